@@ -1,0 +1,374 @@
+"""Tensor: a NumPy array plus the autograd state that records how it was computed.
+
+The class holds only state, conversions and the autograd entry points; every
+mathematical method is one of the public functions in `ember.ops.functions`, attached at
+the bottom of this file (`x.sum(1)` and `ember.sum(x, 1)` are the same code).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ember import _format, dtypes
+from ember.autograd import engine, function, grad_mode
+
+_grad_state = grad_mode._state
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as PyTorch's `torch.Size([2, 3])`."""
+
+    def __repr__(self) -> str:
+        return f"ember.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class device:
+    """ember runs on the CPU only; `ember.device('cpu')` exists so PyTorch code runs."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index  # noqa: A001
+        name = str(type).split(":")[0]
+        if name != "cpu":
+            raise RuntimeError(
+                f"ember runs on the CPU only; device {type!r} is not available "
+                "(use 'cpu', or check torch.cuda.is_available() style code paths)"
+            )
+        self.type, self.index = "cpu", index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+
+CPU = device("cpu")
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it (torch.Tensor).
+
+    `Tensor(data)` converts like `torch.Tensor(data)` (float32); prefer `ember.tensor(...)`.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_out_nr", "_version", "_hooks", "__weakref__")
+
+    # numpy must defer to us in `ndarray + Tensor`, so that __radd__ runs
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any = (), requires_grad: bool = False) -> None:
+        if data.__class__ is not np.ndarray:
+            data = _to_array(data, None)
+            if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
+                data = data.astype(dtypes.get_default_dtype().numpy)
+        self._data = data
+        self._requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._out_nr = 0
+        self._version = [0]  # shared with detach(): counts in-place changes of the array
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad = True
+
+    # ---- state -------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients "
+                f"(this tensor is {self.dtype}; convert it with .float() first)"
+            )
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        self._requires_grad = bool(flag)
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's memory, detached and with its own version counter."""
+        return Tensor(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    @property
+    def _version_value(self) -> int:
+        return self._version[0]
+
+    # ---- autograd ----------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf after backward (leaves keep theirs anyway)."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._out_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self.grad_fn
+        return node is not None and node._retained is not None and self._out_nr in node._retained
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call hook(grad) when this leaf's gradient is computed; it may return a new grad."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise NotImplementedError("ember supports hooks on leaf tensors only")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return hook
+
+    def detach(self) -> Tensor:
+        """A tensor sharing memory and version counter with this one, out of the graph."""
+        t = Tensor(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's `.grad` (torch.Tensor.backward).
+
+        Unlike PyTorch, the tensor itself also receives its gradient in `.grad`
+        (`e.backward(); e.grad` gives `tensor(1.)`), as the course material expects.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (this tensor has "
+                    f"shape {list(self.shape)}; pass gradient=ember.ones_like(t) or reduce it "
+                    "with .sum() first)"
+                )
+            g = np.ones_like(self._data)
+        else:
+            g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient, self._data.dtype)
+            if g.shape != self._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and "
+                    f"output[0] has a shape of {self.shape!r}."
+                )
+            if create_graph and isinstance(gradient, Tensor):
+                g = gradient
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if self.grad_fn is not None:  # the documented extra: the root keeps its own gradient
+            own = g if isinstance(g, Tensor) else Tensor(np.array(g))
+            self.grad = own if self.grad is None else self.grad + own
+        engine.run_backward([self], [g], retain_graph, create_graph, inputs=inputs)
+
+    # ---- conversions -------------------------------------------------------------------
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The underlying array, shared (changes show on both sides)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is ambiguous")
+        return bool(self._data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    __hash__ = object.__hash__  # identity: == is elementwise
+
+    def __repr__(self) -> str:
+        return _format.tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment"
+            )
+        t = type(self).__new__(type(self))
+        Tensor.__init__(t, self._data.copy(), requires_grad=self._requires_grad)
+        if self.grad is not None:
+            t.grad = Tensor(self.grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    @staticmethod
+    def _dtype_of(np_dtype: np.dtype) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(np_dtype)
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
+    """Convert Python data (nested lists, numbers, tensors, arrays) into an ndarray.
+
+    Python floats become the default dtype (float32), ints int64, bools bool; NumPy arrays
+    keep their dtype unless one is given.
+    """
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        arr = np.array([_to_array(x, None) for x in data])
+    else:
+        arr = np.asarray(data)
+        if arr.dtype == np.float64 and not isinstance(data, np.generic):
+            arr = arr.astype(dtypes.get_default_dtype().numpy)
+        elif arr.dtype.kind == "O":
+            raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    if arr.dtype.kind not in "fiub" or arr.dtype not in dtypes._BY_NUMPY:
+        if arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        else:
+            dtypes.from_numpy_dtype(arr.dtype)  # raises the clear TypeError
+    return arr
+
+
+def _flat(data: Any) -> Iterator[Any]:
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+function.Tensor = Tensor
+engine.Tensor = Tensor
+
+from ember.ops.api import _methods  # noqa: E402  (methods are the public functions)
+
+_methods.attach_methods(Tensor)

@@ -1,0 +1,29 @@
+"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck."""
+
+from ember.autograd.function import Function
+from ember.autograd.functional import (
+    GradcheckError,
+    detect_anomaly,
+    grad,
+    gradcheck,
+    gradgradcheck,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+from ember.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "inference_mode",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+]

@@ -1,0 +1,247 @@
+"""The backward pass: the only place that knows traversal order, accumulation,
+unbroadcasting and freeing.
+
+The walk is iterative (no recursion, so a chain of 100 000 ops is fine):
+
+1. count, for every node reachable from the roots, how many edges point at it;
+2. start from the roots; when a node has received all its gradients, call its backward,
+   reduce each input gradient to that input's shape (unbroadcast), and hand it on;
+3. a leaf's gradient is accumulated into `.grad`; a node's saved values are freed after
+   its backward unless `retain_graph`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ember.autograd import grad_mode
+from ember.autograd.function import Function
+
+Tensor: Any = None  # set by ember._tensor
+
+_anomaly = [False]
+
+
+def unbroadcast(grad: Any, shape: tuple, node: Any = None, index: int = 0) -> Any:
+    """Sum `grad` down to `shape`, undoing NumPy broadcasting; the one place this happens."""
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    extra = len(gshape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
+    )
+    if extra < 0 or any(n != 1 and gshape[i + extra] != n for i, n in enumerate(shape)):
+        op = node.name() if node is not None else "backward"
+        raise RuntimeError(
+            f"Function {op} returned an invalid gradient at index {index} - got "
+            f"{list(gshape)} but expected shape compatible with {list(shape)}"
+        )
+    if isinstance(grad, np.ndarray):
+        grad = grad.sum(axis=axes, keepdims=True) if axes else grad
+        return grad.reshape(shape)
+    return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _fix_dtype(grad: Any, dtype: np.dtype) -> Any:
+    if grad.dtype == dtype:
+        return grad
+    if isinstance(grad, np.ndarray):
+        return grad.astype(dtype)
+    return grad.to(Tensor._dtype_of(dtype))
+
+
+def _own(g: Any, handed_out: set) -> Any:
+    """Give a leaf an array nobody else holds: copy views, read-only and already-used arrays."""
+    if isinstance(g, np.ndarray):
+        if g.base is not None or not g.flags.writeable or id(g) in handed_out:
+            g = np.array(g)
+        handed_out.add(id(g))
+        return Tensor(g)
+    return g
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Any] | None = None,
+    accumulate: bool = True,
+    allow_unused: bool = True,
+) -> list | None:
+    """Backpropagate `root_grads` from `roots`.
+
+    accumulate=True (Tensor.backward): add into `.grad` of leaves (only those in `inputs`
+    when given). accumulate=False (autograd.grad): return the gradients of `inputs`.
+    """
+    handed_out: set = set()
+    # Where gradients are captured instead of (or besides) accumulated: keyed by the leaf
+    # tensor, or by (node, output_nr) for a non-leaf input.
+    capture: dict | None = None
+    if inputs is not None:
+        capture = {}
+        for t in inputs:
+            key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_nr)
+            capture[key] = None
+
+    pending: dict = {}  # node -> list of gradients, one slot per output
+    ready: list = []
+    for t, g in zip(roots, root_grads):
+        if t.grad_fn is None:
+            _arrive_leaf(t, g, capture, accumulate, handed_out, create_graph)
+            continue
+        slots = pending.get(t.grad_fn)
+        if slots is None:
+            slots = pending[t.grad_fn] = [None] * t.grad_fn._n_outputs
+        slots[t._out_nr] = g if slots[t._out_nr] is None else slots[t._out_nr] + g
+
+    deps = _count_dependencies(list(pending))
+    ready = [node for node in pending if deps.get(node, 0) == 0]
+
+    prev_mode = grad_mode._state[0]
+    grad_mode._state[0] = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node)
+            if node._retained is not None:
+                _store_retained(node, grads, handed_out)
+            if capture is not None:
+                for i, g in enumerate(grads):
+                    if (node, i) in capture and g is not None:
+                        capture[(node, i)] = g
+            if any(g is not None for g in grads):
+                input_grads = _call_backward(node, grads, create_graph)
+            else:
+                input_grads = (None,) * len(node._edges)
+            if not retain_graph:
+                node._saved = None
+            for i, edge in enumerate(node._edges):
+                if edge is None:
+                    continue
+                target = edge[0]
+                g = input_grads[i] if i < len(input_grads) else None
+                if g is not None:
+                    if g.__class__ is not np.ndarray and not isinstance(g, (np.ndarray, Tensor)):
+                        g = np.asarray(g, dtype=edge[3])
+                    g = _fix_dtype(unbroadcast(g, edge[2], node, i), edge[3])
+                if isinstance(target, Function):
+                    if g is not None:
+                        slots = pending.get(target)
+                        if slots is None:
+                            slots = pending[target] = [None] * target._n_outputs
+                        nr = edge[1]
+                        slots[nr] = g if slots[nr] is None else slots[nr] + g
+                    elif target not in pending:
+                        pending[target] = [None] * target._n_outputs
+                    deps[target] -= 1
+                    if deps[target] == 0:
+                        ready.append(target)
+                elif g is not None:
+                    _arrive_leaf(target, g, capture, accumulate, handed_out, create_graph)
+    finally:
+        grad_mode._state[0] = prev_mode
+
+    if capture is None or accumulate:
+        return None
+    results = []
+    for t in inputs:  # type: ignore[union-attr]
+        key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_nr)
+        g = capture[key]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+        results.append(None if g is None else (g if isinstance(g, Tensor) else Tensor(g)))
+    return results
+
+
+def _count_dependencies(roots: list) -> dict:
+    """How many edges point at each node reachable from `roots` (iterative DFS)."""
+    deps: dict = {}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Function):
+                deps[target] = deps.get(target, 0) + 1
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    return deps
+
+
+def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
+    if create_graph or not node.raw:
+        grads = [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads]
+    if node._n_outputs == 1:
+        result = node.backward(node, grads[0])
+    else:
+        result = node.backward(node, *grads)
+    if result.__class__ is not tuple:
+        result = (result,)
+    if not node.raw and not create_graph:
+        result = tuple(r._data if isinstance(r, Tensor) else r for r in result)
+    if len(result) < len(node._edges) and any(e is not None for e in node._edges[len(result) :]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(node._edges)}, got {len(result)})"
+        )
+    if _anomaly[0]:
+        for i, r in enumerate(result):
+            data = r._data if isinstance(r, Tensor) else r
+            if data is not None and np.isnan(np.asarray(data)).any():
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+    return result
+
+
+def _arrive_leaf(
+    leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set, create_graph: bool
+) -> None:
+    if capture is not None:
+        key = id(leaf)
+        if key in capture:
+            capture[key] = g if capture[key] is None else capture[key] + g
+            if accumulate:
+                _accumulate(leaf, g, handed_out)
+        return
+    if accumulate and leaf.requires_grad:
+        _accumulate(leaf, g, handed_out)
+
+
+def _accumulate(leaf: Any, g: Any, handed_out: set) -> None:
+    hooks = leaf._hooks
+    if hooks:
+        for hook in hooks:
+            out = hook(g if isinstance(g, Tensor) else Tensor(g))
+            if out is not None:
+                g = out._data if isinstance(g, np.ndarray) else out
+    if leaf.grad is None:
+        leaf.grad = _own(g, handed_out)
+    elif isinstance(g, Tensor) or leaf.grad.grad_fn is not None:
+        leaf.grad = leaf.grad + g  # create_graph: the sum is part of the graph
+    else:
+        leaf.grad._data = leaf.grad._data + g
+
+
+def _store_retained(node: Any, grads: list, handed_out: set) -> None:
+    for nr, ref in node._retained.items():
+        t = ref()
+        g = grads[nr]
+        if t is None or g is None:
+            continue
+        if t.grad is None:
+            t.grad = _own(g, handed_out)
+        elif isinstance(g, Tensor):
+            t.grad = t.grad + g
+        else:
+            t.grad._data = t.grad._data + g

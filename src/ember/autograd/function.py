@@ -1,0 +1,285 @@
+"""Function: the one kind of graph node.
+
+Every differentiable operation in ember, built-in or written by a user, is a subclass of
+`Function` with two static methods side by side:
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = np.exp(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+`Exp.apply(t)` runs `forward` and, if a gradient will be needed, makes the object `ctx`
+the `grad_fn` of the result: the node that remembers the inputs' edges and what forward
+saved. There is no separate context class: as in PyTorch, the ctx *is* the node.
+
+Two flavours share this mechanism, chosen by the class attribute `raw`:
+
+* `raw = False` (the default, what users write): forward and backward receive Tensors,
+  exactly as with torch.autograd.Function.
+* `raw = True` (ember's built-in ops): forward receives the NumPy arrays inside the
+  tensors and returns arrays, so an op costs one NumPy call and no wrapping. Backward
+  receives arrays during an ordinary backward pass and Tensors when the engine runs with
+  `create_graph=True`; the formulas are written with operators and `ops._dual` helpers that
+  work on both, so the same lines give first and higher-order gradients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember.autograd import grad_mode
+
+_grad_state = grad_mode._state
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+# Filled in by ember._tensor to break the import cycle (Tensor's methods call Functions).
+Tensor: Any = None
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in `next_functions`; `.variable` is the leaf."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions: tuple = ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class Function:
+    """Base class of every differentiable op (torch.autograd.Function).
+
+    Subclasses define static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)`;
+    callers use `Subclass.apply(*args)`. Inside forward: `ctx.save_for_backward(...)`,
+    `ctx.mark_non_differentiable(...)`, and any attribute on `ctx`. Inside backward:
+    `ctx.saved_tensors`, `ctx.needs_input_grad`.
+    """
+
+    raw = False
+
+    # Per-node state lives in class-level defaults so that building a node sets only
+    # what it uses. `_edges[i]` is None when input i needs no gradient, else
+    # (target, output_nr, shape, dtype): target is the producing Function, or the leaf
+    # Tensor itself; shape and dtype are the input's, for the engine's unbroadcast.
+    _edges: tuple = ()
+    _saved: tuple | None = ()
+    _sources: tuple | None = None  # raw ops: where each saved array came from
+    _versions: tuple = ()  # (version counter, value at save) of saved tensors
+    _n_outputs = 1
+    _non_diff: tuple = ()
+    _retained: dict | None = None  # output_nr -> weakref of a tensor with retain_grad()
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
+
+    # ---- what forward and backward call on ctx --------------------------------------
+
+    def save_for_backward(self, *items: Any) -> None:
+        """Keep tensors (arrays, in a raw op) for backward; freed after the backward pass."""
+        self._saved = items
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Declare outputs that never require grad (e.g. the indices of max)."""
+        self._non_diff = tuple(id(o) for o in outputs)
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(e is not None for e in self._edges)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        for counter, version in self._versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: it is an input or output of {self.name()}, "
+                    f"which is at version {counter[0]}; expected version {version} instead. "
+                    "Hint: replace the in-place operation (e.g. `x += 1`, `x.add_(1)`, "
+                    "`x[0] = 0`) by its out-of-place form (`x = x + 1`)."
+                )
+        if self.raw and _grad_state[0] and self._sources is not None:
+            return self._saved_as_tensors(saved)
+        return saved
+
+    def _saved_as_tensors(self, saved: tuple) -> tuple:
+        """For create_graph: give each saved array back as a Tensor connected to the graph.
+
+        An input comes back attached to the node that produced it, an output attached to
+        this node, so that the backward formula is itself differentiated correctly.
+        """
+        result = []
+        for item, source in zip(saved, self._sources):
+            if source is None:
+                if isinstance(item, (np.ndarray, np.generic)):
+                    raise RuntimeError(
+                        f"{self.name()} saved a value that is neither an input nor an output, "
+                        "so its backward cannot be differentiated again (create_graph=True)"
+                    )
+                result.append(item)
+                continue
+            edge = self._edges[source] if source >= 0 else None
+            if source >= 0 and edge is None:
+                is_array = isinstance(item, (np.ndarray, np.generic))
+                result.append(Tensor(np.asarray(item)) if is_array else item)
+                continue
+            t = Tensor(np.asarray(item))
+            if source < 0:
+                t.grad_fn, t._out_nr, t._requires_grad = self, -1 - source, True
+            elif isinstance(edge[0], Function):
+                t.grad_fn, t._out_nr, t._requires_grad = edge[0], edge[1], True
+            else:
+                t = edge[0]  # the leaf itself
+            result.append(t)
+        return tuple(result)
+
+    # ---- introspection, as in PyTorch ---------------------------------------------------
+
+    def name(self) -> str:
+        """PyTorch's node name: `MulBackward0` for the built-in Mul, `MyReLUBackward` for a user's."""
+        return type(self).__name__ + ("Backward0" if self.raw else "Backward")
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node, output_nr), ...) for each input; AccumulateGrad for leaves, None for constants."""
+        result = []
+        for edge in self._edges:
+            if edge is None:
+                result.append((None, 0))
+            elif isinstance(edge[0], Function):
+                result.append((edge[0], edge[1]))
+            else:
+                result.append((AccumulateGrad(edge[0]), 0))
+        return tuple(result)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    # ---- building the node --------------------------------------------------------------
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run forward; if any Tensor input requires grad (and grad mode is on), record a node."""
+        ctx = cls.__new__(cls)
+        needs_grad = False
+        if _grad_state[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    needs_grad = True
+                    break
+
+        if cls.raw:
+            inputs = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(ctx, *inputs, **kwargs)
+        else:
+            inputs = args
+            prev, _grad_state[0] = _grad_state[0], False  # user forward runs without recording
+            try:
+                out = cls.forward(ctx, *args, **kwargs)
+            finally:
+                _grad_state[0] = prev
+
+        if not needs_grad:
+            if out.__class__ is tuple:
+                return tuple(_wrap(o) for o in out)
+            return _wrap(out)
+
+        ctx._edges = tuple(_edge(a) for a in args)
+        if out.__class__ is tuple:
+            ctx._n_outputs = len(out)
+            outputs = tuple(_wrap_output(ctx, o, i) for i, o in enumerate(out))
+        else:
+            outputs = _wrap_output(ctx, out, 0)
+        if ctx._saved:
+            ctx._track_saved(inputs, args, out, outputs)
+        return outputs
+
+    def _track_saved(self, inputs: Any, args: tuple, out: Any, outputs: Any) -> None:
+        """Record where saved values came from (for create_graph) and their versions."""
+        out_arrays = out if out.__class__ is tuple else (out,)
+        out_tensors = outputs if outputs.__class__ is tuple else (outputs,)
+        sources = []
+        versions = []
+        for item in self._saved:
+            source = tensor = None
+            for i, a in enumerate(inputs):
+                if a is item:
+                    source, tensor = i, args[i]
+                    break
+            else:
+                for j, o in enumerate(out_arrays):
+                    if o is item:
+                        source, tensor = -1 - j, out_tensors[j]
+                        break
+            sources.append(source)
+            if isinstance(tensor, Tensor):
+                versions.append((tensor._version, tensor._version[0]))
+            elif isinstance(item, Tensor):
+                versions.append((item._version, item._version[0]))
+        self._sources = tuple(sources) if self.raw else None
+        self._versions = tuple(versions)
+
+
+def _edge(a: Any) -> tuple | None:
+    if not isinstance(a, Tensor) or not a._requires_grad:
+        return None
+    data = a._data
+    if a.grad_fn is None:
+        return (a, 0, data.shape, data.dtype)
+    return (a.grad_fn, a._out_nr, data.shape, data.dtype)
+
+
+def _as_array(o: Any) -> np.ndarray:
+    if isinstance(o, Tensor):
+        return o._data
+    if isinstance(o, np.ndarray):
+        return o
+    return np.asarray(o)
+
+
+def _wrap(o: Any) -> Any:
+    if o is None:
+        return None
+    return Tensor(_as_array(o))
+
+
+def _wrap_output(ctx: Function, o: Any, i: int) -> Any:
+    if o is None:
+        return None
+    data = _as_array(o)
+    t = Tensor(data)
+    if data.dtype.kind == "f" and id(o) not in ctx._non_diff:
+        t._requires_grad = True
+        t.grad_fn = ctx
+        t._out_nr = i
+    return t

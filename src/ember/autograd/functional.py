@@ -1,0 +1,175 @@
+"""autograd.grad, gradcheck (finite differences in float64) and detect_anomaly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ember.autograd import engine
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple:
+    """Gradients of outputs with respect to inputs, returned, not accumulated (torch.autograd.grad)."""
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
+    roots, root_grads = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (output shape "
+                    f"{list(out.shape)}; pass grad_outputs)"
+                )
+            g = np.ones_like(out._data)
+        elif not create_graph:
+            g = g._data if hasattr(g, "_data") else np.asarray(g)
+        roots.append(out)
+        root_grads.append(g)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = engine.run_backward(
+        roots,
+        root_grads,
+        retain_graph,
+        create_graph,
+        inputs=inputs,
+        accumulate=False,
+        allow_unused=bool(allow_unused) or materialize_grads,
+    )
+    assert result is not None
+    if materialize_grads:
+        from ember.creation import zeros_like
+
+        result = [zeros_like(t) if g is None else g for t, g in zip(inputs, result)]
+    return tuple(result)
+
+
+def gradcheck(
+    func: Callable[..., Any],
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Compare backward's gradients with central finite differences (torch.autograd.gradcheck).
+
+    Inputs that require grad should be float64, as in PyTorch; each output is checked
+    against each such input, one Jacobian column at a time.
+    """
+    from ember._tensor import Tensor
+
+    inputs = tuple(_as_list(inputs))
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    for i in diff:
+        if inputs[i].dtype.name != "float64":
+            import warnings
+
+            warnings.warn(
+                f"gradcheck: input {i} is {inputs[i].dtype}, not float64; finite differences "
+                "will be inaccurate",
+                stacklevel=2,
+            )
+
+    def outputs_of(args: tuple) -> list:
+        return [o for o in _as_list(func(*args)) if isinstance(o, Tensor)]
+
+    outs = outputs_of(inputs)
+    for k, out in enumerate(outs):
+        if not out.requires_grad:
+            continue
+        n_out = out.numel()
+        for i in diff:
+            x = inputs[i]
+            analytic = np.zeros((x.numel(), n_out))
+            for j in range(n_out):
+                g = np.zeros(out.shape, dtype=out._data.dtype)
+                g.reshape(-1)[j] = 1
+                res = grad([out], [x], [Tensor(g)], retain_graph=True, allow_unused=True)[0]
+                if res is not None:
+                    analytic[:, j] = res._data.reshape(-1)
+            numeric = np.zeros_like(analytic)
+            flat = x._data.reshape(-1)
+            for m in range(x.numel()):
+                orig = flat[m]
+                flat[m] = orig + eps
+                plus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
+                flat[m] = orig - eps
+                minus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
+                flat[m] = orig
+                numeric[m] = (plus - minus) / (2 * eps)
+            if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
+                if not raise_exception:
+                    return False
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {k} with respect to input {i},\n"
+                    f"numerical:{numeric}\nanalytical:{analytic}\n"
+                )
+    return True
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when analytic and numerical gradients disagree."""
+
+
+class detect_anomaly:
+    """Within this block, a backward that produces NaN raises, naming the op (torch.autograd.detect_anomaly)."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+
+    def __enter__(self) -> None:
+        self._prev = engine._anomaly[0]
+        engine._anomaly[0] = self.check_nan
+
+    def __exit__(self, *exc: object) -> None:
+        engine._anomaly[0] = self._prev
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    engine._anomaly[0] = bool(mode)
+
+
+def is_anomaly_enabled() -> bool:
+    return engine._anomaly[0]
+
+
+def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any], **kwargs: Any) -> bool:
+    """gradcheck of the first derivative: checks gradients built with create_graph=True."""
+    from ember._tensor import Tensor
+
+    inputs = tuple(_as_list(inputs))
+    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+
+    def first_grads(*args: Any) -> tuple:
+        outs = [o for o in _as_list(func(*args)) if isinstance(o, Tensor)]
+        total = sum((o * o).sum() for o in outs)  # a scalar that depends on every output
+        return grad(
+            total,
+            [a for a in args if isinstance(a, Tensor) and a.requires_grad],
+            create_graph=True,
+            allow_unused=True,
+        )
+
+    del diff
+    return gradcheck(first_grads, inputs, **kwargs)

@@ -1,0 +1,216 @@
+"""Factories: tensor, zeros, ones, arange, rand, ... (the torch.* creation functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember import random as _random
+from ember._tensor import Tensor, _to_array
+from ember._tensor import device as _device
+
+
+def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
+    if dtype is None:
+        return np.dtype(default) if default is not None else dtypes.get_default_dtype().numpy
+    return dtypes.to_numpy_dtype(dtype)
+
+
+def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
+    if device is not None:
+        _device(device)  # raises for anything but the CPU
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def _size(size: Sequence[Any]) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of data (torch.tensor); floats become float32."""
+    arr = np.array(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), copy=True)
+    return _finish(arr, requires_grad, device)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like tensor(), but shares memory with a NumPy array or tensor when it can."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    return _finish(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), False, device)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the array (torch.from_numpy)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy_dtype(ndarray.dtype)
+    return Tensor(ndarray)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_size(size), _np_dtype(dtype)), requires_grad, device)
+
+
+def full(
+    size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    if dtype is None:
+        dtype = _to_array(fill_value, None).dtype
+    return _finish(np.full(_size((size,)), fill_value, _np_dtype(dtype)), requires_grad, device)
+
+
+def _like(input: Tensor, dtype: Any) -> np.dtype:
+    return input._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad, device)
+
+
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad, device)
+
+
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(input._data.shape, _like(input, dtype)), requires_grad, device)
+
+
+def full_like(
+    input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, device)
+
+
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Values from start to end (exclusive) by step; int64 unless an argument is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    is_float = any(isinstance(v, float) for v in (start, end, step))
+    default = dtypes.get_default_dtype().numpy if is_float else np.int64
+    return _finish(np.arange(start, end, step).astype(_np_dtype(dtype, default)), requires_grad, device)
+
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None) -> Tensor:
+    return Tensor(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)))
+
+
+def eye(
+    n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device)
+
+
+# ---- random -----------------------------------------------------------------------------
+
+
+def rand(
+    *size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    arr = _random.rng(generator).random(_size(size), dtype=np.float64).astype(_np_dtype(dtype))
+    return _finish(arr, requires_grad, device)
+
+
+def randn(
+    *size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples."""
+    arr = _random.rng(generator).standard_normal(_size(size)).astype(_np_dtype(dtype))
+    return _finish(arr, requires_grad, device)
+
+
+def rand_like(input: Tensor, dtype: Any = None) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype)
+
+
+def randn_like(input: Tensor, dtype: Any = None) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype)
+
+
+def randint(
+    low: int,
+    high: Any = None,
+    size: Any = None,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
+    """Integers in [low, high) (randint(high, size) also works, as in PyTorch)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() needs high and size: randint(low=0, high, size)")
+    arr = _random.rng(generator).integers(low, high, size=tuple(size))
+    return _finish(arr.astype(_np_dtype(dtype, np.int64)), False, device)
+
+
+def randint_like(input: Tensor, low: int, high: Any = None) -> Tensor:
+    return randint(low, high, input.shape, dtype=input.dtype)
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    return _finish(_random.rng(generator).permutation(n).astype(_np_dtype(dtype, np.int64)), False, device)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None) -> Tensor:
+    """Normal samples with the given mean and std (numbers or tensors)."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    arr = _random.rng(generator).normal(m, s, size=shape).astype(dtypes.get_default_dtype().numpy)
+    return Tensor(arr)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    probs = input._data if p is None else np.full(input._data.shape, p)
+    draw = _random.rng(generator).random(input._data.shape) < probs
+    return Tensor(draw.astype(input._data.dtype))
+
+
+def multinomial(
+    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
+) -> Tensor:
+    p = input._data.astype(np.float64)
+    rng = _random.rng(generator)
+    rows = p.reshape(-1, p.shape[-1])
+    out = [rng.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows]
+    return Tensor(np.array(out, dtype=np.int64).reshape(p.shape[:-1] + (num_samples,)))

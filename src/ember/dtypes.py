@@ -1,0 +1,84 @@
+"""ember's dtype objects (ember.float32, ...) and their NumPy counterparts.
+
+A Tensor stores a NumPy array; its `dtype` property maps the array's dtype to one of the
+objects below, so ember code compares `t.dtype == ember.float32` as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+
+class dtype:
+    """A tensor element type (torch.dtype). Compare with `==` or `is`."""
+
+    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name: str, np_dtype: Any) -> None:
+        self.name = name
+        self.numpy = np.dtype(np_dtype)
+        self.is_floating_point = self.numpy.kind == "f"
+        self.is_signed = self.numpy.kind in "fi"
+        self.itemsize = self.numpy.itemsize
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name  # pickles as the module-level singleton
+
+
+float16 = dtype("float16", np.float16)
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+uint8 = dtype("uint8", np.uint8)
+bool = dtype("bool", np.bool_)  # noqa: A001  (torch.bool)
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NUMPY: dict[np.dtype, dtype] = {d.numpy: d for d in _ALL}
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of tensors made from Python floats (torch.get_default_dtype)."""
+    return _default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Change the default floating dtype (torch.set_default_dtype); float32 or float64."""
+    if d not in (float32, float64):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+
+
+def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
+    """The ember dtype of a NumPy dtype; TypeError for one ember has no counterpart for."""
+    try:
+        return _BY_NUMPY[np_dtype]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def to_numpy_dtype(d: Any) -> np.dtype:
+    """Accept an ember dtype, a NumPy dtype or a Python type and give the NumPy dtype."""
+    if isinstance(d, dtype):
+        return d.numpy
+    if d is builtins.float:
+        return _default[0].numpy
+    if d is builtins.int:
+        return np.dtype(np.int64)
+    return np.dtype(d)

@@ -1,0 +1,1 @@
+"""ember's differentiable operations, one Function per class, grouped by kind."""

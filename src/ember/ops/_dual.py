@@ -1,0 +1,79 @@
+"""Helpers for backward formulas that must run on arrays *and* on Tensors.
+
+A built-in op's backward receives NumPy arrays in an ordinary backward pass, and Tensors
+when the engine runs with create_graph=True (so that the backward is itself recorded and
+can be differentiated again). Operators (`*`, `/`, `@`, `-`, `**`, `[ ]`, `.reshape`,
+`.mT`) mean the same on both; the few operations whose NumPy and ember spellings differ go
+through these helpers. On an array each is the plain NumPy call: no cost to ordinary
+training.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+ndarray = np.ndarray
+
+
+def is_array(x: Any) -> bool:
+    return isinstance(x, ndarray)
+
+
+def expand(g: Any, shape: tuple) -> Any:
+    """Broadcast g to shape (a read-only view for arrays)."""
+    return np.broadcast_to(g, shape) if isinstance(g, ndarray) else g.expand(shape)
+
+
+def sum(g: Any, axis: Any, keepdims: bool = True) -> Any:  # noqa: A001
+    if isinstance(g, ndarray):
+        return g.sum(axis=axis, keepdims=keepdims)
+    return g.sum(dim=axis, keepdim=keepdims)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    if not any(hasattr(v, "_data") for v in (cond, a, b)):
+        return np.where(cond, a, b)
+    from ember.ops.elementwise import where as t_where
+
+    return t_where(cond, a, b)
+
+
+def permute(g: Any, axes: tuple) -> Any:
+    return np.transpose(g, axes) if isinstance(g, ndarray) else g.permute(axes)
+
+
+def unary(name: str, x: Any) -> Any:
+    """np.<name>(x) for an array, x.<name>() for a Tensor (cos, sin, exp, sign, ...)."""
+    return getattr(np, name)(x) if isinstance(x, ndarray) else getattr(x, name)()
+
+
+def index_add(shape: tuple, index: Any, g: Any, dtype: Any) -> Any:
+    """A zero array of `shape` with g added at `index` (repeated indices add up)."""
+    if isinstance(g, ndarray):
+        out = np.zeros(shape, dtype=dtype)
+        if _is_basic(index):
+            out[index] = g
+        else:
+            np.add.at(out, index, g)
+        return out
+    from ember.ops.shape import IndexAddInto
+
+    return IndexAddInto.apply(g, shape, index)
+
+
+def _is_basic(index: Any) -> bool:
+    """True for indices without integer/boolean arrays: no element can repeat."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+
+
+def roll(g: Any, shifts: Any, dims: Any) -> Any:
+    return np.roll(g, shifts, dims) if isinstance(g, ndarray) else g.roll(shifts, dims)
+
+
+def tri(g: Any, k: int, upper: bool) -> Any:
+    if isinstance(g, ndarray):
+        return np.triu(g, k) if upper else np.tril(g, k)
+    return g.triu(k) if upper else g.tril(k)

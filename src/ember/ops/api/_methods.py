@@ -1,0 +1,90 @@
+"""Tensor methods are the public functions: attach them to the class."""
+
+from __future__ import annotations
+
+from ember import dtypes
+from ember.ops.api import arith, convert, products, reduce, shape
+from ember.ops.api.arith import (
+    abs,
+    add,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    div,
+    eq,
+    floor_divide,
+    ge,
+    gt,
+    le,
+    lt,
+    mul,
+    ne,
+    neg,
+    pow,
+    remainder,
+    sub,
+)
+from ember.ops.api.convert import add_, div_, mul_, sub_, to, type_
+from ember.ops.api.products import matmul
+from ember.ops.api.shape import getitem, permute, setitem, transpose
+
+# ---- Tensor methods -------------------------------------------------------------------------
+
+_METHODS = """add sub mul div true_divide floor_divide remainder pow neg negative exp expm1 log
+log1p log2 log10 sqrt rsqrt sin cos tan tanh sigmoid reciprocal abs absolute sign relu square
+floor ceil round clamp clip maximum minimum eq ne lt le gt ge logical_and logical_or logical_xor
+logical_not isnan isinf isfinite allclose isclose equal sum mean prod max min amax amin argmax argmin
+var std logsumexp norm all any cumsum reshape view view_as reshape_as flatten unflatten squeeze
+unsqueeze permute transpose swapaxes swapdims movedim t expand expand_as broadcast_to repeat
+narrow split chunk unbind select gather scatter scatter_add index_select masked_fill tril triu
+flip roll matmul mm bmm dot outer softmax log_softmax to clone add_ sub_ mul_ div_ zero_ fill_
+clamp_ clip_ floor_ copy_ masked_fill_ pow_ multiply subtract divide""".split()
+
+
+def attach_methods(cls: type) -> None:
+    """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
+    g: dict = {}
+    for module in (arith, reduce, shape, products, convert):
+        g.update(vars(module))
+    for name in _METHODS:
+        setattr(cls, name, g[name])
+    cls.type = type_
+    cls.__getitem__ = getitem
+    cls.__setitem__ = setitem
+    cls.__add__ = cls.__radd__ = add
+    cls.__sub__ = sub
+    cls.__rsub__ = lambda self, other: sub(other, self)
+    cls.__mul__ = cls.__rmul__ = mul
+    cls.__truediv__ = div
+    cls.__rtruediv__ = lambda self, other: div(other, self)
+    cls.__floordiv__ = floor_divide
+    cls.__rfloordiv__ = lambda self, other: floor_divide(other, self)
+    cls.__mod__ = remainder
+    cls.__rmod__ = lambda self, other: remainder(other, self)
+    cls.__pow__ = pow
+    cls.__rpow__ = lambda self, other: pow(other, self)
+    cls.__matmul__ = matmul
+    cls.__rmatmul__ = lambda self, other: matmul(other, self)
+    cls.__neg__ = neg
+    cls.__pos__ = lambda self: self
+    cls.__abs__ = abs
+    cls.__eq__, cls.__ne__ = eq, ne
+    cls.__lt__, cls.__le__, cls.__gt__, cls.__ge__ = lt, le, gt, ge
+    cls.__and__ = cls.__rand__ = bitwise_and
+    cls.__or__ = cls.__ror__ = bitwise_or
+    cls.__xor__ = cls.__rxor__ = bitwise_xor
+    cls.__invert__ = bitwise_not
+    cls.__iadd__, cls.__isub__, cls.__imul__, cls.__itruediv__ = add_, sub_, mul_, div_
+    cls.T = property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1))))
+    cls.mT = property(lambda self: transpose(self, -2, -1))
+    cls.float = lambda self: to(self, dtypes.float32)
+    cls.double = lambda self: to(self, dtypes.float64)
+    cls.half = lambda self: to(self, dtypes.float16)
+    cls.long = lambda self: to(self, dtypes.int64)
+    cls.int = lambda self: to(self, dtypes.int32)
+    cls.bool = lambda self: to(self, dtypes.bool)
+    cls.byte = lambda self: to(self, dtypes.uint8)
+    cls.cpu = cls.contiguous = lambda self, *a, **k: self
+    cls.cuda = lambda self, *a, **k: to(self, "cuda")
+    cls.__hash__ = object.__hash__

@@ -1,0 +1,361 @@
+"""Arithmetic, math functions and comparisons, with PyTorch's dtype promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor, _to_array
+from ember.autograd import grad_mode
+from ember.ops import elementwise as ew
+from ember.ops.elementwise import where  # noqa: F401  (public)
+
+_grad_state = grad_mode._state
+
+
+def _tensor_of(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(_to_array(x, None))
+
+
+# ---- dtype promotion, as PyTorch does it ---------------------------------------------------
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_type(a: Tensor, b: Tensor) -> np.dtype:
+    """PyTorch's promotion of two tensors: a higher category (bool < int < float) wins
+    outright (int64 + float32 -> float32, where NumPy says float64), and a 0-d tensor
+    only decides the dtype when its category is higher than the other's."""
+    da, db = a._data.dtype, b._data.dtype
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    if a._data.ndim == 0 and b._data.ndim:
+        return db
+    if b._data.ndim == 0 and a._data.ndim:
+        return da
+    return np.promote_types(da, db)
+
+
+def _binary(a: Any, b: Any) -> tuple[Any, Any]:
+    """Prepare two operands: scalars stay Python scalars, tensors get a common dtype."""
+    if not isinstance(a, Tensor):
+        a, b = _binary(b, a)[::-1]
+        return a, b
+    if isinstance(b, Tensor):
+        if a._data.dtype != b._data.dtype:
+            rt = result_type(a, b)
+            a = a if a._data.dtype == rt else a.to(rt)
+            b = b if b._data.dtype == rt else b.to(rt)
+        return a, b
+    if isinstance(b, np.generic):
+        b = b.item()  # no silent float64 from NumPy scalars
+    if isinstance(b, float):
+        if a._data.dtype.kind != "f":
+            a = a.to(dtypes.get_default_dtype())
+        return a, b
+    if isinstance(b, (int, bool)):
+        return a, b
+    if isinstance(b, complex):
+        raise TypeError("ember has no complex tensors")
+    return _binary(a, _tensor_of(b))
+
+
+def _check_broadcast(a: Any, b: Any, op: str) -> None:
+    sa = a._data.shape if isinstance(a, Tensor) else ()
+    sb = b._data.shape if isinstance(b, Tensor) else ()
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: the size of tensor a ({list(sa)}) must match the size of tensor b "
+            f"({list(sb)}) at every non-singleton dimension (shapes {list(sa)} and {list(sb)} "
+            "cannot be broadcast together)"
+        ) from None
+
+
+def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
+    a, b = _binary(a, b)
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        _check_broadcast(a, b, op)
+        raise
+
+
+# ---- arithmetic ------------------------------------------------------------------------------
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return _apply_binary(ew.Add, input, other, "add")
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return _apply_binary(ew.Sub, input, other, "sub")
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    return _apply_binary(ew.Mul, input, other, "mul")
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = div(input, other)
+        return q.sign() * q.abs().floor_()
+    a, b = _binary(input, other)
+    a_int = not isinstance(a, Tensor) or a._data.dtype.kind != "f"
+    b_int = not isinstance(b, Tensor) or b._data.dtype.kind != "f"
+    if a_int and b_int and isinstance(a, Tensor):  # true division of integers gives float32
+        a = a.to(dtypes.get_default_dtype())
+    elif a_int and b_int:
+        b = b.to(dtypes.get_default_dtype())
+    return _apply_binary(ew.Div, a, b, "div")
+
+
+true_divide = divide = div
+multiply, subtract = mul, sub
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    return _apply_binary(ew.FloorDivide, input, other, "floor_divide")
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    return _apply_binary(ew.Remainder, input, other, "remainder")
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
+    if isinstance(exponent, np.generic):
+        exponent = exponent.item()
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)):
+        if isinstance(exponent, float) and input._data.dtype.kind != "f":
+            input = input.to(dtypes.get_default_dtype())
+        if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iu":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return ew.Pow.apply(input, exponent)
+    if not isinstance(input, Tensor):  # number ** tensor: make the base a 0-d tensor
+        exponent = _tensor_of(exponent)
+        input = Tensor(
+            np.asarray(input, dtype=exponent._data.dtype if exponent.is_floating_point() else None)
+        )
+    return _apply_binary(ew.PowTensor, input, exponent, "pow")
+
+
+def neg(input: Tensor) -> Tensor:
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return ew.Neg.apply(input)
+
+
+negative = neg
+
+
+def _unary(fn: Any, name: str) -> Any:
+    def op(input: Tensor) -> Tensor:
+        if input._data.dtype.kind != "f":
+            input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
+        return fn.apply(input)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} (torch.{name})."
+    return op
+
+
+exp = _unary(ew.Exp, "exp")
+expm1 = _unary(ew.Expm1, "expm1")
+log = _unary(ew.Log, "log")
+log1p = _unary(ew.Log1p, "log1p")
+sqrt = _unary(ew.Sqrt, "sqrt")
+rsqrt = _unary(ew.Rsqrt, "rsqrt")
+sin = _unary(ew.Sin, "sin")
+cos = _unary(ew.Cos, "cos")
+tanh = _unary(ew.Tanh, "tanh")
+sigmoid = _unary(ew.Sigmoid, "sigmoid")
+reciprocal = _unary(ew.Reciprocal, "reciprocal")
+
+
+def log2(input: Tensor) -> Tensor:
+    return log(input) / float(np.log(2.0))
+
+
+def log10(input: Tensor) -> Tensor:
+    return log(input) / float(np.log(10.0))
+
+
+def tan(input: Tensor) -> Tensor:
+    return sin(input) / cos(input)
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001
+    return ew.Abs.apply(input)
+
+
+absolute = abs
+
+
+def sign(input: Tensor) -> Tensor:
+    return ew.Sign.apply(input)
+
+
+def relu(input: Tensor) -> Tensor:
+    return ew.Relu.apply(input)
+
+
+def square(input: Tensor) -> Tensor:
+    return ew.Pow.apply(input, 2)
+
+
+def floor(input: Tensor) -> Tensor:
+    return Tensor(np.floor(input._data))
+
+
+def ceil(input: Tensor) -> Tensor:
+    return Tensor(np.ceil(input._data))
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    return Tensor(np.round(input._data, decimals))
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    if isinstance(min, float) or isinstance(max, float):
+        if input._data.dtype.kind != "f":
+            input = input.to(dtypes.get_default_dtype())
+    return ew.Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def maximum(input: Any, other: Any) -> Tensor:
+    return _apply_binary(ew.Maximum, input, _tensor_of(other), "maximum")
+
+
+def minimum(input: Any, other: Any) -> Tensor:
+    return _apply_binary(ew.Minimum, input, _tensor_of(other), "minimum")
+
+
+# ---- comparisons and tests (no gradient) ------------------------------------------------------
+
+
+def _compare(ufunc: Any, name: str) -> Any:
+    def op(input: Any, other: Any) -> Tensor:
+        a, b = _binary(input, other)
+        a = a._data if isinstance(a, Tensor) else a
+        b = b._data if isinstance(b, Tensor) else b
+        try:
+            return Tensor(np.asarray(ufunc(a, b)))
+        except ValueError:
+            _check_broadcast(_tensor_of(a), _tensor_of(b), name)
+            raise
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name}, a bool tensor (torch.{name})."
+    return op
+
+
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+lt = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
+logical_and = _compare(np.logical_and, "logical_and")
+logical_or = _compare(np.logical_or, "logical_or")
+logical_xor = _compare(np.logical_xor, "logical_xor")
+greater, less, not_equal = gt, lt, ne
+
+
+def _bitwise(ufunc: Any, name: str) -> Any:
+    def op(input: Any, other: Any) -> Tensor:
+        a, b = _binary(input, other)
+        if any(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in (a, b)):
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        a = a._data if isinstance(a, Tensor) else a
+        b = b._data if isinstance(b, Tensor) else b
+        return Tensor(np.asarray(ufunc(a, b)))
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return Tensor(np.logical_not(input._data))
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    if input._data.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return Tensor(np.invert(input._data))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return Tensor(np.isnan(input._data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return Tensor(np.isinf(input._data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return Tensor(np.isfinite(input._data))
+
+
+def allclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> bool:
+    return bool(np.allclose(input._data, _tensor_of(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(
+    input: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> Tensor:
+    return Tensor(np.isclose(input._data, _tensor_of(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and elements (torch.equal)."""
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+
+
+def _check_inplace_leaf(input: Tensor) -> None:
+    if input.grad_fn is None and input._requires_grad and _grad_state[0]:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. "
+            "(Wrap the update in `with ember.no_grad():`, or update `x.data`.)"
+        )
+
+
+def _rebind(input: Tensor, result: Tensor) -> Tensor:
+    """A recorded in-place op: `input` now stands for the result node (see docs/design.md)."""
+    data = result._data
+    if data.dtype != input._data.dtype:
+        data = data.astype(input._data.dtype)
+    input._data, input.grad_fn, input._out_nr = data, result.grad_fn, result._out_nr
+    input._requires_grad = result._requires_grad
+    return input

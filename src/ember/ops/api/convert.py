@@ -1,0 +1,209 @@
+"""dtype conversion, copies and in-place operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.ops import elementwise as ew
+from ember.ops.api.arith import (
+    _check_inplace_leaf,
+    _rebind,
+    _tensor_of,
+    add,
+    clamp,
+    div,
+    floor,
+    mul,
+    pow,
+    sub,
+)
+from ember.ops.api.shape import expand, masked_fill
+
+_grad_state = grad_mode._state
+
+# ---- dtype conversion and copies --------------------------------------------------------
+
+
+class Cast(ew.Op):
+    """x.to(dtype) (ToCopyBackward0): the gradient is cast back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, np_dtype):
+        return x.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None  # the engine casts to the input dtype
+
+
+class Clone(ew.Op):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Convert the dtype (`x.to(ember.float64)`, `x.to(other)`); devices other than cpu raise."""
+    target = kwargs.get("dtype")
+    for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+        if isinstance(a, Tensor):
+            target = a.dtype
+        elif isinstance(a, dtypes.dtype) or (isinstance(a, type) and a in (float, int, bool)):
+            target = a
+        elif isinstance(a, np.dtype):
+            target = dtypes.from_numpy_dtype(a)
+        elif a is not None:
+            from ember._tensor import device
+
+            device(a)  # raises for anything but the CPU
+    if target is None:
+        return input
+    np_dtype = dtypes.to_numpy_dtype(target)
+    if np_dtype == input._data.dtype:
+        return input
+    if np_dtype.kind != "f":
+        return Tensor(input._data.astype(np_dtype))
+    return Cast.apply(input, np_dtype)
+
+
+def type_(input: Tensor, dtype: Any = None) -> Any:
+    if dtype is None:
+        return f"ember.{_TYPE_NAMES.get(input._data.dtype.name, 'Tensor')}"
+    return to(input, dtype)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "bool": "BoolTensor",
+    "uint8": "ByteTensor",
+    "float16": "HalfTensor",
+}
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    return Clone.apply(input)
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+# ---- in-place operations -----------------------------------------------------------------
+
+
+def _inplace(ufunc: Any, out_of_place: Any, name: str) -> Any:
+    def op(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+        if alpha != 1:
+            other = other * alpha
+        _check_inplace_leaf(input)
+        if _grad_state[0] and (input._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            return _rebind(input, out_of_place(input, other))
+        value = other._data if isinstance(other, Tensor) else other
+        if isinstance(value, np.generic):
+            value = value.item()
+        try:
+            ufunc(input._data, value, out=input._data, casting="same_kind")
+        except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]
+            raise RuntimeError(
+                f"result type {np.result_type(input._data, value).name} can't be cast to the "
+                f"desired output type {input._data.dtype.name} (in {name})"
+            ) from None
+        except ValueError:
+            raise RuntimeError(
+                f"{name}: output with shape {list(input._data.shape)} doesn't match the broadcast "
+                f"shape of the inputs ({list(input._data.shape)} and {list(np.shape(value))})"
+            ) from None
+        input._version[0] += 1
+        return input
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+add_ = _inplace(np.add, add, "add_")
+sub_ = _inplace(np.subtract, sub, "sub_")
+mul_ = _inplace(np.multiply, mul, "mul_")
+div_ = _inplace(np.true_divide, div, "div_")
+
+
+def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor) -> Tensor:
+    _check_inplace_leaf(input)
+    if _grad_state[0] and input._requires_grad:
+        return _rebind(input, out_of_place(input))
+    input._data[...] = compute(input._data)
+    input._version[0] += 1
+    return input
+
+
+def zero_(input: Tensor) -> Tensor:
+    return fill_(input, 0)
+
+
+def fill_(input: Tensor, value: Any) -> Tensor:
+    value = value.item() if isinstance(value, Tensor) else value
+    return _inplace_unary(lambda a: value, lambda x: x * 0 + value, input)
+
+
+def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return _inplace_unary(lambda a: np.clip(a, min, max), lambda x: clamp(x, min, max), input)
+
+
+clip_ = clamp_
+
+
+def floor_(input: Tensor) -> Tensor:
+    return _inplace_unary(np.floor, floor, input)
+
+
+def copy_(input: Tensor, src: Any) -> Tensor:
+    """Copy src's values into input (broadcasting), keeping input's dtype."""
+    src = _tensor_of(src)
+    _check_inplace_leaf(input)
+    if _grad_state[0] and (input._requires_grad or src._requires_grad):
+        return _rebind(input, expand(src.to(input.dtype), input.shape) + input * 0)
+    try:
+        np.copyto(input._data, src._data, casting="unsafe")
+    except ValueError:
+        raise RuntimeError(
+            f"copy_: the source shape {list(src.shape)} cannot be broadcast to {list(input.shape)}"
+        ) from None
+    input._version[0] += 1
+    return input
+
+
+def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
+    _check_inplace_leaf(input)
+    if _grad_state[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        return _rebind(input, masked_fill(input, mask, value))
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    input._data[np.broadcast_to(m, input._data.shape)] = value.item() if isinstance(value, Tensor) else value
+    input._version[0] += 1
+    return input
+
+
+def pow_(input: Tensor, exponent: Any) -> Tensor:
+    return _inplace_unary(lambda a: a**exponent, lambda x: pow(x, exponent), input)

@@ -1,0 +1,395 @@
+"""Shape functions and indexing: reshape, permute, cat/stack, split, gather, x[i], x[i] = v."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Size, Tensor
+from ember.autograd import grad_mode
+from ember.ops import elementwise as ew
+from ember.ops import shape as shape_ops
+from ember.ops.api.arith import _check_inplace_leaf, _rebind, _tensor_of
+from ember.ops.reduction import normalize_dims
+
+_grad_state = grad_mode._state
+
+# ---- shape -----------------------------------------------------------------------------------
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    new = _shape_arg(shape)
+    try:
+        return shape_ops.View.apply(input, new)
+    except ValueError:
+        raise RuntimeError(
+            f"shape '{list(new)}' is invalid for input of size {input._data.size} "
+            f"(input shape {list(input._data.shape)})"
+        ) from None
+
+
+view = reshape
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other._data.shape)
+
+
+reshape_as = view_as
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    s = input._data.shape
+    if not s:
+        return reshape(input, (1,))
+    start, end = (
+        normalize_dims(start_dim, len(s), "flatten")[0],
+        normalize_dims(end_dim, len(s), "flatten")[0],
+    )
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    return reshape(input, s[:start] + (int(np.prod(s[start : end + 1])),) + s[end + 1 :])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    s = input._data.shape
+    (d,) = normalize_dims(dim, len(s), "unflatten")
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = int(np.prod([n for n in sizes if n != -1]))
+        sizes = tuple(s[d] // known if n == -1 else n for n in sizes)
+    if int(np.prod(sizes)) != s[d]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({s[d]}) in the input tensor"
+        )
+    return reshape(input, s[:d] + sizes + s[d + 1 :])
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    s = input._data.shape
+    if dim is None:
+        new = tuple(n for n in s if n != 1)
+    else:
+        dims = normalize_dims(dim, len(s), "squeeze")
+        new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
+    return shape_ops.Squeeze.apply(input, new)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    s = input._data.shape
+    (d,) = normalize_dims(dim, len(s) + 1, "unsqueeze")
+    return shape_ops.Unsqueeze.apply(input, s[:d] + (1,) + s[d:])
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    dims = _shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+            f"to len(dims) = {len(dims)}"
+        )
+    axes = tuple(normalize_dims(d, n, "permute")[0] for d in dims)
+    if len(set(axes)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return shape_ops.Permute.apply(input, axes)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    n = input._data.ndim
+    if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return shape_ops.View.apply(input, input._data.shape)
+    (a,), (b,) = normalize_dims(dim0, n, "transpose"), normalize_dims(dim1, n, "transpose")
+    axes = list(range(n))
+    axes[a], axes[b] = axes[b], axes[a]
+    return shape_ops.Transpose.apply(input, tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def movedim(input: Tensor, source: int, destination: int) -> Tensor:
+    n = input._data.ndim
+    (s,), (d,) = normalize_dims(source, n, "movedim"), normalize_dims(destination, n, "movedim")
+    order = [i for i in range(n) if i != s]
+    order.insert(d, s)
+    return shape_ops.Permute.apply(input, tuple(order))
+
+
+def t(input: Tensor) -> Tensor:
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else shape_ops.View.apply(input, input._data.shape)
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    sizes = _shape_arg(sizes)
+    s = input._data.shape
+    if len(sizes) < len(s):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({len(s)})"
+        )
+    lead = len(sizes) - len(s)
+    target = tuple((s[i - lead] if n == -1 else n) if i >= lead else n for i, n in enumerate(sizes))
+    for i, n in enumerate(s):
+        if n != 1 and n != target[i + lead]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target[i + lead]}) must match the existing "
+                f"size ({n}) at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(s)}"
+            )
+    return shape_ops.Expand.apply(input, target)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    return expand(input, tuple(size))
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    return shape_ops.Repeat.apply(input, sizes)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = [_tensor_of(x) for x in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    ref = tensors[0]._data
+    (d,) = normalize_dims(dim, ref.ndim, "cat")
+    for i, x in enumerate(tensors):
+        s = x._data.shape
+        if len(s) != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(s, ref.shape)) if j != d):
+            raise RuntimeError(
+                f"torch.cat(): Sizes of tensors must match except in dimension {d}. "
+                f"Expected size {list(ref.shape)} but got size {list(s)} for tensor number {i} in the list."
+            )
+    rt = ref.dtype
+    for x in tensors[1:]:
+        rt = np.promote_types(rt, x._data.dtype)
+    tensors = [x if x._data.dtype == rt else x.to(rt) for x in tensors]
+    return shape_ops.Cat.apply(d, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = [_tensor_of(x) for x in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, x in enumerate(tensors):
+        if x._data.shape != tensors[0]._data.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                f"at entry 0 and {list(x.shape)} at entry {i}"
+            )
+    (d,) = normalize_dims(dim, tensors[0]._data.ndim + 1, "stack")
+    return shape_ops.Stack.apply(d, *tensors)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat([x.reshape(1, -1) if x.ndim == 1 else x for x in tensors], 0)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    (d,) = normalize_dims(dim, input._data.ndim, "narrow")
+    n = input._data.shape[d]
+    start = start + n if start < 0 else start
+    if start < 0 or start + length > n:
+        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return shape_ops.Index.apply(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    (d,) = normalize_dims(dim, tensor._data.ndim, "split")
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for size in sizes:
+        out.append(narrow(tensor, d, start, size))
+        start += size
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    (d,) = normalize_dims(dim, input._data.ndim, "chunk")
+    n = input._data.shape[d]
+    return split(input, builtins.max(1, -(-n // chunks)), d)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    (d,) = normalize_dims(dim, input._data.ndim, "unbind")
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    (d,) = normalize_dims(dim, input._data.ndim, "select")
+    return shape_ops.Index.apply(input, (slice(None),) * d + (index,))
+
+
+def _index_array(index: Any, op: str) -> np.ndarray:
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, but got {idx.dtype}")
+    return idx
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    idx = _index_array(index, "gather")
+    (d,) = normalize_dims(dim, input._data.ndim, "gather")
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    return shape_ops.Gather.apply(input, d, idx)
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    idx = _index_array(index, "scatter")
+    (d,) = normalize_dims(dim, input._data.ndim, "scatter")
+    src = value if src is None else src
+    return shape_ops.Scatter.apply(input, d, idx, src)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    idx = _index_array(index, "scatter_add")
+    (d,) = normalize_dims(dim, input._data.ndim, "scatter_add")
+    return shape_ops.ScatterAdd.apply(input, d, idx, src)
+
+
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
+    idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    (d,) = normalize_dims(dim, input._data.ndim, "index_select")
+    return shape_ops.Index.apply(input, (slice(None),) * d + (idx.reshape(-1),))
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}")
+    if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad:
+        value = value.item()
+    return (
+        ew.Where.apply(m, value, input)
+        if isinstance(value, Tensor)
+        else ew.Where.apply(m, np.asarray(value, dtype=input._data.dtype), input)
+    )
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    return shape_ops.Tri.apply(input, diagonal, False)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    return shape_ops.Tri.apply(input, diagonal, True)
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    return shape_ops.Flip.apply(input, normalize_dims(dims, input._data.ndim, "flip"))
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).view(input.shape)
+    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else shifts
+    dims = tuple(dims) if isinstance(dims, (list, tuple)) else dims
+    return shape_ops.Roll.apply(input, shifts, dims)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding; `pad` lists (left, right) pairs from the last dimension backwards."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    if len(pad) % 2 or len(pad) // 2 > input._data.ndim:
+        raise RuntimeError(
+            f"Padding length must be divisible by 2 and at most twice the number of dimensions "
+            f"of the input; got {len(pad)} for a {input._data.ndim}-d input"
+        )
+    widths = [(0, 0)] * input._data.ndim
+    for i in range(len(pad) // 2):
+        widths[-1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if builtins.any(w < 0 for pair in widths for w in pair):
+        raise NotImplementedError("pad: negative padding (cropping) is not supported")
+    return shape_ops.Pad.apply(input, tuple(widths), value)
+
+
+# ---- indexing --------------------------------------------------------------------------------
+
+
+def _convert_index(index: Any) -> Any:
+    """Turn a PyTorch-style index into a NumPy one, checking index dtypes."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = i._data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+            raise IndexError(
+                "tensors used as indices must be long, int, byte or bool tensors "
+                f"(got {i.dtype}; convert it with .long())"
+            )
+        if isinstance(i, float):
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                f"Variables are valid indices (got float {i})"
+            )
+        out.append(i)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def getitem(input: Tensor, index: Any) -> Tensor:
+    idx = _convert_index(index)
+    try:
+        return shape_ops.Index.apply(input, idx)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
+
+
+def setitem(input: Tensor, index: Any, value: Any) -> None:
+    idx = _convert_index(index)
+    recorded = _grad_state[0] and (
+        input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    )
+    if not recorded:
+        input._data[idx] = value._data if isinstance(value, Tensor) else value
+        input._version[0] += 1
+        return
+    _check_inplace_leaf(input)
+    if not isinstance(value, Tensor):
+        value = np.asarray(value, dtype=input._data.dtype)
+    _rebind(input, shape_ops.SetItem.apply(input, idx, value))

@@ -1,0 +1,400 @@
+"""Elementwise ops: arithmetic, math functions, activations, comparisons.
+
+Each class is one node kind; its backward sits under its forward and returns one gradient
+per input, in the broadcast shape: the engine sums it back to each input's shape. Inputs
+may be Python scalars (they stay scalars: `x * 2` builds no tensor around the 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember.autograd.function import Function
+from ember.ops import _dual
+
+
+class Op(Function):
+    """Base of ember's built-in ops: forward and backward work on NumPy arrays."""
+
+    raw = True
+
+
+# ---- arithmetic ---------------------------------------------------------------------
+
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx._edges
+        return (grad * b if da else None), (grad * a if db else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx._edges
+        # d(a/b)/db = -a / b²
+        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Op):
+    """x ** p for a Python-number exponent p."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        return x**p
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 2:
+            return grad * 2 * x, None
+        return grad * p * x ** (p - 1), None
+
+
+class PowTensor(Op):
+    """a ** b where the exponent is a tensor (PowBackward1 in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a**b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.saved_tensors
+        da, db = ctx._edges
+        ga = grad * b * a ** (b - 1) if da else None
+        # d(a^b)/db = a^b log a; where a == 0 PyTorch defines the gradient as 0
+        gb = None
+        if db:
+            log_a = _dual.unary("log", _dual.where(a == 0, 1.0, a) if _dual.is_array(a) else a)
+            gb = _dual.where(a == 0, 0.0, grad * y * log_a)
+        return ga, gb
+
+
+class FloorDivide(Op):
+    """a // b; its gradient is zero almost everywhere, so nothing flows back."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None
+
+
+class Remainder(Op):
+    """a % b with the sign of b (Python's and PyTorch's convention)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx._edges
+        # a % b = a - floor(a / b) * b
+        return (grad if da else None), (-grad * (a // b) if db else None)
+
+
+# ---- math functions -----------------------------------------------------------------
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Log1p(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1)
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * -0.5 * y * y * y
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / x
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return -grad * y * y
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _dual.unary("sign", x)
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _dual.unary("cos", x)
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * _dual.unary("sin", x)
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, x):
+        # exp of a negative number only, so large |x| never overflows
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)
+
+
+class Clamp(Op):
+    """clamp(x, min, max) with scalar bounds; the gradient passes where x is inside."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        inside = True
+        if ctx.lo is not None:
+            inside = x >= ctx.lo
+        if ctx.hi is not None:
+            inside = (x <= ctx.hi) & inside
+        return grad * inside, None, None
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # ties share the gradient equally, as in PyTorch
+        share = (a > b) + (a == b) * 0.5
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share = (a < b) + (a == b) * 0.5
+        return grad * share, grad * (1 - share)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond = ctx.cond
+        _, da, db = ctx._edges
+        return (
+            None,
+            _dual.where(cond, grad, 0.0) if da else None,
+            _dual.where(cond, 0.0, grad) if db else None,
+        )
+
+
+def where(condition: Any, input: Any, other: Any) -> Any:
+    """Elements of input where condition holds, else of other (torch.where)."""
+    from ember._tensor import Tensor
+
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    return Where.apply(cond, input, other)

@@ -1,0 +1,254 @@
+"""Ops that move elements around without arithmetic: views, indexing, joining, padding.
+
+Their backwards are the inverse movement: a reshape is undone by a reshape, a slice by
+adding into zeros at the slice, a concatenation by slicing the gradient apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember.ops import _dual
+from ember.ops.elementwise import Op
+
+
+class View(Op):
+    """reshape / view / flatten (ViewBackward0)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Unsqueeze(View):
+    pass
+
+
+class Squeeze(View):
+    pass
+
+
+class Permute(Op):
+    """permute / transpose / t / T / mT: a reordering of axes."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _dual.permute(grad, tuple(np.argsort(ctx.axes))), None
+
+
+class Transpose(Permute):
+    pass
+
+
+class Expand(Op):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None  # the engine sums the broadcast dimensions back
+
+
+class Index(Op):
+    """x[index] for any NumPy index: slices, None, Ellipsis, integer and boolean arrays."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        # repeated integer indices add up (np.add.at inside index_add)
+        return _dual.index_add(ctx.shape, ctx.index, grad, grad.dtype), None
+
+
+class IndexAddInto(Op):
+    """zeros(shape) with g added at index: Index's backward, as an op for create_graph."""
+
+    @staticmethod
+    def forward(ctx, g, shape, index):
+        ctx.index = index
+        return _dual.index_add(shape, index, g, g.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None, None
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [None], 0
+        lead = (slice(None),) * ctx.dim
+        for n in ctx.sizes:
+            grads.append(grad[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(grads)
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim, ctx.n = dim, len(xs)
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        return (None,) + tuple(grad[lead + (i,)] for i in range(ctx.n))
+
+
+class Gather(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
+        return np.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        full = _along_axis(ctx.index, ctx.dim)
+        return _dual.index_add(ctx.shape, full, grad, grad.dtype), None, None
+
+
+def _along_axis(index: np.ndarray, dim: int) -> tuple:
+    """The fancy index addressing, in x, the positions that take_along_axis(x, index, dim) reads."""
+    grids = np.indices(index.shape, sparse=True)
+    return tuple(index if i == dim else g for i, g in enumerate(grids))
+
+
+class Scatter(Op):
+    """x with src written at index along dim (x.scatter); overwritten places get no gradient."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        full = _along_axis(index, dim)
+        ctx.full = full
+        out = x.copy()
+        out[full] = src if np.ndim(src) == 0 else src[tuple(slice(0, n) for n in index.shape)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        keep = np.ones(grad.shape, dtype=bool)
+        keep[ctx.full] = False
+        gx = grad * keep
+        gsrc = grad[ctx.full]
+        return gx, None, None, gsrc
+
+
+class ScatterAdd(Op):
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        full = _along_axis(index, dim)
+        ctx.full = full
+        out = x.copy()
+        np.add.at(out, full, src[tuple(slice(0, n) for n in index.shape)])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None, None, grad[ctx.full]
+
+
+class Flip(Op):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.index = tuple(slice(None, None, -1) if i in dims else slice(None) for i in range(x.ndim))
+        return x[ctx.index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None
+
+
+class Roll(Op):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return _dual.roll(grad, back, ctx.dims), None, None
+
+
+class Tri(Op):
+    """tril / triu: keep the lower (upper) triangle from diagonal k."""
+
+    @staticmethod
+    def forward(ctx, x, k, upper):
+        ctx.k, ctx.upper = k, upper
+        return np.triu(x, k) if upper else np.tril(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _dual.tri(grad, ctx.k, ctx.upper), None, None
+
+
+class Pad(Op):
+    """Constant padding; `widths` is NumPy's ((before, after), ...) per axis."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.index = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None, None
+
+
+class Repeat(Op):
+    """x.repeat(*sizes): tile the tensor; the backward sums the tiles."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.shape, ctx.reps = x.shape, reps
+        return np.tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = (1,) * (len(ctx.reps) - len(ctx.shape)) + ctx.shape
+        split = []
+        for r, n in zip(ctx.reps, shape):
+            split += [r, n]
+        axes = tuple(range(0, 2 * len(shape), 2))
+        return _dual.sum(grad.reshape(tuple(split)), axes, keepdims=False).reshape(ctx.shape), None
+
+
+class SetItem(Op):
+    """out-of-place x[index] = value, recorded so that x.__setitem__ stays differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, index, value):
+        ctx.index = index
+        out = x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, _, dv = ctx._edges
+        keep = np.ones(grad.shape, dtype=bool)
+        keep[ctx.index] = False
+        gv = grad[ctx.index] if dv else None
+        return grad * keep, None, gv

@@ -1,0 +1,82 @@
+"""The random number generator: one default Generator, seeded by ember.manual_seed.
+
+ember draws from NumPy's PCG64 generator, so sequences differ from PyTorch's for the same
+seed (documented); what matters is that a seed reproduces ember's own runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Generator:
+    """A source of random numbers (torch.Generator): `manual_seed`, `seed`, `get_state`."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self._seed = 67280421310721  # PyTorch's default seed
+        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self.rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy) % (2**63)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Any:
+        from ember._tensor import Tensor
+
+        state = self.rng.bit_generator.state
+        words = [state["state"]["state"], state["state"]["inc"], state["has_uint32"], state["uinteger"]]
+        as_bytes = b"".join(int(w).to_bytes(16, "little") for w in words)
+        return Tensor(np.frombuffer(as_bytes, dtype=np.uint8).copy())
+
+    def set_state(self, new_state: Any) -> Generator:
+        raw = bytes(np.asarray(new_state, dtype=np.uint8))
+        if len(raw) != 64:
+            raise RuntimeError("Generator.set_state: expected a state tensor from get_state()")
+        words = [int.from_bytes(raw[i : i + 16], "little") for i in range(0, 64, 16)]
+        self.rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": words[0], "inc": words[1]},
+            "has_uint32": words[2],
+            "uinteger": words[3],
+        }
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (torch.manual_seed)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Any:
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Any) -> None:
+    default_generator.set_state(new_state)
+
+
+def rng(generator: Generator | None) -> np.random.Generator:
+    """The NumPy generator to draw from: the given ember Generator's, or the default one."""
+    return (generator or default_generator).rng

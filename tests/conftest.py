@@ -1,0 +1,49 @@
+"""Shared test helpers: PyTorch for comparisons (skipped with a reason when absent) and
+the location of the shared data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+try:
+    import torch  # noqa: F401
+
+    HAVE_TORCH = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAVE_TORCH = False
+
+requires_torch = pytest.mark.skipif(
+    not HAVE_TORCH, reason="PyTorch is not installed (pip install -e '.[test]' installs torch==2.13.0)"
+)
+
+DATA_ROOT = Path(
+    os.environ.get("EMBER_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+)
+
+
+def shared_data(name: str) -> Path:
+    """A folder of ../shared/data, or skip the test with the reason."""
+    path = DATA_ROOT / name
+    if not path.exists():
+        pytest.skip(f"shared data folder {path} is absent")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    import ember
+
+    ember.manual_seed(0)
+    np.random.seed(0)
+
+
+def assert_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Compare an ember tensor (or array) with a torch tensor (or array)."""
+    a = actual.detach().numpy() if hasattr(actual, "detach") else np.asarray(actual)
+    e = expected.detach().numpy() if hasattr(expected, "detach") else np.asarray(expected)
+    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
