@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from ember.autograd import grad_mode
-from ember.autograd.function import Function
 
 Tensor: Any = None  # set by ember._tensor
 
@@ -92,7 +91,7 @@ def run_backward(
     ready: list = []
     for t, g in zip(roots, root_grads):
         if t.grad_fn is None:
-            _arrive_leaf(t, g, capture, accumulate, handed_out, create_graph)
+            _arrive_leaf(t, g, capture, accumulate, handed_out)
             continue
         slots = pending.get(t.grad_fn)
         if slots is None:
@@ -112,37 +111,38 @@ def run_backward(
                 _store_retained(node, grads, handed_out)
             if capture is not None:
                 for i, g in enumerate(grads):
-                    if (node, i) in capture and g is not None:
+                    if g is not None and (node, i) in capture:
                         capture[(node, i)] = g
-            if any(g is not None for g in grads):
+            edges = node._edges
+            if grads[0] is not None or any(g is not None for g in grads):
                 input_grads = _call_backward(node, grads, create_graph)
             else:
-                input_grads = (None,) * len(node._edges)
+                input_grads = (None,) * len(edges)
             if not retain_graph:
                 node._saved = None
-            for i, edge in enumerate(node._edges):
+            for i, (edge, g) in enumerate(zip(edges, input_grads)):
                 if edge is None:
                     continue
-                target = edge[0]
-                g = input_grads[i] if i < len(input_grads) else None
+                target, nr, shape, dtype, is_node = edge
                 if g is not None:
-                    if g.__class__ is not np.ndarray and not isinstance(g, (np.ndarray, Tensor)):
-                        g = np.asarray(g, dtype=edge[3])
-                    g = _fix_dtype(unbroadcast(g, edge[2], node, i), edge[3])
-                if isinstance(target, Function):
+                    if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
+                        g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
+                    if g.shape != shape:
+                        g = unbroadcast(g, shape, node, i)
+                    if g.dtype != dtype:
+                        g = _fix_dtype(g, dtype)
+                if is_node:
+                    slots = pending.get(target)
+                    if slots is None:
+                        slots = pending[target] = [None] * target._n_outputs
                     if g is not None:
-                        slots = pending.get(target)
-                        if slots is None:
-                            slots = pending[target] = [None] * target._n_outputs
-                        nr = edge[1]
                         slots[nr] = g if slots[nr] is None else slots[nr] + g
-                    elif target not in pending:
-                        pending[target] = [None] * target._n_outputs
-                    deps[target] -= 1
-                    if deps[target] == 0:
+                    count = deps[target] - 1
+                    deps[target] = count
+                    if count == 0:
                         ready.append(target)
                 elif g is not None:
-                    _arrive_leaf(target, g, capture, accumulate, handed_out, create_graph)
+                    _arrive_leaf(target, g, capture, accumulate, handed_out)
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -171,8 +171,8 @@ def _count_dependencies(roots: list) -> dict:
         for edge in node._edges:
             if edge is None:
                 continue
-            target = edge[0]
-            if isinstance(target, Function):
+            if edge[4]:
+                target = edge[0]
                 deps[target] = deps.get(target, 0) + 1
                 if target not in seen:
                     seen.add(target)
@@ -204,9 +204,12 @@ def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
     return result
 
 
-def _arrive_leaf(
-    leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set, create_graph: bool
-) -> None:
+def _as_grad(r: Any) -> Any:
+    """A user's backward may return a Python number for a scalar input."""
+    return r if r is None or isinstance(r, np.ndarray) else np.asarray(r)
+
+
+def _arrive_leaf(leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set) -> None:
     if capture is not None:
         key = id(leaf)
         if key in capture:

@@ -82,9 +82,11 @@ class Function:
 
     # Per-node state lives in class-level defaults so that building a node sets only
     # what it uses. `_edges[i]` is None when input i needs no gradient, else
-    # (target, output_nr, shape, dtype): target is the producing Function, or the leaf
-    # Tensor itself; shape and dtype are the input's, for the engine's unbroadcast.
+    # (target, output_nr, shape, dtype, target_is_node): target is the producing
+    # Function, or the leaf Tensor itself; shape and dtype are the input's, for the
+    # engine's unbroadcast.
     _edges: tuple = ()
+    _is_node = True
     _saved: tuple | None = ()
     _sources: tuple | None = None  # raw ops: where each saved array came from
     _versions: tuple = ()  # (version counter, value at save) of saved tensors
@@ -156,7 +158,7 @@ class Function:
             t = Tensor(np.asarray(item))
             if source < 0:
                 t.grad_fn, t._out_nr, t._requires_grad = self, -1 - source, True
-            elif isinstance(edge[0], Function):
+            elif edge[4]:
                 t.grad_fn, t._out_nr, t._requires_grad = edge[0], edge[1], True
             else:
                 t = edge[0]  # the leaf itself
@@ -176,7 +178,7 @@ class Function:
         for edge in self._edges:
             if edge is None:
                 result.append((None, 0))
-            elif isinstance(edge[0], Function):
+            elif edge[4]:
                 result.append((edge[0], edge[1]))
             else:
                 result.append((AccumulateGrad(edge[0]), 0))
@@ -189,48 +191,79 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        """Run forward; if any Tensor input requires grad (and grad mode is on), record a node."""
-        ctx = cls.__new__(cls)
-        needs_grad = False
-        if _grad_state[0]:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    needs_grad = True
-                    break
+        """Run forward; if any Tensor input requires grad (and grad mode is on), record a node.
 
+        This is the hot path of every operation: one pass over the arguments, no work for
+        the graph unless it will be used.
+        """
+        ctx = cls.__new__(cls)
+        record = False
+        edges = None
         if cls.raw:
-            inputs = [a._data if isinstance(a, Tensor) else a for a in args]
+            if _grad_state[0]:
+                inputs, edges = [], []
+                for a in args:
+                    if isinstance(a, Tensor):
+                        data = a._data
+                        inputs.append(data)
+                        if a._requires_grad:
+                            record = True
+                            fn = a.grad_fn
+                            if fn is None:
+                                edges.append((a, 0, data.shape, data.dtype, False))
+                            else:
+                                edges.append((fn, a._out_nr, data.shape, data.dtype, True))
+                        else:
+                            edges.append(None)
+                    else:
+                        inputs.append(a)
+                        edges.append(None)
+            else:
+                inputs = [a._data if isinstance(a, Tensor) else a for a in args]
             out = cls.forward(ctx, *inputs, **kwargs)
         else:
             inputs = args
-            prev, _grad_state[0] = _grad_state[0], False  # user forward runs without recording
+            record = _grad_state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+            prev, _grad_state[0] = _grad_state[0], False  # a user's forward runs without recording
             try:
                 out = cls.forward(ctx, *args, **kwargs)
             finally:
                 _grad_state[0] = prev
 
-        if not needs_grad:
-            if out.__class__ is tuple:
-                return tuple(_wrap(o) for o in out)
-            return _wrap(out)
-
-        ctx._edges = tuple(_edge(a) for a in args)
         if out.__class__ is tuple:
+            if not record:
+                return tuple(_wrap(o) for o in out)
+            ctx._edges = tuple(edges) if edges is not None else tuple([_edge(a) for a in args])
             ctx._n_outputs = len(out)
-            outputs = tuple(_wrap_output(ctx, o, i) for i, o in enumerate(out))
+            outputs = tuple([_wrap_output(ctx, o, i) for i, o in enumerate(out)])
         else:
-            outputs = _wrap_output(ctx, out, 0)
+            data = out if out.__class__ is np.ndarray else _as_array(out)
+            if not record:
+                return Tensor(data)
+            ctx._edges = tuple(edges) if edges is not None else tuple([_edge(a) for a in args])
+            outputs = Tensor(data)
+            if data.dtype.kind == "f" and id(out) not in ctx._non_diff:
+                outputs._requires_grad = True
+                outputs.grad_fn = ctx
         if ctx._saved:
             ctx._track_saved(inputs, args, out, outputs)
         return outputs
 
     def _track_saved(self, inputs: Any, args: tuple, out: Any, outputs: Any) -> None:
-        """Record where saved values came from (for create_graph) and their versions."""
-        out_arrays = out if out.__class__ is tuple else (out,)
-        out_tensors = outputs if outputs.__class__ is tuple else (outputs,)
+        """Record where each saved value came from (an input's index, or -1 - k for output k:
+        create_graph needs it) and the version of its tensor (in-place checks need it)."""
+        saved = self._saved
+        if len(saved) == 1 and saved[0] is out:  # the common "save my output" case
+            self._sources = (-1,)
+            self._versions = ((outputs._version, 0),)
+            return
+        if out.__class__ is tuple:
+            out_arrays, out_tensors = out, outputs
+        else:
+            out_arrays, out_tensors = (out,), (outputs,)
         sources = []
         versions = []
-        for item in self._saved:
+        for item in saved:
             source = tensor = None
             for i, a in enumerate(inputs):
                 if a is item:
@@ -242,10 +275,10 @@ class Function:
                         source, tensor = -1 - j, out_tensors[j]
                         break
             sources.append(source)
+            if tensor is None and isinstance(item, Tensor):
+                tensor = item  # a user Function saves tensors directly
             if isinstance(tensor, Tensor):
                 versions.append((tensor._version, tensor._version[0]))
-            elif isinstance(item, Tensor):
-                versions.append((item._version, item._version[0]))
         self._sources = tuple(sources) if self.raw else None
         self._versions = tuple(versions)
 
@@ -255,8 +288,8 @@ def _edge(a: Any) -> tuple | None:
         return None
     data = a._data
     if a.grad_fn is None:
-        return (a, 0, data.shape, data.dtype)
-    return (a.grad_fn, a._out_nr, data.shape, data.dtype)
+        return (a, 0, data.shape, data.dtype, False)
+    return (a.grad_fn, a._out_nr, data.shape, data.dtype, True)
 
 
 def _as_array(o: Any) -> np.ndarray:

@@ -1,0 +1,388 @@
+"""The engine: each test is named after the bug it prevents."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from conftest import assert_close, requires_torch
+
+import ember
+from ember.autograd import Function, gradcheck
+
+
+def test_course_example_e_equals_a_plus_b_times_b_plus_one():
+    a = ember.tensor(2.0, requires_grad=True)
+    b = ember.tensor(1.0, requires_grad=True)
+    e = (a + b) * (b + 1)
+    assert repr(e) == "tensor(6., grad_fn=<MulBackward0>)"
+    e.backward()
+    assert a.grad.item() == 2 and b.grad.item() == 5
+    assert repr(e.grad) == "tensor(1.)"  # the root keeps its own gradient (documented)
+
+
+def test_graph_is_inspectable_through_next_functions():
+    x, w1, w2 = (ember.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    y = x + w1 + w2
+    assert y.grad_fn.name() == "AddBackward0"
+    (inner, _), (leaf, _) = y.grad_fn.next_functions
+    assert inner.name() == "AddBackward0"
+    assert leaf.name() == "torch::autograd::AccumulateGrad" and leaf.variable is w2
+    assert inner.next_functions[0][0].variable is x
+    const = ember.tensor([1.0, 2.0]) + w1
+    assert const.grad_fn.next_functions[0] == (None, 0)
+
+
+def test_course_loss_gradient_only_for_w():
+    x = ember.tensor([[2.0, 3.0]])
+    w = ember.tensor([[-1.0], [1.2]], requires_grad=True)
+    y = ember.tensor([[0.2]])
+    loss = ((x @ w - y) ** 2).sum()
+    loss.backward()
+    assert_close(w.grad, np.array([[5.6], [8.4]], np.float32))
+    assert x.grad is None
+
+
+def test_reused_nonleaf_diamond_sums_both_paths():
+    x = ember.tensor(3.0, requires_grad=True)
+    h = x * x  # reused twice below
+    y = h * 2 + h.exp() * 0 + h
+    y.backward()
+    assert x.grad.item() == pytest.approx(3 * 2 * 3.0)
+
+
+def test_reused_leaf_accumulates_within_one_pass():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * x * x).sum().backward()
+    assert_close(x.grad, 3 * np.array([1.0, 4.0], np.float32))
+
+
+def test_grads_accumulate_across_backward_calls():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    assert_close(x.grad, np.array([5.0, 5.0], np.float32))
+
+
+def test_deep_chain_no_recursion():
+    x = ember.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 0.0
+    y.sum().backward()
+    assert x.grad.item() == 1.0
+
+
+def test_broadcast_bias_grad():
+    x = ember.ones(4, 3)
+    b = ember.zeros(3, requires_grad=True)
+    c = ember.zeros(4, 1, requires_grad=True)
+    (x + b + c).sum().backward()
+    assert b.grad.shape == (3,) and c.grad.shape == (4, 1)
+    assert_close(b.grad, np.full(3, 4.0, np.float32))
+    assert_close(c.grad, np.full((4, 1), 3.0, np.float32))
+
+
+def test_leaf_grads_are_not_aliased():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([1.0, 2.0], requires_grad=True)
+    (a + b).sum().backward()  # Add hands the same array to both inputs
+    a.grad.mul_(10)
+    assert_close(b.grad, np.ones(2, np.float32))
+    s = ember.tensor([1.0, 2.0], requires_grad=True)
+    s.sum().backward()  # the gradient of sum is a broadcast (read-only) view
+    s.grad.add_(1)
+    assert_close(s.grad, np.full(2, 2.0, np.float32))
+
+
+def test_gradient_keeps_the_tensor_dtype():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = ember.tensor([1.0, 2.0], dtype=ember.float64)
+    (x * y).sum().backward()
+    assert x.grad.dtype == ember.float32
+
+
+def test_backward_twice_raises_unless_retained():
+    x = ember.tensor(2.0, requires_grad=True)
+    y = x.exp()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == pytest.approx(2 * np.exp(2.0), rel=1e-6)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_nonscalar_backward_needs_gradient():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(ember.tensor([1.0, 10.0]))
+    assert_close(x.grad, np.array([2.0, 20.0], np.float32))
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).backward(ember.ones(3))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.tensor(1.0).backward()
+
+
+def test_requires_grad_on_integer_tensor_raises():
+    with pytest.raises(RuntimeError, match="floating point"):
+        ember.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating point"):
+        ember.tensor([1, 2]).requires_grad_()
+
+
+def test_retain_grad_on_nonleaf():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    k = x * 4
+    (h * h + k).sum().backward()
+    assert_close(h.grad, 2 * np.array([3.0, 6.0], np.float32))
+    assert k.grad is None and h.retains_grad and not k.retains_grad
+
+
+def test_create_graph_gives_second_derivative():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (x**3).sum()
+    (g,) = ember.autograd.grad(y, x, create_graph=True)
+    assert_close(g, 3 * np.array([1.0, 4.0], np.float32))
+    g.sum().backward()
+    assert_close(x.grad, 6 * np.array([1.0, 2.0], np.float32))
+
+
+def test_backward_create_graph_then_grad_of_grad():
+    x = ember.tensor(0.5, requires_grad=True)
+    y = x.tanh()
+    y.backward(create_graph=True)
+    first = x.grad
+    assert first.requires_grad
+    (second,) = ember.autograd.grad(first, x)
+    t = np.tanh(0.5)
+    assert second.item() == pytest.approx(-2 * t * (1 - t * t), rel=1e-5)
+
+
+@requires_torch
+def test_third_derivative_matches_torch():
+    import torch
+
+    def third(T):
+        x = T.tensor([0.3, -1.2, 2.0], requires_grad=True)
+        y = (x.sin() * x.exp() + x.sigmoid() * x**2).sum()
+        (g1,) = T.autograd.grad(y, x, create_graph=True)
+        (g2,) = T.autograd.grad(g1.sum(), x, create_graph=True)
+        (g3,) = T.autograd.grad(g2.sum(), x)
+        return g3
+
+    assert_close(third(ember), third(torch), rtol=1e-4, atol=1e-5)
+
+
+def test_autograd_grad_does_not_touch_dot_grad_and_allow_unused():
+    x = ember.tensor(1.0, requires_grad=True)
+    z = ember.tensor(1.0, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        ember.autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = ember.autograd.grad(y, [x, z], allow_unused=True)
+    assert gx.item() == 2 and gz is None and x.grad is None
+
+
+def test_grad_of_nonleaf_input():
+    x = ember.tensor(2.0, requires_grad=True)
+    h = x * 3
+    y = h * h
+    (gh,) = ember.autograd.grad(y, h)
+    assert gh.item() == 12.0
+
+
+def test_backward_inputs_restricts_accumulation():
+    a = ember.tensor(1.0, requires_grad=True)
+    b = ember.tensor(1.0, requires_grad=True)
+    (a * b * 3).backward(inputs=[a])
+    assert a.grad.item() == 3 and b.grad is None
+
+
+def test_no_grad_modes():
+    x = ember.tensor(1.0, requires_grad=True)
+    with ember.no_grad():
+        assert not ember.is_grad_enabled()
+        y = x * 2
+        with ember.enable_grad():
+            z = x * 2
+    assert y.grad_fn is None and not y.requires_grad and z.requires_grad
+
+    @ember.no_grad()
+    def f(t):
+        return t * 2
+
+    assert f(x).grad_fn is None and ember.is_grad_enabled()
+    with ember.set_grad_enabled(False):
+        assert (x * 2).grad_fn is None
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+    with ember.inference_mode():
+        assert (x * 2).grad_fn is None
+
+
+def test_inplace_change_of_saved_tensor_is_detected():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    w = ember.tensor([3.0, 4.0])
+    y = (x * w).sum()
+    w.add_(1)  # Mul saved w for x's gradient
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_inplace_change_of_saved_output_under_no_grad_is_detected():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    with ember.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_inplace_on_leaf_that_requires_grad_raises():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x[0] = 5.0
+    with ember.no_grad():
+        x.add_(1)  # the optimizer's way
+    assert_close(x, np.array([2.0, 3.0], np.float32))
+
+
+def test_recorded_inplace_on_nonleaf_gives_right_gradient():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y += x  # recorded: y = 2x + x
+    y *= y  # (3x)^2
+    y[0] = y[0] * 0  # first element no longer depends on x
+    y.sum().backward()
+    assert_close(x.grad, np.array([0.0, 18.0 * 2.0], np.float32))
+
+
+def test_data_update_pattern_and_version_counter():
+    p = ember.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    v = p._version[0]
+    p.data -= 0.1 * p.grad
+    assert_close(p, np.array([0.8, 1.6], np.float32))
+    assert p.requires_grad and p.is_leaf
+    assert p._version[0] == v  # .data is not tracked, as in PyTorch
+    d = p.detach()
+    d.add_(1)
+    assert p._version[0] == v + 1  # detach shares the counter
+
+
+class MyReLU(Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (input,) = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
+
+
+def test_users_own_function_written_like_pytorch():
+    x = ember.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    y = MyReLU.apply(x)
+    assert repr(y.grad_fn).startswith("<MyReLUBackward object")
+    (y * ember.arange(4.0)).sum().backward()
+    assert_close(x.grad, np.array([0.0, 1.0, 0.0, 3.0], np.float32))
+    x64 = ember.tensor([-1.5, 0.7, 2.0, -0.3], dtype=ember.float64, requires_grad=True)
+    assert gradcheck(MyReLU.apply, (x64,))
+
+
+def test_users_function_with_two_inputs_and_non_tensor_arg():
+    class ScaledMul(Function):
+        @staticmethod
+        def forward(ctx, a, b, scale):
+            ctx.save_for_backward(a, b)
+            ctx.scale = scale
+            return a * b * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            assert ctx.needs_input_grad == (True, False, False)
+            return g * b * ctx.scale, None, None
+
+    a = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    b = ember.tensor([3.0, 4.0], dtype=ember.float64)
+    ScaledMul.apply(a, b, 2.0).sum().backward()
+    assert_close(a.grad, np.array([6.0, 8.0]))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_op():
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    y = x.sqrt() * 0  # sqrt's backward at 0 is inf; times 0 gives nan
+    with ember.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="SqrtBackward0"):
+            y.sum().backward()
+
+
+def test_gradcheck_catches_a_wrong_gradient():
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # should be 2x g
+
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    with pytest.raises(ember.autograd.GradcheckError):
+        gradcheck(Wrong.apply, (x,))
+    assert not gradcheck(Wrong.apply, (x,), raise_exception=False)
+
+
+def test_leaf_hook_can_change_the_gradient():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.clone()) or g * 2)
+    (x * 3).sum().backward()
+    assert_close(seen[0], np.full(2, 3.0, np.float32))
+    assert_close(x.grad, np.full(2, 6.0, np.float32))
+
+
+def test_graph_is_freed_after_backward_and_when_dropped():
+    x = ember.tensor(np.ones(1000, np.float32), requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node._saved is None  # saved arrays released by the pass
+    ref = weakref.ref(node)
+    gc.disable()
+    try:
+        del y, node
+        assert ref() is None  # no reference cycles: freed without the garbage collector
+    finally:
+        gc.enable()
+
+
+def test_is_leaf_and_requires_grad_flags():
+    x = ember.tensor(1.0, requires_grad=True)
+    y = x * 2
+    assert x.is_leaf and not y.is_leaf and y.requires_grad
+    assert ember.tensor(1.0).is_leaf
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        y.requires_grad = False
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad
+    y.detach_()
+    assert y.is_leaf and y.grad_fn is None
