@@ -1,0 +1,136 @@
+"""Turning a list of samples into a batch: default_collate and default_convert.
+
+A sample is any nesting of tuples, lists, dicts and namedtuples whose leaves are tensors,
+NumPy arrays, Python numbers or strings. Collating transposes the nesting (a list of pairs
+becomes a pair of batches) and stacks the leaves along a new first dimension, as
+torch.utils.data.default_collate does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+
+_UNSUPPORTED_ARRAY_KINDS = "OSUV"  # object, bytes, unicode and void arrays have no tensor dtype
+
+
+def _collate_error(found: Any) -> TypeError:
+    return TypeError(
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {found}"
+    )
+
+
+def _as_tensor(arr: np.ndarray) -> Tensor:
+    dtypes.from_numpy_dtype(arr.dtype)  # raises the clear TypeError for dtypes ember lacks
+    return Tensor(arr)
+
+
+def _stack(arrays: list[np.ndarray]) -> Tensor:
+    first = arrays[0].shape
+    if any(a.shape != first for a in arrays):
+        i = next(i for i, a in enumerate(arrays) if a.shape != first)
+        raise RuntimeError(
+            f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
+            f"{list(arrays[i].shape)} at entry {i} (default_collate cannot batch samples of different "
+            "shapes: pad or crop them to one size, or pass a collate_fn)"
+        )
+    if not first:
+        return _as_tensor(np.array(arrays))
+    # one concatenation of equal shapes is np.stack without its per-array expand_dims
+    return _as_tensor(np.concatenate(arrays).reshape((len(arrays), *first)))
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Stack a list of samples into a batch, keeping their nesting (torch default_collate).
+
+    Tensors and arrays are stacked, Python floats become a float64 tensor and ints an int64
+    tensor (as in PyTorch), strings stay a list, tuples become lists, and dicts, namedtuples
+    and other sequences keep their type.
+    """
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        if any(t._requires_grad for t in batch):
+            from ember.ops.api.shape import stack  # differentiable, only when a graph is wanted
+
+            return stack(list(batch))
+        return _stack([t._data for t in batch])
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, np.ndarray):
+        if elem.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
+            raise _collate_error(elem.dtype)
+        return _stack([np.asarray(a) for a in batch])
+    if isinstance(elem, np.generic):
+        arr = np.array(batch)
+        if arr.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
+            raise _collate_error(arr.dtype)
+        return _as_tensor(arr)
+    if isinstance(elem, float):
+        return Tensor(np.array(batch, dtype=np.float64))
+    if isinstance(elem, bool):
+        arr = np.array(batch)
+        return Tensor(arr if arr.dtype == np.bool_ else arr.astype(np.int64))
+    if isinstance(elem, int):
+        return Tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, Mapping):
+        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        if type(elem) is dict:
+            return collated
+        try:
+            return type(elem)(collated)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return collated
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+    if isinstance(elem, Sequence):
+        size = len(elem)
+        if any(len(sample) != size for sample in batch):
+            raise RuntimeError(
+                "each element in list of batch should be of equal size "
+                f"(got lengths {sorted({len(sample) for sample in batch})})"
+            )
+        columns = [default_collate(list(column)) for column in zip(*batch)]
+        if isinstance(elem, (tuple, list)):
+            return columns  # tuples become lists, as in PyTorch
+        try:
+            return type(elem)(columns)
+        except TypeError:
+            return columns
+    raise _collate_error(type(elem))
+
+
+def default_convert(data: Any) -> Any:
+    """Turn NumPy arrays and scalars inside data into tensors, without batching.
+
+    The collate function used when automatic batching is off (`batch_size=None`), as
+    torch.utils.data.default_convert.
+    """
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        return data if data.dtype.kind in _UNSUPPORTED_ARRAY_KINDS else _as_tensor(data)
+    if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
+        return _as_tensor(np.asarray(data))
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, Mapping):
+        converted = {key: default_convert(value) for key, value in data.items()}
+        try:
+            return converted if type(data) is dict else type(data)(converted)
+        except TypeError:
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence):
+        try:
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data

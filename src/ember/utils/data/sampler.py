@@ -1,0 +1,170 @@
+"""Samplers: the order in which a DataLoader visits a dataset's indices.
+
+Random samplers draw from `ember.random.rng(generator)`, so `ember.manual_seed` (or a
+Generator passed in) makes the order reproducible. The orders differ from PyTorch's for the
+same seed, as all of ember's random numbers do.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any
+
+import numpy as np
+
+from ember import random as _random
+
+
+class Sampler:
+    """Base class: an iterable over indices (or lists of indices) of a dataset (torch Sampler)."""
+
+    def __init__(self, data_source: Sized | None = None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} should be a positive integer value, but got {name}={value}")
+
+
+def _check_bool(name: str, value: Any, error: type[Exception]) -> None:
+    if not isinstance(value, bool):
+        raise error(f"{name} should be a boolean value, but got {name}={value}")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1 (torch SequentialSampler)."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random permutation of the indices, or `num_samples` draws with replacement.
+
+    torch RandomSampler; without replacement and with num_samples > len(data_source), whole
+    permutations follow one another.
+    """
+
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: _random.Generator | None = None,
+    ) -> None:
+        _check_bool("replacement", replacement, TypeError)
+        if num_samples is not None:
+            _check_positive_int("num_samples", num_samples)
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n, wanted = len(self.data_source), self.num_samples
+        rng = _random.rng(self.generator)
+        if self.replacement:
+            yield from rng.integers(0, n, size=wanted).tolist()
+            return
+        whole, rest = divmod(wanted, n)
+        for _ in range(whole):
+            yield from rng.permutation(n).tolist()
+        if rest:
+            yield from rng.permutation(n)[:rest].tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order, without replacement (torch SubsetRandomSampler)."""
+
+    def __init__(self, indices: Sequence[int], generator: _random.Generator | None = None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        for i in _random.rng(self.generator).permutation(len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probabilities proportional to `weights`.
+
+    torch WeightedRandomSampler (weights need not sum to one).
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: _random.Generator | None = None,
+    ) -> None:
+        _check_positive_int("num_samples", num_samples)
+        _check_bool("replacement", replacement, ValueError)
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {w.shape}")
+        self.weights = w
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        w = self.weights
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise RuntimeError(
+                "invalid multinomial distribution (weights must be finite, non-negative and not all zero)"
+            )
+        if not self.replacement and self.num_samples > np.count_nonzero(w):
+            raise RuntimeError(
+                f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+                f"(num_samples={self.num_samples}, {np.count_nonzero(w)} non-zero weights)"
+            )
+        rng = _random.rng(self.generator)
+        drawn = rng.choice(len(w), size=self.num_samples, replace=self.replacement, p=w / w.sum())
+        yield from drawn.tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Group another sampler's indices into lists of `batch_size` (torch BatchSampler)."""
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
+        _check_positive_int("batch_size", batch_size)
+        _check_bool("drop_last", drop_last, ValueError)
+        self.sampler = sampler
+        self.batch_size = int(batch_size)
+        self.drop_last = drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        it = iter(self.sampler)
+        while batch := list(itertools.islice(it, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
