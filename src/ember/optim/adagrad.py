@@ -1,0 +1,94 @@
+"""Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.optim._fused import add_scaled, addcmul
+from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check, _check_flags, _new_step
+
+
+class Adagrad(Optimizer):
+    """Adagrad (torch.optim.Adagrad).
+
+    For each parameter p with gradient g (-g when `maximize`), at step t = 1, 2, ...:
+
+        g <- g + weight_decay * p
+        s <- s + g²                          (s starts at initial_accumulator_value)
+        p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+
+    State per parameter, created when the optimizer is: 'step' and 'sum' (s).
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(lr_decay >= 0.0, "lr_decay value", lr_decay)
+        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        _check(initial_accumulator_value >= 0.0, "initial_accumulator_value value", initial_accumulator_value)
+        _check(eps >= 0.0, "epsilon value", eps)
+        _check_flags(differentiable)
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        p_state = self.state[p]
+        p_state["step"] = _new_step()
+        p_state["sum"] = Tensor(np.full_like(p._data, group["initial_accumulator_value"]))
+        return p_state
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        lr_decay = float(group["lr_decay"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        maximize = group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            data = p._data
+            g = p.grad._data
+            if maximize:
+                g = -g
+            p_state = state[p] or self._init_state(p, group)
+            step = _advance(p_state["step"])
+            if weight_decay != 0:
+                g = add_scaled(g, data, weight_decay)
+            clr = lr / (1 + (step - 1) * lr_decay)
+            s = p_state["sum"]._data
+            addcmul(s, g, g, 1, out=s)
+            std = np.sqrt(s)
+            std += eps
+            update = g * clr
+            update /= std
+            data -= update
+            p._version[0] += 1

@@ -1,0 +1,278 @@
+"""Optimizer: the base class that holds parameter groups and per-parameter state.
+
+An optimizer keeps `param_groups`, a list of dicts that each hold some parameters and the
+options that apply to them (lr, momentum, ...), and `state`, a dict keyed by the parameter
+tensor itself. Subclasses implement `_update_group(group)`, which reads the options of one
+group and changes the arrays of its parameters in place; the base class's `step` evaluates
+the closure and walks the groups.
+
+Updates work on the NumPy arrays inside the tensors (`p._data`), so no graph is recorded
+and a parameter stays the same object (a model's layers keep pointing at it). State values
+are ember Tensors, so that `state_dict()` looks like PyTorch's.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.grad_mode import enable_grad
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
+class _RequiredParameter:
+    """The default of an option that every parameter group must give (torch.optim.optimizer.required)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _check(ok: bool, what: str, value: Any) -> None:
+    """Raise PyTorch's ValueError for an invalid optimizer option."""
+    if not ok:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+def _check_betas(betas: tuple[float, float]) -> None:
+    _check(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
+    _check(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
+
+
+def _check_flags(differentiable: bool) -> None:
+    if differentiable:
+        raise NotImplementedError(
+            "ember's optimizers update parameters in place outside the graph; "
+            "differentiable=True is not supported"
+        )
+
+
+def _typename(obj: Any) -> str:
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Optimizer:
+    """Base class of all optimizers (torch.optim.Optimizer).
+
+    `params` is an iterable of tensors, of (name, tensor) pairs, or of dicts that each
+    define a parameter group ({'params': [...], 'lr': ...}); options missing from a group
+    are taken from `defaults`. The flags `foreach`, `fused` and `capturable` that PyTorch's
+    optimizers take are accepted and stored (so reprs and state dicts match) but change
+    nothing: ember has one implementation of each algorithm.
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                f"but got {_typename(params)}"
+            )
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(dict(group))
+
+    # ---- parameter groups -------------------------------------------------------------
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (torch.optim.Optimizer.add_param_group)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering "
+                "of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        param_group["params"] = params
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are missing"
+                )
+            param_group["param_names"] = names
+
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}"
+                )
+            if not (p.is_leaf or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}"
+                )
+            param_group.setdefault(name, default)
+
+        if len(params) != len(set(params)):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; "
+                "in future, this will cause an error",
+                stacklevel=3,
+            )
+        seen: set[Tensor] = set()
+        for group in self.param_groups:
+            seen.update(group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+        if not seen.isdisjoint(params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ---- the training-loop API -----------------------------------------------------------
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set `.grad` to None, or fill it with zeros (torch.optim.Optimizer.zero_grad)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if grad.grad_fn is not None:
+                        grad.detach_()
+                    else:
+                        grad.requires_grad_(False)
+                    grad._data.fill(0)
+                    grad._version[0] += 1
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return the closure's loss (torch.optim.Optimizer.step).
+
+        The closure, if given, recomputes the loss (zero_grad, forward, backward) and runs with
+        gradient recording on even inside `no_grad`.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._update_group(group)
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define step() or _update_group(group)")
+
+    # ---- saving and resuming ---------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The options and state, with parameters replaced by their index (torch.optim.Optimizer.state_dict).
+
+        `{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`. As in
+        PyTorch the state tensors are the optimizer's own (not copies): save or deep-copy
+        the result before training further if it must stay as it is.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore options and state saved by `state_dict()` (torch.optim.Optimizer.load_state_dict).
+
+        State tensors are copied (floating-point ones cast to their parameter's dtype, except
+        'step'), so the loaded optimizer never shares memory with the dict.
+        """
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+            )
+        by_index = dict(
+            zip(
+                chain.from_iterable(s["params"] for s in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in by_index:
+                param = by_index[k]
+                state[param] = {key: _copy_state(param, key, value) for key, value in v.items()}
+            else:
+                state[k] = v
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+        self.__setstate__({"state": state, "param_groups": saved_groups})
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _copy_state(param: Tensor, key: Any, value: Any) -> Any:
+    """A deep copy of one state value; floating tensors take the parameter's dtype, except 'step'."""
+    if isinstance(value, Tensor):
+        data = value._data
+        if key != "step" and data.dtype.kind == "f" and param._data.dtype.kind == "f":
+            return Tensor(data.astype(param._data.dtype, copy=True))
+        return Tensor(np.array(data, copy=True))
+    if isinstance(value, dict):
+        return {k: _copy_state(param, k, v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def _new_step() -> Tensor:
+    """The step counter PyTorch keeps per parameter: a 0-d float32 tensor."""
+    return Tensor(np.zeros((), dtype=np.float32))
+
+
+def _advance(step: Tensor) -> float:
+    """Add one to a step counter in place and return it as a Python float."""
+    counter = step._data
+    counter += 1
+    return float(counter)

@@ -1,0 +1,89 @@
+"""Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.optim._fused import add_scaled
+from ember.optim.optimizer import Optimizer, ParamsT, _check, _check_flags
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (torch.optim.SGD).
+
+    For each parameter p with gradient g (-g when `maximize`), with buffer b:
+
+        g <- g + weight_decay * p
+        b <- g                                    at the first step
+        b <- momentum * b + (1 - dampening) * g   afterwards          (if momentum != 0)
+        g <- g + momentum * b  if nesterov  else  b                    (if momentum != 0)
+        p <- p - lr * g
+
+    `weight_decay` adds weight_decay * p to the gradient, which is the gradient of the L2
+    penalty weight_decay/2 * ||p||² added to the loss.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(momentum >= 0.0, "momentum value", momentum)
+        _check(weight_decay >= 0.0, "weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_flags(differentiable)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        momentum = float(group["momentum"])
+        dampening = float(group["dampening"])
+        weight_decay = float(group["weight_decay"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            data = p._data
+            g = p.grad._data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = add_scaled(g, data, weight_decay)
+            if momentum != 0:
+                p_state = state[p]
+                buf = p_state.get("momentum_buffer")
+                if buf is None:
+                    buf = p_state["momentum_buffer"] = Tensor(np.array(g, copy=True))
+                else:
+                    b = buf._data
+                    b *= momentum
+                    add_scaled(b, g, 1 - dampening, out=b)
+                g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
+            add_scaled(data, g, -lr, out=data)
+            p._version[0] += 1
