@@ -1,116 +1,131 @@
 """PyTorch's tensor printing: `tensor([[1., 2.]], requires_grad=True)`, `tensor(2.5000)`.
 
-Floats share one format across the tensor: integers print as `1.`, others with four
-decimals, and scientific notation when the magnitudes span more than 1000× or leave
-[1e-4, 1e8]. Large tensors are summarised with `...` beyond 1000 elements.
+One number format serves the whole tensor, chosen from its finite non-zero values: whole
+numbers print as `1.`, others with four decimals, and scientific notation when the
+magnitudes span more than 1000x or leave [1e-4, 1e8]. Every element is padded to the
+widest. Past 1000 elements only the first and last three along each dimension are shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from typing import Any
 
 import numpy as np
 
-THRESHOLD, EDGE, LINEWIDTH = 1000, 3, 80
+THRESHOLD, EDGE, LINEWIDTH, PRECISION = 1000, 3, 80, 4
 
 
-def _float_formatter(values: np.ndarray) -> Callable[[Any], str]:
-    finite = values[np.isfinite(values)]
-    nonzero = np.abs(finite[finite != 0]).astype(np.float64)
-    if finite.size == 0 or nonzero.size == 0:
-        int_mode = True
-        sci = False
-    else:
-        int_mode = bool(np.all(np.ceil(finite) == finite))
-        hi, lo = nonzero.max(), nonzero.min()
-        if int_mode:
-            sci = hi / lo > 1000.0 or hi > 1.0e8
+class _Formatter:
+    """The format of every element, decided once from the values that will be shown."""
+
+    def __init__(self, shown: np.ndarray) -> None:
+        self.floating = shown.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        flat = shown.reshape(-1)
+        if not self.floating:
+            self.width = max((len(str(v)) for v in flat.tolist()), default=1)
+            return
+        values = flat[np.isfinite(flat) & (flat != 0)]
+        if values.size == 0:
+            return
+        magnitudes = np.abs(values.astype(np.float64))
+        lo, hi = magnitudes.min(), magnitudes.max()
+        self.int_mode = bool(np.all(values == np.ceil(values)))
+        self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
+        if self.sci_mode:
+            widths = (len(f"{v:.{PRECISION}e}") for v in values.tolist())
+        elif self.int_mode:
+            widths = (len(f"{v:.0f}") + 1 for v in values.tolist())  # + 1 for the trailing "."
         else:
-            sci = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
-    if sci:
-        return lambda v: f"{v:.4e}" if np.isfinite(v) else _special(v)
-    if int_mode:
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else _special(v)
-    return lambda v: f"{v:.4f}" if np.isfinite(v) else _special(v)
+            widths = (len(f"{v:.{PRECISION}f}") for v in values.tolist())
+        self.width = max(widths)
+
+    def format(self, v: Any) -> str:
+        if not self.floating:
+            text = str(v)
+        elif self.sci_mode:
+            text = f"{v:{self.width}.{PRECISION}e}"
+        elif self.int_mode:
+            text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+        else:
+            text = f"{v:.{PRECISION}f}"
+        return text.rjust(self.width)
 
 
-def _special(v: float) -> str:
-    return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-
-
-def _summarize(a: np.ndarray) -> np.ndarray:
-    """The elements that will actually be shown (edges of each dimension)."""
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The elements that will be shown: the first and last EDGE along every dimension."""
     if a.ndim == 0:
-        return a.reshape(1)
+        return a
     if a.shape[0] > 2 * EDGE:
         a = np.concatenate([a[:EDGE], a[-EDGE:]])
-    return np.concatenate([_summarize(x).reshape(-1) for x in a]) if a.ndim > 1 else a
-
-
-def format_array(a: np.ndarray, indent: int) -> str:
-    summarize = a.size > THRESHOLD
-    shown = _summarize(a) if summarize else a.reshape(-1)
-    if a.dtype.kind == "f":
-        fmt = _float_formatter(shown)
-    elif a.dtype.kind == "b":
-
-        def fmt(v: Any) -> str:
-            return "True" if v else "False"
-    else:
-
-        def fmt(v: Any) -> str:
-            return str(int(v))
-
-    width = max((len(fmt(v)) for v in shown), default=1)
-
-    def cell(v: Any) -> str:
-        return fmt(v).rjust(width)
-
-    if a.ndim == 0:
-        return fmt(a.item())
-    return _nested(a, cell, width, indent, summarize)
-
-
-def _nested(a: np.ndarray, cell: Callable, width: int, indent: int, summarize: bool) -> str:
     if a.ndim == 1:
-        items = [cell(v) for v in _edges(a, summarize)]
-        per_line = max(1, (LINEWIDTH - indent - 1) // (width + 2))
-        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
-    rows = [
-        r if isinstance(r, str) else _nested(r, cell, width, indent + 1, summarize)
-        for r in _edges(a, summarize)
-    ]
-    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
-    return "[" + sep.join(rows) + "]"
+        return a
+    return np.stack([_summarized(row) for row in a])
 
 
-def _edges(a: np.ndarray, summarize: bool) -> list:
+def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
     if summarize and a.shape[0] > 2 * EDGE:
-        return list(a[:EDGE]) + ["..."] + list(a[-EDGE:])
-    return list(a)
-
-
-def tensor_repr(t: Any, prefix: str = "tensor(") -> str:
-    a = t._data
-    suffixes = []
-    if a.size == 0 and a.ndim != 1:
-        body = "[]"
-        suffixes.append(f"size={tuple(a.shape)}")
+        items = [fmt.format(v) for v in a[:EDGE].tolist()] + [" ..."]
+        items += [fmt.format(v) for v in a[-EDGE:].tolist()]
     else:
-        body = format_array(a, len(prefix))
-    name = a.dtype.name
-    if name not in ("int64", "bool", _default_name()):
-        suffixes.append(f"dtype=ember.{name}")
+        items = [fmt.format(v) for v in a.tolist()]
+    per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    if a.ndim == 1:
+        return _vector(a, indent, summarize, fmt)
+    n = a.shape[0]
+    if summarize and n > 2 * EDGE:
+        rows = [_nested(a[i], indent + 1, summarize, fmt) for i in range(EDGE)] + ["..."]
+        rows += [_nested(a[i], indent + 1, summarize, fmt) for i in range(n - EDGE, n)]
+    else:
+        rows = [_nested(a[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
+    """Append `, dtype=...` and the like, starting a new line when one would pass LINEWIDTH."""
+    parts = [text]
+    line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if line_len + len(suffix) + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            line_len += len(suffix) + 2
+    return "".join(parts) + ")"
+
+
+def tensor_repr(t: Any) -> str:
+    """repr(t), character for character what PyTorch prints with 'torch.' read as 'ember.'."""
+    from ember.dtypes import get_default_dtype
+
+    a = t._data
+    prefix = "tensor("
+    default = get_default_dtype().name
+    suffixes = []
+    if a.size == 0:
+        body = "[]"
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if a.dtype.name != default:  # nothing printed shows the dtype, so name it
+            suffixes.append(f"dtype=ember.{a.dtype.name}")
+    else:
+        if a.dtype.name not in (default, "int64", "bool"):
+            suffixes.append(f"dtype=ember.{a.dtype.name}")
+        shown = a.astype(np.float32) if a.dtype == np.float16 else a
+        summarize = a.size > THRESHOLD
+        fmt = _Formatter(_summarized(shown) if summarize else shown)
+        body = _nested(shown, len(prefix), summarize, fmt)
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
-
-
-def _default_name() -> str:
-    from ember.dtypes import get_default_dtype
-
-    return get_default_dtype().name
+    return _with_suffixes(prefix + body, suffixes, len(prefix))

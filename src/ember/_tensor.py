@@ -28,6 +28,10 @@ class Size(tuple):
     def numel(self) -> int:
         return int(np.prod(self, dtype=np.int64))
 
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
 
 class device:
     """ember runs on the CPU only; `ember.device('cpu')` exists so PyTorch code runs."""
@@ -72,11 +76,15 @@ class Tensor:
     # numpy must defer to us in `ndarray + Tensor`, so that __radd__ runs
     __array_priority__ = 1000
 
-    def __init__(self, data: Any = (), requires_grad: bool = False) -> None:
+    def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False) -> None:
         if data.__class__ is not np.ndarray:
-            data = _to_array(data, None)
-            if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
-                data = data.astype(dtypes.get_default_dtype().numpy)
+            if sizes or (isinstance(data, int) and not isinstance(data, bool)):
+                # torch.Tensor(2, 3): an uninitialised tensor of that size
+                data = np.empty((data, *sizes), dtype=dtypes.get_default_dtype().numpy)
+            else:
+                data = _to_array(data, None)
+                if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
+                    data = data.astype(dtypes.get_default_dtype().numpy)
         self._data = data
         self._requires_grad = False
         self.grad = None
@@ -124,7 +132,12 @@ class Tensor:
     def size(self, dim: int | None = None) -> Any:
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[dim]
+        n = self._data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(n, 1)}, {max(n, 1) - 1}], but got {dim})"
+            )
+        return self._data.shape[dim] if n else 1
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -285,10 +298,14 @@ class Tensor:
         return bool(self._data.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return float(self._data.item())
 
     def __int__(self) -> int:
-        return int(self.item())
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return int(self._data.item())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -344,8 +361,8 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         arr = np.array([_to_array(x, None) for x in data])
     else:
         arr = np.asarray(data)
-        if arr.dtype == np.float64 and not isinstance(data, np.generic):
-            arr = arr.astype(dtypes.get_default_dtype().numpy)
+        if arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
+            arr = arr.astype(dtypes.get_default_dtype().numpy)  # Python floats: the default dtype
         elif arr.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
     if dtype is not None and arr.dtype != dtype:
@@ -356,6 +373,13 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         else:
             dtypes.from_numpy_dtype(arr.dtype)  # raises the clear TypeError
     return arr
+
+
+def _first_scalar(data: Any) -> Any:
+    """The first number in nested lists: a NumPy float64 there keeps float64, as in torch."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
 
 
 def _flat(data: Any) -> Iterator[Any]:

@@ -29,8 +29,10 @@ def _size(size: Sequence[Any]) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"sizes must be integers, got {tuple(size)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return tuple(int(s) for s in size)
 
 
@@ -125,6 +127,8 @@ def linspace(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device)
 
 
@@ -145,15 +149,25 @@ def rand(
     *size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = _random.rng(generator).random(_size(size), dtype=np.float64).astype(_np_dtype(dtype))
+    np_dtype = _float_dtype(dtype, "check_uniform_bounds")
+    arr = _random.rng(generator).random(_size(size), dtype=np.float64).astype(np_dtype)
     return _finish(arr, requires_grad, device)
+
+
+def _float_dtype(dtype: Any, kernel: str) -> np.dtype:
+    """The dtype of random floats: PyTorch has no such kernel for integer dtypes."""
+    np_dtype = _np_dtype(dtype)
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for {dtypes.from_numpy_dtype(np_dtype)}')
+    return np_dtype
 
 
 def randn(
     *size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal samples."""
-    arr = _random.rng(generator).standard_normal(_size(size)).astype(_np_dtype(dtype))
+    np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
+    arr = _random.rng(generator).standard_normal(_size(size)).astype(np_dtype)
     return _finish(arr, requires_grad, device)
 
 
@@ -179,12 +193,17 @@ def randint(
         low, high, size = 0, low, high
     if high is None or size is None:
         raise TypeError("randint() needs high and size: randint(low=0, high, size)")
+    if low >= high:
+        raise RuntimeError(f"randint(): expects low to be less than high, but got low={low} >= high={high}")
     arr = _random.rng(generator).integers(low, high, size=tuple(size))
     return _finish(arr.astype(_np_dtype(dtype, np.int64)), False, device)
 
 
-def randint_like(input: Tensor, low: int, high: Any = None) -> Tensor:
-    return randint(low, high, input.shape, dtype=input.dtype)
+def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None) -> Tensor:
+    """Integers in [low, high) shaped like input, of input's dtype (randint_like(x, high) also works)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype)
 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
@@ -193,11 +212,12 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None) -> Tensor:
     """Normal samples with the given mean and std (numbers or tensors)."""
+    given = [t._data.dtype for t in (mean, std) if isinstance(t, Tensor)]
+    np_dtype = given[0] if given else dtypes.get_default_dtype().numpy  # a tensor argument's dtype
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    arr = _random.rng(generator).normal(m, s, size=shape).astype(dtypes.get_default_dtype().numpy)
-    return Tensor(arr)
+    return Tensor(_random.rng(generator).normal(m, s, size=shape).astype(np_dtype))
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:

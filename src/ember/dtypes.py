@@ -73,6 +73,24 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
         ) from None
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def category(np_dtype: np.dtype) -> int:
+    """0 for bool, 1 for integers, 2 for floating point: the order of type promotion."""
+    return _CATEGORY[np_dtype.kind]
+
+
+def promote_numpy(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion of two NumPy dtypes: a higher category (bool < integer < floating)
+    wins outright (int64 with float32 gives float32, where NumPy says float64); within a
+    category, the wider type."""
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
 def to_numpy_dtype(d: Any) -> np.dtype:
     """Accept an ember dtype, a NumPy dtype or a Python type and give the NumPy dtype."""
     if isinstance(d, dtype):

@@ -14,11 +14,17 @@ from typing import Any
 
 import numpy as np
 
-ndarray = np.ndarray
+# NumPy gives scalars (np.float32, np.bool_) for 0-d results: they count as arrays here
+ndarray = (np.ndarray, np.generic)
 
 
 def is_array(x: Any) -> bool:
     return isinstance(x, ndarray)
+
+
+def value(x: Any) -> Any:
+    """The array itself, or the array inside a Tensor (for tests that must not be recorded)."""
+    return x if isinstance(x, ndarray) else x._data
 
 
 def expand(g: Any, shape: tuple) -> Any:
@@ -30,6 +36,10 @@ def sum(g: Any, axis: Any, keepdims: bool = True) -> Any:  # noqa: A001
     if isinstance(g, ndarray):
         return g.sum(axis=axis, keepdims=keepdims)
     return g.sum(dim=axis, keepdim=keepdims)
+
+
+def cumsum(g: Any, axis: int) -> Any:
+    return np.cumsum(g, axis=axis) if isinstance(g, ndarray) else g.cumsum(axis)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:

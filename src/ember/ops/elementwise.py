@@ -190,7 +190,7 @@ class Log(Op):
         return grad / x
 
 
-class Log1p(Op):
+class Log1P(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -261,6 +261,34 @@ class Sign(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0
+
+
+class Floor(Op):
+    """floor, ceil: piecewise constant, so the gradient is zero (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.floor(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Ceil(Floor):
+    @staticmethod
+    def forward(ctx, x):
+        return np.ceil(x)
+
+
+class Round(Op):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return np.round(x, decimals)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None
 
 
 class Sin(Op):

@@ -46,6 +46,14 @@ class Mm(Matmul):
     """2-D @ 2-D (MmBackward0)."""
 
 
+class Bmm(Matmul):
+    """3-D @ 3-D with equal batch sizes (BmmBackward0)."""
+
+
+class Dot(Matmul):
+    """1-D @ 1-D (DotBackward0)."""
+
+
 class Einsum(Op):
     """np.einsum for explicit subscripts without '...' or repeated letters in one operand."""
 
@@ -92,6 +100,19 @@ def einsum(equation: str, *operands):
             )
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if all(isinstance(o, np.ndarray) for o in operands):
+    subscripts = equation.split("->")[0].split(",")
+    if len(subscripts) != len(operands):
+        raise RuntimeError(
+            f"einsum(): the equation {equation!r} names {len(subscripts)} operands, "
+            f"but {len(operands)} were provided"
+        )
+    if all(_dual.is_array(o) for o in operands):
         return np.einsum(equation, *operands)
-    return Einsum.apply(equation, *operands)
+    try:
+        return Einsum.apply(equation, *operands)
+    except ValueError:
+        shapes = [list(np.shape(o._data if hasattr(o, "_data") else o)) for o in operands]
+        raise RuntimeError(
+            f"einsum(): operands of shapes {shapes} do not fit the equation {equation!r} "
+            "(a letter must have one size in every operand)"
+        ) from None

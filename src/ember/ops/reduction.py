@@ -7,6 +7,7 @@ dimensions with size 1. Every backward first restores the reduced dimensions
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,20 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out)) if ndim else ()
 
 
+def normalize_dim(dim: Any, ndim: int, op: str, scalar_ok: bool = True) -> int | None:
+    """One dim as a non-negative axis; None for a 0-d tensor, where dims 0 and -1 mean "no axis".
+
+    Ops that need a real axis (narrow, split, select...) pass scalar_ok=False and reject 0-d
+    tensors with PyTorch's message.
+    """
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if ndim == 0 and not scalar_ok:
+        raise RuntimeError(f"{op}() cannot be applied to a 0-dim tensor.")
+    dims = normalize_dims(dim, ndim, op)
+    return dims[0] if dims else None
+
+
 def _keep_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -53,12 +68,15 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
-        ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        ctx.count = math.prod(x.shape[a] for a in axes)
+        if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warning)
+            return np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, x.dtype)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad.reshape(_keep_shape(ctx.shape, ctx.axes)) / ctx.count
+        # with count 0 the input is empty: any divisor gives the same (empty) gradient
+        g = grad.reshape(_keep_shape(ctx.shape, ctx.axes)) / max(ctx.count, 1)
         return _dual.expand(g, ctx.shape), None, None
 
 
@@ -67,7 +85,7 @@ class Prod(Op):
     def forward(ctx, x, axis, keepdim):
         y = np.prod(x, axis=axis, keepdims=keepdim)
         ctx.save_for_backward(x, y)
-        ctx.keep = np.prod(x, axis=axis, keepdims=True).shape
+        ctx.keep = tuple(1 if axis is None or i == axis else n for i, n in enumerate(x.shape))
         ctx.axis = axis
         return y
 
@@ -75,7 +93,7 @@ class Prod(Op):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         g, y = grad.reshape(ctx.keep), y.reshape(ctx.keep)
-        if _dual.is_array(x) and not (x == 0).any():
+        if not (_dual.value(x) == 0).any():  # y / x is the product of the others
             return g * y / x, None, None
         return g * _product_of_others(x, ctx.axis), None, None
 
@@ -86,7 +104,7 @@ def _product_of_others(x: Any, axis: Any) -> Any:
     Cumulative products from the left and from the right, multiplied. Computed on the
     array: with create_graph it is treated as a constant (first derivative only).
     """
-    xd = x if _dual.is_array(x) else x.detach().numpy()
+    xd = _dual.value(x)
     flat = xd.reshape(-1) if axis is None else np.moveaxis(xd, axis, -1)
     ones = np.ones_like(flat[..., :1])
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
@@ -115,14 +133,23 @@ class Amax(Op):
         return grad.reshape(y.shape) * mask / count, None, None, None
 
 
-class MaxDim(Op):
+class Amin(Amax):
+    """amin and min(): Amax with is_max False (AminBackward0)."""
+
+
+class Max(Op):
     """max/min along one dim with indices; the gradient goes to the index chosen."""
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
+        ctx.dim = dim
+        if dim is None:  # a 0-d tensor is its own maximum, at index 0
+            idx = np.zeros((), dtype=np.int64)
+            ctx.mark_non_differentiable(idx)
+            return x.copy(), idx
         idx = (np.argmax if is_max else np.argmin)(x, axis=dim, keepdims=True)
         values = np.take_along_axis(x, idx, axis=dim)
-        ctx.shape, ctx.dim, ctx.idx = x.shape, dim, idx
+        ctx.shape, ctx.idx = x.shape, idx
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
         ctx.mark_non_differentiable(idx)
@@ -130,8 +157,14 @@ class MaxDim(Op):
 
     @staticmethod
     def backward(ctx, grad, _grad_idx):
+        if ctx.dim is None:
+            return grad, None, None, None
         index = _along_axis_index(ctx.idx, ctx.dim)
         return _dual.index_add(ctx.shape, index, grad.reshape(ctx.idx.shape), grad.dtype), None, None, None
+
+
+class Min(Max):
+    """min along one dim: Max with is_max False (MinBackward0)."""
 
 
 def _along_axis_index(idx: np.ndarray, dim: int) -> tuple:
@@ -144,7 +177,7 @@ class Var(Op):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         centered = x - x.mean(axis=axes, keepdims=True)
-        n = int(np.prod([x.shape[a] for a in axes]))
+        n = math.prod(x.shape[a] for a in axes)
         ctx.save_for_backward(x)
         ctx.axes, ctx.n, ctx.denom = axes, n, max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -159,7 +192,53 @@ class Var(Op):
         return g * 2 * centered / ctx.denom, None, None, None
 
 
-class LogSumExp(Op):
+class LinalgVectorNorm(Op):
+    """Vector p-norm over axes (p >= 1, finite), named as PyTorch names its node. At a zero
+    vector the gradient is 0, PyTorch's choice of subgradient, instead of 0/0."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        ctx.p, ctx.keep = p, _keep_shape(x.shape, axes)
+        if p == 1:
+            y = np.abs(x).sum(axis=axes, keepdims=keepdim)
+        elif p == 2:
+            y = np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+        else:
+            y = (np.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+        y = np.asarray(y)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g, y, p = grad.reshape(ctx.keep), y.reshape(ctx.keep), ctx.p
+        if p == 1:
+            return g * _dual.unary("sign", x), None, None, None
+        # where y is 0, every x is 0 too: divide by 1 instead, and the gradient is 0
+        safe = _dual.where(_dual.value(y) == 0, 1.0, y)
+        if p == 2:
+            return g * x / safe, None, None, None
+        scale = _dual.unary("sign", x) * _dual.unary("abs", x) ** (p - 1) / safe ** (p - 1)
+        return g * scale, None, None, None
+
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis).reshape(x.shape)  # axis None: a 0-d tensor
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each input adds to every later output: sum the gradient from the end backwards
+        if ctx.axis is None:
+            return grad, None
+        reverse = (slice(None),) * ctx.axis + (slice(None, None, -1),)
+        return _dual.cumsum(grad[reverse], ctx.axis)[reverse], None
+
+
+class Logsumexp(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         # subtract the max so exp never overflows; a -inf max (all -inf) is replaced by 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.ops import _dual
-from ember.ops.elementwise import Op
+from ember.ops.elementwise import Op, Where
 
 
 class View(Op):
@@ -74,6 +74,18 @@ class Index(Op):
         return _dual.index_add(ctx.shape, ctx.index, grad, grad.dtype), None
 
 
+class Select(Index):
+    """x[i] with integers only, and select() (SelectBackward0)."""
+
+
+class Slice(Index):
+    """x[a:b] with slices only, and narrow() (SliceBackward0)."""
+
+
+class IndexSelect(Index):
+    """index_select(): one integer array along one dim (IndexSelectBackward0)."""
+
+
 class IndexAddInto(Op):
     """zeros(shape) with g added at index: Index's backward, as an op for create_graph."""
 
@@ -120,7 +132,9 @@ class Gather(Op):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
-        return np.take_along_axis(x, index, axis=dim)
+        # the index may be smaller than x along the other dims: read only that corner of x
+        corner = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
+        return np.take_along_axis(x[corner], index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -202,6 +216,18 @@ class Tri(Op):
     @staticmethod
     def backward(ctx, grad):
         return _dual.tri(grad, ctx.k, ctx.upper), None, None
+
+
+class Tril(Tri):
+    pass
+
+
+class Triu(Tri):
+    pass
+
+
+class MaskedFill(Where):
+    """masked_fill(x, mask, value): where(mask, value, x) (MaskedFillBackward0)."""
 
 
 class Pad(Op):

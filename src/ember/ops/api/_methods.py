@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ember import dtypes
-from ember.ops.api import arith, convert, products, reduce, shape
+from typing import Any
+
+from ember import creation, dtypes
+from ember.ops.api import arith, convert, indexing, products, reduce, shape
 from ember.ops.api.arith import (
     abs,
     add,
@@ -26,8 +28,9 @@ from ember.ops.api.arith import (
     sub,
 )
 from ember.ops.api.convert import add_, div_, mul_, sub_, to, type_
+from ember.ops.api.indexing import getitem, setitem
 from ember.ops.api.products import matmul
-from ember.ops.api.shape import getitem, permute, setitem, transpose
+from ember.ops.api.shape import permute, transpose
 
 # ---- Tensor methods -------------------------------------------------------------------------
 
@@ -39,17 +42,60 @@ var std logsumexp norm all any cumsum reshape view view_as reshape_as flatten un
 unsqueeze permute transpose swapaxes swapdims movedim t expand expand_as broadcast_to repeat
 narrow split chunk unbind select gather scatter scatter_add index_select masked_fill tril triu
 flip roll matmul mm bmm dot outer softmax log_softmax to clone add_ sub_ mul_ div_ zero_ fill_
-clamp_ clip_ floor_ copy_ masked_fill_ pow_ multiply subtract divide""".split()
+clamp_ clip_ floor_ copy_ masked_fill_ pow_ multiply subtract divide sort argsort topk nonzero
+greater less greater_equal less_equal not_equal clamp_min clamp_max abs_ neg_ exp_ log_ sqrt_
+sigmoid_ tanh_ relu_ square_ reciprocal_ ceil_ round_ uniform_ normal_ type_as moveaxis""".split()
+
+
+def new_zeros(
+    self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
+    """zeros with this tensor's dtype unless another is given (torch.Tensor.new_zeros)."""
+    return creation.zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+def new_ones(
+    self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
+    return creation.ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+def new_empty(
+    self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
+    return creation.empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+def new_full(
+    self: Any,
+    size: Any,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
+    return creation.full(
+        size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+    )
+
+
+def new_tensor(
+    self: Any, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
+    return creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
-    for module in (arith, reduce, shape, products, convert):
+    for module in (arith, reduce, shape, indexing, products, convert):
         g.update(vars(module))
     for name in _METHODS:
         setattr(cls, name, g[name])
     cls.type = type_
+    cls.new_zeros, cls.new_ones, cls.new_empty = new_zeros, new_ones, new_empty
+    cls.new_full, cls.new_tensor = new_full, new_tensor
     cls.__getitem__ = getitem
     cls.__setitem__ = setitem
     cls.__add__ = cls.__radd__ = add
@@ -86,5 +132,8 @@ def attach_methods(cls: type) -> None:
     cls.bool = lambda self: to(self, dtypes.bool)
     cls.byte = lambda self: to(self, dtypes.uint8)
     cls.cpu = cls.contiguous = lambda self, *a, **k: self
+    cls.ndimension = lambda self: self._data.ndim
+    cls.is_contiguous = lambda self, *a, **k: True  # ember never exposes strides
+    cls.data_ptr = lambda self: self._data.__array_interface__["data"][0]
     cls.cuda = lambda self, *a, **k: to(self, "cuda")
     cls.__hash__ = object.__hash__

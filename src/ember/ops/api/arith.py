@@ -10,7 +10,6 @@ from ember import dtypes
 from ember._tensor import Tensor, _to_array
 from ember.autograd import grad_mode
 from ember.ops import elementwise as ew
-from ember.ops.elementwise import where  # noqa: F401  (public)
 
 _grad_state = grad_mode._state
 
@@ -21,22 +20,27 @@ def _tensor_of(x: Any) -> Tensor:
 
 # ---- dtype promotion, as PyTorch does it ---------------------------------------------------
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
-
-def result_type(a: Tensor, b: Tensor) -> np.dtype:
-    """PyTorch's promotion of two tensors: a higher category (bool < int < float) wins
-    outright (int64 + float32 -> float32, where NumPy says float64), and a 0-d tensor
-    only decides the dtype when its category is higher than the other's."""
+def _result_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """The dtype of an operation between two tensors, by PyTorch's rules: categories first
+    (dtypes.promote_numpy), and a 0-d tensor only decides when its category is higher."""
     da, db = a._data.dtype, b._data.dtype
-    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
-    if ca != cb:
-        return da if ca > cb else db
-    if a._data.ndim == 0 and b._data.ndim:
-        return db
-    if b._data.ndim == 0 and a._data.ndim:
-        return da
-    return np.promote_types(da, db)
+    if dtypes.category(da) == dtypes.category(db):
+        if a._data.ndim == 0 and b._data.ndim:
+            return db
+        if b._data.ndim == 0 and a._data.ndim:
+            return da
+    return dtypes.promote_numpy(da, db)
+
+
+def result_type(tensor: Any, other: Any) -> dtypes.dtype:
+    """The dtype that arithmetic between tensor and other gives (torch.result_type)."""
+    if isinstance(tensor, Tensor) and not isinstance(other, Tensor):
+        tensor, other = other, tensor
+    if isinstance(other, Tensor) and not isinstance(tensor, Tensor):
+        a, _ = _binary(other, tensor)  # a number only matters when its category is higher
+        return a.dtype
+    return dtypes.from_numpy_dtype(_result_dtype(_tensor_of(tensor), _tensor_of(other)))
 
 
 def _binary(a: Any, b: Any) -> tuple[Any, Any]:
@@ -44,20 +48,23 @@ def _binary(a: Any, b: Any) -> tuple[Any, Any]:
     if not isinstance(a, Tensor):
         a, b = _binary(b, a)[::-1]
         return a, b
+    cls = b.__class__
+    if cls is float:
+        if a._data.dtype.kind != "f":
+            a = a.to(dtypes.get_default_dtype())
+        return a, b
+    if cls is int or cls is bool:
+        return a, b
     if isinstance(b, Tensor):
         if a._data.dtype != b._data.dtype:
-            rt = result_type(a, b)
+            rt = _result_dtype(a, b)
             a = a if a._data.dtype == rt else a.to(rt)
             b = b if b._data.dtype == rt else b.to(rt)
         return a, b
     if isinstance(b, np.generic):
-        b = b.item()  # no silent float64 from NumPy scalars
-    if isinstance(b, float):
-        if a._data.dtype.kind != "f":
-            a = a.to(dtypes.get_default_dtype())
-        return a, b
-    if isinstance(b, (int, bool)):
-        return a, b
+        return _binary(a, b.item())  # no silent float64 from NumPy scalars
+    if isinstance(b, (int, float)):  # subclasses of int and float
+        return _binary(a, float(b) if isinstance(b, float) else int(b))
     if isinstance(b, complex):
         raise TypeError("ember has no complex tensors")
     return _binary(a, _tensor_of(b))
@@ -141,11 +148,9 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iu":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return ew.Pow.apply(input, exponent)
-    if not isinstance(input, Tensor):  # number ** tensor: make the base a 0-d tensor
-        exponent = _tensor_of(exponent)
-        input = Tensor(
-            np.asarray(input, dtype=exponent._data.dtype if exponent.is_floating_point() else None)
-        )
+    if not isinstance(input, Tensor):  # number ** tensor: the base becomes a 0-d tensor of the result dtype
+        exponent, base = _binary(_tensor_of(exponent), input)
+        input = Tensor(np.asarray(base, dtype=exponent._data.dtype))
     return _apply_binary(ew.PowTensor, input, exponent, "pow")
 
 
@@ -175,7 +180,7 @@ def _unary(fn: Any, name: str) -> Any:
 exp = _unary(ew.Exp, "exp")
 expm1 = _unary(ew.Expm1, "expm1")
 log = _unary(ew.Log, "log")
-log1p = _unary(ew.Log1p, "log1p")
+log1p = _unary(ew.Log1P, "log1p")
 sqrt = _unary(ew.Sqrt, "sqrt")
 rsqrt = _unary(ew.Rsqrt, "rsqrt")
 sin = _unary(ew.Sin, "sin")
@@ -217,15 +222,22 @@ def square(input: Tensor) -> Tensor:
 
 
 def floor(input: Tensor) -> Tensor:
-    return Tensor(np.floor(input._data))
+    if input._data.dtype.kind != "f":
+        return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
+    return ew.Floor.apply(input)
 
 
 def ceil(input: Tensor) -> Tensor:
-    return Tensor(np.ceil(input._data))
+    if input._data.dtype.kind != "f":
+        return Tensor(input._data.copy())
+    return ew.Ceil.apply(input)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
-    return Tensor(np.round(input._data, decimals))
+    """Round half to even, like PyTorch (and NumPy)."""
+    if input._data.dtype.kind != "f":
+        return Tensor(input._data.copy())
+    return ew.Round.apply(input, decimals)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -245,6 +257,30 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 
 
 clip = clamp
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """Elements of input where condition holds, else of other (torch.where); input and
+    other are promoted to a common dtype as in arithmetic."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _tensor_of(input)  # two numbers: float32 if either is a float, as in PyTorch
+    a, b = _binary(input, other)
+    try:
+        return ew.where(condition, a, b)
+    except ValueError:
+        shapes = [list(np.shape(x._data if isinstance(x, Tensor) else x)) for x in (condition, a, b)]
+        raise RuntimeError(
+            f"where: the shapes of condition {shapes[0]}, input {shapes[1]} and other {shapes[2]} "
+            "cannot be broadcast together"
+        ) from None
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
 
 
 def maximum(input: Any, other: Any) -> Tensor:
@@ -283,14 +319,14 @@ ge = _compare(np.greater_equal, "ge")
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
-greater, less, not_equal = gt, lt, ne
+greater, less, not_equal, greater_equal, less_equal = gt, lt, ne, ge, le
 
 
 def _bitwise(ufunc: Any, name: str) -> Any:
     def op(input: Any, other: Any) -> Tensor:
         a, b = _binary(input, other)
         if any(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in (a, b)):
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Float'")
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
         return Tensor(np.asarray(ufunc(a, b)))
@@ -305,25 +341,25 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
 def logical_not(input: Tensor) -> Tensor:
-    return Tensor(np.logical_not(input._data))
+    return Tensor(np.asarray(np.logical_not(input._data)))
 
 
 def bitwise_not(input: Tensor) -> Tensor:
     if input._data.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return Tensor(np.invert(input._data))
+        raise NotImplementedError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return Tensor(np.asarray(np.invert(input._data)))
 
 
 def isnan(input: Tensor) -> Tensor:
-    return Tensor(np.isnan(input._data))
+    return Tensor(np.asarray(np.isnan(input._data)))
 
 
 def isinf(input: Tensor) -> Tensor:
-    return Tensor(np.isinf(input._data))
+    return Tensor(np.asarray(np.isinf(input._data)))
 
 
 def isfinite(input: Tensor) -> Tensor:
-    return Tensor(np.isfinite(input._data))
+    return Tensor(np.asarray(np.isfinite(input._data)))
 
 
 def allclose(
@@ -335,7 +371,8 @@ def allclose(
 def isclose(
     input: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> Tensor:
-    return Tensor(np.isclose(input._data, _tensor_of(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    close = np.isclose(input._data, _tensor_of(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor(np.asarray(close))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

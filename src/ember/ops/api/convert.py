@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember import random as _random
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import elementwise as ew
+from ember.ops.api import arith
 from ember.ops.api.arith import (
     _check_inplace_leaf,
     _rebind,
@@ -22,14 +24,15 @@ from ember.ops.api.arith import (
     pow,
     sub,
 )
-from ember.ops.api.shape import expand, masked_fill
+from ember.ops.api.indexing import masked_fill
+from ember.ops.api.shape import expand
 
 _grad_state = grad_mode._state
 
 # ---- dtype conversion and copies --------------------------------------------------------
 
 
-class Cast(ew.Op):
+class ToCopy(ew.Op):
     """x.to(dtype) (ToCopyBackward0): the gradient is cast back to the input's dtype."""
 
     @staticmethod
@@ -72,7 +75,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return input
     if np_dtype.kind != "f":
         return Tensor(input._data.astype(np_dtype))
-    return Cast.apply(input, np_dtype)
+    return ToCopy.apply(input, np_dtype)
 
 
 def type_(input: Tensor, dtype: Any = None) -> Any:
@@ -128,9 +131,9 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str) -> Any:
         try:
             ufunc(input._data, value, out=input._data, casting="same_kind")
         except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]
+            wanted = out_of_place(input.detach(), other.detach() if isinstance(other, Tensor) else other)
             raise RuntimeError(
-                f"result type {np.result_type(input._data, value).name} can't be cast to the "
-                f"desired output type {input._data.dtype.name} (in {name})"
+                f"{name}: result type {wanted.dtype} can't be cast to the desired output type {input.dtype}"
             ) from None
         except ValueError:
             raise RuntimeError(
@@ -177,6 +180,47 @@ clip_ = clamp_
 
 def floor_(input: Tensor) -> Tensor:
     return _inplace_unary(np.floor, floor, input)
+
+
+def _unary_inplace(out_of_place: Any, name: str) -> Any:
+    """x.exp_() and its kin: the out-of-place op, written back into x."""
+
+    def op(input: Tensor) -> Tensor:
+        return _inplace_unary(lambda a: out_of_place(Tensor(a))._data, out_of_place, input)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In-place {name[:-1]} (torch.Tensor.{name})."
+    return op
+
+
+abs_ = _unary_inplace(arith.abs, "abs_")
+neg_ = _unary_inplace(arith.neg, "neg_")
+exp_ = _unary_inplace(arith.exp, "exp_")
+log_ = _unary_inplace(arith.log, "log_")
+sqrt_ = _unary_inplace(arith.sqrt, "sqrt_")
+sigmoid_ = _unary_inplace(arith.sigmoid, "sigmoid_")
+tanh_ = _unary_inplace(arith.tanh, "tanh_")
+relu_ = _unary_inplace(arith.relu, "relu_")
+square_ = _unary_inplace(arith.square, "square_")
+reciprocal_ = _unary_inplace(arith.reciprocal, "reciprocal_")
+ceil_ = _unary_inplace(arith.ceil, "ceil_")
+round_ = _unary_inplace(arith.round, "round_")
+
+
+def uniform_(input: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples from the uniform distribution on [a, b) (torch.Tensor.uniform_)."""
+    sample = _random.rng(generator).uniform(a, b, input._data.shape).astype(input._data.dtype)
+    return _inplace_unary(lambda _: sample, lambda x: x * 0 + Tensor(sample), input)
+
+
+def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples from a normal distribution (torch.Tensor.normal_)."""
+    sample = _random.rng(generator).normal(mean, std, input._data.shape).astype(input._data.dtype)
+    return _inplace_unary(lambda _: sample, lambda x: x * 0 + Tensor(sample), input)
+
+
+def type_as(input: Tensor, other: Tensor) -> Tensor:
+    return to(input, other.dtype)
 
 
 def copy_(input: Tensor, src: Any) -> Tensor:

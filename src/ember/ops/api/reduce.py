@@ -9,12 +9,9 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
-from ember.autograd import grad_mode
 from ember.ops import reduction
 from ember.ops.api.arith import abs, maximum, minimum, sqrt
-from ember.ops.reduction import normalize_dims
-
-_grad_state = grad_mode._state
+from ember.ops.reduction import normalize_dim, normalize_dims
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -50,8 +47,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    axis = None if dim is None else normalize_dims(dim, input._data.ndim, "prod")
-    axis = axis[0] if axis else None
+    elif input._data.dtype.kind in "bui":
+        input = input.to(dtypes.int64)  # torch multiplies integers and bools as int64
+    axis = None if dim is None else normalize_dim(dim, input._data.ndim, "prod")
     return reduction.Prod.apply(input, axis, keepdim)
 
 
@@ -64,9 +62,10 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, is_max: bool, name: str) ->
             "Specify the reduction dim with the 'dim' argument."
         )
     if dim is None:
-        return reduction.Amax.apply(input, normalize_dims(None, input._data.ndim, name), False, is_max)
-    (axis,) = normalize_dims(dim, input._data.ndim, name)
-    values, indices = reduction.MaxDim.apply(input, axis if input._data.ndim else None, keepdim, is_max)
+        node = reduction.Amax if is_max else reduction.Amin
+        return node.apply(input, normalize_dims(None, input._data.ndim, name), False, is_max)
+    axis = normalize_dim(dim, input._data.ndim, name)
+    values, indices = (reduction.Max if is_max else reduction.Min).apply(input, axis, keepdim, is_max)
     return values_indices(values, indices)
 
 
@@ -86,21 +85,21 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     dims = normalize_dims(None if dim == () else dim, input._data.ndim, "amin")
-    return reduction.Amax.apply(input, dims, keepdim, False)
+    return reduction.Amin.apply(input, dims, keepdim, False)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         return Tensor(np.asarray(np.argmax(input._data), dtype=np.int64))
-    (axis,) = normalize_dims(dim, input._data.ndim, "argmax")
-    return Tensor(np.argmax(input._data, axis=axis, keepdims=keepdim).astype(np.int64))
+    axis = normalize_dim(dim, input._data.ndim, "argmax")
+    return Tensor(np.asarray(np.argmax(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         return Tensor(np.asarray(np.argmin(input._data), dtype=np.int64))
-    (axis,) = normalize_dims(dim, input._data.ndim, "argmin")
-    return Tensor(np.argmin(input._data, axis=axis, keepdims=keepdim).astype(np.int64))
+    axis = normalize_dim(dim, input._data.ndim, "argmin")
+    return Tensor(np.asarray(np.argmin(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 def var(
@@ -134,18 +133,25 @@ def std(
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
-    return reduction.LogSumExp.apply(_float_for_reduction(input, "logsumexp"), axes, keepdim)
+    if input._data.dtype.kind != "f":
+        input = input.to(dtypes.get_default_dtype())  # torch gives float32 for integers
+    return reduction.Logsumexp.apply(input, axes, keepdim)
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over dim (all elements by default); 'fro' is the 2-norm of all entries."""
-    if p in ("fro", 2, 2.0):
-        return sqrt(sum(input * input, dim, keepdim))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"norm(): expected a floating point tensor as input, got {input.dtype}")
+    if p == "fro":
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"norm(): the 'fro' norm takes at most 2 dims, got dim={tuple(dim)}")
+        p = 2
     if p in (float("inf"), "inf"):
         return amax(abs(input), () if dim is None else dim, keepdim)
-    if p == 1:
-        return sum(abs(input), dim, keepdim)
-    return sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
+    if not isinstance(p, (int, float)) or p < 1:
+        raise NotImplementedError(f"norm(): p={p!r} is not supported (use p >= 1, inf or 'fro')")
+    axes = normalize_dims(dim, input._data.ndim, "norm")
+    return reduction.LinalgVectorNorm.apply(input, p, axes, keepdim)
 
 
 def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -158,11 +164,10 @@ def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return Tensor(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
 
 
-def cumsum(input: Tensor, dim: int) -> Tensor:
-    (axis,) = normalize_dims(dim, input._data.ndim, "cumsum")
-    # a cumulative sum is a matrix product with a triangle of ones: differentiable for free
-    n = input._data.shape[axis]
-    tri = Tensor(np.triu(np.ones((n, n), dtype=input._data.dtype)))
-    from ember.ops.api.shape import movedim
-
-    return movedim(movedim(input, axis, -1) @ tri, -1, axis)
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along dim (torch.cumsum); integers and bools are summed as int64."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "bui":
+        input = input.to(dtypes.int64)
+    return reduction.Cumsum.apply(input, normalize_dim(dim, input._data.ndim, "cumsum"))

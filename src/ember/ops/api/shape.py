@@ -1,4 +1,4 @@
-"""Shape functions and indexing: reshape, permute, cat/stack, split, gather, x[i], x[i] = v."""
+"""Shape functions: reshape, permute, expand, cat/stack, split, tril/triu, flip, roll, pad."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Size, Tensor
-from ember.autograd import grad_mode
-from ember.ops import elementwise as ew
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_inplace_leaf, _rebind, _tensor_of
-from ember.ops.reduction import normalize_dims
-
-_grad_state = grad_mode._state
+from ember.ops.api.arith import _tensor_of
+from ember.ops.api.indexing import gather, index_select, masked_fill, scatter, scatter_add  # noqa: F401
+from ember.ops.reduction import normalize_dim, normalize_dims
 
 # ---- shape -----------------------------------------------------------------------------------
 
@@ -28,6 +26,8 @@ def _shape_arg(shape: Sequence[Any]) -> tuple:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     new = _shape_arg(shape)
+    if new and min(new) < 0:
+        _check_inferred(new)
     try:
         return shape_ops.View.apply(input, new)
     except ValueError:
@@ -38,6 +38,15 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 view = reshape
+
+
+def _check_inferred(shape: tuple) -> None:
+    """-1 may stand for one size; NumPy would also accept other negative numbers."""
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(shape)}")
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"only one dimension can be inferred (shape {list(shape)})")
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
@@ -62,7 +71,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     s = input._data.shape
-    (d,) = normalize_dims(dim, len(s), "unflatten")
+    d = normalize_dim(dim, len(s), "unflatten", scalar_ok=False)
     sizes = tuple(sizes)
     if -1 in sizes:
         known = int(np.prod([n for n in sizes if n != -1]))
@@ -127,6 +136,9 @@ def movedim(input: Tensor, source: int, destination: int) -> Tensor:
     return shape_ops.Permute.apply(input, tuple(order))
 
 
+moveaxis = movedim
+
+
 def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
@@ -173,21 +185,25 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [_tensor_of(x) for x in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     ref = tensors[0]._data
-    (d,) = normalize_dims(dim, ref.ndim, "cat")
+    for i, x in enumerate(tensors):
+        if x._data.ndim == 0:
+            raise RuntimeError(f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated")
+    d = normalize_dim(dim, ref.ndim, "cat")
     for i, x in enumerate(tensors):
         s = x._data.shape
-        if len(s) != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(s, ref.shape)) if j != d):
+        if len(s) != ref.ndim:
             raise RuntimeError(
-                f"torch.cat(): Sizes of tensors must match except in dimension {d}. "
+                f"cat(): Tensors must have same number of dimensions: got {ref.ndim} and {len(s)} "
+                f"(shapes {list(ref.shape)} and {list(s)})"
+            )
+        if any(a != b for j, (a, b) in enumerate(zip(s, ref.shape)) if j != d):
+            raise RuntimeError(
+                f"cat(): Sizes of tensors must match except in dimension {d}. "
                 f"Expected size {list(ref.shape)} but got size {list(s)} for tensor number {i} in the list."
             )
-    rt = ref.dtype
-    for x in tensors[1:]:
-        rt = np.promote_types(rt, x._data.dtype)
-    tensors = [x if x._data.dtype == rt else x.to(rt) for x in tensors]
-    return shape_ops.Cat.apply(d, *tensors)
+    return shape_ops.Cat.apply(d, *_common_dtype(tensors))
 
 
 concat = concatenate = cat
@@ -204,7 +220,15 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"at entry 0 and {list(x.shape)} at entry {i}"
             )
     (d,) = normalize_dims(dim, tensors[0]._data.ndim + 1, "stack")
-    return shape_ops.Stack.apply(d, *tensors)
+    return shape_ops.Stack.apply(d, *_common_dtype(tensors))
+
+
+def _common_dtype(tensors: list) -> list:
+    """Convert tensors to their promoted dtype, as cat and stack do (int64 with float32 gives float32)."""
+    rt = tensors[0]._data.dtype
+    for x in tensors[1:]:
+        rt = dtypes.promote_numpy(rt, x._data.dtype)
+    return [x if x._data.dtype == rt else x.to(rt) for x in tensors]
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
@@ -216,16 +240,16 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    (d,) = normalize_dims(dim, input._data.ndim, "narrow")
+    d = normalize_dim(dim, input._data.ndim, "narrow", scalar_ok=False)
     n = input._data.shape[d]
     start = start + n if start < 0 else start
     if start < 0 or start + length > n:
-        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return shape_ops.Index.apply(input, (slice(None),) * d + (slice(start, start + length),))
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return shape_ops.Slice.apply(input, (slice(None),) * d + (slice(start, start + length),))
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    (d,) = normalize_dims(dim, tensor._data.ndim, "split")
+    d = normalize_dim(dim, tensor._data.ndim, "split", scalar_ok=False)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -245,76 +269,27 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
-    (d,) = normalize_dims(dim, input._data.ndim, "chunk")
+    d = normalize_dim(dim, input._data.ndim, "chunk", scalar_ok=False)
     n = input._data.shape[d]
     return split(input, builtins.max(1, -(-n // chunks)), d)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
-    (d,) = normalize_dims(dim, input._data.ndim, "unbind")
+    d = normalize_dim(dim, input._data.ndim, "unbind", scalar_ok=False)
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
-    (d,) = normalize_dims(dim, input._data.ndim, "select")
-    return shape_ops.Index.apply(input, (slice(None),) * d + (index,))
-
-
-def _index_array(index: Any, op: str) -> np.ndarray:
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, but got {idx.dtype}")
-    return idx
-
-
-def gather(input: Tensor, dim: int, index: Any) -> Tensor:
-    idx = _index_array(index, "gather")
-    (d,) = normalize_dims(dim, input._data.ndim, "gather")
-    if idx.ndim != input._data.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    return shape_ops.Gather.apply(input, d, idx)
-
-
-def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-    idx = _index_array(index, "scatter")
-    (d,) = normalize_dims(dim, input._data.ndim, "scatter")
-    src = value if src is None else src
-    return shape_ops.Scatter.apply(input, d, idx, src)
-
-
-def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
-    idx = _index_array(index, "scatter_add")
-    (d,) = normalize_dims(dim, input._data.ndim, "scatter_add")
-    return shape_ops.ScatterAdd.apply(input, d, idx, src)
-
-
-def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
-    idx = _index_array(index, "index_select")
-    if idx.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    (d,) = normalize_dims(dim, input._data.ndim, "index_select")
-    return shape_ops.Index.apply(input, (slice(None),) * d + (idx.reshape(-1),))
-
-
-def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}")
-    if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad:
-        value = value.item()
-    return (
-        ew.Where.apply(m, value, input)
-        if isinstance(value, Tensor)
-        else ew.Where.apply(m, np.asarray(value, dtype=input._data.dtype), input)
-    )
+    d = normalize_dim(dim, input._data.ndim, "select", scalar_ok=False)
+    return shape_ops.Select.apply(input, (slice(None),) * d + (index,))
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    return shape_ops.Tri.apply(input, diagonal, False)
+    return shape_ops.Tril.apply(input, diagonal, False)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    return shape_ops.Tri.apply(input, diagonal, True)
+    return shape_ops.Triu.apply(input, diagonal, True)
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:
@@ -324,8 +299,16 @@ def flip(input: Tensor, dims: Any) -> Tensor:
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if dims is None:
         return roll(input.flatten(), shifts, 0).view(input.shape)
-    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else shifts
-    dims = tuple(dims) if isinstance(dims, (list, tuple)) else dims
+    n = input._data.ndim
+    if isinstance(dims, (list, tuple)):
+        shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+        if len(shifts) != len(dims):
+            raise RuntimeError(
+                f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}"
+            )
+        dims = tuple(normalize_dim(d, n, "roll", scalar_ok=False) for d in dims)
+    else:
+        dims = normalize_dim(dims, n, "roll", scalar_ok=False)
     return shape_ops.Roll.apply(input, shifts, dims)
 
 
@@ -344,52 +327,3 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if builtins.any(w < 0 for pair in widths for w in pair):
         raise NotImplementedError("pad: negative padding (cropping) is not supported")
     return shape_ops.Pad.apply(input, tuple(widths), value)
-
-
-# ---- indexing --------------------------------------------------------------------------------
-
-
-def _convert_index(index: Any) -> Any:
-    """Turn a PyTorch-style index into a NumPy one, checking index dtypes."""
-    items = index if isinstance(index, tuple) else (index,)
-    out = []
-    for i in items:
-        if isinstance(i, Tensor):
-            i = i._data
-        elif isinstance(i, list):
-            i = np.asarray(i)
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
-            raise IndexError(
-                "tensors used as indices must be long, int, byte or bool tensors "
-                f"(got {i.dtype}; convert it with .long())"
-            )
-        if isinstance(i, float):
-            raise IndexError(
-                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                f"Variables are valid indices (got float {i})"
-            )
-        out.append(i)
-    return tuple(out) if isinstance(index, tuple) else out[0]
-
-
-def getitem(input: Tensor, index: Any) -> Tensor:
-    idx = _convert_index(index)
-    try:
-        return shape_ops.Index.apply(input, idx)
-    except IndexError as e:
-        raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
-
-
-def setitem(input: Tensor, index: Any, value: Any) -> None:
-    idx = _convert_index(index)
-    recorded = _grad_state[0] and (
-        input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-    )
-    if not recorded:
-        input._data[idx] = value._data if isinstance(value, Tensor) else value
-        input._version[0] += 1
-        return
-    _check_inplace_leaf(input)
-    if not isinstance(value, Tensor):
-        value = np.asarray(value, dtype=input._data.dtype)
-    _rebind(input, shape_ops.SetItem.apply(input, idx, value))

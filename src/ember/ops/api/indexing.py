@@ -1,0 +1,210 @@
+"""Indexing: x[i], x[i] = v, gather, scatter, index_select, masked_fill, sort, topk, nonzero."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.ops import shape as shape_ops
+from ember.ops.api.arith import _check_inplace_leaf, _rebind
+from ember.ops.reduction import normalize_dim
+
+_grad_state = grad_mode._state
+
+
+def _index_array(index: Any, op: str) -> np.ndarray:
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, but got {idx.dtype}")
+    return idx
+
+
+def _check_range(idx: np.ndarray, n: int, d: int, op: str) -> None:
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    idx = _index_array(index, "gather")
+    d = normalize_dim(dim, input._data.ndim, "gather", scalar_ok=False)
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError(
+            f"gather(): Index tensor must have the same number of dimensions as input tensor "
+            f"(index shape {list(idx.shape)}, input shape {list(input._data.shape)})"
+        )
+    _check_range(idx, input._data.shape[d], d, "gather")
+    return shape_ops.Gather.apply(input, d, idx)
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    idx = _index_array(index, "scatter")
+    d = normalize_dim(dim, input._data.ndim, "scatter", scalar_ok=False)
+    src = value if src is None else src
+    _check_range(idx, input._data.shape[d], d, "scatter")
+    return shape_ops.Scatter.apply(input, d, idx, src)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    idx = _index_array(index, "scatter_add")
+    d = normalize_dim(dim, input._data.ndim, "scatter_add", scalar_ok=False)
+    _check_range(idx, input._data.shape[d], d, "scatter_add")
+    return shape_ops.ScatterAdd.apply(input, d, idx, src)
+
+
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
+    idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = normalize_dim(dim, input._data.ndim, "index_select", scalar_ok=False)
+    return shape_ops.IndexSelect.apply(input, (slice(None),) * d + (idx.reshape(-1),))
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}")
+    if m.shape != input._data.shape and not _broadcasts_to(m.shape, input._data.shape):
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {list(m.shape)} cannot be broadcast to the input's shape "
+            f"{list(input._data.shape)}"
+        )
+    if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad:
+        value = value.item()
+    return (
+        shape_ops.MaskedFill.apply(m, value, input)
+        if isinstance(value, Tensor)
+        else shape_ops.MaskedFill.apply(m, np.asarray(value, dtype=input._data.dtype), input)
+    )
+
+
+def _convert_index(index: Any) -> Any:
+    """Turn a PyTorch-style index into a NumPy one, checking index dtypes."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = i._data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+            raise IndexError(
+                "tensors used as indices must be long, int, byte or bool tensors "
+                f"(got {i.dtype}; convert it with .long())"
+            )
+        if isinstance(i, float):
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                f"Variables are valid indices (got float {i})"
+            )
+        out.append(i)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def _index_node(idx: Any) -> type:
+    """The node recording x[idx], named as in PyTorch: Select for integers, Slice for slices."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if all(isinstance(i, int) for i in items):
+        return shape_ops.Select
+    if all(isinstance(i, (int, slice)) for i in items):
+        return shape_ops.Slice
+    return shape_ops.Index
+
+
+def getitem(input: Tensor, index: Any) -> Tensor:
+    idx = _convert_index(index)
+    try:
+        return _index_node(idx).apply(input, idx)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
+
+
+def setitem(input: Tensor, index: Any, value: Any) -> None:
+    idx = _convert_index(index)
+    recorded = _grad_state[0] and (
+        input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    )
+    try:
+        if not recorded:
+            input._data[idx] = value._data if isinstance(value, Tensor) else value
+            input._version[0] += 1
+            return
+        _check_inplace_leaf(input)
+        if not isinstance(value, Tensor):
+            value = np.asarray(value, dtype=input._data.dtype)
+        _rebind(input, shape_ops.SetItem.apply(input, idx, value))
+    except ValueError:
+        target = np.shape(input._data[idx])
+        raise RuntimeError(
+            f"setitem: a value of shape {list(np.shape(value))} cannot be broadcast to the indexed "
+            f"shape {list(target)} (tensor shape {list(input._data.shape)})"
+        ) from None
+
+
+# ---- ordering ------------------------------------------------------------------------------
+
+
+def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable argsort; descending keeps equal elements in their original order too."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    backwards = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return x.shape[axis] - 1 - np.flip(backwards, axis)
+
+
+def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str) -> Any:
+    from ember.ops.api.reduce import values_indices
+
+    axis = normalize_dim(dim, input._data.ndim, op)
+    if axis is None:  # a 0-d tensor is sorted already
+        if k not in (None, 0, 1):
+            raise RuntimeError(f"{op}(): selected index k={k} is out of range for a 0-d tensor")
+        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+    idx = _order(input._data, axis, descending)
+    if k is not None:
+        n = input._data.shape[axis]
+        if not 0 <= k <= n:
+            raise RuntimeError(
+                f"{op}(): selected index k={k} is out of range for dimension {axis} of size {n}"
+            )
+        idx = np.take(idx, range(k), axis=axis)
+    return values_indices(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """(values, indices) sorted along dim (torch.sort); always stable. The values' gradient
+    flows back to the positions they came from."""
+    return _by_order(input, dim, descending, None, "sort")
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort input along dim (torch.argsort)."""
+    axis = normalize_dim(dim, input._data.ndim, "argsort")
+    if axis is None:
+        return Tensor(np.zeros((), np.int64))
+    return Tensor(_order(input._data, axis, descending))
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """(values, indices) of the k largest (or smallest) elements along dim, in order (torch.topk)."""
+    return _by_order(input, dim, largest, k, "topk")
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one tensor per dim (torch.nonzero)."""
+    where = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
+    if as_tuple:
+        return tuple(Tensor(i.astype(np.int64)) for i in where)
+    if input._data.ndim == 0:
+        return Tensor(np.zeros((len(where[0]), 0), np.int64))
+    return Tensor(np.stack(where, axis=1).astype(np.int64))
