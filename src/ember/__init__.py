@@ -3,7 +3,8 @@
 import ember as torch   # PyTorch-style code runs unchanged
 """
 
-from ember import autograd, dtypes
+# Subpackages last: they import from the names above, as torch.nn does from torch.
+from ember import autograd, datasets, dtypes, nn, optim, transforms, utils  # noqa: E402
 from ember._tensor import Size, Tensor, device
 from ember.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ember.creation import (
@@ -58,8 +59,14 @@ from ember.ops.api.arith import (
     absolute,
     add,
     allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
     ceil,
     clamp,
+    clamp_max,
+    clamp_min,
     clip,
     cos,
     div,
@@ -71,12 +78,16 @@ from ember.ops.api.arith import (
     floor,
     floor_divide,
     ge,
+    greater,
+    greater_equal,
     gt,
     isclose,
     isfinite,
     isinf,
     isnan,
     le,
+    less,
+    less_equal,
     log,
     log1p,
     log2,
@@ -93,6 +104,7 @@ from ember.ops.api.arith import (
     ne,
     neg,
     negative,
+    not_equal,
     pow,
     reciprocal,
     relu,
@@ -118,6 +130,17 @@ from ember.ops.api.convert import (
     is_floating_point,
     is_tensor,
     numel,
+)
+from ember.ops.api.indexing import (
+    argsort,
+    gather,
+    index_select,
+    masked_fill,
+    nonzero,
+    scatter,
+    scatter_add,
+    sort,
+    topk,
 )
 from ember.ops.api.products import (
     bmm,
@@ -155,23 +178,20 @@ from ember.ops.api.shape import (
     concatenate,
     flatten,
     flip,
-    gather,
     hstack,
-    index_select,
-    masked_fill,
+    moveaxis,
     movedim,
     narrow,
     permute,
     repeat,
     reshape,
     roll,
-    scatter,
-    scatter_add,
     select,
     split,
     squeeze,
     stack,
     swapaxes,
+    swapdims,
     t,
     transpose,
     tril,
@@ -182,6 +202,7 @@ from ember.ops.api.shape import (
     vstack,
 )
 from ember.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ember.serialization import load, save
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,7 @@
+"""The parts of `ember.nn.functional`, split by meaning; import them from there.
+
+activation.py     relu, gelu, softplus, softmax, ... (in-place variants included)
+layers.py         linear, bilinear, dropout, embedding, one_hot
+normalization.py  layer_norm, batch_norm, normalize, cosine_similarity, pairwise_distance
+loss.py           mse_loss, cross_entropy, binary_cross_entropy_with_logits, ...
+"""

@@ -1,0 +1,132 @@
+"""Activation functions (torch.nn.functional.relu, gelu, softmax, ...)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.ops import activations as act
+from ember.ops import elementwise as ew
+from ember.ops.api import arith, products
+from ember.ops.api.arith import _check_inplace_leaf, _rebind
+
+_grad_state = grad_mode._state
+
+
+def _tensor_input(input: Tensor, op: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def _float_input(input: Tensor, op: str) -> Tensor:
+    if _tensor_input(input, op)._data.dtype.kind != "f":
+        raise RuntimeError(f'"{op}" not implemented for {input.dtype} (use a floating point tensor)')
+    return input
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    """inplace=True: `input` takes the result's values (and, when recorded, its place in the graph)."""
+    if not inplace:
+        return result
+    _check_inplace_leaf(input)
+    if _grad_state[0] and input._requires_grad:
+        return _rebind(input, result)
+    input._data[...] = result._data
+    input._version[0] += 1
+    return input
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) (torch.nn.functional.relu)."""
+    return _maybe_inplace(input, ew.Relu.apply(_tensor_input(input, "relu")), inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise (torch.nn.functional.leaky_relu)."""
+    return _maybe_inplace(
+        input, act.LeakyRelu.apply(_float_input(input, "leaky_relu"), negative_slope), inplace
+    )
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (exp(x) - 1) otherwise (torch.nn.functional.elu)."""
+    return _maybe_inplace(input, act.Elu.apply(_float_input(input, "elu"), alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), exact (erf) or with the tanh approximation (torch.nn.functional.gelu)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return act.Gelu.apply(_float_input(input, "gelu"), approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (torch.nn.functional.silu)."""
+    return _maybe_inplace(input, act.Silu.apply(_float_input(input, "silu")), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, linear past the threshold (torch.nn.functional.softplus)."""
+    return act.Softplus.apply(_float_input(input, "softplus"), beta, threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val] (torch.nn.functional.hardtanh)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(
+        input, act.Hardtanh.apply(_float_input(input, "hardtanh"), min_val, max_val), inplace
+    )
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) (torch.nn.functional.relu6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)) (torch.nn.functional.sigmoid); integer input gives float32, as torch.sigmoid."""
+    return arith.sigmoid(_tensor_input(input, "sigmoid"))
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent (torch.nn.functional.tanh); integer input gives float32, as torch.tanh."""
+    return arith.tanh(_tensor_input(input, "tanh"))
+
+
+def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+    if dim is not None:
+        return dim
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim, computed stably (torch.nn.functional.softmax)."""
+    return products.softmax(input, _softmax_dim(input, dim, "softmax"), dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) along dim, computed stably (torch.nn.functional.log_softmax)."""
+    return products.log_softmax(input, _softmax_dim(input, dim, "log_softmax"), dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along dim (torch.nn.functional.softmin)."""
+    return products.softmax(-input, _softmax_dim(input, dim, "softmin"), dtype)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite for large |x| (torch.nn.functional.logsigmoid)."""
+    return -act.Softplus.apply(-_float_input(input, "logsigmoid"), 1.0, 20.0)

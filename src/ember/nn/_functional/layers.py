@@ -1,0 +1,207 @@
+"""The functions behind nn.Linear, nn.Bilinear, nn.Dropout and nn.Embedding, and one_hot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import random
+from ember._tensor import Tensor
+from ember.ops import _dual
+from ember.ops import activations as act
+from ember.ops.api.arith import mul
+from ember.ops.api.convert import mul_
+from ember.ops.elementwise import Op
+from ember.ops.linalg import einsum
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight^T + bias, one fused node (torch.nn.functional.linear)."""
+    xs, ws = input._data.shape, weight._data.shape
+    if (
+        len(ws) != 2
+        or not xs
+        or xs[-1] != ws[1]
+        or input._data.dtype != weight._data.dtype
+        or (bias is not None and bias._data.shape != ws[:1])
+    ):
+        _linear_error(input, weight, bias)
+    return act.Linear.apply(input, weight, bias)
+
+
+def _linear_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    xs, ws = input._data.shape, weight._data.shape
+    where = f"(linear: input {list(xs)}, weight {list(ws)})"
+    if len(ws) != 2 or not xs:
+        raise RuntimeError(f"linear expects a 2-D weight and an input of at least 1 dimension {where}")
+    if xs[-1] != ws[1]:
+        rows = int(np.prod(xs[:-1], dtype=np.int64))
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xs[-1]} and {ws[1]}x{ws[0]}) {where}"
+        )
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype} {where} "
+            "(convert the input with .float(), or the layer with .double())"
+        )
+    assert bias is not None
+    raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not match the {ws[0]} outputs {where}")
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = input1^T weight[k] input2 + bias[k] (torch.nn.functional.bilinear)."""
+    s1, s2, ws = input1._data.shape, input2._data.shape, weight._data.shape
+    if len(ws) != 3 or s1[:-1] != s2[:-1] or s1[-1] != ws[1] or s2[-1] != ws[2]:
+        raise RuntimeError(
+            f"bilinear: input1 {list(s1)} and input2 {list(s2)} must agree in their leading dimensions "
+            f"and match weight {list(ws)} (out_features, in1_features, in2_features)"
+        )
+    out = einsum("ni,kij,nj->nk", input1.reshape(-1, ws[1]), weight, input2.reshape(-1, ws[2]))
+    if bias is not None:
+        out = out + bias
+    return out.reshape(s1[:-1] + (ws[0],))
+
+
+# ---- dropout ----------------------------------------------------------------------------------
+
+
+def _check_p(p: float) -> None:
+    if p < 0 or p > 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
+    """Zeros with probability p, else 1 / (1 - p), drawn from ember's default generator."""
+    dtype = input._data.dtype
+    if p == 1:
+        return Tensor(np.zeros(shape, dtype=dtype))
+    keep = random.rng(None).random(shape, dtype=np.float32) >= p
+    return Tensor(keep.astype(dtype) * dtype.type(1 / (1 - p)))
+
+
+def _apply_mask(input: Tensor, mask: Tensor, inplace: bool) -> Tensor:
+    return mul_(input, mask) if inplace else mul(input, mask)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p); the identity when
+    not training (torch.nn.functional.dropout)."""
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    return _apply_mask(input, _dropout_mask(input, p, input._data.shape), inplace)
+
+
+def _channel_dropout(
+    input: Tensor, p: float, training: bool, inplace: bool, spatial: int, name: str
+) -> Tensor:
+    _check_p(p)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{name}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, "
+            f"got shape {list(input.shape)}"
+        )
+    if not training or p == 0:
+        return input
+    shape = input._data.shape[:-spatial] + (1,) * spatial  # one draw per channel
+    return _apply_mask(input, _dropout_mask(input, p, shape), inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) input (torch.nn.functional.dropout1d)."""
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) input (torch.nn.functional.dropout2d)."""
+    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+# ---- embeddings and one-hot -----------------------------------------------------------------
+
+
+class Embedding(Op):
+    """Rows of the weight picked by index. Its gradient adds up over repeated indices; the
+    padding row gets none, as in PyTorch. (Kept here, next to its only user.)"""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
+        ctx.freq = None
+        if scale_grad_by_freq:
+            ctx.freq = np.bincount(indices.ravel(), minlength=weight.shape[0])[indices].astype(weight.dtype)
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices = ctx.indices
+        if ctx.freq is not None:
+            grad = grad / ctx.freq[..., None]
+        if ctx.padding_idx is not None:
+            keep = indices != ctx.padding_idx
+            indices, grad = indices[keep], grad[keep]
+        return _dual.index_add(ctx.shape, indices, grad, grad.dtype), None, None, None
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """weight[input]: look up one row per index (torch.nn.functional.embedding)."""
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {idx.dtype} instead (use .long())"
+        )
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: 'weight' must be 2-D (num_embeddings, dim), got {list(weight.shape)}")
+    if sparse:
+        raise NotImplementedError("embedding: ember has no sparse tensors; use sparse=False")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0..{n - 1})")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(
+                f"Padding_idx must be within num_embeddings (got {padding_idx} for {n} embeddings)"
+            )
+        padding_idx %= n
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)
+
+
+def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the looked-up rows whose norm exceeds max_norm, in place and unrecorded (as PyTorch)."""
+    rows = np.unique(idx)
+    w = weight._data
+    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    w[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(w.dtype)
+    weight._version[0] += 1
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor with a trailing dimension of num_classes, 1 at each index (torch.nn.functional.one_hot)."""
+    idx = tensor._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor (got {tensor.dtype}; use .long())")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size and idx.min() < 0:
+        raise RuntimeError(f"Class values must be non-negative (got {int(idx.min())}).")
+    if idx.size and idx.max() >= num_classes:
+        raise RuntimeError(
+            f"Class values must be smaller than num_classes (got {int(idx.max())} for {num_classes})."
+        )
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor(out)

@@ -1,0 +1,356 @@
+"""Loss functions (torch.nn.functional.mse_loss, cross_entropy, ...).
+
+Each takes reduction='mean' | 'sum' | 'none' (and the deprecated size_average/reduce
+pair, as PyTorch). The regression losses are a line of composed ops; cross_entropy,
+nll_loss and the binary cross-entropies are single fused nodes (`ember.ops.losses`),
+which is why they validate their arguments here, with the shapes in the message.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops import losses
+from ember.ops.elementwise import where
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(size_average: bool | None, reduce: bool | None, reduction: str, extra: tuple = ()) -> str:
+    if size_average is not None or reduce is not None:
+        warnings.warn(
+            "size_average and reduce args will be deprecated, please use reduction='...' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+        if reduce is False:
+            return "none"
+        return "sum" if size_average is False else "mean"
+    if reduction not in _REDUCTIONS + extra:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _check_sizes(input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape!r}) that is different to the input size ({input.shape!r}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _weighted(
+    loss: Tensor, input: Tensor, weight: Tensor | None, reduction: str, mean_over_weight: bool
+) -> Tensor:
+    if weight is None:
+        return _reduce(loss, reduction)
+    if weight.shape != input.shape:
+        raise ValueError(
+            f"Weights and input must have the same size (weight {list(weight.shape)}, input {list(input.shape)})."
+        )
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+# ---- regression ---------------------------------------------------------------------------------
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """(input - target)^2 (torch.nn.functional.mse_loss); with weight, 'mean' divides by weight.sum()."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_sizes(input, target)
+    diff = input - target
+    return _weighted(diff * diff, input, weight, reduction, True)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """|input - target| (torch.nn.functional.l1_loss); with weight, 'mean' divides by weight.sum()."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_sizes(input, target)
+    return _weighted((input - target).abs(), input, weight, reduction, True)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target
+    (torch.nn.functional.smooth_l1_loss)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _check_sizes(input, target)
+    if beta == 0:
+        return _reduce((input - target).abs(), reduction)
+    diff = input - target
+    abs_diff = diff.abs()
+    return _reduce(where(abs_diff < beta, 0.5 / beta * diff * diff, abs_diff - 0.5 * beta), reduction)
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None
+) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target
+    (torch.nn.functional.huber_loss); with weight, 'mean' is the mean of the weighted loss."""
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_sizes(input, target)
+    diff = input - target
+    abs_diff = diff.abs()
+    loss = where(abs_diff < delta, 0.5 * diff * diff, delta * (abs_diff - 0.5 * delta))
+    return _weighted(loss, input, weight, reduction, False)
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """target * (log(target) - input) for log-probabilities input (torch.nn.functional.kl_div).
+
+    reduction='batchmean' divides the sum by the batch size (the KL divergence proper);
+    'mean' divides by the number of elements, and warns, as PyTorch.
+    """
+    reduction = _reduction(size_average, reduce, reduction, ("batchmean",))
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target._data > 0  # 0 log 0 is 0
+        loss = where(positive, target * where(positive, target, 1.0).log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+# ---- classification: fused nodes --------------------------------------------------------------
+
+
+def _float_logits(input: Tensor, op: str) -> None:
+    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
+        kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"{op}: expected a floating point input tensor, got {kind}")
+    if input.ndim == 0:
+        raise ValueError(
+            f"{op}: expected an input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        )
+
+
+def _class_weight(weight: Tensor | None, n_classes: int, dtype: np.dtype, op: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    if weight._data.shape != (n_classes,):
+        raise RuntimeError(
+            f"{op}: weight tensor should be defined either for all {n_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}"
+        )
+    return weight._data.astype(dtype, copy=False)
+
+
+def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) -> np.ndarray:
+    """The target's class indices as an array of shape (N, d1, ...), checked against the input."""
+    s, t = input._data.shape, target._data
+    expected = () if len(s) == 1 else s[:1] + s[2:]
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{op}: expected a target of class indices with an integer dtype (int64), got {target.dtype} "
+            f"of shape {list(t.shape)}; use target.long(), or give class probabilities of the input's shape {list(s)}"
+        )
+    if t.shape != expected:
+        if len(s) > 1 and t.ndim and t.shape[0] != s[0]:
+            raise ValueError(
+                f"Expected input batch_size ({s[0]}) to match target batch_size ({t.shape[0]}) "
+                f"({op}: input {list(s)}, target {list(t.shape)})"
+            )
+        raise RuntimeError(
+            f"{op}: expected target of shape {list(expected)} for input of shape {list(s)}, got {list(t.shape)}"
+        )
+    n_classes = s[0] if len(s) == 1 else s[1]
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
+        if bad.size:
+            raise IndexError(
+                f"{op}: target {bad.flat[0]} is out of bounds for {n_classes} classes "
+                f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})"
+            )
+    return t.reshape((1,) + t.shape) if len(s) == 1 else t
+
+
+def _batched(input: Tensor) -> Tensor:
+    """Unbatched (C,) input as a batch of one, (1, C)."""
+    return input.reshape(1, -1) if input.ndim == 1 else input
+
+
+def _unbatched(loss: Tensor, input: Tensor, reduction: str) -> Tensor:
+    return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """log_softmax over the classes (dim 1) and the negative log-likelihood, one stable node
+    (torch.nn.functional.cross_entropy).
+
+    target holds class indices, shape (N,) or (N, d1, ...), or class probabilities of the
+    input's shape. With class indices, 'mean' divides by the summed weight of the targets
+    not ignored; with probabilities, by the number of samples.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _float_logits(input, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    dtype = input._data.dtype
+    x = _batched(input)
+    w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
+        t = _batched(target if target._data.dtype == dtype else target.to(input.dtype))
+        samples = float(x._data.size // x.shape[1])
+        if w is not None:  # broadcast along the class axis 1
+            w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
+        loss = losses.SoftCrossEntropy.apply(x, t, w, label_smoothing, reduction, samples)
+    else:
+        t = _class_indices(input, target, ignore_index, "cross_entropy")
+        q, total_weight = losses.class_target(t, w, ignore_index, label_smoothing, x.shape, dtype)
+        loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight)
+    return _unbatched(loss, input, reduction)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-input[n, target[n]] for log-probabilities input (torch.nn.functional.nll_loss);
+    with weight, 'mean' divides by the summed weight of the targets not ignored."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _float_logits(input, "nll_loss")
+    dtype = input._data.dtype
+    x = _batched(input)
+    w = _class_weight(weight, x.shape[1], dtype, "nll_loss")
+    t = _class_indices(input, target, ignore_index, "nll_loss")
+    q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype)
+    return _unbatched(losses.NllLoss.apply(x, q, reduction, total_weight), input, reduction)
+
+
+def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) -> tuple:
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: expected floating point input and target, got {input.dtype} and {target.dtype} "
+            "(convert the target with .float())"
+        )
+    if target._data.dtype != input._data.dtype:
+        target = target.to(input.dtype)
+    w = None
+    if weight is not None:
+        w = weight._data.astype(input._data.dtype, copy=False)
+        if np.broadcast_shapes(w.shape, input._data.shape) != input._data.shape:
+            raise RuntimeError(
+                f"{op}: weight of shape {list(w.shape)} does not broadcast to input {list(input.shape)}"
+            )
+    return target, w
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p, logs clamped at -100
+    (torch.nn.functional.binary_cross_entropy)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape!r}) that is different to the input size ({input.shape!r}) "
+            "is deprecated. Please ensure they have the same size."
+        )
+    target, w = _binary_args(input, target, weight, "binary_cross_entropy")
+    x = input._data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise RuntimeError(
+            "all elements of input should be between 0 and 1 (binary_cross_entropy takes probabilities; "
+            "for logits use binary_cross_entropy_with_logits)"
+        )
+    return losses.BinaryCrossEntropy.apply(input, target, w, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """binary_cross_entropy(sigmoid(input), target), computed from the logits in one stable node
+    (torch.nn.functional.binary_cross_entropy_with_logits); pos_weight weighs the positive
+    term, per class (broadcast along the last dimension)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape!r}) must be the same as input size ({input.shape!r})")
+    target, w = _binary_args(input, target, weight, "binary_cross_entropy_with_logits")
+    pw = None
+    if pos_weight is not None:
+        pw = pos_weight._data.astype(input._data.dtype, copy=False)
+        if np.broadcast_shapes(pw.shape, input._data.shape) != input._data.shape:
+            raise RuntimeError(
+                f"binary_cross_entropy_with_logits: pos_weight of shape {list(pw.shape)} does not broadcast "
+                f"to input {list(input.shape)} (it holds one weight per class, the last dimension)"
+            )
+    return losses.BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)

@@ -1,0 +1,213 @@
+"""Normalization: layer_norm and batch_norm (one fused node each), normalize, and the
+distances built on norms (cosine_similarity, pairwise_distance).
+
+Why fused: composed from mean, var, sub, div, mul and add, a normalization layer builds
+about eight nodes whose backward walks the same arrays eight times. As one node, its
+backward is the closed form: for y = xhat * w + b with xhat = (x - mean) * rstd and the
+statistics taken over the same elements,
+
+    dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = dy * w.
+
+When the statistics are constants (batch_norm in eval mode) it is just dx = rstd * gh.
+(The two ops live here, next to their only callers.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops import _dual
+from ember.ops.api.reduce import norm
+from ember.ops.elementwise import Op
+
+
+def _standardize(x: Any, axes: tuple, eps: float) -> tuple:
+    """(xhat, rstd, mean, biased variance) over axes, statistics kept as size-1 dims.
+
+    Two passes (the mean, then the squares around it), so that a large offset costs no
+    precision; on arrays, or on Tensors when a backward is itself differentiated.
+    """
+    n = int(np.prod([x.shape[a] for a in axes]))
+    mean = _dual.sum(x, axes) / n
+    centered = x - mean
+    var = _dual.sum(centered * centered, axes) / n
+    rstd = (var + eps) ** -0.5
+    return centered * rstd, rstd, mean, var
+
+
+def _input_grad(gh: Any, xhat: Any, rstd: Any, axes: tuple, batch_stats: bool) -> Any:
+    if not batch_stats:
+        return gh * rstd
+    n = int(np.prod([gh.shape[a] for a in axes]))
+    return (gh - _dual.sum(gh, axes) / n - xhat * (_dual.sum(gh * xhat, axes) / n)) * rstd
+
+
+class LayerNorm(Op):
+    """Normalize over the trailing dimensions `axes`, then scale and shift elementwise."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps):
+        xhat, rstd, _, _ = _standardize(x, axes, eps)
+        ctx.save_for_backward(x, weight)
+        ctx.xhat, ctx.rstd, ctx.axes, ctx.eps = xhat, rstd, axes, eps
+        # without weight, a copy: an in-place change of y must not reach the saved xhat
+        y = xhat * weight if weight is not None else xhat.copy()
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dx, dw, db = ctx._edges[:3]
+        if _dual.is_array(grad):
+            xhat, rstd = ctx.xhat, ctx.rstd
+        else:  # create_graph: the statistics recomputed as ops, so that they are differentiated too
+            xhat, rstd, _, _ = _standardize(x, ctx.axes, ctx.eps)
+        gh = grad * weight if weight is not None else grad
+        gx = _input_grad(gh, xhat, rstd, ctx.axes, True) if dx else None
+        # the engine sums the leading (batch) dimensions of these back to the weight's shape
+        return gx, (grad * xhat if dw else None), (grad if db else None), None, None
+
+
+class BatchNorm(Op):
+    """Normalize each channel (axis 1) with the batch's statistics (running_mean None) or
+    the given running ones; outputs y and the batch mean and (biased) variance, which the
+    caller uses to update its running statistics."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, eps):
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        ctx.batch_stats = running_mean is None
+        if ctx.batch_stats:
+            xhat, rstd, mean, var = _standardize(x, axes, eps)
+        else:
+            mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+            rstd = (var + eps) ** -0.5
+            xhat = (x - mean) * rstd
+        ctx.save_for_backward(x, weight)
+        ctx.xhat, ctx.rstd, ctx.mean, ctx.axes, ctx.eps, ctx.shape = xhat, rstd, mean, axes, eps, shape
+        y = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
+        if bias is not None:
+            y += bias.reshape(shape)
+        mean, var = mean.reshape(-1), var.reshape(-1)
+        ctx.mark_non_differentiable(mean, var)
+        return y, mean, var
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var):
+        x, weight = ctx.saved_tensors
+        dx, dw, db = ctx._edges[:3]
+        axes = ctx.axes
+        if _dual.is_array(grad):
+            xhat, rstd = ctx.xhat, ctx.rstd
+        elif ctx.batch_stats:  # create_graph: the statistics recomputed as ops
+            xhat, rstd, _, _ = _standardize(x, axes, ctx.eps)
+        else:
+            rstd = ctx.rstd
+            xhat = (x - ctx.mean) * rstd
+        gh = grad * weight.reshape(ctx.shape) if weight is not None else grad
+        gx = _input_grad(gh, xhat, rstd, axes, ctx.batch_stats) if dx else None
+        gw = _dual.sum(grad * xhat, axes, keepdims=False) if dw else None
+        gb = _dual.sum(grad, axes, keepdims=False) if db else None
+        return gx, gw, gb, None, None, None
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last len(normalized_shape) dimensions (torch.nn.functional.layer_norm)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    s = input._data.shape
+    if k == 0 or s[len(s) - k :] != shape or len(s) < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"but got input of size {list(s)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != shape:
+            raise RuntimeError(
+                f"layer_norm: {name} of shape {list(t.shape)} must have normalized_shape {list(shape)}"
+            )
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"layer_norm: expected a floating point input, got {input.dtype}")
+    return LayerNorm.apply(input, weight, bias, tuple(range(len(s) - k, len(s))), eps)
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel of (N, C), (N, C, L) or (N, C, H, W) input (torch.nn.functional.batch_norm).
+
+    In training, the batch statistics normalize and update running_mean and running_var
+    in place: r = (1 - momentum) r + momentum b, with the unbiased variance, as PyTorch.
+    """
+    s = input._data.shape
+    if len(s) < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {list(s)}")
+    c = s[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and t._data.shape != (c,):
+            raise RuntimeError(
+                f"batch_norm: {name} of shape {list(t.shape)} does not match the {c} channels of input {list(s)}"
+            )
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
+        return y
+    count = input._data.size // c
+    if count <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape!r}"
+        )
+    y, mean, var = BatchNorm.apply(input, weight, bias, None, None, eps)
+    for running, batch in ((running_mean, mean._data), (running_var, var._data * (count / (count - 1)))):
+        if running is not None:
+            running._data *= 1 - momentum
+            running._data += momentum * batch
+            running._version[0] += 1
+    return y
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    """input / max(||input||_p, eps) along dim (torch.nn.functional.normalize)."""
+    if out is not None:
+        raise NotImplementedError("normalize: the out= argument is not supported")
+    return input / norm(input, p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between x1 and x2 along dim, each norm at least eps (torch.nn.functional.cosine_similarity)."""
+    a = x1 / norm(x1, 2, dim, keepdim=True).clamp(min=eps)
+    b = x2 / norm(x2, 2, dim, keepdim=True).clamp(min=eps)
+    return (a * b).sum(dim)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dimension (torch.nn.functional.pairwise_distance)."""
+    return norm(x1 - x2 + eps, p, -1, keepdim)

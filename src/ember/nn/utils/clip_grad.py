@@ -1,0 +1,79 @@
+"""Gradient clipping (torch.nn.utils.clip_grad_norm_ and friends)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ember._tensor import Tensor
+
+_Parameters = Tensor | Iterable[Tensor]
+
+
+def _grads(parameters: _Parameters) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def get_total_norm(
+    tensors: _Parameters,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """The norm of all the tensors together, as if concatenated into one vector."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor(np.array(0.0, dtype=np.float32))
+    dtype = np.result_type(*(t._data.dtype for t in tensors))
+    if norm_type == math.inf:
+        total = max(float(np.abs(t._data).max(initial=0)) for t in tensors)
+    else:
+        # the norm of the per-tensor norms equals the norm of the concatenation
+        norms = [np.linalg.norm(t._data.reshape(-1).astype(np.float64), ord=norm_type) for t in tensors]
+        total = float(np.linalg.norm(np.array(norms), ord=norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot "
+            "be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
+        )
+    return Tensor(np.array(total, dtype=dtype))
+
+
+def clip_grads_with_norm_(
+    parameters: _Parameters, max_norm: float, total_norm: Tensor, foreach: bool | None = None
+) -> None:
+    """Scale the gradients in place by max_norm / total_norm when that is below 1."""
+    coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
+    for grad in _grads(parameters):
+        grad._data *= grad._data.dtype.type(coef)
+        grad._version[0] += 1
+
+
+def clip_grad_norm_(
+    parameters: _Parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Rescale the gradients so that their total norm is at most max_norm; returns the norm before clipping."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    total_norm = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total_norm)
+    return total_norm
+
+
+def clip_grad_value_(parameters: _Parameters, clip_value: float, foreach: bool | None = None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    for grad in _grads(parameters):
+        np.clip(grad._data, -clip_value, clip_value, out=grad._data)
+        grad._version[0] += 1

@@ -1,0 +1,30 @@
+"""Flatten parameters into one vector and back (torch.nn.utils.parameters_to_vector)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ember._tensor import Tensor
+from ember.ops.api.shape import cat
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Make each parameter's data the matching slice of `vec` (sharing its memory, as PyTorch)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    params = list(parameters)
+    needed = sum(p.numel() for p in params)
+    if vec.numel() != needed:
+        raise RuntimeError(
+            f"vector_to_parameters: vec has {vec.numel()} elements, the parameters need {needed}"
+        )
+    start = 0
+    for param in params:
+        count = param.numel()
+        param.data = vec._data[start : start + count].reshape(param.shape)
+        start += count

@@ -1,0 +1,243 @@
+"""Loss functions as single nodes: cross-entropy, NLL and the binary cross-entropies.
+
+Why fused. Composed as softmax, log, gather and mean, cross-entropy builds four nodes
+and is unstable: exp overflows for logits near 100 and log(0) gives -inf. One node
+subtracts each row's maximum before exp (exp never sees a positive number) and has a
+closed-form gradient, softmax minus the target distribution, scaled by the reduction.
+binary_cross_entropy_with_logits likewise uses log(1 + e^x) = max(x, 0) + log1p(e^-|x|),
+finite for any logit, instead of log(sigmoid(x)).
+
+cross_entropy and nll_loss are, per sample i, L_i = -sum_c q_ic z_ic for a target
+distribution q (the one-hot of the class, times its weight, with label smoothing mixed
+in) and log-probabilities z. The inputs of `forward` are validated by the public
+functions in `ember.nn.functional`; class axis 1, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember.ops import _dual
+from ember.ops.activations import sigmoid, softplus
+from ember.ops.elementwise import Op
+
+
+def _reduce(loss: np.ndarray, reduction: str, denominator: float) -> Any:
+    if reduction == "none":
+        return loss
+    total = loss.sum(dtype=loss.dtype)
+    if reduction == "sum":
+        return total
+    # nothing to average (every target ignored, or no element): nan, as PyTorch
+    return total / denominator if denominator else np.full((), np.nan, loss.dtype)
+
+
+def _dot_classes(q: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """sum_c q_c z_c for each sample. A log-probability of -inf where q is 0 (a masked
+    logit, log(0) of a zero probability) adds 0, as picking the target's entry would."""
+    with np.errstate(invalid="ignore"):
+        out = (q * z).sum(axis=1)
+        if np.isnan(out).any():
+            out = np.where(q != 0, q * z, 0).sum(axis=1)
+    return out
+
+
+def _upstream(grad: Any, reduction: str, denominator: float) -> Any:
+    """The gradient reaching each sample's loss: divided by the count for 'mean'.
+    (With nothing to average the loss is nan but, as in PyTorch, the gradient is zero.)"""
+    if reduction != "mean":
+        return grad
+    return grad / denominator if denominator else grad * 0
+
+
+def _over_classes(g: Any, reduction: str) -> Any:
+    """With reduction='none', a gradient per sample (N, d...) gets the class axis 1 back."""
+    return g.reshape(g.shape[:1] + (1,) + g.shape[1:]) if reduction == "none" else g
+
+
+def class_target(
+    target: np.ndarray,
+    weight: np.ndarray | None,
+    ignore_index: int,
+    smoothing: float,
+    shape: tuple,
+    dtype: np.dtype,
+) -> tuple[np.ndarray, float]:
+    """The dense target distribution q of class indices, and the total weight of the
+    samples not ignored (what reduction='mean' divides by, as PyTorch).
+
+    q holds weight[target] at the target class and zeros elsewhere, and is zero for
+    ignored samples; label smoothing s keeps (1 - s) of it and spreads s over the classes,
+    each class c receiving s / C times weight[c].
+    """
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    coef = valid.astype(dtype) if weight is None else weight[safe] * valid
+    q = np.zeros(shape, dtype=dtype)
+    if len(shape) == 2:
+        q[np.arange(shape[0]), safe] = coef
+    else:
+        np.put_along_axis(q, safe[:, None], coef[:, None], axis=1)
+    if smoothing:
+        n_classes = shape[1]
+        spread = (
+            np.full(n_classes, smoothing / n_classes, dtype)
+            if weight is None
+            else weight * (smoothing / n_classes)
+        )
+        q = q * (1 - smoothing) + spread.reshape((1, n_classes) + (1,) * (len(shape) - 2)) * valid[:, None]
+    return q, float(coef.sum())
+
+
+class CrossEntropy(Op):
+    """log_softmax over axis 1 and the loss -sum_c q_c log p_c in one node.
+
+    Fused for stability and speed (see the module docstring): the row maximum is
+    subtracted before exp, and the gradient is the closed form softmax * sum(q) - q.
+
+    `target` is the dense class distribution q built by `class_target`, already weighted
+    and smoothed (weight None, smoothing 0 here). SoftCrossEntropy takes probabilities t
+    of the input's shape instead, which may require grad: it builds
+    q = weight * ((1 - s) t + s / C) itself, so that the gradient for t can be formed.
+    """
+
+    soft = False
+
+    @staticmethod
+    def forward(ctx, x, target, weight, smoothing, reduction, denominator):
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        logp = shifted - np.log(s)
+        q = _soft_target(target, weight, smoothing) if ctx.soft else target
+        ctx.save_for_backward(x, target)
+        ctx.e, ctx.s, ctx.logp = e, s, logp
+        ctx.weight, ctx.smoothing, ctx.reduction, ctx.denominator = weight, smoothing, reduction, denominator
+        return _reduce(-_dot_classes(q, logp), reduction, denominator)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, target = ctx.saved_tensors
+        dx, dt = ctx._edges[0], ctx._edges[1]
+        if _dual.is_array(grad):
+            p = ctx.e / ctx.s
+            logp = ctx.logp
+        else:  # create_graph: softmax recomputed as ops, so that it is differentiated too
+            logp = x.log_softmax(1)
+            p = logp.exp()
+        q = _soft_target(target, ctx.weight, ctx.smoothing) if ctx.soft else target
+        g = _over_classes(_upstream(grad, ctx.reduction, ctx.denominator), ctx.reduction)
+        # d/dx_c of -sum_k q_k log p_k  =  p_c sum_k q_k - q_c
+        gx = (p * _dual.sum(q, 1) - q) * g if dx else None
+        gt = None
+        if dt:
+            gt = -logp * g * (1 - ctx.smoothing)
+            if ctx.weight is not None:
+                gt = gt * ctx.weight
+        return gx, gt, None, None, None, None
+
+
+class SoftCrossEntropy(CrossEntropy):
+    """cross_entropy with class-probability targets (the same node, q built from t)."""
+
+    soft = True
+
+
+def _soft_target(t: Any, weight: np.ndarray | None, smoothing: float) -> Any:
+    q = t * (1 - smoothing) + smoothing / t.shape[1] if smoothing else t
+    return q * weight if weight is not None else q
+
+
+class NllLoss(Op):
+    """-sum_c q_c x_c for log-probabilities x and the dense class distribution q."""
+
+    @staticmethod
+    def forward(ctx, x, q, reduction, denominator):
+        ctx.q, ctx.reduction, ctx.denominator = q, reduction, denominator
+        return _reduce(-_dot_classes(q, x), reduction, denominator)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _over_classes(_upstream(grad, ctx.reduction, ctx.denominator), ctx.reduction)
+        return -ctx.q * g, None, None, None
+
+
+# ---- binary cross-entropy ----------------------------------------------------------------
+
+
+def _clamped_log(x: Any) -> Any:
+    """log with PyTorch's floor of -100, so that log(0) gives a finite loss."""
+    if _dual.is_array(x):
+        with np.errstate(divide="ignore"):
+            return np.maximum(np.log(x), -100)
+    return x.log().clamp(min=-100)
+
+
+class BinaryCrossEntropy(Op):
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x, logs clamped at -100."""
+
+    @staticmethod
+    def forward(ctx, x, t, weight, reduction):
+        loss = -(t * _clamped_log(x) + (1 - t) * _clamped_log(1 - x))
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, t)
+        ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, loss.size
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        dx, dt = ctx._edges[0], ctx._edges[1]
+        g = _upstream(grad, ctx.reduction, ctx.denominator)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        gx = gt = None
+        if dx:
+            # (x - t) / (x (1 - x)), with the denominator kept away from 0 as PyTorch does
+            denom = x * (1 - x)
+            denom = np.maximum(denom, 1e-12) if _dual.is_array(denom) else denom.clamp(min=1e-12)
+            gx = g * (x - t) / denom
+        if dt:  # PyTorch does not clamp these logs: at x = 0 or 1 the target gradient is infinite
+            with np.errstate(divide="ignore"):
+                gt = g * (_dual.unary("log", 1 - x) - _dual.unary("log", x))
+        return gx, gt, None, None
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """BCE of sigmoid(x) computed from the logit x, in one node so that it is stable for any
+    |x|: never a log of a sigmoid that rounded to 0 or 1.
+
+    With l = 1 + (pos_weight - 1) t, the loss is w ((1 - t) x + l softplus(-x)), since
+    -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = x + softplus(-x).
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight, reduction):
+        sp = softplus(-x)
+        loss = (1 - t) * x + (sp if pos_weight is None else (1 + (pos_weight - 1) * t) * sp)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, t)
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.denominator = weight, pos_weight, reduction, loss.size
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        dx, dt = ctx._edges[0], ctx._edges[1]
+        pw = ctx.pos_weight
+        g = _upstream(grad, ctx.reduction, ctx.denominator)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        gx = gt = None
+        if dx:
+            # derivative l sigmoid(x) - pos_weight t: with pos_weight 1 it is sigmoid(x) - t,
+            # written so that no 1 - sigmoid(x) rounds a tiny gradient to zero
+            s = sigmoid(x)
+            gx = g * (s - t) if pw is None else g * ((1 + (pw - 1) * t) * s - pw * t)
+        if dt:
+            gt = -g * x if pw is None else g * ((pw - 1) * softplus(-x) - x)
+        return gx, gt, None, None, None

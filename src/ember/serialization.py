@@ -1,0 +1,249 @@
+"""ember.save and ember.load: checkpoints that never execute code when loaded.
+
+A checkpoint is a zip archive holding `index.json`, which describes the saved structure
+(dicts, lists, tuples, numbers, strings, None, bools and tensors), and one `.npy` file
+per tensor under `data/`. Arrays are read with `np.load(allow_pickle=False)`, so a
+checkpoint from an untrusted source can at worst fail to load; unlike `torch.load`
+there is no pickle anywhere. Saving to a path is atomic: the archive is written to a
+temporary file next to the target, flushed to disk, and renamed over it, so an
+interrupted save leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+import zipfile
+from collections import OrderedDict
+from typing import IO, Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Size, Tensor, device
+
+FORMAT = "ember-checkpoint"
+VERSION = 1
+_INDEX = "index.json"
+
+PathOrFile = str | os.PathLike | IO[bytes]
+
+
+class _Writer:
+    """Turns an object into a JSON-able description, collecting the arrays to store."""
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+        self.seen: dict[int, int] = {}  # id(tensor) -> array number: a shared tensor is stored once
+
+    def encode(self, obj: Any) -> Any:
+        # JSON objects are reserved for tagged nodes, so every dict is written as pairs
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return float(obj)
+        if isinstance(obj, Tensor):
+            return self._tensor(obj)
+        if isinstance(obj, np.ndarray):
+            return {"ndarray": self._array(obj, id(obj))}
+        if isinstance(obj, np.generic):
+            return self.encode(obj.item())
+        if isinstance(obj, Size):
+            return {"size": list(obj)}
+        if isinstance(obj, dtypes.dtype):
+            return {"dtype": obj.name}
+        if isinstance(obj, device):
+            return {"device": str(obj)}
+        if isinstance(obj, tuple):
+            return {"tuple": [self.encode(x) for x in obj]}
+        if isinstance(obj, list):
+            return {"list": [self.encode(x) for x in obj]}
+        if isinstance(obj, dict):
+            tag = "odict" if isinstance(obj, OrderedDict) else "dict"
+            return {tag: [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+        raise TypeError(
+            f"ember.save cannot store an object of type {type(obj).__name__}: it stores tensors, arrays, "
+            "dicts, lists, tuples, numbers, strings, bools and None (save a model's state_dict(), "
+            "not the model itself)"
+        )
+
+    def _tensor(self, t: Tensor) -> dict:
+        from ember.nn.parameter import Parameter
+
+        if t._data.dtype not in dtypes._BY_NUMPY:
+            raise TypeError(f"ember.save cannot store tensors of dtype {t._data.dtype}")
+        node = {"tensor": self._array(t._data, id(t)), "requires_grad": t.requires_grad}
+        if isinstance(t, Parameter):
+            node["parameter"] = True
+        return node
+
+    def _array(self, arr: np.ndarray, key: int) -> int:
+        if key not in self.seen:
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"ember.save cannot store arrays of dtype {arr.dtype}")
+            self.seen[key] = len(self.arrays)
+            self.arrays.append(arr)
+        return self.seen[key]
+
+
+def _write_archive(obj: Any, f: IO[bytes]) -> None:
+    writer = _Writer()
+    index = {"format": FORMAT, "version": VERSION, "root": writer.encode(obj)}
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(_INDEX, json.dumps(index))
+        for i, arr in enumerate(writer.arrays):
+            with archive.open(f"data/{i}.npy", "w", force_zip64=True) as entry:
+                np.save(entry, arr, allow_pickle=False)
+
+
+def save(obj: Any, f: PathOrFile) -> None:
+    """Save tensors and containers of them (e.g. a state_dict) to a path or binary file (torch.save).
+
+    To a path the write is atomic: the old file stays intact if saving fails midway.
+    """
+    if hasattr(f, "write"):
+        _write_archive(obj, f)  # type: ignore[arg-type]
+        return
+    path = os.fspath(f)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
+    temp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+    # os.open applies the umask, so the checkpoint gets the same permissions as a plain open()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _write_archive(obj, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _Reader:
+    """Rebuilds the saved object from the index, reading each array once."""
+
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+        self.archive = archive
+        self.name = name
+        self.arrays: dict[int, np.ndarray] = {}
+        self.tensors: dict[int, Tensor] = {}  # a tensor saved once comes back as one object
+
+    def fail(self, why: str) -> RuntimeError:
+        return RuntimeError(f"ember.load: {self.name} is not a valid ember checkpoint ({why})")
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict) or len(node) == 0:
+            raise self.fail(f"unexpected entry {node!r} in the index")
+        if "tensor" in node:
+            return self._tensor(node)
+        tag, value = next(iter(node.items()))
+        if tag == "ndarray":
+            return self._array(value)
+        if tag == "size":
+            return Size(value)
+        if tag == "dtype":
+            found = getattr(dtypes, str(value), None)
+            if not isinstance(found, dtypes.dtype):
+                raise self.fail(f"unknown dtype {value!r}")
+            return found
+        if tag == "device":
+            return device(value)
+        if tag == "tuple":
+            return tuple(self.decode(x) for x in value)
+        if tag == "list":
+            return [self.decode(x) for x in value]
+        if tag in ("dict", "odict"):
+            pairs = [(self.decode(k), self.decode(v)) for k, v in value]
+            return OrderedDict(pairs) if tag == "odict" else dict(pairs)
+        raise self.fail(f"unknown entry type {tag!r}")
+
+    def _tensor(self, node: dict) -> Tensor:
+        number = node["tensor"]
+        if number not in self.tensors:
+            from ember.nn.parameter import Parameter
+
+            arr = self._array(number)
+            if arr.dtype not in dtypes._BY_NUMPY:
+                raise self.fail(f"tensor {number} has unsupported dtype {arr.dtype}")
+            requires_grad = bool(node.get("requires_grad"))
+            if node.get("parameter"):
+                self.tensors[number] = Parameter(Tensor(arr), requires_grad=requires_grad)
+            else:
+                self.tensors[number] = Tensor(arr, requires_grad=requires_grad)
+        return self.tensors[number]
+
+    def _array(self, number: Any) -> np.ndarray:
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise self.fail(f"bad array number {number!r}")
+        if number not in self.arrays:
+            entry = f"data/{number}.npy"
+            try:
+                raw = self.archive.read(entry)
+            except KeyError:
+                raise self.fail(f"missing {entry}") from None
+            try:
+                arr = np.load(io.BytesIO(raw), allow_pickle=False)
+            except (ValueError, EOFError, OSError) as e:
+                raise self.fail(f"{entry} is not a plain array: {e}") from None
+            if arr.dtype.kind not in "biuf":
+                raise self.fail(f"{entry} has unsupported dtype {arr.dtype}")
+            self.arrays[number] = arr
+        return self.arrays[number]
+
+
+def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
+    """Load what ember.save wrote (torch.load); it never runs code from the file.
+
+    map_location must be None or the CPU; weights_only is accepted for compatibility
+    (ember checkpoints only ever hold data).
+    """
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        device(map_location)  # raises for anything but the CPU
+    name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", f))
+    try:
+        archive = zipfile.ZipFile(f if hasattr(f, "read") else os.fspath(f), "r")
+    except zipfile.BadZipFile:
+        raise RuntimeError(
+            f"ember.load: {name} is not an ember checkpoint (not a zip archive, or truncated)"
+        ) from None
+    with archive:
+        reader = _Reader(archive, name)
+        try:
+            index = json.loads(archive.read(_INDEX))
+        except KeyError:
+            raise reader.fail(f"no {_INDEX}") from None
+        except (ValueError, zipfile.BadZipFile, EOFError) as e:
+            raise reader.fail(f"unreadable {_INDEX}: {e}") from None
+        if not isinstance(index, dict) or index.get("format") != FORMAT or "root" not in index:
+            raise reader.fail("unknown format")
+        if index.get("version") != VERSION:
+            raise reader.fail(f"format version {index.get('version')!r}, this ember reads {VERSION}")
+        try:
+            return reader.decode(index["root"])
+        except (zipfile.BadZipFile, EOFError, OSError) as e:
+            raise reader.fail(str(e)) from None
