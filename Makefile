@@ -5,14 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ".[examples]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
@@ -20,7 +19,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.demo-installed
-	$(BIN)/python examples/demo.py
+	$(BIN)/ember train
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests bench examples
@@ -33,6 +32,13 @@ format: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/mlp.py
+	$(BIN)/python bench/data.py
+	$(BIN)/python bench/optim.py
+	$(BIN)/python bench/cnn.py
+
+notebooks: $(VENV)/.test-installed
+	$(BIN)/python examples/make_notebooks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

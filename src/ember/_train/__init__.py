@@ -1,0 +1,1 @@
+"""The pieces behind `ember train`: datasets as tasks, models, the training loop."""
