@@ -7,9 +7,9 @@ import weakref
 
 import numpy as np
 import pytest
-from conftest import assert_close, requires_torch
 
 import ember
+from conftest import assert_close, requires_torch
 from ember.autograd import Function, gradcheck
 
 

@@ -3,8 +3,8 @@
 import ember as torch   # PyTorch-style code runs unchanged
 """
 
-# Subpackages last: they import from the names above, as torch.nn does from torch.
-from ember import autograd, datasets, dtypes, nn, optim, transforms, utils  # noqa: E402
+# Subpackages: each imports the modules it needs directly, so the order here does not matter.
+from ember import autograd, cuda, datasets, dtypes, nn, optim, transforms, utils
 from ember._tensor import Size, Tensor, device
 from ember.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ember.creation import (

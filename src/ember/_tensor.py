@@ -1,7 +1,7 @@
 """Tensor: a NumPy array plus the autograd state that records how it was computed.
 
 The class holds only state, conversions and the autograd entry points; every
-mathematical method is one of the public functions in `ember.ops.functions`, attached at
+mathematical method is one of the public functions in `ember.ops.api`, attached at
 the bottom of this file (`x.sum(1)` and `ember.sum(x, 1)` are the same code).
 """
 
@@ -68,7 +68,9 @@ CPU = device("cpu")
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it (torch.Tensor).
 
-    `Tensor(data)` converts like `torch.Tensor(data)` (float32); prefer `ember.tensor(...)`.
+    `Tensor([1, 2])` converts Python data like `torch.Tensor` (float32) and `Tensor(2, 3)` is
+    uninitialised; an ndarray is wrapped as it is (no copy, its dtype kept). Prefer
+    `ember.tensor(...)`.
     """
 
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_out_nr", "_version", "_hooks", "__weakref__")
