@@ -5,12 +5,13 @@
 3. a 20 000-op chain built and backpropagated.
 
 Rounds are interleaved and medians reported, because these machines have transient
-slowdowns. Run: .venv/bin/python bench/core.py [--rounds N]
+slowdowns. Run: .venv/bin/python bench/core.py [--rounds N] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -33,7 +34,7 @@ def chain_ops(T, n_ops: int = 100):
 
     def run():
         y = x
-        for i in range(n_ops // 4):
+        for _ in range(n_ops // 4):
             y = y * 0.9
             y = y + 0.1
             y = y.tanh()
@@ -50,7 +51,7 @@ def chain_numpy(n_ops: int = 100):
     def run():
         y = x
         saved = []
-        for i in range(n_ops // 4):
+        for _ in range(n_ops // 4):
             y = y * np.float32(0.9)
             y = y + np.float32(0.1)
             y = np.tanh(y)
@@ -117,6 +118,7 @@ def time_it(fn, reps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--json", metavar="PATH", help="also write the medians to this JSON file")
     args = parser.parse_args()
     sys.setrecursionlimit(10000)
 
@@ -140,6 +142,7 @@ def main() -> None:
     }
     print(f"ember {ember.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else '-'}")
     print(f"medians of {args.rounds} interleaved rounds")
+    results: dict[str, dict[str, float]] = {}
     for name, (fns, reps, scale) in cases.items():
         for fn in fns.values():
             fn()  # warm up
@@ -148,12 +151,16 @@ def main() -> None:
             for k, fn in fns.items():
                 samples[k].append(time_it(fn, reps) * scale)
         med = {k: statistics.median(v) for k, v in samples.items()}
+        results[name] = med
         parts = [f"{k} {v:.3g}" for k, v in med.items()]
         if "torch" in med:
             parts.append(f"ember/torch {med['ember'] / med['torch']:.2f}")
         if "numpy" in med:
             parts.append(f"ember/numpy {med['ember'] / med['numpy']:.2f}")
         print(f"{name:28s} " + "  ".join(parts))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rounds": args.rounds, "medians": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ Cases (batch 64, shuffle=True, one full epoch each):
 The loaders run in one process in interleaved rounds; each figure is the median over rounds.
 The default allocator settings are used (no GLIBC_TUNABLES), and torch uses 2 threads.
 
-Run: .venv/bin/python bench/data.py [--rounds 5] [--cases tensor mnist] [--workers 0]
+Run: .venv/bin/python bench/data.py [--rounds 5] [--cases tensor mnist] [--workers 0] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -113,6 +114,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cases", nargs="+", default=["tensor", "mnist"], choices=["tensor", "mnist"])
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--json", metavar="PATH", help="also write the medians to this JSON file")
     args = parser.parse_args()
     loaders, note = build(args.cases, args.workers)
     rates: dict[str, list[float]] = {name: [] for name in loaders}
@@ -131,6 +133,10 @@ def main() -> None:
     for ours, theirs in pairs + [("mnist-sample ember", "mnist torch")]:
         if ours in medians and theirs in medians:
             print(f"  {ours} / {theirs}: {medians[ours] / medians[theirs]:.1f}x")
+    if args.json:
+        figures = {"batch": BATCH, "workers": args.workers, "rounds": args.rounds, "mnist_data": note}
+        with open(args.json, "w") as f:
+            json.dump(figures | {"batches_per_s": medians}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ round's mean step time, in microseconds. PyTorch runs single-tensor loops on the
 (foreach is off for CPU tensors), the same algorithm as ember's, with --threads threads (2).
 
 Run: .venv/bin/python bench/optim.py [--rounds 9] [--steps 200] [--optimizers SGD Adam] [--threads 2]
+     [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -74,12 +76,14 @@ def main() -> None:
     parser.add_argument("--optimizers", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--nets", nargs="+", default=list(NETS), choices=list(NETS))
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
+    parser.add_argument("--json", metavar="PATH", help="also write the medians to this JSON file")
     args = parser.parse_args()
     if torch is not None:
         torch.set_num_threads(args.threads)
     libs = {"ember": ember} | ({"torch": torch} if torch is not None else {})
     print(f"optimizer.step() in µs, median of {args.rounds} rounds x {args.steps} steps")
     print(f"{'net':6s} {'optimizer':13s} {'ember':>9s} {'torch':>9s} {'ember/torch':>12s}")
+    results: dict[str, dict[str, dict[str, float]]] = {}
     for net in args.nets:
         for name in args.optimizers:
             steps = {lib: make_step(T, name, NETS[net]) for lib, T in libs.items()}
@@ -90,11 +94,15 @@ def main() -> None:
                 for lib, step in steps.items():
                     times[lib].append(time_step(step, args.steps))
             mine = statistics.median(times["ember"])
+            results.setdefault(net, {})[name] = {lib: statistics.median(t) for lib, t in times.items()}
             if "torch" in times:
                 theirs = statistics.median(times["torch"])
                 print(f"{net:6s} {name:13s} {mine:9.1f} {theirs:9.1f} {mine / theirs:12.2f}")
             else:
                 print(f"{net:6s} {name:13s} {mine:9.1f} {'-':>9s} {'-':>12s}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rounds": args.rounds, "steps": args.steps, "step_us": results}, f, indent=1)
 
 
 if __name__ == "__main__":
