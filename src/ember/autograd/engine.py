@@ -101,6 +101,8 @@ def run_backward(
     deps = _count_dependencies(list(pending))
     ready = [node for node in pending if deps.get(node, 0) == 0]
 
+    # the common case (built-in op, arrays, no anomaly check) is called inline below
+    plain = not create_graph and not _anomaly[0]
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = create_graph
     try:
@@ -114,13 +116,19 @@ def run_backward(
                     if g is not None and (node, i) in capture:
                         capture[(node, i)] = g
             edges = node._edges
-            if grads[0] is not None or any(g is not None for g in grads):
+            if plain and node.raw and grads[0] is not None and node._n_outputs == 1:
+                input_grads = node.backward(node, grads[0])
+                if input_grads.__class__ is not tuple:
+                    input_grads = (input_grads,)
+                if len(input_grads) < len(edges):
+                    _check_count(node, input_grads)
+            elif any(g is not None for g in grads):
                 input_grads = _call_backward(node, grads, create_graph)
             else:
                 input_grads = (None,) * len(edges)
             if not retain_graph:
                 node._saved = None
-            for i, (edge, g) in enumerate(zip(edges, input_grads)):
+            for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
                 target, nr, shape, dtype, is_node = edge
@@ -128,8 +136,8 @@ def run_backward(
                     if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
                         g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
                     if g.shape != shape:
-                        g = unbroadcast(g, shape, node, i)
-                    if g.dtype != dtype:
+                        g = unbroadcast(g, shape, node, _index_of(edges, edge))
+                    if g.dtype is not dtype and g.dtype != dtype:
                         g = _fix_dtype(g, dtype)
                 if is_node:
                     slots = pending.get(target)
@@ -181,27 +189,39 @@ def _count_dependencies(roots: list) -> dict:
 
 
 def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
-    if create_graph or not node.raw:
-        grads = [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads]
-    if node._n_outputs == 1:
-        result = node.backward(node, grads[0])
-    else:
+    """Every case but the inline one: user Functions, several outputs, create_graph, anomaly mode."""
+    if node.raw and not create_graph:
         result = node.backward(node, *grads)
-    if result.__class__ is not tuple:
-        result = (result,)
-    if not node.raw and not create_graph:
-        result = tuple(r._data if isinstance(r, Tensor) else r for r in result)
-    if len(result) < len(node._edges) and any(e is not None for e in node._edges[len(result) :]):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(node._edges)}, got {len(result)})"
-        )
+        if result.__class__ is not tuple:
+            result = (result,)
+    else:
+        grads = [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads]
+        result = node.backward(node, *grads)
+        if result.__class__ is not tuple:
+            result = (result,)
+        if not create_graph:
+            result = tuple([r._data if isinstance(r, Tensor) else _as_grad(r) for r in result])
+    if len(result) < len(node._edges):
+        _check_count(node, result)
     if _anomaly[0]:
         for i, r in enumerate(result):
             data = r._data if isinstance(r, Tensor) else r
             if data is not None and np.isnan(np.asarray(data)).any():
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
     return result
+
+
+def _index_of(edges: tuple, edge: tuple) -> int:
+    """Position of an edge, by identity (== on tensors is elementwise); for error messages."""
+    return next(i for i, e in enumerate(edges) if e is edge)
+
+
+def _check_count(node: Any, result: tuple) -> None:
+    if any(e is not None for e in node._edges[len(result) :]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(node._edges)}, got {len(result)})"
+        )
 
 
 def _as_grad(r: Any) -> Any:

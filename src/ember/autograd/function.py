@@ -264,6 +264,9 @@ class Function:
         sources = []
         versions = []
         for item in saved:
+            if item.__class__ in _SCALARS:  # a Python number: a constant, nothing to track
+                sources.append(None)
+                continue
             source = tensor = None
             for i, a in enumerate(inputs):
                 if a is item:
@@ -281,6 +284,9 @@ class Function:
                 versions.append((tensor._version, tensor._version[0]))
         self._sources = tuple(sources) if self.raw else None
         self._versions = tuple(versions)
+
+
+_SCALARS = (int, float, bool, type(None))
 
 
 def _edge(a: Any) -> tuple | None:
