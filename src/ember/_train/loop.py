@@ -184,7 +184,7 @@ class Trainer:
                     line += f"  val loss {val_loss:.4f}  val {metric} {val_metric:.4f}"
                 if self.scheduler is not None and args.scheduler != "onecycle":
                     self.scheduler.step()
-                self.say(line + f"  {time.perf_counter() - t0:.1f}s")
+                self.say(line + f"  {time.perf_counter() - t0:.2f}s")
                 self.save(epoch)
         except KeyboardInterrupt:
             path = self.save(epoch - 1, self.args.save or "ember-interrupted.ckpt")
