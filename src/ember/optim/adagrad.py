@@ -70,15 +70,8 @@ class Adagrad(Optimizer):
         lr_decay = float(group["lr_decay"])
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        maximize = group["maximize"]
         state = self.state
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p._data
-            g = p.grad._data
-            if maximize:
-                g = -g
+        for p, data, g in self._params_with_grad(group):
             p_state = state[p] or self._init_state(p, group)
             step = _advance(p_state["step"])
             if weight_decay != 0:

@@ -76,15 +76,9 @@ class Adam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
         state = self.state
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p._data
-            g = p.grad._data
-            if maximize:
-                g = -g
+        for p, data, g in self._params_with_grad(group):
             p_state = state[p]
             if not p_state:
                 p_state["step"] = _new_step()

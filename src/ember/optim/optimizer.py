@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -183,6 +183,16 @@ class Optimizer:
         for group in self.param_groups:
             self._update_group(group)
         return loss
+
+    @staticmethod
+    def _params_with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+        """(parameter, its array, its gradient's array) for each parameter of the group that
+        has a gradient; the gradient negated when the group maximizes."""
+        maximize = group["maximize"]
+        for p in group["params"]:
+            if p.grad is not None:
+                g = p.grad._data
+                yield p, p._data, (-g if maximize else g)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define step() or _update_group(group)")

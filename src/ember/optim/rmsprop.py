@@ -67,15 +67,9 @@ class RMSprop(Optimizer):
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
         momentum = float(group["momentum"])
-        centered, maximize = group["centered"], group["maximize"]
+        centered = group["centered"]
         state = self.state
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p._data
-            g = p.grad._data
-            if maximize:
-                g = -g
+        for p, data, g in self._params_with_grad(group):
             p_state = state[p]
             if not p_state:
                 p_state["step"] = _new_step()

@@ -64,15 +64,9 @@ class SGD(Optimizer):
         momentum = float(group["momentum"])
         dampening = float(group["dampening"])
         weight_decay = float(group["weight_decay"])
-        nesterov, maximize = group["nesterov"], group["maximize"]
+        nesterov = group["nesterov"]
         state = self.state
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            data = p._data
-            g = p.grad._data
-            if maximize:
-                g = -g
+        for p, data, g in self._params_with_grad(group):
             if weight_decay != 0:
                 g = add_scaled(g, data, weight_decay)
             if momentum != 0:
