@@ -258,9 +258,6 @@ class Tensor:
             retain_graph = create_graph
         if inputs is not None:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        if self.grad_fn is not None:  # the documented extra: the root keeps its own gradient
-            own = g if isinstance(g, Tensor) else Tensor(np.array(g))
-            self.grad = own if self.grad is None else self.grad + own
         engine.run_backward([self], [g], retain_graph, create_graph, inputs=inputs)
 
     # ---- conversions -------------------------------------------------------------------

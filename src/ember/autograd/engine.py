@@ -75,7 +75,8 @@ def run_backward(
     """Backpropagate `root_grads` from `roots`.
 
     accumulate=True (Tensor.backward): add into `.grad` of leaves (only those in `inputs`
-    when given). accumulate=False (autograd.grad): return the gradients of `inputs`.
+    when given), and of a non-leaf root too (ember's documented extra: `e.backward();
+    e.grad` is ones). accumulate=False (autograd.grad): return the gradients of `inputs`.
     """
     handed_out: set = set()
     # Where gradients are captured instead of (or besides) accumulated: keyed by the leaf
@@ -93,6 +94,9 @@ def run_backward(
         if t.grad_fn is None:
             _arrive_leaf(t, g, capture, accumulate, handed_out)
             continue
+        if accumulate:
+            handed_out.add(id(g))  # the root keeps a copy: g itself flows on into the graph
+            _add_to_grad(t, g, handed_out)
         slots = pending.get(t.grad_fn)
         if slots is None:
             slots = pending[t.grad_fn] = [None] * t.grad_fn._n_outputs
@@ -248,23 +252,23 @@ def _accumulate(leaf: Any, g: Any, handed_out: set) -> None:
             out = hook(g if isinstance(g, Tensor) else Tensor(g))
             if out is not None:
                 g = out._data if isinstance(g, np.ndarray) else out
-    if leaf.grad is None:
-        leaf.grad = _own(g, handed_out)
-    elif isinstance(g, Tensor) or leaf.grad.grad_fn is not None:
-        leaf.grad = leaf.grad + g  # create_graph: the sum is part of the graph
-    else:
-        leaf.grad._data = leaf.grad._data + g
+    _add_to_grad(leaf, g, handed_out)
 
 
 def _store_retained(node: Any, grads: list, handed_out: set) -> None:
     for nr, ref in node._retained.items():
         t = ref()
         g = grads[nr]
-        if t is None or g is None:
-            continue
-        if t.grad is None:
-            t.grad = _own(g, handed_out)
-        elif isinstance(g, Tensor):
-            t.grad = t.grad + g
-        else:
-            t.grad._data = t.grad._data + g
+        if t is not None and g is not None:
+            _add_to_grad(t, g, handed_out)
+
+
+def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
+    """Accumulate g into t.grad: the first gradient is stored (owned), later ones are added
+    out of place, keeping the same Tensor object unless the sum must join a graph."""
+    if t.grad is None:
+        t.grad = _own(g, handed_out)
+    elif isinstance(g, Tensor) or t.grad.grad_fn is not None:
+        t.grad = t.grad + g  # create_graph: the sum is part of the graph
+    else:
+        t.grad._data = t.grad._data + g
