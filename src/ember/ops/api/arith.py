@@ -85,16 +85,14 @@ def _check_broadcast(a: Any, b: Any, op: str) -> None:
 
 def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
     # the hot case, a float tensor and a Python float or a tensor of the same dtype, skips _binary
-    if a.__class__ is Tensor and (
-        (b.__class__ is float and a._data.dtype.kind == "f")
-        or (b.__class__ is Tensor and b._data.dtype is a._data.dtype)
+    if not (
+        a.__class__ is Tensor
+        and (
+            (b.__class__ is float and a._data.dtype.kind == "f")
+            or (b.__class__ is Tensor and b._data.dtype is a._data.dtype)
+        )
     ):
-        try:
-            return fn.apply(a, b)
-        except ValueError:
-            _check_broadcast(a, b, op)
-            raise
-    a, b = _binary(a, b)
+        a, b = _binary(a, b)
     try:
         return fn.apply(a, b)
     except ValueError:
