@@ -8,7 +8,6 @@ from ember import creation, dtypes
 from ember.ops.api import arith, convert, indexing, products, reduce, shape
 from ember.ops.api.arith import (
     abs,
-    add,
     bitwise_and,
     bitwise_not,
     bitwise_or,
@@ -25,7 +24,6 @@ from ember.ops.api.arith import (
     neg,
     pow,
     remainder,
-    sub,
 )
 from ember.ops.api.convert import add_, div_, mul_, sub_, to, type_
 from ember.ops.api.indexing import getitem, setitem
@@ -98,9 +96,9 @@ def attach_methods(cls: type) -> None:
     cls.new_full, cls.new_tensor = new_full, new_tensor
     cls.__getitem__ = getitem
     cls.__setitem__ = setitem
-    cls.__add__ = cls.__radd__ = add
-    cls.__sub__ = sub
-    cls.__rsub__ = lambda self, other: sub(other, self)
+    cls.__add__ = cls.__radd__ = arith.add_op
+    cls.__sub__ = arith.sub_op
+    cls.__rsub__ = lambda self, other: arith.sub_op(other, self)
     cls.__mul__ = cls.__rmul__ = mul
     cls.__truediv__ = div
     cls.__rtruediv__ = lambda self, other: div(other, self)

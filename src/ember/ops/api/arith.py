@@ -84,15 +84,7 @@ def _check_broadcast(a: Any, b: Any, op: str) -> None:
 
 
 def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
-    # the hot case, a float tensor and a Python float or a tensor of the same dtype, skips _binary
-    if not (
-        a.__class__ is Tensor
-        and (
-            (b.__class__ is float and a._data.dtype.kind == "f")
-            or (b.__class__ is Tensor and b._data.dtype is a._data.dtype)
-        )
-    ):
-        a, b = _binary(a, b)
+    a, b = _binary(a, b)
     try:
         return fn.apply(a, b)
     except ValueError:
@@ -100,23 +92,44 @@ def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
         raise
 
 
-# ---- arithmetic ------------------------------------------------------------------------------
+def _binary_op(fn: Any, name: str) -> Any:
+    """The function `input <op> other`: `_apply_binary`, with the common case of a float tensor
+    and a Python float or a tensor of the same dtype, which needs no promotion, first."""
+
+    def op(input: Any, other: Any) -> Tensor:
+        if input.__class__ is Tensor:
+            data = input._data
+            cls = other.__class__
+            if (cls is float and data.dtype.kind == "f") or (
+                cls is Tensor and other._data.dtype is data.dtype
+            ):
+                try:
+                    return fn.apply(input, other)
+                except ValueError:
+                    _check_broadcast(input, other, name)
+                    raise
+        return _apply_binary(fn, input, other, name)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+# the operators +, - and * call these directly (see _methods.py)
+mul = _binary_op(ew.Mul, "mul")
+add_op = _binary_op(ew.Add, "add")
+sub_op = _binary_op(ew.Sub, "sub")
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = other * alpha
-    return _apply_binary(ew.Add, input, other, "add")
+    return add_op(input, other)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = other * alpha
-    return _apply_binary(ew.Sub, input, other, "sub")
-
-
-def mul(input: Any, other: Any) -> Tensor:
-    return _apply_binary(ew.Mul, input, other, "mul")
+    return sub_op(input, other)
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
