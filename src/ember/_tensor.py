@@ -75,6 +75,8 @@ class Tensor:
 
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_out_nr", "_version", "_hooks", "__weakref__")
 
+    _is_node = False  # for the engine: an edge to a Tensor is an edge to a leaf
+
     # numpy must defer to us in `ndarray + Tensor`, so that __radd__ runs
     __array_priority__ = 1000
 
@@ -87,6 +89,7 @@ class Tensor:
                 data = _to_array(data, None)
                 if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
                     data = data.astype(dtypes.get_default_dtype().numpy)
+        # Function.apply sets these same fields directly on the outputs of ops: keep in step
         self._data = data
         self._requires_grad = False
         self.grad = None

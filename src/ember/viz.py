@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.function import edge_meta, edge_target
 
 _LEAF_STYLE = 'shape=ellipse, style=filled, fillcolor="#d6eaf8"'
 _TENSOR_STYLE = "shape=ellipse"
@@ -91,8 +92,9 @@ def to_dot(output: Tensor, params: dict[str, Tensor] | None = None) -> str:
         for edge in fn._edges:
             if edge is None:
                 continue
-            target, out_nr, shape, dtype, is_node = edge
-            if is_node:
+            shape, dtype = edge_meta(edge)
+            if not isinstance(edge, Tensor):
+                target, out_nr = edge_target(edge)
                 producer = dot.node(("op", id(target)), target.name(), _OP_STYLE)
                 key = ("out", id(target), out_nr)
                 tensor = dot.node(key, _label(names.get(key), shape, dtype), _TENSOR_STYLE)
@@ -101,7 +103,7 @@ def to_dot(output: Tensor, params: dict[str, Tensor] | None = None) -> str:
                     seen.add(id(target))
                     stack.append(target)
             else:
-                key = ("leaf", id(target))
+                key = ("leaf", id(edge))
                 tensor = dot.node(key, _label(names.get(key), shape, dtype), _LEAF_STYLE)
             dot.edge(tensor, op)
     return dot.text()

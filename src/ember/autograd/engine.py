@@ -1,23 +1,30 @@
 """The backward pass: the only place that knows traversal order, accumulation,
 unbroadcasting and freeing.
 
-The walk is iterative (no recursion, so a chain of 100 000 ops is fine):
+The walk is iterative (no recursion, so a chain of 100 000 ops is fine). Every node has
+a sequence number from its creation, and a node is always created after the nodes that
+produced its inputs. So running the nodes from the highest number down is a topological
+order: by the time a node runs, every node that could send it a gradient has run. A heap
+keyed by the number gives that order without first walking the graph to count
+dependencies (what PyTorch's engine does):
 
-1. count, for every node reachable from the roots, how many edges point at it;
-2. start from the roots; when a node has received all its gradients, call its backward,
-   reduce each input gradient to that input's shape (unbroadcast), and hand it on;
-3. a leaf's gradient is accumulated into `.grad`; a node's saved values are freed after
-   its backward unless `retain_graph`.
+1. each root's gradient goes to its node, which enters the heap;
+2. pop the newest node, call its backward, reduce each input gradient to that input's
+   shape (unbroadcast) and dtype, and hand it on: to a node (added to the heap the first
+   time it is reached) or to a leaf, whose `.grad` accumulates it;
+3. a node's saved values are freed after its backward unless `retain_graph`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from ember.autograd import grad_mode
+from ember.autograd.function import edge_meta
 
 Tensor: Any = None  # set by ember._tensor
 
@@ -88,8 +95,10 @@ def run_backward(
             key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_nr)
             capture[key] = None
 
-    pending: dict = {}  # node -> list of gradients, one slot per output
-    ready: list = []
+    # node -> the gradient of its output so far (a list, one slot per output, for a node
+    # with several); None until one arrives. heap: (-seq, node), newest node first.
+    pending: dict = {}
+    heap: list = []
     for t, g in zip(roots, root_grads):
         if t.grad_fn is None:
             _arrive_leaf(t, g, capture, accumulate, handed_out)
@@ -97,64 +106,52 @@ def run_backward(
         if accumulate:
             handed_out.add(id(g))  # the root keeps a copy: g itself flows on into the graph
             _add_to_grad(t, g, handed_out)
-        slots = pending.get(t.grad_fn)
-        if slots is None:
-            slots = pending[t.grad_fn] = [None] * t.grad_fn._n_outputs
-        slots[t._out_nr] = g if slots[t._out_nr] is None else slots[t._out_nr] + g
+        _send(pending, heap, t.grad_fn, t._out_nr, g)
 
-    deps = _count_dependencies(list(pending))
-    ready = [node for node in pending if deps.get(node, 0) == 0]
-
-    # the common case (built-in op, arrays, no anomaly check) is called inline below
+    # the common case (built-in op with one output, arrays, no anomaly check) is inline
     plain = not create_graph and not _anomaly[0]
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            grads = pending.pop(node)
-            if node._retained is not None:
-                _store_retained(node, grads, handed_out)
-            if capture is not None:
-                for i, g in enumerate(grads):
-                    if g is not None and (node, i) in capture:
-                        capture[(node, i)] = g
+        while heap:
+            node = heappop(heap)[1]
+            grad = pending.pop(node)
             edges = node._edges
-            if plain and node.raw and grads[0] is not None and node._n_outputs == 1:
-                input_grads = node.backward(node, grads[0])
+            if plain and node.raw and grad is not None and node._n_outputs == 1 and node._retained is None:
+                if capture is not None and (node, 0) in capture:
+                    capture[(node, 0)] = grad
+                input_grads = node.backward(node, grad)
                 if input_grads.__class__ is not tuple:
                     input_grads = (input_grads,)
                 if len(input_grads) < len(edges):
                     _check_count(node, input_grads)
-            elif any(g is not None for g in grads):
-                input_grads = _call_backward(node, grads, create_graph)
             else:
-                input_grads = (None,) * len(edges)
+                input_grads = _run_node(node, grad, create_graph, capture, handed_out)
             if not retain_graph:
                 node._saved = None
             for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
-                target, nr, shape, dtype, is_node = edge
-                if g is not None:
-                    if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
-                        g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
-                    if g.shape != shape:
-                        g = unbroadcast(g, shape, node, _index_of(edges, edge))
-                    if g.dtype is not dtype and g.dtype != dtype:
-                        g = _fix_dtype(g, dtype)
-                if is_node:
-                    slots = pending.get(target)
-                    if slots is None:
-                        slots = pending[target] = [None] * target._n_outputs
+                if edge.__class__ is tuple:  # output nr of a node with several outputs
                     if g is not None:
-                        slots[nr] = g if slots[nr] is None else slots[nr] + g
-                    count = deps[target] - 1
-                    deps[target] = count
-                    if count == 0:
-                        ready.append(target)
-                elif g is not None:
-                    _arrive_leaf(target, g, capture, accumulate, handed_out)
+                        g = _conform(g, edge, node, edges)
+                    _send(pending, heap, edge[0], edge[1], g)
+                elif edge._is_node:
+                    if g is not None and (
+                        g.__class__ is not np.ndarray
+                        or g.shape != edge._shape
+                        or (g.dtype is not edge._dtype and g.dtype != edge._dtype)
+                    ):
+                        g = _conform(g, edge, node, edges)
+                    if edge in pending:
+                        if g is not None:
+                            prev = pending[edge]
+                            pending[edge] = g if prev is None else prev + g
+                    else:
+                        pending[edge] = g
+                        heappush(heap, (-edge._seq, edge))
+                elif g is not None:  # a leaf
+                    _arrive_leaf(edge, _conform(g, edge, node, edges), capture, accumulate, handed_out)
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -173,23 +170,49 @@ def run_backward(
     return results
 
 
-def _count_dependencies(roots: list) -> dict:
-    """How many edges point at each node reachable from `roots` (iterative DFS)."""
-    deps: dict = {}
-    stack = list(roots)
-    seen = set(roots)
-    while stack:
-        node = stack.pop()
-        for edge in node._edges:
-            if edge is None:
-                continue
-            if edge[4]:
-                target = edge[0]
-                deps[target] = deps.get(target, 0) + 1
-                if target not in seen:
-                    seen.add(target)
-                    stack.append(target)
-    return deps
+def _send(pending: dict, heap: list, node: Any, nr: int, g: Any) -> None:
+    """Hand gradient g (or None: nothing, but the node must still run and free) to output
+    nr of node."""
+    if node not in pending:
+        heappush(heap, (-node._seq, node))
+        if node._n_outputs == 1:
+            pending[node] = g
+            return
+        pending[node] = [None] * node._n_outputs
+    if node._n_outputs == 1:
+        prev = pending[node]
+        if g is not None:
+            pending[node] = g if prev is None else prev + g
+        return
+    slots = pending[node]
+    if g is not None:
+        slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
+    """Give g the shape (summing out broadcast dimensions) and dtype of the input at `edge`."""
+    shape, dtype = edge_meta(edge)
+    if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
+        g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
+    if g.shape != shape:
+        g = unbroadcast(g, shape, node, _index_of(edges, edge))
+    if g.dtype != dtype:
+        g = _fix_dtype(g, dtype)
+    return g
+
+
+def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, handed_out: set) -> tuple:
+    """Every case but the inline one: retained gradients, captured ones, several outputs."""
+    grads = [grad] if node._n_outputs == 1 else grad
+    if node._retained is not None:
+        _store_retained(node, grads, handed_out)
+    if capture is not None:
+        for i, g in enumerate(grads):
+            if g is not None and (node, i) in capture:
+                capture[(node, i)] = g
+    if any(g is not None for g in grads):
+        return _call_backward(node, grads, create_graph)
+    return (None,) * len(node._edges)
 
 
 def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:

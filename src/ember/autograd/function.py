@@ -32,6 +32,8 @@ Two flavours share this mechanism, chosen by the class attribute `raw`:
 
 from __future__ import annotations
 
+import itertools
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -81,15 +83,28 @@ class Function:
     raw = False
 
     # Per-node state lives in class-level defaults so that building a node sets only
-    # what it uses. `_edges[i]` is None when input i needs no gradient, else
-    # (target, output_nr, shape, dtype, target_is_node): target is the producing
-    # Function, or the leaf Tensor itself; shape and dtype are the input's, for the
-    # engine's unbroadcast.
+    # what it uses. Every object a node allocates is one more object for Python's cyclic
+    # garbage collector to walk while the graph is alive, so the state is kept flat:
+    #
+    # `_edges[i]`, one per input: None when input i needs no gradient; the leaf Tensor
+    #     itself; the node that produced it; or (node, output_nr) when that node has
+    #     several outputs.
+    # `_shape`, `_dtype`: this node's output (`_shapes`, `_dtypes` when it has several),
+    #     which the gradients arriving for it must match (the engine's unbroadcast).
+    # `_seq`: creation order. A node is created after the nodes of its inputs, so the
+    #     engine runs backward from the highest number down.
+    # `_versions`: (version counter, value at save, counter, value, ...) of the saved
+    #     tensors, flat; `_sources`: where each saved array came from (raw ops).
     _edges: tuple = ()
     _is_node = True
+    _seq = 0
+    _shape: tuple = ()
+    _dtype: Any = None
+    _shapes: tuple = ()
+    _dtypes: tuple = ()
     _saved: tuple | None = ()
-    _sources: tuple | None = None  # raw ops: where each saved array came from
-    _versions: tuple = ()  # (version counter, value at save) of saved tensors
+    _sources: tuple | None = None
+    _versions: tuple = ()
     _n_outputs = 1
     _non_diff: tuple = ()
     _retained: dict | None = None  # output_nr -> weakref of a tensor with retain_grad()
@@ -121,7 +136,9 @@ class Function:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
-        for counter, version in self._versions:
+        versions = self._versions
+        for i in range(0, len(versions), 2):
+            counter, version = versions[i], versions[i + 1]
             if counter[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
@@ -130,7 +147,7 @@ class Function:
                     "Hint: replace the in-place operation (e.g. `x += 1`, `x.add_(1)`, "
                     "`x[0] = 0`) by its out-of-place form (`x = x + 1`)."
                 )
-        if self.raw and _grad_state[0] and self._sources is not None:
+        if _grad_state[0] and self.raw and self._sources is not None:  # create_graph
             return self._saved_as_tensors(saved)
         return saved
 
@@ -155,13 +172,12 @@ class Function:
                 is_array = isinstance(item, (np.ndarray, np.generic))
                 result.append(Tensor(np.asarray(item)) if is_array else item)
                 continue
+            if source >= 0 and isinstance(edge, Tensor):
+                result.append(edge)  # the leaf itself
+                continue
+            node, nr = (self, -1 - source) if source < 0 else edge_target(edge)
             t = Tensor(np.asarray(item))
-            if source < 0:
-                t.grad_fn, t._out_nr, t._requires_grad = self, -1 - source, True
-            elif edge[4]:
-                t.grad_fn, t._out_nr, t._requires_grad = edge[0], edge[1], True
-            else:
-                t = edge[0]  # the leaf itself
+            t.grad_fn, t._out_nr, t._requires_grad = node, nr, True
             result.append(t)
         return tuple(result)
 
@@ -178,10 +194,10 @@ class Function:
         for edge in self._edges:
             if edge is None:
                 result.append((None, 0))
-            elif edge[4]:
-                result.append((edge[0], edge[1]))
+            elif isinstance(edge, Tensor):
+                result.append((AccumulateGrad(edge), 0))
             else:
-                result.append((AccumulateGrad(edge[0]), 0))
+                result.append(edge_target(edge))
         return tuple(result)
 
     def __repr__(self) -> str:
@@ -210,9 +226,9 @@ class Function:
                             record = True
                             fn = a.grad_fn
                             if fn is None:
-                                edges.append((a, 0, data.shape, data.dtype, False))
+                                edges.append(a)
                             else:
-                                edges.append((fn, a._out_nr, data.shape, data.dtype, True))
+                                edges.append(fn if fn._n_outputs == 1 else (fn, a._out_nr))
                         else:
                             edges.append(None)
                     else:
@@ -220,7 +236,7 @@ class Function:
                         edges.append(None)
             else:
                 inputs = [a._data if isinstance(a, Tensor) else a for a in args]
-            out = cls.forward(ctx, *inputs, **kwargs)
+            out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
         else:
             inputs = args
             record = _grad_state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -234,35 +250,61 @@ class Function:
             if not record:
                 return tuple(_wrap(o) for o in out)
             ctx._edges = tuple(edges) if edges is not None else tuple([_edge(a) for a in args])
+            ctx._seq = _next_seq()
             ctx._n_outputs = len(out)
             outputs = tuple([_wrap_output(ctx, o, i) for i, o in enumerate(out)])
+            ctx._shapes = tuple([None if o is None else o._data.shape for o in outputs])
+            ctx._dtypes = tuple([None if o is None else o._data.dtype for o in outputs])
+            ctx._shape, ctx._dtype = ctx._shapes[0], ctx._dtypes[0]
         else:
             data = out if out.__class__ is np.ndarray else _as_array(out)
             if not record:
                 return Tensor(data)
             ctx._edges = tuple(edges) if edges is not None else tuple([_edge(a) for a in args])
-            outputs = Tensor(data)
-            if data.dtype.kind == "f" and id(out) not in ctx._non_diff:
+            ctx._seq = _next_seq()
+            # Tensor.__init__'s fields, set here without the call: the hottest lines in ember
+            outputs = _new_object(Tensor)
+            outputs._data = data
+            outputs.grad = outputs._hooks = None
+            outputs._out_nr = 0
+            outputs._version = [0]
+            dtype = data.dtype
+            if dtype.kind == "f" and id(out) not in ctx._non_diff:
                 outputs._requires_grad = True
                 outputs.grad_fn = ctx
-        if ctx._saved:
-            ctx._track_saved(inputs, args, out, outputs)
+                ctx._shape, ctx._dtype = data.shape, dtype
+            else:
+                outputs._requires_grad = False
+                outputs.grad_fn = None
+        saved = ctx._saved
+        if saved:
+            if len(saved) == 1 and saved[0] is out:  # the common "save my output" case
+                ctx._sources = _FIRST_OUTPUT
+                ctx._versions = (outputs._version, 0)
+            else:
+                ctx._track_saved(inputs, args, out, outputs)
         return outputs
 
     def _track_saved(self, inputs: Any, args: tuple, out: Any, outputs: Any) -> None:
         """Record where each saved value came from (an input's index, or -1 - k for output k:
         create_graph needs it) and the version of its tensor (in-place checks need it)."""
         saved = self._saved
-        if len(saved) == 1 and saved[0] is out:  # the common "save my output" case
-            self._sources = (-1,)
-            self._versions = ((outputs._version, 0),)
+        n = len(saved)
+        if n == len(inputs) and n < len(_IN_ORDER) and all(map(is_, saved, inputs)):
+            # the other common case, "save my inputs" (Mul, Div, MatMul, ...)
+            self._sources = _IN_ORDER[n] if self.raw else None
+            versions: Any = ()
+            for a in args:
+                if isinstance(a, Tensor):
+                    versions += (a._version, a._version[0])
+            self._versions = versions
             return
         if out.__class__ is tuple:
             out_arrays, out_tensors = out, outputs
         else:
             out_arrays, out_tensors = (out,), (outputs,)
         sources = []
-        versions = []
+        versions = []  # type: ignore[assignment]
         for item in saved:
             if item.__class__ in _SCALARS:  # a Python number: a constant, nothing to track
                 sources.append(None)
@@ -281,21 +323,41 @@ class Function:
             if tensor is None and isinstance(item, Tensor):
                 tensor = item  # a user Function saves tensors directly
             if isinstance(tensor, Tensor):
-                versions.append((tensor._version, tensor._version[0]))
+                versions += (tensor._version, tensor._version[0])
         self._sources = tuple(sources) if self.raw else None
         self._versions = tuple(versions)
 
 
 _SCALARS = (int, float, bool, type(None))
+_FIRST_OUTPUT = (-1,)
+_new_object = object.__new__
+_IN_ORDER = tuple(tuple(range(n)) for n in range(6))
+_next_seq = itertools.count(1).__next__
 
 
-def _edge(a: Any) -> tuple | None:
+def _edge(a: Any) -> Any:
+    """The edge to input `a` (see `Function._edges`)."""
     if not isinstance(a, Tensor) or not a._requires_grad:
         return None
-    data = a._data
-    if a.grad_fn is None:
-        return (a, 0, data.shape, data.dtype, False)
-    return (a.grad_fn, a._out_nr, data.shape, data.dtype, True)
+    fn = a.grad_fn
+    if fn is None:
+        return a
+    return fn if fn._n_outputs == 1 else (fn, a._out_nr)
+
+
+def edge_target(edge: Any) -> tuple:
+    """(node, output_nr) of an edge that points at a node."""
+    return edge if edge.__class__ is tuple else (edge, 0)
+
+
+def edge_meta(edge: Any) -> tuple:
+    """(shape, dtype) of the input an edge points at: a leaf's own, or the node's output's."""
+    if isinstance(edge, Tensor):
+        return edge._data.shape, edge._data.dtype
+    if edge.__class__ is tuple:
+        node, nr = edge
+        return node._shapes[nr], node._dtypes[nr]
+    return edge._shape, edge._dtype
 
 
 def _as_array(o: Any) -> np.ndarray:

@@ -214,10 +214,10 @@ class Linear(Op):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         dx, dw, db = ctx._edges
-        gx = grad @ weight if dx else None
+        gx = grad @ weight if dx is not None else None
         gw = gb = None
-        if dw:
+        if dw is not None:
             gw = grad.reshape(-1, grad.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
-        if db:
+        if db is not None:
             gb = grad if grad.ndim == 1 else _dual.sum(grad, tuple(range(grad.ndim - 1)), keepdims=False)
         return gx, gw, gb

@@ -54,7 +54,7 @@ class Mul(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da, db = ctx._edges
-        return (grad * b if da else None), (grad * a if db else None)
+        return (grad * b if da is not None else None), (grad * a if db is not None else None)
 
 
 class Div(Op):
@@ -68,7 +68,7 @@ class Div(Op):
         a, b = ctx.saved_tensors
         da, db = ctx._edges
         # d(a/b)/db = -a / b²
-        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
+        return (grad / b if da is not None else None), (-grad * a / (b * b) if db is not None else None)
 
 
 class Neg(Op):
@@ -112,10 +112,10 @@ class PowTensor(Op):
     def backward(ctx, grad):
         a, b, y = ctx.saved_tensors
         da, db = ctx._edges
-        ga = grad * b * a ** (b - 1) if da else None
+        ga = grad * b * a ** (b - 1) if da is not None else None
         # d(a^b)/db = a^b log a; where a == 0 PyTorch defines the gradient as 0
         gb = None
-        if db:
+        if db is not None:
             log_a = _dual.unary("log", _dual.where(a == 0, 1.0, a) if _dual.is_array(a) else a)
             gb = _dual.where(a == 0, 0.0, grad * y * log_a)
         return ga, gb
@@ -146,7 +146,7 @@ class Remainder(Op):
         a, b = ctx.saved_tensors
         da, db = ctx._edges
         # a % b = a - floor(a / b) * b
-        return (grad if da else None), (-grad * (a // b) if db else None)
+        return (grad if da is not None else None), (-grad * (a // b) if db is not None else None)
 
 
 # ---- math functions -----------------------------------------------------------------
@@ -415,8 +415,8 @@ class Where(Op):
         _, da, db = ctx._edges
         return (
             None,
-            _dual.where(cond, grad, 0.0) if da else None,
-            _dual.where(cond, 0.0, grad) if db else None,
+            _dual.where(cond, grad, 0.0) if da is not None else None,
+            _dual.where(cond, 0.0, grad) if db is not None else None,
         )
 
 

@@ -29,12 +29,12 @@ class Matmul(Op):
         if b.ndim == 1:  # and the column dimension
             g = g.reshape(g.shape + (1,))
         ga = gb = None
-        if da:
+        if da is not None:
             ga = g @ b2.mT
             if a.ndim == 1:
                 ga = _dual.sum(ga, tuple(range(ga.ndim - 1)), keepdims=False) if ga.ndim > 2 else ga
                 ga = ga.reshape(a.shape)
-        if db:
+        if db is not None:
             gb = a2.mT @ g
             if b.ndim == 1:
                 gb = _dual.sum(gb, tuple(range(gb.ndim - 2)), keepdims=False) if gb.ndim > 2 else gb

@@ -130,9 +130,9 @@ class CrossEntropy(Op):
         q = _soft_target(target, ctx.weight, ctx.smoothing) if ctx.soft else target
         g = _over_classes(_upstream(grad, ctx.reduction, ctx.denominator), ctx.reduction)
         # d/dx_c of -sum_k q_k log p_k  =  p_c sum_k q_k - q_c
-        gx = (p * _dual.sum(q, 1) - q) * g if dx else None
+        gx = (p * _dual.sum(q, 1) - q) * g if dx is not None else None
         gt = None
-        if dt:
+        if dt is not None:
             gt = -logp * g * (1 - ctx.smoothing)
             if ctx.weight is not None:
                 gt = gt * ctx.weight
@@ -195,12 +195,12 @@ class BinaryCrossEntropy(Op):
         if ctx.weight is not None:
             g = g * ctx.weight
         gx = gt = None
-        if dx:
+        if dx is not None:
             # (x - t) / (x (1 - x)), with the denominator kept away from 0 as PyTorch does
             denom = x * (1 - x)
             denom = np.maximum(denom, 1e-12) if _dual.is_array(denom) else denom.clamp(min=1e-12)
             gx = g * (x - t) / denom
-        if dt:  # PyTorch does not clamp these logs: at x = 0 or 1 the target gradient is infinite
+        if dt is not None:  # PyTorch does not clamp these logs: at x = 0 or 1 the target gradient is infinite
             with np.errstate(divide="ignore"):
                 gt = g * (_dual.unary("log", 1 - x) - _dual.unary("log", x))
         return gx, gt, None, None
@@ -233,11 +233,11 @@ class BinaryCrossEntropyWithLogits(Op):
         if ctx.weight is not None:
             g = g * ctx.weight
         gx = gt = None
-        if dx:
+        if dx is not None:
             # derivative l sigmoid(x) - pos_weight t: with pos_weight 1 it is sigmoid(x) - t,
             # written so that no 1 - sigmoid(x) rounds a tiny gradient to zero
             s = sigmoid(x)
             gx = g * (s - t) if pw is None else g * ((1 + (pw - 1) * t) * s - pw * t)
-        if dt:
+        if dt is not None:
             gt = -g * x if pw is None else g * ((pw - 1) * softplus(-x) - x)
         return gx, gt, None, None, None

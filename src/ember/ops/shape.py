@@ -276,5 +276,5 @@ class SetItem(Op):
         _, _, dv = ctx._edges
         keep = np.ones(grad.shape, dtype=bool)
         keep[ctx.index] = False
-        gv = grad[ctx.index] if dv else None
+        gv = grad[ctx.index] if dv is not None else None
         return grad * keep, None, gv

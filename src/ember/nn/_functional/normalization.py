@@ -69,9 +69,9 @@ class LayerNorm(Op):
         else:  # create_graph: the statistics recomputed as ops, so that they are differentiated too
             xhat, rstd, _, _ = _standardize(x, ctx.axes, ctx.eps)
         gh = grad * weight if weight is not None else grad
-        gx = _input_grad(gh, xhat, rstd, ctx.axes, True) if dx else None
+        gx = _input_grad(gh, xhat, rstd, ctx.axes, True) if dx is not None else None
         # the engine sums the leading (batch) dimensions of these back to the weight's shape
-        return gx, (grad * xhat if dw else None), (grad if db else None), None, None
+        return gx, (grad * xhat if dw is not None else None), (grad if db is not None else None), None, None
 
 
 class BatchNorm(Op):
@@ -112,9 +112,9 @@ class BatchNorm(Op):
             rstd = ctx.rstd
             xhat = (x - ctx.mean) * rstd
         gh = grad * weight.reshape(ctx.shape) if weight is not None else grad
-        gx = _input_grad(gh, xhat, rstd, axes, ctx.batch_stats) if dx else None
-        gw = _dual.sum(grad * xhat, axes, keepdims=False) if dw else None
-        gb = _dual.sum(grad, axes, keepdims=False) if db else None
+        gx = _input_grad(gh, xhat, rstd, axes, ctx.batch_stats) if dx is not None else None
+        gw = _dual.sum(grad * xhat, axes, keepdims=False) if dw is not None else None
+        gb = _dual.sum(grad, axes, keepdims=False) if db is not None else None
         return gx, gw, gb, None, None, None
 
 
