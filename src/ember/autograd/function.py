@@ -94,7 +94,8 @@ class Function:
     # `_seq`: creation order. A node is created after the nodes of its inputs, so the
     #     engine runs backward from the highest number down.
     # `_versions`: (version counter, value at save, counter, value, ...) of the saved
-    #     tensors, flat; `_sources`: where each saved array came from (raw ops).
+    #     tensors, flat; for a single saved tensor, its counter itself (a list), with the
+    #     value in `_version_at`. `_sources`: where each saved array came from (raw ops).
     _edges: tuple = ()
     _is_node = True
     _seq = 0
@@ -104,7 +105,8 @@ class Function:
     _dtypes: tuple = ()
     _saved: tuple | None = ()
     _sources: tuple | None = None
-    _versions: tuple = ()
+    _versions: tuple | list = ()
+    _version_at = 0
     _n_outputs = 1
     _non_diff: tuple = ()
     _retained: dict | None = None  # output_nr -> weakref of a tensor with retain_grad()
@@ -137,19 +139,31 @@ class Function:
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         versions = self._versions
-        for i in range(0, len(versions), 2):
-            counter, version = versions[i], versions[i + 1]
-            if counter[0] != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: it is an input or output of {self.name()}, "
-                    f"which is at version {counter[0]}; expected version {version} instead. "
-                    "Hint: replace the in-place operation (e.g. `x += 1`, `x.add_(1)`, "
-                    "`x[0] = 0`) by its out-of-place form (`x = x + 1`)."
-                )
+        if versions.__class__ is list:  # one saved tensor: its counter itself
+            if versions[0] != self._version_at:
+                self._modified(versions[0], self._version_at)
+        else:
+            for i in range(0, len(versions), 2):
+                if versions[i][0] != versions[i + 1]:
+                    self._modified(versions[i][0], versions[i + 1])
         if _grad_state[0] and self.raw and self._sources is not None:  # create_graph
             return self._saved_as_tensors(saved)
         return saved
+
+    def _modified(self, version: int, expected: int) -> None:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified "
+            f"by an inplace operation: it is an input or output of {self.name()}, "
+            f"which is at version {version}; expected version {expected} instead. "
+            "Hint: replace the in-place operation (e.g. `x += 1`, `x.add_(1)`, "
+            "`x[0] = 0`) by its out-of-place form (`x = x + 1`)."
+        )
+
+    def _set_versions(self, versions: Any) -> None:
+        if len(versions) == 2:  # one tensor: no tuple to allocate (see _versions)
+            self._versions, self._version_at = versions
+        else:
+            self._versions = tuple(versions)
 
     def _saved_as_tensors(self, saved: tuple) -> tuple:
         """For create_graph: give each saved array back as a Tensor connected to the graph.
@@ -272,7 +286,9 @@ class Function:
             if dtype.kind == "f" and id(out) not in ctx._non_diff:
                 outputs._requires_grad = True
                 outputs.grad_fn = ctx
-                ctx._shape, ctx._dtype = data.shape, dtype
+                shape = data.shape
+                ctx._shape = _SHAPES.get(shape) or _intern_shape(shape)
+                ctx._dtype = dtype
             else:
                 outputs._requires_grad = False
                 outputs.grad_fn = None
@@ -280,7 +296,7 @@ class Function:
         if saved:
             if len(saved) == 1 and saved[0] is out:  # the common "save my output" case
                 ctx._sources = _FIRST_OUTPUT
-                ctx._versions = (outputs._version, 0)
+                ctx._versions, ctx._version_at = outputs._version, 0
             else:
                 ctx._track_saved(inputs, args, out, outputs)
         return outputs
@@ -297,7 +313,7 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor):
                     versions += (a._version, a._version[0])
-            self._versions = versions
+            self._set_versions(versions)
             return
         if out.__class__ is tuple:
             out_arrays, out_tensors = out, outputs
@@ -325,7 +341,7 @@ class Function:
             if isinstance(tensor, Tensor):
                 versions += (tensor._version, tensor._version[0])
         self._sources = tuple(sources) if self.raw else None
-        self._versions = tuple(versions)
+        self._set_versions(versions)
 
 
 _SCALARS = (int, float, bool, type(None))
@@ -333,6 +349,17 @@ _FIRST_OUTPUT = (-1,)
 _new_object = object.__new__
 _IN_ORDER = tuple(tuple(range(n)) for n in range(6))
 _next_seq = itertools.count(1).__next__
+
+
+# One tuple per distinct output shape, shared by the nodes: a tuple per node would be one
+# more allocation for the garbage collector to count (see `Function._edges`).
+_SHAPES: dict = {}
+
+
+def _intern_shape(shape: tuple) -> tuple:
+    if len(_SHAPES) >= 4096:
+        _SHAPES.clear()
+    return _SHAPES.setdefault(shape, shape)
 
 
 def _edge(a: Any) -> Any:
