@@ -5,12 +5,22 @@
 3. a 20 000-op chain built and backpropagated.
 
 Rounds are interleaved and medians reported, because these machines have transient
-slowdowns. Run: .venv/bin/python bench/core.py [--rounds N] [--json PATH]
+slowdowns.
+
+Importing torch leaves about 140 000 Python objects that Python's cyclic garbage
+collector tracks. ember's graph nodes are Python objects (PyTorch's are C++), so each full
+collection while a long ember graph is alive walks torch's objects too, a cost an ember
+program does not have. The script therefore calls gc.freeze() after the imports, which
+moves the objects that exist then out of the collector's walks; --no-freeze measures
+without it.
+
+Run: .venv/bin/python bench/core.py [--rounds N] [--no-freeze] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -119,7 +129,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", metavar="PATH", help="also write the medians to this JSON file")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave torch's import-time objects in the GC's walks"
+    )
     args = parser.parse_args()
+    if not args.no_freeze:
+        gc.freeze()
     sys.setrecursionlimit(10000)
 
     cases = {
@@ -141,7 +156,8 @@ def main() -> None:
         ),
     }
     print(f"ember {ember.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else '-'}")
-    print(f"medians of {args.rounds} interleaved rounds")
+    frozen = "no gc.freeze()" if args.no_freeze else "import-time objects frozen (gc.freeze())"
+    print(f"medians of {args.rounds} interleaved rounds, {frozen}")
     results: dict[str, dict[str, float]] = {}
     for name, (fns, reps, scale) in cases.items():
         for fn in fns.values():
@@ -160,7 +176,7 @@ def main() -> None:
         print(f"{name:28s} " + "  ".join(parts))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rounds": args.rounds, "medians": results}, f, indent=1)
+            json.dump({"rounds": args.rounds, "frozen": not args.no_freeze, "medians": results}, f, indent=1)
 
 
 if __name__ == "__main__":
