@@ -151,7 +151,10 @@ def run_backward(
                         pending[edge] = g
                         heappush(heap, (-edge._seq, edge))
                 elif g is not None:  # a leaf
-                    _arrive_leaf(edge, _conform(g, edge, node, edges), capture, accumulate, handed_out)
+                    data = edge._data
+                    if g.__class__ is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                        g = _conform(g, edge, node, edges)
+                    _arrive_leaf(edge, g, capture, accumulate, handed_out)
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -264,7 +267,7 @@ def _arrive_leaf(leaf: Any, g: Any, capture: dict | None, accumulate: bool, hand
             if accumulate:
                 _accumulate(leaf, g, handed_out)
         return
-    if accumulate and leaf.requires_grad:
+    if accumulate and leaf._requires_grad:
         _accumulate(leaf, g, handed_out)
 
 

@@ -306,11 +306,11 @@ class Function:
         create_graph needs it) and the version of its tensor (in-place checks need it)."""
         saved = self._saved
         n = len(saved)
-        if n == len(inputs) and n < len(_IN_ORDER) and all(map(is_, saved, inputs)):
-            # the other common case, "save my inputs" (Mul, Div, MatMul, ...)
+        if n <= len(inputs) and n < len(_IN_ORDER) and all(map(is_, saved, inputs)):
+            # the other common case, "save my first n inputs" (Mul, Div, Linear, ...)
             self._sources = _IN_ORDER[n] if self.raw else None
             versions: Any = ()
-            for a in args:
+            for a in args[:n]:
                 if isinstance(a, Tensor):
                     versions += (a._version, a._version[0])
             self._set_versions(versions)
