@@ -61,7 +61,8 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return _dual.expand(grad.reshape(_keep_shape(ctx.shape, ctx.axes)), ctx.shape), None, None
+        g = grad if grad.ndim == 0 else grad.reshape(_keep_shape(ctx.shape, ctx.axes))
+        return _dual.expand(g, ctx.shape), None, None
 
 
 class Mean(Op):
