@@ -248,6 +248,71 @@ def test_inplace_change_of_saved_output_under_no_grad_is_detected():
         y.sum().backward()
 
 
+def test_inplace_change_of_a_saved_weight_after_linear_is_detected():
+    # Linear saves its first two inputs (x, weight) of three: the "save my first inputs" path
+    x = ember.randn(4, 3)
+    layer = ember.nn.Linear(3, 2)
+    loss = layer(x).sum()
+    with ember.no_grad():
+        layer.weight.mul_(2)  # an optimizer step before backward
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_inplace_change_of_either_of_two_saved_tensors_is_detected():
+    for which in (0, 1):
+        a = ember.tensor([1.0, 2.0], requires_grad=True) * 1
+        b = ember.tensor([3.0, 4.0], requires_grad=True) * 1
+        y = (a * b).sum()
+        with ember.no_grad():
+            (a, b)[which].add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.backward()
+
+
+def test_node_created_early_and_used_late_waits_for_every_gradient():
+    # h is created first but consumed at very different depths: a node must run only
+    # after every later node has sent it its gradient (the engine's creation-order heap)
+    x = ember.tensor([0.5, -1.0], requires_grad=True)
+    h = x.tanh()
+    deep = h
+    for _ in range(50):
+        deep = deep * 1.01
+    y = (deep + h * 3 + h.exp()).sum()
+    y.backward()
+    t = np.tanh(np.array([0.5, -1.0]))
+    expected = (1.01**50 + 3 + np.exp(t)) * (1 - t * t)
+    assert_close(x.grad, expected.astype(np.float32), atol=1e-5)
+
+
+def test_outputs_of_a_split_used_at_different_depths_all_reach_the_input():
+    x = ember.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a, b = (x * 1).split(2)
+    late = b
+    for _ in range(10):
+        late = late * 2
+    (a.sum() + late.sum() + b.sum()).backward()
+    assert_close(x.grad, np.array([1, 1, 2**10 + 1, 2**10 + 1], np.float32))
+
+
+def test_node_that_receives_only_none_gradients_is_still_freed():
+    class FirstOnly(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, None  # nothing for b, though b requires grad
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = x.exp()  # Exp saves its output
+    FirstOnly.apply(x, b).sum().backward()
+    assert_close(x.grad, np.ones(2, np.float32))
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        b.grad_fn.saved_tensors
+
+
 def test_inplace_on_leaf_that_requires_grad_raises():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
