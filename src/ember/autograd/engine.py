@@ -117,9 +117,14 @@ def run_backward(
             node = heappop(heap)[1]
             grad = pending.pop(node)
             edges = node._edges
-            if plain and node.raw and grad is not None and node._n_outputs == 1 and node._retained is None:
-                if capture is not None and (node, 0) in capture:
-                    capture[(node, 0)] = grad
+            if (
+                plain
+                and capture is None
+                and node.raw
+                and grad is not None
+                and node._n_outputs == 1
+                and node._retained is None
+            ):
                 input_grads = node.backward(node, grad)
                 if input_grads.__class__ is not tuple:
                     input_grads = (input_grads,)
@@ -143,7 +148,7 @@ def run_backward(
                         or (g.dtype is not edge._dtype and g.dtype != edge._dtype)
                     ):
                         g = _conform(g, edge, node, edges)
-                    if edge in pending:
+                    if edge in pending:  # _send's one-output case, inline
                         if g is not None:
                             prev = pending[edge]
                             pending[edge] = g if prev is None else prev + g
@@ -176,19 +181,17 @@ def run_backward(
 def _send(pending: dict, heap: list, node: Any, nr: int, g: Any) -> None:
     """Hand gradient g (or None: nothing, but the node must still run and free) to output
     nr of node."""
+    single = node._n_outputs == 1
     if node not in pending:
         heappush(heap, (-node._seq, node))
-        if node._n_outputs == 1:
-            pending[node] = g
-            return
-        pending[node] = [None] * node._n_outputs
-    if node._n_outputs == 1:
-        prev = pending[node]
-        if g is not None:
-            pending[node] = g if prev is None else prev + g
+        pending[node] = None if single else [None] * node._n_outputs
+    if g is None:
         return
-    slots = pending[node]
-    if g is not None:
+    if single:
+        prev = pending[node]
+        pending[node] = g if prev is None else prev + g
+    else:
+        slots = pending[node]
         slots[nr] = g if slots[nr] is None else slots[nr] + g
 
 
@@ -205,7 +208,8 @@ def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
 
 
 def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, handed_out: set) -> tuple:
-    """Every case but the inline one: retained gradients, captured ones, several outputs."""
+    """Every case but the inline one: retained or captured gradients, several outputs,
+    user Functions, create_graph, anomaly mode."""
     grads = [grad] if node._n_outputs == 1 else grad
     if node._retained is not None:
         _store_retained(node, grads, handed_out)
