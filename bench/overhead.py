@@ -1,0 +1,141 @@
+"""Where ember's per-operation overhead goes, in CPU time (ember only, no PyTorch).
+
+1. the per-op chain of core.py (mul, add, tanh, mul+exp on 10 elements), split into
+   forward with a graph, backward, and forward under no_grad (µs per op);
+2. the 20 000-op chain of core.py, forward and backward, with the garbage collector on and
+   paused (seconds);
+3. one training step of a tiny MLP (8-8-8-4, batch 2), where NumPy's work is negligible,
+   split into forward with cross-entropy, zero_grad, backward and SGD.step (µs).
+
+Best of several repetitions of time.process_time (CPU time, not wall clock), because the
+machines here are shared. Counting instructions is steadier still:
+
+    PYTHONHASHSEED=0 OPENBLAS_NUM_THREADS=1 valgrind --tool=callgrind \\
+        --callgrind-out-file=/dev/null .venv/bin/python bench/overhead.py --ops-only N
+
+run for two values of N: the difference in "Collected" over the difference in N * 100 is
+the number of instructions per op.
+
+Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py [--ops-only N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+import numpy as np
+
+import ember
+from ember import nn
+from ember.nn import functional as F
+
+clock = time.process_time
+
+
+def chain_forward(x: ember.Tensor) -> ember.Tensor:
+    y = x
+    for _ in range(25):
+        y = y * 0.9
+        y = y + 0.1
+        y = y.tanh()
+        y = (y * 0.1).exp()
+    return y.sum()
+
+
+def best(fn, reps: int, repeat: int = 9) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = clock()
+        for _ in range(reps):
+            fn()
+        times.append((clock() - t0) / reps)
+    return min(times)
+
+
+def per_op() -> None:
+    x = ember.tensor(np.linspace(-1, 1, 10, dtype=np.float32), requires_grad=True)
+
+    def full():
+        chain_forward(x).backward()
+        x.grad = None
+
+    def no_grad():
+        with ember.no_grad():
+            chain_forward(x)
+
+    fwd = best(lambda: chain_forward(x), 300) * 1e4
+    total = best(full, 300) * 1e4
+    plain = best(no_grad, 300) * 1e4
+    print(
+        f"per op (us): forward {fwd:.2f}, backward {total - fwd:.2f}, "
+        f"forward+backward {total:.2f}, forward under no_grad {plain:.2f}"
+    )
+
+
+def long_chain() -> None:
+    def run(n: int = 20000) -> tuple[float, float]:
+        y = ember.tensor([1.0, 2.0], requires_grad=True)
+        t0 = clock()
+        for _ in range(n):
+            y = y * 1.0001
+        t1 = clock()
+        y.sum().backward()
+        return t1 - t0, clock() - t1
+
+    for label in ("on", "paused"):
+        if label == "paused":
+            gc.disable()
+        runs = [run() for _ in range(5)]
+        gc.enable()
+        fwd, bwd = min(r[0] for r in runs), min(r[1] for r in runs)
+        print(f"20 000-op chain, GC {label}: forward {fwd:.3f} s, backward {bwd:.3f} s")
+
+
+def tiny_step() -> None:
+    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4))
+    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = ember.randn(2, 8), ember.tensor([1, 2])
+    parts = {"forward+loss": 0.0, "zero_grad": 0.0, "backward": 0.0, "step": 0.0}
+    best_parts = None
+    for _ in range(5):
+        for k in parts:
+            parts[k] = 0.0
+        n = 1000
+        for _ in range(n):
+            t0 = clock()
+            loss = F.cross_entropy(model(x), y)
+            t1 = clock()
+            opt.zero_grad()
+            t2 = clock()
+            loss.backward()
+            t3 = clock()
+            opt.step()
+            t4 = clock()
+            for k, dt in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                parts[k] += dt / n
+        if best_parts is None or sum(parts.values()) < sum(best_parts.values()):
+            best_parts = dict(parts)
+    text = ", ".join(f"{k} {v * 1e6:.0f}" for k, v in best_parts.items())
+    print(f"tiny MLP step (us): {text}, total {sum(best_parts.values()) * 1e6:.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--ops-only", type=int, metavar="N", help="only run the per-op chain N times (for valgrind)"
+    )
+    args = parser.parse_args()
+    if args.ops_only is not None:
+        x = ember.tensor(np.linspace(-1, 1, 10, dtype=np.float32), requires_grad=True)
+        for _ in range(args.ops_only + 2):
+            chain_forward(x).backward()
+        return
+    per_op()
+    long_chain()
+    tiny_step()
+
+
+if __name__ == "__main__":
+    main()
