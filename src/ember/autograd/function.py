@@ -33,7 +33,6 @@ Two flavours share this mechanism, chosen by the class attribute `raw`:
 from __future__ import annotations
 
 import itertools
-from operator import is_
 from typing import Any
 
 import numpy as np
@@ -306,14 +305,23 @@ class Function:
         create_graph needs it) and the version of its tensor (in-place checks need it)."""
         saved = self._saved
         n = len(saved)
-        if n <= len(inputs) and n < len(_IN_ORDER) and all(map(is_, saved, inputs)):
-            # the other common case, "save my first n inputs" (Mul, Div, Linear, ...)
+        if (
+            n <= 2
+            and inputs
+            and saved[0] is inputs[0]
+            and (n == 1 or (len(inputs) > 1 and saved[1] is inputs[1]))
+        ):
+            # the other common case, "save my first inputs" (Mul, Div, Linear, ...)
             self._sources = _IN_ORDER[n] if self.raw else None
-            versions: Any = ()
-            for a in args[:n]:
+            a = args[0]
+            b = args[1] if n == 2 else None
+            if isinstance(b, Tensor):
                 if isinstance(a, Tensor):
-                    versions += (a._version, a._version[0])
-            self._set_versions(versions)
+                    self._versions = (a._version, a._version[0], b._version, b._version[0])
+                else:
+                    self._versions, self._version_at = b._version, b._version[0]
+            elif isinstance(a, Tensor):
+                self._versions, self._version_at = a._version, a._version[0]
             return
         if out.__class__ is tuple:
             out_arrays, out_tensors = out, outputs
