@@ -93,16 +93,20 @@ def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
 
 
 def _binary_op(fn: Any, name: str) -> Any:
-    """The function `input <op> other`: `_apply_binary`, with the common case of a float tensor
-    and a Python float or a tensor of the same dtype, which needs no promotion, first."""
+    """The function `input <op> other`: `_apply_binary`, with the common cases that need no
+    promotion first: a float tensor and a Python number, or two tensors of one dtype.
+
+    The number becomes a 0-d array of the tensor's dtype, the conversion NumPy would make
+    itself, but made once: NumPy's arithmetic with a Python number costs about twice its
+    arithmetic with an array on small tensors, and Mul pays it again in backward."""
 
     def op(input: Any, other: Any) -> Tensor:
         if input.__class__ is Tensor:
             data = input._data
             cls = other.__class__
-            if (cls is float and data.dtype.kind == "f") or (
-                cls is Tensor and other._data.dtype is data.dtype
-            ):
+            if (cls is float or cls is int) and data.dtype.kind == "f":
+                return fn.apply(input, np.array(other, data.dtype))
+            if cls is Tensor and other._data.dtype is data.dtype:
                 try:
                     return fn.apply(input, other)
                 except ValueError:
