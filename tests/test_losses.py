@@ -283,6 +283,51 @@ def test_cross_entropy_gradcheck_and_second_order(shape, weighted, ignore, smoot
     assert gradgradcheck(fn, (xt,))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_index_fast_path_gradcheck_and_second_order(name, reduction):
+    # (N, C), no weight, nothing ignored: the direct nodes IndexCrossEntropy / IndexNllLoss
+    xt = ember.tensor(rand(4, 3, dtype=np.float64), requires_grad=True)
+    target = ember.tensor([0, 2, 1, 2])
+
+    def fn(a):
+        return getattr(F, name)(a, target, reduction=reduction)
+
+    assert type(fn(xt).grad_fn).__name__.startswith("Index")
+    assert gradcheck(fn, (xt,))
+    assert gradgradcheck(fn, (xt,))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_index_fast_path_agrees_with_the_dense_target_node(name, reduction):
+    x = rand(6, 5)
+    target = ember.tensor([0, 4, 1, 1, 3, 2])
+    ones = ember.ones(5)  # a weight of ones takes the general node and means the same
+    results = []
+    for weight in (None, ones):
+        xt = ember.tensor(x, requires_grad=True)
+        loss = getattr(F, name)(xt, target, weight=weight, reduction=reduction)
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), xt.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6, atol=1e-7)
+
+
+@requires_torch
+@pytest.mark.parametrize("targets", [[0, 2, 1, 2], [0, 1, 1, 3]])
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_an_ignore_index_among_the_classes_matches_torch(name, targets):
+    # ignore_index=2 is a class: ignored when present (general node), else the fast path
+    compare(
+        getattr(F, name),
+        torch_f(name),
+        [rand(4, 4), np.array(targets)],
+        [True, False],
+        ignore_index=2,
+    )
+
+
 def test_soft_cross_entropy_gradcheck_for_input_and_target():
     x = ember.tensor(rand(3, 4, dtype=np.float64), requires_grad=True)
     p = ember.tensor(np.random.default_rng(2).dirichlet(np.ones(4), 3), requires_grad=True)

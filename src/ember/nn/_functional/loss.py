@@ -189,8 +189,9 @@ def _class_weight(weight: Tensor | None, n_classes: int, dtype: np.dtype, op: st
     return weight._data.astype(dtype, copy=False)
 
 
-def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) -> np.ndarray:
-    """The target's class indices as an array of shape (N, d1, ...), checked against the input."""
+def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) -> tuple[np.ndarray, bool]:
+    """The target's class indices as an array of shape (N, d1, ...), checked against the input,
+    and whether any of them is ignore_index."""
     s, t = input._data.shape, target._data
     expected = () if len(s) == 1 else s[:1] + s[2:]
     if t.dtype.kind not in "iu":
@@ -208,14 +209,19 @@ def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) ->
             f"{op}: expected target of shape {list(expected)} for input of shape {list(s)}, got {list(t.shape)}"
         )
     n_classes = s[0] if len(s) == 1 else s[1]
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
-        bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
-        if bad.size:
-            raise IndexError(
-                f"{op}: target {bad.flat[0]} is out of bounds for {n_classes} classes "
-                f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})"
-            )
-    return t.reshape((1,) + t.shape) if len(s) == 1 else t
+    ignored = False
+    if t.size:
+        out_of_range = t.min() < 0 or t.max() >= n_classes
+        if out_of_range:
+            bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
+            if bad.size:
+                raise IndexError(
+                    f"{op}: target {bad.flat[0]} is out of bounds for {n_classes} classes "
+                    f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})"
+                )
+        # past the check, a target out of range is ignore_index
+        ignored = out_of_range or (0 <= ignore_index < n_classes and bool((t == ignore_index).any()))
+    return (t.reshape((1,) + t.shape) if len(s) == 1 else t), ignored
 
 
 def _batched(input: Tensor) -> Tensor:
@@ -258,9 +264,12 @@ def cross_entropy(
             w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
         loss = losses.SoftCrossEntropy.apply(x, t, w, label_smoothing, reduction, samples)
     else:
-        t = _class_indices(input, target, ignore_index, "cross_entropy")
-        q, total_weight = losses.class_target(t, w, ignore_index, label_smoothing, x.shape, dtype)
-        loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight)
+        t, ignored = _class_indices(input, target, ignore_index, "cross_entropy")
+        if w is None and not label_smoothing and not ignored and x.ndim == 2:
+            loss = losses.IndexCrossEntropy.apply(x, t, reduction)  # the common case, direct
+        else:
+            q, total_weight = losses.class_target(t, w, ignore_index, label_smoothing, x.shape, dtype)
+            loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight)
     return _unbatched(loss, input, reduction)
 
 
@@ -280,9 +289,13 @@ def nll_loss(
     dtype = input._data.dtype
     x = _batched(input)
     w = _class_weight(weight, x.shape[1], dtype, "nll_loss")
-    t = _class_indices(input, target, ignore_index, "nll_loss")
-    q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype)
-    return _unbatched(losses.NllLoss.apply(x, q, reduction, total_weight), input, reduction)
+    t, ignored = _class_indices(input, target, ignore_index, "nll_loss")
+    if w is None and not ignored and x.ndim == 2:
+        loss = losses.IndexNllLoss.apply(x, t, reduction)  # the common case, direct
+    else:
+        q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype)
+        loss = losses.NllLoss.apply(x, q, reduction, total_weight)
+    return _unbatched(loss, input, reduction)
 
 
 def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) -> tuple:
