@@ -295,6 +295,28 @@ def test_outputs_of_a_split_used_at_different_depths_all_reach_the_input():
     assert_close(x.grad, np.array([1, 1, 2**10 + 1, 2**10 + 1], np.float32))
 
 
+def test_a_newer_producer_displaces_the_next_node_the_engine_holds():
+    # y = a * b with b newer than a: the engine first holds a as the next node to run,
+    # then b displaces it (a goes to the heap) and must run first, adding to a's gradient
+    x = ember.tensor([1.5, -2.0], requires_grad=True)
+    a = x * 2
+    b = a * 3
+    (a * b).sum().backward()  # 12 x**2
+    assert_close(x.grad, np.array([36.0, -48.0], np.float32))
+
+
+def test_the_held_next_node_meets_a_split_output_and_the_heap():
+    # a split output (sent through the heap) arrives while a one-output node is held
+    x = ember.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    h = x * 1
+    p, q = h.split(2)
+    y = (p * h[:2]).sum() + (q.exp() + h[2:]).sum()
+    y.backward()
+    v = np.array([1.0, 2.0, 3.0, 4.0])
+    expected = np.concatenate([2 * v[:2], np.exp(v[2:]) + 1])
+    assert_close(x.grad, expected.astype(np.float32), rtol=1e-6)
+
+
 def test_node_that_receives_only_none_gradients_is_still_freed():
     class FirstOnly(Function):
         @staticmethod

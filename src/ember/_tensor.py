@@ -197,6 +197,7 @@ class Tensor:
         node = self.grad_fn
         if node._retained is None:
             node._retained = {}
+            node._simple = False  # the engine's general path stores retained gradients
         node._retained[self._out_nr] = weakref.ref(self)
 
     @property

@@ -108,23 +108,26 @@ def run_backward(
             _add_to_grad(t, g, handed_out)
         _send(pending, heap, t.grad_fn, t._out_nr, g)
 
-    # the common case (built-in op with one output, arrays, no anomaly check) is inline
-    plain = not create_graph and not _anomaly[0]
+    # The common case (a built-in op with one output, arrays, no anomaly check, nothing
+    # captured) runs inline. The newest node reached so far, `top`, with its gradient
+    # `top_grad`, is held here instead of in the heap and `pending` when it is newer than
+    # everything in the heap: in a chain, each node hands its gradient to the node that
+    # runs next, and that costs no heap operation.
+    inline = not create_graph and not _anomaly[0] and capture is None
+    top = top_grad = None
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = create_graph
     try:
-        while heap:
-            node = heappop(heap)[1]
-            grad = pending.pop(node)
+        while True:
+            if top is not None:
+                node, grad, top = top, top_grad, None
+            elif heap:
+                node = heappop(heap)[1]
+                grad = pending.pop(node)
+            else:
+                break
             edges = node._edges
-            if (
-                plain
-                and capture is None
-                and node.raw
-                and grad is not None
-                and node._n_outputs == 1
-                and node._retained is None
-            ):
+            if inline and node._simple and grad is not None:
                 input_grads = node.backward(node, grad)
                 if input_grads.__class__ is not tuple:
                     input_grads = (input_grads,)
@@ -140,6 +143,10 @@ def run_backward(
                 if edge.__class__ is tuple:  # output nr of a node with several outputs
                     if g is not None:
                         g = _conform(g, edge, node, edges)
+                    if top is not None:  # _send knows only the heap
+                        pending[top] = top_grad
+                        heappush(heap, (-top._seq, top))
+                        top = None
                     _send(pending, heap, edge[0], edge[1], g)
                 elif edge._is_node:
                     if g is not None and (
@@ -148,10 +155,19 @@ def run_backward(
                         or (g.dtype is not edge._dtype and g.dtype != edge._dtype)
                     ):
                         g = _conform(g, edge, node, edges)
-                    if edge in pending:  # _send's one-output case, inline
+                    if edge is top:
+                        if g is not None:
+                            top_grad = g if top_grad is None else top_grad + g
+                    elif edge in pending:  # _send's one-output case, inline
                         if g is not None:
                             prev = pending[edge]
                             pending[edge] = g if prev is None else prev + g
+                    elif top is None and (not heap or edge._seq > -heap[0][0]):
+                        top, top_grad = edge, g
+                    elif top is not None and edge._seq > top._seq:
+                        pending[top] = top_grad
+                        heappush(heap, (-top._seq, top))
+                        top, top_grad = edge, g
                     else:
                         pending[edge] = g
                         heappush(heap, (-edge._seq, edge))

@@ -109,6 +109,13 @@ class Function:
     _n_outputs = 1
     _non_diff: tuple = ()
     _retained: dict | None = None  # output_nr -> weakref of a tensor with retain_grad()
+    # `_simple`: a built-in op's node with one output and no retained gradient, whose
+    # backward the engine runs inline. Set per class from `raw`, cleared per node.
+    _simple = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._simple = bool(cls.raw)
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -223,57 +230,45 @@ class Function:
         """Run forward; if any Tensor input requires grad (and grad mode is on), record a node.
 
         This is the hot path of every operation: one pass over the arguments, no work for
-        the graph unless it will be used.
+        the graph unless it will be used. Each line here costs every op in ember, so the
+        rare cases (several outputs, user Functions) are in helpers below.
         """
-        ctx = cls.__new__(cls)
-        record = False
-        edges = None
-        if cls.raw:
-            if _grad_state[0]:
-                inputs, edges = [], []
-                for a in args:
-                    if isinstance(a, Tensor):
-                        data = a._data
-                        inputs.append(data)
-                        if a._requires_grad:
-                            record = True
-                            fn = a.grad_fn
-                            if fn is None:
-                                edges.append(a)
-                            else:
-                                edges.append(fn if fn._n_outputs == 1 else (fn, a._out_nr))
-                        else:
-                            edges.append(None)
-                    else:
-                        inputs.append(a)
-                        edges.append(None)
-            else:
-                inputs = [a._data if isinstance(a, Tensor) else a for a in args]
+        if not cls.raw:
+            return _apply_user(cls, args, kwargs)
+        ctx = cls()  # a built-in op has no __init__; calling the class is cheaper than __new__
+        inputs = []
+        if not _grad_state[0]:
+            for a in args:
+                inputs.append(a._data if isinstance(a, Tensor) else a)
             out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
-        else:
-            inputs = args
-            record = _grad_state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-            prev, _grad_state[0] = _grad_state[0], False  # a user's forward runs without recording
-            try:
-                out = cls.forward(ctx, *args, **kwargs)
-            finally:
-                _grad_state[0] = prev
+            if out.__class__ is tuple:
+                return tuple([_wrap(o) for o in out])
+            return _plain_tensor(out if out.__class__ is np.ndarray else _as_array(out))
+
+        edges = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                inputs.append(a._data)
+                if a._requires_grad:
+                    record = True
+                    fn = a.grad_fn
+                    edges.append(a if fn is None else fn if fn._n_outputs == 1 else (fn, a._out_nr))
+                    continue
+            else:
+                inputs.append(a)
+            edges.append(None)
+        out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
 
         if out.__class__ is tuple:
             if not record:
-                return tuple(_wrap(o) for o in out)
-            ctx._edges = tuple(edges) if edges is not None else tuple([_edge(a) for a in args])
-            ctx._seq = _next_seq()
-            ctx._n_outputs = len(out)
-            outputs = tuple([_wrap_output(ctx, o, i) for i, o in enumerate(out)])
-            ctx._shapes = tuple([None if o is None else o._data.shape for o in outputs])
-            ctx._dtypes = tuple([None if o is None else o._data.dtype for o in outputs])
-            ctx._shape, ctx._dtype = ctx._shapes[0], ctx._dtypes[0]
+                return tuple([_wrap(o) for o in out])
+            outputs = _record_outputs(ctx, out, tuple(edges))
         else:
             data = out if out.__class__ is np.ndarray else _as_array(out)
             if not record:
-                return Tensor(data)
-            ctx._edges = tuple(edges) if edges is not None else tuple([_edge(a) for a in args])
+                return _plain_tensor(data)
+            ctx._edges = tuple(edges)
             ctx._seq = _next_seq()
             # Tensor.__init__'s fields, set here without the call: the hottest lines in ember
             outputs = _new_object(Tensor)
@@ -293,7 +288,7 @@ class Function:
                 outputs.grad_fn = None
         saved = ctx._saved
         if saved:
-            if len(saved) == 1 and saved[0] is out:  # the common "save my output" case
+            if saved[0] is out and len(saved) == 1:  # the common "save my output" case
                 ctx._sources = _FIRST_OUTPUT
                 ctx._versions, ctx._version_at = outputs._version, 0
             else:
@@ -368,6 +363,54 @@ def _intern_shape(shape: tuple) -> tuple:
     if len(_SHAPES) >= 4096:
         _SHAPES.clear()
     return _SHAPES.setdefault(shape, shape)
+
+
+def _plain_tensor(data: np.ndarray) -> Any:
+    """A Tensor of an op's result outside the graph: Tensor.__init__'s fields, set directly."""
+    t = _new_object(Tensor)
+    t._data = data
+    t._requires_grad = False
+    t.grad = t.grad_fn = t._hooks = None
+    t._out_nr = 0
+    t._version = [0]
+    return t
+
+
+def _record_outputs(ctx: Function, out: tuple, edges: tuple) -> tuple:
+    """The node of an op with several outputs (split, max with indices, ...)."""
+    ctx._edges = edges
+    ctx._seq = _next_seq()
+    ctx._n_outputs = len(out)
+    ctx._simple = False
+    outputs = tuple([_wrap_output(ctx, o, i) for i, o in enumerate(out)])
+    ctx._shapes = tuple([None if o is None else o._data.shape for o in outputs])
+    ctx._dtypes = tuple([None if o is None else o._data.dtype for o in outputs])
+    ctx._shape, ctx._dtype = ctx._shapes[0], ctx._dtypes[0]
+    return outputs
+
+
+def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
+    """Function.apply for a user's Function: forward receives and returns Tensors, and runs
+    without recording (its inner operations are not part of the graph)."""
+    ctx = _new_object(cls)
+    record = _grad_state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    prev, _grad_state[0] = _grad_state[0], False
+    try:
+        out = cls.forward(ctx, *args, **kwargs)
+    finally:
+        _grad_state[0] = prev
+    if out.__class__ is tuple:
+        if not record:
+            return tuple([_wrap(o) for o in out])
+        outputs = _record_outputs(ctx, out, tuple([_edge(a) for a in args]))
+    else:
+        data = _as_array(out)
+        if not record:
+            return Tensor(data)
+        outputs = _record_outputs(ctx, (out,), tuple([_edge(a) for a in args]))[0]
+    if ctx._saved:
+        ctx._track_saved(args, args, out, outputs)
+    return outputs
 
 
 def _edge(a: Any) -> Any:
