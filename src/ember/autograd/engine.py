@@ -175,7 +175,16 @@ def run_backward(
                     data = edge._data
                     if g.__class__ is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                         g = _conform(g, edge, node, edges)
-                    _arrive_leaf(edge, g, capture, accumulate, handed_out)
+                    if (
+                        inline
+                        and accumulate
+                        and edge.grad is None
+                        and edge._hooks is None
+                        and edge._requires_grad
+                    ):
+                        edge.grad = _own(g, handed_out)  # _arrive_leaf's commonest case, inline
+                    else:
+                        _arrive_leaf(edge, g, capture, accumulate, handed_out)
     finally:
         grad_mode._state[0] = prev_mode
 
