@@ -14,9 +14,11 @@ machines here are shared. Counting instructions is steadier still:
         --callgrind-out-file=/dev/null .venv/bin/python bench/overhead.py --ops-only N
 
 run for two values of N: the difference in "Collected" over the difference in N * 100 is
-the number of instructions per op.
+the number of instructions per op. `--step-only N` instead runs N tiny-MLP training steps
+(ember), and `--step-only N --numpy` the same steps written by hand in NumPy (bench/mlp.py's
+NumpyMLP): the difference over the difference in N is instructions per step.
 
-Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py [--ops-only N]
+Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py [--ops-only N | --step-only N [--numpy]]
 """
 
 from __future__ import annotations
@@ -93,8 +95,12 @@ def long_chain() -> None:
         print(f"20 000-op chain, GC {label}: forward {fwd:.3f} s, backward {bwd:.3f} s")
 
 
+def tiny_model() -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4))
+
+
 def tiny_step() -> None:
-    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4))
+    model = tiny_model()
     opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = ember.randn(2, 8), ember.tensor([1, 2])
     parts = {"forward+loss": 0.0, "zero_grad": 0.0, "backward": 0.0, "step": 0.0}
@@ -121,12 +127,40 @@ def tiny_step() -> None:
     print(f"tiny MLP step (us): {text}, total {sum(best_parts.values()) * 1e6:.0f}")
 
 
+def steps_only(n: int, numpy_version: bool) -> None:
+    ember.manual_seed(0)
+    x, y = ember.randn(2, 8), ember.tensor([1, 2])
+    if numpy_version:
+        from mlp import NumpyMLP  # bench/mlp.py, beside this script
+
+        model = NumpyMLP.__new__(NumpyMLP)
+        model.params = [p.detach().numpy().copy() for p in tiny_model().parameters()]
+        model.bufs = [np.zeros_like(p) for p in model.params]
+        for _ in range(n + 3):
+            model.step(x.numpy(), y.numpy())
+        return
+    model = tiny_model()
+    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(n + 3):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--ops-only", type=int, metavar="N", help="only run the per-op chain N times (for valgrind)"
     )
+    parser.add_argument(
+        "--step-only", type=int, metavar="N", help="only run N tiny-MLP training steps (for valgrind)"
+    )
+    parser.add_argument("--numpy", action="store_true", help="with --step-only: the hand-written NumPy step")
     args = parser.parse_args()
+    if args.step_only is not None:
+        steps_only(args.step_only, args.numpy)
+        return
     if args.ops_only is not None:
         x = ember.tensor(np.linspace(-1, 1, 10, dtype=np.float32), requires_grad=True)
         for _ in range(args.ops_only + 2):
