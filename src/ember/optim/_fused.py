@@ -30,8 +30,26 @@ def _exact(y: np.ndarray) -> bool:
 def _round(exact: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     if out is None:
         return exact.astype(np.float32)
-    np.copyto(out, exact, casting="same_kind")
+    out[...] = exact  # one rounding; np.copyto's dispatch costs twice as much on small arrays
     return out
+
+
+_ROUNDED: dict[float, float] = {}
+
+
+def _float32(alpha: float) -> float:
+    """alpha rounded to float32, the precision PyTorch's kernels compute in. Memoised:
+    np.float32 costs about as much as a small array's update, and an optimizer passes the
+    same few factors (lr, momentum) every step. Zeros are not stored, since 0.0 and -0.0
+    are one key."""
+    rounded = _ROUNDED.get(alpha)
+    if rounded is None:
+        rounded = float(np.float32(alpha))
+        if alpha:
+            if len(_ROUNDED) >= 1024:  # a scheduler makes a new lr every step
+                _ROUNDED.clear()
+            _ROUNDED[alpha] = rounded
+    return rounded
 
 
 def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | None = None) -> np.ndarray:
@@ -40,7 +58,7 @@ def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | Non
         return np.add(y, x, out=out)
     if _exact(y):
         # PyTorch first rounds alpha to float32, the precision of the computation
-        exact = np.multiply(x, float(np.float32(alpha)), dtype=np.float64)
+        exact = np.multiply(x, _float32(alpha), dtype=np.float64)
         exact += y
         return _round(exact, out)
     return np.add(y, x * alpha, out=out)
@@ -64,7 +82,7 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     Like PyTorch, weights of 0.5 and more interpolate from the end, end - (1 - weight) *
     (end - start), which is exact at weight 1.
     """
-    w = float(np.float32(weight))
+    w = _float32(weight)
     diff = end - start
     if w < 0.5:
         add_scaled(start, diff, w, out=start)
