@@ -403,3 +403,18 @@ def test_trains_an_nn_module_like_torch(name, kwargs):
         losses.append(history)
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
     assert losses[0][-1] < losses[0][0]
+
+
+def test_memoised_float32_factors_keep_their_value_and_the_sign_of_zero():
+    from ember.optim import _fused
+
+    for alpha in (0.1, -0.01, 1e-8, 3.0, 1e300):
+        with np.errstate(over="ignore"):  # 1e300 rounds to inf
+            expected = float(np.float32(alpha))
+            assert _fused._float32(alpha) == expected
+            assert _fused._float32(alpha) == expected  # the memoised value
+    assert np.copysign(1, _fused._float32(0.0)) == 1
+    assert np.copysign(1, _fused._float32(-0.0)) == -1  # not the memo of 0.0
+    for i in range(1100):
+        _fused._float32(1.0 + i * 1e-3)
+    assert len(_fused._ROUNDED) <= 1024
