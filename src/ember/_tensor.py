@@ -89,7 +89,8 @@ class Tensor:
                 data = _to_array(data, None)
                 if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
                     data = data.astype(dtypes.get_default_dtype().numpy)
-        # Function.apply sets these same fields directly on the outputs of ops: keep in step
+        # Function.apply and autograd.function._plain_tensor set these same fields directly
+        # on the outputs of ops: keep in step
         self._data = data
         self._requires_grad = False
         self.grad = None
