@@ -91,6 +91,15 @@ def class_target(
     return q, float(coef.sum())
 
 
+def _shifted_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's logits minus the row's maximum (so exp never sees a positive number), their
+    exp, and the sum of that over the classes (axis 1): softmax is e / s, log-softmax
+    shifted - log(s)."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return shifted, e, e.sum(axis=1, keepdims=True)
+
+
 class CrossEntropy(Op):
     """log_softmax over axis 1 and the loss -sum_c q_c log p_c in one node.
 
@@ -107,9 +116,7 @@ class CrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, target, weight, smoothing, reduction, denominator):
-        shifted = x - x.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
+        shifted, e, s = _shifted_exp(x)
         logp = shifted - np.log(s)
         q = _soft_target(target, weight, smoothing) if ctx.soft else target
         ctx.save_for_backward(x, target)
@@ -187,9 +194,7 @@ class IndexCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, target, reduction):
-        shifted = x - x.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
+        shifted, e, s = _shifted_exp(x)
         rows = np.arange(len(x))
         logp = shifted[rows, target] - np.log(s[:, 0])  # log p of each sample's target
         ctx.save_for_backward(x)
