@@ -55,6 +55,12 @@ def small_ints(rng: np.random.Generator, shape: Shape, k: int) -> np.ndarray:
     return rng.integers(-2, 3, shape).astype(np.float64)
 
 
+def with_zeros(rng: np.random.Generator, shape: Shape, k: int) -> np.ndarray:
+    """Real values with about a third of them exactly 0 (prod's gradient has a case for zeros)."""
+    x = rng.standard_normal(shape)
+    return np.where(rng.integers(0, 3, shape) == 0, 0.0, x)
+
+
 def special(rng: np.random.Generator, shape: Shape, k: int) -> np.ndarray:
     x = rng.standard_normal(shape)
     picks = rng.integers(0, 5, shape)
@@ -457,6 +463,12 @@ TABLE: list[OpSpec] = [
     E("sum()", lambda T, x: x.sum()),
     E("mean", lambda T, x, **kw: T.mean(x, **kw), same(kw=reduce_kw())),
     E("prod", lambda T, x, **kw: T.prod(x, **kw), same(kw=reduce_kw(("absent", "int")))),
+    E(
+        "prod(zeros)",
+        lambda T, x, **kw: T.prod(x, **kw),
+        same(kw=reduce_kw(("absent", "int"))),
+        domain=with_zeros,
+    ),
     E("max()", lambda T, x: x.max(), domain=distinct, min_side=1),
     E("min()", lambda T, x: T.min(x), domain=distinct, min_side=1),
     E(

@@ -102,17 +102,36 @@ class Prod(Op):
 def _product_of_others(x: Any, axis: Any) -> Any:
     """For each element, the product of the others along axis (exact with zeros).
 
-    Cumulative products from the left and from the right, multiplied. Computed on the
-    array: with create_graph it is treated as a constant (first derivative only).
+    Cumulative products from the left and from the right, multiplied.
     """
-    xd = _dual.value(x)
-    flat = xd.reshape(-1) if axis is None else np.moveaxis(xd, axis, -1)
+    if not _dual.is_array(x):
+        return _recorded_product_of_others(x, axis)
+    flat = x.reshape(-1) if axis is None else np.moveaxis(x, axis, -1)
     ones = np.ones_like(flat[..., :1])
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     rev = np.flip(flat, -1)
     right = np.flip(np.cumprod(np.concatenate([ones, rev[..., :-1]], axis=-1), axis=-1), -1)
     others = left * right
-    return others.reshape(xd.shape) if axis is None else np.moveaxis(others, -1, axis)
+    return others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
+
+
+def _recorded_product_of_others(x: Any, axis: Any) -> Any:
+    """The same products under create_graph, built from recorded ops so that they are
+    differentiated again: the running products along the axis, one multiplication per
+    position from each side. (A product of the others that held a zero would otherwise
+    be a constant, and the second derivative would silently miss its terms.)"""
+    from ember.ops.api.shape import stack
+
+    flat = x.reshape(-1) if axis is None else x.transpose(axis, -1)
+    columns = [flat[..., i] for i in range(flat.shape[-1])]
+    left = [columns[0].new_ones(columns[0].shape)]
+    for c in columns[:-1]:
+        left.append(left[-1] * c)
+    right = [left[0]]
+    for c in reversed(columns[1:]):
+        right.append(right[-1] * c)
+    others = stack([a * b for a, b in zip(left, reversed(right))], -1)
+    return others.reshape(x.shape) if axis is None else others.transpose(axis, -1)
 
 
 class Amax(Op):
