@@ -154,6 +154,20 @@ def test_numpy_shares_memory() -> None:
     assert a.tolist() == [5, 7, 0] and x.tolist() == [5, 7, 0]
 
 
+@pytest.mark.parametrize(
+    "convert",
+    [lambda t: t.numpy(), np.asarray, np.exp, lambda t: np.where(t > 1, t, 0)],
+    ids=["numpy()", "np.asarray", "np.exp", "np.where"],
+)
+def test_numpy_refuses_a_tensor_that_requires_grad(convert: Any) -> None:
+    """As in PyTorch: NumPy's result would silently leave the graph, so it raises, with the fix."""
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    for t in (x, x * 2):
+        with pytest.raises(RuntimeError, match=r"requires grad\. Use tensor\.detach\(\)\.numpy\(\)"):
+            convert(t)
+    assert np.asarray(convert(x.detach())).shape == (2,)
+
+
 def test_from_numpy_shares_memory_and_keeps_dtype() -> None:
     a = np.zeros(3)
     x = ember.from_numpy(a)

@@ -284,7 +284,10 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        """What NumPy calls on a Tensor (np.asarray(t), np.exp(t)). As in PyTorch, a tensor
+        that requires grad refuses: NumPy's result would silently leave the graph."""
+        data = self.numpy()
+        return data if dtype is None else data.astype(dtype)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
