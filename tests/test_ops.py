@@ -15,7 +15,11 @@ from hypothesis import strategies as st
 
 import ember
 from conftest import assert_close, requires_torch
-from op_table import TABLE, OpSpec
+from op_table import TABLE as CORE_TABLE
+from op_table import OpSpec
+from op_table_math import TABLE as MATH_TABLE
+from op_table_reduce import TABLE as REDUCE_TABLE
+from op_table_shape import TABLE as SHAPE_TABLE
 
 # EMBER_OP_EXAMPLES=10 runs ten times more (and new random) examples: for hunting bugs.
 _SCALE = int(os.environ.get("EMBER_OP_EXAMPLES", "1"))
@@ -35,6 +39,7 @@ def _ids(spec: OpSpec) -> str:
     return spec.name
 
 
+TABLE = CORE_TABLE + MATH_TABLE + SHAPE_TABLE + REDUCE_TABLE
 DIFFERENTIABLE = [s for s in TABLE if s.differentiable and s.fd]
 SECOND_ORDER = [s for s in TABLE if s.second_order]
 
