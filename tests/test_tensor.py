@@ -301,6 +301,33 @@ def test_size_and_dtype_reprs() -> None:
     assert repr(ember.zeros(1).device) == repr(torch.zeros(1).device)
 
 
+@requires_torch
+@pytest.mark.parametrize("name", ["float16", "float32", "float64", None])
+def test_finfo_matches_torch(name: str | None) -> None:
+    import torch
+
+    e, t = (T.finfo() if name is None else T.finfo(getattr(T, name)) for T in (ember, torch))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(e, field) == getattr(t, field), field
+    assert repr(e) == repr(t)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_torch(name: str) -> None:
+    import torch
+
+    e, t = ember.iinfo(getattr(ember, name)), torch.iinfo(getattr(torch, name))
+    assert (e.bits, e.min, e.max, e.dtype, repr(e)) == (t.bits, t.min, t.max, t.dtype, repr(t))
+
+
+def test_finfo_and_iinfo_refuse_the_other_kind() -> None:
+    with pytest.raises(TypeError, match="Use torch.iinfo"):
+        ember.finfo(ember.int32)
+    with pytest.raises(TypeError, match="Use torch.finfo"):
+        ember.iinfo(ember.float32)
+
+
 # ---- factories ---------------------------------------------------------------------------------
 
 FACTORIES = {

@@ -73,6 +73,46 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
         ) from None
 
 
+class finfo:
+    """Limits of a floating-point dtype (torch.finfo): bits, eps, max, min, tiny (the
+    smallest positive normal number, also `smallest_normal`) and resolution, as Python
+    floats. With no argument, the default dtype's."""
+
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002  (torch's name)
+        d = _default[0] if type is None else type
+        if not d.is_floating_point:
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
+            )
+        info = np.finfo(d.numpy)
+        number = builtins.float
+        self.bits = info.bits
+        self.eps, self.max, self.min = number(info.eps), number(info.max), number(info.min)
+        self.tiny = self.smallest_normal = number(info.smallest_normal)
+        self.resolution = 10.0**-info.precision  # exact, as torch gives it (NumPy rounds it to the dtype)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        fields = ("resolution", "min", "max", "eps", "smallest_normal", "tiny")
+        return "finfo(" + ", ".join(f"{k}={getattr(self, k):g}" for k in fields) + f", dtype={self.dtype})"
+
+
+class iinfo:
+    """Limits of an integer dtype (torch.iinfo): bits, min and max, as Python ints."""
+
+    def __init__(self, type: dtype) -> None:  # noqa: A002  (torch's name)
+        if type.numpy.kind not in "iu":
+            raise TypeError(
+                "torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'"
+            )
+        info = np.iinfo(type.numpy)
+        self.bits, self.min, self.max = info.bits, builtins.int(info.min), builtins.int(info.max)
+        self.dtype = type.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
