@@ -292,6 +292,42 @@ def test_repr_matches_torch(name: str) -> None:
     assert str(make(ember)) == expected
 
 
+PRINT_OPTIONS = [
+    {"precision": 2},
+    {"sci_mode": True},
+    {"sci_mode": False, "precision": 6},
+    {"profile": "short"},
+    {"profile": "full"},
+    {"threshold": 5, "edgeitems": 1},
+    {"linewidth": 30},
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("options", PRINT_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_set_printoptions_prints_as_torch(options: dict) -> None:
+    import torch
+
+    values = [
+        np.array([1.5, 2.25, 3.0], np.float32),
+        np.array([1.0, 2.0], np.float32),
+        np.array([1e-5, 2.0, 3e4], np.float32),
+        np.arange(20, dtype=np.float32).reshape(4, 5) / 3,
+        np.arange(2000, dtype=np.float32),
+        np.array(2.5, np.float32),
+        np.arange(10),
+    ]
+    try:
+        for T in (ember, torch):
+            T.set_printoptions(**options)
+        for v in values:
+            assert repr(ember.tensor(v)) == repr(torch.tensor(v)).replace("torch.", "ember.")
+    finally:
+        for T in (ember, torch):
+            T.set_printoptions(profile="default")
+    assert repr(ember.tensor([1.5])) == "tensor([1.5000])"
+
+
 @requires_torch
 def test_size_and_dtype_reprs() -> None:
     import torch

@@ -4,6 +4,7 @@ One number format serves the whole tensor, chosen from its finite non-zero value
 numbers print as `1.`, others with four decimals, and scientific notation when the
 magnitudes span more than 1000x or leave [1e-4, 1e8]. Every element is padded to the
 widest. Past 1000 elements only the first and last three along each dimension are shown.
+`set_printoptions` changes these numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,44 @@ from typing import Any
 
 import numpy as np
 
-THRESHOLD, EDGE, LINEWIDTH, PRECISION = 1000, 3, 80, 4
+
+class _Options:
+    """What set_printoptions changes: digits after the point, the element count past which
+    a tensor is summarized, the items shown at each edge then, the line width, and
+    scientific notation forced on (True), off (False) or chosen from the values (None)."""
+
+    precision, threshold, edgeitems, linewidth, sci_mode = 4, 1000, 3, 80, None
+
+
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """How tensors print from now on (torch.set_printoptions). `profile` ("default",
+    "short", "full") sets the first four at once; the other arguments then override it.
+    sci_mode is set on every call: None (the default) chooses from the values."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(
+                f"set_printoptions(): profile must be one of {sorted(_PROFILES)}, got {profile!r}"
+            )
+        _Options.precision, _Options.threshold, _Options.edgeitems, _Options.linewidth = _PROFILES[profile]
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
+        if value is not None:
+            setattr(_Options, name, value)
+    _Options.sci_mode = sci_mode
 
 
 class _Formatter:
@@ -33,44 +71,48 @@ class _Formatter:
         lo, hi = magnitudes.min(), magnitudes.max()
         self.int_mode = bool(np.all(values == np.ceil(values)))
         self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
+        if _Options.sci_mode is not None:
+            self.sci_mode = _Options.sci_mode
         if self.sci_mode:
-            widths = (len(f"{v:.{PRECISION}e}") for v in values.tolist())
+            widths = (len(f"{v:.{_Options.precision}e}") for v in values.tolist())
         elif self.int_mode:
             widths = (len(f"{v:.0f}") + 1 for v in values.tolist())  # + 1 for the trailing "."
         else:
-            widths = (len(f"{v:.{PRECISION}f}") for v in values.tolist())
+            widths = (len(f"{v:.{_Options.precision}f}") for v in values.tolist())
         self.width = max(widths)
 
     def format(self, v: Any) -> str:
         if not self.floating:
             text = str(v)
         elif self.sci_mode:
-            text = f"{v:{self.width}.{PRECISION}e}"
+            text = f"{v:{self.width}.{_Options.precision}e}"
         elif self.int_mode:
             text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
         else:
-            text = f"{v:.{PRECISION}f}"
+            text = f"{v:.{_Options.precision}f}"
         return text.rjust(self.width)
 
 
 def _summarized(a: np.ndarray) -> np.ndarray:
-    """The elements that will be shown: the first and last EDGE along every dimension."""
+    """The elements that will be shown: the first and last `edgeitems` along every dimension."""
     if a.ndim == 0:
         return a
-    if a.shape[0] > 2 * EDGE:
-        a = np.concatenate([a[:EDGE], a[-EDGE:]])
+    edge = _Options.edgeitems
+    if a.shape[0] > 2 * edge:
+        a = np.concatenate([a[:edge], a[-edge:]])
     if a.ndim == 1:
         return a
     return np.stack([_summarized(row) for row in a])
 
 
 def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
-    if summarize and a.shape[0] > 2 * EDGE:
-        items = [fmt.format(v) for v in a[:EDGE].tolist()] + [" ..."]
-        items += [fmt.format(v) for v in a[-EDGE:].tolist()]
+    edge = _Options.edgeitems
+    if summarize and a.shape[0] > 2 * edge:
+        items = [fmt.format(v) for v in a[:edge].tolist()] + [" ..."]
+        items += [fmt.format(v) for v in a[-edge:].tolist()]
     else:
         items = [fmt.format(v) for v in a.tolist()]
-    per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
+    per_line = max(1, (_Options.linewidth - indent) // (fmt.width + 2))
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
@@ -81,20 +123,21 @@ def _nested(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str
     if a.ndim == 1:
         return _vector(a, indent, summarize, fmt)
     n = a.shape[0]
-    if summarize and n > 2 * EDGE:
-        rows = [_nested(a[i], indent + 1, summarize, fmt) for i in range(EDGE)] + ["..."]
-        rows += [_nested(a[i], indent + 1, summarize, fmt) for i in range(n - EDGE, n)]
+    edge = _Options.edgeitems
+    if summarize and n > 2 * edge:
+        rows = [_nested(a[i], indent + 1, summarize, fmt) for i in range(edge)] + ["..."]
+        rows += [_nested(a[i], indent + 1, summarize, fmt) for i in range(n - edge, n)]
     else:
         rows = [_nested(a[i], indent + 1, summarize, fmt) for i in range(n)]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
 def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
-    """Append `, dtype=...` and the like, starting a new line when one would pass LINEWIDTH."""
+    """Append `, dtype=...` and the like, starting a new line when one would pass the line width."""
     parts = [text]
     line_len = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if line_len + len(suffix) + 2 > LINEWIDTH:
+        if line_len + len(suffix) + 2 > _Options.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             line_len = indent + len(suffix)
         else:
@@ -121,7 +164,7 @@ def tensor_repr(t: Any) -> str:
         if a.dtype.name not in (default, "int64", "bool"):
             suffixes.append(f"dtype=ember.{a.dtype.name}")
         shown = a.astype(np.float32) if a.dtype == np.float16 else a
-        summarize = a.size > THRESHOLD
+        summarize = a.size > _Options.threshold
         fmt = _Formatter(_summarized(shown) if summarize else shown)
         body = _nested(shown, len(prefix), summarize, fmt)
     if t.grad_fn is not None:
