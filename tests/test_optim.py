@@ -411,10 +411,11 @@ def test_memoised_float32_factors_keep_their_value_and_the_sign_of_zero():
     for alpha in (0.1, -0.01, 1e-8, 3.0, 1e300):
         with np.errstate(over="ignore"):  # 1e300 rounds to inf
             expected = float(np.float32(alpha))
-            assert _fused._float32(alpha) == expected
-            assert _fused._float32(alpha) == expected  # the memoised value
-    assert np.copysign(1, _fused._float32(0.0)) == 1
-    assert np.copysign(1, _fused._float32(-0.0)) == -1  # not the memo of 0.0
+            for _ in range(2):  # computed, then the memoised value
+                factor = _fused._factor(alpha)
+                assert factor.dtype == np.float64 and factor.shape == () and float(factor) == expected
+    assert np.copysign(1, _fused._factor(0.0)) == 1
+    assert np.copysign(1, _fused._factor(-0.0)) == -1  # not the memo of 0.0
     for i in range(1100):
-        _fused._float32(1.0 + i * 1e-3)
-    assert len(_fused._ROUNDED) <= 1024
+        _fused._factor(1.0 + i * 1e-3)
+    assert len(_fused._FACTORS) <= 1024
