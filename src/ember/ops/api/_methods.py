@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember import creation, dtypes
-from ember.ops.api import arith, convert, indexing, products, reduce, shape
+from ember.ops.api import arith, convert, indexing, products, reduce, shape, special
 from ember.ops.api.arith import (
     abs,
     bitwise_and,
@@ -42,7 +42,11 @@ narrow split chunk unbind select gather scatter scatter_add index_select masked_
 flip roll matmul mm bmm dot outer softmax log_softmax to clone add_ sub_ mul_ div_ zero_ fill_
 clamp_ clip_ floor_ copy_ masked_fill_ pow_ multiply subtract divide sort argsort topk nonzero
 greater less greater_equal less_equal not_equal clamp_min clamp_max abs_ neg_ exp_ log_ sqrt_
-sigmoid_ tanh_ relu_ square_ reciprocal_ ceil_ round_ uniform_ normal_ type_as moveaxis""".split()
+sigmoid_ tanh_ relu_ square_ reciprocal_ ceil_ round_ uniform_ normal_ type_as moveaxis
+erf erfc erfinv sinh cosh asin arcsin acos arccos atan arctan asinh arcsinh acosh arccosh atanh
+arctanh exp2 trunc fix frac deg2rad rad2deg logit sgn signbit nan_to_num atan2 arctan2 hypot
+logaddexp logaddexp2 xlogy copysign fmod float_power heaviside lerp addcmul addcdiv trunc_ fix_
+frac_ nan_to_num_ fmod_ atan2_ arctan2_ lerp_ addcmul_ addcdiv_""".split()
 
 
 def new_zeros(
@@ -87,7 +91,7 @@ def new_tensor(
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
-    for module in (arith, reduce, shape, indexing, products, convert):
+    for module in (arith, special, reduce, shape, indexing, products, convert):
         g.update(vars(module))
     for name in _METHODS:
         setattr(cls, name, g[name])

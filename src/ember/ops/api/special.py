@@ -1,0 +1,316 @@
+"""The public functions of ops/special.py (erf, sinh, atan2, ...), interpolation (lerp,
+addcmul, addcdiv) and their in-place forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+from ember.ops import special as sp
+from ember.ops.activations import Erf
+from ember.ops.api.arith import (
+    _apply_binary,
+    _binary,
+    _check_broadcast,
+    _check_inplace_leaf,
+    _grad_state,
+    _rebind,
+    _tensor_of,
+    _unary,
+    add,
+    clamp,
+    div,
+    log,
+    mul,
+    pow,
+    sign,
+)
+
+# ---- error function, hyperbolic and inverse trigonometric functions ---------------------------
+
+erf = _unary(Erf, "erf")
+erfc = _unary(sp.Erfc, "erfc")
+erfinv = _unary(sp.Erfinv, "erfinv")
+sinh = _unary(sp.Sinh, "sinh")
+cosh = _unary(sp.Cosh, "cosh")
+asin = arcsin = _unary(sp.Asin, "asin")
+acos = arccos = _unary(sp.Acos, "acos")
+atan = arctan = _unary(sp.Atan, "atan")
+asinh = arcsinh = _unary(sp.Asinh, "asinh")
+acosh = arccosh = _unary(sp.Acosh, "acosh")
+atanh = arctanh = _unary(sp.Atanh, "atanh")
+exp2 = _unary(sp.Exp2, "exp2")
+
+
+def trunc(input: Tensor) -> Tensor:
+    """Round toward zero (torch.trunc); integer tensors are returned as a copy."""
+    if input._data.dtype.kind != "f":
+        return Tensor(input._data.copy())
+    return sp.Trunc.apply(input)
+
+
+fix = trunc
+
+
+def frac(input: Tensor) -> Tensor:
+    """The fractional part x - trunc(x), with the sign of x (torch.frac)."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"frac_cpu" not implemented for {input.dtype} (frac needs floats)')
+    return sp.Frac.apply(input)
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    return mul(input, float(np.pi / 180))
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    return mul(input, float(180 / np.pi))
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] first when eps is given (torch.logit)."""
+    if input._data.dtype.kind != "f":
+        input = input.to(dtypes.get_default_dtype())
+    if eps is not None:
+        input = clamp(input, eps, 1 - eps)
+    return log(input / (1 - input))
+
+
+def sgn(input: Tensor) -> Tensor:
+    """The sign of each element; for real tensors the same as sign (torch.sgn)."""
+    return sign(input)
+
+
+def signbit(input: Tensor) -> Tensor:
+    """True where the sign bit is set, -0.0 included (torch.signbit)."""
+    return Tensor(np.asarray(np.signbit(input._data)))
+
+
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    """nan, +inf and -inf replaced by nan, posinf and neginf; the infinities default to the
+    largest and smallest finite values of the dtype (torch.nan_to_num)."""
+    if input._data.dtype.kind != "f":
+        return Tensor(input._data.copy())
+    return sp.NanToNum.apply(input, nan, posinf, neginf)
+
+
+# ---- binary math ------------------------------------------------------------------------------
+
+
+def _float_binary(fn: Any, input: Any, other: Any, name: str, ints: bool = True) -> Tensor:
+    """A binary op whose result is a float: integer operands are promoted to the default dtype
+    (ints=False: they are refused, as PyTorch refuses them for this op)."""
+    a, b = _binary(input, other)
+    if not any(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in (a, b)):
+        if not ints:
+            dt = (a if isinstance(a, Tensor) else b).dtype
+            raise NotImplementedError(f'"{name}_cpu" not implemented for {dt} ({name} needs floats)')
+        a = a.to(dtypes.get_default_dtype()) if isinstance(a, Tensor) else a
+        b = b.to(dtypes.get_default_dtype()) if isinstance(b, Tensor) else b
+    # a number becomes a 0-d tensor of the other's dtype: NumPy would compute log(2.5) in float64
+    if not isinstance(a, Tensor):
+        a = Tensor(np.array(a, b._data.dtype))
+    if not isinstance(b, Tensor):
+        b = Tensor(np.array(b, a._data.dtype))
+    return _apply_binary(fn, a, b, name)
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    """The angle of the point (other, input), in (-pi, pi] (torch.atan2)."""
+    return _float_binary(sp.Atan2, input, other, "atan2")
+
+
+arctan2 = atan2
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """sqrt(input² + other²) without overflow (torch.hypot)."""
+    return _float_binary(sp.Hypot, input, other, "hypot", ints=False)
+
+
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """log(exp(input) + exp(other)), computed stably (torch.logaddexp)."""
+    return _float_binary(sp.LogAddExp, input, other, "logaddexp", ints=False)
+
+
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """log2(2**input + 2**other), computed stably (torch.logaddexp2)."""
+    return _float_binary(sp.LogAddExp2, input, other, "logaddexp2", ints=False)
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input * log(other), and 0 where input is 0 unless other is nan (torch.xlogy)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("xlogy: at least one of input and other must be a tensor")
+    return _float_binary(sp.Xlogy, input, other, "xlogy")
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """The magnitude of input with the sign of other, -0.0 counting as negative (torch.copysign)."""
+    return _float_binary(sp.Copysign, input, other, "copysign")
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """The remainder of input / other with the sign of input (torch.fmod; remainder takes
+    other's sign)."""
+    a, b = _binary(input, other)
+    if isinstance(a, Tensor) and a._data.dtype.kind in "iub" and not np.all(_data_of(b)):
+        raise RuntimeError("fmod: ZeroDivisionError (integer division by zero)")
+    return _apply_binary(sp.Fmod, a, b, "fmod")
+
+
+def _data_of(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent computed in float64, whatever the dtypes (torch.float_power)."""
+    f64 = dtypes.float64
+    input = input.to(f64) if isinstance(input, Tensor) else float(input)
+    exponent = exponent.to(f64) if isinstance(exponent, Tensor) else float(exponent)
+    if not isinstance(input, Tensor):
+        input = Tensor(np.asarray(input))
+    return pow(input, exponent)
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """0 where input < 0, 1 where input > 0, and values where input == 0 (torch.heaviside).
+    It has no gradient."""
+    values = _tensor_of(values)
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError(
+            f"heaviside is not yet implemented for tensors with different dtypes "
+            f"(input {input.dtype}, values {values.dtype})"
+        )
+    try:
+        return Tensor(np.asarray(np.heaviside(input._data, values._data)).astype(input._data.dtype))
+    except ValueError:
+        _check_broadcast(input, values, "heaviside")
+        raise
+
+
+# ---- interpolation and fused multiply-add ------------------------------------------------------
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """input + weight * (end - input); weight is a number or a tensor (torch.lerp)."""
+    end = _tensor_of(end)
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"lerp_kernel" not implemented for {input.dtype} (lerp needs floats)')
+    if end._data.dtype != input._data.dtype:
+        raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    if isinstance(weight, Tensor) and weight._data.dtype != input._data.dtype and weight.ndim:
+        raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
+    if isinstance(weight, Tensor):
+        weight = weight.to(input.dtype)
+    _check_all_broadcast("lerp", input, end, weight)
+    return input + weight * (end - input)
+
+
+def _check_all_broadcast(op: str, *xs: Any) -> None:
+    shapes = [x._data.shape for x in xs if isinstance(x, Tensor)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: the shapes {', '.join(str(list(s)) for s in shapes)} cannot be broadcast together"
+        ) from None
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """input + value * tensor1 * tensor2 (torch.addcmul)."""
+    _check_all_broadcast("addcmul", input, tensor1, tensor2)
+    product = mul(tensor1, tensor2)
+    if value != 1:
+        product = product * value
+    return add(input, product)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """input + value * tensor1 / tensor2 (torch.addcdiv); integer tensor1 and tensor2 are refused."""
+    t1, t2 = _tensor_of(tensor1), _tensor_of(tensor2)
+    if t1._data.dtype.kind != "f" and t2._data.dtype.kind != "f":
+        raise RuntimeError(
+            "addcdiv: integer division is not supported: tensor1 and tensor2 are "
+            f"{t1.dtype} and {t2.dtype}; use input + value * tensor1 / tensor2"
+        )
+    _check_all_broadcast("addcdiv", input, t1, t2)
+    quotient = div(tensor1, tensor2)
+    if value != 1:
+        quotient = quotient * value
+    return add(input, quotient)
+
+
+# ---- in-place forms ------------------------------------------------------------------------------
+
+
+def _write_back(input: Tensor, name: str, compute: Any, *others: Any) -> Tensor:
+    """Run the out-of-place `compute(input, *others)` and make input hold its result, as a
+    recorded in-place op when a gradient is wanted, else by writing into input's array."""
+    _check_inplace_leaf(input)
+    wants_grad = _grad_state[0] and (
+        input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    )
+    if wants_grad:
+        result = compute(input, *others)
+    else:
+        result = compute(input.detach(), *[o.detach() if isinstance(o, Tensor) else o for o in others])
+    if result._data.shape != input._data.shape:
+        raise RuntimeError(
+            f"{name}: output with shape {list(input.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}"
+        )
+    if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
+        raise RuntimeError(
+            f"{name}: result type {result.dtype} can't be cast to the desired output type {input.dtype}"
+        )
+    if wants_grad:
+        return _rebind(input, result)
+    input._data[...] = result._data
+    input._version[0] += 1
+    return input
+
+
+def trunc_(input: Tensor) -> Tensor:
+    return _write_back(input, "trunc_", trunc)
+
+
+fix_ = trunc_
+
+
+def frac_(input: Tensor) -> Tensor:
+    return _write_back(input, "frac_", frac)
+
+
+def nan_to_num_(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    return _write_back(input, "nan_to_num_", lambda x: nan_to_num(x, nan, posinf, neginf))
+
+
+def fmod_(input: Tensor, other: Any) -> Tensor:
+    return _write_back(input, "fmod_", fmod, other)
+
+
+def atan2_(input: Tensor, other: Tensor) -> Tensor:
+    return _write_back(input, "atan2_", atan2, other)
+
+
+arctan2_ = atan2_
+
+
+def lerp_(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    return _write_back(input, "lerp_", lerp, end, weight)
+
+
+def addcmul_(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return _write_back(input, "addcmul_", lambda x, a, b: addcmul(x, a, b, value=value), tensor1, tensor2)
+
+
+def addcdiv_(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return _write_back(input, "addcdiv_", lambda x, a, b: addcdiv(x, a, b, value=value), tensor1, tensor2)
