@@ -275,3 +275,149 @@ class Logsumexp(Op):
         x, y = ctx.saved_tensors
         keep = _keep_shape(x.shape, ctx.axes)
         return grad.reshape(keep) * _dual.unary("exp", x - y.reshape(keep)), None, None
+
+
+# ---- scans: cumprod, logcumsumexp ------------------------------------------------------------
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    """Sums from each position to the end of the axis (arrays or Tensors)."""
+    reverse = (slice(None),) * axis + (slice(None, None, -1),)
+    return _dual.cumsum(g[reverse], axis)[reverse]
+
+
+class Cumprod(Op):
+    @staticmethod
+    def forward(ctx, x, axis):
+        y = np.cumprod(x, axis=axis).reshape(x.shape)  # axis None: a 0-d tensor
+        ctx.save_for_backward(x, y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d y_j / d x_i = y_j / x_i for j >= i: the later gradients, summed, over x_i
+        x, y = ctx.saved_tensors
+        axis = ctx.axis
+        if axis is None:
+            return grad, None
+        zero = _dual.value(x) == 0
+        if not zero.any():
+            return _reverse_cumsum(grad * y, axis) / x, None
+        if not _dual.is_array(grad):
+            return _recorded_cumprod_grad(grad, x, axis), None
+        # Exact with zeros: before a slice's first zero the formula above holds; at the first
+        # zero the gradient is that of the running products with that zero replaced by 1; after
+        # it every output is 0 whatever x_i is.
+        seen = np.cumsum(zero, axis=axis)
+        before, first = seen == 0, zero & (seen == 1)
+        head = _reverse_cumsum(grad * y, axis) / np.where(before, x, 1)
+        at_zero = _reverse_cumsum(grad * np.cumprod(np.where(first, 1, x), axis=axis), axis)
+        return np.where(before, head, np.where(first, at_zero, 0)), None
+
+
+def _recorded_cumprod_grad(g: Any, x: Any, axis: int) -> Any:
+    """cumprod's gradient from recorded multiplications (under create_graph, input with zeros):
+    dx_i = (x_0 ... x_{i-1}) R_i with R_i = g_i + x_{i+1} R_{i+1}. Nothing is divided, so the
+    terms through a zero are kept for the next derivative (after a zero, dx_i is 0 but its
+    derivative with respect to that zero is not)."""
+    from ember.ops.api.shape import stack
+
+    n = x.shape[axis]
+    lead = (slice(None),) * axis
+    xs, gs = [x[lead + (i,)] for i in range(n)], [g[lead + (i,)] for i in range(n)]
+    left = [xs[0].new_ones(xs[0].shape)]
+    for c in xs[:-1]:
+        left.append(left[-1] * c)
+    r = [gs[-1]]
+    for i in range(n - 2, -1, -1):
+        r.append(gs[i] + xs[i + 1] * r[-1])
+    return stack([a * b for a, b in zip(left, r[::-1])], axis)
+
+
+class Logcumsumexp(Op):
+    @staticmethod
+    def forward(ctx, x, axis):
+        # logaddexp adds in log space pairwise: no overflow, no underflow to log(0)
+        y = np.logaddexp.accumulate(x, axis=axis) if axis is not None else x.copy()
+        ctx.save_for_backward(x, y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dx_i = sum_{j >= i} g_j exp(x_i - y_j)
+        x, y = ctx.saved_tensors
+        axis = ctx.axis
+        if axis is None or x.shape[axis] == 0:
+            return grad, None
+        if _dual.is_array(grad):
+            return _logcumsumexp_grad(grad, x, y, axis), None
+        return _recorded_logcumsumexp_grad(grad, x, y, axis), None
+
+
+def _logcumsumexp_grad(g: np.ndarray, x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """Stable on arrays: the positive and negative parts of g summed in log space."""
+    reverse = (slice(None),) * axis + (slice(None, None, -1),)
+    out = np.zeros_like(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for sign in (1, -1):
+            part = np.log(np.where(sign * g > 0, sign * g, 0)) - y
+            tail = np.logaddexp.accumulate(part[reverse], axis=axis)[reverse]
+            out += sign * np.exp(x + tail)
+    return out
+
+
+def _recorded_logcumsumexp_grad(g: Any, x: Any, y: Any, axis: int) -> Any:
+    """The same gradient from recorded ops: R_i = g_i + exp(y_i - y_{i+1}) R_{i+1}, then
+    dx_i = exp(x_i - y_i) R_i. Every factor is at most 1, so it cannot overflow."""
+    from ember.ops.api.shape import stack
+
+    n = x.shape[axis]
+    lead = (slice(None),) * axis
+    gs, ys = [g[lead + (i,)] for i in range(n)], [y[lead + (i,)] for i in range(n)]
+    r = [gs[-1]]
+    for i in range(n - 2, -1, -1):
+        r.append(gs[i] + _dual.unary("exp", ys[i] - ys[i + 1]) * r[-1])
+    return _dual.unary("exp", x - y) * stack(r[::-1], axis)
+
+
+class Median(Op):
+    """median()/nanmedian() of all elements: the lower of the two middle values. The gradient
+    is shared equally among the elements equal to it, as PyTorch does."""
+
+    @staticmethod
+    def forward(ctx, x, ignore_nan):
+        flat = np.sort(x.reshape(-1))  # NaNs sort last
+        nans = np.isnan(flat).sum() if x.dtype.kind == "f" else 0
+        n = flat.size - nans if ignore_nan else flat.size
+        if flat.size == 0:
+            y = np.asarray(np.nan, x.dtype)
+        elif nans and not ignore_nan or n == 0:
+            y = np.asarray(np.nan, x.dtype)
+        else:
+            y = np.asarray(flat[(n - 1) // 2])
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        xv, yv = _dual.value(x), _dual.value(y)
+        mask = (xv == yv) | (np.isnan(xv) & np.isnan(yv))
+        return grad * (mask / max(int(mask.sum()), 1)).astype(xv.dtype), None
+
+
+class Nansum(Op):
+    """sum with NaNs counted as 0; their gradient is the incoming gradient times 0 (as PyTorch:
+    an infinite incoming gradient gives NaN there)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keep = x.shape, axes, ~np.isnan(x)
+        return np.where(ctx.keep, x, 0).sum(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad if grad.ndim == 0 else grad.reshape(_keep_shape(ctx.shape, ctx.axes))
+        return _dual.expand(g, ctx.shape) * ctx.keep.astype(_dual.value(grad).dtype), None, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember import creation, dtypes
-from ember.ops.api import arith, convert, indexing, products, reduce, shape, special
+from ember.ops.api import arith, convert, indexing, products, reduce, shape, special, stats
 from ember.ops.api.arith import (
     abs,
     bitwise_and,
@@ -46,7 +46,10 @@ sigmoid_ tanh_ relu_ square_ reciprocal_ ceil_ round_ uniform_ normal_ type_as m
 erf erfc erfinv sinh cosh asin arcsin acos arccos atan arctan asinh arcsinh acosh arccosh atanh
 arctanh exp2 trunc fix frac deg2rad rad2deg logit sgn signbit nan_to_num atan2 arctan2 hypot
 logaddexp logaddexp2 xlogy copysign fmod float_power heaviside lerp addcmul addcdiv trunc_ fix_
-frac_ nan_to_num_ fmod_ atan2_ arctan2_ lerp_ addcmul_ addcdiv_""".split()
+frac_ nan_to_num_ fmod_ atan2_ arctan2_ lerp_ addcmul_ addcdiv_
+
+cumprod cummax cummin logcumsumexp nansum nanmean count_nonzero aminmax median nanmedian mode
+quantile nanquantile unique unique_consecutive bincount histc cumprod_""".split()
 
 
 def new_zeros(
@@ -91,7 +94,7 @@ def new_tensor(
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
-    for module in (arith, special, reduce, shape, indexing, products, convert):
+    for module in (arith, special, reduce, stats, shape, indexing, products, convert):
         g.update(vars(module))
     for name in _METHODS:
         setattr(cls, name, g[name])

@@ -9,8 +9,10 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
+from ember.autograd import grad_mode
 from ember.ops import reduction
-from ember.ops.api.arith import abs, maximum, minimum, sqrt
+from ember.ops import shape as shape_ops
+from ember.ops.api.arith import _check_inplace_leaf, _rebind, abs, isnan, logical_not, maximum, minimum, sqrt
 from ember.ops.reduction import normalize_dim, normalize_dims
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -171,3 +173,137 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)
     return reduction.Cumsum.apply(input, normalize_dim(dim, input._data.ndim, "cumsum"))
+
+
+# ---- scans -----------------------------------------------------------------------------------
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along dim (torch.cumprod); integers and bools are multiplied as int64.
+    The gradient is exact where the input holds zeros."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "bui":
+        input = input.to(dtypes.int64)
+    return reduction.Cumprod.apply(input, normalize_dim(dim, input._data.ndim, "cumprod"))
+
+
+def cumprod_(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """In-place cumprod (torch.Tensor.cumprod_): input keeps its dtype."""
+    _check_inplace_leaf(input)
+    if grad_mode._state[0] and input._requires_grad:
+        return _rebind(input, cumprod(input, dim, dtype=dtype))
+    input._data[...] = cumprod(input.detach(), dim, dtype=dtype)._data
+    input._version[0] += 1
+    return input
+
+
+def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
+    axis = normalize_dim(dim, input._data.ndim, name)
+    x = input._data
+    if axis is None or x.size == 0:
+        return values_indices(shape_ops.View.apply(input, x.shape), Tensor(np.zeros(x.shape, np.int64)))
+    running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
+    # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
+    hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind == "f" else x == running
+    positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    idx = np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64)
+    return values_indices(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """(values, indices): the running maximum along dim and where it was (the latest index on
+    ties), as torch.cummax."""
+    return _running_extreme(input, dim, True, "cummax")
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """(values, indices): the running minimum along dim (torch.cummin)."""
+    return _running_extreme(input, dim, False, "cummin")
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(input))) along dim, computed without overflow (torch.logcumsumexp)."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"logcumsumexp" not implemented for {input.dtype}: use a float tensor')
+    return reduction.Logcumsumexp.apply(input, normalize_dim(dim, input._data.ndim, "logcumsumexp"))
+
+
+# ---- NaN-ignoring and paired reductions -----------------------------------------------------
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """sum treating NaN as 0 (torch.nansum)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        return sum(input, dim, keepdim)
+    return reduction.Nansum.apply(input, normalize_dims(dim, input._data.ndim, "nansum"), keepdim)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """mean of the non-NaN elements (torch.nanmean); NaN where there are none."""
+    if input._data.dtype.kind != "f":  # even with a float dtype=, as PyTorch
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
+    if dtype is not None:
+        input = input.to(dtype)
+    count = sum(logical_not(isnan(input)), dim, keepdim).to(input.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no non-NaN element: NaN, silently
+        return nansum(input, dim, keepdim) / count
+
+
+def var_mean(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """(var, mean) over dim, in one call (torch.var_mean)."""
+    if isinstance(dim, bool):  # var_mean(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    return v, mean(input, dim, keepdim)
+
+
+def std_mean(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """(std, mean) over dim, in one call (torch.std_mean)."""
+    v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
+    return sqrt(v), m
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """Number of non-zero elements over dim (all by default), as int64 (torch.count_nonzero)."""
+    axes = normalize_dims(dim, input._data.ndim, "count_nonzero")
+    return Tensor(
+        np.asarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
+    )
+
+
+min_max = namedtuple("min_max", ["min", "max"])
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """(min, max) over dim (all elements by default), as torch.aminmax."""
+    if dim is None and input._data.size == 0:
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            f"identity (input shape {list(input._data.shape)})"
+        )
+    if dim is not None:
+        axis = normalize_dim(dim, input._data.ndim, "aminmax")
+        if axis is not None and input._data.shape[axis] == 0:
+            raise IndexError(
+                f"aminmax(): Expected reduction dim {axis} to have non-zero size "
+                f"(input shape {list(input._data.shape)})"
+            )
+    d = () if dim is None else dim
+    return min_max(amin(input, d, keepdim), amax(input, d, keepdim))

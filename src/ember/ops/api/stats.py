@@ -1,0 +1,336 @@
+"""Order statistics (median, mode, quantile) and counting and searching (unique, bincount,
+histc, searchsorted, bucketize, isin)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops import reduction
+from ember.ops import shape as shape_ops
+from ember.ops.api.indexing import gather, sort
+from ember.ops.api.reduce import values_indices
+from ember.ops.reduction import normalize_dim
+
+# ---- order statistics ------------------------------------------------------------------------
+
+
+def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str) -> Any:
+    if dim is None:
+        return reduction.Median.apply(input, ignore_nan)
+    axis = normalize_dim(dim, input._data.ndim, name)
+    x = input._data
+    if axis is None:  # a 0-d tensor is its own median
+        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+    n = x.shape[axis]
+    if n == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape {list(x.shape)})"
+        )
+    order = np.argsort(x, axis=axis, kind="stable")  # NaNs sort last
+    nans = np.isnan(x).sum(axis=axis, keepdims=True) if x.dtype.kind == "f" else np.zeros(1, np.int64)
+    if ignore_nan:
+        rank = np.maximum(n - nans - 1, 0) // 2  # an all-NaN slice gives its first NaN
+    else:
+        rank = np.where(nans > 0, n - nans, (n - 1) // 2)  # a NaN makes the median NaN
+    idx = np.take_along_axis(
+        order, np.broadcast_to(rank, order.shape[:axis] + (1,) + order.shape[axis + 1 :]), axis
+    )
+    if not keepdim:
+        idx = idx.squeeze(axis)
+        values = shape_ops.Gather.apply(input, axis, np.expand_dims(idx, axis))
+        return values_indices(shape_ops.View.apply(values, idx.shape), Tensor(idx.astype(np.int64)))
+    return values_indices(shape_ops.Gather.apply(input, axis, idx), Tensor(idx.astype(np.int64)))
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower of the two middle values (NaN if any is NaN); with dim, (values, indices)
+    (torch.median)."""
+    return _middle(input, dim, keepdim, False, "median")
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """median ignoring NaNs (torch.nanmedian)."""
+    return _middle(input, dim, keepdim, True, "nanmedian")
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """(values, indices): the most frequent value along dim, the smallest one on ties, and the
+    last index where it occurs (torch.mode)."""
+    axis = normalize_dim(dim, input._data.ndim, "mode")
+    if axis is None:
+        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+    x = np.moveaxis(input._data, axis, -1)
+    n = x.shape[-1]
+    if n == 0:
+        raise IndexError(
+            f"mode(): Expected reduction dim {axis} to have non-zero size (input shape {list(input.shape)})"
+        )
+    rows = x.reshape(-1, n)
+    idx = np.empty(rows.shape[0], np.int64)
+    for r, row in enumerate(rows):
+        order = np.argsort(row, kind="stable")
+        s = row[order]
+        starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))  # NaNs never equal
+        lengths = np.diff(np.append(starts, n))
+        best = int(np.argmax(lengths))  # the first longest run: the smallest value
+        idx[r] = order[starts[best] + lengths[best] - 1]
+    idx = np.expand_dims(idx.reshape(x.shape[:-1]), axis)
+    values = shape_ops.Gather.apply(input, axis, idx)
+    if keepdim:
+        return values_indices(values, Tensor(idx))
+    idx = idx.squeeze(axis)
+    return values_indices(shape_ops.View.apply(values, idx.shape), Tensor(idx))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, name: str) -> Tensor:
+    x = input._data
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype (got {input.dtype})")
+    if x.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty (got shape {list(x.shape)})")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{name}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation!r}"
+        )
+    if isinstance(q, Tensor):
+        if q._data.dtype != x.dtype:
+            raise RuntimeError(
+                f"{name}() q tensor must be same dtype as the input tensor ({q.dtype} vs {input.dtype})"
+            )
+        if q._data.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor (got shape {list(q.shape)})")
+        qs, q_dim = q._data.reshape(-1).astype(np.float64), q._data.ndim == 1
+    else:
+        qs, q_dim = np.asarray([q], np.float64), False
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {qs[(qs < 0) | (qs > 1)][0]}")
+
+    # sort the reduced elements along a last axis; the gradient flows back through sort
+    if dim is None:
+        s = sort(input.reshape(-1), -1).values
+        kept = (1,) * x.ndim if keepdim else ()
+    else:
+        axis = normalize_dim(dim, x.ndim, name)
+        if axis is None:
+            axis, input = 0, input.reshape(1)
+        s = sort(input.movedim(axis, -1), -1).values
+        kept = s.shape[:-1]
+        if keepdim and x.ndim:
+            kept = tuple(x.shape[:axis]) + (1,) + tuple(x.shape[axis + 1 :])
+    n = s.shape[-1]
+    sv = s._data
+    nans = np.isnan(sv).sum(-1, keepdims=True)
+    count = n - nans
+    if name == "nanquantile":  # an all-NaN slice gives rank 0: a NaN
+        rank = np.maximum(qs * (count - 1), 0)  # shape (..., len(qs))
+    else:  # a slice with a NaN gives its last element: a NaN
+        rank = np.where(nans > 0, n - 1, qs * (n - 1))
+    lo, hi = np.floor(rank), np.ceil(rank)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(rank)
+    weight = {"linear": rank - lo, "midpoint": np.where(hi > lo, 0.5, 0.0)}.get(
+        interpolation, np.zeros_like(rank)
+    )
+    below = gather(s, -1, lo.astype(np.int64))
+    out = (
+        below
+        if interpolation in ("lower", "higher", "nearest")
+        else below + (gather(s, -1, hi.astype(np.int64)) - below) * Tensor(weight.astype(sv.dtype))
+    )
+    out = out.movedim(-1, 0) if q_dim else out.squeeze(-1)
+    return out.reshape(((len(qs),) if q_dim else ()) + tuple(kept))
+
+
+def quantile(
+    input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """The q-th quantiles over dim (all elements by default), interpolating between the two
+    nearest ranks; a 1-D q adds a leading dimension (torch.quantile)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile")
+
+
+def nanquantile(
+    input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """quantile ignoring NaNs (torch.nanquantile)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
+
+
+# ---- counting and searching (no gradients) -----------------------------------------------------
+
+
+def _int64(a: Any) -> Tensor:
+    return Tensor(np.asarray(a, np.int64))
+
+
+def _unique_results(values: np.ndarray, inverse: np.ndarray, counts: np.ndarray, ri: bool, rc: bool) -> Any:
+    out = [Tensor(values)] + ([_int64(inverse)] if ri else []) + ([_int64(counts)] if rc else [])
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique(
+    input: Tensor,
+    sorted: bool = True,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct elements (or, with dim, the distinct slices along dim) in ascending order;
+    optionally where each input element went (inverse) and how often each occurs (counts).
+    Every NaN counts as distinct, as in torch.unique."""
+    x = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(
+            x.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
+        )
+        return _unique_results(values, inverse.reshape(x.shape), counts, return_inverse, return_counts)
+    axis = normalize_dim(dim, x.ndim, "unique", scalar_ok=False)
+    if 0 in [n for i, n in enumerate(x.shape) if i != axis]:
+        raise RuntimeError(
+            "unique(): there are 0 sized dimensions, and they aren't selected, so unique cannot be "
+            f"applied (input shape {list(x.shape)}, dim {dim})"
+        )
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    return _unique_results(values, inverse.reshape(-1), counts, return_inverse, return_counts)
+
+
+def unique_consecutive(
+    input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+) -> Any:
+    """Collapse runs of equal consecutive elements (or slices along dim) into one
+    (torch.unique_consecutive)."""
+    x = input._data
+    if dim is None:
+        flat, shape, axis = x.reshape(-1), x.shape, 0
+    else:
+        axis = normalize_dim(dim, x.ndim, "unique_consecutive", scalar_ok=False)
+        flat, shape = x, (x.shape[axis],)
+    n = flat.shape[axis]
+    moved = np.moveaxis(flat, axis, 0)
+    new_run = np.ones(n, bool)
+    new_run[1:] = (moved[1:] != moved[:-1]).reshape(n - 1, -1).any(axis=1) if n > 1 else ()
+    starts = np.flatnonzero(new_run)
+    values = np.take(flat, starts, axis=axis)
+    inverse = (np.cumsum(new_run) - 1).reshape(shape)
+    counts = np.diff(np.append(starts, n))
+    return _unique_results(values, inverse, counts, return_inverse, return_counts)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How many times each value 0, 1, ... occurs in a 1-D non-negative integer tensor
+    (summing weights instead of ones when given), as torch.bincount."""
+    x = input._data
+    if x.dtype.kind not in "iu":
+        raise NotImplementedError(f'"bincount" not implemented for {input.dtype}: use an integer tensor')
+    if x.ndim != 1 or (x.size and x.min() < 0):
+        raise RuntimeError(
+            "bincount only supports 1-d non-negative integral inputs "
+            f"(got shape {list(x.shape)}, dtype {input.dtype})"
+        )
+    if minlength < 0:
+        raise RuntimeError(f"bincount(): minlength should be >= 0, got {minlength}")
+    if weights is None or x.size == 0:  # PyTorch gives int64 zeros for an empty input, weights or not
+        return _int64(np.bincount(x, minlength=minlength))
+    w = weights._data
+    if w.shape != x.shape:
+        raise RuntimeError(
+            f"bincount(): weights should be 1-d and have the same length as input "
+            f"(input shape {list(x.shape)}, weights shape {list(w.shape)})"
+        )
+    dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return Tensor(np.bincount(x, weights=w, minlength=minlength).astype(dtype))
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """A histogram of bins equal-width bins over [min, max] (the data's range when both are 0);
+    elements outside are ignored (torch.histc)."""
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"histc" not implemented for {input.dtype}: use a float tensor')
+    if bins <= 0:
+        raise RuntimeError(f"histc(): bins must be > 0, but got {bins}")
+    lo, hi = float(min), float(max)
+    if lo > hi:
+        raise RuntimeError(f"histc(): max must be larger than min (got min {lo}, max {hi})")
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:  # a single value: a range of width 2 around it, as PyTorch
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"histc(): range of [{lo}, {hi}] is not finite")
+    inside = x[(x >= lo) & (x <= hi)].astype(np.float64)
+    which = np.minimum(((inside - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)
+    return Tensor(np.bincount(which, minlength=bins).astype(x.dtype))
+
+
+def searchsorted(
+    sorted_sequence: Tensor,
+    input: Any,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Any = None,
+) -> Tensor:
+    """For each value, the index where it would be inserted into the sorted innermost dimension
+    of sorted_sequence: before equal entries, or after them with right=True or side='right'
+    (torch.searchsorted)."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                "while right was True"
+            )
+        right = side == "right"
+    seq = sorted_sequence._data
+    if sorter is not None:
+        order = sorter._data if isinstance(sorter, Tensor) else np.asarray(sorter)
+        seq = np.take_along_axis(seq, order, axis=-1)
+    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        out = np.searchsorted(seq, vals, side=how)
+    else:
+        if vals.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                "dimensions of boundaries tensor and input value tensor must match, but we got "
+                f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}"
+            )
+        lead = math.prod(seq.shape[:-1])
+        rows, vrows = seq.reshape(lead, seq.shape[-1]), vals.reshape(lead, vals.shape[-1])
+        out = np.zeros(vals.shape, np.int64)
+        for i, (r, v) in enumerate(zip(rows, vrows)):
+            out.reshape(lead, -1)[i] = np.searchsorted(r, v, side=how)
+    return Tensor(np.asarray(out, np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value among 1-D sorted boundaries: i with boundaries[i-1] < v <=
+    boundaries[i] (with right=True, boundaries[i-1] <= v < boundaries[i]), as torch.bucketize."""
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(
+            f"bucketize(): boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})"
+        )
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Whether each of elements occurs in test_elements (a bool tensor of elements' shape),
+    or does not with invert=True (torch.isin)."""
+    a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return Tensor(np.asarray(np.isin(a, b, invert=invert)))

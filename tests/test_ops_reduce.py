@@ -1,0 +1,320 @@
+"""Named cases for the scans, NaN-aware reductions, order statistics and counting ops that
+the op table does not reach: errors, dtypes, in-place and keyword forms, special values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+
+NAN = float("nan")
+
+
+def _both(make):
+    import torch
+
+    return make(ember), make(torch)
+
+
+def _same(make, rtol: float = 1e-5) -> None:
+    e, t = _both(make)
+    e, t = (e, t) if isinstance(e, tuple) else ((e,), (t,))
+    assert len(e) == len(t)
+    for a, b in zip(e, t):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], f"{a.dtype} != {b.dtype}"
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=rtol, equal_nan=True)
+
+
+def _same_error(make) -> None:
+    import torch
+
+    with pytest.raises(Exception) as t_err:
+        make(torch)
+    with pytest.raises(t_err.type):
+        make(ember)
+
+
+# ---- scans --------------------------------------------------------------------------------
+
+
+@requires_torch
+def test_cumprod_second_derivative_after_a_zero() -> None:
+    """After the first zero, cumprod's gradient is 0 but its derivative with respect to the zero
+    is not: the recorded path must keep that term."""
+    import torch
+
+    results = []
+    for T in (ember, torch):
+        x = T.tensor([[2.0, 0.0, 3.0, 0.0, 5.0]], dtype=T.float64, requires_grad=True)
+        w = T.tensor([[1.0, -2.0, 0.5, 3.0, 1.5]], dtype=T.float64)
+        (g,) = T.autograd.grad((x.cumprod(1) * w).sum(), x, create_graph=True)
+        (gg,) = T.autograd.grad((g * g).sum(), x)
+        results.append((g, gg))
+    assert_close(results[0][0], results[1][0])
+    assert_close(results[0][1], results[1][1])
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.tensor([[1, 2], [3, 4]]).cumprod(1),
+        lambda T: T.tensor([True, False, True]).cumprod(0),
+        lambda T: T.tensor([1, 2, 3]).cumprod(0, dtype=T.float64),
+        lambda T: T.cumprod(T.tensor(3.0), -1),
+        lambda T: T.cummax(T.tensor([1, 3, 2, 3]), 0),
+        lambda T: T.cummin(T.tensor([[3.0, NAN, 1.0], [2.0, 1.0, 1.0]]), 1),
+        lambda T: T.cummax(T.tensor([1.0, 3.0, 3.0, 2.0, NAN, 5.0, NAN]), 0),
+        lambda T: T.cummax(T.zeros(2, 0), 1),
+        lambda T: T.logcumsumexp(T.tensor([1000.0, 0.0, 1001.0, -1000.0]), 0),
+        lambda T: T.logcumsumexp(T.tensor([-float("inf"), 0.0]), 0),
+    ],
+)
+def test_scan_values_and_dtypes(make) -> None:
+    _same(make)
+
+
+@requires_torch
+def test_logcumsumexp_gradient_is_finite_on_a_wide_range() -> None:
+    """A naive exp/log overflows at 1000: the gradient must still match PyTorch's."""
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor([1000.0, 0.0, 1001.0, -1000.0, 999.0], requires_grad=True)
+        (x.logcumsumexp(0) * T.tensor([1.0, -2.0, 0.5, 3.0, -1.0])).sum().backward()
+        grads.append(x.grad)
+    assert np.isfinite(grads[0].numpy()).all()
+    assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+
+
+def test_cumprod_in_place() -> None:
+    x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 0.0, 2.0]])
+    version = x._version[0]
+    assert x.cumprod_(1) is x
+    assert_close(x, np.array([[1.0, 2.0, 6.0], [4.0, 0.0, 0.0]]))
+    assert x._version[0] == version + 1
+
+
+def test_cumprod_in_place_is_recorded() -> None:
+    a = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 1
+    b.cumprod_(0)
+    b.sum().backward()
+    assert_close(a.grad, np.array([1 + 2 + 6, 1 + 3, 2], dtype=np.float32))
+
+
+def test_cumprod_in_place_on_leaf_raises() -> None:
+    with pytest.raises(RuntimeError, match="leaf"):
+        ember.ones(3, requires_grad=True).cumprod_(0)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.cumprod(T.ones(2, 3), 2),
+        lambda T: T.cummax(T.ones(2, 3), -3),
+        lambda T: T.logcumsumexp(T.tensor([1, 2]), 0),
+    ],
+)
+def test_scan_errors(make) -> None:
+    _same_error(make)
+
+
+def test_scan_error_names_the_op() -> None:
+    with pytest.raises(IndexError, match=r"cummin\(\).*\[-2, 1\].*got 2"):
+        ember.cummin(ember.ones(2, 3), 2)
+
+
+# ---- NaN-aware and paired reductions ---------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.nansum(T.tensor([[1.0, NAN], [NAN, NAN]]), 1),
+        lambda T: T.tensor([1, 2, 3], dtype=T.int32).nansum(),
+        lambda T: T.tensor([1, 2, 3]).nansum(dtype=T.float64),
+        lambda T: T.nanmean(T.tensor([[1.0, NAN], [NAN, NAN]]), 1, keepdim=True),
+        lambda T: T.tensor([1.0, 2.0]).nanmean(dtype=T.float64),
+        lambda T: T.var_mean(T.arange(6.0).reshape(2, 3), 1, keepdim=True),
+        lambda T: T.std_mean(T.arange(6.0).reshape(2, 3), False),
+        lambda T: T.std_mean(T.arange(6.0).reshape(2, 3), dim=0, correction=0),
+        lambda T: T.count_nonzero(T.tensor([[1, 0], [2, 3]])),
+        lambda T: T.tensor([[1, 0], [2, 3]]).count_nonzero(dim=-1),
+        lambda T: T.count_nonzero(T.tensor([[True, False], [True, True]]), dim=(0, 1)),
+        lambda T: T.count_nonzero(T.tensor(0.0)),
+        lambda T: T.aminmax(T.tensor([[3, 1], [2, 5]]), dim=0),
+        lambda T: T.tensor([[3.0, 1.0], [2.0, 5.0]]).aminmax(keepdim=True),
+        lambda T: T.aminmax(T.tensor(4.0)),
+        lambda T: T.aminmax(T.zeros(2, 0), dim=0),
+    ],
+)
+def test_nan_and_paired_reductions(make) -> None:
+    _same(make)
+
+
+def test_aminmax_fields() -> None:
+    out = ember.aminmax(ember.tensor([3.0, 1.0, 2.0]))
+    assert (out.min.item(), out.max.item()) == (1.0, 3.0)
+
+
+@requires_torch
+def test_nansum_gradient_is_zero_at_nans() -> None:
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor([1.0, NAN, 2.0], requires_grad=True)
+        (T.nansum(x) + T.nanmean(x)).backward()
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1])
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.nanmean(T.tensor([1, 2])),
+        lambda T: T.aminmax(T.tensor([])),
+        lambda T: T.aminmax(T.zeros(2, 0), dim=1),
+        lambda T: T.nanmean(T.tensor([1, 2]), dtype=T.float32),
+        lambda T: T.aminmax(T.ones(2), dim=1),
+        lambda T: T.count_nonzero(T.ones(2), dim=(0, 0)),
+    ],
+)
+def test_reduction_errors(make) -> None:
+    _same_error(make)
+
+
+# ---- order statistics ----------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.median(T.tensor([3.0, 1.0, 4.0, 2.0])),
+        lambda T: T.tensor([3, 1, 2, 2]).median(),
+        lambda T: T.median(T.tensor([])),
+        lambda T: T.median(T.tensor([1.0, NAN, 3.0, NAN]), 0),
+        lambda T: T.median(T.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]]), 1, keepdim=True),
+        lambda T: T.median(T.tensor(3.0), 0),
+        lambda T: T.nanmedian(T.tensor([NAN, NAN])),
+        lambda T: T.nanmedian(T.tensor([[NAN, 1.0, 2.0, 3.0], [4.0, NAN, NAN, 2.0]]), -1),
+        lambda T: T.nanmedian(T.tensor([[NAN, NAN], [NAN, NAN]]), -1).values,
+        lambda T: T.mode(T.tensor([3.0, 1.0, 2.0, 2.0, 1.0, 5.0]), 0),
+        lambda T: T.tensor([[1, 1, 2], [3, 2, 2]]).mode(keepdim=True),
+        lambda T: T.mode(T.tensor(3.0)),
+        lambda T: T.quantile(T.tensor([1.0, 2.0, 4.0, 8.0]), 0.4),
+        lambda T: T.quantile(T.tensor([[1.0, NAN, 3.0], [1.0, 2.0, 3.0]]), 0.5, dim=1),
+        lambda T: T.nanquantile(T.tensor([[1.0, NAN, 3.0], [NAN, NAN, NAN]]), 0.5, dim=1),
+        lambda T: T.quantile(T.arange(12.0).reshape(3, 4), T.tensor([0.1, 0.5, 0.75]), dim=0, keepdim=True),
+        lambda T: T.quantile(T.tensor([0.0, 1.0]), T.tensor(0.5), interpolation="nearest"),
+        lambda T: T.tensor([0.0, 1.0, 2.0]).quantile(0.75, interpolation="midpoint"),
+    ],
+)
+def test_order_statistics(make) -> None:
+    _same(make)
+
+
+@requires_torch
+def test_median_gradient_is_shared_among_ties() -> None:
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor([2.0, 1.0, 2.0, 3.0, 5.0], requires_grad=True)
+        (x.median() * 3).backward()
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1])
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.median(T.zeros(2, 0), 1),
+        lambda T: T.mode(T.zeros(2, 0), 1),
+        lambda T: T.quantile(T.tensor([1, 2]), 0.5),
+        lambda T: T.quantile(T.tensor([1.0, 2.0]), 1.5),
+        lambda T: T.quantile(T.tensor([1.0, 2.0]), T.tensor([0.5], dtype=T.float64)),
+        lambda T: T.quantile(T.tensor([]), 0.5),
+        lambda T: T.quantile(T.tensor([1.0, 2.0]), 0.5, interpolation="cubic"),
+        lambda T: T.quantile(T.tensor([1.0, 2.0]), T.ones(2, 2) / 2),
+    ],
+)
+def test_order_statistic_errors(make) -> None:
+    _same_error(make)
+
+
+# ---- counting and searching ------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.unique(T.tensor([2.0, NAN, 1.0, NAN, 2.0]), return_inverse=True, return_counts=True),
+        lambda T: T.unique(T.tensor(5)),
+        lambda T: T.tensor([[1, 2], [1, 2], [0, 5]]).unique(dim=0, return_inverse=True, return_counts=True),
+        lambda T: T.unique(T.tensor([[1, 2, 1], [0, 2, 0]]), dim=-1, return_counts=True),
+        lambda T: T.unique(T.tensor([True, False, True])),
+        lambda T: T.unique_consecutive(T.tensor([1, 1, 2, 2, 3, 1, 1]), return_inverse=True),
+        lambda T: T.tensor([[1, 1], [1, 1], [2, 0]]).unique_consecutive(dim=0, return_counts=True),
+        lambda T: T.unique_consecutive(T.tensor([], dtype=T.int64), return_counts=True),
+        lambda T: T.bincount(T.tensor([0, 2, 2]), weights=T.tensor([1.0, 2.0, 3.0]), minlength=5),
+        lambda T: T.bincount(T.tensor([0, 2, 2]), weights=T.tensor([1, 2, 3])),
+        lambda T: T.tensor([1, 1, 4], dtype=T.uint8).bincount(),
+        lambda T: T.bincount(T.tensor([], dtype=T.int64), weights=T.tensor([]), minlength=2),
+        lambda T: T.histc(T.tensor([1.0, 2.0, 1.0, 4.0]), bins=4, min=0, max=3),
+        lambda T: T.tensor([1.0, 1.0]).histc(bins=4),
+        lambda T: T.histc(T.tensor([], dtype=T.float64), bins=3),
+        lambda T: T.searchsorted(T.tensor([1, 3, 5]), T.tensor([[3, 6], [0, 1]]), right=True),
+        lambda T: T.searchsorted(T.tensor([1, 3, 5]), 3),
+        lambda T: T.searchsorted(T.tensor([[1, 3, 5], [2, 4, 6]]), T.tensor([[3], [3]]), side="right"),
+        lambda T: T.searchsorted(T.tensor([5, 1, 3]), T.tensor([3]), sorter=T.tensor([1, 2, 0])),
+        lambda T: T.searchsorted(T.tensor([1.0, 2.0]), T.tensor([1.5]), out_int32=True),
+        lambda T: T.bucketize(T.tensor([3, 6]), T.tensor([1, 3, 5]), right=True),
+        lambda T: T.bucketize(3, T.tensor([1, 3, 5])),
+        lambda T: T.isin(T.tensor([1, 2, 3]), T.tensor([2, 5]), invert=True),
+        lambda T: T.isin(T.tensor([1, 2, 3]), 2),
+        lambda T: T.isin(2, T.tensor([1, 2, 3])),
+    ],
+)
+def test_counting_and_searching(make) -> None:
+    _same(make)
+
+
+def test_counting_results_do_not_require_grad() -> None:
+    x = ember.tensor([1.0, 2.0, 2.0], requires_grad=True)
+    values, counts = x.unique(return_counts=True)
+    assert not values.requires_grad and not counts.requires_grad
+    assert not x.histc(bins=2).requires_grad
+    assert not ember.searchsorted(x, x).requires_grad
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.unique(T.zeros(2, 0, 3), dim=0),
+        lambda T: T.unique(T.ones(2), dim=1),
+        lambda T: T.bincount(T.tensor([-1, 2])),
+        lambda T: T.bincount(T.tensor([[1, 2]])),
+        lambda T: T.bincount(T.tensor([1.0, 2.0])),
+        lambda T: T.bincount(T.tensor([1, 2]), weights=T.tensor([1.0])),
+        lambda T: T.histc(T.tensor([1, 2]), bins=4),
+        lambda T: T.histc(T.tensor([1.0, 2.0]), bins=4, min=3, max=1),
+        lambda T: T.searchsorted(T.tensor([1, 3]), T.tensor([1]), side="left", right=True),
+        lambda T: T.searchsorted(T.tensor([1, 3]), T.tensor([1]), side="middle"),
+        lambda T: T.searchsorted(T.tensor([[1, 3, 5], [2, 4, 6]]), T.tensor([[3, 3]])),
+        lambda T: T.bucketize(T.tensor([1]), T.tensor([[1, 3]])),
+    ],
+)
+def test_counting_errors(make) -> None:
+    _same_error(make)
