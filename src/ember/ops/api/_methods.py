@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember import creation, dtypes
-from ember.ops.api import arith, convert, indexing, products, reduce, shape, special, stats
+from ember.ops.api import arith, arrange, convert, indexing, products, reduce, shape, special, stats
 from ember.ops.api.arith import (
     abs,
     bitwise_and,
@@ -49,7 +49,12 @@ logaddexp logaddexp2 xlogy copysign fmod float_power heaviside lerp addcmul addc
 frac_ nan_to_num_ fmod_ atan2_ arctan2_ lerp_ addcmul_ addcdiv_
 
 cumprod cummax cummin logcumsumexp nansum nanmean count_nonzero aminmax median nanmedian mode
-quantile nanquantile unique unique_consecutive bincount histc cumprod_""".split()
+quantile nanquantile unique unique_consecutive bincount histc cumprod_
+
+
+diag diagonal diag_embed trace tile masked_select take take_along_dim addmm addmv baddbmm cross
+kron index_add index_copy index_fill index_add_ index_copy_ index_fill_ scatter_ scatter_add_
+rot90 diff tensor_split hsplit vsplit unfold""".split()
 
 
 def new_zeros(
@@ -94,7 +99,7 @@ def new_tensor(
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
-    for module in (arith, special, reduce, stats, shape, indexing, products, convert):
+    for module in (arith, special, reduce, stats, shape, arrange, indexing, products, convert):
         g.update(vars(module))
     for name in _METHODS:
         setattr(cls, name, g[name])

@@ -208,3 +208,162 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     if input._data.ndim == 0:
         return Tensor(np.zeros((len(where[0]), 0), np.int64))
     return Tensor(np.stack(where, axis=1).astype(np.int64))
+
+
+# ---- selecting and updating along an index ---------------------------------------------------
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The elements of input where the (broadcast) boolean mask is true, in a 1-d tensor
+    (torch.masked_select)."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, but got mask with dtype {m.dtype}")
+    try:
+        shape = np.broadcast_shapes(input._data.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_select: the mask of shape {list(m.shape)} and the input of shape "
+            f"{list(input._data.shape)} cannot be broadcast together"
+        ) from None
+    x = input if input._data.shape == shape else shape_ops.Expand.apply(input, shape)
+    flat = shape_ops.View.apply(x, (int(np.prod(shape)),))
+    return shape_ops.Index.apply(flat, np.flatnonzero(np.broadcast_to(m, shape)))
+
+
+def take(input: Tensor, index: Any) -> Tensor:
+    """Elements of input, read as 1-d, at index (negative ones count from the end) (torch.take)."""
+    idx = _index_array(index, "take")
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.min() if idx.min() < -n else idx.max()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    return shape_ops.Index.apply(shape_ops.View.apply(input, (n,)), idx)
+
+
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """gather along dim after broadcasting input and indices over the other dims; with dim=None, over
+    the flattened input (torch.take_along_dim)."""
+    idx = _index_array(indices, "take_along_dim")
+    if dim is None:
+        flat = shape_ops.View.apply(input, (input._data.size,))
+        return gather(flat, 0, idx.reshape(-1))
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError(
+            f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+            f"but got {input._data.ndim} dimensions for input, and {idx.ndim} dimensions for indices"
+        )
+    d = normalize_dim(dim, input._data.ndim, "take_along_dim", scalar_ok=False)
+    xs, ks = list(input._data.shape), list(idx.shape)
+    xs[d] = ks[d] = 1
+    try:
+        common = np.broadcast_shapes(tuple(xs), tuple(ks))
+    except ValueError:
+        raise RuntimeError(
+            f"take_along_dim: input of shape {list(input._data.shape)} and indices of shape "
+            f"{list(idx.shape)} cannot be broadcast outside dim {d}"
+        ) from None
+    x_shape = common[:d] + (input._data.shape[d],) + common[d + 1 :]
+    if x_shape != input._data.shape:
+        input = shape_ops.Expand.apply(input, x_shape)
+    idx = np.broadcast_to(idx, common[:d] + (idx.shape[d],) + common[d + 1 :]).copy()
+    return gather(input, d, idx)
+
+
+def _along(input: Tensor, dim: int, index: Any, op: str, source_shape: tuple | None = None) -> tuple:
+    """Check a 1-d index along dim; return (dim, the NumPy index addressing those slices).
+    An index out of range is an IndexError, except for index_add_ (as in PyTorch)."""
+    idx = _index_array(index, op)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {list(idx.shape)}")
+    d = normalize_dim(dim, input._data.ndim, op, scalar_ok=False)
+    idx = idx.reshape(-1)
+    try:
+        _check_range(idx, input._data.shape[d], d, op)
+    except RuntimeError as e:
+        raise (RuntimeError if op == "index_add_" else IndexError)(str(e)) from None
+    if source_shape is not None:
+        want = input._data.shape[:d] + (len(idx),) + input._data.shape[d + 1 :]
+        if tuple(source_shape) != want:
+            raise RuntimeError(
+                f"{op}(): Number of indices ({len(idx)}) and the source of shape {list(source_shape)} "
+                f"do not fit input of shape {list(input._data.shape)} along dim {d} "
+                f"(expected source shape {list(want)})"
+            )
+    return d, (slice(None),) * d + (idx,)
+
+
+def _check_same_dtype(input: Tensor, source: Tensor, op: str) -> None:
+    if input._data.dtype != source._data.dtype:
+        raise RuntimeError(
+            f"{op}(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
+        )
+
+
+def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """input with alpha * source added at index along dim; repeated indices add up (torch.index_add)."""
+    _check_same_dtype(input, source, "index_add_")
+    _, where = _along(input, dim, index, "index_add_", source._data.shape)
+    if alpha != 1:
+        source = source * alpha
+    return input + shape_ops.IndexAddInto.apply(source, input._data.shape, where)
+
+
+def _positions(shape: tuple, where: tuple) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[where] = True
+    return mask
+
+
+def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    """input with the slices at index along dim replaced by source's (torch.index_copy); the replaced
+    elements of input get no gradient."""
+    _check_same_dtype(input, source, "index_copy_")
+    _, where = _along(input, dim, index, "index_copy_", source._data.shape)
+    placed = shape_ops.IndexAddInto.apply(source, input._data.shape, where)
+    return shape_ops.Where.apply(_positions(input._data.shape, where), placed, input)
+
+
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """input with the slices at index along dim set to value (torch.index_fill)."""
+    _, where = _along(input, dim, index, "index_fill_")
+    return masked_fill(input, _positions(input._data.shape, where), value)
+
+
+def _inplace(input: Tensor, others: tuple, compute: Any) -> Tensor:
+    """Write compute()'s result into input: recorded (input now stands for the new node) when a
+    gradient is wanted, else straight into input's array, bumping its version."""
+    _check_inplace_leaf(input)
+    if _grad_state[0] and (
+        input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    ):
+        return _rebind(input, compute())
+    with grad_mode.no_grad():
+        input._data[...] = compute()._data
+    input._version[0] += 1
+    return input
+
+
+def index_add_(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """In-place index_add (torch.Tensor.index_add_)."""
+    return _inplace(input, (source,), lambda: index_add(input, dim, index, source, alpha=alpha))
+
+
+def index_copy_(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    """In-place index_copy (torch.Tensor.index_copy_)."""
+    return _inplace(input, (source,), lambda: index_copy(input, dim, index, source))
+
+
+def index_fill_(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """In-place index_fill (torch.Tensor.index_fill_)."""
+    return _inplace(input, (value,), lambda: index_fill(input, dim, index, value))
+
+
+def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """In-place scatter (torch.Tensor.scatter_)."""
+    return _inplace(input, (src,), lambda: scatter(input, dim, index, src, value=value))
+
+
+def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    """In-place scatter_add (torch.Tensor.scatter_add_)."""
+    return _inplace(input, (src,), lambda: scatter_add(input, dim, index, src))

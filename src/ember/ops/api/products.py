@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import builtins
+import math
+import warnings
 from typing import Any
+
+import numpy as np
 
 from ember._tensor import Tensor
 from ember.ops import fused, linalg
 from ember.ops.api.arith import _tensor_of
-from ember.ops.api.shape import unsqueeze
+from ember.ops.api.arrange import broadcast_shapes, broadcast_tensors
+from ember.ops.api.shape import (
+    permute,
+    reshape,
+    select,
+    stack,
+    unsqueeze,
+)
+from ember.ops.elementwise import Where
 from ember.ops.linalg import einsum  # noqa: F401  (public)
 from ember.ops.reduction import normalize_dim
 
@@ -103,3 +116,119 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x, dim), computed stably (torch.log_softmax)."""
     input = _softmax_input(input, dtype, "log_softmax")
     return fused.LogSoftmax.apply(input, normalize_dim(dim, input._data.ndim, "log_softmax"))
+
+
+# ---- more products ---------------------------------------------------------------------------
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Sum of products over the last `dims` dims of a and the first of b, or over the listed pairs
+    of dims (torch.tensordot)."""
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(na - dims, na)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise RuntimeError(f"both dimension lists should have same length, got {da} and {db}")
+    da = [normalize_dim(d, na, "tensordot", scalar_ok=False) for d in da]
+    db = [normalize_dim(d, nb, "tensordot", scalar_ok=False) for d in db]
+    for i, j in zip(da, db):
+        if a._data.shape[i] != b._data.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a._data.shape[i]} in dim {i} "
+                f"and second has size {b._data.shape[j]} in dim {j}"
+            )
+    free_a = [i for i in range(na) if i not in da]
+    free_b = [j for j in range(nb) if j not in db]
+    k = math.prod(a._data.shape[i] for i in da)
+    left = reshape(permute(a, free_a + da), (-1, k))
+    right = reshape(permute(b, db + free_b), (k, -1))
+    out_shape = tuple(a._data.shape[i] for i in free_a) + tuple(b._data.shape[j] for j in free_b)
+    return reshape(matmul(left, right), out_shape)
+
+
+def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, op: str) -> Tensor:
+    """beta * input + alpha * product; with beta == 0 input is ignored (nan and inf included)."""
+    input = _tensor_of(input)
+    try:
+        shape = broadcast_shapes(input._data.shape, product._data.shape)
+    except RuntimeError:
+        shape = None
+    if shape != product._data.shape:
+        raise RuntimeError(
+            f"{op}: the input of shape {list(input._data.shape)} cannot be broadcast to the "
+            f"product's shape {list(product._data.shape)}"
+        )
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:  # input stays in the graph, with a zero gradient, as in PyTorch
+        return product + Where.apply(np.True_, 0.0, input) if input.requires_grad else product
+    return product + (input if beta == 1 else input * beta)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2) (torch.addmm)."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"addmm: expected 2D matrices, got {mat1.ndim}D and {mat2.ndim}D")
+    return _scaled_sum(input, _matmul(mat1, mat2, linalg.Mm), beta, alpha, "addmm")
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat @ vec) (torch.addmv)."""
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"addmv: expected a 2D matrix and a 1D vector, got {mat.ndim}D and {vec.ndim}D")
+    return _scaled_sum(input, _matmul(mat, vec, linalg.Matmul), beta, alpha, "addmv")
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2) for batches of matrices (torch.baddbmm)."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along dim (by default the first dim of size 3), broadcasting the
+    other dims (torch.cross)."""
+    input, other = _tensor_of(input), _tensor_of(other)
+    if input.ndim != other.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions (shapes {list(input.shape)} "
+            f"and {list(other.shape)})"
+        )
+    a, b = broadcast_tensors(input, other)
+    shape = a._data.shape
+    if dim is None:
+        warnings.warn(
+            "Using cross without specifying the dim arg is deprecated (as in PyTorch): pass dim; "
+            "the first dimension of size 3 is used",
+            UserWarning,
+            stacklevel=2,
+        )
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"no dimension of size 3 in input (shape {list(shape)})")
+    d = normalize_dim(dim, len(shape), "cross", scalar_ok=False)
+    if shape[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3. "
+            f"Got {input.shape[d] if input.ndim == len(shape) else shape[d]} and "
+            f"{other.shape[d] if other.ndim == len(shape) else shape[d]}"
+        )
+    a0, a1, a2 = (select(a, d, i) for i in range(3))
+    b0, b1, b2 = (select(b, d, i) for i in range(3))
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """Kronecker product: every element of input times the whole of other, laid out in blocks (torch.kron)."""
+    a, b = _tensor_of(input), _tensor_of(other)
+    n = builtins.max(a._data.ndim, b._data.ndim)
+    sa = (1,) * (n - a._data.ndim) + a._data.shape
+    sb = (1,) * (n - b._data.ndim) + b._data.shape
+    wide_a = reshape(a, tuple(x for s in sa for x in (s, 1)))
+    wide_b = reshape(b, tuple(x for s in sb for x in (1, s)))
+    return reshape(wide_a * wide_b, tuple(x * y for x, y in zip(sa, sb)))
