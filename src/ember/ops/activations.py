@@ -58,13 +58,17 @@ def erf(x: np.ndarray) -> np.ndarray:
             total += term
     out[near] = _TWO_OVER_SQRT_PI * np.exp(-xs * xs) * total
     tail = (a >= 2.5) & (a < 6.0)
-    xt = a[tail]
-    frac = np.zeros_like(xt)
-    # erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), summed from the inside out
-    for k in range(30 if x.dtype == np.float64 else 15, 0, -1):
-        frac = (k / 2) / (xt + frac)
-    out[tail] = 1 - np.exp(-xt * xt) / math.sqrt(math.pi) / (xt + frac)
+    out[tail] = 1 - erfc_tail(a[tail], 30 if x.dtype == np.float64 else 15)
     return np.copysign(out, x).astype(x.dtype, copy=False)
+
+
+def erfc_tail(a: np.ndarray, terms: int) -> np.ndarray:
+    """erfc(a) = 1 - erf(a) for float64 a >= 2.5, by Laplace's continued fraction
+    exp(-a^2)/sqrt(pi) / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), summed from the inside out."""
+    frac = np.zeros_like(a)
+    for k in range(terms, 0, -1):
+        frac = (k / 2) / (a + frac)
+    return np.exp(-a * a) / math.sqrt(math.pi) / (a + frac)
 
 
 class Erf(Op):

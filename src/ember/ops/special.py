@@ -6,31 +6,20 @@ from __future__ import annotations
 import numpy as np
 
 from ember.ops import _dual
+from ember.ops.activations import _TWO_OVER_SQRT_PI, erf, erfc_tail
 from ember.ops.elementwise import Floor, Op
 
 # ---- more math functions: error function, hyperbolic and inverse trigonometric -------------
 
-_TWO_OVER_SQRT_PI = 2 / np.sqrt(np.pi)
 _LN2 = float(np.log(2.0))
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    from ember.ops.activations import erf
-
-    return erf(x)
 
 
 def _erfc(x: np.ndarray) -> np.ndarray:
     """1 - erf(x), keeping its relative precision where it is tiny (large x)."""
     a = x.astype(np.float64)
-    out = np.array(1 - _erf(a))
+    out = np.array(1 - erf(a))
     tail = a >= 2.5
-    xt = a[tail]
-    frac = np.zeros_like(xt)
-    # Laplace's continued fraction erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + ...)))
-    for k in range(40, 0, -1):
-        frac = (k / 2) / (xt + frac)
-    out[tail] = np.exp(-xt * xt) / np.sqrt(np.pi) / (xt + frac)
+    out[tail] = erfc_tail(a[tail], 40)
     return out.astype(x.dtype, copy=False)
 
 
@@ -47,7 +36,7 @@ def _erfinv(x: np.ndarray) -> np.ndarray:
     for _ in range(4):
         slope = _TWO_OVER_SQRT_PI * np.exp(-y * y)
         small = y < 0.5  # near 0, the residual of erf is the precise one
-        r = np.where(small, _erf(y) - t, target - _erfc(y))
+        r = np.where(small, erf(y) - t, target - _erfc(y))
         step = np.divide(r, slope, out=np.zeros_like(r), where=slope > 0)
         y = y - step / (1 + y * step)  # Halley: f''/f' = -2y
     out = np.where(np.isnan(a), a, np.where(a == 1, np.inf, np.nan))
