@@ -262,9 +262,13 @@ class Fmod(Op):
 
 
 class LogAddExp(Op):
+    """log(exp(a) + exp(b)). The gradient to a is a's share of the sum, exp(a - y)."""
+
+    combine, power = np.logaddexp, "exp"
+
     @staticmethod
     def forward(ctx, a, b):
-        y = np.logaddexp(a, b)
+        y = ctx.combine(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -272,25 +276,15 @@ class LogAddExp(Op):
     def backward(ctx, grad):
         a, b, y = ctx.saved_tensors
         da, db = ctx._edges
-        ga = grad * _dual.unary("exp", a - y) if da is not None else None
-        gb = grad * _dual.unary("exp", b - y) if db is not None else None
+        ga = grad * _dual.unary(ctx.power, a - y) if da is not None else None
+        gb = grad * _dual.unary(ctx.power, b - y) if db is not None else None
         return ga, gb
 
 
-class LogAddExp2(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        y = np.logaddexp2(a, b)
-        ctx.save_for_backward(a, b, y)
-        return y
+class LogAddExp2(LogAddExp):
+    """The same in base 2, log2(2^a + 2^b): a's share is 2^(a - y)."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        a, b, y = ctx.saved_tensors
-        da, db = ctx._edges
-        ga = grad * _dual.unary("exp2", a - y) if da is not None else None
-        gb = grad * _dual.unary("exp2", b - y) if db is not None else None
-        return ga, gb
+    combine, power = np.logaddexp2, "exp2"
 
 
 class Xlogy(Op):
