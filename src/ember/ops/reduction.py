@@ -123,15 +123,25 @@ def _recorded_product_of_others(x: Any, axis: Any) -> Any:
     from ember.ops.api.shape import stack
 
     flat = x.reshape(-1) if axis is None else x.transpose(axis, -1)
-    columns = [flat[..., i] for i in range(flat.shape[-1])]
-    left = [columns[0].new_ones(columns[0].shape)]
-    for c in columns[:-1]:
-        left.append(left[-1] * c)
-    right = [left[0]]
-    for c in reversed(columns[1:]):
-        right.append(right[-1] * c)
-    others = stack([a * b for a, b in zip(left, reversed(right))], -1)
+    columns = _columns(flat, flat.ndim - 1)
+    left, right = _products_before(columns), _products_before(columns[::-1])[::-1]
+    others = stack([a * b for a, b in zip(left, right)], -1)
     return others.reshape(x.shape) if axis is None else others.transpose(axis, -1)
+
+
+def _columns(x: Any, axis: int) -> list:
+    """The slices of x at each position along axis (Tensors, for the recorded paths)."""
+    lead = (slice(None),) * axis
+    return [x[lead + (i,)] for i in range(x.shape[axis])]
+
+
+def _products_before(columns: list) -> list:
+    """[1, c0, c0*c1, ...]: for each column, the product of those before it, from recorded
+    multiplications."""
+    products = [columns[0].new_ones(columns[0].shape)]
+    for c in columns[:-1]:
+        products.append(products[-1] * c)
+    return products
 
 
 class Amax(Op):
@@ -254,8 +264,17 @@ class Cumsum(Op):
         # each input adds to every later output: sum the gradient from the end backwards
         if ctx.axis is None:
             return grad, None
-        reverse = (slice(None),) * ctx.axis + (slice(None, None, -1),)
-        return _dual.cumsum(grad[reverse], ctx.axis)[reverse], None
+        return _reverse_cumsum(grad, ctx.axis), None
+
+
+def _reversed(axis: int) -> tuple:
+    """The index that reverses an array along axis."""
+    return (slice(None),) * axis + (slice(None, None, -1),)
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    """Sums from each position to the end of the axis (arrays or Tensors)."""
+    return _dual.cumsum(g[_reversed(axis)], axis)[_reversed(axis)]
 
 
 class Logsumexp(Op):
@@ -278,12 +297,6 @@ class Logsumexp(Op):
 
 
 # ---- scans: cumprod, logcumsumexp ------------------------------------------------------------
-
-
-def _reverse_cumsum(g: Any, axis: int) -> Any:
-    """Sums from each position to the end of the axis (arrays or Tensors)."""
-    reverse = (slice(None),) * axis + (slice(None, None, -1),)
-    return _dual.cumsum(g[reverse], axis)[reverse]
 
 
 class Cumprod(Op):
@@ -323,16 +336,11 @@ def _recorded_cumprod_grad(g: Any, x: Any, axis: int) -> Any:
     derivative with respect to that zero is not)."""
     from ember.ops.api.shape import stack
 
-    n = x.shape[axis]
-    lead = (slice(None),) * axis
-    xs, gs = [x[lead + (i,)] for i in range(n)], [g[lead + (i,)] for i in range(n)]
-    left = [xs[0].new_ones(xs[0].shape)]
-    for c in xs[:-1]:
-        left.append(left[-1] * c)
+    xs, gs = _columns(x, axis), _columns(g, axis)
     r = [gs[-1]]
-    for i in range(n - 2, -1, -1):
+    for i in range(len(xs) - 2, -1, -1):
         r.append(gs[i] + xs[i + 1] * r[-1])
-    return stack([a * b for a, b in zip(left, r[::-1])], axis)
+    return stack([a * b for a, b in zip(_products_before(xs), r[::-1])], axis)
 
 
 class Logcumsumexp(Op):
@@ -358,7 +366,7 @@ class Logcumsumexp(Op):
 
 def _logcumsumexp_grad(g: np.ndarray, x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     """Stable on arrays: the positive and negative parts of g summed in log space."""
-    reverse = (slice(None),) * axis + (slice(None, None, -1),)
+    reverse = _reversed(axis)
     out = np.zeros_like(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         for sign in (1, -1):
@@ -373,11 +381,9 @@ def _recorded_logcumsumexp_grad(g: Any, x: Any, y: Any, axis: int) -> Any:
     dx_i = exp(x_i - y_i) R_i. Every factor is at most 1, so it cannot overflow."""
     from ember.ops.api.shape import stack
 
-    n = x.shape[axis]
-    lead = (slice(None),) * axis
-    gs, ys = [g[lead + (i,)] for i in range(n)], [y[lead + (i,)] for i in range(n)]
+    gs, ys = _columns(g, axis), _columns(y, axis)
     r = [gs[-1]]
-    for i in range(n - 2, -1, -1):
+    for i in range(len(gs) - 2, -1, -1):
         r.append(gs[i] + _dual.unary("exp", ys[i] - ys[i + 1]) * r[-1])
     return _dual.unary("exp", x - y) * stack(r[::-1], axis)
 
