@@ -397,9 +397,7 @@ class Median(Op):
         flat = np.sort(x.reshape(-1))  # NaNs sort last
         nans = np.isnan(flat).sum() if x.dtype.kind == "f" else 0
         n = flat.size - nans if ignore_nan else flat.size
-        if flat.size == 0:
-            y = np.asarray(np.nan, x.dtype)
-        elif nans and not ignore_nan or n == 0:
+        if n == 0 or (nans and not ignore_nan):  # empty, all NaN, or a NaN that counts
             y = np.asarray(np.nan, x.dtype)
         else:
             y = np.asarray(flat[(n - 1) // 2])
