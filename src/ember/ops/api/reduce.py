@@ -168,11 +168,16 @@ def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along dim (torch.cumsum); integers and bools are summed as int64."""
+    return _scan(reduction.Cumsum, input, dim, dtype, "cumsum")
+
+
+def _scan(op: Any, input: Tensor, dim: int, dtype: Any, name: str) -> Tensor:
+    """A running sum or product along dim, in `dtype` if given, integers and bools as int64."""
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)
-    return reduction.Cumsum.apply(input, normalize_dim(dim, input._data.ndim, "cumsum"))
+    return op.apply(input, normalize_dim(dim, input._data.ndim, name))
 
 
 # ---- scans -----------------------------------------------------------------------------------
@@ -181,11 +186,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along dim (torch.cumprod); integers and bools are multiplied as int64.
     The gradient is exact where the input holds zeros."""
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "bui":
-        input = input.to(dtypes.int64)
-    return reduction.Cumprod.apply(input, normalize_dim(dim, input._data.ndim, "cumprod"))
+    return _scan(reduction.Cumprod, input, dim, dtype, "cumprod")
 
 
 def cumprod_(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
