@@ -413,6 +413,22 @@ def _check_inplace_leaf(input: Tensor) -> None:
         )
 
 
+def _write_inplace(input: Tensor, others: tuple, compute: Any) -> Tensor:
+    """An in-place op from its out-of-place form: make input hold compute()'s result, as a
+    recorded in-place op (input now stands for the new node) when a gradient is wanted
+    through input or one of `others`, else by writing into input's array and bumping its
+    version."""
+    _check_inplace_leaf(input)
+    if _grad_state[0] and (
+        input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    ):
+        return _rebind(input, compute())
+    with grad_mode.no_grad():
+        input._data[...] = compute()._data
+    input._version[0] += 1
+    return input
+
+
 def _rebind(input: Tensor, result: Tensor) -> Tensor:
     """A recorded in-place op: `input` now stands for the result node (see docs/design.md)."""
     data = result._data

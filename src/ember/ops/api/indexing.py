@@ -9,7 +9,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_inplace_leaf, _rebind
+from ember.ops.api.arith import _check_inplace_leaf, _rebind, _write_inplace
 from ember.ops.reduction import normalize_dim
 
 _grad_state = grad_mode._state
@@ -330,40 +330,26 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     return masked_fill(input, _positions(input._data.shape, where), value)
 
 
-def _inplace(input: Tensor, others: tuple, compute: Any) -> Tensor:
-    """Write compute()'s result into input: recorded (input now stands for the new node) when a
-    gradient is wanted, else straight into input's array, bumping its version."""
-    _check_inplace_leaf(input)
-    if _grad_state[0] and (
-        input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-    ):
-        return _rebind(input, compute())
-    with grad_mode.no_grad():
-        input._data[...] = compute()._data
-    input._version[0] += 1
-    return input
-
-
 def index_add_(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """In-place index_add (torch.Tensor.index_add_)."""
-    return _inplace(input, (source,), lambda: index_add(input, dim, index, source, alpha=alpha))
+    return _write_inplace(input, (source,), lambda: index_add(input, dim, index, source, alpha=alpha))
 
 
 def index_copy_(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """In-place index_copy (torch.Tensor.index_copy_)."""
-    return _inplace(input, (source,), lambda: index_copy(input, dim, index, source))
+    return _write_inplace(input, (source,), lambda: index_copy(input, dim, index, source))
 
 
 def index_fill_(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """In-place index_fill (torch.Tensor.index_fill_)."""
-    return _inplace(input, (value,), lambda: index_fill(input, dim, index, value))
+    return _write_inplace(input, (value,), lambda: index_fill(input, dim, index, value))
 
 
 def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """In-place scatter (torch.Tensor.scatter_)."""
-    return _inplace(input, (src,), lambda: scatter(input, dim, index, src, value=value))
+    return _write_inplace(input, (src,), lambda: scatter(input, dim, index, src, value=value))
 
 
 def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """In-place scatter_add (torch.Tensor.scatter_add_)."""
-    return _inplace(input, (src,), lambda: scatter_add(input, dim, index, src))
+    return _write_inplace(input, (src,), lambda: scatter_add(input, dim, index, src))

@@ -9,10 +9,9 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
-from ember.autograd import grad_mode
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_inplace_leaf, _rebind, abs, isnan, logical_not, maximum, minimum, sqrt
+from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum, sqrt
 from ember.ops.reduction import normalize_dim, normalize_dims
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -191,12 +190,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def cumprod_(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """In-place cumprod (torch.Tensor.cumprod_): input keeps its dtype."""
-    _check_inplace_leaf(input)
-    if grad_mode._state[0] and input._requires_grad:
-        return _rebind(input, cumprod(input, dim, dtype=dtype))
-    input._data[...] = cumprod(input.detach(), dim, dtype=dtype)._data
-    input._version[0] += 1
-    return input
+    return _write_inplace(input, (), lambda: cumprod(input, dim, dtype=dtype))
 
 
 def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:

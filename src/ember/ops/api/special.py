@@ -15,11 +15,9 @@ from ember.ops.api.arith import (
     _apply_binary,
     _binary,
     _check_broadcast,
-    _check_inplace_leaf,
-    _grad_state,
-    _rebind,
     _tensor_of,
     _unary,
+    _write_inplace,
     add,
     clamp,
     div,
@@ -250,30 +248,23 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 
 def _write_back(input: Tensor, name: str, compute: Any, *others: Any) -> Tensor:
-    """Run the out-of-place `compute(input, *others)` and make input hold its result, as a
-    recorded in-place op when a gradient is wanted, else by writing into input's array."""
-    _check_inplace_leaf(input)
-    wants_grad = _grad_state[0] and (
-        input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-    )
-    if wants_grad:
+    """The in-place form of `compute(input, *others)`, refusing a result that input cannot
+    hold (another shape, or a dtype it cannot be cast to)."""
+
+    def checked() -> Tensor:
         result = compute(input, *others)
-    else:
-        result = compute(input.detach(), *[o.detach() if isinstance(o, Tensor) else o for o in others])
-    if result._data.shape != input._data.shape:
-        raise RuntimeError(
-            f"{name}: output with shape {list(input.shape)} doesn't match the broadcast shape "
-            f"{list(result.shape)}"
-        )
-    if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
-        raise RuntimeError(
-            f"{name}: result type {result.dtype} can't be cast to the desired output type {input.dtype}"
-        )
-    if wants_grad:
-        return _rebind(input, result)
-    input._data[...] = result._data
-    input._version[0] += 1
-    return input
+        if result._data.shape != input._data.shape:
+            raise RuntimeError(
+                f"{name}: output with shape {list(input.shape)} doesn't match the broadcast shape "
+                f"{list(result.shape)}"
+            )
+        if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
+            raise RuntimeError(
+                f"{name}: result type {result.dtype} can't be cast to the desired output type {input.dtype}"
+            )
+        return result
+
+    return _write_inplace(input, others, checked)
 
 
 def trunc_(input: Tensor) -> Tensor:
