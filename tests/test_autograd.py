@@ -104,6 +104,21 @@ def test_gradient_keeps_the_tensor_dtype():
     assert x.grad.dtype == ember.float32
 
 
+@pytest.mark.parametrize("given", [False, True])
+def test_root_that_retains_its_gradient_gets_it_once(given: bool) -> None:
+    """ember gives a root its gradient, and so does retain_grad(): not twice (it was 2)."""
+    x = ember.tensor([2.0], requires_grad=True)
+    y = x * 3.0
+    y.retain_grad()
+    gradient = ember.tensor([0.5]) if given else None
+    y.backward(gradient)
+    assert y.grad.tolist() == [0.5 if given else 1.0]
+    assert x.grad.tolist() == [1.5 if given else 3.0]
+    if given:
+        y.grad.add_(1.0)  # the root's gradient is a copy, not the caller's tensor
+        assert gradient.tolist() == [0.5]
+
+
 def test_backward_twice_raises_unless_retained():
     x = ember.tensor(2.0, requires_grad=True)
     y = x.exp()

@@ -104,8 +104,9 @@ def run_backward(
             _arrive_leaf(t, g, capture, accumulate, handed_out)
             continue
         if accumulate:
-            handed_out.add(id(g))  # the root keeps a copy: g itself flows on into the graph
-            _add_to_grad(t, g, handed_out)
+            handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
+            if not t.retains_grad:  # one that retains its gradient gets it when its node runs
+                _add_to_grad(t, g, handed_out)
         _send(pending, heap, t.grad_fn, t._out_nr, g)
 
     # The common case (a built-in op with one output, arrays, no anomaly check, nothing
