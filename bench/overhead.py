@@ -17,8 +17,11 @@ run for two values of N: the difference in "Collected" over the difference in N 
 the number of instructions per op. `--step-only N` instead runs N tiny-MLP training steps
 (ember), and `--step-only N --numpy` the same steps written by hand in NumPy (bench/mlp.py's
 NumpyMLP): the difference over the difference in N is instructions per step.
+`--linreg-only N` runs N steps of core.py's per-sample linear regression (one sample
+each), for instructions per step of that loop.
 
-Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py [--ops-only N | --step-only N [--numpy]]
+Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py
+         [--ops-only N | --step-only N [--numpy] | --linreg-only N]
 """
 
 from __future__ import annotations
@@ -148,6 +151,19 @@ def steps_only(n: int, numpy_version: bool) -> None:
         opt.step()
 
 
+def linreg_steps(n: int) -> None:
+    """core.py's linear-regression loop body, n times on one sample."""
+    x, y = ember.tensor([0.5, -1.5]), ember.tensor(2.0)
+    w = ember.zeros(2, requires_grad=True)
+    b = ember.zeros(1, requires_grad=True)
+    opt = ember.optim.SGD([w, b], lr=0.01)
+    for _ in range(n + 3):
+        loss = ((x * w).sum() + b - y) ** 2
+        opt.zero_grad()
+        loss.sum().backward()
+        opt.step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -157,7 +173,13 @@ def main() -> None:
         "--step-only", type=int, metavar="N", help="only run N tiny-MLP training steps (for valgrind)"
     )
     parser.add_argument("--numpy", action="store_true", help="with --step-only: the hand-written NumPy step")
+    parser.add_argument(
+        "--linreg-only", type=int, metavar="N", help="only run N linear-regression steps (for valgrind)"
+    )
     args = parser.parse_args()
+    if args.linreg_only is not None:
+        linreg_steps(args.linreg_only)
+        return
     if args.step_only is not None:
         steps_only(args.step_only, args.numpy)
         return
