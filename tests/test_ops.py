@@ -320,3 +320,21 @@ def test_norm_of_zero_vector_has_zero_gradient(p: Any) -> None:
         (T.norm(x, p=p, dim=1) * T.tensor([1.0, 2.0])).sum().backward()
         grads.append(x.grad)
     assert_close(grads[0], grads[1])
+
+
+def test_python_numbers_keep_sign_precision_and_value() -> None:
+    """A number meeting a float tensor becomes a 0-d array that ember keeps for reuse
+    (arith._constant); reusing it must never change a result."""
+    x = ember.tensor([1.0, -2.0])
+    assert np.signbit((x * -0.0).numpy()).tolist() == [True, False]
+    assert np.signbit((x * 0.0).numpy()).tolist() == [False, True]  # 0.0 is not -0.0
+    d = ember.tensor([1.0, 3.0], dtype=ember.float64)
+    (x * 0.1).sum()  # 0.1 as float32 first
+    assert (d * 0.1).numpy().tolist() == [0.1, 3.0 * 0.1]  # then in full float64 precision
+    assert (x * 2).numpy().tolist() == (x * 2.0).numpy().tolist() == [2.0, -4.0]
+    w = ember.tensor([1.5, 2.0], requires_grad=True)
+    (w * 0.25).sum().backward()
+    (w * 0.25).sum().backward()  # the saved constant is the same array both times
+    assert w.grad.tolist() == [0.5, 0.5]
+    for i in range(3000):  # more distinct numbers than are kept
+        assert (x + float(i)).tolist() == [1.0 + i, -2.0 + i]

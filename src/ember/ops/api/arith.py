@@ -92,20 +92,44 @@ def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
         raise
 
 
+# The 0-d arrays that Python numbers become when they meet a float tensor, by dtype and value.
+_CONSTANTS: dict = {}
+
+
+def _constant(value: float, dtype: np.dtype) -> np.ndarray:
+    """`value` as a read-only 0-d array of `dtype`: the conversion NumPy would make itself on
+    every call, made once. Converting costs as much as the arithmetic on a small tensor,
+    and a loop passes the same few numbers (0.9, 0.5, 1) again and again; a lookup costs a
+    fifth of it. Read-only, because nodes save it for backward. Zeros are not stored, since
+    0.0 and -0.0 are one key."""
+    table = _CONSTANTS.get(dtype)
+    if table is None:
+        table = _CONSTANTS[dtype] = {}
+    array = table.get(value)
+    if array is None:
+        array = np.array(value, dtype)
+        if value:
+            array.flags.writeable = False
+            if len(table) >= 1024:  # a schedule of numbers that never repeat
+                table.clear()
+            table[value] = array
+    return array
+
+
 def _binary_op(fn: Any, name: str) -> Any:
     """The function `input <op> other`: `_apply_binary`, with the common cases that need no
     promotion first: a float tensor and a Python number, or two tensors of one dtype.
 
-    The number becomes a 0-d array of the tensor's dtype, the conversion NumPy would make
-    itself, but made once: NumPy's arithmetic with a Python number costs about twice its
-    arithmetic with an array on small tensors, and Mul pays it again in backward."""
+    The number becomes a 0-d array of the tensor's dtype (`_constant`): NumPy's arithmetic
+    with a Python number costs about twice its arithmetic with an array on small tensors,
+    and Mul pays it again in backward."""
 
     def op(input: Any, other: Any) -> Tensor:
         if input.__class__ is Tensor:
             data = input._data
             cls = other.__class__
             if (cls is float or cls is int) and data.dtype.kind == "f":
-                return fn.apply(input, np.array(other, data.dtype))
+                return fn.apply(input, _constant(other, data.dtype))
             if cls is Tensor and other._data.dtype is data.dtype:
                 try:
                     return fn.apply(input, other)
