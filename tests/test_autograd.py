@@ -104,6 +104,22 @@ def test_gradient_keeps_the_tensor_dtype():
     assert x.grad.dtype == ember.float32
 
 
+def test_implicit_gradient_of_a_one_element_root_has_its_shape() -> None:
+    """backward() without gradient works on any one-element tensor: the root's gradient
+    is ones of its shape and dtype, and the leaves get owned, writable arrays."""
+    x = ember.tensor([[2.0]], dtype=ember.float64, requires_grad=True)
+    y = x * 3.0
+    y.retain_grad()
+    y.backward()
+    assert y.grad.shape == (1, 1) and y.grad.dtype == ember.float64 and y.grad.item() == 1.0
+    assert x.grad.tolist() == [[3.0]]
+    x.grad.add_(1.0)  # the leaf's gradient is its own
+    leaf = ember.tensor(5.0, requires_grad=True)
+    leaf.backward()
+    leaf.grad.mul_(2.0)
+    assert leaf.grad.item() == 2.0
+
+
 @pytest.mark.parametrize("given", [False, True])
 def test_root_that_retains_its_gradient_gets_it_once(given: bool) -> None:
     """ember gives a root its gradient, and so does retain_grad(): not twice (it was 2)."""
