@@ -94,8 +94,8 @@ class Pow(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         p = ctx.p
-        if p == 2:
-            return grad * 2 * x, None
+        if p == 2:  # x + x is 2 * x exactly, without NumPy converting a Python 2
+            return grad * (x + x), None
         return grad * p * x ** (p - 1), None
 
 
