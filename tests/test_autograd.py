@@ -478,6 +478,42 @@ def test_leaf_hook_can_change_the_gradient():
     assert_close(x.grad, np.full(2, 6.0, np.float32))
 
 
+def _hooked_leaf_runs(T, run: str) -> tuple:
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(1) or g.clamp(max=2.0))
+    removed = x.register_hook(lambda g: g * 100)
+    removed.remove()
+    x.register_hook(lambda g: g * 10)
+    if run == "backward":
+        (x * 2 + x * 3).sum().backward()  # two edges reach x: the hooks see 5, once
+        result = x.grad
+    else:
+        (result,) = T.autograd.grad((x * 2 + x * 3).sum(), x)
+    return result.tolist(), len(calls)
+
+
+@requires_torch
+@pytest.mark.parametrize("run", ["backward", "autograd.grad"])
+def test_leaf_hooks_see_the_summed_gradient_once_as_in_torch(run: str) -> None:
+    """A hook ran once per incoming edge (clamp(4) + clamp(6) = 4, not clamp(10) = 2), and
+    autograd.grad skipped the hooks altogether; a removed hook stays removed."""
+    import torch
+
+    assert _hooked_leaf_runs(ember, run) == _hooked_leaf_runs(torch, run) == ([20.0, 20.0], 1)
+
+
+@pytest.mark.parametrize(
+    "hook, message",
+    [(lambda g: g.sum(), "changed the size"), (lambda g: g.double(), "changed the type")],
+)
+def test_hook_that_changes_shape_or_dtype_raises(hook, message: str) -> None:
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(hook)
+    with pytest.raises(RuntimeError, match=message):
+        (x * 2).sum().backward()
+
+
 def test_graph_is_freed_after_backward_and_when_dropped():
     x = ember.tensor(np.ones(1000, np.float32), requires_grad=True)
     y = x.exp()

@@ -207,15 +207,19 @@ class Tensor:
         return node is not None and node._retained is not None and self._out_nr in node._retained
 
     def register_hook(self, hook: Any) -> Any:
-        """Call hook(grad) when this leaf's gradient is computed; it may return a new grad."""
+        """Call hook(grad) with this leaf's whole gradient of a backward pass (or autograd.grad);
+        it may return a replacement. `handle.remove()` on the result unregisters it."""
+        from ember.utils.hooks import RemovableHandle  # ember.utils imports the data tools
+
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             raise NotImplementedError("ember supports hooks on leaf tensors only")
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return hook
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def detach(self) -> Tensor:
         """A tensor sharing memory and version counter with this one, out of the graph."""

@@ -99,9 +99,10 @@ def run_backward(
     # with several); None until one arrives. heap: (-seq, node), newest node first.
     pending: dict = {}
     heap: list = []
+    hooked: dict = {}  # leaf with hooks -> its gradient so far (see _arrive_leaf)
     for t, g in zip(roots, root_grads):
         if t.grad_fn is None:
-            _arrive_leaf(t, g, capture, accumulate, handed_out)
+            _arrive_leaf(t, g, capture, accumulate, handed_out, hooked)
             continue
         if accumulate:
             handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
@@ -185,7 +186,9 @@ def run_backward(
                     ):
                         edge.grad = _own(g, handed_out)  # _arrive_leaf's commonest case, inline
                     else:
-                        _arrive_leaf(edge, g, capture, accumulate, handed_out)
+                        _arrive_leaf(edge, g, capture, accumulate, handed_out, hooked)
+        if hooked:
+            _run_hooks(hooked, capture, accumulate, handed_out)
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -289,26 +292,53 @@ def _as_grad(r: Any) -> Any:
     return r if r is None or isinstance(r, np.ndarray) else np.asarray(r)
 
 
-def _arrive_leaf(leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set) -> None:
+def _arrive_leaf(
+    leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set, hooked: dict
+) -> None:
+    """One gradient for a leaf, from one edge. A leaf with hooks collects its gradients in
+    `hooked` instead: its hooks must see the whole gradient, once (`_run_hooks`)."""
+    if capture is not None and id(leaf) not in capture:
+        return  # autograd.grad or backward(inputs=...) does not ask for this leaf
+    if capture is None and not (accumulate and leaf._requires_grad):
+        return
+    if leaf._hooks:
+        prev = hooked.get(leaf)
+        hooked[leaf] = g if prev is None else prev + g
+        return
+    _deliver(leaf, g, capture, accumulate, handed_out)
+
+
+def _deliver(leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set) -> None:
     if capture is not None:
         key = id(leaf)
-        if key in capture:
-            capture[key] = g if capture[key] is None else capture[key] + g
-            if accumulate:
-                _accumulate(leaf, g, handed_out)
-        return
-    if accumulate and leaf._requires_grad:
-        _accumulate(leaf, g, handed_out)
+        capture[key] = g if capture[key] is None else capture[key] + g
+    if accumulate:
+        _add_to_grad(leaf, g, handed_out)
 
 
-def _accumulate(leaf: Any, g: Any, handed_out: set) -> None:
-    hooks = leaf._hooks
-    if hooks:
-        for hook in hooks:
+def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out: set) -> None:
+    """After the pass: each hooked leaf's hooks, in order, on its summed gradient; a hook
+    may return a replacement of the same shape and dtype."""
+    for leaf, g in hooked.items():
+        for hook in list(leaf._hooks.values()):
             out = hook(g if isinstance(g, Tensor) else Tensor(g))
-            if out is not None:
-                g = out._data if isinstance(g, np.ndarray) else out
-    _add_to_grad(leaf, g, handed_out)
+            if out is None:
+                continue
+            data = g._data if isinstance(g, Tensor) else g
+            shape, dtype = data.shape, data.dtype
+            name = getattr(hook, "__name__", type(hook).__name__)
+            if not isinstance(out, Tensor) or out._data.shape != shape:
+                got = list(out._data.shape) if isinstance(out, Tensor) else type(out).__name__
+                raise RuntimeError(
+                    f"hook '{name}' has changed the size of value (was {list(shape)}, got {got})"
+                )
+            if out._data.dtype != dtype:
+                raise RuntimeError(
+                    f"hook '{name}' has changed the type of value (was {Tensor._dtype_of(dtype)}, "
+                    f"got {out.dtype})"
+                )
+            g = out._data if isinstance(g, np.ndarray) else out
+        _deliver(leaf, g, capture, accumulate, handed_out)
 
 
 def _store_retained(node: Any, grads: list, handed_out: set) -> None:

@@ -1,33 +1,12 @@
-"""Forward hooks of a Module: their removable handles and the slow path of Module.__call__."""
+"""Forward hooks of a Module: registering them, and the slow path of Module.__call__."""
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-_ids = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by `register_forward_hook` and friends; `handle.remove()` unregisters the hook.
-
-    Also a context manager: the hook is removed when the `with` block ends.
-    """
-
-    def __init__(self, hooks: OrderedDict) -> None:
-        self.id = next(_ids)
-        self._hooks = hooks
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
+from ember.utils.hooks import RemovableHandle
 
 
 def add_hook(

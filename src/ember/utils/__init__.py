@@ -1,5 +1,6 @@
-"""Utilities: ember.utils.data (datasets, samplers, DataLoader), as torch.utils."""
+"""Utilities, as torch.utils: ember.utils.data (datasets, samplers, DataLoader) and
+ember.utils.hooks (RemovableHandle)."""
 
-from ember.utils import data
+from ember.utils import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

@@ -1,0 +1,29 @@
+"""Removable hook handles (torch.utils.hooks), shared by tensor and module hooks."""
+
+from __future__ import annotations
+
+import itertools
+
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by `register_hook`, `register_forward_hook` and friends; `handle.remove()`
+    unregisters the hook.
+
+    The hooks live in a dict keyed by the handle's id, in calling order. Also a context
+    manager: the hook is removed when the `with` block ends.
+    """
+
+    def __init__(self, hooks: dict) -> None:
+        self.id = next(_ids)
+        self._hooks = hooks
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
