@@ -478,6 +478,29 @@ def test_leaf_hook_can_change_the_gradient():
     assert_close(x.grad, np.full(2, 6.0, np.float32))
 
 
+def _retained_then_modified(T, how: str) -> tuple:
+    x = T.tensor([1.0, -2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    if how == "mul_":
+        y.mul_(3)
+    elif how == "relu_":
+        y.relu_()
+    else:
+        y[0] = 5.0
+    (y * y).sum().backward()
+    return y.grad.tolist(), x.grad.tolist(), y.retains_grad
+
+
+@requires_torch
+@pytest.mark.parametrize("how", ["mul_", "relu_", "setitem"])
+def test_retain_grad_follows_an_inplace_change_as_in_torch(how: str) -> None:
+    """y.grad was the gradient of y's old value (its old node's output)."""
+    import torch
+
+    assert _retained_then_modified(ember, how) == _retained_then_modified(torch, how)
+
+
 def _hooked_leaf_runs(T, run: str) -> tuple:
     x = T.tensor([1.0, 2.0], requires_grad=True)
     calls = []

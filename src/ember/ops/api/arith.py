@@ -458,6 +458,11 @@ def _rebind(input: Tensor, result: Tensor) -> Tensor:
     data = result._data
     if data.dtype != input._data.dtype:
         data = data.astype(input._data.dtype)
+    retained = input.retains_grad
+    if retained:  # the old node's output is no longer this tensor
+        del input.grad_fn._retained[input._out_nr]
     input._data, input.grad_fn, input._out_nr = data, result.grad_fn, result._out_nr
     input._requires_grad = result._requires_grad
+    if retained:  # retain_grad() follows the tensor to its new node (PyTorch's too)
+        input.retain_grad()
     return input
