@@ -630,3 +630,13 @@ def test_inplace_bumps_the_version_seen_by_backward() -> None:
         y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+@requires_torch
+def test_python_floats_with_a_requested_dtype_are_not_rounded_to_float32_first() -> None:
+    """tensor([0.3], dtype=float64) went through float32 and held 0.30000001192092896."""
+    import torch
+
+    for make in (lambda T: T.tensor([0.3, 1e-40], dtype=T.float64), lambda T: T.tensor(0.1, dtype=T.float16)):
+        assert make(ember).tolist() == make(torch).tolist()
+    assert ember.as_tensor([0.1], dtype=ember.float64).tolist() == [0.1]

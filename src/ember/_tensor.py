@@ -373,8 +373,10 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         arr = np.array([_to_array(x, None) for x in data])
     else:
         arr = np.asarray(data)
-        if arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
-            arr = arr.astype(dtypes.get_default_dtype().numpy)  # Python floats: the default dtype
+        if dtype is None and arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
+            # Python floats: the default dtype, unless a dtype is asked for (a detour through
+            # float32 would round tensor([0.3], dtype=float64) to 0.30000001192...)
+            arr = arr.astype(dtypes.get_default_dtype().numpy)
         elif arr.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
     if dtype is not None and arr.dtype != dtype:
