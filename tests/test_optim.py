@@ -148,6 +148,24 @@ def test_float64_parameters_stay_float64(name):
         assert value.dtype == (ember.float32 if key in ("step", "mu_product") else ember.float64), key
 
 
+@requires_torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam"])
+def test_float64_moving_averages_match_torch_in_float64_precision(name):
+    """lerp_ rounded its weight to float32 for float64 arrays too (1e-8 relative drift);
+    AdamW and NAdam differ from torch's by one float64 rounding at most."""
+    import torch
+
+    results = []
+    for T, package in ((ember, optim), (torch, torch.optim)):
+        p = T.tensor([1.0, -2.0], dtype=T.float64, requires_grad=True)
+        opt = getattr(package, name)([p], lr=0.1)
+        for g in ([0.3, -0.7], [0.5, 0.2], [-0.1, 0.9]):
+            p.grad = T.tensor(g, dtype=T.float64)
+            opt.step()
+        results.append([p.tolist(), opt.state[p]["exp_avg"].tolist()])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-15, atol=0)
+
+
 def test_update_is_in_place_and_bumps_version():
     p = ember.ones(3, requires_grad=True)
     array, version = p._data, p._version[0]

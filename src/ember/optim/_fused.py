@@ -84,7 +84,7 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     Like PyTorch, weights of 0.5 and more interpolate from the end, end - (1 - weight) *
     (end - start), which is exact at weight 1.
     """
-    w = float(_factor(weight))
+    w = float(_factor(weight)) if start.dtype == _FLOAT32 else weight  # float64 keeps its weight
     diff = end - start
     if w < 0.5:
         add_scaled(start, diff, w, out=start)
