@@ -501,6 +501,15 @@ def test_retain_grad_follows_an_inplace_change_as_in_torch(how: str) -> None:
     assert _retained_then_modified(ember, how) == _retained_then_modified(torch, how)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_given_root_gradient_takes_the_root_dtype(dtype: str) -> None:
+    """As in PyTorch: a float64 or int64 gradient= for a float32 root gave a float64 or
+    int64 .grad to a float32 leaf."""
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).backward(ember.tensor([1, 1], dtype=getattr(ember, dtype)))
+    assert x.grad.dtype == ember.float32 and x.grad.tolist() == [2.0, 2.0]
+
+
 def _hooked_leaf_runs(T, run: str) -> tuple:
     x = T.tensor([1.0, 2.0], requires_grad=True)
     calls = []
