@@ -390,8 +390,9 @@ class Module:
         """Parameters and persistent buffers by dotted name, detached (sharing memory)."""
         if destination is None:
             destination = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix, remove_duplicate=False):
-            module._save_to_state_dict(destination, module_prefix + ("." if module_prefix else ""), keep_vars)
+        # as in PyTorch, `prefix` is put in front of the keys as it is ("model." gives "model.0.weight")
+        for name, module in self.named_modules(remove_duplicate=False):
+            module._save_to_state_dict(destination, prefix + name + ("." if name else ""), keep_vars)
         return destination
 
     def _load_from_state_dict(
