@@ -519,3 +519,39 @@ def test_deepcopy_of_a_model_is_independent_and_keeps_sharing():
     assert clone[0] is clone[1] and clone[0] is not shared
     clone[0].weight.data[0, 0] = 42.0
     assert shared.weight[0, 0].item() != 42.0
+
+
+@requires_torch
+def test_state_dict_prefix_is_used_as_given_as_in_torch() -> None:
+    """prefix="model." gave "model..0.weight" (a dot added after the prefix)."""
+    import torch
+
+    keys = []
+    for T in (ember, torch):
+        model = T.nn.Sequential(T.nn.Linear(1, 1), T.nn.Sequential(T.nn.BatchNorm1d(1)))
+        keys.append((list(model.state_dict(prefix="model.")), list(model[0].state_dict(prefix="x"))))
+    assert keys[0] == keys[1]
+
+
+@requires_torch
+def test_parameter_dict_orders_keys_as_torch() -> None:
+    """A plain dict's keys are sorted (PyTorch's rule, which fixes parameters()' order);
+    an OrderedDict, a list of pairs or another ParameterDict keeps its order."""
+    import torch
+
+    orders = []
+    for T in (ember, torch):
+
+        def p(T=T):
+            return T.nn.Parameter(T.ones(1))
+
+        plain = T.nn.ParameterDict({"w": p(), "b": p()})
+        orders.append(
+            (
+                [name for name, _ in plain.named_parameters()],
+                list(T.nn.ParameterDict(plain)),
+                list(T.nn.ParameterDict(OrderedDict(w=p(), b=p()))),
+                list(T.nn.ParameterDict([("w", p()), ("b", p())])),
+            )
+        )
+    assert orders[0] == orders[1]

@@ -352,7 +352,15 @@ class ParameterDict(Module):
             del self[key]
 
     def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        for key, value in _pairs(parameters):
+        """As PyTorch: a plain mapping's keys are sorted (an OrderedDict, a ParameterDict or a
+        sequence of pairs keeps its order), which fixes the order of `parameters()`."""
+        if isinstance(parameters, ParameterDict):
+            pairs = parameters.items()
+        else:
+            pairs = _pairs(parameters)
+            if isinstance(parameters, Mapping) and not isinstance(parameters, OrderedDict):
+                pairs = sorted(pairs, key=lambda pair: pair[0])
+        for key, value in pairs:
             self[key] = value
 
     def extra_repr(self) -> str:
