@@ -555,3 +555,10 @@ def test_parameter_dict_orders_keys_as_torch() -> None:
             )
         )
     assert orders[0] == orders[1]
+
+
+def test_module_dict_copies_another_in_order() -> None:
+    """ModuleDict(ModuleDict) failed: the pairs helper took it for a sequence of pairs."""
+    first = nn.ModuleDict({"w": nn.ReLU(), "b": nn.Tanh()})
+    copy_ = nn.ModuleDict(first)
+    assert list(copy_) == ["w", "b"] and copy_["b"] is first["b"]

@@ -21,8 +21,8 @@ def _position(index: Any, length: int) -> int:
 
 
 def _pairs(items: Mapping[str, Any] | Iterable[Any]) -> Iterable[tuple[str, Any]]:
-    """Key/value pairs from a mapping or from an iterable of pairs."""
-    if isinstance(items, Mapping):
+    """Key/value pairs from a mapping, a ModuleDict or ParameterDict, or an iterable of pairs."""
+    if isinstance(items, (Mapping, ModuleDict, ParameterDict)):
         return items.items()
     pairs = []
     for i, pair in enumerate(items):
@@ -354,12 +354,9 @@ class ParameterDict(Module):
     def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """As PyTorch: a plain mapping's keys are sorted (an OrderedDict, a ParameterDict or a
         sequence of pairs keeps its order), which fixes the order of `parameters()`."""
-        if isinstance(parameters, ParameterDict):
-            pairs = parameters.items()
-        else:
-            pairs = _pairs(parameters)
-            if isinstance(parameters, Mapping) and not isinstance(parameters, OrderedDict):
-                pairs = sorted(pairs, key=lambda pair: pair[0])
+        pairs = _pairs(parameters)
+        if isinstance(parameters, Mapping) and not isinstance(parameters, OrderedDict):
+            pairs = sorted(pairs, key=lambda pair: pair[0])
         for key, value in pairs:
             self[key] = value
 
