@@ -257,9 +257,8 @@ class Tensor:
             g = np.array(1, self._data.dtype).reshape(self._data.shape)
         else:
             g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient, self._data.dtype)
-            if g.dtype != self._data.dtype:  # the root's gradient has the root's dtype
-                gradient = gradient if isinstance(gradient, Tensor) else Tensor(g)
-                gradient = gradient.to(Tensor._dtype_of(self._data.dtype))  # recorded if it requires grad
+            if g.dtype != self._data.dtype:  # a Tensor of another dtype: cast, recorded if in a graph
+                gradient = gradient.to(Tensor._dtype_of(self._data.dtype))
                 g = gradient._data
             if g.shape != self._data.shape:
                 raise RuntimeError(
