@@ -272,6 +272,29 @@ def test_batch_norm_reset_and_state():
     assert untracked.running_mean is None and list(untracked.state_dict()) == ["weight", "bias"]
 
 
+@requires_torch
+def test_batch_norm_loads_a_state_dict_without_num_batches_tracked_like_torch():
+    """Older checkpoints lack the counter: PyTorch loads them, keeps the counter, reports nothing."""
+    import torch
+
+    def run(lib):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        model[1].num_batches_tracked.fill_(7)
+        state = {k: v.clone() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+        state["1.running_mean"] = lib.ones(3)
+        result = model.load_state_dict(state)
+        lax = lib.nn.BatchNorm1d(3).load_state_dict({}, strict=False)
+        return (result.missing_keys, result.unexpected_keys, sorted(state), lax.missing_keys), model[1]
+
+    (ours, e_bn), (theirs, t_bn) = run(ember), run(torch)
+    assert ours == theirs
+    assert ours[0] == ours[1] == []
+    assert "1.num_batches_tracked" not in ours[2]  # the caller's dict is left alone
+    assert ours[3] == ["weight", "bias", "running_mean", "running_var"]
+    assert e_bn.num_batches_tracked.item() == t_bn.num_batches_tracked.item() == 7
+    assert_close(e_bn.running_mean, t_bn.running_mean)
+
+
 # ---- reprs -------------------------------------------------------------------------------
 
 REPRS = [

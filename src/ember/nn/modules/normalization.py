@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,6 +121,16 @@ class _BatchNorm(Module):
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
+
+    def _load_from_state_dict(
+        self, state_dict: Mapping[str, Any], prefix: str, assign: bool, missing: list, errors: list
+    ) -> None:
+        # num_batches_tracked came later than the running statistics, so checkpoints without it
+        # load as in PyTorch: the counter keeps its current value and is not reported missing
+        super()._load_from_state_dict(state_dict, prefix, assign, missing, errors)
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict and key in missing:
+            missing.remove(key)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
