@@ -383,6 +383,35 @@ def test_ignore_index_may_lie_outside_the_classes():
     assert loss.numpy()[1] == 0.0
 
 
+@requires_torch
+@pytest.mark.parametrize("ignore_index", [0, 2, 4, 10])
+def test_probability_targets_refuse_a_non_negative_ignore_index_like_torch(ignore_index):
+    import torch
+
+    x, probs = rand(3, 4), np.full((3, 4), 0.25, dtype=np.float32)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+        torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(probs), ignore_index=ignore_index)
+    with pytest.raises(
+        RuntimeError, match=r"ignore_index is not supported for floating point target.*\[3, 4\]"
+    ):
+        F.cross_entropy(ember.tensor(x), ember.tensor(probs), ignore_index=ignore_index)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        nn.CrossEntropyLoss(ignore_index=ignore_index)(ember.tensor(x), ember.tensor(probs))
+
+
+@requires_torch
+@pytest.mark.parametrize("ignore_index", [-1, -100, -101])
+def test_probability_targets_accept_a_negative_ignore_index_like_torch(ignore_index):
+    probs = np.random.default_rng(3).dirichlet(np.ones(4), 3).astype(np.float32)
+    compare(
+        F.cross_entropy,
+        torch_f("cross_entropy"),
+        [rand(3, 4), probs],
+        [True, True],
+        ignore_index=ignore_index,
+    )
+
+
 # ---- binary cross-entropy ------------------------------------------------------------------------
 
 

@@ -248,7 +248,8 @@ def cross_entropy(
 
     target holds class indices, shape (N,) or (N, d1, ...), or class probabilities of the
     input's shape. With class indices, 'mean' divides by the summed weight of the targets
-    not ignored; with probabilities, by the number of samples.
+    not ignored; with probabilities, by the number of samples, and ignore_index must stay
+    negative (there is no class to ignore).
     """
     reduction = _reduction(size_average, reduce, reduction)
     _float_logits(input, "cross_entropy")
@@ -258,6 +259,11 @@ def cross_entropy(
     x = _batched(input)
     w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
     if target._data.dtype.kind == "f" and target.shape == input.shape:
+        if ignore_index >= 0:  # as in PyTorch, a negative one cannot name a class and is let through
+            raise RuntimeError(
+                f"cross_entropy: ignore_index is not supported for floating point target (class "
+                f"probabilities of shape {list(target.shape)}), got ignore_index={ignore_index}"
+            )
         t = _batched(target if target._data.dtype == dtype else target.to(input.dtype))
         samples = float(x._data.size // x.shape[1])
         if w is not None:  # broadcast along the class axis 1
