@@ -133,18 +133,33 @@ def test_kl_div_matches_torch(reduction, log_target):
     q = np.random.default_rng(1).dirichlet(np.ones(5), 4).astype(np.float32)
     for zero in (False, True):
         if zero:
-            q[0, 1] = 0.0  # 0 log 0 = 0; there PyTorch's target gradient is nan (d/dt t log t = -inf)
-        target = np.log(np.maximum(q, 1e-30)).astype(np.float32) if log_target else q
+            q[0, 1] = 0.0  # 0 log 0 = 0; there PyTorch's target gradient is nan (log 0 + 0/0)
+            q[1, 2] = 0.0
+        # with log_target, a target of 0 is a probability of 1 and -inf one of 0: -inf gives nan
+        with np.errstate(divide="ignore"):
+            target = np.log(q).astype(np.float32) if log_target else q
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # 'mean' warns in both libraries
+            warnings.simplefilter("ignore")  # 'mean' warns in both libraries; NumPy warns of the nans
             compare(
                 F.kl_div,
                 torch_f("kl_div"),
                 [logp, target],
-                [True, log_target or not zero],
+                [True, True],
                 reduction=reduction,
                 log_target=log_target,
             )
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_kl_div_negative_and_zero_targets_give_torchs_nans(reduction):
+    """A negative probability makes the loss nan (its log), a zero one the target's gradient."""
+    logp = np.log(np.full((2, 3), 1 / 3, dtype=np.float32))
+    target = np.array([[0.0, -0.5, 1.0], [0.0, 0.5, 0.5]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy warns of the nans it makes
+        out = compare(F.kl_div, torch_f("kl_div"), [logp, target], [True, True], reduction=reduction)
+    assert np.isnan(out.detach().numpy()).any()
 
 
 # ---- cross_entropy and nll_loss ------------------------------------------------------------------

@@ -14,6 +14,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.ops import losses
+from ember.ops.api.special import xlogy
 from ember.ops.elementwise import where
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -158,8 +159,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target._data > 0  # 0 log 0 is 0
-        loss = where(positive, target * where(positive, target, 1.0).log(), 0.0) - target * input
+        # xlogy: 0 log 0 is 0, as in PyTorch; so are its consequences, a nan gradient to a
+        # target that is 0 (log 0 + 0/0) and a nan loss for a negative target
+        loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction)
