@@ -430,3 +430,38 @@ def test_distances_match_torch():
 
 def test_pad_is_the_core_pad():
     assert F.pad(ember.ones(2, 2), (1, 1)).shape == (2, 4)
+
+
+PADS = [(1, 2), (-1, 2), (-3, 3), (-3, 1), (-2, -1), (0, 0, -1, 0), (-1, -1, 1, 0), (1, -1, 0, 0, -1, 1)]
+
+
+@requires_torch
+@pytest.mark.parametrize("widths", PADS)
+@pytest.mark.parametrize("value", [None, 2.5])
+def test_pad_with_negative_widths_crops_like_torch(widths, value):
+    import torch
+
+    compare_with_torch(
+        lambda x: F.pad(x, widths, value=value),
+        lambda x: torch.nn.functional.pad(x, widths, value=value),
+        [randn(2, 3, 3)],
+    )
+
+
+def test_pad_crops_into_a_copy_with_a_gradient():
+    x = ember.tensor(randn(3, 4).astype(np.float64), requires_grad=True)
+    assert gradcheck(lambda a: F.pad(a, (-1, 2, 1, -2), value=0.5), (x,))
+    y = F.pad(x.detach(), (-1, 0))
+    y[0, 0] = 100.0  # the result is new memory, as in PyTorch, not a view of the input
+    assert (x.detach().numpy() != 100.0).all()
+
+
+@requires_torch
+@pytest.mark.parametrize("widths", [(-4, 1), (2, -4), (-2, -2), (0, 0, -3, 0)])
+def test_pad_cropping_more_than_a_dimension_raises_like_torch(widths):
+    import torch
+
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(torch.zeros(2, 3), widths)
+    with pytest.raises(RuntimeError, match=r"pad: the negative padding .* crops more than its \d elements"):
+        F.pad(ember.zeros(2, 3), widths)

@@ -30,6 +30,7 @@ from ember.nn._functional.layers import (
     embedding,
     linear,
     one_hot,
+    pad,
 )
 from ember.nn._functional.loss import (
     binary_cross_entropy,
@@ -49,7 +50,6 @@ from ember.nn._functional.normalization import (
     normalize,
     pairwise_distance,
 )
-from ember.ops.api.shape import pad
 from ember.ops.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,

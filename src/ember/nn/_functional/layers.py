@@ -1,6 +1,8 @@
-"""The functions behind nn.Linear, nn.Bilinear, nn.Dropout and nn.Embedding, and one_hot."""
+"""The functions behind nn.Linear, nn.Bilinear, nn.Dropout and nn.Embedding, one_hot and pad."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -10,6 +12,7 @@ from ember.ops import _dual
 from ember.ops import activations as act
 from ember.ops.api.arith import mul
 from ember.ops.api.convert import mul_
+from ember.ops.api.shape import pad as _pad
 from ember.ops.elementwise import Op
 from ember.ops.linalg import einsum
 
@@ -205,3 +208,30 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
     return Tensor(out)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad with (left, right) pairs from the last dimension backwards (torch.nn.functional.pad).
+
+    A negative width crops instead: F.pad(x, (-1, 2)) drops the first column and adds two
+    columns of `value` (0 when None) at the end. Only mode='constant' is supported.
+    """
+    value = 0.0 if value is None else value
+    ndim = input._data.ndim
+    if mode != "constant" or len(pad) % 2 or len(pad) // 2 > ndim or all(w >= 0 for w in pad):
+        return _pad(input, pad, mode, value)  # pads, or raises the error that fits
+    # crop with a slice (differentiable, zero gradient to what is cut), then pad what remains
+    crop = [slice(None)] * ndim
+    widths = []
+    for i in range(len(pad) // 2):
+        dim, (before, after) = ndim - 1 - i, pad[2 * i : 2 * i + 2]
+        size = input._data.shape[dim]
+        start, stop = max(-before, 0), size - max(-after, 0)
+        if start > stop:
+            raise RuntimeError(
+                f"pad: the negative padding ({before}, {after}) of dimension {dim} crops more than its "
+                f"{size} elements (input of shape {list(input._data.shape)})"
+            )
+        crop[dim] = slice(start, stop)
+        widths += [max(before, 0), max(after, 0)]
+    return _pad(input[tuple(crop)], widths, mode, value)  # a copy, never a view of input
