@@ -55,6 +55,8 @@ def test_calculate_gain_equals_torch(args):
         lambda lib: lib.nn.init.xavier_uniform_(lib.ones(3)),
         lambda lib: lib.nn.init.eye_(lib.ones(3)),
         lambda lib: lib.nn.init.orthogonal_(lib.ones(3)),
+        lambda lib: lib.nn.init.dirac_(lib.ones(3, 3)),
+        lambda lib: lib.nn.init.dirac_(lib.ones(2, 2, 3, 3, 3, 3)),
     ],
 )
 def test_errors_match_torch(action):
@@ -83,6 +85,37 @@ def test_constant_zeros_ones_and_eye():
     assert np.all(init.zeros_(t).numpy() == 0) and np.all(init.ones_(t).numpy() == 1)
     assert np.array_equal(init.eye_(t).numpy(), np.eye(3, 4))
     assert t.dtype == ember.float64
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "shape, groups",
+    [
+        ((4, 2, 3), 1),
+        ((2, 4, 3), 1),
+        ((4, 2, 3, 3), 2),
+        ((6, 3, 4, 5), 3),
+        ((2, 3, 4, 5, 6), 1),
+        ((4, 2, 3), -1),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_dirac_equals_torch(shape, groups, dtype):
+    import torch
+
+    theirs = torch.nn.init.dirac_(torch.full(shape, 7, dtype=getattr(torch, dtype)), groups)
+    t = ember.full(shape, 7, dtype=getattr(ember, dtype))
+    assert init.dirac_(t, groups) is t and t.dtype == getattr(ember, dtype)
+    assert np.array_equal(t.numpy(), theirs.numpy())
+
+
+def test_dirac_makes_a_convolution_pass_its_input_through():
+    conv = nn.Conv2d(3, 6, 3, padding=1, groups=3, bias=False)
+    init.dirac_(conv.weight, groups=3)
+    x = ember.randn(2, 3, 5, 5)
+    assert np.array_equal(conv(x).detach().numpy()[:, ::2], x.numpy())
+    with pytest.raises(ValueError, match="dim 0 must be divisible by groups .*5 output channels, groups=2"):
+        init.dirac_(ember.empty(5, 2, 3), groups=2)
 
 
 @pytest.mark.parametrize("shape", [(256, 128), (64, 32, 3, 3)])

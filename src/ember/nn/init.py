@@ -123,6 +123,25 @@ def eye_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.eye(*tensor.shape))
 
 
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Make a 3-, 4- or 5-d convolution weight the identity: in each of the `groups` groups,
+    output channel d gets a 1 at the kernel's centre for input channel d, zeros elsewhere."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_channels, in_channels, *kernel = tensor.shape
+    if out_channels % groups != 0:
+        raise ValueError(
+            f"dim 0 must be divisible by groups (dirac_: {out_channels} output channels, groups={groups})"
+        )
+    per_group = out_channels // groups
+    centre = tuple(k // 2 for k in kernel)
+    values = np.zeros(tensor.shape)
+    for g in range(groups):
+        for d in range(min(per_group, in_channels)):
+            values[(g * per_group + d, d, *centre)] = 1
+    return _fill(tensor, values)
+
+
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
