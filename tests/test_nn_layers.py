@@ -342,6 +342,32 @@ def test_layer_repr_matches_torch(make):
 
 @requires_torch
 @pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((), {"min_value": -2.0, "max_value": 3.0}),
+        ((-1, 1), {"min_value": -2.0}),
+        ((), {"max_value": 0.5, "inplace": True}),
+        ((0.0, 2.0, False, -1.0, None), {}),
+    ],
+)
+def test_hardtanh_accepts_the_deprecated_min_value_and_max_value_like_torch(args, kwargs):
+    import torch
+
+    with pytest.warns(FutureWarning) as theirs_warned:
+        theirs = torch.nn.Hardtanh(*args, **kwargs)
+    with pytest.warns(FutureWarning) as ours_warned:
+        ours = nn.Hardtanh(*args, **kwargs)
+    assert [str(w.message) for w in ours_warned] == [str(w.message) for w in theirs_warned]
+    assert ours_warned[0].filename == __file__  # the warning points at the caller
+    assert repr(ours) == repr(theirs) and (ours.min_val, ours.max_val) == (theirs.min_val, theirs.max_val)
+    x = randn(2, 5) * 3
+    assert_close(ours(ember.tensor(x)), theirs(torch.tensor(x)))
+    with pytest.raises(AssertionError, match=r"max_val \(1.0\) must be greater than min_val \(3.0\)"):
+        nn.Hardtanh(min_value=3.0, max_value=1.0)
+
+
+@requires_torch
+@pytest.mark.parametrize(
     "action",
     [
         lambda lib: lib.nn.Dropout(1.5),

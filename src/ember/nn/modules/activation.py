@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from ember._tensor import Tensor
 from ember.nn import functional as F
 from ember.nn.module import Module
@@ -113,10 +115,35 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    """x clamped to [min_val, max_val] (torch.nn.Hardtanh)."""
+    """x clamped to [min_val, max_val] (torch.nn.Hardtanh).
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+    min_value and max_value are the deprecated names of min_val and max_val: given, they
+    win, with a FutureWarning.
+    """
+
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
         super().__init__()
+        if min_value is not None:
+            warnings.warn(
+                "keyword argument `min_value` is deprecated and renamed to `min_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn(
+                "keyword argument `max_value` is deprecated and renamed to `max_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            max_val = max_value
         if max_val <= min_val:
             raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val = min_val
