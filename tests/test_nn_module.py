@@ -322,6 +322,96 @@ def test_hook_options_prepend_kwargs_and_context_manager():
     assert list(seen[0]) == ["input"]
 
 
+def _trace_always_call(lib, register, fail=True):
+    """Call a module whose forward may raise, with the hooks `register` adds; list what ran."""
+    import warnings
+
+    trace = []
+
+    class Scale(lib.nn.Module):
+        def forward(self, x, scale=1):
+            trace.append(("forward", float(x.sum()), scale))
+            if fail:
+                raise ValueError("forward failed")
+            return x * scale
+
+    def hook(name, returns=None, raises=False):
+        def record(module, *args):
+            trace.append((name, None if args[-1] is None else float(args[-1].sum()), len(args)))
+            if raises:
+                raise KeyError(f"{name} broke")
+            return returns
+
+        return record
+
+    model = Scale()
+    register(lib, model, hook)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            trace.append(("output", float(model(lib.ones(2), scale=3).sum())))
+        except Exception as error:
+            trace.append(("raised", type(error).__name__, str(error)))
+    return trace + [str(w.message) for w in caught]
+
+
+ALWAYS_CALL_CASES = {
+    "forward raises: only always_call hooks run, with output None": (
+        lambda lib, m, hook: (
+            m.register_forward_hook(hook("plain")),
+            m.register_forward_hook(hook("always"), always_call=True),
+            m.register_forward_hook(hook("kwargs"), always_call=True, with_kwargs=True),
+        ),
+        True,
+    ),
+    "a failing always_call hook is a warning; a result replaces the output": (
+        lambda lib, m, hook: (
+            m.register_forward_hook(hook("broken", raises=True), always_call=True),
+            m.register_forward_hook(hook("five", returns=lib.zeros(1) + 5), always_call=True),
+            m.register_forward_hook(hook("after"), always_call=True),
+        ),
+        True,
+    ),
+    "a hook raises after forward: the always_call hooks not yet run are called": (
+        lambda lib, m, hook: (
+            m.register_forward_hook(hook("five", returns=lib.zeros(1) + 5), always_call=True),
+            m.register_forward_hook(hook("broken", raises=True)),
+            m.register_forward_hook(hook("after"), always_call=True),
+            m.register_forward_hook(hook("first"), always_call=True, prepend=True),
+        ),
+        False,
+    ),
+    "a pre-hook raises: forward never runs": (
+        lambda lib, m, hook: (
+            m.register_forward_pre_hook(lambda m, args: (args[0] * 2,)),
+            m.register_forward_pre_hook(lambda m, args: 1 / 0),
+            m.register_forward_hook(hook("always"), always_call=True),
+        ),
+        True,
+    ),
+    "no error: always_call hooks run once, as the others": (
+        lambda lib, m, hook: (
+            m.register_forward_pre_hook(lambda m, args: (args[0] * 2,)),
+            m.register_forward_hook(hook("always"), always_call=True),
+        ),
+        False,
+    ),
+    "a removed always_call hook is not called": (
+        lambda lib, m, hook: m.register_forward_hook(hook("gone"), always_call=True).remove(),
+        True,
+    ),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("case", list(ALWAYS_CALL_CASES))
+def test_forward_hooks_with_always_call_run_as_in_torch(case):
+    import torch
+
+    register, fail = ALWAYS_CALL_CASES[case]
+    assert _trace_always_call(ember, register, fail) == _trace_always_call(torch, register, fail)
+
+
 # ---- state dict --------------------------------------------------------------------------
 
 

@@ -74,10 +74,19 @@ class Module:
         return add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
     def register_forward_hook(
-        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
     ) -> RemovableHandle:
-        """Call `hook(module, args, output)` after forward; a non-None result replaces the output."""
-        return add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        """Call `hook(module, args, output)` after forward; a non-None result replaces the output.
+
+        with_kwargs=True calls `hook(module, args, kwargs, output)`. always_call=True calls the
+        hook even when forward (or a hook) raises, with output None if forward did not finish.
+        """
+        return add_hook(self._forward_hooks, hook, prepend, with_kwargs, always_call)
 
     # ---- attribute routing -------------------------------------------------------------
 
