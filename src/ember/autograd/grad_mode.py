@@ -7,6 +7,7 @@ index, the cheapest check there is on the hot path.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,10 +25,17 @@ def is_grad_enabled() -> bool:
 class _GradMode:
     """Base of the context managers: sets the flag on entry, restores it on exit.
 
-    Each also works as a decorator, as in PyTorch.
+    Each also works as a decorator, as in PyTorch: the decorated function (or each step of
+    a decorated generator) runs in the mode. Those that need no argument decorate without
+    parentheses too (`@no_grad` as well as `@no_grad()`).
     """
 
     mode = True
+
+    def __new__(cls, mode: Any = None) -> Any:
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # `@no_grad`: Python called the class with the function
 
     def __enter__(self) -> None:
         self._prev = _state[0]
@@ -36,13 +44,47 @@ class _GradMode:
     def __exit__(self, *exc: object) -> None:
         _state[0] = self._prev
 
+    def clone(self) -> _GradMode:
+        """A new manager with the same setting: each call of a decorated function enters its own."""
+        return self.__class__()
+
     def __call__(self, fn: F) -> F:
+        clone = self.clone
+        if inspect.isgeneratorfunction(fn):
+            return _generator_in(clone, fn)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with clone():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _generator_in(make_context: Callable[[], _GradMode], fn: F) -> F:
+    """A generator function whose body runs in a mode, one step at a time: the mode must not
+    leak to the caller between steps, nor be missing from a step."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = fn(*args, **kwargs)
+        step, value = gen.send, None  # send the caller's value, or throw its exception
+        while True:
+            try:
+                with make_context():
+                    item = step(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value, step = (yield item), gen.send
+            except GeneratorExit:
+                with make_context():
+                    gen.close()
+                raise
+            except BaseException as exc:
+                value, step = exc, gen.throw
+
+    return wrapper  # type: ignore[return-value]
 
 
 class no_grad(_GradMode):
@@ -58,40 +100,38 @@ class enable_grad(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """Like no_grad (torch.inference_mode). ember has no separate inference tensors."""
+    """Like no_grad (torch.inference_mode). ember has no separate inference tensors.
+
+    `inference_mode(False)` turns recording on, as in PyTorch."""
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = not mode
 
-    def __call__(self, fn: F) -> F:
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with inference_mode(not mode):
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+    def clone(self) -> inference_mode:
+        return inference_mode(not self.mode)
 
 
 class set_grad_enabled(_GradMode):
     """Set recording on or off; takes effect at once, or for a `with` block (torch.set_grad_enabled)."""
 
+    def __new__(cls, mode: Any) -> Any:
+        return object.__new__(cls)  # never a decorator without its mode: __init__ checks it
+
     def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
+        if not isinstance(mode, bool):  # also catches `@set_grad_enabled` without a mode
+            raise TypeError(
+                f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}"
+            )
+        self.mode = mode
         self._prev = _state[0]
         _state[0] = self.mode
 
     def __enter__(self) -> None:
         pass  # the switch already happened in __init__, as in PyTorch
 
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self.mode)
+
     def __call__(self, fn: F) -> F:
-        _state[0] = self._prev
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        _state[0] = self._prev  # as a decorator, it switches nothing until fn is called
+        return super().__call__(fn)
