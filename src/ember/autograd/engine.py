@@ -61,13 +61,15 @@ def _fix_dtype(grad: Any, dtype: np.dtype) -> Any:
 
 
 def _own(g: Any, handed_out: set) -> Any:
-    """Give a leaf an array nobody else holds: copy views, read-only and already-used arrays."""
+    """Give a leaf a gradient nobody else holds: copy views, read-only and already-used
+    arrays. A Tensor (create_graph) may be another leaf's gradient too, or the caller's
+    own, so it is always copied, the copy recorded in the graph, as PyTorch does."""
     if isinstance(g, np.ndarray):
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
             g = np.array(g)
         handed_out.add(id(g))
         return Tensor(g)
-    return g
+    return g.clone()
 
 
 def run_backward(
@@ -100,15 +102,6 @@ def run_backward(
     pending: dict = {}
     heap: list = []
     hooked: dict = {}  # leaf with hooks -> its gradient so far (see _arrive_leaf)
-    for t, g in zip(roots, root_grads):
-        if t.grad_fn is None:
-            _arrive_leaf(t, g, capture, accumulate, handed_out, hooked)
-            continue
-        if accumulate:
-            handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
-            if not t.retains_grad:  # one that retains its gradient gets it when its node runs
-                _add_to_grad(t, g, handed_out)
-        _send(pending, heap, t.grad_fn, t._out_nr, g)
 
     # The common case (a built-in op with one output, arrays, no anomaly check, nothing
     # captured) runs inline. The newest node reached so far, `top`, with its gradient
@@ -118,8 +111,17 @@ def run_backward(
     inline = not create_graph and not _anomaly[0] and capture is None
     top = top_grad = None
     prev_mode = grad_mode._state[0]
-    grad_mode._state[0] = create_graph
+    grad_mode._state[0] = create_graph  # already for the roots: a leaf root's .grad is recorded
     try:
+        for t, g in zip(roots, root_grads):
+            if t.grad_fn is None:
+                _arrive_leaf(t, g, capture, accumulate, handed_out, hooked)
+                continue
+            if accumulate:
+                handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
+                if not t.retains_grad:  # one that retains its gradient gets it when its node runs
+                    _add_to_grad(t, g, handed_out)
+            _send(pending, heap, t.grad_fn, t._out_nr, g)
         while True:
             if top is not None:
                 node, grad, top = top, top_grad, None
