@@ -1,5 +1,6 @@
-"""The entry points of a backward pass, as in PyTorch: leaves' gradients under create_graph.
-Each program runs in ember and, when it is installed, in PyTorch."""
+"""The entry points of a backward pass, as in PyTorch: Tensor.backward(inputs=...), and
+leaves' gradients under create_graph. Each program runs in ember and, when it is installed,
+in PyTorch."""
 
 from __future__ import annotations
 
@@ -24,6 +25,55 @@ def T(request):
 
 def _arr(t):
     return None if t is None else np.array(t.detach().numpy())
+
+
+# ---- Tensor.backward(inputs=...) ---------------------------------------------------------
+
+
+def test_backward_inputs_gives_a_nonleaf_its_grad(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    w = T.tensor(3.0, requires_grad=True)
+    h = x * w
+    y = (h * h).sum()
+    y.backward(inputs=[h, w], retain_graph=True)
+    assert x.grad is None
+    assert_close(_arr(w.grad), np.array(30.0, np.float32))
+    assert_close(_arr(_nonleaf_grad(T, h)), np.array([6.0, 12.0], np.float32))
+    y.backward(inputs=[h])  # accumulates, as a leaf's .grad does
+    assert_close(_arr(_nonleaf_grad(T, h)), np.array([12.0, 24.0], np.float32))
+
+
+def _nonleaf_grad(T, t):
+    if T is ember:
+        return t.grad
+    import warnings
+
+    with warnings.catch_warnings():  # PyTorch warns on reading a non-leaf's .grad
+        warnings.simplefilter("ignore")
+        return t.grad
+
+
+def test_backward_inputs_root_itself(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    y.backward(inputs=[y])
+    assert x.grad is None
+    assert_close(_arr(_nonleaf_grad(T, y)), np.array(1.0, np.float32))
+
+
+def test_backward_inputs_without_the_root_leaves_the_root_grad_alone(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    y.backward(inputs=x)  # a single tensor is accepted too
+    assert_close(_arr(x.grad), np.array([2.0, 2.0], np.float32))
+    assert _nonleaf_grad(T, y) is None  # ember's root .grad extra applies without inputs only
+
+
+def test_backward_inputs_unused_leaf_keeps_none(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward(inputs=[z])
+    assert z.grad is None and x.grad is None
 
 
 # ---- create_graph: each leaf's .grad is its own tensor -------------------------------------

@@ -119,7 +119,9 @@ def run_backward(
                 continue
             if accumulate:
                 handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
-                if not t.retains_grad:  # one that retains its gradient gets it when its node runs
+                # The root's own .grad (ember's extra) is stored here unless `inputs` says
+                # which tensors get one, or the root retains its gradient (its node stores it).
+                if capture is None and not t.retains_grad:
                     _add_to_grad(t, g, handed_out)
             _send(pending, heap, t.grad_fn, t._out_nr, g)
         while True:
@@ -191,6 +193,8 @@ def run_backward(
                         _arrive_leaf(edge, g, capture, accumulate, handed_out, hooked)
         if hooked:
             _run_hooks(hooked, capture, accumulate, handed_out)
+        if capture is not None and accumulate:
+            _store_nonleaf_inputs(inputs, capture, handed_out)  # type: ignore[arg-type]
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -341,6 +345,19 @@ def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out:
                 )
             g = out._data if isinstance(g, np.ndarray) else out
         _deliver(leaf, g, capture, accumulate, handed_out)
+
+
+def _store_nonleaf_inputs(inputs: Sequence[Any], capture: dict, handed_out: set) -> None:
+    """backward(inputs=...): a non-leaf tensor named in `inputs` accumulates its gradient
+    in `.grad`, as a leaf does (PyTorch does the same)."""
+    done = set()
+    for t in inputs:
+        if t.grad_fn is None or t.retains_grad or id(t) in done:
+            continue  # a leaf got it on arrival; a retaining tensor when its node ran
+        done.add(id(t))
+        g = capture[(t.grad_fn, t._out_nr)]
+        if g is not None:
+            _add_to_grad(t, g, handed_out)
 
 
 def _store_retained(node: Any, grads: list, handed_out: set) -> None:
