@@ -1,6 +1,6 @@
-"""The entry points of a backward pass, as in PyTorch: Tensor.backward(inputs=...), and
-leaves' gradients under create_graph. Each program runs in ember and, when it is installed,
-in PyTorch."""
+"""The entry points of a backward pass, as in PyTorch: autograd.backward with several roots,
+Tensor.backward(inputs=...), and leaves' gradients under create_graph. Each program runs in
+ember and, when it is installed, in PyTorch."""
 
 from __future__ import annotations
 
@@ -25,6 +25,119 @@ def T(request):
 
 def _arr(t):
     return None if t is None else np.array(t.detach().numpy())
+
+
+# ---- autograd.backward: several roots in one pass -----------------------------------------
+
+
+def test_autograd_backward_with_several_scalar_roots(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor(2.0, requires_grad=True)
+    T.autograd.backward([(a * b).sum(), (a * a).sum()])
+    assert_close(_arr(a.grad), np.array([4.0, 6.0], np.float32))
+    assert_close(_arr(b.grad), np.array(3.0, np.float32))
+
+
+def test_autograd_backward_with_a_gradient_per_root(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor(2.0, requires_grad=True)
+    T.autograd.backward((a * b, a * a), grad_tensors=(T.ones(2), T.tensor([1.0, 10.0])))
+    assert_close(_arr(a.grad), np.array([4.0, 42.0], np.float32))
+    assert_close(_arr(b.grad), np.array(3.0, np.float32))
+    T.autograd.backward(a * b, T.tensor([1.0, 0.0]))  # one tensor, one gradient
+    assert_close(_arr(a.grad), np.array([6.0, 42.0], np.float32))
+
+
+def test_autograd_backward_shared_subgraph_runs_once_per_pass(T):
+    x = T.tensor([0.5, -1.0], requires_grad=True)
+    h = x.exp()
+    T.autograd.backward([h.sum(), (h * h).sum(), x], [None, None, T.ones(2)])
+    expected = np.exp([0.5, -1.0]) + 2 * np.exp([1.0, -2.0]) + 1
+    assert_close(_arr(x.grad), expected.astype(np.float32))
+
+
+def test_autograd_backward_create_graph_gives_differentiable_grads(T):
+    x = T.tensor([0.5, 2.0], dtype=T.float64, requires_grad=True)
+    T.autograd.backward([(x**3).sum(), (x * x).sum()], create_graph=True)
+    g = x.grad
+    assert g.requires_grad
+    (gg,) = T.autograd.grad(g.sum(), x)
+    assert_close(_arr(gg), 6 * np.array([0.5, 2.0]) + 2)
+
+
+def test_autograd_backward_inputs_restrict_the_leaves(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor(2.0, requires_grad=True)
+    T.autograd.backward([(a * b).sum(), (a * a).sum()], inputs=[b])
+    assert a.grad is None
+    assert_close(_arr(b.grad), np.array(3.0, np.float32))
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "message"),
+    [
+        ("fewer gradients", RuntimeError, "got 2 tensors and 1 gradients"),
+        ("no grad", RuntimeError, "element 1 of tensors does not require grad and does not have a grad_fn"),
+        ("not scalar", RuntimeError, "grad can be implicitly created only for scalar outputs"),
+        ("shape", RuntimeError, r"Mismatch in shape: grad_output\[0\] has a shape of "),
+        ("number", TypeError, "gradients can be either Tensors or None, but got float"),
+        ("empty inputs", RuntimeError, "`inputs` argument to `backward\\(\\)` cannot be empty."),
+    ],
+)
+def test_autograd_backward_errors(T, case, error, message):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    roots = [(a * 2).sum(), a * 3]
+    kwargs = {
+        "fewer gradients": {"grad_tensors": [None]},
+        "no grad": {"tensors": [roots[0], T.tensor(1.0)]},
+        "not scalar": {},
+        "shape": {"tensors": roots[::-1], "grad_tensors": [T.ones(3), T.tensor(1.0)]},
+        "number": {"tensors": roots[:1], "grad_tensors": [2.0]},
+        "empty inputs": {"grad_tensors": [None, T.ones(2)], "inputs": []},
+    }[case]
+    kwargs.setdefault("tensors", roots)
+    with pytest.raises(error, match=message):
+        T.autograd.backward(**kwargs)
+
+
+def test_autograd_backward_names_the_root_whose_gradient_has_the_wrong_shape():
+    # PyTorch 2.13 fails here with "Boolean value of Tensor with more than one value is
+    # ambiguous" (its check breaks for a root after the first); ember names the root.
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(
+        RuntimeError, match=r"grad_output\[1\] has a shape of ember.Size\(\[3\]\) and output\[1\]"
+    ):
+        ember.autograd.backward([a.sum(), a * 3], [ember.tensor(1.0), ember.ones(3)])
+
+
+def test_autograd_backward_extra_gradients_are_ignored(T):
+    a = T.tensor(1.0, requires_grad=True)
+    T.autograd.backward([a * 2], [T.tensor(1.0), T.tensor(5.0)])
+    assert_close(_arr(a.grad), np.array(2.0, np.float32))
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("empty inputs", "`inputs` argument to `grad\\(\\)` cannot be empty."),
+        ("shape", r"Mismatch in shape: grad_output\[0\] has a shape of "),
+        ("fewer gradients", "got 2 tensors and 1 gradients"),
+        ("no grad", "element 1 of tensors does not require grad and does not have a grad_fn"),
+    ],
+)
+def test_autograd_grad_checks_its_roots_as_backward_does(T, case, message):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    outputs, inputs, grad_outputs = [a * 3, (a * 2).sum()], [a], [T.ones(2), None]
+    if case == "empty inputs":
+        inputs = []
+    elif case == "shape":
+        grad_outputs = [T.ones(3), None]
+    elif case == "fewer gradients":
+        grad_outputs = [T.ones(2)]
+    else:
+        outputs[1] = T.tensor(1.0)
+    with pytest.raises(RuntimeError, match=message):
+        T.autograd.grad(outputs, inputs, grad_outputs)
 
 
 # ---- Tensor.backward(inputs=...) ---------------------------------------------------------

@@ -3,6 +3,7 @@
 from ember.autograd.function import Function
 from ember.autograd.functional import (
     GradcheckError,
+    backward,
     detect_anomaly,
     grad,
     gradcheck,
@@ -15,6 +16,7 @@ from ember.autograd.grad_mode import enable_grad, inference_mode, is_grad_enable
 __all__ = [
     "Function",
     "GradcheckError",
+    "backward",
     "detect_anomaly",
     "enable_grad",
     "grad",

@@ -14,6 +14,80 @@ def _as_list(x: Any) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    grad_variables: Any = None,
+    inputs: Any = None,
+) -> None:
+    """Accumulate the gradients of one or several roots into the leaves' `.grad`, in one
+    pass (torch.autograd.backward); `Tensor.backward` is this with one root.
+
+    `grad_tensors` gives each root its gradient (None for a root with one element);
+    `grad_variables` is its old name. With `inputs`, only those tensors get `.grad`,
+    non-leaves included.
+    """
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("'grad_tensors' and 'grad_variables' (deprecated) arguments both passed")
+        grad_tensors = grad_variables
+    tensors = _as_list(tensors)
+    grads = [None] * len(tensors) if grad_tensors is None else _as_list(grad_tensors)
+    if len(grads) < len(tensors):  # more are ignored, as in PyTorch
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
+    root_grads = [_root_gradient(t, g, create_graph, i) for i, (t, g) in enumerate(zip(tensors, grads))]
+    if inputs is not None:
+        inputs = _backward_inputs(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    engine.run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs)
+
+
+def _root_gradient(t: Any, gradient: Any, create_graph: bool, i: int) -> Any:
+    """The gradient that starts a backward pass at root `t` (the i-th root), checked as
+    PyTorch checks it: an array, or under create_graph a Tensor (so that it is recorded)."""
+    tensor_type = engine.Tensor
+    if not isinstance(t, tensor_type):
+        raise TypeError(f"element {i} of tensors is a {type(t).__name__}, not a Tensor")
+    if not t._requires_grad:
+        raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    data = t._data
+    if gradient is None:
+        if data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs (output {i} has shape "
+                f"{list(data.shape)}; pass its gradient, e.g. ones_like(output), or reduce it "
+                "with .sum() first)"
+            )
+        return np.ones_like(data)
+    if not isinstance(gradient, tensor_type):
+        raise TypeError(f"gradients can be either Tensors or None, but got {type(gradient).__name__}")
+    if gradient._data.shape != data.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[{i}] has a shape of {gradient.shape!r} and "
+            f"output[{i}] has a shape of {t.shape!r}."
+        )
+    if gradient._data.dtype != data.dtype:
+        gradient = gradient.to(t.dtype)  # recorded, if the gradient is in a graph
+    return gradient if create_graph else gradient._data
+
+
+def _backward_inputs(inputs: Any) -> list:
+    """The `inputs` of a backward call as a list, checked as PyTorch checks them."""
+    inputs = [inputs] if isinstance(inputs, engine.Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                "can't retain_grad on Tensor that has requires_grad=False (element "
+                f"{i} of `inputs` does not require grad, so it cannot receive a gradient)"
+            )
+    return inputs
+
+
 def grad(
     outputs: Any,
     inputs: Any,
@@ -26,28 +100,20 @@ def grad(
     """Gradients of outputs with respect to inputs, returned, not accumulated (torch.autograd.grad)."""
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
-    roots, root_grads = [], []
-    for out, g in zip(outputs, grad_outputs):
-        if not out.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if g is None:
-            if out.numel() != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs (output shape "
-                    f"{list(out.shape)}; pass grad_outputs)"
-                )
-            g = np.ones_like(out._data)
-        elif not create_graph:
-            g = g._data if hasattr(g, "_data") else np.asarray(g)
-        roots.append(out)
-        root_grads.append(g)
+    if len(grad_outputs) < len(outputs):  # more are ignored, as in PyTorch
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    root_grads = [
+        _root_gradient(t, g, create_graph, i) for i, (t, g) in enumerate(zip(outputs, grad_outputs))
+    ]
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
     result = engine.run_backward(
-        roots,
+        outputs,
         root_grads,
         retain_graph,
         create_graph,
