@@ -252,14 +252,18 @@ def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, ha
         for i, g in enumerate(grads):
             if g is not None and (node, i) in capture:
                 capture[(node, i)] = g
-    if any(g is not None for g in grads):
+    if not node.raw or any(g is not None for g in grads):  # a user's backward always runs, as in PyTorch
         return _call_backward(node, grads, create_graph)
     return (None,) * len(node._edges)
 
 
 def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
     """Every case but the inline one: user Functions, several outputs, create_graph, anomaly mode."""
-    if node.raw and not create_graph:
+    if not node.raw:
+        result = _call_user_backward(node, grads)
+        if not create_graph:
+            result = tuple([r._data if isinstance(r, Tensor) else _as_grad(r) for r in result])
+    elif not create_graph:
         result = node.backward(node, *grads)
         if result.__class__ is not tuple:
             result = (result,)
@@ -268,8 +272,6 @@ def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
         result = node.backward(node, *grads)
         if result.__class__ is not tuple:
             result = (result,)
-        if not create_graph:
-            result = tuple([r._data if isinstance(r, Tensor) else _as_grad(r) for r in result])
     if len(result) < len(node._edges):
         _check_count(node, result)
     if _anomaly[0]:
@@ -277,6 +279,37 @@ def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
             data = r._data if isinstance(r, Tensor) else r
             if data is not None and np.isnan(np.asarray(data)).any():
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+    return result
+
+
+def _call_user_backward(node: Any, grads: list) -> tuple:
+    """A user Function's backward, with PyTorch's rules: an output that got no gradient gets
+    zeros (None after ctx.set_materialize_grads(False)); backward returns one gradient per
+    input (extra ones must be None), and None for every input that was not a Tensor."""
+    shapes, dtypes = node._shapes, node._dtypes
+    materialize = node._materialize_grads
+    tensors = []
+    for i, g in enumerate(grads):
+        if g is None and materialize and shapes[i] is not None:  # not for non-Tensor outputs
+            g = np.zeros(shapes[i], dtypes[i])
+        tensors.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
+    result = node.backward(node, *tensors)
+    if result.__class__ is not tuple:
+        result = (result,)
+    n = len(node._edges)
+    if len(result) != n:
+        if len(result) < n or any(r is not None for r in result[n:]):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {n}, got {len(result)})"
+            )
+        result = result[:n]
+    for i in node._not_tensor_inputs:
+        if result[i] is not None:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position "
+                f"{i + 1}, but the corresponding forward input was not a Variable"
+            )
     return result
 
 

@@ -135,6 +135,17 @@ class Function:
         """Declare outputs that never require grad (e.g. the indices of max)."""
         self._non_diff = tuple(id(o) for o in outputs)
 
+    # A user Function's own state, read by the engine's general path (`_call_backward`):
+    # whether backward gets zeros (True) or None for an output that received no gradient,
+    # and the positions of the inputs that were not Tensors (a gradient for one is an error).
+    _materialize_grads = True
+    _not_tensor_inputs: tuple = ()
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, backward receives None instead of zeros for an output that got no
+        gradient (torch's ctx.set_materialize_grads). Built-in ops always receive None."""
+        self._materialize_grads = bool(value)
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         return tuple(e is not None for e in self._edges)
@@ -389,24 +400,31 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
     """Function.apply for a user's Function: forward receives and returns Tensors, and runs
     without recording (its inner operations are not part of the graph)."""
     ctx = _new_object(cls)
-    record = _grad_state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    # The edges are known before forward runs, so that ctx.needs_input_grad works there
+    # too, as in PyTorch (where it follows requires_grad, whatever the grad mode).
+    edges = ctx._edges = tuple([_edge(a) for a in args])
+    record = _grad_state[0] and any(e is not None for e in edges)
     prev, _grad_state[0] = _grad_state[0], False
     try:
         out = cls.forward(ctx, *args, **kwargs)
     finally:
         _grad_state[0] = prev
-    if out.__class__ is tuple:
-        if not record:
-            return tuple([_wrap(o) for o in out])
-        outputs = _record_outputs(ctx, out, tuple([_edge(a) for a in args]))
-    else:
-        data = _as_array(out)
-        if not record:
-            return Tensor(data)
-        outputs = _record_outputs(ctx, (out,), tuple([_edge(a) for a in args]))[0]
+    single = out.__class__ is not tuple
+    results = (out,) if single else out
+    # Only Tensors are outputs of the node; anything else forward returns is handed back
+    # as it is and has no gradient, as in PyTorch.
+    if not record:
+        outputs = tuple([Tensor(o._data) if isinstance(o, Tensor) else o for o in results])
+        return outputs[0] if single else outputs
+    tensors = tuple([o if isinstance(o, Tensor) else None for o in results])
+    outputs = _record_outputs(ctx, tensors, edges)
+    outputs = tuple([t if t is not None else o for o, t in zip(results, outputs)])
+    not_tensor = tuple([i for i, a in enumerate(args) if not isinstance(a, Tensor)])
+    if not_tensor:
+        ctx._not_tensor_inputs = not_tensor
     if ctx._saved:
-        ctx._track_saved(args, args, out, outputs)
-    return outputs
+        ctx._track_saved(args, args, out, outputs[0] if single else outputs)
+    return outputs[0] if single else outputs
 
 
 def _edge(a: Any) -> Any:
