@@ -239,39 +239,22 @@ class Tensor:
         create_graph: bool = False,
         inputs: Any = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's `.grad` (torch.Tensor.backward).
+        """Accumulate d(self)/d(leaf) into each leaf's `.grad` (torch.Tensor.backward);
+        `ember.autograd.backward` with this one root.
 
         Unlike PyTorch, the tensor itself also receives its gradient in `.grad`
         (`e.backward(); e.grad` gives `tensor(1.)`), as the course material expects.
         """
-        if not self._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs (this tensor has "
-                    f"shape {list(self.shape)}; pass gradient=ember.ones_like(t) or reduce it "
-                    "with .sum() first)"
-                )
-            # np.array(1) reshaped: a quarter of np.ones_like's cost, which is a Python function
+        if gradient is None and inputs is None and self._requires_grad and self._data.size == 1:
+            # The usual `loss.backward()`, without the general checks. np.array(1) reshaped:
+            # a quarter of np.ones_like's cost, which is a Python function.
             g = np.array(1, self._data.dtype).reshape(self._data.shape)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient, self._data.dtype)
-            if g.dtype != self._data.dtype:  # a Tensor of another dtype: cast, recorded if in a graph
-                gradient = gradient.to(Tensor._dtype_of(self._data.dtype))
-                g = gradient._data
-            if g.shape != self._data.shape:
-                raise RuntimeError(
-                    f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and "
-                    f"output[0] has a shape of {self.shape!r}."
-                )
-            if create_graph and isinstance(gradient, Tensor):
-                g = gradient
-        if retain_graph is None:
-            retain_graph = create_graph
-        if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        engine.run_backward([self], [g], retain_graph, create_graph, inputs=inputs)
+            retain = create_graph if retain_graph is None else retain_graph
+            engine.run_backward([self], [g], retain, create_graph)
+            return
+        from ember.autograd.functional import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---- conversions -------------------------------------------------------------------
 
