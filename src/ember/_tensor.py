@@ -73,7 +73,19 @@ class Tensor:
     `ember.tensor(...)`.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_out_nr", "_version", "_hooks", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "grad",
+        "grad_fn",
+        "_out_nr",
+        "_version",
+        "_hooks",
+        "_base",
+        "_view_fn",
+        "_view_at",
+        "__weakref__",
+    )
 
     _is_node = False  # for the engine: an edge to a Tensor is an edge to a leaf
 
@@ -98,6 +110,7 @@ class Tensor:
         self._out_nr = 0
         self._version = [0]  # shared with detach(): counts in-place changes of the array
         self._hooks = None
+        self._base = None  # the tensor whose memory this one views (see autograd/views.py)
         if requires_grad:
             self.requires_grad = True
 

@@ -159,7 +159,7 @@ class Function:
         if versions.__class__ is list:  # one saved tensor: its counter itself
             if versions[0] != self._version_at:
                 self._modified(versions[0], self._version_at)
-        else:
+        elif versions:  # () when nothing saved is a tensor's (x * 2 keeps only the 2)
             for i in range(0, len(versions), 2):
                 if versions[i][0] != versions[i + 1]:
                     self._modified(versions[i][0], versions[i + 1])
@@ -254,6 +254,8 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor):
                     inputs.append(a._data)
+                    if a._base is not None and a._version[0] != a._view_at:
+                        _refresh_view(a)  # its base changed in place since (autograd/views.py)
                     if a._requires_grad:
                         record = True
                         fn = a.grad_fn
@@ -265,22 +267,23 @@ class Function:
         else:
             for a in args:
                 inputs.append(a._data if isinstance(a, Tensor) else a)
+        if record:  # before forward, which may keep only what the needed gradients use
+            ctx._edges = tuple(edges)
         out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
 
         if out.__class__ is tuple:
             if not record:
                 return tuple([_wrap(o) for o in out])
-            outputs = _record_outputs(ctx, out, tuple(edges))
+            outputs = _record_outputs(ctx, out, ctx._edges)
         else:
             data = out if out.__class__ is np.ndarray else _as_array(out)
             if not record:
                 return _plain_tensor(data)
-            ctx._edges = tuple(edges)
             ctx._seq = _next_seq()
             # Tensor.__init__'s fields, set here without the call: the hottest lines in ember
             outputs = _new_object(Tensor)
             outputs._data = data
-            outputs.grad = outputs._hooks = None
+            outputs.grad = outputs._hooks = outputs._base = None
             outputs._out_nr = 0
             outputs._version = [0]
             dtype = data.dtype
@@ -325,6 +328,12 @@ class Function:
             elif isinstance(a, Tensor):
                 self._versions, self._version_at = a._version, a._version[0]
             return
+        if n == 1 and len(inputs) > 1 and saved[0] is inputs[1]:  # Mul's "only b" (x * 2)
+            self._sources = _SECOND_INPUT if self.raw else None
+            b = args[1]
+            if isinstance(b, Tensor):
+                self._versions, self._version_at = b._version, b._version[0]
+            return
         if out.__class__ is tuple:
             out_arrays, out_tensors = out, outputs
         else:
@@ -356,6 +365,7 @@ class Function:
 
 _SCALARS = (int, float, bool, type(None))
 _FIRST_OUTPUT = (-1,)
+_SECOND_INPUT = (1,)
 _new_object = object.__new__
 _IN_ORDER = ((), (0,), (0, 1))  # the sources of "saved my first n inputs"
 _next_seq = itertools.count(1).__next__
@@ -372,12 +382,18 @@ def _intern_shape(shape: tuple) -> tuple:
     return _SHAPES.setdefault(shape, shape)
 
 
+def _refresh_view(view: Any) -> None:
+    from ember.autograd import views  # views.py builds on this module
+
+    views.refresh(view)
+
+
 def _plain_tensor(data: np.ndarray) -> Any:
     """A Tensor of an op's result outside the graph: Tensor.__init__'s fields, set directly."""
     t = _new_object(Tensor)
     t._data = data
     t._requires_grad = False
-    t.grad = t.grad_fn = t._hooks = None
+    t.grad = t.grad_fn = t._hooks = t._base = None
     t._out_nr = 0
     t._version = [0]
     return t

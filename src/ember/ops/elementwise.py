@@ -47,28 +47,49 @@ class Sub(Op):
 class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Keep each factor only if the other one needs a gradient, as PyTorch's MulBackward0
+        # does: a value kept but never used would make an in-place change to it raise for
+        # nothing (`y[0] = y[0] * 2`). ctx._edges is () when nothing is recorded.
+        da, db = ctx._edges or (a, b)
+        if db is None:
+            ctx.save_for_backward(b)
+        elif da is None:
+            ctx.save_for_backward(a)
+        else:
+            ctx.save_for_backward(a, b)
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         da, db = ctx._edges
-        return (grad * b if da is not None else None), (grad * a if db is not None else None)
+        if db is None:
+            (b,) = ctx.saved_tensors
+            return grad * b, None
+        if da is None:
+            (a,) = ctx.saved_tensors
+            return None, grad * a
+        a, b = ctx.saved_tensors
+        return grad * b, grad * a
 
 
 class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx._edges and ctx._edges[1] is None:  # a is needed only for b's gradient (see Mul)
+            ctx.save_for_backward(b)
+        else:
+            ctx.save_for_backward(a, b)
         return a / b
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         da, db = ctx._edges
+        if db is None:
+            (b,) = ctx.saved_tensors
+            return grad / b, None
+        a, b = ctx.saved_tensors
         # d(a/b)/db = -a / b²
-        return (grad / b if da is not None else None), (-grad * a / (b * b) if db is not None else None)
+        return (grad / b if da is not None else None), -grad * a / (b * b)
 
 
 class Neg(Op):

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where
 
 
-class View(Op):
+class ViewOp(Op):
+    """An op whose result is a view of its input when NumPy can make one (then the result
+    shares the input's memory and version counter: see autograd/views.py)."""
+
+    @classmethod
+    def apply(cls, x, *args):
+        return as_view(super().apply(x, *args), x, lambda t: cls.apply(t, *args))
+
+
+class View(ViewOp):
     """reshape / view / flatten (ViewBackward0)."""
 
     @staticmethod
@@ -33,7 +43,7 @@ class Squeeze(View):
     pass
 
 
-class Permute(Op):
+class Permute(ViewOp):
     """permute / transpose / t / T / mT: a reordering of axes."""
 
     @staticmethod
@@ -50,7 +60,7 @@ class Transpose(Permute):
     pass
 
 
-class Expand(Op):
+class Expand(ViewOp):
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
@@ -60,13 +70,16 @@ class Expand(Op):
         return grad, None  # the engine sums the broadcast dimensions back
 
 
-class Index(Op):
+class Index(ViewOp):
     """x[index] for any NumPy index: slices, None, Ellipsis, integer and boolean arrays."""
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if out.__class__ is not np.ndarray:  # one element: a 0-d view, not a NumPy scalar
+            out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -80,6 +93,23 @@ class Select(Index):
 
 class Slice(Index):
     """x[a:b] with slices only, and narrow() (SliceBackward0)."""
+
+
+class Diagonal(Index):
+    """The diagonal of the last two dims, the elements at index (..., rows, cols)
+    (DiagonalBackward0). Forward returns a writable view of them, as PyTorch does, so that
+    `x.diagonal().zero_()` changes x; backward is Index's."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        _, rows, cols = index
+        if not len(rows):
+            return x[index]
+        first = x[..., rows[0] :, cols[0] :]  # starts at the diagonal's first element
+        shape = x.shape[:-2] + (len(rows),)
+        strides = x.strides[:-2] + (x.strides[-2] + x.strides[-1],)
+        return np.lib.stride_tricks.as_strided(first, shape, strides)
 
 
 class IndexSelect(Index):

@@ -10,7 +10,7 @@ from ember.autograd import grad_mode
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
-from ember.ops.api.arith import _check_inplace_leaf, _rebind
+from ember.ops.api.arith import _check_inplace_leaf, _record_inplace
 
 _grad_state = grad_mode._state
 
@@ -27,21 +27,22 @@ def _float_input(input: Tensor, op: str) -> Tensor:
     return input
 
 
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    """inplace=True: `input` takes the result's values (and, when recorded, its place in the graph)."""
+def _maybe_inplace(input: Tensor, op: Any, inplace: bool, *args: Any) -> Tensor:
+    """`op.apply(input, *args)`; inplace=True: `input` takes the result's values (and, when
+    recorded, its place in the graph)."""
     if not inplace:
-        return result
+        return op.apply(input, *args)
     _check_inplace_leaf(input)
     if _grad_state[0] and input._requires_grad:
-        return _rebind(input, result)
-    input._data[...] = result._data
+        return _record_inplace(input, lambda x: op.apply(x, *args))
+    input._data[...] = op.apply(input, *args)._data
     input._version[0] += 1
     return input
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) (torch.nn.functional.relu)."""
-    return _maybe_inplace(input, ew.Relu.apply(_tensor_input(input, "relu")), inplace)
+    return _maybe_inplace(_tensor_input(input, "relu"), ew.Relu, inplace)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -50,14 +51,12 @@ def relu_(input: Tensor) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise (torch.nn.functional.leaky_relu)."""
-    return _maybe_inplace(
-        input, act.LeakyRelu.apply(_float_input(input, "leaky_relu"), negative_slope), inplace
-    )
+    return _maybe_inplace(_float_input(input, "leaky_relu"), act.LeakyRelu, inplace, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (exp(x) - 1) otherwise (torch.nn.functional.elu)."""
-    return _maybe_inplace(input, act.Elu.apply(_float_input(input, "elu"), alpha), inplace)
+    return _maybe_inplace(_float_input(input, "elu"), act.Elu, inplace, alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -69,7 +68,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (torch.nn.functional.silu)."""
-    return _maybe_inplace(input, act.Silu.apply(_float_input(input, "silu")), inplace)
+    return _maybe_inplace(_float_input(input, "silu"), act.Silu, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -81,9 +80,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val] (torch.nn.functional.hardtanh)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(
-        input, act.Hardtanh.apply(_float_input(input, "hardtanh"), min_val, max_val), inplace
-    )
+    return _maybe_inplace(_float_input(input, "hardtanh"), act.Hardtanh, inplace, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor, _to_array
-from ember.autograd import grad_mode
+from ember.autograd import grad_mode, views
 from ember.ops import elementwise as ew
 
 _grad_state = grad_mode._state
@@ -430,39 +431,65 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 def _check_inplace_leaf(input: Tensor) -> None:
-    if input.grad_fn is None and input._requires_grad and _grad_state[0]:
+    """The checks every in-place op makes before it writes into input's memory."""
+    if _grad_state[0]:
+        if input.grad_fn is None and input._requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "(Wrap the update in `with ember.no_grad():`, or update `x.data`.)"
+            )
+        base = input._base
+        if base is not None and base.grad_fn is None and base._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation. (Wrap the update in `with ember.no_grad():`, or clone() the view.)"
+            )
+    if not input._data.flags.writeable:
+        if 0 in input._data.strides and input._data.size > 1:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location (an expand()ed tensor). Please clone() the tensor "
+                "before performing the operation."
+            )
         raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation. "
-            "(Wrap the update in `with ember.no_grad():`, or update `x.data`.)"
+            "the tensor's memory is read-only (it was made from a read-only NumPy array); "
+            "clone() it before changing it in place"
         )
 
 
-def _write_inplace(input: Tensor, others: tuple, compute: Any) -> Tensor:
-    """An in-place op from its out-of-place form: make input hold compute()'s result, as a
-    recorded in-place op (input now stands for the new node) when a gradient is wanted
-    through input or one of `others`, else by writing into input's array and bumping its
-    version."""
+def _write_inplace(input: Tensor, others: tuple, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """An in-place op from its out-of-place form `compute(input)`: make input hold the
+    result, as a recorded in-place op (see `_record_inplace`) when a gradient is wanted through input
+    or one of `others`, else by writing into input's array and bumping its version."""
     _check_inplace_leaf(input)
     if _grad_state[0] and (
         input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
     ):
-        return _rebind(input, compute())
+        return _record_inplace(input, compute)
     with grad_mode.no_grad():
-        input._data[...] = compute()._data
+        input._data[...] = compute(input)._data
     input._version[0] += 1
     return input
 
 
-def _rebind(input: Tensor, result: Tensor) -> Tensor:
-    """A recorded in-place op: `input` now stands for the result node (see docs/design.md)."""
-    data = result._data
-    if data.dtype != input._data.dtype:
-        data = data.astype(input._data.dtype)
-    retained = input.retains_grad
-    if retained:  # the old node's output is no longer this tensor
-        del input.grad_fn._retained[input._out_nr]
-    input._data, input.grad_fn, input._out_nr = data, result.grad_fn, result._out_nr
-    input._requires_grad = result._requires_grad
-    if retained:  # retain_grad() follows the tensor to its new node (PyTorch's too)
-        input.retain_grad()
+def _record_inplace(input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """A recorded in-place op (see docs/design.md): the result of `compute`, made out of place
+    from a copy of input's values, is written into input's memory, and input (and its base,
+    when it is a view) now stands for the result's node."""
+    result = compute(views.stand_in(input))
+    data, shape = input._data, input._data.shape
+    if result._data.shape != shape:
+        raise RuntimeError(
+            f"output with shape {list(shape)} doesn't match the broadcast shape {list(result._data.shape)}"
+        )
+    if result._data.dtype.kind == "f" and data.dtype.kind != "f":
+        raise RuntimeError(
+            f"result type {result.dtype} can't be cast to the desired output type {input.dtype}"
+        )
+    data[...] = result._data
+    input._version[0] += 1
+    if input._base is None:
+        views.take_node(input, result)
+    else:
+        views.rebase(input, result)
     return input

@@ -14,7 +14,7 @@ from ember.ops import elementwise as ew
 from ember.ops.api import arith
 from ember.ops.api.arith import (
     _check_inplace_leaf,
-    _rebind,
+    _record_inplace,
     _tensor_of,
     add,
     clamp,
@@ -124,7 +124,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str) -> Any:
             other = other * alpha
         _check_inplace_leaf(input)
         if _grad_state[0] and (input._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            return _rebind(input, out_of_place(input, other))
+            return _record_inplace(input, lambda x: out_of_place(x, other))
         value = other._data if isinstance(other, Tensor) else other
         if isinstance(value, np.generic):
             value = value.item()
@@ -156,7 +156,7 @@ div_ = _inplace(np.true_divide, div, "div_")
 def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor) -> Tensor:
     _check_inplace_leaf(input)
     if _grad_state[0] and input._requires_grad:
-        return _rebind(input, out_of_place(input))
+        return _record_inplace(input, out_of_place)
     input._data[...] = compute(input._data)
     input._version[0] += 1
     return input
@@ -228,7 +228,7 @@ def copy_(input: Tensor, src: Any) -> Tensor:
     src = _tensor_of(src)
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or src._requires_grad):
-        return _rebind(input, expand(src.to(input.dtype), input.shape) + input * 0)
+        return _record_inplace(input, lambda x: expand(src.to(x.dtype), x.shape) + x * 0)
     try:
         np.copyto(input._data, src._data, casting="unsafe")
     except ValueError:
@@ -242,7 +242,7 @@ def copy_(input: Tensor, src: Any) -> Tensor:
 def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        return _rebind(input, masked_fill(input, mask, value))
+        return _record_inplace(input, lambda x: masked_fill(x, mask, value))
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     input._data[np.broadcast_to(m, input._data.shape)] = value.item() if isinstance(value, Tensor) else value
     input._version[0] += 1

@@ -9,7 +9,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_inplace_leaf, _rebind, _write_inplace
+from ember.ops.api.arith import _check_inplace_leaf, _record_inplace, _write_inplace
 from ember.ops.reduction import normalize_dim
 
 _grad_state = grad_mode._state
@@ -134,15 +134,15 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
     recorded = _grad_state[0] and (
         input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     )
+    _check_inplace_leaf(input)
     try:
         if not recorded:
             input._data[idx] = value._data if isinstance(value, Tensor) else value
             input._version[0] += 1
             return
-        _check_inplace_leaf(input)
         if not isinstance(value, Tensor):
             value = np.asarray(value, dtype=input._data.dtype)
-        _rebind(input, shape_ops.SetItem.apply(input, idx, value))
+        _record_inplace(input, lambda x: shape_ops.SetItem.apply(x, idx, value))
     except ValueError:
         target = np.shape(input._data[idx])
         raise RuntimeError(
@@ -332,24 +332,24 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 
 def index_add_(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """In-place index_add (torch.Tensor.index_add_)."""
-    return _write_inplace(input, (source,), lambda: index_add(input, dim, index, source, alpha=alpha))
+    return _write_inplace(input, (source,), lambda x: index_add(x, dim, index, source, alpha=alpha))
 
 
 def index_copy_(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """In-place index_copy (torch.Tensor.index_copy_)."""
-    return _write_inplace(input, (source,), lambda: index_copy(input, dim, index, source))
+    return _write_inplace(input, (source,), lambda x: index_copy(x, dim, index, source))
 
 
 def index_fill_(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """In-place index_fill (torch.Tensor.index_fill_)."""
-    return _write_inplace(input, (value,), lambda: index_fill(input, dim, index, value))
+    return _write_inplace(input, (value,), lambda x: index_fill(x, dim, index, value))
 
 
 def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """In-place scatter (torch.Tensor.scatter_)."""
-    return _write_inplace(input, (src,), lambda: scatter(input, dim, index, src, value=value))
+    return _write_inplace(input, (src,), lambda x: scatter(x, dim, index, src, value=value))
 
 
 def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """In-place scatter_add (torch.Tensor.scatter_add_)."""
-    return _write_inplace(input, (src,), lambda: scatter_add(input, dim, index, src))
+    return _write_inplace(input, (src,), lambda x: scatter_add(x, dim, index, src))

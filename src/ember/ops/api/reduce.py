@@ -190,7 +190,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def cumprod_(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """In-place cumprod (torch.Tensor.cumprod_): input keeps its dtype."""
-    return _write_inplace(input, (), lambda: cumprod(input, dim, dtype=dtype))
+    return _write_inplace(input, (), lambda x: cumprod(x, dim, dtype=dtype))
 
 
 def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:

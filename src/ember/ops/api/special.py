@@ -251,8 +251,8 @@ def _write_back(input: Tensor, name: str, compute: Any, *others: Any) -> Tensor:
     """The in-place form of `compute(input, *others)`, refusing a result that input cannot
     hold (another shape, or a dtype it cannot be cast to)."""
 
-    def checked() -> Tensor:
-        result = compute(input, *others)
+    def checked(x: Tensor) -> Tensor:
+        result = compute(x, *others)
         if result._data.shape != input._data.shape:
             raise RuntimeError(
                 f"{name}: output with shape {list(input.shape)} doesn't match the broadcast shape "

@@ -1,0 +1,120 @@
+"""Views: tensors that share another tensor's memory, and in-place ops through them.
+
+`x[0]`, `x.view(2, 3)`, `x.T`, `x.narrow(...)`, `x.expand(...)` and the other view ops
+return a tensor whose array is a NumPy view of the input's. ember follows PyTorch's rules:
+
+- A view knows its base (`_base`: the tensor that owns the memory, never another view)
+  and shares its version counter. So an in-place change through either one is seen by
+  every node that saved either.
+- An in-place op on a view writes into the base's memory, and the base's history records
+  it: the base becomes the output of a `CopySlices` node, "the old base with the view's
+  region replaced by the op's result".
+- A view remembers how it was made from its base (`_view_fn`). When the base's version
+  has moved on since the view's node was made, `refresh` makes the node again from the
+  base's current node before the view is used. Otherwise a gradient would flow through
+  the base's old history, which no longer made the values the view shows.
+
+A view made under `no_grad` has no `_view_fn`, and a recorded in-place op on it raises,
+as in PyTorch: whether it should join the graph is ambiguous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ember.autograd import function, grad_mode
+from ember.autograd.function import Function
+
+_grad_state = grad_mode._state
+
+
+def as_view(out: Any, source: Any, make: Callable[[Any], Any]) -> Any:
+    """Mark `out`, made from `source` by `make`, as a view, if their arrays share memory
+    (NumPy copies where a view is impossible: a reshape of scattered data, an integer-array
+    index)."""
+    if not np.may_share_memory(out._data, source._data):
+        return out
+    base = source._base
+    parent = source._view_fn if base is not None else None
+    if base is None:
+        base, fn = source, make
+    elif parent is None:
+        fn = None
+    else:
+        fn = lambda t: make(parent(t))  # noqa: E731
+    out._base = base
+    out._version = source._version
+    out._view_at = out._version[0]
+    out._view_fn = fn if _grad_state[0] else None
+    return out
+
+
+def refresh(view: Any) -> None:
+    """Remake a view's node from its base's current one (the base changed in place)."""
+    view._view_at = view._version[0]
+    if view._view_fn is None:
+        return
+    with grad_mode.enable_grad():
+        take_node(view, view._view_fn(view._base))
+
+
+def take_node(t: Any, result: Any) -> None:
+    """Make `t` stand for `result`'s place in the graph (t keeps its own array)."""
+    retained = t.retains_grad
+    if retained:  # the old node's output is no longer this tensor
+        del t.grad_fn._retained[t._out_nr]
+    t.grad_fn, t._out_nr, t._requires_grad = result.grad_fn, result._out_nr, result._requires_grad
+    if retained:  # retain_grad() follows the tensor to its new node, as in PyTorch
+        t.retain_grad()
+
+
+def stand_in(t: Any) -> Any:
+    """A tensor in t's place in the graph that holds a copy of t's values: what a recorded
+    in-place op computes from, since the node it makes may keep the values it overwrites."""
+    if t._base is not None and t._version[0] != t._view_at:
+        refresh(t)
+    s = function.Tensor(t._data.copy())
+    s.grad_fn, s._out_nr, s._requires_grad = t.grad_fn, t._out_nr, t._requires_grad
+    return s
+
+
+def rebase(view: Any, result: Any) -> None:
+    """After `result` was written into a view's memory: the base records it (CopySlices)
+    and the view becomes that region of the new base."""
+    if view._view_fn is None:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "Make the view and the in-place op both inside the no_grad block (if the change "
+            "should not be recorded) or both outside it (if it should)."
+        )
+    base = view._base
+    take_node(base, CopySlices.apply(base, result, view._view_fn))
+    refresh(view)
+
+
+class CopySlices(Function):
+    """The base of a view after an in-place op on the view: the old base, with the view's
+    region replaced by the op's result (PyTorch's CopySlices)."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx: Any, base: np.ndarray, result: np.ndarray, view_fn: Any) -> np.ndarray:
+        ctx.view_fn = view_fn
+        return base  # the caller has already written result into the region
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        # the old base's gradient is the gradient outside the region; the result's, the region
+        outside = np.ones(ctx._shape, ctx._dtype)
+        ctx.view_fn(function.Tensor(outside))._data[...] = 0
+        if isinstance(grad, function.Tensor):  # create_graph: a recorded view of the gradient
+            return grad * outside, ctx.view_fn(grad), None
+        return grad * outside, ctx.view_fn(function.Tensor(grad))._data, None
+
+    def name(self) -> str:
+        return "CopySlices"
