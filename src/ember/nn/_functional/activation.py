@@ -27,11 +27,9 @@ def _float_input(input: Tensor, op: str) -> Tensor:
     return input
 
 
-def _maybe_inplace(input: Tensor, op: Any, inplace: bool, *args: Any) -> Tensor:
-    """`op.apply(input, *args)`; inplace=True: `input` takes the result's values (and, when
-    recorded, its place in the graph)."""
-    if not inplace:
-        return op.apply(input, *args)
+def _inplace(input: Tensor, op: Any, *args: Any) -> Tensor:
+    """`input` takes the values of `op.apply(input, *args)` (and, when recorded, its place in
+    the graph): the inplace=True of the activations."""
     _check_inplace_leaf(input)
     if _grad_state[0] and input._requires_grad:
         return _record_inplace(input, lambda x: op.apply(x, *args))
@@ -42,7 +40,8 @@ def _maybe_inplace(input: Tensor, op: Any, inplace: bool, *args: Any) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) (torch.nn.functional.relu)."""
-    return _maybe_inplace(_tensor_input(input, "relu"), ew.Relu, inplace)
+    input = _tensor_input(input, "relu")
+    return _inplace(input, ew.Relu) if inplace else ew.Relu.apply(input)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -51,12 +50,18 @@ def relu_(input: Tensor) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise (torch.nn.functional.leaky_relu)."""
-    return _maybe_inplace(_float_input(input, "leaky_relu"), act.LeakyRelu, inplace, negative_slope)
+    input = _float_input(input, "leaky_relu")
+    return (
+        _inplace(input, act.LeakyRelu, negative_slope)
+        if inplace
+        else act.LeakyRelu.apply(input, negative_slope)
+    )
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (exp(x) - 1) otherwise (torch.nn.functional.elu)."""
-    return _maybe_inplace(_float_input(input, "elu"), act.Elu, inplace, alpha)
+    input = _float_input(input, "elu")
+    return _inplace(input, act.Elu, alpha) if inplace else act.Elu.apply(input, alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -68,7 +73,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (torch.nn.functional.silu)."""
-    return _maybe_inplace(_float_input(input, "silu"), act.Silu, inplace)
+    input = _float_input(input, "silu")
+    return _inplace(input, act.Silu) if inplace else act.Silu.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -80,7 +86,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val] (torch.nn.functional.hardtanh)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(_float_input(input, "hardtanh"), act.Hardtanh, inplace, min_val, max_val)
+    input = _float_input(input, "hardtanh")
+    if inplace:
+        return _inplace(input, act.Hardtanh, min_val, max_val)
+    return act.Hardtanh.apply(input, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
