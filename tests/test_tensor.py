@@ -640,3 +640,38 @@ def test_python_floats_with_a_requested_dtype_are_not_rounded_to_float32_first()
     for make in (lambda T: T.tensor([0.3, 1e-40], dtype=T.float64), lambda T: T.tensor(0.1, dtype=T.float16)):
         assert make(ember).tolist() == make(torch).tolist()
     assert ember.as_tensor([0.1], dtype=ember.float64).tolist() == [0.1]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.zeros(3, np.float32),
+        np.zeros(1, np.float32),
+        np.zeros(2, np.float64),
+        np.zeros(2, np.int64),
+        3.0,
+    ],
+    ids=["longer", "one_element", "float64", "int64", "number"],
+)
+def test_assigning_a_wrong_grad_raises_as_in_torch(value) -> None:
+    import torch
+
+    def attempt(T):
+        p = T.zeros(2, requires_grad=True)
+        try:
+            p.grad = T.from_numpy(value) if isinstance(value, np.ndarray) else value
+        except (RuntimeError, TypeError) as e:
+            return type(e)
+        return None
+
+    assert attempt(ember) is attempt(torch) is not None
+
+
+def test_assigning_a_matching_grad_or_none_works_and_sgd_uses_it() -> None:
+    p = ember.zeros(2, requires_grad=True)
+    p.grad = ember.tensor([1.0, -2.0])
+    ember.optim.SGD([p], lr=0.5).step()
+    assert p.tolist() == [-0.5, 1.0]
+    p.grad = None
+    assert p.grad is None

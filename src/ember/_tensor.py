@@ -76,7 +76,7 @@ class Tensor:
     __slots__ = (
         "_data",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_out_nr",
         "_version",
@@ -105,7 +105,7 @@ class Tensor:
         # on the outputs of ops: keep in step
         self._data = data
         self._requires_grad = False
-        self.grad = None
+        self._grad = None  # `grad`, checked when assigned; the engine writes it directly
         self.grad_fn = None
         self._out_nr = 0
         self._version = [0]  # shared with detach(): counts in-place changes of the array
@@ -134,6 +134,31 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         self._requires_grad = bool(flag)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (None until one arrives)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor "
+                    f"of size '{list(self._data.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
+                    f"dtype '{self.dtype}'. The gradient must have the tensor's dtype"
+                )
+        self._grad = value
 
     @property
     def data(self) -> Tensor:

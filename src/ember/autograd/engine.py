@@ -184,11 +184,11 @@ def run_backward(
                     if (
                         inline
                         and accumulate
-                        and edge.grad is None
+                        and edge._grad is None
                         and edge._hooks is None
                         and edge._requires_grad
                     ):
-                        edge.grad = _own(g, handed_out)  # _arrive_leaf's commonest case, inline
+                        edge._grad = _own(g, handed_out)  # _arrive_leaf's commonest case, inline
                     else:
                         _arrive_leaf(edge, g, capture, accumulate, handed_out, hooked)
         if hooked:
@@ -404,9 +404,9 @@ def _store_retained(node: Any, grads: list, handed_out: set) -> None:
 def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
     """Accumulate g into t.grad: the first gradient is stored (owned), later ones are added
     out of place, keeping the same Tensor object unless the sum must join a graph."""
-    if t.grad is None:
-        t.grad = _own(g, handed_out)
-    elif isinstance(g, Tensor) or t.grad.grad_fn is not None:
-        t.grad = t.grad + g  # create_graph: the sum is part of the graph
+    if t._grad is None:
+        t._grad = _own(g, handed_out)
+    elif isinstance(g, Tensor) or t._grad.grad_fn is not None:
+        t._grad = t._grad + g  # create_graph: the sum is part of the graph
     else:
-        t.grad._data = t.grad._data + g
+        t._grad._data = t._grad._data + g

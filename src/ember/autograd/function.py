@@ -283,7 +283,7 @@ class Function:
             # Tensor.__init__'s fields, set here without the call: the hottest lines in ember
             outputs = _new_object(Tensor)
             outputs._data = data
-            outputs.grad = outputs._hooks = outputs._base = None
+            outputs._grad = outputs._hooks = outputs._base = None
             outputs._out_nr = 0
             outputs._version = [0]
             dtype = data.dtype
@@ -393,7 +393,7 @@ def _plain_tensor(data: np.ndarray) -> Any:
     t = _new_object(Tensor)
     t._data = data
     t._requires_grad = False
-    t.grad = t.grad_fn = t._hooks = t._base = None
+    t._grad = t.grad_fn = t._hooks = t._base = None
     t._out_nr = 0
     t._version = [0]
     return t

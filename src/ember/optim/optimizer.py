@@ -157,11 +157,11 @@ class Optimizer:
         """Forget the gradients: set `.grad` to None, or fill it with zeros (torch.optim.Optimizer.zero_grad)."""
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad  # the slot behind .grad: None needs no check
                 if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     if grad.grad_fn is not None:
                         grad.detach_()
@@ -190,8 +190,9 @@ class Optimizer:
         has a gradient; the gradient negated when the group maximizes."""
         maximize = group["maximize"]
         for p in group["params"]:
-            if p.grad is not None:
-                g = p.grad._data
+            grad = p._grad
+            if grad is not None:
+                g = grad._data
                 yield p, p._data, (-g if maximize else g)
 
     def _update_group(self, group: dict[str, Any]) -> None:
