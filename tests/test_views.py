@@ -249,3 +249,28 @@ def test_every_view_op_writes_through_and_differentiates_as_torch(view: str, cha
 
     for mine, theirs in zip(_through_view(ember, view, change_base), _through_view(torch, view, change_base)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
+def _replacements(T):
+    x = T.tensor([1.0, float("inf"), -2.0], requires_grad=True)
+    v = T.tensor(2.5, requires_grad=True)
+    s = T.tensor([0.5, 1.5, 3.0], requires_grad=True)
+    a = x * 2
+    a.fill_(v)  # v's gradient is the sum over the copies
+    b = x * 3
+    b.copy_(s)
+    c = x * 1
+    c[1:].fill_(0.25)  # through a view, over the inf
+    d = x * 4
+    d.copy_(v)  # broadcast from a 0-d tensor
+    loss = (a * a).sum() + (b * b).sum() + (c * x.detach().nan_to_num()).sum() + d.sum()
+    loss.backward()
+    return [_arr(t) for t in (a, b, c, d, x.grad, v.grad, s.grad)]
+
+
+@requires_torch
+def test_fill_and_copy_replace_values_and_route_gradients_as_torch() -> None:
+    import torch
+
+    for mine, theirs in zip(_replacements(ember), _replacements(torch)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6)

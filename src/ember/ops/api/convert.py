@@ -23,9 +23,9 @@ from ember.ops.api.arith import (
     mul,
     pow,
     sub,
+    where,
 )
 from ember.ops.api.indexing import masked_fill
-from ember.ops.api.shape import expand
 
 _grad_state = grad_mode._state
 
@@ -162,13 +162,32 @@ def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor) -> Tensor:
     return input
 
 
+def _replaced(x: Tensor, value: Any) -> Tensor:
+    """`value` (a number or a tensor that broadcasts to x) in x's shape and dtype, recorded
+    as replacing x: x's gradient is zero, value's the sum over its copies. The out-of-place
+    form of fill_ and copy_; with where, because x * 0 + value gives nan where x is inf."""
+    if isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
+        value = value.to(x.dtype)
+    return where(Tensor(np.zeros(x._data.shape, bool)), x, value)
+
+
 def zero_(input: Tensor) -> Tensor:
     return fill_(input, 0)
 
 
 def fill_(input: Tensor, value: Any) -> Tensor:
-    value = value.item() if isinstance(value, Tensor) else value
-    return _inplace_unary(lambda a: value, lambda x: x * 0 + value, input)
+    """Set every element to value (a number, or a 0-d tensor, whose gradient is the sum)."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value._data.ndim} dimensions."
+            )
+        if _grad_state[0] and value._requires_grad:
+            _check_inplace_leaf(input)
+            return _record_inplace(input, lambda x: _replaced(x, value))
+        value = value.item()
+    return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
 
 
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -210,13 +229,13 @@ round_ = _unary_inplace(arith.round, "round_")
 def uniform_(input: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with samples from the uniform distribution on [a, b) (torch.Tensor.uniform_)."""
     sample = _random.rng(generator).uniform(a, b, input._data.shape).astype(input._data.dtype)
-    return _inplace_unary(lambda _: sample, lambda x: x * 0 + Tensor(sample), input)
+    return _inplace_unary(lambda _: sample, lambda x: _replaced(x, Tensor(sample)), input)
 
 
 def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with samples from a normal distribution (torch.Tensor.normal_)."""
     sample = _random.rng(generator).normal(mean, std, input._data.shape).astype(input._data.dtype)
-    return _inplace_unary(lambda _: sample, lambda x: x * 0 + Tensor(sample), input)
+    return _inplace_unary(lambda _: sample, lambda x: _replaced(x, Tensor(sample)), input)
 
 
 def type_as(input: Tensor, other: Tensor) -> Tensor:
@@ -228,7 +247,7 @@ def copy_(input: Tensor, src: Any) -> Tensor:
     src = _tensor_of(src)
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or src._requires_grad):
-        return _record_inplace(input, lambda x: expand(src.to(x.dtype), x.shape) + x * 0)
+        return _record_inplace(input, lambda x: _replaced(x, src))
     try:
         np.copyto(input._data, src._data, casting="unsafe")
     except ValueError:
