@@ -329,3 +329,21 @@ def test_inplace_under_no_grad_writes_into_the_array() -> None:
     assert x._data is data
     assert x.tolist() == [1.0, 2.5]
     assert x.requires_grad and x.grad_fn is None
+
+
+@requires_torch
+def test_xlogy_gradients_at_zero_and_negative_points_match_torch() -> None:
+    import torch
+
+    xs, ys = [0.0, 0.0, 0.0, 1.0, 0.0, 2.0], [0.0, 2.0, -1.0, 0.0, float("nan"), 3.0]
+
+    def grads(T):
+        x = T.tensor(xs, requires_grad=True)
+        y = T.tensor(ys, requires_grad=True)
+        T.xlogy(x, y).sum().backward()
+        return x.grad.numpy(), y.grad.numpy()
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mine = grads(ember)
+    for a, b in zip(mine, grads(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -303,7 +303,10 @@ class Xlogy(Op):
         dx, dy = ctx._edges
         gx = gy = None
         if dx is not None:
-            gx = grad * _dual.unary("log", y)  # log(y) even where x == 0, as in PyTorch
+            # log(y), even where x == 0, but 0 where x == 0 and y <= 0 (as in PyTorch)
+            xv, yv = _dual.value(x), _dual.value(y)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gx = grad * _dual.where((xv == 0) & (yv <= 0), 0.0, _dual.unary("log", y))
         if dy is not None:
             gy = grad * x / y
         return gx, gy
