@@ -268,3 +268,10 @@ def test_non_differentiable_results_do_not_require_grad() -> None:
     x = ember.ones(3, requires_grad=True)
     assert not ember.diff(x > 0).requires_grad
     assert ember.take(x, ember.tensor([0])).requires_grad
+
+
+def test_flatten_with_nothing_to_merge_returns_the_tensor_itself_as_torch() -> None:
+    x = ember.ones(3, requires_grad=True)
+    y = ember.ones(2, 3)
+    assert x.flatten() is x and y.flatten(1, 1) is y and y.flatten(-1) is y
+    assert y.flatten() is not y and ember.ones(()).flatten().shape == (1,)

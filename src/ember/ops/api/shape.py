@@ -66,6 +66,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     )
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: the tensor itself, as in PyTorch
+        return input
     return reshape(input, s[:start] + (int(np.prod(s[start : end + 1])),) + s[end + 1 :])
 
 
