@@ -31,8 +31,9 @@ Tensor: Any = None  # set by ember._tensor
 _anomaly = [False]
 
 
-def unbroadcast(grad: Any, shape: tuple, node: Any = None, index: int = 0) -> Any:
-    """Sum `grad` down to `shape`, undoing NumPy broadcasting; the one place this happens."""
+def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), edge: Any = None) -> Any:
+    """Sum `grad` down to `shape`, undoing NumPy broadcasting; the one place this happens.
+    `node` sent it along `edge`, one of its `edges` (for the error message)."""
     gshape = grad.shape
     if gshape == shape:
         return grad
@@ -42,6 +43,7 @@ def unbroadcast(grad: Any, shape: tuple, node: Any = None, index: int = 0) -> An
     )
     if extra < 0 or any(n != 1 and gshape[i + extra] != n for i, n in enumerate(shape)):
         op = node.name() if node is not None else "backward"
+        index = _index_of(edges, edge) if edges else 0
         raise RuntimeError(
             f"Function {op} returned an invalid gradient at index {index} - got "
             f"{list(gshape)} but expected shape compatible with {list(shape)}"
@@ -236,7 +238,7 @@ def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
     if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
         g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
     if g.shape != shape:
-        g = unbroadcast(g, shape, node, _index_of(edges, edge))
+        g = unbroadcast(g, shape, node, edges, edge)
     if g.dtype != dtype:
         g = _fix_dtype(g, dtype)
     return g
