@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ember import _format, dtypes
-from ember.autograd import engine, function, grad_mode
+from ember.autograd import engine, function, grad_mode, views
 
 _grad_state = grad_mode._state
 
@@ -118,7 +118,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        return self._requires_grad
+        return views.current(self)._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
@@ -208,7 +208,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return views.current(self).grad_fn is None
 
     @property
     def is_cuda(self) -> bool:
@@ -229,7 +229,7 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf after backward (leaves keep theirs anyway)."""
-        if self.grad_fn is None:
+        if views.current(self).grad_fn is None:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
@@ -266,6 +266,8 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -283,6 +285,8 @@ class Tensor:
         Unlike PyTorch, the tensor itself also receives its gradient in `.grad`
         (`e.backward(); e.grad` gives `tensor(1.)`), as the course material expects.
         """
+        if self._base is not None:
+            views.current(self)  # a view whose base changed: its current node
         if gradient is None and inputs is None and self._requires_grad and self._data.size == 1:
             # The usual `loss.backward()`, without the general checks. np.array(1) reshaped:
             # a quarter of np.ones_like's cost, which is a Python function.

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd import grad_mode
+from ember.autograd import grad_mode, views
 from ember.autograd.function import edge_meta
 
 Tensor: Any = None  # set by ember._tensor
@@ -89,6 +89,10 @@ def run_backward(
     when given), and of a non-leaf root too (ember's documented extra: `e.backward();
     e.grad` is ones). accumulate=False (autograd.grad): return the gradients of `inputs`.
     """
+    for t in roots:
+        views.current(t)  # a view whose base changed: its current node
+    for t in inputs or ():
+        views.current(t)
     handed_out: set = set()
     # Where gradients are captured instead of (or besides) accumulated: keyed by the leaf
     # tensor, or by (node, output_nr) for a non-leaf input.
@@ -361,6 +365,8 @@ def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out:
     """After the pass: each hooked leaf's hooks, in order, on its summed gradient; a hook
     may return a replacement of the same shape and dtype."""
     for leaf, g in hooked.items():
+        if isinstance(g, np.ndarray):
+            g = np.array(g)  # the hook may change it in place: not an array another leaf holds
         for hook in list(leaf._hooks.values()):
             out = hook(g if isinstance(g, Tensor) else Tensor(g))
             if out is None:

@@ -445,7 +445,11 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
 
 def _edge(a: Any) -> Any:
     """The edge to input `a` (see `Function._edges`)."""
-    if not isinstance(a, Tensor) or not a._requires_grad:
+    if not isinstance(a, Tensor):
+        return None
+    if a._base is not None and a._version[0] != a._view_at:
+        _refresh_view(a)
+    if not a._requires_grad:
         return None
     fn = a.grad_fn
     if fn is None:

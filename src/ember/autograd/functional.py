@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd import engine
+from ember.autograd import engine, views
 
 
 def _as_list(x: Any) -> list:
@@ -51,7 +51,7 @@ def _root_gradient(t: Any, gradient: Any, create_graph: bool, i: int) -> Any:
     tensor_type = engine.Tensor
     if not isinstance(t, tensor_type):
         raise TypeError(f"element {i} of tensors is a {type(t).__name__}, not a Tensor")
-    if not t._requires_grad:
+    if not views.current(t)._requires_grad:
         raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     data = t._data
     if gradient is None:

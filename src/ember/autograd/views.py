@@ -52,6 +52,14 @@ def as_view(out: Any, source: Any, make: Callable[[Any], Any]) -> Any:
     return out
 
 
+def current(t: Any) -> Any:
+    """t, with its node remade first if it is a view whose base changed since (for the
+    places outside Function.apply that read a tensor's place in the graph)."""
+    if t._base is not None and t._version[0] != t._view_at:
+        refresh(t)
+    return t
+
+
 def refresh(view: Any) -> None:
     """Remake a view's node from its base's current one (the base changed in place)."""
     view._view_at = view._version[0]
@@ -74,8 +82,7 @@ def take_node(t: Any, result: Any) -> None:
 def stand_in(t: Any) -> Any:
     """A tensor in t's place in the graph that holds a copy of t's values: what a recorded
     in-place op computes from, since the node it makes may keep the values it overwrites."""
-    if t._base is not None and t._version[0] != t._view_at:
-        refresh(t)
+    current(t)
     s = function.Tensor(t._data.copy())
     s.grad_fn, s._out_nr, s._requires_grad = t.grad_fn, t._out_nr, t._requires_grad
     return s
@@ -85,15 +92,19 @@ def rebase(view: Any, result: Any) -> None:
     """After `result` was written into a view's memory: the base records it (CopySlices)
     and the view becomes that region of the new base."""
     if view._view_fn is None:
-        raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
-            "Make the view and the in-place op both inside the no_grad block (if the change "
-            "should not be recorded) or both outside it (if it should)."
-        )
+        no_grad_view_error()
     base = view._base
     take_node(base, CopySlices.apply(base, result, view._view_fn))
     refresh(view)
+
+
+def no_grad_view_error() -> None:
+    raise RuntimeError(
+        "A view was created in no_grad mode and is being modified inplace with grad mode "
+        "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+        "Make the view and the in-place op both inside the no_grad block (if the change "
+        "should not be recorded) or both outside it (if it should)."
+    )
 
 
 class CopySlices(Function):

@@ -63,7 +63,11 @@ class Transpose(Permute):
 class Expand(ViewOp):
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        # NumPy's broadcast view, made writable as PyTorch's expand is: writing through a part
+        # of it where no element repeats (x.expand(2, 3)[0]) reaches x; in-place ops refuse
+        # the rest (_check_inplace_leaf)
+        view = np.broadcast_to(x, shape)
+        return np.lib.stride_tricks.as_strided(x, view.shape, view.strides)
 
     @staticmethod
     def backward(ctx, grad):
@@ -216,7 +220,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.index = tuple(slice(None, None, -1) if i in dims else slice(None) for i in range(x.ndim))
-        return x[ctx.index]
+        return x[ctx.index].copy()  # a copy, as in PyTorch (NumPy's reversed view would alias x)
 
     @staticmethod
     def backward(ctx, grad):

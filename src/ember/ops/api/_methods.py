@@ -46,7 +46,8 @@ sigmoid_ tanh_ relu_ square_ reciprocal_ ceil_ round_ uniform_ normal_ type_as m
 erf erfc erfinv sinh cosh asin arcsin acos arccos atan arctan asinh arcsinh acosh arccosh atanh
 arctanh exp2 trunc fix frac deg2rad rad2deg logit sgn signbit nan_to_num atan2 arctan2 hypot
 logaddexp logaddexp2 xlogy copysign fmod float_power heaviside lerp addcmul addcdiv trunc_ fix_
-frac_ nan_to_num_ fmod_ atan2_ arctan2_ lerp_ addcmul_ addcdiv_
+frac_ nan_to_num_ fmod_ atan2_ arctan2_ lerp_ addcmul_ addcdiv_ floor_divide_ remainder_
+bitwise_and_ bitwise_or_ bitwise_xor_
 
 cumprod cummax cummin logcumsumexp nansum nanmean count_nonzero aminmax median nanmedian mode
 quantile nanquantile unique unique_consecutive bincount histc cumprod_
@@ -132,6 +133,10 @@ def attach_methods(cls: type) -> None:
     cls.__xor__ = cls.__rxor__ = bitwise_xor
     cls.__invert__ = bitwise_not
     cls.__iadd__, cls.__isub__, cls.__imul__, cls.__itruediv__ = add_, sub_, mul_, div_
+    # the other augmented assignments change the tensor in place too (without these, Python
+    # would rebind the name to a new tensor and views and aliases would keep the old values)
+    cls.__ipow__, cls.__imod__, cls.__ifloordiv__ = g["pow_"], g["remainder_"], g["floor_divide_"]
+    cls.__iand__, cls.__ior__, cls.__ixor__ = g["bitwise_and_"], g["bitwise_or_"], g["bitwise_xor_"]
     cls.T = property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1))))
     cls.mT = property(lambda self: transpose(self, -2, -1))
     cls.float = lambda self: to(self, dtypes.float32)
@@ -141,9 +146,12 @@ def attach_methods(cls: type) -> None:
     cls.int = lambda self: to(self, dtypes.int32)
     cls.bool = lambda self: to(self, dtypes.bool)
     cls.byte = lambda self: to(self, dtypes.uint8)
-    cls.cpu = cls.contiguous = lambda self, *a, **k: self
+    cls.cpu = lambda self, *a, **k: self
+    # a copy when the elements are not in row-major order (a transpose), as in PyTorch: the
+    # result must not alias the input then
+    cls.contiguous = lambda self, *a, **k: self if self._data.flags.c_contiguous else self.clone()
     cls.ndimension = lambda self: self._data.ndim
-    cls.is_contiguous = lambda self, *a, **k: True  # ember never exposes strides
+    cls.is_contiguous = lambda self, *a, **k: bool(self._data.flags.c_contiguous)
     cls.data_ptr = lambda self: self._data.__array_interface__["data"][0]
     cls.cuda = lambda self, *a, **k: to(self, "cuda")
     cls.__hash__ = object.__hash__

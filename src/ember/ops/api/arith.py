@@ -433,6 +433,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def _check_inplace_leaf(input: Tensor) -> None:
     """The checks every in-place op makes before it writes into input's memory."""
     if _grad_state[0]:
+        views.current(input)
         if input.grad_fn is None and input._requires_grad:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. "
@@ -444,17 +445,30 @@ def _check_inplace_leaf(input: Tensor) -> None:
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation. (Wrap the update in `with ember.no_grad():`, or clone() the view.)"
             )
-    if not input._data.flags.writeable:
-        if 0 in input._data.strides and input._data.size > 1:
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers "
-                "to a single memory location (an expand()ed tensor). Please clone() the tensor "
-                "before performing the operation."
-            )
+        if base is not None and input._view_fn is None and base._requires_grad:
+            views.no_grad_view_error()
+    data = input._data
+    if (
+        0 in data.strides
+        and data.size > 1
+        and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape))
+    ):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers "
+            "to a single memory location (an expand()ed tensor). Please clone() the tensor "
+            "before performing the operation."
+        )
+    if not data.flags.writeable:
         raise RuntimeError(
             "the tensor's memory is read-only (it was made from a read-only NumPy array); "
             "clone() it before changing it in place"
         )
+
+
+def _wants_grad(t: Any) -> bool:
+    """Whether t is a tensor that requires grad (a view's node made current first): the
+    test of an in-place op's other operands."""
+    return isinstance(t, Tensor) and views.current(t)._requires_grad
 
 
 def _write_inplace(input: Tensor, others: tuple, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -462,9 +476,7 @@ def _write_inplace(input: Tensor, others: tuple, compute: Callable[[Tensor], Ten
     result, as a recorded in-place op (see `_record_inplace`) when a gradient is wanted through input
     or one of `others`, else by writing into input's array and bumping its version."""
     _check_inplace_leaf(input)
-    if _grad_state[0] and (
-        input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-    ):
+    if _grad_state[0] and (input._requires_grad or any(_wants_grad(o) for o in others)):
         return _record_inplace(input, compute)
     with grad_mode.no_grad():
         input._data[...] = compute(input)._data

@@ -77,7 +77,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if n == 1:
         return diag_embed(input, diagonal, 0, 1)
     if n == 2:
-        return _diagonal(input, diagonal, 0, 1)
+        return _diagonal(input, diagonal, 0, 1).clone()  # a copy, as in PyTorch (diagonal is a view)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {n}D (shape {list(input._data.shape)})")
 
 

@@ -16,12 +16,12 @@ from ember.ops.api.arith import (
     _check_inplace_leaf,
     _record_inplace,
     _tensor_of,
+    _wants_grad,
     add,
     clamp,
     div,
     floor,
     mul,
-    pow,
     sub,
     where,
 )
@@ -123,7 +123,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str) -> Any:
         if alpha != 1:
             other = other * alpha
         _check_inplace_leaf(input)
-        if _grad_state[0] and (input._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if _grad_state[0] and (input._requires_grad or _wants_grad(other)):
             return _record_inplace(input, lambda x: out_of_place(x, other))
         value = other._data if isinstance(other, Tensor) else other
         if isinstance(value, np.generic):
@@ -183,7 +183,7 @@ def fill_(input: Tensor, value: Any) -> Tensor:
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions."
             )
-        if _grad_state[0] and value._requires_grad:
+        if _grad_state[0] and _wants_grad(value):
             _check_inplace_leaf(input)
             return _record_inplace(input, lambda x: _replaced(x, value))
         value = value.item()
@@ -191,6 +191,12 @@ def fill_(input: Tensor, value: Any) -> Tensor:
 
 
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    if input._data.dtype.kind in "iub" and any(
+        isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind == "f") for v in (min, max)
+    ):
+        raise RuntimeError(
+            f"clamp_: result type Float can't be cast to the desired output type {input.dtype}"
+        )
     return _inplace_unary(lambda a: np.clip(a, min, max), lambda x: clamp(x, min, max), input)
 
 
@@ -246,7 +252,7 @@ def copy_(input: Tensor, src: Any) -> Tensor:
     """Copy src's values into input (broadcasting), keeping input's dtype."""
     src = _tensor_of(src)
     _check_inplace_leaf(input)
-    if _grad_state[0] and (input._requires_grad or src._requires_grad):
+    if _grad_state[0] and (input._requires_grad or _wants_grad(src)):
         return _record_inplace(input, lambda x: _replaced(x, src))
     try:
         np.copyto(input._data, src._data, casting="unsafe")
@@ -260,13 +266,9 @@ def copy_(input: Tensor, src: Any) -> Tensor:
 
 def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
     _check_inplace_leaf(input)
-    if _grad_state[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+    if _grad_state[0] and (input._requires_grad or _wants_grad(value)):
         return _record_inplace(input, lambda x: masked_fill(x, mask, value))
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     input._data[np.broadcast_to(m, input._data.shape)] = value.item() if isinstance(value, Tensor) else value
     input._version[0] += 1
     return input
-
-
-def pow_(input: Tensor, exponent: Any) -> Tensor:
-    return _inplace_unary(lambda a: a**exponent, lambda x: pow(x, exponent), input)

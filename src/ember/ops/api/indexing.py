@@ -9,7 +9,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_inplace_leaf, _record_inplace, _write_inplace
+from ember.ops.api.arith import _check_inplace_leaf, _record_inplace, _wants_grad, _write_inplace
 from ember.ops.reduction import normalize_dim
 
 _grad_state = grad_mode._state
@@ -131,10 +131,8 @@ def getitem(input: Tensor, index: Any) -> Tensor:
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
     idx = _convert_index(index)
-    recorded = _grad_state[0] and (
-        input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-    )
     _check_inplace_leaf(input)
+    recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
         if not recorded:
             input._data[idx] = value._data if isinstance(value, Tensor) else value

@@ -37,7 +37,16 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
         ) from None
 
 
-view = reshape
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """reshape that must not copy: the result shares input's memory (torch.Tensor.view)."""
+    out = reshape(input, *shape)
+    if out._base is None and out is not input and input._data.size > 1:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (input shape "
+            f"{list(input._data.shape)}, not in row-major order, e.g. after t() or permute()). "
+            "Use .reshape(...) instead."
+        )
+    return out
 
 
 def _check_inferred(shape: tuple) -> None:

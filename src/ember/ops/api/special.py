@@ -11,6 +11,7 @@ from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import special as sp
 from ember.ops.activations import Erf
+from ember.ops.api import arith
 from ember.ops.api.arith import (
     _apply_binary,
     _binary,
@@ -286,6 +287,31 @@ def nan_to_num_(
 
 def fmod_(input: Tensor, other: Any) -> Tensor:
     return _write_back(input, "fmod_", fmod, other)
+
+
+def floor_divide_(input: Tensor, other: Any) -> Tensor:
+    return _write_back(input, "floor_divide_", arith.floor_divide, other)
+
+
+def remainder_(input: Tensor, other: Any) -> Tensor:
+    return _write_back(input, "remainder_", arith.remainder, other)
+
+
+def pow_(input: Tensor, exponent: Any) -> Tensor:
+    """In-place power; a tensor exponent that requires grad gets its gradient."""
+    return _write_back(input, "pow_", arith.pow, exponent)
+
+
+def bitwise_and_(input: Tensor, other: Any) -> Tensor:
+    return _write_back(input, "bitwise_and_", arith.bitwise_and, other)
+
+
+def bitwise_or_(input: Tensor, other: Any) -> Tensor:
+    return _write_back(input, "bitwise_or_", arith.bitwise_or, other)
+
+
+def bitwise_xor_(input: Tensor, other: Any) -> Tensor:
+    return _write_back(input, "bitwise_xor_", arith.bitwise_xor, other)
 
 
 def atan2_(input: Tensor, other: Tensor) -> Tensor:
