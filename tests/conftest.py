@@ -33,6 +33,21 @@ def shared_data(name: str) -> Path:
     return path
 
 
+@pytest.fixture(params=["ember", "torch"])
+def T(request):
+    """The framework a program runs in: ember, or torch (skipped when absent); a test that
+    takes `T` runs once with each."""
+    if request.param == "torch":
+        if not HAVE_TORCH:
+            pytest.skip("PyTorch is not installed (pip install -e '.[test]' installs torch==2.13.0)")
+        import torch
+
+        return torch
+    import ember
+
+    return ember
+
+
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     import ember

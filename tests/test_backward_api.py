@@ -8,19 +8,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import HAVE_TORCH, assert_close
-
-
-@pytest.fixture(params=["ember", "torch"])
-def T(request):
-    """The framework a program runs in: ember, or torch (skipped when absent)."""
-    if request.param == "torch":
-        if not HAVE_TORCH:
-            pytest.skip("PyTorch is not installed (pip install -e '.[test]' installs torch==2.13.0)")
-        import torch
-
-        return torch
-    return ember
+from conftest import assert_close
 
 
 def _arr(t):

@@ -6,21 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-import ember
-from conftest import HAVE_TORCH
-
-
-@pytest.fixture(params=["ember", "torch"])
-def T(request):
-    """The framework a program runs in: ember, or torch (skipped when absent)."""
-    if request.param == "torch":
-        if not HAVE_TORCH:
-            pytest.skip("PyTorch is not installed (pip install -e '.[test]' installs torch==2.13.0)")
-        import torch
-
-        return torch
-    return ember
-
 
 def test_no_grad_decorates_without_parentheses(T):
     x = T.tensor(1.0, requires_grad=True)
