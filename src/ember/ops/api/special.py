@@ -285,39 +285,25 @@ def nan_to_num_(
     return _write_back(input, "nan_to_num_", lambda x: nan_to_num(x, nan, posinf, neginf))
 
 
-def fmod_(input: Tensor, other: Any) -> Tensor:
-    return _write_back(input, "fmod_", fmod, other)
+def _binary_inplace(out_of_place: Any, name: str) -> Any:
+    """x.fmod_(y) and its kin: the out-of-place op, written back into x (checked)."""
+
+    def op(input: Tensor, other: Any) -> Tensor:
+        return _write_back(input, name, out_of_place, other)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In-place {name[:-1]} (torch.Tensor.{name}); a tensor operand gets its gradient."
+    return op
 
 
-def floor_divide_(input: Tensor, other: Any) -> Tensor:
-    return _write_back(input, "floor_divide_", arith.floor_divide, other)
-
-
-def remainder_(input: Tensor, other: Any) -> Tensor:
-    return _write_back(input, "remainder_", arith.remainder, other)
-
-
-def pow_(input: Tensor, exponent: Any) -> Tensor:
-    """In-place power; a tensor exponent that requires grad gets its gradient."""
-    return _write_back(input, "pow_", arith.pow, exponent)
-
-
-def bitwise_and_(input: Tensor, other: Any) -> Tensor:
-    return _write_back(input, "bitwise_and_", arith.bitwise_and, other)
-
-
-def bitwise_or_(input: Tensor, other: Any) -> Tensor:
-    return _write_back(input, "bitwise_or_", arith.bitwise_or, other)
-
-
-def bitwise_xor_(input: Tensor, other: Any) -> Tensor:
-    return _write_back(input, "bitwise_xor_", arith.bitwise_xor, other)
-
-
-def atan2_(input: Tensor, other: Tensor) -> Tensor:
-    return _write_back(input, "atan2_", atan2, other)
-
-
+fmod_ = _binary_inplace(fmod, "fmod_")
+floor_divide_ = _binary_inplace(arith.floor_divide, "floor_divide_")
+remainder_ = _binary_inplace(arith.remainder, "remainder_")
+pow_ = _binary_inplace(arith.pow, "pow_")
+bitwise_and_ = _binary_inplace(arith.bitwise_and, "bitwise_and_")
+bitwise_or_ = _binary_inplace(arith.bitwise_or, "bitwise_or_")
+bitwise_xor_ = _binary_inplace(arith.bitwise_xor, "bitwise_xor_")
+atan2_ = _binary_inplace(atan2, "atan2_")
 arctan2_ = atan2_
 
 
