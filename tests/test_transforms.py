@@ -156,3 +156,14 @@ def test_random_rotation_by_quarter_turn_is_rot90():
     assert rotated[0, 0] == 255 and rotated[4, 4] == 0
     with pytest.raises(ValueError, match="must be positive"):
         T.RandomRotation(-3)
+
+
+def test_normalize_inplace_on_a_tensor_in_a_graph_changes_it_and_refuses_a_leaf() -> None:
+    x = ember.ones(1, 2, 2, requires_grad=True)
+    h = x * 1
+    y = T.Normalize([0.5], [0.5], inplace=True)(h)
+    assert y is h and h.tolist() == [[[1.0, 1.0], [1.0, 1.0]]]
+    y.sum().backward()
+    assert x.grad.tolist() == [[[2.0, 2.0], [2.0, 2.0]]]
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        T.Normalize([0.5], [0.5], inplace=True)(x)

@@ -124,7 +124,9 @@ class Normalize:
                 f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {tensor.size()}"
             )
         mean, std = self._stats(x.dtype, x.shape[-3])
-        if tensor._requires_grad:
+        if tensor.requires_grad:  # recorded; in place it is refused on a leaf, as in torchvision
+            if self.inplace:
+                return tensor.sub_(Tensor(mean)).div_(Tensor(std))
             return (tensor - Tensor(mean)) / Tensor(std)
         if self.inplace:
             np.subtract(x, mean, out=x)
