@@ -434,3 +434,34 @@ def test_view_refuses_to_copy_and_detach__refuses_views_and_int_clamp_refuses_fl
         x[0].detach_()
     with pytest.raises(RuntimeError, match="can't be cast"):
         ember.tensor([1, 2, 3]).clamp_(min=1.5)
+
+
+@requires_torch
+def test_stride_storage_offset_relu6_and_functional_inplace_forms_as_torch() -> None:
+    import torch
+
+    def run(T):
+        x = T.arange(12.0).reshape(3, 4)
+        v = x.t()[1:]
+        y = T.tensor([-1.0, 0.5, 7.0])
+        T.relu_(y)
+        z = T.tensor([0.0, 1.0])
+        T.sigmoid_(z)
+        T.tanh_(z)
+        T.exp_(z)
+        six = T.nn.ReLU6(inplace=True)
+        return [x.stride(), v.stride(), v.stride(1), v.storage_offset(), x[1:, 2:].storage_offset()], [
+            _arr(y),
+            _arr(z),
+            _arr(T.nn.ReLU6()(T.tensor([-1.0, 3.0, 9.0]))),
+            repr(six),
+            repr(T.nn.ReLU6()),
+        ]
+
+    mine, theirs = run(ember), run(torch)
+    assert mine[0] == theirs[0]
+    for a, b in zip(mine[1], theirs[1]):
+        if isinstance(a, str):
+            assert a == b
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -152,9 +152,13 @@ from ember.ops.api.arrange import (
 from ember.ops.api.convert import (
     clone,
     detach,
+    exp_,
     is_floating_point,
     is_tensor,
     numel,
+    relu_,
+    sigmoid_,
+    tanh_,
 )
 from ember.ops.api.indexing import (
     argsort,

@@ -157,6 +157,16 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_suffix(self.inplace)}"
 
 
+class ReLU6(Hardtanh):
+    """min(max(0, x), 6) elementwise (torch.nn.ReLU6)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along `dim` (torch.nn.Softmax)."""
 

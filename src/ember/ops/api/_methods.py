@@ -58,6 +58,20 @@ kron index_add index_copy index_fill index_add_ index_copy_ index_fill_ scatter_
 rot90 diff tensor_split hsplit vsplit unfold""".split()
 
 
+def _stride(self: Any, dim: int | None = None) -> Any:
+    """Steps in elements between neighbours along each dim (torch.Tensor.stride)."""
+    steps = tuple(s // self._data.itemsize for s in self._data.strides)
+    return steps if dim is None else steps[dim]
+
+
+def _storage_offset(self: Any) -> int:
+    """Where a view starts in its base's memory, in elements (torch.Tensor.storage_offset)."""
+    if self._base is None:
+        return 0
+    start = self._data.__array_interface__["data"][0] - self._base._data.__array_interface__["data"][0]
+    return start // self._data.itemsize
+
+
 def new_zeros(
     self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
@@ -153,5 +167,7 @@ def attach_methods(cls: type) -> None:
     cls.ndimension = lambda self: self._data.ndim
     cls.is_contiguous = lambda self, *a, **k: bool(self._data.flags.c_contiguous)
     cls.data_ptr = lambda self: self._data.__array_interface__["data"][0]
+    cls.stride = _stride
+    cls.storage_offset = _storage_offset
     cls.cuda = lambda self, *a, **k: to(self, "cuda")
     cls.__hash__ = object.__hash__
