@@ -18,10 +18,12 @@ the number of instructions per op. `--step-only N` instead runs N tiny-MLP train
 (ember), and `--step-only N --numpy` the same steps written by hand in NumPy (bench/mlp.py's
 NumpyMLP): the difference over the difference in N is instructions per step.
 `--linreg-only N` runs N steps of core.py's per-sample linear regression (one sample
-each), for instructions per step of that loop.
+each), for instructions per step of that loop. Add `--no-gc` to any of the three to switch
+Python's cyclic garbage collector off first: where its full passes fall moves with
+unrelated changes (a few more names in a module), by 1 to 2 % of the count.
 
 Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py
-         [--ops-only N | --step-only N [--numpy] | --linreg-only N]
+         [--ops-only N | --step-only N [--numpy] | --linreg-only N] [--no-gc]
 """
 
 from __future__ import annotations
@@ -176,7 +178,10 @@ def main() -> None:
     parser.add_argument(
         "--linreg-only", type=int, metavar="N", help="only run N linear-regression steps (for valgrind)"
     )
+    parser.add_argument("--no-gc", action="store_true", help="switch the cyclic garbage collector off first")
     args = parser.parse_args()
+    if args.no_gc:
+        gc.disable()
     if args.linreg_only is not None:
         linreg_steps(args.linreg_only)
         return
