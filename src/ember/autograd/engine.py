@@ -129,7 +129,10 @@ def run_backward(
                 # which tensors get one, or the root retains its gradient (its node stores it).
                 if capture is None and not t.retains_grad:
                     _add_to_grad(t, g, handed_out)
-            _send(pending, heap, t.grad_fn, t._out_nr, g)
+            if len(roots) == 1 and t.grad_fn._n_outputs == 1:
+                top, top_grad = t.grad_fn, g  # the one root's node runs first: no heap needed
+            else:
+                _send(pending, heap, t.grad_fn, t._out_nr, g)
         while True:
             if top is not None:
                 node, grad, top = top, top_grad, None
