@@ -288,9 +288,12 @@ class Tensor:
         if self._base is not None:
             views.current(self)  # a view whose base changed: its current node
         if gradient is None and inputs is None and self._requires_grad and self._data.size == 1:
-            # The usual `loss.backward()`, without the general checks. np.array(1) reshaped:
-            # a quarter of np.ones_like's cost, which is a Python function.
-            g = np.array(1, self._data.dtype).reshape(self._data.shape)
+            # The usual `loss.backward()`, without the general checks. np.array(1), reshaped
+            # unless the root is 0-d (a reshaped array is a view, which the root's own .grad
+            # would copy): a quarter of np.ones_like's cost, which is a Python function.
+            g = np.array(1, self._data.dtype)
+            if self._data.ndim:
+                g = g.reshape(self._data.shape)
             retain = create_graph if retain_graph is None else retain_graph
             engine.run_backward([self], [g], retain, create_graph)
             return
