@@ -95,3 +95,22 @@ def test_decorated_generator_receives_throw_and_close_in_the_mode(T):
     assert gen.throw(ValueError()) == 2 and T.is_grad_enabled()
     gen.close()
     assert seen == [("caught", False), ("closed", False)] and T.is_grad_enabled()
+
+
+def test_is_inference_mode_enabled_follows_the_blocks(T):
+    seen = [T.is_inference_mode_enabled()]
+    with T.inference_mode():
+        seen.append(T.is_inference_mode_enabled())
+        with T.inference_mode(False):
+            seen.append(T.is_inference_mode_enabled())
+        with T.no_grad():
+            seen.append(T.is_inference_mode_enabled())
+        seen.append(T.is_grad_enabled())
+    seen.append(T.is_inference_mode_enabled())
+
+    @T.inference_mode()
+    def inside():
+        return T.is_inference_mode_enabled()
+
+    seen.append(inside())
+    assert seen == [False, True, False, True, False, False, True]

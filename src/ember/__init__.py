@@ -7,7 +7,14 @@ import ember as torch   # PyTorch-style code runs unchanged
 from ember import autograd, cuda, datasets, dtypes, nn, optim, transforms, utils
 from ember._format import set_printoptions
 from ember._tensor import Size, Tensor, device
-from ember.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from ember.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from ember.creation import (
     arange,
     as_tensor,

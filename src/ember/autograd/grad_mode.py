@@ -15,11 +15,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # _state[0]: is gradient recording on?  Read by Function.apply on every op.
 _state = [True]
+_inference = [False]  # inside inference_mode(True)? Only is_inference_mode_enabled reads it.
 
 
 def is_grad_enabled() -> bool:
     """Whether operations currently record a graph (torch.is_grad_enabled)."""
     return _state[0]
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an inference_mode(True) block is active (torch.is_inference_mode_enabled)."""
+    return _inference[0]
 
 
 class _GradMode:
@@ -106,6 +112,15 @@ class inference_mode(_GradMode):
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = not mode
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._prev_inference = _inference[0]
+        _inference[0] = not self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _inference[0] = self._prev_inference
+        super().__exit__(*exc)
 
     def clone(self) -> inference_mode:
         return inference_mode(not self.mode)
