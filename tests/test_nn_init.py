@@ -194,3 +194,16 @@ def test_linear_default_init_is_bounded_by_one_over_sqrt_fan_in():
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
     assert np.abs(b).max() <= bound
+
+
+@requires_torch
+def test_sparse_zeros_the_same_count_per_column_and_errors_as_torch() -> None:
+    import torch
+
+    mine, theirs = ember.empty(10, 4), torch.empty(10, 4)
+    nn.init.sparse_(mine, 0.3, std=0.5)
+    torch.nn.init.sparse_(theirs, 0.3, std=0.5)
+    assert (mine == 0).sum(0).tolist() == (theirs == 0).sum(0).tolist() == [3, 3, 3, 3]
+    assert 0.2 < float(mine[mine != 0].std()) < 1.0
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        nn.init.sparse_(ember.empty(3, 4, 5), 0.5)

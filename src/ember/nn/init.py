@@ -192,6 +192,20 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, std, generator)
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
+    """Fill a 2-d tensor from N(0, std²), then zero ceil(sparsity * rows) randomly chosen
+    rows of each column (Martens 2010; torch.nn.init.sparse_)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    gen = rng(generator)
+    values = gen.normal(0.0, std, size=(rows, cols))
+    n_zeros = math.ceil(sparsity * rows)
+    for col in range(cols):
+        values[gen.permutation(rows)[:n_zeros], col] = 0
+    return _fill(tensor, values)
+
+
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix, the trailing dimensions flattened (Saxe et al. 2013)."""
     if tensor.dim() < 2:
