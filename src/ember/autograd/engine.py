@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd import grad_mode, views
+from ember.autograd import grad_mode
 from ember.autograd.function import edge_meta
 
 Tensor: Any = None  # set by ember._tensor
@@ -88,11 +88,10 @@ def run_backward(
     accumulate=True (Tensor.backward): add into `.grad` of leaves (only those in `inputs`
     when given), and of a non-leaf root too (ember's documented extra: `e.backward();
     e.grad` is ones). accumulate=False (autograd.grad): return the gradients of `inputs`.
+
+    The entry points (Tensor.backward, autograd.backward and grad) have already made each
+    root and input current (`views.current`) while checking that it requires grad.
     """
-    for t in roots:
-        views.current(t)  # a view whose base changed: its current node
-    for t in inputs or ():
-        views.current(t)
     handed_out: set = set()
     # Where gradients are captured instead of (or besides) accumulated: keyed by the leaf
     # tensor, or by (node, output_nr) for a non-leaf input.
