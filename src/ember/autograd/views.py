@@ -81,8 +81,8 @@ def take_node(t: Any, result: Any) -> None:
 
 def stand_in(t: Any) -> Any:
     """A tensor in t's place in the graph that holds a copy of t's values: what a recorded
-    in-place op computes from, since the node it makes may keep the values it overwrites."""
-    current(t)
+    in-place op computes from, since the node it makes may keep the values it overwrites.
+    The op's checks (`_check_inplace_leaf`) have already made t current."""
     s = function.Tensor(t._data.copy())
     s.grad_fn, s._out_nr, s._requires_grad = t.grad_fn, t._out_nr, t._requires_grad
     return s
