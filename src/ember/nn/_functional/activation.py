@@ -10,7 +10,7 @@ from ember.autograd import grad_mode
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
-from ember.ops.api.arith import _check_inplace_leaf, _record_inplace
+from ember.ops.api.convert import _inplace_unary
 
 _grad_state = grad_mode._state
 
@@ -29,13 +29,8 @@ def _float_input(input: Tensor, op: str) -> Tensor:
 
 def _inplace(input: Tensor, op: Any, *args: Any) -> Tensor:
     """`input` takes the values of `op.apply(input, *args)` (and, when recorded, its place in
-    the graph): the inplace=True of the activations."""
-    _check_inplace_leaf(input)
-    if _grad_state[0] and input._requires_grad:
-        return _record_inplace(input, lambda x: op.apply(x, *args))
-    input._data[...] = op.apply(input, *args)._data
-    input._version[0] += 1
-    return input
+    the graph): the inplace=True of the activations, as the Tensor methods relu_ and kin."""
+    return _inplace_unary(lambda a: op.apply(input, *args)._data, lambda x: op.apply(x, *args), input)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
