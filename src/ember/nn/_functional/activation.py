@@ -6,13 +6,10 @@ import warnings
 from typing import Any
 
 from ember._tensor import Tensor
-from ember.autograd import grad_mode
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
 from ember.ops.api.convert import _inplace_unary
-
-_grad_state = grad_mode._state
 
 
 def _tensor_input(input: Tensor, op: str) -> Tensor:
