@@ -484,21 +484,28 @@ def _write_inplace(input: Tensor, others: tuple, compute: Callable[[Tensor], Ten
     return input
 
 
+def _check_fits(input: Tensor, result: Tensor, name: str = "") -> None:
+    """Refuse an in-place result that input cannot hold: another shape, or a dtype it cannot
+    be cast to. `name` (the op's, e.g. "fmod_") starts the message when given."""
+    op = f"{name}: " if name else ""
+    if result._data.shape != input._data.shape:
+        raise RuntimeError(
+            f"{op}output with shape {list(input._data.shape)} doesn't match the broadcast shape "
+            f"{list(result._data.shape)}"
+        )
+    if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
+        raise RuntimeError(
+            f"{op}result type {result.dtype} can't be cast to the desired output type {input.dtype}"
+        )
+
+
 def _record_inplace(input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     """A recorded in-place op (see docs/design.md): the result of `compute`, made out of place
     from a copy of input's values, is written into input's memory, and input (and its base,
     when it is a view) now stands for the result's node."""
     result = compute(views.stand_in(input))
-    data, shape = input._data, input._data.shape
-    if result._data.shape != shape:
-        raise RuntimeError(
-            f"output with shape {list(shape)} doesn't match the broadcast shape {list(result._data.shape)}"
-        )
-    if result._data.dtype.kind == "f" and data.dtype.kind != "f":
-        raise RuntimeError(
-            f"result type {result.dtype} can't be cast to the desired output type {input.dtype}"
-        )
-    data[...] = result._data
+    _check_fits(input, result)
+    input._data[...] = result._data
     input._version[0] += 1
     if input._base is None:
         views.take_node(input, result)

@@ -16,6 +16,7 @@ from ember.ops.api.arith import (
     _apply_binary,
     _binary,
     _check_broadcast,
+    _check_fits,
     _tensor_of,
     _unary,
     _write_inplace,
@@ -254,15 +255,7 @@ def _write_back(input: Tensor, name: str, compute: Any, *others: Any) -> Tensor:
 
     def checked(x: Tensor) -> Tensor:
         result = compute(x, *others)
-        if result._data.shape != input._data.shape:
-            raise RuntimeError(
-                f"{name}: output with shape {list(input.shape)} doesn't match the broadcast shape "
-                f"{list(result.shape)}"
-            )
-        if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
-            raise RuntimeError(
-                f"{name}: result type {result.dtype} can't be cast to the desired output type {input.dtype}"
-            )
+        _check_fits(input, result, name)
         return result
 
     return _write_inplace(input, others, checked)
