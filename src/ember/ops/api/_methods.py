@@ -68,8 +68,7 @@ def _storage_offset(self: Any) -> int:
     """Where a view starts in its base's memory, in elements (torch.Tensor.storage_offset)."""
     if self._base is None:
         return 0
-    start = self._data.__array_interface__["data"][0] - self._base._data.__array_interface__["data"][0]
-    return start // self._data.itemsize
+    return (self.data_ptr() - self._base.data_ptr()) // self._data.itemsize
 
 
 def new_zeros(
