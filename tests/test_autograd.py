@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 import weakref
 
 import numpy as np
@@ -580,3 +581,15 @@ def test_is_leaf_and_requires_grad_flags():
     assert d.is_leaf and not d.requires_grad
     y.detach_()
     assert y.is_leaf and y.grad_fn is None
+
+
+def test_float32_dtype_that_is_not_numpys_own_object():
+    """The hot paths test for float32 by identity; an unpickled array's dtype is an equal but
+    distinct object, and must be treated as float32 all the same."""
+    data = pickle.loads(pickle.dumps(np.array([0.1, -0.3], np.float32)))
+    assert data.dtype is not np.dtype(np.float32) and data.dtype == np.float32
+    x = ember.from_numpy(data).requires_grad_()
+    y = (x * 3.0).tanh() + 1
+    assert y.requires_grad and y.grad_fn.name() == "AddBackward0"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 / np.cosh(3 * data) ** 2, rtol=1e-5)

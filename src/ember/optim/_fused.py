@@ -24,7 +24,10 @@ _FLOAT32 = np.dtype(np.float32)
 
 
 def _exact(y: np.ndarray) -> bool:
-    return y.dtype == _FLOAT32 and y.size <= EXACT_MAX_SIZE
+    # `is` first, since comparing dtypes costs more; == for float32 dtypes that are not
+    # NumPy's own object (an unpickled array's, for one)
+    dtype = y.dtype
+    return (dtype is _FLOAT32 or dtype == _FLOAT32) and y.size <= EXACT_MAX_SIZE
 
 
 def _round(exact: np.ndarray, out: np.ndarray | None) -> np.ndarray:

@@ -94,7 +94,9 @@ def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
 
 
 # The 0-d arrays that Python numbers become when they meet a float tensor, by dtype and value.
-_CONSTANTS: dict = {}
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT32_CONSTANTS: dict = {}
+_CONSTANTS: dict = {_FLOAT32: _FLOAT32_CONSTANTS}
 
 
 def _constant(value: float, dtype: np.dtype) -> np.ndarray:
@@ -103,7 +105,7 @@ def _constant(value: float, dtype: np.dtype) -> np.ndarray:
     and a loop passes the same few numbers (0.9, 0.5, 1) again and again; a lookup costs a
     fifth of it. Read-only, because nodes save it for backward. Zeros are not stored, since
     0.0 and -0.0 are one key."""
-    table = _CONSTANTS.get(dtype)
+    table = _FLOAT32_CONSTANTS if dtype is _FLOAT32 else _CONSTANTS.get(dtype)  # hashing a dtype is slow
     if table is None:
         table = _CONSTANTS[dtype] = {}
     array = table.get(value)
@@ -128,10 +130,11 @@ def _binary_op(fn: Any, name: str) -> Any:
     def op(input: Any, other: Any) -> Tensor:
         if input.__class__ is Tensor:
             data = input._data
+            dtype = data.dtype
             cls = other.__class__
-            if (cls is float or cls is int) and data.dtype.kind == "f":
-                return fn.apply(input, _constant(other, data.dtype))
-            if cls is Tensor and other._data.dtype is data.dtype:
+            if (cls is float or cls is int) and (dtype is _FLOAT32 or dtype.kind == "f"):
+                return fn.apply(input, _constant(other, dtype))
+            if cls is Tensor and other._data.dtype is dtype:
                 try:
                     return fn.apply(input, other)
                 except ValueError:
@@ -218,7 +221,8 @@ negative = neg
 
 def _unary(fn: Any, name: str) -> Any:
     def op(input: Tensor) -> Tensor:
-        if input._data.dtype.kind != "f":
+        dtype = input._data.dtype
+        if dtype is not _FLOAT32 and dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
         return fn.apply(input)
 
