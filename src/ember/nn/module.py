@@ -139,7 +139,10 @@ class Module:
     def __getattr__(self, name: str) -> Any:
         # only called when normal lookup fails: look in the three stores, never return None
         d = self.__dict__
-        for store in ("_parameters", "_buffers", "_modules"):
+        params = d.get("_parameters")
+        if params is not None and name in params:  # the common case, `self.weight` in forward
+            return params[name]
+        for store in ("_buffers", "_modules"):
             if store in d and name in d[store]:
                 return d[store][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")

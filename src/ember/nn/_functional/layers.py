@@ -24,7 +24,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         len(ws) != 2
         or not xs
         or xs[-1] != ws[1]
-        or input._data.dtype != weight._data.dtype
+        or (input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype)
         or (bias is not None and bias._data.shape != ws[:1])
     ):
         _linear_error(input, weight, bias)
