@@ -593,3 +593,16 @@ def test_float32_dtype_that_is_not_numpys_own_object():
     assert y.requires_grad and y.grad_fn.name() == "AddBackward0"
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 3 / np.cosh(3 * data) ** 2, rtol=1e-5)
+
+
+def test_inplace_change_to_an_input_saved_by_a_node_with_several_outputs_raises():
+    """batch_norm's node has three outputs and saves its input: changing that input in place
+    before backward must raise, as for a one-output node."""
+    from ember.nn import functional as F
+
+    x = ember.randn(4, 3, requires_grad=True)
+    h = x * 2
+    y = F.batch_norm(h, None, None, ember.ones(3, requires_grad=True), None, training=True)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 from ember._tensor import Tensor
+from ember.autograd.function import apply_one
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
@@ -33,7 +34,7 @@ def _inplace(input: Tensor, op: Any, *args: Any) -> Tensor:
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) (torch.nn.functional.relu)."""
     input = _tensor_input(input, "relu")
-    return _inplace(input, ew.Relu) if inplace else ew.Relu.apply(input)
+    return _inplace(input, ew.Relu) if inplace else apply_one(ew.Relu, input)
 
 
 def relu_(input: Tensor) -> Tensor:

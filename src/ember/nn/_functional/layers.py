@@ -8,6 +8,7 @@ import numpy as np
 
 from ember import random
 from ember._tensor import Tensor
+from ember.autograd.function import apply
 from ember.ops import _dual
 from ember.ops import activations as act
 from ember.ops.api.arith import mul
@@ -28,7 +29,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         or (bias is not None and bias._data.shape != ws[:1])
     ):
         _linear_error(input, weight, bias)
-    return act.Linear.apply(input, weight, bias)
+    return apply(act.Linear, input, weight, bias)
 
 
 def _linear_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:

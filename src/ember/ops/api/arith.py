@@ -10,6 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor, _to_array
 from ember.autograd import grad_mode, views
+from ember.autograd.function import apply, apply_one
 from ember.ops import elementwise as ew
 
 _grad_state = grad_mode._state
@@ -87,7 +88,7 @@ def _check_broadcast(a: Any, b: Any, op: str) -> None:
 def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
     a, b = _binary(a, b)
     try:
-        return fn.apply(a, b)
+        return apply(fn, a, b)
     except ValueError:
         _check_broadcast(a, b, op)
         raise
@@ -133,10 +134,10 @@ def _binary_op(fn: Any, name: str) -> Any:
             dtype = data.dtype
             cls = other.__class__
             if (cls is float or cls is int) and (dtype is _FLOAT32 or dtype.kind == "f"):
-                return fn.apply(input, _constant(other, dtype))
+                return apply_one(fn, input, _constant(other, dtype))
             if cls is Tensor and other._data.dtype is dtype:
                 try:
-                    return fn.apply(input, other)
+                    return apply(fn, input, other)
                 except ValueError:
                     _check_broadcast(input, other, name)
                     raise
@@ -200,7 +201,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
             input = input.to(dtypes.get_default_dtype())
         if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iu":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return ew.Pow.apply(input, exponent)
+        return apply_one(ew.Pow, input, exponent)
     if not isinstance(input, Tensor):  # number ** tensor: the base becomes a 0-d tensor of the result dtype
         exponent, base = _binary(_tensor_of(exponent), input)
         input = Tensor(np.asarray(base, dtype=exponent._data.dtype))
@@ -213,7 +214,7 @@ def neg(input: Tensor) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. "
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return ew.Neg.apply(input)
+    return apply_one(ew.Neg, input)
 
 
 negative = neg
@@ -224,7 +225,7 @@ def _unary(fn: Any, name: str) -> Any:
         dtype = input._data.dtype
         if dtype is not _FLOAT32 and dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
-        return fn.apply(input)
+        return apply_one(fn, input)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name} (torch.{name})."
@@ -268,11 +269,11 @@ def sign(input: Tensor) -> Tensor:
 
 
 def relu(input: Tensor) -> Tensor:
-    return ew.Relu.apply(input)
+    return apply_one(ew.Relu, input)
 
 
 def square(input: Tensor) -> Tensor:
-    return ew.Pow.apply(input, 2)
+    return apply_one(ew.Pow, input, 2)
 
 
 def floor(input: Tensor) -> Tensor:

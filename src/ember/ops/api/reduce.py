@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
+from ember.autograd.function import apply_one
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum, sqrt
@@ -34,7 +35,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)  # torch sums integers and bools as int64
     axes = normalize_dims(dim, input._data.ndim, "sum")
-    return reduction.Sum.apply(input, axes, keepdim)
+    return apply_one(reduction.Sum, input, axes, keepdim)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -42,7 +43,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         input = input.to(dtype)
     _float_for_reduction(input, "mean")
     axes = normalize_dims(dim, input._data.ndim, "mean")
-    return reduction.Mean.apply(input, axes, keepdim)
+    return apply_one(reduction.Mean, input, axes, keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
