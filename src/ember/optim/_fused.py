@@ -62,10 +62,15 @@ def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | Non
     """y + alpha * x, rounded once (torch.add(y, x, alpha=alpha)); in place when out is y."""
     if alpha == 1:
         return np.add(y, x, out=out)
-    if _exact(y):
-        exact = x * _factor(alpha)  # PyTorch first rounds alpha to float32
+    dtype = y.dtype  # _exact(y) and _round, inline: each call costs as much as a small array's op
+    if (dtype is _FLOAT32 or dtype == _FLOAT32) and y.size <= EXACT_MAX_SIZE:
+        factor = _FACTORS.get(alpha)
+        exact = x * (_factor(alpha) if factor is None else factor)  # PyTorch first rounds alpha to float32
         exact += y
-        return _round(exact, out)
+        if out is None:
+            return exact.astype(np.float32)
+        out[...] = exact
+        return out
     return np.add(y, x * alpha, out=out)
 
 

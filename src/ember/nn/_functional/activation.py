@@ -33,6 +33,8 @@ def _inplace(input: Tensor, op: Any, *args: Any) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) (torch.nn.functional.relu)."""
+    if not inplace and input.__class__ is Tensor:  # the common case, without the checking call
+        return apply_one(ew.Relu, input)
     input = _tensor_input(input, "relu")
     return _inplace(input, ew.Relu) if inplace else apply_one(ew.Relu, input)
 

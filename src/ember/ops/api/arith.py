@@ -134,7 +134,9 @@ def _binary_op(fn: Any, name: str) -> Any:
             dtype = data.dtype
             cls = other.__class__
             if (cls is float or cls is int) and (dtype is _FLOAT32 or dtype.kind == "f"):
-                return apply_one(fn, input, _constant(other, dtype))
+                # _constant's lookup, inline for float32: a call costs as much as the lookup
+                constant = _FLOAT32_CONSTANTS.get(other) if dtype is _FLOAT32 else None
+                return apply_one(fn, input, _constant(other, dtype) if constant is None else constant)
             if cls is Tensor and other._data.dtype is dtype:
                 try:
                     return apply(fn, input, other)
