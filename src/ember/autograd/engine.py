@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ember.autograd import grad_mode
-from ember.autograd.function import edge_meta
+from ember.autograd.function import _plain_tensor, edge_meta
 
 Tensor: Any = None  # set by ember._tensor
 
@@ -49,7 +49,7 @@ def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), ed
             f"{list(gshape)} but expected shape compatible with {list(shape)}"
         )
     if isinstance(grad, np.ndarray):
-        grad = grad.sum(axis=axes, keepdims=True) if axes else grad
+        grad = np.add.reduce(grad, axes, keepdims=True) if axes else grad
         return grad.reshape(shape)
     return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
 
@@ -70,7 +70,7 @@ def _own(g: Any, handed_out: set) -> Any:
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
             g = np.array(g)
         handed_out.add(id(g))
-        return Tensor(g)
+        return _plain_tensor(g)
     return g.clone()
 
 
