@@ -85,14 +85,19 @@ def test_apply_one_under_no_grad(case):
 
 
 def test_apply_one_keeps_the_version_check():
-    """A value apply_one's node saved, changed in place before backward, raises."""
+    """A value apply_one's node saved (its output, its input), changed in place before
+    backward, raises; a constant it saved leaves the input free to change."""
     x = ember.tensor([0.5, 1.0], requires_grad=True)
     h = x * 2
     y = apply_one(ew.Exp, h)  # saves its output
     z = apply_one(ew.Mul, h, C)  # saves only the constant: h may change
+    w = apply_one(ew.Pow, h, 2)  # saves its input
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w.sum().backward()
     z.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1.4, 1.4], rtol=1e-6)
 

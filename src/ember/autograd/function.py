@@ -412,6 +412,11 @@ def apply_one(cls: Any, t: Any, *rest: Any) -> Any:
         if saved[0] is out and len(saved) == 1:
             ctx._sources = _FIRST_OUTPUT
             ctx._versions, ctx._version_at = outputs._version, 0
+        elif len(saved) == 1 and rest and saved[0] is rest[0]:  # x * 2 keeps only the 2, no Tensor
+            ctx._sources = _SECOND_INPUT
+        elif len(saved) == 1 and saved[0] is x:  # x ** 2, log(x): the input
+            ctx._sources = _IN_ORDER[1]
+            ctx._versions, ctx._version_at = t._version, t._version[0]
         else:
             ctx._track_saved((x, *rest), (t, *rest), out, outputs)
     return outputs
