@@ -364,27 +364,41 @@ class Function:
         self._set_versions(versions)
 
 
-def apply_one(cls: Any, t: Any, *rest: Any) -> Any:
-    """`cls.apply(t, *rest)` for a built-in op whose only Tensor argument is the first one,
+_ABSENT: Any = object()  # apply_one's "no such argument"
+
+
+def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
+    """`cls.apply(t[, a[, b]])` for a built-in op whose only Tensor argument is the first one,
     `t`: the same result, without scanning the arguments for Tensors.
 
     ember's operations call it where they know the types (`x.exp()`, `x * 2`,
-    `x.sum(dim)`); `rest` holds numbers, arrays and dims, never a Tensor (its gradient
-    would be lost). Skipping the scan saves about a tenth of an elementwise op. The second
-    half repeats `Function.apply`'s line for line, since a call to a shared helper would
-    cost most of what is saved: keep the two in step.
+    `x.sum(dim, keepdim)`); `a` and `b` are numbers, arrays or dims, never a Tensor (its
+    gradient would be lost). The arguments are spelt out rather than `*rest`, because
+    Python 3.11 runs a call to a function with `*args` through a slower path. Skipping the
+    scan saves about a tenth of an elementwise op. The second half repeats
+    `Function.apply`'s line for line, since a call to a shared helper would cost most of
+    what is saved: keep the two in step.
     """
     ctx = cls()
     x = t._data
-    if not _grad_state[0]:
-        return _unrecorded(cls.forward(ctx, x, *rest))
-    if t._base is not None and t._version[0] != t._view_at:
-        _refresh_view(t)  # its base changed in place since (autograd/views.py)
-    if not t._requires_grad:
-        return _unrecorded(cls.forward(ctx, x, *rest))
-    fn = t.grad_fn
-    ctx._edges = (t if fn is None else fn if fn._n_outputs == 1 else (fn, t._out_nr),) + (None,) * len(rest)
-    out = cls.forward(ctx, x, *rest)
+    record = False
+    if _grad_state[0]:
+        if t._base is not None and t._version[0] != t._view_at:
+            _refresh_view(t)  # its base changed in place since (autograd/views.py)
+        if t._requires_grad:
+            record = True
+            fn = t.grad_fn
+            edge = t if fn is None else fn if fn._n_outputs == 1 else (fn, t._out_nr)
+            ctx._edges = (edge,) if a is _ABSENT else (edge, None) if b is _ABSENT else (edge, None, None)
+    out = (
+        cls.forward(ctx, x)
+        if a is _ABSENT
+        else cls.forward(ctx, x, a)
+        if b is _ABSENT
+        else cls.forward(ctx, x, a, b)
+    )
+    if not record:
+        return _unrecorded(out)
 
     if out.__class__ is tuple:
         outputs = _record_outputs(ctx, out, ctx._edges)
@@ -412,12 +426,13 @@ def apply_one(cls: Any, t: Any, *rest: Any) -> Any:
         if saved[0] is out and len(saved) == 1:
             ctx._sources = _FIRST_OUTPUT
             ctx._versions, ctx._version_at = outputs._version, 0
-        elif len(saved) == 1 and rest and saved[0] is rest[0]:  # x * 2 keeps only the 2, no Tensor
+        elif len(saved) == 1 and saved[0] is a:  # x * 2 keeps only the 2, no Tensor
             ctx._sources = _SECOND_INPUT
         elif len(saved) == 1 and saved[0] is x:  # x ** 2, log(x): the input
             ctx._sources = _IN_ORDER[1]
             ctx._versions, ctx._version_at = t._version, t._version[0]
         else:
+            rest = () if a is _ABSENT else (a,) if b is _ABSENT else (a, b)
             ctx._track_saved((x, *rest), (t, *rest), out, outputs)
     return outputs
 
