@@ -54,9 +54,14 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 class Sum(Op):
+    """Sum over `axes`, a tuple, or None for all of them (then without keepdim: the result is
+    0-d, and so is every gradient backward receives)."""
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
+        if axes is None:  # NumPy gives a scalar for all axes; an array of it is 0-d
+            return np.asarray(np.add.reduce(x, None))
         return np.add.reduce(x, axes, keepdims=keepdim)  # x.sum() without its Python wrapper
 
     @staticmethod
