@@ -38,6 +38,8 @@ def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), ed
     if gshape == shape:
         return grad
     extra = len(gshape) - len(shape)
+    if extra == 1 and gshape[0] == 1 and gshape[1:] == shape:
+        return grad.reshape(shape)  # one leading 1 to drop (a number plus a 1-element tensor)
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
     )
@@ -126,8 +128,12 @@ def run_backward(
                 handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
                 # The root's own .grad (ember's extra) is stored here unless `inputs` says
                 # which tensors get one, or the root retains its gradient (its node stores it).
-                if capture is None and not t.retains_grad:
-                    _add_to_grad(t, g, handed_out)
+                node = t.grad_fn
+                if capture is None and (node._retained is None or t._out_nr not in node._retained):
+                    if t._grad is None and g.__class__ is np.ndarray:
+                        t._grad = _plain_tensor(np.array(g))  # _add_to_grad's first case, inline
+                    else:
+                        _add_to_grad(t, g, handed_out)
             if len(roots) == 1 and t.grad_fn._n_outputs == 1:
                 top, top_grad = t.grad_fn, g  # the one root's node runs first: no heap needed
             else:
