@@ -41,7 +41,7 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, -grad
+        return grad, (None if ctx._edges[1] is None else -grad)
 
 
 class Mul(Op):
