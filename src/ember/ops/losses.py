@@ -27,7 +27,7 @@ from ember.ops.elementwise import Op
 def _reduce(loss: np.ndarray, reduction: str, denominator: float) -> Any:
     if reduction == "none":
         return loss
-    total = loss.sum(dtype=loss.dtype)
+    total = np.add.reduce(loss, None, dtype=loss.dtype)  # loss.sum() without its Python wrapper
     if reduction == "sum":
         return total
     # nothing to average (every target ignored, or no element): nan, as PyTorch
@@ -95,9 +95,11 @@ def _shifted_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's logits minus the row's maximum (so exp never sees a positive number), their
     exp, and the sum of that over the classes (axis 1): softmax is e / s, log-softmax
     shifted - log(s)."""
-    shifted = x - x.max(axis=1, keepdims=True)
+    # the ufuncs' reduce rather than x.max() and e.sum(), whose Python wrappers cost about as
+    # much as the reduction itself on a batch of logits
+    shifted = x - np.maximum.reduce(x, 1, keepdims=True)
     e = np.exp(shifted)
-    return shifted, e, e.sum(axis=1, keepdims=True)
+    return shifted, e, np.add.reduce(e, 1, keepdims=True)
 
 
 class CrossEntropy(Op):
