@@ -77,7 +77,10 @@ class SGD(Optimizer):
                 else:
                     b = buf._data
                     b *= momentum
-                    add_scaled(b, g, 1 - dampening, out=b)
+                    if dampening == 0:
+                        b += g  # add_scaled's alpha == 1 case, without the call
+                    else:
+                        add_scaled(b, g, 1 - dampening, out=b)
                 g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
             add_scaled(data, g, -lr, out=data)
             p._version[0] += 1
