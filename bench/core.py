@@ -5,7 +5,9 @@
 3. a 20 000-op chain built and backpropagated.
 
 Rounds are interleaved and medians reported, because these machines have transient
-slowdowns.
+slowdowns. Two ratios are printed for each case: the ratio of the medians, and the median
+of the per-round ratios (ember's time over the other's in the same round), which a slow
+spell hitting one side of a round moves less.
 
 Importing torch leaves about 140 000 Python objects that Python's cyclic garbage
 collector tracks. ember's graph nodes are Python objects (PyTorch's are C++), so each full
@@ -125,6 +127,13 @@ def time_it(fn, reps: int) -> float:
     return (time.perf_counter() - t0) / reps
 
 
+def paired_ratio(mine: list[float], theirs: list[float]) -> float:
+    """The median over rounds of ember's time over the other's in the same round. The two
+    ran back to back, so a slow spell of the machine that spans a round slows both, and a
+    round where it hit only one side is an outlier the median sets aside."""
+    return statistics.median(a / b for a, b in zip(mine, theirs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -159,6 +168,7 @@ def main() -> None:
     frozen = "no gc.freeze()" if args.no_freeze else "import-time objects frozen (gc.freeze())"
     print(f"medians of {args.rounds} interleaved rounds, {frozen}")
     results: dict[str, dict[str, float]] = {}
+    paired: dict[str, float] = {}
     for name, (fns, reps, scale) in cases.items():
         for fn in fns.values():
             fn()  # warm up
@@ -169,14 +179,20 @@ def main() -> None:
         med = {k: statistics.median(v) for k, v in samples.items()}
         results[name] = med
         parts = [f"{k} {v:.3g}" for k, v in med.items()]
-        if "torch" in med:
-            parts.append(f"ember/torch {med['ember'] / med['torch']:.2f}")
-        if "numpy" in med:
-            parts.append(f"ember/numpy {med['ember'] / med['numpy']:.2f}")
+        for other in ("torch", "numpy"):
+            if other in med:
+                per_round = paired[f"{name}: ember/{other}"] = paired_ratio(samples["ember"], samples[other])
+                parts.append(f"ember/{other} {med['ember'] / med[other]:.2f} (per round {per_round:.2f})")
         print(f"{name:28s} " + "  ".join(parts))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rounds": args.rounds, "frozen": not args.no_freeze, "medians": results}, f, indent=1)
+            figures = {
+                "rounds": args.rounds,
+                "frozen": not args.no_freeze,
+                "medians": results,
+                "paired": paired,
+            }
+            json.dump(figures, f, indent=1)
 
 
 if __name__ == "__main__":
