@@ -18,12 +18,17 @@ the number of instructions per op. `--step-only N` instead runs N tiny-MLP train
 (ember), and `--step-only N --numpy` the same steps written by hand in NumPy (bench/mlp.py's
 NumpyMLP): the difference over the difference in N is instructions per step.
 `--linreg-only N` runs N steps of core.py's per-sample linear regression (one sample
-each), for instructions per step of that loop. Add `--no-gc` to any of the three to switch
-Python's cyclic garbage collector off first: where its full passes fall moves with
-unrelated changes (a few more names in a module), by 1 to 2 % of the count.
+each), for instructions per step of that loop; with `--part forward` only the forward pass
+and the loss (the graph recorded, then dropped), `--part no-grad` the same under no_grad,
+and `--part numpy` the same forward written in NumPy. `--mlp-only N` runs N training steps
+of bench/mlp.py's MLP (784-256-128-10, batch 64), and `--mlp-only N --numpy` its
+hand-written NumPy step. Add `--no-gc` to any of these to switch Python's cyclic garbage
+collector off first: where its full passes fall moves with unrelated changes (a few more
+names in a module), by 1 to 2 % of the count.
 
 Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py
-         [--ops-only N | --step-only N [--numpy] | --linreg-only N] [--no-gc]
+         [--ops-only N | --step-only N [--numpy] | --linreg-only N [--part P] | --mlp-only N [--numpy]]
+         [--no-gc]
 """
 
 from __future__ import annotations
@@ -153,17 +158,44 @@ def steps_only(n: int, numpy_version: bool) -> None:
         opt.step()
 
 
-def linreg_steps(n: int) -> None:
-    """core.py's linear-regression loop body, n times on one sample."""
+def linreg_steps(n: int, part: str = "step") -> None:
+    """core.py's linear-regression loop body, n times on one sample; or only a part of it."""
     x, y = ember.tensor([0.5, -1.5]), ember.tensor(2.0)
     w = ember.zeros(2, requires_grad=True)
     b = ember.zeros(1, requires_grad=True)
     opt = ember.optim.SGD([w, b], lr=0.01)
+    if part == "numpy":
+        xa, ya, wa, ba = x.numpy(), y.numpy(), w.detach().numpy(), b.detach().numpy()
+        for _ in range(n + 3):
+            np.add.reduce((np.add.reduce(xa * wa, None) + ba - ya) ** 2, None)
+        return
+    if part != "step":
+        with ember.set_grad_enabled(part == "forward"):
+            for _ in range(n + 3):
+                (((x * w).sum() + b - y) ** 2).sum()
+        return
     for _ in range(n + 3):
         loss = ((x * w).sum() + b - y) ** 2
         opt.zero_grad()
         loss.sum().backward()
         opt.step()
+
+
+def mlp_steps(n: int, numpy_version: bool) -> None:
+    """bench/mlp.py's training step, n times over four batches of its data."""
+    from mlp import NumpyMLP, data, ember_model  # bench/mlp.py, beside this script
+
+    xs, ys = data(4 * 64)
+    batches = [(xs[i * 64 : (i + 1) * 64], ys[i * 64 : (i + 1) * 64]) for i in range(4)]
+    if numpy_version:
+        model = NumpyMLP()
+        for i in range(n + 2):
+            model.step(*batches[i % 4])
+        return
+    step = ember_model()
+    tensors = [(ember.from_numpy(x), ember.from_numpy(y)) for x, y in batches]
+    for i in range(n + 2):
+        step(*tensors[i % 4])
 
 
 def main() -> None:
@@ -174,16 +206,30 @@ def main() -> None:
     parser.add_argument(
         "--step-only", type=int, metavar="N", help="only run N tiny-MLP training steps (for valgrind)"
     )
-    parser.add_argument("--numpy", action="store_true", help="with --step-only: the hand-written NumPy step")
+    parser.add_argument(
+        "--numpy", action="store_true", help="with --step-only or --mlp-only: the hand-written NumPy step"
+    )
     parser.add_argument(
         "--linreg-only", type=int, metavar="N", help="only run N linear-regression steps (for valgrind)"
+    )
+    parser.add_argument(
+        "--part",
+        choices=["step", "forward", "no-grad", "numpy"],
+        default="step",
+        help="with --linreg-only: the whole step, or only its forward (recorded, under no_grad, or in NumPy)",
+    )
+    parser.add_argument(
+        "--mlp-only", type=int, metavar="N", help="only run N steps of bench/mlp.py's MLP (for valgrind)"
     )
     parser.add_argument("--no-gc", action="store_true", help="switch the cyclic garbage collector off first")
     args = parser.parse_args()
     if args.no_gc:
         gc.disable()
     if args.linreg_only is not None:
-        linreg_steps(args.linreg_only)
+        linreg_steps(args.linreg_only, args.part)
+        return
+    if args.mlp_only is not None:
+        mlp_steps(args.mlp_only, args.numpy)
         return
     if args.step_only is not None:
         steps_only(args.step_only, args.numpy)
