@@ -606,3 +606,36 @@ def test_inplace_change_to_an_input_saved_by_a_node_with_several_outputs_raises(
     h.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_root_gradient_accumulates_and_is_not_shared_with_a_leaf() -> None:
+    """x + 1 hands the root's gradient on unchanged: the root's own .grad and the leaf's
+    are still two arrays, and both accumulate over two backward calls."""
+    x = ember.tensor([1.0], requires_grad=True)
+    y = x + 1.0
+    y.backward(retain_graph=True)
+    y.backward()
+    assert y.grad.tolist() == [2.0] and x.grad.tolist() == [2.0]
+    y.grad.add_(1.0)
+    assert x.grad.tolist() == [2.0]
+
+
+def test_number_plus_one_element_tensor_gives_each_its_own_shape() -> None:
+    """The per-sample loop's `(x * w).sum() + b`: a 0-d tensor plus one of shape (1,)."""
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([0.5], requires_grad=True)
+    s = w.sum()
+    s.retain_grad()
+    ((s + b) * 3.0).sum().backward()
+    assert s.grad.shape == () and s.grad.item() == 3.0
+    assert b.grad.tolist() == [3.0] and w.grad.tolist() == [3.0, 3.0]
+
+
+def test_sum_of_everything_and_its_second_derivative() -> None:
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    s = x.sum()
+    assert s.shape == () and s.dtype == ember.float32 and s.grad_fn.name() == "SumBackward0"
+    (g,) = ember.autograd.grad(s * s, x, create_graph=True)  # 2 s everywhere
+    g.sum().backward()
+    assert x.grad.tolist() == [[8.0, 8.0], [8.0, 8.0]]
+    assert ember.zeros(0).sum().item() == 0.0 and ember.tensor(3.0).sum().item() == 3.0
