@@ -95,8 +95,8 @@ def _shifted_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's logits minus the row's maximum (so exp never sees a positive number), their
     exp, and the sum of that over the classes (axis 1): softmax is e / s, log-softmax
     shifted - log(s)."""
-    # the ufuncs' reduce rather than x.max() and e.sum(), whose Python wrappers cost about as
-    # much as the reduction itself on a batch of logits
+    # the ufuncs' reduce rather than x.max() and e.sum(): the same reductions without
+    # ndarray's Python wrappers, one Python call each
     shifted = x - np.maximum.reduce(x, 1, keepdims=True)
     e = np.exp(shifted)
     return shifted, e, np.add.reduce(e, 1, keepdims=True)

@@ -213,7 +213,7 @@ def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) ->
     n_classes = s[0] if len(s) == 1 else s[1]
     ignored = False
     if t.size:
-        # np.minimum.reduce is t.min() without the Python wrapper, which costs as much on a batch
+        # np.minimum.reduce is t.min() without ndarray's Python wrapper (one call less)
         out_of_range = np.minimum.reduce(t, None) < 0 or np.maximum.reduce(t, None) >= n_classes
         if out_of_range:
             bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
