@@ -5,7 +5,9 @@
 2. the 20 000-op chain of core.py, forward and backward, with the garbage collector on and
    paused (seconds);
 3. one training step of a tiny MLP (8-8-8-4, batch 2), where NumPy's work is negligible,
-   split into forward with cross-entropy, zero_grad, backward and SGD.step (µs).
+   split into forward with cross-entropy, zero_grad, backward and SGD.step (µs);
+4. the same step in ember and in hand-written NumPy, warm and with the caches made cold
+   by a few MB of array work before each step, as a large model's kernels do (µs).
 
 Best of several repetitions of time.process_time (CPU time, not wall clock), because the
 machines here are shared. Counting instructions is steadier still:
@@ -137,6 +139,57 @@ def tiny_step() -> None:
     print(f"tiny MLP step (us): {text}, total {sum(best_parts.values()) * 1e6:.0f}")
 
 
+def cold_step() -> None:
+    """The tiny MLP step in ember and by hand in NumPy, each timed warm (the step right after
+    the last) and cold (right after a few MB of array work, as between a large model's
+    BLAS calls, which pushes the interpreter's code and objects out of the caches)."""
+    from mlp import NumpyMLP  # bench/mlp.py, beside this script
+
+    ember.manual_seed(0)
+    x, y = ember.randn(2, 8), ember.tensor([1, 2])
+    model = tiny_model()
+    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    by_hand = NumpyMLP.__new__(NumpyMLP)
+    by_hand.params = [p.detach().numpy().copy() for p in tiny_model().parameters()]
+    by_hand.bufs = [np.zeros_like(p) for p in by_hand.params]
+
+    def ember_step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    rng = np.random.default_rng(0)
+    a, w = rng.random((64, 784), dtype=np.float32), rng.random((256, 784), dtype=np.float32)
+    others = [rng.random((256, 784), dtype=np.float32) for _ in range(4)]  # 3 MB
+
+    def evict():
+        for o in others:
+            o *= np.float32(1.0)
+        a @ w.T
+
+    steps = {"ember": ember_step, "numpy": lambda: by_hand.step(x.numpy(), y.numpy())}
+    times: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(5):
+        for name, step in steps.items():
+            for cold in (False, True):
+                total = 0.0
+                for _ in range(300):
+                    if cold:
+                        evict()
+                    t0 = clock()
+                    step()
+                    total += clock() - t0
+                times.setdefault((name, cold), []).append(total / 300 * 1e6)
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    for cold in (False, True):
+        e, n = med[("ember", cold)], med[("numpy", cold)]
+        label = "cold" if cold else "warm"
+        print(
+            f"tiny MLP step, {label} (us, median of 5): ember {e:.0f}, NumPy {n:.0f}, ember's extra {e - n:.0f}"
+        )
+
+
 def steps_only(n: int, numpy_version: bool) -> None:
     ember.manual_seed(0)
     x, y = ember.randn(2, 8), ember.tensor([1, 2])
@@ -242,6 +295,7 @@ def main() -> None:
     per_op()
     long_chain()
     tiny_step()
+    cold_step()
 
 
 if __name__ == "__main__":
