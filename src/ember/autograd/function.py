@@ -446,6 +446,8 @@ _SCALARS = (int, float, bool, type(None))
 _FIRST_OUTPUT = (-1,)
 _SECOND_INPUT = (1,)
 _new_object = object.__new__
+# NumPy's one float32 dtype object: the hot paths test `dtype is _FLOAT32` before the dearer
+# `dtype.kind` (an unpickled array can carry an equal but distinct object, hence the fallback)
 _FLOAT32 = np.dtype(np.float32)
 _IN_ORDER = ((), (0,), (0, 1))  # the sources of "saved my first n inputs"
 _next_seq = itertools.count(1).__next__

@@ -10,7 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor, _to_array
 from ember.autograd import grad_mode, views
-from ember.autograd.function import apply, apply_one
+from ember.autograd.function import _FLOAT32, apply, apply_one
 from ember.ops import elementwise as ew
 
 _grad_state = grad_mode._state
@@ -95,7 +95,6 @@ def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
 
 
 # The 0-d arrays that Python numbers become when they meet a float tensor, by dtype and value.
-_FLOAT32 = np.dtype(np.float32)
 _FLOAT32_CONSTANTS: dict = {}
 _CONSTANTS: dict = {_FLOAT32: _FLOAT32_CONSTANTS}
 

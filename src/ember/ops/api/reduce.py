@@ -9,13 +9,11 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
-from ember.autograd.function import apply_one
+from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum, sqrt
 from ember.ops.reduction import normalize_dim, normalize_dims
-
-_FLOAT32 = np.dtype(np.float32)
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
