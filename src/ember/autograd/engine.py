@@ -128,8 +128,7 @@ def run_backward(
                 handed_out.add(id(g))  # g flows on into the graph: whoever keeps it gets a copy
                 # The root's own .grad (ember's extra) is stored here unless `inputs` says
                 # which tensors get one, or the root retains its gradient (its node stores it).
-                node = t.grad_fn
-                if capture is None and (node._retained is None or t._out_nr not in node._retained):
+                if capture is None and not t.retains_grad:
                     if t._grad is None and g.__class__ is np.ndarray:
                         t._grad = _plain_tensor(np.array(g))  # _add_to_grad's first case, inline
                     else:
