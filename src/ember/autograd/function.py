@@ -277,26 +277,7 @@ class Function:
         if out.__class__ is tuple:
             outputs = _record_outputs(ctx, out, ctx._edges)
         else:
-            data = out if out.__class__ is np.ndarray else _as_array(out)
-            ctx._seq = _next_seq()
-            # Tensor.__init__'s fields, set here without the call: the hottest lines in ember
-            outputs = _new_object(Tensor)
-            outputs._data = data
-            outputs._grad = outputs._hooks = outputs._base = None
-            outputs._out_nr = 0
-            outputs._version = [0]
-            dtype = data.dtype
-            # `dtype.kind` costs as much as the rest of this line: float32 is tested by identity
-            if (dtype is _FLOAT32 or dtype.kind == "f") and id(out) not in ctx._non_diff:
-                outputs._requires_grad = True
-                outputs.grad_fn = ctx
-                shape = data.shape
-                interned = _SHAPES.get(shape)
-                ctx._shape = interned if interned is not None else _intern_shape(shape)
-                ctx._dtype = dtype
-            else:
-                outputs._requires_grad = False
-                outputs.grad_fn = None
+            outputs = _output(ctx, out)
         saved = ctx._saved
         if saved:
             if saved[0] is out and len(saved) == 1:  # the common "save my output" case
@@ -371,13 +352,13 @@ def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
     """`cls.apply(t[, a[, b]])` for a built-in op whose only Tensor argument is the first one,
     `t`: the same result, without scanning the arguments for Tensors.
 
-    ember's operations call it where they know the types (`x.exp()`, `x * 2`,
+    ember's operations call it where they know the types (`x.sigmoid()`, `x ** 2`,
     `x.sum(dim, keepdim)`); `a` and `b` are numbers, arrays or dims, never a Tensor (its
     gradient would be lost). The arguments are spelt out rather than `*rest`, because
     Python 3.11 runs a call to a function with `*args` through a slower path. Skipping the
-    scan saves about a tenth of an elementwise op. The second half repeats
-    `Function.apply`'s line for line, since a call to a shared helper would cost most of
-    what is saved: keep the two in step.
+    scan saves about a tenth of an elementwise op. The output Tensor is built by `_output`'s
+    lines, repeated here, since a call to the helper would cost most of what is saved:
+    keep the two in step.
     """
     ctx = cls()
     x = t._data
@@ -468,6 +449,32 @@ def _refresh_view(view: Any) -> None:
     from ember.autograd import views  # views.py builds on this module
 
     views.refresh(view)
+
+
+def _output(ctx: Function, out: Any) -> Any:
+    """The Tensor of a recorded op's one result `out`, with `ctx` as its grad_fn (unless it
+    is not a float, or forward marked it non-differentiable): Tensor.__init__'s fields, set
+    here without the call. `apply_one` repeats these lines (see there)."""
+    data = out if out.__class__ is np.ndarray else _as_array(out)
+    ctx._seq = _next_seq()
+    t = _new_object(Tensor)
+    t._data = data
+    t._grad = t._hooks = t._base = None
+    t._out_nr = 0
+    t._version = [0]
+    dtype = data.dtype
+    # `dtype.kind` costs as much as the rest of this line: float32 is tested by identity
+    if (dtype is _FLOAT32 or dtype.kind == "f") and id(out) not in ctx._non_diff:
+        t._requires_grad = True
+        t.grad_fn = ctx
+        shape = data.shape
+        interned = _SHAPES.get(shape)
+        ctx._shape = interned if interned is not None else _intern_shape(shape)
+        ctx._dtype = dtype
+    else:
+        t._requires_grad = False
+        t.grad_fn = None
+    return t
 
 
 def _plain_tensor(data: np.ndarray) -> Any:
