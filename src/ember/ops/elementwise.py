@@ -21,43 +21,70 @@ class Op(Function):
     raw = True
 
 
+# What an Elementwise op's backward reads: nothing, its first input, its output, or (Mul)
+# each factor that the other factor's gradient needs.
+NOTHING, INPUT, OUTPUT, FACTORS = "nothing", "input", "output", "factors"
+
+
+class Elementwise(Op):
+    """An op whose forward is one NumPy ufunc, `ufunc`, and whose backward reads what
+    `saves` names.
+
+    Declared rather than written out, because the operators record these ops without
+    calling forward at all: `x * y`, `x + 0.1` and `x.exp()` are the commonest calls of a
+    training loop on small tensors, and there the Python calls between the operator and
+    NumPy cost more than NumPy's work (see autograd/fastpath.py). This forward serves
+    everything else: views, dtype promotion, `Mul.apply(...)`.
+    """
+
+    ufunc: Any = None
+    saves = NOTHING
+
+    @staticmethod
+    def forward(ctx, *inputs):
+        y = ctx.ufunc(*inputs)
+        saves = ctx.saves
+        if saves is OUTPUT:
+            ctx.save_for_backward(y)
+        elif saves is INPUT:
+            ctx.save_for_backward(inputs[0])
+        elif saves is FACTORS:
+            # Keep each factor only if the other one needs a gradient, as PyTorch's
+            # MulBackward0 does: a value kept but never used would make an in-place change
+            # to it raise for nothing (`y[0] = y[0] * 2`). ctx._edges is () when nothing is
+            # recorded.
+            a, b = inputs
+            da, db = ctx._edges or inputs
+            if db is None:
+                ctx.save_for_backward(b)
+            elif da is None:
+                ctx.save_for_backward(a)
+            else:
+                ctx.save_for_backward(a, b)
+        return y
+
+
 # ---- arithmetic ---------------------------------------------------------------------
 
 
-class Add(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        return a + b
+class Add(Elementwise):
+    ufunc, saves = np.add, NOTHING
 
     @staticmethod
     def backward(ctx, grad):
         return grad, grad
 
 
-class Sub(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        return a - b
+class Sub(Elementwise):
+    ufunc, saves = np.subtract, NOTHING
 
     @staticmethod
     def backward(ctx, grad):
         return grad, (None if ctx._edges[1] is None else -grad)
 
 
-class Mul(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        # Keep each factor only if the other one needs a gradient, as PyTorch's MulBackward0
-        # does: a value kept but never used would make an in-place change to it raise for
-        # nothing (`y[0] = y[0] * 2`). ctx._edges is () when nothing is recorded.
-        da, db = ctx._edges or (a, b)
-        if db is None:
-            ctx.save_for_backward(b)
-        elif da is None:
-            ctx.save_for_backward(a)
-        else:
-            ctx.save_for_backward(a, b)
-        return a * b
+class Mul(Elementwise):
+    ufunc, saves = np.multiply, FACTORS
 
     @staticmethod
     def backward(ctx, grad):
@@ -75,7 +102,7 @@ class Mul(Op):
 class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
-        if ctx._edges and ctx._edges[1] is None:  # a is needed only for b's gradient (see Mul)
+        if ctx._edges and ctx._edges[1] is None:  # b's gradient alone needs a (Mul's rule)
             ctx.save_for_backward(b)
         else:
             ctx.save_for_backward(a, b)
@@ -173,12 +200,8 @@ class Remainder(Op):
 # ---- math functions -----------------------------------------------------------------
 
 
-class Exp(Op):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.exp(x)
-        ctx.save_for_backward(y)
-        return y
+class Exp(Elementwise):
+    ufunc, saves = np.exp, OUTPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -186,12 +209,8 @@ class Exp(Op):
         return grad * y
 
 
-class Expm1(Op):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.expm1(x)
-        ctx.save_for_backward(y)
-        return y
+class Expm1(Elementwise):
+    ufunc, saves = np.expm1, OUTPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -199,11 +218,8 @@ class Expm1(Op):
         return grad * (y + 1)
 
 
-class Log(Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log(x)
+class Log(Elementwise):
+    ufunc, saves = np.log, INPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -211,11 +227,8 @@ class Log(Op):
         return grad / x
 
 
-class Log1P(Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log1p(x)
+class Log1P(Elementwise):
+    ufunc, saves = np.log1p, INPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -223,12 +236,8 @@ class Log1P(Op):
         return grad / (x + 1)
 
 
-class Sqrt(Op):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
+class Sqrt(Elementwise):
+    ufunc, saves = np.sqrt, OUTPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -312,11 +321,8 @@ class Round(Op):
         return grad * 0, None
 
 
-class Sin(Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
+class Sin(Elementwise):
+    ufunc, saves = np.sin, INPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -324,11 +330,8 @@ class Sin(Op):
         return grad * _dual.unary("cos", x)
 
 
-class Cos(Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
+class Cos(Elementwise):
+    ufunc, saves = np.cos, INPUT
 
     @staticmethod
     def backward(ctx, grad):
@@ -336,12 +339,8 @@ class Cos(Op):
         return -grad * _dual.unary("sin", x)
 
 
-class Tanh(Op):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.tanh(x)
-        ctx.save_for_backward(y)
-        return y
+class Tanh(Elementwise):
+    ufunc, saves = np.tanh, OUTPUT
 
     @staticmethod
     def backward(ctx, grad):

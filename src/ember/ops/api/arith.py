@@ -12,6 +12,7 @@ from ember._tensor import Tensor, _to_array
 from ember.autograd import grad_mode, views
 from ember.autograd.function import _FLOAT32, apply, apply_one
 from ember.ops import elementwise as ew
+from ember.ops import fastpath
 
 _grad_state = grad_mode._state
 
@@ -120,30 +121,18 @@ def _constant(value: float, dtype: np.dtype) -> np.ndarray:
 
 
 def _binary_op(fn: Any, name: str) -> Any:
-    """The function `input <op> other`: `_apply_binary`, with the common cases that need no
-    promotion first: a float tensor and a Python number, or two tensors of one dtype.
+    """The function `input <op> other` for an Elementwise op: the fast path (ops/fastpath.py)
+    for float tensors of one dtype or a float tensor and a Python number, `_apply_binary`
+    with PyTorch's promotion for the rest.
 
     The number becomes a 0-d array of the tensor's dtype (`_constant`): NumPy's arithmetic
     with a Python number costs about twice its arithmetic with an array on small tensors,
     and Mul pays it again in backward."""
 
-    def op(input: Any, other: Any) -> Tensor:
-        if input.__class__ is Tensor:
-            data = input._data
-            dtype = data.dtype
-            cls = other.__class__
-            if (cls is float or cls is int) and (dtype is _FLOAT32 or dtype.kind == "f"):
-                # _constant's lookup, inline for float32: a call costs as much as the lookup
-                constant = _FLOAT32_CONSTANTS.get(other) if dtype is _FLOAT32 else None
-                return apply_one(fn, input, _constant(other, dtype) if constant is None else constant)
-            if cls is Tensor and other._data.dtype is dtype:
-                try:
-                    return apply(fn, input, other)
-                except ValueError:
-                    _check_broadcast(input, other, name)
-                    raise
+    def general(input: Any, other: Any) -> Tensor:
         return _apply_binary(fn, input, other, name)
 
+    op = fastpath.binary(fn, general, _FLOAT32_CONSTANTS, _constant)
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -231,6 +220,8 @@ def _unary(fn: Any, name: str) -> Any:
             input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
         return apply_one(fn, input)
 
+    if issubclass(fn, ew.Elementwise):  # one ufunc: the fast path, with op for the rest
+        op = fastpath.unary(fn, op)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name} (torch.{name})."
     return op
