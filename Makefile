@@ -32,6 +32,7 @@ format: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/mlp.py
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/optim.py
