@@ -174,7 +174,9 @@ def run_backward(
                         or (g.dtype is not edge._dtype and g.dtype != edge._dtype)
                     ):
                         g = _conform(g, edge, node, edges)
-                    if edge is top:
+                    if top is None and not heap:  # a chain's next node (an empty heap: nothing pending)
+                        top, top_grad = edge, g
+                    elif edge is top:
                         if g is not None:
                             top_grad = g if top_grad is None else top_grad + g
                     elif edge in pending:  # _send's one-output case, inline
