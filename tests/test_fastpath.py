@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import ember
-from ember.autograd.function import apply
+from ember.autograd.function import apply, apply_one
 from ember.ops import elementwise as ew
+from ember.ops import reduction
 from ember.ops.api import arith
 
 UNARY = [
@@ -244,3 +245,54 @@ def test_a_stale_view_is_made_again():
         reference = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
         fast((reference * 3.0)[1:]).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), reference.grad.numpy(), rtol=1e-6)
+
+
+REDUCING = [
+    ("sum", lambda x: x.sum(), lambda x: apply_one(reduction.Sum, x, None, False)),
+    ("pow2", lambda x: x**2, lambda x: apply_one(ew.Pow, x, 2)),
+    ("pow1.5", lambda x: x**1.5, lambda x: apply_one(ew.Pow, x, 1.5)),
+]
+
+
+@pytest.mark.parametrize("kind", ["leaf", "nonleaf", "view", "constant", "0-d"])
+@pytest.mark.parametrize("case", REDUCING, ids=lambda c: c[0])
+def test_sum_and_power_match_apply_one(case, kind):
+    """`x.sum()` and `x ** p` (fastpath.total and power) against the general path."""
+    _, fast, general = case
+    data = _data(() if kind == "0-d" else (3, 4))
+
+    def make(entry):
+        def run():
+            leaf, x = _operand("leaf" if kind == "0-d" else kind, data)
+            return entry(x), [leaf]
+
+        return run
+
+    _compare(make(fast), make(general))
+
+
+def test_sum_and_power_under_no_grad_and_stale_views():
+    x = ember.tensor(_data(), requires_grad=True)
+    with ember.no_grad():
+        s, p = x.sum(), x**2
+    assert s.grad_fn is None and p.grad_fn is None and s.shape == ()
+    np.testing.assert_array_equal(s.numpy(), np.add.reduce(x.detach().numpy(), None))
+    np.testing.assert_array_equal(p.numpy(), x.detach().numpy() ** 2)
+    for op in (lambda v: v.sum(), lambda v: v**2):
+        x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = x * 1.0
+        v = base[1:]
+        base.mul_(3)
+        op(v).sum().backward()
+        reference = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        op((reference * 3.0)[1:]).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), reference.grad.numpy(), rtol=1e-6)
+
+
+def test_power_keeps_the_version_check():
+    x = ember.tensor([0.5, 1.0], requires_grad=True)
+    h = x * 2
+    y = h**2  # saves its input
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -9,6 +9,10 @@ ops whose forward is one NumPy ufunc (`Elementwise` in ops/elementwise.py: `+`, 
 the ufunc, build the node, and keep what the op's `saves` names, with the version each
 kept tensor had (for the in-place check).
 
+Two more ops are not one ufunc but as common in a course's loops, `loss.sum()` and
+`x ** 2`: `total` and `power` repeat the two lines of their forward (Sum's with
+`axes=None`, Pow's).
+
 Only the plain case is handled here: float tensors of one dtype, or a float tensor and a
 Python number. Everything else (integers, promotion, a Tensor subclass, a view whose base
 changed) goes to the general path, which gives the same result; tests/test_fastpath.py
@@ -33,8 +37,10 @@ from ember.autograd.function import (
     _new_object,
     _next_seq,
     _unrecorded,
+    apply_one,
 )
-from ember.ops.elementwise import FACTORS, INPUT, OUTPUT
+from ember.ops.elementwise import FACTORS, INPUT, OUTPUT, Pow
+from ember.ops.reduction import Sum
 
 
 def unary(cls: Any, general: Any) -> Any:
@@ -132,6 +138,38 @@ def binary(cls: Any, general: Any, constants: dict, constant: Any) -> Any:
         return out
 
     return op
+
+
+def total(input: Any) -> Tensor:
+    """`input.sum()` of a float32 tensor, all elements, no keepdim: Sum's node, made here."""
+    x = input._data
+    if input._base is not None and input._version[0] != input._view_at:
+        return apply_one(Sum, input, None, False)
+    if not (_grad_state[0] and input._requires_grad):
+        return _unrecorded(np.add.reduce(x, None))
+    ctx = Sum()
+    fn = input.grad_fn
+    ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr), None, None)
+    ctx.shape, ctx.axes = x.shape, None  # Sum.forward's, for axes None
+    return _result(ctx, np.add.reduce(x, None))
+
+
+def power(input: Any, p: float) -> Tensor:
+    """`input ** p` for a float32 tensor and a Python number: Pow's node, made here."""
+    x = input._data
+    if input._base is not None and input._version[0] != input._view_at:
+        return apply_one(Pow, input, p)
+    if not (_grad_state[0] and input._requires_grad):
+        return _unrecorded(x**p)
+    ctx = Pow()
+    fn = input.grad_fn
+    ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr), None)
+    ctx.p = p  # Pow.forward's: the exponent, and the input saved
+    out = _result(ctx, x**p)
+    ctx._saved = (x,)
+    ctx._sources = _IN_ORDER[1]
+    ctx._versions, ctx._version_at = input._version, input._version[0]
+    return out
 
 
 def _result(ctx: Any, y: Any) -> Tensor:
