@@ -236,7 +236,7 @@ def test_the_version_check():
 def test_a_stale_view_is_made_again():
     """A view whose base changed in place since: the general path remakes its node first,
     so the gradient flows through the in-place op."""
-    for fast in (ember.exp, lambda v: v * 2.0, lambda v: v + v):
+    for fast in (ember.exp, lambda v: v * 2.0, lambda v: v + v, lambda v: v.sum(), lambda v: v**2):
         x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
         base = x * 1.0
         v = base[1:]
@@ -271,22 +271,13 @@ def test_sum_and_power_match_apply_one(case, kind):
     _compare(make(fast), make(general))
 
 
-def test_sum_and_power_under_no_grad_and_stale_views():
+def test_sum_and_power_under_no_grad():
     x = ember.tensor(_data(), requires_grad=True)
     with ember.no_grad():
         s, p = x.sum(), x**2
     assert s.grad_fn is None and p.grad_fn is None and s.shape == ()
     np.testing.assert_array_equal(s.numpy(), np.add.reduce(x.detach().numpy(), None))
     np.testing.assert_array_equal(p.numpy(), x.detach().numpy() ** 2)
-    for op in (lambda v: v.sum(), lambda v: v**2):
-        x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        base = x * 1.0
-        v = base[1:]
-        base.mul_(3)
-        op(v).sum().backward()
-        reference = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        op((reference * 3.0)[1:]).sum().backward()
-        np.testing.assert_allclose(x.grad.numpy(), reference.grad.numpy(), rtol=1e-6)
 
 
 def test_power_keeps_the_version_check():
