@@ -9,14 +9,15 @@ ops whose forward is one NumPy ufunc (`Elementwise` in ops/elementwise.py: `+`, 
 the ufunc, build the node, and keep what the op's `saves` names, with the version each
 kept tensor had (for the in-place check).
 
-Two more ops are not one ufunc but as common in a course's loops, `loss.sum()` and
-`x ** 2`: `total` and `power` repeat the two lines of their forward (Sum's with
-`axes=None`, Pow's).
+Two more ops are just as common in a course's loops but are not one ufunc: `loss.sum()`
+and `x ** 2`. `total` and `power` repeat the two lines of their forward (Sum's with
+`axes=None`, and Pow's).
 
 Only the plain case is handled here: float tensors of one dtype, or a float tensor and a
 Python number. Everything else (integers, promotion, a Tensor subclass, a view whose base
 changed) goes to the general path, which gives the same result; tests/test_fastpath.py
-compares the two node for node.
+compares the two node for node. What a node records is thus written in two places, here
+and in autograd/function.py (`apply_one`, `_track_saved`): change them together.
 """
 
 from __future__ import annotations
