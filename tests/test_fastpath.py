@@ -21,6 +21,8 @@ UNARY = [
     (ew.Sin, ember.sin),
     (ew.Cos, ember.cos),
     (ew.Tanh, ember.tanh),
+    (ew.Neg, ember.neg),
+    (ew.Abs, ember.abs),
 ]
 BINARY = [(ew.Add, arith.add_op), (ew.Sub, arith.sub_op), (ew.Mul, arith.mul)]
 

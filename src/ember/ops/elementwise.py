@@ -119,10 +119,8 @@ class Div(Op):
         return (grad / b if da is not None else None), -grad * a / (b * b)
 
 
-class Neg(Op):
-    @staticmethod
-    def forward(ctx, a):
-        return -a
+class Neg(Elementwise):
+    ufunc, saves = np.negative, NOTHING
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,11 +269,8 @@ class Reciprocal(Op):
         return -grad * y * y
 
 
-class Abs(Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.abs(x)
+class Abs(Elementwise):
+    ufunc, saves = np.absolute, INPUT
 
     @staticmethod
     def backward(ctx, grad):

@@ -201,7 +201,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     return _apply_binary(ew.PowTensor, input, exponent, "pow")
 
 
-def neg(input: Tensor) -> Tensor:
+def _neg(input: Tensor) -> Tensor:
     if input._data.dtype.kind == "b":
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. "
@@ -210,7 +210,9 @@ def neg(input: Tensor) -> Tensor:
     return apply_one(ew.Neg, input)
 
 
-negative = neg
+neg = negative = fastpath.unary(ew.Neg, _neg)  # float tensors skip the check above
+neg.__name__ = neg.__qualname__ = "neg"
+neg.__doc__ = "Elementwise negation, -input (torch.neg)."
 
 
 def _unary(fn: Any, name: str) -> Any:
@@ -252,11 +254,13 @@ def tan(input: Tensor) -> Tensor:
     return sin(input) / cos(input)
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001
+def _abs(input: Tensor) -> Tensor:
     return ew.Abs.apply(input)
 
 
-absolute = abs
+abs = absolute = fastpath.unary(ew.Abs, _abs)  # noqa: A001
+abs.__name__ = abs.__qualname__ = "abs"
+abs.__doc__ = "Elementwise absolute value (torch.abs)."
 
 
 def sign(input: Tensor) -> Tensor:
