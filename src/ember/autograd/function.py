@@ -356,9 +356,7 @@ def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
     `x.sum(dim, keepdim)`); `a` and `b` are numbers, arrays or dims, never a Tensor (its
     gradient would be lost). The arguments are spelt out rather than `*rest`, because
     Python 3.11 runs a call to a function with `*args` through a slower path. Skipping the
-    scan saves about a tenth of an elementwise op. The output Tensor is built by `_output`'s
-    lines, repeated here, since a call to the helper would cost most of what is saved:
-    keep the two in step.
+    scan saves about a tenth of an elementwise op.
     """
     ctx = cls()
     x = t._data
@@ -384,24 +382,7 @@ def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
     if out.__class__ is tuple:
         outputs = _record_outputs(ctx, out, ctx._edges)
     else:
-        data = out if out.__class__ is np.ndarray else _as_array(out)
-        ctx._seq = _next_seq()
-        outputs = _new_object(Tensor)
-        outputs._data = data
-        outputs._grad = outputs._hooks = outputs._base = None
-        outputs._out_nr = 0
-        outputs._version = [0]
-        dtype = data.dtype
-        if (dtype is _FLOAT32 or dtype.kind == "f") and id(out) not in ctx._non_diff:
-            outputs._requires_grad = True
-            outputs.grad_fn = ctx
-            shape = data.shape
-            interned = _SHAPES.get(shape)
-            ctx._shape = interned if interned is not None else _intern_shape(shape)
-            ctx._dtype = dtype
-        else:
-            outputs._requires_grad = False
-            outputs.grad_fn = None
+        outputs = _output(ctx, out)
     saved = ctx._saved
     if saved:
         if saved[0] is out and len(saved) == 1:
@@ -454,7 +435,7 @@ def _refresh_view(view: Any) -> None:
 def _output(ctx: Function, out: Any) -> Any:
     """The Tensor of a recorded op's one result `out`, with `ctx` as its grad_fn (unless it
     is not a float, or forward marked it non-differentiable): Tensor.__init__'s fields, set
-    here without the call. `apply_one` repeats these lines (see there)."""
+    here without the call."""
     data = out if out.__class__ is np.ndarray else _as_array(out)
     ctx._seq = _next_seq()
     t = _new_object(Tensor)
