@@ -33,7 +33,7 @@ class Elementwise(Op):
     Declared rather than written out, because the operators record these ops without
     calling forward at all: `x * y`, `x + 0.1` and `x.exp()` are the commonest calls of a
     training loop on small tensors, and there the Python calls between the operator and
-    NumPy cost more than NumPy's work (see autograd/fastpath.py). This forward serves
+    NumPy cost more than NumPy's work (see ops/fastpath.py). This forward serves
     everything else: views, dtype promotion, `Mul.apply(...)`.
     """
 

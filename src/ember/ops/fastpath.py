@@ -14,10 +14,11 @@ and `x ** 2`. `total` and `power` repeat the two lines of their forward (Sum's w
 `axes=None`, and Pow's).
 
 Only the plain case is handled here: float tensors of one dtype, or a float tensor and a
-Python number. Everything else (integers, promotion, a Tensor subclass, a view whose base
-changed) goes to the general path, which gives the same result; tests/test_fastpath.py
-compares the two node for node. What a node records is thus written in two places, here
-and in autograd/function.py (`apply_one`, `_track_saved`): change them together.
+Python number. Everything else (integers, promotion, a Tensor subclass as an operand of
+`+ - *`, a view whose base changed) goes to the general path, which gives the same
+result; tests/test_fastpath.py compares the two node for node. What a node records is
+thus written in two places, here and in autograd/function.py (`apply_one`, `_output`,
+`_track_saved`): change them together.
 """
 
 from __future__ import annotations
