@@ -22,6 +22,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
+from numpy import ndarray  # a global name: CPython 3.11 reads numpy's module attributes slowly
 
 from ember.autograd import grad_mode
 from ember.autograd.function import _plain_tensor, edge_meta
@@ -50,7 +51,7 @@ def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), ed
             f"Function {op} returned an invalid gradient at index {index} - got "
             f"{list(gshape)} but expected shape compatible with {list(shape)}"
         )
-    if isinstance(grad, np.ndarray):
+    if isinstance(grad, ndarray):
         grad = np.add.reduce(grad, axes, keepdims=True) if axes else grad
         return grad.reshape(shape)
     return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
@@ -59,7 +60,7 @@ def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), ed
 def _fix_dtype(grad: Any, dtype: np.dtype) -> Any:
     if grad.dtype == dtype:
         return grad
-    if isinstance(grad, np.ndarray):
+    if isinstance(grad, ndarray):
         return grad.astype(dtype)
     return grad.to(Tensor._dtype_of(dtype))
 
@@ -68,7 +69,7 @@ def _own(g: Any, handed_out: set) -> Any:
     """Give a leaf a gradient nobody else holds: copy views, read-only and already-used
     arrays. A Tensor (create_graph) may be another leaf's gradient too, or the caller's
     own, so it is always copied, the copy recorded in the graph, as PyTorch does."""
-    if isinstance(g, np.ndarray):
+    if isinstance(g, ndarray):
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
             g = np.array(g)
         handed_out.add(id(g))
@@ -129,7 +130,7 @@ def run_backward(
                 # The root's own .grad (ember's extra) is stored here unless `inputs` says
                 # which tensors get one, or the root retains its gradient (its node stores it).
                 if capture is None and not t.retains_grad:
-                    if t._grad is None and g.__class__ is np.ndarray:
+                    if t._grad is None and g.__class__ is ndarray:
                         t._grad = _plain_tensor(np.array(g))  # _add_to_grad's first case, inline
                     else:
                         _add_to_grad(t, g, handed_out)
@@ -169,7 +170,7 @@ def run_backward(
                     _send(pending, heap, edge[0], edge[1], g)
                 elif edge._is_node:
                     if g is not None and (
-                        g.__class__ is not np.ndarray
+                        g.__class__ is not ndarray
                         or g.shape != edge._shape
                         or (g.dtype is not edge._dtype and g.dtype != edge._dtype)
                     ):
@@ -194,7 +195,7 @@ def run_backward(
                         heappush(heap, (-edge._seq, edge))
                 elif g is not None:  # a leaf
                     data = edge._data
-                    if g.__class__ is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                    if g.__class__ is not ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                         g = _conform(g, edge, node, edges)
                     if (
                         inline
@@ -248,7 +249,7 @@ def _send(pending: dict, heap: list, node: Any, nr: int, g: Any) -> None:
 def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
     """Give g the shape (summing out broadcast dimensions) and dtype of the input at `edge`."""
     shape, dtype = edge_meta(edge)
-    if g.__class__ is not np.ndarray and not isinstance(g, Tensor):
+    if g.__class__ is not ndarray and not isinstance(g, Tensor):
         g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
     if g.shape != shape:
         g = unbroadcast(g, shape, node, edges, edge)
@@ -343,7 +344,7 @@ def _check_count(node: Any, result: tuple) -> None:
 
 def _as_grad(r: Any) -> Any:
     """A user's backward may return a Python number for a scalar input."""
-    return r if r is None or isinstance(r, np.ndarray) else np.asarray(r)
+    return r if r is None or isinstance(r, ndarray) else np.asarray(r)
 
 
 def _arrive_leaf(
@@ -374,7 +375,7 @@ def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out:
     """After the pass: each hooked leaf's hooks, in order, on its summed gradient; a hook
     may return a replacement of the same shape and dtype."""
     for leaf, g in hooked.items():
-        if isinstance(g, np.ndarray):
+        if isinstance(g, ndarray):
             g = np.array(g)  # the hook may change it in place: not an array another leaf holds
         for hook in list(leaf._hooks.values()):
             out = hook(g if isinstance(g, Tensor) else Tensor(g))
@@ -393,7 +394,7 @@ def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out:
                     f"hook '{name}' has changed the type of value (was {Tensor._dtype_of(dtype)}, "
                     f"got {out.dtype})"
                 )
-            g = out._data if isinstance(g, np.ndarray) else out
+            g = out._data if isinstance(g, ndarray) else out
         _deliver(leaf, g, capture, accumulate, handed_out)
 
 

@@ -36,6 +36,7 @@ import itertools
 from typing import Any
 
 import numpy as np
+from numpy import ndarray  # a global name: CPython 3.11 reads numpy's module attributes slowly
 
 from ember.autograd import grad_mode
 
@@ -191,7 +192,7 @@ class Function:
         result = []
         for item, source in zip(saved, self._sources):
             if source is None:
-                if isinstance(item, (np.ndarray, np.generic)):
+                if isinstance(item, (ndarray, np.generic)):
                     raise RuntimeError(
                         f"{self.name()} saved a value that is neither an input nor an output, "
                         "so its backward cannot be differentiated again (create_graph=True)"
@@ -200,7 +201,7 @@ class Function:
                 continue
             edge = self._edges[source] if source >= 0 else None
             if source >= 0 and edge is None:
-                is_array = isinstance(item, (np.ndarray, np.generic))
+                is_array = isinstance(item, (ndarray, np.generic))
                 result.append(Tensor(np.asarray(item)) if is_array else item)
                 continue
             if source >= 0 and isinstance(edge, Tensor):
@@ -436,7 +437,7 @@ def _output(ctx: Function, out: Any) -> Any:
     """The Tensor of a recorded op's one result `out`, with `ctx` as its grad_fn (unless it
     is not a float, or forward marked it non-differentiable): Tensor.__init__'s fields, set
     here without the call."""
-    data = out if out.__class__ is np.ndarray else _as_array(out)
+    data = out if out.__class__ is ndarray else _as_array(out)
     ctx._seq = _next_seq()
     t = _new_object(Tensor)
     t._data = data
@@ -458,7 +459,7 @@ def _output(ctx: Function, out: Any) -> Any:
     return t
 
 
-def _plain_tensor(data: np.ndarray) -> Any:
+def _plain_tensor(data: ndarray) -> Any:
     """A Tensor of an op's result outside the graph: Tensor.__init__'s fields, set directly."""
     t = _new_object(Tensor)
     t._data = data
@@ -473,7 +474,7 @@ def _unrecorded(out: Any) -> Any:
     """The Tensor (or tuple of Tensors) of a forward's result, outside the graph."""
     if out.__class__ is tuple:
         return tuple([_wrap(o) for o in out])
-    return _plain_tensor(out if out.__class__ is np.ndarray else _as_array(out))
+    return _plain_tensor(out if out.__class__ is ndarray else _as_array(out))
 
 
 def _record_outputs(ctx: Function, out: tuple, edges: tuple) -> tuple:
@@ -549,10 +550,10 @@ def edge_meta(edge: Any) -> tuple:
     return edge._shape, edge._dtype
 
 
-def _as_array(o: Any) -> np.ndarray:
+def _as_array(o: Any) -> ndarray:
     if isinstance(o, Tensor):
         return o._data
-    if isinstance(o, np.ndarray):
+    if isinstance(o, ndarray):
         return o
     return np.asarray(o)
 

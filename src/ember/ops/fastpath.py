@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from numpy import add, asarray, ndarray  # global names: CPython 3.11 reads numpy's attributes slowly
 
 from ember._tensor import Tensor
 from ember.autograd.function import (
@@ -148,12 +148,12 @@ def total(input: Any) -> Tensor:
     if input._base is not None and input._version[0] != input._view_at:
         return apply_one(Sum, input, None, False)
     if not (_grad_state[0] and input._requires_grad):
-        return _unrecorded(np.add.reduce(x, None))
+        return _unrecorded(add.reduce(x, None))
     ctx = Sum()
     fn = input.grad_fn
     ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr), None, None)
     ctx.shape, ctx.axes = x.shape, None  # Sum.forward's, for axes None
-    return _result(ctx, np.add.reduce(x, None))
+    return _result(ctx, add.reduce(x, None))
 
 
 def power(input: Any, p: float) -> Tensor:
@@ -177,7 +177,7 @@ def power(input: Any, p: float) -> Tensor:
 def _result(ctx: Any, y: Any) -> Tensor:
     """The output of a recorded op, `ctx` its grad_fn: `function._output` without its checks,
     since an Elementwise ufunc gives float tensors a float result."""
-    data = y if y.__class__ is np.ndarray else np.asarray(y)  # NumPy gives 0-d results as scalars
+    data = y if y.__class__ is ndarray else asarray(y)  # NumPy gives 0-d results as scalars
     ctx._seq = _next_seq()
     t = _new_object(Tensor)
     t._data = data
