@@ -65,8 +65,18 @@ class SGD(Optimizer):
         dampening = float(group["dampening"])
         weight_decay = float(group["weight_decay"])
         nesterov = group["nesterov"]
+        maximize = group["maximize"]
+        alpha = -lr
         state = self.state
-        for p, data, g in self._params_with_grad(group):
+        # the loop of _params_with_grad, written out: on small models the generator costs
+        # as much as an update
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            data, g = p._data, grad._data
+            if maximize:
+                g = -g
             if weight_decay != 0:
                 g = add_scaled(g, data, weight_decay)
             if momentum != 0:
@@ -82,5 +92,5 @@ class SGD(Optimizer):
                     else:
                         add_scaled(b, g, 1 - dampening, out=b)
                 g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
-            add_scaled(data, g, -lr, out=data)
+            add_scaled(data, g, alpha, out=data)
             p._version[0] += 1
