@@ -116,12 +116,33 @@ def test_collate_nested_structures_match_torch():
         [np.float32(1), np.float32(2)],
         [(1, 2.0), (3, 4.0)],
         [[1, 2], [3, 4]],
+        # the dtype comes from every element, not the first: 2.5 must not become 2
+        [1, 2.5],
+        [True, 1],
+        [True, 2.5],
+        [2, True],
+        [(1, "s"), (2, "t")],  # strings inside a sample stay the tuple zip made
+        # PyTorch's promotion, not NumPy's: float32 with int64 is float32
+        [np.float32(1), np.int64(2)],
+        [np.ones(2, np.float32), np.ones(2, np.int64)],
+        [np.ones(2, np.int32), np.ones(2, np.float32)],
     ],
 )
 def test_collate_leaves_match_torch(samples):
     from torch.utils.data import default_collate as torch_collate
 
     _same(default_collate(samples), torch_collate(samples))
+
+
+@requires_torch
+def test_collate_tensors_of_mixed_dtypes_promote_as_torch():
+    import torch
+    from torch.utils.data import default_collate as torch_collate
+
+    for dtypes in [("float32", "int64"), ("int32", "float32"), ("bool", "int64"), ("float64", "float32")]:
+        arrays = [np.ones(3, dtypes[0]), np.arange(3).astype(dtypes[1])]
+        ours = default_collate([ember.from_numpy(a) for a in arrays])
+        _same(ours, torch_collate([torch.from_numpy(a) for a in arrays]))
 
 
 def test_collate_python_numbers_dtypes():

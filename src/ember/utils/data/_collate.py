@@ -15,6 +15,7 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
+from ember.creation import tensor
 
 _UNSUPPORTED_ARRAY_KINDS = "OSUV"  # object, bytes, unicode and void arrays have no tensor dtype
 
@@ -39,18 +40,24 @@ def _stack(arrays: list[np.ndarray]) -> Tensor:
             f"{list(arrays[i].shape)} at entry {i} (default_collate cannot batch samples of different "
             "shapes: pad or crop them to one size, or pass a collate_fn)"
         )
+    dtype = arrays[0].dtype
+    for a in arrays:
+        if a.dtype != dtype:  # PyTorch's promotion (int64 with float32 gives float32), not NumPy's
+            dtype = dtypes.promote_numpy(dtype, a.dtype)
     if not first:
-        return _as_tensor(np.array(arrays))
+        return _as_tensor(np.array(arrays, dtype=dtype))
     # one concatenation of equal shapes is np.stack without its per-array expand_dims
-    return _as_tensor(np.concatenate(arrays).reshape((len(arrays), *first)))
+    return _as_tensor(np.concatenate(arrays, dtype=dtype).reshape((len(arrays), *first)))
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, keeping their nesting (torch default_collate).
 
-    Tensors and arrays are stacked, Python floats become a float64 tensor and ints an int64
-    tensor (as in PyTorch), strings stay a list, tuples become lists, and dicts, namedtuples
-    and other sequences keep their type.
+    Tensors and arrays are stacked, their dtypes promoted as PyTorch does. A batch that
+    starts with a Python float becomes a float64 tensor; one that starts with an int or bool
+    becomes what `ember.tensor(batch)` gives (int64, bool, or float32 when a float follows),
+    as in PyTorch. Strings stay as given, tuples become lists, and dicts, namedtuples and
+    other sequences keep their type.
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -60,23 +67,19 @@ def default_collate(batch: Sequence[Any]) -> Any:
             return stack(list(batch))
         return _stack([t._data for t in batch])
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch  # as given: a list at the top, a tuple inside a sample (PyTorch's zip)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
             raise _collate_error(elem.dtype)
         return _stack([np.asarray(a) for a in batch])
     if isinstance(elem, np.generic):
-        arr = np.array(batch)
-        if arr.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
-            raise _collate_error(arr.dtype)
-        return _as_tensor(arr)
+        if elem.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
+            raise _collate_error(elem.dtype)
+        return _stack([np.asarray(a) for a in batch])
     if isinstance(elem, float):
         return Tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, bool):
-        arr = np.array(batch)
-        return Tensor(arr if arr.dtype == np.bool_ else arr.astype(np.int64))
-    if isinstance(elem, int):
-        return Tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, int):  # bool too: the dtype comes from every element, as torch.tensor(batch)
+        return tensor(list(batch))
     if isinstance(elem, Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
         if type(elem) is dict:
@@ -94,7 +97,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
                 "each element in list of batch should be of equal size "
                 f"(got lengths {sorted({len(sample) for sample in batch})})"
             )
-        columns = [default_collate(list(column)) for column in zip(*batch)]
+        columns = [default_collate(column) for column in zip(*batch)]
         if isinstance(elem, (tuple, list)):
             return columns  # tuples become lists, as in PyTorch
         try:
