@@ -462,6 +462,24 @@ def test_detect_anomaly_names_the_op():
             y.sum().backward()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_set_detect_anomaly_is_a_call_and_a_context_manager():
+    from ember.autograd import is_anomaly_enabled, set_detect_anomaly
+
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    with set_detect_anomaly(True):  # as in PyTorch, also usable in a with block
+        assert is_anomaly_enabled()
+        with pytest.raises(RuntimeError, match="SqrtBackward0"):
+            (x.sqrt() * 0).sum().backward()
+    assert not is_anomaly_enabled()  # the previous setting is back
+    set_detect_anomaly(True)
+    try:
+        assert is_anomaly_enabled()
+    finally:
+        set_detect_anomaly(False)
+    assert not is_anomaly_enabled()
+
+
 def test_gradcheck_catches_a_wrong_gradient():
     class Wrong(Function):
         @staticmethod

@@ -212,8 +212,19 @@ class detect_anomaly:
         engine._anomaly[0] = self._prev
 
 
-def set_detect_anomaly(mode: bool) -> None:
-    engine._anomaly[0] = bool(mode)
+class set_detect_anomaly:
+    """Turn anomaly detection on or off (torch.autograd.set_detect_anomaly): at once when
+    called, and back to the previous setting at the end of a `with` block when used as one."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._prev = engine._anomaly[0]
+        engine._anomaly[0] = bool(mode) and check_nan  # ember's anomaly mode is the NaN check
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        engine._anomaly[0] = self._prev
 
 
 def is_anomaly_enabled() -> bool:
