@@ -135,6 +135,17 @@ def test_repr_matches_torch(name):
     theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
     assert repr(mine) == repr(theirs)
     assert repr(mine).startswith("SGD (\nParameter Group 0\n    dampening: 0\n") or name != "SGD"
+    groups = [
+        {"params": [ember.zeros(2, requires_grad=True)]},
+        {"params": [ember.zeros(3, requires_grad=True)]},
+    ]
+    torch_groups = [
+        {"params": [torch.zeros(2, requires_grad=True)]},
+        {"params": [torch.zeros(3, requires_grad=True)]},
+    ]
+    assert repr(getattr(optim, name)(groups, **kwargs)) == repr(
+        getattr(torch.optim, name)(torch_groups, **kwargs)
+    )
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad", "NAdam"])
