@@ -488,6 +488,11 @@ def test_load_state_dict_copies_values_and_casts_dtype():
     assigned = nn.Linear(3, 2)
     assigned.load_state_dict(source.state_dict(), assign=True)
     assert isinstance(assigned.weight, nn.Parameter) and assigned.weight.requires_grad
+    # a Parameter is assigned as it is (PyTorch), so an optimizer built over it stays linked
+    weight = nn.Parameter(ember.ones(2, 3), requires_grad=False)
+    assigned.load_state_dict({"weight": weight, "bias": ember.zeros(2)}, assign=True)
+    assert assigned.weight is weight and weight.requires_grad  # the module's requires_grad wins
+    assert isinstance(assigned.bias, nn.Parameter)
 
 
 # ---- printing ----------------------------------------------------------------------------

@@ -50,7 +50,13 @@ def load_own(
             with no_grad():
                 current.copy_(value)  # in place: optimizers holding the parameter see the new values
         elif isinstance(current, Parameter):
-            module._parameters[name] = Parameter(value, requires_grad=current.requires_grad)
+            # a Parameter is assigned as it is (an optimizer built over it stays linked), with
+            # the current one's requires_grad; a plain tensor is wrapped, as in PyTorch
+            if isinstance(value, Parameter):
+                value.requires_grad_(current.requires_grad)
+            else:
+                value = Parameter(value, requires_grad=current.requires_grad)
+            module._parameters[name] = value
         else:
             module._buffers[name] = value
 
