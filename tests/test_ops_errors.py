@@ -137,6 +137,15 @@ CASES: dict[str, tuple[Any, list[str]]] = {
     "broadcast_to": (lambda T: T.broadcast_to(_x(T), (4, 3, 2)), ["[4, 3, 2]", "[2, 3]"]),
     "repeat fewer dims": (lambda T: _x(T).repeat(2), ["repeat"]),
     "split sizes": (lambda T: _x(T).split([1, 1], 1), ["split", "[1, 1]", "3"]),
+    "split size 0": (lambda T: _x(T).split(0, 1), ["split_size", "3"]),
+    "split size negative": (lambda T: _x(T).split(-1, 1), ["split_size", "-1"]),
+    "chunk 0": (lambda T: _x(T).chunk(0), ["chunk", "0"]),
+    "narrow start": (lambda T: _x(T).narrow(1, -4, 1), ["start", "-4", "[-3, 3]"]),
+    "narrow length": (lambda T: _x(T).narrow(1, 1, -1), ["narrow", "length"]),
+    "expand -1 new dim": (lambda T: T.ones(3).expand(-1, 3), ["expanded size", "-1", "leading"]),
+    "repeat negative": (lambda T: _x(T).repeat(1, 1, -1), ["negative dimension", "-3"]),
+    "tril of 1-D": (lambda T: T.ones(3).tril(), ["tril", "2 dimensions", "[3]"]),
+    "triu of 0-d": (lambda T: T.ones(()).triu(), ["triu", "2 dimensions"]),
     "zeros negative": (lambda T: T.zeros(2, -1), ["-1"]),
     "tensor ragged": (lambda T: T.tensor([[1, 2], [3]]), []),
     "tensor of str": (lambda T: T.tensor("a"), []),
@@ -155,6 +164,8 @@ CASES: dict[str, tuple[Any, list[str]]] = {
     ),
     "in-place on leaf": (lambda T: T.ones(2, requires_grad=True).mul_(2), ["leaf", "in-place"]),
     "arange step 0": (lambda T: T.arange(0, 5, 0), ["arange", "step"]),
+    "arange step sign": (lambda T: T.arange(5, 0, 1), ["step sign", "arange(5, 0, 1)"]),
+    "arange float step sign": (lambda T: T.arange(0.0, -1.0, 0.5), ["step sign"]),
     "randint low >= high": (lambda T: T.randint(5, 2, (3,)), ["randint", "5", "2"]),
     "linspace negative steps": (lambda T: T.linspace(0, 1, -1), ["linspace", "-1"]),
     "rand of int": (lambda T: T.rand(2, dtype=T.int64), ["int64"]),
@@ -175,3 +186,23 @@ def test_error_matches_torch(name: str) -> None:
     message = str(got.value)
     for word in words:
         assert word in message, f"{word!r} is missing from ember's message: {message}"
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.ones(0, 2).split(0),  # a split size of 0 is fine on an empty dimension
+        lambda T: _x(T).narrow(1, 3, 0),  # start == size with length 0 is an empty slice
+        lambda T: T.ones(3).expand(2, -1),  # -1 keeps an existing dimension
+        lambda T: T.arange(0, 0, -1),  # empty, not an error
+        lambda T: T.arange(5, 0, -1),
+    ],
+)
+def test_edge_cases_that_are_not_errors(call) -> None:
+    import torch
+
+    def shapes(result):
+        return [tuple(r.shape) for r in result] if isinstance(result, tuple) else tuple(result.shape)
+
+    assert shapes(call(ember)) == shapes(call(torch))

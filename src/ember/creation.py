@@ -113,6 +113,10 @@ def arange(
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(
+            f"upper bound and lower bound inconsistent with step sign (arange({start}, {end}, {step}))"
+        )
     is_float = any(isinstance(v, float) for v in (start, end, step))
     default = dtypes.get_default_dtype().numpy if is_float else np.int64
     return _finish(np.arange(start, end, step).astype(_np_dtype(dtype, default)), requires_grad, device)

@@ -165,6 +165,12 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             f"the number of dimensions in the tensor ({len(s)})"
         )
     lead = len(sizes) - len(s)
+    for i, n in enumerate(sizes):
+        if n < 0 and (i < lead or n != -1):
+            where = f"in a leading, non-existing dimension {i}" if i < lead else f"at dimension {i}"
+            raise RuntimeError(
+                f"The expanded size of the tensor ({n}) isn't allowed {where} (sizes {list(sizes)})"
+            )
     target = tuple((s[i - lead] if n == -1 else n) if i >= lead else n for i, n in enumerate(sizes))
     for i, n in enumerate(s):
         if n != 1 and n != target[i + lead]:
@@ -189,6 +195,12 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     if len(sizes) < input._data.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    if any(n < 0 for n in sizes):
+        shape = [n * m for n, m in zip(sizes, (1,) * (len(sizes) - input._data.ndim) + input._data.shape)]
+        bad = next(n for n in shape if n < 0)
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {bad}: {shape} (repeat {list(sizes)})"
         )
     return shape_ops.Repeat.apply(input, sizes)
 
@@ -253,8 +265,12 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     d = normalize_dim(dim, input._data.ndim, "narrow", scalar_ok=False)
     n = input._data.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     start = start + n if start < 0 else start
-    if start < 0 or start + length > n:
+    if start + length > n:
         raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return shape_ops.Slice.apply(input, (slice(None),) * d + (slice(start, start + length),))
 
@@ -264,6 +280,14 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and n:
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
+        if step == 0:
+            return (narrow(tensor, d, 0, 0),)
         sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
@@ -280,6 +304,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = normalize_dim(dim, input._data.ndim, "chunk", scalar_ok=False)
     n = input._data.shape[d]
     return split(input, builtins.max(1, -(-n // chunks)), d)
@@ -296,11 +322,21 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    _check_matrix(input, "tril")
     return shape_ops.Tril.apply(input, diagonal, False)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    _check_matrix(input, "triu")
     return shape_ops.Triu.apply(input, diagonal, True)
+
+
+def _check_matrix(input: Tensor, op: str) -> None:
+    # NumPy's tril would turn a vector into a matrix; PyTorch refuses
+    if input._data.ndim < 2:
+        raise RuntimeError(
+            f"{op}: input tensor must have at least 2 dimensions (got shape {list(input._data.shape)})"
+        )
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:
