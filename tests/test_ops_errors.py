@@ -163,6 +163,18 @@ CASES: dict[str, tuple[Any, list[str]]] = {
         ["[3]", "[2, 3]"],
     ),
     "in-place on leaf": (lambda T: T.ones(2, requires_grad=True).mul_(2), ["leaf", "in-place"]),
+    "batch_norm mixed dtypes": (
+        lambda T: T.nn.BatchNorm1d(3)(T.ones(4, 3, dtype=T.float64)),
+        ["mixed dtype", "batch_norm", "float64", "float32", ".double()"],
+    ),
+    "layer_norm mixed dtypes": (
+        lambda T: T.nn.LayerNorm(3)(T.ones(4, 3, dtype=T.float64)),
+        ["mixed dtype", "layer_norm", "float64", "float32"],
+    ),
+    "batch_norm of integers": (
+        lambda T: T.nn.BatchNorm1d(3)(T.ones(4, 3, dtype=T.int64)),
+        ["batch_norm", "int64"],
+    ),
     "arange step 0": (lambda T: T.arange(0, 5, 0), ["arange", "step"]),
     "arange step sign": (lambda T: T.arange(5, 0, 1), ["step sign", "arange(5, 0, 1)"]),
     "arange float step sign": (lambda T: T.arange(0.0, -1.0, 0.5), ["step sign"]),

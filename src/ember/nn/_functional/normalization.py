@@ -118,6 +118,19 @@ class BatchNorm(Op):
         return gx, gw, gb, None, None, None
 
 
+def _check_dtypes(op: str, input: Tensor, **tensors: Tensor | None) -> None:
+    """PyTorch refuses to normalize a float64 input with float32 parameters (or the reverse)
+    rather than compute in one of the two."""
+    dtype = input._data.dtype
+    for name, t in tensors.items():
+        if t is not None and t._data.dtype != dtype:
+            raise RuntimeError(
+                f"mixed dtype (CPU): all inputs must share same datatype. ({op}: input is "
+                f"{input.dtype}, {name} is {t.dtype}; convert the input with .float(), or the "
+                "module with .double())"
+            )
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape: Sequence[int] | int,
@@ -141,6 +154,7 @@ def layer_norm(
             )
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"layer_norm: expected a floating point input, got {input.dtype}")
+    _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     return LayerNorm.apply(input, weight, bias, tuple(range(len(s) - k, len(s))), eps)
 
 
@@ -173,6 +187,13 @@ def batch_norm(
             raise RuntimeError(
                 f"batch_norm: {name} of shape {list(t.shape)} does not match the {c} channels of input {list(s)}"
             )
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"batch_norm" not implemented for {input.dtype} input (convert it with .float())'
+        )
+    _check_dtypes(
+        "batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
