@@ -262,6 +262,20 @@ def test_batch_norm_eval_uses_running_stats_and_checks_dims():
         nn.BatchNorm2d(3)(ember.ones(2, 3))
 
 
+@pytest.mark.filterwarnings("error")  # no NumPy warnings about empty means either
+@pytest.mark.parametrize("shape", [(0, 2), (0, 2, 5)])
+def test_batch_norm_of_an_empty_batch_is_empty_and_keeps_the_running_stats(shape):
+    layer = nn.BatchNorm1d(2)
+    x = ember.ones(*shape, requires_grad=True)
+    y = layer(x)
+    y.sum().backward()
+    assert y.shape == shape and x.grad.shape == shape  # as PyTorch: no error for an empty batch
+    assert layer.running_mean.tolist() == [0.0, 0.0] and layer.running_var.tolist() == [1.0, 1.0]
+    assert layer.num_batches_tracked.item() == 1 and layer.weight.grad.tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        layer(ember.ones(1, 2))  # one value per channel is still refused
+
+
 def test_batch_norm_reset_and_state():
     layer = nn.BatchNorm2d(2)
     layer(ember.randn(3, 2, 2, 2) * 5 + 1)

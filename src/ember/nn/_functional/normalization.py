@@ -199,8 +199,12 @@ def batch_norm(
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
         y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
         return y
-    count = input._data.size // c
-    if count <= 1:
+    count = input._data.size // c if c else 0
+    if count == 0:  # an empty batch: an empty result, the running statistics unchanged (PyTorch)
+        zeros = np.zeros(c, input._data.dtype)
+        y, _, _ = BatchNorm.apply(input, weight, bias, zeros, zeros + 1, eps)
+        return y
+    if count == 1:
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {input.shape!r}"
         )
