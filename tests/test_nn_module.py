@@ -557,6 +557,19 @@ def test_sequential_indexing_and_editing():
     assert seq(x).shape == (2, 1)
 
 
+def test_sequential_times_an_int_repeats_the_same_layers():
+    block = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    twice, thrice = block * 2, 3 * block
+    assert len(twice) == 4 and len(thrice) == 6 and twice[0] is twice[2]  # shared, as in PyTorch
+    assert len(block) == 2
+    block *= 2
+    assert len(block) == 4 and block[1] is block[3]
+    with pytest.raises(ValueError, match="Non-positive multiplication factor 0"):
+        block * 0
+    with pytest.raises(TypeError, match="unsupported operand"):
+        block * 1.5
+
+
 def test_sequential_from_ordered_dict_uses_the_names():
     seq = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())]))
     assert list(seq._modules) == ["fc", "act"]

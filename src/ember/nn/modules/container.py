@@ -85,6 +85,20 @@ class Sequential(Module):
     def __iadd__(self, other: Sequential) -> Sequential:
         return self.extend(other)
 
+    def __mul__(self, other: int) -> Sequential:
+        """The layers repeated `other` times: the same modules, so their parameters are shared."""
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        repeated = self * other
+        return self.extend(list(repeated)[len(self) :])
+
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
