@@ -175,6 +175,24 @@ CASES: dict[str, tuple[Any, list[str]]] = {
         lambda T: T.nn.BatchNorm1d(3)(T.ones(4, 3, dtype=T.int64)),
         ["batch_norm", "int64"],
     ),
+    "cross_entropy int32 target": (
+        lambda T: T.nn.functional.cross_entropy(_x(T), T.tensor([0, 1], dtype=T.int32)),
+        ["Long", "int32", "cross_entropy", ".long()"],
+    ),
+    "nll_loss int32 target": (
+        lambda T: T.nn.functional.nll_loss(_x(T), T.tensor([0, 1], dtype=T.int32)),
+        ["Long", "int32", "nll_loss"],
+    ),
+    "binary_cross_entropy dtypes": (
+        lambda T: T.nn.functional.binary_cross_entropy(T.full((2,), 0.5), T.ones(2, dtype=T.float64)),
+        ["float64", "float32"],
+    ),
+    "embedding uint8 indices": (
+        lambda T: T.nn.Embedding(3, 2)(T.tensor([0, 1], dtype=T.uint8)),
+        ["Long, Int", "uint8"],
+    ),
+    "normal_ of integers": (lambda T: T.nn.init.normal_(T.zeros(3, dtype=T.int64)), ["normal_", "int64"]),
+    "uniform_ of integers": (lambda T: T.nn.init.uniform_(T.zeros(3, dtype=T.int64)), ["uniform_", "int64"]),
     "arange step 0": (lambda T: T.arange(0, 5, 0), ["arange", "step"]),
     "arange step sign": (lambda T: T.arange(5, 0, 1), ["step sign", "arange(5, 0, 1)"]),
     "arange float step sign": (lambda T: T.arange(0.0, -1.0, 0.5), ["step sign"]),

@@ -34,6 +34,14 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
+def _check_floating(tensor: Tensor, op: str) -> None:
+    """Random values would be truncated in an integer tensor: PyTorch refuses."""
+    if tensor._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{op}" not implemented for {tensor.dtype} (initialize a floating point tensor)'
+        )
+
+
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain that keeps activations' variance stable through `nonlinearity` (torch.nn.init.calculate_gain)."""
     if nonlinearity in _LINEAR_LIKE:
@@ -76,6 +84,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
+    _check_floating(tensor, "uniform_")
     return _fill(tensor, rng(generator).uniform(a, b, size=tensor.shape))
 
 
@@ -83,6 +92,7 @@ def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
+    _check_floating(tensor, "normal_")
     return _fill(tensor, rng(generator).normal(mean, std, size=tensor.shape))
 
 
@@ -95,6 +105,7 @@ def trunc_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     """Fill from N(mean, std²) restricted to [a, b] (values outside are drawn again)."""
+    _check_floating(tensor, "trunc_normal_")
     source = rng(generator)
     values = source.normal(mean, std, size=tensor.shape)
     outside = (values < a) | (values > b)
@@ -195,6 +206,7 @@ def kaiming_normal_(
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
     """Fill a 2-d tensor from N(0, std²), then zero ceil(sparsity * rows) randomly chosen
     rows of each column (Martens 2010; torch.nn.init.sparse_)."""
+    _check_floating(tensor, "sparse_")
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
@@ -208,6 +220,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Gener
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix, the trailing dimensions flattened (Saxe et al. 2013)."""
+    _check_floating(tensor, "orthogonal_")
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:

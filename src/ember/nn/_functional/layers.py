@@ -157,7 +157,7 @@ def embedding(
 ) -> Tensor:
     """weight[input]: look up one row per index (torch.nn.functional.embedding)."""
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
             f"Long, Int; but got {idx.dtype} instead (use .long())"
@@ -194,7 +194,7 @@ def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: fl
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """An int64 tensor with a trailing dimension of num_classes, 1 at each index (torch.nn.functional.one_hot)."""
     idx = tensor._data
-    if idx.dtype.kind not in "iu":
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
         raise RuntimeError(f"one_hot is only applicable to index tensor (got {tensor.dtype}; use .long())")
     if num_classes == -1:
         if idx.size == 0:

@@ -196,6 +196,10 @@ def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) ->
     and whether any of them is ignore_index."""
     s, t = input._data.shape, target._data
     expected = () if len(s) == 1 else s[:1] + s[2:]
+    if t.dtype.kind in "iu" and t.dtype != np.int64 and t.dtype != np.uint8:
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {target.dtype} ({op}: use target.long())"
+        )
     if t.dtype.kind not in "iu":
         raise RuntimeError(
             f"{op}: expected a target of class indices with an integer dtype (int64), got {target.dtype} "
@@ -314,6 +318,11 @@ def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) 
             "(convert the target with .float())"
         )
     if target._data.dtype != input._data.dtype:
+        if op == "binary_cross_entropy":  # PyTorch refuses; the logits version promotes
+            raise RuntimeError(
+                f"Found dtype {target.dtype} but expected {input.dtype} ({op}: convert the target with "
+                f".to(input.dtype))"
+            )
         target = target.to(input.dtype)
     w = None
     if weight is not None:
