@@ -190,6 +190,22 @@ def test_gradient_for_a_tensor_that_needs_none_is_dropped(T):
     assert constant.grad is None
 
 
+def test_next_functions_list_the_tensor_arguments_only(T):
+    class Scale(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k, y):
+            ctx.k = k
+            return x * k + y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None, g
+
+    x = T.ones(2, requires_grad=True)
+    (leaf, _), constant = Scale.apply(x, 2.0, T.ones(2)).grad_fn.next_functions  # 2.0 is not listed
+    assert leaf.variable is x and constant == (None, 0)
+
+
 def test_number_of_gradients_must_match_the_inputs(T):
     class TooFew(T.autograd.Function):
         @staticmethod

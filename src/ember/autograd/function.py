@@ -221,9 +221,12 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        """((node, output_nr), ...) for each input; AccumulateGrad for leaves, None for constants."""
+        """((node, output_nr), ...) for each input; AccumulateGrad for leaves, None for constants.
+        A user Function lists its Tensor arguments only, as in PyTorch."""
         result = []
-        for edge in self._edges:
+        for i, edge in enumerate(self._edges):
+            if i in self._not_tensor_inputs:
+                continue
             if edge is None:
                 result.append((None, 0))
             elif isinstance(edge, Tensor):
