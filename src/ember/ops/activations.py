@@ -104,7 +104,9 @@ class LeakyRelu(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _dual.where(x > 0, grad, grad * ctx.slope), None
+        xv = _dual.value(x)
+        slope = np.where(xv > 0, 1, ctx.slope).astype(xv.dtype, copy=False)
+        return _dual.keep(grad, slope, x), None  # x: as PyTorch's node, see _dual.keep
 
 
 class Elu(Op):
@@ -191,7 +193,10 @@ class Hardtanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return _dual.where((x > ctx.lo) & (x < ctx.hi), grad, 0.0), None, None
+        xv = _dual.value(x)
+        # the gradient passes except at and beyond the bounds (so at a NaN too, as PyTorch)
+        outside = (xv <= ctx.lo) | (xv >= ctx.hi)
+        return _dual.keep(grad, ~outside, x), None, None  # x: as PyTorch's node, see _dual.keep
 
 
 # ---- the affine map of nn.Linear -------------------------------------------------------
@@ -221,7 +226,8 @@ class Linear(Op):
         gx = grad @ weight if dx is not None else None
         gw = gb = None
         if dw is not None:
-            gw = grad.reshape(-1, grad.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+            rows = math.prod(x.shape[:-1])  # not -1, which a dimension of size 0 makes ambiguous
+            gw = grad.reshape(rows, grad.shape[-1]).mT @ x.reshape(rows, x.shape[-1])
         if db is not None:
             gb = grad if grad.ndim == 1 else _dual.sum(grad, tuple(range(grad.ndim - 1)), keepdims=False)
         return gx, gw, gb

@@ -142,6 +142,8 @@ class Pow(Op):
         p = ctx.p
         if p == 2:  # x + x is 2 * x exactly, without NumPy converting a Python 2
             return grad * (x + x), None
+        if p == 0:  # x ** 0 is 1 everywhere: 0, not 0 * x ** -1 = NaN at x = 0 (as PyTorch)
+            return _dual.zeros_like(grad), None
         return grad * p * x ** (p - 1), None
 
 
@@ -150,7 +152,7 @@ class PowTensor(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = a**b
+        y = _integer_power(a, b) if b.dtype.kind == "i" and a.dtype.kind in "iu" else a**b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -158,13 +160,63 @@ class PowTensor(Op):
     def backward(ctx, grad):
         a, b, y = ctx.saved_tensors
         da, db = ctx._edges
-        ga = grad * b * a ** (b - 1) if da is not None else None
-        # d(a^b)/db = a^b log a; where a == 0 PyTorch defines the gradient as 0
-        gb = None
+        av, bv = _dual.value(a), _dual.value(b)
+        ga = gb = None
+        if da is not None:  # 0 where b == 0, even at a == 0 (where a ** (b - 1) is inf)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = _dual.where(bv == 0, 0.0, grad * b * a ** (b - 1))
         if db is not None:
-            log_a = _dual.unary("log", _dual.where(a == 0, 1.0, a) if _dual.is_array(a) else a)
-            gb = _dual.where(a == 0, 0.0, grad * y * log_a)
+            # d(a^b)/db = a^b log a; PyTorch defines it as 0 where a == 0 and b >= 0
+            zero = (av == 0) & (bv >= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = _dual.unary("log", _dual.where(zero, 1.0, a))
+                gb = _dual.where(zero, 0.0, grad * y * log_a)
         return ga, gb
+
+
+def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b in integers, where NumPy refuses a negative b: as in PyTorch, a ** b = 1 / a ** -b
+    truncated, which is 0 unless a is 1 or -1."""
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    y = a ** np.abs(b)
+    return np.where(negative & (np.abs(a) != 1), 0, y).astype(y.dtype, copy=False)
+
+
+def _check_divisor(a: Any, b: Any) -> None:
+    """An integer division by zero raises in PyTorch (NumPy gives 0 with a warning)."""
+    if np.result_type(a, b).kind in "iub" and not np.all(b):
+        raise RuntimeError("ZeroDivisionError")
+
+
+class DivFloor(Op):
+    """div(a, b, rounding_mode='floor'): a / b rounded down, exact for integers (which stay
+    integers). The gradient is zero for both inputs, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_divisor(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0. is inf or nan, silently
+            return np.asarray(np.floor_divide(a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _dual.zeros_like(grad), _dual.zeros_like(grad)
+
+
+class DivTrunc(DivFloor):
+    """div(a, b, rounding_mode='trunc'): a / b rounded toward zero."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_divisor(a, b)
+        if np.result_type(a, b).kind == "f":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.asarray(np.trunc(a / b))
+        q = np.floor_divide(a, b)
+        # rounded down instead of toward zero where the quotient is negative and inexact
+        return np.asarray(q + ((q < 0) & (q * b != a)))
 
 
 class FloorDivide(Op):
@@ -172,7 +224,9 @@ class FloorDivide(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.floor_divide(a, b)
+        _check_divisor(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,8 +238,10 @@ class Remainder(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        _check_divisor(a, b)
         ctx.save_for_backward(a, b)
-        return np.remainder(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.remainder(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -281,15 +337,18 @@ class Abs(Elementwise):
 class Sign(Op):
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "f":  # sign(nan) is 0 in PyTorch, nan in NumPy
+            return np.where(np.isnan(x), 0, np.sign(x))
         return np.sign(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return _dual.zeros_like(grad)
 
 
 class Floor(Op):
-    """floor, ceil: piecewise constant, so the gradient is zero (as in PyTorch)."""
+    """floor, ceil: piecewise constant, so the gradient is zero (as in PyTorch, even where the
+    incoming gradient is inf or NaN)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -297,7 +356,7 @@ class Floor(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return _dual.zeros_like(grad)
 
 
 class Ceil(Floor):
@@ -313,7 +372,7 @@ class Round(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0, None
+        return _dual.zeros_like(grad), None
 
 
 class Sin(Elementwise):
@@ -368,7 +427,9 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > 0)
+        # y is positive, 0 or NaN: the gradient passes wherever y is not 0 (at a NaN too, as
+        # in PyTorch); y is PyTorch's second input to the backward node, hence source=y
+        return _dual.keep(grad, y != 0, y)
 
 
 class Clamp(Op):
@@ -382,13 +443,13 @@ class Clamp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x = _dual.value(ctx.saved_tensors[0])
         inside = True
         if ctx.lo is not None:
             inside = x >= ctx.lo
         if ctx.hi is not None:
             inside = (x <= ctx.hi) & inside
-        return grad * inside, None, None
+        return _dual.keep(grad, inside), None, None
 
 
 class Maximum(Op):
@@ -399,10 +460,11 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        # ties share the gradient equally, as in PyTorch
-        share = (a > b) + (a == b) * 0.5
-        return grad * share, grad * (1 - share)
+        a, b = map(_dual.value, ctx.saved_tensors)
+        # all of the gradient to each input unless it is the smaller one (so to both where
+        # either is NaN), half of it at a tie: PyTorch's rule
+        half = (a == b) * 0.5
+        return _dual.keep(grad, 1 - (a < b) - half), _dual.keep(grad, 1 - (b < a) - half)
 
 
 class Minimum(Op):
@@ -413,9 +475,9 @@ class Minimum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        share = (a < b) + (a == b) * 0.5
-        return grad * share, grad * (1 - share)
+        a, b = map(_dual.value, ctx.saved_tensors)
+        half = (a == b) * 0.5
+        return _dual.keep(grad, 1 - (a > b) - half), _dual.keep(grad, 1 - (b > a) - half)
 
 
 class Where(Op):
@@ -433,6 +495,24 @@ class Where(Op):
             _dual.where(cond, grad, 0.0) if da is not None else None,
             _dual.where(cond, 0.0, grad) if db is not None else None,
         )
+
+
+class Keep(Op):
+    """`_dual.keep` recorded, for backward formulas under create_graph: grad where mask holds
+    (times mask, if it holds weights), 0 elsewhere. `source`, when not None, is an input with
+    derivative 0 (see `_dual.keep`)."""
+
+    @staticmethod
+    def forward(ctx, grad, mask, source):
+        ctx.mask = mask
+        if source is not None:
+            ctx.source_like = (source.shape, source.dtype)
+        return np.where(mask, grad * mask, 0).astype(grad.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        source = None if ctx._edges[2] is None else np.zeros(*ctx.source_like)
+        return _dual.keep(grad, ctx.mask), None, source
 
 
 def where(condition: Any, input: Any, other: Any) -> Any:

@@ -149,6 +149,11 @@ def _products_before(columns: list) -> list:
     return products
 
 
+def _equal_or_both_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Where x holds the value y (a maximum, a median): a NaN result comes from the NaNs."""
+    return (x == y) | (np.isnan(x) & np.isnan(y))
+
+
 class Amax(Op):
     """max/min values over dims; the gradient is shared equally among tied maxima."""
 
@@ -161,11 +166,11 @@ class Amax(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        x, y = map(_dual.value, ctx.saved_tensors)
         y = y.reshape(_keep_shape(x.shape, ctx.axes))
-        mask = x == y
-        count = _dual.sum(mask, ctx.axes, keepdims=True)
-        return grad.reshape(y.shape) * mask / count, None, None, None
+        mask = _equal_or_both_nan(x, y)
+        share = (mask / mask.sum(ctx.axes, keepdims=True)).astype(x.dtype)  # ties share equally
+        return _dual.keep(grad.reshape(y.shape), share), None, None, None
 
 
 class Amin(Amax):
@@ -209,22 +214,53 @@ def _along_axis_index(idx: np.ndarray, dim: int) -> tuple:
 
 
 class Var(Op):
+    """Variance over axes, None for var(x) without dim: the two differ in PyTorch's gradient
+    where correction >= n, the number of elements reduced (the variance is then inf or nan)."""
+
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
+        ctx.without_dim = axes is None or x.ndim == 0
+        axes = tuple(range(x.ndim)) if axes is None else axes
         centered = x - x.mean(axis=axes, keepdims=True)
         n = math.prod(x.shape[a] for a in axes)
         ctx.save_for_backward(x)
-        ctx.axes, ctx.n, ctx.denom = axes, n, max(n - correction, 0)
+        ctx.axes, ctx.n, ctx.dof = axes, n, n - correction
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.denom
+            y = (centered * centered).sum(axis=axes, keepdims=keepdim) / max(ctx.dof, 0)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        centered = x - _dual.sum(x, ctx.axes) / ctx.n
-        g = grad.reshape(_keep_shape(x.shape, ctx.axes))
-        return g * 2 * centered / ctx.denom, None, None, None
+        return _var_grad(ctx, x, grad.reshape(_keep_shape(x.shape, ctx.axes))), None, None, None
+
+
+def _var_grad(ctx: Any, x: Any, g: Any) -> Any:
+    """d var / dx = 2 (x - mean) / dof, times g (with the reduced dims kept), as PyTorch
+    computes it: without dim and dof <= 0 it is inf, and nan where x is its mean (inf * 0)."""
+    centered = x - _dual.sum(x, ctx.axes) / ctx.n
+    if ctx.without_dim and ctx.dof <= 0:
+        return g * _dual.where(_dual.value(centered) == 0, np.nan, np.inf)
+    return g * (2 / ctx.dof if ctx.dof else math.inf) * centered
+
+
+class Std(Var):
+    """sqrt(var) as one node: where the std is 0 (a constant slice) the gradient is 0, as in
+    PyTorch, and not d sqrt(v)/dv = 1 / 0 times d var/dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        y = np.sqrt(Var.forward(ctx, x, axes, correction, keepdim))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        y = y.reshape(_keep_shape(x.shape, ctx.axes))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = _var_grad(ctx, x, grad.reshape(y.shape) / (2 * y))
+        return _dual.keep(g, _dual.value(y) != 0), None, None, None
 
 
 class LinalgVectorNorm(Op):
@@ -279,16 +315,18 @@ def _reversed(axis: int) -> tuple:
 
 def _reverse_cumsum(g: Any, axis: int) -> Any:
     """Sums from each position to the end of the axis (arrays or Tensors)."""
-    return _dual.cumsum(g[_reversed(axis)], axis)[_reversed(axis)]
+    return _dual.flip(_dual.cumsum(_dual.flip(g, axis), axis), axis)
 
 
 class Logsumexp(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        # subtract the max so exp never overflows; a -inf max (all -inf) is replaced by 0
-        m = x.max(axis=axes, keepdims=True)
+        # subtract the max so exp never overflows; a -inf max (all -inf, or no element) is
+        # replaced by 0
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0)
-        y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # log(0) = -inf for an empty or all -inf slice
+            y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
         y = y if keepdim else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
         ctx.save_for_backward(x, y)
         ctx.axes = axes
@@ -411,10 +449,9 @@ class Median(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        xv, yv = _dual.value(x), _dual.value(y)
-        mask = (xv == yv) | (np.isnan(xv) & np.isnan(yv))
-        return grad * (mask / max(int(mask.sum()), 1)).astype(xv.dtype), None
+        x, y = map(_dual.value, ctx.saved_tensors)
+        mask = _equal_or_both_nan(x, y)
+        return _dual.keep(grad, (mask / max(int(mask.sum()), 1)).astype(x.dtype)), None
 
 
 class Nansum(Op):

@@ -197,7 +197,7 @@ class Scatter(Op):
     def backward(ctx, grad):
         keep = np.ones(grad.shape, dtype=bool)
         keep[ctx.full] = False
-        gx = grad * keep
+        gx = _dual.keep(grad, keep)
         gsrc = grad[ctx.full]
         return gx, None, None, gsrc
 
@@ -219,12 +219,12 @@ class ScatterAdd(Op):
 class Flip(Op):
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.index = tuple(slice(None, None, -1) if i in dims else slice(None) for i in range(x.ndim))
-        return x[ctx.index].copy()  # a copy, as in PyTorch (NumPy's reversed view would alias x)
+        ctx.dims = dims
+        return np.flip(x, dims).copy()  # a copy, as in PyTorch (NumPy's reversed view would alias x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad[ctx.index], None
+        return _dual.flip(grad, ctx.dims), None
 
 
 class Roll(Op):
@@ -311,4 +311,4 @@ class SetItem(Op):
         keep = np.ones(grad.shape, dtype=bool)
         keep[ctx.index] = False
         gv = grad[ctx.index] if dv is not None else None
-        return grad * keep, None, gv
+        return _dual.keep(grad, keep), None, gv

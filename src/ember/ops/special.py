@@ -324,4 +324,4 @@ class Copysign(Op):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * _dual.unary("sign", a) * ctx.b_sign, grad * 0  # b: zeros, as in PyTorch
+        return grad * _dual.unary("sign", a) * ctx.b_sign, _dual.zeros_like(grad)  # b: zeros, as in PyTorch

@@ -157,10 +157,13 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
-        return floor_divide(input, other)
+        return _apply_binary(ew.DivFloor, input, other, "div")
     if rounding_mode == "trunc":
-        q = div(input, other)
-        return q.sign() * q.abs().floor_()
+        return _apply_binary(ew.DivTrunc, input, other, "div")
+    if rounding_mode is not None:
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
     a, b = _binary(input, other)
     a_int = not isinstance(a, Tensor) or a._data.dtype.kind != "f"
     b_int = not isinstance(b, Tensor) or b._data.dtype.kind != "f"

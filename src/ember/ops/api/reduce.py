@@ -12,7 +12,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import fastpath, reduction
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum, sqrt
+from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum
 from ember.ops.reduction import normalize_dim, normalize_dims
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -29,6 +29,14 @@ def _float_for_reduction(input: Tensor, op: str) -> Tensor:
     return input
 
 
+def _reduced_dims(dim: Any, input: Tensor, op: str) -> tuple[int, ...]:
+    """The dims a reduction reduces: an empty dim, () or [], means all of them, as None does
+    (PyTorch's rule for sum, mean, var, std, amax...; not for flip, all or any)."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, input._data.ndim, op)
+
+
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     if dim is None and not keepdim and dtype is None and input._data.dtype is _FLOAT32:
         return fastpath.total(input)  # `loss.sum()`, the commonest: Sum over axis None
@@ -36,16 +44,14 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         input = input.to(dtype)
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)  # torch sums integers and bools as int64
-    axes = normalize_dims(dim, input._data.ndim, "sum")
-    return apply_one(reduction.Sum, input, axes, keepdim)
+    return apply_one(reduction.Sum, input, _reduced_dims(dim, input, "sum"), keepdim)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     _float_for_reduction(input, "mean")
-    axes = normalize_dims(dim, input._data.ndim, "mean")
-    return apply_one(reduction.Mean, input, axes, keepdim)
+    return apply_one(reduction.Mean, input, _reduced_dims(dim, input, "mean"), keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -57,18 +63,28 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     return reduction.Prod.apply(input, axis, keepdim)
 
 
+def _check_not_empty(input: Tensor, dims: Any, name: str, error: type = RuntimeError) -> None:
+    """PyTorch's errors for a max, min, argmax... of no elements, which has no value. `dims`:
+    the reduced dims as PyTorch's message names them, or None for all of them."""
+    if dims is None:
+        if input._data.size == 0:
+            hint = "" if error is IndexError else " Specify the reduction dim with the 'dim' argument."
+            raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{hint}")
+        return
+    for d in dims:
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _extreme(input: Tensor, dim: Any, keepdim: bool, is_max: bool, name: str) -> Any:
     if isinstance(dim, Tensor):  # max(a, b): the elementwise form
         return (maximum if is_max else minimum)(input, dim)
-    if input._data.size == 0:
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-            "Specify the reduction dim with the 'dim' argument."
-        )
     if dim is None:
+        _check_not_empty(input, None, name)
         node = reduction.Amax if is_max else reduction.Amin
         return node.apply(input, normalize_dims(None, input._data.ndim, name), False, is_max)
     axis = normalize_dim(dim, input._data.ndim, name)
+    _check_not_empty(input, (axis,) if axis is not None else (), name)
     values, indices = (reduction.Max if is_max else reduction.Min).apply(input, axis, keepdim, is_max)
     return values_indices(values, indices)
 
@@ -83,27 +99,36 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    dims = normalize_dims(None if dim == () else dim, input._data.ndim, "amax")
-    return reduction.Amax.apply(input, dims, keepdim, True)
+    return _amax_or_amin(reduction.Amax, input, dim, keepdim, True, "amax")
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    dims = normalize_dims(None if dim == () else dim, input._data.ndim, "amin")
-    return reduction.Amin.apply(input, dims, keepdim, False)
+    return _amax_or_amin(reduction.Amin, input, dim, keepdim, False, "amin")
+
+
+def _amax_or_amin(op: Any, input: Tensor, dim: Any, keepdim: bool, is_max: bool, name: str) -> Tensor:
+    axes = _reduced_dims(dim, input, name)
+    given = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    _check_not_empty(input, given or None, name)  # names the dims as given, as PyTorch does
+    return op.apply(input, axes, keepdim, is_max)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        return Tensor(np.asarray(np.argmax(input._data), dtype=np.int64))
-    axis = normalize_dim(dim, input._data.ndim, "argmax")
-    return Tensor(np.asarray(np.argmax(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
+    return _arg_extreme(np.argmax, input, dim, keepdim, "argmax")
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(np.argmin, input, dim, keepdim, "argmin")
+
+
+def _arg_extreme(find: Any, input: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
+    """argmax or argmin (find), as an int64 tensor."""
     if dim is None:
-        return Tensor(np.asarray(np.argmin(input._data), dtype=np.int64))
-    axis = normalize_dim(dim, input._data.ndim, "argmin")
-    return Tensor(np.asarray(np.argmin(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
+        _check_not_empty(input, None, name, IndexError)
+        return Tensor(np.asarray(find(input._data), dtype=np.int64))
+    axis = normalize_dim(dim, input._data.ndim, name)
+    _check_not_empty(input, (axis,) if axis is not None else (), name)
+    return Tensor(np.asarray(find(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 def var(
@@ -115,13 +140,7 @@ def var(
     correction: Any = None,
 ) -> Tensor:
     """Variance; `correction` (or `unbiased`) subtracts from the count, 1 by default (Bessel)."""
-    if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
-        dim, unbiased = None, dim
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    _float_for_reduction(input, "var")
-    axes = normalize_dims(dim, input._data.ndim, "var")
-    return reduction.Var.apply(input, axes, correction, keepdim)
+    return _spread(reduction.Var, input, dim, unbiased, keepdim, correction, "var")
 
 
 def std(
@@ -132,7 +151,22 @@ def std(
     *,
     correction: Any = None,
 ) -> Tensor:
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation, sqrt(var) (torch.std); its gradient is 0 where it is 0."""
+    return _spread(reduction.Std, input, dim, unbiased, keepdim, correction, "std")
+
+
+def _spread(
+    op: Any, input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str
+) -> Tensor:
+    """var or std (op) with PyTorch's arguments."""
+    if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    _float_for_reduction(input, name)
+    # None, not all dims, for var(x): PyTorch's gradient differs where correction >= n
+    axes = None if dim is None or dim == () or dim == [] else _reduced_dims(dim, input, name)
+    return op.apply(input, axes, correction, keepdim)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
@@ -154,7 +188,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) 
         return amax(abs(input), () if dim is None else dim, keepdim)
     if not isinstance(p, (int, float)) or p < 1:
         raise NotImplementedError(f"norm(): p={p!r} is not supported (use p >= 1, inf or 'fro')")
-    axes = normalize_dims(dim, input._data.ndim, "norm")
+    axes = _reduced_dims(dim, input, "norm")
     return reduction.LinalgVectorNorm.apply(input, p, axes, keepdim)
 
 
@@ -236,7 +270,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
         input = input.to(dtype)
     if input._data.dtype.kind != "f":
         return sum(input, dim, keepdim)
-    return reduction.Nansum.apply(input, normalize_dims(dim, input._data.ndim, "nansum"), keepdim)
+    return reduction.Nansum.apply(input, _reduced_dims(dim, input, "nansum"), keepdim)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -274,13 +308,14 @@ def std_mean(
     correction: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """(std, mean) over dim, in one call (torch.std_mean)."""
-    v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
-    return sqrt(v), m
+    if isinstance(dim, bool):  # std_mean(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Number of non-zero elements over dim (all by default), as int64 (torch.count_nonzero)."""
-    axes = normalize_dims(dim, input._data.ndim, "count_nonzero")
+    axes = _reduced_dims(dim, input, "count_nonzero")
     return Tensor(
         np.asarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
     )
@@ -293,15 +328,11 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     """(min, max) over dim (all elements by default), as torch.aminmax."""
     if dim is None and input._data.size == 0:
         raise RuntimeError(
-            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
-            f"identity (input shape {list(input._data.shape)})"
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
         )
     if dim is not None:
         axis = normalize_dim(dim, input._data.ndim, "aminmax")
         if axis is not None and input._data.shape[axis] == 0:
-            raise IndexError(
-                f"aminmax(): Expected reduction dim {axis} to have non-zero size "
-                f"(input shape {list(input._data.shape)})"
-            )
+            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
     d = () if dim is None else dim
     return min_max(amin(input, d, keepdim), amax(input, d, keepdim))
