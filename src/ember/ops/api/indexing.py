@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -88,27 +89,111 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     )
 
 
-def _convert_index(index: Any) -> Any:
-    """Turn a PyTorch-style index into a NumPy one, checking index dtypes."""
-    items = index if isinstance(index, tuple) else (index,)
-    out = []
-    for i in items:
-        if isinstance(i, Tensor):
-            i = i._data
-        elif isinstance(i, list):
-            i = np.asarray(i)
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+def _index_item(i: Any) -> Any:
+    """One item of a PyTorch index as NumPy takes it, with PyTorch's checks and rules: a 0-d
+    integer tensor is an integer, a uint8 tensor is a mask, an empty list selects nothing."""
+    if i.__class__ is int:
+        return i
+    if isinstance(i, Tensor):
+        i = i._data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+        if i.size == 0:
+            i = i.astype(np.int64)
+    elif isinstance(i, slice):
+        if i.step is not None and i.step < 0:
+            raise ValueError("step must be greater than zero")
+        return i
+    elif isinstance(i, np.integer):
+        return int(i)
+    elif isinstance(i, float):
+        raise IndexError(
+            f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+            f"Variables are valid indices (got float {i})"
+        )
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind not in "iub":
             raise IndexError(
                 "tensors used as indices must be long, int, byte or bool tensors "
                 f"(got {i.dtype}; convert it with .long())"
             )
-        if isinstance(i, float):
-            raise IndexError(
-                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                f"Variables are valid indices (got float {i})"
+        if i.dtype == np.uint8:
+            warnings.warn(
+                "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                UserWarning,
+                stacklevel=4,
             )
-        out.append(i)
-    return tuple(out) if isinstance(index, tuple) else out[0]
+            i = i.astype(bool)
+        if i.ndim == 0:  # a 0-d tensor is an integer, or True/False
+            return bool(i) if i.dtype == bool else int(i)
+    return i
+
+
+def _is_sequence_index(index: list) -> bool:
+    """PyTorch (like old NumPy) reads a short list holding a tensor, a list, a slice, None
+    or ... as a tuple: x[[[0, 1]]] is x[[0, 1]], x[[0, slice(None)]] is x[0, :]."""
+    return len(index) < 32 and any(
+        isinstance(i, (Tensor, list, tuple, slice)) or i is None or i is Ellipsis for i in index
+    )
+
+
+_ADVANCED = (np.ndarray, bool, np.bool_)  # the indexes PyTorch gathers with, after the basic ones
+
+
+def _split_index(items: list, ndim: int) -> tuple[tuple, tuple]:
+    """PyTorch's two steps for an index mixing tensors with integers or `...`: first the basic
+    index (integers select, slices slice, None and `...` as usual) makes a view, then the
+    advanced index, with one entry for each dim of that view, picks from it. NumPy in one
+    step would treat the integers as tensors too, and move the result's dims elsewhere."""
+    used = sum(
+        i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+        for i in items
+        if not (i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)))
+    )
+    basic, advanced = [], []
+    for i in items:
+        if i is Ellipsis:
+            basic.append(i)
+            advanced += [slice(None)] * (ndim - used)
+        elif i is None or isinstance(i, slice):
+            basic.append(i)
+            advanced.append(slice(None))
+        elif isinstance(i, (bool, np.bool_)):  # True / False: a new dim of size 1, indexed by [0] / []
+            basic.append(None)
+            advanced.append(np.arange(int(i)))
+        elif isinstance(i, np.ndarray):
+            basic += [slice(None)] * (i.ndim if i.dtype == bool else 1)
+            advanced.append(i)
+        else:
+            basic.append(i)
+    return tuple(basic), tuple(advanced)
+
+
+def _convert_index(index: Any, ndim: int) -> tuple[Any, Any]:
+    """A PyTorch index as NumPy indexes (first, then): x[index] is x[first] when then is None,
+    else x[first][then] (see `_split_index`)."""
+    if index.__class__ is int:  # x[i], in every data loader: nothing to convert
+        return index, None
+    if isinstance(index, list) and _is_sequence_index(index):
+        warnings.warn(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated; use "
+            "x[tuple(seq)] instead of x[seq].",
+            UserWarning,
+            stacklevel=3,
+        )
+        index = tuple(index)
+    if not isinstance(index, tuple):
+        return _index_item(index), None
+    items, advanced, select = [], False, False
+    for i in index:
+        if i.__class__ is not int:
+            i = _index_item(i)
+            advanced = advanced or isinstance(i, _ADVANCED)
+        select = select or i.__class__ is int or i is Ellipsis
+        items.append(i)
+    if advanced and select:
+        return _split_index(items, ndim)
+    return tuple(items), None
 
 
 def _index_node(idx: Any) -> type:
@@ -122,30 +207,40 @@ def _index_node(idx: Any) -> type:
 
 
 def getitem(input: Tensor, index: Any) -> Tensor:
-    idx = _convert_index(index)
+    idx, then = _convert_index(index, input._data.ndim)
     try:
-        return _index_node(idx).apply(input, idx)
+        out = _index_node(idx).apply(input, idx)
+        return out if then is None else shape_ops.Index.apply(out, then)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
 
 
+def _set_items(x: Tensor, idx: Any, then: Any, value: Any) -> Tensor:
+    """x with x[idx] = value, or x[idx][then] = value, out of place and recorded."""
+    if then is None:
+        return shape_ops.SetItem.apply(x, idx, value)
+    part = _index_node(idx).apply(x, idx)
+    return shape_ops.SetItem.apply(x, idx, shape_ops.SetItem.apply(part, then, value))
+
+
 def setitem(input: Tensor, index: Any, value: Any) -> None:
-    idx = _convert_index(index)
+    idx, then = _convert_index(index, input._data.ndim)
     _check_inplace_leaf(input)
     recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
         if not recorded:
-            input._data[idx] = value._data if isinstance(value, Tensor) else value
+            target = input._data if then is None else input._data[idx]
+            target[idx if then is None else then] = value._data if isinstance(value, Tensor) else value
             input._version[0] += 1
             return
         if not isinstance(value, Tensor):
             value = np.asarray(value, dtype=input._data.dtype)
-        _record_inplace(input, lambda x: shape_ops.SetItem.apply(x, idx, value))
+        _record_inplace(input, lambda x: _set_items(x, idx, then, value))
     except ValueError:
-        target = np.shape(input._data[idx])
+        target = input._data[idx] if then is None else input._data[idx][then]
         raise RuntimeError(
             f"setitem: a value of shape {list(np.shape(value))} cannot be broadcast to the indexed "
-            f"shape {list(target)} (tensor shape {list(input._data.shape)})"
+            f"shape {list(np.shape(target))} (tensor shape {list(input._data.shape)})"
         ) from None
 
 
