@@ -110,6 +110,15 @@ def new_tensor(
     return creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
+def _eq_operator(self: Any, other: Any) -> Any:
+    """`t == other`; `t == None` is False, as in PyTorch (torch.eq itself refuses None)."""
+    return False if other is None else eq(self, other)
+
+
+def _ne_operator(self: Any, other: Any) -> Any:
+    return True if other is None else ne(self, other)
+
+
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
@@ -139,7 +148,7 @@ def attach_methods(cls: type) -> None:
     cls.__neg__ = neg
     cls.__pos__ = lambda self: self
     cls.__abs__ = abs
-    cls.__eq__, cls.__ne__ = eq, ne
+    cls.__eq__, cls.__ne__ = _eq_operator, _ne_operator
     cls.__lt__, cls.__le__, cls.__gt__, cls.__ge__ = lt, le, gt, ge
     cls.__and__ = cls.__rand__ = bitwise_and
     cls.__or__ = cls.__ror__ = bitwise_or

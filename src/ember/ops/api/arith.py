@@ -120,16 +120,19 @@ def _constant(value: float, dtype: np.dtype) -> np.ndarray:
     return array
 
 
-def _binary_op(fn: Any, name: str) -> Any:
+def _binary_op(fn: Any, name: str, check: Callable[[Any, Any], None] | None = None) -> Any:
     """The function `input <op> other` for an Elementwise op: the fast path (ops/fastpath.py)
     for float tensors of one dtype or a float tensor and a Python number, `_apply_binary`
-    with PyTorch's promotion for the rest.
+    with PyTorch's promotion for the rest, after `check` (which the fast path's float
+    operands never need).
 
     The number becomes a 0-d array of the tensor's dtype (`_constant`): NumPy's arithmetic
     with a Python number costs about twice its arithmetic with an array on small tensors,
     and Mul pays it again in backward."""
 
     def general(input: Any, other: Any) -> Tensor:
+        if check is not None:
+            check(input, other)
         return _apply_binary(fn, input, other, name)
 
     op = fastpath.binary(fn, general, _FLOAT32_CONSTANTS, _constant)
@@ -137,10 +140,28 @@ def _binary_op(fn: Any, name: str) -> Any:
     return op
 
 
+def _is_bool(x: Any) -> bool:
+    return x.__class__ is bool or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
+
+def _check_sub(input: Any, other: Any) -> None:
+    """PyTorch refuses `-` with a bool operand (a bool tensor, or True/False)."""
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
 # the operators +, - and * call these directly (see _methods.py)
 mul = _binary_op(ew.Mul, "mul")
 add_op = _binary_op(ew.Add, "add")
-sub_op = _binary_op(ew.Sub, "sub")
+sub_op = _binary_op(ew.Sub, "sub", _check_sub)
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -151,6 +172,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
+        _check_sub(input, other)
         other = other * alpha
     return sub_op(input, other)
 
@@ -178,11 +200,18 @@ true_divide = divide = div
 multiply, subtract = mul, sub
 
 
+def _check_not_bools(input: Any, other: Any, kernel: str) -> None:
+    if _is_bool(input) and _is_bool(other):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def floor_divide(input: Any, other: Any) -> Tensor:
+    _check_not_bools(input, other, "div_floor_cpu")
     return _apply_binary(ew.FloorDivide, input, other, "floor_divide")
 
 
 def remainder(input: Any, other: Any) -> Tensor:
+    _check_not_bools(input, other, "remainder_cpu")
     return _apply_binary(ew.Remainder, input, other, "remainder")
 
 
@@ -192,6 +221,12 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         return fastpath.power(input, exponent)  # x ** 2, without the checks below
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
+    if _is_bool(input) and _is_bool(exponent):
+        if isinstance(exponent, bool):  # x ** True is x, x ** False is True
+            return Tensor(input._data | (not exponent))
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if _is_bool(input) and exponent.__class__ is int:  # bool ** 2 is int64, as bool + 2
+        input = input.long()
     if isinstance(input, Tensor) and isinstance(exponent, (int, float)):
         if isinstance(exponent, float) and input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
@@ -199,6 +234,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return apply_one(ew.Pow, input, exponent)
     if not isinstance(input, Tensor):  # number ** tensor: the base becomes a 0-d tensor of the result dtype
+        if input.__class__ is int and _is_bool(exponent):
+            exponent = exponent.long()  # 2 ** bool tensor is int64
         exponent, base = _binary(_tensor_of(exponent), input)
         input = Tensor(np.asarray(base, dtype=exponent._data.dtype))
     return _apply_binary(ew.PowTensor, input, exponent, "pow")
@@ -257,7 +294,13 @@ def tan(input: Tensor) -> Tensor:
     return sin(input) / cos(input)
 
 
+def _not_for_bool(input: Tensor, kernel: str) -> None:
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def _abs(input: Tensor) -> Tensor:
+    _not_for_bool(input, "abs_cpu")
     return ew.Abs.apply(input)
 
 
@@ -267,24 +310,32 @@ abs.__doc__ = "Elementwise absolute value (torch.abs)."
 
 
 def sign(input: Tensor) -> Tensor:
+    if input._data.dtype == np.bool_:
+        return Tensor(input._data.copy())  # True and False are their own sign
     return ew.Sign.apply(input)
 
 
 def relu(input: Tensor) -> Tensor:
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return apply_one(ew.Relu, input)
 
 
 def square(input: Tensor) -> Tensor:
+    if input._data.dtype == np.bool_:
+        input = input.long()  # as bool ** 2
     return apply_one(ew.Pow, input, 2)
 
 
 def floor(input: Tensor) -> Tensor:
+    _not_for_bool(input, "floor_vml_cpu")
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
     return ew.Floor.apply(input)
 
 
 def ceil(input: Tensor) -> Tensor:
+    _not_for_bool(input, "ceil_vml_cpu")
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
     return ew.Ceil.apply(input)
@@ -292,6 +343,7 @@ def ceil(input: Tensor) -> Tensor:
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even, like PyTorch (and NumPy)."""
+    _not_for_bool(input, "round_vml_cpu")
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
     return ew.Round.apply(input, decimals)
@@ -301,12 +353,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        return _clamp_by_tensors(input, min, max)
     if isinstance(min, float) or isinstance(max, float):
         if input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
@@ -314,6 +361,28 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 
 
 clip = clamp
+
+
+def _clamp_by_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
+    """clamp with tensor bounds, with PyTorch's gradient: input gets it where min <= input <= max
+    (a tie stays with input, where maximum/minimum would split it), min where input < min < max,
+    max where input > max or max < min (the result is then max), none where the result is NaN."""
+    with grad_mode.no_grad():
+        value = input if min is None else maximum(input, min)
+        value = value if max is None else minimum(value, max)
+    x = input._data
+    lo, hi = (b._data if isinstance(b, Tensor) else b for b in (min, max))
+    if hi is None:
+        regions = [(x >= lo, input), (x < lo, min)]
+    elif lo is None:
+        regions = [(x <= hi, input), (x > hi, max)]
+    else:
+        over = ((x > hi) | (hi < lo)) & ~np.isnan(value._data)
+        regions = [((x >= lo) & (x <= hi), input), ((x < lo) & (lo < hi), min), (over, max)]
+    out = value
+    for mask, source in regions:
+        out = where(mask, source, out)
+    return out
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -486,7 +555,9 @@ def _write_inplace(input: Tensor, others: tuple, compute: Callable[[Tensor], Ten
     if _grad_state[0] and (input._requires_grad or any(_wants_grad(o) for o in others)):
         return _record_inplace(input, compute)
     with grad_mode.no_grad():
-        input._data[...] = compute(input)._data
+        result = compute(input)
+    _check_fits(input, result)
+    input._data[...] = result._data
     input._version[0] += 1
     return input
 

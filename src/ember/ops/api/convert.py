@@ -13,7 +13,9 @@ from ember.autograd import grad_mode
 from ember.ops import elementwise as ew
 from ember.ops.api import arith
 from ember.ops.api.arith import (
+    _check_fits,
     _check_inplace_leaf,
+    _check_sub,
     _record_inplace,
     _tensor_of,
     _wants_grad,
@@ -118,8 +120,10 @@ def is_floating_point(input: Tensor) -> bool:
 # ---- in-place operations -----------------------------------------------------------------
 
 
-def _inplace(ufunc: Any, out_of_place: Any, name: str) -> Any:
+def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any:
     def op(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+        if check is not None:
+            check(input, other)
         if alpha != 1:
             other = other * alpha
         _check_inplace_leaf(input)
@@ -148,7 +152,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str) -> Any:
 
 
 add_ = _inplace(np.add, add, "add_")
-sub_ = _inplace(np.subtract, sub, "sub_")
+sub_ = _inplace(np.subtract, sub, "sub_", check=_check_sub)
 mul_ = _inplace(np.multiply, mul, "mul_")
 div_ = _inplace(np.true_divide, div, "div_")
 
@@ -210,8 +214,13 @@ def floor_(input: Tensor) -> Tensor:
 def _unary_inplace(out_of_place: Any, name: str) -> Any:
     """x.exp_() and its kin: the out-of-place op, written back into x."""
 
+    def compute(input: Tensor, a: np.ndarray) -> np.ndarray:
+        result = out_of_place(Tensor(a))
+        _check_fits(input, result, name)  # exp_ of an integer tensor is an error, not a truncation
+        return result._data
+
     def op(input: Tensor) -> Tensor:
-        return _inplace_unary(lambda a: out_of_place(Tensor(a))._data, out_of_place, input)
+        return _inplace_unary(lambda a: compute(input, a), out_of_place, input)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"In-place {name[:-1]} (torch.Tensor.{name})."

@@ -1,0 +1,184 @@
+"""Arithmetic edge rules compared with PyTorch: clamp's gradient with tensor bounds, bool
+dtypes of `**` and square, bool subtraction and other bool errors, in-place float results on
+integer tensors, and `t == None`."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+
+NAN = float("nan")
+
+# every combination of input, min and max among 0, 1, 2 and NaN: ties, min > max, NaNs
+_GRID = np.array(list(itertools.product([0.0, 1.0, 2.0, NAN], repeat=3))).T
+
+
+def _clamp_grads(T: Any, bounds: str) -> list:
+    x, lo, hi = (T.tensor(v, dtype=T.float64, requires_grad=True) for v in _GRID)
+    if bounds == "broadcast min":
+        lo = T.tensor([1.0], dtype=T.float64, requires_grad=True)
+    a = None if bounds == "max only" else lo
+    b = None if bounds == "min only" else hi
+    out = T.clamp(x, a, b)
+    inputs = [t for t in (x, a, b) if t is not None]
+    w = T.arange(1.0, 1.0 + out.numel(), dtype=T.float64)
+    return [out, *T.autograd.grad((out * w).sum(), inputs)]
+
+
+@requires_torch
+@pytest.mark.parametrize("bounds", ["min and max", "min only", "max only", "broadcast min"])
+def test_clamp_tensor_bounds_gradient_matches_torch(bounds: str) -> None:
+    """input keeps the whole gradient at a tie (maximum/minimum would split it)."""
+    import torch
+
+    got, want = _clamp_grads(ember, bounds), _clamp_grads(torch, bounds)
+    nan_out = np.isnan(want[0].detach().numpy())
+    for i, (g, w) in enumerate(zip(got, want)):
+        g, w = g.detach().numpy(), w.detach().numpy()
+        if i == len(got) - 1 and bounds in ("min and max", "broadcast min"):
+            # documented difference: where the result is NaN, PyTorch still gives max a
+            # gradient when input > max or max < min; ember gives none
+            g, w = g[~nan_out], w[~nan_out]
+        np.testing.assert_allclose(g, w, equal_nan=True)
+
+
+def test_clamp_tie_goes_to_input() -> None:
+    x = ember.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    lo, hi = ember.zeros(3, requires_grad=True), ember.ones(3, requires_grad=True)
+    ember.clamp(x, lo, hi).sum().backward()
+    assert x.grad.tolist() == [1, 1, 0] and lo.grad.tolist() == [0, 0, 0] and hi.grad.tolist() == [0, 0, 1]
+
+
+def test_clamp_tensor_bounds_gradcheck() -> None:
+    x = ember.tensor([-1.0, 0.3, 0.7, 3.0], dtype=ember.float64, requires_grad=True)
+    lo = ember.tensor([0.0, 0.0, 0.5, 0.0], dtype=ember.float64, requires_grad=True)
+    hi = ember.tensor([1.0, 1.0, 0.6, 2.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a, b, c: ember.clamp(a, b, c), (x, lo, hi))
+
+
+@requires_torch
+def test_clamp_tensor_bounds_dtypes_match_torch() -> None:
+    import torch
+
+    def cases(T: Any) -> list:
+        i = T.tensor([1, 5, 9])
+        return [
+            T.clamp(i, T.tensor([2]), T.tensor([6])),
+            T.clamp(i, T.tensor([2.0]), None),
+            T.clamp(T.ones(2), T.tensor([2]), None),
+            T.clamp(i, max=T.tensor(4.5)),
+        ]
+
+    for g, w in zip(cases(ember), cases(torch)):
+        assert str(g.dtype).split(".")[1] == str(w.dtype).split(".")[1]
+        assert_close(g, w)
+
+
+# ---- bool operands -------------------------------------------------------------------------------
+
+BOOL_CASES = {
+    "bool ** int": lambda T, b: b**2,
+    "bool ** True": lambda T, b: b**True,
+    "bool ** False": lambda T, b: b**False,
+    "bool.square()": lambda T, b: b.square(),
+    "int ** bool": lambda T, b: 2**b,
+    "bool ** float": lambda T, b: b**2.5,
+    "bool ** int tensor": lambda T, b: b ** T.tensor([1, 2]),
+    "bool.sign()": lambda T, b: b.sign(),
+    "bool.sgn()": lambda T, b: b.sgn(),
+    "bool // int": lambda T, b: b // 2,
+    "bool % int": lambda T, b: b % 2,
+    "bool * bool": lambda T, b: b * b,
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", BOOL_CASES)
+def test_bool_results_match_torch(name: str) -> None:
+    import torch
+
+    got = BOOL_CASES[name](ember, ember.tensor([True, False]))
+    want = BOOL_CASES[name](torch, torch.tensor([True, False]))
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    assert got.tolist() == want.tolist()
+
+
+BOOL_ERRORS = {
+    "bool - 1": (lambda T, b: b - 1, RuntimeError, "with a bool tensor is not supported"),
+    "1 - bool": (lambda T, b: 1 - b, RuntimeError, "with a bool tensor is not supported"),
+    "True - float": (lambda T, b: True - T.ones(2), RuntimeError, "with a bool tensor is not supported"),
+    "float - True": (lambda T, b: T.ones(2) - True, RuntimeError, "with a bool tensor is not supported"),
+    "float - bool": (lambda T, b: T.ones(2) - b, RuntimeError, "with a bool tensor is not supported"),
+    "bool - bool": (lambda T, b: b - b, RuntimeError, "with two bool tensors is not supported"),
+    "sub(bool, bool)": (lambda T, b: T.sub(b, b), RuntimeError, "with two bool tensors"),
+    "sub(bool, 1, alpha=2)": (lambda T, b: T.sub(b, 1, alpha=2), RuntimeError, "with a bool tensor"),
+    "float.sub_(bool)": (lambda T, b: T.ones(2).sub_(b), RuntimeError, "with a bool tensor"),
+    "bool ** -1": (lambda T, b: b**-1, RuntimeError, "Integers to negative integer powers"),
+    "bool ** bool": (lambda T, b: b**b, NotImplementedError, '"pow" not implemented'),
+    "bool // bool": (lambda T, b: b // b, NotImplementedError, "not implemented for 'Bool'"),
+    "bool % bool": (lambda T, b: b % b, NotImplementedError, "not implemented for 'Bool'"),
+    "bool.abs()": (lambda T, b: b.abs(), NotImplementedError, "not implemented for 'Bool'"),
+    "bool.floor()": (lambda T, b: b.floor(), NotImplementedError, "not implemented for 'Bool'"),
+    "bool.ceil()": (lambda T, b: b.ceil(), NotImplementedError, "not implemented for 'Bool'"),
+    "bool.round()": (lambda T, b: b.round(), NotImplementedError, "not implemented for 'Bool'"),
+    "bool.relu()": (lambda T, b: b.relu(), RuntimeError, "Boolean inputs not supported for relu"),
+    "bool.square_()": (lambda T, b: b.square_(), RuntimeError, "can't be cast to the desired output type"),
+}
+
+
+@pytest.mark.parametrize("name", BOOL_ERRORS)
+def test_bool_errors_match_torch(name: str, T: Any) -> None:
+    fn, error, message = BOOL_ERRORS[name]
+    with pytest.raises(error, match=message):
+        fn(T, T.tensor([True, False]))
+
+
+def test_bool_minus_message_is_torchs() -> None:
+    with pytest.raises(RuntimeError) as info:
+        ember.tensor([True]) - 1
+    assert str(info.value) == (
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+        "invert a mask, use the `~` or `logical_not()` operator instead."
+    )
+
+
+# ---- in-place float results on integer tensors ----------------------------------------------------
+
+FLOAT_INPLACE = ["exp_", "log_", "sqrt_", "sigmoid_", "tanh_", "reciprocal_"]
+
+
+@pytest.mark.parametrize("name", FLOAT_INPLACE)
+def test_float_inplace_on_int_tensor_raises(name: str, T: Any) -> None:
+    a = T.tensor([1, 4])
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        getattr(a, name)()
+    assert a.tolist() == [1, 4]
+
+
+@pytest.mark.parametrize("name", ["abs_", "neg_", "relu_", "square_", "ceil_", "round_"])
+def test_int_inplace_that_stays_int_works(name: str, T: Any) -> None:
+    a = T.tensor([1, -4])
+    getattr(a, name)()
+    assert a.tolist() == getattr(T.tensor([1, -4]), name[:-1])().tolist()
+
+
+def test_inplace_float_on_int_tensor_raises_for_written_back_ops(T: Any) -> None:
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        T.tensor([1, 4]).fmod_(1.5)
+
+
+# ---- comparison with None ---------------------------------------------------------------------------
+
+
+def test_compare_with_none(T: Any) -> None:
+    t = T.tensor([1, 2])
+    assert (t == None) is False  # noqa: E711
+    assert (t != None) is True  # noqa: E711
+    assert (None == t) is False  # noqa: E711
+    assert (t == 1).tolist() == [True, False]
