@@ -675,3 +675,6 @@ def test_assigning_a_matching_grad_or_none_works_and_sgd_uses_it() -> None:
     assert p.tolist() == [-0.5, 1.0]
     p.grad = None
     assert p.grad is None
+    p.grad = ember.ones(2)
+    del p.grad  # as in PyTorch: the same as assigning None
+    assert p.grad is None

@@ -160,6 +160,10 @@ class Tensor:
                 )
         self._grad = value
 
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None  # `del p.grad` forgets the gradient, as in PyTorch
+
     @property
     def data(self) -> Tensor:
         """A tensor sharing this one's memory, detached and with its own version counter."""
