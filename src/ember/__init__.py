@@ -44,6 +44,7 @@ from ember.creation import (
 )
 from ember.dtypes import (
     bool,
+    can_cast,
     double,
     dtype,
     finfo,
@@ -60,6 +61,7 @@ from ember.dtypes import (
     int32,
     int64,
     long,
+    promote_types,
     set_default_dtype,
     short,
     uint8,
@@ -167,6 +169,14 @@ from ember.ops.api.convert import (
     sigmoid_,
     tanh_,
 )
+from ember.ops.api.extra import (
+    bitwise_left_shift,
+    bitwise_right_shift,
+    index_put,
+    is_inference,
+    masked_scatter,
+    repeat_interleave,
+)
 from ember.ops.api.indexing import (
     argsort,
     gather,
@@ -184,6 +194,7 @@ from ember.ops.api.indexing import (
     take_along_dim,
     topk,
 )
+from ember.ops.api.linalg import cdist, dist, inner, mv, renorm
 from ember.ops.api.products import (
     addmm,
     addmv,
@@ -285,6 +296,8 @@ from ember.ops.api.special import (
     exp2,
     fix,
     float_power,
+    fmax,
+    fmin,
     fmod,
     frac,
     heaviside,
@@ -298,6 +311,7 @@ from ember.ops.api.special import (
     rad2deg,
     sgn,
     signbit,
+    sinc,
     sinh,
     trunc,
     xlogy,
@@ -307,6 +321,7 @@ from ember.ops.api.stats import (
     bucketize,
     histc,
     isin,
+    kthvalue,
     median,
     mode,
     nanmedian,

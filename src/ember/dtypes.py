@@ -140,3 +140,18 @@ def to_numpy_dtype(d: Any) -> np.dtype:
     if d is builtins.int:
         return np.dtype(np.int64)
     return np.dtype(d)
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The smallest dtype that both type1 and type2 convert to without a change of category:
+    PyTorch's promotion rules (torch.promote_types)."""
+    return _BY_NUMPY[promote_numpy(type1.numpy, type2.numpy)]
+
+
+def can_cast(from_: dtype, to: dtype) -> builtins.bool:
+    """Whether PyTorch's type promotion may cast from_ to `to` (torch.can_cast): never from
+    floating point to an integer type, nor from a number to bool. Narrowing within a category
+    (float64 to float16, int32 to uint8) is allowed."""
+    if from_.is_floating_point and not to.is_floating_point:
+        return False
+    return from_ is bool or to is not bool

@@ -1,4 +1,4 @@
-"""Matrix products: matmul (every shape combination NumPy accepts), mm, bmm, dot, einsum."""
+"""Matrix products: matmul (every shape combination NumPy accepts), mm, bmm, dot, einsum; cdist."""
 
 from __future__ import annotations
 
@@ -116,3 +116,63 @@ def einsum(equation: str, *operands):
             f"einsum(): operands of shapes {shapes} do not fit the equation {equation!r} "
             "(a letter must have one size in every operand)"
         ) from None
+
+
+def _pairwise_differences(x1, x2):
+    """x1[..., i, :] - x2[..., j, :] at [..., i, j, :], on arrays or Tensors."""
+    m = x1.shape[-1]
+    return x1.reshape(tuple(x1.shape[:-1]) + (1, m)) - x2.reshape(
+        tuple(x2.shape[:-2]) + (1,) + tuple(x2.shape[-2:])
+    )
+
+
+class Cdist(Op):
+    """The p-norm distance between each row of x1 and each row of x2, batched (torch.cdist),
+    computed from the differences directly for every p. The gradient is PyTorch's: 0 at a
+    zero distance (its choice of subgradient), the whole gradient to every tied coordinate
+    for p = inf, and none at all for p = 0, which counts the coordinates that differ."""
+
+    @staticmethod
+    def forward(ctx, x1, x2, p):
+        ctx.p = p
+        diff = np.abs(_pairwise_differences(x1, x2))
+        if p == 0:
+            d = (diff != 0).sum(-1).astype(x1.dtype)
+        elif p == 1:
+            d = diff.sum(-1)
+        elif p == 2:
+            d = np.sqrt((diff * diff).sum(-1))
+        elif p == np.inf:
+            d = diff.max(-1, initial=0)
+        else:
+            d = (diff**p).sum(-1) ** (1 / p)
+        ctx.save_for_backward(x1, x2, d)
+        return d
+
+    @staticmethod
+    def backward(ctx, grad):
+        x1, x2, d = ctx.saved_tensors
+        p = ctx.p
+        diff = _pairwise_differences(x1, x2)
+        d = d.reshape(tuple(d.shape) + (1,))
+        g = grad.reshape(tuple(grad.shape) + (1,))
+        sign = _dual.unary("sign", diff)
+        if p == 0:
+            pair = _dual.zeros_like(diff)
+        elif p == 1:
+            pair = g * sign
+        elif p == np.inf:
+            pair = _dual.keep(g * sign, np.abs(_dual.value(diff)) == _dual.value(d))
+        else:
+            # d / d(diff) of the p-norm is sign(diff) |diff|^(p-1) / d^(p-1). Where d is 0
+            # every diff is 0 too, and so is sign: dividing by 1 there gives PyTorch's 0
+            # without 0/0 (and, for p < 1, without 0 * inf where a single diff is 0).
+            safe_d = _dual.where(_dual.value(d) == 0, 1.0, d)
+            if p == 2:
+                pair = g * diff / safe_d
+            else:
+                size = _dual.unary("abs", diff)
+                safe_size = _dual.where(_dual.value(size) == 0, 1.0, size)
+                pair = g * sign * (safe_size / safe_d) ** (p - 1)
+        # the engine sums any broadcast batch dimensions back to each input's shape
+        return _dual.sum(pair, -2, keepdims=False), -_dual.sum(pair, -3, keepdims=False), None

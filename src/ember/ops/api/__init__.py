@@ -9,4 +9,6 @@ Tensor methods (`x.exp()`), attached by `_methods.attach_methods`:
     shape.py     reshape, permute, cat/stack, split, gather, indexing
     products.py  matmul, mm, bmm, dot, outer, einsum, softmax, log_softmax
     convert.py   to(dtype), clone, in-place operations
+    linalg.py    inner, mv, dist, cdist, renorm
+    extra.py     repeat_interleave, masked_scatter, index_put, bit shifts, is_inference
 """

@@ -5,7 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from ember import creation, dtypes
-from ember.ops.api import arith, arrange, convert, indexing, products, reduce, shape, special, stats
+from ember.ops.api import (
+    arith,
+    arrange,
+    convert,
+    extra,
+    indexing,
+    linalg,
+    products,
+    reduce,
+    shape,
+    special,
+    stats,
+)
 from ember.ops.api.arith import (
     abs,
     bitwise_and,
@@ -55,7 +67,11 @@ quantile nanquantile unique unique_consecutive bincount histc cumprod_
 
 diag diagonal diag_embed trace tile masked_select take take_along_dim addmm addmv baddbmm cross
 kron index_add index_copy index_fill index_add_ index_copy_ index_fill_ scatter_ scatter_add_
-rot90 diff tensor_split hsplit vsplit unfold""".split()
+rot90 diff tensor_split hsplit vsplit unfold
+
+repeat_interleave inner mv dist renorm fmax fmin sinc kthvalue masked_scatter masked_scatter_
+index_put index_put_ bitwise_left_shift bitwise_right_shift bitwise_left_shift_ bitwise_right_shift_
+is_inference""".split()
 
 
 def _stride(self: Any, dim: int | None = None) -> Any:
@@ -122,7 +138,7 @@ def _ne_operator(self: Any, other: Any) -> Any:
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
-    for module in (arith, special, reduce, stats, shape, arrange, indexing, products, convert):
+    for module in (arith, special, reduce, stats, shape, arrange, indexing, products, convert, linalg, extra):
         g.update(vars(module))
     for name in _METHODS:
         setattr(cls, name, g[name])
@@ -154,6 +170,10 @@ def attach_methods(cls: type) -> None:
     cls.__or__ = cls.__ror__ = bitwise_or
     cls.__xor__ = cls.__rxor__ = bitwise_xor
     cls.__invert__ = bitwise_not
+    cls.__lshift__, cls.__rshift__ = extra.bitwise_left_shift, extra.bitwise_right_shift
+    cls.__rlshift__ = lambda self, other: extra.bitwise_left_shift(other, self)
+    cls.__rrshift__ = lambda self, other: extra.bitwise_right_shift(other, self)
+    cls.__ilshift__, cls.__irshift__ = extra.bitwise_left_shift_, extra.bitwise_right_shift_
     cls.__iadd__, cls.__isub__, cls.__imul__, cls.__itruediv__ = add_, sub_, mul_, div_
     # the other augmented assignments change the tensor in place too (without these, Python
     # would rebind the name to a new tensor and views and aliases would keep the old values)

@@ -385,9 +385,19 @@ def _clamp_by_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A00
     return out
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
+_NOTHING = object()  # tells where(condition) from where(condition, input, None)
+
+
+def where(condition: Any, input: Any = _NOTHING, other: Any = _NOTHING) -> Any:
     """Elements of input where condition holds, else of other (torch.where); input and
-    other are promoted to a common dtype as in arithmetic."""
+    other are promoted to a common dtype as in arithmetic. With condition alone, the
+    indices where it holds, one tensor per dim: nonzero(condition, as_tuple=True)."""
+    if input is _NOTHING and other is _NOTHING:
+        from ember.ops.api.indexing import nonzero  # indexing imports this module
+
+        return nonzero(condition, as_tuple=True)
+    if input is _NOTHING or other is _NOTHING:
+        raise TypeError("where() takes a condition alone, or a condition, input and other")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _tensor_of(input)  # two numbers: float32 if either is a float, as in PyTorch
     a, b = _binary(input, other)

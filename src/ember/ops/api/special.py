@@ -3,6 +3,7 @@ addcmul, addcdiv) and their in-place forms."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,14 @@ from ember.ops.api.arith import (
     add,
     clamp,
     div,
+    ge,
+    isnan,
     log,
     mul,
     pow,
     sign,
+    sin,
+    where,
 )
 
 # ---- error function, hyperbolic and inverse trigonometric functions ---------------------------
@@ -99,6 +104,17 @@ def nan_to_num(
     return sp.NanToNum.apply(input, nan, posinf, neginf)
 
 
+def sinc(input: Tensor) -> Tensor:
+    """sin(pi x) / (pi x), and 1 at x = 0 (torch.sinc); integers are promoted to the default
+    dtype. At 0 the gradient is 0, and the quotient is computed at 1 there instead so that
+    its gradient is finite and where() can discard it."""
+    if input._data.dtype.kind != "f":
+        input = input.to(dtypes.get_default_dtype())
+    zero = Tensor(input._data == 0)
+    angle = where(zero, 1.0, input) * math.pi
+    return where(zero, 1.0, sin(angle) / angle)
+
+
 # ---- binary math ------------------------------------------------------------------------------
 
 
@@ -162,6 +178,28 @@ def fmod(input: Tensor, other: Any) -> Tensor:
     if isinstance(a, Tensor) and a._data.dtype.kind in "iub" and not np.all(_data_of(b)):
         raise RuntimeError("fmod: ZeroDivisionError (integer division by zero)")
     return _apply_binary(sp.Fmod, a, b, "fmod")
+
+
+def _nan_ignoring(input: Tensor, other: Tensor, name: str) -> tuple[Tensor, Tensor]:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    a, b = _binary(input, other)
+    _check_broadcast(a, b, name)
+    return a, b
+
+
+def fmax(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise maximum that ignores NaN: NaN only where both are (torch.fmax). As in
+    PyTorch, the gradient goes to input where input >= other or other is NaN, else to other:
+    a tie gives it all to input (maximum() halves it)."""
+    a, b = _nan_ignoring(input, other, "fmax")
+    return where(ge(a, b) | isnan(b), a, b)
+
+
+def fmin(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise minimum that ignores NaN (torch.fmin); the gradient as in fmax."""
+    a, b = _nan_ignoring(input, other, "fmin")
+    return where(ge(b, a) | isnan(b), a, b)
 
 
 def _data_of(x: Any) -> Any:

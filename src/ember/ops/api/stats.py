@@ -1,5 +1,5 @@
-"""Order statistics (median, mode, quantile) and counting and searching (unique, bincount,
-histc, searchsorted, bucketize, isin)."""
+"""Order statistics (median, mode, kthvalue, quantile) and counting and searching (unique,
+bincount, histc, searchsorted, bucketize, isin)."""
 
 from __future__ import annotations
 
@@ -334,3 +334,26 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
     a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return Tensor(np.asarray(np.isin(a, b, invert=invert)))
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """(values, indices): the k-th smallest element along dim, NaN counting as the largest,
+    and its index (torch.kthvalue). Among equal elements the first is taken, where PyTorch's
+    quickselect may return another of them; the values are the same. The gradient goes to
+    the chosen element."""
+    axis = normalize_dim(dim, input._data.ndim, "kthvalue")
+    n = 1 if axis is None else input._data.shape[axis]
+    if not 1 <= k <= n:
+        raise RuntimeError(
+            f"kthvalue(): selected number k out of range for dimension {axis or 0} "
+            f"(k = {k}, input shape {list(input.shape)})"
+        )
+    if axis is None:  # a 0-d tensor is its own first value
+        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+    order = np.argsort(input._data, axis=axis, kind="stable")  # NaNs sort last
+    idx = np.take(order, [k - 1], axis=axis).astype(np.int64)
+    values = shape_ops.Gather.apply(input, axis, idx)
+    if keepdim:
+        return values_indices(values, Tensor(idx))
+    idx = idx.squeeze(axis)
+    return values_indices(shape_ops.View.apply(values, idx.shape), Tensor(idx))
