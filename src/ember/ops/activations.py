@@ -33,7 +33,9 @@ def softplus(x: Any) -> Any:
     """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): finite for any x (arrays or Tensors)."""
     if _dual.is_array(x):
         return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-    return x.relu() + x.abs().neg().exp().log1p()
+    # one node whose derivative is sigmoid: composed of relu and abs, its slope at 0 would be
+    # 0 + 0, not 1/2. Past 40, log1p(exp(x)) rounds to x in float32 and float64 alike.
+    return Softplus.apply(x, 1.0, 40.0)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -110,19 +112,33 @@ class LeakyRelu(Op):
 
 
 class Elu(Op):
+    """scale * x for x > 0, scale * alpha * (exp(input_scale * x) - 1) otherwise.
+
+    ELU has scale = input_scale = 1; SELU and CELU are the same function with other
+    constants, as in PyTorch, whose one elu kernel serves all three.
+    """
+
     @staticmethod
-    def forward(ctx, x, alpha):
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.save_for_backward(x)
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
         # min(x, 0): exp of the positive entries is never used, so never let it overflow
-        y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        ctx.save_for_backward(x, y)
-        ctx.alpha = alpha
-        return y
+        negative = (scale * alpha) * np.expm1(np.minimum(x, 0) * input_scale)
+        return np.where(x > 0, x * scale, negative).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        # for x <= 0, d/dx alpha (e^x - 1) = alpha e^x = y + alpha
-        return _dual.where(x > 0, grad, grad * (y + ctx.alpha)), None
+        (x,) = ctx.saved_tensors
+        # for x <= 0, d/dx scale alpha (e^(input_scale x) - 1) = scale alpha input_scale e^(input_scale x),
+        # from exp itself: from the output (y + scale alpha) it would lose digits to cancellation.
+        # exp sees min(x, 0), never overflowing; on a Tensor as -relu(-x), whose slope at 0 is
+        # 0, so that the second derivative at 0 is PyTorch's 0
+        negative_part = np.minimum(x, 0) if _dual.is_array(x) else -(-x).relu()
+        slope = (ctx.scale * ctx.alpha * ctx.input_scale) * _dual.unary(
+            "exp", negative_part * ctx.input_scale
+        )
+        # x <= 0 and not x > 0, so that a NaN gets the slope of the positive side (as PyTorch)
+        return _dual.where(_dual.value(x) <= 0, grad * slope, grad * ctx.scale), None, None, None
 
 
 class Gelu(Op):
@@ -197,6 +213,126 @@ class Hardtanh(Op):
         # the gradient passes except at and beyond the bounds (so at a NaN too, as PyTorch)
         outside = (xv <= ctx.lo) | (xv >= ctx.hi)
         return _dual.keep(grad, ~outside, x), None, None  # x: as PyTorch's node, see _dual.keep
+
+
+class Hardsigmoid(Op):
+    """relu6(x + 3) / 6: 0 up to -3, 1 from +3, the line x/6 + 1/2 between."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xv = _dual.value(x)
+        # slope 1/6 strictly inside (-3, 3): 0 at the kinks themselves, as PyTorch
+        inside = ((xv > -3) & (xv < 3)).astype(xv.dtype)
+        return _dual.keep(grad, inside / 6, x)  # x: as PyTorch's node, see _dual.keep
+
+
+class Hardswish(Op):
+    """x * relu6(x + 3) / 6: 0 up to -3, x from +3, x (x + 3) / 6 between."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        xv = _dual.value(x)
+        # PyTorch's choice at the kinks: slope 0 at -3 and 1 at +3 (and 1 at a NaN)
+        slope = _dual.where(xv < 3, x / 3 + 0.5, 1.0)
+        return _dual.keep(grad * slope, ~(xv <= -3), x)
+
+
+class Mish(Op):
+    """x * tanh(softplus(x))."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.tanh(softplus(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        t = _dual.unary("tanh", softplus(x))
+        # d/dx x t = t + x (1 - t^2) softplus'(x), and softplus' = sigmoid
+        return grad * (t + x * sigmoid(x) * (1 - t * t))
+
+
+class Threshold(Op):
+    """x where x > threshold, value elsewhere (torch.threshold)."""
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        # x <= threshold and not x > threshold: a NaN stays NaN, as in PyTorch
+        return np.where(x <= threshold, value, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _dual.keep(grad, ~(_dual.value(x) <= ctx.threshold), x), None, None
+
+
+def _shrunk(x: np.ndarray, lambd: float) -> np.ndarray:
+    """Where hardshrink and softshrink are 0: -lambd <= x <= lambd (so not at a NaN)."""
+    return (x >= -lambd) & (x <= lambd)
+
+
+class Hardshrink(Op):
+    """x where |x| > lambd, 0 elsewhere."""
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        return np.where(_shrunk(x, lambd), 0, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _dual.keep(grad, ~_shrunk(_dual.value(x), ctx.lambd), x), None
+
+
+class Softshrink(Op):
+    """x moved lambd towards 0, and 0 where |x| <= lambd: x - clamp(x, -lambd, lambd)."""
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        return x - np.clip(x, -lambd, lambd)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _dual.keep(grad, ~_shrunk(_dual.value(x), ctx.lambd), x), None
+
+
+class Prelu(Op):
+    """x for x > 0, weight * x otherwise; weight broadcasts against x (one slope, or one per
+    channel), and the engine sums its gradient back to weight's shape."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return np.where(x > 0, x, weight * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dx, dw = ctx._edges
+        positive = _dual.value(x) > 0
+        gx = _dual.where(positive, grad, grad * weight) if dx is not None else None
+        gw = _dual.keep(grad * x, ~positive) if dw is not None else None
+        return gx, gw
 
 
 # ---- the affine map of nn.Linear -------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ember._tensor import Tensor
 from ember.autograd.function import apply_one
 from ember.ops import activations as act
@@ -56,7 +58,28 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (exp(x) - 1) otherwise (torch.nn.functional.elu)."""
     input = _float_input(input, "elu")
-    return _inplace(input, act.Elu, alpha) if inplace else act.Elu.apply(input, alpha)
+    return _inplace(input, act.Elu, alpha, 1.0, 1.0) if inplace else act.Elu.apply(input, alpha, 1.0, 1.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha), with the constants that keep activations normalised
+    (torch.nn.functional.selu)."""
+    input = _float_input(input, "selu")
+    args = (_SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _inplace(input, act.Elu, *args) if inplace else act.Elu.apply(input, *args)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (exp(x / alpha) - 1) otherwise (torch.nn.functional.celu)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    input = _float_input(input, "celu")
+    args = (alpha, 1.0, 1.0 / alpha)
+    return _inplace(input, act.Elu, *args) if inplace else act.Elu.apply(input, *args)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -85,6 +108,92 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if inplace:
         return _inplace(input, act.Hardtanh, min_val, max_val)
     return act.Hardtanh.apply(input, min_val, max_val)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6 (torch.nn.functional.hardsigmoid)."""
+    input = _float_input(input, "hardsigmoid")
+    return _inplace(input, act.Hardsigmoid) if inplace else act.Hardsigmoid.apply(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6 (torch.nn.functional.hardswish)."""
+    input = _float_input(input, "hardswish")
+    return _inplace(input, act.Hardswish) if inplace else act.Hardswish.apply(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)) (torch.nn.functional.mish)."""
+    input = _float_input(input, "mish")
+    return _inplace(input, act.Mish) if inplace else act.Mish.apply(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, value elsewhere (torch.nn.functional.threshold)."""
+    input = _tensor_input(input, "threshold")
+    if inplace:
+        return _inplace(input, act.Threshold, threshold, value)
+    return act.Threshold.apply(input, threshold, value)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, 0 elsewhere (torch.nn.functional.hardshrink)."""
+    return act.Hardshrink.apply(_float_input(input, "hardshrink"), lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (torch.nn.functional.softshrink)."""
+    input = _float_input(input, "softshrink")
+    if not lambd >= 0:
+        largest = np.finfo(input._data.dtype).max
+        dtype = {"float16": "Half", "float32": "Float", "float64": "Double"}[input._data.dtype.name]
+        raise RuntimeError(
+            f"lambda must be in range [0, {largest:.6g}] for input dtype {dtype}, but found {lambd:g}"
+        )
+    return act.Softshrink.apply(input, lambd)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|) (torch.nn.functional.softsign)."""
+    # composed, as in PyTorch: abs's gradient at 0 is 0, which gives the true slope 1 there
+    return input / (_tensor_input(input, "softsign").abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x) (torch.nn.functional.tanhshrink)."""
+    return input - _tensor_input(input, "tanhshrink").tanh()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, weight * x otherwise, with one weight, or one per channel (dim 1)
+    (torch.nn.functional.prelu)."""
+    input = _float_input(input, "prelu")
+    if weight.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}"
+        )
+    if weight.numel() == 1:
+        return act.Prelu.apply(input, weight.reshape(()))
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != channels:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{weight.numel()} and channel size = {channels}."
+        )
+    # one slope per channel: weight (C,) as (C, 1, ..., 1), to broadcast along dim 1
+    return act.Prelu.apply(input, weight.reshape((channels,) + (1,) * (input.ndim - 2)))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), a and b the two halves of x along dim (torch.nn.functional.glu)."""
+    input = _float_input(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} is size {size}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
