@@ -36,6 +36,26 @@ def test_graph_is_inspectable_through_next_functions():
     assert const.grad_fn.next_functions[0] == (None, 0)
 
 
+@requires_torch
+def test_next_functions_of_a_hand_written_loss_match_torch():
+    import torch
+
+    def structure(T):
+        x = T.tensor([[2.0, 3.0]])
+        w = T.tensor([[-1.0], [1.2]], requires_grad=True)
+        loss = ((x @ w - T.tensor([[0.2]])) ** 2).sum() / 2 + w.mean() * 0.1 - (-w).exp().sum()
+
+        def walk(node):  # (name, [children]) down to the leaves, as a student prints it
+            if node is None:
+                return None
+            name = type(node).__name__ if hasattr(node, "variable") else node.name()
+            return name.split("::")[-1], [walk(n) for n, _ in node.next_functions]
+
+        return walk(loss.grad_fn)
+
+    assert structure(ember) == structure(torch)
+
+
 def test_course_loss_gradient_only_for_w():
     x = ember.tensor([[2.0, 3.0]])
     w = ember.tensor([[-1.0], [1.2]], requires_grad=True)

@@ -372,7 +372,11 @@ def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
             record = True
             fn = t.grad_fn
             edge = t if fn is None else fn if fn._n_outputs == 1 else (fn, t._out_nr)
-            ctx._edges = (edge,) if a is _ABSENT else (edge, None) if b is _ABSENT else (edge, None, None)
+            # An array `a` is an operand (the 2 of `x * 2`, made an array): it gets its own
+            # None edge, as PyTorch lists (None, 0) for it and Mul's rule reads it. Numbers,
+            # dims and flags (the exponent of `x ** 2`, `sum`'s axes) get none, as in PyTorch's
+            # next_functions; the engine's zip over the edges never asks for their gradients.
+            ctx._edges = (edge, None) if a.__class__ is ndarray else (edge,)
     out = (
         cls.forward(ctx, x)
         if a is _ABSENT

@@ -151,7 +151,7 @@ def total(input: Any) -> Tensor:
         return _unrecorded(add.reduce(x, None))
     ctx = Sum()
     fn = input.grad_fn
-    ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr), None, None)
+    ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr),)
     ctx.shape, ctx.axes = x.shape, None  # Sum.forward's, for axes None
     return _result(ctx, add.reduce(x, None))
 
@@ -165,7 +165,7 @@ def power(input: Any, p: float) -> Tensor:
         return _unrecorded(x**p)
     ctx = Pow()
     fn = input.grad_fn
-    ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr), None)
+    ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr),)
     ctx.p = p  # Pow.forward's: the exponent, and the input saved
     out = _result(ctx, x**p)
     ctx._saved = (x,)
