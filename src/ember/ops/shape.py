@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.autograd.function import apply_one
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where
@@ -19,7 +20,10 @@ class ViewOp(Op):
 
     @classmethod
     def apply(cls, x, *args):
-        return as_view(super().apply(x, *args), x, lambda t: cls.apply(t, *args))
+        # x is the only Tensor (the rest is a shape, axes or an index): apply_one, which also
+        # records no edge for a shape or dims, as PyTorch's next_functions show none
+        out = apply_one(cls, x, *args) if len(args) <= 2 else super().apply(x, *args)
+        return as_view(out, x, lambda t: cls.apply(t, *args))
 
 
 class View(ViewOp):

@@ -51,7 +51,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return (
         _inplace(input, act.LeakyRelu, negative_slope)
         if inplace
-        else act.LeakyRelu.apply(input, negative_slope)
+        else apply_one(act.LeakyRelu, input, negative_slope)
     )
 
 
@@ -86,7 +86,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), exact (erf) or with the tanh approximation (torch.nn.functional.gelu)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return act.Gelu.apply(_float_input(input, "gelu"), approximate)
+    return apply_one(act.Gelu, _float_input(input, "gelu"), approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -97,7 +97,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, linear past the threshold (torch.nn.functional.softplus)."""
-    return act.Softplus.apply(_float_input(input, "softplus"), beta, threshold)
+    return apply_one(act.Softplus, _float_input(input, "softplus"), beta, threshold)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -107,7 +107,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     input = _float_input(input, "hardtanh")
     if inplace:
         return _inplace(input, act.Hardtanh, min_val, max_val)
-    return act.Hardtanh.apply(input, min_val, max_val)
+    return apply_one(act.Hardtanh, input, min_val, max_val)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

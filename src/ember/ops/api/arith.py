@@ -357,7 +357,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if isinstance(min, float) or isinstance(max, float):
         if input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
-    return ew.Clamp.apply(input, min, max)
+    return apply_one(ew.Clamp, input, min, max)
 
 
 clip = clamp

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.function import apply_one
 from ember.ops import fused, linalg
 from ember.ops.api.arith import _tensor_of
 from ember.ops.api.arrange import broadcast_shapes, broadcast_tensors
@@ -109,13 +110,13 @@ def _softmax_input(input: Tensor, dtype: Any, op: str) -> Tensor:
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / exp(x).sum(dim), computed stably (torch.softmax)."""
     input = _softmax_input(input, dtype, "softmax")
-    return fused.Softmax.apply(input, normalize_dim(dim, input._data.ndim, "softmax"))
+    return apply_one(fused.Softmax, input, normalize_dim(dim, input._data.ndim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x, dim), computed stably (torch.log_softmax)."""
     input = _softmax_input(input, dtype, "log_softmax")
-    return fused.LogSoftmax.apply(input, normalize_dim(dim, input._data.ndim, "log_softmax"))
+    return apply_one(fused.LogSoftmax, input, normalize_dim(dim, input._data.ndim, "log_softmax"))
 
 
 # ---- more products ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)  # torch multiplies integers and bools as int64
     axis = None if dim is None else normalize_dim(dim, input._data.ndim, "prod")
-    return reduction.Prod.apply(input, axis, keepdim)
+    return apply_one(reduction.Prod, input, axis, keepdim)
 
 
 def _check_not_empty(input: Tensor, dims: Any, name: str, error: type = RuntimeError) -> None:
@@ -173,7 +173,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
     if input._data.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())  # torch gives float32 for integers
-    return reduction.Logsumexp.apply(input, axes, keepdim)
+    return apply_one(reduction.Logsumexp, input, axes, keepdim)
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Size, Tensor
+from ember.autograd.function import apply_one
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _tensor_of
 from ember.ops.api.indexing import gather, index_select, masked_fill, scatter, scatter_add  # noqa: F401
@@ -202,7 +203,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
         raise RuntimeError(
             f"Trying to create tensor with negative dimension {bad}: {shape} (repeat {list(sizes)})"
         )
-    return shape_ops.Repeat.apply(input, sizes)
+    return apply_one(shape_ops.Repeat, input, sizes)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -323,12 +324,12 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     _check_matrix(input, "tril")
-    return shape_ops.Tril.apply(input, diagonal, False)
+    return apply_one(shape_ops.Tril, input, diagonal, False)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     _check_matrix(input, "triu")
-    return shape_ops.Triu.apply(input, diagonal, True)
+    return apply_one(shape_ops.Triu, input, diagonal, True)
 
 
 def _check_matrix(input: Tensor, op: str) -> None:
@@ -340,7 +341,7 @@ def _check_matrix(input: Tensor, op: str) -> None:
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:
-    return shape_ops.Flip.apply(input, normalize_dims(dims, input._data.ndim, "flip"))
+    return apply_one(shape_ops.Flip, input, normalize_dims(dims, input._data.ndim, "flip"))
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
@@ -356,7 +357,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         dims = tuple(normalize_dim(d, n, "roll", scalar_ok=False) for d in dims)
     else:
         dims = normalize_dim(dims, n, "roll", scalar_ok=False)
-    return shape_ops.Roll.apply(input, shifts, dims)
+    return apply_one(shape_ops.Roll, input, shifts, dims)
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
