@@ -448,3 +448,28 @@ def test_memoised_float32_factors_keep_their_value_and_the_sign_of_zero():
     for i in range(1100):
         _fused._factor(1.0 + i * 1e-3)
     assert len(_fused._FACTORS) <= 1024
+
+
+def test_add_scaled_on_a_few_elements_rounds_as_the_numpy_path():
+    """Up to FEW elements add_scaled computes with Python floats (float64, like the NumPy
+    path's products): the results must be identical, inf and nan included."""
+    from ember.optim import _fused
+
+    rng = np.random.default_rng(3)
+    specials = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 3.4e38, 1e-45], np.float32)
+    for n in range(1, _fused.FEW + 1):
+        for _ in range(300):
+            y = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 6)).astype(np.float32)
+            x = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 6)).astype(np.float32)
+            if rng.random() < 0.2:
+                y[rng.integers(n)] = rng.choice(specials)
+                x[rng.integers(n)] = rng.choice(specials)
+            alpha = float(rng.choice([-0.01, 0.9, -1e-3, 0.1 + rng.random()]))
+            with np.errstate(over="ignore", invalid="ignore"):
+                expected = (x * _fused._factor(alpha) + y).astype(np.float32)  # the NumPy path
+                fresh = _fused.add_scaled(y, x, alpha)
+                inplace = y.copy()
+                _fused.add_scaled(inplace, x, alpha, out=inplace)
+            np.testing.assert_array_equal(fresh, expected)
+            np.testing.assert_array_equal(inplace, expected)
+            assert fresh.dtype == np.float32
