@@ -61,6 +61,14 @@ CASES: dict[str, tuple[Any, list[str]]] = {
     "gather index ndim": (lambda T: _x(T).gather(1, T.zeros(2, dtype=T.int64)), ["gather", "[2]", "[2, 3]"]),
     "gather index range": (lambda T: _x(T).gather(1, T.full((2, 1), 5)), ["gather", "5", "size 3"]),
     "scatter index range": (lambda T: _x(T).scatter(1, T.full((2, 1), 5), 1.0), ["scatter", "5", "size 3"]),
+    "index_select out of range": (
+        lambda T: _x(T).index_select(1, T.tensor([0, 3])),
+        ["index_select", "3", "size 3", "[2, 3]"],
+    ),
+    "index_select negative index": (
+        lambda T: _x(T).index_select(1, T.tensor([-1])),
+        ["index_select", "-1", "size 3"],
+    ),
     "index_select 2-D index": (
         lambda T: _x(T).index_select(0, T.zeros(1, 1, dtype=T.int64)),
         ["index_select"],

@@ -61,6 +61,13 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = normalize_dim(dim, input._data.ndim, "index_select", scalar_ok=False)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # no negative indices here, in PyTorch
+        bad = idx[(idx < 0) | (idx >= n)].flat[0]
+        raise RuntimeError(
+            f"index_select(): index {bad} is out of range for dimension {d} with size {n} "
+            f"(input shape {list(input._data.shape)})"
+        )
     return shape_ops.IndexSelect.apply(input, (slice(None),) * d + (idx.reshape(-1),))
 
 
