@@ -318,3 +318,29 @@ def test_counting_results_do_not_require_grad() -> None:
 )
 def test_counting_errors(make) -> None:
     _same_error(make)
+
+
+@requires_torch
+def test_named_results_print_and_pickle_as_torch_return_types():
+    import pickle
+
+    import torch
+
+    data = np.array([[1.0, 3.0], [4.0, 2.0]], np.float32)
+    calls = [
+        lambda T, x: x.max(1),
+        lambda T, x: x.min(0),
+        lambda T, x: x.sort(1),
+        lambda T, x: x.topk(1),
+        lambda T, x: x.median(1),
+        lambda T, x: x.mode(1),
+        lambda T, x: x.kthvalue(1),
+        lambda T, x: x.cummax(1),
+        lambda T, x: T.aminmax(x),
+    ]
+    for call in calls:
+        ours, theirs = call(ember, ember.tensor(data)), call(torch, torch.tensor(data))
+        assert repr(ours) == repr(theirs).replace("torch.return_types", "ember.return_types")
+        assert ours._fields == tuple(f for f in ("values", "indices", "min", "max") if hasattr(theirs, f))
+        again = pickle.loads(pickle.dumps(ours))  # a DataLoader worker sends samples by pickle
+        assert type(again) is type(ours) and repr(again) == repr(ours)

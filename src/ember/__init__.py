@@ -4,7 +4,7 @@ import ember as torch   # PyTorch-style code runs unchanged
 """
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
-from ember import autograd, cuda, datasets, dtypes, nn, optim, transforms, utils
+from ember import autograd, cuda, datasets, dtypes, nn, optim, return_types, transforms, utils
 from ember._format import set_printoptions
 from ember._tensor import Size, Tensor, device
 from ember.autograd import (

@@ -263,13 +263,13 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str) -> Any:
-    from ember.ops.api.reduce import values_indices
+    from ember.return_types import return_type
 
     axis = normalize_dim(dim, input._data.ndim, op)
     if axis is None:  # a 0-d tensor is sorted already
         if k not in (None, 0, 1):
             raise RuntimeError(f"{op}(): selected index k={k} is out of range for a 0-d tensor")
-        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return return_type(op)(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
     idx = _order(input._data, axis, descending)
     if k is not None:
         n = input._data.shape[axis]
@@ -278,7 +278,7 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
                 f"{op}(): selected index k={k} is out of range for dimension {axis} of size {n}"
             )
         idx = np.take(idx, range(k), axis=axis)
-    return values_indices(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
+    return return_type(op)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:

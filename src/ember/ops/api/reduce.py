@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,7 @@ from ember.ops import fastpath, reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum
 from ember.ops.reduction import normalize_dim, normalize_dims
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
+from ember.return_types import return_type
 
 # ---- reductions ------------------------------------------------------------------------------
 
@@ -86,7 +84,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, is_max: bool, name: str) ->
     axis = normalize_dim(dim, input._data.ndim, name)
     _check_not_empty(input, (axis,) if axis is not None else (), name)
     values, indices = (reduction.Max if is_max else reduction.Min).apply(input, axis, keepdim, is_max)
-    return values_indices(values, indices)
+    return return_type(name)(values, indices)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
@@ -234,13 +232,13 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     axis = normalize_dim(dim, input._data.ndim, name)
     x = input._data
     if axis is None or x.size == 0:
-        return values_indices(shape_ops.View.apply(input, x.shape), Tensor(np.zeros(x.shape, np.int64)))
+        return return_type(name)(shape_ops.View.apply(input, x.shape), Tensor(np.zeros(x.shape, np.int64)))
     running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
     # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind == "f" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
     idx = np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64)
-    return values_indices(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
+    return return_type(name)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
 
 
 def cummax(input: Tensor, dim: int) -> Any:
@@ -321,9 +319,6 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     )
 
 
-min_max = namedtuple("min_max", ["min", "max"])
-
-
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
     """(min, max) over dim (all elements by default), as torch.aminmax."""
     if dim is None and input._data.size == 0:
@@ -335,4 +330,4 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         if axis is not None and input._data.shape[axis] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
     d = () if dim is None else dim
-    return min_max(amin(input, d, keepdim), amax(input, d, keepdim))
+    return return_type("aminmax")(amin(input, d, keepdim), amax(input, d, keepdim))

@@ -12,8 +12,8 @@ from ember._tensor import Tensor
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.indexing import gather, sort
-from ember.ops.api.reduce import values_indices
 from ember.ops.reduction import normalize_dim
+from ember.return_types import return_type
 
 # ---- order statistics ------------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     axis = normalize_dim(dim, input._data.ndim, name)
     x = input._data
     if axis is None:  # a 0-d tensor is its own median
-        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return return_type(name)(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
     n = x.shape[axis]
     if n == 0:
         raise IndexError(
@@ -42,8 +42,8 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     if not keepdim:
         idx = idx.squeeze(axis)
         values = shape_ops.Gather.apply(input, axis, np.expand_dims(idx, axis))
-        return values_indices(shape_ops.View.apply(values, idx.shape), Tensor(idx.astype(np.int64)))
-    return values_indices(shape_ops.Gather.apply(input, axis, idx), Tensor(idx.astype(np.int64)))
+        return return_type(name)(shape_ops.View.apply(values, idx.shape), Tensor(idx.astype(np.int64)))
+    return return_type(name)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx.astype(np.int64)))
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -62,7 +62,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     last index where it occurs (torch.mode)."""
     axis = normalize_dim(dim, input._data.ndim, "mode")
     if axis is None:
-        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return return_type("mode")(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
     x = np.moveaxis(input._data, axis, -1)
     n = x.shape[-1]
     if n == 0:
@@ -81,9 +81,9 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     idx = np.expand_dims(idx.reshape(x.shape[:-1]), axis)
     values = shape_ops.Gather.apply(input, axis, idx)
     if keepdim:
-        return values_indices(values, Tensor(idx))
+        return return_type("mode")(values, Tensor(idx))
     idx = idx.squeeze(axis)
-    return values_indices(shape_ops.View.apply(values, idx.shape), Tensor(idx))
+    return return_type("mode")(shape_ops.View.apply(values, idx.shape), Tensor(idx))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -349,11 +349,11 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
             f"(k = {k}, input shape {list(input.shape)})"
         )
     if axis is None:  # a 0-d tensor is its own first value
-        return values_indices(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return return_type("kthvalue")(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
     order = np.argsort(input._data, axis=axis, kind="stable")  # NaNs sort last
     idx = np.take(order, [k - 1], axis=axis).astype(np.int64)
     values = shape_ops.Gather.apply(input, axis, idx)
     if keepdim:
-        return values_indices(values, Tensor(idx))
+        return return_type("kthvalue")(values, Tensor(idx))
     idx = idx.squeeze(axis)
-    return values_indices(shape_ops.View.apply(values, idx.shape), Tensor(idx))
+    return return_type("kthvalue")(shape_ops.View.apply(values, idx.shape), Tensor(idx))

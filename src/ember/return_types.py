@@ -1,0 +1,35 @@
+"""The named tuples that ops such as `max(dim)`, `sort` and `topk` return (torch.return_types).
+
+`values, indices = x.max(1)` unpacks one, `x.max(1).values` reads a field, and it prints as
+PyTorch prints it. There is one class per op, made on first use; `ember.return_types.max`
+names it, so that pickle finds it again (a DataLoader worker sends samples by pickle).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+_FIELDS = {"aminmax": ("min", "max")}  # the others are (values, indices)
+_TYPES: dict[str, type] = {}
+
+
+def return_type(name: str) -> type:
+    """The named tuple that the op `name` returns."""
+    cls = _TYPES.get(name)
+    if cls is None:
+
+        def __repr__(self: Any) -> str:
+            items = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+            return f"ember.return_types.{name}(\n{items})"
+
+        base = namedtuple(name, _FIELDS.get(name, ("values", "indices")))  # type: ignore[misc]
+        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
+        _TYPES[name] = cls
+    return cls
+
+
+def __getattr__(name: str) -> type:  # ember.return_types.max, for pickle and for users
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return return_type(name)
