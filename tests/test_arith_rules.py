@@ -182,3 +182,37 @@ def test_compare_with_none(T: Any) -> None:
     assert (t != None) is True  # noqa: E711
     assert (None == t) is False  # noqa: E711
     assert (t == 1).tolist() == [True, False]
+
+
+SMALL_INT_CASES = {
+    "uint8 + -1": lambda T, x: x + (-1),
+    "uint8 * -1": lambda T, x: x * -1,
+    "-1 + uint8": lambda T, x: -1 + x,
+    "uint8 + 300": lambda T, x: x + 300,
+    "uint8 - 256": lambda T, x: x - 256,
+    "int8 + 200": lambda T, x: x.to(T.int8) + 200,
+    "uint8 < -1": lambda T, x: x < -1,
+    "uint8 == 300": lambda T, x: x == 300,
+    "full_like -1": lambda T, x: T.full_like(x, -1),
+    "fill_ -1": lambda T, x: x.clone().fill_(-1),
+    "masked_fill -1": lambda T, x: x.masked_fill(x > 1, -1),
+    "clamp(-2, 2)": lambda T, x: x.clamp(-2, 2),
+    "full 300 as uint8": lambda T, x: T.full((2,), 300, dtype=T.uint8),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(SMALL_INT_CASES))
+def test_python_ints_outside_a_small_integer_dtype_wrap_as_torch(name):
+    """uint8 + (-1): PyTorch casts the number to uint8 (255) where NumPy 2 raises OverflowError."""
+    import torch
+
+    call = SMALL_INT_CASES[name]
+    results = []
+    for T in (torch, ember):
+        try:
+            out = call(T, T.tensor([1, 2], dtype=T.uint8))
+            results.append((out.tolist(), str(out.dtype).split(".")[-1]))
+        except RuntimeError as e:
+            results.append(("RuntimeError", "overflow" in str(e)))
+    assert results[0] == results[1]

@@ -74,7 +74,12 @@ def full(
 ) -> Tensor:
     if dtype is None:
         dtype = _to_array(fill_value, None).dtype
-    return _finish(np.full(_size((size,)), fill_value, _np_dtype(dtype)), requires_grad, device)
+    np_dtype = _np_dtype(dtype)
+    if dtypes.wrap_int(fill_value, np_dtype) is not fill_value:  # PyTorch refuses here (full_like wraps)
+        raise RuntimeError(
+            f"value cannot be converted to type {dtypes.from_numpy_dtype(np_dtype)} without overflow"
+        )
+    return _finish(np.full(_size((size,)), fill_value, np_dtype), requires_grad, device)
 
 
 def _like(input: Tensor, dtype: Any) -> np.dtype:
@@ -96,7 +101,10 @@ def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gr
 def full_like(
     input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
-    return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, device)
+    np_dtype = _like(input, dtype)
+    return _finish(
+        np.full(input._data.shape, dtypes.wrap_int(fill_value, np_dtype), np_dtype), requires_grad, device
+    )
 
 
 def arange(

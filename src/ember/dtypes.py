@@ -155,3 +155,16 @@ def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     if from_.is_floating_point and not to.is_floating_point:
         return False
     return from_ is bool or to is not bool
+
+
+def wrap_int(value: Any, np_dtype: np.dtype) -> Any:
+    """A Python int for an integer dtype that cannot hold it, wrapped around as PyTorch casts
+    it (uint8 + (-1) adds 255); NumPy 2 refuses it with an OverflowError. Anything else is
+    returned as it is."""
+    if value.__class__ is not builtins.int or np_dtype.kind not in "iu":
+        return value
+    bits = np_dtype.itemsize * 8
+    low = -(1 << (bits - 1)) if np_dtype.kind == "i" else 0
+    if low <= value < low + (1 << bits):
+        return value
+    return (value - low) % (1 << bits) + low

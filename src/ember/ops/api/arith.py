@@ -56,7 +56,9 @@ def _binary(a: Any, b: Any) -> tuple[Any, Any]:
         if a._data.dtype.kind != "f":
             a = a.to(dtypes.get_default_dtype())
         return a, b
-    if cls is int or cls is bool:
+    if cls is int:
+        return a, dtypes.wrap_int(b, a._data.dtype)
+    if cls is bool:
         return a, b
     if isinstance(b, Tensor):
         if a._data.dtype != b._data.dtype:
@@ -357,7 +359,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if isinstance(min, float) or isinstance(max, float):
         if input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
-    return apply_one(ew.Clamp, input, min, max)
+    dtype = input._data.dtype  # an int bound outside an integer dtype wraps, as in PyTorch
+    return apply_one(ew.Clamp, input, dtypes.wrap_int(min, dtype), dtypes.wrap_int(max, dtype))
 
 
 clip = clamp

@@ -191,6 +191,7 @@ def fill_(input: Tensor, value: Any) -> Tensor:
             _check_inplace_leaf(input)
             return _record_inplace(input, lambda x: _replaced(x, value))
         value = value.item()
+    value = dtypes.wrap_int(value, input._data.dtype)
     return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
 
 

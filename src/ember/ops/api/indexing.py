@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
@@ -92,7 +93,9 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     return (
         shape_ops.MaskedFill.apply(m, value, input)
         if isinstance(value, Tensor)
-        else shape_ops.MaskedFill.apply(m, np.asarray(value, dtype=input._data.dtype), input)
+        else shape_ops.MaskedFill.apply(
+            m, np.asarray(dtypes.wrap_int(value, input._data.dtype), input._data.dtype), input
+        )
     )
 
 
