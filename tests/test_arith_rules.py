@@ -198,6 +198,10 @@ SMALL_INT_CASES = {
     "masked_fill -1": lambda T, x: x.masked_fill(x > 1, -1),
     "clamp(-2, 2)": lambda T, x: x.clamp(-2, 2),
     "full 300 as uint8": lambda T, x: T.full((2,), 300, dtype=T.uint8),
+    "x[0] = -1": lambda T, x: (x.__setitem__(0, -1), x)[1],
+    "x += -1": lambda T, x: x.__iadd__(-1),
+    "mul_(-1)": lambda T, x: x.mul_(-1),
+    "sub_(300)": lambda T, x: x.sub_(300),
 }
 
 

@@ -132,6 +132,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         value = other._data if isinstance(other, Tensor) else other
         if isinstance(value, np.generic):
             value = value.item()
+        value = dtypes.wrap_int(value, input._data.dtype)  # uint8 += -1 wraps, as in PyTorch
         try:
             ufunc(input._data, value, out=input._data, casting="same_kind")
         except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]

@@ -240,7 +240,8 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
     try:
         if not recorded:
             target = input._data if then is None else input._data[idx]
-            target[idx if then is None else then] = value._data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else dtypes.wrap_int(value, input._data.dtype)
+            target[idx if then is None else then] = array
             input._version[0] += 1
             return
         if not isinstance(value, Tensor):
