@@ -18,13 +18,28 @@ from ember.return_types import return_type
 # ---- order statistics ------------------------------------------------------------------------
 
 
+def _itself(name: str, input: Tensor) -> Any:
+    """(values, indices) of a 0-d tensor, which is its own median, mode or k-th value."""
+    return return_type(name)(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+
+
+def _picked(name: str, input: Tensor, axis: int, idx: np.ndarray, keepdim: bool) -> Any:
+    """(values, indices) of the elements at the int64 indices idx along axis (where idx has
+    size 1), that dim dropped unless keepdim; the values' gradient goes to those elements."""
+    values = shape_ops.Gather.apply(input, axis, idx)
+    if keepdim:
+        return return_type(name)(values, Tensor(idx))
+    idx = idx.squeeze(axis)
+    return return_type(name)(shape_ops.View.apply(values, idx.shape), Tensor(idx))
+
+
 def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str) -> Any:
     if dim is None:
         return reduction.Median.apply(input, ignore_nan)
     axis = normalize_dim(dim, input._data.ndim, name)
     x = input._data
     if axis is None:  # a 0-d tensor is its own median
-        return return_type(name)(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return _itself(name, input)
     n = x.shape[axis]
     if n == 0:
         raise IndexError(
@@ -39,11 +54,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     idx = np.take_along_axis(
         order, np.broadcast_to(rank, order.shape[:axis] + (1,) + order.shape[axis + 1 :]), axis
     )
-    if not keepdim:
-        idx = idx.squeeze(axis)
-        values = shape_ops.Gather.apply(input, axis, np.expand_dims(idx, axis))
-        return return_type(name)(shape_ops.View.apply(values, idx.shape), Tensor(idx.astype(np.int64)))
-    return return_type(name)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx.astype(np.int64)))
+    return _picked(name, input, axis, idx.astype(np.int64), keepdim)
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -62,7 +73,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     last index where it occurs (torch.mode)."""
     axis = normalize_dim(dim, input._data.ndim, "mode")
     if axis is None:
-        return return_type("mode")(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return _itself("mode", input)
     x = np.moveaxis(input._data, axis, -1)
     n = x.shape[-1]
     if n == 0:
@@ -78,12 +89,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
         lengths = np.diff(np.append(starts, n))
         best = int(np.argmax(lengths))  # the first longest run: the smallest value
         idx[r] = order[starts[best] + lengths[best] - 1]
-    idx = np.expand_dims(idx.reshape(x.shape[:-1]), axis)
-    values = shape_ops.Gather.apply(input, axis, idx)
-    if keepdim:
-        return return_type("mode")(values, Tensor(idx))
-    idx = idx.squeeze(axis)
-    return return_type("mode")(shape_ops.View.apply(values, idx.shape), Tensor(idx))
+    return _picked("mode", input, axis, np.expand_dims(idx.reshape(x.shape[:-1]), axis), keepdim)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -349,11 +355,6 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
             f"(k = {k}, input shape {list(input.shape)})"
         )
     if axis is None:  # a 0-d tensor is its own first value
-        return return_type("kthvalue")(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        return _itself("kthvalue", input)
     order = np.argsort(input._data, axis=axis, kind="stable")  # NaNs sort last
-    idx = np.take(order, [k - 1], axis=axis).astype(np.int64)
-    values = shape_ops.Gather.apply(input, axis, idx)
-    if keepdim:
-        return return_type("kthvalue")(values, Tensor(idx))
-    idx = idx.squeeze(axis)
-    return return_type("kthvalue")(shape_ops.View.apply(values, idx.shape), Tensor(idx))
+    return _picked("kthvalue", input, axis, np.take(order, [k - 1], axis=axis).astype(np.int64), keepdim)
