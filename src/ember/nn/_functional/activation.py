@@ -92,7 +92,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (torch.nn.functional.silu)."""
     input = _float_input(input, "silu")
-    return _inplace(input, act.Silu) if inplace else act.Silu.apply(input)
+    return _inplace(input, act.Silu) if inplace else apply_one(act.Silu, input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -113,19 +113,19 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6 (torch.nn.functional.hardsigmoid)."""
     input = _float_input(input, "hardsigmoid")
-    return _inplace(input, act.Hardsigmoid) if inplace else act.Hardsigmoid.apply(input)
+    return _inplace(input, act.Hardsigmoid) if inplace else apply_one(act.Hardsigmoid, input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6 (torch.nn.functional.hardswish)."""
     input = _float_input(input, "hardswish")
-    return _inplace(input, act.Hardswish) if inplace else act.Hardswish.apply(input)
+    return _inplace(input, act.Hardswish) if inplace else apply_one(act.Hardswish, input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)) (torch.nn.functional.mish)."""
     input = _float_input(input, "mish")
-    return _inplace(input, act.Mish) if inplace else act.Mish.apply(input)
+    return _inplace(input, act.Mish) if inplace else apply_one(act.Mish, input)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -133,12 +133,12 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     input = _tensor_input(input, "threshold")
     if inplace:
         return _inplace(input, act.Threshold, threshold, value)
-    return act.Threshold.apply(input, threshold, value)
+    return apply_one(act.Threshold, input, threshold, value)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, 0 elsewhere (torch.nn.functional.hardshrink)."""
-    return act.Hardshrink.apply(_float_input(input, "hardshrink"), lambd)
+    return apply_one(act.Hardshrink, _float_input(input, "hardshrink"), lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -150,7 +150,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         raise RuntimeError(
             f"lambda must be in range [0, {largest:.6g}] for input dtype {dtype}, but found {lambd:g}"
         )
-    return act.Softshrink.apply(input, lambd)
+    return apply_one(act.Softshrink, input, lambd)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -239,4 +239,4 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for large |x| (torch.nn.functional.logsigmoid)."""
-    return -act.Softplus.apply(-_float_input(input, "logsigmoid"), 1.0, 20.0)
+    return -apply_one(act.Softplus, -_float_input(input, "logsigmoid"), 1.0, 20.0)
