@@ -202,18 +202,19 @@ true_divide = divide = div
 multiply, subtract = mul, sub
 
 
-def _check_not_bools(input: Any, other: Any, kernel: str) -> None:
-    if _is_bool(input) and _is_bool(other):
+def _not_for_bool(kernel: str, *operands: Any) -> None:
+    """PyTorch has no bool kernel for these ops: refuse when every operand is bool."""
+    if all(_is_bool(x) for x in operands):
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:
-    _check_not_bools(input, other, "div_floor_cpu")
+    _not_for_bool("div_floor_cpu", input, other)
     return _apply_binary(ew.FloorDivide, input, other, "floor_divide")
 
 
 def remainder(input: Any, other: Any) -> Tensor:
-    _check_not_bools(input, other, "remainder_cpu")
+    _not_for_bool("remainder_cpu", input, other)
     return _apply_binary(ew.Remainder, input, other, "remainder")
 
 
@@ -296,13 +297,8 @@ def tan(input: Tensor) -> Tensor:
     return sin(input) / cos(input)
 
 
-def _not_for_bool(input: Tensor, kernel: str) -> None:
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-
-
 def _abs(input: Tensor) -> Tensor:
-    _not_for_bool(input, "abs_cpu")
+    _not_for_bool("abs_cpu", input)
     return ew.Abs.apply(input)
 
 
@@ -330,14 +326,14 @@ def square(input: Tensor) -> Tensor:
 
 
 def floor(input: Tensor) -> Tensor:
-    _not_for_bool(input, "floor_vml_cpu")
+    _not_for_bool("floor_vml_cpu", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
     return ew.Floor.apply(input)
 
 
 def ceil(input: Tensor) -> Tensor:
-    _not_for_bool(input, "ceil_vml_cpu")
+    _not_for_bool("ceil_vml_cpu", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
     return ew.Ceil.apply(input)
@@ -345,7 +341,7 @@ def ceil(input: Tensor) -> Tensor:
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even, like PyTorch (and NumPy)."""
-    _not_for_bool(input, "round_vml_cpu")
+    _not_for_bool("round_vml_cpu", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
     return ew.Round.apply(input, decimals)
