@@ -13,6 +13,7 @@ from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _check_inplace_leaf, _record_inplace, _wants_grad, _write_inplace
 from ember.ops.reduction import normalize_dim
+from ember.return_types import return_type
 
 _grad_state = grad_mode._state
 
@@ -267,8 +268,6 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str) -> Any:
-    from ember.return_types import return_type
-
     axis = normalize_dim(dim, input._data.ndim, op)
     if axis is None:  # a 0-d tensor is sorted already
         if k not in (None, 0, 1):
