@@ -190,15 +190,24 @@ def _check_divisor(a: Any, b: Any) -> None:
         raise RuntimeError("ZeroDivisionError")
 
 
-class DivFloor(Op):
-    """div(a, b, rounding_mode='floor'): a / b rounded down, exact for integers (which stay
-    integers). The gradient is zero for both inputs, as in PyTorch."""
+class FloorDivide(Op):
+    """a // b; its gradient is zero almost everywhere, so nothing flows back."""
 
     @staticmethod
     def forward(ctx, a, b):
         _check_divisor(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0. is inf or nan, silently
-            return np.asarray(np.floor_divide(a, b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None
+
+
+class DivFloor(FloorDivide):
+    """div(a, b, rounding_mode='floor'): a // b, exact for integers (which stay integers).
+    Unlike floor_divide, which PyTorch does not differentiate, its gradient is zero for both
+    inputs, as in PyTorch."""
 
     @staticmethod
     def backward(ctx, grad):
@@ -217,20 +226,6 @@ class DivTrunc(DivFloor):
         q = np.floor_divide(a, b)
         # rounded down instead of toward zero where the quotient is negative and inexact
         return np.asarray(q + ((q < 0) & (q * b != a)))
-
-
-class FloorDivide(Op):
-    """a // b; its gradient is zero almost everywhere, so nothing flows back."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        _check_divisor(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.floor_divide(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return None, None
 
 
 class Remainder(Op):
