@@ -25,10 +25,16 @@ def _index_array(index: Any, op: str) -> np.ndarray:
     return idx
 
 
-def _check_range(idx: np.ndarray, n: int, d: int, op: str) -> None:
+def _check_range(idx: np.ndarray, input: Tensor, d: int, op: str) -> None:
+    """PyTorch's gather, scatter and index_select take 0 <= index < size only (no negative
+    indices counted from the end, as NumPy would)."""
+    n = input._data.shape[d] if input._data.ndim else 1
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.min() if idx.min() < 0 else idx.max()
-        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+        raise RuntimeError(
+            f"{op}(): index {bad} is out of bounds for dimension {d} with size {n} "
+            f"(input shape {list(input._data.shape)})"
+        )
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
@@ -39,7 +45,7 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
             f"gather(): Index tensor must have the same number of dimensions as input tensor "
             f"(index shape {list(idx.shape)}, input shape {list(input._data.shape)})"
         )
-    _check_range(idx, input._data.shape[d], d, "gather")
+    _check_range(idx, input, d, "gather")
     return shape_ops.Gather.apply(input, d, idx)
 
 
@@ -47,14 +53,14 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     idx = _index_array(index, "scatter")
     d = normalize_dim(dim, input._data.ndim, "scatter", scalar_ok=False)
     src = value if src is None else src
-    _check_range(idx, input._data.shape[d], d, "scatter")
+    _check_range(idx, input, d, "scatter")
     return shape_ops.Scatter.apply(input, d, idx, src)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     idx = _index_array(index, "scatter_add")
     d = normalize_dim(dim, input._data.ndim, "scatter_add", scalar_ok=False)
-    _check_range(idx, input._data.shape[d], d, "scatter_add")
+    _check_range(idx, input, d, "scatter_add")
     return shape_ops.ScatterAdd.apply(input, d, idx, src)
 
 
@@ -63,13 +69,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = normalize_dim(dim, input._data.ndim, "index_select", scalar_ok=False)
-    n = input._data.shape[d] if input._data.ndim else 1
-    if idx.size and (idx.min() < 0 or idx.max() >= n):  # no negative indices here, in PyTorch
-        bad = idx[(idx < 0) | (idx >= n)].flat[0]
-        raise RuntimeError(
-            f"index_select(): index {bad} is out of range for dimension {d} with size {n} "
-            f"(input shape {list(input._data.shape)})"
-        )
+    _check_range(idx, input, d, "index_select")
     return shape_ops.IndexSelect.apply(input, (slice(None),) * d + (idx.reshape(-1),))
 
 
@@ -382,7 +382,7 @@ def _along(input: Tensor, dim: int, index: Any, op: str, source_shape: tuple | N
     d = normalize_dim(dim, input._data.ndim, op, scalar_ok=False)
     idx = idx.reshape(-1)
     try:
-        _check_range(idx, input._data.shape[d], d, op)
+        _check_range(idx, input, d, op)
     except RuntimeError as e:
         raise (RuntimeError if op == "index_add_" else IndexError)(str(e)) from None
     if source_shape is not None:
