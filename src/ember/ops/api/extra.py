@@ -15,7 +15,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _check_broadcast, _result_dtype, _tensor_of, _write_inplace, add, where
-from ember.ops.api.indexing import _broadcasts_to
+from ember.ops.api.indexing import _bool_mask, _broadcasts_to
 from ember.ops.api.shape import flatten, reshape
 from ember.ops.reduction import normalize_dim
 
@@ -73,13 +73,6 @@ def repeat_interleave(
 
 
 # ---- writing by mask and by index ---------------------------------------------------------------
-
-
-def _bool_mask(mask: Any, op: str) -> np.ndarray:
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise RuntimeError(f"{op}: only supports boolean masks, but got mask with dtype {m.dtype}")
-    return m
 
 
 def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:

@@ -80,10 +80,16 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
         return False
 
 
-def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+def _bool_mask(mask: Any, op: str) -> np.ndarray:
+    """The mask's array, which must be bool (masked_fill, masked_scatter)."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}")
+        raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {m.dtype}")
+    return m
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    m = _bool_mask(mask, "masked_fill_")
     if m.shape != input._data.shape and not _broadcasts_to(m.shape, input._data.shape):
         raise RuntimeError(
             f"masked_fill: the mask of shape {list(m.shape)} cannot be broadcast to the input's shape "
