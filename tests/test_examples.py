@@ -32,8 +32,11 @@ def check_linear_regression(out: str, folder: Path) -> None:
     assert [int(r[0]) for r in rows] == list(range(1, 11)), out
     assert float(rows[-1][1]) < 2e-4 < float(rows[0][1])
     if HAVE_TORCH:
-        assert [r[1] for r in rows] == [r[2] for r in rows]  # identical to 6 significant digits
-        assert "identical to 6 significant digits: True" in out
+        # the training is identical; the MSE readout's matrix-vector product may round a last
+        # bit differently in NumPy's BLAS and PyTorch's kernel, depending on the CPU
+        assert all(abs(float(r[1]) - float(r[2])) <= 1e-5 * float(r[2]) for r in rows), out
+        assert "weights after every epoch identical to the last bit: True" in out
+        assert "MSEs equal to within 1e-5 (relative): True" in out
     else:
         assert "PyTorch is not installed: the comparison is skipped." in out
 

@@ -49,11 +49,23 @@ def train(lib) -> tuple[list[float], list[float]]:
 
 
 @requires_torch
-def test_per_epoch_mse_matches_torch_to_six_digits():
+def test_weights_match_torch_to_the_last_bit():
+    """The training is identical: same float32 arithmetic, same rounding of each update."""
+    import torch
+
+    (_, mine), (_, theirs) = train(ember), train(torch)
+    assert mine == theirs  # Python floats of float32 values: equal only if every bit is
+
+
+@requires_torch
+def test_per_epoch_mse_matches_torch():
+    """The MSE over the whole set is a matrix-vector product, which NumPy's BLAS and PyTorch's
+    kernel may round differently in the last bit of a row on some CPUs (an AMD EPYC does):
+    the readouts agree to 1e-5, relative, and to 6 digits on most machines."""
     import torch
 
     (mine, _), (theirs, _) = train(ember), train(torch)
-    assert [f"{m:.6g}" for m in mine] == [f"{t:.6g}" for t in theirs]
+    np.testing.assert_allclose(mine, theirs, rtol=1e-5)
 
 
 def test_learns_the_true_parameters():
