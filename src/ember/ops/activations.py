@@ -360,10 +360,9 @@ class Linear(Op):
         x, weight = ctx.saved_tensors
         dx, dw, db = ctx._edges
         gx = grad @ weight if dx is not None else None
-        gw = gb = None
-        if dw is not None:
+        if grad.ndim != 2:  # leading dimensions flattened into one; a 1-D input is a batch of one
             rows = math.prod(x.shape[:-1])  # not -1, which a dimension of size 0 makes ambiguous
-            gw = grad.reshape(rows, grad.shape[-1]).mT @ x.reshape(rows, x.shape[-1])
-        if db is not None:
-            gb = grad if grad.ndim == 1 else _dual.sum(grad, tuple(range(grad.ndim - 1)), keepdims=False)
+            grad, x = grad.reshape(rows, grad.shape[-1]), x.reshape(rows, x.shape[-1])
+        gw = grad.T @ x if dw is not None else None
+        gb = _dual.sum(grad, 0, keepdims=False) if db is not None else None
         return gx, gw, gb
