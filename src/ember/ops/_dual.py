@@ -95,6 +95,17 @@ def permute(g: Any, axes: tuple) -> Any:
     return np.transpose(g, axes) if isinstance(g, ndarray) else g.permute(axes)
 
 
+def sign(x: Any) -> Any:
+    """The sign of x with sign(NaN) = 0, as torch.sign gives (NumPy gives NaN): the gradient
+    of abs and of the 1-norm, which PyTorch writes with sgn, is 0 at NaN, not NaN."""
+    if isinstance(x, ndarray):
+        s = np.sign(x, out=np.empty_like(x))  # out=: an array even for a 0-d x
+        if s.dtype.kind == "f":
+            s[np.isnan(s)] = 0
+        return s
+    return x.sign()
+
+
 def unary(name: str, x: Any) -> Any:
     """np.<name>(x) for an array, x.<name>() for a Tensor (cos, sin, exp, sign, ...)."""
     return getattr(np, name)(x) if isinstance(x, ndarray) else getattr(x, name)()

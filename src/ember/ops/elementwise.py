@@ -326,7 +326,7 @@ class Abs(Elementwise):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * _dual.unary("sign", x)
+        return grad * _dual.sign(x)  # 0 at NaN, as in PyTorch
 
 
 class Sign(Op):

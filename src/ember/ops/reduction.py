@@ -285,7 +285,7 @@ class LinalgVectorNorm(Op):
         x, y = ctx.saved_tensors
         g, y, p = grad.reshape(ctx.keep), y.reshape(ctx.keep), ctx.p
         if p == 1:
-            return g * _dual.unary("sign", x), None, None, None
+            return g * _dual.sign(x), None, None, None  # 0 at NaN, as in PyTorch
         # where y is 0, every x is 0 too: divide by 1 instead, and the gradient is 0
         safe = _dual.where(_dual.value(y) == 0, 1.0, y)
         if p == 2:
