@@ -46,7 +46,11 @@ def _dot_classes(q: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def _upstream(grad: Any, reduction: str, denominator: float) -> Any:
     """The gradient reaching each sample's loss: divided by the count for 'mean'.
-    (With nothing to average the loss is nan but, as in PyTorch, the gradient is zero.)"""
+
+    With nothing to average (no element, or every target ignored) the loss is nan but, as
+    in PyTorch, the gradient is zero: no sample is left to receive one. Targets that remain
+    but whose class weights sum to 0 are another case, where PyTorch's gradient is
+    weight / total = 0/0 = nan: `class_target` puts that nan into q for them."""
     if reduction != "mean":
         return grad
     return grad / denominator if denominator else grad * 0
@@ -64,6 +68,7 @@ def class_target(
     smoothing: float,
     shape: tuple,
     dtype: np.dtype,
+    reduction: str,
 ) -> tuple[np.ndarray, float]:
     """The dense target distribution q of class indices, and the total weight of the
     samples not ignored (what reduction='mean' divides by, as PyTorch).
@@ -71,10 +76,18 @@ def class_target(
     q holds weight[target] at the target class and zeros elsewhere, and is zero for
     ignored samples; label smoothing s keeps (1 - s) of it and spreads s over the classes,
     each class c receiving s / C times weight[c].
+
+    For 'mean' where targets remain but their weights sum to 0, PyTorch scales each one by
+    weight / total = 0/0: q holds nan at those targets, so that the loss and the gradients
+    of those samples are nan as in PyTorch (cross_entropy's whole row, through the softmax;
+    nll_loss's target entry), and ignored samples still get 0.
     """
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
     coef = valid.astype(dtype) if weight is None else weight[safe] * valid
+    total = float(coef.sum())
+    if reduction == "mean" and total == 0 and weight is not None:
+        coef = np.where(valid, np.nan, 0).astype(dtype)
     q = np.zeros(shape, dtype=dtype)
     if len(shape) == 2:
         q[np.arange(shape[0]), safe] = coef
@@ -88,7 +101,7 @@ def class_target(
             else weight * (smoothing / n_classes)
         )
         q = q * (1 - smoothing) + spread.reshape((1, n_classes) + (1,) * (len(shape) - 2)) * valid[:, None]
-    return q, float(coef.sum())
+    return q, total
 
 
 def _shifted_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

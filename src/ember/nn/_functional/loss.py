@@ -281,7 +281,9 @@ def cross_entropy(
         if w is None and not label_smoothing and not ignored and x.ndim == 2:
             loss = losses.IndexCrossEntropy.apply(x, t, reduction)  # the common case, direct
         else:
-            q, total_weight = losses.class_target(t, w, ignore_index, label_smoothing, x.shape, dtype)
+            q, total_weight = losses.class_target(
+                t, w, ignore_index, label_smoothing, x.shape, dtype, reduction
+            )
             loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight)
     return _unbatched(loss, input, reduction)
 
@@ -306,7 +308,7 @@ def nll_loss(
     if w is None and not ignored and x.ndim == 2:
         loss = losses.IndexNllLoss.apply(x, t, reduction)  # the common case, direct
     else:
-        q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype)
+        q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype, reduction)
         loss = losses.NllLoss.apply(x, q, reduction, total_weight)
     return _unbatched(loss, input, reduction)
 
