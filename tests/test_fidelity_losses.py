@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+from conftest import assert_close, requires_torch
 
 LOGITS = [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [0.0, 1.0, -2.0]]
 
@@ -95,3 +95,116 @@ def test_weighted_and_ignored_cross_entropy_gradcheck() -> None:
     for fn in (ember.nn.functional.cross_entropy, ember.nn.functional.nll_loss):
         assert ember.autograd.gradcheck(lambda x, fn=fn: fn(x, target, weight=w, ignore_index=2), (x,))
         assert ember.autograd.gradcheck(lambda x, fn=fn: fn(x, target, weight=w, reduction="sum"), (x,))
+
+
+# ---- input and target of different float dtypes ----------------------------------------------
+
+PAIRS = [("float32", "float64"), ("float64", "float32"), ("float16", "float32")]
+PROBS = [[0.2, 0.7, 0.1], [0.4, 0.9, 0.5]]
+TARGETS = [[1.0, 0.0, 0.3], [0.0, 1.0, 0.5]]
+
+PROMOTING = {
+    "binary_cross_entropy_with_logits": lambda F, x, t: F.binary_cross_entropy_with_logits(x, t),
+    "bce_with_logits weighted": lambda F, x, t: F.binary_cross_entropy_with_logits(
+        x, t, weight=x.new_tensor([1.0, 2.0, 0.5]), reduction="sum"
+    ),
+    "mse_loss": lambda F, x, t: F.mse_loss(x, t),
+    "l1_loss": lambda F, x, t: F.l1_loss(x, t, reduction="none"),
+    "smooth_l1_loss": lambda F, x, t: F.smooth_l1_loss(x, t),
+    "kl_div": lambda F, x, t: F.kl_div(x, t, reduction="batchmean"),
+    "cross_entropy probabilities": lambda F, x, t: F.cross_entropy(x, t),
+    "cross_entropy probabilities, smoothing": lambda F, x, t: F.cross_entropy(x, t, label_smoothing=0.2),
+}
+
+
+def _mixed(T: Any, name: str, dx: str, dt: str) -> tuple:
+    x = T.tensor(PROBS, dtype=getattr(T, dx), requires_grad=True)
+    t = T.tensor(TARGETS, dtype=getattr(T, dt), requires_grad=True)
+    loss = PROMOTING[name](T.nn.functional, x, t)
+    loss.sum().backward()
+    return loss, x.grad, t.grad
+
+
+@requires_torch
+@pytest.mark.parametrize("dx,dt", PAIRS)
+@pytest.mark.parametrize("name", list(PROMOTING))
+def test_losses_of_mixed_float_dtypes_promote_as_torch(name: str, dx: str, dt: str) -> None:
+    """The loss has torch's dtype (the target's for the logits BCE, the promoted one for the
+    others) and each gradient its own input's dtype."""
+    import torch
+
+    ours, theirs = _mixed(ember, name, dx, dt), _mixed(torch, name, dx, dt)
+    tol = 2e-3 if "float16" in (dx, dt) else 1e-6
+    for e, t in zip(ours, theirs):
+        assert str(e.dtype) == str(t.dtype).replace("torch", "ember")
+        assert_close(e, t, rtol=tol, atol=tol)
+
+
+@requires_torch
+def test_bce_with_logits_of_a_float64_target_is_float64() -> None:
+    import torch
+
+    e = ember.nn.functional.binary_cross_entropy_with_logits(
+        ember.tensor([1.0, 2.0]), ember.tensor([1.0, 0.0], dtype=ember.float64)
+    )
+    t = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor([1.0, 2.0]), torch.tensor([1.0, 0.0], dtype=torch.float64)
+    )
+    assert e.dtype == ember.float64 and t.dtype == torch.float64
+    # softplus is computed in the input's float32 in both, so the values agree to that precision
+    assert abs(e.item() - t.item()) < 1e-7
+
+
+REFUSING = {
+    "binary_cross_entropy": lambda F, x, t, w: F.binary_cross_entropy(x, t),
+    "cross_entropy weight": lambda F, x, t, w: F.cross_entropy(x, x.new_tensor([0, 2]).long(), weight=w),
+    "nll_loss weight": lambda F, x, t, w: F.nll_loss(x, x.new_tensor([0, 2]).long(), weight=w),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("dx,dt", PAIRS[:2])
+@pytest.mark.parametrize("name", list(REFUSING))
+def test_losses_that_refuse_mixed_dtypes_raise_as_torch(name: str, dx: str, dt: str) -> None:
+    """The same RuntimeError as torch's, which ember's message begins with."""
+    import torch
+
+    messages = []
+    for T in (ember, torch):
+        x = T.tensor(PROBS, dtype=getattr(T, dx), requires_grad=True)
+        t = T.tensor(TARGETS, dtype=getattr(T, dt))
+        w = T.tensor([1.0, 2.0, 1.0], dtype=getattr(T, dt))
+        with pytest.raises(RuntimeError) as info:
+            REFUSING[name](T.nn.functional, x, t, w)
+        messages.append(str(info.value))
+    assert messages[0].startswith(messages[1])
+
+
+@requires_torch
+@pytest.mark.parametrize("dx,dt", PAIRS)
+def test_huber_loss_takes_the_input_dtype(dx: str, dt: str) -> None:
+    """The loss as torch's, in the input's dtype. torch's backward then fails ("Found dtype
+    Double but expected Float"); ember's gives each argument the gradient torch gives when
+    the target is first converted, in the argument's own dtype."""
+    import torch
+
+    leaves, losses = [], []
+    for T, convert in ((ember, False), (torch, True)):
+        x = T.tensor(PROBS, dtype=getattr(T, dx), requires_grad=True)
+        t = T.tensor(TARGETS, dtype=getattr(T, dt), requires_grad=True)
+        losses.append(T.nn.functional.huber_loss(x, t.to(x.dtype) if convert else t, delta=0.5))
+        losses[-1].backward()
+        leaves.append((x, t))
+    assert str(losses[0].dtype).endswith(dx) and str(losses[1].dtype).endswith(dx)
+    tol = 2e-3 if "float16" in (dx, dt) else 1e-6
+    assert_close(*losses, rtol=tol, atol=tol)
+    for e, t in zip(*leaves):
+        assert e.grad.dtype == e.dtype
+        assert_close(e.grad, t.grad, rtol=tol, atol=tol)
+
+
+def test_mixed_dtype_losses_gradcheck() -> None:
+    x = ember.tensor(PROBS, dtype=ember.float64, requires_grad=True)
+    t = ember.tensor(TARGETS, dtype=ember.float64, requires_grad=True)
+    for name in ("binary_cross_entropy_with_logits", "cross_entropy probabilities, smoothing"):
+        assert ember.autograd.gradcheck(lambda x, t, n=name: PROMOTING[n](ember.nn.functional, x, t), (x, t))

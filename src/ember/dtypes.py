@@ -142,6 +142,24 @@ def to_numpy_dtype(d: Any) -> np.dtype:
     return np.dtype(d)
 
 
+_SCALAR_TYPE_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def scalar_type_name(np_dtype: np.dtype) -> str:
+    """The name PyTorch's error messages give a dtype: Float for float32, Long for int64, ..."""
+    return _SCALAR_TYPE_NAMES[np.dtype(np_dtype).name]
+
+
 def promote_types(type1: dtype, type2: dtype) -> dtype:
     """The smallest dtype that both type1 and type2 convert to without a change of category:
     PyTorch's promotion rules (torch.promote_types)."""

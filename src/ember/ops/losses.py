@@ -307,6 +307,11 @@ class BinaryCrossEntropyWithLogits(Op):
     def forward(ctx, x, t, weight, pos_weight, reduction):
         sp = softplus(-x)
         loss = (1 - t) * x + (sp if pos_weight is None else (1 + (pos_weight - 1) * t) * sp)
+        if loss.dtype != t.dtype:
+            # input and target of different float dtypes: softplus in the input's dtype, the
+            # rest promoted, and the loss in the target's dtype, as PyTorch (which computes
+            # it in place in 1 - target) gives it
+            loss = loss.astype(t.dtype)
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, t)

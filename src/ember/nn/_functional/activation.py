@@ -9,6 +9,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.function import apply_one
+from ember.dtypes import scalar_type_name
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
@@ -146,7 +147,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     input = _float_input(input, "softshrink")
     if not lambd >= 0:
         largest = np.finfo(input._data.dtype).max
-        dtype = {"float16": "Half", "float32": "Float", "float64": "Double"}[input._data.dtype.name]
+        dtype = scalar_type_name(input._data.dtype)
         raise RuntimeError(
             f"lambda must be in range [0, {largest:.6g}] for input dtype {dtype}, but found {lambd:g}"
         )

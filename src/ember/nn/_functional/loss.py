@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.dtypes import scalar_type_name
 from ember.ops import losses
 from ember.ops.api.special import xlogy
 from ember.ops.elementwise import where
@@ -128,10 +129,18 @@ def huber_loss(
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_sizes(input, target)
+    target = _huber_target(input, target)
     diff = input - target
     abs_diff = diff.abs()
     loss = where(abs_diff < delta, 0.5 * diff * diff, delta * (abs_diff - 0.5 * delta))
     return _weighted(loss, input, weight, reduction, False)
+
+
+def _huber_target(input: Tensor, target: Tensor) -> Tensor:
+    """The target in the input's dtype: huber_loss has the input's dtype in PyTorch
+    (smooth_l1_loss and the others promote instead). PyTorch's backward then fails for a
+    float target of another dtype; ember's gives each its gradient (docs/differences.md)."""
+    return target if target._data.dtype == input._data.dtype else target.to(input.dtype)
 
 
 def kl_div(
@@ -180,7 +189,12 @@ def _float_logits(input: Tensor, op: str) -> None:
         )
 
 
-def _class_weight(weight: Tensor | None, n_classes: int, dtype: np.dtype, op: str) -> np.ndarray | None:
+def _class_weight(
+    weight: Tensor | None, n_classes: int, dtype: np.dtype | None, op: str
+) -> np.ndarray | None:
+    """The class weights' array, checked against the number of classes and, unless dtype is
+    None (class probabilities, where the weights take part in type promotion), against the
+    input's dtype, which PyTorch requires for class indices."""
     if weight is None:
         return None
     if weight._data.shape != (n_classes,):
@@ -188,7 +202,16 @@ def _class_weight(weight: Tensor | None, n_classes: int, dtype: np.dtype, op: st
             f"{op}: weight tensor should be defined either for all {n_classes} classes or no classes "
             f"but got weight tensor of shape: {list(weight.shape)}"
         )
-    return weight._data.astype(dtype, copy=False)
+    w = weight._data
+    if dtype is not None and w.dtype != dtype:
+        raise RuntimeError(
+            f"expected scalar type {scalar_type_name(dtype)} but found {scalar_type_name(w.dtype)} "
+            f"({op}: the weight is {weight.dtype}, the input {Tensor._dtype_of(dtype)}; convert the "
+            "weight with .to(input.dtype))"
+        )
+    if w.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point weight, got {weight.dtype}")
+    return w
 
 
 def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) -> tuple[np.ndarray, bool]:
@@ -264,19 +287,22 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     dtype = input._data.dtype
     x = _batched(input)
-    w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
     if target._data.dtype.kind == "f" and target.shape == input.shape:
         if ignore_index >= 0:  # as in PyTorch, a negative one cannot name a class and is let through
             raise RuntimeError(
                 f"cross_entropy: ignore_index is not supported for floating point target (class "
                 f"probabilities of shape {list(target.shape)}), got ignore_index={ignore_index}"
             )
-        t = _batched(target if target._data.dtype == dtype else target.to(input.dtype))
+        # the loss has the dtype of input, target and weight promoted together, as in PyTorch
+        # (the node's arithmetic promotes; log-softmax stays in the input's dtype)
+        w = _class_weight(weight, x.shape[1], None, "cross_entropy")
+        t = _batched(target)
         samples = float(x._data.size // x.shape[1])
         if w is not None:  # broadcast along the class axis 1
             w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
         loss = losses.SoftCrossEntropy.apply(x, t, w, label_smoothing, reduction, samples)
     else:
+        w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
         t, ignored = _class_indices(input, target, ignore_index, "cross_entropy")
         if w is None and not label_smoothing and not ignored and x.ndim == 2:
             loss = losses.IndexCrossEntropy.apply(x, t, reduction)  # the common case, direct
@@ -319,16 +345,16 @@ def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) 
             f"{op}: expected floating point input and target, got {input.dtype} and {target.dtype} "
             "(convert the target with .float())"
         )
-    if target._data.dtype != input._data.dtype:
-        if op == "binary_cross_entropy":  # PyTorch refuses; the logits version promotes
-            raise RuntimeError(
-                f"Found dtype {target.dtype} but expected {input.dtype} ({op}: convert the target with "
-                f".to(input.dtype))"
-            )
-        target = target.to(input.dtype)
+    if target._data.dtype != input._data.dtype and op == "binary_cross_entropy":
+        # PyTorch refuses; the logits version gives a loss of the target's dtype
+        raise RuntimeError(
+            f"Found dtype {scalar_type_name(target._data.dtype)} but expected "
+            f"{scalar_type_name(input._data.dtype)} ({op}: the target is {target.dtype}, the input "
+            f"{input.dtype}; convert the target with .to(input.dtype))"
+        )
     w = None
-    if weight is not None:
-        w = weight._data.astype(input._data.dtype, copy=False)
+    if weight is not None:  # it scales the loss, which has the target's dtype
+        w = weight._data.astype(target._data.dtype, copy=False)
         if np.broadcast_shapes(w.shape, input._data.shape) != input._data.shape:
             raise RuntimeError(
                 f"{op}: weight of shape {list(w.shape)} does not broadcast to input {list(input.shape)}"
