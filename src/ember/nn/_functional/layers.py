@@ -13,13 +13,19 @@ from ember.ops import _dual
 from ember.ops import activations as act
 from ember.ops.api.arith import mul
 from ember.ops.api.convert import mul_
+from ember.ops.api.products import matmul
 from ember.ops.api.shape import pad as _pad
 from ember.ops.elementwise import Op
 from ember.ops.linalg import einsum
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight^T + bias, one fused node (torch.nn.functional.linear)."""
+    """input @ weight^T + bias, one fused node (torch.nn.functional.linear).
+
+    A 1-D weight (in_features,) gives one output without its dimension, and a bias that
+    only broadcasts to the output is added after the product, as in PyTorch: those rare
+    forms are composed in `_linear_composed`, so that the ordinary one keeps its fast path.
+    """
     xs, ws = input._data.shape, weight._data.shape
     if (
         len(ws) != 2
@@ -28,27 +34,48 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         or (input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype)
         or (bias is not None and bias._data.shape != ws[:1])
     ):
-        _linear_error(input, weight, bias)
+        return _linear_composed(input, weight, bias)
     return apply(act.Linear, input, weight, bias)
 
 
-def _linear_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+def _linear_composed(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """linear for a 1-D weight or a bias of another shape than (out_features,) that
+    broadcasts to the output: matmul, then the bias added. Anything else raises."""
     xs, ws = input._data.shape, weight._data.shape
-    where = f"(linear: input {list(xs)}, weight {list(ws)})"
-    if len(ws) != 2 or not xs:
-        raise RuntimeError(f"linear expects a 2-D weight and an input of at least 1 dimension {where}")
-    if xs[-1] != ws[1]:
-        rows = int(np.prod(xs[:-1], dtype=np.int64))
+    where = (
+        f"(linear: input {list(xs)}, weight {list(ws)}{'' if bias is None else f', bias {list(bias.shape)}'})"
+    )
+    if not xs or not ws:
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xs[-1]} and {ws[1]}x{ws[0]}) {where}"
+            f"both arguments to linear need to be at least 1D, but they are {len(xs)}D and {len(ws)}D {where}"
         )
+    if len(ws) > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {len(ws)}D {where} (the weight is "
+            "(out_features, in_features), or (in_features,) for one output)"
+        )
+    if xs[-1] != ws[-1]:
+        rows = int(np.prod(xs[:-1], dtype=np.int64))
+        mat2 = f"{ws[0]}x1" if len(ws) == 1 else f"{ws[1]}x{ws[0]}"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xs[-1]} and {mat2}) {where}")
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype} {where} "
             "(convert the input with .float(), or the layer with .double())"
         )
-    assert bias is not None
-    raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not match the {ws[0]} outputs {where}")
+    out = matmul(input, weight) if len(ws) == 1 else apply(act.Linear, input, weight, None)
+    if bias is None:
+        return out
+    try:
+        fits = np.broadcast_shapes(bias._data.shape, out._data.shape) == out._data.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"linear: bias of shape {list(bias.shape)} does not broadcast to the output of shape "
+            f"{list(out.shape)} {where}"
+        )
+    return out + bias
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
