@@ -3,6 +3,8 @@ with PyTorch (found by differential testing)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,88 @@ def test_linear_errors_are_runtime_errors_as_in_torch(shapes: tuple) -> None:
             T.nn.functional.linear(*[None if a is None else T.tensor(a) for a in data])
         if not shapes[0] or not shapes[1]:
             assert "both arguments to linear need to be at least 1D" in str(info.value)
+
+
+# ---- pooling integer tensors ----------------------------------------------------------------
+
+POOL_OPTIONS = [
+    {},
+    {"stride": 1},
+    {"padding": 1},
+    {"stride": 2, "padding": 1, "ceil_mode": True},
+]
+
+
+def _ints(T: Any, dtype: str, shape: tuple) -> Any:
+    data = np.random.default_rng(3).integers(-50 if dtype != "uint8" else 0, 100, size=shape)
+    return T.tensor(data, dtype=getattr(T, dtype))
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+@pytest.mark.parametrize("options", POOL_OPTIONS, ids=str)
+def test_max_pooling_of_integers_matches_torch(dtype: str, options: dict) -> None:
+    import torch
+
+    for nd, shape in ((1, (2, 3, 7)), (2, (2, 3, 5, 6))):
+        name = f"max_pool{nd}d"
+        # PyTorch's max_pool1d takes integers only with return_indices
+        e_out, e_idx = getattr(ember.nn.functional, name)(
+            _ints(ember, dtype, shape), 3, return_indices=True, **options
+        )
+        t_out, t_idx = getattr(torch.nn.functional, name)(
+            _ints(torch, dtype, shape), 3, return_indices=True, **options
+        )
+        assert str(e_out.dtype) == str(t_out.dtype).replace("torch", "ember")
+        assert e_out.tolist() == t_out.tolist() and e_idx.tolist() == t_idx.tolist()
+        plain = getattr(ember.nn.functional, name)(_ints(ember, dtype, shape), 3, **options)
+        assert plain.tolist() == t_out.tolist()
+    module = ember.nn.MaxPool2d(2)(_ints(ember, dtype, (1, 4, 4)))
+    assert module.tolist() == torch.nn.MaxPool2d(2)(_ints(torch, dtype, (1, 4, 4))).tolist()
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "options",
+    POOL_OPTIONS + [{"padding": 1, "count_include_pad": False}, {"divisor_override": 3}],
+    ids=str,
+)
+def test_average_pooling_of_int64_truncates_as_torch(options: dict) -> None:
+    import torch
+
+    for nd, shape in ((1, (2, 3, 7)), (2, (2, 3, 5, 6))):
+        if nd == 1 and "divisor_override" in options:
+            continue
+        name = f"avg_pool{nd}d"
+        e = getattr(ember.nn.functional, name)(_ints(ember, "int64", shape), 3, **options)
+        t = getattr(torch.nn.functional, name)(_ints(torch, "int64", shape), 3, **options)
+        assert e.dtype == ember.int64 and e.tolist() == t.tolist()
+    square = ember.arange(16).reshape(1, 1, 4, 4)
+    assert ember.nn.functional.avg_pool2d(square, 2).tolist() == [[[[2, 4], [10, 12]]]]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "name,dtype",
+    [
+        ("max_pool2d", "bool"),
+        ("avg_pool2d", "int32"),
+        ("avg_pool1d", "uint8"),
+        ("adaptive_avg_pool2d", "int64"),
+    ],
+)
+def test_pooling_refuses_the_dtypes_torch_refuses(name: str, dtype: str) -> None:
+    """NotImplementedError naming the dtype as PyTorch does (its 1-d functions name their
+    2-d kernel, ember the function called)."""
+    import torch
+
+    messages = []
+    for T in (ember, torch):
+        x = T.arange(16).reshape(1, 4, 4).to(getattr(T, dtype))
+        if name.endswith("1d"):
+            x = x.flatten(0, 1)
+        with pytest.raises(NotImplementedError) as info:
+            getattr(T.nn.functional, name)(x, 2)
+        messages.append(str(info.value))
+    tail = messages[1].split('"')[-1]
+    assert tail in messages[0], messages

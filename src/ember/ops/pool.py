@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.im2col import Window, pad
@@ -30,8 +31,10 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
 
     Ties keep the first offset and NaN wins (the last NaN), as in PyTorch. Only plain
     ufuncs: a masked copy (np.copyto with where=, arr[mask] = n) is ~10x slower on random masks.
+    Padding never wins: -inf, or the smallest value of an integer dtype.
     """
-    xp = pad(x, win, -np.inf)
+    floating = x.dtype.kind == "f"
+    xp = pad(x, win, -np.inf if floating else np.iinfo(x.dtype).min)
     best = arg = None
     for number, (_, slices) in enumerate(win.offsets()):
         values = xp[(Ellipsis,) + slices]
@@ -43,7 +46,7 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
         np.maximum(best, values, out=best)  # propagates NaN
         # the last offset that improved on the running maximum is the winner
         np.maximum(arg, better * arg.dtype.type(number), out=arg)
-    if np.isnan(best).any():  # rare: point the windows holding NaN at their last NaN
+    if floating and np.isnan(best).any():  # rare: point the windows holding NaN at their last NaN
         for number, (_, slices) in enumerate(win.offsets()):
             arg = np.where(np.isnan(xp[(Ellipsis,) + slices]), arg.dtype.type(number), arg)
     return best, arg
@@ -76,7 +79,9 @@ def _pick(x: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
 
 
 def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
-    """Sum over each window (zero padding), divided by `divisor` (a number or an array)."""
+    """Sum over each window (zero padding), divided by `divisor` (a number or an array).
+    An integer (int64) sum is divided as C divides, truncating toward zero, as PyTorch's
+    integer average pooling does (a mean of -2.5 gives -2, of 1.75 gives 1)."""
     xp = pad(x, win)
     total = None
     for _, slices in win.offsets():
@@ -85,8 +90,12 @@ def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
             total = values.copy()
         else:
             np.add(total, values, out=total)
-    total /= divisor
-    return total
+    if total.dtype.kind == "f":
+        total /= divisor
+        return total
+    quotient = total // divisor  # floor: one below the truncated quotient where negative and inexact
+    quotient += (quotient < 0) & (quotient * divisor != total)
+    return quotient
 
 
 def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
@@ -209,7 +218,23 @@ def _ntuple(value: Any, nd: int, name: str, op: str) -> tuple:
     return values
 
 
-def _check_input(op: str, input: Any, nd: int) -> None:
+def check_dtype(op: str, input: Tensor, integers: tuple = (), takes: str = "floating point inputs") -> None:
+    """PyTorch's dtypes for a pooling: floating point, and the integer dtypes in `integers`;
+    any other raises its NotImplementedError ('"avg_pool2d" not implemented for 'Char'')."""
+    dtype = input._data.dtype
+    if dtype.kind == "f" or dtype in integers:
+        return
+    raise NotImplementedError(
+        f"\"{op}\" not implemented for '{scalar_type_name(dtype)}' ({op} takes {takes}, got {input.dtype})"
+    )
+
+
+# max pooling takes every integer dtype; average pooling int64 only (a truncated mean), as PyTorch
+_MAX_INTEGERS = tuple(np.dtype(d) for d in (np.int64, np.int32, np.int16, np.int8, np.uint8))
+_AVG_INTEGERS = (np.dtype(np.int64),)
+
+
+def _check_input(op: str, input: Any, nd: int, integers: tuple, takes: str) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     # only the batch dimension may be empty
@@ -218,8 +243,7 @@ def _check_input(op: str, input: Any, nd: int) -> None:
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) non-empty input to {op}, but got "
             f"input of size: {list(input.shape)}"
         )
-    if not input.is_floating_point():
-        raise RuntimeError(f"{op}: expected a floating point input, but got {input.dtype}")
+    check_dtype(op, input, integers, takes)
 
 
 def _pool_window(
@@ -281,7 +305,7 @@ def _max_pool(
     ceil_mode: bool,
     return_indices: bool,
 ) -> Any:
-    _check_input(op, input, nd)
+    _check_input(op, input, nd, _MAX_INTEGERS, "floating point and integer (not bool) inputs")
     win = _pool_window(op, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     return MaxPool.apply(input, win, return_indices)
 
@@ -348,7 +372,7 @@ def _avg_pool(
     count_include_pad: bool,
     divisor_override: int | None,
 ) -> Tensor:
-    _check_input(op, input, nd)
+    _check_input(op, input, nd, _AVG_INTEGERS, "floating point and int64 inputs")
     win = _pool_window(op, input, nd, kernel_size, stride, padding, 1, ceil_mode)
     divisor = _divisor(win, count_include_pad, divisor_override, input._data.dtype)
     return AvgPool.apply(input, win, divisor)

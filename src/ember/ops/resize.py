@@ -17,7 +17,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.ops.im2col import Window
-from ember.ops.pool import AvgPool
+from ember.ops.pool import AvgPool, check_dtype
 
 
 def _averaging_matrix(n: int, out: int, dtype: np.dtype) -> np.ndarray:
@@ -33,6 +33,7 @@ def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Ten
     if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
         shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape}")
+    check_dtype(op, input)  # floating point only, as in PyTorch
     size = tuple(input.shape[-nd:])
     sizes = (
         (output_size,) * nd
