@@ -415,6 +415,8 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         elif arr.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
     if dtype is not None and arr.dtype != dtype:
+        if arr is not data and not isinstance(data, Tensor):  # Python numbers must fit, as in torch
+            dtypes.check_elements(arr, dtype)
         arr = arr.astype(dtype)
     if arr.dtype.kind not in "fiub" or arr.dtype not in dtypes._BY_NUMPY:
         if arr.dtype.kind in "iu":

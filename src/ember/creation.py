@@ -75,10 +75,7 @@ def full(
     if dtype is None:
         dtype = _to_array(fill_value, None).dtype
     np_dtype = _np_dtype(dtype)
-    if dtypes.wrap_int(fill_value, np_dtype) is not fill_value:  # PyTorch refuses here (full_like wraps)
-        raise RuntimeError(
-            f"value cannot be converted to type {dtypes.from_numpy_dtype(np_dtype)} without overflow"
-        )
+    fill_value = dtypes.to_element(fill_value, np_dtype)
     return _finish(np.full(_size((size,)), fill_value, np_dtype), requires_grad, device)
 
 
@@ -103,7 +100,7 @@ def full_like(
 ) -> Tensor:
     np_dtype = _like(input, dtype)
     return _finish(
-        np.full(input._data.shape, dtypes.wrap_int(fill_value, np_dtype), np_dtype), requires_grad, device
+        np.full(input._data.shape, dtypes.to_element(fill_value, np_dtype), np_dtype), requires_grad, device
     )
 
 

@@ -176,13 +176,74 @@ def can_cast(from_: dtype, to: dtype) -> builtins.bool:
 
 
 def wrap_int(value: Any, np_dtype: np.dtype) -> Any:
-    """A Python int for an integer dtype that cannot hold it, wrapped around as PyTorch casts
-    it (uint8 + (-1) adds 255); NumPy 2 refuses it with an OverflowError. Anything else is
-    returned as it is."""
+    """A Python int operand of arithmetic with an integer tensor (x + 300, x -= 1), wrapped
+    around into np_dtype as PyTorch casts it (uint8 + (-1) adds 255); NumPy 2 refuses it with
+    an OverflowError. PyTorch first reads the int as a 64-bit integer, so past the range of
+    int64 and uint64 together it raises OverflowError. Anything else is returned as it is.
+
+    Where a number is *stored* into a tensor (fill_, x[i] = v, full), PyTorch checks it
+    instead of wrapping: see `to_element`."""
     if value.__class__ is not builtins.int or np_dtype.kind not in "iu":
         return value
     bits = np_dtype.itemsize * 8
     low = -(1 << (bits - 1)) if np_dtype.kind == "i" else 0
     if low <= value < low + (1 << bits):
         return value
+    if not -(1 << 63) <= value < 1 << 64:
+        raise OverflowError(
+            "int too big to convert" if value > 0 else "can't convert negative int to unsigned"
+        )
     return (value - low) % (1 << bits) + low
+
+
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _element_range(value: Any, np_dtype: np.dtype) -> tuple:
+    """The numbers PyTorch converts into an integer dtype without complaint: its range, and
+    for an unsigned dtype also the negative ints down to -max (uint8 takes -1 as 255, the
+    two's complement), but no negative float."""
+    info = np.iinfo(np_dtype)
+    low = info.min
+    if np_dtype.kind == "u" and not isinstance(value, builtins.float):
+        low = -builtins.int(info.max)
+    return low, builtins.int(info.max)
+
+
+def to_element(value: Any, np_dtype: np.dtype) -> Any:
+    """A Python number stored as an element of np_dtype, as PyTorch converts it where it
+    writes a number into a tensor (fill_, x[i] = v, x[mask] = v, masked_fill, index_fill,
+    scatter's value, clamp's bounds, an integer exponent, where's number, alpha, full,
+    full_like): for an integer dtype, a number outside `_element_range` (or NaN) raises
+    PyTorch's RuntimeError 'value cannot be converted to type uint8_t without overflow',
+    and a negative int for an unsigned dtype wraps. Other dtypes and bools pass through.
+
+    Arithmetic with a number (x + 300) wraps instead: see `wrap_int`."""
+    if np_dtype.kind not in "iu" or value.__class__ is builtins.bool:
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, (builtins.int, builtins.float)):
+        return value
+    low, high = _element_range(value, np_dtype)
+    if not low <= value <= high:  # NaN fails both comparisons
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_NAMES[np_dtype.name]} without overflow "
+            f"({value!r} does not fit in {from_numpy_dtype(np_dtype)})"
+        )
+    return value % (high + 1) if value < 0 and np_dtype.kind == "u" else value
+
+
+def check_elements(data: np.ndarray, np_dtype: np.dtype) -> None:
+    """to_element's check for the numbers of torch.tensor(data, dtype=...) (Python data made
+    into an array, about to be cast to an integer np_dtype): each must fit, as in PyTorch."""
+    if np_dtype.kind not in "iu" or data.dtype.kind not in "iuf" or not data.size:
+        return
+    low, high = _element_range(np.float64(0) if data.dtype.kind == "f" else 0, np_dtype)
+    smallest, largest = np.min(data), np.max(data)  # NaN comes out of both
+    if not (low <= smallest and largest <= high):
+        bad = smallest if not low <= smallest else largest
+        raise RuntimeError(
+            f"value cannot be converted to type {np_dtype.name} without overflow "
+            f"({bad.item()!r} does not fit in {from_numpy_dtype(np_dtype)})"
+        )

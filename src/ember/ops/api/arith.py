@@ -166,8 +166,16 @@ add_op = _binary_op(ew.Add, "add")
 sub_op = _binary_op(ew.Sub, "sub", _check_sub)
 
 
+def _check_alpha(input: Any, alpha: Any) -> None:
+    """alpha must fit the dtype of an integer tensor, as in PyTorch (uint8 add(1, alpha=256)
+    raises, while uint8 + 256 wraps)."""
+    if isinstance(input, Tensor):
+        dtypes.to_element(alpha, input._data.dtype)
+
+
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
+        _check_alpha(input, alpha)
         other = other * alpha
     return add_op(input, other)
 
@@ -175,6 +183,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         _check_sub(input, other)
+        _check_alpha(input, alpha)
         other = other * alpha
     return sub_op(input, other)
 
@@ -233,8 +242,10 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     if isinstance(input, Tensor) and isinstance(exponent, (int, float)):
         if isinstance(exponent, float) and input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
-        if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iu":
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if isinstance(exponent, int) and input._data.dtype.kind in "iu":
+            if exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            exponent = dtypes.to_element(exponent, input._data.dtype)  # uint8 ** 300 raises
         return apply_one(ew.Pow, input, exponent)
     if not isinstance(input, Tensor):  # number ** tensor: the base becomes a 0-d tensor of the result dtype
         if input.__class__ is int and _is_bool(exponent):
@@ -355,8 +366,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if isinstance(min, float) or isinstance(max, float):
         if input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
-    dtype = input._data.dtype  # an int bound outside an integer dtype wraps, as in PyTorch
-    return apply_one(ew.Clamp, input, dtypes.wrap_int(min, dtype), dtypes.wrap_int(max, dtype))
+    dtype = input._data.dtype  # an int bound must fit an integer dtype, as in PyTorch
+    return apply_one(ew.Clamp, input, dtypes.to_element(min, dtype), dtypes.to_element(max, dtype))
 
 
 clip = clamp
@@ -399,6 +410,10 @@ def where(condition: Any, input: Any = _NOTHING, other: Any = _NOTHING) -> Any:
         raise TypeError("where() takes a condition alone, or a condition, input and other")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _tensor_of(input)  # two numbers: float32 if either is a float, as in PyTorch
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):  # a number stored, not wrapped
+        other = dtypes.to_element(other, input._data.dtype)
+    elif isinstance(other, Tensor) and not isinstance(input, Tensor):
+        input = dtypes.to_element(input, other._data.dtype)
     a, b = _binary(input, other)
     try:
         return ew.where(condition, a, b)

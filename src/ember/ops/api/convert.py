@@ -125,6 +125,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         if check is not None:
             check(input, other)
         if alpha != 1:
+            dtypes.to_element(alpha, input._data.dtype)  # alpha must fit, as in PyTorch
             other = other * alpha
         _check_inplace_leaf(input)
         if _grad_state[0] and (input._requires_grad or _wants_grad(other)):
@@ -191,8 +192,9 @@ def fill_(input: Tensor, value: Any) -> Tensor:
         if _grad_state[0] and _wants_grad(value):
             _check_inplace_leaf(input)
             return _record_inplace(input, lambda x: _replaced(x, value))
-        value = value.item()
-    value = dtypes.wrap_int(value, input._data.dtype)
+        value = value._data.astype(input._data.dtype)  # a tensor is cast (wraps), not checked
+    else:
+        value = dtypes.to_element(value, input._data.dtype)
     return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
 
 
@@ -203,7 +205,8 @@ def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: 
         raise RuntimeError(
             f"clamp_: result type Float can't be cast to the desired output type {input.dtype}"
         )
-    return _inplace_unary(lambda a: np.clip(a, min, max), lambda x: clamp(x, min, max), input)
+    # clamp's own rules for the bounds (an int bound must fit an integer dtype), on the array
+    return _inplace_unary(lambda a: clamp(Tensor(a), min, max)._data, lambda x: clamp(x, min, max), input)
 
 
 clip_ = clamp_
@@ -280,6 +283,7 @@ def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
     if _grad_state[0] and (input._requires_grad or _wants_grad(value)):
         return _record_inplace(input, lambda x: masked_fill(x, mask, value))
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    input._data[np.broadcast_to(m, input._data.shape)] = value.item() if isinstance(value, Tensor) else value
+    value = value.item() if isinstance(value, Tensor) else value
+    input._data[np.broadcast_to(m, input._data.shape)] = dtypes.to_element(value, input._data.dtype)
     input._version[0] += 1
     return input

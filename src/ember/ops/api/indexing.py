@@ -53,6 +53,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     idx = _index_array(index, "scatter")
     d = normalize_dim(dim, input._data.ndim, "scatter", scalar_ok=False)
     src = value if src is None else src
+    if not isinstance(src, Tensor):
+        src = dtypes.to_element(src, input._data.dtype)
     _check_range(idx, input, d, "scatter")
     return shape_ops.Scatter.apply(input, d, idx, src)
 
@@ -101,7 +103,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
         shape_ops.MaskedFill.apply(m, value, input)
         if isinstance(value, Tensor)
         else shape_ops.MaskedFill.apply(
-            m, np.asarray(dtypes.wrap_int(value, input._data.dtype), input._data.dtype), input
+            m, np.asarray(dtypes.to_element(value, input._data.dtype), input._data.dtype), input
         )
     )
 
@@ -247,7 +249,7 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
     try:
         if not recorded:
             target = input._data if then is None else input._data[idx]
-            array = value._data if isinstance(value, Tensor) else dtypes.wrap_int(value, input._data.dtype)
+            array = value._data if isinstance(value, Tensor) else dtypes.to_element(value, input._data.dtype)
             target[idx if then is None else then] = array
             input._version[0] += 1
             return
