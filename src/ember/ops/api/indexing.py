@@ -210,9 +210,34 @@ def _convert_index(index: Any, ndim: int) -> tuple[Any, Any]:
             advanced = advanced or isinstance(i, _ADVANCED)
         select = select or i.__class__ is int or i is Ellipsis
         items.append(i)
+    if sum(i is Ellipsis for i in items) > 1:
+        items = _one_ellipsis(items, ndim)
     if advanced and select:
         return _split_index(items, ndim)
     return tuple(items), None
+
+
+def _one_ellipsis(items: list, ndim: int) -> list:
+    """An index with several `...` as NumPy takes it (one), by PyTorch's rule: each `...`
+    stands for the dimensions the other items leave, counted from where it stands. The first
+    takes them all, so a later one is empty unless items leave dimensions over, and then
+    nothing may follow it but `:` or `...`: x[..., 0, ...] is x[..., 0], x[..., ...] is x."""
+    specified = sum(
+        0 if i is None or i is Ellipsis else i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+        for i in items
+    )
+    places = [k for k, i in enumerate(items) if i is Ellipsis]  # by identity: arrays have no ==
+    first = places[0]
+    rest = [i for i in items[first + 1 :] if i is not Ellipsis]
+    if ndim > specified:
+        for i in items[places[1] + 1 :]:
+            if i is not Ellipsis and not (isinstance(i, slice) and i == slice(None)):
+                raise IndexError(
+                    f"the first '...' of this index already stands for the {ndim - specified} dimension(s) "
+                    f"its other items leave of a {ndim}-d tensor, so the second leaves no dimension "
+                    f"for the items after it (put them before the second '...', or drop it)"
+                )
+    return items[: first + 1] + rest
 
 
 def _index_node(idx: Any) -> type:
@@ -222,6 +247,10 @@ def _index_node(idx: Any) -> type:
         return shape_ops.Select
     if all(isinstance(i, (int, slice)) for i in items):
         return shape_ops.Slice
+    # `...` only places the others: x[..., 0] is a select and x[..., 1:] a slice, as in PyTorch
+    basic = [i for i in items if i is not Ellipsis]
+    if basic and len(basic) < len(items) and all(isinstance(i, (int, slice)) for i in basic):
+        return shape_ops.Select if all(isinstance(i, int) for i in basic) else shape_ops.Slice
     return shape_ops.Index
 
 
