@@ -476,6 +476,8 @@ class Minimum(Op):
 
 
 class Where(Op):
+    _not_tensor_inputs = (0,)  # next_functions leaves out the condition, as PyTorch's lists
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond

@@ -175,6 +175,8 @@ def _soft_target(t: Any, weight: np.ndarray | None, smoothing: float) -> Any:
 class NllLoss(Op):
     """-sum_c q_c x_c for log-probabilities x and the dense class distribution q."""
 
+    _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
+
     @staticmethod
     def forward(ctx, x, q, reduction, denominator):
         ctx.q, ctx.reduction, ctx.denominator = q, reduction, denominator
@@ -233,6 +235,8 @@ class IndexNllLoss(Op):
     """NllLoss for (N, C) log-probabilities and class indices, with no weight and no target
     ignored: -x[n, target[n]], picked rather than multiplied by a dense q."""
 
+    _not_tensor_inputs = (1, 2)  # next_functions lists the input only, as PyTorch's
+
     def name(self) -> str:
         return "NllLossBackward0"
 
@@ -266,6 +270,8 @@ def _clamped_log(x: Any) -> Any:
 
 class BinaryCrossEntropy(Op):
     """-w (t log x + (1 - t) log(1 - x)) for probabilities x, logs clamped at -100."""
+
+    _not_tensor_inputs = (2, 3)  # next_functions lists input and target, as PyTorch's
 
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
@@ -302,6 +308,8 @@ class BinaryCrossEntropyWithLogits(Op):
     With l = 1 + (pos_weight - 1) t, the loss is w ((1 - t) x + l softplus(-x)), since
     -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = x + softplus(-x).
     """
+
+    _not_tensor_inputs = (2, 3, 4)  # next_functions lists input and target, as PyTorch's
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):

@@ -157,6 +157,8 @@ def _equal_or_both_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 class Amax(Op):
     """max/min values over dims; the gradient is shared equally among tied maxima."""
 
+    _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, is_max):
         y = (x.max if is_max else x.min)(axis=axes, keepdims=keepdim)
@@ -179,6 +181,8 @@ class Amin(Amax):
 
 class Max(Op):
     """max/min along one dim with indices; the gradient goes to the index chosen."""
+
+    _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):

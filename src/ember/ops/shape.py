@@ -138,6 +138,8 @@ class IndexAddInto(Op):
 
 
 class Cat(Op):
+    _not_tensor_inputs = (0,)  # next_functions lists the tensors, not the dim, as PyTorch's
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
@@ -155,6 +157,8 @@ class Cat(Op):
 
 
 class Stack(Op):
+    _not_tensor_inputs = (0,)  # next_functions lists the tensors, not the dim, as PyTorch's
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim, ctx.n = dim, len(xs)
@@ -167,6 +171,8 @@ class Stack(Op):
 
 
 class Gather(Op):
+    _not_tensor_inputs = (1, 2)  # next_functions lists the input, not dim and index, as PyTorch's
+
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
