@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 import ember
@@ -61,3 +62,29 @@ def test_the_listed_edges_still_carry_the_gradients() -> None:
         ),
         (x, b),
     )
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda T, x: 1 - x, "RsubBackward1"),
+        (lambda T, x: 2.5 - x, "RsubBackward1"),
+        (lambda T, x: 2**x, "PowBackward2"),
+        (lambda T, x: T.tensor(2.0) ** x, "PowBackward1"),
+        (lambda T, x: x - 1, "SubBackward0"),
+    ],
+)
+def test_number_on_the_left_lists_what_pytorch_lists(make, name):
+    torch = pytest.importorskip("torch", reason="compares with PyTorch")
+
+    def run(T: Any) -> tuple[list, np.ndarray]:
+        x = T.tensor([0.5, 2.0], requires_grad=True)
+        y = make(T, x)
+        assert y.grad_fn.name() == name
+        entries = [(type(fn).__name__ if fn is not None else None, nr) for fn, nr in y.grad_fn.next_functions]
+        y.sum().backward()
+        return entries, x.grad.numpy()
+
+    (mine, my_grad), (theirs, their_grad) = run(ember), run(torch)
+    assert mine == theirs
+    np.testing.assert_allclose(my_grad, their_grad, rtol=1e-6)

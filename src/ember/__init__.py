@@ -124,6 +124,7 @@ from ember.ops.api.arith import (
     result_type,
     round,
     rsqrt,
+    rsub,
     sigmoid,
     sign,
     sin,

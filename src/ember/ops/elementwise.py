@@ -127,6 +127,22 @@ class Neg(Elementwise):
         return -grad
 
 
+class Rsub(Op):
+    """c - x for a Python number c (`1 - x`): one input, as PyTorch's RsubBackward1 lists,
+    where Sub would list the number as a second input."""
+
+    def name(self) -> str:
+        return "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx, x, c):
+        return np.subtract(c, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
 class Pow(Op):
     """x ** p for a Python-number exponent p."""
 
@@ -148,7 +164,10 @@ class Pow(Op):
 
 
 class PowTensor(Op):
-    """a ** b where the exponent is a tensor (PowBackward1 in PyTorch)."""
+    """a ** b where the exponent is a tensor."""
+
+    def name(self) -> str:
+        return "PowBackward1"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -172,6 +191,16 @@ class PowTensor(Op):
                 log_a = _dual.unary("log", _dual.where(zero, 1.0, a))
                 gb = _dual.where(zero, 0.0, grad * y * log_a)
         return ga, gb
+
+
+class PowScalarBase(PowTensor):
+    """c ** x for a Python number c (`2 ** x`): PowTensor with the base made a 0-d array, listed
+    in next_functions as PyTorch's PowBackward2 lists it, the exponent only."""
+
+    _not_tensor_inputs = (0,)
+
+    def name(self) -> str:
+        return "PowBackward2"
 
 
 def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:

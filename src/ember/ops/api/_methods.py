@@ -149,7 +149,7 @@ def attach_methods(cls: type) -> None:
     cls.__setitem__ = setitem
     cls.__add__ = cls.__radd__ = arith.add_op
     cls.__sub__ = arith.sub_op
-    cls.__rsub__ = lambda self, other: arith.sub_op(other, self)
+    cls.__rsub__ = arith.rsub
     cls.__mul__ = cls.__rmul__ = mul
     cls.__truediv__ = div
     cls.__rtruediv__ = lambda self, other: div(other, self)

@@ -166,6 +166,19 @@ add_op = _binary_op(ew.Add, "add")
 sub_op = _binary_op(ew.Sub, "sub", _check_sub)
 
 
+def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """other - alpha * input (torch.rsub); `number - tensor` calls it. A Python number minus a
+    float tensor is one node with one input, PyTorch's RsubBackward1."""
+    if (
+        alpha == 1
+        and (other.__class__ is float or other.__class__ is int)
+        and isinstance(input, Tensor)
+        and input._data.dtype.kind == "f"
+    ):
+        return apply_one(ew.Rsub, input, other)
+    return sub(other, input, alpha=alpha)
+
+
 def _check_alpha(input: Any, alpha: Any) -> None:
     """alpha must fit the dtype of an integer tensor, as in PyTorch (uint8 add(1, alpha=256)
     raises, while uint8 + 256 wraps)."""
@@ -252,6 +265,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
             exponent = exponent.long()  # 2 ** bool tensor is int64
         exponent, base = _binary(_tensor_of(exponent), input)
         input = Tensor(np.asarray(base, dtype=exponent._data.dtype))
+        return _apply_binary(ew.PowScalarBase, input, exponent, "pow")
     return _apply_binary(ew.PowTensor, input, exponent, "pow")
 
 
