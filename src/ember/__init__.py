@@ -4,7 +4,7 @@ import ember as torch   # PyTorch-style code runs unchanged
 """
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
-from ember import autograd, cuda, datasets, dtypes, nn, optim, return_types, transforms, utils
+from ember import autograd, cuda, datasets, dtypes, nn, optim, return_types, special, transforms, utils
 from ember._format import set_printoptions
 from ember._tensor import Size, Tensor, device
 from ember.autograd import (
@@ -270,6 +270,19 @@ from ember.ops.api.shape import (
     unflatten,
     unsqueeze,
     vstack,
+)
+
+# the special functions (lgamma, digamma, polygamma, i0, ...): ops/api/specfun.py
+from ember.ops.api.specfun import (
+    digamma,
+    i0,
+    i0_,
+    lgamma,
+    logit_,
+    mvlgamma,
+    polygamma,
+    sinc_,
+    xlogy_,
 )
 from ember.ops.api.special import (
     acos,
