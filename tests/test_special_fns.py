@@ -1,11 +1,13 @@
 """The special functions (lgamma, digamma, polygamma, mvlgamma, the Bessel functions, erfcx,
-ndtr, ndtri, log_ndtr, xlog1py, entr, zeta) and the ember.special namespace: values against
-PyTorch and reference values, special values, gradients (first and second) against PyTorch
-and gradcheck, errors, methods and in-place forms."""
+ndtr, ndtri, log_ndtr, xlog1py, entr, zeta), the ember.special namespace, and atleast_nd,
+isposinf/isneginf, cov, corrcoef and combinations: values against PyTorch and reference
+values, special values, gradients (first and second) against PyTorch and gradcheck,
+errors, methods and in-place forms."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -462,6 +464,8 @@ def test_methods_and_inplace_forms_match_torch() -> None:
         lambda t: (t / 10).logit_(eps=0.2),
         lambda t: t.clone().sinc_(),
         lambda t: t.clone().xlogy_(t + 1),
+        lambda t: t.isposinf(),
+        lambda t: t.isneginf(),
     ]:
         assert_close(call(ember.tensor(data)), call(torch.tensor(data)), rtol=1e-8, atol=1e-14)
     a = np.array([0.5, 2.0])
@@ -520,3 +524,150 @@ def test_special_namespace_has_torch_names() -> None:
             e, t = fe(ember.tensor(x)), ft(torch.tensor(x))
         assert_close(e, t, rtol=1e-12, atol=1e-14)
     assert es.expit is ember.sigmoid and es.gammaln is ember.lgamma and es.psi is ember.digamma
+
+
+# ---- atleast_nd, isposinf/isneginf ------------------------------------------------------------------
+
+
+@requires_torch
+def test_atleast_nd_like_torch() -> None:
+    import torch
+
+    shapes = [(), (3,), (2, 3), (2, 3, 4), (1, 2, 3, 4)]
+    for name in ["atleast_1d", "atleast_2d", "atleast_3d"]:
+        for shape in shapes:
+            a = np.arange(math.prod(shape), dtype=np.float64).reshape(shape)
+            e, t = getattr(ember, name)(ember.tensor(a)), getattr(torch, name)(torch.tensor(a))
+            assert_close(e, t)
+        pair_e = getattr(ember, name)(ember.tensor(1.0), ember.ones(2))
+        pair_t = getattr(torch, name)(torch.tensor(1.0), torch.ones(2))
+        assert isinstance(pair_e, tuple) and [x.shape for x in pair_e] == [tuple(x.shape) for x in pair_t]
+        listed = getattr(ember, name)([ember.ones(2)])
+        assert isinstance(listed, tuple) and len(listed) == 1
+        assert getattr(ember, name)() == ()
+    b = ember.ones(3)
+    assert ember.atleast_1d(b) is b
+    with pytest.raises(TypeError, match="atleast_1d"):
+        ember.atleast_1d(1.0)
+    x = ember.tensor(2.0, requires_grad=True)
+    (ember.atleast_3d(x) * 3).sum().backward()
+    assert x.grad.item() == 3.0
+
+
+def test_isposinf_isneginf() -> None:
+    x = ember.tensor([inf, -inf, nan, 1.0])
+    assert ember.isposinf(x).tolist() == [True, False, False, False]
+    assert ember.isneginf(x).tolist() == [False, True, False, False]
+    assert ember.isposinf(ember.tensor([1, 2])).tolist() == [False, False]
+    assert ember.isneginf(ember.tensor([True])).dtype == ember.bool
+
+
+# ---- cov, corrcoef, combinations ----------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"correction": 0},
+        {"correction": 2},
+        {"fweights": "f"},
+        {"aweights": "a"},
+        {"fweights": "f", "aweights": "a", "correction": 3},
+    ],
+)
+def test_cov_and_corrcoef_match_torch(kwargs: dict) -> None:
+    import torch
+
+    x = _RNG.normal(size=(3, 5))
+    f, a = np.array([1, 2, 0, 3, 1]), _RNG.uniform(0.1, 2, 5)
+
+    def args(mod: Any) -> dict:
+        out = dict(kwargs)
+        if "fweights" in out:
+            out["fweights"] = mod.tensor(f)
+        if "aweights" in out:
+            out["aweights"] = mod.tensor(a)
+        return out
+
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ce, ct = ember.cov(xe, **args(ember)), torch.cov(xt, **args(torch))
+    assert_close(ce, ct, rtol=1e-12, atol=1e-14)
+    w = _RNG.normal(size=ct.shape)
+    (ce * ember.tensor(w)).sum().backward()
+    (ct * torch.tensor(w)).sum().backward()
+    assert_close(xe.grad, xt.grad, rtol=1e-10, atol=1e-12)
+    assert ember.autograd.gradcheck(
+        lambda v: ember.cov(v, **args(ember)), (ember.tensor(x, requires_grad=True),)
+    )
+    if not kwargs:
+        xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ce, ct = ember.corrcoef(xe), torch.corrcoef(xt)
+        assert_close(ce, ct, rtol=1e-12, atol=1e-14)
+        (ce * ember.tensor(w)).sum().backward()
+        (ct * torch.tensor(w)).sum().backward()
+        assert_close(xe.grad, xt.grad, rtol=1e-9, atol=1e-12)
+
+
+@requires_torch
+def test_cov_corrcoef_shapes_dtypes_and_edge_cases() -> None:
+    import torch
+
+    for data in ([1, 2, 4], [[1, 2, 4]], [[1.0, 2.0, 4.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]]):
+        for name in ["cov", "corrcoef"]:
+            e, t = getattr(ember, name)(ember.tensor(data)), getattr(torch, name)(torch.tensor(data))
+            assert e.dtype == ember.float32 and e.shape == tuple(t.shape)
+            _close_or_same(e.numpy(), t.numpy(), rtol=1e-6)
+    x = [[1.0, 2.0, 4.0], [1.0, 0.0, 0.0]]
+    mixed = ember.cov(ember.tensor(x), aweights=ember.tensor([0.5, 1.0, 2.0], dtype=ember.float64))
+    assert mixed.dtype == ember.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kwargs in [{"correction": 5}, {}]:
+            data = x if kwargs else [[1.0], [2.0]]
+            e, t = ember.cov(ember.tensor(data), **kwargs), torch.cov(torch.tensor(data), **kwargs)
+            _close_or_same(e.numpy(), t.numpy(), rtol=1e-6)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        ember.cov(ember.tensor(x), correction=3)
+    assert ember.cov(ember.ones(0, 3)).shape == (0, 0)
+
+
+def test_cov_corrcoef_errors() -> None:
+    x = ember.ones(2, 3)
+    cases = [
+        (lambda: ember.cov(ember.ones(2, 2, 2)), "two or fewer dimensions"),
+        (lambda: ember.corrcoef(ember.ones(2, 2, 2)), "corrcoef.*two or fewer"),
+        (lambda: ember.cov(x, fweights=ember.tensor([1.0, 2, 3])), "integral dtype"),
+        (lambda: ember.cov(x, fweights=ember.tensor([1, -2, 3])), "fweights cannot be negative"),
+        (lambda: ember.cov(x, aweights=ember.tensor([1, 2, 3])), "floating point dtype"),
+        (lambda: ember.cov(x, aweights=ember.tensor([1.0, -2, 3])), "aweights cannot be negative"),
+        (lambda: ember.cov(x, aweights=ember.tensor([1.0, 2])), "2 != 3"),
+        (lambda: ember.cov(x, fweights=ember.tensor([[1, 2, 3]])), "one or fewer dimensions"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            call()
+
+
+@requires_torch
+def test_combinations_match_torch() -> None:
+    import torch
+
+    data = np.array([1.5, -2.0, 3.0, 0.5])
+    for r in [0, 1, 2, 3, 5]:
+        for replace in [False, True]:
+            e = ember.combinations(ember.tensor(data), r, with_replacement=replace)
+            t = torch.combinations(torch.tensor(data), r, with_replacement=replace)
+            assert e.shape == tuple(t.shape)
+            assert_close(e, t)
+    assert ember.combinations(ember.tensor([1, 2, 3])).dtype == ember.int64
+    xe, xt = ember.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    w = _RNG.normal(size=(10, 2))
+    (ember.combinations(xe, with_replacement=True) * ember.tensor(w)).sum().backward()
+    (torch.combinations(xt, with_replacement=True) * torch.tensor(w)).sum().backward()
+    assert_close(xe.grad, xt.grad, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="Expect a 1D vector"):
+        ember.combinations(ember.ones(2, 2))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ember.combinations(ember.ones(3), -1)

@@ -272,11 +272,20 @@ from ember.ops.api.shape import (
     vstack,
 )
 
-# the special functions (lgamma, digamma, polygamma, i0, ...): ops/api/specfun.py
+# the special functions (lgamma, digamma, polygamma, i0, ...) and cov, corrcoef, combinations,
+# atleast_1d/2d/3d, isposinf, isneginf: ops/api/specfun.py
 from ember.ops.api.specfun import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    combinations,
+    corrcoef,
+    cov,
     digamma,
     i0,
     i0_,
+    isneginf,
+    isposinf,
     lgamma,
     logit_,
     mvlgamma,

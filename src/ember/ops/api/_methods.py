@@ -142,11 +142,11 @@ def attach_methods(cls: type) -> None:
         g.update(vars(module))
     for name in _METHODS:
         setattr(cls, name, g[name])
-    # ---- the special functions of ops/api/specfun.py -------------------------------------------
+    # ---- the special functions and small functions of ops/api/specfun.py ----------------------
     from ember.ops.api import specfun
 
     for name in """lgamma digamma mvlgamma i0 lgamma_ digamma_ polygamma_ mvlgamma_ i0_ erf_ erfc_
-    erfinv_ logit_ sinc_ xlogy_""".split():
+    erfinv_ logit_ sinc_ xlogy_ isposinf isneginf cov corrcoef""".split():
         setattr(cls, name, getattr(specfun, name))
     cls.polygamma = specfun._polygamma_method  # x.polygamma(n) is polygamma(n, x)
     # ---- end of ops/api/specfun.py's methods ---------------------------------------------------

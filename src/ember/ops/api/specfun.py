@@ -1,11 +1,15 @@
 """The public functions of ops/gamma.py and ops/specfun.py: lgamma, digamma, polygamma,
 mvlgamma, the Bessel functions i0/i0e/i1/i1e, erfcx, ndtr, ndtri, log_ndtr, xlog1py, entr,
 zeta, and their in-place forms (integer and bool tensors are promoted to the default dtype,
-as PyTorch promotes them for these functions)."""
+as PyTorch promotes them for these functions); then a few small functions PyTorch has that
+ember lacked: atleast_1d/2d/3d, isposinf, isneginf, cov, corrcoef and combinations, all
+composed of differentiable ops."""
 
 from __future__ import annotations
 
+import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -165,3 +169,166 @@ def xlogy_(input: Tensor, other: Any) -> Tensor:
 def _polygamma_method(self: Tensor, n: int) -> Tensor:
     """x.polygamma(n) is polygamma(n, x) (torch.Tensor.polygamma)."""
     return polygamma(n, self)
+
+
+# ---- small functions: atleast_nd, isposinf/isneginf, cov, corrcoef, combinations ------------
+
+
+def _at_least(name: str, ndim: int, tensors: tuple) -> Any:
+    """One tensor, or a tuple for several (or for one tuple or list), each with at least
+    `ndim` dimensions: new dimensions go in front, and atleast_3d puts a 1-d tensor's between
+    two (as NumPy and PyTorch do)."""
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensors, but got {type(t).__name__}")
+    out = []
+    for t in tensors:
+        if t.ndim >= ndim:
+            out.append(t)
+        elif ndim == 3 and t.ndim == 1:
+            out.append(t.reshape(1, -1, 1))
+        elif ndim == 3 and t.ndim == 2:
+            out.append(t.unsqueeze(-1))
+        else:
+            out.append(t.reshape((1,) * (ndim - t.ndim) + tuple(t.shape)))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """The tensor, made 1-d if it is 0-d; a tuple for several tensors (torch.atleast_1d)."""
+    return _at_least("atleast_1d", 1, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """The tensor with at least 2 dimensions, new ones in front (torch.atleast_2d)."""
+    return _at_least("atleast_2d", 2, tensors)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """The tensor with at least 3 dimensions: (n,) becomes (1, n, 1), (m, n) becomes
+    (m, n, 1) (torch.atleast_3d)."""
+    return _at_least("atleast_3d", 3, tensors)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """True where input is +inf (torch.isposinf)."""
+    return Tensor(
+        np.asarray(input._data == np.inf) if input._data.dtype.kind == "f" else np.zeros(input.shape, bool)
+    )
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """True where input is -inf (torch.isneginf)."""
+    return Tensor(
+        np.asarray(input._data == -np.inf) if input._data.dtype.kind == "f" else np.zeros(input.shape, bool)
+    )
+
+
+def _check_weights(w: Any, name: str, observations: int, integral: bool) -> Tensor:
+    if not isinstance(w, Tensor):
+        raise TypeError(f"cov(): argument '{name}' must be Tensor, not {type(w).__name__}")
+    if w.ndim > 1:
+        raise RuntimeError(
+            f"cov(): expected {name} to have one or fewer dimensions but got {name} with {w.ndim} dimensions"
+        )
+    kind = w._data.dtype.kind
+    if integral and kind not in "iub":
+        raise RuntimeError(
+            f"cov(): expected {name} to have integral dtype but got {name} with {w.dtype} dtype"
+        )
+    if not integral and kind != "f":
+        raise RuntimeError(
+            f"cov(): expected {name} to have floating point dtype but got {name} with {w.dtype} dtype"
+        )
+    if w.numel() != observations:
+        raise RuntimeError(
+            f"cov(): expected {name} to have the same numel as there are observations in the input "
+            f"but got {w.numel()} != {observations}"
+        )
+    if (w._data < 0).any():
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+    return w
+
+
+def cov(
+    input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None
+) -> Tensor:
+    """The covariance matrix of the variables in the rows of input (one variable: a 1-d
+    input, and a 0-d result), observations in the columns, optionally weighted by integer
+    frequencies and float importances (torch.cov; NumPy's np.cov defines the same estimate).
+    Composed of differentiable ops."""
+    if input.ndim > 2:
+        raise RuntimeError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
+        )
+    x = _float_input(input)
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    observations = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = _check_weights(fweights, "fweights", observations, integral=True)
+    if aweights is not None:
+        aweights = _check_weights(aweights, "aweights", observations, integral=False)
+        w = aweights if w is None else w * aweights
+    if w is None:
+        mean = x.mean(1, keepdim=True)
+        norm: Any = observations - correction
+    else:
+        total = w.sum()
+        mean = (x * w).sum(1, keepdim=True) / total
+        if correction == 0:
+            norm = total
+        elif aweights is None:
+            norm = total - correction
+        else:
+            norm = total - correction * (w * aweights).sum() / total
+    if float(_value_of(norm)) <= 0:
+        warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+            "observations.",
+            UserWarning,
+            stacklevel=2,
+        )
+        norm = 0.0
+    centred = x - mean
+    products = centred @ (centred if w is None else centred * w).t()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (products / norm).squeeze()
+
+
+def _value_of(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the rows of input: cov normalised by the standard
+    deviations, clipped to [-1, 1] (torch.corrcoef)."""
+    if input.ndim > 2:
+        raise RuntimeError(
+            f"corrcoef(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
+        )
+    c = cov(input)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if c.ndim == 0:
+            return c / c
+        std = c.diagonal().sqrt()
+        c = c / std.unsqueeze(1) / std.unsqueeze(0)
+    return c.clamp(-1, 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The r-element combinations of a 1-d tensor's elements, one per row, in
+    itertools.combinations order (torch.combinations); gathered by indexing, so differentiable."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return Tensor(np.empty(0, input._data.dtype))
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(choose(range(input.shape[0]), r))
+    index = np.array(rows, dtype=np.int64).reshape(len(rows), r)
+    return input[Tensor(index)]
