@@ -276,8 +276,7 @@ class Digamma(Op):
 
 
 class Polygamma(Op):
-    """polygamma(n, x) for a Python int n >= 0 (its own node, PolygammaBackward0, for every n,
-    where PyTorch names the n = 0 node DigammaBackward0)."""
+    """polygamma(n, x) for a Python int n >= 0 (PolygammaBackward0 for every n, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, n):

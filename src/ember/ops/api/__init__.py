@@ -11,4 +11,6 @@ Tensor methods (`x.exp()`), attached by `_methods.attach_methods`:
     convert.py   to(dtype), clone, in-place operations
     linalg.py    inner, mv, dist, cdist, renorm
     extra.py     repeat_interleave, masked_scatter, index_put, bit shifts, is_inference
+    specfun.py   lgamma, digamma, polygamma, mvlgamma, i0 and torch.special's functions
+                 (ember.special is their namespace); cov, corrcoef, combinations, atleast_nd
 """
