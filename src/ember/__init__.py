@@ -4,7 +4,19 @@ import ember as torch   # PyTorch-style code runs unchanged
 """
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
-from ember import autograd, cuda, datasets, dtypes, nn, optim, return_types, special, transforms, utils
+from ember import (
+    autograd,
+    cuda,
+    datasets,
+    dtypes,
+    linalg,
+    nn,
+    optim,
+    return_types,
+    special,
+    transforms,
+    utils,
+)
 from ember._format import set_printoptions
 from ember._tensor import Size, Tensor, device
 from ember.autograd import (
@@ -196,6 +208,22 @@ from ember.ops.api.indexing import (
     topk,
 )
 from ember.ops.api.linalg import cdist, dist, inner, mv, renorm
+
+# matrix functions (ember.linalg has them under PyTorch's linalg names)
+from ember.ops.api.matrix import (
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    inverse,
+    logdet,
+    matrix_exp,
+    matrix_power,
+    pinverse,
+    qr,
+    slogdet,
+    svd,
+)
 from ember.ops.api.products import (
     addmm,
     addmv,

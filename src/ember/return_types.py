@@ -10,7 +10,20 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-_FIELDS = {"aminmax": ("min", "max")}  # the others are (values, indices)
+_FIELDS = {
+    "aminmax": ("min", "max"),
+    # the matrix functions of ember.linalg and their top-level forms
+    "slogdet": ("sign", "logabsdet"),
+    "linalg_slogdet": ("sign", "logabsdet"),
+    "qr": ("Q", "R"),
+    "linalg_qr": ("Q", "R"),
+    "linalg_eigh": ("eigenvalues", "eigenvectors"),
+    "svd": ("U", "S", "V"),
+    "linalg_svd": ("U", "S", "Vh"),
+    "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
+    "linalg_inv_ex": ("inverse", "info"),
+    "linalg_cholesky_ex": ("L", "info"),
+}  # the others are (values, indices)
 _TYPES: dict[str, type] = {}
 
 

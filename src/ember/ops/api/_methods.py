@@ -135,6 +135,19 @@ def _ne_operator(self: Any, other: Any) -> Any:
     return True if other is None else ne(self, other)
 
 
+# ---- matrix functions (ops/api/matrix.py): x.det(), x.inverse(), x.svd(), ... ----------------
+
+_MATRIX_METHODS = """det logdet slogdet inverse pinverse cholesky cholesky_solve cholesky_inverse
+matrix_power matrix_exp svd qr""".split()
+
+
+def _attach_matrix_methods(cls: type) -> None:
+    from ember.ops.api import matrix
+
+    for name in _MATRIX_METHODS:
+        setattr(cls, name, getattr(matrix, name))
+
+
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
@@ -207,3 +220,4 @@ def attach_methods(cls: type) -> None:
     cls.storage_offset = _storage_offset
     cls.cuda = lambda self, *a, **k: to(self, "cuda")
     cls.__hash__ = object.__hash__
+    _attach_matrix_methods(cls)

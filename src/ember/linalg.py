@@ -1,0 +1,418 @@
+"""ember.linalg: linear algebra with PyTorch's names (torch.linalg).
+
+The matrix functions and decompositions are written in ops/api/matrix.py (checks) and
+ops/decomp.py (one node each, with a backward derived by hand); this module names them as
+torch.linalg does and adds what is composed of them: the vector and matrix norms, lstsq,
+matrix_rank, cond, multi_dot, vecdot. Every function batches over leading dims and takes
+float32 or float64; gradients, second ones included, flow through all but matrix_rank.
+
+    w = ember.linalg.solve(X.T @ X, X.T @ y)    # the normal equations of a linear regression
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops.api import matrix
+from ember.ops.api.arith import abs as _abs
+from ember.ops.api.arith import sign as _sign
+from ember.ops.api.arrange import diagonal as _diagonal
+from ember.ops.api.matrix import (
+    det,
+    inv,
+    inv_ex,
+    matrix_exp,
+    matrix_power,
+    pinv,
+    solve,
+)
+from ember.ops.api.products import cross as _cross
+from ember.ops.api.products import matmul
+from ember.ops.api.reduce import amax, amin
+from ember.ops.api.shape import permute, squeeze, unsqueeze
+from ember.ops.decomp import LinAlgError
+from ember.ops.reduction import LinalgVectorNorm, normalize_dim, normalize_dims
+from ember.return_types import return_type
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cholesky_ex",
+    "cond",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "inv_ex",
+    "lstsq",
+    "matmul",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]
+
+
+# ---- decompositions, under their torch.linalg names ------------------------------------------------
+
+
+def slogdet(A: Tensor) -> Any:
+    """(sign, logabsdet) of each square matrix: det = sign * exp(logabsdet), without the
+    overflow of det itself (torch.linalg.slogdet)."""
+    return matrix._slogdet(A, "linalg_slogdet")
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """L with A = L L^T, lower triangular, for symmetric positive-definite A (only its lower
+    triangle is read); U = L^T if upper (torch.linalg.cholesky). LinAlgError otherwise."""
+    return matrix._cholesky(A, upper)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """(L, info) (torch.linalg.cholesky_ex): info is 0, or the order of the first leading
+    minor that is not positive-definite, without raising unless check_errors. L is NaN for
+    such a matrix here (PyTorch's holds a partial factorization) and, if any fails, carries
+    no gradient."""
+    matrix.check_matrix(A, "linalg.cholesky_ex")
+    batch = A._data.shape[:-2]
+    try:
+        return return_type("linalg_cholesky_ex")(cholesky(A, upper=upper), Tensor(np.zeros(batch, np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    from ember.ops import decomp
+
+    n = A._data.shape[-1]
+    flat = A._data.reshape(-1, n, n)
+    out, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
+    for i, m in enumerate(flat):
+        if decomp._not_positive_definite(m):
+            out[i], info[i] = np.nan, decomp._failing_minor(m)
+        else:
+            lower = np.linalg.cholesky(m)
+            out[i] = lower.T if upper else lower
+    return return_type("linalg_cholesky_ex")(Tensor(out.reshape(A._data.shape)), Tensor(info.reshape(batch)))
+
+
+def qr(A: Tensor, mode: str = "reduced") -> Any:
+    """(Q, R) with A = Q R, Q with orthonormal columns, R upper triangular (torch.linalg.qr).
+    mode 'reduced': Q (m, k), R (k, n) with k = min(m, n); 'complete': Q (m, m); 'r': R
+    alone, Q empty and no gradient."""
+    return return_type("linalg_qr")(*matrix._qr(A, mode))
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> Any:
+    """(eigenvalues, eigenvectors) of each symmetric matrix, eigenvalues ascending, read from
+    its lower (UPLO='L') or upper triangle (torch.linalg.eigh). The gradient assumes distinct
+    eigenvalues; eigenvectors are defined up to sign, so only sign-free uses of them have
+    a gradient that means something."""
+    return return_type("linalg_eigh")(*matrix._eigh(A, UPLO, "linalg.eigh"))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues, ascending, of each symmetric matrix (torch.linalg.eigvalsh)."""
+    return matrix._eigh(A, UPLO, "linalg.eigvalsh")[0]
+
+
+def _no_driver(driver: Any, op: str) -> None:
+    if driver is not None:
+        raise RuntimeError(
+            f"{op}: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend."
+        )
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
+    """(U, S, Vh) with A = U diag(S) Vh, S descending (torch.linalg.svd). The gradient is for
+    distinct singular values; with full_matrices, the columns of U (rows of Vh) beyond
+    min(m, n) get none, as in PyTorch."""
+    _no_driver(driver, "torch.linalg.svd")
+    return return_type("linalg_svd")(*matrix._svd(A, full_matrices))
+
+
+def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
+    """The singular values of each matrix, descending (torch.linalg.svdvals)."""
+    _no_driver(driver, "torch.linalg.svdvals")
+    return matrix._svd(A, False, "linalg.svdvals")[1]
+
+
+# ---- least squares and rank ---------------------------------------------------------------------------
+
+
+def _singular_values(A: Tensor, hermitian: bool) -> np.ndarray:
+    """The singular values of each matrix as an array (no gradient), largest first."""
+    a = A._data
+    if hermitian:
+        return np.sort(np.abs(np.linalg.eigvalsh(a)), -1)[..., ::-1]
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def matrix_rank(
+    A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False, tol: Any = None
+) -> Tensor:
+    """The number of singular values above max(atol, rtol * the largest), as int64
+    (torch.linalg.matrix_rank); rtol defaults to eps * max(m, n) unless a positive atol is
+    given. `tol` is the old name of atol."""
+    matrix.check_matrix(A, "torch.linalg.matrix_rank", square=hermitian, name="input")
+    if tol is not None:
+        atol, rtol = tol, 0.0 if rtol is None else rtol
+    s = _singular_values(A, hermitian)
+    a_tol, r_tol = matrix.tolerances(A, atol, rtol)
+    cutoff = np.maximum(a_tol, r_tol * s[..., :1])
+    return Tensor(np.asarray((s > cutoff).sum(-1), np.int64))
+
+
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> Any:
+    """(solution, residuals, rank, singular_values): the X minimizing ||A X - B|| for each
+    matrix, the least-norm one if A has dependent columns (torch.linalg.lstsq).
+
+    ember computes X as pinv(A) @ B, whatever the driver (rcond is pinv's rtol), so the
+    gradient is that of the pseudo-inverse; the other fields are filled as the driver fills
+    them in PyTorch: rank for all but 'gels', singular values for 'gelsd' and 'gelss', the
+    squared residuals of each column for m > n and full rank with any driver but 'gelsy'
+    (the default). A field that is not computed is an empty tensor."""
+    op = "torch.linalg.lstsq"
+    matrix.check_matrix(A, op, square=False)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"{op}: Expected input and other to have the same dtype, but got input's dtype "
+            f"{matrix.scalar_name(A)} and other's dtype {matrix.scalar_name(B)}"
+        )
+    driver = "gelsy" if driver is None else driver
+    if driver not in _DRIVERS:
+        raise RuntimeError(f"{op}: parameter `driver` should be one of ({', '.join(_DRIVERS)})")
+    vector = B._data.ndim == A._data.ndim - 1
+    rhs = unsqueeze(B, -1) if vector else B
+    if rhs._data.ndim < 2 or rhs._data.shape[-2] != A._data.shape[-2]:
+        raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2)")
+    solution = matmul(pinv(A, rtol=rcond), rhs)
+    m, n = A._data.shape[-2:]
+    empty = Tensor(np.zeros((0,), A._data.dtype))
+    rank = Tensor(np.zeros((0,), np.int64))
+    if driver != "gels":
+        rank = matrix_rank(A, rtol=rcond)
+    singular_values = Tensor(_singular_values(A, False)) if driver in ("gelsd", "gelss") else empty
+    residuals = empty
+    full_rank = driver == "gels" or bool((rank._data == n).all())
+    if driver != "gelsy" and m > n and full_rank:
+        residuals = ((matmul(A, solution) - rhs) ** 2).sum(-2)
+    if vector:
+        solution = squeeze(solution, -1)
+    return return_type("linalg_lstsq")(solution, residuals, rank, singular_values)
+
+
+# ---- norms ----------------------------------------------------------------------------------------------
+
+
+def _check_float(x: Any, op: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument must be Tensor, not {type(x).__name__}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {matrix.scalar_name(x)}"
+        )
+
+
+def vector_norm(
+    x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    """(sum |x|^ord)^(1/ord) over dim, all elements by default (torch.linalg.vector_norm);
+    ord inf and -inf are the largest and smallest |x|, ord 0 counts the non-zeros."""
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(
+            f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}"
+        )
+    if dtype is not None:
+        x = x.to(dtype)
+    _check_float(x, "linalg.vector_norm")
+    dims = () if dim is None else dim  # amax and amin: () is every dim
+    if ord == math.inf:
+        return amax(_abs(x), dims, keepdim)
+    if ord == -math.inf:
+        return amin(_abs(x), dims, keepdim)
+    axes = normalize_dims(dim, x._data.ndim, "linalg.vector_norm")  # None: all of them
+    if ord == 0:  # sign(|x|) is 1 where x != 0, and its gradient 0, as PyTorch's
+        return _sign(_abs(x)).sum(axes, keepdim)
+    if ord >= 1:
+        return LinalgVectorNorm.apply(x, float(ord), axes, keepdim)
+    return (_abs(x) ** ord).sum(axes, keepdim) ** (1.0 / ord)
+
+
+_MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
+
+
+def matrix_norm(
+    A: Tensor, ord: Any = "fro", dim: Sequence[int] = (-2, -1), keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    """A matrix norm over the two dims `dim` (torch.linalg.matrix_norm): 'fro' (Frobenius),
+    'nuc' (sum of singular values), 2 / -2 (largest / smallest singular value), 1 / -1
+    (largest / smallest column sum of |A|), inf / -inf (largest / smallest row sum)."""
+    op = "linalg.matrix_norm"
+    if isinstance(A, Tensor) and A._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {dim if isinstance(dim, int) else tuple(dim)}")
+    if ord not in _MATRIX_ORDS:
+        raise RuntimeError(f"{op}: Order {ord} not supported.")
+    if dtype is not None:
+        A = A.to(dtype)
+    _check_float(A, op)
+    ndim = A._data.ndim
+    rows, cols = normalize_dim(dim[0], ndim, op), normalize_dim(dim[1], ndim, op)
+    if rows == cols:
+        raise RuntimeError(f"{op}: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return vector_norm(A, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        order = [i for i in range(ndim) if i not in (rows, cols)] + [rows, cols]
+        s = matrix._svd(permute(A, tuple(order)), False, op)[1]
+        result = s.sum(-1) if ord == "nuc" else s[..., 0] if ord == 2 else s[..., -1]
+        if keepdim:
+            for d in sorted((rows, cols)):
+                result = unsqueeze(result, d)
+        return result
+    # 1: the largest sum over rows of |A| (a column sum); inf: the largest sum over columns
+    summed, kept = (rows, cols) if ord in (1, -1) else (cols, rows)
+    sums = _abs(A).sum(summed, True)
+    result = (amax if ord > 0 else amin)(sums, kept, True)
+    return result if keepdim else squeeze(squeeze(result, max(rows, cols)), min(rows, cols))
+
+
+def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """A vector or matrix norm (torch.linalg.norm): over one dim (or all of a 1-D input) a
+    vector norm, over two dims (or a 2-D input, when ord is given) a matrix norm; with
+    neither ord nor dim, the 2-norm of all elements."""
+    if isinstance(dim, (int, np.integer)):
+        dim = (int(dim),)
+    if dim is not None and len(dim) not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if A._data.ndim not in (1, 2):
+            raise RuntimeError(
+                f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A._data.ndim}D."
+            )
+        dim = tuple(range(A._data.ndim))
+    if isinstance(ord, str) or len(dim) == 2:
+        return matrix_norm(A, ord, dim[0] if len(dim) == 1 else dim, keepdim, dtype=dtype)
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number ||A|| ||A^-1|| in the norm p (torch.linalg.cond): for None and 2
+    the ratio of the largest to the smallest singular value (-2: its inverse), otherwise
+    matrix_norm(A, p) * matrix_norm(inv(A), p) for square A."""
+    op = "linalg.cond"
+    if p not in (None,) + _MATRIX_ORDS:
+        raise RuntimeError(f"{op} got an invalid norm type: {p}")
+    if p in (None, 2, -2):
+        s = svdvals(matrix.check_matrix(A, op, square=False))
+        return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    matrix.check_matrix(A, op)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+# ---- products and views -----------------------------------------------------------------------------------
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along dim, the last by default (torch.linalg.cross)."""
+    return _cross(input, other, dim)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of x and y along dim, other dims broadcast (torch.linalg.vecdot)."""
+    return (x * y).sum(dim)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonals of the matrices of A, over its last two dims by default (torch.linalg.diagonal)."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def _chain_order(sizes: list[int]) -> list:
+    """The cheapest way to bracket the product of matrices i of shape (sizes[i], sizes[i+1]),
+    by dynamic programming over the sub-chains (the matrix-chain problem): a nested pair
+    tree of matrix positions."""
+    n = len(sizes) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def tree(i: int, j: int) -> Any:
+        return i if i == j else (tree(i, split[i][j]), tree(split[i][j] + 1, j))
+
+    return tree(0, n - 1)
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of a chain of matrices, bracketed to take the fewest multiplications
+    (torch.linalg.multi_dot); the first may be a row vector and the last a column vector,
+    given 1-D."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    last = len(tensors) - 1
+    for i, t in enumerate(tensors):
+        d = t._data.ndim
+        if i in (0, last) and d not in (1, 2):
+            raise RuntimeError(
+                f"multi_dot(): the {'first' if i == 0 else 'last'} tensor must be 1D or 2D but got {d}D"
+            )
+        if 0 < i < last and d != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {d}D")
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(
+                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{matrix.scalar_name(tensors[0])} and tensor {i} is {matrix.scalar_name(t)}"
+            )
+    row, column = tensors[0]._data.ndim == 1, tensors[-1]._data.ndim == 1
+    mats = [unsqueeze(tensors[0], 0) if row else tensors[0], *tensors[1:-1]]
+    mats.append(unsqueeze(tensors[-1], -1) if column else tensors[-1])
+    for i in range(last):
+        a, b = mats[i]._data.shape, mats[i + 1]._data.shape
+        if a[1] != b[0]:
+            shapes = [list(tensors[i]._data.shape), list(tensors[i + 1]._data.shape)]
+            raise RuntimeError(
+                f"multi_dot(): tensors {i} and {i + 1} with shapes {shapes[0]} and {shapes[1]} cannot be multiplied"
+            )
+    sizes = [m._data.shape[0] for m in mats] + [mats[-1]._data.shape[1]]
+
+    def product(node: Any) -> Tensor:
+        return mats[node] if isinstance(node, int) else matmul(product(node[0]), product(node[1]))
+
+    result = product(_chain_order(sizes))
+    if row:
+        result = squeeze(result, 0)
+    if column:
+        result = squeeze(result, -1)
+    return result

@@ -1,0 +1,302 @@
+"""Functions of square matrices and decompositions: inverse, determinants, solve, Cholesky,
+QR, eigh, SVD, pseudo-inverse, powers and exponential.
+
+Each checks its arguments as PyTorch does (a float dtype, at least 2 dims, square where it
+must be, with the op and the shapes in the message) and applies one node of ops/decomp.py;
+a matrix that is singular or not positive-definite raises `ember.linalg.LinAlgError`, never
+NumPy's error. The functions without a prefix are the top-level ones and Tensor methods
+(`ember.det`, `x.inverse()`, `ember.svd` with its old V convention); `ember.linalg`
+(ember/linalg.py) names the same work PyTorch's way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops import decomp
+from ember.ops.api.arith import where
+from ember.ops.api.products import matmul
+from ember.ops.api.shape import squeeze, unsqueeze
+from ember.return_types import return_type
+
+_SCALAR_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def scalar_name(x: Tensor) -> str:
+    """PyTorch's name of x's dtype in its messages: Float, Long, ..."""
+    return _SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+
+
+def check_matrix(A: Any, op: str, square: bool = True, name: str = "A") -> Tensor:
+    """A as a checked batch of (square) float matrices, or PyTorch's error."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
+    data = A._data
+    if data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+    if data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {scalar_name(A)}"
+        )
+    if data.dtype == np.float16:  # LAPACK has no half precision; PyTorch refuses it too
+        raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
+    if square and data.shape[-1] != data.shape[-2]:
+        raise RuntimeError(
+            f"{op}: {name} must be batches of square matrices, but they are "
+            f"{data.shape[-2]} by {data.shape[-1]} matrices"
+        )
+    return A
+
+
+def _same_dtype(A: Tensor, B: Tensor, op: str) -> None:
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"{op}: Expected A and B to have the same dtype, but found A of type {scalar_name(A)} "
+            f"and B of type {scalar_name(B)} instead"
+        )
+
+
+# ---- inverse and determinants -------------------------------------------------------------------
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix in A (torch.linalg.inv); LinAlgError if one is singular."""
+    return decomp.LinalgInvEx.apply(check_matrix(A, "linalg.inv"))
+
+
+def inverse(input: Tensor) -> Tensor:
+    """The inverse of each square matrix (torch.inverse, torch.linalg.inv's old name)."""
+    return inv(input)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
+    """(inverse, info) (torch.linalg.inv_ex): info is 0 for an invertible matrix and the
+    position of the first zero pivot of its LU factorization otherwise, without raising
+    unless check_errors. The inverse of a singular matrix is NaN here (PyTorch's holds
+    whatever its LU left) and, if any matrix is singular, carries no gradient."""
+    check_matrix(A, "linalg.inv_ex")
+    batch = A._data.shape[:-2]
+    try:
+        return return_type("linalg_inv_ex")(inv(A), Tensor(np.zeros(batch, np.int32)))
+    except decomp.LinAlgError:
+        if check_errors:
+            raise
+    n = A._data.shape[-1]
+    flat = A._data.reshape(-1, n, n)
+    out, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
+    for i, m in enumerate(flat):
+        if decomp._singular(m):
+            out[i], info[i] = np.nan, decomp._zero_pivot(m)
+        else:
+            out[i] = np.linalg.inv(m)
+    return return_type("linalg_inv_ex")(Tensor(out.reshape(A._data.shape)), Tensor(info.reshape(batch)))
+
+
+def det(A: Tensor) -> Tensor:
+    """The determinant of each square matrix in A (torch.det, torch.linalg.det)."""
+    return decomp.LinalgDet.apply(check_matrix(A, "linalg.det"))
+
+
+def _slogdet(A: Tensor, name: str) -> Any:
+    sign, logabsdet = decomp.LinalgSlogdet.apply(check_matrix(A, "linalg.slogdet"))
+    return return_type(name)(sign, logabsdet)
+
+
+def slogdet(input: Tensor) -> Any:
+    """(sign, logabsdet): the sign of det and log|det|, finite where det itself would
+    overflow (torch.slogdet; torch.linalg.slogdet is the same with another tuple name)."""
+    return _slogdet(input, "slogdet")
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log(det(input)): NaN where det < 0, -inf where det = 0 (torch.logdet)."""
+    sign, logabsdet = _slogdet(input, "slogdet")
+    return where(sign < 0, float("nan"), logabsdet)
+
+
+# ---- solving ---------------------------------------------------------------------------------------
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (X A = B if not left), for square A (torch.linalg.solve). B is a batch of
+    vectors when it is 1-D or has A's shape without its last dim, else a batch of matrices;
+    batch dims broadcast. LinAlgError if A is singular."""
+    op = "linalg.solve"
+    check_matrix(A, op)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+    _same_dtype(A, B, op)
+    a, b = A._data, B._data
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    if vector and not left:
+        raise RuntimeError(
+            f"{op}: Vector broadcasting of the left hand side is not supported for left=False. "
+            "In this case linalg.solve is equivalent to B / A.squeeze(-1)"
+        )
+    if not left:  # X A = B is A^T X^T = B^T
+        return solve(A.mT, B.mT).mT
+    rhs = unsqueeze(B, -1) if vector else B
+    n, (rows, cols) = a.shape[-1], rhs._data.shape[-2:]
+    if rows != n:
+        raise RuntimeError(
+            f"{op}: Incompatible shapes of A and B for the equation AX = B ({n}x{n} and {rows}x{cols})"
+        )
+    try:
+        np.broadcast_shapes(a.shape[:-2], rhs._data.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: the batch dimensions of A {list(a.shape)} and B {list(b.shape)} cannot be broadcast"
+        ) from None
+    x = decomp.LinalgSolveEx.apply(A, rhs)
+    return squeeze(x, -1) if vector else x
+
+
+# ---- Cholesky --------------------------------------------------------------------------------------
+
+
+def _cholesky(A: Tensor, upper: bool, op: str = "linalg.cholesky") -> Tensor:
+    return decomp.LinalgCholeskyEx.apply(check_matrix(A, op), bool(upper))
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """The Cholesky factor of each symmetric positive-definite matrix: L with input = L L^T,
+    or U = L^T if upper (torch.cholesky; only the lower triangle of input is read).
+    LinAlgError if a matrix is not positive-definite."""
+    return _cholesky(input, upper)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """X with (L L^T) X = B, given the Cholesky factor L (U = L^T if upper) (torch.cholesky_solve)."""
+    check_matrix(L, "cholesky_solve", name="L")
+    check_matrix(B, "cholesky_solve", square=False, name="B")
+    _same_dtype(L, B, "cholesky_solve")
+    lower = L.mT if upper else L
+    return solve(lower.mT, solve(lower, B))
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """(L L^T)^-1 from the Cholesky factor L (U = L^T if upper) (torch.cholesky_inverse)."""
+    check_matrix(L, "cholesky_inverse", name="L")
+    lower_inv = inv(L.mT if upper else L)
+    return matmul(lower_inv.mT, lower_inv)
+
+
+# ---- QR, eigh, SVD -----------------------------------------------------------------------------------
+
+
+def _qr(A: Tensor, mode: str) -> Any:
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
+        )
+    return decomp.LinalgQr.apply(check_matrix(A, "linalg.qr", square=False), mode)
+
+
+def qr(input: Tensor, some: bool = True) -> Any:
+    """(Q, R) with input = Q R (torch.qr): reduced if some, else complete. linalg.qr's mode
+    replaces `some` in PyTorch."""
+    q, r = _qr(input, "reduced" if some else "complete")
+    return return_type("qr")(q, r)
+
+
+def _eigh(A: Tensor, UPLO: str, op: str) -> Any:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return decomp.LinalgEigh.apply(check_matrix(A, op), UPLO)
+
+
+def _svd(A: Tensor, full_matrices: bool, op: str = "linalg.svd") -> Any:
+    return decomp.LinalgSvd.apply(check_matrix(A, op, square=False), bool(full_matrices))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
+    """(U, S, V) with input = U diag(S) V^T (torch.svd): note V, not linalg.svd's Vh. Reduced
+    if some; without compute_uv, U and V are zero matrices of sizes (m, m) and (n, n)."""
+    if not compute_uv:
+        check_matrix(input, "linalg.svd", square=False)
+        s = _svd(input, False)[1]
+        shape = input._data.shape
+        m, n, batch = shape[-2], shape[-1], shape[:-2]
+        zeros_u = Tensor(np.zeros(batch + (m, m), input._data.dtype))
+        zeros_v = Tensor(np.zeros(batch + (n, n), input._data.dtype))
+        return return_type("svd")(zeros_u, s, zeros_v)
+    u, s, vh = _svd(input, not some)
+    return return_type("svd")(u, s, vh.mT)
+
+
+# ---- pseudo-inverse, powers, exponential ---------------------------------------------------------------
+
+
+def _tolerance(value: Any, batch: tuple, dtype: Any) -> np.ndarray:
+    """atol or rtol (a number, or a Tensor broadcasting against the batch) for each matrix, as
+    an array of shape batch + (1,), which lines up with the singular values."""
+    data = value._data if isinstance(value, Tensor) else np.asarray(value)
+    return np.broadcast_to(np.asarray(data, dtype), batch).reshape(batch + (1,))
+
+
+def tolerances(A: Tensor, atol: Any, rtol: Any) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's rule for the cutoff max(atol, rtol * largest singular value): atol defaults
+    to 0; rtol to eps * max(m, n), or to 0 when a positive atol is given without rtol."""
+    data = A._data
+    batch = data.shape[:-2]
+    if rtol is None:
+        atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
+        rtol = 0.0 if atol_given else np.finfo(data.dtype).eps * max(data.shape[-2:])
+    return _tolerance(0.0 if atol is None else atol, batch, data.dtype), _tolerance(rtol, batch, data.dtype)
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse of each matrix in A (torch.linalg.pinv): singular
+    values not above max(atol, rtol * the largest) count as 0; with hermitian, A is taken
+    to be symmetric and its eigenvalues are used."""
+    check_matrix(A, "linalg.pinv", square=hermitian)
+    a_tol, r_tol = tolerances(A, atol, rtol)
+    return decomp.LinalgPinv.apply(A, a_tol, r_tol, bool(hermitian))
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The pseudo-inverse, dropping singular values below rcond times the largest (torch.pinverse)."""
+    return pinv(input, rtol=rcond)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A multiplied by itself n times, by repeated squaring; the identity for n = 0 and
+    powers of the inverse for n < 0 (torch.matrix_power, torch.linalg.matrix_power)."""
+    check_matrix(A, "linalg.matrix_power")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    if n == 0:
+        # the identity, connected to A with a zero gradient, as PyTorch's result is
+        identity = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
+        return where(Tensor(np.zeros(A._data.shape, bool)), A, Tensor(identity.copy()))
+    base = inv(A) if n < 0 else A
+    k = abs(int(n))
+    if k == 1:
+        return base.clone() if n > 0 else base
+    result = None
+    while k:
+        if k & 1:
+            result = base if result is None else matmul(result, base)
+        k >>= 1
+        if k:
+            base = matmul(base, base)
+    return result
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """exp(A) = I + A + A^2/2! + ... of each square matrix (torch.matrix_exp), by scaling
+    and squaring with a Pade approximant."""
+    return decomp.LinalgMatrixExp.apply(check_matrix(A, "linalg.matrix_exp"))

@@ -1,0 +1,542 @@
+"""Matrix functions and decompositions: inverse, determinants, solve, Cholesky, QR, eigh, SVD,
+pseudo-inverse, matrix exponential. Each forward is one numpy.linalg call (batched over the
+leading dims); each backward is derived by hand from the differential of the factorization
+and written with operators and the helpers below, so that it runs on arrays in an ordinary
+backward and records a graph under create_graph=True. The derivations are in docs/design.md
+("Matrix functions").
+
+A backward that needs the inverse of a matrix, or a solve, calls `_inv` / `_solve`: NumPy on
+arrays, the `LinalgInvEx` / `LinalgSolveEx` nodes on Tensors, so that second derivatives go
+through them too. The classes are named after PyTorch's nodes (`LinalgSvdBackward0`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember.ops import _dual
+from ember.ops.elementwise import Op
+from ember.ops.shape import Cat
+
+
+class LinAlgError(RuntimeError):
+    """A matrix is singular, or not positive-definite, where the op needs it to be
+    (torch.linalg.LinAlgError). A RuntimeError, as PyTorch's is."""
+
+    __module__ = "ember.linalg"
+
+
+# ---- NumPy's failures, in PyTorch's words ------------------------------------------------------
+# numpy.linalg says only "Singular matrix" for a whole batch: find which matrix failed, and
+# where, so that the message is PyTorch's. These run only after NumPy has refused.
+
+
+def _batch_element(a: np.ndarray, fails: Any) -> tuple[str, np.ndarray]:
+    """("(Batch element i): ", matrix i) for the first matrix of a batch on which `fails`
+    is true, or ("", a) for a single matrix."""
+    if a.ndim == 2:
+        return "", a
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat):
+        if fails(m):
+            return f"(Batch element {i}): ", m
+    return "", flat[0]  # not reached: NumPy refused one of them
+
+
+def _singular(m: np.ndarray) -> bool:
+    try:
+        np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return True
+    return False
+
+
+def _zero_pivot(m: np.ndarray) -> int:
+    """The 1-based position of the first zero pivot of m's LU factorization with partial
+    pivoting (LAPACK's `info`); the smallest pivot if rounding made none exactly zero."""
+    u = m.astype(np.float64)
+    n = u.shape[0]
+    pivots = np.zeros(n)
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        u[[k, p]] = u[[p, k]]
+        pivots[k] = u[k, k]
+        if u[k, k] == 0:
+            return k + 1
+        u[k + 1 :, k:] -= np.outer(u[k + 1 :, k] / u[k, k], u[k, k:])
+    return int(np.argmin(np.abs(pivots))) + 1
+
+
+def _not_positive_definite(m: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return True
+    return False
+
+
+def _failing_minor(m: np.ndarray) -> int:
+    """The order of the first leading minor of m that is not positive-definite (LAPACK's
+    `info`): a minor that fails makes every larger one fail, so bisect."""
+    lo, hi = 1, m.shape[-1]  # the minor of order hi fails
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _not_positive_definite(m[:mid, :mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def inv_array(a: np.ndarray, op: str = "linalg.inv") -> np.ndarray:
+    """np.linalg.inv, raising LinAlgError with PyTorch's message for a singular matrix."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        where, m = _batch_element(a, _singular)
+        raise LinAlgError(
+            f"{op}: {where}The diagonal element {_zero_pivot(m)} is zero, the inversion could not "
+            "be completed because the input matrix is singular."
+        ) from None
+
+
+def solve_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        where, _ = _batch_element(
+            np.broadcast_to(a, np.broadcast_shapes(a.shape, b.shape[:-1] + (1,))), _singular
+        )
+        raise LinAlgError(
+            f"torch.linalg.solve: {where}The solver failed because the input matrix is singular."
+        ) from None
+
+
+def cholesky_array(a: np.ndarray, op: str = "linalg.cholesky") -> np.ndarray:
+    """The lower factor L of a = L L^T, reading only a's lower triangle, as LAPACK does."""
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        where, m = _batch_element(a, _not_positive_definite)
+        raise LinAlgError(
+            f"{op}: {where}The factorization could not be completed because the input is not "
+            f"positive-definite (the leading minor of order {_failing_minor(m)} is not "
+            "positive-definite)."
+        ) from None
+
+
+# ---- helpers that work on arrays and on Tensors (see ops/_dual.py) ---------------------------
+
+
+def _inv(a: Any) -> Any:
+    return inv_array(a) if _dual.is_array(a) else LinalgInvEx.apply(a)
+
+
+def _solve(a: Any, b: Any) -> Any:
+    """a^-1 b for a matrix b (never a vector)."""
+    if _dual.is_array(a) and _dual.is_array(b):
+        return solve_array(a, b)
+    return LinalgSolveEx.apply(a, b)
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    return np.eye(n, dtype=_dual.value(like).dtype)
+
+
+def _diag_embed(v: Any) -> Any:
+    """The batch of diagonal matrices with v on the diagonal."""
+    n = v.shape[-1]
+    return v.reshape(tuple(v.shape) + (1,)) * _eye(n, v)
+
+
+def _cat(parts: list, axis: int) -> Any:
+    if all(_dual.is_array(p) for p in parts):
+        return np.concatenate(parts, axis=axis)
+    return Cat.apply(axis, *parts)
+
+
+def _add(a: Any, b: Any) -> Any:
+    """a + b where either may be None (an output that received no gradient)."""
+    return b if a is None else a if b is None else a + b
+
+
+# ---- inverse, determinants, solve ----------------------------------------------------------------
+
+
+class LinalgInvEx(Op):
+    """A^-1. From A A^-1 = I: d(A^-1) = -A^-1 dA A^-1, so
+    the gradient is -A^-T G A^-T."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = inv_array(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -(out.mT @ grad @ out.mT)
+
+
+def _cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """The matrix of cofactors of each matrix in a, the derivative of det: det(A) A^-T where A
+    is invertible; from the SVD A = U S V^T where it is not, as det(U) det(V) U diag(the
+    product of the other singular values) V^T, which needs no inverse."""
+    n = a.shape[-1]
+    if a.size == 0:
+        return np.zeros_like(a)
+    flat, dets = a.reshape(-1, n, n), det.reshape(-1)
+    out = np.empty_like(flat)
+    ok = dets != 0
+    if ok.any():
+        out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
+    if not ok.all():
+        u, s, vh = np.linalg.svd(flat[~ok])
+        ones = np.ones_like(s[..., :1])
+        before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)  # s_0 ... s_(i-1)
+        after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]  # s_(i+1) ...
+        signs = np.linalg.det(u) * np.linalg.det(vh)
+        out[~ok] = signs[:, None, None] * (u * (before * after)[:, None, :]) @ vh
+    return out.reshape(a.shape)
+
+
+class LinalgDet(Op):
+    """det(A), computed by LU. d det = det tr(A^-1 dA), the derivative
+    of slogdet times det: the gradient is G det A^-T, the matrix of cofactors (which the SVD
+    gives for a singular A, in an ordinary backward)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        det = np.asarray(np.linalg.det(a))
+        ctx.save_for_backward(a, det)
+        return det
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, det = ctx.saved_tensors
+        g = grad.reshape(tuple(grad.shape) + (1, 1))
+        if _dual.is_array(a):
+            return g * _cofactors(a, det)
+        return g * det.reshape(tuple(det.shape) + (1, 1)) * _inv(a).mT
+
+
+class LinalgSlogdet(Op):
+    """(sign, log|det A|). d log|det A| = tr(A^-1 dA): the gradient
+    is G A^-T; sign is piecewise constant, so its gradient is 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabsdet = np.linalg.slogdet(a)
+        ctx.save_for_backward(a)
+        return np.asarray(sign), np.asarray(logabsdet)
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        (a,) = ctx.saved_tensors
+        if grad_logabsdet is None:
+            return _dual.zeros_like(a)
+        g = grad_logabsdet.reshape(tuple(grad_logabsdet.shape) + (1, 1))
+        return g * _inv(a).mT
+
+
+class LinalgSolveEx(Op):
+    """X = A^-1 B for a batch of matrices B, batch dims broadcast.
+    From A X = B: A dX = dB - dA X, so G_B = A^-T G and G_A = -G_B X^T."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        x = solve_array(a, b)
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        gb = _solve(a.mT, grad)
+        ga = -(gb @ x.mT) if ctx._edges[0] is not None else None
+        return ga, gb
+
+
+# ---- factorizations ------------------------------------------------------------------------------
+
+
+class LinalgCholeskyEx(Op):
+    """A = L L^T for a symmetric positive-definite A, L lower triangular, reading A's lower
+    triangle; `upper` returns U = L^T.
+
+    From dA = dL L^T + L dL^T: L^-1 dA L^-T = P + P^T with P = L^-1 dL lower triangular, so
+    P is the lower triangle of L^-1 dA L^-T with its diagonal halved. The gradient is then
+    L^-T S L^-1 with S the symmetric matrix whose lower triangle is that of L^T G_L, diagonal
+    halved; it is symmetric, as PyTorch's is.
+    """
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        lower = cholesky_array(a)
+        ctx.upper = upper
+        out = lower.mT.copy() if upper else lower
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        lower, g = (out.mT, grad.mT) if ctx.upper else (out, grad)
+        p = _dual.tri(lower.mT @ g, 0, upper=False)
+        s = 0.5 * (p + _dual.tri(p, -1, upper=False).mT)
+        # L^-T S L^-1 as two solves: Y = L^-T S, then (L^-T Y^T)^T = Y L^-1
+        y = _solve(lower.mT, s)
+        return _solve(lower.mT, y.mT).mT, None
+
+
+def _qr_grad(q: Any, r: Any, gq: Any, gr: Any) -> Any:
+    """The gradient of A = Q R (m >= n, Q with orthonormal columns, R upper triangular).
+
+    With X = Q^T dA R^-1: Q^T dQ is skew-symmetric and dR R^-1 upper triangular, and they
+    sum to X, so Q^T dQ = tril(X, -1) - tril(X, -1)^T. Substituting in <G_Q, dQ> + <G_R, dR>
+    gives G_A = (G_Q + Q N) R^-T with M = G_R R^T - Q^T G_Q and N its upper triangle mirrored
+    to the lower one."""
+    m = None
+    if gr is not None:
+        m = gr @ r.mT
+    if gq is not None:
+        m = _add(m, -(q.mT @ gq))
+    n = _add(_dual.tri(m, 0, upper=True), _dual.tri(m, 1, upper=True).mT)
+    b = _add(gq, q @ n)
+    return _solve(r, b.mT).mT  # b R^-T
+
+
+class LinalgQr(Op):
+    """A = Q R; mode is 'reduced', 'complete' or 'r' (R alone, no
+    gradient). For m < n, A = [X Y] with X = Q R_1 square and Y = Q R_2: X takes the square
+    case's gradient with G_Q + Y G_R2^T for G_Q, and G_Y = Q G_R2."""
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        ctx.mode = mode
+        if mode == "r":
+            r = np.linalg.qr(a, mode="r")
+            ctx.save_for_backward(r)
+            return np.zeros((0,), a.dtype), r
+        q, r = np.linalg.qr(a, mode=mode)
+        ctx.save_for_backward(q, r)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        saved = ctx.saved_tensors
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+                "through linalg.qr."
+            )
+        q, r = saved
+        m, n = q.shape[-2], r.shape[-1]
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError(
+                "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+            )
+        if m >= n:
+            return _qr_grad(q, r, gq, gr), None
+        axis = len(r.shape) - 1
+        r1, r2 = r[..., :m], r[..., m:]
+        gr1 = gr2 = None
+        if gr is not None:
+            gr1, gr2 = gr[..., :m], gr[..., m:]
+            gq = _add(gq, (q @ r2) @ gr2.mT)  # Y = Q R_2
+        gx = _qr_grad(q, r1, gq, gr1)
+        gy = q @ gr2 if gr2 is not None else _dual.zeros_like(r2)
+        return _cat([gx, gy], axis), None
+
+
+class LinalgEigh(Op):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, read from
+    its lower (UPLO='L') or upper triangle.
+
+    From A V = V diag(w) and V^T V = I: dw = diag(V^T dA V) and V^T dV = F o (V^T dA V),
+    F_ij = 1 / (w_j - w_i) off the diagonal. So G_A = V (diag(G_w) + F o sym(V^T G_V)) V^T
+    with sym(M) = (M - M^T) / 2 here (F is antisymmetric); the result is symmetric.
+    Distinct eigenvalues only: where two are equal, F is infinite.
+    """
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = np.linalg.eigh(a, UPLO=uplo)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        w, v = ctx.saved_tensors
+        inner = None
+        if gv is not None:
+            n = w.shape[-1]
+            vtgv = v.mT @ gv
+            gaps = w.reshape(tuple(w.shape[:-1]) + (1, n)) - w.reshape(tuple(w.shape) + (1,))
+            gaps = gaps + _eye(n, w)  # the diagonal of (M - M^T) is 0: divide it by 1
+            inner = 0.5 * (vtgv - vtgv.mT) / gaps
+        if gw is not None:
+            inner = _add(inner, _diag_embed(gw))
+        return v @ inner @ v.mT, None
+
+
+class LinalgSvd(Op):
+    """A = U diag(S) Vh, S descending.
+
+    With k = min(m, n), J = U^T G_U, K = V^T G_V and E_ij = S_j^2 - S_i^2 (1 on the diagonal),
+    the square part of the gradient is U [((J - J^T) S + S (K - K^T)) / E + diag(G_S)] Vh,
+    from differentiating A^T A V = V S^2 and A A^T U = U S^2. For m > n, U's columns leave
+    the column space of A's span: + (I - U U^T) G_U S^-1 Vh; for m < n likewise with V. With
+    full_matrices, the extra columns of U (rows of Vh) are not determined by A and their
+    gradients are dropped, as PyTorch drops them. Distinct singular values only.
+    """
+
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        u, s, vh = ctx.saved_tensors
+        k = s.shape[-1]
+        m, n = u.shape[-2], vh.shape[-1]
+        u, vh = u[..., :k], vh[..., :k, :]
+        gu = gu[..., :k] if gu is not None else None
+        gvh = gvh[..., :k, :] if gvh is not None else None
+        if gu is None and gvh is None:  # svdvals: the singular values alone
+            return u @ _diag_embed(gs) @ vh, None
+        s_row = s.reshape(tuple(s.shape[:-1]) + (1, k))
+        s_col = s.reshape(tuple(s.shape) + (1,))
+        gaps = s_row * s_row - s_col * s_col + _eye(k, s)
+        inner = None
+        if gu is not None:
+            j = u.mT @ gu
+            inner = (j - j.mT) * s_row
+        if gvh is not None:
+            kk = vh @ gvh.mT
+            inner = _add(inner, s_col * (kk - kk.mT))
+        inner = inner / gaps
+        if gs is not None:
+            inner = inner + _diag_embed(gs)
+        ga = u @ inner @ vh
+        if m > n and gu is not None:
+            gu_s = gu / s_row
+            ga = ga + (gu_s - u @ (u.mT @ gu_s)) @ vh
+        elif m < n and gvh is not None:
+            s_gvh = gvh / s_col
+            ga = ga + u @ (s_gvh - (s_gvh @ vh.mT) @ vh)
+        return ga, None
+
+
+# ---- pseudo-inverse, matrix exponential ------------------------------------------------------------
+
+
+class LinalgPinv(Op):
+    """The Moore-Penrose pseudo-inverse P of A, dropping the singular values (or, hermitian,
+    the eigenvalues in absolute value) not above max(atol, rtol * the largest)
+    (torch.linalg.pinv, which PyTorch differentiates through its SVD).
+
+    The gradient is the derivative of the pseudo-inverse for a constant rank (Golub and
+    Pereyra): dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, whose adjoint needs
+    neither the SVD nor distinct singular values."""
+
+    @staticmethod
+    def forward(ctx, a, atol, rtol, hermitian):
+        if hermitian:
+            w, v = np.linalg.eigh(a)
+            size = np.abs(w)
+            kept = size > np.maximum(atol, rtol * size.max(-1, keepdims=True, initial=0))
+            p = (v * (kept / np.where(kept, w, 1))[..., None, :]) @ v.mT
+        else:
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            kept = s > np.maximum(atol, rtol * s[..., :1])
+            p = (vh.mT * (kept / np.where(kept, s, 1))[..., None, :]) @ u.mT
+        p = p.astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, p)
+        return p
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, p = ctx.saved_tensors
+        ga = -(p.mT @ grad @ p.mT)
+        y = grad.mT @ (p @ p.mT)
+        ga = ga + (y - a @ (p @ y))  # (I - A P) G^T P P^T
+        y = (p.mT @ p) @ grad.mT
+        ga = ga + (y - (y @ p) @ a)  # P^T P G^T (I - P A)
+        return ga, None, None, None
+
+
+# Pade approximant of degree 13 for exp, and the largest 1-norm for which it is accurate to
+# double precision (Higham, "The scaling and squaring method for the matrix exponential
+# revisited", 2005); larger matrices are scaled by 2^-s and the result squared s times.
+_PADE13 = (
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
+)
+_THETA13 = 5.371920351148152
+
+
+def expm_array(a: np.ndarray) -> np.ndarray:
+    """exp of each matrix in a, computed in float64 and returned in a's dtype."""
+    x = a.astype(np.float64)
+    n = x.shape[-1]
+    if x.size == 0:
+        return x.astype(a.dtype)
+    norm = np.abs(x).sum(-2).max(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(norm > _THETA13, np.ceil(np.log2(norm / _THETA13)), 0)
+    steps = np.where(np.isfinite(steps), steps, 0).astype(np.int64)
+    x = x / (2.0**steps)[..., None, None]
+    b, ident = _PADE13, np.eye(n)
+    x2 = x @ x
+    x4 = x2 @ x2
+    x6 = x4 @ x2
+    odd = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * ident)
+    even = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * ident
+    try:
+        r = np.linalg.solve(even - odd, even + odd)
+    except np.linalg.LinAlgError:  # only for NaN or infinite entries
+        return np.full(a.shape, np.nan, a.dtype)
+    for k in range(int(steps.max(initial=0))):
+        r = np.where((steps > k)[..., None, None], r @ r, r)
+    return r.astype(a.dtype)
+
+
+class LinalgMatrixExp(Op):
+    """exp(A) = sum A^k / k!. Its gradient is the derivative of exp
+    at A^T in the direction G, which is the upper-right block of exp([[A^T, G], [0, A^T]])
+    (the block-triangular identity of Mathias, 1996): one more exponential, of twice the size,
+    and itself differentiable."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return expm_array(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        n, axis = a.shape[-1], len(grad.shape) - 1
+        at = a.mT
+        zeros = np.zeros(tuple(grad.shape), _dual.value(grad).dtype)
+        block = _cat([_cat([at, grad], axis), _cat([zeros, at], axis)], axis - 1)
+        exp = expm_array(block) if _dual.is_array(block) else LinalgMatrixExp.apply(block)
+        return exp[..., :n, n:]
