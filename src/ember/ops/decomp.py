@@ -358,8 +358,8 @@ class LinalgEigh(Op):
     its lower (UPLO='L') or upper triangle.
 
     From A V = V diag(w) and V^T V = I: dw = diag(V^T dA V) and V^T dV = F o (V^T dA V),
-    F_ij = 1 / (w_j - w_i) off the diagonal. So G_A = V (diag(G_w) + F o sym(V^T G_V)) V^T
-    with sym(M) = (M - M^T) / 2 here (F is antisymmetric); the result is symmetric.
+    F_ij = 1 / (w_j - w_i) off the diagonal. So G_A = V (diag(G_w) + F o skew(V^T G_V)) V^T
+    with skew(M) = (M - M^T) / 2 (F is antisymmetric too); the result is symmetric.
     Distinct eigenvalues only: where two are equal, F is infinite.
     """
 

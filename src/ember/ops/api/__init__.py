@@ -10,6 +10,8 @@ Tensor methods (`x.exp()`), attached by `_methods.attach_methods`:
     products.py  matmul, mm, bmm, dot, outer, einsum, softmax, log_softmax
     convert.py   to(dtype), clone, in-place operations
     linalg.py    inner, mv, dist, cdist, renorm
+    matrix.py    inv, det, slogdet, solve, cholesky, qr, svd, pinv, matrix_power, matrix_exp
+                 (ember.linalg names them as torch.linalg does)
     extra.py     repeat_interleave, masked_scatter, index_put, bit shifts, is_inference
     specfun.py   lgamma, digamma, polygamma, mvlgamma, i0 and torch.special's functions
                  (ember.special is their namespace); cov, corrcoef, combinations, atleast_nd
