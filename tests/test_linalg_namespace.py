@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ember
 from conftest import assert_close, requires_torch
@@ -325,6 +327,12 @@ def test_errors_are_pytorchs() -> None:
             L.multi_dot, [e.ones(3, 2), e.ones(3, 2)])  # fmt: skip
     _raises(RuntimeError, "input.size\\(-2\\) should match", L.lstsq, e.ones(5, 2), e.ones(4, 3))
     _raises(TypeError, "must be Number", L.vector_norm, e.ones(3), "fro")
+    _raises(
+        RuntimeError, r"equation XA = B \(3x3 and 3x2\)", L.solve, e.ones(2, 3, 3), e.ones(3, 2), left=False
+    )
+    _raises(RuntimeError, r"input.dim\(\) must be greater or equal", L.lstsq, e.ones(5, 3), e.ones(2, 5, 2))
+    _raises(RuntimeError, r"the dtype of the input \(Double\) should be convertible without narrowing",
+            L.norm, e.ones(3, dtype=e.float64), dtype=e.float32)  # fmt: skip
 
 
 def test_singular_and_not_positive_definite_raise_linalg_error() -> None:
@@ -414,3 +422,60 @@ def test_nodes_are_named_as_pytorchs_and_empty_matrices_work() -> None:
         (L.det(x).sum() + L.inv(x).sum() + L.slogdet(x).logabsdet.sum()).backward()
         assert x.grad.shape == shape
     assert L.det(ember.zeros(0, 0)).item() == 1.0
+
+
+@requires_torch
+def test_every_norm_order_and_dims_as_torch() -> None:
+    """linalg.norm, vector_norm and matrix_norm for every order, several dims and keepdim:
+    the same values and gradients as PyTorch, or an error where PyTorch raises one."""
+    import torch
+
+    a = np.random.default_rng(0).normal(size=(2, 3, 4))
+    orders = [None, "fro", "nuc", inf, -inf, 0, 1, -1, 2, -2, 3, 0.5]
+    dims = [None, 0, -1, (1, 2), (2, 0), (0, 1, 2)]
+
+    def same(name: str, first: bool, *args: Any) -> None:
+        e, t = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        fn_e, fn_t = getattr(ember.linalg, name), getattr(torch.linalg, name)
+        try:
+            expected = fn_t(t[0] if first else t, *args)
+        except (RuntimeError, IndexError) as error:
+            with pytest.raises(type(error)):
+                fn_e(e[0] if first else e, *args)
+            return
+        got = fn_e(e[0] if first else e, *args)
+        assert_close(got, expected.detach(), rtol=1e-10, atol=1e-12)
+        w = np.random.default_rng(1).normal(size=tuple(expected.shape))
+        (got * ember.tensor(w)).sum().backward()
+        (expected * torch.tensor(w)).sum().backward()
+        assert_close(e.grad, t.grad if t.grad is not None else torch.zeros_like(t), rtol=1e-9, atol=1e-12)
+
+    for order in orders:
+        for dim in dims:
+            for keepdim in (False, True):
+                same("norm", False, order, dim, keepdim)
+                same("norm", True, order, dim, keepdim)
+                if order not in (None, "fro", "nuc"):
+                    same("vector_norm", False, order, dim, keepdim)
+                if order is not None and isinstance(dim, tuple) and len(dim) == 2:
+                    same("matrix_norm", False, order, dim, keepdim)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    batch=st.lists(st.integers(1, 3), max_size=2),
+    n=st.integers(1, 5),
+    k=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_inverse_solve_and_det_agree_on_any_batch(batch: list, n: int, k: int, seed: int) -> None:
+    """A X = B, A A^-1 = I and det = sign * exp(logabsdet) on random batches of matrices."""
+    rng = np.random.default_rng(seed)
+    a = ember.tensor(_matrix(rng, *batch, n, n))
+    b = ember.tensor(rng.normal(size=(*batch, n, k)))
+    x = L.solve(a, b)
+    assert x.shape == b.shape
+    assert_close(a @ x, b.numpy(), rtol=1e-9, atol=1e-9)
+    assert_close(a @ L.inv(a), np.broadcast_to(np.eye(n), a.shape), rtol=1e-9, atol=1e-9)
+    sign, logabsdet = L.slogdet(a)
+    assert_close(L.det(a), (sign * logabsdet.exp()).numpy(), rtol=1e-9, atol=1e-12)

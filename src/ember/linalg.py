@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops.api import matrix
 from ember.ops.api.arith import abs as _abs
@@ -202,6 +203,10 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
         raise RuntimeError(f"{op}: parameter `driver` should be one of ({', '.join(_DRIVERS)})")
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:
+        raise RuntimeError(
+            f"{op}: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1"
+        )
     vector = B._data.ndim == A._data.ndim - 1
     rhs = unsqueeze(B, -1) if vector else B
     if rhs._data.ndim < 2 or rhs._data.shape[-2] != A._data.shape[-2]:
@@ -225,13 +230,27 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 # ---- norms ----------------------------------------------------------------------------------------------
 
 
-def _check_float(x: Any, op: str) -> None:
+def _float_input(x: Any, dtype: Any, op: str) -> Tensor:
+    """x, a float tensor, in `dtype` if given: a wider float dtype, never a narrower one."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument must be Tensor, not {type(x).__name__}")
     if x._data.dtype.kind != "f":
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {matrix.scalar_name(x)}"
         )
+    if dtype is None:
+        return x
+    wanted = Tensor(np.zeros((), dtypes.to_numpy_dtype(dtype)))
+    if wanted._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: dtype should be floating point or complex, but got {matrix.scalar_name(wanted)}"
+        )
+    if wanted._data.dtype.itemsize < x._data.dtype.itemsize:
+        raise RuntimeError(
+            f"{op}: the dtype of the input ({matrix.scalar_name(x)}) should be convertible without "
+            f"narrowing to the specified dtype ({matrix.scalar_name(wanted)})"
+        )
+    return x.to(dtype)
 
 
 def vector_norm(
@@ -243,9 +262,7 @@ def vector_norm(
         raise TypeError(
             f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}"
         )
-    if dtype is not None:
-        x = x.to(dtype)
-    _check_float(x, "linalg.vector_norm")
+    x = _float_input(x, dtype, "linalg.vector_norm")
     dims = () if dim is None else dim  # amax and amin: () is every dim
     if ord == math.inf:
         return amax(_abs(x), dims, keepdim)
@@ -275,9 +292,7 @@ def matrix_norm(
         raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {dim if isinstance(dim, int) else tuple(dim)}")
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"{op}: Order {ord} not supported.")
-    if dtype is not None:
-        A = A.to(dtype)
-    _check_float(A, op)
+    A = _float_input(A, dtype, op)
     ndim = A._data.ndim
     rows, cols = normalize_dim(dim[0], ndim, op), normalize_dim(dim[1], ndim, op)
     if rows == cols:

@@ -146,13 +146,12 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
             f"{op}: Vector broadcasting of the left hand side is not supported for left=False. "
             "In this case linalg.solve is equivalent to B / A.squeeze(-1)"
         )
-    if not left:  # X A = B is A^T X^T = B^T
-        return solve(A.mT, B.mT).mT
     rhs = unsqueeze(B, -1) if vector else B
     n, (rows, cols) = a.shape[-1], rhs._data.shape[-2:]
-    if rows != n:
+    if (rows if left else cols) != n:
+        equation = "AX = B" if left else "XA = B"
         raise RuntimeError(
-            f"{op}: Incompatible shapes of A and B for the equation AX = B ({n}x{n} and {rows}x{cols})"
+            f"{op}: Incompatible shapes of A and B for the equation {equation} ({n}x{n} and {rows}x{cols})"
         )
     try:
         np.broadcast_shapes(a.shape[:-2], rhs._data.shape[:-2])
@@ -160,6 +159,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         raise RuntimeError(
             f"{op}: the batch dimensions of A {list(a.shape)} and B {list(b.shape)} cannot be broadcast"
         ) from None
+    if not left:  # X A = B is A^T X^T = B^T
+        return decomp.LinalgSolveEx.apply(A.mT, rhs.mT).mT
     x = decomp.LinalgSolveEx.apply(A, rhs)
     return squeeze(x, -1) if vector else x
 
