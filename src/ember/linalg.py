@@ -19,6 +19,8 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
+from ember.ops import _lapack
+from ember.ops._lapack import LinAlgError
 from ember.ops.api import matrix
 from ember.ops.api.arith import abs as _abs
 from ember.ops.api.arith import sign as _sign
@@ -36,7 +38,6 @@ from ember.ops.api.products import cross as _cross
 from ember.ops.api.products import matmul
 from ember.ops.api.reduce import amax, amin
 from ember.ops.api.shape import permute, squeeze, unsqueeze
-from ember.ops.decomp import LinAlgError
 from ember.ops.reduction import LinalgVectorNorm, normalize_dim, normalize_dims
 from ember.return_types import return_type
 
@@ -98,14 +99,12 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     except LinAlgError:
         if check_errors:
             raise
-    from ember.ops import decomp
-
     n = A._data.shape[-1]
     flat = A._data.reshape(-1, n, n)
     out, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
     for i, m in enumerate(flat):
-        if decomp._not_positive_definite(m):
-            out[i], info[i] = np.nan, decomp._failing_minor(m)
+        if _lapack.not_positive_definite(m):
+            out[i], info[i] = np.nan, _lapack.failing_minor(m)
         else:
             lower = np.linalg.cholesky(m)
             out[i] = lower.T if upper else lower

@@ -5,7 +5,8 @@ and written with operators and the helpers below, so that it runs on arrays in a
 backward and records a graph under create_graph=True. The derivations are in docs/design.md
 ("Matrix functions").
 
-A backward that needs the inverse of a matrix, or a solve, calls `_inv` / `_solve`: NumPy on
+The NumPy side (PyTorch's errors for singular matrices, the matrix exponential) is
+ops/_lapack.py. A backward that needs the inverse of a matrix, or a solve, calls `_inv` / `_solve`: NumPy on
 arrays, the `LinalgInvEx` / `LinalgSolveEx` nodes on Tensors, so that second derivatives go
 through them too. The classes are named after PyTorch's nodes (`LinalgSvdBackward0`).
 """
@@ -17,115 +18,9 @@ from typing import Any
 import numpy as np
 
 from ember.ops import _dual
+from ember.ops._lapack import cholesky_array, cofactors, expm_array, inv_array, solve_array
 from ember.ops.elementwise import Op
 from ember.ops.shape import Cat
-
-
-class LinAlgError(RuntimeError):
-    """A matrix is singular, or not positive-definite, where the op needs it to be
-    (torch.linalg.LinAlgError). A RuntimeError, as PyTorch's is."""
-
-    __module__ = "ember.linalg"
-
-
-# ---- NumPy's failures, in PyTorch's words ------------------------------------------------------
-# numpy.linalg says only "Singular matrix" for a whole batch: find which matrix failed, and
-# where, so that the message is PyTorch's. These run only after NumPy has refused.
-
-
-def _batch_element(a: np.ndarray, fails: Any) -> tuple[str, np.ndarray]:
-    """("(Batch element i): ", matrix i) for the first matrix of a batch on which `fails`
-    is true, or ("", a) for a single matrix."""
-    if a.ndim == 2:
-        return "", a
-    flat = a.reshape((-1,) + a.shape[-2:])
-    for i, m in enumerate(flat):
-        if fails(m):
-            return f"(Batch element {i}): ", m
-    return "", flat[0]  # not reached: NumPy refused one of them
-
-
-def _singular(m: np.ndarray) -> bool:
-    try:
-        np.linalg.inv(m)
-    except np.linalg.LinAlgError:
-        return True
-    return False
-
-
-def _zero_pivot(m: np.ndarray) -> int:
-    """The 1-based position of the first zero pivot of m's LU factorization with partial
-    pivoting (LAPACK's `info`); the smallest pivot if rounding made none exactly zero."""
-    u = m.astype(np.float64)
-    n = u.shape[0]
-    pivots = np.zeros(n)
-    for k in range(n):
-        p = k + int(np.argmax(np.abs(u[k:, k])))
-        u[[k, p]] = u[[p, k]]
-        pivots[k] = u[k, k]
-        if u[k, k] == 0:
-            return k + 1
-        u[k + 1 :, k:] -= np.outer(u[k + 1 :, k] / u[k, k], u[k, k:])
-    return int(np.argmin(np.abs(pivots))) + 1
-
-
-def _not_positive_definite(m: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(m)
-    except np.linalg.LinAlgError:
-        return True
-    return False
-
-
-def _failing_minor(m: np.ndarray) -> int:
-    """The order of the first leading minor of m that is not positive-definite (LAPACK's
-    `info`): a minor that fails makes every larger one fail, so bisect."""
-    lo, hi = 1, m.shape[-1]  # the minor of order hi fails
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _not_positive_definite(m[:mid, :mid]):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-def inv_array(a: np.ndarray, op: str = "linalg.inv") -> np.ndarray:
-    """np.linalg.inv, raising LinAlgError with PyTorch's message for a singular matrix."""
-    try:
-        return np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        where, m = _batch_element(a, _singular)
-        raise LinAlgError(
-            f"{op}: {where}The diagonal element {_zero_pivot(m)} is zero, the inversion could not "
-            "be completed because the input matrix is singular."
-        ) from None
-
-
-def solve_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(a, b)
-    except np.linalg.LinAlgError:
-        where, _ = _batch_element(
-            np.broadcast_to(a, np.broadcast_shapes(a.shape, b.shape[:-1] + (1,))), _singular
-        )
-        raise LinAlgError(
-            f"torch.linalg.solve: {where}The solver failed because the input matrix is singular."
-        ) from None
-
-
-def cholesky_array(a: np.ndarray, op: str = "linalg.cholesky") -> np.ndarray:
-    """The lower factor L of a = L L^T, reading only a's lower triangle, as LAPACK does."""
-    try:
-        return np.linalg.cholesky(a)
-    except np.linalg.LinAlgError:
-        where, m = _batch_element(a, _not_positive_definite)
-        raise LinAlgError(
-            f"{op}: {where}The factorization could not be completed because the input is not "
-            f"positive-definite (the leading minor of order {_failing_minor(m)} is not "
-            "positive-definite)."
-        ) from None
-
 
 # ---- helpers that work on arrays and on Tensors (see ops/_dual.py) ---------------------------
 
@@ -181,28 +76,6 @@ class LinalgInvEx(Op):
         return -(out.mT @ grad @ out.mT)
 
 
-def _cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
-    """The matrix of cofactors of each matrix in a, the derivative of det: det(A) A^-T where A
-    is invertible; from the SVD A = U S V^T where it is not, as det(U) det(V) U diag(the
-    product of the other singular values) V^T, which needs no inverse."""
-    n = a.shape[-1]
-    if a.size == 0:
-        return np.zeros_like(a)
-    flat, dets = a.reshape(-1, n, n), det.reshape(-1)
-    out = np.empty_like(flat)
-    ok = dets != 0
-    if ok.any():
-        out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
-    if not ok.all():
-        u, s, vh = np.linalg.svd(flat[~ok])
-        ones = np.ones_like(s[..., :1])
-        before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)  # s_0 ... s_(i-1)
-        after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]  # s_(i+1) ...
-        signs = np.linalg.det(u) * np.linalg.det(vh)
-        out[~ok] = signs[:, None, None] * (u * (before * after)[:, None, :]) @ vh
-    return out.reshape(a.shape)
-
-
 class LinalgDet(Op):
     """det(A), computed by LU. d det = det tr(A^-1 dA), the derivative
     of slogdet times det: the gradient is G det A^-T, the matrix of cofactors (which the SVD
@@ -219,7 +92,7 @@ class LinalgDet(Op):
         a, det = ctx.saved_tensors
         g = grad.reshape(tuple(grad.shape) + (1, 1))
         if _dual.is_array(a):
-            return g * _cofactors(a, det)
+            return g * cofactors(a, det)
         return g * det.reshape(tuple(det.shape) + (1, 1)) * _inv(a).mT
 
 
@@ -470,54 +343,6 @@ class LinalgPinv(Op):
         y = (p.mT @ p) @ grad.mT
         ga = ga + (y - (y @ p) @ a)  # P^T P G^T (I - P A)
         return ga, None, None, None
-
-
-# Pade approximant of degree 13 for exp, and the largest 1-norm for which it is accurate to
-# double precision (Higham, "The scaling and squaring method for the matrix exponential
-# revisited", 2005); larger matrices are scaled by 2^-s and the result squared s times.
-_PADE13 = (
-    64764752532480000.0,
-    32382376266240000.0,
-    7771770303897600.0,
-    1187353796428800.0,
-    129060195264000.0,
-    10559470521600.0,
-    670442572800.0,
-    33522128640.0,
-    1323241920.0,
-    40840800.0,
-    960960.0,
-    16380.0,
-    182.0,
-    1.0,
-)
-_THETA13 = 5.371920351148152
-
-
-def expm_array(a: np.ndarray) -> np.ndarray:
-    """exp of each matrix in a, computed in float64 and returned in a's dtype."""
-    x = a.astype(np.float64)
-    n = x.shape[-1]
-    if x.size == 0:
-        return x.astype(a.dtype)
-    norm = np.abs(x).sum(-2).max(-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        steps = np.where(norm > _THETA13, np.ceil(np.log2(norm / _THETA13)), 0)
-    steps = np.where(np.isfinite(steps), steps, 0).astype(np.int64)
-    x = x / (2.0**steps)[..., None, None]
-    b, ident = _PADE13, np.eye(n)
-    x2 = x @ x
-    x4 = x2 @ x2
-    x6 = x4 @ x2
-    odd = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * ident)
-    even = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * ident
-    try:
-        r = np.linalg.solve(even - odd, even + odd)
-    except np.linalg.LinAlgError:  # only for NaN or infinite entries
-        return np.full(a.shape, np.nan, a.dtype)
-    for k in range(int(steps.max(initial=0))):
-        r = np.where((steps > k)[..., None, None], r @ r, r)
-    return r.astype(a.dtype)
 
 
 class LinalgMatrixExp(Op):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.ops import decomp
+from ember.ops import _lapack, decomp
 from ember.ops.api.arith import where
 from ember.ops.api.products import matmul
 from ember.ops.api.shape import squeeze, unsqueeze
@@ -91,15 +91,15 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     batch = A._data.shape[:-2]
     try:
         return return_type("linalg_inv_ex")(inv(A), Tensor(np.zeros(batch, np.int32)))
-    except decomp.LinAlgError:
+    except _lapack.LinAlgError:
         if check_errors:
             raise
     n = A._data.shape[-1]
     flat = A._data.reshape(-1, n, n)
     out, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
     for i, m in enumerate(flat):
-        if decomp._singular(m):
-            out[i], info[i] = np.nan, decomp._zero_pivot(m)
+        if _lapack.singular(m):
+            out[i], info[i] = np.nan, _lapack.zero_pivot(m)
         else:
             out[i] = np.linalg.inv(m)
     return return_type("linalg_inv_ex")(Tensor(out.reshape(A._data.shape)), Tensor(info.reshape(batch)))
