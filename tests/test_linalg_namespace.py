@@ -127,6 +127,7 @@ def _inputs(rng: Any, kinds: list) -> list[np.ndarray]:
 
 
 @requires_torch
+@pytest.mark.filterwarnings("ignore:torch.(cholesky|qr) is deprecated")
 @pytest.mark.parametrize("name", sorted(CASES, key=str))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_values_and_gradients_match_torch(name: str, dtype: str) -> None:
@@ -371,6 +372,28 @@ def test_singular_and_not_positive_definite_raise_linalg_error() -> None:
     # the message of PyTorch for the same matrix
     matrix = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
     _raises(L.LinAlgError, "The diagonal element 3 is zero", L.inv, ember.tensor(matrix))
+
+
+def test_non_finite_matrices_raise_linalg_error_not_numpys() -> None:
+    """A NaN makes LAPACK's SVD and eigh fail and its Cholesky stop (NumPy's lets the NaN
+    through); an infinite entry can make the SVD loop forever: PyTorch's errors instead."""
+    nan = ember.full((2, 3, 3), float("nan"))
+    infinite = ember.eye(3)
+    infinite[0, 0] = inf
+    for fn in (L.svd, L.svdvals, L.pinv, L.matrix_rank, L.cond, L.matrix_norm):
+        for x in (nan, infinite):
+            _raises(
+                L.LinAlgError,
+                "input matrix contained non-finite values",
+                fn,
+                *((x, "nuc") if fn is L.matrix_norm else (x,)),
+            )
+    _raises(L.LinAlgError, r"^linalg.svd: \(Batch element 0\): The algorithm failed", L.svd, nan)
+    _raises(L.LinAlgError, "failed to converge because the input matrix is ill-conditioned", L.eigh, nan)
+    _raises(L.LinAlgError, "the leading minor of order 1 is not positive-definite", L.cholesky, nan)
+    assert L.cholesky_ex(nan).info.tolist() == [1, 1]
+    assert ember.isnan(L.eigvalsh(infinite)).all()
+    assert ember.isnan(L.matrix_exp(infinite)).all()
 
 
 def test_backward_refuses_what_pytorch_refuses() -> None:

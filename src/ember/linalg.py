@@ -159,8 +159,8 @@ def _singular_values(A: Tensor, hermitian: bool) -> np.ndarray:
     """The singular values of each matrix as an array (no gradient), largest first."""
     a = A._data
     if hermitian:
-        return np.sort(np.abs(np.linalg.eigvalsh(a)), -1)[..., ::-1]
-    return np.linalg.svd(a, compute_uv=False)
+        return np.sort(np.abs(_lapack.eigh_array(a, compute_v=False)), -1)[..., ::-1]
+    return _lapack.svd_array(a, False, compute_uv=False)
 
 
 def matrix_rank(

@@ -62,11 +62,11 @@ def zero_pivot(m: np.ndarray) -> int:
 
 
 def not_positive_definite(m: np.ndarray) -> bool:
+    """Whether LAPACK's Cholesky fails on m: NumPy raises, or lets a NaN pivot through."""
     try:
-        np.linalg.cholesky(m)
+        return bool(np.isnan(np.diagonal(np.linalg.cholesky(m))).any())
     except np.linalg.LinAlgError:
         return True
-    return False
 
 
 def failing_minor(m: np.ndarray) -> int:
@@ -109,14 +109,56 @@ def solve_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def cholesky_array(a: np.ndarray, op: str = "linalg.cholesky") -> np.ndarray:
     """The lower factor L of a = L L^T, reading only a's lower triangle, as LAPACK does."""
     try:
-        return np.linalg.cholesky(a)
+        lower = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        where, m = batch_element(a, not_positive_definite)
+        lower = None
+    if lower is not None and not np.isnan(np.diagonal(lower, 0, -2, -1)).any():
+        return lower
+    # NumPy refused, or passed a NaN through where LAPACK's test of the pivot fails
+    where, m = batch_element(a, not_positive_definite)
+    raise LinAlgError(
+        f"{op}: {where}The factorization could not be completed because the input is not "
+        f"positive-definite (the leading minor of order {failing_minor(m)} is not "
+        "positive-definite)."
+    ) from None
+
+
+def _check_finite(a: np.ndarray, op: str) -> None:
+    """Refuse NaN and infinite entries before an SVD or eigendecomposition: LAPACK's SVD can
+    loop forever on an infinite entry, and PyTorch refuses them too."""
+    if not np.isfinite(a).all():
+        where, _ = batch_element(a, lambda m: not np.isfinite(m).all())
         raise LinAlgError(
-            f"{op}: {where}The factorization could not be completed because the input is not "
-            f"positive-definite (the leading minor of order {failing_minor(m)} is not "
-            "positive-definite)."
-        ) from None
+            f"{op}: {where}The algorithm failed to converge because the input matrix contained "
+            "non-finite values."
+        )
+
+
+def _not_converged(op: str) -> LinAlgError:
+    return LinAlgError(
+        f"{op}: The algorithm failed to converge because the input matrix is ill-conditioned or "
+        "has too many repeated eigenvalues."
+        if "eig" in op
+        else f"{op}: The algorithm failed to converge."
+    )
+
+
+def svd_array(a: np.ndarray, full_matrices: bool, compute_uv: bool = True, op: str = "linalg.svd") -> Any:
+    """np.linalg.svd, refusing non-finite input as PyTorch does."""
+    _check_finite(a, op)
+    try:
+        return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    except np.linalg.LinAlgError:
+        raise _not_converged(op) from None
+
+
+def eigh_array(a: np.ndarray, uplo: str = "L", compute_v: bool = True, op: str = "linalg.eigh") -> Any:
+    """np.linalg.eigh (or eigvalsh): an infinite entry gives NaNs, as in PyTorch; a NaN
+    raises LinAlgError, as in PyTorch."""
+    try:
+        return np.linalg.eigh(a, UPLO=uplo) if compute_v else np.linalg.eigvalsh(a, UPLO=uplo)
+    except np.linalg.LinAlgError:
+        raise _not_converged(op) from None
 
 
 # ---- the derivative of det, and the matrix exponential -------------------------------------------
@@ -135,7 +177,7 @@ def cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
     if ok.any():
         out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
     if not ok.all():
-        u, s, vh = np.linalg.svd(flat[~ok])
+        u, s, vh = svd_array(flat[~ok], True)
         ones = np.ones_like(s[..., :1])
         before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)  # s_0 ... s_(i-1)
         after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]  # s_(i+1) ...
@@ -166,6 +208,7 @@ _PADE13 = (
 _THETA13 = 5.371920351148152
 
 
+@np.errstate(over="ignore", invalid="ignore")  # infinite or NaN entries give NaN, silently
 def expm_array(a: np.ndarray) -> np.ndarray:
     """exp of each matrix in a, computed in float64 and returned in a's dtype."""
     x = a.astype(np.float64)
@@ -173,7 +216,7 @@ def expm_array(a: np.ndarray) -> np.ndarray:
     if x.size == 0:
         return x.astype(a.dtype)
     norm = np.abs(x).sum(-2).max(-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore"):
         steps = np.where(norm > _THETA13, np.ceil(np.log2(norm / _THETA13)), 0)
     steps = np.where(np.isfinite(steps), steps, 0).astype(np.int64)
     x = x / (2.0**steps)[..., None, None]

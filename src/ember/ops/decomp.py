@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from ember.ops import _dual
-from ember.ops._lapack import cholesky_array, cofactors, expm_array, inv_array, solve_array
+from ember.ops._lapack import (
+    cholesky_array,
+    cofactors,
+    eigh_array,
+    expm_array,
+    inv_array,
+    solve_array,
+    svd_array,
+)
 from ember.ops.elementwise import Op
 from ember.ops.shape import Cat
 
@@ -238,7 +246,7 @@ class LinalgEigh(Op):
 
     @staticmethod
     def forward(ctx, a, uplo):
-        w, v = np.linalg.eigh(a, UPLO=uplo)
+        w, v = eigh_array(a, uplo)
         ctx.save_for_backward(w, v)
         return w, v
 
@@ -270,7 +278,7 @@ class LinalgSvd(Op):
 
     @staticmethod
     def forward(ctx, a, full_matrices):
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        u, s, vh = svd_array(a, full_matrices)
         ctx.save_for_backward(u, s, vh)
         return u, s, vh
 
@@ -322,12 +330,12 @@ class LinalgPinv(Op):
     @staticmethod
     def forward(ctx, a, atol, rtol, hermitian):
         if hermitian:
-            w, v = np.linalg.eigh(a)
+            w, v = eigh_array(a, op="linalg.pinv")
             size = np.abs(w)
             kept = size > np.maximum(atol, rtol * size.max(-1, keepdims=True, initial=0))
             p = (v * (kept / np.where(kept, w, 1))[..., None, :]) @ v.mT
         else:
-            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            u, s, vh = svd_array(a, False, op="linalg.pinv")
             kept = s > np.maximum(atol, rtol * s[..., :1])
             p = (vh.mT * (kept / np.where(kept, s, 1))[..., None, :]) @ u.mT
         p = p.astype(a.dtype, copy=False)
