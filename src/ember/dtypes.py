@@ -157,7 +157,8 @@ _SCALAR_TYPE_NAMES = {
 
 def scalar_type_name(np_dtype: np.dtype) -> str:
     """The name PyTorch's error messages give a dtype: Float for float32, Long for int64, ..."""
-    return _SCALAR_TYPE_NAMES[np.dtype(np_dtype).name]
+    name = np.dtype(np_dtype).name
+    return _SCALAR_TYPE_NAMES.get(name, name)
 
 
 def promote_types(type1: dtype, type2: dtype) -> dtype:

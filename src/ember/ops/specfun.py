@@ -22,7 +22,7 @@ from ember.ops import _dual
 from ember.ops.activations import erf
 from ember.ops.elementwise import Op
 from ember.ops.gamma import _hurwitz, polygamma
-from ember.ops.special import _erfinv
+from ember.ops.special import Xlogy, _erfinv
 
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_HALF = math.sqrt(0.5)
@@ -261,30 +261,10 @@ class SpecialNdtri(Op):
 # ---- xlog1py, entr ---------------------------------------------------------------------------
 
 
-class SpecialXlog1Py(Op):
-    """x * log1p(y), and 0 where x == 0 unless y is nan (as ops/special.py's Xlogy)."""
+class SpecialXlog1Py(Xlogy):
+    """x * log1p(y), and 0 where x == 0 unless y is nan: Xlogy with log1p, whose pole is at -1."""
 
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = x * np.log1p(y)
-        return np.where((x == 0) & ~np.isnan(y), 0, out).astype(out.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        dx, dy = ctx._edges
-        gx = gy = None
-        if dx is not None:
-            # log1p(y), but 0 where x == 0 and y <= -1, as PyTorch does
-            xv, yv = _dual.value(x), _dual.value(y)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gx = grad * _dual.where((xv == 0) & (yv <= -1), 0.0, _dual.unary("log1p", y))
-        if dy is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gy = grad * x / (y + 1)
-        return gx, gy
+    log, pole = "log1p", -1.0
 
 
 class SpecialEntr(Op):

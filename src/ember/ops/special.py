@@ -288,13 +288,17 @@ class LogAddExp2(LogAddExp):
 
 
 class Xlogy(Op):
-    """x * log(y), defined as 0 where x == 0 (unless y is nan)."""
+    """x * log(y), defined as 0 where x == 0 (unless y is nan). `log` names the logarithm and
+    `pole` where it is -inf: SpecialXlog1Py (x * log1p(y), pole at y = -1) is this class with
+    the two changed."""
+
+    log, pole = "log", 0.0
 
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = x * np.log(y)
+            out = x * getattr(np, ctx.log)(y)
         return np.where((x == 0) & ~np.isnan(y), 0, out).astype(out.dtype, copy=False)
 
     @staticmethod
@@ -303,12 +307,13 @@ class Xlogy(Op):
         dx, dy = ctx._edges
         gx = gy = None
         if dx is not None:
-            # log(y), even where x == 0, but 0 where x == 0 and y <= 0 (as in PyTorch)
+            # log(y), even where x == 0, but 0 where x == 0 and y is at or past the pole (as PyTorch)
             xv, yv = _dual.value(x), _dual.value(y)
             with np.errstate(divide="ignore", invalid="ignore"):
-                gx = grad * _dual.where((xv == 0) & (yv <= 0), 0.0, _dual.unary("log", y))
+                gx = grad * _dual.where((xv == 0) & (yv <= ctx.pole), 0.0, _dual.unary(ctx.log, y))
         if dy is not None:
-            gy = grad * x / y
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy = grad * x / (y - ctx.pole if ctx.pole else y)
         return gx, gy
 
 

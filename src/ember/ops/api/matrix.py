@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import _lapack, decomp
 from ember.ops.api.arith import where
@@ -22,22 +23,10 @@ from ember.ops.api.products import matmul
 from ember.ops.api.shape import squeeze, unsqueeze
 from ember.return_types import return_type
 
-_SCALAR_NAMES = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
-
 
 def scalar_name(x: Tensor) -> str:
     """PyTorch's name of x's dtype in its messages: Float, Long, ..."""
-    return _SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+    return dtypes.scalar_type_name(x._data.dtype)
 
 
 def check_matrix(A: Any, op: str, square: bool = True, name: str = "A") -> Tensor:
