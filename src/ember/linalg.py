@@ -93,22 +93,20 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     such a matrix here (PyTorch's holds a partial factorization) and, if any fails, carries
     no gradient."""
     matrix.check_matrix(A, "linalg.cholesky_ex")
-    batch = A._data.shape[:-2]
-    try:
-        return return_type("linalg_cholesky_ex")(cholesky(A, upper=upper), Tensor(np.zeros(batch, np.int32)))
-    except LinAlgError:
-        if check_errors:
-            raise
-    n = A._data.shape[-1]
-    flat = A._data.reshape(-1, n, n)
-    out, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
-    for i, m in enumerate(flat):
-        if _lapack.not_positive_definite(m):
-            out[i], info[i] = np.nan, _lapack.failing_minor(m)
-        else:
-            lower = np.linalg.cholesky(m)
-            out[i] = lower.T if upper else lower
-    return return_type("linalg_cholesky_ex")(Tensor(out.reshape(A._data.shape)), Tensor(info.reshape(batch)))
+
+    def each(m: np.ndarray) -> np.ndarray:
+        lower = np.linalg.cholesky(m)
+        return lower.T if upper else lower
+
+    return matrix.with_info(
+        "linalg_cholesky_ex",
+        A,
+        lambda a: cholesky(a, upper=upper),
+        check_errors,
+        _lapack.not_positive_definite,
+        _lapack.failing_minor,
+        each,
+    )
 
 
 def qr(A: Tensor, mode: str = "reduced") -> Any:

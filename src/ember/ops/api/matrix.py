@@ -11,6 +11,7 @@ NumPy's error. The functions without a prefix are the top-level ones and Tensor 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,9 +78,28 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     unless check_errors. The inverse of a singular matrix is NaN here (PyTorch's holds
     whatever its LU left) and, if any matrix is singular, carries no gradient."""
     check_matrix(A, "linalg.inv_ex")
+    return with_info(
+        "linalg_inv_ex", A, inv, check_errors, _lapack.singular, _lapack.zero_pivot, np.linalg.inv
+    )
+
+
+def with_info(
+    name: str,
+    A: Tensor,
+    op: Callable[[Tensor], Tensor],
+    check_errors: bool,
+    fails: Callable[[np.ndarray], bool],
+    info_of: Callable[[np.ndarray], int],
+    each: Callable[[np.ndarray], np.ndarray],
+) -> Any:
+    """(result, info) of a torch.linalg.*_ex function: `op(A)` and zeros when every matrix of
+    the batch succeeds. Otherwise (unless check_errors, which lets op's LinAlgError through)
+    each matrix on its own: `each(m)` where it succeeds; NaN and `info_of(m)` where `fails(m)`.
+    Such a result carries no gradient."""
     batch = A._data.shape[:-2]
+    pack = return_type(name)
     try:
-        return return_type("linalg_inv_ex")(inv(A), Tensor(np.zeros(batch, np.int32)))
+        return pack(op(A), Tensor(np.zeros(batch, np.int32)))
     except _lapack.LinAlgError:
         if check_errors:
             raise
@@ -87,11 +107,11 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     flat = A._data.reshape(-1, n, n)
     out, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
     for i, m in enumerate(flat):
-        if _lapack.singular(m):
-            out[i], info[i] = np.nan, _lapack.zero_pivot(m)
+        if fails(m):
+            out[i], info[i] = np.nan, info_of(m)
         else:
-            out[i] = np.linalg.inv(m)
-    return return_type("linalg_inv_ex")(Tensor(out.reshape(A._data.shape)), Tensor(info.reshape(batch)))
+            out[i] = each(m)
+    return pack(Tensor(out.reshape(A._data.shape)), Tensor(info.reshape(batch)))
 
 
 def det(A: Tensor) -> Tensor:
