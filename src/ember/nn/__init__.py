@@ -66,6 +66,9 @@ from ember.nn.modules import (
     Threshold,
     Unflatten,
 )
+
+# Recurrent layers.
+from ember.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from ember.nn.parameter import Parameter
 
 __all__ = [
@@ -136,4 +139,13 @@ __all__ = [
     "Threshold",
     "Unflatten",
     "utils",
+    # Recurrent layers.
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
 ]

@@ -53,6 +53,9 @@ from ember.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+
+# Recurrent layers.
+from ember.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from ember.nn.modules.sparse import Embedding
 
 __all__ = [
@@ -118,4 +121,13 @@ __all__ = [
     "Tanhshrink",
     "Threshold",
     "Unflatten",
+    # Recurrent layers.
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
 ]

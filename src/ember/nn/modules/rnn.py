@@ -1,0 +1,557 @@
+"""Recurrent layers: RNNCell, LSTMCell, GRUCell and the multi-layer RNN, LSTM, GRU.
+
+Everything is composed from differentiable ops (linear, sigmoid, tanh, split, stack), so
+gradients, gradcheck and second derivatives come for free. A sequence is run as PyTorch's
+CPU kernels run it: one matrix product projects the inputs of all time steps at once
+(x @ W_ih^T for the whole sequence), then a Python loop does, per step, one product with
+the hidden state (h @ W_hh^T) and the gate arithmetic of `_rnn_step`, `_lstm_step` or
+`_gru_step`; the cells use the same step functions.
+
+Gate order, weight names, shapes and initialisation are PyTorch's: W_ih stacks the gates
+(i, f, g, o) for LSTM and (r, z, n) for GRU along dimension 0, and every weight and bias
+is drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+from ember import creation
+from ember._tensor import Tensor
+from ember.nn import functional as F
+from ember.nn import init
+from ember.nn.module import Module
+from ember.nn.parameter import Parameter
+from ember.ops.api.shape import cat, split, stack, unbind
+
+# ---- one time step, shared by the cells and the multi-layer modules ---------------------
+# `xw` is the input's projection x @ W_ih^T + b_ih for this step, computed beforehand.
+
+
+def _rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, nonlinearity: str) -> Tensor:
+    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    pre = xw + F.linear(h, w_hh, b_hh)
+    return F.tanh(pre) if nonlinearity == "tanh" else F.relu(pre)
+
+
+def _lstm_step(
+    xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """c' = f * c + i * g and h' = o * tanh(c'), projected by W_hr when the LSTM has proj_size."""
+    i, f, g, o = split(xw + F.linear(h, w_hh, b_hh), c.shape[-1], -1)
+    c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
+    h = F.sigmoid(o) * F.tanh(c)
+    return (h if w_hr is None else F.linear(h, w_hr)), c
+
+
+def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    """r, z = sigmoid(...); n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)); h' = (1 - z) n + z h."""
+    hidden = h.shape[-1]
+    x_rz, x_n = split(xw, [2 * hidden, hidden], -1)
+    h_rz, h_n = split(F.linear(h, w_hh, b_hh), [2 * hidden, hidden], -1)
+    r, z = split(F.sigmoid(x_rz + h_rz), hidden, -1)
+    n = F.tanh(x_n + r * h_n)
+    # (1 - z) * n + z * h, written with one product fewer.
+    return n + z * (h - n)
+
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# ---- cells -------------------------------------------------------------------------------
+
+
+class RNNCellBase(Module):
+    """What the three cells share: weight_ih (gates*hidden, input), weight_hh (gates*hidden,
+    hidden), bias_ih and bias_hh (gates*hidden,), input checks and the repr (torch.nn.RNNCellBase)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        rows = num_chunks * hidden_size
+        self.weight_ih = Parameter(creation.empty(rows, input_size, dtype=dtype, device=device))
+        self.weight_hh = Parameter(creation.empty(rows, hidden_size, dtype=dtype, device=device))
+        if bias:
+            self.bias_ih = Parameter(creation.empty(rows, dtype=dtype, device=device))
+            self.bias_hh = Parameter(creation.empty(rows, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def _batched(self, input: Tensor, states: list[Tensor | None]) -> tuple[Tensor, list[Tensor], bool]:
+        """The input as (batch, input_size) and each state as (batch, hidden_size), zeros
+        where not given, after PyTorch's checks; and whether the input was unbatched."""
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        unbatched = input.ndim == 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        if input.shape[1] != self.input_size:
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {input.shape[1]} expected {self.input_size}"
+            )
+        batch = input.shape[0]
+        out = []
+        for k, state in enumerate(states):
+            if state is None:
+                out.append(creation.zeros(batch, self.hidden_size, dtype=input.dtype))
+                continue
+            if state.ndim != input.ndim - unbatched:
+                raise RuntimeError(
+                    f"{name}: Expected hidden{k} to be {input.ndim - unbatched}D for a "
+                    f"{input.ndim - unbatched}D input, got {state.ndim}D"
+                )
+            state = state.unsqueeze(0) if unbatched else state
+            if state.shape[0] != batch:
+                raise RuntimeError(
+                    f"Input batch size {batch} doesn't match hidden{k} batch size {state.shape[0]}"
+                )
+            if state.shape[1] != self.hidden_size:
+                raise RuntimeError(
+                    f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {self.hidden_size}"
+                )
+            out.append(state)
+        return input, out, unbatched
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh), or relu (torch.nn.RNNCell).
+
+    Input (batch, input_size) or (input_size,); hx of the matching (batch, hidden_size) or
+    (hidden_size,), zeros when omitted. Returns h'.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        x, (h,), unbatched = self._batched(input, [hx])
+        h = _rnn_step(
+            F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity
+        )
+        return h.squeeze(0) if unbatched else h
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step with gates i, f, g, o (torch.nn.LSTMCell).
+
+    Input (batch, input_size) or (input_size,); hx is (h, c), each (batch, hidden_size) or
+    (hidden_size,), zeros when omitted. Returns (h', c').
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        x, (h, c), unbatched = self._batched(input, [None, None] if hx is None else list(hx))
+        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None)
+        return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step with gates r, z, n (torch.nn.GRUCell).
+
+    n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)) and h' = (1 - z) * n + z * h. Input
+    (batch, input_size) or (input_size,); hx (batch, hidden_size) or (hidden_size,), zeros
+    when omitted. Returns h'.
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, (h,), unbatched = self._batched(input, [hx])
+        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        return h.squeeze(0) if unbatched else h
+
+
+# ---- multi-layer, optionally bidirectional ----------------------------------------------
+
+
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share: the parameters of every layer and direction, the checks
+    and the loop over layers (torch.nn.RNNBase).
+
+    `mode` is "RNN_TANH", "RNN_RELU", "LSTM" or "GRU". Layer k, direction d has weight_ih_lk,
+    weight_hh_lk, bias_ih_lk, bias_hh_lk (and weight_hr_lk for an LSTM with proj_size), with
+    the suffix "_reverse" for the backward direction, registered in PyTorch's order.
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if mode not in _GATES:
+            raise ValueError(f"Unrecognized RNN mode: {mode}")
+        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+                f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                stacklevel=2,
+            )
+        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        # The size of h: the projection's when there is one.
+        real_hidden = proj_size or hidden_size
+        directions = 2 if bidirectional else 1
+        rows = _GATES[mode] * hidden_size
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else real_hidden * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = {"weight_ih": (rows, layer_input), "weight_hh": (rows, real_hidden)}
+                if bias:
+                    shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
+                for name, shape in shapes.items():
+                    setattr(
+                        self, name + suffix, Parameter(creation.empty(*shape, dtype=dtype, device=device))
+                    )
+                    self._flat_weights_names.append(name + suffix)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def flatten_parameters(self) -> None:
+        """Does nothing: PyTorch packs the weights for cuDNN here, and ember has no cuDNN."""
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters grouped per layer and direction, in registration order."""
+        per = len(self._flat_weights_names) // (self.num_layers * (2 if self.bidirectional else 1))
+        flat = self._flat_weights
+        return [flat[i : i + per] for i in range(0, len(flat), per)]
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def _check_input(self, input: Tensor) -> bool:
+        """Raise PyTorch's errors for a wrong input; return whether it is batched."""
+        if input.ndim not in (2, 3):
+            what = "D" if self.mode == "LSTM" else "D tensor"
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}{what} instead"
+            )
+        return input.ndim == 3
+
+    def _check_sizes(self, x: Tensor, states: list[Tensor], sizes: list[int]) -> None:
+        """x is (seq, batch, features) and each state must be (layers*directions, batch, size)."""
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {x.shape[-1]}"
+            )
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        stacks = self.num_layers * (2 if self.bidirectional else 1)
+        for k, (state, size) in enumerate(zip(states, sizes)):
+            expected = (stacks, x.shape[1], size)
+            if tuple(state.shape) != expected:
+                which = f"hidden[{k}]" if len(states) > 1 else "hidden"
+                raise RuntimeError(f"Expected {which} size {expected}, got {list(state.shape)}")
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _run(self, input: Tensor, hx: Any, sizes: list[int]) -> tuple[Tensor, list[Tensor]]:
+        """Check input and initial states (a tensor, a tuple of them, or None), run every
+        layer and direction, and return the output and the final states, shaped as the input."""
+        batched = self._check_input(input)
+        weight = self.weight_ih_l0
+        if input.dtype != weight.dtype:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert input: "
+                f"input.to({weight.dtype}), or convert model: model.to({input.dtype})"
+            )
+        states = [] if hx is None else ([hx] if isinstance(hx, Tensor) else list(hx))
+        want = 3 if batched else 2
+        if any(s.ndim != want for s in states):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            if len(states) == 1:
+                raise RuntimeError(
+                    f"For {kind} input, hx should also be {want}-D but got {states[0].ndim}-D tensor"
+                )
+            dims = ", ".join(f"{s.ndim}-D" for s in states)
+            raise RuntimeError(
+                f"For {kind} input, hx and cx should also be {want}-D but got ({dims}) tensors"
+            )
+        x = input if batched else input.unsqueeze(1)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        states = [s if batched else s.unsqueeze(1) for s in states]
+        stacks = self.num_layers * (2 if self.bidirectional else 1)
+        if not states:
+            states = [creation.zeros(stacks, x.shape[1], size, dtype=x.dtype) for size in sizes]
+        self._check_sizes(x, states, sizes)
+
+        per_stack = [unbind(s, 0) for s in states]  # per_stack[k][layer * directions + d]
+        finals: list[list[Tensor]] = [[] for _ in states]
+        directions = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            outputs = []
+            for d in range(directions):
+                index = layer * directions + d
+                out, last = self._direction(x, [p[index] for p in per_stack], layer, reverse=d == 1)
+                outputs.append(out)
+                for final, state in zip(finals, last):
+                    final.append(state)
+            x = outputs[0] if directions == 1 else cat(outputs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+
+        finals_t = [stack(f, 0) for f in finals]
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        if not batched:
+            x, finals_t = x.squeeze(1), [f.squeeze(1) for f in finals_t]
+        return x, finals_t
+
+    def _direction(
+        self, x: Tensor, states: list[Tensor], layer: int, reverse: bool
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Run one layer in one direction over x (seq, batch, features): the input projection
+        for all steps in one product, then the step function per time step."""
+        suffix = f"_l{layer}" + ("_reverse" if reverse else "")
+        w_hh = getattr(self, "weight_hh" + suffix)
+        b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
+        b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
+        steps = unbind(F.linear(x, getattr(self, "weight_ih" + suffix), b_ih), 0)
+        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+        outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
+        if self.mode == "LSTM":
+            w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size else None
+            h, c = states
+            for t in order:
+                h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
+                outputs[t] = h
+            return stack(outputs, 0), [h, c]
+        (h,) = states
+        for t in order:
+            if self.mode == "GRU":
+                h = _gru_step(steps[t], h, w_hh, b_hh)
+            else:
+                h = _rnn_step(steps[t], h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
+            outputs[t] = h
+        return stack(outputs, 0), [h]
+
+
+class RNN(RNNBase):
+    """A multi-layer Elman RNN, h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) or relu (torch.nn.RNN).
+
+    Input (seq, batch, input_size), (batch, seq, input_size) with batch_first, or unbatched
+    (seq, input_size); h0 (num_layers * directions, batch, hidden_size), zeros when omitted.
+    Returns (output, h_n), output holding the last layer's h_t for every t.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(
+            mode,
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            0,
+            device,
+            dtype,
+        )
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        output, (h_n,) = self._run(input, hx, [self.hidden_size])
+        return output, h_n
+
+
+class LSTM(RNNBase):
+    """A multi-layer LSTM with gates i, f, g, o, optionally with projections (torch.nn.LSTM).
+
+    Input as for RNN; hx is (h0, c0), h0 (num_layers * directions, batch, proj_size or
+    hidden_size) and c0 (num_layers * directions, batch, hidden_size), zeros when omitted.
+    Returns (output, (h_n, c_n)).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
+
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        output, (h_n, c_n) = self._run(input, hx, [self.proj_size or self.hidden_size, self.hidden_size])
+        return output, (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """A multi-layer GRU with gates r, z, n (torch.nn.GRU).
+
+    Input and h0 as for RNN. Returns (output, h_n).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            0,
+            device,
+            dtype,
+        )
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        output, (h_n,) = self._run(input, hx, [self.hidden_size])
+        return output, h_n
