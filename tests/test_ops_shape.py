@@ -275,3 +275,36 @@ def test_flatten_with_nothing_to_merge_returns_the_tensor_itself_as_torch() -> N
     y = ember.ones(2, 3)
     assert x.flatten() is x and y.flatten(1, 1) is y and y.flatten(-1) is y
     assert y.flatten() is not y and ember.ones(()).flatten().shape == (1,)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda x: x.split(2), "SplitBackward0"),
+        (lambda x: x.chunk(3, 1), "SplitBackward0"),
+        (lambda x: x.split([1, 4]), "SplitWithSizesBackward0"),
+        (lambda x: x.unbind(1), "UnbindBackward0"),
+    ],
+)
+def test_pieces_are_one_node_with_an_output_each(make, name):
+    """split, chunk and unbind record one node with an output per piece, as PyTorch; each
+    piece is a view of the input, and the gradient of the pieces used (some unused) is
+    written into one array."""
+    x = ember.tensor(np.arange(15.0).reshape(5, 3), requires_grad=True)
+    y = x * 1
+    pieces = make(y)
+    assert all(p.grad_fn is pieces[0].grad_fn and p.grad_fn.name() == name for p in pieces)
+    assert [p._out_nr for p in pieces] == list(range(len(pieces)))
+    assert all(p._base is y for p in pieces)
+    (pieces[0].sum() * 2 + pieces[-1].sum() * 3).backward()
+    expected = np.zeros((5, 3))
+    views = make(ember.from_numpy(expected))  # views of expected: writing them fills it in
+    views[0].numpy()[...] += 2
+    views[-1].numpy()[...] += 3
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_pieces_second_derivative():
+    x = ember.tensor([0.5, 1.0, 2.0, 3.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: (t.chunk(2)[1] ** 3).sum(), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: t.unbind()[2] ** 3, (x,))

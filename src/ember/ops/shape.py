@@ -103,6 +103,42 @@ class Slice(Index):
     """x[a:b] with slices only, and narrow() (SliceBackward0)."""
 
 
+class Split(Op):
+    """The pieces of split, chunk or unbind as one node with an output per piece, each a view
+    of the input (x[index] for each index of `indices`).
+
+    Its backward writes each piece's gradient into one array of the input's shape. A Slice
+    node per piece would each build a zero array of that whole shape for the engine to add
+    up: quadratic in the number of pieces, which an RNN that unbinds its sequence into time
+    steps, or chunks its gates, pays on every step. `kind` is PyTorch's node name.
+    """
+
+    def name(self) -> str:
+        return self.kind
+
+    @staticmethod
+    def forward(ctx, x, indices, kind):
+        ctx.shape, ctx.indices, ctx.kind = x.shape, indices, kind
+        # (*index, ...): a piece of one element stays a 0-d view, not a NumPy scalar
+        return tuple(x[(*index, ...)] for index in indices)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        present = [(g, index) for g, index in zip(grads, ctx.indices) if g is not None]
+        if not present:
+            return None, None, None
+        if not _dual.is_array(present[0][0]):  # create_graph: one recorded op per piece
+            total = None
+            for g, index in present:
+                part = _dual.index_add(ctx.shape, index, g, g.dtype)
+                total = part if total is None else total + part
+            return total, None, None
+        out = np.zeros(ctx.shape, present[0][0].dtype)
+        for g, index in present:
+            out[index] = g
+        return out, None, None
+
+
 class Diagonal(Index):
     """The diagonal of the last two dims, the elements at index (..., rows, cols)
     (DiagonalBackward0). Forward returns a writable view of them, as PyTorch does, so that

@@ -11,6 +11,7 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Size, Tensor
 from ember.autograd.function import apply_one
+from ember.autograd.views import as_view
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _tensor_of
 from ember.ops.api.indexing import gather, index_select, masked_fill, scatter, scatter_add  # noqa: F401
@@ -292,16 +293,20 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
+        if builtins.min(sizes, default=0) < 0:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={sizes}"
+            )
         if builtins.sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
-    out, start = [], 0
-    for size in sizes:
-        out.append(narrow(tensor, d, start, size))
-        start += size
-    return tuple(out)
+    lead = (slice(None),) * d
+    starts = np.cumsum([0, *sizes]).tolist()
+    indices = tuple(lead + (slice(a, b),) for a, b in zip(starts, starts[1:]))
+    kind = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+    return _pieces(tensor, indices, kind, shape_ops.Slice)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
@@ -314,7 +319,22 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     d = normalize_dim(dim, input._data.ndim, "unbind", scalar_ok=False)
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    lead = (slice(None),) * d
+    indices = tuple(lead + (i,) for i in range(input._data.shape[d]))
+    return _pieces(input, indices, "UnbindBackward0", shape_ops.Select)
+
+
+def _pieces(input: Tensor, indices: tuple, kind: str, piece: type) -> tuple:
+    """input[index] for each index, as the outputs of one Split node (see ops/shape.py), each
+    a view of input; `piece` (Slice or Select) remakes one from its base after an in-place
+    change of the base (autograd/views.py)."""
+    if not indices:
+        return ()
+    out = apply_one(shape_ops.Split, input, indices, kind)
+    return tuple(
+        as_view(t, input, lambda base, index=index: piece.apply(base, index))
+        for t, index in zip(out, indices)
+    )
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
