@@ -71,6 +71,10 @@ from ember.nn.modules import (
 from ember.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from ember.nn.parameter import Parameter
 
+# isort: split
+# normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
+from ember.nn.modules import GroupNorm, InstanceNorm1d, InstanceNorm2d
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -148,4 +152,8 @@ __all__ = [
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
 ]

@@ -2,6 +2,6 @@
 
 activation.py     relu, gelu, softplus, softmax, ... (in-place variants included)
 layers.py         linear, bilinear, dropout, embedding, one_hot
-normalization.py  layer_norm, batch_norm, normalize, cosine_similarity, pairwise_distance
+normalization.py  layer_norm, batch_norm, group_norm, instance_norm, normalize, cosine_similarity, ...
 loss.py           mse_loss, cross_entropy, binary_cross_entropy_with_logits, ...
 """

@@ -1,5 +1,6 @@
-"""Normalization: layer_norm and batch_norm (one fused node each), normalize, and the
-distances built on norms (cosine_similarity, pairwise_distance).
+"""Normalization: layer_norm, batch_norm and group_norm (one fused node each), instance_norm
+(group_norm with one channel per group, or batch_norm with running statistics), normalize,
+and the distances built on norms (cosine_similarity, pairwise_distance).
 
 Why fused: composed from mean, var, sub, div, mul and add, a normalization layer builds
 about eight nodes whose backward walks the same arrays eight times. As one node, its
@@ -9,11 +10,12 @@ statistics taken over the same elements,
     dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = dy * w.
 
 When the statistics are constants (batch_norm in eval mode) it is just dx = rstd * gh.
-(The two ops live here, next to their only callers.)
+(The ops live here, next to their only callers.)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -118,6 +120,45 @@ class BatchNorm(Op):
         return gx, gw, gb, None, None, None
 
 
+class GroupNorm(Op):
+    """Normalize each sample's channels in `groups` groups (C/groups consecutive channels and
+    all their positions together), then scale and shift each channel. Also outputs each
+    group's mean and biased variance, (N, groups), for instance_norm's running statistics."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        n, c = x.shape[:2]
+        channel = (1, c) + (1,) * (x.ndim - 2)  # the shape that broadcasts a per-channel vector
+        grouped = (n, groups, math.prod(x.shape[1:]) // groups)
+        xhat, rstd, mean, var = _standardize(x.reshape(grouped), (2,), eps)
+        ctx.save_for_backward(x, weight)
+        ctx.xhat, ctx.rstd, ctx.eps, ctx.channel, ctx.grouped = xhat, rstd, eps, channel, grouped
+        y = xhat.reshape(x.shape)
+        y = y * weight.reshape(channel) if weight is not None else y.copy()
+        if bias is not None:
+            y += bias.reshape(channel)
+        mean, var = mean.reshape(n, groups), var.reshape(n, groups)
+        ctx.mark_non_differentiable(mean, var)
+        return y, mean, var
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var):
+        x, weight = ctx.saved_tensors
+        dx, dw, db = ctx._edges[:3]
+        if _dual.is_array(grad):
+            xhat, rstd = ctx.xhat, ctx.rstd
+        else:  # create_graph: the statistics recomputed as ops
+            xhat, rstd, _, _ = _standardize(x.reshape(ctx.grouped), (2,), ctx.eps)
+        gh = grad * weight.reshape(ctx.channel) if weight is not None else grad
+        gx = None
+        if dx is not None:
+            gx = _input_grad(gh.reshape(ctx.grouped), xhat, rstd, (2,), True).reshape(x.shape)
+        axes = (0,) + tuple(range(2, x.ndim))  # all but the channels
+        gw = _dual.sum(grad * xhat.reshape(x.shape), axes, keepdims=False) if dw is not None else None
+        gb = _dual.sum(grad, axes, keepdims=False) if db is not None else None
+        return gx, gw, gb, None, None
+
+
 def _check_dtypes(op: str, input: Tensor, **tensors: Tensor | None) -> None:
     """PyTorch refuses to normalize a float64 input with float32 parameters (or the reverse)
     rather than compute in one of the two."""
@@ -214,6 +255,99 @@ def batch_norm(
             running._data *= 1 - momentum
             running._data += momentum * batch
             running._version[0] += 1
+    return y
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize (N, C, *) input over groups of C/num_groups channels (torch.nn.functional.group_norm)."""
+    s = input._data.shape
+    if len(s) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(s)}")
+    if num_groups <= 0 or s[1] % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of "
+            f"shape {list(s)} and num_groups={num_groups}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != (s[1],):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but "
+                f"got {name} of shape {list(t.shape)} and input of shape {list(s)}"
+            )
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"group_norm" not implemented for {input.dtype} input (convert it with .float())'
+        )
+    _check_dtypes("group_norm", input, weight=weight, bias=bias)
+    y, _, _ = GroupNorm.apply(input, weight, bias, num_groups, eps)
+    return y
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel of each sample of (N, C, *) input over its positions
+    (torch.nn.functional.instance_norm).
+
+    With use_input_stats, each sample's own statistics normalize (group_norm with one
+    channel per group), and running_mean and running_var, when given, move towards their
+    average over the batch: r = (1 - momentum) r + momentum mean_n(b), with the unbiased
+    variance, as PyTorch. Without, the running statistics normalize, as batch_norm in eval.
+    """
+    s = input._data.shape
+    if len(s) < 2:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got {list(s)}")
+    c = s[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and t._data.shape != (c,):
+            raise RuntimeError(
+                f"{name} should contain {c} elements not {t.numel()} (instance_norm of input {list(s)})"
+            )
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"instance_norm" not implemented for {input.dtype} input (convert it with .float())'
+        )
+    _check_dtypes(
+        "instance_norm", input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(
+                "Expected running_mean and running_var to be defined when use_input_stats is false"
+            )
+        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
+        return y
+    count = math.prod(s[2:])
+    if count <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape!r}"
+        )
+    y, mean, var = GroupNorm.apply(input, weight, bias, c, eps)
+    if s[0] > 0:
+        batch = (mean._data.mean(0), var._data.mean(0) * (count / (count - 1)))
+        for running, value in zip((running_mean, running_var), batch):
+            if running is not None:
+                running._data *= 1 - momentum
+                running._data += momentum * value
+                running._version[0] += 1
     return y
 
 

@@ -58,6 +58,10 @@ from ember.nn.modules.pooling import (
 from ember.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from ember.nn.modules.sparse import Embedding
 
+# isort: split
+# normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
+from ember.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -130,4 +134,8 @@ __all__ = [
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
 ]

@@ -1,0 +1,236 @@
+"""GroupNorm, InstanceNorm1d/2d, AdaptiveMaxPool1d/2d, Upsample and F.interpolate's linear
+modes, compared with PyTorch with the same weights: values, input and parameter gradients
+(float32 and float64), running statistics, reprs, state_dict keys and errors; gradcheck in
+float64."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
+from ember.nn import functional as F
+
+
+def _copy_state(e_mod: Any, t_mod: Any) -> None:
+    """torch's parameters and buffers (random-ised so that they matter) into the ember module."""
+    import torch
+
+    with torch.no_grad():
+        for p in t_mod.parameters():
+            p.copy_(torch.randn_like(p))
+    e_mod.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t_mod.state_dict().items()})
+
+
+def _compare(e_mod: Any, t_mod: Any, shape: tuple, dtype: str, steps: int = 1, seed: int = 0) -> None:
+    """Outputs, input gradients and parameter gradients of a random weighting of the
+    outputs, then the buffers, ember against torch, over `steps` calls."""
+    import torch
+
+    tol = {"float64": (1e-9, 1e-10), "float32": (1e-4, 1e-5)}[dtype]
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        data = (rng.normal(size=shape) * 2 + 0.5).astype(dtype)
+        xe, xt = ember.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        ye, yt = e_mod(xe), t_mod(xt)
+        assert tuple(ye.shape) == tuple(yt.shape)
+        assert str(ye.dtype) == str(yt.dtype).replace("torch", "ember")
+        assert_close(ye, yt, *tol)
+        w = rng.normal(size=tuple(yt.shape)).astype(dtype)
+        (ye * ember.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        assert_close(xe.grad, xt.grad, *tol)
+    for (name, pe), (_, pt) in zip(e_mod.named_parameters(), t_mod.named_parameters()):
+        assert_close(pe.grad, pt.grad, *tol), name
+    for (name, be), (_, bt) in zip(e_mod.named_buffers(), t_mod.named_buffers()):
+        assert_close(be, bt, *tol), name
+
+
+def _twins(name: str, *args: Any, dtype: str = "float32", **kwargs: Any) -> tuple:
+    import torch
+
+    t_mod = getattr(torch.nn, name)(*args, **kwargs)
+    e_mod = getattr(nn, name)(*args, **kwargs)
+    if dtype == "float64":
+        t_mod, e_mod = t_mod.double(), e_mod.double()
+    return e_mod, t_mod
+
+
+def _raises(fn_e: Any, fn_t: Any) -> Exception:
+    """Both raise the same exception type; ember's exception is returned for its message."""
+    with pytest.raises(Exception) as te:
+        fn_t()
+    with pytest.raises(type(te.value)) as ee:
+        fn_e()
+    return ee.value
+
+
+# ---- GroupNorm ------------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "groups, channels, shape, kwargs",
+    [
+        (2, 4, (3, 4), {}),
+        (3, 6, (2, 6, 5), {}),
+        (1, 4, (2, 4, 3, 3), {}),
+        (4, 4, (2, 4, 3, 2), {"eps": 1e-3}),
+        (2, 6, (2, 6, 4), {"affine": False}),
+        (2, 6, (2, 6, 2, 3), {"bias": False}),
+    ],
+)
+def test_group_norm_matches_torch(groups: int, channels: int, shape: tuple, kwargs: dict, dtype: str) -> None:
+    e_mod, t_mod = _twins("GroupNorm", groups, channels, dtype=dtype, **kwargs)
+    _copy_state(e_mod, t_mod)
+    _compare(e_mod, t_mod, shape, dtype)
+
+
+@requires_torch
+def test_group_norm_repr_state_dict_and_init() -> None:
+    import torch
+
+    for args, kwargs in [((2, 4), {}), ((3, 6), {"eps": 1e-3, "affine": False}), ((1, 2), {"bias": False})]:
+        e_mod, t_mod = nn.GroupNorm(*args, **kwargs), torch.nn.GroupNorm(*args, **kwargs)
+        assert repr(e_mod) == repr(t_mod)
+        assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+        for (ne, pe), (nt, pt) in zip(e_mod.named_parameters(), t_mod.named_parameters()):
+            assert ne == nt
+            assert_close(pe, pt)
+
+
+@requires_torch
+def test_group_norm_errors() -> None:
+    import torch
+
+    err = _raises(lambda: nn.GroupNorm(4, 6), lambda: torch.nn.GroupNorm(4, 6))
+    assert str(err) == "num_channels (6) must be divisible by num_groups (4)"
+    x = np.zeros((2, 6, 5), dtype=np.float32)
+    err = _raises(
+        lambda: F.group_norm(ember.tensor(x), 4), lambda: torch.nn.functional.group_norm(torch.tensor(x), 4)
+    )
+    assert "divisible by num_groups" in str(err) and "[2, 6, 5]" in str(err)
+    _raises(
+        lambda: F.group_norm(ember.zeros(6), 3), lambda: torch.nn.functional.group_norm(torch.zeros(6), 3)
+    )
+    err = _raises(
+        lambda: F.group_norm(ember.tensor(x), 3, ember.ones(5)),
+        lambda: torch.nn.functional.group_norm(torch.tensor(x), 3, torch.ones(5)),
+    )
+    assert "weight of shape [5]" in str(err)
+    _raises(
+        lambda: nn.GroupNorm(3, 6)(ember.zeros(2, 4, 5)),
+        lambda: torch.nn.GroupNorm(3, 6)(torch.zeros(2, 4, 5)),
+    )
+    _raises(
+        lambda: F.group_norm(ember.zeros(2, 6, dtype=ember.int32), 3),
+        lambda: torch.nn.functional.group_norm(torch.zeros(2, 6, dtype=torch.int32), 3),
+    )
+
+
+def test_group_norm_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.normal(size=(2, 4, 3)), requires_grad=True)
+    w = ember.tensor(rng.normal(size=4), requires_grad=True)
+    b = ember.tensor(rng.normal(size=4), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+    assert gradgradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+    assert gradgradcheck(lambda x: F.group_norm(x, 4), (x,))
+
+
+# ---- InstanceNorm ---------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, shape, kwargs",
+    [
+        ("InstanceNorm1d", (2, 3, 5), {}),
+        ("InstanceNorm1d", (3, 4), {}),  # unbatched (C, L)
+        ("InstanceNorm1d", (2, 3, 5), {"affine": True}),
+        ("InstanceNorm1d", (4, 3, 6), {"affine": True, "track_running_stats": True}),
+        ("InstanceNorm2d", (2, 3, 4, 5), {"affine": True}),
+        ("InstanceNorm2d", (3, 4, 2), {"track_running_stats": True}),  # unbatched (C, H, W)
+        ("InstanceNorm2d", (2, 3, 3, 3), {"affine": True, "track_running_stats": True, "momentum": 0.3}),
+        ("InstanceNorm2d", (2, 3, 3, 3), {"track_running_stats": True, "momentum": None}),
+    ],
+)
+def test_instance_norm_matches_torch_in_train_and_eval(
+    name: str, shape: tuple, kwargs: dict, dtype: str
+) -> None:
+    channels = shape[-2] if name == "InstanceNorm1d" else shape[-3]
+    e_mod, t_mod = _twins(name, channels, dtype=dtype, **kwargs)
+    _copy_state(e_mod, t_mod)
+    _compare(e_mod, t_mod, shape, dtype, steps=2)
+    e_mod.eval(), t_mod.eval()
+    e_mod.zero_grad(), t_mod.zero_grad()
+    _compare(e_mod, t_mod, shape, dtype, seed=1)
+
+
+@requires_torch
+def test_instance_norm_repr_state_dict_and_warning() -> None:
+    import torch
+
+    for name in ("InstanceNorm1d", "InstanceNorm2d"):
+        for kwargs in (
+            {},
+            {"affine": True},
+            {"track_running_stats": True, "momentum": None},
+            {"affine": True, "bias": False},
+        ):
+            e_mod, t_mod = getattr(nn, name)(3, **kwargs), getattr(torch.nn, name)(3, **kwargs)
+            assert repr(e_mod) == repr(t_mod)
+            assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        nn.InstanceNorm1d(3)(ember.zeros(2, 4, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.InstanceNorm1d(4)(ember.zeros(2, 4, 5))
+
+
+@requires_torch
+def test_instance_norm_errors() -> None:
+    import torch
+
+    TF = torch.nn.functional
+    err = _raises(lambda: F.instance_norm(ember.zeros(2, 3)), lambda: TF.instance_norm(torch.zeros(2, 3)))
+    assert "Expected more than 1 spatial element when training" in str(err)
+    _raises(lambda: F.instance_norm(ember.zeros(2, 3, 1)), lambda: TF.instance_norm(torch.zeros(2, 3, 1)))
+    err = _raises(
+        lambda: F.instance_norm(ember.zeros(2, 3, 4), use_input_stats=False),
+        lambda: TF.instance_norm(torch.zeros(2, 3, 4), use_input_stats=False),
+    )
+    assert str(err) == "Expected running_mean and running_var to be defined when use_input_stats is false"
+    _raises(
+        lambda: F.instance_norm(ember.zeros(2, 3, 4), None, None, ember.ones(4)),
+        lambda: TF.instance_norm(torch.zeros(2, 3, 4), None, None, torch.ones(4)),
+    )
+    _raises(
+        lambda: nn.InstanceNorm1d(3)(ember.zeros(2, 3, 4, 5)),
+        lambda: torch.nn.InstanceNorm1d(3)(torch.zeros(2, 3, 4, 5)),
+    )
+    err = _raises(
+        lambda: nn.InstanceNorm1d(3, affine=True)(ember.zeros(2, 4, 5)),
+        lambda: torch.nn.InstanceNorm1d(3, affine=True)(torch.zeros(2, 4, 5)),
+    )
+    assert str(err) == "expected input's size at dim=1 to match num_features (3), but got: 4."
+
+
+def test_instance_norm_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.normal(size=(2, 3, 4)), requires_grad=True)
+    w = ember.tensor(rng.normal(size=3), requires_grad=True)
+    b = ember.tensor(rng.normal(size=3), requires_grad=True)
+    fn = lambda x, w, b: F.instance_norm(x, weight=w, bias=b)  # noqa: E731
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+    rm, rv = ember.tensor(rng.normal(size=3)), ember.tensor(rng.uniform(0.5, 2, size=3))
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, rm, rv, w, b, use_input_stats=False), (x, w, b))
