@@ -234,3 +234,90 @@ def test_instance_norm_gradcheck() -> None:
     assert gradgradcheck(fn, (x, w, b))
     rm, rv = ember.tensor(rng.normal(size=3)), ember.tensor(rng.uniform(0.5, 2, size=3))
     assert gradcheck(lambda x, w, b: F.instance_norm(x, rm, rv, w, b, use_input_stats=False), (x, w, b))
+
+
+# ---- AdaptiveMaxPool1d/2d -------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, shape, output_size",
+    [
+        ("AdaptiveMaxPool1d", (2, 3, 8), 4),  # even windows
+        ("AdaptiveMaxPool1d", (2, 3, 7), 3),  # uneven, overlapping
+        ("AdaptiveMaxPool1d", (3, 5), 9),  # unbatched, more outputs than inputs
+        ("AdaptiveMaxPool2d", (2, 3, 5, 7), 3),
+        ("AdaptiveMaxPool2d", (2, 2, 6, 5), (4, None)),
+        ("AdaptiveMaxPool2d", (3, 7, 4), (2, 3)),  # unbatched
+        ("AdaptiveMaxPool2d", (1, 2, 4, 4), 1),  # global
+    ],
+)
+def test_adaptive_max_pool_matches_torch(name: str, shape: tuple, output_size: Any, dtype: str) -> None:
+    import torch
+
+    e_mod, t_mod = _twins(name, output_size, dtype=dtype)
+    _compare(e_mod, t_mod, shape, dtype)
+    data = np.random.default_rng(2).normal(size=shape).astype(dtype)
+    data[..., 1] = data[..., 0]  # ties: the first maximum wins
+    e_mod, t_mod = _twins(name, output_size, return_indices=True)
+    (ye, ie), (yt, it) = e_mod(ember.tensor(data)), t_mod(torch.tensor(data))
+    assert_close(ye, yt)
+    assert ie.dtype == ember.int64
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+
+
+@requires_torch
+def test_adaptive_max_pool_nan_ties_and_empty() -> None:
+    import torch
+
+    nan = float("nan")
+    for row in ([1.0, nan, 2.0, nan, 0.0], [1.0, 3.0, 3.0, 0.0, 3.0], [nan, nan, 1.0, 2.0, 2.0]):
+        for size in (1, 2, 3):
+            ye, ie = F.adaptive_max_pool1d(ember.tensor([[row]]), size, True)
+            yt, it = torch.nn.functional.adaptive_max_pool1d(torch.tensor([[row]]), size, True)
+            np.testing.assert_array_equal(ye.numpy(), yt.numpy())
+            np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    for shape, size in (((0, 3, 4, 7), 2), ((2, 3, 5, 7), 0), ((2, 3, 5, 7), (0, 2))):
+        e = F.adaptive_max_pool2d(ember.zeros(*shape), size)
+        assert tuple(e.shape) == tuple(
+            torch.nn.functional.adaptive_max_pool2d(torch.zeros(*shape), size).shape
+        )
+
+
+@requires_torch
+def test_adaptive_max_pool_repr_and_errors() -> None:
+    import torch
+
+    TF = torch.nn.functional
+    for name, args in (
+        ("AdaptiveMaxPool1d", (3,)),
+        ("AdaptiveMaxPool2d", ((None, 3), True)),
+        ("AdaptiveMaxPool2d", (2,)),
+    ):
+        assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+    cases = [
+        ("adaptive_max_pool2d", (5, 7), 3),
+        ("adaptive_max_pool1d", (5,), 3),
+        ("adaptive_max_pool2d", (2, 3, 5, 7), (3,)),
+        ("adaptive_max_pool1d", (2, 3, 5), (2, 3)),
+        ("adaptive_max_pool2d", (2, 3, 0, 7), 2),
+    ]
+    for op, shape, size in cases:
+        _raises(
+            lambda op=op, shape=shape, size=size: getattr(F, op)(ember.zeros(*shape), size),
+            lambda op=op, shape=shape, size=size: getattr(TF, op)(torch.zeros(*shape), size),
+        )
+    err = _raises(
+        lambda: F.adaptive_max_pool2d(ember.zeros(2, 3, 4, 4, dtype=ember.int32), 2),
+        lambda: TF.adaptive_max_pool2d(torch.zeros(2, 3, 4, 4, dtype=torch.int32), 2),
+    )
+    assert "\"adaptive_max_pool2d\" not implemented for 'Int'" in str(err)
+
+
+def test_adaptive_max_pool_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.permutation(2 * 5 * 7).reshape(2, 5, 7) / 10.0, requires_grad=True)  # no ties
+    assert gradcheck(lambda x: F.adaptive_max_pool2d(x, (3, 4)), (x,))
+    assert gradgradcheck(lambda x: F.adaptive_max_pool2d(x, (3, 4)), (x,))
+    assert gradcheck(lambda x: F.adaptive_max_pool1d(x, 4), (x,))

@@ -73,7 +73,7 @@ from ember.nn.parameter import Parameter
 
 # isort: split
 # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
-from ember.nn.modules import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from ember.nn.modules import AdaptiveMaxPool1d, AdaptiveMaxPool2d, GroupNorm, InstanceNorm1d, InstanceNorm2d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -156,4 +156,6 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
 ]

@@ -41,7 +41,13 @@ from ember.ops.im2col import (
     window,
 )
 from ember.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
-from ember.ops.resize import adaptive_avg_pool1d, adaptive_avg_pool2d, interpolate  # noqa: F401
+from ember.ops.resize import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    interpolate,
+)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

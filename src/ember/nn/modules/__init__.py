@@ -61,6 +61,7 @@ from ember.nn.modules.sparse import Embedding
 # isort: split
 # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
 from ember.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from ember.nn.modules.pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -138,4 +139,6 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
 ]

@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d (torch.nn.MaxPool2d, ...)."""
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d
+(torch.nn.MaxPool2d, ...)."""
 
 from __future__ import annotations
 
@@ -148,3 +149,27 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return resize.adaptive_avg_pool2d(input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, L) input to a fixed length (torch.nn.AdaptiveMaxPool1d)."""
+
+    def forward(self, input: Tensor) -> Any:
+        return resize.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, H, W) input to a fixed (H_out, W_out); None keeps a size (torch.nn.AdaptiveMaxPool2d)."""
+
+    def forward(self, input: Tensor) -> Any:
+        return resize.adaptive_max_pool2d(input, self.output_size, self.return_indices)
