@@ -321,3 +321,101 @@ def test_adaptive_max_pool_gradcheck() -> None:
     assert gradcheck(lambda x: F.adaptive_max_pool2d(x, (3, 4)), (x,))
     assert gradgradcheck(lambda x: F.adaptive_max_pool2d(x, (3, 4)), (x,))
     assert gradcheck(lambda x: F.adaptive_max_pool1d(x, 4), (x,))
+
+
+# ---- interpolate's linear modes, Upsample ---------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((2, 3, 5), {"size": 8, "mode": "linear"}),
+        ((2, 3, 7), {"scale_factor": 0.6, "mode": "linear", "align_corners": True}),
+        ((2, 3, 5, 4), {"scale_factor": 2.5, "mode": "bilinear"}),
+        ((2, 3, 5, 4), {"scale_factor": (0.6, 1.7), "mode": "bilinear", "align_corners": True}),
+        ((2, 3, 5, 4), {"scale_factor": 1.3, "mode": "bilinear", "recompute_scale_factor": True}),
+        ((2, 3, 5, 4), {"scale_factor": 1.3, "mode": "bilinear"}),
+        ((1, 2, 4, 6), {"size": (3, 9), "mode": "bilinear"}),
+        ((1, 2, 1, 6), {"size": (3, 1), "mode": "bilinear", "align_corners": True}),
+        ((1, 2, 3, 4, 5), {"size": (4, 2, 7), "mode": "trilinear"}),
+        ((2, 3, 5, 4), {"scale_factor": 2, "mode": "nearest"}),
+        ((2, 3, 5, 4), {"size": (7, 3), "mode": "nearest-exact"}),
+    ],
+)
+def test_upsample_matches_torch(shape: tuple, kwargs: dict, dtype: str) -> None:
+    e_mod, t_mod = _twins("Upsample", dtype=dtype, **kwargs)
+    _compare(e_mod, t_mod, shape, dtype)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["UpsamplingNearest2d", "UpsamplingBilinear2d"])
+@pytest.mark.parametrize("kwargs", [{"scale_factor": 2}, {"size": (3, 7)}, {"size": 5}])
+def test_upsampling_2d_layers_match_torch(name: str, kwargs: dict) -> None:
+    import torch
+
+    e_mod, t_mod = _twins(name, **kwargs)
+    assert repr(e_mod) == repr(t_mod)
+    assert e_mod.name == t_mod.name and e_mod.align_corners == t_mod.align_corners
+    _compare(e_mod, t_mod, (2, 3, 4, 5), "float32")
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict()) == []
+    for args in (
+        {"scale_factor": (2, 3)},
+        {"size": (2, 3), "mode": "bilinear"},
+        {"scale_factor": 1.5, "mode": "linear"},
+    ):
+        assert repr(nn.Upsample(**args)) == repr(torch.nn.Upsample(**args))
+
+
+@requires_torch
+def test_interpolate_linear_keeps_nan_and_inf_local() -> None:
+    import torch
+
+    x = np.arange(10.0).reshape(1, 1, 10)
+    x[0, 0, 2], x[0, 0, 7] = np.nan, np.inf
+    e = F.interpolate(ember.tensor(x), size=17, mode="linear")
+    t = torch.nn.functional.interpolate(torch.tensor(x), size=17, mode="linear")
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12)  # NaN and inf at the same places
+
+
+@requires_torch
+def test_interpolate_errors() -> None:
+    import torch
+
+    TF = torch.nn.functional
+    cases = [
+        ((1, 2, 3, 4), {"scale_factor": 2, "mode": "linear"}),
+        ((1, 2, 3), {"scale_factor": 2, "mode": "bilinear"}),
+        ((1, 2, 3), {"scale_factor": 2, "mode": "trilinear"}),
+        ((3, 3), {"size": 4, "mode": "linear"}),
+        ((1, 2, 3), {"scale_factor": 2, "mode": "linear", "antialias": True}),
+        ((1, 2, 3, 3), {"size": 4, "mode": "bilinear", "recompute_scale_factor": True}),
+        ((1, 2, 3, 3), {"size": 4, "mode": "nearest", "align_corners": True}),
+        ((1, 2, 3, 3), {"mode": "bilinear"}),
+    ]
+    for shape, kwargs in cases:
+        _raises(
+            lambda shape=shape, kwargs=kwargs: F.interpolate(ember.zeros(*shape), **kwargs),
+            lambda shape=shape, kwargs=kwargs: TF.interpolate(torch.zeros(*shape), **kwargs),
+        )
+    err = _raises(
+        lambda: F.interpolate(ember.zeros(1, 2, 3), scale_factor=2, mode="bilinear"),
+        lambda: TF.interpolate(torch.zeros(1, 2, 3), scale_factor=2, mode="bilinear"),
+    )
+    assert str(err) == "Got 3D input, but bilinear mode needs 4D input"
+    _raises(
+        lambda: F.interpolate(ember.zeros(1, 2, 3, 3, dtype=ember.int32), size=4, mode="bilinear"),
+        lambda: TF.interpolate(torch.zeros(1, 2, 3, 3, dtype=torch.int32), size=4, mode="bilinear"),
+    )
+
+
+def test_interpolate_linear_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.normal(size=(1, 2, 3, 4)), requires_grad=True)
+    for kwargs in ({"scale_factor": 1.7}, {"size": (5, 2), "align_corners": True}):
+        fn = lambda x, kwargs=kwargs: F.interpolate(x, mode="bilinear", **kwargs)  # noqa: E731
+        assert gradcheck(fn, (x,))
+        assert gradgradcheck(fn, (x,))
+    x1 = ember.tensor(rng.normal(size=(2, 1, 5)), requires_grad=True)
+    assert gradcheck(lambda x: F.interpolate(x, size=3, mode="linear"), (x1,))

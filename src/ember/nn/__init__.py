@@ -73,7 +73,16 @@ from ember.nn.parameter import Parameter
 
 # isort: split
 # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
-from ember.nn.modules import AdaptiveMaxPool1d, AdaptiveMaxPool2d, GroupNorm, InstanceNorm1d, InstanceNorm2d
+from ember.nn.modules import (
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -158,4 +167,7 @@ __all__ = [
     "InstanceNorm2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]

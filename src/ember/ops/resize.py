@@ -1,13 +1,15 @@
 """Resizing to a requested size: adaptive average and max pooling, and interpolation.
 
 All map each output index to input indices fixed by the sizes alone. When the sizes
-divide, adaptive pooling is an ordinary average pooling; otherwise its windows differ in
-length, and it is written as one averaging matrix per dimension (y = A_h @ x @ A_w^T),
-two matmul nodes (a deviation: there an inf or NaN input reaches every output of its
-row or column band, as 0 * inf is NaN). Nearest interpolation picks input rows and
-columns: index_select. Adaptive max pooling gathers every window (the shorter ones padded
-with a repeat of their last element) into one array and takes its maxima; its backward
-adds each gradient at the element that won.
+divide, adaptive average pooling is an ordinary average pooling; otherwise its windows
+differ in length, and it is written as one averaging matrix per dimension
+(y = A_h @ x @ A_w^T), two matmul nodes (a deviation: there an inf or NaN input reaches
+every output of its row or column band, as 0 * inf is NaN). Adaptive max pooling gathers
+every window (the shorter ones padded with a repeat of their last element) into one
+array and takes its maxima; its backward adds each gradient at the element that won.
+Nearest interpolation picks input rows and columns: index_select. Linear interpolation
+mixes the two neighbours of each output index, one dimension after the other (bilinear
+is linear along H, then along W).
 """
 
 from __future__ import annotations
@@ -170,6 +172,66 @@ def _nearest_source(n: int, out: int, scale: float | None, exact: bool) -> np.nd
     return np.minimum(np.floor(position * step).astype(np.int64), n - 1)
 
 
+def _linear_weights(n: int, out: int, scale: float | None, align_corners: bool) -> tuple:
+    """PyTorch's source coordinates of a linear resize, as the two neighbours (i0, i1) and
+    their weights (w0, w1) of each output index, in float64."""
+    o = np.arange(out, dtype=np.float64)
+    if align_corners:
+        source = o * ((n - 1) / (out - 1)) if out > 1 else np.zeros(out)
+    else:  # pixel centres; a given scale_factor is used as it is, as PyTorch does
+        step = 1.0 / scale if scale else n / out
+        source = np.maximum((o + 0.5) * step - 0.5, 0.0)
+    i0 = np.minimum(np.floor(source).astype(np.int64), n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    w1 = source - i0
+    return i0, i1, 1.0 - w1, w1
+
+
+class UpsampleLinear(Op):
+    """Linear interpolation along one axis: y[o] = w0[o] x[i0[o]] + w1[o] x[i1[o]] (two
+    reads, so an inf or NaN reaches only its neighbours). The backward is the transposed
+    map, a matmul with the (out, n) interpolation matrix, which a create_graph backward
+    records as ops."""
+
+    @staticmethod
+    def forward(ctx, x, axis, i0, i1, w0, w1):
+        shape = (-1,) + (1,) * (x.ndim - 1 - axis)  # the weights broadcast along `axis`
+        w0, w1 = w0.astype(x.dtype).reshape(shape), w1.astype(x.dtype).reshape(shape)
+        y = np.take(x, i0, axis) * w0
+        y += np.take(x, i1, axis) * w1
+        matrix = np.zeros((len(i0), x.shape[axis]), dtype=x.dtype)
+        rows = np.arange(len(i0))
+        np.add.at(matrix, (rows, i0), w0.reshape(-1))
+        np.add.at(matrix, (rows, i1), w1.reshape(-1))
+        ctx.axis, ctx.matrix = axis, matrix
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis = ctx.axis
+        if _dual.is_array(grad):
+            return (
+                np.swapaxes(np.swapaxes(grad, axis, -1) @ ctx.matrix, axis, -1),
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
+        return (
+            (grad.transpose(axis, -1) @ Tensor(ctx.matrix)).transpose(axis, -1),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+
+
 def interpolate(
     input: Tensor,
     size: Any = None,
@@ -181,25 +243,35 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions of (N, C, ...) input (torch.nn.functional.interpolate).
 
-    ember implements mode='nearest' and 'nearest-exact'.
+    ember implements the modes 'nearest', 'nearest-exact', 'linear' (3-D input),
+    'bilinear' (4-D) and 'trilinear' (5-D); the linear modes resize one dimension after
+    the other.
     """
     nd = input.ndim - 2
     if nd not in (1, 2, 3):
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
-            f"nearest | nearest-exact (got {mode})"
+            f"{_MODES} (got {mode})"
         )
-    if mode not in ("nearest", "nearest-exact"):
+    linear = mode in _LINEAR_MODES
+    if mode not in ("nearest", "nearest-exact") and not linear:
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} is not implemented in ember (use 'nearest' or 'nearest-exact')"
+            f"interpolate: mode {mode!r} is not implemented in ember (modes: nearest, nearest-exact, "
+            "linear, bilinear, trilinear)"
         )
-    if align_corners is not None:
+    if linear and _LINEAR_MODES[mode] != nd:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input"
+        )
+    if not linear and align_corners is not None:
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
         )
     if antialias:
-        raise NotImplementedError(
-            "interpolate: antialias=True is only meaningful for the bilinear and bicubic modes"
+        if mode == "bilinear":
+            raise NotImplementedError("interpolate: antialias=True is not implemented in ember")
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
     if (size is None) == (scale_factor is None):
         raise ValueError(
@@ -209,6 +281,8 @@ def interpolate(
         )
     spatial = tuple(input.shape[2:])
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         out = (int(size),) * nd if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
         if len(out) != nd:
             raise ValueError(
@@ -233,8 +307,15 @@ def interpolate(
         raise RuntimeError(
             f"interpolate: output size {list(out)} must be positive (input size {list(spatial)})"
         )
+    if linear:
+        check_dtype(f"upsample_{mode}{nd}d", input)  # floating point only, as in PyTorch
     y = input
     for dim, (n, o, s) in enumerate(zip(spatial, out, scales)):
+        if linear:
+            i0, i1, w0, w1 = _linear_weights(n, o, s, bool(align_corners))
+            if o != n or np.any(w1 != 0):
+                y = UpsampleLinear.apply(y, dim + 2, i0, i1, w0, w1)
+            continue
         source = _nearest_source(n, o, s, mode == "nearest-exact")
         if o != n or np.any(source != np.arange(n)):
             y = y.index_select(dim + 2, source)

@@ -62,6 +62,7 @@ from ember.nn.modules.sparse import Embedding
 # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
 from ember.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from ember.nn.modules.pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from ember.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -141,4 +142,7 @@ __all__ = [
     "InstanceNorm2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]
