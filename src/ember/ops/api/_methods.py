@@ -71,7 +71,14 @@ rot90 diff tensor_split hsplit vsplit unfold
 
 repeat_interleave inner mv dist renorm fmax fmin sinc kthvalue masked_scatter masked_scatter_
 index_put index_put_ bitwise_left_shift bitwise_right_shift bitwise_left_shift_ bitwise_right_shift_
-is_inference""".split()
+is_inference
+
+cos_ sin_ tan_ acos_ arccos_ asin_ arcsin_ atan_ arctan_ cosh_ sinh_ acosh_ arccosh_ asinh_
+arcsinh_ atanh_ arctanh_ exp2_ expm1_ log1p_ log2_ log10_ rsqrt_ sign_ sgn_ deg2rad_ rad2deg_
+clamp_min_ clamp_max_ copysign_ hypot_ heaviside_ float_power_ eq_ ne_ not_equal_ lt_ less_
+le_ less_equal_ gt_ greater_ ge_ greater_equal_ logical_not_ logical_and_ logical_or_
+logical_xor_ cumsum_ tril_ triu_ renorm_ addmm_ addmv_ baddbmm_ absolute_ negative_ subtract_
+multiply_ divide_ true_divide_""".split()
 
 
 def _stride(self: Any, dim: int | None = None) -> Any:

@@ -611,7 +611,8 @@ def _check_fits(input: Tensor, result: Tensor, name: str = "") -> None:
         )
     if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
         raise RuntimeError(
-            f"{op}result type {result.dtype} can't be cast to the desired output type {input.dtype}"
+            f"{op}result type {dtypes.scalar_type_name(result._data.dtype)} can't be cast to the "
+            f"desired output type {dtypes.scalar_type_name(input._data.dtype)}"
         )
 
 

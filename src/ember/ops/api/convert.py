@@ -11,7 +11,7 @@ from ember import random as _random
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import elementwise as ew
-from ember.ops.api import arith
+from ember.ops.api import arith, linalg, products, reduce, shape, special
 from ember.ops.api.arith import (
     _check_fits,
     _check_inplace_leaf,
@@ -19,6 +19,7 @@ from ember.ops.api.arith import (
     _record_inplace,
     _tensor_of,
     _wants_grad,
+    _write_inplace,
     add,
     clamp,
     div,
@@ -139,7 +140,8 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]
             wanted = out_of_place(input.detach(), other.detach() if isinstance(other, Tensor) else other)
             raise RuntimeError(
-                f"{name}: result type {wanted.dtype} can't be cast to the desired output type {input.dtype}"
+                f"{name}: result type {dtypes.scalar_type_name(wanted._data.dtype)} can't be cast to "
+                f"the desired output type {dtypes.scalar_type_name(input._data.dtype)}"
             ) from None
         except ValueError:
             raise RuntimeError(
@@ -154,9 +156,19 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
 
 
 add_ = _inplace(np.add, add, "add_")
-sub_ = _inplace(np.subtract, sub, "sub_", check=_check_sub)
-mul_ = _inplace(np.multiply, mul, "mul_")
-div_ = _inplace(np.true_divide, div, "div_")
+sub_ = subtract_ = _inplace(np.subtract, sub, "sub_", check=_check_sub)
+mul_ = multiply_ = _inplace(np.multiply, mul, "mul_")
+_true_div_ = _inplace(np.true_divide, div, "div_")
+
+
+def div_(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """In-place div (torch.Tensor.div_); with a rounding_mode, div's rounded quotient."""
+    if rounding_mode is None:
+        return _true_div_(input, other)
+    return _rounded_div_(input, other, rounding_mode=rounding_mode)
+
+
+divide_ = true_divide_ = div_
 
 
 def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor) -> Tensor:
@@ -203,7 +215,8 @@ def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: 
         isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind == "f") for v in (min, max)
     ):
         raise RuntimeError(
-            f"clamp_: result type Float can't be cast to the desired output type {input.dtype}"
+            "clamp_: result type Float can't be cast to the desired output type "
+            f"{dtypes.scalar_type_name(input._data.dtype)}"
         )
     # clamp's own rules for the bounds (an int bound must fit an integer dtype), on the array
     return _inplace_unary(lambda a: clamp(Tensor(a), min, max)._data, lambda x: clamp(x, min, max), input)
@@ -232,8 +245,8 @@ def _unary_inplace(out_of_place: Any, name: str) -> Any:
     return op
 
 
-abs_ = _unary_inplace(arith.abs, "abs_")
-neg_ = _unary_inplace(arith.neg, "neg_")
+abs_ = absolute_ = _unary_inplace(arith.abs, "abs_")
+neg_ = negative_ = _unary_inplace(arith.neg, "neg_")
 exp_ = _unary_inplace(arith.exp, "exp_")
 log_ = _unary_inplace(arith.log, "log_")
 sqrt_ = _unary_inplace(arith.sqrt, "sqrt_")
@@ -244,6 +257,89 @@ square_ = _unary_inplace(arith.square, "square_")
 reciprocal_ = _unary_inplace(arith.reciprocal, "reciprocal_")
 ceil_ = _unary_inplace(arith.ceil, "ceil_")
 round_ = _unary_inplace(arith.round, "round_")
+
+
+def _inplace_form(out_of_place: Any, name: str) -> Any:
+    """`x.<name>(*args)`: `out_of_place(x, *args)` written back into x. Its tensor operands
+    get their gradients; a result x cannot hold (another shape, a float result for an integer
+    tensor) raises before anything is written."""
+
+    def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        def compute(x: Tensor) -> Tensor:
+            result = out_of_place(x, *args, **kwargs)
+            _check_fits(input, result, name)
+            if _grad_state[0] and x.requires_grad and not result.requires_grad:
+                # x.eq_(y) on a tensor in the graph stays in it, with a zero gradient, as in
+                # PyTorch; the comparison's own result would cut the graph there
+                result = _replaced(x, result)
+            return result
+
+        return _write_inplace(input, args + tuple(kwargs.values()), compute)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In-place {name[:-1]} (torch.Tensor.{name})."
+    return op
+
+
+def _float_power(input: Tensor, exponent: Any) -> Tensor:
+    """float_power_ writes a float64 result, so only a float64 tensor can take it."""
+    if input._data.dtype != np.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {dtypes.scalar_type_name(input._data.dtype)} "
+            "but the operation's result requires dtype Double"
+        )
+    return special.float_power(input, exponent)
+
+
+# The in-place forms of the functions in the other api modules, one line each. (abs_, exp_
+# and the others above came first and keep their own quicker paths; the shape-changing
+# squeeze_, unsqueeze_, t_, transpose_, swapaxes_, swapdims_ are not in-place writes and are
+# not provided: see docs/differences.md.)
+cos_ = _inplace_form(arith.cos, "cos_")
+sin_ = _inplace_form(arith.sin, "sin_")
+tan_ = _inplace_form(arith.tan, "tan_")
+acos_ = arccos_ = _inplace_form(special.acos, "acos_")
+asin_ = arcsin_ = _inplace_form(special.asin, "asin_")
+atan_ = arctan_ = _inplace_form(special.atan, "atan_")
+cosh_ = _inplace_form(special.cosh, "cosh_")
+sinh_ = _inplace_form(special.sinh, "sinh_")
+acosh_ = arccosh_ = _inplace_form(special.acosh, "acosh_")
+asinh_ = arcsinh_ = _inplace_form(special.asinh, "asinh_")
+atanh_ = arctanh_ = _inplace_form(special.atanh, "atanh_")
+exp2_ = _inplace_form(special.exp2, "exp2_")
+expm1_ = _inplace_form(arith.expm1, "expm1_")
+log1p_ = _inplace_form(arith.log1p, "log1p_")
+log2_ = _inplace_form(arith.log2, "log2_")
+log10_ = _inplace_form(arith.log10, "log10_")
+rsqrt_ = _inplace_form(arith.rsqrt, "rsqrt_")
+sign_ = _inplace_form(arith.sign, "sign_")
+sgn_ = _inplace_form(special.sgn, "sgn_")
+deg2rad_ = _inplace_form(special.deg2rad, "deg2rad_")
+rad2deg_ = _inplace_form(special.rad2deg, "rad2deg_")
+clamp_min_ = _inplace_form(arith.clamp_min, "clamp_min_")
+clamp_max_ = _inplace_form(arith.clamp_max, "clamp_max_")
+copysign_ = _inplace_form(special.copysign, "copysign_")
+hypot_ = _inplace_form(special.hypot, "hypot_")
+heaviside_ = _inplace_form(special.heaviside, "heaviside_")
+float_power_ = _inplace_form(_float_power, "float_power_")
+eq_ = _inplace_form(arith.eq, "eq_")
+ne_ = not_equal_ = _inplace_form(arith.ne, "ne_")
+lt_ = less_ = _inplace_form(arith.lt, "lt_")
+le_ = less_equal_ = _inplace_form(arith.le, "le_")
+gt_ = greater_ = _inplace_form(arith.gt, "gt_")
+ge_ = greater_equal_ = _inplace_form(arith.ge, "ge_")
+logical_not_ = _inplace_form(arith.logical_not, "logical_not_")
+logical_and_ = _inplace_form(arith.logical_and, "logical_and_")
+logical_or_ = _inplace_form(arith.logical_or, "logical_or_")
+logical_xor_ = _inplace_form(arith.logical_xor, "logical_xor_")
+cumsum_ = _inplace_form(reduce.cumsum, "cumsum_")
+tril_ = _inplace_form(shape.tril, "tril_")
+triu_ = _inplace_form(shape.triu, "triu_")
+renorm_ = _inplace_form(linalg.renorm, "renorm_")
+addmm_ = _inplace_form(products.addmm, "addmm_")
+addmv_ = _inplace_form(products.addmv, "addmv_")
+baddbmm_ = _inplace_form(products.baddbmm, "baddbmm_")
+_rounded_div_ = _inplace_form(div, "div_")
 
 
 def uniform_(input: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
