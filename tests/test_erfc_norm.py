@@ -3,6 +3,7 @@ dtype against PyTorch (values and gradients)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -56,3 +57,58 @@ def test_erfc_first_and_second_derivatives() -> None:
     ge.sum().backward()
     gt.sum().backward()
     assert_close(xe.grad, xt.grad, rtol=1e-14, atol=1e-300)
+
+
+# ---- norm ----------------------------------------------------------------------------------------
+
+_ORDERS = [None, "fro", "nuc", 2, 1, 3.5, 0, 0.5, -1, math.inf, -math.inf]
+_DIMS = [None, (), 0, -1, (0, 1), (1, 2), (0, 1, 2)]
+
+
+@requires_torch
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4)])
+def test_norm_orders_dims_keepdim_against_torch(shape: tuple) -> None:
+    """Every order with every dim and keepdim: the same value and gradient as torch.norm,
+    or an error in both."""
+    import torch
+
+    data = np.random.default_rng(0).normal(size=shape)
+    w_rng = np.random.default_rng(1)
+    for p, dim, keepdim in itertools.product(_ORDERS, _DIMS, (False, True)):
+        if isinstance(dim, tuple) and dim and max(dim) >= len(shape):
+            continue
+        xt = torch.tensor(data, requires_grad=True)
+        xe = ember.tensor(data, requires_grad=True)
+        try:
+            t = torch.norm(xt, p, dim, keepdim)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                ember.norm(xe, p, dim, keepdim)
+            continue
+        e = xe.norm(p, dim, keepdim)
+        assert tuple(e.shape) == tuple(t.shape), (p, dim, keepdim)
+        assert_close(e, t.detach(), rtol=1e-12, atol=1e-12)
+        w = w_rng.normal(size=tuple(t.shape))
+        (t * torch.tensor(w)).sum().backward()
+        (e * ember.tensor(w)).sum().backward()
+        # p=0: a zero gradient, which one side or the other may leave as None
+        grad = xe.grad if xe.grad is not None else ember.zeros_like(xe)
+        expected = xt.grad if xt.grad is not None else torch.zeros_like(xt)
+        assert_close(grad, expected, rtol=1e-10, atol=1e-12)
+
+
+@requires_torch
+def test_norm_nuclear_and_dtype() -> None:
+    import torch
+
+    assert ember.norm(ember.ones(2, 2), "nuc").item() == pytest.approx(2.0)
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for p in ("fro", "nuc", 2, 0.5):
+        e = ember.norm(ember.tensor(x), p, dtype=ember.float64)
+        t = torch.norm(torch.tensor(x), p, dtype=torch.float64)
+        assert e.dtype == ember.float64
+        assert_close(e, t, rtol=1e-12, atol=0)
+    with pytest.raises(RuntimeError, match="Expected a floating point"):
+        ember.norm(ember.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="Order abc not supported"):
+        ember.norm(ember.ones(2, 2), "abc")

@@ -11,7 +11,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import fastpath, reduction
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _write_inplace, abs, isnan, logical_not, maximum, minimum
+from ember.ops.api.arith import _write_inplace, isnan, logical_not, maximum, minimum
 from ember.ops.reduction import normalize_dim, normalize_dims
 from ember.return_types import return_type
 
@@ -174,20 +174,24 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return apply_one(reduction.Logsumexp, input, axes, keepdim)
 
 
-def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm over dim (all elements by default); 'fro' is the 2-norm of all entries."""
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"norm(): expected a floating point tensor as input, got {input.dtype}")
-    if p == "fro":
-        if isinstance(dim, (tuple, list)) and len(dim) > 2:
-            raise RuntimeError(f"norm(): the 'fro' norm takes at most 2 dims, got dim={tuple(dim)}")
-        p = 2
-    if p in (float("inf"), "inf"):
-        return amax(abs(input), () if dim is None else dim, keepdim)
-    if not isinstance(p, (int, float)) or p < 1:
-        raise NotImplementedError(f"norm(): p={p!r} is not supported (use p >= 1, inf or 'fro')")
-    axes = _reduced_dims(dim, input, "norm")
-    return reduction.LinalgVectorNorm.apply(input, p, axes, keepdim)
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """A vector or matrix norm (torch.norm), by ember.linalg's: a number p (None is 2) is the
+    vector p-norm over dim, all elements by default (over both dims of a 2-tuple: p=2 there
+    is the Frobenius norm); 'fro' over at most two dims is the same 2-norm; 'nuc', or 'fro'
+    over more dims (which raises), is linalg.matrix_norm over dim, all dims by default."""
+    from ember import linalg  # ember.linalg imports this module
+
+    if isinstance(dim, (int, np.integer)):
+        dim = (int(dim),)
+    # an empty dim reduces over every dim in the vector norms, as in the other reductions
+    vector_dim = None if dim is None or len(dim) == 0 else dim
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or len(dim) <= 2):
+            return linalg.vector_norm(input, 2, vector_dim, keepdim, dtype=dtype)
+        if dim is None:
+            dim = tuple(range(input._data.ndim))
+        return linalg.matrix_norm(input, p, dim, keepdim, dtype=dtype)
+    return linalg.vector_norm(input, 2 if p is None else p, vector_dim, keepdim, dtype=dtype)
 
 
 def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
