@@ -199,6 +199,25 @@ def layer_norm(
     return LayerNorm.apply(input, weight, bias, tuple(range(len(s) - k, len(s))), eps)
 
 
+def _check_per_channel(op: str, input: Tensor, mismatch: Any, **per_channel: Tensor | None) -> int:
+    """The number of channels C of an (N, C, *) input, once each tensor of per_channel that is
+    given has shape (C,) (else RuntimeError with mismatch(name, tensor, C)), the input is a
+    float tensor, and all of them share its dtype."""
+    s = input._data.shape
+    if len(s) < 2:
+        raise ValueError(f"{op}: expected an input of shape (N, C, *), got {list(s)}")
+    c = s[1]
+    for name, t in per_channel.items():
+        if t is not None and t._data.shape != (c,):
+            raise RuntimeError(mismatch(name, t, c))
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{op}" not implemented for {input.dtype} input (convert it with .float())'
+        )
+    _check_dtypes(op, input, **per_channel)
+    return c
+
+
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -215,25 +234,16 @@ def batch_norm(
     in place: r = (1 - momentum) r + momentum b, with the unbiased variance, as PyTorch.
     """
     s = input._data.shape
-    if len(s) < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {list(s)}")
-    c = s[1]
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if t is not None and t._data.shape != (c,):
-            raise RuntimeError(
-                f"batch_norm: {name} of shape {list(t.shape)} does not match the {c} channels of input {list(s)}"
-            )
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f'"batch_norm" not implemented for {input.dtype} input (convert it with .float())'
-        )
-    _check_dtypes(
-        "batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    c = _check_per_channel(
+        "batch_norm",
+        input,
+        lambda name, t, c: (
+            f"batch_norm: {name} of shape {list(t.shape)} does not match the {c} channels of input {list(s)}"
+        ),
+        running_mean=running_mean,
+        running_var=running_var,
+        weight=weight,
+        bias=bias,
     )
     if not training:
         if running_mean is None or running_var is None:
@@ -308,25 +318,16 @@ def instance_norm(
     variance, as PyTorch. Without, the running statistics normalize, as batch_norm in eval.
     """
     s = input._data.shape
-    if len(s) < 2:
-        raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got {list(s)}")
-    c = s[1]
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if t is not None and t._data.shape != (c,):
-            raise RuntimeError(
-                f"{name} should contain {c} elements not {t.numel()} (instance_norm of input {list(s)})"
-            )
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f'"instance_norm" not implemented for {input.dtype} input (convert it with .float())'
-        )
-    _check_dtypes(
-        "instance_norm", input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    c = _check_per_channel(
+        "instance_norm",
+        input,
+        lambda name, t, c: (
+            f"{name} should contain {c} elements not {t.numel()} (instance_norm of input {list(s)})"
+        ),
+        running_mean=running_mean,
+        running_var=running_var,
+        weight=weight,
+        bias=bias,
     )
     if not use_input_stats:
         if running_mean is None or running_var is None:
