@@ -35,12 +35,9 @@ def _averaging_matrix(n: int, out: int, dtype: np.dtype) -> np.ndarray:
     return a
 
 
-def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Tensor:
-    if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
-        shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape}")
-    check_dtype(op, input)  # floating point only, as in PyTorch
-    size = tuple(input.shape[-nd:])
+def _output_size(op: str, nd: int, size: tuple, output_size: Any) -> tuple:
+    """An adaptive pooling's output_size (an int, or nd of them, None keeping the input's size
+    there) as a tuple of nd ints."""
     sizes = (
         (output_size,) * nd
         if isinstance(output_size, (int, np.integer)) or output_size is None
@@ -50,7 +47,16 @@ def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Ten
         raise RuntimeError(
             f"{op}(): output_size must be an int or a tuple of {nd} ints, but got {output_size}"
         )
-    out = tuple(n if o is None else int(o) for n, o in zip(size, sizes))
+    return tuple(n if o is None else int(o) for n, o in zip(size, sizes))
+
+
+def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Tensor:
+    if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
+        shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape}")
+    check_dtype(op, input)  # floating point only, as in PyTorch
+    size = tuple(input.shape[-nd:])
+    out = _output_size(op, nd, size, output_size)
     if any(o <= 0 for o in out):
         raise RuntimeError(f"{op}(): output_size must be positive, but got {list(out)}")
     if all(n % o == 0 for n, o in zip(size, out)):  # equal windows: an ordinary average pooling
@@ -133,16 +139,7 @@ def _adaptive_max_pool(op: str, nd: int, input: Tensor, output_size: Any, return
             f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input has "
             f"sizes {list(input.shape)} with dimension {input.ndim - nd + size.index(0)} being empty"
         )
-    sizes = (
-        (output_size,) * nd
-        if isinstance(output_size, (int, np.integer)) or output_size is None
-        else output_size
-    )
-    if len(sizes) != nd:
-        raise RuntimeError(
-            f"{op}(): output_size must be an int or a tuple of {nd} ints, but got {output_size}"
-        )
-    out = tuple(n if o is None else int(o) for n, o in zip(size, sizes))
+    out = _output_size(op, nd, size, output_size)
     if any(o < 0 for o in out):
         raise RuntimeError(f"{op}(): output_size must not be negative, but got {list(out)}")
     if 0 in out:  # an empty result, as PyTorch gives
