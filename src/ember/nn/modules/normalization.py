@@ -58,6 +58,8 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
+        self.weight: Parameter | None  # declared for readers: _register_affine sets both
+        self.bias: Parameter | None
         _register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
         self.reset_parameters()
 
@@ -96,6 +98,8 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
+        self.weight: Parameter | None  # declared for readers: _register_affine sets both
+        self.bias: Parameter | None
         _register_affine(self, (num_channels,), affine, bias, dtype, device)
         self.reset_parameters()
 
@@ -139,6 +143,8 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
+        self.weight: Parameter | None  # declared for readers: _register_affine sets both
+        self.bias: Parameter | None
         _register_affine(self, (num_features,), affine, bias, dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
