@@ -102,6 +102,8 @@ CASES: dict[str, tuple] = {
     "vector_norm_inf": (lambda m, a: m.linalg.vector_norm(a, -inf, dim=(0, 2)), [("any", 2, 3, 4)]),
     "vector_norm_0": (lambda m, a: m.linalg.vector_norm(a, 0, dim=-1), [("any", 2, 3)]),
     "vector_norm_half": (lambda m, a: m.linalg.vector_norm(a, 0.5), [("any", 2, 3)]),
+    "vector_norm_empty_dim": (lambda m, a: m.linalg.vector_norm(a, 3, dim=()), [("any", 2, 3)]),
+    "vector_norm_inf_empty_dim": (lambda m, a: m.linalg.vector_norm(a, inf, dim=[]), [("any", 2, 3)]),
     "cond": (lambda m, a: m.linalg.cond(a), [("square", 2, 3, 3)]),
     # torch.linalg.cond(a, 1) itself fails in backward (an in-place change to inv's output)
     "cond_1": (

@@ -260,6 +260,8 @@ def vector_norm(
             f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}"
         )
     x = _float_input(x, dtype, "linalg.vector_norm")
+    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
+        dim = None  # an empty dim is every dim, as in PyTorch
     dims = () if dim is None else dim  # amax and amin: () is every dim
     if ord == math.inf:
         return amax(_abs(x), dims, keepdim)
