@@ -176,3 +176,147 @@ def test_sdpa_dtype_errors() -> None:
         F.scaled_dot_product_attention(q, q, q.double())
     with pytest.raises(RuntimeError, match="attn_mask dtype"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=ember.zeros(2, 2, dtype=ember.float64))
+
+
+# ---- nn.MultiheadAttention ----------------------------------------------------------------
+
+
+def _pair(name: str, *args: Any, dtype: str = "float64", **kwargs: Any) -> tuple[Any, Any]:
+    """The same module in ember and torch, in eval mode, ember's weights copied from torch's."""
+    import torch
+
+    t = getattr(torch.nn, name)(*args, **kwargs).to(getattr(torch, dtype)).eval()
+    e = getattr(ember.nn, name)(*args, **kwargs).to(getattr(ember, dtype)).eval()
+    assert [(k, tuple(v.shape)) for k, v in e.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in t.state_dict().items()
+    ]
+    e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t.state_dict().items()})
+    return e, t
+
+
+def _compare_grads(e: Any, t: Any, es: list, ts: list, dtype: str) -> None:
+    for a, b in zip(es, ts):
+        if b.grad is not None:
+            assert_close(a.grad, b.grad, **_tol(dtype))
+    for (name, pe), (_, pt) in zip(e.named_parameters(), t.named_parameters()):
+        assert pe.grad is not None, name
+        assert_close(pe.grad, pt.grad, **_tol(dtype))
+
+
+MHA_CASES = [
+    ({}, {}),
+    ({"batch_first": True}, {"need_weights": False}),
+    ({"kdim": 3, "vdim": 5}, {"average_attn_weights": False}),
+    ({"bias": False, "add_bias_kv": True, "add_zero_attn": True}, {}),
+    ({}, {"key_padding_mask": "bool", "attn_mask": "bool"}),
+    ({"batch_first": True}, {"key_padding_mask": "float", "attn_mask": "float3d"}),
+    ({}, {"attn_mask": "causal", "is_causal": True}),
+    ({"add_bias_kv": True}, {"key_padding_mask": "bool", "attn_mask": "float"}),
+]
+
+
+def _mha_masks(kwargs: dict, N: int, H: int, L: int, S: int, dtype: str) -> tuple[dict, dict]:
+    """The masks a case names, for ember and for torch."""
+    import torch
+
+    rng = np.random.default_rng(5)
+    made: dict = {}
+    for name, kind in kwargs.items():
+        if name == "key_padding_mask":
+            pad = rng.random((N, S)) > 0.6
+            pad[:, 0] = False  # keep one key per sequence
+            made[name] = pad if kind == "bool" else np.where(pad, -1e9, rng.normal(size=(N, S)))
+        elif name == "attn_mask":
+            if kind == "causal":
+                made[name] = np.triu(np.ones((L, S), dtype=bool), 1)
+            elif kind == "bool":
+                made[name] = (rng.random((L, S)) > 0.7) & (np.arange(S) > 0)
+            elif kind == "float":
+                made[name] = rng.normal(size=(L, S))
+            else:
+                made[name] = rng.normal(size=(N * H, L, S))
+    made = {k: v if v.dtype == bool else v.astype(dtype) for k, v in made.items()}
+    e = dict(kwargs, **{k: ember.tensor(v) for k, v in made.items()})
+    t = dict(kwargs, **{k: torch.tensor(v) for k, v in made.items()})
+    return e, t
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("init, call", MHA_CASES)
+def test_mha_matches_torch(init: dict, call: dict, dtype: str) -> None:
+    E, H, N, L, S = 4, 2, 3, 2, 4
+    e, t = _pair("MultiheadAttention", E, H, dtype=dtype, **init)
+    kdim, vdim = init.get("kdim", E), init.get("vdim", E)
+    bf = init.get("batch_first", False)
+    shape = (lambda n, s, d: (n, s, d)) if bf else (lambda n, s, d: (s, n, d))
+    arrays = [_randn(*shape(N, L, E)), _randn(*shape(N, S, kdim), seed=2), _randn(*shape(N, S, vdim), seed=3)]
+    es, ts = _leaves([a.astype(dtype) for a in arrays])
+    ek, tk = _mha_masks(call, N, H, L, S, dtype)
+    (eo, ew), (to, tw) = e(*es, **ek), t(*ts, **tk)
+    assert (ew is None) == (tw is None)
+    assert_close(eo, to, **_tol(dtype))
+    if tw is not None:
+        assert_close(ew, tw, **_tol(dtype))
+    _backward_both(eo, to, dtype)
+    _compare_grads(e, t, es, ts, dtype)
+
+
+@requires_torch
+def test_mha_self_attention_and_unbatched() -> None:
+    """query, key and value the same tensor (one projection), batched and unbatched."""
+    e, t = _pair("MultiheadAttention", 4, 2, batch_first=True)
+    for shape in ((2, 3, 4), (3, 4)):
+        (ex,), (tx,) = _leaves([_randn(*shape)])
+        (eo, ew), (to, tw) = e(ex, ex, ex), t(tx, tx, tx)
+        assert_close(eo, to, **_tol("float64"))
+        assert_close(ew, tw, **_tol("float64"))
+        _backward_both(eo, to, "float64")
+        _compare_grads(e, t, [ex], [tx], "float64")
+        e.zero_grad(), t.zero_grad()
+
+
+def test_mha_gradcheck() -> None:
+    mha = ember.nn.MultiheadAttention(2, 2, add_bias_kv=True).double()
+    x = ember.tensor(_randn(2, 1, 2), requires_grad=True)
+    kpm = ember.tensor(np.array([[False, True]]))
+    params = list(mha.parameters())
+    assert ember.autograd.gradcheck(lambda x, *ps: mha(x, x, x, key_padding_mask=kpm)[0], (x, *params))
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "init", [{}, {"kdim": 3, "vdim": 5, "bias": False}, {"add_bias_kv": True, "add_zero_attn": True}]
+)
+def test_mha_repr_state_dict_and_init(init: dict) -> None:
+    import torch
+
+    e, t = ember.nn.MultiheadAttention(6, 3, **init), torch.nn.MultiheadAttention(6, 3, **init)
+    assert repr(e) == repr(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert [n for n, _ in e.named_parameters()] == [n for n, _ in t.named_parameters()]
+    for name, p in e.named_parameters():
+        if name.endswith("bias") and "proj" in name:
+            assert np.all(p.detach().numpy() == 0), name
+        elif "proj_weight" in name:  # xavier_uniform_
+            bound = np.sqrt(6 / sum(p.shape))
+            assert np.abs(p.detach().numpy()).max() <= bound
+
+
+def test_mha_errors() -> None:
+    with pytest.raises(AssertionError, match="divisible"):
+        ember.nn.MultiheadAttention(5, 2)
+    with pytest.raises(ValueError, match="greater than 0"):
+        ember.nn.MultiheadAttention(0, 2)
+    mha = ember.nn.MultiheadAttention(4, 2)
+    x = ember.ones(3, 2, 4)
+    with pytest.raises(AssertionError, match="embedding dimension of 4"):
+        mha(ember.ones(3, 2, 5), x, x)
+    with pytest.raises(AssertionError, match="3-D"):
+        mha(x, x[0], x[0])
+    with pytest.raises(AssertionError, match="key_padding_mask shape"):
+        mha(x, x, x, key_padding_mask=ember.zeros(3, 2, dtype=ember.bool))
+    with pytest.raises(RuntimeError, match="2D attn_mask"):
+        mha(x, x, x, attn_mask=ember.zeros(2, 2, dtype=ember.bool))
+    with pytest.raises(RuntimeError, match="Need attn_mask"):
+        mha(x, x, x, is_causal=True)

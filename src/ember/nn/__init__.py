@@ -84,6 +84,10 @@ from ember.nn.modules import (
     UpsamplingNearest2d,
 )
 
+# isort: split
+# attention
+from ember.nn.modules import MultiheadAttention
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -170,4 +174,6 @@ __all__ = [
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
+    # attention
+    "MultiheadAttention",
 ]

@@ -64,6 +64,10 @@ from ember.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNo
 from ember.nn.modules.pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from ember.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
+# isort: split
+# attention
+from ember.nn.modules.attention import MultiheadAttention
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -145,4 +149,6 @@ __all__ = [
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
+    # attention
+    "MultiheadAttention",
 ]
