@@ -320,3 +320,75 @@ def test_mha_errors() -> None:
         mha(x, x, x, attn_mask=ember.zeros(2, 2, dtype=ember.bool))
     with pytest.raises(RuntimeError, match="Need attn_mask"):
         mha(x, x, x, is_causal=True)
+
+
+# ---- Transformer layers -------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "init, masks",
+    [
+        ({}, {}),
+        ({"batch_first": True, "norm_first": True, "activation": "gelu"}, {"src_key_padding_mask": True}),
+        ({"bias": False}, {"src_mask": True}),
+    ],
+)
+def test_encoder_matches_torch(init: dict, masks: dict, dtype: str) -> None:
+    import torch
+
+    N, L, D = 2, 3, 4
+    layer_e, layer_t = _pair("TransformerEncoderLayer", D, 2, 8, dtype=dtype, **init)
+    e = ember.nn.TransformerEncoder(layer_e, 2, norm=ember.nn.LayerNorm(D).to(getattr(ember, dtype))).eval()
+    t = torch.nn.TransformerEncoder(layer_t, 2, norm=torch.nn.LayerNorm(D), enable_nested_tensor=False)
+    t = t.to(getattr(torch, dtype)).eval()
+    e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t.state_dict().items()})
+    shape = (N, L, D) if init.get("batch_first") else (L, N, D)
+    es, ts = _leaves([_randn(*shape).astype(dtype)])
+    ek, tk = {}, {}
+    if "src_key_padding_mask" in masks:
+        pad = np.array([[False, False, True], [False, True, True]])
+        ek["src_key_padding_mask"], tk["src_key_padding_mask"] = ember.tensor(pad), torch.tensor(pad)
+    if "src_mask" in masks:
+        causal = torch.nn.Transformer.generate_square_subsequent_mask(L, dtype=getattr(torch, dtype))
+        ek["mask"], tk["mask"] = (
+            ember.nn.Transformer.generate_square_subsequent_mask(L, dtype=getattr(ember, dtype)),
+            causal,
+        )
+    eo, to = e(es[0], **ek), t(ts[0], **tk)
+    assert_close(eo, to, **_tol(dtype))
+    _backward_both(eo, to, dtype)
+    _compare_grads(e, t, es, ts, dtype)
+
+
+@requires_torch
+def test_transformer_matches_torch() -> None:
+    import torch
+
+    t = torch.nn.Transformer(4, 2, 1, 2, 8, batch_first=True).double().eval()
+    e = ember.nn.Transformer(4, 2, 1, 2, 8, batch_first=True).double().eval()
+    assert repr(e) == repr(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t.state_dict().items()})
+    src, tgt = _randn(2, 3, 4), _randn(2, 2, 4, seed=2)
+    (es, eg), (ts, tg) = _leaves([src, tgt])
+    mask_e = ember.nn.Transformer.generate_square_subsequent_mask(2, dtype=ember.float64)
+    mask_t = torch.nn.Transformer.generate_square_subsequent_mask(2, dtype=torch.float64)
+    eo, to = e(es, eg, tgt_mask=mask_e), t(ts, tg, tgt_mask=mask_t)
+    assert_close(eo, to, **_tol("float64"))
+    _backward_both(eo, to, "float64")
+    _compare_grads(e, t, [es, eg], [ts, tg], "float64")
+
+
+def test_transformer_layer_errors_and_init() -> None:
+    with pytest.raises(RuntimeError, match="relu/gelu"):
+        ember.nn.TransformerEncoderLayer(4, 2, activation="tanh")
+    model = ember.nn.Transformer(4, 2, 1, 1, 8)
+    with pytest.raises(RuntimeError, match="batch number"):
+        model(ember.ones(3, 2, 4), ember.ones(3, 1, 4))
+    with pytest.raises(RuntimeError, match="d_model"):
+        model(ember.ones(3, 2, 4), ember.ones(3, 2, 5))
+    # The layers of a stack are copies, not one layer shared.
+    stack = ember.nn.TransformerEncoder(ember.nn.TransformerEncoderLayer(4, 2, 8), 2)
+    assert stack.layers[0].linear1.weight is not stack.layers[1].linear1.weight

@@ -86,7 +86,14 @@ from ember.nn.modules import (
 
 # isort: split
 # attention
-from ember.nn.modules import MultiheadAttention
+from ember.nn.modules import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -176,4 +183,9 @@ __all__ = [
     "UpsamplingNearest2d",
     # attention
     "MultiheadAttention",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

@@ -67,6 +67,13 @@ from ember.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, Upsampli
 # isort: split
 # attention
 from ember.nn.modules.attention import MultiheadAttention
+from ember.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -151,4 +158,9 @@ __all__ = [
     "UpsamplingNearest2d",
     # attention
     "MultiheadAttention",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]
