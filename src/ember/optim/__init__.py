@@ -10,6 +10,12 @@ from ember.optim.optimizer import Optimizer
 from ember.optim.rmsprop import RMSprop
 from ember.optim.sgd import SGD
 
+# isort: split
+# The optimizers added after the first set: RAdam, Rprop, ASGD, LBFGS
+from ember.optim.asgd import ASGD
+from ember.optim.radam import RAdam
+from ember.optim.rprop import Rprop
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -21,4 +27,8 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "lr_scheduler",
+    # the optimizers added after the first set
+    "ASGD",
+    "RAdam",
+    "Rprop",
 ]
