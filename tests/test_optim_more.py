@@ -231,3 +231,200 @@ def test_rprop_steps_follow_the_sign_only():
     np.testing.assert_allclose(p.tolist(), [-0.6, 0.3], rtol=1e-6)
     np.testing.assert_allclose(opt.state[p]["step_size"].tolist(), [0.3, 0.1], rtol=1e-6)
     assert opt.state[p]["prev"].tolist() == [3.0, 0.0]
+
+
+# ---- LBFGS ---------------------------------------------------------------------------------
+
+
+def _problem(lib, name: str, dtype):
+    """The parameters and loss function of a small problem: Rosenbrock's banana from
+    (-1.5, 2), or a linear regression of 20 points on 3 features."""
+    if name == "rosenbrock":
+        x = lib.tensor(np.array([-1.5, 2.0], dtype), requires_grad=True)
+        return [x], lambda: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+    rng = np.random.RandomState(0)
+    inputs = lib.tensor(np.asarray(rng.randn(20, 3), dtype))
+    targets = lib.tensor(np.asarray(rng.randn(20, 1), dtype))
+    w = lib.tensor(np.asarray(rng.randn(3, 1), dtype), requires_grad=True)
+    b = lib.tensor(np.zeros(1, dtype), requires_grad=True)
+    return [w, b], lambda: ((inputs @ w + b - targets) ** 2).mean()
+
+
+def _run_lbfgs(lib, problem: str, kwargs: dict, dtype, steps: int, opt=None, params=None):
+    """Run `steps` LBFGS steps; the flat parameters after each, the losses step() returned."""
+    fresh, loss_fn = _problem(lib, problem, dtype)
+    if params is not None:
+        for p, value in zip(fresh, params):
+            p.detach().copy_(lib.tensor(value))
+    params = fresh
+    opt = opt(params) if opt is not None else lib.optim.LBFGS(params, **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
+
+    iterates, losses = [], []
+    for _ in range(steps):
+        losses.append(float(opt.step(closure)))
+        iterates.append(np.concatenate([p.detach().numpy().ravel() for p in params]).astype(np.float64))
+    return np.array(iterates), losses, opt, params
+
+
+def _structure(value):
+    """What a state value is made of: tensors by shape and dtype, lists element by element."""
+    if isinstance(value, list):
+        return [_structure(v) for v in value]
+    if hasattr(value, "shape"):
+        return tuple(value.shape), str(value.dtype).split(".")[-1]
+    return type(value).__name__
+
+
+LBFGS_CASES = [
+    ("rosenbrock", {}),
+    ("rosenbrock", {"line_search_fn": "strong_wolfe"}),
+    ("rosenbrock", {"lr": 0.5, "max_iter": 5, "history_size": 3}),
+    ("rosenbrock", {"history_size": 2, "max_iter": 7, "line_search_fn": "strong_wolfe"}),
+    ("regression", {}),
+    ("regression", {"max_iter": 4, "max_eval": 6, "line_search_fn": "strong_wolfe"}),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("problem, kwargs", LBFGS_CASES, ids=[_case_id(c) for c in LBFGS_CASES])
+def test_lbfgs_matches_torch_in_float64(problem, kwargs):
+    """The same iterates (Rosenbrock amplifies the last-bit differences of the dot products
+    from about the 40th iteration on: three steps stay within 1e-6), the same numbers of
+    evaluations, and state dicts of the same structure."""
+    import torch
+
+    mine, my_losses, opt, _ = _run_lbfgs(ember, problem, kwargs, np.float64, steps=3)
+    theirs, their_losses, torch_opt, _ = _run_lbfgs(torch, problem, kwargs, np.float64, steps=3)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(my_losses, their_losses, rtol=1e-6)
+    state, torch_state = opt.state_dict(), torch_opt.state_dict()
+    assert state["param_groups"] == torch_state["param_groups"]
+    assert state["state"].keys() == torch_state["state"].keys() == {0}
+    mine_0, theirs_0 = state["state"][0], torch_state["state"][0]
+    assert list(mine_0) == list(theirs_0)
+    assert (mine_0["func_evals"], mine_0["n_iter"]) == (theirs_0["func_evals"], theirs_0["n_iter"])
+    for key in mine_0:
+        assert _structure(mine_0[key]) == _structure(theirs_0[key]), key
+
+
+@requires_torch
+@pytest.mark.parametrize("problem, kwargs", LBFGS_CASES[::3], ids=[_case_id(c) for c in LBFGS_CASES[::3]])
+def test_lbfgs_first_step_matches_torch_in_float32(problem, kwargs):
+    import torch
+
+    mine, _, opt, _ = _run_lbfgs(ember, problem, kwargs, np.float32, steps=1)
+    theirs, _, torch_opt, _ = _run_lbfgs(torch, problem, kwargs, np.float32, steps=1)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    mine_0, theirs_0 = opt.state_dict()["state"][0], torch_opt.state_dict()["state"][0]
+    for key in mine_0:  # float32 problems keep float32 state, 0-d tensors included
+        assert _structure(mine_0[key]) == _structure(theirs_0[key]), key
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"line_search_fn": "strong_wolfe", "history_size": 3}])
+def test_lbfgs_resumes_exactly_from_a_state_dict(kwargs):
+    straight, _, _, _ = _run_lbfgs(ember, "rosenbrock", kwargs, np.float64, steps=2)
+    first, _, opt, params = _run_lbfgs(ember, "rosenbrock", kwargs, np.float64, steps=1)
+    saved = pickle.loads(pickle.dumps(opt.state_dict()))
+
+    def restored(params):
+        new = optim.LBFGS(params, **kwargs)
+        new.load_state_dict(saved)
+        return new
+
+    values = [p.detach().numpy().copy() for p in params]
+    resumed, _, _, _ = _run_lbfgs(
+        ember, "rosenbrock", kwargs, np.float64, steps=1, opt=restored, params=values
+    )
+    np.testing.assert_array_equal(resumed[0], straight[1])
+
+
+def test_lbfgs_returns_the_first_loss_and_stops_at_a_minimum():
+    x = ember.tensor([1.0, 1.0], dtype=ember.float64, requires_grad=True)
+    opt = optim.LBFGS([x], line_search_fn="strong_wolfe")
+    calls = []
+
+    def closure():
+        calls.append(1)
+        opt.zero_grad()
+        loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+        loss.backward()
+        return loss
+
+    assert float(opt.step(closure)) == 0.0 and len(calls) == 1  # the gradient is 0 already
+    x.detach().copy_(ember.tensor([-1.0, 1.0], dtype=ember.float64))
+    version = x._version[0]
+    loss = opt.step(closure)
+    assert float(loss) == pytest.approx(4.0) and x._version[0] > version
+    for _ in range(3):
+        opt.step(closure)
+    np.testing.assert_allclose(x.tolist(), [1.0, 1.0], atol=1e-4)  # PyTorch stops there too
+
+
+@requires_torch
+def test_lbfgs_repr_signature_and_defaults_match_torch():
+    import inspect
+
+    import torch
+
+    mine = optim.LBFGS([ember.zeros(2, requires_grad=True)], max_iter=8)
+    theirs = torch.optim.LBFGS([torch.zeros(2, requires_grad=True)], max_iter=8)
+    assert repr(mine) == repr(theirs) and mine.defaults == theirs.defaults
+    assert mine.defaults["max_eval"] == 10
+    ours = inspect.signature(optim.LBFGS).parameters.values()
+    assert [(v.name, v.default, v.kind) for v in ours] == [
+        (v.name, v.default, v.kind) for v in inspect.signature(torch.optim.LBFGS).parameters.values()
+    ]
+
+
+def test_lbfgs_errors():
+    p = ember.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        optim.LBFGS([p], lr=-1)
+    with pytest.raises(ValueError, match="doesn't support per-parameter options"):
+        optim.LBFGS([{"params": [p]}, {"params": [ember.ones(1, requires_grad=True)]}])
+    opt = optim.LBFGS([p])
+    with pytest.raises(ValueError, match="doesn't support per-parameter options"):
+        opt.add_param_group({"params": [ember.ones(1, requires_grad=True)]})
+    assert len(opt.param_groups) == 1
+    with pytest.raises(TypeError):
+        opt.step()  # the closure is required
+
+    def closure():
+        opt.zero_grad()
+        loss = (p**2).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+        optim.LBFGS([p], line_search_fn="wolfe").step(closure)
+
+
+@requires_torch
+def test_lbfgs_with_a_scheduler_like_torch():
+    import torch
+
+    results = []
+    for lib in (ember, torch):
+        params, loss_fn = _problem(lib, "regression", np.float64)
+        opt = lib.optim.LBFGS(params, lr=0.8, max_iter=3)
+        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+        def closure(opt=opt, loss_fn=loss_fn):
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+
+        losses = []
+        for _ in range(5):
+            losses.append(float(opt.step(closure)))
+            sched.step()
+        results.append(losses)
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.2)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10)

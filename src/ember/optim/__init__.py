@@ -13,6 +13,7 @@ from ember.optim.sgd import SGD
 # isort: split
 # The optimizers added after the first set: RAdam, Rprop, ASGD, LBFGS
 from ember.optim.asgd import ASGD
+from ember.optim.lbfgs import LBFGS
 from ember.optim.radam import RAdam
 from ember.optim.rprop import Rprop
 
@@ -29,6 +30,7 @@ __all__ = [
     "lr_scheduler",
     # the optimizers added after the first set
     "ASGD",
+    "LBFGS",
     "RAdam",
     "Rprop",
 ]
