@@ -428,3 +428,29 @@ def test_lbfgs_with_a_scheduler_like_torch():
         results.append(losses)
         assert opt.param_groups[0]["lr"] == pytest.approx(0.2)
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10)
+
+
+# ---- SparseAdam ----------------------------------------------------------------------------
+
+
+@requires_torch
+def test_sparse_adam_checks_and_rejects_dense_gradients_like_torch():
+    import torch
+
+    for lib in (ember, torch):
+        p = lib.ones(2, requires_grad=True)
+        for kwargs, message in (
+            ({"lr": 0.0}, "Invalid learning rate: 0.0"),
+            ({"eps": 0.0}, "Invalid epsilon value: 0.0"),
+            ({"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+        ):
+            with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+                lib.optim.SparseAdam([p], **kwargs)
+        opt = lib.optim.SparseAdam([p])
+        assert opt.step(lambda: 3.0) == 3.0  # no gradient yet: nothing to do
+        p.grad = lib.ones(2)
+        with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
+            opt.step()
+    assert repr(optim.SparseAdam([ember.ones(2, requires_grad=True)])) == repr(
+        torch.optim.SparseAdam([torch.ones(2, requires_grad=True)])
+    )

@@ -11,11 +11,12 @@ from ember.optim.rmsprop import RMSprop
 from ember.optim.sgd import SGD
 
 # isort: split
-# The optimizers added after the first set: RAdam, Rprop, ASGD, LBFGS
+# The optimizers added after the first set: RAdam, Rprop, ASGD, LBFGS, SparseAdam
 from ember.optim.asgd import ASGD
 from ember.optim.lbfgs import LBFGS
 from ember.optim.radam import RAdam
 from ember.optim.rprop import Rprop
+from ember.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "SGD",
@@ -33,4 +34,5 @@ __all__ = [
     "LBFGS",
     "RAdam",
     "Rprop",
+    "SparseAdam",
 ]
