@@ -344,6 +344,28 @@ def test_lbfgs_resumes_exactly_from_a_state_dict(kwargs):
     np.testing.assert_array_equal(resumed[0], straight[1])
 
 
+def test_lbfgs_state_loaded_into_float64_parameters_is_float64():
+    """load_state_dict casts the floating state to each parameter's dtype, the tensors in
+    LBFGS's history lists too, as PyTorch's does."""
+    x = ember.tensor([1.5, 2.0], requires_grad=True)
+    opt = optim.LBFGS([x], history_size=3, max_iter=4)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((x - 3) ** 4).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    y = ember.tensor([1.5, 2.0], dtype=ember.float64, requires_grad=True)
+    loaded = optim.LBFGS([y], history_size=3, max_iter=4)
+    loaded.load_state_dict(opt.state_dict())
+    state = loaded.state[y]
+    assert state["old_dirs"] and state["old_stps"]
+    for t in [state["d"], *state["old_dirs"], *state["old_stps"]]:
+        assert t.dtype == ember.float64
+
+
 def test_lbfgs_returns_the_first_loss_and_stops_at_a_minimum():
     x = ember.tensor([1.0, 1.0], dtype=ember.float64, requires_grad=True)
     opt = optim.LBFGS([x], line_search_fn="strong_wolfe")

@@ -276,6 +276,8 @@ def _copy_state(param: Tensor, key: Any, value: Any) -> Any:
         return Tensor(np.array(data, copy=True))
     if isinstance(value, dict):
         return {k: _copy_state(param, k, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):  # LBFGS keeps its history as lists of tensors
+        return type(value)(_copy_state(param, key, v) for v in value)
     return copy.deepcopy(value)
 
 
