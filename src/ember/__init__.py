@@ -5,7 +5,9 @@ import ember as torch   # PyTorch-style code runs unchanged
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
 from ember import (
+    accelerator,
     autograd,
+    backends,
     cuda,
     datasets,
     dtypes,
@@ -17,6 +19,7 @@ from ember import (
     transforms,
     utils,
 )
+from ember._compile import compile
 from ember._format import set_printoptions
 from ember._tensor import Size, Tensor, device
 from ember.autograd import (
