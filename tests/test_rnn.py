@@ -325,3 +325,36 @@ def test_lstm_trains_on_a_tiny_sequence_task() -> None:
         loss.backward()
         opt.step()
     assert loss.item() < 0.05
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("trailing", [(), (3,), (2, 3)])
+def test_pad_sequence_matches_torch(batch_first, side, trailing):
+    import torch
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(n, *trailing)) for n in (3, 1, 4)]
+    weights = rng.normal(size=(4, 3, *trailing) if not batch_first else (3, 4, *trailing))
+    results = []
+    for lib in (ember, torch):
+        seqs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.nn.utils.rnn.pad_sequence(
+            seqs, batch_first=batch_first, padding_value=-2.0, padding_side=side
+        )
+        (out * lib.tensor(weights)).sum().backward()
+        results.append((out.detach().numpy(), [s.grad.numpy() for s in seqs]))
+    (mine, my_grads), (theirs, their_grads) = results
+    np.testing.assert_array_equal(mine, theirs)
+    for g, h in zip(my_grads, their_grads):
+        np.testing.assert_array_equal(g, h)
+
+
+def test_pad_sequence_errors():
+    pad = ember.nn.utils.rnn.pad_sequence
+    with pytest.raises(RuntimeError, match="empty list"):
+        pad([])
+    with pytest.raises(RuntimeError, match="trailing shape"):
+        pad([ember.ones(2, 3), ember.ones(1, 4)])
+    with pytest.raises(ValueError, match="padding_side"):
+        pad([ember.ones(2)], padding_side="middle")
