@@ -361,9 +361,7 @@ class Abs(Elementwise):
 class Sign(Op):
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind == "f":  # sign(nan) is 0 in PyTorch, nan in NumPy
-            return np.where(np.isnan(x), 0, np.sign(x))
-        return np.sign(x)
+        return _dual.sign(x)  # sign(nan) is 0 in PyTorch, nan in NumPy
 
     @staticmethod
     def backward(ctx, grad):
