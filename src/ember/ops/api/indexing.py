@@ -159,16 +159,22 @@ def _is_sequence_index(index: list) -> bool:
 _ADVANCED = (np.ndarray, bool, np.bool_)  # the indexes PyTorch gathers with, after the basic ones
 
 
+def _dims_indexed(items: list) -> int:
+    """How many of the tensor's dims the items of an index use up: a bool mask its own ndim;
+    None, `...` and True/False (each a new dim of size 1) none; anything else one."""
+    return sum(
+        i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+        for i in items
+        if not (i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)))
+    )
+
+
 def _split_index(items: list, ndim: int) -> tuple[tuple, tuple]:
     """PyTorch's two steps for an index mixing tensors with integers or `...`: first the basic
     index (integers select, slices slice, None and `...` as usual) makes a view, then the
     advanced index, with one entry for each dim of that view, picks from it. NumPy in one
     step would treat the integers as tensors too, and move the result's dims elsewhere."""
-    used = sum(
-        i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
-        for i in items
-        if not (i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)))
-    )
+    used = _dims_indexed(items)
     basic, advanced = [], []
     for i in items:
         if i is Ellipsis:
@@ -222,10 +228,7 @@ def _one_ellipsis(items: list, ndim: int) -> list:
     stands for the dimensions the other items leave, counted from where it stands. The first
     takes them all, so a later one is empty unless items leave dimensions over, and then
     nothing may follow it but `:` or `...`: x[..., 0, ...] is x[..., 0], x[..., ...] is x."""
-    specified = sum(
-        0 if i is None or i is Ellipsis else i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
-        for i in items
-    )
+    specified = _dims_indexed(items)
     places = [k for k, i in enumerate(items) if i is Ellipsis]  # by identity: arrays have no ==
     first = places[0]
     rest = [i for i in items[first + 1 :] if i is not Ellipsis]
