@@ -252,9 +252,15 @@ class DivTrunc(DivFloor):
         if np.result_type(a, b).kind == "f":
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.asarray(np.trunc(a / b))
-        q = np.floor_divide(a, b)
-        # rounded down instead of toward zero where the quotient is negative and inexact
-        return np.asarray(q + ((q < 0) & (q * b != a)))
+        return np.asarray(truncated_quotient(a, b))
+
+
+def truncated_quotient(a: Any, b: Any) -> Any:
+    """a / b for integers, rounded toward zero as C divides (-5 / 2 is -2), not down as
+    NumPy's floor_divide (-3)."""
+    q = np.floor_divide(a, b)
+    # rounded down instead of toward zero where the quotient is negative and inexact
+    return q + ((q < 0) & (q * b != a))
 
 
 class Remainder(Op):

@@ -20,7 +20,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
-from ember.ops.elementwise import Op
+from ember.ops.elementwise import Op, truncated_quotient
 from ember.ops.im2col import Window, pad
 
 # ---- the array kernels -------------------------------------------------------------------------
@@ -93,9 +93,7 @@ def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
     if total.dtype.kind == "f":
         total /= divisor
         return total
-    quotient = total // divisor  # floor: one below the truncated quotient where negative and inexact
-    quotient += (quotient < 0) & (quotient * divisor != total)
-    return quotient
+    return truncated_quotient(total, divisor)
 
 
 def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
