@@ -64,13 +64,19 @@ def erf(x: np.ndarray) -> np.ndarray:
     return np.copysign(out, x).astype(x.dtype, copy=False)
 
 
-def erfc_tail(a: np.ndarray, terms: int) -> np.ndarray:
-    """erfc(a) = 1 - erf(a) for float64 a >= 2.5, by Laplace's continued fraction
-    exp(-a^2)/sqrt(pi) / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), summed from the inside out."""
+def laplace_denominator(a: np.ndarray, terms: int) -> np.ndarray:
+    """a + (1/2)/(a + 1/(a + (3/2)/(a + ...))) to `terms` fractions, for float64 a > 0: the
+    denominator of Laplace's continued fraction erfc(a) = exp(-a^2)/sqrt(pi) / (...), summed
+    from the inside out (all terms positive, so no cancellation)."""
     frac = np.zeros_like(a)
     for k in range(terms, 0, -1):
         frac = (k / 2) / (a + frac)
-    return np.exp(-a * a) / math.sqrt(math.pi) / (a + frac)
+    return a + frac
+
+
+def erfc_tail(a: np.ndarray, terms: int) -> np.ndarray:
+    """erfc(a) = 1 - erf(a) for float64 a >= 2.5, by Laplace's continued fraction."""
+    return np.exp(-a * a) / math.sqrt(math.pi) / laplace_denominator(a, terms)
 
 
 class Erf(Op):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ember.ops import _dual
-from ember.ops.activations import erf
+from ember.ops.activations import erf, laplace_denominator
 from ember.ops.elementwise import Op
 from ember.ops.gamma import _hurwitz, polygamma
 from ember.ops.special import Xlogy, _erfinv
@@ -153,11 +153,8 @@ def _erfcx_nonnegative(a: np.ndarray) -> np.ndarray:
     """exp(a^2) erfc(a) for float64 a >= 0 (or nan)."""
     out = np.exp(a * a) * (1 - erf(a))  # 1 - erf(a) loses little below 1.5 (erfc(1.5) = 0.03)
     far = a >= 1.5
-    b = a[far]
-    frac = np.zeros_like(b)
-    for k in range(80, 0, -1):  # Laplace: 1/sqrt(pi) / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...))))
-        frac = (k / 2) / (b + frac)
-    out[far] = 1 / _SQRT_PI / (b + frac)
+    # Laplace's continued fraction for erfc(a), without its factor exp(-a^2)
+    out[far] = 1 / _SQRT_PI / laplace_denominator(a[far], 80)
     return out
 
 
