@@ -21,7 +21,7 @@ import numpy as np
 from ember.ops import _dual
 from ember.ops.activations import erf, laplace_denominator
 from ember.ops.elementwise import Op
-from ember.ops.gamma import _hurwitz, polygamma
+from ember.ops.gamma import _factorial, _hurwitz, _poles, polygamma
 from ember.ops.special import Xlogy, _erfinv
 
 _SQRT_2 = math.sqrt(2.0)
@@ -295,13 +295,12 @@ def zeta(s: np.ndarray, q: np.ndarray) -> np.ndarray:
         converges = s64 > 1
         positive = converges & (q64 > 0)
         out[positive] = _hurwitz(s64[positive], q64[positive])
-        out[converges & (q64 <= 0) & (q64 == np.floor(q64))] = np.inf
-        negative = converges & (q64 < 0) & (q64 != np.floor(q64)) & (s64 == np.floor(s64))
+        out[converges & _poles(q64)] = np.inf
+        negative = converges & (q64 < 0) & ~_poles(q64) & (s64 == np.floor(s64))
         for value in np.unique(s64[negative]):  # zeta(n + 1, q) = (-1)^(n+1) psi^(n)(q) / n!
             n = int(value) - 1
             where = negative & (s64 == value)
-            factorial = float(math.factorial(n)) if n <= 170 else math.inf
-            out[where] = (-1) ** (n + 1) * polygamma(n, q64[where]) / factorial
+            out[where] = (-1) ** (n + 1) * polygamma(n, q64[where]) / _factorial(n)
         return out.astype(dtype)
 
 
