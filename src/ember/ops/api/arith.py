@@ -283,7 +283,7 @@ neg.__name__ = neg.__qualname__ = "neg"
 neg.__doc__ = "Elementwise negation, -input (torch.neg)."
 
 
-def _unary(fn: Any, name: str) -> Any:
+def _unary(fn: Any, name: str, doc: str | None = None) -> Any:
     def op(input: Tensor) -> Tensor:
         dtype = input._data.dtype
         if dtype is not _FLOAT32 and dtype.kind != "f":
@@ -293,7 +293,7 @@ def _unary(fn: Any, name: str) -> Any:
     if issubclass(fn, ew.Elementwise):  # one ufunc: the fast path, with op for the rest
         op = fastpath.unary(fn, op)
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name} (torch.{name})."
+    op.__doc__ = doc or f"Elementwise {name} (torch.{name})."
     return op
 
 

@@ -19,51 +19,37 @@ from ember._tensor import Tensor
 from ember.ops import gamma as gm
 from ember.ops import specfun as sf
 from ember.ops.api.arith import _unary
-from ember.ops.api.special import _float_binary, _write_back, erf, erfc, erfinv, logit, sinc, xlogy
+from ember.ops.api.special import _data_of, _float_binary, _write_back, erf, erfc, erfinv, logit, sinc, xlogy
 
 _SQRT_HALF = math.sqrt(0.5)
 _LOG_PI = math.log(math.pi)
 
 
-def _named(op: Any, name: str, doc: str) -> Any:
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return op
-
-
-lgamma = _named(
-    _unary(gm.Lgamma, "lgamma"),
-    "lgamma",
-    "log |Gamma(x)|; inf at 0 and the negative integers (torch.lgamma).",
-)
-digamma = _named(
-    _unary(gm.Digamma, "digamma"),
+lgamma = _unary(gm.Lgamma, "lgamma", "log |Gamma(x)|; inf at 0 and the negative integers (torch.lgamma).")
+digamma = _unary(
+    gm.Digamma,
     "digamma",
     "The derivative of lgamma, psi(x); -inf at +0, +inf at -0, nan at the negative integers (torch.digamma).",
 )
-i0 = _named(_unary(sf.I0, "i0"), "i0", "The modified Bessel function of the first kind, order 0 (torch.i0).")
-i0e = _named(_unary(sf.SpecialI0E, "i0e"), "i0e", "exp(-|x|) i0(x), without overflow (torch.special.i0e).")
-i1 = _named(_unary(sf.SpecialI1, "i1"), "i1", "The modified Bessel function of order 1 (torch.special.i1).")
-i1e = _named(_unary(sf.SpecialI1E, "i1e"), "i1e", "exp(-|x|) i1(x), without overflow (torch.special.i1e).")
-erfcx = _named(
-    _unary(sf.SpecialErfcx, "erfcx"),
-    "erfcx",
-    "exp(x^2) erfc(x), precise where erfc underflows (torch.special.erfcx).",
+i0 = _unary(sf.I0, "i0", "The modified Bessel function of the first kind, order 0 (torch.i0).")
+i0e = _unary(sf.SpecialI0E, "i0e", "exp(-|x|) i0(x), without overflow (torch.special.i0e).")
+i1 = _unary(sf.SpecialI1, "i1", "The modified Bessel function of order 1 (torch.special.i1).")
+i1e = _unary(sf.SpecialI1E, "i1e", "exp(-|x|) i1(x), without overflow (torch.special.i1e).")
+erfcx = _unary(
+    sf.SpecialErfcx, "erfcx", "exp(x^2) erfc(x), precise where erfc underflows (torch.special.erfcx)."
 )
-ndtri = _named(
-    _unary(sf.SpecialNdtri, "ndtri"),
+ndtri = _unary(
+    sf.SpecialNdtri,
     "ndtri",
     "The inverse of the standard normal CDF, the quantile of p (torch.special.ndtri).",
 )
-log_ndtr = _named(
-    _unary(sf.SpecialLogNdtr, "log_ndtr"),
+log_ndtr = _unary(
+    sf.SpecialLogNdtr,
     "log_ndtr",
     "log of the standard normal CDF, without underflow in the lower tail (torch.special.log_ndtr).",
 )
-entr = _named(
-    _unary(sf.SpecialEntr, "entr"),
-    "entr",
-    "-x log(x) elementwise, 0 at 0 and -inf for x < 0 (torch.special.entr).",
+entr = _unary(
+    sf.SpecialEntr, "entr", "-x log(x) elementwise, 0 at 0 and -inf for x < 0 (torch.special.entr)."
 )
 
 
@@ -285,7 +271,7 @@ def cov(
             norm = total - correction
         else:
             norm = total - correction * (w * aweights).sum() / total
-    if float(_value_of(norm)) <= 0:
+    if float(_data_of(norm)) <= 0:
         warnings.warn(
             "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
             "observations.",
@@ -297,10 +283,6 @@ def cov(
     products = centred @ (centred if w is None else centred * w).t()
     with np.errstate(divide="ignore", invalid="ignore"):
         return (products / norm).squeeze()
-
-
-def _value_of(x: Any) -> Any:
-    return x._data if isinstance(x, Tensor) else x
 
 
 def corrcoef(input: Tensor) -> Tensor:
