@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ember.ops.reduction import _product_of_others
+
 
 class LinAlgError(RuntimeError):
     """A matrix is singular, or not positive-definite, where the op needs it to be
@@ -178,11 +180,8 @@ def cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
         out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
     if not ok.all():
         u, s, vh = svd_array(flat[~ok], True)
-        ones = np.ones_like(s[..., :1])
-        before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)  # s_0 ... s_(i-1)
-        after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]  # s_(i+1) ...
         signs = np.linalg.det(u) * np.linalg.det(vh)
-        out[~ok] = signs[:, None, None] * (u * (before * after)[:, None, :]) @ vh
+        out[~ok] = signs[:, None, None] * (u * _product_of_others(s, -1)[:, None, :]) @ vh
     return out.reshape(a.shape)
 
 
