@@ -63,12 +63,19 @@ def zero_pivot(m: np.ndarray) -> int:
     return int(np.argmin(np.abs(pivots))) + 1
 
 
-def not_positive_definite(m: np.ndarray) -> bool:
-    """Whether LAPACK's Cholesky fails on m: NumPy raises, or lets a NaN pivot through."""
+def _cholesky_or_none(a: np.ndarray) -> np.ndarray | None:
+    """np.linalg.cholesky, or None where LAPACK's Cholesky fails on a matrix of a: NumPy
+    raises, or lets a NaN pivot through."""
     try:
-        return bool(np.isnan(np.diagonal(np.linalg.cholesky(m))).any())
+        lower = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        return True
+        return None
+    return None if np.isnan(np.diagonal(lower, 0, -2, -1)).any() else lower
+
+
+def not_positive_definite(m: np.ndarray) -> bool:
+    """Whether LAPACK's Cholesky fails on m."""
+    return _cholesky_or_none(m) is None
 
 
 def failing_minor(m: np.ndarray) -> int:
@@ -110,13 +117,9 @@ def solve_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def cholesky_array(a: np.ndarray, op: str = "linalg.cholesky") -> np.ndarray:
     """The lower factor L of a = L L^T, reading only a's lower triangle, as LAPACK does."""
-    try:
-        lower = np.linalg.cholesky(a)
-    except np.linalg.LinAlgError:
-        lower = None
-    if lower is not None and not np.isnan(np.diagonal(lower, 0, -2, -1)).any():
+    lower = _cholesky_or_none(a)
+    if lower is not None:
         return lower
-    # NumPy refused, or passed a NaN through where LAPACK's test of the pivot fails
     where, m = batch_element(a, not_positive_definite)
     raise LinAlgError(
         f"{op}: {where}The factorization could not be completed because the input is not "
