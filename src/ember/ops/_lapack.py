@@ -91,14 +91,14 @@ def failing_minor(m: np.ndarray) -> int:
     return lo
 
 
-def inv_array(a: np.ndarray, op: str = "linalg.inv") -> np.ndarray:
+def inv_array(a: np.ndarray) -> np.ndarray:
     """np.linalg.inv, raising LinAlgError with PyTorch's message for a singular matrix."""
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
         where, m = batch_element(a, singular)
         raise LinAlgError(
-            f"{op}: {where}The diagonal element {zero_pivot(m)} is zero, the inversion could not "
+            f"linalg.inv: {where}The diagonal element {zero_pivot(m)} is zero, the inversion could not "
             "be completed because the input matrix is singular."
         ) from None
 
@@ -115,14 +115,14 @@ def solve_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def cholesky_array(a: np.ndarray, op: str = "linalg.cholesky") -> np.ndarray:
+def cholesky_array(a: np.ndarray) -> np.ndarray:
     """The lower factor L of a = L L^T, reading only a's lower triangle, as LAPACK does."""
     lower = _cholesky_or_none(a)
     if lower is not None:
         return lower
     where, m = batch_element(a, not_positive_definite)
     raise LinAlgError(
-        f"{op}: {where}The factorization could not be completed because the input is not "
+        f"linalg.cholesky: {where}The factorization could not be completed because the input is not "
         f"positive-definite (the leading minor of order {failing_minor(m)} is not "
         "positive-definite)."
     ) from None

@@ -177,15 +177,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 # ---- Cholesky --------------------------------------------------------------------------------------
 
 
-def _cholesky(A: Tensor, upper: bool, op: str = "linalg.cholesky") -> Tensor:
-    return decomp.LinalgCholeskyEx.apply(check_matrix(A, op), bool(upper))
-
-
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """The Cholesky factor of each symmetric positive-definite matrix: L with input = L L^T,
     or U = L^T if upper (torch.cholesky; only the lower triangle of input is read).
     LinAlgError if a matrix is not positive-definite."""
-    return _cholesky(input, upper)
+    return decomp.LinalgCholeskyEx.apply(check_matrix(input, "linalg.cholesky"), bool(upper))
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
@@ -236,7 +232,6 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
     """(U, S, V) with input = U diag(S) V^T (torch.svd): note V, not linalg.svd's Vh. Reduced
     if some; without compute_uv, U and V are zero matrices of sizes (m, m) and (n, n)."""
     if not compute_uv:
-        check_matrix(input, "linalg.svd", square=False)
         s = _svd(input, False)[1]
         shape = input._data.shape
         m, n, batch = shape[-2], shape[-1], shape[:-2]
