@@ -237,15 +237,15 @@ def _float_input(x: Any, dtype: Any, op: str) -> Tensor:
         )
     if dtype is None:
         return x
-    wanted = Tensor(np.zeros((), dtypes.to_numpy_dtype(dtype)))
-    if wanted._data.dtype.kind != "f":
+    wanted = dtypes.to_numpy_dtype(dtype)
+    if wanted.kind != "f":
         raise RuntimeError(
-            f"{op}: dtype should be floating point or complex, but got {matrix.scalar_name(wanted)}"
+            f"{op}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(wanted)}"
         )
-    if wanted._data.dtype.itemsize < x._data.dtype.itemsize:
+    if wanted.itemsize < x._data.dtype.itemsize:
         raise RuntimeError(
             f"{op}: the dtype of the input ({matrix.scalar_name(x)}) should be convertible without "
-            f"narrowing to the specified dtype ({matrix.scalar_name(wanted)})"
+            f"narrowing to the specified dtype ({dtypes.scalar_type_name(wanted)})"
         )
     return x.to(dtype)
 
