@@ -218,6 +218,18 @@ def _check_per_channel(op: str, input: Tensor, mismatch: Any, **per_channel: Ten
     return c
 
 
+def _update_running(
+    running_mean: Tensor | None, running_var: Tensor | None, mean: Any, var: Any, momentum: float
+) -> None:
+    """Move each running statistic that is given towards the batch's, in place:
+    r = (1 - momentum) r + momentum b (var is the unbiased variance, as PyTorch keeps)."""
+    for running, batch in ((running_mean, mean), (running_var, var)):
+        if running is not None:
+            running._data *= 1 - momentum
+            running._data += momentum * batch
+            running._version[0] += 1
+
+
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -260,11 +272,7 @@ def batch_norm(
             f"Expected more than 1 value per channel when training, got input size {input.shape!r}"
         )
     y, mean, var = BatchNorm.apply(input, weight, bias, None, None, eps)
-    for running, batch in ((running_mean, mean._data), (running_var, var._data * (count / (count - 1)))):
-        if running is not None:
-            running._data *= 1 - momentum
-            running._data += momentum * batch
-            running._version[0] += 1
+    _update_running(running_mean, running_var, mean._data, var._data * (count / (count - 1)), momentum)
     return y
 
 
@@ -343,12 +351,9 @@ def instance_norm(
         )
     y, mean, var = GroupNorm.apply(input, weight, bias, c, eps)
     if s[0] > 0:
-        batch = (mean._data.mean(0), var._data.mean(0) * (count / (count - 1)))
-        for running, value in zip((running_mean, running_var), batch):
-            if running is not None:
-                running._data *= 1 - momentum
-                running._data += momentum * value
-                running._version[0] += 1
+        _update_running(
+            running_mean, running_var, mean._data.mean(0), var._data.mean(0) * (count / (count - 1)), momentum
+        )
     return y
 
 
