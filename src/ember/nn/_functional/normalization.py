@@ -292,17 +292,16 @@ def group_norm(
             "Expected number of channels in input to be divisible by num_groups, but got input of "
             f"shape {list(s)} and num_groups={num_groups}"
         )
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t._data.shape != (s[1],):
-            raise RuntimeError(
-                f"Expected {name} to be a vector of size equal to the number of channels in input, but "
-                f"got {name} of shape {list(t.shape)} and input of shape {list(s)}"
-            )
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(
-            f'"group_norm" not implemented for {input.dtype} input (convert it with .float())'
-        )
-    _check_dtypes("group_norm", input, weight=weight, bias=bias)
+    _check_per_channel(
+        "group_norm",
+        input,
+        lambda name, t, c: (
+            f"Expected {name} to be a vector of size equal to the number of channels in input, but "
+            f"got {name} of shape {list(t.shape)} and input of shape {list(s)}"
+        ),
+        weight=weight,
+        bias=bias,
+    )
     y, _, _ = GroupNorm.apply(input, weight, bias, num_groups, eps)
     return y
 
