@@ -207,22 +207,10 @@ class UpsampleLinear(Op):
     def backward(ctx, grad):
         axis = ctx.axis
         if _dual.is_array(grad):
-            return (
-                np.swapaxes(np.swapaxes(grad, axis, -1) @ ctx.matrix, axis, -1),
-                None,
-                None,
-                None,
-                None,
-                None,
-            )
-        return (
-            (grad.transpose(axis, -1) @ Tensor(ctx.matrix)).transpose(axis, -1),
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
+            gx = np.swapaxes(np.swapaxes(grad, axis, -1) @ ctx.matrix, axis, -1)
+        else:
+            gx = (grad.transpose(axis, -1) @ Tensor(ctx.matrix)).transpose(axis, -1)
+        return gx, None, None, None, None, None
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
