@@ -41,8 +41,9 @@ def _clones(layer: Module, n: int) -> ModuleList:
     return ModuleList([copy.deepcopy(layer) for _ in range(n)])
 
 
-class _FeedForward:
-    """The feed-forward block, linear2(dropout(activation(linear1(x)))), shared by both layers."""
+class _Blocks:
+    """The blocks both layers share: self-attention (self.self_attn, then self.dropout1) and
+    feed-forward, linear2(dropout(activation(linear1(x))))."""
 
     def _init_ff(
         self,
@@ -58,11 +59,17 @@ class _FeedForward:
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **like)
         self.activation = _activation(activation)
 
+    def _sa_block(self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
+        x = self.self_attn(
+            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
+        )
+        return self.dropout1(x[0])
+
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
 
 
-class TransformerEncoderLayer(_FeedForward, Module):
+class TransformerEncoderLayer(_Blocks, Module):
     """Self-attention and a feed-forward block, each with a residual and a LayerNorm
     (torch.nn.TransformerEncoderLayer). activation is "relu", "gelu" or a callable."""
 
@@ -92,12 +99,6 @@ class TransformerEncoderLayer(_FeedForward, Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
 
-    def _sa_block(self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
-        )
-        return self.dropout1(x[0])
-
     def forward(
         self,
         src: Tensor,
@@ -113,7 +114,7 @@ class TransformerEncoderLayer(_FeedForward, Module):
         return self.norm2(x + self.dropout2(self._ff_block(x)))
 
 
-class TransformerDecoderLayer(_FeedForward, Module):
+class TransformerDecoderLayer(_Blocks, Module):
     """Self-attention, attention over the encoder's output (memory) and a feed-forward
     block, each with a residual and a LayerNorm (torch.nn.TransformerDecoderLayer)."""
 
@@ -147,12 +148,6 @@ class TransformerDecoderLayer(_FeedForward, Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
-
-    def _sa_block(self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
-        )
-        return self.dropout1(x[0])
 
     def _mha_block(
         self, x: Tensor, mem: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool
