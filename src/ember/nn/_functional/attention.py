@@ -21,27 +21,26 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.nn._functional.layers import dropout
-from ember.ops.api import products
 from ember.ops.api.arith import where
-from ember.ops.api.products import matmul
+from ember.ops.api.products import matmul, softmax
 
 
 def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, is_causal: bool) -> None:
     """PyTorch's checks and messages, with the shapes named."""
-    where = (
+    shapes = (
         f"(scaled_dot_product_attention: query {list(query.shape)}, key {list(key.shape)}, "
         f"value {list(value.shape)})"
     )
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise RuntimeError(
             "Expected query, key, and value to all be at least 2 dimensional, but got query.dim: "
-            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead. {where}"
+            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead. {shapes}"
         )
     dtypes = {query._data.dtype, key._data.dtype, value._data.dtype}
     if len(dtypes) != 1:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead. {where}"
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead. {shapes}"
         )
     if query._data.dtype.kind != "f":
         raise RuntimeError(
@@ -50,12 +49,12 @@ def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, 
     if query.shape[-1] != key.shape[-1]:
         raise RuntimeError(
             f"scaled_dot_product_attention: query and key must have the same embedding size, got "
-            f"{query.shape[-1]} and {key.shape[-1]} {where}"
+            f"{query.shape[-1]} and {key.shape[-1]} {shapes}"
         )
     if key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: key and value must have the same sequence length, got "
-            f"{key.shape[-2]} and {value.shape[-2]} {where}"
+            f"{key.shape[-2]} and {value.shape[-2]} {shapes}"
         )
     if attn_mask is not None:
         if is_causal:
@@ -129,9 +128,9 @@ def attention_weights(
     dead = np.isneginf(scores._data).all(axis=-1, keepdims=True)
     if dead.any():
         dead_t = Tensor(dead)
-        weights = products.softmax(scores.masked_fill(dead_t, 0.0), -1).masked_fill(dead_t, 0.0)
+        weights = softmax(scores.masked_fill(dead_t, 0.0), -1).masked_fill(dead_t, 0.0)
     else:
-        weights = products.softmax(scores, -1)
+        weights = softmax(scores, -1)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return weights
