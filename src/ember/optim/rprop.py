@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check_flags, _new_step
+from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check, _check_flags, _new_step
 
 
 class Rprop(Optimizer):
@@ -37,10 +37,8 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 < etas[0] < 1.0 < etas[1]:
-            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        _check(lr >= 0.0, "learning rate", lr)
+        _check(0.0 < etas[0] < 1.0 < etas[1], "eta values", f"{etas[0]}, {etas[1]}")
         _check_flags(differentiable)
         defaults = {
             "lr": lr,
