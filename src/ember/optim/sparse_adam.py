@@ -1,17 +1,15 @@
 """SparseAdam: Adam for sparse gradients, which ember does not produce.
 
 ember has no sparse tensors (`embedding(sparse=True)` raises), so every gradient is dense
-and `step` raises PyTorch's error for a dense gradient. The class exists so that programs
+and a step raises PyTorch's error for a dense gradient. The class exists so that programs
 that build one (and never step it, or step it only without gradients) run, and so that
 the error names the alternative, Adam.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ember.autograd.grad_mode import enable_grad
 from ember.optim.optimizer import Optimizer, ParamsT, _check, _check_betas
 
 
@@ -33,15 +31,7 @@ class SparseAdam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Evaluate the closure; raise if any parameter has a gradient (it is dense)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            if any(p._grad is not None for p in group["params"]):
-                raise RuntimeError(
-                    "SparseAdam does not support dense gradients, please consider Adam instead"
-                )
-        return loss
+    def _update_group(self, group: dict[str, Any]) -> None:
+        """Raise if any parameter of the group has a gradient (it is dense)."""
+        if any(p._grad is not None for p in group["params"]):
+            raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
