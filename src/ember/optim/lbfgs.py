@@ -211,9 +211,7 @@ class LBFGS(Optimizer):
             "history_size": history_size,
             "line_search_fn": line_search_fn,
         }
-        super().__init__(params, defaults)
-        if len(self.param_groups) != 1:
-            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        super().__init__(params, defaults)  # a second group raises in add_param_group below
 
     @property
     def _params(self) -> list[Tensor]:
