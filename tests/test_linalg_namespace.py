@@ -486,6 +486,26 @@ def test_every_norm_order_and_dims_as_torch() -> None:
                     same("matrix_norm", False, order, dim, keepdim)
 
 
+@requires_torch
+@pytest.mark.parametrize("order", [0.5, 0.3, -0.5, -1, -2.5, 1.5, 3])
+def test_vector_norm_gradient_at_zero_elements_as_torch(order: float) -> None:
+    """Below order 1, |x|^(order-1) is infinite at a zero element: PyTorch gives 0 there
+    (and everywhere for a negative order, whose norm a zero makes 0), not NaN."""
+    import torch
+
+    a = np.array([[1.0, 0.0, 0.5], [0.0, 0.0, 0.0], [1.0, 2.0, 0.5], [-1.0, 0.0, 2.0]])
+    e, t = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    got, expected = ember.linalg.vector_norm(e, order, -1), torch.linalg.vector_norm(t, order, -1)
+    assert_close(got, expected.detach(), rtol=1e-12, atol=0)
+    w = np.array([1.0, -2.0, 0.5, 3.0])
+    (got * ember.tensor(w)).sum().backward()
+    (expected * torch.tensor(w)).sum().backward()
+    assert_close(e.grad, t.grad, rtol=1e-12, atol=0)
+    assert gradgradcheck(
+        lambda x: ember.linalg.vector_norm(x, order, 1), (ember.tensor(a[2:3] + 0.1, requires_grad=True),)
+    )
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     batch=st.lists(st.integers(1, 3), max_size=2),

@@ -270,9 +270,7 @@ def vector_norm(
     axes = normalize_dims(dim, x._data.ndim, "linalg.vector_norm")  # None: all of them
     if ord == 0:  # sign(|x|) is 1 where x != 0, and its gradient 0, as PyTorch's
         return _sign(_abs(x)).sum(axes, keepdim)
-    if ord >= 1:
-        return LinalgVectorNorm.apply(x, float(ord), axes, keepdim)
-    return (_abs(x) ** ord).sum(axes, keepdim) ** (1.0 / ord)
+    return LinalgVectorNorm.apply(x, float(ord), axes, keepdim)
 
 
 _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)

@@ -268,8 +268,12 @@ class Std(Var):
 
 
 class LinalgVectorNorm(Op):
-    """Vector p-norm over axes (p >= 1, finite), named as PyTorch names its node. At a zero
-    vector the gradient is 0, PyTorch's choice of subgradient, instead of 0/0."""
+    """Vector p-norm over axes (any finite p but 0), named as PyTorch names its node.
+
+    The gradient is sign(x) |x|^(p-1) / y^(p-1) times the incoming one, with PyTorch's
+    choices where that is 0/0 or inf * 0: 0 at a zero vector (p >= 1), and 0 at every zero
+    element (p < 1, where |x|^(p-1) is infinite; for p < 0 a single zero element makes the
+    norm 0, and the whole gradient with it)."""
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
@@ -279,7 +283,8 @@ class LinalgVectorNorm(Op):
         elif p == 2:
             y = np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
         else:
-            y = (np.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+            with np.errstate(divide="ignore"):  # p < 0: |0|^p is inf, and the norm 0
+                y = (np.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
         y = np.asarray(y)
         ctx.save_for_backward(x, y)
         return y
@@ -290,11 +295,16 @@ class LinalgVectorNorm(Op):
         g, y, p = grad.reshape(ctx.keep), y.reshape(ctx.keep), ctx.p
         if p == 1:
             return g * _dual.sign(x), None, None, None  # 0 at NaN, as in PyTorch
+        if p < 1:
+            # |x|^(p-1) at x = 1 instead of 0, where sign(x) makes the term 0 anyway: no inf * 0
+            safe_x = _dual.where(_dual.value(x) == 0, 1.0, x)
+            scale = _dual.sign(x) * _dual.unary("abs", safe_x) ** (p - 1) * y ** (1 - p)
+            return g * scale, None, None, None
         # where y is 0, every x is 0 too: divide by 1 instead, and the gradient is 0
         safe = _dual.where(_dual.value(y) == 0, 1.0, y)
         if p == 2:
             return g * x / safe, None, None, None
-        scale = _dual.unary("sign", x) * _dual.unary("abs", x) ** (p - 1) / safe ** (p - 1)
+        scale = _dual.sign(x) * _dual.unary("abs", x) ** (p - 1) / safe ** (p - 1)
         return g * scale, None, None, None
 
 
