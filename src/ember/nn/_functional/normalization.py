@@ -22,7 +22,11 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.grad_mode import no_grad
+from ember.dtypes import scalar_type_name, to_numpy_dtype
 from ember.ops import _dual
+from ember.ops.api.arith import result_type
+from ember.ops.api.arrange import broadcast_tensors
 from ember.ops.api.reduce import norm
 from ember.ops.elementwise import Op
 
@@ -364,10 +368,29 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """Cosine of the angle between x1 and x2 along dim, each norm at least eps (torch.nn.functional.cosine_similarity)."""
-    a = x1 / norm(x1, 2, dim, keepdim=True).clamp(min=eps)
-    b = x2 / norm(x2, 2, dim, keepdim=True).clamp(min=eps)
-    return (a * b).sum(dim)
+    """Cosine of the angle between x1 and x2 along dim, each norm at least eps
+    (torch.nn.functional.cosine_similarity).
+
+    As PyTorch: x1 and x2 are broadcast first, so the norms are those of the broadcast
+    tensors; integer inputs take the common floating dtype; each vector is divided by its
+    norm before the product (no overflow, and |cos| <= 1); and the clamp at eps is invisible
+    to the gradient, which is that of x / ||x|| at the clamped norm.
+    """
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(
+            "expected common dtype to be floating point, yet common dtype is "
+            f"{scalar_type_name(to_numpy_dtype(common))} (cosine_similarity: convert the inputs with .float())"
+        )
+    x1, x2 = (x if x.dtype == common else x.to(common) for x in (x1, x2))
+    if x1.shape != x2.shape:
+        x1, x2 = broadcast_tensors(x1, x2)
+    norm1 = norm(x1, 2, dim, keepdim=True).clone()
+    norm2 = norm(x2, 2, dim, keepdim=True).clone()
+    with no_grad():
+        norm1.clamp_min_(eps)
+        norm2.clamp_min_(eps)
+    return ((x1 / norm1) * (x2 / norm2)).sum(dim)
 
 
 def pairwise_distance(
