@@ -81,6 +81,16 @@ from ember.dtypes import (
     short,
     uint8,
 )
+
+# the losses and distances PyTorch also has at the top level (torch.margin_ranking_loss, ...)
+from ember.nn._functional.loss_toplevel import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
+from ember.nn._functional.normalization import cosine_similarity, pairwise_distance
 from ember.ops.api.arith import (
     abs,
     absolute,
@@ -210,7 +220,7 @@ from ember.ops.api.indexing import (
     take_along_dim,
     topk,
 )
-from ember.ops.api.linalg import cdist, dist, inner, mv, renorm
+from ember.ops.api.linalg import cdist, dist, inner, mv, pdist, renorm
 
 # matrix functions (ember.linalg has them under PyTorch's linalg names)
 from ember.ops.api.matrix import (

@@ -84,6 +84,22 @@ from ember.ops.conv import (
 )
 
 # isort: split
+# more losses (margins, embeddings, likelihoods) and pdist
+from ember.nn._functional.loss import gaussian_nll_loss, poisson_nll_loss
+from ember.nn._functional.loss_margin import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from ember.ops.api.linalg import pdist
+
+# isort: split
 # attention
 from ember.nn._functional.attention import scaled_dot_product_attention
 
@@ -155,6 +171,19 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "unfold",
+    # more losses (margins, embeddings, likelihoods) and pdist
+    "cosine_embedding_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "pdist",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     # attention
     "scaled_dot_product_attention",
 ]

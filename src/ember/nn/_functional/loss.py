@@ -8,11 +8,14 @@ which is why they validate their arguments here, with the shapes in the message.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.grad_mode import no_grad
+from ember.creation import ones_like
 from ember.dtypes import scalar_type_name
 from ember.ops import losses
 from ember.ops.api.special import xlogy
@@ -413,3 +416,104 @@ def binary_cross_entropy_with_logits(
                 f"to input {list(input.shape)} (it holds one weight per class, the last dimension)"
             )
     return losses.BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)
+
+
+# ---- likelihoods --------------------------------------------------------------------------------
+
+
+def _broadcast(op: str, **shapes: tuple) -> tuple:
+    """The shape that the named shapes broadcast to; a RuntimeError naming op and every shape
+    if they do not."""
+    try:
+        return np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        named = [f"{name} {list(shape)}" for name, shape in shapes.items()]
+        listed = ", ".join(named[:-1]) + " and " + named[-1]
+        raise RuntimeError(
+            f"{op}: the shapes of {listed} cannot be broadcast together (each dimension must match or be 1)"
+        ) from None
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a count target under a Poisson distribution of rate
+    exp(input) (log_input=True) or input (torch.nn.functional.poisson_nll_loss):
+    exp(input) - target * input, or input - target * log(input + eps).
+
+    full adds log(target!) by Stirling's approximation, t log t - t + log(2 pi t) / 2, where
+    target > 1 (0 elsewhere, as in PyTorch); the term is computed only there, so a target of
+    0 gets gradient 0 where PyTorch's gets NaN (docs/differences.md).
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _broadcast("poisson_nll_loss", input=input.shape, target=target.shape)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        counted = target > 1
+        t = where(counted, target, 1.0)  # log(t) stays finite where the term is not counted
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + where(counted, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def _gaussian_var(input: Tensor, var: Tensor | float) -> Tensor:
+    """var as a tensor that broadcasts to input, checked as PyTorch checks it: of the input's
+    shape, or that with the last dimension left out (then unsqueezed), or with exactly one
+    dimension of size 1 where the input's is larger (one variance shared along it)."""
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError(f"var has negative entry/entries (gaussian_nll_loss: var={var})")
+        return var * ones_like(input)
+    if var._data.dtype.kind != "f":
+        raise RuntimeError(f"gaussian_nll_loss: expected a floating point var, got {var.dtype}")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries (gaussian_nll_loss: a variance is never negative)")
+    if var.shape == input.shape:
+        return var
+    if var.shape == input.shape[:-1]:
+        return var.unsqueeze(-1)
+    if var.ndim == input.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1:
+        return var
+    raise ValueError(
+        f"var is of incorrect size (gaussian_nll_loss: var {list(var.shape)} for input "
+        f"{list(input.shape)}; give var the input's shape, that without its last dimension, or "
+        "that with one dimension of size 1)"
+    )
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of target under a Gaussian of mean input and variance var
+    (torch.nn.functional.gaussian_nll_loss): (log(var) + (input - target)^2 / var) / 2, plus
+    log(2 pi) / 2 if full.
+
+    var is clamped at eps for stability, but, as in PyTorch, the clamp is invisible to the
+    gradient: var's gradient is that of the formula at the clamped value.
+    """
+    var = _gaussian_var(input, var)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    _broadcast("gaussian_nll_loss", input=input.shape, target=target.shape, var=var.shape)
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)

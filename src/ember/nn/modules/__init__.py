@@ -65,6 +65,23 @@ from ember.nn.modules.pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from ember.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # isort: split
+# more losses (margins, embeddings, likelihoods) and the distance layers
+from ember.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from ember.nn.modules.loss import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+
+# isort: split
 # attention
 from ember.nn.modules.attention import MultiheadAttention
 from ember.nn.modules.transformer import (
@@ -156,6 +173,20 @@ __all__ = [
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
+    # more losses (margins, embeddings, likelihoods) and the distance layers
+    "CosineEmbeddingLoss",
+    "CosineSimilarity",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PairwiseDistance",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     # attention
     "MultiheadAttention",
     "Transformer",

@@ -105,6 +105,24 @@ def cdist(
     return linalg.Cdist.apply(x1, x2, math.inf if p == math.inf else float(p))
 
 
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distance between every pair of rows i < j of an (N, M) input, in the order
+    of the upper triangle read row by row: N (N - 1) / 2 values (torch.pdist). Each pair is
+    cdist's, so the gradients at zero distances and ties are PyTorch's."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got {p}")
+    first, second = np.triu_indices(input.shape[0], 1)
+    # pair k is the 1-by-1 distance matrix of rows first[k] and second[k]: a batch of pairs
+    pairs = linalg.Cdist.apply(
+        input[first].unsqueeze(1), input[second].unsqueeze(1), math.inf if p == math.inf else float(p)
+    )
+    return pairs.reshape(-1)
+
+
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice of input along dim whose p-norm exceeds maxnorm scaled down to norm
     maxnorm / (1 + 1e-7 / norm), as PyTorch scales it; the others unchanged (torch.renorm)."""
