@@ -8,7 +8,7 @@ import numpy as np
 
 from ember import random
 from ember._tensor import Tensor
-from ember.autograd.function import apply
+from ember.autograd.function import apply, apply_one
 from ember.ops import _dual
 from ember.ops import activations as act
 from ember.ops.api.arith import mul
@@ -17,6 +17,7 @@ from ember.ops.api.products import matmul
 from ember.ops.api.shape import pad as _pad
 from ember.ops.elementwise import Op
 from ember.ops.linalg import einsum
+from ember.ops.padding import PadGather, source_index
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -241,13 +242,34 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad with (left, right) pairs from the last dimension backwards (torch.nn.functional.pad).
 
-    A negative width crops instead: F.pad(x, (-1, 2)) drops the first column and adds two
-    columns of `value` (0 when None) at the end. Only mode='constant' is supported.
+    mode 'constant' fills with `value` (0 when None) and pads any number of dimensions;
+    'reflect' mirrors about the edge (the edge itself not repeated), 'replicate' repeats the
+    edge and 'circular' wraps around; these three pad the last 1, 2 or 3 dimensions of an
+    input with one or two dimensions more (a batch and a channel dimension, or a channel
+    only). A negative width crops instead: F.pad(x, (-1, 2)) drops the first column.
     """
-    value = 0.0 if value is None else value
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    for i, w in enumerate(pad):
+        if not isinstance(w, (int, np.integer)) or isinstance(w, bool):
+            raise TypeError(
+                f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                f"{type(w).__name__} at pos {i}"
+            )
+    pad = [int(w) for w in pad]
     ndim = input._data.ndim
-    if mode != "constant" or len(pad) % 2 or len(pad) // 2 > ndim or all(w >= 0 for w in pad):
-        return _pad(input, pad, mode, value)  # pads, or raises the error that fits
+    if len(pad) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2 (pad: got {len(pad)} widths)")
+    if len(pad) // 2 > ndim:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but got padding "
+            f"length {len(pad)} and input of dimension {ndim}"
+        )
+    if mode != "constant":
+        return _pad_by_index(input, pad, mode, value)
+    value = 0.0 if value is None else value
+    if all(w >= 0 for w in pad):
+        return _pad(input, pad, mode, value)
     # crop with a slice (differentiable, zero gradient to what is cut), then pad what remains
     crop = [slice(None)] * ndim
     widths = []
@@ -263,3 +285,77 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         crop[dim] = slice(start, stop)
         widths += [max(before, 0), max(after, 0)]
     return _pad(input[tuple(crop)], widths, mode, value)  # a copy, never a view of input
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+_PAD_NODES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
+
+
+def _pad_by_index(input: Tensor, pad: list[int], mode: str, value: float | None) -> Tensor:
+    """F.pad's reflect, replicate and circular modes, checked as PyTorch checks them, then
+    one gather per padded dimension (ember.ops.padding)."""
+    shape, k = input._data.shape, len(pad) // 2
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if not 1 <= k <= 3 or len(shape) not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {len(shape)}D input tensor. Supported combinations "
+            f"for non-constant padding (mode '{mode}'):\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    pairs = [(len(shape) - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(k)]  # (dim, before, after)
+    sizes = [shape[dim] + before + after for dim, before, after in pairs]
+    if mode == "circular":
+        _check_circular(shape, pairs, sizes)
+    else:
+        _check_reflect_replicate(input, mode, pairs, sizes)
+    plan = tuple(
+        (dim, source_index(mode, shape[dim], before, after), shape[dim]) for dim, before, after in pairs
+    )
+    return apply_one(PadGather, input, plan, f"{_PAD_NODES[mode]}{k}D")
+
+
+def _check_reflect_replicate(input: Tensor, mode: str, pairs: list, sizes: list) -> None:
+    shape, k = input._data.shape, len(pairs)
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f"\"{_PAD_NODES[mode][:-3].lower()}_pad{k}d\" not implemented for 'Bool'")
+    if 0 in shape[len(shape) - k - 1 :]:  # all but a batch dimension
+        raise RuntimeError(
+            f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other non-zero "
+            f"dimensions for input, but got: {list(shape)} (pad, mode '{mode}')"
+        )
+    if mode == "reflect":
+        for i, (dim, before, after) in enumerate(pairs):
+            if before >= shape[dim] or after >= shape[dim]:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input dimension, "
+                    f"but got: padding ({before}, {after}) at dimension {dim} of input {list(shape)} "
+                    "(reflect padding mirrors about the edge element, so it can add at most size - 1 elements)"
+                )
+    if min(sizes) < 0 or max(sizes) < 1:
+        names = "DHW"[3 - k :]
+        given = ", ".join(f"{n}: {shape[dim]}" for n, (dim, _, _) in zip(names, reversed(pairs)))
+        got = ", ".join(f"{n}: {s}" for n, s in zip(names, reversed(sizes)))
+        raise RuntimeError(f"input ({given}) is too small. Calculated output {got} (pad, mode '{mode}')")
+
+
+def _check_circular(shape: tuple, pairs: list, sizes: list) -> None:
+    for (dim, before, after), out in zip(pairs, sizes):
+        if before > shape[dim] or after > shape[dim]:
+            raise RuntimeError(
+                f"Padding value causes wrapping around more than once. (circular pad: padding ({before}, "
+                f"{after}) at dimension {dim} of input {list(shape)}; each width can be at most the size)"
+            )
+        if out < 0:
+            raise RuntimeError(
+                f"Negative padding value is resulting in an empty dimension (circular pad: padding ({before}, "
+                f"{after}) at dimension {dim} of input {list(shape)})"
+            )
+        if out > 0 and shape[dim] - max(-before, 0) - max(-after, 0) <= 0:
+            # PyTorch fills this with whatever memory held: nothing is left to wrap around
+            raise RuntimeError(
+                f"circular pad: the negative padding in ({before}, {after}) leaves nothing of dimension {dim} "
+                f"of input {list(shape)} to wrap around"
+            )

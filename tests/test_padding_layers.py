@@ -1,0 +1,195 @@
+"""F.pad's reflect, replicate and circular modes, compared with PyTorch on the same data:
+values, gradients, dtypes, node names and errors; gradcheck and gradgradcheck in float64."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+from ember.autograd import gradcheck, gradgradcheck
+from ember.nn import functional as F
+
+MODES = ["reflect", "replicate", "circular"]
+TOL = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}
+
+
+def _run_both(e_fn: Any, t_fn: Any, data: np.ndarray, seed: int = 1) -> tuple:
+    """e_fn on an ember tensor and t_fn on a torch tensor of `data`; the outputs and the
+    input gradients of a random weighting of the outputs."""
+    import torch
+
+    xe, xt = ember.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    ye, yt = e_fn(xe), t_fn(xt)
+    assert tuple(ye.shape) == tuple(yt.shape)
+    assert str(ye.dtype) == str(yt.dtype).replace("torch", "ember")
+    if yt.numel():
+        g = np.random.default_rng(seed).normal(size=tuple(yt.shape)).astype(data.dtype)
+        ye.backward(ember.tensor(g))
+        yt.backward(torch.tensor(g))
+        return ye, yt, xe.grad, xt.grad
+    return ye, yt, None, None
+
+
+def _compare(e_fn: Any, t_fn: Any, shape: tuple, dtype: str = "float32") -> None:
+    data = np.random.default_rng(0).normal(size=shape).astype(dtype)
+    ye, yt, ge, gt = _run_both(e_fn, t_fn, data)
+    assert_close(ye, yt, *TOL[dtype])
+    if gt is not None:
+        assert_close(ge, gt, *TOL[dtype])
+
+
+def _same_error(e_call: Any, t_call: Any) -> Exception:
+    """Both calls raise, the same exception type; ember's error is returned."""
+    with pytest.raises(Exception) as theirs:
+        t_call()
+    with pytest.raises(type(theirs.value)) as ours:
+        e_call()
+    return ours.value
+
+
+# ---- F.pad ---------------------------------------------------------------------------------
+
+# (input shape, pad): every rank each mode takes, batched and unbatched, with negative widths
+PAD_CASES = [
+    ((3, 5), (2, 1)),
+    ((2, 3, 5), (0, 4)),
+    ((2, 3, 5), (-1, 3)),
+    ((2, 3, 5), (3, -2)),
+    ((2, 3, 5), (-3, 2)),
+    ((2, 3, 5), (-4, 1)),
+    ((2, 3, 5), (-2, -1)),
+    ((2, 4, 5), (1, 2, 3, 0)),
+    ((1, 2, 4, 5), (-1, 2, 1, -2)),
+    ((1, 2, 4, 5), (0, 0, -2, 2)),
+    ((2, 3, 4, 5), (1, 1, 2, 2, 1, 0)),
+    ((1, 2, 3, 4, 5), (2, -1, -1, 2, 1, 1)),
+    ((0, 3, 5), (2, 2)),
+    ((1, 3, 5), (-2, -3)),  # the padded dimension comes out empty
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("shape", "widths"), PAD_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pad_modes_match_torch(mode, shape, widths, dtype):
+    import torch
+
+    if (shape, widths) == ((1, 3, 5), (-2, -3)) and mode != "circular":
+        widths = (-2, -2)  # reflect and replicate refuse an empty result in 1-d; checked below
+    _compare(
+        lambda x: F.pad(x, widths, mode=mode),
+        lambda x: torch.nn.functional.pad(x, widths, mode=mode),
+        shape,
+        dtype,
+    )
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_modes_match_torch_for_every_small_width(mode):
+    """Every pair of widths from -3 to 3 of a dimension of 4, in 1-d, and its errors."""
+    import torch
+
+    x = np.arange(8.0).reshape(2, 4)
+    for widths in itertools.product(range(-3, 5), repeat=2):
+        before, after = widths
+        kept = 4 - max(-before, 0) - max(-after, 0)
+        if mode == "circular" and max(widths) > kept and 4 + before + after > 0:
+            continue  # PyTorch reads memory it never wrote there (below)
+        try:
+            expected = torch.nn.functional.pad(torch.tensor(x), widths, mode=mode)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                F.pad(ember.tensor(x), widths, mode=mode)
+            continue
+        assert_close(F.pad(ember.tensor(x), widths, mode=mode), expected)
+
+
+def test_pad_values_by_hand():
+    x = ember.tensor([[0.0, 1.0, 2.0, 3.0]])
+    assert F.pad(x, (2, 1), mode="reflect").tolist() == [[2.0, 1.0, 0.0, 1.0, 2.0, 3.0, 2.0]]
+    assert F.pad(x, (2, 1), mode="replicate").tolist() == [[0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 3.0]]
+    assert F.pad(x, (2, 1), mode="circular").tolist() == [[2.0, 3.0, 0.0, 1.0, 2.0, 3.0, 0.0]]
+    # negative widths: reflect mirrors about the input's own edge, circular wraps what is left
+    assert F.pad(x, (-1, 2), mode="reflect").tolist() == [[1.0, 2.0, 3.0, 2.0, 1.0]]
+    assert F.pad(x, (-1, 2), mode="circular").tolist() == [[1.0, 2.0, 3.0, 1.0, 2.0]]
+
+
+def test_pad_circular_wider_than_what_cropping_leaves():
+    # PyTorch's result here is memory it never wrote; ember repeats what is left periodically
+    x = ember.tensor([[0.0, 1.0, 2.0, 3.0]])
+    assert F.pad(x, (3, -2), mode="circular").tolist() == [[1.0, 0.0, 1.0, 0.0, 1.0]]
+    with pytest.raises(RuntimeError, match="leaves nothing of dimension 1"):
+        F.pad(x, (-4, 4), mode="circular")
+    assert F.pad(x, (-4, 0), mode="circular").shape == (1, 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("widths", [(2, -1), (1, 2, -1, 1), (1, 0, 2, 1, -1, 1)])
+def test_pad_gradcheck(mode, widths):
+    shape = (2, 3, 4, 5)[3 - len(widths) // 2 :]
+    x = ember.tensor(np.random.default_rng(0).normal(size=shape), requires_grad=True)
+    fn = lambda a: F.pad(a, widths, mode=mode)  # noqa: E731
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_keeps_integer_dtypes_and_names_nodes_as_torch(mode):
+    import torch
+
+    data = np.arange(24).reshape(2, 3, 4)
+    assert_close(
+        F.pad(ember.tensor(data), (1, 2, 2, 1), mode=mode),
+        torch.nn.functional.pad(torch.tensor(data), (1, 2, 2, 1), mode=mode),
+    )
+    x = ember.zeros(2, 3, 4, requires_grad=True)
+    names = {"reflect": "ReflectionPad2DBackward0", "replicate": "ReplicationPad2DBackward0"}
+    assert F.pad(x, (1, 1, 1, 1), mode=mode).grad_fn.name() == names.get(mode, "CircularPad2DBackward0")
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_errors_match_torch(mode):
+    import torch
+
+    def both(shape, widths, dtype="float32", **kwargs):
+        return _same_error(
+            lambda: F.pad(ember.zeros(*shape, dtype=getattr(ember, dtype)), widths, mode=mode, **kwargs),
+            lambda: torch.nn.functional.pad(
+                torch.zeros(*shape, dtype=getattr(torch, dtype)), widths, mode=mode, **kwargs
+            ),
+        )
+
+    assert "Padding length must be divisible by 2" in str(both((2, 3, 4), (1, 2, 3)))
+    assert "less than or equal to two times the input dimension" in str(both((2, 3), (1,) * 6))
+    assert f'Padding mode "{mode}" doesn\'t take in value argument' in str(both((2, 3), (1, 1), value=1.0))
+    for shape, widths in [
+        ((4,), (1, 1)),
+        ((2, 3), (1, 1, 1, 1)),
+        ((1, 2, 3, 4), (1, 1)),
+        ((1,) * 6, (1,) * 6),
+    ]:
+        assert "not supported for" in str(both(shape, widths))
+    assert "must be tuple of ints" in str(both((2, 3), (1.0, 1)))
+    if mode == "reflect":
+        message = str(both((2, 3, 4), (1, 1, 3, 0)))
+        assert "Padding size should be less than the corresponding input dimension" in message
+        assert "padding (3, 0) at dimension 1 of input [2, 3, 4]" in message
+    if mode == "circular":
+        assert "wrapping around more than once" in str(both((2, 3, 4), (5, 0)))
+        assert "resulting in an empty dimension" in str(both((2, 3, 4), (-3, -2)))
+        F.pad(ember.zeros(2, 3, 4, dtype=ember.bool), (1, 1), mode=mode)  # as torch
+    else:
+        assert "is too small" in str(both((2, 3, 4), (-2, -2)))
+        assert "non-zero dimensions" in str(both((2, 0, 4), (1, 1)))
+        assert "not implemented for 'Bool'" in str(both((2, 3, 4), (1, 1), dtype="bool"))
+    with pytest.raises(NotImplementedError, match="Unrecognised padding mode foo"):
+        F.pad(ember.zeros(2, 3), (1, 1), mode="foo")
