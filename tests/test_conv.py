@@ -345,8 +345,8 @@ def test_layer_argument_errors() -> None:
         Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         Conv2d(3, 4, 3, padding_mode="foo")
-    with pytest.raises(NotImplementedError, match="padding_mode='reflect' is not implemented in ember"):
-        Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
+        ConvTranspose2d(3, 4, 3, padding_mode="reflect")
 
 
 @requires_torch

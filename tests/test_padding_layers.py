@@ -1,5 +1,6 @@
-"""F.pad's reflect, replicate and circular modes, compared with PyTorch on the same data:
-values, gradients, dtypes, node names and errors; gradcheck and gradgradcheck in float64."""
+"""F.pad's reflect, replicate and circular modes and Conv1d/2d/3d with those padding
+modes, compared with PyTorch on the same data: values, gradients, dtypes, node names, reprs,
+state_dict keys and errors; gradcheck and gradgradcheck in float64."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 import ember
 from conftest import assert_close, requires_torch
+from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
 from ember.nn import functional as F
 
@@ -35,12 +37,12 @@ def _run_both(e_fn: Any, t_fn: Any, data: np.ndarray, seed: int = 1) -> tuple:
     return ye, yt, None, None
 
 
-def _compare(e_fn: Any, t_fn: Any, shape: tuple, dtype: str = "float32") -> None:
+def _compare(e_fn: Any, t_fn: Any, shape: tuple, dtype: str = "float32", tol: tuple | None = None) -> None:
     data = np.random.default_rng(0).normal(size=shape).astype(dtype)
     ye, yt, ge, gt = _run_both(e_fn, t_fn, data)
-    assert_close(ye, yt, *TOL[dtype])
+    assert_close(ye, yt, *(tol or TOL[dtype]))
     if gt is not None:
-        assert_close(ge, gt, *TOL[dtype])
+        assert_close(ge, gt, *(tol or TOL[dtype]))
 
 
 def _same_error(e_call: Any, t_call: Any) -> Exception:
@@ -193,3 +195,57 @@ def test_pad_errors_match_torch(mode):
         assert "not implemented for 'Bool'" in str(both((2, 3, 4), (1, 1), dtype="bool"))
     with pytest.raises(NotImplementedError, match="Unrecognised padding mode foo"):
         F.pad(ember.zeros(2, 3), (1, 1), mode="foo")
+
+
+# ---- convolutions with a padding_mode ------------------------------------------------------
+
+CONV_CASES = [
+    ("Conv1d", (2, 3, 7), dict(kernel_size=3, padding=2)),
+    ("Conv1d", (3, 7), dict(kernel_size=4, padding="same", dilation=2)),
+    ("Conv2d", (2, 3, 6, 5), dict(kernel_size=3, padding=(1, 2), stride=2)),
+    ("Conv2d", (2, 3, 6, 5), dict(kernel_size=(2, 3), padding="same", groups=3, bias=False)),
+    ("Conv2d", (2, 3, 6, 5), dict(kernel_size=3, padding="valid")),
+    ("Conv3d", (1, 3, 4, 5, 4), dict(kernel_size=(2, 3, 3), padding=(1, 1, 2))),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("name", "shape", "kwargs"), CONV_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv_padding_modes_match_torch(mode, name, shape, kwargs, dtype):
+    import torch
+
+    t_mod = getattr(torch.nn, name)(3, 6, padding_mode=mode, **kwargs)
+    e_mod = getattr(nn, name)(3, 6, padding_mode=mode, **kwargs)
+    assert repr(e_mod) == repr(t_mod)
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    assert tuple(e_mod._reversed_padding_repeated_twice) == tuple(t_mod._reversed_padding_repeated_twice)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in t_mod.parameters():
+            p.copy_(torch.randn_like(p))
+    if dtype == "float64":
+        t_mod.double(), e_mod.double()
+    e_mod.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t_mod.state_dict().items()})
+    tol = {"float32": (1e-4, 1e-5), "float64": (1e-10, 1e-12)}[dtype]  # sums of products round
+    _compare(e_mod, t_mod, shape, dtype, tol)
+    for (_, pe), (_, pt) in zip(e_mod.named_parameters(), t_mod.named_parameters()):
+        assert_close(pe.grad, pt.grad, *tol)
+
+
+@requires_torch
+def test_conv_padding_mode_errors_match_torch():
+    import torch
+
+    for name in ["ConvTranspose1d", "ConvTranspose2d"]:
+        error = _same_error(
+            lambda: getattr(nn, name)(2, 2, 3, padding_mode="reflect"),  # noqa: B023
+            lambda: getattr(torch.nn, name)(2, 2, 3, padding_mode="reflect"),  # noqa: B023
+        )
+        assert f'Only "zeros" padding mode is supported for {name}' in str(error)
+    error = _same_error(
+        lambda: nn.Conv1d(2, 2, 3, padding=3, padding_mode="reflect")(ember.zeros(2, 3)),
+        lambda: torch.nn.Conv1d(2, 2, 3, padding=3, padding_mode="reflect")(torch.zeros(2, 3)),
+    )
+    assert "Padding size should be less than the corresponding input dimension" in str(error)

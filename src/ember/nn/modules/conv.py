@@ -8,6 +8,7 @@ from typing import Any
 from ember import creation
 from ember._tensor import Tensor
 from ember.nn import init
+from ember.nn._functional.layers import pad
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter
 from ember.ops import conv as F
@@ -57,11 +58,6 @@ class _ConvNd(Module):
                 f"padding_mode must be one of {{{', '.join(map(repr, _PADDING_MODES))}}}, but got "
                 f"padding_mode='{padding_mode}'"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{name}: padding_mode='{padding_mode}' is not implemented in ember; only 'zeros' is "
-                "(pad the input yourself and use padding=0)"
-            )
         self.stride = _ntuple(stride, nd)
         if isinstance(padding, str):
             if self._transposed:
@@ -76,6 +72,7 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _ntuple(kernel_size, nd)
         self.dilation = _ntuple(dilation, nd)
+        self._reversed_padding_repeated_twice = self._pad_widths()
         self.transposed = self._transposed
         self.output_padding = _ntuple(output_padding, nd)
         self.groups = groups
@@ -90,6 +87,27 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _pad_widths(self) -> Any:
+        """The padding as F.pad's (left, right) pairs from the last dimension backwards, which
+        a padding_mode other than 'zeros' pads the input with; 'same' puts the odd element
+        on the right, as the convolution itself does."""
+        if not isinstance(self.padding, str):
+            return tuple(w for p in reversed(self.padding) for w in (p, p))
+        widths = [0, 0] * self._nd
+        if self.padding == "same":
+            for i, (d, k) in enumerate(zip(reversed(self.dilation), reversed(self.kernel_size))):
+                total = d * (k - 1)
+                widths[2 * i : 2 * i + 2] = total // 2, total - total // 2
+        return widths
+
+    def _padded(self, input: Tensor) -> tuple[Tensor, Any]:
+        """The input and the padding to convolve it with. padding_mode 'reflect', 'replicate'
+        or 'circular' pads the input here with F.pad, and the convolution then pads nothing,
+        as in PyTorch."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        return pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
 
     def reset_parameters(self) -> None:
         """PyTorch's default: weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
@@ -126,7 +144,8 @@ class Conv1d(_ConvNd):
     _nd = 1
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._padded(input)
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -138,7 +157,8 @@ class Conv2d(_ConvNd):
     _nd = 2
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._padded(input)
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv3d(_ConvNd):
@@ -147,7 +167,8 @@ class Conv3d(_ConvNd):
     _nd = 3
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._padded(input)
+        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -168,6 +189,8 @@ class _ConvTransposeNd(_ConvNd):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         super().__init__(
             in_channels,
             out_channels,
