@@ -1,6 +1,8 @@
-"""F.pad's reflect, replicate and circular modes and Conv1d/2d/3d with those padding
-modes, compared with PyTorch on the same data: values, gradients, dtypes, node names, reprs,
-state_dict keys and errors; gradcheck and gradgradcheck in float64."""
+"""F.pad's reflect, replicate and circular modes; Conv1d/2d/3d with those padding modes; the
+padding layers (ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad);
+PixelShuffle, PixelUnshuffle, ChannelShuffle, Softmax2d, Fold and Unfold. Compared with
+PyTorch on the same data: values, gradients, dtypes, reprs, state_dict keys and errors;
+gradcheck and gradgradcheck in float64."""
 
 from __future__ import annotations
 
@@ -249,3 +251,178 @@ def test_conv_padding_mode_errors_match_torch():
         lambda: torch.nn.Conv1d(2, 2, 3, padding=3, padding_mode="reflect")(torch.zeros(2, 3)),
     )
     assert "Padding size should be less than the corresponding input dimension" in str(error)
+
+
+# ---- padding layers ------------------------------------------------------------------------
+
+PAD_LAYERS = [
+    ("ZeroPad1d", (2, 3, 5), [2, (1, 3)]),
+    ("ZeroPad2d", (2, 3, 4), [1, (1, 0, -1, 2), (1, 2)]),
+    ("ZeroPad3d", (1, 2, 3, 4), [1, (1, 0, 2, 1, 0, 1)]),
+    ("ReflectionPad1d", (2, 3, 5), [2, (1, 3)]),
+    ("ReflectionPad2d", (3, 4, 5), [1, (1, 0, 2, 3)]),
+    ("ReflectionPad3d", (1, 2, 3, 4, 5), [1, (1, 0, 2, 1, 0, 2)]),
+    ("ReplicationPad1d", (3, 5), [2, (1, 6)]),
+    ("ReplicationPad2d", (2, 3, 4, 5), [1, (1, 0, 5, 3)]),
+    ("ReplicationPad3d", (2, 3, 4, 5), [1, (1, 0, 2, 1, 0, 2)]),
+    ("CircularPad1d", (2, 3, 5), [2, (1, 5)]),
+    ("CircularPad2d", (3, 4, 5), [1, (-1, 0, 2, 3)]),
+    ("CircularPad3d", (1, 2, 3, 4, 5), [1, (1, 0, 2, 1, 0, 2)]),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize(("name", "shape", "paddings"), PAD_LAYERS)
+def test_padding_layers_match_torch(name, shape, paddings):
+    import torch
+
+    for padding in paddings:
+        e_mod, t_mod = getattr(nn, name)(padding), getattr(torch.nn, name)(padding)
+        assert repr(e_mod) == repr(t_mod)
+        assert e_mod.padding == t_mod.padding
+        assert list(e_mod.state_dict()) == []
+        _compare(e_mod, t_mod, shape)
+
+
+@requires_torch
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_constant_pad_layers_match_torch(nd):
+    import torch
+
+    for padding, value in [(1, 2.5), ((1, 2) * nd, -1), ((2, 1), 0.0)]:
+        name = f"ConstantPad{nd}d"
+        e_mod, t_mod = getattr(nn, name)(padding, value), getattr(torch.nn, name)(padding, value)
+        assert repr(e_mod) == repr(t_mod)
+        _compare(e_mod, t_mod, (2, 3, 4, 5)[2 - nd :] if nd < 3 else (1, 2, 3, 4))
+    assert isinstance(nn.ZeroPad2d(1), nn.ConstantPad2d) and nn.ZeroPad2d(1).value == 0.0
+
+
+@requires_torch
+def test_padding_layers_check_the_input_rank_as_torch():
+    import torch
+
+    for name, shape in [
+        ("CircularPad1d", (5,)),
+        ("CircularPad2d", (1, 2, 3, 4, 5)),
+        ("CircularPad3d", (2, 3, 4)),
+    ]:
+        error = _same_error(
+            lambda: getattr(nn, name)(1)(ember.zeros(*shape)),  # noqa: B023
+            lambda: getattr(torch.nn, name)(1)(torch.zeros(*shape)),  # noqa: B023
+        )
+        assert f"(got {len(shape)}D input)" in str(error)
+    for name, shape in [
+        ("ReflectionPad1d", (5,)),
+        ("ReplicationPad2d", (1, 2, 3, 4, 5)),
+        ("ReflectionPad3d", (3, 4)),
+    ]:
+        error = _same_error(
+            lambda: getattr(nn, name)(1)(ember.zeros(*shape)),  # noqa: B023
+            lambda: getattr(torch.nn, name)(1)(torch.zeros(*shape)),  # noqa: B023
+        )
+        assert isinstance(error, (NotImplementedError, RuntimeError))
+
+
+# ---- pixel and channel shuffling, Softmax2d ------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_shuffles_match_torch(dtype):
+    import torch
+
+    tf = torch.nn.functional
+    cases = [
+        (lambda x: F.pixel_shuffle(x, 2), lambda x: tf.pixel_shuffle(x, 2), (2, 8, 3, 4)),
+        (lambda x: ember.pixel_shuffle(x, 3), lambda x: torch.pixel_shuffle(x, 3), (9, 2, 3)),
+        (nn.PixelShuffle(2), torch.nn.PixelShuffle(2), (2, 2, 4, 3, 2)),
+        (lambda x: F.pixel_unshuffle(x, 2), lambda x: tf.pixel_unshuffle(x, 2), (2, 3, 4, 6)),
+        (lambda x: ember.pixel_unshuffle(x, 3), lambda x: torch.pixel_unshuffle(x, 3), (1, 3, 6)),
+        (nn.PixelUnshuffle(2), torch.nn.PixelUnshuffle(2), (2, 1, 2, 4, 2)),
+        (lambda x: F.channel_shuffle(x, 2), lambda x: tf.channel_shuffle(x, 2), (2, 6, 3, 2)),
+        (lambda x: ember.channel_shuffle(x, 3), lambda x: torch.channel_shuffle(x, 3), (2, 6, 4)),
+        (nn.ChannelShuffle(4), torch.nn.ChannelShuffle(4), (1, 8, 2, 1, 2)),
+        (nn.Softmax2d(), torch.nn.Softmax2d(), (2, 3, 4, 5)),
+        (nn.Softmax2d(), torch.nn.Softmax2d(), (3, 4, 5)),
+    ]
+    for e_fn, t_fn, shape in cases:
+        _compare(e_fn, t_fn, shape, dtype)
+
+
+def test_shuffles_invert_and_give_new_memory():
+    x = ember.randn(2, 8, 4, 6)
+    assert ember.equal(F.pixel_unshuffle(F.pixel_shuffle(x, 2), 2), x)
+    assert ember.equal(F.channel_shuffle(F.channel_shuffle(x, 2), 4), x)
+    for y in (F.pixel_shuffle(x, 1), F.pixel_unshuffle(x, 1), F.channel_shuffle(x, 1)):
+        y[0, 0, 0, 0] = 100.0  # a factor of 1 still gives a tensor of its own, as in PyTorch
+    assert (x.numpy() != 100.0).all()
+    z = ember.randn(1, 4, 2, 2, requires_grad=True)
+    assert gradcheck(lambda a: F.pixel_shuffle(a, 2), (z.double(),))
+    assert gradcheck(lambda a: F.channel_shuffle(a, 2), (z.double(),))
+
+
+@requires_torch
+def test_shuffle_reprs_and_errors_match_torch():
+    import torch
+
+    for name, arg in [("PixelShuffle", 3), ("PixelUnshuffle", 2), ("ChannelShuffle", 4)]:
+        assert repr(getattr(nn, name)(arg)) == repr(getattr(torch.nn, name)(arg))
+    assert repr(nn.Softmax2d()) == repr(torch.nn.Softmax2d())
+    cases = [
+        ("pixel_shuffle", (6, 3), 2, "at least 3 dimensions"),
+        ("pixel_shuffle", (2, 6, 3, 3), 2, "divisible by the square of upscale_factor"),
+        ("pixel_shuffle", (2, 8, 3, 3), 0, "positive upscale_factor"),
+        ("pixel_shuffle", (2, 8, 3, 3), 2.0, "must be int, not float"),
+        ("pixel_unshuffle", (2, 2, 5, 6), 2, "height to be divisible by downscale_factor"),
+        ("pixel_unshuffle", (2, 2, 4, 5), 2, "width to be divisible by downscale_factor"),
+        ("pixel_unshuffle", (2, 2, 4, 6), -1, "positive downscale_factor"),
+        ("channel_shuffle", (2, 6), 2, "expects input with > 2 dims"),
+        ("channel_shuffle", (2, 6, 3), 0, "must be positive"),
+        ("channel_shuffle", (2, 6, 3), 4, "Got 6 channels and 4 groups"),
+    ]
+    for fn, shape, arg, fragment in cases:
+        error = _same_error(
+            lambda: getattr(F, fn)(ember.zeros(*shape), arg),  # noqa: B023
+            lambda: getattr(torch.nn.functional, fn)(torch.zeros(*shape), arg),  # noqa: B023
+        )
+        assert fragment in str(error)
+    for shape in [(4, 5), (1, 2, 3, 4, 5)]:
+        error = _same_error(
+            lambda: nn.Softmax2d()(ember.zeros(*shape)),  # noqa: B023
+            lambda: torch.nn.Softmax2d()(torch.zeros(*shape)),  # noqa: B023
+        )
+        assert "expected input to be 3D or 4D" in str(error)
+
+
+# ---- Fold and Unfold -----------------------------------------------------------------------
+
+
+@requires_torch
+def test_fold_and_unfold_layers_match_torch():
+    import inspect
+
+    import torch
+
+    for cls in ("Fold", "Unfold"):
+        ours = list(inspect.signature(getattr(nn, cls)).parameters)
+        assert ours == list(inspect.signature(getattr(torch.nn, cls)).parameters)
+    assert list(inspect.signature(F.fold).parameters) == list(
+        inspect.signature(torch.nn.functional.fold).parameters
+    )
+    assert list(inspect.signature(F.unfold).parameters) == list(
+        inspect.signature(torch.nn.functional.unfold).parameters
+    )
+    for args, kwargs, shape in [
+        ((2,), dict(dilation=2, padding=1, stride=(1, 2)), (2, 3, 6, 7)),
+        (((2, 3),), {}, (3, 4, 5)),
+    ]:
+        e_mod, t_mod = nn.Unfold(*args, **kwargs), torch.nn.Unfold(*args, **kwargs)
+        assert repr(e_mod) == repr(t_mod)
+        _compare(e_mod, t_mod, shape)
+    for args, kwargs, shape in [
+        (((4, 5), 2), {}, (2, 12, 12)),
+        ((5, (2, 3)), dict(stride=2, padding=1), (6, 9)),
+    ]:
+        e_mod, t_mod = nn.Fold(*args, **kwargs), torch.nn.Fold(*args, **kwargs)
+        assert repr(e_mod) == repr(t_mod)
+        _compare(e_mod, t_mod, shape)

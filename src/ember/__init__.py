@@ -91,6 +91,7 @@ from ember.nn._functional.loss_toplevel import (
     triplet_margin_loss,
 )
 from ember.nn._functional.normalization import cosine_similarity, pairwise_distance
+from ember.nn._functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from ember.ops.api.arith import (
     abs,
     absolute,

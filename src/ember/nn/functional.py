@@ -103,6 +103,10 @@ from ember.ops.api.linalg import pdist
 # attention
 from ember.nn._functional.attention import scaled_dot_product_attention
 
+# isort: split
+# pixel and channel shuffling
+from ember.nn._functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -186,4 +190,8 @@ __all__ = [
     "triplet_margin_with_distance_loss",
     # attention
     "scaled_dot_product_attention",
+    # pixel and channel shuffling
+    "channel_shuffle",
+    "pixel_shuffle",
+    "pixel_unshuffle",
 ]

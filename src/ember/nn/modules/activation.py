@@ -338,6 +338,16 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
+class Softmax2d(Module):
+    """Softmax over the channels at each location of (C, H, W) or (N, C, H, W) input
+    (torch.nn.Softmax2d)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3)
+
+
 class LogSoftmax(Module):
     """log(softmax(x)) along `dim`, computed stably (torch.nn.LogSoftmax)."""
 
