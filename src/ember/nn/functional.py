@@ -1,8 +1,8 @@
 """Stateless versions of the layers and the losses (torch.nn.functional), usually imported as F.
 
 The functions are written in `ember.nn._functional` (activations, layers, normalization,
-losses) and in `ember.ops.conv` (convolution, pooling, folding, interpolation); this
-module gathers them under PyTorch's names.
+losses, LP pooling and unpooling) and in `ember.ops` (convolution, pooling, folding,
+interpolation); this module gathers them under PyTorch's names.
 """
 
 from ember.nn._functional.activation import (
@@ -105,7 +105,24 @@ from ember.nn._functional.attention import scaled_dot_product_attention
 
 # isort: split
 # pixel and channel shuffling
+# 3-d, unpooling and LP pooling
+from ember.nn._functional.pooling import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from ember.nn._functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from ember.ops.pool import avg_pool3d, max_pool3d
+from ember.ops.resize import adaptive_avg_pool3d, adaptive_max_pool3d
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -194,4 +211,21 @@ __all__ = [
     "channel_shuffle",
     "pixel_shuffle",
     "pixel_unshuffle",
+    # 3-d, unpooling and LP pooling
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
 ]

@@ -1,13 +1,14 @@
-"""Max and average pooling (torch.nn.functional.max_pool2d, avg_pool2d, and their 1-d forms).
+"""Max and average pooling (torch.nn.functional.max_pool2d, avg_pool2d, and their 1-d and 3-d forms).
 
 A pooling window reads one element per kernel offset, and the element that offset
 reads in every window is a strided slice of the (padded) input. So pooling is a loop
-over the kh*kw kernel offsets, each step one vectorised operation on output-sized arrays:
-a running maximum (remembering which offset won) or a running sum. The backward is the
-same loop in reverse, adding the gradient into the slices.
+over the kernel offsets (kh*kw of them in 2-d), each step one vectorised operation on
+output-sized arrays: a running maximum (remembering which offset won) or a running sum.
+The backward is the same loop in reverse, adding the gradient into the slices.
 
-Pooling works on the last 1 or 2 dimensions whatever the leading ones, so unbatched
-inputs (C, H, W) need no special case.
+Pooling works on the last 1, 2 or 3 dimensions whatever the leading ones, so unbatched
+inputs (C, H, W) need no special case, and the 1-d, 2-d and 3-d forms differ only in
+their signatures.
 """
 
 from __future__ import annotations
@@ -205,7 +206,8 @@ def _flat_indices(arg: np.ndarray, win: Window) -> np.ndarray:
 # ---- the public functions ----------------------------------------------------------------------
 
 
-def _ntuple(value: Any, nd: int, name: str, op: str) -> tuple:
+def ntuple(value: Any, nd: int, name: str, op: str) -> tuple:
+    """An int, or a sequence of 1 or nd ints, as a tuple of nd ints (a pooling's kernel_size, ...)."""
     if isinstance(value, (int, np.integer)):
         return (int(value),) * nd
     values = tuple(int(v) for v in value)
@@ -255,9 +257,9 @@ def _pool_window(
     ceil_mode: bool,
 ) -> Window:
     """The Window of a pooling, with PyTorch's output size rule and checks."""
-    kernel = _ntuple(kernel_size, nd, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] or stride == () else _ntuple(stride, nd, "stride", op)
-    pads, dilation = _ntuple(padding, nd, "padding", op), _ntuple(dilation, nd, "dilation", op)
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd, "stride", op)
+    pads, dilation = ntuple(padding, nd, "padding", op), ntuple(dilation, nd, "dilation", op)
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={list(kernel)}")
     if any(s <= 0 for s in stride):
@@ -342,6 +344,25 @@ def max_pool2d(
     )
 
 
+def max_pool3d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W) (torch.nn.functional.max_pool3d).
+
+    stride defaults to kernel_size; with return_indices, also the flat index of each
+    maximum within its D*H*W volume.
+    """
+    return _max_pool(
+        "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
 def _divisor(win: Window, count_include_pad: bool, divisor_override: int | None, dtype: np.dtype) -> Any:
     """What each window's sum is divided by: its element count, padding included or not."""
     if divisor_override is not None:
@@ -400,4 +421,19 @@ def avg_pool2d(
     """2-D average pooling over (N, C, H, W) or (C, H, W) (torch.nn.functional.avg_pool2d)."""
     return _avg_pool(
         "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def avg_pool3d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W) (torch.nn.functional.avg_pool3d)."""
+    return _avg_pool(
+        "avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )

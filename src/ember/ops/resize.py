@@ -3,8 +3,8 @@
 All map each output index to input indices fixed by the sizes alone. When the sizes
 divide, adaptive average pooling is an ordinary average pooling; otherwise its windows
 differ in length, and it is written as one averaging matrix per dimension
-(y = A_h @ x @ A_w^T), two matmul nodes (a deviation: there an inf or NaN input reaches
-every output of its row or column band, as 0 * inf is NaN). Adaptive max pooling gathers
+(y = A_h @ x @ A_w^T), one matmul node per dimension (a deviation: there an inf or NaN
+input reaches every output of its row or column band, as 0 * inf is NaN). Adaptive max pooling gathers
 every window (the shorter ones padded with a repeat of their last element) into one
 array and takes its maxima; its backward adds each gradient at the element that won.
 Nearest interpolation picks input rows and columns: index_select. Linear interpolation
@@ -50,24 +50,46 @@ def _output_size(op: str, nd: int, size: tuple, output_size: Any) -> tuple:
     return tuple(n if o is None else int(o) for n, o in zip(size, sizes))
 
 
-def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Tensor:
+def _adaptive_sizes(op: str, nd: int, input: Tensor, output_size: Any, colon: str) -> tuple:
+    """The input's and the output's spatial sizes of an adaptive pooling, once the input is
+    checked as PyTorch checks it (`colon`: its messages for max and avg differ by one ':')."""
     if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
         shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape}")
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{colon} {shape}")
     check_dtype(op, input)  # floating point only, as in PyTorch
     size = tuple(input.shape[-nd:])
+    if 0 in size:
+        raise RuntimeError(
+            f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+            f"sizes {list(input.shape)} with dimension {input.ndim - nd + size.index(0)} being empty"
+        )
     out = _output_size(op, nd, size, output_size)
-    if any(o <= 0 for o in out):
-        raise RuntimeError(f"{op}(): output_size must be positive, but got {list(out)}")
+    if any(o < 0 for o in out):
+        raise RuntimeError(f"{op}(): output_size must not be negative, but got {list(out)}")
+    return size, out
+
+
+def _empty_result(input: Tensor, out: tuple) -> Tensor:
+    """The empty result of an output_size with a 0 in it, as PyTorch gives (a view of input)."""
+    lead = tuple(input.shape[: input.ndim - len(out)])
+    return input.reshape(lead + (-1,))[..., :0].reshape(lead + out)
+
+
+def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Tensor:
+    size, out = _adaptive_sizes(op, nd, input, output_size, "")
+    if 0 in out:
+        return _empty_result(input, out)
     if all(n % o == 0 for n, o in zip(size, out)):  # equal windows: an ordinary average pooling
         kernel = tuple(n // o for n, o in zip(size, out))
         win = Window(size, kernel, kernel, (1,) * nd, (0,) * nd, (0,) * nd, out)
         return AvgPool.apply(input, win, math.prod(kernel))
-    # unequal windows: a linear map per dimension, y = A_h @ x @ A_w^T
+    # unequal windows: a linear map per dimension, y = A_h @ x @ A_w^T in 2-d
     dtype = input._data.dtype
     y = input @ Tensor(_averaging_matrix(size[-1], out[-1], dtype).T)
-    if nd == 2:
-        y = Tensor(_averaging_matrix(size[0], out[0], dtype)) @ y
+    for dim in range(nd - 2, -1, -1):  # the other dimensions, each moved next to last for A @ y
+        a = Tensor(_averaging_matrix(size[dim], out[dim], dtype))
+        axis = dim - nd  # counted from the end
+        y = a @ y if axis == -2 else (a @ y.transpose(axis, -2)).transpose(axis, -2)
     return y
 
 
@@ -79,6 +101,12 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a given (H_out, W_out); None keeps that size (torch.nn.functional.adaptive_avg_pool2d)."""
     return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a given (D_out, H_out, W_out); None keeps that size
+    (torch.nn.functional.adaptive_avg_pool3d)."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
 def _adaptive_windows(n: int, out: int) -> np.ndarray:
@@ -129,22 +157,9 @@ class AdaptiveMaxPool(Op):
 
 
 def _adaptive_max_pool(op: str, nd: int, input: Tensor, output_size: Any, return_indices: bool) -> Any:
-    if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
-        shape = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {shape}")
-    check_dtype(op, input)  # floating point only, as in PyTorch
-    size = tuple(input.shape[-nd:])
-    if 0 in size:
-        raise RuntimeError(
-            f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input has "
-            f"sizes {list(input.shape)} with dimension {input.ndim - nd + size.index(0)} being empty"
-        )
-    out = _output_size(op, nd, size, output_size)
-    if any(o < 0 for o in out):
-        raise RuntimeError(f"{op}(): output_size must not be negative, but got {list(out)}")
-    if 0 in out:  # an empty result, as PyTorch gives
-        lead = tuple(input.shape[:-nd])
-        y = input.reshape(lead + (-1,))[..., :0].reshape(lead + out)
+    _, out = _adaptive_sizes(op, nd, input, output_size, ":")
+    if 0 in out:
+        y = _empty_result(input, out)
         return (y, Tensor(np.zeros(y.shape, dtype=np.int64))) if return_indices else y
     y, indices = AdaptiveMaxPool.apply(input, out)
     return (y, indices) if return_indices else y
@@ -160,6 +175,13 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     """Max pooling to a given (H_out, W_out), None keeping a size (torch.nn.functional.adaptive_max_pool2d);
     with return_indices, also the flat index of each maximum within its H*W plane."""
     return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling to a given (D_out, H_out, W_out), None keeping a size
+    (torch.nn.functional.adaptive_max_pool3d); with return_indices, also the flat index of
+    each maximum within its D*H*W volume."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 def _nearest_source(n: int, out: int, scale: float | None, exact: bool) -> np.ndarray:

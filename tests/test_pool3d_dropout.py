@@ -1,0 +1,430 @@
+"""3-d pooling, max unpooling and LP pooling: values, indices and gradients against PyTorch
+(float32 and float64, batched and unbatched), gradcheck in float64, reprs and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
+from ember.nn import functional as F
+
+TOL = {"float32": (1e-5, 1e-5), "float64": (1e-10, 1e-12)}
+
+
+def _array(*shape: int, dtype: str = "float32", seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def compare_with_torch(name: str, x: np.ndarray, *args: Any, **kwargs: Any) -> None:
+    """F.<name>(x, ...) in ember and in torch: the output (and indices), and the input gradient."""
+    import torch
+
+    ours, theirs = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = getattr(F, name)(ours, *args, **kwargs)
+    yt = getattr(torch.nn.functional, name)(theirs, *args, **kwargs)
+    if isinstance(yt, tuple):
+        (y, idx), (yt, idx_t) = y, yt
+        assert idx.dtype == ember.int64 and not idx.requires_grad
+        np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
+    tol = TOL[str(x.dtype)]
+    assert y.dtype == ours.dtype
+    assert_close(y, yt, *tol)
+    g = np.random.default_rng(1).standard_normal(tuple(yt.shape)).astype(x.dtype)
+    y.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    assert_close(ours.grad, theirs.grad, *tol)
+
+
+# ---- 3-d max and average pooling ------------------------------------------------------------
+
+MAX_POOL3D_CASES = [
+    ((2, 2, 4, 4, 4), {"kernel_size": 2}),
+    ((2, 2, 5, 4, 3), {"kernel_size": 2}),  # odd sizes: the last slices are dropped
+    ((1, 2, 5, 6, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),  # overlapping windows
+    ((1, 2, 5, 6, 5), {"kernel_size": (3, 2, 2), "stride": (2, 1, 2), "ceil_mode": True}),
+    ((1, 2, 7, 6, 5), {"kernel_size": (2, 3, 2), "stride": 1, "padding": (1, 0, 1), "dilation": (2, 1, 3)}),
+    ((2, 5, 4, 6), {"kernel_size": 2, "stride": 1}),  # unbatched
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, kwargs", MAX_POOL3D_CASES)
+def test_max_pool3d_values_indices_and_gradients_match_torch(shape, kwargs, dtype) -> None:
+    compare_with_torch("max_pool3d", _array(*shape, dtype=dtype), return_indices=True, **kwargs)
+
+
+@requires_torch
+def test_max_pool3d_ties_and_nan_route_like_torch() -> None:
+    x = np.zeros((1, 1, 4, 4, 4), np.float32)
+    x[0, 0, 1:3, 1:3, 0] = 1.0  # ties: the first maximum wins
+    x[0, 0, 3, 3, 3] = x[0, 0, 2, 3, 3] = np.nan  # two NaN in one window: the last one wins
+    compare_with_torch("max_pool3d", x, 2, return_indices=True)
+    compare_with_torch("max_pool3d", x, 3, stride=1, padding=1, return_indices=True)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((2, 2, 4, 4, 4), {"kernel_size": 2}),
+        ((1, 2, 5, 6, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+        ((1, 2, 5, 6, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}),
+        ((1, 2, 5, 6, 5), {"kernel_size": (3, 2, 3), "stride": 2, "padding": 1, "ceil_mode": True}),
+        (
+            (1, 2, 5, 6, 5),
+            {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+        ),
+        ((2, 2, 4, 5, 4), {"kernel_size": 2, "divisor_override": 3}),
+        ((2, 5, 4, 6), {"kernel_size": 2, "stride": 1}),  # unbatched
+    ],
+)
+def test_avg_pool3d_matches_torch(shape, kwargs, dtype) -> None:
+    compare_with_torch("avg_pool3d", _array(*shape, dtype=dtype), **kwargs)
+
+
+@requires_torch
+def test_3d_pooling_of_integers_matches_torch() -> None:
+    import torch
+
+    x = np.random.default_rng(0).integers(-9, 9, (1, 2, 4, 5, 4))
+    for name, kwargs in [("max_pool3d", {}), ("avg_pool3d", {"padding": 1, "count_include_pad": False})]:
+        y = getattr(F, name)(ember.tensor(x), 2, **kwargs)
+        yt = getattr(torch.nn.functional, name)(torch.tensor(x), 2, **kwargs)
+        assert y.dtype == ember.int64
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "shape, size",
+    [
+        ((2, 2, 4, 6, 4), (2, 3, 1)),  # the sizes divide: an ordinary average pooling
+        ((2, 2, 5, 7, 6), (3, 4, 4)),  # they don't: windows of unequal length
+        ((2, 2, 5, 7, 6), (None, 3, 4)),
+        ((2, 5, 7, 3), 2),  # unbatched
+    ],
+)
+def test_adaptive_pool3d_matches_torch(shape, size, dtype) -> None:
+    x = _array(*shape, dtype=dtype)
+    compare_with_torch("adaptive_avg_pool3d", x, size)
+    compare_with_torch("adaptive_max_pool3d", x, size, return_indices=True)
+
+
+@requires_torch
+def test_adaptive_pool3d_to_an_empty_output_is_empty_as_in_torch() -> None:
+    import torch
+
+    x = _array(2, 3, 4, 4, 4)
+    for name in ("adaptive_avg_pool3d", "adaptive_max_pool3d"):
+        y = getattr(F, name)(ember.tensor(x), (0, 2, 2))
+        assert tuple(y.shape) == tuple(getattr(torch.nn.functional, name)(torch.tensor(x), (0, 2, 2)).shape)
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda x: F.max_pool3d(x, 3, 2, 1, ceil_mode=True),
+        lambda x: F.max_pool3d(x, (2, 3, 2), 1, dilation=(2, 1, 1)),
+        lambda x: F.avg_pool3d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        lambda x: F.avg_pool3d(x, 2, divisor_override=5),
+        lambda x: F.adaptive_avg_pool3d(x, (2, 3, 4)),
+        lambda x: F.adaptive_max_pool3d(x, (3, 2, 2)),
+    ],
+)
+def test_pool3d_gradcheck_and_double_backward(pool) -> None:
+    x = ember.tensor(_array(1, 2, 4, 5, 5, dtype="float64"), requires_grad=True)
+    assert gradcheck(pool, (x,))
+    assert gradgradcheck(pool, (x,))
+
+
+def test_3d_pooling_and_unpooling_accept_an_empty_batch() -> None:
+    assert F.max_pool3d(ember.zeros(0, 3, 4, 4, 4), 2).shape == (0, 3, 2, 2, 2)
+    assert F.avg_pool3d(ember.zeros(0, 3, 4, 4, 4), 2).shape == (0, 3, 2, 2, 2)
+    indices = ember.zeros(0, 2, 2, 2, dtype=ember.int64)
+    assert F.max_unpool2d(ember.zeros(0, 2, 2, 2), indices, 2).shape == (0, 2, 4, 4)
+
+
+# ---- the *_with_indices names ---------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "name, shape, args",
+    [
+        ("max_pool1d_with_indices", (2, 3, 9), (3, 2, 1)),
+        ("max_pool2d_with_indices", (2, 3, 6, 7), (2,)),
+        ("max_pool3d_with_indices", (2, 4, 6, 5), (2, 1)),
+        ("adaptive_max_pool1d_with_indices", (2, 3, 9), (4,)),
+        ("adaptive_max_pool2d_with_indices", (2, 3, 6, 7), ((3, 2),)),
+        ("adaptive_max_pool3d_with_indices", (1, 2, 4, 6, 5), (3,)),
+    ],
+)
+def test_with_indices_names_return_values_and_indices_as_torch(name, shape, args) -> None:
+    compare_with_torch(name, _array(*shape), *args)
+
+
+# ---- max unpooling ----------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "nd, shape, kwargs, output_size",
+    [
+        (1, (2, 3, 9), {"kernel_size": 2}, None),
+        (1, (2, 3, 9), {"kernel_size": 2}, (9,)),  # the odd length max pooling dropped
+        (1, (3, 8), {"kernel_size": 3, "stride": 2, "padding": 1}, None),  # unbatched
+        (2, (2, 3, 5, 6), {"kernel_size": 2}, (2, 3, 5, 7)),  # output_size with N and C
+        (2, (2, 3, 6, 6), {"kernel_size": 3, "stride": 1, "padding": 1}, None),  # shared maxima
+        (2, (3, 6, 5), {"kernel_size": (2, 3), "stride": (2, 1)}, None),
+        (3, (1, 2, 4, 5, 4), {"kernel_size": 2}, (4, 5, 4)),
+        (3, (2, 4, 6, 4), {"kernel_size": (2, 3, 2), "stride": 2, "padding": (1, 1, 0)}, (4, 6, 4)),
+    ],
+)
+def test_max_unpool_matches_torch(nd, shape, kwargs, output_size, dtype) -> None:
+    import torch
+
+    x = _array(*shape, dtype=dtype)
+    pooled, idx = getattr(torch.nn.functional, f"max_pool{nd}d")(
+        torch.tensor(x), return_indices=True, **kwargs
+    )
+    ours = ember.tensor(pooled.numpy(), requires_grad=True)
+    theirs = pooled.detach().clone().requires_grad_(True)
+    unpool = f"max_unpool{nd}d"
+    y = getattr(F, unpool)(ours, ember.tensor(idx.numpy()), output_size=output_size, **kwargs)
+    yt = getattr(torch.nn.functional, unpool)(theirs, idx, output_size=output_size, **kwargs)
+    assert y.dtype == ours.dtype
+    assert_close(y, yt, *TOL[dtype])
+    g = _array(*yt.shape, dtype=dtype, seed=1)
+    y.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    assert_close(ours.grad, theirs.grad, *TOL[dtype])
+    layer = getattr(nn, f"MaxUnpool{nd}d")(**kwargs)
+    assert_close(layer(ours, ember.tensor(idx.numpy()), output_size), yt, *TOL[dtype])
+
+
+def test_max_unpool_undoes_max_pool_at_the_maxima_and_gradchecks() -> None:
+    x = ember.tensor(_array(1, 2, 4, 6, 4, dtype="float64"), requires_grad=True)
+    y, idx = F.max_pool3d(x, 2, return_indices=True)
+    back = F.max_unpool3d(y, idx, 2)
+    assert ember.equal(F.max_pool3d(back, 2), y)
+    pooled = y.detach().requires_grad_(True)
+    assert gradcheck(lambda t: F.max_unpool3d(t, idx, 2), (pooled,))
+    assert gradgradcheck(lambda t: F.max_unpool3d(t, idx, 2), (pooled,))
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda y, i: F.max_unpool2d(y, i, 2, output_size=(7, 5)),
+            ValueError,
+            r"invalid output_size \"\(7, 5\)\" \(dim 0 must be between 2 and 6\)",
+        ),
+        (
+            lambda y, i: F.max_unpool2d(y, i, 2, output_size=(5,)),
+            ValueError,
+            "output_size should be a sequence containing 2 or 4 elements, but it has a length of '1'",
+        ),
+        (
+            lambda y, i: F.max_unpool2d(y, i * 5, 2),
+            RuntimeError,
+            r"Found an invalid max index: \d+ \(output volumes are of size 4x4\)",
+        ),
+        (lambda y, i: F.max_unpool2d(y, -i - 1, 2), RuntimeError, "Found an invalid max index: -"),
+        (
+            lambda y, i: F.max_unpool2d(y, i[..., :1], 2),
+            RuntimeError,
+            r"Expected shape of indices to be same as that of the input tensor \(\[1, 2, 2, 2\]\) but got indices tensor with shape: \[1, 2, 2, 1\]",
+        ),
+        (
+            lambda y, i: F.max_unpool2d(y, i.float(), 2),
+            RuntimeError,
+            "elements in indices should be type int64 but got: Float",
+        ),
+        (
+            lambda y, i: F.max_unpool2d(y[0, 0], i[0, 0], 2),
+            RuntimeError,
+            "should be a 3d or 4d Tensor, but got a tensor with 2 dimensions",
+        ),
+        (
+            lambda y, i: F.max_unpool3d(y[0], i[0], 2),
+            RuntimeError,
+            "should be a 4d or 5d Tensor, but got a tensor with 3 dimensions",
+        ),
+        (
+            lambda y, i: F.max_unpool2d(y.long(), i, 2),
+            NotImplementedError,
+            "\"max_unpool2d\" not implemented for 'Long'",
+        ),
+    ],
+)
+def test_max_unpool_errors_are_torchs(call, error, message) -> None:
+    y, i = F.max_pool2d(ember.tensor(_array(1, 2, 4, 4)), 2, return_indices=True)
+    with pytest.raises(error, match=message):
+        call(y, i)
+
+
+# ---- LP pooling -------------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("norm_type", [1, 2, 3, 1.5, float("inf"), -float("inf")])
+def test_lp_pool_matches_torch_on_signed_inputs(norm_type, dtype) -> None:
+    x = _array(2, 3, 7, dtype=dtype)
+    x[0, 0, 2:4] = 0  # a window whose sum is 0: PyTorch's zero gradient there
+    compare_with_torch("lp_pool1d", x, norm_type, 2, ceil_mode=True)  # NaN where PyTorch has them
+    compare_with_torch("lp_pool2d", _array(3, 5, 6, dtype=dtype), norm_type, (2, 3), stride=1)
+    compare_with_torch(
+        "lp_pool3d", _array(1, 2, 5, 4, 5, dtype=dtype), norm_type, 2, stride=(2, 1, 2), ceil_mode=True
+    )
+
+
+@requires_torch
+def test_lp_pool_layers_match_torch_and_gradcheck() -> None:
+    import torch
+
+    x = np.abs(_array(2, 2, 5, 6, 5, dtype="float64")) + 0.1
+    for nd, shape in ((1, (2, 3, 9)), (2, (2, 3, 5, 6)), (3, (2, 2, 5, 6, 5))):
+        data = np.abs(_array(*shape, dtype="float64")) + 0.1
+        ours, theirs = getattr(nn, f"LPPool{nd}d")(2, 3, 2), getattr(torch.nn, f"LPPool{nd}d")(2, 3, 2)
+        assert_close(ours(ember.tensor(data)), theirs(torch.tensor(data)), *TOL["float64"])
+    t = ember.tensor(x, requires_grad=True)
+    assert gradcheck(lambda v: F.lp_pool3d(v, 2.5, 2, stride=(1, 2, 2)), (t,))
+    assert gradgradcheck(lambda v: F.lp_pool3d(v, 2, 3, stride=2, ceil_mode=True), (t,))
+
+
+# ---- reprs ------------------------------------------------------------------------------------
+
+REPRS = [
+    "MaxPool3d(2)",
+    "MaxPool3d((2, 1, 2), stride=1, padding=1, dilation=2, return_indices=True, ceil_mode=True)",
+    "AvgPool3d(2)",
+    "AvgPool3d(3, 2, 1, True, False, 2)",
+    "AdaptiveAvgPool3d((2, None, 3))",
+    "AdaptiveMaxPool3d(2, True)",
+    "MaxUnpool1d(2)",
+    "MaxUnpool2d(3, None, 1)",
+    "MaxUnpool3d((2, 1, 2), 1, 0)",
+    "LPPool1d(2, 3)",
+    "LPPool2d(1.5, (2, 3), 1, True)",
+    "LPPool3d(2, 2)",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expression", REPRS)
+def test_layer_reprs_are_torchs(expression) -> None:
+    import torch
+
+    assert repr(eval(f"nn.{expression}", {"nn": nn})) == repr(eval(f"nn.{expression}", {"nn": torch.nn}))
+
+
+@requires_torch
+def test_3d_pooling_layers_match_torch() -> None:
+    import torch
+
+    x = _array(2, 2, 5, 6, 5)
+    layers = [
+        "MaxPool3d((2, 3, 2), stride=1, padding=1, dilation=(2, 1, 1), return_indices=True, ceil_mode=True)",
+        "AvgPool3d(3, 2, 1, True, False)",
+        "AvgPool3d(2, divisor_override=3)",
+        "AdaptiveAvgPool3d((2, None, 3))",
+        "AdaptiveMaxPool3d(2, True)",
+        "LPPool3d(2, 2)",
+    ]
+    for expression in layers:
+        ours = eval(f"nn.{expression}", {"nn": nn})(ember.tensor(x))
+        theirs = eval(f"nn.{expression}", {"nn": torch.nn})(torch.tensor(x))
+        for a, b in zip(ours, theirs) if isinstance(theirs, tuple) else [(ours, theirs)]:
+            assert_close(a, b)
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: F.max_pool3d(ember.zeros(3, 4, 4), 2),
+            RuntimeError,
+            r"Expected 4D \(unbatched\) or 5D \(batched\) non-empty input to max_pool3d, but got input of size: \[3, 4, 4\]",
+        ),
+        (
+            lambda: F.avg_pool3d(ember.zeros(2, 3, 4, 4, 4), 2, padding=2),
+            RuntimeError,
+            "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1",
+        ),
+        (
+            lambda: F.max_pool3d(ember.zeros(2, 3, 4, 4, 4), 5),
+            RuntimeError,
+            r"Given input size: \(3x4x4x4\). Calculated output size: \(3x0x0x0\). Output size is too small",
+        ),
+        (
+            lambda: F.max_pool3d(ember.zeros(2, 3, 4, 4, 4), (2, 2)),
+            RuntimeError,
+            "max_pool3d: kernel_size must either be a single int, or a tuple of 3 ints",
+        ),
+        (
+            lambda: F.avg_pool3d(ember.zeros(2, 3, 4, 4, 4), 2, stride=0),
+            RuntimeError,
+            "stride should be greater than zero",
+        ),
+        (
+            lambda: F.max_pool3d(ember.zeros(2, 3, 4, 4, 4), 2, dilation=0),
+            RuntimeError,
+            "dilation should be greater than zero",
+        ),
+        (
+            lambda: F.avg_pool3d(ember.zeros(2, 3, 4, 4, 4), 2, divisor_override=0),
+            RuntimeError,
+            "divisor must be not zero",
+        ),
+        (
+            lambda: F.avg_pool3d(ember.zeros(2, 3, 4, 4, 4, dtype=ember.int32), 2),
+            NotImplementedError,
+            "\"avg_pool3d\" not implemented for 'Int'",
+        ),
+        (
+            lambda: F.max_pool3d(ember.zeros(2, 3, 4, 4, 4, dtype=ember.bool), 2),
+            NotImplementedError,
+            "\"max_pool3d\" not implemented for 'Bool'",
+        ),
+        (
+            lambda: F.adaptive_avg_pool3d(ember.zeros(3, 4), 2),
+            RuntimeError,
+            r"adaptive_avg_pool3d\(\): Expected 4D or 5D tensor, but got \[3, 4\]",
+        ),
+        (
+            lambda: F.adaptive_max_pool3d(ember.zeros(3, 4), 2),
+            RuntimeError,
+            r"adaptive_max_pool3d\(\): Expected 4D or 5D tensor, but got: \[3, 4\]",
+        ),
+        (
+            lambda: F.adaptive_avg_pool3d(ember.zeros(2, 3, 0, 4, 4), 2),
+            RuntimeError,
+            r"Expected input to have non-zero size for non-batch dimensions, but input has sizes \[2, 3, 0, 4, 4\] with dimension 2 being empty",
+        ),
+        (
+            lambda: F.adaptive_avg_pool3d(ember.zeros(2, 3, 4, 4, 4, dtype=ember.int64), 2),
+            NotImplementedError,
+            "\"adaptive_avg_pool3d\" not implemented for 'Long'",
+        ),
+        (lambda: F.lp_pool3d(ember.zeros(3, 5), 2, 2), RuntimeError, "Expected 4D .*or 5D"),
+        (lambda: F.lp_pool2d(ember.ones(1, 3, 4, 4), 0, 2), ZeroDivisionError, ""),
+    ],
+)
+def test_errors_are_torchs(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call()
