@@ -1,5 +1,6 @@
-"""3-d pooling, max unpooling and LP pooling: values, indices and gradients against PyTorch
-(float32 and float64, batched and unbatched), gradcheck in float64, reprs and errors."""
+"""3-d pooling, max unpooling, LP pooling and BatchNorm3d/InstanceNorm3d: values, indices
+and gradients against PyTorch (float32 and float64, batched and unbatched), gradcheck in
+float64, reprs and errors."""
 
 from __future__ import annotations
 
@@ -304,6 +305,65 @@ def test_lp_pool_layers_match_torch_and_gradcheck() -> None:
     assert gradgradcheck(lambda v: F.lp_pool3d(v, 2, 3, stride=2, ceil_mode=True), (t,))
 
 
+# ---- BatchNorm3d and InstanceNorm3d -----------------------------------------------------------
+
+
+def _norm_twins(name: str, dtype: str, *args: Any, **kwargs: Any) -> tuple:
+    import torch
+
+    t_mod = getattr(torch.nn, name)(*args, **kwargs)
+    e_mod = getattr(nn, name)(*args, **kwargs)
+    if dtype == "float64":
+        t_mod, e_mod = t_mod.double(), e_mod.double()
+    with torch.no_grad():
+        for p in t_mod.parameters():
+            p.copy_(torch.randn_like(p))
+    e_mod.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t_mod.state_dict().items()})
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    return e_mod, t_mod
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("BatchNorm3d", {}, (3, 4, 3, 4, 2)),
+        ("BatchNorm3d", {"momentum": None, "affine": False}, (2, 4, 3, 2, 2)),
+        ("BatchNorm3d", {"track_running_stats": False}, (2, 4, 3, 2, 2)),
+        ("InstanceNorm3d", {}, (2, 4, 3, 4, 2)),
+        ("InstanceNorm3d", {"affine": True, "track_running_stats": True}, (2, 4, 3, 4, 2)),
+        ("InstanceNorm3d", {"affine": True, "track_running_stats": True}, (4, 3, 4, 2)),  # unbatched
+    ],
+)
+def test_3d_normalization_matches_torch_in_training_and_eval(name, kwargs, shape, dtype) -> None:
+    import torch
+
+    e_mod, t_mod = _norm_twins(name, dtype, 4, **kwargs)
+    rng = np.random.default_rng(0)
+    for training in (True, True, False):
+        e_mod.train(training), t_mod.train(training)
+        data = (rng.normal(size=shape) * 2 + 0.5).astype(dtype)
+        xe, xt = ember.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        ye, yt = e_mod(xe), t_mod(xt)
+        assert_close(ye, yt, 1e-4, 1e-5)
+        w = rng.normal(size=shape).astype(dtype)
+        (ye * ember.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        assert_close(xe.grad, xt.grad, 1e-4, 1e-5)
+    for pe, pt in zip(e_mod.parameters(), t_mod.parameters()):
+        assert_close(pe.grad, pt.grad, 1e-4, 1e-5)
+    for be, bt in zip(e_mod.buffers(), t_mod.buffers()):
+        assert_close(be, bt, 1e-5, 1e-6)
+
+
+def test_3d_normalization_checks_the_rank() -> None:
+    with pytest.raises(ValueError, match=r"expected 5D input \(got 4D input\)"):
+        nn.BatchNorm3d(3)(ember.randn(3, 4, 4, 4))
+    with pytest.raises(ValueError, match=r"expected 4D or 5D input \(got 3D input\)"):
+        nn.InstanceNorm3d(3)(ember.randn(3, 4, 4))
+
+
 # ---- reprs ------------------------------------------------------------------------------------
 
 REPRS = [
@@ -319,6 +379,10 @@ REPRS = [
     "LPPool1d(2, 3)",
     "LPPool2d(1.5, (2, 3), 1, True)",
     "LPPool3d(2, 2)",
+    "BatchNorm3d(3)",
+    "BatchNorm3d(3, momentum=None, affine=False, track_running_stats=False)",
+    "InstanceNorm3d(3)",
+    "InstanceNorm3d(3, affine=True, track_running_stats=True)",
 ]
 
 

@@ -140,11 +140,13 @@ from ember.nn.modules import (
 )
 
 # isort: split
-# 3-d, unpooling and LP pooling
+# 3-d, unpooling and LP pooling, and 3-d normalization
 from ember.nn.modules import (
     AdaptiveAvgPool3d,
     AdaptiveMaxPool3d,
     AvgPool3d,
+    BatchNorm3d,
+    InstanceNorm3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -283,7 +285,7 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
-    # 3-d, unpooling and LP pooling
+    # 3-d, unpooling and LP pooling, and 3-d normalization
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
     "AvgPool3d",
@@ -294,4 +296,6 @@ __all__ = [
     "MaxUnpool1d",
     "MaxUnpool2d",
     "MaxUnpool3d",
+    "BatchNorm3d",
+    "InstanceNorm3d",
 ]

@@ -96,6 +96,9 @@ from ember.nn.modules.transformer import (
 # padding, pixel and channel shuffling, Softmax2d, Fold and Unfold
 from ember.nn.modules.activation import Softmax2d
 from ember.nn.modules.fold import Fold, Unfold
+
+# 3-d, unpooling and LP pooling, and 3-d normalization
+from ember.nn.modules.normalization import BatchNorm3d, InstanceNorm3d
 from ember.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -114,8 +117,6 @@ from ember.nn.modules.padding import (
     ZeroPad3d,
 )
 from ember.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
-
-# 3-d, unpooling and LP pooling
 from ember.nn.modules.pooling import (
     AdaptiveAvgPool3d,
     AdaptiveMaxPool3d,
@@ -253,7 +254,7 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
-    # 3-d, unpooling and LP pooling
+    # 3-d, unpooling and LP pooling, and 3-d normalization
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
     "AvgPool3d",
@@ -264,4 +265,6 @@ __all__ = [
     "MaxUnpool1d",
     "MaxUnpool2d",
     "MaxUnpool3d",
+    "BatchNorm3d",
+    "InstanceNorm3d",
 ]

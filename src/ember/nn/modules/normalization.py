@@ -1,5 +1,5 @@
-"""Normalisation layers: LayerNorm, GroupNorm, and BatchNorm1d/2d and InstanceNorm1d/2d with
-their running statistics."""
+"""Normalisation layers: LayerNorm, GroupNorm, and BatchNorm1d/2d/3d and InstanceNorm1d/2d/3d
+with their running statistics."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class GroupNorm(Module):
 
 
 class _BatchNorm(Module):
-    """Shared by BatchNorm1d/2d: normalise each channel over the batch (and spatial) dims.
+    """Shared by BatchNorm1d/2d/3d: normalise each channel over the batch (and spatial) dims.
 
     In training the batch statistics are used and the running estimates move towards them:
     running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance;
@@ -224,8 +224,16 @@ class BatchNorm2d(_BatchNorm):
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) input over N, D, H and W (torch.nn.BatchNorm3d)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
 class _InstanceNorm(_BatchNorm):
-    """Shared by InstanceNorm1d/2d: normalise each channel of each sample over its positions.
+    """Shared by InstanceNorm1d/2d/3d: normalise each channel of each sample over its positions.
 
     The parameters and buffers are BatchNorm's (state_dict keys included); only the
     defaults differ (affine=False, track_running_stats=False). The running statistics,
@@ -233,7 +241,7 @@ class _InstanceNorm(_BatchNorm):
     and momentum=None counts as 0, as in PyTorch.
     """
 
-    _spatial_dims = 0  # 1 for InstanceNorm1d, 2 for InstanceNorm2d
+    _spatial_dims = 0  # 1 for InstanceNorm1d, 2 for InstanceNorm2d, 3 for InstanceNorm3d
 
     def __init__(
         self,
@@ -293,3 +301,10 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input over H and W (torch.nn.InstanceNorm2d)."""
 
     _spatial_dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input over D, H and W
+    (torch.nn.InstanceNorm3d)."""
+
+    _spatial_dims = 3
