@@ -1,6 +1,9 @@
-"""3-d pooling, max unpooling, LP pooling and BatchNorm3d/InstanceNorm3d: values, indices
-and gradients against PyTorch (float32 and float64, batched and unbatched), gradcheck in
-float64, reprs and errors."""
+"""3-d pooling, max unpooling, LP pooling, BatchNorm3d/InstanceNorm3d and the dropouts
+Dropout1d/3d, AlphaDropout and FeatureAlphaDropout: values, indices and gradients against
+PyTorch (float32 and float64, batched and unbatched), gradcheck in float64, reprs and
+errors. The dropouts' random masks cannot be PyTorch's: their tests check what a mask
+must satisfy (whole channels, the scaling, the mean and variance alpha dropout keeps) and
+that the gradient is the scaling of the forward."""
 
 from __future__ import annotations
 
@@ -383,6 +386,10 @@ REPRS = [
     "BatchNorm3d(3, momentum=None, affine=False, track_running_stats=False)",
     "InstanceNorm3d(3)",
     "InstanceNorm3d(3, affine=True, track_running_stats=True)",
+    "Dropout1d(0.2, True)",
+    "Dropout3d()",
+    "AlphaDropout()",
+    "FeatureAlphaDropout(0.3, True)",
 ]
 
 
@@ -487,8 +494,181 @@ def test_3d_pooling_layers_match_torch() -> None:
         ),
         (lambda: F.lp_pool3d(ember.zeros(3, 5), 2, 2), RuntimeError, "Expected 4D .*or 5D"),
         (lambda: F.lp_pool2d(ember.ones(1, 3, 4, 4), 0, 2), ZeroDivisionError, ""),
+        (lambda: nn.Dropout3d(1.5), ValueError, "dropout probability has to be between 0 and 1, but got 1.5"),
+        (
+            lambda: nn.AlphaDropout(-0.1),
+            ValueError,
+            "dropout probability has to be between 0 and 1, but got -0.1",
+        ),
+        (
+            lambda: F.alpha_dropout(ember.ones(3), 2.0, True),
+            ValueError,
+            "dropout probability has to be between 0 and 1, but got 2.0",
+        ),
+        (
+            lambda: F.feature_alpha_dropout(ember.ones(5), 0.5, True),
+            RuntimeError,
+            "Feature dropout requires at least 2 dimensions in the input",
+        ),
+        (
+            lambda: F.alpha_dropout(ember.arange(4), 0.5, True),
+            RuntimeError,
+            "result type Float can't be cast to the desired output type Long",
+        ),
+        (
+            lambda: F.alpha_dropout(ember.ones(4, requires_grad=True), 0.5, True, inplace=True),
+            RuntimeError,
+            "a leaf Variable that requires grad is being used in an in-place operation",
+        ),
+        (
+            lambda: F.dropout3d(ember.ones(2, 3, 4), 0.5),
+            RuntimeError,
+            r"dropout3d: expected a 4-D \(unbatched\) or 5-D \(batched\) input",
+        ),
     ],
 )
 def test_errors_are_torchs(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- channel dropout: Dropout1d/3d and F.dropout3d ---------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(4, 6, 3, 2, 3), (6, 3, 2, 3)])  # batched and unbatched
+def test_dropout3d_zeroes_whole_channels_and_scales_the_rest(shape, dtype) -> None:
+    p = 0.4
+    x = ember.tensor(np.abs(_array(*shape, dtype=dtype)) + 1, requires_grad=True)
+    y = F.dropout3d(x, p)
+    assert y.dtype == x.dtype
+    ratio = (y / x).detach().numpy().reshape(shape[:-3] + (-1,))
+    # every channel is either all zeros or all 1/(1-p)
+    kept = ratio[..., :1] != 0
+    assert kept.any() and not kept.all()
+    mask = np.broadcast_to(np.where(kept, np.asarray(1 / (1 - p), dtype=dtype), 0), ratio.shape)
+    np.testing.assert_allclose(ratio, mask, rtol=1e-6)
+    y.backward(ember.ones_like(y))
+    np.testing.assert_array_equal(x.grad.numpy().reshape(ratio.shape), mask)  # the gradient is the mask
+
+
+def test_dropout3d_keeps_a_fraction_1_minus_p_of_the_channels() -> None:
+    y = F.dropout3d(ember.ones(50, 40, 1, 2, 1), 0.3)
+    kept = (y.numpy()[:, :, 0, 0, 0] != 0).mean()
+    assert abs(kept - 0.7) < 0.03
+
+
+def test_channel_dropout_layers_are_the_identity_in_eval_and_at_p_0() -> None:
+    x = ember.randn(2, 3, 4, 4, 4)
+    for layer in (nn.Dropout3d(0.5), nn.Dropout1d(0.5), nn.AlphaDropout(0.5), nn.FeatureAlphaDropout(0.5)):
+        data = x if not isinstance(layer, nn.Dropout1d) else x[:, :, 0, 0]
+        assert layer.eval()(data) is data
+        assert type(layer)(0.0)(data) is data
+    assert F.dropout3d(x, 0.5, training=False) is x
+
+
+def test_dropout_p_1_gives_zeros_and_zero_gradient() -> None:
+    for f in (F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout):
+        x = ember.randn(2, 3, 2, 2, 2, requires_grad=True)
+        y = f(x, 1.0, True)
+        assert not y.detach().numpy().any()
+        y.sum().backward()
+        assert not x.grad.numpy().any()
+    # p=1 zeroes even an input too small for feature dropout, as PyTorch's check comes later
+    assert not F.feature_alpha_dropout(ember.ones(5), 1.0, True).numpy().any()
+
+
+def test_inplace_dropout_changes_the_input_itself() -> None:
+    base = ember.randn(2, 3, 2, 2, 2, requires_grad=True)
+    for f in (F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout):
+        x = base * 1  # a non-leaf
+        before = x.detach().numpy().copy()
+        y = f(x, 0.5, True, inplace=True)
+        assert y is x and not np.array_equal(x.detach().numpy(), before)
+        y.sum().backward()  # the graph goes through the in-place op
+    layer = nn.Dropout1d(0.5, inplace=True)
+    x = ember.randn(4, 6, 3) * 1
+    assert layer(x) is x
+
+
+@requires_torch
+def test_alpha_dropout_layers_ignore_their_inplace_flag_as_torch() -> None:
+    import torch
+
+    for name in ("AlphaDropout", "FeatureAlphaDropout"):
+        for T, x in ((ember, ember.ones(4, 6, 3)), (torch, torch.ones(4, 6, 3))):
+            y = getattr(T.nn, name)(0.5, inplace=True)(x)
+            assert y is not x and bool((x == 1).all())
+
+
+# ---- alpha dropout -----------------------------------------------------------------------------
+
+ALPHA = 1.7580993408473766  # SELU's scale * alpha
+
+
+def _affine(p: float) -> tuple:
+    """a, and the values that kept (a * x + b_kept) and dropped elements take."""
+    a = 1 / np.sqrt((ALPHA**2 * p + 1) * (1 - p))
+    return a, ALPHA * a * p, ALPHA * a * (p - 1)
+
+
+@requires_torch
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_alpha_dropout_uses_torchs_affine_map(p) -> None:
+    """Infer a and b from PyTorch's own output, then check that ember's is the same map."""
+    import torch
+
+    x = _array(4000)
+    yt = torch.nn.functional.alpha_dropout(torch.tensor(x), p, True).numpy()
+    y = F.alpha_dropout(ember.tensor(x), p, True).numpy()
+    a, kept_shift, dropped = _affine(p)
+    for out in (yt, y):
+        is_dropped = np.isclose(out, dropped, rtol=1e-6, atol=1e-7)
+        assert abs(is_dropped.mean() - p) < 0.05
+        np.testing.assert_allclose(out[~is_dropped], a * x[~is_dropped] + kept_shift, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("feature", [False, True])
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_alpha_dropout_keeps_mean_0_and_variance_1(p, feature) -> None:
+    x = ember.randn(400, 500)  # N(0, 1), the fixed point of SELU networks
+    f = F.feature_alpha_dropout if feature else F.alpha_dropout
+    y = f(x.reshape(400, 500, 1, 1) if feature else x, p, True).numpy()
+    assert abs(y.mean()) < 0.02 and abs(y.var() - 1) < 0.03
+    s = F.selu(ember.randn(400, 500) * 1.0)  # SELU outputs of N(0, 1) inputs: close to (0, 1)
+    ys = F.alpha_dropout(s, p, True).numpy()
+    assert abs(ys.mean() - s.numpy().mean()) < 0.03 and abs(ys.var() - s.numpy().var()) < 0.05
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_alpha_dropout_gradient_is_the_scaling_of_its_forward(dtype) -> None:
+    p = 0.3
+    a, kept_shift, dropped = _affine(p)
+    x = ember.tensor(_array(6, 50, dtype=dtype), requires_grad=True)
+    y = F.alpha_dropout(x, p, training=True)
+    assert y.dtype == x.dtype
+    out = y.detach().numpy()
+    keep = ~np.isclose(out, dropped)
+    assert keep.any() and not keep.all()
+    np.testing.assert_allclose(out[keep], a * x.detach().numpy()[keep] + kept_shift, *TOL[dtype])
+    g = _array(6, 50, dtype=dtype, seed=3)
+    y.backward(ember.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), g * a * keep, *TOL[dtype])
+
+
+def test_feature_alpha_dropout_drops_whole_channels() -> None:
+    p = 0.5
+    _, _, dropped = _affine(p)
+    x = ember.tensor(_array(8, 10, 3, 4), requires_grad=True)
+    y = F.feature_alpha_dropout(x, p, True).detach().numpy().reshape(8, 10, -1)
+    is_dropped = np.isclose(y, dropped)
+    assert np.all(is_dropped == is_dropped[..., :1])  # a channel is dropped whole, or not at all
+    assert 0 < is_dropped.mean() < 1
+    layer = nn.FeatureAlphaDropout(p).train()
+    assert layer(ember.randn(3, 4)).shape == (3, 4)  # (N, C): one draw per element
+
+
+def test_alpha_dropout_defaults_to_the_identity_outside_training_as_torch() -> None:
+    x = ember.randn(3, 4)
+    assert F.alpha_dropout(x) is x and F.feature_alpha_dropout(x, 0.5) is x
+    assert F.alpha_dropout(ember.zeros(0, 3), 0.5, True).shape == (0, 3)

@@ -140,12 +140,16 @@ from ember.nn.modules import (
 )
 
 # isort: split
-# 3-d, unpooling and LP pooling, and 3-d normalization
+# 3-d, unpooling and LP pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
 from ember.nn.modules import (
     AdaptiveAvgPool3d,
     AdaptiveMaxPool3d,
+    AlphaDropout,
     AvgPool3d,
     BatchNorm3d,
+    Dropout1d,
+    Dropout3d,
+    FeatureAlphaDropout,
     InstanceNorm3d,
     LPPool1d,
     LPPool2d,
@@ -285,7 +289,7 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
-    # 3-d, unpooling and LP pooling, and 3-d normalization
+    # 3-d, unpooling and LP pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
     "AvgPool3d",
@@ -298,4 +302,8 @@ __all__ = [
     "MaxUnpool3d",
     "BatchNorm3d",
     "InstanceNorm3d",
+    "AlphaDropout",
+    "Dropout1d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
 ]

@@ -104,8 +104,9 @@ from ember.ops.api.linalg import pdist
 from ember.nn._functional.attention import scaled_dot_product_attention
 
 # isort: split
-# pixel and channel shuffling
-# 3-d, unpooling and LP pooling
+# pixel and channel shuffling; 3-d, unpooling and LP pooling; the dropouts beyond
+# dropout/dropout1d/dropout2d
+from ember.nn._functional.layers import alpha_dropout, dropout3d, feature_alpha_dropout
 from ember.nn._functional.pooling import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
@@ -211,13 +212,16 @@ __all__ = [
     "channel_shuffle",
     "pixel_shuffle",
     "pixel_unshuffle",
-    # 3-d, unpooling and LP pooling
+    # 3-d, unpooling and LP pooling, and the dropouts beyond dropout/dropout1d/dropout2d
     "adaptive_avg_pool3d",
     "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d",
     "adaptive_max_pool3d_with_indices",
+    "alpha_dropout",
     "avg_pool3d",
+    "dropout3d",
+    "feature_alpha_dropout",
     "lp_pool1d",
     "lp_pool2d",
     "lp_pool3d",

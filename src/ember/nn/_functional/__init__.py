@@ -1,7 +1,7 @@
 """The parts of `ember.nn.functional`, split by meaning; import them from there.
 
 activation.py     relu, gelu, softplus, softmax, ... (in-place variants included)
-layers.py         linear, bilinear, dropout, embedding, one_hot
+layers.py         linear, bilinear, the dropouts (alpha dropout included), embedding, one_hot
 pooling.py        lp_pool1d/2d/3d, max_unpool1d/2d/3d, the *_with_indices names of max pooling
 normalization.py  layer_norm, batch_norm, group_norm, instance_norm, normalize, cosine_similarity, ...
 loss.py           mse_loss, cross_entropy, binary_cross_entropy_with_logits, ...

@@ -1,4 +1,4 @@
-"""The functions behind nn.Linear, nn.Bilinear, nn.Dropout and nn.Embedding, one_hot and pad."""
+"""The functions behind nn.Linear, nn.Bilinear, the dropout layers and nn.Embedding, one_hot and pad."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import numpy as np
 from ember import random
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
+from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops import activations as act
-from ember.ops.api.arith import mul
-from ember.ops.api.convert import mul_
+from ember.ops.api.arith import add, mul
+from ember.ops.api.convert import add_, mul_
 from ember.ops.api.products import matmul
 from ember.ops.api.shape import pad as _pad
 from ember.ops.elementwise import Op
@@ -146,6 +147,75 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, H, W) input (torch.nn.functional.dropout2d)."""
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) input (torch.nn.functional.dropout3d)."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+
+
+def _feature_shape(input: Tensor) -> tuple:
+    """(N, C, 1, ..., 1): the shape of one draw per channel of (N, C, *) input."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(
+            f"Feature dropout requires at least 2 dimensions in the input (got shape {list(shape)}; "
+            "the channels are dimension 1 of (N, C, *))"
+        )
+    return shape[:2] + (1,) * (len(shape) - 2)
+
+
+def feature_dropout(input: Tensor, p: float, training: bool, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, *) input of any rank (torch.feature_dropout; what
+    dropout1d/2d/3d do to batched input)."""
+    _check_p(p)
+    if not training or p == 0 or input._data.size == 0:
+        return input
+    shape = input._data.shape if p == 1 else _feature_shape(input)  # p=1 zeros any input, as PyTorch
+    return _apply_mask(input, _dropout_mask(input, p, shape), inplace)
+
+
+# SELU's scale * alpha: -1.758... is the value SELU tends to for very negative inputs
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+    """Set the dropped elements (with feature: whole channels) to SELU's saturation value
+    -1.758..., then map every element by one a * x + b, chosen so that an input of mean 0
+    and variance 1 keeps them (the fixed point of self-normalising SELU networks): kept
+    elements become a * x + 1.758 a p, dropped ones 1.758 a (p - 1)."""
+    _check_p(p)
+    if not training or p == 0 or input._data.size == 0:
+        return input
+    dtype = input._data.dtype
+    if p == 1:  # nothing kept: zeros, as PyTorch multiplies by 0 here
+        return _apply_mask(input, Tensor(np.zeros((), dtype=dtype)), inplace)
+    shape = _feature_shape(input) if feature else input._data.shape
+    if dtype.kind != "f":
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {scalar_type_name(dtype)} "
+            "(alpha dropout takes floating point input)"
+        )
+    keep = random.rng(None).random(shape, dtype=np.float32) >= p
+    a = 1 / np.sqrt((_SELU_SATURATION**2 * p + 1) * (1 - p))
+    scale = Tensor((keep * a).astype(dtype))
+    shift = Tensor((_SELU_SATURATION * a * (p - 1 + keep)).astype(dtype))
+    y = _apply_mask(input, scale, inplace)
+    return add_(y, shift) if inplace else add(y, shift)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks, keeping a mean of 0 and a variance of 1; the identity when
+    not training, which is the default here, as in PyTorch (torch.nn.functional.alpha_dropout)."""
+    return _alpha_dropout(input, p, training, inplace, feature=False)
+
+
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Alpha dropout of whole channels of (N, C, *) input; training defaults to False, as in
+    PyTorch (torch.nn.functional.feature_alpha_dropout)."""
+    return _alpha_dropout(input, p, training, inplace, feature=True)
 
 
 # ---- embeddings and one-hot -----------------------------------------------------------------

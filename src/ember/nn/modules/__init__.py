@@ -93,11 +93,11 @@ from ember.nn.modules.transformer import (
 )
 
 # isort: split
-# padding, pixel and channel shuffling, Softmax2d, Fold and Unfold
+# padding, pixel and channel shuffling, Softmax2d, Fold and Unfold; 3-d, unpooling and LP
+# pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
 from ember.nn.modules.activation import Softmax2d
 from ember.nn.modules.fold import Fold, Unfold
-
-# 3-d, unpooling and LP pooling, and 3-d normalization
+from ember.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from ember.nn.modules.normalization import BatchNorm3d, InstanceNorm3d
 from ember.nn.modules.padding import (
     CircularPad1d,
@@ -254,7 +254,7 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
-    # 3-d, unpooling and LP pooling, and 3-d normalization
+    # 3-d, unpooling and LP pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
     "AvgPool3d",
@@ -267,4 +267,8 @@ __all__ = [
     "MaxUnpool3d",
     "BatchNorm3d",
     "InstanceNorm3d",
+    "AlphaDropout",
+    "Dropout1d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
 ]

@@ -1,4 +1,7 @@
-"""Dropout layers: random zeroing during training, the identity in eval mode."""
+"""Dropout layers: random zeroing during training, the identity in eval mode.
+
+The alpha dropouts, for SELU networks, set what they drop to SELU's negative saturation
+value instead of zero, and keep a mean of 0 and a variance of 1."""
 
 from __future__ import annotations
 
@@ -26,8 +29,40 @@ class Dropout(_DropoutNd):
         return F.dropout(input, self.p, self.training, self.inplace)
 
 
+class Dropout1d(_DropoutNd):
+    """In training, zero whole channels of (N, C, L) or (C, L) input with probability p (torch.nn.Dropout1d)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
 class Dropout2d(_DropoutNd):
     """In training, zero whole channels of (N, C, H, W) input with probability p (torch.nn.Dropout2d)."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """In training, zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with
+    probability p (torch.nn.Dropout3d)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """In training, alpha dropout of each element: an input of mean 0 and variance 1 keeps
+    them (torch.nn.AlphaDropout). As in PyTorch, the layer never works in place, whatever
+    its inplace flag says."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """In training, alpha dropout of whole channels of (N, C, *) input (torch.nn.FeatureAlphaDropout).
+    As in PyTorch, the layer never works in place, whatever its inplace flag says."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)
