@@ -157,7 +157,7 @@ def test_3d_pooling_and_unpooling_accept_an_empty_batch() -> None:
     assert F.max_unpool2d(ember.zeros(0, 2, 2, 2), indices, 2).shape == (0, 2, 4, 4)
 
 
-# ---- the *_with_indices names ---------------------------------------------------------------
+# ---- the *_with_indices names and torch's top-level names -------------------------------------
 
 
 @requires_torch
@@ -174,6 +174,37 @@ def test_3d_pooling_and_unpooling_accept_an_empty_batch() -> None:
 )
 def test_with_indices_names_return_values_and_indices_as_torch(name, shape, args) -> None:
     compare_with_torch(name, _array(*shape), *args)
+
+
+@requires_torch
+def test_top_level_pooling_and_dropout_names_take_torchs_arguments() -> None:
+    import torch
+
+    x = _array(2, 3, 8)
+    x3 = _array(1, 2, 4, 4, 4)
+    calls = [
+        ("max_pool1d", x, (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
+        ("max_pool2d", _array(2, 3, 4, 6), (2,), {}),
+        ("max_pool3d", x3, (2, 1), {}),
+        ("avg_pool1d", x, (3, 2, 1, False, False), {}),
+        ("adaptive_avg_pool1d", x, (3,), {}),
+        ("adaptive_max_pool1d", x, (3,), {}),  # (values, indices), unlike F.adaptive_max_pool1d
+        ("max_pool1d_with_indices", x, (2,), {}),
+    ]
+    for name, data, args, kwargs in calls:
+        ours = getattr(ember, name)(ember.tensor(data), *args, **kwargs)
+        theirs = getattr(torch, name)(torch.tensor(data), *args, **kwargs)
+        assert isinstance(ours, tuple) == isinstance(theirs, tuple), name
+        for a, b in zip(ours, theirs) if isinstance(theirs, tuple) else [(ours, theirs)]:
+            assert_close(a, b)
+    for name in ("dropout", "alpha_dropout", "feature_dropout", "feature_alpha_dropout"):
+        t = ember.tensor(_array(2, 3, 4))
+        assert getattr(ember, name)(t, 0.5, False) is t
+        assert getattr(ember, name)(input=t, p=0.0, train=True) is t
+        with pytest.raises(TypeError):
+            getattr(ember, name)(t, 0.5)  # train is required, as in torch
+        t = ember.tensor(_array(2, 3, 4))
+        assert getattr(ember, name + "_")(t, 1.0, True) is t and not t.numpy().any()
 
 
 # ---- max unpooling ----------------------------------------------------------------------------
