@@ -96,8 +96,8 @@ from ember.nn.modules.transformer import (
 # padding, pixel and channel shuffling, Softmax2d, Fold and Unfold; 3-d, unpooling and LP
 # pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
 from ember.nn.modules.activation import Softmax2d
-from ember.nn.modules.fold import Fold, Unfold
 from ember.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from ember.nn.modules.fold import Fold, Unfold
 from ember.nn.modules.normalization import BatchNorm3d, InstanceNorm3d
 from ember.nn.modules.padding import (
     CircularPad1d,
