@@ -116,6 +116,18 @@ def test_repr_and_defaults_match_torch(name):
     ]
 
 
+@requires_torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "Adamax", "RAdam"])
+def test_betas_given_as_a_list_are_stored_as_torch_stores_them(name):
+    """Adam and AdamW make betas a tuple; NAdam, Adamax and RAdam keep what they are given."""
+    import torch
+
+    mine = getattr(optim, name)([ember.zeros(2, requires_grad=True)], betas=[0.8, 0.9])
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], betas=[0.8, 0.9])
+    assert type(mine.param_groups[0]["betas"]) is type(theirs.param_groups[0]["betas"])
+    assert mine.defaults == theirs.defaults
+
+
 @pytest.mark.parametrize("case", CASES[::2], ids=[_case_id(c) for c in CASES[::2]])
 def test_state_dict_resume_is_exact(case):
     """Stop after 8 steps, rebuild everything from the state dict (pickled), finish: same bits."""

@@ -60,7 +60,7 @@ class NAdam(Optimizer):
         _check_flags(differentiable)
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": betas,  # as given: PyTorch keeps a list a list here (Adam makes a tuple)
             "eps": eps,
             "weight_decay": weight_decay,
             "momentum_decay": momentum_decay,
