@@ -139,13 +139,8 @@ def _check_finite(a: np.ndarray, op: str) -> None:
         )
 
 
-def _not_converged(op: str) -> LinAlgError:
-    return LinAlgError(
-        f"{op}: The algorithm failed to converge because the input matrix is ill-conditioned or "
-        "has too many repeated eigenvalues."
-        if "eig" in op
-        else f"{op}: The algorithm failed to converge."
-    )
+def _not_converged(op: str, why: str = "") -> LinAlgError:
+    return LinAlgError(f"{op}: The algorithm failed to converge{why}.")
 
 
 def svd_array(a: np.ndarray, full_matrices: bool, compute_uv: bool = True, op: str = "linalg.svd") -> Any:
@@ -163,7 +158,8 @@ def eigh_array(a: np.ndarray, uplo: str = "L", compute_v: bool = True, op: str =
     try:
         return np.linalg.eigh(a, UPLO=uplo) if compute_v else np.linalg.eigvalsh(a, UPLO=uplo)
     except np.linalg.LinAlgError:
-        raise _not_converged(op) from None
+        why = " because the input matrix is ill-conditioned or has too many repeated eigenvalues"
+        raise _not_converged(op, why) from None
 
 
 # ---- the derivative of det, and the matrix exponential -------------------------------------------
