@@ -2,7 +2,7 @@
 
 from ember.optim._schedulers.base import LRScheduler, _LRScheduler
 from ember.optim._schedulers.composite import ChainedScheduler, SequentialLR
-from ember.optim._schedulers.cyclic import CosineAnnealingWarmRestarts, OneCycleLR
+from ember.optim._schedulers.cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from ember.optim._schedulers.plateau import ReduceLROnPlateau
 from ember.optim._schedulers.simple import (
     ConstantLR,
@@ -21,6 +21,7 @@ __all__ = [
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",

@@ -1,8 +1,11 @@
-"""Cyclical schedules: OneCycleLR (warm up, then anneal) and CosineAnnealingWarmRestarts."""
+"""Cyclical schedules: CyclicLR (triangles), OneCycleLR (warm up, then anneal) and
+CosineAnnealingWarmRestarts."""
 
 from __future__ import annotations
 
 import math
+import types
+from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 from ember.optim._schedulers.base import LRScheduler, _group_values, _per_group
@@ -26,6 +29,135 @@ def _anneal_cos(start: float, end: float, pct: float) -> float:
 
 def _anneal_linear(start: float, end: float, pct: float) -> float:
     return (end - start) * pct + start
+
+
+class CyclicLR(LRScheduler):
+    """Cycle the lr between base_lr and max_lr along triangles (torch.optim.lr_scheduler.CyclicLR),
+    stepped after every batch.
+
+    A cycle rises for step_size_up steps and falls for step_size_down (default: the same).
+    The triangle's height is multiplied by scale_fn: 1 ('triangular'), halved at every new
+    cycle ('triangular2'), or gamma**step ('exp_range'). A custom `scale_fn` replaces mode; it
+    receives the cycle number (scale_mode='cycle', counted from 1) or the step
+    ('iterations'). With cycle_momentum the momentum (beta1 for Adam-like optimizers) moves
+    the opposite way, from max_momentum down to base_momentum at the lr's peak.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: Literal["cycle", "iterations"] = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_mode()
+
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, top, bottom in zip(
+                    optimizer.param_groups, self.max_momentums, self.base_momentums
+                ):
+                    _set_momentum(group, top, self.use_beta1)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        # set after the first step, as PyTorch does: a group that already had an
+        # 'initial_lr' started from it
+        self.base_lrs = base_lrs
+
+    def _init_scale_mode(self) -> None:
+        """The built-in modes fix what their scale function receives: the cycle or the step."""
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x: float) -> float:
+        """The factor applied to the triangle's height at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position within the cycle, in [0, 1)
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * height * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
+                _set_momentum(group, top - (top - bottom) * height * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base class's, but a custom scale_fn is saved only as the attributes of a
+        callable object (None for a plain function or lambda), as in PyTorch."""
+        state = super().state_dict()
+        fn = self._scale_fn_custom
+        custom_is_object = fn is not None and not isinstance(fn, types.FunctionType)
+        state["_scale_fn_custom"] = fn.__dict__.copy() if custom_is_object else None
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved_fn = state.pop("_scale_fn_custom")
+        super().load_state_dict(state)
+        if saved_fn is not None:
+            self._scale_fn_custom.__dict__.update(saved_fn)
+        self._init_scale_mode()
+
+
+def _set_momentum(group: dict[str, Any], value: float, use_beta1: bool) -> None:
+    """Set a group's momentum, or the first of its betas for Adam-like optimizers."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
 
 
 class OneCycleLR(LRScheduler):
@@ -111,16 +243,10 @@ class OneCycleLR(LRScheduler):
             base_momenta = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
                 for group, top, bottom in zip(optimizer.param_groups, max_momenta, base_momenta):
-                    self._set_momentum(group, top)
+                    _set_momentum(group, top, self.use_beta1)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def get_lr(self) -> list[float]:
         self._warn_if_outside_step()
@@ -138,7 +264,7 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start) / (end - start)
                     lrs.append(anneal(group[lr_from], group[lr_to], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, anneal(group[mom_from], group[mom_to], pct))
+                        _set_momentum(group, anneal(group[mom_from], group[mom_to], pct), self.use_beta1)
                     break
                 start = end
         return lrs
