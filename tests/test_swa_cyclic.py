@@ -178,3 +178,294 @@ def test_cyclic_lr_errors(make, error, fragment):
 def test_cyclic_lr_needs_momentum_to_cycle_it():
     with pytest.raises(ValueError, match="must support momentum or beta1"):
         lr_scheduler.CyclicLR(_optimizer(ember, "Adagrad"), 0.01, 0.1)
+
+
+# ---- swa_utils: AveragedModel ------------------------------------------------------------------
+
+AVERAGING = {
+    "swa": {},
+    "swa-buffers": {"use_buffers": True},
+    "ema-multi": {"multi_avg_fn": ("get_ema_multi_avg_fn", 0.8)},
+    "swa-multi": {"multi_avg_fn": ("get_swa_multi_avg_fn",)},
+    "ema-multi-buffers": {"multi_avg_fn": ("get_ema_multi_avg_fn", 0.6), "use_buffers": True},
+    "ema-one-buffers": {"avg_fn": ("get_ema_avg_fn", 0.7), "use_buffers": True},
+    "swa-one": {"avg_fn": ("get_swa_avg_fn",)},
+}
+
+SHAPES = {
+    "0.weight": (4, 3),
+    "0.bias": (4,),
+    "1.weight": (4,),
+    "1.bias": (4,),
+    "1.running_mean": (4,),
+    "1.running_var": (4,),
+}
+
+
+def _averaged(lib, case: str, dtype: str, steps: list) -> dict:
+    """The averaged model's state_dict after update_parameters on a model set to each step's values."""
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4)).to(getattr(lib, dtype))
+    swa_utils = lib.optim.swa_utils
+    kwargs = {}
+    for key, value in AVERAGING[case].items():
+        kwargs[key] = getattr(swa_utils, value[0])(*value[1:]) if isinstance(value, tuple) else value
+    averaged = swa_utils.AveragedModel(model, **kwargs)
+    for i, values in enumerate(steps):
+        state = model.state_dict()
+        with lib.no_grad():
+            for name, value in values.items():
+                state[name].copy_(lib.tensor(value))
+            state["1.num_batches_tracked"].fill_(3 * i + 1)
+        averaged.update_parameters(model)
+    return {name: value.detach().numpy().copy() for name, value in averaged.state_dict().items()}
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(AVERAGING))
+def test_averaged_model_matches_torch(case, dtype):
+    import torch
+
+    rng = np.random.default_rng(0)
+    steps = [{k: rng.standard_normal(shape).astype(dtype) for k, shape in SHAPES.items()} for _ in range(6)]
+    mine, theirs = _averaged(ember, case, dtype, steps), _averaged(torch, case, dtype, steps)
+    assert list(mine) == list(theirs)
+    assert list(mine)[0] == "n_averaged" and mine["n_averaged"] == 6
+    for name in mine:
+        assert mine[name].dtype == theirs[name].dtype, name
+        if dtype == "float32":  # the same roundings as PyTorch's lerp
+            np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
+        else:  # PyTorch's float64 lerp fuses the multiply-add: a last-bit difference
+            np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-14, atol=1e-15, err_msg=name)
+
+
+def test_averaged_model_first_update_copies_and_buffers_follow_the_model():
+    model = ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.BatchNorm1d(3))
+    averaged = ember.optim.swa_utils.AveragedModel(model)
+    with ember.no_grad():
+        model[0].weight.fill_(2.0)
+        model[1].running_mean.fill_(5.0)
+    averaged.update_parameters(model)
+    assert averaged.module[0].weight is not model[0].weight
+    np.testing.assert_array_equal(averaged.module[0].weight.detach().numpy(), 2.0)
+    with ember.no_grad():
+        model[0].weight.fill_(4.0)
+        model[1].running_mean.fill_(7.0)
+    averaged.update_parameters(model)
+    np.testing.assert_array_equal(averaged.module[0].weight.detach().numpy(), 3.0)
+    np.testing.assert_array_equal(averaged.module[1].running_mean.numpy(), 7.0)  # copied, not averaged
+    assert int(averaged.n_averaged) == 2 and averaged.n_averaged.dtype == ember.int64
+    x = ember.randn(4, 2)
+    averaged.eval()
+    assert ember.equal(averaged(x), averaged.module(x))
+
+
+@requires_torch
+def test_averaged_model_repr_and_state_dict_keys_as_torch():
+    import torch
+
+    mine = ember.optim.swa_utils.AveragedModel(
+        ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.BatchNorm1d(3))
+    )
+    theirs = torch.optim.swa_utils.AveragedModel(
+        torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    )
+    assert repr(mine) == repr(theirs)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    restored = ember.optim.swa_utils.AveragedModel(
+        ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.BatchNorm1d(3))
+    )
+    mine.n_averaged.fill_(4)
+    restored.load_state_dict(mine.state_dict())
+    assert int(restored.n_averaged) == 4
+
+
+def test_averaged_model_errors():
+    swa_utils = ember.optim.swa_utils
+    with pytest.raises(AssertionError, match="Only one of avg_fn and multi_avg_fn"):
+        swa_utils.AveragedModel(
+            ember.nn.Linear(2, 2),
+            avg_fn=swa_utils.get_ema_avg_fn(),
+            multi_avg_fn=swa_utils.get_ema_multi_avg_fn(),
+        )
+    for make in (swa_utils.get_ema_avg_fn, swa_utils.get_ema_multi_avg_fn):
+        with pytest.raises(
+            ValueError, match=r"Invalid decay value 1.5 provided. Please provide a value in \[0,1\]"
+        ):
+            make(1.5)
+
+
+def test_swa_multi_avg_fn_averages_integer_buffers():
+    # PyTorch's _foreach_addcdiv_ refuses integer tensors here; ember truncates the mean, as the
+    # one-tensor get_swa_avg_fn does in both
+    swa = ember.optim.swa_utils.get_swa_multi_avg_fn()
+    averaged = [ember.tensor([4, -4, 7])]
+    swa(averaged, [ember.tensor([1, 1, 8])], ember.tensor(2))
+    assert averaged[0].tolist() == [3, -2, 7]
+
+
+# ---- swa_utils: SWALR ----------------------------------------------------------------------------
+
+SWALR_CASES = {
+    "cos": {"swa_lr": 0.05},
+    "linear-per-group": {"swa_lr": [0.05, 0.01], "anneal_epochs": 4, "anneal_strategy": "linear"},
+    "no-annealing": {"swa_lr": 0.2, "anneal_epochs": 0},
+    "one-epoch": {"swa_lr": 0.02, "anneal_epochs": 1},
+}
+
+
+def _swalr_trace(lib, case: str) -> list:
+    """Five steps of ExponentialLR, then SWALR takes over from the lr reached."""
+    opt = _optimizer(lib)
+    before = lib.optim.lr_scheduler.ExponentialLR(opt, 0.9)
+    for _ in range(5):
+        opt.step()
+        before.step()
+    sched = lib.optim.swa_utils.SWALR(opt, **SWALR_CASES[case])
+    trace = [_snapshot(sched, opt)]
+    for _ in range(15):
+        opt.step()
+        sched.step()
+        trace.append(_snapshot(sched, opt))
+    return trace
+
+
+@requires_torch
+@pytest.mark.parametrize("case", list(SWALR_CASES))
+def test_swalr_sequence_matches_torch(case):
+    import torch
+
+    mine, theirs = _swalr_trace(ember, case), _swalr_trace(torch, case)
+    for step, (a, b) in enumerate(zip(mine, theirs)):
+        assert a == b, f"step {step}: {a} != {b}"
+    swa_lr = SWALR_CASES[case]["swa_lr"]
+    assert mine[-1][0] == (swa_lr if isinstance(swa_lr, list) else [swa_lr] * 2)  # annealing is over
+
+
+@requires_torch
+def test_swalr_state_dict_as_torch():
+    import torch
+
+    mine = ember.optim.swa_utils.SWALR(_optimizer(ember), 0.05, anneal_strategy="linear")
+    theirs = torch.optim.swa_utils.SWALR(_optimizer(torch), 0.05, anneal_strategy="linear")
+    assert sorted(mine.state_dict()) == sorted(theirs.state_dict())
+    other = ember.optim.swa_utils.SWALR(_optimizer(ember), 0.05)
+    other.load_state_dict(pickle.loads(pickle.dumps(mine.state_dict())))
+    assert other.anneal_func(0.25) == 0.25  # linear now
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        (
+            {"swa_lr": 0.1, "anneal_strategy": "exp"},
+            ValueError,
+            "anneal_strategy must be one of 'cos' or 'linear'",
+        ),
+        ({"swa_lr": 0.1, "anneal_epochs": -1}, ValueError, "anneal_epochs must be equal or greater than 0"),
+        ({"swa_lr": 0.1, "anneal_epochs": 2.5}, ValueError, "anneal_epochs"),
+        ({"swa_lr": [0.1, 0.2, 0.3]}, ValueError, "swa_lr must have the same length"),
+    ],
+)
+def test_swalr_errors(kwargs, error, fragment):
+    with pytest.raises(error, match=fragment):
+        ember.optim.swa_utils.SWALR(_optimizer(ember), **kwargs)
+
+
+# ---- swa_utils: update_bn ------------------------------------------------------------------------
+
+
+def _bn_model(lib, dtype: str):
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3),
+        nn.BatchNorm2d(4, momentum=0.3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(36, 5),
+        nn.BatchNorm1d(5),
+    ).to(getattr(lib, dtype))
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_update_bn_matches_torch(dtype):
+    import torch
+
+    rng = np.random.default_rng(1)
+    data = [(rng.standard_normal((6, 3, 5, 5)) * 2 + 1).astype(dtype) for _ in range(4)]
+    mine = _bn_model(ember, dtype)
+    theirs = _bn_model(torch, dtype)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
+    results = []
+    for lib, model in ((ember, mine), (torch, theirs)):
+        model.eval()
+        # (input, target) pairs and bare tensors, as a loader may give
+        loader = [(lib.tensor(x), lib.zeros(6)) for x in data[:2]] + [lib.tensor(x) for x in data[2:]]
+        lib.optim.swa_utils.update_bn(loader, model)
+        assert not model.training and model[1].momentum == 0.3 and model[5].momentum == 0.1
+        results.append({k: v.numpy().copy() for k, v in model.state_dict().items()})
+    for name in results[0]:
+        tol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(results[0][name], results[1][name], rtol=tol, atol=tol, err_msg=name)
+    assert int(results[0]["1.num_batches_tracked"]) == 4
+
+
+def test_update_bn_is_the_mean_over_batches_and_keeps_train_mode():
+    model = ember.nn.Sequential(ember.nn.BatchNorm1d(2))
+    with ember.no_grad():
+        model[0].running_mean.fill_(100.0)
+    batches = [ember.tensor([[0.0, 1.0], [2.0, 3.0]]), ember.tensor([[4.0, 5.0], [6.0, 7.0]])]
+    ember.optim.swa_utils.update_bn(batches, model)
+    assert model.training
+    np.testing.assert_allclose(model[0].running_mean.numpy(), [3.0, 4.0])  # (1 + 5) / 2, (2 + 6) / 2
+    np.testing.assert_allclose(model[0].running_var.numpy(), [2.0, 2.0])
+
+
+def test_update_bn_leaves_models_without_batchnorm_and_instance_norm_alone():
+    model = ember.nn.Sequential(ember.nn.Linear(2, 2), ember.nn.InstanceNorm1d(2, track_running_stats=True))
+    model.eval()
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    ember.optim.swa_utils.update_bn([ember.randn(3, 2, 4)], model)
+    assert not model.training
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+
+
+@requires_torch
+def test_swa_training_loop_matches_torch():
+    """The recipe of PyTorch's documentation: train, then average with SWALR, then update_bn."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    xs = rng.standard_normal((8, 6, 3)).astype(np.float32)
+    ys = rng.standard_normal((8, 6, 1)).astype(np.float32)
+    ember.manual_seed(0)
+    initial = None
+    results = []
+    for lib in (ember, torch):
+        nn = lib.nn
+        model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1))
+        if initial is None:
+            initial = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+        else:
+            model.load_state_dict({k: lib.tensor(v) for k, v in initial.items()})
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        swa_model = lib.optim.swa_utils.AveragedModel(model)
+        cosine = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+        swa_sched = lib.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=2)
+        loader = [(lib.tensor(x), lib.tensor(y)) for x, y in zip(xs, ys)]
+        for epoch in range(6):
+            for x, y in loader:
+                opt.zero_grad()
+                nn.functional.mse_loss(model(x), y).backward()
+                opt.step()
+            if epoch >= 3:
+                swa_model.update_parameters(model)
+                swa_sched.step()
+            else:
+                cosine.step()
+        lib.optim.swa_utils.update_bn(loader, swa_model)
+        swa_model.eval()
+        results.append(swa_model(lib.tensor(xs[0])).detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)

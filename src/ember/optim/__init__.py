@@ -1,6 +1,6 @@
 """Optimizers and learning-rate schedulers (torch.optim)."""
 
-from ember.optim import lr_scheduler
+from ember.optim import lr_scheduler, swa_utils
 from ember.optim.adadelta import Adadelta
 from ember.optim.adagrad import Adagrad
 from ember.optim.adam import Adam, AdamW
@@ -29,6 +29,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "lr_scheduler",
+    "swa_utils",
     # the optimizers added after the first set
     "ASGD",
     "LBFGS",
