@@ -1,0 +1,328 @@
+"""ember.nn.utils against torch.nn.utils: weight_norm and remove_weight_norm (values, the
+gradients of g and v, state_dict keys), the BatchNorm fusions (the fused layer equals the
+layer followed by BatchNorm, and its weights equal PyTorch's), skip_init and the deprecated
+clip_grad_norm."""
+
+from __future__ import annotations
+
+import copy
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+from ember.nn.utils.weight_norm import WeightNorm
+
+# ---- weight_norm ---------------------------------------------------------------------------------
+
+LAYERS = {
+    "linear": (lambda nn: nn.Linear(3, 4), (5, 3)),
+    "conv2d": (lambda nn: nn.Conv2d(2, 3, (3, 2)), (2, 2, 5, 4)),
+    "conv-transpose2d": (lambda nn: nn.ConvTranspose2d(2, 3, 2), (2, 2, 3, 3)),
+}
+
+
+def _weight_normed_run(lib, layer: str, dim, name: str, dtype: str, state: dict, x: np.ndarray) -> dict:
+    make, _ = LAYERS[layer]
+    module = make(lib.nn).to(getattr(lib, dtype))
+    module.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lib.nn.utils.weight_norm(module, name=name, dim=dim)
+    out = module(lib.tensor(x))
+    (out * out).sum().backward()
+    result = {
+        "state": {k: v.detach().numpy().copy() for k, v in module.state_dict().items()},
+        "out": out.detach().numpy(),
+        "grad_g": getattr(module, name + "_g").grad.numpy(),
+        "grad_v": getattr(module, name + "_v").grad.numpy(),
+    }
+    with lib.no_grad():
+        getattr(module, name + "_v").mul_(-1.5)  # the next forward recomputes the weight
+    result["out_after_change"] = module(lib.tensor(x)).detach().numpy()
+    lib.nn.utils.remove_weight_norm(module, name)
+    result["keys_after_remove"] = list(module.state_dict())
+    result["weight_after_remove"] = getattr(module, name).detach().numpy()
+    result["is_parameter"] = type(getattr(module, name)).__name__ == "Parameter"
+    return result
+
+
+CASES = [
+    ("linear", 0, "weight"),
+    ("linear", 1, "weight"),
+    ("linear", None, "weight"),
+    ("linear", -1, "weight"),  # -1 means the whole tensor, as None (PyTorch's convention)
+    ("linear", -2, "weight"),
+    ("linear", 0, "bias"),
+    ("conv2d", 0, "weight"),
+    ("conv2d", 2, "weight"),
+    ("conv2d", None, "bias"),
+    ("conv-transpose2d", 1, "weight"),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layer, dim, name", CASES)
+def test_weight_norm_matches_torch(layer, dim, name, dtype):
+    import torch
+
+    make, shape = LAYERS[layer]
+    state = {k: v.numpy().copy() for k, v in make(ember.nn).to(getattr(ember, dtype)).state_dict().items()}
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    mine = _weight_normed_run(ember, layer, dim, name, dtype, state, x)
+    theirs = _weight_normed_run(torch, layer, dim, name, dtype, state, x)
+    assert list(mine["state"]) == list(theirs["state"])
+    assert mine["keys_after_remove"] == theirs["keys_after_remove"]
+    assert mine["is_parameter"] and theirs["is_parameter"]
+    tol = {"rtol": 2e-5, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-10, "atol": 1e-12}
+    for key in mine["state"]:
+        assert mine["state"][key].shape == theirs["state"][key].shape, key
+        np.testing.assert_allclose(mine["state"][key], theirs["state"][key], **tol, err_msg=key)
+    for key in ("out", "grad_g", "grad_v", "out_after_change", "weight_after_remove"):
+        assert mine[key].dtype == theirs[key].dtype, key
+        np.testing.assert_allclose(mine[key], theirs[key], **tol, err_msg=key)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_gradcheck(dim):
+    rng = np.random.default_rng(1)
+    v = ember.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    g_shape = {0: (3, 1), 1: (1, 4), None: ()}[dim]
+    g = ember.tensor(rng.standard_normal(g_shape), requires_grad=True)
+    norm = WeightNorm("weight", dim)
+
+    def weight(g, v):
+        return norm.compute_weight(types.SimpleNamespace(weight_g=g, weight_v=v))
+
+    assert ember.autograd.gradcheck(weight, (g, v))
+    assert ember.autograd.gradgradcheck(weight, (g, v))
+
+
+def test_weight_norm_starts_from_the_same_weight_and_trains_g_and_v():
+    ember.manual_seed(0)
+    module = ember.nn.Linear(3, 2)
+    before = module.weight.detach().numpy().copy()
+    with pytest.warns(FutureWarning, match="`torch.nn.utils.weight_norm` is deprecated"):
+        ember.nn.utils.weight_norm(module)
+    np.testing.assert_allclose(module.weight.detach().numpy(), before, rtol=1e-6)
+    np.testing.assert_allclose(
+        module.weight_g.detach().numpy()[:, 0], np.linalg.norm(before, axis=1), rtol=1e-6
+    )
+    assert [n for n, _ in module.named_parameters()] == ["bias", "weight_g", "weight_v"]
+    assert "weight" not in module.state_dict()
+    opt = ember.optim.SGD(module.parameters(), lr=0.1)
+    module(ember.ones(4, 3)).sum().backward()
+    opt.step()
+    stale = module.weight.detach().numpy().copy()  # the weight of the last forward ...
+    module(ember.ones(1, 3))  # ... until the next one recomputes it from the updated g and v
+    assert not np.allclose(module.weight.detach().numpy(), stale)
+    expected = module.weight_v.detach().numpy() * (
+        module.weight_g.detach().numpy()
+        / np.linalg.norm(module.weight_v.detach().numpy(), axis=1, keepdims=True)
+    )
+    np.testing.assert_allclose(module.weight.detach().numpy(), expected, rtol=1e-6)
+    # as in PyTorch, the weight computed with grad is a graph node, which deepcopy refuses ...
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(module)
+    with ember.no_grad():
+        module(ember.ones(1, 3))
+    clone = copy.deepcopy(module)  # ... and a forward under no_grad makes it a leaf
+    assert isinstance(next(iter(clone._forward_pre_hooks.values()))[0], WeightNorm)
+
+
+def test_weight_norm_errors():
+    module = ember.nn.Linear(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        ember.nn.utils.weight_norm(module)
+        with pytest.raises(
+            RuntimeError, match="Cannot register two weight_norm hooks on the same parameter weight"
+        ):
+            ember.nn.utils.weight_norm(module)
+        other = ember.nn.Linear(3, 2)
+        with pytest.raises(
+            IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"
+        ):
+            ember.nn.utils.weight_norm(other, dim=2)
+    assert [n for n, _ in other.named_parameters()] == ["weight", "bias"]  # left as it was
+    with pytest.raises(ValueError, match="weight_norm of 'bias' not found in Linear"):
+        ember.nn.utils.remove_weight_norm(module, "bias")
+    ember.nn.utils.remove_weight_norm(module)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        ember.nn.utils.remove_weight_norm(module)
+
+
+# ---- fusion --------------------------------------------------------------------------------------
+
+
+def _layer_and_bn(lib, kind: str, dtype: str, bias: bool, affine: bool):
+    nn = lib.nn
+    if kind == "conv2d":
+        layer, bn, shape = nn.Conv2d(3, 4, 3, bias=bias), nn.BatchNorm2d(4, affine=affine), (2, 3, 6, 6)
+    elif kind == "conv1d":
+        layer, bn, shape = nn.Conv1d(3, 4, 3, bias=bias), nn.BatchNorm1d(4, affine=affine), (2, 3, 7)
+    elif kind == "conv-transpose2d":
+        layer, bn, shape = (
+            nn.ConvTranspose2d(4, 6, 3, bias=bias),
+            nn.BatchNorm2d(6, affine=affine),
+            (2, 4, 5, 5),
+        )
+    else:
+        layer, bn, shape = nn.Linear(5, 4, bias=bias), nn.BatchNorm1d(4, affine=affine), (6, 5)
+    return layer.to(getattr(lib, dtype)), bn.to(getattr(lib, dtype)), shape
+
+
+FUSIONS = [
+    ("conv2d", True, True),
+    ("conv2d", False, True),
+    ("conv2d", True, False),
+    ("conv1d", False, False),
+    ("conv-transpose2d", True, True),
+    ("conv-transpose2d", False, False),
+    ("linear", True, True),
+    ("linear", False, True),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind, bias, affine", FUSIONS)
+def test_fuse_bn_eval_matches_torch(kind, bias, affine, dtype):
+    import torch
+
+    rng = np.random.default_rng(2)
+    results = []
+    for lib in (ember, torch):
+        layer, bn, shape = _layer_and_bn(lib, kind, dtype, bias, affine)
+        if lib is ember:
+            with ember.no_grad():
+                bn.running_mean.copy_(ember.tensor(rng.standard_normal(bn.num_features).astype(dtype)))
+                bn.running_var.copy_(ember.tensor(rng.uniform(0.5, 2.0, bn.num_features).astype(dtype)))
+                if affine:
+                    bn.weight.copy_(ember.tensor(rng.standard_normal(bn.num_features).astype(dtype)))
+                    bn.bias.copy_(ember.tensor(rng.standard_normal(bn.num_features).astype(dtype)))
+            states = [{k: v.numpy().copy() for k, v in m.state_dict().items()} for m in (layer, bn)]
+            x = rng.standard_normal(shape).astype(dtype)
+        else:
+            for module, state in zip((layer, bn), states):
+                module.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+        layer.eval()
+        bn.eval()
+        weight_before = layer.weight.detach().numpy().copy()
+        utils = lib.nn.utils
+        if kind == "linear":
+            fused = utils.fuse_linear_bn_eval(layer, bn)
+        else:
+            fused = utils.fuse_conv_bn_eval(layer, bn, transpose=kind == "conv-transpose2d")
+        assert type(fused) is type(layer) and fused is not layer
+        np.testing.assert_array_equal(layer.weight.detach().numpy(), weight_before)  # the original is kept
+        inputs = lib.tensor(x)
+        results.append(
+            {
+                "fused_out": fused(inputs).detach().numpy(),
+                "two_layers_out": bn(layer(inputs)).detach().numpy(),
+                "weight": fused.weight.detach().numpy(),
+                "bias": fused.bias.detach().numpy(),
+                "flags": (type(fused.weight).__name__, fused.weight.requires_grad, fused.bias.requires_grad),
+            }
+        )
+    mine, theirs = results
+    tol = 2e-6 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(mine["fused_out"], mine["two_layers_out"], rtol=tol, atol=tol)
+    np.testing.assert_allclose(mine["fused_out"], theirs["fused_out"], rtol=tol, atol=tol)
+    np.testing.assert_array_equal(mine["weight"], theirs["weight"])  # the same operations, the same bits
+    np.testing.assert_array_equal(mine["bias"], theirs["bias"])
+    assert mine["weight"].dtype == theirs["weight"].dtype
+    assert mine["flags"] == theirs["flags"]
+
+
+@requires_torch
+def test_fuse_weights_functions_match_torch():
+    import torch
+
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((4, 3, 2, 2), (4,), (4,), (4,), (4,), (4,))]
+    arrays[3] = np.abs(arrays[3]) + 0.5  # a variance
+    mine = ember.nn.utils.fuse_conv_bn_weights(*(ember.tensor(a) for a in arrays[:4]), 1e-3, None, None)
+    theirs = torch.nn.utils.fuse_conv_bn_weights(*(torch.tensor(a) for a in arrays[:4]), 1e-3, None, None)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    linear = [arrays[0].reshape(4, 12), *arrays[1:]]
+    mine = ember.nn.utils.fuse_linear_bn_weights(
+        *(ember.tensor(a) for a in linear[:4]), 1e-5, *(ember.tensor(a) for a in linear[4:])
+    )
+    theirs = torch.nn.utils.fuse_linear_bn_weights(
+        *(torch.tensor(a) for a in linear[:4]), 1e-5, *(torch.tensor(a) for a in linear[4:])
+    )
+    for a, b in zip(mine, theirs):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_fuse_errors():
+    utils, nn = ember.nn.utils, ember.nn
+    conv, bn = nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3)
+    with pytest.raises(AssertionError, match="Fusion only for eval!"):
+        utils.fuse_conv_bn_eval(conv, bn)
+    conv.eval()
+    untracked = nn.BatchNorm2d(3, track_running_stats=False).eval()
+    with pytest.raises(AssertionError, match="bn.running_mean and bn.running_var must not be None"):
+        utils.fuse_conv_bn_eval(conv, untracked)
+    linear, bn = nn.Linear(2, 3).eval(), nn.BatchNorm1d(4).eval()
+    with pytest.raises(
+        AssertionError, match=r"linear.out_features == bn.num_features or bn.num_features == 1"
+    ):
+        utils.fuse_linear_bn_eval(linear, bn)
+    single = nn.BatchNorm1d(1).eval()  # one feature broadcasts over all outputs
+    fused = utils.fuse_linear_bn_eval(linear, single)
+    x = ember.randn(5, 2)
+    np.testing.assert_allclose(
+        fused(x).detach().numpy(), single(linear(x).reshape(-1, 1)).reshape(5, 3).detach().numpy(), rtol=1e-6
+    )
+
+
+# ---- skip_init and clip_grad_norm ------------------------------------------------------------
+
+
+def test_skip_init_leaves_the_random_stream_alone(T):
+    T.manual_seed(0)
+    expected = T.rand(3)
+    T.manual_seed(0)
+    module = T.nn.utils.skip_init(T.nn.Linear, 5, out_features=2, bias=False)
+    assert T.equal(T.rand(3), expected)
+    assert type(module) is T.nn.Linear and tuple(module.weight.shape) == (2, 5) and module.bias is None
+    assert module.weight.requires_grad
+
+
+def test_skip_init_errors(T):
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        T.nn.utils.skip_init(int)
+
+    class NoDevice(T.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match="Module must support a 'device' arg to skip initialization"):
+        T.nn.utils.skip_init(NoDevice, 3)
+
+
+@requires_torch
+def test_clip_grad_norm_is_the_deprecated_name_of_clip_grad_norm_():
+    import torch
+
+    rng = np.random.default_rng(4)
+    grads = [rng.standard_normal((3, 2)).astype(np.float32), rng.standard_normal(4).astype(np.float32)]
+    results = []
+    for lib in (ember, torch):
+        params = [lib.zeros(*g.shape, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = lib.tensor(g)
+        with pytest.warns(FutureWarning, match="`torch.nn.utils.clip_grad_norm` is now deprecated"):
+            total = lib.nn.utils.clip_grad_norm(params, max_norm=1.0, norm_type=3.0)
+        results.append((total.numpy(), [p.grad.numpy() for p in params]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
