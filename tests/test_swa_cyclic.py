@@ -1,10 +1,11 @@
-"""CyclicLR and the weight-averaging tools of ember.optim.swa_utils against PyTorch: the same
-learning rates and momenta step for step, the same averaged weights, the same BatchNorm
-statistics from update_bn."""
+"""CyclicLR, the weight-averaging tools of ember.optim.swa_utils and the Adafactor optimizer
+against PyTorch: the same learning rates and momenta step for step, the same averaged
+weights, the same BatchNorm statistics from update_bn, the same parameter trajectories."""
 
 from __future__ import annotations
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -469,3 +470,90 @@ def test_swa_training_loop_matches_torch():
         swa_model.eval()
         results.append(swa_model(lib.tensor(xs[0])).detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
+
+
+# ---- Adafactor ---------------------------------------------------------------------------------
+
+ADAFACTOR = {
+    "defaults": {},
+    "weight-decay-clipping": {"lr": 0.05, "weight_decay": 0.1, "d": 1.5},
+    "eps-beta2-maximize": {"eps": (1e-6, 1e-2), "beta2_decay": -0.5, "maximize": True},
+}
+
+
+def _adafactor_run(lib, kwargs: dict, dtype: str, steps: int = 20) -> tuple:
+    """20 steps on a weighted quadratic over a matrix, a vector, a 3-d tensor and a scalar."""
+    rng = np.random.default_rng(5)
+    shapes = [(4, 3), (5,), (2, 3, 4), ()]
+    params = [
+        lib.tensor(np.asarray(rng.standard_normal(s)).astype(dtype), requires_grad=True) for s in shapes
+    ]
+    targets = [lib.tensor(np.asarray(rng.standard_normal(s)).astype(dtype)) for s in shapes]
+    opt = lib.optim.Adafactor([{"params": params[:2]}, {"params": params[2:], "lr": 0.03}], **kwargs)
+    trajectory = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = sum(((p - t) ** 2 * (i + 1)).sum() for i, (p, t) in enumerate(zip(params, targets)))
+        loss.backward()
+        opt.step()
+        trajectory.append([p.detach().numpy().copy() for p in params])
+    return trajectory, opt
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(ADAFACTOR))
+def test_adafactor_trajectory_matches_torch(case, dtype):
+    import torch
+
+    mine, opt = _adafactor_run(ember, ADAFACTOR[case], dtype)
+    theirs, torch_opt = _adafactor_run(torch, ADAFACTOR[case], dtype)
+    tol = {"rtol": 2e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-14}
+    for step, (a, b) in enumerate(zip(mine, theirs)):
+        for p_mine, p_theirs in zip(a, b):
+            assert p_mine.dtype == p_theirs.dtype
+            np.testing.assert_allclose(p_mine, p_theirs, **tol, err_msg=f"step {step}")
+    state, torch_state = opt.state_dict(), torch_opt.state_dict()
+    assert state["param_groups"] == torch_state["param_groups"]
+    for index, entries in torch_state["state"].items():
+        assert list(state["state"][index]) == list(entries)
+        for key, value in entries.items():
+            assert tuple(state["state"][index][key].shape) == tuple(value.shape), key
+            np.testing.assert_allclose(state["state"][index][key].numpy(), value.numpy(), **tol)
+
+
+@requires_torch
+def test_adafactor_repr_as_torch():
+    import torch
+
+    assert repr(ember.optim.Adafactor([ember.zeros(2)], lr=0.1)) == repr(
+        torch.optim.Adafactor([torch.zeros(2)], lr=0.1)
+    )
+
+
+def test_adafactor_factors_the_second_moment_of_matrices():
+    weight = ember.zeros(6, 4, requires_grad=True)
+    opt = ember.optim.Adafactor([weight])
+    weight.grad = ember.ones(6, 4)
+    opt.step()
+    state = opt.state[weight]
+    assert tuple(state["row_var"].shape) == (6, 1) and tuple(state["col_var"].shape) == (1, 4)
+    assert "variance" not in state and float(state["step"]) == 1.0
+    # a zero parameter moves by eps2 * rho per element: the relative step has a floor
+    np.testing.assert_allclose(weight.detach().numpy(), -1e-3 * 1e-2, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"lr": -1.0}, "Learning rate should be >= 0 but is: -1.0"),
+        ({"beta2_decay": 0.5}, "beta2_decay should be <= 0 but is: 0.5"),
+        ({"eps": (-1.0, 1e-3)}, "epsilon1 should be >= 0 but is: -1.0"),
+        ({"eps": (None, -1.0)}, "epsilon2 should be >= 0 but is: -1.0"),
+        ({"d": 0.5}, "Clipping threshold d should be >= 1 but is: 0.5"),
+        ({"weight_decay": -0.1}, "weight_decay should be >= 0 but is: -0.1"),
+    ],
+)
+def test_adafactor_errors(kwargs, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        ember.optim.Adafactor([ember.zeros(2, requires_grad=True)], **kwargs)

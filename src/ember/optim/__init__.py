@@ -18,6 +18,9 @@ from ember.optim.radam import RAdam
 from ember.optim.rprop import Rprop
 from ember.optim.sparse_adam import SparseAdam
 
+# isort: split
+from ember.optim.adafactor import Adafactor
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -36,4 +39,5 @@ __all__ = [
     "RAdam",
     "Rprop",
     "SparseAdam",
+    "Adafactor",
 ]
