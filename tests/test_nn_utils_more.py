@@ -1,11 +1,12 @@
 """ember.nn.utils against torch.nn.utils: weight_norm and remove_weight_norm (values, the
-gradients of g and v, state_dict keys), the BatchNorm fusions (the fused layer equals the
-layer followed by BatchNorm, and its weights equal PyTorch's), skip_init and the deprecated
-clip_grad_norm."""
+gradients of g and v, state_dict keys), parametrize and parametrizations.weight_norm, the
+BatchNorm fusions (the fused layer equals the layer followed by BatchNorm, and its weights
+equal PyTorch's), skip_init and the deprecated clip_grad_norm."""
 
 from __future__ import annotations
 
 import copy
+import pickle
 import types
 import warnings
 
@@ -154,6 +155,158 @@ def test_weight_norm_errors():
     ember.nn.utils.remove_weight_norm(module)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
         ember.nn.utils.remove_weight_norm(module)
+
+
+# ---- parametrize and parametrizations.weight_norm ----------------------------------------------
+
+
+def _parametrized_weight_norm_run(lib, dim, dtype: str, state: dict, x: np.ndarray) -> dict:
+    module = lib.nn.Linear(3, 4).to(getattr(lib, dtype))
+    module.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    lib.nn.utils.parametrizations.weight_norm(module, dim=dim)
+    originals = module.parametrizations.weight
+    result = {
+        "repr": repr(module),
+        "keys": list(module.state_dict()),
+        "weight": module.weight.detach().numpy().copy(),
+        "g": originals.original0.detach().numpy().copy(),
+    }
+    out = module(lib.tensor(x))
+    (out * out).sum().backward()
+    result["grad_g"] = originals.original0.grad.numpy()
+    result["grad_v"] = originals.original1.grad.numpy()
+    module.weight = lib.tensor(np.full((4, 3), 2.0, dtype))  # stored through right_inverse
+    result["g_after_set"] = originals.original0.detach().numpy().copy()
+    lib.nn.utils.parametrize.remove_parametrizations(module, "weight")
+    result["after_remove"] = (type(module).__name__, list(module.state_dict()), type(module.weight).__name__)
+    result["weight_after_remove"] = module.weight.detach().numpy()
+    return result
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_parametrizations_weight_norm_matches_torch(dim, dtype):
+    import torch
+
+    state = {
+        k: v.numpy().copy() for k, v in ember.nn.Linear(3, 4).to(getattr(ember, dtype)).state_dict().items()
+    }
+    x = np.random.default_rng(6).standard_normal((5, 3)).astype(dtype)
+    mine = _parametrized_weight_norm_run(ember, dim, dtype, state, x)
+    theirs = _parametrized_weight_norm_run(torch, dim, dtype, state, x)
+    tol = {"rtol": 2e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-14}
+    for key, value in mine.items():
+        if isinstance(value, np.ndarray):
+            assert value.shape == theirs[key].shape, key
+            np.testing.assert_allclose(value, theirs[key], **tol, err_msg=key)
+        else:
+            assert value == theirs[key], key
+    np.testing.assert_allclose(mine["weight"], state["weight"], **tol)  # it starts from the same weight
+
+
+def _custom_parametrizations(lib):
+    class Symmetric(lib.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    class Triple(lib.nn.Module):
+        def forward(self, X):
+            return X * 3
+
+        def right_inverse(self, A):
+            return A / 3
+
+    class Double(lib.nn.Module):  # no right_inverse
+        def forward(self, X):
+            return X * 2
+
+    class FirstRows(lib.nn.Module):  # changes the shape
+        def forward(self, X):
+            return X[:2]
+
+    return Symmetric, Triple, Double, FirstRows
+
+
+def _custom_run(lib) -> list:
+    Symmetric, Triple, Double, FirstRows = _custom_parametrizations(lib)
+    P = lib.nn.utils.parametrize
+    module = lib.nn.Linear(3, 3)
+    with lib.no_grad():
+        module.weight.copy_(lib.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3)))
+        module.bias.copy_(lib.tensor([1.0, -2.0, 0.5]))
+    weight = module.weight
+    P.register_parametrization(module, "weight", Symmetric())
+    P.register_parametrization(module, "weight", Triple())  # chained after Symmetric
+    original = module.parametrizations.weight.original
+    trace = [original is weight, module.weight.detach().numpy().copy(), original.detach().numpy().copy()]
+    trace += [repr(module), list(module.state_dict()), P.type_before_parametrizations(module).__name__]
+    module.weight = lib.tensor(np.eye(3, dtype=np.float32) * 6)
+    trace.append(original.detach().numpy().copy())
+    P.register_parametrization(module, "bias", Double())
+    trace.append(module.bias.detach().numpy().copy())
+    with P.cached():
+        trace.append(module.weight is module.weight)
+    trace.append(module.weight is module.weight)
+    errors = []
+    for bad in (
+        lambda: P.register_parametrization(module, "nothing", Triple()),
+        lambda: P.register_parametrization(lib.nn.Linear(3, 3), "weight", FirstRows()),
+        lambda: P.remove_parametrizations(module, "nothing"),
+        lambda: setattr(module, "bias", lib.zeros(3)),
+    ):
+        with pytest.raises(Exception) as info:
+            bad()
+        errors.append((info.type.__name__, str(info.value).split("\n")[0]))
+    trace.append(errors)
+    trace.append(
+        (P.is_parametrized(module), P.is_parametrized(module, "bias"), P.is_parametrized(module, "x"))
+    )
+    P.remove_parametrizations(module, "bias", leave_parametrized=False)
+    trace.append(module.bias.detach().numpy().copy())
+    P.remove_parametrizations(module, "weight")
+    trace += [module.weight.detach().numpy().copy(), module.weight is weight, type(module).__name__]
+    trace.append(P.is_parametrized(module))
+    norm = lib.nn.BatchNorm1d(3)  # a buffer can be parametrized too
+    P.register_parametrization(norm, "running_var", Triple())
+    trace += [list(norm.state_dict()), norm.running_var.numpy().copy(), [n for n, _ in norm.named_buffers()]]
+    return trace
+
+
+@requires_torch
+def test_parametrize_matches_torch():
+    import torch
+
+    for step, (a, b) in enumerate(zip(_custom_run(ember), _custom_run(torch))):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=f"item {step}")
+        else:
+            assert a == b, f"item {step}"
+
+
+def test_parametrized_module_trains_copies_and_refuses_pickling():
+    module = ember.nn.Linear(3, 2)
+    ember.nn.utils.parametrizations.weight_norm(module)
+    opt = ember.optim.SGD(module.parameters(), lr=0.1)
+    before = module.weight.detach().numpy().copy()
+    module(ember.ones(4, 3)).sum().backward()
+    opt.step()
+    assert not np.allclose(module.weight.detach().numpy(), before)  # g and v were trained
+    clone = copy.deepcopy(module)
+    assert type(clone) is type(module)
+    assert clone.parametrizations.weight.original1 is not module.parametrizations.weight.original1
+    np.testing.assert_array_equal(clone.weight.detach().numpy(), module.weight.detach().numpy())
+    other = ember.nn.Linear(3, 2)
+    assert type(other).__name__ == "Linear" and not hasattr(
+        type(other), "weight"
+    )  # other instances untouched
+    with pytest.raises(
+        RuntimeError, match="Serialization of parametrized modules is only supported through state_dict"
+    ):
+        pickle.dumps(module)
 
 
 # ---- fusion --------------------------------------------------------------------------------------

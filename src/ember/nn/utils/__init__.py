@@ -1,6 +1,6 @@
 """Helpers around parameters and gradients (torch.nn.utils)."""
 
-from ember.nn.utils import rnn
+from ember.nn.utils import parametrizations, parametrize, rnn
 from ember.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -29,6 +29,8 @@ __all__ = [
     "fuse_linear_bn_weights",
     "get_total_norm",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
     "remove_weight_norm",
     "rnn",
     "skip_init",
