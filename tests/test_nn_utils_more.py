@@ -1,5 +1,6 @@
 """ember.nn.utils against torch.nn.utils: weight_norm and remove_weight_norm (values, the
-gradients of g and v, state_dict keys), parametrize and parametrizations.weight_norm, the
+gradients of g and v, state_dict keys), spectral_norm (classic and parametrization, from
+the same u and v), parametrize and parametrizations.weight_norm, the
 BatchNorm fusions (the fused layer equals the layer followed by BatchNorm, and its weights
 equal PyTorch's), skip_init and the deprecated clip_grad_norm."""
 
@@ -307,6 +308,119 @@ def test_parametrized_module_trains_copies_and_refuses_pickling():
         RuntimeError, match="Serialization of parametrized modules is only supported through state_dict"
     ):
         pickle.dumps(module)
+
+
+# ---- spectral_norm -------------------------------------------------------------------------------
+
+SPECTRAL_LAYERS = {
+    "linear": (lambda nn: nn.Linear(3, 5), (4, 3)),
+    "conv2d": (lambda nn: nn.Conv2d(2, 3, 3), (2, 2, 5, 5)),
+    "conv-transpose2d": (lambda nn: nn.ConvTranspose2d(2, 3, 3), (2, 2, 4, 4)),
+}
+
+
+def _spectral_run(lib, api: str, layer: str, kwargs: dict, dtype: str, start: dict, inputs: list) -> dict:
+    """Three forwards and backwards (the last in eval mode) from the given weights, u and v."""
+    make, _ = SPECTRAL_LAYERS[layer]
+    module = make(lib.nn).to(getattr(lib, dtype))
+    module.load_state_dict({k: lib.tensor(v) for k, v in start["state"].items()})
+    normalize = (
+        lib.nn.utils.spectral_norm if api == "classic" else lib.nn.utils.parametrizations.spectral_norm
+    )
+    normalize(module, **kwargs)
+    with lib.no_grad():
+        if "buffers" in start:  # PyTorch's random u and v replaced by ember's
+            for name, buffer in module.named_buffers():
+                buffer.copy_(lib.tensor(start["buffers"][name]))
+        else:
+            start["buffers"] = {name: b.numpy().copy() for name, b in module.named_buffers()}
+    result = {"keys": list(module.state_dict())}
+    for i, x in enumerate(inputs):
+        if i == len(inputs) - 1:
+            module.eval()  # no power iteration: u and v stay
+        out = module(lib.tensor(x))
+        (out**2).sum().backward()
+        result[f"out{i}"] = out.detach().numpy()
+    original = module.weight_orig if api == "classic" else module.parametrizations.weight.original
+    result["grad"] = original.grad.numpy()
+    result.update({name: b.numpy().copy() for name, b in module.named_buffers()})
+    if api == "classic":
+        lib.nn.utils.remove_spectral_norm(module)
+    else:
+        lib.nn.utils.parametrize.remove_parametrizations(module, "weight")
+    result["weight_after_remove"] = module.weight.detach().numpy()
+    result["keys_after_remove"] = list(module.state_dict())
+    return result
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "layer, kwargs",
+    [
+        ("linear", {}),
+        ("conv2d", {}),
+        ("conv-transpose2d", {}),
+        ("conv2d", {"n_power_iterations": 3, "dim": 1}),
+    ],
+    ids=["linear", "conv2d", "conv-transpose2d", "conv2d-3-iterations-dim-1"],
+)
+@pytest.mark.parametrize("api", ["classic", "parametrization"])
+def test_spectral_norm_matches_torch(api, layer, kwargs, dtype):
+    import torch
+
+    make, shape = SPECTRAL_LAYERS[layer]
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal(shape).astype(dtype) for _ in range(3)]
+    start = {
+        "state": {
+            k: v.numpy().copy() for k, v in make(ember.nn).to(getattr(ember, dtype)).state_dict().items()
+        }
+    }
+    mine = _spectral_run(ember, api, layer, kwargs, dtype, start, inputs)
+    theirs = _spectral_run(torch, api, layer, kwargs, dtype, start, inputs)
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-11, "atol": 1e-12}
+    for key, value in mine.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_allclose(value, theirs[key], **tol, err_msg=key)
+        else:
+            assert value == theirs[key], key
+
+
+@pytest.mark.parametrize("api", ["classic", "parametrization"])
+def test_spectral_norm_gives_a_unit_spectral_norm(api):
+    module = ember.nn.Linear(6, 4)
+    normalize = (
+        ember.nn.utils.spectral_norm if api == "classic" else ember.nn.utils.parametrizations.spectral_norm
+    )
+    normalize(module, n_power_iterations=30)
+    with ember.no_grad():
+        module(ember.ones(1, 6))
+    weight = module.weight.detach().numpy()
+    assert np.linalg.norm(weight, 2) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_spectral_norm_errors():
+    utils = ember.nn.utils
+    module = utils.spectral_norm(ember.nn.Linear(3, 2))
+    with pytest.raises(
+        RuntimeError, match="Cannot register two spectral_norm hooks on the same parameter weight"
+    ):
+        utils.spectral_norm(module)
+    with pytest.raises(
+        ValueError, match="Expected n_power_iterations to be positive, but got n_power_iterations=0"
+    ):
+        utils.spectral_norm(ember.nn.Linear(3, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match="`SpectralNorm` cannot be applied as parameter `bias` is None"):
+        utils.spectral_norm(ember.nn.Linear(3, 2, bias=False), name="bias")
+    with pytest.raises(ValueError, match="spectral_norm of 'bias' not found in Linear"):
+        utils.remove_spectral_norm(module, "bias")
+    with pytest.raises(ValueError, match="has no parameter or buffer with name 'kernel'"):
+        utils.parametrizations.spectral_norm(ember.nn.Linear(3, 2), name="kernel")
+    with pytest.raises(
+        IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\] but got 2\)"
+    ):
+        utils.parametrizations.spectral_norm(ember.nn.Linear(3, 2), dim=2)
 
 
 # ---- fusion --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ember.nn.utils.fusion import (
     fuse_linear_bn_weights,
 )
 from ember.nn.utils.init import skip_init
+from ember.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
 from ember.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
@@ -31,9 +32,11 @@ __all__ = [
     "parameters_to_vector",
     "parametrizations",
     "parametrize",
+    "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
     "skip_init",
+    "spectral_norm",
     "vector_to_parameters",
     "weight_norm",
 ]

@@ -1,0 +1,137 @@
+"""Spectral normalization by a forward pre-hook (torch.nn.utils.spectral_norm, the classic API).
+
+w = w_orig / sigma, sigma the largest singular value of w_orig seen as a matrix (rows:
+the `dim` axis, columns: everything else), so that the layer is 1-Lipschitz, as GAN
+discriminators want (Miyato et al., 2018). sigma is estimated by power iteration: the
+vectors u and v are buffers, and each forward in training mode refines them by
+`n_power_iterations` steps, u <- normalize(W v), v <- normalize(W^T u), taking sigma = u^T W v.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from ember._tensor import Tensor
+from ember.autograd.grad_mode import no_grad
+from ember.creation import empty
+from ember.nn import functional as F
+from ember.nn.module import Module
+from ember.nn.modules.conv import _ConvTransposeNd
+from ember.nn.parameter import Parameter
+from ember.ops.api.linalg import mv
+from ember.ops.api.products import dot
+
+__all__ = ["SpectralNorm", "remove_spectral_norm", "spectral_norm"]
+
+_ModuleT = TypeVar("_ModuleT", bound=Module)
+
+
+def _as_matrix(weight: Tensor, dim: int) -> Tensor:
+    """The weight as a matrix with the `dim` axis as rows and every other axis flattened into columns."""
+    if dim != 0:
+        weight = weight.permute(dim, *(d for d in range(weight.dim()) if d != dim))
+    return weight.reshape(weight.shape[0], -1)
+
+
+def _random_unit_vector(n: int, like: Tensor, eps: float) -> Tensor:
+    return F.normalize(empty(n, dtype=like.dtype).normal_(0, 1), dim=0, eps=eps)
+
+
+def _default_dim(module: Module) -> int:
+    """The output-channel axis: 1 for transposed convolutions, whose weight is (in, out, ...)."""
+    return 1 if isinstance(module, _ConvTransposeNd) else 0
+
+
+class SpectralNorm:
+    """The forward pre-hook that sets `module.<name>` to `<name>_orig` / sigma."""
+
+    def __init__(
+        self, name: str = "weight", n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12
+    ) -> None:
+        if n_power_iterations <= 0:
+            raise ValueError(
+                f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}"
+            )
+        self.name = name
+        self.dim = dim
+        self.n_power_iterations = n_power_iterations
+        self.eps = eps
+
+    def reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
+        return _as_matrix(weight, self.dim)
+
+    def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
+        weight = getattr(module, self.name + "_orig")
+        u = getattr(module, self.name + "_u")
+        v = getattr(module, self.name + "_v")
+        weight_mat = self.reshape_weight_to_matrix(weight)
+        if do_power_iteration:
+            with no_grad():
+                for _ in range(self.n_power_iterations):
+                    # in place: the buffers carry the estimate from one forward to the next
+                    v.copy_(F.normalize(mv(weight_mat.t(), u), dim=0, eps=self.eps))
+                    u.copy_(F.normalize(mv(weight_mat, v), dim=0, eps=self.eps))
+            # copies: the graph must not see the next forward's in-place updates
+            u, v = u.clone(), v.clone()
+        sigma = dot(u, mv(weight_mat, v))
+        return weight / sigma
+
+    def remove(self, module: Module) -> None:
+        """Turn the weight back into one parameter, the normalised weight of the current u and v."""
+        with no_grad():
+            weight = self.compute_weight(module, do_power_iteration=False)
+        delattr(module, self.name)
+        delattr(module, self.name + "_u")
+        delattr(module, self.name + "_v")
+        delattr(module, self.name + "_orig")
+        module.register_parameter(self.name, Parameter(weight.detach()))
+
+    def __call__(self, module: Module, inputs: Any) -> None:
+        setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
+
+    @staticmethod
+    def apply(module: Module, name: str, n_power_iterations: int, dim: int, eps: float) -> SpectralNorm:
+        for hook, *_ in module._forward_pre_hooks.values():
+            if isinstance(hook, SpectralNorm) and hook.name == name:
+                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        fn = SpectralNorm(name, n_power_iterations, dim, eps)
+        weight = module._parameters[name]
+        if weight is None:
+            raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
+        with no_grad():
+            height, width = fn.reshape_weight_to_matrix(weight).shape
+            u = _random_unit_vector(height, weight, fn.eps)
+            v = _random_unit_vector(width, weight, fn.eps)
+        delattr(module, fn.name)
+        module.register_parameter(fn.name + "_orig", weight)
+        # until the first forward, the weight is the original one (as in PyTorch)
+        setattr(module, fn.name, weight.detach())
+        module.register_buffer(fn.name + "_u", u)
+        module.register_buffer(fn.name + "_v", v)
+        module.register_forward_pre_hook(fn)
+        return fn
+
+
+def spectral_norm(
+    module: _ModuleT,
+    name: str = "weight",
+    n_power_iterations: int = 1,
+    eps: float = 1e-12,
+    dim: int | None = None,
+) -> _ModuleT:
+    """Divide the parameter `name` by its spectral norm, estimated by power iteration before
+    every forward (torch.nn.utils.spectral_norm). The original becomes `name_orig`, the
+    singular vectors the buffers `name_u` and `name_v`; dim (default: the output-channel
+    axis) is the matrix's rows. Returns the module."""
+    SpectralNorm.apply(module, name, n_power_iterations, _default_dim(module) if dim is None else dim, eps)
+    return module
+
+
+def remove_spectral_norm(module: _ModuleT, name: str = "weight") -> _ModuleT:
+    """Undo spectral_norm: `name` becomes one parameter again (torch.nn.utils.remove_spectral_norm)."""
+    for key, (hook, *_) in module._forward_pre_hooks.items():
+        if isinstance(hook, SpectralNorm) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[key]
+            return module
+    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
