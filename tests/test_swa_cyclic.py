@@ -1,6 +1,7 @@
-"""CyclicLR, the weight-averaging tools of ember.optim.swa_utils and the Adafactor optimizer
-against PyTorch: the same learning rates and momenta step for step, the same averaged
-weights, the same BatchNorm statistics from update_bn, the same parameter trajectories."""
+"""CyclicLR, the weight-averaging tools of ember.optim.swa_utils and the Adafactor and Muon
+optimizers against PyTorch: the same learning rates and momenta step for step, the same
+averaged weights, the same BatchNorm statistics from update_bn, the same parameter
+trajectories."""
 
 from __future__ import annotations
 
@@ -557,3 +558,86 @@ def test_adafactor_factors_the_second_moment_of_matrices():
 def test_adafactor_errors(kwargs, fragment):
     with pytest.raises(ValueError, match=re.escape(fragment)):
         ember.optim.Adafactor([ember.zeros(2, requires_grad=True)], **kwargs)
+
+
+# ---- Muon ----------------------------------------------------------------------------------------
+
+MUON = {
+    "defaults": {},
+    "plain-momentum": {"lr": 0.02, "weight_decay": 0.0, "nesterov": False},
+    "match-rms-adamw": {"lr": 0.01, "adjust_lr_fn": "match_rms_adamw", "momentum": 0.9, "ns_steps": 3},
+    "own-coefficients": {"adjust_lr_fn": "original", "eps": 1e-3, "ns_coefficients": (2.0, -1.5, 0.5)},
+}
+
+
+def _muon_run(lib, kwargs: dict, dtype: str, steps: int = 20) -> tuple:
+    """20 steps on a weighted quadratic over a tall, a wide and a square matrix."""
+    rng = np.random.default_rng(8)
+    shapes = [(4, 3), (3, 6), (8, 8)]
+    params = [lib.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
+    targets = [lib.tensor(rng.standard_normal(s).astype(dtype)) for s in shapes]
+    opt = lib.optim.Muon([{"params": params[:2]}, {"params": params[2:], "lr": 0.03}], **kwargs)
+    trajectory = []
+    for _ in range(steps):
+        opt.zero_grad()
+        sum(((p - t) ** 2 * (i + 1)).sum() for i, (p, t) in enumerate(zip(params, targets))).backward()
+        opt.step()
+        trajectory.append([p.detach().numpy().copy() for p in params])
+    return trajectory, opt
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(MUON))
+def test_muon_trajectory_matches_torch(case, dtype):
+    import torch
+
+    mine, opt = _muon_run(ember, MUON[case], dtype)
+    theirs, torch_opt = _muon_run(torch, MUON[case], dtype)
+    for step, (a, b) in enumerate(zip(mine, theirs)):
+        for p_mine, p_theirs in zip(a, b):
+            if dtype == "float32":  # the bfloat16 iteration reproduced bit for bit
+                np.testing.assert_array_equal(p_mine, p_theirs, err_msg=f"step {step}")
+            else:  # PyTorch's float64 lerp and add round once
+                np.testing.assert_allclose(p_mine, p_theirs, rtol=1e-13, atol=1e-14, err_msg=f"step {step}")
+    assert opt.state_dict()["param_groups"] == torch_opt.state_dict()["param_groups"]
+    assert repr(opt) == repr(torch_opt)
+    for index, entries in torch_opt.state_dict()["state"].items():
+        assert list(opt.state_dict()["state"][index]) == list(entries) == ["momentum_buffer"]
+
+
+def test_muon_newton_schulz_orthogonalises():
+    from ember.optim.muon import _round_to_bfloat16, _zeropower_via_newtonschulz
+
+    grad = np.random.default_rng(9).standard_normal((6, 10)).astype(np.float32)
+    ortho = _zeropower_via_newtonschulz(grad, (3.4445, -4.7750, 2.0315), 5, 1e-7)
+    singular = np.linalg.svd(ortho, compute_uv=False)
+    assert ortho.shape == grad.shape and np.all((singular > 0.5) & (singular < 1.5))
+    assert np.array_equal(_round_to_bfloat16(ortho), ortho)  # bfloat16 values
+    assert _round_to_bfloat16(np.float32(1 + 2**-8)) == 1.0  # a tie goes to the even neighbour
+    assert _round_to_bfloat16(np.float32(1 + 3 * 2**-8)) == np.float32(1 + 2**-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        ({"lr": -1.0}, ValueError, "Learning rate should be >= 0 but is: -1.0"),
+        ({"momentum": -0.5}, ValueError, "momentum should be >= 0 but is: -0.5"),
+        ({"weight_decay": -0.1}, ValueError, "weight decay should be >= 0 but is: -0.1"),
+        ({"adjust_lr_fn": "sqrt"}, ValueError, "Adjust learning rate function sqrt is not supported"),
+    ],
+)
+def test_muon_errors(kwargs, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        ember.optim.Muon([ember.zeros(2, 2, requires_grad=True)], **kwargs)
+
+
+def test_muon_refuses_what_is_not_a_matrix():
+    with pytest.raises(
+        ValueError, match=re.escape("Muon only supports 2D parameters whereas we found a parameter")
+    ):
+        ember.optim.Muon([ember.zeros(3, requires_grad=True)])
+    weight = ember.zeros(2, 2, requires_grad=True)
+    weight.grad = ember.ones(2, 2)
+    with pytest.raises(ValueError, match="Number of steps must be less than 100"):
+        ember.optim.Muon([weight], ns_steps=100).step()

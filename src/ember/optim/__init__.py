@@ -20,6 +20,7 @@ from ember.optim.sparse_adam import SparseAdam
 
 # isort: split
 from ember.optim.adafactor import Adafactor
+from ember.optim.muon import Muon
 
 __all__ = [
     "SGD",
@@ -40,4 +41,5 @@ __all__ = [
     "Rprop",
     "SparseAdam",
     "Adafactor",
+    "Muon",
 ]
