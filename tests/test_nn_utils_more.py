@@ -2,7 +2,7 @@
 gradients of g and v, state_dict keys), spectral_norm (classic and parametrization, from
 the same u and v), parametrize and parametrizations.weight_norm, the
 BatchNorm fusions (the fused layer equals the layer followed by BatchNorm, and its weights
-equal PyTorch's), skip_init and the deprecated clip_grad_norm."""
+equal PyTorch's), stateless.functional_call, skip_init and the deprecated clip_grad_norm."""
 
 from __future__ import annotations
 
@@ -593,3 +593,71 @@ def test_clip_grad_norm_is_the_deprecated_name_of_clip_grad_norm_():
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# ---- stateless.functional_call -----------------------------------------------------------------
+
+
+def _functional_call_run(lib) -> list:
+    call = lib.nn.utils.stateless.functional_call
+    linear = lib.nn.Linear(2, 2)
+    with lib.no_grad():
+        linear.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        linear.bias.copy_(lib.tensor([0.5, -0.5]))
+    x = lib.ones(1, 2)
+    weight = lib.zeros(2, 2, requires_grad=True)
+    trace = [call(linear, {"weight": weight, "extra": lib.ones(1)}, x).detach().numpy()]
+    trace.append((hasattr(linear, "extra"), type(linear.weight).__name__))  # all put back
+    for values, strict in (({"weight": weight, "extra": lib.ones(1)}, True), ({"nope.x": weight}, False)):
+        with pytest.raises(Exception) as info:
+            call(linear, values, x, strict=strict)
+        trace.append((info.type.__name__, str(info.value)))
+
+    class Tied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = lib.nn.Linear(2, 2)
+            self.b = lib.nn.Linear(2, 2)
+            self.b.weight = self.a.weight
+            self.register_buffer("scale", lib.tensor(2.0))
+
+        def forward(self, x):
+            return self.b(self.a(x)) * self.scale
+
+    tied = Tied()
+    with lib.no_grad():
+        for p in tied.parameters():
+            p.fill_(0.1)
+    trace.append(call(tied, {"a.weight": lib.eye(2), "scale": lib.tensor(3.0)}, (x,)).detach().numpy())
+    trace.append(tied.b.weight is tied.a.weight and float(tied.scale) == 2.0)
+    trace.append(call(tied, {"a.weight": lib.eye(2)}, x, tie_weights=False).detach().numpy())
+    with pytest.raises(ValueError) as info:
+        call(tied, {"a.weight": lib.eye(2), "b.weight": lib.zeros(2, 2)}, x)
+    trace.append(str(info.value))
+    out = call(linear, {"weight": weight}, args=(), kwargs={"input": x})
+    out.sum().backward()  # the gradient goes to the given tensor, not to the module's
+    trace += [weight.grad.numpy(), linear.weight.grad]
+    return trace
+
+
+@requires_torch
+def test_functional_call_matches_torch():
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        mine, theirs = _functional_call_run(ember), _functional_call_run(torch)
+    for step, (a, b) in enumerate(zip(mine, theirs)):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=f"item {step}")
+        else:
+            assert a == b, f"item {step}"
+
+
+def test_functional_call_warns_and_restores_after_an_error():
+    linear = ember.nn.Linear(2, 2)
+    weight = linear.weight
+    with pytest.warns(FutureWarning, match="`torch.nn.utils.stateless.functional_call` is deprecated"):
+        with pytest.raises(RuntimeError):
+            ember.nn.utils.stateless.functional_call(linear, {"weight": ember.zeros(3, 3)}, ember.ones(1, 2))
+    assert linear.weight is weight

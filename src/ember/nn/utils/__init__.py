@@ -1,6 +1,6 @@
 """Helpers around parameters and gradients (torch.nn.utils)."""
 
-from ember.nn.utils import parametrizations, parametrize, rnn
+from ember.nn.utils import parametrizations, parametrize, rnn, stateless
 from ember.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -37,6 +37,7 @@ __all__ = [
     "rnn",
     "skip_init",
     "spectral_norm",
+    "stateless",
     "vector_to_parameters",
     "weight_norm",
 ]
