@@ -40,6 +40,7 @@ PACKAGES = {
     "ember.ops": "every differentiable operation, one Function subclass each",
     "ember.nn": "Module, Parameter, layers, losses, initialisation",
     "ember.optim": "optimizers and learning-rate schedulers",
+    "ember.distributions": "probability distributions, their constraints, KL divergences",
     "ember.utils.data": "Dataset, Sampler, DataLoader and its worker processes",
     "ember.datasets": "MNIST, Fashion-MNIST, Raisin and other tables, synthetic data",
     "ember._train": "the pieces of `ember train`",

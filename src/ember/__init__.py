@@ -10,6 +10,7 @@ from ember import (
     backends,
     cuda,
     datasets,
+    distributions,
     dtypes,
     linalg,
     nn,

@@ -1,0 +1,41 @@
+"""ember.distributions: probability distributions with sampling, log-densities and
+Kullback-Leibler divergences, under PyTorch's names (torch.distributions).
+
+    from ember.distributions import Normal, kl_divergence
+    q = Normal(mu, sigma)                  # parameters that require grad
+    z = q.rsample()                        # differentiable in mu and sigma
+    loss = -log_likelihood(z) + kl_divergence(q, Normal(0.0, 1.0)).sum()
+
+Each distribution is a `Distribution` with `batch_shape` and `event_shape`; `sample`,
+`rsample` (where a draw is a differentiable function of the parameters), `log_prob`,
+`entropy`, `mean`, `mode`, `variance`, `stddev`, and `cdf`/`icdf` where PyTorch has them.
+Draws use ember's generator (`ember.manual_seed`), so they differ from PyTorch's.
+"""
+
+from ember.distributions import constraints
+from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
+from ember.distributions.discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
+from ember.distributions.distribution import Distribution
+from ember.distributions.gamma import Beta, Gamma
+from ember.distributions.kl import kl_divergence, register_kl
+from ember.distributions.multivariate import Independent, MultivariateNormal
+
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Categorical",
+    "Distribution",
+    "Exponential",
+    "Gamma",
+    "Independent",
+    "Laplace",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "Poisson",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+]

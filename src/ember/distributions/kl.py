@@ -1,0 +1,197 @@
+"""kl_divergence(p, q) = E_p[log p(x) - log q(x)], in closed form, and register_kl, which
+adds a formula for a pair of distribution classes (torch.distributions.kl).
+
+The formula for (type(p), type(q)) is the registered pair that matches most closely: among
+the pairs (P, Q) with p an instance of P and q of Q, the one whose classes come first in
+the method resolution orders of type(p) and type(q). A pair nothing matches raises
+NotImplementedError. ember has the formulas for pairs of one family; PyTorch also has many
+mixed pairs (see docs/differences.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import ember
+from ember._tensor import Tensor
+from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
+from ember.distributions.discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
+from ember.distributions.distribution import Distribution
+from ember.distributions.gamma import Beta, Gamma
+from ember.distributions.multivariate import Independent, MultivariateNormal, _solve_lower
+from ember.distributions.utils import sum_rightmost
+from ember.nn import functional as F
+
+__all__ = ["kl_divergence", "register_kl"]
+
+_REGISTRY: dict = {}  # (type_p, type_q) -> function
+_CHOSEN: dict = {}  # (type(p), type(q)) -> the registered function that applies, found once
+
+
+def register_kl(type_p: type, type_q: type) -> Callable:
+    """Decorator registering a function (p, q) -> KL(p || q) for p of class type_p and q of
+    class type_q (and their subclasses, unless a closer pair is registered)::
+
+        @register_kl(Normal, Normal)
+        def kl_normal_normal(p, q): ...
+    """
+    for name, cls in (("type_p", type_p), ("type_q", type_q)):
+        if not (isinstance(cls, type) and issubclass(cls, Distribution)):
+            raise TypeError(f"Expected {name} to be a Distribution subclass but got {cls}")
+
+    def decorator(fun: Callable) -> Callable:
+        _REGISTRY[type_p, type_q] = fun
+        _CHOSEN.clear()  # a new pair may be a closer match for pairs already looked up
+        return fun
+
+    return decorator
+
+
+def _closest(type_p: type, type_q: type) -> Any:
+    """The registered function for the closest pair, or None."""
+    matches = [(p, q) for p, q in _REGISTRY if issubclass(type_p, p) and issubclass(type_q, q)]
+    if not matches:
+        return None
+    p, q = min(matches, key=lambda m: (type_p.__mro__.index(m[0]), type_q.__mro__.index(m[1])))
+    return _REGISTRY[p, q]
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q), one number per element of the batch (torch.distributions.kl_divergence)."""
+    key = type(p), type(q)
+    if key not in _CHOSEN:
+        _CHOSEN[key] = _closest(*key)
+    fun = _CHOSEN[key]
+    if fun is None:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__}"
+        )
+    return fun(p, q)
+
+
+def _infinite_where(value: Tensor, mask: Tensor) -> Tensor:
+    return ember.where(mask, ember.full_like(value, math.inf), value)
+
+
+def _zero_where(value: Tensor, mask: Tensor) -> Tensor:
+    return ember.where(mask, ember.zeros_like(value), value)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
+    var_ratio = (p.scale / q.scale).pow(2)
+    shift = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + shift - 1 - var_ratio.log())
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    distance = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + distance / q.scale + scale_ratio * ember.exp(-distance / p.scale) - 1
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
+    kl = ember.log((q.high - q.low) / (p.high - p.low))
+    return _infinite_where(kl, (q.low > p.low) | (q.high < p.high))  # p has mass where q has none
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p: Exponential, q: Exponential) -> Tensor:
+    rate_ratio = q.rate / p.rate
+    return rate_ratio - rate_ratio.log() - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Tensor:
+    cp, rp, cq, rq = p.concentration, p.rate, q.concentration, q.rate
+    return (
+        cq * ember.log(rp / rq)
+        + ember.lgamma(cq)
+        - ember.lgamma(cp)
+        + (cp - cq) * ember.digamma(cp)
+        + (rq - rp) * (cp / rp)
+    )
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
+    a, b, c, d = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    total_p, total_q = a + b, c + d
+    log_beta_p = ember.lgamma(a) + ember.lgamma(b) - ember.lgamma(total_p)
+    log_beta_q = ember.lgamma(c) + ember.lgamma(d) - ember.lgamma(total_q)
+    digamma_total = ember.digamma(total_p)
+    return (
+        log_beta_q
+        - log_beta_p
+        + (a - c) * (ember.digamma(a) - digamma_total)
+        + (b - d) * (ember.digamma(b) - digamma_total)
+    )
+
+
+def _kl_binary(p_probs: Tensor, p_logits: Tensor, q_probs: Tensor, q_logits: Tensor) -> Tensor:
+    """KL between two Bernoulli variables from their probabilities and logits:
+    p log(p/q) + (1 - p) log((1 - p)/(1 - q)), the logarithms taken from the logits."""
+    ones = p_probs * (F.softplus(-q_logits) - F.softplus(-p_logits))
+    ones = _zero_where(_infinite_where(ones, q_probs == 0), p_probs == 0)
+    zeros = (1 - p_probs) * (F.softplus(q_logits) - F.softplus(p_logits))
+    zeros = _zero_where(_infinite_where(zeros, q_probs == 1), p_probs == 1)
+    return ones + zeros
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    return _kl_binary(p.probs, p.logits, q.probs, q.logits)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    log_ratio = p.probs * (p.logits - q.logits) + ember.log1p(-p.probs) - ember.log1p(-q.probs)
+    kl = p.total_count * log_ratio
+    return _infinite_where(kl, p.total_count > q.total_count)
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
+    terms = p.probs * (p.logits - q.logits)
+    terms = _infinite_where(terms, (q.probs == 0).expand_as(terms))
+    return _zero_where(terms, (p.probs == 0).expand_as(terms)).sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehotcategorical_onehotcategorical(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+    # KL = 1/2 (tr(Sq^-1 Sp) + |Lq^-1 (mu_q - mu_p)|^2 - k) + log det Lq - log det Lp, and
+    # tr(Sq^-1 Sp) = |Lq^-1 Lp|^2 (Frobenius), so only solves with Lq are needed
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different event shapes cannot be computed"
+        )
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    trace = ember.linalg.solve(Lq.tril(), Lp).pow(2).sum((-2, -1))
+    mahalanobis = _solve_lower(Lq, q.loc - p.loc).pow(2).sum(-1)
+    k = p.event_shape[0]
+    return 0.5 * (trace + mahalanobis - k) + q._half_log_det() - p._half_log_det()
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)

@@ -1,0 +1,89 @@
+"""Helpers shared by the distributions (torch.distributions.utils): broadcasting the
+parameters, converting probabilities to logits and back, cached properties, and drawing
+the standard random numbers every sampler starts from."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+import ember
+from ember._tensor import Tensor
+from ember.dtypes import to_numpy_dtype
+from ember.random import rng
+
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+
+
+def broadcast_all(*values: Any) -> tuple:
+    """The values as tensors of one shape: Python numbers become tensors of the first
+    tensor's dtype (the default dtype if there is none), then all are broadcast."""
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of numbers.Number or ember.Tensor.")
+    first = next((v for v in values if isinstance(v, Tensor)), None)
+    dtype = first.dtype if first is not None else ember.get_default_dtype()
+    if first is not None and not first.dtype.is_floating_point:
+        dtype = ember.get_default_dtype()  # PyTorch makes numbers float when the tensor is an integer one
+    tensors = [v if isinstance(v, Tensor) else ember.tensor(float(v), dtype=dtype) for v in values]
+    return tuple(ember.broadcast_tensors(*tensors))
+
+
+def clamp_probs(probs: Tensor) -> Tensor:
+    """probs kept eps away from 0 and 1, so that their logarithms are finite."""
+    eps = ember.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
+    """sigmoid(logits) for a binary variable, softmax over the last dim otherwise."""
+    return ember.sigmoid(logits) if is_binary else ember.softmax(logits, dim=-1)
+
+
+def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
+    """The inverse of logits_to_probs: log(p) - log(1 - p) for a binary variable, log(p)
+    otherwise, after clamping p away from 0 and 1."""
+    p = clamp_probs(probs)
+    return ember.log(p) - ember.log1p(-p) if is_binary else ember.log(p)
+
+
+class lazy_property:
+    """A property computed on first access and then stored on the instance, so that
+    Bernoulli(probs=p).logits is computed once, and only if asked for. Being stored in the
+    instance's __dict__ also makes it appear in the repr, as in PyTorch."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.__name__ = wrapped.__name__
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        with ember.enable_grad():
+            value = self.wrapped(instance)
+        instance.__dict__[self.wrapped.__name__] = value
+        return value
+
+
+def sum_rightmost(value: Tensor, dims: int) -> Tensor:
+    """value summed over its `dims` rightmost dims."""
+    return value.reshape(*value.shape[: value.dim() - dims], -1).sum(-1) if dims > 0 else value
+
+
+def draw(kind: str, shape: Any, dtype: Any) -> Tensor:
+    """A tensor of `shape` and `dtype` drawn from ember's generator: 'normal' (standard),
+    'uniform' ([0, 1)) or 'exponential' (rate 1)."""
+    g = rng(None)
+    np_dtype = to_numpy_dtype(dtype)
+    shape = tuple(shape)
+    if kind == "normal":
+        out = g.standard_normal(shape, dtype=np_dtype)
+    elif kind == "uniform":
+        out = g.random(shape, dtype=np_dtype)
+    elif kind == "exponential":
+        out = g.standard_exponential(shape, dtype=np_dtype)
+    else:  # pragma: no cover - a programming error
+        raise ValueError(f"draw: unknown kind {kind!r}")
+    return ember.from_numpy(np.ascontiguousarray(out, dtype=np_dtype))
