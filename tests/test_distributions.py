@@ -641,6 +641,15 @@ def test_validation_errors_match_torch() -> None:
         lambda D, T: D.MultivariateNormal(T.zeros(2), scale_tril=T.tensor([[1.0, 1.0], [0.0, 1.0]]))
     )
     _raises_like_torch(lambda D, T: D.MultivariateNormal(T.zeros(2)))
+    _raises_like_torch(lambda D, T: D.MultivariateNormal(T.zeros(2), T.zeros(2)))
+    _raises_like_torch(lambda D, T: D.MultivariateNormal(T.zeros(2), scale_tril=T.zeros(2)))
+    _raises_like_torch(lambda D, T: D.MultivariateNormal(T.zeros(()), T.eye(2)))
+    _raises_like_torch(lambda D, T: D.Categorical(probs=T.tensor([0.3, 0.2])).log_prob(T.tensor(2)))
+    _raises_like_torch(lambda D, T: D.Normal(0.0, 1.0).log_prob(T.tensor(float("nan"))))
+    with pytest.raises(
+        ValueError, match=r"covariance_matrix must be a \(2, 2\) matrix .* got shape \(3, 3\)"
+    ):
+        ED.MultivariateNormal(ember.zeros(2), ember.eye(3))  # PyTorch fails later, in a reshape
     _raises_like_torch(lambda D, T: D.MultivariateNormal(T.zeros(2), T.eye(2)).log_prob(T.zeros(3)))
     _raises_like_torch(lambda D, T: D.Independent(D.Normal(T.zeros(2), 1.0), 2))
 

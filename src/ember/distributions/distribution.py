@@ -22,11 +22,14 @@ from ember.distributions.utils import lazy_property
 __all__ = ["Distribution"]
 
 
+def _formatted(value: Tensor) -> str:
+    """A tensor as PyTorch's f-strings show it: a 0-d tensor by its number."""
+    return str(value.item()) if value.dim() == 0 else str(value)
+
+
 def _show(value: Tensor) -> str:
     """A parameter in a repr: its value when it holds one number, else its size."""
-    if value.numel() != 1:
-        return str(value.size())
-    return str(value.item()) if value.dim() == 0 else str(value)
+    return _formatted(value) if value.numel() == 1 else str(value.size())
 
 
 class Distribution:
@@ -77,7 +80,7 @@ class Distribution:
                 raise ValueError(
                     f"Expected parameter {name} ({type(value).__name__} of shape {tuple(value.shape)}) "
                     f"of distribution {self!r} to satisfy the constraint {constraint!r}, "
-                    f"but found invalid values:\n{_show(value) if value.dim() == 0 else value}"
+                    f"but found invalid values:\n{_formatted(value)}"
                 )
 
     # ---- shapes -----------------------------------------------------------------------------------
@@ -192,7 +195,7 @@ class Distribution:
         if not bool(support.check(value).all()):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape {shape}) to be within the support "
-                f"({support!r}) of the distribution {self!r}, but found invalid values:\n{value}"
+                f"({support!r}) of the distribution {self!r}, but found invalid values:\n{_formatted(value)}"
             )
 
     def __repr__(self) -> str:

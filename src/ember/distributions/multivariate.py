@@ -69,8 +69,15 @@ class MultivariateNormal(Distribution):
             )
         ((name, matrix),) = given.items()
         if matrix.dim() < 2:
+            what = "scale_tril matrix" if name == "scale_tril" else name  # PyTorch's wording
             raise ValueError(
-                f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions"
+                f"{what} must be at least two-dimensional, with optional leading batch dimensions"
+            )
+        k = loc.shape[-1]
+        if tuple(matrix.shape[-2:]) != (k, k):
+            raise ValueError(
+                f"MultivariateNormal: {name} must be a ({k}, {k}) matrix (or a batch of them) to match loc's "
+                f"last dim {k}, but got shape {tuple(matrix.shape)}"
             )
         batch_shape = ember.broadcast_shapes(matrix.shape[:-2], loc.shape[:-1])
         self.__dict__[name] = matrix.expand(*batch_shape, -1, -1)
