@@ -13,10 +13,19 @@ Draws use ember's generator (`ember.manual_seed`), so they differ from PyTorch's
 """
 
 from ember.distributions import constraints
-from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
-from ember.distributions.discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
+from ember.distributions.categorical import Categorical, Multinomial, OneHotCategorical
+from ember.distributions.continuous import (
+    Cauchy,
+    Exponential,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Uniform,
+)
+from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
 from ember.distributions.distribution import Distribution
-from ember.distributions.gamma import Beta, Gamma
+from ember.distributions.gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from ember.distributions.kl import kl_divergence, register_kl
 from ember.distributions.multivariate import Independent, MultivariateNormal
 
@@ -25,15 +34,23 @@ __all__ = [
     "Beta",
     "Binomial",
     "Categorical",
+    "Cauchy",
+    "Chi2",
+    "Dirichlet",
     "Distribution",
     "Exponential",
     "Gamma",
+    "Geometric",
+    "HalfNormal",
     "Independent",
     "Laplace",
+    "LogNormal",
+    "Multinomial",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
     "Poisson",
+    "StudentT",
     "Uniform",
     "constraints",
     "kl_divergence",

@@ -1,12 +1,15 @@
-"""Gamma and Beta, the distributions whose densities carry a gamma function.
+"""The distributions whose densities carry a gamma function: Gamma and Chi2, Beta and
+Dirichlet, StudentT.
 
-Both are reparameterized: a Gamma(a, rate) draw is x / rate with x a Gamma(a, 1) draw whose
+All are reparameterized: a Gamma(a, rate) draw is x / rate with x a Gamma(a, 1) draw whose
 gradient in a is the implicit one (_incomplete_gamma.py), and a Beta(a, b) draw is
-X / (X + Y) of two such draws, so gradients go through the gammas to both concentrations.
+X / (X + Y) of two such draws (a Dirichlet's, n of them normalized), so gradients go
+through the gammas to every concentration.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import ember
@@ -15,9 +18,10 @@ from ember.autograd.function import apply_one
 from ember.distributions import constraints
 from ember.distributions._incomplete_gamma import Igamma, StandardGamma
 from ember.distributions.distribution import Distribution
-from ember.distributions.utils import broadcast_all
+from ember.distributions.utils import broadcast_all, draw
+from ember.nn import functional as F
 
-__all__ = ["Beta", "Gamma"]
+__all__ = ["Beta", "Chi2", "Dirichlet", "Gamma", "StudentT"]
 
 
 def _clamped(value: Tensor, low: float, high: float | None = None) -> Tensor:
@@ -141,4 +145,147 @@ class Beta(Distribution):
             - (a - 1) * ember.digamma(a)
             - (b - 1) * ember.digamma(b)
             + (total - 2) * ember.digamma(total)
+        )
+
+
+class Chi2(Gamma):
+    """The chi-squared distribution with `df` degrees of freedom, Gamma(df / 2, 1 / 2)
+    (torch.distributions.Chi2)."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        (df,) = broadcast_all(df)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def _expanded_names(self) -> list:
+        return ["concentration", "rate"]
+
+    @property
+    def df(self):
+        return self.concentration * 2
+
+
+class StudentT(Distribution):
+    """Student's t distribution with `df` degrees of freedom, location `loc` and scale
+    `scale` (torch.distributions.StudentT). A draw is loc + scale * X / sqrt(Z / df), X
+    standard normal and Z chi-squared, so it is reparameterized through Z's gamma draw."""
+
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:
+        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        self._chi2 = Chi2(self.df)
+        super().__init__(self.df.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> StudentT:
+        new = super().expand(batch_shape, _instance)
+        new._chi2 = self._chi2.expand(batch_shape)
+        return new
+
+    @property
+    def mean(self):
+        nan = ember.full_like(self.loc, math.nan)
+        return ember.where(self.df > 1, self.loc, nan)  # no mean for df <= 1
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        # scale^2 df / (df - 2) for df > 2; infinite for 1 < df <= 2; undefined for df <= 1
+        finite = self.scale.pow(2) * self.df / (self.df - 2)
+        infinite = ember.full_like(finite, math.inf)
+        return ember.where(self.df > 2, finite, ember.where(self.df > 1, infinite, infinite * math.nan))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        x = draw("normal", shape, self.df.dtype)
+        z = self._chi2.rsample(sample_shape)
+        return self.loc + self.scale * x * ember.rsqrt(z / self.df)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        y = (value - self.loc) / self.scale
+        half_df = 0.5 * self.df
+        log_normalizer = (
+            self.scale.log()
+            + 0.5 * self.df.log()
+            + 0.5 * math.log(math.pi)
+            + ember.lgamma(half_df)
+            - ember.lgamma(half_df + 0.5)
+        )
+        return -0.5 * (self.df + 1) * ember.log1p(y**2 / self.df) - log_normalizer
+
+    def entropy(self) -> Tensor:
+        half_df = 0.5 * self.df
+        log_beta = ember.lgamma(half_df) + math.lgamma(0.5) - ember.lgamma(half_df + 0.5)
+        return (
+            self.scale.log()
+            + (half_df + 0.5) * (ember.digamma(half_df + 0.5) - ember.digamma(half_df))
+            + 0.5 * self.df.log()
+            + log_beta
+        )
+
+
+class Dirichlet(Distribution):
+    """The Dirichlet distribution over probability vectors, density proportional to
+    prod_i x_i^(concentration_i - 1) on the simplex; event_shape is concentration's last
+    dim (torch.distributions.Dirichlet). Draws are normalized gamma draws, reparameterized."""
+
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, concentration: Any, validate_args: bool | None = None) -> None:
+        if concentration.dim() < 1:
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
+        self.concentration = concentration
+        super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mode(self):
+        # (c - 1) / sum(c - 1) with the parts below 1 at 0; when every c_i < 1 the density is
+        # highest at the corner of the largest c_i
+        c = self.concentration
+        above = (c - 1).clamp(min=0)
+        mode = above / above.sum(-1, keepdim=True)
+        corner = F.one_hot(c.argmax(-1), c.shape[-1]).to(c.dtype)
+        return ember.where((c < 1).all(-1, keepdim=True), corner, mode)
+
+    @property
+    def variance(self):
+        c = self.concentration
+        total = c.sum(-1, keepdim=True)
+        return c * (total - c) / (total.pow(2) * (total + 1))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = tuple(self._extended_shape(sample_shape))
+        gammas = apply_one(StandardGamma, self.concentration, shape)
+        finfo = ember.finfo(gammas.dtype)
+        return _clamped(gammas / gammas.sum(-1, keepdim=True), finfo.tiny, 1 - finfo.eps)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        c = self.concentration
+        return ember.xlogy(c - 1, value).sum(-1) + ember.lgamma(c.sum(-1)) - ember.lgamma(c).sum(-1)
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        k = c.shape[-1]
+        total = c.sum(-1)
+        return (
+            ember.lgamma(c).sum(-1)
+            - ember.lgamma(total)
+            - (k - total) * ember.digamma(total)
+            - ((c - 1) * ember.digamma(c)).sum(-1)
         )

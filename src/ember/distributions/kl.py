@@ -16,10 +16,19 @@ from typing import Any
 
 import ember
 from ember._tensor import Tensor
-from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
-from ember.distributions.discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
+from ember.distributions.categorical import Categorical, OneHotCategorical
+from ember.distributions.continuous import (
+    Cauchy,
+    Exponential,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Uniform,
+)
+from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
 from ember.distributions.distribution import Distribution
-from ember.distributions.gamma import Beta, Gamma
+from ember.distributions.gamma import Beta, Dirichlet, Gamma
 from ember.distributions.multivariate import Independent, MultivariateNormal, _solve_lower
 from ember.distributions.utils import sum_rightmost
 from ember.nn import functional as F
@@ -140,6 +149,36 @@ def _kl_binary(p_probs: Tensor, p_logits: Tensor, q_probs: Tensor, q_logits: Ten
     zeros = (1 - p_probs) * (F.softplus(q_logits) - F.softplus(p_logits))
     zeros = _zero_where(_infinite_where(zeros, q_probs == 1), p_probs == 1)
     return ones + zeros
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
+    a, b = p.concentration, q.concentration
+    total_a, total_b = a.sum(-1), b.sum(-1)
+    log_ratio = ember.lgamma(total_a) - ember.lgamma(total_b) - (ember.lgamma(a) - ember.lgamma(b)).sum(-1)
+    return log_ratio + ((a - b) * (ember.digamma(a) - ember.digamma(total_a).unsqueeze(-1))).sum(-1)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    # log(((s_p + s_q)^2 + (l_p - l_q)^2) / (4 s_p s_q)), a closed form of Chyzak and Nielsen
+    spread = (p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)
+    return (spread / (4 * p.scale * q.scale)).log()
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(LogNormal, LogNormal)
+def _kl_lognormal_lognormal(p: LogNormal, q: LogNormal) -> Tensor:
+    return _kl_normal_normal(p.base_dist, q.base_dist)  # KL is unchanged by the map exp
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    return -p.entropy() - ember.log1p(-q.probs) / p.probs - q.logits
 
 
 @register_kl(Bernoulli, Bernoulli)
