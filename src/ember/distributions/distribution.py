@@ -44,8 +44,8 @@ class Distribution:
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
-        """Turn argument validation on or off for distributions created from now on that do
-        not pass `validate_args` themselves (it costs a check per call)."""
+        """Turn argument validation on or off for every distribution that was not given
+        `validate_args` itself (the checks cost a little on each construction and call)."""
         if value not in (True, False):
             raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
         Distribution._validate_args = value
