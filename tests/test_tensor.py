@@ -69,6 +69,12 @@ ATTRIBUTES = {
     "size(dim out of range)": lambda T: _x(T).size(5),
     "Size.numel": lambda T: _x(T).shape.numel(),
     "Size slice": lambda T: _x(T).shape[1:],
+    "Size + Size": lambda T: [
+        type(s).__name__ for s in (_x(T).shape + _x(T).shape, _x(T).shape + (4,), (4,) + _x(T).shape)
+    ],
+    "Size * n": lambda T: (
+        [type(s).__name__ for s in (_x(T).shape * 2, 2 * _x(T).shape)] + [tuple(_x(T).shape * 2)]
+    ),
     "Size == tuple": lambda T: _x(T).shape == (2, 3),
     "ndim": lambda T: _x(T).ndim,
     "dim()": lambda T: _x(T).dim(),
@@ -105,6 +111,9 @@ ATTRIBUTES = {
     "as list index": lambda T: [10, 20, 30][T.tensor(1)],
     "float as list index": lambda T: [10, 20, 30][T.tensor(1.0)],
     "format spec": lambda T: f"{T.tensor(2.5):.2f}",
+    "format 0-d": lambda T: [f"{T.tensor(2.5)}", f"{T.tensor(3)}", f"{T.tensor(True)}"],
+    "format n-d": lambda T: f"{_x(T)}",
+    "format n-d with spec": lambda T: f"{_x(T):.2f}",
     "clone": lambda T: T.tensor([1.0, 2.0], requires_grad=True).clone(),
     "detach": lambda T: (T.tensor([1.0, 2.0], requires_grad=True) * 2).detach(),
     "to(float64)": lambda T: _x(T).to(T.float64),

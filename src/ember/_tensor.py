@@ -32,6 +32,20 @@ class Size(tuple):
         item = tuple.__getitem__(self, index)
         return Size(item) if isinstance(index, slice) else item
 
+    # joined or repeated, a shape is still a Size (a tuple on either side of + included)
+    def __add__(self, other: Any) -> Any:
+        result = tuple.__add__(self, other)
+        return Size(result) if result is not NotImplemented else result
+
+    def __radd__(self, other: Any) -> Any:
+        return Size(tuple(other) + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n: Any) -> Any:
+        result = tuple.__mul__(self, n)
+        return Size(result) if result is not NotImplemented else result
+
+    __rmul__ = __mul__
+
 
 class device:
     """ember runs on the CPU only; `ember.device('cpu')` exists so PyTorch code runs."""
@@ -365,9 +379,11 @@ class Tensor:
         return _format.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        """A 0-d tensor formats as its number (f"{loss:.3f}", and f"{loss}" gives 0.25 as in
+        PyTorch); any other takes no format spec."""
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (self._data, self._requires_grad))
