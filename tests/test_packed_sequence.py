@@ -223,3 +223,173 @@ def test_errors_match_torch():
         ern.pack_padded_sequence(ember.tensor(x), [9, 3, 1])
     with pytest.raises(RuntimeError, match="got 2 lengths for a batch of 3"):
         ern.unpad_sequence(ember.tensor(x), [2, 1])
+
+
+# ---- RNN, LSTM and GRU on packed sequences -------------------------------------------------
+
+
+def _layer_pair(mode: str, dtype: str, **kwargs: Any) -> tuple[Any, Any]:
+    """The same layer in ember and torch, ember's weights loaded from torch's state_dict."""
+    import torch
+
+    t = getattr(torch.nn, mode)(3, 5, **kwargs).to(getattr(torch, dtype))
+    e = getattr(ember.nn, mode)(3, 5, **kwargs).to(getattr(ember, dtype))
+    e.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
+    return e, t
+
+
+def _as_list(state: Any) -> list:
+    return list(state) if isinstance(state, tuple) else [state]
+
+
+# (num_layers, bidirectional, enforce_sorted, batch_first, initial states given)
+CONFIGS = [
+    (1, False, True, False, False),
+    (1, True, False, True, True),
+    (2, False, False, False, True),
+    (2, True, True, True, False),
+    (2, True, False, False, True),
+]
+
+
+def _check_packed_layer(mode: str, config: tuple, dtype: str = "float64", **kwargs: Any) -> None:
+    """Run the ember and torch layers on the same packed batch and compare the packed output,
+    h_n (and c_n), and the gradients of a weighting of both with respect to the padded input,
+    the initial states and every parameter."""
+    import torch
+
+    layers, bidirectional, enforce_sorted, batch_first, with_states = config
+    e, t = _layer_pair(
+        mode, dtype, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first, **kwargs
+    )
+    rng = np.random.default_rng(layers * 10 + bidirectional)
+    lengths = [6, 6, 4, 2, 1] if enforce_sorted else [4, 6, 2, 6, 1]
+    x = rng.normal(size=(5, 6, 3) if batch_first else (6, 5, 3)).astype(dtype)
+    xe, xt = _both(x)
+    pe = ern.pack_padded_sequence(xe, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+    pt = torch.nn.utils.rnn.pack_padded_sequence(
+        xt, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted
+    )
+    stacks = layers * (2 if bidirectional else 1)
+    sizes = [kwargs.get("proj_size") or 5, 5] if mode == "LSTM" else [5]
+    states = (
+        [_both(rng.normal(size=(stacks, 5, size)).astype(dtype)) for size in sizes] if with_states else []
+    )
+    if not states:
+        oe, he = e(pe)
+        ot, ht = t(pt)
+    elif mode == "LSTM":
+        oe, he = e(pe, tuple(s for s, _ in states))
+        ot, ht = t(pt, tuple(s for _, s in states))
+    else:
+        oe, he = e(pe, states[0][0])
+        ot, ht = t(pt, states[0][1])
+    tol = dict(rtol=1e-9, atol=1e-11) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    assert isinstance(oe, ern.PackedSequence)
+    _same_packed(oe, ot, **tol)
+    he, ht = _as_list(he), _as_list(ht)
+    for a, b in zip(he, ht):
+        np.testing.assert_allclose(_np(a), _np(b), **tol)
+
+    w = rng.normal(size=tuple(ot.data.shape)).astype(dtype)
+    ws = [rng.normal(size=tuple(h.shape)).astype(dtype) for h in ht]
+    loss_e = (oe.data * ember.tensor(w)).sum() + sum((h * ember.tensor(v)).sum() for h, v in zip(he, ws))
+    loss_t = (ot.data * torch.tensor(w)).sum() + sum((h * torch.tensor(v)).sum() for h, v in zip(ht, ws))
+    loss_e.backward()
+    loss_t.backward()
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), **tol)
+    for se, st in states:
+        np.testing.assert_allclose(se.grad.numpy(), st.grad.numpy(), **tol)
+    theirs = dict(t.named_parameters())
+    for name, p in e.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), theirs[name].grad.numpy(), err_msg=name, **tol)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("mode", ["RNN", "GRU", "LSTM"])
+def test_packed_layers_match_torch(mode, config):
+    _check_packed_layer(mode, config)
+
+
+@pytest.mark.parametrize("config", [CONFIGS[1], CONFIGS[4]])
+def test_packed_lstm_with_projections_matches_torch(config):
+    _check_packed_layer("LSTM", config, proj_size=3)
+
+
+def test_packed_float32_and_relu_match_torch():
+    _check_packed_layer("LSTM", CONFIGS[4], dtype="float32", proj_size=2)
+    _check_packed_layer("RNN", CONFIGS[2], dtype="float32", nonlinearity="relu")
+    _check_packed_layer("GRU", CONFIGS[3], bias=False)
+
+
+@pytest.mark.parametrize("mode", ["GRU", "LSTM"])
+def test_packed_run_is_each_sequence_run_alone(mode):
+    """Each sequence's output and final state are those of the layer run on it alone: the
+    padding is never seen, and the reverse direction starts at the sequence's own end."""
+    layer = getattr(ember.nn, mode)(3, 4, num_layers=2, bidirectional=True, dtype=ember.float64)
+    sequences = [ember.randn(n, 3, dtype=ember.float64) for n in (2, 5, 3)]
+    packed_out, packed_state = layer(ern.pack_sequence(sequences, enforce_sorted=False))
+    outputs = ern.unpack_sequence(packed_out)
+    for i, s in enumerate(sequences):
+        out, state = layer(s)
+        np.testing.assert_allclose(_np(outputs[i]), _np(out), rtol=1e-12, atol=1e-14)
+        for a, b in zip(_as_list(packed_state), _as_list(state)):
+            np.testing.assert_allclose(_np(a[:, i]), _np(b), rtol=1e-12, atol=1e-14)
+
+
+def test_packed_lstm_gradcheck():
+    layer = ember.nn.LSTM(2, 3, bidirectional=True, proj_size=2, dtype=ember.float64)
+    x = ember.randn(4, 3, 2, dtype=ember.float64, requires_grad=True)
+    h0 = ember.randn(2, 3, 2, dtype=ember.float64, requires_grad=True)
+    c0 = ember.randn(2, 3, 3, dtype=ember.float64, requires_grad=True)
+
+    def run(x: Any, h0: Any, c0: Any) -> tuple:
+        out, (h, c) = layer(ern.pack_padded_sequence(x, [2, 4, 1], enforce_sorted=False), (h0, c0))
+        return out.data, h, c
+
+    assert ember.autograd.gradcheck(run, (x, h0, c0))
+
+
+def test_packed_layer_with_dropout_trains():
+    layer = ember.nn.GRU(3, 4, num_layers=2, dropout=0.5)
+    packed = ern.pack_sequence([ember.randn(3, 3), ember.randn(2, 3)])
+    out, h = layer(packed)
+    assert tuple(out.data.shape) == (5, 4) and tuple(h.shape) == (2, 2, 4)
+    out.data.sum().backward()
+    assert layer.weight_ih_l0.grad is not None
+
+
+def test_packed_layer_errors_match_torch():
+    x = np.zeros((4, 3, 2), dtype=np.float32)
+
+    def call(name: str, hx: Any = None, data: Any = None, **kw: Any) -> Any:
+        def run(lib: Any) -> Any:
+            layer = getattr(lib.nn, name)(2, 4, **kw)
+            packed = lib.nn.utils.rnn.pack_padded_sequence(lib.tensor(x), [3, 2, 1])
+            if data is not None:
+                packed = lib.nn.utils.rnn.PackedSequence(data(lib), packed.batch_sizes)
+            return layer(packed, hx(lib) if hx else None)
+
+        return run
+
+    _raises_like_torch(
+        call("GRU", hx=lambda lib: lib.zeros(3, 4), num_layers=2),
+        RuntimeError,
+        r"Expected hidden size \(2, 3, 4\)",
+    )
+    # PyTorch fails on this one inside its kernel ("got an incorrect number of RNN parameters")
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[1\] size \(1, 3, 4\), got \[1, 3, 3\]"):
+        call("LSTM", hx=lambda lib: (lib.zeros(1, 3, 4), lib.zeros(1, 3, 3)))(ember)
+    _raises_like_torch(
+        call("RNN", data=lambda lib: lib.zeros(6, 3, 2)), RuntimeError, "input must have 2 dimensions"
+    )
+    _raises_like_torch(
+        call("RNN", data=lambda lib: lib.zeros(6, 3)),
+        RuntimeError,
+        "input.size\\(-1\\) must be equal to input_size",
+    )
+    _raises_like_torch(
+        call("GRU", data=lambda lib: lib.zeros(6, 2, dtype=lib.float64)),
+        ValueError,
+        "does not match weight dtype",
+    )

@@ -7,6 +7,11 @@ CPU kernels run it: one matrix product projects the inputs of all time steps at 
 the hidden state (h @ W_hh^T) and the gate arithmetic of `_rnn_step`, `_lstm_step` or
 `_gru_step`; the cells use the same step functions.
 
+The multi-layer modules also take a PackedSequence (nn.utils.rnn): its sequences are
+sorted longest first, so at step t the active ones are the first batch_sizes[t] rows and
+the loop runs the states on just those rows (`_packed_loop`); each sequence's final state
+is taken at its own last step, and the reverse direction starts there.
+
 Gate order, weight names, shapes and initialisation are PyTorch's: W_ih stacks the gates
 (i, f, g, o) for LSTM and (r, z, n) for GRU along dimension 0, and every weight and bias
 is drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
@@ -25,6 +30,8 @@ from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter
+from ember.nn.utils.rnn import PackedSequence
+from ember.ops.api.indexing import index_select
 from ember.ops.api.shape import cat, split, stack, unbind
 
 # ---- one time step, shared by the cells and the multi-layer modules ---------------------
@@ -335,33 +342,41 @@ class RNNBase(Module):
             )
         return input.ndim == 3
 
-    def _check_sizes(self, x: Tensor, states: list[Tensor], sizes: list[int]) -> None:
-        """x is (seq, batch, features) and each state must be (layers*directions, batch, size)."""
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(
-                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {x.shape[-1]}"
-            )
-        if x.shape[0] == 0:
-            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
-        stacks = self.num_layers * (2 if self.bidirectional else 1)
-        for k, (state, size) in enumerate(zip(states, sizes)):
-            expected = (stacks, x.shape[1], size)
-            if tuple(state.shape) != expected:
-                which = f"hidden[{k}]" if len(states) > 1 else "hidden"
-                raise RuntimeError(f"Expected {which} size {expected}, got {list(state.shape)}")
-
-    # -- the loop -------------------------------------------------------------------------
-
-    def _run(self, input: Tensor, hx: Any, sizes: list[int]) -> tuple[Tensor, list[Tensor]]:
-        """Check input and initial states (a tensor, a tuple of them, or None), run every
-        layer and direction, and return the output and the final states, shaped as the input."""
-        batched = self._check_input(input)
+    def _check_dtype(self, input: Tensor) -> None:
         weight = self.weight_ih_l0
         if input.dtype != weight.dtype:
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert input: "
                 f"input.to({weight.dtype}), or convert model: model.to({input.dtype})"
             )
+
+    def _check_sizes(
+        self, features: int, steps: int, batch: int, states: list[Tensor], sizes: list[int]
+    ) -> None:
+        """The input has `steps` time steps of `batch` rows of `features`, and each state must
+        be (layers*directions, batch, size)."""
+        if features != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {features}"
+            )
+        if steps == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        stacks = self.num_layers * (2 if self.bidirectional else 1)
+        for k, (state, size) in enumerate(zip(states, sizes)):
+            expected = (stacks, batch, size)
+            if tuple(state.shape) != expected:
+                which = f"hidden[{k}]" if len(states) > 1 else "hidden"
+                raise RuntimeError(f"Expected {which} size {expected}, got {list(state.shape)}")
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _run(self, input: Tensor | PackedSequence, hx: Any, sizes: list[int]) -> tuple[Any, list[Tensor]]:
+        """Check input and initial states (a tensor, a tuple of them, or None), run every
+        layer and direction, and return the output and the final states, shaped as the input."""
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx, sizes)
+        batched = self._check_input(input)
+        self._check_dtype(input)
         states = [] if hx is None else ([hx] if isinstance(hx, Tensor) else list(hx))
         want = 3 if batched else 2
         if any(s.ndim != want for s in states):
@@ -381,8 +396,46 @@ class RNNBase(Module):
         stacks = self.num_layers * (2 if self.bidirectional else 1)
         if not states:
             states = [creation.zeros(stacks, x.shape[1], size, dtype=x.dtype) for size in sizes]
-        self._check_sizes(x, states, sizes)
+        self._check_sizes(x.shape[-1], x.shape[0], x.shape[1], states, sizes)
 
+        x, finals = self._layers(x, states, None)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        if not batched:
+            x, finals = x.squeeze(1), [f.squeeze(1) for f in finals]
+        return x, finals
+
+    def _run_packed(
+        self, input: PackedSequence, hx: Any, sizes: list[int]
+    ) -> tuple[PackedSequence, list[Tensor]]:
+        """_run for a PackedSequence: the states are given and returned in the batch's original
+        order, and run in the packed (longest first) order in between. batch_first does not
+        apply: packed data has no batch dimension."""
+        x = input.data
+        if x.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {x.ndim}")
+        self._check_dtype(x)
+        batch_sizes = input.batch_sizes.tolist()
+        batch = batch_sizes[0] if batch_sizes else 0
+        states = [] if hx is None else ([hx] if isinstance(hx, Tensor) else list(hx))
+        stacks = self.num_layers * (2 if self.bidirectional else 1)
+        if not states:
+            states = [creation.zeros(stacks, batch, size, dtype=x.dtype) for size in sizes]
+        self._check_sizes(x.shape[-1], len(batch_sizes), batch, states, sizes)
+        if input.sorted_indices is not None:
+            states = [index_select(s, 1, input.sorted_indices) for s in states]
+
+        x, finals = self._layers(x, states, batch_sizes)
+        if input.unsorted_indices is not None:
+            finals = [index_select(f, 1, input.unsorted_indices) for f in finals]
+        return PackedSequence(x, input.batch_sizes, input.sorted_indices, input.unsorted_indices), finals
+
+    def _layers(
+        self, x: Tensor, states: list[Tensor], batch_sizes: list[int] | None
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Run every layer and direction over x, (seq, batch, features) or packed data when
+        batch_sizes is given, from the initial states (each (layers*directions, batch, size));
+        return the last layer's output and the final states, stacked as the initial ones."""
         per_stack = [unbind(s, 0) for s in states]  # per_stack[k][layer * directions + d]
         finals: list[list[Tensor]] = [[] for _ in states]
         directions = 2 if self.bidirectional else 1
@@ -390,48 +443,89 @@ class RNNBase(Module):
             outputs = []
             for d in range(directions):
                 index = layer * directions + d
-                out, last = self._direction(x, [p[index] for p in per_stack], layer, reverse=d == 1)
+                out, last = self._direction(
+                    x, [p[index] for p in per_stack], layer, reverse=d == 1, batch_sizes=batch_sizes
+                )
                 outputs.append(out)
                 for final, state in zip(finals, last):
                     final.append(state)
-            x = outputs[0] if directions == 1 else cat(outputs, 2)
+            x = outputs[0] if directions == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
-
-        finals_t = [stack(f, 0) for f in finals]
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)
-        if not batched:
-            x, finals_t = x.squeeze(1), [f.squeeze(1) for f in finals_t]
-        return x, finals_t
+        return x, [stack(f, 0) for f in finals]
 
     def _direction(
-        self, x: Tensor, states: list[Tensor], layer: int, reverse: bool
+        self, x: Tensor, states: list[Tensor], layer: int, reverse: bool, batch_sizes: list[int] | None = None
     ) -> tuple[Tensor, list[Tensor]]:
-        """Run one layer in one direction over x (seq, batch, features): the input projection
-        for all steps in one product, then the step function per time step."""
+        """Run one layer in one direction over x: the input projection for all steps in one
+        product, then the step function per time step. x is (seq, batch, features), or packed
+        data (sum of batch_sizes, features) whose step t is the next batch_sizes[t] rows."""
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")
         w_hh = getattr(self, "weight_hh" + suffix)
         b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
         b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
-        steps = unbind(F.linear(x, getattr(self, "weight_ih" + suffix), b_ih), 0)
-        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
-        outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
+        projected = F.linear(x, getattr(self, "weight_ih" + suffix), b_ih)
         if self.mode == "LSTM":
             w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size else None
-            h, c = states
-            for t in order:
-                h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
-                outputs[t] = h
-            return stack(outputs, 0), [h, c]
-        (h,) = states
+
+            def step(xw: Tensor, states: list[Tensor]) -> list[Tensor]:
+                return list(_lstm_step(xw, states[0], states[1], w_hh, b_hh, w_hr))
+
+        elif self.mode == "GRU":
+
+            def step(xw: Tensor, states: list[Tensor]) -> list[Tensor]:
+                return [_gru_step(xw, states[0], w_hh, b_hh)]
+
+        else:
+            nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
+
+            def step(xw: Tensor, states: list[Tensor]) -> list[Tensor]:
+                return [_rnn_step(xw, states[0], w_hh, b_hh, nonlinearity)]
+
+        if batch_sizes is not None:
+            return _packed_loop(step, split(projected, batch_sizes, 0), states, batch_sizes, reverse)
+        steps = unbind(projected, 0)
+        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+        outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
         for t in order:
-            if self.mode == "GRU":
-                h = _gru_step(steps[t], h, w_hh, b_hh)
-            else:
-                h = _rnn_step(steps[t], h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
-            outputs[t] = h
-        return stack(outputs, 0), [h]
+            states = step(steps[t], states)
+            outputs[t] = states[0]
+        return stack(outputs, 0), states
+
+
+def _packed_loop(
+    step: Any, steps: list[Tensor], states: list[Tensor], batch_sizes: list[int], reverse: bool
+) -> tuple[Tensor, list[Tensor]]:
+    """The time loop over packed steps: steps[t] holds the batch_sizes[t] sequences still
+    running at t, always the first rows (the batch is sorted longest first), so the states
+    run on their first batch_sizes[t] rows.
+
+    Forwards, every sequence starts at step 0 and the batch shrinks: the rows that end
+    before step t are set aside as final states. Backwards, every sequence starts at its own
+    last step and the batch grows: the rows that join at step t start from their initial
+    state. Returns the packed output (the h of every row of every step) and the final states.
+    """
+    outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
+    if not reverse:
+        done: list[list[Tensor]] = []  # the final states of the rows that ended, the last rows first
+        for t, n in enumerate(batch_sizes):
+            if n < states[0].shape[0]:
+                done.append([s[n:] for s in states])
+                states = [s[:n] for s in states]
+            states = step(steps[t], states)
+            outputs[t] = states[0]
+        done.append(states)
+        finals = [cat([rows[k] for rows in reversed(done)], 0) for k in range(len(states))]
+        return cat(outputs, 0), finals
+    initial = states
+    states = [s[: batch_sizes[-1]] for s in initial]
+    for t in range(len(batch_sizes) - 1, -1, -1):
+        n, running = batch_sizes[t], states[0].shape[0]
+        if n > running:
+            states = [cat([s, s0[running:n]], 0) for s, s0 in zip(states, initial)]
+        states = step(steps[t], states)
+        outputs[t] = states[0]
+    return cat(outputs, 0), states
 
 
 class RNN(RNNBase):
@@ -439,7 +533,9 @@ class RNN(RNNBase):
 
     Input (seq, batch, input_size), (batch, seq, input_size) with batch_first, or unbatched
     (seq, input_size); h0 (num_layers * directions, batch, hidden_size), zeros when omitted.
-    Returns (output, h_n), output holding the last layer's h_t for every t.
+    Returns (output, h_n), output holding the last layer's h_t for every t. The input may
+    also be a PackedSequence: the output is then one too, h0 and h_n are in the batch's
+    original order, and h_n holds each sequence's state at its own last step.
     """
 
     def __init__(
@@ -473,7 +569,7 @@ class RNN(RNNBase):
         )
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple[Any, Tensor]:
         output, (h_n,) = self._run(input, hx, [self.hidden_size])
         return output, h_n
 
@@ -481,7 +577,7 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """A multi-layer LSTM with gates i, f, g, o, optionally with projections (torch.nn.LSTM).
 
-    Input as for RNN; hx is (h0, c0), h0 (num_layers * directions, batch, proj_size or
+    Input as for RNN (a PackedSequence included); hx is (h0, c0), h0 (num_layers * directions, batch, proj_size or
     hidden_size) and c0 (num_layers * directions, batch, hidden_size), zeros when omitted.
     Returns (output, (h_n, c_n)).
     """
@@ -514,8 +610,8 @@ class LSTM(RNNBase):
         )
 
     def forward(
-        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Any, tuple[Tensor, Tensor]]:
         output, (h_n, c_n) = self._run(input, hx, [self.proj_size or self.hidden_size, self.hidden_size])
         return output, (h_n, c_n)
 
@@ -523,7 +619,7 @@ class LSTM(RNNBase):
 class GRU(RNNBase):
     """A multi-layer GRU with gates r, z, n (torch.nn.GRU).
 
-    Input and h0 as for RNN. Returns (output, h_n).
+    Input (a PackedSequence included) and h0 as for RNN. Returns (output, h_n).
     """
 
     def __init__(
@@ -552,6 +648,6 @@ class GRU(RNNBase):
             dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple[Any, Tensor]:
         output, (h_n,) = self._run(input, hx, [self.hidden_size])
         return output, h_n
