@@ -420,6 +420,10 @@ from ember.nn._functional.toplevel import (
     max_pool3d,
 )
 
+# isort: split
+# rms_norm, embedding_bag and ctc_loss, which torch also has at its top level
+from ember.nn._functional.normalization import rms_norm
+
 __version__ = "0.1.0"
 
 __all__ = [name for name in dir() if not name.startswith("_")]

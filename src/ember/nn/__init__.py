@@ -160,6 +160,10 @@ from ember.nn.modules import (
     MaxUnpool3d,
 )
 
+# isort: split
+# RMSNorm, local response normalization, EmbeddingBag and CTC
+from ember.nn.modules import RMSNorm
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -307,3 +311,5 @@ __all__ = [
     "Dropout3d",
     "FeatureAlphaDropout",
 ]
+
+__all__ += ["RMSNorm"]

@@ -125,6 +125,10 @@ from ember.nn._functional.shuffle import channel_shuffle, pixel_shuffle, pixel_u
 from ember.ops.pool import avg_pool3d, max_pool3d
 from ember.ops.resize import adaptive_avg_pool3d, adaptive_max_pool3d
 
+# isort: split
+# RMSNorm, local response normalization, EmbeddingBag and CTC
+from ember.nn._functional.normalization import rms_norm
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -233,3 +237,5 @@ __all__ = [
     "max_unpool2d",
     "max_unpool3d",
 ]
+
+__all__ += ["rms_norm"]

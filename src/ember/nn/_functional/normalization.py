@@ -398,3 +398,88 @@ def pairwise_distance(
 ) -> Tensor:
     """||x1 - x2 + eps||_p over the last dimension (torch.nn.functional.pairwise_distance)."""
     return norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+# ---- RMSNorm and local response normalization -----------------------------------------------
+
+
+def _root_mean_square(x: Any, axes: tuple, eps: float) -> tuple:
+    """(xhat, rstd) with rstd = 1 / sqrt(mean(x^2) + eps) over axes (kept as size-1 dims) and
+    xhat = x * rstd; on arrays, or on Tensors when a backward is itself differentiated."""
+    n = int(np.prod([x.shape[a] for a in axes]))
+    rstd = (_dual.sum(x * x, axes) / n + eps) ** -0.5
+    return x * rstd, rstd
+
+
+class RMSNorm(Op):
+    """Divide by the root mean square over the trailing dimensions `axes`, then scale.
+
+    LayerNorm without the centring: with the mean taken as 0, the closed-form backward
+    loses its mean(gh) term, dx = rstd * (gh - xhat * mean(gh * xhat)), gh = dy * w.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, axes, eps):
+        xhat, rstd = _root_mean_square(x, axes, eps)
+        ctx.save_for_backward(x, weight)
+        ctx.xhat, ctx.rstd, ctx.axes, ctx.eps = xhat, rstd, axes, eps
+        # without weight, a copy: an in-place change of y must not reach the saved xhat
+        return xhat * weight if weight is not None else xhat.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dx, dw = ctx._edges[:2]
+        axes = ctx.axes
+        if _dual.is_array(grad):
+            xhat, rstd = ctx.xhat, ctx.rstd
+        else:  # create_graph: rstd recomputed as ops, so that it is differentiated too
+            xhat, rstd = _root_mean_square(x, axes, ctx.eps)
+        gx = None
+        if dx is not None:
+            gh = grad * weight if weight is not None else grad
+            n = int(np.prod([x.shape[a] for a in axes]))
+            gx = (gh - xhat * (_dual.sum(gh * xhat, axes) / n)) * rstd
+        # the engine sums the leading (batch) dimensions of the weight's gradient
+        return gx, (grad * xhat if dw is not None else None), None, None
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dimensions, times
+    weight (torch.nn.functional.rms_norm); eps=None means the machine epsilon of input's dtype.
+
+    A weight of another float dtype is converted to the input's, and so is the result, as in
+    PyTorch (which warns that it cannot use its fused kernel then).
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    s = input._data.shape
+    if k == 0:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+            "element, but got normalized_shape = []"
+        )
+    if len(s) < k or s[len(s) - k :] != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"but got input of size {list(s)}"
+        )
+    if weight is not None and weight._data.shape != shape:
+        raise RuntimeError(
+            f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight.shape)} and normalized_shape = {list(shape)}"
+        )
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"rms_norm" not implemented for {input.dtype} input (convert it with .float())'
+        )
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        weight = weight.to(input.dtype)
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    return RMSNorm.apply(input, weight, tuple(range(len(s) - k, len(s))), eps)

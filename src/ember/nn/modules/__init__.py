@@ -130,6 +130,10 @@ from ember.nn.modules.pooling import (
     MaxUnpool3d,
 )
 
+# isort: split
+# RMSNorm, local response normalization, EmbeddingBag and CTC
+from ember.nn.modules.normalization import RMSNorm
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -272,3 +276,5 @@ __all__ = [
     "Dropout3d",
     "FeatureAlphaDropout",
 ]
+
+__all__ += ["RMSNorm"]
