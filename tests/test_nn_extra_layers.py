@@ -141,3 +141,57 @@ def test_rms_norm_errors() -> None:
     for args_e, args_t, fragment in cases:
         err = _raises(lambda a=args_e: F.rms_norm(*a), lambda a=args_t: torch.nn.functional.rms_norm(*a))
         assert fragment in str(err)
+
+
+# ---- LocalResponseNorm ----------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "shape, args",
+    [
+        ((2, 6, 5), (3,)),
+        ((2, 5, 3, 4), (2, 0.5, 0.7, 2.0)),
+        ((1, 4, 2, 3, 2), (5, 1e-2, 0.75, 1.0)),
+        ((2, 3, 4), (8, 0.3, 1.5, 0.5)),  # a window wider than the channels
+        ((2, 4, 3), (1, 1.0, 0.5, 1.0)),
+    ],
+)
+def test_local_response_norm_matches_torch(dtype: str, shape: tuple, args: tuple) -> None:
+    import torch
+
+    rng = np.random.default_rng(3)
+    e_mod, t_mod = nn.LocalResponseNorm(*args), torch.nn.LocalResponseNorm(*args)
+    assert repr(e_mod) == repr(t_mod)
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict()) == []
+    xe, xt = _pair((rng.normal(size=shape) * 2).astype(dtype))
+    ye, yt = e_mod(xe), t_mod(xt)
+    assert str(ye.dtype) == str(yt.dtype).replace("torch", "ember")
+    assert_close(ye, yt, *TOL[dtype])
+    _backward_both(ye, yt, rng)
+    assert_close(xe.grad, xt.grad, *TOL[dtype])
+    assert_close(
+        F.local_response_norm(xe, *args), torch.nn.functional.local_response_norm(xt, *args), *TOL[dtype]
+    )
+
+
+def test_local_response_norm_gradcheck_and_edge_cases() -> None:
+    rng = np.random.default_rng(4)
+    x = ember.tensor(rng.normal(size=(2, 4, 3)), requires_grad=True)
+    assert gradcheck(lambda a: F.local_response_norm(a, 3, 0.5, 0.75, 1.0), (x,))
+    assert gradgradcheck(lambda a: F.local_response_norm(a, 2, 0.5, 0.75, 1.0), (x,))
+    empty = ember.zeros(0, 3, 4)
+    assert F.local_response_norm(empty, 3).shape == (0, 3, 4)
+    assert repr(nn.LocalResponseNorm(2, k=2)) == "LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=2)"
+
+
+@requires_torch
+def test_local_response_norm_needs_a_channel_dimension() -> None:
+    import torch
+
+    err = _raises(
+        lambda: F.local_response_norm(ember.ones(2, 3), 3),
+        lambda: torch.nn.functional.local_response_norm(torch.ones(2, 3), 3),
+    )
+    assert "3D or higher" in str(err) and "[2, 3]" in str(err)

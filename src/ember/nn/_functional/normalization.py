@@ -28,6 +28,7 @@ from ember.ops import _dual
 from ember.ops.api.arith import result_type
 from ember.ops.api.arrange import broadcast_tensors
 from ember.ops.api.reduce import norm
+from ember.ops.api.shape import pad
 from ember.ops.elementwise import Op
 
 
@@ -483,3 +484,32 @@ def rms_norm(
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     return RMSNorm.apply(input, weight, tuple(range(len(s) - k, len(s))), eps)
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Divide each channel of (N, C, *) input by (k + alpha * mean of the squares of `size`
+    neighbouring channels)^beta (torch.nn.functional.local_response_norm).
+
+    The window of channel c runs from c - size // 2 to c + (size - 1) // 2, with zeros past
+    the edges that still count in the mean (it always divides by size), as in PyTorch.
+    Composed from pad, slices and arithmetic: a rarely used layer, whose gradients of every
+    order come from those ops.
+    """
+    if input.dim() < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions): "
+            f"local_response_norm takes (N, C, *) input, got shape {list(input.shape)}"
+        )
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    # (before, after) zeros on the channel dimension, the one after the batch: pad lists the
+    # last dimension first
+    widths = [0, 0] * (input.dim() - 2) + [size // 2, (size - 1) // 2]
+    squares = pad(input * input, widths)
+    window = squares[:, 0:c]
+    for j in range(1, size):
+        window = window + squares[:, j : j + c]
+    return input / (window * (alpha / size) + k) ** beta

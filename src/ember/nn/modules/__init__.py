@@ -132,7 +132,7 @@ from ember.nn.modules.pooling import (
 
 # isort: split
 # RMSNorm, local response normalization, EmbeddingBag and CTC
-from ember.nn.modules.normalization import RMSNorm
+from ember.nn.modules.normalization import LocalResponseNorm, RMSNorm
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -277,4 +277,4 @@ __all__ = [
     "FeatureAlphaDropout",
 ]
 
-__all__ += ["RMSNorm"]
+__all__ += ["RMSNorm", "LocalResponseNorm"]
