@@ -195,3 +195,190 @@ def test_local_response_norm_needs_a_channel_dimension() -> None:
         lambda: torch.nn.functional.local_response_norm(torch.ones(2, 3), 3),
     )
     assert "3D or higher" in str(err) and "[2, 3]" in str(err)
+
+
+# ---- EmbeddingBag ---------------------------------------------------------------------------
+
+# (input, offsets) cases: 2-D bags; 1-D with offsets, empty bags among them; a last offset
+BAGS = [
+    ([[1, 2, 4], [4, 3, 9], [0, 0, 7]], None, False),
+    ([1, 2, 4, 5, 4, 3, 3, 8], [0, 2, 2, 5], False),
+    ([1, 2, 4, 5, 4, 3, 3, 8], [0, 3, 3, 8], True),
+    ([6, 6, 2], [0, 0, 3], False),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("case", range(len(BAGS)))
+@pytest.mark.parametrize("padding_idx", [None, 4])
+def test_embedding_bag_matches_torch(dtype: str, mode: str, case: int, padding_idx: Any) -> None:
+    import torch
+
+    rng = np.random.default_rng(case)
+    indices, offsets, last = BAGS[case]
+    table = rng.normal(size=(10, 3)).astype(dtype)
+    we, wt = _pair(table)
+    ie, it = ember.tensor(indices), torch.tensor(indices)
+    oe = None if offsets is None else ember.tensor(offsets)
+    ot = None if offsets is None else torch.tensor(offsets)
+    kwargs = {"mode": mode, "include_last_offset": last, "padding_idx": padding_idx}
+    ye = F.embedding_bag(ie, we, oe, **kwargs)
+    yt = torch.nn.functional.embedding_bag(it, wt, ot, **kwargs)
+    assert ye.dtype == ember.float64 if dtype == "float64" else ember.float32
+    assert_close(ye, yt, *TOL[dtype])
+    _backward_both(ye, yt, rng)
+    assert_close(we.grad, wt.grad, *TOL[dtype])
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_bag_per_sample_weights_and_their_gradient(dtype: str) -> None:
+    import torch
+
+    rng = np.random.default_rng(5)
+    we, wt = _pair(rng.normal(size=(10, 4)).astype(dtype))
+    pe, pt = _pair(rng.normal(size=8).astype(dtype))
+    indices, offsets = [1, 2, 4, 5, 4, 3, 3, 8], [0, 2, 2, 5]
+    ye = F.embedding_bag(
+        ember.tensor(indices), we, ember.tensor(offsets), mode="sum", per_sample_weights=pe, padding_idx=3
+    )
+    yt = torch.nn.functional.embedding_bag(
+        torch.tensor(indices), wt, torch.tensor(offsets), mode="sum", per_sample_weights=pt, padding_idx=3
+    )
+    assert_close(ye, yt, *TOL[dtype])
+    _backward_both(ye, yt, rng)
+    assert_close(we.grad, wt.grad, *TOL[dtype])
+    assert_close(pe.grad, pt.grad, *TOL[dtype])
+
+
+@requires_torch
+def test_embedding_bag_scale_grad_by_freq_and_max_norm() -> None:
+    """scale_grad_by_freq divides each row's gradient by its count in the mini-batch, as
+    torch's embedding does; torch's embedding_bag (2.13) miscounts whenever an index repeats
+    (see docs/differences.md), so the reference is torch's embedding reduced per bag."""
+    import torch
+
+    rng = np.random.default_rng(6)
+    table = rng.normal(size=(10, 3)) * 2
+    we, wt = _pair(table)
+    indices = [[1, 2, 1, 5], [1, 3, 3, 8]]
+    for mode in ("sum", "mean"):
+        ye = F.embedding_bag(ember.tensor(indices), we, mode=mode, scale_grad_by_freq=True)
+        rows = torch.nn.functional.embedding(torch.tensor(indices), wt, scale_grad_by_freq=True)
+        yt = rows.sum(1) if mode == "sum" else rows.mean(1)
+        assert_close(ye, yt, *TOL["float64"])
+        _backward_both(ye, yt, rng)
+        assert_close(we.grad, wt.grad, *TOL["float64"])
+    # max_norm: the looked-up rows renormalised in place, the others untouched
+    e_bag, t_bag = (
+        nn.EmbeddingBag(10, 3, max_norm=1.0, mode="sum"),
+        torch.nn.EmbeddingBag(10, 3, max_norm=1.0, mode="sum"),
+    )
+    e_bag.load_state_dict({"weight": ember.tensor(table.astype("float32"))})
+    with torch.no_grad():
+        t_bag.weight.copy_(torch.tensor(table))
+    inp = [[1, 2], [2, 7]]
+    assert_close(e_bag(ember.tensor(inp)), t_bag(torch.tensor(inp)), *TOL["float32"])
+    assert_close(e_bag.weight, t_bag.weight, *TOL["float32"])
+
+
+def test_embedding_bag_gradcheck() -> None:
+    rng = np.random.default_rng(7)
+    w = ember.tensor(rng.normal(size=(6, 3)), requires_grad=True)
+    psw = ember.tensor(rng.normal(size=6), requires_grad=True)
+    idx, offsets = ember.tensor([1, 2, 4, 5, 4, 1]), ember.tensor([0, 2, 2])
+    for mode in ("sum", "mean", "max"):
+        assert gradcheck(lambda a, m=mode: F.embedding_bag(idx, a, offsets, mode=m, padding_idx=5), (w,))
+    assert gradcheck(
+        lambda a, p: F.embedding_bag(idx, a, offsets, mode="sum", per_sample_weights=p), (w, psw)
+    )
+    assert gradgradcheck(
+        lambda a, p: F.embedding_bag(idx, a, offsets, mode="sum", per_sample_weights=p), (w, psw)
+    )
+    assert gradgradcheck(lambda a: F.embedding_bag(idx, a, offsets, mode="max"), (w,))
+
+
+@requires_torch
+def test_embedding_bag_module_repr_state_dict_and_from_pretrained() -> None:
+    import torch
+
+    for args, kwargs in [
+        ((5, 3), {}),
+        ((5, 3), {"mode": "max", "padding_idx": 1, "max_norm": 1.0}),
+        (
+            (5, 3),
+            {"max_norm": 1.0, "norm_type": 1.0, "scale_grad_by_freq": True, "mode": "sum", "padding_idx": -1},
+        ),
+        ((5, 3), {"include_last_offset": True}),
+    ]:
+        e_mod, t_mod = nn.EmbeddingBag(*args, **kwargs), torch.nn.EmbeddingBag(*args, **kwargs)
+        assert repr(e_mod) == repr(t_mod)
+        assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+        assert e_mod.padding_idx == t_mod.padding_idx
+        if e_mod.padding_idx is not None:
+            assert not e_mod.weight[e_mod.padding_idx].detach().numpy().any()
+    table = np.arange(12.0).reshape(4, 3)
+    e_mod = nn.EmbeddingBag.from_pretrained(ember.tensor(table), mode="sum", include_last_offset=True)
+    t_mod = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(table), mode="sum", include_last_offset=True)
+    assert repr(e_mod) == repr(t_mod) and not e_mod.weight.requires_grad
+    args = ([0, 3, 3, 2], [0, 1, 4])
+    assert_close(e_mod(*map(ember.tensor, args)), t_mod(*map(torch.tensor, args)))
+    e_mod = nn.EmbeddingBag.from_pretrained(ember.tensor(table), freeze=False)
+    assert e_mod.weight.requires_grad
+
+
+@requires_torch
+def test_embedding_bag_empty_inputs_give_zeros() -> None:
+    import torch
+
+    w = np.ones((4, 2), dtype=np.float32)
+    for mode in ("sum", "mean", "max"):
+        ye = F.embedding_bag(
+            ember.tensor([], dtype=ember.int64), ember.tensor(w), ember.tensor([0, 0]), mode=mode
+        )
+        yt = torch.nn.functional.embedding_bag(
+            torch.tensor([], dtype=torch.int64), torch.tensor(w), torch.tensor([0, 0]), mode=mode
+        )
+        assert_close(ye, yt)
+
+
+@requires_torch
+def test_embedding_bag_errors() -> None:
+    import torch
+
+    fe, ft = F.embedding_bag, torch.nn.functional.embedding_bag
+    w = np.ones((6, 3), dtype=np.float32)
+    i = [1, 2, 4, 5, 4, 3]
+    E, T = ember, torch
+
+    def both(args: Any, **kw: Any) -> Exception:
+        def call(lib: Any, f: Any) -> Any:
+            a = [lib.tensor(x) if isinstance(x, (list, np.ndarray)) else x for x in args]
+            k = {n: lib.tensor(v) if isinstance(v, (list, np.ndarray)) else v for n, v in kw.items()}
+            return f(*a, **k)
+
+        return _raises(lambda: call(E, fe), lambda: call(T, ft))
+
+    assert "offsets has to be a 1D Tensor" in str(both((i, w)))
+    assert "offsets[0] has to be 0" in str(both((i, w, [1, 3])))
+    assert "greater than input's length 6" in str(both((i, w, [0, 8])))
+    assert "offsets has to be None" in str(both(([[1, 2]], w, [0])))
+    assert "only supported for mode='sum'" in str(
+        both((i, w, [0, 3]), mode="max", per_sample_weights=np.ones(6, "f"))
+    )
+    assert "same shape as the input" in str(
+        both((i, w, [0, 3]), mode="sum", per_sample_weights=np.ones(5, "f"))
+    )
+    assert "mode has to be one of" in str(both((i, w, [0, 3]), mode="foo"))
+    assert "frequency" in str(both((i, w, [0, 3]), mode="max", scale_grad_by_freq=True))
+    assert "Long, Int" in str(both((np.array(i, "f"), w, [0, 3])))
+    assert "not in the valid range [0, 6)" in str(both(([1, 7], w, [0, 1])))
+    assert "padding_idx must be within" in str(both((i, w, [0, 3]), padding_idx=-7))
+    assert "1D or 2D" in str(both(([[[1]]], w)))
+    assert "2D Tensor" in str(both((i, w[0], [0, 3])))
+    with pytest.raises(RuntimeError, match="non-decreasing"):
+        fe(E.tensor(i), E.tensor(w), E.tensor([0, 4, 3]))
+    with pytest.raises(AssertionError):
+        nn.EmbeddingBag(5, 3, padding_idx=5)

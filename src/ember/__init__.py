@@ -421,7 +421,7 @@ from ember.nn._functional.toplevel import (
 )
 
 # isort: split
-# rms_norm, embedding_bag and ctc_loss, which torch also has at its top level
+# rms_norm, which torch also has at its top level
 from ember.nn._functional.normalization import rms_norm
 
 __version__ = "0.1.0"

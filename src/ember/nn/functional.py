@@ -127,6 +127,7 @@ from ember.ops.resize import adaptive_avg_pool3d, adaptive_max_pool3d
 
 # isort: split
 # RMSNorm, local response normalization, EmbeddingBag and CTC
+from ember.nn._functional.embedding_bag import embedding_bag
 from ember.nn._functional.normalization import local_response_norm, rms_norm
 
 __all__ = [
@@ -238,4 +239,4 @@ __all__ = [
     "max_unpool3d",
 ]
 
-__all__ += ["rms_norm", "local_response_norm"]
+__all__ += ["rms_norm", "local_response_norm", "embedding_bag"]

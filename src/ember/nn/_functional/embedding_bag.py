@@ -1,0 +1,209 @@
+"""embedding_bag: the sum, mean or max of the embedding rows of each bag of indices, without
+building the (entries, dim) tensor of looked-up rows that embedding(...).sum(1) would keep
+for its backward.
+
+A batch of bags is given either as a 2-D input (one bag per row, all the same length) or as
+a 1-D input cut into bags by `offsets` (bag b holds input[offsets[b]:offsets[b + 1]]). Both
+are flattened here into one list of entries with the bag each belongs to; entries equal to
+padding_idx are left out (they count neither in a sum nor in a mean's divisor), and an
+empty bag gives a row of zeros.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.nn._functional.layers import _renorm_rows
+from ember.ops import _dual
+from ember.ops.elementwise import Op
+
+_MODES = ("sum", "mean", "max")
+
+
+class EmbeddingBag(Op):
+    """out[b] = reduction over the entries e of bag b of weight[index[e]] (times
+    per_sample_weights[e] in sum mode).
+
+    `index` and `bag` are the entries kept (padding left out); `kept` their positions in the
+    flattened input, where per_sample_weights and its gradient live. In mean mode each entry
+    weighs 1 / (entries in its bag); in max mode each output element comes from one entry
+    (the first one holding the maximum), which alone receives its gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights, index, bag, kept, n_bags, mode, freq):
+        ctx.save_for_backward(weight, per_sample_weights)
+        ctx.index, ctx.bag, ctx.kept, ctx.freq, ctx.winner = index, bag, kept, freq, None
+        rows = weight[index]
+        out = np.zeros((n_bags, weight.shape[1]), dtype=weight.dtype)
+        if mode == "max":
+            # the maximum of each (bag, column), then the first entry that reaches it
+            best = np.full_like(out, -np.inf)
+            np.maximum.at(best, bag, rows)
+            none = len(index)  # stands for "no entry": the columns of an empty bag
+            first = np.full(out.shape, none)
+            np.minimum.at(first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
+            ctx.filled = np.nonzero(first < none)  # (bags, columns) that have a winner
+            ctx.winner = index[first[ctx.filled]]
+            out[ctx.filled] = best[ctx.filled]
+            return out
+        ctx.scale = None  # the factor of each entry: 1, its sample weight, or 1 / bag size
+        if per_sample_weights is not None:
+            ctx.scale = per_sample_weights[kept]
+        elif mode == "mean":
+            ctx.scale = (1.0 / np.bincount(bag, minlength=n_bags)[bag]).astype(weight.dtype)
+        np.add.at(out, bag, rows if ctx.scale is None else rows * ctx.scale[:, None])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        weight, per_sample_weights = ctx.saved_tensors
+        dw, dpsw = ctx._edges[:2]
+        nothing = (None,) * 6
+        if ctx.winner is not None:  # max: each output element's gradient to its winning row
+            b, col = ctx.filled
+            gw = _dual.index_add(weight.shape, (ctx.winner, col), grad[b, col], grad.dtype)
+            return (gw if dw is not None else None, None, *nothing)
+        per_entry = grad[ctx.bag]  # (entries, dim): the gradient of each entry's bag
+        gw = gpsw = None
+        if dw is not None:
+            g = per_entry
+            if per_sample_weights is not None:  # the saved tensor: a Tensor under create_graph
+                g = g * per_sample_weights[ctx.kept][:, None]
+            elif ctx.scale is not None:
+                g = g * ctx.scale[:, None]
+            if ctx.freq is not None:
+                g = g / ctx.freq[:, None]
+            gw = _dual.index_add(weight.shape, ctx.index, g, grad.dtype)
+        if dpsw is not None:
+            g = _dual.sum(per_entry * weight[ctx.index], 1, keepdims=False)
+            gpsw = _dual.index_add(per_sample_weights.shape, ctx.kept, g, grad.dtype)
+        return (gw, gpsw, *nothing)
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sum, mean or max of weight's rows over each bag of indices, (bags, dim)
+    (torch.nn.functional.embedding_bag).
+
+    input is (B, L), B bags of L indices, or 1-D, cut into bags at `offsets` (the last
+    offset marks the end of the input when include_last_offset is set). per_sample_weights,
+    of input's shape and in sum mode only, weigh the rows; entries equal to padding_idx are
+    left out; max_norm renormalizes the looked-up rows of weight in place, as embedding.
+    """
+    idx = _indices(input, "input")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if mode not in _MODES:
+        raise ValueError(f"mode has to be one of sum, mean or max (got {mode!r})")
+    if sparse:
+        raise NotImplementedError("embedding_bag: ember has no sparse tensors; use sparse=False")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode={mode!r})"
+            )
+        if tuple(per_sample_weights.shape) != idx.shape:
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)}) is not None, "
+                f"then it must have the same shape as the input ({list(idx.shape)})"
+            )
+        if per_sample_weights.dtype != weight.dtype:
+            raise RuntimeError(
+                f"embedding_bag: per_sample_weights ({per_sample_weights.dtype}) must have the "
+                f"dtype of weight ({weight.dtype})"
+            )
+    bag, n_bags = _bags(idx, offsets, include_last_offset)
+    idx = idx.reshape(-1)
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        pos = int(np.flatnonzero((idx < 0) | (idx >= n))[0])
+        raise RuntimeError(
+            f"Index {pos} of input takes value {idx[pos]} which is not in the valid range [0, {n})"
+        )
+    keep = bag >= 0
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise RuntimeError(
+                f"padding_idx must be within the number of embeddings, -{n} through {n - 1}, but got {padding_idx}"
+            )
+        keep &= idx != padding_idx % n
+    kept = np.flatnonzero(keep)
+    index, bag = idx[kept].astype(np.intp), bag[kept]
+    if max_norm is not None:
+        _renorm_rows(weight, index, max_norm, norm_type)
+    freq = None
+    if scale_grad_by_freq:
+        freq = np.bincount(index, minlength=n)[index].astype(weight._data.dtype)
+    psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    return EmbeddingBag.apply(weight, psw, index, bag, kept, n_bags, mode, freq)
+
+
+def _indices(t: Any, name: str) -> np.ndarray:
+    """The integer array inside t, which must hold int64 or int32 indices."""
+    a = t._data if isinstance(t, Tensor) else np.asarray(t)
+    if a.dtype != np.int64 and a.dtype != np.int32:
+        raise RuntimeError(
+            f"embedding_bag: expected '{name}' to hold indices of one of the following scalar types: "
+            f"Long, Int; but got {a.dtype} instead (use .long())"
+        )
+    return a
+
+
+def _bags(idx: np.ndarray, offsets: Any, include_last_offset: bool) -> tuple:
+    """(the bag of each entry of the flattened input, the number of bags)."""
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                f"fixed length sequences. However, found offsets of type {type(offsets).__name__}"
+            )
+        return np.repeat(np.arange(idx.shape[0]), idx.shape[1]), idx.shape[0]
+    if idx.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None (or give a 2-D input, one bag per row)")
+    given = _indices(offsets, "offsets")
+    if given.ndim != 1:
+        raise ValueError(f"offsets has to be a 1D Tensor, got shape {list(given.shape)}")
+    starts = given
+    if include_last_offset:
+        if len(starts) == 0:
+            raise ValueError(
+                "embedding_bag: include_last_offset needs at least one offset (the end of the input)"
+            )
+        starts = starts[:-1]
+    if len(starts) and starts[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+            f"position 0. However, got {starts[0]}"
+        )
+    if len(given) and given[-1] > len(idx):
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {len(idx)} but got offsets[-1] of {given[-1]}"
+        )
+    ends = given[1:] if include_last_offset else np.append(starts[1:], len(idx))
+    if np.any(ends < starts):
+        raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got {given.tolist()}")
+    # entry i is in the last bag that starts at or before it (an empty bag starts where the next does)
+    bag = np.searchsorted(starts, np.arange(len(idx)), side="right") - 1
+    if include_last_offset and len(ends):  # entries past the last offset belong to no bag
+        bag = np.where(np.arange(len(idx)) < ends[-1], bag, -1)
+    return bag, len(starts)
