@@ -382,3 +382,176 @@ def test_embedding_bag_errors() -> None:
         fe(E.tensor(i), E.tensor(w), E.tensor([0, 4, 3]))
     with pytest.raises(AssertionError):
         nn.EmbeddingBag(5, 3, padding_idx=5)
+
+
+# ---- CTCLoss --------------------------------------------------------------------------------
+
+
+def _ctc_case(rng: np.random.Generator, t_max: int, n: int, c: int, blank: int, dtype: str) -> dict:
+    """Random log-probabilities with targets that repeat labels, an empty target, and
+    (in the last sample) usually more labels than its frames can hold."""
+    labels = [k for k in range(c) if k != blank]
+    target_lengths = rng.integers(1, t_max // 2 + 1, size=n)
+    target_lengths[0] = 0
+    input_lengths = rng.integers(t_max // 2, t_max + 1, size=n)
+    input_lengths[1] = t_max
+    if n > 2:
+        target_lengths[-1], input_lengths[-1] = t_max // 2 + 1, 2
+    s = int(target_lengths.max())
+    targets = rng.choice(labels, size=(n, s))
+    targets[1, 1:] = targets[1, 0]  # repeated labels: each pair needs a blank in between
+    logits = rng.normal(size=(t_max, n, c)) * 2
+    log_probs = logits - np.log(np.exp(logits).sum(2, keepdims=True))
+    return {
+        "log_probs": log_probs.astype(dtype),
+        "targets": targets,
+        "input_lengths": input_lengths,
+        "target_lengths": target_lengths,
+    }
+
+
+def _ctc_both(case: dict, targets: str = "padded", lengths: str = "tensor", **kwargs: Any) -> tuple:
+    """ember's and torch's ctc_loss, log_probs and loss, on the case's data (targets padded
+    or concatenated, the lengths as tensors or tuples)."""
+    import torch
+
+    le, lt = _pair(case["log_probs"])
+    tg = case["targets"]
+    if targets == "concatenated":
+        tg = np.concatenate([row[:k] for row, k in zip(tg, case["target_lengths"])])
+    args_e, args_t = [le, ember.tensor(tg)], [lt, torch.tensor(tg)]
+    for key in ("input_lengths", "target_lengths"):
+        if lengths == "tensor":
+            args_e.append(ember.tensor(case[key]))
+            args_t.append(torch.tensor(case[key]))
+        else:
+            args_e.append(tuple(int(v) for v in case[key]))
+            args_t.append(tuple(int(v) for v in case[key]))
+    ye = F.ctc_loss(*args_e, **kwargs)
+    yt = torch.nn.functional.ctc_loss(*args_t, **kwargs)
+    return le, lt, ye, yt
+
+
+def _assert_same_with_nans(actual: Any, expected: Any, tol: tuple) -> None:
+    a, e = actual.detach().numpy(), expected.detach().numpy()
+    assert np.array_equal(np.isnan(a), np.isnan(e)) and np.array_equal(np.isinf(a), np.isinf(e))
+    finite = np.isfinite(e)
+    np.testing.assert_allclose(a[finite], e[finite], *tol)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ctc_loss_matches_torch(dtype: str, reduction: str, zero_infinity: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    blank = [0, 3][seed]
+    case = _ctc_case(rng, t_max=7, n=4, c=5, blank=blank, dtype=dtype)
+    targets, lengths = ["padded", "concatenated"][seed], ["tensor", "tuple"][seed]
+    kwargs = {"blank": blank, "reduction": reduction, "zero_infinity": zero_infinity}
+    le, lt, ye, yt = _ctc_both(case, targets, lengths, **kwargs)
+    assert str(ye.dtype) == str(yt.dtype).replace("torch", "ember")
+    _assert_same_with_nans(ye, yt, TOL[dtype])
+    _backward_both(ye, yt, rng)
+    _assert_same_with_nans(le.grad, lt.grad, TOL[dtype])
+
+
+@requires_torch
+def test_ctc_loss_possible_alignments_and_unbatched_input() -> None:
+    """A batch where every alignment exists (finite loss and gradient everywhere), and the
+    unbatched (T, C) form with its lengths as ints, 1-element tensors or 0-d tensors."""
+    import torch
+
+    rng = np.random.default_rng(8)
+    case = _ctc_case(rng, t_max=9, n=2, c=4, blank=0, dtype="float64")
+    le, lt, ye, yt = _ctc_both(case, reduction="none")
+    assert np.isfinite(yt.detach().numpy()).all()
+    assert_close(ye, yt, *TOL["float64"])
+    _backward_both(ye, yt, rng)
+    assert_close(le.grad, lt.grad, *TOL["float64"])
+    single = case["log_probs"][:, 1]
+    target, t_len, i_len = case["targets"][1], int(case["target_lengths"][1]), int(case["input_lengths"][1])
+    for reduction in ("none", "mean", "sum"):
+        for wrap_e, wrap_t in [
+            (lambda v: ember.tensor(v), lambda v: torch.tensor(v)),
+            (lambda v: ember.tensor([v]), lambda v: torch.tensor([v])),
+        ]:
+            xe, xt = _pair(single)
+            ye = F.ctc_loss(xe, ember.tensor(target), wrap_e(i_len), wrap_e(t_len), reduction=reduction)
+            yt = torch.nn.functional.ctc_loss(
+                xt, torch.tensor(target), wrap_t(i_len), wrap_t(t_len), reduction=reduction
+            )
+            assert tuple(ye.shape) == tuple(yt.shape)
+            assert_close(ye, yt, *TOL["float64"])
+            ye.backward()
+            yt.backward()
+            assert_close(xe.grad, xt.grad, *TOL["float64"])
+
+
+@requires_torch
+def test_ctc_loss_module_and_target_length_zero() -> None:
+    import torch
+
+    for kwargs in ({}, {"blank": 2, "zero_infinity": True}, {"reduction": "sum"}):
+        e_mod, t_mod = nn.CTCLoss(**kwargs), torch.nn.CTCLoss(**kwargs)
+        assert repr(e_mod) == repr(t_mod)
+        assert list(e_mod.state_dict()) == list(t_mod.state_dict()) == []
+    # an empty target: -log of the probability of blank at every frame; mean divides by 1
+    rng = np.random.default_rng(9)
+    logits = rng.normal(size=(4, 2, 3))
+    log_probs = logits - np.log(np.exp(logits).sum(2, keepdims=True))
+    args = (np.zeros((2, 0), dtype=np.int64), [4, 0], [0, 0])
+    ye = nn.CTCLoss()(ember.tensor(log_probs), ember.tensor(args[0]), args[1], args[2])
+    yt = torch.nn.CTCLoss()(torch.tensor(log_probs), torch.tensor(args[0]), args[1], args[2])
+    assert_close(ye, yt, *TOL["float64"])
+    assert abs(float(ye) - (-log_probs[:, 0, 0].sum() / 2)) < 1e-12
+
+
+def test_ctc_loss_gradcheck_through_log_softmax_and_no_double_backward() -> None:
+    """The gradient, PyTorch's, is that of the logits once carried through log_softmax:
+    there gradcheck must hold. As in PyTorch, the loss can be differentiated only once."""
+    rng = np.random.default_rng(10)
+    logits = ember.tensor(rng.normal(size=(5, 2, 4)), requires_grad=True)
+    targets, i_len, t_len = ember.tensor([[1, 1], [2, 3]]), [5, 4], [2, 1]
+    for reduction in ("none", "mean"):
+        assert gradcheck(
+            lambda x, r=reduction: F.ctc_loss(x.log_softmax(2), targets, i_len, t_len, reduction=r), (logits,)
+        )
+    loss = F.ctc_loss(logits.log_softmax(2), targets, i_len, t_len)
+    (g,) = ember.autograd.grad(loss, logits, create_graph=True)
+    with pytest.raises(RuntimeError, match="differentiate the CTC loss once"):
+        g.sum().backward()
+
+
+@requires_torch
+def test_ctc_loss_errors() -> None:
+    import torch
+
+    rng = np.random.default_rng(11)
+    lp = rng.normal(size=(5, 2, 4))
+    good = ([[1, 2], [1, 1]], [5, 5], [2, 2])
+
+    def both(
+        log_probs: Any = lp, targets: Any = good[0], il: Any = good[1], tl: Any = good[2], **kw: Any
+    ) -> Exception:
+        return _raises(
+            lambda: F.ctc_loss(ember.tensor(log_probs), ember.tensor(targets), il, tl, **kw),
+            lambda: torch.nn.functional.ctc_loss(
+                torch.tensor(log_probs), torch.tensor(targets), il, tl, **kw
+            ),
+        )
+
+    assert "at most 5" in str(both(il=[5, 6]))
+    assert "input_lengths must be of size batch_size" in str(both(il=[5]))
+    assert "target_lengths must be of size batch_size" in str(both(tl=[2]))
+    assert "size 4 at dimension 0" in str(both(targets=[1, 2, 1], tl=[2, 2]))
+    assert "size at least 3 at dimension 1" in str(both(tl=[2, 3]))
+    assert "blank must be in label range" in str(both(blank=4))
+    assert "blank must be in label range" in str(both(blank=-1))
+    assert "at least 0" in str(both(il=[-1, 5]))
+    assert "at least 0" in str(both(tl=[-1, 2]))
+    assert "not a valid value for reduction" in str(both(reduction="foo"))
+    assert "not implemented" in str(both(log_probs=lp.astype(np.int64)))
+    with pytest.raises(RuntimeError, match=r"targets must be classes in \[0, 4\)"):
+        F.ctc_loss(ember.tensor(lp), ember.tensor([[1, 2], [1, 5]]), [5, 5], [2, 2])

@@ -162,7 +162,7 @@ from ember.nn.modules import (
 
 # isort: split
 # RMSNorm, local response normalization, EmbeddingBag and CTC
-from ember.nn.modules import EmbeddingBag, LocalResponseNorm, RMSNorm
+from ember.nn.modules import CTCLoss, EmbeddingBag, LocalResponseNorm, RMSNorm
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -312,4 +312,4 @@ __all__ = [
     "FeatureAlphaDropout",
 ]
 
-__all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag"]
+__all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]

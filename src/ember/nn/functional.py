@@ -128,6 +128,7 @@ from ember.ops.resize import adaptive_avg_pool3d, adaptive_max_pool3d
 # isort: split
 # RMSNorm, local response normalization, EmbeddingBag and CTC
 from ember.nn._functional.embedding_bag import embedding_bag
+from ember.nn._functional.loss_ctc import ctc_loss
 from ember.nn._functional.normalization import local_response_norm, rms_norm
 
 __all__ = [
@@ -239,4 +240,4 @@ __all__ = [
     "max_unpool3d",
 ]
 
-__all__ += ["rms_norm", "local_response_norm", "embedding_bag"]
+__all__ += ["rms_norm", "local_response_norm", "embedding_bag", "ctc_loss"]

@@ -133,6 +133,7 @@ from ember.nn.modules.pooling import (
 # isort: split
 # RMSNorm, local response normalization, EmbeddingBag and CTC
 from ember.nn.modules.embedding_bag import EmbeddingBag
+from ember.nn.modules.loss import CTCLoss
 from ember.nn.modules.normalization import LocalResponseNorm, RMSNorm
 
 __all__ = [
@@ -278,4 +279,4 @@ __all__ = [
     "FeatureAlphaDropout",
 ]
 
-__all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag"]
+__all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]
