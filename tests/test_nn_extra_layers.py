@@ -553,5 +553,6 @@ def test_ctc_loss_errors() -> None:
     assert "at least 0" in str(both(tl=[-1, 2]))
     assert "not a valid value for reduction" in str(both(reduction="foo"))
     assert "not implemented" in str(both(log_probs=lp.astype(np.int64)))
+    assert "must not be empty" in str(both(log_probs=np.zeros((0, 2, 4)), il=[0, 0]))
     with pytest.raises(RuntimeError, match=r"targets must be classes in \[0, 4\)"):
         F.ctc_loss(ember.tensor(lp), ember.tensor([[1, 2], [1, 5]]), [5, 5], [2, 2])

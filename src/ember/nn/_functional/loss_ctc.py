@@ -49,6 +49,8 @@ def ctc_loss(
         )
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     t_max, n, c = lp.shape
+    if lp.numel() == 0:
+        raise RuntimeError(f"log_probs tensor must not be empty (ctc_loss got shape {list(log_probs.shape)})")
     if not 0 <= blank < c:
         raise RuntimeError(f"blank must be in label range (blank={blank} for {c} classes)")
     input_lengths = _lengths(input_lengths, "input_lengths", n)
