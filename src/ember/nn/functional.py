@@ -131,6 +131,10 @@ from ember.nn._functional.embedding_bag import embedding_bag
 from ember.nn._functional.loss_ctc import ctc_loss
 from ember.nn._functional.normalization import local_response_norm, rms_norm
 
+# isort: split
+# spatial sampling (spatial transformers)
+from ember.ops.sample import affine_grid, grid_sample
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -238,6 +242,9 @@ __all__ = [
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
+    # spatial sampling (spatial transformers)
+    "affine_grid",
+    "grid_sample",
 ]
 
 __all__ += ["rms_norm", "local_response_norm", "embedding_bag", "ctc_loss"]

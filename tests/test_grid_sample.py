@@ -1,0 +1,336 @@
+"""F.affine_grid, F.grid_sample and F.interpolate's bicubic and area modes and antialias,
+compared with PyTorch: values and gradients in float32 and float64 over random inputs and
+grids reaching outside [-1, 1], every mode, padding and align_corners; double backward;
+gradcheck in float64; warnings and errors; the model of the Spatial Transformer tutorial."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
+from ember.nn import functional as F
+
+TOL = {"float64": (1e-10, 1e-12), "float32": (1e-4, 2e-5)}
+
+
+def _value_and_grads(T: Any, fn: Any, arrays: list, weight: np.ndarray) -> list:
+    """fn(*arrays) in framework T, and the gradients of sum(weight * output) to each array."""
+    tensors = [T.tensor(a, requires_grad=True) for a in arrays]
+    y = fn(T, *tensors)
+    (y * T.tensor(weight)).sum().backward()
+    return [y] + [t.grad for t in tensors]
+
+
+def _compare(fn: Any, arrays: list, dtype: str, seed: int = 0) -> None:
+    import torch
+
+    arrays = [a.astype(dtype) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            shape = fn(torch, *[torch.tensor(a) for a in arrays]).shape
+        weight = np.random.default_rng(seed).normal(size=tuple(shape)).astype(dtype)
+        expected = _value_and_grads(torch, fn, arrays, weight)
+        actual = _value_and_grads(ember, fn, arrays, weight)
+    rtol, atol = TOL[dtype]
+    for a, e in zip(actual, expected):
+        assert a.dtype == (ember.float32 if dtype == "float32" else ember.float64)
+        assert_close(a, e, rtol=rtol, atol=atol)
+
+
+# --- grid_sample ------------------------------------------------------------------------------
+
+MODES = ["bilinear", "nearest", "bicubic"]
+PADDINGS = ["zeros", "border", "reflection"]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", PADDINGS)
+@pytest.mark.parametrize("mode", MODES)
+def test_grid_sample_2d_matches_torch(mode: str, padding_mode: str, align_corners: bool, dtype: str) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 3, 4, 5))
+    grid = rng.uniform(-1.7, 1.7, size=(2, 3, 6, 2))  # beyond [-1, 1]: the padding matters
+
+    def fn(T, x, g):
+        return T.nn.functional.grid_sample(x, g, mode, padding_mode, align_corners)
+
+    _compare(fn, [x, grid], dtype)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", PADDINGS)
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_3d_matches_torch(mode: str, padding_mode: str, align_corners: bool, dtype: str) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 2, 3, 4, 5))
+    grid = rng.uniform(-1.5, 1.5, size=(2, 2, 3, 2, 3))
+
+    def fn(T, x, g):
+        return T.nn.functional.grid_sample(x, g, mode, padding_mode, align_corners)
+
+    _compare(fn, [x, grid], dtype)
+
+
+@requires_torch
+def test_grid_sample_far_outside_and_upsampling_grid() -> None:
+    """A grid far outside (many reflections) and one denser than the input."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1, 2, 3, 3))
+    grid = rng.uniform(-9, 9, size=(1, 8, 8, 2))
+    for mode, padding_mode in itertools.product(MODES, PADDINGS):
+
+        def fn(T, x, g, mode=mode, padding_mode=padding_mode):
+            return T.nn.functional.grid_sample(x, g, mode, padding_mode, align_corners=False)
+
+        _compare(fn, [x, grid], "float64")
+
+
+def test_grid_sample_identity_grid_returns_input() -> None:
+    x = ember.randn(2, 3, 4, 5)
+    theta = ember.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]).repeat(2, 1, 1)
+    for align_corners in (False, True):
+        grid = F.affine_grid(theta, x.shape, align_corners=align_corners)
+        for mode in MODES:
+            y = F.grid_sample(x, grid, mode=mode, align_corners=align_corners)
+            np.testing.assert_allclose(y.numpy(), x.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("padding_mode", PADDINGS)
+def test_grid_sample_gradcheck(mode: str, padding_mode: str) -> None:
+    rng = np.random.default_rng(4)
+    for align_corners in (False, True):
+        x = ember.tensor(rng.normal(size=(1, 2, 3, 4)), requires_grad=True)
+        grid = ember.tensor(rng.uniform(-1.3, 1.3, size=(1, 2, 3, 2)), requires_grad=True)
+
+        def fn(x, g, align_corners=align_corners):
+            return F.grid_sample(x, g, mode, padding_mode, align_corners)
+
+        assert gradcheck(fn, (x, grid))
+        assert gradgradcheck(fn, (x, grid))
+
+
+def test_grid_sample_3d_gradcheck() -> None:
+    rng = np.random.default_rng(5)
+    x = ember.tensor(rng.normal(size=(1, 1, 2, 3, 3)), requires_grad=True)
+    grid = ember.tensor(rng.uniform(-1.2, 1.2, size=(1, 2, 1, 2, 3)), requires_grad=True)
+    for padding_mode in PADDINGS:
+
+        def fn(x, g, padding_mode=padding_mode):
+            return F.grid_sample(x, g, "bilinear", padding_mode, True)
+
+        assert gradcheck(fn, (x, grid))
+        assert gradgradcheck(fn, (x, grid))
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_grid_sample_double_backward_matches_torch(mode: str) -> None:
+    import torch
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(1, 2, 3, 4))
+    grid = rng.uniform(-1.3, 1.3, size=(1, 2, 3, 2))
+    results = []
+    for T in (ember, torch):
+        xs, gs = T.tensor(x, requires_grad=True), T.tensor(grid, requires_grad=True)
+        y = T.nn.functional.grid_sample(xs, gs, mode, "reflection", align_corners=False)
+        gx, gg = T.autograd.grad((y * y).sum(), (xs, gs), create_graph=True)
+        results.append(T.autograd.grad((gx * gx).sum() + (gg**3).sum(), (xs, gs)))
+    for a, e in zip(*results):
+        assert_close(a, e, rtol=1e-9, atol=1e-9)
+
+
+@requires_torch
+def test_grid_sample_nearest_grid_gradient_is_zero() -> None:
+    x = ember.randn(1, 1, 3, 3)
+    grid = (ember.rand(1, 2, 2, 2) * 2 - 1).requires_grad_()
+    F.grid_sample(x, grid, "nearest", align_corners=True).sum().backward()
+    assert grid.grad is not None and not grid.grad.numpy().any()
+
+
+def test_grid_sample_warns_without_align_corners(T: Any) -> None:
+    x, grid = T.zeros(1, 1, 2, 2), T.zeros(1, 1, 1, 2)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        T.nn.functional.grid_sample(x, grid)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        T.nn.functional.affine_grid(T.zeros(1, 2, 3), [1, 1, 2, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        T.nn.functional.grid_sample(x, grid, align_corners=False)
+        T.nn.functional.affine_grid(T.zeros(1, 2, 3), [1, 1, 2, 2], align_corners=True)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "grid_shape", "kwargs", "error", "match"),
+    [
+        ((1, 1, 2, 2), (1, 1, 1, 2), {"mode": "linear"}, ValueError, "expected mode to be 'bilinear'"),
+        ((1, 1, 2, 2), (1, 1, 1, 2), {"padding_mode": "wrap"}, ValueError, "expected padding_mode"),
+        ((1, 1, 2, 2), (1, 1, 1, 3), {}, RuntimeError, "expected grid to have size 2 in last dimension"),
+        ((1, 1, 2, 2), (2, 1, 1, 2), {}, RuntimeError, "expected grid and input to have same batch size"),
+        ((1, 1, 2, 2), (1, 1, 2), {}, RuntimeError, "with same number of dimensions"),
+        ((1, 1, 0, 2), (1, 1, 1, 2), {}, RuntimeError, "expected input to have non-empty spatial dimensions"),
+        ((1, 1, 2, 2, 2), (1, 1, 1, 1, 3), {"mode": "bicubic"}, RuntimeError, "only supports 4D input"),
+    ],
+)
+def test_grid_sample_errors(T: Any, x_shape, grid_shape, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        T.nn.functional.grid_sample(T.zeros(x_shape), T.zeros(grid_shape), align_corners=False, **kwargs)
+
+
+def test_grid_sample_dtype_mismatch_raises(T: Any) -> None:
+    with pytest.raises(RuntimeError):
+        T.nn.functional.grid_sample(
+            T.zeros(1, 1, 2, 2), T.zeros(1, 1, 1, 2, dtype=T.float64), align_corners=False
+        )
+
+
+# --- affine_grid ------------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 6), (2, 3, 2, 4, 5), (2, 1, 3, 1, 4)])
+def test_affine_grid_matches_torch(size: tuple, align_corners: bool, dtype: str) -> None:
+    nd = len(size) - 2
+    theta = np.random.default_rng(7).normal(size=(2, nd, nd + 1))
+
+    def fn(T, theta):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the unit-size warning
+            return T.nn.functional.affine_grid(theta, size, align_corners=align_corners)
+
+    _compare(fn, [theta], dtype)
+
+
+def test_affine_grid_gradcheck() -> None:
+    theta = ember.tensor(np.random.default_rng(8).normal(size=(2, 3, 4)), requires_grad=True)
+    assert gradcheck(lambda t: F.affine_grid(t, [2, 1, 2, 3, 2], align_corners=False), (theta,))
+
+
+def test_affine_grid_unit_size_warning(T: Any) -> None:
+    with pytest.warns(UserWarning, match="unit-size grids when align_corners=True"):
+        T.nn.functional.affine_grid(T.zeros(1, 2, 3), [1, 1, 1, 4], align_corners=True)
+
+
+@pytest.mark.parametrize(
+    ("theta_shape", "size", "error", "match"),
+    [
+        ((1, 3, 3), [1, 1, 2, 2], ValueError, "Expected a batch of 2D affine matrices of shape Nx2x3"),
+        ((1, 2, 3), [1, 1, 2, 2, 2], ValueError, "Expected a batch of 3D affine matrices of shape Nx3x4"),
+        ((1, 2, 3), [1, 1, 2], NotImplementedError, "affine_grid only supports 4D and 5D sizes"),
+        ((1, 2, 3), [1, 1, 0, 2], ValueError, "Expected non-zero, positive output size"),
+    ],
+)
+def test_affine_grid_errors(T: Any, theta_shape, size, error, match) -> None:
+    with pytest.raises(error, match=match):
+        T.nn.functional.affine_grid(T.zeros(theta_shape), size, align_corners=False)
+
+
+def test_affine_grid_integer_theta_raises(T: Any) -> None:
+    with pytest.raises(ValueError, match="Expected theta to have floating point type"):
+        T.nn.functional.affine_grid(T.zeros(1, 2, 3, dtype=T.int64), [1, 1, 2, 2], align_corners=False)
+
+
+# --- the Spatial Transformer Networks tutorial ------------------------------------------------
+
+
+def _stn_net(T: Any) -> Any:
+    """The tutorial's model: a small classifier whose input first goes through a learned
+    affine warp (localization network -> theta -> affine_grid -> grid_sample)."""
+    Fn = T.nn.functional
+
+    class Net(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = T.nn.Conv2d(1, 10, kernel_size=5)
+            self.conv2 = T.nn.Conv2d(10, 20, kernel_size=5)
+            self.conv2_drop = T.nn.Dropout2d()
+            self.fc1 = T.nn.Linear(320, 50)
+            self.fc2 = T.nn.Linear(50, 10)
+            self.localization = T.nn.Sequential(
+                T.nn.Conv2d(1, 8, kernel_size=7),
+                T.nn.MaxPool2d(2, stride=2),
+                T.nn.ReLU(True),
+                T.nn.Conv2d(8, 10, kernel_size=5),
+                T.nn.MaxPool2d(2, stride=2),
+                T.nn.ReLU(True),
+            )
+            self.fc_loc = T.nn.Sequential(
+                T.nn.Linear(10 * 3 * 3, 32), T.nn.ReLU(True), T.nn.Linear(32, 3 * 2)
+            )
+            self.fc_loc[2].weight.data.zero_()
+            self.fc_loc[2].bias.data.copy_(T.tensor([1, 0, 0, 0, 1, 0], dtype=T.float))
+
+        def stn(self, x):
+            xs = self.localization(x)
+            xs = xs.view(-1, 10 * 3 * 3)
+            theta = self.fc_loc(xs)
+            theta = theta.view(-1, 2, 3)
+            grid = Fn.affine_grid(theta, x.size())
+            return Fn.grid_sample(x, grid)
+
+        def forward(self, x):
+            x = self.stn(x)
+            x = Fn.relu(Fn.max_pool2d(self.conv1(x), 2))
+            x = Fn.relu(Fn.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+            x = x.view(-1, 320)
+            x = Fn.relu(self.fc1(x))
+            x = Fn.dropout(x, training=self.training)
+            x = self.fc2(x)
+            return Fn.log_softmax(x, dim=1)
+
+    return Net()
+
+
+@requires_torch
+def test_spatial_transformer_tutorial_model() -> None:
+    """The tutorial's model with torch's weights (the last layer perturbed, so that the warp
+    is not the identity): same outputs and gradients in eval mode, and a training step runs."""
+    import torch
+
+    torch.manual_seed(0)
+    net_t, net_e = _stn_net(torch), _stn_net(ember)
+    with torch.no_grad():
+        net_t.fc_loc[2].weight.normal_(0, 0.01)
+        net_t.fc_loc[2].bias.add_(torch.randn(6) * 0.1)
+    net_e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in net_t.state_dict().items()})
+    net_t.eval()
+    net_e.eval()
+    data = np.random.default_rng(9).normal(size=(4, 1, 28, 28)).astype("float32")
+    target = np.array([1, 0, 7, 3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out_t = net_t(torch.tensor(data))
+        out_e = net_e(ember.tensor(data))
+        assert_close(out_e, out_t, rtol=1e-4, atol=1e-5)
+        torch.nn.functional.nll_loss(out_t, torch.tensor(target)).backward()
+        F.nll_loss(out_e, ember.tensor(target)).backward()
+        for p_e, p_t in zip(net_e.parameters(), net_t.parameters()):
+            assert_close(p_e.grad, p_t.grad, rtol=1e-3, atol=1e-5)
+        net_e.train()
+        optimizer = ember.optim.SGD(net_e.parameters(), lr=0.01)
+        optimizer.zero_grad()
+        loss = F.nll_loss(net_e(ember.tensor(data)), ember.tensor(target))
+        loss.backward()
+        optimizer.step()
+    assert np.isfinite(loss.item())
+
+
+def test_nn_has_no_module_for_grid_sample() -> None:
+    """grid_sample and affine_grid are functions only, in torch as in ember."""
+    assert not hasattr(nn, "GridSample") and not hasattr(nn, "AffineGrid")
