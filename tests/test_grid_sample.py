@@ -334,3 +334,114 @@ def test_spatial_transformer_tutorial_model() -> None:
 def test_nn_has_no_module_for_grid_sample() -> None:
     """grid_sample and affine_grid are functions only, in torch as in ember."""
     assert not hasattr(nn, "GridSample") and not hasattr(nn, "AffineGrid")
+
+
+# --- interpolate: bicubic, area, antialias -----------------------------------------------------
+
+SIZES = [
+    {"size": (7, 3)},
+    {"size": (2, 9)},
+    {"scale_factor": 2.5},
+    {"scale_factor": (0.4, 1.7)},
+    {"scale_factor": 0.3},
+    {"scale_factor": 1.5, "recompute_scale_factor": True},
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("antialias", [False, True])
+@pytest.mark.parametrize("mode", ["bicubic", "bilinear"])
+def test_interpolate_bicubic_and_antialias_match_torch(
+    mode: str, antialias: bool, align_corners: bool, dtype: str
+) -> None:
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(2, 3, 5, 6))
+    for i, sizes in enumerate(SIZES):
+
+        def fn(T, x, sizes=sizes):
+            kwargs = dict(mode=mode, align_corners=align_corners, antialias=antialias, **sizes)
+            return T.nn.functional.interpolate(x, **kwargs)
+
+        _compare(fn, [x], dtype, seed=i)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(2, 3, 7), (2, 3, 5, 6), (1, 2, 4, 5, 6)])
+def test_interpolate_area_matches_torch(shape: tuple, dtype: str) -> None:
+    x = np.random.default_rng(11).normal(size=shape)
+    nd = len(shape) - 2
+    for i, sizes in enumerate(
+        [{"size": (3, 4, 2)[:nd]}, {"scale_factor": 0.5}, {"scale_factor": 1.7}, {"size": 2}]
+    ):
+
+        def fn(T, x, sizes=sizes):
+            return T.nn.functional.interpolate(x, mode="area", **sizes)
+
+        _compare(fn, [x], dtype, seed=i)
+
+
+def test_interpolate_bicubic_and_antialias_gradcheck() -> None:
+    x = ember.tensor(np.random.default_rng(12).normal(size=(1, 2, 5, 4)), requires_grad=True)
+    for kwargs in (
+        {"mode": "bicubic", "size": (3, 7), "align_corners": False},
+        {"mode": "bicubic", "scale_factor": 1.5, "align_corners": True},
+        {"mode": "bilinear", "size": (2, 3), "antialias": True},
+        {"mode": "bicubic", "size": (2, 6), "antialias": True},
+        {"mode": "area", "size": (3, 3)},
+    ):
+        assert gradcheck(lambda t, kwargs=kwargs: F.interpolate(t, **kwargs), (x,))
+        assert gradgradcheck(lambda t, kwargs=kwargs: F.interpolate(t, **kwargs), (x,))
+
+
+def test_interpolate_same_size_bicubic_is_the_input() -> None:
+    x = ember.randn(1, 2, 4, 5)
+    for antialias in (False, True):
+        y = F.interpolate(x, size=(4, 5), mode="bicubic", align_corners=False, antialias=antialias)
+        np.testing.assert_array_equal(y.numpy(), x.numpy())
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", ["bicubic", "area"])
+def test_upsample_module_with_bicubic_and_area(mode: str) -> None:
+    import torch
+
+    kwargs = {"scale_factor": 2, "mode": mode} if mode == "bicubic" else {"size": (2, 3), "mode": mode}
+    e_mod, t_mod = nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
+    assert repr(e_mod) == repr(t_mod)
+    x = np.random.default_rng(13).normal(size=(1, 2, 4, 5)).astype("float32")
+    assert_close(e_mod(ember.tensor(x)), t_mod(torch.tensor(x)), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kwargs", "error", "match"),
+    [
+        ((1, 1, 4), {"mode": "bicubic"}, NotImplementedError, r"Only 3D, 4D and 5D input .* \(got bicubic\)"),
+        ((1, 1, 4, 4, 4), {"mode": "bicubic"}, NotImplementedError, r"\(got bicubic\)"),
+        (
+            (1, 1, 4, 4),
+            {"mode": "area", "align_corners": True},
+            ValueError,
+            "align_corners option can only be set",
+        ),
+        ((1, 1, 4), {"mode": "linear", "antialias": True}, ValueError, "Anti-alias option is restricted"),
+        ((1, 1, 4, 4), {"mode": "nearest", "antialias": True}, ValueError, "Anti-alias option is restricted"),
+        ((1, 1, 4, 4), {"mode": "lanczos"}, ValueError, "Lanczos mode requires antialias=True"),
+        ((1, 1, 4, 4), {"mode": "cubic"}, NotImplementedError, r"\(got cubic\)"),
+    ],
+)
+def test_interpolate_mode_errors(T: Any, shape: tuple, kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        T.nn.functional.interpolate(
+            T.zeros(shape),
+            size=2 if len(shape) == 3 else None,
+            scale_factor=None if len(shape) == 3 else 0.5,
+            **kwargs,
+        )
+
+
+def test_interpolate_lanczos_is_not_implemented() -> None:
+    with pytest.raises(NotImplementedError, match="lanczos"):
+        F.interpolate(ember.zeros(1, 1, 4, 4), scale_factor=0.5, mode="lanczos", antialias=True)

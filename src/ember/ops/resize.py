@@ -7,9 +7,11 @@ differ in length, and it is written as one averaging matrix per dimension
 input reaches every output of its row or column band, as 0 * inf is NaN). Adaptive max pooling gathers
 every window (the shorter ones padded with a repeat of their last element) into one
 array and takes its maxima; its backward adds each gradient at the element that won.
-Nearest interpolation picks input rows and columns: index_select. Linear interpolation
-mixes the two neighbours of each output index, one dimension after the other (bilinear
-is linear along H, then along W).
+Nearest interpolation picks input rows and columns: index_select. Area interpolation is
+adaptive average pooling. The other modes mix a few input neighbours ("taps") of each
+output index, one dimension after the other (bilinear is linear along H, then along W):
+two for linear, four for bicubic, and with antialias=True a window as wide as the
+downscaling factor asks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.im2col import Window
 from ember.ops.pool import AvgPool, check_dtype
+from ember.ops.sample import cubic_weights
 
 
 def _averaging_matrix(n: int, out: int, dtype: np.dtype) -> np.ndarray:
@@ -191,37 +194,89 @@ def _nearest_source(n: int, out: int, scale: float | None, exact: bool) -> np.nd
     return np.minimum(np.floor(position * step).astype(np.int64), n - 1)
 
 
-def _linear_weights(n: int, out: int, scale: float | None, align_corners: bool) -> tuple:
-    """PyTorch's source coordinates of a linear resize, as the two neighbours (i0, i1) and
-    their weights (w0, w1) of each output index, in float64."""
-    o = np.arange(out, dtype=np.float64)
+def _source_step(n: int, out: int, scale: float | None, align_corners: bool) -> float:
+    """PyTorch's distance in input pixels between neighbouring output pixels: from corner
+    centre to corner centre (align_corners), else n / out or 1 / scale_factor as given."""
     if align_corners:
-        source = o * ((n - 1) / (out - 1)) if out > 1 else np.zeros(out)
+        return (n - 1) / (out - 1) if out > 1 else 0.0
+    return 1.0 / scale if scale else n / out
+
+
+def _linear_taps(n: int, out: int, scale: float | None, align_corners: bool) -> tuple:
+    """PyTorch's taps of a linear resize, as (2, out) arrays: the two neighbours of each
+    output index and their weights, in float64."""
+    o = np.arange(out, dtype=np.float64)
+    step = _source_step(n, out, scale, align_corners)
+    if align_corners:
+        source = o * step
     else:  # pixel centres; a given scale_factor is used as it is, as PyTorch does
-        step = 1.0 / scale if scale else n / out
         source = np.maximum((o + 0.5) * step - 0.5, 0.0)
     i0 = np.minimum(np.floor(source).astype(np.int64), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
     w1 = source - i0
-    return i0, i1, 1.0 - w1, w1
+    return np.stack([i0, np.minimum(i0 + 1, n - 1)]), np.stack([1.0 - w1, w1])
+
+
+def _bicubic_taps(n: int, out: int, scale: float | None, align_corners: bool) -> tuple:
+    """PyTorch's taps of a bicubic resize, as (4, out) arrays: the neighbours floor-1 ..
+    floor+2 of each source position (clamped into the input, so that the border repeats)
+    and their cubic convolution weights (A = -0.75)."""
+    o = np.arange(out, dtype=np.float64)
+    step = _source_step(n, out, scale, align_corners)
+    source = o * step if align_corners else (o + 0.5) * step - 0.5  # not clamped at 0
+    base = np.minimum(np.floor(source).astype(np.int64), n - 1)
+    t = np.clip(source - base, 0.0, 1.0)
+    index = np.stack([np.clip(base + k, 0, n - 1) for k in range(-1, 3)])
+    return index, np.stack(cubic_weights(t)[0])
+
+
+def _triangle(x: np.ndarray) -> np.ndarray:
+    return np.maximum(1.0 - np.abs(x), 0.0)
+
+
+def _keys_cubic(x: np.ndarray, a: float) -> np.ndarray:
+    """The cubic convolution kernel with constant a, at any x (0 beyond |x| = 2)."""
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _antialias_taps(n: int, out: int, scale: float | None, align_corners: bool, mode: str) -> tuple:
+    """Taps of an antialiased resize, as (K, out) arrays, K the widest window: PyTorch's
+    (and Pillow's) filter stretched by the downscaling factor, so that each output averages
+    every input pixel it covers; weights normalized to sum to 1, unused taps weigh 0."""
+    step = _source_step(n, out, scale, align_corners)
+    kernel, radius = (_triangle, 1.0) if mode == "bilinear" else (lambda x: _keys_cubic(x, -0.5), 2.0)
+    stretch = max(step, 1.0)  # upsampling keeps the filter's own width
+    support = radius * stretch
+    centre = step * (np.arange(out) + 0.5)
+    start = np.maximum((centre - support + 0.5).astype(np.int64), 0)  # truncation, as PyTorch
+    stop = np.minimum((centre + support + 0.5).astype(np.int64), n)
+    width = max(int((stop - start).max()), 1)
+    index = start[None, :] + np.arange(width)[:, None]
+    used = index < stop[None, :]
+    weight = np.where(used, kernel((index - centre[None, :] + 0.5) / stretch), 0.0)
+    total = weight.sum(axis=0, keepdims=True)
+    weight = weight / np.where(total != 0, total, 1.0)
+    return np.where(used, index, start[None, :]), weight
 
 
 class UpsampleLinear(Op):
-    """Linear interpolation along one axis: y[o] = w0[o] x[i0[o]] + w1[o] x[i1[o]] (two
-    reads, so an inf or NaN reaches only its neighbours). The backward is the transposed
-    map, a matmul with the (out, n) interpolation matrix, which a create_graph backward
-    records as ops."""
+    """Interpolation along one axis as a few taps per output index:
+    y[o] = sum_k weight[k, o] x[index[k, o]] (K reads, so an inf or NaN reaches only the
+    outputs that read it). The backward is the transposed map, a matmul with the (out, n)
+    interpolation matrix, which a create_graph backward records as ops."""
 
     @staticmethod
-    def forward(ctx, x, axis, i0, i1, w0, w1):
+    def forward(ctx, x, axis, index, weight):
         shape = (-1,) + (1,) * (x.ndim - 1 - axis)  # the weights broadcast along `axis`
-        w0, w1 = w0.astype(x.dtype).reshape(shape), w1.astype(x.dtype).reshape(shape)
-        y = np.take(x, i0, axis) * w0
-        y += np.take(x, i1, axis) * w1
-        matrix = np.zeros((len(i0), x.shape[axis]), dtype=x.dtype)
-        rows = np.arange(len(i0))
-        np.add.at(matrix, (rows, i0), w0.reshape(-1))
-        np.add.at(matrix, (rows, i1), w1.reshape(-1))
+        weight = weight.astype(x.dtype)
+        y = np.take(x, index[0], axis) * weight[0].reshape(shape)
+        for i, w in zip(index[1:], weight[1:]):
+            y += np.take(x, i, axis) * w.reshape(shape)
+        matrix = np.zeros((index.shape[1], x.shape[axis]), dtype=x.dtype)
+        rows = np.broadcast_to(np.arange(index.shape[1]), index.shape)
+        np.add.at(matrix, (rows, index), weight)  # clamped taps repeat an index: they add up
         ctx.axis, ctx.matrix = axis, matrix
         return y
 
@@ -232,7 +287,16 @@ class UpsampleLinear(Op):
             gx = np.swapaxes(np.swapaxes(grad, axis, -1) @ ctx.matrix, axis, -1)
         else:
             gx = (grad.transpose(axis, -1) @ Tensor(ctx.matrix)).transpose(axis, -1)
-        return gx, None, None, None, None, None
+        return gx, None, None, None
+
+
+class UpsampleBicubic(UpsampleLinear):
+    """Bicubic interpolation along one axis: four taps per output index (see UpsampleLinear)."""
+
+
+class UpsampleAntialias(UpsampleLinear):
+    """Antialiased interpolation along one axis: a window of taps per output index (see
+    UpsampleLinear)."""
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
@@ -250,36 +314,18 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions of (N, C, ...) input (torch.nn.functional.interpolate).
 
-    ember implements the modes 'nearest', 'nearest-exact', 'linear' (3-D input),
-    'bilinear' (4-D) and 'trilinear' (5-D); the linear modes resize one dimension after
-    the other.
+    ember implements the modes 'nearest', 'nearest-exact', 'area' (adaptive average
+    pooling), 'linear' (3-D input), 'bilinear' and 'bicubic' (4-D) and 'trilinear' (5-D),
+    and antialias=True for bilinear and bicubic; the interpolating modes resize one
+    dimension after the other.
     """
     nd = input.ndim - 2
-    if nd not in (1, 2, 3):
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
-            f"{_MODES} (got {mode})"
-        )
-    linear = mode in _LINEAR_MODES
-    if mode not in ("nearest", "nearest-exact") and not linear:
-        raise NotImplementedError(
-            f"interpolate: mode {mode!r} is not implemented in ember (modes: nearest, nearest-exact, "
-            "linear, bilinear, trilinear)"
-        )
-    if linear and _LINEAR_MODES[mode] != nd:
-        raise NotImplementedError(
-            f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input"
-        )
-    if not linear and align_corners is not None:
-        raise ValueError(
-            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
-        )
-    if antialias:
-        if mode == "bilinear":
-            raise NotImplementedError("interpolate: antialias=True is not implemented in ember")
-        raise ValueError(
-            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
-        )
+    if mode in ("nearest", "nearest-exact", "area"):
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear"
+            )
     if (size is None) == (scale_factor is None):
         raise ValueError(
             "either size or scale_factor should be defined"
@@ -308,22 +354,55 @@ def interpolate(
                 f"spatial dimensions of {list(spatial)} and scale_factor of shape {scale_factor}."
             )
         out = tuple(math.floor(n * s) for n, s in zip(spatial, scales))
-        if recompute_scale_factor:
+        if recompute_scale_factor or mode == "area":  # area always works from the sizes
             scales = (None,) * nd
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
+        )
+    _check_mode(input, mode, antialias, bool(align_corners))
     if any(o <= 0 for o in out):
         raise RuntimeError(
             f"interpolate: output size {list(out)} must be positive (input size {list(spatial)})"
         )
-    if linear:
+    if mode == "area":
+        return _adaptive_avg_pool(f"adaptive_avg_pool{nd}d", nd, input, out)
+    if mode not in ("nearest", "nearest-exact"):
         check_dtype(f"upsample_{mode}{nd}d", input)  # floating point only, as in PyTorch
     y = input
     for dim, (n, o, s) in enumerate(zip(spatial, out, scales)):
-        if linear:
-            i0, i1, w0, w1 = _linear_weights(n, o, s, bool(align_corners))
-            if o != n or np.any(w1 != 0):
-                y = UpsampleLinear.apply(y, dim + 2, i0, i1, w0, w1)
+        if mode in ("nearest", "nearest-exact"):
+            source = _nearest_source(n, o, s, mode == "nearest-exact")
+            if o != n or np.any(source != np.arange(n)):
+                y = y.index_select(dim + 2, source)
             continue
-        source = _nearest_source(n, o, s, mode == "nearest-exact")
-        if o != n or np.any(source != np.arange(n)):
-            y = y.index_select(dim + 2, source)
+        if antialias:
+            op, (index, weight) = UpsampleAntialias, _antialias_taps(n, o, s, bool(align_corners), mode)
+        elif mode == "bicubic":
+            op, (index, weight) = UpsampleBicubic, _bicubic_taps(n, o, s, bool(align_corners))
+        else:
+            op, (index, weight) = UpsampleLinear, _linear_taps(n, o, s, bool(align_corners))
+        if o != n or np.any(weight[index != np.arange(n)] != 0):  # not the identity
+            y = op.apply(y, dim + 2, index, weight)
     return y
+
+
+def _check_mode(input: Tensor, mode: str, antialias: bool, align_corners: bool) -> None:
+    """The mode suits the input's number of dimensions, and ember implements it."""
+    nd = input.ndim - 2
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nd and nd in (1, 2, 3):
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input"
+        )
+    known = mode in ("nearest", "nearest-exact", "area") or mode in _LINEAR_MODES
+    if nd not in (1, 2, 3) or not (known or (mode in ("bicubic", "lanczos") and nd == 2)):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
+            f"{_MODES} (got {mode})"
+        )
+    if mode == "lanczos":
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+        raise NotImplementedError("interpolate: mode 'lanczos' is not implemented in ember")

@@ -148,7 +148,7 @@ def _pad(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool) -
     return np.where(bad, np.asarray(-100, coord.dtype), coord), grad
 
 
-def _cubic_weights(t: Any) -> tuple:
+def cubic_weights(t: Any) -> tuple:
     """The four weights of taps floor-1 .. floor+2 at fraction t, and their derivatives
     in t, of the cubic convolution kernel with A = -0.75 (t an array or a Tensor)."""
     a = _CUBIC_A
@@ -176,7 +176,7 @@ def _weights(mode: str, t: Any) -> tuple:
         return (1,), (0,)
     if mode == "bilinear":
         return (1 - t, t), (-1, 1)
-    return _cubic_weights(t)
+    return cubic_weights(t)
 
 
 class _Axis:
