@@ -429,6 +429,12 @@ def test_upsample_module_with_bicubic_and_area(mode: str) -> None:
         ((1, 1, 4), {"mode": "linear", "antialias": True}, ValueError, "Anti-alias option is restricted"),
         ((1, 1, 4, 4), {"mode": "nearest", "antialias": True}, ValueError, "Anti-alias option is restricted"),
         ((1, 1, 4, 4), {"mode": "lanczos"}, ValueError, "Lanczos mode requires antialias=True"),
+        (
+            (1, 1, 4, 4, 4),
+            {"mode": "lanczos", "antialias": True},
+            ValueError,
+            "Anti-alias option is restricted",
+        ),
         ((1, 1, 4, 4), {"mode": "cubic"}, NotImplementedError, r"\(got cubic\)"),
     ],
 )
@@ -442,6 +448,25 @@ def test_interpolate_mode_errors(T: Any, shape: tuple, kwargs: dict, error: type
         )
 
 
-def test_interpolate_lanczos_is_not_implemented() -> None:
-    with pytest.raises(NotImplementedError, match="lanczos"):
-        F.interpolate(ember.zeros(1, 1, 4, 4), scale_factor=0.5, mode="lanczos", antialias=True)
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_interpolate_lanczos_matches_torch(dtype: str) -> None:
+    x = np.random.default_rng(14).normal(size=(2, 3, 9, 7))
+    for i, sizes in enumerate(SIZES):
+
+        def fn(T, x, sizes=sizes):
+            return T.nn.functional.interpolate(x, mode="lanczos", antialias=True, **sizes)
+
+        _compare(fn, [x], dtype, seed=i)
+
+
+def test_interpolate_lanczos_gradcheck() -> None:
+    x = ember.tensor(np.random.default_rng(15).normal(size=(1, 1, 7, 4)), requires_grad=True)
+    assert gradcheck(lambda t: F.interpolate(t, size=(3, 5), mode="lanczos", antialias=True), (x,))
+
+
+def test_interpolate_lanczos_needs_antialias(T: Any) -> None:
+    with pytest.raises(ValueError, match="Lanczos mode does not support align_corners=True"):
+        T.nn.functional.interpolate(
+            T.zeros(1, 1, 4, 4), size=2, mode="lanczos", antialias=True, align_corners=True
+        )

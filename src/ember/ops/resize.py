@@ -10,8 +10,8 @@ array and takes its maxima; its backward adds each gradient at the element that 
 Nearest interpolation picks input rows and columns: index_select. Area interpolation is
 adaptive average pooling. The other modes mix a few input neighbours ("taps") of each
 output index, one dimension after the other (bilinear is linear along H, then along W):
-two for linear, four for bicubic, and with antialias=True a window as wide as the
-downscaling factor asks.
+two for linear, four for bicubic, and with antialias=True (and for lanczos) a window as
+wide as the downscaling factor asks.
 """
 
 from __future__ import annotations
@@ -241,12 +241,26 @@ def _keys_cubic(x: np.ndarray, a: float) -> np.ndarray:
     return np.where(x < 1, near, np.where(x < 2, far, 0.0))
 
 
+def _lanczos(x: np.ndarray) -> np.ndarray:
+    """The Lanczos kernel with 3 lobes: sinc(x) sinc(x / 3) for |x| < 3."""
+    return np.where(np.abs(x) < 3, np.sinc(x) * np.sinc(x / 3), 0.0)
+
+
+# each antialiasing mode's filter and its radius; the cubic is Pillow's (a = -0.5), as in
+# PyTorch, not the -0.75 of its plain bicubic mode
+_ANTIALIAS_FILTERS = {
+    "bilinear": (_triangle, 1.0),
+    "bicubic": (lambda x: _keys_cubic(x, -0.5), 2.0),
+    "lanczos": (_lanczos, 3.0),
+}
+
+
 def _antialias_taps(n: int, out: int, scale: float | None, align_corners: bool, mode: str) -> tuple:
     """Taps of an antialiased resize, as (K, out) arrays, K the widest window: PyTorch's
     (and Pillow's) filter stretched by the downscaling factor, so that each output averages
     every input pixel it covers; weights normalized to sum to 1, unused taps weigh 0."""
     step = _source_step(n, out, scale, align_corners)
-    kernel, radius = (_triangle, 1.0) if mode == "bilinear" else (lambda x: _keys_cubic(x, -0.5), 2.0)
+    kernel, radius = _ANTIALIAS_FILTERS[mode]
     stretch = max(step, 1.0)  # upsampling keeps the filter's own width
     support = radius * stretch
     centre = step * (np.arange(out) + 0.5)
@@ -314,9 +328,9 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions of (N, C, ...) input (torch.nn.functional.interpolate).
 
-    ember implements the modes 'nearest', 'nearest-exact', 'area' (adaptive average
-    pooling), 'linear' (3-D input), 'bilinear' and 'bicubic' (4-D) and 'trilinear' (5-D),
-    and antialias=True for bilinear and bicubic; the interpolating modes resize one
+    Modes: 'nearest', 'nearest-exact', 'area' (adaptive average pooling), 'linear' (3-D
+    input), 'bilinear' and 'bicubic' (4-D, with or without antialias), 'lanczos' (4-D,
+    antialias=True only) and 'trilinear' (5-D); the interpolating modes resize one
     dimension after the other.
     """
     nd = input.ndim - 2
@@ -388,7 +402,7 @@ def interpolate(
 
 
 def _check_mode(input: Tensor, mode: str, antialias: bool, align_corners: bool) -> None:
-    """The mode suits the input's number of dimensions, and ember implements it."""
+    """The mode is one PyTorch knows, and suits the input's number of dimensions."""
     nd = input.ndim - 2
     if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nd and nd in (1, 2, 3):
         raise NotImplementedError(
@@ -405,4 +419,3 @@ def _check_mode(input: Tensor, mode: str, antialias: bool, align_corners: bool) 
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
-        raise NotImplementedError("interpolate: mode 'lanczos' is not implemented in ember")
