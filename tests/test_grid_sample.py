@@ -191,6 +191,37 @@ def test_grid_sample_errors(T: Any, x_shape, grid_shape, kwargs, error, match) -
         T.nn.functional.grid_sample(T.zeros(x_shape), T.zeros(grid_shape), align_corners=False, **kwargs)
 
 
+def test_grid_sample_integer_input_raises(T: Any) -> None:
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        T.nn.functional.grid_sample(
+            T.zeros(1, 1, 2, 2, dtype=T.int64), T.zeros(1, 1, 1, 2), align_corners=False
+        )
+
+
+def test_grid_sample_empty_grid(T: Any) -> None:
+    y = T.nn.functional.grid_sample(T.randn(2, 3, 4, 4), T.zeros(2, 0, 5, 2), align_corners=False)
+    assert tuple(y.shape) == (2, 3, 0, 5)
+
+
+def test_grid_sample_nan_positions_read_outside() -> None:
+    """With bilinear and nearest, a NaN position reads as outside the input (PyTorch's CUDA
+    kernel; see docs/differences.md): zero, and no NaN in the gradients; an infinite one
+    is clamped by border padding. Bicubic gives NaN, as PyTorch."""
+    x = ember.randn(1, 1, 3, 3, requires_grad=True)
+    grid = ember.tensor([[[[float("nan"), 0.0], [float("inf"), 0.5], [0.0, 0.0]]]], requires_grad=True)
+    for mode, padding_mode in itertools.product(MODES, PADDINGS):
+        y = F.grid_sample(x, grid, mode, padding_mode, align_corners=False)
+        assert np.isfinite(y[0, 0, 0, 2].item())
+        if mode == "bicubic":
+            assert np.isnan(y[0, 0, 0, 0].item())
+            continue
+        assert y[0, 0, 0, 0].item() == 0.0
+        if padding_mode != "border":
+            assert y[0, 0, 0, 1].item() == 0.0
+        y.sum().backward()
+        assert np.isfinite(x.grad.numpy()).all() and np.isfinite(grid.grad.numpy()).all()
+
+
 def test_grid_sample_dtype_mismatch_raises(T: Any) -> None:
     with pytest.raises(RuntimeError):
         T.nn.functional.grid_sample(

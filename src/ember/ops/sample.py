@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 
@@ -133,7 +134,8 @@ def _reflect(coord: np.ndarray, twice_low: int, twice_high: int) -> tuple:
 
 def _pad(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool) -> tuple:
     """A pixel coordinate moved inside the input as padding_mode says, and its derivative.
-    Non-finite or huge coordinates become -100, outside any input, as in PyTorch."""
+    Non-finite or huge coordinates become -100, outside any input, as in PyTorch's
+    CUDA kernel (a bicubic weight of a NaN position is still NaN, as in PyTorch)."""
     grad = np.ones_like(coord)
     if padding_mode == "border":
         coord, grad = _clip(coord, size)
@@ -248,11 +250,13 @@ class GridSample(Op):
         n, c = x.shape[:2]
         sizes, out, nd = x.shape[2:], grid.shape[1:-1], grid.shape[-1]
         comps = [grid[..., nd - 1 - d].reshape(n, -1) for d in range(nd)]  # x is the last axis
-        axes = [_Axis(comps[d], sizes[d], mode, padding_mode, align_corners) for d in range(nd)]
+        with np.errstate(invalid="ignore"):  # NaN or inf positions: see _pad
+            axes = [_Axis(comps[d], sizes[d], mode, padding_mode, align_corners) for d in range(nd)]
         xt, rows = _channels_last(x), np.arange(n)[:, None]
         y = np.zeros((n, comps[0].shape[1], c), dtype=x.dtype)
         for flat, inside, weight, _ in _corners(axes, sizes, mode, [ax.t for ax in axes]):
-            y += np.where(inside[..., None], xt[rows, flat] * np.asarray(weight, x.dtype)[..., None], 0)
+            # the value is masked, not the product: a NaN weight (a NaN position) gives NaN
+            y += np.where(inside[..., None], xt[rows, flat], 0) * np.asarray(weight, x.dtype)[..., None]
         ctx.save_for_backward(x, grid)
         ctx.axes, ctx.mode = axes, mode
         return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, c, *out)
@@ -270,16 +274,25 @@ class GridSample(Op):
         if not _dual.is_array(grad):  # create_graph: the fractions as Tensors of the grid
             comps = [grid[..., nd - 1 - d].reshape(n, -1) for d in range(nd)]
             ts = [comps[d] * ax.dt + (ax.t - comps[d].detach().numpy() * ax.dt) for d, ax in enumerate(axes)]
-        gx, ggrid = None, [0] * nd
+        plane = math.prod(sizes)
+        gx, ggrid, places, parts = None, [0] * nd, [], []
         for flat, inside, weight, slopes in _corners(axes, sizes, mode, ts):
             if need_x:
                 part = _dual.where(inside[..., None], g * _unsqueeze(weight), 0)
-                added = _dual.index_add((n, math.prod(sizes), c), (rows, flat), part, grad.dtype)
-                gx = added if gx is None else gx + added
+                if _dual.is_array(part):  # summed below, all corners at once
+                    places.append(rows * plane + flat)
+                    parts.append(part)
+                else:
+                    added = _dual.index_add((n, plane, c), (rows, flat), part, grad.dtype)
+                    gx = added if gx is None else gx + added
             if need_grid and mode != "nearest":
                 dot = _dual.sum(_dual.where(inside[..., None], g * xt[rows, flat], 0), -1, keepdims=False)
                 for d in range(nd):
                     ggrid[d] = ggrid[d] + dot * slopes[d]
+        if parts:  # one bincount adds every corner's share at its (sample, point, channel)
+            where = (np.stack(places)[..., None] * c + np.arange(c)).reshape(-1)
+            gx = np.bincount(where, np.stack(parts).reshape(-1), minlength=n * plane * c)
+            gx = gx.astype(grad.dtype).reshape(n, plane, c)
         if gx is not None:
             gx = _dual.permute(gx, (0, 2, 1)).reshape(x.shape)
         gg = None
@@ -338,13 +351,16 @@ def grid_sample(
 def _check(input: Tensor, grid: Tensor, mode: str) -> None:
     """PyTorch's checks of grid_sampler, with its messages."""
     shapes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"grid_sampler_{input.ndim - 2}d\" not implemented for '{scalar_type_name(input._data.dtype)}' "
+            f"(grid_sample takes floating point input, got {input.dtype})"
+        )
     if input._data.dtype != grid._data.dtype:
         raise RuntimeError(
             f"grid_sampler(): expected input and grid to have the same dtype, but got {shapes} "
             f"of dtypes {input.dtype} and {grid.dtype}"
         )
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"grid_sampler(): expected a floating point input, but got {input.dtype}")
     if input.ndim != grid.ndim:
         raise RuntimeError(
             f"grid_sampler(): expected {input.ndim}D input and grid with same number of dimensions, "
