@@ -113,14 +113,15 @@ def test_grid_sample_identity_grid_returns_input() -> None:
 def test_grid_sample_gradcheck(mode: str, padding_mode: str) -> None:
     rng = np.random.default_rng(4)
     for align_corners in (False, True):
-        x = ember.tensor(rng.normal(size=(1, 2, 3, 4)), requires_grad=True)
-        grid = ember.tensor(rng.uniform(-1.3, 1.3, size=(1, 2, 3, 2)), requires_grad=True)
+        x = ember.tensor(rng.normal(size=(1, 1, 3, 4)), requires_grad=True)
+        grid = ember.tensor(rng.uniform(-1.3, 1.3, size=(1, 2, 2, 2)), requires_grad=True)
 
         def fn(x, g, align_corners=align_corners):
             return F.grid_sample(x, g, mode, padding_mode, align_corners)
 
         assert gradcheck(fn, (x, grid))
-        assert gradgradcheck(fn, (x, grid))
+        if align_corners:  # the second derivatives once per mode and padding
+            assert gradgradcheck(fn, (x, grid))
 
 
 def test_grid_sample_3d_gradcheck() -> None:
@@ -133,7 +134,8 @@ def test_grid_sample_3d_gradcheck() -> None:
             return F.grid_sample(x, g, "bilinear", padding_mode, True)
 
         assert gradcheck(fn, (x, grid))
-        assert gradgradcheck(fn, (x, grid))
+        if padding_mode == "reflection":
+            assert gradgradcheck(fn, (x, grid))
 
 
 @requires_torch
@@ -477,6 +479,33 @@ def test_interpolate_mode_errors(T: Any, shape: tuple, kwargs: dict, error: type
             scale_factor=None if len(shape) == 3 else 0.5,
             **kwargs,
         )
+
+
+@requires_torch
+def test_interpolate_antialias_small_sizes_match_torch() -> None:
+    """Sizes of 1 and 2 on either side, align_corners both ways."""
+    rng = np.random.default_rng(16)
+    cases = itertools.product(["bilinear", "bicubic"], [False, True], [(1, 1), (1, 4), (2, 3), (9, 2)])
+    for i, (mode, align_corners, (h, w)) in enumerate(cases):
+        for size in [(1, 1), (1, 5), (6, 2)]:
+
+            def fn(T, x, size=size, mode=mode, align_corners=align_corners):
+                return T.nn.functional.interpolate(
+                    x, size=size, mode=mode, align_corners=align_corners, antialias=True
+                )
+
+            _compare(fn, [rng.normal(size=(1, 2, h, w))], "float64", seed=i)
+
+
+def test_interpolate_antialias_to_width_one_resizes_every_row() -> None:
+    """PyTorch 2.13's CPU forward gives every row the first row's value when an antialiased
+    resize makes the width 1 (its gradient is right); ember resizes each row, as the
+    transposed call does in both."""
+    x = ember.arange(8.0).reshape(1, 1, 4, 2)
+    y = F.interpolate(x, size=(3, 1), mode="bilinear", antialias=True)
+    t = F.interpolate(x.transpose(2, 3), size=(1, 3), mode="bilinear", antialias=True).transpose(2, 3)
+    np.testing.assert_allclose(y.numpy(), t.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y.numpy().ravel(), [1.1, 3.5, 5.9], rtol=1e-6)
 
 
 @requires_torch
