@@ -250,3 +250,382 @@ def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any], **kwargs: Any
 
     del diff
     return gradcheck(first_grads, inputs, **kwargs)
+
+
+# ---- the functional higher-level API: vjp, jvp, jacobian, hessian, vhp, hvp ------------------
+#
+# Each of these differentiates `func` at `inputs` with the reverse mode that the engine has.
+# They take and return a Tensor or a tuple of Tensors, in the shape the caller used: a tuple
+# comes back where a tuple went in (or came out of func), a Tensor where a Tensor did.
+# The inputs are replaced by fresh tensors that require grad (still connected to the
+# caller's graph under create_graph), so the results never mix with the caller's `.grad`.
+
+
+def _as_tuple(x: Any, arg_name: str, fn_name: str) -> tuple[bool, tuple]:
+    """(was it a tuple, x as a tuple of Tensors), checked as torch checks it."""
+    is_tuple = isinstance(x, tuple)
+    items = x if is_tuple else (x,)
+    for i, item in enumerate(items):
+        if not isinstance(item, engine.Tensor):
+            where = f"value at index {i}" if is_tuple else f"given {arg_name}"
+            raise TypeError(
+                f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors "
+                f"but the {where} has type {type(item)}."
+            )
+    return is_tuple, items
+
+
+def _unpack(result: Any, is_tuple: bool | tuple) -> Any:
+    """Give back the structure the caller used: `is_tuple` for a flat result, or a pair
+    (outputs were a tuple, inputs were a tuple) for a Jacobian's result[output][input]."""
+    if isinstance(is_tuple, tuple):
+        out_tuple, in_tuple = is_tuple
+        if not in_tuple:
+            result = tuple(row[0] for row in result)
+        return result if out_tuple else result[0]
+    return result if is_tuple else result[0]
+
+
+def _fresh(tensors: tuple, create_graph: bool, need_graph: bool) -> tuple:
+    """New tensors to differentiate with respect to: under create_graph a tensor that already
+    requires grad is viewed (so the result stays connected to the caller's graph), anything
+    else is detached, requiring grad when `need_graph`."""
+    return tuple(
+        t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_(need_graph)
+        for t in tensors
+    )
+
+
+def _finish(tensors: tuple, create_graph: bool) -> tuple:
+    """Results leave detached unless create_graph asked for a graph through them."""
+    if create_graph:
+        return tuple(tensors)
+    return tuple(None if t is None else t.detach() for t in tensors)
+
+
+def _check_v(v: tuple, like: tuple, like_is_tuple: bool) -> None:
+    if len(v) != len(like):
+        if like_is_tuple:
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got {len(v)}.")
+        raise RuntimeError("The given v should contain a single Tensor.")
+    for i, (a, b) in enumerate(zip(v, like)):
+        if a.shape != b.shape:
+            prefix = f"Entry {i} in " if like_is_tuple else ""
+            raise RuntimeError(f"{prefix}v has invalid size: should be {b.shape} but got {a.shape}.")
+
+
+_STRICT_MESSAGES = {
+    "outputs": "Output {i} of the user-provided function does not require gradients. The outputs "
+    "must be computed in a differentiable manner from the input when running in strict mode.",
+    "grad_inputs": "The gradient with respect to input {i} is independent of the inputs of the "
+    "user-provided function. This is not allowed in strict mode.",
+    "jacobian": "While computing the hessian, found that the jacobian of the user-provided function "
+    "with respect to input {i} is independent of the input. This is not allowed in strict mode. You "
+    "should ensure that your function is twice differentiable and that the jacobian depends on the "
+    "inputs (this would be violated by a linear function for example).",
+}
+
+
+def _check_requires_grad(tensors: tuple, kind: str, strict: bool) -> None:
+    """In strict mode, every tensor must depend on the inputs (torch's wording per `kind`)."""
+    if not strict:
+        return
+    for i, t in enumerate(tensors):
+        if t is None:
+            raise RuntimeError(
+                f"The output of the user-provided function is independent of input {i}. "
+                "This is not allowed in strict mode."
+            )
+        if not t.requires_grad:
+            raise RuntimeError(_STRICT_MESSAGES[kind].format(i=i))
+
+
+def _grads(outputs: tuple, inputs: tuple, grad_outputs: Any, create_graph: bool) -> list:
+    """autograd.grad that skips outputs which do not depend on anything, and gives None for
+    every input when none does (instead of an error), as the functional API needs."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o.requires_grad]
+    if not pairs:
+        return [None] * len(inputs)
+    return list(
+        grad(
+            [o for o, _ in pairs],
+            list(inputs),
+            [g for _, g in pairs],
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    )
+
+
+_ZERO_MESSAGES = {
+    "back": "The output of the user-provided function is independent of input {i}. This is not "
+    "allowed in strict mode.",
+    "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
+    "grad_outputs when using the double backward trick to compute forward mode gradients. This "
+    "is not allowed in strict mode.",
+    "double_back": "The jacobian of the user-provided function is independent of input {i}. This "
+    "is not allowed in strict mode.",
+}
+
+
+def _fill_zeros(grads: list, refs: tuple, strict: bool, create_graph: bool, stage: str) -> tuple:
+    """Zeros where a gradient is None (the result does not depend on that input), or torch's
+    error in strict mode; under strict and create_graph a gradient must also be differentiable."""
+    from ember.creation import zeros_like
+
+    out = []
+    for i, (g, ref) in enumerate(zip(grads, refs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(_ZERO_MESSAGES[stage].format(i=i))
+            g = zeros_like(ref)
+        elif strict and create_graph and not g.requires_grad:
+            what = "hessian" if stage.startswith("double") else "jacobian"
+            raise RuntimeError(
+                f"The {what} of the user-provided function is independent of input {i}. This is "
+                "not allowed in strict mode when create_graph=True."
+            )
+        out.append(g)
+    return tuple(out)
+
+
+def vjp(
+    func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+):
+    """(func(inputs), the vector-Jacobian product vᵀ·J) (torch.autograd.functional.vjp).
+
+    `v` has the shape of func's outputs; it may be left out when func returns one element.
+    Results are detached unless `create_graph`; with `strict`, an output that does not
+    depend on an input raises instead of giving zeros.
+    """
+    from ember.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+
+    with enable_grad():
+        in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs = _fresh(inputs, create_graph, need_graph=True)
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vjp")
+        _check_requires_grad(outputs, "outputs", strict)
+        if v is not None:
+            v = _fresh(_as_tuple(v, "v", "vjp")[1], create_graph, need_graph=False)
+            _check_v(v, outputs, out_tuple)
+        elif len(outputs) != 1 or outputs[0].numel() != 1:
+            raise RuntimeError(
+                "The vector v can only be None if the user-provided function returns a single "
+                "Tensor with a single element."
+            )
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        result = _fill_zeros(_grads(outputs, inputs, v, create_graph), inputs, strict, create_graph, "back")
+    return _unpack(_finish(outputs, create_graph), out_tuple), _unpack(
+        _finish(result, create_graph), in_tuple
+    )
+
+
+def jvp(
+    func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+):
+    """(func(inputs), the Jacobian-vector product J·v) (torch.autograd.functional.jvp).
+
+    ember has no forward mode, so this uses the double-backward trick: u ↦ uᵀ·J is linear
+    in u, and differentiating (uᵀ·J)·v with respect to u gives J·v.
+    """
+    from ember.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+    from ember.creation import zeros_like
+
+    with enable_grad():
+        in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs = _fresh(inputs, create_graph, need_graph=True)
+        if v is not None:
+            v = _fresh(_as_tuple(v, "v", "jvp")[1], create_graph, need_graph=False)
+            _check_v(v, inputs, in_tuple)
+        elif len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided function is a "
+                "single Tensor with a single element."
+            )
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jvp")
+        _check_requires_grad(outputs, "outputs", strict)
+        # u: a dummy cotangent; uᵀ·J is built with create_graph so that it depends on u
+        u = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
+        u_jacobian = _grads(outputs, inputs, u, create_graph=True)
+        _check_requires_grad(u_jacobian, "grad_inputs", strict)
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        result = _grads(tuple(u_jacobian), u, v, create_graph)
+        result = _fill_zeros(result, outputs, strict, create_graph, "back_trick")
+    return _unpack(_finish(outputs, create_graph), out_tuple), _unpack(
+        _finish(result, create_graph), out_tuple
+    )
+
+
+def jacobian(
+    func: Callable[..., Any],
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    strategy: str = "reverse-mode",
+):
+    """The Jacobian of func at inputs (torch.autograd.functional.jacobian): for output i and
+    input j, a tensor of shape outputs[i].shape + inputs[j].shape, nested as torch nests it
+    (a Tensor when both are single Tensors, result[i][j] when both are tuples).
+
+    Computed one row at a time by reverse mode. `vectorize=True` is accepted and gives the
+    same rows (ember has no vmap to batch them); strategy="forward-mode" (which torch allows
+    only with vectorize=True) is computed by reverse mode too: see docs/differences.md.
+    """
+    from ember.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError(
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+            'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+            'Otherwise, prefer to use "reverse-mode".'
+        )
+    if strategy == "forward-mode" and not vectorize:
+        raise NotImplementedError(
+            "Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
+            "implemented for `vectorize=True`."
+        )
+    if strict and vectorize:
+        raise RuntimeError(
+            "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+            "supported together. Please either set `strict=False` or `vectorize=False`."
+        )
+    with enable_grad():
+        in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+        inputs = _fresh(inputs, create_graph, need_graph=True)
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jacobian")
+        _check_requires_grad(outputs, "outputs", strict)
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        result = tuple(
+            tuple(_finish(_jacobian_of(out, i, inputs, create_graph, strict), create_graph))
+            for i, out in enumerate(outputs)
+        )
+    return _unpack(result, (out_tuple, in_tuple))
+
+
+def _jacobian_of(out: Any, i: int, inputs: tuple, create_graph: bool, strict: bool) -> list:
+    """The Jacobians of output `out` (number i) with respect to each input, one row (one
+    element of out) per backward pass."""
+    from ember.creation import zeros, zeros_like
+    from ember.ops.api.shape import stack
+
+    flat = out.reshape(-1)
+    rows: list[list] = [[] for _ in inputs]
+    for k in range(flat.numel()):
+        row = _grads((flat[k],), inputs, None, create_graph)
+        for j, (g, x) in enumerate(zip(row, inputs)):
+            if g is None:
+                if strict:
+                    raise RuntimeError(
+                        f"Output {i} of the user-provided function is independent of input {j}. "
+                        "This is not allowed in strict mode."
+                    )
+                g = zeros_like(x)
+            elif strict and create_graph and not g.requires_grad:
+                raise RuntimeError(
+                    f"The jacobian of the user-provided function is independent of input {i}. "
+                    "This is not allowed in strict mode when create_graph=True."
+                )
+            rows[j].append(g)
+    jacobians = []
+    for j, x in enumerate(inputs):
+        shape = tuple(out.shape) + tuple(x.shape)
+        jacobians.append(stack(rows[j]).reshape(shape) if rows[j] else zeros(shape, dtype=x.dtype))
+    return jacobians
+
+
+def _single_element(out: Any, fn_name: str) -> Any:
+    if isinstance(out, tuple) or not isinstance(out, engine.Tensor):
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if out.numel() != 1:
+        raise RuntimeError(
+            f"The Tensor returned by the function given to {fn_name} should contain a single element"
+        )
+    return out
+
+
+def hessian(
+    func: Callable[..., Any],
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    outer_jacobian_strategy: str = "reverse-mode",
+):
+    """The Hessian of a function returning one element (torch.autograd.functional.hessian):
+    a Tensor for one input, result[i][j] of shape inputs[i].shape + inputs[j].shape for a
+    tuple of inputs. The Jacobian of the gradient, both by reverse mode."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+
+    def scalar_func(*xs: Any) -> Any:
+        out = func(*xs)
+        _as_tuple(out, "outputs of the user-provided function", "hessian")
+        _check_requires_grad((out,) if not isinstance(out, tuple) else out, "outputs", strict)
+        return _single_element(out, "hessian").squeeze()
+
+    def gradient(*xs: Any) -> tuple:
+        g = jacobian(scalar_func, xs, create_graph=True)
+        _check_requires_grad(g, "jacobian", strict)
+        return g
+
+    result = jacobian(
+        gradient,
+        inputs,
+        create_graph=create_graph,
+        strict=strict,
+        vectorize=vectorize,
+        strategy=outer_jacobian_strategy,
+    )
+    return _unpack(result, (in_tuple, in_tuple))
+
+
+def vhp(
+    func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+):
+    """(func(inputs), vᵀ·H): the vector-Hessian product of a function returning one element
+    (torch.autograd.functional.vhp), from two reverse passes."""
+    return _vector_hessian("vhp", func, inputs, v, create_graph, strict)
+
+
+def hvp(
+    func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+):
+    """(func(inputs), H·v): the Hessian-vector product (torch.autograd.functional.hvp).
+
+    The Hessian of a twice continuously differentiable function is symmetric, so H·v is
+    vᵀ·H, which is what this computes (torch gets the same number with a double-backward
+    trick, which costs a third pass).
+    """
+    return _vector_hessian("hvp", func, inputs, v, create_graph, strict)
+
+
+def _vector_hessian(fn_name: str, func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool):
+    from ember.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+
+    with enable_grad():
+        in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+        inputs = _fresh(inputs, create_graph, need_graph=True)
+        if v is not None:
+            v = _fresh(_as_tuple(v, "v", fn_name)[1], create_graph, need_graph=False)
+            _check_v(v, inputs, in_tuple)
+        elif len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided function is a "
+                "single Tensor with a single element."
+            )
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
+        _check_requires_grad(outputs, "outputs", strict)
+        if out_tuple:
+            raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+        _single_element(outputs[0], fn_name)
+        gradient = tuple(_grads(outputs, inputs, None, create_graph=True))
+        _check_requires_grad(gradient, "jacobian", strict)
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        result = _grads(gradient, inputs, v, create_graph)
+        result = _fill_zeros(result, inputs, strict, create_graph, "double_back")
+    return _unpack(_finish(outputs, create_graph), out_tuple), _unpack(
+        _finish(result, create_graph), in_tuple
+    )
