@@ -424,6 +424,10 @@ from ember.nn._functional.toplevel import (
 # rms_norm, which torch also has at its top level
 from ember.nn._functional.normalization import rms_norm
 
+# isort: split
+# torch.func's function transforms (grad, vmap, functional_call, ...): ember.func
+from ember import func
+
 __version__ = "0.1.0"
 
 __all__ = [name for name in dir() if not name.startswith("_")]
