@@ -1,6 +1,6 @@
-"""Utilities, as torch.utils: ember.utils.data (datasets, samplers, DataLoader) and
-ember.utils.hooks (RemovableHandle)."""
+"""Utilities, as torch.utils: ember.utils.data (datasets, samplers, DataLoader),
+ember.utils.hooks (RemovableHandle) and ember.utils.checkpoint (activation checkpointing)."""
 
-from ember.utils import data, hooks
+from ember.utils import checkpoint, data, hooks
 
-__all__ = ["data", "hooks"]
+__all__ = ["checkpoint", "data", "hooks"]
