@@ -30,6 +30,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.functional import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
+from ember.nn.utils.stateless import _functional_call
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp", "vmap"]
 
@@ -526,8 +527,6 @@ def _same(a: Any, b: Any) -> bool:
 
 # ---- functional_call: a module run with other parameters -----------------------------------
 
-_ABSENT = object()
-
 
 def functional_call(
     module: Any,
@@ -558,64 +557,5 @@ def functional_call(
             raise ValueError(
                 f"{sorted(set(seen))} appeared in multiple dictionaries; behavior of functional call is ambiguous"
             )
-    if args is None:
-        args = ()
-    elif not isinstance(args, tuple):
-        args = (args,)
-    with _reparametrized(module, values, tie_weights, strict):
-        return module(*args, **(kwargs or {}))
-
-
-@contextmanager
-def _reparametrized(module: Any, values: dict, tie_weights: bool, strict: bool):
-    named = list(module.named_parameters(remove_duplicate=False)) + list(
-        module.named_buffers(remove_duplicate=False)
-    )
-    if tie_weights:
-        groups: dict = {}
-        for name, tensor in named:
-            groups.setdefault(id(tensor), []).append(name)
-        for names in groups.values():
-            given = [n for n in names if n in values]
-            if not given or len(names) == 1:
-                continue
-            if len({id(values[n]) for n in given}) > 1:
-                raise ValueError(
-                    f"functional_call got multiple values for keys {given}, which are tied. "
-                    "Consider using tie_weights=False"
-                )
-            for n in names:
-                values.setdefault(n, values[given[0]])
-    if strict:
-        known = {n for n, _ in named}
-        unexpected = [k for k in values if k not in known]
-        missing = [n for n, _ in named if n not in values]
-        if unexpected or missing:
-            lines = [f"Error(s) in reparametrizing for {type(module).__name__}:"]
-            if unexpected:
-                lines.append("\tUnexpected key(s): " + ", ".join(repr(k) for k in unexpected) + ".")
-            if missing:
-                lines.append("\tMissing key(s): " + ", ".join(repr(k) for k in missing) + ".")
-            raise RuntimeError("\n".join(lines))
-    swapped = []  # (dict the value lives in, key, previous value or _ABSENT)
-    try:
-        for name, value in values.items():
-            path, _, attr = name.rpartition(".")
-            owner = module.get_submodule(path) if path else module
-            d = owner.__dict__
-            store = (
-                d["_parameters"]
-                if attr in d["_parameters"]
-                else d["_buffers"]
-                if attr in d["_buffers"]
-                else d
-            )
-            swapped.append((store, attr, store.get(attr, _ABSENT)))
-            store[attr] = value
-        yield
-    finally:
-        for store, attr, old in reversed(swapped):
-            if old is _ABSENT:
-                del store[attr]
-            else:
-                store[attr] = old
+    # the swapping itself is nn.utils.stateless's, which torch.func.functional_call replaces
+    return _functional_call(module, values, args, kwargs, tie_weights=tie_weights, strict=strict)
