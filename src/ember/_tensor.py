@@ -263,18 +263,29 @@ class Tensor:
         return node is not None and node._retained is not None and self._out_nr in node._retained
 
     def register_hook(self, hook: Any) -> Any:
-        """Call hook(grad) with this leaf's whole gradient of a backward pass (or autograd.grad);
-        it may return a replacement. `handle.remove()` on the result unregisters it."""
+        """Call hook(grad) with this tensor's whole gradient in each backward pass (or
+        autograd.grad); it may return a replacement of the same shape and dtype.
+        `handle.remove()` on the result unregisters it.
+
+        A non-leaf's hooks belong to the node that made it (the gradient of the value it
+        has now: hooks registered before an in-place change see the old value's gradient,
+        as in PyTorch) and run before retain_grad() stores the gradient."""
         from ember.utils.hooks import RemovableHandle  # ember.utils imports the data tools
 
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            raise NotImplementedError("ember supports hooks on leaf tensors only")
-        if self._hooks is None:
-            self._hooks = {}
-        handle = RemovableHandle(self._hooks)
-        self._hooks[handle.id] = hook
+        node = views.current(self).grad_fn
+        if node is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:
+            if node._tensor_hooks is None:
+                node._tensor_hooks = {}
+                node._simple = False  # the engine's general path runs the hooks
+            hooks = node._tensor_hooks.setdefault(self._out_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
         return handle
 
     def detach(self) -> Tensor:

@@ -262,6 +262,8 @@ def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, ha
     """Every case but the inline one: retained or captured gradients, several outputs,
     user Functions, create_graph, anomaly mode."""
     grads = [grad] if node._n_outputs == 1 else grad
+    if node._tensor_hooks is not None:
+        _run_tensor_hooks(node, grads)
     if node._retained is not None:
         _store_retained(node, grads, handed_out)
     if capture is not None:
@@ -372,30 +374,41 @@ def _deliver(leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_o
 
 
 def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out: set) -> None:
-    """After the pass: each hooked leaf's hooks, in order, on its summed gradient; a hook
-    may return a replacement of the same shape and dtype."""
+    """After the pass: each hooked leaf's hooks, in order, on its summed gradient."""
     for leaf, g in hooked.items():
-        if isinstance(g, ndarray):
-            g = np.array(g)  # the hook may change it in place: not an array another leaf holds
-        for hook in list(leaf._hooks.values()):
-            out = hook(g if isinstance(g, Tensor) else Tensor(g))
-            if out is None:
-                continue
-            data = g._data if isinstance(g, Tensor) else g
-            shape, dtype = data.shape, data.dtype
-            name = getattr(hook, "__name__", type(hook).__name__)
-            if not isinstance(out, Tensor) or out._data.shape != shape:
-                got = list(out._data.shape) if isinstance(out, Tensor) else type(out).__name__
-                raise RuntimeError(
-                    f"hook '{name}' has changed the size of value (was {list(shape)}, got {got})"
-                )
-            if out._data.dtype != dtype:
-                raise RuntimeError(
-                    f"hook '{name}' has changed the type of value (was {Tensor._dtype_of(dtype)}, "
-                    f"got {out.dtype})"
-                )
-            g = out._data if isinstance(g, ndarray) else out
-        _deliver(leaf, g, capture, accumulate, handed_out)
+        _deliver(leaf, _hooked(leaf._hooks, g), capture, accumulate, handed_out)
+
+
+def _run_tensor_hooks(node: Any, grads: list) -> None:
+    """The hooks of the non-leaf tensors that `node` made, on each output's summed gradient
+    (in place in `grads`), before it is retained, captured or passed to the backward."""
+    for nr, hooks in node._tensor_hooks.items():
+        if hooks and grads[nr] is not None:
+            grads[nr] = _hooked(hooks, grads[nr])
+
+
+def _hooked(hooks: dict, g: Any) -> Any:
+    """g passed through each hook in order; a hook may return a replacement of the same
+    shape and dtype."""
+    if isinstance(g, ndarray):
+        g = np.array(g)  # the hook may change it in place: not an array another tensor holds
+    for hook in list(hooks.values()):
+        out = hook(g if isinstance(g, Tensor) else Tensor(g))
+        if out is None:
+            continue
+        data = g._data if isinstance(g, Tensor) else g
+        shape, dtype = data.shape, data.dtype
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(out, Tensor) or out._data.shape != shape:
+            got = list(out._data.shape) if isinstance(out, Tensor) else type(out).__name__
+            raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(shape)}, got {got})")
+        if out._data.dtype != dtype:
+            raise RuntimeError(
+                f"hook '{name}' has changed the type of value (was {Tensor._dtype_of(dtype)}, "
+                f"got {out.dtype})"
+            )
+        g = out._data if isinstance(g, ndarray) else out
+    return g
 
 
 def _store_nonleaf_inputs(inputs: Sequence[Any], capture: dict, handed_out: set) -> None:

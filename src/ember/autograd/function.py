@@ -110,7 +110,8 @@ class Function:
     _n_outputs = 1
     _non_diff: tuple = ()
     _retained: dict | None = None  # output_nr -> weakref of a tensor with retain_grad()
-    # `_simple`: a built-in op's node with one output and no retained gradient, whose
+    _tensor_hooks: dict | None = None  # output_nr -> {handle id: hook} of Tensor.register_hook
+    # `_simple`: a built-in op's node with one output, no retained gradient and no hook, whose
     # backward the engine runs inline. Set per class from `raw`, cleared per node.
     _simple = False
 
