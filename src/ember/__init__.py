@@ -17,6 +17,7 @@ from ember import (
     optim,
     return_types,
     special,
+    testing,
     transforms,
     utils,
 )
