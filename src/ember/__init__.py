@@ -23,6 +23,23 @@ from ember import (
 )
 from ember._compile import compile
 from ember._format import set_printoptions
+
+# process-wide settings (threads, matmul precision, determinism, default device)
+from ember._settings import (
+    are_deterministic_algorithms_enabled,
+    get_default_device,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_default_device,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from ember._tensor import Size, Tensor, device
 from ember.autograd import (
     enable_grad,
@@ -32,6 +49,7 @@ from ember.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from ember.autograd.functional import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from ember.creation import (
     arange,
     as_tensor,
@@ -239,6 +257,15 @@ from ember.ops.api.matrix import (
     qr,
     slogdet,
     svd,
+)
+
+# small functions and methods, and compositions of existing ops: ops/api/more.py
+from ember.ops.api.more import (
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    scalar_tensor,
+    typename,
 )
 from ember.ops.api.products import (
     addmm,

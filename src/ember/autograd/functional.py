@@ -198,6 +198,16 @@ class GradcheckError(RuntimeError):
     """Raised by gradcheck when analytic and numerical gradients disagree."""
 
 
+# Anomaly mode as PyTorch keeps it: whether it is on, and whether it checks for NaN. ember's
+# anomaly mode is the NaN check alone, so the engine's flag is on when both are.
+_anomaly_mode = [False, True]
+
+
+def _set_anomaly(enabled: bool, check_nan: bool) -> None:
+    _anomaly_mode[:] = [bool(enabled), bool(check_nan)]
+    engine._anomaly[0] = bool(enabled) and bool(check_nan)
+
+
 class detect_anomaly:
     """Within this block, a backward that produces NaN raises, naming the op (torch.autograd.detect_anomaly)."""
 
@@ -205,11 +215,11 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self) -> None:
-        self._prev = engine._anomaly[0]
-        engine._anomaly[0] = self.check_nan
+        self._prev = tuple(_anomaly_mode)
+        _set_anomaly(True, self.check_nan)
 
     def __exit__(self, *exc: object) -> None:
-        engine._anomaly[0] = self._prev
+        _set_anomaly(*self._prev)
 
 
 class set_detect_anomaly:
@@ -217,18 +227,31 @@ class set_detect_anomaly:
     called, and back to the previous setting at the end of a `with` block when used as one."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self._prev = engine._anomaly[0]
-        engine._anomaly[0] = bool(mode) and check_nan  # ember's anomaly mode is the NaN check
+        self._prev = tuple(_anomaly_mode)
+        _set_anomaly(mode, check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        engine._anomaly[0] = self._prev
+        _set_anomaly(*self._prev)
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly mode on or off for the rest of the program (torch.set_anomaly_enabled);
+    in ember it is the check for NaN gradients, so enabled without check_nan checks nothing."""
+    _set_anomaly(enabled, check_nan)
 
 
 def is_anomaly_enabled() -> bool:
-    return engine._anomaly[0]
+    """Whether anomaly mode is on (torch.is_anomaly_enabled)."""
+    return _anomaly_mode[0]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode checks for NaN (torch.is_anomaly_check_nan_enabled); PyTorch
+    reports True when the mode is off too, as the setting waiting for it."""
+    return _anomaly_mode[1]
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any], **kwargs: Any) -> bool:

@@ -155,6 +155,18 @@ def _attach_matrix_methods(cls: type) -> None:
         setattr(cls, name, getattr(matrix, name))
 
 
+# ---- small methods and compositions (ops/api/more.py) ---------------------------------------
+
+_MORE_METHODS = """is_nonzero is_same_size is_signed""".split()
+
+
+def _attach_more_methods(cls: type) -> None:
+    from ember.ops.api import more
+
+    for name in _MORE_METHODS:
+        setattr(cls, name, getattr(more, name))
+
+
 def attach_methods(cls: type) -> None:
     """Make each public function a method too: `x.sum(1)` is `ember.sum(x, 1)`."""
     g: dict = {}
@@ -228,3 +240,4 @@ def attach_methods(cls: type) -> None:
     cls.cuda = lambda self, *a, **k: to(self, "cuda")
     cls.__hash__ = object.__hash__
     _attach_matrix_methods(cls)
+    _attach_more_methods(cls)

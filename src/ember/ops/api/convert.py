@@ -92,6 +92,8 @@ _TYPE_NAMES = {
     "float64": "DoubleTensor",
     "int64": "LongTensor",
     "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
     "bool": "BoolTensor",
     "uint8": "ByteTensor",
     "float16": "HalfTensor",
