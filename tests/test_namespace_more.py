@@ -9,10 +9,11 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+from conftest import assert_close, requires_torch
 from ember import _settings
 
 
@@ -225,3 +226,172 @@ def test_scalar_tensor_checks_the_value() -> None:
     with pytest.raises(RuntimeError, match="without overflow"):
         ember.scalar_tensor(300, dtype=ember.uint8)
     assert ember.scalar_tensor(2.0, dtype=ember.float64).dtype == ember.float64
+
+
+# ---- in-place view changes -------------------------------------------------------------------
+
+VIEW_CHANGES = [
+    ("t_", (2, 3), ()),
+    ("t_", (3,), ()),
+    ("transpose_", (2, 3, 4), (0, 2)),
+    ("transpose_", (2, 3, 4), (-1, 1)),
+    ("swapdims_", (2, 3, 4), (0, 1)),
+    ("swapaxes_", (2, 3, 4), (2, 0)),
+    ("squeeze_", (3, 1, 2, 1), ()),
+    ("squeeze_", (3, 1, 2, 1), (1,)),
+    ("squeeze_", (3, 1, 2, 1), ((1, 3),)),
+    ("squeeze_", (3, 1, 2), (0,)),  # not of size 1: unchanged
+    ("unsqueeze_", (2, 3), (0,)),
+    ("unsqueeze_", (2, 3), (-1,)),
+]
+
+
+def _version(x: Any) -> int:
+    return x._version[0] if isinstance(x._version, list) else x._version  # ember's is a shared list
+
+
+def _pair(shape: tuple, dtype: str = "float64", seed: int = 0) -> tuple:
+    import torch
+
+    data = np.random.default_rng(seed).normal(size=shape).astype(dtype)
+    return ember.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, shape, args", VIEW_CHANGES)
+def test_view_change_of_a_non_leaf_as_torch(name: str, shape: tuple, args: tuple, dtype: str) -> None:
+    import torch
+
+    outs = []
+    for T, a in zip((ember, torch), _pair(shape, dtype)):
+        x = a * 2  # a tensor in the graph, its own base
+        version = _version(x)
+        y = getattr(x, name)(*args)
+        assert y is x
+        assert _version(x) == version + 1
+        w = T.tensor(np.arange(x.numel(), dtype=dtype).reshape(tuple(x.shape)))
+        (x.exp() * w).sum().backward()
+        outs.append((x, a.grad))
+    (xe, ge), (xt, gt) = outs
+    assert tuple(xe.shape) == tuple(xt.shape)
+    assert_close(xe, xt)
+    assert_close(ge, gt)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, shape, args", VIEW_CHANGES)
+def test_view_change_of_a_view_as_torch(name: str, shape: tuple, args: tuple) -> None:
+    """A view stays a view of its base: an in-place write through it reaches the base, and
+    the gradients of both are right."""
+    import torch
+
+    outs = []
+    for T, a in zip((ember, torch), _pair((2, *shape))):
+        base = a * 1
+        v = base[1]
+        getattr(v, name)(*args)
+        v.mul_(3)  # written through the changed view into base[1]
+        w = T.tensor(np.arange(base.numel(), dtype="float64").reshape(tuple(base.shape)))
+        wv = T.tensor(np.arange(v.numel(), dtype="float64").reshape(tuple(v.shape)))
+        ((base * w).sum() + (v.sin() * wv).sum()).backward()
+        outs.append((base, v, a.grad))
+    for e, t in zip(*outs):
+        assert tuple(e.shape) == tuple(t.shape)
+        assert_close(e, t)
+
+
+@requires_torch
+def test_view_changes_chained_as_torch() -> None:
+    import torch
+
+    outs = []
+    for T, a in zip((ember, torch), _pair((2, 1, 3))):
+        x = a.clone()
+        x.squeeze_(1)
+        x.unsqueeze_(0)
+        x.transpose_(0, 2)
+        x.swapdims_(1, 2)
+        w = T.tensor(np.arange(6.0).reshape(tuple(x.shape)))
+        (x * x * w).sum().backward()
+        outs.append((x, a.grad))
+    assert tuple(outs[0][0].shape) == tuple(outs[1][0].shape)
+    assert_close(outs[0][1], outs[1][1])
+
+
+def test_view_change_without_grad_keeps_a_leaf() -> None:
+    x = ember.randn(2, 3, requires_grad=True)
+    with ember.no_grad():
+        x.t_()
+    assert x.shape == (3, 2) and x.is_leaf and x.requires_grad and x._version[0] == 1
+    c = ember.zeros(2, 3)
+    assert c.unsqueeze_(1).shape == (2, 1, 3) and c._base is None
+    c.fill_(1)
+    assert c.squeeze_().tolist() == [[1.0] * 3] * 2
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr, fragment",
+    [
+        ("T.randn(2, 3, requires_grad=True).t_()", "a leaf Variable that requires grad is being used"),
+        ("T.randn(2, 3, requires_grad=True).squeeze_()", "a leaf Variable that requires grad is being used"),
+        ("T.randn(2, 3, 4).t_()", "t_() expects a tensor with <= 2 dimensions, but self is 3D"),
+        ("T.randn(2, 3).transpose_(0, 5)", "Dimension out of range"),
+        ("T.randn(2, 3).swapdims_(-3, 0)", "Dimension out of range"),
+        ("T.randn(2, 3).unsqueeze_(5)", "Dimension out of range"),
+        ("T.randn(2, 3).squeeze_(4)", "Dimension out of range"),
+    ],
+)
+def test_view_change_errors_as_torch(expr: str, fragment: str) -> None:
+    import torch
+
+    for T in (ember, torch):
+        with pytest.raises((RuntimeError, IndexError)) as info:
+            eval(expr, {"T": T})
+        assert fragment in str(info.value), T.__name__
+    with pytest.raises(type(info.value)):
+        eval(expr, {"T": ember})
+
+
+def test_view_change_of_a_view_of_a_leaf_raises() -> None:
+    a = ember.randn(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+        a[0].unsqueeze_(0)
+    b = a * 1
+    with ember.no_grad():
+        v = b[0]
+    with pytest.raises(RuntimeError, match="no_grad mode"):
+        v.unsqueeze_(0)
+
+
+@requires_torch
+def test_view_change_bumps_the_version_as_torch() -> None:
+    """A node that saved the tensor raises at backward, in both (its values did not change,
+    but PyTorch counts the change of shape as an in-place change)."""
+    import torch
+
+    for T in (ember, torch):
+        a = T.randn(2, 3, requires_grad=True)
+        h = a.exp()  # saves its output
+        h.t_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            h.sum().backward()
+
+
+def test_views_made_before_a_base_changed_shape() -> None:
+    """PyTorch replays such a view with as_strided; ember cannot, and refuses with gradients
+    rather than give wrong ones (docs/differences.md). Without gradients the view still
+    reads and writes its elements."""
+    a = ember.randn(2, 3, requires_grad=True)
+    x = a * 1
+    row = x[0]
+    x.t_()
+    with pytest.raises(RuntimeError, match="made before its base's shape was changed in place"):
+        row * 2
+    c = ember.zeros(2, 3)
+    col = c[:, 2]
+    c.t_()
+    assert (col + 1).tolist() == [1.0, 1.0]
+    col.add_(5)
+    assert c.tolist() == [[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]]

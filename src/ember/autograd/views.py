@@ -66,7 +66,37 @@ def refresh(view: Any) -> None:
     if view._view_fn is None:
         return
     with grad_mode.enable_grad():
-        take_node(view, view._view_fn(view._base))
+        try:
+            result = view._view_fn(view._base)
+        except (IndexError, RuntimeError, ValueError):
+            result = None
+    if result is None or not _same_region(result._data, view._data):
+        _unreplayable(view)
+        return
+    take_node(view, result)
+
+
+def _same_region(a: np.ndarray, b: np.ndarray) -> bool:
+    return (
+        a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
+def _unreplayable(view: Any) -> None:
+    """The base's shape changed in place (`t_`, `squeeze_`, ...) after this view was made,
+    so replaying how the view was made no longer finds its elements. Without gradients the
+    view just stops following its base's history; with them, guessing would give wrong
+    gradients, so it raises."""
+    if view._base._requires_grad:
+        raise RuntimeError(
+            f"a view of shape {list(view._data.shape)} was made before its base's shape was "
+            "changed in place (t_, transpose_, squeeze_, unsqueeze_), and cannot be used with "
+            "autograd since: make the view again after the change, or clone() it before"
+        )
+    view._view_fn = None
+    view.grad_fn, view._out_nr, view._requires_grad = None, 0, False
 
 
 def take_node(t: Any, result: Any) -> None:

@@ -157,7 +157,8 @@ def _attach_matrix_methods(cls: type) -> None:
 
 # ---- small methods and compositions (ops/api/more.py) ---------------------------------------
 
-_MORE_METHODS = """is_nonzero is_same_size is_signed""".split()
+_MORE_METHODS = """is_nonzero is_same_size is_signed t_ transpose_ swapdims_ swapaxes_ squeeze_
+unsqueeze_""".split()
 
 
 def _attach_more_methods(cls: type) -> None:

@@ -295,8 +295,8 @@ def _float_power(input: Tensor, exponent: Any) -> Tensor:
 
 # The in-place forms of the functions in the other api modules, one line each. (abs_, exp_
 # and the others above came first and keep their own quicker paths; the shape-changing
-# squeeze_, unsqueeze_, t_, transpose_, swapaxes_, swapdims_ are not in-place writes and are
-# not provided: see docs/differences.md.)
+# squeeze_, unsqueeze_, t_, transpose_, swapaxes_, swapdims_ are not in-place writes: they
+# are in ops/api/more.py.)
 cos_ = _inplace_form(arith.cos, "cos_")
 sin_ = _inplace_form(arith.sin, "sin_")
 tan_ = _inplace_form(arith.tan, "tan_")

@@ -15,7 +15,11 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
+from ember.autograd import grad_mode, views
+from ember.ops.api import shape
 from ember.ops.api.convert import type_
+
+_grad_state = grad_mode._state
 
 # ---- tests of a tensor ---------------------------------------------------------------------
 
@@ -81,3 +85,63 @@ def scalar_tensor(
     np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
     value = dtypes.to_element(s, np_dtype)
     return Tensor(np.array(value).astype(np_dtype), requires_grad=requires_grad)
+
+
+# ---- in-place view changes: t_, transpose_, swapdims_, swapaxes_, squeeze_, unsqueeze_ -------
+
+
+def _view_change(out_of_place: Any, name: str) -> Any:
+    """`x.<name>(*args)`: x takes the shape and strides of `out_of_place(x, *args)`, a view of
+    the same memory, and that view's place in the graph; its version counter moves on, so
+    nodes that saved x raise, as in PyTorch. A base stays a base (its node becomes the view
+    op of its old node); a view stays a view of its base, one view op further along."""
+
+    def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if _grad_state[0]:
+            views.current(input)
+            base = input._base
+            if input.grad_fn is None and input._requires_grad:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation. "
+                    f"(Use the out-of-place form, x = x.{name[:-1]}(...), or wrap it in `with ember.no_grad():`.)"
+                )
+            if base is not None and base.grad_fn is None and base._requires_grad:
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place "
+                    "operation. (Use the out-of-place form, or clone() the view.)"
+                )
+            if base is not None and input._view_fn is None and base._requires_grad:
+                views.no_grad_view_error()
+        result = out_of_place(input, *args, **kwargs)  # checks the dims; a recorded view op
+        input._data = result._data
+        if input._base is None:
+            if result._requires_grad:
+                views.take_node(input, result)
+        else:
+            parent = input._view_fn
+            if parent is not None and _grad_state[0]:
+                input._view_fn = lambda t: out_of_place(parent(t), *args, **kwargs)
+            else:
+                input._view_fn = None
+            views.take_node(input, result)
+        input._version[0] += 1
+        input._view_at = input._version[0]
+        return input
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In-place {name[:-1]}: changes this tensor's shape (torch.Tensor.{name})."
+    return op
+
+
+def _t(input: Tensor) -> Tensor:
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return shape.t(input)
+
+
+t_ = _view_change(_t, "t_")
+transpose_ = _view_change(shape.transpose, "transpose_")
+swapdims_ = _view_change(shape.swapdims, "swapdims_")
+swapaxes_ = _view_change(shape.swapaxes, "swapaxes_")
+squeeze_ = _view_change(shape.squeeze, "squeeze_")
+unsqueeze_ = _view_change(shape.unsqueeze, "unsqueeze_")
