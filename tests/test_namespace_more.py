@@ -15,6 +15,7 @@ import pytest
 import ember
 from conftest import assert_close, requires_torch
 from ember import _settings
+from ember.autograd import gradcheck, gradgradcheck
 
 
 def _outcome(fn: Any) -> str:
@@ -395,3 +396,401 @@ def test_views_made_before_a_base_changed_shape() -> None:
     assert (col + 1).tolist() == [1.0, 1.0]
     col.add_(5)
     assert c.tolist() == [[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]]
+
+
+# ---- small functions: values and gradients against PyTorch -----------------------------------
+
+
+def _run(T: Any, fn: Any, arrays: list, dtype: str) -> tuple:
+    """fn(T, *tensors) with tensors requiring grad made from arrays; a random weighting of the
+    (first) output is backpropagated. Returns the output and the inputs' gradients."""
+    xs = [T.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    out = fn(T, *xs)
+    out0 = out[0] if isinstance(out, tuple) else out
+    if isinstance(out0, (list, tuple)):
+        out0 = T.cat([o.reshape(-1) for o in out0])
+    w = np.random.default_rng(1).normal(size=tuple(out0.shape)).astype(dtype)
+    if out0.requires_grad:
+        (out0 * T.tensor(w)).sum().backward()
+    return out, [x.grad for x in xs]
+
+
+def _rand(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+DIFFERENTIABLE = {
+    "ravel": (lambda T, x: x.t().ravel(), [_rand(2, 3)]),
+    "ravel_fn": (lambda T, x: T.ravel(x), [_rand(2, 3)]),
+    "fliplr": (lambda T, x: T.fliplr(x), [_rand(2, 3, 2)]),
+    "flipud": (lambda T, x: x.flipud(), [_rand(3, 2)]),
+    "msort": (lambda T, x: T.msort(x), [_rand(4, 3)]),
+    "vdot": (lambda T, x, y: T.vdot(x, y), [_rand(4), _rand(4, seed=1)]),
+    "addr": (
+        lambda T, m, a, b: T.addr(m, a, b, beta=0.5, alpha=2),
+        [_rand(2, 3), _rand(2, seed=1), _rand(3, seed=2)],
+    ),
+    "addr_broadcast": (lambda T, m, a, b: m.addr(a, b), [_rand(3), _rand(2, seed=1), _rand(3, seed=2)]),
+    "addr_beta0": (
+        lambda T, m, a, b: T.addr(m, a, b, beta=0),
+        [_rand(2, 3), _rand(2, seed=1), _rand(3, seed=2)],
+    ),
+    "addr_": (
+        lambda T, m, a, b: (m * 1).addr_(a, b, alpha=3),
+        [_rand(2, 3), _rand(2, seed=1), _rand(3, seed=2)],
+    ),
+    "addbmm": (
+        lambda T, m, a, b: T.addbmm(m, a, b, beta=2, alpha=0.5),
+        [_rand(2, 4), _rand(3, 2, 5, seed=1), _rand(3, 5, 4, seed=2)],
+    ),
+    "addbmm_": (
+        lambda T, m, a, b: (m * 1).addbmm_(a, b),
+        [_rand(2, 4), _rand(3, 2, 5, seed=1), _rand(3, 5, 4, seed=2)],
+    ),
+    "diagflat": (lambda T, x: T.diagflat(x), [_rand(2, 2)]),
+    "diagflat_offset": (lambda T, x: x.diagflat(-1), [_rand(3)]),
+    "fill_diagonal_": (lambda T, x: (x * 1).fill_diagonal_(2.5), [_rand(3, 4)]),
+    "fill_diagonal_wrap": (lambda T, x: (x * 1).fill_diagonal_(-1, wrap=True), [_rand(7, 3)]),
+    "fill_diagonal_cube": (lambda T, x: (x * 1).fill_diagonal_(0), [_rand(2, 2, 2)]),
+    "split_with_sizes": (lambda T, x: T.split_with_sizes(x, [1, 3], dim=1), [_rand(2, 4)]),
+    "sum_to_size": (lambda T, x: x.sum_to_size(1, 3), [_rand(2, 3)]),
+    "sum_to_size_lead": (lambda T, x: x.sum_to_size((3, 1)), [_rand(2, 3, 4)]),
+    "sum_to_size_same": (lambda T, x: x.sum_to_size(2, 3) * 1, [_rand(2, 3)]),
+    "frexp": (lambda T, x: T.frexp(x * 10), [_rand(5)]),
+    # non-negative exponents: PyTorch 2.13's gradient is 0 for a negative integer one
+    "ldexp": (lambda T, x: T.ldexp(x, T.tensor([3, 1, 0, 2])), [_rand(4)]),
+    "ldexp_float_other": (lambda T, x, e: x.ldexp(e), [_rand(4), _rand(4, seed=1)]),
+    "ldexp_": (lambda T, x: (x * 1).ldexp_(T.tensor([1, 2, 3, 4])), [_rand(4)]),
+    "where_method": (lambda T, x, y: x.where(x > 0, y), [_rand(5), _rand(5, seed=1)]),
+    "where_method_number": (lambda T, x: x.where(x > 0, 0.5), [_rand(5)]),
+    "trapezoid": (lambda T, y: T.trapezoid(y), [_rand(2, 5)]),
+    "trapezoid_dx": (lambda T, y: T.trapezoid(y, dx=0.5, dim=0), [_rand(4, 3)]),
+    "trapezoid_x": (lambda T, y, x: T.trapezoid(y, x), [_rand(2, 5), _rand(5, seed=1)]),
+    "trapezoid_x_2d": (lambda T, y, x: T.trapezoid(y, x, dim=0), [_rand(4, 3), _rand(4, 3, seed=1)]),
+    "trapz": (lambda T, y, x: T.trapz(y, x), [_rand(3, 5), _rand(1, 5, seed=1)]),
+    "cumulative_trapezoid": (lambda T, y: T.cumulative_trapezoid(y), [_rand(2, 5)]),
+    "cumulative_trapezoid_x": (
+        lambda T, y, x: T.cumulative_trapezoid(y, x, dim=0),
+        [_rand(4, 2), _rand(4, seed=1)],
+    ),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(DIFFERENTIABLE))
+def test_differentiable_as_torch(name: str, dtype: str) -> None:
+    import torch
+
+    fn, arrays = DIFFERENTIABLE[name]
+    (oe, ge), (ot, gt) = (_run(T, fn, arrays, dtype) for T in (ember, torch))
+    tol = {"float64": (1e-9, 1e-10), "float32": (1e-5, 1e-5)}[dtype]
+    flat_e = list(oe) if isinstance(oe, tuple) else [oe]
+    flat_t = list(ot) if isinstance(ot, tuple) else [ot]
+    for e, t in zip(flat_e, flat_t):
+        assert tuple(e.shape) == tuple(t.shape)
+        assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+        assert_close(e, t, *tol)
+    for e, t in zip(ge, gt):
+        assert (e is None) == (t is None), name
+        if t is not None:
+            assert_close(e, t, *tol)
+
+
+@pytest.mark.parametrize(
+    "fn, shapes",
+    [
+        (lambda m, a, b: ember.addr(m, a, b, beta=0.5, alpha=2), [(2, 3), (2,), (3,)]),
+        (lambda m, a, b: ember.addbmm(m, a, b, alpha=0.5), [(2, 4), (3, 2, 5), (3, 5, 4)]),
+        (lambda y, x: ember.trapezoid(y, x), [(2, 5), (5,)]),
+        (lambda y, x: ember.cumulative_trapezoid(y, x), [(2, 5), (5,)]),
+        (lambda x: ember.vander(x, N=4), [(3,)]),
+        (lambda x: (x * 1).fill_diagonal_(1.0), [(3, 3)]),
+        (lambda x: x.sum_to_size(1, 3), [(2, 3)]),
+        (lambda x, e: ember.ldexp(x, e), [(3,), (3,)]),
+    ],
+)
+def test_gradcheck(fn: Any, shapes: list) -> None:
+    rng = np.random.default_rng(0)
+    xs = [ember.tensor(rng.normal(size=s), dtype=ember.float64, requires_grad=True) for s in shapes]
+    assert gradcheck(fn, xs)
+    assert gradgradcheck(fn, xs)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "T.positive(T.tensor([1, 2]))",
+        "T.positive(T.tensor([True]))",
+        "T.fliplr(T.tensor([1, 2]))",
+        "T.flipud(T.tensor(1))",
+        "T.vdot(T.tensor([1., 2]), T.tensor([3, 4]))",
+        "T.vdot(T.tensor([[1., 2]]), T.tensor([3., 4]))",
+        "T.vdot(T.tensor([1., 2]), T.tensor([3., 4, 5]))",
+        "T.argwhere(T.tensor([[0, 1], [2, 0]]))",
+        "T.argwhere(T.tensor(3))",
+        "T.argwhere(T.tensor(0))",
+        "T.addr(T.zeros(2, 3, dtype=T.int64), T.tensor([1, 2]), T.tensor([1, 2, 3]), alpha=2)",
+        "T.addr(T.zeros(2, 3, dtype=T.int64), T.tensor([1, 2]), T.tensor([1, 2, 3]), alpha=2.5)",
+        "T.addr(T.tensor([[1, 0, 0], [0, 1, 0]]).bool(), T.tensor([True, False]), T.tensor([True, False, True]))",
+        "T.addr(T.zeros(2, 3), T.tensor([[1., 2]]), T.tensor([1., 2, 3]))",
+        "T.addbmm(T.zeros(2, 2), T.ones(3, 2, 4), T.ones(2, 4, 2))",
+        "T.diagflat(T.tensor(5.))",
+        "T.zeros(2, 3, 2).fill_diagonal_(1)",
+        "T.zeros(3).fill_diagonal_(1)",
+        "T.zeros(3, 3, dtype=T.int64).fill_diagonal_(2.7)",
+        "T.tensor([1, 2, 3, 4, 5]).split_with_sizes([2, 3])",
+        "T.tensor([1, 2, 3, 4, 5]).split_with_sizes([2, 2])",
+        "T.ones(2, 3).sum_to_size(4, 3)",
+        "T.ones(2, 3).sum_to_size(2)",
+        "T.ones(2, 3).sum_to_size(1, 1, 3)",
+        "T.tensor([1., 2.]).bitwise_and(T.tensor([1.]))",
+        "T.tensor([1.]).bitwise_not()",
+        "T.tensor([5, -3]).bitwise_not_()",
+        "T.tensor([True, False]).bitwise_xor(True)",
+        "T.tensor([5, 3]).bitwise_or(T.tensor([2, 4]))",
+        "T.tensor([5, 3]).bitwise_and(6)",
+        "T.tensor([5]).bitwise_or(2.5)",
+        "T.gcd(T.tensor([12, -8, 0, 0]), T.tensor([18, 12, 5, 0]))",
+        "T.lcm(T.tensor([4, -6, 0]), T.tensor([6, 4, 3]))",
+        "T.gcd(T.tensor([4.]), T.tensor([6.]))",
+        "T.gcd(T.tensor([4]), 6)",
+        "T.gcd(T.tensor([4], dtype=T.uint8), T.tensor([6]))",
+        "T.gcd(T.tensor([True]), T.tensor([True]))",
+        "T.tensor([4, 9]).gcd_(T.tensor([6, 3]))",
+        "T.tensor([4, 9]).lcm_(T.tensor([6, 3]))",
+        "T.frexp(T.tensor([8., 0.3, 0., -5., float('inf'), -float('inf')], dtype=T.float64))",
+        "T.frexp(T.tensor([8]))",
+        "T.ldexp(T.tensor([1, 2]), T.tensor([3, 1]))",
+        "T.ldexp(T.tensor([1., 2.], dtype=T.float64), T.tensor([300, 1]))",
+        "T.tensor([1, 2]).ldexp_(T.tensor([3, 1]))",
+        "T.nextafter(T.tensor([1., 2.]), T.tensor([2., 1.])) - T.tensor([1., 2.])",
+        "T.nextafter(T.tensor([1., 2.], dtype=T.float64), T.tensor([2., 1.], dtype=T.float64)) - 1",
+        "T.nextafter(T.tensor([1., 2.]), T.tensor([2., 1.], dtype=T.float64)).dtype",
+        "T.nextafter(T.tensor([1, 2]), T.tensor([2, 1]))",
+        "T.tensor([0., 1.]).nextafter_(T.tensor([1., 0.])) > T.tensor([0., 0.9])",
+        "T.tensor([1., 2.]).output_nr",
+        "T.tensor([1., 2.]).unbind()[1].output_nr",
+        "(T.tensor([1., 2.], requires_grad=True) * 1).unbind()[1].output_nr",
+        "(T.tensor([1., 2.], requires_grad=True) * 1).unbind()[0].output_nr",
+        "T.tensor([1., 2.]).itemsize",
+        "T.tensor([1., 2.], dtype=T.float64).nbytes",
+        "T.zeros(2, 3).T.nbytes",
+        "T.zeros(4)[::2].nbytes",
+        "T.tensor([1], dtype=T.int16).itemsize",
+        "T.tensor([1., 2.]).new(2, 3).shape",
+        "T.tensor([1., 2.]).new([1, 2])",
+        "T.tensor([1, 2]).new([1.5, 2])",
+        "T.tensor([1, 2]).new()",
+        "T.tensor([1, 2]).new((2, 3))",
+        "T.tensor([1., 2.]).new(T.Size([2, 2])).shape",
+        "T.tensor([1., 2.]).new(3).shape",
+        "T.unravel_index(T.tensor([4, 5]), (2, 3))",
+        "T.unravel_index(T.tensor(4), (2, 3))",
+        "T.unravel_index(T.tensor([6, -1, -7]), (2, 3))",
+        "T.unravel_index(T.tensor([[1, 5]]), T.Size([2, 3]))",
+        "T.unravel_index(T.tensor([1]), 6)",
+        "T.unravel_index(T.tensor([1.]), (2, 3))",
+        "T.unravel_index(T.tensor([1]), (2, -3))",
+        "T.vander(T.tensor([1, 2, 3]))",
+        "T.vander(T.tensor([1, 2, 3]), N=0)",
+        "T.vander(T.tensor([[1, 2]]))",
+        "T.vander(T.tensor([1, 2]), N=-1)",
+        "T.vander(T.tensor([True, False]))",
+        "T.vander(T.tensor([1, 2], dtype=T.int32))",
+        "T.trapezoid(T.tensor([1, 2, 4]), dx=2)",
+        "T.trapezoid(T.tensor([1, 2, 4]), T.tensor([0, 1, 3]))",
+        "T.trapezoid(T.tensor([1.]))",
+        "T.trapezoid(T.tensor([]))",
+        "T.trapezoid(T.tensor([1., 2, 4]), T.tensor([0., 1]))",
+        "T.trapezoid(T.tensor(1.))",
+        "T.cumulative_trapezoid(T.tensor([1]))",
+        "T.cumulative_trapezoid(T.tensor([1., 2, 4]), dx=2.)",
+    ],
+)
+def test_small_functions_as_torch(expr: str) -> None:
+    import torch
+
+    got = _outcome(lambda: eval(expr, {"T": ember}))
+    expected = _outcome(lambda: eval(expr, {"T": torch}))
+    if expected.startswith(("RuntimeError", "TypeError", "NotImplementedError", "IndexError", "ValueError")):
+        assert got.split(":")[0] == expected.split(":")[0], (got, expected)
+    else:
+        assert got == expected
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
+)
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 8])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows_as_torch(name: str, n: int, periodic: bool) -> None:
+    import torch
+
+    for dtype in ("float32", "float64"):
+        e = getattr(ember, name)(n, periodic, dtype=getattr(ember, dtype))
+        t = getattr(torch, name)(n, periodic, dtype=getattr(torch, dtype))
+        assert str(e.dtype) == str(t.dtype).replace("torch", "ember")
+        assert_close(e, t, 1e-6 if dtype == "float32" else 1e-12, 1e-6 if dtype == "float32" else 1e-12)
+
+
+@requires_torch
+def test_window_options_as_torch() -> None:
+    import torch
+
+    for T in (ember, torch):
+        assert T.hann_window(4, requires_grad=True).requires_grad
+    assert_close(ember.hamming_window(5, False, 0.5, 0.4), torch.hamming_window(5, False, 0.5, 0.4))
+    assert_close(ember.kaiser_window(6, True, 5.0), torch.kaiser_window(6, True, 5.0))
+    assert_close(ember.kaiser_window(5, False, 3.0), torch.kaiser_window(5, False, 3.0))
+    with pytest.raises(RuntimeError, match="floating point dtypes"):
+        ember.hann_window(5, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="non-negative window_length"):
+        ember.bartlett_window(-1)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [((1, 4), {}), ((1, 4, 0.5), {}), ((1, 4), {"dtype": "int64"}), ((0, 1, 0.3), {}), ((4, 1, -1), {})],
+)
+def test_range_as_torch(args: tuple, kwargs: dict) -> None:
+    import torch
+
+    e_kwargs = {k: getattr(ember, v) for k, v in kwargs.items()}
+    t_kwargs = {k: getattr(torch, v) for k, v in kwargs.items()}
+    with pytest.warns(UserWarning, match="deprecated"):
+        e = ember.range(*args, **e_kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.range(*args, **t_kwargs)
+    assert repr(e) == repr(t).replace("torch", "ember")
+
+
+def test_range_errors() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError, match="inconsistent with step sign"):
+            ember.range(4, 1)
+        with pytest.raises(RuntimeError, match="step must be nonzero"):
+            ember.range(1, 4, 0)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_vander_values_as_torch_and_gradient(dtype: str) -> None:
+    """PyTorch 2.13 computes vander but its backward fails ("modified by an inplace
+    operation"), so the gradient is checked against d/dx x^k = k x^(k-1)."""
+    import torch
+
+    data = np.array([0.0, 1.5, -2.0, 0.5], dtype)
+    for kwargs in ({}, {"N": 5, "increasing": True}, {"N": 2}):
+        x = ember.tensor(data, requires_grad=True)
+        v = ember.vander(x, **kwargs)
+        assert_close(v, torch.vander(torch.tensor(data), **kwargs))
+        w = np.random.default_rng(0).normal(size=tuple(v.shape)).astype(dtype)
+        (v * ember.tensor(w)).sum().backward()
+        n = v.shape[1]
+        powers = np.arange(n) if kwargs.get("increasing") else np.arange(n)[::-1]
+        d = powers * np.where(powers > 0, data[:, None] ** np.maximum(powers - 1, 0), 0)
+        assert_close(x.grad, (w * d).sum(1), 1e-5, 1e-5)
+
+
+def test_ldexp_negative_exponent_gradient() -> None:
+    """2 ** -1 is 0.5 in the gradient too (PyTorch 2.13 gives 0 there)."""
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    ember.ldexp(x, ember.tensor([-1, -2])).sum().backward()
+    assert x.grad.tolist() == [0.5, 0.25]
+
+
+def test_bitwise_inplace_and_frexp_fields() -> None:
+    x = ember.tensor([1, 2], dtype=ember.uint8)
+    assert x.bitwise_not_() is x and x.tolist() == [254, 253]
+    m, e = ember.frexp(ember.tensor([8.0]))
+    assert ember.frexp(ember.tensor([8.0])).mantissa.item() == m.item() == 0.5 and e.dtype == ember.int32
+
+
+# ---- random fills -----------------------------------------------------------------------------
+
+
+def test_random_fills_statistics() -> None:
+    n = 20000
+    b = ember.zeros(n).bernoulli_(0.3)
+    assert set(b.unique().tolist()) == {0.0, 1.0} and abs(b.mean().item() - 0.3) < 0.02
+    bi = ember.zeros(4, dtype=ember.int64).bernoulli_(ember.tensor([0, 1, 1, 0]).float())
+    assert bi.tolist() == [0, 1, 1, 0] and bi.dtype == ember.int64
+    probs = ember.tensor([0.0, 1.0, 0.5]).repeat(1000)
+    s = probs.bernoulli()
+    assert s.dtype == ember.float32 and s[0::3].sum().item() == 0 and s[1::3].sum().item() == 1000
+    assert ember.zeros(n).bernoulli(0.25).mean().item() == pytest.approx(0.25, abs=0.02)
+    e = ember.zeros(n, dtype=ember.float64).exponential_(2.0)
+    assert e.dtype == ember.float64 and e.min().item() >= 0 and abs(e.mean().item() - 0.5) < 0.02
+    g = ember.zeros(n, dtype=ember.int64).geometric_(0.25)
+    assert g.min().item() == 1 and abs(g.float().mean().item() - 4) < 0.15
+    ln = ember.zeros(n).log_normal_(1.0, 0.5)
+    assert (
+        ln.min().item() > 0
+        and abs(ln.log().mean().item() - 1) < 0.02
+        and abs(ln.log().std().item() - 0.5) < 0.02
+    )
+    c = ember.zeros(n).cauchy_(2.0, 0.5)
+    assert abs(c.median().item() - 2) < 0.05
+    assert abs((c - 2).abs().median().item() - 0.5) < 0.05  # half the mass within sigma
+    r = ember.zeros(n).random_(3, 7)
+    assert set(r.unique().tolist()) == {3.0, 4.0, 5.0, 6.0}
+    assert set(ember.zeros(n).random_(3).unique().tolist()) == {0.0, 1.0, 2.0}
+    u8 = ember.zeros(n, dtype=ember.uint8).random_()
+    assert u8.min().item() == 0 and u8.max().item() == 255
+    f = ember.zeros(n).random_()
+    assert f.min().item() >= 0 and f.max().item() <= 2**24 and f.max().item() > 2**23
+    assert set(ember.zeros(100, dtype=ember.bool).random_().tolist()) == {True, False}
+    assert set(ember.zeros(n, dtype=ember.uint8).random_(250, None).unique().tolist()) == set(range(250, 256))
+    assert set(ember.zeros(100).random_(**{"from": 2, "to": 4}).unique().tolist()) == {2.0, 3.0}
+
+
+def test_random_fills_are_seeded_and_keep_shape() -> None:
+    ember.manual_seed(3)
+    a = ember.empty(2, 3).exponential_()
+    ember.manual_seed(3)
+    b = ember.empty(2, 3).exponential_()
+    assert a.shape == (2, 3) and ember.equal(a, b)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "T.zeros(3).bernoulli_(1.5)",
+        "T.zeros(5).random_(4, 2)",
+        "T.zeros(3).random_(0)",
+        "T.zeros(5).exponential_(-1.)",
+        "T.zeros(5, dtype=T.int64).exponential_()",
+        "T.zeros(5).geometric_(0)",
+        "T.zeros(5).log_normal_(1., -2.)",
+        "T.zeros(5).cauchy_(1., -2.)",
+        "T.zeros(5, dtype=T.int64).cauchy_()",
+        "T.zeros(5, requires_grad=True).exponential_()",
+        "T.zeros(3, dtype=T.uint8).random_(300)",
+        "T.zeros(3, dtype=T.uint8).random_(-3, 5)",
+    ],
+)
+def test_random_fill_errors_as_torch(expr: str) -> None:
+    import torch
+
+    got = _outcome(lambda: eval(expr, {"T": ember}))
+    expected = _outcome(lambda: eval(expr, {"T": torch}))
+    assert got.split(":")[0] == expected.split(":")[0], (got, expected)
+
+
+@requires_torch
+def test_random_fill_in_the_graph_has_zero_gradient_as_torch() -> None:
+    import torch
+
+    for T in (ember, torch):
+        a = T.ones(4, requires_grad=True)
+        y = a * 2
+        y.exponential_()
+        (y * 3 + a).sum().backward()
+        assert a.grad.tolist() == [1.0] * 4

@@ -261,11 +261,45 @@ from ember.ops.api.matrix import (
 
 # small functions and methods, and compositions of existing ops: ops/api/more.py
 from ember.ops.api.more import (
+    addbmm,
+    addr,
+    argwhere,
+    diagflat,
+    fliplr,
+    flipud,
+    frexp,
+    gcd,
+    gcd_,
     is_nonzero,
     is_same_size,
     is_signed,
+    lcm,
+    lcm_,
+    ldexp,
+    ldexp_,
+    msort,
+    nextafter,
+    positive,
+    ravel,
     scalar_tensor,
+    split_with_sizes,
     typename,
+    vdot,
+)
+
+# the trapezoidal rule, vander, unravel_index, window functions, range: ops/api/numeric.py
+from ember.ops.api.numeric import (
+    bartlett_window,
+    blackman_window,
+    cumulative_trapezoid,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+    range,
+    trapezoid,
+    trapz,
+    unravel_index,
+    vander,
 )
 from ember.ops.api.products import (
     addmm,

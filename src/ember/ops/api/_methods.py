@@ -158,14 +158,25 @@ def _attach_matrix_methods(cls: type) -> None:
 # ---- small methods and compositions (ops/api/more.py) ---------------------------------------
 
 _MORE_METHODS = """is_nonzero is_same_size is_signed t_ transpose_ swapdims_ swapaxes_ squeeze_
-unsqueeze_""".split()
+unsqueeze_ ravel positive fliplr flipud msort vdot argwhere addr addr_ addbmm addbmm_ diagflat
+fill_diagonal_ split_with_sizes sum_to_size bitwise_not_ gcd gcd_ lcm lcm_ frexp ldexp ldexp_
+nextafter nextafter_ new""".split()
+_SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_normal_ cauchy_".split()
 
 
 def _attach_more_methods(cls: type) -> None:
-    from ember.ops.api import more
+    from ember.ops.api import more, sampling
 
     for name in _MORE_METHODS:
         setattr(cls, name, getattr(more, name))
+    for name in _SAMPLING_METHODS:
+        setattr(cls, name, getattr(sampling, name))
+    cls.where = more.where_method  # x.where(condition, y): x is the values, not the condition
+    cls.output_nr = property(more._output_nr)
+    cls.itemsize = property(more._itemsize)
+    cls.nbytes = property(more._nbytes)
+    cls.bitwise_and, cls.bitwise_or, cls.bitwise_xor = bitwise_and, bitwise_or, bitwise_xor
+    cls.bitwise_not = bitwise_not
 
 
 def attach_methods(cls: type) -> None:

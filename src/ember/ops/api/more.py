@@ -1,8 +1,8 @@
 """Small functions and methods PyTorch programs call: tests of a tensor (is_nonzero,
 is_signed, typename), scalar_tensor, the in-place view changes (t_, transpose_, squeeze_,
-unsqueeze_), and compositions of existing ops (ravel, fliplr, vdot, addr, addbmm, diagflat,
-trapezoid, vander, the window functions, ...), whose gradients are those of the ops they
-are made of.
+unsqueeze_), compositions of existing ops (ravel, fliplr, vdot, addr, addbmm, diagflat,
+sum_to_size, ...), whose gradients are those of the ops they are made of, integer and
+floating-point functions (gcd, lcm, frexp, ldexp, nextafter) and the legacy `new`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import dtypes, return_types
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
-from ember.ops.api import shape
+from ember.ops.api import arith, arrange, convert, indexing, products, reduce, shape, special
 from ember.ops.api.convert import type_
 
 _grad_state = grad_mode._state
@@ -145,3 +145,252 @@ swapdims_ = _view_change(shape.swapdims, "swapdims_")
 swapaxes_ = _view_change(shape.swapaxes, "swapaxes_")
 squeeze_ = _view_change(shape.squeeze, "squeeze_")
 unsqueeze_ = _view_change(shape.unsqueeze, "unsqueeze_")
+
+
+# ---- small functions composed of existing ops ------------------------------------------------
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements in one dimension, a view when the memory allows (torch.ravel)."""
+    return shape.reshape(input, -1)
+
+
+def positive(input: Tensor) -> Tensor:
+    """input itself, as `+input` (torch.positive); bool tensors have no `+`."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """The columns (dim 1) in reverse order (torch.fliplr)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return shape.flip(input, [1])
+
+
+def flipud(input: Tensor) -> Tensor:
+    """The rows (dim 0) in reverse order (torch.flipud)."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return shape.flip(input, [0])
+
+
+def msort(input: Tensor) -> Tensor:
+    """Sorted along dim 0 (torch.msort)."""
+    return indexing.sort(input, dim=0).values
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """The dot product of two 1-d tensors of one dtype (torch.vdot; ember has no complex
+    numbers, so there is nothing to conjugate)."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
+        )
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{dtypes.scalar_type_name(input._data.dtype)} and {dtypes.scalar_type_name(other._data.dtype)}"
+        )
+    return products.dot(input, other)
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """The indices of the non-zero elements, one row each (torch.argwhere)."""
+    return indexing.nonzero(input)
+
+
+def _check_integral_scalars(input: Tensor, alpha: Any, beta: Any) -> None:
+    """An integer or bool input takes no float alpha or beta, as in PyTorch."""
+    if input._data.dtype.kind in "iub":
+        for name, value in (("alpha", alpha), ("beta", beta)):
+            if isinstance(value, float):
+                raise RuntimeError(
+                    f"For integral input tensors, argument {name} must not be a floating point number."
+                )
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2) (torch.addr); with beta = 0, input's NaNs are
+    ignored. For bool tensors, `input or (vec1 and vec2)`."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v._data.ndim}-D")
+    _check_integral_scalars(input, alpha, beta)
+    product = products.outer(vec1, vec2)
+    if product._data.dtype == np.bool_:  # PyTorch's bool addr: or, and
+        keep = arith.logical_and(input, builtins.bool(beta)) if beta != 1 else input
+        return arith.logical_or(keep, arith.logical_and(product, builtins.bool(alpha)))
+    return products._scaled_sum(input, product, beta, alpha, "addr")
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * the sum over the batch of batch1[i] @ batch2[i] (torch.addbmm)."""
+    for name, batch in (("batch1", batch1), ("batch2", batch2)):
+        if batch._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor, got {batch._data.ndim}D")
+    if batch1._data.shape[0] != batch2._data.shape[0]:
+        raise RuntimeError(
+            "batch1 and batch2 must have same number of batches, got "
+            f"{batch1._data.shape[0]} and {batch2._data.shape[0]}"
+        )
+    _check_integral_scalars(input, alpha, beta)
+    return products._scaled_sum(input, reduce.sum(products.bmm(batch1, batch2), 0), beta, alpha, "addbmm")
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """The flattened input on diagonal `offset` of a square matrix (torch.diagflat)."""
+    return arrange.diag(shape.reshape(input, -1), offset)
+
+
+def _diagonal_filled(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """input with fill_value on its main diagonal (all dims of one length when more than two;
+    with wrap, a tall matrix's diagonal starts again below, one row further down)."""
+    s = input._data.shape
+    if len(s) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(s) > 2 and len(set(s)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(s, np.bool_)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    if isinstance(fill_value, float) and input._data.dtype.kind in "iu":
+        fill_value = int(fill_value)  # stored as PyTorch stores it: truncated
+    return arith.where(Tensor(mask), fill_value, input)
+
+
+def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
+    """Pieces of the given sizes along dim (torch.split_with_sizes)."""
+    return shape.split(input, list(split_sizes), dim)
+
+
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """Summed over the dims where `size` is 1 (or absent in front) so that the result has
+    that size, which must expand to input's (torch.Tensor.sum_to_size)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    s = input._data.shape
+    lead = len(s) - len(size)
+    if lead < 0 or any(n != 1 and n != s[lead + i] for i, n in enumerate(size)):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(s)}}}.")
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(size) if n == 1 and s[lead + i] != 1]
+    if not dims:
+        return input
+    out = reduce.sum(input, dims, keepdim=True)
+    return shape.reshape(out, tuple(size)) if lead else out
+
+
+def where_method(input: Tensor, condition: Any, other: Any) -> Tensor:
+    """`x.where(condition, y)`: x where condition holds, else y (torch.Tensor.where)."""
+    return arith.where(condition, input, other)
+
+
+# ---- integer and floating-point functions ----------------------------------------------------
+
+
+def _integer_pair(name: str, input: Any, other: Any) -> tuple:
+    """Two integer tensors (not bool) and their common dtype, or PyTorch's error."""
+    _tensor_argument(name, "input", 1, input)
+    _tensor_argument(name, "other", 2, other)
+    common = dtypes.promote_numpy(input._data.dtype, other._data.dtype)
+    if common.kind not in "iu":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'")
+    return input._data.astype(common), other._data.astype(common)
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    """Greatest common divisor, elementwise, of integer tensors (torch.gcd); gcd(0, 0) = 0."""
+    a, b = _integer_pair("gcd", input, other)
+    return Tensor(np.asarray(np.gcd(a, b)))
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    """Least common multiple, elementwise, of integer tensors (torch.lcm), never negative."""
+    a, b = _integer_pair("lcm", input, other)
+    return Tensor(np.asarray(np.lcm(a, b)))
+
+
+def frexp(input: Tensor) -> Any:
+    """Mantissa in [0.5, 1) (in absolute value) and int32 exponent with input = mantissa *
+    2 ** exponent (torch.frexp). The mantissa's gradient is the gradient / 2 ** exponent."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    _, exponent = np.frexp(input._data)
+    scale = np.ldexp(np.ones((), input._data.dtype), -exponent)  # exact: a power of two
+    mantissa = arith.mul(input, Tensor(np.asarray(scale, input._data.dtype)))
+    return return_types.return_type("frexp")(mantissa, Tensor(np.asarray(exponent, np.int32)))
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """input * 2 ** other, in a floating dtype (torch.ldexp)."""
+    np_dtype = dtypes.promote_numpy(input._data.dtype, other._data.dtype)
+    if np_dtype.kind != "f":
+        np_dtype = dtypes.get_default_dtype().numpy
+    target = dtypes.from_numpy_dtype(np_dtype)
+    return arith.mul(input.to(target), special.exp2(other.to(target)))
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The next floating-point number after input towards other (torch.nextafter)."""
+    _tensor_argument("nextafter", "input", 1, input)
+    _tensor_argument("nextafter", "other", 2, other)
+    common = dtypes.promote_numpy(input._data.dtype, other._data.dtype)
+    if common.kind != "f":
+        raise NotImplementedError(
+            f"\"nextafter_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'"
+        )
+    return Tensor(np.asarray(np.nextafter(input._data.astype(common), other._data.astype(common))))
+
+
+bitwise_not_ = convert._inplace_form(arith.bitwise_not, "bitwise_not_")
+gcd_ = convert._inplace_form(gcd, "gcd_")
+lcm_ = convert._inplace_form(lcm, "lcm_")
+ldexp_ = convert._inplace_form(ldexp, "ldexp_")
+nextafter_ = convert._inplace_form(nextafter, "nextafter_")
+addr_ = convert._inplace_form(addr, "addr_")
+addbmm_ = convert._inplace_form(addbmm, "addbmm_")
+fill_diagonal_ = convert._inplace_form(_diagonal_filled, "fill_diagonal_")
+
+
+# ---- attributes and the legacy constructor -------------------------------------------------
+
+
+def _output_nr(self: Tensor) -> int:
+    """Which output of its node this tensor is (torch.Tensor.output_nr); 0 for a leaf."""
+    return self._out_nr if self.grad_fn is not None else 0
+
+
+def _itemsize(self: Tensor) -> int:
+    return self._data.itemsize
+
+
+def _nbytes(self: Tensor) -> int:
+    """The bytes of this tensor's elements (a view counts its own elements only)."""
+    return self._data.size * self._data.itemsize
+
+
+def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
+    """The legacy constructor (torch.Tensor.new): with sizes, an uninitialised tensor of that
+    shape; with data, a tensor of it; with nothing, an empty tensor; always this tensor's dtype."""
+    from ember import creation
+    from ember._tensor import Size
+    from ember._tensor import device as _device
+
+    if device is not None:
+        _device(device)
+    np_dtype = self._data.dtype
+    if not args:
+        return Tensor(np.empty((0,), np_dtype))
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0]._data.dtype != np_dtype:
+            raise TypeError(
+                f"new(): expected a tensor of dtype {self.dtype}, but got one of dtype {args[0].dtype}"
+            )
+        return args[0].detach()
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, builtins.bool) for a in args):
+        return Tensor(np.empty(tuple(int(a) for a in args), np_dtype))
+    if len(args) == 1:
+        return creation.tensor(np.asarray(args[0]).astype(np_dtype), dtype=self.dtype)
+    raise TypeError(f"new(): expected sizes (ints) or one sequence of data, but got {args}")

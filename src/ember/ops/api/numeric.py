@@ -1,0 +1,270 @@
+"""Numerical helpers with PyTorch's names: integration by the trapezoidal rule, the
+Vandermonde matrix, unravel_index, the window functions of signal processing, and the
+deprecated `range`.
+
+The trapezoids and vander are composed of differentiable ops (slices, sums, cumprod), so
+their gradients come from those; the windows and unravel_index are constants, computed in
+float64 with NumPy and rounded once to the requested dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+from ember.ops.api import arith, reduce, shape
+from ember.ops.reduction import normalize_dim
+
+# ---- the trapezoidal rule --------------------------------------------------------------------
+
+
+def _float(y: Tensor) -> Tensor:
+    return y if y._data.dtype.kind == "f" else y.to(dtypes.get_default_dtype())
+
+
+def _along(t: Tensor, dim: int, part: slice) -> Tensor:
+    """t[..., part, ...] with part on dim (empty where t has no samples there)."""
+    return t[(slice(None),) * dim + (part,)]
+
+
+def _trapezoids(name: str, y: Tensor, x: Any, dx: Any, dim: int) -> Tensor:
+    """The area of each trapezoid between neighbouring samples along dim."""
+    if y._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(
+            f"{name}(): x must be a Tensor (give a constant spacing as dx=...), not {type(x).__name__}"
+        )
+    d = normalize_dim(dim, y._data.ndim, name)
+    n = y._data.shape[d]
+    y = _float(y)
+    pairs = arith.add(_along(y, d, slice(1, None)), _along(y, d, slice(None, -1)))
+    if x is None:
+        return arith.mul(pairs, (1 if dx is None else dx) / 2)
+    xd = x._data.ndim
+    if xd == 1:
+        if x._data.shape[0] != n:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        widths = shape.reshape(arith.sub(x[1:], x[:-1]), (-1,) + (1,) * (y._data.ndim - 1 - d))
+    else:
+        xdim = d - y._data.ndim + xd  # x's dims line up with y's last ones
+        if x._data.shape[xdim] != n:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        widths = arith.sub(_along(x, xdim, slice(1, None)), _along(x, xdim, slice(None, -1)))
+    return arith.mul(arith.mul(_float(widths), pairs), 0.5)
+
+
+def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The integral of y along dim by the trapezoidal rule, with sample points x (a tensor)
+    or a constant spacing dx (default 1) (torch.trapezoid)."""
+    return reduce.sum(_trapezoids("trapezoid", y, x, dx, dim), dim)
+
+
+def trapz(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """trapezoid's older name (torch.trapz)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The running integrals of trapezoid, one fewer than the samples along dim
+    (torch.cumulative_trapezoid)."""
+    return reduce.cumsum(_trapezoids("cumulative_trapezoid", y, x, dx, dim), dim)
+
+
+# ---- vander, unravel_index ---------------------------------------------------------------
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of a 1-d x: column j is x ** (N - 1 - j), or x ** j when
+    increasing (torch.vander). Built by cumprod, so its gradient exists where x is 0."""
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x._data.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if x._data.dtype.kind in "bu" or (x._data.dtype.kind == "i" and x._data.dtype != np.int64):
+        x = x.to(dtypes.int64)  # PyTorch's vander of integers is int64
+    columns = [Tensor(np.ones((x._data.shape[0], min(n, 1)), x._data.dtype))]
+    if n > 1:
+        columns.append(reduce.cumprod(shape.expand(shape.unsqueeze(x, 1), -1, n - 1), 1))
+    out = shape.cat(columns, 1)
+    return out if increasing else shape.flip(out, [1])
+
+
+def unravel_index(indices: Tensor, shape_: Any) -> tuple:
+    """The coordinates, one int64 tensor per dim of shape, of flat indices into a tensor of
+    that shape (torch.unravel_index); indices past either end wrap around."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"expected 'indices' to be a Tensor, but got {type(indices).__name__}")
+    if indices._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    dims = (shape_,) if isinstance(shape_, int) else tuple(shape_)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"'shape' cannot have negative values, but got {dims}")
+    rest = indices._data.astype(np.int64)
+    coords = []
+    for d in reversed(dims):
+        coords.append(np.mod(rest, d) if d else rest * 0)
+        rest = np.floor_divide(rest, d) if d else rest
+    return tuple(Tensor(np.asarray(c, np.int64)) for c in reversed(coords))
+
+
+# ---- window functions --------------------------------------------------------------------
+
+
+def _window(
+    name: str, window_length: int, periodic: bool, dtype: Any, requires_grad: bool, values: Any
+) -> Tensor:
+    """values(n, m): the window at positions n of a symmetric window of m points; a periodic
+    window is the symmetric one of one point more, without its last point."""
+    np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
+    if np_dtype.kind != "f":
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dtypes.from_numpy_dtype(np_dtype)}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
+    if window_length <= 1:
+        w = np.ones(window_length)
+    else:
+        m = window_length + 1 if periodic else window_length
+        w = values(np.arange(window_length, dtype=np.float64), m)
+    return Tensor(w.astype(np_dtype), requires_grad=requires_grad)
+
+
+def _cosines(n: np.ndarray, m: int, *coefficients: float) -> np.ndarray:
+    """sum_k (-1)^k a_k cos(2 pi k n / (m - 1)): the generalised cosine windows."""
+    phase = 2 * math.pi * n / (m - 1)
+    return sum((-1) ** k * a * np.cos(k * phase) for k, a in enumerate(coefficients))
+
+
+def hann_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Hann window, 1/2 - 1/2 cos(2 pi n / (N - 1)) (torch.hann_window)."""
+    return _window(
+        "hann_window", window_length, periodic, dtype, requires_grad, lambda n, m: _cosines(n, m, 0.5, 0.5)
+    )
+
+
+def hamming_window(
+    window_length: int,
+    periodic: bool = True,
+    alpha: float = 0.54,
+    beta: float = 0.46,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Hamming window, alpha - beta cos(2 pi n / (N - 1)) (torch.hamming_window)."""
+    return _window(
+        "hamming_window",
+        window_length,
+        periodic,
+        dtype,
+        requires_grad,
+        lambda n, m: _cosines(n, m, alpha, beta),
+    )
+
+
+def blackman_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Blackman window, 0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))
+    (torch.blackman_window)."""
+    return _window(
+        "blackman_window",
+        window_length,
+        periodic,
+        dtype,
+        requires_grad,
+        lambda n, m: _cosines(n, m, 0.42, 0.5, 0.08),
+    )
+
+
+def bartlett_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Bartlett (triangular) window, 1 - |2 n / (N - 1) - 1| (torch.bartlett_window)."""
+    return _window(
+        "bartlett_window",
+        window_length,
+        periodic,
+        dtype,
+        requires_grad,
+        lambda n, m: 1 - np.abs(2 * n / (m - 1) - 1),
+    )
+
+
+def kaiser_window(
+    window_length: int,
+    periodic: bool = True,
+    beta: float = 12.0,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Kaiser window, I0(beta sqrt(1 - (2 n / (N - 1) - 1)^2)) / I0(beta), I0 the modified
+    Bessel function of order 0 (torch.kaiser_window)."""
+
+    def values(n: np.ndarray, m: int) -> np.ndarray:
+        r = 2 * n / (m - 1) - 1
+        return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
+
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, values)
+
+
+# ---- range -------------------------------------------------------------------------------
+
+
+def range(  # noqa: A001  (torch's name)
+    start: float,
+    end: float,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Deprecated (torch.range): start, start + step, ... up to end *included*, in the
+    default dtype unless another is given. Use ember.arange, whose end is excluded."""
+    warnings.warn(
+        "ember.range is deprecated, as torch.range is: its end is included, unlike Python's "
+        "range. Use ember.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    count = math.floor((end - start) / step) + 1
+    np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
+    values = start + step * np.arange(count, dtype=np.float64)
+    return Tensor(values.astype(np_dtype), requires_grad=requires_grad)
