@@ -22,7 +22,7 @@ def _outcome(fn: Any) -> str:
     try:
         result = fn()
     except Exception as e:
-        return f"{type(e).__name__}: {e}"
+        return f"{type(e).__name__}: {e}".replace("torch.", "ember.")
     return repr(result).replace("torch", "ember")
 
 
@@ -794,3 +794,73 @@ def test_random_fill_in_the_graph_has_zero_gradient_as_torch() -> None:
         y.exponential_()
         (y * 3 + a).sum().backward()
         assert a.grad.tolist() == [1.0] * 4
+
+
+# ---- the answers of a real CPU tensor (ops/api/compat.py) ------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "X.is_cpu",
+        "X.get_device()",
+        "T.get_device(X)",
+        "X.is_complex()",
+        "T.is_complex(X)",
+        "X.is_conj()",
+        "T.is_neg(X)",
+        "T.conj(X) is X",
+        "X.resolve_conj() is X",
+        "X.resolve_neg() is X",
+        "X.conj_physical() is X",
+        "T.adjoint(X)",
+        "X.mH",
+        "X.H",
+        "T.tensor([1., 2]).H",
+        "T.tensor([[[1., 2]]]).H",
+        "T.tensor([1., 2]).mH",
+        "T.zeros(2, 3, 4).mH.shape",
+        "T.isreal(X)",
+        "T.isreal(T.tensor([1, 2]))",
+        "T.real(X) is X",
+        "X.real is X",
+        "X.imag",
+        "X.short().dtype",
+        "X.char().dtype",
+        "X.is_pinned()",
+        "[X.is_sparse, X.is_quantized, X.is_meta, X.is_nested, X.is_mps, X.is_xpu]",
+        "T.narrow_copy(X, 0, 1, 1)",
+        "T.dsplit(T.arange(8).reshape(1, 2, 4), 2)",
+        "T.dsplit(T.arange(8).reshape(2, 4), 2)",
+        "T.unsafe_chunk(T.arange(5), 2)",
+        "T.unsafe_split(T.arange(5), 2)",
+        "T.unsafe_split_with_sizes(T.arange(5), [1, 4])",
+        "T.ger(T.tensor([1., 2]), T.tensor([3., 4]))",
+        "T.tensor([1., 2]).apply_(lambda v: v * 10)",
+        "T.tensor([1, 2]).apply_(lambda v: v * 2.7)",
+        "T.tensor([1., 2], requires_grad=True).apply_(lambda v: v * 10)",
+        "T.tensor([[1., 2]]).map_(T.tensor([3.]), lambda a, b: a * b)",
+        "T.tensor([1., 2]).map_(T.tensor([3, 4]), lambda a, b: a + b)",
+        "T.tensor([0.2, 0.8]).multinomial(3, replacement=True).shape",
+    ],
+)
+def test_real_cpu_tensor_answers_as_torch(expr: str) -> None:
+    import torch
+
+    def run(T: Any) -> str:
+        return _outcome(lambda: eval(expr, {"T": T, "X": T.tensor([[1.0, 2.0], [3.0, 4.0]])}))
+
+    assert run(ember) == run(torch)
+
+
+@requires_torch
+def test_narrow_copy_and_mh_gradients_as_torch() -> None:
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor(_rand(3, 4), requires_grad=True)
+        (T.narrow_copy(x, 1, 1, 2).sum() + (x.mH * T.arange(12.0).reshape(4, 3)).sum()).backward()
+        grads.append(x.grad)
+    assert_close(*grads)

@@ -205,6 +205,29 @@ from ember.ops.api.arrange import (
     triu_indices,
     vsplit,
 )
+
+# the answers of a real CPU tensor to PyTorch's complex, device and lazy-view questions, and
+# other names for existing work: ops/api/compat.py
+from ember.ops.api.compat import (
+    adjoint,
+    conj,
+    conj_physical,
+    conj_physical_,
+    dsplit,
+    ger,
+    get_device,
+    is_complex,
+    is_conj,
+    is_neg,
+    isreal,
+    narrow_copy,
+    real,
+    resolve_conj,
+    resolve_neg,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
 from ember.ops.api.convert import (
     clone,
     detach,

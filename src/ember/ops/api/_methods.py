@@ -165,7 +165,7 @@ _SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_no
 
 
 def _attach_more_methods(cls: type) -> None:
-    from ember.ops.api import more, sampling
+    from ember.ops.api import compat, more, sampling
 
     for name in _MORE_METHODS:
         setattr(cls, name, getattr(more, name))
@@ -177,6 +177,8 @@ def _attach_more_methods(cls: type) -> None:
     cls.nbytes = property(more._nbytes)
     cls.bitwise_and, cls.bitwise_or, cls.bitwise_xor = bitwise_and, bitwise_or, bitwise_xor
     cls.bitwise_not = bitwise_not
+    cls.multinomial = creation.multinomial
+    compat.attach(cls)  # is_complex, conj, mH, real, ... as for a real CPU tensor
 
 
 def attach_methods(cls: type) -> None:

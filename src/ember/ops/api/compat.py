@@ -1,0 +1,184 @@
+"""Methods PyTorch's tensors have for kinds of tensor ember has not (complex numbers, lazy
+conjugation and negation, pinned memory, devices), answered as PyTorch answers them for a
+real tensor on the CPU, and a few other names for existing work (dsplit, narrow_copy,
+unsafe_split, adjoint, mH). Code written for any tensor runs unchanged on ember's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+from ember.ops.api import arrange, convert, products, shape
+
+# ---- a real tensor on the CPU ----------------------------------------------------------------
+
+
+def is_complex(input: Tensor) -> bool:
+    """False: ember has no complex dtypes (torch.is_complex)."""
+    return False
+
+
+def is_conj(input: Tensor) -> bool:
+    """False: no tensor is a lazily conjugated view in ember (torch.is_conj)."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """False: no tensor is a lazily negated view in ember (torch.is_neg)."""
+    return False
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate: input itself, as for any real tensor (torch.conj)."""
+    return input
+
+
+conj_physical = conj_physical_ = resolve_conj = resolve_neg = conj
+
+
+def isreal(input: Tensor) -> Tensor:
+    """True everywhere: every element of a real tensor is real (torch.isreal)."""
+    return Tensor(np.ones(input._data.shape, np.bool_))
+
+
+def real(input: Tensor) -> Tensor:
+    """The real part: input itself (torch.real)."""
+    return input
+
+
+def _imag(self: Tensor) -> Tensor:
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def get_device(input: Tensor) -> int:
+    """-1, PyTorch's number for the CPU (torch.Tensor.get_device)."""
+    return -1
+
+
+def _is_pinned(self: Tensor, device: Any = None) -> bool:
+    return False
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims, a view; for real tensors the transpose
+    (torch.adjoint)."""
+    return shape.transpose(input, -2, -1)
+
+
+def _mH(self: Tensor) -> Tensor:
+    if self._data.ndim < 2:
+        raise RuntimeError(
+            f"tensor.mH is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor."
+        )
+    return adjoint(self)
+
+
+def _H(self: Tensor) -> Tensor:
+    if self._data.ndim != 2:
+        hint = ". For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else "."
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor{hint}"
+        )
+    return adjoint(self)
+
+
+# ---- other names for existing work ---------------------------------------------------------
+
+
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """narrow, copied rather than a view (torch.narrow_copy)."""
+    return convert.clone(shape.narrow(input, dim, start, length))
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """tensor_split along dim 2 of an input of 3 or more dims; sections must divide evenly
+    (torch.dsplit)."""
+    if input._data.ndim < 3:
+        raise RuntimeError(
+            "torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with "
+            f"{input._data.ndim} dimensions!"
+        )
+    return arrange._split_evenly(input, indices_or_sections, 2, "dsplit")
+
+
+def unsafe_split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """split (torch.unsafe_split: PyTorch's pieces skip the view checks; ember's in-place
+    changes of split's pieces are allowed anyway)."""
+    return shape.split(tensor, split_size_or_sections, dim)
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """chunk (torch.unsafe_chunk)."""
+    return shape.chunk(input, chunks, dim)
+
+
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    """outer's old name (torch.ger)."""
+    return products.outer(input, vec2)
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
+    """split with sizes (torch.unsafe_split_with_sizes)."""
+    return shape.split(input, list(split_sizes), dim)
+
+
+# ---- Python functions applied element by element -------------------------------------------
+
+
+def _no_grad_for(name: str, t: Tensor) -> None:
+    if t.requires_grad:
+        raise RuntimeError(
+            f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead."
+        )
+
+
+def apply_(input: Tensor, callable: Any) -> Tensor:  # noqa: A002  (PyTorch's name)
+    """Replace each element x by callable(x), a Python function of a number, in place
+    (torch.Tensor.apply_); slow, and outside autograd."""
+    _no_grad_for("apply_", input)
+    values = [callable(v) for v in input._data.ravel().tolist()]
+    input._data[...] = np.asarray(values).reshape(input._data.shape).astype(input._data.dtype)
+    input._version[0] += 1
+    return input
+
+
+def map_(input: Tensor, tensor: Tensor, callable: Any) -> Tensor:  # noqa: A002
+    """Replace each element x by callable(x, y), y the matching element of `tensor`
+    broadcast to input's shape, in place (torch.Tensor.map_)."""
+    _no_grad_for("map_", input)
+    if tensor._data.dtype != input._data.dtype:
+        raise TypeError(f"map_: expected {convert.type_(input)} for 'other' (got {convert.type_(tensor)})")
+    others = np.broadcast_to(tensor._data, input._data.shape).ravel().tolist()
+    values = [callable(a, b) for a, b in zip(input._data.ravel().tolist(), others)]
+    input._data[...] = np.asarray(values).reshape(input._data.shape).astype(input._data.dtype)
+    input._version[0] += 1
+    return input
+
+
+def _short(self: Tensor) -> Tensor:
+    return convert.to(self, dtypes.int16)
+
+
+def _char(self: Tensor) -> Tensor:
+    return convert.to(self, dtypes.int8)
+
+
+def attach(cls: type) -> None:
+    """The methods and properties of this module on Tensor."""
+    for name in """is_complex is_conj is_neg conj conj_physical conj_physical_ resolve_conj resolve_neg isreal
+    get_device adjoint narrow_copy dsplit unsafe_split unsafe_chunk unsafe_split_with_sizes ger
+    apply_ map_""".split():
+        setattr(cls, name, globals()[name])
+    cls.is_cpu = property(lambda self: True)
+    for flag in "is_sparse is_sparse_csr is_quantized is_meta is_mps is_xpu is_nested is_mkldnn".split():
+        setattr(cls, flag, property(lambda self: False))
+    cls.real = property(real)
+    cls.imag = property(_imag)
+    cls.mH = property(_mH)
+    cls.H = property(_H)
+    cls.is_pinned = _is_pinned
+    cls.short, cls.char = _short, _char
