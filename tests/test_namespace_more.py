@@ -37,13 +37,15 @@ def restore_settings():
         list(_settings._interop_threads),
         list(_settings._matmul_precision),
         list(_settings._deterministic),
+        list(_settings._warn_always),
         ember.is_anomaly_enabled(),
         ember.is_anomaly_check_nan_enabled(),
     )
     yield
     _settings._threads[:], _settings._interop_threads[:] = saved[0], saved[1]
     _settings._matmul_precision[:], _settings._deterministic[:] = saved[2], saved[3]
-    ember.set_anomaly_enabled(saved[4], saved[5])
+    _settings._warn_always[:] = saved[4]
+    ember.set_anomaly_enabled(saved[5], saved[6])
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -864,3 +866,124 @@ def test_narrow_copy_and_mh_gradients_as_torch() -> None:
         (T.narrow_copy(x, 1, 1, 2).sum() + (x.mH * T.arange(12.0).reshape(4, 3)).sum()).backward()
         grads.append(x.grad)
     assert_close(*grads)
+
+
+# ---- legacy tensor types and the remaining namespace utilities -------------------------------
+
+
+@pytest.fixture
+def restore_default_dtype():
+    saved = ember.get_default_dtype()
+    yield
+    ember.set_default_dtype(saved)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "T.FloatTensor([1, 2])",
+        "T.FloatTensor(2, 3).shape",
+        "T.FloatTensor()",
+        "T.FloatTensor(T.Size([2])).shape",
+        "T.FloatTensor((2, 3))",
+        "T.LongTensor([1.5, 2.7])",
+        "T.LongTensor([[1, 2]])",
+        "T.ByteTensor([1, 2])",
+        "T.BoolTensor([1, 0])",
+        "T.DoubleTensor(np.array([1., 2.]))",
+        "T.FloatTensor(np.array([1., 2.]))",
+        "T.FloatTensor(T.tensor([1., 2.]))",
+        "T.LongTensor(3.5)",
+        "T.FloatTensor([1, 2]).requires_grad",
+        "[T.HalfTensor([1]).dtype, T.ShortTensor([1]).dtype, T.CharTensor([1]).dtype, T.IntTensor([1]).dtype]",
+        "isinstance(T.tensor([1.]), T.FloatTensor)",
+        "isinstance(T.tensor([1]), T.FloatTensor)",
+        "isinstance(T.tensor([1]), T.LongTensor)",
+        "isinstance(T.FloatTensor([1.]), T.Tensor)",
+        "type(T.FloatTensor([1.])) is T.Tensor",
+        "T.FloatTensor.dtype",
+        "repr(T.FloatTensor)",
+        "T.FloatTensor.__name__",
+        "T.tensor([1.]).type(T.DoubleTensor)",
+        "T.tensor([1.]).type('torch.DoubleTensor')",
+        "T.tensor([1, 2]).type(T.FloatTensor)",
+        "T.tensor([1.]).type(T.LongTensor).type()",
+        "T.asarray([1, 2])",
+        "T.asarray([1., 2])",
+        "T.asarray(np.array([1., 2]))",
+        "(lambda a: T.asarray(a).data_ptr() == a.ctypes.data)(np.array([1., 2]))",
+        "(lambda a: T.asarray(a, copy=True).data_ptr() == a.ctypes.data)(np.array([1., 2]))",
+        "(lambda t: T.asarray(t) is t)(T.tensor([1.]))",
+        "T.asarray(T.tensor([1.]), dtype=T.float64)",
+        "T.asarray(3.5)",
+        "T.asarray([1, 2], dtype=T.float32)",
+        "T.asarray([1., 2], requires_grad=True)",
+        "T.is_storage(T.tensor([1.]))",
+        "T.empty_strided((2, 3), (1, 2)).stride()",
+        "T.empty_strided((2, 3), (3, 1), dtype=T.float64).dtype",
+        "T.empty_strided((0, 3), (3, 1)).shape",
+        "T.chain_matmul(T.ones(2, 3), T.ones(3, 4), T.ones(4, 1))",
+        "T.chain_matmul(T.ones(2, 3))",
+        "T.fill_(T.zeros(2), 3.)",
+        "T.zero_(T.ones(2))",
+        "T.abs_(T.tensor([-1.]))",
+        "T.cos_(T.tensor([0.]))",
+        "T.clamp_(T.tensor([-1., 5.]), 0, 1)",
+        "T.erf_(T.tensor([0.]))",
+        "T.trunc_(T.tensor([1.5]))",
+        "(lambda t: T.detach_(t) is t)(T.ones(2) * 1)",
+        "T.index_put_(T.zeros(3), (T.tensor([1]),), T.tensor(5.))",
+    ],
+)
+def test_legacy_types_and_namespace_as_torch(expr: str) -> None:
+    import torch
+
+    def run(T: Any) -> str:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _outcome(lambda: eval(expr, {"T": T, "np": np}))
+
+    got, expected = run(ember), run(torch)
+    if expected.startswith(("TypeError", "RuntimeError")):
+        assert got.split(":")[0] == expected.split(":")[0], (got, expected)
+    else:
+        assert got == expected
+
+
+@requires_torch
+def test_set_default_tensor_type_as_torch(restore_default_dtype: None) -> None:
+    import torch
+
+    with pytest.warns(UserWarning, match="deprecated"):  # PyTorch warns once per process
+        ember.set_default_tensor_type(ember.FloatTensor)
+    try:
+        for T in (ember, torch):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                T.set_default_tensor_type(T.DoubleTensor)
+                assert str(T.tensor([1.0]).dtype).endswith("float64")
+                T.set_default_tensor_type("torch.FloatTensor")
+                assert str(T.tensor([1.0]).dtype).endswith("float32")
+                with pytest.raises(TypeError, match="only floating-point types"):
+                    T.set_default_tensor_type(T.LongTensor)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        ember.tensor([1.0]).type("torch.cuda.FloatTensor")
+
+
+def test_asarray_copy_false_and_requires_grad() -> None:
+    a = np.array([1, 2], np.int64)
+    with pytest.raises(ValueError, match="copy=False"):
+        ember.asarray(a, dtype=ember.float32, copy=False)
+    t = ember.asarray(np.array([1.0, 2.0]), requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+
+
+def test_warn_always_and_flush_denormal(restore_settings: None) -> None:
+    assert not ember.is_warn_always_enabled()
+    ember.set_warn_always(True)
+    assert ember.is_warn_always_enabled()
+    ember.set_warn_always(False)
+    assert ember.set_flush_denormal(True) is False  # not supported on NumPy

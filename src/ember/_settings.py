@@ -144,3 +144,23 @@ def set_default_device(device: Any) -> None:
 
 def get_default_device() -> _device:
     return _device("cpu")
+
+
+_warn_always = [False]
+
+
+def set_warn_always(b: bool) -> None:
+    """Whether warnings PyTorch gives once are given every time (torch.set_warn_always);
+    recorded and reported: ember's warnings go through Python's warnings module, whose
+    filters decide."""
+    _warn_always[0] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _warn_always[0]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Flush denormal numbers to zero (torch.set_flush_denormal): NumPy gives no such switch,
+    so ember cannot, and returns False, as PyTorch does where the CPU does not support it."""
+    return False

@@ -126,6 +126,76 @@ def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tu
     return shape.split(input, list(split_sizes), dim)
 
 
+def detach_(input: Tensor) -> Tensor:
+    """input.detach_() (torch.detach_)."""
+    return input.detach_()
+
+
+def is_storage(obj: Any) -> bool:
+    """False: ember has no storage objects (torch.is_storage)."""
+    return False
+
+
+def asarray(
+    obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None, requires_grad: bool = False
+) -> Tensor:
+    """obj as a tensor, sharing memory with a tensor or NumPy array when it can and copy is
+    not True (torch.asarray); copy=False raises where a copy is needed."""
+    from ember import creation
+
+    if isinstance(obj, Tensor) and (dtype is None or dtypes.to_numpy_dtype(dtype) == obj._data.dtype):
+        out = convert.clone(obj) if copy else obj
+    elif copy:
+        out = creation.tensor(obj, dtype=dtype, device=device)
+    else:
+        out = creation.as_tensor(obj, dtype=dtype, device=device)
+        source = obj._data if isinstance(obj, Tensor) else obj
+        if copy is False and isinstance(source, np.ndarray) and not np.shares_memory(out._data, source):
+            raise ValueError(
+                f"asarray: a copy is needed to make a tensor of dtype {out.dtype}, and copy=False"
+            )
+    if requires_grad and not out.requires_grad:
+        out.requires_grad_()
+    return out
+
+
+def empty_strided(
+    size: Any,
+    stride: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """An uninitialised tensor of that size whose elements are `stride` elements apart
+    (torch.empty_strided), a view of a buffer just large enough."""
+    from ember._tensor import device as _device
+
+    if device is not None:
+        _device(device)
+    np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: size {list(size)} and stride {list(stride)}"
+        )
+    extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    buffer = np.empty(extent, np_dtype)
+    data = np.lib.stride_tricks.as_strided(buffer, size, tuple(s * buffer.itemsize for s in stride))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """Deprecated (torch.chain_matmul): the product of the matrices, bracketed to cost the
+    fewest multiplications; ember.linalg.multi_dot."""
+    from ember import linalg
+
+    if len(matrices) == 1:
+        return matrices[0]
+    return linalg.multi_dot(list(matrices))
+
+
 # ---- Python functions applied element by element -------------------------------------------
 
 

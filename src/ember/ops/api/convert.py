@@ -81,10 +81,14 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return ToCopy.apply(input, np_dtype)
 
 
-def type_(input: Tensor, dtype: Any = None) -> Any:
+def type_(input: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """The type's name ('ember.FloatTensor'), or the tensor converted to a dtype, a legacy
+    type (`ember.DoubleTensor`) or its name ('torch.DoubleTensor') (torch.Tensor.type)."""
     if dtype is None:
         return f"ember.{_TYPE_NAMES.get(input._data.dtype.name, 'Tensor')}"
-    return to(input, dtype)
+    from ember._legacy import dtype_of
+
+    return to(input, dtype_of(dtype) or dtype)
 
 
 _TYPE_NAMES = {

@@ -392,5 +392,7 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, builtins.bool) for a in args):
         return Tensor(np.empty(tuple(int(a) for a in args), np_dtype))
     if len(args) == 1:
+        if isinstance(args[0], (int, float, np.number)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
         return creation.tensor(np.asarray(args[0]).astype(np_dtype), dtype=self.dtype)
     raise TypeError(f"new(): expected sizes (ints) or one sequence of data, but got {args}")
