@@ -227,6 +227,7 @@ from ember.ops.api.arrange import (
 # other names for existing work: ops/api/compat.py
 from ember.ops.api.compat import (
     adjoint,
+    angle,
     asarray,
     chain_matmul,
     conj,
@@ -434,6 +435,13 @@ from ember.ops.api.reduce import (
     sum,
     var,
     var_mean,
+)
+from ember.ops.api.scatter import (
+    diagonal_scatter,
+    put,
+    scatter_reduce,
+    select_scatter,
+    slice_scatter,
 )
 from ember.ops.api.shape import (
     broadcast_to,

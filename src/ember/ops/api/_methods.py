@@ -165,12 +165,16 @@ _SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_no
 
 
 def _attach_more_methods(cls: type) -> None:
-    from ember.ops.api import compat, more, sampling
+    from ember.ops.api import compat, more, sampling, scatter
 
     for name in _MORE_METHODS:
         setattr(cls, name, getattr(more, name))
     for name in _SAMPLING_METHODS:
         setattr(cls, name, getattr(sampling, name))
+    for (
+        name
+    ) in "scatter_reduce scatter_reduce_ select_scatter slice_scatter diagonal_scatter put put_".split():
+        setattr(cls, name, getattr(scatter, name))
     cls.where = more.where_method  # x.where(condition, y): x is the values, not the condition
     cls.output_nr = property(more._output_nr)
     cls.itemsize = property(more._itemsize)

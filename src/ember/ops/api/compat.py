@@ -50,6 +50,15 @@ def real(input: Tensor) -> Tensor:
     return input
 
 
+def angle(input: Tensor) -> Tensor:
+    """The argument of each element as a complex number: pi for negative numbers, 0
+    otherwise, NaN for NaN; in the graph with a zero gradient (torch.angle)."""
+    x = input if input._data.dtype.kind == "f" else convert.to(input, dtypes.get_default_dtype())
+    values = np.where(x._data < 0, np.pi, 0.0)
+    values = np.where(np.isnan(x._data), np.nan, values).astype(x._data.dtype)
+    return convert._replaced(x, Tensor(values))
+
+
 def _imag(self: Tensor) -> Tensor:
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
@@ -239,7 +248,9 @@ def _char(self: Tensor) -> Tensor:
 
 def attach(cls: type) -> None:
     """The methods and properties of this module on Tensor."""
-    for name in """is_complex is_conj is_neg conj conj_physical conj_physical_ resolve_conj resolve_neg isreal
+    for (
+        name
+    ) in """angle is_complex is_conj is_neg conj conj_physical conj_physical_ resolve_conj resolve_neg isreal
     get_device adjoint narrow_copy dsplit unsafe_split unsafe_chunk unsafe_split_with_sizes ger
     apply_ map_""".split():
         setattr(cls, name, globals()[name])

@@ -1,0 +1,216 @@
+"""scatter_reduce (sum, prod, mean, amax, amin of the values sent to each place) and the
+scatters of a whole slice: select_scatter, slice_scatter, diagonal_scatter; put / put_.
+
+scatter_reduce's value is computed with NumPy's unbuffered `ufunc.at`; its gradient is
+linear in the incoming gradient with weights fixed by the forward (each element's share of
+its place's result), so one node, `ScatterReduce`, serves the five reductions. The slice
+scatters are a clone with the slice assigned, so their gradients are those of the
+assignment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+from ember.autograd import grad_mode
+from ember.ops.api import arrange, convert, indexing, shape
+from ember.ops.elementwise import Op
+from ember.ops.reduction import normalize_dim
+from ember.ops.shape import _along_axis
+
+_UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+
+
+class ScatterReduce(Op):
+    """input with src reduced into it along dim (ScatterReduceBackward0). The gradient of
+    x is grad * w_x and of each src element grad[its place] * w_src: for sum 1, for mean one
+    over the count, for amax / amin shared evenly among the elements equal to the result,
+    for prod the product of the others."""
+
+    @staticmethod
+    def forward(ctx, x, src, out, weights, full, reduce):
+        # x and src are arguments for the node's edges; scatter_reduce computed the value
+        (ctx.w_x, ctx.w_src), ctx.full, ctx.reduce = weights, full, reduce
+        ctx.src_shape = src.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.reduce == "prod" and isinstance(grad, Tensor):
+            raise NotImplementedError(
+                "scatter_reduce: the second derivative of reduce='prod' is not implemented in ember"
+            )
+        g_src = grad[ctx.full] * ctx.w_src
+        if g_src.shape != ctx.src_shape:  # only src's leading region was scattered
+            pad = [(0, n - m) for n, m in zip(ctx.src_shape, g_src.shape)]
+            if isinstance(g_src, Tensor):
+                for d, (_, extra) in enumerate(pad):
+                    if extra:
+                        zeros = np.zeros(g_src.shape[:d] + (extra,) + g_src.shape[d + 1 :], g_src._data.dtype)
+                        g_src = shape.cat([g_src, Tensor(zeros)], d)
+            else:
+                g_src = np.pad(g_src, pad)
+        return grad * ctx.w_x, g_src, None, None, None, None
+
+    def name(self) -> str:
+        return "ScatterReduceBackward0"
+
+
+def _fill_for(reduce: str, np_dtype: np.dtype) -> Any:
+    """What a place starts from when include_self is False: the reduction's identity."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if np_dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(np_dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def scatter_reduce(
+    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """input with each element of src reduced into the place index names along dim
+    (torch.scatter_reduce): reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'; with
+    include_self=False the places that receive values forget input's. Integer means round
+    down."""
+    if reduce not in _UFUNCS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    d = normalize_dim(dim, input._data.ndim, "scatter_reduce", scalar_ok=False)
+    indexing._check_range(idx, input, d, "scatter_reduce")
+    x, s = input._data, src._data
+    full = _along_axis(idx, d)
+    region = tuple(slice(0, n) for n in idx.shape)
+    values = s[region]
+    hit = np.zeros(x.shape, np.bool_)
+    hit[full] = True
+    count = np.zeros(x.shape, np.int64)
+    np.add.at(count, full, 1)
+    out = x.copy()
+    if not include_self:
+        out[hit] = _fill_for(reduce, x.dtype)
+    _UFUNCS[reduce].at(out, full, values)
+    if reduce == "mean":
+        divisor = np.where(hit, count + include_self, 1)
+        out = (out // divisor if x.dtype.kind in "iu" else out / divisor).astype(x.dtype)
+    if not (grad_mode._state[0] and (input.requires_grad or src.requires_grad)):
+        return Tensor(out)
+    weights = _weights(reduce, x, values, out, hit, full, count, include_self)
+    return ScatterReduce.apply(input, src, out, weights, full, reduce)
+
+
+def _weights(
+    reduce: str,
+    x: np.ndarray,
+    values: np.ndarray,
+    out: np.ndarray,
+    hit: np.ndarray,
+    full: tuple,
+    count: np.ndarray,
+    include_self: bool,
+) -> tuple:
+    """Each element's share of its place's result: (w_x, w_src)."""
+    keep = np.where(hit, 1.0 if include_self else 0.0, 1.0)  # places not hit are x itself
+    if reduce == "sum":
+        return keep.astype(x.dtype), np.ones_like(values)
+    if reduce == "mean":
+        total = np.where(hit, count + include_self, 1).astype(x.dtype)
+        return (keep / total).astype(x.dtype), (1 / total[full]).astype(x.dtype)
+    if reduce in ("amax", "amin"):
+        x_ties = np.where(hit, include_self & (x == out), True)
+        src_ties = values == out[full]
+        ties = x_ties.astype(np.int64)
+        np.add.at(ties, full, src_ties)
+        return (x_ties / np.maximum(ties, 1)).astype(x.dtype), (src_ties / ties[full]).astype(x.dtype)
+    # prod: the product of the other factors of each place, zeros counted apart so that a
+    # single zero's gradient is the product of the rest
+    zeros = np.where(hit, include_self & (x == 0), x == 0).astype(np.int64)
+    np.add.at(zeros, full, values == 0)
+    nonzero = np.where(hit & include_self & (x != 0), x, 1).astype(x.dtype)
+    nonzero[~hit] = 1
+    np.multiply.at(nonzero, full, np.where(values == 0, 1, values))
+
+    def others(v: np.ndarray, z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(z == 0, p / np.where(v == 0, 1, v), np.where((z == 1) & (v == 0), p, 0))
+
+    w_x = np.where(hit, others(x, zeros, nonzero) if include_self else 0, 1)
+    return w_x.astype(x.dtype), others(values, zeros[full], nonzero[full]).astype(x.dtype)
+
+
+scatter_reduce_ = convert._inplace_form(scatter_reduce, "scatter_reduce_")
+
+
+# ---- scattering a whole slice ----------------------------------------------------------------
+
+
+def _assigned(input: Tensor, src: Tensor, view: Any, op: str) -> Tensor:
+    """A copy of input whose part `view(copy)` is src (of exactly that part's shape)."""
+    out = convert.clone(input)
+    part = view(out)
+    if tuple(part.shape) != tuple(src.shape):
+        raise RuntimeError(
+            f"{op}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(part.shape)}"
+        )
+    part.copy_(src)
+    return out
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of input with input.select(dim, index) replaced by src (torch.select_scatter)."""
+    return _assigned(input, src, lambda t: shape.select(t, dim, index), "select_scatter")
+
+
+def slice_scatter(
+    input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1
+) -> Tensor:
+    """A copy of input with the slice start:end:step along dim replaced by src
+    (torch.slice_scatter)."""
+    d = normalize_dim(dim, input._data.ndim, "slice_scatter", scalar_ok=False)
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _assigned(input, src, lambda t: t[key], "slice_scatter")
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """A copy of input with its diagonal (offset, dim1, dim2) replaced by src
+    (torch.diagonal_scatter)."""
+    return _assigned(input, src, lambda t: arrange.diagonal(t, offset, dim1, dim2), "diagonal_scatter")
+
+
+# ---- put ---------------------------------------------------------------------------------
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of input with the elements at the flat indices `index` (of input seen as 1-d,
+    negative counting from the end) set to source's, or increased by them (torch.put)."""
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise IndexError(
+            "put_(): Expected a long tensor for index, but got " + dtypes.scalar_type_name(idx.dtype)
+        )
+    if idx.size != source._data.size:
+        raise IndexError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source._data.size}, index.numel() = {idx.size}"
+        )
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.min() if idx.min() < -n else idx.max()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    flat = shape.reshape(convert.clone(input), -1)
+    flat = flat.index_put((Tensor(idx.reshape(-1).astype(np.int64)),), shape.reshape(source, -1), accumulate)
+    return shape.reshape(flat, tuple(input.shape))
+
+
+put_ = convert._inplace_form(put, "put_")
