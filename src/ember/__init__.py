@@ -236,6 +236,7 @@ from ember.ops.api.compat import (
     detach_,
     dsplit,
     empty_strided,
+    fill,
     ger,
     get_device,
     is_complex,
@@ -383,8 +384,10 @@ from ember.ops.api.numeric import (
     bartlett_window,
     blackman_window,
     cumulative_trapezoid,
+    gradient,
     hamming_window,
     hann_window,
+    histogram,
     kaiser_window,
     range,
     trapezoid,
@@ -436,6 +439,7 @@ from ember.ops.api.reduce import (
     var,
     var_mean,
 )
+from ember.ops.api.sampling import binomial, poisson
 from ember.ops.api.scatter import (
     diagonal_scatter,
     put,

@@ -135,6 +135,11 @@ def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tu
     return shape.split(input, list(split_sizes), dim)
 
 
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A tensor of input's shape and dtype filled with value (torch.fill)."""
+    return convert.fill_(convert.clone(input), value)
+
+
 def detach_(input: Tensor) -> Tensor:
     """input.detach_() (torch.detach_)."""
     return input.detach_()

@@ -1,14 +1,16 @@
 """Numerical helpers with PyTorch's names: integration by the trapezoidal rule, the
-Vandermonde matrix, unravel_index, the window functions of signal processing, and the
-deprecated `range`.
+Vandermonde matrix, unravel_index, the window functions of signal processing, the
+deprecated `range`, histogram and the finite-difference `gradient`.
 
-The trapezoids and vander are composed of differentiable ops (slices, sums, cumprod), so
-their gradients come from those; the windows and unravel_index are constants, computed in
-float64 with NumPy and rounded once to the requested dtype.
+The trapezoids, vander and gradient are composed of differentiable ops (slices, sums,
+cumprod, products by fixed weights), so their gradients come from those; the windows,
+unravel_index and histogram are constants, computed in float64 with NumPy and rounded once
+to the requested dtype.
 """
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from typing import Any
@@ -268,3 +270,123 @@ def range(  # noqa: A001  (torch's name)
     np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
     values = start + step * np.arange(count, dtype=np.float64)
     return Tensor(values.astype(np_dtype), requires_grad=requires_grad)
+
+
+# ---- histogram, gradient -------------------------------------------------------------------
+
+
+def histogram(
+    input: Tensor,
+    bins: Any,
+    *,
+    range: Any = None,
+    weight: Tensor | None = None,
+    density: bool = False,  # noqa: A002
+) -> Any:
+    """Counts (or summed weights) of input's elements in bins: `bins` equal ones over
+    `range` (default: the data's minimum and maximum), or the edges given as a 1-d tensor;
+    the last bin includes its right edge (torch.histogram). Returns (hist, bin_edges)."""
+    from ember import return_types
+
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"histogramdd\" not implemented for '{dtypes.scalar_type_name(input._data.dtype)}'"
+        )
+    edges = bins._data.astype(np.float64) if isinstance(bins, Tensor) else bins
+    w = None if weight is None else weight._data.ravel()
+    hist, edge_values = np.histogram(input._data.ravel(), edges, range=range, weights=w, density=density)
+    np_dtype = input._data.dtype
+    return return_types.return_type("histogram")(
+        Tensor(hist.astype(np_dtype)), Tensor(np.asarray(edge_values).astype(np_dtype))
+    )
+
+
+def _difference_weights(x: np.ndarray, edge_order: int) -> tuple:
+    """Second-order weights (a, b, c) of f[i-1], f[i], f[i+1] for the interior points of
+    samples at coordinates x, and the (weights, offsets) of the two edges."""
+    hs, hd = x[1:-1] - x[:-2], x[2:] - x[1:-1]
+    interior = (-hd / (hs * (hs + hd)), (hd - hs) / (hs * hd), hs / (hd * (hs + hd)))
+    if edge_order == 1:
+        first = ((-1 / (x[1] - x[0]), 1 / (x[1] - x[0])), 0)
+        last = ((-1 / (x[-1] - x[-2]), 1 / (x[-1] - x[-2])), -2)
+        return interior, first, last
+    d1, d2 = x[1] - x[0], x[2] - x[1]
+    first = ((-(2 * d1 + d2) / (d1 * (d1 + d2)), (d1 + d2) / (d1 * d2), -d1 / (d2 * (d1 + d2))), 0)
+    d1, d2 = x[-2] - x[-3], x[-1] - x[-2]
+    last = ((d2 / (d1 * (d1 + d2)), -(d1 + d2) / (d1 * d2), (2 * d2 + d1) / (d2 * (d1 + d2))), -3)
+    return interior, first, last
+
+
+def _derivative(f: Tensor, d: int, spacing: Any, edge_order: int) -> Tensor:
+    """f's derivative along dim d by central differences, one-sided at the two ends."""
+    n = f._data.shape[d]
+    along = (1,) * (f._data.ndim - 1 - d)  # weights vary along d and broadcast over the rest
+
+    def part(start: int, stop: int | None) -> Tensor:
+        return _along(f, d, slice(start, stop))
+
+    def weighted(ws: tuple, offset: int, count: int) -> Tensor:
+        total = None
+        for k, w in enumerate(ws):
+            stop = offset + k + count
+            term = arith.mul(part(offset + k, stop if stop != 0 else None), _weights_tensor(w, along, f))
+            total = term if total is None else arith.add(total, term)
+        return total
+
+    if not isinstance(spacing, Tensor):  # equal steps: the plain differences
+        h = float(spacing)
+        inner = arith.div(arith.sub(part(2, None), part(0, -2)), 2 * h)
+        if edge_order == 1:
+            first = arith.div(arith.sub(part(1, 2), part(0, 1)), h)
+            last = arith.div(arith.sub(part(n - 1, n), part(n - 2, n - 1)), h)
+        else:
+            first = weighted((-1.5 / h, 2 / h, -0.5 / h), 0, 1)
+            last = weighted((0.5 / h, -2 / h, 1.5 / h), -3, 1)
+        return shape.cat([first, inner, last], d)
+    x = spacing._data.astype(np.float64)
+    interior, (w_first, o_first), (w_last, o_last) = _difference_weights(x, edge_order)
+    inner = weighted(tuple(w.reshape((-1, *along)) for w in interior), 0, n - 2)
+    first = weighted(w_first, o_first, 1)
+    last = weighted(w_last, o_last, 1)
+    return shape.cat([first, inner, last], d)
+
+
+def _weights_tensor(w: Any, along: tuple, f: Tensor) -> Any:
+    if np.ndim(w) == 0:
+        return float(w)
+    return Tensor(np.asarray(w, f._data.dtype).reshape((-1, *along)))
+
+
+def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: int = 1) -> tuple:
+    """The derivative of the sampled function input along each dim (or the given ones), by
+    second-order central differences inside and first- or second-order (edge_order)
+    one-sided ones at the ends (torch.gradient). spacing: one number for every dim, one per
+    dim, or one 1-d tensor of sample coordinates per dim. Differentiable in input."""
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}")
+    f = _float(input)
+    dims = (
+        list(builtins.range(f._data.ndim)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    )
+    dims = [normalize_dim(d, f._data.ndim, "gradient") for d in dims]
+    steps = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(steps) != len(dims):
+        raise RuntimeError(
+            f"torch.gradient expected spacing to be unspecified, a scalar or a list of length {len(dims)}, "
+            f"but got a list of length {len(steps)}"
+        )
+    for d in dims:
+        if f._data.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+    for s, d in zip(steps, dims):
+        if isinstance(s, Tensor) and s._data.ndim != 1:
+            raise RuntimeError(
+                "torch.gradient expected each element of spacing to have one dimension, but got an "
+                f"element with {s._data.ndim} dimensions!"
+            )
+        if isinstance(s, Tensor) and s._data.shape[0] != f._data.shape[d]:
+            raise RuntimeError(
+                f"torch.gradient expected the coordinates of dim {d} to be {f._data.shape[d]} values, "
+                f"but got {s._data.shape[0]}"
+            )
+    return tuple(_derivative(f, d, s, edge_order) for s, d in zip(steps, dims))

@@ -111,3 +111,24 @@ def cauchy_(input: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     return _fill(input, median + sigma * _random.rng(generator).standard_cauchy(input._data.shape))
+
+
+def poisson(input: Tensor, generator: Any = None) -> Tensor:
+    """Samples of the Poisson distributions whose rates are input's elements, in input's
+    dtype (torch.poisson); a zero gradient in the graph."""
+    sample = _random.rng(generator).poisson(input._data).astype(input._data.dtype)
+    return convert._replaced(input, Tensor(sample)) if input.requires_grad else Tensor(sample)
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """Samples of the binomial distributions of count trials with success probability prob
+    (torch.binomial); float tensors only, as in PyTorch."""
+    for name, t in (("count", count), ("prob", prob)):
+        if t._data.dtype.kind != "f":
+            raise ValueError(
+                f"binomial only supports floating-point dtypes for {name}, got: "
+                f"{dtypes.scalar_type_name(t._data.dtype)}"
+            )
+    n, p = np.broadcast_arrays(count._data, prob._data)
+    sample = _random.rng(generator).binomial(n.astype(np.int64), p)
+    return Tensor(sample.astype(count._data.dtype))
