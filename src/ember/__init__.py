@@ -493,6 +493,8 @@ from ember.ops.api.specfun import (
     erfc_,
     i0,
     i0_,
+    igamma,
+    igammac,
     isneginf,
     isposinf,
     lgamma,

@@ -1,6 +1,7 @@
 """ember.special: PyTorch's torch.special namespace, the special functions by their SciPy-style
 names. Most are ember's functions under a second name (expit is sigmoid, gammaln is lgamma,
-psi is digamma, multigammaln is mvlgamma); the rest are in ops/api/specfun.py."""
+psi is digamma, multigammaln is mvlgamma, gammainc and gammaincc are igamma and igammac);
+the rest are in ops/api/specfun.py."""
 
 from ember.ops.api.arith import expm1, log1p, round, sigmoid
 from ember.ops.api.products import log_softmax, softmax
@@ -13,6 +14,8 @@ from ember.ops.api.specfun import (
     i0e,
     i1,
     i1e,
+    igamma,
+    igammac,
     lgamma,
     log_ndtr,
     mvlgamma,
@@ -25,6 +28,8 @@ from ember.ops.api.specfun import (
 from ember.ops.api.special import erf, erfc, erfinv, exp2, logit, sinc, xlogy
 
 expit = sigmoid
+gammainc = igamma
+gammaincc = igammac
 gammaln = lgamma
 psi = digamma
 multigammaln = mvlgamma
@@ -39,6 +44,8 @@ __all__ = [
     "exp2",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "i0",
     "i0e",

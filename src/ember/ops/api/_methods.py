@@ -196,7 +196,7 @@ def attach_methods(cls: type) -> None:
     from ember.ops.api import specfun
 
     for name in """lgamma digamma mvlgamma i0 lgamma_ digamma_ polygamma_ mvlgamma_ i0_ erf_ erfc_
-    erfinv_ logit_ sinc_ xlogy_ isposinf isneginf cov corrcoef""".split():
+    erfinv_ logit_ sinc_ xlogy_ isposinf isneginf cov corrcoef igamma igammac igamma_ igammac_""".split():
         setattr(cls, name, getattr(specfun, name))
     cls.polygamma = specfun._polygamma_method  # x.polygamma(n) is polygamma(n, x)
     # ---- end of ops/api/specfun.py's methods ---------------------------------------------------

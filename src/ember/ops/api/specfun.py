@@ -17,6 +17,7 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import gamma as gm
+from ember.ops import igamma as ig
 from ember.ops import specfun as sf
 from ember.ops.api.arith import _unary
 from ember.ops.api.special import _data_of, _float_binary, _write_back, erf, erfc, erfinv, logit, sinc, xlogy
@@ -314,3 +315,26 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     rows = list(choose(range(input.shape[0]), r))
     index = np.array(rows, dtype=np.int64).reshape(len(rows), r)
     return input[Tensor(index)]
+
+
+# ---- the regularized incomplete gamma functions (ops/igamma.py) ----------------------------
+
+
+def igamma(input: Tensor, other: Tensor) -> Tensor:
+    """The regularized lower incomplete gamma function P(a, x), a = input, x = other
+    (torch.igamma, torch.special.gammainc); differentiable in x only, as in PyTorch."""
+    return _float_binary(ig.Igamma, input, other, "igamma", ints=False)
+
+
+def igammac(input: Tensor, other: Tensor) -> Tensor:
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)
+    (torch.igammac, torch.special.gammaincc)."""
+    return _float_binary(ig.Igammac, input, other, "igammac", ints=False)
+
+
+def igamma_(input: Tensor, other: Tensor) -> Tensor:
+    return _write_back(input, "igamma_", igamma, other)
+
+
+def igammac_(input: Tensor, other: Tensor) -> Tensor:
+    return _write_back(input, "igammac_", igammac, other)
