@@ -1302,3 +1302,46 @@ def test_igamma_forms_as_torch(expr: str) -> None:
     got = _outcome(lambda: eval(expr, {"T": ember}))
     expected = _outcome(lambda: eval(expr, {"T": torch}))
     assert got.split(":")[0] == expected.split(":")[0] if "Error" in expected else got == expected
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "T.ones(3, 2).index_reduce(0, T.tensor([0, 2, 0]), T.tensor([[2., 3], [4, 5], [6, 7]]), 'prod')",
+        "T.ones(3, 2).index_reduce(0, T.tensor([0, 2, 0]), T.tensor([[2., 3], [4, 5], [6, 7]]), 'mean', include_self=False)",
+        "T.ones(3, 2).index_reduce(1, T.tensor([1]), T.tensor([[2.], [4], [6]]), 'amax')",
+        "T.ones(3, 2).index_reduce(0, T.tensor([0, 2, 0]), T.tensor([[2., 3], [4, 5], [6, 7]]), 'sum')",
+        "T.ones(3, 2).index_reduce(0, T.tensor([0, 5]), T.tensor([[2., 3], [4, 5]]), 'prod')",
+        "T.ones(3, 2).index_reduce(0, T.tensor([0, 1]), T.tensor([[2., 3, 1], [4, 5, 1]]), 'prod')",
+        "T.ones(3, 2).index_reduce(0, T.tensor([[0, 1]]), T.tensor([[2., 3], [4, 5]]), 'prod')",
+        "T.ones(3, 2).index_reduce_(0, T.tensor([0]), T.tensor([[2., 3]]), 'amin')",
+        "T.index_reduce(T.ones(3, 2), 0, T.tensor([0]), T.tensor([[2., 3]]), 'amin')",
+    ],
+)
+def test_index_reduce_as_torch(expr: str) -> None:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch: "index_reduce() is in beta"
+        got = _outcome(lambda: eval(expr, {"T": ember}))
+        expected = _outcome(lambda: eval(expr, {"T": torch}))
+    assert got.split(":")[0] == expected.split(":")[0] if "Error" in expected else got == expected
+
+
+@requires_torch
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+def test_index_reduce_gradient_as_torch(reduce: str) -> None:
+    import torch
+
+    results = []
+    for T in (ember, torch):
+        x = T.tensor(_rand(3, 4), requires_grad=True)
+        src = T.tensor(_rand(3, 2, seed=1), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = x.index_reduce(1, T.tensor([3, 0]), src, reduce, include_self=True)
+        (out * T.tensor(_rand(3, 4, seed=2))).sum().backward()
+        results.append((out, x.grad, src.grad))
+    for e, t in zip(*results):
+        assert_close(e, t, 1e-12, 1e-12)

@@ -442,6 +442,7 @@ from ember.ops.api.reduce import (
 from ember.ops.api.sampling import binomial, poisson
 from ember.ops.api.scatter import (
     diagonal_scatter,
+    index_reduce,
     put,
     scatter_reduce,
     select_scatter,

@@ -162,6 +162,8 @@ unsqueeze_ ravel positive fliplr flipud msort vdot argwhere addr addr_ addbmm ad
 fill_diagonal_ split_with_sizes sum_to_size bitwise_not_ gcd gcd_ lcm lcm_ frexp ldexp ldexp_
 nextafter nextafter_ new""".split()
 _SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_normal_ cauchy_".split()
+_SCATTER_METHODS = """scatter_reduce scatter_reduce_ index_reduce index_reduce_ select_scatter slice_scatter
+diagonal_scatter put put_""".split()
 
 
 def _attach_more_methods(cls: type) -> None:
@@ -171,9 +173,7 @@ def _attach_more_methods(cls: type) -> None:
         setattr(cls, name, getattr(more, name))
     for name in _SAMPLING_METHODS:
         setattr(cls, name, getattr(sampling, name))
-    for (
-        name
-    ) in "scatter_reduce scatter_reduce_ select_scatter slice_scatter diagonal_scatter put put_".split():
+    for name in _SCATTER_METHODS:
         setattr(cls, name, getattr(scatter, name))
     cls.where = more.where_method  # x.where(condition, y): x is the values, not the condition
     cls.output_nr = property(more._output_nr)

@@ -151,6 +151,39 @@ def _weights(
 scatter_reduce_ = convert._inplace_form(scatter_reduce, "scatter_reduce_")
 
 
+def index_reduce(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """input with each slice source.select(dim, i) reduced into input.select(dim, index[i])
+    (torch.index_reduce): reduce is 'prod', 'mean', 'amax' or 'amin'. scatter_reduce with
+    the index repeated across the other dims, so it shares its gradient."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}."
+        )
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim > 1:
+        raise IndexError(
+            f"index_reduce_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+            f"{dtypes.scalar_type_name(idx.dtype)} and size: {list(idx.shape)}"
+        )
+    d = normalize_dim(dim, input._data.ndim, "index_reduce", scalar_ok=False)
+    s, x = source._data.shape, input._data.shape
+    if len(s) != len(x) or any(a != b for i, (a, b) in enumerate(zip(s, x)) if i != d) or s[d] != idx.size:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {list(x)} source.shape = {list(s)}"
+        )
+    if idx.size and (idx.min() < -x[d] or idx.max() >= x[d]):
+        raise IndexError("index out of range in self")
+    along = np.mod(idx.reshape(-1), x[d]).reshape((-1,) + (1,) * (len(s) - 1 - d))
+    full_index = Tensor(np.broadcast_to(along, s).astype(np.int64))
+    return scatter_reduce(input, d, full_index, source, reduce, include_self=include_self)
+
+
+index_reduce_ = convert._inplace_form(index_reduce, "index_reduce_")
+
+
 # ---- scattering a whole slice ----------------------------------------------------------------
 
 
