@@ -1345,3 +1345,34 @@ def test_index_reduce_gradient_as_torch(reduce: str) -> None:
         results.append((out, x.grad, src.grad))
     for e, t in zip(*results):
         assert_close(e, t, 1e-12, 1e-12)
+
+
+# ---- a view made a leaf (found while adding the in-place view changes) -------------------------
+
+
+@requires_torch
+def test_a_view_made_a_leaf_keeps_requiring_grad_through_optimizer_steps() -> None:
+    """`linspace(...).reshape(-1, 1).requires_grad_()` is a view of linspace's result; the
+    optimizer's in-place step used to remake its node from that base, and it stopped
+    requiring grad after the first step."""
+    import torch
+
+    losses = []
+    for T in (ember, torch):
+        w = T.linspace(0, 1, 4).reshape(-1, 1).requires_grad_()
+        opt = T.optim.SGD([w], lr=0.1)
+        seen = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = (w * w).sum()
+            assert loss.requires_grad and w.requires_grad and w.is_leaf
+            loss.backward()
+            opt.step()
+            seen.append(loss.item())
+        losses.append(seen)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
+    a = ember.arange(6.0).reshape(2, 3).requires_grad_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+        a[0].mul_(2)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        a.mul_(2)

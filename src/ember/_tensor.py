@@ -147,6 +147,12 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
+        if flag and self._base is not None and views.current(self).grad_fn is None:
+            # A view made a leaf (`torch.linspace(0, 1, 4).reshape(-1, 1).requires_grad_()`)
+            # becomes its own base: otherwise the next in-place change of its memory (an
+            # optimizer's step) would remake its node from the old base, which requires no
+            # grad, and the parameter would silently stop requiring it.
+            self._base = self._view_fn = None
         self._requires_grad = bool(flag)
 
     @property
