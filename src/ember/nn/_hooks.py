@@ -1,4 +1,5 @@
-"""Forward hooks of a Module: registering them, and the slow path of Module.__call__."""
+"""Hooks of a Module: registering them, the slow path of Module.__call__, and the identity
+nodes through which backward hooks see a call's gradients."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops.elementwise import Op
 from ember.utils.hooks import RemovableHandle
 
 
@@ -49,6 +55,9 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
                 result = hook(module, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward = (module._backward_hooks or module._backward_pre_hooks) and is_grad_enabled()
+        if backward:
+            args, state = wrap_inputs(module, args)
         output = module.forward(*args, **kwargs)
         for hook_id, (hook, with_kwargs, always_call) in list(module._forward_hooks.items()):
             if always_call:
@@ -56,7 +65,7 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
             result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
             if result is not None:
                 output = result
-        return output
+        return wrap_outputs(state, output) if backward else output
     except Exception:
         for hook_id, (hook, with_kwargs, always_call) in list(module._forward_hooks.items()):
             if not always_call or hook_id in called:
@@ -73,3 +82,133 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
             if result is not None:
                 output = result
         raise
+
+
+# ---- backward hooks ------------------------------------------------------------------------
+
+
+class BackwardHookState:
+    """One call of a module with backward hooks (torch.nn.Module.register_full_backward_hook).
+
+    The call's tensor arguments go through one identity node and its tensor outputs through
+    another. In backward the outputs' node runs first: it hands grad_output to the backward
+    pre-hooks (which may replace it) and keeps it; then the inputs' node gets grad_input and
+    calls the hooks with both, which may replace grad_input. When no argument requires grad
+    there is no inputs' node, and the hooks run at the outputs' node with grad_input all
+    None, as in PyTorch.
+    """
+
+    def __init__(self, module: Any, n_args: int, tensor_positions: list[int]) -> None:
+        self.module = module
+        self.n_args = n_args
+        self.tensor_positions = tensor_positions  # where in args the tensors are
+        self.arg_meta: list = []  # (shape, dtype) of each of those tensors
+        self.grad_output: tuple | None = None
+        self.wraps_inputs = False
+
+
+def _as_tensors(grads: tuple) -> tuple:
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+
+
+def _as_grads(tensors: tuple, like: tuple) -> tuple:
+    """The hooks' tensors back in the engine's form: arrays, or Tensors under create_graph."""
+    return tuple(
+        t if t is None or not isinstance(t, Tensor) or isinstance(g, Tensor) else t._data
+        for t, g in zip(tensors, like)
+    )
+
+
+def _checked(result: Any, expected: int, what: str) -> tuple:
+    if not isinstance(result, (tuple, list)) or len(result) != expected:
+        got = len(result) if isinstance(result, (tuple, list)) else type(result).__name__
+        raise RuntimeError(
+            f"Backward hook returned an invalid number of {what}, got {got}, but expected {expected}"
+        )
+    return tuple(result)
+
+
+def _call_full_hooks(state: BackwardHookState, grad_input: tuple) -> tuple:
+    for hook, _, _ in list(state.module._backward_hooks.values()):
+        result = hook(state.module, grad_input, state.grad_output)
+        if result is not None:
+            grad_input = _checked(result, state.n_args, "grad_input")
+    return grad_input
+
+
+def _outputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
+    grad_output = _as_tensors(grads)
+    for hook, _, _ in list(state.module._backward_pre_hooks.values()):
+        result = hook(state.module, grad_output)
+        if result is not None:
+            grad_output = _checked(result, len(grads), "grad_output")
+    state.grad_output = grad_output
+    if not state.wraps_inputs and state.module._backward_hooks:
+        warnings.warn(
+            "Full backward hook is firing when gradients are computed with respect to module "
+            "outputs since no inputs require gradients.",
+            stacklevel=2,
+        )
+        _call_full_hooks(state, (None,) * state.n_args)
+    return _as_grads(grad_output, grads)
+
+
+def _inputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
+    # a tensor argument that got no gradient (or does not require one) gets zeros, as in PyTorch
+    grad_input = [None] * state.n_args
+    for position, g, (shape, dtype) in zip(state.tensor_positions, _as_tensors(grads), state.arg_meta):
+        grad_input[position] = Tensor(np.zeros(shape, dtype)) if g is None else g
+    grad_input = _call_full_hooks(state, tuple(grad_input))
+    return _as_grads(tuple(grad_input[p] for p in state.tensor_positions), grads)
+
+
+class BackwardHookFunction(Op):
+    """Tensors passed through unchanged; in backward, their gradients go through the
+    module's hooks (`role` says which side of the module this node is on)."""
+
+    @staticmethod
+    def forward(ctx, state, role, requires, *arrays):
+        ctx.state, ctx.role = state, role
+        outputs = tuple(a.view() for a in arrays)  # new arrays on the same memory
+        # an argument that did not require grad comes out as one that does not either
+        ctx.mark_non_differentiable(*(o for o, r in zip(outputs, requires) if not r))
+        return outputs
+
+    @staticmethod
+    def backward(ctx, *grads):
+        run = _outputs_backward if ctx.role == "outputs" else _inputs_backward
+        return (None, None, None, *run(ctx.state, grads))
+
+
+def wrap_inputs(module: Any, args: tuple) -> tuple[tuple, BackwardHookState]:
+    """args with its tensors passed through the inputs' identity node (when one of them
+    requires grad), and the call's state."""
+    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    state = BackwardHookState(module, len(args), positions)
+    state.arg_meta = [(args[i]._data.shape, args[i]._data.dtype) for i in positions]
+    if any(args[i].requires_grad for i in positions):
+        state.wraps_inputs = True
+        passed = BackwardHookFunction.apply(
+            state, "inputs", [args[i].requires_grad for i in positions], *[args[i] for i in positions]
+        )
+        args = list(args)
+        for i, t in zip(positions, passed):
+            args[i] = t
+        args = tuple(args)
+    return args, state
+
+
+def wrap_outputs(state: BackwardHookState, output: Any) -> Any:
+    """The module's output with its tensors (the output itself, or the items of a tuple or
+    list) passed through the outputs' identity node."""
+    single = isinstance(output, Tensor)
+    items = [output] if single else list(output) if isinstance(output, (tuple, list)) else []
+    positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
+    if not positions:
+        return output
+    passed = BackwardHookFunction.apply(
+        state, "outputs", [True] * len(positions), *[items[i] for i in positions]
+    )
+    for i, t in zip(positions, passed):
+        items[i] = t
+    return items[0] if single else type(output)(items)

@@ -53,6 +53,8 @@ class Module:
         setattr_(self, "_modules", OrderedDict())
         setattr_(self, "_forward_pre_hooks", OrderedDict())
         setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_backward_pre_hooks", OrderedDict())
+        setattr_(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it (call the module, not forward)."""
@@ -63,7 +65,9 @@ class Module:
     # ---- calling -----------------------------------------------------------------------
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (
+            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
 
@@ -87,6 +91,28 @@ class Module:
         hook even when forward (or a hook) raises, with output None if forward did not finish.
         """
         return add_hook(self._forward_hooks, hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call `hook(module, grad_output)` in backward, before the gradients of the module's
+        inputs are computed; a non-None result (a tuple like grad_output) replaces grad_output."""
+        return add_hook(self._backward_pre_hooks, hook, prepend, False)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Call `hook(module, grad_input, grad_output)` in backward once the gradients of the
+        module's positional arguments are known (None for those that are not tensors, or get
+        no gradient); a non-None result (a tuple like grad_input) replaces grad_input."""
+        return add_hook(self._backward_hooks, hook, prepend, False)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's deprecated form, whose grad_input is that of the module's last operation
+        only: not in ember (see register_full_backward_hook)."""
+        raise NotImplementedError(
+            "ember has no Module.register_backward_hook (deprecated in PyTorch, where it sees "
+            "only the module's last operation); use register_full_backward_hook(hook), which "
+            "calls hook(module, grad_input, grad_output) with the gradients of the module's inputs"
+        )
 
     # ---- attribute routing -------------------------------------------------------------
 
