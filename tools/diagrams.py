@@ -35,14 +35,15 @@ OUT = ROOT / "docs" / "diagrams"
 
 # Each class belongs to the longest of these prefixes of its module's name.
 PACKAGES = {
-    "ember": "the core: Tensor, dtypes, creation, random numbers, saving, transforms, drawing, the CLI",
+    "ember": "the core: Tensor, dtypes, creation, random numbers, saving, drawing, the CLI",
     "ember.autograd": "Function (the one graph node), the engine, grad modes, gradcheck",
     "ember.ops": "every differentiable operation, one Function subclass each",
     "ember.nn": "Module, Parameter, layers, losses, initialisation",
     "ember.optim": "optimizers and learning-rate schedulers",
     "ember.distributions": "probability distributions, their constraints, KL divergences",
     "ember.utils.data": "Dataset, Sampler, DataLoader and its worker processes",
-    "ember.datasets": "MNIST, Fashion-MNIST, Raisin and other tables, synthetic data",
+    "ember.datasets": "MNIST, Fashion-MNIST, CIFAR-10/100, Raisin and other tables, synthetic data",
+    "ember.transforms": "sample transforms: ToTensor, Normalize and torchvision's image augmentations",
     "ember._train": "the pieces of `ember train`",
 }
 # A per-package diagram lists members unless it has more classes than this.

@@ -1,4 +1,4 @@
-"""Sample transforms: Compose, ToTensor, Normalize, Standardize and a few augmentations.
+"""Sample transforms: Compose, ToTensor, Normalize, Standardize and torchvision's augmentations.
 
 torchvision.transforms' names, arguments and reprs. ember has no image library: an image is
 a NumPy array, H x W (grey) or H x W x C, uint8 like a PIL image's pixels; ToTensor turns it
@@ -9,6 +9,10 @@ reproducible (in worker processes too: each worker is seeded).
 ToTensor, Normalize, Standardize, Flatten and a Compose of only those also transform a
 whole stacked batch at once (`_apply_batch`), which datasets use for a batched read path;
 the result equals stacking the per-sample results.
+
+The image transforms of torchvision v1 (Resize, CenterCrop, Pad, RandomResizedCrop,
+GaussianBlur, ColorJitter, RandomErasing, ...) take a tensor (..., C, H, W) or such an
+array, and call the deterministic functions of `ember.transforms.functional`.
 """
 
 from __future__ import annotations
@@ -394,3 +398,55 @@ class RandomRotation:
             f"{type(self).__name__}(degrees={self.degrees}, interpolation={self.interpolation}, "
             f"expand={self.expand}{center}, fill={self.fill})"
         )
+
+
+# the image transforms of torchvision v1, on tensors (..., C, H, W) or H x W (x C) arrays
+from ember.transforms import functional  # noqa: E402
+from ember.transforms._image import (  # noqa: E402
+    CenterCrop,
+    ColorJitter,
+    ConvertImageDtype,
+    GaussianBlur,
+    Grayscale,
+    Pad,
+    RandomApply,
+    RandomChoice,
+    RandomErasing,
+    RandomGrayscale,
+    RandomOrder,
+    RandomResizedCrop,
+    RandomTransforms,
+    RandomVerticalFlip,
+    Resize,
+)
+from ember.transforms.functional import InterpolationMode  # noqa: E402
+
+__all__ = [
+    "CenterCrop",
+    "ColorJitter",
+    "Compose",
+    "ConvertImageDtype",
+    "Flatten",
+    "GaussianBlur",
+    "Grayscale",
+    "InterpolationMode",
+    "Lambda",
+    "Normalize",
+    "Pad",
+    "RandomApply",
+    "RandomChoice",
+    "RandomCrop",
+    "RandomErasing",
+    "RandomGrayscale",
+    "RandomHorizontalFlip",
+    "RandomOrder",
+    "RandomResizedCrop",
+    "RandomRotation",
+    "RandomTransforms",
+    "RandomVerticalFlip",
+    "Resize",
+    "Standardize",
+    "ToTensor",
+    "batch_transform",
+    "functional",
+]
