@@ -1,10 +1,11 @@
-"""Datasets: MNIST, Fashion-MNIST, tabular CSV files (Raisin) and synthetic generators.
+"""Datasets: MNIST, Fashion-MNIST, CIFAR-10/100, tabular CSV files (Raisin) and synthetic generators.
 
-torchvision.datasets' MNIST and FashionMNIST API, plus ember's own tabular and synthetic
+torchvision.datasets' MNIST, FashionMNIST, CIFAR10 and CIFAR100 API, plus ember's own tabular and synthetic
 datasets for first experiments.
 """
 
 from ember.datasets._download import default_root
+from ember.datasets.cifar import CIFAR10, CIFAR100
 from ember.datasets.mnist import MNIST, FashionMNIST, read_idx
 from ember.datasets.synthetic import (
     make_classification,
@@ -17,6 +18,8 @@ from ember.datasets.synthetic import (
 from ember.datasets.tabular import CSVDataset, Raisin, TabularDataset, train_test_split
 
 __all__ = [
+    "CIFAR10",
+    "CIFAR100",
     "CSVDataset",
     "FashionMNIST",
     "MNIST",

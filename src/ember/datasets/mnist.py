@@ -207,18 +207,23 @@ class MNIST(Dataset):
         return fetch
 
     def __repr__(self) -> str:
-        lines = [
-            f"Dataset {type(self).__name__}",
-            f"    Number of datapoints: {len(self)}",
-            f"    Root location: {self.root}",
-            f"    Split: {'Train' if self.train else 'Test'}",
-        ]
-        for label, t in (("Transform", self.transform), ("Target transform", self.target_transform)):
-            if t is not None:
-                body = repr(t).splitlines()
-                lines.append(f"    {label}: {body[0]}")
-                lines += [" " * (len(label) + 6) + line for line in body[1:]]
-        return "\n".join(lines)
+        return dataset_repr(self)
+
+
+def dataset_repr(ds: Any) -> str:
+    """torchvision's dataset repr: name, size, root, split and the transforms."""
+    lines = [
+        f"Dataset {type(ds).__name__}",
+        f"    Number of datapoints: {len(ds)}",
+        f"    Root location: {ds.root}",
+        f"    Split: {'Train' if ds.train else 'Test'}",
+    ]
+    for label, t in (("Transform", ds.transform), ("Target transform", ds.target_transform)):
+        if t is not None:
+            body = repr(t).splitlines()
+            lines.append(f"    {label}: {body[0]}")
+            lines += [" " * (len(label) + 6) + line for line in body[1:]]
+    return "\n".join(lines)
 
 
 class FashionMNIST(MNIST):
