@@ -8,6 +8,7 @@ same seed, as all of ember's random numbers do.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
 
@@ -168,3 +169,68 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)  # type: ignore[arg-type]
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of a dataset's indices that one of `num_replicas` processes visits (torch DistributedSampler).
+
+    The (shuffled, when shuffle=True) indices are padded by repeating the first ones until
+    they split evenly, or with drop_last=True cut to a multiple of num_replicas; replica
+    `rank` takes every num_replicas-th index from position rank. The shuffle is seeded by
+    seed + epoch, so every replica draws the same permutation: call `set_epoch` before
+    each epoch for a new one. ember runs in one process, so num_replicas and rank default
+    to 1 and 0 (torch takes them from the initialised process group); the permutations
+    differ from torch's for the same seed.
+    """
+
+    def __init__(
+        self,
+        dataset: Sized,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        num_replicas = 1 if num_replicas is None else num_replicas
+        rank = 0 if rank is None else rank
+        if not isinstance(num_replicas, (int, np.integer)) or num_replicas <= 0:
+            raise ValueError(
+                f"num_replicas should be a positive integer, but got num_replicas={num_replicas}"
+            )
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas, self.rank = int(num_replicas), int(rank)
+        self.epoch = 0
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % self.num_replicas:
+            # cut the tail so that every replica gets the same number of distinct indices
+            self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+        self.shuffle, self.seed = shuffle, seed
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        if self.shuffle:
+            generator = _random.Generator().manual_seed(self.seed + self.epoch)
+            indices = _random.rng(generator).permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            if padding > 0:
+                indices += (indices * math.ceil(padding / len(indices)))[:padding]
+        else:
+            indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next shuffle that of this epoch (the same on every replica)."""
+        self.epoch = epoch
