@@ -196,6 +196,10 @@ def test_random_resized_crop_output_is_resized_crop():
     assert_close(out, ref, rtol=1e-5, atol=1e-6)
     ember.manual_seed(5)
     assert np.array_equal(T.RandomResizedCrop((8, 10))(x).numpy(), out.numpy())
+    with pytest.warns(UserWarning, match="Scale and ratio should be of kind \\(min, max\\)"):
+        T.RandomResizedCrop(8, scale=(1.0, 0.5))
+    with pytest.raises(TypeError, match="Ratio should be a sequence"):
+        T.RandomResizedCrop(8, ratio=1.0)
     assert repr(T.RandomResizedCrop(224)) == (
         "RandomResizedCrop(size=(224, 224), scale=(0.08, 1.0), ratio=(0.75, 1.3333), "
         "interpolation=bilinear, antialias=True)"
@@ -313,7 +317,9 @@ def test_gaussian_blur_class_and_uint8():
     sigmas = [blur.get_params(0.5, 1.5) for _ in range(200)]
     assert 0.5 <= min(sigmas) and max(sigmas) <= 1.5 and abs(np.mean(sigmas) - 1.0) < 0.1
     assert repr(blur) == "GaussianBlur(kernel_size=(3, 3), sigma=(0.5, 1.5))"
-    assert T.GaussianBlur(5, 2.0).sigma == (2.0, 2.0)
+    assert T.GaussianBlur(5, 2.0).sigma == (2.0, 2.0) and repr(T.GaussianBlur([3, 5], 1)).endswith(
+        "(kernel_size=[3, 5], sigma=(1, 1))"
+    )
     with pytest.raises(ValueError, match="odd and positive"):
         T.GaussianBlur(4)
     with pytest.raises(ValueError, match="of the form \\(min, max\\)"):
@@ -440,6 +446,7 @@ def test_reprs_and_functional_exports():
         "Resize(size=(32, 48), interpolation=nearest, max_size=None, antialias=True)"
     )
     assert repr(T.CenterCrop(224)) == "CenterCrop(size=(224, 224))"
+    assert repr(T.CenterCrop([3, 4])) == "CenterCrop(size=[3, 4])"  # a pair is kept as given
     assert repr(T.Pad(4, padding_mode="reflect")) == "Pad(padding=4, fill=0, padding_mode=reflect)"
     assert repr(T.Grayscale(3)) == "Grayscale(num_output_channels=3)"
     x = _float_image((3, 4, 4))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,14 +26,15 @@ def _rng() -> np.random.Generator:
     return _random.rng(None)
 
 
-def _setup_size(size: Any, error: str) -> tuple[int, int]:
+def _setup_size(size: Any, error: str) -> Any:
+    """(s, s) for a number or a one-element sequence; a pair is kept as given (a list stays a list)."""
     if isinstance(size, numbers.Number):
         return int(size), int(size)
     if isinstance(size, Sequence) and len(size) == 1:
-        return int(size[0]), int(size[0])
+        return size[0], size[0]
     if not isinstance(size, Sequence) or len(size) != 2:
         raise ValueError(error)
-    return int(size[0]), int(size[1])
+    return size
 
 
 def _check_probability(p: Any) -> None:
@@ -44,10 +46,13 @@ def _as_mode(interpolation: Any) -> InterpolationMode:
     return F._interpolation(interpolation)
 
 
-def _range(value: Any, name: str) -> tuple[float, float]:
-    if not isinstance(value, Sequence) or len(value) != 2:
-        raise TypeError(f"{name} should be a sequence of length 2.")
-    return float(value[0]), float(value[1])
+def _check_ranges(scale: Any, ratio: Any) -> None:
+    if not isinstance(scale, Sequence):
+        raise TypeError("Scale should be a sequence")
+    if not isinstance(ratio, Sequence):
+        raise TypeError("Ratio should be a sequence")
+    if scale[0] > scale[1] or ratio[0] > ratio[1]:
+        warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=3)
 
 
 class Resize:
@@ -134,11 +139,8 @@ class RandomResizedCrop:
         antialias: bool | None = True,
     ) -> None:
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
-        self.scale, self.ratio = _range(scale, "Scale"), _range(ratio, "Ratio")
-        if self.scale[0] > self.scale[1] or self.ratio[0] > self.ratio[1]:
-            raise ValueError(
-                f"RandomResizedCrop: scale and ratio should be of kind (min, max), got {scale} and {ratio}"
-            )
+        _check_ranges(scale, ratio)
+        self.scale, self.ratio = scale, ratio
         self.interpolation, self.antialias = _as_mode(interpolation), antialias
 
     @staticmethod
@@ -300,7 +302,7 @@ class GaussianBlur:
         if isinstance(sigma, numbers.Number):
             if sigma <= 0:
                 raise ValueError("If sigma is a single number, it must be positive.")
-            sigma = (float(sigma), float(sigma))
+            sigma = (sigma, sigma)
         elif isinstance(sigma, Sequence) and len(sigma) == 2:
             if not 0.0 < sigma[0] <= sigma[1]:
                 raise ValueError("sigma values should be positive and of the form (min, max).")
@@ -341,12 +343,7 @@ class RandomErasing:
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
-            raise ValueError("Scale and ratio should be of kind (min, max)")
+        _check_ranges(scale, ratio)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:

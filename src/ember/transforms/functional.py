@@ -429,14 +429,10 @@ def adjust_hue(img: Any, hue_factor: float) -> Any:
     _check_channels(arr, (1, 3), "adjust_hue")
     if arr.shape[-3] == 1:
         return back(arr)
-    dtype = arr.dtype
-    x = arr.astype(np.float32) / np.float32(_max_value(dtype)) if dtype.kind != "f" else arr
-    hsv = _rgb_to_hsv(x)
-    hsv[..., 0, :, :] = np.mod(hsv[..., 0, :, :] + hsv.dtype.type(hue_factor), 1.0)
-    out = _hsv_to_rgb(hsv)
-    if dtype.kind != "f":
-        out = _convert_array(out, dtype)
-    return back(out)
+    # in float32 whatever the image's dtype, as torchvision
+    hsv = _rgb_to_hsv(_convert_array(arr, np.dtype(np.float32)))
+    hsv[..., 0, :, :] = np.mod(hsv[..., 0, :, :] + np.float32(hue_factor), np.float32(1.0))
+    return back(_convert_array(_hsv_to_rgb(hsv), arr.dtype))
 
 
 # ---- dtypes, erasing, normalising ---------------------------------------------------------
