@@ -141,6 +141,10 @@ def test_pad_symmetric_negative_and_errors():
     assert F.pad(x, [-1, 0, 1, 0]).tolist() == [[[2.0, 3.0, 0.0]]]  # a negative side crops
     img = _uint8_image((4, 5, 3))
     assert T.Pad(1, fill=7)(img).shape == (6, 7, 3) and T.Pad(1, fill=7)(img)[0, 0, 0] == 7
+    rgb = T.Pad([1, 0], fill=(10, 20, 30))(img)  # a colour per channel, as for a PIL image
+    assert rgb.shape == (4, 7, 3) and rgb[0, 0].tolist() == [10, 20, 30] and np.array_equal(rgb[:, 1:6], img)
+    with pytest.raises(ValueError, match="fill has 2 values for an image of 3 channels"):
+        T.Pad(1, fill=(1, 2))(img)
     with pytest.raises(ValueError, match="Padding mode should be either"):
         T.Pad(1, padding_mode="wrap")
     with pytest.raises(ValueError, match="1, 2, or 4 element"):

@@ -186,9 +186,17 @@ def pad(img: Any, padding: int | Sequence[int], fill: float = 0, padding_mode: s
             f"size {h} x {w} on each side"
         )
     widths = [(0, 0)] * (arr.ndim - 2) + [(top, bottom), (left, right)]
-    if padding_mode == "constant":
+    if padding_mode != "constant":
+        return back(np.pad(arr, widths, mode=padding_mode))
+    if isinstance(fill, (int, float, np.number)):
         return back(np.pad(arr, widths, mode="constant", constant_values=fill))
-    return back(np.pad(arr, widths, mode=padding_mode))
+    values = np.asarray(fill, dtype=arr.dtype).reshape(-1)  # one value per channel, as for a PIL image
+    if values.size not in (1, arr.shape[-3]):
+        raise ValueError(f"pad: fill has {values.size} values for an image of {arr.shape[-3]} channels")
+    out = np.empty(arr.shape[:-2] + (h + top + bottom, w + left + right), dtype=arr.dtype)
+    out[...] = values.reshape(-1, 1, 1)
+    out[..., top : top + h, left : left + w] = arr
+    return back(out)
 
 
 def _resized_size(h: int, w: int, size: Any, max_size: int | None) -> tuple[int, int]:
