@@ -600,6 +600,20 @@ from ember.nn._functional.normalization import rms_norm
 # torch.func's function transforms (grad, vmap, functional_call, ...): ember.func
 from ember import func
 
+# isort: split
+# mixed precision (torch.amp, torch.autocast, torch.cpu)
+from ember import amp, cpu
+from ember.amp.autocast_mode import (
+    autocast,
+    clear_autocast_cache,
+    get_autocast_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -17,3 +17,8 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+# isort: split
+# torch.cuda.amp, deprecated in PyTorch for torch.amp
+from ember.cuda import amp as amp  # noqa: E402
