@@ -1,8 +1,8 @@
-"""Mixed precision, compared with PyTorch: autocast's state,
+"""Mixed precision and TorchScript's entry points, compared with PyTorch: autocast's state,
 nesting, decorator and checks (ember computes in the inputs' own dtype inside it); the
 GradScaler's scales, skipped steps and parameters over a training run with injected inf and
-NaN gradients, its errors and state dict; and the deprecated torch.cpu.amp and torch.cuda.amp
-spellings."""
+NaN gradients, its errors and state dict; the deprecated torch.cpu.amp and torch.cuda.amp
+spellings; and torch.jit's functions, which hand back what they are given."""
 
 from __future__ import annotations
 
@@ -459,3 +459,62 @@ def test_the_pytorch_amp_recipe_runs_and_computes_as_without_autocast():
 
     amp_losses = _quiet(run, True)
     np.testing.assert_allclose(amp_losses, run(False), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- jit
+
+
+def test_jit_markers_and_flags_as_pytorch(T):
+    assert T.jit.is_scripting() is False and T.jit.is_tracing() is False
+
+    @T.jit.ignore
+    def ignored(x):
+        return x + 1
+
+    @T.jit.ignore(drop=False)
+    def kept(x):
+        return x + 2
+
+    @T.jit.unused
+    def unused(x):
+        return x + 3
+
+    class Net(T.nn.Module):
+        @T.jit.export
+        def extra(self):
+            return 4
+
+        def forward(self, x):
+            return x
+
+    assert (ignored(0), kept(0), unused(0), Net().extra()) == (1, 2, 3, 4)
+    assert T.jit.annotate(int, 5) == 5
+    assert T.jit.wait(T.jit.fork(lambda a, b: a * b, 2, b=3)) == 6
+    warned = _warnings_of(T.jit.ignore, True)
+    assert [c for c, _ in warned] == [FutureWarning] and "ignore(True) has been deprecated" in warned[0][1]
+
+
+def test_jit_script_and_trace_hand_back_the_model():
+    model = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.ReLU())
+    x = ember.randn(4, 3)
+
+    def f(t):
+        return t * 2 if float(t.sum()) > 0 else -t  # data-dependent: a trace would fix one branch
+
+    assert ember.jit.script(model) is model
+    assert ember.jit.trace(model, x) is model and ember.jit.trace(model, (x,), check_trace=False) is model
+    assert ember.jit.trace_module(model, {"forward": x}) is model
+    assert ember.jit.trace(f, ember.ones(2)) is f and ember.jit.script(f) is f
+    assert ember.jit.freeze(model) is model and ember.jit.optimize_for_inference(model) is model
+    assert ember.jit.script_if_tracing(f) is f
+    np.testing.assert_array_equal(ember.jit.script(model)(x).detach().numpy(), model(x).detach().numpy())
+
+
+def test_jit_save_and_load_point_to_state_dicts(tmp_path):
+    model = ember.nn.Linear(2, 2)
+    for call in (
+        lambda: ember.jit.save(ember.jit.script(model), tmp_path / "m.pt"),
+        lambda: ember.jit.load("m.pt"),
+    ):
+        with pytest.raises(NotImplementedError, match="no TorchScript.*state_dict"):
+            call()

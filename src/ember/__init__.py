@@ -601,8 +601,8 @@ from ember.nn._functional.normalization import rms_norm
 from ember import func
 
 # isort: split
-# mixed precision (torch.amp, torch.autocast, torch.cpu)
-from ember import amp, cpu
+# mixed precision (torch.amp, torch.autocast, torch.cpu) and TorchScript's entry points (torch.jit)
+from ember import amp, cpu, jit
 from ember.amp.autocast_mode import (
     autocast,
     clear_autocast_cache,
