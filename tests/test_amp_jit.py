@@ -335,6 +335,22 @@ def test_grad_scaler_errors_as_pytorch(T):
         scaler.step(T.optim.SGD([half], lr=0.1))
 
 
+def test_grad_scaler_needs_gradients_to_check(T):
+    p, opt, scaler = _one_step(T)
+    idle = T.optim.SGD([T.nn.Parameter(T.ones(2))], lr=0.1)  # its parameter has no gradient
+    scaler.unscale_(idle)
+    with pytest.raises(AssertionError, match="No inf checks were recorded for this optimizer"):
+        scaler.step(idle)
+    scaler.step(opt)
+    scaler.update()  # the checks of `opt` count
+    assert (scaler.get_scale(), scaler._get_growth_tracker()) == (65536.0, 1)
+    fresh = T.amp.GradScaler("cpu")
+    fresh.scale(T.ones(1))
+    fresh.unscale_(idle)
+    with pytest.raises(AssertionError, match="No inf checks were recorded prior to update"):
+        fresh.update()
+
+
 def test_grad_scaler_step_passes_arguments_and_result(T):
     p, opt, scaler = _one_step(T)
 

@@ -37,7 +37,8 @@ class OptState(enum.Enum):
 
 
 def _fresh_state() -> dict[str, Any]:
-    return {"stage": OptState.READY, "found_inf": False}
+    # found_inf: None until unscale_ has looked at the gradients, and still None if there were none
+    return {"stage": OptState.READY, "found_inf": None}
 
 
 class GradScaler:
@@ -131,7 +132,7 @@ class GradScaler:
         scale = self._check_started("unscale_")
         # 1 / scale computed in float64 and rounded to float32, as PyTorch does
         inv_scale = float(np.float32(1.0 / float(scale.item())))
-        found_inf = False
+        found_inf = None
         with no_grad():
             for group in optimizer.param_groups:
                 for param in group["params"]:
@@ -140,7 +141,7 @@ class GradScaler:
                         continue
                     if grad.dtype is dtypes.float16:
                         raise ValueError("Attempting to unscale FP16 gradients.")
-                    found_inf = found_inf or not bool(grad.isfinite().all())
+                    found_inf = bool(found_inf) or not bool(grad.isfinite().all())
                     grad.mul_(inv_scale)  # the gradients are unscaled even when a step is skipped
         state["found_inf"] = found_inf
         state["stage"] = OptState.UNSCALED
@@ -159,6 +160,8 @@ class GradScaler:
             raise RuntimeError("step() has already been called since the last update().")
         if state["stage"] is OptState.READY:
             self.unscale_(optimizer)
+        if state["found_inf"] is None:
+            raise AssertionError("No inf checks were recorded for this optimizer.")
         result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
         state["stage"] = OptState.STEPPED
         return result
@@ -180,9 +183,12 @@ class GradScaler:
                 new_scale = float(new_scale.item())
             scale.fill_(float(new_scale))
         else:
-            if not self._per_optimizer_states:
+            checks = [
+                s["found_inf"] for s in self._per_optimizer_states.values() if s["found_inf"] is not None
+            ]
+            if not checks:
                 raise AssertionError("No inf checks were recorded prior to update.")
-            found_inf = any(s["found_inf"] for s in self._per_optimizer_states.values())
+            found_inf = any(checks)
             current = float(scale.item())
             if found_inf:
                 scale.fill_(float(np.float32(current * self._backoff_factor)))
