@@ -335,6 +335,22 @@ def test_grad_scaler_errors_as_pytorch(T):
         scaler.step(T.optim.SGD([half], lr=0.1))
 
 
+def test_grad_scaler_with_two_optimizers(T):
+    """Each optimizer skips its step only for its own inf gradients; the scale backs off if
+    either had one."""
+    a, b = T.nn.Parameter(T.tensor([1.0, 2.0])), T.nn.Parameter(T.tensor([3.0]))
+    opt_a, opt_b = T.optim.SGD([a], lr=0.1), T.optim.SGD([b], lr=0.1)
+    scaler = T.amp.GradScaler("cpu", init_scale=8.0)
+    scaler.scale([(a * a).sum() * float("inf"), (b * b).sum()])[0].backward(retain_graph=True)
+    scaler.scale((b * b).sum()).backward()
+    assert scaler.step(opt_a) is None
+    scaler.step(opt_b)
+    scaler.update()
+    np.testing.assert_array_equal(a.detach().numpy(), [1.0, 2.0])
+    np.testing.assert_allclose(b.detach().numpy(), [3.0 - 0.1 * 6.0], rtol=1e-6)
+    assert scaler.get_scale() == 4.0
+
+
 def test_grad_scaler_needs_gradients_to_check(T):
     p, opt, scaler = _one_step(T)
     idle = T.optim.SGD([T.nn.Parameter(T.ones(2))], lr=0.1)  # its parameter has no gradient
