@@ -218,6 +218,14 @@ def ntuple(value: Any, nd: int, name: str, op: str) -> tuple:
     return values
 
 
+def kernel_stride_padding(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    """A pooling's (or unpooling's) kernel_size, stride and padding as nd-tuples; stride None
+    means kernel_size, as in every pooling."""
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None else ntuple(stride, nd, "stride", op)
+    return kernel, stride, ntuple(padding, nd, "padding", op)
+
+
 def check_dtype(op: str, input: Tensor, integers: tuple = (), takes: str = "floating point inputs") -> None:
     """PyTorch's dtypes for a pooling: floating point, and the integer dtypes in `integers`;
     any other raises its NotImplementedError ('"avg_pool2d" not implemented for 'Char'')."""
@@ -257,9 +265,10 @@ def _pool_window(
     ceil_mode: bool,
 ) -> Window:
     """The Window of a pooling, with PyTorch's output size rule and checks."""
-    kernel = ntuple(kernel_size, nd, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd, "stride", op)
-    pads, dilation = ntuple(padding, nd, "padding", op), ntuple(dilation, nd, "dilation", op)
+    if stride == [] or stride == ():  # torch.max_pool2d's default: kernel_size, as None
+        stride = None
+    kernel, stride, pads = kernel_stride_padding(op, nd, kernel_size, stride, padding)
+    dilation = ntuple(dilation, nd, "dilation", op)
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={list(kernel)}")
     if any(s <= 0 for s in stride):

@@ -186,9 +186,7 @@ def _max_unpool(
             f"got indices tensor with shape: {list(indices.shape)}"
         )
     pool.check_dtype(op, input)  # floating point only, as in PyTorch
-    kernel = pool.ntuple(kernel_size, nd, "kernel_size", op)
-    stride = kernel if stride is None else pool.ntuple(stride, nd, "stride", op)
-    padding = pool.ntuple(padding, nd, "padding", op)
+    kernel, stride, padding = pool.kernel_stride_padding(op, nd, kernel_size, stride, padding)
     size = _unpool_size(op, input, kernel, stride, padding, output_size)
     plane = math.prod(size)
     flat = indices._data

@@ -222,10 +222,9 @@ class _MaxUnpoolNd(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.kernel_size = pool.ntuple(kernel_size, self._nd, "kernel_size", name)
-        self.stride = pool.ntuple(stride if stride is not None else kernel_size, self._nd, "stride", name)
-        self.padding = pool.ntuple(padding, self._nd, "padding", name)
+        self.kernel_size, self.stride, self.padding = pool.kernel_stride_padding(
+            type(self).__name__, self._nd, kernel_size, stride, padding
+        )
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return self._unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
