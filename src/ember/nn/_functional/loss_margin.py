@@ -17,6 +17,7 @@ multi_margin_loss's weight) refuse it with PyTorch's error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -42,7 +43,10 @@ def _not_differentiable(t: Tensor | None, op: str, name: str) -> None:
         )
 
 
-def _same_ndim(op: str, anchor: Tensor, positive: Tensor, negative: Tensor) -> None:
+def _check_triplet(op: str, margin: float, anchor: Tensor, positive: Tensor, negative: Tensor) -> None:
+    """The checks of both triplet losses: a positive margin, and inputs of one ndim."""
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin} ({op})")
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(
             f"The anchor, positive, and negative tensors are expected to have the same number of "
@@ -138,11 +142,20 @@ def cosine_embedding_loss(
 # ---- triplet losses -----------------------------------------------------------------------------
 
 
-def _triplet(dist_pos: Tensor, dist_neg: Tensor, dist_swap: Tensor | None, margin: float) -> Tensor:
+def _triplet(
+    distance: Callable[[Tensor, Tensor], Tensor],
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float,
+    swap: bool,
+) -> Tensor:
     """max(0, margin + d(a, p) - d(a, n)); with swap, d(a, n) is the smaller of d(a, n) and
     d(p, n) (Balntas et al., 2016: the positive may be the harder anchor)."""
-    if dist_swap is not None:
-        dist_neg = minimum(dist_neg, dist_swap)
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = minimum(dist_neg, distance(positive, negative))
     return clamp_min(margin + dist_pos - dist_neg, 0)
 
 
@@ -161,14 +174,10 @@ def triplet_margin_loss(
     """max(0, margin + ||a - p|| - ||a - n||), the distances pairwise_distance's (p-norm of the
     difference plus eps, over the last dimension) (torch.nn.functional.triplet_margin_loss)."""
     reduction = _reduction(size_average, reduce, reduction)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin} (triplet_margin_loss)")
-    _same_ndim("triplet_margin_loss", anchor, positive, negative)
+    _check_triplet("triplet_margin_loss", margin, anchor, positive, negative)
     _broadcast("triplet_margin_loss", anchor=anchor.shape, positive=positive.shape, negative=negative.shape)
-    dist_pos = pairwise_distance(anchor, positive, p, eps)
-    dist_neg = pairwise_distance(anchor, negative, p, eps)
-    dist_swap = pairwise_distance(positive, negative, p, eps) if swap else None
-    return _reduce(_triplet(dist_pos, dist_neg, dist_swap, margin), reduction)
+    distance = functools.partial(pairwise_distance, p=p, eps=eps)
+    return _reduce(_triplet(distance, anchor, positive, negative, margin, swap), reduction)
 
 
 def triplet_margin_with_distance_loss(
@@ -184,14 +193,9 @@ def triplet_margin_with_distance_loss(
     """triplet_margin_loss with any distance, pairwise_distance by default
     (torch.nn.functional.triplet_margin_with_distance_loss)."""
     reduction = _reduction(None, None, reduction)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin} (triplet_margin_with_distance_loss)")
-    _same_ndim("triplet_margin_with_distance_loss", anchor, positive, negative)
+    _check_triplet("triplet_margin_with_distance_loss", margin, anchor, positive, negative)
     distance = pairwise_distance if distance_function is None else distance_function
-    dist_pos = distance(anchor, positive)
-    dist_neg = distance(anchor, negative)
-    dist_swap = distance(positive, negative) if swap else None
-    return _reduce(_triplet(dist_pos, dist_neg, dist_swap, margin), reduction)
+    return _reduce(_triplet(distance, anchor, positive, negative, margin, swap), reduction)
 
 
 # ---- multi-class and multi-label margins ------------------------------------------------------
