@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember import creation
 from ember._tensor import Tensor
-from ember.autograd import no_grad
 from ember.nn import functional as F
-from ember.nn import init
 from ember.nn.module import Module
+from ember.nn.modules.sparse import _padding_index, _pretrained_shape, _reset_table, _set_table
 from ember.nn.parameter import Parameter
 
 
@@ -43,27 +41,17 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device))
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight)
+        self.padding_idx = _padding_index(
+            padding_idx, num_embeddings, "padding_idx must be within num_embeddings"
+        )
+        self.weight: Parameter  # declared for readers: _set_table sets it
+        _set_table(self, _weight, True, device, dtype)
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
 
     def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _reset_table(self)
 
     def forward(
         self, input: Tensor, offsets: Tensor | None = None, per_sample_weights: Tensor | None = None
@@ -109,9 +97,7 @@ class EmbeddingBag(Module):
         padding_idx: int | None = None,
     ) -> EmbeddingBag:
         """An EmbeddingBag whose table is `embeddings` (frozen unless freeze=False)."""
-        if embeddings.dim() != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         bag = cls(
             rows,
             cols,

@@ -13,6 +13,47 @@ from ember.nn.module import Module
 from ember.nn.parameter import Parameter
 
 
+def _padding_index(padding_idx: int | None, num_embeddings: int, message: str) -> int | None:
+    """padding_idx made non-negative; out of [-num_embeddings, num_embeddings) raises
+    PyTorch's AssertionError with `message` (its wording differs between the layers)."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(message)
+    return padding_idx % num_embeddings
+
+
+def _set_table(module: Module, _weight: Tensor | None, requires_grad: bool, device: Any, dtype: Any) -> None:
+    """module.weight, the (num_embeddings, embedding_dim) table: `_weight` itself, checked, or
+    a new one from reset_parameters (Embedding and EmbeddingBag)."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if _weight is None:
+        module.weight = Parameter(
+            creation.empty(*shape, dtype=dtype, device=device), requires_grad=requires_grad
+        )
+        module.reset_parameters()
+    else:
+        if tuple(_weight.shape) != shape:
+            raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+        module.weight = Parameter(_weight, requires_grad=requires_grad)
+
+
+def _reset_table(module: Module) -> None:
+    """Rows from N(0, 1), the padding row zero (Embedding and EmbeddingBag)."""
+    init.normal_(module.weight)
+    if module.padding_idx is not None:
+        with no_grad():
+            module.weight[module.padding_idx].fill_(0)
+
+
+def _pretrained_shape(embeddings: Tensor) -> tuple[int, int]:
+    """The (rows, columns) of a from_pretrained table, which must be a matrix."""
+    if embeddings.dim() != 2:
+        raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+    rows, cols = embeddings.shape
+    return rows, cols
+
+
 class Embedding(Module):
     """weight[input]: row i of a (num_embeddings, embedding_dim) table per index (torch.nn.Embedding).
 
@@ -36,29 +77,18 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_index(
+            padding_idx, num_embeddings, "Padding_idx must be within num_embeddings"
+        )
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
-        if _weight is None:
-            weight = creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
-            self.weight = Parameter(weight, requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        self.weight: Parameter  # declared for readers: _set_table sets it
+        _set_table(self, _weight, not _freeze, device, dtype)
 
     def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _reset_table(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(
@@ -97,9 +127,7 @@ class Embedding(Module):
         sparse: bool = False,
     ) -> Embedding:
         """An Embedding whose table is `embeddings` (frozen unless freeze=False)."""
-        if embeddings.dim() != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         return cls(
             rows,
             cols,
