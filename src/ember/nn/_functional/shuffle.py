@@ -14,6 +14,20 @@ def _check_int(name: str, arg: str, value: object) -> None:
         raise TypeError(f"{name}(): argument '{arg}' (position 2) must be int, not {type(value).__name__}")
 
 
+def _factor(op: str, arg: str, input: Tensor, factor: int) -> tuple[tuple, int]:
+    """pixel_shuffle's and pixel_unshuffle's checks: an int factor > 0 and an input of at least
+    3 dimensions; the input's shape and the factor."""
+    _check_int(op, arg, factor)
+    shape, r = tuple(input.shape), int(factor)
+    if len(shape) < 3:
+        raise RuntimeError(
+            f"{op} expects input to have at least 3 dimensions, but got input with {len(shape)} dimension(s)"
+        )
+    if r <= 0:
+        raise RuntimeError(f"{op} expects a positive {arg}, but got {r}")
+    return shape, r
+
+
 def _new(out: Tensor, input: Tensor) -> Tensor:
     """out in memory of its own, as PyTorch's result is also when nothing moved (a factor of 1)."""
     return out.clone() if np.may_share_memory(out._data, input._data) else out
@@ -23,15 +37,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r) with r = upscale_factor: each group of r*r channels
     becomes an r x r block of pixels (torch.nn.functional.pixel_shuffle), the sub-pixel
     convolution's last step."""
-    _check_int("pixel_shuffle", "upscale_factor", upscale_factor)
-    shape, r = tuple(input.shape), int(upscale_factor)
-    if len(shape) < 3:
-        raise RuntimeError(
-            f"pixel_shuffle expects input to have at least 3 dimensions, but got input with {len(shape)} "
-            "dimension(s)"
-        )
-    if r <= 0:
-        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    shape, r = _factor("pixel_shuffle", "upscale_factor", input, upscale_factor)
     *batch, c, h, w = shape
     if c % (r * r):
         raise RuntimeError(
@@ -48,15 +54,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W) with r = downscale_factor, the inverse of
     pixel_shuffle: each r x r block of pixels becomes r*r channels
     (torch.nn.functional.pixel_unshuffle)."""
-    _check_int("pixel_unshuffle", "downscale_factor", downscale_factor)
-    shape, r = tuple(input.shape), int(downscale_factor)
-    if len(shape) < 3:
-        raise RuntimeError(
-            f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with {len(shape)} "
-            "dimension(s)"
-        )
-    if r <= 0:
-        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    shape, r = _factor("pixel_unshuffle", "downscale_factor", input, downscale_factor)
     *batch, c, h, w = shape
     for name, size, dim in (("height", h, -2), ("width", w, -1)):
         if size % r:
