@@ -177,6 +177,11 @@ def _check_dtypes(op: str, input: Tensor, **tensors: Tensor | None) -> None:
             )
 
 
+def shape_tuple(normalized_shape: Sequence[int] | int) -> tuple:
+    """A normalized_shape as a tuple: an int n is (n,) (layer_norm, rms_norm and their layers)."""
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape: Sequence[int] | int,
@@ -185,7 +190,7 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalize over the last len(normalized_shape) dimensions (torch.nn.functional.layer_norm)."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = shape_tuple(normalized_shape)
     k = len(shape)
     s = input._data.shape
     if k == 0 or s[len(s) - k :] != shape or len(s) < k:
@@ -457,7 +462,7 @@ def rms_norm(
     A weight of another float dtype is converted to the input's, and so is the result, as in
     PyTorch (which warns that it cannot use its fused kernel then).
     """
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = shape_tuple(normalized_shape)
     k = len(shape)
     s = input._data.shape
     if k == 0:

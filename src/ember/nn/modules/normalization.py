@@ -13,6 +13,7 @@ from ember import creation
 from ember._tensor import Tensor
 from ember.nn import functional as F
 from ember.nn import init
+from ember.nn._functional.normalization import shape_tuple
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter
 
@@ -53,9 +54,7 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.weight: Parameter | None  # declared for readers: _register_affine sets both
@@ -323,9 +322,7 @@ class RMSNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
