@@ -18,6 +18,7 @@ from ember.nn import functional as F
 from ember.nn.module import Module
 from ember.nn.modules.conv import _ConvTransposeNd
 from ember.nn.parameter import Parameter
+from ember.nn.utils.weight_norm import _hook_key, _remove_hook
 from ember.ops.api.linalg import mv
 from ember.ops.api.products import dot
 
@@ -91,9 +92,8 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module: Module, name: str, n_power_iterations: int, dim: int, eps: float) -> SpectralNorm:
-        for hook, *_ in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        if _hook_key(module, SpectralNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if weight is None:
@@ -129,9 +129,4 @@ def spectral_norm(
 
 def remove_spectral_norm(module: _ModuleT, name: str = "weight") -> _ModuleT:
     """Undo spectral_norm: `name` becomes one parameter again (torch.nn.utils.remove_spectral_norm)."""
-    for key, (hook, *_) in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm")

@@ -34,6 +34,25 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
     return vector_norm(v, 2, others, keepdim=True) if others else v.abs()
 
 
+def _hook_key(module: Module, kind: type, name: str) -> Any:
+    """The key of module's forward pre-hook of class `kind` (WeightNorm, SpectralNorm) that
+    recomputes `name`, or None: the classic normalizations are found by it."""
+    for key, (hook, *_) in module._forward_pre_hooks.items():
+        if isinstance(hook, kind) and hook.name == name:
+            return key
+    return None
+
+
+def _remove_hook(module: _ModuleT, kind: type, name: str, what: str) -> _ModuleT:
+    """Undo the normalization `what` of `name`: its hook's remove(), then the hook itself."""
+    key = _hook_key(module, kind, name)
+    if key is None:
+        raise ValueError(f"{what} of '{name}' not found in {module}")
+    module._forward_pre_hooks[key][0].remove(module)
+    del module._forward_pre_hooks[key]
+    return module
+
+
 class WeightNorm:
     """The forward pre-hook that recomputes `module.<name>` from `<name>_g` and `<name>_v`."""
 
@@ -53,9 +72,8 @@ class WeightNorm:
             FutureWarning,
             stacklevel=3,
         )
-        for hook, *_ in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+        if _hook_key(module, WeightNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
         g = Parameter(_norm_except_dim(weight, fn.dim).detach())  # before any change: a bad dim raises here
@@ -90,9 +108,4 @@ def weight_norm(module: _ModuleT, name: str = "weight", dim: int | None = 0) -> 
 def remove_weight_norm(module: _ModuleT, name: str = "weight") -> _ModuleT:
     """Undo weight_norm: `name` becomes one parameter again, with its current value
     (torch.nn.utils.remove_weight_norm)."""
-    for key, (hook, *_) in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
