@@ -7,7 +7,13 @@ from typing import Any
 from ember._tensor import Tensor
 from ember.nn import functional as F
 from ember.nn.module import Module
-from ember.nn.modules.sparse import _padding_index, _pretrained_shape, _reset_table, _set_table
+from ember.nn.modules.sparse import (
+    _max_norm_repr,
+    _padding_index,
+    _pretrained_shape,
+    _reset_table,
+    _set_table,
+)
 from ember.nn.parameter import Parameter
 
 
@@ -71,14 +77,7 @@ class EmbeddingBag(Module):
         )
 
     def extra_repr(self) -> str:
-        text = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
-        text += f", mode={self.mode!r}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}{_max_norm_repr(self)}, mode={self.mode!r}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
         return text

@@ -46,6 +46,19 @@ def _reset_table(module: Module) -> None:
             module.weight[module.padding_idx].fill_(0)
 
 
+def _max_norm_repr(module: Module) -> str:
+    """The max_norm, norm_type and scale_grad_by_freq part of both layers' reprs, each shown
+    only when it is not the default, as PyTorch's reprs do."""
+    text = ""
+    if module.max_norm is not None:
+        text += f", max_norm={module.max_norm}"
+    if module.norm_type != 2:
+        text += f", norm_type={module.norm_type}"
+    if module.scale_grad_by_freq:
+        text += f", scale_grad_by_freq={module.scale_grad_by_freq}"
+    return text
+
+
 def _pretrained_shape(embeddings: Tensor) -> tuple[int, int]:
     """The (rows, columns) of a from_pretrained table, which must be a matrix."""
     if embeddings.dim() != 2:
@@ -105,12 +118,7 @@ class Embedding(Module):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        text += _max_norm_repr(self)
         if self.sparse:
             text += ", sparse=True"
         return text
