@@ -492,7 +492,7 @@ def jacobian(
 ):
     """The Jacobian of func at inputs (torch.autograd.functional.jacobian): for output i and
     input j, a tensor of shape outputs[i].shape + inputs[j].shape, nested as torch nests it
-    (a Tensor when both are single Tensors, result[i][j] when both are tuples).
+    (a Tensor when both are single Tensors, `result[i][j]` when both are tuples).
 
     Computed one row at a time by reverse mode. `vectorize=True` is accepted and gives the
     same rows (ember has no vmap to batch them); strategy="forward-mode" (which torch allows
@@ -579,7 +579,7 @@ def hessian(
     outer_jacobian_strategy: str = "reverse-mode",
 ):
     """The Hessian of a function returning one element (torch.autograd.functional.hessian):
-    a Tensor for one input, result[i][j] of shape inputs[i].shape + inputs[j].shape for a
+    a Tensor for one input, `result[i][j]` of shape inputs[i].shape + inputs[j].shape for a
     tuple of inputs. The Jacobian of the gradient, both by reverse mode."""
     in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
 
