@@ -164,6 +164,12 @@ from ember.nn.modules import (
 # RMSNorm, local response normalization, EmbeddingBag and CTC
 from ember.nn.modules import CTCLoss, EmbeddingBag, LocalResponseNorm, RMSNorm
 
+# isort: split
+# buffers assigned as attributes, DataParallel (a pass-through on the CPU)
+from ember.nn import parallel
+from ember.nn.modules import DataParallel
+from ember.nn.parameter import Buffer
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -313,3 +319,4 @@ __all__ = [
 ]
 
 __all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]
+__all__ += ["Buffer", "DataParallel", "parallel"]

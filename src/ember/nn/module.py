@@ -18,7 +18,7 @@ from ember import dtypes
 from ember._tensor import Tensor, device
 from ember.nn import _state_dict
 from ember.nn._hooks import RemovableHandle, add_hook, call_with_hooks
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Buffer, Parameter
 
 
 def _typename(value: Any) -> str:
@@ -144,6 +144,10 @@ class Module:
                     "(torch.nn.Module or None expected)"
                 )
             d["_modules"][name] = value
+        elif isinstance(value, Buffer):
+            if "_buffers" not in d:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, persistent=value.persistent)
         elif name in d.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(

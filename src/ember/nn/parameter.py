@@ -37,3 +37,28 @@ class Parameter(Tensor):
             copy.grad = Tensor(self.grad._data.copy())
         memo[id(self)] = copy
         return copy
+
+
+class Buffer(Tensor):
+    """A tensor that a Module registers as a buffer when assigned as an attribute (torch.nn.Buffer).
+
+    `self.running = Buffer(t)` does what `self.register_buffer("running", t)` does: the tensor is
+    saved in `state_dict()` (unless persistent=False), moved by `.to()`, but not trained. The
+    buffer shares `t`'s memory and keeps its requires_grad, as `t.detach()` would.
+    """
+
+    persistent: bool
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = Tensor(np.empty(0, dtype=np.float32))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"nn.Buffer expects a Tensor, but got {type(data).__name__}")
+        Tensor.__init__(self, data._data, requires_grad=data.requires_grad)
+        self._version = data._version  # a view of `data`'s memory, as detach() gives
+        self.persistent = persistent
+
+    def __deepcopy__(self, memo: dict) -> Buffer:
+        copy = Buffer(Tensor.__deepcopy__(self, memo), persistent=self.persistent)
+        memo[id(self)] = copy
+        return copy

@@ -136,6 +136,10 @@ from ember.nn.modules.embedding_bag import EmbeddingBag
 from ember.nn.modules.loss import CTCLoss
 from ember.nn.modules.normalization import LocalResponseNorm, RMSNorm
 
+# isort: split
+# DataParallel (a pass-through on the CPU)
+from ember.nn.modules.parallel import DataParallel
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -280,3 +284,4 @@ __all__ = [
 ]
 
 __all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]
+__all__ += ["DataParallel"]
