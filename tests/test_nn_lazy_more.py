@@ -108,3 +108,159 @@ def test_data_parallel_is_a_pass_through() -> None:
 def test_distributed_data_parallel_raises_clearly() -> None:
     with pytest.raises(ValueError, match="process group has not been initialized"):
         nn.parallel.DistributedDataParallel(nn.Linear(1, 1))
+
+
+# ---- lazy modules ------------------------------------------------------------------------
+
+# (class name, constructor args, input shape, the class it becomes)
+_LAZY = [
+    ("LazyLinear", (3,), (2, 5), "Linear"),
+    ("LazyConv1d", (4, 3), (2, 6, 7), "Conv1d"),
+    ("LazyConv2d", (4, 3), (2, 6, 5, 5), "Conv2d"),
+    ("LazyConv3d", (2, 2), (1, 4, 3, 4, 3), "Conv3d"),
+    ("LazyConvTranspose1d", (4, 3), (2, 6, 7), "ConvTranspose1d"),
+    ("LazyConvTranspose2d", (4, 3), (2, 6, 5, 5), "ConvTranspose2d"),
+    ("LazyBatchNorm1d", (), (4, 3), "BatchNorm1d"),
+    ("LazyBatchNorm2d", (), (4, 3, 2, 2), "BatchNorm2d"),
+    ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2), "BatchNorm3d"),
+    ("LazyInstanceNorm1d", (), (2, 3, 5), "InstanceNorm1d"),
+    ("LazyInstanceNorm2d", (), (2, 3, 4, 4), "InstanceNorm2d"),
+    ("LazyInstanceNorm3d", (), (2, 3, 2, 3, 2), "InstanceNorm3d"),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("name, args, shape, becomes", _LAZY)
+def test_lazy_module_initialises_and_becomes_like_torch(
+    name: str, args: tuple, shape: tuple, becomes: str
+) -> None:
+    import torch
+
+    e, t = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(e) == repr(t)
+    assert e.has_uninitialized_params() and t.has_uninitialized_params()
+    assert {k: repr(v) for k, v in e.state_dict().items()} == {k: repr(v) for k, v in t.state_dict().items()}
+    x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    e(ember.tensor(x)), t(torch.tensor(x))
+    assert type(e) is getattr(nn, becomes) and type(t) is getattr(torch.nn, becomes)
+    assert repr(e) == repr(t)
+    assert not e.has_uninitialized_params() if hasattr(e, "has_uninitialized_params") else True
+    assert e._forward_pre_hooks == {}
+    e_state, t_state = e.state_dict(), t.state_dict()
+    assert list(e_state) == list(t_state)
+    assert [tuple(v.shape) for v in e_state.values()] == [tuple(v.shape) for v in t_state.values()]
+    assert all(type(p) is nn.Parameter for p in e.parameters())
+    # the same weights and statistics give the same outputs and gradients
+    with torch.no_grad():
+        for p in t.parameters():
+            p.copy_(torch.randn_like(p))
+    e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t.state_dict().items()})
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye, yt = e(xe), t(xt)
+    assert_close(_np(ye), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    w = np.random.default_rng(2).normal(size=tuple(yt.shape)).astype(np.float32)
+    (ye * ember.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    assert_close(_np(xe.grad), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for (n, pe), (_, pt) in zip(e.named_parameters(), t.named_parameters()):
+        assert_close(_np(pe.grad), pt.grad.numpy(), rtol=1e-4, atol=1e-4), n
+    for (_, be), (_, bt) in zip(e.named_buffers(), t.named_buffers()):
+        assert_close(_np(be), bt.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_lazy_initialisation_bounds() -> None:
+    lin = nn.LazyLinear(50)
+    lin(ember.zeros(1, 16))
+    bound = 1 / np.sqrt(16)
+    assert lin.weight.shape == (50, 16) and lin.in_features == 16
+    for p in (lin.weight, lin.bias):
+        assert np.abs(_np(p)).max() <= bound and np.abs(_np(p)).max() > 0.5 * bound
+    conv = nn.LazyConv2d(20, 3, groups=2)
+    conv(ember.zeros(1, 8, 5, 5))
+    bound = 1 / np.sqrt(4 * 9)  # fan_in = in_channels / groups * kernel area
+    assert conv.weight.shape == (20, 4, 3, 3) and conv.in_channels == 8
+    assert np.abs(_np(conv.weight)).max() <= bound and np.abs(_np(conv.bias)).max() <= bound
+    convt = nn.LazyConvTranspose1d(6, 2, groups=3)
+    convt(ember.zeros(9, 4))  # unbatched: channels are dimension 0
+    assert convt.weight.shape == (9, 2, 2) and convt.in_channels == 9
+    bn = nn.LazyBatchNorm1d()
+    bn.eval()
+    bn(ember.zeros(2, 5))
+    assert _np(bn.weight).tolist() == [1.0] * 5 and _np(bn.bias).tolist() == [0.0] * 5
+    assert _np(bn.running_mean).tolist() == [0.0] * 5 and _np(bn.running_var).tolist() == [1.0] * 5
+
+
+@requires_torch
+def test_lazy_optimizer_built_before_first_forward() -> None:
+    import torch
+
+    e, t = nn.LazyLinear(2), torch.nn.LazyLinear(2)
+    opt_e = ember.optim.SGD(e.parameters(), lr=0.5)
+    opt_t = torch.optim.SGD(t.parameters(), lr=0.5)
+    x = np.ones((3, 4), dtype=np.float32)
+    e(ember.tensor(x)), t(torch.tensor(x))
+    e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t.state_dict().items()})
+    for _ in range(2):
+        opt_e.zero_grad(), opt_t.zero_grad()
+        e(ember.tensor(x)).square().sum().backward()
+        t(torch.tensor(x)).square().sum().backward()
+        opt_e.step(), opt_t.step()
+    assert opt_e.param_groups[0]["params"][0] is e.weight
+    assert_close(_np(e.weight), t.weight.detach().numpy())
+    assert_close(_np(e.bias), t.bias.detach().numpy())
+
+
+def test_lazy_state_dict_round_trips() -> None:
+    source = nn.LazyConv1d(3, 2)
+    source(ember.ones(1, 5, 4))
+    target = nn.LazyConv1d(3, 2)
+    assert target.load_state_dict(source.state_dict()).missing_keys == []
+    # loading materialised the placeholders; the first forward keeps the loaded values
+    assert type(target) is nn.LazyConv1d and target.weight.shape == (3, 5, 2)
+    target(ember.ones(1, 5, 4))
+    assert type(target) is nn.Conv1d and target.in_channels == 5
+    assert_close(_np(target.weight), _np(source.weight))
+    # an uninitialised state loads into an uninitialised module, not into an initialised one
+    fresh = nn.LazyLinear(2)
+    assert repr(fresh.load_state_dict(nn.LazyLinear(2).state_dict())) == "<All keys matched successfully>"
+    assert fresh.has_uninitialized_params()
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        nn.Linear(3, 2).load_state_dict(nn.LazyLinear(2).state_dict())
+    with pytest.raises(RuntimeError, match="Missing key"):
+        nn.LazyLinear(2).load_state_dict({"weight": ember.ones(2, 3)})
+
+
+def test_lazy_dtype_copy_and_errors() -> None:
+    m = nn.LazyLinear(2).double()
+    m(ember.ones(1, 3, dtype=ember.float64))
+    assert m.weight.dtype == ember.float64
+    assert nn.LazyLinear(2, dtype=ember.float64).weight.dtype == ember.float64
+    lazy = nn.LazyLinear(2, bias=False)
+    clone = copy.deepcopy(lazy)
+    clone(ember.ones(1, 3))
+    assert type(clone) is nn.Linear and type(lazy) is nn.LazyLinear and lazy.has_uninitialized_params()
+    assert repr(lazy.weight) == "<UninitializedParameter>"
+    assert repr(nn.UninitializedBuffer()) == "<UninitializedBuffer>"
+    assert nn.parameter.is_lazy(lazy.weight) and not nn.parameter.is_lazy(clone.weight)
+    with pytest.raises(
+        RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to LazyConv2d"
+    ):
+        nn.LazyConv2d(2, 3)(ember.ones(1, 1, 1, 5, 5))
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.LazyConv1d(4, 3, groups=2)(ember.ones(1, 3, 5))
+
+    class Forgetful(nn.modules.lazy.LazyModuleMixin, nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.UninitializedParameter()
+
+        def initialize_parameters(self, x: Any) -> None:
+            pass
+
+        def forward(self, x: Any) -> Any:
+            return x
+
+    with pytest.raises(RuntimeError, match="module Forgetful has not been fully initialized"):
+        Forgetful()(ember.ones(1))
+    with pytest.raises(NotImplementedError, match="initialize_parameters is not implemented"):
+        type("NoInit", (nn.modules.lazy.LazyModuleMixin, nn.Module), {})()(ember.ones(1))

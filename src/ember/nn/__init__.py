@@ -170,6 +170,24 @@ from ember.nn import parallel
 from ember.nn.modules import DataParallel
 from ember.nn.parameter import Buffer
 
+# isort: split
+# lazy modules and their placeholder parameters and buffers
+from ember.nn.modules import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
+from ember.nn.parameter import UninitializedBuffer, UninitializedParameter
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -320,3 +338,19 @@ __all__ = [
 
 __all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]
 __all__ += ["Buffer", "DataParallel", "parallel"]
+__all__ += [
+    "UninitializedBuffer",
+    "UninitializedParameter",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
+]

@@ -62,3 +62,78 @@ class Buffer(Tensor):
         copy = Buffer(Tensor.__deepcopy__(self, memo), persistent=self.persistent)
         memo[id(self)] = copy
         return copy
+
+
+class UninitializedTensorMixin:
+    """What UninitializedParameter and UninitializedBuffer share: a placeholder without a shape
+    yet, which a lazy module `materialize`s once its first input tells the shape.
+
+    Until then it holds an empty array that only carries the dtype (so `module.to(float64)`
+    before the first forward gives float64 weights); asking for its shape raises.
+    """
+
+    cls_to_become: type
+
+    def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
+        """Give the tensor (uninitialised) memory of `shape`; it becomes a `cls_to_become`."""
+        from ember import creation
+
+        dtype = self._data.dtype if dtype is None else dtype
+        self._data = creation.empty(*tuple(shape), dtype=dtype, device=device)._data
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self) -> Any:
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+            "in `load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
+            "Call `forward` to initialize the parameters before accessing their attributes."
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (type(self), (self._requires_grad, None, self._data.dtype))
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        copy = type(self)(self._requires_grad, None, self._data.dtype)
+        memo[id(self)] = copy
+        return copy
+
+
+def is_lazy(param: Any) -> bool:
+    """Whether `param` is an UninitializedParameter or UninitializedBuffer (torch.nn.parameter.is_lazy)."""
+    return isinstance(param, UninitializedTensorMixin)
+
+
+def _empty(dtype: Any, device: Any) -> Tensor:
+    from ember import creation
+
+    return creation.empty(0, dtype=dtype, device=device)
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter whose shape is not known yet (torch.nn.UninitializedParameter).
+
+    Lazy modules hold these until their first forward, which calls `materialize(shape)`;
+    the object then becomes a plain Parameter in place, so an optimizer built before the
+    first forward trains it.
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        Parameter.__init__(self, _empty(dtype, device), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Buffer):
+    """A buffer whose shape is not known yet (torch.nn.UninitializedBuffer); `materialize(shape)`
+    turns it into an nn.Buffer in place."""
+
+    cls_to_become = Buffer
+
+    def __init__(
+        self, requires_grad: bool = False, device: Any = None, dtype: Any = None, persistent: bool = True
+    ) -> None:
+        Buffer.__init__(self, _empty(dtype, device).requires_grad_(requires_grad), persistent=persistent)

@@ -140,6 +140,24 @@ from ember.nn.modules.normalization import LocalResponseNorm, RMSNorm
 # DataParallel (a pass-through on the CPU)
 from ember.nn.modules.parallel import DataParallel
 
+# isort: split
+# lazy modules: the input size comes from the first batch
+from ember.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    LazyModuleMixin,
+)
+
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
@@ -285,3 +303,18 @@ __all__ = [
 
 __all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]
 __all__ += ["DataParallel"]
+__all__ += [
+    "LazyModuleMixin",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
+]
