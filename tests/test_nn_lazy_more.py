@@ -13,6 +13,7 @@ import pytest
 import ember
 from conftest import assert_close, requires_torch
 from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
 
 
 def _np(t: Any) -> np.ndarray:
@@ -264,3 +265,64 @@ def test_lazy_dtype_copy_and_errors() -> None:
         Forgetful()(ember.ones(1))
     with pytest.raises(NotImplementedError, match="initialize_parameters is not implemented"):
         type("NoInit", (nn.modules.lazy.LazyModuleMixin, nn.Module), {})()(ember.ones(1))
+
+
+# ---- RReLU -------------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rrelu_eval_is_leaky_relu_with_the_mean_slope(dtype: str) -> None:
+    import torch
+
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0], dtype=dtype)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye = nn.functional.rrelu(xe, 0.1, 0.3)
+    yt = torch.nn.functional.rrelu(xt, 0.1, 0.3)
+    assert_close(_np(ye), yt.detach().numpy())
+    ye.sum().backward(), yt.sum().backward()
+    assert_close(_np(xe.grad), xt.grad.numpy())
+    m, mt = nn.RReLU(0.1, 0.3).eval(), torch.nn.RReLU(0.1, 0.3).eval()
+    assert_close(_np(m(ember.tensor(x))), mt(torch.tensor(x)).numpy())
+    assert ye.dtype == getattr(ember, dtype)
+
+
+def test_rrelu_training_draws_slopes_and_their_gradients() -> None:
+    ember.manual_seed(0)
+    x = np.linspace(-3, 3, 2000).reshape(40, 50)
+    xe = ember.tensor(x, requires_grad=True)
+    y = nn.RReLU(0.2, 0.4)(xe)  # a new module is in training mode
+    y.sum().backward()
+    out, grad = _np(y), _np(xe.grad)
+    positive = x > 0
+    assert np.array_equal(out[positive], x[positive]) and np.all(grad[positive] == 1)
+    slopes = out[x < 0] / x[x < 0]
+    assert np.all((slopes >= 0.2) & (slopes <= 0.4)) and slopes.std() > 0.03
+    assert abs(slopes.mean() - 0.3) < 0.01
+    assert_close(grad[x < 0], slopes)  # the gradient is the slope drawn for that element
+
+    # with the draws fixed (the same seed on every call) it is a differentiable function
+    def seeded(t: Any) -> Any:
+        ember.manual_seed(1)
+        return nn.functional.rrelu(t, training=True)
+
+    inputs = ember.tensor([[-1.5, 0.7, -0.2], [2.0, -3.0, 0.4]], dtype=ember.float64, requires_grad=True)
+    assert gradcheck(seeded, (inputs,)) and gradgradcheck(seeded, (inputs,))
+
+
+@requires_torch
+def test_rrelu_inplace_repr_and_errors() -> None:
+    import torch
+
+    t = ember.tensor([-1.0, 2.0])
+    assert nn.functional.rrelu_(t) is t
+    assert_close(_np(t), torch.nn.functional.rrelu_(torch.tensor([-1.0, 2.0])).numpy())
+    u = ember.tensor([-1.0, 2.0])
+    out = nn.functional.rrelu(u, training=True, inplace=True)
+    assert out is u and 2.0 == float(u[1]) and -1 / 3 <= float(u[0]) <= -1 / 8
+    for args in [(), (0.1, 0.3, True)]:
+        assert repr(nn.RReLU(*args)) == repr(torch.nn.RReLU(*args))
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal to the upper bound"):
+        nn.functional.rrelu(ember.ones(2), 0.5, 0.1, training=True)
+    with pytest.raises(RuntimeError, match="rrelu"):
+        nn.functional.rrelu(ember.ones(2, dtype=ember.int64))

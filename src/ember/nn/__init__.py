@@ -171,6 +171,10 @@ from ember.nn.modules import DataParallel
 from ember.nn.parameter import Buffer
 
 # isort: split
+# the randomized leaky ReLU
+from ember.nn.modules import RReLU
+
+# isort: split
 # lazy modules and their placeholder parameters and buffers
 from ember.nn.modules import (
     LazyBatchNorm1d,
@@ -354,3 +358,4 @@ __all__ += [
     "LazyInstanceNorm3d",
     "LazyLinear",
 ]
+__all__ += ["RReLU"]

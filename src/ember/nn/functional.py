@@ -135,6 +135,10 @@ from ember.nn._functional.normalization import local_response_norm, rms_norm
 # spatial sampling (spatial transformers)
 from ember.ops.sample import affine_grid, grid_sample
 
+# isort: split
+# the randomized leaky ReLU
+from ember.nn._functional.activation import rrelu, rrelu_
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -248,3 +252,5 @@ __all__ = [
 ]
 
 __all__ += ["rms_norm", "local_response_norm", "embedding_bag", "ctc_loss"]
+
+__all__ += ["rrelu", "rrelu_"]

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from ember import random
 from ember._tensor import Tensor
 from ember.autograd.function import apply_one
 from ember.dtypes import scalar_type_name
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
-from ember.ops.api.convert import _inplace_unary
+from ember.ops.api.convert import _inplace_unary, mul_
 
 
 def _tensor_input(input: Tensor, op: str) -> Tensor:
@@ -241,3 +242,34 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for large |x| (torch.nn.functional.logsigmoid)."""
     return -apply_one(act.Softplus, -_float_input(input, "logsigmoid"), 1.0, 20.0)
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU (torch.nn.functional.rrelu): x for x > 0, a * x otherwise.
+
+    In training every element draws its own slope a ~ U(lower, upper) (so the gradient
+    there is that slope); in evaluation a is the mean slope (lower + upper) / 2, which
+    makes it leaky_relu.
+    """
+    input = _float_input(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    dtype = input._data.dtype
+    drawn = random.rng(None).uniform(lower, upper, input._data.shape).astype(dtype)
+    # the slope is the drawn one where x <= 0 and 1 elsewhere; multiplying by it (a constant)
+    # gives the values and, for free, the gradient and the second derivatives
+    slopes = Tensor(np.where(input._data <= 0, drawn, dtype.type(1)))
+    return mul_(input, slopes) if inplace else arith.mul(input, slopes)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """rrelu in place (torch.nn.functional.rrelu_)."""
+    return rrelu(input, lower, upper, training, inplace=True)

@@ -141,6 +141,10 @@ from ember.nn.modules.normalization import LocalResponseNorm, RMSNorm
 from ember.nn.modules.parallel import DataParallel
 
 # isort: split
+# the randomized leaky ReLU
+from ember.nn.modules.activation import RReLU
+
+# isort: split
 # lazy modules: the input size comes from the first batch
 from ember.nn.modules.lazy import (
     LazyBatchNorm1d,
@@ -318,3 +322,4 @@ __all__ += [
     "LazyInstanceNorm3d",
     "LazyLinear",
 ]
+__all__ += ["RReLU"]
