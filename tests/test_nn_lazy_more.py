@@ -121,6 +121,7 @@ _LAZY = [
     ("LazyConv3d", (2, 2), (1, 4, 3, 4, 3), "Conv3d"),
     ("LazyConvTranspose1d", (4, 3), (2, 6, 7), "ConvTranspose1d"),
     ("LazyConvTranspose2d", (4, 3), (2, 6, 5, 5), "ConvTranspose2d"),
+    ("LazyConvTranspose3d", (2, 2), (1, 4, 3, 2, 3), "ConvTranspose3d"),
     ("LazyBatchNorm1d", (), (4, 3), "BatchNorm1d"),
     ("LazyBatchNorm2d", (), (4, 3, 2, 2), "BatchNorm2d"),
     ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2), "BatchNorm3d"),
@@ -326,3 +327,56 @@ def test_rrelu_inplace_repr_and_errors() -> None:
         nn.functional.rrelu(ember.ones(2), 0.5, 0.1, training=True)
     with pytest.raises(RuntimeError, match="rrelu"):
         nn.functional.rrelu(ember.ones(2, dtype=ember.int64))
+
+
+# ---- ConvTranspose3d ---------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"stride": 2, "padding": 1, "output_padding": 1},
+        {"stride": (1, 2, 2), "groups": 2, "dilation": (2, 1, 1), "bias": False},
+    ],
+)
+def test_conv_transpose3d_matches_torch(dtype: str, kwargs: dict) -> None:
+    import torch
+
+    tol = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-10)}[dtype]
+    t = torch.nn.ConvTranspose3d(4, 6, (2, 3, 2), **kwargs).to(getattr(torch, dtype))
+    e = nn.ConvTranspose3d(4, 6, (2, 3, 2), **kwargs).to(getattr(ember, dtype))
+    assert repr(e) == repr(t)
+    e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    x = np.random.default_rng(3).normal(size=(2, 4, 3, 4, 3)).astype(dtype)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye, yt = e(xe), t(xt)
+    assert_close(_np(ye), yt.detach().numpy(), *tol)
+    w = np.random.default_rng(4).normal(size=tuple(yt.shape)).astype(dtype)
+    (ye * ember.tensor(w)).sum().backward(), (yt * torch.tensor(w)).sum().backward()
+    assert_close(_np(xe.grad), xt.grad.numpy(), *tol)
+    assert_close(_np(e.weight.grad), t.weight.grad.numpy(), *tol)
+    if t.bias is not None:
+        assert_close(_np(e.bias.grad), t.bias.grad.numpy(), *tol)
+    # unbatched input, and output_size choosing the output padding
+    assert_close(_np(e(xe[0])), t(xt[0]).detach().numpy(), *tol)
+    size = tuple(yt.shape[2:])
+    assert tuple(e(xe, output_size=size).shape) == tuple(t(xt, output_size=size).shape)
+
+
+def test_conv_transpose3d_gradcheck_and_errors() -> None:
+    rng = np.random.default_rng(5)
+    x = ember.tensor(rng.normal(size=(1, 2, 2, 2, 2)), requires_grad=True)
+    w = ember.tensor(rng.normal(size=(2, 1, 2, 1, 2)), requires_grad=True)
+    b = ember.tensor(rng.normal(size=(2,)), requires_grad=True)
+
+    def f(x: Any, w: Any, b: Any) -> Any:
+        return nn.functional.conv_transpose3d(x, w, b, stride=(2, 1, 1), groups=2)
+
+    assert gradcheck(f, (x, w, b)) and gradgradcheck(f, (x, w, b))
+    with pytest.raises(RuntimeError, match="expected input.* to have 2 channels, but got 3"):
+        nn.functional.conv_transpose3d(ember.ones(1, 3, 2, 2, 2), ember.ones(2, 1, 1, 1, 1))
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose3d'):
+        nn.ConvTranspose3d(1, 1, 1, padding_mode="reflect")

@@ -175,6 +175,10 @@ from ember.nn.parameter import Buffer
 from ember.nn.modules import RReLU
 
 # isort: split
+# 3-d transposed convolution
+from ember.nn.modules import ConvTranspose3d, LazyConvTranspose3d
+
+# isort: split
 # lazy modules and their placeholder parameters and buffers
 from ember.nn.modules import (
     LazyBatchNorm1d,
@@ -359,3 +363,4 @@ __all__ += [
     "LazyLinear",
 ]
 __all__ += ["RReLU"]
+__all__ += ["ConvTranspose3d", "LazyConvTranspose3d"]

@@ -139,6 +139,10 @@ from ember.ops.sample import affine_grid, grid_sample
 # the randomized leaky ReLU
 from ember.nn._functional.activation import rrelu, rrelu_
 
+# isort: split
+# 3-d transposed convolution
+from ember.ops.conv import conv_transpose3d
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -254,3 +258,4 @@ __all__ = [
 __all__ += ["rms_norm", "local_response_norm", "embedding_bag", "ctc_loss"]
 
 __all__ += ["rrelu", "rrelu_"]
+__all__ += ["conv_transpose3d"]

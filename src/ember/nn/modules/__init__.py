@@ -145,6 +145,10 @@ from ember.nn.modules.parallel import DataParallel
 from ember.nn.modules.activation import RReLU
 
 # isort: split
+# 3-d transposed convolution
+from ember.nn.modules.conv import ConvTranspose3d
+
+# isort: split
 # lazy modules: the input size comes from the first batch
 from ember.nn.modules.lazy import (
     LazyBatchNorm1d,
@@ -155,6 +159,7 @@ from ember.nn.modules.lazy import (
     LazyConv3d,
     LazyConvTranspose1d,
     LazyConvTranspose2d,
+    LazyConvTranspose3d,
     LazyInstanceNorm1d,
     LazyInstanceNorm2d,
     LazyInstanceNorm3d,
@@ -323,3 +328,5 @@ __all__ += [
     "LazyLinear",
 ]
 __all__ += ["RReLU"]
+__all__ += ["ConvTranspose3d"]
+__all__ += ["LazyConvTranspose3d"]

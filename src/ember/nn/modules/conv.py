@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d (torch.nn.Conv2d, ...)."""
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (torch.nn.Conv2d, ...)."""
 
 from __future__ import annotations
 
@@ -249,5 +249,18 @@ class ConvTranspose2d(_ConvTransposeNd):
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         extra = self._output_padding(input, output_size)
         return F.conv_transpose2d(
+            input, self.weight, self.bias, self.stride, self.padding, extra, self.groups, self.dilation
+        )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution over (N, C_in, D, H, W) input; weight (C_in, C_out/groups, kd, kh, kw)
+    (torch.nn.ConvTranspose3d)."""
+
+    _nd = 3
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        extra = self._output_padding(input, output_size)
+        return F.conv_transpose3d(
             input, self.weight, self.bias, self.stride, self.padding, extra, self.groups, self.dilation
         )

@@ -23,6 +23,7 @@ from ember.nn.modules.conv import (
     Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
 )
 from ember.nn.modules.linear import Linear
 from ember.nn.modules.normalization import (
@@ -343,3 +344,9 @@ class LazyInstanceNorm3d(_LazyNorm, InstanceNorm3d):
     """An InstanceNorm3d whose num_features comes from the first input (torch.nn.LazyInstanceNorm3d)."""
 
     cls_to_become = InstanceNorm3d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A ConvTranspose3d whose in_channels comes from the first input (torch.nn.LazyConvTranspose3d)."""
+
+    cls_to_become = ConvTranspose3d
