@@ -380,3 +380,90 @@ def test_conv_transpose3d_gradcheck_and_errors() -> None:
         nn.functional.conv_transpose3d(ember.ones(1, 3, 2, 2, 2), ember.ones(2, 1, 1, 1, 1))
     with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose3d'):
         nn.ConvTranspose3d(1, 1, 1, padding_mode="reflect")
+
+
+# ---- FractionalMaxPool2d/3d --------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "nd, shape, kernel, size",
+    [
+        (2, (2, 3, 9, 7), (2, 3), {"output_size": (5, 4)}),
+        (2, (3, 8, 8), 3, {"output_size": (4, 6)}),  # unbatched
+        (2, (1, 2, 10, 10), 2, {"output_ratio": 0.5}),
+        (3, (2, 2, 6, 7, 6), (2, 2, 3), {"output_size": (4, 3, 3)}),
+        (3, (2, 5, 5, 5), 2, {"output_ratio": (0.5, 0.7, 0.6)}),
+    ],
+)
+def test_fractional_max_pool_matches_torch(
+    nd: int, shape: tuple, kernel: Any, size: dict, dtype: str
+) -> None:
+    import torch
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=shape).astype(dtype)
+    x.reshape(-1)[:4] = x.reshape(-1)[4]  # ties: the first maximum wins, in both
+    n = 1 if len(shape) == nd + 1 else shape[0]
+    u = rng.random((n, shape[-nd - 1], nd)).astype(dtype)
+    cls = f"FractionalMaxPool{nd}d"
+    e = getattr(nn, cls)(kernel, return_indices=True, _random_samples=ember.tensor(u), **size)
+    t = getattr(torch.nn, cls)(kernel, return_indices=True, _random_samples=torch.tensor(u), **size)
+    assert repr(e) == repr(t) and list(e.state_dict()) == list(t.state_dict())
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ye, ie), (yt, it) = e(xe), t(xt)
+    assert np.array_equal(_np(ye), yt.detach().numpy())
+    assert np.array_equal(_np(ie), it.numpy()) and ie.dtype == ember.int64
+    w = rng.normal(size=tuple(yt.shape)).astype(dtype)
+    (ye * ember.tensor(w)).sum().backward(), (yt * torch.tensor(w)).sum().backward()
+    assert_close(_np(xe.grad), xt.grad.numpy())
+    # the functional form, without indices
+    f = getattr(nn.functional, f"fractional_max_pool{nd}d")
+    ft = getattr(torch.nn.functional, f"fractional_max_pool{nd}d")
+    out = size.get("output_size") or tuple(
+        int(s * r) for s, r in zip(shape[-nd:], np.broadcast_to(size["output_ratio"], nd))
+    )
+    assert np.array_equal(
+        _np(f(ember.tensor(x), kernel, output_size=out, _random_samples=ember.tensor(u))),
+        ft(torch.tensor(x), kernel, output_size=out, _random_samples=torch.tensor(u)).numpy(),
+    )
+
+
+def test_fractional_max_pool_random_windows_and_gradcheck() -> None:
+    ember.manual_seed(0)
+    x = ember.arange(64.0).reshape(1, 1, 8, 8)
+    pool = nn.FractionalMaxPool2d(2, output_size=5)
+    outs = {tuple(_np(pool(x)).ravel()) for _ in range(20)}
+    assert len(outs) > 1  # new windows on each call
+    for out in outs:  # increasing input: each window's maximum is its bottom-right corner
+        assert np.all(np.diff(np.array(out).reshape(5, 5), axis=1) > 0)
+    u = ember.tensor([[[0.3, 0.6]]], dtype=ember.float64)
+    xd = ember.tensor(np.random.default_rng(7).normal(size=(1, 1, 6, 5)), requires_grad=True)
+
+    def f(t: Any) -> Any:
+        return nn.functional.fractional_max_pool2d(t, 2, output_size=(4, 3), _random_samples=u)
+
+    assert gradcheck(f, (xd,)) and gradgradcheck(f, (xd,))
+
+
+def test_fractional_max_pool_errors() -> None:
+    with pytest.raises(ValueError, match="requires specifying either an output size, or a pooling ratio"):
+        nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="only one of output_size and output_ratio"):
+        nn.FractionalMaxPool3d(2, output_size=2, output_ratio=0.5)
+    with pytest.raises(ValueError, match=r"output_ratio must be between 0 and 1 \(got 1.5\)"):
+        nn.FractionalMaxPool2d(2, output_ratio=1.5)
+    F = nn.functional
+    with pytest.raises(ValueError, match="fractional_max_pool2d requires specifying either an output_size"):
+        F.fractional_max_pool2d(ember.ones(1, 1, 4, 4), 2)
+    with pytest.raises(
+        RuntimeError, match=r"fractional_max_pool2d\(\): pool height 2 too large relative to input height 4"
+    ):
+        F.fractional_max_pool2d(ember.ones(1, 1, 4, 4), 2, output_size=5)
+    with pytest.raises(RuntimeError, match=r"fractional_max_pool3d_out\(\): pool time 2 too large"):
+        F.fractional_max_pool3d(ember.ones(1, 1, 6, 6, 6), 2, output_size=(5, 4, 4))
+    with pytest.raises(RuntimeError, match=r"Expect _random_samples.size\(1\) equals to input channel size"):
+        F.fractional_max_pool2d(ember.ones(1, 1, 4, 4), 2, output_size=2, _random_samples=ember.rand(1, 2, 2))
+    with pytest.raises(RuntimeError, match="expected 3D or 4D input"):
+        F.fractional_max_pool2d(ember.ones(4, 4), 2, output_size=2)

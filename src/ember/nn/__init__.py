@@ -179,6 +179,10 @@ from ember.nn.modules import RReLU
 from ember.nn.modules import ConvTranspose3d, LazyConvTranspose3d
 
 # isort: split
+# fractional max pooling
+from ember.nn.modules import FractionalMaxPool2d, FractionalMaxPool3d
+
+# isort: split
 # lazy modules and their placeholder parameters and buffers
 from ember.nn.modules import (
     LazyBatchNorm1d,
@@ -364,3 +368,4 @@ __all__ += [
 ]
 __all__ += ["RReLU"]
 __all__ += ["ConvTranspose3d", "LazyConvTranspose3d"]
+__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]

@@ -143,6 +143,15 @@ from ember.nn._functional.activation import rrelu, rrelu_
 # 3-d transposed convolution
 from ember.ops.conv import conv_transpose3d
 
+# isort: split
+# fractional max pooling
+from ember.nn._functional.fractional_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -259,3 +268,9 @@ __all__ += ["rms_norm", "local_response_norm", "embedding_bag", "ctc_loss"]
 
 __all__ += ["rrelu", "rrelu_"]
 __all__ += ["conv_transpose3d"]
+__all__ += [
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
+]

@@ -149,6 +149,10 @@ from ember.nn.modules.activation import RReLU
 from ember.nn.modules.conv import ConvTranspose3d
 
 # isort: split
+# fractional max pooling
+from ember.nn.modules.pooling import FractionalMaxPool2d, FractionalMaxPool3d
+
+# isort: split
 # lazy modules: the input size comes from the first batch
 from ember.nn.modules.lazy import (
     LazyBatchNorm1d,
@@ -330,3 +334,4 @@ __all__ += [
 __all__ += ["RReLU"]
 __all__ += ["ConvTranspose3d"]
 __all__ += ["LazyConvTranspose3d"]
+__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]

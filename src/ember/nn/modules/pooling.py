@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember._tensor import Tensor
+from ember.nn._functional import fractional_pool
 from ember.nn._functional import pooling as pooling_functions
 from ember.nn.module import Module
 from ember.ops import pool, resize
@@ -295,3 +296,65 @@ class LPPool3d(_LPPoolNd):
     """Power-average pooling of (N, C, D, H, W) input (torch.nn.LPPool3d)."""
 
     _pool = staticmethod(pooling_functions.lp_pool3d)
+
+
+class _FractionalMaxPoolNd(Module):
+    """Shared by FractionalMaxPool2d/3d: the arguments, checked as PyTorch checks them."""
+
+    _nd = 2
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        output_size: Any = None,
+        output_ratio: Any = None,
+        return_indices: bool = False,
+        _random_samples: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        nd, name = self._nd, type(self).__name__
+        self.kernel_size = fractional_pool._tuple(kernel_size, nd)
+        self.return_indices = return_indices
+        # fixed samples (N, C, nd) make the pooling windows the same on every call
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = fractional_pool._tuple(output_size, nd) if output_size is not None else None
+        self.output_ratio = fractional_pool._tuple(output_ratio, nd) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Max pooling over pseudo-random windows that shrinks (N, C, H, W) input to output_size,
+    or output_ratio of its size, which need not divide it (torch.nn.FractionalMaxPool2d)."""
+
+    _nd = 2
+
+    def forward(self, input: Tensor) -> Any:
+        return fractional_pool.fractional_max_pool2d(
+            input,
+            self.kernel_size,
+            self.output_size,
+            self.output_ratio,
+            self.return_indices,
+            self._random_samples,
+        )
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """FractionalMaxPool2d for (N, C, D, H, W) input (torch.nn.FractionalMaxPool3d)."""
+
+    _nd = 3
+
+    def forward(self, input: Tensor) -> Any:
+        return fractional_pool.fractional_max_pool3d(
+            input,
+            self.kernel_size,
+            self.output_size,
+            self.output_ratio,
+            self.return_indices,
+            self._random_samples,
+        )
