@@ -164,8 +164,8 @@ def test_lazy_module_initialises_and_becomes_like_torch(
     (ye * ember.tensor(w)).sum().backward()
     (yt * torch.tensor(w)).sum().backward()
     assert_close(_np(xe.grad), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
-    for (n, pe), (_, pt) in zip(e.named_parameters(), t.named_parameters()):
-        assert_close(_np(pe.grad), pt.grad.numpy(), rtol=1e-4, atol=1e-4), n
+    for pe, pt in zip(e.parameters(), t.parameters()):
+        assert_close(_np(pe.grad), pt.grad.numpy(), rtol=1e-4, atol=1e-4)
     for (_, be), (_, bt) in zip(e.named_buffers(), t.named_buffers()):
         assert_close(_np(be), bt.numpy(), rtol=1e-4, atol=1e-5)
 
@@ -467,3 +467,82 @@ def test_fractional_max_pool_errors() -> None:
         F.fractional_max_pool2d(ember.ones(1, 1, 4, 4), 2, output_size=2, _random_samples=ember.rand(1, 2, 2))
     with pytest.raises(RuntimeError, match="expected 3D or 4D input"):
         F.fractional_max_pool2d(ember.ones(4, 4), 2, output_size=2)
+
+
+# ---- AdaptiveLogSoftmaxWithLoss ----------------------------------------------------------
+
+
+def _adaptive_pair(dtype: str, **kwargs: Any) -> tuple[Any, Any]:
+    import torch
+
+    args = (8, 20, [4, 10, 15])
+    t = torch.nn.AdaptiveLogSoftmaxWithLoss(*args, **kwargs).to(getattr(torch, dtype))
+    e = nn.AdaptiveLogSoftmaxWithLoss(*args, **kwargs).to(getattr(ember, dtype))
+    with torch.no_grad():
+        for p in t.parameters():
+            p.copy_(torch.randn_like(p))
+    e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    return e, t
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "target", [[0, 5, 19, 3, 12, 5, 15], [1, 2, 3, 0, 0, 1, 2], [17, 16, 19, 15, 18, 19, 15]]
+)
+def test_adaptive_log_softmax_matches_torch(dtype: str, target: list) -> None:
+    import torch
+
+    tol = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-10)}[dtype]
+    e, t = _adaptive_pair(dtype, div_value=2.0, head_bias=True)
+    assert repr(e) == repr(t) and list(e.state_dict()) == list(t.state_dict())
+    x = np.random.default_rng(8).normal(size=(7, 8)).astype(dtype)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    oe, ot = e(xe, ember.tensor(target)), t(xt, torch.tensor(target))
+    assert_close(_np(oe.output), ot.output.detach().numpy(), *tol)
+    assert_close(_np(oe.loss), ot.loss.detach().numpy(), *tol)
+    assert oe._fields == ("output", "loss")
+    (oe.loss + oe.output[1]).backward(), (ot.loss + ot.output[1]).backward()
+    assert_close(_np(xe.grad), xt.grad.numpy(), *tol)
+    for pe, pt in zip(e.parameters(), t.parameters()):
+        expected = np.zeros(tuple(pt.shape), dtype) if pt.grad is None else pt.grad.numpy()
+        actual = np.zeros(tuple(pe.shape), dtype) if pe.grad is None else _np(pe.grad)
+        assert_close(actual, expected, *tol)
+    # every class's log-probability, and the prediction
+    assert_close(_np(e.log_prob(ember.tensor(x))), t.log_prob(torch.tensor(x)).detach().numpy(), *tol)
+    assert np.array_equal(_np(e.predict(ember.tensor(x))), t.predict(torch.tensor(x)).numpy())
+
+
+@requires_torch
+def test_adaptive_log_softmax_predict_unbatched_and_errors() -> None:
+    import torch
+
+    e, t = _adaptive_pair("float64")
+    x = np.random.default_rng(9).normal(size=(40, 8)) * 3
+    for bias in ([0.0] * 7, [-9.0] * 4 + [9.0] * 3):  # shortlist winners, then cluster winners
+        with torch.no_grad():
+            t.head.weight[:] = 0
+            t.head.weight[:, 0] = torch.tensor(bias)
+        e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t.state_dict().items()})
+        xs = np.abs(x)
+        assert np.array_equal(_np(e.predict(ember.tensor(xs))), t.predict(torch.tensor(xs)).numpy())
+    mixed_e, mixed_t = _adaptive_pair("float64")
+    pe, pt = mixed_e.predict(ember.tensor(x)), mixed_t.predict(torch.tensor(x))
+    assert np.array_equal(_np(pe), pt.numpy()) and pe.dtype == ember.int64
+    # one sample without a batch dimension (torch's predict and log_prob want a batch)
+    assert int(mixed_e.predict(ember.tensor(x[0]))) == int(pt[0])
+    oe, ot = mixed_e(ember.tensor(x[0]), ember.tensor(12)), mixed_t(torch.tensor(x[0]), torch.tensor(12))
+    assert oe.output.shape == () and abs(float(oe.output) - float(ot.output)) < 1e-9
+    assert_close(
+        _np(mixed_e.log_prob(ember.tensor(x[0]))), mixed_t.log_prob(torch.tensor(x[:1]))[0].detach().numpy()
+    )
+    m = nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 9\]"):
+        m(ember.ones(2, 4), ember.tensor([1, 10]))
+    with pytest.raises(RuntimeError, match="same size in the batch dimension"):
+        m(ember.ones(2, 4), ember.tensor([1, 2, 3]))
+    with pytest.raises(RuntimeError, match="multi-target not supported"):
+        m(ember.ones(2, 4), ember.tensor([[1, 2]]))
+    for cutoffs in ([], [3, 2], [0, 3], [3, 10], [3, 3], [2.5]):
+        with pytest.raises(ValueError, match="cutoffs should be a sequence"):
+            nn.AdaptiveLogSoftmaxWithLoss(4, 10, cutoffs)

@@ -183,6 +183,10 @@ from ember.nn.modules import ConvTranspose3d, LazyConvTranspose3d
 from ember.nn.modules import FractionalMaxPool2d, FractionalMaxPool3d
 
 # isort: split
+# the adaptive softmax
+from ember.nn.modules import AdaptiveLogSoftmaxWithLoss
+
+# isort: split
 # lazy modules and their placeholder parameters and buffers
 from ember.nn.modules import (
     LazyBatchNorm1d,
@@ -369,3 +373,4 @@ __all__ += [
 __all__ += ["RReLU"]
 __all__ += ["ConvTranspose3d", "LazyConvTranspose3d"]
 __all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
+__all__ += ["AdaptiveLogSoftmaxWithLoss"]

@@ -153,6 +153,10 @@ from ember.nn.modules.conv import ConvTranspose3d
 from ember.nn.modules.pooling import FractionalMaxPool2d, FractionalMaxPool3d
 
 # isort: split
+# the adaptive softmax
+from ember.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
+
+# isort: split
 # lazy modules: the input size comes from the first batch
 from ember.nn.modules.lazy import (
     LazyBatchNorm1d,
@@ -335,3 +339,4 @@ __all__ += ["RReLU"]
 __all__ += ["ConvTranspose3d"]
 __all__ += ["LazyConvTranspose3d"]
 __all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
+__all__ += ["AdaptiveLogSoftmaxWithLoss"]
