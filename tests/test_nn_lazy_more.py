@@ -546,3 +546,94 @@ def test_adaptive_log_softmax_predict_unbatched_and_errors() -> None:
     for cutoffs in ([], [3, 2], [0, 3], [3, 10], [3, 3], [2.5]):
         with pytest.raises(ValueError, match="cutoffs should be a sequence"):
             nn.AdaptiveLogSoftmaxWithLoss(4, 10, cutoffs)
+
+
+# ---- nn.utils.parametrizations.orthogonal --------------------------------------------------
+
+
+def _orthogonal_pair(shape: tuple, seed: int = 0, **kwargs: Any) -> tuple[Any, Any]:
+    import torch
+
+    w = np.random.default_rng(seed).normal(size=shape)
+    e, t = nn.Module(), torch.nn.Module()
+    e.weight, t.weight = nn.Parameter(ember.tensor(w)), torch.nn.Parameter(torch.tensor(w))
+    nn.utils.parametrizations.orthogonal(e, **kwargs)
+    torch.nn.utils.parametrizations.orthogonal(t, **kwargs)
+    return e, t
+
+
+def _is_orthonormal(w: np.ndarray) -> bool:
+    m = w if w.shape[-2] >= w.shape[-1] else w.swapaxes(-1, -2)
+    return np.allclose(m.swapaxes(-1, -2) @ m, np.eye(m.shape[-1]), atol=1e-10)
+
+
+@requires_torch
+@pytest.mark.parametrize("orthogonal_map", [None, "matrix_exp", "cayley", "householder"])
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 3, 3)])
+def test_orthogonal_matches_torch(shape: tuple, orthogonal_map: Any) -> None:
+    import torch
+
+    e, t = _orthogonal_pair(shape, orthogonal_map=orthogonal_map)
+    original_e, original_t = e.parametrizations.weight.original, t.parametrizations.weight.original
+    assert_close(_np(original_e), original_t.detach().numpy())
+    assert_close(_np(e.weight), t.weight.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert _is_orthonormal(_np(e.weight))
+    if shape[-2] == shape[-1]:  # the completing columns of a non-square base are random
+        x = np.random.default_rng(1).normal(size=shape)
+        (e.weight * ember.tensor(x)).sum().backward()
+        (t.weight * torch.tensor(x)).sum().backward()
+        assert_close(_np(original_e.grad), original_t.grad.numpy(), rtol=1e-8, atol=1e-10)
+    # training moves the original; the weight stays orthogonal
+    opt = ember.optim.SGD(e.parameters(), lr=0.3)
+    for _ in range(3):
+        opt.zero_grad()
+        (e.weight * ember.tensor(np.random.default_rng(2).normal(size=shape))).sum().backward()
+        opt.step()
+    assert _is_orthonormal(_np(e.weight))
+
+
+@requires_torch
+def test_orthogonal_without_trivialization_and_assignment() -> None:
+    import torch
+
+    for shape in [(5, 3), (3, 5), (4, 4)]:
+        e, t = _orthogonal_pair(shape, seed=3, orthogonal_map="householder", use_trivialization=False)
+        assert "base" not in e.parametrizations.weight[0]._buffers
+        assert_close(
+            _np(e.parametrizations.weight.original), t.parametrizations.weight.original.detach().numpy()
+        )
+        assert_close(_np(e.weight), t.weight.detach().numpy(), rtol=1e-9, atol=1e-12)
+        q = np.linalg.qr(np.random.default_rng(4).normal(size=(max(shape), max(shape))))[0][
+            : shape[0], : shape[1]
+        ]
+        e.weight, t.weight = ember.tensor(q), torch.tensor(q)
+        assert_close(_np(e.weight), q, rtol=1e-9, atol=1e-12)
+    e, _ = _orthogonal_pair((4, 4), orthogonal_map="cayley", use_trivialization=False)
+    with pytest.raises(
+        NotImplementedError, match="not possible to assign to the matrix exponential or the Cayley"
+    ):
+        e.weight = ember.eye(4, dtype=ember.float64)
+    # an orthogonal value is kept as it is
+    e, _ = _orthogonal_pair((3, 3))
+    rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    e.weight = ember.tensor(rotation)
+    assert_close(_np(e.weight), rotation, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"Expected a matrix or batch of matrices of shape"):
+        e.weight = ember.eye(2, dtype=ember.float64)
+
+
+def test_orthogonal_errors() -> None:
+    orthogonal = nn.utils.parametrizations.orthogonal
+    with pytest.raises(ValueError, match="has no parameter or buffer with name 'kernel'"):
+        orthogonal(nn.Linear(2, 2), "kernel")
+    with pytest.raises(
+        ValueError, match="Expected a matrix or batch of matrices. Got a tensor of 1 dimensions"
+    ):
+        orthogonal(nn.Linear(2, 2), "bias")
+    with pytest.raises(
+        ValueError, match='orthogonal_map has to be one of "matrix_exp", "cayley", "householder"'
+    ):
+        orthogonal(nn.Linear(2, 2), orthogonal_map="qr")
+    m = orthogonal(nn.Linear(3, 5))
+    assert m.parametrizations.weight[0].orthogonal_map == "householder"
+    assert tuple(m(ember.ones(2, 3)).shape) == (2, 5)
