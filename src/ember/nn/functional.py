@@ -22,6 +22,8 @@ from ember.nn._functional.activation import (
     relu,
     relu6,
     relu_,
+    rrelu,
+    rrelu_,
     selu,
     sigmoid,
     silu,
@@ -34,12 +36,27 @@ from ember.nn._functional.activation import (
     tanhshrink,
     threshold,
 )
+from ember.nn._functional.attention import (
+    scaled_dot_product_attention,
+)
+from ember.nn._functional.embedding_bag import (
+    embedding_bag,
+)
+from ember.nn._functional.fractional_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from ember.nn._functional.layers import (
+    alpha_dropout,
     bilinear,
     dropout,
     dropout1d,
     dropout2d,
+    dropout3d,
     embedding,
+    feature_alpha_dropout,
     linear,
     one_hot,
     pad,
@@ -48,44 +65,18 @@ from ember.nn._functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
 )
-from ember.nn._functional.normalization import (
-    batch_norm,
-    cosine_similarity,
-    group_norm,
-    instance_norm,
-    layer_norm,
-    normalize,
-    pairwise_distance,
+from ember.nn._functional.loss_ctc import (
+    ctc_loss,
 )
-from ember.ops.conv import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    fold,
-    interpolate,
-    max_pool1d,
-    max_pool2d,
-    unfold,
-)
-
-# isort: split
-# more losses (margins, embeddings, likelihoods) and pdist
-from ember.nn._functional.loss import gaussian_nll_loss, poisson_nll_loss
 from ember.nn._functional.loss_margin import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -97,16 +88,17 @@ from ember.nn._functional.loss_margin import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ember.ops.api.linalg import pdist
-
-# isort: split
-# attention
-from ember.nn._functional.attention import scaled_dot_product_attention
-
-# isort: split
-# pixel and channel shuffling; 3-d, unpooling and LP pooling; the dropouts beyond
-# dropout/dropout1d/dropout2d
-from ember.nn._functional.layers import alpha_dropout, dropout3d, feature_alpha_dropout
+from ember.nn._functional.normalization import (
+    batch_norm,
+    cosine_similarity,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    normalize,
+    pairwise_distance,
+    rms_norm,
+)
 from ember.nn._functional.pooling import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
@@ -121,69 +113,100 @@ from ember.nn._functional.pooling import (
     max_unpool2d,
     max_unpool3d,
 )
-from ember.nn._functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
-from ember.ops.pool import avg_pool3d, max_pool3d
-from ember.ops.resize import adaptive_avg_pool3d, adaptive_max_pool3d
-
-# isort: split
-# RMSNorm, local response normalization, EmbeddingBag and CTC
-from ember.nn._functional.embedding_bag import embedding_bag
-from ember.nn._functional.loss_ctc import ctc_loss
-from ember.nn._functional.normalization import local_response_norm, rms_norm
-
-# isort: split
-# spatial sampling (spatial transformers)
-from ember.ops.sample import affine_grid, grid_sample
-
-# isort: split
-# the randomized leaky ReLU
-from ember.nn._functional.activation import rrelu, rrelu_
-
-# isort: split
-# 3-d transposed convolution
-from ember.ops.conv import conv_transpose3d
-
-# isort: split
-# fractional max pooling
-from ember.nn._functional.fractional_pool import (
-    fractional_max_pool2d,
-    fractional_max_pool2d_with_indices,
-    fractional_max_pool3d,
-    fractional_max_pool3d_with_indices,
+from ember.nn._functional.shuffle import (
+    channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+from ember.ops.api.linalg import (
+    pdist,
+)
+from ember.ops.conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    fold,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    unfold,
+)
+from ember.ops.pool import (
+    avg_pool3d,
+    max_pool3d,
+)
+from ember.ops.resize import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+)
+from ember.ops.sample import (
+    affine_grid,
+    grid_sample,
 )
 
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+    "affine_grid",
+    "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_norm",
     "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
+    "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
+    "ctc_loss",
     "dropout",
     "dropout1d",
     "dropout2d",
+    "dropout3d",
     "elu",
     "embedding",
+    "embedding_bag",
+    "feature_alpha_dropout",
     "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
+    "gaussian_nll_loss",
     "gelu",
     "glu",
+    "grid_sample",
     "group_norm",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
     "hardtanh",
+    "hinge_embedding_loss",
     "huber_loss",
     "instance_norm",
     "interpolate",
@@ -192,25 +215,49 @@ __all__ = [
     "layer_norm",
     "leaky_relu",
     "linear",
+    "local_response_norm",
     "log_softmax",
     "logsigmoid",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "margin_ranking_loss",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
     "mish",
     "mse_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "normalize",
     "one_hot",
     "pad",
     "pairwise_distance",
+    "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "poisson_nll_loss",
     "prelu",
     "relu",
     "relu6",
     "relu_",
+    "rms_norm",
+    "rrelu",
+    "rrelu_",
+    "scaled_dot_product_attention",
     "selu",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
     "softmin",
     "softplus",
@@ -219,58 +266,7 @@ __all__ = [
     "tanh",
     "tanhshrink",
     "threshold",
-    "unfold",
-    # more losses (margins, embeddings, likelihoods) and pdist
-    "cosine_embedding_loss",
-    "gaussian_nll_loss",
-    "hinge_embedding_loss",
-    "margin_ranking_loss",
-    "multi_margin_loss",
-    "multilabel_margin_loss",
-    "multilabel_soft_margin_loss",
-    "pdist",
-    "poisson_nll_loss",
-    "soft_margin_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
-    # attention
-    "scaled_dot_product_attention",
-    # pixel and channel shuffling
-    "channel_shuffle",
-    "pixel_shuffle",
-    "pixel_unshuffle",
-    # 3-d, unpooling and LP pooling, and the dropouts beyond dropout/dropout1d/dropout2d
-    "adaptive_avg_pool3d",
-    "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices",
-    "adaptive_max_pool3d",
-    "adaptive_max_pool3d_with_indices",
-    "alpha_dropout",
-    "avg_pool3d",
-    "dropout3d",
-    "feature_alpha_dropout",
-    "lp_pool1d",
-    "lp_pool2d",
-    "lp_pool3d",
-    "max_pool1d_with_indices",
-    "max_pool2d_with_indices",
-    "max_pool3d",
-    "max_pool3d_with_indices",
-    "max_unpool1d",
-    "max_unpool2d",
-    "max_unpool3d",
-    # spatial sampling (spatial transformers)
-    "affine_grid",
-    "grid_sample",
-]
-
-__all__ += ["rms_norm", "local_response_norm", "embedding_bag", "ctc_loss"]
-
-__all__ += ["rrelu", "rrelu_"]
-__all__ += ["conv_transpose3d"]
-__all__ += [
-    "fractional_max_pool2d",
-    "fractional_max_pool2d_with_indices",
-    "fractional_max_pool3d",
-    "fractional_max_pool3d_with_indices",
+    "unfold",
 ]

@@ -17,9 +17,11 @@ from ember.nn.modules.activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softshrink,
@@ -28,77 +30,106 @@ from ember.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
-from ember.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from ember.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
-from ember.nn.modules.dropout import Dropout, Dropout2d
-from ember.nn.modules.flatten import Flatten, Unflatten
-from ember.nn.modules.linear import Bilinear, Identity, Linear
+from ember.nn.modules.adaptive import (
+    AdaptiveLogSoftmaxWithLoss,
+)
+from ember.nn.modules.attention import (
+    MultiheadAttention,
+)
+from ember.nn.modules.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from ember.nn.modules.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
+from ember.nn.modules.distance import (
+    CosineSimilarity,
+    PairwiseDistance,
+)
+from ember.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
+from ember.nn.modules.embedding_bag import (
+    EmbeddingBag,
+)
+from ember.nn.modules.flatten import (
+    Flatten,
+    Unflatten,
+)
+from ember.nn.modules.fold import (
+    Fold,
+    Unfold,
+)
+from ember.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    LazyModuleMixin,
+)
+from ember.nn.modules.linear import (
+    Bilinear,
+    Identity,
+    Linear,
+)
 from ember.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
-    MSELoss,
-    NLLLoss,
-    SmoothL1Loss,
-)
-from ember.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from ember.nn.modules.pooling import (
-    AdaptiveAvgPool1d,
-    AdaptiveAvgPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    MaxPool1d,
-    MaxPool2d,
-)
-
-# Recurrent layers.
-from ember.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from ember.nn.modules.sparse import Embedding
-
-# isort: split
-# normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
-from ember.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
-from ember.nn.modules.pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d
-from ember.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-
-# isort: split
-# more losses (margins, embeddings, likelihoods) and the distance layers
-from ember.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from ember.nn.modules.loss import (
-    CosineEmbeddingLoss,
-    GaussianNLLLoss,
-    HingeEmbeddingLoss,
     MarginRankingLoss,
+    MSELoss,
     MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
+    NLLLoss,
     PoissonNLLLoss,
+    SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
-
-# isort: split
-# attention
-from ember.nn.modules.attention import MultiheadAttention
-from ember.nn.modules.transformer import (
-    Transformer,
-    TransformerDecoder,
-    TransformerDecoderLayer,
-    TransformerEncoder,
-    TransformerEncoderLayer,
+from ember.nn.modules.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
 )
-
-# isort: split
-# padding, pixel and channel shuffling, Softmax2d, Fold and Unfold; 3-d, unpooling and LP
-# pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
-from ember.nn.modules.activation import Softmax2d
-from ember.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
-from ember.nn.modules.fold import Fold, Unfold
-from ember.nn.modules.normalization import BatchNorm3d, InstanceNorm3d
 from ember.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -116,168 +147,81 @@ from ember.nn.modules.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from ember.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from ember.nn.modules.parallel import (
+    DataParallel,
+)
+from ember.nn.modules.pixelshuffle import (
+    ChannelShuffle,
+    PixelShuffle,
+    PixelUnshuffle,
+)
 from ember.nn.modules.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
     AdaptiveMaxPool3d,
+    AvgPool1d,
+    AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
+    MaxPool1d,
+    MaxPool2d,
     MaxPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
     MaxUnpool3d,
 )
-
-# isort: split
-# RMSNorm, local response normalization, EmbeddingBag and CTC
-from ember.nn.modules.embedding_bag import EmbeddingBag
-from ember.nn.modules.loss import CTCLoss
-from ember.nn.modules.normalization import LocalResponseNorm, RMSNorm
-
-# isort: split
-# DataParallel (a pass-through on the CPU)
-from ember.nn.modules.parallel import DataParallel
-
-# isort: split
-# the randomized leaky ReLU
-from ember.nn.modules.activation import RReLU
-
-# isort: split
-# 3-d transposed convolution
-from ember.nn.modules.conv import ConvTranspose3d
-
-# isort: split
-# fractional max pooling
-from ember.nn.modules.pooling import FractionalMaxPool2d, FractionalMaxPool3d
-
-# isort: split
-# the adaptive softmax
-from ember.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
-
-# isort: split
-# lazy modules: the input size comes from the first batch
-from ember.nn.modules.lazy import (
-    LazyBatchNorm1d,
-    LazyBatchNorm2d,
-    LazyBatchNorm3d,
-    LazyConv1d,
-    LazyConv2d,
-    LazyConv3d,
-    LazyConvTranspose1d,
-    LazyConvTranspose2d,
-    LazyConvTranspose3d,
-    LazyInstanceNorm1d,
-    LazyInstanceNorm2d,
-    LazyInstanceNorm3d,
-    LazyLinear,
-    LazyModuleMixin,
+from ember.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
+from ember.nn.modules.sparse import (
+    Embedding,
+)
+from ember.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from ember.nn.modules.upsampling import (
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
 )
 
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "Bilinear",
     "CELU",
-    "Conv1d",
-    "Conv2d",
-    "Conv3d",
-    "ConvTranspose1d",
-    "ConvTranspose2d",
-    "CrossEntropyLoss",
-    "Dropout",
-    "Dropout2d",
-    "ELU",
-    "Embedding",
-    "Flatten",
-    "GELU",
-    "GLU",
-    "Hardshrink",
-    "Hardsigmoid",
-    "Hardswish",
-    "Hardtanh",
-    "ReLU6",
-    "HuberLoss",
-    "Identity",
-    "KLDivLoss",
-    "L1Loss",
-    "LayerNorm",
-    "LeakyReLU",
-    "Linear",
-    "LogSigmoid",
-    "LogSoftmax",
-    "MaxPool1d",
-    "MaxPool2d",
-    "Mish",
-    "ModuleDict",
-    "ModuleList",
-    "MSELoss",
-    "NLLLoss",
-    "ParameterDict",
-    "ParameterList",
-    "PReLU",
-    "ReLU",
-    "SELU",
-    "Sequential",
-    "Sigmoid",
-    "SiLU",
-    "SmoothL1Loss",
-    "Softmax",
-    "Softmin",
-    "Softplus",
-    "Softshrink",
-    "Softsign",
-    "Tanh",
-    "Tanhshrink",
-    "Threshold",
-    "Unflatten",
-    # Recurrent layers.
-    "GRU",
-    "GRUCell",
-    "LSTM",
-    "LSTMCell",
-    "RNN",
-    "RNNBase",
-    "RNNCell",
-    "RNNCellBase",
-    # normalization and resampling layers: GroupNorm, InstanceNorm, adaptive max pooling, Upsample
-    "GroupNorm",
-    "InstanceNorm1d",
-    "InstanceNorm2d",
-    "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d",
-    "Upsample",
-    "UpsamplingBilinear2d",
-    "UpsamplingNearest2d",
-    # more losses (margins, embeddings, likelihoods) and the distance layers
-    "CosineEmbeddingLoss",
-    "CosineSimilarity",
-    "GaussianNLLLoss",
-    "HingeEmbeddingLoss",
-    "MarginRankingLoss",
-    "MultiLabelMarginLoss",
-    "MultiLabelSoftMarginLoss",
-    "MultiMarginLoss",
-    "PairwiseDistance",
-    "PoissonNLLLoss",
-    "SoftMarginLoss",
-    "TripletMarginLoss",
-    "TripletMarginWithDistanceLoss",
-    # attention
-    "MultiheadAttention",
-    "Transformer",
-    "TransformerDecoder",
-    "TransformerDecoderLayer",
-    "TransformerEncoder",
-    "TransformerEncoderLayer",
-    # padding, pixel and channel shuffling, Softmax2d, Fold and Unfold
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",
@@ -285,43 +229,48 @@ __all__ = [
     "ConstantPad1d",
     "ConstantPad2d",
     "ConstantPad3d",
-    "Fold",
-    "PixelShuffle",
-    "PixelUnshuffle",
-    "ReflectionPad1d",
-    "ReflectionPad2d",
-    "ReflectionPad3d",
-    "ReplicationPad1d",
-    "ReplicationPad2d",
-    "ReplicationPad3d",
-    "Softmax2d",
-    "Unfold",
-    "ZeroPad1d",
-    "ZeroPad2d",
-    "ZeroPad3d",
-    # 3-d, unpooling and LP pooling, 3-d normalization, and the dropouts beyond Dropout/Dropout2d
-    "AdaptiveAvgPool3d",
-    "AdaptiveMaxPool3d",
-    "AvgPool3d",
-    "LPPool1d",
-    "LPPool2d",
-    "LPPool3d",
-    "MaxPool3d",
-    "MaxUnpool1d",
-    "MaxUnpool2d",
-    "MaxUnpool3d",
-    "BatchNorm3d",
-    "InstanceNorm3d",
-    "AlphaDropout",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "CosineEmbeddingLoss",
+    "CosineSimilarity",
+    "CrossEntropyLoss",
+    "CTCLoss",
+    "DataParallel",
+    "Dropout",
     "Dropout1d",
+    "Dropout2d",
     "Dropout3d",
+    "ELU",
+    "Embedding",
+    "EmbeddingBag",
     "FeatureAlphaDropout",
-]
-
-__all__ += ["RMSNorm", "LocalResponseNorm", "EmbeddingBag", "CTCLoss"]
-__all__ += ["DataParallel"]
-__all__ += [
-    "LazyModuleMixin",
+    "Flatten",
+    "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+    "GaussianNLLLoss",
+    "GELU",
+    "GLU",
+    "GroupNorm",
+    "GRU",
+    "GRUCell",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
     "LazyBatchNorm3d",
@@ -330,13 +279,87 @@ __all__ += [
     "LazyConv3d",
     "LazyConvTranspose1d",
     "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
     "LazyInstanceNorm1d",
     "LazyInstanceNorm2d",
     "LazyInstanceNorm3d",
     "LazyLinear",
+    "LazyModuleMixin",
+    "LeakyReLU",
+    "Linear",
+    "LocalResponseNorm",
+    "LogSigmoid",
+    "LogSoftmax",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "LSTM",
+    "LSTMCell",
+    "MarginRankingLoss",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+    "Mish",
+    "ModuleDict",
+    "ModuleList",
+    "MSELoss",
+    "MultiheadAttention",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "NLLLoss",
+    "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "PoissonNLLLoss",
+    "PReLU",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReLU",
+    "ReLU6",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "RMSNorm",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
+    "RReLU",
+    "SELU",
+    "Sequential",
+    "Sigmoid",
+    "SiLU",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "Softmax",
+    "Softmax2d",
+    "Softmin",
+    "Softplus",
+    "Softshrink",
+    "Softsign",
+    "Tanh",
+    "Tanhshrink",
+    "Threshold",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "Unflatten",
+    "Unfold",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
 ]
-__all__ += ["RReLU"]
-__all__ += ["ConvTranspose3d"]
-__all__ += ["LazyConvTranspose3d"]
-__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
-__all__ += ["AdaptiveLogSoftmaxWithLoss"]
