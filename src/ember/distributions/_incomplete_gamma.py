@@ -1,11 +1,11 @@
-"""The regularized incomplete gamma function P(a, x), the gamma distribution's cdf
-(Gamma.cdf, PyTorch's IgammaBackward0), and a gamma draw that carries a gradient with
-respect to its concentration (StandardGammaBackward0).
+"""The gamma distribution's cdf P(a, x) differentiable in its shape a too (Gamma.cdf,
+PyTorch's IgammaBackward0), and a gamma draw that carries a gradient with respect to its
+concentration (StandardGamma, StandardGammaBackward0). P itself, the regularized lower
+incomplete gamma function, is ember.ops.igamma's; what is here is its derivative in a.
 
-A draw x of Gamma(a, 1) is a function of a and of the uniform noise u = P(a, x) behind it,
-where P(a, x) is the gamma distribution's cdf (the regularized lower incomplete gamma
-function). Holding u fixed and differentiating P(a, x(a)) = u gives the implicit
-reparameterization gradient
+A draw x of Gamma(a, 1) is a function of a and of the uniform noise u = P(a, x) behind it.
+Holding u fixed and differentiating P(a, x(a)) = u gives the implicit reparameterization
+gradient
 
     dx/da = -(dP/da)(a, x) / p(x; a),   p(x; a) = x^(a-1) e^-x / Gamma(a)  the density.
 
@@ -28,60 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from ember.ops import igamma as ig
 from ember.ops.elementwise import Op
-from ember.ops.gamma import lgamma
 from ember.random import rng
 
 _TINY = 1e-300
-
-
-def _lower_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """P(a, x) = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1) ... (a + n)), for x < a + 1."""
-    term = np.ones_like(x)
-    total = np.ones_like(x)
-    n = 0
-    while True:
-        n += 1
-        term = term * x / (a + n)
-        total += term
-        if np.all(term <= total * 1e-17) or n > 100000:
-            break
-    return np.exp(a * np.log(x) - x - lgamma(a + 1)) * total
-
-
-def _upper_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Q(a, x) = 1 - P(a, x) = x^a e^-x / Gamma(a) * 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a
-    - ...)), the continued fraction evaluated by the modified Lentz method, for x >= a + 1."""
-    b = x + 1 - a
-    c = np.full_like(x, 1 / _TINY)
-    d = 1 / b
-    fraction = d
-    i = 0
-    while True:
-        i += 1
-        an = -i * (i - a)
-        b = b + 2
-        d = an * d + b
-        d = np.where(np.abs(d) < _TINY, _TINY, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < _TINY, _TINY, c)
-        d = 1 / d
-        step = d * c
-        fraction = fraction * step
-        if np.all(np.abs(step - 1) < 1e-15) or i > 100000:
-            break
-    return np.exp(a * np.log(x) - x - lgamma(a)) * fraction
-
-
-def _small_tail(a: np.ndarray, x: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """P(a, x) where `upper` is False, Q(a, x) where it is True: the smaller tail's mass."""
-    out = np.empty_like(x)
-    low = ~upper
-    if low.any():
-        out[low] = _lower_series(a[low], x[low])
-    if upper.any():
-        out[upper] = _upper_fraction(a[upper], x[upper])
-    return out
 
 
 def _prepare(a: Any, x: Any) -> tuple:
@@ -97,30 +48,14 @@ def _lower_cdf_grad(a64: np.ndarray, x64: np.ndarray) -> np.ndarray:
     # the step follows the scale on which P changes with a: a itself below 1, the
     # distribution's width sqrt(a) above
     h = 1e-4 * np.minimum(a64, np.sqrt(a64))
-    d_tail = (_small_tail(a64 + h, x64, upper) - _small_tail(a64 - h, x64, upper)) / (2 * h)
+    d_tail = (ig.tail(a64 + h, x64, upper) - ig.tail(a64 - h, x64, upper)) / (2 * h)
     return np.where(upper, -d_tail, d_tail)  # dP/da = -dQ/da
-
-
-def _log_density(a64: np.ndarray, x64: np.ndarray) -> np.ndarray:
-    """log p(x; a) = (a - 1) log x - x - lgamma(a), the Gamma(a, 1) density."""
-    return (a64 - 1) * np.log(x64) - x64 - lgamma(a64)
-
-
-def regularized_lower(a: Any, x: Any) -> np.ndarray:
-    """P(a, x) = the Gamma(a, 1) cdf at x, in float64: 0 for x <= 0, 1 at x = inf."""
-    a64, x64, shape = _prepare(a, x)
-    finite = np.isfinite(x64)
-    upper = x64 >= a64 + 1
-    tail = _small_tail(a64, np.where(finite, x64, a64), upper & finite)
-    p = np.where(upper & finite, 1 - tail, tail)
-    p = np.where(finite, p, 1.0)
-    return np.where(np.broadcast_to(np.asarray(x, np.float64), shape).ravel() <= 0, 0.0, p).reshape(shape)
 
 
 def standard_gamma_grad(a: Any, x: Any) -> np.ndarray:
     """dx/da of the Gamma(a, 1) draw x with its noise held fixed (see the module's docstring)."""
     a64, x64, shape = _prepare(a, x)
-    return (-_lower_cdf_grad(a64, x64) / np.exp(_log_density(a64, x64))).reshape(shape)
+    return (-_lower_cdf_grad(a64, x64) / ig.gamma_density(a64, x64)).reshape(shape)
 
 
 def _first_order_only(grad: Any, what: str) -> None:
@@ -129,13 +64,14 @@ def _first_order_only(grad: Any, what: str) -> None:
 
 
 class Igamma(Op):
-    """P(a, x), the regularized lower incomplete gamma function (torch.special.gammainc),
-    differentiable in x (the density) and, unlike PyTorch's, in a."""
+    """P(a, x) for Gamma.cdf: ember.ops.igamma's P, differentiable in x (the density) and,
+    unlike PyTorch's and torch.igamma's (ember.ops.igamma.Igamma), in a."""
 
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, x)
-        return regularized_lower(a, x).astype(np.result_type(a, x))
+        # values below the support are 0, as P(a, 0)
+        return ig.regularized_gamma(a, np.maximum(x, 0), upper=False).astype(np.result_type(a, x))
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
@@ -143,7 +79,7 @@ class Igamma(Op):
         a, x = ctx.saved_tensors
         a64, x64, shape = _prepare(a, x)
         inside = (np.broadcast_to(x, shape).ravel() > 0) & np.isfinite(x64)
-        d_x = np.where(inside, np.exp(_log_density(a64, x64)), 0.0).reshape(shape)
+        d_x = np.where(inside, ig.gamma_density(a64, x64), 0.0).reshape(shape)
         d_a = np.where(inside, _lower_cdf_grad(a64, x64), 0.0).reshape(shape)
         return (grad * d_a).astype(a.dtype), (grad * d_x).astype(x.dtype)
 

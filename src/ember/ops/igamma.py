@@ -1,14 +1,16 @@
 """The regularized incomplete gamma functions P(a, x) = gamma(a, x) / Gamma(a) (igamma) and
 Q(a, x) = 1 - P(a, x) (igammac), computed in float64 without SciPy.
 
-For x < a + 1 the power series P = x^a e^-x / Gamma(a) * sum_n x^n / (a (a+1) ... (a+n))
+For x < a + 1 the power series P = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a+1) ... (a+n))
 converges quickly; beyond, Q is computed from its continued fraction
 Q = x^a e^-x / Gamma(a) * 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / ...)),
 evaluated by the modified Lentz method. Each of P and Q is taken directly from whichever
 converges, so that neither is 1 minus a number close to 1.
 
 The derivative in x is the gamma density x^(a-1) e^-x / Gamma(a) (with the opposite sign
-for Q); PyTorch has none in a, and neither has ember.
+for Q); PyTorch has none in a, and neither has torch.igamma here. The one place ember
+differentiates P in a, Gamma.cdf and the gamma draws' gradient, builds on `tail` below
+(ember/distributions/_incomplete_gamma.py).
 """
 
 from __future__ import annotations
@@ -23,29 +25,36 @@ from ember.ops.gamma import lgamma
 
 _EPS = np.finfo(np.float64).eps
 _TINY = 1e-300
+# a series term this far below the sum changes it no more, nor do the terms after it
+# (they shrink at least geometrically)
+_SERIES_STOP = 1e-17
+_MAX_TERMS = 100000
 
 
 def _series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """sum_n x^n / (a (a+1) ... (a+n)), until the terms stop counting."""
-    term = 1 / a
+    """sum_n x^n / ((a+1) ... (a+n)), from 1, until the terms stop counting."""
+    term = np.ones_like(x)
     total = term.copy()
     k = a.copy()
-    for _ in range(10000):
+    for _ in range(_MAX_TERMS):
         k += 1
         term *= x / k
         total += term
-        if np.all(np.abs(term) <= np.abs(total) * _EPS):
+        if not np.any(term > total * _SERIES_STOP):  # (a NaN never gets there: it stops too)
             break
     return total
 
 
 def _continued_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - ...)) by the modified Lentz method."""
+    """1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - ...)) by the modified Lentz method, each
+    element kept from the step that leaves it unchanged (after which d * c can wobble by
+    an ulp or two, so that waiting for all steps to be 1 at once might never end)."""
     b = x + 1 - a
     c = np.full_like(x, 1 / _TINY)
     d = 1 / b
     value = d.copy()
-    for n in range(1, 10000):
+    done = np.zeros(x.shape, dtype=bool)
+    for n in range(1, _MAX_TERMS):
         an = -n * (n - a)
         b = b + 2
         d = an * d + b
@@ -53,11 +62,34 @@ def _continued_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
         c = b + an / c
         c = np.where(np.abs(c) < _TINY, _TINY, c)
         d = 1 / d
-        step = d * c
+        step = np.where(done, 1.0, d * c)
         value *= step
-        if np.all(np.abs(step - 1) <= _EPS):
+        done |= ~(np.abs(step - 1) > _EPS)  # NaN too: it would never settle
+        if done.all():
             break
     return value
+
+
+def tail(a: np.ndarray, x: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """P(a, x) where `upper` is False and Q(a, x) where it is True, for float64 arrays of one
+    shape with a > 0 and x > 0 finite, each straight from its series or fraction. With
+    upper = x >= a + 1 this is the smaller of the two, to full relative precision."""
+    out = np.empty_like(x)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        log_power = a * np.log(x) - x
+        low = ~upper
+        if low.any():
+            al = a[low]
+            # 1 / Gamma(a + 1) as such below a = 1, where lgamma(a) is large and a + 1 is
+            # nearly exact; as 1 / (a Gamma(a)) above, where rounding a + 1 would move lgamma
+            small_a = al < 1
+            log_gamma = np.where(small_a, lgamma(al + 1), lgamma(al))
+            front = np.exp(log_power[low] - log_gamma) / np.where(small_a, 1.0, al)
+            out[low] = front * _series(al, x[low])
+        if upper.any():
+            au = a[upper]
+            out[upper] = np.exp(log_power[upper] - lgamma(au)) * _continued_fraction(au, x[upper])
+    return out
 
 
 def regularized_gamma(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
@@ -72,34 +104,29 @@ def regularized_gamma(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
     inner = ok & (a > 0) & (x > 0) & np.isfinite(x) & np.isfinite(a)
     if inner.any():
         ai, xi = a[inner], x[inner]
-        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            log_front = ai * np.log(xi) - xi - lgamma(ai)
-            use_series = xi < ai + 1
-            p = np.empty_like(ai)
-            q = np.empty_like(ai)
-            s = use_series
-            if s.any():
-                p[s] = np.exp(log_front[s]) * _series(ai[s], xi[s])
-                q[s] = 1 - p[s]
-            f = ~use_series
-            if f.any():
-                q[f] = np.exp(log_front[f]) * _continued_fraction(ai[f], xi[f])
-                p[f] = 1 - q[f]
-        out[inner] = q if upper else p
+        q_side = xi >= ai + 1  # where Q is the smaller tail, and the one computed
+        small = tail(ai, xi, q_side)
+        out[inner] = np.where(q_side == upper, small, 1 - small)
     return out
 
 
+def gamma_density(a: Any, x: Any) -> np.ndarray:
+    """x^(a-1) e^-x / Gamma(a), the Gamma(a, 1) density and the derivative of P in x, in
+    float64 (with 0^0 = 1, so that a = 1 gives e^-x at x = 0)."""
+    a = np.asarray(a, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_power = np.where(a == 1, 0.0, (a - 1) * np.log(x))
+    return np.exp(log_power - x - lgamma(a))
+
+
 def _density(a: Any, x: Any) -> Any:
-    """x^(a-1) e^-x / Gamma(a), the derivative of P in x (a Tensor expression under create_graph)."""
+    """The derivative of P in x, on arrays, and as a Tensor expression under create_graph."""
+    if _dual.is_array(x):
+        return gamma_density(a, x).astype(x.dtype)
+    from ember._tensor import Tensor
     from ember.ops.api import arith, special
 
     front = np.asarray(a, np.float64) - 1
-    if _dual.is_array(x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_power = np.where(front == 0, 0.0, front * np.log(x))
-        return np.exp(log_power - x - lgamma(np.asarray(a, np.float64))).astype(x.dtype)
-    from ember._tensor import Tensor
-
     return arith.exp(
         special.xlogy(Tensor(front.astype(x._data.dtype)), x) - x - lgamma(a).astype(x._data.dtype)
     )
