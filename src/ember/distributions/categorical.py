@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import ember
-from ember._tensor import Size, Tensor
+from ember._tensor import Tensor
 from ember.distributions import constraints
 from ember.distributions.discrete import Binomial, _one_of
 from ember.distributions.distribution import Distribution
@@ -120,12 +120,8 @@ class OneHotCategorical(Distribution):
         param_shape = self._categorical.param_shape
         super().__init__(self._categorical.batch_shape, param_shape[-1:], validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.__dict__.update(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._batch_shape = Size(batch_shape)
-        return new
+    def _expanded_names(self) -> list:
+        return ["_categorical"]
 
     @property
     def probs(self):
@@ -188,13 +184,8 @@ class Multinomial(Distribution):
         param_shape = self._categorical.param_shape
         super().__init__(self._categorical.batch_shape, param_shape[-1:], validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Multinomial:
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.__dict__.update(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._binomial = self._binomial.expand(Size(tuple(batch_shape) + tuple(self._event_shape)))
-        new._batch_shape = Size(batch_shape)
-        return new
+    def _expanded_names(self) -> list:
+        return ["_categorical", "_binomial"]  # the binomial's batch is this one's + (K,)
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> Any:  # type: ignore[override]

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 import ember
-from ember._tensor import Size, Tensor
+from ember._tensor import Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import broadcast_all, draw
@@ -286,12 +286,8 @@ class HalfNormal(Distribution):
         self.base_dist = Normal(0, scale, validate_args=False)
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> HalfNormal:
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.__dict__.update(self.__dict__)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        new._batch_shape = Size(batch_shape)
-        return new
+    def _expanded_names(self) -> list:
+        return ["base_dist"]
 
     @property
     def scale(self):
@@ -342,12 +338,8 @@ class LogNormal(Distribution):
         self.base_dist = Normal(loc, scale, validate_args=validate_args)
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> LogNormal:
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.__dict__.update(self.__dict__)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        new._batch_shape = Size(batch_shape)
-        return new
+    def _expanded_names(self) -> list:
+        return ["base_dist"]
 
     @property
     def loc(self):

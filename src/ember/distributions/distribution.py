@@ -101,18 +101,25 @@ class Distribution:
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """The same distribution with its parameters expanded (as views) to `batch_shape`;
-        the arguments are not checked again."""
+        the arguments are not checked again. A distribution built on others (LogNormal's
+        `base_dist`, ...) names them in `_expanded_names` and has them expanded likewise, each
+        keeping the dims it has beyond this one's batch (an Independent's reinterpreted ones)."""
         batch_shape = Size(batch_shape)
         new = type(self).__new__(type(self)) if _instance is None else _instance
         new.__dict__.update(self.__dict__)
+        kept = len(self._batch_shape)
         for name in self._expanded_names():
             value = self.__dict__[name]
-            new.__dict__[name] = value.expand(*batch_shape, *value.shape[len(self._batch_shape) :])
+            if isinstance(value, Distribution):
+                new.__dict__[name] = value.expand(Size((*batch_shape, *value.batch_shape[kept:])))
+            else:
+                new.__dict__[name] = value.expand(*batch_shape, *value.shape[kept:])
         new._batch_shape = batch_shape
         return new
 
     def _expanded_names(self) -> list:
-        """The attributes expand() expands: the parameters held (computed ones included)."""
+        """The attributes expand() expands: the parameters held (computed ones included), or
+        the distributions this one is built on."""
         return [name for name in self.arg_constraints if isinstance(self.__dict__.get(name), Tensor)]
 
     # ---- what subclasses define -------------------------------------------------------------------

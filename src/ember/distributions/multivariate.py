@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import ember
-from ember._tensor import Size, Tensor
+from ember._tensor import Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import draw, lazy_property, sum_rightmost
@@ -164,13 +164,8 @@ class Independent(Distribution):
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__(shape[:split], shape[split:], validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Independent:
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        new.__dict__.update(self.__dict__)
-        moved = tuple(self._event_shape)[: self.reinterpreted_batch_ndims]
-        new.base_dist = self.base_dist.expand(Size(tuple(batch_shape) + moved))
-        new._batch_shape = Size(batch_shape)
-        return new
+    def _expanded_names(self) -> list:
+        return ["base_dist"]  # its reinterpreted dims kept
 
     @property
     def has_rsample(self) -> bool:  # type: ignore[override]
