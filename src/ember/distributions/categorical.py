@@ -16,9 +16,8 @@ import numpy as np
 import ember
 from ember._tensor import Tensor
 from ember.distributions import constraints
-from ember.distributions.discrete import Binomial, _one_of
+from ember.distributions.discrete import Binomial, _one_of, _ProbsOrLogits
 from ember.distributions.distribution import Distribution
-from ember.distributions.utils import lazy_property, logits_to_probs, probs_to_logits
 from ember.dtypes import to_numpy_dtype
 from ember.nn import functional as F
 from ember.random import rng
@@ -26,13 +25,14 @@ from ember.random import rng
 __all__ = ["Categorical", "Multinomial", "OneHotCategorical"]
 
 
-class Categorical(Distribution):
+class Categorical(_ProbsOrLogits, Distribution):
     """One of K categories, with probabilities `probs` (normalized over the last dim) or
     log-probabilities `logits` (normalized likewise); samples are int64 indices
     (torch.distributions.Categorical)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _binary = False
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         _one_of(probs, logits)
@@ -47,18 +47,6 @@ class Categorical(Distribution):
         param = self._param
         self._num_events = param.shape[-1]
         super().__init__(param.shape[:-1], validate_args=validate_args)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits)
-
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     @property
     def param_shape(self):

@@ -30,7 +30,37 @@ def _one_of(probs: Any, logits: Any) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(Distribution):
+class _ProbsOrLogits:
+    """What the distributions given `probs` or `logits` (exactly one) share: the other is
+    computed on first use and then kept. `_binary`: one probability per entry (sigmoid and
+    logit), or K over the last dim (softmax and log; Categorical)."""
+
+    _binary = True
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=self._binary)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=self._binary)
+
+    @property
+    def _param(self):
+        """The parameter given, probs or logits."""
+        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
+
+    def _store_param(self, probs: Any, logits: Any) -> tuple:
+        """The one given, as a tensor kept under its name, and the batch shape it makes
+        (() for a Python number)."""
+        _one_of(probs, logits)
+        given = probs if probs is not None else logits
+        (param,) = broadcast_all(given)
+        self.__dict__["probs" if probs is not None else "logits"] = param
+        return param, Size() if isinstance(given, numbers.Number) else param.size()
+
+
+class Bernoulli(_ProbsOrLogits, Distribution):
     """1 with probability `probs` (= sigmoid(`logits`)), else 0 (torch.distributions.Bernoulli).
     Samples are floats of the parameter's dtype."""
 
@@ -39,24 +69,8 @@ class Bernoulli(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        _one_of(probs, logits)
-        given = probs if probs is not None else logits
-        (param,) = broadcast_all(given)
-        self.__dict__["probs" if probs is not None else "logits"] = param
-        shape = Size() if isinstance(given, numbers.Number) else param.size()
+        _, shape = self._store_param(probs, logits)
         super().__init__(shape, validate_args=validate_args)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     @property
     def param_shape(self):
@@ -129,7 +143,7 @@ class Poisson(Distribution):
         return ember.xlogy(value, rate) - rate - ember.lgamma(value + 1)
 
 
-class Binomial(Distribution):
+class Binomial(_ProbsOrLogits, Distribution):
     """The number of successes in `total_count` independent trials of probability `probs`
     (= sigmoid(`logits`)); samples are floats (torch.distributions.Binomial)."""
 
@@ -149,18 +163,6 @@ class Binomial(Distribution):
         self.total_count = total_count.to(param.dtype)
         self.__dict__[name] = param
         super().__init__(param.size(), validate_args=validate_args)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     @property
     def param_shape(self):
@@ -219,7 +221,7 @@ class Binomial(Distribution):
         return ["total_count", *[k for k in ("probs", "logits") if k in self.__dict__]]
 
 
-class Geometric(Distribution):
+class Geometric(_ProbsOrLogits, Distribution):
     """The number of failures before the first success in trials of probability `probs`
     (= sigmoid(`logits`)); samples are floats (torch.distributions.Geometric)."""
 
@@ -227,11 +229,7 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        _one_of(probs, logits)
-        given = probs if probs is not None else logits
-        (param,) = broadcast_all(given)
-        self.__dict__["probs" if probs is not None else "logits"] = param
-        shape = Size() if isinstance(given, numbers.Number) else param.size()
+        param, shape = self._store_param(probs, logits)
         super().__init__(shape, validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((param > 0).all()):
             # a success must be possible: the unit interval's 0 is excluded
@@ -239,14 +237,6 @@ class Geometric(Distribution):
                 f"Expected parameter probs ({type(param).__name__} of shape {tuple(param.shape)}) of distribution "
                 f"{self!r} to be positive but found invalid values:\n{param[param <= 0]}"
             )
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):
