@@ -146,6 +146,39 @@ def _fresh_leaves(tree: Any, create_graph: bool) -> tuple[Any, list]:
     return _unflatten(fresh, spec), fresh
 
 
+def _fresh_args(args: tuple, positions: tuple, create_graph: bool) -> tuple[list, list]:
+    """args with those at `positions` replaced by fresh leaves (_fresh_leaves), and the
+    leaves of each of those arguments, in the order of `positions`."""
+    args = list(args)
+    per_arg = []
+    for p in positions:
+        args[p], leaves = _fresh_leaves(args[p], create_graph)
+        per_arg.append(leaves)
+    return args, per_arg
+
+
+def _per_argument(flat: Sequence, args: list, positions: tuple, per_arg: list, argnums: Any) -> Any:
+    """Results with one entry per leaf of the arguments at `positions` (in order), shaped
+    as those arguments: one tree for an int argnums, a tuple of them for a tuple."""
+    trees, start = [], 0
+    for p, leaves in zip(positions, per_arg):
+        trees.append(_unflatten(flat[start : start + len(leaves)], _flatten(args[p])[1]))
+        start += len(leaves)
+    return trees[0] if isinstance(argnums, int) else tuple(trees)
+
+
+def _split_aux(out: Any, has_aux: bool, where: str) -> tuple:
+    """(output, aux) of a function's result: with has_aux the result must be that pair;
+    without, aux is None."""
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(
+            f"{where}: output of function f should be a tuple: (output, aux) if has_aux is True"
+        )
+    return out
+
+
 @contextmanager
 def _transform_level():
     _depth[0] += 1
@@ -192,21 +225,9 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     def wrapper(*args: Any, **kwargs: Any) -> tuple:
         positions = _argnums_tuple(argnums, len(args))
         create_graph = _needs_graph((args, kwargs))
-        args = list(args)
-        per_arg = []
-        for p in positions:
-            args[p], leaves = _fresh_leaves(args[p], create_graph)
-            per_arg.append(leaves)
+        args, per_arg = _fresh_args(args, positions, create_graph)
         with _transform_level():
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError(
-                        "grad_and_value(f)(*args): output of function f should be a tuple: "
-                        "(output, aux) if has_aux is True"
-                    )
-                out, aux = out
+            out, aux = _split_aux(func(*args, **kwargs), has_aux, "grad_and_value(f)(*args)")
             if not isinstance(out, Tensor):
                 raise RuntimeError(
                     f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}"
@@ -218,12 +239,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
                 )
             flat_inputs = [x for leaves in per_arg for x in leaves]
             grads = _grads_of([out], [None], flat_inputs, create_graph)
-        trees, start = [], 0
-        for p, leaves in zip(positions, per_arg):
-            trees.append(_unflatten(grads[start : start + len(leaves)], _flatten(args[p])[1]))
-            start += len(leaves)
-        gradient = trees[0] if isinstance(argnums, int) else tuple(trees)
-        gradient = _detach_tree(gradient, create_graph)
+        gradient = _detach_tree(_per_argument(grads, args, positions, per_arg, argnums), create_graph)
         value = _detach_tree(out, create_graph)
         if has_aux:
             return gradient, (value, _detach_tree(aux, create_graph))
@@ -252,13 +268,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     fresh, inputs = _fresh_leaves(primals, create_graph)
     with _transform_level():
         out = func(*fresh)
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise RuntimeError(
-                "vjp(f, *primals): output of function f should be a tuple: (output, aux) if has_aux is True"
-            )
-        out, aux = out
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     outputs, out_spec = _flatten(out)
     if not outputs or not all(isinstance(o, Tensor) for o in outputs):
         raise RuntimeError(
@@ -302,22 +312,10 @@ def jacrev(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         positions = _argnums_tuple(argnums, len(args))
         create_graph = _needs_graph((args, kwargs))
-        args = list(args)
-        per_arg = []
-        for p in positions:
-            args[p], leaves = _fresh_leaves(args[p], create_graph)
-            per_arg.append(leaves)
+        args, per_arg = _fresh_args(args, positions, create_graph)
         inputs = [x for leaves in per_arg for x in leaves]
         with _transform_level():
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError(
-                        "jacrev(f, ...)(*args): output of function f should be a tuple: "
-                        "(output, aux) if has_aux is True"
-                    )
-                out, aux = out
+            out, aux = _split_aux(func(*args, **kwargs), has_aux, "jacrev(f, ...)(*args)")
             outputs, out_spec = _flatten(out)
             for o in outputs:
                 if not isinstance(o, Tensor):
@@ -325,13 +323,7 @@ def jacrev(
                         f"jacrev(f, ...)(*args): expected f(*args) to return only tensors, got unsupported type {type(o)}"
                     )
             per_output = [_jacobians(o, inputs, create_graph) for o in outputs]
-        jac_leaves = []
-        for jacs in per_output:
-            trees, start = [], 0
-            for p, leaves in zip(positions, per_arg):
-                trees.append(_unflatten(jacs[start : start + len(leaves)], _flatten(args[p])[1]))
-                start += len(leaves)
-            jac_leaves.append(trees[0] if isinstance(argnums, int) else tuple(trees))
+        jac_leaves = [_per_argument(jacs, args, positions, per_arg, argnums) for jacs in per_output]
         result = _detach_tree(_unflatten(jac_leaves, out_spec), create_graph)
         return (result, _detach_tree(aux, create_graph)) if has_aux else result
 
