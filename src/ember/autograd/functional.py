@@ -326,7 +326,19 @@ def _finish(tensors: tuple, create_graph: bool) -> tuple:
     return tuple(None if t is None else t.detach() for t in tensors)
 
 
-def _check_v(v: tuple, like: tuple, like_is_tuple: bool) -> None:
+def _vector(
+    v: Any, like: tuple, like_is_tuple: bool, create_graph: bool, fn_name: str, when_none: str
+) -> Any:
+    """The vector v of vjp (shaped as the outputs), jvp, vhp or hvp (as the inputs): fresh
+    tensors checked against `like`. None stands for 1 only where `like` is one tensor of one
+    element; otherwise it raises, naming `when_none`, what must then be a single element."""
+    if v is None:
+        if len(like) != 1 or like[0].numel() != 1:
+            raise RuntimeError(
+                f"The vector v can only be None if {when_none} a single Tensor with a single element."
+            )
+        return None
+    v = _fresh(_as_tuple(v, "v", fn_name)[1], create_graph, need_graph=False)
     if len(v) != len(like):
         if like_is_tuple:
             raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got {len(v)}.")
@@ -335,6 +347,7 @@ def _check_v(v: tuple, like: tuple, like_is_tuple: bool) -> None:
         if a.shape != b.shape:
             prefix = f"Entry {i} in " if like_is_tuple else ""
             raise RuntimeError(f"{prefix}v has invalid size: should be {b.shape} but got {a.shape}.")
+    return v
 
 
 _STRICT_MESSAGES = {
@@ -431,14 +444,7 @@ def vjp(
         inputs = _fresh(inputs, create_graph, need_graph=True)
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vjp")
         _check_requires_grad(outputs, "outputs", strict)
-        if v is not None:
-            v = _fresh(_as_tuple(v, "v", "vjp")[1], create_graph, need_graph=False)
-            _check_v(v, outputs, out_tuple)
-        elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the user-provided function returns a single "
-                "Tensor with a single element."
-            )
+        v = _vector(v, outputs, out_tuple, create_graph, "vjp", "the user-provided function returns")
     with set_grad_enabled(create_graph or is_grad_enabled()):
         result = _fill_zeros(_grads(outputs, inputs, v, create_graph), inputs, strict, create_graph, "back")
     return _unpack(_finish(outputs, create_graph), out_tuple), _unpack(
@@ -460,14 +466,7 @@ def jvp(
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _fresh(inputs, create_graph, need_graph=True)
-        if v is not None:
-            v = _fresh(_as_tuple(v, "v", "jvp")[1], create_graph, need_graph=False)
-            _check_v(v, inputs, in_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is a "
-                "single Tensor with a single element."
-            )
+        v = _vector(v, inputs, in_tuple, create_graph, "jvp", "the input to the user-provided function is")
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jvp")
         _check_requires_grad(outputs, "outputs", strict)
         # u: a dummy cotangent; uᵀ·J is built with create_graph so that it depends on u
@@ -631,14 +630,7 @@ def _vector_hessian(fn_name: str, func: Callable, inputs: Any, v: Any, create_gr
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
         inputs = _fresh(inputs, create_graph, need_graph=True)
-        if v is not None:
-            v = _fresh(_as_tuple(v, "v", fn_name)[1], create_graph, need_graph=False)
-            _check_v(v, inputs, in_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is a "
-                "single Tensor with a single element."
-            )
+        v = _vector(v, inputs, in_tuple, create_graph, fn_name, "the input to the user-provided function is")
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
         _check_requires_grad(outputs, "outputs", strict)
         if out_tuple:
