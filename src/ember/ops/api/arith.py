@@ -544,23 +544,33 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
+def _check_inplace_graph(
+    input: Tensor,
+    leaf_fix: str = "Wrap the update in `with ember.no_grad():`, or update `x.data`.",
+    view_fix: str = "Wrap the update in `with ember.no_grad():`, or clone() the view.",
+) -> None:
+    """What autograd forbids of an in-place change of input (its data or, for t_() and its
+    kin, its shape): a leaf that requires grad, a view of one, or a view made under no_grad
+    of a base that requires grad. The messages end with the fix for the caller's kind."""
+    if not _grad_state[0]:
+        return
+    views.current(input)
+    if input.grad_fn is None and input._requires_grad:
+        raise RuntimeError(
+            f"a leaf Variable that requires grad is being used in an in-place operation. ({leaf_fix})"
+        )
+    base = input._base
+    if base is not None and base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            f"a view of a leaf Variable that requires grad is being used in an in-place operation. ({view_fix})"
+        )
+    if base is not None and input._view_fn is None and base._requires_grad:
+        views.no_grad_view_error()
+
+
 def _check_inplace_leaf(input: Tensor) -> None:
     """The checks every in-place op makes before it writes into input's memory."""
-    if _grad_state[0]:
-        views.current(input)
-        if input.grad_fn is None and input._requires_grad:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation. "
-                "(Wrap the update in `with ember.no_grad():`, or update `x.data`.)"
-            )
-        base = input._base
-        if base is not None and base.grad_fn is None and base._requires_grad:
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place "
-                "operation. (Wrap the update in `with ember.no_grad():`, or clone() the view.)"
-            )
-        if base is not None and input._view_fn is None and base._requires_grad:
-            views.no_grad_view_error()
+    _check_inplace_graph(input)
     data = input._data
     if (
         0 in data.strides

@@ -17,6 +17,7 @@ from ember import dtypes, return_types
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
 from ember.ops.api import arith, arrange, convert, indexing, products, reduce, shape, special
+from ember.ops.api.arith import _check_inplace_graph
 from ember.ops.api.convert import type_
 
 _grad_state = grad_mode._state
@@ -97,21 +98,11 @@ def _view_change(out_of_place: Any, name: str) -> Any:
     op of its old node); a view stays a view of its base, one view op further along."""
 
     def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        if _grad_state[0]:
-            views.current(input)
-            base = input._base
-            if input.grad_fn is None and input._requires_grad:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation. "
-                    f"(Use the out-of-place form, x = x.{name[:-1]}(...), or wrap it in `with ember.no_grad():`.)"
-                )
-            if base is not None and base.grad_fn is None and base._requires_grad:
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place "
-                    "operation. (Use the out-of-place form, or clone() the view.)"
-                )
-            if base is not None and input._view_fn is None and base._requires_grad:
-                views.no_grad_view_error()
+        _check_inplace_graph(
+            input,
+            f"Use the out-of-place form, x = x.{name[:-1]}(...), or wrap it in `with ember.no_grad():`.",
+            "Use the out-of-place form, or clone() the view.",
+        )
         result = out_of_place(input, *args, **kwargs)  # checks the dims; a recorded view op
         input._data = result._data
         if input._base is None:
