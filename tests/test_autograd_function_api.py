@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import ember
 from conftest import assert_close
 
 
@@ -254,3 +255,22 @@ def test_non_tensor_outputs_are_handed_back_unchanged(T):
         assert outputs[2] is None
     WithArray.apply(x)[0].sum().backward()
     assert_close(_arr(x.grad), np.array([2.0, 2.0], np.float32))
+
+
+@pytest.mark.parametrize("name", ["_shape", "_dtype", "_seq", "_edges"])
+def test_forward_storing_under_a_name_of_the_node_raises(name: str) -> None:
+    """ember's ctx is the node: a value a user's forward keeps under one of the node's own
+    names would be overwritten before backward reads it, a silently wrong gradient."""
+
+    class Scale(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            setattr(ctx, name, x.shape)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(RuntimeError, match=f"forward set ctx.{name}: ember's ctx is the graph node"):
+        Scale.apply(ember.ones(2, requires_grad=True))

@@ -511,6 +511,8 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
         out = cls.forward(ctx, *args, **kwargs)
     finally:
         _grad_state[0] = prev
+    if _RESERVED.intersection(ctx.__dict__) or ctx._edges is not edges:
+        _reserved_error(cls, ctx, edges)
     single = out.__class__ is not tuple
     results = (out,) if single else out
     # Only Tensors are outputs of the node; anything else forward returns is handed back
@@ -527,6 +529,39 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
     if ctx._saved:
         ctx._track_saved(args, args, out, outputs[0] if single else outputs)
     return outputs[0] if single else outputs
+
+
+# The node's own fields, which apply and the engine set and read. In ember the ctx is the
+# node, so a user's forward that stored its own value under one of these names would have
+# it overwritten (or would corrupt the node): a silently wrong backward, caught here.
+_RESERVED = frozenset(
+    (
+        "_seq",
+        "_n_outputs",
+        "_simple",
+        "_shapes",
+        "_dtypes",
+        "_shape",
+        "_dtype",
+        "_sources",
+        "_versions",
+        "_version_at",
+        "_not_tensor_inputs",
+        "_retained",
+        "_tensor_hooks",
+        "_is_node",
+    )
+)
+
+
+def _reserved_error(cls: Any, ctx: Any, edges: tuple) -> None:
+    names = sorted(_RESERVED.intersection(ctx.__dict__))
+    if ctx._edges is not edges:
+        names.append("_edges")
+    raise RuntimeError(
+        f"{cls.__name__}.forward set ctx.{', ctx.'.join(names)}: ember's ctx is the graph node "
+        "itself, which uses these names; store the value under another attribute name"
+    )
 
 
 def _edge(a: Any) -> Any:
