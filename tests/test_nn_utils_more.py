@@ -133,7 +133,7 @@ def test_weight_norm_starts_from_the_same_weight_and_trains_g_and_v():
     with ember.no_grad():
         module(ember.ones(1, 3))
     clone = copy.deepcopy(module)  # ... and a forward under no_grad makes it a leaf
-    assert isinstance(next(iter(clone._forward_pre_hooks.values()))[0], WeightNorm)
+    assert isinstance(next(iter(clone._forward_pre_hooks.values())), WeightNorm)
 
 
 def test_weight_norm_errors():

@@ -146,7 +146,7 @@ def test_iterative_pruning_combines_masks_like_torch(ties):
         getattr(tprune, fn)(t, "weight", **kwargs)
         getattr(prune, fn)(e, "weight", **kwargs)
         _same_mask(t, e)
-    hooks = [h for h, *_ in e._forward_pre_hooks.values()]
+    hooks = list(e._forward_pre_hooks.values())  # the hooks themselves, as in torch
     assert len(hooks) == 1 and isinstance(hooks[0], prune.PruningContainer) and len(hooks[0]) == len(steps)
     assert [type(m).__name__ for m in hooks[0]] == [
         type(m).__name__ for m in next(iter(t._forward_pre_hooks.values()))
@@ -295,3 +295,25 @@ def test_pruning_container_checks_what_it_holds():
         ValueError, match="Can only add pruning methods acting on the parameter named 'weight'"
     ):
         container.add_pruning_method(other)
+
+
+def test_the_tutorials_look_at_the_hooks_works():
+    """The tutorial finds the pruning hook in module._forward_pre_hooks, as the hook itself."""
+    _, e = _pair("conv")
+    prune.random_unstructured(e, "weight", amount=0.3)
+    prune.ln_structured(e, "weight", amount=0.5, n=2, dim=0)
+    for hook in e._forward_pre_hooks.values():
+        if hook._tensor_name == "weight":
+            break
+    assert [type(m).__name__ for m in hook] == ["RandomUnstructured", "LnStructured"]
+
+
+def test_a_removed_hook_leaves_no_options_behind():
+    m = nn.Linear(2, 2)
+    handle = m.register_forward_pre_hook(lambda mod, args, kwargs: None, with_kwargs=True)
+    after = m.register_forward_hook(lambda mod, args, out: None, always_call=True)
+    assert len(m._forward_pre_hooks_with_kwargs) == len(m._forward_hooks_always_called) == 1
+    handle.remove()
+    after.remove()
+    assert not m._forward_pre_hooks and not m._forward_pre_hooks_with_kwargs
+    assert not m._forward_hooks and not m._forward_hooks_always_called

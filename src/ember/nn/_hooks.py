@@ -17,15 +17,20 @@ from ember.utils.hooks import RemovableHandle
 
 
 def add_hook(
-    hooks: OrderedDict,
-    hook: Callable[..., Any],
-    prepend: bool,
-    with_kwargs: bool,
-    always_call: bool = False,
+    hooks: OrderedDict, hook: Callable[..., Any], prepend: bool, flags: tuple[tuple[dict, bool], ...] = ()
 ) -> RemovableHandle:
-    """Store (hook, with_kwargs, always_call) under a fresh id, first or last in calling order."""
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = (hook, with_kwargs, always_call)
+    """Store the hook under a fresh id, first or last in calling order.
+
+    As in PyTorch, the dict holds the hooks themselves (code that looks through
+    `module._forward_pre_hooks` finds them there); an option such as with_kwargs is marked
+    in a side dict keyed by the same id (`flags`: (side dict, option set) pairs), which the
+    handle cleans up too.
+    """
+    handle = RemovableHandle(hooks, [side for side, _ in flags])
+    hooks[handle.id] = hook
+    for side, on in flags:
+        if on:
+            side[handle.id] = True
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle
@@ -41,8 +46,8 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
     output = None
     called = set()  # the always_call hooks already called
     try:
-        for hook, with_kwargs, _ in list(module._forward_pre_hooks.values()):
-            if with_kwargs:
+        for hook_id, hook in list(module._forward_pre_hooks.items()):
+            if hook_id in module._forward_pre_hooks_with_kwargs:
                 result = hook(module, args, kwargs)
                 if result is not None:
                     if not (isinstance(result, tuple) and len(result) == 2):
@@ -59,19 +64,25 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
         if backward:
             args, state = wrap_inputs(module, args)
         output = module.forward(*args, **kwargs)
-        for hook_id, (hook, with_kwargs, always_call) in list(module._forward_hooks.items()):
-            if always_call:
+        for hook_id, hook in list(module._forward_hooks.items()):
+            if hook_id in module._forward_hooks_always_called:
                 called.add(hook_id)  # before the call: a hook that raises is not called again
-            result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+            if hook_id in module._forward_hooks_with_kwargs:
+                result = hook(module, args, kwargs, output)
+            else:
+                result = hook(module, args, output)
             if result is not None:
                 output = result
         return wrap_outputs(state, output) if backward else output
     except Exception:
-        for hook_id, (hook, with_kwargs, always_call) in list(module._forward_hooks.items()):
-            if not always_call or hook_id in called:
+        for hook_id, hook in list(module._forward_hooks.items()):
+            if hook_id not in module._forward_hooks_always_called or hook_id in called:
                 continue
             try:
-                result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+                if hook_id in module._forward_hooks_with_kwargs:
+                    result = hook(module, args, kwargs, output)
+                else:
+                    result = hook(module, args, output)
             except Exception as error:
                 warnings.warn(
                     "module forward hook with ``always_call=True`` raised an exception that was "
@@ -129,7 +140,7 @@ def _checked(result: Any, expected: int, what: str) -> tuple:
 
 
 def _call_full_hooks(state: BackwardHookState, grad_input: tuple) -> tuple:
-    for hook, _, _ in list(state.module._backward_hooks.values()):
+    for hook in list(state.module._backward_hooks.values()):
         result = hook(state.module, grad_input, state.grad_output)
         if result is not None:
             grad_input = _checked(result, state.n_args, "grad_input")
@@ -138,7 +149,7 @@ def _call_full_hooks(state: BackwardHookState, grad_input: tuple) -> tuple:
 
 def _outputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
     grad_output = _as_tensors(grads)
-    for hook, _, _ in list(state.module._backward_pre_hooks.values()):
+    for hook in list(state.module._backward_pre_hooks.values()):
         result = hook(state.module, grad_output)
         if result is not None:
             grad_output = _checked(result, len(grads), "grad_output")

@@ -52,7 +52,10 @@ class Module:
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", OrderedDict())
         setattr_(self, "_forward_pre_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_forward_hooks_with_kwargs", OrderedDict())
+        setattr_(self, "_forward_hooks_always_called", OrderedDict())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
 
@@ -75,7 +78,9 @@ class Module:
         self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
     ) -> RemovableHandle:
         """Call `hook(module, args)` before forward; a non-None result replaces the inputs."""
-        return add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+        return add_hook(
+            self._forward_pre_hooks, hook, prepend, ((self._forward_pre_hooks_with_kwargs, with_kwargs),)
+        )
 
     def register_forward_hook(
         self,
@@ -90,20 +95,24 @@ class Module:
         with_kwargs=True calls `hook(module, args, kwargs, output)`. always_call=True calls the
         hook even when forward (or a hook) raises, with output None if forward did not finish.
         """
-        return add_hook(self._forward_hooks, hook, prepend, with_kwargs, always_call)
+        flags = (
+            (self._forward_hooks_with_kwargs, with_kwargs),
+            (self._forward_hooks_always_called, always_call),
+        )
+        return add_hook(self._forward_hooks, hook, prepend, flags)
 
     def register_full_backward_pre_hook(
         self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """Call `hook(module, grad_output)` in backward, before the gradients of the module's
         inputs are computed; a non-None result (a tuple like grad_output) replaces grad_output."""
-        return add_hook(self._backward_pre_hooks, hook, prepend, False)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         """Call `hook(module, grad_input, grad_output)` in backward once the gradients of the
         module's positional arguments are known (None for those that are not tensors, or get
         no gradient); a non-None result (a tuple like grad_input) replaces grad_input."""
-        return add_hook(self._backward_hooks, hook, prepend, False)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """PyTorch's deprecated form, whose grad_input is that of the module's last operation

@@ -15,12 +15,15 @@ class RemovableHandle:
     manager: the hook is removed when the `with` block ends.
     """
 
-    def __init__(self, hooks: dict) -> None:
+    def __init__(self, hooks: dict, extra_dicts: list[dict] | tuple[dict, ...] = ()) -> None:
         self.id = next(_ids)
         self._hooks = hooks
+        self._extra = tuple(extra_dicts)  # side dicts keyed by the same id (a hook's options)
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        for extra in self._extra:
+            extra.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self

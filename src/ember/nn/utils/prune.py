@@ -290,7 +290,7 @@ class BasePruningMethod(ABC):
         PruningContainer that combines the masks. Returns the method (hook) in place."""
         old_method = None
         found = 0
-        for key, (hook, *_) in list(module._forward_pre_hooks.items()):
+        for key, hook in list(module._forward_pre_hooks.items()):
             if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
                 old_method = hook
                 del module._forward_pre_hooks[key]
@@ -693,7 +693,7 @@ def custom_from_mask(module: _ModuleT, name: str, mask: Tensor) -> _ModuleT:
 def remove(module: _ModuleT, name: str) -> _ModuleT:
     """Make the pruning of `name` permanent: it becomes a Parameter with the pruned values
     again, and `name_orig`, `name_mask` and the hook go."""
-    for key, (hook, *_) in list(module._forward_pre_hooks.items()):
+    for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
@@ -704,7 +704,7 @@ def remove(module: _ModuleT, name: str) -> _ModuleT:
 def is_pruned(module: Module) -> bool:
     """Whether module or any submodule has a pruning hook."""
     for _, sub in module.named_modules():
-        for hook, *_ in sub._forward_pre_hooks.values():
+        for hook in sub._forward_pre_hooks.values():
             if isinstance(hook, BasePruningMethod):
                 return True
     return False

@@ -37,7 +37,7 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
 def _hook_key(module: Module, kind: type, name: str) -> Any:
     """The key of module's forward pre-hook of class `kind` (WeightNorm, SpectralNorm) that
     recomputes `name`, or None: the classic normalizations are found by it."""
-    for key, (hook, *_) in module._forward_pre_hooks.items():
+    for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, kind) and hook.name == name:
             return key
     return None
@@ -48,7 +48,7 @@ def _remove_hook(module: _ModuleT, kind: type, name: str, what: str) -> _ModuleT
     key = _hook_key(module, kind, name)
     if key is None:
         raise ValueError(f"{what} of '{name}' not found in {module}")
-    module._forward_pre_hooks[key][0].remove(module)
+    module._forward_pre_hooks[key].remove(module)
     del module._forward_pre_hooks[key]
     return module
 
