@@ -12,22 +12,27 @@ Each distribution is a `Distribution` with `batch_shape` and `event_shape`; `sam
 Draws use ember's generator (`ember.manual_seed`), so they differ from PyTorch's.
 """
 
-from ember.distributions import constraints
+from ember.distributions import constraints, transforms
 from ember.distributions.categorical import Categorical, Multinomial, OneHotCategorical
 from ember.distributions.continuous import (
     Cauchy,
     Exponential,
+    Gumbel,
     HalfNormal,
     Laplace,
     LogNormal,
     Normal,
+    Pareto,
     Uniform,
+    Weibull,
 )
-from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
+from ember.distributions.discrete import Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson
 from ember.distributions.distribution import Distribution
 from ember.distributions.gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from ember.distributions.kl import kl_divergence, register_kl
 from ember.distributions.multivariate import Independent, MultivariateNormal
+from ember.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
+from ember.distributions.transformed_distribution import TransformedDistribution
 
 __all__ = [
     "Bernoulli",
@@ -41,18 +46,26 @@ __all__ = [
     "Exponential",
     "Gamma",
     "Geometric",
+    "Gumbel",
     "HalfNormal",
     "Independent",
     "Laplace",
     "LogNormal",
     "Multinomial",
     "MultivariateNormal",
+    "NegativeBinomial",
     "Normal",
     "OneHotCategorical",
+    "Pareto",
     "Poisson",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
     "StudentT",
+    "TransformedDistribution",
     "Uniform",
+    "Weibull",
     "constraints",
     "kl_divergence",
     "register_kl",
+    "transforms",
 ]

@@ -48,10 +48,6 @@ class Categorical(_ProbsOrLogits, Distribution):
         self._num_events = param.shape[-1]
         super().__init__(param.shape[:-1], validate_args=validate_args)
 
-    @property
-    def param_shape(self):
-        return self._param.size()
-
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Any:  # type: ignore[override]
         return constraints.integer_interval(0, self._num_events - 1)
@@ -95,18 +91,16 @@ class Categorical(_ProbsOrLogits, Distribution):
         return values.expand(-1, *self._batch_shape) if expand else values
 
 
-class OneHotCategorical(Distribution):
-    """A Categorical whose draws are one-hot vectors of length K (event_shape (K,)) in the
-    parameter's dtype (torch.distributions.OneHotCategorical)."""
+class _OverCategorical:
+    """What the distributions of K-vectors built on a Categorical share (OneHotCategorical,
+    Multinomial, ExpRelaxedCategorical): its parameters, and event_shape (K,)."""
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.one_hot
-    has_enumerate_support = True
-
-    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        self._categorical = Categorical(probs, logits)
+    def _init_categorical(self, probs: Any, logits: Any, validate_args: bool | None) -> None:
+        self._categorical = Categorical(probs=probs, logits=logits)
         param_shape = self._categorical.param_shape
-        super().__init__(self._categorical.batch_shape, param_shape[-1:], validate_args=validate_args)
+        Distribution.__init__(
+            self, self._categorical.batch_shape, param_shape[-1:], validate_args=validate_args
+        )
 
     def _expanded_names(self) -> list:
         return ["_categorical"]
@@ -122,6 +116,18 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self):
         return self._categorical.param_shape
+
+
+class OneHotCategorical(_OverCategorical, Distribution):
+    """A Categorical whose draws are one-hot vectors of length K (event_shape (K,)) in the
+    parameter's dtype (torch.distributions.OneHotCategorical)."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        self._init_categorical(probs, logits, validate_args)
 
     @property
     def mean(self):
@@ -154,7 +160,7 @@ class OneHotCategorical(Distribution):
         return values.expand(k, *self._batch_shape, k) if expand else values
 
 
-class Multinomial(Distribution):
+class Multinomial(_OverCategorical, Distribution):
     """The counts of each of K categories in `total_count` independent Categorical draws;
     event_shape is (K,), samples are floats (torch.distributions.Multinomial).
     `total_count` is one Python int, as in PyTorch."""
@@ -167,10 +173,8 @@ class Multinomial(Distribution):
         if not isinstance(total_count, int):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
-        self._categorical = Categorical(probs=probs, logits=logits)
+        self._init_categorical(probs, logits, validate_args)
         self._binomial = Binomial(total_count=total_count, probs=self.probs)
-        param_shape = self._categorical.param_shape
-        super().__init__(self._categorical.batch_shape, param_shape[-1:], validate_args=validate_args)
 
     def _expanded_names(self) -> list:
         return ["_categorical", "_binomial"]  # the binomial's batch is this one's + (K,)
@@ -178,18 +182,6 @@ class Multinomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> Any:  # type: ignore[override]
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

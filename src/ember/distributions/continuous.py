@@ -14,14 +14,27 @@ from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import broadcast_all, draw
 
-__all__ = ["Cauchy", "Exponential", "HalfNormal", "Laplace", "LogNormal", "Normal", "Uniform"]
+__all__ = [
+    "Cauchy",
+    "Exponential",
+    "Gumbel",
+    "HalfNormal",
+    "Laplace",
+    "LogNormal",
+    "Normal",
+    "Pareto",
+    "Uniform",
+    "Weibull",
+]
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+_EULER_GAMMA = 0.57721566490153286060
 
 
-class Normal(Distribution):
-    """The normal (Gaussian) distribution with mean `loc` and standard deviation `scale`
-    (torch.distributions.Normal)."""
+class _LocationScale(Distribution):
+    """What the distributions of a real location `loc` and a positive `scale` share
+    (Normal, Laplace, Cauchy, Gumbel): the parameters broadcast together, the support,
+    rsample, and the mode at loc."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -32,11 +45,16 @@ class Normal(Distribution):
         super().__init__(self.loc.size(), validate_args=validate_args)
 
     @property
-    def mean(self):
+    def mode(self):
         return self.loc
 
+
+class Normal(_LocationScale):
+    """The normal (Gaussian) distribution with mean `loc` and standard deviation `scale`
+    (torch.distributions.Normal)."""
+
     @property
-    def mode(self):
+    def mean(self):
         return self.loc
 
     @property
@@ -68,24 +86,12 @@ class Normal(Distribution):
         return 0.5 + _LOG_SQRT_2PI + self.scale.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocationScale):
     """The Laplace distribution, density exp(-|x - loc| / scale) / (2 scale)
     (torch.distributions.Laplace)."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
-
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
@@ -228,25 +234,13 @@ class Exponential(Distribution):
         return 1 - self.rate.log()
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocationScale):
     """The Cauchy (Lorentz) distribution, density 1 / (pi scale (1 + ((x - loc) / scale)^2)):
     its mean and variance do not exist (NaN and inf, as in PyTorch) (torch.distributions.Cauchy)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     @property
     def mean(self):
         return ember.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
@@ -382,3 +376,155 @@ class LogNormal(Distribution):
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc
+
+
+def _uniform_open(shape: Any, dtype: Any) -> Tensor:
+    """Uniform noise kept inside (0, 1): clamped to [tiny, 1 - eps], so that its
+    logarithm and that of 1 - u are finite."""
+    finfo = ember.finfo(dtype)
+    return draw("uniform", shape, dtype).clamp(min=finfo.tiny, max=1 - finfo.eps)
+
+
+class Gumbel(_LocationScale):
+    """The Gumbel (type I extreme value) distribution, cdf exp(-exp(-(x - loc) / scale)):
+    the law of the maximum of many light-tailed draws, and the noise of the Gumbel-max
+    trick (torch.distributions.Gumbel)."""
+
+    @property
+    def mean(self):
+        return self.loc + self.scale * _EULER_GAMMA
+
+    @property
+    def stddev(self):
+        return (math.pi / math.sqrt(6)) * self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        u = _uniform_open(self._extended_shape(sample_shape), self.loc.dtype)
+        return self.loc - self.scale * ember.log(-u.log())
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (self.loc - value) / self.scale
+        return z - z.exp() - self.scale.log()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return ember.exp(-ember.exp((self.loc - value) / self.scale))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.loc - self.scale * ember.log(-value.log())
+
+    def entropy(self) -> Tensor:
+        return self.scale.log() + (1 + _EULER_GAMMA)
+
+
+class Weibull(Distribution):
+    """The Weibull distribution, cdf 1 - exp(-(x / scale)^concentration) for x > 0: a draw
+    is scale * E^(1 / concentration) for E exponential (torch.distributions.Weibull)."""
+
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, scale: Any, concentration: Any, validate_args: bool | None = None) -> None:
+        self.scale, self.concentration = broadcast_all(scale, concentration)
+        super().__init__(self.scale.size(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.scale * ember.lgamma(1 + self.concentration.reciprocal()).exp()
+
+    @property
+    def mode(self):
+        c = self.concentration
+        return self.scale * ((c - 1) / c).pow(c.reciprocal())
+
+    @property
+    def variance(self):
+        c = self.concentration
+        second = ember.lgamma(1 + 2 / c).exp() - ember.lgamma(1 + c.reciprocal()).exp().pow(2)
+        return self.scale.pow(2) * second
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        e = draw("exponential", self._extended_shape(sample_shape), self.scale.dtype)
+        return self.scale * e.pow(self.concentration.reciprocal())
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        # log(c / s) + (c - 1) log(x / s) - (x / s)^c
+        z = value / self.scale
+        c = self.concentration
+        return (c / self.scale).log() + (c - 1) * z.log() - z.pow(c)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return -ember.expm1(-(value / self.scale).pow(self.concentration))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.scale * (-ember.log1p(-value)).pow(self.concentration.reciprocal())
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        return _EULER_GAMMA * (1 - c.reciprocal()) + ember.log(self.scale / c) + 1
+
+
+class Pareto(Distribution):
+    """The Pareto distribution, density alpha scale^alpha / x^(alpha + 1) for x >= scale:
+    a draw is scale * exp(E / alpha) for E exponential (torch.distributions.Pareto). The
+    mean is inf for alpha <= 1 and the variance for alpha <= 2, as in PyTorch."""
+
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
+    has_rsample = True
+
+    def __init__(self, scale: Any, alpha: Any, validate_args: bool | None = None) -> None:
+        self.scale, self.alpha = broadcast_all(scale, alpha)
+        super().__init__(self.scale.size(), validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> Any:  # type: ignore[override]
+        return constraints.greater_than_eq(self.scale)
+
+    def _expanded_names(self) -> list:
+        return ["scale", "alpha"]
+
+    @property
+    def mean(self):
+        a = self.alpha.clamp(min=1)  # a = 1 divides by 0: inf
+        return a * self.scale / (a - 1)
+
+    @property
+    def mode(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        a = self.alpha.clamp(min=2)
+        return self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        e = draw("exponential", self._extended_shape(sample_shape), self.scale.dtype)
+        return self.scale * ember.exp(e / self.alpha)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return self.alpha.log() - self.scale.log() - (self.alpha + 1) * (value / self.scale).log()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return -ember.expm1(-self.alpha * (value / self.scale).log())
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.scale * ember.exp(-ember.log1p(-value) / self.alpha)
+
+    def entropy(self) -> Tensor:
+        return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())

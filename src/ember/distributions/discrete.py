@@ -1,4 +1,4 @@
-"""The distributions of counts: Bernoulli, Binomial, Geometric, Poisson.
+"""The distributions of counts: Bernoulli, Binomial, Geometric, NegativeBinomial, Poisson.
 
 Bernoulli, Binomial and Geometric take `probs` or `logits` (exactly one): the other is
 computed on first use and then kept (`lazy_property`), as in PyTorch, so the repr shows it
@@ -22,7 +22,7 @@ from ember.dtypes import to_numpy_dtype
 from ember.nn import functional as F
 from ember.random import rng
 
-__all__ = ["Bernoulli", "Binomial", "Geometric", "Poisson"]
+__all__ = ["Bernoulli", "Binomial", "Geometric", "NegativeBinomial", "Poisson"]
 
 
 def _one_of(probs: Any, logits: Any) -> None:
@@ -50,6 +50,10 @@ class _ProbsOrLogits:
         """The parameter given, probs or logits."""
         return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
+    @property
+    def param_shape(self):
+        return self._param.size()
+
     def _store_param(self, probs: Any, logits: Any) -> tuple:
         """The one given, as a tensor kept under its name, and the batch shape it makes
         (() for a Python number)."""
@@ -58,6 +62,15 @@ class _ProbsOrLogits:
         (param,) = broadcast_all(given)
         self.__dict__["probs" if probs is not None else "logits"] = param
         return param, Size() if isinstance(given, numbers.Number) else param.size()
+
+    def _store_param_and_count(self, total_count: Any, probs: Any, logits: Any) -> Tensor:
+        """The one given, broadcast with `total_count` and kept under its name;
+        total_count is kept in the parameter's dtype."""
+        _one_of(probs, logits)
+        total_count, param = broadcast_all(total_count, probs if probs is not None else logits)
+        self.total_count = total_count.to(param.dtype)
+        self.__dict__["probs" if probs is not None else "logits"] = param
+        return param
 
 
 class Bernoulli(_ProbsOrLogits, Distribution):
@@ -71,10 +84,6 @@ class Bernoulli(_ProbsOrLogits, Distribution):
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         _, shape = self._store_param(probs, logits)
         super().__init__(shape, validate_args=validate_args)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):
@@ -157,16 +166,8 @@ class Binomial(_ProbsOrLogits, Distribution):
     def __init__(
         self, total_count: Any = 1, probs: Any = None, logits: Any = None, validate_args: bool | None = None
     ) -> None:
-        _one_of(probs, logits)
-        name = "probs" if probs is not None else "logits"
-        total_count, param = broadcast_all(total_count, probs if probs is not None else logits)
-        self.total_count = total_count.to(param.dtype)
-        self.__dict__[name] = param
+        param = self._store_param_and_count(total_count, probs, logits)
         super().__init__(param.size(), validate_args=validate_args)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Any:  # type: ignore[override]
@@ -269,3 +270,55 @@ class Geometric(_ProbsOrLogits, Distribution):
 
     def entropy(self) -> Tensor:
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+
+
+class NegativeBinomial(_ProbsOrLogits, Distribution):
+    """The number of successes, each of probability `probs` (= sigmoid(`logits`)), before
+    the `total_count`-th failure; `total_count` may be any nonnegative real. Samples are
+    floats, drawn as Poisson counts of a Gamma-distributed rate
+    (torch.distributions.NegativeBinomial)."""
+
+    arg_constraints = {
+        "total_count": constraints.greater_than_eq(0),
+        "probs": constraints.half_open_interval(0.0, 1.0),
+        "logits": constraints.real,
+    }
+    support = constraints.nonnegative_integer
+
+    def __init__(
+        self, total_count: Any, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        param = self._store_param_and_count(total_count, probs, logits)
+        super().__init__(param.size(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.total_count * self.logits.exp()
+
+    @property
+    def mode(self):
+        return ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0)
+
+    @property
+    def variance(self):
+        return self.mean / ember.sigmoid(-self.logits)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        # a Poisson count whose rate is Gamma(total_count, scale = p / (1 - p))
+        shape = self._extended_shape(sample_shape)
+        g = rng(None)
+        n = np.broadcast_to(self.total_count.detach().numpy().astype(np.float64), shape)
+        odds = np.broadcast_to(self.logits.detach().exp().numpy().astype(np.float64), shape)
+        rate = np.where(n > 0, g.gamma(np.where(n > 0, n, 1.0), odds), 0.0)
+        counts = g.poisson(rate)
+        return ember.from_numpy(np.asarray(counts, dtype=to_numpy_dtype(self._param.dtype)))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        n, logits = self.total_count, self.logits
+        log_unnormalized = n * F.logsigmoid(-logits) + value * F.logsigmoid(logits)
+        # log C(n + k - 1, k) = lgamma(n + k) - lgamma(k + 1) - lgamma(n), 0 when n + k = 0
+        log_choose = ember.lgamma(n + value) - ember.lgamma(1.0 + value) - ember.lgamma(n)
+        log_choose = ember.where(n + value == 0, ember.zeros_like(log_choose), log_choose)
+        return log_unnormalized + log_choose
