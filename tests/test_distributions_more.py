@@ -465,3 +465,26 @@ def test_gumbel_softmax_draws_follow_the_probabilities_and_harden_when_cold() ->
     np.testing.assert_allclose(float((b.sample((4000,)) > 0.5).double().mean()), 0.3, atol=0.03)
     # a Python number is accepted as temperature (PyTorch needs a tensor)
     assert ED.RelaxedBernoulli(0.5, logits=ember.zeros(2)).temperature.dtype == ember.float32
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["Gumbel", "Pareto"])
+def test_kl_divergence_matches_torch(name: str, dtype: str) -> None:
+    import torch
+
+    tol = TOL[dtype]
+    rng = np.random.default_rng(6)
+    first = rng.normal(size=(4,)) if name == "Gumbel" else np.array([1.0, 2.0, 0.5, 1.5])
+    other = rng.normal(size=(4,)) if name == "Gumbel" else np.array([0.8, 2.5, 0.5, 1.0])  # one has q above p
+    params = [(first, rng.uniform(0.5, 2, size=(4,))), (other, rng.uniform(0.5, 2, size=(4,)))]
+    pairs = [[_pair(a, dtype) for a in ab] for ab in params]
+    e = [getattr(ED, name)(*(x[0] for x in ab)) for ab in pairs]
+    t = [getattr(torch.distributions, name)(*(x[1] for x in ab)) for ab in pairs]
+    kl_e, kl_t = ED.kl_divergence(*e), torch.distributions.kl_divergence(*t)
+    assert_close(kl_e, kl_t, *tol)
+    finite = np.isfinite(kl_t.detach().numpy())
+    kl_e[ember.tensor(finite)].sum().backward()
+    kl_t[torch.tensor(finite)].sum().backward()
+    for ab_e, ab_t in zip([[x[0] for x in ab] for ab in pairs], [[x[1] for x in ab] for ab in pairs]):
+        for pe, pt in zip(ab_e, ab_t):
+            assert_close(pe.grad, pt.grad, *tol)

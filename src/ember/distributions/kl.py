@@ -18,12 +18,15 @@ import ember
 from ember._tensor import Tensor
 from ember.distributions.categorical import Categorical, OneHotCategorical
 from ember.distributions.continuous import (
+    _EULER_GAMMA,
     Cauchy,
     Exponential,
+    Gumbel,
     HalfNormal,
     Laplace,
     LogNormal,
     Normal,
+    Pareto,
     Uniform,
 )
 from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
@@ -164,6 +167,23 @@ def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
     # log(((s_p + s_q)^2 + (l_p - l_q)^2) / (4 s_p s_q)), a closed form of Chyzak and Nielsen
     spread = (p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)
     return (spread / (4 * p.scale * q.scale)).log()
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    # with x = loc_p + scale_p z, z standard Gumbel: E[z] = gamma and E[exp(-t z)] = Gamma(1 + t)
+    ratio = p.scale / q.scale
+    shift = (p.loc - q.loc) / q.scale
+    expected_q_exponent = ember.exp(-shift + ember.lgamma(1 + ratio))
+    return -ratio.log() + shift + ratio * _EULER_GAMMA + expected_q_exponent - (1 + _EULER_GAMMA)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Tensor:
+    # log(a_p / a_q) + a_q log(s_p / s_q) + a_q / a_p - 1, using E_p[log x] = log s_p + 1 / a_p
+    alpha_ratio = q.alpha / p.alpha
+    kl = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return _infinite_where(kl, p.scale < q.scale)  # p has mass below q's support
 
 
 @register_kl(HalfNormal, HalfNormal)
