@@ -488,3 +488,167 @@ def test_kl_divergence_matches_torch(name: str, dtype: str) -> None:
     for ab_e, ab_t in zip([[x[0] for x in ab] for ab in pairs], [[x[1] for x in ab] for ab in pairs]):
         for pe, pt in zip(ab_e, ab_t):
             assert_close(pe.grad, pt.grad, *tol)
+
+
+# ---- LowRankMultivariateNormal and MixtureSameFamily ------------------------------------------------
+
+
+def _lowrank(dtype: str, seed: int = 0) -> tuple:
+    import torch
+
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "loc": rng.normal(size=(2, 4)),
+        "cov_factor": rng.normal(size=(3, 1, 4, 2)),
+        "cov_diag": rng.uniform(0.5, 2, (4,)),
+    }
+    e_params, t_params = {}, {}
+    for key, value in arrays.items():
+        e_params[key], t_params[key] = _pair(value, dtype)
+    e = ED.LowRankMultivariateNormal(**e_params)
+    return e, torch.distributions.LowRankMultivariateNormal(**t_params), e_params, t_params
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lowrank_mvn_matches_torch(dtype: str) -> None:
+    tol = TOL[dtype]
+    e, t, e_params, t_params = _lowrank(dtype)
+    assert (
+        (tuple(e.batch_shape), tuple(e.event_shape))
+        == ((3, 2), (4,))
+        == (tuple(t.batch_shape), tuple(t.event_shape))
+    )
+    assert repr(e) == repr(t).replace("torch", "ember")
+    x_e, x_t = _pair(np.random.default_rng(1).normal(size=(5, 3, 2, 4)), dtype)
+    lp_e, lp_t = e.log_prob(x_e), t.log_prob(x_t)
+    assert_close(lp_e, lp_t, *tol)
+    loss_e, loss_t = lp_e.sum(), lp_t.sum()
+    for attr in (
+        "entropy",
+        "mean",
+        "mode",
+        "variance",
+        "covariance_matrix",
+        "precision_matrix",
+        "scale_tril",
+    ):
+        a_e, a_t = getattr(e, attr), getattr(t, attr)
+        a_e, a_t = (a_e(), a_t()) if callable(a_e) else (a_e, a_t)
+        assert_close(a_e, a_t, *tol)
+        loss_e, loss_t = loss_e + a_e.sum(), loss_t + a_t.sum()
+    loss_e.backward()
+    loss_t.backward()
+    _same_grads(e_params, t_params, tol)
+    assert_close(x_e.grad, x_t.grad, *tol)
+
+
+def test_lowrank_mvn_rsample_moments_expand_and_errors() -> None:
+    ember.manual_seed(0)
+    e, *_ = _lowrank("float64")
+    z = e.rsample((20000,))
+    assert tuple(z.shape) == (20000, 3, 2, 4) and z.requires_grad
+    centred = (z - e.loc).detach().numpy()[:, 1, 0]
+    np.testing.assert_allclose(
+        centred.T @ centred / 20000, e.covariance_matrix[1, 0].detach().numpy(), atol=0.15
+    )
+    assert tuple(e.expand((5, 3, 2)).sample().shape) == (5, 3, 2, 4)
+    loc, W, D = ember.zeros(3), ember.ones(3, 2), ember.ones(3)
+    with pytest.raises(ValueError, match="loc must be at least one-dimensional"):
+        ED.LowRankMultivariateNormal(ember.tensor(0.0), W, D)
+    with pytest.raises(ValueError, match="cov_factor must be a batch of matrices with shape 3 x m"):
+        ED.LowRankMultivariateNormal(loc, ember.ones(2, 2), D)
+    with pytest.raises(ValueError, match="cov_diag must be a batch of vectors"):
+        ED.LowRankMultivariateNormal(loc, W, ember.ones(2))
+    with pytest.raises(ValueError, match="Incompatible batch shapes"):
+        ED.LowRankMultivariateNormal(ember.zeros(2, 3), ember.ones(4, 3, 2), D)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_with_a_lowrank_mvn_matches_torch(dtype: str) -> None:
+    import torch
+
+    tol = TOL[dtype]
+    p_e, p_t, pe_params, pt_params = _lowrank(dtype, 1)
+    q_e, q_t, qe_params, qt_params = _lowrank(dtype, 2)
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 4))
+    cov = a @ a.T + 4 * np.eye(4)
+    m_e = ED.MultivariateNormal(
+        ember.tensor(rng.normal(size=4).astype(dtype)), ember.tensor(cov.astype(dtype))
+    )
+    m_t = torch.distributions.MultivariateNormal(
+        torch.tensor(m_e.loc.numpy()), torch.tensor(cov.astype(dtype))
+    )
+    total_e = ember.tensor(0.0, dtype=getattr(ember, dtype))
+    total_t = torch.tensor(0.0, dtype=getattr(torch, dtype))
+    for (pe, pt), (qe, qt) in [((p_e, p_t), (q_e, q_t)), ((p_e, p_t), (m_e, m_t)), ((m_e, m_t), (q_e, q_t))]:
+        kl_e, kl_t = ED.kl_divergence(pe, qe), torch.distributions.kl_divergence(pt, qt)
+        assert_close(kl_e, kl_t, *(1e-3, 1e-4) if dtype == "float32" else tol)
+        total_e, total_t = total_e + kl_e.sum(), total_t + kl_t.sum()
+    total_e.backward()
+    total_t.backward()
+    _same_grads(
+        {**pe_params, **{k + "q": v for k, v in qe_params.items()}},
+        {**pt_params, **{k + "q": v for k, v in qt_params.items()}},
+        (1e-3, 1e-4) if dtype == "float32" else (1e-7, 1e-9),
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("vector", [False, True], ids=["scalar", "vector"])
+def test_mixture_same_family_matches_torch(vector: bool, dtype: str) -> None:
+    import torch
+
+    tol = TOL[dtype]
+    rng = np.random.default_rng(7)
+    arrays = [rng.normal(size=(2, 3)), rng.normal(size=(2, 3, 4)), rng.uniform(0.5, 2, size=(2, 3, 4))]
+    if not vector:
+        arrays = [arrays[0], arrays[1][..., 0], arrays[2][..., 0]]
+    (lg_e, lg_t), (mu_e, mu_t), (sd_e, sd_t) = (_pair(a, dtype) for a in arrays)
+
+    def build(D: Any, logits: Any, loc: Any, scale: Any) -> Any:
+        component = D.Normal(loc, scale)
+        return D.MixtureSameFamily(
+            D.Categorical(logits=logits), D.Independent(component, 1) if vector else component
+        )
+
+    e, t = build(ED, lg_e, mu_e, sd_e), build(torch.distributions, lg_t, mu_t, sd_t)
+    assert (tuple(e.batch_shape), tuple(e.event_shape)) == (tuple(t.batch_shape), tuple(t.event_shape))
+    assert repr(e) == repr(t).replace("torch", "ember") and not e.has_rsample
+    x_e, x_t = _pair(rng.normal(size=(5, 2, 4) if vector else (5, 2)), dtype)
+    lp_e, lp_t = e.log_prob(x_e), t.log_prob(x_t)
+    assert_close(lp_e, lp_t, *tol)
+    loss_e, loss_t = (
+        lp_e.sum() + e.mean.sum() + e.variance.sum(),
+        lp_t.sum() + t.mean.sum() + t.variance.sum(),
+    )
+    assert_close(e.mean, t.mean, *tol)
+    assert_close(e.variance, t.variance, *tol)
+    if not vector:
+        assert_close(e.cdf(x_e), t.cdf(x_t), *tol)
+        loss_e, loss_t = loss_e + e.cdf(x_e).sum(), loss_t + t.cdf(x_t).sum()
+    loss_e.backward()
+    loss_t.backward()
+    _same_grads({"l": lg_e, "m": mu_e, "s": sd_e}, {"l": lg_t, "m": mu_t, "s": sd_t}, tol)
+    assert_close(x_e.grad, x_t.grad, *tol)
+
+
+def test_mixture_same_family_samples_expand_and_errors() -> None:
+    ember.manual_seed(0)
+    probs = ember.tensor([0.2, 0.8], dtype=ember.float64)
+    component = ED.Normal(
+        ember.tensor([[-5.0, 5.0], [0.0, 10.0]], dtype=ember.float64), ember.ones(2, 2, dtype=ember.float64)
+    )
+    gmm = ED.MixtureSameFamily(ED.Categorical(probs), component)  # the mixture broadcast over the batch
+    x = gmm.sample((20000,))
+    assert tuple(x.shape) == (20000, 2) and tuple(gmm.expand((3, 2)).sample((4,)).shape) == (4, 3, 2)
+    np.testing.assert_allclose(x.numpy().mean(0), gmm.mean.numpy(), atol=0.1)
+    np.testing.assert_allclose(x.numpy().var(0), gmm.variance.numpy(), rtol=0.05)
+    with pytest.raises(ValueError, match="needs to be an instance of ember.distributions.Categorical"):
+        ED.MixtureSameFamily(ED.Bernoulli(probs), component)
+    with pytest.raises(ValueError, match="needs to be an instance of ember.distributions.Distribution"):
+        ED.MixtureSameFamily(ED.Categorical(probs), "normal")
+    with pytest.raises(ValueError, match=r"`mixture_distribution component` \(3\) does not equal"):
+        ED.MixtureSameFamily(ED.Categorical(ember.ones(3)), component)
+    with pytest.raises(ValueError, match="is not compatible with"):
+        ED.MixtureSameFamily(ED.Categorical(ember.ones(3, 2)), component)

@@ -30,7 +30,8 @@ from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Negativ
 from ember.distributions.distribution import Distribution
 from ember.distributions.gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from ember.distributions.kl import kl_divergence, register_kl
-from ember.distributions.multivariate import Independent, MultivariateNormal
+from ember.distributions.mixture import MixtureSameFamily
+from ember.distributions.multivariate import Independent, LowRankMultivariateNormal, MultivariateNormal
 from ember.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from ember.distributions.transformed_distribution import TransformedDistribution
 
@@ -51,6 +52,8 @@ __all__ = [
     "Independent",
     "Laplace",
     "LogNormal",
+    "LowRankMultivariateNormal",
+    "MixtureSameFamily",
     "Multinomial",
     "MultivariateNormal",
     "NegativeBinomial",

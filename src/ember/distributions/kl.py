@@ -32,7 +32,12 @@ from ember.distributions.continuous import (
 from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
 from ember.distributions.distribution import Distribution
 from ember.distributions.gamma import Beta, Dirichlet, Gamma
-from ember.distributions.multivariate import Independent, MultivariateNormal, _solve_lower
+from ember.distributions.multivariate import (
+    Independent,
+    LowRankMultivariateNormal,
+    MultivariateNormal,
+    _solve_lower,
+)
 from ember.distributions.utils import sum_rightmost
 from ember.nn import functional as F
 
@@ -247,6 +252,19 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     mahalanobis = _solve_lower(Lq, q.loc - p.loc).pow(2).sum(-1)
     k = p.event_shape[0]
     return 0.5 * (trace + mahalanobis - k) + q._half_log_det() - p._half_log_det()
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_gaussian_lowrank(p: Distribution, q: Distribution) -> Tensor:
+    """The Gaussian pairs with a low-rank one, through the Cholesky factors of the dense
+    covariances (PyTorch keeps q's Woodbury form; the values agree)."""
+
+    def dense(d: Any) -> MultivariateNormal:
+        return d if isinstance(d, MultivariateNormal) else MultivariateNormal(d.loc, scale_tril=d.scale_tril)
+
+    return _kl_mvn_mvn(dense(p), dense(q))
 
 
 @register_kl(Independent, Independent)

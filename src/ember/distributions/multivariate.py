@@ -12,7 +12,7 @@ from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import draw, lazy_property, sum_rightmost
 
-__all__ = ["Independent", "MultivariateNormal"]
+__all__ = ["Independent", "LowRankMultivariateNormal", "MultivariateNormal"]
 
 _MATRICES = ("covariance_matrix", "precision_matrix", "scale_tril")
 
@@ -33,7 +33,27 @@ def _precision_to_scale_tril(P: Tensor) -> Tensor:
     return ember.linalg.inv(upper).mT
 
 
-class MultivariateNormal(Distribution):
+class _Gaussian(Distribution):
+    """What the normal distributions of vectors share (MultivariateNormal,
+    LowRankMultivariateNormal): the support, rsample, the mean and mode at `loc`, and
+    matrices expanded to the batch."""
+
+    support = constraints.real_vector
+    has_rsample = True
+
+    def _full(self, matrix: Tensor) -> Tensor:
+        return matrix.expand(*self._batch_shape, *self._event_shape, *self._event_shape)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+
+class MultivariateNormal(_Gaussian):
     """The normal distribution of vectors with mean `loc` and one of `covariance_matrix`
     (Sigma), `precision_matrix` (Sigma^-1) or `scale_tril` (the lower Cholesky factor L of
     Sigma = L L^T), the cheapest to give (torch.distributions.MultivariateNormal).
@@ -45,8 +65,6 @@ class MultivariateNormal(Distribution):
         "precision_matrix": constraints.positive_definite,
         "scale_tril": constraints.lower_cholesky,
     }
-    support = constraints.real_vector
-    has_rsample = True
 
     def __init__(
         self,
@@ -90,9 +108,6 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
 
-    def _full(self, matrix: Tensor) -> Tensor:
-        return matrix.expand(*self._batch_shape, *self._event_shape, *self._event_shape)
-
     @lazy_property
     def scale_tril(self) -> Tensor:
         return self._full(self._unbroadcasted_scale_tril)
@@ -105,14 +120,6 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self) -> Tensor:
         return self._full(ember.cholesky_inverse(self._unbroadcasted_scale_tril))
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
@@ -215,3 +222,99 @@ class Independent(Distribution):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
+
+
+class LowRankMultivariateNormal(_Gaussian):
+    """The normal distribution of vectors whose covariance is low rank plus diagonal,
+    Sigma = W W^T + D with W = `cov_factor` (k x m) and D = diag(`cov_diag`)
+    (torch.distributions.LowRankMultivariateNormal). Nothing k x k is factored: log_prob
+    and the entropy go through the m x m "capacitance" matrix C = I + W^T D^-1 W (the
+    Woodbury identity for Sigma^-1 and the determinant lemma det Sigma = det C det D), and
+    draws are loc + W eps_m + sqrt(D) eps_k."""
+
+    arg_constraints = {
+        "loc": constraints.real_vector,
+        "cov_factor": constraints.independent(constraints.real, 2),
+        "cov_diag": constraints.independent(constraints.positive, 1),
+    }
+
+    def __init__(
+        self, loc: Tensor, cov_factor: Tensor, cov_diag: Tensor, validate_args: bool | None = None
+    ) -> None:
+        if loc.dim() < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        k = loc.shape[-1]
+        if cov_factor.dim() < 2:
+            raise ValueError(
+                "cov_factor must be at least two-dimensional, with optional leading batch dimensions"
+            )
+        if cov_factor.shape[-2] != k:
+            raise ValueError(f"cov_factor must be a batch of matrices with shape {k} x m")
+        if tuple(cov_diag.shape[-1:]) != (k,):
+            raise ValueError(f"cov_diag must be a batch of vectors with shape {loc.shape[-1:]}")
+        try:
+            batch_shape = ember.broadcast_shapes(loc.shape[:-1], cov_factor.shape[:-2], cov_diag.shape[:-1])
+        except RuntimeError as e:
+            raise ValueError(
+                f"Incompatible batch shapes: loc {loc.size()}, cov_factor {cov_factor.size()}, "
+                f"cov_diag {cov_diag.size()}"
+            ) from e
+        self.loc = loc.expand(*batch_shape, k)
+        self.cov_factor = cov_factor.expand(*batch_shape, k, cov_factor.shape[-1])
+        self.cov_diag = cov_diag.expand(*batch_shape, k)
+        self._unbroadcasted_cov_factor = cov_factor
+        self._unbroadcasted_cov_diag = cov_diag
+        W_over_D = cov_factor / cov_diag.unsqueeze(-1)
+        capacitance = W_over_D.mT @ cov_factor + ember.eye(cov_factor.shape[-1], dtype=cov_factor.dtype)
+        self._capacitance_tril = ember.linalg.cholesky(capacitance)
+        super().__init__(batch_shape, loc.shape[-1:], validate_args=validate_args)
+
+    @lazy_property
+    def covariance_matrix(self) -> Tensor:
+        W = self._unbroadcasted_cov_factor
+        return self._full(W @ W.mT + ember.diag_embed(self._unbroadcasted_cov_diag))
+
+    @lazy_property
+    def scale_tril(self) -> Tensor:
+        return ember.linalg.cholesky(self.covariance_matrix)
+
+    @lazy_property
+    def precision_matrix(self) -> Tensor:
+        # Woodbury: Sigma^-1 = D^-1 - D^-1 W C^-1 W^T D^-1, with C^-1 W^T D^-1 = L^-T L^-1 W^T D^-1
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        A = ember.linalg.solve(self._capacitance_tril.tril(), (W / D.unsqueeze(-1)).mT)  # L^-1 W^T D^-1
+        return self._full(ember.diag_embed(D.reciprocal()) - A.mT @ A)
+
+    @property
+    def variance(self):
+        variance = self._unbroadcasted_cov_factor.pow(2).sum(-1) + self._unbroadcasted_cov_diag
+        return variance.expand(*self._batch_shape, *self._event_shape)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        m = self._unbroadcasted_cov_factor.shape[-1]
+        eps_w = draw("normal", (*shape[:-1], m), self.loc.dtype)
+        eps_d = draw("normal", shape, self.loc.dtype)
+        low_rank = (self._unbroadcasted_cov_factor @ eps_w.unsqueeze(-1)).squeeze(-1)
+        return self.loc + low_rank + self._unbroadcasted_cov_diag.sqrt() * eps_d
+
+    def _log_det(self) -> Tensor:
+        """log det Sigma = log det C + log det D."""
+        log_det_c = 2 * self._capacitance_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+        return log_det_c + self._unbroadcasted_cov_diag.log().sum(-1)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        # x^T Sigma^-1 x = x^T D^-1 x - |L^-1 W^T D^-1 x|^2 (Woodbury), x = value - loc
+        x = value - self.loc
+        D = self._unbroadcasted_cov_diag
+        projected = (self._unbroadcasted_cov_factor.mT @ (x / D).unsqueeze(-1)).squeeze(-1)
+        mahalanobis = (x.pow(2) / D).sum(-1) - _solve_lower(self._capacitance_tril, projected).pow(2).sum(-1)
+        k = self._event_shape[0]
+        return -0.5 * (k * math.log(2 * math.pi) + self._log_det() + mahalanobis)
+
+    def entropy(self) -> Tensor:
+        k = self._event_shape[0]
+        entropy = 0.5 * (k * (1 + math.log(2 * math.pi)) + self._log_det())
+        return entropy.expand(*self._batch_shape) if len(self._batch_shape) else entropy
