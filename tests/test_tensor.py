@@ -687,3 +687,26 @@ def test_assigning_a_matching_grad_or_none_works_and_sgd_uses_it() -> None:
     p.grad = ember.ones(2)
     del p.grad  # as in PyTorch: the same as assigning None
     assert p.grad is None
+
+
+def test_inf_and_nan_from_arithmetic_give_no_numpy_warning() -> None:
+    """As PyTorch, ember returns inf or NaN from x / 0 or log(0) without NumPy's
+    RuntimeWarning; the user's own NumPy code keeps its warnings. Run with warnings made
+    errors, in a fresh interpreter (pytest manages warnings filters itself)."""
+    import subprocess
+    import sys
+
+    program = (
+        "import ember, numpy as np\n"
+        "x = ember.tensor([1.0, 0.0], requires_grad=True)\n"
+        "(x / ember.tensor([0.0, 1.0]) + x.log() + (x * 0).sqrt()).sum().backward()\n"
+        "try:\n"
+        "    np.log(np.zeros(1))\n"
+        "except RuntimeWarning:\n"
+        "    print('numpy still warns')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", program], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "numpy still warns"

@@ -3,6 +3,8 @@
 import ember as torch   # PyTorch-style code runs unchanged
 """
 
+import warnings as _warnings
+
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
 from ember import (
     accelerator,
@@ -615,5 +617,10 @@ from ember.amp.autocast_mode import (
 )
 
 __version__ = "0.1.0"
+
+# NumPy reports an inf or NaN made by arithmetic (x / 0, log(0), 0 * inf) with a
+# RuntimeWarning; PyTorch returns the same inf or NaN without a word, and so does ember. The
+# filter covers warnings raised in ember's own modules only: the user's NumPy code keeps them.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
 __all__ = [name for name in dir() if not name.startswith("_")]
