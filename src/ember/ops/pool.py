@@ -402,6 +402,13 @@ def _avg_pool(
 ) -> Tensor:
     _check_input(op, input, nd, _AVG_INTEGERS, "floating point and int64 inputs")
     win = _pool_window(op, input, nd, kernel_size, stride, padding, 1, ceil_mode)
+    if nd == 3 and any(n < k for n, k in zip(win.size, win.kernel)):
+        # PyTorch's avg_pool3d (and so lp_pool3d) wants every window to fit in the unpadded
+        # input, though padding could make room; 1-d and 2-d average pooling do not check this
+        (t, h, w), (kt, kh, kw) = win.size, win.kernel
+        raise RuntimeError(
+            f"{op}: input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})"
+        )
     divisor = _divisor(win, count_include_pad, divisor_override, input._data.dtype)
     return AvgPool.apply(input, win, divisor)
 
