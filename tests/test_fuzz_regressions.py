@@ -27,3 +27,28 @@ def test_avg_pool3d_refuses_input_smaller_than_kernel():
         ember.nn.functional.avg_pool3d(ember.tensor(ok), 3, 1, 1),
         torch.nn.functional.avg_pool3d(torch.tensor(ok), 3, 1, 1),
     )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_div_gradient_in_the_divisor_where_its_square_overflows(dtype):
+    # d(a/b)/db = -a/b^2 was computed with b * b, which overflows (1e20 in float32) or
+    # underflows to 0 (1e-25) where a / b / b is finite; found through gaussian_nll_loss's var
+    import torch
+
+    a = np.array([1e30, 1e-30, 3.0, -2.0, 1.0], dtype=dtype)
+    b = np.array([1e20, 1e-25, 7.0, 0.5, 1e-30], dtype=dtype)
+    grads = []
+    for lib in (torch, ember):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        (x / y).sum().backward()
+        grads.append((x.grad, y.grad))
+    assert_close(grads[1][0], grads[0][0], rtol=1e-6, atol=0)
+    assert_close(grads[1][1], grads[0][1], rtol=1e-6, atol=0)
+
+    v = ember.tensor(np.array([2e19, 3.0], dtype=dtype), requires_grad=True)
+    tv = torch.tensor(v.detach().numpy(), requires_grad=True)
+    diff = np.array([3e19, 1.0], dtype=dtype)
+    for lib, var in ((ember, v), (torch, tv)):
+        x = lib.tensor(diff, requires_grad=True)
+        lib.nn.functional.gaussian_nll_loss(x, lib.zeros(2, dtype=x.dtype), var, reduction="sum").backward()
+    assert_close(v.grad, tv.grad, rtol=1e-5, atol=0)

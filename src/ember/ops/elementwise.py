@@ -115,8 +115,9 @@ class Div(Op):
             (b,) = ctx.saved_tensors
             return grad / b, None
         a, b = ctx.saved_tensors
-        # d(a/b)/db = -a / b²
-        return (grad / b if da is not None else None), -grad * a / (b * b)
+        # d(a/b)/db = -a / b², taken as (a / b) / b: b * b overflows (or underflows to 0)
+        # in float32 for |b| beyond about 1e19 (or below 1e-19) where the quotient does not
+        return (grad / b if da is not None else None), -grad * (a / b / b)
 
 
 class Neg(Elementwise):
