@@ -52,3 +52,17 @@ def test_div_gradient_in_the_divisor_where_its_square_overflows(dtype):
         x = lib.tensor(diff, requires_grad=True)
         lib.nn.functional.gaussian_nll_loss(x, lib.zeros(2, dtype=x.dtype), var, reduction="sum").backward()
     assert_close(v.grad, tv.grad, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_local_response_norm_refuses_a_window_of_no_channels(size):
+    # ember failed with pad's NotImplementedError about cropping; PyTorch raises RuntimeError
+    import torch
+
+    x = np.random.randn(1, 3, 2).astype(np.float32)
+    with pytest.raises(RuntimeError, match="kernel size should be greater than zero"):
+        torch.nn.functional.local_response_norm(torch.tensor(x), size)
+    with pytest.raises(RuntimeError, match="kernel size should be greater than zero"):
+        ember.nn.functional.local_response_norm(ember.tensor(x), size)
+    with pytest.raises(RuntimeError, match="kernel size should be greater than zero"):
+        ember.nn.LocalResponseNorm(size)(ember.tensor(x))

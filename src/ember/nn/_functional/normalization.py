@@ -509,6 +509,10 @@ def local_response_norm(
         )
     if input.numel() == 0:
         return input
+    if size <= 0:  # PyTorch's average pooling over the window refuses it
+        raise RuntimeError(
+            f"local_response_norm: kernel size should be greater than zero, but got size={size}"
+        )
     c = input.shape[1]
     # (before, after) zeros on the channel dimension, the one after the batch: pad lists the
     # last dimension first
