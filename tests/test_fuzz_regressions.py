@@ -66,3 +66,38 @@ def test_local_response_norm_refuses_a_window_of_no_channels(size):
         ember.nn.functional.local_response_norm(ember.tensor(x), size)
     with pytest.raises(RuntimeError, match="kernel size should be greater than zero"):
         ember.nn.LocalResponseNorm(size)(ember.tensor(x))
+
+
+@pytest.mark.parametrize("padding_mode", ["border", "reflection"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_grid_sample_grid_gradient_on_the_border_pixels(padding_mode, align_corners):
+    # PyTorch counts a position exactly on the first or last pixel as clamped (gradient 0 for
+    # the grid there); ember counted it as inside. With align_corners=True the grid values
+    # -1 and 1 (the edges of an identity affine_grid) land exactly there; without, -0.75 and
+    # 0.75 do for a size of 4
+    import torch
+
+    edge = [-1.0, 1.0] if align_corners else [-0.75, 0.75]
+    xs = edge + [0.3, -0.2, 3.0, -3.0]
+    ys = [-1.0, 1.0, 0.0, 0.5] if align_corners else [-0.75, 0.75, 0.0, 0.5]
+    grid = np.array([[[[x, y] for x in xs] for y in ys]])
+    x = np.random.randn(1, 2, 4, 4)
+    w = np.random.randn(1, 2, len(ys), len(xs))
+    grads = []
+    for lib in (torch, ember):
+        g = lib.tensor(grid, requires_grad=True)
+        out = lib.nn.functional.grid_sample(
+            lib.tensor(x), g, padding_mode=padding_mode, align_corners=align_corners
+        )
+        (out * lib.tensor(w)).sum().backward()
+        grads.append(g.grad)
+    assert_close(grads[1], grads[0], rtol=1e-9, atol=1e-12)
+    # a 3-d grid on the border too
+    g3 = np.array([[[[[1.0, -1.0, 0.0], [1.0, 1.0, 1.0]]]]])
+    grads = []
+    for lib in (torch, ember):
+        gt = lib.tensor(g3, requires_grad=True)
+        x3 = lib.tensor(np.random.RandomState(0).randn(1, 1, 2, 3, 4))
+        lib.nn.functional.grid_sample(x3, gt, padding_mode=padding_mode, align_corners=True).sum().backward()
+        grads.append(gt.grad)
+    assert_close(grads[1], grads[0], rtol=1e-9, atol=1e-12)

@@ -112,8 +112,10 @@ def _unnormalize(coord: np.ndarray, size: int, align_corners: bool) -> tuple:
 
 
 def _clip(coord: np.ndarray, size: int) -> tuple:
-    """Clamped into [0, size - 1], and the derivative (0 where clamped)."""
-    inside = (coord >= 0) & (coord <= size - 1)
+    """Clamped into [0, size - 1], and the derivative: 0 where clamped and, as PyTorch takes
+    it, on the borders 0 and size - 1 themselves (with align_corners=True the grid values -1
+    and 1, which an identity affine_grid gives, land exactly there)."""
+    inside = (coord > 0) & (coord < size - 1)
     return np.clip(coord, 0, size - 1), inside.astype(coord.dtype)
 
 
