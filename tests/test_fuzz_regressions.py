@@ -101,3 +101,22 @@ def test_grid_sample_grid_gradient_on_the_border_pixels(padding_mode, align_corn
         lib.nn.functional.grid_sample(x3, gt, padding_mode=padding_mode, align_corners=True).sum().backward()
         grads.append(gt.grad)
     assert_close(grads[1], grads[0], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_2d_rounds_positions_as_pytorch(mode):
+    # PyTorch's 2-d CPU kernel computes the pixel position (g + 1) * (size / 2) - 0.5 as one
+    # fused multiply-add: g = 2/3 over 3 rows lands a hair below row 2 (ember had exactly 2),
+    # which changes the nearest row and the cell whose slope the grid gradient takes
+    import torch
+
+    x = np.random.randn(1, 1, 3, 3)
+    grid = np.array([[[[0.0, 2 / 3], [-1 / 3, 2 / 3], [0.6, -0.2]]]])
+    res = []
+    for lib in (torch, ember):
+        g = lib.tensor(grid, requires_grad=True)
+        out = lib.nn.functional.grid_sample(lib.tensor(x), g, mode=mode, align_corners=False)
+        out.sum().backward()
+        res.append((out, g.grad))
+    assert_close(res[1][0], res[0][0], rtol=1e-12, atol=1e-12)
+    assert_close(res[1][1], res[0][1], rtol=1e-9, atol=1e-12)

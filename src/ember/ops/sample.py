@@ -103,11 +103,20 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
 # grid_sample: coordinates, taps and weights
 
 
-def _unnormalize(coord: np.ndarray, size: int, align_corners: bool) -> tuple:
+def _unnormalize(coord: np.ndarray, size: int, align_corners: bool, nd: int) -> tuple:
     """A normalized coordinate in pixels, and its derivative: -1 and 1 are the corner pixels'
-    centres (align_corners) or their outer edges."""
+    centres (align_corners) or their outer edges.
+
+    Rounded as PyTorch's CPU kernels round it: the 3-d one computes ((c + 1) * size - 1) / 2,
+    the 2-d one (c + 1) * (size / 2) - 0.5 as one fused multiply-add, which extended precision
+    stands in for here. A position can land exactly on a pixel in one rounding and a hair off
+    it in another, which moves a 'nearest' tie, a clamp, or the cell whose slope the grid's
+    gradient takes."""
     if align_corners:
         return (coord + 1) / 2 * (size - 1), (size - 1) / 2
+    if nd == 2:
+        fused = (coord + 1).astype(np.longdouble) * (size / 2) - 0.5
+        return fused.astype(coord.dtype), size / 2
     return ((coord + 1) * size - 1) / 2, size / 2
 
 
@@ -190,8 +199,10 @@ class _Axis:
 
     __slots__ = ("index", "inside", "t", "dt")
 
-    def __init__(self, comp: np.ndarray, size: int, mode: str, padding_mode: str, align_corners: bool):
-        coord, dt = _unnormalize(comp, size, align_corners)
+    def __init__(
+        self, comp: np.ndarray, size: int, mode: str, padding_mode: str, align_corners: bool, nd: int
+    ):
+        coord, dt = _unnormalize(comp, size, align_corners, nd)
         dt = np.full_like(comp, dt)
         if mode == "bicubic":  # the taps, not the position, are padded
             base = np.floor(coord)
@@ -253,7 +264,7 @@ class GridSample(Op):
         sizes, out, nd = x.shape[2:], grid.shape[1:-1], grid.shape[-1]
         comps = [grid[..., nd - 1 - d].reshape(n, -1) for d in range(nd)]  # x is the last axis
         with np.errstate(invalid="ignore"):  # NaN or inf positions: see _pad
-            axes = [_Axis(comps[d], sizes[d], mode, padding_mode, align_corners) for d in range(nd)]
+            axes = [_Axis(comps[d], sizes[d], mode, padding_mode, align_corners, nd) for d in range(nd)]
         xt, rows = _channels_last(x), np.arange(n)[:, None]
         y = np.zeros((n, comps[0].shape[1], c), dtype=x.dtype)
         for flat, inside, weight, _ in _corners(axes, sizes, mode, [ax.t for ax in axes]):
