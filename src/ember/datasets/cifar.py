@@ -28,10 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ember._tensor import Tensor
 from ember.datasets._download import default_root, download, md5_of
-from ember.datasets.mnist import dataset_repr
-from ember.transforms import batch_transform
+from ember.datasets.mnist import dataset_repr, image_batch_fetcher
 from ember.utils.data.dataset import BatchFetcher, Dataset
 
 _PIXELS = 3 * 32 * 32
@@ -172,18 +170,8 @@ class CIFAR10(Dataset):
         return len(self.data)
 
     def _batch_fetcher(self) -> BatchFetcher | None:
-        if type(self).__getitem__ is not CIFAR10.__getitem__ or self.target_transform is not None:
-            return None
-        apply = batch_transform(self.transform)
-        if apply is None:
-            return None
-        images, targets = self.data, np.asarray(self.targets, dtype=np.int64)
-
-        def fetch(indices: np.ndarray) -> list[Tensor]:
-            x = apply(images[indices])
-            return [x if isinstance(x, Tensor) else Tensor(x), Tensor(targets[indices])]
-
-        return fetch
+        targets = np.asarray(self.targets, dtype=np.int64)
+        return image_batch_fetcher(self, CIFAR10.__getitem__, self.data, targets)
 
     def __repr__(self) -> str:
         return dataset_repr(self)

@@ -193,21 +193,30 @@ class MNIST(Dataset):
         return len(self.data)
 
     def _batch_fetcher(self) -> BatchFetcher | None:
-        if type(self).__getitem__ is not MNIST.__getitem__ or self.target_transform is not None:
-            return None
-        apply = batch_transform(self.transform)
-        if apply is None:
-            return None
-        images, targets = self.data._data, self.targets._data
-
-        def fetch(indices: np.ndarray) -> list[Tensor]:
-            x = apply(images[indices])
-            return [x if isinstance(x, Tensor) else Tensor(x), Tensor(targets[indices])]
-
-        return fetch
+        return image_batch_fetcher(self, MNIST.__getitem__, self.data._data, self.targets._data)
 
     def __repr__(self) -> str:
         return dataset_repr(self)
+
+
+def image_batch_fetcher(
+    ds: Any, own_getitem: Callable[..., Any], images: np.ndarray, targets: np.ndarray
+) -> BatchFetcher | None:
+    """The DataLoader's read of a whole batch of an image dataset at once: its transform
+    applied to the batch of images, when the transform can be (`batch_transform`). None,
+    for item by item, when a subclass overrides `own_getitem` or there is a target
+    transform."""
+    if type(ds).__getitem__ is not own_getitem or ds.target_transform is not None:
+        return None
+    apply = batch_transform(ds.transform)
+    if apply is None:
+        return None
+
+    def fetch(indices: np.ndarray) -> list[Tensor]:
+        x = apply(images[indices])
+        return [x if isinstance(x, Tensor) else Tensor(x), Tensor(targets[indices])]
+
+    return fetch
 
 
 def dataset_repr(ds: Any) -> str:
