@@ -110,8 +110,9 @@ class Module:
 
     def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         """Call `hook(module, grad_input, grad_output)` in backward once the gradients of the
-        module's positional arguments are known (None for those that are not tensors, or get
-        no gradient); a non-None result (a tuple like grad_input) replaces grad_input."""
+        module's positional arguments are known (None for those that are not tensors, zeros
+        for a tensor that gets no gradient); a non-None result (a tuple like grad_input)
+        replaces grad_input."""
         return add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
