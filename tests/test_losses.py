@@ -371,6 +371,20 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot(n, c, spatial):
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
+@given(n=st.integers(1, 5), c=st.integers(1, 6), reduction=st.sampled_from(REDUCTIONS))
+def test_cross_entropy_short_path_matches_the_general_one(n, c, reduction):
+    """(N, C) logits with int64 class indices take a short path to the loss's node; a weight
+    of ones sends the same loss through the general one: same values and gradients."""
+    logits, t = rand(n, c, seed=n + c), ember.tensor(labels((n,), c))
+    x1, x2 = ember.tensor(logits, requires_grad=True), ember.tensor(logits, requires_grad=True)
+    short = F.cross_entropy(x1, t, reduction=reduction)
+    general = F.cross_entropy(x2, t, weight=ember.ones(c), reduction=reduction)
+    np.testing.assert_allclose(short.detach().numpy(), general.detach().numpy(), rtol=1e-6, atol=1e-7)
+    short.sum().backward()
+    general.sum().backward()
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_cross_entropy_target_errors():
     x = ember.randn(4, 3)
     with pytest.raises(RuntimeError, match=r"integer dtype .* got ember.float32 of shape \[4\]"):

@@ -213,10 +213,10 @@ class IndexCrossEntropy(Op):
     def forward(ctx, x, target, reduction):
         shifted, e, s = _shifted_exp(x)
         rows = np.arange(len(x))
-        logp = shifted[rows, target] - np.log(s[:, 0])  # log p of each sample's target
+        nll = np.log(s[:, 0]) - shifted[rows, target]  # -log p of each sample's target
         ctx.save_for_backward(x)
         ctx.e, ctx.s, ctx.rows, ctx.target, ctx.reduction = e, s, rows, target, reduction
-        return _reduce(-logp, reduction, len(x))
+        return _reduce(nll, reduction, len(x))
 
     @staticmethod
     def backward(ctx, grad):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -266,6 +267,45 @@ def _unbatched(loss: Tensor, input: Tensor, reduction: str) -> Tensor:
     return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
 
 
+_INT64 = np.dtype(np.int64)
+
+
+def _plain_classification(
+    input: Any,
+    target: Any,
+    weight: Any,
+    ignore_index: int,
+    label_smoothing: float,
+    size_average: Any,
+    reduce: Any,
+) -> bool:
+    """Whether cross_entropy has what nearly every classifier gives it: (N, C) float logits,
+    N int64 class indices from 0 to C - 1, and no weight, smoothing or ignored class. Then
+    it goes straight to its node, without the general checks' dozen calls; anything else,
+    errors included, takes the general path, which explains them."""
+    if not (
+        input.__class__ is Tensor
+        and target.__class__ is Tensor
+        and weight is None
+        and not label_smoothing
+        and size_average is None
+        and reduce is None
+        and ignore_index < 0
+    ):
+        return False
+    x, t = input._data, target._data
+    return (
+        x.ndim == 2
+        and x.dtype.kind == "f"
+        and t.dtype is _INT64
+        and t.shape == x.shape[:1]
+        and t.size > 0
+        # np.minimum.reduce is t.min() without ndarray's Python wrapper (one call less)
+        and np.minimum.reduce(t, None) >= 0
+        and np.maximum.reduce(t, None) < x.shape[1]
+    )
+
+
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -284,6 +324,8 @@ def cross_entropy(
     not ignored; with probabilities, by the number of samples, and ignore_index must stay
     negative (there is no class to ignore).
     """
+    if _plain_classification(input, target, weight, ignore_index, label_smoothing, size_average, reduce):
+        return losses.IndexCrossEntropy.apply(input, target._data, _reduction(None, None, reduction))
     reduction = _reduction(size_average, reduce, reduction)
     _float_logits(input, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
