@@ -93,7 +93,7 @@ def ember_model():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss
+        return loss.item()  # a number, as NumpyMLP.step returns: the epoch list keeps no graphs
 
     return step
 
@@ -116,7 +116,7 @@ def torch_model():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss
+        return loss.item()
 
     return step
 
