@@ -1,6 +1,11 @@
 """One epoch of the MLP 784-256-128-10 (ReLU, cross-entropy, SGD momentum 0.9, batch 64)
 on MNIST-sized float32 data: ember vs PyTorch vs a hand-written NumPy forward/backward.
 
+A fourth runner, `tape`, trains the same way through the least autograd Python can run
+(floor.py's idea for this MLP): ember's ratio to it is the price of what ember checks and
+supports, and its own ratio to the hand-written NumPy is what recording a graph costs at
+the least.
+
 Rounds are interleaved (machines here have transient slowdowns) and medians reported.
 Memory: peak traced NumPy allocation of one step for ember and hand-written NumPy
 (tracemalloc sees NumPy's buffers), and ember's traced memory after 100 and after 2 000
@@ -81,6 +86,92 @@ class NumpyMLP:
         return float(loss)
 
 
+# ---- the tape: an autograd with no checks at all ------------------------------------------
+
+_TAPE: list = []  # every recorded result, oldest first
+
+
+class Value:
+    """An array, its gradient, and how it was made: `op` and its operands `a`, `b`. It has
+    none of what makes a framework safe to use (no checks of shapes, dtypes or grad mode,
+    no version counters, hooks, views or modules), which is what makes its time a floor."""
+
+    __slots__ = ("data", "grad", "op", "a", "b")
+
+    def __init__(self, data, op=None, a=None, b=None):
+        self.data, self.grad, self.op, self.a, self.b = data, None, op, a, b
+        if op is not None:
+            _TAPE.append(self)
+
+
+def tape_linear(x: Value, w: Value, b: Value) -> Value:
+    y = x.data @ w.data.T
+    y += b.data
+    return Value(y, "linear", x, (w, b))
+
+
+def tape_relu(x: Value) -> Value:
+    return Value(np.maximum(x.data, 0), "relu", x)
+
+
+def tape_cross_entropy(logits: Value, target: np.ndarray) -> Value:
+    z = logits.data
+    shifted = z - z.max(1, keepdims=True)
+    nll = np.log(np.exp(shifted).sum(1)) - shifted[np.arange(len(target)), target]
+    return Value(nll.mean(), "xent", logits, target)
+
+
+def tape_backward(loss: Value) -> None:
+    loss.grad = np.float32(1)
+    for t in reversed(_TAPE):
+        g, a, b = t.grad, t.a, t.b
+        if t.op == "xent":
+            z = a.data
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            p[np.arange(len(b)), b] -= 1
+            p *= g / len(b)
+            _accumulate(a, p)
+        elif t.op == "relu":
+            _accumulate(a, g * (t.data > 0))
+        else:  # linear
+            w, bias = b
+            if a.op is not None:  # the batch itself needs no gradient
+                _accumulate(a, g @ w.data)
+            _accumulate(w, g.T @ a.data)
+            _accumulate(bias, g.sum(0))
+    _TAPE.clear()
+
+
+def _accumulate(v: Value, g: np.ndarray) -> None:
+    v.grad = g if v.grad is None else v.grad + g
+
+
+class TapeMLP:
+    """NumpyMLP's step, with the backward found by walking the tape."""
+
+    def __init__(self) -> None:
+        self.params = [Value(w) for w in init_weights()]
+        self.bufs = [np.zeros_like(p.data) for p in self.params]
+
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float = 0.01, momentum: float = 0.9) -> float:
+        w1, b1, w2, b2, w3, b3 = self.params
+        h = tape_relu(tape_linear(Value(x), w1, b1))
+        h = tape_relu(tape_linear(h, w2, b2))
+        loss = tape_cross_entropy(tape_linear(h, w3, b3), y)
+        for p in self.params:
+            p.grad = None
+        tape_backward(loss)
+        for p, buf in zip(self.params, self.bufs):
+            buf *= momentum
+            buf += p.grad
+            p.data -= lr * buf
+        return float(loss.data)
+
+
+# ---- ember and PyTorch ------------------------------------------------------------------
+
+
 def ember_model():
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
     with ember.no_grad():
@@ -93,7 +184,7 @@ def ember_model():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()  # a number, as NumpyMLP.step returns: the epoch list keeps no graphs
+        return loss.item()  # a number, as NumPyMLP.step returns: the epoch list keeps no graphs
 
     return step
 
@@ -123,8 +214,8 @@ def torch_model():
 
 def epoch_runner(kind: str, xs: np.ndarray, ys: np.ndarray, batch: int = 64):
     n = len(xs) // batch
-    if kind == "numpy":
-        model = NumpyMLP()
+    if kind in ("numpy", "tape"):
+        model = NumpyMLP() if kind == "numpy" else TapeMLP()
         batches = [(xs[i * batch : (i + 1) * batch], ys[i * batch : (i + 1) * batch]) for i in range(n)]
         return lambda: [model.step(x, y) for x, y in batches]
     if kind == "ember":
@@ -153,6 +244,16 @@ def traced_peak(fn, repeat: int = 3) -> int:
     return peak
 
 
+def check_tape() -> None:
+    """The tape trains as the hand-written step does: the same losses, to float32 rounding."""
+    xs, ys = data(192)
+    hand, tape = NumpyMLP(), TapeMLP()
+    for i in range(3):
+        x, y = xs[i * 64 : (i + 1) * 64], ys[i * 64 : (i + 1) * 64]
+        a, b = hand.step(x, y), tape.step(x, y)
+        assert abs(a - b) < 1e-5, (i, a, b)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -160,8 +261,9 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=2)
     parser.add_argument("--json", metavar="PATH", help="also write the figures to this JSON file")
     args = parser.parse_args()
+    check_tape()
     xs, ys = data(args.samples)
-    kinds = ["ember", "numpy"] + (["torch"] if torch else [])
+    kinds = ["ember", "numpy", "tape"] + (["torch"] if torch else [])
     if torch:
         torch.set_num_threads(args.torch_threads)
     runners = {k: epoch_runner(k, xs, ys) for k in kinds}
@@ -183,6 +285,8 @@ def main() -> None:
         "  "
         + "  ".join(f"ember/{k} {med['ember'] / med[k]:.2f} (per round {v:.2f})" for k, v in paired.items())
     )
+    tape_paired = statistics.median(a / b for a, b in zip(times["tape"], times["numpy"]))
+    print(f"  tape/numpy {med['tape'] / med['numpy']:.2f} (per round {tape_paired:.2f})")
 
     x1, y1 = xs[:64], ys[:64]
     np_model, step = NumpyMLP(), ember_model()
