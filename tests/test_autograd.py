@@ -170,6 +170,52 @@ def test_backward_twice_raises_unless_retained():
         y.backward()
 
 
+def _arrays_kept_by_graph(root: ember.Tensor) -> int:
+    """Bytes of the arrays that the graph's nodes still hold in their own attributes."""
+    seen, stack, total = set(), [root.grad_fn], 0
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or isinstance(node, ember.Tensor):
+            continue
+        seen.add(id(node))
+        total += sum(
+            v.nbytes for k, v in vars(node).items() if not k.startswith("_") and isinstance(v, np.ndarray)
+        )
+        stack += [e[0] if isinstance(e, tuple) else e for e in node._edges]
+    return total
+
+
+def test_backward_frees_what_ops_kept_for_it():
+    """A loss kept after backward (`losses.append(loss)`) keeps its graph's nodes, as in
+    PyTorch, but not the activation-sized arrays that BatchNorm, max pooling and the fused
+    losses keep for their backward; a second backward says the graph was freed."""
+    nn, F = ember.nn, ember.nn.functional
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 13 * 13, 10),
+    )
+    x, y = ember.randn(16, 1, 28, 28), ember.randint(0, 10, (16,))
+    for loss_fn in (F.cross_entropy, lambda z, t: F.nll_loss(z.log_softmax(1), t, weight=ember.ones(10))):
+        loss = loss_fn(model(x), y)
+        kept_before = _arrays_kept_by_graph(loss)
+        assert kept_before > 16 * 4 * 26 * 26 * 4  # at least BatchNorm's normalised input
+        loss.backward()
+        assert _arrays_kept_by_graph(loss) < 1024  # the targets' indices, no activations
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            loss.backward()
+    model.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward(retain_graph=True)
+    first = [p.grad.clone() for p in model.parameters()]
+    loss.backward()  # retained: everything is still there, and the gradients double
+    for p, g in zip(model.parameters(), first):
+        assert_close(p.grad, 2 * g)
+
+
 def test_nonscalar_backward_needs_gradient():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -12,7 +12,8 @@ dependencies (what PyTorch's engine does):
 2. pop the newest node, call its backward, reduce each input gradient to that input's
    shape (unbroadcast) and dtype, and hand it on: to a node (added to the heap the first
    time it is reached) or to a leaf, whose `.grad` accumulates it;
-3. a node's saved values are freed after its backward unless `retain_graph`.
+3. a node's saved values (and the arrays it kept for backward, `_intermediates`) are
+   freed after its backward unless `retain_graph`.
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ def run_backward(
                 input_grads = _run_node(node, grad, create_graph, capture, handed_out)
             if not retain_graph:
                 node._saved = None
+                if node._intermediates:
+                    _free_intermediates(node)
             for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
@@ -227,6 +230,13 @@ def run_backward(
             )
         results.append(None if g is None else (g if isinstance(g, Tensor) else Tensor(g)))
     return results
+
+
+def _free_intermediates(node: Any) -> None:
+    """Drop the arrays a built-in op kept on its node for backward (`Function._intermediates`)."""
+    d = node.__dict__
+    for name in node._intermediates:
+        d.pop(name, None)
 
 
 def _send(pending: dict, heap: list, node: Any, nr: int, g: Any) -> None:

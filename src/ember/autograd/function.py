@@ -114,6 +114,12 @@ class Function:
     # `_simple`: a built-in op's node with one output, no retained gradient and no hook, whose
     # backward the engine runs inline. Set per class from `raw`, cleared per node.
     _simple = False
+    # `_intermediates`: the names of the ctx attributes in which a built-in op keeps arrays
+    # that only its backward reads (BatchNorm's normalised input, cross-entropy's
+    # exponentials). The engine frees them with the saved tensors after the backward pass,
+    # as PyTorch frees every buffer a node saved: a loss kept after backward
+    # (`losses.append(loss)`) must not keep a copy of the activations alive.
+    _intermediates: tuple = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -168,6 +174,12 @@ class Function:
         if _grad_state[0] and self.raw and self._sources is not None:  # create_graph
             return self._saved_as_tensors(saved)
         return saved
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal lookup fails: a freed intermediate says why it is gone
+        if name in type(self)._intermediates:
+            raise RuntimeError(FREED_MESSAGE)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _modified(self, version: int, expected: int) -> None:
         raise RuntimeError(

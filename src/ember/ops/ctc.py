@@ -56,6 +56,8 @@ class CTCLoss(Op):
     """The per-sample CTC loss -log p, (N,), of log_probs (T, N, C) and padded targets (N, S);
     with zero_infinity, 0 (and a zero gradient) where no alignment exists."""
 
+    _intermediates = ("alpha", "y", "ext", "skip", "log_p", "infinite")
+
     @staticmethod
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
         t_max, n, _ = log_probs.shape

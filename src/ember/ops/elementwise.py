@@ -510,6 +510,7 @@ class Minimum(Op):
 
 
 class Where(Op):
+    _intermediates = ("cond",)
     _not_tensor_inputs = (0,)  # next_functions leaves out the condition, as PyTorch's lists
 
     @staticmethod
@@ -532,6 +533,8 @@ class Keep(Op):
     """`_dual.keep` recorded, for backward formulas under create_graph: grad where mask holds
     (times mask, if it holds weights), 0 elsewhere. `source`, when not None, is an input with
     derivative 0 (see `_dual.keep`)."""
+
+    _intermediates = ("mask",)
 
     @staticmethod
     def forward(ctx, grad, mask, source):

@@ -127,6 +127,8 @@ class CrossEntropy(Op):
     q = weight * ((1 - s) t + s / C) itself, so that the gradient for t can be formed.
     """
 
+    _intermediates = ("e", "s", "logp")
+
     soft = False
 
     @staticmethod
@@ -175,6 +177,8 @@ def _soft_target(t: Any, weight: np.ndarray | None, smoothing: float) -> Any:
 class NllLoss(Op):
     """-sum_c q_c x_c for log-probabilities x and the dense class distribution q."""
 
+    _intermediates = ("q",)
+
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
 
     @staticmethod
@@ -205,6 +209,8 @@ class IndexCrossEntropy(Op):
     out of its row instead of multiplying by a dense q, which takes half the NumPy calls
     (the loss is a small share of a step's work but many of its calls).
     """
+
+    _intermediates = ("e", "s", "rows", "target")
 
     def name(self) -> str:
         return "CrossEntropyBackward0"  # to the user, the same op as CrossEntropy

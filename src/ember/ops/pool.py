@@ -113,6 +113,8 @@ def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
 class MaxPool(Op):
     """Max pooling (MaxPool2DWithIndicesBackward0); with_indices also returns PyTorch's flat indices."""
 
+    _intermediates = ("arg",)
+
     @staticmethod
     def forward(ctx, x, win, with_indices):
         y, arg = _max(x, win)
@@ -133,6 +135,8 @@ class MaxPool(Op):
 class MaxRoute(Op):
     """Max pooling's backward as a node, for create_graph; its backward picks the winners."""
 
+    _intermediates = ("arg",)
+
     @staticmethod
     def forward(ctx, g, arg, win):
         ctx.arg, ctx.win = arg, win
@@ -147,6 +151,8 @@ class MaxRoute(Op):
 
 class MaxPick(Op):
     """The winners of a max pooling, read from another tensor (MaxRoute's adjoint)."""
+
+    _intermediates = ("arg",)
 
     @staticmethod
     def forward(ctx, x, arg, win):

@@ -207,6 +207,7 @@ class Stack(Op):
 
 
 class Gather(Op):
+    _intermediates = ("index",)
     _not_tensor_inputs = (1, 2)  # next_functions lists the input, not dim and index, as PyTorch's
 
     @staticmethod
@@ -231,6 +232,8 @@ def _along_axis(index: np.ndarray, dim: int) -> tuple:
 class Scatter(Op):
     """x with src written at index along dim (x.scatter); overwritten places get no gradient."""
 
+    _intermediates = ("full",)
+
     @staticmethod
     def forward(ctx, x, dim, index, src):
         full = _along_axis(index, dim)
@@ -249,6 +252,8 @@ class Scatter(Op):
 
 
 class ScatterAdd(Op):
+    _intermediates = ("full",)
+
     @staticmethod
     def forward(ctx, x, dim, index, src):
         full = _along_axis(index, dim)

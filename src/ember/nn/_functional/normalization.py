@@ -56,6 +56,8 @@ def _input_grad(gh: Any, xhat: Any, rstd: Any, axes: tuple, batch_stats: bool) -
 class LayerNorm(Op):
     """Normalize over the trailing dimensions `axes`, then scale and shift elementwise."""
 
+    _intermediates = ("xhat", "rstd")
+
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps):
         xhat, rstd, _, _ = _standardize(x, axes, eps)
@@ -85,6 +87,8 @@ class BatchNorm(Op):
     """Normalize each channel (axis 1) with the batch's statistics (running_mean None) or
     the given running ones; outputs y and the batch mean and (biased) variance, which the
     caller uses to update its running statistics."""
+
+    _intermediates = ("xhat", "rstd", "mean")
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
@@ -129,6 +133,8 @@ class GroupNorm(Op):
     """Normalize each sample's channels in `groups` groups (C/groups consecutive channels and
     all their positions together), then scale and shift each channel. Also outputs each
     group's mean and biased variance, (N, groups), for instance_norm's running statistics."""
+
+    _intermediates = ("xhat", "rstd")
 
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
@@ -423,6 +429,8 @@ class RMSNorm(Op):
     LayerNorm without the centring: with the mean taken as 0, the closed-form backward
     loses its mean(gh) term, dx = rstd * (gh - xhat * mean(gh * xhat)), gh = dy * w.
     """
+
+    _intermediates = ("xhat", "rstd")
 
     @staticmethod
     def forward(ctx, x, weight, axes, eps):
