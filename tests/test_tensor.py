@@ -710,3 +710,32 @@ def test_inf_and_nan_from_arithmetic_give_no_numpy_warning() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "numpy still warns"
+
+
+def test_users_pytest_runs_show_no_warnings_from_ember_internals(tmp_path) -> None:
+    """pytest drops the filter ember installs at import; ember's pytest plugin (entry point
+    pytest11) puts it back, so a user's test of ember code lists no NumPy RuntimeWarning
+    from ember's ops, while the user's own NumPy code still warns."""
+    import importlib.metadata
+    import subprocess
+    import sys
+
+    plugins = [e.value for e in importlib.metadata.entry_points(group="pytest11")]
+    if "ember._pytest_plugin" not in plugins:
+        pytest.skip("ember is not installed with its entry points here (pip install -e . registers them)")
+    (tmp_path / "test_user.py").write_text(
+        "import ember, numpy as np\n"
+        "def test_ember():\n"
+        "    assert ember.log(ember.tensor(0.0)).item() == float('-inf')\n"
+        "def test_numpy():\n"
+        "    assert np.log(np.zeros(1))[0] == float('-inf')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed, 1 warning" in done.stdout, done.stdout
+    assert "test_user.py:5: RuntimeWarning: divide by zero" in done.stdout, done.stdout
