@@ -64,7 +64,11 @@ class _Writer:
             return {"list": [self.encode(x) for x in obj]}
         if isinstance(obj, dict):
             tag = "odict" if isinstance(obj, OrderedDict) else "dict"
-            return {tag: [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+            node = {tag: [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+            metadata = getattr(obj, "_metadata", None)  # a state_dict's format versions
+            if isinstance(metadata, dict):
+                node["metadata"] = self.encode(metadata)
+            return node
         raise TypeError(
             f"ember.save cannot store an object of type {type(obj).__name__}: it stores tensors, arrays, "
             "dicts, lists, tuples, numbers, strings, bools and None (save a model's state_dict(), "
@@ -179,7 +183,12 @@ class _Reader:
             return [self.decode(x) for x in value]
         if tag in ("dict", "odict"):
             pairs = [(self.decode(k), self.decode(v)) for k, v in value]
-            return OrderedDict(pairs) if tag == "odict" else dict(pairs)
+            if tag == "dict":
+                return dict(pairs)
+            result = OrderedDict(pairs)
+            if "metadata" in node:
+                result._metadata = self.decode(node["metadata"])  # type: ignore[attr-defined]
+            return result
         raise self.fail(f"unknown entry type {tag!r}")
 
     def _tensor(self, node: dict) -> Tensor:

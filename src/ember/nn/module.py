@@ -8,6 +8,7 @@ one, so that `self.fc = Linear(2, 3)` is all it takes for `parameters()`, `state
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -58,6 +59,11 @@ class Module:
         setattr_(self, "_forward_hooks_always_called", OrderedDict())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_state_dict_hooks_public", {})  # ids of the post-hooks that must return None
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it (call the module, not forward)."""
@@ -428,30 +434,40 @@ class Module:
 
     # ---- state dict --------------------------------------------------------------------
 
+    # The format of this class's state dict, stored in the dict's `_metadata` ("version"), so
+    # that `_load_from_state_dict` can read checkpoints of an older format (BatchNorm: 2).
+    _version: int = 1
+
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
+        """Write this module's own entries (not its children's); layers may override it."""
+        _state_dict.save_own(self, destination, prefix, keep_vars)
 
     def state_dict(
         self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
     ) -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name, detached (sharing memory)."""
-        if destination is None:
-            destination = OrderedDict()
-        # as in PyTorch, `prefix` is put in front of the keys as it is ("model." gives "model.0.weight")
-        for name, module in self.named_modules(remove_duplicate=False):
-            module._save_to_state_dict(destination, prefix + name + ("." if name else ""), keep_vars)
-        return destination
+        """Parameters and persistent buffers by dotted name, detached (sharing memory), and
+        `_extra_state` entries of modules that define get_extra_state; with `_metadata`.
+
+        As in PyTorch, `prefix` is put in front of the keys as it is ("model." gives
+        "model.0.weight"), and the hooks registered with register_state_dict_pre_hook and
+        register_state_dict_post_hook run before and after each module's entries."""
+        return _state_dict.save(self, destination, prefix, keep_vars)  # type: ignore[return-value]
 
     def _load_from_state_dict(
-        self, state_dict: Mapping[str, Any], prefix: str, assign: bool, missing: list, errors: list
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
     ) -> None:
-        """Load this module's own entries; layers with special needs override it."""
-        _state_dict.load_own(self, state_dict, prefix, assign, missing, errors)
+        """Load this module's own entries (PyTorch's signature); layers with special needs
+        override it. `state_dict` holds the entries under `prefix` and may be changed."""
+        _state_dict.load_own(
+            self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
@@ -463,6 +479,55 @@ class Module:
         makes the given tensors the new parameters instead of copying into the old ones.
         """
         return _state_dict.load(self, state_dict, strict, assign)
+
+    def get_extra_state(self) -> Any:
+        """Extra state for the state dict, stored under `_extra_state`: a module that has any
+        overrides this and set_extra_state (the base class has none)."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            "Override get_extra_state() in the module to give the extra state to save."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what get_extra_state returned; override both together."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            "Override set_extra_state() in the module to restore the extra state it saves."
+        )
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call `hook(module, prefix, keep_vars)` before the module writes its state dict entries."""
+        return add_hook(self._state_dict_pre_hooks, hook, False)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call `hook(module, state_dict, prefix, local_metadata)` after the module and its
+        children have written their entries; it may change state_dict in place and returns None."""
+        return add_hook(self._state_dict_hooks, hook, False, ((self._state_dict_hooks_public, True),))
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The older private form of register_state_dict_post_hook: a hook that returns a dict
+        replaces the state dict of that call."""
+        return add_hook(self._state_dict_hooks, hook, False)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call `hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)` before the module loads its entries; it may rewrite
+        state_dict (the module's own copy), e.g. to rename the keys of an older format."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], with_module: bool = False
+    ) -> RemovableHandle:
+        """The private form: without with_module the hook is not given the module."""
+        return add_hook(
+            self._load_state_dict_pre_hooks, functools.partial(hook, self) if with_module else hook, False
+        )
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call `hook(module, incompatible_keys)` after the module and its children are loaded;
+        it may change incompatible_keys.missing_keys and .unexpected_keys in place (what
+        strict=True raises on) and returns None."""
+        return add_hook(self._load_state_dict_post_hooks, hook, False)
 
     # ---- printing ----------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ shapes, and the first forward keeps the loaded values.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from typing import Any
 
 from ember import creation, dtypes
@@ -82,7 +81,14 @@ class LazyModuleMixin:
                 destination[prefix + name] = value if keep_vars or is_lazy(value) else value.detach()
 
     def _load_from_state_dict(
-        self, state_dict: Mapping[str, Any], prefix: str, assign: bool, missing: list, errors: list
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
     ) -> None:
         """Placeholders take the shape of the tensors loaded into them (then those are copied
         as usual); a placeholder loaded from a placeholder stays one."""
@@ -97,10 +103,12 @@ class LazyModuleMixin:
             elif isinstance(value, Tensor):
                 with no_grad():
                     current.materialize(value.shape)
-        if both_lazy:
-            state_dict = {k: v for k, v in state_dict.items() if k not in both_lazy}
-        super()._load_from_state_dict(state_dict, prefix, assign, missing, errors)
-        missing[:] = [key for key in missing if key not in both_lazy]
+        own = {k: v for k, v in state_dict.items() if k not in both_lazy}
+        n_missing = len(missing_keys)
+        super()._load_from_state_dict(
+            own, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        missing_keys[n_missing:] = [key for key in missing_keys[n_missing:] if key not in both_lazy]
 
 
 # ---- Linear ------------------------------------------------------------------------------

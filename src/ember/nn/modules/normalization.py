@@ -4,12 +4,12 @@ with their running statistics."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ember import creation
+from ember import creation, dtypes
 from ember._tensor import Tensor
 from ember.nn import functional as F
 from ember.nn import init
@@ -168,15 +168,28 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
+    _version = 2  # the state dict gained num_batches_tracked
+
     def _load_from_state_dict(
-        self, state_dict: Mapping[str, Any], prefix: str, assign: bool, missing: list, errors: list
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
     ) -> None:
-        # num_batches_tracked came later than the running statistics, so checkpoints without it
-        # load as in PyTorch: the counter keeps its current value and is not reported missing
-        super()._load_from_state_dict(state_dict, prefix, assign, missing, errors)
+        # a checkpoint of format 1 (or one without metadata) has no num_batches_tracked: as in
+        # PyTorch, the counter keeps its current value (0 if it has none) and is not missing
         key = prefix + "num_batches_tracked"
-        if self.track_running_stats and key not in state_dict and key in missing:
-            missing.remove(key)
+        version = local_metadata.get("version")
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            counter = self.num_batches_tracked
+            state_dict[key] = counter if counter is not None else creation.tensor(0, dtype=dtypes.int64)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)

@@ -3,7 +3,8 @@ weight_norm and spectral_norm, the current forms of the two normalizations, and 
 
 from __future__ import annotations
 
-from typing import TypeVar
+import functools
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -49,7 +50,17 @@ def weight_norm(module: _ModuleT, name: str = "weight", dim: int | None = 0) -> 
     dim but `dim`, or the whole tensor for None. Undo it with
     `parametrize.remove_parametrizations(module, name)`."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+    module._register_load_state_dict_pre_hook(functools.partial(_load_classic_weight_norm, name))
     return module
+
+
+def _load_classic_weight_norm(name: str, state_dict: dict, prefix: str, *rest: Any) -> None:
+    """A load pre-hook: a state dict saved with the classic nn.utils.weight_norm keeps g and v
+    as `<name>_g` and `<name>_v`, which this parametrization calls original0 and original1."""
+    g, v = f"{prefix}{name}_g", f"{prefix}{name}_v"
+    if g in state_dict and v in state_dict:
+        state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g)
+        state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v)
 
 
 class _SpectralNorm(Module):
