@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 
 import ember
@@ -264,3 +265,38 @@ def test_parametrized_weight_norm_loads_a_classic_weight_norm_checkpoint():
     e.load_state_dict(to_ember(sd))
     assert_close(e.weight, t.weight)
     assert_close(e.parametrizations.weight.original0, t.parametrizations.weight.original0)
+
+
+@requires_torch
+def test_get_buffer_and_set_submodule_as_torch():
+    import torch
+
+    for lib in (ember, torch):
+        model = build(lib)
+        assert model.get_buffer("0.bn.running_mean") is model[0].bn.running_mean
+        with pytest.raises(AttributeError, match="`weight` is not a buffer"):
+            model.get_buffer("0.fc.weight")
+        with pytest.raises(AttributeError, match="BatchNorm1d has no attribute `nothing`"):
+            model.get_buffer("0.bn.nothing")
+        new = lib.nn.Linear(3, 4)
+        model.set_submodule("0.fc", new)
+        assert model[0].fc is new
+        with pytest.raises(AttributeError, match="`weight` is not an nn.Module"):
+            model.set_submodule("0.fc.weight", lib.nn.Linear(1, 1))
+        with pytest.raises(AttributeError, match="has no attribute `other`"):
+            model.set_submodule("0.other", lib.nn.Linear(1, 1), strict=True)
+        model.set_submodule("0.other", lib.nn.Identity())
+        assert isinstance(model[0].other, lib.nn.Identity)
+        with pytest.raises(ValueError, match="without a target name"):
+            model.set_submodule("", lib.nn.Identity())
+
+
+def test_type_to_empty_and_the_no_op_methods():
+    model = build(ember)
+    assert model.type(ember.float64) is model and model[1].weight.dtype == ember.float64
+    before = model[1].weight
+    model.to_empty(device="cpu")
+    assert model[1].weight is before and model[1].weight.shape == (2, 4)
+    assert model.share_memory() is model and model.compile() is None
+    assert ember.nn.Module.call_super_init is False and ember.nn.Module._version == 1
+    np.testing.assert_array_equal(model.state_dict()["0.bn.num_batches_tracked"].numpy(), 0)

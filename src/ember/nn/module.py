@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,8 @@ from ember._tensor import Tensor, device
 from ember.nn import _state_dict
 from ember.nn._hooks import RemovableHandle, add_hook, call_with_hooks
 from ember.nn.parameter import Buffer, Parameter
+
+T_destination = TypeVar("T_destination", bound=dict)  # the type of a state_dict's destination
 
 
 def _typename(value: Any) -> str:
@@ -39,6 +41,11 @@ class Module:
     """
 
     training: bool
+    T_destination = T_destination
+    # PyTorch's class flags: call_super_init makes Module.__init__ call super().__init__();
+    # dump_patches is a legacy serialization switch. Both False, and read by nothing here.
+    call_super_init: bool = False
+    dump_patches: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs:
@@ -278,6 +285,31 @@ class Module:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return module._parameters[name]
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as `"bn.running_mean"`."""
+        owner, _, name = target.rpartition(".")
+        module = self.get_submodule(owner)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at a dotted path such as `"encoder.0"`, replacing the module there;
+        with strict=True the path must already exist."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        owner, _, name = target.rpartition(".")
+        parent = self.get_submodule(owner)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     # ---- iteration ---------------------------------------------------------------------
 
     def named_modules(
@@ -425,6 +457,25 @@ class Module:
 
     def half(self) -> Module:
         return self.to(dtypes.float16)
+
+    def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer to `dst_type` (a dtype, or a legacy type name)."""
+        return self._apply(lambda t: t.type(dst_type))
+
+    def to_empty(self, *, device: Any = None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer new storage of the same shape, uninitialised
+        (meant after building on the meta device, which ember does not have)."""
+        if not recurse:
+            raise NotImplementedError("ember's Module.to_empty always includes the submodules")
+        return self._apply(lambda t: Tensor(np.empty_like(t._data)))
+
+    def share_memory(self) -> Module:
+        """PyTorch moves the tensors to shared memory for multiprocessing; ember's DataLoader
+        workers do not share modules, so there is nothing to move."""
+        return self
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """torch's in-place compile; ember has no compiler (see ember.compile), so calls run as written."""
 
     def cpu(self) -> Module:
         return self
