@@ -3,6 +3,7 @@
 import ember as torch   # PyTorch-style code runs unchanged
 """
 
+import math as _math
 import warnings as _warnings
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
@@ -25,6 +26,15 @@ from ember import (
 )
 from ember._compile import compile
 from ember._format import set_printoptions
+from ember._layout import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 
 # the legacy tensor types of older code (torch.FloatTensor([1, 2]), isinstance(x, torch.LongTensor))
 from ember._legacy import (
@@ -599,6 +609,32 @@ from ember.nn._functional.toplevel import (
 from ember.nn._functional.normalization import rms_norm
 
 # isort: split
+# the convolutions, activations and normalizations torch has at its top level
+from ember.nn._functional.toplevel_layers import (
+    batch_norm,
+    bilinear,
+    celu,
+    celu_,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    group_norm,
+    hardshrink,
+    instance_norm,
+    layer_norm,
+    prelu,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+
+# isort: split
 # torch.func's function transforms (grad, vmap, functional_call, ...): ember.func
 from ember import func
 
@@ -617,6 +653,19 @@ from ember.amp.autocast_mode import (
 )
 
 __version__ = "0.1.0"
+
+# PyTorch's numeric constants (torch.pi, torch.inf, ...), and newaxis, which is None
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+newaxis = None
+
+vmap = func.vmap  # torch.vmap, torch.func's
+
+# prelu and hardshrink are Tensor methods too (x.prelu(weight)); they live in nn, above Tensor
+Tensor.prelu = prelu  # type: ignore[attr-defined]
+Tensor.hardshrink = hardshrink  # type: ignore[attr-defined]
 
 # NumPy reports an inf or NaN made by arithmetic (x / 0, log(0), 0 * inf) with a
 # RuntimeWarning; PyTorch returns the same inf or NaN without a word, and so does ember. The

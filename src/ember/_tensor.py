@@ -294,6 +294,22 @@ class Tensor:
         hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call hook(tensor) on this leaf once backward has accumulated its gradient into
+        `.grad` (not for autograd.grad, which stores none); e.g. to update a parameter while
+        the backward pass goes on. `handle.remove()` on the result unregisters it."""
+        from ember.utils.hooks import RemovableHandle
+
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = engine.PostAccumulate(hook)
+        return handle
+
     def detach(self) -> Tensor:
         """A tensor sharing memory and version counter with this one, out of the graph."""
         t = Tensor(self._data)

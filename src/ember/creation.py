@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _layout, dtypes
 from ember import random as _random
 from ember._tensor import Tensor, _to_array
 from ember._tensor import device as _device
@@ -19,9 +19,10 @@ def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
     return dtypes.to_numpy_dtype(dtype)
 
 
-def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
+def _finish(arr: np.ndarray, requires_grad: bool, device: Any, layout: Any = None) -> Tensor:
     if device is not None:
         _device(device)  # raises for anything but the CPU
+    _layout.check_layout(layout)
     return Tensor(arr, requires_grad=requires_grad)
 
 
@@ -36,8 +37,11 @@ def _size(size: Sequence[Any]) -> tuple:
     return tuple(int(s) for s in size)
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of data (torch.tensor); floats become float32."""
+def tensor(
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
+) -> Tensor:
+    """A new tensor holding a copy of data (torch.tensor); floats become float32. pin_memory
+    (page-locked memory for GPU copies) has no meaning here and is accepted."""
     arr = np.array(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), copy=True)
     return _finish(arr, requires_grad, device)
 
@@ -57,51 +61,123 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor(ndarray)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device)
+def zeros(
+    *size: Any,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device, layout)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device)
+def ones(
+    *size: Any,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device, layout)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_size(size), _np_dtype(dtype)), requires_grad, device)
+def empty(
+    *size: Any,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    memory_format: Any = _layout.contiguous_format,
+) -> Tensor:
+    arr = np.empty(_size(size), _np_dtype(dtype))
+    fmt = _layout.check_format(memory_format, "empty")
+    if fmt is _layout.channels_last or fmt is _layout.channels_last_3d:
+        arr = _layout.copy(arr, fmt)
+    return _finish(arr, requires_grad, device, layout)
 
 
 def full(
-    size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    size: Sequence[int],
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     if dtype is None:
         dtype = _to_array(fill_value, None).dtype
     np_dtype = _np_dtype(dtype)
     fill_value = dtypes.to_element(fill_value, np_dtype)
-    return _finish(np.full(_size((size,)), fill_value, np_dtype), requires_grad, device)
+    return _finish(np.full(_size((size,)), fill_value, np_dtype), requires_grad, device, layout)
 
 
 def _like(input: Tensor, dtype: Any) -> np.dtype:
     return input._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad, device)
+def _laid_like(arr: np.ndarray, input: Tensor, memory_format: Any, op: str) -> np.ndarray:
+    """arr (made in C order) laid out as memory_format says; preserve_format follows input."""
+    order = _layout.target(input._data, _layout.check_format(memory_format, op))
+    return arr if order is None else _layout.copy(arr, order, like=input._data)
 
 
-def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad, device)
+def zeros_like(
+    input: Tensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    memory_format: Any = _layout.preserve_format,
+) -> Tensor:
+    arr = _laid_like(np.zeros(input._data.shape, _like(input, dtype)), input, memory_format, "zeros_like")
+    return _finish(arr, requires_grad, device, layout)
 
 
-def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(input._data.shape, _like(input, dtype)), requires_grad, device)
+def ones_like(
+    input: Tensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    memory_format: Any = _layout.preserve_format,
+) -> Tensor:
+    arr = _laid_like(np.ones(input._data.shape, _like(input, dtype)), input, memory_format, "ones_like")
+    return _finish(arr, requires_grad, device, layout)
+
+
+def empty_like(
+    input: Tensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    memory_format: Any = _layout.preserve_format,
+) -> Tensor:
+    arr = _laid_like(np.empty(input._data.shape, _like(input, dtype)), input, memory_format, "empty_like")
+    return _finish(arr, requires_grad, device, layout)
 
 
 def full_like(
-    input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    input: Tensor,
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     np_dtype = _like(input, dtype)
-    return _finish(
-        np.full(input._data.shape, dtypes.to_element(fill_value, np_dtype), np_dtype), requires_grad, device
-    )
+    arr = np.full(input._data.shape, dtypes.to_element(fill_value, np_dtype), np_dtype)
+    return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
 
 
 def arange(
@@ -110,8 +186,10 @@ def arange(
     step: Any = 1,
     *,
     dtype: Any = None,
+    layout: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Values from start to end (exclusive) by step; int64 unless an argument is a float."""
     if end is None:
@@ -124,7 +202,9 @@ def arange(
         )
     is_float = any(isinstance(v, float) for v in (start, end, step))
     default = dtypes.get_default_dtype().numpy if is_float else np.int64
-    return _finish(np.arange(start, end, step).astype(_np_dtype(dtype, default)), requires_grad, device)
+    return _finish(
+        np.arange(start, end, step).astype(_np_dtype(dtype, default)), requires_grad, device, layout
+    )
 
 
 def linspace(
@@ -133,12 +213,14 @@ def linspace(
     steps: int,
     *,
     dtype: Any = None,
+    layout: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device)
+    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device, layout)
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None) -> Tensor:
@@ -146,21 +228,34 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
 
 
 def eye(
-    n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device)
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device, layout)
 
 
 # ---- random -----------------------------------------------------------------------------
 
 
 def rand(
-    *size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
     np_dtype = _float_dtype(dtype, "check_uniform_bounds")
     arr = _random.rng(generator).random(_size(size), dtype=np.float64).astype(np_dtype)
-    return _finish(arr, requires_grad, device)
+    return _finish(arr, requires_grad, device, layout)
 
 
 def _float_dtype(dtype: Any, kernel: str) -> np.dtype:
@@ -172,20 +267,46 @@ def _float_dtype(dtype: Any, kernel: str) -> np.dtype:
 
 
 def randn(
-    *size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Standard normal samples."""
     np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
     arr = _random.rng(generator).standard_normal(_size(size)).astype(np_dtype)
-    return _finish(arr, requires_grad, device)
+    return _finish(arr, requires_grad, device, layout)
 
 
-def rand_like(input: Tensor, dtype: Any = None) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype)
+def rand_like(
+    input: Tensor,
+    dtype: Any = None,
+    *,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = _layout.preserve_format,
+) -> Tensor:
+    out = rand(input.shape, dtype=dtype or input.dtype, layout=layout, device=device)
+    out._data = _laid_like(out._data, input, memory_format, "rand_like")
+    return out.requires_grad_(requires_grad)
 
 
-def randn_like(input: Tensor, dtype: Any = None) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype)
+def randn_like(
+    input: Tensor,
+    dtype: Any = None,
+    *,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = _layout.preserve_format,
+) -> Tensor:
+    out = randn(input.shape, dtype=dtype or input.dtype, layout=layout, device=device)
+    out._data = _laid_like(out._data, input, memory_format, "randn_like")
+    return out.requires_grad_(requires_grad)
 
 
 def randint(
@@ -195,7 +316,10 @@ def randint(
     *,
     generator: Any = None,
     dtype: Any = None,
+    layout: Any = None,
     device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Integers in [low, high) (randint(high, size) also works, as in PyTorch)."""
     if size is None:
@@ -205,7 +329,7 @@ def randint(
     if low >= high:
         raise RuntimeError(f"randint(): expects low to be less than high, but got low={low} >= high={high}")
     arr = _random.rng(generator).integers(low, high, size=tuple(size))
-    return _finish(arr.astype(_np_dtype(dtype, np.int64)), False, device)
+    return _finish(arr.astype(_np_dtype(dtype, np.int64)), requires_grad, device, layout)
 
 
 def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None) -> Tensor:

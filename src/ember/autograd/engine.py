@@ -383,10 +383,26 @@ def _deliver(leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_o
         _add_to_grad(leaf, g, handed_out)
 
 
+class PostAccumulate:
+    """A hook of Tensor.register_post_accumulate_grad_hook, kept among the leaf's gradient
+    hooks (in `_hooks`, in registration order) and called with the leaf once its `.grad`
+    holds this pass's gradient."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: Any) -> None:
+        self.hook = hook
+
+
 def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out: set) -> None:
-    """After the pass: each hooked leaf's hooks, in order, on its summed gradient."""
+    """After the pass: each hooked leaf's hooks, in order, on its summed gradient; then, if
+    the gradient went into `.grad`, its post-accumulate hooks."""
     for leaf, g in hooked.items():
         _deliver(leaf, _hooked(leaf._hooks, g), capture, accumulate, handed_out)
+        if accumulate and leaf._requires_grad:
+            for hook in list(leaf._hooks.values()):
+                if hook.__class__ is PostAccumulate:
+                    hook.hook(leaf)
 
 
 def _run_tensor_hooks(node: Any, grads: list) -> None:
@@ -403,6 +419,8 @@ def _hooked(hooks: dict, g: Any) -> Any:
     if isinstance(g, ndarray):
         g = np.array(g)  # the hook may change it in place: not an array another tensor holds
     for hook in list(hooks.values()):
+        if hook.__class__ is PostAccumulate:
+            continue  # runs after the gradient is stored (_run_hooks)
         out = hook(g if isinstance(g, Tensor) else Tensor(g))
         if out is None:
             continue

@@ -10,6 +10,8 @@ import numpy as np
 from ember import random
 from ember._tensor import Tensor
 from ember.autograd.function import apply_one
+from ember.creation import empty_like as ember_empty_like
+from ember.creation import zeros_like as ember_zeros_like
 from ember.dtypes import scalar_type_name
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
@@ -45,6 +47,29 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def relu_(input: Tensor) -> Tensor:
     return relu(input, inplace=True)
+
+
+# the in-place spellings of the activations that take inplace=True (F.elu_, ...)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -136,6 +161,13 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     if inplace:
         return _inplace(input, act.Threshold, threshold, value)
     return apply_one(act.Threshold, input, threshold, value)
+
+
+_threshold = threshold  # threshold_'s argument has the function's name
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _threshold(input, threshold, value, inplace=True)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -232,6 +264,22 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """log(softmax(x)) along dim, computed stably (torch.nn.functional.log_softmax)."""
     return products.log_softmax(input, _softmax_dim(input, dim, "log_softmax"), dtype)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """Samples of the Gumbel-softmax (Concrete) distribution (torch.nn.functional.gumbel_softmax):
+    softmax((logits + g) / tau) with g = -log(E), E ~ Exponential(1). With hard=True, the
+    one-hot of each sample's largest entry in the forward pass, with the soft sample's
+    gradient (the straight-through estimator). `eps` is unused, as in PyTorch."""
+    gumbels = -ember_empty_like(logits).exponential_().log()
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.max(dim, keepdim=True)[1]
+    one_hot = ember_zeros_like(logits).scatter_(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -30,6 +31,22 @@ def _pairs(items: Mapping[str, Any] | Iterable[Any]) -> Iterable[tuple[str, Any]
             raise ValueError(f"element #{i} should be a (key, value) pair, got {type(pair).__name__}")
         pairs.append(tuple(pair))
     return pairs
+
+
+class Container(Module):
+    """The deprecated container of PyTorch's first versions (torch.nn.Container): the modules
+    given as keywords become children. Subclass Module instead."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__()
+        warnings.warn(
+            "`nn.Container` is deprecated. All of its functionality is now implemented in "
+            "`nn.Module`. Subclass that instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        for name, module in kwargs.items():
+            self.add_module(name, module)
 
 
 class Sequential(Module):

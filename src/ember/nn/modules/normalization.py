@@ -244,6 +244,53 @@ class BatchNorm3d(_BatchNorm):
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
 
 
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation of (N, C, ...) input (torch.nn.SyncBatchNorm). PyTorch takes the
+    batch statistics over every process of a distributed group; ember runs in one process,
+    where that is BatchNorm, as PyTorch's own is on the CPU without a process group."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: Any = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """`module` with every BatchNorm1d/2d/3d in it replaced by a SyncBatchNorm that takes
+        over its parameters, buffers and mode (torch.nn.SyncBatchNorm.convert_sync_batchnorm)."""
+        output = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+            output = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+            )
+            if module.affine:
+                output.weight, output.bias = module.weight, module.bias
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                output._buffers[name] = module._buffers[name]
+            output.training = module.training
+        for name, child in module.named_children():
+            output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return output
+
+
 class _InstanceNorm(_BatchNorm):
     """Shared by InstanceNorm1d/2d/3d: normalise each channel of each sample over its positions.
 
@@ -371,3 +418,17 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    """LocalResponseNorm for (N, C, H, W) input only (torch.nn.CrossMapLRN2d, a legacy layer).
+
+    PyTorch's legacy implementation keeps the first channel's square in the window of every
+    channel from size // 2 + 1 on (it never subtracts it as the window slides); ember
+    computes the documented formula, LocalResponseNorm's, so from that channel on the values
+    differ (docs/differences.md)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+        return super().forward(input)

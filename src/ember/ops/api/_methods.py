@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember import creation, dtypes
+from ember import _layout, creation, dtypes
 from ember.ops.api import (
     arith,
     arrange,
@@ -37,7 +37,7 @@ from ember.ops.api.arith import (
     pow,
     remainder,
 )
-from ember.ops.api.convert import add_, div_, mul_, sub_, to, type_
+from ember.ops.api.convert import add_, contiguous, div_, is_contiguous, mul_, sub_, to, type_
 from ember.ops.api.indexing import getitem, setitem
 from ember.ops.api.products import matmul
 from ember.ops.api.shape import permute, transpose
@@ -247,11 +247,10 @@ def attach_methods(cls: type) -> None:
     cls.bool = lambda self: to(self, dtypes.bool)
     cls.byte = lambda self: to(self, dtypes.uint8)
     cls.cpu = lambda self, *a, **k: self
-    # a copy when the elements are not in row-major order (a transpose), as in PyTorch: the
-    # result must not alias the input then
-    cls.contiguous = lambda self, *a, **k: self if self._data.flags.c_contiguous else self.clone()
+    cls.contiguous = contiguous
     cls.ndimension = lambda self: self._data.ndim
-    cls.is_contiguous = lambda self, *a, **k: bool(self._data.flags.c_contiguous)
+    cls.is_contiguous = is_contiguous
+    cls.layout = property(lambda self: _layout.strided)
     cls.data_ptr = lambda self: self._data.__array_interface__["data"][0]
     cls.stride = _stride
     cls.storage_offset = _storage_offset

@@ -72,6 +72,16 @@ def _is_pinned(self: Tensor, device: Any = None) -> bool:
     return False
 
 
+def _pin_memory(self: Tensor, device: Any = None) -> Tensor:
+    """The tensor itself: page-locked memory only speeds copies to a GPU."""
+    return self
+
+
+def _share_memory_(self: Tensor) -> Tensor:
+    """The tensor itself: ember's DataLoader workers do not share tensors between processes."""
+    return self
+
+
 def adjoint(input: Tensor) -> Tensor:
     """The conjugate transpose of the last two dims, a view; for real tensors the transpose
     (torch.adjoint)."""
@@ -267,4 +277,7 @@ def attach(cls: type) -> None:
     cls.mH = property(_mH)
     cls.H = property(_H)
     cls.is_pinned = _is_pinned
+    cls.pin_memory = _pin_memory
+    cls.share_memory_ = _share_memory_
+    cls.is_shared = lambda self: False
     cls.short, cls.char = _short, _char

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _layout, dtypes
 from ember import random as _random
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
@@ -48,13 +48,15 @@ class ToCopy(ew.Op):
 
 
 class Clone(ew.Op):
+    """A copy, in C order or in the memory format `order` (see ember._layout)."""
+
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, order=None):
+        return x.copy() if order is None else _layout.copy(x, order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -71,9 +73,17 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             from ember._tensor import device
 
             device(a)  # raises for anything but the CPU
-    if target is None:
+    np_dtype = None if target is None else dtypes.to_numpy_dtype(target)
+    fmt = _layout.check_format(kwargs.get("memory_format", _layout.preserve_format), "to")
+    if fmt is not _layout.preserve_format:
+        # as in PyTorch, the tensor itself when nothing else changes and its strides already
+        # follow the format (a transpose asked for contiguous_format is returned as it is)
+        if (np_dtype is not None and np_dtype != input._data.dtype) or _layout.suggested(
+            input._data
+        ) is not fmt:
+            input = contiguous(input, fmt)  # then the dtype below: astype keeps the layout
+    if np_dtype is None:
         return input
-    np_dtype = dtypes.to_numpy_dtype(target)
     if np_dtype == input._data.dtype:
         return input
     if np_dtype.kind != "f":
@@ -104,8 +114,20 @@ _TYPE_NAMES = {
 }
 
 
-def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
-    return Clone.apply(input)
+def clone(input: Tensor, *, memory_format: Any = _layout.preserve_format) -> Tensor:
+    order = _layout.target(input._data, _layout.check_format(memory_format, "clone"))
+    return Clone.apply(input) if order is None else Clone.apply(input, order)
+
+
+def contiguous(input: Tensor, memory_format: Any = _layout.contiguous_format) -> Tensor:
+    """The tensor itself when it is laid out in `memory_format`, else a copy that is (a copy
+    of a transpose must not alias the input, as in PyTorch)."""
+    fmt = _layout.check_format(memory_format, "contiguous")
+    return input if _layout.is_in(input._data, fmt) else clone(input, memory_format=fmt)
+
+
+def is_contiguous(input: Tensor, memory_format: Any = _layout.contiguous_format) -> bool:
+    return _layout.is_in(input._data, _layout.check_format(memory_format, "is_contiguous"))
 
 
 def detach(input: Tensor) -> Tensor:
