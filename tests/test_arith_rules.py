@@ -220,3 +220,149 @@ def test_python_ints_outside_a_small_integer_dtype_wrap_as_torch(name):
         except RuntimeError as e:
             results.append(("RuntimeError", "overflow" in str(e)))
     assert results[0] == results[1]
+
+
+# ---- promotion with 0-d tensors and Python numbers (found by differential fuzzing) ----------------
+
+
+def _same_result(got: Any, want: Any) -> None:
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    g, w = got.detach().numpy(), want.detach().numpy()
+    np.testing.assert_allclose(g, w, rtol=1e-6, equal_nan=True)
+    assert (np.signbit(g) == np.signbit(w)).all()  # -0.0 and 0.0 too
+
+
+FLOAT_RESULT_CASES = {
+    # each integer operand becomes a float by itself: -4 stays -4, not uint8's 252
+    "uint8 / int8 0-d": lambda T: T.tensor([0, 3, 11], dtype=T.uint8) / T.tensor(-4, dtype=T.int8),
+    "int16 0-d / uint8": lambda T: T.tensor(-6, dtype=T.int16) / T.tensor([0, 2], dtype=T.uint8),
+    "true_divide int8 by int64 0-d": lambda T: T.true_divide(T.tensor([9], dtype=T.int8), T.tensor(300)),
+    "atan2 uint8, int32 0-d": lambda T: T.atan2(T.tensor([0, 1], dtype=T.uint8), T.tensor(-8, dtype=T.int32)),
+    "copysign uint8, int8 0-d": lambda T: T.copysign(
+        T.tensor([0, 9], dtype=T.uint8), T.tensor(-4, dtype=T.int8)
+    ),
+    "xlogy int64 0-d, uint8": lambda T: T.xlogy(T.tensor(-5), T.tensor([6], dtype=T.uint8)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(FLOAT_RESULT_CASES))
+def test_integer_operands_of_float_results_are_converted_one_by_one(name: str) -> None:
+    import torch
+
+    _same_result(FLOAT_RESULT_CASES[name](ember), FLOAT_RESULT_CASES[name](torch))
+
+
+PROMOTION_CASES = {
+    "0-d int32 >> 2": lambda T: T.tensor(9, dtype=T.int32) >> 2,
+    "0-d int8 << 1": lambda T: T.tensor(-9, dtype=T.int8) << 1,
+    "1 >> 0-d int16": lambda T: 1 >> T.tensor(3, dtype=T.int16),
+    "result_type(bool, 2)": lambda T: T.zeros(1, dtype=T.result_type(T.tensor([True]), 2)),
+    "ldexp by 0-d float64": lambda T: T.ldexp(T.tensor([1.0, 2.0]), T.tensor(2.0, dtype=T.float64)),
+    "dist with an int tensor": lambda T: T.dist(T.tensor([1.0, 2.0]), T.tensor([1, 5]), 0.5),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(PROMOTION_CASES))
+def test_promotion_with_0d_tensors_and_numbers_matches_torch(name: str) -> None:
+    import torch
+
+    _same_result(PROMOTION_CASES[name](ember), PROMOTION_CASES[name](torch))
+
+
+ALPHA_CASES = {
+    "int16 + alpha * bool": lambda T: T.add(T.tensor([5], dtype=T.int16), T.tensor([True]), alpha=2),
+    "bool + alpha * bool": lambda T: T.add(T.tensor([True, False]), T.tensor([True, True]), alpha=2),
+    "bool + 0 * bool": lambda T: T.add(T.tensor([True, False]), T.tensor([True, True]), alpha=0),
+    "bool + alpha * True": lambda T: T.add(T.tensor([True, False]), True, alpha=2),
+    "uint8 + 300 * int16": lambda T: T.add(
+        T.tensor([1, 2], dtype=T.uint8), T.tensor([1, 2], dtype=T.int16), alpha=300
+    ),
+    "uint8 - (-1) * 2": lambda T: T.sub(T.tensor([1, 2], dtype=T.uint8), 2, alpha=-1),
+    "int16.add_(bool, alpha=3)": lambda T: T.tensor([1, 2], dtype=T.int16).add_(
+        T.tensor([True, False]), alpha=3
+    ),
+    "float64.add_(int64, alpha=1.5)": lambda T: T.zeros(1, dtype=T.float64).add_(
+        T.tensor([2**40 + 1]), alpha=0.5
+    ),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(ALPHA_CASES))
+def test_alpha_takes_no_part_in_promotion(name: str) -> None:
+    import torch
+
+    _same_result(ALPHA_CASES[name](ember), ALPHA_CASES[name](torch))
+
+
+ALPHA_ERRORS = {
+    "int + float alpha": (
+        lambda T: T.add(T.tensor([1]), T.tensor([True]), alpha=1.5),
+        "must not be a floating point",
+    ),
+    "int.sub_(float alpha)": (
+        lambda T: T.tensor([1]).sub_(T.tensor([1]), alpha=0.5),
+        "must not be a floating point",
+    ),
+    "int + bool alpha": (
+        lambda T: T.add(T.tensor([1]), T.tensor([1]), alpha=True),
+        "Boolean alpha only supported",
+    ),
+    "uint8 + 300 * uint8": (
+        lambda T: T.add(T.ones(1, dtype=T.uint8), T.ones(1, dtype=T.uint8), alpha=300),
+        "overflow",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ALPHA_ERRORS))
+def test_alpha_errors_match_torch(name: str, T: Any) -> None:
+    fn, message = ALPHA_ERRORS[name]
+    with pytest.raises(RuntimeError, match=message):
+        fn(T)
+
+
+INTEGER_INPLACE = {
+    "uint8 += int16": lambda T, x: x.__iadd__(T.tensor([-1, 300], dtype=T.int16)),
+    "uint8.sub_(int64)": lambda T, x: x.sub_(T.tensor([5, -7])),
+    "uint8 *= 0-d int32": lambda T, x: x.__imul__(T.tensor(-2, dtype=T.int32)),
+    "uint8.remainder_(int8)": lambda T, x: x.remainder_(T.tensor([2, -3], dtype=T.int8)),
+    "uint8 |= int32": lambda T, x: x.__ior__(T.tensor([6, -9], dtype=T.int32)),
+    "uint8.clamp_(min=int16)": lambda T, x: x.clamp_(min=T.tensor([-5, 9], dtype=T.int16)),
+    "uint8 >>= int8": lambda T, x: x.__irshift__(T.tensor([1, 2], dtype=T.int8)),
+    "uint8.floor_divide_(int64 0-d)": lambda T, x: x.floor_divide_(T.tensor(2)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(INTEGER_INPLACE))
+def test_inplace_integer_results_wrap_into_any_integer_dtype(name: str) -> None:
+    """uint8 += int16: the int16 result is cast back into uint8, as PyTorch casts it (NumPy's
+    same_kind casting refuses a signed result for an unsigned output)."""
+    import torch
+
+    got = INTEGER_INPLACE[name](ember, ember.tensor([7, 8], dtype=ember.uint8))
+    want = INTEGER_INPLACE[name](torch, torch.tensor([7, 8], dtype=torch.uint8))
+    _same_result(got, want)
+
+
+def test_inplace_still_refuses_float_into_int_and_int_into_bool(T: Any) -> None:
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        T.tensor([1, 2], dtype=T.uint8).add_(T.tensor([0.5, 1.0]))
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        T.tensor([True]).add_(T.tensor([2]))
+
+
+@requires_torch
+def test_clamp_tensor_bounds_compare_in_the_common_dtype() -> None:
+    """uint8 clamped to a 0-d int64 -5: the bound is uint8's 251, as in PyTorch."""
+    import torch
+
+    for make in (
+        lambda T: T.clamp(T.tensor([8, 8], dtype=T.uint8), min=T.tensor(-5)),
+        lambda T: T.clamp_min(T.tensor([8, 8], dtype=T.uint8), T.tensor(-5)),
+        lambda T: T.clamp(T.tensor([1, -5], dtype=T.int8), min=T.tensor([True, False])),
+    ):
+        _same_result(make(ember), make(torch))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -36,12 +37,26 @@ def _result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     return dtypes.promote_numpy(da, db)
 
 
+def _common_dtype(*tensors: Tensor) -> np.dtype:
+    """_result_dtype for any number of tensors (clamp's input and bounds): the dimensioned
+    tensors decide, unless the 0-d ones together are of a higher category."""
+    dims = [t._data.dtype for t in tensors if t._data.ndim]
+    zeros = [t._data.dtype for t in tensors if not t._data.ndim]
+    dim = functools.reduce(dtypes.promote_numpy, dims) if dims else None
+    zero = functools.reduce(dtypes.promote_numpy, zeros) if zeros else None
+    if dim is None or (zero is not None and dtypes.category(zero) > dtypes.category(dim)):
+        return zero if dim is None else dtypes.promote_numpy(dim, zero)
+    return dim
+
+
 def result_type(tensor: Any, other: Any) -> dtypes.dtype:
     """The dtype that arithmetic between tensor and other gives (torch.result_type)."""
     if isinstance(tensor, Tensor) and not isinstance(other, Tensor):
         tensor, other = other, tensor
     if isinstance(other, Tensor) and not isinstance(tensor, Tensor):
         a, _ = _binary(other, tensor)  # a number only matters when its category is higher
+        if a._data.dtype == np.bool_ and isinstance(tensor, (int, np.integer)) and not _is_bool(tensor):
+            return dtypes.int64  # bool + 2 is int64 (_binary leaves that to NumPy)
         return a.dtype
     return dtypes.from_numpy_dtype(_result_dtype(_tensor_of(tensor), _tensor_of(other)))
 
@@ -179,25 +194,38 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return sub(other, input, alpha=alpha)
 
 
-def _check_alpha(input: Any, alpha: Any) -> None:
-    """alpha must fit the dtype of an integer tensor, as in PyTorch (uint8 add(1, alpha=256)
-    raises, while uint8 + 256 wraps)."""
-    if isinstance(input, Tensor):
-        dtypes.to_element(alpha, input._data.dtype)
+def scaled_by_alpha(input: Any, other: Any, alpha: Any) -> Any:
+    """other * alpha for add and sub (and their in-place forms), in the dtype that input and
+    other give: as in PyTorch, alpha takes no part in the promotion (int16 + alpha * bool
+    stays int16), must fit that dtype (uint8 add(1, alpha=256) raises, while uint8 + 256
+    wraps), may not be a float for integers nor a bool for numbers, and is True or False
+    for bools."""
+    if not (isinstance(input, Tensor) or isinstance(other, Tensor)):
+        return other * alpha
+    dtype = dtypes.to_numpy_dtype(result_type(input, other))
+    if isinstance(alpha, (bool, np.bool_)):
+        if dtype.kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif dtype.kind in "iub" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if dtype.kind == "b":
+        return other & bool(alpha)
+    alpha = dtypes.to_element(alpha, dtype)
+    if isinstance(other, Tensor) and other._data.dtype != dtype:
+        other = other.to(dtype)
+    return other * alpha
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    if alpha != 1:
-        _check_alpha(input, alpha)
-        other = other * alpha
+    if alpha != 1 or alpha.__class__ is bool:
+        other = scaled_by_alpha(input, other, alpha)
     return add_op(input, other)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    if alpha != 1:
+    if alpha != 1 or alpha.__class__ is bool:
         _check_sub(input, other)
-        _check_alpha(input, alpha)
-        other = other * alpha
+        other = scaled_by_alpha(input, other, alpha)
     return sub_op(input, other)
 
 
@@ -210,14 +238,24 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
-    a, b = _binary(input, other)
-    a_int = not isinstance(a, Tensor) or a._data.dtype.kind != "f"
-    b_int = not isinstance(b, Tensor) or b._data.dtype.kind != "f"
-    if a_int and b_int and isinstance(a, Tensor):  # true division of integers gives float32
-        a = a.to(dtypes.get_default_dtype())
-    elif a_int and b_int:
-        b = b.to(dtypes.get_default_dtype())
+    a, b = integers_to_float(input, other)
     return _apply_binary(ew.Div, a, b, "div")
+
+
+def integers_to_float(input: Any, other: Any) -> tuple[Any, Any]:
+    """The operands of an op whose result is a float (true division, atan2, ...): when
+    neither is a float, each tensor is converted to the default dtype by itself, as PyTorch
+    converts each operand to the result dtype; promoting them to a common integer dtype first
+    would wrap values (uint8 / tensor(-4, dtype=int8) divides by -4, not by 252)."""
+    a_int = not isinstance(input, Tensor) or input._data.dtype.kind != "f"
+    b_int = not isinstance(other, Tensor) or other._data.dtype.kind != "f"
+    if a_int and b_int:
+        float_dtype = dtypes.get_default_dtype()
+        if isinstance(input, Tensor):
+            input = input.to(float_dtype)
+        if isinstance(other, Tensor):
+            other = other.to(float_dtype)
+    return input, other
 
 
 true_divide = divide = div
@@ -390,7 +428,11 @@ clip = clamp
 def _clamp_by_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
     """clamp with tensor bounds, with PyTorch's gradient: input gets it where min <= input <= max
     (a tie stays with input, where maximum/minimum would split it), min where input < min < max,
-    max where input > max or max < min (the result is then max), none where the result is NaN."""
+    max where input > max or max < min (the result is then max), none where the result is NaN.
+    The three are first converted to their common dtype, which also decides the comparisons
+    (a uint8 input clamped to tensor(-5) compares with 251, as in PyTorch)."""
+    dtype = _common_dtype(input, *(_tensor_of(b) for b in (min, max) if b is not None))
+    input, min, max = (b.to(dtype) if isinstance(b, Tensor) else b for b in (input, min, max))
     with grad_mode.no_grad():
         value = input if min is None else maximum(input, min)
         value = value if max is None else minimum(value, max)
@@ -619,11 +661,19 @@ def _check_fits(input: Tensor, result: Tensor, name: str = "") -> None:
             f"{op}output with shape {list(input._data.shape)} doesn't match the broadcast shape "
             f"{list(result._data.shape)}"
         )
-    if not np.can_cast(result._data.dtype, input._data.dtype, casting="same_kind"):
+    if not castable(result._data.dtype, input._data.dtype):
         raise RuntimeError(
             f"{op}result type {dtypes.scalar_type_name(result._data.dtype)} can't be cast to the "
             f"desired output type {dtypes.scalar_type_name(input._data.dtype)}"
         )
+
+
+def castable(result: np.dtype, output: np.dtype) -> bool:
+    """Whether an in-place op may store a result of dtype `result` in a tensor of dtype
+    `output`: PyTorch's can_cast, never a float into integers nor a number into bools, but
+    any integer into any other (an int16 result into uint8 wraps), which NumPy's same_kind
+    casting refuses."""
+    return (result.kind != "f" or output.kind == "f") and (output.kind != "b" or result.kind == "b")
 
 
 def _record_inplace(input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:

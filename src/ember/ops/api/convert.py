@@ -21,10 +21,12 @@ from ember.ops.api.arith import (
     _wants_grad,
     _write_inplace,
     add,
+    castable,
     clamp,
     div,
     floor,
     mul,
+    scaled_by_alpha,
     sub,
     where,
 )
@@ -153,9 +155,8 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
     def op(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
         if check is not None:
             check(input, other)
-        if alpha != 1:
-            dtypes.to_element(alpha, input._data.dtype)  # alpha must fit, as in PyTorch
-            other = other * alpha
+        if alpha != 1 or alpha.__class__ is bool:
+            other = scaled_by_alpha(input, other, alpha)
         _check_inplace_leaf(input)
         if _grad_state[0] and (input._requires_grad or _wants_grad(other)):
             return _record_inplace(input, lambda x: out_of_place(x, other))
@@ -167,10 +168,12 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
             ufunc(input._data, value, out=input._data, casting="same_kind")
         except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]
             wanted = out_of_place(input.detach(), other.detach() if isinstance(other, Tensor) else other)
-            raise RuntimeError(
-                f"{name}: result type {dtypes.scalar_type_name(wanted._data.dtype)} can't be cast to "
-                f"the desired output type {dtypes.scalar_type_name(input._data.dtype)}"
-            ) from None
+            if not castable(wanted._data.dtype, input._data.dtype):
+                raise RuntimeError(
+                    f"{name}: result type {dtypes.scalar_type_name(wanted._data.dtype)} can't be cast to "
+                    f"the desired output type {dtypes.scalar_type_name(input._data.dtype)}"
+                ) from None
+            input._data[...] = wanted._data  # uint8 += int16: PyTorch wraps, NumPy's same_kind refuses
         except ValueError:
             raise RuntimeError(
                 f"{name}: output with shape {list(input._data.shape)} doesn't match the broadcast "

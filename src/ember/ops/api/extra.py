@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_broadcast, _result_dtype, _tensor_of, _write_inplace, add, where
+from ember.ops.api.arith import _check_broadcast, _tensor_of, _write_inplace, add, result_type, where
 from ember.ops.api.indexing import _bool_mask, _broadcasts_to
 from ember.ops.api.shape import flatten, reshape
 from ember.ops.reduction import normalize_dim
@@ -177,8 +178,8 @@ def _shift(input: Any, other: Any, left: bool) -> Tensor:
     """x << n or x >> n for integers, with PyTorch's rule for n out of range (negative, or at
     least the number of bits): a left shift gives 0, a right shift the sign (0 or -1)."""
     name = "bitwise_left_shift" if left else "bitwise_right_shift"
+    dtype = dtypes.to_numpy_dtype(result_type(input, other))  # a Python int takes input's dtype
     a, b = _tensor_of(input), _tensor_of(other)
-    dtype = _result_dtype(a, b)
     if dtype.kind not in "iu":
         kind = "Float" if dtype.kind == "f" else "Bool"
         raise NotImplementedError(f"\"{'lshift' if left else 'rshift'}_cpu\" not implemented for '{kind}'")

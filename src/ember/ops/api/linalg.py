@@ -63,11 +63,10 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other, broadcast (torch.dist). For p >= 1 and inf this is
     norm(); for 0 <= p < 1 it is the one-row cdist, whose gradient is PyTorch's there."""
     input, other = _tensor_of(input), _tensor_of(other)
-    _check_float(input, "dist")
-    _check_float(other, "dist", "other")
     if p < 0:
         raise RuntimeError(f"dist(): p must be non-negative, got {p}")
-    difference = sub(input, other)
+    difference = sub(input, other)  # promoted as PyTorch's: a float and an int tensor are fine
+    _check_float(difference, "dist", "input - other")
     if p >= 1:
         return norm(difference, p)
     row = reshape(difference, (1, -1))

@@ -314,7 +314,7 @@ def frexp(input: Tensor) -> Any:
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input * 2 ** other, in a floating dtype (torch.ldexp)."""
-    np_dtype = dtypes.promote_numpy(input._data.dtype, other._data.dtype)
+    np_dtype = arith._result_dtype(input, other)  # a 0-d float64 exponent keeps float32
     if np_dtype.kind != "f":
         np_dtype = dtypes.get_default_dtype().numpy
     target = dtypes.from_numpy_dtype(np_dtype)

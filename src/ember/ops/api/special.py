@@ -25,6 +25,7 @@ from ember.ops.api.arith import (
     clamp,
     div,
     ge,
+    integers_to_float,
     isnan,
     log,
     mul,
@@ -126,8 +127,7 @@ def _float_binary(fn: Any, input: Any, other: Any, name: str, ints: bool = True)
         if not ints:
             dt = (a if isinstance(a, Tensor) else b).dtype
             raise NotImplementedError(f'"{name}_cpu" not implemented for {dt} ({name} needs floats)')
-        a = a.to(dtypes.get_default_dtype()) if isinstance(a, Tensor) else a
-        b = b.to(dtypes.get_default_dtype()) if isinstance(b, Tensor) else b
+        a, b = _binary(*integers_to_float(input, other))
     # a number becomes a 0-d tensor of the other's dtype: NumPy would compute log(2.5) in float64
     if not isinstance(a, Tensor):
         a = Tensor(np.array(a, b._data.dtype))
