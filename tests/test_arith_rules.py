@@ -366,3 +366,39 @@ def test_clamp_tensor_bounds_compare_in_the_common_dtype() -> None:
         lambda T: T.clamp(T.tensor([1, -5], dtype=T.int8), min=T.tensor([True, False])),
     ):
         _same_result(make(ember), make(torch))
+
+
+# ---- signed zeros and bool operands (found by differential fuzzing) ---------------------------------
+
+
+SIGNED_ZERO_CASES = {
+    "0-d bool ** True": lambda T: T.tensor(False) ** True,
+    "maximum(0.0, -0.0)": lambda T: T.maximum(T.tensor([0.0, -0.0]), T.tensor([-0.0, 0.0])),
+    "minimum(0.0, -0.0)": lambda T: T.minimum(T.tensor([0.0, -0.0]), T.tensor([-0.0, 0.0])),
+    # a zero remainder has the dividend's sign (PyTorch takes it from fmod)
+    "remainder zeros": lambda T: T.remainder(
+        T.tensor([6.0, -7.0, -0.0, 0.0]), T.tensor([1.0, 1.0, 1.0, -1.0])
+    ),
+    "number % tensor": lambda T: T.remainder(-0.0, T.tensor([1.0, -1.0])),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(SIGNED_ZERO_CASES))
+def test_signed_zeros_and_0d_bool_results_match_torch(name: str) -> None:
+    import torch
+
+    _same_result(SIGNED_ZERO_CASES[name](ember), SIGNED_ZERO_CASES[name](torch))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T, b: T.fmod(b, b),
+        lambda T, b: T.div(b, b, rounding_mode="trunc"),
+        lambda T, b: T.div(b, b, rounding_mode="floor"),
+    ],
+)
+def test_bool_only_division_raises_as_torch(fn: Any, T: Any) -> None:
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        fn(T, T.tensor([True, False]))

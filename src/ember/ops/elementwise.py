@@ -265,14 +265,18 @@ def truncated_quotient(a: Any, b: Any) -> Any:
 
 
 class Remainder(Op):
-    """a % b with the sign of b (Python's and PyTorch's convention)."""
+    """a % b with the sign of b (Python's and PyTorch's convention). A zero remainder of
+    floats has a's sign, as PyTorch computes it from fmod (NumPy gives it b's)."""
 
     @staticmethod
     def forward(ctx, a, b):
         _check_divisor(a, b)
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.remainder(a, b)
+            y = np.remainder(a, b)
+        if y.dtype.kind == "f":
+            y = np.where(y == 0, np.copysign(y, a), y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -485,7 +489,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return np.maximum(b, a)  # at a tie NumPy returns its second argument, PyTorch a (0.0 or -0.0)
 
     @staticmethod
     def backward(ctx, grad):
@@ -500,7 +504,7 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return np.minimum(b, a)  # a at a tie, as in Maximum
 
     @staticmethod
     def backward(ctx, grad):

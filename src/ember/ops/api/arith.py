@@ -231,8 +231,10 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
+        _not_for_bool("div_floor_cpu", input, other)
         return _apply_binary(ew.DivFloor, input, other, "div")
     if rounding_mode == "trunc":
+        _not_for_bool("div_trunc_cpu", input, other)
         return _apply_binary(ew.DivTrunc, input, other, "div")
     if rounding_mode is not None:
         raise RuntimeError(
@@ -286,7 +288,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         exponent = exponent.item()
     if _is_bool(input) and _is_bool(exponent):
         if isinstance(exponent, bool):  # x ** True is x, x ** False is True
-            return Tensor(input._data | (not exponent))
+            return Tensor(np.asarray(input._data | (not exponent)))  # 0-d: | gives a NumPy scalar
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if _is_bool(input) and exponent.__class__ is int:  # bool ** 2 is int64, as bool + 2
         input = input.long()

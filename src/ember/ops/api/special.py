@@ -18,6 +18,7 @@ from ember.ops.api.arith import (
     _binary,
     _check_broadcast,
     _check_fits,
+    _not_for_bool,
     _tensor_of,
     _unary,
     _write_inplace,
@@ -174,6 +175,7 @@ def copysign(input: Tensor, other: Any) -> Tensor:
 def fmod(input: Tensor, other: Any) -> Tensor:
     """The remainder of input / other with the sign of input (torch.fmod; remainder takes
     other's sign)."""
+    _not_for_bool("fmod_cpu", input, other)
     a, b = _binary(input, other)
     if isinstance(a, Tensor) and a._data.dtype.kind in "iub" and not np.all(_data_of(b)):
         raise RuntimeError("fmod: ZeroDivisionError (integer division by zero)")
