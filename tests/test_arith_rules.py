@@ -402,3 +402,44 @@ def test_signed_zeros_and_0d_bool_results_match_torch(name: str) -> None:
 def test_bool_only_division_raises_as_torch(fn: Any, T: Any) -> None:
     with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
         fn(T, T.tensor([True, False]))
+
+
+# ---- gradients at the edges of the domain ------------------------------------------------------------
+
+
+@requires_torch
+def test_atan2_gradient_at_the_origin_is_zero() -> None:
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        a = T.tensor([-0.0, 0.0, 1e-30, 0.0, 1.0], requires_grad=True)
+        b = T.tensor([0.0, -0.0, 0.0, 0.5, 2.0], requires_grad=True)
+        grads.append(T.autograd.grad(T.atan2(a, b).sum(), [a, b]))
+    for g, w in zip(*grads):
+        assert_close(g, w)
+    x = ember.tensor([0.3, -1.2], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([0.7, 0.4], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(ember.atan2, (x, y))
+    assert ember.autograd.gradgradcheck(ember.atan2, (x, y))
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_gradient_with_an_infinite_operand(name: str) -> None:
+    """log(exp(inf) + exp(1)) has gradient 1 to the inf and 0 to the 1 (not inf - inf = NaN)."""
+    import torch
+
+    inf = float("inf")
+    grads = []
+    for T in (ember, torch):
+        a = T.tensor([inf, -inf, 1.0, 1e30, inf], dtype=T.float64, requires_grad=True)
+        b = T.tensor([1.0, 1.0, inf, 1.0, inf], dtype=T.float64, requires_grad=True)
+        grads.append(T.autograd.grad(getattr(T, name)(a, b).sum(), [a, b]))
+    for g, w in zip(*grads):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), equal_nan=True)
+    x = ember.tensor([0.3, -40.0], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([0.7, 2.0], dtype=ember.float64, requires_grad=True)
+    fn = getattr(ember, name)
+    assert ember.autograd.gradcheck(fn, (x, y))
+    assert ember.autograd.gradgradcheck(fn, (x, y))

@@ -284,7 +284,11 @@ class Atan2(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da, db = ctx._edges
-        g = grad / (a * a + b * b)
+        # where a² + b² is 0 (the origin, or both underflowing) the gradient is 0, as PyTorch
+        # defines it, not 0 / 0 = NaN
+        r2 = a * a + b * b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = _dual.keep(grad / r2, _dual.value(r2) != 0)
         return (g * b if da is not None else None), (-g * a if db is not None else None)
 
 
@@ -322,22 +326,24 @@ class Fmod(Op):
 
 
 class LogAddExp(Op):
-    """log(exp(a) + exp(b)). The gradient to a is a's share of the sum, exp(a - y)."""
+    """log(exp(a) + exp(b)). The gradient to a is a's share of the sum, exp(a - y), computed
+    as PyTorch does, 1 / (1 + exp(b - a)): that is 1, not exp(inf - inf) = NaN, where a is
+    inf and b finite."""
 
     combine, power = np.logaddexp, "exp"
 
     @staticmethod
     def forward(ctx, a, b):
-        y = ctx.combine(a, b)
-        ctx.save_for_backward(a, b, y)
-        return y
+        ctx.save_for_backward(a, b)
+        return ctx.combine(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, y = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         da, db = ctx._edges
-        ga = grad * _dual.unary(ctx.power, a - y) if da is not None else None
-        gb = grad * _dual.unary(ctx.power, b - y) if db is not None else None
+        with np.errstate(over="ignore"):
+            ga = grad / (1 + _dual.unary(ctx.power, b - a)) if da is not None else None
+            gb = grad / (1 + _dual.unary(ctx.power, a - b)) if db is not None else None
         return ga, gb
 
 
