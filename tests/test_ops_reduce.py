@@ -344,3 +344,73 @@ def test_named_results_print_and_pickle_as_torch_return_types():
         assert ours._fields == tuple(f for f in ("values", "indices", "min", "max") if hasattr(theirs, f))
         again = pickle.loads(pickle.dumps(ours))  # a DataLoader worker sends samples by pickle
         assert type(again) is type(ours) and repr(again) == repr(ours)
+
+
+# ---- dtypes, bool inputs and size-1 gradients (found by differential fuzzing) ------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        # an integer dtype= is the result's dtype (NumPy would reduce int8 ... int32 as int64)
+        lambda T: T.sum(T.tensor([1, 2], dtype=T.int32), dtype=T.int16),
+        lambda T: T.tensor([[100, 100]], dtype=T.int32).sum(1, dtype=T.int8),
+        lambda T: T.tensor([1, 2], dtype=T.int32).sum(dtype=T.int32),
+        lambda T: T.sum(T.tensor([1, 2], dtype=T.int32), dtype=T.bool),
+        lambda T: T.prod(T.tensor([100, 3], dtype=T.int32), dtype=T.int16),
+        lambda T: T.cumsum(T.tensor([1, 2], dtype=T.int32), 0, dtype=T.int16),
+        lambda T: T.tensor([200, 100], dtype=T.int32).cumsum(0, dtype=T.uint8),
+        lambda T: T.cumprod(T.tensor([100, 3], dtype=T.int64), 0, dtype=T.int16),
+        lambda T: T.nansum(T.tensor([1, 2], dtype=T.int32), dtype=T.int16),
+        # all and any keep uint8 for uint8 input
+        lambda T: T.tensor([3, 0], dtype=T.uint8).all(),
+        lambda T: T.tensor([[3, 0]], dtype=T.uint8).any(1, keepdim=True),
+        lambda T: T.all(T.tensor([3, 0], dtype=T.int8)),
+    ],
+)
+def test_reduction_dtypes_match_torch(make) -> None:
+    _same(make)
+
+
+@pytest.mark.parametrize(
+    "make, error",
+    [
+        (lambda T, b: b.argmax(), RuntimeError),
+        (lambda T, b: T.argmin(b, 0), RuntimeError),
+        (lambda T, b: b.median(), NotImplementedError),
+        (lambda T, b: b.median(0), NotImplementedError),
+        (lambda T, b: b.nanmedian(), NotImplementedError),
+        (lambda T, b: b.kthvalue(1), NotImplementedError),
+        (lambda T, b: b.topk(1), RuntimeError),
+    ],
+)
+def test_order_reductions_refuse_bool_as_torch(make, error, T) -> None:
+    with pytest.raises(error, match="bool|Bool"):
+        make(T, T.tensor([True, False]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: x.prod(0),
+        lambda x: x.prod(0, keepdim=True),
+        lambda x: x.cumprod(0),
+        lambda x: x[0, 1].prod(),
+        lambda x: x[0, 1:2].prod(),
+        lambda x: x[0, 1].cumprod(0),
+    ],
+)
+def test_product_of_one_factor_passes_the_gradient_at_inf_and_nan(make) -> None:
+    """A product of one factor is the factor: its gradient is the incoming one, not
+    g * y / x = NaN at inf or NaN. PyTorch agrees for cumprod and a 0-d prod, and gives NaN
+    for prod over a dim of size 1 (see docs/differences.md)."""
+    x = ember.tensor([[float("inf"), NAN, -2.0]], dtype=ember.float64, requires_grad=True)
+    out = make(x)
+    (g,) = ember.autograd.grad(out, x, ember.ones_like(out) * 3)
+    want = np.full(3, 3.0) if out.ndim else np.array([0.0, 3.0, 0.0])  # the 0-d cases take x[0, 1]
+    np.testing.assert_array_equal(g.numpy()[0], want)
+    x = ember.tensor([[1.5, -2.0, 0.0]], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: t.prod(0), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: t.prod(0), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: t.cumprod(0), (x,))

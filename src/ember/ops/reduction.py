@@ -55,14 +55,15 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
 
 class Sum(Op):
     """Sum over `axes`, a tuple, or None for all of them (then without keepdim: the result is
-    0-d, and so is every gradient backward receives)."""
+    0-d, and so is every gradient backward receives). The sum has x's dtype: NumPy would sum
+    int8 ... int32 as int64, where PyTorch's `sum(dtype=torch.int16)` is int16."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
         if axes is None:  # NumPy gives a scalar for all axes; an array of it is 0-d
-            return np.asarray(np.add.reduce(x, None))
-        return np.add.reduce(x, axes, keepdims=keepdim)  # x.sum() without its Python wrapper
+            return np.asarray(np.add.reduce(x, None, x.dtype))
+        return np.add.reduce(x, axes, x.dtype, keepdims=keepdim)  # x.sum() without its Python wrapper
 
     @staticmethod
     def backward(ctx, grad):
@@ -89,7 +90,7 @@ class Mean(Op):
 class Prod(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        y = np.prod(x, axis=axis, keepdims=keepdim)
+        y = np.prod(x, axis=axis, dtype=x.dtype, keepdims=keepdim)  # in x's dtype, as Sum
         ctx.save_for_backward(x, y)
         ctx.keep = tuple(1 if axis is None or i == axis else n for i, n in enumerate(x.shape))
         ctx.axis = axis
@@ -99,6 +100,10 @@ class Prod(Op):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         g, y = grad.reshape(ctx.keep), y.reshape(ctx.keep)
+        if x.size == 1 if ctx.axis is None else x.shape[ctx.axis] == 1:
+            # a product of one factor is the factor: its gradient is g, also where x is inf or
+            # NaN (g * y / x would be NaN; PyTorch gives NaN there except for a 0-d x)
+            return _dual.expand(g, x.shape), None, None
         if not (_dual.value(x) == 0).any():  # y / x is the product of the others
             return g * y / x, None, None
         return g * _product_of_others(x, ctx.axis), None, None
@@ -312,7 +317,7 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return np.cumsum(x, axis=axis).reshape(x.shape)  # axis None: a 0-d tensor
+        return np.cumsum(x, axis=axis, dtype=x.dtype).reshape(x.shape)  # axis None: a 0-d tensor
 
     @staticmethod
     def backward(ctx, grad):
@@ -359,7 +364,7 @@ class Logsumexp(Op):
 class Cumprod(Op):
     @staticmethod
     def forward(ctx, x, axis):
-        y = np.cumprod(x, axis=axis).reshape(x.shape)  # axis None: a 0-d tensor
+        y = np.cumprod(x, axis=axis, dtype=x.dtype).reshape(x.shape)  # axis None: a 0-d tensor
         ctx.save_for_backward(x, y)
         ctx.axis = axis
         return y
@@ -369,7 +374,7 @@ class Cumprod(Op):
         # d y_j / d x_i = y_j / x_i for j >= i: the later gradients, summed, over x_i
         x, y = ctx.saved_tensors
         axis = ctx.axis
-        if axis is None:
+        if axis is None or x.shape[axis] == 1:  # y is x: its gradient, even where x is inf or NaN
             return grad, None
         zero = _dual.value(x) == 0
         if not zero.any():

@@ -121,6 +121,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 def _arg_extreme(find: Any, input: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
     """argmax or argmin (find), as an int64 tensor."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         _check_not_empty(input, None, name, IndexError)
         return Tensor(np.asarray(find(input._data), dtype=np.int64))
@@ -196,12 +198,17 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 
 def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     axes = None if dim is None else normalize_dims(dim, input._data.ndim, "all")
-    return Tensor(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
+    return _truth(np.all(input._data, axis=axes, keepdims=keepdim), input)
 
 
 def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     axes = None if dim is None else normalize_dims(dim, input._data.ndim, "any")
-    return Tensor(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
+    return _truth(np.any(input._data, axis=axes, keepdims=keepdim), input)
+
+
+def _truth(result: Any, input: Tensor) -> Tensor:
+    """all's or any's result: bool, but uint8 for a uint8 input, as PyTorch keeps it."""
+    return Tensor(np.asarray(result, np.uint8 if input._data.dtype == np.uint8 else np.bool_))
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -271,7 +278,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind != "f":
-        return sum(input, dim, keepdim)
+        return sum(input, dim, keepdim, dtype=dtype)  # int16 stays int16 with dtype=int16
     return reduction.Nansum.apply(input, _reduced_dims(dim, input, "nansum"), keepdim)
 
 

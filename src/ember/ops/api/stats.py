@@ -34,6 +34,10 @@ def _picked(name: str, input: Tensor, axis: int, idx: np.ndarray, keepdim: bool)
 
 
 def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str) -> Any:
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(
+            f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'"
+        )
     if dim is None:
         return reduction.Median.apply(input, ignore_nan)
     axis = normalize_dim(dim, input._data.ndim, name)
@@ -348,6 +352,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     quickselect may return another of them; the values are the same. The gradient goes to
     the chosen element."""
     axis = normalize_dim(dim, input._data.ndim, "kthvalue")
+    if input._data.dtype == np.bool_ and axis is not None:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     n = 1 if axis is None else input._data.shape[axis]
     if not 1 <= k <= n:
         raise RuntimeError(
