@@ -524,3 +524,41 @@ def test_inverse_solve_and_det_agree_on_any_batch(batch: list, n: int, k: int, s
     assert_close(a @ L.inv(a), np.broadcast_to(np.eye(n), a.shape), rtol=1e-9, atol=1e-9)
     sign, logabsdet = L.slogdet(a)
     assert_close(L.det(a), (sign * logabsdet.exp()).numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- norms of NaN and of no elements (found by differential fuzzing) ---------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.linalg.vector_norm(m.tensor([float("nan"), 0.0, 1.0, -float("inf")]), 0),  # NaN is not 0
+        lambda m: m.linalg.vector_norm(m.tensor([[float("nan"), 0.0], [0.0, 0.0]]), 0, dim=1),
+        lambda m: m.linalg.matrix_norm(m.zeros(1, 0), 1),
+        lambda m: m.linalg.matrix_norm(m.zeros(0, 3), inf),
+        lambda m: m.linalg.matrix_norm(m.zeros(3, 2, 0), 2),
+        lambda m: m.linalg.matrix_norm(m.zeros(2, 0), "nuc", keepdim=True),
+        lambda m: m.linalg.vector_norm(m.zeros(3, 0), 2, dim=1),
+    ],
+)
+def test_norms_of_nan_and_of_empty_match_torch(make: Any) -> None:
+    import torch
+
+    got, want = make(ember), make(torch)
+    assert got.shape == want.shape
+    assert_close(got, want)
+
+
+@pytest.mark.parametrize(
+    "ord, dim, message",
+    [
+        (-1, None, "the -1 norm on an empty tensor"),
+        (inf, None, "the inf norm on an empty tensor"),
+        (-inf, 1, "the -inf norm on the dimension 1"),
+        (-0.5, (0, 1), "the -0.5 norm on the dimension 1"),
+    ],
+)
+def test_vector_norm_without_an_identity_refuses_no_elements(ord: Any, dim: Any, message: str) -> None:
+    with pytest.raises(RuntimeError, match=message):
+        L.vector_norm(ember.zeros(3, 0), ord, dim)

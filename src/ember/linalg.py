@@ -23,7 +23,9 @@ from ember.ops import _lapack
 from ember.ops._lapack import LinAlgError
 from ember.ops.api import matrix
 from ember.ops.api.arith import abs as _abs
+from ember.ops.api.arith import isnan as _isnan
 from ember.ops.api.arith import sign as _sign
+from ember.ops.api.arith import where as _where
 from ember.ops.api.arrange import diagonal as _diagonal
 from ember.ops.api.matrix import (
     det,
@@ -263,14 +265,34 @@ def vector_norm(
     if dim is not None and not isinstance(dim, int) and len(dim) == 0:
         dim = None  # an empty dim is every dim, as in PyTorch
     dims = () if dim is None else dim  # amax and amin: () is every dim
+    if ord < 0 or ord == math.inf:
+        _check_identity(x, dim, ord)
     if ord == math.inf:
         return amax(_abs(x), dims, keepdim)
     if ord == -math.inf:
         return amin(_abs(x), dims, keepdim)
     axes = normalize_dims(dim, x._data.ndim, "linalg.vector_norm")  # None: all of them
-    if ord == 0:  # sign(|x|) is 1 where x != 0, and its gradient 0, as PyTorch's
-        return _sign(_abs(x)).sum(axes, keepdim)
+    if ord == 0:  # sign(|x|) is 1 where x != 0 (and NaN counts), and its gradient 0, as PyTorch's
+        return _where(_isnan(x), 1.0, _sign(_abs(x))).sum(axes, keepdim)
     return LinalgVectorNorm.apply(x, float(ord), axes, keepdim)
+
+
+def _check_identity(x: Tensor, dim: Any, ord: Any) -> None:
+    """PyTorch's error for a norm without an identity (a negative or infinite order) over no
+    elements."""
+    if dim is None or x._data.ndim == 0:  # a 0-d tensor has its one element along dim 0 or -1
+        if x._data.size == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
+                "operation does not have an identity"
+            )
+        return
+    for d in (dim,) if isinstance(dim, int) else dim:
+        if x._data.shape[normalize_dim(d, x._data.ndim, "linalg.vector_norm")] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d} because this "
+                "dimension is empty and the operation does not have an identity"
+            )
 
 
 _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
@@ -296,6 +318,8 @@ def matrix_norm(
         raise RuntimeError(f"{op}: dims must be different. Got ({dim[0]}, {dim[1]})")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
+    if A._data.size == 0 and ord in ("nuc", 1, 2, math.inf):  # of no elements: 0, as in PyTorch
+        return _abs(A).sum((rows, cols), keepdim)
     if ord in ("nuc", 2, -2):
         order = [i for i in range(ndim) if i not in (rows, cols)] + [rows, cols]
         s = matrix._svd(permute(A, tuple(order)), False, op)[1]
