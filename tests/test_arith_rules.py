@@ -443,3 +443,41 @@ def test_logaddexp_gradient_with_an_infinite_operand(name: str) -> None:
     fn = getattr(ember, name)
     assert ember.autograd.gradcheck(fn, (x, y))
     assert ember.autograd.gradgradcheck(fn, (x, y))
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.clamp(T.tensor([-0.0, 0.0, -1.0]), min=0),
+        lambda T: T.clamp(T.tensor([-0.0, 0.0, 1.0]), max=-0.0),
+        lambda T: T.clamp(T.tensor([-0.0, 0.0, 5.0], dtype=T.float64), -0.0, 0.0),
+        lambda T: T.tensor([-0.0, 2.0]).clamp_(min=0.0),
+    ],
+)
+def test_clamp_keeps_the_input_at_a_tie(make: Any) -> None:
+    """-0.0 clamped to min=0 stays -0.0, as in PyTorch (np.clip may return the bound)."""
+    import torch
+
+    _same_result(make(ember), make(torch))
+
+
+@pytest.mark.parametrize(
+    "fn, error",
+    [
+        (lambda T, b: b.clamp(True, False), NotImplementedError),
+        (lambda T, b: b.clamp(min=True), NotImplementedError),
+        (lambda T, b: T.clamp_max(b, False), NotImplementedError),
+        (lambda T, b: b.clamp(b, b), NotImplementedError),
+        (lambda T, b: b.clone().clamp_(0, 1), RuntimeError),  # an int64 result cannot go into bool
+    ],
+)
+def test_bool_clamp_errors_match_torch(fn: Any, error: Any, T: Any) -> None:
+    with pytest.raises(error, match="Bool|bool"):
+        fn(T, T.tensor([True, False]))
+
+
+def test_bool_clamp_by_one_tensor_bound_works(T: Any) -> None:
+    b = T.tensor([True, False])
+    assert b.clamp(min=T.tensor([True, True])).tolist() == [True, True]
+    assert b.clamp(0, 1).tolist() == [1, 0]

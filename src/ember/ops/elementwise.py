@@ -472,7 +472,10 @@ class Clamp(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        # NumPy returns its second argument at a tie: x, as PyTorch does (-0.0 clamped to
+        # min=0 stays -0.0), where np.clip may return the bound
+        y = x if lo is None else np.maximum(lo, x)
+        return y if hi is None else np.minimum(hi, y)
 
     @staticmethod
     def backward(ctx, grad):

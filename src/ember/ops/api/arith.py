@@ -415,6 +415,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input._data.dtype == np.bool_ and all(b is None or _is_bool(b) for b in (min, max)):
+        _refuse_bool_clamp(min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(input, min, max)
     if isinstance(min, float) or isinstance(max, float):
@@ -425,6 +427,19 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 
 
 clip = clamp
+
+
+def _refuse_bool_clamp(min: Any, max: Any) -> None:  # noqa: A002
+    """PyTorch has no bool kernel for clamp with bool bounds (numbers, or two tensors); one
+    tensor bound is maximum or minimum there, which works."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is None or max is None:
+            return
+        kernel = "clamp_cpu"
+    else:
+        kernel = "clamp_scalar_cpu" if min is not None and max is not None else "clamp_min_scalar_cpu"
+        kernel = "clamp_max_scalar_cpu" if min is None else kernel
+    raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _clamp_by_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002

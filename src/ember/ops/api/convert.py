@@ -242,15 +242,15 @@ def fill_(input: Tensor, value: Any) -> Tensor:
 
 
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    if input._data.dtype.kind in "iub" and any(
-        isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind == "f") for v in (min, max)
-    ):
-        raise RuntimeError(
-            "clamp_: result type Float can't be cast to the desired output type "
-            f"{dtypes.scalar_type_name(input._data.dtype)}"
-        )
-    # clamp's own rules for the bounds (an int bound must fit an integer dtype), on the array
-    return _inplace_unary(lambda a: clamp(Tensor(a), min, max)._data, lambda x: clamp(x, min, max), input)
+    def compute(a: np.ndarray) -> np.ndarray:
+        # clamp's own rules for the bounds (an int bound must fit an integer dtype), on the
+        # array; a result input cannot hold (a float for an int tensor, an int for a bool
+        # one) raises, as in PyTorch
+        result = clamp(Tensor(a), min, max)
+        _check_fits(input, result, "clamp_")
+        return result._data
+
+    return _inplace_unary(compute, lambda x: clamp(x, min, max), input)
 
 
 clip_ = clamp_
