@@ -49,8 +49,17 @@ def get_total_norm(
 def clip_grads_with_norm_(
     parameters: _Parameters, max_norm: float, total_norm: Tensor, foreach: bool | None = None
 ) -> None:
-    """Scale the gradients in place by max_norm / total_norm when that is below 1."""
-    coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
+    """Scale the gradients in place by max_norm / (total_norm + 1e-6) when that is below 1.
+
+    The factor is computed as PyTorch computes it, in the norm's dtype: `max_norm / tensor`
+    is the tensor's reciprocal times max_norm, each step rounded (in float64 and rounded
+    once, the factor would be off by one bit in about a fifth of the cases, and so would the
+    clipped gradients).
+    """
+    norm = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    real = norm.dtype.type if norm.dtype.kind == "f" else np.float32
+    one = real(1)
+    coef = min(one / (real(norm) + real(1e-6)) * real(max_norm), one)
     for grad in _grads(parameters):
         grad._data *= grad._data.dtype.type(coef)
         grad._version[0] += 1
