@@ -626,6 +626,27 @@ def test_clip_grad_norm_scales_by_pytorchs_factor_bit_for_bit(dtype):
             np.testing.assert_array_equal(a, b)
 
 
+@requires_torch
+def test_vector_to_parameters_ignores_elements_left_over_as_pytorch():
+    import torch
+
+    results = []
+    for lib in (ember, torch):
+        params = [lib.nn.Parameter(lib.ones(2, 3)), lib.nn.Parameter(lib.zeros(4))]
+        vec = lib.nn.utils.parameters_to_vector(params)
+        (vec * lib.arange(10.0)).sum().backward()
+        # a longer vector loads its first elements: here the first parameter from both
+        lib.nn.utils.vector_to_parameters(lib.arange(12.0, dtype=lib.float64), params[:1])
+        lib.nn.utils.vector_to_parameters(lib.arange(10.0).reshape(10, 1), params[1:])
+        results.append([params[0].grad.numpy(), params[0].detach().numpy(), params[1].detach().numpy()])
+        for bad in (lib.arange(8.0), lib.arange(10.0).reshape(2, 5)):
+            with pytest.raises(RuntimeError):
+                lib.nn.utils.vector_to_parameters(bad, params)
+    for a, b in zip(*results):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
 # ---- stateless.functional_call -----------------------------------------------------------------
 
 
