@@ -174,6 +174,34 @@ def test_collate_keeps_graph_when_samples_require_grad():
     assert a.grad.tolist() == [3.0, 3.0]
 
 
+class Tags(list):
+    """A list subclass: default_collate and default_convert keep the type, as PyTorch does."""
+
+
+@requires_torch
+def test_collate_keeps_mutable_container_types_and_namedtuple_string_fields_as_torch():
+    from torch.utils.data import default_collate as torch_collate
+    from torch.utils.data import default_convert as torch_convert
+
+    batches = [
+        # a defaultdict is copied and updated (its factory kept), not rebuilt as a plain dict
+        [collections.defaultdict(list, a=1), collections.defaultdict(list, a=2)],
+        [Tags([1, 2.0]), Tags([3, 4.0])],
+        # a namedtuple's field of strings stays the tuple zip makes, as a tuple's does
+        [Point("a", 1.0), Point("b", 2.0)],
+    ]
+    for samples in batches:
+        ours, theirs = default_collate(samples), torch_collate(samples)
+        assert type(ours) is type(theirs)
+        _same(ours, theirs)
+        for sample in samples:
+            ours, theirs = default_convert(sample), torch_convert(sample)
+            assert type(ours) is type(theirs)
+            _same(ours, theirs)
+    batch = default_collate([collections.defaultdict(list, a=1), collections.defaultdict(list, a=2)])
+    assert batch.default_factory is list and batch["missing"] == []
+
+
 @requires_torch
 def test_default_convert_matches_torch():
     from torch.utils.data import default_convert as torch_convert

@@ -8,7 +8,8 @@ torch.utils.data.default_collate does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
     starts with a Python float becomes a float64 tensor; one that starts with an int or bool
     becomes what `ember.tensor(batch)` gives (int64, bool, or float32 when a float follows),
     as in PyTorch. Strings stay as given, tuples become lists, and dicts, namedtuples and
-    other sequences keep their type.
+    other sequences keep their type: a mutable mapping or sequence (a defaultdict, a list
+    subclass) is a copy of the first sample with the batches put in, as PyTorch makes it.
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -82,14 +84,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return tensor(list(batch))
     if isinstance(elem, Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if type(elem) is dict:
-            return collated
-        try:
-            return type(elem)(collated)
-        except TypeError:  # a mapping type that cannot be built from a dict
-            return collated
+        return _rebuild_mapping(elem, collated)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        # each field a tuple, as PyTorch's zip gives it (a field of strings stays a tuple)
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
@@ -98,13 +96,41 @@ def default_collate(batch: Sequence[Any]) -> Any:
                 f"(got lengths {sorted({len(sample) for sample in batch})})"
             )
         columns = [default_collate(column) for column in zip(*batch)]
-        if isinstance(elem, (tuple, list)):
+        if isinstance(elem, tuple):
             return columns  # tuples become lists, as in PyTorch
-        try:
-            return type(elem)(columns)
-        except TypeError:
-            return columns
+        return _rebuild_sequence(elem, columns)
     raise _collate_error(type(elem))
+
+
+def _rebuild_mapping(elem: Mapping, values: dict) -> Any:
+    """A mapping of elem's type holding values: a copy of elem updated with them when it is
+    mutable (which keeps a defaultdict's factory), else built from them (a plain dict when
+    the type cannot be), as PyTorch does."""
+    if type(elem) is dict:
+        return values
+    if isinstance(elem, MutableMapping):
+        clone = copy.copy(elem)
+        clone.update(values)
+        return clone
+    try:
+        return type(elem)(values)
+    except TypeError:  # a mapping type that cannot be built from a dict
+        return values
+
+
+def _rebuild_sequence(elem: Sequence, items: list) -> Any:
+    """A sequence of elem's type holding items, made as _rebuild_mapping makes a mapping."""
+    if type(elem) is list:
+        return items
+    if isinstance(elem, MutableSequence):
+        clone = copy.copy(elem)
+        for i, item in enumerate(items):
+            clone[i] = item
+        return clone
+    try:
+        return type(elem)(items)
+    except TypeError:
+        return items
 
 
 def default_convert(data: Any) -> Any:
@@ -122,18 +148,11 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, Mapping):
-        converted = {key: default_convert(value) for key, value in data.items()}
-        try:
-            return converted if type(data) is dict else type(data)(converted)
-        except TypeError:
-            return converted
+        return _rebuild_mapping(data, {key: default_convert(value) for key, value in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, Sequence):
-        try:
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+        return _rebuild_sequence(data, [default_convert(d) for d in data])
     return data
