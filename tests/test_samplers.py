@@ -52,6 +52,8 @@ def test_sequential_and_batch_sampler_match_torch(n, batch_size, drop_last):
         lambda m, data: m.BatchSampler(data, 2, 1),
         lambda m, data: m.RandomSampler(data, num_samples=0),
         lambda m, data: m.RandomSampler(data, replacement=1),
+        lambda m, data: m.RandomSampler(data[:0]),  # an empty dataset raises when made, not iterated
+        lambda m, data: m.DataLoader(data[:0], shuffle=True),
         lambda m, data: m.WeightedRandomSampler([1.0, 2.0], 0),
         lambda m, data: m.WeightedRandomSampler([[1.0, 2.0]], 2),
         lambda m, data: m.WeightedRandomSampler([1.0, 2.0], 2, replacement=0),

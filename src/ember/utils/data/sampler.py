@@ -65,12 +65,12 @@ class RandomSampler(Sampler):
         generator: _random.Generator | None = None,
     ) -> None:
         _check_bool("replacement", replacement, TypeError)
-        if num_samples is not None:
-            _check_positive_int("num_samples", num_samples)
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
+        # as PyTorch, the number actually drawn: an empty dataset raises here, not on iteration
+        _check_positive_int("num_samples", self.num_samples)
 
     @property
     def num_samples(self) -> int:
