@@ -331,6 +331,30 @@ def test_iterable_dataset_rejects_sampling_options(option):
         DataLoader(Stream(3), **{option: value})
 
 
+@requires_torch
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(batch_size=None, drop_last=True),
+        dict(batch_size=0),
+        dict(batch_size=True),
+        dict(batch_size=2, drop_last=1),
+        dict(sampler=False),
+    ],
+)
+def test_iterable_dataset_checks_batching_options_like_torch(kwargs):
+    # PyTorch builds a BatchSampler for an iterable dataset too (never iterated), which checks
+    # batch_size and drop_last; ember batched anyway, or failed on iteration
+    import torch
+
+    TorchStream = _stream_class(torch.utils.data.IterableDataset, torch.utils.data.get_worker_info)
+    with pytest.raises(ValueError) as theirs:
+        torch.utils.data.DataLoader(TorchStream(5), **kwargs)
+    with pytest.raises(ValueError) as ours:
+        DataLoader(Stream(5), **kwargs)
+    assert str(ours.value).split()[:3] == str(theirs.value).split()[:3]
+
+
 def test_accepted_options_and_frozen_attributes():
     loader = DataLoader(
         Squares(), batch_size=5, pin_memory=True, pin_memory_device="", timeout=3, in_order=True

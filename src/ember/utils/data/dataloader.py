@@ -156,34 +156,42 @@ class DataLoader:
             raise ValueError("persistent_workers option needs num_workers > 0")
         self._is_iterable = isinstance(dataset, IterableDataset)
         if self._is_iterable:
-            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
-                if value not in (None, False):
+            for name, value, given in (
+                ("shuffle", shuffle, shuffle not in (None, False)),
+                ("sampler", sampler, sampler is not None),
+                ("batch_sampler", batch_sampler, batch_sampler is not None),
+            ):
+                if given:
                     raise ValueError(
                         f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
                         f"{name}={value}"
                     )
-            sampler = _InfiniteConstantSampler()
         else:
             shuffle = bool(shuffle)
-            if sampler is not None and shuffle:
-                raise ValueError("sampler option is mutually exclusive with shuffle")
-            if batch_sampler is not None:
-                if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                    raise ValueError(
-                        "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
-                        "and drop_last"
-                    )
-                batch_size, drop_last = None, False
-            elif batch_size is None and drop_last:
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError(
-                    "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                    "and drop_last"
                 )
-            if sampler is None:
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
+            )
+        if sampler is None:
+            if self._is_iterable:
+                sampler = _InfiniteConstantSampler()
+            else:
                 sampler = (
                     RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
                 )
-            if batch_size is not None and batch_sampler is None:
-                batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if batch_size is not None and batch_sampler is None:
+            # for an iterable dataset too, as PyTorch: it is never iterated (the dataset's own
+            # iterator gives the samples), but it checks batch_size and drop_last
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset = dataset
         self.batch_size = batch_size
         self.drop_last = drop_last
