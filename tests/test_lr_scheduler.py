@@ -109,6 +109,41 @@ def test_sequence_matches_torch(name):
         assert a == b, f"step {step}: {a} != {b}"
 
 
+def _tensor_lr_trace(lib, name: str) -> list:
+    """As _trace, with each group's lr a tensor: the scheduler must fill that very tensor."""
+    make, kind = SCHEDULERS.get(name, (None, "SGD"))
+    opt = _optimizer(lib, kind)
+    for group in opt.param_groups:
+        group["lr"] = lib.tensor(group["lr"])
+    lrs = [group["lr"] for group in opt.param_groups]
+    if name == "ReduceLROnPlateau":
+        sched = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.3)
+    elif name == "CyclicLR":
+        sched = lib.optim.lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=4)
+    else:
+        sched = make(lib.optim.lr_scheduler, opt)
+    trace = []
+    for _ in range(STEPS - 1):
+        opt.step()
+        sched.step(1.0) if name == "ReduceLROnPlateau" else sched.step()
+        assert all(g["lr"] is lr for g, lr in zip(opt.param_groups, lrs))
+        last = sched.get_last_lr()
+        assert all(a is not lr for a, lr in zip(last, lrs))  # a copy, not the live tensor
+        trace.append([float(x) for x in last] + [float(lr) for lr in lrs])
+    return trace
+
+
+@requires_torch
+@pytest.mark.parametrize("name", [*SCHEDULERS, "ReduceLROnPlateau", "CyclicLR"])
+def test_tensor_learning_rates_are_filled_in_place_as_torch(name):
+    # PyTorch fills an lr given as a tensor in place (and clones it for initial_lr and
+    # get_last_lr); ember replaced it with a float or a new tensor, and its float32
+    # rounding was lost, so the schedules drifted from PyTorch's in the last bits
+    import torch
+
+    assert _tensor_lr_trace(ember, name) == _tensor_lr_trace(torch, name)
+
+
 def _metrics() -> list[float]:
     """A loss that falls, stalls, falls a little (below the threshold), jumps and falls again."""
     values = [1.0 - 0.05 * i for i in range(8)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ember._tensor import Tensor
 from ember.optim.optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -25,7 +26,23 @@ EPOCH_DEPRECATION_WARNING = (
 
 
 def _group_values(optimizer: Optimizer, key: str) -> list[Any]:
-    return [group[key] for group in optimizer.param_groups]
+    """group[key] for each group; a tensor (an lr given as a tensor) is cloned, as PyTorch
+    does, so that the list does not change when the scheduler fills that tensor in place."""
+    return [_copy(group[key]) for group in optimizer.param_groups]
+
+
+def _copy(value: Any) -> Any:
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def _set_group_value(group: dict[str, Any], key: str, value: Any) -> None:
+    """Set group[key] to value; a tensor already there is filled in place instead, so that
+    whoever holds it sees the new value (torch.optim.lr_scheduler._update_param_group_val)."""
+    current = group[key]
+    if isinstance(current, Tensor):
+        current.fill_(float(value))
+    else:
+        group[key] = value
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
@@ -70,7 +87,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -136,7 +153,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
 
     def _warn_if_outside_step(self) -> None:

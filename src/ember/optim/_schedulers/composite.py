@@ -6,7 +6,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from ember.optim._schedulers.base import LRScheduler, _group_values
+from ember.optim._schedulers.base import LRScheduler, _group_values, _set_group_value
 from ember.optim._schedulers.plateau import ReduceLROnPlateau
 from ember.optim.optimizer import Optimizer
 
@@ -77,7 +77,7 @@ class SequentialLR(_Composite):
         # each scheduler already took its first step when it was created: undo that, and
         # start again from the initial learning rates with the first scheduler only
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_group_value(group, "lr", group["initial_lr"])
         for scheduler in self._schedulers:
             _undo_first_step(scheduler)
         first = self._schedulers[bisect_right(self._milestones, 0)]

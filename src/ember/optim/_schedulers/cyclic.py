@@ -8,7 +8,7 @@ import types
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
-from ember.optim._schedulers.base import LRScheduler, _group_values, _per_group
+from ember.optim._schedulers.base import LRScheduler, _group_values, _per_group, _set_group_value
 from ember.optim.optimizer import Optimizer
 
 
@@ -65,7 +65,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for group, lr in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = lr
+                _set_group_value(group, "lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
 
         up = float(step_size_up)
@@ -324,5 +324,5 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")

@@ -6,7 +6,12 @@ import math
 import warnings
 from typing import Any, Literal, SupportsFloat
 
-from ember.optim._schedulers.base import EPOCH_DEPRECATION_WARNING, LRScheduler, _group_values
+from ember.optim._schedulers.base import (
+    EPOCH_DEPRECATION_WARNING,
+    LRScheduler,
+    _group_values,
+    _set_group_value,
+)
 from ember.optim.optimizer import Optimizer
 
 
@@ -97,7 +102,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_group_value(group, "lr", new_lr)
 
     @property
     def in_cooldown(self) -> bool:
