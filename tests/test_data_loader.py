@@ -406,6 +406,26 @@ def test_tensor_dataset_uses_one_gather_per_batch(monkeypatch):
     assert calls == [4, 4, 2] and batches[2][1].tolist() == [16, 18]
 
 
+@requires_torch
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda D, ds: D.DataLoader(D.Subset(ds, [1.7, 2.2]), batch_size=2),
+        lambda D, ds: D.DataLoader(ds, sampler=[1.7, 2.2], batch_size=2),
+        lambda D, ds: D.DataLoader(ds, batch_sampler=[[1.0, 2.0]]),
+    ],
+)
+def test_float_indices_raise_on_the_batch_path_as_torch(make):
+    # the one-gather batch path cast indices to int64, so 1.7 silently read sample 1
+    import torch
+
+    with pytest.raises(IndexError) as theirs:
+        list(make(torch.utils.data, torch.utils.data.TensorDataset(torch.arange(10) * 2)))
+    with pytest.raises(IndexError) as ours:
+        list(make(ember.utils.data, TensorDataset(ember.arange(10) * 2)))
+    assert str(ours.value).split()[:4] == str(theirs.value).split()[:4]
+
+
 def test_subclass_overriding_getitem_is_respected():
     class Doubled(TensorDataset):
         def __getitem__(self, i):

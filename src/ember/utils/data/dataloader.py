@@ -79,7 +79,16 @@ def make_fetcher(
     batch_path = getattr(dataset, "_batch_fetcher", None)
     fast = batch_path() if batch_path is not None and collate_fn is default_collate else None
     if fast is not None:
-        return lambda indices: fast(np.asarray(indices, dtype=np.int64))
+
+        def fetch(indices: Any) -> Any:
+            positions = np.asarray(indices)
+            if positions.dtype.kind not in "iu":
+                # a float (or bool) index from a custom sampler: each sample's own indexing
+                # raises PyTorch's error, where casting would pick other samples silently
+                return collate_fn([dataset[i] for i in indices])
+            return fast(positions)
+
+        return fetch
     getitems = getattr(dataset, "__getitems__", None)
     if getitems is not None:
         return lambda indices: collate_fn(getitems(indices))

@@ -126,7 +126,9 @@ class Subset(Dataset):
         inner = inner() if inner is not None and not _overrides_getitem(self, Subset) else None
         if inner is None:
             return None
-        positions = np.asarray(self.indices, dtype=np.int64)
+        positions = np.asarray(self.indices)
+        if positions.dtype.kind not in "iu":  # float indices raise per sample, as in PyTorch
+            return None
         return lambda indices: inner(positions[indices])
 
 
