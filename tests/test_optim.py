@@ -339,6 +339,69 @@ def test_deepcopy_of_optimizer_state_is_independent():
     assert float(snapshot["state"][0]["step"]) == 1.0 and float(opt.state[p]["step"]) == 2.0
 
 
+def _hooks_log(lib) -> tuple:
+    """Every kind of optimizer hook, registered after a scheduler wrapped the step."""
+    import importlib
+
+    module = importlib.import_module(lib.__name__ + ".optim.optimizer")
+    log = []
+    p = lib.tensor([1.0, 2.0], requires_grad=True)
+    opt = lib.optim.SGD([p], lr=0.1)
+    sched = lib.optim.lr_scheduler.StepLR(opt, 2)
+    handles = [
+        opt.register_step_pre_hook(lambda o, a, k: log.append(("pre", len(a), sorted(k)))),
+        opt.register_step_post_hook(lambda o, a, k: log.append(("post", len(a), sorted(k)))),
+        module.register_optimizer_step_pre_hook(lambda o, a, k: log.append(("global pre", type(o).__name__))),
+        module.register_optimizer_step_post_hook(lambda o, a, k: log.append(("global post",))),
+    ]
+    p.grad = lib.ones(2)
+    opt.step()
+    sched.step()
+
+    def closure():
+        log.append(("closure",))
+        return lib.tensor(3.0)
+
+    swap = opt.register_step_pre_hook(lambda o, a, k: ((a[0],), {"closure": closure}))
+    log.append(("loss", float(opt.step())))
+    swap.remove()
+    bad = opt.register_step_pre_hook(lambda o, a, k: 5)
+    with pytest.raises(RuntimeError, match="must return None or a tuple"):
+        opt.step()
+    bad.remove()
+
+    class Mine(lib.optim.Optimizer):  # a subclass's own step, made after the hooks exist
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.5})
+
+        def step(self, closure=None):
+            log.append(("own step",))
+
+    mine = Mine([lib.zeros(1, requires_grad=True)])
+    mine.register_step_post_hook(lambda o, a, k: log.append(("own post",)))
+    mine.step()
+    for handle in handles:
+        handle.remove()
+    opt.step()
+    opt.register_state_dict_pre_hook(lambda o: log.append(("state_dict pre",)))
+    opt.register_state_dict_pre_hook(lambda o: log.append(("state_dict pre, prepended",)), prepend=True)
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    saved = opt.state_dict()
+    other = lib.optim.SGD([p], lr=0.3)
+    other.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items() if k != "extra"})
+    other.register_load_state_dict_post_hook(lambda o: log.append(("loaded", o.param_groups[0]["lr"])))
+    other.load_state_dict(saved)
+    log.append(("copy keeps no hooks", copy.deepcopy(other)._optimizer_load_state_dict_post_hooks == {}))
+    return log, sorted(saved), p.detach().numpy().tolist()
+
+
+@requires_torch
+def test_optimizer_hooks_run_as_in_torch():
+    import torch
+
+    assert _hooks_log(ember) == _hooks_log(torch)
+
+
 def test_explicit_l2_penalty_equals_weight_decay():
     """An L2 penalty lambda/2 * ||W||² added to the loss has gradient lambda * W, which is exactly
     what SGD's weight_decay=lambda adds to the gradient: both runs follow the same path.

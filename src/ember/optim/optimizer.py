@@ -9,13 +9,20 @@ the closure and walks the groups.
 Updates work on the NumPy arrays inside the tensors (`p._data`), so no graph is recorded
 and a parameter stays the same object (a model's layers keep pointing at it). State values
 are ember Tensors, so that `state_dict()` looks like PyTorch's.
+
+Hooks run as in PyTorch: step pre- and post-hooks (per optimizer, and global ones from
+`register_optimizer_step_pre_hook`), state_dict and load_state_dict pre- and post-hooks.
+The step hooks run in a wrapper around each optimizer class's own `step` (a subclass's
+too), as PyTorch's; ember installs the wrappers only once a step hook is registered, so
+that a training loop without hooks pays nothing for them.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -24,6 +31,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad
+from ember.utils.hooks import RemovableHandle
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -57,6 +65,90 @@ def _check_flags(differentiable: bool) -> None:
         )
 
 
+_global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+_HOOK_DICTS = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
+_step_hooks_in_use = False  # set by the first step hook: from then on every step is wrapped
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Run hook(optimizer, args, kwargs) before every optimizer's step
+    (torch.optim.optimizer.register_optimizer_step_pre_hook); it may return new (args, kwargs)."""
+    _wrap_every_step()
+    return _add_hook(_global_optimizer_pre_hooks, hook, False)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Run hook(optimizer, args, kwargs) after every optimizer's step
+    (torch.optim.optimizer.register_optimizer_step_post_hook)."""
+    _wrap_every_step()
+    return _add_hook(_global_optimizer_post_hooks, hook, False)
+
+
+def _wrap_every_step() -> None:
+    """Wrap the `step` of Optimizer and of every subclass that defines its own; classes made
+    later are wrapped when their first instance is (Optimizer._patch_step_function)."""
+    global _step_hooks_in_use
+    _step_hooks_in_use = True
+    classes = [Optimizer]
+    while classes:
+        cls = classes.pop()
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _with_step_hooks(step)  # type: ignore[method-assign]
+        classes.extend(cls.__subclasses__())
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """step, running the step hooks around it when there are any (Optimizer.profile_hook_step)."""
+
+    @functools.wraps(step)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]
+        if not (
+            self._optimizer_step_pre_hooks
+            or self._optimizer_step_post_hooks
+            or _global_optimizer_pre_hooks
+            or _global_optimizer_post_hooks
+        ):
+            return step(*args, **kwargs)
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(
+                        f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                    )
+        out = step(*args, **kwargs)
+        for post_hook in chain(
+            self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()
+        ):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _add_hook(hooks: OrderedDict[int, Callable], hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 def _typename(obj: Any) -> str:
     if isinstance(obj, Tensor):
         return obj.type()
@@ -81,6 +173,10 @@ class Optimizer:
                 f"but got {_typename(params)}"
             )
         self.defaults = defaults
+        for name in _HOOK_DICTS:
+            setattr(self, name, OrderedDict())
+        if _step_hooks_in_use:
+            self._patch_step_function()
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
@@ -90,6 +186,48 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(dict(group))
+
+    # ---- hooks -------------------------------------------------------------------------
+
+    def _patch_step_function(self) -> None:
+        cls = type(self)
+        if not getattr(cls.step, "hooked", False):
+            cls.step = _with_step_hooks(cls.step)  # type: ignore[method-assign]
+
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run hook(optimizer, args, kwargs) before each step; it may return new (args, kwargs)
+        (torch.optim.Optimizer.register_step_pre_hook)."""
+        _wrap_every_step()
+        return _add_hook(self._optimizer_step_pre_hooks, hook, False)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run hook(optimizer, args, kwargs) after each step (torch.optim.Optimizer.register_step_post_hook)."""
+        _wrap_every_step()
+        return _add_hook(self._optimizer_step_post_hooks, hook, False)
+
+    def register_state_dict_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Run hook(optimizer) before `state_dict()` builds the dict."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Run hook(optimizer, state_dict) on the dict `state_dict()` returns; a dict it returns replaces it."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Run hook(optimizer, state_dict) before `load_state_dict` loads; a dict it returns is loaded instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Run hook(optimizer) after `load_state_dict` has loaded."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ---- parameter groups -------------------------------------------------------------
 
@@ -207,6 +345,8 @@ class Optimizer:
         PyTorch the state tensors are the optimizer's own (not copies): save or deep-copy
         the result before training further if it must stay as it is.
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -216,7 +356,12 @@ class Optimizer:
             packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore options and state saved by `state_dict()` (torch.optim.Optimizer.load_state_dict).
@@ -224,6 +369,11 @@ class Optimizer:
         State tensors are copied (floating-point ones cast to their parameter's dtype, except
         'step'), so the loaded optimizer never shares memory with the dict.
         """
+        state_dict = dict(state_dict)  # a shallow copy for the hooks, as PyTorch's
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -250,12 +400,19 @@ class Optimizer:
             if "param_names" in group and "param_names" not in saved:
                 saved["param_names"] = group["param_names"]
         self.__setstate__({"state": state, "param_groups": saved_groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:  # an unpickled or deep-copied optimizer has no hooks
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        if _step_hooks_in_use:  # an unpickled optimizer of a class that has no instance yet
+            self._patch_step_function()
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]

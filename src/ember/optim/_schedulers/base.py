@@ -59,13 +59,17 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
 
 def _count_optimizer_steps(optimizer: Optimizer) -> None:
     """Wrap `optimizer.step` so that the scheduler can warn when it is stepped first."""
-    step = optimizer.step
-    if getattr(step, "_counted_by_scheduler", False):
+    if getattr(optimizer.step, "_counted_by_scheduler", False):
         return
+    # the optimizer's own step if it has one, else its class's, looked up at each call: the
+    # class's step is wrapped when the first step hook is registered, maybe after this
+    own = optimizer.__dict__.get("step")
 
     def counted_step(*args: Any, **kwargs: Any) -> Any:
         optimizer._opt_called = True
-        return step(*args, **kwargs)
+        if own is not None:
+            return own(*args, **kwargs)
+        return type(optimizer).step(optimizer, *args, **kwargs)
 
     counted_step._counted_by_scheduler = True  # type: ignore[attr-defined]
     optimizer.step = counted_step  # type: ignore[method-assign]
