@@ -339,6 +339,18 @@ def test_deepcopy_of_optimizer_state_is_independent():
     assert float(snapshot["state"][0]["step"]) == 1.0 and float(opt.state[p]["step"]) == 2.0
 
 
+def test_adagrad_takes_each_groups_initial_accumulator_value():
+    # PyTorch ignores a group's own value and uses the constructor's (docs/differences.md)
+    a, b = ember.zeros(2, requires_grad=True), ember.zeros(3, requires_grad=True)
+    opt = optim.Adagrad([{"params": [a]}, {"params": [b], "initial_accumulator_value": 0.5}], lr=0.1)
+    assert opt.state[a]["sum"].tolist() == [0.0, 0.0] and opt.state[b]["sum"].tolist() == [0.5] * 3
+    c = ember.zeros(1, requires_grad=True)
+    opt.add_param_group({"params": [c], "initial_accumulator_value": 0.25})
+    c.grad = ember.ones(1)
+    opt.step()
+    assert opt.state[c]["sum"].tolist() == [1.25]
+
+
 def _hooks_log(lib) -> tuple:
     """Every kind of optimizer hook, registered after a scheduler wrapped the step."""
     import importlib
