@@ -216,3 +216,28 @@ def test_basic_index_is_a_view_with_torch_node_names() -> None:
     y = ember.zeros(3, 4)
     y[1][2] = 5.0
     assert y[1, 2].item() == 5.0
+
+
+@pytest.mark.parametrize(
+    ("index", "value_shape"),
+    [((0,), (1, 3)), ((slice(None),), (1, 1, 2, 3)), ((1, 2), (1,)), ((Ellipsis, None), (1, 2, 3, 1))],
+)
+def test_setitem_drops_the_values_leading_ones(T: Any, index: tuple, value_shape: tuple) -> None:
+    # PyTorch takes a value with more leading size-1 dims than the indexed part; the value's
+    # gradient must keep the value's shape (it had the part's, and the engine refused it)
+    x = T.arange(6.0, dtype=T.float64).reshape(2, 3).requires_grad_()
+    v = (
+        T.arange(1.0, 1.0 + float(np.prod(value_shape)), dtype=T.float64)
+        .reshape(value_shape)
+        .requires_grad_()
+    )
+    y = x * 1
+    y[index] = v * 2
+    (y * T.arange(6.0, dtype=T.float64).reshape(2, 3)).sum().backward()
+    assert tuple(v.grad.shape) == value_shape
+    expected = T.arange(6.0, dtype=T.float64).reshape(2, 3)[index] * 2
+    assert v.grad.reshape(-1).tolist() == expected.reshape(-1).tolist()
+    assert x.grad[index].abs().sum().item() == 0
+    z = T.zeros(2, 3)
+    z[index] = T.ones(value_shape)
+    assert z[index].sum().item() == float(np.prod(T.zeros(2, 3)[index].shape))

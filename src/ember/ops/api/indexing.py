@@ -274,9 +274,26 @@ def _set_items(x: Tensor, idx: Any, then: Any, value: Any) -> Tensor:
     return shape_ops.SetItem.apply(x, idx, shape_ops.SetItem.apply(part, then, value))
 
 
+def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
+    """The value without the leading size-1 dimensions it has beyond the indexed part's, as
+    PyTorch takes it (x[0] = ones(1, 3) for a row of 3); NumPy refuses some of these (a 0-d
+    part) and broadcasts the others, which would leave the value's gradient the part's shape."""
+    shape = np.shape(value._data if isinstance(value, Tensor) else value)
+    if not shape or shape[0] != 1:
+        return value
+    part = input._data[idx] if then is None else input._data[idx][then]
+    extra = len(shape) - part.ndim
+    if extra <= 0 or any(n != 1 for n in shape[:extra]):
+        return value
+    if isinstance(value, Tensor):
+        return shape_ops.View.apply(value, shape[extra:])
+    return np.asarray(value, dtype=input._data.dtype).reshape(shape[extra:])
+
+
 def setitem(input: Tensor, index: Any, value: Any) -> None:
     idx, then = _convert_index(index, input._data.ndim)
     _check_inplace_leaf(input)
+    value = _drop_leading_ones(input, idx, then, value)
     recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
         if not recorded:
