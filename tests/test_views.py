@@ -465,3 +465,24 @@ def test_stride_storage_offset_relu6_and_functional_inplace_forms_as_torch() -> 
             assert a == b
         else:
             np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda t: t[2:2], lambda t: t.narrow(1, 1, 0), lambda t: t.diagonal(2), lambda t: t[:0].expand(0, 2)],
+)
+def test_an_empty_view_is_a_view_as_in_torch(T, make) -> None:
+    # NumPy sees no shared memory in an empty array; ember took x[2:2] for a copy, so a
+    # leaf's empty view changed in place, or a saved base, raised nothing where PyTorch does
+    leaf = T.ones(3, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        make(leaf).mul_(2)
+    y = leaf * 1
+    s = y.sin()
+    make(y).mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        s.sum().backward()
+    z = T.zeros(3, 2)
+    v = make(z)
+    v.add_(1)
+    assert v._base is z

@@ -35,7 +35,7 @@ def as_view(out: Any, source: Any, make: Callable[[Any], Any]) -> Any:
     """Mark `out`, made from `source` by `make`, as a view, if their arrays share memory
     (NumPy copies where a view is impossible: a reshape of scattered data, an integer-array
     index)."""
-    if not np.may_share_memory(out._data, source._data):
+    if not np.may_share_memory(out._data, source._data) and not _empty_view(out._data, source._data):
         return out
     base = source._base
     parent = source._view_fn if base is not None else None
@@ -50,6 +50,19 @@ def as_view(out: Any, source: Any, make: Callable[[Any], Any]) -> Any:
     out._view_at = out._version[0]
     out._view_fn = fn if _grad_state[0] else None
     return out
+
+
+def _empty_view(out: np.ndarray, source: np.ndarray) -> bool:
+    """An empty result (x[2:2], x.narrow(0, 1, 0)) shares no memory NumPy can see, but is a
+    view all the same, as in PyTorch (a leaf's empty view changed in place raises; changing
+    it in place bumps the base's version): it is one when both arrays have the same owner."""
+    return out.size == 0 and _owner(out) is _owner(source)
+
+
+def _owner(a: Any) -> Any:
+    while getattr(a, "base", None) is not None:  # as_strided's views go through a DummyArray
+        a = a.base
+    return a
 
 
 def current(t: Any) -> Any:

@@ -148,8 +148,8 @@ class Diagonal(Index):
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
         _, rows, cols = index
-        if not len(rows):
-            return x[index]
+        if not len(rows):  # an empty view, not x[index]'s copy: in-place ops see its base
+            return np.lib.stride_tricks.as_strided(x, x.shape[:-2] + (0,), x.strides[:-1])
         first = x[..., rows[0] :, cols[0] :]  # starts at the diagonal's first element
         shape = x.shape[:-2] + (len(rows),)
         strides = x.strides[:-2] + (x.strides[-2] + x.strides[-1],)
