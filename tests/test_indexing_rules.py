@@ -241,3 +241,27 @@ def test_setitem_drops_the_values_leading_ones(T: Any, index: tuple, value_shape
     z = T.zeros(2, 3)
     z[index] = T.ones(value_shape)
     assert z[index].sum().item() == float(np.prod(T.zeros(2, 3)[index].shape))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T, x: x[:, [0, 2]],
+        lambda T, x: x[:, :, [0, 3]],
+        lambda T, x: x[:, [0, 1], [0, 2]],
+        lambda T, x: x[:, T.tensor([True, False, True])],
+        lambda T, x: x.index_select(1, T.tensor([0, 2])),
+        lambda T, x: x.repeat_interleave(2, dim=1),
+        lambda T, x: x.transpose(0, 1).masked_fill(T.tensor(True), 0.0),
+    ],
+)
+def test_an_advanced_index_copy_is_row_major_so_view_works(T: Any, make: Any) -> None:
+    # NumPy puts the indexed dim outermost in memory (x[:, [0, 2]] had strides (4, 8, 1)), so
+    # .view() of the result raised where PyTorch's row-major copy takes it
+    x = T.arange(24.0, dtype=T.float64).reshape(2, 3, 4).requires_grad_()
+    y = make(T, x)
+    assert y.is_contiguous()
+    flat = y.view(-1)
+    (flat * T.arange(float(flat.numel()), dtype=T.float64)).sum().backward()
+    assert flat.tolist() == y.reshape(-1).tolist()
+    assert x.grad is not None

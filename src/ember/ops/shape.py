@@ -87,6 +87,10 @@ class Index(ViewOp):
         out = x[index]
         if out.__class__ is not np.ndarray:  # one element: a 0-d view, not a NumPy scalar
             out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
+        elif not out.flags.c_contiguous and not np.may_share_memory(out, x):
+            # NumPy lays out x[:, [0, 2]] with the indexed dim outermost; PyTorch's copy is
+            # row-major, so that .view() of it works
+            out = np.ascontiguousarray(out)
         return out
 
     @staticmethod
@@ -312,7 +316,14 @@ class Triu(Tri):
 
 
 class MaskedFill(Where):
-    """masked_fill(x, mask, value): where(mask, value, x) (MaskedFillBackward0)."""
+    """masked_fill(x, mask, value): where(mask, value, x) (MaskedFillBackward0). The result
+    is row-major whatever x's layout, as PyTorch's (np.where would keep a transposed x's)."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        out = np.where(cond, a, b)
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
 
 class Pad(Op):
