@@ -486,3 +486,27 @@ def test_an_empty_view_is_a_view_as_in_torch(T, make) -> None:
     v = make(z)
     v.add_(1)
     assert v._base is z
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T, x: T.cat([x, x]),
+        lambda T, x: T.stack([x, x], 1),
+        lambda T, x: x.roll(1, 1),
+        lambda T, x: x.tril(),
+        lambda T, x: x.triu(1),
+        lambda T, x: x.repeat(1, 2, 1),
+        lambda T, x: x.softmax(2),
+        lambda T, x: x.log_softmax(0),
+    ],
+)
+def test_view_of_an_op_on_a_transposed_tensor_as_in_torch(T, make) -> None:
+    # these results are row-major in PyTorch whatever the input's layout; NumPy kept the
+    # transposed layout, and .view() of them raised
+    x = T.arange(24.0, dtype=T.float64).reshape(2, 3, 4).transpose(0, 1).requires_grad_()
+    y = make(T, x)
+    assert y.is_contiguous()
+    flat = y.view(-1)
+    (flat * T.arange(float(flat.numel()), dtype=T.float64)).sum().backward()
+    assert flat.tolist() == y.reshape(-1).tolist()

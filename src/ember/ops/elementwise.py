@@ -21,6 +21,14 @@ class Op(Function):
     raw = True
 
 
+def row_major(a: np.ndarray) -> np.ndarray:
+    """a, copied to row-major order if it is not in it. PyTorch gives the results of its ops
+    that are not elementwise (softmax, cat, tril, an advanced index, ...) that layout whatever
+    the input's, so that .view() of them works; NumPy keeps a transposed input's layout.
+    (np.ascontiguousarray alone would make a 0-d array 1-d.)"""
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
 # What an Elementwise op's backward reads: nothing, its first input, its output, or (Mul)
 # each factor that the other factor's gradient needs.
 NOTHING, INPUT, OUTPUT, FACTORS = "nothing", "input", "output", "factors"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from ember.ops import _dual
-from ember.ops.elementwise import Op
+from ember.ops.elementwise import Op, row_major
 
 
 class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
+        x = row_major(x)  # PyTorch's softmax is row-major whatever x's layout
         e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
@@ -32,6 +33,7 @@ class Softmax(Op):
 class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
+        x = row_major(x)
         shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
         with np.errstate(divide="ignore"):  # log(0) only for an empty dim: its result is empty too
             y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))

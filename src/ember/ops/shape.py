@@ -11,7 +11,7 @@ import numpy as np
 from ember.autograd.function import apply_one
 from ember.autograd.views import as_view
 from ember.ops import _dual
-from ember.ops.elementwise import Op, Where
+from ember.ops.elementwise import Op, Where, row_major
 
 
 class ViewOp(Op):
@@ -88,9 +88,7 @@ class Index(ViewOp):
         if out.__class__ is not np.ndarray:  # one element: a 0-d view, not a NumPy scalar
             out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
         elif not out.flags.c_contiguous and not np.may_share_memory(out, x):
-            # NumPy lays out x[:, [0, 2]] with the indexed dim outermost; PyTorch's copy is
-            # row-major, so that .view() of it works
-            out = np.ascontiguousarray(out)
+            out = row_major(out)  # NumPy lays out x[:, [0, 2]] with the indexed dim outermost
         return out
 
     @staticmethod
@@ -184,7 +182,7 @@ class Cat(Op):
     def forward(ctx, dim, *xs):
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] for x in xs]
-        return np.concatenate(xs, axis=dim)
+        return row_major(np.concatenate(xs, axis=dim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -202,7 +200,7 @@ class Stack(Op):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim, ctx.n = dim, len(xs)
-        return np.stack(xs, axis=dim)
+        return row_major(np.stack(xs, axis=dim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -286,7 +284,7 @@ class Roll(Op):
     @staticmethod
     def forward(ctx, x, shifts, dims):
         ctx.shifts, ctx.dims = shifts, dims
-        return np.roll(x, shifts, dims)
+        return row_major(np.roll(x, shifts, dims))
 
     @staticmethod
     def backward(ctx, grad):
@@ -300,7 +298,7 @@ class Tri(Op):
     @staticmethod
     def forward(ctx, x, k, upper):
         ctx.k, ctx.upper = k, upper
-        return np.triu(x, k) if upper else np.tril(x, k)
+        return row_major(np.triu(x, k) if upper else np.tril(x, k))
 
     @staticmethod
     def backward(ctx, grad):
@@ -316,14 +314,13 @@ class Triu(Tri):
 
 
 class MaskedFill(Where):
-    """masked_fill(x, mask, value): where(mask, value, x) (MaskedFillBackward0). The result
-    is row-major whatever x's layout, as PyTorch's (np.where would keep a transposed x's)."""
+    """masked_fill(x, mask, value): where(mask, value, x) (MaskedFillBackward0), row-major
+    as PyTorch's (where's result keeps a transposed x's layout, in both)."""
 
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
-        out = np.where(cond, a, b)
-        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+        return row_major(np.where(cond, a, b))
 
 
 class Pad(Op):
@@ -345,7 +342,7 @@ class Repeat(Op):
     @staticmethod
     def forward(ctx, x, reps):
         ctx.shape, ctx.reps = x.shape, reps
-        return np.tile(x, reps)
+        return row_major(np.tile(x, reps))
 
     @staticmethod
     def backward(ctx, grad):
