@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ember.ops import _dual
-from ember.ops.elementwise import Op
+from ember.ops.elementwise import Op, row_major
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -63,7 +63,9 @@ class Sum(Op):
         ctx.shape, ctx.axes = x.shape, axes
         if axes is None:  # NumPy gives a scalar for all axes; an array of it is 0-d
             return np.asarray(np.add.reduce(x, None, x.dtype))
-        return np.add.reduce(x, axes, x.dtype, keepdims=keepdim)  # x.sum() without its Python wrapper
+        # x.sum() without its Python wrapper; row_major: PyTorch reduces into a row-major
+        # result whatever x's layout (.view works)
+        return row_major(np.add.reduce(x, axes, x.dtype, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,7 +80,7 @@ class Mean(Op):
         ctx.count = math.prod(x.shape[a] for a in axes)
         if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warning)
             return np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, x.dtype)
-        return x.mean(axis=axes, keepdims=keepdim)
+        return row_major(x.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -90,7 +92,7 @@ class Mean(Op):
 class Prod(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        y = np.prod(x, axis=axis, dtype=x.dtype, keepdims=keepdim)  # in x's dtype, as Sum
+        y = row_major(np.prod(x, axis=axis, dtype=x.dtype, keepdims=keepdim))  # in x's dtype, as Sum
         ctx.save_for_backward(x, y)
         ctx.keep = tuple(1 if axis is None or i == axis else n for i, n in enumerate(x.shape))
         ctx.axis = axis
@@ -166,7 +168,7 @@ class Amax(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, is_max):
-        y = (x.max if is_max else x.min)(axis=axes, keepdims=keepdim)
+        y = row_major((x.max if is_max else x.min)(axis=axes, keepdims=keepdim))
         ctx.save_for_backward(x, y)
         ctx.axes = axes
         return y
@@ -202,7 +204,7 @@ class Max(Op):
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
         ctx.mark_non_differentiable(idx)
-        return values, idx
+        return row_major(values), row_major(idx)
 
     @staticmethod
     def backward(ctx, grad, _grad_idx):
@@ -236,7 +238,7 @@ class Var(Op):
         ctx.axes, ctx.n, ctx.dof = axes, n, n - correction
         with np.errstate(divide="ignore", invalid="ignore"):
             y = (centered * centered).sum(axis=axes, keepdims=keepdim) / max(ctx.dof, 0)
-        return y.astype(x.dtype, copy=False)
+        return row_major(y.astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad):
@@ -290,7 +292,7 @@ class LinalgVectorNorm(Op):
         else:
             with np.errstate(divide="ignore"):  # p < 0: |0|^p is inf, and the norm 0
                 y = (np.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
-        y = np.asarray(y)
+        y = row_major(np.asarray(y))
         ctx.save_for_backward(x, y)
         return y
 
@@ -317,7 +319,7 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return np.cumsum(x, axis=axis, dtype=x.dtype).reshape(x.shape)  # axis None: a 0-d tensor
+        return row_major(np.cumsum(x, axis=axis, dtype=x.dtype).reshape(x.shape))  # axis None: a 0-d tensor
 
     @staticmethod
     def backward(ctx, grad):
@@ -346,7 +348,7 @@ class Logsumexp(Op):
         m = np.where(np.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):  # log(0) = -inf for an empty or all -inf slice
             y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        y = y if keepdim else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+        y = row_major(y if keepdim else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes)))
         ctx.save_for_backward(x, y)
         ctx.axes = axes
         return y
@@ -364,7 +366,7 @@ class Logsumexp(Op):
 class Cumprod(Op):
     @staticmethod
     def forward(ctx, x, axis):
-        y = np.cumprod(x, axis=axis, dtype=x.dtype).reshape(x.shape)  # axis None: a 0-d tensor
+        y = row_major(np.cumprod(x, axis=axis, dtype=x.dtype).reshape(x.shape))  # axis None: a 0-d tensor
         ctx.save_for_backward(x, y)
         ctx.axis = axis
         return y
@@ -409,7 +411,7 @@ class Logcumsumexp(Op):
     @staticmethod
     def forward(ctx, x, axis):
         # logaddexp adds in log space pairwise: no overflow, no underflow to log(0)
-        y = np.logaddexp.accumulate(x, axis=axis) if axis is not None else x.copy()
+        y = row_major(np.logaddexp.accumulate(x, axis=axis)) if axis is not None else x.copy()
         ctx.save_for_backward(x, y)
         ctx.axis = axis
         return y
@@ -480,7 +482,7 @@ class Nansum(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keep = x.shape, axes, ~np.isnan(x)
-        return np.where(ctx.keep, x, 0).sum(axis=axes, keepdims=keepdim)
+        return row_major(np.where(ctx.keep, x, 0).sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
