@@ -308,3 +308,13 @@ def test_pieces_second_derivative():
     x = ember.tensor([0.5, 1.0, 2.0, 3.0], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: (t.chunk(2)[1] ** 3).sum(), (x,))
     assert ember.autograd.gradgradcheck(lambda t: t.unbind()[2] ** 3, (x,))
+
+
+def test_chunk_of_an_empty_dim_gives_chunks_empty_pieces(T: Any) -> None:
+    # ember gave one piece; PyTorch splits a size-0 dim into `chunks` empty pieces
+    x = T.zeros(2, 0, requires_grad=True)
+    pieces = x.chunk(3, 1)
+    assert [tuple(p.shape) for p in pieces] == [(2, 0)] * 3
+    sum(p.sum() for p in pieces).backward()
+    assert tuple(x.grad.shape) == (2, 0)
+    assert len(T.zeros(0).chunk(2)) == 2

@@ -314,7 +314,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = normalize_dim(dim, input._data.ndim, "chunk", scalar_ok=False)
     n = input._data.shape[d]
-    return split(input, builtins.max(1, -(-n // chunks)), d)
+    if n == 0:  # PyTorch gives `chunks` empty pieces, not one
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
