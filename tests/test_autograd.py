@@ -372,6 +372,23 @@ def test_inplace_change_of_either_of_two_saved_tensors_is_detected():
             y.backward()
 
 
+@pytest.mark.parametrize("op", [lambda a, b: a % 0.3, lambda a, b: ember.fmod(a, 0.3), lambda a, b: a % b])
+def test_remainder_keeps_its_operands_only_for_the_divisors_gradient(op):
+    # a % 0.3 (and fmod) has gradient 1 for a: PyTorch saves nothing, so changing a in place
+    # afterwards is fine; ember kept a and raised "modified by an inplace operation"
+    a = ember.tensor([0.2, 0.7], requires_grad=True) * 1
+    b = ember.tensor([0.3, 0.4])
+    y = op(a, b)
+    a.mul_(2)
+    y.sum().backward()
+    b.requires_grad_()
+    y = a % b
+    with ember.no_grad():
+        a.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
 def test_node_created_early_and_used_late_waits_for_every_gradient():
     # h is created first but consumed at very different depths: a node must run only
     # after every later node has sent it its gradient (the engine's creation-order heap)

@@ -279,7 +279,8 @@ class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
         _check_divisor(a, b)
-        ctx.save_for_backward(a, b)
+        if (ctx._edges or (None, None))[1] is not None:  # only b's gradient reads them, as in
+            ctx.save_for_backward(a, b)  # PyTorch: else changing a in place after is fine
         with np.errstate(divide="ignore", invalid="ignore"):
             y = np.remainder(a, b)
         if y.dtype.kind == "f":
@@ -288,10 +289,12 @@ class Remainder(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         da, db = ctx._edges
+        if db is None:
+            return (grad if da is not None else None), None
+        a, b = ctx.saved_tensors
         # a % b = a - floor(a / b) * b
-        return (grad if da is not None else None), (-grad * (a // b) if db is not None else None)
+        return (grad if da is not None else None), -grad * (a // b)
 
 
 # ---- math functions -----------------------------------------------------------------

@@ -312,15 +312,16 @@ class Fmod(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if (ctx._edges or (None, None))[1] is not None:  # only b's gradient reads them, as in
+            ctx.save_for_backward(a, b)  # PyTorch: else changing a in place after is fine
         return np.fmod(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         da, db = ctx._edges
         gb = None
         if db is not None:
+            a, b = ctx.saved_tensors
             gb = -grad * _dual.unary("trunc", a / b)
         return (grad if da is not None else None), gb
 
