@@ -517,3 +517,25 @@ def test_index_put_errors() -> None:
         x.index_put((ember.tensor([0.0]),), ember.tensor(1.0))
     with pytest.raises(TypeError, match="tuple of Tensors"):
         x.index_put(ember.tensor([0]), ember.tensor(1.0))
+
+
+def test_masked_fill_with_a_tensor_value_of_another_dtype_keeps_the_inputs(T: Any) -> None:
+    # a float64 0-d value that requires grad made ember's result float64; PyTorch's is the
+    # input's dtype, and the value's gradient its own
+    x = T.zeros(3, requires_grad=True)
+    v = T.tensor(2.0, dtype=T.float64, requires_grad=True)
+    mask = T.tensor([True, False, True])
+    y = x.masked_fill(mask, v)
+    assert y.dtype == T.float32 and x.index_fill(0, T.tensor([1]), v).dtype == T.float32
+    y.sum().backward()
+    assert v.grad.dtype == T.float64 and v.grad.item() == 2.0
+    with pytest.raises(RuntimeError, match="only supports a 0-dimensional value tensor"):
+        x.masked_fill(mask, T.tensor([1.0, 2.0, 3.0]))
+
+
+def test_scatter_and_scatter_add_refuse_a_src_of_another_dtype(T: Any) -> None:
+    x, index = T.zeros(3), T.tensor([0, 2])
+    src = T.ones(2, dtype=T.float64)
+    for call in (lambda: x.scatter(0, index, src), lambda: x.scatter_add_(0, index, src)):
+        with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+            call()

@@ -55,13 +55,25 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     src = value if src is None else src
     if not isinstance(src, Tensor):
         src = dtypes.to_element(src, input._data.dtype)
+    else:
+        _check_src_dtype(input, src, "scatter")
     _check_range(idx, input, d, "scatter")
     return shape_ops.Scatter.apply(input, d, idx, src)
+
+
+def _check_src_dtype(input: Tensor, src: Tensor, op: str) -> None:
+    """PyTorch's scatter and scatter_add take a src of input's dtype only (no promotion)."""
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"{op}(): Expected self.dtype to be equal to src.dtype (self is {input.dtype}, src is "
+            f"{src.dtype}: convert src with .to(self.dtype))"
+        )
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     idx = _index_array(index, "scatter_add")
     d = normalize_dim(dim, input._data.ndim, "scatter_add", scalar_ok=False)
+    _check_src_dtype(input, src, "scatter_add")
     _check_range(idx, input, d, "scatter_add")
     return shape_ops.ScatterAdd.apply(input, d, idx, src)
 
@@ -97,8 +109,15 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
             f"masked_fill: the mask of shape {list(m.shape)} cannot be broadcast to the input's shape "
             f"{list(input._data.shape)}"
         )
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s) (use torch.where(mask, value, input) to fill from a tensor)"
+        )
     if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad:
         value = value.item()
+    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+        value = value.to(input.dtype)  # the result has input's dtype, as in PyTorch
     return (
         shape_ops.MaskedFill.apply(m, value, input)
         if isinstance(value, Tensor)
