@@ -318,3 +318,17 @@ def test_chunk_of_an_empty_dim_gives_chunks_empty_pieces(T: Any) -> None:
     sum(p.sum() for p in pieces).backward()
     assert tuple(x.grad.shape) == (2, 0)
     assert len(T.zeros(0).chunk(2)) == 2
+
+
+def test_movedim_with_sequences_of_dims(T: Any) -> None:
+    # ember took one dim only ("too many values to unpack" for a tuple)
+    x = T.arange(24.0, dtype=T.float64).reshape(2, 3, 4).requires_grad_()
+    y = x.movedim((0, 1), (2, 0))
+    assert tuple(y.shape) == (3, 4, 2) and y[2, 1, 1].item() == 21.0
+    (y * T.arange(24.0, dtype=T.float64).reshape(3, 4, 2)).sum().backward()
+    assert x.grad[1, 2, 1].item() == 19.0
+    assert tuple(T.movedim(x, [-1, 0], [0, -1]).shape) == (4, 3, 2)
+    with pytest.raises(RuntimeError, match="repeated dim in `source`"):
+        x.movedim((0, 0), (1, 2))
+    with pytest.raises(RuntimeError, match="should contain the same number of dims"):
+        x.movedim((0, 1), (0,))

@@ -141,12 +141,29 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 swapaxes = swapdims = transpose
 
 
-def movedim(input: Tensor, source: int, destination: int) -> Tensor:
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """The dims `source` (an int or a sequence) moved to the places `destination` names, the
+    others keeping their order (torch.movedim)."""
     n = input._data.ndim
-    (s,), (d,) = normalize_dims(source, n, "movedim"), normalize_dims(destination, n, "movedim")
-    order = [i for i in range(n) if i != s]
-    order.insert(d, s)
-    return shape_ops.Permute.apply(input, tuple(order))
+    src, dst = _movedim_dims(source, n), _movedim_dims(destination, n)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+            f"the same number of dims as destination ({list(dst)} dims)"
+        )
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):  # by destination, so each lands where it is named
+        order.insert(d, s)
+    return shape_ops.Permute.apply(input, tuple(order) if n else ())
+
+
+def _movedim_dims(dims: Any, n: int) -> tuple:
+    """movedim's dims in their order (normalize_dims sorts them), each made non-negative."""
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    return tuple((normalize_dims(d, n, "movedim") or (0,))[0] for d in dims)
 
 
 moveaxis = movedim
