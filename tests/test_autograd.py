@@ -389,6 +389,33 @@ def test_remainder_keeps_its_operands_only_for_the_divisors_gradient(op):
         y.sum().backward()
 
 
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, w: a @ w,
+        lambda a, w: a[0] @ w,
+        lambda a, w: ember.mm(a, w),
+        lambda a, w: ember.addmm(a, a, w),
+        lambda a, w: ember.einsum("ij,jk->ik", a, w),
+    ],
+)
+def test_a_product_keeps_an_operand_only_for_the_other_operands_gradient(op):
+    # a's gradient reads w and w's reads a: with w frozen, PyTorch keeps no a, so changing a
+    # in place after the product is fine; ember kept both and raised
+    for frozen in ("w", "a"):
+        a = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=frozen == "w") * 1
+        w = ember.tensor([[0.5, -1.0], [2.0, 1.0]], requires_grad=frozen == "a") * 1
+        y = op(a, w)
+        (a if frozen == "w" else w).mul_(2)
+        y.sum().backward()
+    a = ember.ones(2, 2, requires_grad=True) * 1
+    w = ember.ones(2, 2, requires_grad=True) * 1
+    y = op(a, w)
+    a.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
 def test_node_created_early_and_used_late_waits_for_every_gradient():
     # h is created first but consumed at very different depths: a node must run only
     # after every later node has sent it its gradient (the engine's creation-order heap)

@@ -14,31 +14,42 @@ class Matmul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # keep only what the needed gradients read, as PyTorch does: a's gradient reads b and
+        # b's reads a, so with a frozen b, changing a in place after the product is fine
+        da, db = ctx._edges or (None, None)
+        if db is None:
+            ctx.save_for_backward(b)
+        elif da is None:
+            ctx.save_for_backward(a)
+        else:
+            ctx.save_for_backward(a, b)
+        ctx.shapes = a.shape, b.shape
         return a @ b
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         da, db = ctx._edges
-        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
-        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+        a_shape, b_shape = ctx.shapes
+        saved = ctx.saved_tensors
+        a, b = saved if len(saved) == 2 else (None, saved[0]) if db is None else (saved[0], None)
         g = grad
-        if a.ndim == 1:  # put back the row dimension NumPy removed from the result
+        if len(a_shape) == 1:  # put back the row dimension NumPy removed from the result
             g = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
-        if b.ndim == 1:  # and the column dimension
+        if len(b_shape) == 1:  # and the column dimension
             g = g.reshape(g.shape + (1,))
         ga = gb = None
         if da is not None:
+            b2 = b.reshape(b_shape + (1,)) if len(b_shape) == 1 else b
             ga = g @ b2.mT
-            if a.ndim == 1:
+            if len(a_shape) == 1:
                 ga = _dual.sum(ga, tuple(range(ga.ndim - 1)), keepdims=False) if ga.ndim > 2 else ga
-                ga = ga.reshape(a.shape)
+                ga = ga.reshape(a_shape)
         if db is not None:
+            a2 = a.reshape((1,) + a_shape) if len(a_shape) == 1 else a
             gb = a2.mT @ g
-            if b.ndim == 1:
+            if len(b_shape) == 1:
                 gb = _dual.sum(gb, tuple(range(gb.ndim - 2)), keepdims=False) if gb.ndim > 2 else gb
-                gb = gb.reshape(b.shape)
+                gb = gb.reshape(b_shape)
         return ga, gb
 
 
@@ -59,28 +70,33 @@ class Einsum(Op):
 
     @staticmethod
     def forward(ctx, equation, *operands):
-        ctx.save_for_backward(*operands)
-        ctx.equation = equation
+        # an operand is read only by the others' gradients: keep it only if one is needed, as
+        # PyTorch does (then changing it in place after is fine)
+        wanted = [e is not None for e in ctx._edges[1:]]
+        ctx.kept = [j for j in range(len(operands)) if any(w for i, w in enumerate(wanted) if i != j)]
+        ctx.save_for_backward(*(operands[j] for j in ctx.kept))
+        ctx.equation, ctx.shapes = equation, [x.shape for x in operands]
         return np.einsum(equation, *operands)
 
     @staticmethod
     def backward(ctx, grad):
-        operands = ctx.saved_tensors
+        operands = dict(zip(ctx.kept, ctx.saved_tensors))
         inputs, output = ctx.equation.split("->")
         subs = inputs.split(",")
         grads: list = [None]
-        for i, (s, x) in enumerate(zip(subs, operands)):
+        for i, s in enumerate(subs):
             if ctx._edges[i + 1] is None:
                 grads.append(None)
                 continue
+            shape = ctx.shapes[i]
             others = [(subs[j], operands[j]) for j in range(len(subs)) if j != i]
             present = set(output).union(*[set(o) for o, _ in others]) if others else set(output)
             kept = "".join(c for c in s if c in present)
             eq = ",".join([output] + [o for o, _ in others]) + "->" + kept
             g = einsum(eq, grad, *[t for _, t in others])
             if kept != s:  # letters summed away in this operand alone: broadcast back
-                g = g.reshape(tuple(x.shape[k] if c in kept else 1 for k, c in enumerate(s)))
-                g = _dual.expand(g, x.shape)
+                g = g.reshape(tuple(shape[k] if c in kept else 1 for k, c in enumerate(s)))
+                g = _dual.expand(g, shape)
             grads.append(g)
         return tuple(grads)
 
