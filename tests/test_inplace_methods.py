@@ -210,3 +210,26 @@ def test_float_result_into_an_integer_tensor_raises_pytorchs_message() -> None:
         RuntimeError, match="float_power_ has dtype Float but the operation's result requires"
     ):
         ember.ones(2).float_power_(2)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F, t: F.elu_(t, 0.5),
+        lambda F, t: F.celu_(t, 2.0),
+        lambda F, t: F.selu_(t),
+        lambda F, t: F.hardtanh_(t, -0.5, 0.2),
+        lambda F, t: F.leaky_relu_(t, 0.2),
+        lambda F, t: F.threshold_(t, 0.1, -3.0),
+    ],
+)
+def test_functional_inplace_activations_as_torch(T, call) -> None:
+    # torch.nn.functional's elu_, celu_, selu_, hardtanh_, leaky_relu_ and threshold_ were
+    # missing from ember's F
+    x = T.tensor([-1.0, 0.05, 0.5], dtype=T.float64, requires_grad=True)
+    y = x * 1
+    assert call(T.nn.functional, y) is y
+    y.sum().backward()
+    expected = call(T.nn.functional, T.tensor([-1.0, 0.05, 0.5], dtype=T.float64))
+    assert y.tolist() == expected.tolist()
+    assert x.grad is not None

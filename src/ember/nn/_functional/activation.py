@@ -321,3 +321,36 @@ def rrelu(
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
     """rrelu in place (torch.nn.functional.rrelu_)."""
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+# the in-place forms that torch.nn.functional spells with a trailing underscore
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """elu in place (torch.nn.functional.elu_)."""
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """celu in place (torch.nn.functional.celu_)."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """selu in place (torch.nn.functional.selu_)."""
+    return selu(input, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """hardtanh in place (torch.nn.functional.hardtanh_)."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """leaky_relu in place (torch.nn.functional.leaky_relu_)."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """threshold in place (torch.nn.functional.threshold_)."""
+    return _inplace(_tensor_input(input, "threshold"), act.Threshold, threshold, value)
