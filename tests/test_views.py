@@ -512,6 +512,9 @@ def test_an_empty_view_is_a_view_as_in_torch(T, make) -> None:
         lambda T, x: x.cumsum(1),
         lambda T, x: x.cumprod(1),
         lambda T, x: x.logcumsumexp(1),
+        lambda T, x: x.cummax(1)[0],
+        lambda T, x: x.median(2)[0],
+        lambda T, x: x.nanmedian(2)[0],
     ],
 )
 def test_view_of_an_op_on_a_transposed_tensor_as_in_torch(T, make) -> None:
@@ -523,3 +526,10 @@ def test_view_of_an_op_on_a_transposed_tensor_as_in_torch(T, make) -> None:
     flat = y.view(-1)
     (flat * T.arange(float(flat.numel()), dtype=T.float64)).sum().backward()
     assert flat.tolist() == y.reshape(-1).tolist()
+
+
+def test_view_of_a_boolean_reduction_or_an_index_result_on_a_transposed_tensor(T) -> None:
+    x = T.arange(24.0).reshape(2, 3, 4).transpose(0, 1)
+    for y in ((x > 2).any(2), (x > 2).all(2), x.count_nonzero(2), x.cummin(1)[1], x.median(2)[1]):
+        assert y.is_contiguous()
+        assert y.view(-1).tolist() == y.reshape(-1).tolist()

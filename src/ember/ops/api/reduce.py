@@ -12,6 +12,7 @@ from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import fastpath, reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _write_inplace, isnan, logical_not, maximum, minimum
+from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim, normalize_dims
 from ember.return_types import return_type
 
@@ -207,8 +208,9 @@ def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def _truth(result: Any, input: Tensor) -> Tensor:
-    """all's or any's result: bool, but uint8 for a uint8 input, as PyTorch keeps it."""
-    return Tensor(np.asarray(result, np.uint8 if input._data.dtype == np.uint8 else np.bool_))
+    """all's or any's result: bool, but uint8 for a uint8 input, as PyTorch keeps it; row-major
+    whatever the input's layout, as PyTorch's."""
+    return Tensor(row_major(np.asarray(result, np.uint8 if input._data.dtype == np.uint8 else np.bool_)))
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -248,7 +250,7 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind == "f" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
-    idx = np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64)
+    idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
     return return_type(name)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
 
 
@@ -326,7 +328,9 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Number of non-zero elements over dim (all by default), as int64 (torch.count_nonzero)."""
     axes = _reduced_dims(dim, input, "count_nonzero")
     return Tensor(
-        np.asarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
+        row_major(
+            np.asarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
+        )
     )
 
 

@@ -12,6 +12,7 @@ from ember._tensor import Tensor
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.indexing import gather, sort
+from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim
 from ember.return_types import return_type
 
@@ -58,7 +59,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     idx = np.take_along_axis(
         order, np.broadcast_to(rank, order.shape[:axis] + (1,) + order.shape[axis + 1 :]), axis
     )
-    return _picked(name, input, axis, idx.astype(np.int64), keepdim)
+    return _picked(name, input, axis, row_major(idx.astype(np.int64)), keepdim)
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
