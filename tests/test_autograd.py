@@ -416,6 +416,26 @@ def test_a_product_keeps_an_operand_only_for_the_other_operands_gradient(op):
         y.sum().backward()
 
 
+@requires_torch
+def test_a_number_over_a_tensor_is_a_reciprocal_times_the_number_as_in_torch():
+    # PyTorch records 3 / x as reciprocal(x) * 3, whose node keeps 1 / x and not x: changing
+    # x in place afterwards is fine there; ember's DivBackward0 kept x and raised
+    import torch
+
+    results = []
+    for T in (ember, torch):
+        x = T.tensor([0.0, 2.0, -3.0], requires_grad=True)
+        y = x * 1
+        z = 3 / y
+        y.mul_(2)
+        z.sum().backward()
+        results.append((z.grad_fn.name(), z.grad_fn.next_functions[0][0].name(), z, x.grad))
+    (e_node, e_next, e_z, e_grad), (t_node, t_next, t_z, t_grad) = results
+    assert (e_node, e_next) == (t_node, t_next) == ("MulBackward0", "ReciprocalBackward0")
+    np.testing.assert_array_equal(e_z.detach().numpy(), t_z.detach().numpy())
+    np.testing.assert_array_equal(e_grad.numpy(), t_grad.numpy())
+
+
 def test_node_created_early_and_used_late_waits_for_every_gradient():
     # h is created first but consumed at very different depths: a node must run only
     # after every later node has sent it its gradient (the engine's creation-order heap)

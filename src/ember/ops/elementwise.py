@@ -368,7 +368,7 @@ class Reciprocal(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return -grad * y * y
+        return -grad * (y * y)  # PyTorch's grouping, so that the float32 results are its own
 
 
 class Abs(Elementwise):

@@ -240,6 +240,10 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
+    if input.__class__ in (int, float, bool) and isinstance(other, Tensor) and other._data.dtype.kind == "f":
+        # a number over a tensor is PyTorch's reciprocal(b) * a (MulBackward0 over
+        # ReciprocalBackward0): its node keeps 1 / b, not b, so changing b in place after is fine
+        return mul(reciprocal(other), input)
     a, b = integers_to_float(input, other)
     return _apply_binary(ew.Div, a, b, "div")
 
