@@ -539,3 +539,33 @@ def test_scatter_and_scatter_add_refuse_a_src_of_another_dtype(T: Any) -> None:
     for call in (lambda: x.scatter(0, index, src), lambda: x.scatter_add_(0, index, src)):
         with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
             call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, x: x.gather(0, T.tensor(0)),
+        lambda T, x: x.gather(-1, T.tensor([0, 0])),
+        lambda T, x: x.index_select(0, T.tensor([0])),
+        lambda T, x: x.index_add(0, T.tensor([0]), T.tensor(2.0, dtype=T.float64), alpha=3),
+        lambda T, x: x.index_copy(0, T.tensor([0]), T.tensor(2.0, dtype=T.float64)),
+        lambda T, x: x.index_fill(0, T.tensor(0), 2.0),
+        lambda T, x: x.scatter(0, T.tensor(0), T.tensor(2.0, dtype=T.float64)),
+        lambda T, x: x.scatter(0, T.tensor([0]), 5.0),
+        lambda T, x: x.scatter_add(0, T.tensor(0), T.tensor(2.0, dtype=T.float64)),
+        lambda T, x: x.scatter_reduce(0, T.tensor([0]), T.tensor([2.0], dtype=T.float64), "amax"),
+        lambda T, x: (x * 1).index_add_(0, T.tensor([0]), T.tensor(2.0, dtype=T.float64)),
+    ],
+)
+@requires_torch
+def test_gather_scatter_and_index_ops_take_a_0d_input_as_one_element(call: Any) -> None:
+    # PyTorch takes a 0-d input (dim 0 or -1) as a vector of one element; ember refused it
+    import torch
+
+    results = []
+    for T in (ember, torch):
+        x = T.tensor(3.0, dtype=T.float64, requires_grad=True)
+        y = call(T, x)
+        y.sum().backward()
+        results.append((tuple(y.shape), y.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]

@@ -37,8 +37,22 @@ def _check_range(idx: np.ndarray, input: Tensor, d: int, op: str) -> None:
         )
 
 
+def _as_vector(t: Any) -> Any:
+    """A 0-d tensor as a vector of its one element (a view); anything else as it is."""
+    return shape_ops.View.apply(t, (1,)) if isinstance(t, Tensor) and t._data.ndim == 0 else t
+
+
+def _on_scalar(input: Tensor, dim: Any, op: str, call: Any, shape: tuple = ()) -> Tensor:
+    """PyTorch takes a 0-d input of gather, scatter, index_select, index_add, ... (dim 0 or -1)
+    as a vector of one element: `call` on that vector, its result viewed as `shape`."""
+    normalize_dim(dim, 0, op)  # 0 or -1, else PyTorch's IndexError
+    return shape_ops.View.apply(call(_as_vector(input)), shape)
+
+
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     idx = _index_array(index, "gather")
+    if input._data.ndim == 0 and idx.ndim <= 1:
+        return _on_scalar(input, dim, "gather", lambda v: gather(v, 0, idx.reshape(-1)), idx.shape)
     d = normalize_dim(dim, input._data.ndim, "gather", scalar_ok=False)
     if idx.ndim != input._data.ndim:
         raise RuntimeError(
@@ -51,12 +65,14 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
 
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     idx = _index_array(index, "scatter")
-    d = normalize_dim(dim, input._data.ndim, "scatter", scalar_ok=False)
+    d = normalize_dim(dim, input._data.ndim, "scatter", scalar_ok=input._data.ndim == 0)
     src = value if src is None else src
     if not isinstance(src, Tensor):
         src = dtypes.to_element(src, input._data.dtype)
     else:
         _check_src_dtype(input, src, "scatter")
+    if input._data.ndim == 0:
+        return _on_scalar(input, dim, "scatter", lambda v: scatter(v, 0, idx.reshape(-1), _as_vector(src)))
     _check_range(idx, input, d, "scatter")
     return shape_ops.Scatter.apply(input, d, idx, src)
 
@@ -72,8 +88,11 @@ def _check_src_dtype(input: Tensor, src: Tensor, op: str) -> None:
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     idx = _index_array(index, "scatter_add")
-    d = normalize_dim(dim, input._data.ndim, "scatter_add", scalar_ok=False)
     _check_src_dtype(input, src, "scatter_add")
+    if input._data.ndim == 0:
+        call = lambda v: scatter_add(v, 0, idx.reshape(-1), _as_vector(src))  # noqa: E731
+        return _on_scalar(input, dim, "scatter_add", call)
+    d = normalize_dim(dim, input._data.ndim, "scatter_add", scalar_ok=False)
     _check_range(idx, input, d, "scatter_add")
     return shape_ops.ScatterAdd.apply(input, d, idx, src)
 
@@ -82,6 +101,12 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     idx = _index_array(index, "index_select")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if input._data.ndim == 0:
+        if idx.size != 1:
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
+            )
+        return _on_scalar(input, dim, "index_select", lambda v: index_select(v, 0, idx.reshape(-1)))
     d = normalize_dim(dim, input._data.ndim, "index_select", scalar_ok=False)
     _check_range(idx, input, d, "index_select")
     return shape_ops.IndexSelect.apply(input, (slice(None),) * d + (idx.reshape(-1),))
@@ -484,6 +509,11 @@ def _check_same_dtype(input: Tensor, source: Tensor, op: str) -> None:
 def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """input with alpha * source added at index along dim; repeated indices add up (torch.index_add)."""
     _check_same_dtype(input, source, "index_add_")
+    if input._data.ndim == 0:
+        call = lambda v: index_add(
+            v, 0, _index_array(index, "index_add_").reshape(-1), _as_vector(source), alpha=alpha
+        )  # noqa: E731
+        return _on_scalar(input, dim, "index_add_", call)
     _, where = _along(input, dim, index, "index_add_", source._data.shape)
     if alpha != 1:
         source = source * alpha
@@ -500,6 +530,9 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """input with the slices at index along dim replaced by source's (torch.index_copy); the replaced
     elements of input get no gradient."""
     _check_same_dtype(input, source, "index_copy_")
+    if input._data.ndim == 0:
+        call = lambda v: index_copy(v, 0, _index_array(index, "index_copy_").reshape(-1), _as_vector(source))  # noqa: E731
+        return _on_scalar(input, dim, "index_copy_", call)
     _, where = _along(input, dim, index, "index_copy_", source._data.shape)
     placed = shape_ops.IndexAddInto.apply(source, input._data.shape, where)
     return shape_ops.Where.apply(_positions(input._data.shape, where), placed, input)
@@ -507,6 +540,9 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """input with the slices at index along dim set to value (torch.index_fill)."""
+    if input._data.ndim == 0:
+        call = lambda v: index_fill(v, 0, _index_array(index, "index_fill_").reshape(-1), value)  # noqa: E731
+        return _on_scalar(input, dim, "index_fill_", call)
     _, where = _along(input, dim, index, "index_fill_")
     return masked_fill(input, _positions(input._data.shape, where), value)
 

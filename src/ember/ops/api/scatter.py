@@ -86,6 +86,10 @@ def scatter_reduce(
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src._data.dtype != input._data.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if input._data.ndim == 0:  # a vector of one element, as in PyTorch
+        vector = indexing._as_vector(src)
+        call = lambda v: scatter_reduce(v, 0, idx.reshape(-1), vector, reduce, include_self=include_self)  # noqa: E731
+        return indexing._on_scalar(input, dim, "scatter_reduce", call)
     d = normalize_dim(dim, input._data.ndim, "scatter_reduce", scalar_ok=False)
     indexing._check_range(idx, input, d, "scatter_reduce")
     x, s = input._data, src._data
