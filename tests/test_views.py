@@ -162,7 +162,7 @@ def test_inplace_on_an_expanded_view_raises() -> None:
     with pytest.raises(RuntimeError, match="single memory location"):
         y.add_(1)
     with pytest.raises(RuntimeError, match="single memory location"):
-        y[0] = 2.0
+        y.mul_(ember.ones(2, 3))
 
 
 def test_view_made_under_no_grad_then_changed_in_place_with_grad_raises() -> None:
@@ -422,7 +422,7 @@ def test_inplace_through_an_expanded_view_where_no_element_repeats_as_in_torch()
 
     np.testing.assert_array_equal(run(ember), run(torch))
     with pytest.raises(RuntimeError, match="single memory location"):
-        ember.ones(3).expand(2, 3).zero_()
+        ember.ones(3).expand(2, 3).add_(1)  # zero_() is allowed there, as in PyTorch
 
 
 def test_view_refuses_to_copy_and_detach__refuses_views_and_int_clamp_refuses_floats() -> None:
@@ -533,3 +533,21 @@ def test_view_of_a_boolean_reduction_or_an_index_result_on_a_transposed_tensor(T
     for y in ((x > 2).any(2), (x > 2).all(2), x.count_nonzero(2), x.cummin(1)[1], x.median(2)[1]):
         assert y.is_contiguous()
         assert y.view(-1).tolist() == y.reshape(-1).tolist()
+
+
+def test_writing_a_number_through_an_expanded_tensor_as_in_torch(T) -> None:
+    # PyTorch lets zero_, fill_, masked_fill_ and x[i] = number write through an expand (the
+    # repeated elements all get the number); ember refused every write there
+    mask = T.tensor([[True, False, False], [False, False, True]])
+    for write, expected in (
+        (lambda t: t.zero_(), [[0.0, 0.0, 0.0]]),
+        (lambda t: t.fill_(2.0), [[2.0, 2.0, 2.0]]),
+        (lambda t: t.__setitem__(0, 1.0), [[1.0, 1.0, 1.0]]),
+        (lambda t: t.__setitem__(mask, 7.0), [[7.0, 2.0, 7.0]]),
+        (lambda t: t.masked_fill_(mask, 7.0), [[7.0, 2.0, 7.0]]),
+    ):
+        y = T.tensor([[1.0, 2.0, 3.0]])
+        write(y.expand(2, 3))
+        assert y.tolist() == expected
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        T.tensor([[1.0, 2.0, 3.0]]).expand(2, 3).add_(1)

@@ -631,12 +631,16 @@ def _check_inplace_graph(
         views.no_grad_view_error()
 
 
-def _check_inplace_leaf(input: Tensor) -> None:
-    """The checks every in-place op makes before it writes into input's memory."""
+def _check_inplace_leaf(input: Tensor, constant: bool = False) -> None:
+    """The checks every in-place op makes before it writes into input's memory. An op that
+    writes one number to the elements it writes (`constant`: fill_, zero_, and unrecorded
+    masked_fill_ with a number and x[i] = 2.0, which write only those elements) may write
+    through an expanded tensor, as in PyTorch: repeated elements all get that number."""
     _check_inplace_graph(input)
     data = input._data
     if (
-        0 in data.strides
+        not constant
+        and 0 in data.strides
         and data.size > 1
         and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape))
     ):

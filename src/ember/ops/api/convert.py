@@ -202,8 +202,8 @@ def div_(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tens
 divide_ = true_divide_ = div_
 
 
-def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor) -> Tensor:
-    _check_inplace_leaf(input)
+def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor, constant: bool = False) -> Tensor:
+    _check_inplace_leaf(input, constant)
     if _grad_state[0] and input._requires_grad:
         return _record_inplace(input, out_of_place)
     input._data[...] = compute(input._data)
@@ -236,9 +236,9 @@ def fill_(input: Tensor, value: Any) -> Tensor:
             _check_inplace_leaf(input)
             return _record_inplace(input, lambda x: _replaced(x, value))
         value = value._data.astype(input._data.dtype)  # a tensor is cast (wraps), not checked
-    else:
-        value = dtypes.to_element(value, input._data.dtype)
-    return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
+        return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
+    value = dtypes.to_element(value, input._data.dtype)
+    return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input, constant=True)
 
 
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -406,7 +406,8 @@ def copy_(input: Tensor, src: Any) -> Tensor:
 
 
 def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
-    _check_inplace_leaf(input)
+    number = not isinstance(value, Tensor)  # unrecorded, it writes only the masked elements
+    _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
     if _grad_state[0] and (input._requires_grad or _wants_grad(value)):
         return _record_inplace(input, lambda x: masked_fill(x, mask, value))
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)

@@ -336,7 +336,9 @@ def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
     idx, then = _convert_index(index, input._data.ndim)
-    _check_inplace_leaf(input)
+    number = not isinstance(value, Tensor) and np.ndim(value) == 0
+    # a number written unrecorded writes only the indexed elements: fine through an expand
+    _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
     value = _drop_leading_ones(input, idx, then, value)
     recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
