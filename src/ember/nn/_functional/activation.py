@@ -49,29 +49,6 @@ def relu_(input: Tensor) -> Tensor:
     return relu(input, inplace=True)
 
 
-# the in-place spellings of the activations that take inplace=True (F.elu_, ...)
-
-
-def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return elu(input, alpha, inplace=True)
-
-
-def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return leaky_relu(input, negative_slope, inplace=True)
-
-
-def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return hardtanh(input, min_val, max_val, inplace=True)
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return celu(input, alpha, inplace=True)
-
-
-def selu_(input: Tensor) -> Tensor:
-    return selu(input, inplace=True)
-
-
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise (torch.nn.functional.leaky_relu)."""
     input = _float_input(input, "leaky_relu")
@@ -161,13 +138,6 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     if inplace:
         return _inplace(input, act.Threshold, threshold, value)
     return apply_one(act.Threshold, input, threshold, value)
-
-
-_threshold = threshold  # threshold_'s argument has the function's name
-
-
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return _threshold(input, threshold, value, inplace=True)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

@@ -24,22 +24,13 @@ celu = activation.celu
 selu = activation.selu
 prelu = activation.prelu
 hardshrink = activation.hardshrink
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return activation.celu(input, alpha, inplace=True)
-
-
-def selu_(input: Tensor) -> Tensor:
-    return activation.selu(input, inplace=True)
+celu_ = activation.celu_
+selu_ = activation.selu_
+threshold_ = activation.threshold_
 
 
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     return activation.threshold(input, threshold, value)
-
-
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return activation.threshold(input, threshold, value, inplace=True)
 
 
 def rrelu(
