@@ -434,6 +434,10 @@ def test_interpolate_same_size_bicubic_is_the_input() -> None:
     for antialias in (False, True):
         y = F.interpolate(x, size=(4, 5), mode="bicubic", align_corners=False, antialias=antialias)
         np.testing.assert_array_equal(y.numpy(), x.numpy())
+    # antialiased, a size kept despite a scale_factor is copied, as PyTorch's forward does
+    for mode in ("bilinear", "bicubic"):
+        y = F.interpolate(x, scale_factor=1.1, mode=mode, antialias=True)
+        np.testing.assert_array_equal(y.numpy(), x.numpy())
 
 
 @requires_torch

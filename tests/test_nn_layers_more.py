@@ -337,6 +337,11 @@ def test_adaptive_max_pool_gradcheck() -> None:
         ((2, 3, 5, 4), {"scale_factor": (0.6, 1.7), "mode": "bilinear", "align_corners": True}),
         ((2, 3, 5, 4), {"scale_factor": 1.3, "mode": "bilinear", "recompute_scale_factor": True}),
         ((2, 3, 5, 4), {"scale_factor": 1.3, "mode": "bilinear"}),
+        # a size kept despite a scale_factor: PyTorch copies that dimension
+        ((2, 3, 5, 4), {"scale_factor": (1.1, 1.2), "mode": "bilinear"}),
+        ((2, 3, 4, 5), {"scale_factor": (1.7, 1.1), "mode": "bilinear"}),
+        ((2, 3, 3), {"scale_factor": 1.3, "mode": "linear"}),
+        ((1, 2, 3, 4, 5), {"scale_factor": (1.2, 2.1, 1.1), "mode": "trilinear"}),
         ((1, 2, 4, 6), {"size": (3, 9), "mode": "bilinear"}),
         ((1, 2, 1, 6), {"size": (3, 1), "mode": "bilinear", "align_corners": True}),
         ((1, 2, 3, 4, 5), {"size": (4, 2, 7), "mode": "trilinear"}),

@@ -159,10 +159,23 @@ def test_adaptive_avg_pool1d_matches_torch(size) -> None:
         ((2, 3, 7, 5), {"size": 4, "mode": "nearest-exact"}),
         ((2, 3, 7), {"size": 12}),
         ((1, 2, 3, 4, 5), {"scale_factor": (2, 1, 0.6)}),
+        # PyTorch's 2-d kernel copies a size it keeps and halves the index where it doubles
+        ((2, 3, 2, 5), {"scale_factor": (2.4, 1.1)}),
+        ((2, 3, 5, 3), {"scale_factor": (1.3, 2.2)}),
     ],
 )
 def test_interpolate_nearest_matches_torch(shape, kwargs) -> None:
     compare_with_torch("interpolate", _array(*shape), **kwargs)
+
+
+def test_interpolate_nearest_scale_factor_uses_the_scale_in_1d_and_3d() -> None:
+    # PyTorch's 1-d and 3-d forward use the scale (2 -> 4 with 2.4 copies 0, 0, 0, 1), and
+    # ember's gradient is that forward's; PyTorch 2.13's backward takes index o // 2 there
+    x = ember.tensor([[[1.0, 2.0]]])
+    assert F.interpolate(x, scale_factor=2.4).tolist() == [[[1.0, 1.0, 1.0, 2.0]]]
+    for shape, scale in (((1, 1, 2), 2.4), ((1, 1, 3), 1.3), ((1, 1, 2, 2, 3), (2.4, 1.3, 1.2))):
+        x = ember.tensor(_array(*shape, dtype=np.float64), requires_grad=True)
+        assert gradcheck(lambda t, scale=scale: F.interpolate(t, scale_factor=scale), (x,))
 
 
 @pytest.mark.parametrize(

@@ -188,8 +188,14 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
-def _nearest_source(n: int, out: int, scale: float | None, exact: bool) -> np.ndarray:
-    """The input index each output index copies, computed in float32 like PyTorch's kernel."""
+def _nearest_source(n: int, out: int, scale: float | None, exact: bool, nd: int) -> np.ndarray:
+    """The input index each output index copies, computed in float32 like PyTorch's kernel.
+
+    PyTorch's 2-d 'nearest' kernel ignores a given scale_factor where the output is as long
+    as the input (a copy) or twice as long (index o // 2); its 1-d and 3-d kernels use it.
+    """
+    if nd == 2 and not exact and out in (n, 2 * n):
+        return np.arange(out) // (out // n)
     step = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
     position = np.arange(out, dtype=np.float32) + np.float32(0.5 if exact else 0.0)
     return np.minimum(np.floor(position * step).astype(np.int64), n - 1)
@@ -387,10 +393,12 @@ def interpolate(
     y = input
     for dim, (n, o, s) in enumerate(zip(spatial, out, scales)):
         if mode in ("nearest", "nearest-exact"):
-            source = _nearest_source(n, o, s, mode == "nearest-exact")
+            source = _nearest_source(n, o, s, mode == "nearest-exact", nd)
             if o != n or np.any(source != np.arange(n)):
                 y = y.index_select(dim + 2, source)
             continue
+        if o == n and (antialias or mode in _LINEAR_MODES):
+            continue  # PyTorch copies a dimension that keeps its size, whatever scale_factor says
         if antialias:
             op, (index, weight) = UpsampleAntialias, _antialias_taps(n, o, s, bool(align_corners), mode)
         elif mode == "bicubic":
