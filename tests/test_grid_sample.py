@@ -441,6 +441,16 @@ def test_interpolate_same_size_bicubic_is_the_input() -> None:
 
 
 @requires_torch
+@pytest.mark.parametrize("shape", [(1, 2, 3), (1, 2, 3, 2), (1, 1, 2, 3, 2)])
+def test_interpolate_area_to_an_empty_size_matches_torch(shape: tuple) -> None:
+    import torch
+
+    x = np.ones(shape, np.float32)
+    y = F.interpolate(ember.tensor(x), scale_factor=0.3, mode="area")
+    assert y.shape == torch.nn.functional.interpolate(torch.tensor(x), scale_factor=0.3, mode="area").shape
+
+
+@requires_torch
 @pytest.mark.parametrize("mode", ["bicubic", "area"])
 def test_upsample_module_with_bicubic_and_area(mode: str) -> None:
     import torch

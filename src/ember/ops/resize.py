@@ -382,12 +382,12 @@ def interpolate(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
     _check_mode(input, mode, antialias, bool(align_corners))
+    if mode == "area":  # an adaptive average pooling, which gives an empty output size (PyTorch)
+        return _adaptive_avg_pool(f"adaptive_avg_pool{nd}d", nd, input, out)
     if any(o <= 0 for o in out):
         raise RuntimeError(
             f"interpolate: output size {list(out)} must be positive (input size {list(spatial)})"
         )
-    if mode == "area":
-        return _adaptive_avg_pool(f"adaptive_avg_pool{nd}d", nd, input, out)
     if mode not in ("nearest", "nearest-exact"):
         check_dtype(f"upsample_{mode}{nd}d", input)  # floating point only, as in PyTorch
     y = input
