@@ -133,6 +133,15 @@ def test_group_norm_errors() -> None:
         lambda: F.group_norm(ember.zeros(2, 6, dtype=ember.int32), 3),
         lambda: torch.nn.functional.group_norm(torch.zeros(2, 6, dtype=torch.int32), 3),
     )
+    # one sample whose groups are one channel of one value each: PyTorch refuses it, as
+    # it refuses a batch norm of one value per channel (and checks before divisibility)
+    for shape, groups in (((1, 2), 2), ((1, 1, 1), 1), ((1, 3), 2)):
+        err = _raises(
+            lambda shape=shape, groups=groups: F.group_norm(ember.zeros(shape), groups),
+            lambda shape=shape, groups=groups: torch.nn.functional.group_norm(torch.zeros(shape), groups),
+        )
+        assert str(err).startswith("Expected more than 1 value per channel")
+    assert F.group_norm(ember.ones(2, 2), 2).shape == (2, 2)  # two samples pass, as in PyTorch
 
 
 def test_group_norm_gradcheck() -> None:

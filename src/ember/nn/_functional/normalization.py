@@ -303,6 +303,10 @@ def group_norm(
     s = input._data.shape
     if len(s) < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(s)}")
+    # PyTorch's check, before the one below: the size it names is (N * C // G, G, *spatial)
+    if num_groups > 0 and s[0] * s[1] // num_groups * math.prod(s[2:]) == 1:
+        size = [s[0] * s[1] // num_groups, num_groups, *s[2:]]
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     if num_groups <= 0 or s[1] % num_groups:
         raise RuntimeError(
             "Expected number of channels in input to be divisible by num_groups, but got input of "
