@@ -389,6 +389,10 @@ def test_hardtanh_accepts_the_deprecated_min_value_and_max_value_like_torch(args
         lambda lib: lib.nn.Dropout2d(-0.1),
         lambda lib: lib.nn.Hardtanh(1.0, 0.0),
         lambda lib: lib.nn.Embedding(3, 2, padding_idx=5),
+        lambda lib: lib.nn.functional.embedding(lib.tensor([1]), lib.ones(3, 2), padding_idx=-4),
+        lambda lib: lib.nn.functional.conv_transpose2d(
+            lib.ones(1, 2, 3, 3), lib.ones(2, 2, 1, 1), padding="same"
+        ),
         lambda lib: lib.nn.Unflatten(1, [2.0]),
         lambda lib: lib.nn.Linear(3, 2)(lib.ones(2, 4)),
     ],

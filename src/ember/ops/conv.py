@@ -328,7 +328,7 @@ def _conv_transpose(
     _check_same_type(input, weight, "weight")
     _check_same_type(input, bias, "bias")
     if isinstance(padding, str):
-        raise RuntimeError(f"{op}: padding must be an int or a tuple of ints, not {padding!r}")
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str ({padding!r})")
     kernel = tuple(weight.shape[2:])
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     pads, extra = ntuple(padding, nd, "padding"), ntuple(output_padding, nd, "output_padding")

@@ -269,8 +269,8 @@ def embedding(
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0..{n - 1})")
     if padding_idx is not None:
-        if not -n <= padding_idx < n:
-            raise ValueError(
+        if not -n <= padding_idx < n:  # PyTorch asserts it
+            raise AssertionError(
                 f"Padding_idx must be within num_embeddings (got {padding_idx} for {n} embeddings)"
             )
         padding_idx %= n
