@@ -25,7 +25,7 @@ from ember.ops.api.arith import where
 from ember.ops.api.products import matmul, softmax
 
 
-def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, is_causal: bool) -> None:
+def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None) -> None:
     """PyTorch's checks and messages, with the shapes named."""
     shapes = (
         f"(scaled_dot_product_attention: query {list(query.shape)}, key {list(key.shape)}, "
@@ -57,10 +57,6 @@ def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, 
             f"{key.shape[-2]} and {value.shape[-2]} {shapes}"
         )
     if attn_mask is not None:
-        if is_causal:
-            raise RuntimeError(
-                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
-            )
         if attn_mask._data.dtype != np.bool_ and attn_mask._data.dtype != query._data.dtype:
             raise RuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
@@ -95,17 +91,24 @@ def scaled_dot_product_attention(
 
     query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev). A bool attn_mask
     keeps the positions where it is True; a float one is added to the scores; both broadcast
-    to (..., L, S). is_causal keeps position j for query i when j <= i. scale defaults to
+    to (..., L, S). is_causal keeps position j for query i when j <= i, with a mask too
+    (as PyTorch's CPU flash-attention kernel does; its other kernels refuse). scale defaults to
     1/sqrt(E). Dropout (with probability dropout_p) is applied to the weights whenever
     dropout_p > 0, whatever the module's training mode, as in PyTorch.
     """
-    _check(query, key, value, attn_mask, is_causal)
+    _check(query, key, value, attn_mask)
     if not 0 <= dropout_p <= 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
         key, value = _repeat_heads(query, key, value)
     if is_causal:
-        attn_mask = Tensor(np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=np.bool_)))
+        causal = Tensor(np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=np.bool_)))
+        if attn_mask is None:
+            attn_mask = causal
+        elif attn_mask._data.dtype == np.bool_:
+            attn_mask = causal & attn_mask
+        else:
+            attn_mask = where(causal, attn_mask, -math.inf)
     weights = attention_weights(query, key, attn_mask, scale, dropout_p)
     return matmul(weights, value)
 
