@@ -387,6 +387,33 @@ def test_encoder_matches_torch(init: dict, masks: dict, dtype: str) -> None:
 
 
 @requires_torch
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_inference_zeroes_padded_positions_as_torch(norm_first: bool) -> None:
+    # PyTorch's inference path packs right-padded sequences into a nested tensor and
+    # unpacks them with 0 at the padded positions (post-norm, batch_first, even nhead)
+    import torch
+
+    layer_e, layer_t = _pair("TransformerEncoderLayer", 4, 2, 8, batch_first=True, norm_first=norm_first)
+    e = ember.nn.TransformerEncoder(layer_e, 2).double().eval()
+    t = torch.nn.TransformerEncoder(layer_t, 2, enable_nested_tensor=not norm_first).double().eval()
+    e.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t.state_dict().items()})
+    assert e.use_nested_tensor == t.use_nested_tensor == (not norm_first)
+    x = _randn(3, 4, 4)
+    pad = np.array([[False] * 4, [False, False, True, True], [False, True, True, True]])
+    for p in (pad, np.where(pad, -np.inf, 0.0)):
+        with torch.no_grad():
+            to = t(torch.tensor(x), src_key_padding_mask=torch.tensor(p))
+        with ember.no_grad():
+            eo = e(ember.tensor(x), src_key_padding_mask=ember.tensor(p))
+        assert_close(eo, to, **_tol("float64"))
+        assert (np.abs(eo.numpy()[pad]).max() == 0) == (not norm_first)
+    # with the gradient recorded, PyTorch takes the ordinary path: no zeros
+    eo = e(ember.tensor(x), src_key_padding_mask=ember.tensor(pad))
+    assert_close(eo, t(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)), **_tol("float64"))
+    assert np.abs(eo.detach().numpy()[pad]).max() > 0
+
+
+@requires_torch
 def test_transformer_matches_torch() -> None:
     import torch
 

@@ -15,9 +15,12 @@ from typing import Any
 
 from ember import creation
 from ember._tensor import Tensor
+from ember.amp.autocast_mode import is_autocast_enabled
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module
+from ember.nn.modules.activation import GELU, ReLU
 from ember.nn.modules.attention import MultiheadAttention
 from ember.nn.modules.container import ModuleList
 from ember.nn.modules.dropout import Dropout
@@ -180,10 +183,32 @@ class TransformerDecoderLayer(_Blocks, Module):
         return self.norm3(x + self.dropout3(self._ff_block(x)))
 
 
+def _nested_tensor_possible(layer: Module) -> bool:
+    """Whether PyTorch's TransformerEncoder would run this layer on nested tensors (its
+    use_nested_tensor, set in __init__)."""
+    if not isinstance(layer, TransformerEncoderLayer) or layer.norm_first:
+        return False
+    attn = layer.self_attn
+    relu_or_gelu = layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU))
+    return (
+        attn.batch_first
+        and attn._qkv_same_embed_dim
+        and attn.in_proj_bias is not None
+        and relu_or_gelu
+        and layer.norm1.eps == layer.norm2.eps
+        and attn.num_heads % 2 == 0
+    )
+
+
 class TransformerEncoder(Module):
     """num_layers copies of encoder_layer applied in turn, then norm if given
-    (torch.nn.TransformerEncoder). enable_nested_tensor and mask_check are accepted for
-    PyTorch's signature; ember has no nested tensors."""
+    (torch.nn.TransformerEncoder).
+
+    ember has no nested tensors, but gives their result: where PyTorch's inference path
+    would pack the sequences into one (use_nested_tensor, eval mode, batched input, a
+    right-padded src_key_padding_mask and no mask, nothing requiring a gradient), the
+    padded positions of the output are 0 before norm, as PyTorch's unpacking leaves them.
+    """
 
     def __init__(
         self,
@@ -197,6 +222,32 @@ class TransformerEncoder(Module):
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor and _nested_tensor_possible(encoder_layer)
+        self.mask_check = mask_check
+
+    def _padded_positions(self, src: Tensor, mask: Tensor | None, padding: Tensor | None) -> Any:
+        """(N, S, 1) True at the positions PyTorch's nested-tensor path would leave at 0, or
+        None where it would not take that path."""
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src.ndim != 3 or padding is None:
+            return None
+        if mask is not None or is_autocast_enabled():
+            return None
+        pad = padding._data != 0  # a float mask pads where it is not 0, as logical_not reads it
+        if pad.shape != src.shape[:2]:
+            return None
+        right_padded = not (pad[:, :-1] & ~pad[:, 1:]).any()  # no kept position after a padded one
+        if not right_padded:
+            return None  # PyTorch's mask_check refuses; without it, it would misread the mask
+        if is_grad_enabled():
+            attn = first.self_attn
+            tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias)
+            tensors += (first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias)
+            tensors += (first.linear1.weight, first.linear1.bias, first.linear2.weight, first.linear2.bias)
+            if any(t is not None and t.requires_grad for t in tensors):
+                return None
+        return pad[:, :, None]
 
     def forward(
         self,
@@ -205,11 +256,14 @@ class TransformerEncoder(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool | None = None,
     ) -> Tensor:
+        padded = self._padded_positions(src, mask, src_key_padding_mask)
         out = src
         for layer in self.layers:
             out = layer(
                 out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal)
             )
+        if padded is not None:
+            out = out.masked_fill(Tensor(padded), 0.0)
         return out if self.norm is None else self.norm(out)
 
 
