@@ -383,6 +383,27 @@ def test_upsampling_2d_layers_match_torch(name: str, kwargs: dict) -> None:
 
 
 @requires_torch
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("upsample", {"scale_factor": 2}),
+        ("upsample", {"size": (3, 7), "mode": "bilinear", "align_corners": False}),
+        ("upsample_nearest", {"scale_factor": 1.5}),
+        ("upsample_bilinear", {"size": (6, 3)}),
+    ],
+)
+def test_deprecated_upsample_functions_match_torch(name: str, kwargs: dict) -> None:
+    import torch
+
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 5))
+    with pytest.warns(UserWarning, match=f"`nn.functional.{name}` is deprecated"):
+        ours = getattr(F, name)(ember.tensor(x), **kwargs)
+    with pytest.warns(UserWarning, match=f"`nn.functional.{name}` is deprecated"):
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(x), **kwargs)
+    assert_close(ours, theirs)
+
+
+@requires_torch
 def test_interpolate_linear_keeps_nan_and_inf_local() -> None:
     import torch
 
