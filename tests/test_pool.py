@@ -178,6 +178,30 @@ def test_interpolate_nearest_scale_factor_uses_the_scale_in_1d_and_3d() -> None:
         assert gradcheck(lambda t, scale=scale: F.interpolate(t, scale_factor=scale), (x,))
 
 
+@requires_torch
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_max_pool_window_of_minus_inf_points_at_its_first_element(nd: int, dtype: str) -> None:
+    # the left padding ties with -inf (or an integer dtype's minimum): PyTorch, and now
+    # ember, pick the window's first input element, which gets the gradient
+    import torch
+
+    low = -np.inf if dtype == "float64" else np.iinfo(np.int64).min
+    x = np.array([low, low, 1, low, 3], dtype=dtype).reshape((1,) * (nd + 1) + (5,))
+    kwargs = {"kernel_size": (1,) * (nd - 1) + (3,), "stride": 1, "padding": (0,) * (nd - 1) + (1,)}
+    if nd == 1 and dtype == "int64":
+        return  # PyTorch has no integer max_pool1d with indices
+    name = f"max_pool{nd}d"
+    y, i = getattr(ember.nn.functional, name)(ember.tensor(x), return_indices=True, **kwargs)
+    yt, it = getattr(torch.nn.functional, name)(torch.tensor(x), return_indices=True, **kwargs)
+    assert i.tolist() == it.tolist() and y.tolist() == yt.tolist()
+    if dtype == "float64":
+        ours, theirs = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        getattr(ember.nn.functional, name)(ours, **kwargs).sum().backward()
+        getattr(torch.nn.functional, name)(theirs, **kwargs).sum().backward()
+        assert ours.grad.tolist() == theirs.grad.tolist()
+
+
 @pytest.mark.parametrize(
     "pool",
     [

@@ -32,10 +32,12 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
 
     Ties keep the first offset and NaN wins (the last NaN), as in PyTorch. Only plain
     ufuncs: a masked copy (np.copyto with where=, arr[mask] = n) is ~10x slower on random masks.
-    Padding never wins: -inf, or the smallest value of an integer dtype.
+    Padding never wins: -inf, or the smallest value of an integer dtype; a window whose
+    elements all equal that value points at its first element, as PyTorch's does.
     """
     floating = x.dtype.kind == "f"
-    xp = pad(x, win, -np.inf if floating else np.iinfo(x.dtype).min)
+    fill = -np.inf if floating else np.iinfo(x.dtype).min
+    xp = pad(x, win, fill)
     best = arg = None
     for number, (_, slices) in enumerate(win.offsets()):
         values = xp[(Ellipsis,) + slices]
@@ -50,6 +52,11 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
     if floating and np.isnan(best).any():  # rare: point the windows holding NaN at their last NaN
         for number, (_, slices) in enumerate(win.offsets()):
             arg = np.where(np.isnan(xp[(Ellipsis,) + slices]), arg.dtype.type(number), arg)
+    if any(win.pad_lo) and (best == fill).any():  # rare: a tie with the padding before the input
+        stuck = best == fill
+        inside = pad(np.ones(win.size, dtype=bool), win, False)  # True on the input, False on padding
+        for number, (_, slices) in reversed(list(enumerate(win.offsets()))):  # the first one wins
+            arg = np.where(stuck & inside[slices], arg.dtype.type(number), arg)
     return best, arg
 
 
