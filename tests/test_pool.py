@@ -232,6 +232,16 @@ def test_pool_gradcheck_and_double_backward(pool) -> None:
             "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1",
         ),
         (
+            lambda: F.max_pool2d(ember.zeros(2, 3, 9, 9), 3, padding=2, dilation=2),
+            RuntimeError,
+            "pad should be smaller than or equal to half of kernel size, but got pad=2 and kernel_size=3",
+        ),
+        (
+            lambda: F.max_pool1d(ember.zeros(2, 3, 9), 2, padding=2, dilation=3),
+            RuntimeError,
+            "pad should be smaller than or equal to half of kernel size",
+        ),
+        (
             lambda: F.max_pool2d(ember.zeros(2, 3, 1, 1), 2),
             RuntimeError,
             r"Given input size: \(3x1x1\). Calculated output size: \(3x0x0\). Output size is too small",

@@ -294,6 +294,11 @@ def _pool_window(
                 f"{op}: pad should be at most half of effective kernel size, but got pad={p}, "
                 f"kernel_size={k} and dilation={d}"
             )
+        if 2 * p > k:  # PyTorch also bounds it by the kernel itself, whatever the dilation
+            raise RuntimeError(
+                f"{op}: pad should be smaller than or equal to half of kernel size, but got pad={p} "
+                f"and kernel_size={k}"
+            )
     size = tuple(input.shape[-nd:])
     out = []
     for n, k, s, p, d in zip(size, kernel, stride, pads, dilation):
