@@ -87,6 +87,10 @@ def test_max_pool_propagates_nan_and_routes_its_gradient_like_torch() -> None:
 def test_pooling_accepts_an_empty_batch() -> None:
     assert F.max_pool2d(ember.zeros(0, 3, 4, 4), 2).shape == (0, 3, 2, 2)
     assert F.avg_pool2d(ember.zeros(0, 3, 4, 4), 2).shape == (0, 3, 2, 2)
+    # an empty batch to an output size with a 0 in it (PyTorch's shapes)
+    assert F.adaptive_avg_pool1d(ember.zeros(0, 2, 3), 0).shape == (0, 2, 0)
+    assert F.adaptive_avg_pool2d(ember.zeros(0, 2, 3, 2), (0, 5)).shape == (0, 2, 0, 5)
+    assert F.adaptive_max_pool2d(ember.zeros(0, 2, 3, 2), 0).shape == (0, 2, 0, 0)
 
 
 @requires_torch

@@ -76,7 +76,7 @@ def _adaptive_sizes(op: str, nd: int, input: Tensor, output_size: Any, colon: st
 def _empty_result(input: Tensor, out: tuple) -> Tensor:
     """The empty result of an output_size with a 0 in it, as PyTorch gives (a view of input)."""
     lead = tuple(input.shape[: input.ndim - len(out)])
-    return input.reshape(lead + (-1,))[..., :0].reshape(lead + out)
+    return input[(Ellipsis,) + (slice(0, 0),) * len(out)].reshape(lead + out)
 
 
 def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Tensor:
