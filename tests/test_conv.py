@@ -281,6 +281,15 @@ def _t(*shape, dtype=ember.float32):
             r"calculated number of sliding blocks 3 \* 3 = 9, but got input.size\(2\)=10",
         ),
         (lambda: F.unfold(_t(2, 3), 2), r"Only 3D or 4D input Tensors are supported \(got \[2, 3\]\)"),
+        # an empty spatial dimension, even padded, is refused; an empty batch is not
+        (
+            lambda: F.conv2d(_t(2, 1, 0, 5), _t(3, 1, 1, 1), padding=1),
+            r"Only zero batch or zero channel inputs are supported, but got input shape: \[2, 1, 0, 5\]",
+        ),
+        (
+            lambda: F.conv_transpose1d(_t(2, 0), _t(2, 1, 1), padding=1),
+            r"Only zero batch or zero channel inputs are supported, but got input shape: \[1, 2, 1, 0\]",
+        ),
     ],
 )
 def test_errors_name_the_op_and_the_shapes(call, message) -> None:

@@ -167,6 +167,12 @@ def _check_input(op: str, input: Any, nd: int) -> bool:
         )
     if not input.is_floating_point():
         raise RuntimeError(f"{op}: expected a floating point input, but got {input.dtype}")
+    shape = (1,) * (input.ndim == nd + 1) + tuple(input.shape)
+    if 0 in shape[2:] and 0 not in shape[:2]:  # an empty batch or no channels is fine, as in PyTorch
+        shown = shape[:2] + (1,) * (nd == 1) + shape[2:]  # PyTorch shows a 1-d input as 2-d
+        raise RuntimeError(
+            f"Only zero batch or zero channel inputs are supported, but got input shape: {list(shown)}"
+        )
     return input.ndim == nd + 1
 
 
