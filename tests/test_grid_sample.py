@@ -441,6 +441,19 @@ def test_interpolate_same_size_bicubic_is_the_input() -> None:
 
 
 @requires_torch
+def test_interpolate_size_as_a_0d_tensor_matches_torch() -> None:
+    import torch
+
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    ours = F.interpolate(ember.tensor(x), size=ember.tensor(4), mode="bilinear")
+    assert_close(
+        ours, torch.nn.functional.interpolate(torch.tensor(x), size=torch.tensor(4), mode="bilinear")
+    )
+    with pytest.raises(TypeError):
+        F.interpolate(ember.tensor(x), size=4.0)
+
+
+@requires_torch
 @pytest.mark.parametrize("shape", [(1, 2, 3), (1, 2, 3, 2), (1, 1, 2, 3, 2)])
 def test_interpolate_area_to_an_empty_size_matches_torch(shape: tuple) -> None:
     import torch

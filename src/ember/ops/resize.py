@@ -357,7 +357,10 @@ def interpolate(
     if size is not None:
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
-        out = (int(size),) * nd if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
+        if isinstance(size, float):
+            raise TypeError(f"interpolate(): size must be an int or a tuple of ints, not float ({size})")
+        sized = (size.ndim if isinstance(size, Tensor) else np.ndim(size)) > 0
+        out = tuple(int(s) for s in size) if sized else (int(size),) * nd  # an int or a 0-d tensor
         if len(out) != nd:
             raise ValueError(
                 "Input and output must have the same number of spatial dimensions, but got input with "
