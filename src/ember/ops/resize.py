@@ -413,37 +413,6 @@ def interpolate(
     return y
 
 
-def _deprecated(name: str) -> None:
-    warnings.warn(
-        f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=3
-    )
-
-
-def upsample(
-    input: Tensor,
-    size: Any = None,
-    scale_factor: Any = None,
-    mode: str = "nearest",
-    align_corners: bool | None = None,
-) -> Tensor:
-    """interpolate under its old name, with a deprecation warning (torch.nn.functional.upsample)."""
-    _deprecated("upsample")
-    return interpolate(input, size, scale_factor, mode, align_corners)
-
-
-def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
-    """interpolate(mode='nearest'), deprecated (torch.nn.functional.upsample_nearest)."""
-    _deprecated("upsample_nearest")
-    return interpolate(input, size, scale_factor, mode="nearest")
-
-
-def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
-    """interpolate(mode='bilinear', align_corners=True), deprecated
-    (torch.nn.functional.upsample_bilinear)."""
-    _deprecated("upsample_bilinear")
-    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
 def _check_mode(input: Tensor, mode: str, antialias: bool, align_corners: bool) -> None:
     """The mode is one PyTorch knows, and suits the input's number of dimensions."""
     nd = input.ndim - 2
@@ -476,7 +445,7 @@ def upsample(
 ) -> Tensor:
     """interpolate under its old name, with PyTorch's deprecation warning."""
     warnings.warn(
-        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", stacklevel=2
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2
     )
     return interpolate(input, size, scale_factor, mode, align_corners)
 
