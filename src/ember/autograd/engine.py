@@ -26,7 +26,7 @@ import numpy as np
 from numpy import ndarray  # a global name: CPython 3.11 reads numpy's module attributes slowly
 
 from ember.autograd import grad_mode
-from ember.autograd.function import _plain_tensor, edge_meta
+from ember.autograd.function import FREED_MESSAGE, _plain_tensor, edge_meta
 
 Tensor: Any = None  # set by ember._tensor
 
@@ -233,10 +233,12 @@ def run_backward(
 
 
 def _free_intermediates(node: Any) -> None:
-    """Drop the arrays a built-in op kept on its node for backward (`Function._intermediates`)."""
+    """Drop the arrays a built-in op kept on its node for backward (`Function._intermediates`);
+    the node leaves the inline path, so that running it again raises (`_run_node`)."""
     d = node.__dict__
     for name in node._intermediates:
         d.pop(name, None)
+    node._simple = False
 
 
 def _send(pending: dict, heap: list, node: Any, nr: int, g: Any) -> None:
@@ -271,6 +273,8 @@ def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
 def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, handed_out: set) -> tuple:
     """Every case but the inline one: retained or captured gradients, several outputs,
     user Functions, create_graph, anomaly mode."""
+    if node._saved is None and node._intermediates:  # freed by an earlier backward
+        raise RuntimeError(FREED_MESSAGE)
     grads = [grad] if node._n_outputs == 1 else grad
     if node._tensor_hooks is not None:
         _run_tensor_hooks(node, grads)

@@ -118,7 +118,10 @@ class Function:
     # that only its backward reads (BatchNorm's normalised input, cross-entropy's
     # exponentials). The engine frees them with the saved tensors after the backward pass,
     # as PyTorch frees every buffer a node saved: a loss kept after backward
-    # (`losses.append(loss)`) must not keep a copy of the activations alive.
+    # (`losses.append(loss)`) must not keep a copy of the activations alive. A node whose
+    # intermediates are gone takes the engine's general path, which raises the freed-graph
+    # error if it is run again. (Not a __getattr__ that raises it on reading one: a class
+    # with __getattr__ makes every attribute read of its instances slower in CPython.)
     _intermediates: tuple = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -174,12 +177,6 @@ class Function:
         if _grad_state[0] and self.raw and self._sources is not None:  # create_graph
             return self._saved_as_tensors(saved)
         return saved
-
-    def __getattr__(self, name: str) -> Any:
-        # only reached when normal lookup fails: a freed intermediate says why it is gone
-        if name in type(self)._intermediates:
-            raise RuntimeError(FREED_MESSAGE)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _modified(self, version: int, expected: int) -> None:
         raise RuntimeError(
