@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ember
 from conftest import assert_close, requires_torch
@@ -481,3 +483,55 @@ def test_bool_clamp_by_one_tensor_bound_works(T: Any) -> None:
     b = T.tensor([True, False])
     assert b.clamp(min=T.tensor([True, True])).tolist() == [True, True]
     assert b.clamp(0, 1).tolist() == [1, 0]
+
+
+@requires_torch
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 4096),
+    alpha=st.floats(-10, 10, allow_nan=False, width=32),
+    seed=st.integers(0, 2**16),
+)
+def test_add_and_sub_with_alpha_round_once_as_torch(n, alpha, seed):
+    """PyTorch's float kernels compute add/sub with an alpha as one fused multiply-add; so
+    does ember when nothing is recorded (a hand-written optimizer's p.data.add_(g, alpha=-lr)),
+    to the bit on float32 tensors of up to 4096 elements."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    for name in ("add", "sub"):
+        got = getattr(ember, name)(ember.tensor(a), ember.tensor(b), alpha=alpha).numpy()
+        want = getattr(torch, name)(torch.tensor(a), torch.tensor(b), alpha=alpha).numpy()
+        np.testing.assert_array_equal(got, want)
+        e, t = ember.tensor(a), torch.tensor(a)
+        getattr(e, name + "_")(ember.tensor(b), alpha=alpha)
+        getattr(t, name + "_")(torch.tensor(b), alpha=alpha)
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@requires_torch
+def test_hand_written_sgd_matches_torch_bit_for_bit():
+    """A course's loop: linear regression by per-sample SGD with p.data.add_(p.grad, alpha=-lr)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((100, 3)).astype(np.float32)
+    ys = (xs @ np.array([2.0, -3.4, 0.5], np.float32) + 4.2).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        w = lib.zeros(3, requires_grad=True)
+        b = lib.zeros(1, requires_grad=True)
+        for x, y in zip(xs, ys):
+            loss = ((lib.tensor(x) * w).sum() + b - lib.tensor(y)).pow(2).sum()
+            loss.backward()
+            with lib.no_grad():
+                for p in (w, b):
+                    p.add_(p.grad, alpha=-0.01)
+                    p.grad.zero_()
+        results.append(np.concatenate([w.detach().numpy(), b.detach().numpy()]))
+    np.testing.assert_array_equal(results[0], results[1])
+    # with the graph recorded, add with an alpha stays differentiable (product, then sum)
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    ember.add(ember.ones(2), x, alpha=3.0).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]

@@ -216,8 +216,37 @@ def scaled_by_alpha(input: Any, other: Any, alpha: Any) -> Any:
     return other * alpha
 
 
+def fusable(input: Any, other: Any, alpha: Any) -> bool:
+    """Whether `input + alpha * other` can be computed with one rounding, as PyTorch's float
+    kernels compute add and sub with an alpha (a fused multiply-add): float tensors of one
+    dtype and shape, a number alpha, and nothing to record (the graph records the product
+    and the sum as two ops, rounded twice). A hand-written optimizer's
+    `p.data.add_(p.grad, alpha=-lr)` is the case that matters: over an epoch the one-bit
+    differences of the composed form add up."""
+    return (
+        isinstance(input, Tensor)
+        and isinstance(other, Tensor)
+        and input._data.dtype.kind == "f"
+        and other._data.dtype == input._data.dtype
+        and other._data.shape == input._data.shape
+        and isinstance(alpha, (int, float))
+        and not isinstance(alpha, bool)
+        and not (_grad_state[0] and (input._requires_grad or other._requires_grad))
+    )
+
+
+def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | None = None) -> np.ndarray:
+    """y + alpha * x rounded once (`ember.optim._fused`, imported here when first needed: optim
+    sits above ops)."""
+    from ember.optim._fused import add_scaled as fused
+
+    return fused(y, x, alpha, out=out)
+
+
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1 or alpha.__class__ is bool:
+        if fusable(input, other, alpha):
+            return Tensor(add_scaled(input._data, other._data, float(alpha)))
         other = scaled_by_alpha(input, other, alpha)
     return add_op(input, other)
 
@@ -225,6 +254,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1 or alpha.__class__ is bool:
         _check_sub(input, other)
+        if fusable(input, other, alpha):
+            return Tensor(add_scaled(input._data, other._data, -float(alpha)))
         other = scaled_by_alpha(input, other, alpha)
     return sub_op(input, other)
 

@@ -152,10 +152,17 @@ def is_floating_point(input: Tensor) -> bool:
 
 
 def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any:
+    sign = {np.add: 1.0, np.subtract: -1.0}.get(ufunc)  # add_ and sub_ take an alpha
+
     def op(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
         if check is not None:
             check(input, other)
         if alpha != 1 or alpha.__class__ is bool:
+            if sign is not None and arith.fusable(input, other, alpha):  # rounded once, as PyTorch
+                _check_inplace_leaf(input)
+                arith.add_scaled(input._data, other._data, sign * float(alpha), out=input._data)
+                input._version[0] += 1
+                return input
             other = scaled_by_alpha(input, other, alpha)
         _check_inplace_leaf(input)
         if _grad_state[0] and (input._requires_grad or _wants_grad(other)):
