@@ -300,3 +300,33 @@ def test_crossmaplrn2d_nllloss2d_container():
         warnings.simplefilter("ignore")
         assert repr(box) == repr(torch.nn.Container(a=torch.nn.Linear(1, 1)))
     assert list(dict(box.named_parameters())) == ["a.weight", "a.bias"]
+
+
+@requires_torch
+def test_view_as_another_dtype_as_torch():
+    import torch
+
+    data = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7
+    for name in ("int32", "float64", "int8", "uint8", "float16", "int16", "float32", "int64", "bool"):
+        if name in ("float64", "int64") and data.shape[-1] % 2:
+            continue
+        e = ember.tensor(data).view(getattr(ember, name))
+        t = torch.tensor(data).view(getattr(torch, name))
+        assert e.shape == t.shape and not e.requires_grad
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+    for make in (
+        lambda lib: lib.ones(3).view(lib.float64),
+        lambda lib: lib.tensor(1.0).view(lib.float64),
+        lambda lib: lib.ones(4, 2).t().view(lib.int8),
+    ):
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch)
+        with pytest.raises(
+            RuntimeError, match=str(theirs.value).split(" (")[0].replace("(", r"\(").replace(")", r"\)")
+        ):
+            make(ember)
+    # the same memory and version counter: a write through the view is seen, and counted
+    w = ember.zeros(4, requires_grad=True)
+    v = w.detach().view(ember.int32)
+    v[0] = 1065353216  # the bits of 1.0
+    assert w.tolist() == [1.0, 0.0, 0.0, 0.0] and w._version[0] == 1

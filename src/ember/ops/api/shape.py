@@ -40,7 +40,10 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
-    """reshape that must not copy: the result shares input's memory (torch.Tensor.view)."""
+    """reshape that must not copy: the result shares input's memory (torch.Tensor.view).
+    Given a dtype instead, the same bytes read as that dtype (`_view_as_dtype`)."""
+    if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, np.dtype)):
+        return _view_as_dtype(input, dtypes.to_numpy_dtype(shape[0]))
     out = reshape(input, *shape)
     if out._base is None and out is not input and input._data.size > 1:
         raise RuntimeError(
@@ -48,6 +51,28 @@ def view(input: Tensor, *shape: Any) -> Tensor:
             f"{list(input._data.shape)}, not in row-major order, e.g. after t() or permute()). "
             "Use .reshape(...) instead."
         )
+    return out
+
+
+def _view_as_dtype(input: Tensor, dtype: np.dtype) -> Tensor:
+    """input's memory read as another dtype (torch.Tensor.view(dtype)): the last dimension
+    scales by the ratio of the element sizes. As in PyTorch, the result shares the input's
+    version counter and is not differentiable."""
+    data = input._data
+    src, dst = dtypes.scalar_type_name(data.dtype), dtypes.scalar_type_name(dtype)
+    if dtype.itemsize != data.itemsize:
+        why = f"to view {src} as {dst} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {why}")
+        ratio = max(dtype.itemsize, data.itemsize) // min(dtype.itemsize, data.itemsize)
+        if dtype.itemsize > data.itemsize and data.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {why}, but got {data.shape[-1]}")
+        if data.shape[-1] != 1 and data.strides[-1] != data.itemsize:
+            raise RuntimeError(
+                f"self.stride(-1) must be 1 {why}, but got {data.strides[-1] // data.itemsize}"
+            )
+    out = Tensor(data.view(dtype))
+    out._version = input._version
     return out
 
 
