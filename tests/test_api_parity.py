@@ -330,3 +330,55 @@ def test_view_as_another_dtype_as_torch():
     v = w.detach().view(ember.int32)
     v[0] = 1065353216  # the bits of 1.0
     assert w.tolist() == [1.0, 0.0, 0.0, 0.0] and w._version[0] == 1
+
+
+@requires_torch
+def test_as_strided_windows_and_their_gradients_as_torch():
+    import torch
+
+    from ember.autograd import gradcheck, gradgradcheck
+
+    data = np.random.default_rng(0).standard_normal((2, 1, 5, 5)).astype(np.float32)
+    weights = np.random.default_rng(1).standard_normal(9).astype(np.float32)
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(data, requires_grad=True)
+        # im2col by as_strided: every 3x3 window of each image, as a course writes a conv
+        cols = x.as_strided((2, 3, 3, 3, 3), (25, 5, 1, 5, 1))
+        out = (cols.reshape(2, 9, 9) * lib.tensor(weights[:9])).sum(-1)  # a 3x3 conv, a value per window
+        (out * lib.arange(18.0).reshape(2, 9)).sum().backward()
+        results.append((cols.detach().numpy(), x.grad.numpy()))
+        row = lib.arange(10.0)
+        assert row[2:].as_strided((3, 2), (2, 1)).tolist() == [[2, 3], [4, 5], [6, 7]]  # the view's offset
+        assert row[2:].as_strided((2,), (3,), 1).tolist() == [1, 4]  # an offset given: into the storage
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+    x = ember.tensor(np.random.default_rng(2).standard_normal(7), requires_grad=True, dtype=ember.float64)
+    assert gradcheck(lambda t: t.as_strided((3, 3), (2, 1)), (x,))
+    assert gradgradcheck(lambda t: t.as_strided((3, 3), (2, 1)) ** 2, (x,))
+    for make in (
+        lambda lib: lib.arange(6.0).as_strided((3, 3), (2, 1)),
+        lambda lib: lib.arange(6.0).as_strided((2, 2), (1, -1)),
+        lambda lib: lib.arange(6.0).as_strided((3,), (2, 1)),
+    ):
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch)
+        with pytest.raises(
+            RuntimeError, match=str(theirs.value)[:40].replace("[", r"\[").replace("]", r"\]")
+        ):
+            make(ember)
+
+
+@requires_torch
+def test_as_strided_in_place_as_torch():
+    import torch
+
+    grads = []
+    for lib in (ember, torch):
+        x = lib.arange(12.0, requires_grad=True)
+        y = x * 1
+        assert y.as_strided_((3, 3), (3, 1), 1) is y
+        assert y.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+        (y * lib.arange(9.0).reshape(3, 3)).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]

@@ -368,6 +368,7 @@ from ember.ops.api.more import (
     addbmm,
     addr,
     argwhere,
+    as_strided_,
     diagflat,
     fliplr,
     flipud,
@@ -461,6 +462,7 @@ from ember.ops.api.scatter import (
     slice_scatter,
 )
 from ember.ops.api.shape import (
+    as_strided,
     broadcast_to,
     cat,
     chunk,

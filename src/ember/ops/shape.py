@@ -78,6 +78,29 @@ class Expand(ViewOp):
         return grad, None  # the engine sums the broadcast dimensions back
 
 
+class AsStrided(ViewOp):
+    """as_strided (AsStridedBackward0): the elements at offset + sum_k i_k * stride_k of a
+    tensor's storage, its base's C-ordered memory. Windows may overlap (the rows of an
+    im2col); the gradient of an element read several times is the sum of theirs."""
+
+    @staticmethod
+    def forward(ctx, storage, geometry):
+        size, stride, offset = geometry
+        ctx.shape, ctx.geometry = storage.shape, geometry
+        flat = storage.reshape(-1)  # a view: the storage is C-contiguous (as_strided checks)
+        steps = tuple(s * storage.itemsize for s in stride)
+        return np.lib.stride_tricks.as_strided(flat[offset:], size, steps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        size, stride, offset = ctx.geometry
+        where = np.full(size, offset, dtype=np.int64)  # each element's place in the storage
+        for dim, (n, s) in enumerate(zip(size, stride)):
+            where = where + (np.arange(n) * s).reshape((n,) + (1,) * (len(size) - dim - 1))
+        numel = int(np.prod(ctx.shape))
+        return _dual.index_add((numel,), where, grad, grad.dtype).reshape(ctx.shape), None
+
+
 class Index(ViewOp):
     """x[index] for any NumPy index: slices, None, Ellipsis, integer and boolean arrays."""
 

@@ -67,7 +67,7 @@ quantile nanquantile unique unique_consecutive bincount histc cumprod_
 
 diag diagonal diag_embed trace tile masked_select take take_along_dim addmm addmv baddbmm cross
 kron index_add index_copy index_fill index_add_ index_copy_ index_fill_ scatter_ scatter_add_
-rot90 diff tensor_split hsplit vsplit unfold
+rot90 diff tensor_split hsplit vsplit unfold as_strided
 
 repeat_interleave inner mv dist renorm fmax fmin sinc kthvalue masked_scatter masked_scatter_
 index_put index_put_ bitwise_left_shift bitwise_right_shift bitwise_left_shift_ bitwise_right_shift_
@@ -158,7 +158,7 @@ def _attach_matrix_methods(cls: type) -> None:
 # ---- small methods and compositions (ops/api/more.py) ---------------------------------------
 
 _MORE_METHODS = """is_nonzero is_same_size is_signed t_ transpose_ swapdims_ swapaxes_ squeeze_
-unsqueeze_ ravel positive fliplr flipud msort vdot argwhere addr addr_ addbmm addbmm_ diagflat
+unsqueeze_ as_strided_ ravel positive fliplr flipud msort vdot argwhere addr addr_ addbmm addbmm_ diagflat
 fill_diagonal_ split_with_sizes sum_to_size bitwise_not_ gcd gcd_ lcm lcm_ frexp ldexp ldexp_
 nextafter nextafter_ new""".split()
 _SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_normal_ cauchy_".split()

@@ -88,7 +88,7 @@ def scalar_tensor(
     return Tensor(np.array(value).astype(np_dtype), requires_grad=requires_grad)
 
 
-# ---- in-place view changes: t_, transpose_, swapdims_, swapaxes_, squeeze_, unsqueeze_ -------
+# ---- in-place view changes: t_, transpose_, swapdims_, swapaxes_, squeeze_, unsqueeze_, as_strided_
 
 
 def _view_change(out_of_place: Any, name: str) -> Any:
@@ -136,6 +136,7 @@ swapdims_ = _view_change(shape.swapdims, "swapdims_")
 swapaxes_ = _view_change(shape.swapaxes, "swapaxes_")
 squeeze_ = _view_change(shape.squeeze, "squeeze_")
 unsqueeze_ = _view_change(shape.unsqueeze, "unsqueeze_")
+as_strided_ = _view_change(shape.as_strided, "as_strided_")
 
 
 # ---- small functions composed of existing ops ------------------------------------------------

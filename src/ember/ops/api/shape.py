@@ -76,6 +76,37 @@ def _view_as_dtype(input: Tensor, dtype: np.dtype) -> Tensor:
     return out
 
 
+def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+    """The view whose element i is at storage_offset + sum_k i_k * stride_k of input's
+    storage (torch.as_strided): the memory of input's base (or of input, if it is no view),
+    in elements. Default offset: input's own. Windows may overlap, e.g. for an im2col; the
+    storage must be in C order (call .contiguous() on the base first)."""
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}"
+        )
+    owner = input if input._base is None else input._base
+    storage = owner._data
+    if not storage.flags.c_contiguous:
+        raise NotImplementedError(
+            f"as_strided: ember reads a tensor's storage as its base's memory in C order, and this "
+            f"one's (shape {list(storage.shape)}) is in another order; call .contiguous() on it first"
+        )
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    itemsize = storage.itemsize
+    needed = offset + builtins.sum((n - 1) * s for n, s in zip(size, stride)) + 1 if builtins.all(size) else 0
+    if offset < 0 or needed > storage.size:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
+            f"{itemsize} requiring a storage size of {needed * itemsize} are out of bounds for storage of "
+            f"size {storage.size * itemsize}"
+        )
+    return shape_ops.AsStrided.apply(owner, (size, stride, offset))
+
+
 def _check_inferred(shape: tuple) -> None:
     """-1 may stand for one size; NumPy would also accept other negative numbers."""
     for i, n in enumerate(shape):
