@@ -276,7 +276,7 @@ class Tensor:
         A non-leaf's hooks belong to the node that made it (the gradient of the value it
         has now: hooks registered before an in-place change see the old value's gradient,
         as in PyTorch) and run before retain_grad() stores the gradient."""
-        from ember.utils.hooks import RemovableHandle  # ember.utils imports the data tools
+        from ember.utils.hooks import add_hook  # ember.utils imports the data tools
 
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -290,15 +290,13 @@ class Tensor:
                 node._tensor_hooks = {}
                 node._simple = False  # the engine's general path runs the hooks
             hooks = node._tensor_hooks.setdefault(self._out_nr, {})
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return add_hook(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
         """Call hook(tensor) on this leaf once backward has accumulated its gradient into
         `.grad` (not for autograd.grad, which stores none); e.g. to update a parameter while
         the backward pass goes on. `handle.remove()` on the result unregisters it."""
-        from ember.utils.hooks import RemovableHandle
+        from ember.utils.hooks import add_hook
 
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -306,9 +304,7 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._hooks is None:
             self._hooks = {}
-        handle = RemovableHandle(self._hooks)
-        self._hooks[handle.id] = engine.PostAccumulate(hook)
-        return handle
+        return add_hook(self._hooks, engine.PostAccumulate(hook))
 
     def detach(self) -> Tensor:
         """A tensor sharing memory and version counter with this one, out of the graph."""

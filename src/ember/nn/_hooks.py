@@ -1,11 +1,9 @@
-"""Hooks of a Module: registering them, the slow path of Module.__call__, and the identity
-nodes through which backward hooks see a call's gradients."""
+"""Hooks of a Module: the slow path of Module.__call__, and the identity nodes through which
+backward hooks see a call's gradients (registering them: ember.utils.hooks.add_hook)."""
 
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,27 +11,6 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.elementwise import Op
-from ember.utils.hooks import RemovableHandle
-
-
-def add_hook(
-    hooks: OrderedDict, hook: Callable[..., Any], prepend: bool, flags: tuple[tuple[dict, bool], ...] = ()
-) -> RemovableHandle:
-    """Store the hook under a fresh id, first or last in calling order.
-
-    As in PyTorch, the dict holds the hooks themselves (code that looks through
-    `module._forward_pre_hooks` finds them there); an option such as with_kwargs is marked
-    in a side dict keyed by the same id (`flags`: (side dict, option set) pairs), which the
-    handle cleans up too.
-    """
-    handle = RemovableHandle(hooks, [side for side, _ in flags])
-    hooks[handle.id] = hook
-    for side, on in flags:
-        if on:
-            side[handle.id] = True
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:

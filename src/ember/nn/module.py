@@ -18,8 +18,9 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor, device
 from ember.nn import _state_dict
-from ember.nn._hooks import RemovableHandle, add_hook, call_with_hooks
+from ember.nn._hooks import call_with_hooks
 from ember.nn.parameter import Buffer, Parameter
+from ember.utils.hooks import RemovableHandle, add_hook
 
 T_destination = TypeVar("T_destination", bound=dict)  # the type of a state_dict's destination
 

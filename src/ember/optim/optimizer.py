@@ -31,7 +31,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad
-from ember.utils.hooks import RemovableHandle
+from ember.utils.hooks import RemovableHandle, add_hook
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -84,14 +84,14 @@ def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandl
     """Run hook(optimizer, args, kwargs) before every optimizer's step
     (torch.optim.optimizer.register_optimizer_step_pre_hook); it may return new (args, kwargs)."""
     _wrap_every_step()
-    return _add_hook(_global_optimizer_pre_hooks, hook, False)
+    return add_hook(_global_optimizer_pre_hooks, hook, False)
 
 
 def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """Run hook(optimizer, args, kwargs) after every optimizer's step
     (torch.optim.optimizer.register_optimizer_step_post_hook)."""
     _wrap_every_step()
-    return _add_hook(_global_optimizer_post_hooks, hook, False)
+    return add_hook(_global_optimizer_post_hooks, hook, False)
 
 
 def _wrap_every_step() -> None:
@@ -139,14 +139,6 @@ def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.hooked = True  # type: ignore[attr-defined]
     return wrapper
-
-
-def _add_hook(hooks: OrderedDict[int, Callable], hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 def _typename(obj: Any) -> str:
@@ -198,36 +190,36 @@ class Optimizer:
         """Run hook(optimizer, args, kwargs) before each step; it may return new (args, kwargs)
         (torch.optim.Optimizer.register_step_pre_hook)."""
         _wrap_every_step()
-        return _add_hook(self._optimizer_step_pre_hooks, hook, False)
+        return add_hook(self._optimizer_step_pre_hooks, hook, False)
 
     def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Run hook(optimizer, args, kwargs) after each step (torch.optim.Optimizer.register_step_post_hook)."""
         _wrap_every_step()
-        return _add_hook(self._optimizer_step_post_hooks, hook, False)
+        return add_hook(self._optimizer_step_post_hooks, hook, False)
 
     def register_state_dict_pre_hook(
         self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """Run hook(optimizer) before `state_dict()` builds the dict."""
-        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(
         self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """Run hook(optimizer, state_dict) on the dict `state_dict()` returns; a dict it returns replaces it."""
-        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(
         self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """Run hook(optimizer, state_dict) before `load_state_dict` loads; a dict it returns is loaded instead."""
-        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(
         self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """Run hook(optimizer) after `load_state_dict` has loaded."""
-        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ---- parameter groups -------------------------------------------------------------
 

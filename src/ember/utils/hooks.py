@@ -1,8 +1,11 @@
-"""Removable hook handles (torch.utils.hooks), shared by tensor and module hooks."""
+"""Removable hook handles (torch.utils.hooks) and the one way hooks are stored, shared by the
+hooks of tensors, modules and optimizers."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 _ids = itertools.count()
 
@@ -30,3 +33,23 @@ class RemovableHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def add_hook(
+    hooks: dict, hook: Callable[..., Any], prepend: bool = False, flags: tuple[tuple[dict, bool], ...] = ()
+) -> RemovableHandle:
+    """Store the hook under a fresh id, first or last in calling order.
+
+    As in PyTorch, the dict holds the hooks themselves (code that looks through
+    `module._forward_pre_hooks` finds them there); an option such as with_kwargs is marked
+    in a side dict keyed by the same id (`flags`: (side dict, option set) pairs), which the
+    handle cleans up too.
+    """
+    handle = RemovableHandle(hooks, [side for side, _ in flags])
+    hooks[handle.id] = hook
+    for side, on in flags:
+        if on:
+            side[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
