@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 
-class memory_format:  # noqa: N801 (PyTorch's name)
-    """An order of a tensor's elements in memory (torch.memory_format)."""
+class _Named:
+    """One of a few module-level constants, shown, pickled and copied by its name."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -29,17 +29,12 @@ class memory_format:  # noqa: N801 (PyTorch's name)
         return self._name  # pickled and copied as the one module-level object
 
 
-class layout:  # noqa: N801
+class memory_format(_Named):  # noqa: N801 (PyTorch's name)
+    """An order of a tensor's elements in memory (torch.memory_format)."""
+
+
+class layout(_Named):  # noqa: N801
     """How a tensor's elements are stored (torch.layout); ember has `strided` only."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return f"ember.{self._name}"
-
-    def __reduce__(self) -> str:
-        return self._name
 
 
 contiguous_format = memory_format("contiguous_format")
