@@ -8,6 +8,7 @@ import warnings as _warnings
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
 from ember import (
+    _out,
     accelerator,
     autograd,
     backends,
@@ -668,6 +669,12 @@ vmap = func.vmap  # torch.vmap, torch.func's
 # prelu and hardshrink are Tensor methods too (x.prelu(weight)); they live in nn, above Tensor
 Tensor.prelu = prelu  # type: ignore[attr-defined]
 Tensor.hardshrink = hardshrink  # type: ignore[attr-defined]
+
+# out=: the functions PyTorch gives an `out` argument write their result into it (ember/_out.py);
+# in these namespaces only, so Tensor methods and the functions' own modules stay unwrapped
+_out.install(globals(), _out.TOP_LEVEL)
+_out.install(vars(linalg), _out.LINALG)
+_out.install(vars(special), _out.SPECIAL)
 
 # NumPy reports an inf or NaN made by arithmetic (x / 0, log(0), 0 * inf) with a
 # RuntimeWarning; PyTorch returns the same inf or NaN without a word, and so does ember. The

@@ -1,0 +1,179 @@
+"""The `out=` argument of PyTorch's functions: `torch.mul(a, b, out=c)` writes the product
+into `c` and returns `c`.
+
+ember's functions compute a new result; the functions that take `out=` in PyTorch are
+wrapped here, in the `ember`, `ember.linalg` and `ember.special` namespaces only, so that
+they also write the result into a given tensor. A Tensor method (`x.mul(y)`) and an
+operator (`x * y`) never take `out=` and stay unwrapped, and so does every function's own
+module: the wrapper's call costs about 0.2 µs, paid only by calls spelt `ember.mul(...)`.
+
+What PyTorch does, and ember with it:
+
+- `out` is written in place and returned; its version counter moves, so a graph that saved
+  it refuses to backpropagate through the old values.
+- A result that needs a gradient cannot go into `out` (PyTorch's autograd does not support
+  `out=`), nor can `out` itself be a tensor that requires grad, while grad mode is on.
+- The result is cast to `out`'s dtype where PyTorch's promotion allows a cast (an integer
+  into a float tensor, not a float into an integer tensor). PyTorch lets some functions
+  (matmul, sort, gather, the linalg ones, ...) write only a result of `out`'s exact dtype;
+  ember casts for every function (docs/differences.md).
+- An `out` of another shape is resized, with PyTorch's deprecation warning unless it was
+  empty. A view of another tensor cannot be resized: ember refuses it with a clear error.
+- Functions with several results (`max(x, dim)`, `sort`, `topk`, `linalg.qr`, ...) take a
+  tuple or list of tensors, one for each, and return their named tuple.
+- The factories (`zeros`, `arange`, `rand`, ...) take their dtype from `out` when none is
+  given, and refuse a dtype that differs from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ember import dtypes
+from ember._tensor import Tensor
+from ember.autograd.grad_mode import is_grad_enabled
+
+# The functions of torch 2.13 that take out= and that ember has: found by calling each of
+# PyTorch's functions with out= (a scratch script; tests/test_out.py checks a sample of
+# them against PyTorch and every name here for the keyword).
+TOP_LEVEL = """
+abs absolute acos acosh add addbmm addcdiv addcmul addmm addmv addr all amax amin aminmax
+angle any arange arccos arccosh arcsin arcsinh arctan arctan2 arctanh argmax argmin asin
+asinh atan atan2 atanh baddbmm bernoulli bitwise_and bitwise_left_shift bitwise_not
+bitwise_or bitwise_right_shift bitwise_xor bmm bucketize cat ceil chain_matmul cholesky
+cholesky_inverse cholesky_solve clamp clamp_max clamp_min clip column_stack concat
+concatenate conj_physical copysign cos cosh cross cummax cummin cumprod cumsum deg2rad diag
+diff digamma div divide dot dstack empty eq erf erfc erfinv exp exp2 expm1 eye fix
+float_power floor floor_divide fmax fmin fmod frac frexp full gather gcd ge ger greater
+greater_equal gt hardshrink heaviside histc histogram hstack hypot i0 igamma igammac
+index_add index_copy index_reduce index_select inner inverse isin isneginf isposinf kron
+kthvalue lcm ldexp le lerp less less_equal lgamma linspace log log10 log1p log2 log_softmax
+logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or logical_xor logit
+logspace logsumexp lt masked_select matmul matrix_power max maximum mean median min minimum
+mm mode msort mul multinomial multiply mv mvlgamma nan_to_num nanmean nanmedian nanquantile
+nansum ne neg negative nextafter nonzero norm normal not_equal ones outer polygamma pow prod
+qr quantile rad2deg rand randint randn randperm range reciprocal remainder renorm round
+row_stack rsqrt scatter scatter_add scatter_reduce searchsorted sgn sigmoid sign signbit sin
+sinc sinh slice_scatter softmax sort sqrt square stack std sub subtract sum svd take
+take_along_dim tan tanh tensordot threshold topk tril triu true_divide trunc var vdot vstack
+where xlogy zeros
+""".split()
+
+LINALG = """
+cholesky cholesky_ex cond cross det eigh eigvalsh inv inv_ex matmul matrix_norm matrix_power
+matrix_rank multi_dot norm pinv qr slogdet solve svd svdvals vecdot vector_norm
+""".split()
+
+SPECIAL = """
+digamma entr erf erfc erfcx erfinv exp2 expit expm1 gammainc gammaincc gammaln i0 i0e i1 i1e
+log1p log_ndtr logit logsumexp multigammaln ndtr ndtri polygamma psi round sinc xlog1py xlogy
+zeta
+""".split()
+
+# the factories whose dtype comes from out when the call names none
+FACTORIES = frozenset(
+    "zeros ones empty full arange range linspace logspace eye rand randn randint randperm".split()
+)
+
+
+_WRAPPED: dict = {}  # function -> its wrapper: aliases (arcsin and asin) stay one function
+
+
+def install(namespace: dict, names: list[str]) -> None:
+    """Replace each function `names` lists in `namespace` by one that also takes out=."""
+    for name in names:
+        fn = namespace[name]
+        if fn not in _WRAPPED:
+            _WRAPPED[fn] = accepting_out(fn, name)
+        namespace[name] = _WRAPPED[fn]
+
+
+def accepting_out(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """`fn`, taking a keyword `out` besides its own arguments."""
+    factory = name in FACTORIES
+
+    @functools.wraps(fn)
+    def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        if factory:
+            _dtype_from(out, kwargs, name)
+        return _write(name, out, fn(*args, **kwargs))
+
+    return call
+
+
+def _dtype_from(out: Any, kwargs: dict, name: str) -> None:
+    """A factory's dtype: out's, which a dtype given in the call must equal."""
+    if not isinstance(out, Tensor):
+        return  # _write raises the type error
+    wanted = out.dtype
+    given = kwargs.get("dtype")
+    if given is None:
+        kwargs["dtype"] = wanted
+    elif given != wanted:
+        raise RuntimeError(
+            f"{name}(): dtype {_name(given)} does not match dtype of out parameter ({_name(wanted)})"
+        )
+
+
+def _name(d: Any) -> str:
+    return dtypes.scalar_type_name(dtypes.to_numpy_dtype(d))
+
+
+def _write(name: str, out: Any, result: Any) -> Any:
+    """Write `result` (a Tensor or a tuple of them) into `out` and return out."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(
+                f"{name}(): out must be a tuple or list of {len(result)} tensors for its "
+                f"{len(result)} results, not {type(out).__name__}"
+            )
+        written = tuple(_write_one(name, o, r) for o, r in zip(out, result))
+        return type(result)(*written) if hasattr(result, "_fields") else written
+    return _write_one(name, out, result)
+
+
+def _write_one(name: str, out: Any, result: Any) -> Tensor:
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and (out.requires_grad or (isinstance(result, Tensor) and result.requires_grad)):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    data = result._data if isinstance(result, Tensor) else np.asarray(result)
+    target = out._data
+    if data.dtype != target.dtype and not dtypes.can_cast(
+        dtypes.from_numpy_dtype(data.dtype), dtypes.from_numpy_dtype(target.dtype)
+    ):
+        raise RuntimeError(
+            f"{name}(): result type {dtypes.scalar_type_name(data.dtype)} can't be cast to the "
+            f"desired output type {dtypes.scalar_type_name(target.dtype)}"
+        )
+    if target.shape != data.shape:
+        if out._base is not None:
+            raise RuntimeError(
+                f"{name}(): out has shape {list(target.shape)}, a view of another tensor, and the "
+                f"result has shape {list(data.shape)}; a view cannot be resized: pass a tensor of "
+                "the result's shape, or one with no elements"
+            )
+        if target.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(target.shape)}, which does not match the required output shape "
+                f"{list(data.shape)}. This behavior is deprecated, and in a future PyTorch release "
+                "outputs will not be resized unless they have zero elements. You can explicitly "
+                "reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
+                UserWarning,
+                stacklevel=4,
+            )
+        out._data = target = np.empty(data.shape, target.dtype)
+    np.copyto(target, data, casting="unsafe")
+    out._version[0] += 1
+    return out
