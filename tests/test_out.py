@@ -323,3 +323,41 @@ def test_linalg_and_special_take_out(name, args):
         out = ember.empty(0)
         assert fn_e(*map(ember.tensor, values), out=out) is out
         assert_close(out, expected)
+
+
+@requires_torch
+def test_resize_keeps_elements_in_memory_order():
+    import torch
+
+    for shape in [(3, 2), (4,), (0,), (2, 2, 2)]:
+        for make in (lambda lib: lib.arange(6.0), lambda lib: lib.arange(6.0).reshape(3, 2).t().contiguous()):
+            e, t = make(ember), make(torch)
+            e.resize_(shape)
+            t.resize_(shape)
+            assert e.shape == t.shape
+            k = min(6, e.numel())
+            assert e.reshape(-1)[:k].tolist() == t.reshape(-1)[:k].tolist()
+    e = ember.arange(4.0)
+    assert e.resize_(6).tolist() == [0, 1, 2, 3, 0, 0]  # PyTorch leaves the new ones uninitialised
+    assert e.resize_as_(ember.ones(2, 3)).shape == (2, 3)
+    assert ember.empty(5).resize_(0).shape == (0,)
+
+
+def test_resize_refuses_gradients_and_invalidates_saved_tensors():
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        ember.ones(3, requires_grad=True).resize_(2)
+    w = ember.ones(3, requires_grad=True)
+    x = ember.tensor([1.0, 2.0, 3.0])
+    y = (w * x).sum()
+    x.resize_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_resize_of_a_view_makes_it_a_tensor_of_its_own():
+    base = ember.arange(6.0)
+    view = base[:4]
+    view.resize_(2, 3)
+    assert view.tolist() == [[0, 1, 2], [3, 0, 0]]
+    view.fill_(7)
+    assert base.tolist() == [0, 1, 2, 3, 4, 5]

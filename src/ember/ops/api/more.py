@@ -139,6 +139,47 @@ unsqueeze_ = _view_change(shape.unsqueeze, "unsqueeze_")
 as_strided_ = _view_change(shape.as_strided, "as_strided_")
 
 
+def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
+    """Give this tensor the shape `sizes` in place (torch.Tensor.resize_), its elements read
+    in memory order: a smaller size keeps the first ones, a larger one adds zeros (PyTorch
+    leaves them uninitialised). `t.resize_(0)` empties an `out=` tensor for reuse.
+    `memory_format` is accepted and ignored (the result is in C order).
+
+    A view becomes a tensor of its own, a copy of its elements resized, where PyTorch keeps
+    it on its base's storage (docs/differences.md)."""
+    one = len(sizes) == 1 and isinstance(sizes[0], (tuple, list))
+    size = tuple(builtins.int(s) for s in (sizes[0] if one else sizes))
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"resize_: negative dimension in size {list(size)}")
+    if input._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    data = input._data
+    if data.shape == size:
+        return input
+    # nodes that saved this tensor (or, for a view, its base: they share the counter, as in
+    # PyTorch) now refuse to run
+    input._version[0] += 1
+    if input._base is None:
+        flat = np.ravel(data, order="K")  # memory order: PyTorch reads the storage, not the strides
+    else:
+        flat = np.ravel(data).copy()
+        input._base = None
+        input._version = [input._version[0]]
+    n = builtins.int(np.prod(size))
+    if n <= flat.size:
+        input._data = flat[:n].reshape(size)
+    else:
+        grown = np.zeros(n, data.dtype)
+        grown[: flat.size] = flat
+        input._data = grown.reshape(size)
+    return input
+
+
+def resize_as_(input: Tensor, other: Tensor, *, memory_format: Any = None) -> Tensor:
+    """resize_ to other's shape (torch.Tensor.resize_as_)."""
+    return resize_(input, tuple(other.shape), memory_format=memory_format)
+
+
 # ---- small functions composed of existing ops ------------------------------------------------
 
 
