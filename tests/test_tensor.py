@@ -431,6 +431,8 @@ FACTORIES = {
     "randn(int dtype)": lambda T: T.randn(2, dtype=T.int64),
     "randint(low, high, size)": lambda T: [T.randint(0, 10, (3,)).dtype, T.randint(0, 10, (3, 2)).shape],
     "randint(high, size)": lambda T: T.randint(10, (3,)).shape,
+    "randint(high, size=)": lambda T: T.randint(10, size=(3,)).shape,  # the Datasets tutorial's call
+    "randint(high=, size=)": lambda T: T.randint(high=10, size=(2, 2)).shape,
     "randint(dtype)": lambda T: T.randint(0, 10, (3,), dtype=T.int32).dtype,
     "randperm": lambda T: [T.randperm(5).dtype, sorted(T.randperm(5).tolist())],
     "normal(numbers, size)": lambda T: [T.normal(0.0, 1.0, (2, 3)).shape, T.normal(0.0, 1.0, (2,)).dtype],

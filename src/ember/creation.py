@@ -310,7 +310,7 @@ def randn_like(
 
 
 def randint(
-    low: int,
+    low: Any = None,
     high: Any = None,
     size: Any = None,
     *,
@@ -321,11 +321,18 @@ def randint(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    """Integers in [low, high) (randint(high, size) also works, as in PyTorch)."""
+    """Integers in [low, high) (randint(high, size) and randint(high, size=...) also work,
+    as in PyTorch)."""
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if low is None:
+        low = 0
     if high is None or size is None:
         raise TypeError("randint() needs high and size: randint(low=0, high, size)")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"randint(): expects low to be less than high, but got low={low} >= high={high}")
     arr = _random.rng(generator).integers(low, high, size=tuple(size))
