@@ -1,6 +1,9 @@
 """Utilities, as torch.utils: ember.utils.data (datasets, samplers, DataLoader),
-ember.utils.hooks (RemovableHandle) and ember.utils.checkpoint (activation checkpointing)."""
+ember.utils.hooks (RemovableHandle) and ember.utils.checkpoint (activation checkpointing);
+and torchvision.utils' make_grid and save_image (ember.utils.image), so that
+`from torchvision.utils import make_grid` becomes `from ember.utils import make_grid`."""
 
 from ember.utils import checkpoint, data, hooks
+from ember.utils.image import make_grid, save_image
 
-__all__ = ["checkpoint", "data", "hooks"]
+__all__ = ["checkpoint", "data", "hooks", "make_grid", "save_image"]
