@@ -1054,6 +1054,10 @@ def test_scatter_reduce_amax_ties_share_the_gradient() -> None:
         "T.diagonal_scatter(T.zeros(3, 4), T.arange(3.), 1)",
         "T.diagonal_scatter(T.zeros(2, 3, 3), T.ones(3, 2), 0, 0, 1)",
         "T.zeros(2, 3).diagonal_scatter(T.ones(2), -1)",
+        "T.as_strided_scatter(T.arange(9.), T.ones(2, 2), (2, 2), (3, 1), 1)",
+        "T.as_strided_scatter(T.zeros(3, 3), T.arange(3.), (3,), (4,))",
+        "T.zeros(2, 3).as_strided_scatter(T.ones(2), (2,), (1,), 4)",
+        "T.as_strided_scatter(T.arange(9.), T.ones(2, 3), (2, 2), (3, 1), 1)",
         "T.put(T.zeros(2, 3), T.tensor([0, 5, -2]), T.tensor([1., 2., 3.]))",
         "T.zeros(2, 3).put_(T.tensor([1, 1]), T.tensor([1., 2.]), accumulate=True)",
         "T.zeros(2, 3).put(T.tensor([[1], [4]]), T.tensor([1., 2.]))",
@@ -1096,6 +1100,21 @@ def test_slice_scatters_and_put_gradients_as_torch(fn: Any) -> None:
         results.append((out, x.grad, s.grad))
     for e, t in zip(*results):
         assert_close(e, t, 1e-12, 1e-12)
+
+
+def test_as_strided_scatter_gradient_is_zero_where_src_went() -> None:
+    """input's gradient is the output's, except at the elements src replaced (PyTorch 2.13
+    returns the reverse: the gradient there and zero elsewhere)."""
+    x = ember.arange(9.0, requires_grad=True)
+    s = ember.tensor([[10.0, 20.0], [30.0, 40.0]], requires_grad=True)
+    out = ember.as_strided_scatter(x, s, (2, 2), (3, 1), 1)
+    (out * ember.arange(9.0)).sum().backward()
+    assert x.grad.tolist() == [0, 0, 0, 3, 0, 0, 6, 7, 8]
+    assert s.grad.tolist() == [[1, 2], [4, 5]]
+    rng = np.random.default_rng(0)
+    a = ember.tensor(rng.normal(size=(3, 3)), requires_grad=True)
+    b = ember.tensor(rng.normal(size=(2, 2)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a, b: ember.as_strided_scatter(a, b, (2, 2), (1, 3), 2), (a, b))
 
 
 @pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin", "prod"])

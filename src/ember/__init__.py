@@ -455,6 +455,7 @@ from ember.ops.api.reduce import (
 )
 from ember.ops.api.sampling import binomial, poisson
 from ember.ops.api.scatter import (
+    as_strided_scatter,
     diagonal_scatter,
     index_reduce,
     put,

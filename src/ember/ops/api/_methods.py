@@ -163,7 +163,7 @@ fill_diagonal_ split_with_sizes sum_to_size bitwise_not_ gcd gcd_ lcm lcm_ frexp
 nextafter nextafter_ new""".split()
 _SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_normal_ cauchy_".split()
 _SCATTER_METHODS = """scatter_reduce scatter_reduce_ index_reduce index_reduce_ select_scatter slice_scatter
-diagonal_scatter put put_""".split()
+diagonal_scatter as_strided_scatter put put_""".split()
 
 
 def _attach_more_methods(cls: type) -> None:

@@ -225,6 +225,17 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     return _assigned(input, src, lambda t: arrange.diagonal(t, offset, dim1, dim2), "diagonal_scatter")
 
 
+def as_strided_scatter(
+    input: Tensor, src: Tensor, size: Any, stride: Any, storage_offset: int | None = None
+) -> Tensor:
+    """A copy of input with the elements that input.as_strided(size, stride, storage_offset)
+    views replaced by src (torch.as_strided_scatter). The gradient of input is zero at those
+    elements; PyTorch 2.13's is the reverse, zero everywhere else (docs/differences.md)."""
+    return _assigned(
+        input, src, lambda t: shape.as_strided(t, size, stride, storage_offset), "as_strided_scatter"
+    )
+
+
 # ---- put ---------------------------------------------------------------------------------
 
 
