@@ -6,6 +6,7 @@ errors PyTorch raises; and the course's closed-form linear regression."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -562,3 +563,100 @@ def test_norms_of_nan_and_of_empty_match_torch(make: Any) -> None:
 def test_vector_norm_without_an_identity_refuses_no_elements(ord: Any, dim: Any, message: str) -> None:
     with pytest.raises(RuntimeError, match=message):
         L.vector_norm(ember.zeros(3, 0), ord, dim)
+
+
+# ---- solve_triangular, triangular_solve, tensorinv, tensorsolve, vander (fourteenth session) ----
+
+
+def _triangular_case(seed: int = 0) -> tuple:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(2, 3, 3)) + 3 * np.eye(3), rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 3))
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"upper": True},
+        {"upper": False},
+        {"upper": True, "unitriangular": True},
+        {"upper": False, "unitriangular": True, "left": False},
+        {"upper": True, "left": False},
+    ],
+)
+def test_solve_triangular_values_and_gradients_as_torch(kwargs: dict) -> None:
+    import torch
+
+    A, B, B_right = _triangular_case()
+    rhs = B_right if kwargs.get("left") is False else B
+    results = []
+    for lib in (ember, torch):
+        a = lib.tensor(A, requires_grad=True)
+        b = lib.tensor(rhs, requires_grad=True)
+        x = lib.linalg.solve_triangular(a, b, **kwargs)
+        (x * x).sum().backward()
+        results.append((x, a.grad, b.grad))
+    for e, t in zip(*results):
+        assert_close(e, t, 1e-10, 1e-10)
+
+
+def test_solve_triangular_second_derivatives_and_errors() -> None:
+    A, B, _ = _triangular_case(1)
+    a = ember.tensor(A[0], requires_grad=True)
+    b = ember.tensor(B[0], requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.linalg.solve_triangular(a, b, upper=False), (a, b))
+    with pytest.raises(RuntimeError, match="B must have at least 2 dimensions"):
+        ember.linalg.solve_triangular(a, b[:, 0], upper=True)
+    with pytest.raises(
+        RuntimeError, match=r"Incompatible shapes of A and B for the equation AX = B \(3x3 and 4x3\)"
+    ):
+        ember.linalg.solve_triangular(a, b.mT, upper=True)
+
+
+@requires_torch
+def test_triangular_solve_is_the_deprecated_form() -> None:
+    import torch
+
+    A, B, _ = _triangular_case(2)
+    for transpose in (False, True):
+        with pytest.warns(UserWarning, match="triangular_solve is deprecated"):
+            e = ember.triangular_solve(ember.tensor(B), ember.tensor(A), upper=False, transpose=transpose)
+        with warnings.catch_warnings():  # PyTorch warns once per process
+            warnings.simplefilter("ignore")
+            t = torch.triangular_solve(torch.tensor(B), torch.tensor(A), upper=False, transpose=transpose)
+        assert_close(e.solution, t.solution, 1e-10, 1e-10)
+        assert_close(e.cloned_coefficient, t.cloned_coefficient)
+    with pytest.warns(UserWarning):
+        assert ember.tensor(B).triangular_solve(ember.tensor(A)).solution.shape == (2, 3, 4)
+
+
+@requires_torch
+def test_tensorinv_tensorsolve_and_vander_as_torch() -> None:
+    import torch
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 6, 8, 3))
+    cases = [
+        lambda m: m.linalg.tensorinv(m.tensor(a), ind=2),
+        lambda m: m.linalg.tensorsolve(m.tensor(a[:2, :3, :6, 0]), m.tensor(a[:2, :3, 0, 1])),
+        lambda m: m.linalg.tensorsolve(
+            m.tensor(rng.normal(size=(4, 2, 3, 2, 3))), m.tensor(np.arange(12.0).reshape(4, 3)), dims=(1,)
+        ),
+        lambda m: m.linalg.vander(m.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]]), N=4),
+        lambda m: m.linalg.vander(m.tensor([1, 2, 3], dtype=m.int32)),
+    ]
+    for make in cases:
+        state = rng.bit_generator.state
+        e = make(ember)
+        rng.bit_generator.state = state
+        t = make(torch)
+        assert e.dtype.itemsize == t.dtype.itemsize and tuple(e.shape) == tuple(t.shape)
+        assert_close(e, t, 1e-8, 1e-8)
+    with pytest.raises(
+        RuntimeError, match=r"prod\(self.shape\[ind:\]\) == prod\(self.shape\[:ind\]\), but got 16 != 24"
+    ):
+        ember.linalg.tensorinv(ember.ones(4, 6, 8, 2))
+    with pytest.raises(RuntimeError, match="N must be greater than 1"):
+        ember.linalg.vander(ember.ones(3), N=1)
+    x = ember.tensor([0.0, 1.5, 2.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda x: ember.linalg.vander(x), (x,))

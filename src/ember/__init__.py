@@ -362,6 +362,7 @@ from ember.ops.api.matrix import (
     qr,
     slogdet,
     svd,
+    triangular_solve,
 )
 
 # small functions and methods, and compositions of existing ops: ops/api/more.py

@@ -60,13 +60,15 @@ nansum ne neg negative nextafter nonzero norm normal not_equal ones outer polyga
 qr quantile rad2deg rand randint randn randperm range reciprocal remainder renorm round
 row_stack rsqrt scatter scatter_add scatter_reduce searchsorted sgn sigmoid sign signbit sin
 sinc sinh slice_scatter softmax sort sqrt square stack std sub subtract sum svd take
-take_along_dim tan tanh tensordot threshold topk tril triu true_divide trunc var vdot vstack
+take_along_dim tan tanh tensordot threshold topk triangular_solve tril triu true_divide trunc var
+vdot vstack
 where xlogy zeros
 """.split()
 
 LINALG = """
 cholesky cholesky_ex cond cross det eigh eigvalsh inv inv_ex matmul matrix_norm matrix_power
-matrix_rank multi_dot norm pinv qr slogdet solve svd svdvals vecdot vector_norm
+matrix_rank multi_dot norm pinv qr slogdet solve solve_triangular svd svdvals tensorinv tensorsolve
+vecdot vector_norm
 """.split()
 
 SPECIAL = """

@@ -39,6 +39,8 @@ from ember.ops.api.matrix import (
 from ember.ops.api.products import cross as _cross
 from ember.ops.api.products import matmul
 from ember.ops.api.reduce import amax, amin
+from ember.ops.api.reduce import cumprod as _cumprod
+from ember.ops.api.shape import cat as _cat
 from ember.ops.api.shape import permute, squeeze, unsqueeze
 from ember.ops.reduction import LinalgVectorNorm, normalize_dim, normalize_dims
 from ember.return_types import return_type
@@ -67,8 +69,12 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]
@@ -452,3 +458,67 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     if column:
         result = squeeze(result, -1)
     return result
+
+
+# ---- triangular systems, tensor equations, Vandermonde (fourteenth session) ---------------------
+
+
+def solve_triangular(
+    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
+) -> Tensor:
+    """X with A X = B (X A = B if not left) for triangular A: only its upper or lower
+    triangle is read, and its diagonal is taken as ones if unitriangular
+    (torch.linalg.solve_triangular). B is a matrix or a batch of them.
+
+    Composed: solve() of the triangle that A's entries make, so the gradient reaches only
+    that triangle, as PyTorch's does. A zero on the diagonal raises LinAlgError, where
+    PyTorch returns inf or NaN."""
+    return matrix._solve_triangular(A, B, upper, left, unitriangular, "linalg.solve_triangular")
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A seen as a map from its last dims to its first `ind` dims: the tensor
+    X of shape A.shape[ind:] + A.shape[:ind] with tensordot(X, A, ind) the identity
+    (torch.linalg.tensorinv)."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    outer, inner = A._data.shape[:ind], A._data.shape[ind:]
+    rows, cols = math.prod(outer), math.prod(inner)
+    if rows != cols:
+        raise RuntimeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    return inv(A.reshape(rows, cols)).reshape(*inner, *outer)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) == B (torch.linalg.tensorsolve): X has the shape of
+    A's trailing dims, after moving `dims` of A to its end."""
+    if dims is not None:
+        moved = [d % A._data.ndim for d in dims]
+        A = permute(A, [d for d in range(A._data.ndim) if d not in moved] + moved)
+    leading, trailing = A._data.shape[: B._data.ndim], A._data.shape[B._data.ndim :]
+    rows, cols = math.prod(leading), math.prod(trailing)
+    if rows != cols or leading != B._data.shape:
+        raise RuntimeError(
+            f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+        )
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(trailing)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrices of x's last dim, powers increasing: (..., n) -> (..., n, N)
+    with column j equal to x ** j (torch.linalg.vander; torch.vander's columns decrease).
+    Built by cumprod, so the gradient exists where x is 0; integers and bools give int64."""
+    if x._data.ndim == 0:
+        raise RuntimeError("N must be greater than 1.")
+    n = x._data.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x._data.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    ones = Tensor(np.ones((*x._data.shape, 1), x._data.dtype))
+    powers = _cumprod(unsqueeze(x, -1).expand(*x._data.shape, n - 1), -1)
+    return _cat([ones, powers], -1)

@@ -25,6 +25,7 @@ _FIELDS = {
     "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
     "linalg_inv_ex": ("inverse", "info"),
     "linalg_cholesky_ex": ("L", "info"),
+    "triangular_solve": ("solution", "cloned_coefficient"),
 }  # the others are (values, indices)
 _TYPES: dict[str, type] = {}
 

@@ -11,6 +11,7 @@ NumPy's error. The functions without a prefix are the top-level ones and Tensor 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from ember._tensor import Tensor
 from ember.ops import _lapack, decomp
 from ember.ops.api.arith import where
 from ember.ops.api.products import matmul
-from ember.ops.api.shape import squeeze, unsqueeze
+from ember.ops.api.shape import squeeze, tril, triu, unsqueeze
 from ember.return_types import return_type
 
 
@@ -182,6 +183,48 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     or U = L^T if upper (torch.cholesky; only the lower triangle of input is read).
     LinAlgError if a matrix is not positive-definite."""
     return decomp.LinalgCholeskyEx.apply(check_matrix(input, "linalg.cholesky"), bool(upper))
+
+
+def _solve_triangular(A: Tensor, B: Tensor, upper: bool, left: bool, unitriangular: bool, op: str) -> Tensor:
+    """linalg.solve_triangular and triangular_solve: solve() of the triangle of A (ones on
+    its diagonal if unitriangular), so that the gradient reaches that triangle only."""
+    check_matrix(A, op)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+    if B._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    n = A._data.shape[-1]
+    rows, cols = B._data.shape[-2:]
+    if (rows if left else cols) != n:
+        equation = "AX = B" if left else "XA = B"
+        raise RuntimeError(
+            f"{op}: Incompatible shapes of A and B for the equation {equation} ({n}x{n} and {rows}x{cols})"
+        )
+    if unitriangular:
+        off = triu(A, 1) if upper else tril(A, -1)
+        T = off + Tensor(np.eye(n, dtype=A._data.dtype))
+    else:
+        T = triu(A) if upper else tril(A)
+    return solve(T, B, left=left)
+
+
+def triangular_solve(
+    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+) -> Any:
+    """(solution, cloned_coefficient): X with A X = b, or A^T X = b if transpose, for
+    triangular A, and a copy of A (torch.triangular_solve, deprecated in PyTorch for
+    linalg.solve_triangular, whose arguments are the other way round)."""
+    warnings.warn(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular and will be "
+        "removed in a future PyTorch release. X = torch.triangular_solve(B, A).solution should be "
+        "replaced with X = torch.linalg.solve_triangular(A, B).",
+        UserWarning,
+        stacklevel=2,
+    )
+    coefficient = A.mT if transpose else A
+    upper = upper != transpose  # the transpose of an upper triangle is a lower one
+    X = _solve_triangular(coefficient, b, upper, True, unitriangular, "triangular_solve")
+    return return_type("triangular_solve")(X, A.clone())
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
