@@ -1395,3 +1395,25 @@ def test_a_view_made_a_leaf_keeps_requiring_grad_through_optimizer_steps() -> No
         a[0].mul_(2)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         a.mul_(2)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "T.tensor([[0, 1.], [2, 0]]).histogram(3)",
+        "T.tensor([[0, 1.], [2, 0]]).nonzero_static(size=4)",
+        "T.tensor([[0, 1.], [2, 0]]).nonzero_static(size=1, fill_value=-7)",
+        "T.nonzero_static(T.tensor([0, 3, 0, 5]), size=3)",
+        "T.zeros(0, 2).nonzero_static(size=2)",
+        "T.tensor(3.).nonzero_static(size=2)",
+        "T.ones(2, 3).t().dim_order()",
+        "T.ones(2, 3, 4, 5).permute(0, 2, 3, 1).dim_order()",
+        "T.ones(2, 2).new_empty_strided((2, 3), (1, 2)).stride()",
+        "T.ones(2, dtype=T.float64).new_empty_strided((2, 3), (3, 1)).dtype",
+    ],
+)
+def test_small_tensor_methods_as_torch(expr: str) -> None:
+    import torch
+
+    assert _outcome(lambda: eval(expr, {"T": ember})) == _outcome(lambda: eval(expr, {"T": torch}))

@@ -386,6 +386,7 @@ from ember.ops.api.more import (
     ldexp_,
     msort,
     nextafter,
+    nonzero_static,
     positive,
     ravel,
     scalar_tensor,

@@ -158,7 +158,7 @@ def _attach_matrix_methods(cls: type) -> None:
 # ---- small methods and compositions (ops/api/more.py) ---------------------------------------
 
 _MORE_METHODS = """is_nonzero is_same_size is_signed t_ transpose_ swapdims_ swapaxes_ squeeze_
-unsqueeze_ as_strided_ resize_ resize_as_ ravel positive fliplr flipud msort vdot argwhere addr addr_ addbmm addbmm_ diagflat
+unsqueeze_ as_strided_ resize_ resize_as_ nonzero_static dim_order new_empty_strided ravel positive fliplr flipud msort vdot argwhere addr addr_ addbmm addbmm_ diagflat
 fill_diagonal_ split_with_sizes sum_to_size bitwise_not_ gcd gcd_ lcm lcm_ frexp ldexp ldexp_
 nextafter nextafter_ new""".split()
 _SAMPLING_METHODS = "bernoulli bernoulli_ random_ exponential_ geometric_ log_normal_ cauchy_".split()
@@ -199,6 +199,9 @@ def attach_methods(cls: type) -> None:
     erfinv_ logit_ sinc_ xlogy_ isposinf isneginf cov corrcoef igamma igammac igamma_ igammac_""".split():
         setattr(cls, name, getattr(specfun, name))
     cls.polygamma = specfun._polygamma_method  # x.polygamma(n) is polygamma(n, x)
+    from ember.ops.api.numeric import histogram
+
+    cls.histogram = histogram
     # ---- end of ops/api/specfun.py's methods ---------------------------------------------------
     cls.type = type_
     cls.new_zeros, cls.new_ones, cls.new_empty = new_zeros, new_ones, new_empty

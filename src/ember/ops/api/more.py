@@ -139,6 +139,32 @@ unsqueeze_ = _view_change(shape.unsqueeze, "unsqueeze_")
 as_strided_ = _view_change(shape.as_strided, "as_strided_")
 
 
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """nonzero() with exactly `size` rows: the first `size` indices, padded with rows of
+    fill_value (torch.nonzero_static, for shapes known in advance)."""
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got {size}")
+    found = indexing.nonzero(input)._data[:size]
+    out = np.full((size, found.shape[1]), fill_value, np.int64)
+    out[: len(found)] = found
+    return Tensor(out)
+
+
+def dim_order(input: Tensor, *, ambiguity_check: Any = False) -> tuple:
+    """The dims from outermost to innermost in memory: (0, 1, ...) for a C-order tensor,
+    (1, 0) for a transposed matrix (torch.Tensor.dim_order). Ties (dims of size 1) keep
+    their order; ambiguity_check is accepted and not checked."""
+    strides = input._data.strides
+    return tuple(sorted(range(len(strides)), key=lambda d: -strides[d]))
+
+
+def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """empty_strided with this tensor's dtype unless another is given (torch.Tensor.new_empty_strided)."""
+    from ember.ops.api.compat import empty_strided
+
+    return empty_strided(size, stride, dtype=dtype or self.dtype, **kwargs)
+
+
 def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
     """Give this tensor the shape `sizes` in place (torch.Tensor.resize_), its elements read
     in memory order: a smaller size keeps the first ones, a larger one adds zeros (PyTorch
