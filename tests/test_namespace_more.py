@@ -1054,6 +1054,20 @@ def test_scatter_reduce_amax_ties_share_the_gradient() -> None:
         "T.diagonal_scatter(T.zeros(3, 4), T.arange(3.), 1)",
         "T.diagonal_scatter(T.zeros(2, 3, 3), T.ones(3, 2), 0, 0, 1)",
         "T.zeros(2, 3).diagonal_scatter(T.ones(2), -1)",
+        # index shapes: PyTorch's rules, where NumPy would broadcast a smaller index over rows
+        "T.zeros(5).scatter_(0, T.tensor(3), value=1)",  # the Datasets tutorial's one-hot Lambda
+        "T.zeros(5).scatter(0, T.tensor(2), T.tensor(3.))",
+        "T.zeros(5).scatter_add(0, T.tensor(2), T.tensor(3.))",
+        "T.zeros(5).scatter_reduce(0, T.tensor(2), T.tensor(3.), 'sum')",
+        "T.zeros(5).scatter(0, T.tensor([2]), T.tensor(3.))",
+        "T.zeros(2, 3).scatter(1, T.tensor(1), 1.0)",
+        "T.zeros(2, 3).scatter(1, T.tensor([1]), 1.0)",
+        "T.zeros(2, 3).scatter_add(0, T.tensor([0, 1]), T.ones(2, 3))",
+        "T.zeros(2, 3).scatter_reduce(0, T.tensor(1), T.ones(2, 3), 'sum')",
+        "T.zeros(2, 3).scatter(1, T.tensor([[0], [0], [1]]), T.ones(3, 1))",
+        "T.zeros(2, 3).scatter(1, T.tensor([[0, 1, 2], [0, 0, 0]]), T.ones(2, 2))",
+        "T.zeros(2, 3).scatter(1, T.tensor([[0, 1, 2, 0], [0, 0, 0, 0]]), T.ones(2, 4))",
+        "T.zeros(2, 3).scatter(1, T.tensor([[2]]), T.ones(2, 2))",
         "T.as_strided_scatter(T.arange(9.), T.ones(2, 2), (2, 2), (3, 1), 1)",
         "T.as_strided_scatter(T.zeros(3, 3), T.arange(3.), (3,), (4,))",
         "T.zeros(2, 3).as_strided_scatter(T.ones(2), (2,), (1,), 4)",
@@ -1417,3 +1431,10 @@ def test_small_tensor_methods_as_torch(expr: str) -> None:
     import torch
 
     assert _outcome(lambda: eval(expr, {"T": ember})) == _outcome(lambda: eval(expr, {"T": torch}))
+
+
+def test_scatter_of_a_0d_index_and_src_sends_the_gradient_to_src() -> None:
+    src = ember.tensor(3.0, requires_grad=True)
+    out = ember.zeros(5).scatter(0, ember.tensor(2), src)
+    (out * ember.arange(5.0)).sum().backward()
+    assert out.tolist() == [0, 0, 3, 0, 0] and src.grad.shape == () and src.grad.item() == 2.0

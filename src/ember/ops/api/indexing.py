@@ -37,6 +37,41 @@ def _check_range(idx: np.ndarray, input: Tensor, d: int, op: str) -> None:
         )
 
 
+def _scatter_shapes(idx: np.ndarray, input: Tensor, d: int, src: Any, op: str) -> tuple:
+    """PyTorch's shape rules for scatter, scatter_add and scatter_reduce, as (idx, src):
+    index has input's number of dims (and src's, when src is a tensor), a 0-d tensor
+    counting as one element of one dim; index is no larger than src anywhere, nor than
+    input apart from dim `d`. Without this, NumPy's indexing would broadcast a smaller
+    index over whole rows and write where PyTorch refuses."""
+    ndim = input._data.ndim
+    if max(idx.ndim, 1) != ndim:
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as self tensor "
+            f"(index shape {list(idx.shape)}, self shape {list(input._data.shape)})"
+        )
+    tensor_src = isinstance(src, Tensor)
+    if tensor_src and max(src._data.ndim, 1) != ndim:
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as src tensor "
+            f"(index shape {list(idx.shape)}, src shape {list(src._data.shape)})"
+        )
+    if idx.ndim == 0:  # input is 1-d here
+        idx = idx.reshape(1)
+    if tensor_src:
+        src = _as_vector(src)
+    too_large = any(
+        n > (src._data.shape[i] if tensor_src else n) or (i != d and n > input._data.shape[i])
+        for i, n in enumerate(idx.shape)
+    )
+    if too_large:
+        src_text = f" and to be no larger size than src {list(src._data.shape)}" if tensor_src else ""
+        raise RuntimeError(
+            f"{op}(): Expected index {list(idx.shape)} to be no larger than self "
+            f"{list(input._data.shape)} apart from dimension {d}{src_text}"
+        )
+    return idx, src
+
+
 def _as_vector(t: Any) -> Any:
     """A 0-d tensor as a vector of its one element (a view); anything else as it is."""
     return shape_ops.View.apply(t, (1,)) if isinstance(t, Tensor) and t._data.ndim == 0 else t
@@ -73,6 +108,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
         _check_src_dtype(input, src, "scatter")
     if input._data.ndim == 0:
         return _on_scalar(input, dim, "scatter", lambda v: scatter(v, 0, idx.reshape(-1), _as_vector(src)))
+    idx, src = _scatter_shapes(idx, input, d, src, "scatter")
     _check_range(idx, input, d, "scatter")
     return shape_ops.Scatter.apply(input, d, idx, src)
 
@@ -93,6 +129,7 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
         call = lambda v: scatter_add(v, 0, idx.reshape(-1), _as_vector(src))  # noqa: E731
         return _on_scalar(input, dim, "scatter_add", call)
     d = normalize_dim(dim, input._data.ndim, "scatter_add", scalar_ok=False)
+    idx, src = _scatter_shapes(idx, input, d, src, "scatter_add")
     _check_range(idx, input, d, "scatter_add")
     return shape_ops.ScatterAdd.apply(input, d, idx, src)
 

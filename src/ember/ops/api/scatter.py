@@ -91,6 +91,7 @@ def scatter_reduce(
         call = lambda v: scatter_reduce(v, 0, idx.reshape(-1), vector, reduce, include_self=include_self)  # noqa: E731
         return indexing._on_scalar(input, dim, "scatter_reduce", call)
     d = normalize_dim(dim, input._data.ndim, "scatter_reduce", scalar_ok=False)
+    idx, src = indexing._scatter_shapes(idx, input, d, src, "scatter_reduce")
     indexing._check_range(idx, input, d, "scatter_reduce")
     x, s = input._data, src._data
     full = _along_axis(idx, d)
