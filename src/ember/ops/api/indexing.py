@@ -94,6 +94,12 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
             f"gather(): Index tensor must have the same number of dimensions as input tensor "
             f"(index shape {list(idx.shape)}, input shape {list(input._data.shape)})"
         )
+    larger = [i for i, n in enumerate(idx.shape) if i != d and n > input._data.shape[i]]
+    if larger:  # NumPy's indexing would fail with a broadcasting message
+        raise RuntimeError(
+            f"gather(): Size does not match at dimension {larger[0]} expected index {list(idx.shape)} "
+            f"to be no larger than self {list(input._data.shape)} apart from dimension {d}"
+        )
     _check_range(idx, input, d, "gather")
     return shape_ops.Gather.apply(input, d, idx)
 
@@ -572,6 +578,8 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     if input._data.ndim == 0:
         call = lambda v: index_copy(v, 0, _index_array(index, "index_copy_").reshape(-1), _as_vector(source))  # noqa: E731
         return _on_scalar(input, dim, "index_copy_", call)
+    if input._data.ndim == 1:
+        source = _as_vector(source)  # a 0-d source is one element, as PyTorch takes it
     _, where = _along(input, dim, index, "index_copy_", source._data.shape)
     placed = shape_ops.IndexAddInto.apply(source, input._data.shape, where)
     return shape_ops.Where.apply(_positions(input._data.shape, where), placed, input)
