@@ -660,3 +660,67 @@ def test_tensorinv_tensorsolve_and_vander_as_torch() -> None:
         ember.linalg.vander(ember.ones(3), N=1)
     x = ember.tensor([0.0, 1.5, 2.0], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda x: ember.linalg.vander(x), (x,))
+
+
+# ---- LU: lu_factor(_ex), lu, lu_unpack, lu_solve (fourteenth session) ----------------------------
+
+
+@requires_torch
+def test_lu_family_values_pivots_and_gradients_as_torch() -> None:
+    import torch
+
+    rng = np.random.default_rng(4)
+    A, B = rng.normal(size=(2, 4, 4)), rng.normal(size=(2, 4, 3))
+    results = []
+    for lib in (ember, torch):
+        a = lib.tensor(A, requires_grad=True)
+        b = lib.tensor(B, requires_grad=True)
+        LU, pivots = lib.linalg.lu_factor(a)
+        x = lib.linalg.lu_solve(LU, pivots, b)
+        x_adjoint = lib.linalg.lu_solve(LU, pivots, b, adjoint=True)
+        x_right = lib.linalg.lu_solve(LU, pivots, b.mT, left=False)
+        P, L, U = lib.linalg.lu(a)
+        loss = (x * x).sum() + (x_adjoint**3).sum() + x_right.sum() + (L * L).sum() + U.sin().sum()
+        (loss + (LU * LU).sum()).backward()
+        results.append((LU, pivots, x, x_adjoint, x_right, P, L, U, a.grad, b.grad))
+    for e, t in zip(*results):
+        assert e.dtype.itemsize == t.dtype.itemsize
+        assert_close(e, t, 1e-10, 1e-10)
+
+
+@requires_torch
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 1, 1), (3, 3)])
+def test_lu_of_rectangular_and_singular_matrices_as_torch(shape: tuple) -> None:
+    import torch
+
+    a = np.random.default_rng(5).normal(size=shape)
+    a[..., 0, :] = 0  # a zero row: singular where square, a zero pivot for LAPACK's info
+    e, t = ember.linalg.lu_factor_ex(ember.tensor(a)), torch.linalg.lu_factor_ex(torch.tensor(a))
+    for x, y in zip(e, t):
+        assert_close(x, y, 1e-12, 1e-12)
+    for x, y in zip(ember.linalg.lu(ember.tensor(a)), torch.linalg.lu(torch.tensor(a))):
+        assert_close(x, y, 1e-12, 1e-12)
+    for x, y in zip(ember.lu_unpack(*e[:2]), torch.lu_unpack(*t[:2])):
+        assert_close(x, y, 1e-12, 1e-12)
+
+
+def test_lu_second_derivatives_errors_and_deprecated_forms() -> None:
+    rng = np.random.default_rng(6)
+    a = ember.tensor(rng.normal(size=(3, 3)), requires_grad=True)
+    b = ember.tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a: ember.linalg.lu_factor(a).LU, (a,))
+    assert ember.autograd.gradgradcheck(
+        lambda a, b: ember.linalg.lu_solve(*ember.linalg.lu_factor(a), b), (a, b)
+    )
+    with pytest.raises(RuntimeError, match=r"U\[2,2\] is zero"):
+        ember.linalg.lu_factor(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    with pytest.raises(RuntimeError, match="without pivoting is not implemented"):
+        ember.linalg.lu_factor(a, pivot=False)
+    with pytest.raises(NotImplementedError, match="non-square"):
+        ember.linalg.lu_factor(ember.tensor(rng.normal(size=(2, 3)), requires_grad=True)).LU.sum().backward()
+    with pytest.warns(UserWarning, match="torch.lu is deprecated"):
+        LU, pivots, info = ember.lu(a.detach(), get_infos=True)
+    assert info.item() == 0
+    with pytest.warns(UserWarning, match="torch.lu_solve is deprecated"):
+        x = ember.lu_solve(b.detach(), LU, pivots)
+    assert_close(x, ember.linalg.solve(a.detach(), b.detach()), 1e-12, 1e-12)

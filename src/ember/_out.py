@@ -54,7 +54,7 @@ greater_equal gt hardshrink heaviside histc histogram hstack hypot i0 igamma iga
 index_add index_copy index_reduce index_select inner inverse isin isneginf isposinf kron
 kthvalue lcm ldexp le lerp less less_equal lgamma linspace log log10 log1p log2 log_softmax
 logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or logical_xor logit
-logspace logsumexp lt masked_select matmul matrix_power max maximum mean median min minimum
+logspace logsumexp lt lu_solve lu_unpack masked_select matmul matrix_power max maximum mean median min minimum
 mm mode msort mul multinomial multiply mv mvlgamma nan_to_num nanmean nanmedian nanquantile
 nansum ne neg negative nextafter nonzero norm normal not_equal ones outer polygamma pow prod
 qr quantile rad2deg rand randint randn randperm range reciprocal remainder renorm round
@@ -67,8 +67,8 @@ where xlogy zeros
 
 LINALG = """
 cholesky cholesky_ex cond cross det eigh eigvalsh inv inv_ex matmul matrix_norm matrix_power
-matrix_rank multi_dot norm pinv qr slogdet solve solve_triangular svd svdvals tensorinv tensorsolve
-vecdot vector_norm
+lu lu_factor lu_factor_ex lu_solve matrix_rank multi_dot norm pinv qr slogdet solve solve_triangular svd
+svdvals tensorinv tensorsolve vecdot vector_norm
 """.split()
 
 SPECIAL = """

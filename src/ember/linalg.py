@@ -58,6 +58,10 @@ __all__ = [
     "inv",
     "inv_ex",
     "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
     "matmul",
     "matrix_exp",
     "matrix_norm",
@@ -522,3 +526,38 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     ones = Tensor(np.ones((*x._data.shape, 1), x._data.dtype))
     powers = _cumprod(unsqueeze(x, -1).expand(*x._data.shape, n - 1), -1)
     return _cat([ones, powers], -1)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
+    """(LU, pivots, info): A = P L U with L (unit diagonal, not stored) and U packed in one
+    matrix, LAPACK's 1-based int32 pivots, and info 0 or the position of the first zero
+    pivot, without raising unless check_errors (torch.linalg.lu_factor_ex). Square or
+    rectangular; the gradient reaches a square A."""
+    LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor_ex", pivot, check_errors)
+    return return_type("linalg_lu_factor_ex")(LU, pivots, info)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
+    """(LU, pivots) of lu_factor_ex, raising for a singular matrix (torch.linalg.lu_factor)."""
+    LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor", pivot)
+    if info._data.any():
+        k = int(info._data.reshape(-1)[np.flatnonzero(info._data)[0]])
+        raise LinAlgError(
+            f"torch.linalg.lu_factor: U[{k},{k}] is zero and using it on lu_solve would result in a "
+            "division by zero. If you still want to perform the factorization, consider calling "
+            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        )
+    return return_type("linalg_lu_factor")(LU, pivots)
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
+    """(P, L, U) with A = P L U (torch.linalg.lu): P a permutation matrix, L unit lower
+    triangular (m x k), U upper triangular (k x n), k = min(m, n). Singular A is fine."""
+    LU, pivots, _ = matrix.lu_factor_ex(A, "torch.linalg.lu", pivot)
+    return return_type("linalg_lu")(*matrix.lu_unpack(LU, pivots))
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """X with A X = B (X A = B if not left, A^T for A if adjoint) given lu_factor's (LU,
+    pivots) (torch.linalg.lu_solve). Gradients reach LU (and through it A) and B."""
+    return matrix.lu_solve_factored(LU, pivots, B, left, adjoint, "torch.linalg.lu_solve")

@@ -26,6 +26,11 @@ _FIELDS = {
     "linalg_inv_ex": ("inverse", "info"),
     "linalg_cholesky_ex": ("L", "info"),
     "triangular_solve": ("solution", "cloned_coefficient"),
+    "linalg_lu_factor": ("LU", "pivots"),
+    "linalg_lu_factor_ex": ("LU", "pivots", "info"),
+    "_lu_with_info": ("LU", "pivots", "info"),
+    "linalg_lu": ("P", "L", "U"),
+    "lu_unpack": ("P", "L", "U"),
 }  # the others are (values, indices)
 _TYPES: dict[str, type] = {}
 

@@ -63,6 +63,49 @@ def zero_pivot(m: np.ndarray) -> int:
     return int(np.argmin(np.abs(pivots))) + 1
 
 
+def lu_array(a: np.ndarray) -> tuple:
+    """LAPACK's getrf on a batch of (m, n) matrices: (LU, pivots, info). LU packs L (unit
+    lower triangular, its diagonal not stored) below the diagonal and U on and above it;
+    pivots are LAPACK's 1-based int32 row swaps (row i was swapped with row pivots[i] - 1 at
+    step i); info is 0, or the 1-based position of the first zero pivot (the factorization
+    goes on past it, as LAPACK's does). Partial pivoting takes the first largest |value|."""
+    lu = np.array(a, dtype=a.dtype, order="C", copy=True)
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    flat = lu.reshape(-1, m, n)
+    pivots = np.zeros((len(flat), k), np.int32)
+    info = np.zeros(len(flat), np.int32)
+    rows = np.arange(len(flat))
+    for j in range(k):
+        p = j + np.argmax(np.abs(flat[:, j:, j]), axis=1)
+        pivots[:, j] = p + 1
+        swap = flat[rows, p].copy()
+        flat[rows, p] = flat[:, j]
+        flat[:, j] = swap
+        pivot = flat[:, j, j]
+        zero = pivot == 0
+        info[(info == 0) & zero] = j + 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factors = np.where(zero[:, None], 0, flat[:, j + 1 :, j] / np.where(zero, 1, pivot)[:, None])
+        flat[:, j + 1 :, j] = factors
+        flat[:, j + 1 :, j + 1 :] -= factors[:, :, None] * flat[:, j, None, j + 1 :]
+    batch = a.shape[:-2]
+    return lu, pivots.reshape(batch + (k,)), info.reshape(batch)
+
+
+def permutation_of(pivots: np.ndarray, m: int, dtype: np.dtype) -> np.ndarray:
+    """P with A = P L U, from LAPACK's pivots (a batch of them) for matrices of m rows."""
+    flat = pivots.reshape(-1, pivots.shape[-1]) - 1
+    perm = np.tile(np.arange(m), (len(flat), 1))
+    for j in range(flat.shape[1]):
+        rows = np.arange(len(flat))
+        a, b = perm[rows, j].copy(), perm[rows, flat[:, j]].copy()
+        perm[rows, j], perm[rows, flat[:, j]] = b, a
+    # row i of P^T A is row perm[i] of A: P^T is the identity's rows in perm's order
+    eye = np.eye(m, dtype=dtype)
+    return np.swapaxes(eye[perm], -1, -2).reshape(pivots.shape[:-1] + (m, m))
+
+
 def _cholesky_or_none(a: np.ndarray) -> np.ndarray | None:
     """np.linalg.cholesky, or None where LAPACK's Cholesky fails on a matrix of a: NumPy
     raises, or lets a NaN pivot through."""

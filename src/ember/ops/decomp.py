@@ -144,6 +144,42 @@ class LinalgSolveEx(Op):
 # ---- factorizations ------------------------------------------------------------------------------
 
 
+class LinalgLuFactorEx(Op):
+    """The packed LU factorization A = P L U of square or rectangular A, computed by the
+    caller (`lu_array`, which also gives the pivots) and passed in with P.
+
+    For square A, from P^T dA = dL U + L dU: X = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1, the
+    first term strictly lower triangular (L has a unit diagonal) and the second upper. With
+    G_L and G_U the parts of the packed gradient below and on-and-above the diagonal,
+    G_A = P L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T. Rectangular A has no gradient here.
+    """
+
+    _intermediates = ("p",)
+
+    @staticmethod
+    def forward(ctx, a, lu, p):
+        ctx.p = p
+        ctx.save_for_backward(lu)
+        return lu
+
+    @staticmethod
+    def backward(ctx, grad):
+        (lu,) = ctx.saved_tensors
+        m, n = lu.shape[-2:]
+        if m != n:
+            raise NotImplementedError(
+                f"the gradient of the LU factorization of a non-square matrix ({m}x{n}) is not "
+                "implemented in ember"
+            )
+        lower = _dual.tri(lu, -1, upper=False) + _eye(n, lu)
+        upper = _dual.tri(lu, 0, upper=True)
+        inner = _dual.tri(lower.mT @ _dual.tri(grad, -1, upper=False), -1, upper=False) + _dual.tri(
+            _dual.tri(grad, 0, upper=True) @ upper.mT, 0, upper=True
+        )
+        x = _solve(upper, _solve(lower.mT, inner).mT).mT  # L^-T inner U^-T
+        return (x.mT @ ctx.p.mT).mT, None, None  # P x
+
+
 class LinalgCholeskyEx(Op):
     """A = L L^T for a symmetric positive-definite A, L lower triangular, reading A's lower
     triangle; `upper` returns U = L^T.

@@ -145,7 +145,7 @@ def _ne_operator(self: Any, other: Any) -> Any:
 # ---- matrix functions (ops/api/matrix.py): x.det(), x.inverse(), x.svd(), ... ----------------
 
 _MATRIX_METHODS = """det logdet slogdet inverse pinverse cholesky cholesky_solve cholesky_inverse
-matrix_power matrix_exp svd qr triangular_solve""".split()
+matrix_power matrix_exp svd qr triangular_solve lu lu_solve""".split()
 
 
 def _attach_matrix_methods(cls: type) -> None:

@@ -227,6 +227,83 @@ def triangular_solve(
     return return_type("triangular_solve")(X, A.clone())
 
 
+# ---- LU: the factorization, its unpacking and solves (fourteenth session) -------------------
+
+
+def lu_factor_ex(A: Tensor, op: str, pivot: bool = True, check_errors: bool = False) -> tuple:
+    """(LU, pivots, info) of torch.linalg.lu_factor_ex and the functions built on it: LU
+    packed, LAPACK's 1-based int32 pivots, info 0 or the first zero pivot's position."""
+    check_matrix(A, op, square=False)
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+    lu, pivots, info = _lapack.lu_array(A._data)
+    if check_errors and info.any():
+        raise _lapack.LinAlgError(
+            f"{op}: The factorization could not be completed because the input is not invertible."
+        )
+    p = _lapack.permutation_of(pivots, A._data.shape[-2], A._data.dtype)
+    return decomp.LinalgLuFactorEx.apply(A, lu, p), Tensor(pivots), Tensor(info)
+
+
+def lu_unpack(
+    LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True
+) -> Any:
+    """(P, L, U) with A = P L U from a packed LU and its pivots (torch.lu_unpack): L unit
+    lower triangular, U upper, P a permutation matrix. An output not asked for is empty."""
+    data = LU_data._data
+    m, n = data.shape[-2:]
+    k = min(m, n)
+    empty = Tensor(np.empty((0,), data.dtype))
+    L = U = empty
+    if unpack_data:
+        L = tril(LU_data[..., :, :k], -1) + Tensor(np.eye(m, k, dtype=data.dtype))
+        U = triu(LU_data[..., :k, :])
+    P = Tensor(_lapack.permutation_of(LU_pivots._data, m, data.dtype)) if unpack_pivots else empty
+    return return_type("lu_unpack")(P, L, U)
+
+
+def lu_solve_factored(LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoint: bool, op: str) -> Tensor:
+    """X with A X = B (X A = B if not left; A^T in place of A if adjoint) for A = P L U given
+    packed: two triangular solves and the permutation, so gradients reach LU and B."""
+    check_matrix(LU, op, name="LU")
+    if not isinstance(B, Tensor):
+        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+    P, L, U = lu_unpack(LU, pivots)
+    if not left:  # X A = B is A^T X^T = B^T
+        return lu_solve_factored(LU, pivots, B.mT, True, not adjoint, op).mT
+    if adjoint:  # U^T L^T P^T X = B
+        y = _solve_triangular(U.mT, B, False, True, False, op)
+        return P @ _solve_triangular(L.mT, y, True, True, True, op)
+    y = _solve_triangular(L, P.mT @ B, False, True, True, op)
+    return _solve_triangular(U, y, True, True, False, op)
+
+
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
+    """(LU, pivots), or (LU, pivots, infos) with get_infos (torch.lu, deprecated in PyTorch
+    for linalg.lu_factor and linalg.lu_factor_ex)."""
+    warnings.warn(
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will "
+        "be removed in a future PyTorch release.",
+        UserWarning,
+        stacklevel=2,
+    )
+    LU, pivots, info = lu_factor_ex(A, "torch.lu", pivot, check_errors=not get_infos)
+    return return_type("_lu_with_info")(LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+    """X with A X = b for A = P L U given packed (torch.lu_solve, deprecated in PyTorch for
+    linalg.lu_solve, whose arguments come in another order)."""
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solve and will be removed in a future "
+        "PyTorch release. X = torch.lu_solve(B, LU, pivots) should be replaced with "
+        "X = torch.linalg.lu_solve(LU, pivots, B).",
+        UserWarning,
+        stacklevel=2,
+    )
+    return lu_solve_factored(LU_data, LU_pivots, b, True, False, "torch.lu_solve")
+
+
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """X with (L L^T) X = B, given the Cholesky factor L (U = L^T if upper) (torch.cholesky_solve)."""
     check_matrix(L, "cholesky_solve", name="L")
