@@ -72,7 +72,7 @@ class Categorical(_ProbsOrLogits, Distribution):
         cdf = np.broadcast_to(cdf, (*shape, self._num_events))
         u = rng(None).random((*shape, 1)) * cdf[..., -1:]
         index = np.minimum((u >= cdf).sum(-1), self._num_events - 1)
-        return ember.from_numpy(index.astype(np.int64))
+        return ember.from_numpy(np.asarray(index, dtype=np.int64))  # a 0-d index is a NumPy scalar
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:

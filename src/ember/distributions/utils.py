@@ -86,4 +86,5 @@ def draw(kind: str, shape: Any, dtype: Any) -> Tensor:
         out = g.standard_exponential(shape, dtype=np_dtype)
     else:  # pragma: no cover - a programming error
         raise ValueError(f"draw: unknown kind {kind!r}")
-    return ember.from_numpy(np.ascontiguousarray(out, dtype=np_dtype))
+    # np.asarray, not np.ascontiguousarray, which makes the 0-d draw of a sample of shape () 1-d
+    return ember.from_numpy(np.asarray(out, dtype=np_dtype))
