@@ -4,10 +4,12 @@ fixed, compared with PyTorch where it is installed."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ember
 import ember.distributions as ED
+from conftest import requires_torch
 
 # ---- distributions --------------------------------------------------------------------------------
 
@@ -53,3 +55,24 @@ def test_a_draw_of_a_scalar_distribution_is_0_d(name):
         assert x.requires_grad or not any(
             p.requires_grad for p in d.__dict__.values() if isinstance(p, ember.Tensor)
         )
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_cdf_of_lognormal_and_weibull_at_zero(dtype):
+    # 0 is outside the (open) support of LogNormal and Weibull, but their cdf is 0 there,
+    # and PyTorch returns it; ember's cdf raised the support's ValueError
+    import torch
+
+    value = np.array([0.0, 0.5, 2.0], dtype=dtype)
+    for make in (
+        lambda lib: lib.distributions.LogNormal(lib.tensor(0.3, dtype=getattr(lib, dtype)), 1.5),
+        lambda lib: lib.distributions.Weibull(lib.tensor(1.3, dtype=getattr(lib, dtype)), 0.7),
+    ):
+        got = make(ember).cdf(ember.tensor(value))
+        want = make(torch).cdf(torch.tensor(value))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+        assert got.dtype == getattr(ember, dtype)
+        # a negative value is still outside what the cdf takes
+        with pytest.raises(ValueError, match="support"):
+            make(ember).cdf(ember.tensor([-1.0], dtype=getattr(ember, dtype)))

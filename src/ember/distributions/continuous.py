@@ -367,8 +367,10 @@ class LogNormal(Distribution):
         return self.base_dist.log_prob(x) - x
 
     def cdf(self, value: Tensor) -> Tensor:
+        # 0, the open end of the support, has cdf 0 (PyTorch checks log(value) against the
+        # Normal's support, which -inf is in)
         if self._validate_args:
-            self._validate_sample(value)
+            self._validate_sample(value, constraints.nonnegative)
         return self.base_dist.cdf(value.log())
 
     def icdf(self, value: Tensor) -> Tensor:
@@ -464,8 +466,9 @@ class Weibull(Distribution):
         return (c / self.scale).log() + (c - 1) * z.log() - z.pow(c)
 
     def cdf(self, value: Tensor) -> Tensor:
+        # 0, the open end of the support, has cdf 0, as in PyTorch
         if self._validate_args:
-            self._validate_sample(value)
+            self._validate_sample(value, constraints.nonnegative)
         return -ember.expm1(-(value / self.scale).pow(self.concentration))
 
     def icdf(self, value: Tensor) -> Tensor:

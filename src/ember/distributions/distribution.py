@@ -181,9 +181,10 @@ class Distribution:
 
     # ---- validation of values ---------------------------------------------------------------------
 
-    def _validate_sample(self, value: Any) -> None:
+    def _validate_sample(self, value: Any, support: Any = None) -> None:
         """Raise ValueError unless value is a tensor whose rightmost dims broadcast with
-        batch_shape + event_shape and whose entries lie in the support."""
+        batch_shape + event_shape and whose entries lie in the support (or in `support`,
+        where a method is defined on more than the support: a cdf at its open end)."""
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
         shape, event = tuple(value.shape), tuple(self._event_shape)
@@ -198,7 +199,7 @@ class Distribution:
                     "Value is not broadcastable with batch_shape+event_shape: "
                     f"{value.size()} vs {Size(expected)}."
                 )
-        support = self.support
+        support = self.support if support is None else support
         if not bool(support.check(value).all()):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape {shape}) to be within the support "
