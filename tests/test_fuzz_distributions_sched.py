@@ -76,3 +76,24 @@ def test_the_cdf_of_lognormal_and_weibull_at_zero(dtype):
         # a negative value is still outside what the cdf takes
         with pytest.raises(ValueError, match="support"):
             make(ember).cdf(ember.tensor([-1.0], dtype=getattr(ember, dtype)))
+
+
+@requires_torch
+def test_gamma_log_prob_takes_a_number():
+    # PyTorch's Gamma (and Chi2) convert the value with as_tensor; ember's raised "The value
+    # argument to log_prob must be a Tensor"
+    import torch
+
+    for e, t in (
+        (
+            ED.Gamma(ember.tensor([0.5, 2.0]), ember.tensor(1.5)),
+            torch.distributions.Gamma(torch.tensor([0.5, 2.0]), 1.5),
+        ),
+        (
+            ED.Chi2(ember.tensor(3.0, dtype=ember.float64)),
+            torch.distributions.Chi2(torch.tensor(3.0, dtype=torch.float64)),
+        ),
+    ):
+        got, want = e.log_prob(1.25), t.log_prob(1.25)
+        assert got.dtype == ember.float64 if want.dtype == torch.float64 else got.dtype == ember.float32
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)

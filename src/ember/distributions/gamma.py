@@ -63,6 +63,8 @@ class Gamma(Distribution):
         return _clamped(x / self.rate, ember.finfo(self.rate.dtype).tiny)
 
     def log_prob(self, value: Tensor) -> Tensor:
+        if not isinstance(value, Tensor):  # PyTorch's Gamma also takes a number
+            value = ember.tensor(value, dtype=self.rate.dtype)
         if self._validate_args:
             self._validate_sample(value)
         c, r = self.concentration, self.rate
