@@ -97,3 +97,20 @@ def test_gamma_log_prob_takes_a_number():
         got, want = e.log_prob(1.25), t.log_prob(1.25)
         assert got.dtype == ember.float64 if want.dtype == torch.float64 else got.dtype == ember.float32
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+@requires_torch
+def test_as_tensor_of_a_tensor_keeps_it_in_the_graph():
+    # ember.as_tensor(t, dtype=...) made a detached copy, even for t's own dtype, so the
+    # gradient through it was silently lost (PyTorch returns t itself, or t.to(dtype))
+    import torch
+
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        assert lib.as_tensor(x) is x
+        assert lib.as_tensor(x, dtype=lib.float32) is x
+        y = lib.as_tensor(x, dtype=lib.float64)
+        assert y.dtype == lib.float64 and y.requires_grad
+        (y * y).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+        assert x.grad.dtype == lib.float32

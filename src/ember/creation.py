@@ -47,9 +47,12 @@ def tensor(
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """Like tensor(), but shares memory with a NumPy array or tensor when it can."""
-    if isinstance(data, Tensor) and dtype is None:
-        return data
+    """Like tensor(), but shares memory with a NumPy array or tensor when it can. A tensor
+    comes back itself, or converted with `to(dtype)`, which keeps it in the graph."""
+    if isinstance(data, Tensor):
+        if device is not None:
+            _device(device)  # raises for anything but the CPU
+        return data if dtype is None else data.to(dtype)
     return _finish(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), False, device)
 
 
