@@ -114,3 +114,30 @@ def test_as_tensor_of_a_tensor_keeps_it_in_the_graph():
         (y * y).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
         assert x.grad.dtype == lib.float32
+
+
+# ---- optimizers -----------------------------------------------------------------------------------
+
+
+@requires_torch
+def test_asgd_after_loading_a_float64_state_rounds_eta_and_mu_as_pytorch():
+    # load_state_dict casts ASGD's eta and mu to a float64 parameter's dtype; PyTorch then
+    # still stores each new eta and mu through as_tensor (float32), but ember stored them at
+    # float64 precision, so the runs drifted apart after a checkpoint was loaded
+    import torch
+
+    def run(lib):
+        w = lib.nn.Parameter(lib.tensor(np.cos(np.arange(6.0)), dtype=lib.float64))
+        opt = lib.optim.ASGD([w], lr=0.03, lambd=0.1, alpha=0.5, t0=3)
+        for step in range(12):
+            w.grad = lib.tensor(np.sin(np.arange(6.0) + step), dtype=lib.float64)
+            opt.step()
+            if step == 4:
+                saved = opt.state_dict()
+                opt = lib.optim.ASGD([w], lr=0.03, lambd=0.1, alpha=0.5, t0=3)
+                opt.load_state_dict(saved)
+        state = opt.state[w]
+        return w.detach().numpy(), state["eta"].item(), state["mu"].item(), state["ax"].numpy()
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)

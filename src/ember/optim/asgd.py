@@ -87,6 +87,8 @@ class ASGD(Optimizer):
                 ax += diff
             else:
                 ax[...] = data
-            eta_data[...] = lr / ((1 + lambd * lr * step) ** alpha)
-            mu_data[...] = 1 / max(1, step - t0)
+            # rounded to float32 even where a loaded state dict made eta and mu float64 (it casts
+            # them to the parameter's dtype), as PyTorch's as_tensor of the new values does
+            eta_data[...] = np.float32(lr / ((1 + lambd * lr * step) ** alpha))
+            mu_data[...] = np.float32(1 / max(1, step - t0))
             p._version[0] += 1
