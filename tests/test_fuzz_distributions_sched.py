@@ -141,3 +141,27 @@ def test_asgd_after_loading_a_float64_state_rounds_eta_and_mu_as_pytorch():
 
     for got, want in zip(run(ember), run(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_geometric_log_prob_gradient_where_probs_is_one(dtype):
+    # log_prob(0) at probs = 1 is 0, but the masked k * log1p(-p) term still carried
+    # 0 * inf into the backward pass: the gradient was nan where PyTorch's is 1 / p = 1
+    import torch
+
+    probs = np.array([1.0, 1.0, 0.25], dtype=dtype)
+    value = np.array([0.0, 0.0, 3.0], dtype=dtype)
+    grads = []
+    for lib in (ember, torch):
+        p = lib.tensor(probs, requires_grad=True)
+        lp = lib.distributions.Geometric(probs=p).log_prob(lib.tensor(value))
+        lp.sum().backward()
+        grads.append((lp.detach().numpy(), p.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-6)
+    assert np.isfinite(grads[0][1]).all()
+    # logits large enough that sigmoid rounds to 1 in float32
+    logits = ember.tensor(np.array([50.0, 2.0], dtype=dtype), requires_grad=True)
+    ED.Geometric(logits=logits).log_prob(ember.tensor(np.zeros(2, dtype=dtype))).sum().backward()
+    assert np.isfinite(logits.grad.numpy()).all()

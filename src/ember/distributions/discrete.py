@@ -262,11 +262,10 @@ class Geometric(_ProbsOrLogits, Distribution):
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
-        # k log(1 - p) + log p, with 0 * log(0) = 0 when p = 1 (then k = 0 is certain)
-        failures = ember.where(
-            (probs == 1) & (value == 0), ember.zeros_like(value), value * ember.log1p(-probs)
-        )
-        return failures + self.probs.log()
+        # k log(1 - p) + log p, with 0 * log(0) = 0 when p = 1 (then k = 0 is certain); p is
+        # replaced by 0 there before log1p, as in PyTorch, so that the gradient is 1/p, not nan
+        probs = ember.where((probs == 1) & (value == 0), ember.zeros_like(probs), probs)
+        return value * ember.log1p(-probs) + self.probs.log()
 
     def entropy(self) -> Tensor:
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
