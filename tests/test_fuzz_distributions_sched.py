@@ -165,3 +165,52 @@ def test_geometric_log_prob_gradient_where_probs_is_one(dtype):
     logits = ember.tensor(np.array([50.0, 2.0], dtype=dtype), requires_grad=True)
     ED.Geometric(logits=logits).log_prob(ember.tensor(np.zeros(2, dtype=dtype))).sum().backward()
     assert np.isfinite(logits.grad.numpy()).all()
+
+
+@requires_torch
+def test_kl_divergence_of_two_transformed_distributions():
+    # PyTorch registers (TransformedDistribution, TransformedDistribution): with the same
+    # transforms (by its ==, class and parameters), the divergence is the bases'; ember
+    # raised NotImplementedError for every such pair
+    import torch
+
+    loc_p, scale_p = np.array([0.3, -1.0]), np.array([0.5, 2.0])
+    loc_q, scale_q = np.array([1.0, 0.2]), np.array([1.5, 0.7])
+
+    def transforms(lib, kind):
+        T = lib.distributions.transforms
+        if kind == "exp":
+            return [T.ExpTransform()]
+        if kind == "affine-tanh":
+            return [T.AffineTransform(lib.tensor([1.0, 2.0]), 0.5), T.TanhTransform()]
+        if kind == "compose":
+            return [T.ComposeTransform([T.ExpTransform(), T.PowerTransform(2.0)]), T.SigmoidTransform().inv]
+        if kind == "other affine":
+            return [T.AffineTransform(1.0, 3.0)]
+        return [T.AffineTransform(1.0, 2.0)]
+
+    for kind_p, kind_q in [
+        ("exp", "exp"),
+        ("affine-tanh", "affine-tanh"),
+        ("compose", "compose"),
+        ("affine", "other affine"),
+        ("exp", "affine"),
+    ]:
+        results = []
+        for lib in (ember, torch):
+            params = [lib.tensor(v, requires_grad=True) for v in (loc_p, scale_p, loc_q, scale_q)]
+            D = lib.distributions
+            p = D.TransformedDistribution(D.Normal(params[0], params[1]), transforms(lib, kind_p))
+            q = D.TransformedDistribution(D.Normal(params[2], params[3]), transforms(lib, kind_q))
+            try:
+                kl = D.kl_divergence(p, q)
+            except NotImplementedError:
+                results.append(None)
+                continue
+            grads = lib.autograd.grad(kl.sum(), params)
+            results.append([kl.detach().numpy()] + [g.numpy() for g in grads])
+        if results[1] is None:
+            assert results[0] is None, (kind_p, kind_q)
+            continue
+        for got, want in zip(results[0], results[1]):
+            np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -38,6 +38,18 @@ from ember.distributions.multivariate import (
     MultivariateNormal,
     _solve_lower,
 )
+from ember.distributions.transformed_distribution import TransformedDistribution
+from ember.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+    _InverseTransform,
+)
 from ember.distributions.utils import sum_rightmost
 from ember.nn import functional as F
 
@@ -272,3 +284,39 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """A transform's parameters are equal: numbers by value, tensors in every entry."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return a == b
+    return bool((ember.as_tensor(a) == ember.as_tensor(b)).all())
+
+
+def _same_transform(s: Transform, t: Transform) -> bool:
+    """Whether two transforms are the same map, as PyTorch's Transform.__eq__ says (ember's
+    transforms compare by identity): the same class with equal parameters."""
+    if s is t:
+        return True
+    if type(s).__eq__ is not Transform.__eq__:  # a transform of the user's that defines it
+        return bool(s == t)
+    if type(s) is not type(t):
+        return False
+    if isinstance(s, _InverseTransform):
+        return _same_transform(s._inv, t._inv)
+    if isinstance(s, ComposeTransform):
+        return len(s.parts) == len(t.parts) and all(map(_same_transform, s.parts, t.parts))
+    if isinstance(s, AffineTransform):
+        return _equal(s.loc, t.loc) and _equal(s.scale, t.scale)
+    if isinstance(s, PowerTransform):
+        return _equal(s.exponent, t.exponent)
+    return type(s) in (ExpTransform, SigmoidTransform, TanhTransform, AbsTransform)  # no parameters
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistribution) -> Tensor:
+    # a bijection changes neither distribution's relative density: the bases' divergence
+    same = len(p.transforms) == len(q.transforms) and all(map(_same_transform, p.transforms, q.transforms))
+    if not same or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
