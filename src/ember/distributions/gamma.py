@@ -112,8 +112,9 @@ class Beta(Distribution):
     @property
     def mode(self):
         # (a - 1) / (a + b - 2) when both exceed 1; a concentration below 1 puts the mode at
-        # its end of the interval, and when both are below 1 the density is highest at the
-        # end of the larger one (0 or 1), as PyTorch chooses
+        # its end of the interval, and when both are below 1 the density grows fastest
+        # towards the end of the larger one (1 when a >= b; PyTorch always answers 1, see
+        # docs/differences.md)
         a, b = self.concentration1, self.concentration0
         a1, b1 = (a - 1).clamp(min=0), (b - 1).clamp(min=0)
         both_below = (a < 1) & (b < 1)
@@ -255,8 +256,9 @@ class Dirichlet(Distribution):
 
     @property
     def mode(self):
-        # (c - 1) / sum(c - 1) with the parts below 1 at 0; when every c_i < 1 the density is
-        # highest at the corner of the largest c_i
+        # (c - 1) / sum(c - 1) with the parts below 1 at 0; when every c_i < 1 the density
+        # grows fastest towards the corner of the largest c_i (PyTorch's argmax over NaNs
+        # always answers the first corner, see docs/differences.md)
         c = self.concentration
         above = (c - 1).clamp(min=0)
         mode = above / above.sum(-1, keepdim=True)
