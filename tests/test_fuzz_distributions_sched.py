@@ -214,3 +214,17 @@ def test_kl_divergence_of_two_transformed_distributions():
             continue
         for got, want in zip(results[0], results[1]):
             np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_and_foreach_together_raise(name):
+    # PyTorch refuses fused=True with foreach=True; ember accepted the pair silently
+    import torch
+
+    for lib in (ember, torch):
+        params = [lib.nn.Parameter(lib.ones(2))]
+        with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+            getattr(lib.optim, name)(params, lr=0.1, fused=True, foreach=True)
+        getattr(lib.optim, name)(params, lr=0.1, fused=True, foreach=False)  # either alone is fine
+        getattr(lib.optim, name)(params, lr=0.1, fused=False, foreach=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled, addcmul
-from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check, _check_flags, _new_step
+from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check, _check_flags, _check_fused, _new_step
 
 
 class Adagrad(Optimizer):
@@ -55,6 +55,7 @@ class Adagrad(Optimizer):
             "fused": fused,
         }
         super().__init__(params, defaults)
+        _check_fused(fused, foreach)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, group)

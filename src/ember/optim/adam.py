@@ -15,6 +15,7 @@ from ember.optim.optimizer import (
     _check,
     _check_betas,
     _check_flags,
+    _check_fused,
     _new_step,
 )
 
@@ -70,6 +71,7 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
+        _check_fused(fused, foreach)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])

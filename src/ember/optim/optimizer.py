@@ -65,6 +65,14 @@ def _check_flags(differentiable: bool) -> None:
         )
 
 
+def _check_fused(fused: bool | None, foreach: bool | None) -> None:
+    """PyTorch's check of the optimizers that have a fused kernel (SGD, Adam, AdamW,
+    Adagrad), made as it makes it, after the parameters are checked. ember has one way to
+    compute each update, so both flags are otherwise ignored."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 _global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
 _global_optimizer_post_hooks: OrderedDict[int, Callable] = OrderedDict()
 _HOOK_DICTS = (

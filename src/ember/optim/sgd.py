@@ -8,7 +8,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled
-from ember.optim.optimizer import Optimizer, ParamsT, _check, _check_flags
+from ember.optim.optimizer import Optimizer, ParamsT, _check, _check_flags, _check_fused
 
 
 class SGD(Optimizer):
@@ -58,6 +58,7 @@ class SGD(Optimizer):
             "fused": fused,
         }
         super().__init__(params, defaults)
+        _check_fused(fused, foreach)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])
