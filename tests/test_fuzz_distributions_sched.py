@@ -228,3 +228,17 @@ def test_fused_and_foreach_together_raise(name):
             getattr(lib.optim, name)(params, lr=0.1, fused=True, foreach=True)
         getattr(lib.optim, name)(params, lr=0.1, fused=True, foreach=False)  # either alone is fine
         getattr(lib.optim, name)(params, lr=0.1, fused=False, foreach=True)
+
+
+@requires_torch
+def test_the_transforms_are_names_of_the_distributions_package():
+    # torch.distributions.ExpTransform, TanhTransform, ... (PyTorch re-exports its
+    # transforms); ember had them only under ember.distributions.transforms
+    import torch
+
+    for name in ember.distributions.transforms.__all__:
+        assert name in torch.distributions.__all__
+        assert getattr(ember.distributions, name) is getattr(ember.distributions.transforms, name)
+        assert name in ember.distributions.__all__
+    d = ED.TransformedDistribution(ED.Normal(0.0, 1.0), [ED.AffineTransform(1.0, 2.0), ED.TanhTransform()])
+    assert tuple(d.sample((3,)).shape) == (3,)

@@ -34,16 +34,30 @@ from ember.distributions.mixture import MixtureSameFamily
 from ember.distributions.multivariate import Independent, LowRankMultivariateNormal, MultivariateNormal
 from ember.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from ember.distributions.transformed_distribution import TransformedDistribution
+from ember.distributions.transforms import (  # also names of the package, as in PyTorch
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+)
 
 __all__ = [
+    "AbsTransform",
+    "AffineTransform",
     "Bernoulli",
     "Beta",
     "Binomial",
     "Categorical",
     "Cauchy",
     "Chi2",
+    "ComposeTransform",
     "Dirichlet",
     "Distribution",
+    "ExpTransform",
     "Exponential",
     "Gamma",
     "Geometric",
@@ -61,9 +75,13 @@ __all__ = [
     "OneHotCategorical",
     "Pareto",
     "Poisson",
+    "PowerTransform",
     "RelaxedBernoulli",
     "RelaxedOneHotCategorical",
+    "SigmoidTransform",
     "StudentT",
+    "TanhTransform",
+    "Transform",
     "TransformedDistribution",
     "Uniform",
     "Weibull",
