@@ -242,3 +242,25 @@ def test_the_transforms_are_names_of_the_distributions_package():
         assert name in ember.distributions.__all__
     d = ED.TransformedDistribution(ED.Normal(0.0, 1.0), [ED.AffineTransform(1.0, 2.0), ED.TanhTransform()])
     assert tuple(d.sample((3,)).shape) == (3,)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rprop_leaves_a_parameter_with_a_nan_gradient_alone(dtype):
+    # PyTorch's Rprop steps by torch.sign(grad), which is 0 for NaN, so a NaN entry of the
+    # gradient moves nothing; ember used np.sign, whose NaN made the parameter NaN
+    import torch
+
+    results = []
+    for lib in (ember, torch):
+        w = lib.nn.Parameter(lib.tensor(np.linspace(-1.0, 1.0, 4), dtype=getattr(lib, dtype)))
+        opt = lib.optim.Rprop([w], lr=0.1)
+        for step in range(4):
+            grad = np.array([np.nan, 1.0, -2.0, 0.5]) * (-1) ** step
+            grad[2] = np.nan if step == 2 else grad[2]
+            w.grad = lib.tensor(grad, dtype=getattr(lib, dtype))
+            opt.step()
+        results.append((w.detach().numpy(), opt.state[w]["step_size"].numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+    assert not np.isnan(results[0][0]).any()

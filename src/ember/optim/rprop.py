@@ -70,6 +70,8 @@ class Rprop(Optimizer):
             lo, hi = np.array([step_min, step_max], dtype=step_size.dtype)
             np.clip(step_size, lo, hi, out=step_size)
             g = np.where(product_sign < 0, 0, g).astype(data.dtype, copy=False)
-            data -= np.sign(g) * step_size  # exact products (the sign is 0 or ±1): one rounding
+            # exact products (the sign is 0 or ±1): one rounding; a NaN gradient has sign 0, as
+            # torch.sign gives it, so it leaves the parameter alone as in PyTorch
+            data -= np.nan_to_num(np.sign(g), nan=0.0) * step_size
             prev[...] = g
             p._version[0] += 1
