@@ -590,8 +590,17 @@ from ember.ops.api.stats import (
     unique,
     unique_consecutive,
 )
-from ember.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ember.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from ember.serialization import load, save
+from ember.utils.dlpack import from_dlpack
 
 # isort: split
 # the pooling and dropout functions torch also has at its top level, with their signatures there

@@ -372,6 +372,16 @@ class Tensor:
         data = self.numpy()
         return data if dtype is None else data.astype(dtype)
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """A DLPack capsule of this tensor's memory (np.from_dlpack(t), torch.from_dlpack(t));
+        see ember/utils/dlpack.py. A tensor that requires grad refuses, as in PyTorch."""
+        if views.current(self)._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # DLPack's CPU device, as PyTorch's CPU tensors answer
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

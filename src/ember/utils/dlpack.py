@@ -1,0 +1,46 @@
+"""DLPack, the zero-copy exchange of arrays between libraries (torch.utils.dlpack):
+`ember.from_dlpack(x)` views a PyTorch tensor, a NumPy array or a JAX array's memory as an
+ember Tensor, and `np.from_dlpack(t)` or `torch.from_dlpack(t)` views an ember Tensor's.
+
+    t = torch.arange(4.0)
+    e = ember.from_dlpack(t)    # the same memory: t[0] = 9 shows in e
+    back = torch.from_dlpack(e)
+
+Only CPU memory is exchanged. A tensor that requires grad is not exported (its graph could
+not follow it), as in PyTorch: detach() it first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+
+__all__ = ["from_dlpack", "to_dlpack"]
+
+
+class _Capsule:
+    """A bare DLPack capsule (what to_dlpack returns) dressed as an exporter for NumPy."""
+
+    def __init__(self, capsule: Any) -> None:
+        self.capsule = capsule
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self.capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # kDLCPU
+
+
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A Tensor on the memory of `ext_tensor`: any object with __dlpack__ (a PyTorch, NumPy
+    or JAX array on the CPU) or a DLPack capsule (torch.from_dlpack)."""
+    source = ext_tensor if hasattr(ext_tensor, "__dlpack__") else _Capsule(ext_tensor)
+    return Tensor(np.from_dlpack(source))
+
+
+def to_dlpack(tensor: Tensor) -> Any:
+    """A DLPack capsule of the tensor's memory (torch.utils.dlpack.to_dlpack)."""
+    return tensor.__dlpack__()
