@@ -103,7 +103,8 @@ def embedding_bag(
     input is (B, L), B bags of L indices, or 1-D, cut into bags at `offsets` (the last
     offset marks the end of the input when include_last_offset is set). per_sample_weights,
     of input's shape and in sum mode only, weigh the rows; entries equal to padding_idx are
-    left out; max_norm renormalizes the looked-up rows of weight in place, as embedding.
+    left out; max_norm renormalizes the rows of weight that input names (padding_idx
+    included) in place, as embedding.
     """
     idx = _indices(input, "input")
     if weight.ndim != 2:
@@ -145,10 +146,12 @@ def embedding_bag(
                 f"padding_idx must be within the number of embeddings, -{n} through {n - 1}, but got {padding_idx}"
             )
         keep &= idx != padding_idx % n
+    if max_norm is not None:
+        # every index of the input, padding and entries past the last offset included, as
+        # PyTorch renormalizes the rows of its whole input
+        _renorm_rows(weight, idx, max_norm, norm_type)
     kept = np.flatnonzero(keep)
     index, bag = idx[kept].astype(np.intp), bag[kept]
-    if max_norm is not None:
-        _renorm_rows(weight, index, max_norm, norm_type)
     freq = None
     if scale_grad_by_freq:
         freq = np.bincount(index, minlength=n)[index].astype(weight._data.dtype)

@@ -1,0 +1,49 @@
+"""Regressions found by differential fuzzing of the sequence layers (recurrent layers,
+attention, the Transformer layers, embeddings) against PyTorch: each test is the smallest
+case of a discrepancy that random configurations turned up, compared with PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close, requires_torch
+
+pytestmark = requires_torch
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_bag_max_norm_renormalizes_every_input_row(mode, padding_idx):
+    # PyTorch renormalizes the rows of the whole input, padding_idx's row included; ember
+    # left the padding row as it was
+    import torch
+
+    w = np.array([[3.0, 0.0], [0.0, 4.0], [1.0, 1.0], [0.0, 5.0]], dtype=np.float32)
+    idx = np.array([0, 1, 2, 3])
+    offsets = np.array([0, 2])
+    tw = torch.tensor(w.copy(), requires_grad=True)
+    ew = ember.tensor(w.copy(), requires_grad=True)
+    args = dict(max_norm=1.0, mode=mode, padding_idx=padding_idx)
+    t = torch.nn.functional.embedding_bag(torch.tensor(idx), tw, torch.tensor(offsets), **args)
+    e = ember.nn.functional.embedding_bag(ember.tensor(idx), ew, ember.tensor(offsets), **args)
+    assert_close(e, t)
+    assert_close(ew, tw)
+    assert np.abs(ew.detach().numpy()[1]).max() == pytest.approx(1.0)  # the padding row too
+    t.sum().backward()
+    e.sum().backward()
+    assert_close(ew.grad, tw.grad)
+
+
+def test_embedding_bag_module_max_norm_with_padding_idx():
+    import torch
+
+    w = np.array([[3.0, 0.0], [0.0, 4.0], [1.0, 1.0]], dtype=np.float32)
+    tm = torch.nn.EmbeddingBag(3, 2, max_norm=1.0, padding_idx=1, mode="sum")
+    em = ember.nn.EmbeddingBag(3, 2, max_norm=1.0, padding_idx=1, mode="sum")
+    tm.load_state_dict({"weight": torch.tensor(w)})
+    em.load_state_dict({"weight": ember.tensor(w)})
+    idx = [[0, 1], [1, 2]]
+    assert_close(em(ember.tensor(idx)), tm(torch.tensor(idx)))
+    assert_close(em.weight, tm.weight)
