@@ -47,3 +47,17 @@ def test_embedding_bag_module_max_norm_with_padding_idx():
     idx = [[0, 1], [1, 2]]
     assert_close(em(ember.tensor(idx)), tm(torch.tensor(idx)))
     assert_close(em.weight, tm.weight)
+
+
+@pytest.mark.parametrize("layer", ["TransformerEncoderLayer", "TransformerDecoderLayer"])
+def test_transformer_layer_activation_module_is_the_last_child(layer):
+    # PyTorch sets self.activation after the norms and dropouts: a Module activation is the
+    # last child, so named_modules(), repr and parameters() (an optimizer's order) agree
+    import torch
+
+    tm = getattr(torch.nn, layer)(4, 2, 6, 0.0, activation=torch.nn.PReLU())
+    em = getattr(ember.nn, layer)(4, 2, 6, 0.0, activation=ember.nn.PReLU())
+    assert [n for n, _ in em.named_children()] == [n for n, _ in tm.named_children()]
+    assert [n for n, _ in em.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert repr(em) == repr(tm)

@@ -48,19 +48,10 @@ class _Blocks:
     """The blocks both layers share: self-attention (self.self_attn, then self.dropout1) and
     feed-forward, linear2(dropout(activation(linear1(x))))."""
 
-    def _init_ff(
-        self,
-        d_model: int,
-        dim_feedforward: int,
-        dropout: float,
-        activation: Activation,
-        bias: bool,
-        like: dict,
-    ) -> None:
+    def _init_ff(self, d_model: int, dim_feedforward: int, dropout: float, bias: bool, like: dict) -> None:
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **like)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **like)
-        self.activation = _activation(activation)
 
     def _sa_block(self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
         x = self.self_attn(
@@ -95,12 +86,14 @@ class TransformerEncoderLayer(_Blocks, Module):
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **like
         )
-        self._init_ff(d_model, dim_feedforward, dropout, activation, bias, like)
+        self._init_ff(d_model, dim_feedforward, dropout, bias, like)
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
+        # last, as in PyTorch: an activation Module is then the last child (repr, children())
+        self.activation = _activation(activation)
 
     def forward(
         self,
@@ -143,7 +136,7 @@ class TransformerDecoderLayer(_Blocks, Module):
         self.multihead_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **like
         )
-        self._init_ff(d_model, dim_feedforward, dropout, activation, bias, like)
+        self._init_ff(d_model, dim_feedforward, dropout, bias, like)
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like)
@@ -151,6 +144,7 @@ class TransformerDecoderLayer(_Blocks, Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
+        self.activation = _activation(activation)  # last, as in PyTorch
 
     def _mha_block(
         self, x: Tensor, mem: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool
