@@ -61,3 +61,26 @@ def test_transformer_layer_activation_module_is_the_last_child(layer):
     assert [n for n, _ in em.named_parameters()] == [n for n, _ in tm.named_parameters()]
     assert list(em.state_dict()) == list(tm.state_dict())
     assert repr(em) == repr(tm)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(input_size=0, hidden_size=4), ValueError),
+        (dict(input_size=-2, hidden_size=4), ValueError),
+        (dict(input_size=3.0, hidden_size=4), TypeError),
+        (dict(input_size=3, hidden_size=4, bias=1), TypeError),
+        (dict(input_size=3, hidden_size=4, batch_first=None), TypeError),
+    ],
+)
+@pytest.mark.parametrize("layer", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layer_checks_its_arguments(layer, kwargs, error):
+    # PyTorch refuses an input_size that is not a positive int and a bias or batch_first
+    # that is not a bool; ember built the layer (and failed later, or never)
+    import torch
+
+    with pytest.raises(error) as expected:
+        getattr(torch.nn, layer)(**kwargs)
+    with pytest.raises(error) as got:
+        getattr(ember.nn, layer)(**kwargs)
+    assert str(got.value) == str(expected.value)
