@@ -84,3 +84,31 @@ def test_recurrent_layer_checks_its_arguments(layer, kwargs, error):
     with pytest.raises(error) as got:
         getattr(ember.nn, layer)(**kwargs)
     assert str(got.value) == str(expected.value)
+
+
+def test_multihead_attention_empty_batch():
+    # reshape(n, -1, ...) cannot infer -1 from an empty batch; PyTorch returns empty results
+    import torch
+
+    tm = torch.nn.MultiheadAttention(4, 2)
+    em = ember.nn.MultiheadAttention(4, 2)
+    em.load_state_dict({k: ember.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    x = np.zeros((3, 0, 4), dtype=np.float32)
+    t_out, t_w = tm(torch.tensor(x), torch.tensor(x), torch.tensor(x))
+    e_out, e_w = em(ember.tensor(x), ember.tensor(x), ember.tensor(x))
+    assert tuple(e_out.shape) == tuple(t_out.shape) == (3, 0, 4)
+    assert tuple(e_w.shape) == tuple(t_w.shape) == (0, 3, 3)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_multihead_attention_refuses_a_4d_attn_mask_with_an_assertion(batched):
+    import torch
+
+    shape = (3, 2, 4) if batched else (3, 4)
+    results = []
+    for lib in (torch, ember):
+        x = lib.ones(*shape)
+        with pytest.raises(AssertionError) as info:
+            lib.nn.MultiheadAttention(4, 2)(x, x, x, attn_mask=lib.zeros(2, 2, 3, 3))
+        results.append(str(info.value))
+    assert results[0] == results[1]

@@ -135,7 +135,14 @@ class MultiheadAttention(Module):
             w = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
         return F.linear(query, w[0], b[0]), F.linear(key, w[1], b[1]), F.linear(value, w[2], b[2])
 
-    def _check(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None) -> bool:
+    def _check(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+    ) -> bool:
         """PyTorch's shape checks (AssertionError, as its own); returns whether batched."""
         if query.ndim not in (2, 3):
             raise AssertionError(
@@ -159,6 +166,12 @@ class MultiheadAttention(Module):
             )
         if key.shape[:-1] != value.shape[:-1]:
             raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+        if attn_mask is not None and attn_mask.ndim not in (2, 3):
+            kind = "batched (3-D)" if batched else "unbatched (2-D)"
+            raise AssertionError(
+                f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                f"{attn_mask.ndim}-D tensor instead"
+            )
         if key_padding_mask is not None:
             seq, batch = (key.shape[1], key.shape[0]) if self.batch_first and batched else key.shape[:2]
             want = (batch, seq) if batched else (key.shape[0],)
@@ -184,7 +197,7 @@ class MultiheadAttention(Module):
                 "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
                 "method `generate_square_subsequent_mask` to create this mask."
             )
-        batched = self._check(query, key, value, key_padding_mask)
+        batched = self._check(query, key, value, key_padding_mask, attn_mask)
         # Work batch first: (N, L, E), whatever the layout asked for.
         if not batched:
             query, key, value = (t.unsqueeze(0) for t in (query, key, value))
@@ -202,7 +215,7 @@ class MultiheadAttention(Module):
             k = cat([k, self.bias_k.expand(n, 1, E)], 1)
             v = cat([v, self.bias_v.expand(n, 1, E)], 1)
             mask = None if mask is None else F.pad(mask, (0, 1))
-        q, k, v = (t.reshape(n, -1, H, self.head_dim).transpose(1, 2) for t in (q, k, v))
+        q, k, v = (t.reshape(n, t.shape[1], H, self.head_dim).transpose(1, 2) for t in (q, k, v))
         if self.add_zero_attn:
             zeros = creation.zeros(n, H, 1, self.head_dim, dtype=q.dtype)
             k, v = cat([k, zeros], 2), cat([v, zeros], 2)
@@ -230,15 +243,13 @@ class MultiheadAttention(Module):
                     raise RuntimeError(
                         f"The shape of the 2D attn_mask is {mask.shape}, but should be {(L, S)}."
                     )
-            elif mask.ndim == 3:
+            else:  # 3-D, as _check made sure
                 want = (n * self.num_heads, L, S)
                 if tuple(mask.shape) != want:
                     raise RuntimeError(
                         f"The shape of the 3D attn_mask is {mask.shape}, but should be {want}."
                     )
                 mask = mask.reshape(n, self.num_heads, L, S)
-            else:
-                raise RuntimeError(f"attn_mask's dimension {mask.ndim} is not supported")
         padding = _additive(key_padding_mask, dtype, "key_padding_mask")
         if padding is not None:
             padding = padding.reshape(n, 1, 1, S)
