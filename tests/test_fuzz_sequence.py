@@ -112,3 +112,168 @@ def test_multihead_attention_refuses_a_4d_attn_mask_with_an_assertion(batched):
             lib.nn.MultiheadAttention(4, 2)(x, x, x, attn_mask=lib.zeros(2, 2, 3, 3))
         results.append(str(info.value))
     assert results[0] == results[1]
+
+
+def _mha_functional_case(batched, separate, extras, seed):
+    """Random arguments for multi_head_attention_forward, as (torch args, ember args, the
+    torch tensors that require grad, their ember twins)."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    E, H, N, L, S = 6, 3, 2, 3, 4
+    kd, vd = (5, 2) if separate else (E, E)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    seq = (lambda s, d: (s, N, d)) if batched else (lambda s, d: (s, d))
+    values = dict(query=arr(*seq(L, E)), key=arr(*seq(S, kd)), value=arr(*seq(S, vd)))
+    values.update(in_proj_bias=arr(3 * E), out_proj_weight=arr(E, E), out_proj_bias=arr(E))
+    if separate:
+        values.update(q_proj_weight=arr(E, E), k_proj_weight=arr(E, kd), v_proj_weight=arr(E, vd))
+    else:
+        values["in_proj_weight"] = arr(3 * E, E)
+    if "bias_kv" in extras:
+        values.update(bias_k=arr(1, 1, E), bias_v=arr(1, 1, E))
+    if "static" in extras:
+        heads = N * H if batched else H
+        values.update(static_k=arr(heads, 5, E // H), static_v=arr(heads, 5, E // H))
+    keys = 5 if "static" in extras else S
+    masks = {}
+    if "masks" in extras:
+        if "static" not in extras:  # PyTorch wants it (L, S) and (L, 5) at once
+            masks["attn_mask"] = rng.random((L, S)) < 0.3
+        masks["key_padding_mask"] = arr(*((N, keys) if batched else (keys,)))
+    ts = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    es = {k: ember.tensor(v, requires_grad=True) for k, v in values.items()}
+    ts.update({k: torch.tensor(v) for k, v in masks.items()})
+    es.update({k: ember.tensor(v) for k, v in masks.items()})
+    options = dict(
+        embed_dim_to_check=E,
+        num_heads=H,
+        add_zero_attn="zero_attn" in extras,
+        dropout_p=0.5,
+        training=False,
+        use_separate_proj_weight=separate,
+        average_attn_weights="per_head" not in extras,
+    )
+    for lib_args in (ts, es):
+        lib_args.setdefault("in_proj_weight", None)
+        lib_args.setdefault("bias_k", None)
+        lib_args.setdefault("bias_v", None)
+    return {**ts, **options}, {**es, **options}, list(values)
+
+
+@pytest.mark.parametrize(
+    "batched, separate, extras",
+    [
+        (True, False, ()),
+        (False, False, ("masks",)),
+        (True, True, ("masks", "bias_kv", "zero_attn")),
+        (False, True, ("per_head", "zero_attn")),
+        (True, False, ("static", "masks", "per_head")),
+        (False, False, ("static", "zero_attn")),
+    ],
+)
+def test_multi_head_attention_forward_matches_torch(batched, separate, extras):
+    import torch
+
+    t_args, e_args, names = _mha_functional_case(batched, separate, extras, seed=len(extras))
+    t_out, t_w = torch.nn.functional.multi_head_attention_forward(**t_args)
+    e_out, e_w = ember.nn.functional.multi_head_attention_forward(**e_args)
+    assert_close(e_out, t_out, atol=1e-5)
+    assert_close(e_w, t_w, atol=1e-6)
+    g = np.random.default_rng(0).standard_normal(tuple(t_out.shape)).astype(np.float32)
+    ((t_out * torch.tensor(g)).sum() + t_w.sum()).backward()
+    ((e_out * ember.tensor(g)).sum() + e_w.sum()).backward()
+    for name in names:
+        t_grad, e_grad = t_args[name].grad, e_args[name].grad
+        if t_grad is None:  # key and value when static_k and static_v replace them
+            assert e_grad is None or not e_grad.numpy().any(), name
+        else:
+            assert_close(e_grad, t_grad, rtol=1e-4, atol=1e-5)
+
+
+def test_multi_head_attention_forward_need_weights_false_and_self_attention():
+    import torch
+
+    t_args, e_args, _ = _mha_functional_case(True, False, ("masks",), seed=3)
+    for args in (t_args, e_args):
+        args["key"] = args["value"] = args["query"]
+        args["attn_mask"] = args["attn_mask"][:, :3]
+        args["key_padding_mask"] = args["key_padding_mask"][:, :3]
+    t_out, t_w = torch.nn.functional.multi_head_attention_forward(**t_args, need_weights=False)
+    e_out, e_w = ember.nn.functional.multi_head_attention_forward(**e_args, need_weights=False)
+    assert t_w is None and e_w is None
+    assert_close(e_out, t_out, atol=1e-5)
+
+
+def test_multi_head_attention_forward_is_the_module_computation():
+    # MultiheadAttention (batch_first) and the functional form with its weights agree
+    m = ember.nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True, batch_first=True).eval()
+    q, k, v = ember.randn(2, 3, 4), ember.randn(2, 6, 3), ember.randn(2, 6, 5)
+    out, w = m(q, k, v, average_attn_weights=False)
+    f_out, f_w = ember.nn.functional.multi_head_attention_forward(
+        q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), 4, 2, None, m.in_proj_bias,
+        m.bias_k, m.bias_v, False, 0.0, m.out_proj.weight, m.out_proj.bias, training=False,
+        use_separate_proj_weight=True, q_proj_weight=m.q_proj_weight, k_proj_weight=m.k_proj_weight,
+        v_proj_weight=m.v_proj_weight, average_attn_weights=False,
+    )  # fmt: skip
+    assert_close(f_out.transpose(0, 1), out.detach().numpy())
+    assert_close(f_w, w.detach().numpy())
+
+
+def test_multi_head_attention_forward_gradcheck():
+    rng = np.random.default_rng(1)
+
+    def t(*shape):
+        return ember.tensor(rng.standard_normal(shape), dtype=ember.float64, requires_grad=True)
+
+    q, k, v = t(3, 2, 4), t(5, 2, 4), t(5, 2, 4)
+    w, b, wo, bo, bk, bv = t(12, 4), t(12), t(4, 4), t(4), t(1, 1, 4), t(1, 1, 4)
+    mask = ember.tensor(rng.standard_normal((3, 5)), dtype=ember.float64)
+
+    def f(q, k, v, w, b, wo, bo, bk, bv):
+        out, weights = ember.nn.functional.multi_head_attention_forward(
+            q, k, v, 4, 2, w, b, bk, bv, True, 0.0, wo, bo, attn_mask=mask, average_attn_weights=False
+        )
+        return out, weights
+
+    assert ember.autograd.gradcheck(f, (q, k, v, w, b, wo, bo, bk, bv))
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(embed_dim_to_check=5), AssertionError, "was expecting embedding dimension of 5"),
+        (dict(in_proj_weight=None), AssertionError, "in_proj_weight is None"),
+        (dict(use_separate_proj_weight=True), AssertionError, "q_proj_weight is None"),
+        (dict(is_causal=True), RuntimeError, "Need attn_mask"),
+        (dict(bias_k="ones"), AssertionError, "bias_k is set but"),
+        (dict(static_k="bad heads"), AssertionError, "expecting static_k.size\\(0\\) of 6, but got 5"),
+        (
+            dict(bias_k="ones", bias_v="ones", static_k="ok"),
+            AssertionError,
+            "bias cannot be added to static key",
+        ),
+    ],
+)
+def test_multi_head_attention_forward_errors(change, error, message):
+    import torch
+
+    for lib in (torch, ember):
+        args = dict(
+            query=lib.ones(3, 2, 6), key=lib.ones(4, 2, 6), value=lib.ones(4, 2, 6), embed_dim_to_check=6,
+            num_heads=3, in_proj_weight=lib.ones(18, 6), in_proj_bias=None, bias_k=None, bias_v=None,
+            add_zero_attn=False, dropout_p=0.0, out_proj_weight=lib.ones(6, 6), out_proj_bias=None,
+        )  # fmt: skip
+        for name, value in change.items():
+            if value == "ones":
+                value = lib.ones(1, 1, 6)
+            elif value == "ok":
+                value = lib.ones(6, 4, 2)
+            elif value == "bad heads":
+                value = lib.ones(5, 4, 2)
+            args[name] = value
+        with pytest.raises(error, match=message):
+            lib.nn.functional.multi_head_attention_forward(**args)

@@ -95,6 +95,9 @@ from ember.nn._functional.loss_margin import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from ember.nn._functional.multi_head_attention import (
+    multi_head_attention_forward,
+)
 from ember.nn._functional.normalization import (
     batch_norm,
     cosine_similarity,
@@ -249,6 +252,7 @@ __all__ = [
     "mish",
     "mse_loss",
     "multi_margin_loss",
+    "multi_head_attention_forward",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",

@@ -7,6 +7,7 @@ toplevel.py       the forms torch also has at its top level: torch.max_pool2d, t
 normalization.py  layer_norm, batch_norm, group_norm, instance_norm, normalize, cosine_similarity, ...
 loss.py           mse_loss, cross_entropy, binary_cross_entropy_with_logits, ...
 attention.py      scaled_dot_product_attention
+multi_head_attention.py  multi_head_attention_forward, the computation of nn.MultiheadAttention
 embedding_bag.py  embedding_bag: sums, means or maxima of embedding rows over bags of indices
 loss_ctc.py       ctc_loss (its forward-backward recursion is ember.ops.ctc)
 """

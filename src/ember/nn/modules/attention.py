@@ -1,44 +1,25 @@
-"""nn.MultiheadAttention, composed from linear, reshapes and the attention function.
-
-The heads are computed at once: the projected (N, L, E) query becomes (N, H, L, E/H) by a
-reshape and a transpose, every mask is brought to one additive (or bool) mask that
-broadcasts to (N, H, L, S), and `attention_weights` (the core of
-F.scaled_dot_product_attention) does the rest. Parameter names, shapes, order and
-initialisation are PyTorch's, so state dicts load in either direction.
+"""nn.MultiheadAttention: its parameters, and its input in the batch-first layout handed to
+`attend`, the computation F.multi_head_attention_forward shares (projections, heads, masks,
+attention). Parameter names, shapes, order and initialisation are PyTorch's, so state
+dicts load in either direction.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ember import creation
 from ember._tensor import Tensor
-from ember.nn import functional as F
 from ember.nn import init
-from ember.nn._functional.attention import attention_weights
+from ember.nn._functional.multi_head_attention import attend, shape_check
 from ember.nn.module import Module
 from ember.nn.modules.linear import Linear
 from ember.nn.parameter import Parameter
-from ember.ops.api.products import matmul
-from ember.ops.api.shape import cat, split
 
 
 class NonDynamicallyQuantizableLinear(Linear):
     """A Linear under another name, as MultiheadAttention's out_proj is in PyTorch (where the
     name keeps quantization tools from swapping it); it prints with this name."""
-
-
-def _additive(mask: Tensor | None, dtype: Any, name: str) -> Tensor | None:
-    """A bool mask (True = leave out) as 0 / -inf in the query's dtype; a float one as is."""
-    if mask is None:
-        return None
-    if mask._data.dtype == np.bool_:
-        return Tensor(np.where(mask._data, -np.inf, 0).astype(dtype))
-    if mask._data.dtype.kind != "f":
-        raise AssertionError(f"only bool and floating types of {name} are supported")
-    return mask
 
 
 class MultiheadAttention(Module):
@@ -123,18 +104,6 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """The three input projections; self-attention (one tensor for all three) is one product."""
-        E = self.embed_dim
-        b = (None,) * 3 if self.in_proj_bias is None else split(self.in_proj_bias, E)
-        if self._qkv_same_embed_dim:
-            if query is key and key is value:
-                return split(F.linear(query, self.in_proj_weight, self.in_proj_bias), E, -1)
-            w = split(self.in_proj_weight, E)
-        else:
-            w = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        return F.linear(query, w[0], b[0]), F.linear(key, w[1], b[1]), F.linear(value, w[2], b[2])
-
     def _check(
         self,
         query: Tensor,
@@ -144,17 +113,7 @@ class MultiheadAttention(Module):
         attn_mask: Tensor | None,
     ) -> bool:
         """PyTorch's shape checks (AssertionError, as its own); returns whether batched."""
-        if query.ndim not in (2, 3):
-            raise AssertionError(
-                f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor"
-            )
-        batched = query.ndim == 3
-        if key.ndim != query.ndim or value.ndim != query.ndim:
-            kind = "batched (3-D)" if batched else "unbatched (2-D)"
-            raise AssertionError(
-                f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
-                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
-            )
+        batched = shape_check(query, key, value, key_padding_mask, attn_mask, self.num_heads)
         if query.shape[-1] != self.embed_dim:
             raise AssertionError(
                 f"was expecting embedding dimension of {self.embed_dim}, but got {query.shape[-1]}"
@@ -166,12 +125,6 @@ class MultiheadAttention(Module):
             )
         if key.shape[:-1] != value.shape[:-1]:
             raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
-        if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            kind = "batched (3-D)" if batched else "unbatched (2-D)"
-            raise AssertionError(
-                f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
-                f"{attn_mask.ndim}-D tensor instead"
-            )
         if key_padding_mask is not None:
             seq, batch = (key.shape[1], key.shape[0]) if self.batch_first and batched else key.shape[:2]
             want = (batch, seq) if batched else (key.shape[0],)
@@ -198,9 +151,13 @@ class MultiheadAttention(Module):
                 "method `generate_square_subsequent_mask` to create this mask."
             )
         batched = self._check(query, key, value, key_padding_mask, attn_mask)
-        # Work batch first: (N, L, E), whatever the layout asked for.
+        # Work batch first: (N, L, E), whatever the layout asked for, keeping self-attention's
+        # one tensor one tensor (its projection is then one product).
         if not batched:
-            query, key, value = (t.unsqueeze(0) for t in (query, key, value))
+            same = (query is key, key is value)
+            query = query.unsqueeze(0)
+            key = query if same[0] else key.unsqueeze(0)
+            value = key if same[1] else value.unsqueeze(0)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
         elif not self.batch_first:
@@ -208,53 +165,32 @@ class MultiheadAttention(Module):
             query = query.transpose(0, 1)
             key = query if same[0] else key.transpose(0, 1)
             value = key if same[1] else value.transpose(0, 1)
-        q, k, v = self._project(query, key, value)
-        n, L, E, H = q.shape[0], q.shape[1], self.embed_dim, self.num_heads
-        mask = self._mask(attn_mask, key_padding_mask, q._data.dtype, n, L, k.shape[1])
-        if self.bias_k is not None:
-            k = cat([k, self.bias_k.expand(n, 1, E)], 1)
-            v = cat([v, self.bias_v.expand(n, 1, E)], 1)
-            mask = None if mask is None else F.pad(mask, (0, 1))
-        q, k, v = (t.reshape(n, t.shape[1], H, self.head_dim).transpose(1, 2) for t in (q, k, v))
-        if self.add_zero_attn:
-            zeros = creation.zeros(n, H, 1, self.head_dim, dtype=q.dtype)
-            k, v = cat([k, zeros], 2), cat([v, zeros], 2)
-            mask = None if mask is None else F.pad(mask, (0, 1))
-        dropout_p = self.dropout if self.training else 0.0
-        weights = attention_weights(q, k, mask, None, dropout_p)  # (N, H, L, S)
-        out = matmul(weights, v).transpose(1, 2).reshape(n, L, E)
-        out = self.out_proj(out)
+        separate = (
+            None if self._qkv_same_embed_dim else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        )
+        out, weights = attend(
+            query,
+            key,
+            value,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            separate,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout if self.training else 0.0,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            key_padding_mask,
+            attn_mask,
+            average_attn_weights,
+        )
         if not batched:
             out, weights = out.squeeze(0), weights.squeeze(0)
         elif not self.batch_first:
             out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        return out, (weights.mean(dim=-3) if average_attn_weights else weights)
-
-    def _mask(
-        self, attn_mask: Tensor | None, key_padding_mask: Tensor | None, dtype: Any, n: int, L: int, S: int
-    ) -> Tensor | None:
-        """attn_mask and key_padding_mask as one additive mask that broadcasts to (N, H, L, S)."""
-        mask = _additive(attn_mask, dtype, "attn_mask")
-        if mask is not None:
-            if mask.ndim == 2:
-                if tuple(mask.shape) != (L, S):
-                    raise RuntimeError(
-                        f"The shape of the 2D attn_mask is {mask.shape}, but should be {(L, S)}."
-                    )
-            else:  # 3-D, as _check made sure
-                want = (n * self.num_heads, L, S)
-                if tuple(mask.shape) != want:
-                    raise RuntimeError(
-                        f"The shape of the 3D attn_mask is {mask.shape}, but should be {want}."
-                    )
-                mask = mask.reshape(n, self.num_heads, L, S)
-        padding = _additive(key_padding_mask, dtype, "key_padding_mask")
-        if padding is not None:
-            padding = padding.reshape(n, 1, 1, S)
-            mask = padding if mask is None else mask + padding
-        return mask
+        return out, (weights if need_weights else None)
 
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
