@@ -277,3 +277,59 @@ def test_multi_head_attention_forward_errors(change, error, message):
             args[name] = value
         with pytest.raises(error, match=message):
             lib.nn.functional.multi_head_attention_forward(**args)
+
+
+@pytest.mark.parametrize("query_dtype", ["float64", "float16"])
+def test_sdpa_takes_a_float32_mask_for_any_query(query_dtype):
+    # PyTorch accepts a bool mask, one of the query's dtype, or a float32 one; ember refused
+    # the float32 mask of a float64 or float16 query
+    import torch
+
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((2, 3, 4)).astype(query_dtype) for _ in range(3))
+    mask = rng.standard_normal((3, 3)).astype(np.float32)
+    t = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(a) for a in (q, k, v)), attn_mask=torch.tensor(mask)
+    )
+    e = ember.nn.functional.scaled_dot_product_attention(
+        *(ember.tensor(a) for a in (q, k, v)), attn_mask=ember.tensor(mask)
+    )
+    assert str(e.dtype) == f"ember.{query_dtype}" and str(t.dtype) == f"torch.{query_dtype}"
+    assert_close(e, t, atol=2e-3 if query_dtype == "float16" else 1e-6)
+
+
+def test_sdpa_float32_mask_gradient_for_a_float64_query():
+    q, k, v = (
+        ember.tensor(np.random.default_rng(i).standard_normal((3, 2)), requires_grad=True) for i in range(3)
+    )
+    mask = ember.tensor(
+        np.random.default_rng(3).standard_normal((3, 3)).astype(np.float32), requires_grad=True
+    )
+    out = ember.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    out.sum().backward()
+    assert mask.grad is not None and mask.grad.dtype == ember.float32
+    assert ember.autograd.gradcheck(
+        lambda q, k, v: ember.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask.detach()),
+        (q, k, v),
+    )
+
+
+@pytest.mark.parametrize("mask_dtype", ["float64", "float16"])
+@pytest.mark.parametrize("which", ["attn_mask", "key_padding_mask"])
+def test_multihead_attention_refuses_a_float_mask_of_another_dtype(mask_dtype, which):
+    # a float64 mask made the float32 scores float64 and failed deep inside matmul; a
+    # float16 one was used silently. PyTorch refuses both (a float32 mask of a float64
+    # query is taken, as scaled_dot_product_attention takes it)
+    import torch
+
+    shape = (3, 3) if which == "attn_mask" else (2, 3)
+    for lib in (torch, ember):
+        m = lib.nn.MultiheadAttention(4, 2)
+        x = lib.ones(3, 2, 4)
+        mask = lib.zeros(*shape, dtype=getattr(lib, mask_dtype))
+        with pytest.raises(RuntimeError):
+            m(x, x, x, need_weights=False, **{which: mask})
+    m = ember.nn.MultiheadAttention(4, 2, dtype=ember.float64)
+    x = ember.ones(3, 2, 4, dtype=ember.float64)
+    out, w = m(x, x, x, **{which: ember.zeros(*shape)})
+    assert out.dtype == w.dtype == ember.float64

@@ -57,7 +57,7 @@ def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None) 
             f"{key.shape[-2]} and {value.shape[-2]} {shapes}"
         )
     if attn_mask is not None:
-        if attn_mask._data.dtype != np.bool_ and attn_mask._data.dtype != query._data.dtype:
+        if attn_mask._data.dtype not in (np.bool_, np.float32, query._data.dtype):
             raise RuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                 f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead."
@@ -99,6 +99,8 @@ def scaled_dot_product_attention(
     _check(query, key, value, attn_mask)
     if not 0 <= dropout_p <= 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if attn_mask is not None and attn_mask._data.dtype not in (np.bool_, query._data.dtype):
+        attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves any query, as in PyTorch
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
         key, value = _repeat_heads(query, key, value)
     if is_causal:

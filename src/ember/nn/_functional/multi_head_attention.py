@@ -10,8 +10,6 @@ PyTorch's sequence-first layout.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ember import creation
@@ -22,15 +20,25 @@ from ember.ops.api.products import matmul
 from ember.ops.api.shape import cat, split
 
 
-def _additive(mask: Tensor | None, dtype: Any, name: str) -> Tensor | None:
-    """A bool mask (True = leave out) as 0 / -inf in the query's dtype; a float one as is."""
+def _additive(mask: Tensor | None, query: Tensor, name: str) -> Tensor | None:
+    """A bool mask (True = leave out) as 0 / -inf in the query's dtype; a float one of the
+    query's dtype as is, and a float32 one in the query's dtype (as scaled_dot_product_attention
+    takes it; other float dtypes fail in PyTorch too)."""
     if mask is None:
         return None
+    dtype = query._data.dtype
     if mask._data.dtype == np.bool_:
         return Tensor(np.where(mask._data, -np.inf, 0).astype(dtype))
     if mask._data.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {name} are supported")
-    return mask
+    if mask._data.dtype == dtype:
+        return mask
+    if mask._data.dtype != np.float32:
+        raise RuntimeError(
+            f"Expected {name} dtype to be bool or float or to match query dtype, but got "
+            f"{name}.dtype: {mask.dtype} and query.dtype: {query.dtype} instead."
+        )
+    return mask.to(query.dtype)
 
 
 def shape_check(
@@ -74,7 +82,7 @@ def shape_check(
 def _combined_mask(
     attn_mask: Tensor | None,
     key_padding_mask: Tensor | None,
-    dtype: Any,
+    query: Tensor,
     n: int,
     H: int,
     L: int,
@@ -84,7 +92,7 @@ def _combined_mask(
     """attn_mask, (L, S) or (N*H, L, S), and key_padding_mask, (N, S_keys), as one additive
     mask that broadcasts to (N, H, L, S). S is the key's length, S_keys that of the keys
     attended to, a static key's when one is given (PyTorch checks each mask against one)."""
-    mask = _additive(attn_mask, dtype, "attn_mask")
+    mask = _additive(attn_mask, query, "attn_mask")
     if mask is not None:
         if mask.ndim == 2:
             if tuple(mask.shape) != (L, S):
@@ -95,7 +103,7 @@ def _combined_mask(
                     f"The shape of the 3D attn_mask is {mask.shape}, but should be {(n * H, L, S)}."
                 )
             mask = mask.reshape(n, H, L, S)
-    padding = _additive(key_padding_mask, dtype, "key_padding_mask")
+    padding = _additive(key_padding_mask, query, "key_padding_mask")
     if padding is not None:
         if tuple(padding.shape) != (n, S_keys):
             which, want, got = (
@@ -150,7 +158,7 @@ def attend(
         weights = split(in_proj_weight, E) if proj_weights is None else proj_weights
         q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
     S_keys = k.shape[1] if static_k is None else static_k.shape[1]
-    mask = _combined_mask(attn_mask, key_padding_mask, q._data.dtype, n, H, L, k.shape[1], S_keys)
+    mask = _combined_mask(attn_mask, key_padding_mask, q, n, H, L, k.shape[1], S_keys)
     if bias_k is not None and bias_v is not None:
         if static_k is not None:
             raise AssertionError("bias cannot be added to static key.")
