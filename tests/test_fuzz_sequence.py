@@ -333,3 +333,37 @@ def test_multihead_attention_refuses_a_float_mask_of_another_dtype(mask_dtype, w
     x = ember.ones(3, 2, 4, dtype=ember.float64)
     out, w = m(x, x, x, **{which: ember.zeros(*shape)})
     assert out.dtype == w.dtype == ember.float64
+
+
+@pytest.mark.parametrize("attn", [None, "2d", "3d"])
+@pytest.mark.parametrize("padding", [None, "bool", "float"])
+def test_multihead_attention_merge_masks(attn, padding):
+    import torch
+
+    rng = np.random.default_rng(0)
+    N, L, H = 2, 3, 2
+    masks = {}
+    if attn == "2d":
+        masks["attn_mask"] = rng.standard_normal((L, L)).astype(np.float32)
+    elif attn == "3d":
+        masks["attn_mask"] = rng.standard_normal((N * H, L, L)).astype(np.float32)
+    if padding == "bool":
+        masks["key_padding_mask"] = rng.random((N, L)) < 0.5
+    elif padding == "float":
+        masks["key_padding_mask"] = rng.standard_normal((N, L)).astype(np.float32)
+    query = np.zeros((N, L, 4), dtype=np.float32)
+    t_mask, t_type = torch.nn.MultiheadAttention(4, H, batch_first=True).merge_masks(
+        masks.get("attn_mask") if attn is None else torch.tensor(masks["attn_mask"]),
+        None if padding is None else torch.tensor(masks["key_padding_mask"]),
+        torch.tensor(query),
+    )
+    e_mask, e_type = ember.nn.MultiheadAttention(4, H, batch_first=True).merge_masks(
+        None if attn is None else ember.tensor(masks["attn_mask"]),
+        None if padding is None else ember.tensor(masks["key_padding_mask"]),
+        ember.tensor(query),
+    )
+    assert e_type == t_type
+    if t_mask is None:
+        assert e_mask is None
+    else:
+        assert_close(e_mask, t_mask)

@@ -192,5 +192,24 @@ class MultiheadAttention(Module):
             out = out.transpose(0, 1)
         return out, (weights if need_weights else None)
 
+    def merge_masks(
+        self, attn_mask: Tensor | None, key_padding_mask: Tensor | None, query: Tensor
+    ) -> tuple[Tensor | None, int | None]:
+        """The masks of a (batch, seq, embed) self-attention query as one, and its type:
+        key_padding_mask (batch, seq) alone is type 1; attn_mask, (seq, seq) or
+        (batch*heads, seq, seq), is expanded to (batch, heads, seq, seq) and added to the
+        padding mask if there is one, type 2; (None, None) without masks
+        (torch.nn.MultiheadAttention.merge_masks)."""
+        if attn_mask is None:
+            return key_padding_mask, (None if key_padding_mask is None else 1)
+        batch, seq = query.shape[0], query.shape[1]
+        if attn_mask.ndim == 3:
+            merged = attn_mask.reshape(batch, -1, seq, seq)
+        else:
+            merged = attn_mask.reshape(1, 1, seq, seq).expand(batch, self.num_heads, seq, seq)
+        if key_padding_mask is not None:
+            merged = merged + key_padding_mask.reshape(batch, 1, 1, seq).expand(batch, self.num_heads, 1, seq)
+        return merged, 2
+
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
