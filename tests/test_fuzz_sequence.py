@@ -367,3 +367,11 @@ def test_multihead_attention_merge_masks(attn, padding):
         assert e_mask is None
     else:
         assert_close(e_mask, t_mask)
+
+
+def test_pad_sequence_unknown_padding_side_raises_runtime_error():
+    import torch
+
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="Expected padding_side to be one of left or right"):
+            lib.nn.utils.rnn.pad_sequence([lib.ones(2, 3)], padding_side="middle")

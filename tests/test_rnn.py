@@ -356,5 +356,5 @@ def test_pad_sequence_errors():
         pad([])
     with pytest.raises(RuntimeError, match="trailing shape"):
         pad([ember.ones(2, 3), ember.ones(1, 4)])
-    with pytest.raises(ValueError, match="padding_side"):
+    with pytest.raises(RuntimeError, match="padding_side"):
         pad([ember.ones(2)], padding_side="middle")

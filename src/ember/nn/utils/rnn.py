@@ -271,7 +271,7 @@ def pad_sequence(
     start ('left') (torch.nn.utils.rnn.pad_sequence). Differentiable: each sequence's gradient
     is its own part of the result's."""
     if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     sequences = list(sequences)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
