@@ -375,3 +375,16 @@ def test_pad_sequence_unknown_padding_side_raises_runtime_error():
     for lib in (torch, ember):
         with pytest.raises(RuntimeError, match="Expected padding_side to be one of left or right"):
             lib.nn.utils.rnn.pad_sequence([lib.ones(2, 3)], padding_side="middle")
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cell_with_hidden_size_zero(cell):
+    # PyTorch's cells accept hidden_size=0 and return empty states; ember's LSTM and GRU
+    # steps split the gates by size 0, which gave one piece instead of four or two
+    import torch
+
+    t_out = getattr(torch.nn, cell)(3, 0)(torch.ones(2, 3))
+    e_out = getattr(ember.nn, cell)(3, 0)(ember.ones(2, 3))
+    t_out = t_out if isinstance(t_out, tuple) else (t_out,)
+    e_out = e_out if isinstance(e_out, tuple) else (e_out,)
+    assert [tuple(o.shape) for o in e_out] == [tuple(o.shape) for o in t_out] == [(2, 0)] * len(t_out)

@@ -48,7 +48,8 @@ def _lstm_step(
     xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
 ) -> tuple[Tensor, Tensor]:
     """c' = f * c + i * g and h' = o * tanh(c'), projected by W_hr when the LSTM has proj_size."""
-    i, f, g, o = split(xw + F.linear(h, w_hh, b_hh), c.shape[-1], -1)
+    # sections, not a size: a cell of hidden_size 0 still has four (empty) gates
+    i, f, g, o = split(xw + F.linear(h, w_hh, b_hh), [c.shape[-1]] * 4, -1)
     c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
     h = F.sigmoid(o) * F.tanh(c)
     return (h if w_hr is None else F.linear(h, w_hr)), c
@@ -59,7 +60,7 @@ def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     hidden = h.shape[-1]
     x_rz, x_n = split(xw, [2 * hidden, hidden], -1)
     h_rz, h_n = split(F.linear(h, w_hh, b_hh), [2 * hidden, hidden], -1)
-    r, z = split(F.sigmoid(x_rz + h_rz), hidden, -1)
+    r, z = split(F.sigmoid(x_rz + h_rz), [hidden, hidden], -1)
     n = F.tanh(x_n + r * h_n)
     # (1 - z) * n + z * h, written with one product fewer.
     return n + z * (h - n)
