@@ -363,6 +363,7 @@ def test_encoder_matches_torch(init: dict, masks: dict, dtype: str) -> None:
     import torch
 
     N, L, D = 2, 3, 4
+    torch.manual_seed(0)  # unseeded, about one initialisation in 300 exceeds float32's tolerance
     layer_e, layer_t = _pair("TransformerEncoderLayer", D, 2, 8, dtype=dtype, **init)
     e = ember.nn.TransformerEncoder(layer_e, 2, norm=ember.nn.LayerNorm(D).to(getattr(ember, dtype))).eval()
     t = torch.nn.TransformerEncoder(layer_t, 2, norm=torch.nn.LayerNorm(D), enable_nested_tensor=False)
