@@ -109,6 +109,15 @@ def test_plot_writes_a_png(capsys, tmp_path):
     assert code == 0 and png.read_bytes()[:4] == b"\x89PNG" and summary["plot"] == str(png)
 
 
+def test_tensorboard_logs_the_curves(capsys, tmp_path):
+    code, _, _ = run(capsys, "train", "-e", "2", "--tensorboard", str(tmp_path / "tb"), "--quiet", "--json")
+    (events,) = (tmp_path / "tb").glob("events.out.tfevents.*")
+    data = events.read_bytes()
+    assert code == 0
+    for tag in (b"Loss/train", b"Loss/val", b"accuracy/val", b"lr"):
+        assert data.count(tag) == 2, tag  # one point per epoch
+
+
 def test_progress_lines_and_python_dash_m():
     result = subprocess.run(
         [sys.executable, "-m", "ember", "train", "-D", "spirals", "-e", "2"],

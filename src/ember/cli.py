@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="PATH", help="write a checkpoint after every epoch")
     p.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
     p.add_argument("--plot", metavar="PATH", help="save loss and accuracy curves as a PNG")
+    p.add_argument(
+        "--tensorboard", metavar="DIR", help="log the curves for TensorBoard (tensorboard --logdir DIR)"
+    )
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     return parser

@@ -93,6 +93,11 @@ class Trainer:
         )
         self.scheduler = make_scheduler(args.scheduler, self.opt, args.epochs, len(self.loader))
         self.history = History()
+        self.writer = None
+        if getattr(args, "tensorboard", None):
+            from ember.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(args.tensorboard)
         self.start_epoch = 1
         self.out = sys.stderr if args.json else sys.stdout
 
@@ -131,6 +136,17 @@ class Trainer:
         self.history = History(**{k: list(v) for k, v in state["history"].items()})
         self.start_epoch = int(state["epoch"]) + 1
         self.say(f"resumed from {path} after epoch {state['epoch']}")
+
+    def log(self, epoch: int, metric: str) -> None:
+        """The epoch's losses, validation metric and learning rate, for TensorBoard."""
+        if self.writer is None:
+            return
+        history = self.history
+        self.writer.add_scalar("Loss/train", history.train_loss[-1], epoch)
+        if self.val_data is not None:
+            self.writer.add_scalar("Loss/val", history.val_loss[-1], epoch)
+            self.writer.add_scalar(f"{metric}/val", history.val_metric[-1], epoch)
+        self.writer.add_scalar("lr", self.opt.param_groups[0]["lr"], epoch)
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -182,6 +198,7 @@ class Trainer:
                     self.history.val_loss.append(val_loss)
                     self.history.val_metric.append(val_metric)
                     line += f"  val loss {val_loss:.4f}  val {metric} {val_metric:.4f}"
+                self.log(epoch, metric)
                 if self.scheduler is not None and args.scheduler != "onecycle":
                     self.scheduler.step()
                 self.say(line + f"  {time.perf_counter() - t0:.2f}s")
@@ -190,6 +207,9 @@ class Trainer:
             path = self.save(epoch - 1, self.args.save or "ember-interrupted.ckpt")
             self.say(f"\ninterrupted: checkpoint of epoch {epoch - 1} saved to {path}")
             raise
+        finally:
+            if self.writer is not None:
+                self.writer.close()
         test_loss, test_metric = evaluate(self.model, task, task.test)
         seconds = time.perf_counter() - started
         self.say(f"test {metric} {test_metric:.4f}  (test loss {test_loss:.4f}, {seconds:.1f}s)")
