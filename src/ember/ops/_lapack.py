@@ -10,6 +10,7 @@ exponential, which NumPy does not have, and the cofactors that det's gradient ne
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -72,7 +73,7 @@ def lu_array(a: np.ndarray) -> tuple:
     lu = np.array(a, dtype=a.dtype, order="C", copy=True)
     m, n = lu.shape[-2:]
     k = min(m, n)
-    flat = lu.reshape(-1, m, n)
+    flat = lu.reshape(math.prod(a.shape[:-2]), m, n)
     pivots = np.zeros((len(flat), k), np.int32)
     info = np.zeros(len(flat), np.int32)
     rows = np.arange(len(flat))
@@ -95,7 +96,7 @@ def lu_array(a: np.ndarray) -> tuple:
 
 def permutation_of(pivots: np.ndarray, m: int, dtype: np.dtype) -> np.ndarray:
     """P with A = P L U, from LAPACK's pivots (a batch of them) for matrices of m rows."""
-    flat = pivots.reshape(-1, pivots.shape[-1]) - 1
+    flat = pivots.reshape(math.prod(pivots.shape[:-1]), pivots.shape[-1]) - 1
     perm = np.tile(np.arange(m), (len(flat), 1))
     for j in range(flat.shape[1]):
         rows = np.arange(len(flat))
