@@ -39,6 +39,8 @@ def test_one_channel_becomes_three_and_a_single_image_loses_its_padding():
     assert one.shape == (3, 4, 6)
     assert make_grid(ember.ones(4, 6)).shape == (3, 4, 6)  # (H, W)
     assert make_grid([ember.zeros(3, 4, 6), ember.ones(3, 4, 6)], padding=1).shape == (3, 6, 15)
+    with pytest.raises(ValueError, match="no images"):
+        make_grid(ember.zeros(0, 3, 4, 4))
 
 
 def test_normalize_uses_the_range_given_or_found():

@@ -42,6 +42,8 @@ def make_grid(
     maximum (each image's own with scale_each=True).
     """
     images = _batch(tensor)
+    if images.shape[0] == 0:
+        raise ValueError("make_grid: the batch has no images")
     if normalize:
         images = _normalized(images, value_range, scale_each)
     if images.shape[0] == 1:
