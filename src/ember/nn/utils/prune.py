@@ -532,6 +532,10 @@ def _channel_norms(t: np.ndarray, n: Any, dim: int) -> np.ndarray:
         raise RuntimeError(
             "ln_structured: the nuclear norm ('nuc') needs a matrix per channel; use a numeric n"
         )
+    if isinstance(n, str):
+        raise RuntimeError(
+            f"ln_structured: norm order {n!r} not supported; use a number, inf, 'fro' or 'nuc'"
+        )
     return np.linalg.norm(flat, ord=float(n), axis=1) if flat.shape[1] else np.zeros(t.shape[dim], t.dtype)
 
 
@@ -553,9 +557,10 @@ class LnStructured(BasePruningMethod):
         channels = t.shape[self.dim]
         n_prune = _nparams_toprune(self.amount, channels)
         _validate_amount(n_prune, channels)
+        # before the early return: an n that cannot be computed raises even when nothing is pruned (PyTorch)
+        norms = _channel_norms(t._data, self.n, self.dim).astype(t._data.dtype)
         if n_prune == 0:
             return default_mask
-        norms = _channel_norms(t._data, self.n, self.dim).astype(t._data.dtype)
         keep = _torch_topk(norms, channels - n_prune, largest=True)
         mask = _channel_mask(t, self.dim, keep)
         return Tensor(mask * default_mask._data.astype(mask.dtype))

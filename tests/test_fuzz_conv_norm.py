@@ -1,0 +1,27 @@
+"""Regressions found by differential fuzzing of the less-common convolution, pooling,
+normalization and nn.utils variants against PyTorch 2.13."""
+
+from __future__ import annotations
+
+import pytest
+
+import ember
+import ember.nn.utils.prune as prune
+from conftest import requires_torch
+
+pytestmark = requires_torch
+
+
+@pytest.mark.parametrize("n", ["fro", "nuc", "abc"])
+def test_ln_structured_checks_the_norm_when_nothing_is_pruned(n):
+    # amount=0.3 of one channel rounds to 0 channels: PyTorch still computes the norm and
+    # raises for an order it cannot compute on a 4-d weight; ember returned early
+    import torch
+    import torch.nn.utils.prune as torch_prune
+
+    with pytest.raises(RuntimeError):
+        torch_prune.ln_structured(torch.nn.Conv2d(1, 1, 3), "weight", amount=0.3, n=n, dim=1)
+    conv = ember.nn.Conv2d(1, 1, 3)
+    with pytest.raises(RuntimeError, match="ln_structured"):
+        prune.ln_structured(conv, "weight", amount=0.3, n=n, dim=1)
+    assert not prune.is_pruned(conv)
