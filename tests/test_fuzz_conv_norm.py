@@ -25,3 +25,26 @@ def test_ln_structured_checks_the_norm_when_nothing_is_pruned(n):
     with pytest.raises(RuntimeError, match="ln_structured"):
         prune.ln_structured(conv, "weight", amount=0.3, n=n, dim=1)
     assert not prune.is_pruned(conv)
+
+
+def test_convert_conv_weight_memory_format():
+    # torch.nn.utils.convert_conv2d/3d_weight_memory_format were missing
+    import torch
+
+    def run(lib):
+        model = lib.nn.Sequential(
+            lib.nn.Conv2d(3, 4, 3), lib.nn.Sequential(lib.nn.ConvTranspose2d(4, 2, 2), lib.nn.Conv3d(2, 2, 2))
+        )
+        weight = model[0].weight
+        assert lib.nn.utils.convert_conv2d_weight_memory_format(model, lib.channels_last) is model
+        assert model[0].weight is weight and weight.requires_grad
+        assert model[0].weight.is_contiguous(memory_format=lib.channels_last)
+        assert model[1][0].weight.is_contiguous(memory_format=lib.channels_last)
+        assert not model[1][1].weight.is_contiguous(memory_format=lib.channels_last_3d)
+        lib.nn.utils.convert_conv3d_weight_memory_format(model, lib.channels_last_3d)
+        assert model[1][1].weight.is_contiguous(memory_format=lib.channels_last_3d)
+        with pytest.raises(RuntimeError, match="rank 5"):
+            lib.nn.utils.convert_conv2d_weight_memory_format(model, lib.channels_last_3d)
+
+    run(torch)
+    run(ember)
