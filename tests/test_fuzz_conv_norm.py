@@ -48,3 +48,14 @@ def test_convert_conv_weight_memory_format():
 
     run(torch)
     run(ember)
+
+
+def test_cross_map_lrn2d_repr_default_k():
+    import torch
+
+    assert (
+        repr(ember.nn.CrossMapLRN2d(3))
+        == repr(torch.nn.CrossMapLRN2d(3))
+        == ("CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)")
+    )
+    assert repr(ember.nn.LocalResponseNorm(3)) == repr(torch.nn.LocalResponseNorm(3))

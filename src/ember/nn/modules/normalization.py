@@ -428,6 +428,10 @@ class CrossMapLRN2d(LocalResponseNorm):
     computes the documented formula, LocalResponseNorm's, so from that channel on the values
     differ (docs/differences.md)."""
 
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        # PyTorch's default k is the int 1 here (1.0 in LocalResponseNorm): the repr shows it
+        super().__init__(size, alpha, beta, k)
+
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
