@@ -3,6 +3,7 @@ normalization and nn.utils variants against PyTorch 2.13."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ember
@@ -59,3 +60,29 @@ def test_cross_map_lrn2d_repr_default_k():
         == ("CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)")
     )
     assert repr(ember.nn.LocalResponseNorm(3)) == repr(torch.nn.LocalResponseNorm(3))
+
+
+@pytest.mark.parametrize("op", ["batch_norm", "instance_norm"])
+@pytest.mark.parametrize("given", ["running_mean", "running_var"])
+def test_training_norm_refuses_one_running_statistic_alone(op, given):
+    # ember updated the one statistic it was given; PyTorch raises
+    import torch
+
+    x = np.random.randn(3, 2, 4)
+    for lib in (torch, ember):
+        stats = {given: lib.ones(2, dtype=lib.float64)}
+        fn = getattr(lib.nn.functional, op)
+        kwargs = {"training": True} if op == "batch_norm" else {"use_input_stats": True}
+        with pytest.raises(ValueError, match="both be None or neither be None"):
+            fn(lib.tensor(x), stats.get("running_mean"), stats.get("running_var"), **kwargs)
+        assert stats[given].tolist() == [1.0, 1.0]
+
+
+def test_instance_norm_checks_spatial_size_before_parameter_shapes():
+    # a (N, C) input has no positions to normalize over: PyTorch says so before it looks at
+    # the weight; ember complained about the weight's size first (a RuntimeError)
+    import torch
+
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="more than 1 spatial element"):
+            lib.nn.functional.instance_norm(lib.ones(2, 5), weight=lib.ones(2))

@@ -234,6 +234,12 @@ def _check_per_channel(op: str, input: Tensor, mismatch: Any, **per_channel: Ten
     return c
 
 
+def _check_running_pair(running_mean: Tensor | None, running_var: Tensor | None) -> None:
+    # one running statistic without the other would be updated alone (PyTorch refuses it)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+
+
 def _update_running(
     running_mean: Tensor | None, running_var: Tensor | None, mean: Any, var: Any, momentum: float
 ) -> None:
@@ -287,6 +293,7 @@ def batch_norm(
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {input.shape!r}"
         )
+    _check_running_pair(running_mean, running_var)
     y, mean, var = BatchNorm.apply(input, weight, bias, None, None, eps)
     _update_running(running_mean, running_var, mean._data, var._data * (count / (count - 1)), momentum)
     return y
@@ -345,6 +352,11 @@ def instance_norm(
     variance, as PyTorch. Without, the running statistics normalize, as batch_norm in eval.
     """
     s = input._data.shape
+    count = math.prod(s[2:])
+    if use_input_stats and count <= 1:  # checked first, as PyTorch's F.instance_norm does
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape!r}"
+        )
     c = _check_per_channel(
         "instance_norm",
         input,
@@ -363,11 +375,7 @@ def instance_norm(
             )
         y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
         return y
-    count = math.prod(s[2:])
-    if count <= 1:
-        raise ValueError(
-            f"Expected more than 1 spatial element when training, got input size {input.shape!r}"
-        )
+    _check_running_pair(running_mean, running_var)
     y, mean, var = GroupNorm.apply(input, weight, bias, c, eps)
     if s[0] > 0:
         _update_running(
