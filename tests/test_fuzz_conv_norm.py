@@ -86,3 +86,14 @@ def test_instance_norm_checks_spatial_size_before_parameter_shapes():
     for lib in (torch, ember):
         with pytest.raises(ValueError, match="more than 1 spatial element"):
             lib.nn.functional.instance_norm(lib.ones(2, 5), weight=lib.ones(2))
+
+
+@pytest.mark.parametrize("op", ["layer_norm", "group_norm", "rms_norm"])
+def test_norm_of_integer_input_raises_not_implemented(op):
+    # layer_norm raised a RuntimeError where PyTorch (and ember's other norms) raise NotImplementedError
+    import torch
+
+    args = {"layer_norm": ((3,),), "group_norm": (1,), "rms_norm": ((3,),)}[op]
+    for lib in (torch, ember):
+        with pytest.raises(NotImplementedError, match="not implemented for"):
+            getattr(lib.nn.functional, op)(lib.ones(2, 3, dtype=lib.int64), *args)

@@ -210,7 +210,9 @@ def layer_norm(
                 f"layer_norm: {name} of shape {list(t.shape)} must have normalized_shape {list(shape)}"
             )
     if input._data.dtype.kind != "f":
-        raise RuntimeError(f"layer_norm: expected a floating point input, got {input.dtype}")
+        raise NotImplementedError(
+            f'"layer_norm" not implemented for {input.dtype} input (convert it with .float())'
+        )
     _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     return LayerNorm.apply(input, weight, bias, tuple(range(len(s) - k, len(s))), eps)
 
