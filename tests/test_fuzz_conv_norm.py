@@ -97,3 +97,13 @@ def test_norm_of_integer_input_raises_not_implemented(op):
     for lib in (torch, ember):
         with pytest.raises(NotImplementedError, match="not implemented for"):
             getattr(lib.nn.functional, op)(lib.ones(2, 3, dtype=lib.int64), *args)
+
+
+def test_get_total_norm_refuses_integer_tensors():
+    # ember returned an integer "norm" (tensor(5) for [3, 4]); PyTorch's vector_norm raises
+    import torch
+
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor"):
+            lib.nn.utils.get_total_norm([lib.tensor([3, 4])])
+    assert ember.nn.utils.get_total_norm([ember.tensor([3.0, 4.0])]).item() == 5.0

@@ -31,6 +31,11 @@ def get_total_norm(
     if not tensors:
         return Tensor(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*(t._data.dtype for t in tensors))
+    for t in tensors:
+        if t._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {t.dtype}"
+            )
     if norm_type == math.inf:
         total = max(float(np.abs(t._data).max(initial=0)) for t in tensors)
     else:
