@@ -83,10 +83,24 @@ class LayerNorm(Op):
         return gx, (grad * xhat if dw is not None else None), (grad if db is not None else None), None, None
 
 
+def _batch_statistics(x: np.ndarray, axes: tuple) -> tuple:
+    """(x - mean, mean, sum of squared deviations) over axes, statistics kept as size-1 dims,
+    computed as PyTorch's CPU batch norm computes them: a float32 input is summed in float64
+    and each statistic rounded once to float32, so that the running statistics built from
+    them agree with PyTorch's bit for bit (a float32 sum would be off by an ulp in about
+    half of the channels)."""
+    n = int(np.prod([x.shape[a] for a in axes]))
+    wide = np.float64 if x.dtype == np.float32 else None
+    mean = (np.add.reduce(x, axes, dtype=wide, keepdims=True) / n).astype(x.dtype, copy=False)
+    centered = x - mean
+    squares = np.add.reduce(centered * centered, axes, dtype=wide, keepdims=True).astype(x.dtype, copy=False)
+    return centered, mean, squares
+
+
 class BatchNorm(Op):
     """Normalize each channel (axis 1) with the batch's statistics (running_mean None) or
-    the given running ones; outputs y and the batch mean and (biased) variance, which the
-    caller uses to update its running statistics."""
+    the given running ones; outputs y and the batch mean and sum of squared deviations from
+    it, which the caller uses to update its running statistics."""
 
     _intermediates = ("xhat", "rstd", "mean")
 
@@ -96,19 +110,21 @@ class BatchNorm(Op):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.batch_stats = running_mean is None
         if ctx.batch_stats:
-            xhat, rstd, mean, var = _standardize(x, axes, eps)
+            centered, mean, squares = _batch_statistics(x, axes)
+            rstd = (squares / x.dtype.type(x.size // x.shape[1]) + eps) ** -0.5
+            xhat = centered * rstd
         else:
-            mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-            rstd = (var + eps) ** -0.5
+            mean, squares = running_mean.reshape(shape), running_var.reshape(shape)
+            rstd = (squares + eps) ** -0.5
             xhat = (x - mean) * rstd
         ctx.save_for_backward(x, weight)
         ctx.xhat, ctx.rstd, ctx.mean, ctx.axes, ctx.eps, ctx.shape = xhat, rstd, mean, axes, eps, shape
         y = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
         if bias is not None:
             y += bias.reshape(shape)
-        mean, var = mean.reshape(-1), var.reshape(-1)
-        ctx.mark_non_differentiable(mean, var)
-        return y, mean, var
+        mean, squares = mean.reshape(-1), squares.reshape(-1)
+        ctx.mark_non_differentiable(mean, squares)
+        return y, mean, squares
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
@@ -246,12 +262,21 @@ def _update_running(
     running_mean: Tensor | None, running_var: Tensor | None, mean: Any, var: Any, momentum: float
 ) -> None:
     """Move each running statistic that is given towards the batch's, in place:
-    r = (1 - momentum) r + momentum b (var is the unbiased variance, as PyTorch keeps)."""
-    for running, batch in ((running_mean, mean), (running_var, var)):
+    r = momentum b + (1 - momentum) r (var is the unbiased variance, as PyTorch keeps),
+    rounded as PyTorch's CPU kernel rounds: momentum and 1 - momentum in the statistic's
+    dtype, and the variance's sum in float64."""
+    for running, batch, wide in ((running_mean, mean, False), (running_var, var, True)):
         if running is not None:
-            running._data *= 1 - momentum
-            running._data += momentum * batch
+            running._data[...] = _moved(running._data, batch, momentum, wide)
             running._version[0] += 1
+
+
+def _moved(r: np.ndarray, batch: np.ndarray, momentum: float, wide: bool) -> np.ndarray:
+    m = r.dtype.type(momentum)
+    kept = (r.dtype.type(1) - m) * r
+    if wide and r.dtype == np.float32:
+        return (np.float64(m) * batch.astype(np.float64) + kept).astype(r.dtype)
+    return m * batch + kept
 
 
 def batch_norm(
@@ -296,8 +321,9 @@ def batch_norm(
             f"Expected more than 1 value per channel when training, got input size {input.shape!r}"
         )
     _check_running_pair(running_mean, running_var)
-    y, mean, var = BatchNorm.apply(input, weight, bias, None, None, eps)
-    _update_running(running_mean, running_var, mean._data, var._data * (count / (count - 1)), momentum)
+    y, mean, squares = BatchNorm.apply(input, weight, bias, None, None, eps)
+    squares = squares._data
+    _update_running(running_mean, running_var, mean._data, squares / squares.dtype.type(count - 1), momentum)
     return y
 
 
@@ -378,11 +404,17 @@ def instance_norm(
         y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
         return y
     _check_running_pair(running_mean, running_var)
-    y, mean, var = GroupNorm.apply(input, weight, bias, c, eps)
-    if s[0] > 0:
-        _update_running(
-            running_mean, running_var, mean._data.mean(0), var._data.mean(0) * (count / (count - 1)), momentum
-        )
+    y, _, _ = GroupNorm.apply(input, weight, bias, c, eps)
+    if s[0] > 0 and running_mean is not None:
+        # PyTorch runs a batch norm over the (1, N C, *) input with the running statistics
+        # repeated N times, then averages the N updated copies: the same here, with the
+        # statistics of batch_norm (bit for bit PyTorch's in float32)
+        _, mean, squares = _batch_statistics(input._data.reshape(1, s[0] * c, count), (0, 2))
+        dtype = squares.dtype.type
+        means, variances = mean.reshape(s[0], c), squares.reshape(s[0], c) / dtype(count - 1)
+        for running, batch, wide in ((running_mean, means, False), (running_var, variances, True)):
+            running._data[...] = _moved(running._data, batch, momentum, wide).mean(0)
+            running._version[0] += 1
     return y
 
 
