@@ -147,8 +147,7 @@ class BatchNorm(Op):
 
 class GroupNorm(Op):
     """Normalize each sample's channels in `groups` groups (C/groups consecutive channels and
-    all their positions together), then scale and shift each channel. Also outputs each
-    group's mean and biased variance, (N, groups), for instance_norm's running statistics."""
+    all their positions together), then scale and shift each channel."""
 
     _intermediates = ("xhat", "rstd")
 
@@ -157,19 +156,17 @@ class GroupNorm(Op):
         n, c = x.shape[:2]
         channel = (1, c) + (1,) * (x.ndim - 2)  # the shape that broadcasts a per-channel vector
         grouped = (n, groups, math.prod(x.shape[1:]) // groups)
-        xhat, rstd, mean, var = _standardize(x.reshape(grouped), (2,), eps)
+        xhat, rstd, _, _ = _standardize(x.reshape(grouped), (2,), eps)
         ctx.save_for_backward(x, weight)
         ctx.xhat, ctx.rstd, ctx.eps, ctx.channel, ctx.grouped = xhat, rstd, eps, channel, grouped
         y = xhat.reshape(x.shape)
         y = y * weight.reshape(channel) if weight is not None else y.copy()
         if bias is not None:
             y += bias.reshape(channel)
-        mean, var = mean.reshape(n, groups), var.reshape(n, groups)
-        ctx.mark_non_differentiable(mean, var)
-        return y, mean, var
+        return y
 
     @staticmethod
-    def backward(ctx, grad, _grad_mean, _grad_var):
+    def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         dx, dw, db = ctx._edges[:3]
         if _dual.is_array(grad):
@@ -357,8 +354,7 @@ def group_norm(
         weight=weight,
         bias=bias,
     )
-    y, _, _ = GroupNorm.apply(input, weight, bias, num_groups, eps)
-    return y
+    return GroupNorm.apply(input, weight, bias, num_groups, eps)
 
 
 def instance_norm(
@@ -404,7 +400,7 @@ def instance_norm(
         y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
         return y
     _check_running_pair(running_mean, running_var)
-    y, _, _ = GroupNorm.apply(input, weight, bias, c, eps)
+    y = GroupNorm.apply(input, weight, bias, c, eps)
     if s[0] > 0 and running_mean is not None:
         # PyTorch runs a batch norm over the (1, N C, *) input with the running statistics
         # repeated N times, then averages the N updated copies: the same here, with the
