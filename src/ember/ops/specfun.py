@@ -37,7 +37,9 @@ _SERIES_LIMIT = 20.0
 def _bessel_i(x: np.ndarray, order: int, scaled: bool) -> np.ndarray:
     """I0 or I1 (order 0 or 1) of x, times exp(-|x|) when scaled."""
     with np.errstate(all="ignore"):
-        a = np.abs(x.astype(np.float64))
+        # flattened: on a 0-d array np.abs returns a NumPy scalar, which the masked
+        # assignments below cannot write into
+        a = np.abs(x.astype(np.float64).reshape(-1))
         out = a.copy()  # nan stays nan; everything else is overwritten
         near = a <= _SERIES_LIMIT
         t = a[near]
@@ -66,8 +68,8 @@ def _bessel_i(x: np.ndarray, order: int, scaled: bool) -> np.ndarray:
             result = result * np.exp(z.astype(x.dtype)).astype(np.float64)
         out[far] = result
         if order == 1:
-            out = np.copysign(out, x)  # I1 is odd
-        return out.astype(x.dtype)
+            out = np.copysign(out, x.reshape(-1))  # I1 is odd
+        return out.reshape(x.shape).astype(x.dtype)
 
 
 def _of(cls: Any, order: int, scaled: bool, x: Any) -> Any:
