@@ -22,7 +22,7 @@ from ember.dtypes import to_numpy_dtype
 from ember.nn import functional as F
 from ember.random import rng
 
-__all__ = ["Categorical", "Multinomial", "OneHotCategorical"]
+__all__ = ["Categorical", "Multinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class Categorical(_ProbsOrLogits, Distribution):
@@ -158,6 +158,19 @@ class OneHotCategorical(_OverCategorical, Distribution):
         values = ember.eye(k, dtype=self._categorical._param.dtype)
         values = values.reshape(k, *[1] * len(self._batch_shape), k)
         return values.expand(k, *self._batch_shape, k) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose `rsample` carries the straight-through gradient (Bengio et
+    al. 2013): the value is a one-hot draw, the gradient that of `probs`
+    (torch.distributions.OneHotCategoricalStraightThrough)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
 
 
 class Multinomial(_OverCategorical, Distribution):

@@ -1,5 +1,6 @@
 """The continuous distributions of one real number with location/scale or rate
-parameters: Normal, Laplace, Uniform, Exponential. Each draw is the parameters applied to
+parameters: Normal, Laplace, Uniform, Exponential, Cauchy and HalfCauchy, HalfNormal,
+LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto. Each draw is the parameters applied to
 standard noise (loc + scale * eps, ...), so all four have `rsample`, and every formula is
 written with ember's differentiable ops: gradients reach the parameters (and the value)."""
 
@@ -12,12 +13,15 @@ import ember
 from ember._tensor import Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import broadcast_all, draw
 
 __all__ = [
     "Cauchy",
     "Exponential",
+    "GeneralizedPareto",
     "Gumbel",
+    "HalfCauchy",
     "HalfNormal",
     "Laplace",
     "LogNormal",
@@ -49,7 +53,7 @@ class _LocationScale(Distribution):
         return self.loc
 
 
-class Normal(_LocationScale):
+class Normal(_LocationScale, ExponentialFamily):
     """The normal (Gaussian) distribution with mean `loc` and standard deviation `scale`
     (torch.distributions.Normal)."""
 
@@ -186,7 +190,7 @@ class Uniform(Distribution):
         return ember.log(self.high - self.low)
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution, density rate * exp(-rate * x) for x >= 0
     (torch.distributions.Exponential)."""
 
@@ -531,3 +535,150 @@ class Pareto(Distribution):
 
     def entropy(self) -> Tensor:
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
+
+
+class HalfCauchy(Distribution):
+    """|X| for X ~ Cauchy(0, scale) (torch.distributions.HalfCauchy). PyTorch builds it as a
+    transformed Cauchy; ember writes its formulas out, as for HalfNormal, with the same
+    results and repr. Its mean is inf."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Cauchy(0, scale, validate_args=False)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    def _expanded_names(self) -> list:
+        return ["base_dist"]
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mean(self):
+        return ember.full(self._extended_shape(), math.inf, dtype=self.scale.dtype)
+
+    @property
+    def mode(self):
+        return ember.zeros_like(self.scale)
+
+    @property
+    def variance(self):
+        return self.base_dist.variance
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        log_prob = self.base_dist.log_prob(value) + math.log(2)
+        return ember.where(value >= 0, log_prob, ember.full_like(log_prob, -math.inf))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob: Tensor) -> Tensor:
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)
+
+
+class GeneralizedPareto(Distribution):
+    """The generalized Pareto distribution, survival function (1 + c z)^(-1/c) for
+    z = (x - loc) / scale and concentration c (exp(-z) at c = 0): the law of exceedances
+    over a high threshold (torch.distributions.GeneralizedPareto). Its support is
+    [loc, inf) for c >= 0 and [loc, loc - scale / c] for c < 0; draws are the icdf of
+    uniform noise, so reparameterized. c is taken as 0 where isclose(c, 0), as in PyTorch."""
+
+    arg_constraints = {
+        "loc": constraints.real,
+        "scale": constraints.positive,
+        "concentration": constraints.real,
+    }
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, concentration: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        super().__init__(self.loc.size(), validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> Any:  # type: ignore[override]
+        upper = ember.where(
+            self.concentration < 0,
+            self.loc - self.scale / self.concentration,
+            ember.full_like(self.loc, math.inf),
+        )
+        return constraints.interval(self.loc, upper)
+
+    def _expanded_names(self) -> list:
+        return ["loc", "scale", "concentration"]
+
+    def _safe_concentration(self) -> tuple:
+        """Where c is (close to) 0, and c with those entries replaced by 1 so that the
+        formulas dividing by c stay finite on the branch not taken."""
+        c = self.concentration
+        zero = ember.isclose(c, ember.zeros_like(c))
+        return zero, ember.where(zero, ember.ones_like(c), c)
+
+    @property
+    def mean(self):
+        c = self.concentration
+        valid = c < 1
+        safe = ember.where(valid, c, ember.full_like(c, 0.5))
+        return ember.where(valid, self.loc + self.scale / (1 - safe), ember.full_like(c, math.nan))
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        c = self.concentration
+        valid = c < 0.5
+        safe = ember.where(valid, c, ember.full_like(c, 0.25))
+        variance = self.scale**2 / ((1 - safe) ** 2 * (1 - 2 * safe))
+        return ember.where(valid, variance, ember.full_like(c, math.nan))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.icdf(draw("uniform", self._extended_shape(sample_shape), self.loc.dtype))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        zero, c = self._safe_concentration()
+        y = 1 / c + ember.ones_like(z)
+        nonzero = ember.where(y == 0, y, y * ember.log1p(c * z))
+        return -self.scale.log() - ember.where(zero, z, nonzero)
+
+    def log_survival_function(self, value: Tensor) -> Tensor:
+        """log(1 - cdf(value))."""
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        zero, c = self._safe_concentration()
+        return ember.where(zero, -z, -ember.log1p(c * z) / c)
+
+    def log_cdf(self, value: Tensor) -> Tensor:
+        """log(cdf(value))."""
+        return ember.log1p(-ember.exp(self.log_survival_function(value)))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        return ember.exp(self.log_cdf(value))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        zero, c = self._safe_concentration()
+        log_u = ember.log1p(-value)
+        return ember.where(
+            zero, self.loc - self.scale * log_u, self.loc + self.scale / c * ember.expm1(-c * log_u)
+        )
+
+    def entropy(self) -> Tensor:
+        return (self.scale.log() + self.concentration + 1).expand(*self._batch_shape)

@@ -17,6 +17,7 @@ import ember
 from ember._tensor import Size, Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import broadcast_all, draw, lazy_property, logits_to_probs, probs_to_logits
 from ember.dtypes import to_numpy_dtype
 from ember.nn import functional as F
@@ -73,7 +74,7 @@ class _ProbsOrLogits:
         return param
 
 
-class Bernoulli(_ProbsOrLogits, Distribution):
+class Bernoulli(_ProbsOrLogits, ExponentialFamily):
     """1 with probability `probs` (= sigmoid(`logits`)), else 0 (torch.distributions.Bernoulli).
     Samples are floats of the parameter's dtype."""
 
@@ -116,7 +117,7 @@ class Bernoulli(_ProbsOrLogits, Distribution):
         return values.expand(-1, *self._batch_shape) if expand else values
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The number of events of a Poisson process with mean `rate`; samples are floats of the
     rate's dtype (torch.distributions.Poisson)."""
 

@@ -1,5 +1,5 @@
-"""The distributions whose densities carry a gamma function: Gamma and Chi2, Beta and
-Dirichlet, StudentT.
+"""The distributions whose densities carry a gamma function: Gamma, Chi2 and InverseGamma,
+Beta, Kumaraswamy and Dirichlet, StudentT and FisherSnedecor.
 
 All are reparameterized: a Gamma(a, rate) draw is x / rate with x a Gamma(a, 1) draw whose
 gradient in a is the implicit one (_incomplete_gamma.py), and a Beta(a, b) draw is
@@ -18,10 +18,13 @@ from ember.autograd.function import apply_one
 from ember.distributions import constraints
 from ember.distributions._incomplete_gamma import Igamma, StandardGamma
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import broadcast_all, draw
 from ember.nn import functional as F
 
-__all__ = ["Beta", "Chi2", "Dirichlet", "Gamma", "StudentT"]
+__all__ = ["Beta", "Chi2", "Dirichlet", "FisherSnedecor", "Gamma", "InverseGamma", "Kumaraswamy", "StudentT"]
+
+_EULER_GAMMA = 0.57721566490153286060
 
 
 def _clamped(value: Tensor, low: float, high: float | None = None) -> Tensor:
@@ -34,7 +37,7 @@ def _clamped(value: Tensor, low: float, high: float | None = None) -> Tensor:
     return value + (inside - value.detach())
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The gamma distribution with shape `concentration` and inverse scale `rate`: density
     rate^c x^(c-1) exp(-rate x) / Gamma(c) (torch.distributions.Gamma)."""
 
@@ -81,7 +84,7 @@ class Gamma(Distribution):
         return c - ember.log(self.rate) + ember.lgamma(c) + (1 - c) * ember.digamma(c)
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """The beta distribution on [0, 1], density proportional to x^(concentration1 - 1)
     (1 - x)^(concentration0 - 1) (torch.distributions.Beta)."""
 
@@ -235,7 +238,7 @@ class StudentT(Distribution):
         )
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over probability vectors, density proportional to
     prod_i x_i^(concentration_i - 1) on the simplex; event_shape is concentration's last
     dim (torch.distributions.Dirichlet). Draws are normalized gamma draws, reparameterized."""
@@ -293,3 +296,180 @@ class Dirichlet(Distribution):
             - (k - total) * ember.digamma(total)
             - ((c - 1) * ember.digamma(c)).sum(-1)
         )
+
+
+class InverseGamma(Distribution):
+    """1 / X for X ~ Gamma(concentration, rate): density rate^c x^(-c-1) exp(-rate / x) /
+    Gamma(c) (torch.distributions.InverseGamma). PyTorch builds it as a transformed Gamma;
+    ember writes its formulas out, with the same results and repr."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Gamma(concentration, rate, validate_args=validate_args)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    def _expanded_names(self) -> list:
+        return ["base_dist"]
+
+    @property
+    def concentration(self):
+        return self.base_dist.concentration
+
+    @property
+    def rate(self):
+        return self.base_dist.rate
+
+    @property
+    def mean(self):
+        c = self.concentration
+        return ember.where(c > 1, self.rate / (c - 1), ember.full_like(c, math.inf))
+
+    @property
+    def mode(self):
+        return self.rate / (self.concentration + 1)
+
+    @property
+    def variance(self):
+        c = self.concentration
+        variance = self.rate.pow(2) / ((c - 1).pow(2) * (c - 2))
+        return ember.where(c > 2, variance, ember.full_like(c, math.inf))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).reciprocal()
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        c, r = self.concentration, self.rate
+        return ember.xlogy(c, r) - (c + 1) * value.log() - r / value - ember.lgamma(c)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - self.base_dist.cdf(value.reciprocal())
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        return c + self.rate.log() + ember.lgamma(c) - (1 + c) * ember.digamma(c)
+
+
+class FisherSnedecor(Distribution):
+    """The F distribution with `df1` and `df2` degrees of freedom: the ratio (X1 / df1) /
+    (X2 / df2) of two chi-squared draws, reparameterized through their gamma draws
+    (torch.distributions.FisherSnedecor). Mean, mode and variance are NaN where they do
+    not exist (df2 <= 2, df1 <= 2, df2 <= 4)."""
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1: Any, df2: Any, validate_args: bool | None = None) -> None:
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        super().__init__(self.df1.size(), validate_args=validate_args)
+
+    def _expanded_names(self) -> list:
+        return ["df1", "df2", "_gamma1", "_gamma2"]
+
+    @property
+    def mean(self):
+        df2 = self.df2
+        return ember.where(df2 > 2, df2 / (df2 - 2), ember.full_like(df2, math.nan))
+
+    @property
+    def mode(self):
+        df1, df2 = self.df1, self.df2
+        mode = (df1 - 2) / df1 * df2 / (df2 + 2)
+        return ember.where(df1 > 2, mode, ember.full_like(mode, math.nan))
+
+    @property
+    def variance(self):
+        df1, df2 = self.df1, self.df2
+        variance = 2 * df2.pow(2) * (df1 + df2 - 2) / (df1 * (df2 - 2).pow(2) * (df2 - 4))
+        return ember.where(df2 > 4, variance, ember.full_like(variance, math.nan))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        tiny = ember.finfo(self.df1.dtype).tiny
+        x1 = self._gamma1.rsample(sample_shape)
+        x2 = self._gamma2.rsample(sample_shape).clamp(min=tiny)
+        return (x1 / x2).clamp(min=tiny)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        half1, half2 = self.df1 * 0.5, self.df2 * 0.5
+        ratio = self.df1 / self.df2
+        log_beta = ember.lgamma(half1 + half2) - ember.lgamma(half1) - ember.lgamma(half2)
+        return (
+            log_beta
+            + half1 * ratio.log()
+            + (half1 - 1) * value.log()
+            - (half1 + half2) * ember.log1p(ratio * value)
+        )
+
+
+def _kumaraswamy_moment(a: Tensor, b: Tensor, n: int) -> Tensor:
+    """E[X^n] = b B(1 + n / a, b) of a Kumaraswamy(a, b) variable."""
+    shifted = 1 + n / a
+    return b * ember.exp(ember.lgamma(shifted) + ember.lgamma(b) - ember.lgamma(shifted + b))
+
+
+class Kumaraswamy(Distribution):
+    """The Kumaraswamy distribution on (0, 1), cdf 1 - (1 - x^a)^b for a = `concentration1`
+    and b = `concentration0`: Beta-like, with a closed-form cdf, so a draw is
+    (1 - u^(1/b))^(1/a) for u uniform (torch.distributions.Kumaraswamy). PyTorch builds it
+    as a transformed Uniform; ember writes its formulas out, with the same results."""
+
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, concentration1: Any, concentration0: Any, validate_args: bool | None = None) -> None:
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        super().__init__(self.concentration1.size(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return _kumaraswamy_moment(self.concentration1, self.concentration0, 1)
+
+    @property
+    def mode(self):
+        # ((a - 1) / (a b - 1))^(1 / a), NaN where a < 1 or b < 1 (the density is highest
+        # at an end of the interval there). PyTorch 2.13's formula, (1 - b)^(1/b) / (1 - a b),
+        # is NaN for every b > 1 (see docs/differences.md).
+        a, b = self.concentration1, self.concentration0
+        log_mode = (ember.log(a - 1) - ember.log(a * b - 1)) / a
+        return ember.where((b < 1) | (a < 1), ember.full_like(log_mode, math.nan), log_mode.exp())
+
+    @property
+    def variance(self):
+        return _kumaraswamy_moment(self.concentration1, self.concentration0, 2) - self.mean.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        u = draw("uniform", self._extended_shape(sample_shape), self.concentration1.dtype)
+        return (1 - u.pow(self.concentration0.reciprocal())).pow(self.concentration1.reciprocal())
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        a, b = self.concentration1, self.concentration0
+        return a.log() + b.log() + (a - 1) * value.log() + (b - 1) * ember.log1p(-value.pow(a))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - (1 - value.pow(self.concentration1)).pow(self.concentration0).clamp(min=0, max=1)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return (1 - (1 - value).pow(b.reciprocal())).pow(a.reciprocal())
+
+    def entropy(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        t1, t0 = 1 - a.reciprocal(), 1 - b.reciprocal()
+        harmonic = ember.digamma(b + 1) + _EULER_GAMMA
+        return t0 + t1 * harmonic - a.log() - b.log()

@@ -29,8 +29,10 @@ from ember.distributions.continuous import (
     Pareto,
     Uniform,
 )
+from ember.distributions.continuous_bernoulli import ContinuousBernoulli
 from ember.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.gamma import Beta, Dirichlet, Gamma
 from ember.distributions.multivariate import (
     Independent,
@@ -320,3 +322,100 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     if not same or p.event_shape != q.event_shape:
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
+    """The Bregman divergence of the log normalizer F between the natural parameters:
+    F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>, for two distributions
+    of one family that has no closed form registered (Wishart)."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__} "
+            "(the Bregman divergence covers two distributions of one exponential family only)"
+        )
+    p_params = [param.detach().requires_grad_() for param in p._natural_params]
+    q_params = q._natural_params
+    with ember.enable_grad():
+        log_normalizer = p._log_normalizer(*p_params)
+        gradients = ember.autograd.grad(log_normalizer.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - log_normalizer
+    for p_param, q_param, gradient in zip(p_params, q_params, gradients):
+        result = result - sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli, q: ContinuousBernoulli) -> Tensor:
+    own = p._cont_bern_log_norm() + ember.log1p(-p.probs)
+    other = -q._cont_bern_log_norm() - ember.log1p(-q.probs)
+    return p.mean * (p.logits - q.logits) + own + other
+
+
+def _cross_entropy_continuous_bernoulli(mean: Tensor, q: ContinuousBernoulli) -> Tensor:
+    """-E_p[log q(x)] for q continuous Bernoulli, from p's mean."""
+    return -mean * q.logits - ember.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> Tensor:
+    return -p.entropy() + _cross_entropy_continuous_bernoulli(p.mean, q)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p: Uniform, q: ContinuousBernoulli) -> Tensor:
+    # infinite where p has mass outside [0, 1]; PyTorch 2.13 also where p.low == 0 or
+    # p.high == 1, where the divergence is finite (see docs/differences.md)
+    kl = -p.entropy() + _cross_entropy_continuous_bernoulli(p.mean, q)
+    return _infinite_where(kl, (p.high > 1) | (p.low < 0))
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> Tensor:
+    return -p.entropy() - ember.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> Tensor:
+    log_normalizer = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).pow(2)) + ember.log(q.scale)
+    quadratic = (p.variance + p.mean.pow(2) - 2.0 * q.loc * p.mean) / (2.0 * q.scale.pow(2))
+    return -p.entropy() + log_normalizer + quadratic
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Tensor:
+    # infinite where q misses part of [0, 1]; PyTorch 2.13 also where q.low == 0 or
+    # q.high == 1, where the divergence is finite (see docs/differences.md)
+    kl = -p.entropy() + (q.high - q.low).log()
+    return _infinite_where(kl, (q.low > 0) | (q.high < 1))
+
+
+def _infinite_like(value: Tensor) -> Tensor:
+    return ember.full_like(value, math.inf)
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_pareto(p: ContinuousBernoulli, q: Pareto) -> Tensor:
+    return _infinite_like(p.probs)  # q has no mass below its scale, which is > 0
+
+
+@register_kl(Exponential, ContinuousBernoulli)
+def _kl_exponential_continuous_bernoulli(p: Exponential, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.rate)  # p has mass above 1, q none
+
+
+@register_kl(Gamma, ContinuousBernoulli)
+def _kl_gamma_continuous_bernoulli(p: Gamma, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.concentration)
+
+
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Normal, ContinuousBernoulli)
+def _kl_real_line_continuous_bernoulli(p: Distribution, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.loc)
+
+
+@register_kl(Pareto, ContinuousBernoulli)
+def _kl_pareto_continuous_bernoulli(p: Pareto, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.scale)

@@ -17,12 +17,13 @@ from typing import Any
 import ember
 from ember._tensor import Size, Tensor
 from ember.distributions import constraints
+from ember.distributions.continuous import Normal
 from ember.distributions.distribution import Distribution
 from ember.distributions.multivariate import Independent
-from ember.distributions.transforms import ComposeTransform, Transform
+from ember.distributions.transforms import ComposeTransform, StickBreakingTransform, Transform
 from ember.distributions.utils import sum_rightmost
 
-__all__ = ["TransformedDistribution"]
+__all__ = ["LogisticNormal", "TransformedDistribution"]
 
 
 class TransformedDistribution(Distribution):
@@ -129,3 +130,27 @@ class TransformedDistribution(Distribution):
         for transform in self.transforms:
             value = transform(value)
         return value
+
+
+class LogisticNormal(TransformedDistribution):
+    """A point of the simplex of K + 1 entries whose stick-breaking logits are normal: a
+    Normal(loc, scale) draw of K entries pushed through StickBreakingTransform
+    (torch.distributions.LogisticNormal); event_shape is (K + 1,)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        if not base_dist.batch_shape:
+            base_dist = base_dist.expand([1])
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
+
+    @property
+    def loc(self):
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.base_dist.scale

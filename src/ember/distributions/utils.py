@@ -14,7 +14,15 @@ from ember._tensor import Tensor
 from ember.dtypes import to_numpy_dtype
 from ember.random import rng
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+__all__ = [
+    "broadcast_all",
+    "clamp_probs",
+    "lazy_property",
+    "logits_to_probs",
+    "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
+]
 
 
 def broadcast_all(*values: Any) -> tuple:
@@ -65,6 +73,34 @@ class lazy_property:
             value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
+
+
+def _tril_positions(n: int, diag: int) -> tuple:
+    """The row and column indices of the entries of an n x n matrix on or below its
+    `diag`-th diagonal, row by row (the order PyTorch's boolean mask gives)."""
+    return np.tril_indices(n, diag)
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The entries of mat on or below its `diag`-th diagonal, row by row, as the last dim."""
+    rows, cols = _tril_positions(mat.shape[-1], diag)
+    flat = mat.reshape(*mat.shape[:-2], -1)
+    return flat[..., ember.from_numpy((rows * mat.shape[-1] + cols).astype(np.int64))]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The inverse of tril_matrix_to_vec: an n x n matrix (zeros above the `diag`-th
+    diagonal) whose lower part is vec, filled row by row; n is found from vec's length."""
+    k = vec.shape[-1]
+    n_float = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * k + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    n = round(n_float)
+    if abs(n - n_float) > ember.finfo(vec.dtype).eps or len(_tril_positions(n, diag)[0]) != k:
+        raise ValueError(f"vec_to_tril_matrix: the last dim ({k}) of vec is not a triangular number")
+    rows, cols = _tril_positions(n, diag)
+    source = np.full(n * n, k, dtype=np.int64)  # k: the zero appended to vec
+    source[rows * n + cols] = np.arange(k)
+    padded = ember.cat([vec, vec.new_zeros((*vec.shape[:-1], 1))], -1)
+    return padded[..., ember.from_numpy(source)].reshape(*vec.shape[:-1], n, n)
 
 
 def sum_rightmost(value: Tensor, dims: int) -> Tensor:
