@@ -456,6 +456,26 @@ def test_kumaraswamy_mode_is_the_maximum_of_the_density() -> None:
     assert bool(ED.Kumaraswamy(0.5, 2.0).mode.isnan())
 
 
+def test_values_at_the_ends_of_the_support() -> None:
+    torch = _torch()
+    TD = torch.distributions
+    f64 = ember.float64
+    # InverseGamma.cdf checks 1 / value against the Gamma's support, as PyTorch: cdf(0) = 0
+    e, t = ED.InverseGamma(2.0, 3.0), TD.InverseGamma(2.0, 3.0)
+    for v in (0.0, 0.5, math.inf):
+        assert_close(e.cdf(ember.tensor(v)), t.cdf(torch.tensor(v)))
+    with pytest.raises(ValueError, match="within the support"):
+        e.cdf(ember.tensor(-1.0))
+    # the log density where it tends to 0 or inf: PyTorch's chain of transforms gives NaN
+    # at x = 0 and 1 for Kumaraswamy, and +inf for InverseGamma at 1e-300 (its
+    # log-Jacobian overflows)
+    k = ED.Kumaraswamy(ember.tensor([2.0, 0.5], dtype=f64), ember.tensor([3.0, 0.5], dtype=f64))
+    assert k.log_prob(ember.zeros(2, dtype=f64)).tolist() == [-math.inf, math.inf]
+    assert k.log_prob(ember.ones(2, dtype=f64)).tolist() == [-math.inf, math.inf]
+    ig = ED.InverseGamma(ember.tensor(2.0, dtype=f64), ember.tensor(3.0, dtype=f64))
+    assert ig.log_prob(ember.tensor(1e-300, dtype=f64)).item() < -1e300
+
+
 def test_exponential_family_classes_and_bregman_entropy() -> None:
     torch = _torch()
     for name in ("Normal", "Exponential", "Gamma", "Chi2", "Beta", "Dirichlet", "Bernoulli", "Poisson"):

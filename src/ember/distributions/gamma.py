@@ -347,8 +347,8 @@ class InverseGamma(Distribution):
         return ember.xlogy(c, r) - (c + 1) * value.log() - r / value - ember.lgamma(c)
 
     def cdf(self, value: Tensor) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
+        # 1 - the Gamma's cdf at 1 / value; as in PyTorch, it is 1 / value that is checked
+        # (against the Gamma's support), so cdf(0) is 0
         return 1 - self.base_dist.cdf(value.reciprocal())
 
     def entropy(self) -> Tensor:
