@@ -554,6 +554,46 @@ def test_kl_divergence_matches_torch(pair: str, dtype: str) -> None:
                     assert_close(e_v.grad, t_v.grad, *tol)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_of_transformed_distributions_with_the_same_transforms_matches_torch(dtype: str) -> None:
+    """PyTorch's (TransformedDistribution, TransformedDistribution) pair: the bases' KL when
+    the transforms are equal (by value for Exp, Affine, StickBreaking, ...)."""
+    torch = _torch()
+    tol = TOL[dtype] if dtype == "float64" else (1e-4, 1e-5)
+    rng = np.random.default_rng(6)
+    params = [rng.normal(size=3), rng.uniform(0.5, 2, 3), rng.normal(size=3), rng.uniform(0.5, 2, 3)]
+
+    def pairs(D: Any, lib: Any, T: Any) -> list:
+        a, b, c, d = (lib.tensor(np.asarray(v, dtype=dtype), requires_grad=True) for v in params)
+        chain = lambda: [T.AffineTransform(1.0, lib.tensor([2.0, 3.0, 4.0])), T.ExpTransform().inv.inv]  # noqa: E731
+        return [
+            ((D.LogisticNormal(a, b), D.LogisticNormal(c, d)), (a, b, c, d)),
+            (
+                (
+                    D.TransformedDistribution(D.Normal(a, b), chain()),
+                    D.TransformedDistribution(D.Normal(c, d), chain()),
+                ),
+                (a, b, c, d),
+            ),
+        ]
+
+    for (e_pair, e_params), (t_pair, t_params) in zip(
+        pairs(ED, ember, ET), pairs(torch.distributions, torch, torch.distributions.transforms)
+    ):
+        kl_e, kl_t = ED.kl_divergence(*e_pair), torch.distributions.kl_divergence(*t_pair)
+        assert_close(kl_e, kl_t, *tol)
+        kl_e.sum().backward()
+        kl_t.sum().backward()
+        for pe, pt in zip(e_params, t_params):
+            assert_close(pe.grad, pt.grad, *tol)
+    n = ED.Normal(ember.zeros(3), 1.0)
+    with pytest.raises(NotImplementedError, match="different transforms"):
+        ED.kl_divergence(
+            ED.TransformedDistribution(n, ET.AffineTransform(0.0, 2.0)),
+            ED.TransformedDistribution(n, ET.AffineTransform(0.0, 3.0)),
+        )
+
+
 def test_kl_continuous_bernoulli_uniform_on_the_unit_interval_is_finite() -> None:
     # PyTorch 2.13 returns inf when the Uniform is exactly [0, 1]; the divergence is -H(p)
     p = ED.ContinuousBernoulli(probs=ember.tensor([0.2, 0.7]))

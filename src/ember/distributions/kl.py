@@ -46,8 +46,13 @@ from ember.distributions.transforms import (
     AffineTransform,
     ComposeTransform,
     ExpTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     PowerTransform,
     SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
     TanhTransform,
     Transform,
     _InverseTransform,
@@ -312,7 +317,21 @@ def _same_transform(s: Transform, t: Transform) -> bool:
         return _equal(s.loc, t.loc) and _equal(s.scale, t.scale)
     if isinstance(s, PowerTransform):
         return _equal(s.exponent, t.exponent)
-    return type(s) in (ExpTransform, SigmoidTransform, TanhTransform, AbsTransform)  # no parameters
+    return type(s) in _PARAMETERLESS
+
+
+# the transforms without parameters: any two of one of these classes are the same map
+_PARAMETERLESS = (
+    AbsTransform,
+    ExpTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
+    TanhTransform,
+)
 
 
 @register_kl(TransformedDistribution, TransformedDistribution)
