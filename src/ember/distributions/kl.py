@@ -339,7 +339,10 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     # a bijection changes neither distribution's relative density: the bases' divergence
     same = len(p.transforms) == len(q.transforms) and all(map(_same_transform, p.transforms, q.transforms))
     if not same or p.event_shape != q.event_shape:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__} "
+            "with different transforms or event shapes"
+        )
     return kl_divergence(p.base_dist, q.base_dist)
 
 
