@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -194,20 +195,80 @@ def arange(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    """Values from start to end (exclusive) by step; int64 unless an argument is a float."""
+    """Values from start to end (exclusive) by step; int64 unless an argument is a float
+    (torch.arange). For an integer dtype the bounds and the step are truncated to integers
+    first, as PyTorch's kernel does: arange(0, 10.5, dtype=int64) has 10 elements."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError(
             f"upper bound and lower bound inconsistent with step sign (arange({start}, {end}, {step}))"
         )
     is_float = any(isinstance(v, float) for v in (start, end, step))
-    default = dtypes.get_default_dtype().numpy if is_float else np.int64
-    return _finish(
-        np.arange(start, end, step).astype(_np_dtype(dtype, default)), requires_grad, device, layout
-    )
+    np_dtype = _np_dtype(dtype, dtypes.get_default_dtype().numpy if is_float else np.int64)
+    if np_dtype.kind not in "iu":
+        return _finish(np.arange(start, end, step).astype(np_dtype), requires_grad, device, layout)
+    first, last, by = int(start), int(end), int(step)
+    if np_dtype == np.int64:  # the count, too, from the truncated values
+        if by == 0:
+            raise ValueError(f"arange: step must be nonzero (the step {step} truncates to 0 for int64)")
+        span = last - first + by - (1 if by > 0 else -1)
+        count = abs(span) // abs(by) if (span >= 0) == (by > 0) else 0
+    else:
+        count = math.ceil((float(end) - float(start)) / float(step))
+    values = first + by * np.arange(count, dtype=np.int64)
+    return _finish(values.astype(np_dtype), requires_grad, device, layout)
+
+
+def _int_bound(value: Any, np_dtype: np.dtype) -> int:
+    """A number converted to an integer dtype as PyTorch converts a Scalar: truncated,
+    refused outside the dtype's range (a negative int wraps into an unsigned dtype)."""
+    info = np.iinfo(np_dtype)
+    low = -info.max if (info.min == 0 and not isinstance(value, float)) else info.min
+    if not low <= value <= info.max:
+        name = {"u": "uint", "i": "int"}[np_dtype.kind] + f"{np_dtype.itemsize * 8}_t"
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return int(np.array(int(value)).astype(np_dtype))
+
+
+def _fill_value(value: Any, np_dtype: np.dtype) -> Any:
+    """The one value of a one-step linspace/logspace, checked as PyTorch's fill_ checks it."""
+    value = value.item() if isinstance(value, Tensor) else value
+    return _int_bound(value, np_dtype) if np_dtype.kind in "iu" else value
+
+
+def _spaced(start: Any, end: Any, steps: int, np_dtype: np.dtype, op: str) -> np.ndarray:
+    """PyTorch's linspace points (steps >= 2): start + step * i for the first half and
+    end - step * (steps - 1 - i) for the second, step = (end - start) / (steps - 1) in the
+    result's dtype (in float64 from the truncated bounds for an integer dtype, and for
+    logspace's exponents). PyTorch's CPU linspace kernel fuses each multiply-add (one
+    rounding), which a wider float reproduces here, so results agree to the bit and truncate
+    alike; its logspace rounds twice."""
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if np_dtype.kind == "b":
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
+    index = np.arange(steps)
+    up = index < steps // 2
+    count = np.where(up, index, steps - 1 - index)
+    if np_dtype.kind in "iu" or op == "logspace":
+        if np_dtype.kind in "iu":
+            first, last = _int_bound(start, np_dtype), _int_bound(end, np_dtype)
+        else:
+            first, last = np_dtype.type(start), np_dtype.type(end)
+        step, first, last = float(last - first) / (steps - 1), float(first), float(last)
+        result, wide = np.float64, np.float64 if op == "logspace" else np.longdouble
+    else:
+        first, last = np_dtype.type(start), np_dtype.type(end)
+        step = (last - first) / np_dtype.type(steps - 1)
+        # float16 rounds after each operation in PyTorch too (c10::Half arithmetic)
+        result, wide = np_dtype.type, {2: np_dtype.type, 4: np.float64}.get(np_dtype.itemsize, np.longdouble)
+    first, last, step, count = wide(first), wide(last), wide(step), count.astype(wide)
+    return np.where(up, first + step * count, last - step * count).astype(result)
 
 
 def linspace(
@@ -221,13 +282,42 @@ def linspace(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
+    """steps evenly spaced values from start to end (torch.linspace), computed as PyTorch's
+    kernel computes them, so that float32 and integer results agree to the bit."""
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device, layout)
+    np_dtype = _np_dtype(dtype)
+    if steps <= 1:
+        values = np.full(steps, _fill_value(start, np_dtype) if steps else 0)
+    else:
+        values = _spaced(start, end, steps, np_dtype, "linspace")
+    return _finish(values.astype(np_dtype), requires_grad, device, layout)
 
 
-def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None) -> Tensor:
-    return Tensor(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)))
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    """base ** linspace(start, end, steps) (torch.logspace); the powers are taken in float64
+    and then rounded (truncated for an integer dtype), as in PyTorch."""
+    if steps < 0:
+        raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
+    np_dtype = _np_dtype(dtype)
+    base = float(base.item() if isinstance(base, Tensor) else base)
+    if steps <= 1:
+        start = start.item() if isinstance(start, Tensor) else start
+        values = np.full(steps, _fill_value(base ** float(start) if steps else 0, np_dtype))
+    else:
+        values = np.power(base, _spaced(start, end, steps, np_dtype, "logspace"))
+    return _finish(values.astype(np_dtype), requires_grad, device, layout)
 
 
 def eye(

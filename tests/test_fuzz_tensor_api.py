@@ -1,0 +1,124 @@
+"""Regressions found by differential fuzzing of the less common torch.* and Tensor functions
+(sorting, counting, scattering, creation, ...) against PyTorch: each test is the smallest case
+of a discrepancy that random shapes, dtypes and values turned up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+
+pytestmark = requires_torch
+
+
+def _same(e, t) -> None:
+    """Same dtype, shape and values, to the bit."""
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0, 10.5),
+        (-8.4, 4, 1.33),
+        (8.6, -7, -9),
+        (0.5, 3.7, 1.9),
+        (-14.68, -5.4, 3.7),
+        (-1.5, 2.5, 1),
+        (0.1, 4.04, 1.59),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "uint8"])
+def test_arange_of_floats_into_an_integer_dtype_truncates_first(args, dtype):
+    # PyTorch truncates start and step to integers before counting up (and, for int64, end
+    # too before counting the elements): arange(0, 10.5, dtype=long) has 10 elements, not 11
+    import torch
+
+    _same(ember.arange(*args, dtype=getattr(ember, dtype)), torch.arange(*args, dtype=getattr(torch, dtype)))
+
+
+def test_arange_int64_step_that_truncates_to_zero_raises():
+    import torch
+
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        torch.arange(0, 6.3, 0.583, dtype=torch.int64)
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        ember.arange(0, 6.3, 0.583, dtype=ember.int64)
+    _same(ember.arange(0, 6.3, 0.583, dtype=ember.int32), torch.arange(0, 6.3, 0.583, dtype=torch.int32))
+    with pytest.raises(RuntimeError, match="unsupported range"):
+        ember.arange(0, float("inf"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (-5, 1, 10),
+        (0.7, 10.9, 7),
+        (-0.7, -10, 7),
+        (-7, 4.0, 34),
+        (6.334, -9, 37),
+        (-2, -5.56, 19),
+        (0, 10, 20),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16"])
+def test_linspace_into_an_integer_dtype_as_pytorch(args, dtype):
+    # the bounds are truncated first and each point is start + step * i (first half) or
+    # end - step * (steps - 1 - i) (second half), rounded once; np.linspace differs
+    import torch
+
+    _same(
+        ember.linspace(*args, dtype=getattr(ember, dtype)), torch.linspace(*args, dtype=getattr(torch, dtype))
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_linspace_floats_to_the_bit(dtype):
+    import torch
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        start, end = np.round(rng.standard_normal(2) * 5, 3).tolist()
+        steps = int(rng.integers(2, 40))
+        _same(
+            ember.linspace(start, end, steps, dtype=getattr(ember, dtype)),
+            torch.linspace(start, end, steps, dtype=getattr(torch, dtype)),
+        )
+
+
+def test_linspace_bounds_outside_an_unsigned_dtype():
+    import torch
+
+    _same(ember.linspace(3.67, -3, 4, dtype=ember.uint8), torch.linspace(3.67, -3, 4, dtype=torch.uint8))
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="without overflow"):
+            T.linspace(8.82, -3.53, 2, dtype=T.uint8)
+        with pytest.raises(RuntimeError, match="without overflow"):
+            T.linspace(-2.6, 5, 1, dtype=T.uint8)
+    _same(ember.linspace(-2.6, 5, 0, dtype=ember.uint8), torch.linspace(-2.6, 5, 0, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(-0.8, 1.78, 11), (-5, 5.0, 7), (1.116, -1.72, 7), (6, -5.15, 4), (2.7, 5, 1), (3.888, -3.74, 11)],
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32", "float64"])
+def test_logspace_as_pytorch(args, dtype):
+    # integer dtypes truncate the bounds first (logspace(-0.8, 1.78, 11, dtype=int32) starts
+    # at 10 ** 0 = 1); the powers are taken in float64
+    import torch
+
+    e = ember.logspace(*args, dtype=getattr(ember, dtype))
+    t = torch.logspace(*args, dtype=getattr(torch, dtype))
+    if dtype.startswith("float"):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+        assert e.dtype == getattr(ember, dtype)
+    else:
+        _same(e, t)
+    _same(
+        ember.logspace(0, 3, 4, base=2, dtype=ember.int64), torch.logspace(0, 3, 4, base=2, dtype=torch.int64)
+    )
