@@ -122,3 +122,39 @@ def test_logspace_as_pytorch(args, dtype):
     _same(
         ember.logspace(0, 3, 4, base=2, dtype=ember.int64), torch.logspace(0, 3, 4, base=2, dtype=torch.int64)
     )
+
+
+@pytest.mark.parametrize(
+    "x, source, alpha",
+    [
+        ([1, 2, 3], [1, 1, 1], 0.5),
+        ([1, 2, 3], [1, 1, 1], 2.7),
+        ([True, False, False], [True, True, False], 2),
+    ],
+)
+def test_index_add_alpha_converted_to_an_integer_or_bool_input_dtype(x, source, alpha):
+    # ember multiplied first, so ints with alpha=0.5 became float and bools int64; PyTorch
+    # converts alpha to input's dtype (0.5 adds nothing to ints)
+    import torch
+
+    i = [0, 1, 1]
+    t = torch.index_add(torch.tensor(x), 0, torch.tensor(i), torch.tensor(source), alpha=alpha)
+    _same(ember.index_add(ember.tensor(x), 0, ember.tensor(i), ember.tensor(source), alpha=alpha), t)
+    _same(ember.tensor(x).index_add_(0, ember.tensor(i), ember.tensor(source), alpha=alpha), t)
+
+
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+def test_scatter_reduce_amax_amin_of_bools_without_self(reduce):
+    # the identity of amax/amin was looked up with np.iinfo, which refuses bool
+    import torch
+
+    x, i, s = [True, False, False], [0, 1, 1], [False, True, False]
+    for include_self in (True, False):
+        _same(
+            ember.scatter_reduce(
+                ember.tensor(x), 0, ember.tensor(i), ember.tensor(s), reduce, include_self=include_self
+            ),
+            torch.scatter_reduce(
+                torch.tensor(x), 0, torch.tensor(i), torch.tensor(s), reduce, include_self=include_self
+            ),
+        )

@@ -560,7 +560,12 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
         )  # noqa: E731
         return _on_scalar(input, dim, "index_add_", call)
     _, where = _along(input, dim, index, "index_add_", source._data.shape)
-    if alpha != 1:
+    kind = input._data.dtype.kind
+    if kind in "biu":  # alpha is converted to input's dtype, as in PyTorch (0.5 adds nothing to ints)
+        alpha = bool(alpha) if kind == "b" else int(alpha)
+    if alpha is False:
+        source = source & False
+    elif alpha != 1:
         source = source * alpha
     return input + shape_ops.IndexAddInto.apply(source, input._data.shape, where)
 

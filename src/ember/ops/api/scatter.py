@@ -68,6 +68,8 @@ def _fill_for(reduce: str, np_dtype: np.dtype) -> Any:
         return 1
     if np_dtype.kind == "f":
         return -np.inf if reduce == "amax" else np.inf
+    if np_dtype.kind == "b":
+        return reduce == "amin"
     info = np.iinfo(np_dtype)
     return info.min if reduce == "amax" else info.max
 
