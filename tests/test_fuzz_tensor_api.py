@@ -158,3 +158,19 @@ def test_scatter_reduce_amax_amin_of_bools_without_self(reduce):
                 torch.tensor(x), 0, torch.tensor(i), torch.tensor(s), reduce, include_self=include_self
             ),
         )
+
+
+def test_integer_division_by_zero_of_an_empty_tensor_divides_nothing():
+    # ember raised ZeroDivisionError when the divisor had a zero even if the result was empty
+    import torch
+
+    for T in (torch, ember):
+        z, u, b = T.zeros(0, dtype=T.int64), T.zeros(4, 0, 3, dtype=T.uint8), T.tensor([True, False, True])
+        assert (z // 0).shape == (0,) and T.fmod(z, 0).shape == (0,) and T.remainder(z, 0).shape == (0,)
+        for rounding_mode in ("floor", "trunc"):
+            assert T.div(u, b, rounding_mode=rounding_mode).shape == (4, 0, 3)
+        assert T.fmod(u, b).shape == (4, 0, 3) and T.remainder(u, b).shape == (4, 0, 3)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            T.tensor([5]) // 0
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            T.fmod(T.tensor([5]), T.tensor([0]))

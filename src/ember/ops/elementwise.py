@@ -223,8 +223,9 @@ def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _check_divisor(a: Any, b: Any) -> None:
-    """An integer division by zero raises in PyTorch (NumPy gives 0 with a warning)."""
-    if np.result_type(a, b).kind in "iub" and not np.all(b):
+    """An integer division by zero raises in PyTorch (NumPy gives 0 with a warning); an
+    empty result divides nothing."""
+    if np.result_type(a, b).kind in "iub" and np.size(a) and np.size(b) and not np.all(b):
         raise RuntimeError("ZeroDivisionError")
 
 

@@ -177,7 +177,14 @@ def fmod(input: Tensor, other: Any) -> Tensor:
     other's sign)."""
     _not_for_bool("fmod_cpu", input, other)
     a, b = _binary(input, other)
-    if isinstance(a, Tensor) and a._data.dtype.kind in "iub" and not np.all(_data_of(b)):
+    divisor = _data_of(b)
+    if (
+        isinstance(a, Tensor)
+        and a._data.dtype.kind in "iub"
+        and a._data.size
+        and np.size(divisor)
+        and not np.all(divisor)
+    ):
         raise RuntimeError("fmod: ZeroDivisionError (integer division by zero)")
     return _apply_binary(sp.Fmod, a, b, "fmod")
 
