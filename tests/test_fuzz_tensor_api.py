@@ -174,3 +174,25 @@ def test_integer_division_by_zero_of_an_empty_tensor_divides_nothing():
             T.tensor([5]) // 0
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             T.fmod(T.tensor([5]), T.tensor([0]))
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_linear_gradient_in_q(name):
+    # the linear interpolation weight q * (n - 1) - floor(...) depends on q; ember gave q no
+    # gradient (None) where PyTorch gives (above - below) * (n - 1)
+    import torch
+
+    nan = float("nan")
+    rows = [[3.0, 1.0, nan, 10.0], [1.0, 2.0, 3.0, 4.5]]
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor(rows, dtype=T.float64, requires_grad=True)
+        q = T.tensor([0.3, 0.9, 1.0, 0.0], dtype=T.float64, requires_grad=True)
+        y = getattr(T, name)(x, q, dim=-1, keepdim=True)
+        w = T.arange(y.numel(), dtype=T.float64).reshape(y.shape)
+        grads.append([g.detach().numpy() for g in T.autograd.grad((y * w).sum(), [x, q])])
+    for e, t in zip(*grads):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+    x = ember.tensor([[3.0, 1.0, 7.0, 10.0], [1.0, 2.0, 3.0, 4.5]], dtype=ember.float64)
+    q = ember.tensor([0.3, 0.55], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda q: getattr(ember, name)(x, q, dim=1), (q,))

@@ -140,9 +140,11 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
     nans = np.isnan(sv).sum(-1, keepdims=True)
     count = n - nans
     if name == "nanquantile":  # an all-NaN slice gives rank 0: a NaN
-        rank = np.maximum(qs * (count - 1), 0)  # shape (..., len(qs))
+        scale = np.maximum(count - 1, 0)
+        rank = qs * scale  # shape (..., len(qs))
     else:  # a slice with a NaN gives its last element: a NaN
-        rank = np.where(nans > 0, n - 1, qs * (n - 1))
+        scale = np.where(nans > 0, 0, n - 1)
+        rank = np.where(nans > 0, n - 1, qs * scale)
     lo, hi = np.floor(rank), np.ceil(rank)
     if interpolation == "lower":
         hi = lo
@@ -153,11 +155,19 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
     weight = {"linear": rank - lo, "midpoint": np.where(hi > lo, 0.5, 0.0)}.get(
         interpolation, np.zeros_like(rank)
     )
+    if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+        # the weight rank - lo = q * (count - 1) - lo carries q's gradient, as in PyTorch;
+        # where the rank does not depend on q (a NaN slice), nothing flows to q
+        scale = np.broadcast_to(scale, rank.shape)
+        moving = q.reshape(-1) * Tensor(scale.astype(sv.dtype)) - Tensor(lo.astype(sv.dtype))
+        weight = shape_ops.Where.apply(scale == 0, Tensor(np.zeros(rank.shape, sv.dtype)), moving)
+    else:
+        weight = Tensor(weight.astype(sv.dtype))
     below = gather(s, -1, lo.astype(np.int64))
     out = (
         below
         if interpolation in ("lower", "higher", "nearest")
-        else below + (gather(s, -1, hi.astype(np.int64)) - below) * Tensor(weight.astype(sv.dtype))
+        else below + (gather(s, -1, hi.astype(np.int64)) - below) * weight
     )
     out = out.movedim(-1, 0) if q_dim else out.squeeze(-1)
     return out.reshape(((len(qs),) if q_dim else ()) + tuple(kept))
