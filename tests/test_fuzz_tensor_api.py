@@ -196,3 +196,19 @@ def test_quantile_linear_gradient_in_q(name):
     x = ember.tensor([[3.0, 1.0, 7.0, 10.0], [1.0, 2.0, 3.0, 4.5]], dtype=ember.float64)
     q = ember.tensor([0.3, 0.55], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda q: getattr(ember, name)(x, q, dim=1), (q,))
+
+
+@pytest.mark.parametrize("dims", [2, ([1, 2], [0, 1]), ([1], [0])])
+def test_tensordot_over_an_empty_dimension(dims):
+    # reshape(-1, 0) raised "shape '[-1, 0]' is invalid" when a contracted size was 0
+    import torch
+
+    a, b = np.random.randn(2, 0, 1), np.random.randn(0, 1, 3)
+    results = []
+    for T in (ember, torch):
+        x, y = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        r = T.tensordot(x, y, dims)
+        r.sum().backward()
+        results.append((r, x.grad, y.grad))
+    for e, t in zip(*results):
+        _same(e.detach(), t.detach())

@@ -147,9 +147,11 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     free_a = [i for i in range(na) if i not in da]
     free_b = [j for j in range(nb) if j not in db]
     k = math.prod(a._data.shape[i] for i in da)
-    left = reshape(permute(a, free_a + da), (-1, k))
-    right = reshape(permute(b, db + free_b), (k, -1))
-    out_shape = tuple(a._data.shape[i] for i in free_a) + tuple(b._data.shape[j] for j in free_b)
+    rows, cols = (tuple(a._data.shape[i] for i in free_a), tuple(b._data.shape[j] for j in free_b))
+    # the sizes are spelled out: -1 cannot be inferred where a contracted size is 0
+    left = reshape(permute(a, free_a + da), (math.prod(rows), k))
+    right = reshape(permute(b, db + free_b), (k, math.prod(cols)))
+    out_shape = rows + cols
     return reshape(matmul(left, right), out_shape)
 
 
