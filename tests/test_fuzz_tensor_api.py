@@ -212,3 +212,38 @@ def test_tensordot_over_an_empty_dimension(dims):
         results.append((r, x.grad, y.grad))
     for e, t in zip(*results):
         _same(e.detach(), t.detach())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: [T.tensor(1), T.tensor(2.5)],
+        lambda T: [T.tensor(1), 2.5],
+        lambda T: [T.tensor(1, dtype=T.uint8), T.tensor(1, dtype=T.int8)],
+        lambda T: [T.tensor(1, dtype=T.int8), 300],
+        lambda T: [[T.tensor(1.5, dtype=T.float64)], [2]],
+        lambda T: [T.tensor(1.0, dtype=T.float16), 2],
+        lambda T: [[T.tensor(1), 2], [3, T.tensor(4.5)]],
+    ],
+)
+def test_tensor_of_a_list_holding_tensors_promotes_as_pytorch(make):
+    # the elements were stacked by NumPy, whose int64 + float32 is float64; PyTorch's is float32
+    import torch
+
+    _same(ember.tensor(make(ember)), torch.tensor(make(torch)))
+
+
+@pytest.mark.parametrize(
+    "data", [2**63, [1, 2**63], [[1, 2], [3, 2**63]], [True, 2**63], [2**64], -(2**63) - 1]
+)
+def test_tensor_of_an_int_beyond_int64_raises(data):
+    # NumPy made 2**63 a uint64 (wrapped to -2**63 by the cast to int64) and [1, 2**63] float64
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(ValueError, match="Overflow"):
+            T.tensor(data)
+    _same(ember.tensor(data, dtype=ember.float64), torch.tensor(data, dtype=torch.float64))
+    _same(ember.tensor([1.5, 2**63]), torch.tensor([1.5, 2**63]))
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ember.full((1,), 2**63)

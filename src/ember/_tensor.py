@@ -7,6 +7,7 @@ the bottom of this file (`x.sum(1)` and `ember.sum(x, 1)` are the same code).
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -460,13 +461,22 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     elif isinstance(data, np.ndarray):
         arr = data
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        arr = np.array([_to_array(x, None) for x in data])
+        # the elements' dtypes promote as in PyTorch: [tensor(1), tensor(2.5)] is float32
+        parts = [_to_array(x, None) for x in data]
+        common = functools.reduce(dtypes.promote_numpy, (part.dtype for part in parts))
+        arr = np.array([part.astype(common) for part in parts])
     else:
         arr = np.asarray(data)
+        if (dtype is None or dtype.kind != "f") and (
+            arr.dtype == np.uint64 or (arr.dtype.kind in "fO" and _int_overflow(data))
+        ):  # an int beyond int64: NumPy would wrap or round it
+            raise ValueError("Overflow when unpacking long long")
         if dtype is None and arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
             # Python floats: the default dtype, unless a dtype is asked for (a detour through
             # float32 would round tensor([0.3], dtype=float64) to 0.30000001192...)
             arr = arr.astype(dtypes.get_default_dtype().numpy)
+        elif arr.dtype.kind == "O" and dtype is not None and dtype.kind == "f" and _int_overflow(data):
+            arr = np.asarray(data, dtype)  # ints beyond uint64, asked for as floats
         elif arr.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
     if dtype is not None and arr.dtype != dtype:
@@ -479,6 +489,19 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         else:
             dtypes.from_numpy_dtype(arr.dtype)  # raises the clear TypeError
     return arr
+
+
+def _int_overflow(data: Any) -> bool:
+    """Whether Python data that NumPy made float64 or object holds an int beyond int64 and no
+    float (then PyTorch refuses it; [1.5, 2**63] is a float tensor in both)."""
+    if not isinstance(data, (list, tuple)):
+        return isinstance(data, int) and not -(2**63) <= data < 2**63
+    if isinstance(_first_scalar(data), float):
+        return False
+    values = list(_flat(data))
+    return not any(isinstance(v, (float, np.floating)) for v in values) and any(
+        isinstance(v, int) and not -(2**63) <= v < 2**63 for v in values
+    )
 
 
 def _first_scalar(data: Any) -> Any:

@@ -113,8 +113,8 @@ def full(
     layout: Any = None,
     pin_memory: bool = False,
 ) -> Tensor:
-    if dtype is None:
-        dtype = _to_array(fill_value, None).dtype
+    if dtype is None:  # an int is int64 even beyond its range, which to_element then refuses
+        dtype = np.int64 if type(fill_value) is int else _to_array(fill_value, None).dtype
     np_dtype = _np_dtype(dtype)
     fill_value = dtypes.to_element(fill_value, np_dtype)
     return _finish(np.full(_size((size,)), fill_value, np_dtype), requires_grad, device, layout)
