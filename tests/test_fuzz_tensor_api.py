@@ -247,3 +247,42 @@ def test_tensor_of_an_int_beyond_int64_raises(data):
     _same(ember.tensor([1.5, 2**63]), torch.tensor([1.5, 2**63]))
     with pytest.raises(RuntimeError, match="without overflow"):
         ember.full((1,), 2**63)
+
+
+@pytest.mark.parametrize(
+    "values, bins, bounds",
+    [
+        ([0.04, 0.9, 0.94, 0.04, 0.59], 10, (0.0, 1.0)),
+        ([1.2, 0.6, 0.0, 0.1, 0.3, 1.6, 1.8, 1.0, 1.9, 1.4, 1.1, 0.5, 1.3, 0.7, 1.7], 10, (0.0, 1.0)),
+        ([0.04, 0.58, 0.69, 0.76, 0.23, 0.94], 5, None),
+        ([0.92], 10, None),
+        ([0.7], 2, None),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histc_and_histogram_bins_of_elements_on_an_edge(values, bins, bounds, dtype):
+    # PyTorch bins elements against edges computed by linspace in the input's dtype (and
+    # histc by a division in that dtype); NumPy's float64 edges put some elements that lie on
+    # an edge into the neighbouring bin
+    import torch
+
+    e, t = (
+        ember.tensor(values, dtype=getattr(ember, dtype)),
+        torch.tensor(values, dtype=getattr(torch, dtype)),
+    )
+    _same(ember.histc(e, bins, *(bounds or (0, 0))), torch.histc(t, bins, *(bounds or (0, 0))))
+    for density in (False, True):
+        he = ember.histogram(e, bins, range=bounds, weight=e, density=density)
+        ht = torch.histogram(t, bins, range=bounds, weight=t, density=density)
+        _same(he.bin_edges, ht.bin_edges)
+        np.testing.assert_allclose(he.hist.numpy(), ht.hist.numpy(), rtol=1e-6)
+        assert he.hist.dtype == e.dtype
+    _same(ember.histogram(e, bins).hist, torch.histogram(t, bins).hist)
+
+
+def test_histogram_with_fewer_than_two_edges_raises():
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="bins must be > 0"):
+            T.histogram(T.tensor([1.0, 2.0]), T.tensor([1.0]))

@@ -292,13 +292,35 @@ def histogram(
         raise NotImplementedError(
             f"\"histogramdd\" not implemented for '{dtypes.scalar_type_name(input._data.dtype)}'"
         )
-    edges = bins._data.astype(np.float64) if isinstance(bins, Tensor) else bins
+    from ember.ops.api.stats import linear_bins
+
+    x, np_dtype = input._data.ravel(), input._data.dtype
     w = None if weight is None else weight._data.ravel()
-    hist, edge_values = np.histogram(input._data.ravel(), edges, range=range, weights=w, density=density)
-    np_dtype = input._data.dtype
-    return return_types.return_type("histogram")(
-        Tensor(hist.astype(np_dtype)), Tensor(np.asarray(edge_values).astype(np_dtype))
-    )
+    if isinstance(bins, Tensor):  # the edges themselves: NumPy's bins are PyTorch's
+        if bins._data.size < 2:
+            raise RuntimeError(
+                f"torch.histogram(): bins must be > 0, but got {bins._data.size - 1} for dimension 0"
+            )
+        edges = bins._data.astype(np_dtype)
+        hist = np.histogram(x, edges.astype(np.float64), weights=w)[0]
+    else:  # PyTorch's equal bins, which NumPy's edges (computed in float64) can differ from
+        lo, hi = (
+            (float(v) for v in range)
+            if range is not None
+            else (float(x.min()), float(x.max()))
+            if x.size
+            else (0.0, 1.0)
+        )
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not finite")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        kept, which, edges = linear_bins(x, lo, hi, bins, local_search=True)
+        hist = np.bincount(which, weights=None if w is None else w[kept], minlength=bins)
+    hist = hist.astype(np_dtype)
+    if density:
+        hist = hist / (hist.sum() * np.diff(edges))
+    return return_types.return_type("histogram")(Tensor(hist.astype(np_dtype)), Tensor(edges))
 
 
 def _difference_weights(x: np.ndarray, edge_order: int) -> tuple:

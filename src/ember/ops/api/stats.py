@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import creation, dtypes
 from ember._tensor import Tensor
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
@@ -290,9 +291,26 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         lo, hi = lo - 1, hi + 1
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(f"histc(): range of [{lo}, {hi}] is not finite")
-    inside = x[(x >= lo) & (x <= hi)].astype(np.float64)
-    which = np.minimum(((inside - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)
+    which = linear_bins(x.ravel(), lo, hi, bins, local_search=False)[1]
     return Tensor(np.bincount(which, minlength=bins).astype(x.dtype))
+
+
+def linear_bins(x: np.ndarray, lo: float, hi: float, bins: int, local_search: bool) -> tuple:
+    """PyTorch's equal bins (histc, and histogram of a number of bins): the edges are
+    linspace(lo, hi, bins + 1) in x's dtype, an element's bin is (x - edges[0]) * bins /
+    (edges[-1] - edges[0]) computed in that dtype and, for histogram, corrected by comparing
+    x with the edges next to it; the last bin includes its right edge. Returns (the mask of
+    the elements inside, their bins, the edges)."""
+    edges = creation.linspace(lo, hi, bins + 1, dtype=dtypes.from_numpy_dtype(x.dtype))._data
+    first, last = edges[0], edges[-1]
+    kept = (x >= first) & (x <= last)  # NaN is outside
+    inside = x[kept]
+    pos = ((inside - first) * x.dtype.type(bins) / (last - first)).astype(np.int64)
+    if local_search:  # the number of edges <= x among edges[pos - 1 : pos + 2]
+        low, high = np.maximum(pos - 1, 0), np.minimum(pos + 2, bins + 1)
+        below = [(low + k < high) & (edges[np.minimum(low + k, bins)] <= inside) for k in range(3)]
+        pos = np.maximum(low + sum(below) - 1, 0)
+    return kept, np.minimum(pos, bins - 1), edges
 
 
 def searchsorted(
