@@ -286,3 +286,53 @@ def test_histogram_with_fewer_than_two_edges_raises():
     for T in (torch, ember):
         with pytest.raises(RuntimeError, match="bins must be > 0"):
             T.histogram(T.tensor([1.0, 2.0]), T.tensor([1.0]))
+
+
+EINSUM_CASES = [
+    ("ij,jk", (2, 1), (3, 4)),  # j of size 1 broadcasts: its gradient had shape (1, 4)
+    ("...ij,...jk->...ik", (2, 1, 2, 3), (5, 3, 4)),
+    ("...ij,...jk", (2, 1, 2, 3), (5, 3, 4)),
+    ("...ij->ij", (2, 2, 3)),
+    ("i...->...", (2, 3, 4)),
+    ("...,...->...", (3,), (2, 1)),
+    ("ii->i", (3, 3)),
+    ("ii", (3, 3)),
+    ("iij->j", (3, 3, 2)),
+    ("iji->ij", (3, 2, 3)),
+    ("iii->i", (2, 2, 2)),
+    ("...ii->...i", (2, 3, 3)),
+    ("b...,b...->b", (2, 3), (2, 3)),
+    ("a...b,a...b->a...", (2, 3, 4, 5), (2, 1, 4, 5)),
+    ("iij,jk->ik", (3, 3, 2), (1, 4)),
+    ("ij,...->...ij", (2, 3), (4,)),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", [(case[0], case[1:]) for case in EINSUM_CASES])
+def test_einsum_ellipsis_diagonals_and_broadcast_letters(equation, shapes):
+    # '...' and a letter repeated in one operand raised NotImplementedError; a letter of size
+    # 1 broadcast against a larger one gave a gradient of the wrong shape
+    import torch
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    results = []
+    for T in (ember, torch):
+        xs = [T.tensor(a, requires_grad=True) for a in arrays]
+        out = T.einsum(equation, *xs)
+        w = T.tensor(np.arange(out.numel(), dtype=np.float64).reshape(tuple(out.shape)))
+        results.append([out.detach()] + list(T.autograd.grad((out * w).sum(), xs)))
+    for e, t in zip(*results):
+        assert tuple(e.shape) == tuple(t.shape)
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-10)
+    xs = [ember.tensor(a, requires_grad=True) for a in arrays]
+    assert ember.autograd.gradcheck(lambda *t: ember.einsum(equation, *t), xs)
+    assert ember.autograd.gradgradcheck(lambda *t: ember.einsum(equation, *t), xs)
+
+
+def test_einsum_diagonal_of_unequal_sizes_raises():
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="repeated for operand 0 but the sizes don't match, 3 != 2"):
+            T.einsum("ii->i", T.ones(2, 3))

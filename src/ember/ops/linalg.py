@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 from ember.ops import _dual
@@ -66,7 +68,9 @@ class Dot(Matmul):
 
 
 class Einsum(Op):
-    """np.einsum for explicit subscripts without '...' or repeated letters in one operand."""
+    """np.einsum for explicit subscripts, each letter once per operand (einsum() rewrites
+    '...' and takes diagonals first). A letter of size 1 in one operand broadcasts against
+    the others, as in PyTorch."""
 
     @staticmethod
     def forward(ctx, equation, *operands):
@@ -94,34 +98,82 @@ class Einsum(Op):
             kept = "".join(c for c in s if c in present)
             eq = ",".join([output] + [o for o, _ in others]) + "->" + kept
             g = einsum(eq, grad, *[t for _, t in others])
-            if kept != s:  # letters summed away in this operand alone: broadcast back
-                g = g.reshape(tuple(shape[k] if c in kept else 1 for k, c in enumerate(s)))
-                g = _dual.expand(g, shape)
+            # back to this operand's shape: a letter summed away here alone, or of size 1
+            # here and broadcast by the others (and the reverse), is summed or broadcast
+            sizes = tuple(g.shape[kept.index(c)] if c in kept else 1 for c in s)
+            g = g.reshape(sizes)
+            wide = tuple(k for k, n in enumerate(sizes) if n != shape[k] and shape[k] == 1)
+            if wide:
+                g = _dual.sum(g, wide)
+            if g.shape != tuple(shape):
+                g = _dual.expand(g, tuple(shape))
             grads.append(g)
         return tuple(grads)
 
 
+def _without_ellipsis(inputs: list, output: str | None, ndims: list) -> tuple:
+    """The subscripts with '...' spelled out in letters the equation does not use, right
+    aligned across operands (PyTorch broadcasts those dimensions); the output, if implicit,
+    is the ellipsis' letters then the letters seen once, in alphabetical order."""
+    used = set("".join(inputs) + (output or ""))
+    spare = [c for c in string.ascii_letters if c not in used]
+    counts = []
+    for sub, ndim in zip(inputs, ndims):
+        named = len(sub.replace("...", ""))
+        if "..." in sub and ndim < named:
+            raise RuntimeError(f"einsum(): the input operand of {ndim} dimensions has too few for {sub!r}")
+        counts.append(ndim - named if "..." in sub else 0)
+    width = max(counts, default=0)
+    if width > len(spare):
+        raise RuntimeError("einsum(): too many dimensions under '...'")
+    letters = "".join(spare[:width])
+    new_inputs = [sub.replace("...", letters[width - n :]) for sub, n in zip(inputs, counts)]
+    if output is None:
+        named = "".join(sub.replace("...", "") for sub in inputs)
+        output = letters + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    return new_inputs, output.replace("...", letters)
+
+
+def _diagonal(x, i: int, j: int):
+    """The diagonal of dims i and j, moved last, of an array or a Tensor (a view either way)."""
+    return np.diagonal(x, 0, i, j) if _dual.is_array(x) else x.diagonal(0, i, j)
+
+
 def einsum(equation: str, *operands):
-    """Einstein summation (torch.einsum); operands may be arrays or Tensors."""
-    equation = equation.replace(" ", "")
-    if "..." in equation:
-        raise NotImplementedError("einsum: '...' (ellipsis) is not supported by ember yet")
-    if "->" not in equation:  # implicit output: letters seen once, in alphabetical order
-        letters = equation.replace(",", "")
-        equation += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for part in equation.split("->")[0].split(","):
-        if len(set(part)) != len(part):
-            raise NotImplementedError(
-                f"einsum: a letter repeated in one operand ({part!r}, a diagonal) is not supported"
-            )
+    """Einstein summation (torch.einsum), with '...' and repeated letters (diagonals);
+    operands may be arrays or Tensors."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    subscripts = equation.split("->")[0].split(",")
-    if len(subscripts) != len(operands):
+    equation = equation.replace(" ", "")
+    lhs, arrow, output = equation.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
         raise RuntimeError(
-            f"einsum(): the equation {equation!r} names {len(subscripts)} operands, "
+            f"einsum(): the equation {equation!r} names {len(inputs)} operands, "
             f"but {len(operands)} were provided"
         )
+    if "." in equation:
+        inputs, output = _without_ellipsis(inputs, output if arrow else None, [np.ndim(o) for o in operands])
+    elif not arrow:  # implicit output: letters seen once, in alphabetical order
+        named = lhs.replace(",", "")
+        output = "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    operands = list(operands)
+    for k, sub in enumerate(inputs):
+        while len(set(sub)) != len(sub):  # a letter twice in one operand: its diagonal
+            c = next(c for c in sub if sub.count(c) > 1)
+            i, j = sub.index(c), sub.index(c, sub.index(c) + 1)
+            shape = np.shape(operands[k])
+            if len(shape) != len(sub):
+                break  # let the size check below report it
+            if shape[i] != shape[j]:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                    f"{shape[j]} != {shape[i]}"
+                )
+            operands[k] = _diagonal(operands[k], i, j)
+            sub = sub[:i] + sub[i + 1 : j] + sub[j + 1 :] + c
+        inputs[k] = sub
+    equation = ",".join(inputs) + "->" + output
     if all(_dual.is_array(o) for o in operands):
         return np.einsum(equation, *operands)
     try:
