@@ -336,3 +336,15 @@ def test_einsum_diagonal_of_unequal_sizes_raises():
     for T in (torch, ember):
         with pytest.raises(RuntimeError, match="repeated for operand 0 but the sizes don't match, 3 != 2"):
             T.einsum("ii->i", T.ones(2, 3))
+
+
+def test_diff_of_order_zero_ignores_prepend_and_append():
+    import torch
+
+    x, p = [1, 4, 9], [0]
+    t = torch.diff(torch.tensor(x), 0, prepend=torch.tensor(p), append=torch.tensor(p))
+    _same(ember.diff(ember.tensor(x), 0, prepend=ember.tensor(p), append=ember.tensor(p)), t)
+    _same(
+        ember.diff(ember.tensor(x), 2, prepend=ember.tensor(p)),
+        torch.diff(torch.tensor(x), 2, prepend=torch.tensor(p)),
+    )
