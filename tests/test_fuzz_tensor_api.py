@@ -348,3 +348,24 @@ def test_diff_of_order_zero_ignores_prepend_and_append():
         ember.diff(ember.tensor(x), 2, prepend=ember.tensor(p)),
         torch.diff(torch.tensor(x), 2, prepend=torch.tensor(p)),
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: [np.array([1.0, 2.0]), np.array([3, 4])],
+        lambda T: [np.array([1.0, 2.0], dtype=np.float32), np.array([3, 4])],
+        lambda T: [2.5, np.float64(1.5)],
+        lambda T: [[2.5, 1], [np.float64(1.5), 2]],
+        lambda T: [np.float16(1.5), np.int64(2)],
+        lambda T: [np.int8(1), np.uint8(2)],
+        lambda T: [np.float32(1.5), 2],
+        lambda T: [np.int8(100), 300],
+    ],
+)
+def test_tensor_of_a_list_holding_numpy_objects_promotes_as_pytorch(make):
+    # NumPy's promotion of the whole list, then float64 -> float32 unless the first number
+    # was an np.float64: [2.5, np.float64(1.5)] and a list of float64 arrays became float32
+    import torch
+
+    _same(ember.tensor(make(ember)), torch.tensor(make(torch)))

@@ -460,11 +460,21 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
-    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        # the elements' dtypes promote as in PyTorch: [tensor(1), tensor(2.5)] is float32
-        parts = [_to_array(x, None) for x in data]
-        common = functools.reduce(dtypes.promote_numpy, (part.dtype for part in parts))
-        arr = np.array([part.astype(common) for part in parts])
+    elif isinstance(data, (list, tuple)) and _has_typed(data):
+        # a tensor's or NumPy object's own dtype counts, a Python float is the default dtype,
+        # and they promote as in PyTorch: [tensor(1), 2.5] is float32, [2.5, np.float64(1)]
+        # float64 (NumPy's promotion would say float64 and float32)
+        kinds = {type(x) for x in data}
+        if all(issubclass(k, (np.generic, int, float)) for k in kinds):  # numbers only: fast
+            common = functools.reduce(dtypes.promote_numpy, map(_number_dtype, kinds))
+            try:
+                arr = np.asarray(data, common)
+            except OverflowError:  # an int beyond int64
+                raise ValueError("Overflow when unpacking long long") from None
+        else:
+            parts = [_to_array(x, None) for x in data]
+            common = functools.reduce(dtypes.promote_numpy, {part.dtype for part in parts})
+            arr = np.array([part.astype(common, copy=False) for part in parts])
     else:
         arr = np.asarray(data)
         if (dtype is None or dtype.kind != "f") and (
@@ -489,6 +499,29 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         else:
             dtypes.from_numpy_dtype(arr.dtype)  # raises the clear TypeError
     return arr
+
+
+_TYPED = (Tensor, np.ndarray, np.generic)  # elements with a dtype of their own
+_PLAIN = {float, int, bool}
+
+
+def _has_typed(data: Any) -> bool:
+    """Whether nested lists hold a Tensor or a NumPy array or scalar (a type check of each
+    list's elements at C speed first: Python numbers alone are the common case)."""
+    kinds = set(map(type, data))
+    if kinds <= _PLAIN:
+        return False
+    return any(isinstance(x, _TYPED) or (isinstance(x, (list, tuple)) and _has_typed(x)) for x in data)
+
+
+def _number_dtype(kind: type) -> np.dtype:
+    """The dtype PyTorch gives a number of this type: a NumPy scalar's own, bool, int64, or
+    the default dtype for a Python float."""
+    if issubclass(kind, np.generic):
+        return np.dtype(kind)
+    if issubclass(kind, bool):
+        return np.dtype(np.bool_)
+    return np.dtype(np.int64) if issubclass(kind, int) else dtypes.get_default_dtype().numpy
 
 
 def _int_overflow(data: Any) -> bool:
