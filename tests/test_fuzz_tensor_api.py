@@ -369,3 +369,13 @@ def test_tensor_of_a_list_holding_numpy_objects_promotes_as_pytorch(make):
     import torch
 
     _same(ember.tensor(make(ember)), torch.tensor(make(torch)))
+
+
+@pytest.mark.parametrize("size", [(-1,), (2, -1)])
+def test_eye_of_a_negative_size_raises_runtime_error(size):
+    # NumPy's ValueError('negative dimensions are not allowed') came through
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="must be greater or equal to 0, got -1"):
+            T.eye(*size)

@@ -330,6 +330,9 @@ def eye(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {size}")
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device, layout)
 
 
