@@ -379,3 +379,14 @@ def test_eye_of_a_negative_size_raises_runtime_error(size):
     for T in (torch, ember):
         with pytest.raises(RuntimeError, match="must be greater or equal to 0, got -1"):
             T.eye(*size)
+
+
+@pytest.mark.parametrize("value", [7, 0, 2.5])
+def test_fill_diagonal_of_a_bool_tensor(value):
+    # where(mask, 7, bool tensor) is int64, which the in-place form refused to store
+    import torch
+
+    _same(
+        ember.zeros(3, 2, dtype=ember.bool).fill_diagonal_(value),
+        torch.zeros(3, 2, dtype=torch.bool).fill_diagonal_(value),
+    )

@@ -315,6 +315,8 @@ def _diagonal_filled(input: Tensor, fill_value: Any, wrap: bool = False) -> Tens
     np.fill_diagonal(mask, True, wrap=wrap)
     if isinstance(fill_value, float) and input._data.dtype.kind in "iu":
         fill_value = int(fill_value)  # stored as PyTorch stores it: truncated
+    elif input._data.dtype == np.bool_ and not isinstance(fill_value, Tensor):
+        fill_value = bool(fill_value)  # a bool tensor stores any nonzero number as True
     return arith.where(Tensor(mask), fill_value, input)
 
 
