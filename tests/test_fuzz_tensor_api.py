@@ -390,3 +390,12 @@ def test_fill_diagonal_of_a_bool_tensor(value):
         ember.zeros(3, 2, dtype=ember.bool).fill_diagonal_(value),
         torch.zeros(3, 2, dtype=torch.bool).fill_diagonal_(value),
     )
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_of_an_empty_integer_tensor_raises(name):
+    # NumPy's "cannot convert float NaN to integer" came through; PyTorch returns an
+    # arbitrary number (int64: -2**63, uint8: 0), a float tensor NaN in both
+    with pytest.raises(RuntimeError, match=f"{name}\\(\\): an empty int64 tensor has no median"):
+        getattr(ember, name)(ember.zeros(0, 3, dtype=ember.int64))
+    assert np.isnan(getattr(ember, name)(ember.zeros(0, 3)).item())

@@ -461,6 +461,10 @@ class Median(Op):
         flat = np.sort(x.reshape(-1))  # NaNs sort last
         nans = np.isnan(flat).sum() if x.dtype.kind == "f" else 0
         n = flat.size - nans if ignore_nan else flat.size
+        if n == 0 and x.dtype.kind != "f":  # PyTorch returns an arbitrary number here
+            raise RuntimeError(
+                f"{'nanmedian' if ignore_nan else 'median'}(): an empty {x.dtype} tensor has no median"
+            )
         if n == 0 or (nans and not ignore_nan):  # empty, all NaN, or a NaN that counts
             y = np.asarray(np.nan, x.dtype)
         else:
