@@ -399,3 +399,13 @@ def test_median_of_an_empty_integer_tensor_raises(name):
     with pytest.raises(RuntimeError, match=f"{name}\\(\\): an empty int64 tensor has no median"):
         getattr(ember, name)(ember.zeros(0, 3, dtype=ember.int64))
     assert np.isnan(getattr(ember, name)(ember.zeros(0, 3)).item())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_nanmean_with_an_integer_dtype_raises(dtype):
+    # the input was converted to ints and then divided: a float result, the dtype ignored
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="Optional dtype must be either a floating point"):
+            T.nanmean(T.tensor([1.0, 2.0]), 0, dtype=getattr(T, dtype))

@@ -290,6 +290,11 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
     if dtype is not None:
         input = input.to(dtype)
+        if input._data.dtype.kind != "f":
+            raise RuntimeError(
+                "nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+                f"point or complex dtype. Got: {input.dtype}"
+            )
     count = sum(logical_not(isnan(input)), dim, keepdim).to(input.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):  # no non-NaN element: NaN, silently
         return nansum(input, dim, keepdim) / count
