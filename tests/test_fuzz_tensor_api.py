@@ -409,3 +409,18 @@ def test_nanmean_with_an_integer_dtype_raises(dtype):
     for T in (torch, ember):
         with pytest.raises(RuntimeError, match="Optional dtype must be either a floating point"):
             T.nanmean(T.tensor([1.0, 2.0]), 0, dtype=getattr(T, dtype))
+
+
+def test_as_tensor_of_a_tensor_with_another_dtype_keeps_the_graph():
+    # as_tensor(x, dtype=float64) made a new leaf from x's values: x got no gradient
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = T.as_tensor(x, dtype=T.float64)
+        assert y.dtype == T.float64 and y.requires_grad
+        (y * T.tensor([3.0, 4.0], dtype=T.float64)).sum().backward()
+        grads.append(x.grad)
+        assert T.as_tensor(x, dtype=T.float32) is x and T.as_tensor(x) is x
+    _same(*grads)
