@@ -424,3 +424,15 @@ def test_as_tensor_of_a_tensor_with_another_dtype_keeps_the_graph():
         grads.append(x.grad)
         assert T.as_tensor(x, dtype=T.float32) is x and T.as_tensor(x) is x
     _same(*grads)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "bool"])
+def test_bincount_weights_dtype(dtype):
+    # float16 weights gave a float16 result; PyTorch keeps float32 and makes the rest float64
+    import torch
+
+    x, w = [1, 3, 1], [1, 0, 1]
+    _same(
+        ember.bincount(ember.tensor(x), ember.tensor(w).to(getattr(ember, dtype))),
+        torch.bincount(torch.tensor(x), torch.tensor(w).to(getattr(torch, dtype))),
+    )

@@ -270,7 +270,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
             f"bincount(): weights should be 1-d and have the same length as input "
             f"(input shape {list(x.shape)}, weights shape {list(w.shape)})"
         )
-    dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    dtype = w.dtype if w.dtype == np.float32 else np.float64  # PyTorch: float32 stays, others are float64
     return Tensor(np.bincount(x, weights=w, minlength=minlength).astype(dtype))
 
 
