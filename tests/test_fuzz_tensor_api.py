@@ -436,3 +436,23 @@ def test_bincount_weights_dtype(dtype):
         ember.bincount(ember.tensor(x), ember.tensor(w).to(getattr(ember, dtype))),
         torch.bincount(torch.tensor(x), torch.tensor(w).to(getattr(torch, dtype))),
     )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, x: T.gather(x, 1, T.tensor([[0], [0], [0]])),
+        lambda T, x: T.scatter(x, 1, T.tensor([[0], [0], [0]]), 1.0),
+        lambda T, x: T.scatter_add(x, 1, T.tensor([[0, 1]]), T.ones(1, 1)),
+        lambda T, x: T.scatter_reduce(x, 1, T.tensor([[0, 1]]), T.ones(1, 1), "sum"),
+        lambda T, x: T.roll(x, (1, 2)),
+    ],
+)
+def test_index_larger_than_input_or_src_and_unaligned_roll_raise(call):
+    # NumPy raised an IndexError, or broadcast the index against src (scatter_add) or rolled
+    # by the sum of the shifts (roll without dims); PyTorch raises a RuntimeError
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="no larger|must align"):
+            call(T, T.arange(6.0).reshape(2, 3))

@@ -59,7 +59,7 @@ def _scatter_shapes(idx: np.ndarray, input: Tensor, d: int, src: Any, op: str) -
         idx = idx.reshape(1)
     if tensor_src:
         src = _as_vector(src)
-    too_large = any(
+    too_large = idx.size and any(  # an empty index is never too large, as in PyTorch
         n > (src._data.shape[i] if tensor_src else n) or (i != d and n > input._data.shape[i])
         for i, n in enumerate(idx.shape)
     )

@@ -441,6 +441,10 @@ def flip(input: Tensor, dims: Any) -> Tensor:
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if dims is None:
+        if isinstance(shifts, (list, tuple)):
+            if len(shifts) != 1:  # NumPy would roll the flattened tensor by their sum
+                raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: 0")
+            shifts = shifts[0]
         return roll(input.flatten(), shifts, 0).view(input.shape)
     n = input._data.ndim
     if isinstance(dims, (list, tuple)):
