@@ -456,3 +456,10 @@ def test_index_larger_than_input_or_src_and_unaligned_roll_raise(call):
     for T in (torch, ember):
         with pytest.raises(RuntimeError, match="no larger|must align"):
             call(T, T.arange(6.0).reshape(2, 3))
+
+
+def test_tile_takes_dims_by_keyword():
+    import torch
+
+    _same(ember.tile(ember.tensor([[1, 2]]), dims=(2, 1)), torch.tile(torch.tensor([[1, 2]]), dims=(2, 1)))
+    _same(ember.tensor([[1, 2]]).tile(dims=(2,)), torch.tensor([[1, 2]]).tile(dims=(2,)))

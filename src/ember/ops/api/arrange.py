@@ -88,9 +88,10 @@ def trace(input: Tensor) -> Tensor:
     return diagonal(input).sum()
 
 
-def tile(input: Tensor, *dims: Any) -> Tensor:
-    """Repeat input `dims[i]` times along dim i; missing leading dims count as 1 (torch.tile)."""
-    reps = _shape_arg(dims)
+def tile(input: Tensor, *sizes: Any, dims: Any = None) -> Tensor:
+    """Repeat input `dims[i]` times along dim i; missing leading dims count as 1 (torch.tile;
+    the dims also as separate arguments, as Tensor.tile takes them)."""
+    reps = _shape_arg(sizes if dims is None else (dims,))
     reps = (1,) * (input._data.ndim - len(reps)) + reps
     return repeat(input, reps)
 
