@@ -463,3 +463,14 @@ def test_tile_takes_dims_by_keyword():
 
     _same(ember.tile(ember.tensor([[1, 2]]), dims=(2, 1)), torch.tile(torch.tensor([[1, 2]]), dims=(2, 1)))
     _same(ember.tensor([[1, 2]]).tile(dims=(2,)), torch.tensor([[1, 2]]).tile(dims=(2,)))
+
+
+def test_histogram_is_a_tensor_method():
+    import torch
+
+    e, t = (
+        ember.tensor([3.0, 1.0, 2.0, 5.0]).histogram(bins=2),
+        torch.tensor([3.0, 1.0, 2.0, 5.0]).histogram(bins=2),
+    )
+    _same(e.hist, t.hist)
+    _same(e.bin_edges, t.bin_edges)

@@ -203,6 +203,9 @@ def attach_methods(cls: type) -> None:
 
     cls.histogram = histogram
     # ---- end of ops/api/specfun.py's methods ---------------------------------------------------
+    from ember.ops.api import numeric
+
+    cls.histogram = numeric.histogram
     cls.type = type_
     cls.new_zeros, cls.new_ones, cls.new_empty = new_zeros, new_ones, new_empty
     cls.new_full, cls.new_tensor = new_full, new_tensor
