@@ -199,9 +199,6 @@ def attach_methods(cls: type) -> None:
     erfinv_ logit_ sinc_ xlogy_ isposinf isneginf cov corrcoef igamma igammac igamma_ igammac_""".split():
         setattr(cls, name, getattr(specfun, name))
     cls.polygamma = specfun._polygamma_method  # x.polygamma(n) is polygamma(n, x)
-    from ember.ops.api.numeric import histogram
-
-    cls.histogram = histogram
     # ---- end of ops/api/specfun.py's methods ---------------------------------------------------
     from ember.ops.api import numeric
 
