@@ -174,7 +174,7 @@ class Function:
             for i in range(0, len(versions), 2):
                 if versions[i][0] != versions[i + 1]:
                     self._modified(versions[i][0], versions[i + 1])
-        if _grad_state[0] and self.raw and self._sources is not None:  # create_graph
+        if _grad_state[0] and self._sources is not None:  # create_graph
             return self._saved_as_tensors(saved)
         return saved
 
@@ -199,6 +199,10 @@ class Function:
         An input comes back attached to the node that produced it, an output attached to
         this node, so that the backward formula is itself differentiated correctly.
         """
+        if not self.raw:  # a user's Function: only its saved outputs need attaching (see _track_saved)
+            return tuple(
+                [item if s is None else self._attached(item, -1 - s) for item, s in zip(saved, self._sources)]
+            )
         result = []
         for item, source in zip(saved, self._sources):
             if source is None:
@@ -222,6 +226,12 @@ class Function:
             t.grad_fn, t._out_nr, t._requires_grad = node, nr, True
             result.append(t)
         return tuple(result)
+
+    def _attached(self, item: Any, nr: int) -> Any:
+        """A user Function's saved Tensor `item`, its output `nr`, attached to this node."""
+        t = Tensor(item._data)
+        t.grad_fn, t._out_nr, t._requires_grad = self, nr, True
+        return t
 
     # ---- introspection, as in PyTorch ---------------------------------------------------
 
@@ -355,7 +365,20 @@ class Function:
                 tensor = item  # a user Function saves tensors directly
             if isinstance(tensor, Tensor):
                 versions += (tensor._version, tensor._version[0])
-        self._sources = tuple(sources) if self.raw else None
+        if self.raw:
+            self._sources = tuple(sources)
+        else:
+            # A user Function's saved inputs are the input Tensors, in the graph already; a
+            # saved output is forward's own Tensor, not the recorded one: under create_graph,
+            # saved_tensors attaches it to this node, as PyTorch does, or the second
+            # derivative would miss the terms through it.
+            attach = [
+                s
+                if s is not None and s < 0 and getattr(out_tensors[-1 - s], "_requires_grad", False)
+                else None
+                for s in sources
+            ]
+            self._sources = tuple(attach) if any(s is not None for s in attach) else None
         self._set_versions(versions)
 
 
