@@ -5,6 +5,7 @@ finite differences of the first derivative in float64."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import ember
 from conftest import assert_close, requires_torch
@@ -104,3 +105,64 @@ def test_user_function_saved_non_differentiable_output_stays_constant():
     (h,) = ember.autograd.grad(g.sum(), x)
     assert_close(g, 3 * x.detach() ** 2)
     assert_close(h, 6 * x.detach())
+
+
+def _square_once(lib):
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @lib.autograd.function.once_differentiable
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            assert not lib.is_grad_enabled()  # the backward itself is never recorded
+            return 2 * x * grad
+
+    return Square
+
+
+def test_once_differentiable_first_derivative_and_double_backward_error():
+    # ember.autograd.function.once_differentiable was missing (AttributeError)
+    import torch
+
+    x0 = np.array([1.0, -2.0, 0.5])
+    for lib in (torch, ember):
+        square = _square_once(lib)
+        x = lib.tensor(x0, requires_grad=True)
+        square.apply(x).sum().backward()
+        assert_close(x.grad, 2 * x0)
+        # the gradient arriving does not require grad: a plain result, as in PyTorch
+        (g,) = lib.autograd.grad(square.apply(x).sum(), x, create_graph=True)
+        assert not g.requires_grad
+        # it does: the result requires grad, and a second backward through it raises
+        x.grad = None
+        (square.apply(x) ** 2).sum().backward(create_graph=True)
+        assert_close(x.grad, 4 * x0**3)
+        assert x.grad.requires_grad
+        with pytest.raises(RuntimeError, match="differentiate twice a function that was marked with @once"):
+            x.grad.sum().backward()
+
+
+def test_once_differentiable_several_outputs_and_none():
+    class MulAdd(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, k):
+            ctx.save_for_backward(x, y)
+            return x * y + k
+
+        @staticmethod
+        @ember.autograd.function.once_differentiable
+        def backward(ctx, grad):
+            x, y = ctx.saved_tensors
+            return grad * y, grad * x, None
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = ember.tensor([3.0, -1.0], requires_grad=True)
+    gx, gy = ember.autograd.grad((MulAdd.apply(x, y, 2.0) ** 2).sum(), (x, y), create_graph=True)
+    assert_close(gx, 2 * (np.array([3.0, -2.0]) + 2) * np.array([3.0, -1.0]))
+    assert gx.requires_grad and gy.requires_grad
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        ember.autograd.grad(gx.sum() + gy.sum(), (x, y))

@@ -32,7 +32,9 @@ Two flavours share this mechanism, chosen by the class attribute `raw`:
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -649,3 +651,51 @@ def _wrap_output(ctx: Function, o: Any, i: int) -> Any:
         t.grad_fn = ctx
         t._out_nr = i
     return t
+
+
+# ---- once_differentiable --------------------------------------------------------------------
+
+ONCE_MESSAGE = "trying to differentiate twice a function that was marked with @once_differentiable"
+
+
+def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a Function's backward as having no derivative of its own
+    (torch.autograd.function.once_differentiable): it runs without recording, and under
+    create_graph, if a gradient it received requires grad, its results are made to require
+    grad through a node that raises when a second backward reaches it. Without this, the
+    unrecorded results would be constants there: a silently missing second-derivative term.
+    """
+
+    class DelayedError(Function):
+        """The node on the results of the backward: its own backward raises. (Local to this
+        decorator: an implementation detail, not one of ember's classes.)"""
+
+        @staticmethod
+        def forward(ctx: Any, *tensors: Any) -> Any:
+            outs = tuple(Tensor(t._data) for t in tensors)
+            return outs[0] if len(outs) == 1 else outs
+
+        @staticmethod
+        def backward(ctx: Any, *grads: Any) -> Any:
+            raise RuntimeError(ONCE_MESSAGE)
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with grad_mode.no_grad():
+            outputs = fn(ctx, *args)
+        if not _grad_state[0] or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        single = outputs.__class__ is not tuple
+        results = (outputs,) if single else outputs
+        where = [i for i, o in enumerate(results) if isinstance(o, Tensor)]
+        if not where:
+            return outputs
+        # fresh leaves that require grad, so that the error node is recorded on them
+        errs = DelayedError.apply(*[Tensor(results[i]._data, requires_grad=True) for i in where])
+        errs = errs if errs.__class__ is tuple else (errs,)
+        results = list(results)
+        for i, e in zip(where, errs):
+            results[i] = e
+        return results[0] if single else tuple(results)
+
+    return wrapper
