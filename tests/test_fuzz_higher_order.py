@@ -166,3 +166,75 @@ def test_once_differentiable_several_outputs_and_none():
     assert gx.requires_grad and gy.requires_grad
     with pytest.raises(RuntimeError, match="once_differentiable"):
         ember.autograd.grad(gx.sum() + gy.sum(), (x, y))
+
+
+def test_grad_is_grads_batched_matches_torch():
+    # autograd.grad(..., is_grads_batched=True) raised TypeError: the rows of a Jacobian,
+    # and their derivatives under create_graph, in one call
+    import torch
+
+    x0, w0 = np.array([0.3, -1.2, 0.8]), np.array([[0.5, -0.1, 0.9], [1.5, 0.2, -0.7]])
+    results = []
+    for lib in (torch, ember):
+        x = lib.tensor(x0, requires_grad=True)
+        w = lib.tensor(w0, requires_grad=True)
+        unused = lib.tensor(1.0, requires_grad=True)
+        y = (w @ x).tanh() * x.sum()
+        jx, jw, ju = lib.autograd.grad(
+            y,
+            (x, w, unused),
+            grad_outputs=lib.eye(2, dtype=lib.float64),
+            create_graph=True,
+            allow_unused=True,
+            is_grads_batched=True,
+        )
+        assert ju is None and jx.shape == (2, 3) and jw.shape == (2, 2, 3)
+        second = lib.autograd.grad((jx**2).sum() + jw.sum(), (x, w))
+        results.append((jx, jw, *second))
+    for e, t in zip(results[1], results[0]):
+        assert_close(e, t, rtol=1e-12, atol=1e-14)
+
+
+def test_grad_is_grads_batched_errors_and_frees_the_graph():
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="we interpret the first dimension of each grad_output"):
+            lib.autograd.grad(x.sin(), x, lib.ones(2), is_grads_batched=True)
+        y = x.exp()
+        (j,) = lib.autograd.grad(y, x, lib.eye(2), is_grads_batched=True)
+        assert_close(j, np.diag(np.exp([1.0, 2.0])))
+        with pytest.raises(RuntimeError, match="second time"):
+            lib.autograd.grad(y, x, lib.ones(2))
+
+
+def test_grad_materialize_grads_rules():
+    # materialize_grads=True with allow_unused=False raised nothing (torch: ValueError), and
+    # its zeros did not require grad under create_graph
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        z = lib.tensor([3.0], requires_grad=True)
+        with pytest.raises(ValueError, match="allow_unused to be True or not passed"):
+            lib.autograd.grad((x * x).sum(), (x, z), allow_unused=False, materialize_grads=True)
+        gx, gz = lib.autograd.grad((x * x).sum(), (x, z), materialize_grads=True, create_graph=True)
+        assert gz.requires_grad and gx.requires_grad
+        assert_close(gz, np.zeros(1))
+        gx, gz = lib.autograd.grad((x * x).sum(), (x, z), materialize_grads=True)
+        assert not gz.requires_grad
+        with pytest.raises(RuntimeError, match="Tensor at index 1 appears to not have been used"):
+            lib.autograd.grad((x * x).sum(), (x, z))
+
+
+def test_grad_dict_inputs():
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor(3.0, requires_grad=True)
+        g = lib.autograd.grad((x * w).sum(), {"x": x, "w": w})
+        assert list(g) == ["x", "w"]
+        assert_close(g["x"], np.array([3.0, 3.0]))
+        assert_close(g["w"], np.array(3.0))

@@ -220,12 +220,12 @@ def run_backward(
     if capture is None or accumulate:
         return None
     results = []
-    for t in inputs:  # type: ignore[union-attr]
+    for i, t in enumerate(inputs):  # type: ignore[arg-type]
         key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_nr)
         g = capture[key]
         if g is None and not allow_unused:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
         results.append(None if g is None else (g if isinstance(g, Tensor) else Tensor(g)))

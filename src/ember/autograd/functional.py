@@ -94,17 +94,42 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
     materialize_grads: bool = False,
-) -> tuple:
-    """Gradients of outputs with respect to inputs, returned, not accumulated (torch.autograd.grad)."""
-    outputs, inputs = _as_list(outputs), _as_list(inputs)
+) -> Any:
+    """Gradients of outputs with respect to inputs, returned, not accumulated (torch.autograd.grad).
+
+    With `is_grads_batched`, the first dimension of each grad_output is a batch: one
+    backward pass per element (torch vectorizes them), the results stacked along dim 0.
+    `only_inputs` is deprecated and ignored, as in PyTorch; `inputs` may be a dict, and the
+    gradients come back in a dict with its keys.
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if not only_inputs:
+        import warnings
+
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    keys = list(inputs) if isinstance(inputs, dict) else None
+    outputs, inputs = _as_list(outputs), _as_list(tuple(inputs.values()) if keys is not None else inputs)
     grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
     if len(grad_outputs) < len(outputs):  # more are ignored, as in PyTorch
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
-    root_grads = [
-        _root_gradient(t, g, create_graph, i) for i, (t, g) in enumerate(zip(outputs, grad_outputs))
-    ]
+    root_grads = None
+    if not is_grads_batched:
+        root_grads = [
+            _root_gradient(t, g, create_graph, i) for i, (t, g) in enumerate(zip(outputs, grad_outputs))
+        ]
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in inputs:
@@ -112,21 +137,89 @@ def grad(
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
-    result = engine.run_backward(
-        outputs,
-        root_grads,
-        retain_graph,
-        create_graph,
-        inputs=inputs,
-        accumulate=False,
-        allow_unused=bool(allow_unused) or materialize_grads,
-    )
+    allow_unused = bool(allow_unused) or materialize_grads
+    if root_grads is None:
+        result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)
+    else:
+        result = engine.run_backward(
+            outputs,
+            root_grads,
+            retain_graph,
+            create_graph,
+            inputs=inputs,
+            accumulate=False,
+            allow_unused=allow_unused,
+        )
     assert result is not None
     if materialize_grads:
         from ember.creation import zeros_like
 
-        result = [zeros_like(t) if g is None else g for t, g in zip(inputs, result)]
-    return tuple(result)
+        result = [
+            zeros_like(t, requires_grad=create_graph) if g is None else g for t, g in zip(inputs, result)
+        ]
+    return dict(zip(keys, result)) if keys is not None else tuple(result)
+
+
+def _batched_grad(
+    outputs: list,
+    inputs: list,
+    grad_outputs: list,
+    retain_graph: bool,
+    create_graph: bool,
+    allow_unused: bool,
+) -> list:
+    """grad(is_grads_batched=True): one backward pass per element of the grad_outputs' first
+    dimension, the results stacked (an input that none of them reaches gets None)."""
+    from ember.ops.api.shape import stack
+
+    sizes = set()
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            continue
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(t.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "
+                "as the batch dimension. The sizes of the remaining dimensions are expected to "
+                "match the shape of corresponding output, but a mismatch was detected: "
+                f"grad_output[{i}] has a shape of {g.shape[1:]!r} and output[{i}] has a shape of "
+                f"{t.shape!r}. If you only want some tensors in `grad_output` to be considered "
+                "batched, consider using vmap."
+            )
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(
+            "is_grads_batched=True needs at least one grad_output, and the same batch size (first "
+            f"dimension) for all of them; got sizes {sorted(sizes)}"
+        )
+    (n,) = sizes
+    rows = []
+    for k in range(n):
+        roots = [
+            _root_gradient(t, None if g is None else g[k], create_graph, i)
+            for i, (t, g) in enumerate(zip(outputs, grad_outputs))
+        ]
+        keep = retain_graph or k < n - 1
+        rows.append(
+            engine.run_backward(
+                outputs, roots, keep, create_graph, inputs=inputs, accumulate=False, allow_unused=allow_unused
+            )
+        )
+    result = []
+    for j, t in enumerate(inputs):
+        column = [row[j] for row in rows]
+        if all(g is None for g in column):
+            result.append(None)
+            continue
+        column = [_as_tensor(t, g) for g in column]
+        result.append(stack(column) if create_graph else engine.Tensor(np.stack([g._data for g in column])))
+    return result
+
+
+def _as_tensor(like: Any, g: Any) -> Any:
+    """A gradient from one batched pass as a Tensor (zeros where that pass did not reach it)."""
+    if g is None:
+        return engine.Tensor(np.zeros(like.shape, like._data.dtype))
+    return g if isinstance(g, engine.Tensor) else engine.Tensor(g)
 
 
 def gradcheck(
