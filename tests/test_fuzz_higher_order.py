@@ -238,3 +238,48 @@ def test_grad_dict_inputs():
         assert list(g) == ["x", "w"]
         assert_close(g["x"], np.array([3.0, 3.0]))
         assert_close(g["w"], np.array(3.0))
+
+
+def test_gradgradcheck_takes_torch_arguments():
+    # gradgradcheck(func, inputs, grad_outputs) and gradcheck's torch keywords raised TypeError
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        go = lib.tensor([1.0, -3.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda a: a.sin() * a, (x,), (go,))
+        assert lib.autograd.gradgradcheck(lambda a: a.exp(), x, grad_outputs=go, atol=1e-5, rtol=1e-3)
+        assert lib.autograd.gradcheck(lambda a: a.tanh(), (x,), nondet_tol=0.0, fast_mode=True)
+        assert lib.autograd.gradcheck(
+            lambda a: a.tanh(), (x,), check_undefined_grad=False, check_batched_grad=False
+        )
+
+
+def test_gradgradcheck_checks_the_derivative_in_the_incoming_gradient():
+    # a backward whose value is right but which treats the incoming gradient as a constant:
+    # its second derivative misses the term through grad_outputs
+    class Scale(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.detach() * 3
+
+    x = ember.tensor([0.5, 2.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(Scale.apply, (x,))
+    assert not ember.autograd.gradgradcheck(Scale.apply, (x,), raise_exception=False)
+    assert ember.autograd.gradgradcheck(lambda a: a * 3, (x,))
+
+
+def test_gradcheck_fails_a_detached_result_that_depends_on_the_input():
+    # gradcheck skipped outputs that do not require grad, so a function whose result was
+    # detached passed; PyTorch requires its numerical gradient to be zero then
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        with pytest.raises(RuntimeError, match="Numerical gradient for function expected to be zero"):
+            lib.autograd.gradcheck(lambda a: a.detach() * 2, (x,))
+        assert lib.autograd.gradcheck(lambda a: (a.detach() > 5).double(), (x,))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from ember.autograd import engine, views
 
@@ -230,13 +231,29 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
 ) -> bool:
     """Compare backward's gradients with central finite differences (torch.autograd.gradcheck).
 
     Inputs that require grad should be float64, as in PyTorch; each output is checked
-    against each such input, one Jacobian column at a time.
+    against each such input, one Jacobian column at a time. PyTorch's other options are
+    accepted so that its tests run; ember always does the full (slow-mode) backward check,
+    and has no forward-mode AD to check (check_forward_ad=True raises).
     """
     from ember._tensor import Tensor
+
+    if check_forward_ad or check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: ember has no forward-mode AD to check (check_forward_ad)")
+    if not check_backward_ad:
+        return True
 
     inputs = tuple(_as_list(inputs))
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -253,7 +270,30 @@ def gradcheck(
     def outputs_of(args: tuple) -> list:
         return [o for o in _as_list(func(*args)) if isinstance(o, Tensor)]
 
+    def numerical(k: int, x: Any, n_out: int) -> ndarray:
+        numeric = np.zeros((x.numel(), n_out))
+        flat = x._data.reshape(-1)
+        for m in range(x.numel()):
+            orig = flat[m]
+            flat[m] = orig + eps
+            plus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
+            flat[m] = orig - eps
+            minus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
+            flat[m] = orig
+            numeric[m] = (plus - minus) / (2 * eps)
+        return numeric
+
     outs = outputs_of(inputs)
+    if not any(out.requires_grad for out in outs):
+        # nothing to compare with: then nothing may depend on the inputs (a detached result
+        # that does would otherwise pass unchecked), as PyTorch checks
+        for k, out in enumerate(outs):
+            for i in diff:
+                if not np.allclose(numerical(k, inputs[i], out.numel()), 0):
+                    if not raise_exception:
+                        return False
+                    raise GradcheckError("Numerical gradient for function expected to be zero")
+        return True
     for k, out in enumerate(outs):
         if not out.requires_grad:
             continue
@@ -267,16 +307,7 @@ def gradcheck(
                 res = grad([out], [x], [Tensor(g)], retain_graph=True, allow_unused=True)[0]
                 if res is not None:
                     analytic[:, j] = res._data.reshape(-1)
-            numeric = np.zeros_like(analytic)
-            flat = x._data.reshape(-1)
-            for m in range(x.numel()):
-                orig = flat[m]
-                flat[m] = orig + eps
-                plus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
-                flat[m] = orig - eps
-                minus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
-                flat[m] = orig
-                numeric[m] = (plus - minus) / (2 * eps)
+            numeric = numerical(k, x, n_out)
             if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
                 if not raise_exception:
                     return False
@@ -347,25 +378,54 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _anomaly_mode[1]
 
 
-def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any], **kwargs: Any) -> bool:
-    """gradcheck of the first derivative: checks gradients built with create_graph=True."""
+def gradgradcheck(
+    func: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    *,
+    gen_non_contig_grad_outputs: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    **kwargs: Any,
+) -> bool:
+    """gradcheck of the first derivative (torch.autograd.gradgradcheck): the vector-Jacobian
+    product of func, with grad_outputs as extra inputs that require grad (random in [-1, 1)
+    from ember's generator when not given), is checked against finite differences with
+    respect to the inputs and the grad_outputs, so that a backward's derivative in its
+    incoming gradient is checked too. The other keywords go to gradcheck.
+    """
+    from ember import random
     from ember._tensor import Tensor
 
+    if check_fwd_over_rev:
+        raise NotImplementedError("gradgradcheck: ember has no forward-mode AD to check (check_fwd_over_rev)")
+    if not check_rev_over_rev:
+        return True
     inputs = tuple(_as_list(inputs))
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-
-    def first_grads(*args: Any) -> tuple:
-        outs = [o for o in _as_list(func(*args)) if isinstance(o, Tensor)]
-        total = sum((o * o).sum() for o in outs)  # a scalar that depends on every output
-        return grad(
-            total,
-            [a for a in args if isinstance(a, Tensor) and a.requires_grad],
-            create_graph=True,
-            allow_unused=True,
+    if grad_outputs is None:
+        outs = [o for o in _as_list(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+        grad_outputs = tuple(
+            Tensor(
+                (random.rng(None).random(o.shape) * 2 - 1).astype(o._data.dtype),
+                requires_grad=True,
+            )
+            for o in outs
         )
+    else:
+        grad_outputs = tuple(_as_list(grad_outputs))
+    n = len(grad_outputs)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
-    del diff
-    return gradcheck(first_grads, inputs, **kwargs)
+    def vjp(*args: Any) -> tuple:
+        outs = [
+            o for o in _as_list(func(*args[: len(args) - n])) if isinstance(o, Tensor) and o.requires_grad
+        ]
+        grads = grad(
+            outs, [args[i] for i in diff], list(args[len(args) - n :]), create_graph=True, allow_unused=True
+        )
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(vjp, inputs + grad_outputs, **kwargs)
 
 
 # ---- the functional higher-level API: vjp, jvp, jacobian, hessian, vhp, hvp ------------------
