@@ -283,3 +283,42 @@ def test_gradcheck_fails_a_detached_result_that_depends_on_the_input():
         with pytest.raises(RuntimeError, match="Numerical gradient for function expected to be zero"):
             lib.autograd.gradcheck(lambda a: a.detach() * 2, (x,))
         assert lib.autograd.gradcheck(lambda a: (a.detach() > 5).double(), (x,))
+
+
+def _sin_scaled(lib):
+    """PyTorch 2's style of Function: forward without ctx, then setup_context."""
+
+    class SinScaled(lib.autograd.Function):
+        @staticmethod
+        def forward(x, k, shift=0.0):
+            return x.sin() * k + shift
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, k, shift = inputs
+            ctx.save_for_backward(x, output)
+            ctx.k = k
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, out = ctx.saved_tensors
+            return grad * x.cos() * ctx.k + 0 * out, None, None
+
+    return SinScaled
+
+
+def test_function_with_setup_context_matches_torch():
+    # a Function with setup_context (forward without ctx) failed: forward got ctx too
+    import torch
+
+    x0 = np.array([0.3, -1.1, 2.0])
+    results = []
+    for lib in (torch, ember):
+        fn = _sin_scaled(lib)
+        x = lib.tensor(x0, requires_grad=True)
+        y = fn.apply(x, 2.0, shift=1.0)
+        (g,) = lib.autograd.grad((y**2).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        results.append((y, g, h, fn.apply(x, 3.0)))  # setup_context gets the default shift too
+    for e, t in zip(results[1], results[0]):
+        assert_close(e, t, rtol=1e-12, atol=1e-14)

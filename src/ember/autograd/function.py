@@ -536,13 +536,22 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
     """Function.apply for a user's Function: forward receives and returns Tensors, and runs
     without recording (its inner operations are not part of the graph)."""
     ctx = _new_object(cls)
+    # PyTorch 2's style: a Function with a static setup_context(ctx, inputs, output) has a
+    # forward(*args) without ctx; setup_context saves what backward needs
+    with_setup = getattr(cls, "setup_context", None) is not None
+    if with_setup:  # setup_context sees every argument, defaults included, as in PyTorch
+        args, kwargs = _bind_arguments(cls.forward, args, kwargs), {}
     # The edges are known before forward runs, so that ctx.needs_input_grad works there
     # too, as in PyTorch (where it follows requires_grad, whatever the grad mode).
     edges = ctx._edges = tuple([_edge(a) for a in args])
     record = _grad_state[0] and any(e is not None for e in edges)
     prev, _grad_state[0] = _grad_state[0], False
     try:
-        out = cls.forward(ctx, *args, **kwargs)
+        if with_setup:
+            out = cls.forward(*args)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args, **kwargs)
     finally:
         _grad_state[0] = prev
     if _RESERVED.intersection(ctx.__dict__) or ctx._edges is not edges:
@@ -563,6 +572,19 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
     if ctx._saved:
         ctx._track_saved(args, args, out, outputs[0] if single else outputs)
     return outputs[0] if single else outputs
+
+
+def _bind_arguments(forward: Any, args: tuple, kwargs: dict) -> tuple:
+    """forward's arguments, keywords and defaults included, as the tuple of positional
+    arguments that setup_context receives as `inputs` (as PyTorch binds them)."""
+    code = getattr(forward, "__code__", None)
+    if not kwargs and code is not None and len(args) == code.co_argcount and not code.co_flags & 0x0C:
+        return args  # all given, positionally: nothing to bind (0x0C: *args or **kwargs)
+    import inspect
+
+    bound = inspect.signature(forward).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(bound.args)
 
 
 # The node's own fields, which apply and the engine set and read. In ember the ctx is the
