@@ -1,5 +1,5 @@
-"""Function transforms, as torch.func: grad, grad_and_value, vjp, jacrev, jacfwd, hessian,
-vmap and functional_call.
+"""Function transforms, as torch.func: grad, grad_and_value, vjp, jvp, jacrev, jacfwd,
+hessian, vmap and functional_call.
 
 A transform takes a function and returns a new function. PyTorch implements them with
 "levels" of wrapped tensors; ember builds them from what it already has, which keeps them
@@ -10,7 +10,9 @@ short and readable:
   grad) the gradients are built with `create_graph=True`, so that the outer transform can
   differentiate them again: `grad(grad(f))`, `jacrev(grad(f))` and `hessian` are nested
   reverse passes.
-- `jacfwd` is `jacrev` (ember has no forward mode); the Jacobian is the same.
+- `jacfwd` is `jacrev` (ember has no forward mode); the Jacobian is the same. `jvp` takes
+  two reverse passes: the vector-Jacobian product uᵀJ is linear in u, and its gradient
+  with respect to u along the tangent v is Jv.
 - `vmap` calls the function once per batch element and stacks the results: a loop, not a
   vectorized kernel, so it gives torch.func's results at a loop's speed.
 
@@ -32,7 +34,7 @@ from ember.autograd.functional import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
 from ember.nn.utils.stateless import _functional_call
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
 
 # How many differentiating transforms are running, one inside the other. Inside one, every
 # gradient is built with create_graph=True so that the enclosing transform can use it.
@@ -289,6 +291,51 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         return _detach_tree(_unflatten(grads, _flatten(fresh)[1]), keep)
 
     result = (_detach_tree(out, create_graph), vjp_fn)
+    return (*result, _detach_tree(aux, create_graph)) if has_aux else result
+
+
+def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> tuple:
+    """(func(*primals), the Jacobian-vector product with `tangents`[, aux]) (torch.func.jvp).
+    By reverse mode twice (see the module's docstring); `strict` is accepted, as torch's
+    is, and changes nothing."""
+    from ember.creation import zeros_like
+
+    for name, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple):
+            raise RuntimeError(
+                f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. it should be valid "
+                "to call f(*primals)."
+            )
+    flat_tangents, tangent_spec = _flatten(tangents)
+    if tangent_spec != _flatten(primals)[1]:
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+            "structure. For example, if primals is a tuple of 3 tensors, tangents also must be."
+        )
+    create_graph = _needs_graph((primals, tangents))
+    fresh, inputs = _fresh_leaves(primals, create_graph)
+    for x, v in zip(inputs, flat_tangents):
+        if not isinstance(v, Tensor) or v.shape != x.shape:
+            raise RuntimeError(
+                "jvp(f, primals, tangents): Expected each tangent to be a Tensor of its primal's "
+                f"shape, got {type(v).__name__} {getattr(v, 'shape', '')} for a primal of shape {x.shape}"
+            )
+    with _transform_level():
+        out, aux = _split_aux(func(*fresh), has_aux, "jvp(f, primals, tangents)")
+        outputs, out_spec = _flatten(out)
+        if not outputs or not all(isinstance(o, Tensor) for o in outputs):
+            raise RuntimeError(
+                "jvp(f, primals, tangents): Expected f(*primals) to return only tensors, got "
+                f"unsupported type {type(out)}"
+            )
+        dummies = [zeros_like(o).requires_grad_() for o in outputs]
+        vjps = _grads_of(outputs, dummies, inputs, create_graph=True)
+        total = sum((g * v).sum() for g, v in zip(vjps, flat_tangents) if g.requires_grad)
+        if isinstance(total, Tensor):
+            jvps = _grads_of([total], [None], dummies, create_graph)
+        else:  # no output depends on the primals
+            jvps = [zeros_like(o) for o in outputs]
+    result = (_detach_tree(out, create_graph), _detach_tree(_unflatten(jvps, out_spec), create_graph))
     return (*result, _detach_tree(aux, create_graph)) if has_aux else result
 
 
