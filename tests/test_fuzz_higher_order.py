@@ -345,3 +345,27 @@ def test_func_jvp_matches_torch():
             lib.func.jvp(f, x, v)
     for e, t in zip(results[1], results[0]):
         assert_close(e, t, rtol=1e-12, atol=1e-14)
+
+
+def test_std_second_derivative_at_a_constant_slice_is_zero_not_nan():
+    # where the std is 0 its gradient is 0 (PyTorch's choice), but the second derivative
+    # came out NaN there: the masked elements still divided by the zero std (inf * 0)
+    import torch
+
+    x0 = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])
+    v0 = np.array([0.7, -1.3])
+    results = []
+    for lib in (torch, ember):
+        x = lib.tensor(x0, requires_grad=True)
+        (g,) = lib.autograd.grad((x.std(1) * lib.tensor(v0)).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * lib.tensor(x0[::-1].copy())).sum(), x)
+        results.append((g, h))
+    for e, t in zip(results[1], results[0]):
+        assert_close(e, t, rtol=1e-12, atol=1e-15)
+    x = ember.tensor(x0, requires_grad=True)
+    (g,) = ember.autograd.grad((x.std(1, keepdim=True) * x).sum(), x, create_graph=True)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    assert np.isfinite(h.numpy()).all()
+    assert_close(h[0], np.zeros(3))
+    y = ember.tensor(x0[1:] * 1.5, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a: a.std(1) * a.std(1, unbiased=False), (y,))

@@ -269,9 +269,13 @@ class Std(Var):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         y = y.reshape(_keep_shape(x.shape, ctx.axes))
+        nonzero = _dual.value(y) != 0
+        # divided by 1 where the std is 0, not by 0: keep discards those elements, but under
+        # create_graph an inf there would still make the second derivative inf * 0 = NaN
+        safe = y if nonzero.all() else _dual.where(nonzero, y, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            g = _var_grad(ctx, x, grad.reshape(y.shape) / (2 * y))
-        return _dual.keep(g, _dual.value(y) != 0), None, None, None
+            g = _var_grad(ctx, x, grad.reshape(y.shape) / (2 * safe))
+        return _dual.keep(g, nonzero), None, None, None
 
 
 class LinalgVectorNorm(Op):
