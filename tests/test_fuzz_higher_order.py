@@ -369,3 +369,58 @@ def test_std_second_derivative_at_a_constant_slice_is_zero_not_nan():
     assert_close(h[0], np.zeros(3))
     y = ember.tensor(x0[1:] * 1.5, requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda a: a.std(1) * a.std(1, unbiased=False), (y,))
+
+
+def _third_derivative_error(fn, x0, seed=0):
+    """max |analytic - numerical| of the third derivative of fn, contracted with random
+    vectors, the numerical one from central differences of ember's second derivative."""
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(fn(ember.tensor(x0)).shape)
+    u, w = rng.standard_normal(x0.shape), rng.standard_normal(x0.shape)
+
+    def second(a, create_graph):
+        x = ember.tensor(a, requires_grad=True)
+        (g,) = ember.autograd.grad((fn(x) * ember.tensor(v)).sum(), x, create_graph=True)
+        (h,) = ember.autograd.grad((g * ember.tensor(u)).sum(), x, create_graph=create_graph)
+        return x, h
+
+    x, h = second(x0, True)
+    (analytic,) = ember.autograd.grad((h * ember.tensor(w)).sum(), x)
+    numeric = np.zeros_like(x0)
+    eps = 1e-5
+    for k in np.ndindex(x0.shape):
+        plus, minus = x0.copy(), x0.copy()
+        plus[k] += eps
+        minus[k] -= eps
+        diff = second(plus, False)[1].numpy() - second(minus, False)[1].numpy()
+        numeric[k] = (diff * w).sum() / (2 * eps)
+    return np.abs(analytic.numpy() - numeric).max()
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: ember.nn.functional.layer_norm(x, (4,)),
+        lambda x: ember.nn.functional.batch_norm(x, None, None, training=True),
+        lambda x: ember.nn.functional.instance_norm(x.reshape(2, 2, 3)),
+    ],
+    ids=["layer_norm", "batch_norm", "instance_norm"],
+)
+def test_norm_third_derivatives_match_finite_differences(fn):
+    # PyTorch 2.13's third derivatives of these are wrong (docs/differences.md); ember's hold
+    x0 = np.random.default_rng(1).uniform(-2, 2, (3, 4))
+    assert _third_derivative_error(fn, x0) < 1e-6
+
+
+def test_conv_transpose_with_output_padding_has_a_second_derivative():
+    # PyTorch 2.13 raises in this double backward; ember's is checked by finite differences
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.uniform(-1, 1, (1, 2, 3, 3)), requires_grad=True)
+    w = ember.tensor(rng.uniform(-1, 1, (2, 2, 2, 3)), requires_grad=True)
+
+    def f(x, w):
+        return ember.nn.functional.conv_transpose2d(
+            x, w, stride=2, padding=(1, 0), output_padding=(0, 1)
+        ).tanh()
+
+    assert ember.autograd.gradgradcheck(f, (x, w))
