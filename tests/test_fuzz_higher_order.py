@@ -424,3 +424,13 @@ def test_conv_transpose_with_output_padding_has_a_second_derivative():
         ).tanh()
 
     assert ember.autograd.gradgradcheck(f, (x, w))
+
+
+def test_vmap_out_dims_out_of_range_raises_index_error():
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.ones(4, 3, 2)
+        for out_dim in (3, -4):
+            with pytest.raises(IndexError):
+                lib.func.vmap(lambda a: a, out_dims=out_dim)(x)

@@ -549,8 +549,8 @@ def _stack_outputs(results: list, out_dims: Any, func: Callable) -> Any:
                 "Did you mean to set out_dims= to None for output?"
             )
         ndim = first.dim() + 1
-        if not -ndim <= d < ndim:
-            raise ValueError(
+        if not -ndim <= d < ndim:  # IndexError, as torch.func's (its dimension check raises)
+            raise IndexError(
                 f"vmap({_name(func)}, ...): Got out_dim={d} for an output, but that output is a Tensor "
                 f"of dimensionality {first.dim()} so expected out_dim to satisfy {-ndim} <= out_dim < {ndim}."
             )
