@@ -272,16 +272,19 @@ class Cauchy(_LocationScale):
         return math.log(4 * math.pi) + self.scale.log()
 
 
-class HalfNormal(Distribution):
-    """|X| for X ~ Normal(0, scale) (torch.distributions.HalfNormal). PyTorch builds it as a
-    transformed Normal; ember writes its formulas out, with the same results and repr."""
+class _Folded(Distribution):
+    """|X| for X with a distribution symmetric about 0 of scale `scale` (`_base`, made in
+    __init__): HalfNormal and HalfCauchy. The density doubles on [0, inf), the cdf is
+    2 F(x) - 1 and the entropy loses log 2. PyTorch builds both as transformed
+    distributions; ember writes the formulas out, with the same results and repr."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _base: Any = None  # Normal or Cauchy
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
-        self.base_dist = Normal(0, scale, validate_args=False)
+        self.base_dist = self._base(0, scale, validate_args=False)
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
 
     def _expanded_names(self) -> list:
@@ -292,16 +295,8 @@ class HalfNormal(Distribution):
         return self.base_dist.scale
 
     @property
-    def mean(self):
-        return self.scale * math.sqrt(2 / math.pi)
-
-    @property
     def mode(self):
         return ember.zeros_like(self.scale)
-
-    @property
-    def variance(self):
-        return self.scale.pow(2) * (1 - 2 / math.pi)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         return self.base_dist.rsample(sample_shape).abs()
@@ -322,6 +317,20 @@ class HalfNormal(Distribution):
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Folded):
+    """|X| for X ~ Normal(0, scale) (torch.distributions.HalfNormal)."""
+
+    _base = Normal
+
+    @property
+    def mean(self):
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self):
+        return self.scale.pow(2) * (1 - 2 / math.pi)
 
 
 class LogNormal(Distribution):
@@ -537,57 +546,18 @@ class Pareto(Distribution):
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
 
 
-class HalfCauchy(Distribution):
-    """|X| for X ~ Cauchy(0, scale) (torch.distributions.HalfCauchy). PyTorch builds it as a
-    transformed Cauchy; ember writes its formulas out, as for HalfNormal, with the same
-    results and repr. Its mean is inf."""
+class HalfCauchy(_Folded):
+    """|X| for X ~ Cauchy(0, scale) (torch.distributions.HalfCauchy). Its mean is inf."""
 
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
-
-    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
-        self.base_dist = Cauchy(0, scale, validate_args=False)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
-
-    def _expanded_names(self) -> list:
-        return ["base_dist"]
-
-    @property
-    def scale(self):
-        return self.base_dist.scale
+    _base = Cauchy
 
     @property
     def mean(self):
         return ember.full(self._extended_shape(), math.inf, dtype=self.scale.dtype)
 
     @property
-    def mode(self):
-        return ember.zeros_like(self.scale)
-
-    @property
     def variance(self):
         return self.base_dist.variance
-
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
-        return self.base_dist.rsample(sample_shape).abs()
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return ember.where(value >= 0, log_prob, ember.full_like(log_prob, -math.inf))
-
-    def cdf(self, value: Tensor) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob: Tensor) -> Tensor:
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
 
 
 class GeneralizedPareto(Distribution):
