@@ -853,3 +853,37 @@ def test_modified_bessel_functions_of_a_0d_tensor(name: str) -> None:
     assert gradcheck(
         getattr(ember.special, name), (ember.tensor(0.7, dtype=ember.float64, requires_grad=True),)
     )
+
+
+@requires_torch
+def test_matrix_parameters_of_multivariate_normal_and_wishart_match_torch() -> None:
+    """scale_tril, covariance_matrix and precision_matrix, which MultivariateNormal and
+    Wishart share (_ScaleTril), from each of the three parameters."""
+    import torch
+
+    rng = np.random.default_rng(11)
+    a = rng.normal(size=(2, 3, 3))
+    cov = a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3)
+    for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+        given = {
+            "covariance_matrix": cov,
+            "precision_matrix": np.linalg.inv(cov),
+            "scale_tril": np.linalg.cholesky(cov),
+        }[name]
+        pairs = [
+            (
+                ED.MultivariateNormal(ember.zeros(3, dtype=ember.float64), **{name: ember.tensor(given)}),
+                torch.distributions.MultivariateNormal(
+                    torch.zeros(3, dtype=torch.float64), **{name: torch.tensor(given)}
+                ),
+            ),
+            (
+                ED.Wishart(ember.tensor(5.0, dtype=ember.float64), **{name: ember.tensor(given)}),
+                torch.distributions.Wishart(
+                    torch.tensor(5.0, dtype=torch.float64), **{name: torch.tensor(given)}
+                ),
+            ),
+        ]
+        for e, t in pairs:
+            for attribute in ("scale_tril", "covariance_matrix", "precision_matrix"):
+                assert_close(getattr(e, attribute), getattr(t, attribute), 1e-10, 1e-10)

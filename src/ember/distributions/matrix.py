@@ -14,8 +14,8 @@ from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.gamma import Beta, Chi2
-from ember.distributions.multivariate import _precision_to_scale_tril
-from ember.distributions.utils import broadcast_all, draw, lazy_property, vec_to_tril_matrix
+from ember.distributions.multivariate import _precision_to_scale_tril, _ScaleTril
+from ember.distributions.utils import broadcast_all, draw, vec_to_tril_matrix
 
 __all__ = ["LKJCholesky", "Wishart"]
 
@@ -82,7 +82,7 @@ def _mvdigamma(x: Tensor, p: int) -> Tensor:
     return ember.digamma(x.unsqueeze(-1) - halves).sum(-1)
 
 
-class Wishart(ExponentialFamily):
+class Wishart(_ScaleTril, ExponentialFamily):
     """The Wishart distribution of p x p positive definite matrices with `df` degrees of
     freedom (> p - 1) and scale matrix Sigma, given as one of `covariance_matrix`,
     `precision_matrix` (Sigma^-1) or `scale_tril` (its lower Cholesky factor L, the
@@ -179,20 +179,6 @@ class Wishart(ExponentialFamily):
 
     def _full(self, matrix: Tensor) -> Tensor:
         return matrix.expand(*self._batch_shape, *self._event_shape)
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        return self._full(self._unbroadcasted_scale_tril)
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        L = self._unbroadcasted_scale_tril
-        return self._full(L @ L.mT)
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        identity = ember.eye(self._event_shape[-1], dtype=self._unbroadcasted_scale_tril.dtype)
-        return self._full(ember.cholesky_solve(identity, self._unbroadcasted_scale_tril))
 
     def _df_matrix(self) -> Tensor:
         return self.df.reshape(*self._batch_shape, 1, 1)

@@ -33,6 +33,28 @@ def _precision_to_scale_tril(P: Tensor) -> Tensor:
     return ember.linalg.inv(upper).mT
 
 
+class _ScaleTril:
+    """The three matrix parameters of a distribution kept as one lower Cholesky factor L,
+    `_unbroadcasted_scale_tril` (MultivariateNormal, Wishart): L itself, L L^T and its
+    inverse, expanded to the batch by the class's `_full`."""
+
+    _unbroadcasted_scale_tril: Tensor
+    _full: Any  # the class's own: MultivariateNormal's (from _Gaussian) or Wishart's
+
+    @lazy_property
+    def scale_tril(self) -> Tensor:
+        return self._full(self._unbroadcasted_scale_tril)
+
+    @lazy_property
+    def covariance_matrix(self) -> Tensor:
+        L = self._unbroadcasted_scale_tril
+        return self._full(L @ L.mT)
+
+    @lazy_property
+    def precision_matrix(self) -> Tensor:
+        return self._full(ember.cholesky_inverse(self._unbroadcasted_scale_tril))
+
+
 class _Gaussian(Distribution):
     """What the normal distributions of vectors share (MultivariateNormal,
     LowRankMultivariateNormal): the support, rsample, the mean and mode at `loc`, and
@@ -53,7 +75,7 @@ class _Gaussian(Distribution):
         return self.loc
 
 
-class MultivariateNormal(_Gaussian):
+class MultivariateNormal(_ScaleTril, _Gaussian):
     """The normal distribution of vectors with mean `loc` and one of `covariance_matrix`
     (Sigma), `precision_matrix` (Sigma^-1) or `scale_tril` (the lower Cholesky factor L of
     Sigma = L L^T), the cheapest to give (torch.distributions.MultivariateNormal).
@@ -107,19 +129,6 @@ class MultivariateNormal(_Gaussian):
             self._unbroadcasted_scale_tril = ember.linalg.cholesky(matrix)
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        return self._full(self._unbroadcasted_scale_tril)
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        L = self._unbroadcasted_scale_tril
-        return self._full(L @ L.mT)
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        return self._full(ember.cholesky_inverse(self._unbroadcasted_scale_tril))
 
     @property
     def variance(self):
