@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import assert_close
+from conftest import assert_close, requires_torch
 
 
 def _two_outputs(T, materialize: bool, seen: list):
@@ -274,3 +274,48 @@ def test_forward_storing_under_a_name_of_the_node_raises(name: str) -> None:
 
     with pytest.raises(RuntimeError, match=f"forward set ctx.{name}: ember's ctx is the graph node"):
         Scale.apply(ember.ones(2, requires_grad=True))
+
+
+def _double_in_place(lib):
+    class Double_(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(y)
+            x.mul_(2).add_(y)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    return Double_
+
+
+@requires_torch
+def test_mark_dirty_returns_the_input_itself_with_this_node_as_its_history():
+    import torch
+
+    results = []
+    for lib in (ember, torch):
+        w = lib.ones(3, requires_grad=True)
+        y = lib.full((3,), 0.5, requires_grad=True)
+        x = w * 3
+        out = _double_in_place(lib).apply(x, y)
+        assert out is x
+        (x * x).sum().backward()  # through x itself, whose history is now the node
+        results.append((x, w.grad, y.grad))
+    for e, t in zip(*results):
+        assert_close(e, t)
+    with ember.no_grad():
+        z = ember.ones(2)
+        assert _double_in_place(ember).apply(z, ember.zeros(2)) is z and z.tolist() == [2, 2]
+
+
+def test_mark_dirty_refuses_a_leaf_that_requires_grad_and_a_view():
+    Double_ = _double_in_place(ember)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        Double_.apply(ember.ones(2, requires_grad=True), ember.ones(2))
+    base = ember.ones(2, 2, requires_grad=True) * 1
+    with pytest.raises(NotImplementedError, match="mark_dirty on a view"):
+        Double_.apply(base[0], ember.ones(2))

@@ -78,7 +78,8 @@ class Function:
 
     Subclasses define static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)`;
     callers use `Subclass.apply(*args)`. Inside forward: `ctx.save_for_backward(...)`,
-    `ctx.mark_non_differentiable(...)`, and any attribute on `ctx`. Inside backward:
+    `ctx.mark_non_differentiable(...)`, `ctx.mark_dirty(...)` for inputs changed in place,
+    and any attribute on `ctx`. Inside backward:
     `ctx.saved_tensors`, `ctx.needs_input_grad`.
     """
 
@@ -111,6 +112,7 @@ class Function:
     _version_at = 0
     _n_outputs = 1
     _non_diff: tuple = ()
+    _dirty: tuple = ()  # inputs a user's forward changed in place (mark_dirty)
     _retained: dict | None = None  # output_nr -> weakref of a tensor with retain_grad()
     _tensor_hooks: dict | None = None  # output_nr -> {handle id: hook} of Tensor.register_hook
     # `_simple`: a built-in op's node with one output, no retained gradient and no hook, whose
@@ -147,6 +149,11 @@ class Function:
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Declare outputs that never require grad (e.g. the indices of max)."""
         self._non_diff = tuple(id(o) for o in outputs)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Declare inputs that forward changed in place and returns (torch's ctx.mark_dirty):
+        each comes back as the same Tensor object, its history now this node."""
+        self._dirty = tensors
 
     # A user Function's own state, read by the engine's general path (`_call_backward`):
     # whether backward gets zeros (True) or None for an output that received no gradient,
@@ -560,18 +567,44 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
     results = (out,) if single else out
     # Only Tensors are outputs of the node; anything else forward returns is handed back
     # as it is and has no gradient, as in PyTorch.
+    dirty = ctx._dirty
     if not record:
-        outputs = tuple([Tensor(o._data) if isinstance(o, Tensor) else o for o in results])
+        outputs = tuple(
+            [o if _is_dirty(o, dirty) else Tensor(o._data) if isinstance(o, Tensor) else o for o in results]
+        )
         return outputs[0] if single else outputs
     tensors = tuple([o if isinstance(o, Tensor) else None for o in results])
     outputs = _record_outputs(ctx, tensors, edges)
     outputs = tuple([t if t is not None else o for o, t in zip(results, outputs)])
+    if dirty:
+        outputs = tuple([_rebased(o, t, cls) if _is_dirty(o, dirty) else t for o, t in zip(results, outputs)])
     not_tensor = tuple([i for i, a in enumerate(args) if not isinstance(a, Tensor)])
     if not_tensor:
         ctx._not_tensor_inputs = not_tensor
     if ctx._saved:
         ctx._track_saved(args, args, out, outputs[0] if single else outputs)
     return outputs[0] if single else outputs
+
+
+def _is_dirty(o: Any, dirty: tuple) -> bool:
+    return any(o is d for d in dirty)
+
+
+def _rebased(input: Any, output: Any, cls: Any) -> Any:
+    """A dirty input returned by forward: the input object itself, taking the history of
+    `output` (this node's output for it), as an in-place op's result does."""
+    if input.grad_fn is None and input._requires_grad:
+        raise RuntimeError(
+            f"{cls.__name__}: a leaf Variable that requires grad is being used in an in-place operation "
+            "(ctx.mark_dirty); clone() it first"
+        )
+    if input._base is not None:
+        raise NotImplementedError(
+            f"{cls.__name__}: ctx.mark_dirty on a view is not supported in ember; clone() the view "
+            "first, or pass the tensor it views"
+        )
+    input.grad_fn, input._out_nr, input._requires_grad = output.grad_fn, output._out_nr, output._requires_grad
+    return input
 
 
 def _bind_arguments(forward: Any, args: tuple, kwargs: dict) -> tuple:
