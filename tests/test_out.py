@@ -361,3 +361,14 @@ def test_resize_of_a_view_makes_it_a_tensor_of_its_own():
     assert view.tolist() == [[0, 1, 2], [3, 0, 0]]
     view.fill_(7)
     assert base.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_wrapped_functions_pickle_as_themselves():
+    """A DataLoader's spawned workers pickle collate_fn=ember.stack and kin."""
+    import pickle
+
+    import ember.linalg
+    import ember.special
+
+    for fn in (ember.stack, ember.add, ember.arcsin, ember.linalg.inv, ember.special.expit):
+        assert pickle.loads(pickle.dumps(fn)) is fn

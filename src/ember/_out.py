@@ -91,7 +91,10 @@ def install(namespace: dict, names: list[str]) -> None:
     for name in names:
         fn = namespace[name]
         if fn not in _WRAPPED:
-            _WRAPPED[fn] = accepting_out(fn, name)
+            wrapper = _WRAPPED[fn] = accepting_out(fn, name)
+            # found where it is installed, so that pickle (a DataLoader's spawned workers
+            # given collate_fn=ember.stack, say) finds this object again by its name
+            wrapper.__module__, wrapper.__qualname__ = namespace["__name__"], name
         namespace[name] = _WRAPPED[fn]
 
 
