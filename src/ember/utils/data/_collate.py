@@ -16,7 +16,7 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
-from ember.creation import tensor
+from ember.creation import as_tensor, tensor
 
 _UNSUPPORTED_ARRAY_KINDS = "OSUV"  # object, bytes, unicode and void arrays have no tensor dtype
 
@@ -51,6 +51,27 @@ def _stack(arrays: list[np.ndarray]) -> Tensor:
     return _as_tensor(np.concatenate(arrays, dtype=dtype).reshape((len(arrays), *first)))
 
 
+def _numpy_leaf(a: Any) -> np.ndarray:
+    """A sample of a batch that starts with a NumPy array or scalar, as an array: other
+    samples convert as torch.as_tensor converts them (a Python float is float32)."""
+    if isinstance(a, (np.ndarray, np.generic)):
+        return np.asarray(a)
+    return as_tensor(a)._data
+
+
+def _real_number(x: Any) -> float:
+    """x as a float for a batch that starts with a Python float; PyTorch's TypeError otherwise."""
+    arr = x._data if isinstance(x, Tensor) else x
+    if isinstance(arr, (int, float, np.bool_, np.integer, np.floating)) or (
+        isinstance(arr, np.ndarray) and arr.ndim == 0 and arr.dtype.kind in "biuf"
+    ):
+        return float(arr)
+    raise TypeError(
+        f"must be real number, not {type(x).__name__} (default_collate: a batch that starts with a "
+        "float must hold only real numbers)"
+    )
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, keeping their nesting (torch default_collate).
 
@@ -63,23 +84,35 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        if any(t._requires_grad for t in batch):
+        try:
+            wants_graph = any(t._requires_grad for t in batch)
+            arrays = [t._data for t in batch]
+        except AttributeError:
+            i, found = next((i, t) for i, t in enumerate(batch) if not isinstance(t, Tensor))
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(found).__name__} "
+                "(default_collate stacks a batch that starts with a tensor: every sample must hold one)"
+            ) from None
+        if wants_graph:
             from ember.ops.api.shape import stack  # differentiable, only when a graph is wanted
 
             return stack(list(batch))
-        return _stack([t._data for t in batch])
+        return _stack(arrays)
     if isinstance(elem, (str, bytes)):
         return batch  # as given: a list at the top, a tuple inside a sample (PyTorch's zip)
-    if isinstance(elem, np.ndarray):
+    if isinstance(elem, (np.ndarray, np.generic)):
         if elem.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
             raise _collate_error(elem.dtype)
-        return _stack([np.asarray(a) for a in batch])
-    if isinstance(elem, np.generic):
-        if elem.dtype.kind in _UNSUPPORTED_ARRAY_KINDS:
-            raise _collate_error(elem.dtype)
-        return _stack([np.asarray(a) for a in batch])
+        return _stack([_numpy_leaf(a) for a in batch])
     if isinstance(elem, float):
-        return Tensor(np.array(batch, dtype=np.float64))
+        try:
+            arr = np.array(batch)
+        except ValueError:  # a sequence among the numbers
+            arr = None
+        if arr is None or arr.ndim != 1 or arr.dtype.kind not in "biuf":
+            # None would become NaN and a string its number: only real numbers, as in PyTorch
+            return Tensor(np.array([_real_number(x) for x in batch], dtype=np.float64))
+        return Tensor(arr.astype(np.float64, copy=False))
     if isinstance(elem, int):  # bool too: the dtype comes from every element, as torch.tensor(batch)
         return tensor(list(batch))
     if isinstance(elem, Mapping):

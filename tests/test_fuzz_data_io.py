@@ -1,0 +1,59 @@
+"""Regressions found by differential fuzzing of data loading and saving against PyTorch 2.13."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+from ember.utils import data as D
+
+
+def _torch_data():
+    import torch
+    import torch.utils.data as TD
+
+    return torch, TD
+
+
+# default_collate -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [None, "2.5", b"2", [2.0], np.array([2.0]), 1j])
+def test_collate_float_batch_rejects_non_numbers(bad):
+    # np.array(batch, float64) turned None into NaN and "2.5" into 2.5 silently
+    with pytest.raises(TypeError, match="real number"):
+        D.default_collate([1.0, bad])
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [1.0, 2, True, np.float32(3), np.array(4.0), 2**70],
+        [np.float32(1), 2.0],
+        [np.int64(1), 2.0],
+        [np.array(1.0, np.float32), 2.0],
+        [np.ones(2, np.float32), [3.0, 4.0]],
+    ],
+)
+def test_collate_mixed_python_and_numpy_like_torch(batch):
+    # a Python float among NumPy values is float32, as torch.as_tensor makes it (was float64)
+    torch, TD = _torch_data()
+    expected = TD.default_collate(batch)
+    got = D.default_collate(batch)
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("bad", [None, "a"])
+def test_collate_numpy_batch_with_non_number_raises_type_error(bad):
+    with pytest.raises(TypeError):  # was KeyError: 'O'
+        D.default_collate([np.float32(1), bad])
+
+
+@pytest.mark.parametrize("other", [np.ones(2), 1])
+def test_collate_tensor_batch_with_other_type_names_it(other):
+    with pytest.raises(TypeError, match=f"element 1 .* got {type(other).__name__}"):  # was AttributeError
+        D.default_collate([ember.ones(2), other])
