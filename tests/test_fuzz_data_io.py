@@ -57,3 +57,14 @@ def test_collate_numpy_batch_with_non_number_raises_type_error(bad):
 def test_collate_tensor_batch_with_other_type_names_it(other):
     with pytest.raises(TypeError, match=f"element 1 .* got {type(other).__name__}"):  # was AttributeError
         D.default_collate([ember.ones(2), other])
+
+
+# DataLoader arguments ------------------------------------------------------------------
+
+
+def test_prefetch_factor_negative_or_zero_raises():
+    ds = D.TensorDataset(ember.arange(4))
+    with pytest.raises(ValueError, match="non-negative"):
+        D.DataLoader(ds, num_workers=1, prefetch_factor=-1)
+    with pytest.raises(ValueError, match="greater than 0"):  # was an empty loader, silently
+        D.DataLoader(ds, num_workers=1, prefetch_factor=0)

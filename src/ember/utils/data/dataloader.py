@@ -161,6 +161,14 @@ class DataLoader:
                 "prefetch_factor option could only be specified in multiprocessing. "
                 "Let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
             )
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if num_workers > 0 and prefetch_factor == 0:
+            # torch asserts when iterating; no task would ever be sent, so the loader would be empty
+            raise ValueError(
+                "prefetch_factor must be greater than 0 with worker processes (it is the number of "
+                "batches each worker loads ahead); leave it None for the default, 2"
+            )
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         self._is_iterable = isinstance(dataset, IterableDataset)
