@@ -68,3 +68,61 @@ def test_prefetch_factor_negative_or_zero_raises():
         D.DataLoader(ds, num_workers=1, prefetch_factor=-1)
     with pytest.raises(ValueError, match="greater than 0"):  # was an empty loader, silently
         D.DataLoader(ds, num_workers=1, prefetch_factor=0)
+
+
+# datasets and samplers -----------------------------------------------------------------
+
+
+class _Range(D.Dataset):
+    def __init__(self, n, offset=0):
+        self.n, self.offset = n, offset
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.offset + i
+
+
+class _Batched(_Range):
+    def __getitems__(self, indices):
+        return [("batched", self.offset + i) for i in indices]
+
+
+@requires_torch
+def test_stack_dataset_getitems_like_torch():
+    torch, TD = _torch_data()
+    results = []
+    for mod in (D, TD):
+        tup = mod.StackDataset(_Range(4), _Batched(4, 10))
+        named = mod.StackDataset(a=_Range(4), b=_Batched(4, 10))
+        results.append((tup.__getitems__([3, 0]), named.__getitems__([1])))
+    assert results[0] == results[1]
+    loader = D.DataLoader(D.StackDataset(a=_Range(4), b=_Batched(4, 10)), batch_size=3, collate_fn=list)
+    assert next(iter(loader)) == [{"a": i, "b": ("batched", 10 + i)} for i in range(3)]
+
+
+def test_stack_dataset_getitems_checks_nested_size():
+    class Short(_Range):
+        def __getitems__(self, indices):
+            return []
+
+    with pytest.raises(ValueError, match="Expected 2, got 0"):
+        D.StackDataset(_Range(3), Short(3)).__getitems__([0, 1])
+
+
+def test_chain_dataset_len_of_map_style_dataset_raises():
+    with pytest.raises(AssertionError, match="only supports IterableDataset"):  # was the sum of lengths
+        len(D.ChainDataset([_Range(2)]))
+
+
+@pytest.mark.parametrize("lengths", [[-1, 6], [1.5, 1.5], [0.5, 0.6]])
+def test_random_split_rejects_negative_or_fractional_lengths(lengths):
+    # [-1, 6] gave overlapping splits of 4 and 1; [1.5, 1.5] of a 2-sample dataset gave [1, 1]
+    n = 5 if lengths[0] == -1 else 2 if lengths[0] == 1.5 else 0
+    with pytest.raises(ValueError):
+        D.random_split(_Range(n), lengths)
+
+
+def test_random_split_whole_float_lengths_still_work():
+    assert [len(s) for s in D.random_split(_Range(5), [2.0, 3.0])] == [2, 3]

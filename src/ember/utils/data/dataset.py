@@ -102,6 +102,27 @@ class StackDataset(Dataset):
             return {key: d[index] for key, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at indices, each dataset read with its own __getitems__ when it has one."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.values() if named else self.datasets
+        columns = []
+        for d in parts:
+            getitems = getattr(d, "__getitems__", None)
+            if callable(getitems):
+                items = getitems(indices)
+                if len(items) != len(indices):
+                    raise ValueError(
+                        f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}"
+                    )
+            else:
+                items = [d[i] for i in indices]
+            columns.append(items)
+        if named:
+            keys = list(self.datasets)
+            return [dict(zip(keys, sample)) for sample in zip(*columns)]
+        return [tuple(sample) for sample in zip(*columns)]
+
     def __len__(self) -> int:
         return self._length
 
@@ -172,13 +193,26 @@ class ChainDataset(IterableDataset):
             yield from d
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
 
 
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     """Whole lengths, or fractions summing to 1 turned into lengths as torch does."""
     total = sum(lengths)
     if not (math.isclose(total, 1) and total <= 1):
+        for i, x in enumerate(lengths):
+            # torch slices with a negative length (overlapping splits) and fails deep inside
+            # randperm for a fractional one; int() would silently truncate it
+            if x != int(x) or x < 0:
+                raise ValueError(
+                    f"random_split: length at index {i} is {x}; lengths must be non-negative integers, "
+                    "or fractions that sum to 1"
+                )
         return [int(x) for x in lengths]
     for i, frac in enumerate(lengths):
         if not 0 <= frac <= 1:
