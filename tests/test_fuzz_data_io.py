@@ -126,3 +126,10 @@ def test_random_split_rejects_negative_or_fractional_lengths(lengths):
 
 def test_random_split_whole_float_lengths_still_work():
     assert [len(s) for s in D.random_split(_Range(5), [2.0, 3.0])] == [2, 3]
+
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_random_sampler_empty_source_raises(replacement):
+    sampler = D.RandomSampler([], replacement=replacement, num_samples=np.int64(3))
+    with pytest.raises(ValueError, match="empty data_source"):  # was no indices, though len() == 3
+        list(sampler)

@@ -67,7 +67,8 @@ class RandomSampler(Sampler):
         _check_bool("replacement", replacement, TypeError)
         self.data_source = data_source
         self.replacement = replacement
-        self._num_samples = num_samples
+        # a NumPy integer as a Python int: divmod(np.int64(3), 0) would give (0, 0) silently
+        self._num_samples = int(num_samples) if isinstance(num_samples, np.integer) else num_samples
         self.generator = generator
         # as PyTorch, the number actually drawn: an empty dataset raises here, not on iteration
         _check_positive_int("num_samples", self.num_samples)
@@ -78,6 +79,10 @@ class RandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         n, wanted = len(self.data_source), self.num_samples
+        if n == 0:
+            raise ValueError(
+                f"RandomSampler cannot draw num_samples={wanted} indices from an empty data_source"
+            )
         rng = _random.rng(self.generator)
         if self.replacement:
             yield from rng.integers(0, n, size=wanted).tolist()
