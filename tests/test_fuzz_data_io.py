@@ -133,3 +133,41 @@ def test_random_sampler_empty_source_raises(replacement):
     sampler = D.RandomSampler([], replacement=replacement, num_samples=np.int64(3))
     with pytest.raises(ValueError, match="empty data_source"):  # was no indices, though len() == 3
         list(sampler)
+
+
+# ember.save / ember.load -----------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", [False, True])
+def test_loading_a_torch_save_file_says_so(tmp_path, legacy):
+    torch, _ = _torch_data()
+    path = tmp_path / "weights.pt"
+    torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(RuntimeError, match=r"weights\.pt.*torch\.save file.*torch\.load"):
+        ember.load(path)
+
+
+def _patch_central_directory(data: bytes, entry: int, offset: int, value: bytes) -> bytes:
+    """data with `value` written at `offset` into the entry-th central directory record."""
+    start = -1
+    for _ in range(entry + 1):
+        start = data.index(b"PK\x01\x02", start + 1)
+    return data[: start + offset] + value + data[start + offset + len(value) :]
+
+
+@pytest.mark.parametrize(
+    ("entry", "offset", "value"),
+    [
+        (0, 6, bytes([98, 0])),  # version needed to extract 9.8: NotImplementedError when opened
+        (1, 8, bytes([1, 0])),  # data/0.npy flagged as encrypted: RuntimeError when read
+        (0, 8, bytes([1, 0])),  # index.json flagged as encrypted
+        (1, 10, bytes([99, 0])),  # an unknown compression method: NotImplementedError when read
+    ],
+)
+def test_damaged_zip_directory_raises_naming_the_file(tmp_path, entry, offset, value):
+    path = tmp_path / "model.emb"
+    ember.save({"w": ember.ones(3)}, path)
+    path.write_bytes(_patch_central_directory(path.read_bytes(), entry, offset, value))
+    with pytest.raises(RuntimeError, match=r"model\.emb"):  # zipfile's own error did not name it
+        ember.load(path)

@@ -30,6 +30,14 @@ _INDEX = "index.json"
 
 PathOrFile = str | os.PathLike | IO[bytes]
 
+# what zipfile raises for a damaged archive besides BadZipFile: an unknown compression
+# method or zip version (NotImplementedError), an "encrypted" flag (RuntimeError), a short read
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError)
+_TORCH_HINT = (
+    "ember.load never unpickles, so it cannot read torch.save files: load it with torch.load and "
+    "save its tensors, converted with .numpy(), with ember.save"
+)
+
 
 class _Writer:
     """Turns an object into a JSON-able description, collecting the arrays to store."""
@@ -215,6 +223,8 @@ class _Reader:
                 raw = self.archive.read(entry)
             except KeyError:
                 raise self.fail(f"missing {entry}") from None
+            except _ZIP_ERRORS as e:
+                raise self.fail(f"{entry} cannot be read: {e}") from None
             try:
                 arr = np.load(io.BytesIO(raw), allow_pickle=False)
             except (ValueError, EOFError, OSError) as e:
@@ -223,6 +233,20 @@ class _Reader:
                 raise self.fail(f"{entry} has unsupported dtype {arr.dtype}")
             self.arrays[number] = arr
         return self.arrays[number]
+
+
+def _starts_with_pickle(f: PathOrFile) -> bool:
+    """Whether the file starts with a pickle protocol 2+ header (a legacy torch.save file)."""
+    try:
+        if hasattr(f, "read"):
+            f.seek(0)
+            head = f.read(2)
+        else:
+            with open(f, "rb") as fh:
+                head = fh.read(2)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
@@ -236,17 +260,23 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **k
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", f))
     try:
         archive = zipfile.ZipFile(f if hasattr(f, "read") else os.fspath(f), "r")
-    except zipfile.BadZipFile:
-        raise RuntimeError(
-            f"ember.load: {name} is not an ember checkpoint (not a zip archive, or truncated)"
-        ) from None
+    except (zipfile.BadZipFile, NotImplementedError, EOFError) as e:
+        # (a damaged zip directory can claim an unknown zip version: NotImplementedError)
+        why = "not a zip archive, or truncated" if isinstance(e, zipfile.BadZipFile) else f"damaged: {e}"
+        if _starts_with_pickle(f):
+            why = f"it starts like a pickle, as a legacy torch.save file does; {_TORCH_HINT}"
+        raise RuntimeError(f"ember.load: {name} is not an ember checkpoint ({why})") from None
     with archive:
         reader = _Reader(archive, name)
         try:
             index = json.loads(archive.read(_INDEX))
         except KeyError:
+            if any(n == "data.pkl" or n.endswith("/data.pkl") for n in archive.namelist()):
+                raise reader.fail(
+                    f"no {_INDEX} but a data.pkl: it looks like a torch.save file; {_TORCH_HINT}"
+                ) from None
             raise reader.fail(f"no {_INDEX}") from None
-        except (ValueError, zipfile.BadZipFile, EOFError) as e:
+        except (ValueError, *_ZIP_ERRORS) as e:
             raise reader.fail(f"unreadable {_INDEX}: {e}") from None
         if not isinstance(index, dict) or index.get("format") != FORMAT or "root" not in index:
             raise reader.fail("unknown format")
