@@ -171,3 +171,24 @@ def test_damaged_zip_directory_raises_naming_the_file(tmp_path, entry, offset, v
     path.write_bytes(_patch_central_directory(path.read_bytes(), entry, offset, value))
     with pytest.raises(RuntimeError, match=r"model\.emb"):  # zipfile's own error did not name it
         ember.load(path)
+
+
+# worker processes ----------------------------------------------------------------------
+
+
+class _StopsAtOne(D.Dataset):
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        if i == 1:
+            raise StopIteration
+        return i
+
+
+@pytest.mark.parametrize("num_workers", [0, 1, 2])
+def test_stop_iteration_in_map_dataset_ends_the_epoch_with_or_without_workers(num_workers):
+    # torch ends the epoch in both modes; ember's workers took it for the end of an iterable
+    # dataset and went on with the next indices ([0, 2])
+    loader = D.DataLoader(_StopsAtOne(), batch_size=1, num_workers=num_workers)
+    assert [b.tolist() for b in loader] == [[0]]

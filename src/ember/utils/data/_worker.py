@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ember import random as _random
+from ember.utils.data.dataset import IterableDataset
 
 _POLL_S = 0.1  # how often a waiting process checks on the other side
 _JOIN_S = 1.0  # how long shutdown waits for a worker before terminating it
@@ -143,7 +144,13 @@ def worker_loop(
                 try:
                     data = fetch(indices)
                 except StopIteration:
-                    data = _WorkerDone(worker_id)
+                    # the end of an iterable dataset's copy; raised by a map-style dataset's
+                    # __getitem__ it ends the epoch in the main process, as without workers
+                    data = (
+                        _WorkerDone(worker_id)
+                        if isinstance(dataset, IterableDataset)
+                        else ExceptionWrapper(where)
+                    )
                 except Exception:
                     data = ExceptionWrapper(where)
             result_queue.put(_dumps(idx, data, where))
