@@ -192,3 +192,17 @@ def test_stop_iteration_in_map_dataset_ends_the_epoch_with_or_without_workers(nu
     # dataset and went on with the next indices ([0, 2])
     loader = D.DataLoader(_StopsAtOne(), batch_size=1, num_workers=num_workers)
     assert [b.tolist() for b in loader] == [[0]]
+
+
+def test_forked_copy_of_a_loader_iterator_does_not_shut_down_its_workers(monkeypatch):
+    import os
+
+    it = iter(D.DataLoader(D.TensorDataset(ember.arange(6)), batch_size=2, num_workers=1))
+    real_pid = os.getpid()
+    # a worker forked for another loader inherits this iterator; its __del__ there must not
+    # tell these workers to stop nor join processes that are not its children
+    monkeypatch.setattr(os, "getpid", lambda: real_pid + 1)
+    it.__del__()
+    monkeypatch.undo()
+    assert not it._closed and all(p.is_alive() for p in it._workers)
+    assert [b[0].tolist() for b in it] == [[0, 1], [2, 3], [4, 5]]

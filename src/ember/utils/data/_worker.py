@@ -179,6 +179,8 @@ class MultiProcessIter:
         self._result_queue = ctx.Queue()
         self._index_queues, self._workers = [], []
         self._closed = False
+        # a worker forked for another loader inherits this object; only its creator may shut it down
+        self._owner_pid = os.getpid()
         for w in range(self._num_workers):
             index_queue = ctx.Queue()
             index_queue.cancel_join_thread()
@@ -299,5 +301,5 @@ class MultiProcessIter:
             q.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_workers", None) is not None:
+        if getattr(self, "_workers", None) is not None and getattr(self, "_owner_pid", None) == os.getpid():
             self._shutdown()
