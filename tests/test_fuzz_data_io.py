@@ -206,3 +206,21 @@ def test_forked_copy_of_a_loader_iterator_does_not_shut_down_its_workers(monkeyp
     monkeypatch.undo()
     assert not it._closed and all(p.is_alive() for p in it._workers)
     assert [b[0].tolist() for b in it] == [[0, 1], [2, 3], [4, 5]]
+
+
+@requires_torch
+def test_save_and_load_take_torchs_signatures(tmp_path):
+    import inspect
+    import pickle
+
+    torch, _ = _torch_data()
+    for ours, theirs in ((ember.save, torch.save), (ember.load, torch.load)):
+        ours_params = inspect.signature(ours).parameters
+        theirs_params = inspect.signature(theirs).parameters
+        assert list(ours_params) == list(theirs_params)
+        assert [p.kind for p in ours_params.values()] == [p.kind for p in theirs_params.values()]
+    path = tmp_path / "w.pt"
+    ember.save({"w": ember.ones(2)}, path, pickle, 4, _use_new_zipfile_serialization=True)
+    # torch.load's third positional argument is pickle_module (it was taken for weights_only)
+    loaded = ember.load(path, "cpu", pickle, weights_only=True, mmap=False, encoding="latin1")
+    assert loaded["w"].tolist() == [1.0, 1.0]

@@ -112,10 +112,18 @@ def _write_archive(obj: Any, f: IO[bytes]) -> None:
                 np.save(entry, arr, allow_pickle=False)
 
 
-def save(obj: Any, f: PathOrFile) -> None:
+def save(
+    obj: Any,
+    f: PathOrFile,
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
     """Save tensors and containers of them (e.g. a state_dict) to a path or binary file (torch.save).
 
-    To a path the write is atomic: the old file stays intact if saving fails midway.
+    To a path the write is atomic: the old file stays intact if saving fails midway. torch's
+    pickle and format arguments are accepted and change nothing (ember never pickles).
     """
     if hasattr(f, "write"):
         _write_archive(obj, f)  # type: ignore[arg-type]
@@ -249,11 +257,19 @@ def _starts_with_pickle(f: PathOrFile) -> bool:
     return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
-    """Load what ember.save wrote (torch.load); it never runs code from the file.
+def load(
+    f: PathOrFile,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
+    """Load what ember.save wrote (torch.load, with its signature); it never runs code from the file.
 
-    map_location must be None or the CPU; weights_only is accepted for compatibility
-    (ember checkpoints only ever hold data).
+    map_location must be None or the CPU; pickle_module, weights_only, mmap and the pickle
+    arguments are accepted for compatibility (ember checkpoints only ever hold data).
     """
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         device(map_location)  # raises for anything but the CPU
