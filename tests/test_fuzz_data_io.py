@@ -224,3 +224,25 @@ def test_save_and_load_take_torchs_signatures(tmp_path):
     # torch.load's third positional argument is pickle_module (it was taken for weights_only)
     loaded = ember.load(path, "cpu", pickle, weights_only=True, mmap=False, encoding="latin1")
     assert loaded["w"].tolist() == [1.0, 1.0]
+
+
+# transforms ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_to_tensor_of_uint8_gives_the_default_dtype(batched):
+    # torchvision: img.to(dtype=torch.get_default_dtype()).div(255); ember gave float32 always
+    from ember import transforms
+
+    pics = np.arange(2 * 3 * 4 * 3, dtype=np.uint8).reshape(2, 3, 4, 3)
+    old = ember.get_default_dtype()
+    ember.set_default_dtype(ember.float64)
+    try:
+        t = transforms.ToTensor()
+        out = t._apply_batch(pics) if batched else t(pics[0])
+    finally:
+        ember.set_default_dtype(old)
+    assert out.dtype == ember.float64
+    expected = pics.transpose(0, 3, 1, 2).astype(np.float64) / 255
+    np.testing.assert_array_equal(out.numpy(), expected if batched else expected[0])
+    assert transforms.ToTensor()(pics[0]).dtype == ember.float32

@@ -24,6 +24,7 @@ import numpy as np
 
 from ember import random as _random
 from ember._tensor import Tensor
+from ember.dtypes import get_default_dtype
 
 
 class Compose:
@@ -49,6 +50,9 @@ class Compose:
 
 class ToTensor:
     """uint8 H x W (x C) array -> float32 C x H x W tensor in [0, 1] (torchvision ToTensor).
+
+    float32 is the default dtype: after `ember.set_default_dtype(ember.float64)` it is float64,
+    as in torchvision.
 
     Arrays of other dtypes are only moved to C x H x W, not rescaled, as in torchvision
     (a float64 array gives a float64 tensor). Objects with `__array_interface__` (PIL
@@ -81,14 +85,13 @@ def _picture_array(pic: Any) -> np.ndarray:
     return pic
 
 
-_255 = np.float32(255)
-
-
 def _to_float(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.uint8:
-        out = arr.astype(np.float32, order="C")
+        # the default dtype (float32 unless set_default_dtype changed it), as in torchvision
+        dtype = get_default_dtype().numpy
+        out = arr.astype(dtype, order="C")
         # division (not a multiplication by 1/255) rounds exactly as torchvision's div(255)
-        return np.divide(out, _255, out=out)
+        return np.divide(out, dtype.type(255), out=out)
     return np.ascontiguousarray(arr)
 
 
