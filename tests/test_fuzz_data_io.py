@@ -246,3 +246,26 @@ def test_to_tensor_of_uint8_gives_the_default_dtype(batched):
     expected = pics.transpose(0, 3, 1, 2).astype(np.float64) / 255
     np.testing.assert_array_equal(out.numpy(), expected if batched else expected[0])
     assert transforms.ToTensor()(pics[0]).dtype == ember.float32
+
+
+def test_save_through_a_symlink_writes_its_target(tmp_path):
+    # torch.save opens the path, so it writes the file a symlink points to; ember's atomic
+    # rename replaced the symlink itself with a new file and left the target as it was
+    target = tmp_path / "run" / "ckpt.pt"
+    target.parent.mkdir()
+    ember.save({"v": 1}, target)
+    link = tmp_path / "latest.pt"
+    link.symlink_to(target)
+    ember.save({"v": 2}, link)
+    assert link.is_symlink()
+    assert ember.load(target) == {"v": 2}
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_save_over_a_file_keeps_its_permissions(tmp_path):
+    path = tmp_path / "private.pt"
+    ember.save({"v": 1}, path)
+    path.chmod(0o600)
+    ember.save({"v": 2}, path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert ember.load(path) == {"v": 2}

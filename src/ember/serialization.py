@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import uuid
 import zipfile
 from collections import OrderedDict
@@ -128,14 +129,17 @@ def save(
     if hasattr(f, "write"):
         _write_archive(obj, f)  # type: ignore[arg-type]
         return
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
+    # through a symlink the file it points to is replaced, as torch.save's open() writes there
+    path = os.path.realpath(os.fspath(f))
+    folder = os.path.dirname(path)
     if not os.path.isdir(folder):
         raise RuntimeError(f"Parent directory {folder} does not exist.")
     temp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
     # os.open applies the umask, so the checkpoint gets the same permissions as a plain open()
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
+        if os.path.isfile(path):  # an overwritten file keeps its permissions, as when truncated
+            os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
         with os.fdopen(fd, "wb") as out:
             _write_archive(obj, out)
             out.flush()
