@@ -269,3 +269,27 @@ def test_save_over_a_file_keeps_its_permissions(tmp_path):
     ember.save({"v": 2}, path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert ember.load(path) == {"v": 2}
+
+
+@requires_torch
+def test_subset_getitems_uses_the_datasets_like_torch():
+    # a Subset of a dataset with __getitems__ read it sample by sample through __getitem__
+    torch, TD = _torch_data()
+    got = D.Subset(_Batched(6, 10), [5, 3, 1]).__getitems__([2, 0])
+    assert (
+        got
+        == TD.Subset(_Batched(6, 10), [5, 3, 1]).__getitems__([2, 0])
+        == [("batched", 11), ("batched", 15)]
+    )
+    assert D.Subset(_Range(6, 10), [5, 3, 1]).__getitems__([2, 0]) == [11, 15]
+    loader = D.DataLoader(D.Subset(_Batched(6, 10), [5, 3]), batch_size=2, collate_fn=list)
+    assert next(iter(loader)) == [("batched", 15), ("batched", 13)]
+
+
+def test_subset_subclass_overriding_getitem_is_used_by_the_loader():
+    class Doubled(D.Subset):
+        def __getitem__(self, idx):
+            return 2 * super().__getitem__(idx)
+
+    assert Doubled(_Range(6), [4, 2]).__getitems__([0, 1]) == [8, 4]
+    assert next(iter(D.DataLoader(Doubled(_Range(6), [4, 2]), batch_size=2, collate_fn=list))) == [8, 4]

@@ -139,6 +139,17 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at indices, read with the dataset's own __getitems__ when it has one (torch
+        Subset.__getitems__). A subclass that overrides __getitem__ has it called per sample
+        (torch raises NotImplementedError unless the subclass overrides __getitems__ too)."""
+        if _overrides_getitem(self, Subset):
+            return [self[i] for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self) -> int:
         return len(self.indices)
 
