@@ -175,7 +175,8 @@ class Module:
         elif name in d.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as buffer '{name}' (torch.Tensor or None expected)"
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
             d["_buffers"][name] = value
         else:
@@ -282,9 +283,12 @@ class Module:
         """The parameter at a dotted path such as `"fc.weight"`."""
         owner, _, name = target.rpartition(".")
         module = self.get_submodule(owner)
-        if name not in module._parameters:
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return module._parameters[name]
+        return param
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as `"bn.running_mean"`."""
