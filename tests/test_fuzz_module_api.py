@@ -61,6 +61,16 @@ def test_assigning_a_non_tensor_to_a_buffer_error_matches_torch():
     )
 
 
+def test_to_converts_the_gradient_in_place():
+    # as torch's `param.grad.data = fn(param.grad)`: a reference to .grad sees the new dtype
+    layer = ember.nn.Linear(2, 2)
+    layer(ember.ones(1, 2)).sum().backward()
+    grad = layer.weight.grad
+    layer.double()
+    assert layer.weight.grad is grad and grad.dtype == ember.float64
+    assert grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
 # ---- global hooks ---------------------------------------------------------------------------
 
 

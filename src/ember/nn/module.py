@@ -427,8 +427,8 @@ class Module:
                 if param is None:
                     continue
                 param._data = fn(param)._data
-                if param.grad is not None:
-                    param.grad = Tensor(fn(param.grad)._data)
+                if param.grad is not None:  # in place too, as torch's `grad.data = ...`
+                    param.grad._data = fn(param.grad)._data
             for name, buf in module._buffers.items():
                 if buf is not None:
                     module._buffers[name] = fn(buf)
