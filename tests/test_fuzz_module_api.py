@@ -5,6 +5,7 @@ the dict methods of ParameterDict."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 
 import ember
@@ -69,6 +70,16 @@ def test_to_converts_the_gradient_in_place():
     layer.double()
     assert layer.weight.grad is grad and grad.dtype == ember.float64
     assert grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+@requires_torch
+def test_deepcopy_of_a_module_drops_the_gradients_as_torch():
+    for m in _frameworks():
+        layer = m.nn.Linear(2, 2)
+        layer(m.ones(1, 2)).sum().backward()
+        clone = copy.deepcopy(layer)
+        assert clone.weight.grad is None and clone.bias.grad is None
+        assert clone.weight.requires_grad and layer.weight.grad is not None
 
 
 # ---- global hooks ---------------------------------------------------------------------------

@@ -32,9 +32,8 @@ class Parameter(Tensor):
         return (Parameter, (Tensor(self._data), self._requires_grad))
 
     def __deepcopy__(self, memo: dict) -> Parameter:
+        # torch's Parameter.__deepcopy__ copies the data and requires_grad only: no .grad
         copy = Parameter(self._data.copy(), requires_grad=self._requires_grad)
-        if self.grad is not None:
-            copy.grad = Tensor(self.grad._data.copy())
         memo[id(self)] = copy
         return copy
 
