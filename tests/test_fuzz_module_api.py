@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import importlib
 
+import pytest
+
 import ember
 from conftest import requires_torch
 
@@ -83,6 +85,169 @@ def test_deepcopy_of_a_module_drops_the_gradients_as_torch():
 
 
 # ---- global hooks ---------------------------------------------------------------------------
+
+
+@requires_torch
+def test_global_forward_hooks_run_before_the_modules_own():
+    logs = []
+    for m, mm in _both():
+        log = []
+        handles = [
+            mm.register_module_forward_pre_hook(
+                lambda mod, a, log=log: log.append(("gpre", type(mod).__name__))
+            ),
+            mm.register_module_forward_hook(
+                lambda mod, a, o, log=log: log.append(("gpost", type(mod).__name__))
+            ),
+            mm.register_module_forward_hook(
+                lambda mod, a, k, o, log=log: log.append(("gkw", sorted(k))), with_kwargs=True
+            ),
+        ]
+        try:
+            net = m.nn.Sequential(m.nn.Linear(2, 2), m.nn.ReLU())
+            net.register_forward_pre_hook(lambda mod, a, log=log: log.append("own pre"))
+            net.register_forward_hook(lambda mod, a, o, log=log: log.append("own post"))
+            net(m.ones(1, 2))
+            m.nn.Linear(2, 2)(input=m.ones(1, 2))
+        finally:
+            for handle in handles:
+                handle.remove()
+        net(m.ones(1, 2))  # removed: only the module's own hooks
+        logs.append(log)
+    assert logs[0] == logs[1]
+    assert logs[1][:3] == [("gpre", "Sequential"), "own pre", ("gpre", "Linear")]
+
+
+@requires_torch
+def test_global_forward_pre_hook_replaces_the_inputs_and_forward_hook_the_output():
+    for m, mm in _both():
+        handles = [
+            mm.register_module_forward_pre_hook(lambda mod, a: (a[0] * 0,)),
+            mm.register_module_forward_hook(lambda mod, a, o: o + 1),
+        ]
+        try:
+            layer = m.nn.Linear(2, 3, bias=False)
+            layer.register_forward_hook(lambda mod, a, o: o * 2)
+            out = layer(m.ones(1, 2))
+        finally:
+            for handle in handles:
+                handle.remove()
+        assert out.tolist() == [[2.0, 2.0, 2.0]]
+
+
+@requires_torch
+def test_global_always_call_forward_hook_runs_when_forward_raises():
+    logs = []
+    for m, mm in _both():
+
+        class Broken(m.nn.Module):
+            def forward(self, x):
+                raise ValueError("broken")
+
+        log = []
+        handles = [
+            mm.register_module_forward_hook(
+                lambda mod, a, o, log=log: log.append(("always", o)), always_call=True
+            ),
+            mm.register_module_forward_hook(lambda mod, a, o, log=log: log.append("normal")),
+        ]
+        try:
+            module = Broken()
+            module.register_forward_hook(lambda mod, a, o, log=log: log.append(("own", o)), always_call=True)
+            with pytest.raises(ValueError, match="broken"):
+                module(m.ones(1))
+        finally:
+            for handle in handles:
+                handle.remove()
+        logs.append(log)
+    assert logs[0] == logs[1] == [("always", None), ("own", None)]
+
+
+@requires_torch
+def test_global_full_backward_hooks_see_every_module():
+    logs, grads = [], []
+    for m, mm in _both():
+        log = []
+
+        def post(mod, grad_input, grad_output, log=log):
+            log.append(
+                (
+                    type(mod).__name__,
+                    [tuple(g.shape) for g in grad_input],
+                    [tuple(g.shape) for g in grad_output],
+                )
+            )
+
+        handles = [
+            mm.register_module_full_backward_pre_hook(
+                lambda mod, go, log=log: log.append(("pre", type(mod).__name__))
+            ),
+            mm.register_module_full_backward_hook(post),
+            mm.register_module_full_backward_hook(
+                lambda mod, gi, go, m=m: (gi[0] * 0 + 1,) if isinstance(mod, m.nn.Tanh) else None
+            ),
+        ]
+        try:
+            net = m.nn.Sequential(m.nn.Linear(2, 3, bias=False), m.nn.Tanh())
+            net[0].weight.data.fill_(0.5)
+            x = m.ones(1, 2, requires_grad=True)
+            net(x).sum().backward()
+        finally:
+            for handle in handles:
+                handle.remove()
+        logs.append(log)
+        grads.append(x.grad.tolist())
+    assert logs[0] == logs[1]
+    assert grads[0] == grads[1] == [[1.5, 1.5]]  # the Tanh's grad_input replaced by ones
+
+
+@requires_torch
+def test_global_registration_hooks_see_and_may_replace_what_is_registered():
+    logs = []
+    for m, mm in _both():
+        log = []
+        handles = [
+            mm.register_module_buffer_registration_hook(lambda mod, n, b, log=log: log.append(("buffer", n))),
+            mm.register_module_parameter_registration_hook(
+                lambda mod, n, p, log=log: log.append(("param", n))
+            ),
+            mm.register_module_module_registration_hook(lambda mod, n, s, log=log: log.append(("module", n))),
+            mm.register_module_parameter_registration_hook(
+                lambda mod, n, p, m=m: m.nn.Parameter(m.full((1,), 7.0)) if n == "p" else None
+            ),
+            mm.register_module_buffer_registration_hook(
+                lambda mod, n, b, m=m: m.full((1,), 8.0) if n == "b" else None
+            ),
+        ]
+        try:
+            net = m.nn.Sequential(m.nn.Linear(2, 2), m.nn.BatchNorm1d(2))
+            net[1].running_mean = m.zeros(2)  # assigning a registered buffer registers it again
+            net.extra = m.nn.ReLU()
+            net.extra = None
+            net.add_module("more", None)
+            net.p = m.nn.Parameter(m.zeros(1))
+            net.register_buffer("b", m.zeros(1))
+            net.register_parameter("none", None)  # not seen: torch skips None parameters
+        finally:
+            for handle in handles:
+                handle.remove()
+        logs.append((log, net.p.tolist(), net.b.tolist()))
+    assert logs[0] == logs[1]
+    assert logs[1][1:] == ([7.0], [8.0])
+
+
+def test_deprecated_global_backward_hook_raises():
+    with pytest.raises(NotImplementedError, match="register_module_full_backward_hook"):
+        ember.nn.modules.module.register_module_backward_hook(lambda *a: None)
+
+
+def test_removed_global_hooks_leave_the_fast_path():
+    from ember.nn import _hooks
+
+    handle = ember.nn.modules.module.register_module_forward_hook(lambda *a: None)
+    assert _hooks._global_call_hooks
+    handle.remove()
+    assert not _hooks._global_call_hooks
 
 
 # ---- containers -----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ backward hooks see a call's gradients (registering them: ember.utils.hooks.add_h
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,100 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.elementwise import Op
+from ember.utils.hooks import RemovableHandle
+
+# ---- the global hooks, on every Module (torch.nn.modules.module.register_module_*_hook) ----
+# They run before each module's own hooks. `_global_call_hooks` holds the ids of all the
+# forward and backward ones, so that Module.__call__ sees with one look that there are none.
+
+_global_call_hooks: dict = {}
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: dict = {}
+_global_forward_hooks_always_called: dict = {}
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
+_global_buffer_registration_hooks: OrderedDict = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict = OrderedDict()
+_global_module_registration_hooks: OrderedDict = OrderedDict()
+
+
+def _add_global(
+    hooks: dict, hook: Callable[..., Any], flags: tuple = (), call: bool = True
+) -> RemovableHandle:
+    """Store a global hook as add_hook does; `call`: a forward or backward one."""
+    handle = RemovableHandle(hooks, [side for side, _ in flags] + ([_global_call_hooks] if call else []))
+    hooks[handle.id] = hook
+    for side, on in flags:
+        if on:
+            side[handle.id] = True
+    if call:
+        _global_call_hooks[handle.id] = True
+    return handle
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, args)` before the forward of every module (before its own pre-hooks);
+    a non-None result replaces the inputs."""
+    return _add_global(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """Call `hook(module, args, output)` (with_kwargs: `hook(module, args, kwargs, output)`)
+    after the forward of every module, before its own forward hooks; a non-None result
+    replaces the output. always_call=True calls it even when forward raises."""
+    flags = (
+        (_global_forward_hooks_with_kwargs, with_kwargs),
+        (_global_forward_hooks_always_called, always_call),
+    )
+    return _add_global(_global_forward_hooks, hook, flags)
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, grad_output)` in the backward of every module, before its own."""
+    return _add_global(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, grad_input, grad_output)` in the backward of every module, before its own."""
+    return _add_global(_global_backward_hooks, hook)
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Deprecated in PyTorch (it sees only a module's last operation); ember has none."""
+    raise NotImplementedError(
+        "ember has no register_module_backward_hook (deprecated in PyTorch, where it sees only "
+        "the module's last operation); use register_module_full_backward_hook(hook)"
+    )
+
+
+def register_module_buffer_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, name, buffer)` whenever a module registers a buffer; a non-None
+    result is registered instead."""
+    return _add_global(_global_buffer_registration_hooks, hook, call=False)
+
+
+def register_module_parameter_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, name, param)` whenever a module registers a parameter; a non-None
+    result is registered instead."""
+    return _add_global(_global_parameter_registration_hooks, hook, call=False)
+
+
+def register_module_module_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, name, submodule)` whenever a module registers a submodule; a non-None
+    result is registered instead."""
+    return _add_global(_global_module_registration_hooks, hook, call=False)
+
+
+def registered(hooks: dict, module: Any, name: str, value: Any) -> Any:
+    """`value` after the global registration `hooks` (each may replace it)."""
+    for hook in list(hooks.values()):
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
 
 
 def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
@@ -23,7 +119,7 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
     output = None
     called = set()  # the always_call hooks already called
     try:
-        for hook_id, hook in list(module._forward_pre_hooks.items()):
+        for hook_id, hook in [*_global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()]:
             if hook_id in module._forward_pre_hooks_with_kwargs:
                 result = hook(module, args, kwargs)
                 if result is not None:
@@ -37,14 +133,22 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
                 result = hook(module, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        backward = (module._backward_hooks or module._backward_pre_hooks) and is_grad_enabled()
+        backward = (
+            module._backward_hooks
+            or module._backward_pre_hooks
+            or _global_backward_hooks
+            or _global_backward_pre_hooks
+        ) and is_grad_enabled()
         if backward:
             args, state = wrap_inputs(module, args)
         output = module.forward(*args, **kwargs)
-        for hook_id, hook in list(module._forward_hooks.items()):
-            if hook_id in module._forward_hooks_always_called:
+        for hook_id, hook in [*_global_forward_hooks.items(), *module._forward_hooks.items()]:
+            if (
+                hook_id in module._forward_hooks_always_called
+                or hook_id in _global_forward_hooks_always_called
+            ):
                 called.add(hook_id)  # before the call: a hook that raises is not called again
-            if hook_id in module._forward_hooks_with_kwargs:
+            if hook_id in module._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                 result = hook(module, args, kwargs, output)
             else:
                 result = hook(module, args, output)
@@ -52,11 +156,19 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
                 output = result
         return wrap_outputs(state, output) if backward else output
     except Exception:
-        for hook_id, hook in list(module._forward_hooks.items()):
-            if hook_id not in module._forward_hooks_always_called or hook_id in called:
+        for hook_id, hook in [*_global_forward_hooks.items(), *module._forward_hooks.items()]:
+            always = module._forward_hooks_always_called
+            if (
+                hook_id in called
+                or hook_id not in always
+                and hook_id not in _global_forward_hooks_always_called
+            ):
                 continue
             try:
-                if hook_id in module._forward_hooks_with_kwargs:
+                if (
+                    hook_id in module._forward_hooks_with_kwargs
+                    or hook_id in _global_forward_hooks_with_kwargs
+                ):
                     result = hook(module, args, kwargs, output)
                 else:
                     result = hook(module, args, output)
@@ -117,7 +229,7 @@ def _checked(result: Any, expected: int, what: str) -> tuple:
 
 
 def _call_full_hooks(state: BackwardHookState, grad_input: tuple) -> tuple:
-    for hook in list(state.module._backward_hooks.values()):
+    for hook in [*_global_backward_hooks.values(), *state.module._backward_hooks.values()]:
         result = hook(state.module, grad_input, state.grad_output)
         if result is not None:
             grad_input = _checked(result, state.n_args, "grad_input")
@@ -126,12 +238,12 @@ def _call_full_hooks(state: BackwardHookState, grad_input: tuple) -> tuple:
 
 def _outputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
     grad_output = _as_tensors(grads)
-    for hook in list(state.module._backward_pre_hooks.values()):
+    for hook in [*_global_backward_pre_hooks.values(), *state.module._backward_pre_hooks.values()]:
         result = hook(state.module, grad_output)
         if result is not None:
             grad_output = _checked(result, len(grads), "grad_output")
     state.grad_output = grad_output
-    if not state.wraps_inputs and state.module._backward_hooks:
+    if not state.wraps_inputs and (state.module._backward_hooks or _global_backward_hooks):
         warnings.warn(
             "Full backward hook is firing when gradients are computed with respect to module "
             "outputs since no inputs require gradients.",

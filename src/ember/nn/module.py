@@ -17,8 +17,8 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor, device
-from ember.nn import _state_dict
-from ember.nn._hooks import call_with_hooks
+from ember.nn import _hooks, _state_dict
+from ember.nn._hooks import _global_call_hooks, call_with_hooks
 from ember.nn.parameter import Buffer, Parameter
 from ember.utils.hooks import RemovableHandle, add_hook
 
@@ -83,7 +83,11 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (
-            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _global_call_hooks
         ):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
@@ -160,14 +164,16 @@ class Module:
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, keep="_modules")
-            modules[name] = value
+            modules[name] = _hooks.registered(_hooks._global_module_registration_hooks, self, name, value)
         elif name in d.get("_modules", ()):
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as child module '{name}' "
                     "(torch.nn.Module or None expected)"
                 )
-            d["_modules"][name] = value
+            d["_modules"][name] = _hooks.registered(
+                _hooks._global_module_registration_hooks, self, name, value
+            )
         elif isinstance(value, Buffer):
             if "_buffers" not in d:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -178,7 +184,9 @@ class Module:
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
-            d["_buffers"][name] = value
+            d["_buffers"][name] = _hooks.registered(
+                _hooks._global_buffer_registration_hooks, self, name, value
+            )
         else:
             object.__setattr__(self, name, value)
 
@@ -242,6 +250,8 @@ class Module:
                 f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                 "the forward() method."
             )
+        if param is not None:  # torch calls the registration hooks on real parameters only
+            param = _hooks.registered(_hooks._global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -253,7 +263,7 @@ class Module:
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
-        self._buffers[name] = tensor
+        self._buffers[name] = _hooks.registered(_hooks._global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -264,7 +274,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_name("module", name, "_modules")
-        self._modules[name] = module
+        self._modules[name] = _hooks.registered(_hooks._global_module_registration_hooks, self, name, module)
 
     register_module = add_module
 

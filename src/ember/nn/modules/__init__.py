@@ -1,5 +1,6 @@
 """The layers of ember.nn, one file per kind (as torch.nn.modules)."""
 
+from ember.nn.modules import module as module  # the global hooks, as torch.nn.modules.module
 from ember.nn.modules.activation import (
     CELU,
     ELU,
