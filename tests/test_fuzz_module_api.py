@@ -251,3 +251,17 @@ def test_removed_global_hooks_leave_the_fast_path():
 
 
 # ---- containers -----------------------------------------------------------------------------
+
+
+@requires_torch
+def test_module_list_extends_with_module_lists_and_sequentials():
+    reprs = []
+    for m in _frameworks():
+        layers = m.nn.ModuleList([m.nn.ReLU()])
+        layers += m.nn.ModuleList([m.nn.Tanh()])
+        layers.extend(m.nn.Sequential(m.nn.ELU()))
+        seq = m.nn.Sequential(m.nn.ReLU())
+        seq.extend(m.nn.ModuleList([m.nn.Sigmoid()]))
+        reprs.append((repr(layers), repr(seq), _error(lambda m=m: m.nn.ModuleList().extend(m.nn.ReLU()))))
+    assert reprs[0] == reprs[1]
+    assert "(2): ELU" in reprs[1][0]

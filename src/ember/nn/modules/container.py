@@ -181,7 +181,8 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if isinstance(modules, (Module, Tensor)) or not isinstance(modules, Iterable):
+        # a ModuleList or Sequential is an iterable of modules too (`layers += other_layers`)
+        if isinstance(modules, Tensor) or not isinstance(modules, Iterable):
             raise TypeError(
                 "ModuleList.extend should be called with an iterable, but got " + type(modules).__name__
             )
