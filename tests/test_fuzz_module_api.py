@@ -265,3 +265,55 @@ def test_module_list_extends_with_module_lists_and_sequentials():
         reprs.append((repr(layers), repr(seq), _error(lambda m=m: m.nn.ModuleList().extend(m.nn.ReLU()))))
     assert reprs[0] == reprs[1]
     assert "(2): ELU" in reprs[1][0]
+
+
+@requires_torch
+def test_parameter_dict_dict_methods_match_torch():
+    results = []
+    for m in _frameworks():
+        pd = m.nn.ParameterDict({"b": m.zeros(1), "a": m.nn.Parameter(m.zeros(2))})
+        pd.update([("c", m.zeros(3))])
+        first = pd.setdefault("a", m.zeros(9))
+        pd.setdefault("e", m.zeros(5))
+        copied = pd.copy()
+        last = pd.popitem()
+        keys = m.nn.ParameterDict().fromkeys(["x", "y"], m.zeros(1))
+        merged = pd | {"q": m.zeros(1)}
+        rmerged = {"z": m.zeros(1)} | pd
+        pd |= m.nn.ParameterDict({"0": m.zeros(2)})
+        results.append(
+            (
+                repr(pd),
+                tuple(first.shape),
+                copied["a"] is first,
+                repr(copied),
+                last[0],
+                repr(keys),
+                repr(merged),
+                repr(rmerged),
+                list(reversed(pd)),
+                [n for n, _ in pd.named_parameters()],
+                _error(lambda m=m: m.nn.ParameterDict().popitem()),
+            )
+        )
+    torch_result, ember_result = results
+    assert [r.replace("torch.", "ember.") if isinstance(r, str) else r for r in torch_result] == list(
+        ember_result
+    )
+
+
+@requires_torch
+def test_dict_container_update_errors_match_torch():
+    for name in ("ModuleDict", "ParameterDict"):
+        errors = [
+            (
+                _error(lambda m=m, name=name: getattr(m.nn, name)().update(3)),
+                _error(lambda m=m, name=name: getattr(m.nn, name)().update([("a",)])),
+            )
+            for m in _frameworks()
+        ]
+        assert errors[0] == errors[1] or name == "ParameterDict"  # torch misspells "ParametersDict.update"
+        assert errors[1][1] == (
+            "ValueError",
+            f"{name} update sequence element #0 has length 1; 2 is required",
+        )

@@ -21,15 +21,25 @@ def _position(index: Any, length: int) -> int:
     return index % length
 
 
-def _pairs(items: Mapping[str, Any] | Iterable[Any]) -> Iterable[tuple[str, Any]]:
-    """Key/value pairs from a mapping, a ModuleDict or ParameterDict, or an iterable of pairs."""
+def _pairs(items: Mapping[str, Any] | Iterable[Any], owner: str) -> Iterable[tuple[str, Any]]:
+    """Key/value pairs from a mapping, a ModuleDict or ParameterDict, or an iterable of pairs
+    (for `owner`.update, which the errors name)."""
     if isinstance(items, (Mapping, ModuleDict, ParameterDict)):
         return items.items()
+    if not isinstance(items, Iterable):
+        raise TypeError(
+            f"{owner}.update should be called with an iterable of key/value pairs, but got {type(items).__name__}"
+        )
     pairs = []
     for i, pair in enumerate(items):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"element #{i} should be a (key, value) pair, got {type(pair).__name__}")
-        pairs.append(tuple(pair))
+        if not isinstance(pair, Iterable):
+            raise TypeError(
+                f"{owner} update sequence element #{i} should be Iterable; is {type(pair).__name__}"
+            )
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{i} has length {len(pair)}; 2 is required")
+        pairs.append(pair)
     return pairs
 
 
@@ -265,7 +275,7 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        for key, module in _pairs(modules):
+        for key, module in _pairs(modules, "ModuleDict"):
             self[key] = module
 
 
@@ -383,10 +393,47 @@ class ParameterDict(Module):
         for key in list(self._keys):
             del self[key]
 
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last (key, parameter) pair."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self._keys:
+            self[key] = default
+        return self[key]
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with `keys`, each holding `default` (an instance method, as in PyTorch)."""
+        return ParameterDict((k, default) for k in keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        result = self.copy()
+        result.update(other)
+        return result
+
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
+        result = other.copy()
+        result.update(self)
+        return result
+
+    def __ior__(self, other: ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self
+
     def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """As PyTorch: a plain mapping's keys are sorted (an OrderedDict, a ParameterDict or a
         sequence of pairs keeps its order), which fixes the order of `parameters()`."""
-        pairs = _pairs(parameters)
+        pairs = _pairs(parameters, "ParameterDict")
         if isinstance(parameters, Mapping) and not isinstance(parameters, OrderedDict):
             pairs = sorted(pairs, key=lambda pair: pair[0])
         for key, value in pairs:
