@@ -317,3 +317,30 @@ def test_dict_container_update_errors_match_torch():
             "ValueError",
             f"{name} update sequence element #0 has length 1; 2 is required",
         )
+
+
+# ---- state_dict ----------------------------------------------------------------------------
+
+
+@requires_torch
+def test_state_dict_takes_the_deprecated_positional_arguments():
+    results = []
+    for m in _frameworks():
+
+        class Old(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = m.nn.Linear(1, 1)  # noqa: B023 - built within the loop
+
+            def state_dict(self, destination=None, prefix="", keep_vars=False):  # an old override
+                return super().state_dict(destination, prefix, keep_vars)
+
+        destination = {}
+        with pytest.warns(FutureWarning, match="Positional args are being deprecated"):
+            returned = Old().state_dict(destination, "p.", True)
+        with pytest.warns(FutureWarning):
+            nested = list(m.nn.Sequential(Old()).state_dict())
+        results.append(
+            (returned is destination, list(destination), type(destination["p.lin.weight"]).__name__, nested)
+        )
+    assert results[0] == results[1]

@@ -9,6 +9,7 @@ one, so that `self.fc = Linear(2, 3)` is all it takes for `parameters()`, `state
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -509,14 +510,31 @@ class Module:
         _state_dict.save_own(self, destination, prefix, keep_vars)
 
     def state_dict(
-        self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+        self, *args: Any, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
     ) -> OrderedDict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, detached (sharing memory), and
         `_extra_state` entries of modules that define get_extra_state; with `_metadata`.
 
         As in PyTorch, `prefix` is put in front of the keys as it is ("model." gives
         "model.0.weight"), and the hooks registered with register_state_dict_pre_hook and
-        register_state_dict_post_hook run before and after each module's entries."""
+        register_state_dict_post_hook run before and after each module's entries.
+
+        The deprecated positional form `state_dict(destination, prefix, keep_vars)` (which
+        older code's overrides pass on) works with PyTorch's FutureWarning."""
+        if args:
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                " for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         return _state_dict.save(self, destination, prefix, keep_vars)  # type: ignore[return-value]
 
     def _load_from_state_dict(
