@@ -344,3 +344,18 @@ def test_state_dict_takes_the_deprecated_positional_arguments():
             (returned is destination, list(destination), type(destination["p.lin.weight"]).__name__, nested)
         )
     assert results[0] == results[1]
+
+
+@requires_torch
+def test_load_state_dict_takes_a_one_element_entry_for_a_0_dim_buffer():
+    results = []
+    for m in _frameworks():
+        norm = m.nn.BatchNorm1d(2)
+        state = norm.state_dict()
+        state["num_batches_tracked"] = m.tensor([3])  # as saved before PyTorch 0.4
+        result = norm.load_state_dict(state)
+        results.append((repr(result), norm.num_batches_tracked.shape, norm.num_batches_tracked.item()))
+        state["num_batches_tracked"] = m.tensor([[3]])
+        results.append(_error(lambda norm=norm, state=state: norm.load_state_dict(state)))
+    assert results[:2] == results[2:]
+    assert results[2][1:] == ((), 3)

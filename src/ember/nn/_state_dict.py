@@ -23,7 +23,7 @@ from typing import Any
 
 from ember._tensor import Tensor
 from ember.autograd import no_grad
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, is_lazy
 
 EXTRA_STATE = "_extra_state"
 
@@ -175,6 +175,8 @@ def load_own(
 def _load_one(
     module: Any, name: str, current: Tensor, key: str, value: Any, assign: bool, errors: list
 ) -> None:
+    if isinstance(value, Tensor) and value.shape == (1,) and not is_lazy(current) and current.ndim == 0:
+        value = value[0]  # a 0-dim entry saved as one element (before PyTorch 0.4), as torch
     if not isinstance(value, Tensor):
         errors.append(
             f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
