@@ -359,3 +359,19 @@ def test_load_state_dict_takes_a_one_element_entry_for_a_0_dim_buffer():
         results.append(_error(lambda norm=norm, state=state: norm.load_state_dict(state)))
     assert results[:2] == results[2:]
     assert results[2][1:] == ((), 3)
+
+
+@requires_torch
+def test_parameter_dict_non_string_key_error_matches_torch():
+    errors = []
+    for m in _frameworks():
+        pd = m.nn.ParameterDict({"a": m.zeros(1)})
+        errors.append(
+            [
+                _error(lambda pd=pd: pd.__setitem__(1, m.zeros(1))),  # noqa: B023 - called at once
+                _error(lambda pd=pd: pd[2]),
+                _error(lambda pd=pd: pd.__delitem__(3)),
+            ]
+        )
+    assert errors[0] == errors[1]
+    assert errors[1][0][0] == "TypeError" and "not a string (type is 'int')" in errors[1][0][1]

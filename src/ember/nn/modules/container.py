@@ -352,16 +352,26 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
+    @staticmethod
+    def _key_to_attr(key: Any) -> str:
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string "
+                f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
+            )
+        return key
+
     def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
+        return getattr(self, self._key_to_attr(key))
 
     def __setitem__(self, key: str, value: Any) -> None:
+        attr = self._key_to_attr(key)
         self._keys[key] = None
-        setattr(self, key, _as_parameter(value))
+        setattr(self, attr, _as_parameter(value))
 
     def __delitem__(self, key: str) -> None:
-        del self._keys[key]
-        delattr(self, key)
+        del self._keys[key]  # first, as torch: a key never stored raises KeyError
+        delattr(self, self._key_to_attr(key))
 
     def __len__(self) -> int:
         return len(self._keys)
