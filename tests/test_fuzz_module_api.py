@@ -375,3 +375,23 @@ def test_parameter_dict_non_string_key_error_matches_torch():
         )
     assert errors[0] == errors[1]
     assert errors[1][0][0] == "TypeError" and "not a string (type is 'int')" in errors[1][0][1]
+
+
+@requires_torch
+def test_assignment_errors_name_the_type_as_torch_typename():
+    class Custom:
+        pass
+
+    errors = []
+    for m in _frameworks():
+        layer = m.nn.Linear(1, 1)
+        errors.append(
+            [
+                _error(lambda layer=layer, m=m: setattr(layer, "weight", m.nn.ReLU())),
+                _error(lambda layer=layer: setattr(layer, "bias", Custom())),
+                _error(lambda layer=layer: layer.register_parameter("p", 3)),
+                _error(lambda layer=layer, m=m: layer.register_parameter("q", m.zeros(1))),
+            ]
+        )
+    assert errors[0] == errors[1]
+    assert "'ember.nn.modules.activation.ReLU' as parameter 'weight'" in errors[1][0][1]

@@ -27,7 +27,18 @@ T_destination = TypeVar("T_destination", bound=dict)  # the type of a state_dict
 
 
 def _typename(value: Any) -> str:
-    return value.type() if isinstance(value, Tensor) else type(value).__name__
+    """torch.typename: a tensor's type(), else the dotted path of the object's class
+    ("ember.nn.modules.activation.ReLU"), without "builtins." ("int")."""
+    if isinstance(value, Tensor):
+        return value.type()
+    module = getattr(value, "__module__", "") or ""
+    if hasattr(value, "__qualname__"):
+        qualname = value.__qualname__
+    elif hasattr(value, "__name__"):
+        qualname = value.__name__
+    else:
+        module, qualname = type(value).__module__ or "", type(value).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _indent(text: str, spaces: int) -> str:
