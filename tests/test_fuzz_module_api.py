@@ -395,3 +395,40 @@ def test_assignment_errors_name_the_type_as_torch_typename():
         )
     assert errors[0] == errors[1]
     assert "'ember.nn.modules.activation.ReLU' as parameter 'weight'" in errors[1][0][1]
+
+
+@requires_torch
+def test_full_backward_hooks_grad_output_has_an_entry_per_output_item():
+    # torch: one entry per item of a tuple output, None for an item that is not a tensor or
+    # got no gradient (LSTM's (h, c), MultiheadAttention's None weights)
+    logs = []
+    for m in _frameworks():
+        log = []
+
+        def shapes(grads):
+            return [None if g is None else tuple(g.shape) for g in grads]
+
+        lstm = m.nn.LSTM(2, 3, batch_first=True)
+        attention = m.nn.MultiheadAttention(4, 2, batch_first=True)
+        for module in (lstm, attention):
+            module.register_full_backward_pre_hook(lambda mod, go, log=log: log.append(("pre", shapes(go))))
+            module.register_full_backward_hook(
+                lambda mod, gi, go, log=log: log.append((shapes(gi), shapes(go)))
+            )
+        out, _ = lstm(m.ones(1, 4, 2, requires_grad=True))
+        out.sum().backward()
+        query = m.ones(1, 3, 4, requires_grad=True)
+        attention(query, query, query, need_weights=False)[0].sum().backward()
+        logs.append(log)
+    assert logs[0] == logs[1]
+    assert logs[1][0] == ("pre", [(1, 4, 3), None])
+
+
+@requires_torch
+def test_backward_pre_hook_must_return_an_entry_per_output_item():
+    for m in _frameworks():
+        lstm = m.nn.LSTM(2, 3)
+        lstm.register_full_backward_pre_hook(lambda mod, go: (go[0],))
+        out, _ = lstm(m.ones(4, 2, requires_grad=True))
+        with pytest.raises(RuntimeError, match="invalid number of grad_output, got 1, but expected 2"):
+            out.sum().backward()

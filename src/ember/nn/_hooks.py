@@ -204,6 +204,10 @@ class BackwardHookState:
         self.tensor_positions = tensor_positions  # where in args the tensors are
         self.arg_meta: list = []  # (shape, dtype) of each of those tensors
         self.grad_output: tuple | None = None
+        # the output's items (1 for a tensor) and where the wrapped tensors are among them:
+        # grad_output has one entry per item, None for a non-tensor, as in PyTorch
+        self.n_outputs = 0
+        self.output_positions: list[int] = []
         self.wraps_inputs = False
 
 
@@ -237,11 +241,14 @@ def _call_full_hooks(state: BackwardHookState, grad_input: tuple) -> tuple:
 
 
 def _outputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
-    grad_output = _as_tensors(grads)
+    grad_output = [None] * state.n_outputs
+    for position, g in zip(state.output_positions, _as_tensors(grads)):
+        grad_output[position] = g
+    grad_output = tuple(grad_output)
     for hook in [*_global_backward_pre_hooks.values(), *state.module._backward_pre_hooks.values()]:
         result = hook(state.module, grad_output)
         if result is not None:
-            grad_output = _checked(result, len(grads), "grad_output")
+            grad_output = _checked(result, state.n_outputs, "grad_output")
     state.grad_output = grad_output
     if not state.wraps_inputs and (state.module._backward_hooks or _global_backward_hooks):
         warnings.warn(
@@ -250,7 +257,7 @@ def _outputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
             stacklevel=2,
         )
         _call_full_hooks(state, (None,) * state.n_args)
-    return _as_grads(grad_output, grads)
+    return _as_grads(tuple(grad_output[p] for p in state.output_positions), grads)
 
 
 def _inputs_backward(state: BackwardHookState, grads: tuple) -> tuple:
@@ -306,6 +313,7 @@ def wrap_outputs(state: BackwardHookState, output: Any) -> Any:
     positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
     if not positions:
         return output
+    state.n_outputs, state.output_positions = len(items), positions
     passed = BackwardHookFunction.apply(
         state, "outputs", [True] * len(positions), *[items[i] for i in positions]
     )
