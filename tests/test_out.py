@@ -372,3 +372,12 @@ def test_wrapped_functions_pickle_as_themselves():
 
     for fn in (ember.stack, ember.add, ember.arcsin, ember.linalg.inv, ember.special.expit):
         assert pickle.loads(pickle.dumps(fn)) is fn
+
+
+def test_signatures_show_out():
+    import inspect
+
+    import ember.linalg
+
+    assert list(inspect.signature(ember.add).parameters)[-1] == "out"
+    assert inspect.signature(ember.linalg.solve).parameters["out"].default is None

@@ -28,6 +28,7 @@ What PyTorch does, and ember with it:
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -110,7 +111,20 @@ def accepting_out(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
             _dtype_from(out, kwargs, name)
         return _write(name, out, fn(*args, **kwargs))
 
+    call.__signature__ = _with_out(fn)  # type: ignore[attr-defined]  # help() and IDEs show out
     return call
+
+
+def _with_out(fn: Callable[..., Any]) -> inspect.Signature | None:
+    """fn's signature with a keyword-only `out=None` (before a **kwargs)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())
+    out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+    at = len(params) - (params and params[-1].kind is inspect.Parameter.VAR_KEYWORD)
+    return signature.replace(parameters=params[:at] + [out] + params[at:])
 
 
 def _dtype_from(out: Any, kwargs: dict, name: str) -> None:
