@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.ops.specfun import ndtri
 from ember.random import Generator, rng
 
 _LINEAR_LIKE = {
@@ -104,15 +105,34 @@ def trunc_normal_(
     b: float = 2.0,
     generator: Generator | None = None,
 ) -> Tensor:
-    """Fill from N(mean, std²) restricted to [a, b] (values outside are drawn again)."""
+    """Fill from N(mean, std²) restricted to [a, b], by inverting the normal CDF.
+
+    A uniform draw between the CDF's values at a and b is mapped back through the inverse
+    CDF, as PyTorch does, so bounds far out in a tail cost no more than central ones
+    (drawing again until a value lands in [a, b] would never end there). The draw is made
+    on the side of the mean where [a, b] lies farther out, whose CDF values keep their
+    precision; a > b raises RuntimeError, as PyTorch's uniform_ does."""
     _check_floating(tensor, "trunc_normal_")
-    source = rng(generator)
-    values = source.normal(mean, std, size=tensor.shape)
-    outside = (values < a) | (values > b)
-    while outside.any():
-        values[outside] = source.normal(mean, std, size=int(outside.sum()))
-        outside = (values < a) | (values > b)
-    return _fill(tensor, values)
+    if a > b:
+        raise RuntimeError(f"trunc_normal_: expects a <= b, but found a={a} > b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    flip = alpha + beta > 0  # mirror the right tail onto the left, where Φ is precise
+    if flip:
+        alpha, beta = -beta, -alpha
+    low, high = (0.5 * math.erfc(-x / math.sqrt(2.0)) for x in (alpha, beta))
+    uniform = rng(generator).uniform(0.0, 1.0, size=tensor.shape)
+    if high > 0:
+        values = ndtri(low + (high - low) * uniform)
+    else:  # beyond ~37 std Φ underflows: there the density is exp(|β| (x - β)) to 1/β²
+        values = beta + np.log1p(-uniform * -math.expm1(beta * (beta - alpha))) / -beta
+    values = mean + std * (-values if flip else values)
+    return _fill(tensor, np.clip(values, a, b))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
