@@ -68,3 +68,22 @@ def test_trunc_normal_warns_when_the_mean_is_far_from_the_bounds():
         torch.nn.init.trunc_normal_(torch.empty(3), mean=0.0, a=3.0, b=4.0)
     with pytest.warns(UserWarning, match="more than 2 std"):
         ember.nn.init.trunc_normal_(ember.empty(3), mean=0.0, a=3.0, b=4.0)
+
+
+@requires_torch
+@pytest.mark.parametrize("which", ["input", "target"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_kl_div_refuses_integer_tensors_as_torch(which, dtype):
+    # an integer target was promoted silently; PyTorch raises "Integral inputs not supported"
+    import torch
+
+    def call(lib):
+        ints = lib.ones(4, dtype=getattr(lib, dtype))
+        floats = lib.ones(4)
+        args = (ints, floats) if which == "input" else (floats, ints)
+        return lib.nn.functional.kl_div(*args, reduction="sum")
+
+    with pytest.raises(RuntimeError, match="Integral inputs not supported"):
+        call(torch)
+    with pytest.raises(RuntimeError, match="kl_div: Integral inputs not supported"):
+        call(ember)

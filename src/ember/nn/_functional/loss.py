@@ -161,6 +161,9 @@ def kl_div(
     'mean' divides by the number of elements, and warns, as PyTorch.
     """
     reduction = _reduction(size_average, reduce, reduction, ("batchmean",))
+    if any(isinstance(t, Tensor) and t._data.dtype.kind in "biu" for t in (input, target)):
+        # PyTorch refuses an integer or bool input or target rather than promote it
+        raise RuntimeError("kl_div: Integral inputs not supported. Convert them with .float()")
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
