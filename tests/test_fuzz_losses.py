@@ -87,3 +87,19 @@ def test_kl_div_refuses_integer_tensors_as_torch(which, dtype):
         call(torch)
     with pytest.raises(RuntimeError, match="kl_div: Integral inputs not supported"):
         call(ember)
+
+
+@requires_torch
+def test_bce_with_logits_pos_weight_that_does_not_broadcast_raises_runtime_error():
+    # NumPy's ValueError ("objects cannot be broadcast") escaped; PyTorch raises RuntimeError
+    import torch
+
+    def call(lib):
+        return lib.nn.functional.binary_cross_entropy_with_logits(
+            lib.zeros(2, 3), lib.ones(2, 3), pos_weight=lib.ones(2)
+        )
+
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match="binary_cross_entropy_with_logits: pos_weight of shape"):
+        call(ember)

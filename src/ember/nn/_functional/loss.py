@@ -455,7 +455,11 @@ def binary_cross_entropy_with_logits(
     pw = None
     if pos_weight is not None:
         pw = pos_weight._data.astype(input._data.dtype, copy=False)
-        if np.broadcast_shapes(pw.shape, input._data.shape) != input._data.shape:
+        try:
+            shape = np.broadcast_shapes(pw.shape, input._data.shape)
+        except ValueError:  # NumPy's own error would not name the loss
+            shape = None
+        if shape != input._data.shape:
             raise RuntimeError(
                 f"binary_cross_entropy_with_logits: pos_weight of shape {list(pw.shape)} does not broadcast "
                 f"to input {list(input.shape)} (it holds one weight per class, the last dimension)"
