@@ -887,3 +887,21 @@ def test_matrix_parameters_of_multivariate_normal_and_wishart_match_torch() -> N
         for e, t in pairs:
             for attribute in ("scale_tril", "covariance_matrix", "precision_matrix"):
                 assert_close(getattr(e, attribute), getattr(t, attribute), 1e-10, 1e-10)
+
+
+def test_pytorchs_module_paths_import() -> None:
+    """`from torch.distributions.normal import Normal` and the like, for every module of
+    torch.distributions: each of its public names that ember has is the same object as
+    ember.distributions'."""
+    import importlib
+    import types
+
+    import torch
+
+    for name in dir(torch.distributions):
+        if not isinstance(getattr(torch.distributions, name), types.ModuleType):
+            continue
+        ours = importlib.import_module(f"ember.distributions.{name}")
+        for public in getattr(getattr(torch.distributions, name), "__all__", []):
+            if public in ED.__all__ and not isinstance(getattr(ED, public), types.ModuleType):
+                assert getattr(ours, public) is getattr(ED, public), (name, public)

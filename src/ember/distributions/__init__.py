@@ -150,3 +150,62 @@ __all__ = [
     "transform_to",
     "transforms",
 ]
+
+# PyTorch keeps each distribution in a module of its own, and code imports them by that path
+# (`from torch.distributions.normal import Normal`). ember groups them by family instead
+# (continuous.py, gamma.py, ...), so each of PyTorch's paths that ember's layout lacks is a
+# small module object holding the same names, registered where `import` looks first.
+_TORCH_MODULES = {
+    "bernoulli": "Bernoulli",
+    "beta": "Beta",
+    "binomial": "Binomial",
+    "cauchy": "Cauchy",
+    "chi2": "Chi2",
+    "dirichlet": "Dirichlet",
+    "exponential": "Exponential",
+    "fishersnedecor": "FisherSnedecor",
+    "generalized_pareto": "GeneralizedPareto",
+    "geometric": "Geometric",
+    "gumbel": "Gumbel",
+    "half_cauchy": "HalfCauchy",
+    "half_normal": "HalfNormal",
+    "independent": "Independent",
+    "inverse_gamma": "InverseGamma",
+    "kumaraswamy": "Kumaraswamy",
+    "laplace": "Laplace",
+    "lkj_cholesky": "LKJCholesky",
+    "log_normal": "LogNormal",
+    "logistic_normal": "LogisticNormal",
+    "lowrank_multivariate_normal": "LowRankMultivariateNormal",
+    "mixture_same_family": "MixtureSameFamily",
+    "multinomial": "Multinomial",
+    "multivariate_normal": "MultivariateNormal",
+    "negative_binomial": "NegativeBinomial",
+    "normal": "Normal",
+    "one_hot_categorical": "OneHotCategorical OneHotCategoricalStraightThrough",
+    "pareto": "Pareto",
+    "poisson": "Poisson",
+    "relaxed_bernoulli": "RelaxedBernoulli",
+    "relaxed_categorical": "RelaxedOneHotCategorical",
+    "studentT": "StudentT",
+    "uniform": "Uniform",
+    "weibull": "Weibull",
+    "wishart": "Wishart",
+}
+
+
+def _register_torch_module_paths() -> None:
+    import sys
+    import types
+
+    for name, classes in _TORCH_MODULES.items():
+        path = f"{__name__}.{name}"
+        module = types.ModuleType(path, f"torch.distributions.{name}: {classes}, from ember.distributions")
+        module.__all__ = classes.split()  # type: ignore[attr-defined]
+        for cls in module.__all__:  # type: ignore[attr-defined]
+            setattr(module, cls, globals()[cls])
+        sys.modules[path] = module
+        globals()[name] = module
+
+
+_register_torch_module_paths()
