@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes, return_types
+from ember import creation, dtypes, return_types
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
-from ember.ops.api import arith, arrange, convert, indexing, products, reduce, shape, special
+from ember.ops.api import arith, arrange, compat, convert, indexing, products, reduce, shape, special
 from ember.ops.api.arith import _check_inplace_graph
 from ember.ops.api.convert import type_
 
@@ -160,9 +160,7 @@ def dim_order(input: Tensor, *, ambiguity_check: Any = False) -> tuple:
 
 def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, **kwargs: Any) -> Tensor:
     """empty_strided with this tensor's dtype unless another is given (torch.Tensor.new_empty_strided)."""
-    from ember.ops.api.compat import empty_strided
-
-    return empty_strided(size, stride, dtype=dtype or self.dtype, **kwargs)
+    return compat.empty_strided(size, stride, dtype=dtype or self.dtype, **kwargs)
 
 
 def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
@@ -173,10 +171,7 @@ def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
 
     A view becomes a tensor of its own, a copy of its elements resized, where PyTorch keeps
     it on its base's storage (docs/differences.md)."""
-    one = len(sizes) == 1 and isinstance(sizes[0], (tuple, list))
-    size = tuple(builtins.int(s) for s in (sizes[0] if one else sizes))
-    if any(s < 0 for s in size):
-        raise RuntimeError(f"resize_: negative dimension in size {list(size)}")
+    size = creation._size(sizes)  # the factories' parsing: ints only, none negative
     if input._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     data = input._data
