@@ -91,6 +91,8 @@ def test_scalars_are_written_in_order(tmp_path):
     ]
     with pytest.raises(ValueError, match="single number"):
         SummaryWriter(tmp_path / "b").add_scalar("x", ember.ones(2))
+    with pytest.raises(ValueError, match="single number"):  # was a silent NaN
+        SummaryWriter(tmp_path / "c").add_scalar("x", np.ones(2))
 
 
 def test_add_scalars_writes_one_run_per_curve(tmp_path):

@@ -126,14 +126,14 @@ def _event(summary_value: _Proto, step: int | None, walltime: float | None) -> b
 
 
 def _number(value: Any) -> float:
-    if isinstance(value, Tensor):
-        if value.numel() != 1:
+    """A scalar's value: a number, or a tensor or array of one element."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = _array(value)
+        if array.size != 1:
             raise ValueError(
-                f"add_scalar: the value must be a single number, got a tensor of shape {list(value.shape)}"
+                f"add_scalar: the value must be a single number, got a tensor of shape {list(array.shape)}"
             )
-        return float(value.item())
-    if isinstance(value, np.ndarray):
-        return float(value.reshape(-1)[0]) if value.size == 1 else float("nan")
+        return float(array.reshape(-1)[0])
     return float(value)
 
 
