@@ -17,6 +17,7 @@ add_graph, add_embedding, add_hparams and the mesh/audio/video methods are not t
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import struct
@@ -143,14 +144,18 @@ def _array(values: Any) -> np.ndarray:
     return np.asarray(values)
 
 
+@functools.cache
 def _default_buckets() -> np.ndarray:
-    """TensorBoard's default histogram bucket edges: +-1e-12 growing by 10% to 1e20, and 0."""
+    """TensorBoard's default histogram bucket edges: +-1e-12 growing by 10% to 1e20, and 0
+    (the same 1 549 edges for every histogram: made once, read-only)."""
     positive = []
     v = 1e-12
     while v < 1e20:
         positive.append(v)
         v *= 1.1
-    return np.array([-p for p in reversed(positive)] + [0.0] + positive)
+    edges = np.array([-p for p in reversed(positive)] + [0.0] + positive)
+    edges.flags.writeable = False
+    return edges
 
 
 class SummaryWriter:
