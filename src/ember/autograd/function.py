@@ -570,7 +570,10 @@ def _apply_user(cls: Any, args: tuple, kwargs: dict) -> Any:
     dirty = ctx._dirty
     if not record:
         outputs = tuple(
-            [o if _is_dirty(o, dirty) else Tensor(o._data) if isinstance(o, Tensor) else o for o in results]
+            [
+                Tensor(o._data) if isinstance(o, Tensor) and not (dirty and _is_dirty(o, dirty)) else o
+                for o in results
+            ]
         )
         return outputs[0] if single else outputs
     tensors = tuple([o if isinstance(o, Tensor) else None for o in results])
