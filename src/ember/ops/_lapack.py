@@ -98,8 +98,8 @@ def permutation_of(pivots: np.ndarray, m: int, dtype: np.dtype) -> np.ndarray:
     """P with A = P L U, from LAPACK's pivots (a batch of them) for matrices of m rows."""
     flat = pivots.reshape(math.prod(pivots.shape[:-1]), pivots.shape[-1]) - 1
     perm = np.tile(np.arange(m), (len(flat), 1))
+    rows = np.arange(len(flat))
     for j in range(flat.shape[1]):
-        rows = np.arange(len(flat))
         a, b = perm[rows, j].copy(), perm[rows, flat[:, j]].copy()
         perm[rows, j], perm[rows, flat[:, j]] = b, a
     # row i of P^T A is row perm[i] of A: P^T is the identity's rows in perm's order

@@ -24,6 +24,7 @@ from ember.ops._lapack import (
     eigh_array,
     expm_array,
     inv_array,
+    permutation_of,
     solve_array,
     svd_array,
 )
@@ -146,7 +147,8 @@ class LinalgSolveEx(Op):
 
 class LinalgLuFactorEx(Op):
     """The packed LU factorization A = P L U of square or rectangular A, computed by the
-    caller (`lu_array`, which also gives the pivots) and passed in with P.
+    caller (`lu_array`, which also gives the pivots) and passed in with the pivots, from
+    which backward builds P.
 
     For square A, from P^T dA = dL U + L dU: X = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1, the
     first term strictly lower triangular (L has a unit diagonal) and the second upper. With
@@ -154,11 +156,11 @@ class LinalgLuFactorEx(Op):
     G_A = P L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T. Rectangular A has no gradient here.
     """
 
-    _intermediates = ("p",)
+    _intermediates = ("pivots",)
 
     @staticmethod
-    def forward(ctx, a, lu, p):
-        ctx.p = p
+    def forward(ctx, a, lu, pivots):
+        ctx.pivots = pivots
         ctx.save_for_backward(lu)
         return lu
 
@@ -177,7 +179,8 @@ class LinalgLuFactorEx(Op):
             _dual.tri(grad, 0, upper=True) @ upper.mT, 0, upper=True
         )
         x = _solve(upper, _solve(lower.mT, inner).mT).mT  # L^-T inner U^-T
-        return (x.mT @ ctx.p.mT).mT, None, None  # P x
+        p = permutation_of(ctx.pivots, n, _dual.value(lu).dtype)
+        return (x.mT @ p.mT).mT, None, None  # P x
 
 
 class LinalgCholeskyEx(Op):

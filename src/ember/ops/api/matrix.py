@@ -241,8 +241,7 @@ def lu_factor_ex(A: Tensor, op: str, pivot: bool = True, check_errors: bool = Fa
         raise _lapack.LinAlgError(
             f"{op}: The factorization could not be completed because the input is not invertible."
         )
-    p = _lapack.permutation_of(pivots, A._data.shape[-2], A._data.dtype)
-    return decomp.LinalgLuFactorEx.apply(A, lu, p), Tensor(pivots), Tensor(info)
+    return decomp.LinalgLuFactorEx.apply(A, lu, pivots), Tensor(pivots), Tensor(info)
 
 
 def lu_unpack(
