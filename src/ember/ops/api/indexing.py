@@ -37,6 +37,12 @@ def _check_range(idx: np.ndarray, input: Tensor, d: int, op: str) -> None:
         )
 
 
+def _larger_than_input(idx: np.ndarray, input: Tensor, d: int) -> list:
+    """The dims, other than d, along which index is longer than input: PyTorch's gather and
+    scatter take an index no larger than input apart from the dim they work along."""
+    return [i for i, n in enumerate(idx.shape) if i != d and n > input._data.shape[i]]
+
+
 def _scatter_shapes(idx: np.ndarray, input: Tensor, d: int, src: Any, op: str) -> tuple:
     """PyTorch's shape rules for scatter, scatter_add and scatter_reduce, as (idx, src):
     index has input's number of dims (and src's, when src is a tensor), a 0-d tensor
@@ -59,11 +65,10 @@ def _scatter_shapes(idx: np.ndarray, input: Tensor, d: int, src: Any, op: str) -
         idx = idx.reshape(1)
     if tensor_src:
         src = _as_vector(src)
-    too_large = idx.size and any(  # an empty index is never too large, as in PyTorch
-        n > (src._data.shape[i] if tensor_src else n) or (i != d and n > input._data.shape[i])
-        for i, n in enumerate(idx.shape)
+    too_large = _larger_than_input(idx, input, d) or (
+        tensor_src and any(n > m for n, m in zip(idx.shape, src._data.shape))
     )
-    if too_large:
+    if too_large and idx.size:  # an empty index is never too large, as in PyTorch
         src_text = f" and to be no larger size than src {list(src._data.shape)}" if tensor_src else ""
         raise RuntimeError(
             f"{op}(): Expected index {list(idx.shape)} to be no larger than self "
@@ -94,7 +99,7 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
             f"gather(): Index tensor must have the same number of dimensions as input tensor "
             f"(index shape {list(idx.shape)}, input shape {list(input._data.shape)})"
         )
-    larger = [i for i, n in enumerate(idx.shape) if i != d and n > input._data.shape[i]]
+    larger = _larger_than_input(idx, input, d)
     if larger:  # NumPy's indexing would fail with a broadcasting message
         raise RuntimeError(
             f"gather(): Size does not match at dimension {larger[0]} expected index {list(idx.shape)} "
