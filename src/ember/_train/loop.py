@@ -94,7 +94,7 @@ class Trainer:
         self.scheduler = make_scheduler(args.scheduler, self.opt, args.epochs, len(self.loader))
         self.history = History()
         self.writer = None
-        if getattr(args, "tensorboard", None):
+        if args.tensorboard:
             from ember.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(args.tensorboard)
