@@ -329,6 +329,7 @@ from ember.ops.api.extra import (
     masked_scatter,
     repeat_interleave,
 )
+from ember.ops.api.factor import geqrf, orgqr, ormqr
 from ember.ops.api.indexing import (
     argsort,
     gather,

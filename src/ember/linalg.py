@@ -21,12 +21,13 @@ from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import _lapack
 from ember.ops._lapack import LinAlgError
-from ember.ops.api import matrix
+from ember.ops.api import factor, matrix
 from ember.ops.api.arith import abs as _abs
 from ember.ops.api.arith import isnan as _isnan
 from ember.ops.api.arith import sign as _sign
 from ember.ops.api.arith import where as _where
 from ember.ops.api.arrange import diagonal as _diagonal
+from ember.ops.api.factor import householder_product
 from ember.ops.api.matrix import (
     det,
     inv,
@@ -55,8 +56,12 @@ __all__ = [
     "diagonal",
     "eigh",
     "eigvalsh",
+    "householder_product",
     "inv",
     "inv_ex",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
     "lstsq",
     "lu",
     "lu_factor",
@@ -561,3 +566,30 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     """X with A X = B (X A = B if not left, A^T for A if adjoint) given lu_factor's (LU,
     pivots) (torch.linalg.lu_solve). Gradients reach LU (and through it A) and B."""
     return matrix.lu_solve_factored(LU, pivots, B, left, adjoint, "torch.linalg.lu_solve")
+
+
+# ---- LDL^T (fifteenth session) --------- -------------------------------------------------
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False) -> Any:
+    """(LD, pivots, info): A = P L D L^T P^T for symmetric, possibly indefinite A, read from
+    its lower triangle, by LAPACK's sytrf (Bunch-Kaufman pivoting) (torch.linalg.ldl_factor_ex).
+    LD packs L (unit lower triangular, below the diagonal) and the block diagonal D (1x1
+    and 2x2 blocks, on and next to the diagonal); pivots are LAPACK's, 1-based, negative
+    for the two rows of a 2x2 block; info is 0, or the position of the first zero on D's
+    diagonal. `hermitian` matters for complex input only. Not differentiable, as in PyTorch."""
+    LD, pivots, info = factor.ldl_factor_ex(A, "torch.linalg.ldl_factor_ex", check_errors)
+    return return_type("linalg_ldl_factor_ex")(LD, pivots, info)
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> Any:
+    """(LD, pivots) of ldl_factor_ex, raising LinAlgError where D is singular
+    (torch.linalg.ldl_factor; PyTorch 2.13 fails there with an internal assertion)."""
+    LD, pivots, _ = factor.ldl_factor_ex(A, "torch.linalg.ldl_factor", check_errors=True)
+    return return_type("linalg_ldl_factor")(LD, pivots)
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
+    """X with A X = B given ldl_factor's (LD, pivots) of A, by LAPACK's sytrs
+    (torch.linalg.ldl_solve); batch dims broadcast. Not differentiable, as in PyTorch."""
+    return factor.ldl_solve(LD, pivots, B)

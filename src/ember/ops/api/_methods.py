@@ -149,10 +149,11 @@ matrix_power matrix_exp svd qr triangular_solve lu lu_solve""".split()
 
 
 def _attach_matrix_methods(cls: type) -> None:
-    from ember.ops.api import matrix
+    from ember.ops.api import factor, matrix
 
     for name in _MATRIX_METHODS:
         setattr(cls, name, getattr(matrix, name))
+    cls.geqrf, cls.orgqr, cls.ormqr = factor.geqrf, factor.orgqr, factor.ormqr
 
 
 # ---- small methods and compositions (ops/api/more.py) ---------------------------------------
