@@ -76,6 +76,60 @@ def _same_error(call: Any) -> None:
     assert str(got.value) == str(expected.value)
 
 
+# ---- solve_ex ------------------------------------------------------------------------------------
+
+
+SOLVE_SHAPES = [
+    ((3, 3), (3, 2), True),
+    ((2, 3, 3), (2, 3), True),  # a batch of vectors
+    ((3, 3), (3,), True),
+    ((3, 3), (2, 3, 4), True),  # B's batch broadcast over one A
+    ((2, 1, 3, 3), (4, 3, 2), True),
+    ((2, 3, 3), (2, 4, 3), False),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("a_shape, b_shape, left", SOLVE_SHAPES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_solve_ex_matches_torch(a_shape: tuple, b_shape: tuple, left: bool, dtype: str) -> None:
+    import torch
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=a_shape) + 3 * np.eye(a_shape[-1])
+    b = rng.normal(size=b_shape)
+    _compare_grads(lambda m, x, y: m.linalg.solve_ex(x, y, left=left).result, [a, b], dtype)
+    got = L.solve_ex(ember.tensor(a), ember.tensor(b), left=left)
+    expected = torch.linalg.solve_ex(torch.tensor(a), torch.tensor(b), left=left)
+    assert type(got).__name__ == "linalg_solve_ex" and got._fields == ("result", "info")
+    assert got.info.dtype == ember.int32 and tuple(got.info.shape) == tuple(expected.info.shape)
+
+
+@requires_torch
+def test_solve_ex_singular_info_and_errors() -> None:
+    import torch
+
+    a = np.stack([np.eye(3), [[1.0, 2, 3], [2, 4, 6], [1, 0, 1]]])
+    b = np.ones((2, 3, 1))
+    got = L.solve_ex(ember.tensor(a), ember.tensor(b))
+    expected = torch.linalg.solve_ex(torch.tensor(a), torch.tensor(b))
+    assert_close(got.info, expected.info)
+    assert_close(got.result[0], expected.result[0])
+    assert np.isnan(got.result[1].numpy()).all()  # PyTorch's holds infinities from its LU
+    _same_error(lambda m: m.linalg.solve_ex(m.tensor(a), m.tensor(b), check_errors=True))
+    _same_error(lambda m: m.linalg.solve_ex(m.ones(3, 4), m.ones(3, 2)))
+    _same_error(lambda m: m.linalg.solve_ex(m.eye(3), m.ones(4, 2)))
+    empty = L.solve_ex(ember.zeros(0, 0), ember.zeros(0, 2))
+    assert tuple(empty.result.shape) == (0, 2) and int(empty.info) == 0
+
+
+def test_solve_ex_second_derivatives() -> None:
+    rng = np.random.default_rng(4)
+    a = ember.tensor(rng.normal(size=(2, 3, 3)) + 3 * np.eye(3), requires_grad=True)
+    b = ember.tensor(rng.normal(size=(2, 3, 2)), requires_grad=True)
+    assert gradgradcheck(lambda x, y: L.solve_ex(x, y).result, (a, b))
+
+
 # ---- geqrf, householder_product, ormqr -----------------------------------------------------------
 
 

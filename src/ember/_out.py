@@ -69,7 +69,7 @@ where xlogy zeros
 LINALG = """
 cholesky cholesky_ex cond cross det eigh eigvalsh householder_product inv inv_ex ldl_factor ldl_factor_ex
 ldl_solve matmul matrix_norm matrix_power lu lu_factor lu_factor_ex lu_solve matrix_rank multi_dot norm pinv
-qr slogdet solve solve_triangular svd
+qr slogdet solve solve_ex solve_triangular svd
 svdvals tensorinv tensorsolve vecdot vector_norm
 """.split()
 

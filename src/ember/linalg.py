@@ -78,6 +78,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_ex",
     "solve_triangular",
     "svd",
     "svdvals",
@@ -568,7 +569,29 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     return matrix.lu_solve_factored(LU, pivots, B, left, adjoint, "torch.linalg.lu_solve")
 
 
-# ---- LDL^T (fifteenth session) --------- -------------------------------------------------
+# ---- solve with info, LDL^T (fifteenth session) -------------------------------------------------
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
+    """(result, info) (torch.linalg.solve_ex): solve(A, B, left=left) and, for each matrix
+    of A, 0 or the position of the first zero pivot of its LU factorization (LAPACK's
+    info), without raising for a singular A unless check_errors. The result is NaN where
+    A is singular (PyTorch's holds what its LU solve left, infinities) and, if any A is,
+    carries no gradient."""
+    pack = return_type("linalg_solve_ex")
+    try:
+        return pack(solve(A, B, left=left), Tensor(np.zeros(A._data.shape[:-2], np.int32)))
+    except LinAlgError as error:
+        if check_errors:
+            raise LinAlgError(str(error).replace("torch.linalg.solve:", "torch.linalg.solve_ex:")) from None
+    a = A._data
+    info = _lapack.lu_array(a)[2]
+    singular = info != 0
+    safe = np.where(singular[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
+    x = solve(Tensor(safe), B.detach(), left=left)._data
+    vector = B._data.ndim == 1 or (B._data.ndim == a.ndim - 1 and B._data.shape == a.shape[:-1])
+    x = np.where(singular.reshape(singular.shape + (1,) * (1 if vector else 2)), np.nan, x)
+    return pack(Tensor(x.astype(a.dtype, copy=False)), Tensor(info))
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False) -> Any:

@@ -25,6 +25,7 @@ _FIELDS = {
     "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
     "linalg_inv_ex": ("inverse", "info"),
     "linalg_cholesky_ex": ("L", "info"),
+    "linalg_solve_ex": ("result", "info"),
     "linalg_ldl_factor": ("LD", "pivots"),
     "linalg_ldl_factor_ex": ("LD", "pivots", "info"),
     "geqrf": ("a", "tau"),
