@@ -350,3 +350,76 @@ def test_ldl_singular_and_checks() -> None:
         lambda m, ld, p: m.linalg.ldl_solve(ld[0], p, m.tensor(b)),
     ):
         _same_error(lambda m, call=call: call(m, *((LD, pivots) if m is ember else (tLD, tpivots))))
+
+
+# ---- svd_lowrank, pca_lowrank ---------------------------------------------------------------------
+
+
+def _low_rank(rng: Any, *shape: int, rank: int) -> np.ndarray:
+    m, n = shape[-2:]
+    return rng.normal(size=(*shape[:-2], m, rank)) @ rng.normal(size=(*shape[:-2], rank, n))
+
+
+@pytest.mark.parametrize("shape", [(20, 12), (12, 20), (2, 15, 10)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_svd_lowrank_recovers_a_low_rank_matrix(shape: tuple, dtype: str) -> None:
+    a = _low_rank(np.random.default_rng(10), *shape, rank=4).astype(dtype)
+    U, S, V = ember.svd_lowrank(ember.tensor(a), q=6)
+    m, n = shape[-2:]
+    assert tuple(U.shape) == shape[:-2] + (m, 6) and tuple(V.shape) == shape[:-2] + (n, 6)
+    assert tuple(S.shape) == shape[:-2] + (6,) and S.dtype == getattr(ember, dtype)
+    tol = 1e-9 if dtype == "float64" else 2e-4
+    scale = np.abs(a).max()
+    assert_close(U @ ember.diag_embed(S) @ V.mT, a, rtol=0, atol=tol * scale * 10)
+    full = np.linalg.svd(a.astype(np.float64), compute_uv=False)[..., :6]
+    assert_close(S.double(), full, rtol=tol * 10, atol=tol * scale * 10)
+    assert_close(U.mT @ U, np.broadcast_to(np.eye(6), shape[:-2] + (6, 6)), atol=tol * 100)
+
+
+def test_svd_lowrank_with_m_and_power_iterations() -> None:
+    rng = np.random.default_rng(11)
+    a = _low_rank(rng, 30, 8, rank=3) + 5.0
+    mean = np.full((1, 8), 5.0)
+    U, S, V = ember.svd_lowrank(ember.tensor(a), q=4, niter=3, M=ember.tensor(mean))
+    assert_close(U @ ember.diag(S) @ V.mT, a - mean, atol=1e-9)
+    # a full-rank matrix: the leading singular values come out close to the SVD's
+    b = rng.normal(size=(40, 40)) @ np.diag(0.5 ** np.arange(40)) @ rng.normal(size=(40, 40))
+    S = ember.svd_lowrank(ember.tensor(b), q=8, niter=4)[1]
+    assert_close(S[:4], np.linalg.svd(b, compute_uv=False)[:4], rtol=1e-6)
+
+
+def test_svd_lowrank_is_differentiable_and_repeatable() -> None:
+    a = ember.tensor(np.random.default_rng(12).normal(size=(7, 5)), requires_grad=True)
+
+    def reconstruction(x: ember.Tensor) -> ember.Tensor:
+        ember.manual_seed(3)  # the same Gaussian draw at every call
+        U, S, V = ember.svd_lowrank(x, q=3, niter=1)
+        return U @ ember.diag(S) @ V.mT
+
+    ember.manual_seed(3)
+    first = ember.svd_lowrank(a, q=3)[1]
+    ember.manual_seed(3)
+    assert ember.equal(first, ember.svd_lowrank(a, q=3)[1])
+    assert gradcheck(reconstruction, (a,))
+
+
+@requires_torch
+def test_pca_lowrank() -> None:
+    import torch
+
+    rng = np.random.default_rng(13)
+    a = _low_rank(rng, 50, 6, rank=3) + rng.normal(size=6)  # 50 samples, offset means
+    U, S, V = ember.pca_lowrank(ember.tensor(a), q=3)
+    centred = a - a.mean(0)
+    assert_close(U @ ember.diag(S) @ V.mT, centred, atol=1e-9)
+    tU, tS, tV = torch.pca_lowrank(torch.tensor(a), q=3)
+    assert_close(S, tS, rtol=1e-9)
+    assert_close(V.abs(), tV.abs(), atol=1e-8)  # the same principal directions, up to sign
+    U, S, V = ember.pca_lowrank(ember.tensor(centred), center=False)
+    assert tuple(S.shape) == (6,)
+    with pytest.raises(
+        ValueError, match=r"q\(=7\) must be non-negative integer and not greater than min\(m, n\)=6"
+    ):
+        ember.pca_lowrank(ember.tensor(a), q=7)
+    with pytest.raises(ValueError, match="niter"):
+        ember.pca_lowrank(ember.tensor(a), niter=-1)

@@ -1,0 +1,75 @@
+"""Randomized low-rank approximations: svd_lowrank and pca_lowrank (Halko, Martinsson and
+Tropp, "Finding structure with randomness", 2009: algorithm 4.4 for the basis, 5.1 for the
+SVD), and lobpcg, the iterative solver for a few extreme eigenpairs of a symmetric matrix.
+
+The low-rank SVD draws a Gaussian test matrix from ember's generator (so manual_seed makes
+it repeatable), multiplies and orthonormalises with linalg.qr, and finishes with the full
+SVD of a small q-row matrix: compositions of differentiable ops, whose gradient is
+therefore that of the computation (as in PyTorch), not of the exact SVD.
+"""
+
+from __future__ import annotations
+
+from ember import creation
+from ember._tensor import Tensor
+from ember.ops.api import matrix
+
+
+def _basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tensor:
+    """Q with q orthonormal columns such that Q Q^T (A - M) is close to A - M: the range of
+    (A - M) applied to a Gaussian matrix, sharpened by niter power iterations, each
+    re-orthonormalised (by QR) after every product to keep the small singular values."""
+
+    def times(X: Tensor) -> Tensor:
+        return A @ X if M is None else A @ X - M @ X
+
+    def transposed_times(X: Tensor) -> Tensor:
+        return A.mT @ X if M is None else A.mT @ X - M.mT @ X
+
+    R = creation.randn(A.shape[-1], q, dtype=A.dtype)
+    Q = matrix._qr(times(R), "reduced")[0]
+    for _ in range(niter):
+        Q = matrix._qr(transposed_times(Q), "reduced")[0]
+        Q = matrix._qr(times(Q), "reduced")[0]
+    return Q
+
+
+def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2, M: Tensor | None = None) -> tuple:
+    """(U, S, V) with A - M close to U diag(S) V^T, U (m, q), S (q,), V (n, q), for a matrix
+    (or batch) of rank about q or less (torch.svd_lowrank); M (broadcast to A) is 0 if not
+    given. Randomized: Q, an orthonormal basis of A's range found from a Gaussian draw and
+    niter power iterations, then the SVD of the (q, n) matrix Q^T A. A wide A is
+    transposed first, so that the draw has the smaller size. Call manual_seed for
+    repeatable results."""
+    q = 6 if q is None else q
+    niter = 2 if niter is None else niter
+    matrix.check_matrix(A, "svd_lowrank", square=False)
+    m, n = A.shape[-2:]
+    if M is not None:
+        M = M.broadcast_to(A.shape)
+    wide = m < n
+    if wide:
+        A = A.mT
+        M = None if M is None else M.mT
+    Q = _basis(A, q, niter, M)
+    B = Q.mT @ A if M is None else Q.mT @ A - Q.mT @ M
+    U, S, Vh = matrix._svd(B, False, "svd_lowrank")
+    U, V = Q @ U, Vh.mT
+    return (V, S, U) if wide else (U, S, V)
+
+
+def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2) -> tuple:
+    """(U, S, V) of svd_lowrank of A with each column's mean subtracted (if center): the
+    columns of V are the principal directions of the m samples of n features in A's rows,
+    S**2 / (m - 1) the variances along them, A @ V[:, :k] the projection on the first k
+    (torch.pca_lowrank). q defaults to min(6, m, n)."""
+    m, n = A.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    elif not 0 <= q <= min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}")
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return svd_lowrank(A, q, niter)
+    return svd_lowrank(A - A.mean(-2, keepdim=True), q, niter)
