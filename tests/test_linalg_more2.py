@@ -7,6 +7,7 @@ PyTorch's errors for bad arguments, and out=."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -423,3 +424,98 @@ def test_pca_lowrank() -> None:
         ember.pca_lowrank(ember.tensor(a), q=7)
     with pytest.raises(ValueError, match="niter"):
         ember.pca_lowrank(ember.tensor(a), niter=-1)
+
+
+# ---- frobenius_norm, nuclear_norm -----------------------------------------------------------------
+
+
+NORMS = {
+    "frobenius_all": lambda m, a: m.frobenius_norm(a, (0, 1, 2)[:2]),
+    "frobenius_dims": lambda m, a: m.frobenius_norm(a, (-1, 0), True),
+    "frobenius_int": lambda m, a: m.frobenius_norm(a, 1),
+    "frobenius_empty_dims": lambda m, a: m.frobenius_norm(a, ()),
+    "nuclear": lambda m, a: m.nuclear_norm(a),
+    "nuclear_keepdim": lambda m, a: m.nuclear_norm(a, True),
+    "nuclear_dims": lambda m, a: m.nuclear_norm(a, (0, 2), keepdim=True),
+}
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:.*(frobenius|nuclear)_norm is deprecated")
+@pytest.mark.parametrize("name", sorted(NORMS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_deprecated_norms_match_torch(name: str, dtype: str) -> None:
+    a = np.random.default_rng(14).normal(size=(2, 3, 4))
+    _compare_grads(NORMS[name], [a], dtype, second=dtype == "float64")
+
+
+@requires_torch
+def test_deprecated_norms_warn_and_check() -> None:
+    with pytest.warns(UserWarning, match="frobenius_norm is deprecated"):
+        ember.frobenius_norm(ember.ones(2, 2), (0, 1))
+    with pytest.warns(UserWarning, match="nuclear_norm is deprecated"):
+        ember.nuclear_norm(ember.ones(2, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_error(lambda m: m.frobenius_norm(m.ones(2, 3), (0, 1, 2)))
+        _same_error(lambda m: m.frobenius_norm(m.arange(4), (0,)))
+        _same_error(lambda m: m.nuclear_norm(m.ones(3)))
+        _same_error(lambda m: m.nuclear_norm(m.ones(3, 4, dtype=m.int64)))
+
+
+# ---- the functions removed in PyTorch 1.9 ---------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, a, b: m.solve(b, a),
+        lambda m, a, b: m.lstsq(b, a),
+        lambda m, a, b: m.symeig(a, eigenvectors=True),
+        lambda m, a, b: m.eig(a),
+        lambda m, a, b: m.matrix_rank(a),
+        lambda m, a, b: a.solve(b),
+        lambda m, a, b: a.lstsq(b),
+        lambda m, a, b: a.symeig(),
+        lambda m, a, b: a.eig(True),
+    ],
+)
+def test_removed_functions_raise_torchs_error(call: Any) -> None:
+    _same_error(lambda m: call(m, m.eye(3), m.ones(3, 2)))
+
+
+def test_tensor_has_no_matrix_rank_method_as_in_torch() -> None:
+    assert not hasattr(ember.Tensor, "matrix_rank")
+
+
+# ---- out= ------------------------------------------------------------------------------------------
+
+
+@requires_torch
+def test_out() -> None:
+    import torch
+
+    rng = np.random.default_rng(15)
+    a, tau, s = rng.normal(size=(4, 3)), rng.normal(size=3), _symmetric(rng, 4, 4)
+    q = ember.empty(0, dtype=ember.float64)
+    assert L.householder_product(ember.tensor(a), ember.tensor(tau), out=q) is q
+    assert_close(q, torch.linalg.householder_product(torch.tensor(a), torch.tensor(tau)))
+    h, t = ember.empty(0, dtype=ember.float64), ember.empty(0, dtype=ember.float64)
+    result = ember.geqrf(ember.tensor(a), out=(h, t))
+    assert result.a is h and result.tau is t
+    LD, pivots, info = (
+        ember.empty(0, dtype=ember.float64),
+        ember.empty(0, dtype=ember.int32),
+        ember.empty(0, dtype=ember.int32),
+    )
+    L.ldl_factor_ex(ember.tensor(s), out=(LD, pivots, info))
+    assert_close(LD, torch.linalg.ldl_factor(torch.tensor(s)).LD)
+    x, i = ember.empty(0, dtype=ember.float64), ember.empty(0, dtype=ember.int32)
+    L.solve_ex(ember.tensor(s), ember.ones(4, 2, dtype=ember.float64), out=(x, i))
+    assert_close(ember.tensor(s) @ x, np.ones((4, 2)), atol=1e-9)
+    n = ember.empty(0, dtype=ember.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ember.nuclear_norm(ember.tensor(a), out=n)
+    assert_close(n, np.linalg.svd(a, compute_uv=False).sum())

@@ -416,6 +416,7 @@ from ember.ops.api.numeric import (
     unravel_index,
     vander,
 )
+from ember.ops.api.oldlinalg import eig, frobenius_norm, lstsq, matrix_rank, nuclear_norm, solve, symeig
 from ember.ops.api.products import (
     addmm,
     addmv,

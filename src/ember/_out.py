@@ -50,14 +50,14 @@ bitwise_or bitwise_right_shift bitwise_xor bmm bucketize cat ceil chain_matmul c
 cholesky_inverse cholesky_solve clamp clamp_max clamp_min clip column_stack concat
 concatenate conj_physical copysign cos cosh cross cummax cummin cumprod cumsum deg2rad diag
 diff digamma div divide dot dstack empty eq erf erfc erfinv exp exp2 expm1 eye fix
-float_power floor floor_divide fmax fmin fmod frac frexp full gather gcd ge geqrf ger greater
+float_power floor floor_divide fmax fmin fmod frac frexp frobenius_norm full gather gcd ge geqrf ger greater
 greater_equal gt hardshrink heaviside histc histogram hstack hypot i0 igamma igammac
 index_add index_copy index_reduce index_select inner inverse isin isneginf isposinf kron
 kthvalue lcm ldexp le lerp less less_equal lgamma linspace log log10 log1p log2 log_softmax
 logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or logical_xor logit
 logspace logsumexp lt lu_solve lu_unpack masked_select matmul matrix_power max maximum mean median min minimum
 mm mode msort mul multinomial multiply mv mvlgamma nan_to_num nanmean nanmedian nanquantile
-nansum ne neg negative nextafter nonzero norm normal not_equal ones orgqr ormqr outer polygamma pow prod
+nansum ne neg negative nextafter nonzero norm normal not_equal nuclear_norm ones orgqr ormqr outer polygamma pow prod
 qr quantile rad2deg rand randint randn randperm range reciprocal remainder renorm round
 row_stack rsqrt scatter scatter_add scatter_reduce searchsorted sgn sigmoid sign signbit sin
 sinc sinh slice_scatter softmax sort sqrt square stack std sub subtract sum svd take

@@ -149,11 +149,18 @@ matrix_power matrix_exp svd qr triangular_solve lu lu_solve""".split()
 
 
 def _attach_matrix_methods(cls: type) -> None:
-    from ember.ops.api import factor, matrix
+    from ember.ops.api import factor, matrix, oldlinalg
 
     for name in _MATRIX_METHODS:
         setattr(cls, name, getattr(matrix, name))
     cls.geqrf, cls.orgqr, cls.ormqr = factor.geqrf, factor.orgqr, factor.ormqr
+    # removed in PyTorch 1.9: they raise, naming what replaces them
+    cls.solve, cls.lstsq, cls.symeig, cls.eig = (
+        oldlinalg.solve,
+        oldlinalg.lstsq,
+        oldlinalg.symeig,
+        oldlinalg.eig,
+    )
 
 
 # ---- small methods and compositions (ops/api/more.py) ---------------------------------------
