@@ -348,7 +348,7 @@ from ember.ops.api.indexing import (
     topk,
 )
 from ember.ops.api.linalg import cdist, dist, inner, mv, pdist, renorm
-from ember.ops.api.lowrank import pca_lowrank, svd_lowrank
+from ember.ops.api.lowrank import lobpcg, pca_lowrank, svd_lowrank
 
 # matrix functions (ember.linalg has them under PyTorch's linalg names)
 from ember.ops.api.matrix import (

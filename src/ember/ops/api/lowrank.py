@@ -10,8 +10,14 @@ therefore that of the computation (as in PyTorch), not of the exact SVD.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from ember import creation
 from ember._tensor import Tensor
+from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops import lobpcg as lobpcg_ops
 from ember.ops.api import matrix
 
 
@@ -73,3 +79,69 @@ def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int
     if not center:
         return svd_lowrank(A, q, niter)
     return svd_lowrank(A - A.mean(-2, keepdim=True), q, niter)
+
+
+_EPS = {np.dtype(np.float32): 1.2e-07, np.dtype(np.float64): 2.23e-16}  # PyTorch's, for the default tol
+
+
+def lobpcg(
+    A: Tensor,
+    k: int | None = None,
+    B: Tensor | None = None,
+    X: Tensor | None = None,
+    n: int | None = None,
+    iK: Tensor | None = None,
+    niter: int | None = None,
+    tol: float | None = None,
+    largest: bool | None = None,
+    method: str | None = None,
+    tracker: Any = None,
+    ortho_iparams: dict | None = None,
+    ortho_fparams: dict | None = None,
+    ortho_bparams: dict | None = None,
+) -> tuple:
+    """(E, X): the k largest eigenvalues (smallest if not largest) of each symmetric A, or of
+    the generalized problem A x = e B x with B symmetric positive-definite, and their
+    eigenvectors, by LOBPCG (torch.lobpcg; ops/lobpcg.py has the algorithm). X, if given,
+    is the starting block (m, n), else n (default k, default 1) Gaussian columns; the
+    iteration stops when the first k pairs meet tol (default sqrt(eps)) or after niter
+    steps (default 1000; -1 for no limit); iK is a preconditioner. E is (..., k), X
+    (..., m, k). Needs m >= 3 n.
+
+    Differentiable in A (B not given), as in PyTorch: A is symmetrized first, (A + A^T) / 2,
+    so that its gradient is symmetric. `method` ('ortho', 'basic'), `tracker` and the
+    ortho_* parameters of PyTorch's implementation are accepted; ember runs one algorithm
+    and calls no tracker."""
+    if isinstance(A, Tensor) and A._data.ndim >= 2 and A._data.shape[-2] != A._data.shape[-1]:
+        raise AssertionError(f"A must be square, got shape {A.shape}")
+    matrix.check_matrix(A, "lobpcg")
+    if tracker is not None:
+        raise NotImplementedError("lobpcg: ember's LOBPCG does not call a tracker")
+    m = A.shape[-1]
+    k = (1 if X is None else X.shape[-1]) if k is None else k
+    n = (k if n is None else n) if X is None else X.shape[-1]
+    if m < 3 * n:
+        raise ValueError(
+            f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller than 3 x "
+            f"the number of requested eigenpairs (={n})"
+        )
+    if B is not None and tuple(B.shape) != tuple(A.shape):
+        raise AssertionError(f"A and B must have same shape, got {A.shape} vs {B.shape}")
+    dtype = A._data.dtype
+    tol = _EPS[dtype] ** 0.5 if tol is None else tol
+    niter = 1000 if niter is None else niter
+    largest = True if largest is None else largest
+    if B is not None and B.requires_grad and is_grad_enabled():
+        raise ValueError("lobpcg.backward does not support backward with B != I yet.")
+    if B is not None:
+        A = A.detach()
+    # as PyTorch: a symmetric gradient, from the symmetric part, which is then what is solved
+    symmetric = (A + A.mT) / 2 if A.requires_grad and is_grad_enabled() else A
+    batch = A.shape[:-2]
+    if X is None:
+        start = creation.randn(*batch, m, n, dtype=A.dtype)._data
+    else:
+        start = np.broadcast_to(X._data, tuple(batch) + (m, n))
+    b = None if B is None else B._data
+    ik = None if iK is None else iK._data
+    return tuple(lobpcg_ops.Lobpcg.apply(symmetric, b, start, ik, k, niter, tol, largest))
