@@ -142,6 +142,7 @@ from ember.nn._functional.loss_toplevel import (
 )
 from ember.nn._functional.normalization import cosine_similarity, pairwise_distance
 from ember.nn._functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from ember.ops.api import copies as _copies
 from ember.ops.api.arith import (
     abs,
     absolute,
@@ -319,6 +320,27 @@ from ember.ops.api.convert import (
     tan_,
     tanh_,
     zero_,
+)
+
+# each view op's result copied into new memory (torch.t_copy, torch.select_copy, ...)
+from ember.ops.api.copies import (
+    alias_copy,
+    as_strided_copy,
+    detach_copy,
+    diagonal_copy,
+    expand_copy,
+    permute_copy,
+    select_copy,
+    slice_copy,
+    split_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
 )
 from ember.ops.api.extra import (
     bitwise_left_shift,
@@ -691,6 +713,7 @@ Tensor.hardshrink = hardshrink  # type: ignore[attr-defined]
 # out=: the functions PyTorch gives an `out` argument write their result into it (ember/_out.py);
 # in these namespaces only, so Tensor methods and the functions' own modules stay unwrapped
 _out.install(globals(), _out.TOP_LEVEL)
+_out.install(globals(), _copies.TAKE_OUT)
 _out.install(vars(linalg), _out.LINALG)
 _out.install(vars(special), _out.SPECIAL)
 
