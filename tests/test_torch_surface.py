@@ -107,3 +107,198 @@ def test_copy_functions_errors_out_and_gradcheck():
         ember.view_copy(ember.ones(2), ember.int32).tolist()
         == torch.view_copy(torch.ones(2), torch.int32).tolist()
     )
+
+
+# ---- the functions torch has under their ATen names ---------------------------------------
+
+
+def test_embedding_and_renorm():
+    import torch
+
+    w = np.random.default_rng(0).standard_normal((6, 3))
+    idx = [[1, 2], [5, 1]]
+    _same_grads(
+        lambda a: ember.embedding(a, ember.tensor(idx), 1),
+        lambda a: torch.embedding(a, torch.tensor(idx), 1),
+        [w],
+    )
+    we, wt = ember.tensor(w), torch.tensor(w)
+    assert ember.embedding_renorm_(we, ember.tensor([1, 1, 3]), 1.0, 2.0) is we
+    torch.embedding_renorm_(wt, torch.tensor([1, 1, 3]), 1.0, 2.0)
+    _close(we, wt)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("offsets", [[0, 4], [0, 0, 4]])
+def test_embedding_bag_matches_torch(mode, offsets):
+    import torch
+
+    w = np.random.default_rng(0).standard_normal((10, 3))
+    idx = [1, 2, 4, 5, 4, 3, 2, 9]
+    out_e = ember.embedding_bag(ember.tensor(w), ember.tensor(idx), ember.tensor(offsets), False, mode)
+    out_t = torch.embedding_bag(torch.tensor(w), torch.tensor(idx), torch.tensor(offsets), False, mode)
+    _close(out_e, out_t)
+    _same_grads(
+        lambda a: ember.embedding_bag(a, ember.tensor(idx), ember.tensor(offsets), False, mode)[0],
+        lambda a: torch.embedding_bag(a, torch.tensor(idx), torch.tensor(offsets), False, mode)[0],
+        [w],
+    )
+
+
+@pytest.mark.parametrize("reduction", [0, 1, 2])
+def test_losses_with_integer_reduction(reduction):
+    import torch
+
+    rng = np.random.default_rng(0)
+    x, p = rng.standard_normal((3, 4)), rng.random((3, 4))
+    _same_grads(
+        lambda a, b: ember.kl_div(a, b, reduction, log_target=False),
+        lambda a, b: torch.kl_div(a, b, reduction, log_target=False),
+        [x, p],
+    )
+    pw = rng.random(4) + 0.5  # torch does not differentiate pos_weight
+    _same_grads(
+        lambda a, b: ember.binary_cross_entropy_with_logits(a, b, None, ember.tensor(pw), reduction),
+        lambda a, b: torch.binary_cross_entropy_with_logits(a, b, None, torch.tensor(pw), reduction),
+        [x, p],
+    )
+    lp = rng.standard_normal((5, 2, 4))
+    targets, lengths = [[1, 2], [1, 1]], ([5, 4], [2, 2])
+    _same_grads(
+        lambda a: ember.ctc_loss(a.log_softmax(2), ember.tensor(targets), *lengths, 0, reduction),
+        lambda a: torch.ctc_loss(a.log_softmax(2), torch.tensor(targets), *lengths, 0, reduction),
+        [lp],
+    )
+    with pytest.raises(TypeError, match="must be int"):
+        ember.kl_div(ember.tensor(x), ember.tensor(p), "mean")
+
+
+def test_constant_pad_nd_and_channel_shuffle():
+    import torch
+    import torch.nn.functional as TF
+
+    import ember.nn.functional as F
+
+    x = np.random.default_rng(0).standard_normal((2, 6, 3))
+    _same_grads(
+        lambda a: ember.constant_pad_nd(a, [1, -1, 2, 0], 2.5),
+        lambda a: torch.constant_pad_nd(a, [1, -1, 2, 0], 2.5),
+        [x],
+    )
+    # torch has no derivative for native_channel_shuffle; ember's is channel_shuffle's
+    _close(F.native_channel_shuffle(ember.tensor(x), 3), TF.native_channel_shuffle(torch.tensor(x), 3))
+    assert gradcheck(lambda a: ember.native_channel_shuffle(a, 2), (ember.tensor(x, requires_grad=True),))
+
+
+@pytest.mark.parametrize(
+    "xs, ws, stride, padding, dilation, transposed, output_padding, groups",
+    [
+        ((1, 2, 7), (4, 2, 3), [1], [1], [1], False, [0], 1),
+        ((2, 4, 5, 6), (4, 2, 3, 2), [2, 1], [1, 0], [1, 2], False, [0, 0], 2),
+        ((1, 2, 5), (2, 4, 3), [2], [1], [1], True, [1], 1),
+        ((1, 2, 3, 3), (2, 3, 2, 2), [2], [0], [1], True, [1], 1),
+        ((1, 2, 3, 3, 3), (3, 2, 2, 2, 2), [1], [0], [1], False, [0], 1),
+    ],
+)
+def test_convolution_matches_torch(xs, ws, stride, padding, dilation, transposed, output_padding, groups):
+    import torch
+
+    rng = np.random.default_rng(0)
+    bias_size = ws[1] * groups if transposed else ws[0]
+    args = (stride, padding, dilation, transposed, output_padding, groups)
+    _same_grads(
+        lambda x, w, b: ember.convolution(x, w, b, *args),
+        lambda x, w, b: torch.convolution(x, w, b, *args),
+        [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(bias_size)],
+    )
+
+
+def test_convolution_and_conv_tbc_errors():
+    import torch
+    import torch.nn.functional as TF
+
+    import ember.nn.functional as F
+
+    x, w = ember.randn(1, 2, 5), ember.randn(4, 2, 3)
+    with pytest.raises(TypeError, match="must be tuple of ints"):
+        ember.convolution(x, w, None, 1, [1], [1], False, [0], 1)
+    with pytest.raises(RuntimeError, match="output_padding to be a single integer value or a list of 1"):
+        ember.convolution(x, w, None, [1], [1], [1], False, [], 1)
+    rng = np.random.default_rng(0)
+    _same_grads(
+        lambda a, b, c: F.conv_tbc(a, b, c, 1),
+        lambda a, b, c: TF.conv_tbc(a, b, c, 1),
+        [rng.standard_normal((5, 2, 3)), rng.standard_normal((3, 3, 4)), rng.standard_normal(4)],
+    )
+    with pytest.raises(TypeError, match="'bias'"):
+        ember.conv_tbc(ember.randn(5, 2, 3), ember.randn(3, 3, 4), None)
+    with pytest.raises(TypeError, match="'bias'"):
+        torch.conv_tbc(torch.randn(5, 2, 3), torch.randn(3, 3, 4), None)
+
+
+def test_native_normalizations_return_their_statistics():
+    import torch
+
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((2, 3, 4)), rng.standard_normal(4), rng.standard_normal(4)
+    _same_grads(
+        lambda a, c, d: ember.native_layer_norm(a, [4], c, d, 1e-5),
+        lambda a, c, d: torch.native_layer_norm(a, [4], c, d, 1e-5),
+        [x, w, b],
+    )
+    w3, b3 = rng.standard_normal(3), rng.standard_normal(3)
+    for training in (True, False):
+        re_, rt = ember.zeros(3, dtype=ember.float64), torch.zeros(3, dtype=torch.float64)
+        ve, vt = ember.ones(3, dtype=ember.float64), torch.ones(3, dtype=torch.float64)
+        args_e, args_t = (re_, ve, training, 0.1, 1e-5), (rt, vt, training, 0.1, 1e-5)
+        _same_grads(
+            lambda a, c, d, args=args_e: ember.native_batch_norm(a, c, d, *args),
+            lambda a, c, d, args=args_t: torch.native_batch_norm(a, c, d, *args),
+            [x, w3, b3],
+        )
+        _close(re_, rt)
+        _close(ve, vt)
+    x6 = rng.standard_normal((2, 6, 5))
+    w6, b6 = rng.standard_normal(6), rng.standard_normal(6)
+    _same_grads(
+        lambda a, c, d: ember.native_group_norm(a, c, d, 2, 6, 5, 3, 1e-5),
+        lambda a, c, d: torch.native_group_norm(a, c, d, 2, 6, 5, 3, 1e-5),
+        [x6, w6, b6],
+    )
+    with pytest.raises(RuntimeError, match="do not describe input"):
+        ember.native_group_norm(ember.tensor(x6), None, None, 2, 6, 4, 3, 1e-5)
+
+
+def test_native_dropout_and_norm_except_dim():
+    import torch
+
+    x = ember.ones(1000)
+    out, keep = ember.native_dropout(x, 0.25, True)
+    assert keep.dtype == ember.bool and 650 < keep.sum().item() < 850
+    np.testing.assert_allclose(out.numpy(), np.where(keep.numpy(), 4 / 3, 0), rtol=1e-6)
+    out, keep = ember.native_dropout(x, 0.25, False)
+    assert keep.all().item() and out.equal(x)
+    v = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for p, dim in [(2, 0), (2, 1), (3, 2), (2, -1)]:
+        _same_grads(
+            lambda a, p=p, dim=dim: ember.norm_except_dim(a, p, dim),
+            lambda a, p=p, dim=dim: torch.norm_except_dim(a, p, dim),
+            [v],
+        )
+
+
+@pytest.mark.parametrize("interpolation, padding", [(0, 0), (1, 1), (2, 2)])
+def test_grid_sampler_and_affine_grid_generator(interpolation, padding):
+    import torch
+
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal((2, 2, 3)) * 0.6
+    x = rng.standard_normal((2, 3, 4, 5))
+
+    def run(T, a, th):
+        grid = T.affine_grid_generator(th, [2, 3, 3, 4], False)
+        return T.grid_sampler_2d(a, grid, interpolation, padding, False)
+
+    _same_grads(lambda a, th: run(ember, a, th), lambda a, th: run(torch, a, th), [x, theta])
+    with pytest.raises(RuntimeError, match="expected 5-D input"):
+        ember.grid_sampler_3d(ember.tensor(x), ember.zeros(2, 3, 4, 2, dtype=ember.float64), 0, 0, False)

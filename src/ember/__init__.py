@@ -678,6 +678,31 @@ from ember.nn._functional.toplevel_layers import (
 )
 
 # isort: split
+# the functions torch has at its top level under their ATen names and signatures (integer
+# reductions and modes, the native_* normalizations returning their statistics)
+from ember.nn._functional.native import (
+    affine_grid_generator,
+    binary_cross_entropy_with_logits,
+    constant_pad_nd,
+    conv_tbc,
+    convolution,
+    ctc_loss,
+    embedding,
+    embedding_bag,
+    embedding_renorm_,
+    grid_sampler,
+    grid_sampler_2d,
+    grid_sampler_3d,
+    kl_div,
+    native_batch_norm,
+    native_channel_shuffle,
+    native_dropout,
+    native_group_norm,
+    native_layer_norm,
+    norm_except_dim,
+)
+
+# isort: split
 # torch.func's function transforms (grad, vmap, functional_call, ...): ember.func
 from ember import func
 

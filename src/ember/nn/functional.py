@@ -98,6 +98,10 @@ from ember.nn._functional.loss_margin import (
 from ember.nn._functional.multi_head_attention import (
     multi_head_attention_forward,
 )
+from ember.nn._functional.native import (
+    conv_tbc,
+    native_channel_shuffle,
+)
 from ember.nn._functional.normalization import (
     batch_norm,
     cosine_similarity,
@@ -193,6 +197,7 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_tbc",
     "conv_transpose3d",
     "cosine_embedding_loss",
     "cosine_similarity",
@@ -255,6 +260,7 @@ __all__ = [
     "multi_head_attention_forward",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
+    "native_channel_shuffle",
     "nll_loss",
     "normalize",
     "one_hot",
