@@ -302,3 +302,92 @@ def test_grid_sampler_and_affine_grid_generator(interpolation, padding):
     _same_grads(lambda a, th: run(ember, a, th), lambda a, th: run(torch, a, th), [x, theta])
     with pytest.raises(RuntimeError, match="expected 5-D input"):
         ember.grid_sampler_3d(ember.tensor(x), ember.zeros(2, 3, 4, 2, dtype=ember.float64), 0, 0, False)
+
+
+# ---- the recurrent functional forms --------------------------------------------------------
+
+
+def _flat_weights(torch_module):
+    return [p.detach().double().numpy() for p in torch_module._flat_weights]
+
+
+@pytest.mark.parametrize(
+    "name, layer, kwargs, batch_first",
+    [
+        ("rnn_tanh", "RNN", {"num_layers": 2}, False),
+        ("rnn_relu", "RNN", {"nonlinearity": "relu", "bidirectional": True}, True),
+        ("gru", "GRU", {"bias": False, "num_layers": 2, "bidirectional": True}, False),
+        ("lstm", "LSTM", {"num_layers": 2, "bidirectional": True, "proj_size": 2}, True),
+        ("lstm", "LSTM", {}, False),
+    ],
+)
+def test_recurrent_functions_match_torch(name, layer, kwargs, batch_first):
+    import torch
+
+    module = getattr(torch.nn, layer)(3, 4, **kwargs)
+    layers = module.num_layers * (2 if module.bidirectional else 1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 3) if batch_first else (5, 2, 3))
+    h_size = module.proj_size or 4
+    states = [rng.standard_normal((layers, 2, h_size))]
+    if name == "lstm":
+        states.append(rng.standard_normal((layers, 2, 4)))
+    weights = _flat_weights(module)
+    opts = (bool(module.bias), module.num_layers, 0.0, True, module.bidirectional, batch_first)
+
+    def call(T, x, *rest):
+        hs, params = list(rest[: len(states)]), list(rest[len(states) :])
+        return getattr(T, name)(x, hs if name == "lstm" else hs[0], params, *opts)
+
+    _same_grads(lambda *a: call(ember, *a), lambda *a: call(torch, *a), [x, *states, *weights])
+
+
+def test_recurrent_functions_packed_unbatched_and_errors():
+    import torch
+
+    module = torch.nn.GRU(3, 4)
+    rng = np.random.default_rng(0)
+    weights = _flat_weights(module)
+    data, sizes, h = rng.standard_normal((6, 3)), [3, 2, 1], rng.standard_normal((1, 3, 4))
+    _same_grads(
+        lambda d, hx, *p: ember.gru(d, ember.tensor(sizes), hx, list(p), True, 1, 0.0, False, False),
+        lambda d, hx, *p: torch.gru(d, torch.tensor(sizes), hx, list(p), True, 1, 0.0, False, False),
+        [data, h, *weights],
+    )
+    x, h1 = rng.standard_normal((5, 3)), rng.standard_normal((1, 4))  # unbatched
+    _same_grads(
+        lambda a, hx, *p: ember.rnn_tanh(a, hx, list(p), True, 1, 0.0, False, False, False),
+        lambda a, hx, *p: torch.rnn_tanh(a, hx, list(p), True, 1, 0.0, False, False, False),
+        [x, h1, *_flat_weights(torch.nn.RNN(3, 4))],
+    )
+    params = [ember.tensor(w) for w in _flat_weights(torch.nn.GRU(3, 4, num_layers=2))]
+    for T, ps in ((ember, params), (torch, [torch.tensor(p.numpy()) for p in params])):
+        x3 = T.zeros(5, 2, 3, dtype=T.float64)
+        with pytest.raises(RuntimeError, match="Expected more hidden states"):
+            T.gru(x3, T.zeros(1, 2, 4, dtype=T.float64), ps, True, 2, 0.0, False, False, False)
+    params = params[:4]
+    with pytest.raises(RuntimeError, match="lstm expects two hidden states"):
+        ember.lstm(ember.randn(5, 2, 3), [ember.zeros(1, 2, 4)], params, True, 1, 0.0, False, False, False)
+
+
+@pytest.mark.parametrize(
+    "name, gates", [("rnn_tanh_cell", 1), ("rnn_relu_cell", 1), ("gru_cell", 3), ("lstm_cell", 4)]
+)
+def test_recurrent_cells_match_torch(name, gates):
+    import torch
+
+    rng = np.random.default_rng(0)
+    x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
+    w_ih, w_hh, b_ih, b_hh = (
+        rng.standard_normal(s) for s in [(gates * 4, 3), (gates * 4, 4), gates * 4, gates * 4]
+    )
+
+    def call(T, x, *rest):
+        states, w = (rest[:2], rest[2:]) if name == "lstm_cell" else (rest[0], rest[1:])
+        return getattr(T, name)(x, states, *w)
+
+    states = [h, c] if name == "lstm_cell" else [h]
+    _same_grads(lambda *a: call(ember, *a), lambda *a: call(torch, *a), [x, *states, w_ih, w_hh, b_ih, b_hh])
+    bad = [ember.zeros(3, 4)] * len(states)
+    with pytest.raises(RuntimeError, match="Input batch size 2 doesn't match hidden0 batch size 3"):
+        call(ember, ember.tensor(x), *bad, ember.tensor(w_ih), ember.tensor(w_hh))

@@ -703,6 +703,19 @@ from ember.nn._functional.native import (
 )
 
 # isort: split
+# the recurrent layers' functional forms (torch.lstm, torch.gru_cell, ...)
+from ember.nn._functional.recurrent import (
+    gru,
+    gru_cell,
+    lstm,
+    lstm_cell,
+    rnn_relu,
+    rnn_relu_cell,
+    rnn_tanh,
+    rnn_tanh_cell,
+)
+
+# isort: split
 # torch.func's function transforms (grad, vmap, functional_call, ...): ember.func
 from ember import func
 

@@ -4,12 +4,14 @@ Everything is composed from differentiable ops (linear, sigmoid, tanh, split, st
 gradients, gradcheck and second derivatives come for free. A sequence is run as PyTorch's
 CPU kernels run it: one matrix product projects the inputs of all time steps at once
 (x @ W_ih^T for the whole sequence), then a Python loop does, per step, one product with
-the hidden state (h @ W_hh^T) and the gate arithmetic of `_rnn_step`, `_lstm_step` or
-`_gru_step`; the cells use the same step functions.
+the hidden state (h @ W_hh^T) and the gate arithmetic of `rnn_step`, `lstm_step` or
+`gru_step`; the cells use the same step functions. The steps and the loops over time, layers
+and directions are in nn/_functional/recurrent.py, which also has PyTorch's functional forms
+(torch.lstm, torch.gru_cell, ...); the modules here hold the weights.
 
 The multi-layer modules also take a PackedSequence (nn.utils.rnn): its sequences are
 sorted longest first, so at step t the active ones are the first batch_sizes[t] rows and
-the loop runs the states on just those rows (`_packed_loop`); each sequence's final state
+the loop runs the states on just those rows (`recurrent.packed_loop`); each sequence's final state
 is taken at its own last step, and the reverse direction starts there.
 
 Gate order, weight names, shapes and initialisation are PyTorch's: W_ih stacks the gates
@@ -28,43 +30,11 @@ from ember import creation
 from ember._tensor import Tensor
 from ember.nn import functional as F
 from ember.nn import init
+from ember.nn._functional import recurrent
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter
 from ember.nn.utils.rnn import PackedSequence
 from ember.ops.api.indexing import index_select
-from ember.ops.api.shape import cat, split, stack, unbind
-
-# ---- one time step, shared by the cells and the multi-layer modules ---------------------
-# `xw` is the input's projection x @ W_ih^T + b_ih for this step, computed beforehand.
-
-
-def _rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, nonlinearity: str) -> Tensor:
-    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
-    pre = xw + F.linear(h, w_hh, b_hh)
-    return F.tanh(pre) if nonlinearity == "tanh" else F.relu(pre)
-
-
-def _lstm_step(
-    xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
-) -> tuple[Tensor, Tensor]:
-    """c' = f * c + i * g and h' = o * tanh(c'), projected by W_hr when the LSTM has proj_size."""
-    # sections, not a size: a cell of hidden_size 0 still has four (empty) gates
-    i, f, g, o = split(xw + F.linear(h, w_hh, b_hh), [c.shape[-1]] * 4, -1)
-    c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-    h = F.sigmoid(o) * F.tanh(c)
-    return (h if w_hr is None else F.linear(h, w_hr)), c
-
-
-def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """r, z = sigmoid(...); n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)); h' = (1 - z) n + z h."""
-    hidden = h.shape[-1]
-    x_rz, x_n = split(xw, [2 * hidden, hidden], -1)
-    h_rz, h_n = split(F.linear(h, w_hh, b_hh), [2 * hidden, hidden], -1)
-    r, z = split(F.sigmoid(x_rz + h_rz), [hidden, hidden], -1)
-    n = F.tanh(x_n + r * h_n)
-    # (1 - z) * n + z * h, written with one product fewer.
-    return n + z * (h - n)
-
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -173,7 +143,7 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         x, (h,), unbatched = self._batched(input, [hx])
-        h = _rnn_step(
+        h = recurrent.rnn_step(
             F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity
         )
         return h.squeeze(0) if unbatched else h
@@ -193,7 +163,9 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         x, (h, c), unbatched = self._batched(input, [None, None] if hx is None else list(hx))
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None)
+        h, c = recurrent.lstm_step(
+            F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None
+        )
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
 
 
@@ -212,7 +184,7 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, (h,), unbatched = self._batched(input, [hx])
-        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        h = recurrent.gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h.squeeze(0) if unbatched else h
 
 
@@ -442,99 +414,20 @@ class RNNBase(Module):
     def _layers(
         self, x: Tensor, states: list[Tensor], batch_sizes: list[int] | None
     ) -> tuple[Tensor, list[Tensor]]:
-        """Run every layer and direction over x, (seq, batch, features) or packed data when
-        batch_sizes is given, from the initial states (each (layers*directions, batch, size));
-        return the last layer's output and the final states, stacked as the initial ones."""
-        per_stack = [unbind(s, 0) for s in states]  # per_stack[k][layer * directions + d]
-        finals: list[list[Tensor]] = [[] for _ in states]
-        directions = 2 if self.bidirectional else 1
-        for layer in range(self.num_layers):
-            outputs = []
-            for d in range(directions):
-                index = layer * directions + d
-                out, last = self._direction(
-                    x, [p[index] for p in per_stack], layer, reverse=d == 1, batch_sizes=batch_sizes
-                )
-                outputs.append(out)
-                for final, state in zip(finals, last):
-                    final.append(state)
-            x = outputs[0] if directions == 1 else cat(outputs, -1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, training=True)
-        return x, [stack(f, 0) for f in finals]
+        """Run every layer and direction over x (recurrent.run_layers) with this module's weights."""
+        dropout = self.dropout if self.training else 0.0
+        return recurrent.run_layers(
+            self.mode, x, states, self._weights, self.num_layers, self.bidirectional, dropout, batch_sizes
+        )
 
-    def _direction(
-        self, x: Tensor, states: list[Tensor], layer: int, reverse: bool, batch_sizes: list[int] | None = None
-    ) -> tuple[Tensor, list[Tensor]]:
-        """Run one layer in one direction over x: the input projection for all steps in one
-        product, then the step function per time step. x is (seq, batch, features), or packed
-        data (sum of batch_sizes, features) whose step t is the next batch_sizes[t] rows."""
+    def _weights(self, layer: int, reverse: bool) -> tuple:
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of one layer and direction; None for the absent ones."""
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")
-        w_hh = getattr(self, "weight_hh" + suffix)
-        b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
-        b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
-        projected = F.linear(x, getattr(self, "weight_ih" + suffix), b_ih)
-        if self.mode == "LSTM":
-            w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size else None
-
-            def step(xw: Tensor, states: list[Tensor]) -> list[Tensor]:
-                return list(_lstm_step(xw, states[0], states[1], w_hh, b_hh, w_hr))
-
-        elif self.mode == "GRU":
-
-            def step(xw: Tensor, states: list[Tensor]) -> list[Tensor]:
-                return [_gru_step(xw, states[0], w_hh, b_hh)]
-
-        else:
-            nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
-
-            def step(xw: Tensor, states: list[Tensor]) -> list[Tensor]:
-                return [_rnn_step(xw, states[0], w_hh, b_hh, nonlinearity)]
-
-        if batch_sizes is not None:
-            return _packed_loop(step, split(projected, batch_sizes, 0), states, batch_sizes, reverse)
-        steps = unbind(projected, 0)
-        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
-        outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
-        for t in order:
-            states = step(steps[t], states)
-            outputs[t] = states[0]
-        return stack(outputs, 0), states
-
-
-def _packed_loop(
-    step: Any, steps: list[Tensor], states: list[Tensor], batch_sizes: list[int], reverse: bool
-) -> tuple[Tensor, list[Tensor]]:
-    """The time loop over packed steps: steps[t] holds the batch_sizes[t] sequences still
-    running at t, always the first rows (the batch is sorted longest first), so the states
-    run on their first batch_sizes[t] rows.
-
-    Forwards, every sequence starts at step 0 and the batch shrinks: the rows that end
-    before step t are set aside as final states. Backwards, every sequence starts at its own
-    last step and the batch grows: the rows that join at step t start from their initial
-    state. Returns the packed output (the h of every row of every step) and the final states.
-    """
-    outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
-    if not reverse:
-        done: list[list[Tensor]] = []  # the final states of the rows that ended, the last rows first
-        for t, n in enumerate(batch_sizes):
-            if n < states[0].shape[0]:
-                done.append([s[n:] for s in states])
-                states = [s[:n] for s in states]
-            states = step(steps[t], states)
-            outputs[t] = states[0]
-        done.append(states)
-        finals = [cat([rows[k] for rows in reversed(done)], 0) for k in range(len(states))]
-        return cat(outputs, 0), finals
-    initial = states
-    states = [s[: batch_sizes[-1]] for s in initial]
-    for t in range(len(batch_sizes) - 1, -1, -1):
-        n, running = batch_sizes[t], states[0].shape[0]
-        if n > running:
-            states = [cat([s, s0[running:n]], 0) for s, s0 in zip(states, initial)]
-        states = step(steps[t], states)
-        outputs[t] = states[0]
-    return cat(outputs, 0), states
+        names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
+        w_ih, w_hh, *biases = (getattr(self, name + suffix) for name in names)
+        b_ih, b_hh = biases or (None, None)
+        w_hr = getattr(self, "weight_hr" + suffix) if self.mode == "LSTM" and self.proj_size else None
+        return w_ih, w_hh, b_ih, b_hh, w_hr
 
 
 class RNN(RNNBase):
