@@ -391,3 +391,123 @@ def test_recurrent_cells_match_torch(name, gates):
     bad = [ember.zeros(3, 4)] * len(states)
     with pytest.raises(RuntimeError, match="Input batch size 2 doesn't match hidden0 batch size 3"):
         call(ember, ember.tensor(x), *bad, ember.tensor(w_ih), ember.tensor(w_hh))
+
+
+# ---- cond and while_loop, run eagerly -------------------------------------------------------
+
+
+def test_cond_runs_the_chosen_branch_with_gradients():
+    import torch
+
+    a = np.array([0.3, -1.2, 2.0])
+    for pred in (True, False):
+        _same_grads(
+            lambda x, p=pred: ember.cond(p, lambda t: t.sin(), lambda t: t.cos() * 2, (x,)),
+            lambda x, p=pred: torch.cond(p, lambda t: t.sin(), lambda t: t.cos() * 2, (x,)),
+            [a],
+        )
+    x = ember.tensor(a)
+    out = ember.cond(ember.tensor(False), lambda t, u: (t + u, t * u), lambda t, u: (t - u, t / u), [x, x])
+    assert isinstance(out, tuple) and out[1].tolist() == [1.0, 1.0, 1.0]
+    assert ember.cond(1, lambda: ember.ones(2), lambda: ember.zeros(2)).tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="Expected pred to be bool or single-element tensor"):
+        ember.cond(ember.tensor([True, False]), lambda t: t, lambda t: t, (x,))
+    with pytest.raises(RuntimeError, match="Expected pred to be bool or single-element tensor"):
+        torch.cond(torch.tensor([True, False]), lambda t: t + 1, lambda t: t - 1, (torch.ones(2),))
+
+
+def test_while_loop_runs_eagerly_and_checks_the_carried_values():
+
+    def body(i, x):
+        return i + 1, x * 1.5
+
+    # torch compiles while_loop to check it (seconds a call): its eager result is x * 1.5**3
+    x = ember.tensor([1.0, -2.0], dtype=ember.float64, requires_grad=True)
+    out = ember.while_loop(lambda i, x: i < 3, body, (ember.tensor(0), x))
+    assert out[0].item() == 3 and out[1].tolist() == [3.375, -6.75]
+    assert gradcheck(lambda x: ember.while_loop(lambda i, x: i < 3, body, (ember.tensor(0), x))[1], (x,))
+    # the structure of torch's results, noted from a run
+    i = ember.tensor(0)
+    assert isinstance(
+        ember.while_loop(lambda i, x: i < 2, lambda i, x: [i + 1, x * 1], [i, ember.ones(2)]), list
+    )
+    assert ember.while_loop(lambda i: i < 3, lambda i: i + 1, (i,)).item() == 3
+    assert ember.while_loop(lambda i, n: i < n, lambda i, n: (i + 1, n), (0, 3)) == (3, 3)
+    x = ember.ones(2)
+    with pytest.raises(RuntimeError, match="same metadata"):
+        ember.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, ember.cat([x, x])), (ember.tensor(0), x))
+    with pytest.raises(RuntimeError, match="same metadata"):
+        ember.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x.double()), (ember.tensor(0), x))
+    with pytest.raises(RuntimeError, match="same number of outputs"):
+        ember.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1,), (ember.tensor(0), x))
+    with pytest.raises(RuntimeError, match="bool or single-element"):
+        ember.while_loop(lambda i, x: x < 10, lambda i, x: (i + 1, x * 2), (ember.tensor(0), x))
+    with pytest.raises(RuntimeError, match="tuple or list"):
+        ember.while_loop(lambda i: i < 3, lambda i: i + 1, ember.tensor(0))
+
+
+# ---- Tensor methods ---------------------------------------------------------------------------
+
+
+def test_resize_and_resize_as_copying_forms():
+    import torch
+
+    a = np.arange(6.0)
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        _same_grads(lambda x: x.resize(2, 3), lambda x: x.resize(2, 3), [a])
+    with pytest.warns(UserWarning, match="non-inplace resize_as is deprecated"):
+        _same_grads(lambda x: x.resize_as(ember.ones(3, 2)), lambda x: x.resize_as(torch.ones(3, 2)), [a])
+    for T in (ember, torch):
+        with (
+            pytest.warns(UserWarning),
+            pytest.raises(RuntimeError, match="autograd's resize can only change"),
+        ):
+            T.ones(6).resize(4, 2)
+    x = ember.ones(2)
+    assert ember.resize_as_(x, ember.ones(3)) is x and x.shape == (3,)
+
+
+def test_set_and_is_set_to_share_memory():
+    import torch
+
+    for T in (ember, torch):
+        y, z = T.zeros(2), T.ones(3, 2)
+        assert y.set_(z) is y and y.shape == (3, 2) and y.is_set_to(z) and z.is_set_to(y)
+        z[0, 0] = 5
+        assert y[0, 0].item() == 5
+        assert not T.ones(2).is_set_to(T.ones(2))
+        w = T.zeros(1).set_(z, 1, (2,), (2,))
+        assert w.tolist() == [1.0, 1.0] and not w.is_set_to(z)
+        assert T.zeros(2).set_().shape == (0,)
+        with pytest.raises(RuntimeError, match="Could not set tensor of type"):
+            T.ones(2).set_(T.ones(2, dtype=T.int64))
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            T.zeros(2, requires_grad=True).set_(T.zeros(2))
+
+
+def test_as_subclass_map2_and_removed_attributes():
+    import torch
+
+    class Marked(ember.Tensor):
+        pass
+
+    x = ember.ones(2, requires_grad=True)
+    m = x.as_subclass(Marked)
+    assert type(m) is Marked and not m.is_leaf and m.requires_grad
+    (m * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(TypeError, match="does not inherit from Tensor"):
+        x.as_subclass(int)
+    for T in (ember, torch):
+        out = T.ones(2, 2).map2_(T.ones(2), T.ones(2, 1) * 3, lambda a, b, c: a + b * c)
+        assert out.tolist() == [[4.0, 4.0], [4.0, 4.0]]
+        with pytest.raises(TypeError, match="map2_: expected"):
+            T.ones(2).map2_(T.ones(2, dtype=T.int64), T.ones(2), lambda a, b, c: a)
+        t = T.ones(2)
+        with pytest.warns(UserWarning, match="volatile was removed"):
+            assert t.volatile is False
+        with pytest.warns(UserWarning, match="volatile was removed"):
+            t.volatile = True
+        with pytest.raises(RuntimeError, match="reinforce\\(\\) was removed"):
+            t.reinforce(1.0)
+        assert t.name is None

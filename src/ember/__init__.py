@@ -26,6 +26,9 @@ from ember import (
     utils,
 )
 from ember._compile import compile
+
+# torch.cond and torch.while_loop, run eagerly
+from ember._control_flow import cond, while_loop
 from ember._format import set_printoptions
 from ember._layout import (
     channels_last,
@@ -416,6 +419,7 @@ from ember.ops.api.more import (
     nonzero_static,
     positive,
     ravel,
+    resize_as_,
     scalar_tensor,
     split_with_sizes,
     typename,

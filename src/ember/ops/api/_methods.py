@@ -175,7 +175,7 @@ diagonal_scatter as_strided_scatter put put_""".split()
 
 
 def _attach_more_methods(cls: type) -> None:
-    from ember.ops.api import compat, more, sampling, scatter
+    from ember.ops.api import compat, legacy, more, sampling, scatter
 
     for name in _MORE_METHODS:
         setattr(cls, name, getattr(more, name))
@@ -191,6 +191,7 @@ def _attach_more_methods(cls: type) -> None:
     cls.bitwise_not = bitwise_not
     cls.multinomial = creation.multinomial
     compat.attach(cls)  # is_complex, conj, mH, real, ... as for a real CPU tensor
+    legacy.attach(cls)  # resize, set_, is_set_to, as_subclass, map2_, volatile, ...
 
 
 def attach_methods(cls: type) -> None:
