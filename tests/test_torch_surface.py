@@ -511,3 +511,72 @@ def test_as_subclass_map2_and_removed_attributes():
         with pytest.raises(RuntimeError, match="reinforce\\(\\) was removed"):
             t.reinforce(1.0)
         assert t.name is None
+
+
+# ---- histogramdd, frombuffer, empty_permuted ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bins, kwargs",
+    [
+        ([3, 4], {}),
+        (3, {"range": [0.0, 1.0, 0.0, 2.0], "density": True}),
+        (2, {"weight": "w"}),
+        ("edges", {}),
+    ],
+)
+def test_histogramdd_matches_torch(bins, kwargs):
+    import torch
+
+    points = np.random.default_rng(0).random((40, 2)).astype(np.float32)
+    weight = np.random.default_rng(1).random(40).astype(np.float32)
+
+    def run(T):
+        kw = dict(kwargs)
+        if kw.get("weight") == "w":
+            kw["weight"] = T.tensor(weight)
+        b = [T.tensor([0.0, 0.25, 1.0]), T.tensor([0.0, 0.5, 0.75, 1.0])] if bins == "edges" else bins
+        return T.histogramdd(T.tensor(points), b, **kw)
+
+    (he, ee), (ht, et) = run(ember), run(torch)
+    _close(he, ht, atol=1e-5)
+    _close(ee, et)
+
+
+def test_histogramdd_errors_and_batched_points():
+    import torch
+
+    x = ember.rand(2, 5, 3)
+    assert ember.histogramdd(x, 2).hist.shape == torch.histogramdd(torch.rand(2, 5, 3), 2).hist.shape
+    for T in (ember, torch):
+        pts = T.rand(20, 2)
+        with pytest.raises(RuntimeError, match="The size of bins must be equal"):
+            T.histogramdd(pts, [3])
+        with pytest.raises(RuntimeError, match="range should have 4 elements, but got 2"):
+            T.histogramdd(pts, 3, range=[0.0, 1.0])
+        with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+            T.histogramdd(T.rand(5), 3)
+        with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+            T.histogramdd(pts.long(), 3)
+        with pytest.raises(RuntimeError, match="same shape as the input"):
+            T.histogramdd(pts, 3, weight=T.ones(3))
+
+
+def test_frombuffer_and_empty_permuted():
+    import torch
+
+    raw = bytearray(np.arange(4, dtype=np.int32).tobytes())
+    for T in (ember, torch):
+        t = T.frombuffer(raw, dtype=T.int32)
+        assert t.tolist() == [0, 1, 2, 3]
+        assert T.frombuffer(raw, dtype=T.int32, count=2, offset=4).tolist() == [1, 2]
+        assert T.empty_permuted((2, 3, 4), (2, 0, 1)).stride() == (3, 1, 6)
+        with pytest.raises(ValueError, match="must be a multiple of element size"):
+            T.frombuffer(raw, dtype=T.int32, offset=2)
+        with pytest.raises(ValueError, match="must not be greater than actual buffer length"):
+            T.frombuffer(raw, dtype=T.int32, count=5)
+        with pytest.raises(RuntimeError, match="Duplicate dim not allowed"):
+            T.empty_permuted((2, 3), (0, 0))
+    shared = ember.frombuffer(raw, dtype=ember.int32)
+    raw[0] = 7  # the tensor reads the buffer's memory
+    assert shared[0].item() == 7

@@ -14,6 +14,7 @@ _FIELDS = {
     "aminmax": ("min", "max"),
     "frexp": ("mantissa", "exponent"),
     "histogram": ("hist", "bin_edges"),
+    "histogramdd": ("hist", "bin_edges"),
     # the matrix functions of ember.linalg and their top-level forms
     "slogdet": ("sign", "logabsdet"),
     "linalg_slogdet": ("sign", "logabsdet"),

@@ -223,6 +223,63 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 # ---- Python functions applied element by element -------------------------------------------
 
 
+def empty_permuted(
+    size: Any,
+    physical_layout: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """An uninitialised tensor of that size whose dimensions lie in memory in the order
+    physical_layout gives, outermost first (torch.empty_permuted): empty_permuted((2, 3, 4),
+    (2, 0, 1)) has strides (3, 1, 6)."""
+    size, order = tuple(size), tuple(physical_layout)
+    if len(size) != len(order):
+        raise RuntimeError(
+            "Number of dimensions in size does not match the length of the physical_layout; i.e. "
+            f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}"
+        )
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"Duplicate dim not allowed (physical_layout {list(order)} is no permutation)")
+    stride, step = [0] * len(size), 1
+    for d in reversed(order):
+        stride[d], step = step, step * size[d]
+    return empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def frombuffer(
+    buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False
+) -> Tensor:
+    """A 1-d tensor reading `count` elements of dtype (all, with -1) from an object with the
+    buffer protocol (bytes, bytearray, array.array, mmap...), from byte `offset`; it shares the
+    buffer's memory (torch.frombuffer)."""
+    view = memoryview(buffer).cast("B")
+    np_dtype = dtypes.to_numpy_dtype(dtype)
+    size, item = len(view), np_dtype.itemsize
+    if size == 0 or count == 0:
+        raise ValueError(f"both buffer length ({size}) and count ({count}) must not be 0")
+    if not 0 <= offset < size:
+        raise ValueError(
+            f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({size} bytes) minus 1"
+        )
+    if count < 0:
+        if (size - offset) % item:
+            raise ValueError(
+                f"buffer length ({size - offset} bytes) after offset ({offset} bytes) must be a multiple of "
+                f"element size ({item})"
+            )
+        count = (size - offset) // item
+    elif count * item > size - offset:
+        raise ValueError(
+            f"requested buffer length ({count} * {item} bytes) after offset ({offset} bytes) must not be "
+            f"greater than actual buffer length ({size} bytes)"
+        )
+    data = np.frombuffer(view, dtype=np_dtype, count=count, offset=offset)
+    return Tensor(data, requires_grad=requires_grad)
+
+
 def _no_grad_for(name: str, t: Tensor) -> None:
     if t.requires_grad:
         raise RuntimeError(

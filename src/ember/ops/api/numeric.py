@@ -323,6 +323,91 @@ def histogram(
     return return_types.return_type("histogram")(Tensor(hist.astype(np_dtype)), Tensor(edges))
 
 
+def histogramdd(
+    input: Tensor,
+    bins: Any,
+    *,
+    range: Any = None,
+    weight: Tensor | None = None,
+    density: bool = False,  # noqa: A002
+) -> Any:
+    """The D-dimensional histogram of the points in input (*, D): per dimension, `bins`
+    equal bins (an int, or one per dimension) over range (lo0, hi0, lo1, hi1, ...; default
+    the data's extent) or the edges given as 1-d tensors; each bin includes its left edge,
+    the last also its right one (torch.histogramdd). Returns (hist, bin_edges), hist of
+    shape (bins_0, ..., bins_{D-1}) and bin_edges a tuple of D tensors."""
+    from ember import return_types
+    from ember.ops.api.stats import linear_bins
+
+    if input._data.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"histogramdd\" not implemented for '{dtypes.scalar_type_name(input._data.dtype)}'"
+        )
+    points, np_dtype = input._data.reshape(-1, input._data.shape[-1]), input._data.dtype
+    d = points.shape[1]
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * d
+    if len(per_dim) != d:
+        raise RuntimeError(
+            "histogramdd: The size of bins must be equal to the innermost dimension of the input."
+        )
+    if range is not None and len(range) != 2 * d:
+        raise RuntimeError(
+            f"torch.histogramdd: for a {d}-dimensional histogram range should have {2 * d} elements, "
+            f"but got {len(range)}"
+        )
+    w = None
+    if weight is not None:
+        if tuple(weight.shape) != input._data.shape[:-1]:
+            raise RuntimeError(
+                "torch.histogramdd: if weight tensor is provided it should have the same shape as the input "
+                "tensor excluding its innermost dimension, but got input with shape "
+                f"{list(input._data.shape)} and weight with shape {list(weight.shape)}"
+            )
+        w = weight._data.reshape(-1)
+    inside = np.ones(len(points), np.bool_)
+    which, all_edges = [], []
+    for k, b in enumerate(per_dim):
+        x = points[:, k]
+        count = b._data.size - 1 if isinstance(b, Tensor) else int(b)
+        if count < 1:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {count} for dimension {k}")
+        if isinstance(b, Tensor):
+            edges = b._data.astype(np_dtype)
+            kept = (x >= edges[0]) & (x <= edges[-1])
+            pos = np.minimum(np.searchsorted(edges, x, side="right") - 1, count - 1)
+        else:
+            lo, hi = (
+                (float(range[2 * k]), float(range[2 * k + 1]))
+                if range is not None
+                else (float(x.min()), float(x.max()))
+                if x.size
+                else (0.0, 1.0)
+            )
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise RuntimeError(f"torch.histogramdd: dimension {k}'s range [{lo}, {hi}] is not finite")
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            kept, found, edges = linear_bins(x, lo, hi, count, local_search=True)
+            pos = np.zeros(len(x), np.int64)
+            pos[kept] = found
+        inside &= kept
+        which.append(pos)
+        all_edges.append(edges)
+    sizes = tuple(len(e) - 1 for e in all_edges)
+    flat = np.ravel_multi_index(tuple(p[inside] for p in which), sizes) if d else np.zeros(0, np.int64)
+    hist = np.bincount(flat, weights=None if w is None else w[inside], minlength=int(np.prod(sizes)))
+    hist = hist.reshape(sizes).astype(np_dtype)
+    if density:
+        volume = np.ones(sizes, np_dtype)
+        for k, e in enumerate(all_edges):
+            volume = volume * np.diff(e).reshape((-1,) + (1,) * (d - k - 1))
+        hist = hist / (hist.sum() * volume)
+    edges_out = tuple(Tensor(e.astype(np_dtype)) for e in all_edges)
+    return return_types.return_type("histogramdd")(Tensor(hist.astype(np_dtype)), edges_out)
+
+
 def _difference_weights(x: np.ndarray, edge_order: int) -> tuple:
     """Second-order weights (a, b, c) of f[i-1], f[i], f[i+1] for the interior points of
     samples at coordinates x, and the (weights, offsets) of the two edges."""
