@@ -580,3 +580,54 @@ def test_frombuffer_and_empty_permuted():
     shared = ember.frombuffer(raw, dtype=ember.int32)
     raw[0] = 7  # the tensor reads the buffer's memory
     assert shared[0].item() == 7
+
+
+# ---- uint16, uint32, uint64 ---------------------------------------------------------------
+
+_WIDE_UNSIGNED = ["uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("name", _WIDE_UNSIGNED)
+def test_wide_unsigned_dtypes_what_torch_supports(name):
+    import torch
+
+    for T in (ember, torch):
+        dt = getattr(T, name)
+        top = int(T.iinfo(dt).max)
+        assert top == 2 ** (8 * dt.itemsize) - 1 and not dt.is_signed and not dt.is_floating_point
+        a = T.tensor([1, 2, top], dtype=dt)
+        b = T.tensor([3, 2, 1], dtype=dt)
+        assert a.dtype == dt and a.tolist() == [1, 2, top] and a.numpy().dtype == np.dtype(name)
+        assert T.zeros(2, dtype=dt).tolist() == [0, 0] and T.full((2,), 7, dtype=dt).tolist() == [7, 7]
+        assert T.ones_like(a).dtype == dt and T.from_numpy(np.ones(2, name)).dtype == dt
+        assert (a == b).tolist() == [False, True, False] and (a != b).tolist() == [True, False, True]
+        assert (
+            (a & b).tolist() == [1, 2, 1]
+            and (a | b).tolist() == [3, 2, top]
+            and (a ^ b).tolist() == [2, 0, top - 1]
+        )
+        assert (a * b).tolist() == [3, 4, top]
+        assert a.to(T.float64).tolist() == [1.0, 2.0, float(top)]
+        assert T.tensor([-1]).to(dt).item() == top  # wraps, as a C cast
+        assert T.cat([a, b]).dtype == dt and a[1:].tolist() == [2, top] and T.stack([a, b]).shape == (2, 3)
+        assert a.sort().values.tolist() == [1, 2, top] and a.sum().dtype == T.int64
+        c = T.zeros(3, dtype=dt)
+        c.copy_(T.tensor([1.0, 2.0, 3.0]))
+        assert c.tolist() == [1, 2, 3]
+        assert T.promote_types(dt, T.float32) == T.float32 and T.promote_types(dt, dt) == dt
+        for other in (T.int32, T.uint8, T.bool):
+            with pytest.raises(
+                RuntimeError, match="Promotion for uint16, uint32, uint64 types is not supported"
+            ):
+                T.promote_types(dt, other)
+        with pytest.raises(RuntimeError, match="Promotion for uint16, uint32, uint64 types is not supported"):
+            a + T.tensor([1], dtype=T.int32)
+
+
+def test_uint64_holds_values_beyond_int64():
+    import torch
+
+    for T in (ember, torch):
+        assert T.tensor([2**64 - 1], dtype=T.uint64).tolist() == [2**64 - 1]
+    with pytest.raises(ValueError, match="Overflow"):
+        ember.tensor([2**64 - 1])  # with no dtype, an int64 as in PyTorch

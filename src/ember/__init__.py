@@ -134,6 +134,9 @@ from ember.dtypes import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 
 # the losses and distances PyTorch also has at the top level (torch.margin_ranking_loss, ...)

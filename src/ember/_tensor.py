@@ -477,9 +477,9 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             arr = np.array([part.astype(common, copy=False) for part in parts])
     else:
         arr = np.asarray(data)
-        if (dtype is None or dtype.kind != "f") and (
+        if (dtype is None or (dtype.kind != "f" and dtype != np.uint64)) and (
             arr.dtype == np.uint64 or (arr.dtype.kind in "fO" and _int_overflow(data))
-        ):  # an int beyond int64: NumPy would wrap or round it
+        ):  # an int beyond int64 (and not asked for as uint64): NumPy would wrap or round it
             raise ValueError("Overflow when unpacking long long")
         if dtype is None and arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
             # Python floats: the default dtype, unless a dtype is asked for (a detour through
@@ -487,6 +487,8 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             arr = arr.astype(dtypes.get_default_dtype().numpy)
         elif arr.dtype.kind == "O" and dtype is not None and dtype.kind == "f" and _int_overflow(data):
             arr = np.asarray(data, dtype)  # ints beyond uint64, asked for as floats
+        elif dtype == np.uint64 and arr.dtype.kind in "fO" and _int_overflow(data):
+            arr = np.asarray(data, dtype)  # ints beyond int64 read directly (NumPy's mix is float64)
         elif arr.dtype.kind == "O":
             raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
     if dtype is not None and arr.dtype != dtype:

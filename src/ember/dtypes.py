@@ -39,12 +39,17 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 uint8 = dtype("uint8", np.uint8)
+# the wider unsigned types: PyTorch makes, copies, converts and compares them, and refuses to
+# promote them with another integer type (promote_numpy)
+uint16 = dtype("uint16", np.uint16)
+uint32 = dtype("uint32", np.uint32)
+uint64 = dtype("uint64", np.uint64)
 bool = dtype("bool", np.bool_)  # noqa: A001  (torch.bool)
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool)
 _BY_NUMPY: dict[np.dtype, dtype] = {d.numpy: d for d in _ALL}
 
 _default = [float32]
@@ -69,7 +74,7 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
         ) from None
 
 
@@ -127,8 +132,21 @@ def promote_numpy(a: np.dtype, b: np.dtype) -> np.dtype:
     category, the wider type."""
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ca != cb:
+        if ca + cb == 1:  # bool with an integer type
+            _check_wide_unsigned(a, b)
         return a if ca > cb else b
+    if a != b and ca == 1 and (a.kind == "u" or b.kind == "u") and max(a.itemsize, b.itemsize) > 1:
+        _check_wide_unsigned(a, b)
     return np.promote_types(a, b)
+
+
+def _check_wide_unsigned(a: np.dtype, b: np.dtype) -> None:
+    """PyTorch promotes uint16, uint32 and uint64 with no other integer type, nor bool."""
+    if (a.kind == "u" and a.itemsize > 1) or (b.kind == "u" and b.itemsize > 1):
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{scalar_type_name(a)} and {scalar_type_name(b)}"
+        )
 
 
 def to_numpy_dtype(d: Any) -> np.dtype:
@@ -151,6 +169,9 @@ _SCALAR_TYPE_NAMES = {
     "int32": "Int",
     "int64": "Long",
     "uint8": "Byte",
+    "uint16": "UInt16",
+    "uint32": "UInt32",
+    "uint64": "UInt64",
     "bool": "Bool",
 }
 
@@ -197,7 +218,16 @@ def wrap_int(value: Any, np_dtype: np.dtype) -> Any:
     return (value - low) % (1 << bits) + low
 
 
-_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+_C_NAMES = {
+    "uint8": "uint8_t",
+    "uint16": "uint16_t",
+    "uint32": "uint32_t",
+    "uint64": "uint64_t",
+    "int8": "int8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "int64": "int64_t",
+}
 
 
 def _element_range(value: Any, np_dtype: np.dtype) -> tuple:
