@@ -19,6 +19,7 @@ from ember import (
     linalg,
     nn,
     optim,
+    profiler,
     quasirandom,
     return_types,
     special,

@@ -1,4 +1,7 @@
-"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck."""
+"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck.
+
+ember.autograd.profiler (the legacy profiler API) is imported by ember.profiler, once the
+ops it times exist: `import ember` makes both available."""
 
 from ember.autograd.function import Function
 from ember.autograd.functional import (
