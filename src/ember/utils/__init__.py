@@ -3,7 +3,8 @@ ember.utils.hooks (RemovableHandle), ember.utils.checkpoint (activation checkpoi
 ember.utils.dlpack (zero-copy exchange with PyTorch, NumPy, JAX);
 torchvision.utils' make_grid and save_image (ember.utils.image), so that
 `from torchvision.utils import make_grid` becomes `from ember.utils import make_grid`; and,
-imported on its own as in PyTorch, ember.utils.tensorboard (SummaryWriter)."""
+imported on its own as in PyTorch, ember.utils.tensorboard (SummaryWriter) and
+ember.utils.benchmark (Timer, Measurement, Compare)."""
 
 from ember.utils import checkpoint, data, dlpack, hooks
 from ember.utils.image import make_grid, save_image
