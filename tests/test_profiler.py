@@ -297,3 +297,17 @@ def test_profile_results_match_unprofiled_results() -> None:
     assert got.item() == expected.item()
     for p, g in zip(model.parameters(), grads):
         np.testing.assert_array_equal(p.grad.numpy(), g)
+
+
+def test_optimizer_step_event_named_as_torch() -> None:
+    model = _model()
+    sgd = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    adam = ember.optim.Adam(model.parameters())
+    steps = {c: c.__dict__.get("step") for c in (ember.optim.Optimizer, ember.optim.SGD, ember.optim.Adam)}
+    with profile() as prof:
+        model(ember.randn(2, 4)).sum().backward()
+        sgd.step()
+        adam.step()
+    names = _names(prof)
+    assert names[-2:] == ["Optimizer.step#SGD.step", "Optimizer.step#Adam.step"]
+    assert {c: c.__dict__.get("step") for c in steps} == steps

@@ -6,8 +6,9 @@ ops by their `forward` and nodes by their `backward`: an op's event is named aft
 class (`Mul`, `Matmul`, `Linear`) and a backward node's after `grad_fn.name()`
 (`MulBackward0`), where PyTorch names its kernels (`aten::mul`). The operators' fast path
 (ops/fastpath.py) runs its ufunc without calling forward: its event times that ufunc.
-Modules' forwards are timed too with `with_modules=True` (`nn.Module: Linear`), and any
-block a user names with `record_function`.
+Optimizers' steps are events as in PyTorch (`Optimizer.step#SGD.step`), modules' forwards
+with `with_modules=True` (`nn.Module: Linear`), and any block a user names with
+`record_function`.
 
 Costing nothing when off. None of this is checked on the hot path: while a profile
 records, `_Instruments.install` replaces each Function class's `forward` and `backward`,
@@ -20,6 +21,7 @@ microseconds more, which lands in its parent's self time.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 import time
@@ -159,6 +161,24 @@ def _timed(call: Callable, name: str | Callable[[tuple], str]) -> Callable:
     return timed
 
 
+def _timed_step(step: Callable) -> Callable:
+    """An optimizer class's `step` made to record an event, unless it runs as the
+    `super().step()` of a subclass's own step (which has the event)."""
+
+    @functools.wraps(step)
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder = _recording[0]
+        if recorder is None or type(self).step is not timed:
+            return step(self, *args, **kwargs)
+        event = recorder.begin(f"Optimizer.step#{type(self).__name__}.step", user=True)
+        try:
+            return step(self, *args, **kwargs)
+        finally:
+            recorder.end(event)
+
+    return timed
+
+
 def _function_classes() -> list[type]:
     seen: dict = {}
     todo = [Function]
@@ -183,6 +203,7 @@ class _Instruments:
                 if isinstance(original, staticmethod):
                     self._swap_class(cls, attr, original)
         self._install_fastpath()
+        self._install_optimizers()
         if with_modules:
             self._install_modules()
 
@@ -213,6 +234,21 @@ class _Instruments:
             original = getattr(fastpath, attr)
             setattr(fastpath, attr, _timed(original, name))
             self._undo.append(functools.partial(setattr, fastpath, attr, original))
+
+    def _install_optimizers(self) -> None:
+        """`optimizer.step()` as an event named as PyTorch's, `Optimizer.step#SGD.step`: each
+        optimizer class's own `step` swapped, as the Functions' forwards are (the global step
+        hooks would wrap every step for good)."""
+        from ember.optim.optimizer import Optimizer
+
+        classes = [Optimizer]
+        while classes:
+            cls = classes.pop()
+            classes.extend(type.__subclasses__(cls))
+            original = cls.__dict__.get("step")
+            if callable(original):
+                cls.step = _timed_step(original)
+                self._undo.append(functools.partial(setattr, cls, "step", original))
 
     def _install_modules(self) -> None:
         from ember.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
@@ -375,8 +411,6 @@ class profile:
     def export_chrome_trace(self, path: str) -> None:
         """Write the events to `path` as a Chrome trace (JSON)."""
         trace = chrome_trace(self._events(), self._recorder.epoch_us if self._recorder else 0.0)
-        import json
-
         with open(path, "w") as f:
             json.dump(trace, f)
 
