@@ -89,10 +89,10 @@ class _Recorder:
         event.start_us = (_clock() - self.start_ns) / 1000
         return event
 
-    def end(self, event: FunctionEvent, result: Any = None) -> None:
+    def end(self, event: FunctionEvent, result: Any = None, inputs: tuple = ()) -> None:
         event.end_us = (_clock() - self.start_ns) / 1000
         if self.profile_memory and result is not None:
-            event.cpu_memory_usage = _allocated(result)
+            event.cpu_memory_usage = _allocated(result, [_array(a) for a in inputs])
         stack = self.open.get(event.thread)
         while stack and stack.pop() is not event:  # an exception skipped inner ends
             pass
@@ -112,14 +112,20 @@ def _shape(a: Any) -> list:
     return []
 
 
-def _allocated(result: Any) -> int:
-    """Bytes of new memory in an op's result: arrays that own their data (not views)."""
-    if isinstance(result, Tensor):
-        result = result._data
+def _array(a: Any) -> Any:
+    return a._data if isinstance(a, Tensor) else a
+
+
+def _allocated(result: Any, inputs: list) -> int:
+    """Bytes of new memory in an op's result: its arrays, less those that are views of an input."""
+    result = _array(result)
+    if isinstance(result, np.generic):
+        return result.nbytes
     if isinstance(result, np.ndarray):
-        return result.nbytes if result.base is None else 0
+        shared = any(isinstance(a, np.ndarray) and np.may_share_memory(result, a) for a in inputs)
+        return 0 if shared else result.nbytes
     if isinstance(result, (tuple, list)):
-        return sum(_allocated(r) for r in result)
+        return sum(_allocated(r, inputs) for r in result)
     return 0
 
 
@@ -156,7 +162,7 @@ def _timed(call: Callable, name: str | Callable[[tuple], str]) -> Callable:
             result = call(*args, **kwargs)
             return result
         finally:
-            recorder.end(event, result)
+            recorder.end(event, result, inputs)
 
     return timed
 
@@ -265,7 +271,7 @@ class _Instruments:
             pending = started.get(id(module))
             if pending:
                 recorder, event = pending.pop()
-                recorder.end(event, output)
+                recorder.end(event, output, args)
 
         for handle in (
             register_module_forward_pre_hook(before),
