@@ -137,13 +137,18 @@ def test_modules_shapes_memory_and_flops() -> None:
     assert len(table.splitlines()) == 3 + 3 + 2
 
 
-def test_with_stack_names_the_callers_line() -> None:
+def test_with_stack_names_the_callers_line(tmp_path) -> None:
     with profile(with_stack=True) as prof:
         ember.ones(2).exp()
     (event,) = prof.events()
     assert event.stack[0].startswith(__file__) and "test_with_stack_names_the_callers_line" in event.stack[0]
     table = prof.key_averages(group_by_stack_n=1).table()
     assert "Source Location" in _header(table)
+    path = tmp_path / "stacks.txt"
+    prof.export_stacks(str(path))
+    (line,) = path.read_text().splitlines()
+    frames, count = line.rsplit(" ", 1)
+    assert frames.endswith("test_with_stack_names_the_callers_line;Exp") and int(count) >= 0
 
 
 @requires_torch
