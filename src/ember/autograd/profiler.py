@@ -12,8 +12,8 @@ with `with_modules=True` (`nn.Module: Linear`), and any block a user names with
 
 Costing nothing when off. None of this is checked on the hot path: while a profile
 records, `_Instruments.install` replaces each Function class's `forward` and `backward`,
-the fast path's ufuncs (cells of its closures) and two of its functions with timed
-versions, and puts them back on exit. A program that never profiles runs exactly the code
+the fast path's ufuncs (cells of its closures) and two of its functions, and each
+optimizer class's `step` with timed versions, and puts them back on exit. A program that never profiles runs exactly the code
 it ran before. The price is paid while profiling: each timed call costs a few
 microseconds more, which lands in its parent's self time.
 """
