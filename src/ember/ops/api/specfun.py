@@ -1,9 +1,11 @@
-"""The public functions of ops/gamma.py and ops/specfun.py: lgamma, digamma, polygamma,
-mvlgamma, the Bessel functions i0/i0e/i1/i1e, erfcx, ndtr, ndtri, log_ndtr, xlog1py, entr,
-zeta, and their in-place forms (integer and bool tensors are promoted to the default dtype,
+"""The public functions of ops/gamma.py, ops/specfun.py, ops/bessel.py and ops/orthopoly.py:
+lgamma, digamma, polygamma, mvlgamma, the Bessel functions i0/i0e/i1/i1e, erfcx, ndtr, ndtri,
+log_ndtr, xlog1py, entr, zeta, and their in-place forms (integer and bool tensors are promoted to the default dtype,
 as PyTorch promotes them for these functions); then a few small functions PyTorch has that
 ember lacked: atleast_1d/2d/3d, isposinf, isneginf, cov, corrcoef and combinations, all
-composed of differentiable ops."""
+composed of differentiable ops; at the end, torch.special's Bessel and Airy functions
+(bessel_j0, modified_bessel_k1, airy_ai, ...) and orthogonal polynomials (chebyshev_polynomial_t,
+hermite_polynomial_h, ...)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ import numpy as np
 
 from ember import dtypes
 from ember._tensor import Tensor
+from ember.ops import bessel as bs
 from ember.ops import gamma as gm
 from ember.ops import igamma as ig
+from ember.ops import orthopoly as poly
 from ember.ops import specfun as sf
-from ember.ops.api.arith import _unary
+from ember.ops.api.arith import _binary, _check_broadcast, _unary, integers_to_float
 from ember.ops.api.special import _data_of, _float_binary, _write_back, erf, erfc, erfinv, logit, sinc, xlogy
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -338,3 +342,187 @@ def igamma_(input: Tensor, other: Tensor) -> Tensor:
 
 def igammac_(input: Tensor, other: Tensor) -> Tensor:
     return _write_back(input, "igammac_", igammac, other)
+
+
+# ---- Bessel and Airy functions, orthogonal polynomials (ops/bessel.py, ops/orthopoly.py) ---
+
+
+def _special_unary(fn: Any, name: str, doc: str) -> Any:
+    """A torch.special function of one tensor computed by the op `fn`: integer and bool
+    tensors become the default dtype; float16 is refused, as PyTorch has no kernel for it."""
+
+    def op(input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(
+                f"special_{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+            )
+        _refuse_half(input, name)
+        return fn.apply(_float_input(input))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+def _refuse_half(t: Any, name: str) -> None:
+    if isinstance(t, Tensor) and t._data.dtype == np.float16:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
+
+
+airy_ai = _special_unary(
+    bs.AiryAi,
+    "airy_ai",
+    "The Airy function Ai(x), the solution of y'' = x y that decays as x grows (torch.special.airy_ai).",
+)
+bessel_j0 = _special_unary(
+    bs.BesselJ0,
+    "bessel_j0",
+    "The Bessel function of the first kind of order 0, J0 (torch.special.bessel_j0).",
+)
+bessel_j1 = _special_unary(
+    bs.BesselJ1,
+    "bessel_j1",
+    "The Bessel function of the first kind of order 1, J1 (torch.special.bessel_j1).",
+)
+bessel_y0 = _special_unary(
+    bs.BesselY0,
+    "bessel_y0",
+    "The Bessel function of the second kind of order 0, Y0; nan for x < 0 (torch.special.bessel_y0).",
+)
+bessel_y1 = _special_unary(
+    bs.BesselY1,
+    "bessel_y1",
+    "The Bessel function of the second kind of order 1, Y1; nan for x < 0 (torch.special.bessel_y1).",
+)
+modified_bessel_i0 = _special_unary(
+    sf.I0,
+    "modified_bessel_i0",
+    "The modified Bessel function of the first kind of order 0, I0 (torch.special.modified_bessel_i0).",
+)
+modified_bessel_i1 = _special_unary(
+    sf.SpecialI1,
+    "modified_bessel_i1",
+    "The modified Bessel function of the first kind of order 1, I1 (torch.special.modified_bessel_i1).",
+)
+modified_bessel_k0 = _special_unary(
+    bs.ModifiedBesselK0,
+    "modified_bessel_k0",
+    "The modified Bessel function of the second kind of order 0, K0; nan for x < 0 (torch.special.modified_bessel_k0).",
+)
+modified_bessel_k1 = _special_unary(
+    bs.ModifiedBesselK1,
+    "modified_bessel_k1",
+    "The modified Bessel function of the second kind of order 1, K1; nan for x < 0 (torch.special.modified_bessel_k1).",
+)
+scaled_modified_bessel_k0 = _special_unary(
+    bs.ScaledModifiedBesselK0,
+    "scaled_modified_bessel_k0",
+    "exp(x) K0(x), without underflow for large x (torch.special.scaled_modified_bessel_k0).",
+)
+scaled_modified_bessel_k1 = _special_unary(
+    bs.ScaledModifiedBesselK1,
+    "scaled_modified_bessel_k1",
+    "exp(x) K1(x), without underflow for large x (torch.special.scaled_modified_bessel_k1).",
+)
+spherical_bessel_j0 = _special_unary(
+    bs.SphericalBesselJ0,
+    "spherical_bessel_j0",
+    "The spherical Bessel function of the first kind of order 0, sin(x)/x (torch.special.spherical_bessel_j0).",
+)
+
+
+def _polynomial_operands(x: Any, n: Any, name: str) -> tuple[Tensor, Tensor]:
+    """x and n as tensors of the result's dtype: PyTorch's promotion, a number taking the
+    tensor's dtype (or the default float one, where the tensor is an integer one)."""
+    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(
+            f"special_{name}() received an invalid combination of arguments - got "
+            f"({type(x).__name__}, {type(n).__name__}), but expected one of: (Tensor x, Tensor n), "
+            "(Number x, Tensor n), (Tensor x, Number n)"
+        )
+    _refuse_half(x, name)
+    _refuse_half(n, name)
+    a, b = _binary(*integers_to_float(x, n))
+    if not isinstance(a, Tensor):
+        a = Tensor(np.array(a, b._data.dtype))
+    if not isinstance(b, Tensor):
+        b = Tensor(np.array(b, a._data.dtype))
+    if a._data.dtype.kind != "f":  # bools: _binary keeps them
+        a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
+    return a, b
+
+
+def _polynomial(name: str, doc: str) -> Any:
+    fn = poly.op_for(name)
+    differentiable = name.startswith("hermite")
+
+    def polynomial(input: Any, n: Any) -> Tensor:
+        x, degree = _polynomial_operands(input, n, name)
+        try:
+            np.broadcast_shapes(x._data.shape, degree._data.shape)
+        except ValueError:
+            _check_broadcast(x, degree, name)
+            raise
+        if not differentiable:  # no graph, as in PyTorch
+            x, degree = x.detach(), degree.detach()
+        return fn.apply(x, degree.detach())
+
+    polynomial.__name__ = polynomial.__qualname__ = name
+    polynomial.__doc__ = doc
+    return polynomial
+
+
+chebyshev_polynomial_t = _polynomial(
+    "chebyshev_polynomial_t",
+    "Chebyshev's polynomial of the first kind T_n(x), cos(n acos x) on [-1, 1]; n is truncated "
+    "to an integer, and a negative n gives 0 (torch.special.chebyshev_polynomial_t).",
+)
+chebyshev_polynomial_u = _polynomial(
+    "chebyshev_polynomial_u",
+    "Chebyshev's polynomial of the second kind U_n(x), sin((n+1) t)/sin t with x = cos t "
+    "(torch.special.chebyshev_polynomial_u).",
+)
+chebyshev_polynomial_v = _polynomial(
+    "chebyshev_polynomial_v",
+    "Chebyshev's polynomial of the third kind V_n(x), cos((n+1/2) t)/cos(t/2) with x = cos t "
+    "(torch.special.chebyshev_polynomial_v).",
+)
+chebyshev_polynomial_w = _polynomial(
+    "chebyshev_polynomial_w",
+    "Chebyshev's polynomial of the fourth kind W_n(x), sin((n+1/2) t)/sin(t/2) with x = cos t "
+    "(torch.special.chebyshev_polynomial_w).",
+)
+shifted_chebyshev_polynomial_t = _polynomial(
+    "shifted_chebyshev_polynomial_t",
+    "T_n(2x - 1), Chebyshev's first kind moved to [0, 1] (torch.special.shifted_chebyshev_polynomial_t).",
+)
+shifted_chebyshev_polynomial_u = _polynomial(
+    "shifted_chebyshev_polynomial_u",
+    "U_n(2x - 1), Chebyshev's second kind moved to [0, 1] (torch.special.shifted_chebyshev_polynomial_u).",
+)
+shifted_chebyshev_polynomial_v = _polynomial(
+    "shifted_chebyshev_polynomial_v",
+    "V_n(2x - 1), Chebyshev's third kind moved to [0, 1] (torch.special.shifted_chebyshev_polynomial_v).",
+)
+shifted_chebyshev_polynomial_w = _polynomial(
+    "shifted_chebyshev_polynomial_w",
+    "W_n(2x - 1), Chebyshev's fourth kind moved to [0, 1] (torch.special.shifted_chebyshev_polynomial_w).",
+)
+hermite_polynomial_h = _polynomial(
+    "hermite_polynomial_h",
+    "The physicists' Hermite polynomial H_n(x) (H_2 = 4x^2 - 2); nan for n above 128 in float32 "
+    "and 512 in float64, as in PyTorch; differentiable in x (torch.special.hermite_polynomial_h).",
+)
+hermite_polynomial_he = _polynomial(
+    "hermite_polynomial_he",
+    "The probabilists' Hermite polynomial He_n(x) (He_2 = x^2 - 1); differentiable in x "
+    "(torch.special.hermite_polynomial_he).",
+)
+laguerre_polynomial_l = _polynomial(
+    "laguerre_polynomial_l",
+    "Laguerre's polynomial L_n(x) (L_1 = 1 - x) (torch.special.laguerre_polynomial_l).",
+)
+legendre_polynomial_p = _polynomial(
+    "legendre_polynomial_p",
+    "Legendre's polynomial P_n(x) (P_2 = (3x^2 - 1)/2) (torch.special.legendre_polynomial_p).",
+)
