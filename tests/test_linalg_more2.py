@@ -99,7 +99,8 @@ def test_solve_ex_matches_torch(a_shape: tuple, b_shape: tuple, left: bool, dtyp
     rng = np.random.default_rng(0)
     a = rng.normal(size=a_shape) + 3 * np.eye(a_shape[-1])
     b = rng.normal(size=b_shape)
-    _compare_grads(lambda m, x, y: m.linalg.solve_ex(x, y, left=left).result, [a, b], dtype)
+    second = dtype == "float64"
+    _compare_grads(lambda m, x, y: m.linalg.solve_ex(x, y, left=left).result, [a, b], dtype, second)
     got = L.solve_ex(ember.tensor(a), ember.tensor(b), left=left)
     expected = torch.linalg.solve_ex(torch.tensor(a), torch.tensor(b), left=left)
     assert type(got).__name__ == "linalg_solve_ex" and got._fields == ("result", "info")
