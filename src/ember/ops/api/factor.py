@@ -170,9 +170,9 @@ def ldl_factor_ex(A: Tensor, op: str, check_errors: bool = False) -> tuple:
     if check_errors and info.any():
         flat = info.reshape(-1)
         i = int(np.flatnonzero(flat)[0])
-        where_ = f"(Batch element {i}): " if info.ndim else ""
+        element = f"(Batch element {i}): " if info.ndim else ""
         raise _lapack.LinAlgError(
-            f"{op}: {where_}The factorization could not be completed because the block diagonal "
+            f"{op}: {element}The factorization could not be completed because the block diagonal "
             f"matrix D is singular: D[{flat[i] - 1}, {flat[i] - 1}] is zero."
         )
     return factor.LinalgLdlFactorEx.apply(A, ld), Tensor(pivots), Tensor(info)

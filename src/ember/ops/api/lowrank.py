@@ -109,9 +109,9 @@ def lobpcg(
     (..., m, k). Needs m >= 3 n.
 
     Differentiable in A (B not given), as in PyTorch: A is symmetrized first, (A + A^T) / 2,
-    so that its gradient is symmetric. `method` ('ortho', 'basic'), `tracker` and the
-    ortho_* parameters of PyTorch's implementation are accepted; ember runs one algorithm
-    and calls no tracker."""
+    so that its gradient is symmetric. `method` ('ortho', 'basic') and the ortho_*
+    parameters of PyTorch's implementation are accepted, and ember runs one algorithm for
+    all; a `tracker` is refused (NotImplementedError)."""
     if isinstance(A, Tensor) and A._data.ndim >= 2 and A._data.shape[-2] != A._data.shape[-1]:
         raise AssertionError(f"A must be square, got shape {A.shape}")
     matrix.check_matrix(A, "lobpcg")
@@ -125,6 +125,8 @@ def lobpcg(
             f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller than 3 x "
             f"the number of requested eigenpairs (={n})"
         )
+    if X is not None and X.shape[-2] != m:
+        raise AssertionError(f"X shape mismatch: got {X.shape}, expected {(m, n)}")
     if B is not None and tuple(B.shape) != tuple(A.shape):
         raise AssertionError(f"A and B must have same shape, got {A.shape} vs {B.shape}")
     dtype = A._data.dtype
