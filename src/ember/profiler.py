@@ -303,7 +303,7 @@ class profile:
         """Write the recorded events to `path` as a Chrome trace (JSON; gzipped when the
         name ends in .gz)."""
         base = (
-            self.profiler._recorder.epoch_us if self.profiler is not None and self.profiler._recorder else 0.0
+            self.profiler._recorder.epoch_ns if self.profiler is not None and self.profiler._recorder else 0
         )
         trace = chrome_trace(self.events(), base)
         if path.endswith(".gz"):

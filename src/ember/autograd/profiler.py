@@ -64,7 +64,7 @@ class _Recorder:
         self.events: list[FunctionEvent] = []
         self.open: dict[int, list[FunctionEvent]] = {}
         self.start_ns = _clock()
-        self.epoch_us = time.time_ns() / 1000  # the wall-clock start, for traces
+        self.epoch_ns = time.time_ns()  # the wall-clock start, for traces
 
     def begin(self, name: str, args: tuple = (), user: bool = False) -> FunctionEvent:
         thread = threading.get_native_id()
@@ -416,7 +416,7 @@ class profile:
 
     def export_chrome_trace(self, path: str) -> None:
         """Write the events to `path` as a Chrome trace (JSON)."""
-        trace = chrome_trace(self._events(), self._recorder.epoch_us if self._recorder else 0.0)
+        trace = chrome_trace(self._events(), self._recorder.epoch_ns if self._recorder else 0)
         with open(path, "w") as f:
             json.dump(trace, f)
 

@@ -280,9 +280,10 @@ class EventList(list):
                     f.write(f"{frames};{e.name} {int(getattr(e, metric))}\n")
 
 
-def chrome_trace(events: list, base_us: float = 0.0) -> dict:
+def chrome_trace(events: list, base_ns: int = 0) -> dict:
     """The Chrome trace of `events`: one complete ("X") event each, its times in
-    microseconds from `base_us`, its shapes in `args` when recorded."""
+    microseconds from the profile's start (the wall-clock time `base_ns` in the trace's
+    baseTimeNanoseconds), its shapes in `args` when recorded."""
     pid = os.getpid()
     trace = [
         {"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": "python"}},
@@ -309,12 +310,18 @@ def chrome_trace(events: list, base_us: float = 0.0) -> dict:
                 "name": e.name,
                 "pid": pid,
                 "tid": e.thread,
-                "ts": base_us + e.start_us,
+                "ts": e.start_us,
                 "dur": e.cpu_time_total,
                 "args": args,
             }
         )
-    return {"schemaVersion": 1, "deviceProperties": [], "displayTimeUnit": "ms", "traceEvents": trace}
+    return {
+        "schemaVersion": 1,
+        "deviceProperties": [],
+        "displayTimeUnit": "ms",
+        "baseTimeNanoseconds": base_ns,
+        "traceEvents": trace,
+    }
 
 
 def _build_table(
