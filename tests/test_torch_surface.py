@@ -631,3 +631,68 @@ def test_uint64_holds_values_beyond_int64():
         assert T.tensor([2**64 - 1], dtype=T.uint64).tolist() == [2**64 - 1]
     with pytest.raises(ValueError, match="Overflow"):
         ember.tensor([2**64 - 1])  # with no dtype, an int64 as in PyTorch
+
+
+# ---- segment_reduce and batch_norm_update_stats ---------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max", "min", "prod"])
+@pytest.mark.parametrize("initial", [None, 0.5])
+def test_segment_reduce_matches_torch(reduce, initial):
+    import torch
+
+    data = np.random.default_rng(0).standard_normal((6, 2))
+    kw_e = {"lengths": ember.tensor([2, 0, 3, 1]), "initial": initial}
+    kw_t = {"lengths": torch.tensor([2, 0, 3, 1]), "initial": initial}
+    _close(
+        ember.segment_reduce(ember.tensor(data), reduce, **kw_e),
+        torch.segment_reduce(torch.tensor(data), reduce, **kw_t),
+    )
+    kw_e["lengths"], kw_t["lengths"] = ember.tensor([2, 3, 1]), torch.tensor([2, 3, 1])
+    _same_grads(
+        lambda d: ember.segment_reduce(d, reduce, **kw_e),
+        lambda d: torch.segment_reduce(d, reduce, **kw_t),
+        [data],
+    )
+
+
+def test_segment_reduce_offsets_rows_and_errors():
+    import torch
+
+    data = np.random.default_rng(0).standard_normal((2, 5))
+    for T in (ember, torch):
+        d = T.tensor(data)
+        np.testing.assert_allclose(
+            T.segment_reduce(d[0], "sum", offsets=T.tensor([0, 2, 5])).numpy(),
+            [data[0, :2].sum(), data[0, 2:].sum()],
+        )
+        rows = T.segment_reduce(d, "max", lengths=T.tensor([[2, 3], [1, 4]]), axis=1)
+        np.testing.assert_allclose(
+            rows.numpy(), [[data[0, :2].max(), data[0, 2:].max()], [data[1, 0], data[1, 1:].max()]]
+        )
+        with pytest.raises(RuntimeError, match="to sum to data.size"):
+            T.segment_reduce(d[0], "sum", lengths=T.tensor([2, 2]))
+        with pytest.raises(
+            RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin"
+        ):
+            T.segment_reduce(d[0], "foo", lengths=T.tensor([2, 3]))
+        with pytest.raises(RuntimeError, match="Either lengths or offsets must be defined"):
+            T.segment_reduce(d[0], "sum")
+
+
+def test_batch_norm_update_stats_matches_torch():
+    import torch
+
+    x = np.random.default_rng(0).standard_normal((4, 3, 2)).astype(np.float32)
+    re_, ve = ember.zeros(3), ember.ones(3)
+    rt, vt = torch.zeros(3), torch.ones(3)
+    _close(
+        ember.batch_norm_update_stats(ember.tensor(x), re_, ve, 0.1),
+        torch.batch_norm_update_stats(torch.tensor(x), rt, vt, 0.1),
+    )
+    _close(re_, rt)
+    _close(ve, vt)
+    _close(
+        ember.batch_norm_update_stats(ember.tensor(x), None, None, 0.1),
+        torch.batch_norm_update_stats(torch.tensor(x), None, None, 0.1),
+    )

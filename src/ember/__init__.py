@@ -489,6 +489,7 @@ from ember.ops.api.reduce import (
     nansum,
     norm,
     prod,
+    segment_reduce,
     std,
     std_mean,
     sum,
@@ -694,6 +695,7 @@ from ember.nn._functional.toplevel_layers import (
 # reductions and modes, the native_* normalizations returning their statistics)
 from ember.nn._functional.native import (
     affine_grid_generator,
+    batch_norm_update_stats,
     binary_cross_entropy_with_logits,
     constant_pad_nd,
     conv_tbc,

@@ -278,6 +278,24 @@ def native_batch_norm(
     return out, Tensor(mean.reshape(-1)), Tensor(rstd.reshape(-1))
 
 
+def batch_norm_update_stats(
+    input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, momentum: float
+) -> tuple[Tensor, Tensor]:
+    """The batch's per-channel mean and biased variance over every dimension but 1, and the
+    running statistics moved towards them in place (the variance by its unbiased form), as
+    batch_norm in training does (torch.batch_norm_update_stats, SyncBatchNorm's helper)."""
+    normalization._check_running_pair(running_mean, running_var)
+    x = input._data
+    axes = (0, *range(2, x.ndim))
+    mean = x.mean(axis=axes)
+    var = ((x - mean.reshape(-1, *[1] * (x.ndim - 2))) ** 2).mean(axis=axes)
+    count = x.size // x.shape[1]
+    normalization._update_running(
+        running_mean, running_var, mean, var * (count / max(count - 1, 1)), momentum
+    )
+    return Tensor(mean.astype(x.dtype)), Tensor(var.astype(x.dtype))
+
+
 def native_group_norm(
     input: Tensor,
     weight: Tensor | None,

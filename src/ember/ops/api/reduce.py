@@ -351,3 +351,89 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
             raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
     d = () if dim is None else dim
     return return_type("aminmax")(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+# ---- segment_reduce ---------------------------------------------------------------------------
+
+_SEGMENT_REDUCTIONS = {
+    "sum": "sum",
+    "mean": "mean",
+    "prod": "prod",
+    "max": "amax",
+    "amax": "amax",
+    "min": "amin",
+    "amin": "amin",
+}
+_SEGMENT_FUNCTIONS = {"sum": sum, "mean": mean, "prod": prod, "amax": amax, "amin": amin}
+_EMPTY_SEGMENT = {"sum": 0.0, "mean": float("nan"), "prod": 1.0, "amax": -float("inf"), "amin": float("inf")}
+
+
+def segment_reduce(
+    data: Tensor,
+    reduce: str,
+    *,
+    lengths: Tensor | None = None,
+    indices: Tensor | None = None,
+    offsets: Tensor | None = None,
+    axis: int = 0,
+    unsafe: bool = False,
+    initial: float | None = None,
+) -> Tensor:
+    """Reduce consecutive segments of data along axis: lengths gives each segment's size (or
+    offsets their boundaries, one more than segments), and reduce is sum, mean, prod, max
+    (amax) or min (amin). A leading lengths dimension gives each row its own segments. An
+    empty segment is `initial`, else the reduction's identity (NaN for mean); `initial`
+    also joins every other segment's reduction (torch.segment_reduce). Differentiable."""
+    from ember.ops.api.shape import select, split, stack
+
+    op = _SEGMENT_REDUCTIONS.get(reduce)
+    if op is None:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if lengths is None and offsets is None:
+        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
+    sizes = np.diff(offsets._data, axis=-1) if lengths is None else lengths._data
+    if axis != sizes.ndim - 1 and axis != sizes.ndim - 1 - data.ndim:
+        raise RuntimeError(f"segment_reduce(): axis must be {sizes.ndim - 1}, the last dimension of lengths")
+    axis = sizes.ndim - 1
+    if not unsafe and np.any(sizes.sum(-1) != data.shape[axis]):
+        raise RuntimeError(
+            "segment_reduce(): Expected all rows of lengths along axis to sum to data.size(lengths.dim()-1) when !unsafe."
+        )
+
+    def one_row(row: Tensor, row_sizes: np.ndarray) -> Tensor:
+        parts = split(row, [int(n) for n in row_sizes], 0) if row_sizes.size else ()
+        reduced = []
+        for part, n in zip(parts, row_sizes):
+            if n == 0:
+                fill = _EMPTY_SEGMENT[op] if initial is None else initial
+                reduced.append(Tensor(np.full(row.shape[1:], fill, row._data.dtype)))
+                continue
+            value = _SEGMENT_FUNCTIONS[op](part, 0)
+            if initial is not None:
+                value = _with_initial(op, value, part, int(n), initial)
+            reduced.append(value)
+        return stack(reduced, 0) if reduced else Tensor(np.zeros((0, *row.shape[1:]), row._data.dtype))
+
+    lead = sizes.shape[:-1]
+    if not lead:
+        return one_row(data, sizes)
+    rows = []
+    for index in np.ndindex(*lead):
+        row = data
+        for i in index:
+            row = select(row, 0, i)
+        rows.append(one_row(row, sizes[index]))
+    return stack(rows, 0).reshape(*lead, *rows[0].shape)
+
+
+def _with_initial(op: str, value: Tensor, part: Tensor, n: int, initial: float) -> Tensor:
+    """A segment's reduction with `initial` as one more operand (for mean: added to the sum,
+    the count unchanged, as PyTorch)."""
+    if op == "sum":
+        return value + initial
+    if op == "prod":
+        return value * initial
+    if op == "mean":
+        return (sum(part, 0) + initial) / n
+    start = Tensor(np.full(value.shape, initial, value._data.dtype))
+    return maximum(value, start) if op == "amax" else minimum(value, start)
