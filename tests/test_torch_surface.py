@@ -696,3 +696,24 @@ def test_batch_norm_update_stats_matches_torch():
         ember.batch_norm_update_stats(ember.tensor(x), None, None, 0.1),
         torch.batch_norm_update_stats(torch.tensor(x), None, None, 0.1),
     )
+
+
+def test_hash_tensor_and_device_flags():
+    import torch
+
+    x = np.array([[1.5, -2.0], [0.0, 3.0]], dtype=np.float32)
+    for args, kwargs in [((), {}), ((1,), {"keepdim": True}), ((0,), {})]:
+        _close(
+            ember.hash_tensor(ember.tensor(x), *args, **kwargs),
+            torch.hash_tensor(torch.tensor(x), *args, **kwargs),
+        )
+    _close(ember.hash_tensor(ember.tensor(x).int()), torch.hash_tensor(torch.tensor(x).int()))
+    _close(ember.hash_tensor(ember.tensor([True, False])), torch.hash_tensor(torch.tensor([True, False])))
+    for T in (ember, torch):
+        with pytest.raises(RuntimeError, match="Unknown hash_tensor mode: 1"):
+            T.hash_tensor(T.ones(2), mode=1)
+        with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+            T.hash_tensor(T.zeros(0))
+        t = T.ones(2)
+        assert not (t.is_xla or t.is_ipu or t.is_maia or t.is_mtia or t.is_vulkan)
+        assert t.const_data_ptr() == t.data_ptr()

@@ -480,6 +480,7 @@ from ember.ops.api.reduce import (
     cummin,
     cumprod,
     cumsum,
+    hash_tensor,
     logcumsumexp,
     logsumexp,
     max,

@@ -327,7 +327,8 @@ def attach(cls: type) -> None:
     apply_ map_""".split():
         setattr(cls, name, globals()[name])
     cls.is_cpu = property(lambda self: True)
-    for flag in "is_sparse is_sparse_csr is_quantized is_meta is_mps is_xpu is_nested is_mkldnn".split():
+    flags = "is_sparse is_sparse_csr is_quantized is_meta is_mps is_xpu is_nested is_mkldnn is_xla is_ipu"
+    for flag in (flags + " is_maia is_mtia is_vulkan").split():
         setattr(cls, flag, property(lambda self: False))
     cls.real = property(real)
     cls.imag = property(_imag)
@@ -337,4 +338,5 @@ def attach(cls: type) -> None:
     cls.pin_memory = _pin_memory
     cls.share_memory_ = _share_memory_
     cls.is_shared = lambda self: False
+    cls.const_data_ptr = lambda self: self.data_ptr()  # the first element's address, for reading
     cls.short, cls.char = _short, _char

@@ -437,3 +437,19 @@ def _with_initial(op: str, value: Tensor, part: Tensor, n: int, initial: float) 
         return (sum(part, 0) + initial) / n
     start = Tensor(np.full(value.shape, initial, value._data.dtype))
     return maximum(value, start) if op == "amax" else minimum(value, start)
+
+
+def hash_tensor(input: Tensor, dim: Any = (), *, keepdim: bool = False, mode: int = 0) -> Tensor:
+    """A uint64 hash of the elements along dim (all, by default): each element widened to
+    float64 or int64 and its 64 bits XORed together (torch.hash_tensor, mode 0, the only one)."""
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    x = input._data
+    if x.size == 0 and dim in ((), None, []):
+        raise RuntimeError(
+            "hash_tensor: Expected reduction dim to be specified for input.numel() == 0. Specify the "
+            "reduction dim with the 'dim' argument."
+        )
+    axes = normalize_dims(dim, x.ndim, "hash_tensor") if dim not in ((), None, []) else tuple(range(x.ndim))
+    wide = x.astype(np.float64 if x.dtype.kind == "f" else np.int64).view(np.uint64)
+    return Tensor(np.asarray(np.bitwise_xor.reduce(wide, axis=axes, keepdims=keepdim)))
