@@ -717,3 +717,26 @@ def test_hash_tensor_and_device_flags():
         t = T.ones(2)
         assert not (t.is_xla or t.is_ipu or t.is_maia or t.is_mtia or t.is_vulkan)
         assert t.const_data_ptr() == t.data_ptr()
+
+
+def test_embedding_bag_padding_weights_last_offset_and_2d_refused():
+    import torch
+
+    w = np.random.default_rng(0).standard_normal((10, 3))
+    idx = [1, 2, 4, 5, 4, 3, 2, 9]
+    for args in [
+        ([0, 4], 2, None, False, 2),
+        ([0, 3, 8], 1, None, True, None),
+        ([0, 4], 0, "psw", False, None),
+    ]:
+        offsets, mode, psw, last, pad = args
+
+        def run(T, weight, offsets=offsets, mode=mode, psw=psw, last=last, pad=pad):
+            sample = T.tensor(np.arange(8.0)) if psw else None
+            return T.embedding_bag(
+                weight, T.tensor(idx), T.tensor(offsets), False, mode, False, sample, last, pad
+            )
+
+        _same_grads(lambda a, run=run: run(ember, a), lambda a, run=run: run(torch, a), [w])
+    with pytest.raises(RuntimeError, match="indices must be 1-D"):
+        ember.embedding_bag(ember.tensor(w), ember.tensor(idx).view(2, 4), ember.tensor([0]), False, 1)

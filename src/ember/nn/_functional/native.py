@@ -82,11 +82,11 @@ def embedding_bag(
     zeros in mode sum) (torch.embedding_bag)."""
     if mode not in (0, 1, 2):
         raise ValueError(f"embedding_bag: mode must be 0 (sum), 1 (mean) or 2 (max), got {mode}")
-    if indices.ndim == 2:  # bags of equal size: the offsets are implied
-        count, length = indices.shape
-        indices = indices.reshape(-1)
-        offsets = Tensor(np.arange(0, count * length, length, dtype=np.int64))
-        include_last_offset = False
+    if indices.ndim != 1:  # PyTorch's kernel misreads them (it can crash); F.embedding_bag takes 2-D bags
+        raise RuntimeError(
+            f"embedding_bag: indices must be 1-D with offsets here, got shape {list(indices.shape)}; "
+            "F.embedding_bag takes 2-D bags of equal size"
+        )
     out = _bag.embedding_bag(
         indices,
         weight,
