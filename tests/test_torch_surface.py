@@ -740,3 +740,25 @@ def test_embedding_bag_padding_weights_last_offset_and_2d_refused():
         _same_grads(lambda a, run=run: run(ember, a), lambda a, run=run: run(torch, a), [w])
     with pytest.raises(RuntimeError, match="indices must be 1-D"):
         ember.embedding_bag(ember.tensor(w), ember.tensor(idx).view(2, 4), ember.tensor([0]), False, 1)
+
+
+def test_from_file_maps_a_file(tmp_path):
+    import torch
+
+    path = tmp_path / "values.bin"
+    for T in (ember, torch):
+        np.arange(4, dtype=np.float32).tofile(path)
+        assert T.from_file(str(path), size=4).tolist() == [0.0, 1.0, 2.0, 3.0]
+        private = T.from_file(str(path), shared=False, size=2, dtype=T.float32)
+        private[0] = 9
+        assert np.fromfile(path, np.float32)[0] == 0  # not written back
+        shared = T.from_file(str(path), shared=True, size=4)
+        shared[0] = 7
+        assert np.fromfile(path, np.float32)[0] == 7
+        made = tmp_path / f"made_{T.__name__}.bin"
+        assert T.from_file(str(made), shared=True, size=3, dtype=T.int32).tolist() == [0, 0, 0]
+        assert made.stat().st_size == 12
+        with pytest.raises(RuntimeError, match="is smaller than the required mapping size <20>"):
+            T.from_file(str(path), size=5)
+        with pytest.raises(RuntimeError, match="unable to open file"):
+            T.from_file(str(tmp_path / "absent.bin"), size=2)

@@ -260,6 +260,7 @@ from ember.ops.api.compat import (
     empty_permuted,
     empty_strided,
     fill,
+    from_file,
     frombuffer,
     ger,
     get_device,

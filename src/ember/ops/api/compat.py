@@ -280,6 +280,41 @@ def frombuffer(
     return Tensor(data, requires_grad=requires_grad)
 
 
+def from_file(
+    filename: str,
+    shared: bool | None = None,
+    size: int = 0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """A 1-d tensor of `size` elements of dtype read from the start of a file, through a
+    memory map (torch.from_file): with shared=True its changes are written to the file (made
+    as large as needed), otherwise they stay in memory."""
+    import os
+
+    np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
+    needed = size * np_dtype.itemsize
+    if not shared and not os.path.exists(filename):
+        raise RuntimeError(
+            f"unable to open file <{filename}> in read-only mode: No such file or directory (2)"
+        )
+    if shared and (not os.path.exists(filename) or os.path.getsize(filename) < needed):
+        with open(filename, "ab") as f:
+            f.truncate(needed)
+    have = os.path.getsize(filename)
+    if have < needed:
+        raise RuntimeError(
+            f"file <{filename}> size <{have}> is smaller than the required mapping size <{needed}>"
+        )
+    if size == 0:
+        return Tensor(np.zeros(0, np_dtype), requires_grad=requires_grad)
+    data = np.memmap(filename, dtype=np_dtype, mode="r+" if shared else "c", shape=(size,))
+    return Tensor(data.view(np.ndarray), requires_grad=requires_grad)
+
+
 def _no_grad_for(name: str, t: Tensor) -> None:
     if t.requires_grad:
         raise RuntimeError(
