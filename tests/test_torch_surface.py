@@ -762,3 +762,16 @@ def test_from_file_maps_a_file(tmp_path):
             T.from_file(str(path), size=5)
         with pytest.raises(RuntimeError, match="unable to open file"):
             T.from_file(str(tmp_path / "absent.bin"), size=2)
+
+
+def test_module_load():
+    import torch
+
+    for T in (ember, torch):
+        p, value = T.nn.Parameter(T.zeros(2)), T.ones(2)
+        with T.no_grad():
+            loaded = p.module_load(value)
+        assert not loaded.requires_grad and loaded.tolist() == p.tolist() == [1.0, 1.0]
+        assert p.module_load(value * 2, assign=True).tolist() == [2.0, 2.0]
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            p.module_load(value)

@@ -132,6 +132,16 @@ def map2_(input: Tensor, x: Tensor, y: Tensor, callable: Any) -> Tensor:  # noqa
     return input
 
 
+def module_load(input: Tensor, other: Tensor, assign: bool = False) -> Tensor:
+    """What load_state_dict puts in place of this parameter or buffer given the state dict's
+    value `other`: other itself, detached, with assign=True; else this tensor with other's
+    values copied in, detached (torch.Tensor.module_load); load_state_dict calls it under
+    no_grad, as a parameter that requires grad cannot be written in place otherwise."""
+    if assign:
+        return other.detach()
+    return input.copy_(other).detach()
+
+
 # ---- removed in PyTorch, answered as PyTorch answers -------------------------------------------
 
 
@@ -159,7 +169,7 @@ def reinforce(self: Tensor, reward: Any) -> None:
 
 def attach(cls: type) -> None:
     """The methods and properties of this module on Tensor."""
-    for name in "resize resize_as set_ is_set_to as_subclass map2_ reinforce".split():
+    for name in "resize resize_as set_ is_set_to as_subclass map2_ module_load reinforce".split():
         setattr(cls, name, globals()[name])
     cls.volatile = property(_volatile, _set_volatile)
     cls.name = property(lambda self: None)  # a tensor's name: PyTorch's is None unless named tensors
