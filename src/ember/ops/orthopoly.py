@@ -84,6 +84,32 @@ def _chebyshev_step(two_x_of: Callable[[np.ndarray], np.ndarray]) -> Callable[..
     return step
 
 
+_HYPERBOLIC_FROM = 64
+
+
+def _hyperbolic(kind: str, y: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The Chebyshev polynomials for |y| > 1 and n > 64, in closed form rather than by n
+    steps of the recurrence (which near y = 1 runs long before it overflows): with
+    a = acosh|y|, T_n = cosh(na), U_n = sinh((n+1)a)/sinh(a), V_n = cosh((n+1/2)a)/cosh(a/2),
+    W_n = sinh((n+1/2)a)/sinh(a/2), and for y < -1 T_n(y) = (-1)^n T_n(-y), the same for U,
+    and V_n(y) = (-1)^n W_n(-y). Where the value overflows, PyTorch's recurrence has reached
+    inf - inf: nan (unless the overflow came in its last two steps)."""
+    dt = y.dtype
+    a = np.arccosh(np.abs(y).astype(np.float64))
+    m = n.astype(np.float64)
+    kind_here = np.full(y.shape, kind)
+    if kind in "vw":  # V and W trade places on the negative side
+        kind_here = np.where(y < 0, "w" if kind == "v" else "v", kind)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = np.select(
+            [kind_here == "t", kind_here == "u", kind_here == "v"],
+            [np.cosh(m * a), np.sinh((m + 1) * a) / np.sinh(a), np.cosh((m + 0.5) * a) / np.cosh(a / 2)],
+            np.sinh((m + 0.5) * a) / np.sinh(a / 2),
+        )
+        value = np.where((y < 0) & (n % 2 == 1), -value, value).astype(dt)
+    return np.where(np.isinf(value), np.nan, value)
+
+
 def chebyshev(kind: str, shifted: bool, x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """The Chebyshev polynomial of the kind ('t', 'u', 'v', 'w') and integer degree n at x
     (arrays of one shape; x's dtype is the result's)."""
@@ -114,6 +140,10 @@ def chebyshev(kind: str, shifted: bool, x: np.ndarray, n: np.ndarray) -> np.ndar
             value = np.where(np.cos(t / 2) != 1, np.sin((nt + dt.type(0.5)) * t) / np.sin(t / 2), ends)
     out[trig] = value
     live &= ~trig
+
+    far = live & (n > _HYPERBOLIC_FROM) & (np.abs(y) > 1)
+    out[far] = _hyperbolic(kind, y[far], n[far])
+    live &= ~far
 
     first = {"t": y, "u": y + y, "v": y + y - one, "w": y + y + one}[kind]
     out[live & (n == 0)] = 1
