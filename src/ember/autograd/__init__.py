@@ -1,8 +1,10 @@
-"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck.
+"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck, and the graph's
+handles (autograd.graph).
 
 ember.autograd.profiler (the legacy profiler API) is imported by ember.profiler, once the
 ops it times exist: `import ember` makes both available."""
 
+from ember.autograd import anomaly_mode, graph, variable
 from ember.autograd.function import Function
 from ember.autograd.functional import (
     GradcheckError,
@@ -19,24 +21,34 @@ from ember.autograd.grad_mode import (
     inference_mode,
     is_grad_enabled,
     is_inference_mode_enabled,
+    is_multithreading_enabled,
     no_grad,
     set_grad_enabled,
+    set_multithreading_enabled,
 )
+from ember.autograd.variable import Variable, is_tensor_like
 
 __all__ = [
     "Function",
     "GradcheckError",
+    "Variable",
+    "anomaly_mode",
     "backward",
     "detect_anomaly",
     "enable_grad",
     "grad",
+    "graph",
     "gradcheck",
     "gradgradcheck",
     "inference_mode",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "is_inference_mode_enabled",
+    "is_multithreading_enabled",
+    "is_tensor_like",
     "no_grad",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "set_multithreading_enabled",
+    "variable",
 ]

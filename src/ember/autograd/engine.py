@@ -32,6 +32,16 @@ Tensor: Any = None  # set by ember._tensor
 
 _anomaly = [False]
 
+# Functions to call once, at the end of the current backward pass (queue_callback).
+_final_callbacks: list = []
+
+
+def queue_callback(callback: Any) -> None:
+    """Call `callback()` once the backward pass now running has finished its walk (after the
+    leaves' hooks), as torch's `Variable._execution_engine.queue_callback`; the multi-tensor
+    gradient hooks of autograd/graph.py use it."""
+    _final_callbacks.append(callback)
+
 
 def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), edge: Any = None) -> Any:
     """Sum `grad` down to `shape`, undoing NumPy broadcasting; the one place this happens.
@@ -214,6 +224,8 @@ def run_backward(
             _run_hooks(hooked, capture, accumulate, handed_out)
         if capture is not None and accumulate:
             _store_nonleaf_inputs(inputs, capture, handed_out)  # type: ignore[arg-type]
+        if _final_callbacks:
+            _run_final_callbacks()
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -230,6 +242,11 @@ def run_backward(
             )
         results.append(None if g is None else (g if isinstance(g, Tensor) else Tensor(g)))
     return results
+
+
+def _run_final_callbacks() -> None:
+    while _final_callbacks:
+        _final_callbacks.pop(0)()
 
 
 def _free_intermediates(node: Any) -> None:

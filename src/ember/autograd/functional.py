@@ -122,7 +122,10 @@ def grad(
             stacklevel=2,
         )
     keys = list(inputs) if isinstance(inputs, dict) else None
-    outputs, inputs = _as_list(outputs), _as_list(tuple(inputs.values()) if keys is not None else inputs)
+    outputs, inputs = (
+        _as_list(outputs),
+        _edges_as_inputs(tuple(inputs.values()) if keys is not None else inputs),
+    )
     grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
     if len(grad_outputs) < len(outputs):  # more are ignored, as in PyTorch
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
@@ -159,6 +162,16 @@ def grad(
             zeros_like(t, requires_grad=create_graph) if g is None else g for t, g in zip(inputs, result)
         ]
     return dict(zip(keys, result)) if keys is not None else tuple(result)
+
+
+def _edges_as_inputs(inputs: Any) -> list:
+    """grad's `inputs` as a list, a GradientEdge (autograd.graph) replaced by a tensor that
+    stands for it."""
+    from ember.autograd.graph import GradientEdge, _edge_input
+
+    if isinstance(inputs, GradientEdge):
+        return [_edge_input(inputs)]
+    return [_edge_input(t) if isinstance(t, GradientEdge) else t for t in _as_list(inputs)]
 
 
 def _batched_grad(

@@ -150,3 +150,33 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn: F) -> F:
         _state[0] = self._prev  # as a decorator, it switches nothing until fn is called
         return super().__call__(fn)
+
+
+_multithreading = [True]
+
+
+def is_multithreading_enabled() -> bool:
+    """Whether backward may run on several threads (torch.autograd.is_multithreading_enabled).
+    ember's engine always runs on the calling thread; the flag is kept for programs that set
+    and read it."""
+    return _multithreading[0]
+
+
+class set_multithreading_enabled:
+    """Switch the multithreaded backward on or off, at once or for a `with` block
+    (torch.autograd.set_multithreading_enabled). ember's backward runs on one thread either
+    way, so only `is_multithreading_enabled` sees the setting."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev = _multithreading[0]
+        _multithreading[0] = self.mode
+
+    def __enter__(self) -> None:
+        pass  # set in __init__, as set_grad_enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _multithreading[0] = self._prev
+
+    def clone(self) -> set_multithreading_enabled:
+        return set_multithreading_enabled(self.mode)

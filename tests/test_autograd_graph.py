@@ -1,0 +1,284 @@
+"""ember.autograd.graph (saved-tensor hooks, multi-tensor gradient hooks, Node, GradientEdge,
+increment_version) and the small torch.autograd names (Variable, is_tensor_like,
+set_multithreading_enabled, the anomaly_mode and variable modules), run in ember and in torch
+side by side (the `T` fixture) where the behaviour is the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import assert_close
+
+# ---- saved_tensors_hooks ---------------------------------------------------------------------
+
+
+def test_pack_runs_when_saved_unpack_when_read(T):
+    a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    calls = []
+
+    def pack(t):
+        calls.append("pack")
+        return t
+
+    def unpack(t):
+        calls.append("unpack")
+        return t
+
+    with T.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = a * a  # Mul saves both factors
+        assert calls == ["pack", "pack"]
+        z = a.exp().sum()  # exp saves its output
+        assert calls == ["pack"] * 3
+    y.sum().backward()
+    assert calls == ["pack"] * 3 + ["unpack"] * 2  # after the block too
+    assert_close(a.grad, 2 * a.detach())
+    z.backward()
+    assert calls.count("unpack") == 3
+
+
+def test_pack_of_leaf_input_is_the_leaf(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    with T.autograd.graph.saved_tensors_hooks(lambda t: seen.append(t) or t, lambda t: t):
+        a.sin()
+    assert seen[0] is a
+
+
+def test_unpacked_value_is_what_backward_uses(T):
+    a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with T.autograd.graph.saved_tensors_hooks(lambda t: t * 10, lambda t: t / 5):
+        y = (a * a).sum()  # both factors come back doubled
+    y.backward()
+    assert_close(a.grad, 4 * a.detach())
+
+
+def test_nothing_packed_without_recording(T):
+    calls = []
+    with T.autograd.graph.saved_tensors_hooks(lambda t: calls.append(1) or t, lambda t: t):
+        x = T.tensor([1.0, 2.0])
+        x * x  # requires no grad: nothing saved
+        with T.no_grad():
+            T.tensor([1.0], requires_grad=True).exp()
+    assert calls == []
+
+
+def test_hooks_nest_innermost_wins(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    with T.autograd.graph.saved_tensors_hooks(lambda t: calls.append("outer") or t, lambda t: t):
+        with T.autograd.graph.saved_tensors_hooks(lambda t: calls.append("inner") or t, lambda t: t):
+            a.exp()
+        a.exp()
+    assert calls == ["inner", "outer"]
+
+
+def test_packed_copy_survives_in_place_change(T):
+    """With a pack hook that copies, an in-place change after saving does not raise, and
+    backward uses the saved values (PyTorch checks no versions when hooks are used)."""
+    a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with T.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+        b = a * 1
+        c = b * b
+        with T.no_grad():
+            b.mul_(2)
+    c.sum().backward()
+    assert_close(a.grad, 2 * a.detach())
+
+
+def test_allow_mutation_on_saved_tensors():
+    a = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with ember.autograd.graph.allow_mutation_on_saved_tensors():
+        b = a * 1
+        c = b.sin()
+        with ember.no_grad():
+            b.add_(5)
+        c.sum().backward()
+    assert_close(a.grad, np.cos([1.0, 2.0, 3.0]))
+
+
+def test_unpack_must_return_a_tensor(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    with T.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: 5):
+        y = a * a
+    with pytest.raises(TypeError, match="unpack_hook expected to be a Tensor"):
+        y.sum().backward()
+
+
+def test_hooks_with_user_function_and_create_graph(T):
+    class Cube(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * g
+
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    with T.autograd.graph.saved_tensors_hooks(lambda t: calls.append(1) or t, lambda t: t):
+        y = Cube.apply(a).sum() + (a.exp() * a).sum()
+    (g,) = T.autograd.grad(y, a, create_graph=True)
+    (gg,) = T.autograd.grad(g.sum(), a)
+    x = a.detach()
+    assert_close(g, 3 * x * x + x.exp() * (1 + x))
+    assert_close(gg, 6 * x + x.exp() * (2 + x))
+    assert len(calls) == 4
+
+
+def test_freed_graph_still_raises_with_hooks(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    with T.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = (a * a).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+
+
+def test_hooks_leave_no_trace_after_the_block():
+    """The descriptor is swapped in only while a block is open: afterwards the class attribute
+    is the plain default again, and new nodes are of the op's own class."""
+    from ember.autograd.function import Function
+    from ember.ops.elementwise import Mul
+
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    with ember.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        assert not isinstance(Function.__dict__["_saved"], tuple)
+        inside = a * a
+    assert Function.__dict__["_saved"] == ()
+    assert type((a * a).grad_fn) is Mul
+    assert isinstance(inside.grad_fn, Mul) and inside.grad_fn.name() == "MulBackward0"
+
+
+def test_save_on_cpu(T):
+    a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with T.autograd.graph.save_on_cpu(pin_memory=False):
+        y = (a * a.exp()).sum()
+    y.backward()
+    x = a.detach()
+    assert_close(a.grad, x.exp() * (1 + x))
+
+
+def test_disable_saved_tensors_hooks(T):
+    graph = T.autograd.graph
+    with graph.disable_saved_tensors_hooks("no hooks here"):
+        with pytest.raises(RuntimeError, match="no hooks here"):
+            with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        with pytest.raises(RuntimeError, match="not while"):
+            with graph.disable_saved_tensors_hooks("not while hooks are on"):
+                pass
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: t):  # usable again
+        pass
+
+
+# ---- register_multi_grad_hook ----------------------------------------------------------------
+
+
+def test_multi_grad_hook_all(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor([3.0, 4.0], requires_grad=True)
+    seen = []
+    handle = T.autograd.graph.register_multi_grad_hook((a, b), lambda grads: seen.append(grads))
+    (a * 2).sum().backward()
+    assert len(seen) == 1 and seen[0][1] is None
+    assert_close(seen[0][0], T.tensor([2.0, 2.0]))
+    (a * b).sum().backward()
+    assert len(seen) == 2
+    assert_close(seen[1][0], b.detach())
+    assert_close(seen[1][1], a.detach())
+    handle.remove()
+    (a * b).sum().backward()
+    assert len(seen) == 2
+
+
+def test_multi_grad_hook_any_and_nonleaf(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 3
+    seen = []
+    T.autograd.graph.register_multi_grad_hook((a, h), lambda g: seen.append(g), mode="any")
+    (h * 2).sum().backward()
+    assert len(seen) == 1  # once per pass, with the first gradient computed (h's)
+    assert_close(seen[0], T.tensor([2.0, 2.0]))
+    with pytest.raises(ValueError, match="Expects mode"):
+        T.autograd.graph.register_multi_grad_hook((a,), print, mode="some")
+
+
+# ---- Node, GradientEdge, increment_version ---------------------------------------------------
+
+
+def test_node_and_gradient_edge(T):
+    graph = T.autograd.graph
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    y = a * 2
+    assert isinstance(y.grad_fn, graph.Node)
+    edge = graph.get_gradient_edge(y)
+    assert edge.node is y.grad_fn and edge.output_nr == 0
+    leaf_edge = graph.get_gradient_edge(a)
+    assert isinstance(leaf_edge.node, graph.Node)
+    assert leaf_edge.node.name() == "torch::autograd::AccumulateGrad"
+    (g,) = T.autograd.grad((y * y).sum(), edge)
+    assert_close(g, 2 * y.detach())
+    with pytest.raises(RuntimeError, match="does not require gradients"):
+        graph.get_gradient_edge(T.tensor([1.0]))
+
+
+def test_gradient_edge_of_one_output_of_several():
+    a = ember.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+    values, _ = a.max(dim=1)
+    out = (values * values).sum()
+    (g,) = ember.autograd.grad(out, [ember.autograd.graph.get_gradient_edge(values)])
+    assert_close(g, 2 * values.detach())
+
+
+def _version(t):
+    return t._version if isinstance(t._version, int) else t._version_value  # ember keeps a list
+
+
+def test_increment_version(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1
+    y = b * b
+    T.autograd.graph.increment_version(b)
+    assert _version(b) == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    T.autograd.graph.increment_version([b, b])
+    assert _version(b) == 3
+
+
+# ---- the small torch.autograd names ----------------------------------------------------------
+
+
+def test_variable(T):
+    x = T.tensor([1.0, 2.0])
+    v = T.autograd.Variable(x)
+    assert v is not x and not v.requires_grad and isinstance(x, T.autograd.Variable)
+    w = T.autograd.Variable(x, requires_grad=True)
+    assert w.requires_grad and not x.requires_grad and w.is_leaf
+    assert T.autograd.Variable().shape == (0,)
+    with pytest.raises(TypeError, match="Variable data has to be a tensor"):
+        T.autograd.Variable([1.0])
+    assert T.autograd.variable.Variable is T.autograd.Variable
+
+
+def test_is_tensor_like_and_multithreading(T):
+    assert T.autograd.is_tensor_like(T.tensor([1.0]))
+    assert not T.autograd.is_tensor_like(3)
+    assert T.autograd.is_multithreading_enabled()
+    with T.autograd.set_multithreading_enabled(False):
+        assert not T.autograd.is_multithreading_enabled()
+    assert T.autograd.is_multithreading_enabled()
+
+
+def test_anomaly_mode_module(T):
+    from importlib import import_module
+
+    module = import_module(f"{T.__name__}.autograd.anomaly_mode")
+    assert module.detect_anomaly is T.autograd.detect_anomaly
+    assert module.set_detect_anomaly is T.autograd.set_detect_anomaly
