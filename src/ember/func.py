@@ -1,5 +1,6 @@
-"""Function transforms, as torch.func: grad, grad_and_value, vjp, jvp, jacrev, jacfwd,
-hessian, vmap and functional_call.
+"""Function transforms, as torch.func: grad, grad_and_value, vjp, jvp, linearize, jacrev,
+jacfwd, hessian, vmap, functional_call and functionalize, and the helpers for ensembles
+(stack_module_state, replace_all_batch_norm_modules_).
 
 A transform takes a function and returns a new function. PyTorch implements them with
 "levels" of wrapped tensors; ember builds them from what it already has, which keeps them
@@ -34,7 +35,21 @@ from ember.autograd.functional import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
 from ember.nn.utils.stateless import _functional_call
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
+__all__ = [
+    "functional_call",
+    "functionalize",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "replace_all_batch_norm_modules_",
+    "stack_module_state",
+    "vjp",
+    "vmap",
+]
 
 # How many differentiating transforms are running, one inside the other. Inside one, every
 # gradient is built with create_graph=True so that the enclosing transform can use it.
@@ -339,6 +354,38 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
     return (*result, _detach_tree(aux, create_graph)) if has_aux else result
 
 
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) is the Jacobian-vector product of func at
+    `primals` with `tangents` (torch.func.linearize). PyTorch traces func once and replays
+    the linear part; ember's jvp_fn calls `jvp` at the saved primals each time, which gives
+    the same numbers."""
+    primals = tuple(primals)
+    output = _detach_tree(func(*primals), False)
+    flat_primals, primal_spec = _flatten(primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        flat, spec = _flatten(tangents)
+        if spec != primal_spec:
+            raise RuntimeError(
+                f"linearize's jvp_fn: expected the tangents to have the structure of the primals "
+                f"({len(flat_primals)} tensors, nested as they are), got {len(flat)} tensors"
+            )
+        for i, (p, t) in enumerate(zip(flat_primals, flat)):
+            if t.shape != p.shape:
+                raise RuntimeError(
+                    f"tangent:{i} with shape {t.shape} in flattened pytree doesn't match the shape "
+                    f"{p.shape} of the corresponding primal."
+                )
+            if t.dtype != p.dtype:
+                raise RuntimeError(
+                    f"tangent:{i} with dtype {t.dtype} in flattened pytree doesn't match the dtype "
+                    f"{p.dtype} of the corresponding primal."
+                )
+        return jvp(func, primals, tuple(tangents))[1]
+
+    return output, jvp_fn
+
+
 def jacrev(
     func: Callable,
     argnums: int | tuple = 0,
@@ -598,3 +645,72 @@ def functional_call(
             )
     # the swapping itself is nn.utils.stateless's, which torch.func.functional_call replaces
     return _functional_call(module, values, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+# ---- functionalize and the ensembling helpers ---------------------------------------------
+
+
+def functionalize(func: Callable, *, remove: str = "mutations") -> Callable:
+    """A function computing what func computes (torch.func.functionalize). PyTorch rewrites
+    func's in-place operations (and, with remove="mutations_and_views", its views) as
+    out-of-place ones for its compilers; ember has no such compilers, nor a program to
+    rewrite, and runs func itself: the results, gradients and the changes made to the
+    inputs are the same."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. Valid "
+            "options are: 'mutations' (in-place and out= operators replaced by out-of-place ones) and "
+            "'mutations_and_views' (views replaced by copies as well)."
+        )
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict, dict]:
+    """The parameters and buffers of `models` (modules of one class, all in training or all
+    in eval mode), each stacked along a new first dimension: (params, buffers), dicts by
+    name (torch.func.stack_module_state). The stacked parameters are new leaves that require
+    grad where the originals do; together with functional_call and vmap they run an ensemble
+    of the models as one."""
+    from ember.ops.api.shape import stack
+
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if any(type(m) is not type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named: Callable) -> dict:
+        names = [name for name, _ in named(models[0])]
+        tensors = [dict(named(m)) for m in models]
+        result = {}
+        for name in names:
+            values = [t[name] for t in tensors]
+            result[name] = stack([v.detach() for v in values]).requires_grad_(values[0].requires_grad)
+        return result
+
+    params = stacked(lambda m: m.named_parameters())
+    buffers = stacked(lambda m: ((n, b) for n, b in m.named_buffers() if b is not None))
+    return params, buffers
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Make every batch-norm layer in `root` (root included) normalise with the statistics of
+    the batch it is given and keep no running statistics, in place, and return root
+    (torch.func.replace_all_batch_norm_modules_): running statistics updated inside vmap
+    would mix the elements of the mapped dimension."""
+    from ember.nn.modules.normalization import _BatchNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
