@@ -1,10 +1,10 @@
-"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck, and the graph's
-handles (autograd.graph).
+"""Automatic differentiation: Function, the engine, grad modes, grad and gradcheck, the graph's
+handles (autograd.graph) and forward mode (autograd.forward_ad).
 
 ember.autograd.profiler (the legacy profiler API) is imported by ember.profiler, once the
 ops it times exist: `import ember` makes both available."""
 
-from ember.autograd import anomaly_mode, graph, variable
+from ember.autograd import anomaly_mode, forward_ad, graph, variable
 from ember.autograd.function import Function
 from ember.autograd.functional import (
     GradcheckError,
@@ -36,6 +36,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "grad",
     "graph",
     "gradcheck",

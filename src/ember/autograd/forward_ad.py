@@ -1,0 +1,286 @@
+"""Forward-mode automatic differentiation (torch.autograd.forward_ad), computed from reverse mode.
+
+    with forward_ad.dual_level():
+        x = forward_ad.make_dual(primal, tangent)
+        y = f(x)
+        value, jvp = forward_ad.unpack_dual(y)   # jvp is J_f(primal) @ tangent
+
+PyTorch carries a tangent along with every operation, by a forward rule per op. ember has a
+reverse rule (a backward) for every differentiable op and a way to differentiate those
+rules again (create_graph), so it gets the tangents from them instead, when they are asked
+for, without one more rule per op:
+
+- `make_dual(x, t)` returns a tensor with x's values whose node has two inputs: x itself
+  (so reverse mode through the dual reaches x as before) and a hidden leaf, the level's
+  *seed* for this dual, that requires grad. The operations on the dual are then recorded as
+  for any tensor that requires grad.
+- `unpack_dual(y)` computes y's tangent, the sum over the level's duals of J_y(seed_i) t_i,
+  by the "double vjp": with a cotangent u for y, the vector-Jacobian products
+  g_i(u) = J_y(seed_i)^T u are linear in u, so the gradient with respect to u of
+  sum_i <g_i(u), t_i> is sum_i J_y(seed_i) t_i. That is one backward pass from y with
+  create_graph=True, and one backward pass through what it recorded.
+
+What this gives: a tangent for every op whose gradient ember can differentiate again, with
+views and in-place ops handled as reverse mode handles them, and nothing added to an
+operation when forward AD is not in use. What it costs, and where it differs from PyTorch
+(docs/differences.md): two backward passes per unpack_dual; the results of operations on
+duals report requires_grad=True and have a grad_fn (they are recorded); operations run
+under no_grad are not recorded, so their results have no tangent; a custom Function's
+tangent comes from its backward, and its `jvp` staticmethod is not called.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ember.autograd import engine, grad_mode
+from ember.autograd.function import Function
+
+__all__ = [
+    "UnpackedDualTensor",
+    "dual_level",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+]
+
+
+class _Level:
+    """An open dual level: its duals' seeds and tangents, and each dual's own tangent (so that
+    unpack_dual of a dual made by make_dual gives back the tangent object it was given)."""
+
+    def __init__(self) -> None:
+        self.seeds: list = []
+        self.tangents: list = []
+        self.direct: dict = {}  # id(dual) -> (weakref of the dual, its tangent)
+
+
+# The open levels (PyTorch allows one at a time, numbered 0).
+_levels: list = []
+# True while unpack_dual runs its backward passes: a primal (`_Primal`) passes no gradient
+# then, so that what was computed from a primal has no tangent, as in PyTorch.
+_in_tangent_pass = [False]
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What unpack_dual returns: the primal, and the tangent (None if there is none)."""
+
+    primal: Any
+    tangent: Any
+
+
+def enter_dual_level() -> int:
+    """Open a dual level and return its number (torch.autograd.forward_ad.enter_dual_level).
+    Only one can be open at a time, as in PyTorch."""
+    if _levels:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _levels.append(_Level())
+    return len(_levels) - 1
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Close the current dual level; the tangents of its duals are gone
+    (torch.autograd.forward_ad.exit_dual_level)."""
+    current = len(_levels) - 1
+    if level is None:
+        level = current
+    if level < 0:
+        raise RuntimeError("Dual level must be a positive number.")
+    if level != current:
+        raise RuntimeError(
+            "Trying to exit a forward AD level that was not the last one that was created. This is not supported."
+        )
+    _levels.pop()
+
+
+class dual_level:
+    """Context manager for a dual level: `with dual_level():` enters one and exits it at the
+    end of the block (torch.autograd.forward_ad.dual_level)."""
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc: object) -> None:
+        exit_dual_level()
+
+
+def _level(level: int | None, where: str) -> _Level | None:
+    current = len(_levels) - 1
+    if level is None:
+        return _levels[-1] if _levels else None
+    if level != current or level < 0:
+        raise RuntimeError(f"Invalid level given to {where}")
+    return _levels[level]
+
+
+class _MakeDual(Function):
+    """The node of a dual: its value is the primal's; the gradient goes to the primal and to
+    the level's seed for this dual."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx: Any, primal: np.ndarray, seed: np.ndarray) -> np.ndarray:
+        return primal
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        return grad, grad
+
+    def name(self) -> str:
+        return "MakeDualBackward0"
+
+
+class _Primal(Function):
+    """unpack_dual's primal: the dual's value, with reverse mode through it as through the
+    dual, but no gradient (hence no tangent) while unpack_dual computes tangents."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        return x
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return None if _in_tangent_pass[0] else grad
+
+    def name(self) -> str:
+        return "AliasBackward0"
+
+
+def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
+    """A dual tensor: `tensor`'s values, with `tangent` as its forward gradient at the current
+    dual level (torch.autograd.forward_ad.make_dual). It shares `tensor`'s memory and its
+    version counter; reverse mode through it reaches `tensor`."""
+    from ember._tensor import Tensor
+
+    lvl = _level(level, "_make_dual")
+    if lvl is None:
+        raise RuntimeError(
+            "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+            "enter_dual_level() first."
+        )
+    for what, t in (("primal", tensor), ("tangent", tangent)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"make_dual(): expected the {what} to be a Tensor, got {type(t).__name__}")
+        if t._data.dtype.kind not in "fc":
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: {t.dtype}")
+    if tangent.shape != tensor.shape:
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the original "
+            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
+            f"forward gradient is of size {list(tangent.shape)}."
+        )
+    known = lvl.direct.get(id(tensor))
+    if known is not None and known[0]() is tensor:
+        raise RuntimeError(
+            "Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
+            f"level {len(_levels) - 1} is not supported."
+        )
+    seed = Tensor(tensor._data)
+    seed._requires_grad = True
+    with grad_mode.enable_grad():
+        dual = _MakeDual.apply(tensor, seed)
+    dual._version = tensor._version  # a view of the primal's memory, as in PyTorch
+    lvl.seeds.append(seed)
+    lvl.tangents.append(tangent)
+    lvl.direct[id(dual)] = (weakref.ref(dual), tangent)
+    return dual
+
+
+def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
+    """(primal, tangent) of `tensor` at the current dual level
+    (torch.autograd.forward_ad.unpack_dual): the tangent is the Jacobian of `tensor` with
+    respect to the level's duals applied to their tangents, None when `tensor` does not
+    depend on any dual (or no level is open). The primal has `tensor`'s values and no
+    tangent; reverse mode goes through it as through `tensor`."""
+    lvl = _level(level, "_fw_primal")
+    if lvl is None or not lvl.seeds or not tensor.requires_grad or tensor._data.dtype.kind not in "fc":
+        return UnpackedDualTensor(tensor, None)
+    known = lvl.direct.get(id(tensor))
+    if known is not None and known[0]() is tensor:
+        return UnpackedDualTensor(_primal(tensor, lvl), known[1])
+    if not _reaches_seed(tensor, lvl):
+        return UnpackedDualTensor(tensor, None)
+    return UnpackedDualTensor(_primal(tensor, lvl), _tangent(tensor, lvl))
+
+
+def _primal(tensor: Any, lvl: _Level) -> Any:
+    """The primal: detached when nothing but the level's seeds requires grad behind `tensor`
+    (PyTorch's primal then does not require grad), else a `_Primal` alias of it."""
+    if not _reaches_other_leaf(tensor, lvl):
+        return tensor.detach()
+    with grad_mode.enable_grad():
+        primal = _Primal.apply(tensor)
+    primal._version = tensor._version
+    return primal
+
+
+def _reaches_other_leaf(tensor: Any, lvl: _Level) -> bool:
+    """Whether the graph behind `tensor` reaches a leaf that requires grad other than the
+    level's seeds."""
+    seeds = {id(s) for s in lvl.seeds}
+    return _reaches(tensor, lambda leaf: id(leaf) not in seeds, stop_at_primal=False)
+
+
+def _reaches_seed(tensor: Any, lvl: _Level) -> bool:
+    """Whether the graph behind `tensor` reaches one of the level's seeds other than through
+    a primal (`_Primal`)."""
+    seeds = {id(s) for s in lvl.seeds}
+    return _reaches(tensor, lambda leaf: id(leaf) in seeds, stop_at_primal=True)
+
+
+def _reaches(tensor: Any, wanted: Any, stop_at_primal: bool) -> bool:
+    """Whether the graph behind `tensor` reaches a leaf for which `wanted(leaf)` holds (an
+    iterative walk: no recursion in graph code)."""
+    fn = tensor.grad_fn
+    if fn is None:
+        return wanted(tensor)
+    todo, seen = [fn], {id(fn)}
+    while todo:
+        node = todo.pop()
+        if stop_at_primal and isinstance(node, _Primal):
+            continue
+        for edge in node._edges:
+            if edge is None:
+                continue
+            if isinstance(edge, engine.Tensor):
+                if wanted(edge):
+                    return True
+                continue
+            target = edge[0] if edge.__class__ is tuple else edge
+            if id(target) not in seen:
+                seen.add(id(target))
+                todo.append(target)
+    return False
+
+
+def _tangent(tensor: Any, lvl: _Level) -> Any:
+    """sum_i J_tensor(seed_i) t_i, by two backward passes (see the module's docstring)."""
+    from ember.autograd.functional import grad
+    from ember.creation import zeros_like
+
+    differentiable = any(t.requires_grad for t in lvl.tangents) or _reaches_other_leaf(tensor, lvl)
+    prev = _in_tangent_pass[0]
+    _in_tangent_pass[0] = True
+    try:
+        with grad_mode.enable_grad():
+            u = zeros_like(tensor, requires_grad=True)
+            vjps = grad(tensor, lvl.seeds, u, retain_graph=True, create_graph=True, allow_unused=True)
+            terms = [(g * t).sum() for g, t in zip(vjps, lvl.tangents) if g is not None]
+            if not terms:
+                return None
+            total = terms[0]
+            for term in terms[1:]:
+                total = total + term
+            if not total.requires_grad:  # the backward rules gave constants: a zero derivative
+                return zeros_like(tensor)
+            (result,) = grad(total, u, create_graph=differentiable, allow_unused=True, materialize_grads=True)
+    finally:
+        _in_tangent_pass[0] = prev
+    return result if differentiable else result.detach()
