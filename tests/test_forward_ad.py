@@ -275,3 +275,26 @@ def test_jacfwd_and_hessian_match_torch():
         ember.func.hessian(g)(ember.tensor(x), ember.tensor(x[:2])),
         torch.func.hessian(g)(torch.tensor(x), torch.tensor(x[:2])),
     )
+
+
+def test_gradcheck_checks_forward_mode():
+    x = ember.tensor(RNG.normal(size=(3, 2)), requires_grad=True)
+    w = ember.tensor(RNG.normal(size=(2, 2)), requires_grad=True)
+    assert ember.autograd.gradcheck(
+        lambda a, b: ((a @ b).tanh(), a.sum(0)), (x, w), check_forward_ad=True, check_backward_ad=False
+    )
+    assert ember.autograd.gradgradcheck(lambda a, b: (a @ b).sin(), (x, w), check_fwd_over_rev=True)
+
+    class WrongBackward(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return 3 * a * g  # should be 2 * a * g
+
+    with pytest.raises(ember.autograd.GradcheckError, match="forward mode mismatch"):
+        ember.autograd.gradcheck(WrongBackward.apply, (x,), check_forward_ad=True, check_backward_ad=False)

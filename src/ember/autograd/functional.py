@@ -257,16 +257,12 @@ def gradcheck(
     """Compare backward's gradients with central finite differences (torch.autograd.gradcheck).
 
     Inputs that require grad should be float64, as in PyTorch; each output is checked
-    against each such input, one Jacobian column at a time. PyTorch's other options are
-    accepted so that its tests run; ember always does the full (slow-mode) backward check,
-    and has no forward-mode AD to check (check_forward_ad=True raises).
+    against each such input, one Jacobian column at a time. With check_forward_ad, the
+    tangents of forward-mode AD (autograd.forward_ad) are checked too, one Jacobian row per
+    input element. PyTorch's other options are accepted so that its tests run; ember always
+    does the full (slow-mode) check.
     """
     from ember._tensor import Tensor
-
-    if check_forward_ad or check_batched_forward_grad:
-        raise NotImplementedError("gradcheck: ember has no forward-mode AD to check (check_forward_ad)")
-    if not check_backward_ad:
-        return True
 
     inputs = tuple(_as_list(inputs))
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -296,6 +292,18 @@ def gradcheck(
             numeric[m] = (plus - minus) / (2 * eps)
         return numeric
 
+    def fail(message: str) -> bool:
+        if not raise_exception:
+            return False
+        raise GradcheckError(message)
+
+    mismatch = (
+        _forward_ad_mismatch(outputs_of, inputs, diff, numerical, atol, rtol) if check_forward_ad else None
+    )
+    if mismatch is not None:
+        return fail(mismatch)
+    if not check_backward_ad:
+        return True
     outs = outputs_of(inputs)
     if not any(out.requires_grad for out in outs):
         # nothing to compare with: then nothing may depend on the inputs (a detached result
@@ -329,6 +337,41 @@ def gradcheck(
                     f"numerical:{numeric}\nanalytical:{analytic}\n"
                 )
     return True
+
+
+def _forward_ad_mismatch(
+    outputs_of: Callable, inputs: tuple, diff: list, numerical: Callable, atol: float, rtol: float
+) -> str | None:
+    """gradcheck's forward-mode check: for each element m of each input that requires grad,
+    the tangents of the outputs when that element's tangent is 1 (all others 0) must be row
+    m of the numerical Jacobian. None when they are, else the message with both."""
+    from ember.autograd import forward_ad
+    from ember.creation import zeros_like
+
+    n_outs = [out.numel() for out in outputs_of(inputs)]
+    for i in diff:
+        x = inputs[i]
+        forward = [np.zeros((x.numel(), n)) for n in n_outs]
+        for m in range(x.numel()):
+            with forward_ad.dual_level():
+                args = list(inputs)
+                for j in diff:
+                    tangent = zeros_like(inputs[j])
+                    if j == i:
+                        tangent._data.reshape(-1)[m] = 1
+                    args[j] = forward_ad.make_dual(inputs[j], tangent)
+                for k, out in enumerate(outputs_of(tuple(args))):
+                    t = forward_ad.unpack_dual(out).tangent
+                    if t is not None:
+                        forward[k][m] = t._data.astype(np.float64).reshape(-1)
+        for k, n in enumerate(n_outs):
+            numeric = numerical(k, x, n)
+            if not np.allclose(forward[k], numeric, atol=atol, rtol=rtol):
+                return (
+                    f"Jacobian computed with forward mode mismatch for output {k} with respect to "
+                    f"input {i},\nnumerical:{numeric}\nanalytical:{forward[k]}\n"
+                )
+    return None
 
 
 class GradcheckError(RuntimeError):
@@ -405,14 +448,13 @@ def gradgradcheck(
     product of func, with grad_outputs as extra inputs that require grad (random in [-1, 1)
     from ember's generator when not given), is checked against finite differences with
     respect to the inputs and the grad_outputs, so that a backward's derivative in its
-    incoming gradient is checked too. The other keywords go to gradcheck.
+    incoming gradient is checked too; check_fwd_over_rev checks its forward-mode tangents
+    as well (gradcheck's check_forward_ad). The other keywords go to gradcheck.
     """
     from ember import random
     from ember._tensor import Tensor
 
-    if check_fwd_over_rev:
-        raise NotImplementedError("gradgradcheck: ember has no forward-mode AD to check (check_fwd_over_rev)")
-    if not check_rev_over_rev:
+    if not (check_rev_over_rev or check_fwd_over_rev):
         return True
     inputs = tuple(_as_list(inputs))
     if grad_outputs is None:
@@ -438,6 +480,8 @@ def gradgradcheck(
         )
         return tuple(g for g in grads if g is not None)
 
+    kwargs.setdefault("check_forward_ad", check_fwd_over_rev)
+    kwargs.setdefault("check_backward_ad", check_rev_over_rev)
     return gradcheck(vjp, inputs + grad_outputs, **kwargs)
 
 
