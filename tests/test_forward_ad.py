@@ -298,3 +298,54 @@ def test_gradcheck_checks_forward_mode():
 
     with pytest.raises(ember.autograd.GradcheckError, match="forward mode mismatch"):
         ember.autograd.gradcheck(WrongBackward.apply, (x,), check_forward_ad=True, check_backward_ad=False)
+
+
+def test_custom_function_jvp(T):
+    fw = T.autograd.forward_ad
+
+    class SinScale(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_forward(x)
+            ctx.k = k
+            return x * k, x.sin()
+
+        @staticmethod
+        def jvp(ctx, tx, tk):
+            assert tk is None  # not a tensor
+            (x,) = ctx.saved_tensors
+            return tx * ctx.k, tx * x.cos()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            raise RuntimeError("forward mode must not call backward")
+
+    x = T.tensor([1.0, 2.0])
+    t = T.tensor([1.0, -1.0])
+    with fw.dual_level():
+        d = fw.make_dual(x, t)
+        scaled, sine = SinScale.apply(d.exp(), 3.0)
+        assert_close(fw.unpack_dual(scaled).tangent, 3 * x.exp() * t)
+        assert_close(fw.unpack_dual((sine * 2).sum()).tangent, (2 * x.exp().cos() * x.exp() * t).sum())
+        plain, _ = SinScale.apply(x, 3.0)  # no tangent in, none out, jvp not called
+        assert fw.unpack_dual(plain).tangent is None
+
+
+def test_custom_function_without_jvp_uses_its_backward():
+    """PyTorch raises for a custom Function without jvp in forward mode; ember differentiates
+    its backward (docs/differences.md)."""
+    fw = ember.autograd.forward_ad
+
+    class Double(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with fw.dual_level():
+        d = fw.make_dual(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 3.0]))
+        assert_close(fw.unpack_dual(Double.apply(d)).tangent, ember.tensor([2.0, 6.0]))
+    assert ember.autograd.function._apply_user is ember.autograd.forward_ad._plain_apply_user

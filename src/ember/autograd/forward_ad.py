@@ -25,8 +25,14 @@ views and in-place ops handled as reverse mode handles them, and nothing added t
 operation when forward AD is not in use. What it costs, and where it differs from PyTorch
 (docs/differences.md): two backward passes per unpack_dual; the results of operations on
 duals report requires_grad=True and have a grad_fn (they are recorded); operations run
-under no_grad are not recorded, so their results have no tangent; a custom Function's
-tangent comes from its backward, and its `jvp` staticmethod is not called.
+under no_grad are not recorded, so their results have no tangent.
+
+A custom Function with a `jvp` staticmethod gets its outputs' tangents from it, as in
+PyTorch: while a level is open, `function._apply_user` (a user Function's apply, never a
+built-in op's) is swapped for `_apply_user_with_jvp`, which calls `jvp` with the inputs'
+tangents and makes each output a dual of its own, cut from the Function's backward during
+tangent passes (`_Primal`), with jvp's result as its tangent. A custom Function without
+`jvp` gets its tangents from its backward (PyTorch raises).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ember.autograd import engine, grad_mode
+from ember.autograd import engine, function, grad_mode
 from ember.autograd.function import Function
 
 __all__ = [
@@ -61,9 +67,6 @@ class _Level:
 
 # The open levels (PyTorch allows one at a time, numbered 0).
 _levels: list = []
-# True while unpack_dual runs its backward passes: a primal (`_Primal`) passes no gradient
-# then, so that what was computed from a primal has no tangent, as in PyTorch.
-_in_tangent_pass = [False]
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -79,6 +82,7 @@ def enter_dual_level() -> int:
     if _levels:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _levels.append(_Level())
+    function._apply_user = _apply_user_with_jvp
     return len(_levels) - 1
 
 
@@ -95,6 +99,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
             "Trying to exit a forward AD level that was not the last one that was created. This is not supported."
         )
     _levels.pop()
+    function._apply_user = _plain_apply_user
 
 
 class dual_level:
@@ -137,7 +142,8 @@ class _MakeDual(Function):
 
 class _Primal(Function):
     """unpack_dual's primal: the dual's value, with reverse mode through it as through the
-    dual, but no gradient (hence no tangent) while unpack_dual computes tangents."""
+    dual. While unpack_dual computes tangents its edge is cut (`_tangent`), so that what was
+    computed from a primal has no tangent, as in PyTorch."""
 
     raw = True
 
@@ -147,7 +153,7 @@ class _Primal(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        return None if _in_tangent_pass[0] else grad
+        return grad
 
     def name(self) -> str:
         return "AliasBackward0"
@@ -182,7 +188,12 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
             "Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
             f"level {len(_levels) - 1} is not supported."
         )
-    seed = Tensor(tensor._data)
+    return _new_dual(lvl, tensor, tangent)
+
+
+def _new_dual(lvl: _Level, tensor: Any, tangent: Any) -> Any:
+    """A dual of `tensor` with a new seed of `lvl` and `tangent`."""
+    seed = engine.Tensor(tensor._data)
     seed._requires_grad = True
     with grad_mode.enable_grad():
         dual = _MakeDual.apply(tensor, seed)
@@ -191,6 +202,82 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     lvl.tangents.append(tangent)
     lvl.direct[id(dual)] = (weakref.ref(dual), tangent)
     return dual
+
+
+# ---- custom Functions with a jvp ------------------------------------------------------------
+
+_plain_apply_user = function._apply_user
+
+
+class _JvpContext:
+    """The ctx that a user Function's jvp receives: its node, except that `saved_tensors` are
+    the tensors of ctx.save_for_forward."""
+
+    def __init__(self, ctx: Any, saved: tuple) -> None:
+        object.__setattr__(self, "_ctx", ctx)
+        object.__setattr__(self, "saved_tensors", saved)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._ctx, name, value)
+
+
+def _apply_user_with_jvp(cls: Any, args: tuple, kwargs: dict) -> Any:
+    """A user Function's apply while a dual level is open: as always, and then, if the class
+    has a `jvp` and an input has a tangent, the outputs become duals with jvp's tangents."""
+    out = _plain_apply_user(cls, args, kwargs)
+    jvp = getattr(cls, "jvp", None)
+    lvl = _levels[-1] if _levels else None
+    if jvp is None or lvl is None or not lvl.seeds:
+        return out
+    from ember.creation import zeros_like
+
+    tangents = []
+    any_tangent = False
+    for a in args:
+        t = None
+        if isinstance(a, engine.Tensor) and a._data.dtype.kind in "fc":
+            t = unpack_dual(a).tangent
+            any_tangent = any_tangent or t is not None
+            t = zeros_like(a) if t is None else t
+        tangents.append(t)
+    if not any_tangent:
+        return out  # no input has a tangent: nor has any output
+    single = out.__class__ is not tuple
+    outputs = (out,) if single else out
+    ctx = next((o.grad_fn for o in outputs if isinstance(o, engine.Tensor) and o.grad_fn is not None), None)
+    if ctx is None:
+        return out
+    saved = ctx.__dict__.get("_saved_forward")
+    # jvp's result is recorded only when it must be differentiable (as in `_tangent`)
+    differentiable = any(t is not None and t.requires_grad for t in tangents) or any(
+        isinstance(a, engine.Tensor) and a.requires_grad and _reaches_other_leaf(a, lvl) for a in args
+    )
+    with grad_mode.set_grad_enabled(differentiable):
+        result = jvp(_JvpContext(ctx, saved) if saved is not None else ctx, *tangents)
+    results = (result,) if result.__class__ is not tuple else result
+    if len(results) != len(outputs):
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned {len(results)} tangents, expected one per output of forward "
+            f"({len(outputs)})"
+        )
+    duals = []
+    for o, t in zip(outputs, results):
+        if t is None or not isinstance(o, engine.Tensor) or o._data.dtype.kind not in "fc":
+            duals.append(o)
+            continue
+        if t.shape != o.shape:
+            raise RuntimeError(
+                f"{cls.__name__}.jvp returned a tangent of shape {list(t.shape)} for an output of shape "
+                f"{list(o.shape)}"
+            )
+        with grad_mode.enable_grad():
+            cut = _Primal.apply(o)  # forward mode goes through jvp's tangent, not the backward
+        cut._version = o._version
+        duals.append(_new_dual(lvl, cut, t))
+    return duals[0] if single else tuple(duals)
 
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
@@ -205,9 +292,10 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     known = lvl.direct.get(id(tensor))
     if known is not None and known[0]() is tensor:
         return UnpackedDualTensor(_primal(tensor, lvl), known[1])
-    if not _reaches_seed(tensor, lvl):
+    found, borders = _seed_region(tensor, lvl)
+    if not found:
         return UnpackedDualTensor(tensor, None)
-    return UnpackedDualTensor(_primal(tensor, lvl), _tangent(tensor, lvl))
+    return UnpackedDualTensor(_primal(tensor, lvl), _tangent(tensor, lvl, borders))
 
 
 def _primal(tensor: Any, lvl: _Level) -> Any:
@@ -225,17 +313,38 @@ def _reaches_other_leaf(tensor: Any, lvl: _Level) -> bool:
     """Whether the graph behind `tensor` reaches a leaf that requires grad other than the
     level's seeds."""
     seeds = {id(s) for s in lvl.seeds}
-    return _reaches(tensor, lambda leaf: id(leaf) not in seeds, stop_at_primal=False)
+    return _reaches(tensor, lambda leaf: id(leaf) not in seeds)
 
 
-def _reaches_seed(tensor: Any, lvl: _Level) -> bool:
+def _seed_region(tensor: Any, lvl: _Level) -> tuple[bool, list]:
     """Whether the graph behind `tensor` reaches one of the level's seeds other than through
-    a primal (`_Primal`)."""
+    a primal (`_Primal`), and the primal nodes met (an iterative walk: no recursion in
+    graph code)."""
     seeds = {id(s) for s in lvl.seeds}
-    return _reaches(tensor, lambda leaf: id(leaf) in seeds, stop_at_primal=True)
+    if tensor.grad_fn is None:
+        return id(tensor) in seeds, []
+    found = False
+    borders = []
+    todo, seen = [tensor.grad_fn], {id(tensor.grad_fn)}
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _Primal):
+            borders.append(node)
+            continue
+        for edge in node._edges:
+            if edge is None:
+                continue
+            if isinstance(edge, engine.Tensor):
+                found = found or id(edge) in seeds
+                continue
+            target = edge[0] if edge.__class__ is tuple else edge
+            if id(target) not in seen:
+                seen.add(id(target))
+                todo.append(target)
+    return found, borders
 
 
-def _reaches(tensor: Any, wanted: Any, stop_at_primal: bool) -> bool:
+def _reaches(tensor: Any, wanted: Any) -> bool:
     """Whether the graph behind `tensor` reaches a leaf for which `wanted(leaf)` holds (an
     iterative walk: no recursion in graph code)."""
     fn = tensor.grad_fn
@@ -244,8 +353,6 @@ def _reaches(tensor: Any, wanted: Any, stop_at_primal: bool) -> bool:
     todo, seen = [fn], {id(fn)}
     while todo:
         node = todo.pop()
-        if stop_at_primal and isinstance(node, _Primal):
-            continue
         for edge in node._edges:
             if edge is None:
                 continue
@@ -260,14 +367,17 @@ def _reaches(tensor: Any, wanted: Any, stop_at_primal: bool) -> bool:
     return False
 
 
-def _tangent(tensor: Any, lvl: _Level) -> Any:
-    """sum_i J_tensor(seed_i) t_i, by two backward passes (see the module's docstring)."""
+def _tangent(tensor: Any, lvl: _Level, borders: list) -> Any:
+    """sum_i J_tensor(seed_i) t_i, by two backward passes (see the module's docstring), with
+    the edges of the primal nodes in `borders` cut meanwhile: the passes do not go behind
+    them (where a custom Function's backward, or a graph already freed, may be)."""
     from ember.autograd.functional import grad
     from ember.creation import zeros_like
 
     differentiable = any(t.requires_grad for t in lvl.tangents) or _reaches_other_leaf(tensor, lvl)
-    prev = _in_tangent_pass[0]
-    _in_tangent_pass[0] = True
+    cut = [(node, node._edges) for node in borders]
+    for node in borders:
+        node._edges = (None,)
     try:
         with grad_mode.enable_grad():
             u = zeros_like(tensor, requires_grad=True)
@@ -282,5 +392,6 @@ def _tangent(tensor: Any, lvl: _Level) -> Any:
                 return zeros_like(tensor)
             (result,) = grad(total, u, create_graph=differentiable, allow_unused=True, materialize_grads=True)
     finally:
-        _in_tangent_pass[0] = prev
+        for node, edges in cut:
+            node._edges = edges
     return result if differentiable else result.detach()

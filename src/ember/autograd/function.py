@@ -146,6 +146,11 @@ class Function:
         """Keep tensors (arrays, in a raw op) for backward; freed after the backward pass."""
         self._saved = items
 
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Keep tensors for a user Function's `jvp` (forward-mode AD), which reads them as
+        `ctx.saved_tensors` (torch's ctx.save_for_forward)."""
+        self._saved_forward = tensors
+
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Declare outputs that never require grad (e.g. the indices of max)."""
         self._non_diff = tuple(id(o) for o in outputs)
