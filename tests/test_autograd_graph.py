@@ -282,3 +282,57 @@ def test_anomaly_mode_module(T):
     module = import_module(f"{T.__name__}.autograd.anomaly_mode")
     assert module.detect_anomaly is T.autograd.detect_anomaly
     assert module.set_detect_anomaly is T.autograd.set_detect_anomaly
+
+
+def test_node_hooks(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    z = (a * 3).exp()
+    seen = []
+
+    def post(grad_inputs, grad_outputs):
+        seen.append("post")
+        return (grad_inputs[0] * 10,)
+
+    def pre(grad_outputs):
+        seen.append("pre")
+        return (grad_outputs[0] * 2,)
+
+    h1 = z.grad_fn.register_hook(post)
+    h2 = z.grad_fn.register_prehook(pre)
+    assert z.grad_fn.metadata == {} and z.grad_fn.name() == "ExpBackward0"
+    z.sum().backward(retain_graph=True)
+    assert seen == ["pre", "post"]
+    x = a.detach()
+    assert_close(a.grad, 60 * (3 * x).exp())
+    h1.remove()
+    h2.remove()
+    a.grad = None
+    z.sum().backward()
+    assert_close(a.grad, 3 * (3 * x).exp())
+    m = a * a
+    m.grad_fn.register_hook(lambda gi, go: seen.append((len(gi), len(go))))
+    m.sum().backward()
+    assert seen[-1] == (2, 1)
+
+
+def test_node_hook_errors(T):
+    q = T.tensor([1.0, 2.0], requires_grad=True) * 2
+    q.grad_fn.register_hook(lambda gi, go: 5)
+    with pytest.raises(TypeError, match="expected tuple"):
+        q.sum().backward()
+    q = T.tensor([1.0, 2.0], requires_grad=True) * 2
+    q.grad_fn.register_prehook(lambda go: (go[0], go[0]))
+    with pytest.raises(RuntimeError, match="incorrect number of values"):
+        q.sum().backward()
+
+
+def test_node_hooks_with_saved_tensor_hooks_and_create_graph():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    with ember.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = a * a
+    y.grad_fn.register_prehook(lambda go: (go[0] * 2,))
+    y.grad_fn.register_prehook(lambda go: (go[0] * 3,))
+    (g,) = ember.autograd.grad(y.sum(), a, create_graph=True)
+    assert_close(g, 12 * a.detach())
+    (gg,) = ember.autograd.grad(g.sum(), a)
+    assert_close(gg, ember.full((2,), 12.0))

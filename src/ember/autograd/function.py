@@ -269,6 +269,28 @@ class Function:
                 result.append(edge_target(edge))
         return tuple(result)
 
+    @property
+    def metadata(self) -> dict:
+        """A dict for the program's own notes about this node (torch's Node.metadata)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
+
+    def register_hook(self, fn: Callable[..., Any]) -> Any:
+        """Call fn(grad_inputs, grad_outputs) after this node's backward; it may return new
+        grad_inputs (torch's Node.register_hook). See autograd/graph.py."""
+        from ember.autograd.graph import _register_node_hook
+
+        return _register_node_hook(self, fn, pre=False)
+
+    def register_prehook(self, fn: Callable[..., Any]) -> Any:
+        """Call fn(grad_outputs) before this node's backward; it may return new grad_outputs
+        (torch's Node.register_prehook). See autograd/graph.py."""
+        from ember.autograd.graph import _register_node_hook
+
+        return _register_node_hook(self, fn, pre=True)
+
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 

@@ -59,6 +59,19 @@ class Node(abc.ABC):
     def next_functions(self) -> tuple:
         """((node, output_nr), ...), one pair per input of the node."""
 
+    @property
+    @abc.abstractmethod
+    def metadata(self) -> dict:
+        """A dict for the program's own notes about the node."""
+
+    @abc.abstractmethod
+    def register_hook(self, fn: Callable[..., Any]) -> Any:
+        """Call fn(grad_inputs, grad_outputs) after the node's backward."""
+
+    @abc.abstractmethod
+    def register_prehook(self, fn: Callable[..., Any]) -> Any:
+        """Call fn(grad_outputs) before the node's backward."""
+
     @classmethod
     def __subclasshook__(cls, subclass: type) -> Any:
         if cls is Node and issubclass(subclass, (Function, AccumulateGrad)):
@@ -110,6 +123,96 @@ def increment_version(tensor: Any) -> None:
     tensors = [tensor] if isinstance(tensor, engine.Tensor) else list(tensor)
     for t in tensors:
         t._version[0] += 1
+
+
+# ---- hooks on a node --------------------------------------------------------------------------
+#
+# A node with hooks gets a subclass of its own class, same name, whose backward runs the
+# pre-hooks on the incoming gradients, the class's backward, then the hooks on the result
+# (as saved-tensor hooks do for saved_tensors): the engine and the nodes without hooks are
+# unchanged.
+
+
+def _register_node_hook(node: Any, fn: Callable, pre: bool) -> Any:
+    from ember.utils.hooks import RemovableHandle
+
+    name = "_node_prehooks" if pre else "_node_posthooks"
+    hooks = node.__dict__.get(name)
+    if hooks is None:
+        hooks = node.__dict__[name] = {}
+    if getattr(type(node), "_hooks_base", None) is None:
+        node.__class__ = _hooked_class(type(node))
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return handle
+
+
+_HOOKED_CLASSES: dict = {}
+
+
+def _hooked_class(cls: type) -> type:
+    sub = _HOOKED_CLASSES.get(cls)
+    if sub is None:
+        sub = type(
+            cls.__name__,
+            (cls,),
+            {
+                "backward": staticmethod(_backward_with_node_hooks),
+                "_hooks_base": cls,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+            },
+        )
+        sub._simple = cls._simple
+        _HOOKED_CLASSES[cls] = sub
+    return sub
+
+
+def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
+    """The backward of a node with hooks (see `_register_node_hook`). The hooks see Tensors
+    (a built-in op's backward works on arrays outside create_graph)."""
+    arrays = any(isinstance(g, ndarray) for g in grads)
+    pre = ctx.__dict__.get("_node_prehooks")
+    if pre:
+        outs = _run_node_hooks(pre, (_as_tensors(grads),), len(grads))
+        grads = _as_arrays(outs) if arrays else outs
+    result = type(ctx)._hooks_base.backward(ctx, *grads)
+    post = ctx.__dict__.get("_node_posthooks")
+    if not post:
+        return result
+    single = result.__class__ is not tuple
+    results = (result,) if single else result
+    n = len(ctx._edges)  # one per input, as next_functions lists them; the rest are None
+    ins = _run_node_hooks(post, (_as_tensors(results[:n]), _as_tensors(grads)), n)
+    ins = _as_arrays(ins) if arrays else ins
+    results = tuple(ins) + tuple(results[n:])
+    return results[0] if single and len(results) == 1 else results
+
+
+def _run_node_hooks(hooks: dict, args: tuple, n: int) -> tuple:
+    """Each hook in order on args, the first of which it may replace (a tuple of n)."""
+    for hook in list(hooks.values()):
+        out = hook(*args)
+        if out is None:
+            continue
+        if not isinstance(out, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{type(out).__name__}'")
+        if len(out) != n:
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise RuntimeError(
+                f"hook '{name}' has returned an incorrect number of values (got {len(out)}, but expected {n})"
+            )
+        args = (out, *args[1:])
+    return args[0]
+
+
+def _as_tensors(values: Sequence[Any]) -> tuple:
+    return tuple(engine.Tensor(v) if isinstance(v, (ndarray, np.generic)) else v for v in values)
+
+
+def _as_arrays(values: Sequence[Any]) -> tuple:
+    return tuple(v._data if isinstance(v, engine.Tensor) else v for v in values)
 
 
 # ---- saved-tensor hooks ---------------------------------------------------------------------
@@ -180,7 +283,7 @@ _PACKED_CLASSES: dict = {}
 
 def _packed_class(cls: type) -> type:
     """A subclass of node class `cls`, with its name, whose `saved_tensors` unpacks."""
-    if "_unpacks" in cls.__dict__:
+    if getattr(cls, "_unpacks", False):
         return cls
     sub = _PACKED_CLASSES.get(cls)
     if sub is None:
