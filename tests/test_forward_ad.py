@@ -244,6 +244,16 @@ def test_replace_all_batch_norm_modules_(T):
     assert_close(net(x), (h - h.mean(0)) / (h.var(0, unbiased=False) + 1e-5).sqrt())  # batch statistics
 
 
+def test_debug_unwrap():
+    """ember's transforms hand the function plain tensors: nothing to unwrap (inside vmap it
+    is the element, where torch's is the whole batch)."""
+    x = ember.tensor([1.0, 2.0])
+    assert ember.func.debug_unwrap(x) is x
+    seen = []
+    ember.func.vmap(lambda row: seen.append(ember.func.debug_unwrap(row)) or row)(x)
+    assert_close(seen[1], ember.tensor(2.0))
+
+
 def test_functionalize(T):
     f = T.func.functionalize(lambda a: a.add_(1) * 2)
     y = T.zeros(2)

@@ -36,6 +36,7 @@ from ember.autograd.grad_mode import enable_grad, is_grad_enabled
 from ember.nn.utils.stateless import _functional_call
 
 __all__ = [
+    "debug_unwrap",
     "functional_call",
     "functionalize",
     "grad",
@@ -648,6 +649,13 @@ def functional_call(
 
 
 # ---- functionalize and the ensembling helpers ---------------------------------------------
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """The tensor under a transform's wrapper, for looking at in a debugger
+    (torch.func.debug_unwrap). ember's transforms run the function on plain tensors, so it
+    is the tensor itself."""
+    return tensor
 
 
 def functionalize(func: Callable, *, remove: str = "mutations") -> Callable:
