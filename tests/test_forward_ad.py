@@ -120,6 +120,18 @@ def test_unpack_gives_back_the_tangent_and_levels(T):
         fw.exit_dual_level()
 
 
+def test_dual_level_as_decorator(T):
+    fw = T.autograd.forward_ad
+
+    @fw.dual_level()
+    def jvp_of_square(x, t):
+        return fw.unpack_dual(fw.make_dual(x, t) ** 2).tangent
+
+    assert_close(jvp_of_square(T.tensor([1.0, 3.0]), T.tensor([1.0, 1.0])), T.tensor([2.0, 6.0]))
+    with pytest.raises(RuntimeError, match="no level exists"):
+        fw.make_dual(T.tensor([1.0]), T.tensor([1.0]))
+
+
 def test_misuse_errors(T):
     fw = T.autograd.forward_ad
     x = T.tensor([1.0, 2.0, 3.0])

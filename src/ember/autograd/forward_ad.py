@@ -112,6 +112,17 @@ class dual_level:
     def __exit__(self, *exc: object) -> None:
         exit_dual_level()
 
+    def __call__(self, fn: Any) -> Any:
+        """As a decorator: each call of fn runs inside a dual level of its own."""
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with dual_level():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
 
 def _level(level: int | None, where: str) -> _Level | None:
     current = len(_levels) - 1
