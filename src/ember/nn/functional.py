@@ -68,6 +68,7 @@ from ember.nn._functional.layers import (
     one_hot,
     pad,
 )
+from ember.nn._functional.linear_cross_entropy import linear_cross_entropy
 from ember.nn._functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -238,6 +239,7 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_",
     "linear",
+    "linear_cross_entropy",
     "local_response_norm",
     "log_softmax",
     "logsigmoid",
