@@ -1,6 +1,7 @@
 """Neural-network building blocks (torch.nn): Module, Parameter, layers, losses, init, utils."""
 
 from ember.nn import (
+    attention,
     functional,
     init,
     parallel,
@@ -192,6 +193,7 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
     "AlphaDropout",
+    "attention",
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",

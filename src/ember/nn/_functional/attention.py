@@ -11,11 +11,20 @@ gradients, gradcheck and second derivatives come from theirs. The steps are
 
 A row whose every position is masked gets zero weights (and so a zero output and zero
 gradients), as PyTorch 2.13's CPU attention gives, rather than the NaN of a plain softmax.
+
+PyTorch chooses among kernels (`SDPBackend`), which `nn.attention.sdpa_kernel` restricts.
+On the CPU it has two: the flash kernel, for 4-D inputs without dropout (it applies a mask
+and is_causal together), and the math one, for everything (it refuses the two together).
+ember computes every call the same way; `_BACKENDS` records the kernels a `sdpa_kernel`
+region allows, and only inside such a region (`_BACKENDS.restricted`) does a call check
+that one of the allowed kernels would take it, raising PyTorch's errors where none would.
 """
 
 from __future__ import annotations
 
+import enum
 import math
+import warnings
 
 import numpy as np
 
@@ -23,6 +32,101 @@ from ember._tensor import Tensor
 from ember.nn._functional.layers import dropout
 from ember.ops.api.arith import where
 from ember.ops.api.products import matmul, softmax
+
+
+class SDPBackend(enum.Enum):
+    """The kernels PyTorch's scaled_dot_product_attention chooses among
+    (torch.nn.attention.SDPBackend); ember computes as the math one does."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+    def __int__(self) -> int:
+        return self.value
+
+
+SDPBackend.__module__ = "ember.nn.attention"
+
+
+class _Backends:
+    """The kernels that nn.attention.sdpa_kernel allows (all, outside any region)."""
+
+    __slots__ = ("enabled", "restricted")
+
+    def __init__(self) -> None:
+        self.enabled = frozenset(b for b in SDPBackend if b is not SDPBackend.ERROR)
+        self.restricted = False
+
+    def set(self, enabled: frozenset) -> None:
+        self.enabled = enabled
+        self.restricted = len(enabled) < len(SDPBackend) - 1
+
+
+_BACKENDS = _Backends()
+
+
+def _flash_refusal(
+    query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, dropout_p: float, enable_gqa: bool
+) -> str | None:
+    """Why PyTorch's CPU flash kernel would not take these inputs, or None if it would."""
+    if dropout_p > 0:
+        return f"the CPU flash kernel takes no dropout, got dropout_p={dropout_p}"
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        return (
+            "All fused kernels requires query, key and value to be 4 dimensional, but got Query dim: "
+            f"{query.ndim}, Key dim: {key.ndim}, Value dim: {value.ndim} instead."
+        )
+    if not query.shape[0] == key.shape[0] == value.shape[0]:
+        return (
+            "both fused kernels require query, key and value to have the same batch_size, got "
+            f"{list(query.shape)}, {list(key.shape)} and {list(value.shape)}"
+        )
+    heads = query.shape[1], key.shape[1], value.shape[1]
+    if heads[1] != heads[2] or (heads[0] != heads[1] and not (enable_gqa and heads[0] % heads[1] == 0)):
+        return f"the fused kernels need one number of heads (or enable_gqa), got {heads}"
+    if not query.shape[-1] == key.shape[-1] == value.shape[-1]:
+        return (
+            "Flash attention requires q,k,v to have the same last dimension. Got Query.size(-1): "
+            f"{query.shape[-1]}, Key.size(-1): {key.shape[-1]}, Value.size(-1): {value.shape[-1]} instead."
+        )
+    if attn_mask is not None and attn_mask.ndim not in (2, 4):
+        return f"the flash kernel takes a 2-d or 4-d attn_mask, got shape {list(attn_mask.shape)}"
+    return None
+
+
+def _check_backends(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None,
+    dropout_p: float,
+    is_causal: bool,
+    enable_gqa: bool,
+) -> None:
+    """Inside a sdpa_kernel region: raise PyTorch's error where no allowed CPU kernel takes
+    the call (the flash kernel, else the math one)."""
+    enabled = _BACKENDS.enabled
+    if SDPBackend.FLASH_ATTENTION in enabled:
+        reason = _flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa)
+        if reason is None:
+            return
+        if SDPBackend.MATH not in enabled:
+            warnings.warn(f"Flash attention kernel not used because: {reason}", stacklevel=3)
+            raise RuntimeError("No available kernel. Aborting execution.")
+    if SDPBackend.MATH not in enabled:
+        raise RuntimeError(
+            "No viable backend for scaled_dot_product_attention was found. This is likely due to "
+            f"turning off both the math kernel and the fused kernels (sdpa_kernel allows "
+            f"{sorted(b.name for b in enabled)}; ember's CPU has MATH and FLASH_ATTENTION)."
+        )
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+        )
 
 
 def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None) -> None:
@@ -96,7 +200,12 @@ def scaled_dot_product_attention(
     1/sqrt(E). Dropout (with probability dropout_p) is applied to the weights whenever
     dropout_p > 0, whatever the module's training mode, as in PyTorch.
     """
+    if attn_mask is not None and type(attn_mask) is not Tensor and hasattr(attn_mask, "_attend"):
+        # a mask that computes attention itself (nn.attention.bias.CausalBias)
+        return attn_mask._attend(query, key, value, dropout_p, is_causal, scale, enable_gqa)
     _check(query, key, value, attn_mask)
+    if _BACKENDS.restricted:
+        _check_backends(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     if not 0 <= dropout_p <= 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if attn_mask is not None and attn_mask._data.dtype not in (np.bool_, query._data.dtype):
