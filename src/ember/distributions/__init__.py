@@ -185,8 +185,8 @@ _TORCH_MODULES = {
     "one_hot_categorical": "OneHotCategorical OneHotCategoricalStraightThrough",
     "pareto": "Pareto",
     "poisson": "Poisson",
-    "relaxed_bernoulli": "RelaxedBernoulli",
-    "relaxed_categorical": "RelaxedOneHotCategorical",
+    "relaxed_bernoulli": "LogitRelaxedBernoulli RelaxedBernoulli",
+    "relaxed_categorical": "ExpRelaxedCategorical RelaxedOneHotCategorical",
     "studentT": "StudentT",
     "uniform": "Uniform",
     "weibull": "Weibull",
@@ -198,12 +198,14 @@ def _register_torch_module_paths() -> None:
     import sys
     import types
 
+    from ember.distributions import relaxed  # the log-space bases, not exported here (as in PyTorch)
+
     for name, classes in _TORCH_MODULES.items():
         path = f"{__name__}.{name}"
         module = types.ModuleType(path, f"torch.distributions.{name}: {classes}, from ember.distributions")
         module.__all__ = classes.split()  # type: ignore[attr-defined]
         for cls in module.__all__:  # type: ignore[attr-defined]
-            setattr(module, cls, globals()[cls])
+            setattr(module, cls, globals()[cls] if cls in globals() else getattr(relaxed, cls))
         sys.modules[path] = module
         globals()[name] = module
 
