@@ -4,8 +4,8 @@ adds a formula for a pair of distribution classes (torch.distributions.kl).
 The formula for (type(p), type(q)) is the registered pair that matches most closely: among
 the pairs (P, Q) with p an instance of P and q of Q, the one whose classes come first in
 the method resolution orders of type(p) and type(q). A pair nothing matches raises
-NotImplementedError. ember has the formulas for pairs of one family; PyTorch also has many
-mixed pairs (see docs/differences.md).
+NotImplementedError. The pairs of one family are here, those of different families in
+_kl_mixed.py; together they are the pairs PyTorch has.
 """
 
 from __future__ import annotations
@@ -441,3 +441,7 @@ def _kl_real_line_continuous_bernoulli(p: Distribution, q: ContinuousBernoulli) 
 @register_kl(Pareto, ContinuousBernoulli)
 def _kl_pareto_continuous_bernoulli(p: Pareto, q: ContinuousBernoulli) -> Tensor:
     return _infinite_like(p.scale)
+
+
+# the pairs of different families (registered on import)
+from ember.distributions import _kl_mixed  # noqa: E402, F401
