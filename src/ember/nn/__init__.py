@@ -2,6 +2,7 @@
 
 from ember.nn import (
     attention,
+    common_types,
     functional,
     init,
     parallel,
@@ -177,6 +178,7 @@ from ember.nn.modules.rnn import (
     RNNCell,
     RNNCellBase,
 )
+from ember.nn.modules.utils import factory_kwargs
 from ember.nn.parameter import (
     Buffer,
     Parameter,
@@ -194,6 +196,7 @@ __all__ = [
     "AdaptiveMaxPool3d",
     "AlphaDropout",
     "attention",
+    "common_types",
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
@@ -231,6 +234,7 @@ __all__ = [
     "Dropout3d",
     "ELU",
     "Embedding",
+    "factory_kwargs",
     "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",

@@ -5,6 +5,8 @@ losses, LP pooling and unpooling) and in `ember.ops` (convolution, pooling, fold
 interpolation); this module gathers them under PyTorch's names.
 """
 
+# the convolutions' backward functions, as torch.nn.functional.grad (also ember.nn.grad)
+from ember.nn import grad as grad
 from ember.nn._functional.activation import (
     celu,
     celu_,
@@ -170,6 +172,10 @@ from ember.ops.sample import (
     affine_grid,
     grid_sample,
 )
+
+# grid_sample's modes as the integers PyTorch's kernel takes them
+GRID_SAMPLE_INTERPOLATION_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+GRID_SAMPLE_PADDING_MODES = {"zeros": 0, "border": 1, "reflection": 2}
 
 __all__ = [
     "adaptive_avg_pool1d",

@@ -376,3 +376,44 @@ __all__ = [
     "ZeroPad2d",
     "ZeroPad3d",
 ]
+
+# PyTorch keeps BatchNorm, InstanceNorm and ChannelShuffle in modules of their own, and code
+# imports from those paths (`from torch.nn.modules.batchnorm import _BatchNorm`, for
+# isinstance checks). ember keeps them in normalization.py and pixelshuffle.py, so each
+# such path is a small module object holding the same names, registered where `import`
+# looks first (as ember.distributions does for its paths). ember's _BatchNorm is also the
+# base of the instance norms, and stands for PyTorch's _NormBase too.
+_TORCH_MODULES = {
+    "batchnorm": (
+        "normalization:BatchNorm1d BatchNorm2d BatchNorm3d SyncBatchNorm _BatchNorm _BatchNorm=_NormBase "
+        "lazy:LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d _LazyNorm=_LazyNormBase"
+    ),
+    "instancenorm": (
+        "normalization:InstanceNorm1d InstanceNorm2d InstanceNorm3d _InstanceNorm _BatchNorm=_NormBase "
+        "lazy:LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d _LazyNorm=_LazyNormBase"
+    ),
+    "channelshuffle": "pixelshuffle:ChannelShuffle",
+}
+
+
+def _register_torch_module_paths() -> None:
+    import importlib
+    import sys
+    import types
+
+    for name, spec in _TORCH_MODULES.items():
+        path = f"{__name__}.{name}"
+        module = types.ModuleType(path, f"torch.nn.modules.{name}, from ember.nn.modules")
+        source = None
+        for word in spec.split():
+            if ":" in word:
+                file, word = word.split(":")
+                source = importlib.import_module(f"{__name__}.{file}")
+            ours, _, theirs = word.partition("=")
+            setattr(module, theirs or ours, getattr(source, ours))
+        module.__all__ = [n for n in vars(module) if not n.startswith("_")]  # type: ignore[attr-defined]
+        sys.modules[path] = module
+        globals()[name] = module
+
+
+_register_torch_module_paths()
