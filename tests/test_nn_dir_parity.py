@@ -56,7 +56,6 @@ NOT_THERE = {
         "get_swap_module_params_on_conversion",
         "is_opaque_reference_type",
         "is_traceable_wrapper_subclass",
-        "transfer_parametrizations_and_params",
     },
     "nn.utils.rnn": {
         "Callable",
@@ -222,3 +221,43 @@ def test_conv_tbc_and_native_channel_shuffle_match_torch():
     )
     assert F.GRID_SAMPLE_INTERPOLATION_MODES == torch.nn.functional.GRID_SAMPLE_INTERPOLATION_MODES
     assert F.GRID_SAMPLE_PADDING_MODES == torch.nn.functional.GRID_SAMPLE_PADDING_MODES
+
+
+def _transferred(lib) -> list:
+    """What transfer_parametrizations_and_params leaves in the modules it fills."""
+    nn, parametrize = lib.nn, lib.nn.utils.parametrize
+
+    class Symmetric(nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).transpose(-1, -2)
+
+    class Halves(nn.Module):
+        def forward(self, a, b):
+            return a + b
+
+        def right_inverse(self, x):
+            return x * 0.5, x * 0.5
+
+    source, whole, one = nn.Linear(3, 3), nn.Linear(3, 3), nn.Module()
+    with lib.no_grad():
+        source.weight.copy_(lib.tensor(np.arange(9.0).reshape(3, 3), dtype=lib.float32))
+    parametrize.register_parametrization(source, "weight", Symmetric())
+    parametrize.register_parametrization(source, "bias", Halves())
+    assert parametrize.transfer_parametrizations_and_params(source, whole) is whole
+    parametrize.transfer_parametrizations_and_params(source, one, "weight")
+    assert parametrize.transfer_parametrizations_and_params(nn.Linear(2, 2), one) is one
+    return [
+        whole.weight.detach().numpy().tolist(),
+        sorted(name for name, _ in whole.named_parameters()),
+        whole.parametrizations.weight.original is source.parametrizations.weight.original,
+        whole.parametrizations.bias.original1 is source.parametrizations.bias.original1,
+        sorted(name for name, _ in one.named_parameters()),
+        one.weight.detach().numpy().tolist(),
+        type(one).__name__,
+    ]
+
+
+def test_transfer_parametrizations_and_params_matches_torch():
+    import torch
+
+    assert _transferred(ember) == _transferred(torch)

@@ -33,6 +33,7 @@ __all__ = [
     "is_parametrized",
     "register_parametrization",
     "remove_parametrizations",
+    "transfer_parametrizations_and_params",
     "type_before_parametrizations",
 ]
 
@@ -332,3 +333,31 @@ def type_before_parametrizations(module: Module) -> type:
     """The module's class before parametrizations gave it a subclass of its own
     (torch.nn.utils.parametrize.type_before_parametrizations)."""
     return type(module).__bases__[0] if is_parametrized(module) else type(module)
+
+
+def transfer_parametrizations_and_params(
+    from_module: Module, to_module: Module, tensor_name: str | None = None
+) -> Module:
+    """Give to_module the parametrizations of from_module's tensor_name (of every
+    parametrized tensor for None) and the very original tensors they act on, which the two
+    modules then share; a tensor to_module lacks is first created from from_module's
+    current value. Returns to_module; does nothing if from_module is not parametrized
+    (torch.nn.utils.parametrize.transfer_parametrizations_and_params)."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        source = from_module.parametrizations[name]
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name)))
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        if hasattr(source, "original"):
+            target.original = source.original
+        else:  # a right_inverse that gave several tensors: original0, original1, ...
+            index = 0
+            while hasattr(source, f"original{index}"):
+                setattr(target, f"original{index}", getattr(source, f"original{index}"))
+                index += 1
+    return to_module
