@@ -2,7 +2,7 @@
 with PyTorch: the registries hold the same pairs; values (infinite entries included) and
 the gradients with respect to every parameter of both distributions; spot checks of the
 finite formulas by numerical integration; and LogitRelaxedBernoulli and
-ExpRelaxedCategorical under PyTorch's module paths."""
+ExpRelaxedCategorical under PyTorch's module paths; constraints.MixtureSameFamilyConstraint."""
 
 from __future__ import annotations
 
@@ -190,3 +190,32 @@ def test_log_space_relaxed_distributions_match_torch():
             actual.sum().backward()
             assert_close(ep.grad, tp.grad, 1e-10, 1e-12)
             assert_close(et.grad, tt.grad, 1e-10, 1e-12)
+
+
+def test_mixture_same_family_constraint_matches_torch():
+    import torch
+
+    outcomes = []
+    for lib in (torch, ember):
+        dist = lib.distributions
+        mixture = dist.MixtureSameFamily(
+            dist.Categorical(lib.ones(2, 3)),
+            dist.Independent(dist.Uniform(lib.zeros(2, 3, 2), lib.ones(2, 3, 2)), 1),
+        )
+        support = mixture.support
+        value = lib.tensor([[[0.5, 0.2], [0.5, 1.5]], [[0.1, 0.1], [0.3, 0.3]]])
+        counts = dist.MixtureSameFamily(dist.Categorical(lib.ones(3)), dist.Poisson(lib.ones(3))).support
+        outcomes.append(
+            (
+                type(support).__name__,
+                support.event_dim,
+                support.check(value).numpy().tolist(),
+                repr(counts),
+                counts.is_discrete,
+                counts.check(lib.tensor([1.0, 1.5, -1.0])).numpy().tolist(),
+            )
+        )
+        assert isinstance(support, dist.constraints.MixtureSameFamilyConstraint)
+        with pytest.raises(AssertionError):
+            dist.constraints.MixtureSameFamilyConstraint(3)
+    assert outcomes[0] == outcomes[1]
