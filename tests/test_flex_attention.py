@@ -414,3 +414,34 @@ def test_module_paths():
         "noop_mask",
         "BlockMask",
     }
+
+
+def test_block_mask_slicing_matches_torch():
+    import torch
+    import torch.nn.attention.flex_attention as tflex
+
+    def causal_but_head_one(b, h, q_idx, kv_idx):
+        return (q_idx >= kv_idx) & (h != 1)
+
+    theirs = tflex.create_block_mask(causal_but_head_one, 3, 2, 9, 8, device="cpu", BLOCK_SIZE=2)
+    ours = eflex.create_block_mask(causal_but_head_one, 3, 2, 9, 8, BLOCK_SIZE=2)
+    for index in (0, -1, (0, 1), (slice(0, 2), slice(1, 2)), (slice(0, 2), slice(1, 2), [1, 3])):
+        torch_index = (
+            tuple(torch.tensor(i) if isinstance(i, list) else i for i in index)
+            if isinstance(index, tuple)
+            else index
+        )
+        our_index = (
+            tuple(ember.tensor(i) if isinstance(i, list) else i for i in index)
+            if isinstance(index, tuple)
+            else index
+        )
+        expected, actual = theirs[torch_index], ours[our_index]
+        for name in BLOCK_LISTS:
+            np.testing.assert_array_equal(
+                getattr(actual, name).numpy(), getattr(expected, name).numpy(), err_msg=name
+            )
+        assert actual.shape == expected.shape and actual.to_string() == expected.to_string()
+    q = ember.zeros(1, 1, 9, 4)
+    with pytest.raises(RuntimeError, match="sliced BlockMask"):
+        eflex.flex_attention(q, q[:, :, :8], q[:, :, :8], block_mask=ours[0:1, 0:1])

@@ -254,6 +254,29 @@ class BlockMask:
             mask_mod if mask_mod is not None else noop_mask,
         )
 
+    def __getitem__(self, index: Any) -> BlockMask:
+        """The block mask of some batches, heads or rows of query blocks: index applies to
+        the (B, H, Q_blocks) dims of the block lists, an int keeping its dim as a slice of
+        one. The result's mask_mod raises if called (it would see the wrong indices), as
+        in PyTorch: give it the original's mask_mod, adapted, to use it."""
+        index = index if isinstance(index, tuple) else (index,)
+        padded = (*index, slice(None), slice(None), slice(None))[:3]
+        sizes = self.kv_num_blocks.shape[:3]
+        index = tuple(
+            (slice(i + n, i + n + 1) if -n <= i < 0 else slice(i, i + 1)) if isinstance(i, int) else i
+            for i, n in zip(padded, sizes)
+        )
+        full = self.full_kv_num_blocks is not None
+        return BlockMask.from_kv_blocks(
+            self.kv_num_blocks[index],
+            self.kv_indices[index],
+            self.full_kv_num_blocks[index] if full else None,
+            self.full_kv_indices[index] if full else None,
+            BLOCK_SIZE=self.BLOCK_SIZE,
+            mask_mod=_sliced_mask_mod_error,
+            seq_lengths=self.seq_lengths,
+        )
+
     def as_tuple(self, flatten: bool = True) -> tuple:
         """The attributes as one tuple, mask_mod last."""
         return (
@@ -363,6 +386,14 @@ class BlockMask:
         return self
 
 
+def _sliced_mask_mod_error(batch: Tensor, head: Tensor, token_q: Tensor, token_kv: Tensor) -> Tensor:
+    """The mask_mod of a sliced BlockMask: calling it is an error."""
+    raise RuntimeError(
+        "Cannot use mask_mod from a sliced BlockMask. When you slice a BlockMask using [], the "
+        "mask_mod attribute is reset: set it from the original BlockMask's mask_mod."
+    )
+
+
 def _block_extent(length: int, size: int, count: int) -> np.ndarray:
     """How many of each of count blocks of size fall within length."""
     starts = np.arange(count) * size
@@ -453,6 +484,8 @@ def _check(query: Tensor, key: Tensor, value: Tensor, block_mask: BlockMask | No
                 f"B_block_mask={block_mask.kv_num_blocks.shape[0]}."
             )
     if block_mask is not None:
+        if block_mask.mask_mod is _sliced_mask_mod_error:
+            raise RuntimeError("Cannot use mask_mod from a sliced BlockMask")
         mask_q, mask_kv = block_mask.seq_lengths
         length_q, length_kv = query.shape[-2], key.shape[-2]
         if (length_q, length_kv) != (mask_q, mask_kv):
