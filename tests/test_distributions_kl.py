@@ -219,3 +219,25 @@ def test_mixture_same_family_constraint_matches_torch():
         with pytest.raises(AssertionError):
             dist.constraints.MixtureSameFamilyConstraint(3)
     assert outcomes[0] == outcomes[1]
+
+
+def test_sample_n_and_get_checked_instance():
+    normal = D.Normal(ember.zeros(3), ember.ones(3))
+    with pytest.warns(FutureWarning, match="sample_n"):
+        assert normal.sample_n(4).shape == (4, 3)
+
+    class Shifted(D.Normal):
+        """A user's distribution with PyTorch's way of writing expand."""
+
+        def __init__(self, loc, validate_args=None):
+            super().__init__(loc, ember.ones_like(loc), validate_args=validate_args)
+
+        def expand(self, batch_shape, _instance=None):
+            new = self._get_checked_instance(Shifted, _instance)
+            D.Normal.expand(self, batch_shape, _instance=new)
+            return new
+
+    expanded = Shifted(ember.zeros(3)).expand((2, 3))
+    assert type(expanded) is Shifted and expanded.batch_shape == (2, 3)
+    with pytest.raises(NotImplementedError, match="must also define a custom .expand"):
+        Shifted(ember.zeros(3))._get_checked_instance(D.Normal)

@@ -155,6 +155,24 @@ class Distribution:
         with ember.no_grad():
             return self.rsample(sample_shape)
 
+    def sample_n(self, n: int) -> Tensor:
+        """n draws, sample((n,)) (torch.distributions.Distribution.sample_n, deprecated)."""
+        warnings.warn(
+            "`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning, stacklevel=2
+        )
+        return self.sample((n,))
+
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> Distribution:
+        """The object a subclass's own expand() fills: _instance, or a new uninitialised
+        instance of this class. As in PyTorch, a subclass of cls whose __init__ differs
+        from cls's must write its own expand."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom __init__ method "
+                "must also define a custom .expand() method."
+            )
+        return type(self).__new__(type(self)) if _instance is None else _instance
+
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """A reparameterized draw: a differentiable function of the parameters and of
         noise that does not depend on them, so gradients flow through it."""
