@@ -261,3 +261,30 @@ def test_transfer_parametrizations_and_params_matches_torch():
     import torch
 
     assert _transferred(ember) == _transferred(torch)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nn.modules.activation",
+        "nn.modules.linear",
+        "nn.modules.conv",
+        "nn.modules.sparse",
+        "distributions.utils",
+    ],
+)
+def test_reexports_of_torchs_modules(name):
+    theirs = importlib.import_module(f"torch.{name}")
+    ours = importlib.import_module(f"ember.{name}")
+    for attribute in dir(theirs):
+        value = getattr(theirs, attribute)
+        if (
+            attribute[0].isupper()
+            and isinstance(value, type)
+            and value.__module__.startswith("torch.nn.modules")
+        ):
+            assert getattr(ours, attribute) is getattr(ember.nn, attribute, getattr(ours, attribute)), (
+                attribute
+            )
+    if name == "distributions.utils":
+        assert ours.euler_constant == theirs.euler_constant

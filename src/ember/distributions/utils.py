@@ -24,6 +24,9 @@ __all__ = [
     "vec_to_tril_matrix",
 ]
 
+# the Euler-Mascheroni constant, -digamma(1) (torch.distributions.utils.euler_constant)
+euler_constant = 0.57721566490153286060
+
 
 def broadcast_all(*values: Any) -> tuple:
     """The values as tensors of one shape: Python numbers become tensors of the first

@@ -416,4 +416,28 @@ def _register_torch_module_paths() -> None:
         globals()[name] = module
 
 
+# names PyTorch's layer modules also hold, defined elsewhere in ember (`from
+# torch.nn.modules.activation import MultiheadAttention`, `from torch.nn.modules.linear
+# import NonDynamicallyQuantizableLinear`, ...)
+_ALSO_IN = {
+    "activation": "MultiheadAttention NonDynamicallyQuantizableLinear",
+    "linear": "LazyLinear LazyModuleMixin NonDynamicallyQuantizableLinear",
+    "conv": (
+        "LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d "
+        "LazyModuleMixin"
+    ),
+    "sparse": "EmbeddingBag",
+}
+
+
+def _add_reexports() -> None:
+    from ember.nn.modules import activation, attention, conv, linear, sparse
+
+    modules = {"activation": activation, "linear": linear, "conv": conv, "sparse": sparse}
+    for name, names in _ALSO_IN.items():
+        for cls in names.split():
+            setattr(modules[name], cls, globals().get(cls) or getattr(attention, cls))
+
+
 _register_torch_module_paths()
+_add_reexports()
