@@ -445,3 +445,24 @@ def test_block_mask_slicing_matches_torch():
     q = ember.zeros(1, 1, 9, 4)
     with pytest.raises(RuntimeError, match="sliced BlockMask"):
         eflex.flex_attention(q, q[:, :, :8], q[:, :, :8], block_mask=ours[0:1, 0:1])
+
+
+def test_block_mask_as_tuple_and_from_kv_blocks_match_torch():
+    import torch.nn.attention.flex_attention as tflex
+
+    theirs = tflex.create_block_mask(_causal, 1, 2, 6, 6, device="cpu", BLOCK_SIZE=2)
+    ours = eflex.create_block_mask(_causal, 1, 2, 6, 6, BLOCK_SIZE=2)
+    for flatten in (True, False):
+        expected, actual = theirs.as_tuple(flatten), ours.as_tuple(flatten)
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            if hasattr(e, "numpy"):
+                np.testing.assert_array_equal(a.numpy(), e.numpy())
+            elif not callable(e):
+                assert a == e
+    rebuilt = eflex.BlockMask.from_kv_blocks(
+        ours.kv_num_blocks, ours.kv_indices, BLOCK_SIZE=2, compute_q_blocks=False
+    )
+    assert (
+        rebuilt.q_num_blocks is None and rebuilt.shape == (1, 2, 6, 6) and rebuilt.mask_mod is eflex.noop_mask
+    )

@@ -214,6 +214,8 @@ class BlockMask:
         self.full_q_indices = full_q_indices
         self.BLOCK_SIZE = tuple(BLOCK_SIZE)
         self.mask_mod = mask_mod
+        # the order of PyTorch's deterministic CUDA backward: kept, never computed
+        self.dq_write_order = self.dq_write_order_full = self.dq_kv_order = self.dq_kv_order_spt = None
 
     @classmethod
     def from_kv_blocks(
@@ -225,22 +227,27 @@ class BlockMask:
         BLOCK_SIZE: int | tuple[int, int] = _DEFAULT_BLOCK,
         mask_mod: MaskMod | None = None,
         seq_lengths: tuple[int, int] | None = None,
+        compute_q_blocks: bool = True,
+        **write_order: Any,
     ) -> BlockMask:
-        """A BlockMask from its key-block lists; the query-block lists are derived.
-        seq_lengths defaults to the number of blocks times the block size."""
+        """A BlockMask from its key-block lists; the query-block lists are derived unless
+        compute_q_blocks is False. seq_lengths defaults to the number of blocks times the
+        block size. PyTorch's dq_write_order arguments (for its deterministic CUDA
+        backward) are accepted and kept."""
         if kv_indices.ndim < 2:
             raise RuntimeError("BlockMask must have at least 2 dimensions")
         if (full_kv_num_blocks is None) != (full_kv_indices is None):
             raise RuntimeError("full_kv_num_blocks and full_kv_indices must be both provided or omitted")
         block = (BLOCK_SIZE, BLOCK_SIZE) if isinstance(BLOCK_SIZE, int) else tuple(BLOCK_SIZE)
-        q_num, q_idx = _ordered(np.swapaxes(_blocks_of(kv_num_blocks, kv_indices), -1, -2))
-        full_q_num = full_q_idx = None
-        if full_kv_num_blocks is not None:
+        q_num = q_idx = full_q_num = full_q_idx = None
+        if compute_q_blocks:
+            q_num, q_idx = _ordered(np.swapaxes(_blocks_of(kv_num_blocks, kv_indices), -1, -2))
+        if compute_q_blocks and full_kv_num_blocks is not None:
             full = np.swapaxes(_blocks_of(full_kv_num_blocks, full_kv_indices), -1, -2)
             full_q_num, full_q_idx = _ordered(full)
         if seq_lengths is None:
             seq_lengths = (kv_indices.shape[-2] * block[0], kv_indices.shape[-1] * block[1])
-        return cls(
+        mask = cls(
             seq_lengths,
             kv_num_blocks,
             kv_indices,
@@ -253,6 +260,9 @@ class BlockMask:
             block,
             mask_mod if mask_mod is not None else noop_mask,
         )
+        for name in ("dq_write_order", "dq_write_order_full", "dq_kv_order"):
+            setattr(mask, name, write_order.get(name))
+        return mask
 
     def __getitem__(self, index: Any) -> BlockMask:
         """The block mask of some batches, heads or rows of query blocks: index applies to
@@ -278,9 +288,13 @@ class BlockMask:
         )
 
     def as_tuple(self, flatten: bool = True) -> tuple:
-        """The attributes as one tuple, mask_mod last."""
+        """The attributes as one tuple, in PyTorch's order, mask_mod last; with flatten
+        False the lengths and the block size stay pairs."""
+        lengths, block = (
+            (self.seq_lengths, self.BLOCK_SIZE) if flatten else ((self.seq_lengths,), (self.BLOCK_SIZE,))
+        )
         return (
-            *self.seq_lengths,
+            *lengths,
             self.kv_num_blocks,
             self.kv_indices,
             self.full_kv_num_blocks,
@@ -289,7 +303,11 @@ class BlockMask:
             self.q_indices,
             self.full_q_num_blocks,
             self.full_q_indices,
-            *self.BLOCK_SIZE,
+            self.dq_write_order,
+            self.dq_write_order_full,
+            self.dq_kv_order,
+            self.dq_kv_order_spt,
+            *block,
             self.mask_mod,
         )
 
