@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -145,7 +146,23 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, H, W) input (torch.nn.functional.dropout2d)."""
+    """Zero whole channels of (N, C, H, W) input (torch.nn.functional.dropout2d).
+
+    Input of another rank than 3 or 4 is deprecated in PyTorch but still runs there (the
+    mnist_rnn example of pytorch/examples feeds (N, C) to Dropout2d): it warns and zeroes
+    along dimension 1 of (N, C, *), as `feature_dropout` does.
+    """
+    if input.ndim not in (3, 4):
+        _check_p(p)
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this warning, "
+            "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout "
+            "on inputs with 2 spatial dimensions, a channel dimension, and an optional batch "
+            "dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+        return feature_dropout(input, p, training, inplace)
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 

@@ -1,0 +1,98 @@
+"""The programs of pytorch/examples, run with `import ember as torch`: the gaps they found,
+each as a regression test, and condensed versions of the small programs, compared with
+PyTorch from the same initial weights where the comparison is meaningful."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+from ember import nn
+from ember.nn import functional as F
+
+# ---- mnist_rnn: Dropout2d after an LSTM, on (N, C) features -----------------------------------
+
+
+@pytest.mark.parametrize("shape", [(6, 64), (2, 3, 4, 5, 6)])
+def test_dropout2d_of_another_rank_warns_and_drops_along_dim_1(shape: tuple) -> None:
+    x = ember.ones(*shape)
+    with pytest.warns(UserWarning, match=f"Received a {len(shape)}-D input to dropout2d"):
+        y = nn.Dropout2d(0.5)(x).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    # one draw per (N, C) entry, as feature dropout of (N, C, *) input
+    flat = y.reshape(shape[0], shape[1], -1)
+    assert (flat == flat[..., :1]).all()
+    assert 0 < (flat[..., 0] == 0).sum() < shape[0] * shape[1]
+    with pytest.warns(UserWarning):
+        assert F.dropout2d(x, 0.5, training=False) is x
+
+
+def test_dropout2d_of_1d_input_raises_as_feature_dropout() -> None:
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        F.dropout2d(ember.ones(3))
+
+
+# ---- running a condensed program in both frameworks ------------------------------------------
+
+
+def _torch_and_ember(build):
+    """The model `build(T)` makes in torch, and the same in ember with torch's initial weights."""
+    import torch
+
+    torch.manual_seed(0)
+    t_model = build(torch)
+    e_model = build(ember)
+    e_model.load_state_dict({k: ember.tensor(v.numpy().copy()) for k, v in t_model.state_dict().items()})
+    return t_model, e_model
+
+
+def _mnist_rnn_net(T):
+    class Net(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = T.nn.LSTM(input_size=7, hidden_size=16, batch_first=True)
+            self.batchnorm = T.nn.BatchNorm1d(16)
+            self.dropout1 = T.nn.Dropout2d(0.0)
+            self.fc1 = T.nn.Linear(16, 10)
+
+        def forward(self, input):
+            output, hidden = self.rnn(input.reshape(-1, 7, 7))
+            output = self.dropout1(self.batchnorm(output[:, -1, :]))
+            return T.nn.functional.log_softmax(self.fc1(output), dim=1)
+
+    return Net()
+
+
+def _mnist_rnn_train(T, model, images: np.ndarray, labels: np.ndarray) -> list:
+    optimizer = T.optim.Adadelta(model.parameters(), lr=1.0)
+    scheduler = T.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    losses = []
+    for data, target in zip(T.from_numpy(images), T.from_numpy(labels)):
+        optimizer.zero_grad()
+        loss = T.nn.functional.nll_loss(model(data), target)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    model.eval()
+    with T.no_grad():
+        output = model(T.from_numpy(images[0]))
+        pred = output.argmax(dim=1, keepdim=True)
+        losses.append(pred.eq(T.from_numpy(labels[0]).view_as(pred)).sum().item())
+    return losses
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:dropout2d")
+def test_mnist_rnn_condensed_matches_torch() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(3, 8, 1, 7, 7)).astype(np.float32)
+    labels = rng.integers(0, 10, size=(3, 8))
+    t_model, e_model = _torch_and_ember(_mnist_rnn_net)
+    np.testing.assert_allclose(
+        _mnist_rnn_train(ember, e_model, images, labels),
+        _mnist_rnn_train(__import__("torch"), t_model, images, labels),
+        rtol=1e-5,
+    )
