@@ -96,3 +96,60 @@ def test_mnist_rnn_condensed_matches_torch() -> None:
         _mnist_rnn_train(__import__("torch"), t_model, images, labels),
         rtol=1e-5,
     )
+
+
+# ---- imagenet: FakeData for --dummy, DistributedSampler's module, the training-loop utilities --
+
+
+def test_fakedata_items_are_fixed_images_and_int_labels() -> None:
+    from ember import datasets, transforms
+
+    ds = datasets.FakeData(5, (3, 6, 4), 7, transforms.ToTensor())
+    state = ember.get_rng_state()
+    img, label = ds[2]
+    assert np.array_equal(ember.get_rng_state(), state)  # the global generator is untouched
+    assert img.shape == (3, 6, 4) and img.dtype == ember.float32 and 0 <= img.min() <= img.max() <= 1
+    assert isinstance(label, int) and 0 <= label < 7
+    assert np.array_equal(ds[2][0].numpy(), img.numpy()) and ds[-3][1] == label
+    assert not np.array_equal(ds[3][0].numpy(), img.numpy())
+    assert (
+        datasets.FakeData(5, (3, 6, 4), 7, random_offset=1)[1][1] == datasets.FakeData(5, (3, 6, 4), 7)[2][1]
+    )
+    assert datasets.FakeData(2, (1, 5, 5))[0][0].shape == (5, 5)  # one channel: a mode 'L' image
+    assert len(ds) == 5 and repr(ds).startswith("Dataset FakeData\n    Number of datapoints: 5")
+    with pytest.raises(IndexError, match="FakeData index out of range"):
+        ds[5]
+    images, labels = next(iter(ember.utils.data.DataLoader(ds, batch_size=4)))
+    assert images.shape == (4, 3, 6, 4) and labels.dtype == ember.int64
+
+
+def test_distributed_sampler_imports_from_utils_data_distributed() -> None:
+    import ember.utils.data.distributed
+
+    assert ember.utils.data.distributed.DistributedSampler is ember.utils.data.DistributedSampler
+
+
+def _accuracy(T, output, target, topk=(1,)):
+    """imagenet's accuracy(): the percentage of rows whose target is among the top k."""
+    with T.no_grad():
+        maxk = max(topk)
+        batch_size = target.size(0)
+        _, pred = output.topk(maxk, 1, True, True)
+        pred = pred.t()
+        correct = pred.eq(target.view(1, -1).expand_as(pred))
+        return [correct[:k].reshape(-1).float().sum(0, keepdim=True).mul_(100.0 / batch_size) for k in topk]
+
+
+@requires_torch
+def test_imagenet_accuracy_and_average_meter_format_as_in_torch() -> None:
+    import torch
+
+    rng = np.random.default_rng(0)
+    output, target = rng.normal(size=(16, 10)).astype(np.float32), rng.integers(0, 10, 16)
+    results = []
+    for T in (ember, torch):
+        acc1, acc5 = _accuracy(T, T.from_numpy(output), T.from_numpy(target), topk=(1, 5))
+        total = 0 + acc1[0] * 16  # AverageMeter.update sums tensors times counts
+        best = max(total / 16, 0)
+        results.append((f"{acc5[0]:6.2f} ({total / 16:.3f})", float(best), tuple(acc1.shape)))
+    assert results[0] == results[1]

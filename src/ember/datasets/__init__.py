@@ -1,11 +1,12 @@
-"""Datasets: MNIST, Fashion-MNIST, CIFAR-10/100, tabular CSV files (Raisin) and synthetic generators.
+"""Datasets: MNIST, Fashion-MNIST, CIFAR-10/100, FakeData, tabular CSV files (Raisin) and synthetic generators.
 
-torchvision.datasets' MNIST, FashionMNIST, CIFAR10 and CIFAR100 API, plus ember's own tabular and synthetic
+torchvision.datasets' MNIST, FashionMNIST, CIFAR10, CIFAR100 and FakeData API, plus ember's own tabular and synthetic
 datasets for first experiments.
 """
 
 from ember.datasets._download import default_root
 from ember.datasets.cifar import CIFAR10, CIFAR100
+from ember.datasets.fake import FakeData
 from ember.datasets.mnist import MNIST, FashionMNIST, read_idx
 from ember.datasets.synthetic import (
     make_classification,
@@ -21,6 +22,7 @@ __all__ = [
     "CIFAR10",
     "CIFAR100",
     "CSVDataset",
+    "FakeData",
     "FashionMNIST",
     "MNIST",
     "Raisin",
