@@ -153,3 +153,23 @@ def test_imagenet_accuracy_and_average_meter_format_as_in_torch() -> None:
         best = max(total / 16, 0)
         results.append((f"{acc5[0]:6.2f} ({total / 16:.3f})", float(best), tuple(acc1.shape)))
     assert results[0] == results[1]
+
+
+# ---- gat: nn.Parameter(torch.empty(size=(in_features, n_hidden * n_heads))) -------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_size_by_keyword_as_torch(name: str) -> None:
+    import torch
+
+    for size in [(2, 3), [4], (), ember.Size([1, 2])]:
+        assert getattr(ember, name)(size=size).shape == getattr(torch, name)(size=tuple(size)).shape
+    assert getattr(ember, name)(size=(2,), dtype=ember.float64).dtype == ember.float64
+    for args, kwargs in [((2,), {"size": (3,)}), ((), {"size": 2})]:
+        with pytest.raises(TypeError):
+            getattr(torch, name)(*args, **kwargs)
+        with pytest.raises(TypeError, match=f"{name}\\(\\)"):
+            getattr(ember, name)(*args, **kwargs)
+    out = ember.empty(0)
+    assert getattr(ember, name)(size=(2, 2), out=out) is out and out.shape == (2, 2)

@@ -27,8 +27,16 @@ def _finish(arr: np.ndarray, requires_grad: bool, device: Any, layout: Any = Non
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def _size(size: Sequence[Any]) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _size(size: Sequence[Any], keyword: Any = None, name: str = "") -> tuple:
+    """The shape given as separate integers, one sequence, or (as PyTorch also accepts) the
+    keyword `size=`: `zeros(2, 3)`, `zeros((2, 3))`, `zeros(size=(2, 3))`."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(keyword, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(keyword).__name__}")
+        size = keyword
+    elif len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     for s in size:
         if not isinstance(s, (int, np.integer)):
@@ -66,29 +74,32 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 
 def zeros(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     dtype: Any = None,
     layout: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device, layout)
+    return _finish(np.zeros(_size(shape, size, "zeros"), _np_dtype(dtype)), requires_grad, device, layout)
 
 
 def ones(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     dtype: Any = None,
     layout: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device, layout)
+    return _finish(np.ones(_size(shape, size, "ones"), _np_dtype(dtype)), requires_grad, device, layout)
 
 
 def empty(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     dtype: Any = None,
     layout: Any = None,
     device: Any = None,
@@ -96,7 +107,7 @@ def empty(
     pin_memory: bool = False,
     memory_format: Any = _layout.contiguous_format,
 ) -> Tensor:
-    arr = np.empty(_size(size), _np_dtype(dtype))
+    arr = np.empty(_size(shape, size, "empty"), _np_dtype(dtype))
     fmt = _layout.check_format(memory_format, "empty")
     if fmt is _layout.channels_last or fmt is _layout.channels_last_3d:
         arr = _layout.copy(arr, fmt)
@@ -340,7 +351,8 @@ def eye(
 
 
 def rand(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     generator: Any = None,
     dtype: Any = None,
     layout: Any = None,
@@ -350,7 +362,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
     np_dtype = _float_dtype(dtype, "check_uniform_bounds")
-    arr = _random.rng(generator).random(_size(size), dtype=np.float64).astype(np_dtype)
+    arr = _random.rng(generator).random(_size(shape, size, "rand"), dtype=np.float64).astype(np_dtype)
     return _finish(arr, requires_grad, device, layout)
 
 
@@ -363,7 +375,8 @@ def _float_dtype(dtype: Any, kernel: str) -> np.dtype:
 
 
 def randn(
-    *size: Any,
+    *shape: Any,
+    size: Any = None,
     generator: Any = None,
     dtype: Any = None,
     layout: Any = None,
@@ -373,7 +386,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples."""
     np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    arr = _random.rng(generator).standard_normal(_size(size)).astype(np_dtype)
+    arr = _random.rng(generator).standard_normal(_size(shape, size, "randn")).astype(np_dtype)
     return _finish(arr, requires_grad, device, layout)
 
 
