@@ -173,3 +173,85 @@ def test_factories_take_size_by_keyword_as_torch(name: str) -> None:
             getattr(ember, name)(*args, **kwargs)
     out = ember.empty(0)
     assert getattr(ember, name)(size=(2, 2), out=out) is out and out.shape == (2, 2)
+
+
+# ---- dcgan: weights_init through apply, ConvTranspose2d, BCELoss, Adam(betas) -------------------
+
+
+@requires_torch
+def test_data_parallel_function_needs_gpus_as_in_torch() -> None:
+    import torch
+
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="device type could not be determined"):
+            T.nn.parallel.data_parallel(T.nn.Linear(3, 2), T.ones(4, 3), range(1))
+
+
+def _dcgan_nets(T):
+    nn_ = T.nn
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            T.nn.init.normal_(m.weight, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            T.nn.init.normal_(m.weight, 1.0, 0.02)
+            T.nn.init.zeros_(m.bias)
+
+    net_g = nn_.Sequential(
+        nn_.ConvTranspose2d(4, 8, 4, 1, 0, bias=False),
+        nn_.BatchNorm2d(8),
+        nn_.ReLU(True),
+        nn_.ConvTranspose2d(8, 1, 4, 2, 1, bias=False),
+        nn_.Tanh(),
+    )
+    net_d = nn_.Sequential(
+        nn_.Conv2d(1, 4, 4, 2, 1, bias=False),
+        nn_.LeakyReLU(0.2, inplace=True),
+        nn_.Conv2d(4, 1, 4, 1, 0, bias=False),
+        nn_.Sigmoid(),
+    )
+    net_g.apply(weights_init)
+    net_d.apply(weights_init)
+    return nn_.ModuleDict({"G": net_g, "D": net_d})
+
+
+def _dcgan_train(T, nets, real: np.ndarray, noise: np.ndarray) -> list:
+    net_g, net_d = nets["G"], nets["D"]
+    criterion = T.nn.BCELoss()
+    opt_d = T.optim.Adam(net_d.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    opt_g = T.optim.Adam(net_g.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    out = []
+    for real_cpu, z in zip(T.from_numpy(real), T.from_numpy(noise)):
+        net_d.zero_grad()
+        label = T.full((real_cpu.size(0),), 1, dtype=real_cpu.dtype)
+        output = net_d(real_cpu).view(-1, 1).squeeze(1)
+        err_d_real = criterion(output, label)
+        err_d_real.backward()
+        fake = net_g(z)
+        label.fill_(0)
+        err_d_fake = criterion(net_d(fake.detach()).view(-1), label)
+        err_d_fake.backward()
+        opt_d.step()
+        net_g.zero_grad()
+        label.fill_(1)
+        err_g = criterion(net_d(fake).view(-1), label)
+        err_g.backward()
+        opt_g.step()
+        out += [(err_d_real + err_d_fake).item(), err_g.item(), output.mean().item()]
+    return out
+
+
+@requires_torch
+def test_dcgan_condensed_matches_torch() -> None:
+    import torch
+
+    rng = np.random.default_rng(0)
+    real = np.tanh(rng.normal(size=(2, 4, 1, 8, 8))).astype(np.float32)
+    noise = rng.normal(size=(2, 4, 4, 1, 1)).astype(np.float32)
+    t_nets, e_nets = _torch_and_ember(_dcgan_nets)
+    g = e_nets["G"][0].weight.detach().numpy()
+    assert abs(g.std() - 0.02) < 0.005 and abs(e_nets["G"][1].weight.detach().numpy().mean() - 1) < 0.02
+    np.testing.assert_allclose(
+        _dcgan_train(ember, e_nets, real, noise), _dcgan_train(torch, t_nets, real, noise), rtol=1e-5
+    )

@@ -1,5 +1,5 @@
-"""torch.nn.parallel: DataParallel and DistributedDataParallel (see ember.nn.modules.parallel)."""
+"""torch.nn.parallel: DataParallel, data_parallel and DistributedDataParallel (see ember.nn.modules.parallel)."""
 
-from ember.nn.modules.parallel import DataParallel, DistributedDataParallel
+from ember.nn.modules.parallel import DataParallel, DistributedDataParallel, data_parallel
 
-__all__ = ["DataParallel", "DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]

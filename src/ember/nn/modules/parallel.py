@@ -1,4 +1,4 @@
-"""DataParallel and DistributedDataParallel (torch.nn.DataParallel, torch.nn.parallel.*).
+"""DataParallel, data_parallel and DistributedDataParallel (torch.nn.DataParallel, torch.nn.parallel.*).
 
 ember runs on the CPU only, where PyTorch's DataParallel has no devices to spread a batch
 over and simply calls the wrapped module. ember's does the same, so that code written for
@@ -34,6 +34,24 @@ class DataParallel(Module):
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)
+
+
+def data_parallel(
+    module: Module,
+    inputs: Any,
+    device_ids: Sequence[Any] | None = None,
+    output_device: Any = None,
+    dim: int = 0,
+    module_kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """DataParallel as one call (torch.nn.parallel.data_parallel): spread `inputs` over the
+    GPUs of `device_ids`. It needs GPUs even for one device, so on ember, as in PyTorch on
+    a CPU-only machine, it raises RuntimeError; programs call it only for CUDA input (the
+    DCGAN example: `if input.is_cuda and self.ngpu > 1`)."""
+    raise RuntimeError(
+        "device type could not be determined: data_parallel runs on GPUs, and ember has none "
+        "(call the module directly, or wrap it in nn.DataParallel, which calls it directly on the CPU)"
+    )
 
 
 class DistributedDataParallel(Module):
