@@ -255,3 +255,108 @@ def test_dcgan_condensed_matches_torch() -> None:
     np.testing.assert_allclose(
         _dcgan_train(ember, e_nets, real, noise), _dcgan_train(torch, t_nets, real, noise), rtol=1e-5
     )
+
+
+# ---- word_language_model: truncated BPTT, clipping, a hand-written SGD step, the whole model saved
+
+
+def _wlm_model(T):
+    class RNNModel(T.nn.Module):
+        def __init__(self, ntoken=11, ninp=6, nlayers=2):
+            super().__init__()
+            self.ntoken, self.nhid, self.nlayers = ntoken, ninp, nlayers
+            self.encoder = T.nn.Embedding(ntoken, ninp)
+            self.rnn = T.nn.LSTM(ninp, ninp, nlayers, dropout=0.0)
+            self.decoder = T.nn.Linear(ninp, ntoken)
+            self.decoder.weight = self.encoder.weight  # tie_weights
+            T.nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+            T.nn.init.zeros_(self.decoder.bias)
+
+        def forward(self, input, hidden):
+            output, hidden = self.rnn(self.encoder(input), hidden)
+            decoded = self.decoder(output).view(-1, self.ntoken)
+            return T.nn.functional.log_softmax(decoded, dim=1), hidden
+
+        def init_hidden(self, bsz):
+            weight = next(self.parameters())
+            return (
+                weight.new_zeros(self.nlayers, bsz, self.nhid),
+                weight.new_zeros(self.nlayers, bsz, self.nhid),
+            )
+
+    return RNNModel()
+
+
+def _wlm_train(T, model, ids: np.ndarray, bptt: int = 4) -> list:
+    def repackage_hidden(h):
+        return h.detach() if isinstance(h, T.Tensor) else tuple(repackage_hidden(v) for v in h)
+
+    data = T.tensor(ids.tolist()).type(T.int64)
+    data = data.narrow(0, 0, data.size(0) // 3 * 3).view(3, -1).t().contiguous()  # batchify
+    criterion = T.nn.NLLLoss()
+    hidden = model.init_hidden(3)
+    losses = []
+    for i in range(0, data.size(0) - 1, bptt):
+        seq_len = min(bptt, len(data) - 1 - i)
+        source, targets = data[i : i + seq_len], data[i + 1 : i + 1 + seq_len].view(-1)
+        model.zero_grad()
+        hidden = repackage_hidden(hidden)
+        output, hidden = model(source, hidden)
+        loss = criterion(output, targets)
+        loss.backward()
+        T.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        for p in model.parameters():
+            p.data.add_(p.grad, alpha=-20)
+        losses.append(loss.item())
+    return losses
+
+
+@requires_torch
+def test_word_language_model_condensed_matches_torch() -> None:
+    import torch
+
+    ids = np.random.default_rng(0).integers(0, 11, 40)
+    t_model, e_model = _torch_and_ember(_wlm_model)
+    np.testing.assert_allclose(_wlm_train(ember, e_model, ids), _wlm_train(torch, t_model, ids), rtol=1e-5)
+
+
+class _TinyLM(nn.Module):
+    """A module-level class, so that pickle finds it (as the example's model.RNNModel)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.Embedding(7, 4)
+        self.decoder = nn.Linear(4, 7)
+        self.decoder.weight = self.encoder.weight
+
+    def forward(self, input):
+        return F.log_softmax(self.decoder(self.encoder(input)), dim=-1)
+
+
+def test_whole_model_saved_and_loaded_only_with_weights_only_false(tmp_path) -> None:
+    import pickle
+
+    model = _TinyLM()
+    path = tmp_path / "model.pt"
+    with open(path, "wb") as f:
+        ember.save(model, f)
+    with pytest.raises(pickle.UnpicklingError, match=r"pickled .*_TinyLM.*weights_only=False"):
+        ember.load(path)
+    with open(path, "rb") as f:
+        loaded = ember.load(f, weights_only=False)
+    assert type(loaded) is _TinyLM and loaded.decoder.weight is loaded.encoder.weight
+    x = ember.tensor([[1, 2, 3]])
+    assert ember.equal(loaded(x), model(x))
+    # generate.py: sample the next word from the exponentiated log-probabilities
+    word_weights = loaded(x)[0, -1].squeeze().div(0.5).exp().cpu()
+    assert 0 <= int(ember.multinomial(word_weights, 1)[0]) < 7
+    # a checkpoint mixing plain entries and a pickled one
+    ember.save({"epoch": 3, "model": model, "weights": model.state_dict()}, path)
+    assert ember.load(path, map_location="cpu", pickle_module=pickle)["epoch"] == 3  # as torch.load
+    with pytest.raises(pickle.UnpicklingError):
+        ember.load(path, weights_only=True)
+    assert set(ember.load(path, weights_only=False)["weights"]) == {
+        "encoder.weight",
+        "decoder.weight",
+        "decoder.bias",
+    }
