@@ -360,3 +360,21 @@ def test_whole_model_saved_and_loaded_only_with_weights_only_false(tmp_path) -> 
         "decoder.weight",
         "decoder.bias",
     }
+
+
+# ---- super_resolution and fast_neural_style: transforms of PIL images -------------------------
+
+
+def test_image_transforms_read_pil_images_as_arrays() -> None:
+    from ember import transforms
+
+    image = pytest.importorskip("PIL.Image")
+    pixels = np.random.default_rng(0).integers(0, 256, (20, 15, 3), dtype=np.uint8)
+    img = image.fromarray(pixels)
+    pipeline = transforms.Compose([transforms.CenterCrop(12), transforms.Resize(6), transforms.ToTensor()])
+    assert ember.equal(pipeline(img), pipeline(pixels))
+    gray = transforms.Grayscale()(img)
+    assert isinstance(gray, np.ndarray) and np.array_equal(gray, transforms.Grayscale()(pixels))
+    assert transforms.functional.get_image_size(img) == [15, 20]
+    y = image.fromarray(pixels[:, :, 0], mode="L")  # super_resolve.py: the Y channel of a YCbCr image
+    assert transforms.ToTensor()(y).view(1, -1, y.size[1], y.size[0]).shape == (1, 1, 20, 15)

@@ -2,10 +2,11 @@
 
 An image is a tensor (..., C, H, W), so one call transforms a whole batch, or, standing in
 for a PIL image, a NumPy array H x W or H x W x C (the pixels of a dataset sample before
-ToTensor); an array comes back as an array of the same layout. The arithmetic follows
-torchvision's tensor code: integer images are computed in float32 and rounded back,
-grayscale uses the ITU-R 601-2 weights (0.2989, 0.587, 0.114) and truncates, blurs pad by
-reflection. Only `resize` (through `nn.functional.interpolate`) and `normalize` are
+ToTensor); an array comes back as an array of the same layout. A PIL image itself
+(anything with `__array_interface__`) is read as such an array and comes back as one.
+The arithmetic follows torchvision's tensor code: integer images are computed in float32
+and rounded back, grayscale uses the ITU-R 601-2 weights (0.2989, 0.587, 0.114) and
+truncates, blurs pad by reflection. Only `resize` (through `nn.functional.interpolate`) and `normalize` are
 recorded by autograd; the others work on the pixels.
 """
 
@@ -49,6 +50,8 @@ def _to_chw(img: Any, name: str) -> tuple[np.ndarray, Callable[[np.ndarray], Any
         arr = img._data if img.ndim >= 3 else img._data[None]
         squeeze = img.ndim == 2  # torchvision accepts H x W tensors as one channel
         return arr, lambda out: Tensor(np.ascontiguousarray(out[0] if squeeze else out))
+    if not isinstance(img, np.ndarray) and hasattr(img, "__array_interface__"):
+        img = np.asarray(img)  # a PIL image: its pixels, as ToTensor reads them; arrays come back
     if isinstance(img, np.ndarray):
         if img.ndim == 2:
             return img[None], lambda out: np.ascontiguousarray(out[0])
@@ -308,7 +311,7 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
     gray = _grayscale(arr)
     if num_output_channels == 3:
         gray = np.broadcast_to(gray, arr.shape[:-3] + (3,) + arr.shape[-2:])
-    elif isinstance(img, np.ndarray):
+    elif not isinstance(img, Tensor):
         return np.ascontiguousarray(gray[0])  # H x W, as a PIL image of mode 'L'
     return back(gray)
 
