@@ -378,3 +378,46 @@ def test_image_transforms_read_pil_images_as_arrays() -> None:
     assert transforms.functional.get_image_size(img) == [15, 20]
     y = image.fromarray(pixels[:, :, 0], mode="L")  # super_resolve.py: the Y channel of a YCbCr image
     assert transforms.ToTensor()(y).view(1, -1, y.size[1], y.size[0]).shape == (1, 1, 20, 15)
+
+
+# ---- older programs: the scalar-first overloads torch deprecated but still accepts ----------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, a, b, c: a.clone().add_(-0.5, b),  # p.data.add_(-lr, p.grad.data)
+        lambda T, a, b, c: a.add(2, b),
+        lambda T, a, b, c: T.add(a, 2, b),
+        lambda T, a, b, c: a.clone().sub_(3, b),
+        lambda T, a, b, c: T.sub(a, 3, b),
+        lambda T, a, b, c: a.clone().addcmul_(0.1, b, c),  # exp_avg_sq.addcmul_(1 - beta2, grad, grad)
+        lambda T, a, b, c: a.clone().addcdiv_(-0.1, b, c),  # p.data.addcdiv_(-step_size, exp_avg, denom)
+        lambda T, a, b, c: T.addcmul(a, 0.5, b, c),
+        lambda T, a, b, c: a.addcdiv(0.5, b, c),
+    ],
+)
+def test_scalar_first_overloads_warn_and_compute_as_torch(call) -> None:
+    import torch
+
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.normal(size=(2, 3)).astype(np.float32) for _ in range(3))
+    c = np.abs(c) + 1
+    expected = call(torch, torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c))
+    with pytest.warns(UserWarning, match="This overload of .* is deprecated"):
+        got = call(ember, ember.from_numpy(a), ember.from_numpy(b), ember.from_numpy(c))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_scalar_first_overloads_keep_gradients_and_refuse_two_tensors() -> None:
+    x = ember.ones(3, requires_grad=True)
+    y = x * 1
+    with pytest.warns(UserWarning):
+        y.add_(2, x)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]
+    a = ember.ones(2)
+    for call in (lambda: a.add(a, a), lambda: a.add_(a, 2), lambda: a.mul_(2, a)):
+        with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
+            call()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -243,7 +244,29 @@ def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | Non
     return fused(y, x, alpha, out=out)
 
 
-def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+ABSENT = object()  # no third positional argument: the signature of today, not a deprecated one
+
+
+def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other") -> None:
+    """Check and warn about the overload torch deprecated but still accepts, with the scalar
+    first: `add_(alpha, other)`, `addcmul_(value, tensor1, tensor2)`, as older code writes
+    them (`p.data.add_(-lr, p.grad.data)`)."""
+    if isinstance(alpha, Tensor):
+        raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+    scalar = "value" if "tensor1" in args else "alpha"
+    warnings.warn(
+        f"This overload of {name} is deprecated:\n\t{name}(Number {scalar}, {args})\nConsider using "
+        f"one of the following signatures instead:\n\t{name}({args}, *, Number {scalar} = 1)",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def add(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 1) -> Tensor:
+    """input + alpha * other (torch.add); `add(input, alpha, other)`, deprecated, works too."""
+    if deprecated_other is not ABSENT:
+        alpha_first("add", other, deprecated_other)
+        alpha, other = other, deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
         if fusable(input, other, alpha):
             return Tensor(add_scaled(input._data, other._data, float(alpha)))
@@ -251,7 +274,11 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return add_op(input, other)
 
 
-def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+def sub(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 1) -> Tensor:
+    """input - alpha * other (torch.sub); `sub(input, alpha, other)`, deprecated, works too."""
+    if deprecated_other is not ABSENT:
+        alpha_first("sub", other, deprecated_other)
+        alpha, other = other, deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
         _check_sub(input, other)
         if fusable(input, other, alpha):

@@ -154,7 +154,12 @@ def is_floating_point(input: Tensor) -> bool:
 def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any:
     sign = {np.add: 1.0, np.subtract: -1.0}.get(ufunc)  # add_ and sub_ take an alpha
 
-    def op(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    def op(input: Tensor, other: Any, deprecated_other: Any = arith.ABSENT, *, alpha: Any = 1) -> Tensor:
+        if deprecated_other is not arith.ABSENT:  # add_(alpha, other): deprecated, still accepted
+            if sign is None:
+                raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+            arith.alpha_first(name, other, deprecated_other)
+            alpha, other = other, deprecated_other
         if check is not None:
             check(input, other)
         if alpha != 1 or alpha.__class__ is bool:
