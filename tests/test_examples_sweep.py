@@ -421,3 +421,15 @@ def test_scalar_first_overloads_keep_gradients_and_refuse_two_tensors() -> None:
     for call in (lambda: a.add(a, a), lambda: a.add_(a, 2), lambda: a.mul_(2, a)):
         with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
             call()
+
+
+# ---- word_language_model and fast_neural_style: `import torch.onnx` at the top -------------------
+
+
+def test_onnx_imports_and_export_explains_the_way_out() -> None:
+    import ember.onnx
+
+    assert not ember.onnx.is_in_onnx_export()
+    model = nn.Linear(2, 1)
+    with pytest.raises(NotImplementedError, match="torch.onnx.export"):
+        ember.onnx.export(model, (ember.zeros(1, 2),), "model.onnx")

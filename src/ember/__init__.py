@@ -736,8 +736,9 @@ from ember.nn._functional.recurrent import (
 from ember import func
 
 # isort: split
-# mixed precision (torch.amp, torch.autocast, torch.cpu) and TorchScript's entry points (torch.jit)
-from ember import amp, cpu, jit
+# mixed precision (torch.amp, torch.autocast, torch.cpu), TorchScript's entry points (torch.jit)
+# and ONNX export's (torch.onnx), which raises
+from ember import amp, cpu, jit, onnx
 from ember.amp.autocast_mode import (
     autocast,
     clear_autocast_cache,
