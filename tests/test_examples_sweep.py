@@ -433,3 +433,31 @@ def test_onnx_imports_and_export_explains_the_way_out() -> None:
     model = nn.Linear(2, 1)
     with pytest.raises(NotImplementedError, match="torch.onnx.export"):
         ember.onnx.export(model, (ember.zeros(1, 2),), "model.onnx")
+
+
+# ---- imagenet: `import torch.distributed as dist`, used only when launched on several processes --
+
+
+@requires_torch
+def test_distributed_without_a_process_group_answers_as_torch() -> None:
+    import torch
+    import torch.distributed
+
+    import ember.distributed as dist
+
+    assert not dist.is_available() and not dist.is_initialized() and not torch.distributed.is_initialized()
+    calls = [
+        lambda d, T: d.get_rank(),
+        lambda d, T: d.get_world_size(),
+        lambda d, T: d.barrier(),
+        lambda d, T: d.all_reduce(T.ones(2), d.ReduceOp.SUM, async_op=False),  # AverageMeter.all_reduce
+        lambda d, T: d.broadcast(T.ones(2), 0),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError) as expected:
+            call(torch.distributed, torch)
+        with pytest.raises(ValueError, match=str(expected.value)):
+            call(dist, ember)
+    with pytest.raises(RuntimeError, match="one process"):
+        dist.init_process_group(backend="gloo", init_method="tcp://127.0.0.1:23456", world_size=2, rank=0)
+    assert {op.name for op in dist.ReduceOp} >= {"SUM", "AVG", "PRODUCT", "MIN", "MAX"}

@@ -736,9 +736,9 @@ from ember.nn._functional.recurrent import (
 from ember import func
 
 # isort: split
-# mixed precision (torch.amp, torch.autocast, torch.cpu), TorchScript's entry points (torch.jit)
-# and ONNX export's (torch.onnx), which raises
-from ember import amp, cpu, jit, onnx
+# mixed precision (torch.amp, torch.autocast, torch.cpu), TorchScript's entry points (torch.jit),
+# ONNX export's (torch.onnx), which raises, and torch.distributed without a process group
+from ember import amp, cpu, distributed, jit, onnx
 from ember.amp.autocast_mode import (
     autocast,
     clear_autocast_cache,
