@@ -175,6 +175,19 @@ def test_factories_take_size_by_keyword_as_torch(name: str) -> None:
     assert getattr(ember, name)(size=(2, 2), out=out) is out and out.shape == (2, 2)
 
 
+@requires_torch
+@pytest.mark.parametrize("name", ["new_zeros", "new_ones", "new_empty"])
+def test_new_factories_take_size_by_keyword_as_torch(name: str) -> None:
+    import torch
+
+    e, t = ember.ones(2, dtype=ember.float64), torch.ones(2, dtype=torch.float64)
+    got = getattr(e, name)(size=(2, 3))
+    assert got.shape == getattr(t, name)(size=(2, 3)).shape and got.dtype == ember.float64
+    assert getattr(e, name)(1, 2).shape == getattr(e, name)((1, 2)).shape == (1, 2)
+    with pytest.raises(TypeError, match=f"{name}\\(\\) got multiple values for argument 'size'"):
+        getattr(e, name)(2, size=(3,))
+
+
 # ---- dcgan: weights_init through apply, ConvTranspose2d, BCELoss, Adam(betas) -------------------
 
 

@@ -95,22 +95,49 @@ def _storage_offset(self: Any) -> int:
 
 
 def new_zeros(
-    self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    self: Any,
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """zeros with this tensor's dtype unless another is given (torch.Tensor.new_zeros)."""
-    return creation.zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    if shape and size is not None:
+        raise TypeError("new_zeros() got multiple values for argument 'size'")
+    return creation.zeros(
+        *shape, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def new_ones(
-    self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    self: Any,
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
-    return creation.ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    if shape and size is not None:
+        raise TypeError("new_ones() got multiple values for argument 'size'")
+    return creation.ones(
+        *shape, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def new_empty(
-    self: Any, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    self: Any,
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
-    return creation.empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    if shape and size is not None:
+        raise TypeError("new_empty() got multiple values for argument 'size'")
+    return creation.empty(
+        *shape, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def new_full(
