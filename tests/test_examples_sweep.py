@@ -474,3 +474,120 @@ def test_distributed_without_a_process_group_answers_as_torch() -> None:
     with pytest.raises(RuntimeError, match="one process"):
         dist.init_process_group(backend="gloo", init_method="tcp://127.0.0.1:23456", world_size=2, rank=0)
     assert {op.name for op in dist.ReduceOp} >= {"SUM", "AVG", "PRODUCT", "MIN", "MAX"}
+
+
+# ---- condensed programs that found no gap, kept so that they keep running ---------------------
+
+
+def _sequence_net(T):
+    """time_sequence_prediction: two LSTMCells and a Linear, in float64."""
+
+    class Sequence(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm1 = T.nn.LSTMCell(1, 6)
+            self.lstm2 = T.nn.LSTMCell(6, 6)
+            self.linear = T.nn.Linear(6, 1)
+
+        def forward(self, input, future=0):
+            outputs = []
+            h_t = c_t = h_t2 = c_t2 = T.zeros(input.size(0), 6, dtype=T.double)
+            for input_t in input.split(1, dim=1):
+                h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            for _ in range(future):
+                h_t, c_t = self.lstm1(output, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            return T.cat(outputs, dim=1)
+
+    return Sequence().double()
+
+
+def _sequence_train(T, seq, data: np.ndarray) -> list:
+    input, target = T.from_numpy(data[1:, :-1]), T.from_numpy(data[1:, 1:])
+    criterion = T.nn.MSELoss()
+    optimizer = T.optim.LBFGS(seq.parameters(), lr=0.8, max_iter=5)
+    losses = []
+
+    def closure():
+        optimizer.zero_grad()
+        loss = criterion(seq(input), target)
+        losses.append(loss.item())
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    with T.no_grad():
+        pred = seq(T.from_numpy(data[:1, :-1]), future=3)
+    return losses + pred.detach().numpy().ravel().tolist()
+
+
+@requires_torch
+def test_time_sequence_prediction_condensed_matches_torch() -> None:
+    import torch
+
+    x = np.arange(8) + np.random.default_rng(0).integers(-8, 8, 4)[:, None]
+    data = np.sin(x / 4.0)
+    t_seq, e_seq = _torch_and_ember(_sequence_net)
+    np.testing.assert_allclose(
+        _sequence_train(ember, e_seq, data), _sequence_train(torch, t_seq, data), rtol=1e-9
+    )
+
+
+def _actor_critic_net(T):
+    class Policy(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.affine1 = T.nn.Linear(4, 16)
+            self.action_head = T.nn.Linear(16, 2)
+            self.value_head = T.nn.Linear(16, 1)
+
+        def forward(self, x):
+            x = T.nn.functional.relu(self.affine1(x))
+            return T.nn.functional.softmax(self.action_head(x), dim=-1), self.value_head(x)
+
+    return Policy()
+
+
+def _actor_critic_episode(T, model, states: np.ndarray, actions: list) -> float:
+    """reinforcement_learning/actor_critic.py's finish_episode, for given states and actions."""
+    optimizer = T.optim.Adam(model.parameters(), lr=3e-2)
+    eps = np.finfo(np.float32).eps.item()
+    saved, rewards = [], []
+    for state, action in zip(states, actions):
+        probs, state_value = model(T.from_numpy(state).float())
+        m = T.distributions.Categorical(probs)
+        saved.append((m.log_prob(T.tensor(action)), state_value))
+        rewards.append(1.0)
+    R, returns = 0, []
+    for r in rewards[::-1]:
+        R = r + 0.99 * R
+        returns.insert(0, R)
+    returns = T.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + eps)
+    policy_losses, value_losses = [], []
+    for (log_prob, value), R in zip(saved, returns):
+        advantage = R - value.item()
+        policy_losses.append(-log_prob * advantage)
+        value_losses.append(T.nn.functional.smooth_l1_loss(value, T.tensor([R])))
+    optimizer.zero_grad()
+    loss = T.stack(policy_losses).sum() + T.stack(value_losses).sum()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@requires_torch
+def test_actor_critic_condensed_matches_torch() -> None:
+    import torch
+
+    states = np.random.default_rng(0).normal(size=(5, 4))
+    actions = [1, 0, 0, 1, 1]
+    t_model, e_model = _torch_and_ember(_actor_critic_net)
+    for _ in range(2):
+        e_loss = _actor_critic_episode(ember, e_model, states, actions)
+        assert e_loss == pytest.approx(_actor_critic_episode(torch, t_model, states, actions), rel=1e-5)
