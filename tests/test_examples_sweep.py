@@ -270,7 +270,7 @@ def test_dcgan_condensed_matches_torch() -> None:
     )
 
 
-# ---- word_language_model: truncated BPTT, clipping, a hand-written SGD step, the whole model saved
+# ---- word_language_model: truncated BPTT, clipping, a hand-written SGD step
 
 
 def _wlm_model(T):
@@ -331,48 +331,6 @@ def test_word_language_model_condensed_matches_torch() -> None:
     ids = np.random.default_rng(0).integers(0, 11, 40)
     t_model, e_model = _torch_and_ember(_wlm_model)
     np.testing.assert_allclose(_wlm_train(ember, e_model, ids), _wlm_train(torch, t_model, ids), rtol=1e-5)
-
-
-class _TinyLM(nn.Module):
-    """A module-level class, so that pickle finds it (as the example's model.RNNModel)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.encoder = nn.Embedding(7, 4)
-        self.decoder = nn.Linear(4, 7)
-        self.decoder.weight = self.encoder.weight
-
-    def forward(self, input):
-        return F.log_softmax(self.decoder(self.encoder(input)), dim=-1)
-
-
-def test_whole_model_saved_and_loaded_only_with_weights_only_false(tmp_path) -> None:
-    import pickle
-
-    model = _TinyLM()
-    path = tmp_path / "model.pt"
-    with open(path, "wb") as f:
-        ember.save(model, f)
-    with pytest.raises(pickle.UnpicklingError, match=r"pickled .*_TinyLM.*weights_only=False"):
-        ember.load(path)
-    with open(path, "rb") as f:
-        loaded = ember.load(f, weights_only=False)
-    assert type(loaded) is _TinyLM and loaded.decoder.weight is loaded.encoder.weight
-    x = ember.tensor([[1, 2, 3]])
-    assert ember.equal(loaded(x), model(x))
-    # generate.py: sample the next word from the exponentiated log-probabilities
-    word_weights = loaded(x)[0, -1].squeeze().div(0.5).exp().cpu()
-    assert 0 <= int(ember.multinomial(word_weights, 1)[0]) < 7
-    # a checkpoint mixing plain entries and a pickled one
-    ember.save({"epoch": 3, "model": model, "weights": model.state_dict()}, path)
-    assert ember.load(path, map_location="cpu", pickle_module=pickle)["epoch"] == 3  # as torch.load
-    with pytest.raises(pickle.UnpicklingError):
-        ember.load(path, weights_only=True)
-    assert set(ember.load(path, weights_only=False)["weights"]) == {
-        "encoder.weight",
-        "decoder.weight",
-        "decoder.bias",
-    }
 
 
 # ---- super_resolution and fast_neural_style: transforms of PIL images -------------------------

@@ -1,16 +1,12 @@
-"""ember.save and ember.load: checkpoints that never execute code when loaded, unless asked.
+"""ember.save and ember.load: checkpoints that never execute code when loaded.
 
 A checkpoint is a zip archive holding `index.json`, which describes the saved structure
 (dicts, lists, tuples, numbers, strings, None, bools and tensors), and one `.npy` file
 per tensor under `data/`. Arrays are read with `np.load(allow_pickle=False)`, so a
-checkpoint of that kind from an untrusted source can at worst fail to load. Saving to a
-path is atomic: the archive is written to a temporary file next to the target, flushed
-to disk, and renamed over it, so an interrupted save leaves the previous checkpoint intact.
-
-Any other object (a whole model, as `torch.save(model, f)` in pytorch/examples'
-word_language_model) is pickled into `pickles/` and named in the index with its type.
-Unpickling can run code, so `load` refuses such an entry unless called with
-`weights_only=False`, which is also what torch.load (2.6 and later) asks for.
+checkpoint from an untrusted source can at worst fail to load; unlike `torch.load`
+there is no pickle anywhere. Saving to a path is atomic: the archive is written to a
+temporary file next to the target, flushed to disk, and renamed over it, so an
+interrupted save leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import stat
 import uuid
 import zipfile
@@ -40,7 +35,7 @@ PathOrFile = str | os.PathLike | IO[bytes]
 # method or zip version (NotImplementedError), an "encrypted" flag (RuntimeError), a short read
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError)
 _TORCH_HINT = (
-    "ember.load reads only ember.save's format, not torch.save files: load it with torch.load and "
+    "ember.load never unpickles, so it cannot read torch.save files: load it with torch.load and "
     "save its tensors, converted with .numpy(), with ember.save"
 )
 
@@ -48,12 +43,9 @@ _TORCH_HINT = (
 class _Writer:
     """Turns an object into a JSON-able description, collecting the arrays to store."""
 
-    def __init__(self, pickle_module: Any = None, pickle_protocol: int = 2) -> None:
+    def __init__(self) -> None:
         self.arrays: list[np.ndarray] = []
         self.seen: dict[int, int] = {}  # id(tensor) -> array number: a shared tensor is stored once
-        self.pickles: list[bytes] = []
-        self.pickle_module = pickle if pickle_module is None else pickle_module
-        self.pickle_protocol = pickle_protocol
 
     def encode(self, obj: Any) -> Any:
         # JSON objects are reserved for tagged nodes, so every dict is written as pairs
@@ -86,19 +78,11 @@ class _Writer:
             if isinstance(metadata, dict):
                 node["metadata"] = self.encode(metadata)
             return node
-        return self._pickled(obj)
-
-    def _pickled(self, obj: Any) -> dict:
-        """Any other object (a whole Module, a namedtuple): pickled, loaded only on request."""
-        try:
-            data = self.pickle_module.dumps(obj, protocol=self.pickle_protocol)
-        except (pickle.PicklingError, AttributeError, TypeError) as e:
-            raise TypeError(
-                f"ember.save cannot store an object of type {type(obj).__name__}: it is not a tensor, "
-                f"array, dict, list, tuple, number, string, bool or None, and pickling it failed ({e})"
-            ) from None
-        self.pickles.append(data)
-        return {"pickle": len(self.pickles) - 1, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
+        raise TypeError(
+            f"ember.save cannot store an object of type {type(obj).__name__}: it stores tensors, arrays, "
+            "dicts, lists, tuples, numbers, strings, bools and None (save a model's state_dict(), "
+            "not the model itself)"
+        )
 
     def _tensor(self, t: Tensor) -> dict:
         from ember.nn.parameter import Parameter
@@ -119,16 +103,14 @@ class _Writer:
         return self.seen[key]
 
 
-def _write_archive(obj: Any, f: IO[bytes], pickle_module: Any = None, pickle_protocol: int = 2) -> None:
-    writer = _Writer(pickle_module, pickle_protocol)
+def _write_archive(obj: Any, f: IO[bytes]) -> None:
+    writer = _Writer()
     index = {"format": FORMAT, "version": VERSION, "root": writer.encode(obj)}
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(_INDEX, json.dumps(index))
         for i, arr in enumerate(writer.arrays):
             with archive.open(f"data/{i}.npy", "w", force_zip64=True) as entry:
                 np.save(entry, arr, allow_pickle=False)
-        for i, data in enumerate(writer.pickles):
-            archive.writestr(f"pickles/{i}.pkl", data)
 
 
 def save(
@@ -141,13 +123,11 @@ def save(
 ) -> None:
     """Save tensors and containers of them (e.g. a state_dict) to a path or binary file (torch.save).
 
-    To a path the write is atomic: the old file stays intact if saving fails midway. Other
-    objects in `obj` (a whole model) are pickled with `pickle_module` and `pickle_protocol`;
-    `load` reads them back only with `weights_only=False`. The format arguments are accepted
-    and change nothing.
+    To a path the write is atomic: the old file stays intact if saving fails midway. torch's
+    pickle and format arguments are accepted and change nothing (ember never pickles).
     """
     if hasattr(f, "write"):
-        _write_archive(obj, f, pickle_module, pickle_protocol)  # type: ignore[arg-type]
+        _write_archive(obj, f)  # type: ignore[arg-type]
         return
     # through a symlink the file it points to is replaced, as torch.save's open() writes there
     path = os.path.realpath(os.fspath(f))
@@ -161,7 +141,7 @@ def save(
         if os.path.isfile(path):  # an overwritten file keeps its permissions, as when truncated
             os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
         with os.fdopen(fd, "wb") as out:
-            _write_archive(obj, out, pickle_module, pickle_protocol)
+            _write_archive(obj, out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)
@@ -189,13 +169,9 @@ def _fsync_folder(folder: str) -> None:
 class _Reader:
     """Rebuilds the saved object from the index, reading each array once."""
 
-    def __init__(
-        self, archive: zipfile.ZipFile, name: str, unpickler: Any = None, load_args: dict | None = None
-    ) -> None:
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
         self.archive = archive
         self.name = name
-        self.unpickler = unpickler  # the pickle module that may read pickled entries, or None
-        self.load_args = load_args or {}  # pickle.loads's keywords (encoding=...), as torch.load's
         self.arrays: dict[int, np.ndarray] = {}
         self.tensors: dict[int, Tensor] = {}  # a tensor saved once comes back as one object
 
@@ -221,8 +197,6 @@ class _Reader:
             return found
         if tag == "device":
             return device(value)
-        if tag == "pickle":
-            return self._unpickle(value, node.get("type"))
         if tag == "tuple":
             return tuple(self.decode(x) for x in value)
         if tag == "list":
@@ -236,22 +210,6 @@ class _Reader:
                 result._metadata = self.decode(node["metadata"])  # type: ignore[attr-defined]
             return result
         raise self.fail(f"unknown entry type {tag!r}")
-
-    def _unpickle(self, number: Any, type_name: Any) -> Any:
-        if self.unpickler is None:
-            raise pickle.UnpicklingError(
-                f"ember.load: {self.name} holds a pickled {type_name} (ember.save pickles objects that "
-                "are not tensors or containers of them, such as a whole model). Unpickling can run "
-                "arbitrary code, so it is refused by default: if you trust the file, load it with "
-                "weights_only=False; better, save and load the model's state_dict()."
-            )
-        try:
-            raw = self.archive.read(f"pickles/{number}.pkl")
-        except KeyError:
-            raise self.fail(f"missing pickles/{number}.pkl") from None
-        except _ZIP_ERRORS as e:
-            raise self.fail(f"pickles/{number}.pkl cannot be read: {e}") from None
-        return self.unpickler.loads(raw, **self.load_args)
 
     def _tensor(self, node: dict) -> Tensor:
         number = node["tensor"]
@@ -312,13 +270,10 @@ def load(
     mmap: bool | None = None,
     **pickle_load_args: Any,
 ) -> Any:
-    """Load what ember.save wrote (torch.load, with its signature).
+    """Load what ember.save wrote (torch.load, with its signature); it never runs code from the file.
 
-    Tensors and containers are read without running code from the file. An object that
-    ember.save pickled (a whole model) is unpickled only with `weights_only=False`, or when
-    a `pickle_module` is given and weights_only is not, as torch.load decides; otherwise it
-    raises pickle.UnpicklingError. map_location must be None or the CPU; mmap and the pickle
-    arguments are accepted for compatibility.
+    map_location must be None or the CPU; pickle_module, weights_only, mmap and the pickle
+    arguments are accepted for compatibility (ember checkpoints only ever hold data).
     """
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         device(map_location)  # raises for anything but the CPU
@@ -332,9 +287,7 @@ def load(
             why = f"it starts like a pickle, as a legacy torch.save file does; {_TORCH_HINT}"
         raise RuntimeError(f"ember.load: {name} is not an ember checkpoint ({why})") from None
     with archive:
-        if weights_only is None:
-            weights_only = pickle_module is None  # torch.load's default since 2.6
-        reader = _Reader(archive, name, None if weights_only else (pickle_module or pickle), pickle_load_args)
+        reader = _Reader(archive, name)
         try:
             index = json.loads(archive.read(_INDEX))
         except KeyError:
