@@ -775,3 +775,29 @@ def test_module_load():
         assert p.module_load(value * 2, assign=True).tolist() == [2.0, 2.0]
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             p.module_load(value)
+
+
+def test_storages_are_the_memory_of_the_tensor():
+    import torch
+
+    for T in (ember, torch):
+        x = T.arange(4.0)
+        u = x.untyped_storage()
+        assert (u.size(), u.nbytes(), len(u), u.element_size()) == (16, 16, 16, 1)
+        assert u.data_ptr() == x.data_ptr() == x[1:].untyped_storage().data_ptr()
+        assert u.tolist()[4:8] == [0, 0, 128, 63] and str(u.device) == "cpu"
+        assert u.clone().data_ptr() != u.data_ptr() and u.untyped() is u
+        with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+            s = x[1:].storage()
+        assert (s.size(), s.dtype, s[1], s.nbytes(), s.element_size()) == (4, T.float32, 1.0, 16, 4)
+        assert s.tolist() == [0.0, 1.0, 2.0, 3.0] and s.untyped().data_ptr() == x.data_ptr()
+        assert T.is_storage(u) and T.is_storage(s) and not T.is_storage(x)
+        assert T.zeros(2).set_(u).tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert T.zeros(1).set_(u, 1, (2,), (1,)).tolist() == [1.0, 2.0]
+        assert T.zeros(1).set_(s, 2, (2,)).tolist() == [2.0, 3.0]
+        y = T.zeros(1).set_(u)
+        u[7] = 0  # the storage's bytes are the tensors' memory
+        assert x[1].item() != 1.0 and y[1].item() == x[1].item()
+        assert T.ones(3, 4).t().untyped_storage().nbytes() == 48
+        assert T.ones(3).expand(2, 3).untyped_storage().nbytes() == 12
+        assert T.empty_strided((2, 2), (1, 2)).untyped_storage().nbytes() == 16

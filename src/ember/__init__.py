@@ -75,6 +75,7 @@ from ember._settings import (
     set_warn_always,
     use_deterministic_algorithms,
 )
+from ember._storage import TypedStorage, UntypedStorage
 from ember._tensor import Size, Tensor, device
 from ember.autograd import (
     enable_grad,

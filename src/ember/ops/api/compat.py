@@ -156,8 +156,10 @@ def detach_(input: Tensor) -> Tensor:
 
 
 def is_storage(obj: Any) -> bool:
-    """False: ember has no storage objects (torch.is_storage)."""
-    return False
+    """Whether obj is a storage, UntypedStorage or TypedStorage (torch.is_storage)."""
+    from ember._storage import TypedStorage, UntypedStorage
+
+    return isinstance(obj, (UntypedStorage, TypedStorage))
 
 
 def asarray(

@@ -1,10 +1,8 @@
 """Tensor methods of older PyTorch code and of memory sharing: the deprecated copying
 `resize` and `resize_as`, `set_` and `is_set_to` (a tensor made to use another's memory),
-`as_subclass`, `map2_`, and the removed `volatile` and `reinforce`, which answer as
-PyTorch 2.13 does (a warning and False; an error pointing to torch.distributions).
-
-ember has no Storage objects: `set_` takes a tensor as its source, never a storage, and
-`storage()` / `untyped_storage()` are left out (docs/differences.md).
+`as_subclass`, `map2_`, `module_load`, and the removed `volatile` and `reinforce`, which
+answer as PyTorch 2.13 does (a warning and False; an error pointing to
+torch.distributions). The storages themselves are in ember/_storage.py.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _storage
 from ember._tensor import Tensor
 from ember.ops import shape as shape_ops
 from ember.ops.api import compat, convert, shape
@@ -53,39 +52,64 @@ def _resized(input: Tensor, size: tuple) -> Tensor:
 
 def set_(
     input: Tensor,
-    source: Tensor | None = None,
+    source: Any = None,
     storage_offset: int | None = None,
     size: Any = None,
     stride: Any = (),
 ) -> Tensor:
-    """Make input use source's memory, in place: with source alone, input becomes source's
-    elements (same shape, shared memory); with storage_offset, size and stride, input becomes
-    that window of source's memory (as_strided); with no argument, an empty tensor
-    (torch.Tensor.set_). Outside autograd, as in PyTorch; source must be a tensor (ember has
-    no Storage objects) of input's dtype."""
+    """Make input use source's memory, in place (torch.Tensor.set_). Source is a tensor of
+    input's dtype (input becomes its elements, same shape, shared memory) or a storage (input
+    becomes its elements, 1-d); with storage_offset, size and stride, input becomes that window
+    of the memory, counted in elements. With no argument, an empty tensor. Outside autograd,
+    as in PyTorch."""
     if input._requires_grad and input.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    dtype = input._data.dtype
+    window = storage_offset is not None or size is not None
     if source is None:
-        data = np.zeros(0, input._data.dtype)
-    else:
-        if not isinstance(source, Tensor):
-            raise TypeError(
-                f"set_(): source must be a Tensor, not {type(source).__name__} (ember has no Storage objects)"
+        data = np.zeros(0, dtype)
+    elif isinstance(source, (_storage.UntypedStorage, _storage.TypedStorage)):
+        if isinstance(source, _storage.TypedStorage) and source.dtype.numpy != dtype:
+            raise RuntimeError(
+                f"Could not set tensor of type {source.dtype} to a tensor of type {input.dtype} "
+                "(the storage is typed as another dtype; pass its .untyped())"
             )
-        if source._data.dtype != input._data.dtype:
+        data = _storage.elements_of(source, dtype)
+        if window:
+            data = _window(data, storage_offset or 0, (data.size,) if size is None else tuple(size), stride)
+    elif isinstance(source, Tensor):
+        if source._data.dtype != dtype:
             raise RuntimeError(
                 f"Could not set tensor of type {source.dtype} to a tensor of type {input.dtype} (set_ needs "
                 "the same dtype; convert the source with .to() first)"
             )
         data = source._data
-        if storage_offset is not None or size is not None:
+        if window:
             size = tuple(source.shape) if size is None else tuple(size)
-            if not stride:
-                stride = tuple(int(np.prod(size[k + 1 :])) for k in range(len(size)))
-            data = shape.as_strided(source.detach(), size, stride, storage_offset)._data
+            data = shape.as_strided(source.detach(), size, _strides(size, stride), storage_offset)._data
+    else:
+        raise TypeError(f"set_(): source must be a Tensor or a storage, not {type(source).__name__}")
     input._data = data
     input._version[0] += 1
     return input
+
+
+def _strides(size: tuple, stride: Any) -> tuple:
+    """The given strides, or a C-order tensor's for size."""
+    return tuple(stride) if stride else tuple(int(np.prod(size[k + 1 :])) for k in range(len(size)))
+
+
+def _window(elements: np.ndarray, offset: int, size: tuple, stride: Any) -> np.ndarray:
+    """The elements at offset + sum_k i_k * stride_k of a 1-d array, as a view, bounds checked."""
+    stride = _strides(size, stride)
+    needed = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    if offset < 0 or needed > elements.size:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} need "
+            f"{needed} elements, but the storage holds {elements.size}"
+        )
+    item = elements.itemsize
+    return np.lib.stride_tricks.as_strided(elements[offset:], size, tuple(s * item for s in stride))
 
 
 def is_set_to(input: Tensor, tensor: Tensor) -> bool:
@@ -171,5 +195,6 @@ def attach(cls: type) -> None:
     """The methods and properties of this module on Tensor."""
     for name in "resize resize_as set_ is_set_to as_subclass map2_ module_load reinforce".split():
         setattr(cls, name, globals()[name])
+    cls.untyped_storage, cls.storage = _storage.untyped_storage, _storage.storage
     cls.volatile = property(_volatile, _set_volatile)
     cls.name = property(lambda self: None)  # a tensor's name: PyTorch's is None unless named tensors
