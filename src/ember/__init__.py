@@ -116,6 +116,10 @@ from ember.creation import (
 from ember.dtypes import (
     bool,
     can_cast,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     dtype,
     finfo,
@@ -246,16 +250,12 @@ from ember.ops.api.arrange import (
     vsplit,
 )
 
-# the answers of a real CPU tensor to PyTorch's complex, device and lazy-view questions, and
-# other names for existing work: ops/api/compat.py
+# the answers of a CPU tensor to PyTorch's device and lazy-view questions, and other names
+# for existing work: ops/api/compat.py
 from ember.ops.api.compat import (
     adjoint,
-    angle,
     asarray,
     chain_matmul,
-    conj,
-    conj_physical,
-    conj_physical_,
     detach_,
     dsplit,
     empty_permuted,
@@ -265,18 +265,31 @@ from ember.ops.api.compat import (
     frombuffer,
     ger,
     get_device,
-    is_complex,
-    is_conj,
-    is_neg,
     is_storage,
-    isreal,
     narrow_copy,
-    real,
-    resolve_conj,
-    resolve_neg,
     unsafe_chunk,
     unsafe_split,
     unsafe_split_with_sizes,
+)
+
+# complex numbers: ops/api/complex.py
+from ember.ops.api.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    conj_physical_,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    isreal,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    view_as_complex,
+    view_as_real,
 )
 
 # (the in-place forms are also top-level, torch.cos_(x) as x.cos_())

@@ -93,6 +93,19 @@ class _Formatter:
         return text.rjust(self.width)
 
 
+class _ComplexFormatter:
+    """Complex elements as PyTorch prints them: the real parts with one format and the
+    imaginary parts with another, each chosen as for a real tensor (`1.0000+2.j`)."""
+
+    def __init__(self, shown: np.ndarray) -> None:
+        self.real, self.imag = _Formatter(shown.real), _Formatter(shown.imag)
+        self.width = self.real.width + self.imag.width + 1  # the sign between them and the j, less one
+
+    def format(self, v: Any) -> str:
+        imag = (self.imag.format(v.imag) + "j").lstrip()
+        return self.real.format(v.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
 def _summarized(a: np.ndarray) -> np.ndarray:
     """The elements that will be shown: the first and last `edgeitems` along every dimension."""
     if a.ndim == 0:
@@ -148,11 +161,12 @@ def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
 
 def tensor_repr(t: Any) -> str:
     """repr(t), character for character what PyTorch prints with 'torch.' read as 'ember.'."""
-    from ember.dtypes import get_default_dtype
+    from ember.dtypes import default_complex_numpy, get_default_dtype
 
     a = t._data
     prefix = "tensor("
     default = get_default_dtype().name
+    default_complex = default_complex_numpy().name
     suffixes = []
     if a.size == 0:
         body = "[]"
@@ -161,11 +175,12 @@ def tensor_repr(t: Any) -> str:
         if a.dtype.name != default:  # nothing printed shows the dtype, so name it
             suffixes.append(f"dtype=ember.{a.dtype.name}")
     else:
-        if a.dtype.name not in (default, "int64", "bool"):
+        if a.dtype.name not in (default, default_complex, "int64", "bool"):
             suffixes.append(f"dtype=ember.{a.dtype.name}")
         shown = a.astype(np.float32) if a.dtype == np.float16 else a
         summarize = a.size > _Options.threshold
-        fmt = _Formatter(_summarized(shown) if summarize else shown)
+        formatter = _ComplexFormatter if a.dtype.kind == "c" else _Formatter
+        fmt = formatter(_summarized(shown) if summarize else shown)
         body = _nested(shown, len(prefix), summarize, fmt)
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

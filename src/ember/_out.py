@@ -47,7 +47,7 @@ abs absolute acos acosh add addbmm addcdiv addcmul addmm addmv addr all amax ami
 angle any arange arccos arccosh arcsin arcsinh arctan arctan2 arctanh argmax argmin asin
 asinh atan atan2 atanh baddbmm bernoulli bitwise_and bitwise_left_shift bitwise_not
 bitwise_or bitwise_right_shift bitwise_xor bmm bucketize cat ceil chain_matmul cholesky
-cholesky_inverse cholesky_solve clamp clamp_max clamp_min clip column_stack concat
+cholesky_inverse cholesky_solve clamp clamp_max clamp_min clip column_stack complex concat
 concatenate conj_physical copysign cos cosh cross cummax cummin cumprod cumsum deg2rad diag
 diff digamma div divide dot dstack empty eq erf erfc erfinv exp exp2 expm1 eye fix
 float_power floor floor_divide fmax fmin fmod frac frexp frobenius_norm full gather gcd ge geqrf ger greater
@@ -57,7 +57,7 @@ kthvalue lcm ldexp le lerp less less_equal lgamma linspace log log10 log1p log2 
 logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or logical_xor logit
 logspace logsumexp lt lu_solve lu_unpack masked_select matmul matrix_power max maximum mean median min minimum
 mm mode msort mul multinomial multiply mv mvlgamma nan_to_num nanmean nanmedian nanquantile
-nansum ne neg negative nextafter nonzero norm normal not_equal nuclear_norm ones orgqr ormqr outer polygamma pow prod
+nansum ne neg negative nextafter nonzero norm normal not_equal nuclear_norm ones orgqr ormqr outer polar polygamma pow prod
 qr quantile rad2deg rand randint randn randperm range reciprocal remainder renorm round
 row_stack rsqrt scatter scatter_add scatter_reduce searchsorted sgn sigmoid sign signbit sin
 sinc sinh slice_scatter softmax sort sqrt square stack std sub subtract sum svd take

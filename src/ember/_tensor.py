@@ -114,6 +114,8 @@ class Tensor:
                 data = np.empty((data, *sizes), dtype=dtypes.get_default_dtype().numpy)
             else:
                 data = _to_array(data, None)
+                if data.dtype.kind == "c":
+                    raise TypeError("must be real number, not complex (use ember.tensor for complex data)")
                 if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
                     data = data.astype(dtypes.get_default_dtype().numpy)
         # Function.apply and autograd.function._plain_tensor set these same fields directly
@@ -137,9 +139,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if flag and self._data.dtype.kind != "f":
+        if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients "
+                "only Tensors of floating point and complex dtype can require gradients "
                 f"(this tensor is {self.dtype}; convert it with .float() first)"
             )
         if not flag and self.grad_fn is not None:
@@ -155,6 +157,8 @@ class Tensor:
             # grad, and the parameter would silently stop requiring it.
             self._base = self._view_fn = None
         self._requires_grad = bool(flag)
+        if flag and self._hooks is None and self._data.dtype.kind == "c":
+            self._hooks = {}  # keeps the leaf off the engine's inline path (see autograd/engine.py)
 
     @property
     def grad(self) -> Tensor | None:
@@ -281,6 +285,8 @@ class Tensor:
 
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._data.dtype.kind == "c":
+            hook = _conjugated(hook)
         node = views.current(self).grad_fn
         if node is None:
             if self._hooks is None:
@@ -335,7 +341,13 @@ class Tensor:
         """
         if self._base is not None:
             views.current(self)  # a view whose base changed: its current node
-        if gradient is None and inputs is None and self._requires_grad and self._data.size == 1:
+        if (
+            gradient is None
+            and inputs is None
+            and self._requires_grad
+            and self._data.size == 1
+            and self._data.dtype.kind != "c"  # refused by the general path, as in PyTorch
+        ):
             # The usual `loss.backward()`, without the general checks. np.array(1), reshaped
             # unless the root is 0-d (a reshaped array is a view, which the root's own .grad
             # would copy): a quarter of np.ones_like's cost, which is a Python function.
@@ -401,12 +413,19 @@ class Tensor:
     def __float__(self) -> float:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        _refuse_complex(self, "double")
         return float(self._data.item())
 
     def __int__(self) -> int:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        _refuse_complex(self, "long")
         return int(self._data.item())
+
+    def __complex__(self) -> complex:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return complex(self._data.item())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -446,6 +465,27 @@ class Tensor:
         return dtypes.from_numpy_dtype(np_dtype)
 
 
+def _conjugated(hook: Any) -> Any:
+    """A complex tensor's gradient hook, run on the engine's conjugated gradients (see
+    autograd/engine.py): it sees, and may return, the gradient as PyTorch shows it."""
+
+    @functools.wraps(hook)
+    def conjugated(grad: Tensor) -> Any:
+        out = hook(grad.conj())
+        return None if out is None else out.conj()
+
+    return conjugated
+
+
+def _refuse_complex(t: Tensor, c_type: str) -> None:
+    """float(t) and int(t) of a complex tensor: PyTorch's error (the imaginary part would be lost)."""
+    if t._data.dtype.kind == "c":
+        raise RuntimeError(
+            f"value cannot be converted to type {c_type} without overflow (a complex number; "
+            "use complex(t), or t.real / t.abs() first)"
+        )
+
+
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(data, requires_grad=requires_grad)
 
@@ -481,7 +521,13 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             arr.dtype == np.uint64 or (arr.dtype.kind in "fO" and _int_overflow(data))
         ):  # an int beyond int64 (and not asked for as uint64): NumPy would wrap or round it
             raise ValueError("Overflow when unpacking long long")
-        if dtype is None and arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
+        if (
+            dtype is None
+            and arr.dtype == np.complex128
+            and not isinstance(_first_scalar(data), np.complex128)
+        ):
+            arr = arr.astype(dtypes.default_complex_numpy())  # Python complex numbers, as floats below
+        elif dtype is None and arr.dtype == np.float64 and not isinstance(_first_scalar(data), np.float64):
             # Python floats: the default dtype, unless a dtype is asked for (a detour through
             # float32 would round tensor([0.3], dtype=float64) to 0.30000001192...)
             arr = arr.astype(dtypes.get_default_dtype().numpy)
@@ -495,7 +541,7 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         if arr is not data and not isinstance(data, Tensor):  # Python numbers must fit, as in torch
             dtypes.check_elements(arr, dtype)
         arr = arr.astype(dtype)
-    if arr.dtype.kind not in "fiub" or arr.dtype not in dtypes._BY_NUMPY:
+    if arr.dtype.kind not in "fiubc" or arr.dtype not in dtypes._BY_NUMPY:
         if arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
         else:
@@ -523,6 +569,8 @@ def _number_dtype(kind: type) -> np.dtype:
         return np.dtype(kind)
     if issubclass(kind, bool):
         return np.dtype(np.bool_)
+    if issubclass(kind, complex):
+        return dtypes.default_complex_numpy()
     return np.dtype(np.int64) if issubclass(kind, int) else dtypes.get_default_dtype().numpy
 
 

@@ -360,16 +360,25 @@ def rand(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    """Uniform samples on [0, 1)."""
+    """Uniform samples on [0, 1); for a complex dtype, the real and imaginary parts each."""
     np_dtype = _float_dtype(dtype, "check_uniform_bounds")
-    arr = _random.rng(generator).random(_size(shape, size, "rand"), dtype=np.float64).astype(np_dtype)
+    shape = _size(shape, size, "rand")
+    if np_dtype.kind == "c":
+        parts = _random.rng(generator).random((*shape, 2), dtype=np.float64)
+        return _finish(_as_complex(parts, np_dtype), requires_grad, device, layout)
+    arr = _random.rng(generator).random(shape, dtype=np.float64).astype(np_dtype)
     return _finish(arr, requires_grad, device, layout)
+
+
+def _as_complex(parts: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
+    """Complex numbers of np_dtype from float64 pairs along the last axis."""
+    return (parts[..., 0] + 1j * parts[..., 1]).astype(np_dtype)
 
 
 def _float_dtype(dtype: Any, kernel: str) -> np.dtype:
     """The dtype of random floats: PyTorch has no such kernel for integer dtypes."""
     np_dtype = _np_dtype(dtype)
-    if np_dtype.kind != "f":
+    if np_dtype.kind not in "fc":
         raise NotImplementedError(f'"{kernel}" not implemented for {dtypes.from_numpy_dtype(np_dtype)}')
     return np_dtype
 
@@ -384,9 +393,14 @@ def randn(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    """Standard normal samples."""
+    """Standard normal samples. For a complex dtype, standard complex normal ones: the real
+    and imaginary parts independent, each of variance 1/2, so that E|z|² = 1 (as PyTorch)."""
     np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    arr = _random.rng(generator).standard_normal(_size(shape, size, "randn")).astype(np_dtype)
+    shape = _size(shape, size, "randn")
+    if np_dtype.kind == "c":
+        parts = _random.rng(generator).standard_normal((*shape, 2)) * np.sqrt(0.5)
+        return _finish(_as_complex(parts, np_dtype), requires_grad, device, layout)
+    arr = _random.rng(generator).standard_normal(shape).astype(np_dtype)
     return _finish(arr, requires_grad, device, layout)
 
 

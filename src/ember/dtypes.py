@@ -15,14 +15,29 @@ import numpy as np
 class dtype:
     """A tensor element type (torch.dtype). Compare with `==` or `is`."""
 
-    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize")
+    __slots__ = ("name", "numpy", "is_floating_point", "is_complex", "is_signed", "itemsize")
 
     def __init__(self, name: str, np_dtype: Any) -> None:
         self.name = name
         self.numpy = np.dtype(np_dtype)
         self.is_floating_point = self.numpy.kind == "f"
-        self.is_signed = self.numpy.kind in "fi"
+        self.is_complex = self.numpy.kind == "c"
+        self.is_signed = self.numpy.kind in "fic"
         self.itemsize = self.numpy.itemsize
+
+    def to_real(self) -> dtype:
+        """The real dtype of a complex one's parts (complex64 -> float32); any other dtype
+        is its own (torch.dtype.to_real)."""
+        return _BY_NUMPY[np.dtype(self.numpy.type(0).real.dtype)] if self.is_complex else self
+
+    def to_complex(self) -> dtype:
+        """The complex dtype whose parts are this floating dtype (float32 -> complex64);
+        a complex dtype is its own (torch.dtype.to_complex)."""
+        if self.is_complex:
+            return self
+        if self.numpy.kind != "f" or self.numpy == np.float16:
+            raise RuntimeError(f"to_complex: ember has no complex dtype with {self} parts")
+        return _BY_NUMPY[np.result_type(self.numpy, np.complex64)]
 
     def __repr__(self) -> str:
         return f"ember.{self.name}"
@@ -45,11 +60,29 @@ uint16 = dtype("uint16", np.uint16)
 uint32 = dtype("uint32", np.uint32)
 uint64 = dtype("uint64", np.uint64)
 bool = dtype("bool", np.bool_)  # noqa: A001  (torch.bool)
+complex64 = dtype("complex64", np.complex64)
+complex128 = dtype("complex128", np.complex128)
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
-_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool)
+_ALL = (
+    float16,
+    float32,
+    float64,
+    complex64,
+    complex128,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    bool,
+)
 _BY_NUMPY: dict[np.dtype, dtype] = {d.numpy: d for d in _ALL}
 
 _default = [float32]
@@ -58,6 +91,12 @@ _default = [float32]
 def get_default_dtype() -> dtype:
     """The dtype of tensors made from Python floats (torch.get_default_dtype)."""
     return _default[0]
+
+
+def default_complex_numpy() -> np.dtype:
+    """The NumPy dtype of tensors made from Python complex numbers: complex64 while the
+    default dtype is float32, complex128 with float64 (as PyTorch pairs them)."""
+    return np.dtype(np.complex128 if _default[0] is float64 else np.complex64)
 
 
 def set_default_dtype(d: dtype) -> None:
@@ -74,7 +113,8 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, "
+            "uint16, uint8, and bool."
         ) from None
 
 
@@ -85,6 +125,7 @@ class finfo:
 
     def __init__(self, type: dtype | None = None) -> None:  # noqa: A002  (torch's name)
         d = _default[0] if type is None else type
+        d = d.to_real()  # a complex dtype's limits are those of its parts, as in PyTorch
         if not d.is_floating_point:
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
@@ -118,20 +159,22 @@ class iinfo:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def category(np_dtype: np.dtype) -> int:
-    """0 for bool, 1 for integers, 2 for floating point: the order of type promotion."""
+    """0 for bool, 1 for integers, 2 for floating point, 3 for complex: the order of type
+    promotion."""
     return _CATEGORY[np_dtype.kind]
 
 
 def promote_numpy(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promotion of two NumPy dtypes: a higher category (bool < integer < floating)
-    wins outright (int64 with float32 gives float32, where NumPy says float64); within a
-    category, the wider type."""
+    """PyTorch's promotion of two NumPy dtypes: a higher category (bool < integer < floating
+    < complex) wins outright (int64 with float32 gives float32, where NumPy says float64);
+    within a category, the wider type. Complex with floating point is the complex type wide
+    enough for both (float64 with complex64 gives complex128)."""
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
-    if ca != cb:
+    if ca != cb and ca + cb != 5:  # 5: complex with floating point
         if ca + cb == 1:  # bool with an integer type
             _check_wide_unsigned(a, b)
         return a if ca > cb else b
@@ -157,6 +200,8 @@ def to_numpy_dtype(d: Any) -> np.dtype:
         return _default[0].numpy
     if d is builtins.int:
         return np.dtype(np.int64)
+    if d is builtins.complex:
+        return default_complex_numpy()
     return np.dtype(d)
 
 
@@ -173,6 +218,8 @@ _SCALAR_TYPE_NAMES = {
     "uint32": "UInt32",
     "uint64": "UInt64",
     "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
 }
 
 
@@ -180,6 +227,31 @@ def scalar_type_name(np_dtype: np.dtype) -> str:
     """The name PyTorch's error messages give a dtype: Float for float32, Long for int64, ..."""
     name = np.dtype(np_dtype).name
     return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+def refuse_complex(message: str, *operands: Any) -> None:
+    """Raise PyTorch's NotImplementedError where an op has no meaning for complex numbers
+    (an ordering, rounding, a real special function) and one of the operands is a complex
+    tensor. `message` is PyTorch's: a kernel name ('"max_all"' gives '"max_all" not
+    implemented for 'ComplexFloat''), or a whole sentence. Without it NumPy would compute on
+    its lexicographic order of complex numbers, or drop the imaginary parts."""
+    for x in operands:
+        data = getattr(x, "_data", None)
+        if data is not None and data.dtype.kind == "c":
+            name = scalar_type_name(data.dtype)
+            text = f"{message} not implemented for '{name}'" if message.startswith('"') else message
+            raise NotImplementedError(f"{text} (ember, as PyTorch, does not support complex inputs here)")
+
+
+def complex_gap(op: str, *operands: Any) -> None:
+    """Raise NotImplementedError where PyTorch supports complex inputs and ember does not
+    yet (rather than computing something else)."""
+    for x in operands:
+        data = getattr(x, "_data", None)
+        if data is not None and data.dtype.kind == "c":
+            raise NotImplementedError(
+                f"{op}: ember does not support complex tensors here yet (got {scalar_type_name(data.dtype)})"
+            )
 
 
 def promote_types(type1: dtype, type2: dtype) -> dtype:
@@ -192,7 +264,9 @@ def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     """Whether PyTorch's type promotion may cast from_ to `to` (torch.can_cast): never from
     floating point to an integer type, nor from a number to bool. Narrowing within a category
     (float64 to float16, int32 to uint8) is allowed."""
-    if from_.is_floating_point and not to.is_floating_point:
+    if from_.is_complex and not to.is_complex:
+        return False
+    if from_.is_floating_point and not (to.is_floating_point or to.is_complex):
         return False
     return from_ is bool or to is not bool
 

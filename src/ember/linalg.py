@@ -249,7 +249,13 @@ def _float_input(x: Any, dtype: Any, op: str) -> Tensor:
     """x, a float tensor, in `dtype` if given: a wider float dtype, never a narrower one."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument must be Tensor, not {type(x).__name__}")
+    if x._data.dtype.kind == "c" and op == "linalg.vector_norm" and dtype is None:
+        return _abs(x)  # the norm of complex numbers is that of their magnitudes (a real tensor)
     if x._data.dtype.kind != "f":
+        if x._data.dtype.kind == "c":
+            raise NotImplementedError(
+                f"{op}: ember's linear algebra has no complex matrices yet (got {matrix.scalar_name(x)})"
+            )
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {matrix.scalar_name(x)}"
         )

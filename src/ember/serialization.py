@@ -96,7 +96,7 @@ class _Writer:
 
     def _array(self, arr: np.ndarray, key: int) -> int:
         if key not in self.seen:
-            if arr.dtype.kind not in "biuf":
+            if arr.dtype.kind not in "biufc":
                 raise TypeError(f"ember.save cannot store arrays of dtype {arr.dtype}")
             self.seen[key] = len(self.arrays)
             self.arrays.append(arr)
@@ -241,7 +241,7 @@ class _Reader:
                 arr = np.load(io.BytesIO(raw), allow_pickle=False)
             except (ValueError, EOFError, OSError) as e:
                 raise self.fail(f"{entry} is not a plain array: {e}") from None
-            if arr.dtype.kind not in "biuf":
+            if arr.dtype.kind not in "biufc":
                 raise self.fail(f"{entry} has unsupported dtype {arr.dtype}")
             self.arrays[number] = arr
         return self.arrays[number]

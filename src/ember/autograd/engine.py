@@ -14,6 +14,17 @@ dependencies (what PyTorch's engine does):
    time it is reached) or to a leaf, whose `.grad` accumulates it;
 3. a node's saved values (and the arrays it kept for backward, `_intermediates`) are
    freed after its backward unless `retain_graph`.
+
+Complex gradients travel through the graph conjugated: for a real loss L of z = x + iy, a
+node receives 2 dL/dz = dL/dx - i dL/dy, where PyTorch's convention (what `.grad`, hooks and
+autograd.grad show) is its conjugate, dL/dx + i dL/dy. With that choice the backward of a
+holomorphic op is the real formula unchanged (grad * f'(z): Mul, Exp, MatMul, ... need no
+conjugation), and only the non-holomorphic ops (abs, angle, conj, real, imag) have complex
+formulas of their own. The conjugation happens at the edges of the pass: the gradient a user
+passes for a complex root (autograd/functional.py), a complex gradient stored in `.grad`
+(`_add_to_grad`) or returned by autograd.grad, and the hooks of complex tensors
+(`Tensor.register_hook`). A complex leaf that requires grad has an empty `_hooks` dict, which
+keeps it off the inline path below (that path then needs no dtype test).
 """
 
 from __future__ import annotations
@@ -71,9 +82,23 @@ def unbroadcast(grad: Any, shape: tuple, node: Any = None, edges: tuple = (), ed
 def _fix_dtype(grad: Any, dtype: np.dtype) -> Any:
     if grad.dtype == dtype:
         return grad
+    if _is_complex(grad) and dtype.kind != "c":
+        grad = grad.real  # a real input of a complex result: the real part, as in PyTorch
     if isinstance(grad, ndarray):
         return grad.astype(dtype)
     return grad.to(Tensor._dtype_of(dtype))
+
+
+def _is_complex(g: Any) -> bool:
+    """Whether a gradient (an array, a NumPy scalar, or under create_graph a Tensor) is complex."""
+    return (g._data if isinstance(g, Tensor) else g).dtype.kind == "c"
+
+
+def _public(g: Any) -> Any:
+    """A gradient as PyTorch shows it: a complex one conjugated (see the module's docstring)."""
+    if not _is_complex(g):
+        return g
+    return np.conj(g) if isinstance(g, ndarray) else g.conj()
 
 
 def _own(g: Any, handed_out: set) -> Any:
@@ -141,7 +166,7 @@ def run_backward(
                 # The root's own .grad (ember's extra) is stored here unless `inputs` says
                 # which tensors get one, or the root retains its gradient (its node stores it).
                 if capture is None and not t.retains_grad:
-                    if t._grad is None and g.__class__ is ndarray:
+                    if t._grad is None and g.__class__ is ndarray and g.dtype.kind != "c":
                         t._grad = _plain_tensor(np.array(g))  # _add_to_grad's first case, inline
                     else:
                         _add_to_grad(t, g, handed_out)
@@ -240,6 +265,7 @@ def run_backward(
                 f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
+        g = None if g is None else _public(g)
         results.append(None if g is None else (g if isinstance(g, Tensor) else Tensor(g)))
     return results
 
@@ -342,9 +368,11 @@ def _call_user_backward(node: Any, grads: list) -> tuple:
         if g is None and materialize and shapes[i] is not None:  # not for non-Tensor outputs
             g = np.zeros(shapes[i], dtypes[i])
         tensors.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
-    result = node.backward(node, *tensors)
+    # a user's backward reads and returns gradients as PyTorch shows them
+    result = node.backward(node, *[g if g is None else _public(g) for g in tensors])
     if result.__class__ is not tuple:
         result = (result,)
+    result = tuple([_public(r) if isinstance(r, (Tensor, ndarray)) else r for r in result])
     n = len(node._edges)
     if len(result) != n:
         if len(result) < n or any(r is not None for r in result[n:]):
@@ -484,6 +512,11 @@ def _store_retained(node: Any, grads: list, handed_out: set) -> None:
 def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
     """Accumulate g into t.grad: the first gradient is stored (owned), later ones are added
     out of place, keeping the same Tensor object unless the sum must join a graph."""
+    if _is_complex(g):
+        g = _public(g)  # a new array: owned
+        if t._grad is None:
+            t._grad = g if isinstance(g, Tensor) else _plain_tensor(g)
+            return
     if t._grad is None:
         t._grad = _own(g, handed_out)
     elif isinstance(g, Tensor) or t._grad.grad_fn is not None:

@@ -522,7 +522,7 @@ def _output(ctx: Function, out: Any) -> Any:
     t._version = [0]
     dtype = data.dtype
     # `dtype.kind` costs as much as the rest of this line: float32 is tested by identity
-    if (dtype is _FLOAT32 or dtype.kind == "f") and id(out) not in ctx._non_diff:
+    if (dtype is _FLOAT32 or dtype.kind in "fc") and id(out) not in ctx._non_diff:
         t._requires_grad = True
         t.grad_fn = ctx
         shape = data.shape
@@ -731,7 +731,7 @@ def _wrap_output(ctx: Function, o: Any, i: int) -> Any:
         return None
     data = _as_array(o)
     t = Tensor(data)
-    if data.dtype.kind == "f" and id(o) not in ctx._non_diff:
+    if data.dtype.kind in "fc" and id(o) not in ctx._non_diff:
         t._requires_grad = True
         t.grad_fn = ctx
         t._out_nr = i

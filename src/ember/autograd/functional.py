@@ -56,6 +56,12 @@ def _root_gradient(t: Any, gradient: Any, create_graph: bool, i: int) -> Any:
         raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     data = t._data
     if gradient is None:
+        if data.dtype.kind == "c":
+            raise RuntimeError(
+                "grad can be implicitly created only for real scalar outputs (output "
+                f"{i} is complex; pass its gradient, or backward from a real function of it, "
+                "e.g. output.abs())"
+            )
         if data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs (output {i} has shape "
@@ -72,6 +78,8 @@ def _root_gradient(t: Any, gradient: Any, create_graph: bool, i: int) -> Any:
         )
     if gradient._data.dtype != data.dtype:
         gradient = gradient.to(t.dtype)  # recorded, if the gradient is in a graph
+    if data.dtype.kind == "c":  # the engine's convention for complex gradients (engine.py)
+        gradient = gradient.conj()
     return gradient if create_graph else gradient._data
 
 
@@ -267,7 +275,7 @@ def gradcheck(
     inputs = tuple(_as_list(inputs))
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
-        if inputs[i].dtype.name != "float64":
+        if inputs[i].dtype.name not in ("float64", "complex128"):
             import warnings
 
             warnings.warn(
@@ -279,15 +287,17 @@ def gradcheck(
     def outputs_of(args: tuple) -> list:
         return [o for o in _as_list(func(*args)) if isinstance(o, Tensor)]
 
+    # A complex input or output counts as its real and imaginary parts, side by side: the
+    # Jacobian is that of the real function of real numbers that it is.
     def numerical(k: int, x: Any, n_out: int) -> ndarray:
-        numeric = np.zeros((x.numel(), n_out))
-        flat = x._data.reshape(-1)
-        for m in range(x.numel()):
+        flat = _real_parts(x._data)
+        numeric = np.zeros((flat.size, n_out))
+        for m in range(flat.size):
             orig = flat[m]
             flat[m] = orig + eps
-            plus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
+            plus = _real_values(outputs_of(inputs)[k]._data)
             flat[m] = orig - eps
-            minus = outputs_of(inputs)[k]._data.astype(np.float64).reshape(-1)
+            minus = _real_values(outputs_of(inputs)[k]._data)
             flat[m] = orig
             numeric[m] = (plus - minus) / (2 * eps)
         return numeric
@@ -318,16 +328,17 @@ def gradcheck(
     for k, out in enumerate(outs):
         if not out.requires_grad:
             continue
-        n_out = out.numel()
+        parts = 2 if out._data.dtype.kind == "c" else 1
+        n_out = out.numel() * parts
         for i in diff:
             x = inputs[i]
-            analytic = np.zeros((x.numel(), n_out))
+            analytic = np.zeros((x.numel() * (2 if x._data.dtype.kind == "c" else 1), n_out))
             for j in range(n_out):
                 g = np.zeros(out.shape, dtype=out._data.dtype)
-                g.reshape(-1)[j] = 1
+                g.reshape(-1)[j // parts] = 1j if j % parts else 1  # PyTorch's: dL/dx + i dL/dy
                 res = grad([out], [x], [Tensor(g)], retain_graph=True, allow_unused=True)[0]
                 if res is not None:
-                    analytic[:, j] = res._data.reshape(-1)
+                    analytic[:, j] = _real_values(res._data)
             numeric = numerical(k, x, n_out)
             if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
                 if not raise_exception:
@@ -372,6 +383,18 @@ def _forward_ad_mismatch(
                     f"input {i},\nnumerical:{numeric}\nanalytical:{forward[k]}\n"
                 )
     return None
+
+
+def _real_parts(a: ndarray) -> ndarray:
+    """a's elements as a flat view of real numbers: a complex one's real and imaginary
+    parts in turn (a must be contiguous, as gradcheck's inputs are)."""
+    return a.reshape(-1).view(a.real.dtype) if a.dtype.kind == "c" else a.reshape(-1)
+
+
+def _real_values(a: ndarray) -> ndarray:
+    """A copy of a's elements as float64, a complex one's real and imaginary parts in turn."""
+    wide = np.array(a, np.complex128 if a.dtype.kind == "c" else np.float64, order="C")  # always a copy
+    return wide.reshape(-1).view(np.float64)
 
 
 class GradcheckError(RuntimeError):

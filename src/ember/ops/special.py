@@ -211,6 +211,8 @@ class Acosh(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if _dual.value(x).dtype.kind == "c":  # the principal branch: sqrt(x² - 1) is another one
+            return grad / (_dual.unary("sqrt", x - 1) * _dual.unary("sqrt", x + 1))
         return grad / _dual.unary("sqrt", x * x - 1)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
 from ember.creation import ones_like
-from ember.dtypes import scalar_type_name
+from ember.dtypes import refuse_complex, scalar_type_name
 from ember.ops import losses
 from ember.ops.api.special import xlogy
 from ember.ops.elementwise import where
@@ -85,6 +85,7 @@ def mse_loss(
     """(input - target)^2 (torch.nn.functional.mse_loss); with weight, 'mean' divides by weight.sum()."""
     reduction = _reduction(size_average, reduce, reduction)
     _check_sizes(input, target)
+    refuse_complex('"mse_cpu"', input, target)
     diff = input - target
     return _weighted(diff * diff, input, weight, reduction, True)
 

@@ -28,14 +28,22 @@ def _tensor_of(x: Any) -> Tensor:
 
 def _result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     """The dtype of an operation between two tensors, by PyTorch's rules: categories first
-    (dtypes.promote_numpy), and a 0-d tensor only decides when its category is higher."""
+    (dtypes.promote_numpy), and a 0-d tensor only decides when its category is higher (a
+    complex one with a float tensor only makes the result complex)."""
     da, db = a._data.dtype, b._data.dtype
-    if dtypes.category(da) == dtypes.category(db):
+    ca, cb = dtypes.category(da), dtypes.category(db)
+    if ca == cb or ca + cb == 5:  # 5: floating point with complex
         if a._data.ndim == 0 and b._data.ndim:
-            return db
+            return db if ca <= cb else _complex_of(db)
         if b._data.ndim == 0 and a._data.ndim:
-            return da
+            return da if cb <= ca else _complex_of(da)
     return dtypes.promote_numpy(da, db)
+
+
+def _complex_of(float_dtype: np.dtype) -> np.dtype:
+    """The complex dtype with parts of float_dtype: a 0-d complex tensor with a float one keeps
+    the float one's precision (float32 with a 0-d complex128 gives complex64, as in PyTorch)."""
+    return np.result_type(float_dtype, np.complex64)
 
 
 def _common_dtype(*tensors: Tensor) -> np.dtype:
@@ -69,7 +77,7 @@ def _binary(a: Any, b: Any) -> tuple[Any, Any]:
         return a, b
     cls = b.__class__
     if cls is float:
-        if a._data.dtype.kind != "f":
+        if a._data.dtype.kind not in "fc":
             a = a.to(dtypes.get_default_dtype())
         return a, b
     if cls is int:
@@ -87,7 +95,14 @@ def _binary(a: Any, b: Any) -> tuple[Any, Any]:
     if isinstance(b, (int, float)):  # subclasses of int and float
         return _binary(a, float(b) if isinstance(b, float) else int(b))
     if isinstance(b, complex):
-        raise TypeError("ember has no complex tensors")
+        kind = a._data.dtype.kind
+        if kind != "c":  # a complex number makes a real tensor complex, of its precision if floating
+            a = a.to(
+                a.dtype.to_complex()
+                if kind == "f" and a.dtype.itemsize > 2
+                else dtypes.default_complex_numpy()
+            )
+        return a, complex(b)
     return _binary(a, _tensor_of(b))
 
 
@@ -298,7 +313,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
-    if input.__class__ in (int, float, bool) and isinstance(other, Tensor) and other._data.dtype.kind == "f":
+    if input.__class__ in (int, float, bool) and isinstance(other, Tensor) and other._data.dtype.kind in "fc":
         # a number over a tensor is PyTorch's reciprocal(b) * a (MulBackward0 over
         # ReciprocalBackward0): its node keeps 1 / b, not b, so changing b in place after is fine
         return mul(reciprocal(other), input)
@@ -311,8 +326,8 @@ def integers_to_float(input: Any, other: Any) -> tuple[Any, Any]:
     neither is a float, each tensor is converted to the default dtype by itself, as PyTorch
     converts each operand to the result dtype; promoting them to a common integer dtype first
     would wrap values (uint8 / tensor(-4, dtype=int8) divides by -4, not by 252)."""
-    a_int = not isinstance(input, Tensor) or input._data.dtype.kind != "f"
-    b_int = not isinstance(other, Tensor) or other._data.dtype.kind != "f"
+    a_int = not isinstance(input, Tensor) or input._data.dtype.kind not in "fc"
+    b_int = not isinstance(other, Tensor) or other._data.dtype.kind not in "fc"
     if a_int and b_int:
         float_dtype = dtypes.get_default_dtype()
         if isinstance(input, Tensor):
@@ -333,11 +348,13 @@ def _not_for_bool(kernel: str, *operands: Any) -> None:
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:
+    dtypes.refuse_complex('"div_floor_cpu"', input, other)
     _not_for_bool("div_floor_cpu", input, other)
     return _apply_binary(ew.FloorDivide, input, other, "floor_divide")
 
 
 def remainder(input: Any, other: Any) -> Tensor:
+    dtypes.refuse_complex('"remainder_cpu"', input, other)
     _not_for_bool("remainder_cpu", input, other)
     return _apply_binary(ew.Remainder, input, other, "remainder")
 
@@ -354,8 +371,11 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if _is_bool(input) and exponent.__class__ is int:  # bool ** 2 is int64, as bool + 2
         input = input.long()
+    if isinstance(exponent, complex) and isinstance(input, Tensor):
+        input, exponent = _binary(input, exponent)  # complex, as x * 1j
+        return apply_one(ew.Pow, input, exponent)
     if isinstance(input, Tensor) and isinstance(exponent, (int, float)):
-        if isinstance(exponent, float) and input._data.dtype.kind != "f":
+        if isinstance(exponent, float) and input._data.dtype.kind not in "fc":
             input = input.to(dtypes.get_default_dtype())
         if isinstance(exponent, int) and input._data.dtype.kind in "iu":
             if exponent < 0:
@@ -385,11 +405,25 @@ neg.__name__ = neg.__qualname__ = "neg"
 neg.__doc__ = "Elementwise negation, -input (torch.neg)."
 
 
+# The functions of one tensor that PyTorch computes for complex numbers: holomorphic, so that
+# their real backward formulas serve (see autograd/engine.py). The others (erf, lgamma, ...)
+# refuse complex tensors, as in PyTorch.
+_HOLOMORPHIC = frozenset(
+    """exp expm1 log log1p sqrt rsqrt sin cos tanh sigmoid reciprocal sinh cosh asin acos atan
+    asinh acosh atanh exp2""".split()
+)
+
+
 def _unary(fn: Any, name: str, doc: str | None = None) -> Any:
+    holomorphic = name in _HOLOMORPHIC
+
     def op(input: Tensor) -> Tensor:
         dtype = input._data.dtype
         if dtype is not _FLOAT32 and dtype.kind != "f":
-            input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
+            if dtype.kind != "c":
+                input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
+            elif not holomorphic:
+                dtypes.refuse_complex(f'"{name}"', input)
         return apply_one(fn, input)
 
     if issubclass(fn, ew.Elementwise):  # one ufunc: the fast path, with op for the rest
@@ -426,6 +460,10 @@ def tan(input: Tensor) -> Tensor:
 
 def _abs(input: Tensor) -> Tensor:
     _not_for_bool("abs_cpu", input)
+    if input._data.dtype.kind == "c":
+        from ember.ops.api.complex import complex_abs  # that module builds on this one
+
+        return complex_abs(input)
     return ew.Abs.apply(input)
 
 
@@ -435,13 +473,19 @@ abs.__doc__ = "Elementwise absolute value (torch.abs)."
 
 
 def sign(input: Tensor) -> Tensor:
+    dtypes.refuse_complex(
+        "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
+        input,
+    )
     if input._data.dtype == np.bool_:
         return Tensor(input._data.copy())  # True and False are their own sign
     return ew.Sign.apply(input)
 
 
 def relu(input: Tensor) -> Tensor:
-    if input._data.dtype == np.bool_:
+    kind = input._data.dtype.kind
+    if kind == "b" or kind == "c":
+        dtypes.refuse_complex("clamp is not supported for complex types", input)
         raise RuntimeError("Boolean inputs not supported for relu")
     return apply_one(ew.Relu, input)
 
@@ -453,6 +497,7 @@ def square(input: Tensor) -> Tensor:
 
 
 def floor(input: Tensor) -> Tensor:
+    dtypes.refuse_complex("floor is not supported for complex inputs", input)
     _not_for_bool("floor_vml_cpu", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
@@ -460,6 +505,7 @@ def floor(input: Tensor) -> Tensor:
 
 
 def ceil(input: Tensor) -> Tensor:
+    dtypes.refuse_complex("ceil is not supported for complex inputs", input)
     _not_for_bool("ceil_vml_cpu", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
@@ -468,6 +514,7 @@ def ceil(input: Tensor) -> Tensor:
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even, like PyTorch (and NumPy)."""
+    dtypes.refuse_complex('"round_vml_cpu"', input)
     _not_for_bool("round_vml_cpu", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
@@ -475,6 +522,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    dtypes.refuse_complex("clamp is not supported for complex types", input, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype == np.bool_ and all(b is None or _is_bool(b) for b in (min, max)):
@@ -569,10 +617,12 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
 
 
 def maximum(input: Any, other: Any) -> Tensor:
+    dtypes.refuse_complex("maximum not implemented for complex tensors.", input, other)
     return _apply_binary(ew.Maximum, input, _tensor_of(other), "maximum")
 
 
 def minimum(input: Any, other: Any) -> Tensor:
+    dtypes.refuse_complex("minimum not implemented for complex tensors.", input, other)
     return _apply_binary(ew.Minimum, input, _tensor_of(other), "minimum")
 
 
@@ -580,8 +630,12 @@ def minimum(input: Any, other: Any) -> Tensor:
 
 
 def _compare(ufunc: Any, name: str) -> Any:
+    ordered = name in ("lt", "le", "gt", "ge")
+
     def op(input: Any, other: Any) -> Tensor:
         a, b = _binary(input, other)
+        if ordered:
+            dtypes.refuse_complex(f'"{name}_cpu"', a, b)  # NumPy would order them lexicographically
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
         try:
@@ -756,7 +810,7 @@ def castable(result: np.dtype, output: np.dtype) -> bool:
     `output`: PyTorch's can_cast, never a float into integers nor a number into bools, but
     any integer into any other (an int16 result into uint8 wraps), which NumPy's same_kind
     casting refuses."""
-    return (result.kind != "f" or output.kind == "f") and (output.kind != "b" or result.kind == "b")
+    return dtypes.category(result) <= dtypes.category(output)
 
 
 def _record_inplace(input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:

@@ -1,6 +1,6 @@
-"""Methods PyTorch's tensors have for kinds of tensor ember has not (complex numbers, lazy
-conjugation and negation, pinned memory, devices), answered as PyTorch answers them for a
-real tensor on the CPU, and a few other names for existing work (dsplit, narrow_copy,
+"""Methods PyTorch's tensors have for kinds of tensor ember has not (lazy conjugation and
+negation, pinned memory, devices), answered as PyTorch answers them for a tensor on the CPU,
+the complex-number methods (from ops/api/complex.py), and a few other names for existing work (dsplit, narrow_copy,
 unsafe_split, adjoint, mH). Code written for any tensor runs unchanged on ember's.
 """
 
@@ -13,54 +13,22 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops.api import arrange, convert, products, shape
+from ember.ops.api.complex import (  # noqa: F401  (attach() reads them from globals())
+    angle,
+    conj,
+    conj_physical,
+    conj_physical_,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    isreal,
+    real,
+    resolve_conj,
+    resolve_neg,
+)
 
 # ---- a real tensor on the CPU ----------------------------------------------------------------
-
-
-def is_complex(input: Tensor) -> bool:
-    """False: ember has no complex dtypes (torch.is_complex)."""
-    return False
-
-
-def is_conj(input: Tensor) -> bool:
-    """False: no tensor is a lazily conjugated view in ember (torch.is_conj)."""
-    return False
-
-
-def is_neg(input: Tensor) -> bool:
-    """False: no tensor is a lazily negated view in ember (torch.is_neg)."""
-    return False
-
-
-def conj(input: Tensor) -> Tensor:
-    """The complex conjugate: input itself, as for any real tensor (torch.conj)."""
-    return input
-
-
-conj_physical = conj_physical_ = resolve_conj = resolve_neg = conj
-
-
-def isreal(input: Tensor) -> Tensor:
-    """True everywhere: every element of a real tensor is real (torch.isreal)."""
-    return Tensor(np.ones(input._data.shape, np.bool_))
-
-
-def real(input: Tensor) -> Tensor:
-    """The real part: input itself (torch.real)."""
-    return input
-
-
-def angle(input: Tensor) -> Tensor:
-    """The argument of each element as a complex number: pi for negative numbers, 0
-    otherwise, NaN for NaN; in the graph with a zero gradient (torch.angle)."""
-    x = input if input._data.dtype.kind == "f" else convert.to(input, dtypes.get_default_dtype())
-    values = np.where(x._data < 0, np.pi, 0.0)
-    values = np.where(np.isnan(x._data), np.nan, values).astype(x._data.dtype)
-    return convert._replaced(x, Tensor(values))
-
-
-def _imag(self: Tensor) -> Tensor:
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
 def get_device(input: Tensor) -> int:
@@ -83,9 +51,9 @@ def _share_memory_(self: Tensor) -> Tensor:
 
 
 def adjoint(input: Tensor) -> Tensor:
-    """The conjugate transpose of the last two dims, a view; for real tensors the transpose
-    (torch.adjoint)."""
-    return shape.transpose(input, -2, -1)
+    """The conjugate transpose of the last two dims (torch.adjoint): for a real tensor the
+    transpose, a view; for a complex one a new tensor (ember has no lazy conjugation)."""
+    return conj(shape.transpose(input, -2, -1))
 
 
 def _mH(self: Tensor) -> Tensor:
@@ -368,7 +336,7 @@ def attach(cls: type) -> None:
     for flag in (flags + " is_maia is_mtia is_vulkan").split():
         setattr(cls, flag, property(lambda self: False))
     cls.real = property(real)
-    cls.imag = property(_imag)
+    cls.imag = property(imag)
     cls.mH = property(_mH)
     cls.H = property(_H)
     cls.is_pinned = _is_pinned

@@ -42,11 +42,21 @@ class ToCopy(ew.Op):
 
     @staticmethod
     def forward(ctx, x, np_dtype):
+        if x.dtype.kind == "c" and np_dtype.kind != "c":
+            return _real_part(x).astype(np_dtype)
         return x.astype(np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None  # the engine casts to the input dtype
+        return grad, None  # the engine casts to the input dtype (a real one takes the real part)
+
+
+def _real_part(x: np.ndarray) -> np.ndarray:
+    """A complex array cast to a real dtype: its real part, with PyTorch's warning."""
+    import warnings
+
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
+    return x.real
 
 
 class Clone(ew.Op):
@@ -88,8 +98,9 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return input
     if np_dtype == input._data.dtype:
         return input
-    if np_dtype.kind != "f":
-        return Tensor(input._data.astype(np_dtype))
+    if np_dtype.kind not in "fc":
+        data = input._data
+        return Tensor((_real_part(data) if data.dtype.kind == "c" else data).astype(np_dtype))
     return ToCopy.apply(input, np_dtype)
 
 
@@ -288,7 +299,16 @@ def _unary_inplace(out_of_place: Any, name: str) -> Any:
     return op
 
 
-abs_ = absolute_ = _unary_inplace(arith.abs, "abs_")
+_abs_ = _unary_inplace(arith.abs, "abs_")
+
+
+def abs_(input: Tensor) -> Tensor:
+    """In-place abs (torch.Tensor.abs_); refused for complex tensors, as in PyTorch: |z| is real."""
+    dtypes.refuse_complex("In-place abs is not supported for complex tensors.", input)
+    return _abs_(input)
+
+
+absolute_ = abs_
 neg_ = negative_ = _unary_inplace(arith.neg, "neg_")
 exp_ = _unary_inplace(arith.exp, "exp_")
 log_ = _unary_inplace(arith.log, "log_")

@@ -438,11 +438,13 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """(values, indices) sorted along dim (torch.sort); always stable. The values' gradient
     flows back to the positions they came from."""
+    dtypes.refuse_complex("Sort does not support complex dtypes on CPU", input)
     return _by_order(input, dim, descending, None, "sort")
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort input along dim (torch.argsort)."""
+    dtypes.refuse_complex("Sort does not support complex dtypes on CPU", input)
     axis = normalize_dim(dim, input._data.ndim, "argsort")
     if axis is None:
         return Tensor(np.zeros((), np.int64))
@@ -451,6 +453,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """(values, indices) of the k largest (or smallest) elements along dim, in order (torch.topk)."""
+    dtypes.refuse_complex("topk does not support complex dtypes on CPU", input)
     if input._data.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
     return _by_order(input, dim, largest, k, "topk")

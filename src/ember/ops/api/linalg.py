@@ -66,6 +66,10 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     if p < 0:
         raise RuntimeError(f"dist(): p must be non-negative, got {p}")
     difference = sub(input, other)  # promoted as PyTorch's: a float and an int tensor are fine
+    if difference._data.dtype.kind == "c":
+        from ember.ops.api.complex import complex_abs  # the distance of complex numbers: |input - other|
+
+        difference = complex_abs(difference)
     _check_float(difference, "dist", "input - other")
     if p >= 1:
         return norm(difference, p)

@@ -39,6 +39,10 @@ def check_matrix(A: Any, op: str, square: bool = True, name: str = "A") -> Tenso
     if data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
     if data.dtype.kind != "f":
+        if data.dtype.kind == "c":
+            raise NotImplementedError(
+                f"{op}: ember's linear algebra has no complex matrices yet (got {scalar_name(A)})"
+            )
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {scalar_name(A)}"
         )

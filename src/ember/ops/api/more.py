@@ -50,8 +50,9 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:
 
 
 def is_signed(input: Tensor) -> bool:
-    """Whether the dtype holds negative numbers: floats and signed integers (torch.is_signed)."""
-    return input._data.dtype.kind in "fi"
+    """Whether the dtype holds negative numbers: floats, complex numbers and signed integers
+    (torch.is_signed)."""
+    return input._data.dtype.kind in "fic"
 
 
 def typename(obj: Any) -> str:
@@ -232,12 +233,12 @@ def flipud(input: Tensor) -> Tensor:
 
 def msort(input: Tensor) -> Tensor:
     """Sorted along dim 0 (torch.msort)."""
+    dtypes.refuse_complex("Sort does not support complex dtypes on CPU", input)
     return indexing.sort(input, dim=0).values
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    """The dot product of two 1-d tensors of one dtype (torch.vdot; ember has no complex
-    numbers, so there is nothing to conjugate)."""
+    """The dot product of two 1-d tensors of one dtype, the first conjugated (torch.vdot)."""
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
@@ -247,6 +248,10 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
             "dot : expected both vectors to have same dtype, but found "
             f"{dtypes.scalar_type_name(input._data.dtype)} and {dtypes.scalar_type_name(other._data.dtype)}"
         )
+    if input._data.dtype.kind == "c":
+        from ember.ops.api.complex import conj
+
+        input = conj(input)
     return products.dot(input, other)
 
 
@@ -380,7 +385,7 @@ def frexp(input: Tensor) -> Any:
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input * 2 ** other, in a floating dtype (torch.ldexp)."""
     np_dtype = arith._result_dtype(input, other)  # a 0-d float64 exponent keeps float32
-    if np_dtype.kind != "f":
+    if np_dtype.kind not in "fc":
         np_dtype = dtypes.get_default_dtype().numpy
     target = dtypes.from_numpy_dtype(np_dtype)
     return arith.mul(input.to(target), special.exp2(other.to(target)))

@@ -26,7 +26,7 @@ from ember.ops.reduction import normalize_dim
 
 
 def _float(y: Tensor) -> Tensor:
-    return y if y._data.dtype.kind == "f" else y.to(dtypes.get_default_dtype())
+    return y if y._data.dtype.kind in "fc" else y.to(dtypes.get_default_dtype())
 
 
 def _along(t: Tensor, dim: int, part: slice) -> Tensor:

@@ -20,7 +20,7 @@ from ember.return_types import return_type
 
 
 def _float_for_reduction(input: Tensor, op: str) -> Tensor:
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"{op}(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
@@ -90,18 +90,22 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, is_max: bool, name: str) ->
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Largest element; with dim, (values, indices); with a tensor, elementwise maximum."""
+    dtypes.refuse_complex('"max_all"', input)
     return _extreme(input, dim, keepdim, True, "max")
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    dtypes.refuse_complex('"min_all"', input)
     return _extreme(input, dim, keepdim, False, "min")
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    dtypes.refuse_complex('"max_values_cpu"', input)
     return _amax_or_amin(reduction.Amax, input, dim, keepdim, True, "amax")
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    dtypes.refuse_complex('"min_values_cpu"', input)
     return _amax_or_amin(reduction.Amin, input, dim, keepdim, False, "amin")
 
 
@@ -113,10 +117,12 @@ def _amax_or_amin(op: Any, input: Tensor, dim: Any, keepdim: bool, is_max: bool,
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    dtypes.refuse_complex("argmax(): does not support complex input", input)
     return _arg_extreme(np.argmax, input, dim, keepdim, "argmax")
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    dtypes.refuse_complex("argmin(): does not support complex input", input)
     return _arg_extreme(np.argmin, input, dim, keepdim, "argmin")
 
 
@@ -165,6 +171,14 @@ def _spread(
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     _float_for_reduction(input, name)
+    if input._data.dtype.kind == "c":
+        # the spread of complex numbers about their mean, |z - mean|², is that of the real
+        # parts plus that of the imaginary parts: a real result, as in PyTorch
+        from ember.ops.api.complex import imag, real
+
+        v = _spread(reduction.Var, real(input), dim, unbiased, keepdim, correction, name)
+        v = v + _spread(reduction.Var, imag(input), dim, unbiased, keepdim, correction, name)
+        return v if op is reduction.Var else v.sqrt()
     # None, not all dims, for var(x): PyTorch's gradient differs where correction >= n
     axes = None if dim is None or dim == () or dim == [] else _reduced_dims(dim, input, name)
     return op.apply(input, axes, correction, keepdim)
@@ -172,6 +186,7 @@ def _spread(
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
+    dtypes.complex_gap("logsumexp", input)
     if input._data.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())  # torch gives float32 for integers
     return apply_one(reduction.Logsumexp, input, axes, keepdim)
@@ -257,16 +272,19 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
 def cummax(input: Tensor, dim: int) -> Any:
     """(values, indices): the running maximum along dim and where it was (the latest index on
     ties), as torch.cummax."""
+    dtypes.refuse_complex('"cummax_cpu"', input)
     return _running_extreme(input, dim, True, "cummax")
 
 
 def cummin(input: Tensor, dim: int) -> Any:
     """(values, indices): the running minimum along dim (torch.cummin)."""
+    dtypes.refuse_complex('"cummin_cpu"', input)
     return _running_extreme(input, dim, False, "cummin")
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(input))) along dim, computed without overflow (torch.logcumsumexp)."""
+    dtypes.refuse_complex('"logcumsumexp_out_cpu"', input)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"logcumsumexp" not implemented for {input.dtype}: use a float tensor')
     return reduction.Logcumsumexp.apply(input, normalize_dim(dim, input._data.ndim, "logcumsumexp"))
@@ -277,6 +295,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """sum treating NaN as 0 (torch.nansum)."""
+    dtypes.refuse_complex("nansum on CPU does not support complex inputs", input)
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind != "f":
@@ -341,6 +360,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
     """(min, max) over dim (all elements by default), as torch.aminmax."""
+    dtypes.refuse_complex('"aminmax_cpu"', input)
     if dim is None and input._data.size == 0:
         raise RuntimeError(
             "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."

@@ -36,6 +36,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     (torch.Tensor.bernoulli)."""
     from ember import creation
 
+    dtypes.refuse_complex('"bernoulli_tensor_cpu_self_"', input, p)
     probs = input._data if p is None else p
     if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
         raise RuntimeError("bernoulli: the probabilities must be in [0, 1]")
@@ -44,6 +45,7 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
 
 def bernoulli_(input: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0 or 1, 1 with probability p (a number, or a tensor broadcast to input)."""
+    dtypes.refuse_complex('"bernoulli_scalar_cpu_"', input, p)
     probs = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
     if np.any((probs < 0) | (probs > 1)):
         got = "the tensor p holds values outside it" if isinstance(p, Tensor) else f"got p={p}"

@@ -66,11 +66,13 @@ def _check_int(value: Any, op: str, name: str, position: int) -> None:
 
 
 def _float_input(input: Tensor) -> Tensor:
+    dtypes.complex_gap("a function of real numbers", input)
     return input if input._data.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
 
 
 def polygamma(n: int, input: Tensor) -> Tensor:
     """The n-th derivative of digamma; polygamma(0, x) is digamma(x) (torch.polygamma)."""
+    dtypes.refuse_complex('"polygamma"', input)
     _check_int(n, "polygamma", "n", 1)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
@@ -81,6 +83,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The log of the multivariate gamma function of dimension p,
     p (p - 1) / 4 log(pi) + sum_{j < p} lgamma(x - j / 2) (torch.mvlgamma). As in PyTorch
     2.13, arguments below (p - 1) / 2 are not refused."""
+    dtypes.refuse_complex('"mvlgamma"', input)
     _check_int(p, "mvlgamma", "p", 2)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
@@ -206,6 +209,7 @@ def atleast_3d(*tensors: Any) -> Any:
 
 def isposinf(input: Tensor) -> Tensor:
     """True where input is +inf (torch.isposinf)."""
+    dtypes.refuse_complex("isposinf does not support complex inputs.", input)
     return Tensor(
         np.asarray(input._data == np.inf) if input._data.dtype.kind == "f" else np.zeros(input.shape, bool)
     )
@@ -213,6 +217,7 @@ def isposinf(input: Tensor) -> Tensor:
 
 def isneginf(input: Tensor) -> Tensor:
     """True where input is -inf (torch.isneginf)."""
+    dtypes.refuse_complex("isneginf does not support complex inputs.", input)
     return Tensor(
         np.asarray(input._data == -np.inf) if input._data.dtype.kind == "f" else np.zeros(input.shape, bool)
     )

@@ -54,6 +54,7 @@ exp2 = _unary(sp.Exp2, "exp2")
 
 def trunc(input: Tensor) -> Tensor:
     """Round toward zero (torch.trunc); integer tensors are returned as a copy."""
+    dtypes.refuse_complex("trunc is not supported for complex inputs", input)
     if input._data.dtype.kind != "f":
         return Tensor(input._data.copy())
     return sp.Trunc.apply(input)
@@ -64,21 +65,25 @@ fix = trunc
 
 def frac(input: Tensor) -> Tensor:
     """The fractional part x - trunc(x), with the sign of x (torch.frac)."""
+    dtypes.refuse_complex('"frac_cpu"', input)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"frac_cpu" not implemented for {input.dtype} (frac needs floats)')
     return sp.Frac.apply(input)
 
 
 def deg2rad(input: Tensor) -> Tensor:
+    dtypes.refuse_complex("deg2rad is not supported for complex tensors.", input)
     return mul(input, float(np.pi / 180))
 
 
 def rad2deg(input: Tensor) -> Tensor:
+    dtypes.refuse_complex("rad2deg is not supported for complex tensors.", input)
     return mul(input, float(180 / np.pi))
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] first when eps is given (torch.logit)."""
+    dtypes.refuse_complex('"logit_cpu"', input)
     if input._data.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())
     if eps is not None:
@@ -87,12 +92,17 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 
 
 def sgn(input: Tensor) -> Tensor:
-    """The sign of each element; for real tensors the same as sign (torch.sgn)."""
+    """z / |z| for complex elements (0 at 0); for real tensors the same as sign (torch.sgn)."""
+    if input._data.dtype.kind == "c":
+        from ember.ops.api.complex import sgn as complex_sgn  # complex imports this module's kin
+
+        return complex_sgn(input)
     return sign(input)
 
 
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set, -0.0 included (torch.signbit)."""
+    dtypes.refuse_complex("signbit is not implemented for complex tensors.", input)
     return Tensor(np.asarray(np.signbit(input._data)))
 
 
@@ -110,6 +120,7 @@ def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x), and 1 at x = 0 (torch.sinc); integers are promoted to the default
     dtype. At 0 the gradient is 0, and the quotient is computed at 1 there instead so that
     its gradient is finite and where() can discard it."""
+    dtypes.complex_gap("sinc", input)
     if input._data.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())
     zero = Tensor(input._data == 0)
@@ -139,6 +150,7 @@ def _float_binary(fn: Any, input: Any, other: Any, name: str, ints: bool = True)
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """The angle of the point (other, input), in (-pi, pi] (torch.atan2)."""
+    dtypes.refuse_complex('"atan2_cpu"', input, other)
     return _float_binary(sp.Atan2, input, other, "atan2")
 
 
@@ -147,21 +159,25 @@ arctan2 = atan2
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """sqrt(input² + other²) without overflow (torch.hypot)."""
+    dtypes.refuse_complex('"hypot_cpu"', input, other)
     return _float_binary(sp.Hypot, input, other, "hypot", ints=False)
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """log(exp(input) + exp(other)), computed stably (torch.logaddexp)."""
+    dtypes.refuse_complex('"logaddexp_cpu"', input, other)
     return _float_binary(sp.LogAddExp, input, other, "logaddexp", ints=False)
 
 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2**input + 2**other), computed stably (torch.logaddexp2)."""
+    dtypes.refuse_complex('"logaddexp2_cpu"', input, other)
     return _float_binary(sp.LogAddExp2, input, other, "logaddexp2", ints=False)
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
     """input * log(other), and 0 where input is 0 unless other is nan (torch.xlogy)."""
+    dtypes.refuse_complex('"xlogy_cpu"', input, other)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("xlogy: at least one of input and other must be a tensor")
     return _float_binary(sp.Xlogy, input, other, "xlogy")
@@ -169,12 +185,14 @@ def xlogy(input: Any, other: Any) -> Tensor:
 
 def copysign(input: Tensor, other: Any) -> Tensor:
     """The magnitude of input with the sign of other, -0.0 counting as negative (torch.copysign)."""
+    dtypes.refuse_complex('"copysign_cpu"', input, other)
     return _float_binary(sp.Copysign, input, other, "copysign")
 
 
 def fmod(input: Tensor, other: Any) -> Tensor:
     """The remainder of input / other with the sign of input (torch.fmod; remainder takes
     other's sign)."""
+    dtypes.refuse_complex('"fmod_cpu"', input, other)
     _not_for_bool("fmod_cpu", input, other)
     a, b = _binary(input, other)
     divisor = _data_of(b)
@@ -201,12 +219,14 @@ def fmax(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise maximum that ignores NaN: NaN only where both are (torch.fmax). As in
     PyTorch, the gradient goes to input where input >= other or other is NaN, else to other:
     a tie gives it all to input (maximum() halves it)."""
+    dtypes.refuse_complex("fmax not implemented for complex tensors.", input, other)
     a, b = _nan_ignoring(input, other, "fmax")
     return where(ge(a, b) | isnan(b), a, b)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise minimum that ignores NaN (torch.fmin); the gradient as in fmax."""
+    dtypes.refuse_complex("fmin not implemented for complex tensors.", input, other)
     a, b = _nan_ignoring(input, other, "fmin")
     return where(ge(b, a) | isnan(b), a, b)
 
@@ -218,8 +238,14 @@ def _data_of(x: Any) -> Any:
 def float_power(input: Any, exponent: Any) -> Tensor:
     """input ** exponent computed in float64, whatever the dtypes (torch.float_power)."""
     f64 = dtypes.float64
-    input = input.to(f64) if isinstance(input, Tensor) else float(input)
-    exponent = exponent.to(f64) if isinstance(exponent, Tensor) else float(exponent)
+    if any(
+        isinstance(x, complex) or getattr(x, "dtype", None) in (dtypes.complex64, dtypes.complex128)
+        for x in (input, exponent)
+    ):
+        f64 = dtypes.complex128  # in double precision, complex if either is
+    number = complex if f64 is dtypes.complex128 else float
+    input = input.to(f64) if isinstance(input, Tensor) else number(input)
+    exponent = exponent.to(f64) if isinstance(exponent, Tensor) else number(exponent)
     if not isinstance(input, Tensor):
         input = Tensor(np.asarray(input))
     return pow(input, exponent)
@@ -228,6 +254,7 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 where input < 0, 1 where input > 0, and values where input == 0 (torch.heaviside).
     It has no gradient."""
+    dtypes.refuse_complex('"heaviside_cpu"', input, values)
     values = _tensor_of(values)
     if input._data.dtype != values._data.dtype:
         raise RuntimeError(
@@ -246,6 +273,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input); weight is a number or a tensor (torch.lerp)."""
+    dtypes.complex_gap("lerp", input, end)
     end = _tensor_of(end)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"lerp_kernel" not implemented for {input.dtype} (lerp needs floats)')

@@ -66,17 +66,20 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower of the two middle values (NaN if any is NaN); with dim, (values, indices)
     (torch.median)."""
+    dtypes.refuse_complex('"median_cpu"', input)
     return _middle(input, dim, keepdim, False, "median")
 
 
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """median ignoring NaNs (torch.nanmedian)."""
+    dtypes.refuse_complex('"median_cpu"', input)
     return _middle(input, dim, keepdim, True, "nanmedian")
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """(values, indices): the most frequent value along dim, the smallest one on ties, and the
     last index where it occurs (torch.mode)."""
+    dtypes.refuse_complex('"mode_cpu"', input)
     axis = normalize_dim(dim, input._data.ndim, "mode")
     if axis is None:
         return _itself("mode", input)
@@ -179,6 +182,7 @@ def quantile(
 ) -> Tensor:
     """The q-th quantiles over dim (all elements by default), interpolating between the two
     nearest ranks; a 1-D q adds a leading dimension (torch.quantile)."""
+    dtypes.refuse_complex("quantile() input tensor must be either float or double dtype", input)
     return _quantile(input, q, dim, keepdim, interpolation, "quantile")
 
 
@@ -186,6 +190,7 @@ def nanquantile(
     input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
 ) -> Tensor:
     """quantile ignoring NaNs (torch.nanquantile)."""
+    dtypes.refuse_complex("quantile() input tensor must be either float or double dtype", input)
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
 
 
@@ -211,6 +216,7 @@ def unique(
     """The distinct elements (or, with dim, the distinct slices along dim) in ascending order;
     optionally where each input element went (inverse) and how often each occurs (counts).
     Every NaN counts as distinct, as in torch.unique."""
+    dtypes.refuse_complex('"unique"', input)
     x = input._data
     if dim is None:
         values, inverse, counts = np.unique(
@@ -232,6 +238,7 @@ def unique_consecutive(
 ) -> Any:
     """Collapse runs of equal consecutive elements (or slices along dim) into one
     (torch.unique_consecutive)."""
+    dtypes.refuse_complex('"unique"', input)
     x = input._data
     if dim is None:
         flat, shape, axis = x.reshape(-1), x.shape, 0
@@ -277,6 +284,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """A histogram of bins equal-width bins over [min, max] (the data's range when both are 0);
     elements outside are ignored (torch.histc)."""
+    dtypes.refuse_complex('"histogram_cpu"', input)
     x = input._data
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"histc" not implemented for {input.dtype}: use a float tensor')
@@ -325,6 +333,7 @@ def searchsorted(
     """For each value, the index where it would be inserted into the sorted innermost dimension
     of sorted_sequence: before equal entries, or after them with right=True or side='right'
     (torch.searchsorted)."""
+    dtypes.refuse_complex('"searchsorted_out_cpu"', sorted_sequence, input)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -370,6 +379,9 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right:
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Whether each of elements occurs in test_elements (a bool tensor of elements' shape),
     or does not with invert=True (torch.isin)."""
+    dtypes.refuse_complex(
+        "Unsupported input type encountered for isin(): ComplexFloat", elements, test_elements
+    )
     a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return Tensor(np.asarray(np.isin(a, b, invert=invert)))
@@ -380,6 +392,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     and its index (torch.kthvalue). Among equal elements the first is taken, where PyTorch's
     quickselect may return another of them; the values are the same. The gradient goes to
     the chosen element."""
+    dtypes.refuse_complex('"kthvalue_cpu"', input)
     axis = normalize_dim(dim, input._data.ndim, "kthvalue")
     if input._data.dtype == np.bool_ and axis is not None:
         raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")

@@ -1,0 +1,432 @@
+"""Complex tensors: dtypes, creation, printing, the complex functions, and autograd with
+PyTorch's convention for complex gradients (dL/dx + i dL/dy), compared with torch."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+from tests.conftest import HAVE_TORCH, requires_torch
+
+import ember
+from ember.autograd import gradcheck
+
+if HAVE_TORCH:
+    import torch
+
+RNG = np.random.default_rng(7)
+Z = (RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))).astype(np.complex128)
+W = (RNG.standard_normal((4, 2)) + 1j * RNG.standard_normal((4, 2))).astype(np.complex128)
+R = RNG.standard_normal((3, 4))
+
+
+# ---- dtypes ----------------------------------------------------------------------------------
+
+
+def test_complex_dtypes_and_their_parts():
+    assert ember.cfloat is ember.complex64 and ember.cdouble is ember.complex128
+    c = ember.complex64
+    assert c.is_complex and not c.is_floating_point and c.is_signed and c.itemsize == 8
+    assert c.to_real() is ember.float32 and ember.complex128.to_real() is ember.float64
+    assert ember.float64.to_complex() is ember.complex128 and c.to_complex() is c
+    assert ember.float32.to_real() is ember.float32 and not ember.float32.is_complex
+    assert ember.finfo(ember.complex64).eps == ember.finfo(ember.float32).eps
+    assert repr(c) == "ember.complex64"
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("float32", "complex64"),
+        ("float64", "complex64"),
+        ("int64", "complex64"),
+        ("complex64", "complex128"),
+        ("bool", "complex128"),
+        ("float16", "complex64"),
+    ],
+)
+def test_promote_types_and_can_cast_as_torch(a, b):
+    ea, eb, ta, tb = getattr(ember, a), getattr(ember, b), getattr(torch, a), getattr(torch, b)
+    assert ember.promote_types(ea, eb).name == str(torch.promote_types(ta, tb)).split(".")[1]
+    assert ember.can_cast(ea, eb) == torch.can_cast(ta, tb)
+    assert ember.can_cast(eb, ea) == torch.can_cast(tb, ta)
+
+
+@requires_torch
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_creation_and_scalar_promotion_follow_the_default_dtype(default):
+    prev = ember.get_default_dtype()
+    ember.set_default_dtype(getattr(ember, default))
+    torch_prev = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, default))
+    try:
+        for make in (
+            lambda T: T.tensor([1 + 2j, 3]),
+            lambda T: T.tensor(1j),
+            lambda T: T.tensor([[1, 2.5j], [True, 0]]),
+            lambda T: T.tensor([1.0, 2.0]) * 1j,
+            lambda T: T.tensor([1, 2]) * 1j,
+            lambda T: T.tensor([1.0], dtype=T.float64) * (2 + 1j),
+            lambda T: T.tensor([1.0], dtype=T.float64) + T.tensor([1j], dtype=T.complex64),
+            lambda T: T.tensor([1.0]) + T.tensor(1j, dtype=T.complex128),
+            lambda T: T.tensor([True]) * 1j,
+            lambda T: T.full((2,), 1j),
+            lambda T: T.tensor([1j]) ** 2,
+            lambda T: T.tensor([1.5]) ** (0.5 + 1j),
+            lambda T: T.tensor([1j]) / 2,
+            lambda T: 2 / T.tensor([1j]),
+        ):
+            e, t = make(ember), make(torch)
+            assert e.dtype.name == str(t.dtype).split(".")[1]
+            np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+    finally:
+        ember.set_default_dtype(prev)
+        torch.set_default_dtype(torch_prev)
+
+
+def test_from_numpy_shares_memory_and_numpy_round_trips():
+    a = np.array([1 + 1j, 2 - 3j], np.complex64)
+    t = ember.from_numpy(a)
+    assert t.dtype is ember.complex64 and t.is_complex() and not t.is_floating_point()
+    a[0] = 5j
+    assert t.numpy()[0] == 5j and ember.is_complex(t)
+    assert ember.tensor(np.array([1j])).dtype is ember.complex128  # NumPy's dtype is kept
+    assert t.tolist() == [5j, 2 - 3j]
+    assert t[1].item() == 2 - 3j and isinstance(t[1].item(), complex)
+    assert complex(t[1]) == 2 - 3j
+    with pytest.raises(RuntimeError, match="cannot be converted to type double"):
+        float(t[1])
+    with pytest.raises(TypeError, match="complex"):
+        ember.Tensor([1j])
+
+
+def test_factories_take_complex_dtypes():
+    assert ember.zeros(2, 3, dtype=ember.complex64).numpy().dtype == np.complex64
+    assert ember.ones(2, dtype=ember.cdouble).tolist() == [1, 1]
+    assert ember.empty(2, dtype=ember.cfloat).dtype is ember.complex64
+    assert ember.zeros_like(ember.tensor([1j])).dtype is ember.complex64
+    r = ember.rand(1000, dtype=ember.complex64).numpy()
+    assert r.dtype == np.complex64 and 0 <= r.real.min() and r.imag.max() < 1
+
+
+def test_randn_complex_has_independent_parts_of_variance_one_half():
+    ember.manual_seed(0)
+    z = ember.randn(200_000, dtype=ember.cfloat).numpy()
+    assert z.dtype == np.complex64
+    assert abs(z.real.var() - 0.5) < 0.01 and abs(z.imag.var() - 0.5) < 0.01
+    assert abs(np.mean(z.real * z.imag)) < 0.01 and abs(np.mean(np.abs(z) ** 2) - 1) < 0.01
+    assert ember.randn_like(ember.zeros(3, dtype=ember.complex128)).dtype is ember.complex128
+
+
+@requires_torch
+def test_repr_matches_torch():
+    cases = [
+        lambda T: T.tensor([1 + 2j, -3.5 - 1j]),
+        lambda T: T.tensor(1j),
+        lambda T: T.tensor([[1j, 2], [3, 4e-5j]]),
+        lambda T: T.tensor([1.5 + 2j, float("nan") + 1j, -0.0j]),
+        lambda T: T.tensor([1 + 1j], dtype=T.complex128),
+        lambda T: T.tensor([1 + 1j], requires_grad=True),
+        lambda T: T.zeros(0, 2, dtype=T.complex64),
+        lambda T: T.tensor(list(np.arange(40) * (1.5 + 0.5j))),
+        lambda T: T.tensor(list(np.arange(2000) * (1 + 1j))),
+    ]
+    for make in cases:
+        assert repr(make(ember)) == repr(make(torch)).replace("torch.", "ember.")
+
+
+def test_save_load_round_trip():
+    z = ember.tensor([1 + 2j, 3j], dtype=ember.complex128, requires_grad=True)
+    buffer = io.BytesIO()
+    ember.save({"z": z, "dtype": ember.complex64, "c": ember.zeros(2, dtype=ember.cfloat)}, buffer)
+    buffer.seek(0)
+    loaded = ember.load(buffer)
+    assert loaded["z"].dtype is ember.complex128 and loaded["z"].requires_grad
+    assert loaded["z"].tolist() == [1 + 2j, 3j]
+    assert loaded["dtype"] is ember.complex64 and loaded["c"].dtype is ember.complex64
+
+
+# ---- the complex functions --------------------------------------------------------------------
+
+
+@requires_torch
+def test_complex_functions_match_torch():
+    for f in (
+        lambda T, z: T.real(z),
+        lambda T, z: T.imag(z),
+        lambda T, z: z.real,
+        lambda T, z: T.conj(z).resolve_conj(),
+        lambda T, z: T.conj_physical(z),
+        lambda T, z: T.angle(z),
+        lambda T, z: T.abs(z),
+        lambda T, z: T.sgn(z),
+        lambda T, z: z.sgn(),
+        lambda T, z: T.view_as_real(z),
+        lambda T, z: T.view_as_complex(T.view_as_real(z).contiguous()),
+        lambda T, z: T.polar(z.real, z.imag),
+        lambda T, z: T.complex(z.real, z.imag[:1]),
+        lambda T, z: T.isreal(z * T.tensor([1, 0, 1, 0])),
+        lambda T, z: z.mH.resolve_conj(),
+        lambda T, z: T.adjoint(z).resolve_conj(),
+        lambda T, z: T.vdot(z[0], z[1]),
+        lambda T, z: T.linalg.vector_norm(z, dim=1),
+        lambda T, z: z.norm(),
+        lambda T, z: T.dist(z, z * 2),
+        lambda T, z: z.var(1),
+        lambda T, z: z.std(),
+        lambda T, z: z.mean(0),
+        lambda T, z: z.to(T.complex64),
+        lambda T, z: T.sgn(T.tensor([0j, 3 + 4j])),
+        lambda T, z: T.angle(T.tensor([0j, -1 + 0j])),
+    ):
+        e, t = f(ember, ember.tensor(Z)), f(torch, torch.tensor(Z))
+        assert e.dtype.name == str(t.dtype).split(".")[1]
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6, atol=1e-12)
+    assert not ember.tensor(Z).conj().is_conj() and not ember.is_conj(ember.tensor(Z))
+
+
+def test_real_imag_and_view_as_real_write_through():
+    z = ember.tensor([1 + 2j, 3j])
+    z.real.mul_(2)
+    z.imag[0] = 7
+    assert z.tolist() == [2 + 7j, 3j]
+    pairs = ember.view_as_real(z)
+    pairs[1, 0] = 5
+    assert z.tolist() == [2 + 7j, 5 + 3j]
+    back = ember.view_as_complex(pairs)
+    back[0] = 1j
+    assert z.tolist() == [1j, 5 + 3j]
+    assert ember.real(ember.ones(2)).tolist() == [1, 1]  # a real tensor is its own real part
+
+
+def test_errors_of_the_complex_functions():
+    with pytest.raises(RuntimeError, match="imag is not implemented"):
+        ember.ones(2).imag
+    with pytest.raises(RuntimeError, match="view_as_real is only supported for complex tensors"):
+        ember.view_as_real(ember.ones(2))
+    with pytest.raises(RuntimeError, match="last dimension of size 2"):
+        ember.view_as_complex(ember.ones(3))
+    with pytest.raises(RuntimeError, match="stride 1"):
+        ember.view_as_complex(ember.ones(2, 2).t())
+    with pytest.raises(RuntimeError, match="Expected object of scalar type Float but got scalar type Double"):
+        ember.complex(ember.ones(2), ember.ones(2, dtype=ember.float64))
+    with pytest.raises(RuntimeError, match="Half, Float or Double"):
+        ember.polar(ember.ones(2, dtype=ember.int64), ember.ones(2))
+    with pytest.warns(UserWarning, match="discards the imaginary part"):
+        assert ember.tensor([1 + 2j]).float().tolist() == [1.0]
+
+
+# ---- autograd ---------------------------------------------------------------------------------
+
+
+def _ops():
+    return {
+        "arith": lambda T, z, w, r: (z + z * 2 - r) * (1 - z) / (z + 3) + 1 / z - z**2 + z**1.5,
+        "complex_power": lambda T, z, w, r: z ** (0.5 + 1j),
+        "exp_log_sqrt": lambda T, z, w, r: T.exp(z) + T.log(z) + T.sqrt(z) + T.rsqrt(z),
+        "trig": lambda T, z, w, r: T.sin(z) * T.cos(z) + T.tanh(z) + T.tan(z) + T.sigmoid(z),
+        "hyperbolic": lambda T, z, w, r: T.sinh(z) + T.cosh(z) + T.asinh(z) + T.acosh(z) + T.atanh(z),
+        "reductions": lambda T, z, w, r: z.sum(0) * z.mean() + T.prod(z, 0) + T.cumsum(z, 0)[-1],
+        "matmul": lambda T, z, w, r: z @ w + T.einsum("ij,jk->ik", z, w),
+        "shapes": lambda T, z, w, r: T.cat([z.reshape(2, 6)[1:, ::2], z.t()[:1, :3]]).flip(0),
+        "stack_index": lambda T, z, w, r: T.stack([z, z * 1j])[:, [0, 2], 1:],
+        "mul_by_real": lambda T, z, w, r: z * r + r * 1j,
+        "abs": lambda T, z, w, r: (z * z).abs() + z.abs() ** 2,
+        "angle": lambda T, z, w, r: T.angle(z * w[:, 0]),
+        "conj": lambda T, z, w, r: z.conj() * z + T.conj_physical(z) * 2j,
+        "real_imag": lambda T, z, w, r: z.real * 3 + (z * z).imag,
+        "sgn": lambda T, z, w, r: T.sgn(z * z),
+        "view_as_real": lambda T, z, w, r: T.view_as_real(z * z),
+        "view_as_complex": lambda T, z, w, r: T.view_as_complex(T.view_as_real(z) * 2) * z,
+        "complex": lambda T, z, w, r: T.complex(r, r * r) * z,
+        "polar": lambda T, z, w, r: T.polar(r.abs(), r * 2),  # torch's polar is wrong where abs < 0
+        "to_real": lambda T, z, w, r: z.to(T.float64) * z.abs(),
+        "norms": lambda T, z, w, r: (
+            T.linalg.vector_norm(z, dim=1) + z.var(1) + z.std(1) + T.dist(z[0], w[:, 0])
+        ),
+        "vdot_mH": lambda T, z, w, r: T.vdot(z[0], w[:, 0]) + (z.mH @ z).sum(),
+    }
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(_ops()))
+def test_gradients_match_torch(name):
+    f = _ops()[name]
+    results = {}
+    for T in (ember, torch):
+        z, w, r = (T.tensor(a).requires_grad_() for a in (Z, W, R))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # casting complex to real
+            y = f(T, z, w, r)
+        weights = np.random.default_rng(1).standard_normal(tuple(y.shape) + ((2,) if y.is_complex() else ()))
+        loss = ((T.view_as_real(y) if y.is_complex() else y) * T.tensor(weights)).sum()
+        loss.backward()
+        results[T] = [y.detach().numpy()] + [None if t.grad is None else t.grad.numpy() for t in (z, w, r)]
+    for e, t in zip(results[ember], results[torch]):
+        assert (e is None) == (t is None)
+        if e is not None:
+            assert e.dtype == t.dtype
+            np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda z: z * z.exp(),
+        lambda z: z.abs(),
+        lambda z: ember.angle(z),
+        lambda z: ember.sgn(z),
+        lambda z: z.conj() * z.real,
+        lambda z: ember.view_as_real(z.imag * z),
+        lambda z: (z @ z.mH).sum(),
+        lambda z: z.std(),
+    ],
+)
+def test_gradcheck_of_complex_functions(f):
+    z = ember.tensor(Z[:2, :3], requires_grad=True)
+    assert gradcheck(f, (z,))
+
+
+def test_gradcheck_of_real_to_complex_functions():
+    r = ember.tensor(R[:2, :2], requires_grad=True)
+    a = ember.tensor(R[1:, 1:3] * 2, requires_grad=True)
+    assert gradcheck(lambda r, a: ember.polar(r, a), (r, a))  # negative abs included
+    assert gradcheck(lambda r, a: ember.complex(r, a) ** 2, (r, a))
+    assert gradcheck(lambda r: ember.view_as_complex(ember.stack([r, r * r], -1)), (r,))
+
+
+@requires_torch
+def test_backward_of_a_complex_output():
+    for T in (ember, torch):
+        z = T.tensor([1 + 2j], requires_grad=True)
+        with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar outputs"):
+            (z * 2).sum().backward()
+    results = []
+    for T in (ember, torch):
+        z = T.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+        y = z * z
+        y.retain_grad()
+        seen = []
+        z.register_hook(lambda g, seen=seen: seen.append(g.numpy().copy()))
+        y.backward(T.tensor([1 - 1j, 2j]))
+        (g,) = T.autograd.grad((z * z.conj()).real.sum(), z)
+        results.append((z.grad.numpy(), y.grad.numpy(), seen[0], g.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+@requires_torch
+def test_hook_may_replace_a_complex_gradient():
+    grads = []
+    for T in (ember, torch):
+        z = T.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+        z.register_hook(lambda g: g * 1j)
+        (z * z).abs().sum().backward()
+        grads.append(z.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+@requires_torch
+def test_user_function_sees_torch_gradients():
+    def make(T):
+        class Square(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, z):
+                ctx.save_for_backward(z)
+                return z * z
+
+            @staticmethod
+            def backward(ctx, grad):
+                (z,) = ctx.saved_tensors
+                return grad * 2 * z.conj()  # PyTorch's rule for a holomorphic function
+
+        return Square
+
+    grads = []
+    for T in (ember, torch):
+        z = T.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+        make(T).apply(z).abs().sum().backward()
+        grads.append(z.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+@requires_torch
+def test_double_backward_through_complex_ops():
+    results = []
+    for T in (ember, torch):
+        z = T.tensor(Z[0], requires_grad=True)
+        loss = (z * z * z).abs().sum()
+        (g,) = T.autograd.grad(loss, z, create_graph=True)
+        (g.abs() ** 2).sum().backward()
+        results.append((g.detach().numpy(), z.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+def test_complex_parameter_trains_with_sgd():
+    target = ember.tensor([2 - 1j, 0.5j])
+    z = ember.nn.Parameter(ember.zeros(2, dtype=ember.cfloat))
+    opt = ember.optim.SGD([z], lr=0.2)
+    for _ in range(100):
+        opt.zero_grad()
+        ((z - target).abs() ** 2).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(z.detach().numpy(), target.numpy(), atol=1e-5)
+
+
+# ---- what PyTorch refuses for complex numbers, ember refuses too ------------------------------
+
+_REFUSED = {
+    "relu": lambda T, z: T.relu(z),
+    "max": lambda T, z: z.max(),
+    "min_dim": lambda T, z: z.min(0),
+    "amax": lambda T, z: T.amax(z),
+    "argmax": lambda T, z: z.argmax(),
+    "sort": lambda T, z: T.sort(z),
+    "argsort": lambda T, z: z.argsort(),
+    "topk": lambda T, z: z.topk(2),
+    "lt": lambda T, z: z < z,
+    "ge": lambda T, z: z >= 1,
+    "clamp": lambda T, z: z.clamp(0, 1),
+    "clamp_min": lambda T, z: z.clamp(min=0),
+    "maximum": lambda T, z: T.maximum(z, z),
+    "floor": lambda T, z: z.floor(),
+    "ceil": lambda T, z: z.ceil(),
+    "round": lambda T, z: z.round(),
+    "trunc": lambda T, z: z.trunc(),
+    "sign": lambda T, z: z.sign(),
+    "erf": lambda T, z: T.erf(z),
+    "lgamma": lambda T, z: T.lgamma(z),
+    "atan2": lambda T, z: T.atan2(z, z),
+    "remainder": lambda T, z: z % 2,
+    "median": lambda T, z: z.median(),
+    "unique": lambda T, z: T.unique(z),
+    "cummax": lambda T, z: T.cummax(z, 0),
+    "abs_": lambda T, z: z.abs_(),
+    "mse_loss": lambda T, z: T.nn.functional.mse_loss(z, z),
+    "nansum": lambda T, z: T.nansum(z),
+    "real_tensor_add_": lambda T, z: T.ones(3, 4).add_(z),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(_REFUSED))
+def test_what_torch_refuses_ember_refuses(name):
+    f = _REFUSED[name]
+    with pytest.raises(RuntimeError):
+        f(torch, torch.tensor(Z))
+    with pytest.raises(RuntimeError):  # NotImplementedError is a RuntimeError
+        f(ember, ember.tensor(Z))
+
+
+def test_what_ember_cannot_do_yet_raises():
+    z = ember.tensor(Z)
+    with pytest.raises(NotImplementedError, match="complex"):
+        ember.linalg.inv(z[:, :3])
+    with pytest.raises(NotImplementedError, match="complex"):
+        ember.logsumexp(z, 0)
+    with pytest.raises(NotImplementedError, match="complex"):
+        ember.linalg.det(z[:, :3])
