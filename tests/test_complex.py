@@ -319,6 +319,21 @@ def test_backward_of_a_complex_output():
 
 
 @requires_torch
+def test_in_place_changes_through_views_of_parts():
+    results = []
+    for T in (ember, torch):
+        z = T.tensor([1 + 2j, 3 - 1j, -2 + 0.5j], requires_grad=True)
+        a = z * 1
+        a.real.mul_(3)
+        a.imag[1] = 5
+        a[1:].mul_(2j)
+        (T.view_as_real(a) * T.tensor([[1.0, 2], [3, 4], [5, 6]], dtype=T.float64)).sum().backward()
+        results.append((a.detach().numpy(), z.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t)
+
+
+@requires_torch
 def test_hook_may_replace_a_complex_gradient():
     grads = []
     for T in (ember, torch):

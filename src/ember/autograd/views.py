@@ -165,6 +165,8 @@ class CopySlices(Function):
     def backward(ctx: Any, grad: Any) -> tuple:
         # the old base's gradient is the gradient outside the region; the result's, the region
         outside = np.ones(ctx._shape, ctx._dtype)
+        if outside.dtype.kind == "c":
+            return _complex_copy_slices_backward(ctx, grad, outside)
         ctx.view_fn(function.Tensor(outside))._data[...] = 0
         if isinstance(grad, function.Tensor):  # create_graph: a recorded view of the gradient
             return grad * outside, ctx.view_fn(grad), None
@@ -172,3 +174,19 @@ class CopySlices(Function):
 
     def name(self) -> str:
         return "CopySlices"
+
+
+def _complex_copy_slices_backward(ctx: Any, grad: Any, outside: np.ndarray) -> tuple:
+    """CopySlices' backward for a complex base, whose region may be one part of each number
+    (a `real` or `imag` view): the mask keeps each part apart, and the region's gradient is
+    read from PyTorch's form of the gradient (dL/dx + i dL/dy), of which `imag` picks dL/dy,
+    then conjugated back if the region is complex (see autograd/engine.py)."""
+    outside += 1j  # ones in both parts
+    ctx.view_fn(function.Tensor(outside))._data[...] = 0
+    if isinstance(grad, function.Tensor):  # create_graph: recorded
+        kept = grad.real * outside.real + grad.imag * outside.imag * 1j
+        region = ctx.view_fn(grad.conj())
+        return kept, region.conj() if region.is_complex() else region, None
+    kept = grad.real * outside.real + 1j * (grad.imag * outside.imag)
+    region = ctx.view_fn(function.Tensor(np.conj(grad)))._data
+    return kept.astype(grad.dtype, copy=False), np.conj(region) if region.dtype.kind == "c" else region, None
