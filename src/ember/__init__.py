@@ -16,6 +16,7 @@ from ember import (
     datasets,
     distributions,
     dtypes,
+    fft,
     linalg,
     nn,
     optim,
@@ -785,6 +786,7 @@ _out.install(globals(), _out.TOP_LEVEL)
 _out.install(globals(), _copies.TAKE_OUT)
 _out.install(vars(linalg), _out.LINALG)
 _out.install(vars(special), _out.SPECIAL)
+_out.install(vars(fft), _out.FFT)
 
 # NumPy reports an inf or NaN made by arithmetic (x / 0, log(0), 0 * inf) with a
 # RuntimeWarning; PyTorch returns the same inf or NaN without a word, and so does ember. The

@@ -84,9 +84,14 @@ shifted_chebyshev_polynomial_u shifted_chebyshev_polynomial_v shifted_chebyshev_
 sinc spherical_bessel_j0 xlog1py xlogy zeta
 """.split()
 
+FFT = """
+fft ifft fft2 ifft2 fftn ifftn rfft irfft rfft2 irfft2 rfftn irfftn hfft ihfft hfft2 ihfft2
+hfftn ihfftn fftfreq rfftfreq
+""".split()
+
 # the factories whose dtype comes from out when the call names none
 FACTORIES = frozenset(
-    "zeros ones empty full arange range linspace logspace eye rand randn randint randperm".split()
+    "zeros ones empty full arange range linspace logspace eye rand randn randint randperm fftfreq rfftfreq".split()
 )
 
 

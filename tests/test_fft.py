@@ -1,0 +1,172 @@
+"""ember.fft against torch.fft: values, dtypes and gradients of every transform, for even
+and odd lengths, lengths cropped and padded, each norm; frequencies, shifts and errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from tests.conftest import HAVE_TORCH, requires_torch
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+if HAVE_TORCH:
+    import torch
+
+RNG = np.random.default_rng(11)
+XR = RNG.standard_normal((4, 5, 6))
+XC = XR + 1j * RNG.standard_normal((4, 5, 6))
+
+ONE_DIM = "fft ifft rfft irfft hfft ihfft".split()
+MANY_DIMS = "fft2 ifft2 rfft2 irfft2 hfft2 ihfft2 fftn ifftn rfftn irfftn hfftn ihfftn".split()
+
+
+def _run(T, f, x0, dtype):
+    """f's result and the gradient of a weighted sum of it (both parts, when complex)."""
+    x = T.tensor(x0, dtype=getattr(T, dtype)).requires_grad_()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = f(T, x)
+    if y.is_complex():
+        y = y.resolve_conj() if T is torch else y
+        parts = T.view_as_real(y)
+    else:
+        parts = y
+    weights = np.random.default_rng(3).standard_normal(tuple(parts.shape))
+    (parts * T.tensor(weights, dtype=parts.dtype)).sum().backward()
+    grad = x.grad.resolve_conj() if T is torch else x.grad
+    return y.detach().numpy(), grad.numpy()
+
+
+def _compare(f, x0, dtype="float64"):
+    """Both raise, or both give the same values, dtype and gradient."""
+    try:
+        expected = _run(torch, f, x0, dtype)
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            _run(ember, f, x0, dtype)
+        return
+    actual = _run(ember, f, x0, dtype)
+    tol = 1e-5 if dtype in ("float32", "complex64") else 1e-10
+    for a, e in zip(actual, expected):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ONE_DIM)
+def test_one_dim_transforms_match_torch(name):
+    # even and odd lengths, cropped (n < 6) and padded (n > 6 along dim -1), each norm and dim
+    settings = [
+        (None, -1, None),
+        (1, 0, "ortho"),
+        (4, -1, "forward"),
+        (5, 1, None),
+        (7, -1, "ortho"),
+        (8, 0, None),
+        (11, -1, "forward"),
+    ]
+    for n, dim, norm in settings:
+        for x0, dtype in ((XR, "float64"), (XC, "complex128")):
+            _compare(
+                lambda T, x, n=n, dim=dim, norm=norm: getattr(T.fft, name)(x, n=n, dim=dim, norm=norm),
+                x0,
+                dtype,
+            )
+
+
+@requires_torch
+@pytest.mark.parametrize("name", MANY_DIMS)
+def test_many_dim_transforms_match_torch(name):
+    default = (-2, -1) if name.endswith("2") else None
+    settings = [
+        (None, default, None),
+        ((3, 4), (0, 2), "ortho"),
+        ((5, 7), (2, 0), "forward"),
+        ((4, 10), default, None),
+    ]
+    for s, dim, norm in settings:
+        for x0, dtype in ((XR, "float64"), (XC, "complex128")):
+            _compare(
+                lambda T, x, s=s, dim=dim, norm=norm: getattr(T.fft, name)(x, s=s, dim=dim, norm=norm),
+                x0,
+                dtype,
+            )
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["fft", "rfft", "irfft", "ihfft", "hfft", "fft2", "rfftn"])
+def test_single_precision_and_integers(name):
+    for x0, dtype in ((XR, "float32"), (XC, "complex64"), (np.arange(12).reshape(3, 4), "int64")):
+        if dtype == "int64":
+            e, t = getattr(ember.fft, name)(ember.tensor(x0)), getattr(torch.fft, name)(torch.tensor(x0))
+            assert e.dtype.name == str(t.dtype).split(".")[1]
+            np.testing.assert_allclose(e.numpy(), t.resolve_conj().numpy(), rtol=1e-5, atol=1e-4)
+        else:
+            _compare(lambda T, x: getattr(T.fft, name)(x), x0, dtype)
+
+
+def test_gradcheck_of_the_transforms():
+    x = ember.tensor(XR[:2, :3, :4], requires_grad=True)
+    z = ember.tensor(XC[:2, :3, :3], requires_grad=True)
+    assert gradcheck(lambda x: ember.fft.rfft(x, n=5), (x,))
+    assert gradcheck(lambda x: ember.fft.ihfft(x, n=6, norm="ortho"), (x,))
+    assert gradcheck(lambda z: ember.fft.fftn(z, s=(3, 2), dim=(0, 2)), (z,))
+    assert gradcheck(lambda z: ember.fft.irfft(z, n=5), (z,))
+    assert gradcheck(lambda z: ember.fft.irfftn(z, s=(2, 4), norm="forward"), (z,))
+    assert gradcheck(lambda z: ember.fft.hfft2(z), (z,))
+
+
+def test_double_backward():
+    x = ember.tensor(XR[0, :2, :5], requires_grad=True)
+    z = ember.tensor(XC[0, :2, :3], requires_grad=True)
+    assert gradgradcheck(lambda x: ember.fft.rfft(x).abs(), (x,))
+    assert gradgradcheck(lambda z: ember.fft.irfft(z * z, n=5), (z,))
+    assert gradgradcheck(lambda z: ember.view_as_real(ember.fft.fft2(z * z, s=(3, 2))), (z,))
+
+
+@requires_torch
+def test_frequencies_and_shifts():
+    for n in (1, 4, 5):
+        for d in (1.0, 0.25):
+            e, t = ember.fft.fftfreq(n, d), torch.fft.fftfreq(n, d)
+            assert e.dtype is ember.float32
+            np.testing.assert_allclose(e.numpy(), t.numpy())
+            e = ember.fft.rfftfreq(n, d, dtype=ember.float64)
+            np.testing.assert_allclose(e.numpy(), torch.fft.rfftfreq(n, d, dtype=torch.float64).numpy())
+    for dim in (None, 0, (1, 2), -1):
+        _compare(lambda T, x, dim=dim: T.fft.fftshift(x, dim=dim) * 2, XR)
+        _compare(lambda T, x, dim=dim: T.fft.ifftshift(x, dim=dim) * 2, XC, "complex128")
+
+
+def test_out_and_round_trips():
+    x = ember.tensor(XR[0], dtype=ember.float32)
+    out = ember.empty(0, dtype=ember.complex64)
+    assert ember.fft.rfft(x, out=out) is out and out.shape == (5, 4)
+    np.testing.assert_allclose(ember.fft.irfft(out, n=6).numpy(), x.numpy(), atol=1e-5)
+    np.testing.assert_allclose(ember.fft.ifftn(ember.fft.fftn(x)).real.numpy(), x.numpy(), atol=1e-5)
+    np.testing.assert_allclose(ember.fft.hfft(ember.fft.ihfft(x), n=6).numpy(), x.numpy(), atol=1e-5)
+    freq = ember.empty(3, dtype=ember.float64)
+    assert ember.fft.fftfreq(3, out=freq) is freq and freq.dtype is ember.float64
+
+
+def test_errors():
+    z = ember.tensor(XC)
+    with pytest.raises(RuntimeError, match="rfft expects a real input tensor, but got ComplexDouble"):
+        ember.fft.rfft(z)
+    with pytest.raises(RuntimeError, match="ihfft expects a real input tensor"):
+        ember.fft.ihfft(z)
+    with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\)"):
+        ember.fft.fft(z, n=0)
+    with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\)"):
+        ember.fft.irfft(ember.ones(1, dtype=ember.complex64))
+    with pytest.raises(ValueError, match="Invalid normalization mode"):
+        ember.fft.fft(z, norm="sideways")
+    with pytest.raises(RuntimeError, match="same length"):
+        ember.fft.fftn(z, s=(2, 2), dim=(0,))
+    with pytest.raises(RuntimeError, match="unique"):
+        ember.fft.fftn(z, dim=(0, 0))
+    with pytest.raises(IndexError):
+        ember.fft.fft(z, dim=3)
