@@ -170,3 +170,56 @@ def test_errors():
         ember.fft.fftn(z, dim=(0, 0))
     with pytest.raises(IndexError):
         ember.fft.fft(z, dim=3)
+
+
+# ---- stft and istft ----------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "n_fft, hop, win, window, center, normalized, onesided",
+    [
+        (8, None, None, None, True, False, None),
+        (8, 3, 6, "hann_window", True, True, None),
+        (7, 2, None, "hamming_window", False, False, False),
+        (16, 4, 12, "hann_window", True, False, False),
+    ],
+)
+def test_stft_and_istft_match_torch(n_fft, hop, win, window, center, normalized, onesided):
+    def window_of(T):
+        return None if window is None else getattr(T, window)(win or n_fft, dtype=T.float64)
+
+    def spectrum(T, x):
+        return T.stft(
+            x, n_fft, hop, win, window_of(T), center, "reflect", normalized, onesided, return_complex=True
+        )
+
+    def round_trip(T, x):
+        s = spectrum(T, x)
+        return T.istft(s, n_fft, hop, win, window_of(T), center, normalized, onesided, length=x.shape[-1] - 2)
+
+    signal = RNG.standard_normal((2, 37))
+    _compare(spectrum, signal)
+    _compare(round_trip, signal)
+    _compare(
+        lambda T, x: x.stft(n_fft, hop, win, window_of(T), center, "constant", return_complex=True), signal[0]
+    )
+    complex_signal = signal[0] + 1j * signal[1]
+    _compare(
+        lambda T, x: T.istft(spectrum(T, x), n_fft, hop, win, window_of(T), center, return_complex=True),
+        complex_signal,
+        "complex128",
+    )
+
+
+def test_stft_errors_and_round_trip():
+    x = ember.tensor(RNG.standard_normal(64))
+    with pytest.raises(RuntimeError, match="requires the return_complex parameter"):
+        ember.stft(x, 16)
+    with pytest.raises(RuntimeError, match="istft requires a complex-valued input tensor"):
+        ember.istft(x.reshape(8, 8), 16)
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        assert ember.stft(x, 16, return_complex=False).shape == (9, 17, 2)
+    w = ember.hann_window(16, dtype=ember.float64)
+    back = ember.istft(ember.stft(x, 16, 4, window=w, return_complex=True), 16, 4, window=w, length=64)
+    np.testing.assert_allclose(back.numpy(), x.numpy(), atol=1e-12)

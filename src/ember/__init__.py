@@ -630,6 +630,7 @@ from ember.ops.api.special import (
     trunc_,
     xlogy,
 )
+from ember.ops.api.spectral import istft, stft
 from ember.ops.api.stats import (
     bincount,
     bucketize,

@@ -217,8 +217,11 @@ def _attach_more_methods(cls: type) -> None:
     cls.bitwise_and, cls.bitwise_or, cls.bitwise_xor = bitwise_and, bitwise_or, bitwise_xor
     cls.bitwise_not = bitwise_not
     cls.multinomial = creation.multinomial
-    compat.attach(cls)  # is_complex, conj, mH, real, ... as for a real CPU tensor
+    compat.attach(cls)  # is_complex, conj, mH, real, ... (ops/api/complex.py)
     legacy.attach(cls)  # resize, set_, is_set_to, as_subclass, map2_, volatile, ...
+    from ember.ops.api import spectral
+
+    cls.stft, cls.istft = spectral.stft, spectral.istft
 
 
 def attach_methods(cls: type) -> None:
