@@ -445,3 +445,37 @@ def test_what_ember_cannot_do_yet_raises():
         ember.logsumexp(z, 0)
     with pytest.raises(NotImplementedError, match="complex"):
         ember.linalg.det(z[:, :3])
+
+
+# ---- linalg.eig -------------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float64", "complex128", "float32"])
+def test_eig_and_its_gradient_match_torch(dtype):
+    a0 = Z[:3, :3] if dtype == "complex128" else R[:3, :3] + np.eye(3) * np.arange(3)
+    results = []
+    for T in (ember, torch):
+        a = T.tensor(a0, dtype=getattr(T, dtype), requires_grad=True)
+        values, vectors = T.linalg.eig(a)
+        weights = T.tensor(np.arange(9.0).reshape(3, 3) / 9, dtype=values.real.dtype)
+        # a loss that does not depend on the eigenvectors' phases
+        loss = (T.view_as_real(values) * weights[:, :2]).sum() + (vectors.abs() ** 2 * weights).sum()
+        loss.backward()
+        results.append([values.detach().numpy(), vectors.detach().numpy(), a.grad.numpy()])
+        assert T.linalg.eigvals(a).dtype == values.dtype
+    tol = 1e-4 if dtype == "float32" else 1e-9
+    for e, t in zip(*results):
+        assert e.dtype == t.dtype
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
+
+
+def test_eig_gradcheck_and_phase_error():
+    a = ember.tensor(R[:3, :3], requires_grad=True)
+    c = ember.tensor(Z[:3, :3], requires_grad=True)
+    assert gradcheck(lambda a: ember.view_as_real(ember.linalg.eigvals(a)), (a,))
+    assert gradcheck(lambda c: ember.linalg.eig(c)[1].abs(), (c,))
+    with pytest.raises(RuntimeError, match="specified up to multiplication by e"):
+        ember.view_as_real(ember.linalg.eig(a)[1]).sum().backward()
+    with pytest.raises(RuntimeError, match="should not contain infs or NaNs"):
+        ember.linalg.eig(ember.tensor([[float("nan")]]))

@@ -67,9 +67,9 @@ where xlogy zeros
 """.split()
 
 LINALG = """
-cholesky cholesky_ex cond cross det eigh eigvalsh householder_product inv inv_ex ldl_factor ldl_factor_ex
-ldl_solve matmul matrix_norm matrix_power lu lu_factor lu_factor_ex lu_solve matrix_rank multi_dot norm pinv
-qr slogdet solve solve_ex solve_triangular svd
+cholesky cholesky_ex cond cross det eig eigh eigvals eigvalsh householder_product inv inv_ex
+ldl_factor ldl_factor_ex ldl_solve matmul matrix_norm matrix_power lu lu_factor lu_factor_ex lu_solve
+matrix_rank multi_dot norm pinv qr slogdet solve solve_ex solve_triangular svd
 svdvals tensorinv tensorsolve vecdot vector_norm
 """.split()
 

@@ -54,6 +54,8 @@ __all__ = [
     "cross",
     "det",
     "diagonal",
+    "eig",
+    "eigvals",
     "eigh",
     "eigvalsh",
     "householder_product",
@@ -145,6 +147,38 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues, ascending, of each symmetric matrix (torch.linalg.eigvalsh)."""
     return matrix._eigh(A, UPLO, "linalg.eigvalsh")[0]
+
+
+def _eig(A: Tensor, op: str) -> Any:
+    from ember.autograd.function import apply
+    from ember.ops.decomp import LinalgEig
+
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+    data = A._data
+    if data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if data.dtype.kind not in "fc" or data.dtype == np.float16:
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {matrix.scalar_name(A)}"
+        )
+    if data.shape[-1] != data.shape[-2]:
+        raise RuntimeError(
+            f"{op}: A must be batches of square matrices, but they are {data.shape[-2]} by {data.shape[-1]} matrices"
+        )
+    return apply(LinalgEig, A)
+
+
+def eig(A: Tensor) -> Any:
+    """(eigenvalues, eigenvectors) of each square matrix, both complex: A V = V diag(L), each
+    eigenvector of norm 1 (torch.linalg.eig). The gradient assumes distinct eigenvalues and a
+    loss that does not depend on the eigenvectors' phases (else PyTorch's error)."""
+    return return_type("linalg_eig")(*_eig(A, "linalg.eig"))
+
+
+def eigvals(A: Tensor) -> Tensor:
+    """The eigenvalues of each square matrix, complex (torch.linalg.eigvals)."""
+    return _eig(A, "linalg.eigvals")[0]
 
 
 def _no_driver(driver: Any, op: str) -> None:

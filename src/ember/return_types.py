@@ -21,6 +21,7 @@ _FIELDS = {
     "qr": ("Q", "R"),
     "linalg_qr": ("Q", "R"),
     "linalg_eigh": ("eigenvalues", "eigenvectors"),
+    "linalg_eig": ("eigenvalues", "eigenvectors"),
     "svd": ("U", "S", "V"),
     "linalg_svd": ("U", "S", "Vh"),
     "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),

@@ -304,6 +304,56 @@ class LinalgEigh(Op):
         return v @ inner @ v.mT, None
 
 
+class LinalgEig(Op):
+    """Eigenvalues and eigenvectors of a general square matrix, complex: A V = V diag(L), each
+    eigenvector of norm 1 with its largest component real (LAPACK's geev, as PyTorch).
+
+    In PyTorch's convention (gradients dL/dx + i dL/dy; the engine passes their conjugates,
+    see autograd/engine.py) the gradient is G_A = V^-H (diag(G_L) + (V^H G_V - V^H V
+    Re(diag(V^H G_V))) / conj(E)) V^H with E_ij = L_j - L_i off the diagonal, and its real
+    part for a real A. Eigenvectors are defined up to a phase each, so a loss that depends on
+    the phase has no gradient: PyTorch's error. Distinct eigenvalues only. No second
+    derivative (under create_graph the backward raises).
+    """
+
+    @staticmethod
+    def forward(ctx, a):
+        if not np.isfinite(a).all():
+            raise RuntimeError("linalg.eig: input tensor should not contain infs or NaNs.")
+        values, vectors = np.linalg.eig(a)
+        complex_dtype = np.result_type(a.dtype, np.complex64)
+        values, vectors = values.astype(complex_dtype, copy=False), vectors.astype(complex_dtype, copy=False)
+        ctx.save_for_backward(values, vectors)
+        ctx.real_input = a.dtype.kind != "c"
+        return values, vectors
+
+    @staticmethod
+    def backward(ctx, g_values, g_vectors):
+        if not all(g is None or _dual.is_array(g) for g in (g_values, g_vectors)):
+            raise NotImplementedError("linalg.eig: ember has no second derivative of eig (create_graph=True)")
+        values, vectors = ctx.saved_tensors
+        n = values.shape[-1]
+        eye = np.eye(n)
+        vh = np.conj(vectors.mT)
+        grad = np.zeros(vectors.shape, vectors.dtype)
+        if g_vectors is not None:
+            vhgv = vh @ np.conj(g_vectors)  # PyTorch's form of the gradient
+            diagonal = np.diagonal(vhgv, axis1=-2, axis2=-1)
+            if np.any(np.abs(diagonal.imag) > 1e-6 * max(1.0, float(np.abs(diagonal).max(initial=0)))):
+                raise RuntimeError(
+                    "linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+                    "multiplication by e^{i phi}. The specified loss function depends on this quantity, "
+                    "so it is ill-defined."
+                )
+            grad = vhgv - (vh @ vectors) * diagonal.real[..., None, :]
+            gaps = np.conj(values[..., None, :] - values[..., :, None]) + eye
+            grad = grad / gaps * (1 - eye)
+        if g_values is not None:
+            grad = grad + np.conj(g_values)[..., None, :] * eye
+        grad = np.linalg.solve(vh, grad @ vh)
+        return grad.real if ctx.real_input else np.conj(grad)
+
+
 class LinalgSvd(Op):
     """A = U diag(S) Vh, S descending.
 
