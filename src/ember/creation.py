@@ -475,6 +475,7 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None) -> Tensor:
     """Normal samples with the given mean and std (numbers or tensors)."""
+    dtypes.complex_gap("normal", mean, std)
     given = [t._data.dtype for t in (mean, std) if isinstance(t, Tensor)]
     np_dtype = given[0] if given else dtypes.get_default_dtype().numpy  # a tensor argument's dtype
     m = mean._data if isinstance(mean, Tensor) else mean
@@ -484,6 +485,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    dtypes.refuse_complex('"bernoulli_tensor_cpu_self_"', input)
     probs = input._data if p is None else np.full(input._data.shape, p)
     draw = _random.rng(generator).random(input._data.shape) < probs
     return Tensor(draw.astype(input._data.dtype))

@@ -284,7 +284,7 @@ def cummin(input: Tensor, dim: int) -> Any:
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(input))) along dim, computed without overflow (torch.logcumsumexp)."""
-    dtypes.refuse_complex('"logcumsumexp_out_cpu"', input)
+    dtypes.complex_gap("logcumsumexp", input)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"logcumsumexp" not implemented for {input.dtype}: use a float tensor')
     return reduction.Logcumsumexp.apply(input, normalize_dim(dim, input._data.ndim, "logcumsumexp"))

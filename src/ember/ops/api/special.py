@@ -165,7 +165,7 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """log(exp(input) + exp(other)), computed stably (torch.logaddexp)."""
-    dtypes.refuse_complex('"logaddexp_cpu"', input, other)
+    dtypes.complex_gap("logaddexp", input, other)
     return _float_binary(sp.LogAddExp, input, other, "logaddexp", ints=False)
 
 

@@ -284,7 +284,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """A histogram of bins equal-width bins over [min, max] (the data's range when both are 0);
     elements outside are ignored (torch.histc)."""
-    dtypes.refuse_complex('"histogram_cpu"', input)
+    dtypes.refuse_complex('"aminmax_cpu"', input)
     x = input._data
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"histc" not implemented for {input.dtype}: use a float tensor')
