@@ -634,8 +634,9 @@ def _compare(ufunc: Any, name: str) -> Any:
 
     def op(input: Any, other: Any) -> Tensor:
         a, b = _binary(input, other)
-        if ordered:
-            dtypes.refuse_complex(f'"{name}_cpu"', a, b)  # NumPy would order them lexicographically
+        # NumPy would order complex numbers lexicographically; the operands now share a dtype
+        if ordered and (a if isinstance(a, Tensor) else b)._data.dtype.kind == "c":
+            dtypes.refuse_complex(f'"{name}_cpu"', a, b)
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
         try:
