@@ -136,7 +136,7 @@ class CheckpointFunction(Function):
         ctx.others = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
         out = function(*args)  # a Function's forward runs without recording
-        ctx.metadata = _metadata(out)
+        ctx.forward_metadata = _metadata(out)
         return out
 
     @staticmethod
@@ -149,7 +149,7 @@ class CheckpointFunction(Function):
         ]
         with _rng_as(ctx.rng_state), enable_grad():
             out = ctx.function(*args)
-        _check_same_metadata(ctx.metadata, out, "default")
+        _check_same_metadata(ctx.forward_metadata, out, "default")
         pairs = [(o, g) for o, g in zip(_as_tuple(out), grads) if isinstance(o, Tensor) and o.requires_grad]
         if not pairs:
             raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
