@@ -290,7 +290,11 @@ _instruments = _Instruments()
 def _start(recorder: _Recorder, with_modules: bool) -> None:
     if _recording[0] is not None:
         raise RuntimeError("Profiler is already enabled: ember records one profile at a time")
-    _instruments.install(with_modules)
+    try:
+        _instruments.install(with_modules)
+    except BaseException:
+        _instruments.remove()  # never leave half of the timed versions in place
+        raise
     _recording[0] = recorder
 
 
