@@ -399,3 +399,53 @@ class Copysign(Op):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * _dual.unary("sign", a) * ctx.b_sign, _dual.zeros_like(grad)  # b: zeros, as in PyTorch
+
+
+# ---- sinc and logit: ops, for their gradients near 0 and at the ends ---------------------
+
+
+class Sinc(Op):
+    """sin(pi x) / (pi x), 1 at 0. Its derivative, pi (a cos a - sin a) / a^2 with a = pi x,
+    cancels for small a (PyTorch's is 0 at x = 1e-9, not -3.3e-9): it is -pi j1(a), the
+    spherical Bessel function, which ops/bessel.py computes by its series there."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = np.pi * x
+            out = np.sin(a) / a
+        return np.where(x == 0, 1, out).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ember.ops import bessel
+
+        (x,) = ctx.saved_tensors
+        a = x * np.pi
+        j1 = bessel.spherical_j(a, 1) if _dual.is_array(a) else bessel.SphericalBesselJ1.apply(a)
+        return grad * j1 * -np.pi
+
+
+class Logit(Op):
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] first when eps is given. The derivative
+    is 1 / (p (1 - p)): inf at 0 and 1 and nan outside [0, 1] without eps; 0 outside
+    [eps, 1 - eps] with it (the clamp's), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        z = x if eps is None else np.clip(x, eps, 1 - eps)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log(z / (1 - z)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        v = _dual.value(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = grad / (x * (1 - x))
+            if ctx.eps is None:
+                return _dual.where((v < 0) | (v > 1), np.nan, g), None
+            return _dual.where((v < ctx.eps) | (v > 1 - ctx.eps), 0.0, g), None

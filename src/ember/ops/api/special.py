@@ -3,7 +3,6 @@ addcmul, addcdiv) and their in-place forms."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,16 +22,13 @@ from ember.ops.api.arith import (
     _unary,
     _write_inplace,
     add,
-    clamp,
     div,
     ge,
     integers_to_float,
     isnan,
-    log,
     mul,
     pow,
     sign,
-    sin,
     where,
 )
 
@@ -86,9 +82,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     dtypes.refuse_complex('"logit_cpu"', input)
     if input._data.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())
-    if eps is not None:
-        input = clamp(input, eps, 1 - eps)
-    return log(input / (1 - input))
+    return sp.Logit.apply(input, None if eps is None else float(eps))
 
 
 def sgn(input: Tensor) -> Tensor:
@@ -118,14 +112,11 @@ def nan_to_num(
 
 def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x), and 1 at x = 0 (torch.sinc); integers are promoted to the default
-    dtype. At 0 the gradient is 0, and the quotient is computed at 1 there instead so that
-    its gradient is finite and where() can discard it."""
+    dtype. Its gradient keeps full precision near 0 (ops/special.py's Sinc)."""
     dtypes.complex_gap("sinc", input)
     if input._data.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())
-    zero = Tensor(input._data == 0)
-    angle = where(zero, 1.0, input) * math.pi
-    return where(zero, 1.0, sin(angle) / angle)
+    return sp.Sinc.apply(input)
 
 
 # ---- binary math ------------------------------------------------------------------------------
