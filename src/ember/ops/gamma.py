@@ -68,12 +68,20 @@ def _hurwitz(s: Any, q: np.ndarray) -> np.ndarray:
     start = s + 10.0
     a = q.copy()
     total = np.zeros_like(q)
-    while True:
-        low = a < start
-        if not low.any():
-            break
-        total += np.where(low, a**-s, 0.0)
-        a += low
+    # for large s the first terms are all there is: an element stops where the rest of the
+    # sum, below a^-s (1 + a / (s - 1)), is under 1e-17 of the total (s = 1e300 would
+    # otherwise take 1e300 steps); it gets no Euler-Maclaurin tail
+    done = np.zeros(q.shape, bool)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while True:
+            low = (a < start) & ~done
+            if not low.any():
+                break
+            term = np.where(low, a**-s, 0.0)
+            total += term
+            a += low
+            rest = a**-s * (1 + a / (s - 1))
+            done |= low & (rest <= 1e-17 * total)
     inv = 1.0 / a
     tail = a ** (1 - s) / (s - 1) + 0.5 * a**-s
     # the correction terms, the largest first
@@ -85,7 +93,7 @@ def _hurwitz(s: Any, q: np.ndarray) -> np.ndarray:
         rising = rising * (s + 2 * j - 1) * (s + 2 * j)
         factorial *= (2 * j + 1) * (2 * j + 2)
         power = power * inv * inv
-    return total + tail
+    return np.where(done, total, total + tail)
 
 
 @functools.cache
