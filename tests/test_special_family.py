@@ -424,3 +424,60 @@ def test_polynomial_out() -> None:
     out = ember.empty(2)
     assert S.legendre_polynomial_p(ember.tensor([0.5, 2.0]), 2, out=out) is out
     np.testing.assert_allclose(out.numpy(), [-0.125, 5.5])
+
+
+# ---- the gradients of logit and sinc --------------------------------------------------------
+
+
+@requires_torch
+def test_logit_gradient_matches_torch_at_the_ends() -> None:
+    import torch
+
+    x = np.array([0.0, 1.0, -0.1, 1.1, 0.5, 0.005, 0.995, np.nan, 0.01, 0.99])
+    for eps in (None, 0.01):
+        xe = ember.tensor(x, requires_grad=True)
+        S.logit(xe, eps).sum().backward()
+        xt = torch.tensor(x, requires_grad=True)
+        torch.special.logit(xt, eps).sum().backward()
+        np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    x = ember.tensor([0.2, 0.7], dtype=ember.float64, requires_grad=True)
+    assert gradgradcheck(lambda t: S.logit(t, 0.1), (x,))
+
+
+def test_sinc_gradient_near_zero() -> None:
+    x = np.array([0.0, 1e-9, -4.7e-9, 2.1e-8, 1e-3, 0.3, -2.5])
+    t = ember.tensor(x, requires_grad=True)
+    S.sinc(t).sum().backward()
+    a = np.pi * x
+    with np.errstate(invalid="ignore"):
+        series = -np.pi * (a / 3 - a**3 / 30 + a**5 / 840 - a**7 / 45360)  # -pi j1(a)
+        want = np.where(np.abs(a) < 0.1, series, np.pi * (a * np.cos(a) - np.sin(a)) / (a * a))
+    np.testing.assert_allclose(t.grad.numpy(), want, rtol=1e-12, atol=0)
+    t = ember.tensor([0.0, 0.4, -1.3], dtype=ember.float64, requires_grad=True)
+    assert gradcheck(S.sinc, (t,)) and gradgradcheck(S.sinc, (t,))
+
+
+# ---- zeta and gammaincc at the edges ---------------------------------------------------------
+
+
+def test_zeta_of_huge_s_returns() -> None:
+    """zeta(s, q) for s = 1e300 used to sum 1e300 terms: the first ones are all there is."""
+    s = ember.tensor([1e300, 1e300, 1e300, np.inf, 1e6, 1e17, 50.0])
+    q = ember.tensor([0.5, 2.0, 1.0, 1.0, 1.5, 1.0, 1.0])
+    got = S.zeta(s.double(), q.double()).numpy()
+    # PyTorch gives nan for zeta(1e300, 2), whose terms all underflow to 0
+    np.testing.assert_allclose(got, [np.inf, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0 + 2.0**-50], rtol=1e-15)
+
+
+def test_gammaincc_small_a_keeps_its_digits() -> None:
+    """Q(a, x) for tiny a is about a E1(x): not 1 - P, which cancels (mpmath references)."""
+    a = np.array([1e-300, 1e-20, 8.820953009313279e-06, 2.2461592654231716e-07])
+    x = np.array([0.7715767218566121, 1.0367525761943581, 0.9416984159005433, 0.286449082408363])
+    want = [3.2708595424800359e-301, 2.0634554649606667e-21, 2.1359775011546344e-6, 2.1117342678065929e-7]
+    got = S.gammaincc(ember.tensor(a), ember.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    p = S.gammainc(ember.tensor(a), ember.tensor(x)).numpy()
+    np.testing.assert_allclose(p, 1 - np.array(want), rtol=1e-15)
+    inf = ember.tensor([np.inf], dtype=ember.float64)
+    assert S.gammainc(inf, ember.tensor([2.0])).item() == 0.0  # as PyTorch
+    assert S.gammaincc(inf, ember.tensor([2.0])).item() == 1.0

@@ -21,7 +21,7 @@ import numpy as np
 
 from ember.ops import _dual
 from ember.ops.elementwise import Op
-from ember.ops.gamma import lgamma
+from ember.ops.gamma import _taylor_about_2, lgamma
 
 _EPS = np.finfo(np.float64).eps
 _TINY = 1e-300
@@ -92,6 +92,24 @@ def tail(a: np.ndarray, x: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return out
 
 
+def _upper_small_a(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Q(a, x) for 0 < a < 1 and 0 < x < a + 1, where P is near 1 and 1 - P would lose Q's
+    digits (Q(1e-300, 0.77) is 3e-301, and 1 - P gave -2e-16). With
+    gamma(a, x) = x^a sum_n (-x)^n / (n! (a + n)) and u = x^a / Gamma(1 + a):
+    Q = 1 - u - u T, T = sum_(n >= 1) (-x)^n a / (n! (a + n)), and 1 - u = -expm1(a log x -
+    lgamma(1 + a)); lgamma(1 + a) is lgamma(2 + a) - log1p(a), the former by its Taylor series
+    about 2 below a = 1/2, where forming 1 + a would round a away."""
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        taylor = np.polyval(_taylor_about_2(), np.minimum(a, 0.5)) - np.log1p(a)
+        log_u = a * np.log(x) - np.where(a < 0.5, taylor, lgamma(a + 1))
+        term = np.ones_like(x)
+        total = np.zeros_like(x)
+        for n in range(1, 40):  # x < 2: the terms x^n / n! are below 1e-17 by n = 30
+            term = term * -x / n
+            total += term * a / (a + n)
+        return -np.expm1(log_u) - np.exp(log_u) * total
+
+
 def regularized_gamma(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
     """P(a, x), or Q(a, x) when upper, elementwise in float64 (NaN for a < 0 or x < 0)."""
     a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
@@ -101,12 +119,17 @@ def regularized_gamma(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
     out[ok & (a == 0)] = 0.0 if upper else 1.0
     out[ok & (a > 0) & (x == 0)] = 1.0 if upper else 0.0
     out[ok & (a > 0) & np.isinf(x) & ~np.isinf(a)] = 0.0 if upper else 1.0
+    out[ok & np.isinf(a) & np.isfinite(x)] = 1.0 if upper else 0.0  # as PyTorch
     inner = ok & (a > 0) & (x > 0) & np.isfinite(x) & np.isfinite(a)
     if inner.any():
         ai, xi = a[inner], x[inner]
         q_side = xi >= ai + 1  # where Q is the smaller tail, and the one computed
         small = tail(ai, xi, q_side)
-        out[inner] = np.where(q_side == upper, small, 1 - small)
+        value = np.where(q_side == upper, small, 1 - small)
+        if upper:
+            near_one = ~q_side & (ai < 1)
+            value[near_one] = _upper_small_a(ai[near_one], xi[near_one])
+        out[inner] = value
     return out
 
 
