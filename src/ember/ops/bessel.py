@@ -146,7 +146,7 @@ def bessel(x: np.ndarray, which: str) -> np.ndarray:
         values = dict(zip(("j0", "j1", "y0", "y1"), _jy(flat)))
         out = values[which]
         if which == "j1":
-            out = np.where(flat < 0, -out, out)  # J1 is odd
+            out = np.where(np.signbit(flat), -out, out)  # J1 is odd (and -0.0 gives -0.0)
         elif which in ("y0", "y1"):
             out[flat < 0] = np.nan
         return out.reshape(x.shape).astype(x.dtype)
