@@ -271,6 +271,10 @@ def test_bessel_dtypes_and_refusals() -> None:
         S.bessel_y1(ember.ones(2, dtype=ember.float16))
     with pytest.raises(TypeError, match="must be Tensor"):
         S.bessel_j0(1.0)
+    # PyTorch's keywords: x for all (input for some)
+    np.testing.assert_allclose(S.airy_ai(x=ember.tensor([0.0])).numpy(), [0.3550280538878172], rtol=1e-7)
+    assert S.bessel_j0(input=ember.tensor([0.0])).item() == 1.0
+    assert S.chebyshev_polynomial_t(x=ember.tensor([0.5]), n=2).item() == -0.5
 
 
 @pytest.mark.parametrize("name", [n for n in BESSEL if n != "airy_ai"])

@@ -356,7 +356,9 @@ def _special_unary(fn: Any, name: str, doc: str) -> Any:
     """A torch.special function of one tensor computed by the op `fn`: integer and bool
     tensors become the default dtype; float16 is refused, as PyTorch has no kernel for it."""
 
-    def op(input: Tensor) -> Tensor:
+    def op(input: Any = None, *, x: Any = None) -> Tensor:
+        if x is not None:  # PyTorch's name for the argument; it also takes input= for some
+            input = x
         if not isinstance(input, Tensor):
             raise TypeError(
                 f"special_{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
@@ -461,8 +463,8 @@ def _polynomial(name: str, doc: str) -> Any:
     fn = poly.op_for(name)
     differentiable = name.startswith("hermite")
 
-    def polynomial(input: Any, n: Any) -> Tensor:
-        x, degree = _polynomial_operands(input, n, name)
+    def polynomial(x: Any, n: Any) -> Tensor:
+        x, degree = _polynomial_operands(x, n, name)
         try:
             np.broadcast_shapes(x._data.shape, degree._data.shape)
         except ValueError:
