@@ -418,8 +418,21 @@ def test_polynomial_gradients() -> None:
 
         assert gradcheck(fn, (x,))
         assert gradgradcheck(fn, (x,))
+    # T and T* once: T_n' = n U_(n-1), and U has no derivative
+    for name in ("chebyshev_polynomial_t", "shifted_chebyshev_polynomial_t"):
+
+        def fn(x: ember.Tensor, name: str = name) -> ember.Tensor:
+            return getattr(S, name)(x, ember.tensor([0.0, 1.0, 3.7, 7.0, 70.0, -1.0], dtype=ember.float64))
+
+        assert gradcheck(fn, (x,))
+        (g,) = ember.autograd.grad(fn(x).sum(), x, create_graph=True)
+        with pytest.raises(NotImplementedError, match="chebyshev_polynomial_u"):
+            g.sum().backward()
     # the others have no graph, as in PyTorch
-    for name in POLYNOMIALS[:8] + ["laguerre_polynomial_l", "legendre_polynomial_p"]:
+    others = [
+        n for n in POLYNOMIALS if not n.startswith("hermite") and not n.endswith("chebyshev_polynomial_t")
+    ]
+    for name in others:
         y = getattr(S, name)(x, n)
         assert not y.requires_grad and y.grad_fn is None
 

@@ -252,8 +252,8 @@ def polynomial(name: str, x: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 class Polynomial(Op):
-    """A polynomial of x and the degree n (no gradient: PyTorch defines none either, except
-    Hermite's, below)."""
+    """A polynomial of x and the degree n, without a gradient (PyTorch defines none); those
+    of Hermite and Chebyshev's T, below, have one in x."""
 
     name = ""
 
@@ -262,7 +262,7 @@ class Polynomial(Op):
         return polynomial(ctx.name, x, n)
 
     @staticmethod
-    def backward(ctx, grad):  # pragma: no cover - the API gives these results no graph
+    def backward(ctx, grad):  # reached only by a second derivative of T, through U
         raise NotImplementedError(f"the derivative for '{ctx.name}' is not implemented.")
 
 
@@ -294,10 +294,46 @@ class HermiteHe(HermiteH):
     factor = 1
 
 
+class ChebyshevT(Op):
+    """T_n(x); dT_n/dx = n U_(n-1)(x) (0 for n <= 0), and for the shifted T*_n(x) = T_n(2x - 1)
+    2n U*_(n-1)(x). U has no derivative (as in PyTorch), so neither has this one: a second
+    derivative raises."""
+
+    name = "chebyshev_polynomial_t"
+    second = "chebyshev_polynomial_u"
+    factor = 1
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.save_for_backward(x, n)
+        return polynomial(ctx.name, x, n)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, n = ctx.saved_tensors
+        nv = _dual.value(n)
+        degree = integer_degree(nv).astype(nv.dtype)
+        below = np.maximum(degree - 1, -1).astype(nv.dtype)
+        lower = polynomial(ctx.second, x, below) if _dual.is_array(x) else op_for(ctx.second).apply(x, below)
+        return grad * (ctx.factor * np.maximum(degree, 0)) * lower, None
+
+
+class ShiftedChebyshevT(ChebyshevT):
+    name = "shifted_chebyshev_polynomial_t"
+    second = "shifted_chebyshev_polynomial_u"
+    factor = 2
+
+
+_OPS: dict[str, Any] = {
+    "hermite_polynomial_h": HermiteH,
+    "hermite_polynomial_he": HermiteHe,
+    "chebyshev_polynomial_t": ChebyshevT,
+    "shifted_chebyshev_polynomial_t": ShiftedChebyshevT,
+}
+
+
 def op_for(name: str) -> Any:
     """The Function that computes the polynomial `name`."""
-    if name == "hermite_polynomial_h":
-        return HermiteH
-    if name == "hermite_polynomial_he":
-        return HermiteHe
-    return type(name, (Polynomial,), {"name": name})
+    if name not in _OPS:
+        _OPS[name] = type(name, (Polynomial,), {"name": name})
+    return _OPS[name]

@@ -461,7 +461,7 @@ def _polynomial_operands(x: Any, n: Any, name: str) -> tuple[Tensor, Tensor]:
 
 def _polynomial(name: str, doc: str) -> Any:
     fn = poly.op_for(name)
-    differentiable = name.startswith("hermite")
+    differentiable = name.startswith("hermite") or name.endswith("chebyshev_polynomial_t")
 
     def polynomial(x: Any, n: Any) -> Tensor:
         x, degree = _polynomial_operands(x, n, name)
@@ -482,7 +482,8 @@ def _polynomial(name: str, doc: str) -> Any:
 chebyshev_polynomial_t = _polynomial(
     "chebyshev_polynomial_t",
     "Chebyshev's polynomial of the first kind T_n(x), cos(n acos x) on [-1, 1]; n is truncated "
-    "to an integer, and a negative n gives 0 (torch.special.chebyshev_polynomial_t).",
+    "to an integer, and a negative n gives 0; differentiable in x, once "
+    "(torch.special.chebyshev_polynomial_t).",
 )
 chebyshev_polynomial_u = _polynomial(
     "chebyshev_polynomial_u",
@@ -501,7 +502,8 @@ chebyshev_polynomial_w = _polynomial(
 )
 shifted_chebyshev_polynomial_t = _polynomial(
     "shifted_chebyshev_polynomial_t",
-    "T_n(2x - 1), Chebyshev's first kind moved to [0, 1] (torch.special.shifted_chebyshev_polynomial_t).",
+    "T_n(2x - 1), Chebyshev's first kind moved to [0, 1]; differentiable in x, once "
+    "(torch.special.shifted_chebyshev_polynomial_t).",
 )
 shifted_chebyshev_polynomial_u = _polynomial(
     "shifted_chebyshev_polynomial_u",
