@@ -266,11 +266,13 @@ class Polynomial(Op):
         raise NotImplementedError(f"the derivative for '{ctx.name}' is not implemented.")
 
 
-class HermiteH(Op):
-    """H_n(x); dH_n/dx = 2n H_(n-1) (0 for n <= 0). No gradient to the degree."""
+class _Differentiable(Op):
+    """A polynomial with a gradient in x of the form d/dx P_n = factor * n * Q_(n-1) (0 for
+    n <= 0), where Q is the family named `lower`: P itself for Hermite, U for Chebyshev's T.
+    No gradient to the degree."""
 
-    name = "hermite_polynomial_h"
-    factor = 2
+    name = lower = ""
+    factor = 1
 
     @staticmethod
     def forward(ctx, x, n):
@@ -283,44 +285,35 @@ class HermiteH(Op):
         nv = _dual.value(n)
         degree = integer_degree(nv).astype(nv.dtype)
         below = np.maximum(degree - 1, -1).astype(nv.dtype)
-        lower = polynomial(ctx.name, x, below) if _dual.is_array(x) else type(ctx).apply(x, below)
+        lower = polynomial(ctx.lower, x, below) if _dual.is_array(x) else op_for(ctx.lower).apply(x, below)
         return grad * (ctx.factor * np.maximum(degree, 0)) * lower, None
 
 
-class HermiteHe(HermiteH):
+class HermiteH(_Differentiable):
+    """H_n(x); dH_n/dx = 2n H_(n-1)."""
+
+    name = lower = "hermite_polynomial_h"
+    factor = 2
+
+
+class HermiteHe(_Differentiable):
     """He_n(x); dHe_n/dx = n He_(n-1)."""
 
-    name = "hermite_polynomial_he"
-    factor = 1
+    name = lower = "hermite_polynomial_he"
 
 
-class ChebyshevT(Op):
-    """T_n(x); dT_n/dx = n U_(n-1)(x) (0 for n <= 0), and for the shifted T*_n(x) = T_n(2x - 1)
+class ChebyshevT(_Differentiable):
+    """T_n(x); dT_n/dx = n U_(n-1)(x), and for the shifted T*_n(x) = T_n(2x - 1)
     2n U*_(n-1)(x). U has no derivative (as in PyTorch), so neither has this one: a second
     derivative raises."""
 
     name = "chebyshev_polynomial_t"
-    second = "chebyshev_polynomial_u"
-    factor = 1
-
-    @staticmethod
-    def forward(ctx, x, n):
-        ctx.save_for_backward(x, n)
-        return polynomial(ctx.name, x, n)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, n = ctx.saved_tensors
-        nv = _dual.value(n)
-        degree = integer_degree(nv).astype(nv.dtype)
-        below = np.maximum(degree - 1, -1).astype(nv.dtype)
-        lower = polynomial(ctx.second, x, below) if _dual.is_array(x) else op_for(ctx.second).apply(x, below)
-        return grad * (ctx.factor * np.maximum(degree, 0)) * lower, None
+    lower = "chebyshev_polynomial_u"
 
 
 class ShiftedChebyshevT(ChebyshevT):
     name = "shifted_chebyshev_polynomial_t"
-    second = "shifted_chebyshev_polynomial_u"
+    lower = "shifted_chebyshev_polynomial_u"
     factor = 2
 
 
