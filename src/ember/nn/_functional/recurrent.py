@@ -269,7 +269,7 @@ def lstm(*args: Any) -> tuple[Tensor, Tensor, Tensor]:
     """A multi-layer LSTM over a sequence (torch.lstm, nn.LSTM's computation): lstm(input,
     (h0, c0), params, has_biases, num_layers, dropout, train, bidirectional, batch_first), or
     lstm(data, batch_sizes, (h0, c0), params, ...) on packed data; params per layer and
-    direction w_ih, w_hh[, b_ih, b_hh][, w_hr]. Returns (output, h_n, c_n)."""
+    direction w_ih, w_hh, then b_ih, b_hh with biases, then w_hr with projections. Returns (output, h_n, c_n)."""
     inputs, hx, rest = _split_args("lstm", args, lstm=True)
     if isinstance(hx, Tensor) or len(hx) != 2:
         raise RuntimeError("lstm expects two hidden states")
