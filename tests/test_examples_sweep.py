@@ -394,6 +394,21 @@ def test_scalar_first_overloads_keep_gradients_and_refuse_two_tensors() -> None:
             call()
 
 
+def test_scalar_first_overloads_refuse_the_scalar_by_keyword_too() -> None:
+    # torch refuses `add(2, b, alpha=3)`; taking one of the two scalars silently would be wrong
+    a, b = ember.ones(3), ember.arange(3.0)
+    calls = (
+        lambda: a.add(2, b, alpha=3),
+        lambda: ember.sub(a, 2, b, alpha=0.5),
+        lambda: a.clone().add_(2, b, alpha=3),
+        lambda: a.addcmul(2, b, b, value=3),
+        lambda: a.clone().addcdiv_(2, b, b + 1, value=3),
+    )
+    for call in calls:
+        with pytest.raises(TypeError, match="unrecognized keyword arguments"):
+            call()
+
+
 # ---- word_language_model and fast_neural_style: `import torch.onnx` at the top -------------------
 
 

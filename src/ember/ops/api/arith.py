@@ -262,13 +262,20 @@ def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | Non
 ABSENT = object()  # no third positional argument: the signature of today, not a deprecated one
 
 
-def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other") -> None:
+def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other", keyword: Any = 1) -> None:
     """Check and warn about the overload torch deprecated but still accepts, with the scalar
     first: `add_(alpha, other)`, `addcmul_(value, tensor1, tensor2)`, as older code writes
-    them (`p.data.add_(-lr, p.grad.data)`)."""
+    them (`p.data.add_(-lr, p.grad.data)`). `keyword` is the call's alpha= (value=): with the
+    scalar given first it must be left out, as PyTorch refuses `add(2, b, alpha=3)`, rather
+    than one of the two being silently dropped."""
     if isinstance(alpha, Tensor):
         raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
     scalar = "value" if "tensor1" in args else "alpha"
+    if keyword != 1 or keyword.__class__ is not int:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got unrecognized keyword "
+            f"arguments: {scalar} (the deprecated {name}(Number {scalar}, {args}) takes no {scalar}=)"
+        )
     warnings.warn(
         f"This overload of {name} is deprecated:\n\t{name}(Number {scalar}, {args})\nConsider using "
         f"one of the following signatures instead:\n\t{name}({args}, *, Number {scalar} = 1)",
@@ -280,7 +287,7 @@ def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other") -
 def add(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other (torch.add); `add(input, alpha, other)`, deprecated, works too."""
     if deprecated_other is not ABSENT:
-        alpha_first("add", other, deprecated_other)
+        alpha_first("add", other, deprecated_other, keyword=alpha)
         alpha, other = other, deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
         if fusable(input, other, alpha):
@@ -292,7 +299,7 @@ def add(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 
 def sub(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 1) -> Tensor:
     """input - alpha * other (torch.sub); `sub(input, alpha, other)`, deprecated, works too."""
     if deprecated_other is not ABSENT:
-        alpha_first("sub", other, deprecated_other)
+        alpha_first("sub", other, deprecated_other, keyword=alpha)
         alpha, other = other, deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
         _check_sub(input, other)

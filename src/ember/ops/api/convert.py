@@ -169,7 +169,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         if deprecated_other is not arith.ABSENT:  # add_(alpha, other): deprecated, still accepted
             if sign is None:
                 raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
-            arith.alpha_first(name, other, deprecated_other)
+            arith.alpha_first(name, other, deprecated_other, keyword=alpha)
             alpha, other = other, deprecated_other
         if check is not None:
             check(input, other)
