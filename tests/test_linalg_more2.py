@@ -500,9 +500,14 @@ def test_lobpcg_gradcheck_and_errors() -> None:
         ember.lobpcg(a, k=3)
     with pytest.raises(AssertionError, match="A must be square"):
         ember.lobpcg(ember.ones(6, 5))
-    b = ember.eye(6, dtype=ember.float64, requires_grad=True)
-    with pytest.raises(ValueError, match="does not support backward with B != I"):
-        ember.lobpcg(a, k=2, B=b)
+    # with B, the forward runs and the backward raises, as in PyTorch, whichever of A and B
+    # needs the gradient: A was once silently taken as a constant (a zero gradient)
+    b = ember.eye(6, dtype=ember.float64) * 2
+    for A, B in ((a, b.requires_grad_()), (a.detach(), b), (a, b.detach())):
+        E, _ = ember.lobpcg(A, k=2, B=B)
+        assert E.requires_grad
+        with pytest.raises(ValueError, match="does not support backward with B != I"):
+            (E.sum() + a.sum()).backward()
 
 
 # ---- frobenius_norm, nuclear_norm -----------------------------------------------------------------

@@ -102,16 +102,22 @@ class Lobpcg(Op):
     G_A = U (diag(G_E) + F o U^T G_U) U^T + sum_i w_i u_i^T with w_i = M_i^-1 (I - U U^T) g_i,
     where M_i = (E_i I - A)(I - U U^T) + U U^T is E_i - A on the complement and the identity
     on U's span. Written with operators and `_solve`, it is differentiable again.
+
+    With B (the generalized problem) the backward raises, as PyTorch's: A's gradient would
+    need B's, which is not written, and treating either as a constant would be wrong.
     """
 
     @staticmethod
     def forward(ctx, a, b, start, ik, k, niter, tol, largest):
         e, x = run(a, b, start, ik, k, niter, tol, largest)
+        ctx.generalized = b is not None
         ctx.save_for_backward(a, e, x)
         return e, x
 
     @staticmethod
     def backward(ctx, grad_e, grad_x):
+        if ctx.generalized:
+            raise ValueError("lobpcg.backward does not support backward with B != I yet.")
         a, e, u = ctx.saved_tensors
         k, m = e.shape[-1], a.shape[-1]
         inner = None

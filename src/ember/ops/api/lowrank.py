@@ -133,17 +133,16 @@ def lobpcg(
     tol = _EPS[dtype] ** 0.5 if tol is None else tol
     niter = 1000 if niter is None else niter
     largest = True if largest is None else largest
-    if B is not None and B.requires_grad and is_grad_enabled():
-        raise ValueError("lobpcg.backward does not support backward with B != I yet.")
-    if B is not None:
-        A = A.detach()
-    # as PyTorch: a symmetric gradient, from the symmetric part, which is then what is solved
-    symmetric = (A + A.mT) / 2 if A.requires_grad and is_grad_enabled() else A
+    # as PyTorch: a symmetric gradient, from the symmetric parts, which are then what is solved;
+    # with B the results still need a gradient, and the backward raises (Lobpcg)
+    graded = is_grad_enabled() and (A.requires_grad or (B is not None and B.requires_grad))
+    symmetric = (A + A.mT) / 2 if graded else A
+    if B is not None and graded:
+        B = (B + B.mT) / 2
     batch = A.shape[:-2]
     if X is None:
         start = creation.randn(*batch, m, n, dtype=A.dtype)._data
     else:
         start = np.broadcast_to(X._data, tuple(batch) + (m, n))
-    b = None if B is None else B._data
     ik = None if iK is None else iK._data
-    return tuple(lobpcg_ops.Lobpcg.apply(symmetric, b, start, ik, k, niter, tol, largest))
+    return tuple(lobpcg_ops.Lobpcg.apply(symmetric, B, start, ik, k, niter, tol, largest))
