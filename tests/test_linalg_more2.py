@@ -545,6 +545,14 @@ def test_deprecated_norms_warn_and_check() -> None:
         _same_error(lambda m: m.frobenius_norm(m.arange(4), (0,)))
         _same_error(lambda m: m.nuclear_norm(m.ones(3)))
         _same_error(lambda m: m.nuclear_norm(m.ones(3, 4, dtype=m.int64)))
+        # complex input is accepted, as in PyTorch (it was refused with "should be ... complex")
+        import torch
+
+        z = np.array([[3 + 4j, 1j], [2, -1 - 1j]])
+        got = ember.frobenius_norm(ember.tensor(z), (1,))
+        expected = torch.frobenius_norm(torch.tensor(z), (1,))
+        assert got.dtype == ember.float64
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12)
 
 
 # ---- the functions removed in PyTorch 1.9 ---------------------------------------------------------
