@@ -461,6 +461,19 @@ def test_logit_gradient_matches_torch_at_the_ends() -> None:
     assert gradgradcheck(lambda t: S.logit(t, 0.1), (x,))
 
 
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logit_clamps_as_torch_for_any_eps(dtype: str) -> None:
+    # eps above 1/2 makes the bounds cross: PyTorch takes eps below it, 1 - eps above (np.clip
+    # gave 1 - eps everywhere)
+    import torch
+
+    x = np.array([0.1, 0.45, 0.55, 0.9, np.nan], dtype=dtype)
+    for eps in (0.3, 0.6, 1.0):
+        got = S.logit(ember.tensor(x), eps).numpy()
+        np.testing.assert_allclose(got, torch.special.logit(torch.tensor(x), eps).numpy(), rtol=1e-6)
+
+
 def test_sinc_gradient_near_zero() -> None:
     x = np.array([0.0, 1e-9, -4.7e-9, 2.1e-8, 1e-3, 0.3, -2.5])
     t = ember.tensor(x, requires_grad=True)

@@ -436,7 +436,11 @@ class Logit(Op):
     def forward(ctx, x, eps):
         ctx.save_for_backward(x)
         ctx.eps = eps
-        z = x if eps is None else np.clip(x, eps, 1 - eps)
+        if eps is None:
+            z = x
+        else:  # PyTorch's clamp, x < lo ? lo : x > hi ? hi : x (np.clip gives hi for eps > 1/2)
+            lo, hi = x.dtype.type(eps), x.dtype.type(1 - eps)
+            z = np.where(x < lo, lo, np.where(x > hi, hi, x))
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.log(z / (1 - z)).astype(x.dtype, copy=False)
 
