@@ -409,6 +409,16 @@ def test_scalar_first_overloads_refuse_the_scalar_by_keyword_too() -> None:
             call()
 
 
+def test_alpha_scales_a_list_operand_elementwise() -> None:
+    # add takes a list as the tensor it stands for; alpha * [1, 2, 3] once repeated the list
+    a = ember.ones(6)
+    np.testing.assert_array_equal(ember.add(a[:3], [1.0, 2.0, 3.0], alpha=2).numpy(), [3.0, 5.0, 7.0])
+    np.testing.assert_array_equal(ember.sub(a[:2], (1.0, 2.0), alpha=3).numpy(), [-2.0, -5.0])
+    np.testing.assert_array_equal(a[:3].clone().add_([1.0, 2.0, 3.0], alpha=2).numpy(), [3.0, 5.0, 7.0])
+    with pytest.warns(UserWarning, match="deprecated"), pytest.raises(RuntimeError, match="size"):
+        ember.add(a, 2, [1.0, 2.0, 3.0])  # (6,) with (3,), not with a repeated (6,) list
+
+
 # ---- word_language_model and fast_neural_style: `import torch.onnx` at the top -------------------
 
 

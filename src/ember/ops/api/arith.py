@@ -215,7 +215,10 @@ def scaled_by_alpha(input: Any, other: Any, alpha: Any) -> Any:
     other give: as in PyTorch, alpha takes no part in the promotion (int16 + alpha * bool
     stays int16), must fit that dtype (uint8 add(1, alpha=256) raises, while uint8 + 256
     wraps), may not be a float for integers nor a bool for numbers, and is True or False
-    for bools."""
+    for bools. A list or tuple `other` (which add takes, as a tensor) is made a tensor first:
+    `[1, 2] * 2` would repeat the list."""
+    if isinstance(other, (list, tuple)):
+        other = _tensor_of(other)
     if not (isinstance(input, Tensor) or isinstance(other, Tensor)):
         return other * alpha
     dtype = dtypes.to_numpy_dtype(result_type(input, other))
