@@ -464,6 +464,10 @@ def test_lobpcg_batch_start_block_and_generalized_problem() -> None:
     assert_close(E, np.linalg.eigvalsh(scale @ a[0] @ scale)[:2], rtol=1e-8)
     x = X.numpy()
     assert_close(x.T @ b @ x, np.eye(2), atol=1e-8)
+    # a preconditioner per matrix of the batch, as PyTorch takes (it once raised a ValueError)
+    ik = np.stack([np.diag(1 / np.diag(m)) for m in a])
+    E, _ = ember.lobpcg(ember.tensor(a), k=2, iK=ember.tensor(ik), tol=1e-10)
+    assert_close(E, np.linalg.eigvalsh(a)[:, ::-1][:, :2], rtol=1e-8)
 
 
 @requires_torch

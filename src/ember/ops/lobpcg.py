@@ -146,16 +146,19 @@ class Lobpcg(Op):
 def run(
     A: np.ndarray, B: Any, X: np.ndarray, iK: Any, k: int, niter: int, tol: float, largest: bool
 ) -> tuple:
-    """lobpcg_array on each matrix of a batch: A (..., m, m), X (..., m, n)."""
+    """lobpcg_array on each matrix of a batch: A (..., m, m), X (..., m, n); iK (m, m), or one
+    per matrix of the batch."""
     m, n = X.shape[-2:]
     batch = A.shape[:-2]
     count = int(np.prod(batch, dtype=np.int64))
     flat_a = A.reshape(count, m, m)
     flat_b = None if B is None else B.reshape(count, m, m)
     flat_x = X.reshape(count, m, n)
+    flat_ik = None if iK is None else np.broadcast_to(iK, batch + (m, m)).reshape(count, m, m)
     es = np.empty((count, k), A.dtype)
     xs = np.empty((count, m, k), A.dtype)
     for i in range(count):
         b = None if flat_b is None else flat_b[i]
-        es[i], xs[i] = lobpcg_array(flat_a[i], b, flat_x[i], iK, k, niter, tol, largest)
+        ik = None if flat_ik is None else flat_ik[i]
+        es[i], xs[i] = lobpcg_array(flat_a[i], b, flat_x[i], ik, k, niter, tol, largest)
     return es.reshape(batch + (k,)), xs.reshape(batch + (m, k))
