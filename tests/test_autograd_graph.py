@@ -209,6 +209,57 @@ def test_multi_grad_hook_any_and_nonleaf(T):
         T.autograd.graph.register_multi_grad_hook((a,), print, mode="some")
 
 
+def test_multi_grad_hook_after_a_failed_pass_and_in_a_nested_pass(T):
+    # A pass that raises after one hooked gradient leaves nothing behind (its queued call
+    # must not fire at the end of a later, unrelated pass), and a backward run inside a
+    # backward does not fire the enclosing pass's hook early, with half of its gradients.
+    class Boom(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("boom")
+
+    class Nested(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            z = T.ones(1, requires_grad=True)
+            with T.enable_grad():
+                T.autograd.grad((z * 2).sum(), z)
+            return g
+
+    seen = []
+    record = lambda grads: seen.append([None if g is None else g.tolist() for g in grads])  # noqa: E731
+    a0 = T.ones(2, requires_grad=True)
+    b = T.ones(2, requires_grad=True)
+    failing = Boom.apply(b)  # created first: its backward runs after a's hook
+    a = a0 * 1
+    handle = T.autograd.graph.register_multi_grad_hook((a, b), record)
+    with pytest.raises(ValueError, match="boom"):
+        ((a * 2).sum() + failing.sum()).backward(retain_graph=True)
+    (T.ones(2, requires_grad=True) * 3).sum().backward()
+    assert seen == []
+    (a * 5).sum().backward()
+    assert seen == [[[5.0, 5.0], None]]
+    handle.remove()
+
+    seen.clear()
+    a0 = T.ones(2, requires_grad=True)
+    b0 = T.ones(2, requires_grad=True)
+    a = a0 * 1
+    inner = Nested.apply(b0)  # runs between b's hook and a's
+    b = b0 * 1
+    T.autograd.graph.register_multi_grad_hook((a, b), record)
+    ((a * 2).sum() + (inner * b).sum()).backward()
+    assert seen == [[[2.0, 2.0], [1.0, 1.0]]]
+
+
 # ---- Node, GradientEdge, increment_version ---------------------------------------------------
 
 

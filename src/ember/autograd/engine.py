@@ -50,7 +50,7 @@ _final_callbacks: list = []
 def queue_callback(callback: Any) -> None:
     """Call `callback()` once the backward pass now running has finished its walk (after the
     leaves' hooks), as torch's `Variable._execution_engine.queue_callback`; the multi-tensor
-    gradient hooks of autograd/graph.py use it."""
+    gradient hooks of autograd/graph.py use it. A pass that raises drops its callbacks."""
     _final_callbacks.append(callback)
 
 
@@ -156,6 +156,9 @@ def run_backward(
     top = top_grad = None
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = create_graph  # already for the roots: a leaf root's .grad is recorded
+    # queue_callback's functions from here on are this pass's; those before it belong to an
+    # enclosing pass (a backward run inside a backward), which runs them when it ends
+    n_callbacks = len(_final_callbacks)
     try:
         for t, g in zip(roots, root_grads):
             if t.grad_fn is None:
@@ -249,8 +252,11 @@ def run_backward(
             _run_hooks(hooked, capture, accumulate, handed_out)
         if capture is not None and accumulate:
             _store_nonleaf_inputs(inputs, capture, handed_out)  # type: ignore[arg-type]
-        if _final_callbacks:
-            _run_final_callbacks()
+        if len(_final_callbacks) > n_callbacks:
+            _run_final_callbacks(n_callbacks)
+    except BaseException:
+        del _final_callbacks[n_callbacks:]  # a pass that failed runs none of its callbacks
+        raise
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -270,9 +276,9 @@ def run_backward(
     return results
 
 
-def _run_final_callbacks() -> None:
-    while _final_callbacks:
-        _final_callbacks.pop(0)()
+def _run_final_callbacks(start: int) -> None:
+    while len(_final_callbacks) > start:
+        _final_callbacks.pop(start)()
 
 
 def _free_intermediates(node: Any) -> None:

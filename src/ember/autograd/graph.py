@@ -456,27 +456,26 @@ def register_multi_grad_hook(tensors: Iterable[Any], fn: Callable, *, mode: str 
                 f"{list(t.shape)} does not)"
             )
     grads: list = [None] * len(tensors)
-    queued = [False]
 
     def finish() -> None:
         result = list(grads)
         grads[:] = [None] * len(tensors)
-        queued[0] = False
         if mode == "all":
             fn(result)
 
     def make_hook(i: int) -> Callable:
         def hook(grad: Any) -> None:
+            # the first gradient of a pass queues `finish`; the queue is the engine's, which
+            # drops it if the pass fails, so that nothing of that pass is left here
+            first = finish not in engine._final_callbacks
+            if first:
+                grads[:] = [None] * len(tensors)  # what a failed pass left
+                engine.queue_callback(finish)
             if mode == "any":
-                if not queued[0]:
-                    queued[0] = True
-                    engine.queue_callback(finish)
+                if first:
                     fn(grad)
                 return
             grads[i] = grad
-            if not queued[0]:
-                queued[0] = True
-                engine.queue_callback(finish)
 
         return hook
 
