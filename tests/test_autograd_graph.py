@@ -154,6 +154,22 @@ def test_hooks_leave_no_trace_after_the_block():
     assert isinstance(inside.grad_fn, Mul) and inside.grad_fn.name() == "MulBackward0"
 
 
+def test_last_node_of_a_block_keeps_only_what_pack_returned():
+    """The originals a node saved are dropped once packed, for the last node of a block as
+    well (a pack hook that offloads must not leave the original held until backward)."""
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    packed = []
+    with ember.autograd.graph.saved_tensors_hooks(
+        lambda t: packed.append(t.clone()) or len(packed) - 1, packed.__getitem__
+    ):
+        with ember.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+            inner = (a * 3).sin()  # the inner block's last node
+        outer = (a * 2).sin()  # the outer block's last node
+    assert [v is None for v in inner.grad_fn._saved + outer.grad_fn._saved] == [True, True]
+    (inner + outer).sum().backward()
+    assert_close(a.grad, 3 * (a.detach() * 3).cos() + 2 * (a.detach() * 2).cos())
+
+
 def test_save_on_cpu(T):
     a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
     with T.autograd.graph.save_on_cpu(pin_memory=False):

@@ -251,12 +251,7 @@ def _being_recorded(node: Any) -> bool:
 
 
 def _pack(node: Any, items: tuple) -> None:
-    # The node packed before this one is complete now (its op has returned): it needs its
-    # original values no longer, only how many there were.
-    for done in _unreleased:
-        if done.__dict__.get("_saved") is not None:
-            done.__dict__["_saved"] = (None,) * len(done.__dict__["_saved"])
-    _unreleased.clear()
+    _release()
     pack, unpack = _hooks[-1]
     leaves = [e for e in node.__dict__.get("_edges", ()) if isinstance(e, engine.Tensor)]
     packed = []
@@ -276,6 +271,16 @@ def _pack(node: Any, items: tuple) -> None:
     node.__dict__["_packed"] = tuple(packed)
     node.__class__ = _packed_class(type(node))
     _unreleased.append(node)
+
+
+def _release() -> None:
+    """The nodes packed so far are complete (their ops have returned: a node saves during its
+    op, and a block closes between ops): they need their original values no longer, only how
+    many there were."""
+    for done in _unreleased:
+        if done.__dict__.get("_saved") is not None:
+            done.__dict__["_saved"] = (None,) * len(done.__dict__["_saved"])
+    _unreleased.clear()
 
 
 _PACKED_CLASSES: dict = {}
@@ -332,7 +337,7 @@ def _install() -> None:
 
 
 def _uninstall() -> None:
-    _unreleased.clear()
+    _release()
     Function._saved = ()
 
 
@@ -363,7 +368,7 @@ class saved_tensors_hooks:
         if not _hooks:
             _uninstall()
         else:
-            _unreleased.clear()
+            _release()
 
 
 class save_on_cpu(saved_tensors_hooks):
