@@ -267,6 +267,14 @@ def test_cuda_activity_warns_and_profiles_the_cpu() -> None:
 def test_one_profile_at_a_time() -> None:
     with profile(), pytest.raises(RuntimeError, match="already enabled"), profile():
         pass
+    from ember.autograd import profiler as ap
+
+    refused = ap.profile()
+    with ap.profile(), pytest.raises(RuntimeError, match="already enabled"), refused:
+        pass
+    with refused:  # the refused one is not left half entered ("not reentrant")
+        ember.ones(2).exp()
+    assert [e.name for e in refused.function_events] == ["Exp"]
 
 
 def test_legacy_autograd_profiler() -> None:

@@ -379,9 +379,10 @@ class profile:
             return self
         if self._entered:
             raise RuntimeError("Profiler context manager is not reentrant")
+        recorder = _Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.with_flops)
+        _start(recorder, self.with_modules)  # raises while another profile records: this one stays unused
+        self._recorder = recorder
         self._entered = True
-        self._recorder = _Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.with_flops)
-        _start(self._recorder, self.with_modules)
         return self
 
     def __exit__(self, *exc: Any) -> None:
