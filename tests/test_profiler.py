@@ -277,6 +277,17 @@ def test_one_profile_at_a_time() -> None:
     assert [e.name for e in refused.function_events] == ["Exp"]
 
 
+def test_node_with_hooks_is_one_backward_event() -> None:
+    a = ember.ones(3, requires_grad=True)
+    y = a * 2
+    seen = []
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(1))
+    with profile() as prof:
+        y.sum().backward()
+    assert seen == [1]
+    assert _names(prof) == ["Sum", "SumBackward0", "MulBackward0"]
+
+
 def test_legacy_autograd_profiler() -> None:
     from ember.autograd import profiler as ap
 

@@ -206,7 +206,11 @@ class _Instruments:
         for cls in _function_classes():
             for attr in ("forward", "backward"):
                 original = cls.__dict__.get(attr)
-                if isinstance(original, staticmethod):
+                # a node with hooks (autograd/graph.py) has a class whose backward runs its
+                # base class's, which is timed: timing both would count the node twice
+                if isinstance(original, staticmethod) and not (
+                    attr == "backward" and "_hooks_base" in cls.__dict__
+                ):
                     self._swap_class(cls, attr, original)
         self._install_fastpath()
         self._install_optimizers()
