@@ -371,3 +371,27 @@ def test_custom_function_without_jvp_uses_its_backward():
         d = fw.make_dual(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 3.0]))
         assert_close(fw.unpack_dual(Double.apply(d)).tangent, ember.tensor([2.0, 6.0]))
     assert ember.autograd.function._apply_user is ember.autograd.forward_ad._plain_apply_user
+
+
+def test_custom_function_whose_backward_is_not_differentiable_raises():
+    """A backward computed from detached values gives no tangent: unpack_dual must raise,
+    not report a zero (or partial) tangent; the class is left as it was."""
+    fw = ember.autograd.forward_ad
+
+    class Detached(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.detach() * 2
+
+    backward = Detached.__dict__["backward"]
+    with fw.dual_level():
+        d = fw.make_dual(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 3.0]))
+        with pytest.raises(RuntimeError, match="Detached's backward is not differentiable"):
+            fw.unpack_dual(Detached.apply(d))
+        with pytest.raises(RuntimeError, match="not differentiable"):
+            fw.unpack_dual(Detached.apply(d) + d)  # not d's tangent alone
+    assert Detached.__dict__["backward"] is backward

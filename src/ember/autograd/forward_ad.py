@@ -32,7 +32,8 @@ PyTorch: while a level is open, `function._apply_user` (a user Function's apply,
 built-in op's) is swapped for `_apply_user_with_jvp`, which calls `jvp` with the inputs'
 tangents and makes each output a dual of its own, cut from the Function's backward during
 tangent passes (`_Primal`), with jvp's result as its tangent. A custom Function without
-`jvp` gets its tangents from its backward (PyTorch raises).
+`jvp` gets its tangents from its backward (PyTorch raises), which must then be
+differentiable: unpack_dual raises if it is not (`_checked_backward`).
 """
 
 from __future__ import annotations
@@ -303,10 +304,10 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     known = lvl.direct.get(id(tensor))
     if known is not None and known[0]() is tensor:
         return UnpackedDualTensor(_primal(tensor, lvl), known[1])
-    found, borders = _seed_region(tensor, lvl)
+    found, borders, users = _seed_region(tensor, lvl)
     if not found:
         return UnpackedDualTensor(tensor, None)
-    return UnpackedDualTensor(_primal(tensor, lvl), _tangent(tensor, lvl, borders))
+    return UnpackedDualTensor(_primal(tensor, lvl), _tangent(tensor, lvl, borders, users))
 
 
 def _primal(tensor: Any, lvl: _Level) -> Any:
@@ -327,21 +328,24 @@ def _reaches_other_leaf(tensor: Any, lvl: _Level) -> bool:
     return _reaches(tensor, lambda leaf: id(leaf) not in seeds)
 
 
-def _seed_region(tensor: Any, lvl: _Level) -> tuple[bool, list]:
+def _seed_region(tensor: Any, lvl: _Level) -> tuple[bool, list, dict]:
     """Whether the graph behind `tensor` reaches one of the level's seeds other than through
-    a primal (`_Primal`), and the primal nodes met (an iterative walk: no recursion in
-    graph code)."""
+    a primal (`_Primal`), the primal nodes met, and the classes of the custom Functions met
+    (whose backward gives their tangents: an iterative walk, no recursion in graph code)."""
     seeds = {id(s) for s in lvl.seeds}
     if tensor.grad_fn is None:
-        return id(tensor) in seeds, []
+        return id(tensor) in seeds, [], {}
     found = False
     borders = []
+    users: dict = {}
     todo, seen = [tensor.grad_fn], {id(tensor.grad_fn)}
     while todo:
         node = todo.pop()
         if isinstance(node, _Primal):
             borders.append(node)
             continue
+        if not node.raw:
+            users[type(node)] = True
         for edge in node._edges:
             if edge is None:
                 continue
@@ -352,7 +356,7 @@ def _seed_region(tensor: Any, lvl: _Level) -> tuple[bool, list]:
             if id(target) not in seen:
                 seen.add(id(target))
                 todo.append(target)
-    return found, borders
+    return found, borders, users
 
 
 def _reaches(tensor: Any, wanted: Any) -> bool:
@@ -378,10 +382,12 @@ def _reaches(tensor: Any, wanted: Any) -> bool:
     return False
 
 
-def _tangent(tensor: Any, lvl: _Level, borders: list) -> Any:
+def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
     """sum_i J_tensor(seed_i) t_i, by two backward passes (see the module's docstring), with
     the edges of the primal nodes in `borders` cut meanwhile: the passes do not go behind
-    them (where a custom Function's backward, or a graph already freed, may be)."""
+    them (where a custom Function's backward, or a graph already freed, may be). The
+    backwards of the custom Function classes in `users` are checked meanwhile
+    (`_checked_backward`)."""
     from ember.autograd.functional import grad
     from ember.creation import zeros_like
 
@@ -389,6 +395,9 @@ def _tangent(tensor: Any, lvl: _Level, borders: list) -> Any:
     cut = [(node, node._edges) for node in borders]
     for node in borders:
         node._edges = (None,)
+    swapped = [(cls, cls.__dict__.get("backward")) for cls in users]
+    for cls, _ in swapped:
+        cls.backward = staticmethod(_checked_backward(cls, cls.backward))
     try:
         with grad_mode.enable_grad():
             u = zeros_like(tensor, requires_grad=True)
@@ -405,4 +414,32 @@ def _tangent(tensor: Any, lvl: _Level, borders: list) -> Any:
     finally:
         for node, edges in cut:
             node._edges = edges
+        for cls, original in reversed(swapped):
+            if original is None:
+                del cls.backward
+            else:
+                cls.backward = original
     return result if differentiable else result.detach()
+
+
+def _checked_backward(cls: type, backward: Any) -> Any:
+    """`backward` of custom Function class `cls`, checked while unpack_dual differentiates it
+    again: a gradient it returns that does not depend on the gradient it received (computed
+    from `.detach()`ed values or NumPy arrays) would make the tangent through it silently
+    zero, so it raises instead (PyTorch raises for any custom Function without a jvp)."""
+
+    def checked(ctx: Any, *grads: Any) -> Any:
+        result = backward(ctx, *grads)
+        if not any(isinstance(g, engine.Tensor) and g.requires_grad for g in grads):
+            return result
+        results = result if result.__class__ is tuple else (result,)
+        for needed, r in zip(ctx.needs_input_grad, results):
+            if needed and r is not None and not (isinstance(r, engine.Tensor) and r.requires_grad):
+                raise RuntimeError(
+                    f"{cls.__name__}'s backward is not differentiable (a gradient it returns does not "
+                    "depend on the gradient it receives), so forward mode cannot get its tangent from "
+                    "it: give the Function a jvp staticmethod, or make its backward differentiable"
+                )
+        return result
+
+    return checked
