@@ -373,6 +373,30 @@ def test_custom_function_without_jvp_uses_its_backward():
     assert ember.autograd.function._apply_user is ember.autograd.forward_ad._plain_apply_user
 
 
+def test_a_long_loop_in_one_level_keeps_only_the_live_duals():
+    """The level holds its duals' seeds weakly: a dual per step, dropped after the step,
+    leaves nothing behind (memory, and the work of each unpack_dual, stay flat)."""
+    import gc
+    import weakref
+
+    fw = ember.autograd.forward_ad
+    with fw.dual_level():
+        level = fw._levels[-1]
+        kept = fw.make_dual(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 0.0]))
+        refs = []
+        for step in range(20):
+            primal, tangent = ember.tensor([float(step), 1.0]), ember.tensor([1.0, 1.0])
+            refs += [weakref.ref(primal._data), weakref.ref(tangent)]
+            d = fw.make_dual(primal, tangent)
+            assert_close(fw.unpack_dual((d * d).sum()).tangent, 2 * primal.sum())
+            del d, primal, tangent
+        gc.collect()
+        seeds, tangents = level.live()  # (dead entries are dropped when the level is next used)
+        assert len(seeds) == 1 and len(level.direct) == 1
+        assert all(r() is None for r in refs)  # the level keeps nothing of the steps
+        assert_close(fw.unpack_dual(kept * 3).tangent, ember.tensor([3.0, 0.0]))
+
+
 def test_custom_function_whose_backward_is_not_differentiable_raises():
     """A backward computed from detached values gives no tangent: unpack_dual must raise,
     not report a zero (or partial) tangent; the class is left as it was."""

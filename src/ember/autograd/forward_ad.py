@@ -58,12 +58,30 @@ __all__ = [
 
 class _Level:
     """An open dual level: its duals' seeds and tangents, and each dual's own tangent (so that
-    unpack_dual of a dual made by make_dual gives back the tangent object it was given)."""
+    unpack_dual of a dual made by make_dual gives back the tangent object it was given).
+
+    A seed is held weakly: only the graph of its dual holds it, so that once a dual and
+    what was computed from it are gone, its seed, primal and tangent go too (a loop that
+    makes a dual per step inside one level keeps only the live ones, and each unpack_dual
+    differentiates with respect to those only)."""
 
     def __init__(self) -> None:
-        self.seeds: list = []
-        self.tangents: list = []
+        self.duals: list = []  # (weakref of a dual's seed, its tangent)
         self.direct: dict = {}  # id(dual) -> (weakref of the dual, its tangent)
+
+    def live(self) -> tuple[list, list]:
+        """The seeds of the duals still alive and their tangents; the others are dropped."""
+        seeds, tangents, kept = [], [], []
+        for entry in self.duals:
+            seed = entry[0]()
+            if seed is not None:
+                seeds.append(seed)
+                tangents.append(entry[1])
+                kept.append(entry)
+        if len(kept) != len(self.duals):
+            self.duals = kept
+            self.direct = {k: v for k, v in self.direct.items() if v[0]() is not None}
+        return seeds, tangents
 
 
 # The open levels (PyTorch allows one at a time, numbered 0).
@@ -210,8 +228,7 @@ def _new_dual(lvl: _Level, tensor: Any, tangent: Any) -> Any:
     with grad_mode.enable_grad():
         dual = _MakeDual.apply(tensor, seed)
     dual._version = tensor._version  # a view of the primal's memory, as in PyTorch
-    lvl.seeds.append(seed)
-    lvl.tangents.append(tangent)
+    lvl.duals.append((weakref.ref(seed), tangent))
     lvl.direct[id(dual)] = (weakref.ref(dual), tangent)
     return dual
 
@@ -242,7 +259,7 @@ def _apply_user_with_jvp(cls: Any, args: tuple, kwargs: dict) -> Any:
     out = _plain_apply_user(cls, args, kwargs)
     jvp = getattr(cls, "jvp", None)
     lvl = _levels[-1] if _levels else None
-    if jvp is None or lvl is None or not lvl.seeds:
+    if jvp is None or lvl is None or not lvl.duals:
         return out
     from ember.creation import zeros_like
 
@@ -299,7 +316,7 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     depend on any dual (or no level is open). The primal has `tensor`'s values and no
     tangent; reverse mode goes through it as through `tensor`."""
     lvl = _level(level, "_fw_primal")
-    if lvl is None or not lvl.seeds or not tensor.requires_grad or tensor._data.dtype.kind not in "fc":
+    if lvl is None or not lvl.duals or not tensor.requires_grad or tensor._data.dtype.kind not in "fc":
         return UnpackedDualTensor(tensor, None)
     known = lvl.direct.get(id(tensor))
     if known is not None and known[0]() is tensor:
@@ -324,7 +341,8 @@ def _primal(tensor: Any, lvl: _Level) -> Any:
 def _reaches_other_leaf(tensor: Any, lvl: _Level) -> bool:
     """Whether the graph behind `tensor` reaches a leaf that requires grad other than the
     level's seeds."""
-    seeds = {id(s) for s in lvl.seeds}
+    live = lvl.live()[0]
+    seeds = {id(s) for s in live}
     return _reaches(tensor, lambda leaf: id(leaf) not in seeds)
 
 
@@ -332,7 +350,8 @@ def _seed_region(tensor: Any, lvl: _Level) -> tuple[bool, list, dict]:
     """Whether the graph behind `tensor` reaches one of the level's seeds other than through
     a primal (`_Primal`), the primal nodes met, and the classes of the custom Functions met
     (whose backward gives their tangents: an iterative walk, no recursion in graph code)."""
-    seeds = {id(s) for s in lvl.seeds}
+    live = lvl.live()[0]
+    seeds = {id(s) for s in live}
     if tensor.grad_fn is None:
         return id(tensor) in seeds, [], {}
     found = False
@@ -391,7 +410,8 @@ def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
     from ember.autograd.functional import grad
     from ember.creation import zeros_like
 
-    differentiable = any(t.requires_grad for t in lvl.tangents) or _reaches_other_leaf(tensor, lvl)
+    seeds, tangents = lvl.live()
+    differentiable = any(t.requires_grad for t in tangents) or _reaches_other_leaf(tensor, lvl)
     cut = [(node, node._edges) for node in borders]
     for node in borders:
         node._edges = (None,)
@@ -401,8 +421,8 @@ def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
     try:
         with grad_mode.enable_grad():
             u = zeros_like(tensor, requires_grad=True)
-            vjps = grad(tensor, lvl.seeds, u, retain_graph=True, create_graph=True, allow_unused=True)
-            terms = [(g * t).sum() for g, t in zip(vjps, lvl.tangents) if g is not None]
+            vjps = grad(tensor, seeds, u, retain_graph=True, create_graph=True, allow_unused=True)
+            terms = [(g * t).sum() for g, t in zip(vjps, tangents) if g is not None]
             if not terms:
                 return None
             total = terms[0]
