@@ -242,6 +242,9 @@ def test_stack_module_state_ensemble(T):
     norms[1].eval()
     with pytest.raises(RuntimeError, match="same training/eval mode"):
         T.func.stack_module_state(norms)
+    models[1].bias.requires_grad_(False)  # a frozen bias in one model only: not stacked silently
+    with pytest.raises(RuntimeError, match="bias from each model to have the same .requires_grad"):
+        T.func.stack_module_state(models)
 
 
 def test_replace_all_batch_norm_modules_(T):

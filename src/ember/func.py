@@ -700,7 +700,10 @@ def stack_module_state(models: Sequence[Any]) -> tuple[dict, dict]:
         result = {}
         for name in names:
             values = [t[name] for t in tensors]
-            result[name] = stack([v.detach() for v in values]).requires_grad_(values[0].requires_grad)
+            flags = {v.requires_grad for v in values}
+            if len(flags) > 1:
+                raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+            result[name] = stack([v.detach() for v in values]).requires_grad_(flags.pop())
         return result
 
     params = stacked(lambda m: m.named_parameters())
