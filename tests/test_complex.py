@@ -319,6 +319,21 @@ def test_backward_of_a_complex_output():
 
 
 @requires_torch
+def test_gradient_of_a_zero_dim_complex_tensor():
+    # NumPy conjugates a 0-d array into a scalar, which Tensor() refuses as complex
+    results = []
+    for T in (ember, torch):
+        z = T.tensor([1 + 2j, 3j], requires_grad=True)
+        s = (z * z).sum()
+        w = T.tensor(1 + 2j, requires_grad=True)
+        (gs,) = T.autograd.grad(s.abs(), s)
+        (w * w).abs().backward()
+        results.append((gs.numpy(), w.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+@requires_torch
 def test_in_place_changes_through_views_of_parts():
     results = []
     for T in (ember, torch):

@@ -98,7 +98,9 @@ def _public(g: Any) -> Any:
     """A gradient as PyTorch shows it: a complex one conjugated (see the module's docstring)."""
     if not _is_complex(g):
         return g
-    return np.conj(g) if isinstance(g, ndarray) else g.conj()
+    if isinstance(g, Tensor):
+        return g.conj()
+    return np.asarray(np.conj(g))  # an array: NumPy conjugates a 0-d one into a scalar
 
 
 def _own(g: Any, handed_out: set) -> Any:
