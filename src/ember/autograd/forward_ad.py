@@ -422,7 +422,14 @@ def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
         with grad_mode.enable_grad():
             u = zeros_like(tensor, requires_grad=True)
             vjps = grad(tensor, seeds, u, retain_graph=True, create_graph=True, allow_unused=True)
-            terms = [(g * t).sum() for g, t in zip(vjps, tangents) if g is not None]
+            # <g, t> as real vectors (a complex number is its two parts): the vjp g is the real
+            # Jacobian's transpose applied to u, so that this inner product's gradient with
+            # respect to u is the real Jacobian applied to t, PyTorch's tangent
+            terms = [
+                (g.conj() * t).real.sum() if g.is_complex() else (g * t).sum()
+                for g, t in zip(vjps, tangents)
+                if g is not None
+            ]
             if not terms:
                 return None
             total = terms[0]
