@@ -324,6 +324,14 @@ def test_gradcheck_checks_forward_mode():
     with pytest.raises(ember.autograd.GradcheckError, match="forward mode mismatch"):
         ember.autograd.gradcheck(WrongBackward.apply, (x,), check_forward_ad=True, check_backward_ad=False)
 
+    # complex inputs and outputs: each element's two parts, as the backward check counts them
+    z = ember.tensor(RNG.normal(size=3) + 1j * RNG.normal(size=3), requires_grad=True)
+    r = ember.tensor(RNG.normal(size=2), requires_grad=True)
+    for f, args in ((lambda a: a * a.exp(), (z,)), (lambda a: a.abs(), (z,)), (lambda a: a * (1 + 2j), (r,))):
+        assert ember.autograd.gradcheck(f, args, check_forward_ad=True)
+    with pytest.raises(ember.autograd.GradcheckError, match="forward mode mismatch"):
+        ember.autograd.gradcheck(WrongBackward.apply, (z,), check_forward_ad=True, check_backward_ad=False)
+
 
 def test_custom_function_jvp(T):
     fw = T.autograd.forward_ad

@@ -353,28 +353,31 @@ def gradcheck(
 def _forward_ad_mismatch(
     outputs_of: Callable, inputs: tuple, diff: list, numerical: Callable, atol: float, rtol: float
 ) -> str | None:
-    """gradcheck's forward-mode check: for each element m of each input that requires grad,
-    the tangents of the outputs when that element's tangent is 1 (all others 0) must be row
-    m of the numerical Jacobian. None when they are, else the message with both."""
+    """gradcheck's forward-mode check: for each element m of each input that requires grad
+    (each part of a complex one), the tangents of the outputs when that element's tangent is
+    1 (1j for an imaginary part; all others 0) must be row m of the numerical Jacobian. None
+    when they are, else the message with both."""
     from ember.autograd import forward_ad
     from ember.creation import zeros_like
 
-    n_outs = [out.numel() for out in outputs_of(inputs)]
+    # a complex input or output counts as its real and imaginary parts, as in `numerical`
+    n_outs = [out.numel() * (2 if out._data.dtype.kind == "c" else 1) for out in outputs_of(inputs)]
     for i in diff:
         x = inputs[i]
-        forward = [np.zeros((x.numel(), n)) for n in n_outs]
-        for m in range(x.numel()):
+        parts = 2 if x._data.dtype.kind == "c" else 1
+        forward = [np.zeros((x.numel() * parts, n)) for n in n_outs]
+        for m in range(x.numel() * parts):
             with forward_ad.dual_level():
                 args = list(inputs)
                 for j in diff:
                     tangent = zeros_like(inputs[j])
                     if j == i:
-                        tangent._data.reshape(-1)[m] = 1
+                        tangent._data.reshape(-1)[m // parts] = 1j if m % parts else 1
                     args[j] = forward_ad.make_dual(inputs[j], tangent)
                 for k, out in enumerate(outputs_of(tuple(args))):
                     t = forward_ad.unpack_dual(out).tangent
                     if t is not None:
-                        forward[k][m] = t._data.astype(np.float64).reshape(-1)
+                        forward[k][m] = _real_values(t._data)
         for k, n in enumerate(n_outs):
             numeric = numerical(k, x, n)
             if not np.allclose(forward[k], numeric, atol=atol, rtol=rtol):
