@@ -129,6 +129,17 @@ def test_hooks_with_user_function_and_create_graph(T):
     assert_close(gg, 6 * x + x.exp() * (2 + x))
     assert len(calls) == 4
 
+    # a pack hook that copies: the unpacked copy takes the saved tensor's place in the graph
+    # (a leaf, and the output of another node), or the second derivative misses its terms
+    with T.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+        y = Cube.apply(a)
+        z = Cube.apply(a * 2)
+    loss = (y * y).sum() + z.sum()  # a^6 + 8 a^3
+    (g,) = T.autograd.grad(loss, a, create_graph=True)
+    (gg,) = T.autograd.grad(g.sum(), a)
+    assert_close(g, 6 * x**5 + 24 * x * x)
+    assert_close(gg, 30 * x**4 + 48 * x)
+
 
 def test_freed_graph_still_raises_with_hooks(T):
     a = T.tensor([1.0, 2.0], requires_grad=True)

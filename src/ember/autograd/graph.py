@@ -269,6 +269,8 @@ def _pack(node: Any, items: tuple) -> None:
             continue
         packed.append((unpack, pack(tensor)))
     node.__dict__["_packed"] = tuple(packed)
+    if not node.raw and any(isinstance(item, engine.Tensor) and item._requires_grad for item in items):
+        node.__dict__["_packed_links"] = tuple([_link(item) for item in items])
     node.__class__ = _packed_class(type(node))
     _unreleased.append(node)
 
@@ -281,6 +283,44 @@ def _release() -> None:
         if done.__dict__.get("_saved") is not None:
             done.__dict__["_saved"] = (None,) * len(done.__dict__["_saved"])
     _unreleased.clear()
+
+
+def _link(item: Any) -> Any:
+    """Where a Tensor that a custom Function saved is in the graph: the leaf itself, or its
+    (node, output_nr); None when it is in none. What pack returns is not (a copy, a file
+    name), so its unpacked value is put back there under create_graph (`_relinked`), as
+    PyTorch does."""
+    if not isinstance(item, engine.Tensor) or not item._requires_grad:
+        return None
+    return item if item.grad_fn is None else (item.grad_fn, item._out_nr)
+
+
+class _Unpacked(Function):
+    """A leaf's saved tensor, unpacked under create_graph: the unpacked values, with the
+    gradient going to the leaf."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx: Any, leaf: ndarray, values: ndarray) -> ndarray:
+        return values
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        return grad, None
+
+    def name(self) -> str:
+        return "AliasBackward0"
+
+
+def _relinked(value: Any, link: Any) -> Any:
+    if link is None or not isinstance(value, engine.Tensor):
+        return value
+    if isinstance(link, engine.Tensor):
+        return _Unpacked.apply(link, value._data)
+    t = engine.Tensor(value._data)
+    t.grad_fn, t._out_nr, t._requires_grad = link[0], link[1], True
+    return t
 
 
 _PACKED_CLASSES: dict = {}
@@ -327,8 +367,12 @@ def _unpacked_saved_tensors(node: Any) -> tuple:
             )
         values.append(value._data if node.raw else value)
     values = tuple(values)
-    if grad_mode._state[0] and node._sources is not None:  # create_graph: connect them
-        return node._saved_as_tensors(values)
+    if grad_mode._state[0]:  # create_graph: connect them
+        links = node.__dict__.get("_packed_links")
+        if links is not None:
+            values = tuple([_relinked(v, link) for v, link in zip(values, links)])
+        if node._sources is not None:
+            return node._saved_as_tensors(values)
     return values
 
 
