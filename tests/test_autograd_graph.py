@@ -86,6 +86,17 @@ def test_packed_copy_survives_in_place_change(T):
     c.sum().backward()
     assert_close(a.grad, 2 * a.detach())
 
+    # a leaf changed in place: create_graph uses the saved copy too, not the leaf's new values
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    with T.autograd.graph.saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
+        y = (x * x * x).sum()
+    with T.no_grad():
+        x.mul_(10)
+    (g,) = T.autograd.grad(y, x, create_graph=True)
+    assert_close(g, T.tensor([3.0, 12.0]))
+    (gg,) = T.autograd.grad(g.sum(), x)
+    assert_close(gg, T.tensor([6.0, 12.0]))
+
 
 def test_allow_mutation_on_saved_tensors():
     a = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)

@@ -233,7 +233,12 @@ class Function:
                 result.append(Tensor(np.asarray(item)) if is_array else item)
                 continue
             if source >= 0 and isinstance(edge, Tensor):
-                result.append(edge)  # the leaf itself
+                if item is edge._data:
+                    result.append(edge)  # the leaf itself
+                else:  # other values, from saved-tensor hooks (autograd/graph.py): the leaf's gradient path
+                    from ember.autograd.graph import _Unpacked
+
+                    result.append(_Unpacked.apply(edge, np.asarray(item)))
                 continue
             node, nr = (self, -1 - source) if source < 0 else edge_target(edge)
             t = Tensor(np.asarray(item))
