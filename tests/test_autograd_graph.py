@@ -403,6 +403,23 @@ def test_node_hooks(T):
     m.sum().backward()
     assert seen[-1] == (2, 1)
 
+    class Scale(T.autograd.Function):  # a number among its inputs: no grad_input for it
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    a.grad = None
+    s = Scale.apply(a, 3.0)
+    s.grad_fn.register_hook(lambda gi, go: seen.append(len(gi)) or (gi[0] + 1,))
+    s.sum().backward()
+    assert seen[-1] == 1
+    assert_close(a.grad, T.tensor([4.0, 4.0]))
+
 
 def test_node_hook_errors(T):
     q = T.tensor([1.0, 2.0], requires_grad=True) * 2

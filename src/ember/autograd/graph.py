@@ -182,12 +182,15 @@ def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
     if not post:
         return result
     single = result.__class__ is not tuple
-    results = (result,) if single else result
-    n = len(ctx._edges)  # one per input, as next_functions lists them; the rest are None
-    ins = _run_node_hooks(post, (_as_tensors(results[:n]), _as_tensors(grads)), n)
+    results = list((result,) if single else result)
+    # one per input as next_functions lists them (a custom Function's Tensor inputs only)
+    skip = ctx._not_tensor_inputs
+    where = [i for i in range(min(len(ctx._edges), len(results))) if i not in skip]
+    ins = _run_node_hooks(post, (_as_tensors([results[i] for i in where]), _as_tensors(grads)), len(where))
     ins = _as_arrays(ins) if arrays else ins
-    results = tuple(ins) + tuple(results[n:])
-    return results[0] if single and len(results) == 1 else results
+    for i, value in zip(where, ins):
+        results[i] = value
+    return results[0] if single and len(results) == 1 else tuple(results)
 
 
 def _run_node_hooks(hooks: dict, args: tuple, n: int) -> tuple:
