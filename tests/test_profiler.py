@@ -126,6 +126,11 @@ def test_modules_shapes_memory_and_flops() -> None:
     assert [e.input_shapes for e in linear] == [[[3, 4], [8, 4], [8]], [[3, 8], [2, 8], [2]]]
     assert [e.flops for e in linear] == [2 * 3 * 4 * 8, 2 * 3 * 8 * 2]
     assert [e.cpu_memory_usage for e in linear] == [3 * 8 * 4, 3 * 2 * 4]
+    # an event with events inside counts what they allocated, and its self memory is the rest
+    top = prof.events()[0]
+    assert top.name == "nn.Module: Sequential"
+    assert top.cpu_memory_usage == sum(e.cpu_memory_usage for e in prof.events() if not e.cpu_children)
+    assert all(e.self_cpu_memory_usage >= 0 for e in prof.events())
     modules = [e.name for e in prof.events() if e.name.startswith("nn.Module")]
     assert modules == ["nn.Module: Sequential", "nn.Module: Linear", "nn.Module: ReLU", "nn.Module: Linear"]
     averages = prof.key_averages()

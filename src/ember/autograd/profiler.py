@@ -91,8 +91,11 @@ class _Recorder:
 
     def end(self, event: FunctionEvent, result: Any = None, inputs: tuple = ()) -> None:
         event.end_us = (_clock() - self.start_ns) / 1000
-        if self.profile_memory and result is not None:
-            event.cpu_memory_usage = _allocated(result, [_array(a) for a in inputs])
+        if self.profile_memory:
+            if event.cpu_children:  # what was allocated inside it: its children's (as PyTorch counts it)
+                event.cpu_memory_usage = sum(c.cpu_memory_usage for c in event.cpu_children)
+            elif result is not None:
+                event.cpu_memory_usage = _allocated(result, [_array(a) for a in inputs])
         stack = self.open.get(event.thread)
         while stack and stack.pop() is not event:  # an exception skipped inner ends
             pass
