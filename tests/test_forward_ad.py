@@ -457,3 +457,19 @@ def test_custom_function_whose_backward_is_not_differentiable_raises():
         with pytest.raises(RuntimeError, match="not differentiable"):
             fw.unpack_dual(Detached.apply(d) + d)  # not d's tangent alone
     assert Detached.__dict__["backward"] is backward
+
+    class Scale(ember.autograd.Function):  # the weight's gradient is not differentiable
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            return g * w, (g * x).detach()
+
+    w = ember.tensor([3.0, 4.0], requires_grad=True)
+    with fw.dual_level():  # no tangent goes through the weight: no error
+        d = fw.make_dual(ember.tensor([1.0, 2.0]), ember.ones(2))
+        assert_close(fw.unpack_dual(Scale.apply(d, w)).tangent, w.detach())

@@ -404,9 +404,9 @@ def _reaches(tensor: Any, wanted: Any) -> bool:
 def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
     """sum_i J_tensor(seed_i) t_i, by two backward passes (see the module's docstring), with
     the edges of the primal nodes in `borders` cut meanwhile: the passes do not go behind
-    them (where a custom Function's backward, or a graph already freed, may be). The
-    backwards of the custom Function classes in `users` are checked meanwhile
-    (`_checked_backward`)."""
+    them (where a custom Function's backward, or a graph already freed, may be). When
+    `users` (the custom Function classes met) is not empty, their backwards are checked
+    meanwhile (`_check_backwards`)."""
     from ember.autograd.functional import grad
     from ember.creation import zeros_like
 
@@ -415,9 +415,7 @@ def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
     cut = [(node, node._edges) for node in borders]
     for node in borders:
         node._edges = (None,)
-    swapped = [(cls, cls.__dict__.get("backward")) for cls in users]
-    for cls, _ in swapped:
-        cls.backward = staticmethod(_checked_backward(cls, cls.backward))
+    swapped = _check_backwards([tensor], seeds) if users else []
     try:
         with grad_mode.enable_grad():
             u = zeros_like(tensor, requires_grad=True)
@@ -441,15 +439,58 @@ def _tangent(tensor: Any, lvl: _Level, borders: list, users: dict) -> Any:
     finally:
         for node, edges in cut:
             node._edges = edges
-        for cls, original in reversed(swapped):
-            if original is None:
-                del cls.backward
-            else:
-                cls.backward = original
+        _restore_backwards(swapped)
     return result if differentiable else result.detach()
 
 
-def _checked_backward(cls: type, backward: Any) -> Any:
+def _check_backwards(roots: list, targets: list) -> list:
+    """Swap the backward of each custom Function class met behind `roots` on a path to one
+    of the leaves `targets` for its checked version (`_checked_backward`), which checks the
+    gradients of the inputs on such paths only; `_restore_backwards` of the result puts
+    them back."""
+    classes, reach = _paths_to(roots, {id(t) for t in targets})
+    swapped = [(cls, cls.__dict__.get("backward")) for cls in classes]
+    for cls, _ in swapped:
+        cls.backward = staticmethod(_checked_backward(cls, cls.backward, reach))
+    return swapped
+
+
+def _restore_backwards(swapped: list) -> None:
+    for cls, original in reversed(swapped):
+        if original is None:
+            del cls.backward
+        else:
+            cls.backward = original
+
+
+def _paths_to(roots: list, targets: set) -> tuple[dict, set]:
+    """The classes of the custom Function nodes behind `roots` from which one of the leaves
+    whose ids are `targets` is reached, and the ids of those leaves and of every node from
+    which one is (an iterative walk; a node's inputs are older nodes, `_seq`)."""
+    nodes = []
+    todo = [t.grad_fn for t in roots if t.grad_fn is not None]
+    seen = {id(n) for n in todo}
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        for edge in node._edges:
+            if edge is None or isinstance(edge, engine.Tensor):
+                continue
+            target = edge[0] if edge.__class__ is tuple else edge
+            if id(target) not in seen:
+                seen.add(id(target))
+                todo.append(target)
+    reach = set(targets)
+    for node in sorted(nodes, key=lambda n: n._seq):
+        for edge in node._edges:
+            if edge is not None and id(edge[0] if edge.__class__ is tuple else edge) in reach:
+                reach.add(id(node))
+                break
+    classes = {type(node): True for node in nodes if not node.raw and id(node) in reach}
+    return classes, reach
+
+
+def _checked_backward(cls: type, backward: Any, reach: set) -> Any:
     """`backward` of custom Function class `cls`, checked while unpack_dual differentiates it
     again: a gradient it returns that does not depend on the gradient it received (computed
     from `.detach()`ed values or NumPy arrays) would make the tangent through it silently
@@ -460,8 +501,10 @@ def _checked_backward(cls: type, backward: Any) -> Any:
         if not any(isinstance(g, engine.Tensor) and g.requires_grad for g in grads):
             return result
         results = result if result.__class__ is tuple else (result,)
-        for needed, r in zip(ctx.needs_input_grad, results):
-            if needed and r is not None and not (isinstance(r, engine.Tensor) and r.requires_grad):
+        for edge, r in zip(ctx._edges, results):
+            if edge is None or id(edge[0] if edge.__class__ is tuple else edge) not in reach:
+                continue  # an input on no path to the tangents' sources: its gradient is not used
+            if r is not None and not (isinstance(r, engine.Tensor) and r.requires_grad):
                 raise RuntimeError(
                     f"{cls.__name__}'s backward is not differentiable (a gradient it returns does not "
                     "depend on the gradient it receives), so forward mode cannot get its tangent from "
