@@ -473,3 +473,12 @@ def test_custom_function_whose_backward_is_not_differentiable_raises():
     with fw.dual_level():  # no tangent goes through the weight: no error
         d = fw.make_dual(ember.tensor([1.0, 2.0]), ember.ones(2))
         assert_close(fw.unpack_dual(Scale.apply(d, w)).tangent, w.detach())
+
+    # func.jvp and linearize take tangents from backwards the same way: checked the same way
+    x = ember.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="Detached's backward is not differentiable"):
+        ember.func.jvp(Detached.apply, (x,), (ember.ones(2),))
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        ember.func.linearize(Detached.apply, x)[1](ember.ones(2))
+    assert Detached.__dict__["backward"] is backward
+    assert_close(ember.func.jvp(lambda a: Scale.apply(a, w), (x,), (ember.ones(2),))[1], w.detach())

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd import forward_ad
 from ember.autograd.functional import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
 from ember.nn.utils.stateless import _functional_call
@@ -345,7 +346,12 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
                 f"unsupported type {type(out)}"
             )
         dummies = [zeros_like(o).requires_grad_() for o in outputs]
-        vjps = _grads_of(outputs, dummies, inputs, create_graph=True)
+        # a custom Function's backward must be differentiable: checked, as forward_ad does
+        swapped = forward_ad._check_backwards(outputs, inputs)
+        try:
+            vjps = _grads_of(outputs, dummies, inputs, create_graph=True)
+        finally:
+            forward_ad._restore_backwards(swapped)
         total = sum((g * v).sum() for g, v in zip(vjps, flat_tangents) if g.requires_grad)
         if isinstance(total, Tensor):
             jvps = _grads_of([total], [None], dummies, create_graph)
