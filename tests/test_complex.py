@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import HAVE_TORCH, requires_torch
 
 import ember
-from ember.autograd import gradcheck
+from ember.autograd import gradcheck, gradgradcheck
 
 if HAVE_TORCH:
     import torch
@@ -394,6 +394,12 @@ def test_double_backward_through_complex_ops():
         results.append((g.detach().numpy(), z.grad.numpy()))
     for e, t in zip(*results):
         np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+def test_gradgradcheck_of_angle():
+    # angle's backward divides by |z|^2, which its second derivative must see too
+    z = ember.tensor(Z[0], requires_grad=True)
+    assert gradgradcheck(ember.angle, (z,))
 
 
 def test_complex_parameter_trains_with_sgd():

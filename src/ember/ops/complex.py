@@ -114,10 +114,9 @@ class Angle(Op):
     @staticmethod
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
-        zv = _dual.value(z)
-        r2 = zv.real**2 + zv.imag**2
+        r2 = z.real**2 + z.imag**2  # of z itself (recorded under create_graph), not its value
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _dual.where(r2 == 0, 0.0, grad * _conj(z) * (-1j / r2))
+            return _dual.where(_dual.value(r2) == 0, 0.0, grad * _conj(z) * (-1j / r2))
 
 
 class Sgn(Op):
