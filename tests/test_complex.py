@@ -396,10 +396,11 @@ def test_double_backward_through_complex_ops():
         np.testing.assert_allclose(e, t, rtol=1e-6)
 
 
-def test_gradgradcheck_of_angle():
-    # angle's backward divides by |z|^2, which its second derivative must see too
+@pytest.mark.parametrize("f", [ember.angle, ember.sgn])
+def test_gradgradcheck_of_angle_and_sgn(f):
+    # their backwards divide by |z| or |z|^2, which the second derivative must see too
     z = ember.tensor(Z[0], requires_grad=True)
-    assert gradgradcheck(ember.angle, (z,))
+    assert gradgradcheck(f, (z,))
 
 
 def test_complex_parameter_trains_with_sgd():

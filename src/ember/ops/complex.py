@@ -128,12 +128,13 @@ class Sgn(Op):
         r = np.abs(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             s = np.where(r == 0, 0, z / r).astype(z.dtype)
-        ctx.save_for_backward(s, r)
+        ctx.save_for_backward(z, s)  # not r: a second derivative needs it recorded, from z
         return s
 
     @staticmethod
     def backward(ctx, grad):
-        s, r = ctx.saved_tensors
+        z, s = ctx.saved_tensors
+        r = np.abs(z) if _dual.is_array(z) else z.abs()
         rv = _dual.value(r)
         with np.errstate(divide="ignore", invalid="ignore"):
             sbar = _conj(s)
