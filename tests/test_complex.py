@@ -384,6 +384,31 @@ def test_user_function_sees_torch_gradients():
 
 
 @requires_torch
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_node_hooks_see_and_return_torch_gradients(create_graph):
+    results = []
+    for T in (ember, torch):
+        z = T.tensor(Z[0], requires_grad=True)
+        w = z * T.tensor(W[:, 0])
+        seen: list = []
+
+        def pre(go, seen=seen):
+            seen.append(go[0].detach().clone())
+            return (go[0] * (1 + 1j),)
+
+        def post(gi, go, seen=seen):
+            seen.append(gi[0].detach().clone())
+            return (gi[0] * 2j, None)
+
+        w.grad_fn.register_prehook(pre)
+        w.grad_fn.register_hook(post)
+        (g,) = T.autograd.grad((w * w).imag.sum(), z, create_graph=create_graph)
+        results.append([*seen, g.detach()])
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e.numpy(), t.resolve_conj().numpy(), rtol=1e-6)
+
+
+@requires_torch
 def test_double_backward_through_complex_ops():
     results = []
     for T in (ember, torch):

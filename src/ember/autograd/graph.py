@@ -171,11 +171,14 @@ def _hooked_class(cls: type) -> type:
 
 def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
     """The backward of a node with hooks (see `_register_node_hook`). The hooks see Tensors
-    (a built-in op's backward works on arrays outside create_graph)."""
+    (a built-in op's backward works on arrays outside create_graph), and complex gradients
+    as PyTorch shows them: a built-in op's are conjugated on the way in and out (see
+    autograd/engine.py; a user Function's backward already has them so)."""
     arrays = any(isinstance(g, ndarray) for g in grads)
+    public = _public_all if ctx.raw else tuple
     pre = ctx.__dict__.get("_node_prehooks")
     if pre:
-        outs = _run_node_hooks(pre, (_as_tensors(grads),), len(grads))
+        outs = public(_run_node_hooks(pre, (public(_as_tensors(grads)),), len(grads)))
         grads = _as_arrays(outs) if arrays else outs
     result = type(ctx)._hooks_base.backward(ctx, *grads)
     post = ctx.__dict__.get("_node_posthooks")
@@ -186,7 +189,11 @@ def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
     # one per input as next_functions lists them (a custom Function's Tensor inputs only)
     skip = ctx._not_tensor_inputs
     where = [i for i in range(min(len(ctx._edges), len(results))) if i not in skip]
-    ins = _run_node_hooks(post, (_as_tensors([results[i] for i in where]), _as_tensors(grads)), len(where))
+    ins = public(
+        _run_node_hooks(
+            post, (public(_as_tensors([results[i] for i in where])), public(_as_tensors(grads))), len(where)
+        )
+    )
     ins = _as_arrays(ins) if arrays else ins
     for i, value in zip(where, ins):
         results[i] = value
@@ -208,6 +215,11 @@ def _run_node_hooks(hooks: dict, args: tuple, n: int) -> tuple:
             )
         args = (out, *args[1:])
     return args[0]
+
+
+def _public_all(values: Sequence[Any]) -> tuple:
+    """Gradients between the engine's convention and PyTorch's: complex ones conjugated."""
+    return tuple(v if v is None else engine._public(v) for v in values)
 
 
 def _as_tensors(values: Sequence[Any]) -> tuple:
