@@ -439,6 +439,40 @@ def test_complex_parameter_trains_with_sgd():
     np.testing.assert_allclose(z.detach().numpy(), target.numpy(), atol=1e-5)
 
 
+@requires_torch
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("Adam", {"lr": 0.1}),
+        ("AdamW", {"lr": 0.1, "amsgrad": True}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+        ("Adagrad", {"lr": 0.1}),
+        ("Adadelta", {}),
+        ("Adamax", {"lr": 0.1}),
+        ("NAdam", {"lr": 0.1}),
+        ("Rprop", {}),
+        ("LBFGS", {}),
+    ],
+)
+def test_optimizers_step_complex_parameters_as_torch(name, options):
+    # as torch's, through view_as_real: g * g or sign(g) of a complex g means nothing
+    results = []
+    for T in (ember, torch):
+        p = T.nn.Parameter(T.tensor(Z[0]))
+        opt = getattr(T.optim, name)([p], **options)
+
+        def closure(T=T, p=p, opt=opt):
+            opt.zero_grad()
+            loss = (p * p * (1 + 1j)).real.sum() + p.abs().sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        results.append(p.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-6)
+
+
 # ---- what PyTorch refuses for complex numbers, ember refuses too ------------------------------
 
 _REFUSED = {

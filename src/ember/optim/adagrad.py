@@ -8,7 +8,16 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled, addcmul
-from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check, _check_flags, _check_fused, _new_step
+from ember.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    _advance,
+    _check,
+    _check_flags,
+    _check_fused,
+    _new_step,
+    _real_view,
+)
 
 
 class Adagrad(Optimizer):
@@ -63,7 +72,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         p_state = self.state[p]
         p_state["step"] = _new_step()
-        p_state["sum"] = Tensor(np.full_like(p._data, group["initial_accumulator_value"]))
+        p_state["sum"] = Tensor(np.full_like(_real_view(p._data), group["initial_accumulator_value"]))
         return p_state
 
     def _update_group(self, group: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad, no_grad
 from ember.optim._fused import add_scaled
-from ember.optim.optimizer import Optimizer, ParamsT, _check
+from ember.optim.optimizer import Optimizer, ParamsT, _check, _real_view
 
 # The keys of the state LBFGS keeps between steps (on its first parameter, as PyTorch does).
 _SAVED = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss")
@@ -226,9 +226,12 @@ class LBFGS(Optimizer):
     # ---- the parameters as one flat vector -----------------------------------------------------
 
     def _gather_flat_grad(self) -> np.ndarray:
+        # a complex parameter counts as its real and imaginary parts, as in PyTorch
         return np.concatenate(
             [
-                p._grad._data.ravel() if p._grad is not None else np.zeros(p._data.size, p._data.dtype)
+                _real_view(p._grad._data).ravel()
+                if p._grad is not None
+                else np.zeros_like(_real_view(p._data)).ravel()
                 for p in self._params
             ]
         )
@@ -238,7 +241,7 @@ class LBFGS(Optimizer):
         offset = 0
         step_size = float(step_size)
         for p in self._params:
-            data = p._data
+            data = _real_view(p._data)
             add_scaled(data, update[offset : offset + data.size].reshape(data.shape), step_size, out=data)
             p._version[0] += 1
             offset += data.size

@@ -325,12 +325,20 @@ class Optimizer:
     @staticmethod
     def _params_with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
         """(parameter, its array, its gradient's array) for each parameter of the group that
-        has a gradient; the gradient negated when the group maximizes."""
+        has a gradient; the gradient negated when the group maximizes. A complex parameter's
+        arrays are given as real views of shape (..., 2) (_real_view), as PyTorch's
+        optimizers step one through view_as_real: its real and imaginary parts are updated
+        as two real parameters (g * g, sqrt, sign, max mean nothing else for complex
+        numbers), and its state, made like those arrays, is real, of shape (..., 2), where
+        PyTorch's is complex."""
         maximize = group["maximize"]
         for p in group["params"]:
             grad = p._grad
             if grad is not None:
                 g = grad._data
+                if g.dtype.kind == "c":
+                    yield p, _real_view(p._data), _real_view(-g if maximize else g)
+                    continue
                 yield p, p._data, (-g if maximize else g)
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -422,6 +430,17 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         return "\n".join(lines) + "\n)"
+
+
+def _real_view(a: np.ndarray) -> np.ndarray:
+    """A real array, or a complex one's (real, imaginary) pairs along a new last dim of
+    size 2, a view that writes through (what torch.view_as_real gives)."""
+    if a.dtype.kind != "c":
+        return a
+    parts = a.real
+    return np.lib.stride_tricks.as_strided(
+        parts, (*a.shape, 2), (*a.strides, parts.itemsize), writeable=a.flags.writeable
+    )
 
 
 def _copy_state(param: Tensor, key: Any, value: Any) -> Any:
