@@ -473,6 +473,28 @@ def test_optimizers_step_complex_parameters_as_torch(name, options):
     np.testing.assert_allclose(*results, rtol=1e-6)
 
 
+@requires_torch
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+def test_clip_grad_norm_of_complex_gradients(norm_type):
+    results = []
+    for T in (ember, torch):
+        p = T.nn.Parameter(T.tensor(Z[0]))
+        q = T.nn.Parameter(T.tensor(R[0].astype(np.float32)))
+        ((p * p * (1 + 1j)).real.sum() + (q * q).sum()).backward()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no cast that drops imaginary parts
+            norm = T.nn.utils.clip_grad_norm_([p, q], 1.0, norm_type=norm_type)
+        results.append((norm, p.grad.numpy()))
+    (e_norm, e_grad), (t_norm, t_grad) = results
+    assert e_norm.dtype == ember.float64
+    np.testing.assert_allclose(e_norm.item(), t_norm.item(), rtol=1e-6)
+    np.testing.assert_allclose(e_grad, t_grad, rtol=1e-6)
+    p = ember.nn.Parameter(ember.tensor(Z[0]))
+    p.abs().sum().backward()
+    with pytest.raises(NotImplementedError, match="clamp is not supported for complex types"):
+        ember.nn.utils.clip_grad_value_([p], 1.0)
+
+
 # ---- what PyTorch refuses for complex numbers, ember refuses too ------------------------------
 
 _REFUSED = {

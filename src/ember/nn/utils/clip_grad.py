@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 
 _Parameters = Tensor | Iterable[Tensor]
@@ -31,6 +32,8 @@ def get_total_norm(
     if not tensors:
         return Tensor(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*(t._data.dtype for t in tensors))
+    if dtype.kind == "c":  # the norm of complex gradients is real, of their parts' precision
+        dtype = np.dtype(dtype.type(0).real.dtype)
     for t in tensors:
         if t._data.dtype.kind not in "fc":
             raise RuntimeError(
@@ -40,7 +43,8 @@ def get_total_norm(
         total = max(float(np.abs(t._data).max(initial=0)) for t in tensors)
     else:
         # the norm of the per-tensor norms equals the norm of the concatenation
-        norms = [np.linalg.norm(t._data.reshape(-1).astype(np.float64), ord=norm_type) for t in tensors]
+        # (np.abs first: a cast of complex numbers to float64 would drop their imaginary parts)
+        norms = [np.linalg.norm(_as_float64(t._data.reshape(-1)), ord=norm_type) for t in tensors]
         total = float(np.linalg.norm(np.array(norms), ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -49,6 +53,11 @@ def get_total_norm(
             "`error_if_nonfinite=False`"
         )
     return Tensor(np.array(total, dtype=dtype))
+
+
+def _as_float64(a: np.ndarray) -> np.ndarray:
+    """The elements' magnitudes in float64: |z| for complex ones."""
+    return (np.abs(a) if a.dtype.kind == "c" else a).astype(np.float64)
 
 
 def clip_grads_with_norm_(
@@ -106,5 +115,6 @@ def clip_grad_value_(parameters: _Parameters, clip_value: float, foreach: bool |
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for grad in _grads(parameters):
+        dtypes.refuse_complex("clamp is not supported for complex types", grad)
         np.clip(grad._data, -clip_value, clip_value, out=grad._data)
         grad._version[0] += 1
