@@ -495,6 +495,20 @@ def test_clip_grad_norm_of_complex_gradients(norm_type):
         ember.nn.utils.clip_grad_value_([p], 1.0)
 
 
+@requires_torch
+def test_frobenius_norm_of_a_complex_tensor():
+    results = []
+    for T in (ember, torch):
+        z = T.tensor(Z, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated in both
+            n = T.frobenius_norm(z, 1)
+        n.sum().backward()
+        results.append((n.detach().numpy(), z.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
 # ---- what PyTorch refuses for complex numbers, ember refuses too ------------------------------
 
 _REFUSED = {
