@@ -562,6 +562,8 @@ def test_what_ember_cannot_do_yet_raises():
         ember.logsumexp(z, 0)
     with pytest.raises(NotImplementedError, match="complex"):
         ember.linalg.det(z[:, :3])
+    with pytest.raises(NotImplementedError, match="ember does not support complex"):
+        ember.geqrf(z)  # not PyTorch's "not implemented for 'ComplexDouble'": torch computes it
 
 
 # ---- linalg.eig -------------------------------------------------------------------------------

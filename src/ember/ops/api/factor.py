@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import _lapack, factor
 from ember.ops.api.arith import where
@@ -33,6 +34,7 @@ def _check_lapack_input(x: Any, op: str, kernel: str, name: str = "input") -> Te
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
     if x._data.ndim < 2:
         raise RuntimeError(f"{op}: {name} must have at least 2 dimensions.")
+    dtypes.complex_gap(op, x)  # PyTorch's kernels take complex matrices; ember's do not yet
     if x._data.dtype not in (np.float32, np.float64):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_name(x)}'")
     return x
