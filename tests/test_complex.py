@@ -566,6 +566,19 @@ def test_what_ember_cannot_do_yet_raises():
         ember.geqrf(z)  # not PyTorch's "not implemented for 'ComplexDouble'": torch computes it
 
 
+@requires_torch
+@pytest.mark.parametrize("exponent", [2, "z"])
+def test_float_power_in_place_on_complex128(exponent):
+    results = []
+    for T in (ember, torch):
+        z = T.tensor(Z[0])
+        z.float_power_(T.tensor(Z[1]) if exponent == "z" else exponent)
+        results.append(z.numpy())
+    np.testing.assert_allclose(*results, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="requires dtype ComplexDouble"):
+        ember.tensor(R[0]).float_power_(1j)
+
+
 # ---- linalg.eig -------------------------------------------------------------------------------
 
 

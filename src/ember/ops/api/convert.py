@@ -345,11 +345,14 @@ def _inplace_form(out_of_place: Any, name: str) -> Any:
 
 
 def _float_power(input: Tensor, exponent: Any) -> Tensor:
-    """float_power_ writes a float64 result, so only a float64 tensor can take it."""
-    if input._data.dtype != np.float64:
+    """float_power_ writes a float64 result (complex128 if either operand is complex), so
+    only a tensor of that dtype can take it."""
+    complex_exponent = np.iscomplexobj(exponent._data if isinstance(exponent, Tensor) else exponent)
+    need = np.complex128 if input._data.dtype.kind == "c" or complex_exponent else np.float64
+    if input._data.dtype != need:
         raise RuntimeError(
             f"the base given to float_power_ has dtype {dtypes.scalar_type_name(input._data.dtype)} "
-            "but the operation's result requires dtype Double"
+            f"but the operation's result requires dtype {dtypes.scalar_type_name(np.dtype(need))}"
         )
     return special.float_power(input, exponent)
 
