@@ -136,6 +136,11 @@ def test_frequencies_and_shifts():
             np.testing.assert_allclose(e.numpy(), t.numpy())
             e = ember.fft.rfftfreq(n, d, dtype=ember.float64)
             np.testing.assert_allclose(e.numpy(), torch.fft.rfftfreq(n, d, dtype=torch.float64).numpy())
+    # n * d == 0: NumPy's fftfreq divides by zero, torch gives empty, nan and inf
+    for n, d in ((0, 1.0), (3, 0.0)):
+        for name in ("fftfreq", "rfftfreq"):
+            e, t = getattr(ember.fft, name)(n, d), getattr(torch.fft, name)(n, d)
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
     for dim in (None, 0, (1, 2), -1):
         _compare(lambda T, x, dim=dim: T.fft.fftshift(x, dim=dim) * 2, XR)
         _compare(lambda T, x, dim=dim: T.fft.ifftshift(x, dim=dim) * 2, XC, "complex128")

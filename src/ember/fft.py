@@ -320,7 +320,8 @@ def fftfreq(
 ) -> Tensor:
     """The frequencies of fft's n outputs for samples d apart: 0, 1, ..., then the negative
     ones, over n * d (torch.fft.fftfreq)."""
-    return _frequencies(np.fft.fftfreq(n, d), dtype, requires_grad, device, layout)
+    k = np.concatenate([np.arange(0, (n - 1) // 2 + 1), np.arange(-(n // 2), 0)])
+    return _frequencies(_scaled(k, n, d), dtype, requires_grad, device, layout)
 
 
 def rfftfreq(
@@ -333,7 +334,14 @@ def rfftfreq(
     requires_grad: bool = False,
 ) -> Tensor:
     """The frequencies of rfft's n // 2 + 1 outputs for samples d apart (torch.fft.rfftfreq)."""
-    return _frequencies(np.fft.rfftfreq(n, d), dtype, requires_grad, device, layout)
+    return _frequencies(_scaled(np.arange(0, n // 2 + 1), n, d), dtype, requires_grad, device, layout)
+
+
+def _scaled(k: np.ndarray, n: int, d: float) -> np.ndarray:
+    """k / (n d) as NumPy's fftfreq computes it, but with PyTorch's results where n d is 0
+    (NumPy raises ZeroDivisionError): fftfreq(0) is empty, rfftfreq(0) is [nan]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return k * (np.float64(1.0) / np.float64(n * d))
 
 
 def _shifted(input: Tensor, dim: Any, inverse: bool) -> Tensor:
