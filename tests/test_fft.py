@@ -165,6 +165,10 @@ def test_errors():
         ember.fft.ihfft(z)
     with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\)"):
         ember.fft.fft(z, n=0)
+    for name in ONE_DIM:  # -1 keeps a size in s, not as n
+        with pytest.raises(RuntimeError, match=r"Invalid number of data points \(-1\)"):
+            getattr(ember.fft, name)(z.real if name in ("rfft", "ihfft") else z, n=-1)
+    assert ember.fft.fftn(z, s=(2, -1)).shape == (4, 2, 6)
     with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\)"):
         ember.fft.irfft(ember.ones(1, dtype=ember.complex64))
     with pytest.raises(ValueError, match="Invalid normalization mode"):

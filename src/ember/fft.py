@@ -117,6 +117,15 @@ def _dims(input: Tensor, s: Any, dim: Any, op: str, default_all: bool = True) ->
     return axes, sizes
 
 
+def _length(n: int | None, op: str) -> tuple | None:
+    """The 1-d forms' n as s: unlike a size in s, n = -1 is refused, as in PyTorch."""
+    if n is None:
+        return None
+    if n < 1:
+        raise RuntimeError(f"{op}: Invalid number of data points ({n}) specified")
+    return (n,)
+
+
 def _filled(input: Tensor, axes: tuple, sizes: list) -> tuple:
     return tuple(input._data.shape[a] if n is None else n for a, n in zip(axes, sizes))
 
@@ -144,12 +153,12 @@ def _c2c(input: Tensor, s: Any, dim: Any, norm: str | None, inverse: bool, op: s
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The one-dimensional discrete Fourier transform along dim (torch.fft.fft)."""
-    return _c2c(input, None if n is None else (n,), (dim,), norm, False, "fft")
+    return _c2c(input, _length(n, "fft"), (dim,), norm, False, "fft")
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of fft along dim (torch.fft.ifft)."""
-    return _c2c(input, None if n is None else (n,), (dim,), norm, True, "ifft")
+    return _c2c(input, _length(n, "ifft"), (dim,), norm, True, "ifft")
 
 
 def fft2(
@@ -206,13 +215,13 @@ def _c2r(input: Tensor, s: Any, dim: Any, norm: str | None, op: str) -> Tensor:
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """fft of a real input, without the redundant upper half: n // 2 + 1 frequencies
     (torch.fft.rfft)."""
-    return _r2c(input, None if n is None else (n,), (dim,), norm, "rfft")
+    return _r2c(input, _length(n, "rfft"), (dim,), norm, "rfft")
 
 
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of rfft: a real signal of length n, 2 * (input.size(dim) - 1) by default,
     from its half spectrum (torch.fft.irfft)."""
-    return _c2r(input, None if n is None else (n,), (dim,), norm, "irfft")
+    return _c2r(input, _length(n, "irfft"), (dim,), norm, "irfft")
 
 
 def rfft2(
@@ -263,12 +272,12 @@ def _inverse_hermitian(input: Tensor, s: Any, dim: Any, norm: str | None, op: st
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The fft of a signal with Hermitian symmetry given by its first half: a real result
     of length n, 2 * (input.size(dim) - 1) by default (torch.fft.hfft)."""
-    return _hermitian(input, None if n is None else (n,), (dim,), norm, "hfft")
+    return _hermitian(input, _length(n, "hfft"), (dim,), norm, "hfft")
 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of hfft: ifft of a real signal, n // 2 + 1 frequencies (torch.fft.ihfft)."""
-    return _inverse_hermitian(input, None if n is None else (n,), (dim,), norm, "ihfft")
+    return _inverse_hermitian(input, _length(n, "ihfft"), (dim,), norm, "ihfft")
 
 
 def hfft2(
