@@ -221,6 +221,21 @@ def test_stft_and_istft_match_torch(n_fft, hop, win, window, center, normalized,
     )
 
 
+@requires_torch
+def test_istft_gradient_of_the_window():
+    # the window is in the envelope that istft divides by, as well as in each frame
+    x0, w0 = XR.reshape(-1)[:40], np.hanning(8) + 0.1
+    results = []
+    for T in (ember, torch):
+        spectrum = T.stft(T.tensor(x0), 8, 2, window=T.tensor(w0), return_complex=True)
+        w = T.tensor(w0, requires_grad=True)
+        y = T.istft(spectrum * (1 + 0.1j), 8, 2, window=w, length=40)
+        (y**2).sum().backward()
+        results.append((y.detach().numpy(), w.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-9)
+
+
 def test_stft_errors_and_round_trip():
     x = ember.tensor(RNG.standard_normal(64))
     with pytest.raises(RuntimeError, match="requires the return_complex parameter"):

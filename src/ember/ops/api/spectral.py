@@ -158,28 +158,30 @@ def istft(
             frames = frames.real
     w = _window(window, win_length, n_fft, op, frames)
     real_dtype = frames._data.real.dtype
-    w_squared = np.ones(n_fft, real_dtype) if w is None else (np.abs(w._data) ** 2).astype(real_dtype)
-    if w is not None:
+    if w is None:
+        w_squared = Tensor(np.ones(n_fft, real_dtype))
+    else:
         frames = frames * w
+        # recorded: the envelope depends on the window too (its gradient, as torch's)
+        w_squared = w.abs() ** 2 if w._data.dtype.kind == "c" else w * w
     total = n_fft + hop_length * (n_frames - 1)
 
     def overlap_add(columns: Tensor) -> Tensor:  # (batch, n_fft, frames) -> (batch, total)
         return fold(columns, (1, total), (1, n_fft), stride=(1, hop_length)).reshape(columns.shape[0], total)
 
     signal = overlap_add(frames.transpose(1, 2))
-    envelope = np.zeros(total, real_dtype)
-    for t in range(n_frames):  # the squared windows, added up where the frames overlap
-        envelope[t * hop_length : t * hop_length + n_fft] += w_squared
+    # the squared windows, added up where the frames overlap
+    envelope = overlap_add(w_squared.reshape(1, n_fft, 1).expand(1, n_fft, n_frames)).reshape(total)
     start = n_fft // 2 if center else 0
     end = total - (n_fft // 2 if center else 0) if length is None else start + length
     end = min(end, total)
     signal, envelope = signal[:, start:end], envelope[start:end]
-    if np.any(np.abs(envelope) < 1e-11):
+    if np.any(np.abs(envelope._data) < 1e-11):
         raise RuntimeError(
             "istft: window overlap add min: the sum of the squared windows is zero at some samples "
             "(use a window and hop_length whose frames overlap everywhere)"
         )
-    signal = signal / Tensor(envelope)
+    signal = signal / envelope
     if length is not None and signal.shape[-1] < length:
         signal = pad(signal, (0, length - signal.shape[-1]))
     return signal.squeeze(0) if input._data.ndim == 2 else signal
