@@ -236,6 +236,32 @@ def test_istft_gradient_of_the_window():
         np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-9)
 
 
+@requires_torch
+@pytest.mark.parametrize("complex_window, return_complex", [(True, True), (False, False)])
+def test_istft_of_complex_windows_and_full_spectra(complex_window, return_complex):
+    # a complex window divides by the sum of w² (stft multiplied by w), and a real result
+    # reads only the first half of a full spectrum (irfft), as torch's istft
+    x0 = XC.reshape(-1)[:30]
+    w0 = np.hanning(6) + 0.2 + (0.3j * np.arange(6) if complex_window else 0)
+    results = []
+    for T in (ember, torch):
+        spectrum = T.stft(T.tensor(x0), 8, 2, win_length=6, window=T.tensor(w0), return_complex=True)
+        w = T.tensor(w0, requires_grad=True)
+        y = T.istft(
+            spectrum * (1 + 0.2j), 8, 2, 6, w, onesided=False, return_complex=return_complex, length=28
+        )
+        (y.abs() ** 2).sum().backward()
+        results.append((y.detach().numpy(), w.grad.numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-9)
+    spectrum = ember.stft(ember.tensor(x0), 8, 2, 6, ember.tensor(w0), return_complex=True)
+    if complex_window:
+        y = ember.istft(spectrum, 8, 2, 6, ember.tensor(w0), return_complex=True, length=30)
+        np.testing.assert_allclose(y.numpy(), x0, atol=1e-12)  # the inverse of stft
+        with pytest.raises(RuntimeError, match="Complex windows are incompatible with return_complex=False"):
+            ember.istft(spectrum, 8, 2, 6, ember.tensor(w0))
+
+
 def test_stft_errors_and_round_trip():
     x = ember.tensor(RNG.standard_normal(64))
     with pytest.raises(RuntimeError, match="requires the return_complex parameter"):

@@ -150,20 +150,21 @@ def istft(
         raise RuntimeError("cannot have onesided output if window or input is complex")
     norm = "ortho" if normalized else "backward"
     frames = spectrum.transpose(1, 2)  # (batch, frames, frequencies)
-    if onesided:
-        frames = fft.irfft(frames, n=n_fft, dim=-1, norm=norm)
-    else:
+    if not return_complex and window is not None and window._data.dtype.kind == "c":
+        raise RuntimeError("Complex windows are incompatible with return_complex=False")
+    if return_complex:
         frames = fft.ifft(frames, n=n_fft, dim=-1, norm=norm)
-        if not return_complex:
-            frames = frames.real
+    else:  # a real signal's spectrum: its first half alone is read, as in PyTorch
+        frames = fft.irfft(frames if onesided else frames[..., : n_fft // 2 + 1], n=n_fft, dim=-1, norm=norm)
     w = _window(window, win_length, n_fft, op, frames)
     real_dtype = frames._data.real.dtype
     if w is None:
         w_squared = Tensor(np.ones(n_fft, real_dtype))
     else:
         frames = frames * w
-        # recorded: the envelope depends on the window too (its gradient, as torch's)
-        w_squared = w.abs() ** 2 if w._data.dtype.kind == "c" else w * w
+        # w², not |w|²: stft multiplied each frame by w, not by its conjugate. Recorded:
+        # the envelope depends on the window too (its gradient, as torch's).
+        w_squared = w * w
     total = n_fft + hop_length * (n_frames - 1)
 
     def overlap_add(columns: Tensor) -> Tensor:  # (batch, n_fft, frames) -> (batch, total)
