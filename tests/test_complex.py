@@ -409,6 +409,19 @@ def test_node_hooks_see_and_return_torch_gradients(create_graph):
 
 
 @requires_torch
+def test_autograd_grad_of_a_zero_dim_complex_input():
+    # NumPy gives a 0-d gradient as a scalar, which the engine wraps in a Tensor
+    results = []
+    for T in (ember, torch):
+        z = T.tensor(1 + 2j, requires_grad=True)
+        w = (T.tensor([1 - 1j], requires_grad=True) * 2).sum()
+        results.append([g.numpy() for g in T.autograd.grad((z * w * w).abs(), [z, w])])
+    for e, t in zip(*results):
+        assert e.dtype == np.complex64  # both parts kept
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+@requires_torch
 def test_double_backward_through_complex_ops():
     results = []
     for T in (ember, torch):

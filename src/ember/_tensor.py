@@ -113,10 +113,13 @@ class Tensor:
                 # torch.Tensor(2, 3): an uninitialised tensor of that size
                 data = np.empty((data, *sizes), dtype=dtypes.get_default_dtype().numpy)
             else:
+                # a NumPy complex scalar is kept, as a complex array is: the engine wraps
+                # 0-d gradients, which NumPy gives as scalars
+                numpy_scalar = isinstance(data, np.generic)
                 data = _to_array(data, None)
-                if data.dtype.kind == "c":
+                if data.dtype.kind == "c" and not numpy_scalar:
                     raise TypeError("must be real number, not complex (use ember.tensor for complex data)")
-                if data.dtype.kind != "f":  # torch.Tensor(...) is always floating point
+                if data.dtype.kind not in "fc":  # torch.Tensor(...) is always floating point
                     data = data.astype(dtypes.get_default_dtype().numpy)
         # Function.apply and autograd.function._plain_tensor set these same fields directly
         # on the outputs of ops: keep in step
