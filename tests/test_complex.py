@@ -422,6 +422,30 @@ def test_autograd_grad_of_a_zero_dim_complex_input():
 
 
 @requires_torch
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda T, z: z * z * (1 + 1j),
+        lambda T, z: z.abs(),
+        lambda T, z: z.conj() * 2,
+        lambda T, z: T.angle(z),
+        lambda T, z: T.sgn(z),
+        lambda T, z: T.view_as_real(z) * 1,
+        lambda T, z: T.vdot(z, z * 1j),
+    ],
+)
+def test_forward_ad_of_complex_functions(f):
+    # the tangent of a complex dual, as torch's forward mode carries it
+    results = []
+    for T in (ember, torch):
+        fwd = T.autograd.forward_ad
+        with fwd.dual_level():
+            z = fwd.make_dual(T.tensor(Z[0]), T.tensor(Z[1]))
+            results.append(fwd.unpack_dual(f(T, z)).tangent.resolve_conj().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-6, atol=1e-12)
+
+
+@requires_torch
 def test_double_backward_through_complex_ops():
     results = []
     for T in (ember, torch):
