@@ -349,6 +349,23 @@ def test_in_place_changes_through_views_of_parts():
 
 
 @requires_torch
+@requires_torch
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_in_place_change_through_view_as_complex(create_graph):
+    # the real base's gradient of a complex region: PyTorch's form, not its conjugate
+    results = []
+    for T in (ember, torch):
+        x = T.tensor(R[:, :2], requires_grad=True)
+        y = x * 1
+        T.view_as_complex(y)[1:].mul_(1 + 2j)
+        (g,) = T.autograd.grad((y**3).sum(), x, create_graph=create_graph)
+        results.append([y.detach().numpy(), g.detach().numpy()])
+        if create_graph:
+            results[-1].append(T.autograd.grad((g**2).sum(), x)[0].numpy())
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
 def test_hook_may_replace_a_complex_gradient():
     grads = []
     for T in (ember, torch):

@@ -168,9 +168,13 @@ class CopySlices(Function):
         if outside.dtype.kind == "c":
             return _complex_copy_slices_backward(ctx, grad, outside)
         ctx.view_fn(function.Tensor(outside))._data[...] = 0
+        # a complex region of a real base (view_as_complex) reads the gradient in PyTorch's
+        # form, conjugated back (see autograd/engine.py)
         if isinstance(grad, function.Tensor):  # create_graph: a recorded view of the gradient
-            return grad * outside, ctx.view_fn(grad), None
-        return grad * outside, ctx.view_fn(function.Tensor(grad))._data, None
+            region = ctx.view_fn(grad)
+            return grad * outside, region.conj() if region.is_complex() else region, None
+        region = ctx.view_fn(function.Tensor(grad))._data
+        return grad * outside, np.conj(region) if region.dtype.kind == "c" else region, None
 
     def name(self) -> str:
         return "CopySlices"
