@@ -463,6 +463,19 @@ def test_forward_ad_of_complex_functions(f):
 
 
 @requires_torch
+@pytest.mark.parametrize(
+    "f", [lambda z: z * z * (1 + 1j), lambda z: z.abs(), lambda z: z.conj() * z.real, lambda z: z.angle()]
+)
+def test_func_jvp_of_complex_functions(f):
+    results = []
+    for T in (ember, torch):
+        out, tangent = T.func.jvp(f, (T.tensor(Z[0]),), (T.tensor(Z[1]),))
+        results.append((out.numpy(), tangent.resolve_conj().numpy()))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-12)
+
+
+@requires_torch
 def test_double_backward_through_complex_ops():
     results = []
     for T in (ember, torch):

@@ -352,7 +352,9 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
             vjps = _grads_of(outputs, dummies, inputs, create_graph=True)
         finally:
             forward_ad._restore_backwards(swapped)
-        total = sum((g * v).sum() for g, v in zip(vjps, flat_tangents) if g.requires_grad)
+        # <vjp, v>, the real inner product (Re sum(conj(g) v) for complex tensors): its
+        # gradient in the dummies is the Jacobian applied to v
+        total = sum(_inner(g, v) for g, v in zip(vjps, flat_tangents) if g.requires_grad)
         if isinstance(total, Tensor):
             jvps = _grads_of([total], [None], dummies, create_graph)
         else:  # no output depends on the primals
@@ -429,6 +431,13 @@ def jacrev(
         return (result, _detach_tree(aux, create_graph)) if has_aux else result
 
     return wrapper
+
+
+def _inner(g: Tensor, v: Tensor) -> Tensor:
+    """sum(g v), and for complex tensors Re(sum(conj(g) v)) (gradients in PyTorch's form)."""
+    if g._data.dtype.kind == "c" or v._data.dtype.kind == "c":
+        return (g.conj() * v).real.sum()
+    return (g * v).sum()
 
 
 def _jacobians(out: Tensor, inputs: list, create_graph: bool) -> list:
