@@ -475,6 +475,18 @@ def test_func_jvp_of_complex_functions(f):
         np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-12)
 
 
+def test_jacrev_and_jacfwd_refuse_complex_inputs_and_outputs():
+    # as torch.func's: the Jacobian of a complex function would be a conjugated one
+    for name in ("jacrev", "jacfwd"):
+        jac = getattr(ember.func, name)
+        with pytest.raises(RuntimeError, match=f"{name}: Expected all inputs to be real"):
+            jac(lambda z: z * z)(ember.tensor(Z[0]))
+        with pytest.raises(RuntimeError, match=f"{name}: Expected all outputs to be real"):
+            jac(lambda x: x * 1j)(ember.tensor(R[0]))
+        j = jac(lambda x: (x * 1j).exp().real)(ember.tensor(R[0, :2]))
+        np.testing.assert_allclose(j.numpy(), np.diag(-np.sin(R[0, :2])))
+
+
 @requires_torch
 def test_double_backward_through_complex_ops():
     results = []

@@ -410,6 +410,11 @@ def jacrev(
     rows are computed one at a time whatever it is."""
     if chunk_size is not None and chunk_size <= 0:
         raise ValueError(f"jacrev: `chunk_size` should be greater than 0, got {chunk_size}")
+    return _jacobian_of(func, argnums, has_aux, "jacrev")
+
+
+def _jacobian_of(func: Callable, argnums: int | tuple, has_aux: bool, name: str) -> Callable:
+    """jacrev's and jacfwd's function (`name` for their errors)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -417,6 +422,7 @@ def jacrev(
         create_graph = _needs_graph((args, kwargs))
         args, per_arg = _fresh_args(args, positions, create_graph)
         inputs = [x for leaves in per_arg for x in leaves]
+        _refuse_complex(inputs, "inputs", name)
         with _transform_level():
             out, aux = _split_aux(func(*args, **kwargs), has_aux, "jacrev(f, ...)(*args)")
             outputs, out_spec = _flatten(out)
@@ -425,12 +431,23 @@ def jacrev(
                     raise RuntimeError(
                         f"jacrev(f, ...)(*args): expected f(*args) to return only tensors, got unsupported type {type(o)}"
                     )
+            _refuse_complex(outputs, "outputs", name)
             per_output = [_jacobians(o, inputs, create_graph) for o in outputs]
         jac_leaves = [_per_argument(jacs, args, positions, per_arg, argnums) for jacs in per_output]
         result = _detach_tree(_unflatten(jac_leaves, out_spec), create_graph)
         return (result, _detach_tree(aux, create_graph)) if has_aux else result
 
     return wrapper
+
+
+def _refuse_complex(tensors: list, what: str, name: str) -> None:
+    """PyTorch's jacrev and jacfwd take real inputs and outputs only (a complex function has
+    no Jacobian matrix of complex numbers unless it is holomorphic)."""
+    for i, t in enumerate(tensors):
+        if t._data.dtype.kind == "c":
+            raise RuntimeError(
+                f"{name}: Expected all {what} to be real but received complex tensor at flattened input idx: {i}"
+            )
 
 
 def _inner(g: Tensor, v: Tensor) -> Tensor:
@@ -473,7 +490,7 @@ def jacfwd(
     computed by reverse mode (jacrev): the same numbers, one backward pass per output
     element instead of one forward pass per input element."""
     _check_randomness(randomness)
-    return jacrev(func, argnums, has_aux=has_aux)
+    return _jacobian_of(func, argnums, has_aux, "jacfwd")
 
 
 def hessian(func: Callable, argnums: int | tuple = 0) -> Callable:
