@@ -22,9 +22,11 @@ holomorphic op is the real formula unchanged (grad * f'(z): Mul, Exp, MatMul, ..
 conjugation), and only the non-holomorphic ops (abs, angle, conj, real, imag) have complex
 formulas of their own. The conjugation happens at the edges of the pass: the gradient a user
 passes for a complex root (autograd/functional.py), a complex gradient stored in `.grad`
-(`_add_to_grad`) or returned by autograd.grad, and the hooks of complex tensors
-(`Tensor.register_hook`). A complex leaf that requires grad has an empty `_hooks` dict, which
-keeps it off the inline path below (that path then needs no dtype test).
+(`_add_to_grad`) or returned by autograd.grad, the hooks of complex tensors
+(`Tensor.register_hook`), the hooks of built-in nodes (autograd/graph.py) and user
+Functions' backward (`_call_user_backward`). A complex leaf that requires grad has an
+empty `_hooks` dict, which keeps it off the inline path below (that path then needs no
+dtype test).
 """
 
 from __future__ import annotations
