@@ -592,6 +592,9 @@ def test_frobenius_norm_of_a_complex_tensor():
 
 _REFUSED = {
     "relu": lambda T, z: T.relu(z),
+    "F.relu": lambda T, z: T.nn.functional.relu(z),
+    "F.relu_inplace": lambda T, z: T.nn.functional.relu(z, inplace=True),
+    "ReLU": lambda T, z: T.nn.ReLU()(z),
     "max": lambda T, z: z.max(),
     "min_dim": lambda T, z: z.min(0),
     "amax": lambda T, z: T.amax(z),

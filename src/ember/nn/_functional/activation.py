@@ -12,7 +12,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import apply_one
 from ember.creation import empty_like as ember_empty_like
 from ember.creation import zeros_like as ember_zeros_like
-from ember.dtypes import scalar_type_name
+from ember.dtypes import refuse_complex, scalar_type_name
 from ember.ops import activations as act
 from ember.ops import elementwise as ew
 from ember.ops.api import arith, products
@@ -39,9 +39,11 @@ def _inplace(input: Tensor, op: Any, *args: Any) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) (torch.nn.functional.relu)."""
-    if not inplace and input.__class__ is Tensor:  # the common case, without the checking call
-        return apply_one(ew.Relu, input)
+    if not inplace and input.__class__ is Tensor and input._data.dtype.kind != "c":
+        return apply_one(ew.Relu, input)  # the common case, without the checking call
     input = _tensor_input(input, "relu")
+    # NumPy's maximum would order complex numbers lexicographically
+    refuse_complex("clamp is not supported for complex types", input)
     return _inplace(input, ew.Relu) if inplace else apply_one(ew.Relu, input)
 
 
