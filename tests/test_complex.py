@@ -433,6 +433,13 @@ def test_autograd_grad_of_a_zero_dim_complex_input():
         z = T.tensor(1 + 2j, requires_grad=True)
         w = (T.tensor([1 - 1j], requires_grad=True) * 2).sum()
         results.append([g.numpy() for g in T.autograd.grad((z * w * w).abs(), [z, w])])
+        # a node's hooks get 0-d gradients wrapped in Tensors too
+        y = z * (1 + 1j)
+        seen: list = []
+        y.grad_fn.register_hook(lambda gi, go, seen=seen: seen.append(gi[0].detach().clone()))
+        y.grad_fn.register_prehook(lambda go, seen=seen: seen.append(go[0].detach().clone()))
+        (y * y).abs().backward()
+        results[-1] += [s.resolve_conj().numpy() for s in seen] + [z.grad.numpy()]
     for e, t in zip(*results):
         assert e.dtype == np.complex64  # both parts kept
         np.testing.assert_allclose(e, t, rtol=1e-6)
