@@ -304,23 +304,28 @@ def histogram(
         edges = bins._data.astype(np_dtype)
         hist = np.histogram(x, edges.astype(np.float64), weights=w)[0]
     else:  # PyTorch's equal bins, which NumPy's edges (computed in float64) can differ from
-        lo, hi = (
-            (float(v) for v in range)
-            if range is not None
-            else (float(x.min()), float(x.max()))
-            if x.size
-            else (0.0, 1.0)
-        )
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not finite")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
+        lo, hi = _bin_range(x, range, 0)
         kept, which, edges = linear_bins(x, lo, hi, bins, local_search=True)
         hist = np.bincount(which, weights=None if w is None else w[kept], minlength=bins)
     hist = hist.astype(np_dtype)
     if density:
         hist = hist / (hist.sum() * np.diff(edges))
     return return_types.return_type("histogram")(Tensor(hist.astype(np_dtype)), Tensor(edges))
+
+
+def _bin_range(x: np.ndarray, given: Any, dim: int) -> tuple[float, float]:
+    """The (lo, hi) that histogram's equal bins span along one dimension: the range given, or
+    the data's, (0, 1) for no data; widened by 1/2 each way when lo equals hi (as PyTorch)."""
+    lo, hi = (
+        (float(v) for v in given)  # unpacking checks that there are two
+        if given is not None
+        else ((float(x.min()), float(x.max())) if x.size else (0.0, 1.0))
+    )
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histogramdd: dimension {dim}'s range [{lo}, {hi}] is not finite")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
 
 
 def histogramdd(
@@ -378,17 +383,7 @@ def histogramdd(
             kept = (x >= edges[0]) & (x <= edges[-1])
             pos = np.minimum(np.searchsorted(edges, x, side="right") - 1, count - 1)
         else:
-            lo, hi = (
-                (float(range[2 * k]), float(range[2 * k + 1]))
-                if range is not None
-                else (float(x.min()), float(x.max()))
-                if x.size
-                else (0.0, 1.0)
-            )
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise RuntimeError(f"torch.histogramdd: dimension {k}'s range [{lo}, {hi}] is not finite")
-            if lo == hi:
-                lo, hi = lo - 0.5, hi + 0.5
+            lo, hi = _bin_range(x, None if range is None else (range[2 * k], range[2 * k + 1]), k)
             kept, found, edges = linear_bins(x, lo, hi, count, local_search=True)
             pos = np.zeros(len(x), np.int64)
             pos[kept] = found
