@@ -700,3 +700,16 @@ def test_eig_gradcheck_and_phase_error():
         ember.view_as_real(ember.linalg.eig(a)[1]).sum().backward()
     with pytest.raises(RuntimeError, match="should not contain infs or NaNs"):
         ember.linalg.eig(ember.tensor([[float("nan")]]))
+
+
+@requires_torch
+def test_silu_of_complex_values_as_torch_and_no_gradient() -> None:
+    import torch
+
+    z = np.array([1 + 2j, -1 + 0.5j, 0.3 - 1j, 2j, -30 + 1j], np.complex128)
+    expected = torch.nn.functional.silu(torch.tensor(z)).numpy()
+    np.testing.assert_allclose(ember.nn.functional.silu(ember.tensor(z)).numpy(), expected, rtol=1e-12)
+    assert ember.nn.SiLU()(ember.tensor(z)).dtype == ember.complex128
+    for framework in (torch, ember):  # PyTorch computes them, but has no gradient for them
+        with pytest.raises(RuntimeError, match="silu does not support automatic differentiation"):
+            framework.nn.functional.silu(framework.tensor(z, requires_grad=True))

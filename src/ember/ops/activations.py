@@ -25,6 +25,8 @@ def sigmoid(x: Any) -> Any:
     """1 / (1 + exp(-x)) without overflow: exp only ever sees -|x| (arrays or Tensors)."""
     if not _dual.is_array(x):
         return x.sigmoid()
+    if x.dtype.kind == "c":  # no sign to split on: the plain formula
+        return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 

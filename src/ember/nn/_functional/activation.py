@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import random
 from ember._tensor import Tensor
+from ember.autograd import grad_mode
 from ember.autograd.function import apply_one
 from ember.creation import empty_like as ember_empty_like
 from ember.creation import zeros_like as ember_zeros_like
@@ -102,8 +103,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (torch.nn.functional.silu)."""
-    input = _float_input(input, "silu")
+    """x * sigmoid(x) (torch.nn.functional.silu); complex inputs too, as in PyTorch, which
+    computes them but has no gradient for them."""
+    if _tensor_input(input, "silu")._data.dtype.kind != "c":
+        input = _float_input(input, "silu")
+    elif input.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
     return _inplace(input, act.Silu) if inplace else apply_one(act.Silu, input)
 
 
