@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ember.ops import _dual
-from ember.ops.elementwise import Op
+from ember.ops.elementwise import Op, sigmoid_array
 
 _SQRT_HALF = math.sqrt(0.5)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -25,10 +25,7 @@ def sigmoid(x: Any) -> Any:
     """1 / (1 + exp(-x)) without overflow: exp only ever sees -|x| (arrays or Tensors)."""
     if not _dual.is_array(x):
         return x.sigmoid()
-    if x.dtype.kind == "c":  # no sign to split on: the plain formula
-        return 1 / (1 + np.exp(-x))
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    return sigmoid_array(x)
 
 
 def softplus(x: Any) -> Any:

@@ -447,16 +447,19 @@ class Tanh(Elementwise):
         return grad * (1 - y * y)
 
 
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) of an array without overflow: exp only ever sees -|x|. A complex x
+    has no sign to split on, and takes the plain formula."""
+    if x.dtype.kind == "c":
+        return 1 / (1 + np.exp(-x))
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind == "c":  # no sign to split on: the plain formula
-            y = 1 / (1 + np.exp(-x))
-            ctx.save_for_backward(y)
-            return y
-        # exp of a negative number only, so large |x| never overflows
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        y = sigmoid_array(x)
         ctx.save_for_backward(y)
         return y
 
