@@ -310,7 +310,7 @@ def histogram(
     hist = hist.astype(np_dtype)
     if density:
         hist = hist / (hist.sum() * np.diff(edges))
-    return return_types.return_type("histogram")(Tensor(hist.astype(np_dtype)), Tensor(edges))
+    return return_types.return_type("histogram")(Tensor(hist), Tensor(edges))
 
 
 def _bin_range(x: np.ndarray, given: Any, dim: int) -> tuple[float, float]:
