@@ -147,26 +147,26 @@ def _register_node_hook(node: Any, fn: Callable, pre: bool) -> Any:
     return handle
 
 
+def _named_subclass(cache: dict, cls: type, attrs: dict) -> type:
+    """A subclass of node class `cls` with `attrs`, made once per class and kept in `cache`.
+    It carries cls's name, module and docstring, so that the node still reports as its op
+    (`type(grad_fn).__name__`, `grad_fn.name()`); `_simple` is copied, since
+    Function.__init_subclass__ would set it from `raw` alone."""
+    sub = cache.get(cls)
+    if sub is None:
+        names = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__}
+        sub = cache[cls] = type(cls.__name__, (cls,), {**attrs, **names})
+        sub._simple = cls._simple
+    return sub
+
+
 _HOOKED_CLASSES: dict = {}
 
 
 def _hooked_class(cls: type) -> type:
-    sub = _HOOKED_CLASSES.get(cls)
-    if sub is None:
-        sub = type(
-            cls.__name__,
-            (cls,),
-            {
-                "backward": staticmethod(_backward_with_node_hooks),
-                "_hooks_base": cls,
-                "__module__": cls.__module__,
-                "__qualname__": cls.__qualname__,
-                "__doc__": cls.__doc__,
-            },
-        )
-        sub._simple = cls._simple
-        _HOOKED_CLASSES[cls] = sub
-    return sub
+    """A subclass of node class `cls`, with its name, whose backward runs the node's hooks."""
+    attrs = {"backward": staticmethod(_backward_with_node_hooks), "_hooks_base": cls}
+    return _named_subclass(_HOOKED_CLASSES, cls, attrs)
 
 
 def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
@@ -345,22 +345,8 @@ def _packed_class(cls: type) -> type:
     """A subclass of node class `cls`, with its name, whose `saved_tensors` unpacks."""
     if getattr(cls, "_unpacks", False):
         return cls
-    sub = _PACKED_CLASSES.get(cls)
-    if sub is None:
-        sub = type(
-            cls.__name__,
-            (cls,),
-            {
-                "saved_tensors": property(_unpacked_saved_tensors),
-                "_unpacks": True,
-                "__module__": cls.__module__,
-                "__qualname__": cls.__qualname__,
-                "__doc__": cls.__doc__,
-            },
-        )
-        sub._simple = cls._simple  # Function.__init_subclass__ sets it from `raw` alone
-        _PACKED_CLASSES[cls] = sub
-    return sub
+    attrs = {"saved_tensors": property(_unpacked_saved_tensors), "_unpacks": True}
+    return _named_subclass(_PACKED_CLASSES, cls, attrs)
 
 
 def _unpacked_saved_tensors(node: Any) -> tuple:
