@@ -755,6 +755,11 @@ from ember import func
 # mixed precision (torch.amp, torch.autocast, torch.cpu), TorchScript's entry points (torch.jit),
 # ONNX export's (torch.onnx), which raises, and torch.distributed without a process group
 from ember import amp, cpu, distributed, jit, onnx
+
+# isort: split
+# torch.multiprocessing, which registers how tensors travel between processes (after nn: it
+# registers Parameter's and Buffer's reductions too)
+from ember import multiprocessing
 from ember.amp.autocast_mode import (
     autocast,
     clear_autocast_cache,

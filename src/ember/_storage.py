@@ -110,7 +110,21 @@ class UntypedStorage:
         return self
 
     def is_shared(self) -> bool:
-        return False
+        """Whether these bytes are shared memory (see ember.multiprocessing)."""
+        from ember.multiprocessing import _memory
+
+        return _memory.segment_of(self._bytes) is not None
+
+    def share_memory_(self) -> UntypedStorage:
+        """Move these bytes into shared memory, unless they are there already. Unlike
+        PyTorch's, tensors already made of this storage keep the old memory (ember has no
+        storage object that tensors point to): share the tensor instead, or make tensors of
+        the storage afterwards (`t.set_(storage)`)."""
+        from ember.multiprocessing import _memory
+
+        if _memory.segment_of(self._bytes) is None:
+            self._bytes = _memory.to_shared(self._bytes)
+        return self
 
     def is_pinned(self, device: Any = "cuda") -> bool:
         return False
@@ -140,6 +154,14 @@ class TypedStorage:
 
     def untyped(self) -> UntypedStorage:
         return self._untyped_storage
+
+    def is_shared(self) -> bool:
+        return self._untyped_storage.is_shared()
+
+    def share_memory_(self) -> TypedStorage:
+        """UntypedStorage.share_memory_ of the bytes underneath."""
+        self._untyped_storage.share_memory_()
+        return self
 
     def data_ptr(self) -> int:
         return self._untyped_storage.data_ptr()

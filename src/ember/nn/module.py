@@ -497,9 +497,10 @@ class Module:
         return self._apply(lambda t: Tensor(np.empty_like(t._data)))
 
     def share_memory(self) -> Module:
-        """PyTorch moves the tensors to shared memory for multiprocessing; ember's DataLoader
-        workers do not share modules, so there is nothing to move."""
-        return self
+        """Move every parameter, gradient and buffer into shared memory (Tensor.share_memory_),
+        so that processes started afterwards, or sent the module, train the same weights
+        (the Hogwild pattern)."""
+        return self._apply(lambda t: t.share_memory_())
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """torch's in-place compile; ember has no compiler (see ember.compile), so calls run as written."""

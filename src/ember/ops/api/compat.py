@@ -46,8 +46,19 @@ def _pin_memory(self: Tensor, device: Any = None) -> Tensor:
 
 
 def _share_memory_(self: Tensor) -> Tensor:
-    """The tensor itself: ember's DataLoader workers do not share tensors between processes."""
-    return self
+    """Move the tensor's memory into shared memory (torch.Tensor.share_memory_): see
+    ember/multiprocessing/reductions.py, imported here when first used because that package
+    registers Parameter's reduction, and nn is not imported yet when Tensor's methods are."""
+    from ember.multiprocessing.reductions import share_memory_
+
+    return share_memory_(self)
+
+
+def _is_shared(self: Tensor) -> bool:
+    """Whether the tensor's memory is shared memory (torch.Tensor.is_shared)."""
+    from ember.multiprocessing.reductions import is_shared
+
+    return is_shared(self)
 
 
 def adjoint(input: Tensor) -> Tensor:
@@ -342,6 +353,6 @@ def attach(cls: type) -> None:
     cls.is_pinned = _is_pinned
     cls.pin_memory = _pin_memory
     cls.share_memory_ = _share_memory_
-    cls.is_shared = lambda self: False
+    cls.is_shared = _is_shared
     cls.const_data_ptr = lambda self: self.data_ptr()  # the first element's address, for reading
     cls.short, cls.char = _short, _char
