@@ -453,15 +453,64 @@ class PostAccumulate:
         self.hook = hook
 
 
+class LeafNodeHook:
+    """A hook of a leaf's AccumulateGrad node (`register_prehook`, or `register_hook` when
+    `pre` is False), kept among the leaf's gradient hooks in registration order; it runs
+    after them, when backward stores the gradient (`_run_hooks`)."""
+
+    __slots__ = ("hook", "pre")
+
+    def __init__(self, hook: Any, pre: bool) -> None:
+        self.hook = hook
+        self.pre = pre
+
+
+_NOT_TENSOR_HOOKS = (PostAccumulate, LeafNodeHook)
+
+
 def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out: set) -> None:
     """After the pass: each hooked leaf's hooks, in order, on its summed gradient; then, if
-    the gradient went into `.grad`, its post-accumulate hooks."""
+    the gradient goes into `.grad`, as PyTorch's AccumulateGrad node runs them: its
+    pre-hooks, the accumulation, the post-accumulate hooks, its hooks."""
     for leaf, g in hooked.items():
-        _deliver(leaf, _hooked(leaf._hooks, g), capture, accumulate, handed_out)
-        if accumulate and leaf._requires_grad:
-            for hook in list(leaf._hooks.values()):
-                if hook.__class__ is PostAccumulate:
-                    hook.hook(leaf)
+        g = _hooked(leaf._hooks, g)
+        stores = accumulate and leaf._requires_grad
+        node_hooks = stores and any(h.__class__ is LeafNodeHook for h in leaf._hooks.values())
+        if node_hooks:
+            g = _run_leaf_node_hooks(leaf, g, True)
+        if g is not None:
+            _deliver(leaf, g, capture, accumulate, handed_out)
+            if stores:
+                for hook in list(leaf._hooks.values()):
+                    if hook.__class__ is PostAccumulate:
+                        hook.hook(leaf)
+        if node_hooks:
+            _run_leaf_node_hooks(leaf, g, False)
+
+
+def _run_leaf_node_hooks(leaf: Any, g: Any, pre: bool) -> Any:
+    """The AccumulateGrad pre-hooks (pre) or hooks of `leaf` on its gradient g, which they
+    see as a Tensor, complex ones conjugated (PyTorch's convention); the pre-hooks' result
+    in the engine's form."""
+    from ember.autograd.graph import _run_node_hooks
+
+    fns = {k: h.hook for k, h in leaf._hooks.items() if h.__class__ is LeafNodeHook and h.pre is pre}
+    shown = None if g is None else _public(g)
+    if shown is not None and not isinstance(shown, Tensor):
+        shown = Tensor(shown)
+    if not pre:
+        _run_node_hooks(fns, ((), (shown,)), 0)
+        return g
+    (out,) = _run_node_hooks(fns, ((shown,),), 1)
+    if out is None:
+        return None
+    if not isinstance(out, Tensor):
+        raise TypeError(f"an AccumulateGrad pre-hook must return Tensors or None, got {type(out).__name__}")
+    # the leaf must not share the hook's array (nor the hook's Tensor, under create_graph)
+    out = _public(out).clone() if isinstance(g, Tensor) else np.array(_public(out._data))
+    if out.shape != g.shape or out.dtype != g.dtype:
+        out = _conform(out, leaf, None, ())
+    return out
 
 
 def _run_tensor_hooks(node: Any, grads: list) -> None:
@@ -478,7 +527,7 @@ def _hooked(hooks: dict, g: Any) -> Any:
     if isinstance(g, ndarray):
         g = np.array(g)  # the hook may change it in place: not an array another tensor holds
     for hook in list(hooks.values()):
-        if hook.__class__ is PostAccumulate:
+        if hook.__class__ in _NOT_TENSOR_HOOKS:
             continue  # runs after the gradient is stored (_run_hooks)
         out = hook(g if isinstance(g, Tensor) else Tensor(g))
         if out is None:

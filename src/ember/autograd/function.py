@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -57,20 +58,77 @@ Tensor: Any = None
 
 
 class AccumulateGrad:
-    """The node PyTorch shows for a leaf in `next_functions`; `.variable` is the leaf."""
+    """The node that stores a leaf's gradient in `.grad` (torch's AccumulateGrad): what
+    `next_functions` and `autograd.graph.get_gradient_edge` show for a leaf that requires
+    grad; `.variable` is the leaf.
 
-    __slots__ = ("variable",)
+    ember's graph has no such node: an edge to a leaf is the leaf itself (see
+    autograd/engine.py). An AccumulateGrad is made when asked for (`_accumulator`), one per
+    leaf while anything holds it, so that asking twice gives the same object, as in PyTorch.
+    Its hooks are kept among the leaf's gradient hooks (`_hooks`, marked `LeafNodeHook`),
+    which the engine runs when the gradient arrives: a leaf without them costs nothing more.
+    """
+
+    __slots__ = ("variable", "_metadata", "__weakref__")
 
     def __init__(self, variable: Any) -> None:
         self.variable = variable
+        self._metadata: dict | None = None
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
     next_functions: tuple = ()
 
+    @property
+    def metadata(self) -> dict:
+        """A dict for the program's own notes about this node."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_prehook(self, fn: Callable[..., Any]) -> Any:
+        """Call fn((grad,)) with the leaf's whole gradient (after its tensor hooks) before it
+        is added to `.grad`; fn may return a 1-tuple to replace it (None: store nothing).
+        Runs in backward only: autograd.grad stores no gradient, and skips it, as PyTorch."""
+        return self._register(fn, True)
+
+    def register_hook(self, fn: Callable[..., Any]) -> Any:
+        """Call fn((), (grad,)) after the gradient was added to `.grad` (and after the leaf's
+        post-accumulate hooks); fn must return None (the node has no inputs to replace)."""
+        return self._register(fn, False)
+
+    def _register(self, fn: Callable[..., Any], pre: bool) -> Any:
+        from ember.autograd import engine
+        from ember.utils.hooks import add_hook
+
+        leaf = self.variable
+        if leaf._hooks is None:
+            leaf._hooks = {}
+        return add_hook(leaf._hooks, engine.LeafNodeHook(fn, pre))
+
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+# id(leaf) -> weakref of its AccumulateGrad (which holds the leaf: the id stays its own)
+_accumulators: dict = {}
+
+
+def _accumulator(leaf: Any) -> AccumulateGrad:
+    """The AccumulateGrad of `leaf`: the one already made if something still holds it."""
+    key = id(leaf)
+    ref = _accumulators.get(key)
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(leaf)
+
+        def forget(r: Any, key: int = key) -> None:
+            if _accumulators.get(key) is r:
+                del _accumulators[key]
+
+        _accumulators[key] = weakref.ref(acc, forget)
+    return acc
 
 
 class Function:
@@ -269,7 +327,7 @@ class Function:
             if edge is None:
                 result.append((None, 0))
             elif isinstance(edge, Tensor):
-                result.append((AccumulateGrad(edge), 0))
+                result.append((_accumulator(edge), 0))
             else:
                 result.append(edge_target(edge))
         return tuple(result)

@@ -27,7 +27,7 @@ import numpy as np
 from numpy import ndarray
 
 from ember.autograd import engine, grad_mode
-from ember.autograd.function import FREED_MESSAGE, AccumulateGrad, Function
+from ember.autograd.function import FREED_MESSAGE, AccumulateGrad, Function, _accumulator
 
 __all__ = [
     "GradientEdge",
@@ -99,7 +99,7 @@ def get_gradient_edge(tensor: Any) -> GradientEdge:
         )
     views.current(tensor)
     if tensor.grad_fn is None:
-        return GradientEdge(AccumulateGrad(tensor), 0)
+        return GradientEdge(_accumulator(tensor), 0)
     return GradientEdge(tensor.grad_fn, tensor._out_nr)
 
 
