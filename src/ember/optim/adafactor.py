@@ -9,7 +9,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled, lerp_
-from ember.optim.optimizer import Optimizer, ParamsT, _advance, _new_step
+from ember.optim.optimizer import Optimizer, ParamsT, _advance, _new_step, _refuse_complex
 
 
 def _rms(a: np.ndarray) -> float:
@@ -81,6 +81,7 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        _refuse_complex(group, "Adafactor")
         lr = float(group["lr"])
         beta2_decay = float(group["beta2_decay"])
         eps1_option, eps2 = group["eps"]

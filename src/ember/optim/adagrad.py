@@ -16,7 +16,6 @@ from ember.optim.optimizer import (
     _check_flags,
     _check_fused,
     _new_step,
-    _real_view,
 )
 
 
@@ -69,10 +68,17 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(p, group)
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+    def _init_state(self, p: Tensor, group: dict[str, Any], like: np.ndarray | None = None) -> dict[str, Any]:
+        """The state of `p`, made like `like` (p's array; in a step, the array being updated:
+        a complex parameter's real view, whose state Optimizer._complex_step makes complex)."""
         p_state = self.state[p]
         p_state["step"] = _new_step()
-        p_state["sum"] = Tensor(np.full_like(_real_view(p._data), group["initial_accumulator_value"]))
+        if like is None:
+            like = p._data
+        value = group["initial_accumulator_value"]
+        if like.dtype.kind == "c":  # PyTorch's complex state: the value in both parts
+            value = complex(value, value)
+        p_state["sum"] = Tensor(np.full_like(like, value))
         return p_state
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -82,7 +88,7 @@ class Adagrad(Optimizer):
         weight_decay = float(group["weight_decay"])
         state = self.state
         for p, data, g in self._params_with_grad(group):
-            p_state = state[p] or self._init_state(p, group)
+            p_state = state[p] or self._init_state(p, group, data)
             step = _advance(p_state["step"])
             if weight_decay != 0:
                 g = add_scaled(g, data, weight_decay)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled, lerp_
-from ember.optim.optimizer import Optimizer, ParamsT
+from ember.optim.optimizer import Optimizer, ParamsT, _refuse_complex
 
 EPS = 1e-7
 DEFAULT_A = 3.4445
@@ -132,6 +132,7 @@ class Muon(Optimizer):
                 yield p, p._data, p._grad._data
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        _refuse_complex(group, "Muon")
         lr = float(group["lr"])
         weight_decay = float(group["weight_decay"])
         momentum = float(group["momentum"])

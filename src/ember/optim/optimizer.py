@@ -322,24 +322,47 @@ class Optimizer:
             self._update_group(group)
         return loss
 
-    @staticmethod
-    def _params_with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
         """(parameter, its array, its gradient's array) for each parameter of the group that
-        has a gradient; the gradient negated when the group maximizes. A complex parameter's
-        arrays are given as real views of shape (..., 2) (_real_view), as PyTorch's
-        optimizers step one through view_as_real: its real and imaginary parts are updated
-        as two real parameters (g * g, sqrt, sign, max mean nothing else for complex
-        numbers), and its state, made like those arrays, is real, of shape (..., 2), where
-        PyTorch's is complex."""
+        has a gradient; the gradient negated when the group maximizes. A complex parameter is
+        stepped as PyTorch's optimizers step one, through real views of shape (..., 2)
+        (`_complex_step`)."""
         maximize = group["maximize"]
         for p in group["params"]:
             grad = p._grad
             if grad is not None:
                 g = grad._data
                 if g.dtype.kind == "c":
-                    yield p, _real_view(p._data), _real_view(-g if maximize else g)
+                    yield from self._complex_step(p, -g if maximize else g)
                     continue
                 yield p, p._data, (-g if maximize else g)
+
+    def _complex_step(self, p: Tensor, g: np.ndarray) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+        """One step of a complex parameter: its real and imaginary parts updated as two real
+        parameters (g * g, sqrt, sign, max mean nothing else for complex numbers), as
+        PyTorch does through view_as_real. Its state is kept as PyTorch keeps it, complex
+        and of the parameter's shape; for the step, each such state tensor holds its real
+        view (..., 2) instead, and afterwards its own array again, and a state tensor the
+        step made from the real views becomes complex. The real path never comes here."""
+        shape = p._data.shape
+        p_state = self.state.get(p)
+        swapped = []
+        if p_state:
+            for t in p_state.values():
+                if isinstance(t, Tensor) and t._data.dtype.kind == "c" and t._data.shape == shape:
+                    swapped.append((t, t._data))
+                    t._data = _real_view(t._data)
+        try:
+            yield p, _real_view(p._data), _real_view(g)
+        finally:
+            for t, array in swapped:
+                t._data = array
+            p_state = self.state.get(p)
+            if p_state:
+                pairs = (*shape, 2)
+                for t in p_state.values():
+                    if isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.shape == pairs:
+                        t._data = _as_complex(t._data, p._data.dtype)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define step() or _update_group(group)")
@@ -441,6 +464,21 @@ def _real_view(a: np.ndarray) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(
         parts, (*a.shape, 2), (*a.strides, parts.itemsize), writeable=a.flags.writeable
     )
+
+
+def _refuse_complex(group: dict[str, Any], name: str) -> None:
+    """Raise PyTorch's error if a parameter of the group about to be stepped is complex."""
+    for p in group["params"]:
+        if p._grad is not None and p._data.dtype.kind == "c":
+            raise RuntimeError(f"{name} does not support complex parameters")
+
+
+def _as_complex(pairs: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The complex array of `dtype` whose (real, imaginary) pairs are the last dim of `pairs`
+    (what torch.view_as_complex gives; a view when `pairs` is contiguous)."""
+    part = np.finfo(dtype).dtype
+    pairs = np.ascontiguousarray(pairs, dtype=part)
+    return pairs.view(dtype)[..., 0]
 
 
 def _copy_state(param: Tensor, key: Any, value: Any) -> Any:
