@@ -162,3 +162,22 @@ def test_gradient_edge_as_autograd_grad_input():
     edge = ember.autograd.graph.get_gradient_edge(x)
     (g,) = ember.autograd.grad((x * x).sum(), edge)
     assert g.tolist() == [2.0, 4.0]
+
+
+def _backward_to_edges(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    w = T.tensor([3.0, 4.0], requires_grad=True)
+    y = x * w
+    loss = (y * y).sum()
+    edge = T.autograd.graph.get_gradient_edge(x)
+    loss.backward(inputs=edge, retain_graph=True)  # one edge
+    first = (x.grad.tolist(), w.grad)
+    T.autograd.backward(loss, inputs=[edge, T.autograd.graph.get_gradient_edge(y)])
+    return first, x.grad.tolist(), w.grad
+
+
+@requires_torch
+def test_backward_inputs_take_gradient_edges_as_torch():
+    import torch
+
+    assert _backward_to_edges(ember) == _backward_to_edges(torch)

@@ -84,8 +84,12 @@ def _root_gradient(t: Any, gradient: Any, create_graph: bool, i: int) -> Any:
 
 
 def _backward_inputs(inputs: Any) -> list:
-    """The `inputs` of a backward call as a list, checked as PyTorch checks them."""
-    inputs = [inputs] if isinstance(inputs, engine.Tensor) else list(inputs)
+    """The `inputs` of a backward call as a list, checked as PyTorch checks them; a
+    GradientEdge (autograd.graph) is replaced by a tensor that stands for it."""
+    from ember.autograd.graph import GradientEdge, _edge_input
+
+    inputs = [inputs] if isinstance(inputs, (engine.Tensor, GradientEdge)) else list(inputs)
+    inputs = [_edge_input(t) if isinstance(t, GradientEdge) else t for t in inputs]
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     for i, t in enumerate(inputs):
