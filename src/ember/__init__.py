@@ -23,6 +23,7 @@ from ember import (
     profiler,
     quasirandom,
     return_types,
+    signal,
     special,
     testing,
     transforms,
