@@ -12,6 +12,7 @@ from ember import (
     accelerator,
     autograd,
     backends,
+    compiler,
     cuda,
     datasets,
     distributions,

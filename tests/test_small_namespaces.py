@@ -1,0 +1,164 @@
+"""ember.compiler against PyTorch's: the compiler's functions behave as eager code without a
+compiler sees them in PyTorch (the decorated functions compute the same, the queries say
+False, the settings read back)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import ember
+from conftest import requires_torch
+
+# ---- ember.compiler ---------------------------------------------------------------------------
+
+
+@requires_torch
+def test_compiler_has_torch_compilers_public_functions() -> None:
+    import torch
+
+    assert sorted(torch.compiler.__all__) == sorted(ember.compiler.__all__)
+    for name in torch.compiler.__all__:
+        theirs, ours = getattr(torch.compiler, name), getattr(ember.compiler, name)
+        if name in ("compile", "config") or not inspect.isfunction(theirs):
+            continue
+        a, b = inspect.signature(ours).parameters, inspect.signature(theirs).parameters
+        assert list(a) == list(b), name
+        assert [p.default for p in a.values()] == [p.default for p in b.values()], name
+
+
+def test_compiler_compile_is_ember_compile() -> None:
+    assert ember.compiler.compile is ember.compile
+    model = ember.nn.Linear(2, 2)
+    assert ember.compiler.compile(model) is model
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_eager_code_sees_no_compiler(T) -> None:
+    c = T.compiler
+    assert (c.is_compiling(), c.is_dynamo_compiling(), c.is_exporting()) == (False, False, False)
+    assert c.reset() is None and c.cudagraph_mark_step_begin() is None
+    assert c.save_cache_artifacts() is None
+
+    def f(x):
+        return x * 2 + 1
+
+    x = T.arange(3.0)
+    results = [
+        c.disable(f)(x),
+        c.disable(recursive=False)(f)(x),
+        c.disable(reason="slow")(f)(x),
+        c.allow_in_graph(f)(x),
+        c.assume_constant_result(f)(x),
+        c.nested_compile_region(f)(x),
+        c.nested_compile_region()(f)(x),
+        c.set_stance("force_eager")(f)(x),
+    ]
+    for r in results:
+        assert r.tolist() == [1.0, 3.0, 5.0]
+    assert c.allow_in_graph([abs, len]) == [abs, len]
+    with pytest.raises(AssertionError, match="callable"):
+        c.allow_in_graph(3)
+    with pytest.raises(AssertionError, match="callable"):
+        c.disable(3)
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_compiler_settings_read_back(T) -> None:
+    c = T.compiler
+    assert c.get_default_backend() == "inductor"
+    c.set_default_backend("eager")
+    assert c.get_default_backend() == "eager"
+    c.set_default_backend(None)
+    assert c.get_default_backend() == "inductor"
+    assert "eager" not in c.list_backends() and "eager" in c.list_backends(exclude_tags=None)
+    assert c.set_enable_guard_collectives(True) is False
+    assert c.set_enable_guard_collectives(False) is True
+    with c.set_stance("force_eager"):
+        pass
+    c.set_stance("force_eager")
+    c.set_stance("default")
+    with pytest.raises(RuntimeError, match="non-default stance cannot have force_backend set"):
+        c.set_stance("force_eager", force_backend="eager")
+    copy = c.config.get_config_copy()
+    assert copy["job_id"] is None and copy["cache_key_tag"] == ""
+    c.config.job_id = "run-1"
+    assert c.config.job_id == "run-1"
+    c.config.job_id = None
+    with pytest.raises(AttributeError, match="does not exist"):
+        c.config.no_such_setting = 1
+    with pytest.raises(AttributeError, match="does not exist"):
+        c.config.no_such_setting
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_substitute_in_graph(T) -> None:
+    def original(x, y=1):
+        return x + y
+
+    def polyfill(x, y=1):
+        raise AssertionError("the stand-in is for compiled code only")
+
+    assert T.compiler.substitute_in_graph(original)(polyfill)(2, y=3) == 5
+    with pytest.raises(TypeError, match="Signature mismatch"):
+        T.compiler.substitute_in_graph(original)(lambda x: x)
+
+    def other(x, y=1):
+        return x - y
+
+    assert T.compiler.substitute_in_graph(other, skip_signature_check=True)(lambda x: -x)(4) == 3
+    with pytest.raises(TypeError, match="substitute_in_graph expects a function"):
+        T.compiler.substitute_in_graph(3)
+
+
+def test_set_stance_restores_the_previous_stance() -> None:
+    from ember import compiler
+
+    assert compiler._stance[0] == "default"
+    seen = []
+
+    @compiler.set_stance("force_eager")
+    def f() -> None:
+        seen.append(compiler._stance[0])
+
+    assert compiler._stance[0] == "default"
+    f()
+    with compiler.set_stance("eager_on_recompile"):
+        seen.append(compiler._stance[0])
+    assert seen == ["force_eager", "eager_on_recompile"] and compiler._stance[0] == "default"
+
+
+class _Entry:
+    """A stand-in for dynamo's GuardEntry with the fields the filters read."""
+
+    def __init__(self, guard_type: str, is_global: bool, value: object = None) -> None:
+        self.guard_type, self.is_global, self.value = guard_type, is_global, value
+
+
+@requires_torch
+def test_guard_filters_give_torchs_answers() -> None:
+    import torch
+
+    entries = [
+        _Entry("TENSOR_MATCH", False, torch.zeros(1)),
+        _Entry("TENSOR_MATCH", True, torch.nn.Parameter(torch.zeros(1))),
+        _Entry("GLOBAL_STATE", True),
+        _Entry("ID_MATCH", False),
+    ]
+    ours = [
+        _Entry(e.guard_type, e.is_global, ember.nn.Parameter(ember.zeros(1)) if e.value is not None else None)
+        for e in entries
+    ]
+    ours[0].value = ember.zeros(1)
+    for name in [
+        "skip_all_guards_unsafe",
+        "skip_guard_on_globals_unsafe",
+        "keep_portable_guards_unsafe",
+        "keep_tensor_guards_unsafe",
+    ]:
+        assert getattr(ember.compiler, name)(ours) == getattr(torch.compiler, name)(entries), name
+    assert ember.compiler.keep_tensor_guards_unsafe(ours, keep_parameters=True) == [True, True, False, False]
