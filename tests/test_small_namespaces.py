@@ -1,6 +1,7 @@
-"""ember.compiler against PyTorch's: the compiler's functions behave as eager code without a
-compiler sees them in PyTorch (the decorated functions compute the same, the queries say
-False, the settings read back)."""
+"""ember.compiler and ember.__future__ against PyTorch's: the compiler's functions behave as
+eager code without a compiler sees them in PyTorch (the decorated functions compute the
+same, the queries say False, the settings read back); the __future__ flags and what
+overwriting parameters on conversion does to a module."""
 
 from __future__ import annotations
 
@@ -162,3 +163,90 @@ def test_guard_filters_give_torchs_answers() -> None:
     ]:
         assert getattr(ember.compiler, name)(ours) == getattr(torch.compiler, name)(entries), name
     assert ember.compiler.keep_tensor_guards_unsafe(ours, keep_parameters=True) == [True, True, False, False]
+
+
+# ---- ember.__future__ --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def future_flags():
+    """Each test starts with the flags off and leaves them off, in ember and in torch."""
+    modules = [ember.__future__]
+    try:
+        import torch
+
+        modules.append(torch.__future__)
+    except ImportError:  # pragma: no cover
+        pass
+    yield
+    for m in modules:
+        m.set_overwrite_module_params_on_conversion(False)
+        m.set_swap_module_params_on_conversion(False)
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_future_flags_read_back(T, future_flags) -> None:
+    f = T.__future__
+    assert f.get_overwrite_module_params_on_conversion() is False
+    assert f.get_swap_module_params_on_conversion() is False
+    f.set_overwrite_module_params_on_conversion(True)
+    f.set_swap_module_params_on_conversion(True)
+    assert f.get_overwrite_module_params_on_conversion() is True
+    assert f.get_swap_module_params_on_conversion() is True
+
+
+def _convert(T, overwrite: bool, swap: bool) -> list:
+    """What a conversion to float64 does to a Linear's parameters and gradients, then
+    back to float32, with the given flags."""
+    T.__future__.set_overwrite_module_params_on_conversion(overwrite)
+    T.__future__.set_swap_module_params_on_conversion(swap)
+    m = T.nn.Linear(2, 3)
+    m(T.ones(4, 2)).sum().backward()
+    weight, grad = m.weight, m.weight.grad
+    m.double()
+    facts = [
+        m.weight is weight,
+        m.weight.grad is grad,
+        str(m.weight.dtype).split(".")[1],
+        str(weight.dtype).split(".")[1],
+        str(m.weight.grad.dtype).split(".")[1],
+        type(m.weight).__name__,
+        m.weight.is_leaf,
+        m.weight.requires_grad,
+        m.weight.grad.requires_grad,
+        [n for n, _ in m.named_parameters()],
+    ]
+    m.bias.requires_grad_(False)
+    m.float()
+    facts += [str(m.weight.dtype).split(".")[1], m.bias.requires_grad, type(m.bias).__name__]
+    return facts
+
+
+@requires_torch
+@pytest.mark.parametrize("overwrite", [False, True])
+@pytest.mark.parametrize("swap", [False, True])
+def test_module_conversion_honours_the_flags(overwrite: bool, swap: bool, future_flags) -> None:
+    import torch
+
+    assert _convert(ember, overwrite, swap) == _convert(torch, overwrite, swap)
+
+
+@requires_torch
+def test_overwritten_parameters_leave_the_optimizer_behind(future_flags) -> None:
+    import torch
+
+    def run(T) -> tuple:
+        T.__future__.set_overwrite_module_params_on_conversion(True)
+        T.manual_seed(0)
+        m = T.nn.Linear(2, 1)
+        with T.no_grad():
+            m.weight.fill_(0.5)
+            m.bias.fill_(0.0)
+        opt = T.optim.SGD(m.parameters(), lr=0.1)
+        m.double()
+        m(T.ones(1, 2, dtype=T.float64)).sum().backward()
+        opt.step()  # the optimizer holds the old float32 parameters, which have no grad
+        return m.weight.tolist(), opt.param_groups[0]["params"][0].tolist()
+
+    assert run(ember) == run(torch)

@@ -8,6 +8,7 @@ import warnings as _warnings
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
 from ember import (
+    __future__,
     _out,
     accelerator,
     autograd,

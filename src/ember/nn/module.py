@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ember import __future__ as _future
 from ember import dtypes
 from ember._tensor import Tensor, device
 from ember.nn import _hooks, _state_dict
@@ -443,10 +444,23 @@ class Module:
                 param.grad.zero_()
 
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
-        """Convert every parameter (in place, so optimizers keep them) and every buffer."""
+        """Convert every parameter (in place, so optimizers keep them, unless
+        ember.__future__.set_overwrite_module_params_on_conversion(True) asks for new
+        Parameter objects and set_swap_module_params_on_conversion, which keeps them as
+        the in-place conversion does, is off) and every buffer."""
+        overwrite = (
+            _future.get_overwrite_module_params_on_conversion()
+            and not _future.get_swap_module_params_on_conversion()
+        )
         for module in self.modules():
-            for param in module._parameters.values():
+            for name, param in module._parameters.items():
                 if param is None:
+                    continue
+                if overwrite:
+                    new = Parameter(fn(param).detach(), requires_grad=param.requires_grad)
+                    if param.grad is not None:
+                        new.grad = fn(param.grad).detach().requires_grad_(param.grad.requires_grad)
+                    module._parameters[name] = new
                     continue
                 param._data = fn(param)._data
                 if param.grad is not None:  # in place too, as torch's `grad.data = ...`

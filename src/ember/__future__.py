@@ -1,0 +1,56 @@
+"""Switches for behaviour that PyTorch plans to change (torch.__future__): how
+`nn.Module.to()`, `.float()`, `.double()` and the other conversions treat the parameters.
+
+By default a conversion changes each parameter in place: the module keeps the same
+Parameter objects (those an optimizer holds), with new values, and so do their gradients.
+
+- `set_overwrite_module_params_on_conversion(True)` makes the conversions put new Parameter
+  objects into the module instead (the old ones keep their old values), as PyTorch does;
+  an optimizer built before the conversion then holds the old parameters.
+- `set_swap_module_params_on_conversion(True)` asks PyTorch to swap each parameter's
+  contents with its converted copy (`torch.utils.swap_tensors`), also when loading a state
+  dict. What a program can see of that is what ember's in-place conversion already gives:
+  the same Parameter and gradient objects with the new values, and a state dict loaded by
+  copying into them in their own dtype. So ember stores this flag and reports it back; it
+  changes nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "get_overwrite_module_params_on_conversion",
+    "get_swap_module_params_on_conversion",
+    "set_overwrite_module_params_on_conversion",
+    "set_swap_module_params_on_conversion",
+]
+
+_overwrite_module_params_on_conversion: bool = False
+_swap_module_params_on_conversion: bool = False
+
+
+def set_overwrite_module_params_on_conversion(value: bool) -> None:
+    """Whether converting a module (`to`, `float`, `double`, ...) gives it new Parameter
+    objects rather than changing the existing ones in place
+    (torch.__future__.set_overwrite_module_params_on_conversion)."""
+    global _overwrite_module_params_on_conversion
+    _overwrite_module_params_on_conversion = value
+
+
+def get_overwrite_module_params_on_conversion() -> bool:
+    """The value set by set_overwrite_module_params_on_conversion, False by default
+    (torch.__future__.get_overwrite_module_params_on_conversion)."""
+    return _overwrite_module_params_on_conversion
+
+
+def set_swap_module_params_on_conversion(value: bool) -> None:
+    """Whether module conversions and load_state_dict swap parameters' contents
+    (torch.__future__.set_swap_module_params_on_conversion); in ember they already keep
+    the objects and change their values, so the flag is stored only."""
+    global _swap_module_params_on_conversion
+    _swap_module_params_on_conversion = value
+
+
+def get_swap_module_params_on_conversion() -> bool:
+    """The value set by set_swap_module_params_on_conversion, False by default
+    (torch.__future__.get_swap_module_params_on_conversion)."""
+    return _swap_module_params_on_conversion
