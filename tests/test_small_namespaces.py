@@ -1,11 +1,12 @@
-"""ember.compiler and ember.__future__ against PyTorch's: the compiler's functions behave as
-eager code without a compiler sees them in PyTorch (the decorated functions compute the
-same, the queries say False, the settings read back); the __future__ flags and what
-overwriting parameters on conversion does to a module."""
+"""ember.compiler, ember.__future__ and ember.types against PyTorch's: the compiler's
+functions behave as eager code without a compiler sees them in PyTorch (the decorated
+functions compute the same, the queries say False, the settings read back); the __future__
+flags and what overwriting parameters on conversion does to a module; the type aliases."""
 
 from __future__ import annotations
 
 import inspect
+import typing
 
 import pytest
 
@@ -250,3 +251,27 @@ def test_overwritten_parameters_leave_the_optimizer_behind(future_flags) -> None
         return m.weight.tolist(), opt.param_groups[0]["params"][0].tolist()
 
     assert run(ember) == run(torch)
+
+
+# ---- ember.types ------------------------------------------------------------------------------
+
+
+@requires_torch
+def test_type_aliases_match_torchs() -> None:
+    import torch
+
+    for name in ["Number", "_Number", "_bool", "_int", "_float", "_complex", "_str", "_bytes"]:
+        assert getattr(ember.types, name) == getattr(torch.types, name), name
+    assert ember.types._dtype is ember.dtype and ember.types._device is ember.device
+    assert ember.types._layout is ember.layout and ember.types.Size is ember.Size
+    assert ember.types.Tensor is ember.Tensor
+    assert typing.get_args(ember.types.Device) == (ember.device, str, int, type(None))
+    assert typing.get_args(ember.types.FileLike) == typing.get_args(torch.types.FileLike)
+    assert isinstance(ember.tensor(1.0).item(), ember.types._Number)
+    assert typing.get_args(ember.types._TensorOrTensors)[0] is ember.Tensor
+    assert typing.get_args(ember.types._size) == (ember.Size, list[int], tuple[int, ...])
+
+    def f(x: ember.types._TensorOrTensors, d: ember.types.Device = None) -> ember.types.Number:
+        return 0
+
+    assert typing.get_type_hints(f)["d"] == ember.types.Device

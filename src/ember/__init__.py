@@ -29,6 +29,7 @@ from ember import (
     special,
     testing,
     transforms,
+    types,
     utils,
 )
 from ember._compile import compile
