@@ -1,13 +1,17 @@
-"""ember.compiler, ember.__future__ and ember.types against PyTorch's: the compiler's
-functions behave as eager code without a compiler sees them in PyTorch (the decorated
-functions compute the same, the queries say False, the settings read back); the __future__
-flags and what overwriting parameters on conversion does to a module; the type aliases."""
+"""ember.compiler, ember.__future__, ember.types and ember.futures against PyTorch's: the
+compiler's functions behave as eager code without a compiler sees them in PyTorch (the
+decorated functions compute the same, the queries say False, the settings read back); the
+__future__ flags and what overwriting parameters on conversion does to a module; the type
+aliases; futures' results, errors, callbacks and gathering."""
 
 from __future__ import annotations
 
 import inspect
+import threading
 import typing
+import warnings
 
+import numpy as np
 import pytest
 
 import ember
@@ -275,3 +279,108 @@ def test_type_aliases_match_torchs() -> None:
         return 0
 
     assert typing.get_type_hints(f)["d"] == ember.types.Device
+
+
+# ---- ember.futures -----------------------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_future_results_and_chaining(T) -> None:
+    Future = T.futures.Future
+    f = Future()
+    assert not f.done()
+    f.set_result(3)
+    assert f.done() and f.wait() == 3 and f.value() == 3
+    with pytest.raises(RuntimeError, match="can only be marked completed once"):
+        f.set_result(4)
+
+    g = Future()
+    h = g.then(lambda fut: fut.wait() + 1)
+    assert not h.done()
+    g.set_result(1)
+    assert h.done() and h.wait() == 2
+    assert f.then(lambda fut: fut.value() * 10).wait() == 30  # already complete: runs at once
+
+    failing = Future()
+    bad = failing.then(lambda fut: 1 / 0)
+    failing.set_result(1)
+    assert bad.done()
+    for get in (bad.wait, bad.value):
+        with pytest.raises(
+            RuntimeError, match="Got the following error when running the callback: ZeroDivisionError"
+        ):
+            get()
+
+    err = Future()
+    err.set_exception(ValueError("boom"))
+    assert err.done()
+    with pytest.raises(ValueError, match="boom"):
+        err.wait()
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        err.then(lambda fut: fut.value()).wait()
+    with pytest.raises(AssertionError, match="not an Exception"):
+        Future().set_exception(3)
+
+    calls: list = []
+    k = Future()
+    k.add_done_callback(lambda fut: calls.append(fut.value()))
+    k.set_result(5)
+    k.add_done_callback(lambda fut: calls.append(fut.value() + 1))
+    assert calls == [5, 6]
+    assert Future[int] is not None  # generic, for annotations
+
+
+def test_future_callback_errors_are_reported_not_raised() -> None:
+    f = ember.futures.Future()
+    f.add_done_callback(lambda fut: 1 / 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f.set_result(1)
+    assert "ZeroDivisionError" in str(caught[0].message)
+    with pytest.raises(RuntimeError, match="not complete yet"):
+        ember.futures.Future().value()
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_collect_all_and_wait_all(T) -> None:
+    Future, collect_all, wait_all = T.futures.Future, T.futures.collect_all, T.futures.wait_all
+    a, b = Future(), Future()
+    c = collect_all([a, b])
+    assert not c.done()
+    a.set_result(1)
+    assert not c.done()
+    b.set_result(T.ones(2))
+    assert c.done() and [f.value() for f in c.wait()][0] == 1
+    values = wait_all([a, b])
+    assert values[0] == 1 and values[1].tolist() == [1.0, 1.0]
+    assert collect_all([]).wait() == [] and wait_all([]) == []
+
+    x, y = Future(), Future()
+    x.set_result(1)
+    y.set_exception(RuntimeError("lost"))
+    with pytest.raises(RuntimeError, match="lost"):
+        wait_all([x, y])
+    failed = collect_all([x, y])
+    assert failed.done()
+    with pytest.raises(RuntimeError, match="lost"):
+        failed.wait()
+
+
+def test_wait_blocks_until_another_thread_completes() -> None:
+    f = ember.futures.Future()
+    done_in = []
+    f.add_done_callback(lambda fut: done_in.append(threading.current_thread().name))
+    worker = threading.Thread(target=lambda: f.set_result(np.float32(2.5)), name="worker")
+    worker.start()
+    assert f.wait() == 2.5
+    worker.join()
+    assert done_in == ["worker"]
+
+
+def test_jit_fork_returns_a_completed_future() -> None:
+    fut = ember.jit.fork(lambda x: x + 1, ember.tensor([1.0]))
+    assert isinstance(fut, ember.futures.Future) and fut.done()
+    assert ember.jit.wait(fut).tolist() == [2.0]
+    assert ember.futures.wait_all([fut])[0].tolist() == [2.0]

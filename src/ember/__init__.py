@@ -19,6 +19,7 @@ from ember import (
     distributions,
     dtypes,
     fft,
+    futures,
     linalg,
     nn,
     optim,

@@ -16,6 +16,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
+from ember.futures import Future
+
 _T = TypeVar("_T")
 
 __all__ = [
@@ -121,21 +123,12 @@ def is_tracing() -> bool:
     return False
 
 
-class Future:
-    """The result of `fork`, already computed (torch.jit.Future)."""
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def wait(self) -> Any:
-        """The result of the forked call."""
-        return self._value
-
-
 def fork(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
     """Calls `func(*args, **kwargs)` now, not in parallel, and returns its result as a
-    `Future` (torch.jit.fork runs it asynchronously in TorchScript)."""
-    return Future(func(*args, **kwargs))
+    completed `ember.futures.Future` (torch.jit.fork runs it asynchronously in TorchScript)."""
+    future: Future = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
 
 
 def wait(future: Future) -> Any:
