@@ -130,9 +130,10 @@ def _arg_extreme(find: Any, input: Tensor, dim: Any, keepdim: bool, name: str) -
     """argmax or argmin (find), as an int64 tensor."""
     if input._data.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
-    if dim is None:
+    if dim is None:  # the index into the flattened input; keepdim keeps every dim, as size 1
         _check_not_empty(input, None, name, IndexError)
-        return Tensor(np.asarray(find(input._data), dtype=np.int64))
+        index = np.asarray(find(input._data), dtype=np.int64)
+        return Tensor(index.reshape((1,) * input._data.ndim) if keepdim else index)
     axis = normalize_dim(dim, input._data.ndim, name)
     _check_not_empty(input, (axis,) if axis is not None else (), name)
     return Tensor(np.asarray(find(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
