@@ -21,6 +21,7 @@ from ember import (
     fft,
     futures,
     linalg,
+    masked,
     nn,
     optim,
     profiler,
