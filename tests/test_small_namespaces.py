@@ -382,5 +382,6 @@ def test_wait_blocks_until_another_thread_completes() -> None:
 def test_jit_fork_returns_a_completed_future() -> None:
     fut = ember.jit.fork(lambda x: x + 1, ember.tensor([1.0]))
     assert isinstance(fut, ember.futures.Future) and fut.done()
+    assert ember.jit.Future is ember.futures.Future and "Future" in ember.jit.__all__  # as in torch
     assert ember.jit.wait(fut).tolist() == [2.0]
     assert ember.futures.wait_all([fut])[0].tolist() == [2.0]

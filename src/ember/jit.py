@@ -22,6 +22,7 @@ _T = TypeVar("_T")
 
 __all__ = [
     "Final",
+    "Future",
     "annotate",
     "export",
     "fork",
