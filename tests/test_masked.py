@@ -357,3 +357,19 @@ def test_random_shapes_and_broadcast_masks(shape: list[int], data) -> None:
         results.append(getattr(T.masked, name)(T.tensor(x), dim, mask=T.tensor(mask)).numpy())
     assert results[0].shape == results[1].shape
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-9)
+
+
+def test_complex_inputs() -> None:
+    """sum, mean, var and std of complex inputs: var is |x - mean|^2 averaged, its count
+    corrected in the real dtype, and the result stays complex as in torch."""
+    import torch
+
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex64)
+    mask = rng.random((3, 4)) < 0.7
+    mask[:, :2] = True
+    for name in ("sum", "mean", "var", "std"):
+        ours = getattr(ember.masked, name)(ember.tensor(x), 1, mask=ember.tensor(mask))
+        theirs = getattr(torch.masked, name)(torch.tensor(x), 1, mask=torch.tensor(mask))
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1], name
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)

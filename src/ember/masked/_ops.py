@@ -224,12 +224,12 @@ def _float_dtype(op: str, input: Tensor, dtype: Any) -> Any:
     return chosen
 
 
-def _count(input: Tensor, dim: DimOrDims, keepdim: bool, mask: Tensor | None) -> Tensor:
+def _count(op: str, input: Tensor, dim: DimOrDims, keepdim: bool, mask: Tensor | None) -> Tensor:
     """The number of masked-in elements over dim, int64."""
     dims = _dims(dim, input.ndim)
     if mask is None:
         return sum(ember.ones(input.shape, dtype=dtypes.int64), dims, keepdim=keepdim)
-    return ember.sum(_input_mask("mean", input, mask), dims, keepdim, dtype=dtypes.int64)
+    return ember.sum(_input_mask(op, input, mask), dims, keepdim, dtype=dtypes.int64)
 
 
 def mean(
@@ -244,7 +244,7 @@ def mean(
     (torch.masked.mean). The input (or dtype) must be floating point or complex."""
     dtype = _float_dtype("mean", input, dtype)
     total = sum(input, dim, keepdim=keepdim, dtype=dtype, mask=mask)
-    return ember.divide(total, _count(input, dim, bool(keepdim), mask))
+    return ember.divide(total, _count("mean", input, dim, bool(keepdim), mask))
 
 
 def median(
@@ -323,16 +323,15 @@ def _std_var(
 ) -> Tensor:
     """The variance about the masked-in mean, divided by max(count - correction, 0)."""
     if unbiased is not None and correction is not None:
-        raise AssertionError(
-            f"masked.{op}(): Only one of unbiased and correction may be given"
-        )  # torch's type
+        # an AssertionError, the type PyTorch raises
+        raise AssertionError(f"masked.{op}(): Only one of unbiased and correction may be given")
     delta = 1.0 if unbiased is None else float(unbiased)
     if correction is not None:
         delta = float(correction)
     if dtype is None:
         dtype = input.dtype if input._data.dtype.kind in "fc" else dtypes.float32
     compute = dtype if dtypes.to_numpy_dtype(dtype).kind in "fc" else dtypes.float32
-    count = _count(input, dim, True, mask)
+    count = _count(op, input, dim, True, mask)
     centred = ember.subtract(
         input, ember.divide(sum(input, dim, keepdim=True, dtype=dtype, mask=mask), count)
     )
@@ -340,8 +339,7 @@ def _std_var(
     if not keepdim:
         count = count.reshape(total.shape)
     if delta != 0:
-        real = dtypes.to_numpy_dtype(compute)
-        real = np.empty(0, real).real.dtype
+        real = np.finfo(dtypes.to_numpy_dtype(compute)).dtype  # float32 for complex64
         count = ember.clamp(count.to(dtypes.from_numpy_dtype(real)) - delta, min=0)
     output = ember.divide(total, count).to(dtype)
     return ember.sqrt(output) if op == "std" else output
