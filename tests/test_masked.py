@@ -274,6 +274,7 @@ def test_errors() -> None:
     for T in (ember, torch):
         x, m = T.tensor(np.arange(12.0).reshape(3, 4)), T.tensor(INT_MASK)
         assert _error(T.masked.sum, x, (1, 1)) is RuntimeError  # a dim given twice
+        assert _error(T.masked.amax, x, (1, -1), mask=m) is RuntimeError
         assert _error(T.masked.sum, x, 2) is IndexError
         assert _error(T.masked.amax, x, -3, mask=m) is IndexError
         assert _error(T.masked.softmax, x, 2, mask=m) is IndexError

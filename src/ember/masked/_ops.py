@@ -64,12 +64,12 @@ def _dims(dim: DimOrDims, ndim: int) -> tuple[int, ...]:
     rank = max(ndim, 1)
     found: list[int] = []
     for d in (dim,) if isinstance(dim, int) else dim:
-        if d in found:
-            raise RuntimeError(f"dim={d} appears multiple times in the list of dims")
         if d >= rank or d < -rank:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})"
             )
+        if d % rank in found:  # (1, -1) of a 2-d input too
+            raise RuntimeError(f"dim={d} appears multiple times in the list of dims")
         found.append(d % rank)
     return tuple(sorted(found))
 
