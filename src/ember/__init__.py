@@ -22,6 +22,7 @@ from ember import (
     futures,
     linalg,
     masked,
+    models,
     nn,
     optim,
     profiler,
