@@ -299,3 +299,14 @@ def test_basic_and_bottleneck_shapes():
     assert BasicBlock(8, 8)(x).shape == (1, 8, 6, 6)
     down = nn.Sequential(nn.Conv2d(8, 16, 1, stride=2, bias=False), nn.BatchNorm2d(16))
     assert Bottleneck(8, 4, stride=2, downsample=down)(x).shape == (1, 16, 3, 3)
+
+
+def test_resnet_forward_runs_forward_impl(no_init):
+    """torchvision's ResNet.forward calls _forward_impl, which subclasses override."""
+
+    class Features(ResNet):
+        def _forward_impl(self, x):
+            return self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+
+    model = Features(BasicBlock, [1, 1, 1, 1])
+    assert model(ember.zeros(1, 3, 16, 16)).shape == (1, 64, 4, 4)

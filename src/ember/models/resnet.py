@@ -228,10 +228,14 @@ class ResNet(Module):
         rest = [block(self.inplanes, planes, dilation=self.dilation, **shape) for _ in range(1, blocks)]
         return Sequential(first, *rest)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _forward_impl(self, x: Tensor) -> Tensor:
+        # torchvision's name for the body of forward, which some subclasses override
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(self.avgpool(x).flatten(1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self._forward_impl(x)
 
 
 def _resnet(
