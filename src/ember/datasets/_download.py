@@ -8,6 +8,7 @@ archives distributed as spreadsheets need no extra dependency.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -42,14 +43,25 @@ def md5_of(path: Path, uncompressed: bool = False) -> str:
     return digest.hexdigest()
 
 
-def _fetch(url: str, dest: Path, timeout: float) -> None:
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fetch(url: str, dest: Path, timeout: float, progress: bool = True) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
         size = response.headers.get("Content-Length")
-        with progress_bar(int(size) if size else None, desc=Path(url).name, unit="B") as bar:
+        bar = progress_bar(int(size) if size else None, desc=Path(url).name, unit="B") if progress else None
+        with bar or contextlib.nullcontext():
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
-                bar.update(len(chunk))
+                if bar is not None:
+                    bar.update(len(chunk))
 
 
 def missing_dirs(folder: Path) -> list[Path]:
@@ -71,13 +83,20 @@ def remove_empty_dirs(folders: list[Path]) -> None:
 
 
 def download(
-    urls: Sequence[str], dest: Path, md5: str | None, content_md5: bool = False, timeout: float = 30.0
+    urls: Sequence[str],
+    dest: Path,
+    md5: str | None,
+    content_md5: bool = False,
+    timeout: float = 30.0,
+    sha256_prefix: str | None = None,
+    progress: bool = True,
 ) -> Path:
     """Download `dest` from the first of `urls` that delivers a file with the right md5.
 
     content_md5=True compares the md5 of the uncompressed content of a .gz file (so a
     recompressed copy is accepted). md5=None skips the check (the caller then validates the
-    content itself). Raises RuntimeError listing every mirror's failure; on failure nothing
+    content itself). sha256_prefix, when given, must begin the file's sha256 (torch.hub's
+    check). Raises RuntimeError listing every mirror's failure; on failure nothing
     is left behind, not even the folders this call created.
     """
     dest = Path(dest)
@@ -89,7 +108,15 @@ def download(
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            _fetch(url, tmp, timeout)
+            if progress:
+                _fetch(url, tmp, timeout)
+            else:
+                _fetch(url, tmp, timeout, progress=False)
+            if sha256_prefix is not None:
+                digest = sha256_of(tmp)
+                if not digest.startswith(sha256_prefix):
+                    failures.append(f'{url}: invalid hash value (expected "{sha256_prefix}", got "{digest}")')
+                    continue
             if md5 is not None:
                 got = md5_of(tmp, uncompressed=content_md5 and dest.name.endswith(".gz"))
                 if got != md5:
