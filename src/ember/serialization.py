@@ -7,6 +7,10 @@ checkpoint from an untrusted source can at worst fail to load; unlike `torch.loa
 there is no pickle anywhere. Saving to a path is atomic: the archive is written to a
 temporary file next to the target, flushed to disk, and renamed over it, so an
 interrupted save leaves the previous checkpoint intact.
+
+`ember.load` also reads files written by `torch.save` (both its zip and its legacy
+layout), with a restricted unpickler that builds tensors and containers and refuses every
+other object (see _torch_format.py): loading those cannot run code either.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _torch_format, dtypes
 from ember._tensor import Size, Tensor, device
 
 FORMAT = "ember-checkpoint"
@@ -34,10 +38,6 @@ PathOrFile = str | os.PathLike | IO[bytes]
 # what zipfile raises for a damaged archive besides BadZipFile: an unknown compression
 # method or zip version (NotImplementedError), an "encrypted" flag (RuntimeError), a short read
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError)
-_TORCH_HINT = (
-    "ember.load never unpickles, so it cannot read torch.save files: load it with torch.load and "
-    "save its tensors, converted with .numpy(), with ember.save"
-)
 
 
 class _Writer:
@@ -261,6 +261,23 @@ def _starts_with_pickle(f: PathOrFile) -> bool:
     return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
+def _starts_like_torch_zip(f: PathOrFile) -> bool:
+    """Whether the file's first zip entry is a torch.save pickle (`<name>/data.pkl`)."""
+    try:
+        if hasattr(f, "read"):
+            f.seek(0)
+            head = f.read(1024)
+        else:
+            with open(f, "rb") as fh:
+                head = fh.read(1024)
+    except (OSError, ValueError, AttributeError):
+        return False
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        return False
+    name_length = int.from_bytes(head[26:28], "little")
+    return head[30 : 30 + name_length].endswith(b"data.pkl")
+
+
 def load(
     f: PathOrFile,
     map_location: Any = None,
@@ -270,10 +287,19 @@ def load(
     mmap: bool | None = None,
     **pickle_load_args: Any,
 ) -> Any:
-    """Load what ember.save wrote (torch.load, with its signature); it never runs code from the file.
+    """Load what ember.save or torch.save wrote (torch.load, with its signature); it never
+    runs code from the file.
 
-    map_location must be None or the CPU; pickle_module, weights_only, mmap and the pickle
-    arguments are accepted for compatibility (ember checkpoints only ever hold data).
+    A torch.save file may hold tensors of ember's dtypes (bfloat16 ones load as float32),
+    Parameters, dicts, OrderedDicts, lists, tuples, sets, numbers, strings, bytes, None,
+    torch.Size, dtypes and devices, as a state dict or a checkpoint does; tensors that shared
+    memory when saved share it again. Any other object (a whole nn.Module, an instance of a
+    user's class) raises pickle.UnpicklingError naming the file and the class, as torch.load
+    does with weights_only=True; ember behaves so whatever weights_only says.
+
+    Everything loads on the CPU: map_location may be None, the CPU, a dict or a callable (the
+    last two are not consulted). pickle_module, mmap and the pickle arguments are accepted
+    and ignored.
     """
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         device(map_location)  # raises for anything but the CPU
@@ -283,18 +309,19 @@ def load(
     except (zipfile.BadZipFile, NotImplementedError, EOFError) as e:
         # (a damaged zip directory can claim an unknown zip version: NotImplementedError)
         why = "not a zip archive, or truncated" if isinstance(e, zipfile.BadZipFile) else f"damaged: {e}"
-        if _starts_with_pickle(f):
-            why = f"it starts like a pickle, as a legacy torch.save file does; {_TORCH_HINT}"
+        if _starts_with_pickle(f):  # a torch.save file in its legacy layout
+            return _load_legacy_torch(f, name)
+        if _starts_like_torch_zip(f):
+            why = "a torch.save file, truncated or damaged: its zip directory is unreadable"
         raise RuntimeError(f"ember.load: {name} is not an ember checkpoint ({why})") from None
     with archive:
         reader = _Reader(archive, name)
         try:
             index = json.loads(archive.read(_INDEX))
         except KeyError:
-            if any(n == "data.pkl" or n.endswith("/data.pkl") for n in archive.namelist()):
-                raise reader.fail(
-                    f"no {_INDEX} but a data.pkl: it looks like a torch.save file; {_TORCH_HINT}"
-                ) from None
+            pickles = [n for n in archive.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
+            if pickles:  # a torch.save file
+                return _torch_format.load_zip(archive, min(pickles, key=len), name)
             raise reader.fail(f"no {_INDEX}") from None
         except (ValueError, *_ZIP_ERRORS) as e:
             raise reader.fail(f"unreadable {_INDEX}: {e}") from None
@@ -306,3 +333,12 @@ def load(
             return reader.decode(index["root"])
         except (zipfile.BadZipFile, EOFError, OSError) as e:
             raise reader.fail(str(e)) from None
+
+
+def _load_legacy_torch(f: PathOrFile, name: str) -> Any:
+    if hasattr(f, "read"):
+        size = f.seek(0, os.SEEK_END)  # type: ignore[union-attr]
+        f.seek(0)  # type: ignore[union-attr]
+        return _torch_format.load_legacy(f, name, size)  # type: ignore[arg-type]
+    with open(f, "rb") as fh:
+        return _torch_format.load_legacy(fh, name, os.fstat(fh.fileno()).st_size)

@@ -1,0 +1,414 @@
+"""ember.load reading torch.save files (zip and legacy layouts), and refusing code.
+
+The files are written by torch.save into tmp_path and compared with the objects saved;
+the malicious ones are written by hand (no torch needed), each trying to run a command
+that would leave a file behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import warnings
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ember
+from conftest import requires_torch
+
+LAYOUTS = [pytest.param(False, id="zip"), pytest.param(True, id="legacy")]
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _roundtrip(obj, tmp_path, legacy=False, protocol=2, name="ckpt.pt"):
+    torch = _torch()
+    path = tmp_path / name
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
+    return ember.load(path)
+
+
+def _same_tensor(ours, theirs):
+    assert type(ours) is (ember.nn.Parameter if type(theirs).__name__ == "Parameter" else ember.Tensor)
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.stride() == theirs.stride()
+    assert ours.requires_grad == theirs.requires_grad
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+
+
+# ---- what a checkpoint holds -----------------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_tensors_of_every_dtype_and_layout(tmp_path, legacy, protocol):
+    torch = _torch()
+    base = torch.arange(24, dtype=torch.float64).reshape(2, 3, 4)
+    tensors = [torch.tensor([1, -2, 3]).to(d) for d in (torch.int8, torch.int16, torch.int32, torch.int64)]
+    tensors += [
+        torch.tensor([0, 7, 255]).to(d) for d in (torch.uint8, torch.uint16, torch.uint32, torch.uint64)
+    ]
+    tensors += [torch.tensor([0.5, -1.25, 3e4]).to(d) for d in (torch.float16, torch.float32, torch.float64)]
+    tensors += [torch.tensor([1 + 2j, -3.5j]).to(d) for d in (torch.complex64, torch.complex128)]
+    tensors += [
+        torch.tensor([True, False]),
+        torch.tensor(3.5),  # 0-d
+        torch.zeros(0, 3),  # empty
+        torch.ones(2, 0, dtype=torch.int64),
+        base.transpose(0, 2),  # non-contiguous
+        base[:, 1:, ::2],  # offset and step
+        base.expand(3, 2, 3, 4)[1],  # a zero stride
+        torch.randn(3, requires_grad=True),
+    ]
+    loaded = _roundtrip(tensors, tmp_path, legacy, protocol)
+    assert isinstance(loaded, list) and len(loaded) == len(tensors)
+    for ours, theirs in zip(loaded, tensors):
+        _same_tensor(ours, theirs)
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+def test_views_and_one_tensor_saved_twice_keep_sharing(tmp_path, legacy):
+    torch = _torch()
+    base = torch.arange(12.0).reshape(3, 4)
+    obj = {"base": base, "row": base[1], "t": base.t(), "again": base}
+    loaded = _roundtrip(obj, tmp_path, legacy)
+    assert loaded["again"] is loaded["base"]
+    ptr = loaded["base"].untyped_storage().data_ptr()
+    assert (
+        loaded["row"].untyped_storage().data_ptr() == ptr and loaded["t"].untyped_storage().data_ptr() == ptr
+    )
+    loaded["base"][1, 2] = -1.0  # written through the shared memory, as in torch
+    assert loaded["row"].tolist() == [4.0, 5.0, -1.0, 7.0] and loaded["t"][2, 1].item() == -1.0
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+def test_python_values_containers_and_torch_objects(tmp_path, legacy):
+    torch = _torch()
+    obj = {
+        "none": None,
+        "flags": [True, False],
+        "numbers": (1, -(2**70), 2.5, float("inf"), 1 - 2j),
+        "text": "ünïcode",
+        "bytes": b"\x00\xff",
+        "bytearray": bytearray(b"ab"),
+        "set": {1, "a"},
+        "frozenset": frozenset({(1, 2)}),
+        "nested": {"a": [{"b": (torch.ones(1),)}], 3: "int key"},
+        "size": torch.Size([2, 3]),
+        "dtypes": [torch.float32, torch.int64, torch.bool, torch.complex64, torch.half],
+        "device": torch.device("cpu"),
+        "layout": torch.strided,
+        "ordered": OrderedDict([("z", 1), ("a", 2)]),
+    }
+    loaded = _roundtrip(obj, tmp_path, legacy)
+    assert list(loaded) == list(obj)
+    for key in ("none", "flags", "text", "bytes", "bytearray", "set", "frozenset", "ordered"):
+        assert loaded[key] == obj[key] and type(loaded[key]) is type(obj[key])
+    assert loaded["numbers"][:3] == obj["numbers"][:3] and loaded["numbers"][3:] == obj["numbers"][3:]
+    assert loaded["nested"]["a"][0]["b"][0].tolist() == [1.0] and loaded["nested"][3] == "int key"
+    assert isinstance(loaded["size"], ember.Size) and loaded["size"] == (2, 3)
+    assert loaded["dtypes"] == [ember.float32, ember.int64, ember.bool, ember.complex64, ember.float16]
+    assert loaded["device"] == ember.device("cpu") and loaded["layout"] is ember.strided
+    assert list(loaded["ordered"]) == ["z", "a"]
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+def test_parameters_keep_requires_grad_and_attributes(tmp_path, legacy):
+    torch = _torch()
+    frozen = torch.nn.Parameter(torch.ones(2), requires_grad=False)
+    tagged = torch.nn.Parameter(torch.zeros(3))
+    tagged.tag = "decoder"
+    loaded = _roundtrip(
+        {"p": torch.nn.Parameter(torch.randn(2, 2)), "frozen": frozen, "tagged": tagged}, tmp_path, legacy
+    )
+    assert all(isinstance(p, ember.nn.Parameter) for p in loaded.values())
+    assert loaded["p"].requires_grad and not loaded["frozen"].requires_grad
+    assert loaded["tagged"].tag == "decoder"
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+def test_state_dict_with_metadata_loads_into_the_same_ember_model(tmp_path, legacy):
+    torch = _torch()
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3), torch.nn.Flatten(), torch.nn.Linear(12, 4)
+    )
+    theirs(torch.randn(5, 2, 4, 4))  # running statistics and num_batches_tracked move
+    theirs.eval()
+    state = _roundtrip(theirs.state_dict(), tmp_path, legacy)
+    assert type(state) is OrderedDict and state._metadata == theirs.state_dict()._metadata
+    assert state["1.num_batches_tracked"].dtype == ember.int64
+    ours = ember.nn.Sequential(
+        ember.nn.Conv2d(2, 3, 3), ember.nn.BatchNorm2d(3), ember.nn.Flatten(), ember.nn.Linear(12, 4)
+    )
+    ours.load_state_dict(state, strict=True)
+    ours.eval()
+    x = np.random.default_rng(0).standard_normal((2, 2, 4, 4)).astype(np.float32)
+    expected = theirs(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours(ember.tensor(x)).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@requires_torch
+def test_checkpoint_with_optimizer_state_resumes_training_like_torch(tmp_path):
+    torch = _torch()
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.standard_normal((8, 1)).astype(np.float32)
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        opt.step()
+    checkpoint = {"epoch": 3, "model": model.state_dict(), "optimizer": opt.state_dict(), "loss": 0.5}
+    loaded = _roundtrip(checkpoint, tmp_path)
+    assert loaded["epoch"] == 3 and loaded["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.999)
+    ours = ember.nn.Linear(3, 1)
+    ours.load_state_dict(loaded["model"])
+    our_opt = ember.optim.Adam(ours.parameters(), lr=0.01)
+    our_opt.load_state_dict(loaded["optimizer"])
+    for _ in range(2):  # training goes on from the same state in both
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        opt.step()
+        our_opt.zero_grad()
+        ember.nn.functional.mse_loss(ours(ember.tensor(x)), ember.tensor(y)).backward()
+        our_opt.step()
+    np.testing.assert_allclose(
+        ours.weight.detach().numpy(), model.weight.detach().numpy(), rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(ours.bias.detach().numpy(), model.bias.detach().numpy(), rtol=1e-5, atol=1e-7)
+
+
+@requires_torch
+def test_bfloat16_loads_as_float32_with_a_warning(tmp_path):
+    torch = _torch()
+    bf = torch.tensor([1.5, -2.0, 3.140625], dtype=torch.bfloat16)
+    with pytest.warns(UserWarning, match="bfloat16.*float32"):
+        loaded = _roundtrip({"w": bf, "p": torch.nn.Parameter(bf.clone())}, tmp_path, legacy=True)
+    assert loaded["w"].dtype == ember.float32 and loaded["w"].tolist() == bf.float().tolist()
+    assert isinstance(loaded["p"], ember.nn.Parameter) and loaded["p"].tolist() == bf.float().tolist()
+
+
+@requires_torch
+def test_conjugate_view_is_saved_resolved(tmp_path):
+    torch = _torch()
+    z = torch.tensor([1 + 2j, 3 - 4j])
+    assert _roundtrip(z.conj(), tmp_path).tolist() == [1 - 2j, 3 + 4j]
+
+
+@requires_torch
+def test_attributes_of_a_plain_tensor_are_dropped_with_a_warning(tmp_path):
+    torch = _torch()
+    t = torch.ones(2)
+    t.note = "x"
+    with pytest.warns(UserWarning, match="note"):
+        assert _roundtrip(t, tmp_path).tolist() == [1.0, 1.0]
+
+
+@requires_torch
+def test_map_location_and_file_objects(tmp_path):
+    torch = _torch()
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buffer)
+    for location in (None, "cpu", ember.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage):
+        buffer.seek(0)
+        assert ember.load(buffer, map_location=location, weights_only=True)["w"].tolist() == [1.0, 1.0]
+    buffer.seek(0)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        ember.load(buffer, map_location="cuda")
+
+
+@requires_torch
+def test_a_big_endian_file_is_swapped(tmp_path):
+    torch = _torch()
+    path = tmp_path / "be.pt"
+    torch.save({"f": torch.tensor([1.5, -2.0]), "i": torch.tensor([1, 256], dtype=torch.int32)}, path)
+    with zipfile.ZipFile(path) as src:
+        entries = {info.filename: src.read(info) for info in src.infolist()}
+    entries["be/byteorder"] = b"big"
+    entries["be/data/0"] = np.frombuffer(entries["be/data/0"], "<f4").astype(">f4").tobytes()
+    entries["be/data/1"] = np.frombuffer(entries["be/data/1"], "<i4").astype(">i4").tobytes()
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in entries.items():
+            out.writestr(name, data)
+    loaded = ember.load(path)
+    assert loaded["f"].tolist() == [1.5, -2.0] and loaded["i"].tolist() == [1, 256]
+
+
+@requires_torch
+@settings(max_examples=15, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=3),
+    dtype=st.sampled_from(["float32", "float64", "int64", "uint8", "bool", "complex64"]),
+    transpose=st.booleans(),
+    legacy=st.booleans(),
+)
+def test_random_shapes_and_strides(shape, dtype, transpose, legacy):
+    torch = _torch()
+    t = (torch.randn(shape) * 10).to(getattr(torch, dtype))
+    if transpose and t.dim() >= 2:
+        t = t.transpose(0, -1)
+    part = t[1:] if t.dim() else t
+    buffer = io.BytesIO()
+    torch.save({"t": t, "part": part}, buffer, _use_new_zipfile_serialization=not legacy)
+    buffer.seek(0)
+    loaded = ember.load(buffer)
+    _same_tensor(loaded["t"], t)
+    _same_tensor(loaded["part"], part)
+
+
+# ---- what must fail -------------------------------------------------------------------------
+
+
+class _RunsCommand:
+    """Pickles as a call of a dangerous function with one argument."""
+
+    def __init__(self, function, argument):
+        self.function, self.argument = function, argument
+
+    def __reduce__(self):
+        return (self.function, (self.argument,))
+
+
+def _torch_zip(path, pickle_bytes):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("evil/data.pkl", pickle_bytes)
+        archive.writestr("evil/byteorder", "little")
+        archive.writestr("evil/version", "3\n")
+
+
+def _torch_legacy(path, pickle_bytes):
+    header = b"".join(
+        pickle.dumps(x, protocol=2) for x in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True})
+    )
+    path.write_bytes(header + pickle_bytes + pickle.dumps([], protocol=2))
+
+
+@pytest.mark.parametrize("write", [_torch_zip, _torch_legacy], ids=["zip", "legacy"])
+@pytest.mark.parametrize(
+    ("function", "named"),
+    [(os.system, "system"), (eval, "builtins.eval"), (exec, "builtins.exec"), (getattr, "builtins.getattr")],
+    ids=["os.system", "eval", "exec", "getattr"],
+)
+def test_a_pickle_naming_another_global_is_refused_and_not_run(tmp_path, write, function, named):
+    marker = tmp_path / "ran"
+    argument = f"touch {marker}" if function is os.system else f"open({str(marker)!r}, 'w')"
+    if function is getattr:
+        argument = "os"
+    payload = pickle.dumps({"weight": [1.0], "x": _RunsCommand(function, argument)}, protocol=2)
+    path = tmp_path / "model.pt"
+    write(path, payload)
+    with pytest.raises(pickle.UnpicklingError, match=rf"model\.pt.*{named}"):
+        ember.load(path, weights_only=False)
+    assert not marker.exists()
+
+
+def test_a_whole_object_pickle_is_refused(tmp_path):
+    path = tmp_path / "net.pt"
+    _torch_zip(path, pickle.dumps({"model": OrderedDict(a=1), "cfg": zipfile.ZipInfo("x")}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match=r"net\.pt.*zipfile\.ZipInfo.*state_dict"):
+        ember.load(path)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # BUILD setting an attribute on the shared dtype object, or on a class
+        b"\x80\x02ctorch\nfloat32\nN}X\x04\x00\x00\x00nameX\x01\x00\x00\x00xs\x86b.",
+        b"\x80\x02ctorch\nTensor\nN}X\x07\x00\x00\x00__add__K\x01s\x86b.",
+        # NEWOBJ of an allowed class, REDUCE of something the table holds but never calls
+        b"\x80\x02c__builtin__\nset\n)\x81.",
+        b"\x80\x02ctorch\nTensor\nK\x05\x85R.",
+        # a persistent id that is not a storage
+        b"\x80\x02X\x06\x00\x00\x00moduleX\x01\x00\x00\x00m\x86Q.",
+        # BUILD giving an OrderedDict an attribute that hides its keys() method
+        b"\x80\x02ccollections\nOrderedDict\n)R}X\x04\x00\x00\x00keysK\x01sb.",
+    ],
+    ids=["build-dtype", "build-class", "newobj", "reduce-class", "persid", "build-hides-method"],
+)
+def test_pickle_tricks_inside_the_allowed_names_are_refused(tmp_path, payload):
+    path = tmp_path / "trick.pt"
+    _torch_zip(path, payload)
+    add = vars(ember.Tensor)["__add__"]
+    with pytest.raises(pickle.UnpicklingError, match=r"trick\.pt.*(not load|storages only)"):
+        ember.load(path)
+    assert ember.float32.name == "float32" and vars(ember.Tensor)["__add__"] is add
+
+
+def test_a_dtype_ember_lacks_is_named(tmp_path):
+    path = tmp_path / "bf.pt"
+    _torch_zip(path, b"\x80\x02ctorch\nfloat8_e4m3fn\n.")
+    with pytest.raises(RuntimeError, match=r"bf\.pt.*torch\.float8_e4m3fn"):
+        ember.load(path)
+
+
+@requires_torch
+def test_a_sparse_tensor_is_named_as_what_ember_lacks(tmp_path):
+    torch = _torch()
+    path = tmp_path / "sparse.pt"
+    torch.save({"s": torch.eye(2).to_sparse()}, path)
+    with pytest.raises(RuntimeError, match=r"sparse\.pt.*_rebuild_sparse_tensor.*ember does not have"):
+        ember.load(path)
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+def test_torch_save_of_a_whole_module_is_refused(tmp_path, legacy):
+    torch = _torch()
+    path = tmp_path / "whole.pt"
+    torch.save(torch.nn.Linear(2, 2), path, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(pickle.UnpicklingError, match=r"whole\.pt.*torch\.nn\.modules\.linear\.Linear"):
+        ember.load(path)
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9, 0.99])
+def test_a_truncated_torch_file_raises_naming_it(tmp_path, legacy, keep):
+    torch = _torch()
+    path = tmp_path / "cut.pt"
+    torch.save({"w": torch.ones(64), "b": torch.zeros(3)}, path, _use_new_zipfile_serialization=not legacy)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(RuntimeError, match=r"cut\.pt.*torch\.save file"):
+        ember.load(path)
+
+
+def test_a_storage_record_shorter_than_its_tensor_raises(tmp_path):
+    path = tmp_path / "short.pt"
+    storage = b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ"
+    rebuild = (
+        b"ctorch._utils\n_rebuild_tensor_v2\n("
+        + storage
+        + b"K\x00K\x04\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR."
+    )
+    _torch_zip(path, b"\x80\x02" + rebuild)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("evil/data/0", b"\x00" * 8)  # 2 floats of the 4 the pickle expects
+    with pytest.raises(RuntimeError, match=r"short\.pt.*evil/data/0 holds 8 bytes"):
+        ember.load(path)
+
+
+def test_ember_checkpoints_still_load_and_save_is_unchanged(tmp_path):
+    path = tmp_path / "e.pt"
+    ember.save({"w": ember.ones(2)}, path)
+    with zipfile.ZipFile(path) as archive:
+        assert "index.json" in archive.namelist() and not any(n.endswith(".pkl") for n in archive.namelist())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ember.load(path)["w"].tolist() == [1.0, 1.0]
