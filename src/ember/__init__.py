@@ -20,6 +20,7 @@ from ember import (
     dtypes,
     fft,
     futures,
+    hub,
     linalg,
     masked,
     models,
