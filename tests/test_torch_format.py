@@ -195,6 +195,35 @@ def test_checkpoint_with_optimizer_state_resumes_training_like_torch(tmp_path):
 
 
 @requires_torch
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_numpy_numbers_and_arrays_inside_a_checkpoint(tmp_path, protocol):
+    # torch.load refuses them unless weights_only=False or allow-listed; they are plain data
+    arrays = {"C": np.arange(6).reshape(2, 3), "F": np.asfortranarray(np.ones((2, 3), np.float32))}
+    obj = {
+        "acc": np.float64(0.75),
+        "step": np.int32(-3),
+        "flag": np.bool_(True),
+        "z": np.complex64(1 - 2j),
+        **arrays,
+    }
+    obj["again"] = obj["C"]
+    loaded = _roundtrip(obj, tmp_path, protocol=protocol)
+    for key, value in obj.items():
+        assert type(loaded[key]) is type(value) and np.asarray(loaded[key]).dtype == np.asarray(value).dtype
+        np.testing.assert_array_equal(loaded[key], value)
+    assert loaded["again"] is loaded["C"] and loaded["F"].flags.f_contiguous
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "value", [np.array(["text"]), np.array([None], dtype=object), np.zeros(2, [("a", "f4")])]
+)
+def test_numpy_values_that_are_not_numbers_are_refused(tmp_path, value):
+    with pytest.raises(pickle.UnpicklingError, match=r"ckpt\.pt.*NumPy.*numbers only"):
+        _roundtrip({"x": value}, tmp_path)
+
+
+@requires_torch
 def test_bfloat16_loads_as_float32_with_a_warning(tmp_path):
     torch = _torch()
     bf = torch.tensor([1.5, -2.0, 3.140625], dtype=torch.bfloat16)

@@ -18,9 +18,11 @@ Python implementation of pickle's Unpickler with three things narrowed:
 
 - find_class answers from an explicit table of ember-side stand-ins for the few names
   torch.save writes (tensor and Parameter rebuilders, Size, device, dtypes, OrderedDict,
-  set, ...); any other name fails with an error that names the file and the global;
+  set, NumPy's scalar and array rebuilders, ...); any other name fails with an error that
+  names the file and the global;
 - REDUCE calls only the callables of that table, and BUILD (which sets attributes) only
-  fills an OrderedDict's `__dict__` (where a state dict keeps `_metadata`);
+  fills an OrderedDict's `__dict__` (where a state dict keeps `_metadata`), or a NumPy
+  dtype's byte order or a fresh array of numbers;
 - the opcodes that create instances of arbitrary classes (INST, OBJ, NEWOBJ, the
   extension registry) are refused outright: torch.save never needs them.
 
@@ -81,6 +83,10 @@ class _Refused(pickle.UnpicklingError):
     """A pickle that asks for something the restricted reader does not do."""
 
 
+class _NotData(Exception):
+    """Raised by the table's functions for a value ember does not load; the file is named where caught."""
+
+
 class _StorageType:
     """What a storage class named in the file (torch.FloatStorage, ...) stands for here."""
 
@@ -135,13 +141,21 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
             # classes that appear only as arguments (never called)
             ("torch", "Tensor"): Tensor,
             ("torch.nn.parameter", "Parameter"): _parameter_class(),
+            ("numpy", "ndarray"): np.ndarray,
+            # NumPy scalars and arrays of numbers (a checkpoint's best_acc = np.float64(...))
+            ("numpy", "dtype"): _numpy_dtype_of,
         }
+        for module in ("numpy.core.multiarray", "numpy._core.multiarray"):  # NumPy 1's and 2's names
+            self.globals[module, "scalar"] = _numpy_scalar
+            self.globals[module, "_reconstruct"] = _numpy_empty_array
+        for module in ("numpy.core.numeric", "numpy._core.numeric"):
+            self.globals[module, "_frombuffer"] = _numpy_frombuffer
         for module in ("torch", "torch.cuda", "torch.storage"):
             for cls, kind in _STORAGE_KINDS.items():
                 self.globals[module, cls] = _StorageType(kind)
         for dtype_name, value in _DTYPES.items():
             self.globals["torch", dtype_name] = value
-        never_called = (Tensor, self.globals["torch.nn.parameter", "Parameter"])
+        never_called = (Tensor, self.globals["torch.nn.parameter", "Parameter"], np.ndarray)
         self.callables = {
             id(v)
             for v in self.globals.values()
@@ -175,9 +189,10 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
             )
         raise _Refused(
             f"ember.load: {self.name} names the global {module}.{name}, which ember does not load. "
-            "A torch.save file may hold tensors, Parameters, dicts, OrderedDicts, lists, tuples, sets, "
-            "numbers, strings, bytes, None, torch.Size, dtypes and devices; loading any other object "
-            "could run code from the file, and ember.load never does, whatever weights_only says. "
+            "A torch.save file may hold tensors, Parameters, dicts, OrderedDicts, lists, tuples, "
+            "sets, numbers, strings, bytes, None, torch.Size, dtypes, devices and NumPy numbers; "
+            "loading any other object could run code from the file, and ember.load never does, "
+            "whatever weights_only says. "
             "For a whole model saved with torch.save(model), load it with torch and save "
             "model.state_dict() instead."
         )
@@ -219,12 +234,19 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
         func = self.stack[-1]
         if id(func) not in self.callables or not isinstance(args, tuple):
             raise _Refused(f"ember.load: {self.name} calls {func!r}, which ember does not load")
-        self.stack[-1] = func(*args)
+        try:
+            self.stack[-1] = func(*args)
+        except _NotData as e:
+            raise _Refused(f"ember.load: {self.name} holds {e}") from None
 
     def _build(self) -> None:
         state = self.stack.pop()
         inst = self.stack[-1]
-        # torch.save writes BUILD only for an OrderedDict's attributes (a state dict's _metadata)
+        if type(inst) is np.ndarray or isinstance(inst, np.dtype):
+            self._build_numpy(inst, state)
+            return
+        # torch.save writes BUILD only for an OrderedDict's attributes (a state dict's _metadata),
+        # and for NumPy's dtypes and arrays
         if (
             type(inst) is not OrderedDict
             or not isinstance(state, dict)
@@ -234,6 +256,30 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
                 f"ember.load: {self.name} sets attributes of a {type(inst).__name__}, which ember does not load"
             )
         inst.__dict__.update(state)
+
+    def _build_numpy(self, inst: Any, state: Any) -> None:
+        if isinstance(inst, np.dtype):  # state: (version, byte order, ...)
+            if not isinstance(state, tuple) or len(state) < 2 or state[1] not in ("<", ">", "|", "="):
+                raise self.fail(f"bad NumPy dtype state {state!r}")
+            if state[1] in "<>" and inst.itemsize > 1:
+                # dtype objects are shared: never changed in place, replaced where the pickle holds them
+                built = inst.newbyteorder(state[1])
+                self.stack[-1] = built
+                for key, value in list(self.memo.items()):
+                    if value is inst:
+                        self.memo[key] = built
+            return
+        # an array made empty by _reconstruct; state: (version, shape, dtype, is_fortran, raw bytes)
+        if not (
+            isinstance(state, tuple)
+            and len(state) == 5
+            and inst.size == 0
+            and isinstance(state[2], np.dtype)
+            and state[2].kind in _NUMPY_KINDS
+            and isinstance(state[4], (bytes, bytearray))
+        ):
+            raise _Refused(f"ember.load: {self.name} holds a NumPy array that is not plain numbers")
+        inst.__setstate__(state)
 
     dispatch[pickle.REDUCE[0]] = _reduce
     dispatch[pickle.BUILD[0]] = _build
@@ -419,6 +465,40 @@ def _layout(name: Any) -> Any:
     if name != "torch.strided":
         raise pickle.UnpicklingError(f"the layout {name!r}: ember has strided tensors only")
     return strided
+
+
+_NUMPY_KINDS = "biufc"  # NumPy arrays and scalars of these kinds load: no objects, no records
+
+
+def _numpy_dtype_of(spec: Any, align: Any = False, copy: Any = True) -> np.dtype:
+    if not isinstance(spec, str):
+        raise pickle.UnpicklingError(f"numpy.dtype({spec!r})")
+    found = np.dtype(spec)
+    if found.kind not in _NUMPY_KINDS or found.fields is not None:
+        raise _NotData(f"a NumPy array or scalar of dtype {spec!r}; of NumPy values ember loads numbers only")
+    return found
+
+
+def _numpy_scalar(dtype: Any, data: Any) -> np.generic:
+    if not isinstance(dtype, np.dtype) or not isinstance(data, bytes) or len(data) != dtype.itemsize:
+        raise pickle.UnpicklingError(f"a NumPy scalar of {dtype!r}")
+    return np.frombuffer(data, dtype, count=1)[0]
+
+
+def _numpy_empty_array(cls: Any, shape: Any, typecode: Any) -> np.ndarray:
+    # the first half of how an ndarray unpickles; BUILD fills it (_Unpickler._build_numpy)
+    if cls is not np.ndarray:
+        raise pickle.UnpicklingError(f"an array of class {cls!r}")
+    return np.ndarray((0,), np.uint8)
+
+
+def _numpy_frombuffer(data: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+    # how protocol 5 writes an array: its bytes, dtype, shape and memory order
+    if not isinstance(data, (bytes, bytearray)) or not isinstance(dtype, np.dtype) or order not in ("C", "F"):
+        raise pickle.UnpicklingError("a NumPy array that is not plain numbers")
+    if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
+        raise pickle.UnpicklingError(f"a NumPy array of shape {shape!r}")
+    return np.frombuffer(bytes(data), dtype).reshape(shape, order=order).copy(order="K")
 
 
 def _bytearray(data: Any = b"") -> bytearray:

@@ -292,7 +292,8 @@ def load(
 
     A torch.save file may hold tensors of ember's dtypes (bfloat16 ones load as float32),
     Parameters, dicts, OrderedDicts, lists, tuples, sets, numbers, strings, bytes, None,
-    torch.Size, dtypes and devices, as a state dict or a checkpoint does; tensors that shared
+    torch.Size, dtypes, devices and NumPy numbers and arrays of numbers, as a state dict or
+    a checkpoint does; tensors that shared
     memory when saved share it again. Any other object (a whole nn.Module, an instance of a
     user's class) raises pickle.UnpicklingError naming the file and the class, as torch.load
     does with weights_only=True; ember behaves so whatever weights_only says.
