@@ -441,3 +441,70 @@ def test_ember_checkpoints_still_load_and_save_is_unchanged(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ember.load(path)["w"].tolist() == [1.0, 1.0]
+
+
+# ---- torch.serialization's allow-list functions -----------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_get_unsafe_globals_in_checkpoint_lists_what_load_refuses(tmp_path, protocol):
+    torch = _torch()
+    path = tmp_path / "mixed.pt"
+    torch.save(
+        {"model": torch.nn.Linear(2, 2), "state": torch.nn.ReLU().state_dict()},
+        path,
+        pickle_protocol=protocol,
+    )
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(path) == ["torch.nn.modules.linear.Linear"]
+    if protocol == 2:  # torch's own reader stops at protocol 4's FRAME opcode
+        assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == [
+            "torch.nn.modules.linear.Linear"
+        ]
+    clean = tmp_path / "clean.pt"
+    torch.save({"w": torch.ones(2), "n": collections_counter()}, clean, pickle_protocol=protocol)
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(clean) == []
+    ember.save({"w": ember.ones(2)}, tmp_path / "ember.pt")
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "ember.pt") == []
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="checkpoint returned by torch.save"):
+        ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "text.pt")
+
+
+def collections_counter():
+    from collections import Counter
+
+    return Counter("aab")
+
+
+def test_safe_globals_are_recorded_but_build_nothing(tmp_path):
+    S = ember.serialization
+    path = tmp_path / "zi.pt"
+    _torch_zip(path, pickle.dumps({"info": zipfile.ZipInfo("x")}, protocol=2))
+    assert S.get_safe_globals() == []
+    with S.safe_globals([zipfile.ZipInfo, (os.getcwd, "posix.getcwd")]):
+        assert S.get_safe_globals() == [zipfile.ZipInfo, (os.getcwd, "posix.getcwd")]
+        with pytest.raises(pickle.UnpicklingError, match="zipfile.ZipInfo.*add_safe_globals does not change"):
+            ember.load(path)
+    assert S.get_safe_globals() == []
+    S.add_safe_globals([zipfile.ZipInfo])
+    try:
+        assert S.get_safe_globals() == [zipfile.ZipInfo]
+    finally:
+        S.clear_safe_globals()
+    assert S.get_safe_globals() == []
+
+
+@requires_torch
+def test_serialization_names_match_torch():
+    import inspect
+
+    torch = _torch()
+    for name in (
+        "add_safe_globals",
+        "clear_safe_globals",
+        "get_safe_globals",
+        "get_unsafe_globals_in_checkpoint",
+    ):
+        ours = inspect.signature(getattr(ember.serialization, name)).parameters
+        assert list(ours) == list(inspect.signature(getattr(torch.serialization, name)).parameters), name

@@ -195,6 +195,11 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
             "whatever weights_only says. "
             "For a whole model saved with torch.save(model), load it with torch and save "
             "model.state_dict() instead."
+            + (
+                " (add_safe_globals does not change this in ember)"
+                if _marked_name(f"{module}.{name}")
+                else ""
+            )
         )
 
     def persistent_load(self, pid: Any) -> _Storage:
@@ -665,3 +670,85 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
         struct.error,
     ) as e:
         raise unpickler.fail(f"truncated or damaged: {type(e).__name__}: {e}") from None
+
+
+# ---- torch.serialization's allow-list functions ---------------------------------------------
+
+_marked_safe: list[Any] = []
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Record globals as trusted (torch.serialization.add_safe_globals).
+
+    torch.load then builds objects of those classes in weights-only mode. ember.load never
+    builds objects of a class outside its own table, marked or not: the list is kept so that
+    code that calls this runs, and a checkpoint holding such objects still fails to load,
+    with an error that says so.
+    """
+    _marked_safe.extend(g for g in safe_globals if g not in _marked_safe)
+
+
+def get_safe_globals() -> list[Any]:
+    """The globals recorded by add_safe_globals (torch.serialization.get_safe_globals)."""
+    return list(_marked_safe)
+
+
+def clear_safe_globals() -> None:
+    """Forget the globals recorded by add_safe_globals (torch.serialization.clear_safe_globals)."""
+    _marked_safe.clear()
+
+
+class safe_globals:  # noqa: N801 (torch's name)
+    """A with-block during which the globals are recorded as trusted, as add_safe_globals does
+    (torch.serialization.safe_globals); see add_safe_globals for what that changes in ember."""
+
+    def __init__(self, safe_globals: list[Any]) -> None:
+        self.safe_globals = safe_globals
+
+    def __enter__(self) -> None:
+        self.added = [g for g in self.safe_globals if g not in _marked_safe]
+        _marked_safe.extend(self.added)
+
+    def __exit__(self, *exc: Any) -> None:
+        for g in self.added:
+            _marked_safe.remove(g)
+
+
+def _marked_name(full: str) -> bool:
+    """Whether add_safe_globals recorded the global named full (module.name)."""
+    for marked in _marked_safe:
+        if isinstance(marked, tuple):  # (the object, the name to match)
+            if marked[1] == full:
+                return True
+        elif f"{getattr(marked, '__module__', '')}.{getattr(marked, '__qualname__', '')}" == full:
+            return True
+    return False
+
+
+def globals_in_pickle(data: bytes) -> set[str]:
+    """The globals a pickle names (module.name), read with pickletools: nothing is run."""
+    import pickletools
+
+    found, strings, memo = set(), [], {}
+    for opcode, arg, _ in pickletools.genops(data):
+        if opcode.name in ("GLOBAL", "INST"):
+            found.add(arg.replace(" ", "."))
+        elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+            found.add(f"{strings[-2]}.{strings[-1]}")
+        elif isinstance(arg, str) and opcode.name.endswith("UNICODE"):
+            strings.append(arg)
+        elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT"):
+            memo[arg] = strings[-1] if strings else None
+        elif opcode.name == "MEMOIZE":
+            memo[len(memo)] = strings[-1] if strings else None
+        elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and isinstance(memo.get(arg), str):
+            strings.append(memo[arg])
+    return found
+
+
+def unsafe_globals(data: bytes) -> list[str]:
+    """The globals of a torch.save pickle that ember.load would refuse, sorted."""
+    table = _Unpickler(io.BytesIO(), "", _StorageSource()).globals
+    known = {f"{module}.{name}" for module, name in table}
+    known |= {f"__builtin__.{name}" for module, name in table if module == "builtins"}
+    return sorted(found for found in globals_in_pickle(data) if found not in known)

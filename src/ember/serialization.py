@@ -28,6 +28,7 @@ import numpy as np
 
 from ember import _torch_format, dtypes
 from ember._tensor import Size, Tensor, device
+from ember._torch_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 FORMAT = "ember-checkpoint"
 VERSION = 1
@@ -343,3 +344,32 @@ def _load_legacy_torch(f: PathOrFile, name: str) -> Any:
         return _torch_format.load_legacy(f, name, size)  # type: ignore[arg-type]
     with open(f, "rb") as fh:
         return _torch_format.load_legacy(fh, name, os.fstat(fh.fileno()).st_size)
+
+
+def get_unsafe_globals_in_checkpoint(f: PathOrFile) -> list[str]:
+    """The globals (module.name) in a torch.save file's pickle that ember.load refuses
+    (torch.serialization.get_unsafe_globals_in_checkpoint); the pickle is only read, not run.
+    An ember checkpoint holds none."""
+    try:
+        archive = zipfile.ZipFile(f if hasattr(f, "read") else os.fspath(f), "r")
+    except _ZIP_ERRORS:
+        raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
+    with archive:
+        names = archive.namelist()
+        if _INDEX in names:
+            return []
+        pickles = [n for n in names if n == "data.pkl" or n.endswith("/data.pkl")]
+        if not pickles:
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        return _torch_format.unsafe_globals(archive.read(min(pickles, key=len)))
+
+
+__all__ = [
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+    "load",
+    "safe_globals",
+    "save",
+]
