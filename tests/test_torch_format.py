@@ -263,6 +263,17 @@ def test_map_location_and_file_objects(tmp_path):
 
 
 @requires_torch
+def test_a_file_without_byteorder_record_and_a_non_leaf_tensor(tmp_path):
+    torch = _torch()
+    x = torch.ones(2, requires_grad=True)
+    buffer = io.BytesIO()
+    torch.save({"y": x * 2}, buffer, _disable_byteorder_record=True)
+    buffer.seek(0)
+    y = ember.load(buffer)["y"]
+    assert y.tolist() == [2.0, 2.0] and y.requires_grad and y.is_leaf  # as torch.load gives it
+
+
+@requires_torch
 def test_a_big_endian_file_is_swapped(tmp_path):
     torch = _torch()
     path = tmp_path / "be.pt"
@@ -416,6 +427,18 @@ def test_a_truncated_torch_file_raises_naming_it(tmp_path, legacy, keep):
     path.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(RuntimeError, match=r"cut\.pt.*torch\.save file"):
         ember.load(path)
+
+
+def test_a_tensor_as_pytorch_before_0_4_wrote_it(tmp_path):
+    # torch._utils._rebuild_tensor(storage, offset, size, stride), legacy layout, a 2x2 view
+    path = tmp_path / "old.pt"
+    storage = b"(X\x07\x00\x00\x00storagectorch\nLongStorage\nX\x01\x00\x00\x00kX\x03\x00\x00\x00cpuK\x06NtQ"
+    rebuild = b"ctorch._utils\n_rebuild_tensor\n(" + storage + b"K\x01K\x02K\x02\x86K\x03K\x01\x86tR."
+    _torch_legacy(path, b"\x80\x02" + rebuild)
+    data = path.read_bytes()[: -len(pickle.dumps([], protocol=2))] + pickle.dumps(["k"], protocol=2)
+    path.write_bytes(data + (6).to_bytes(8, "little") + np.arange(6, dtype="<i8").tobytes())
+    loaded = ember.load(path)
+    assert loaded.dtype == ember.int64 and loaded.tolist() == [[1, 2], [4, 5]] and not loaded.requires_grad
 
 
 def test_a_storage_record_shorter_than_its_tensor_raises(tmp_path):

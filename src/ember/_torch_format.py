@@ -123,6 +123,7 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
         # tensors (and Parameters of them) whose data is computed from a view: id -> entry
         self.copies: dict[int, tuple[list[Tensor], np.ndarray, list]] = {}
         self.globals: dict[tuple[str, str], Any] = {
+            ("torch._utils", "_rebuild_tensor"): self._rebuild_tensor_v1,
             ("torch._utils", "_rebuild_tensor_v2"): self._rebuild_tensor_v2,
             ("torch._utils", "_rebuild_tensor_v3"): self._rebuild_tensor_v3,
             ("torch._utils", "_rebuild_parameter"): self._rebuild_parameter,
@@ -292,6 +293,10 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
     # ---- what the table's names build -----------------------------------------------------
 
     # torch._utils' rebuilders, with their argument order (hooks: backward hooks, never saved)
+    def _rebuild_tensor_v1(self, storage: Any, storage_offset: Any, size: Any, stride: Any) -> Tensor:
+        # what PyTorch before 0.4 wrote (no requires_grad)
+        return self._rebuild_tensor_v2(storage, storage_offset, size, stride, False, None)
+
     def _rebuild_tensor_v2(
         self,
         storage: Any,
@@ -388,7 +393,11 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
 
     def _rebuild_from_type_v2(self, func: Any, new_type: Any, args: Any, state: Any) -> Any:
         parameter = _parameter_class()
-        if func not in (self._rebuild_tensor_v2, self._rebuild_tensor_v3) or new_type not in (
+        if func not in (
+            self._rebuild_tensor_v1,
+            self._rebuild_tensor_v2,
+            self._rebuild_tensor_v3,
+        ) or new_type not in (
             Tensor,
             parameter,
         ):
