@@ -246,13 +246,13 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
             raise _Refused(f"ember.load: {self.name} holds {e}") from None
 
     def _build(self) -> None:
+        # torch.save writes BUILD for an OrderedDict's attributes (a state dict's _metadata),
+        # and NumPy for its dtypes and arrays; nothing else may set attributes
         state = self.stack.pop()
         inst = self.stack[-1]
         if type(inst) is np.ndarray or isinstance(inst, np.dtype):
             self._build_numpy(inst, state)
             return
-        # torch.save writes BUILD only for an OrderedDict's attributes (a state dict's _metadata),
-        # and for NumPy's dtypes and arrays
         if (
             type(inst) is not OrderedDict
             or not isinstance(state, dict)
@@ -393,14 +393,8 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode ta
 
     def _rebuild_from_type_v2(self, func: Any, new_type: Any, args: Any, state: Any) -> Any:
         parameter = _parameter_class()
-        if func not in (
-            self._rebuild_tensor_v1,
-            self._rebuild_tensor_v2,
-            self._rebuild_tensor_v3,
-        ) or new_type not in (
-            Tensor,
-            parameter,
-        ):
+        rebuilders = (self._rebuild_tensor_v1, self._rebuild_tensor_v2, self._rebuild_tensor_v3)
+        if func not in rebuilders or new_type not in (Tensor, parameter):
             raise _Refused(
                 f"ember.load: {self.name} rebuilds a tensor as {new_type!r}, which ember does not load"
             )
