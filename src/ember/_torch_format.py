@@ -11,530 +11,39 @@ hook, and the bytes are stored apart. There are two layouts:
   magic number, a protocol version, a dict describing the machine, the object, and the list
   of storage keys), then each storage's bytes, preceded by its element count as 8 bytes.
 
-A pickle is a small program: its GLOBAL opcode imports any name and REDUCE calls it, so
-unpickling an untrusted file with the standard Unpickler can run any code (the reason
-ember's own format has no pickle at all, see serialization.py). The reader here is the
-Python implementation of pickle's Unpickler with three things narrowed:
-
-- find_class answers from an explicit table of ember-side stand-ins for the few names
-  torch.save writes (tensor and Parameter rebuilders, Size, device, dtypes, OrderedDict,
-  set, NumPy's scalar and array rebuilders, ...); any other name fails with an error that
-  names the file and the global;
-- REDUCE calls only the callables of that table, and BUILD (which sets attributes) only
-  fills an OrderedDict's `__dict__` (where a state dict keeps `_metadata`), or a NumPy
-  dtype's byte order or a fresh array of numbers;
-- the opcodes that create instances of arbitrary classes (INST, OBJ, NEWOBJ, the
-  extension registry) are refused outright: torch.save never needs them.
-
-The C Unpickler could not be narrowed this way: its BUILD sets attributes on whatever
-object precedes it (a shared dtype object, a class) and its opcode table is fixed.
-
-Each storage becomes one writable uint8 array; tensors are NumPy views of it at their
-offset and strides, so tensors that shared memory when saved share it once loaded.
+The pickles are read by the restricted unpickler of _torch_pickle.py, which builds
+tensors, containers and plain values and refuses anything else. Each storage becomes one
+writable uint8 array; tensors are NumPy views of it at their offset and strides, so
+tensors that shared memory when saved share it once loaded.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
-import re
 import struct
 import sys
 import warnings
 import zipfile
-from collections import Counter, OrderedDict
 from typing import IO, Any
 
 import numpy as np
 
-from ember import dtypes
-from ember._layout import strided
-from ember._tensor import CPU, Size, Tensor
+from ember._torch_pickle import (
+    FileStorage,
+    Refused,
+    RestrictedUnpickler,
+    StorageSource,
+    as_text,
+    marked_safe,
+    numpy_dtype,
+)
 
 # what zipfile raises for a damaged archive besides BadZipFile (see serialization.py)
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError)
 
-# torch's storage classes, by the element type they hold (None: bytes, torch.UntypedStorage)
-_STORAGE_KINDS = {
-    "FloatStorage": "float32",
-    "DoubleStorage": "float64",
-    "HalfStorage": "float16",
-    "BFloat16Storage": "bfloat16",
-    "ComplexFloatStorage": "complex64",
-    "ComplexDoubleStorage": "complex128",
-    "ByteStorage": "uint8",
-    "CharStorage": "int8",
-    "ShortStorage": "int16",
-    "IntStorage": "int32",
-    "LongStorage": "int64",
-    "BoolStorage": "bool",
-    "UntypedStorage": "untyped",
-}
-# ember has no bfloat16: its bits are read as uint16 and widened to float32, which is exact
-_NUMPY_OF_KIND = {"bfloat16": np.dtype(np.uint16), "untyped": np.dtype(np.uint8)}
-_DTYPES = {name: value for name, value in vars(dtypes).items() if isinstance(value, dtypes.dtype)}
-# torch dtypes ember lacks: named in the error instead of the generic "not allowed" one
-_TORCH_ONLY_DTYPE = re.compile(
-    r"bfloat16|complex32|chalf|float8_\w+|float4_\w+|q?u?int[1-7]|qint\w+|quint\w+|bits\w+"
-)
 
-
-class _Refused(pickle.UnpicklingError):
-    """A pickle that asks for something the restricted reader does not do."""
-
-
-class _NotData(Exception):
-    """Raised by the table's functions for a value ember does not load; the file is named where caught."""
-
-
-class _StorageType:
-    """What a storage class named in the file (torch.FloatStorage, ...) stands for here."""
-
-    __slots__ = ("kind",)
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-
-class _Storage:
-    """One storage of the file: its bytes, a writable uint8 array, and its element type."""
-
-    __slots__ = ("data", "kind", "swapped")
-
-    def __init__(self, data: np.ndarray, kind: str) -> None:
-        self.data, self.kind, self.swapped = data, kind, False
-
-
-def _numpy_dtype(kind: str) -> np.dtype:
-    return _NUMPY_OF_KIND.get(kind) or _DTYPES[kind].numpy
-
-
-class _Unpickler(pickle._Unpickler):  # the Python implementation: its opcode table can be narrowed
-    """Unpickles only what torch.save writes for data; see the module docstring."""
-
-    dispatch = dict(pickle._Unpickler.dispatch)
-
-    def __init__(self, file: IO[bytes], name: str, storages: _StorageSource) -> None:
-        super().__init__(file, encoding="utf-8")
-        self.name = name
-        self.source = storages
-        self.storages: dict[str, _Storage] = {}
-        self.bfloat16 = False
-        # tensors (and Parameters of them) whose data is computed from a view: id -> entry
-        self.copies: dict[int, tuple[list[Tensor], np.ndarray, list]] = {}
-        self.globals: dict[tuple[str, str], Any] = {
-            ("torch._utils", "_rebuild_tensor"): self._rebuild_tensor_v1,
-            ("torch._utils", "_rebuild_tensor_v2"): self._rebuild_tensor_v2,
-            ("torch._utils", "_rebuild_tensor_v3"): self._rebuild_tensor_v3,
-            ("torch._utils", "_rebuild_parameter"): self._rebuild_parameter,
-            ("torch._utils", "_rebuild_parameter_with_state"): self._rebuild_parameter_with_state,
-            ("torch._tensor", "_rebuild_from_type_v2"): self._rebuild_from_type_v2,
-            ("torch.serialization", "_get_layout"): _layout,
-            ("torch", "Size"): _size,
-            ("torch", "device"): _device,
-            ("collections", "OrderedDict"): OrderedDict,
-            ("collections", "Counter"): Counter,
-            ("builtins", "set"): set,
-            ("builtins", "frozenset"): frozenset,
-            ("builtins", "complex"): complex,
-            ("builtins", "bytearray"): _bytearray,
-            ("_codecs", "encode"): _encode,
-            # classes that appear only as arguments (never called)
-            ("torch", "Tensor"): Tensor,
-            ("torch.nn.parameter", "Parameter"): _parameter_class(),
-            ("numpy", "ndarray"): np.ndarray,
-            # NumPy scalars and arrays of numbers (a checkpoint's best_acc = np.float64(...))
-            ("numpy", "dtype"): _numpy_dtype_of,
-        }
-        for module in ("numpy.core.multiarray", "numpy._core.multiarray"):  # NumPy 1's and 2's names
-            self.globals[module, "scalar"] = _numpy_scalar
-            self.globals[module, "_reconstruct"] = _numpy_empty_array
-        for module in ("numpy.core.numeric", "numpy._core.numeric"):
-            self.globals[module, "_frombuffer"] = _numpy_frombuffer
-        for module in ("torch", "torch.cuda", "torch.storage"):
-            for cls, kind in _STORAGE_KINDS.items():
-                self.globals[module, cls] = _StorageType(kind)
-        for dtype_name, value in _DTYPES.items():
-            self.globals["torch", dtype_name] = value
-        never_called = (Tensor, self.globals["torch.nn.parameter", "Parameter"], np.ndarray)
-        self.callables = {
-            id(v)
-            for v in self.globals.values()
-            if callable(v)
-            and not isinstance(v, (_StorageType, dtypes.dtype))
-            and all(v is not c for c in never_called)
-        }
-
-    def load(self) -> Any:
-        self.memo = {}  # each of a legacy file's pickles has its own memo
-        return super().load()
-
-    def fail(self, why: str) -> RuntimeError:
-        return RuntimeError(f"ember.load: {self.name} is not a valid torch.save file ({why})")
-
-    # ---- the narrowed pickle machine ----------------------------------------------------
-
-    def find_class(self, module: str, name: str) -> Any:
-        module = {"__builtin__": "builtins"}.get(module, module)  # protocol 2 writes Python 2's name
-        found = self.globals.get((module, name))
-        if found is not None:
-            return found
-        if module == "torch" and _TORCH_ONLY_DTYPE.fullmatch(name):
-            raise self.fail(f"it holds the dtype torch.{name}, which ember does not have")
-        if module in ("torch", "torch.cuda", "torch.storage") and name.endswith("Storage"):
-            raise self.fail(f"it holds a torch.{name}, a kind of storage ember does not have")
-        if module.startswith("torch") and name.startswith("_rebuild_"):
-            raise self.fail(
-                f"it holds a tensor that torch rebuilds with {module}.{name} (a sparse, quantized, nested "
-                "or other special tensor), which ember does not have"
-            )
-        raise _Refused(
-            f"ember.load: {self.name} names the global {module}.{name}, which ember does not load. "
-            "A torch.save file may hold tensors, Parameters, dicts, OrderedDicts, lists, tuples, "
-            "sets, numbers, strings, bytes, None, torch.Size, dtypes, devices and NumPy numbers; "
-            "loading any other object could run code from the file, and ember.load never does, "
-            "whatever weights_only says. "
-            "For a whole model saved with torch.save(model), load it with torch and save "
-            "model.state_dict() instead."
-            + (
-                " (add_safe_globals does not change this in ember)"
-                if _marked_name(f"{module}.{name}")
-                else ""
-            )
-        )
-
-    def persistent_load(self, pid: Any) -> _Storage:
-        if not isinstance(pid, tuple) or not pid or pid[0] not in ("storage", b"storage"):
-            what = pid[0] if isinstance(pid, tuple) and pid else pid
-            raise _Refused(
-                f"ember.load: {self.name} refers to a {what!r} outside the pickle; ember loads storages only"
-            )
-        if len(pid) not in (5, 6) or not isinstance(pid[1], _StorageType):
-            raise self.fail(f"bad storage reference {pid!r}")
-        kind, key, numel = pid[1].kind, _text(pid[2]), pid[4]
-        if not isinstance(numel, int) or numel < 0:
-            raise self.fail(f"bad storage size {numel!r}")
-        nbytes = numel * _numpy_dtype(kind).itemsize
-        storage = self.storages.get(key)
-        if storage is None:
-            storage = _Storage(self.source.storage(key, nbytes, kind), kind)
-            self.storages[key] = storage
-        view = pid[5] if len(pid) == 6 else None
-        if view is None:
-            return storage
-        # a legacy file's view of part of a storage: (key, offset, size) in elements
-        view_key, offset, size = _text(view[0]), view[1], view[2]
-        if view_key not in self.storages:
-            itemsize = _numpy_dtype(kind).itemsize
-            if not (isinstance(offset, int) and isinstance(size, int) and 0 <= offset and 0 <= size):
-                raise self.fail(f"bad storage view {view!r}")
-            if (offset + size) * itemsize > storage.data.size:
-                raise self.fail(f"storage view {view!r} goes past its storage of {numel} elements")
-            self.storages[view_key] = _Storage(
-                storage.data[offset * itemsize : (offset + size) * itemsize], kind
-            )
-        return self.storages[view_key]
-
-    def _reduce(self) -> None:
-        args = self.stack.pop()
-        func = self.stack[-1]
-        if id(func) not in self.callables or not isinstance(args, tuple):
-            raise _Refused(f"ember.load: {self.name} calls {func!r}, which ember does not load")
-        try:
-            self.stack[-1] = func(*args)
-        except _NotData as e:
-            raise _Refused(f"ember.load: {self.name} holds {e}") from None
-
-    def _build(self) -> None:
-        # torch.save writes BUILD for an OrderedDict's attributes (a state dict's _metadata),
-        # and NumPy for its dtypes and arrays; nothing else may set attributes
-        state = self.stack.pop()
-        inst = self.stack[-1]
-        if type(inst) is np.ndarray or isinstance(inst, np.dtype):
-            self._build_numpy(inst, state)
-            return
-        if (
-            type(inst) is not OrderedDict
-            or not isinstance(state, dict)
-            or not all(isinstance(k, str) and not hasattr(OrderedDict, k) for k in state)
-        ):
-            raise _Refused(
-                f"ember.load: {self.name} sets attributes of a {type(inst).__name__}, which ember does not load"
-            )
-        inst.__dict__.update(state)
-
-    def _build_numpy(self, inst: Any, state: Any) -> None:
-        if isinstance(inst, np.dtype):  # state: (version, byte order, ...)
-            if not isinstance(state, tuple) or len(state) < 2 or state[1] not in ("<", ">", "|", "="):
-                raise self.fail(f"bad NumPy dtype state {state!r}")
-            if state[1] in "<>" and inst.itemsize > 1:
-                # dtype objects are shared: never changed in place, replaced where the pickle holds them
-                built = inst.newbyteorder(state[1])
-                self.stack[-1] = built
-                for key, value in list(self.memo.items()):
-                    if value is inst:
-                        self.memo[key] = built
-            return
-        # an array made empty by _reconstruct; state: (version, shape, dtype, is_fortran, raw bytes)
-        if not (
-            isinstance(state, tuple)
-            and len(state) == 5
-            and inst.size == 0
-            and isinstance(state[2], np.dtype)
-            and state[2].kind in _NUMPY_KINDS
-            and isinstance(state[4], (bytes, bytearray))
-        ):
-            raise _Refused(f"ember.load: {self.name} holds a NumPy array that is not plain numbers")
-        inst.__setstate__(state)
-
-    dispatch[pickle.REDUCE[0]] = _reduce
-    dispatch[pickle.BUILD[0]] = _build
-
-    # ---- what the table's names build -----------------------------------------------------
-
-    # torch._utils' rebuilders, with their argument order (hooks: backward hooks, never saved)
-    def _rebuild_tensor_v1(self, storage: Any, storage_offset: Any, size: Any, stride: Any) -> Tensor:
-        # what PyTorch before 0.4 wrote (no requires_grad)
-        return self._rebuild_tensor_v2(storage, storage_offset, size, stride, False, None)
-
-    def _rebuild_tensor_v2(
-        self,
-        storage: Any,
-        storage_offset: Any,
-        size: Any,
-        stride: Any,
-        requires_grad: Any,
-        hooks: Any,
-        metadata: Any = None,
-    ) -> Tensor:
-        if not isinstance(storage, _Storage):
-            raise self.fail(f"a tensor's storage is a {type(storage).__name__}")
-        return self._tensor(storage, storage.kind, storage_offset, size, stride, requires_grad, metadata)
-
-    def _rebuild_tensor_v3(
-        self,
-        storage: Any,
-        storage_offset: Any,
-        size: Any,
-        stride: Any,
-        requires_grad: Any,
-        hooks: Any,
-        dtype: Any,
-        metadata: Any = None,
-    ) -> Tensor:
-        if not isinstance(storage, _Storage) or not isinstance(dtype, dtypes.dtype):
-            raise self.fail(f"a tensor of {type(storage).__name__} and dtype {dtype!r}")
-        return self._tensor(storage, dtype.name, storage_offset, size, stride, requires_grad, metadata)
-
-    def _tensor(
-        self,
-        storage: _Storage,
-        kind: str,
-        offset: Any,
-        size: Any,
-        stride: Any,
-        requires_grad: Any,
-        metadata: Any,
-    ) -> Tensor:
-        np_dtype = _numpy_dtype(kind)
-        if not (_is_ints(size) and _is_ints(stride) and len(size) == len(stride) and _is_ints((offset,))):
-            raise self.fail(f"bad tensor layout: offset {offset!r}, size {size!r}, stride {stride!r}")
-        if self.source.swap and not storage.swapped:
-            storage.data.view(np_dtype).byteswap(inplace=True)
-            storage.swapped = True
-        elements = storage.data.size // np_dtype.itemsize
-        if 0 in size:  # no element to place: only the strides are kept
-            offset = 0
-        else:
-            end = offset + sum((n - 1) * s for n, s in zip(size, stride))
-            if end >= elements:
-                raise self.fail(
-                    f"a tensor of size {list(size)}, stride {list(stride)} and offset {offset} "
-                    f"reaches past its storage of {elements} elements"
-                )
-        array = np.ndarray(
-            tuple(size),
-            np_dtype,
-            buffer=storage.data,
-            offset=offset * np_dtype.itemsize,
-            strides=tuple(s * np_dtype.itemsize for s in stride),
-        )
-        changes = []
-        if kind == "bfloat16":
-            changes.append(_widen_bfloat16)
-            self.bfloat16 = True
-        for flag, value in (metadata or {}).items():
-            if flag in ("conj", "neg") and value is True:  # a conjugate or negative view, materialised
-                changes.append(np.conj if flag == "conj" else np.negative)
-            elif value:
-                raise self.fail(f"a tensor has the property {flag!r}, which ember does not know")
-        if not changes:
-            return Tensor(array, requires_grad=requires_grad is True)
-        # the result is a copy, made once the storage's bytes are there (a legacy file's come last)
-        final = np.float32 if kind == "bfloat16" else np_dtype
-        tensor = Tensor(
-            np.broadcast_to(np.zeros((), final), array.shape), requires_grad=requires_grad is True
-        )
-        self.copies[id(tensor)] = ([tensor], array, changes)
-        return tensor
-
-    def _rebuild_parameter(self, data: Any, requires_grad: Any, hooks: Any) -> Any:
-        if not isinstance(data, Tensor):
-            raise self.fail(f"a Parameter of a {type(data).__name__}")
-        param = _parameter_class()(data, requires_grad=requires_grad is True)
-        if id(data) in self.copies:  # it must get the data its tensor will get
-            self.copies[id(data)][0].append(param)
-        return param
-
-    def _rebuild_parameter_with_state(self, data: Any, requires_grad: Any, hooks: Any, state: Any) -> Any:
-        param = self._rebuild_parameter(data, requires_grad, hooks)
-        self._set_attributes(param, state)
-        return param
-
-    def _rebuild_from_type_v2(self, func: Any, new_type: Any, args: Any, state: Any) -> Any:
-        parameter = _parameter_class()
-        rebuilders = (self._rebuild_tensor_v1, self._rebuild_tensor_v2, self._rebuild_tensor_v3)
-        if func not in rebuilders or new_type not in (Tensor, parameter):
-            raise _Refused(
-                f"ember.load: {self.name} rebuilds a tensor as {new_type!r}, which ember does not load"
-            )
-        if not isinstance(args, tuple):
-            raise self.fail("bad tensor arguments")
-        tensor = func(*args)
-        if new_type is parameter:
-            tensor = self._rebuild_parameter(tensor, tensor.requires_grad, None)
-        self._set_attributes(tensor, state)
-        return tensor
-
-    def _set_attributes(self, tensor: Tensor, state: Any) -> None:
-        """The Python attributes torch saved with a tensor (t.foo = 3), when ember can hold them."""
-        if isinstance(state, tuple) and len(state) == 2:  # (__dict__ entries, slot values)
-            state = {**(state[0] or {}), **(state[1] or {})}
-        if not state:
-            return
-        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
-            raise self.fail(f"bad tensor attributes {state!r}")
-        if not hasattr(tensor, "__dict__"):
-            warnings.warn(
-                f"ember.load: {self.name}: ember tensors cannot hold Python attributes; "
-                f"{sorted(state)} of a saved tensor are dropped",
-                UserWarning,
-                stacklevel=4,
-            )
-            return
-        for key in state:
-            if hasattr(type(tensor), key):  # no data may shadow a method or property
-                raise self.fail(f"a saved tensor attribute {key!r} would hide ember's Tensor.{key}")
-        tensor.__dict__.update(state)
-
-
-def _refuse_opcode(name: str) -> Any:
-    def refuse(self: _Unpickler) -> None:
-        raise _Refused(
-            f"ember.load: {self.name} uses the pickle opcode {name}, which makes objects of arbitrary "
-            "classes; ember does not load it (torch.save never writes it for tensors and containers)"
-        )
-
-    return refuse
-
-
-for _op in ("INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4"):
-    _Unpickler.dispatch[getattr(pickle, _op)[0]] = _refuse_opcode(_op)
-
-
-def _parameter_class() -> type:
-    from ember.nn.parameter import Parameter  # nn sits above this module
-
-    return Parameter
-
-
-def _is_ints(values: Any) -> bool:
-    return isinstance(values, tuple) and all(type(v) is int and v >= 0 for v in values)
-
-
-def _text(value: Any) -> str:
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
-
-
-def _size(dims: Any = ()) -> Size:
-    if not _is_ints(tuple(dims) if isinstance(dims, (tuple, list)) else None):
-        raise pickle.UnpicklingError(f"torch.Size of {dims!r}")
-    return Size(dims)
-
-
-def _device(type: Any = "cpu", index: Any = None) -> Any:  # noqa: A002
-    # every storage is loaded on the CPU, so a device saved as a value (torch.device('cuda')) is too
-    if not isinstance(type, str) or not (index is None or isinstance(index, int)):
-        raise pickle.UnpicklingError(f"torch.device({type!r}, {index!r})")
-    return CPU
-
-
-def _layout(name: Any) -> Any:
-    if name != "torch.strided":
-        raise pickle.UnpicklingError(f"the layout {name!r}: ember has strided tensors only")
-    return strided
-
-
-_NUMPY_KINDS = "biufc"  # NumPy arrays and scalars of these kinds load: no objects, no records
-
-
-def _numpy_dtype_of(spec: Any, align: Any = False, copy: Any = True) -> np.dtype:
-    if not isinstance(spec, str):
-        raise pickle.UnpicklingError(f"numpy.dtype({spec!r})")
-    found = np.dtype(spec)
-    if found.kind not in _NUMPY_KINDS or found.fields is not None:
-        raise _NotData(f"a NumPy array or scalar of dtype {spec!r}; of NumPy values ember loads numbers only")
-    return found
-
-
-def _numpy_scalar(dtype: Any, data: Any) -> np.generic:
-    if not isinstance(dtype, np.dtype) or not isinstance(data, bytes) or len(data) != dtype.itemsize:
-        raise pickle.UnpicklingError(f"a NumPy scalar of {dtype!r}")
-    return np.frombuffer(data, dtype, count=1)[0]
-
-
-def _numpy_empty_array(cls: Any, shape: Any, typecode: Any) -> np.ndarray:
-    # the first half of how an ndarray unpickles; BUILD fills it (_Unpickler._build_numpy)
-    if cls is not np.ndarray:
-        raise pickle.UnpicklingError(f"an array of class {cls!r}")
-    return np.ndarray((0,), np.uint8)
-
-
-def _numpy_frombuffer(data: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
-    # how protocol 5 writes an array: its bytes, dtype, shape and memory order
-    if not isinstance(data, (bytes, bytearray)) or not isinstance(dtype, np.dtype) or order not in ("C", "F"):
-        raise pickle.UnpicklingError("a NumPy array that is not plain numbers")
-    if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
-        raise pickle.UnpicklingError(f"a NumPy array of shape {shape!r}")
-    return np.frombuffer(bytes(data), dtype).reshape(shape, order=order).copy(order="K")
-
-
-def _bytearray(data: Any = b"") -> bytearray:
-    if not isinstance(data, (bytes, bytearray)):
-        raise pickle.UnpicklingError(f"bytearray of a {type(data).__name__}")
-    return bytearray(data)
-
-
-def _encode(text: Any, encoding: Any = "utf-8") -> bytes:
-    # protocol 2 writes bytes as _codecs.encode(text, 'latin1')
-    if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "utf-8", "ascii"):
-        raise pickle.UnpicklingError(f"_codecs.encode of {type(text).__name__} as {encoding!r}")
-    return text.encode(encoding)
-
-
-# ---- where the storages' bytes come from --------------------------------------------------------
-
-
-class _StorageSource:
-    """Hands out the bytes of a storage; `swap` says the file's byte order is not this machine's."""
-
-    swap = False
-
-    def storage(self, key: str, nbytes: int, kind: str) -> np.ndarray:
-        raise NotImplementedError
-
-
-class _ZipStorages(_StorageSource):
+class _ZipStorages(StorageSource):
     """Storages of a zip-format file: the entry `<folder>/data/<key>` holds each one's bytes."""
 
     def __init__(self, archive: zipfile.ZipFile, folder: str, name: str) -> None:
@@ -562,17 +71,17 @@ class _ZipStorages(_StorageSource):
         return data
 
 
-class _LegacyStorages(_StorageSource):
+class _LegacyStorages(StorageSource):
     """Storages of a legacy file: allocated when the pickle names them, filled after it."""
 
     def __init__(self, limit: int | None) -> None:
         self.limit = limit  # the file's size: no storage can be larger
-        self.arrays: dict[str, _Storage] = {}
+        self.arrays: dict[str, FileStorage] = {}
 
     def storage(self, key: str, nbytes: int, kind: str) -> np.ndarray:
         if self.limit is not None and nbytes > self.limit:
             raise EOFError(f"storage {key} of {nbytes} bytes is larger than the file")
-        self.arrays[key] = _Storage(np.empty(nbytes, np.uint8), kind)
+        self.arrays[key] = FileStorage(np.empty(nbytes, np.uint8), kind)
         return self.arrays[key].data
 
 
@@ -586,11 +95,7 @@ def _read_into(f: IO[bytes], data: np.ndarray) -> None:
         done += n
 
 
-def _widen_bfloat16(bits: np.ndarray) -> np.ndarray:
-    return (bits.astype(np.uint32) << 16).view(np.float32)
-
-
-def _finish(unpickler: _Unpickler, result: Any) -> Any:
+def _finish(unpickler: RestrictedUnpickler, result: Any) -> Any:
     for tensors, array, changes in unpickler.copies.values():
         for change in changes:
             array = change(array)
@@ -622,10 +127,10 @@ def load_zip(archive: zipfile.ZipFile, pickle_entry: str, name: str) -> Any:
     if order not in ("little", "big"):
         raise RuntimeError(f"ember.load: {name} is not a valid torch.save file (byte order {order!r})")
     source.swap = order != sys.byteorder
-    unpickler = _Unpickler(io.BytesIO(raw), name, source)
+    unpickler = RestrictedUnpickler(io.BytesIO(raw), name, source)
     try:
         return _finish(unpickler, unpickler.load())
-    except _Refused:
+    except Refused:
         raise
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError, IndexError, struct.error) as e:
         raise unpickler.fail(f"damaged pickle: {type(e).__name__}: {e}") from None
@@ -634,7 +139,7 @@ def load_zip(archive: zipfile.ZipFile, pickle_entry: str, name: str) -> Any:
 def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
     """The object of a torch.save file in the legacy (pre-zip) layout, read from f's start."""
     source = _LegacyStorages(size)
-    unpickler = _Unpickler(f, name, source)
+    unpickler = RestrictedUnpickler(f, name, source)
     try:
         magic = unpickler.load()
         if magic != 0x1950A86A20F9469CFC6C:  # torch.serialization.MAGIC_NUMBER
@@ -649,7 +154,7 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
         if not isinstance(keys, list):
             raise unpickler.fail("bad list of storages")
         for key in keys:
-            storage = source.arrays.get(_text(key))
+            storage = source.arrays.get(as_text(key))
             if storage is None:
                 raise unpickler.fail(f"storage {key!r} listed but never used")
             count = f.read(8)
@@ -658,9 +163,9 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
             # the element count is not needed: the pickle said how many bytes to read
             _read_into(f, storage.data)
             if little != (sys.byteorder == "little"):
-                storage.data.view(_numpy_dtype(storage.kind)).byteswap(inplace=True)
+                storage.data.view(numpy_dtype(storage.kind)).byteswap(inplace=True)
         return _finish(unpickler, result)
-    except _Refused:
+    except Refused:
         raise
     except (
         pickle.UnpicklingError,
@@ -677,8 +182,6 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
 
 # ---- torch.serialization's allow-list functions ---------------------------------------------
 
-_marked_safe: list[Any] = []
-
 
 def add_safe_globals(safe_globals: list[Any]) -> None:
     """Record globals as trusted (torch.serialization.add_safe_globals).
@@ -688,17 +191,17 @@ def add_safe_globals(safe_globals: list[Any]) -> None:
     code that calls this runs, and a checkpoint holding such objects still fails to load,
     with an error that says so.
     """
-    _marked_safe.extend(g for g in safe_globals if g not in _marked_safe)
+    marked_safe.extend(g for g in safe_globals if g not in marked_safe)
 
 
 def get_safe_globals() -> list[Any]:
     """The globals recorded by add_safe_globals (torch.serialization.get_safe_globals)."""
-    return list(_marked_safe)
+    return list(marked_safe)
 
 
 def clear_safe_globals() -> None:
     """Forget the globals recorded by add_safe_globals (torch.serialization.clear_safe_globals)."""
-    _marked_safe.clear()
+    marked_safe.clear()
 
 
 class safe_globals:  # noqa: N801 (torch's name)
@@ -709,23 +212,12 @@ class safe_globals:  # noqa: N801 (torch's name)
         self.safe_globals = safe_globals
 
     def __enter__(self) -> None:
-        self.added = [g for g in self.safe_globals if g not in _marked_safe]
-        _marked_safe.extend(self.added)
+        self.added = [g for g in self.safe_globals if g not in marked_safe]
+        marked_safe.extend(self.added)
 
     def __exit__(self, *exc: Any) -> None:
         for g in self.added:
-            _marked_safe.remove(g)
-
-
-def _marked_name(full: str) -> bool:
-    """Whether add_safe_globals recorded the global named full (module.name)."""
-    for marked in _marked_safe:
-        if isinstance(marked, tuple):  # (the object, the name to match)
-            if marked[1] == full:
-                return True
-        elif f"{getattr(marked, '__module__', '')}.{getattr(marked, '__qualname__', '')}" == full:
-            return True
-    return False
+            marked_safe.remove(g)
 
 
 def globals_in_pickle(data: bytes) -> set[str]:
@@ -751,7 +243,7 @@ def globals_in_pickle(data: bytes) -> set[str]:
 
 def unsafe_globals(data: bytes) -> list[str]:
     """The globals of a torch.save pickle that ember.load would refuse, sorted."""
-    table = _Unpickler(io.BytesIO(), "", _StorageSource()).globals
+    table = RestrictedUnpickler(io.BytesIO(), "", StorageSource()).globals
     known = {f"{module}.{name}" for module, name in table}
     known |= {f"__builtin__.{name}" for module, name in table if module == "builtins"}
     return sorted(found for found in globals_in_pickle(data) if found not in known)
