@@ -441,6 +441,52 @@ def test_a_tensor_as_pytorch_before_0_4_wrote_it(tmp_path):
     assert loaded.dtype == ember.int64 and loaded.tolist() == [[1, 2], [4, 5]] and not loaded.requires_grad
 
 
+def test_a_huge_stated_bytearray_is_not_allocated(tmp_path):
+    # BYTEARRAY8 states its length; pickle's own reader allocates it before reading
+    path = tmp_path / "big.pt"
+    _torch_zip(path, b"\x80\x05\x96" + (1 << 60).to_bytes(8, "little") + b"ab.")
+    with pytest.raises(RuntimeError, match=r"big\.pt.*truncated"):
+        ember.load(path)
+
+
+@requires_torch
+def test_damaged_files_raise_naming_the_file(tmp_path):
+    # bytes changed at random in whole files and in the zip's pickle: a clear error every time
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    obj = {"w": torch.ones(3, 2).t(), "n": np.float64(2.0), "s": {1}, "b": b"x", "size": torch.Size([1])}
+    sources = []
+    for legacy, protocol in ((False, 2), (False, 5), (True, 2)):
+        buffer = io.BytesIO()
+        torch.save(obj, buffer, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
+        sources.append((legacy, buffer.getvalue()))
+    for trial in range(150):
+        legacy, data = sources[trial % len(sources)]
+        if legacy or trial % 2:
+            damaged = bytearray(data)
+        else:  # a valid zip whose pickle is damaged
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                entries = {info.filename: archive.read(info) for info in archive.infolist()}
+            damaged = bytearray(entries["archive/data.pkl"])
+        for index in rng.integers(0, len(damaged), size=rng.integers(1, 4)):
+            damaged[index] = rng.integers(0, 256)
+        if not (legacy or trial % 2):
+            entries["archive/data.pkl"] = bytes(damaged)
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as archive:
+                for name, entry in entries.items():
+                    archive.writestr(name, entry)
+            damaged = out.getvalue()
+        path = tmp_path / "damaged.pt"
+        path.write_bytes(bytes(damaged))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ember.load(path)
+        except (RuntimeError, pickle.UnpicklingError) as e:
+            assert "damaged.pt" in str(e)
+
+
 def test_a_storage_record_shorter_than_its_tensor_raises(tmp_path):
     path = tmp_path / "short.pt"
     storage = b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ"

@@ -39,8 +39,20 @@ from ember._torch_pickle import (
     numpy_dtype,
 )
 
-# what zipfile raises for a damaged archive besides BadZipFile (see serialization.py)
-_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError)
+# what zipfile raises for a damaged archive besides BadZipFile (see serialization.py), and for
+# a damaged local header (a name that is not UTF-8, an offset before the file's start)
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
+# what a damaged pickle makes the unpickler or the table's functions raise
+_DAMAGED = (
+    pickle.UnpicklingError,
+    EOFError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    struct.error,
+)
 
 
 class _ZipStorages(StorageSource):
@@ -132,7 +144,7 @@ def load_zip(archive: zipfile.ZipFile, pickle_entry: str, name: str) -> Any:
         return _finish(unpickler, unpickler.load())
     except Refused:
         raise
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError, IndexError, struct.error) as e:
+    except _DAMAGED as e:
         raise unpickler.fail(f"damaged pickle: {type(e).__name__}: {e}") from None
 
 
@@ -167,16 +179,7 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
         return _finish(unpickler, result)
     except Refused:
         raise
-    except (
-        pickle.UnpicklingError,
-        EOFError,
-        KeyError,
-        ValueError,
-        TypeError,
-        IndexError,
-        AttributeError,
-        struct.error,
-    ) as e:
+    except _DAMAGED as e:
         raise unpickler.fail(f"truncated or damaged: {type(e).__name__}: {e}") from None
 
 

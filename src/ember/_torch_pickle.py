@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import struct
 import warnings
 from collections import Counter, OrderedDict
 from typing import IO, Any
@@ -269,8 +270,18 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             raise Refused(f"ember.load: {self.name} holds a NumPy array that is not plain numbers")
         inst.__setstate__(state)
 
+    def _bytearray8(self) -> None:
+        # pickle's own allocates the length the file states before reading: a damaged or hostile
+        # file could ask for any amount of memory; reading first bounds it by the data there is
+        (length,) = struct.unpack("<Q", self.read(8))
+        data = self.read(length)
+        if len(data) != length:
+            raise pickle.UnpicklingError("pickle data was truncated")
+        self.append(bytearray(data))
+
     dispatch[pickle.REDUCE[0]] = _reduce
     dispatch[pickle.BUILD[0]] = _build
+    dispatch[pickle.BYTEARRAY8[0]] = _bytearray8
 
     # ---- what the table's names build -----------------------------------------------------
 

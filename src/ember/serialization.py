@@ -308,8 +308,9 @@ def load(
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", f))
     try:
         archive = zipfile.ZipFile(f if hasattr(f, "read") else os.fspath(f), "r")
-    except (zipfile.BadZipFile, NotImplementedError, EOFError) as e:
-        # (a damaged zip directory can claim an unknown zip version: NotImplementedError)
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, UnicodeDecodeError) as e:
+        # (a damaged zip directory can claim an unknown zip version: NotImplementedError, or
+        # flag a file name as UTF-8 that is not: UnicodeDecodeError)
         why = "not a zip archive, or truncated" if isinstance(e, zipfile.BadZipFile) else f"damaged: {e}"
         if _starts_with_pickle(f):  # a torch.save file in its legacy layout
             return _load_legacy_torch(f, name)
