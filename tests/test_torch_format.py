@@ -540,6 +540,16 @@ def test_get_unsafe_globals_in_checkpoint_lists_what_load_refuses(tmp_path, prot
         ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "text.pt")
 
 
+@pytest.mark.parametrize("protocol", range(6))
+def test_unsafe_globals_are_found_in_every_protocol(tmp_path, protocol):
+    # protocol 4+ names a global by two strings, which the memo may hold from earlier data
+    obj = {"od": OrderedDict(), "f": os.getcwd, "strings": ["zipfile", "ZipInfo"], "cls": zipfile.ZipInfo}
+    path = tmp_path / "p.pt"
+    _torch_zip(path, pickle.dumps(obj, protocol=protocol))
+    unsafe = ember.serialization.get_unsafe_globals_in_checkpoint(path)
+    assert unsafe == sorted([f"{os.getcwd.__module__}.getcwd", "zipfile.ZipInfo"])
+
+
 def collections_counter():
     from collections import Counter
 

@@ -227,20 +227,21 @@ def globals_in_pickle(data: bytes) -> set[str]:
     """The globals a pickle names (module.name), read with pickletools: nothing is run."""
     import pickletools
 
-    found, strings, memo = set(), [], {}
+    found: set[str] = set()
+    pushed: list[str | None] = []  # what each opcode pushed, when it was a string
+    memo: dict[int, str | None] = {}
     for opcode, arg, _ in pickletools.genops(data):
-        if opcode.name in ("GLOBAL", "INST"):
+        name = opcode.name
+        if name in ("GLOBAL", "INST"):
             found.add(arg.replace(" ", "."))
-        elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-            found.add(f"{strings[-2]}.{strings[-1]}")
-        elif isinstance(arg, str) and opcode.name.endswith("UNICODE"):
-            strings.append(arg)
-        elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            memo[arg] = strings[-1] if strings else None
-        elif opcode.name == "MEMOIZE":
-            memo[len(memo)] = strings[-1] if strings else None
-        elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and isinstance(memo.get(arg), str):
-            strings.append(memo[arg])
+        elif name == "STACK_GLOBAL" and len(pushed) >= 2 and None not in pushed[-2:]:
+            found.add(f"{pushed[-2]}.{pushed[-1]}")
+        if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+            memo[len(memo) if name == "MEMOIZE" else arg] = pushed[-1] if pushed else None
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            pushed.append(memo.get(arg))
+        elif name not in ("PROTO", "FRAME", "MARK", "STOP"):
+            pushed.append(arg if name.endswith("UNICODE") and isinstance(arg, str) else None)
     return found
 
 
