@@ -96,6 +96,21 @@ def test_views_and_one_tensor_saved_twice_keep_sharing(tmp_path, legacy):
 
 @requires_torch
 @pytest.mark.parametrize("legacy", LAYOUTS)
+def test_a_storage_saved_as_a_value_loads_as_an_untyped_storage(tmp_path, legacy):
+    torch = _torch()
+    t = torch.tensor([1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's TypedStorage deprecation
+        typed = _roundtrip({"t": t, "s": t.storage()}, tmp_path, legacy)
+    untyped = _roundtrip(t.untyped_storage(), tmp_path, legacy)
+    for storage in (typed["s"], untyped):
+        assert isinstance(storage, ember.UntypedStorage) and storage.nbytes() == 8
+        assert bytes(storage.tolist()) == t.numpy().tobytes()
+    assert typed["s"].data_ptr() == typed["t"].untyped_storage().data_ptr()
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", LAYOUTS)
 def test_python_values_containers_and_torch_objects(tmp_path, legacy):
     torch = _torch()
     obj = {

@@ -35,6 +35,7 @@ import numpy as np
 
 from ember import dtypes
 from ember._layout import strided
+from ember._storage import UntypedStorage
 from ember._tensor import CPU, Size, Tensor
 
 # torch's storage classes, by the element type they hold ('untyped': bytes, torch.UntypedStorage)
@@ -79,13 +80,21 @@ class _StorageType:
         self.kind = kind
 
 
-class FileStorage:
-    """One storage of the file: its bytes, a writable uint8 array, and its element type."""
+class FileStorage(UntypedStorage):
+    """One storage of the file: its bytes, a writable uint8 array, and its element type.
 
-    __slots__ = ("data", "kind", "swapped")
+    An ember UntypedStorage, so that a storage saved as a value (torch.save(t.storage()))
+    loads as one, sharing memory with the tensors that view it."""
+
+    __slots__ = ("kind", "swapped")
 
     def __init__(self, data: np.ndarray, kind: str) -> None:
-        self.data, self.kind, self.swapped = data, kind, False
+        super().__init__(data)  # shares the array
+        self.kind, self.swapped = kind, False
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._bytes
 
 
 def numpy_dtype(kind: str) -> np.dtype:
