@@ -30,6 +30,7 @@ from ember import (
     quasirandom,
     return_types,
     signal,
+    sparse,
     special,
     testing,
     transforms,
@@ -48,6 +49,11 @@ from ember._layout import (
     layout,
     memory_format,
     preserve_format,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
     strided,
 )
 
@@ -664,6 +670,7 @@ from ember.random import (
     set_rng_state,
 )
 from ember.serialization import load, save
+from ember.sparse import hspmm, smm, sparse_coo_tensor, sparse_csr_tensor, spmm, sspaddmm
 from ember.utils.dlpack import from_dlpack
 
 # isort: split

@@ -6,7 +6,10 @@ last dimension varies fastest), `channels_last` (a 4-d (N, C, H, W) tensor laid 
 W, C), `channels_last_3d` (the same for 5-d), and `preserve_format` (keep the input's order
 when its elements are dense, else contiguous). The values never depend on the order, only
 the speed of some operations does, so ember accepts every one and lays out the copies it
-makes accordingly. The only layout is `strided`: there are no sparse tensors.
+makes accordingly. Dense tensors have the layout `strided`; the sparse tensors of
+`ember.sparse` have `sparse_coo` or `sparse_csr`. PyTorch's other sparse layouts (`sparse_csc`,
+`sparse_bsr`, `sparse_bsc`) exist as names, so that code comparing layouts runs; no tensor
+has them.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class memory_format(_Named):  # noqa: N801 (PyTorch's name)
 
 
 class layout(_Named):  # noqa: N801
-    """How a tensor's elements are stored (torch.layout); ember has `strided` only."""
+    """How a tensor's elements are stored (torch.layout): strided (dense), sparse_coo, sparse_csr."""
 
 
 contiguous_format = memory_format("contiguous_format")
@@ -42,6 +45,17 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
+
+
+class SparseUnsupportedError(NotImplementedError):
+    """A dense operation was given a sparse tensor (torch's "Could not run ... with arguments
+    from the 'SparseCPU' backend"); see ember/sparse/_tensor.py."""
+
 
 _ORDERS = {channels_last: (4, (0, 2, 3, 1)), channels_last_3d: (5, (0, 2, 3, 4, 1))}
 
@@ -49,7 +63,10 @@ _ORDERS = {channels_last: (4, (0, 2, 3, 1)), channels_last_3d: (5, (0, 2, 3, 4, 
 def check_layout(value: Any) -> None:
     """A factory's `layout=` argument: None or strided."""
     if value is not None and value is not strided:
-        raise RuntimeError(f"ember tensors are strided (dense) only; got layout={value!r}")
+        raise RuntimeError(
+            f"ember's factories make strided (dense) tensors only; got layout={value!r} (make a "
+            "sparse tensor with ember.sparse_coo_tensor, ember.sparse_csr_tensor or .to_sparse())"
+        )
 
 
 def check_format(value: Any, op: str) -> memory_format:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ember._layout import SparseUnsupportedError
 from ember._tensor import Tensor
 from ember.autograd.function import apply_one
 from ember.ops import fused, linalg
@@ -59,6 +60,12 @@ def _matmul(input: Any, other: Any, node: Any) -> Tensor:
         raise RuntimeError(
             f"matmul: batch dimensions of {list(sa)} and {list(sb)} cannot be broadcast"
         ) from None
+    except SparseUnsupportedError:
+        # a sparse operand: found here, where the dense product refused it, so that dense
+        # products pay nothing for sparse ones (a try costs nothing until something is raised)
+        from ember.sparse import _ops
+
+        return _ops._product(a, b, "MmBackward0")
 
 
 def _shape_str(s: tuple) -> str:

@@ -1,0 +1,115 @@
+"""Sparse tensors (torch.sparse): COO and CSR layouts, and the functions that take them.
+
+`ember.sparse_coo_tensor(indices, values, size)` and `ember.sparse_csr_tensor(...)` make
+them, `Tensor.to_sparse()` converts a dense one; `ember.sparse.mm` (also `ember.mm`,
+`ember.matmul` and `@` with a sparse left operand), `addmm`, `sum`, `softmax` and
+`log_softmax` compute with them. Storage and autograd are described in `ember/sparse/_tensor.py`:
+a sparse tensor's values are a dense Tensor, and the gradient of a sparse tensor is that of
+its values, sparse with the tensor's pattern. Importing this package attaches the dense
+tensor's conversions (`to_sparse`, `to_sparse_coo`, `to_sparse_csr`, `to_dense`,
+`sparse_mask`) to Tensor and the sparse operators to SparseTensor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ember._tensor import Tensor
+from ember.sparse._build import attach as _attach_dense
+from ember.sparse._build import sparse_coo_tensor, sparse_csr_tensor, to_sparse
+from ember.sparse._legacy import (
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ember.sparse._ops import (
+    addmm,
+    hspmm,
+    log_softmax,
+    mm,
+    smm,
+    softmax,
+    spdiags,
+    sspaddmm,
+    sum,
+)
+from ember.sparse._ops import attach as _attach_ops
+from ember.sparse._ops import sparse_mask as _sparse_mask
+from ember.sparse._tensor import SparseTensor, SparseUnsupportedError, sparse_coo, sparse_csr
+
+spmm = mm
+
+
+def as_sparse_gradcheck(gradcheck: Any) -> Any:
+    """gradcheck for functions of sparse tensors (torch.sparse.as_sparse_gradcheck): ember's
+    gradcheck differentiates through a sparse tensor's values already, so it is returned as is."""
+    return gradcheck
+
+
+class check_sparse_tensor_invariants:  # noqa: N801 (PyTorch's name)
+    """torch.sparse.check_sparse_tensor_invariants: ember always checks a new sparse tensor's
+    indices, so this context manager and decorator changes nothing."""
+
+    def __init__(self, enable: bool = True) -> None:
+        self.state = enable
+
+    @staticmethod
+    def is_enabled() -> bool:
+        return True
+
+    @staticmethod
+    def enable() -> None:
+        pass
+
+    @staticmethod
+    def disable() -> None:
+        pass
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def __call__(self, fn: Any) -> Any:
+        return fn
+
+
+_attach_dense(Tensor)
+Tensor.sparse_mask = _sparse_mask
+_attach_ops(SparseTensor)
+
+__all__ = [
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
+    "SparseTensor",
+    "SparseUnsupportedError",
+    "addmm",
+    "as_sparse_gradcheck",
+    "check_sparse_tensor_invariants",
+    "hspmm",
+    "log_softmax",
+    "mm",
+    "smm",
+    "softmax",
+    "sparse_coo",
+    "sparse_coo_tensor",
+    "sparse_csr",
+    "sparse_csr_tensor",
+    "spdiags",
+    "spmm",
+    "sspaddmm",
+    "sum",
+    "to_sparse",
+]

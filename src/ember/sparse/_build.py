@@ -1,0 +1,201 @@
+"""Making sparse tensors: from indices and values, from CSR parts, from a dense tensor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ember import _tensor, creation
+from ember._tensor import Tensor
+from ember.sparse._tensor import SparseTensor, _csr_rows, _flat, _new, named, sparse_coo, sparse_csr
+
+
+def _index_array(x: Any, name: str) -> np.ndarray:
+    """Indices as int64; like PyTorch, float or bool ones are converted, but (unlike it) a
+    float that is not a whole number is refused rather than truncated."""
+    arr = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        raise RuntimeError(f"{name} must be whole numbers (an int64 tensor), got {arr.ravel()[:6].tolist()}")
+    if arr.dtype.kind not in "iubf":
+        raise RuntimeError(f"{name} must be an int64 tensor, got {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def _values(values: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    if not isinstance(values, Tensor):
+        values = creation.tensor(values, dtype=dtype)
+    elif dtype is not None:
+        values = values.to(dtype)
+    if requires_grad and not values.requires_grad:
+        return Tensor(values._data, requires_grad=True)  # same memory, a leaf of its own
+    return named(values, "SparseCooTensorWithDimsAndTensorsBackward0")
+
+
+def _check_size(size: Any, sparse_dim: int, dense_shape: tuple) -> tuple:
+    size = tuple(int(n) for n in size)
+    if len(size) != sparse_dim + len(dense_shape):
+        raise RuntimeError(
+            f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
+            f"sparse_dim = {sparse_dim}, dense_dim = {len(dense_shape)}"
+        )
+    if size[sparse_dim:] != dense_shape:
+        raise RuntimeError(
+            f"values has incorrect size, expected {list(size[:0]) + [-1] + list(size[sparse_dim:])}, "
+            f"got {[-1, *dense_shape]}"
+        )
+    return size
+
+
+def sparse_coo_tensor(
+    indices: Any,
+    values: Any,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    pin_memory: bool | None = False,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+    is_coalesced: bool | None = None,
+) -> SparseTensor:
+    """A sparse COO tensor whose element `indices[:, k]` is `values[k]` and every other element
+    zero (torch.sparse_coo_tensor). indices: (sparse_dim, nnz) integers; values: (nnz,
+    *dense_shape); size defaults to the smallest that holds the indices. Gradients reach
+    `values` (or, with requires_grad=True, the new tensor as a leaf).
+
+    Unlike PyTorch, whose checks are off by default, indices outside `size` are refused."""
+    if device is not None:
+        _tensor.device(device)  # raises for anything but the CPU
+    idx = _index_array(indices, "indices")
+    if idx.ndim != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
+    vals = _values(values, dtype, requires_grad)
+    nnz = vals._data.shape[0] if vals._data.ndim else 1
+    if vals._data.ndim == 0 or idx.shape[1] != nnz:
+        raise RuntimeError(
+            f"indices and values must have same nnz, but got nnz from indices: {idx.shape[1]}, nnz from values: {nnz}"
+        )
+    dense_shape = tuple(vals._data.shape[1:])
+    if size is None:
+        size = tuple(int(n) + 1 for n in idx.max(axis=1)) if idx.shape[1] else (0,) * len(idx)
+        size += dense_shape
+    size = _check_size(size, len(idx), dense_shape)
+    for d in range(len(idx)):
+        if idx.shape[1] and (idx[d].min() < 0 or idx[d].max() >= size[d]):
+            bad = idx[d].min() if idx[d].min() < 0 else idx[d].max()
+            raise RuntimeError(
+                f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {bad}"
+            )
+    return _new(sparse_coo, size, vals, idx, bool(is_coalesced))
+
+
+def sparse_csr_tensor(
+    crow_indices: Any,
+    col_indices: Any,
+    values: Any,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    pin_memory: bool | None = False,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+) -> SparseTensor:
+    """A 2-D sparse CSR tensor (torch.sparse_csr_tensor): row i's values are
+    values[crow_indices[i]:crow_indices[i + 1]], in the columns col_indices gives."""
+    if device is not None:
+        _tensor.device(device)  # raises for anything but the CPU
+    crow, col = _index_array(crow_indices, "crow_indices"), _index_array(col_indices, "col_indices")
+    vals = _values(values, dtype, requires_grad)
+    if crow.ndim != 1 or col.ndim != 1 or vals._data.ndim != 1:
+        raise RuntimeError(
+            "ember supports 2-D CSR tensors without batch or dense dimensions: crow_indices, "
+            f"col_indices and values must be 1-D, got {crow.ndim}-D, {col.ndim}-D and {vals._data.ndim}-D"
+        )
+    if len(col) != len(vals._data):
+        raise RuntimeError(
+            f"col_indices and values must have the same length, got {len(col)} and {len(vals._data)}"
+        )
+    if len(crow) == 0 or crow[0] != 0 or crow[-1] != len(col) or np.any(np.diff(crow) < 0):
+        raise RuntimeError(
+            f"crow_indices must start at 0, never decrease and end at nnz ({len(col)}), got {crow.tolist()}"
+        )
+    if size is None:
+        size = (len(crow) - 1, int(col.max()) + 1 if len(col) else 0)
+    size = tuple(int(n) for n in size)
+    if len(size) != 2 or size[0] != len(crow) - 1:
+        raise RuntimeError(
+            f"size {size} does not match crow_indices of length {len(crow)} (expected {len(crow) - 1} rows)"
+        )
+    if len(col) and (col.min() < 0 or col.max() >= size[1]):
+        raise RuntimeError(f"col_indices must lie in [0, {size[1]}), got {col.min()}..{col.max()}")
+    rows = _csr_rows(crow)
+    order = np.lexsort((col, rows))
+    if not np.array_equal(order, np.arange(len(col))) or len(
+        np.unique(_flat(np.stack([rows, col]), size))
+    ) != len(col):
+        raise RuntimeError("col_indices must be sorted and distinct within each row")
+    return _new(sparse_csr, size, vals, np.stack([rows, col]).reshape(2, -1), True)
+
+
+def to_sparse(
+    input: Tensor,
+    sparse_dim: int | None = None,
+    *,
+    layout: Any = None,
+    blocksize: Any = None,
+    dense_dim: Any = None,
+) -> SparseTensor:
+    """The dense tensor as a sparse COO tensor (or CSR: layout=ember.sparse_csr) of its nonzero
+    elements (torch.Tensor.to_sparse); gradients flow back to the dense tensor."""
+    if layout is sparse_csr:
+        return to_sparse_csr(input)
+    if layout is not None and layout is not sparse_coo:
+        raise NotImplementedError(
+            f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr are)"
+        )
+    nd = input._data.ndim
+    sparse_dim = nd if sparse_dim is None else int(sparse_dim)
+    if not 0 <= sparse_dim <= nd:
+        raise RuntimeError(f"sparse_dim must be in [0, {nd}], got {sparse_dim}")
+    data = input._data
+    nonzero = data != 0
+    if sparse_dim < nd:
+        nonzero = nonzero.reshape(*data.shape[:sparse_dim], -1).any(axis=-1)
+    idx = np.stack(np.nonzero(nonzero)).astype(np.int64).reshape(sparse_dim, -1)
+    values = input[tuple(Tensor(row) for row in idx)] if sparse_dim else input.unsqueeze(0)
+    if sparse_dim == 0:
+        idx = np.zeros((0, 1), np.int64)
+    return _new(sparse_coo, input.shape, named(values, "ToSparseBackward1"), idx, True)
+
+
+def to_sparse_coo(input: Tensor) -> SparseTensor:
+    return to_sparse(input)
+
+
+def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseTensor:
+    """A 2-D dense tensor as a CSR tensor of its nonzero elements."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"to_sparse_csr: ember converts 2-D tensors only, got {input._data.ndim}-D")
+    s = to_sparse(input)
+    return _new(
+        sparse_csr,
+        s.shape,
+        named(input[tuple(Tensor(row) for row in s._idx)], "ToSparseCsrBackward0"),
+        s._idx,
+        True,
+    )
+
+
+def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """A dense tensor is its own dense form."""
+    return input if dtype is None else input.to(dtype)
+
+
+def attach(cls: type) -> None:
+    """The conversions of dense tensors to sparse ones, as Tensor methods."""
+    cls.to_sparse = to_sparse
+    cls.to_sparse_coo = to_sparse_coo
+    cls.to_sparse_csr = to_sparse_csr
+    cls.to_dense = to_dense

@@ -1,0 +1,366 @@
+"""Operations on sparse tensors, composed of differentiable dense operations on their values.
+
+Each result is computed from `values` with gather (`index_select`), products and `index_add`,
+so the gradient of a sparse input is the gradient of its values: sparse, with its pattern.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.ops.reduction import normalize_dim, normalize_dims
+from ember.sparse._tensor import SparseTensor, _flat, _new, named, sparse_coo, sparse_csr
+
+
+def _like_layout(result: SparseTensor, layout: Any) -> SparseTensor:
+    return result.to_sparse_csr() if layout is sparse_csr else result
+
+
+def _check_same_size(a: Tensor, b: Tensor, op: str) -> None:
+    if tuple(a.shape) != tuple(b.shape):
+        raise RuntimeError(
+            f"{op}: expected sizes of 'self' and 'other' to match, but {list(a.shape)} != {list(b.shape)}"
+        )
+
+
+# ---- products ------------------------------------------------------------------------------
+
+
+def _spmm(sparse: SparseTensor, dense: Tensor, name: str | None = None) -> Tensor:
+    """sparse (n, m) @ dense (m, k) or (m,): each stored value scales a row of dense, and the
+    scaled rows add up in the rows of the result."""
+    if not isinstance(dense, Tensor):
+        raise TypeError(f"mm: expected a Tensor as the second operand, got {type(dense).__name__}")
+    if sparse._data.ndim != 2 or sparse.dense_dim():
+        raise RuntimeError(
+            f"mm: the sparse operand must be 2-D without dense dimensions, got size {tuple(sparse.shape)} "
+            f"with {sparse.dense_dim()} dense dimension(s)"
+        )
+    if dense._data.ndim not in (1, 2):
+        raise RuntimeError(f"mm: expected a 1-D or 2-D dense operand, got {dense._data.ndim}-D")
+    (n, m), shape = sparse.shape, tuple(dense.shape)
+    if shape[0] != m:
+        cols = "x".join(map(str, shape))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{m} and {cols})")
+    if dense._data.dtype != sparse._vals._data.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {sparse.dtype} != {dense.dtype}"
+        )
+    vector = dense._data.ndim == 1
+    if vector:
+        dense = dense.unsqueeze(1)
+    rows, cols = Tensor(sparse._idx[0]), Tensor(sparse._idx[1])
+    scaled = sparse._vals.unsqueeze(1) * dense.index_select(0, cols)
+    out = dense.new_zeros((n, dense.shape[1])).index_add(0, rows, scaled)
+    out = out.squeeze(1) if vector else out
+    return out if name is None else named(out, "MvBackward0" if vector and name == "MmBackward0" else name)
+
+
+def mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
+    """The matrix product of a sparse and a dense (or sparse) matrix (torch.sparse.mm): dense
+    for a dense mat2, sparse for a sparse one. The gradient of a sparse operand is sparse, with
+    its (coalesced) pattern."""
+    if reduce not in (None, "sum"):
+        raise NotImplementedError(f"sparse.mm: ember supports reduce='sum' only, got {reduce!r}")
+    return _product(mat1, mat2, "SparseAddmmBackward0")
+
+
+def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
+    """mat1 @ mat2 where one or both are sparse; also what ember.mm, ember.matmul and `@` run
+    for a sparse operand (their node is then MmBackward0, as in PyTorch)."""
+    if isinstance(mat1, SparseTensor) and isinstance(mat2, SparseTensor):
+        return _spmm(mat1, mat2.to_dense()).to_sparse()
+    if isinstance(mat1, SparseTensor):
+        return _spmm(mat1, mat2, name)
+    if isinstance(mat2, SparseTensor):
+        return named(_spmm(transpose(mat2, 0, 1), mat1.t()).t(), name)
+    return mat1.mm(mat2)
+
+
+def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1.0, alpha: Any = 1.0) -> Tensor:
+    """beta * mat + alpha * (mat1 @ mat2) for a sparse mat1 (torch.sparse.addmm)."""
+    product = _product(mat1, mat2, None)
+    if alpha != 1:
+        product = product * alpha
+    return named(product + (mat if beta == 1 else mat * beta), "SparseAddmmBackward0")
+
+
+def smm(input: SparseTensor, mat: Tensor) -> SparseTensor:
+    """sparse @ dense, returned as a sparse tensor of the nonzero results (torch.smm)."""
+    return _spmm(_sparse_arg(input, "smm"), mat).to_sparse()
+
+
+def hspmm(mat1: SparseTensor, mat2: Tensor) -> SparseTensor:
+    """sparse @ dense as a hybrid COO tensor of the rows mat1 touches (torch.hspmm)."""
+    product = _spmm(_sparse_arg(mat1, "hspmm"), mat2)
+    rows = np.unique(mat1._idx[0])
+    return _new(sparse_coo, product.shape, product.index_select(0, Tensor(rows)), rows.reshape(1, -1), True)
+
+
+def sspaddmm(
+    input: SparseTensor, mat1: SparseTensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> SparseTensor:
+    """beta * input + alpha * (mat1 @ mat2), sparse: input's entries, then the product's
+    (torch.sspaddmm)."""
+    return add(_sparse_arg(input, "sspaddmm") * beta, smm(mat1, mat2) * alpha)
+
+
+def _sparse_arg(x: Any, op: str) -> SparseTensor:
+    if not isinstance(x, SparseTensor):
+        raise RuntimeError(f"{op}: expected a sparse tensor, got a {type(x).__name__} with layout strided")
+    return x
+
+
+# ---- reductions and normalizations ------------------------------------------------------------
+
+
+def sum(input: SparseTensor, dim: Any = None, dtype: Any = None) -> Tensor:
+    """The sum of a sparse tensor's elements over `dim` (all by default) (torch.sparse.sum):
+    dense when every sparse dimension is summed, else sparse and coalesced."""
+    input = _sparse_arg(input, "sparse.sum").to_sparse_coo()
+    values = input._vals if dtype is None else input._vals.to(dtype)
+    if dim is None:
+        return values.sum()
+    dims = normalize_dims(dim, input._data.ndim, "sparse.sum")
+    sd = input.sparse_dim()
+    dense_dims = tuple(d - sd + 1 for d in dims if d >= sd)
+    if dense_dims:
+        values = values.sum(dense_dims)
+    keep = [d for d in range(sd) if d not in dims]
+    if not keep:
+        return values.sum(0)
+    shape = [input.shape[d] for d in keep] + [
+        n for d, n in enumerate(input.shape) if d >= sd and d not in dims
+    ]
+    result = _new(sparse_coo, tuple(shape), values, input._idx[keep], False).coalesce()
+    result._vals = named(result._vals, "SparseSumBackward0")
+    return result
+
+
+def _groups(input: SparseTensor, dim: int) -> tuple[np.ndarray, int]:
+    """For each stored element, the number of its slice along dim (the other sparse indices)."""
+    others = [d for d in range(input.sparse_dim()) if d != dim]
+    if not others:
+        return np.zeros(input._nnz(), np.int64), 1
+    shape = tuple(input.shape[d] for d in others)
+    return _flat(input._idx[others], shape), int(np.prod(shape))
+
+
+def _softmax(input: SparseTensor, dim: int, dtype: Any, log: bool, op: str) -> SparseTensor:
+    layout = _sparse_arg(input, op).layout
+    c = input.to_sparse_coo().coalesce()
+    values = c._vals if dtype is None else c._vals.to(dtype)
+    if values._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{op}" not implemented for {values.dtype} (pass dtype=ember.float32)')
+    dim = normalize_dim(dim, c._data.ndim, op)
+    sd = c.sparse_dim()
+    if dim >= sd:  # along a dense dimension: an ordinary softmax of the values
+        f = values.log_softmax if log else values.softmax
+        return _like_layout(_new(sparse_coo, c.shape, f(dim - sd + 1), c._idx, True), layout)
+    group, count = _groups(c, dim)
+    # unspecified elements count as -inf, not 0: each slice is normalized over its stored values
+    top = np.full((count, *values.shape[1:]), -np.inf, values._data.dtype)
+    np.maximum.at(top, group, values._data)
+    g = Tensor(group)
+    shifted = values - Tensor(top[group])  # a constant shift, for stability
+    e = shifted.exp()
+    total = e.new_zeros((count, *values.shape[1:])).index_add(0, g, e).index_select(0, g)
+    out = shifted - total.log() if log else e / total
+    out = named(out, "SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0")
+    return _like_layout(_new(sparse_coo, c.shape, out, c._idx, True), layout)
+
+
+def softmax(input: SparseTensor, dim: int, dtype: Any = None) -> SparseTensor:
+    """Softmax along dim over the specified elements only (unspecified ones count as -inf, so
+    they stay unspecified) (torch.sparse.softmax)."""
+    return _softmax(input, dim, dtype, False, "softmax")
+
+
+def log_softmax(input: SparseTensor, dim: int, dtype: Any = None) -> SparseTensor:
+    """log of sparse.softmax, computed stably (torch.sparse.log_softmax)."""
+    return _softmax(input, dim, dtype, True, "log_softmax")
+
+
+def spdiags(diagonals: Tensor, offsets: Tensor, shape: tuple, layout: Any = None) -> SparseTensor:
+    """A sparse (m, n) matrix with row k of diagonals on diagonal offsets[k] (0 the main one,
+    positive above): element (i, i + offset) is diagonals[k, i + offset] (torch.sparse.spdiags)."""
+    if diagonals._data.ndim != 2:
+        raise RuntimeError(f"spdiags: expected a 2-D diagonals tensor, got {diagonals._data.ndim}-D")
+    offs = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets).reshape(-1)
+    if len(offs) != diagonals.shape[0]:
+        raise RuntimeError(
+            f"spdiags: the number of diagonals ({diagonals.shape[0]}) must equal the number of offsets ({len(offs)})"
+        )
+    if len(np.unique(offs)) != len(offs):
+        raise RuntimeError("spdiags: offsets must be unique")
+    m, n = (int(s) for s in shape)
+    length = diagonals.shape[1]
+    which, rows, cols = [], [], []
+    for k, off in enumerate(offs.tolist()):
+        i = np.arange(max(0, -off), min(m, n - off), dtype=np.int64)
+        i = i[i + off < length]
+        which.append(np.full(len(i), k, np.int64))
+        rows.append(i)
+        cols.append(i + off)
+    which, rows, cols = (np.concatenate(parts) for parts in (which, rows, cols))
+    values = diagonals[Tensor(which), Tensor(cols)]
+    result = _new(sparse_coo, (m, n), values, np.stack([rows, cols]).reshape(2, -1), False)
+    if layout is not None and layout is not sparse_coo:
+        return _like_layout(result, layout) if layout is sparse_csr else _unsupported_layout(layout)
+    return result
+
+
+def _unsupported_layout(layout: Any) -> Any:
+    raise NotImplementedError(f"ember supports the sparse_coo and sparse_csr layouts, not {layout}")
+
+
+# ---- elementwise ---------------------------------------------------------------------------
+
+
+def add(input: SparseTensor, other: Any, *, alpha: Any = 1, name: str = "AddBackward0") -> SparseTensor:
+    """sparse + alpha * sparse: the entries of both (summed per index when both are coalesced)."""
+    if not isinstance(other, SparseTensor):
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+    _check_same_size(input, other, "add")
+    layout = input.layout
+    a, b = input.to_sparse_coo(), other.to_sparse_coo()
+    if a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(f"add: the sparse dimensions differ ({a.sparse_dim()} and {b.sparse_dim()})")
+    bv = b._vals if alpha == 1 else b._vals * alpha
+    values = _cat(a._vals, bv)
+    result = _new(sparse_coo, a.shape, values, np.concatenate([a._idx, b._idx], axis=1), False)
+    if a._coalesced and b._coalesced or layout is sparse_csr:
+        result = result.coalesce()
+    result._vals = named(result._vals, name)
+    return _like_layout(result, layout)
+
+
+def _cat(a: Tensor, b: Tensor) -> Tensor:
+    from ember.ops.api.shape import cat
+
+    return cat([a, b])
+
+
+def mul(input: SparseTensor, other: Any) -> SparseTensor:
+    """sparse * number, sparse * dense of the same size, or sparse * sparse (the indices both
+    specify): a sparse result."""
+    layout = input.layout
+    if isinstance(other, numbers.Number) or (
+        isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0
+    ):
+        return _new(layout, input.shape, input._vals * other, input._idx, input._coalesced)
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    a = input.to_sparse_coo().coalesce()
+    if isinstance(other, SparseTensor):
+        _check_same_size(input, other, "mul")
+        b = other.to_sparse_coo().coalesce()
+        sparse_shape = a._sparse_shape()
+        _, ia, ib = np.intersect1d(
+            _flat(a._idx, sparse_shape), _flat(b._idx, sparse_shape), return_indices=True
+        )
+        values = a._vals.index_select(0, Tensor(ia.astype(np.int64))) * b._vals.index_select(
+            0, Tensor(ib.astype(np.int64))
+        )
+        return _like_layout(_new(sparse_coo, a.shape, values, a._idx[:, ia], True), layout)
+    if tuple(other.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"mul: a sparse tensor multiplies a dense one of the same size only, got {list(input.shape)} "
+            f"and {list(other.shape)}"
+        )
+    picked = other[tuple(Tensor(row) for row in a._idx)]
+    return _like_layout(_new(sparse_coo, a.shape, a._vals * picked, a._idx, True), layout)
+
+
+def div(input: SparseTensor, other: Any) -> SparseTensor:
+    """sparse / number."""
+    if isinstance(other, numbers.Number) or (
+        isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0
+    ):
+        return _new(input.layout, input.shape, input._vals / other, input._idx, input._coalesced)
+    raise RuntimeError("ember: a sparse tensor can be divided by a number or a 0-d tensor only")
+
+
+def transpose(input: SparseTensor, dim0: int, dim1: int, name: str = "TransposeBackward0") -> SparseTensor:
+    """The sparse tensor with two sparse dimensions swapped (COO only)."""
+    if input.layout is not sparse_coo:
+        raise NotImplementedError(
+            "ember: transposing a CSR tensor would give a CSC one, which ember does not have; "
+            "convert with .to_sparse_coo() first"
+        )
+    nd = input._data.ndim
+    d0, d1 = normalize_dim(dim0, nd, "transpose"), normalize_dim(dim1, nd, "transpose")
+    sd = input.sparse_dim()
+    if (d0 < sd) != (d1 < sd):
+        raise RuntimeError(f"transpose(): cannot swap a sparse dimension with a dense one ({d0} and {d1})")
+    shape = list(input.shape)
+    shape[d0], shape[d1] = shape[d1], shape[d0]
+    if d0 >= sd:
+        values = input._vals.transpose(d0 - sd + 1, d1 - sd + 1)
+        return _new(sparse_coo, tuple(shape), named(values, name), input._idx, input._coalesced)
+    idx = input._idx.copy()
+    idx[[d0, d1]] = idx[[d1, d0]]
+    return _new(sparse_coo, tuple(shape), named(input._vals, name), idx, d0 == d1 and input._coalesced)
+
+
+def t(input: SparseTensor) -> SparseTensor:
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return input if input._data.ndim < 2 else transpose(input, 0, 1, "TBackward0")
+
+
+def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
+    """The dense tensor's values at the indices of the sparse `mask` (torch.Tensor.sparse_mask)."""
+    _check_same_size(input, _sparse_arg(mask, "sparse_mask"), "sparse_mask")
+    c = mask.to_sparse_coo().coalesce()
+    values = named(input[tuple(Tensor(row) for row in c._idx)], "SparseMaskBackward0")
+    return _like_layout(_new(sparse_coo, c.shape, values, c._idx, True), mask.layout)
+
+
+# zero-preserving elementwise functions: applied to the values of the coalesced tensor
+_UNARY = """abs neg negative relu sqrt square tanh sin sinh asin asinh atan atanh tan expm1 log1p
+sign sgn ceil floor round trunc frac erf erfinv deg2rad rad2deg""".split()
+
+
+def _unary(name: str) -> Any:
+    def method(self: SparseTensor) -> SparseTensor:
+        c = self.to_sparse_coo().coalesce()
+        values = getattr(c._vals, name)()
+        return _like_layout(_new(sparse_coo, c.shape, values, c._idx, True), self.layout)
+
+    method.__name__ = name
+    method.__doc__ = f"{name} of each element; zeros stay zeros, so only the values change."
+    return method
+
+
+def attach(cls: type) -> None:
+    """The operations above as SparseTensor methods and operators (Python tries a subclass's
+    reflected operator first, so `dense + sparse` and `dense @ sparse` come here too)."""
+    for name in _UNARY:
+        setattr(cls, name, _unary(name))
+    cls.add = cls.__add__ = lambda self, other, *, alpha=1: add(self, other, alpha=alpha)
+    cls.__radd__ = lambda self, other: other + self.to_dense()
+    cls.sub = cls.__sub__ = lambda self, other, *, alpha=1: add(
+        self, other, alpha=-alpha, name="SubBackward0"
+    )
+    cls.__rsub__ = lambda self, other: other - self.to_dense()
+    cls.mul = cls.__mul__ = cls.__rmul__ = mul
+    cls.div = cls.__truediv__ = div
+    cls.__neg__ = lambda self: _new(self.layout, self.shape, -self._vals, self._idx, self._coalesced)
+    cls.mm = cls.matmul = cls.__matmul__ = lambda self, other: _product(self, other, "MmBackward0")
+    cls.__rmatmul__ = lambda self, other: _product(other, self, "MmBackward0")
+    cls.transpose = transpose
+    cls.t = t
+    cls.sum = lambda self, dim=None, keepdim=False, dtype=None: _sum_method(self, dim, keepdim, dtype)
+    cls.softmax = lambda self, dim, dtype=None: softmax(self, dim, dtype)
+    cls.log_softmax = lambda self, dim, dtype=None: log_softmax(self, dim, dtype)
+
+
+def _sum_method(self: SparseTensor, dim: Any, keepdim: bool, dtype: Any) -> Tensor:
+    if keepdim:
+        raise RuntimeError("sum: keepdim=True is not supported for sparse tensors")
+    return sum(self, dim, dtype)

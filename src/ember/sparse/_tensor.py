@@ -1,0 +1,422 @@
+"""SparseTensor: a tensor stored as the positions and values of its specified elements.
+
+A COO tensor of shape (*sparse_shape, *dense_shape) holds an int64 array `indices` of shape
+(sparse_dim, nnz) and a dense Tensor `values` of shape (nnz, *dense_shape): element
+`indices[:, k]` of the sparse dimensions is `values[k]`, every other element is zero, and an
+index that occurs several times (an uncoalesced tensor) stands for the sum of its values. A
+CSR tensor (2-D) holds the same values in row order, with `crow_indices` (where each row's
+values start) and `col_indices`.
+
+Autograd goes through `values`, an ordinary dense Tensor: every sparse operation is composed
+of differentiable dense operations on it (gather, index_add, products), so gradients, and
+second derivatives, come from the ops that already exist. A sparse leaf (`requires_grad=True`)
+is a sparse tensor whose values are a leaf; its `.grad` is built from theirs, sparse with the
+tensor's (coalesced) pattern, as torch.sparse.mm gives it.
+
+Where a dense tensor has its ndarray (`_data`), a sparse one has a `_SparseData`: its shape and
+dtype answer the metadata questions (`shape`, `dtype`, `numel()`), and anything that would
+compute with it raises `SparseUnsupportedError`. So a dense operation handed a sparse tensor
+fails with a clear error instead of a wrong result, without any dense operation testing for
+sparse inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ember import _format, _layout, dtypes
+from ember._tensor import Tensor
+from ember.ops.elementwise import Op
+
+sparse_coo = _layout.sparse_coo
+sparse_csr = _layout.sparse_csr
+SparseUnsupportedError = _layout.SparseUnsupportedError
+
+
+class _SparseData:
+    """A sparse tensor's stand-in for the ndarray of a dense one: metadata only."""
+
+    __slots__ = ("shape", "dtype", "layout")
+
+    def __init__(self, shape: tuple, dtype: np.dtype, layout: _layout.layout) -> None:
+        self.shape, self.dtype, self.layout = shape, dtype, layout
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise SparseUnsupportedError(
+            f"this operation does not support sparse tensors (layout={self.layout!r}, "
+            f"size={tuple(self.shape)}): convert with .to_dense() first, or use the sparse "
+            "functions (ember.sparse.mm, ember.sparse.sum, ember.sparse.softmax, ...)"
+        )
+
+    __array__ = __array_ufunc__ = __array_function__ = __getitem__ = __setitem__ = _refuse
+    __iter__ = __len__ = __float__ = __int__ = __bool__ = _refuse
+
+    def __getattr__(self, name: str) -> Any:
+        self._refuse()
+
+
+class _SparseNode(Op):
+    """The identity, recorded as the node PyTorch's sparse operation makes, so that grad_fn
+    names and printed tensors read as PyTorch's (`CoalesceBackward0`, `ToDenseBackward0`)."""
+
+    torch_name = ""
+
+    def name(self) -> str:
+        return self.torch_name
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+_NODES: dict[str, type] = {}
+
+
+def named(t: Tensor, name: str) -> Tensor:
+    """t itself, or, when it requires grad, t behind a node named `name` (PyTorch's name)."""
+    if not t.requires_grad:
+        return t
+    node = _NODES.get(name)
+    if node is None:
+        node = _NODES[name] = type(name, (_SparseNode,), {"torch_name": name})
+    return node.apply(t)
+
+
+def _new(
+    layout: _layout.layout, shape: tuple, values: Tensor, indices: np.ndarray, coalesced: bool
+) -> SparseTensor:
+    """A sparse tensor from checked parts (indices: int64 (sparse_dim, nnz), in COO form)."""
+    t = SparseTensor.__new__(SparseTensor)
+    t._data = _SparseData(tuple(shape), values._data.dtype, layout)
+    t._requires_grad = False  # the values carry the graph (see the module docstring)
+    t._grad = None
+    t._out_nr = 0
+    t._version = [0]
+    t._hooks = None
+    t._base = None
+    t._idx, t._vals, t._coalesced = indices, values, coalesced
+    return t
+
+
+def _flat(indices: np.ndarray, sparse_shape: tuple) -> np.ndarray:
+    """Each element's position in the flattened sparse dimensions."""
+    if indices.shape[1] == 0:
+        return np.zeros(0, np.int64)
+    return np.ravel_multi_index(tuple(indices), sparse_shape).astype(np.int64)
+
+
+def _csr_rows(crow: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(crow) - 1, dtype=np.int64), np.diff(crow))
+
+
+class SparseTensor(Tensor):
+    """A sparse COO or CSR tensor (torch.Tensor with layout torch.sparse_coo / sparse_csr).
+
+    Made by `ember.sparse_coo_tensor`, `ember.sparse_csr_tensor` or `Tensor.to_sparse()`;
+    see the module docstring for how it is stored and differentiated."""
+
+    __slots__ = ("_idx", "_vals", "_coalesced")
+
+    # ---- state ---------------------------------------------------------------------------
+
+    @property
+    def layout(self) -> _layout.layout:
+        return self._data.layout
+
+    @property
+    def is_sparse(self) -> bool:
+        return self._data.layout is sparse_coo
+
+    @property
+    def is_sparse_csr(self) -> bool:
+        return self._data.layout is sparse_csr
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._vals.grad_fn
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._vals.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self._vals.grad_fn is not None:
+            self._vals.requires_grad = flag  # raises PyTorch's error for a non-leaf
+        if bool(flag) != self._vals.requires_grad:
+            values = Tensor(self._vals._data)  # the same memory, a leaf of its own
+            values.requires_grad = flag
+            self._vals = values
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._vals.grad_fn is None
+
+    @property
+    def grad(self) -> SparseTensor | None:
+        """The gradient, sparse with this tensor's coalesced pattern (torch.sparse.mm's)."""
+        g = self._vals.grad if self._vals.grad_fn is None else None
+        if g is None:
+            return None
+        if self._coalesced:
+            return _new(sparse_coo, self.shape, g.detach(), self._idx, True)
+        # every copy of a repeated index got the same gradient (the sum's): keep one
+        uniq, first = np.unique(_flat(self._idx, self._sparse_shape()), return_index=True)
+        idx = np.stack(np.unravel_index(uniq, self._sparse_shape())).astype(np.int64)
+        return _new(sparse_coo, self.shape, Tensor(g._data[first]), idx.reshape(len(self._idx), -1), True)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            raise RuntimeError("ember: a sparse tensor's grad can only be set to None")
+        self._vals.grad = None
+
+    def _sparse_shape(self) -> tuple:
+        return tuple(self._data.shape[: len(self._idx)])
+
+    def sparse_dim(self) -> int:
+        return len(self._idx)
+
+    def dense_dim(self) -> int:
+        return self._data.ndim - len(self._idx)
+
+    def _nnz(self) -> int:
+        return int(self._vals._data.shape[0])
+
+    def is_coalesced(self) -> bool:
+        if self.layout is not sparse_coo:
+            raise RuntimeError(f"is_coalesced expected sparse coordinate tensor layout but got {self.layout}")
+        return self._coalesced
+
+    def _coalesced_(self, flag: bool) -> SparseTensor:
+        self._coalesced = bool(flag)
+        return self
+
+    def indices(self) -> Tensor:
+        """The (sparse_dim, nnz) positions of a coalesced COO tensor."""
+        self._need(sparse_coo, "indices")
+        if not self._coalesced:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
+        return Tensor(self._idx)
+
+    def values(self) -> Tensor:
+        """The (nnz, *dense_shape) values of a coalesced COO tensor or a CSR tensor; gradients
+        flow through them to the sparse tensor."""
+        if self.layout is sparse_coo and not self._coalesced:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
+        return named(self._vals, "ValuesBackward0")
+
+    def _indices(self) -> Tensor:
+        self._need(sparse_coo, "_indices")
+        return Tensor(self._idx)
+
+    def _values(self) -> Tensor:
+        """The raw values, outside the graph as in PyTorch (values() is differentiable)."""
+        self._need(sparse_coo, "_values")
+        return self._vals.detach()
+
+    def crow_indices(self) -> Tensor:
+        self._need(sparse_csr, "crow_indices")
+        counts = np.bincount(self._idx[0], minlength=self._data.shape[0])
+        return Tensor(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+    def col_indices(self) -> Tensor:
+        self._need(sparse_csr, "col_indices")
+        return Tensor(self._idx[1].copy())
+
+    def _need(self, layout: _layout.layout, op: str) -> None:
+        if self.layout is not layout:
+            name = "sparse" if layout is sparse_coo else "sparse CSR"
+            raise RuntimeError(
+                f"{op}(): expected a {name} tensor (layout {layout}), got layout {self.layout}"
+            )
+
+    # ---- conversions ---------------------------------------------------------------------
+
+    def coalesce(self) -> SparseTensor:
+        """The same tensor with each index once (repeated ones summed), indices sorted."""
+        self._need(sparse_coo, "coalesce")
+        if self._coalesced:
+            return self
+        sparse_shape = self._sparse_shape()
+        uniq, inverse = np.unique(_flat(self._idx, sparse_shape), return_inverse=True)
+        idx = np.stack(np.unravel_index(uniq, sparse_shape)).astype(np.int64).reshape(len(self._idx), -1)
+        zeros = self._vals.new_zeros((len(uniq), *self._vals.shape[1:]))
+        values = zeros.index_add(0, Tensor(inverse.reshape(-1).astype(np.int64)), self._vals)
+        return _new(sparse_coo, self.shape, named(values, "CoalesceBackward0"), idx, True)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+        """The dense tensor, zeros where nothing is specified (repeated indices summed)."""
+        sparse_shape = self._sparse_shape()
+        rows = math.prod(sparse_shape)
+        flat = Tensor(_flat(self._idx, sparse_shape))
+        dense = self._vals.new_zeros((rows, *self._vals.shape[1:])).index_add(0, flat, self._vals)
+        dense = named(dense.reshape(self.shape), "ToDenseBackward0")
+        return dense if dtype is None else dense.to(dtype)
+
+    def to_sparse(
+        self,
+        sparse_dim: int | None = None,
+        *,
+        layout: Any = None,
+        blocksize: Any = None,
+        dense_dim: Any = None,
+    ) -> SparseTensor:
+        if layout is None or layout is sparse_coo:
+            return self.to_sparse_coo()
+        if layout is sparse_csr:
+            return self.to_sparse_csr()
+        raise NotImplementedError(
+            f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr are)"
+        )
+
+    def to_sparse_coo(self) -> SparseTensor:
+        if self.layout is sparse_coo:
+            return self
+        return _new(sparse_coo, self.shape, named(self._vals, "ToSparseBackward1"), self._idx, True)
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseTensor:
+        if self.layout is sparse_csr:
+            return self
+        if self._data.ndim != 2 or self.dense_dim():
+            raise RuntimeError(
+                f"to_sparse_csr: only 2-D sparse tensors without dense dimensions convert to CSR, got size {tuple(self.shape)}"
+            )
+        c = self.coalesce()
+        return _new(sparse_csr, self.shape, named(c._vals, "ToSparseCsrBackward0"), c._idx, True)
+
+    def detach(self) -> SparseTensor:
+        return _new(self.layout, self.shape, self._vals.detach(), self._idx, self._coalesced)
+
+    def clone(self, *, memory_format: Any = None) -> SparseTensor:
+        return _new(self.layout, self.shape, self._vals.clone(), self._idx.copy(), self._coalesced)
+
+    def to(self, *args: Any, **kwargs: Any) -> SparseTensor:
+        values = self._vals.to(*args, **kwargs)
+        return (
+            self
+            if values is self._vals
+            else _new(self.layout, self.shape, values, self._idx, self._coalesced)
+        )
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        if dtype is None:
+            name = self._vals.type().split(".")[-1]
+            return f"ember.sparse.{name}"
+        return self.to(dtype)
+
+    def float(self) -> SparseTensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> SparseTensor:
+        return self.to(dtypes.float64)
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        raise RuntimeError("sparse tensors do not have is_contiguous")
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (
+            _rebuild,
+            (
+                self.layout._name,
+                self._idx,
+                self._vals._data,
+                tuple(self.shape),
+                self._coalesced,
+                self.requires_grad,
+            ),
+        )
+
+    def __deepcopy__(self, memo: dict) -> SparseTensor:
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment"
+            )
+        t = _rebuild(
+            self.layout._name,
+            self._idx.copy(),
+            self._vals._data.copy(),
+            tuple(self.shape),
+            self._coalesced,
+            self.requires_grad,
+        )
+        memo[id(self)] = t
+        return t
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+
+def _rebuild(
+    layout: str, idx: np.ndarray, values: np.ndarray, shape: tuple, coalesced: bool, requires_grad: bool
+) -> SparseTensor:
+    return _new(getattr(_layout, layout), shape, Tensor(values, requires_grad=requires_grad), idx, coalesced)
+
+
+# ---- printing ------------------------------------------------------------------------------
+
+
+def _inner(arr: np.ndarray, indent: int) -> str:
+    """An indices/values tensor as PyTorch prints it inside a sparse one: no suffixes but the
+    size of an empty one, continuation lines indented by `indent`."""
+    if arr.size == 0:
+        return f"tensor([], size={tuple(arr.shape)})"
+    shown = arr.astype(np.float32) if arr.dtype == np.float16 else arr
+    summarize = arr.size > _format._Options.threshold
+    formatter = _format._ComplexFormatter if arr.dtype.kind == "c" else _format._Formatter
+    fmt = formatter(_format._summarized(shown) if summarize else shown)
+    body = "tensor(" + _format._nested(shown, len("tensor("), summarize, fmt) + ")"
+    return body.replace("\n", "\n" + " " * indent)
+
+
+def _repr(t: SparseTensor) -> str:
+    """PyTorch's printing of a sparse tensor, with 'torch.' read as 'ember.'."""
+    values = t._vals._data
+    indent = " " * len("tensor(")
+    if t.layout is sparse_coo:
+        text = "tensor(indices=" + _inner(t._idx, len("tensor(indices=")) + ",\n"
+        text += indent + "values=" + _inner(values, len(indent + "values="))
+        force_newline = True
+    else:
+        text = "tensor(crow_indices=" + _inner(t.crow_indices()._data, len("tensor(crow_indices=")) + ",\n"
+        text += indent + "col_indices=" + _inner(t._idx[1], len(indent + "col_indices=")) + ",\n"
+        text += indent + "values=" + _inner(values, len(indent + "values="))
+        force_newline = False
+    suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
+    if values.dtype.name not in (
+        dtypes.get_default_dtype().name,
+        dtypes.default_complex_numpy().name,
+        "int64",
+        "bool",
+    ):
+        suffixes.append(f"dtype=ember.{values.dtype.name}")
+    suffixes.append(f"layout={t.layout!r}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    if force_newline:
+        text += ",\n" + indent + suffixes.pop(0)
+    return _format._with_suffixes(text, suffixes, len(indent))

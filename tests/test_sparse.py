@@ -1,0 +1,483 @@
+"""Sparse COO and CSR tensors (ember.sparse) against PyTorch: construction, printing,
+conversions, products, reductions, gradients (to the dense operand and to the values), the
+errors of dense operations, and a small GCN training loop."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ember
+from conftest import assert_close, requires_torch
+
+IDX = [[0, 1, 1, 0], [2, 0, 2, 2]]  # (0, 2) twice: an uncoalesced tensor
+VAL = [3.0, 4.0, 5.0, 1.0]
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's beta and invariant-check warnings
+        yield
+
+
+def _pair(requires_grad: bool = False, dtype: str = "float32"):
+    import torch
+
+    mine = ember.sparse_coo_tensor(
+        IDX, ember.tensor(VAL, dtype=getattr(ember, dtype)), (2, 3), requires_grad=requires_grad
+    )
+    theirs = torch.sparse_coo_tensor(
+        IDX, torch.tensor(VAL, dtype=getattr(torch, dtype)), (2, 3), requires_grad=requires_grad
+    )
+    return mine, theirs
+
+
+def _same_sparse(mine, theirs) -> None:
+    assert mine.layout._name == str(theirs.layout).split(".")[1]
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    assert_close(mine.to_dense(), theirs.to_dense())
+
+
+def _repr(t) -> str:
+    return repr(t).replace("torch.", "ember.")
+
+
+# ---- construction, metadata, printing --------------------------------------------------------
+
+
+@requires_torch
+def test_metadata_matches_torch() -> None:
+    import torch
+
+    mine, theirs = _pair(requires_grad=True)
+    for name in ("is_sparse", "is_sparse_csr", "requires_grad", "is_leaf", "ndim"):
+        assert getattr(mine, name) == getattr(theirs, name), name
+    for name in ("sparse_dim", "dense_dim", "_nnz", "is_coalesced", "dim", "numel"):
+        assert getattr(mine, name)() == getattr(theirs, name)(), name
+    assert mine.layout is ember.sparse_coo and mine.shape == ember.Size([2, 3]) and mine.grad_fn is None
+    inferred = ember.sparse_coo_tensor(IDX, VAL)
+    assert tuple(inferred.shape) == tuple(torch.sparse_coo_tensor(IDX, VAL).shape)
+    assert ember.sparse_coo_tensor([[0, 1], [1, 0]], [1, 2]).dtype is ember.int64
+    assert ember.sparse_coo_tensor(IDX, VAL, is_coalesced=True).is_coalesced()
+    assert not ember.ones(2).is_sparse and ember.ones(2).layout is ember.strided
+
+
+@requires_torch
+def test_printing_matches_torch() -> None:
+    import torch
+
+    mine, theirs = _pair(requires_grad=True)
+    assert repr(mine) == _repr(theirs)
+    assert repr(mine.detach().coalesce()) == _repr(theirs.detach().coalesce())
+    m64, t64 = _pair(dtype="float64")
+    assert repr(m64) == _repr(t64)
+    empty = ember.sparse_coo_tensor(ember.zeros(2, 0, dtype=ember.int64), ember.zeros(0), (2, 3))
+    assert repr(empty) == _repr(
+        torch.sparse_coo_tensor(torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), (2, 3))
+    )
+    dense = np.array([[0.0, 1.5], [0, 0], [2, 3]], np.float32)
+    assert repr(ember.tensor(dense).to_sparse(1)) == _repr(torch.tensor(dense).to_sparse(1))
+    assert repr(ember.tensor(dense).to_sparse_csr()) == _repr(torch.tensor(dense).to_sparse_csr())
+    assert repr(ember.sparse_coo_tensor([[0, 1], [1, 0]], [1, 2])) == _repr(
+        torch.sparse_coo_tensor([[0, 1], [1, 0]], [1, 2])
+    )
+
+
+@requires_torch
+def test_coalesce_indices_values_to_dense() -> None:
+    mine, theirs = _pair()
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        mine.values()
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        mine.indices()
+    assert_close(mine._values(), theirs._values())
+    assert_close(mine._indices(), theirs._indices())
+    mc, tc = mine.coalesce(), theirs.coalesce()
+    assert mc.is_coalesced() and mc._nnz() == tc._nnz()
+    assert_close(mc.indices(), tc.indices())
+    assert_close(mc.values(), tc.values())
+    assert_close(mine.to_dense(), theirs.to_dense())
+    assert mc.coalesce() is mc
+
+
+@requires_torch
+def test_dense_to_sparse_and_back() -> None:
+    import torch
+
+    data = np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0]], np.float32)
+    x, tx = ember.tensor(data), torch.tensor(data)
+    s, ts = x.to_sparse(), tx.to_sparse()
+    assert s.is_coalesced() and ts.is_coalesced()
+    assert_close(s.indices(), ts.indices())
+    csr, tcsr = x.to_sparse_csr(), tx.to_sparse_csr()
+    assert csr.layout is ember.sparse_csr and csr.is_sparse_csr and not csr.is_sparse
+    assert_close(csr.crow_indices(), tcsr.crow_indices())
+    assert_close(csr.col_indices(), tcsr.col_indices())
+    assert_close(csr.values(), tcsr.values())
+    _same_sparse(csr.to_sparse(), tcsr.to_sparse())
+    _same_sparse(s.to_sparse_csr(), ts.to_sparse_csr())
+    _same_sparse(x.to_sparse(layout=ember.sparse_csr), tx.to_sparse(layout=torch.sparse_csr))
+    made = ember.sparse_csr_tensor([0, 2, 3], [0, 2, 1], [1.0, 2.0, 3.0], (2, 3))
+    _same_sparse(made, torch.sparse_csr_tensor([0, 2, 3], [0, 2, 1], [1.0, 2.0, 3.0], (2, 3)))
+    assert x.to_dense() is x
+
+
+# ---- products and their gradients ---------------------------------------------------------------
+
+
+@requires_torch
+def test_sparse_mm_gradients_reach_dense_and_sparse_leaf() -> None:
+    import torch
+
+    mine, theirs = _pair(requires_grad=True)
+    d = np.arange(6, dtype=np.float32).reshape(3, 2)
+    md, td = ember.tensor(d, requires_grad=True), torch.tensor(d, requires_grad=True)
+    out, tout = ember.sparse.mm(mine, md), torch.sparse.mm(theirs, td)
+    assert_close(out, tout)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    assert_close(md.grad, td.grad)
+    g, tg = mine.grad, theirs.grad
+    assert g.layout is ember.sparse_coo and g.is_coalesced()
+    assert_close(g.indices(), tg.coalesce().indices())
+    assert_close(g.values(), tg.coalesce().values())
+    mine.grad = None
+    assert mine.grad is None
+
+
+@requires_torch
+def test_mm_matmul_operator_spmm_addmm() -> None:
+    import torch
+
+    mine, theirs = _pair()
+    d = np.arange(6, dtype=np.float32).reshape(3, 2)
+    md, td = ember.tensor(d), torch.tensor(d)
+    assert_close(ember.mm(mine, md), torch.mm(theirs, td))
+    assert_close(ember.matmul(mine, md), torch.matmul(theirs, td))
+    assert_close(mine @ md, theirs @ td)
+    assert_close(ember.spmm(mine, md), torch.spmm(theirs, td))
+    assert_close(ember.matmul(mine, md[:, 0]), torch.matmul(theirs, td[:, 0]))
+    ones = np.ones((2, 2), np.float32)
+    assert_close(
+        ember.addmm(ember.tensor(ones), mine, md, beta=2, alpha=0.5),
+        torch.addmm(torch.tensor(ones), theirs, td, beta=2, alpha=0.5),
+    )
+    assert_close(
+        ember.sparse.addmm(ember.tensor(ones), mine, md, beta=2, alpha=0.5),
+        torch.sparse.addmm(torch.tensor(ones), theirs, td, beta=2, alpha=0.5),
+    )
+    assert_close(ember.tensor(ones) @ mine, torch.tensor(ones) @ theirs)
+    assert_close(ember.mm(ember.tensor(ones), mine), torch.mm(torch.tensor(ones), theirs))
+    _same_sparse(ember.smm(mine, md), torch.smm(theirs, td))
+    _same_sparse(ember.hspmm(mine, md), torch.hspmm(theirs, td))
+    mc, tc = mine.coalesce(), theirs.coalesce()
+    sq = np.ones((3, 3), np.float32)
+    _same_sparse(ember.sspaddmm(mc, mc, ember.tensor(sq)), torch.sspaddmm(tc, tc, torch.tensor(sq)))
+    _same_sparse(ember.sparse.mm(mine, mine.t()), torch.sparse.mm(theirs, theirs.t()))
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        ember.sparse.mm(mine, ember.ones(2, 2))
+    with pytest.raises(RuntimeError, match="dtype"):
+        ember.mm(mine, ember.ones(3, 2, dtype=ember.float64))
+
+
+def test_gradcheck_through_values() -> None:
+    idx = ember.tensor(IDX)
+    values = ember.tensor(VAL, dtype=ember.float64, requires_grad=True)
+    dense = ember.randn(3, 2, dtype=ember.float64, requires_grad=True)
+
+    def product(v, d):
+        return ember.sparse.mm(ember.sparse_coo_tensor(idx, v, (2, 3)), d)
+
+    def softmax(v):
+        return ember.sparse.softmax(ember.sparse_coo_tensor(idx, v, (2, 3)), 1).to_dense()
+
+    def to_dense(v):
+        return (ember.sparse_coo_tensor(idx, v, (2, 3)).t() * 3.0).to_dense()
+
+    assert ember.autograd.gradcheck(product, (values, dense))
+    assert ember.autograd.gradgradcheck(product, (values, dense))
+    assert ember.autograd.gradcheck(softmax, (values,))
+    assert ember.autograd.gradcheck(to_dense, (values,))
+
+
+@requires_torch
+def test_dense_to_sparse_gradient_flows_back() -> None:
+    import torch
+
+    data = np.array([[0.0, 1.0], [2.0, 0.0]], np.float32)
+    x, tx = ember.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    s, ts = x.to_sparse(), tx.to_sparse()
+    assert not s.is_leaf and s.requires_grad
+    w = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    ember.sparse.mm(s, ember.tensor(w)).sum().backward()
+    torch.sparse.mm(ts, torch.tensor(w)).sum().backward()
+    assert_close(x.grad, tx.grad)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 5),
+    m=st.integers(1, 5),
+    k=st.integers(1, 4),
+    density=st.floats(0.0, 1.0),
+    seed=st.integers(0, 99),
+)
+def test_sparse_mm_equals_dense_product(n: int, m: int, k: int, density: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = (rng.random((n, m)) * (rng.random((n, m)) < density)).astype(np.float32)
+    b = rng.standard_normal((m, k)).astype(np.float32)
+    out = ember.tensor(a).to_sparse() @ ember.tensor(b)
+    np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(ember.tensor(a).to_sparse_csr().to_dense().numpy(), a)
+
+
+# ---- elementwise, reductions, softmax ----------------------------------------------------------
+
+
+@requires_torch
+def test_elementwise_matches_torch() -> None:
+    import torch
+
+    mine, theirs = _pair()
+    idx2, val2 = [[1, 0], [1, 0]], [7.0, 8.0]
+    m2 = ember.sparse_coo_tensor(idx2, val2, (2, 3))
+    t2 = torch.sparse_coo_tensor(idx2, val2, (2, 3))
+    dense = np.arange(6, dtype=np.float32).reshape(2, 3)
+    _same_sparse(mine + m2, theirs + t2)
+    sum_c, tsum_c = mine.coalesce() + m2.coalesce(), theirs.coalesce() + t2.coalesce()
+    assert sum_c.is_coalesced() == tsum_c.is_coalesced()
+    _same_sparse(sum_c, tsum_c)
+    _same_sparse(mine - m2, theirs - t2)
+    _same_sparse(mine.add(m2, alpha=2), theirs.add(t2, alpha=2))
+    _same_sparse(mine * 2, theirs * 2)
+    _same_sparse(2 * mine, 2 * theirs)
+    _same_sparse(mine / 2, theirs / 2)
+    _same_sparse(-mine, -theirs)
+    _same_sparse(mine * ember.tensor(dense), theirs * torch.tensor(dense))
+    _same_sparse(ember.tensor(dense) * mine, torch.tensor(dense) * theirs)
+    _same_sparse(mine * m2, theirs * t2)
+    _same_sparse(mine.t(), theirs.t())
+    _same_sparse(mine.transpose(0, 1), theirs.transpose(0, 1))
+    _same_sparse(mine.relu(), theirs.relu())
+    _same_sparse(mine.double(), theirs.double())
+    _same_sparse(
+        ember.tensor(dense).sparse_mask(mine.coalesce()), torch.tensor(dense).sparse_mask(theirs.coalesce())
+    )
+    assert_close(ember.tensor(dense) + mine, torch.tensor(dense) + theirs)
+    assert_close(ember.tensor(dense) - mine, torch.tensor(dense) - theirs)
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        mine + ember.tensor(dense)
+    with pytest.raises(RuntimeError, match="to match"):
+        mine + ember.sparse_coo_tensor(IDX, VAL, (2, 4))
+
+
+@requires_torch
+def test_sum_softmax_log_softmax_match_torch() -> None:
+    import torch
+
+    mine, theirs = _pair(requires_grad=True)
+    assert_close(ember.sparse.sum(mine), torch.sparse.sum(theirs))
+    assert_close(mine.sum(), theirs.sum())
+    for dim in (0, 1):
+        _same_sparse(ember.sparse.sum(mine, dim), torch.sparse.sum(theirs, dim))
+    assert_close(ember.sparse.sum(mine, (0, 1)), torch.sparse.sum(theirs, (0, 1)))
+    assert ember.sparse.sum(mine, dtype=ember.float64).dtype is ember.float64
+    for f in ("softmax", "log_softmax"):
+        for dim in (0, 1, -1):
+            out, tout = getattr(ember.sparse, f)(mine, dim), getattr(torch.sparse, f)(theirs, dim)
+            assert out.is_coalesced()
+            assert_close(out.values(), tout.coalesce().values(), rtol=1e-5, atol=1e-6)
+    w = np.array([[1.0, -2.0, 0.5], [0.3, 1.0, -1.0]], np.float32)
+    out = ember.sparse.softmax(mine, 1).to_dense() * ember.tensor(w)
+    tout = torch.sparse.softmax(theirs, 1).to_dense() * torch.tensor(w)
+    out.sum().backward()
+    tout.sum().backward()
+    assert_close(mine.grad.to_dense(), theirs.grad.to_dense(), rtol=1e-5, atol=1e-6)
+
+
+@requires_torch
+def test_spdiags_matches_torch() -> None:
+    import torch
+
+    diags = np.array([[1.0, 2, 3], [4, 5, 6]], np.float32)
+    for offsets, shape in (([0, 1], (3, 3)), ([0, -1], (3, 4)), ([2, -2], (4, 3))):
+        mine = ember.sparse.spdiags(ember.tensor(diags), ember.tensor(offsets), shape)
+        theirs = torch.sparse.spdiags(torch.tensor(diags), torch.tensor(offsets), shape)
+        _same_sparse(mine, theirs)
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+
+def test_dense_operations_refuse_sparse_tensors() -> None:
+    s = ember.sparse_coo_tensor(IDX, VAL, (2, 3))
+    for op in (ember.exp, lambda t: t.view(6), lambda t: t[0], lambda t: ember.cat([t, t]), lambda t: t > 0):
+        with pytest.raises(NotImplementedError, match="sparse"):
+            op(s)
+    with pytest.raises(TypeError, match="to_dense"):
+        s.numpy()
+    with pytest.raises(RuntimeError, match="same nnz"):
+        ember.sparse_coo_tensor(IDX, VAL[:3], (2, 3))
+    with pytest.raises(RuntimeError, match="inconsistent"):
+        ember.sparse_coo_tensor(IDX, VAL, (2, 2))
+    with pytest.raises(RuntimeError, match="len\\(size\\)"):
+        ember.sparse_coo_tensor(IDX, VAL, (2, 3, 4))
+    with pytest.raises(RuntimeError, match="whole numbers"):
+        ember.sparse_coo_tensor(ember.tensor(IDX).float() + 0.5, VAL, (2, 3))
+    assert ember.sparse_coo_tensor(ember.tensor(IDX).float(), VAL, (2, 3))._indices().dtype is ember.int64
+    with pytest.raises(RuntimeError, match="crow_indices"):
+        ember.sparse_csr_tensor([0, 2, 4], [0, 2, 1], [1.0, 2.0, 3.0], (2, 3))
+    with pytest.raises(NotImplementedError, match="CSC"):
+        s.to_sparse_csr().t()
+
+
+def test_pickle_and_deepcopy_keep_the_tensor() -> None:
+    import copy
+    import pickle
+
+    s = ember.sparse_coo_tensor(IDX, VAL, (2, 3), requires_grad=True)
+    for other in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+        assert other.requires_grad and other.layout is ember.sparse_coo
+        np.testing.assert_array_equal(other.to_dense().detach().numpy(), s.to_dense().detach().numpy())
+
+
+# ---- a graph network ----------------------------------------------------------------------------
+
+
+@requires_torch
+def test_gcn_training_matches_torch_losses() -> None:
+    """Two graph-convolution layers (pytorch/examples' GCN, condensed): dense features, a
+    sparse normalized adjacency, SGD; the losses of a few steps match torch's."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    n, f, hidden, classes = 30, 8, 16, 3
+    a = (rng.random((n, n)) < 0.1).astype(np.float32)
+    a = np.maximum(a, a.T) + np.eye(n, dtype=np.float32)
+    deg = a.sum(1)
+    a = a / np.sqrt(deg[:, None] * deg[None, :])
+    idx = np.stack(np.nonzero(a)).astype(np.int64)
+    val = a[tuple(idx)].astype(np.float32)
+    x = rng.standard_normal((n, f)).astype(np.float32)
+    w1 = (rng.standard_normal((f, hidden)) * 0.3).astype(np.float32)
+    w2 = (rng.standard_normal((hidden, classes)) * 0.3).astype(np.float32)
+    y = rng.integers(0, classes, n)
+
+    def train(lib):
+        adj = lib.sparse_coo_tensor(lib.tensor(idx), lib.tensor(val), (n, n)).coalesce()
+        feats, target = lib.tensor(x), lib.tensor(y)
+        p1, p2 = lib.tensor(w1, requires_grad=True), lib.tensor(w2, requires_grad=True)
+        opt = lib.optim.SGD([p1, p2], lr=0.5, momentum=0.9)
+        losses = []
+        for _ in range(4):
+            opt.zero_grad()
+            h = lib.relu(lib.sparse.mm(adj, feats @ p1))
+            out = lib.spmm(adj, h.mm(p2))
+            loss = lib.nn.functional.cross_entropy(out, target)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    np.testing.assert_allclose(train(ember), train(torch), rtol=1e-5)
+
+
+@requires_torch
+def test_sparse_attention_custom_function_matches_torch() -> None:
+    """pyGAT's sparse layer, condensed: a custom Function builds a sparse attention matrix in
+    forward and multiplies by it (and its transpose) in forward and backward; the same
+    attention through sparse.softmax; loss and gradients match torch's."""
+    import torch
+
+    def run(lib):
+        class SparseProduct(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, indices, values, shape, b):
+                a = lib.sparse_coo_tensor(indices, values, shape)
+                ctx.save_for_backward(a, b)
+                ctx.n = shape[0]
+                return lib.matmul(a, b)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                a, b = ctx.saved_tensors
+                grad_dense = grad_output.matmul(b.t())
+                edge = a._indices()[0, :] * ctx.n + a._indices()[1, :]
+                return None, grad_dense.view(-1)[edge], None, a.t().matmul(grad_output)
+
+        rng = np.random.default_rng(1)
+        n, fin, fout = 10, 5, 4
+        adj = (rng.random((n, n)) < 0.3).astype(np.float32) + np.eye(n, dtype=np.float32)
+        x = lib.tensor(rng.standard_normal((n, fin)).astype(np.float32))
+        w = lib.tensor((rng.standard_normal((fin, fout)) * 0.5).astype(np.float32), requires_grad=True)
+        a = lib.tensor((rng.standard_normal((1, 2 * fout)) * 0.5).astype(np.float32), requires_grad=True)
+        edge = lib.tensor(adj).nonzero().t()
+        h = lib.mm(x, w)
+        pairs = lib.cat((h[edge[0, :], :], h[edge[1, :], :]), dim=1).t()
+        score = -lib.nn.functional.leaky_relu(a.mm(pairs).squeeze(), 0.2)
+        weights = lib.exp(score)
+        rowsum = SparseProduct.apply(edge, weights, lib.Size([n, n]), lib.ones(size=(n, 1)))
+        h_prime = SparseProduct.apply(edge, weights, lib.Size([n, n]), h).div(rowsum)
+        attention = lib.sparse.softmax(lib.sparse_coo_tensor(edge, score, (n, n)), 1)
+        loss = (h_prime**2).sum() + (lib.sparse.mm(attention, h) * h_prime).sum()
+        loss.backward()
+        return loss.item(), w.grad.numpy(), a.grad.numpy()
+
+    mine, theirs = run(ember), run(torch)
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-5)
+    np.testing.assert_allclose(mine[1], theirs[1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-4, atol=1e-5)
+
+
+def test_leaf_flags_conversions_and_layout_names() -> None:
+    s = ember.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2)).requires_grad_()
+    assert s.requires_grad and s.is_leaf
+    (s.to_dense() * ember.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(s.grad.values().numpy(), [2.0, 3.0])
+    assert not s.requires_grad_(False).requires_grad
+    with ember.no_grad():
+        assert not (s * 2).requires_grad
+    module = ember.nn.Module()
+    module.register_buffer("adj", s)
+    module.double()
+    assert module.adj.dtype is ember.float64 and module.adj.layout is ember.sparse_coo
+    assert s.type() == "ember.sparse.FloatTensor" and len(s) == 2 and s.numel() == 4
+    assert {ember.sparse_csc, ember.sparse_bsr, ember.sparse_bsc}.isdisjoint({ember.strided, s.layout})
+    with pytest.raises(RuntimeError, match="sparse_coo_tensor"):
+        ember.zeros(2, layout=ember.sparse_coo)
+    with pytest.raises(NotImplementedError, match="sparse_csc"):
+        ember.ones(2, 2).to_sparse(layout=ember.sparse_csc)
+
+
+@requires_torch
+def test_values_that_require_grad_make_a_non_leaf() -> None:
+    import torch
+
+    v, tv = ember.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    s = ember.sparse_coo_tensor([[0, 1], [1, 0]], v, (2, 2), requires_grad=True)
+    ts = torch.sparse_coo_tensor([[0, 1], [1, 0]], tv, (2, 2), requires_grad=True)
+    assert s.is_leaf == ts.is_leaf and s.grad_fn.name() == ts.grad_fn.name()
+    ember.sparse.sum(s * 3.0).backward()
+    torch.sparse.sum(ts * 3.0).backward()
+    assert_close(v.grad, tv.grad)
+
+
+@requires_torch
+def test_legacy_sparse_types() -> None:
+    """pygcn builds its adjacency with torch.sparse.FloatTensor(indices, values, shape)."""
+    import torch
+
+    i, v = [[0, 1], [1, 0]], [1.0, 2.0]
+    mine = ember.sparse.FloatTensor(ember.tensor(i), ember.tensor(v), ember.Size([2, 2]))
+    theirs = torch.sparse.FloatTensor(torch.tensor(i), torch.tensor(v), torch.Size([2, 2]))
+    assert repr(mine) == _repr(theirs)
+    assert repr(ember.sparse.FloatTensor(2, 3)) == _repr(torch.sparse.FloatTensor(2, 3))
+    assert isinstance(mine, ember.sparse.FloatTensor) and not isinstance(mine, ember.sparse.DoubleTensor)
+    assert not isinstance(ember.ones(2), ember.sparse.FloatTensor)
+    assert ember.sparse.DoubleTensor(ember.tensor(i), ember.tensor(v)).dtype is ember.float64
