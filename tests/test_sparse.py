@@ -481,3 +481,30 @@ def test_legacy_sparse_types() -> None:
     assert isinstance(mine, ember.sparse.FloatTensor) and not isinstance(mine, ember.sparse.DoubleTensor)
     assert not isinstance(ember.ones(2), ember.sparse.FloatTensor)
     assert ember.sparse.DoubleTensor(ember.tensor(i), ember.tensor(v)).dtype is ember.float64
+
+
+@requires_torch
+def test_printing_of_random_wide_and_large_tensors_matches_torch() -> None:
+    """Values wrapped at the line width after their indent, the suffixes' line breaks, hybrid
+    tensors, int64 values, and summarized (nnz > 1000) indices and values."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        shape = tuple(int(s) for s in rng.integers(1, 12, size=rng.integers(1, 4)))
+        a = rng.standard_normal(shape) * (rng.random(shape) < 0.4) * 10.0 ** rng.integers(-3, 4)
+        a = a.astype(np.float64 if trial % 3 else np.float32)
+        if trial % 5 == 0:
+            a = (a * 100).astype(np.int64)
+        sparse_dim = int(rng.integers(1, len(shape) + 1))
+        grad = a.dtype.kind == "f"
+        mine = ember.tensor(a).requires_grad_(grad).to_sparse(sparse_dim)
+        theirs = torch.tensor(a).requires_grad_(grad).to_sparse(sparse_dim)
+        assert repr(mine) == _repr(theirs)
+        if len(shape) == 2:
+            assert repr(mine.detach().to_dense().to_sparse_csr()) == _repr(
+                theirs.detach().to_dense().to_sparse_csr()
+            )
+    big = np.arange(1, 3001, dtype=np.float32).reshape(50, 60)
+    assert repr(ember.tensor(big).to_sparse()) == _repr(torch.tensor(big).to_sparse())
+    assert repr(ember.tensor(big).to_sparse_csr()) == _repr(torch.tensor(big).to_sparse_csr())

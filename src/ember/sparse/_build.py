@@ -155,7 +155,7 @@ def to_sparse(
         raise NotImplementedError(
             f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr are)"
         )
-    nd = input._data.ndim
+    nd, given = input._data.ndim, sparse_dim
     sparse_dim = nd if sparse_dim is None else int(sparse_dim)
     if not 0 <= sparse_dim <= nd:
         raise RuntimeError(f"sparse_dim must be in [0, {nd}], got {sparse_dim}")
@@ -167,7 +167,8 @@ def to_sparse(
     values = input[tuple(Tensor(row) for row in idx)] if sparse_dim else input.unsqueeze(0)
     if sparse_dim == 0:
         idx = np.zeros((0, 1), np.int64)
-    return _new(sparse_coo, input.shape, named(values, "ToSparseBackward1"), idx, True)
+    name = "ToSparseBackward1" if given is None else "ToSparseBackward0"  # PyTorch's two overloads
+    return _new(sparse_coo, input.shape, named(values, name), idx, True)
 
 
 def to_sparse_coo(input: Tensor) -> SparseTensor:

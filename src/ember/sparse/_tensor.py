@@ -379,16 +379,15 @@ def _rebuild(
 
 
 def _inner(arr: np.ndarray, indent: int) -> str:
-    """An indices/values tensor as PyTorch prints it inside a sparse one: no suffixes but the
-    size of an empty one, continuation lines indented by `indent`."""
+    """An indices/values tensor as PyTorch prints it inside a sparse one, after `indent`
+    characters: no suffixes but the size of an empty one."""
     if arr.size == 0:
         return f"tensor([], size={tuple(arr.shape)})"
     shown = arr.astype(np.float32) if arr.dtype == np.float16 else arr
     summarize = arr.size > _format._Options.threshold
     formatter = _format._ComplexFormatter if arr.dtype.kind == "c" else _format._Formatter
     fmt = formatter(_format._summarized(shown) if summarize else shown)
-    body = "tensor(" + _format._nested(shown, len("tensor("), summarize, fmt) + ")"
-    return body.replace("\n", "\n" + " " * indent)
+    return "tensor(" + _format._nested(shown, indent + len("tensor("), summarize, fmt) + ")"
 
 
 def _repr(t: SparseTensor) -> str:
@@ -417,6 +416,14 @@ def _repr(t: SparseTensor) -> str:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    if force_newline:
-        text += ",\n" + indent + suffixes.pop(0)
-    return _format._with_suffixes(text, suffixes, len(indent))
+    # PyTorch's rule for the suffixes: a new line when the next would pass the line width,
+    # and for COO always before the first
+    parts, line = [text], len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if force_newline or line + len(suffix) + 2 > _format._Options.linewidth:
+            parts.append(",\n" + indent + suffix)
+            line, force_newline = len(indent) + len(suffix), False
+        else:
+            parts.append(", " + suffix)
+            line += len(suffix) + 2
+    return "".join(parts) + ")"
