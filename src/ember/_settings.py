@@ -14,6 +14,7 @@ import os
 import warnings
 from typing import Any
 
+from ember._tensor import cpu_only
 from ember._tensor import device as _device
 
 _threads: list = [None]  # set_num_threads's value; None until it is called
@@ -139,7 +140,7 @@ def set_default_device(device: Any) -> None:
     """The device factories create tensors on (torch.set_default_device): 'cpu' or None, the
     only device ember has; another raises ember's device error."""
     if device is not None:
-        _device(device)  # raises for anything but the CPU
+        cpu_only(device)
 
 
 def get_default_device() -> _device:

@@ -48,33 +48,70 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
+# the device types PyTorch names, in the order its error message lists them
+_DEVICE_TYPES = (
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+    "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
+)  # fmt: skip
+
+
 class device:
-    """ember runs on the CPU only; `ember.device('cpu')` exists so PyTorch code runs."""
+    """A place for tensors (torch.device). ember computes on the CPU only, but any of
+    PyTorch's device types can be named, as in `torch.device('cuda').index is not None`;
+    putting a tensor or module on a device other than the CPU raises (see `cpu_only`)."""
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
             type, index = type.type, type.index  # noqa: A001
-        name = str(type).split(":")[0]
-        if name != "cpu":
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+        name, colon, number = type.partition(":")
+        if name not in _DEVICE_TYPES:
             raise RuntimeError(
-                f"ember runs on the CPU only; device {type!r} is not available "
-                "(use 'cpu', or check torch.cuda.is_available() style code paths)"
+                f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: {type}"
             )
-        self.type, self.index = "cpu", index
+        if colon:
+            if not number.isdigit() or index is not None:
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            index = int(number)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = name, index
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+        # ember also compares with a string ("cpu"), which PyTorch does not
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
-        return hash("cpu")
+        return hash((self.type, self.index))
 
     def __repr__(self) -> str:
-        return "device(type='cpu')"
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
 
     def __str__(self) -> str:
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+def cpu_only(where: Any) -> device:
+    """`where` (a device, or its name) as a device, if it is the CPU; ember's device error
+    otherwise, which tells what to do instead."""
+    dev = where if isinstance(where, device) else device(where)
+    if dev.type != "cpu":
+        raise RuntimeError(
+            f"ember runs on the CPU only; device {str(where)!r} is not available "
+            "(use 'cpu', or check torch.cuda.is_available() style code paths)"
+        )
+    return dev
 
 
 CPU = device("cpu")

@@ -10,8 +10,7 @@ import numpy as np
 
 from ember import _layout, dtypes
 from ember import random as _random
-from ember._tensor import Tensor, _to_array
-from ember._tensor import device as _device
+from ember._tensor import Tensor, _to_array, cpu_only
 
 
 def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
@@ -22,7 +21,7 @@ def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any, layout: Any = None) -> Tensor:
     if device is not None:
-        _device(device)  # raises for anything but the CPU
+        cpu_only(device)
     _layout.check_layout(layout)
     return Tensor(arr, requires_grad=requires_grad)
 
@@ -60,7 +59,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     comes back itself, or converted with `to(dtype)`, which keeps it in the graph."""
     if isinstance(data, Tensor):
         if device is not None:
-            _device(device)  # raises for anything but the CPU
+            cpu_only(device)
         return data if dtype is None else data.to(dtype)
     return _finish(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), False, device)
 

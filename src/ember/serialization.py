@@ -27,7 +27,7 @@ from typing import IO, Any
 import numpy as np
 
 from ember import _torch_format, dtypes
-from ember._tensor import Size, Tensor, device
+from ember._tensor import Size, Tensor, cpu_only, device
 from ember._torch_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 FORMAT = "ember-checkpoint"
@@ -304,7 +304,7 @@ def load(
     and ignored.
     """
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
-        device(map_location)  # raises for anything but the CPU
+        cpu_only(map_location)
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", f))
     try:
         archive = zipfile.ZipFile(f if hasattr(f, "read") else os.fspath(f), "r")

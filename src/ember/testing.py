@@ -18,8 +18,7 @@ import numpy as np
 
 from ember import dtypes
 from ember import random as _random
-from ember._tensor import Size, Tensor
-from ember._tensor import device as _device
+from ember._tensor import Size, Tensor, cpu_only
 
 __all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
@@ -340,7 +339,7 @@ def make_tensor(
     normal number (floats); `noncontiguous` returns a strided view; `memory_format` is
     accepted and ignored (ember's tensors are row-major).
     """
-    _device(device)  # raises for anything but the CPU
+    cpu_only(device)
     shape = _shape_of(shape)
     np_dtype = dtypes.to_numpy_dtype(dtype)
     if requires_grad and np_dtype.kind != "f":

@@ -18,7 +18,7 @@ import numpy as np
 
 from ember import __future__ as _future
 from ember import dtypes
-from ember._tensor import Tensor, device
+from ember._tensor import Tensor, cpu_only
 from ember.nn import _hooks, _state_dict
 from ember.nn._hooks import _global_call_hooks, call_with_hooks
 from ember.nn.parameter import Buffer, Parameter
@@ -479,7 +479,7 @@ class Module:
             elif isinstance(arg, (dtypes.dtype, np.dtype)) or arg in (float, int, bool):
                 target = arg
             elif arg is not None:
-                device(arg)  # raises for anything but the CPU
+                cpu_only(arg)
         if target is None:
             return self
         np_dtype = dtypes.to_numpy_dtype(target)

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypedDict
 import numpy as np
 
 import ember
-from ember._tensor import Tensor
+from ember._tensor import Tensor, cpu_only
 from ember.ops.api.products import matmul
 
 __all__ = [
@@ -400,7 +400,7 @@ class BlockMask:
 
     def to(self, device: Any) -> BlockMask:
         """The mask itself: ember has only the CPU."""
-        ember.device(device)  # an unknown device raises as for tensors
+        cpu_only(device)  # another device raises as for tensors
         return self
 
 

@@ -175,10 +175,10 @@ def empty_strided(
 ) -> Tensor:
     """An uninitialised tensor of that size whose elements are `stride` elements apart
     (torch.empty_strided), a view of a buffer just large enough."""
-    from ember._tensor import device as _device
+    from ember._tensor import cpu_only
 
     if device is not None:
-        _device(device)
+        cpu_only(device)
     np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):

@@ -82,9 +82,9 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         elif isinstance(a, np.dtype):
             target = dtypes.from_numpy_dtype(a)
         elif a is not None:
-            from ember._tensor import device
+            from ember._tensor import cpu_only
 
-            device(a)  # raises for anything but the CPU
+            cpu_only(a)
     np_dtype = None if target is None else dtypes.to_numpy_dtype(target)
     fmt = _layout.check_format(kwargs.get("memory_format", _layout.preserve_format), "to")
     if fmt is not _layout.preserve_format:

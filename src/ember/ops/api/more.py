@@ -76,10 +76,10 @@ def scalar_tensor(
 ) -> Tensor:
     """A 0-d tensor holding the number s, of the default dtype unless another is given, even
     for an int (torch.scalar_tensor)."""
-    from ember._tensor import device as _device
+    from ember._tensor import cpu_only
 
     if device is not None:
-        _device(device)
+        cpu_only(device)
     if isinstance(s, Tensor) and s._data.size == 1:
         s = s._data.item()
     if not isinstance(s, numbers.Number):
@@ -434,11 +434,10 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
     """The legacy constructor (torch.Tensor.new): with sizes, an uninitialised tensor of that
     shape; with data, a tensor of it; with nothing, an empty tensor; always this tensor's dtype."""
     from ember import creation
-    from ember._tensor import Size
-    from ember._tensor import device as _device
+    from ember._tensor import Size, cpu_only
 
     if device is not None:
-        _device(device)
+        cpu_only(device)
     np_dtype = self._data.dtype
     if not args:
         return Tensor(np.empty((0,), np_dtype))
