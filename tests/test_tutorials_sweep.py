@@ -43,3 +43,14 @@ def test_a_named_cuda_device_raises_only_when_used() -> None:
     ):
         with pytest.raises(RuntimeError, match="ember runs on the CPU only; device 'cuda'"):
             use()
+
+
+# ---- changing_default_device and reasoning_about_shapes: `with torch.device(...)` ----------
+
+
+def test_device_as_a_context_manager() -> None:
+    with ember.device("cpu") as d:
+        layer = nn.Linear(2, 3)
+        assert d == ember.device("cpu") and layer.weight.device == ember.zeros(1).device == d
+    with pytest.raises(RuntimeError, match="CPU only"), ember.device("cuda:0"):
+        pass

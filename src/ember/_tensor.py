@@ -58,7 +58,9 @@ _DEVICE_TYPES = (
 class device:
     """A place for tensors (torch.device). ember computes on the CPU only, but any of
     PyTorch's device types can be named, as in `torch.device('cuda').index is not None`;
-    putting a tensor or module on a device other than the CPU raises (see `cpu_only`)."""
+    putting a tensor or module on a device other than the CPU raises (see `cpu_only`).
+    As a context manager it makes factories create tensors there: the CPU is already where
+    they are, and entering another device raises."""
 
     __slots__ = ("type", "index")
 
@@ -100,6 +102,13 @@ class device:
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __enter__(self) -> device:
+        cpu_only(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
 
 
 def cpu_only(where: Any) -> device:
