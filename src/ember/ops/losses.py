@@ -1,11 +1,13 @@
-"""Loss functions as single nodes: cross-entropy, NLL and the binary cross-entropies.
+"""Loss functions as single nodes: cross-entropy, NLL, the binary cross-entropies and MSE.
 
 Why fused. Composed as softmax, log, gather and mean, cross-entropy builds four nodes
 and is unstable: exp overflows for logits near 100 and log(0) gives -inf. One node
 subtracts each row's maximum before exp (exp never sees a positive number) and has a
 closed-form gradient, softmax minus the target distribution, scaled by the reduction.
 binary_cross_entropy_with_logits likewise uses log(1 + e^x) = max(x, 0) + log1p(e^-|x|),
-finite for any logit, instead of log(sigmoid(x)).
+finite for any logit, instead of log(sigmoid(x)). mse_loss is one node for a plainer
+reason: it is the loss of most first programs, which print its `grad_fn` (PyTorch's
+`MseLossBackward0`, whose inputs are the input and the target) and walk the graph from it.
 
 cross_entropy and nll_loss are, per sample i, L_i = -sum_c q_ic z_ic for a target
 distribution q (the one-hot of the class, times its weight, with label smoothing mixed
@@ -349,3 +351,29 @@ class BinaryCrossEntropyWithLogits(Op):
         if dt is not None:
             gt = -g * x if pw is None else g * ((pw - 1) * softplus(-x) - x)
         return gx, gt, None, None, None
+
+
+# ---- mean squared error --------------------------------------------------------------------
+
+
+class MseLoss(Op):
+    """(x - t)^2, reduced, computed in `dtype`, the one input and target promote to."""
+
+    _not_tensor_inputs = (2, 3)  # next_functions lists input and target, as PyTorch's
+
+    @staticmethod
+    def forward(ctx, x, t, reduction, dtype):
+        diff = x.astype(dtype, copy=False) - t.astype(dtype, copy=False)
+        loss = diff * diff
+        ctx.save_for_backward(x, t)
+        ctx.reduction, ctx.denominator = reduction, loss.size
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        dx, dt = ctx._edges[0], ctx._edges[1]
+        # inputs of two dtypes: NumPy may subtract in a wider one, and the engine casts each
+        # gradient to its input's dtype; a broadcast target's gradient it sums to its shape
+        gx = 2 * _upstream(grad, ctx.reduction, ctx.denominator) * (x - t)
+        return gx if dx is not None else None, -gx if dt is not None else None, None, None

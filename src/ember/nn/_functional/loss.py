@@ -1,9 +1,10 @@
 """Loss functions (torch.nn.functional.mse_loss, cross_entropy, ...).
 
 Each takes reduction='mean' | 'sum' | 'none' (and the deprecated size_average/reduce
-pair, as PyTorch). The regression losses are a line of composed ops; cross_entropy,
-nll_loss and the binary cross-entropies are single fused nodes (`ember.ops.losses`),
-which is why they validate their arguments here, with the shapes in the message.
+pair, as PyTorch). The regression losses are a line of composed ops, except mse_loss;
+it, cross_entropy, nll_loss and the binary cross-entropies are single fused nodes
+(`ember.ops.losses`), which is why they validate their arguments here, with the shapes
+in the message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
 from ember.creation import ones_like
-from ember.dtypes import refuse_complex, scalar_type_name
+from ember.dtypes import promote_types, refuse_complex, scalar_type_name, to_numpy_dtype
 from ember.ops import losses
 from ember.ops.api.special import xlogy
 from ember.ops.elementwise import where
@@ -82,12 +83,22 @@ def mse_loss(
     reduction: str = "mean",
     weight: Tensor | None = None,
 ) -> Tensor:
-    """(input - target)^2 (torch.nn.functional.mse_loss); with weight, 'mean' divides by weight.sum()."""
+    """(input - target)^2 (torch.nn.functional.mse_loss); with weight, 'mean' divides by weight.sum().
+
+    Without weight one node, PyTorch's `MseLossBackward0`; with weight composed, as in PyTorch.
+    """
     reduction = _reduction(size_average, reduce, reduction)
     _check_sizes(input, target)
     refuse_complex('"mse_cpu"', input, target)
-    diff = input - target
-    return _weighted(diff * diff, input, weight, reduction, True)
+    if weight is not None:
+        diff = input - target
+        return _weighted(diff * diff, input, weight, reduction, True)
+    dtype = promote_types(input.dtype, target.dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"mse_cpu\" not implemented for '{scalar_type_name(to_numpy_dtype(dtype))}'"
+        )
+    return losses.MseLoss.apply(input, target, reduction, to_numpy_dtype(dtype))
 
 
 def l1_loss(
