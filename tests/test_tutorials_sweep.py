@@ -125,3 +125,24 @@ def test_mse_loss_second_derivatives_and_integer_inputs() -> None:
     # with weight, composed as in PyTorch
     weighted = ember.nn.functional.mse_loss(x, x.detach() + 1, weight=ember.ones(3, 2, dtype=ember.float64))
     assert weighted.item() == 1.0 and weighted.grad_fn.name() == "DivBackward0"
+
+
+# ---- introyt's tensors: a deprecation warning names the user's line, not ember/_out.py -----
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ember.cross(ember.ones(3), ember.ones(3)),
+        lambda: ember.ones(3).cross(ember.ones(3)),
+        lambda: ember.frobenius_norm(ember.eye(3), dim=(0, 1)),
+        lambda: ember.nuclear_norm(ember.eye(3)),
+        lambda: ember.range(0, 3),
+        lambda: ember.triangular_solve(ember.ones(3, 1), ember.eye(3)),
+        lambda: ember.lu_solve(ember.ones(3, 1), *ember.linalg.lu_factor(ember.eye(3))),
+    ],
+)
+def test_warnings_of_functions_taking_out_name_the_callers_line(call) -> None:
+    with pytest.warns(UserWarning) as record:
+        call()
+    assert [w.filename for w in record] == [__file__]

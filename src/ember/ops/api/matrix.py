@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.ops import _lapack, decomp
 from ember.ops.api.arith import where
@@ -223,7 +224,7 @@ def triangular_solve(
         "removed in a future PyTorch release. X = torch.triangular_solve(B, A).solution should be "
         "replaced with X = torch.linalg.solve_triangular(A, B).",
         UserWarning,
-        stacklevel=2,
+        stacklevel=outside_ember(),
     )
     coefficient = A.mT if transpose else A
     upper = upper != transpose  # the transpose of an upper triangle is a lower one
@@ -302,7 +303,7 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
         "PyTorch release. X = torch.lu_solve(B, LU, pivots) should be replaced with "
         "X = torch.linalg.lu_solve(LU, pivots, B).",
         UserWarning,
-        stacklevel=2,
+        stacklevel=outside_ember(),
     )
     return lu_solve_factored(LU_data, LU_pivots, b, True, False, "torch.lu_solve")
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.ops.api import arith, reduce, shape
 from ember.ops.reduction import normalize_dim
@@ -260,7 +261,7 @@ def range(  # noqa: A001  (torch's name)
         "ember.range is deprecated, as torch.range is: its end is included, unlike Python's "
         "range. Use ember.arange, which produces values in [start, end).",
         UserWarning,
-        stacklevel=2,
+        stacklevel=outside_ember(),
     )
     if step == 0:
         raise RuntimeError("step must be nonzero")

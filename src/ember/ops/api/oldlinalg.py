@@ -14,6 +14,7 @@ import warnings
 from typing import Any, NoReturn
 
 from ember import dtypes
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 
 # ---- the deprecated norms ----------------------------------------------------------------------
@@ -28,7 +29,7 @@ def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
         "frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed "
         "in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
         UserWarning,
-        stacklevel=2,
+        stacklevel=outside_ember(),
     )
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) > 2:
@@ -51,7 +52,7 @@ def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tenso
         "nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in "
         "a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
         UserWarning,
-        stacklevel=2,
+        stacklevel=outside_ember(),
     )
     if isinstance(dim, bool):
         dim, keepdim = None, dim

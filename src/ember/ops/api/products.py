@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ember._layout import SparseUnsupportedError
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.autograd.function import apply_one
 from ember.ops import fused, linalg
@@ -216,7 +217,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
             "Using cross without specifying the dim arg is deprecated (as in PyTorch): pass dim; "
             "the first dimension of size 3 is used",
             UserWarning,
-            stacklevel=2,
+            stacklevel=outside_ember(),
         )
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
