@@ -4,6 +4,8 @@ with PyTorch from the same weights and inputs."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -504,3 +506,438 @@ def _seq2seq(T) -> list:
 @requires_torch
 def test_seq2seq_with_attention() -> None:
     _same_numbers(_seq2seq)
+
+
+def _transformers(T) -> list:
+    """The nn.Transformer tutorials: a language model (Embedding, a sin/cos positional buffer,
+    TransformerEncoder under a causal mask, SGD with StepLR and clip_grad_norm_) and a
+    translation model (nn.Transformer with float and bool masks and key padding masks,
+    sequences padded by pad_sequence, Adam, greedy decoding through encoder and decoder)."""
+    rng = np.random.default_rng(4)
+    vocab, d_model = 20, 16
+
+    class Positions(T.nn.Module):
+        def __init__(self, size=64):
+            super().__init__()
+            position = T.arange(size).unsqueeze(1)
+            angle = T.exp(T.arange(0, d_model, 2) * (-np.log(10000.0) / d_model))
+            table = T.zeros(size, 1, d_model)
+            table[:, 0, 0::2] = T.sin(position * angle)
+            table[:, 0, 1::2] = T.cos(position * angle)
+            self.register_buffer("table", table)
+
+        def forward(self, x):
+            return x + self.table[: x.size(0)]
+
+    class LanguageModel(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding, self.positions = T.nn.Embedding(vocab, d_model), Positions()
+            layer = T.nn.TransformerEncoderLayer(d_model, 2, 32, 0.0)
+            self.encoder = T.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.linear = T.nn.Linear(d_model, vocab)
+
+        def forward(self, src):
+            mask = T.nn.Transformer.generate_square_subsequent_mask(len(src))
+            return self.linear(self.encoder(self.positions(self.embedding(src) * np.sqrt(d_model)), mask))
+
+    stream = T.from_numpy(rng.integers(0, vocab, size=(96,)))
+    batches = stream.view(4, 24).t().contiguous()
+    model = _fill(T, LanguageModel(), scale=0.2)
+    optimizer = T.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = T.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.95)
+    out = []
+    for _ in range(2):
+        for i in range(0, batches.size(0) - 1, 8):
+            data, target = batches[i : i + 8], batches[i + 1 : i + 9].reshape(-1)
+            loss = T.nn.CrossEntropyLoss()(model(data[: len(target) // 4]).view(-1, vocab), target)
+            optimizer.zero_grad()
+            loss.backward()
+            T.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            optimizer.step()
+            out.append(loss.item())
+        out.append(scheduler.get_last_lr()[0])
+        scheduler.step()
+
+    pad, bos, eos = 1, 2, 3
+
+    class Translator(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = T.nn.Transformer(d_model, 2, 1, 1, 32, 0.0)
+            self.src_embedding, self.tgt_embedding = (
+                T.nn.Embedding(vocab, d_model),
+                T.nn.Embedding(vocab, d_model),
+            )
+            self.positions, self.generator = Positions(), T.nn.Linear(d_model, vocab)
+
+        def forward(self, src, tgt, src_mask, tgt_mask, src_padding, tgt_padding):
+            return self.generator(
+                self.transformer(
+                    self.positions(self.src_embedding(src)),
+                    self.positions(self.tgt_embedding(tgt)),
+                    src_mask,
+                    tgt_mask,
+                    None,
+                    src_padding,
+                    tgt_padding,
+                    src_padding,
+                )
+            )
+
+    def causal(n):
+        mask = (T.triu(T.ones((n, n))) == 1).transpose(0, 1)
+        return mask.float().masked_fill(mask == 0, float("-inf")).masked_fill(mask == 1, 0.0)
+
+    def sentence():
+        return T.tensor([bos, *rng.integers(4, vocab, size=int(rng.integers(2, 6))), eos])
+
+    pairs = [[(sentence(), sentence()) for _ in range(4)] for _ in range(2)]
+    pad_sequence = T.nn.utils.rnn.pad_sequence
+    translator = _fill(T, Translator(), seed=1, scale=0.2)
+    optimizer = T.optim.Adam(translator.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-9)
+    for _ in range(2):
+        for batch in pairs:
+            src = pad_sequence([s for s, _ in batch], padding_value=pad)
+            tgt = pad_sequence([t for _, t in batch], padding_value=pad)
+            tgt_in = tgt[:-1, :]
+            logits = translator(
+                src,
+                tgt_in,
+                T.zeros((src.shape[0], src.shape[0])).type(T.bool),
+                causal(tgt_in.shape[0]),
+                (src == pad).transpose(0, 1),
+                (tgt_in == pad).transpose(0, 1),
+            )
+            loss = T.nn.CrossEntropyLoss(ignore_index=pad)(logits.reshape(-1, vocab), tgt[1:, :].reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            out.append(loss.item())
+    translator.eval()
+    src = pairs[0][0][0].view(-1, 1)
+    memory = translator.transformer.encoder(translator.positions(translator.src_embedding(src)))
+    ys = T.ones(1, 1).fill_(bos).type(T.long)
+    for _ in range(6):
+        mask = causal(ys.size(0)).type(T.bool)
+        decoded = translator.transformer.decoder(
+            translator.positions(translator.tgt_embedding(ys)), memory, mask
+        )
+        _, word = T.max(translator.generator(decoded.transpose(0, 1)[:, -1]), dim=1)
+        ys = T.cat([ys, T.ones(1, 1).type_as(src.data).fill_(word.item())], dim=0)
+    return out + ys.flatten().tolist()
+
+
+@requires_torch
+def test_transformer_language_model_and_translation() -> None:
+    _same_numbers(_transformers)
+
+
+def _dcgan(T) -> list:
+    """DCGAN: ConvTranspose2d/BatchNorm2d generator, LeakyReLU/Sigmoid discriminator,
+    weights_init applied by class name, BCELoss against labels made by torch.full and
+    fill_, and Adam with betas=(0.5, 0.999)."""
+    nz, width = 8, 4
+
+    def weights_init(m):
+        name = m.__class__.__name__
+        if name.find("BatchNorm") != -1:
+            T.nn.init.constant_(m.bias.data, 0)
+
+    G = T.nn.Sequential(
+        T.nn.ConvTranspose2d(nz, width * 2, 4, 1, 0, bias=False),
+        T.nn.BatchNorm2d(width * 2),
+        T.nn.ReLU(True),
+        T.nn.ConvTranspose2d(width * 2, 3, 4, 2, 1, bias=False),
+        T.nn.Tanh(),
+    )
+    D = T.nn.Sequential(
+        T.nn.Conv2d(3, width, 4, 2, 1, bias=False),
+        T.nn.BatchNorm2d(width),
+        T.nn.LeakyReLU(0.2, inplace=True),
+        T.nn.Conv2d(width, 1, 4, 1, 0, bias=False),
+        T.nn.Sigmoid(),
+    )
+    _fill(T, G.apply(weights_init), seed=1)
+    _fill(T, D.apply(weights_init), seed=2)
+    rng = np.random.default_rng(5)
+    criterion = T.nn.BCELoss()
+    opt_d = T.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = T.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    out = []
+    for _ in range(3):
+        real = T.from_numpy(rng.uniform(-1, 1, size=(4, 3, 8, 8)).astype(np.float32))
+        noise = T.from_numpy(rng.normal(size=(4, nz, 1, 1)).astype(np.float32))
+        D.zero_grad()
+        label = T.full((4,), 1.0, dtype=T.float)
+        err_real = criterion(D(real).view(-1), label)
+        err_real.backward()
+        fake = G(noise)
+        label.fill_(0.0)
+        err_fake = criterion(D(fake.detach()).view(-1), label)
+        err_fake.backward()
+        opt_d.step()
+        G.zero_grad()
+        label.fill_(1.0)
+        output = D(fake).view(-1)
+        err_g = criterion(output, label)
+        err_g.backward()
+        opt_g.step()
+        out += [(err_real + err_fake).item(), err_g.item(), output.mean().item()]
+    return out + D[1].running_var.tolist() + G[1].running_mean.tolist()
+
+
+@requires_torch
+def test_dcgan() -> None:
+    _same_numbers(_dcgan)
+
+
+def _parametrizations_and_pruning(T) -> list:
+    """The parametrizations tutorial (symmetric, skew, Cayley and matrix_exp orthogonal maps,
+    right_inverse on assignment, cached(), remove_parametrizations either way) and the
+    pruning tutorial (l1_unstructured, ln_structured, global_unstructured, remove, and a
+    BasePruningMethod subclass)."""
+    P = importlib.import_module(f"{T.__name__}.nn.utils.parametrize")
+    prune = importlib.import_module(f"{T.__name__}.nn.utils.prune")
+
+    class Symmetric(T.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    class Skew(T.nn.Module):
+        def forward(self, X):
+            A = X.triu(1)
+            return A - A.transpose(-1, -2)
+
+    class Cayley(T.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.register_buffer("Id", T.eye(n))
+
+        def forward(self, X):
+            return T.linalg.solve(self.Id - X, self.Id + X)
+
+    class MatrixExp(T.nn.Module):
+        def forward(self, X):
+            return T.matrix_exp(X)
+
+    out = []
+    for seed, maps in enumerate(
+        ([Symmetric()], [Skew(), Cayley(3)], [Skew(), MatrixExp()], [Symmetric(), MatrixExp()])
+    ):
+        layer = _fill(T, T.nn.Linear(3, 3), seed=seed)
+        for m in maps:
+            P.register_parametrization(layer, "weight", m)
+        with P.cached():
+            W = layer.weight
+            out += W.flatten().tolist() + [T.dist(W.T @ W, T.eye(3)).item(), T.dist(W, W.T).item()]
+        layer(T.ones(2, 3)).sum().backward()
+        out += layer.parametrizations.weight.original.grad.flatten().tolist()
+    layer = _fill(T, T.nn.Linear(3, 3))
+    P.register_parametrization(layer, "weight", Symmetric())
+    symmetric = T.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 5.0], [3.0, 5.0, 6.0]])
+    layer.weight = symmetric
+    out += layer.parametrizations.weight.original.flatten().tolist() + [float(P.is_parametrized(layer))]
+    P.remove_parametrizations(layer, "weight", leave_parametrized=False)
+    out += layer.weight.flatten().tolist() + [float(P.is_parametrized(layer))]
+
+    class LeNet(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = T.nn.Conv2d(1, 6, 3), T.nn.Conv2d(6, 16, 3)
+            self.fc1, self.fc2 = T.nn.Linear(16 * 5 * 5, 32), T.nn.Linear(32, 10)
+
+        def forward(self, x):
+            x = T.nn.functional.max_pool2d(T.nn.functional.relu(self.conv1(x)), 2)
+            x = T.nn.functional.max_pool2d(T.nn.functional.relu(self.conv2(x)), 2)
+            return self.fc2(T.nn.functional.relu(self.fc1(x.view(-1, int(x.nelement() / x.shape[0])))))
+
+    class EverySecond(prune.BasePruningMethod):
+        PRUNING_TYPE = "unstructured"
+
+        def compute_mask(self, t, default_mask):
+            mask = default_mask.clone()
+            mask.view(-1)[::2] = 0
+            return mask
+
+    model = _fill(T, LeNet())
+    prune.l1_unstructured(model.conv1, name="weight", amount=0.3)
+    prune.l1_unstructured(model.conv1, name="bias", amount=3)
+    prune.ln_structured(model.conv1, name="weight", amount=0.5, n=2, dim=0)
+    out += model.conv1.weight_mask.flatten().tolist() + model.conv1.bias_mask.tolist()
+    out.append(len([n for n, _ in model.conv1.named_buffers()]))
+    prune.remove(model.conv1, "weight")
+    prune.global_unstructured(
+        [(model.conv2, "weight"), (model.fc1, "weight"), (model.fc2, "weight")],
+        pruning_method=prune.L1Unstructured,
+        amount=0.2,
+    )
+    out += [float(T.sum(m.weight == 0)) for m in (model.conv1, model.conv2, model.fc1, model.fc2)]
+    EverySecond.apply(model.fc2, "bias")
+    out += model.fc2.bias.tolist() + model(T.ones(2, 1, 28, 28)).flatten().tolist()
+    return out + [float(len(model.state_dict()))]
+
+
+@requires_torch
+def test_parametrizations_and_pruning() -> None:
+    _same_numbers(_parametrizations_and_pruning, atol=1e-5)
+
+
+def _torch_func(T) -> list:
+    """The torch.func tutorials: per-sample gradients by vmap(grad(functional_call)),
+    Jacobians and Hessians by jacrev, jacfwd and hessian (batched by vmap), a Hessian-vector
+    product by jvp of grad, and an ensemble run by stack_module_state."""
+    func = T.func
+    rng = np.random.default_rng(6)
+
+    def data(*shape):
+        return T.from_numpy(rng.normal(size=shape).astype(np.float32))
+
+    model = _fill(
+        T, T.nn.Sequential(T.nn.Conv2d(1, 3, 3), T.nn.ReLU(), T.nn.Flatten(), T.nn.Linear(3 * 6 * 6, 5))
+    )
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def loss(params, sample, target):
+        prediction = func.functional_call(model, (params, {}), (sample.unsqueeze(0),))
+        return T.nn.functional.cross_entropy(prediction, target.unsqueeze(0))
+
+    images, targets = data(4, 1, 8, 8), T.tensor([0, 3, 1, 4])
+    grads = func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, images, targets)
+    out = [g for v in grads.values() for g in v.flatten().tolist()]
+
+    def predict(weight, bias, x):
+        return T.nn.functional.linear(x, weight, bias).tanh()
+
+    weight, bias, x = data(3, 4), data(3), data(4)
+    out += func.jacrev(predict, argnums=2)(weight, bias, x).flatten().tolist()
+    out += func.jacfwd(predict, argnums=(0, 1))(weight, bias, x)[0].flatten().tolist()
+    out += func.hessian(predict, argnums=2)(weight, bias, x).flatten().tolist()
+    batch = func.vmap(func.jacrev(predict, argnums=2), in_dims=(None, None, 0))(weight, bias, data(2, 4))
+    out += batch.flatten().tolist()
+    out += func.jvp(func.grad(lambda v: v.sin().sum()), (x,), (data(4),))[1].tolist()
+
+    members = [
+        _fill(T, T.nn.Sequential(T.nn.Linear(4, 6), T.nn.ReLU(), T.nn.Linear(6, 2)), seed=s) for s in range(3)
+    ]
+    stacked, buffers = func.stack_module_state(members)
+
+    def run(params, buffers, x):
+        return func.functional_call(members[0], (params, buffers), (x,))
+
+    out += func.vmap(run, in_dims=(0, 0, None))(stacked, buffers, data(5, 4)).flatten().tolist()
+    return out
+
+
+@requires_torch
+def test_torch_func_tutorials() -> None:
+    _same_numbers(_torch_func)
+
+
+def _schedulers(T) -> list:
+    """The learning-rate schedulers of the optim recipes, stepped for ten epochs each."""
+    lrs = T.optim.lr_scheduler
+    makers = [
+        lambda o: lrs.StepLR(o, step_size=3, gamma=0.5),
+        lambda o: lrs.MultiStepLR(o, milestones=[2, 5], gamma=0.1),
+        lambda o: lrs.ExponentialLR(o, gamma=0.9),
+        lambda o: lrs.CosineAnnealingLR(o, T_max=5, eta_min=0.01),
+        lambda o: lrs.LambdaLR(o, lr_lambda=lambda epoch: 0.95**epoch),
+        lambda o: lrs.LinearLR(o, start_factor=0.25, total_iters=4),
+        lambda o: lrs.OneCycleLR(o, max_lr=0.5, total_steps=10),
+        lambda o: lrs.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3),
+        lambda o: lrs.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
+        lambda o: lrs.SequentialLR(
+            o,
+            [lrs.LinearLR(o, start_factor=0.1, total_iters=2), lrs.ExponentialLR(o, gamma=0.9)],
+            milestones=[2],
+        ),
+        lambda o: lrs.ChainedScheduler(
+            [lrs.ConstantLR(o, factor=0.1, total_iters=2), lrs.ExponentialLR(o, gamma=0.9)]
+        ),
+    ]
+    out = []
+    for make in makers:
+        optimizer = T.optim.SGD(T.nn.Linear(2, 1).parameters(), lr=0.1, momentum=0.9)
+        scheduler = make(optimizer)
+        for _ in range(10):
+            optimizer.step()
+            out.append(scheduler.get_last_lr()[0])
+            scheduler.step()
+        out.append(optimizer.param_groups[0]["momentum"])
+    optimizer = T.optim.SGD(T.nn.Linear(2, 1).parameters(), lr=0.1)
+    plateau = lrs.ReduceLROnPlateau(optimizer, "min", patience=1, factor=0.5)
+    for metric in (1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7, 0.8):
+        plateau.step(metric)
+        out.append(optimizer.param_groups[0]["lr"])
+    return out
+
+
+@requires_torch
+def test_lr_scheduler_recipes() -> None:
+    _same_numbers(_schedulers, rtol=1e-6)
+
+
+# ---- the double-backward and conv-bn custom Function tutorials (ember alone: gradcheck) ------
+
+
+def test_custom_function_tutorials_pass_gradcheck() -> None:
+    gradcheck, gradgradcheck = ember.autograd.gradcheck, ember.autograd.gradgradcheck
+    rng = np.random.default_rng(7)
+
+    def data(*shape):
+        return ember.tensor(rng.normal(size=shape), requires_grad=True)
+
+    class Sinh(ember.autograd.Function):  # three outputs, two of them only saved for backward
+        @staticmethod
+        def forward(ctx, x):
+            up, down = ember.exp(x), ember.exp(-x)
+            ctx.save_for_backward(up, down)
+            return (up - down) / 2, up, down
+
+        @staticmethod
+        def backward(ctx, grad, grad_up, grad_down):
+            up, down = ctx.saved_tensors
+            return grad * (up + down) / 2 + grad_up * up - grad_down * down
+
+    class CubeBackward(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, grad, x):
+            ctx.save_for_backward(x, grad)
+            return grad * 3 * x**2
+
+        @staticmethod
+        def backward(ctx, gg):
+            x, grad = ctx.saved_tensors
+            return gg * 3 * x**2, gg * grad * 6 * x
+
+    class Cube(ember.autograd.Function):  # its backward is itself a Function
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return CubeBackward.apply(grad, x)
+
+    class Conv(ember.autograd.Function):  # the conv-bn tutorial's convolution
+        @staticmethod
+        def forward(ctx, X, weight):
+            ctx.save_for_backward(X, weight)
+            return ember.nn.functional.conv2d(X, weight)
+
+        @staticmethod
+        def backward(ctx, grad):
+            X, weight = ctx.saved_tensors
+            grad_weight = ember.nn.functional.conv2d(X.transpose(0, 1), grad.transpose(0, 1)).transpose(0, 1)
+            return ember.nn.functional.conv_transpose2d(grad, weight), grad_weight
+
+    x = data(2, 3)
+    assert gradcheck(lambda v: Sinh.apply(v)[0], x) and gradgradcheck(lambda v: Sinh.apply(v)[0], x)
+    assert gradcheck(Cube.apply, x) and gradgradcheck(Cube.apply, x)
+    assert gradcheck(Conv.apply, (data(2, 2, 5, 5), data(3, 2, 3, 3)))
