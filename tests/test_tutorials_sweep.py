@@ -5,6 +5,7 @@ with PyTorch from the same weights and inputs."""
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import numpy as np
 import pytest
@@ -941,3 +942,25 @@ def test_custom_function_tutorials_pass_gradcheck() -> None:
     assert gradcheck(lambda v: Sinh.apply(v)[0], x) and gradgradcheck(lambda v: Sinh.apply(v)[0], x)
     assert gradcheck(Cube.apply, x) and gradgradcheck(Cube.apply, x)
     assert gradcheck(Conv.apply, (data(2, 2, 5, 5), data(3, 2, 3, 3)))
+
+
+# ---- neural style transfer: torch.tensor(a_tensor) advises detach().clone(), as PyTorch ----
+
+
+@requires_torch
+def test_copy_constructing_from_a_tensor_warns_as_pytorch() -> None:
+    import torch
+
+    for T in (ember, torch):
+        source = T.ones(2, requires_grad=True)
+        with pytest.warns(
+            UserWarning, match=r"detach\(\).clone\(\).*rather than torch.tensor\(sourceTensor\)"
+        ) as w:
+            copy = T.tensor(source)
+        assert w[0].filename == __file__ and not copy.requires_grad
+        with pytest.warns(UserWarning, match=r"rather than tensor.new_tensor\(sourceTensor\)"):
+            source.new_tensor(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither a list of tensors nor asarray warns
+        ember.tensor([ember.tensor(1.0), ember.tensor(2.0)])
+        ember.asarray(ember.ones(2), dtype=ember.float64, copy=True)

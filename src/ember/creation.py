@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from ember import _layout, dtypes
 from ember import random as _random
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor, _to_array, cpu_only
 
 
@@ -49,9 +51,23 @@ def tensor(
     data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
     """A new tensor holding a copy of data (torch.tensor); floats become float32. pin_memory
-    (page-locked memory for GPU copies) has no meaning here and is accepted."""
+    (page-locked memory for GPU copies) has no meaning here and is accepted. Given a tensor,
+    it warns, as PyTorch does, that `detach().clone()` says what is meant."""
+    if isinstance(data, Tensor):
+        copy_construct_warning("torch.tensor")
     arr = np.array(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), copy=True)
     return _finish(arr, requires_grad, device)
+
+
+def copy_construct_warning(function: str) -> None:
+    """PyTorch's advice when `function` (torch.tensor, tensor.new_tensor) is given a tensor:
+    the copy it makes is detached, which clone() says explicitly."""
+    warnings.warn(
+        "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+        f"sourceTensor.detach().clone().requires_grad_(True), rather than {function}(sourceTensor).",
+        UserWarning,
+        stacklevel=outside_ember(),
+    )
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

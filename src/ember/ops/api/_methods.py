@@ -157,6 +157,11 @@ def new_full(
 def new_tensor(
     self: Any, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
+    from ember._tensor import Tensor
+
+    if isinstance(data, Tensor):
+        creation.copy_construct_warning("tensor.new_tensor")
+        data = data._data
     return creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 

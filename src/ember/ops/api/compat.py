@@ -151,7 +151,7 @@ def asarray(
     if isinstance(obj, Tensor) and (dtype is None or dtypes.to_numpy_dtype(dtype) == obj._data.dtype):
         out = convert.clone(obj) if copy else obj
     elif copy:
-        out = creation.tensor(obj, dtype=dtype, device=device)
+        out = creation.tensor(obj._data if isinstance(obj, Tensor) else obj, dtype=dtype, device=device)
     else:
         out = creation.as_tensor(obj, dtype=dtype, device=device)
         source = obj._data if isinstance(obj, Tensor) else obj
