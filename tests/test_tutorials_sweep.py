@@ -964,3 +964,38 @@ def test_copy_constructing_from_a_tensor_warns_as_pytorch() -> None:
         warnings.simplefilter("error")  # neither a list of tensors nor asarray warns
         ember.tensor([ember.tensor(1.0), ember.tensor(2.0)])
         ember.asarray(ember.ones(2), dtype=ember.float64, copy=True)
+
+
+# ---- the transformer tutorials: PyTorch's warnings about nested tensors and mixed masks ------
+
+
+def _encoder_warnings(T, layer_options: dict, encoder_options: dict) -> list:
+    layer = T.nn.TransformerEncoderLayer(8, **{"nhead": 2, **layer_options})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        T.nn.TransformerEncoder(layer, 1, **encoder_options)
+    return [str(w.message) for w in caught]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "layer_options, encoder_options",
+    [
+        ({}, {}),
+        ({"batch_first": True}, {}),
+        ({"batch_first": True, "norm_first": True}, {}),
+        ({"batch_first": True, "nhead": 1}, {}),
+        ({"batch_first": True, "bias": False}, {}),
+        ({"batch_first": True, "activation": "gelu"}, {}),
+        ({"batch_first": True, "activation": lambda x: x.sigmoid()}, {}),
+        ({}, {"enable_nested_tensor": False}),
+    ],
+)
+def test_encoder_warns_when_nested_tensors_would_not_be_used(
+    layer_options: dict, encoder_options: dict
+) -> None:
+    import torch
+
+    assert _encoder_warnings(ember, layer_options, encoder_options) == _encoder_warnings(
+        torch, layer_options, encoder_options
+    )

@@ -10,10 +10,12 @@ residual) with a LayerNorm after the sum (post-norm, the default) or before the 
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from ember import creation
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.amp.autocast_mode import is_autocast_enabled
 from ember.autograd.grad_mode import is_grad_enabled
@@ -177,21 +179,29 @@ class TransformerDecoderLayer(_Blocks, Module):
         return self.norm3(x + self.dropout3(self._ff_block(x)))
 
 
-def _nested_tensor_possible(layer: Module) -> bool:
-    """Whether PyTorch's TransformerEncoder would run this layer on nested tensors (its
-    use_nested_tensor, set in __init__)."""
-    if not isinstance(layer, TransformerEncoderLayer) or layer.norm_first:
-        return False
+def _why_no_nested_tensor(layer: Module) -> str:
+    """Why PyTorch's TransformerEncoder would not run this layer on nested tensors (its
+    use_nested_tensor, set in __init__), in PyTorch's words; "" where it would."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
     attn = layer.self_attn
-    relu_or_gelu = layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU))
-    return (
-        attn.batch_first
-        and attn._qkv_same_embed_dim
-        and attn.in_proj_bias is not None
-        and relu_or_gelu
-        and layer.norm1.eps == layer.norm2.eps
-        and attn.num_heads % 2 == 0
+    reasons = (
+        (layer.norm_first, "norm_first was True"),
+        (
+            not attn.batch_first,
+            "self_attn.batch_first was not True(use batch_first for better inference performance)",
+        ),
+        (not attn._qkv_same_embed_dim, "self_attn._qkv_same_embed_dim was not True"),
+        (attn.in_proj_bias is None, "self_attn was passed bias=False"),
+        (
+            not (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU))),
+            "activation_relu_or_gelu was not True",
+        ),
+        (layer.norm1.eps != layer.norm2.eps, f"norm1.eps was not equal to {name}.norm2.eps"),
+        (attn.num_heads % 2 == 1, "self_attn.num_heads is odd"),
     )
+    return next((f"{name}.{why}" for failed, why in reasons if failed), "")
 
 
 class TransformerEncoder(Module):
@@ -217,7 +227,16 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = enable_nested_tensor and _nested_tensor_possible(encoder_layer)
+        why_not = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why_not:
+            # PyTorch's warning, although ember never packs: code written for PyTorch sees it
+            # where PyTorch gives it (the transformer tutorials' encoder is not batch_first)
+            warnings.warn(
+                f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                UserWarning,
+                stacklevel=outside_ember(),
+            )
+        self.use_nested_tensor = enable_nested_tensor and not why_not
         self.mask_check = mask_check
 
     def _padded_positions(self, src: Tensor, mask: Tensor | None, padding: Tensor | None) -> Any:
