@@ -999,3 +999,24 @@ def test_encoder_warns_when_nested_tensors_would_not_be_used(
     assert _encoder_warnings(ember, layer_options, encoder_options) == _encoder_warnings(
         torch, layer_options, encoder_options
     )
+
+
+@requires_torch
+def test_mismatched_mask_types_warn_as_pytorch() -> None:
+    import torch
+
+    messages = []
+    for T in (ember, torch):
+        attention = T.nn.MultiheadAttention(4, 2)
+        x = T.ones(3, 2, 4)
+        causal = T.nn.Transformer.generate_square_subsequent_mask(3)
+        padding = T.tensor([[False, False, True], [False, False, False]])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            attention(x, x, x, key_padding_mask=padding, attn_mask=causal)
+            attention(x, x, x, key_padding_mask=padding, attn_mask=causal == float("-inf"))
+            attention(x, x, x, key_padding_mask=padding.float(), attn_mask=causal)
+        messages.append([str(w.message) for w in caught])
+        if T is ember:
+            assert [w.filename for w in caught] == [__file__]
+    assert messages[0] == messages[1] and len(messages[0]) == 1

@@ -10,9 +10,12 @@ PyTorch's sequence-first layout.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ember import creation
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.nn._functional.attention import attention_weights
 from ember.nn._functional.layers import linear, pad
@@ -92,6 +95,13 @@ def _combined_mask(
     """attn_mask, (L, S) or (N*H, L, S), and key_padding_mask, (N, S_keys), as one additive
     mask that broadcasts to (N, H, L, S). S is the key's length, S_keys that of the keys
     attended to, a static key's when one is given (PyTorch checks each mask against one)."""
+    if attn_mask is not None and key_padding_mask is not None and attn_mask.dtype != key_padding_mask.dtype:
+        # e.g. a float causal mask with a bool padding mask, as PyTorch's translation tutorial
+        warnings.warn(
+            "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead.",
+            UserWarning,
+            stacklevel=outside_ember(),
+        )
     mask = _additive(attn_mask, query, "attn_mask")
     if mask is not None:
         if mask.ndim == 2:
