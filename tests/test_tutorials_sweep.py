@@ -25,6 +25,7 @@ def test_any_device_type_can_be_named(name: str) -> None:
     d, t = ember.device(name), torch.device(name)
     assert (repr(d), str(d), d.type, d.index) == (repr(t), str(t), t.type, t.index)
     assert ember.device(d) == d and hash(ember.device(name)) == hash(d)
+    assert d == name and {name: 1}[d] == 1  # ember's extension: a device equals its name
 
 
 def test_unknown_or_badly_indexed_devices_raise_as_pytorch() -> None:

@@ -94,7 +94,7 @@ class device:
         return self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
-        return hash((self.type, self.index))
+        return hash(str(self))  # equal to a string it equals, as Python's rules require
 
     def __repr__(self) -> str:
         index = "" if self.index is None else f", index={self.index}"
