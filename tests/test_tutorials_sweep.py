@@ -1021,3 +1021,49 @@ def test_mismatched_mask_types_warn_as_pytorch() -> None:
         if T is ember:
             assert [w.filename for w in caught] == [__file__]
     assert messages[0] == messages[1] and len(messages[0]) == 1
+
+
+# ---- beginners' mistakes: the class-index target checked in PyTorch's order -----------------
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("shape", [(2, 3), (3,), (1, 3), (2, 3, 4)])
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_bad_class_targets_raise_pytorchs_exception_types(shape: tuple, name: str) -> None:
+    import torch
+
+    def targets(T):
+        return [
+            T.tensor([0], dtype=T.int32),
+            T.tensor([0.5]),
+            T.tensor(0.5),
+            T.tensor(0),
+            T.tensor([[0], [1]], dtype=T.int32),
+            T.ones(3, 3),
+            T.ones(2),
+            T.tensor([0, 1]),
+            T.tensor([0, 1, 2]),
+        ]
+
+    def outcome(T, target):
+        try:
+            getattr(T.nn.functional, name)(T.ones(*shape), target)
+        except (RuntimeError, ValueError, IndexError) as e:
+            return type(e).__name__
+        return "ok"
+
+    assert [outcome(ember, t) for t in targets(ember)] == [outcome(torch, t) for t in targets(torch)]
+
+
+def test_one_sample_with_a_one_element_target() -> None:
+    # PyTorch computes the loss but fails in backward ("size mismatch"); ember gives the
+    # gradient of the 0-d target's loss
+    for name in ("cross_entropy", "nll_loss"):
+        grads = []
+        for target in (ember.tensor([1]), ember.tensor(1)):
+            x = ember.tensor([0.5, -1.0, 2.0], requires_grad=True)
+            loss = getattr(ember.nn.functional, name)(x, target)
+            loss.backward()
+            grads.append((loss.shape, loss.item(), x.grad.tolist()))
+        assert grads[0] == grads[1]

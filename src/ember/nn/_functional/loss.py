@@ -238,6 +238,12 @@ def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) ->
     and whether any of them is ignore_index."""
     s, t = input._data.shape, target._data
     expected = () if len(s) == 1 else s[:1] + s[2:]
+    batch = t.shape[0] if t.ndim else 0  # PyTorch counts a 0-d target as a batch of 0
+    if len(s) > 1 and batch != s[0]:  # checked first, whatever the dtype, as PyTorch does
+        raise ValueError(
+            f"Expected input batch_size ({s[0]}) to match target batch_size ({batch}) "
+            f"({op}: input {list(s)}, target {list(t.shape)})"
+        )
     if t.dtype.kind in "iu" and t.dtype != np.int64 and t.dtype != np.uint8:
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {target.dtype} ({op}: use target.long())"
@@ -247,11 +253,14 @@ def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) ->
             f"{op}: expected a target of class indices with an integer dtype (int64), got {target.dtype} "
             f"of shape {list(t.shape)}; use target.long(), or give class probabilities of the input's shape {list(s)}"
         )
+    if len(s) == 1 and t.shape == (1,):
+        t = t.reshape(())  # one sample's class, given as a 1-element list: taken as PyTorch does
     if t.shape != expected:
-        if len(s) > 1 and t.ndim and t.shape[0] != s[0]:
+        # (cross_entropy takes a target of the input's shape for probabilities, which must be floats)
+        if len(s) == 1 and t.ndim == 1 and not (op == "cross_entropy" and t.shape == s):
             raise ValueError(
-                f"Expected input batch_size ({s[0]}) to match target batch_size ({t.shape[0]}) "
-                f"({op}: input {list(s)}, target {list(t.shape)})"
+                f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]} "
+                f"({op}: one sample of {s[0]} classes takes one class index)"
             )
         raise RuntimeError(
             f"{op}: expected target of shape {list(expected)} for input of shape {list(s)}, got {list(t.shape)}"
