@@ -126,6 +126,8 @@ def test_mse_loss_second_derivatives_and_integer_inputs() -> None:
         assert ember.autograd.gradcheck(fn, (x, t)) and ember.autograd.gradgradcheck(fn, (x, t))
     with pytest.raises(NotImplementedError, match="\"mse_cpu\" not implemented for 'Long'"):
         ember.nn.functional.mse_loss(ember.ones(2, dtype=ember.long), ember.ones(2, dtype=ember.long))
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="mse_loss: the size of tensor a"):
+        ember.nn.functional.mse_loss(ember.ones(2, 3), ember.ones(3, 2))  # not NumPy's ValueError
     # with weight, composed as in PyTorch
     weighted = ember.nn.functional.mse_loss(x, x.detach() + 1, weight=ember.ones(3, 2, dtype=ember.float64))
     assert weighted.item() == 1.0 and weighted.grad_fn.name() == "DivBackward0"

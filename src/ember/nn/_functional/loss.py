@@ -20,6 +20,7 @@ from ember.autograd.grad_mode import no_grad
 from ember.creation import ones_like
 from ember.dtypes import promote_types, refuse_complex, scalar_type_name, to_numpy_dtype
 from ember.ops import losses
+from ember.ops.api.arith import _check_broadcast
 from ember.ops.api.special import xlogy
 from ember.ops.elementwise import where
 
@@ -93,6 +94,8 @@ def mse_loss(
     if weight is not None:
         diff = input - target
         return _weighted(diff * diff, input, weight, reduction, True)
+    if input.shape != target.shape:
+        _check_broadcast(input, target, "mse_loss")  # one node: NumPy would raise a ValueError
     dtype = promote_types(input.dtype, target.dtype)
     if not dtype.is_floating_point:
         raise NotImplementedError(
