@@ -1069,3 +1069,26 @@ def test_one_sample_with_a_one_element_target() -> None:
             loss.backward()
             grads.append((loss.shape, loss.item(), x.grad.tolist()))
         assert grads[0] == grads[1]
+
+
+# ---- torch.tensor of a list of tensors: each one is a number, as in PyTorch -----------------
+
+
+@requires_torch
+def test_tensors_inside_a_list_are_scalars() -> None:
+    import torch
+
+    def make(T):
+        return [
+            [T.ones(1), T.ones(1)],
+            [T.tensor(1.0), T.tensor(2)],
+            [[T.ones(1)], [T.ones(1, 1)]],
+            [1.0, T.tensor([2], dtype=T.int32)],
+        ]
+
+    for ours, theirs in zip(make(ember), make(torch)):
+        e, t = ember.tensor(ours), torch.tensor(theirs)
+        assert (list(e.shape), e.tolist(), str(e.dtype)[6:]) == (list(t.shape), t.tolist(), str(t.dtype)[6:])
+    for bad in ([ember.ones(2), ember.ones(2)], [ember.ones(0)], [[ember.ones(1, 2)]]):
+        with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+            ember.tensor(bad)

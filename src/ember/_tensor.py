@@ -561,7 +561,7 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             except OverflowError:  # an int beyond int64
                 raise ValueError("Overflow when unpacking long long") from None
         else:
-            parts = [_to_array(x, None) for x in data]
+            parts = [_scalar_of(x) if isinstance(x, Tensor) else _to_array(x, None) for x in data]
             common = functools.reduce(dtypes.promote_numpy, {part.dtype for part in parts})
             arr = np.array([part.astype(common, copy=False) for part in parts])
     else:
@@ -600,6 +600,17 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
 
 _TYPED = (Tensor, np.ndarray, np.generic)  # elements with a dtype of their own
 _PLAIN = {float, int, bool}
+
+
+def _scalar_of(t: Tensor) -> np.ndarray:
+    """A tensor inside a list is one number, as in PyTorch: `tensor([t1, t2])` of 1-element
+    tensors has shape (2,), and a longer tensor there is an error (stack them instead)."""
+    if t._data.size != 1:
+        raise ValueError(
+            "only one element tensors can be converted to Python scalars "
+            f"(a tensor of shape {list(t._data.shape)} inside a list: use torch.stack to join tensors)"
+        )
+    return t._data.reshape(())
 
 
 def _has_typed(data: Any) -> bool:
