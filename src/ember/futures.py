@@ -29,10 +29,10 @@ class Future(Generic[T]):
 
     def __init__(self, *, devices: list[Any] | None = None) -> None:
         if devices:
-            from ember.creation import _device
+            from ember._tensor import cpu_only
 
             for d in devices:
-                _device(d)  # raises for anything but the CPU
+                cpu_only(d)
         self._done = threading.Condition()
         self._completed = False
         self._result: Any = None

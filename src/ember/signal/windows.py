@@ -63,9 +63,9 @@ def _window(
     if dtype is not dtypes.float32 and dtype is not dtypes.float64:
         raise ValueError(f"{name} expects float32 or float64 dtypes, got: {dtype}")
     if device is not None:
-        from ember.creation import _device
+        from ember._tensor import cpu_only
 
-        _device(device)  # raises for anything but the CPU
+        cpu_only(device)
     if check is not None:
         check()
     w = values(np.arange(M, dtype=np.float64)) if M else np.zeros(0)

@@ -66,7 +66,7 @@ def sparse_coo_tensor(
 
     Unlike PyTorch, whose checks are off by default, indices outside `size` are refused."""
     if device is not None:
-        _tensor.device(device)  # raises for anything but the CPU
+        _tensor.cpu_only(device)
     idx = _index_array(indices, "indices")
     if idx.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
@@ -105,7 +105,7 @@ def sparse_csr_tensor(
     """A 2-D sparse CSR tensor (torch.sparse_csr_tensor): row i's values are
     values[crow_indices[i]:crow_indices[i + 1]], in the columns col_indices gives."""
     if device is not None:
-        _tensor.device(device)  # raises for anything but the CPU
+        _tensor.cpu_only(device)
     crow, col = _index_array(crow_indices, "crow_indices"), _index_array(col_indices, "col_indices")
     vals = _values(values, dtype, requires_grad)
     if crow.ndim != 1 or col.ndim != 1 or vals._data.ndim != 1:
