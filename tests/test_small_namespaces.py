@@ -10,6 +10,7 @@ import inspect
 import threading
 import typing
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -119,6 +120,40 @@ def test_substitute_in_graph(T) -> None:
     assert T.compiler.substitute_in_graph(other, skip_signature_check=True)(lambda x: -x)(4) == 3
     with pytest.raises(TypeError, match="substitute_in_graph expects a function"):
         T.compiler.substitute_in_graph(3)
+
+
+@requires_torch
+@pytest.mark.parametrize("T", ["ember", "torch"], indirect=True)
+def test_substitute_in_graph_compares_signatures_as_torch(T) -> None:
+    """Annotations, a positional-only marker and a polyfill taking (*args, **kwargs) are
+    no mismatch in PyTorch; ember compared whole inspect.Signatures and refused them."""
+
+    def original() -> Callable[..., int]:
+        """A new function each time: PyTorch registers a function's stand-in only once."""
+
+        def add(a: int, b: int = 2, /, *, c: str = "c") -> int:
+            return a + b
+
+        return add
+
+    def annotated(a, b=2, *, c="c"):
+        raise AssertionError("the stand-in is for compiled code only")
+
+    def wildcard(*args, **kwargs):
+        raise AssertionError("the stand-in is for compiled code only")
+
+    for polyfill in (annotated, wildcard):
+        assert T.compiler.substitute_in_graph(original())(polyfill)(1, 3) == 4
+
+    def other_default(a, b=3, *, c="c"):
+        return 0
+
+    def other_keyword(a, b=2, *, d="c"):
+        return 0
+
+    for polyfill in (other_default, other_keyword):
+        with pytest.raises(TypeError, match="Signature mismatch"):
+            T.compiler.substitute_in_graph(original())(polyfill)
 
 
 def test_set_stance_restores_the_previous_stance() -> None:

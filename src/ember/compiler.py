@@ -142,7 +142,9 @@ def substitute_in_graph(
     (torch.compiler.substitute_in_graph). The stand-in is only traced; what the decorator
     returns calls original_fn, as in PyTorch outside compiled code, so in ember it returns
     original_fn itself. As in PyTorch, original_fn must be a function and the two
-    signatures must agree unless skip_signature_check is set."""
+    signatures must agree unless skip_signature_check is set: the same parameter names
+    and defaults, annotations and positional-only markers aside, or either one taking
+    only *args and **kwargs."""
     if not callable(original_fn):
         raise TypeError(f"substitute_in_graph expects a function but got {type(original_fn)!r}")
 
@@ -152,7 +154,8 @@ def substitute_in_graph(
                 ours, theirs = inspect.signature(original_fn), inspect.signature(polyfill)
             except (TypeError, ValueError):  # a builtin without a signature: nothing to compare
                 return original_fn  # type: ignore[return-value]
-            if ours != theirs:
+            keys = (_signature_key(ours), _signature_key(theirs))
+            if keys[0] != keys[1] and _WILDCARD_KEY not in keys:
                 raise TypeError(
                     f"Signature mismatch between {original_fn} and {polyfill}: {ours} != {theirs}; "
                     "pass skip_signature_check=True to register it anyway"
@@ -160,6 +163,22 @@ def substitute_in_graph(
         return original_fn  # type: ignore[return-value]
 
     return register
+
+
+def _signature_key(signature: inspect.Signature) -> tuple[Any, ...]:
+    """What PyTorch's substitute_in_graph compares of two signatures: the names of the
+    positional parameters, those of the keyword-only ones, and the defaults; not the
+    annotations, the positional-only marker, or the names of *args and **kwargs."""
+    named = [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return (
+        tuple(p.name for p in named if p.kind != p.KEYWORD_ONLY),
+        {p.name for p in named if p.kind == p.KEYWORD_ONLY},
+        {p.name: p.default for p in named},
+    )
+
+
+# the signature `(*args, **kwargs)`, which PyTorch lets either side have
+_WILDCARD_KEY = _signature_key(inspect.signature(lambda *args, **kwargs: None))
 
 
 # ---- state with nothing to act on --------------------------------------------------------------
