@@ -109,6 +109,15 @@ def test_weights_are_refused_with_the_way_out():
         assert models.squeezenet1_1(pretrained=False, num_classes=3).classifier[1].out_channels == 3
 
 
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_pretrained_warning_names_the_callers_line(name, no_init):
+    """The deprecation warning points at the line calling the builder; it pointed inside
+    ember for the builders that refuse weights through a helper (_resnet, _vgg, ...)."""
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated") as record:
+        getattr(models, name)(pretrained=False)
+    assert [w.filename for w in record] == [__file__]
+
+
 def test_constructor_arguments_and_errors(no_init):
     m = models.resnet18(num_classes=7)
     assert m.fc.out_features == 7

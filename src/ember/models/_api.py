@@ -60,11 +60,13 @@ def get_model(name: str, **config: Any) -> Module:
     return get_model_builder(name)(**config)
 
 
-def check_weights(builder: str, weights: Any, kwargs: dict[str, Any]) -> None:
+def check_weights(builder: str, weights: Any, kwargs: dict[str, Any], stacklevel: int = 3) -> None:
     """Refuse pretrained weights, with the way to load a state dict instead.
 
     Also takes the deprecated `pretrained=` out of `kwargs`: False means weights=None (with
-    torchvision's deprecation warning), True asks for weights and is refused likewise.
+    torchvision's deprecation warning), True asks for weights and is refused likewise. The
+    warning names the line that called the builder: `stacklevel` is 3 for a builder that
+    calls check_weights itself, 4 for one that calls it through a helper (`_resnet`).
     """
     if "pretrained" in kwargs:
         pretrained = kwargs.pop("pretrained")
@@ -72,7 +74,7 @@ def check_weights(builder: str, weights: Any, kwargs: dict[str, Any]) -> None:
             f"{builder}: the argument 'pretrained' is deprecated (as in torchvision since 0.13); "
             "use 'weights' instead (only weights=None exists in ember)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         if pretrained:
             weights = "DEFAULT"

@@ -241,7 +241,7 @@ class ResNet(Module):
 def _resnet(
     name: str, block: type[BasicBlock | Bottleneck], layers: list[int], weights: Any, kwargs: dict[str, Any]
 ) -> ResNet:
-    check_weights(name, weights, kwargs)
+    check_weights(name, weights, kwargs, stacklevel=4)
     return ResNet(block, layers, **kwargs)
 
 

@@ -110,7 +110,7 @@ class SqueezeNet(Module):
 
 
 def _squeezenet(name: str, version: str, weights: Any, kwargs: dict[str, Any]) -> SqueezeNet:
-    check_weights(name, weights, kwargs)
+    check_weights(name, weights, kwargs, stacklevel=4)
     return SqueezeNet(version, **kwargs)
 
 

@@ -101,7 +101,7 @@ def make_layers(cfg: list[str | int], batch_norm: bool = False) -> Sequential:
 
 
 def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict[str, Any]) -> VGG:
-    check_weights(name, weights, kwargs)
+    check_weights(name, weights, kwargs, stacklevel=4)
     return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
 
 
