@@ -292,6 +292,39 @@ def test_overwritten_parameters_leave_the_optimizer_behind(future_flags) -> None
     assert run(ember) == run(torch)
 
 
+def _load_assigned(T) -> list:
+    """What load_state_dict(assign=True) of a float64 state dict does to a module's
+    parameters, gradients and buffers under the swap flag."""
+    T.__future__.set_swap_module_params_on_conversion(True)
+    m = T.nn.Sequential(T.nn.Linear(2, 2), T.nn.BatchNorm1d(2))
+    m(T.ones(3, 2)).sum().backward()
+    m[0].bias.requires_grad_(False)
+    weight, mean = m[0].weight, m[1].running_mean
+    state = {k: v.double() * 2 for k, v in m.state_dict().items()}
+    m.load_state_dict(state, assign=True)
+    state["0.weight"].add_(1)  # the loaded memory is the module's now
+    return [
+        m[0].weight is weight,
+        m[1].running_mean is mean,
+        type(m[0].weight).__name__,
+        str(m[0].weight.dtype).split(".")[1],
+        m[0].weight.grad is None,
+        m[0].weight.requires_grad,
+        m[0].bias.requires_grad,
+        m[0].weight.tolist() == state["0.weight"].tolist(),
+    ]
+
+
+@requires_torch
+def test_swap_flag_keeps_the_objects_of_an_assigning_load(future_flags) -> None:
+    """Under set_swap_module_params_on_conversion(True), torch swaps the loaded tensors into
+    the module's Parameter and buffer objects; ember put the loaded tensors in their place,
+    leaving an optimizer built before holding parameters the module no longer has."""
+    import torch
+
+    assert _load_assigned(ember) == _load_assigned(torch)
+
+
 # ---- ember.types ------------------------------------------------------------------------------
 
 

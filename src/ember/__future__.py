@@ -9,10 +9,12 @@ Parameter objects (those an optimizer holds), with new values, and so do their g
   an optimizer built before the conversion then holds the old parameters.
 - `set_swap_module_params_on_conversion(True)` asks PyTorch to swap each parameter's
   contents with its converted copy (`torch.utils.swap_tensors`), also when loading a state
-  dict. What a program can see of that is what ember's in-place conversion already gives:
-  the same Parameter and gradient objects with the new values, and a state dict loaded by
-  copying into them in their own dtype. So ember stores this flag and reports it back; it
-  changes nothing.
+  dict. For the conversions and a plain `load_state_dict`, what a program can see of that
+  is what ember already does in place: the same Parameter and gradient objects with the
+  new values, and a state dict copied into them in their own dtype. It changes one thing:
+  `load_state_dict(..., assign=True)` keeps the module's Parameter and buffer objects,
+  giving them the loaded tensors' memory and dtype (and no grad), instead of putting the
+  loaded tensors in their place.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def get_overwrite_module_params_on_conversion() -> bool:
 def set_swap_module_params_on_conversion(value: bool) -> None:
     """Whether module conversions and load_state_dict swap parameters' contents
     (torch.__future__.set_swap_module_params_on_conversion); in ember they already keep
-    the objects and change their values, so the flag is stored only."""
+    the objects and change their values, except load_state_dict(assign=True), which keeps
+    them only under this flag."""
     global _swap_module_params_on_conversion
     _swap_module_params_on_conversion = value
 

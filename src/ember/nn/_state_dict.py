@@ -21,6 +21,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 from typing import Any
 
+from ember import __future__ as _future
 from ember._tensor import Tensor
 from ember.autograd import no_grad
 from ember.nn.parameter import Parameter, is_lazy
@@ -190,6 +191,11 @@ def _load_one(
     elif not assign:
         with no_grad():
             current.copy_(value)  # in place: optimizers holding the parameter see the new values
+    elif _future.get_swap_module_params_on_conversion():
+        # PyTorch swaps the loaded tensor into the current object (torch.utils.swap_tensors):
+        # the same Parameter or buffer, sharing the loaded memory and dtype, without a grad
+        current._data = value._data
+        current.grad = None
     elif isinstance(current, Parameter):
         # a Parameter is assigned as it is (an optimizer built over it stays linked), with
         # the current one's requires_grad; a plain tensor is wrapped, as in PyTorch
