@@ -99,12 +99,7 @@ def general_cosine(
             if not coefficients:
                 raise ValueError("Coefficients cannot be empty")
 
-    def values(n: np.ndarray) -> np.ndarray:
-        if M == 1:
-            return np.ones(1)
-        phase = 2 * math.pi * n / _span(M, sym)
-        return sum((-1) ** k * float(c) * np.cos(k * phase) for k, c in enumerate(coefficients))
-
+    values = _cosine_sum(M, sym, coefficients)
     return _window("general_cosine", M, dtype, layout, device, requires_grad, values, check)
 
 
@@ -192,14 +187,20 @@ def _cosine_family(
     requires_grad: bool,
 ) -> Tensor:
     """general_cosine with fixed coefficients, its errors naming the window asked for."""
+    return _window(name, M, dtype, layout, device, requires_grad, _cosine_sum(M, sym, a))
+
+
+def _cosine_sum(M: int, sym: bool, a: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The values(n) of general_cosine's window: sum_k (-1)^k a[k] cos(2 pi k n / N), and
+    1 for M = 1."""
 
     def values(n: np.ndarray) -> np.ndarray:
         if M == 1:
             return np.ones(1)
         phase = 2 * math.pi * n / _span(M, sym)
-        return sum((-1) ** k * c * np.cos(k * phase) for k, c in enumerate(a))
+        return sum((-1) ** k * float(c) * np.cos(k * phase) for k, c in enumerate(a))
 
-    return _window(name, M, dtype, layout, device, requires_grad, values)
+    return values
 
 
 def bartlett(
