@@ -56,9 +56,9 @@ def make_dataset(
     """The samples `(path, class index)` of the class folders of `directory`.
 
     Files are chosen either by their extension or by `is_valid_file(path)`: exactly one of
-    the two must be given. `class_to_idx` defaults to `find_classes(directory)`; a class
-    missing from disk is skipped, and a class without any valid file is a FileNotFoundError
-    unless `allow_empty`.
+    the two must be given. `class_to_idx` defaults to `find_classes(directory)`. A class
+    without any valid file, its folder missing included, is a FileNotFoundError unless
+    `allow_empty`, which skips it.
     """
     directory = os.path.expanduser(directory)
     if class_to_idx is None:
