@@ -154,6 +154,8 @@ def test_substitute_in_graph_compares_signatures_as_torch(T) -> None:
     for polyfill in (other_default, other_keyword):
         with pytest.raises(TypeError, match="Signature mismatch"):
             T.compiler.substitute_in_graph(original())(polyfill)
+    with pytest.raises(TypeError, match=r"@substitute_in_graph\(...\) expects a function"):
+        T.compiler.substitute_in_graph(original())(3)  # ember returned the original function
 
 
 def test_set_stance_restores_the_previous_stance() -> None:

@@ -149,6 +149,8 @@ def substitute_in_graph(
         raise TypeError(f"substitute_in_graph expects a function but got {type(original_fn)!r}")
 
     def register(polyfill: _F) -> _F:
+        if not callable(polyfill):
+            raise TypeError(f"@substitute_in_graph(...) expects a function but got {type(polyfill)!r}")
         if not skip_signature_check:
             try:
                 ours, theirs = inspect.signature(original_fn), inspect.signature(polyfill)
