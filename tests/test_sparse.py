@@ -64,7 +64,7 @@ def test_metadata_matches_torch() -> None:
     inferred = ember.sparse_coo_tensor(IDX, VAL)
     assert tuple(inferred.shape) == tuple(torch.sparse_coo_tensor(IDX, VAL).shape)
     assert ember.sparse_coo_tensor([[0, 1], [1, 0]], [1, 2]).dtype is ember.int64
-    assert ember.sparse_coo_tensor(IDX, VAL, is_coalesced=True).is_coalesced()
+    assert ember.sparse_coo_tensor([[0, 1], [2, 0]], VAL[:2], is_coalesced=True).is_coalesced()
     assert not ember.ones(2).is_sparse and ember.ones(2).layout is ember.strided
 
 
@@ -335,6 +335,17 @@ def test_dense_operations_refuse_sparse_tensors() -> None:
         ember.sparse_csr_tensor([0, 2, 4], [0, 2, 1], [1.0, 2.0, 3.0], (2, 3))
     with pytest.raises(NotImplementedError, match="CSC"):
         s.to_sparse_csr().t()
+
+
+def test_is_coalesced_true_is_checked() -> None:
+    """A false is_coalesced=True would make the products sum a row's values in separate runs
+    (row 0 of IDX gave [4, 5], not [16, 20]): refused, as PyTorch's check_invariants does."""
+    for idx in (IDX, [[0, 1, 0], [0, 0, 1]]):  # a repeated index; distinct but unsorted
+        with pytest.raises(RuntimeError, match="uncoalesced"):
+            ember.sparse_coo_tensor(idx, VAL[: len(idx[0])], (2, 3), is_coalesced=True)
+    s = ember.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 2.0, 3.0], (2, 3), is_coalesced=True)
+    dense = ember.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal((s @ dense).numpy(), s.to_dense().numpy() @ dense.numpy())
 
 
 def test_pickle_and_deepcopy_keep_the_tensor() -> None:

@@ -64,7 +64,8 @@ def sparse_coo_tensor(
     *dense_shape); size defaults to the smallest that holds the indices. Gradients reach
     `values` (or, with requires_grad=True, the new tensor as a leaf).
 
-    Unlike PyTorch, whose checks are off by default, indices outside `size` are refused."""
+    Unlike PyTorch, whose checks are off by default, indices outside `size` are refused, and so
+    is is_coalesced=True for indices that are not sorted and distinct."""
     if device is not None:
         _tensor.cpu_only(device)
     idx = _index_array(indices, "indices")
@@ -87,6 +88,10 @@ def sparse_coo_tensor(
             raise RuntimeError(
                 f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {bad}"
             )
+    if is_coalesced and np.any(np.diff(_flat(idx, size[: len(idx)])) <= 0):
+        # the products trust the flag (each row's values in one run): refuse a false one, as
+        # PyTorch does with check_invariants=True, rather than give wrong sums
+        raise RuntimeError("cannot set is_coalesced to true if indices correspond to uncoalesced COO tensor")
     return _new(sparse_coo, size, vals, idx, bool(is_coalesced))
 
 
