@@ -186,6 +186,17 @@ def test_mm_matmul_operator_spmm_addmm() -> None:
         ember.mm(mine, ember.ones(3, 2, dtype=ember.float64))
 
 
+def test_sparse_addmm_of_a_dense_mat1_and_sparse_mat2_that_require_grad() -> None:
+    """addmm names its node itself (None to the product): the dense @ sparse branch made a
+    node class named None, a TypeError, when the result required grad."""
+    s = ember.sparse_coo_tensor(IDX, VAL, (2, 3))
+    x = ember.ones(2, 2, requires_grad=True)
+    out = ember.sparse.addmm(ember.zeros(2, 3), x, s)
+    assert out.grad_fn.name() == "SparseAddmmBackward0"
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), s.to_dense().sum(1).expand(2, 2).numpy())
+
+
 def test_gradcheck_through_values() -> None:
     idx = ember.tensor(IDX)
     values = ember.tensor(VAL, dtype=ember.float64, requires_grad=True)
