@@ -122,7 +122,8 @@ def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
     if isinstance(mat1, SparseTensor):
         return _spmm(mat1, mat2, name)
     if isinstance(mat2, SparseTensor):
-        out = _spmm(transpose(mat2, 0, 1), mat1.t()).t()
+        # (mat2^T @ mat1^T)^T; a CSR mat2 transposes in COO form (ember has no CSC)
+        out = _spmm(transpose(mat2.to_sparse_coo(), 0, 1), mat1.t()).t()
         return out if name is None else named(out, name)
     return mat1.mm(mat2)
 
