@@ -128,6 +128,23 @@ def test_dense_to_sparse_and_back() -> None:
     assert x.to_dense() is x
 
 
+@requires_torch
+def test_to_sparse_of_a_0d_tensor_and_sparse_dim_0() -> None:
+    """A 0-d tensor converts (np.nonzero refused its 0-d mask); sparse_dim=0 of a tensor with
+    dimensions is refused as PyTorch refuses it, not with NumPy's error."""
+    import torch
+
+    for v in (3.0, 0.0):
+        x, tx = ember.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+        s, ts = x.to_sparse(), tx.to_sparse()
+        assert repr(s) == _repr(ts)
+        (s.to_dense() * 3).backward()
+        (ts.to_dense() * 3).backward()
+        assert_close(x.grad, tx.grad)
+    with pytest.raises(RuntimeError, match="sparse_dim argument must be in >0"):
+        ember.ones(2, 2).to_sparse(0)
+
+
 # ---- products and their gradients ---------------------------------------------------------------
 
 

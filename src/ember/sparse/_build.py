@@ -164,14 +164,18 @@ def to_sparse(
     sparse_dim = nd if sparse_dim is None else int(sparse_dim)
     if not 0 <= sparse_dim <= nd:
         raise RuntimeError(f"sparse_dim must be in [0, {nd}], got {sparse_dim}")
+    if sparse_dim == 0 and nd:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
     data = input._data
     nonzero = data != 0
-    if sparse_dim < nd:
-        nonzero = nonzero.reshape(*data.shape[:sparse_dim], -1).any(axis=-1)
-    idx = np.stack(np.nonzero(nonzero)).astype(np.int64).reshape(sparse_dim, -1)
-    values = input[tuple(Tensor(row) for row in idx)] if sparse_dim else input.unsqueeze(0)
-    if sparse_dim == 0:
-        idx = np.zeros((0, 1), np.int64)
+    if sparse_dim == 0:  # a 0-d tensor: one value, or none when it is zero
+        idx = np.zeros((0, int(nonzero)), np.int64)
+        values = input.unsqueeze(0)[: int(nonzero)]
+    else:
+        if sparse_dim < nd:
+            nonzero = nonzero.reshape(*data.shape[:sparse_dim], -1).any(axis=-1)
+        idx = np.stack(np.nonzero(nonzero)).astype(np.int64).reshape(sparse_dim, -1)
+        values = input[tuple(Tensor(row) for row in idx)]
     name = "ToSparseBackward1" if given is None else "ToSparseBackward0"  # PyTorch's two overloads
     return _new(sparse_coo, input.shape, named(values, name), idx, True)
 

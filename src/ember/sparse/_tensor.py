@@ -119,8 +119,8 @@ def _new(
 
 def _flat(indices: np.ndarray, sparse_shape: tuple) -> np.ndarray:
     """Each element's position in the flattened sparse dimensions."""
-    if indices.shape[1] == 0:
-        return np.zeros(0, np.int64)
+    if indices.shape[1] == 0 or indices.shape[0] == 0:  # no elements, or no sparse dimensions
+        return np.zeros(indices.shape[1], np.int64)
     return np.ravel_multi_index(tuple(indices), sparse_shape).astype(np.int64)
 
 
