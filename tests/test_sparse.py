@@ -334,6 +334,19 @@ def test_sum_softmax_log_softmax_match_torch() -> None:
 
 
 @requires_torch
+def test_softmax_of_a_large_sparse_tensor_allocates_per_element() -> None:
+    """The slices along dim were numbered over the whole of the other sparse dimensions, and
+    a buffer allocated for each: 10**12 of them here (a MemoryError for 3 elements)."""
+    import torch
+
+    idx, val, size = [[0, 5, 5], [7, 10**6 - 1, 10**6 - 1], [1, 2, 3]], [1.0, 2.0, 3.0], (10**6, 10**6, 10)
+    for f in ("softmax", "log_softmax"):
+        out = getattr(ember.sparse, f)(ember.sparse_coo_tensor(idx, val, size), 2)
+        tout = getattr(torch.sparse, f)(torch.sparse_coo_tensor(idx, val, size), 2)
+        assert_close(out.values(), tout.coalesce().values())
+
+
+@requires_torch
 def test_spdiags_matches_torch() -> None:
     import torch
 

@@ -189,12 +189,15 @@ def sum(input: SparseTensor, dim: Any = None, dtype: Any = None) -> Tensor:
 
 
 def _groups(input: SparseTensor, dim: int) -> tuple[np.ndarray, int]:
-    """For each stored element, the number of its slice along dim (the other sparse indices)."""
+    """For each stored element, the number of its slice along dim among the slices that hold
+    an element (numbered by the other sparse indices), and how many such slices there are:
+    as many as nnz at most, where numbering every slice could be the product of the sizes."""
     others = [d for d in range(input.sparse_dim()) if d != dim]
     if not others:
         return np.zeros(input._nnz(), np.int64), 1
     shape = tuple(input.shape[d] for d in others)
-    return _flat(input._idx[others], shape), int(np.prod(shape))
+    slices, group = np.unique(_flat(input._idx[others], shape), return_inverse=True)
+    return group.reshape(-1).astype(np.int64), len(slices)
 
 
 def _softmax(input: SparseTensor, dim: int, dtype: Any, log: bool, op: str) -> SparseTensor:
