@@ -52,27 +52,30 @@ class SparseMm(Op):
 
     The gradient of the values is the product of the output's gradient and dense at each
     stored position; that of dense is the transposed product, the same op with rows and cols
-    swapped (recorded under create_graph, so second derivatives work)."""
+    swapped (recorded under create_graph, so second derivatives work). The order that sorts
+    cols is computed there, only when dense needs its gradient: as long as the product itself
+    for a few columns."""
 
     @staticmethod
-    def forward(ctx, values, dense, rows, cols, n, by_row, by_col):
+    def forward(ctx, values, dense, rows, cols, n, by_row):
         ctx.save_for_backward(values, dense)
-        ctx.pattern = rows, cols, dense.shape[0], by_col, by_row
+        ctx.pattern = rows, cols, dense.shape[0], by_row
         return _add_rows(values[:, None] * dense[cols], rows, n, by_row)
 
     @staticmethod
     def backward(ctx, grad):
         values, dense = ctx.saved_tensors
-        rows, cols, m, by_col, by_row = ctx.pattern
+        rows, cols, m, by_row = ctx.pattern
         d_values, d_dense = ctx._edges[:2]
         if d_values is not None:
             d_values = _dual.sum(grad[rows] * dense[cols], 1, keepdims=False)
         if d_dense is not None:
+            by_col = np.argsort(cols, kind="stable")
             if isinstance(grad, np.ndarray):
                 d_dense = _add_rows(values[:, None] * grad[rows], cols, m, by_col)
             else:
-                d_dense = SparseMm.apply(values, grad, cols, rows, m, by_col, by_row)
-        return d_values, d_dense, None, None, None, None, None
+                d_dense = SparseMm.apply(values, grad, cols, rows, m, by_col)
+        return d_values, d_dense, None, None, None, None
 
 
 def _spmm(sparse: SparseTensor, dense: Tensor, name: str | None = None) -> Tensor:
@@ -100,7 +103,7 @@ def _spmm(sparse: SparseTensor, dense: Tensor, name: str | None = None) -> Tenso
         dense = dense.unsqueeze(1)
     rows, cols = sparse._idx
     by_row = None if sparse._coalesced else np.argsort(rows, kind="stable")
-    out = SparseMm.apply(sparse._vals, dense, rows, cols, n, by_row, np.argsort(cols, kind="stable"))
+    out = SparseMm.apply(sparse._vals, dense, rows, cols, n, by_row)
     out = out.squeeze(1) if vector else out
     return out if name is None else named(out, "MvBackward0" if vector and name == "MmBackward0" else name)
 
