@@ -526,6 +526,10 @@ def test_leaf_flags_conversions_and_layout_names() -> None:
     module.register_buffer("adj", s)
     module.double()
     assert module.adj.dtype is ember.float64 and module.adj.layout is ember.sparse_coo
+    # half() to byte() ran the dense `to`, which refused a sparse tensor
+    for name in ("float", "double", "half", "long", "int", "bool", "byte"):
+        assert getattr(s, name)().layout is ember.sparse_coo, name
+    assert s.half().dtype is ember.float16 and s.long().dtype is ember.int64
     assert s.type() == "ember.sparse.FloatTensor" and len(s) == 2 and s.numel() == 4
     assert {ember.sparse_csc, ember.sparse_bsr, ember.sparse_bsc}.isdisjoint({ember.strided, s.layout})
     with pytest.raises(RuntimeError, match="sparse_coo_tensor"):

@@ -324,12 +324,6 @@ class SparseTensor(Tensor):
             return f"ember.sparse.{name}"
         return self.to(dtype)
 
-    def float(self) -> SparseTensor:
-        return self.to(dtypes.float32)
-
-    def double(self) -> SparseTensor:
-        return self.to(dtypes.float64)
-
     def numpy(self, force: bool = False) -> np.ndarray:
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
 
@@ -367,6 +361,26 @@ class SparseTensor(Tensor):
 
     def __repr__(self) -> str:
         return _repr(self)
+
+
+def _cast(dtype: dtypes.dtype) -> Any:
+    def method(self: SparseTensor) -> SparseTensor:
+        return self.to(dtype)
+
+    return method
+
+
+# Tensor's float(), half(), long(), ... call the dense `to`, which refuses a sparse tensor
+for _name, _dtype in (
+    ("float", dtypes.float32),
+    ("double", dtypes.float64),
+    ("half", dtypes.float16),
+    ("long", dtypes.int64),
+    ("int", dtypes.int32),
+    ("bool", dtypes.bool),
+    ("byte", dtypes.uint8),
+):
+    setattr(SparseTensor, _name, _cast(_dtype))
 
 
 def _rebuild(
