@@ -65,6 +65,12 @@ class _SparseData:
 
     __array__ = __array_ufunc__ = __array_function__ = __getitem__ = __setitem__ = _refuse
     __iter__ = __len__ = __float__ = __int__ = __bool__ = _refuse
+    # Python looks operators up on the type, past __getattr__ (`x._data ** 2` in pow)
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __matmul__ = __rmatmul__ = _refuse
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _refuse
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __invert__ = _refuse
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = _refuse
 
     def __getattr__(self, name: str) -> Any:
         self._refuse()
