@@ -1,7 +1,7 @@
 """SparseAdam: Adam for sparse gradients, which ember does not produce.
 
-ember has no sparse tensors (`embedding(sparse=True)` raises), so every gradient is dense
-and a step raises PyTorch's error for a dense gradient. The class exists so that programs
+No ember op makes a sparse gradient for a dense parameter (`embedding(sparse=True)` raises),
+so a step raises PyTorch's error for a dense gradient. The class exists so that programs
 that build one (and never step it, or step it only without gradients) run, and so that
 the error names the alternative, Adam.
 """

@@ -112,7 +112,9 @@ def embedding_bag(
     if mode not in _MODES:
         raise ValueError(f"mode has to be one of sum, mean or max (got {mode!r})")
     if sparse:
-        raise NotImplementedError("embedding_bag: ember has no sparse tensors; use sparse=False")
+        raise NotImplementedError(
+            "embedding_bag: ember makes no sparse gradients (sparse=True); use sparse=False"
+        )
     if mode == "max" and scale_grad_by_freq:
         raise ValueError("max mode does not support scaling the gradient by the frequency")
     if per_sample_weights is not None:

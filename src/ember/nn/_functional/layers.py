@@ -280,7 +280,9 @@ def embedding(
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: 'weight' must be 2-D (num_embeddings, dim), got {list(weight.shape)}")
     if sparse:
-        raise NotImplementedError("embedding: ember has no sparse tensors; use sparse=False")
+        raise NotImplementedError(
+            "embedding: ember makes no sparse gradients (sparse=True); use sparse=False"
+        )
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
