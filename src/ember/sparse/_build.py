@@ -188,14 +188,9 @@ def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseTensor:
     """A 2-D dense tensor as a CSR tensor of its nonzero elements."""
     if input._data.ndim != 2:
         raise RuntimeError(f"to_sparse_csr: ember converts 2-D tensors only, got {input._data.ndim}-D")
-    s = to_sparse(input)
-    return _new(
-        sparse_csr,
-        s.shape,
-        named(input[tuple(Tensor(row) for row in s._idx)], "ToSparseCsrBackward0"),
-        s._idx,
-        True,
-    )
+    idx = np.stack(np.nonzero(input._data)).astype(np.int64).reshape(2, -1)  # in row order
+    values = named(input[tuple(Tensor(row) for row in idx)], "ToSparseCsrBackward0")
+    return _new(sparse_csr, input.shape, values, idx, True)
 
 
 def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
