@@ -547,6 +547,21 @@ def test_leaf_flags_conversions_and_layout_names() -> None:
         ember.ones(2, 2).to_sparse(layout=ember.sparse_csc)
 
 
+def test_optimizers_refuse_a_sparse_parameter() -> None:
+    """An optimizer reads the gradient from the `_grad` slot, always None for a sparse tensor
+    (its gradient lives on its values): SGD skipped the parameter, silently leaving it as it
+    was, and zero_grad never cleared its gradient."""
+    s = ember.sparse_coo_tensor(IDX, VAL, (2, 3)).coalesce().requires_grad_()
+    for make in (ember.optim.SGD, ember.optim.Adam):
+        with pytest.raises(NotImplementedError, match="sparse_coo"):
+            make([s], lr=0.1)
+    values = s.values().detach().requires_grad_()  # what the message suggests works
+    opt = ember.optim.SGD([values], lr=0.1)
+    ember.sparse.mm(ember.sparse_coo_tensor(s.indices(), values, (2, 3)), ember.ones(3, 2)).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(values.detach().numpy(), [3.8, 3.8, 4.8])
+
+
 @requires_torch
 def test_values_that_require_grad_make_a_non_leaf() -> None:
     import torch

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ember._layout import strided
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad
 from ember.utils.hooks import RemovableHandle, add_hook
@@ -262,6 +263,13 @@ class Optimizer:
                 )
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
+            if p.layout is not strided:
+                # a sparse tensor's gradient lives on its values, not in the `_grad` slot the
+                # steps read: it would be skipped as having none, and never zeroed
+                raise NotImplementedError(
+                    f"ember's optimizers update dense (strided) parameters only, got one with layout "
+                    f"{p.layout}; optimize the values of the sparse tensor instead"
+                )
 
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
