@@ -261,6 +261,33 @@ def test_gradcheck_through_values() -> None:
     assert ember.autograd.gradcheck(to_dense, (values,))
 
 
+def test_as_sparse_gradcheck_takes_sparse_inputs_and_outputs() -> None:
+    """as_sparse_gradcheck returned gradcheck as it was, which perturbs its inputs densely:
+    a sparse input raised SparseUnsupportedError. It checks through the values now."""
+    f64 = ember.float64
+    s = ember.sparse_coo_tensor(IDX, VAL, (2, 3), dtype=f64, requires_grad=True)
+    dense = ember.randn(3, 2, dtype=f64, requires_grad=True)
+    gradcheck = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)
+    assert gradcheck(lambda s, d: ember.sparse.mm(s, d), (s, dense))
+    assert gradcheck(lambda s: (ember.sparse.softmax(s, 1), s.sum()), [s])  # sparse and dense outputs
+    assert gradcheck(lambda s: s @ s.to_sparse_coo().t().to_dense(), (s.coalesce().to_sparse_csr(),))
+    assert ember.sparse.as_sparse_gradcheck(ember.autograd.gradgradcheck)(ember.sparse.mm, (s, dense))
+
+    class WrongBackward(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, v):
+            return v * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3
+
+    def wrong(s):
+        return ember.sparse_coo_tensor(s._indices(), WrongBackward.apply(s._vals), (2, 3))
+
+    assert not gradcheck(wrong, (s,), raise_exception=False)
+
+
 @requires_torch
 def test_dense_to_sparse_gradient_flows_back() -> None:
     import torch

@@ -40,15 +40,38 @@ from ember.sparse._ops import (
 )
 from ember.sparse._ops import attach as _attach_ops
 from ember.sparse._ops import sparse_mask as _sparse_mask
-from ember.sparse._tensor import SparseTensor, SparseUnsupportedError, sparse_coo, sparse_csr
+from ember.sparse._tensor import SparseTensor, SparseUnsupportedError, _new, sparse_coo, sparse_csr
 
 spmm = mm
 
 
 def as_sparse_gradcheck(gradcheck: Any) -> Any:
-    """gradcheck for functions of sparse tensors (torch.sparse.as_sparse_gradcheck): ember's
-    gradcheck differentiates through a sparse tensor's values already, so it is returned as is."""
-    return gradcheck
+    """gradcheck (or gradgradcheck) for functions of sparse tensors
+    (torch.sparse.as_sparse_gradcheck): each sparse input that requires grad is checked through
+    its values, a dense leaf, and each sparse output through its dense form."""
+
+    def dense(out: Any) -> Any:
+        if isinstance(out, (tuple, list)):
+            return type(out)(dense(o) for o in out)
+        return out.to_dense() if isinstance(out, SparseTensor) else out
+
+    def check(func: Any, inputs: Any, **kwargs: Any) -> Any:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        sparse = {i: x for i, x in enumerate(inputs) if isinstance(x, SparseTensor) and x.requires_grad}
+        values = [x._vals.detach().requires_grad_() if i in sparse else x for i, x in enumerate(inputs)]
+
+        def on_values(*args: Any) -> Any:
+            args = [
+                _new(sparse[i].layout, sparse[i].shape, a, sparse[i]._idx, sparse[i]._coalesced)
+                if i in sparse
+                else a
+                for i, a in enumerate(args)
+            ]
+            return dense(func(*args))
+
+        return gradcheck(on_values, tuple(values), **kwargs)
+
+    return check
 
 
 class check_sparse_tensor_invariants:  # noqa: N801 (PyTorch's name)
