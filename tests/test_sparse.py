@@ -261,6 +261,26 @@ def test_gradcheck_through_values() -> None:
     assert ember.autograd.gradcheck(to_dense, (values,))
 
 
+@requires_torch
+def test_autograd_grad_and_backward_inputs_take_a_sparse_tensor() -> None:
+    """A sparse tensor is in the graph through its values: autograd.grad(out, s) said s was
+    not used in the graph, and backward(inputs=[s]) silently gave s no gradient."""
+    import torch
+
+    grads = []
+    for lib in (ember, torch):
+        s = lib.sparse_coo_tensor(IDX, VAL, (2, 3), dtype=lib.float64, requires_grad=True)
+        d = lib.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+        gs, gd = lib.autograd.grad((lib.sparse.mm(s, d) ** 2).sum(), (s, d), create_graph=True)
+        assert gs.layout is lib.sparse_coo and gs.requires_grad
+        (gdd,) = lib.autograd.grad(lib.sparse.sum(gs), d)  # through the sparse gradient
+        lib.sparse.mm(s, d).sum().backward(inputs=[s])
+        assert d.grad is None
+        grads.append((gs.to_dense(), gdd, s.grad.to_dense()))
+    for mine, theirs in zip(*grads):
+        assert_close(mine, theirs)
+
+
 def test_as_sparse_gradcheck_takes_sparse_inputs_and_outputs() -> None:
     """as_sparse_gradcheck returned gradcheck as it was, which perturbs its inputs densely:
     a sparse input raised SparseUnsupportedError. It checks through the values now."""

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy import ndarray
 
+from ember._layout import strided
 from ember.autograd import engine, views
 
 
@@ -89,7 +90,7 @@ def _backward_inputs(inputs: Any) -> list:
     from ember.autograd.graph import GradientEdge, _edge_input
 
     inputs = [inputs] if isinstance(inputs, (engine.Tensor, GradientEdge)) else list(inputs)
-    inputs = [_edge_input(t) if isinstance(t, GradientEdge) else t for t in inputs]
+    inputs = [_sparse_values(_edge_input(t) if isinstance(t, GradientEdge) else t) for t in inputs]
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     for i, t in enumerate(inputs):
@@ -99,6 +100,11 @@ def _backward_inputs(inputs: Any) -> list:
                 f"{i} of `inputs` does not require grad, so it cannot receive a gradient)"
             )
     return inputs
+
+
+def _sparse_values(t: Any) -> Any:
+    """A sparse tensor (ember.sparse) is in the graph through its values, a dense tensor."""
+    return t._vals if t.layout is not strided else t
 
 
 def grad(
@@ -138,6 +144,7 @@ def grad(
         _as_list(outputs),
         _edges_as_inputs(tuple(inputs.values()) if keys is not None else inputs),
     )
+    given, inputs = inputs, [_sparse_values(t) for t in inputs]
     grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
     if len(grad_outputs) < len(outputs):  # more are ignored, as in PyTorch
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
@@ -172,6 +179,10 @@ def grad(
 
         result = [
             zeros_like(t, requires_grad=create_graph) if g is None else g for t, g in zip(inputs, result)
+        ]
+    if root_grads is not None:  # a sparse input's gradient is sparse, with its pattern
+        result = [
+            g if g is None or t is v else t._grad_of_values(g) for t, v, g in zip(given, inputs, result)
         ]
     return dict(zip(keys, result)) if keys is not None else tuple(result)
 

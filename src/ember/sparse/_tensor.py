@@ -181,14 +181,18 @@ class SparseTensor(Tensor):
     def grad(self) -> SparseTensor | None:
         """The gradient, sparse with this tensor's coalesced pattern (torch.sparse.mm's)."""
         g = self._vals.grad if self._vals.grad_fn is None else None
-        if g is None:
-            return None
+        return None if g is None else self._grad_of_values(g.detach())
+
+    def _grad_of_values(self, g: Tensor) -> SparseTensor:
+        """A gradient of the values as this tensor's: sparse, with its coalesced pattern (also
+        what autograd.grad returns for a sparse input)."""
         if self._coalesced:
-            return _new(sparse_coo, self.shape, g.detach(), self._idx, True)
+            return _new(sparse_coo, self.shape, g, self._idx, True)
         # every copy of a repeated index got the same gradient (the sum's): keep one
         uniq, first = np.unique(_flat(self._idx, self._sparse_shape()), return_index=True)
         idx = np.stack(np.unravel_index(uniq, self._sparse_shape())).astype(np.int64)
-        return _new(sparse_coo, self.shape, Tensor(g._data[first]), idx.reshape(len(self._idx), -1), True)
+        values = g.index_select(0, Tensor(first.astype(np.int64)))
+        return _new(sparse_coo, self.shape, values, idx.reshape(len(self._idx), -1), True)
 
     @grad.setter
     def grad(self, value: Any) -> None:
