@@ -472,6 +472,22 @@ def test_is_coalesced_true_is_checked() -> None:
     np.testing.assert_array_equal((s @ dense).numpy(), s.to_dense().numpy() @ dense.numpy())
 
 
+@requires_torch
+def test_a_0d_value_is_one_value() -> None:
+    """PyTorch takes 0-d values as one; ember refused them with the self-contradicting "nnz
+    from indices: 1, nnz from values: 1"."""
+    import torch
+
+    v, tv = ember.tensor(2.0, requires_grad=True), torch.tensor(2.0, requires_grad=True)
+    s, ts = ember.sparse_coo_tensor([[1]], v, (2,)), torch.sparse_coo_tensor([[1]], tv, (2,))
+    assert repr(s) == _repr(ts)
+    ember.sparse.sum(s * 3.0).backward()
+    torch.sparse.sum(ts * 3.0).backward()
+    assert_close(v.grad, tv.grad)
+    with pytest.raises(RuntimeError, match="nnz from indices: 2, nnz from values: 1"):
+        ember.sparse_coo_tensor([[0, 1]], 1.0, (2,))
+
+
 def test_pickle_and_deepcopy_keep_the_tensor() -> None:
     import copy
     import pickle

@@ -27,6 +27,8 @@ def _values(values: Any, dtype: Any, requires_grad: bool) -> Tensor:
         values = creation.tensor(values, dtype=dtype)
     elif dtype is not None:
         values = values.to(dtype)
+    if values._data.ndim == 0:  # one value, as PyTorch takes it
+        values = values.reshape(1)
     if requires_grad and not values.requires_grad:
         return Tensor(values._data, requires_grad=True)  # same memory, a leaf of its own
     return named(values, "SparseCooTensorWithDimsAndTensorsBackward0")
@@ -72,8 +74,8 @@ def sparse_coo_tensor(
     if idx.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
     vals = _values(values, dtype, requires_grad)
-    nnz = vals._data.shape[0] if vals._data.ndim else 1
-    if vals._data.ndim == 0 or idx.shape[1] != nnz:
+    nnz = vals._data.shape[0]
+    if idx.shape[1] != nnz:
         raise RuntimeError(
             f"indices and values must have same nnz, but got nnz from indices: {idx.shape[1]}, nnz from values: {nnz}"
         )
