@@ -452,6 +452,11 @@ def test_dense_operations_refuse_sparse_tensors() -> None:
         ember.sparse_coo_tensor(IDX, VAL, (2, 2))
     with pytest.raises(RuntimeError, match="len\\(size\\)"):
         ember.sparse_coo_tensor(IDX, VAL, (2, 3, 4))
+    # no index to check a negative size against: it made a tensor of size (-1, 3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ember.sparse_coo_tensor(ember.zeros(2, 0, dtype=ember.int64), ember.zeros(0), (-1, 3))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ember.sparse_csr_tensor([0], [], ember.zeros(0), (0, -2))
     with pytest.raises(RuntimeError, match="whole numbers"):
         ember.sparse_coo_tensor(ember.tensor(IDX).float() + 0.5, VAL, (2, 3))
     assert ember.sparse_coo_tensor(ember.tensor(IDX).float(), VAL, (2, 3))._indices().dtype is ember.int64

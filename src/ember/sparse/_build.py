@@ -34,8 +34,15 @@ def _values(values: Any, dtype: Any, requires_grad: bool) -> Tensor:
     return named(values, "SparseCooTensorWithDimsAndTensorsBackward0")
 
 
-def _check_size(size: Any, sparse_dim: int, dense_shape: tuple) -> tuple:
+def _sizes(size: Any) -> tuple:
     size = tuple(int(n) for n in size)
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"sparse tensor sizes must be non-negative, got {list(size)}")
+    return size
+
+
+def _check_size(size: Any, sparse_dim: int, dense_shape: tuple) -> tuple:
+    size = _sizes(size)
     if len(size) != sparse_dim + len(dense_shape):
         raise RuntimeError(
             f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
@@ -130,7 +137,7 @@ def sparse_csr_tensor(
         )
     if size is None:
         size = (len(crow) - 1, int(col.max()) + 1 if len(col) else 0)
-    size = tuple(int(n) for n in size)
+    size = _sizes(size)
     if len(size) != 2 or size[0] != len(crow) - 1:
         raise RuntimeError(
             f"size {size} does not match crow_indices of length {len(crow)} (expected {len(crow) - 1} rows)"
