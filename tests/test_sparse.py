@@ -201,6 +201,8 @@ def test_mm_matmul_operator_spmm_addmm() -> None:
     sq = np.ones((3, 3), np.float32)
     _same_sparse(ember.sspaddmm(mc, mc, ember.tensor(sq)), torch.sspaddmm(tc, tc, torch.tensor(sq)))
     _same_sparse(ember.sparse.mm(mine, mine.t()), torch.sparse.mm(theirs, theirs.t()))
+    sq_csr, tsq_csr = ember.tensor(sq).to_sparse_csr(), torch.tensor(sq).to_sparse_csr()
+    _same_sparse(sq_csr @ sq_csr, tsq_csr @ tsq_csr)  # CSR, not COO
     with pytest.raises(RuntimeError, match="cannot be multiplied"):
         ember.sparse.mm(mine, ember.ones(2, 2))
     with pytest.raises(RuntimeError, match="dtype"):

@@ -121,7 +121,8 @@ def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
     """mat1 @ mat2 where one or both are sparse; also what ember.mm, ember.matmul and `@` run
     for a sparse operand (their node is then MmBackward0, as in PyTorch)."""
     if isinstance(mat1, SparseTensor) and isinstance(mat2, SparseTensor):
-        return _spmm(mat1, mat2.to_dense()).to_sparse()
+        both_csr = mat1.layout is sparse_csr and mat2.layout is sparse_csr
+        return _like_layout(_spmm(mat1, mat2.to_dense()).to_sparse(), sparse_csr if both_csr else sparse_coo)
     if isinstance(mat1, SparseTensor):
         return _spmm(mat1, mat2, name)
     if isinstance(mat2, SparseTensor):
