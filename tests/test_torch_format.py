@@ -257,6 +257,21 @@ def test_conjugate_view_is_saved_resolved(tmp_path):
 
 
 @requires_torch
+def test_a_changed_view_with_zero_strides_stays_a_view(tmp_path):
+    # a bfloat16 or negative view of one element, saved with a huge shape and zero strides
+    # (a file of a few kB): the change is made to the storage, never to 10**12 elements
+    torch = _torch()
+    huge = (10**6, 10**6)
+    bf = torch.tensor([2.5], dtype=torch.bfloat16).as_strided(huge, (0, 0))
+    neg = torch.tensor([1.5, 3.0]).as_strided((10**12, 2), (0, 1))._neg_view()
+    with pytest.warns(UserWarning, match="bfloat16"):
+        loaded = _roundtrip({"bf": bf, "neg": neg, "neg2": neg[:10]}, tmp_path)
+    assert tuple(loaded["bf"].shape) == huge and loaded["bf"].stride() == bf.stride() == (0, 0)
+    assert loaded["bf"][5, 7].item() == 2.5 and loaded["neg"][3, 1].item() == -3.0
+    assert loaded["neg"].stride() == (0, 1) and loaded["neg2"][7].tolist() == [-1.5, -3.0]
+
+
+@requires_torch
 def test_attributes_of_a_plain_tensor_are_dropped_with_a_warning(tmp_path):
     torch = _torch()
     t = torch.ones(2)

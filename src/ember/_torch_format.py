@@ -108,9 +108,17 @@ def _read_into(f: IO[bytes], data: np.ndarray) -> None:
 
 
 def _finish(unpickler: RestrictedUnpickler, result: Any) -> Any:
-    for tensors, array, changes in unpickler.copies.values():
-        for change in changes:
-            array = change(array)
+    changed: dict[tuple, np.ndarray] = {}  # (storage, element type, changes) -> the changed storage
+    for tensors, storage, np_dtype, offset, size, stride, changes in unpickler.copies.values():
+        key = (id(storage), np_dtype, changes)
+        base = changed.get(key)
+        if base is None:
+            base = storage.data[: storage.data.size // np_dtype.itemsize * np_dtype.itemsize].view(np_dtype)
+            for change in changes:
+                base = change(base)
+            changed[key] = base
+        strides = tuple(s * base.itemsize for s in stride)
+        array = np.lib.stride_tricks.as_strided(base[offset:], size, strides)
         for tensor in tensors:
             tensor._data = array
     if unpickler.bfloat16:

@@ -112,8 +112,9 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         self.source = storages
         self.storages: dict[str, FileStorage] = {}
         self.bfloat16 = False
-        # tensors (and Parameters of them) whose data is computed from a view: id -> entry
-        self.copies: dict[int, tuple[list[Tensor], np.ndarray, list]] = {}
+        # tensors (and Parameters of them) whose data is computed from their storage's:
+        # id -> (those tensors, the storage, its element type, offset, size, stride, changes)
+        self.copies: dict[int, tuple[list[Tensor], FileStorage, np.dtype, int, tuple, tuple, tuple]] = {}
         self.globals: dict[tuple[str, str], Any] = {
             ("torch._utils", "_rebuild_tensor"): self._rebuild_tensor_v1,
             ("torch._utils", "_rebuild_tensor_v2"): self._rebuild_tensor_v2,
@@ -372,12 +373,14 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
                 raise self.fail(f"a tensor has the property {flag!r}, which ember does not know")
         if not changes:
             return Tensor(array, requires_grad=requires_grad is True)
-        # the result is a copy, made once the storage's bytes are there (a legacy file's come last)
+        # the data is a view of a changed copy of the storage (never of the view itself, which
+        # can be far larger with zero strides), made once the storage's bytes are there (a
+        # legacy file's come last): _torch_format._finish
         final = np.float32 if kind == "bfloat16" else np_dtype
         tensor = Tensor(
             np.broadcast_to(np.zeros((), final), array.shape), requires_grad=requires_grad is True
         )
-        self.copies[id(tensor)] = ([tensor], array, changes)
+        self.copies[id(tensor)] = ([tensor], storage, np_dtype, offset, size, stride, tuple(changes))
         return tensor
 
     def _rebuild_parameter(self, data: Any, requires_grad: Any, hooks: Any) -> Any:
