@@ -472,6 +472,18 @@ def test_a_tensor_as_pytorch_before_0_4_wrote_it(tmp_path):
     assert loaded.dtype == ember.int64 and loaded.tolist() == [[1, 2], [4, 5]] and not loaded.requires_grad
 
 
+def test_a_legacy_storage_used_but_not_listed_raises(tmp_path):
+    # its bytes are never read: the tensor would show whatever the memory held before
+    path = tmp_path / "unlisted.pt"
+    storage = b"(X\x07\x00\x00\x00storagectorch\nLongStorage\nX\x01\x00\x00\x00kX\x03\x00\x00\x00cpuK\x06NtQ"
+    _torch_legacy(
+        path, b"\x80\x02ctorch._utils\n_rebuild_tensor\n(" + storage + b"K\x00K\x06\x85K\x01\x85tR."
+    )
+    path.write_bytes(path.read_bytes() + bytes(100))  # the file is larger than the storage
+    with pytest.raises(RuntimeError, match=r"unlisted\.pt.*storage 'k' used but not listed"):
+        ember.load(path)
+
+
 def test_a_huge_stated_bytearray_is_not_allocated(tmp_path):
     # BYTEARRAY8 states its length; pickle's own reader allocates it before reading
     path = tmp_path / "big.pt"

@@ -173,6 +173,9 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
         keys = unpickler.load()
         if not isinstance(keys, list):
             raise unpickler.fail("bad list of storages")
+        unlisted = source.arrays.keys() - {as_text(key) for key in keys}
+        if unlisted:  # its bytes would be whatever the memory held before
+            raise unpickler.fail(f"storage {min(unlisted)!r} used but not listed")
         for key in keys:
             storage = source.arrays.get(as_text(key))
             if storage is None:
