@@ -421,6 +421,36 @@ def test_pickle_tricks_inside_the_allowed_names_are_refused(tmp_path, payload):
     assert ember.float32.name == "float32" and vars(ember.Tensor)["__add__"] is add
 
 
+def _shared_60_deep():
+    # a list holding one list twice, 60 times over: 2**60 elements printed in full
+    nested = []
+    for _ in range(60):
+        nested = [nested, nested]
+    return pickle.dumps(nested, protocol=2)[2:-1]  # without PROTO and STOP
+
+
+@pytest.mark.parametrize(
+    ("payload", "legacy"),
+    [
+        (b"X\x07\x00\x00\x00storage" + _shared_60_deep() + b"\x86Q.", False),
+        (_shared_60_deep() + b")R.", False),
+        (b"ctorch\nSize\n" + _shared_60_deep() + b"\x85R.", False),
+        (b"]" + _shared_60_deep() + b"a.", True),  # a legacy file's list of storage keys
+    ],
+    ids=["storage-reference", "reduce", "size", "storage-key"],
+)
+def test_errors_show_a_shared_nested_value_cut_short(tmp_path, payload, legacy):
+    path = tmp_path / "nest.pt"
+    if legacy:
+        _torch_legacy(path, b"\x80\x02N.")
+        path.write_bytes(path.read_bytes()[: -len(pickle.dumps([], protocol=2))] + b"\x80\x02" + payload)
+    else:
+        _torch_zip(path, b"\x80\x02" + payload)
+    with pytest.raises((RuntimeError, pickle.UnpicklingError), match=r"nest\.pt.*\[\[\[") as info:
+        ember.load(path)
+    assert len(str(info.value)) < 2000
+
+
 def test_a_dtype_ember_lacks_is_named(tmp_path):
     path = tmp_path / "bf.pt"
     _torch_zip(path, b"\x80\x02ctorch\nfloat8_e4m3fn\n.")

@@ -35,6 +35,7 @@ from ember._torch_pickle import (
     RestrictedUnpickler,
     StorageSource,
     as_text,
+    brief,
     marked_safe,
     numpy_dtype,
 )
@@ -166,7 +167,7 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
             raise unpickler.fail("wrong magic number")
         protocol = unpickler.load()
         if protocol != 1001:
-            raise unpickler.fail(f"protocol version {protocol!r}, ember reads 1001")
+            raise unpickler.fail(f"protocol version {brief(protocol)}, ember reads 1001")
         system = unpickler.load()
         little = system.get("little_endian", True) if isinstance(system, dict) else True
         result = unpickler.load()  # its tensors are views of storages not read yet
@@ -179,7 +180,7 @@ def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
         for key in keys:
             storage = source.arrays.get(as_text(key))
             if storage is None:
-                raise unpickler.fail(f"storage {key!r} listed but never used")
+                raise unpickler.fail(f"storage {brief(key)} listed but never used")
             count = f.read(8)
             if len(count) < 8:
                 raise EOFError("the file ends before its storages")

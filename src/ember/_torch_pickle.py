@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import reprlib
 import struct
 import warnings
 from collections import Counter, OrderedDict
@@ -200,13 +201,13 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         if not isinstance(pid, tuple) or not pid or pid[0] not in ("storage", b"storage"):
             what = pid[0] if isinstance(pid, tuple) and pid else pid
             raise Refused(
-                f"ember.load: {self.name} refers to a {what!r} outside the pickle; ember loads storages only"
+                f"ember.load: {self.name} refers to a {brief(what)} outside the pickle; ember loads storages only"
             )
         if len(pid) not in (5, 6) or not isinstance(pid[1], _StorageType):
-            raise self.fail(f"bad storage reference {pid!r}")
+            raise self.fail(f"bad storage reference {brief(pid)}")
         kind, key, numel = pid[1].kind, as_text(pid[2]), pid[4]
         if not isinstance(numel, int) or numel < 0:
-            raise self.fail(f"bad storage size {numel!r}")
+            raise self.fail(f"bad storage size {brief(numel)}")
         nbytes = numel * numpy_dtype(kind).itemsize
         storage = self.storages.get(key)
         if storage is None:
@@ -220,9 +221,9 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         if view_key not in self.storages:
             itemsize = numpy_dtype(kind).itemsize
             if not (isinstance(offset, int) and isinstance(size, int) and 0 <= offset and 0 <= size):
-                raise self.fail(f"bad storage view {view!r}")
+                raise self.fail(f"bad storage view {brief(view)}")
             if (offset + size) * itemsize > storage.data.size:
-                raise self.fail(f"storage view {view!r} goes past its storage of {numel} elements")
+                raise self.fail(f"storage view {brief(view)} goes past its storage of {numel} elements")
             self.storages[view_key] = FileStorage(
                 storage.data[offset * itemsize : (offset + size) * itemsize], kind
             )
@@ -232,7 +233,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         args = self.stack.pop()
         func = self.stack[-1]
         if id(func) not in self.callables or not isinstance(args, tuple):
-            raise Refused(f"ember.load: {self.name} calls {func!r}, which ember does not load")
+            raise Refused(f"ember.load: {self.name} calls {brief(func)}, which ember does not load")
         try:
             self.stack[-1] = func(*args)
         except _NotData as e:
@@ -259,7 +260,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
     def _build_numpy(self, inst: Any, state: Any) -> None:
         if isinstance(inst, np.dtype):  # state: (version, byte order, ...)
             if not isinstance(state, tuple) or len(state) < 2 or state[1] not in ("<", ">", "|", "="):
-                raise self.fail(f"bad NumPy dtype state {state!r}")
+                raise self.fail(f"bad NumPy dtype state {brief(state)}")
             if state[1] in "<>" and inst.itemsize > 1:
                 # dtype objects are shared: never changed in place, replaced where the pickle holds them
                 built = inst.newbyteorder(state[1])
@@ -326,7 +327,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         metadata: Any = None,
     ) -> Tensor:
         if not isinstance(storage, FileStorage) or not isinstance(dtype, dtypes.dtype):
-            raise self.fail(f"a tensor of {type(storage).__name__} and dtype {dtype!r}")
+            raise self.fail(f"a tensor of {type(storage).__name__} and dtype {brief(dtype)}")
         return self._tensor(storage, dtype.name, storage_offset, size, stride, requires_grad, metadata)
 
     def _tensor(
@@ -341,7 +342,9 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
     ) -> Tensor:
         np_dtype = numpy_dtype(kind)
         if not (_is_ints(size) and _is_ints(stride) and len(size) == len(stride) and _is_ints((offset,))):
-            raise self.fail(f"bad tensor layout: offset {offset!r}, size {size!r}, stride {stride!r}")
+            raise self.fail(
+                f"bad tensor layout: offset {brief(offset)}, size {brief(size)}, stride {brief(stride)}"
+            )
         if self.source.swap and not storage.swapped:
             storage.data.view(np_dtype).byteswap(inplace=True)
             storage.swapped = True
@@ -370,7 +373,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             if flag in ("conj", "neg") and value is True:  # a conjugate or negative view, materialised
                 changes.append(np.conj if flag == "conj" else np.negative)
             elif value:
-                raise self.fail(f"a tensor has the property {flag!r}, which ember does not know")
+                raise self.fail(f"a tensor has the property {brief(flag)}, which ember does not know")
         if not changes:
             return Tensor(array, requires_grad=requires_grad is True)
         # the data is a view of a changed copy of the storage (never of the view itself, which
@@ -401,7 +404,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         rebuilders = (self._rebuild_tensor_v1, self._rebuild_tensor_v2, self._rebuild_tensor_v3)
         if func not in rebuilders or new_type not in (Tensor, parameter):
             raise Refused(
-                f"ember.load: {self.name} rebuilds a tensor as {new_type!r}, which ember does not load"
+                f"ember.load: {self.name} rebuilds a tensor as {brief(new_type)}, which ember does not load"
             )
         if not isinstance(args, tuple):
             raise self.fail("bad tensor arguments")
@@ -418,7 +421,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         if not state:
             return
         if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
-            raise self.fail(f"bad tensor attributes {state!r}")
+            raise self.fail(f"bad tensor attributes {brief(state)}")
         if not hasattr(tensor, "__dict__"):
             warnings.warn(
                 f"ember.load: {self.name}: ember tensors cannot hold Python attributes; "
@@ -458,25 +461,50 @@ def _is_ints(values: Any) -> bool:
 
 
 def as_text(value: Any) -> str:
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+    """A storage key: text, as torch.save writes it (never str() of any object: see brief)."""
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    if not isinstance(value, str):
+        raise pickle.UnpicklingError(f"a storage key of {brief(value)}")
+    return value
+
+
+class _Brief(reprlib.Repr):
+    # the repr of a container, cut short; of other objects, only the reprs that do not walk
+    # other objects (a tensor's or an OrderedDict's would)
+    def repr_instance(self, x: Any, level: int) -> str:
+        cheap = (type(None), bool, float, complex, bytes, bytearray, Size, np.generic, np.dtype, dtypes.dtype)
+        if isinstance(x, (*cheap, type, _StorageType)) or callable(x):
+            return super().repr_instance(x, level)
+        return f"<{type(x).__name__}>"
+
+
+_BRIEF = _Brief()
+_BRIEF.maxstring = _BRIEF.maxother = 80
+
+
+def brief(value: Any) -> str:
+    """A value of the file as an error message shows it. Never repr(value): a pickle of a
+    few hundred bytes can nest one shared list 60 deep, whose repr has 2**60 elements."""
+    return _BRIEF.repr(value)
 
 
 def _size(dims: Any = ()) -> Size:
     if not _is_ints(tuple(dims) if isinstance(dims, (tuple, list)) else None):
-        raise pickle.UnpicklingError(f"torch.Size of {dims!r}")
+        raise pickle.UnpicklingError(f"torch.Size of {brief(dims)}")
     return Size(dims)
 
 
 def _device(type: Any = "cpu", index: Any = None) -> Any:  # noqa: A002
     # every storage is loaded on the CPU, so a device saved as a value (torch.device('cuda')) is too
     if not isinstance(type, str) or not (index is None or isinstance(index, int)):
-        raise pickle.UnpicklingError(f"torch.device({type!r}, {index!r})")
+        raise pickle.UnpicklingError(f"torch.device({brief(type)}, {brief(index)})")
     return CPU
 
 
 def _layout(name: Any) -> Any:
     if name != "torch.strided":
-        raise pickle.UnpicklingError(f"the layout {name!r}: ember has strided tensors only")
+        raise pickle.UnpicklingError(f"the layout {brief(name)}: ember has strided tensors only")
     return strided
 
 
@@ -485,7 +513,7 @@ _NUMPY_KINDS = "biufc"  # NumPy arrays and scalars of these kinds load: no objec
 
 def _numpy_dtype_of(spec: Any, align: Any = False, copy: Any = True) -> np.dtype:
     if not isinstance(spec, str):
-        raise pickle.UnpicklingError(f"numpy.dtype({spec!r})")
+        raise pickle.UnpicklingError(f"numpy.dtype({brief(spec)})")
     found = np.dtype(spec)
     if found.kind not in _NUMPY_KINDS or found.fields is not None:
         raise _NotData(f"a NumPy array or scalar of dtype {spec!r}; of NumPy values ember loads numbers only")
@@ -494,14 +522,14 @@ def _numpy_dtype_of(spec: Any, align: Any = False, copy: Any = True) -> np.dtype
 
 def _numpy_scalar(dtype: Any, data: Any) -> np.generic:
     if not isinstance(dtype, np.dtype) or not isinstance(data, bytes) or len(data) != dtype.itemsize:
-        raise pickle.UnpicklingError(f"a NumPy scalar of {dtype!r}")
+        raise pickle.UnpicklingError(f"a NumPy scalar of {brief(dtype)}")
     return np.frombuffer(data, dtype, count=1)[0]
 
 
 def _numpy_empty_array(cls: Any, shape: Any, typecode: Any) -> np.ndarray:
     # the first half of how an ndarray unpickles; BUILD fills it (RestrictedUnpickler._build_numpy)
     if cls is not np.ndarray:
-        raise pickle.UnpicklingError(f"an array of class {cls!r}")
+        raise pickle.UnpicklingError(f"an array of class {brief(cls)}")
     return np.ndarray((0,), np.uint8)
 
 
@@ -510,7 +538,7 @@ def _numpy_frombuffer(data: Any, dtype: Any, shape: Any, order: Any) -> np.ndarr
     if not isinstance(data, (bytes, bytearray)) or not isinstance(dtype, np.dtype) or order not in ("C", "F"):
         raise pickle.UnpicklingError("a NumPy array that is not plain numbers")
     if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
-        raise pickle.UnpicklingError(f"a NumPy array of shape {shape!r}")
+        raise pickle.UnpicklingError(f"a NumPy array of shape {brief(shape)}")
     return np.frombuffer(bytes(data), dtype).reshape(shape, order=order).copy(order="K")
 
 
@@ -523,7 +551,7 @@ def _bytearray(data: Any = b"") -> bytearray:
 def _encode(text: Any, encoding: Any = "utf-8") -> bytes:
     # protocol 2 writes bytes as _codecs.encode(text, 'latin1')
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "utf-8", "ascii"):
-        raise pickle.UnpicklingError(f"_codecs.encode of {type(text).__name__} as {encoding!r}")
+        raise pickle.UnpicklingError(f"_codecs.encode of {type(text).__name__} as {brief(encoding)}")
     return text.encode(encoding)
 
 
