@@ -451,6 +451,37 @@ def test_errors_show_a_shared_nested_value_cut_short(tmp_path, payload, legacy):
     assert len(str(info.value)) < 2000
 
 
+def _shared_tuple_60_deep():
+    nested = ()
+    for _ in range(60):
+        nested = (nested, nested)
+    return pickle.dumps(nested, protocol=2)[2:-1]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # a tuple nested 10**6 deep as a dict key: hashing it overflowed the C stack (a crash)
+        b"}" + b")" + b"\x85" * 10**6 + b"Ns.",
+        # a shared tuple 60 deep as a dict key or a set element: 2**60 items to hash
+        b"}" + _shared_tuple_60_deep() + b"Ns.",
+        b"c__builtin__\nset\n]" + _shared_tuple_60_deep() + b"a\x85R.",
+        # one tuple of 10**5 numbers as a dict key 1100 times: 1.1 * 10**8 items to hash
+        b"}"
+        + pickle.dumps(tuple(range(100)) * 1000, protocol=2)[2:-1]
+        + b"r\xff\x00\x00\x00Ns"
+        + b"j\xff\x00\x00\x00Ns" * 1100
+        + b".",
+    ],
+    ids=["deep", "shared-dict-key", "shared-set-element", "repeated-key"],
+)
+def test_dict_keys_that_take_forever_to_hash_are_refused(tmp_path, payload):
+    path = tmp_path / "keys.pt"
+    _torch_zip(path, b"\x80\x02" + payload)
+    with pytest.raises(RuntimeError, match=r"keys\.pt.*(a tuple nested more than|hashing its dict)"):
+        ember.load(path)
+
+
 def test_a_dtype_ember_lacks_is_named(tmp_path):
     path = tmp_path / "bf.pt"
     _torch_zip(path, b"\x80\x02ctorch\nfloat8_e4m3fn\n.")

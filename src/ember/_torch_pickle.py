@@ -13,7 +13,9 @@ Python implementation of pickle's Unpickler with three things narrowed:
   fills an OrderedDict's `__dict__` (where a state dict keeps `_metadata`), or a NumPy
   dtype's byte order or a fresh array of numbers;
 - the opcodes that create instances of arbitrary classes (INST, OBJ, NEWOBJ, the
-  extension registry) are refused outright: torch.save never needs them.
+  extension registry) are refused outright: torch.save never needs them;
+- tuples nest at most as deeply as pickle.dump can write them, and the dict and set keys
+  of a file may take only so long to hash (see RestrictedUnpickler._tuple).
 
 The C Unpickler could not be narrowed this way: its BUILD sets attributes on whatever
 object precedes it (a shared dtype object, a class) and its opcode table is fixed.
@@ -62,6 +64,11 @@ _DTYPES = {name: value for name, value in vars(dtypes).items() if isinstance(val
 _TORCH_ONLY_DTYPE = re.compile(
     r"bfloat16|complex32|chalf|float8_\w+|float4_\w+|q?u?int[1-7]|qint\w+|quint\w+|bits\w+"
 )
+
+
+_MOST_NESTED = 1000  # tuples in tuples: pickle.dump itself stops at Python's recursion limit
+_HASH_BUDGET = 10**8  # what hashing a file's dict and set keys may cost, in tuple items
+_HASHING = {id(set), id(frozenset), id(OrderedDict), id(Counter)}  # what REDUCE hashes the items of
 
 
 class Refused(pickle.UnpicklingError):
@@ -113,6 +120,10 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         self.source = storages
         self.storages: dict[str, FileStorage] = {}
         self.bfloat16 = False
+        # the tuples built that hold tuples or large numbers: id -> (the tuple, what hashing it
+        # costs, how deeply it nests tuples); see _tuple
+        self.tuples: dict[int, tuple[tuple, int, int]] = {}
+        self.hash_budget = _HASH_BUDGET
         # tensors (and Parameters of them) whose data is computed from their storage's:
         # id -> (those tensors, the storage, its element type, offset, size, stride, changes)
         self.copies: dict[int, tuple[list[Tensor], FileStorage, np.dtype, int, tuple, tuple, tuple]] = {}
@@ -229,11 +240,68 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             )
         return self.storages[view_key]
 
+    # Hashing a tuple hashes its items, recursively and without caching: a pickle can nest one
+    # shared tuple 60 deep (2**60 items to hash) or 10**6 deep (C recursion, a crash), and use
+    # it as a dict key. So tuples may nest no deeper than pickle.dump can write them, and
+    # hashing the keys of a file's dicts and sets may cost at most _HASH_BUDGET items.
+
+    def _tuple(self) -> None:
+        built = self.stack[-1]
+        cost, depth = len(built) + 1, 1
+        for item in built:
+            if type(item) is tuple:
+                found = self.tuples.get(id(item))
+                cost += found[1] - 1 if found else len(item)
+                depth = max(depth, found[2] + 1 if found else 2)
+            elif type(item) is int and item.bit_length() > 64:
+                cost += item.bit_length() // 64
+        if depth > _MOST_NESTED or cost > _HASH_BUDGET:
+            raise self.fail(
+                f"a tuple nested more than {_MOST_NESTED} deep or of more than {_HASH_BUDGET} items"
+            )
+        if depth > 1 or cost > len(built) + 1:  # (a flat tuple of small numbers costs its length)
+            self.tuples[id(built)] = (built, cost, depth)  # (holding it keeps its id its own)
+
+    def _hash_cost(self, value: Any) -> int:
+        if type(value) is tuple:
+            found = self.tuples.get(id(value))
+            return found[1] if found else len(value) + 1
+        if type(value) is int:
+            return 1 + value.bit_length() // 64
+        return 1
+
+    def _charge(self, keys: Any) -> None:
+        for key in keys:
+            self.hash_budget -= self._hash_cost(key)
+        if self.hash_budget < 0:
+            raise self.fail(f"hashing its dict and set keys would take more than {_HASH_BUDGET} steps")
+
+    def _setitem(self) -> None:
+        self._charge(self.stack[-2:-1])
+        pickle._Unpickler.load_setitem(self)
+
+    def _setitems(self) -> None:
+        self._charge(self.stack[0::2])  # (what follows the mark: keys and values)
+        pickle._Unpickler.load_setitems(self)
+
+    def _additems(self) -> None:
+        self._charge(self.stack)
+        pickle._Unpickler.load_additems(self)
+
+    def _frozenset(self) -> None:
+        self._charge(self.stack)
+        pickle._Unpickler.load_frozenset(self)
+
     def _reduce(self) -> None:
         args = self.stack.pop()
         func = self.stack[-1]
         if id(func) not in self.callables or not isinstance(args, tuple):
             raise Refused(f"ember.load: {self.name} calls {brief(func)}, which ember does not load")
+        if args and id(func) in _HASHING:
+            items = args[0]
+            self._charge(
+                items.keys() if isinstance(items, dict) else items if isinstance(items, (list, tuple)) else ()
+            )
         try:
             self.stack[-1] = func(*args)
         except _NotData as e:
@@ -290,6 +358,10 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             raise pickle.UnpicklingError("pickle data was truncated")
         self.append(bytearray(data))
 
+    dispatch[pickle.SETITEM[0]] = _setitem
+    dispatch[pickle.SETITEMS[0]] = _setitems
+    dispatch[pickle.ADDITEMS[0]] = _additems
+    dispatch[pickle.FROZENSET[0]] = _frozenset
     dispatch[pickle.REDUCE[0]] = _reduce
     dispatch[pickle.BUILD[0]] = _build
     dispatch[pickle.BYTEARRAY8[0]] = _bytearray8
@@ -448,6 +520,19 @@ def _refuse_opcode(name: str) -> Any:
 
 for _op in ("INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4"):
     RestrictedUnpickler.dispatch[getattr(pickle, _op)[0]] = _refuse_opcode(_op)
+
+
+def _measured(load: Any) -> Any:
+    def load_and_measure(self: RestrictedUnpickler) -> None:
+        load(self)
+        self._tuple()
+
+    return load_and_measure
+
+
+for _op in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3"):
+    _code = getattr(pickle, _op)[0]
+    RestrictedUnpickler.dispatch[_code] = _measured(RestrictedUnpickler.dispatch[_code])
 
 
 def _parameter_class() -> type:
