@@ -554,6 +554,34 @@ def test_a_huge_stated_bytearray_is_not_allocated(tmp_path):
 
 
 @requires_torch
+@pytest.mark.parametrize("opcode", [b"\x8e", b"\x95"], ids=["BINBYTES8", "FRAME"])
+def test_a_huge_stated_length_in_a_legacy_file_is_not_asked_of_it(tmp_path, opcode):
+    # read from a buffered file, pickle's reader asks for the stated length, which the file
+    # allocates before reading: 2**60 bytes raised a bare MemoryError
+    path = tmp_path / "long.pt"
+    _torch_legacy(path, b"\x80\x04" + opcode + (1 << 60).to_bytes(8, "little") + b"ab.")
+    with pytest.raises(RuntimeError, match=r"long\.pt.*truncated or damaged"):
+        ember.load(path)
+
+
+@requires_torch
+def test_a_zip_entry_stating_more_bytes_than_the_file_has_is_not_allocated(tmp_path):
+    torch = _torch()
+    path = tmp_path / "claims.pt"
+    torch.save({"w": torch.ones(4)}, path)
+    data = bytearray(path.read_bytes())
+    header = data.index(b"PK\x01\x02")  # the central directory's entries
+    while (
+        data[header + 46 : header + 46 + int.from_bytes(data[header + 28 : header + 30], "little")]
+        != b"claims/data/0"
+    ):
+        header = data.index(b"PK\x01\x02", header + 4)
+    data[header + 20 : header + 28] = (0xFFFFFFF0).to_bytes(4, "little") * 2  # compressed and full sizes
+    path.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match=r"claims\.pt.*claims/data/0 states 4294967280 bytes, more than"):
+        ember.load(path)
+
+
 def test_damaged_files_raise_naming_the_file(tmp_path):
     # bytes changed at random in whole files and in the zip's pickle: a clear error every time
     torch = _torch()

@@ -43,6 +43,9 @@ from ember._torch_pickle import (
 # what zipfile raises for a damaged archive besides BadZipFile (see serialization.py), and for
 # a damaged local header (a name that is not UTF-8, an offset before the file's start)
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
+# the most bytes one byte of a zip entry can expand to, by compression method (deflate's
+# limit is 1032); the other methods' entries are not bounded here
+_MOST_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
 # what a damaged pickle makes the unpickler or the table's functions raise
 _DAMAGED = (
     pickle.UnpicklingError,
@@ -59,8 +62,9 @@ _DAMAGED = (
 class _ZipStorages(StorageSource):
     """Storages of a zip-format file: the entry `<folder>/data/<key>` holds each one's bytes."""
 
-    def __init__(self, archive: zipfile.ZipFile, folder: str, name: str) -> None:
+    def __init__(self, archive: zipfile.ZipFile, folder: str, name: str, size: int) -> None:
         self.archive, self.folder, self.name = archive, folder, name
+        self.size = size  # the archive's bytes: an entry states its size, and is allocated that much
 
     def storage(self, key: str, nbytes: int, kind: str) -> np.ndarray:
         entry = f"{self.folder}data/{key}"
@@ -75,6 +79,12 @@ class _ZipStorages(StorageSource):
                 f"ember.load: {self.name} is not a valid torch.save file "
                 f"({entry} holds {info.file_size} bytes, the pickle expects {nbytes})"
             )
+        expansion = _MOST_EXPANSION.get(info.compress_type)
+        if expansion is not None and info.file_size > self.size * expansion:
+            raise RuntimeError(
+                f"ember.load: {self.name} is not a valid torch.save file "
+                f"({entry} states {info.file_size} bytes, more than the file can hold)"
+            )
         data = np.empty(info.file_size, np.uint8)
         try:
             with self.archive.open(info) as f:
@@ -88,14 +98,31 @@ class _LegacyStorages(StorageSource):
     """Storages of a legacy file: allocated when the pickle names them, filled after it."""
 
     def __init__(self, limit: int | None) -> None:
-        self.limit = limit  # the file's size: no storage can be larger
+        self.limit = limit  # the file's size less the storages named so far: all lie in the file
         self.arrays: dict[str, FileStorage] = {}
 
     def storage(self, key: str, nbytes: int, kind: str) -> np.ndarray:
-        if self.limit is not None and nbytes > self.limit:
-            raise EOFError(f"storage {key} of {nbytes} bytes is larger than the file")
+        if self.limit is not None:
+            if nbytes > self.limit:
+                raise EOFError(f"storage {key} of {nbytes} bytes is larger than what the file has left")
+            self.limit -= nbytes
         self.arrays[key] = FileStorage(np.empty(nbytes, np.uint8), kind)
         return self.arrays[key].data
+
+
+class _Capped:
+    """A file for the unpickler, each large read capped at the bytes the file has left:
+    pickle's reader asks for the length the file states (FRAME, BINBYTES8, ...), and a
+    buffered file allocates what it is asked for before reading."""
+
+    def __init__(self, f: IO[bytes], size: int | None) -> None:
+        self.f, self.size = f, size
+        self.readline = f.readline
+
+    def read(self, n: int = -1) -> bytes:
+        if n > 1 << 16 and self.size is not None:
+            n = min(n, max(0, self.size - self.f.tell()))
+        return self.f.read(n)
 
 
 def _read_into(f: IO[bytes], data: np.ndarray) -> None:
@@ -135,7 +162,7 @@ def _finish(unpickler: RestrictedUnpickler, result: Any) -> Any:
 def load_zip(archive: zipfile.ZipFile, pickle_entry: str, name: str) -> Any:
     """The object of a zip-format torch.save file whose pickle is the entry pickle_entry."""
     folder = pickle_entry[: -len("data.pkl")]
-    source = _ZipStorages(archive, folder, name)
+    source = _ZipStorages(archive, folder, name, archive.fp.seek(0, io.SEEK_END))
     try:
         order = (
             archive.read(folder + "byteorder").decode().strip()
@@ -160,7 +187,7 @@ def load_zip(archive: zipfile.ZipFile, pickle_entry: str, name: str) -> Any:
 def load_legacy(f: IO[bytes], name: str, size: int | None) -> Any:
     """The object of a torch.save file in the legacy (pre-zip) layout, read from f's start."""
     source = _LegacyStorages(size)
-    unpickler = RestrictedUnpickler(f, name, source)
+    unpickler = RestrictedUnpickler(_Capped(f, size), name, source)  # type: ignore[arg-type]
     try:
         magic = unpickler.load()
         if magic != 0x1950A86A20F9469CFC6C:  # torch.serialization.MAGIC_NUMBER
