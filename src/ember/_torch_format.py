@@ -259,7 +259,8 @@ class safe_globals:  # noqa: N801 (torch's name)
 
     def __exit__(self, *exc: Any) -> None:
         for g in self.added:
-            marked_safe.remove(g)
+            if g in marked_safe:  # (clear_safe_globals in the block may have removed it)
+                marked_safe.remove(g)
 
 
 def globals_in_pickle(data: bytes) -> set[str]:
