@@ -104,8 +104,9 @@ def load_state_dict_from_url(
     (torch.hub.load_state_dict_from_url).
 
     The file is kept as `<model_dir or get_dir()/checkpoints>/<file_name or the URL's file
-    name>`. check_hash=True requires the file's sha256 to start with the hex digits after
-    the last dash of its name (`resnet18-f37072fd.pth`). The file may be an ember.save or a
+    name>`. check_hash=True requires the file's sha256 to start with the hex digits of the
+    name's first run of them between a dash and a dot (`resnet18-f37072fd.pth`), as torch.hub
+    reads them (in `a-b.c-12345678.pth` that is `b`). The file may be an ember.save or a
     torch.save file, or a zip holding one; it is read with ember.load, which never runs
     code from it (weights_only changes nothing).
     """
