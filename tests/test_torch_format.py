@@ -482,6 +482,32 @@ def test_dict_keys_that_take_forever_to_hash_are_refused(tmp_path, payload):
         ember.load(path)
 
 
+@requires_torch
+@pytest.mark.parametrize(
+    ("opcodes", "name"),
+    [
+        (b")K\x00s", "SETITEM"),
+        (b"(K\x00K\x00u", "SETITEMS"),
+        (b"(K\x01\x90", "ADDITEMS"),
+        (b"K\x01a", "APPEND"),
+    ],
+)
+def test_opcodes_that_fill_containers_fill_nothing_else(tmp_path, opcodes, name):
+    # pickle's own call __setitem__, add or append on whatever is below them: on a tensor of
+    # 10**12 elements (zero strides), t[()] = 0 ran for hours and t.add(1) allocated 3.6 TiB
+    torch = _torch()
+    path = tmp_path / "fill.pt"
+    torch.save(torch.zeros(1).as_strided((10**6, 10**6), (0, 0)), path)
+    with zipfile.ZipFile(path) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    entries["fill/data.pkl"] = entries["fill/data.pkl"][:-1] + opcodes + b"."
+    with zipfile.ZipFile(path, "w") as archive:
+        for entry, data in entries.items():
+            archive.writestr(entry, data)
+    with pytest.raises(pickle.UnpicklingError, match=rf"fill\.pt.*opcode {name} on a Tensor"):
+        ember.load(path)
+
+
 def test_a_dtype_ember_lacks_is_named(tmp_path):
     path = tmp_path / "bf.pt"
     _torch_zip(path, b"\x80\x02ctorch\nfloat8_e4m3fn\n.")

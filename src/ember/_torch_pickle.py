@@ -14,6 +14,7 @@ Python implementation of pickle's Unpickler with three things narrowed:
   dtype's byte order or a fresh array of numbers;
 - the opcodes that create instances of arbitrary classes (INST, OBJ, NEWOBJ, the
   extension registry) are refused outright: torch.save never needs them;
+- SETITEM(S), ADDITEMS and APPEND(S) fill only a dict, a set or a list;
 - tuples nest at most as deeply as pickle.dump can write them, and the dict and set keys
   of a file may take only so long to hash (see RestrictedUnpickler._tuple).
 
@@ -276,17 +277,44 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         if self.hash_budget < 0:
             raise self.fail(f"hashing its dict and set keys would take more than {_HASH_BUDGET} steps")
 
+    # SETITEM(S), ADDITEMS and APPEND(S) fill a dict, a set or a list; pickle's own call
+    # __setitem__, add or extend on whatever object is below them: a tensor's (t[()] = 0 or
+    # t.add(1) on a view of 10**12 elements) would run for hours or allocate terabytes
+
+    def _fills(self, below: list, kind: type, opcode: str) -> None:
+        # below: the object the opcode fills, or nothing in a damaged pickle (pickle's own raises)
+        for target in below:
+            if not isinstance(target, kind):
+                raise Refused(
+                    f"ember.load: {self.name} uses the pickle opcode {opcode} on a {type(target).__name__}, "
+                    f"which ember does not load (torch.save writes it for a {kind.__name__} only)"
+                )
+
+    def _below_mark(self) -> list:
+        return self.metastack[-1][-1:] if self.metastack else []
+
     def _setitem(self) -> None:
+        self._fills(self.stack[-3:-2], dict, "SETITEM")
         self._charge(self.stack[-2:-1])
         pickle._Unpickler.load_setitem(self)
 
     def _setitems(self) -> None:
+        self._fills(self._below_mark(), dict, "SETITEMS")
         self._charge(self.stack[0::2])  # (what follows the mark: keys and values)
         pickle._Unpickler.load_setitems(self)
 
     def _additems(self) -> None:
+        self._fills(self._below_mark(), set, "ADDITEMS")
         self._charge(self.stack)
         pickle._Unpickler.load_additems(self)
+
+    def _append(self) -> None:
+        self._fills(self.stack[-2:-1], list, "APPEND")
+        pickle._Unpickler.load_append(self)
+
+    def _appends(self) -> None:
+        self._fills(self._below_mark(), list, "APPENDS")
+        pickle._Unpickler.load_appends(self)
 
     def _frozenset(self) -> None:
         self._charge(self.stack)
@@ -361,6 +389,8 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
     dispatch[pickle.SETITEM[0]] = _setitem
     dispatch[pickle.SETITEMS[0]] = _setitems
     dispatch[pickle.ADDITEMS[0]] = _additems
+    dispatch[pickle.APPEND[0]] = _append
+    dispatch[pickle.APPENDS[0]] = _appends
     dispatch[pickle.FROZENSET[0]] = _frozenset
     dispatch[pickle.REDUCE[0]] = _reduce
     dispatch[pickle.BUILD[0]] = _build
