@@ -708,6 +708,21 @@ def test_unsafe_globals_are_found_in_every_protocol(tmp_path, protocol):
     assert unsafe == sorted([f"{os.getcwd.__module__}.getcwd", "zipfile.ZipInfo"])
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\x8c\x02os\x8c\x04junk0\x8c\x06system\x93.",  # a string pushed and popped between
+        b"\x8c\x02os(\x8c\x04junk1\x8c\x06system\x93.",  # ... and a mark
+        b"\x8c\x02os2\x8c\x06system\x93.",  # the module duplicated
+    ],
+    ids=["pop", "pop-mark", "dup"],
+)
+def test_a_stack_global_behind_stack_tricks_is_found(tmp_path, payload):
+    path = tmp_path / "t.pt"
+    _torch_zip(path, b"\x80\x04" + payload)
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(path) == ["os.system"]
+
+
 def collections_counter():
     from collections import Counter
 

@@ -264,24 +264,46 @@ class safe_globals:  # noqa: N801 (torch's name)
 
 
 def globals_in_pickle(data: bytes) -> set[str]:
-    """The globals a pickle names (module.name), read with pickletools: nothing is run."""
+    """The globals a pickle names (module.name), read with pickletools: nothing is run.
+
+    STACK_GLOBAL takes its module and name from the stack, so the stack is followed (strings
+    known, other values as None) with each opcode's documented effect: POP, DUP, the memo
+    and marks cannot hide a name. A name that is not a known string shows as '?'."""
     import pickletools
 
     found: set[str] = set()
-    pushed: list[str | None] = []  # what each opcode pushed, when it was a string
-    memo: dict[int, str | None] = {}
+    mark = object()
+    stack: list[Any] = []
+    memo: dict[int, Any] = {}
     for opcode, arg, _ in pickletools.genops(data):
-        name = opcode.name
+        name, before, after = opcode.name, opcode.stack_before, opcode.stack_after
         if name in ("GLOBAL", "INST"):
             found.add(arg.replace(" ", "."))
-        elif name == "STACK_GLOBAL" and len(pushed) >= 2 and None not in pushed[-2:]:
-            found.add(f"{pushed[-2]}.{pushed[-1]}")
-        if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
-            memo[len(memo) if name == "MEMOIZE" else arg] = pushed[-1] if pushed else None
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            pushed.append(memo.get(arg))
-        elif name not in ("PROTO", "FRAME", "MARK", "STOP"):
-            pushed.append(arg if name.endswith("UNICODE") and isinstance(arg, str) else None)
+        elif name == "STACK_GLOBAL":
+            parts = [p if isinstance(p, str) else "?" for p in ([None, None] + stack)[-2:]]
+            found.add(".".join(parts))
+        if name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            memo[arg] = stack[-1] if stack else None
+            continue
+        if name == "MEMOIZE":
+            memo[len(memo)] = stack[-1] if stack else None
+            continue
+        if name == "DUP":
+            stack.append(stack[-1] if stack else None)
+            continue
+        popped = len(before)
+        if pickletools.markobject in before:  # what follows the mark, the mark, then what is below
+            while stack and stack.pop() is not mark:
+                pass
+            popped -= 2
+        del stack[len(stack) - min(popped, len(stack)) :]
+        if name in ("GET", "BINGET", "LONG_BINGET"):
+            stack.append(memo.get(arg))
+        elif name == "MARK":
+            stack.append(mark)
+        else:
+            text = arg if name.endswith("UNICODE") and isinstance(arg, str) else None
+            stack.extend([text] * len(after))
     return found
 
 
