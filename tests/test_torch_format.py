@@ -645,6 +645,13 @@ def test_damaged_files_raise_naming_the_file(tmp_path):
             assert "damaged.pt" in str(e)
 
 
+def test_a_complex_of_a_huge_int_raises_naming_the_file(tmp_path):
+    path = tmp_path / "huge.pt"
+    _torch_zip(path, b"\x80\x02c__builtin__\ncomplex\n" + pickle.dumps(10**400, protocol=2)[2:-1] + b"\x85R.")
+    with pytest.raises(RuntimeError, match=r"huge\.pt.*OverflowError"):
+        ember.load(path)
+
+
 def test_a_storage_record_shorter_than_its_tensor_raises(tmp_path):
     path = tmp_path / "short.pt"
     storage = b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ"

@@ -55,6 +55,7 @@ _DAMAGED = (
     TypeError,
     IndexError,
     AttributeError,
+    OverflowError,  # complex() of a huge int
     struct.error,
 )
 
