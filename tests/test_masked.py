@@ -181,8 +181,6 @@ INTS = np.arange(12).reshape(3, 4)
 INT_MASK = np.array([[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]], bool)
 
 
-# torch has no bool cumsum/cumprod kernel (ember.cumsum(dtype=bool) computes one), so those
-# two are compared on the other dtypes only
 INTEGER_CASES = [
     (name, dtype)
     for name in [
@@ -198,7 +196,6 @@ INTEGER_CASES = [
         "median",
     ]
     for dtype in ["int32", "uint8", "int64", "bool", "float32"]
-    if not (dtype == "bool" and name in ("cumsum", "cumprod"))
 ]
 
 

@@ -238,6 +238,8 @@ def _scan(op: Any, input: Tensor, dim: int, dtype: Any, name: str) -> Tensor:
     """A running sum or product along dim, in `dtype` if given, integers and bools as int64."""
     if dtype is not None:
         input = input.to(dtype)
+        if input._data.dtype.kind == "b":  # NumPy would scan with `or` and `and`; PyTorch refuses
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)
     return op.apply(input, normalize_dim(dim, input._data.ndim, name))
