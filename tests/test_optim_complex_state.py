@@ -148,3 +148,25 @@ def test_optimizers_without_complex_support_refuse(name):
         p.abs().sum().backward()
         with pytest.raises(RuntimeError, match=f"{name} does not support complex parameters"):
             opt.step()
+
+
+@pytest.mark.parametrize("name", ["Adam", "Rprop"])
+def test_zero_dim_complex_parameter_as_torch(name):
+    # a 0-d parameter's gradient is a NumPy scalar in ember: its real view once read the
+    # imaginary part from past the scalar's memory
+    import torch
+
+    def run(T):
+        z = T.tensor(np.complex64(1 + 1j), requires_grad=True)
+        opt = getattr(T.optim, name)([z], lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            ((z * z.conj()).real + z.imag * 2).backward()
+            opt.step()
+        return z.detach().numpy(), _state_as_numpy(opt.state_dict()["state"])
+
+    (ez, es), (tz, ts) = run(ember), run(torch)
+    np.testing.assert_allclose(ez, tz, rtol=2e-5, atol=2e-6)
+    for k, tv in ts[0].items():
+        np.testing.assert_allclose(es[0][k], tv, rtol=2e-5, atol=2e-6)
+        assert es[0][k].dtype == tv.dtype and es[0][k].shape == tv.shape

@@ -465,9 +465,13 @@ class Optimizer:
 
 def _real_view(a: np.ndarray) -> np.ndarray:
     """A real array, or a complex one's (real, imaginary) pairs along a new last dim of
-    size 2, a view that writes through (what torch.view_as_real gives)."""
+    size 2, a view that writes through (what torch.view_as_real gives). A NumPy scalar
+    (the engine's 0-d gradient) is made an array first: as_strided would view 2 parts of
+    the 1 in the scalar's copy, reading memory past it."""
     if a.dtype.kind != "c":
         return a
+    if not isinstance(a, np.ndarray):
+        a = np.asarray(a)
     parts = a.real
     return np.lib.stride_tricks.as_strided(
         parts, (*a.shape, 2), (*a.strides, parts.itemsize), writeable=a.flags.writeable
