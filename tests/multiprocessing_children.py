@@ -49,6 +49,13 @@ def put_and_exit(queue) -> None:
     queue.put(ember.ones(2))
 
 
+def put_many_and_exit(queue) -> None:
+    """Put tensors made here, which the queue's feeder thread may still be sending while
+    this process exits."""
+    for _ in range(20):
+        queue.put(ember.ones(2))
+
+
 def square(t):
     return t * t
 

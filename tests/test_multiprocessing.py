@@ -244,6 +244,26 @@ def test_file_system_strategy_names_a_file_until_freed():
     assert not _shm_names()
 
 
+def test_file_system_message_outlives_the_senders_tensor():
+    # as in PyTorch, a tensor put on a queue may be dropped by the sender at once: the
+    # message holds a name of its own, which the receiver takes over
+    mp.set_sharing_strategy("file_system")
+    message = ForkingPickler.dumps(ember.arange(3.0))  # the tensor and its block are freed
+    assert len(_shm_names()) == 1  # the message's name
+    y = ForkingPickler.loads(message)
+    assert y.tolist() == [0.0, 1.0, 2.0] and y.is_shared()
+    assert len(_shm_names()) == 1  # now the receiver's
+    z = _roundtrip(y)  # sent on by the receiver, and back: one block
+    z[0] = 5
+    assert y[0].item() == 5 and len(_shm_names()) == 1
+    del y, z
+    assert not _shm_names()
+    ForkingPickler.dumps(ember.ones(2))  # never received: removed when the sender exits
+    assert len(_shm_names()) == 1
+    mp._memory._at_exit()  # what this process's exit runs
+    assert not _shm_names()
+
+
 # ---- child processes ----------------------------------------------------------------------
 
 
@@ -314,6 +334,35 @@ def test_spawn_children_share_process_args_and_queues():
     assert shared.tolist() == [1.0, 1.0] and _same_memory(back, shared)
     assert unshared.is_shared() and unshared.tolist() == [1.0, 2.0]
     assert made.is_shared() and made.tolist() == [7.0, 7.0]
+
+
+@needs_fork
+def test_file_system_names_made_while_exiting_are_removed():
+    # the feeder thread of a queue sends while its process exits: the names it makes then
+    # were left in /dev/shm, never received (the fixture checks)
+    mp.set_sharing_strategy("file_system")
+    ctx = mp.get_context("fork")
+    for _ in range(3):
+        p = ctx.Process(target=kids.put_many_and_exit, args=(ctx.Queue(),))
+        p.start()
+        p.join()
+        assert p.exitcode == 0
+
+
+@pytest.mark.skipif(
+    "forkserver" not in START_METHODS, reason="the forkserver start method is unavailable here"
+)
+def test_forkserver_child_removes_the_name_it_received():
+    # a forkserver child clears multiprocessing's finalizers after unpickling its arguments:
+    # the name of a block it received then was left in /dev/shm
+    mp.set_sharing_strategy("file_system")
+    ctx = mp.get_context("forkserver")
+    t = ember.zeros(2)
+    p = ctx.Process(target=kids.add_one, args=(t,))
+    p.start()
+    p.join()
+    assert p.exitcode == 0 and t.tolist() == [1.0, 1.0]
+    assert len(_shm_names()) == 1  # the parent's own; the fixture checks it goes with t
 
 
 def _hogwild_data():

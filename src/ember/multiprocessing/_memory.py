@@ -12,10 +12,13 @@ how (torch's two strategies, same names):
   of it lets go, so nothing can leak, even when a process is killed. The cost: one open
   descriptor (two, counting the one mmap keeps) per shared block, so sharing thousands of
   tensors can reach the process's limit on open files.
-- "file_system": the file has a name in /dev/shm, sent as that name; no descriptor stays
-  open. The process that made the block removes the name when its block is freed or the
-  process exits (processes that opened it keep the memory), so a receiver must open it
-  before then, i.e. the sender keeps the tensor alive until it is received, as PyTorch asks.
+- "file_system": the file has a name in /dev/shm; no descriptor stays open. Each process
+  that maps the block holds a name of its own, which it removes when its block is freed
+  or it exits (the memory lives while any name or mapping does). A message carries a new
+  name of the file (a hard link, `name_to_send`), which the receiver takes over by
+  renaming it, so the sender may free the tensor as soon as it is sent, as in PyTorch; a
+  name never received is removed when its sender exits, so the sender must stay alive
+  until the receiver has the tensor, as with "file_descriptor".
 
 A tensor's array is a NumPy view of its block (`np.ndarray(..., buffer=segment)`), so the
 usual ndarray machinery (views, in-place ops, pickling of the bytes) works unchanged, and
@@ -107,20 +110,105 @@ def new_segment(nbytes: int) -> Segment:
     except BaseException:
         _release(fd, name)
         raise
-    # freed with the block, or when this process exits (multiprocessing's finalizers also
-    # run in its child processes, which leave through os._exit)
-    util.Finalize(seg, _release, (seg.fd, name), exitpriority=0)
+    if name is None:
+        # closed with the block (at exit the system closes it)
+        util.Finalize(seg, _release, (seg.fd, None), exitpriority=_EXIT_PRIORITY)
+    else:
+        _own(seg, name)
     return seg
 
 
-def _named_file() -> tuple[int, str]:
+# This process's exit (multiprocessing's finalizers also run in its child processes, which
+# leave through os._exit) runs _at_exit after the queues' feeder threads are joined (-5):
+# a feeder may still be sending then, making names that finalizers registered during the
+# exit would miss.
+_EXIT_PRIORITY = -10
+
+# the names this process removes when their blocks are freed or it exits: name -> (pid,
+# weak block)
+_owned: dict = {}
+
+# the names this process sent (file_system) that a receiver may not have taken yet, removed
+# when it exits; [pid, names, size at which the taken ones are next dropped]
+_sent: list = [None, set(), 64]
+
+
+def _own(seg: Segment, name: str) -> None:
+    """Remove name when seg is freed (or at exit: _at_exit)."""
+    _owned[name] = (os.getpid(), weakref.ref(seg))
+    util.Finalize(seg, _disown, (name,))
+
+
+def _disown(name: str) -> None:
+    _owned.pop(name, None)
+    _release(None, name)
+
+
+def _at_exit() -> None:
+    pid = os.getpid()
+    for name, (owner, _) in list(_owned.items()):
+        if owner == pid:
+            _disown(name)
+    if _sent[0] == pid:
+        for path in list(_sent[1]):
+            _release(None, path)
+        _sent[1].clear()
+
+
+def _after_fork(_: Any) -> None:
+    """A child's start, where multiprocessing clears the finalizers (fork and forkserver;
+    a forkserver child after it has unpickled its Process's arguments): a forked child
+    forgets its parent's names, and the blocks received while unpickling get theirs back."""
+    pid = os.getpid()
+    for name, (owner, ref) in list(_owned.items()):
+        seg = ref()
+        if owner != pid:
+            del _owned[name]
+        elif seg is not None:
+            util.Finalize(seg, _disown, (name,))
+    util.Finalize(None, _at_exit, exitpriority=_EXIT_PRIORITY)
+
+
+util.register_after_fork(_after_fork, _after_fork)
+util.Finalize(None, _at_exit, exitpriority=_EXIT_PRIORITY)
+
+
+def name_to_send(seg: Segment) -> str:
+    """A new name of seg's file for one message (file_system): the receiver renames it to a
+    name of its own (attach_name), so the message does not depend on seg staying alive."""
+    path = _new_path()
+    try:
+        os.link(seg.name, path)
+    except FileNotFoundError:
+        raise RuntimeError(
+            f"shared memory {seg.name!r} no longer exists: with the 'file_system' sharing strategy a "
+            "process that received a tensor can send it on only while the process it came from "
+            "keeps it"
+        ) from None
+    if _sent[0] != os.getpid():  # the first in this process (a forked child starts afresh)
+        _sent[:] = [os.getpid(), set(), 64]
+    names = _sent[1]
+    names.add(path)
+    if len(names) >= _sent[2]:  # keep the set to the names not yet taken
+        # (a snapshot: a queue's feeder thread may be sending at the same time)
+        names.difference_update([n for n in list(names) if not os.path.lexists(n)])
+        _sent[2] = max(64, 2 * len(names))
+    return path
+
+
+def _new_path() -> str:
+    """A path no file has (64 random bits), in /dev/shm or else the temporary directory."""
     directory = _SHM_DIR if os.path.isdir(_SHM_DIR) else None
     if directory is None:
         import tempfile
 
         directory = tempfile.gettempdir()
+    return os.path.join(directory, f"ember_{os.getpid()}_{os.urandom(8).hex()}")
+
+
+def _named_file() -> tuple[int, str]:
     while True:
-        path = os.path.join(directory, f"ember_{os.getpid()}_{os.urandom(8).hex()}")
+        path = _new_path()
         try:
             return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), path
         except FileExistsError:  # pragma: no cover - 64 random bits
@@ -149,25 +237,38 @@ def attach_fd(dup_fd: Any, size: int, key: Any) -> Segment:
         os.close(fd)
         return seg
     seg = _map(fd, size, None, keep_fd=True)
-    util.Finalize(seg, _release, (fd, None), exitpriority=0)
+    util.Finalize(seg, _release, (fd, None), exitpriority=_EXIT_PRIORITY)
     return seg
 
 
 def attach_name(name: str, size: int) -> Segment:
-    """The block a received file name refers to, mapped once (the name stays its creator's)."""
+    """The block a received file name (made by name_to_send for this message) refers to,
+    mapped once; the name becomes this process's own, removed with its block."""
+    own = _new_path()
     try:
-        fd = os.open(name, os.O_RDWR)
+        os.rename(name, own)
     except FileNotFoundError:
         raise RuntimeError(
             f"shared memory {name!r} no longer exists: with the 'file_system' sharing strategy the "
-            "process that shared a tensor must keep it alive until the receiver has it"
+            "process that sent a tensor must stay alive until the receiver has it"
         ) from None
+    try:
+        fd = os.open(own, os.O_RDWR)
+    except BaseException:
+        _release(None, own)
+        raise
     st = os.fstat(fd)
     seg = _blocks.get((st.st_dev, st.st_ino))
     if seg is not None:
-        os.close(fd)
+        _release(fd, own)
         return seg
-    return _map(fd, size, name, keep_fd=False)
+    try:
+        seg = _map(fd, size, own, keep_fd=False)
+    except BaseException:
+        _release(fd, own)
+        raise
+    _own(seg, own)
+    return seg
 
 
 def segment_of(array: np.ndarray) -> Segment | None:

@@ -59,7 +59,7 @@ def _reduce_segment(seg: Segment) -> tuple:
     # pickle memoizes the segment, so tensors sharing a block in one message send one handle
     if seg.fd is not None:
         return (_memory.attach_fd, (reduction.DupFd(seg.fd), len(seg), seg.key))
-    return (_memory.attach_name, (seg.name, len(seg)))
+    return (_memory.attach_name, (_memory.name_to_send(seg), len(seg)))
 
 
 def _check_leaf(t: Tensor) -> None:
