@@ -164,6 +164,14 @@ def test_roundtrip_parameters_buffers_and_requires_grad():
     assert leaf.requires_grad and leaf.is_leaf
 
 
+def test_zero_dim_gradient_shares():
+    # the engine gives a 0-d gradient as a NumPy scalar, which cannot be weakly referenced
+    g = ember.tensor(3.0, requires_grad=True)
+    (g * g).backward()
+    got = _roundtrip(g.grad)
+    assert got.item() == 6.0 and got.is_shared() and g.grad.is_shared() and _same_memory(got, g.grad)
+
+
 @requires_torch
 def test_nonleaf_requiring_grad_is_refused_as_torch():
     import torch

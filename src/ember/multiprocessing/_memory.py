@@ -312,6 +312,8 @@ def to_shared(array: np.ndarray) -> np.ndarray:
     contiguous array."""
     from ember._storage import _root
 
+    if not isinstance(array, np.ndarray):  # a NumPy scalar (the engine's 0-d gradient)
+        array = np.asarray(array)
     root = _root(array)
     address = array.__array_interface__["data"][0]
     moved = _moved.get(id(root))
