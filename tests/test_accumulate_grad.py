@@ -181,3 +181,21 @@ def test_backward_inputs_take_gradient_edges_as_torch():
     import torch
 
     assert _backward_to_edges(ember) == _backward_to_edges(torch)
+
+
+@requires_torch
+def test_prehook_changing_size_or_type_raises_as_torch():
+    # ember summed an expanded replacement into the gradient, silently
+    import torch
+
+    for T in (ember, torch):
+        for hook, message in [
+            (lambda g: (g[0].expand(3, 2),), "has changed the size of value"),
+            (lambda g: (g[0].reshape(1, 2),), "has changed the size of value"),
+            (lambda g: (g[0].double(),), "has changed the type of value"),
+        ]:
+            x = T.tensor([1.0, 2.0], requires_grad=True)
+            acc = _acc(T, x)
+            acc.register_prehook(hook)
+            with pytest.raises(RuntimeError, match=message):
+                (x * x).sum().backward()

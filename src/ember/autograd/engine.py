@@ -501,11 +501,18 @@ def _run_leaf_node_hooks(leaf: Any, g: Any, pre: bool) -> Any:
     if not pre:
         _run_node_hooks(fns, ((), (shown,)), 0)
         return g
-    (out,) = _run_node_hooks(fns, ((shown,),), 1)
+    out = shown
+    for key, fn in fns.items():  # one at a time: each replacement is checked, as in PyTorch
+        (new,) = _run_node_hooks({key: fn}, ((out,),), 1)
+        if new is not None and not isinstance(new, Tensor):
+            raise TypeError(
+                f"an AccumulateGrad pre-hook must return Tensors or None, got {type(new).__name__}"
+            )
+        if new is not None and out is not None:
+            _check_hook_result(fn, new, out._data.shape, out._data.dtype)
+        out = new
     if out is None:
         return None
-    if not isinstance(out, Tensor):
-        raise TypeError(f"an AccumulateGrad pre-hook must return Tensors or None, got {type(out).__name__}")
     # the leaf must not share the hook's array (nor the hook's Tensor, under create_graph)
     out = _public(out).clone() if isinstance(g, Tensor) else np.array(_public(out._data))
     if out.shape != g.shape or out.dtype != g.dtype:
@@ -533,18 +540,21 @@ def _hooked(hooks: dict, g: Any) -> Any:
         if out is None:
             continue
         data = g._data if isinstance(g, Tensor) else g
-        shape, dtype = data.shape, data.dtype
-        name = getattr(hook, "__name__", type(hook).__name__)
-        if not isinstance(out, Tensor) or out._data.shape != shape:
-            got = list(out._data.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(shape)}, got {got})")
-        if out._data.dtype != dtype:
-            raise RuntimeError(
-                f"hook '{name}' has changed the type of value (was {Tensor._dtype_of(dtype)}, "
-                f"got {out.dtype})"
-            )
+        _check_hook_result(hook, out, data.shape, data.dtype)
         g = out._data if isinstance(g, ndarray) else out
     return g
+
+
+def _check_hook_result(hook: Any, out: Any, shape: tuple, dtype: Any) -> None:
+    """Raise PyTorch's error if a gradient hook's replacement changes the size or type."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(out, Tensor) or out._data.shape != shape:
+        got = list(out._data.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(shape)}, got {got})")
+    if out._data.dtype != dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {Tensor._dtype_of(dtype)}, got {out.dtype})"
+        )
 
 
 def _store_nonleaf_inputs(inputs: Sequence[Any], capture: dict, handed_out: set) -> None:
