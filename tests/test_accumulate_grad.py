@@ -199,3 +199,20 @@ def test_prehook_changing_size_or_type_raises_as_torch():
             acc.register_prehook(hook)
             with pytest.raises(RuntimeError, match=message):
                 (x * x).sum().backward()
+
+
+@requires_torch
+def test_node_prehook_of_an_op_changing_size_or_type_raises_as_torch():
+    # the same check for an op's node (ember conformed the replacement, or failed later)
+    import torch
+
+    for T in (ember, torch):
+        for hook, message in [
+            (lambda g: (g[0].double(),), "has changed the type of value"),
+            (lambda g: (g[0].sum(),), "has changed the size of value"),
+        ]:
+            w = T.tensor([1.0, 2.0], requires_grad=True)
+            h = w * 2
+            h.grad_fn.register_prehook(hook)
+            with pytest.raises(RuntimeError, match=message):
+                (h * h).sum().backward()

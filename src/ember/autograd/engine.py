@@ -501,18 +501,11 @@ def _run_leaf_node_hooks(leaf: Any, g: Any, pre: bool) -> Any:
     if not pre:
         _run_node_hooks(fns, ((), (shown,)), 0)
         return g
-    out = shown
-    for key, fn in fns.items():  # one at a time: each replacement is checked, as in PyTorch
-        (new,) = _run_node_hooks({key: fn}, ((out,),), 1)
-        if new is not None and not isinstance(new, Tensor):
-            raise TypeError(
-                f"an AccumulateGrad pre-hook must return Tensors or None, got {type(new).__name__}"
-            )
-        if new is not None and out is not None:
-            _check_hook_result(fn, new, out._data.shape, out._data.dtype)
-        out = new
+    (out,) = _run_node_hooks(fns, ((shown,),), 1, check=True)
     if out is None:
         return None
+    if not isinstance(out, Tensor):
+        raise TypeError(f"an AccumulateGrad pre-hook must return Tensors or None, got {type(out).__name__}")
     # the leaf must not share the hook's array (nor the hook's Tensor, under create_graph)
     out = _public(out).clone() if isinstance(g, Tensor) else np.array(_public(out._data))
     if out.shape != g.shape or out.dtype != g.dtype:

@@ -178,7 +178,7 @@ def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
     public = _public_all if ctx.raw else tuple
     pre = ctx.__dict__.get("_node_prehooks")
     if pre:
-        outs = public(_run_node_hooks(pre, (public(_as_tensors(grads)),), len(grads)))
+        outs = public(_run_node_hooks(pre, (public(_as_tensors(grads)),), len(grads), check=True))
         grads = _as_arrays(outs) if arrays else outs
     result = type(ctx)._hooks_base.backward(ctx, *grads)
     post = ctx.__dict__.get("_node_posthooks")
@@ -200,8 +200,11 @@ def _backward_with_node_hooks(ctx: Any, *grads: Any) -> Any:
     return results[0] if single and len(results) == 1 else tuple(results)
 
 
-def _run_node_hooks(hooks: dict, args: tuple, n: int) -> tuple:
-    """Each hook in order on args, the first of which it may replace (a tuple of n)."""
+def _run_node_hooks(hooks: dict, args: tuple, n: int, check: bool = False) -> tuple:
+    """Each hook in order on args, the first of which it may replace (a tuple of n). With
+    check (pre-hooks, given the gradients of the node's outputs), each Tensor replaced must
+    keep its size and type, as PyTorch checks. (Post-hooks are not checked: the results of
+    a built-in op's backward they see may still have the broadcast shape.)"""
     for hook in list(hooks.values()):
         out = hook(*args)
         if out is None:
@@ -213,6 +216,10 @@ def _run_node_hooks(hooks: dict, args: tuple, n: int) -> tuple:
             raise RuntimeError(
                 f"hook '{name}' has returned an incorrect number of values (got {len(out)}, but expected {n})"
             )
+        if check:
+            for old, new in zip(args[0], out):
+                if new is not None and isinstance(old, engine.Tensor):
+                    engine._check_hook_result(hook, new, old._data.shape, old._data.dtype)
         args = (out, *args[1:])
     return args[0]
 
