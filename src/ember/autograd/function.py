@@ -89,8 +89,9 @@ class AccumulateGrad:
 
     def register_prehook(self, fn: Callable[..., Any]) -> Any:
         """Call fn((grad,)) with the leaf's whole gradient (after its tensor hooks) before it
-        is added to `.grad`; fn may return a 1-tuple to replace it (None: store nothing).
-        Runs in backward only: autograd.grad stores no gradient, and skips it, as PyTorch."""
+        is added to `.grad`; fn may return a 1-tuple to replace it, of the same size and
+        type ((None,): store nothing; returning None keeps it). Runs in backward only:
+        autograd.grad stores no gradient, and skips it, as PyTorch."""
         return self._register(fn, True)
 
     def register_hook(self, fn: Callable[..., Any]) -> Any:
