@@ -320,6 +320,38 @@ class SparseTensor(Tensor):
     def clone(self, *, memory_format: Any = None) -> SparseTensor:
         return _new(self.layout, self.shape, self._vals.clone(), self._idx.copy(), self._coalesced)
 
+    def copy_(self, src: Any, non_blocking: bool = False) -> SparseTensor:
+        """Take the elements of `src`, a sparse tensor of this size and layout (what
+        load_state_dict does to a sparse buffer), in this tensor's dtype. As in PyTorch, a
+        dense source raises, and CSR tensors must have the same number of elements."""
+        from ember.autograd import grad_mode
+
+        if not isinstance(src, SparseTensor):
+            raise RuntimeError(
+                "copy_() between dense and sparse Tensors is not implemented! Found self type = "
+                f"{self.layout} and src type = {getattr(src, 'layout', type(src).__name__)}"
+            )
+        if src.shape != self.shape or src.layout is not self.layout:
+            raise RuntimeError(
+                f"copy_: a {src.layout} tensor of size {list(src.shape)} into a {self.layout} tensor "
+                f"of size {list(self.shape)}"
+            )
+        if self.layout is sparse_csr and src._idx.shape[1] != self._idx.shape[1]:
+            raise RuntimeError(
+                "torch.copy_: only sparse compressed tensors with the same number of specified "
+                "elements are supported."
+            )
+        if grad_mode._state[0] and (self.requires_grad or src.requires_grad):
+            raise RuntimeError(
+                "copy_ of sparse tensors is not recorded in the graph in ember: run it under "
+                "ember.no_grad(), as load_state_dict does"
+            )
+        values = Tensor(src._vals._data.astype(self._vals._data.dtype, copy=True))
+        values.requires_grad = self.requires_grad
+        self._idx, self._vals, self._coalesced = src._idx.copy(), values, src._coalesced
+        self._version[0] += 1
+        return self
+
     def to(self, *args: Any, **kwargs: Any) -> SparseTensor:
         values = self._vals.to(*args, **kwargs)
         return (
