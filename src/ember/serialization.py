@@ -27,6 +27,7 @@ from typing import IO, Any
 import numpy as np
 
 from ember import _torch_format, dtypes
+from ember._layout import strided
 from ember._tensor import Size, Tensor, cpu_only, device
 from ember._torch_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
@@ -88,12 +89,27 @@ class _Writer:
     def _tensor(self, t: Tensor) -> dict:
         from ember.nn.parameter import Parameter
 
+        if t.layout is not strided:
+            return self._sparse(t)
         if t._data.dtype not in dtypes._BY_NUMPY:
             raise TypeError(f"ember.save cannot store tensors of dtype {t._data.dtype}")
         node = {"tensor": self._array(t._data, id(t)), "requires_grad": t.requires_grad}
         if isinstance(t, Parameter):
             node["parameter"] = True
         return node
+
+    def _sparse(self, t: Any) -> dict:
+        """A sparse tensor (ember.sparse): its layout, size, indices (in COO form, which is
+        how ember holds a CSR tensor too) and values; load rebuilds it through the checked
+        constructors, so a damaged file cannot make an inconsistent one."""
+        return {
+            "sparse": str(t.layout).removeprefix("ember."),
+            "size": list(t.shape),
+            "indices": self._array(t._idx, id(t._idx)),
+            "values": self._array(t._vals._data, id(t._vals._data)),
+            "coalesced": bool(t._coalesced),
+            "requires_grad": t.requires_grad,
+        }
 
     def _array(self, arr: np.ndarray, key: int) -> int:
         if key not in self.seen:
@@ -187,6 +203,8 @@ class _Reader:
         if "tensor" in node:
             return self._tensor(node)
         tag, value = next(iter(node.items()))
+        if tag == "sparse":
+            return self._sparse(node)
         if tag == "ndarray":
             return self._array(value)
         if tag == "size":
@@ -226,6 +244,23 @@ class _Reader:
             else:
                 self.tensors[number] = Tensor(arr, requires_grad=requires_grad)
         return self.tensors[number]
+
+    def _sparse(self, node: dict) -> Tensor:
+        from ember import sparse
+
+        layout, size = node["sparse"], node.get("size")
+        if layout not in ("sparse_coo", "sparse_csr") or not isinstance(size, list):
+            raise self.fail(f"unknown sparse tensor entry {layout!r} of size {size!r}")
+        indices, values = self._array(node.get("indices")), self._array(node.get("values"))
+        try:  # the constructors check every index against the size
+            t = sparse.sparse_coo_tensor(
+                indices, values, size, is_coalesced=True if node.get("coalesced") else None
+            )
+            if layout == "sparse_csr":
+                t = t.to_sparse_csr()
+        except (RuntimeError, ValueError, TypeError) as e:
+            raise self.fail(f"inconsistent sparse tensor: {e}") from None
+        return t.requires_grad_(bool(node.get("requires_grad")))
 
     def _array(self, number: Any) -> np.ndarray:
         if not isinstance(number, int) or isinstance(number, bool):
