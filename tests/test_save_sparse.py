@@ -1,6 +1,7 @@
 """ember.save and ember.load of sparse tensors (ember.sparse): a state dict holding one (a GCN's
 normalised adjacency kept as a buffer) saves and comes back equal, and a damaged entry cannot
-make an inconsistent tensor, because load rebuilds it through the checked constructors."""
+make an inconsistent tensor, because load rebuilds it through the checked constructors; and
+torch.save files holding sparse tensors load too."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import ember
+from conftest import requires_torch
 from ember import nn
 
 
@@ -101,3 +103,67 @@ def test_copy_into_a_sparse_tensor_follows_torch():
     with ember.no_grad():
         leaf.copy_(a)
     assert leaf.requires_grad and leaf.is_leaf
+
+
+def _torch_cases(torch):
+    dense = torch.tensor(DENSE)
+    return {
+        "coo": dense.to_sparse(),
+        "csr": dense.to_sparse_csr(),
+        "uncoalesced": torch.sparse_coo_tensor([[1, 0, 1], [2, 0, 2]], [1.0, 2.0, 3.0], (2, 3)),
+        "hybrid": torch.ones(2, 3, dtype=torch.float64).to_sparse(1),
+        "bfloat16": dense.to(torch.bfloat16).to_sparse(),  # values changed after reading
+    }
+
+
+@requires_torch
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
+@pytest.mark.parametrize("case", ["coo", "csr", "uncoalesced", "hybrid", "bfloat16"])
+def test_torch_save_files_with_sparse_tensors_load(tmp_path, legacy, case):
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's beta warning for CSR
+        t = _torch_cases(torch)[case]
+    path = tmp_path / "sparse.pt"
+    torch.save({"s": t, "w": torch.ones(2)}, path, _use_new_zipfile_serialization=not legacy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ember's bfloat16-as-float32 warning
+        r = ember.load(path)["s"]
+    assert str(r.layout)[len("ember.") :] == str(t.layout)[len("torch.") :]
+    assert r.shape == tuple(t.shape) and (r.sparse_dim(), r.dense_dim()) == (t.sparse_dim(), t.dense_dim())
+    if t.layout is torch.sparse_coo:
+        assert r.is_coalesced() == t.is_coalesced()
+        np.testing.assert_array_equal(r._indices().numpy(), t._indices().numpy())
+    np.testing.assert_array_equal(
+        r.to_dense().numpy(), t.to_dense().float().numpy() if case == "bfloat16" else t.to_dense().numpy()
+    )
+
+
+def _sparse_pickle(parts: bytes) -> bytes:
+    """A torch.save pickle calling _rebuild_sparse_tensor(torch.sparse_coo, <parts>)."""
+    layout = b"ctorch.serialization\n_get_layout\nX\x10\x00\x00\x00torch.sparse_coo\x85R"
+    return b"\x80\x02ctorch._utils\n_rebuild_sparse_tensor\n" + layout + parts + b"\x86R."
+
+
+def test_a_crafted_sparse_entry_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "crafted.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        # (indices, values, size) given as strings, not tensors
+        archive.writestr("c/data.pkl", _sparse_pickle(b"(X\x01\x00\x00\x00aX\x01\x00\x00\x00bK\x02\x85t"))
+        archive.writestr("c/byteorder", "little")
+    with pytest.raises(RuntimeError, match=r"crafted\.pt.*a sparse tensor from"):
+        ember.load(path)
+
+
+@requires_torch
+def test_a_torch_file_with_indices_outside_the_size_is_refused(tmp_path):
+    import torch
+
+    path = tmp_path / "outside.pt"
+    bad = torch.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (2,), check_invariants=False)
+    torch.save(bad, path)
+    with pytest.raises(RuntimeError, match=r"outside\.pt.*inconsistent sparse tensor"):
+        ember.load(path)

@@ -150,6 +150,7 @@ def _finish(unpickler: RestrictedUnpickler, result: Any) -> Any:
         array = np.lib.stride_tricks.as_strided(base[offset:], size, strides)
         for tensor in tensors:
             tensor._data = array
+    unpickler.finish_sparse()
     if unpickler.bfloat16:
         warnings.warn(
             f"ember.load: {unpickler.name} holds bfloat16 tensors, which ember does not have; "

@@ -128,6 +128,9 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         # tensors (and Parameters of them) whose data is computed from their storage's:
         # id -> (those tensors, the storage, its element type, offset, size, stride, changes)
         self.copies: dict[int, tuple[list[Tensor], FileStorage, np.dtype, int, tuple, tuple, tuple]] = {}
+        # sparse tensors, made once every tensor has its data (see finish_sparse): (the sparse
+        # tensor handed to the pickle, its layout, the tensors and size it is made of)
+        self.sparse: list[tuple[Any, Any, tuple]] = []
         self.globals: dict[tuple[str, str], Any] = {
             ("torch._utils", "_rebuild_tensor"): self._rebuild_tensor_v1,
             ("torch._utils", "_rebuild_tensor_v2"): self._rebuild_tensor_v2,
@@ -135,6 +138,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             ("torch._utils", "_rebuild_parameter"): self._rebuild_parameter,
             ("torch._utils", "_rebuild_parameter_with_state"): self._rebuild_parameter_with_state,
             ("torch._tensor", "_rebuild_from_type_v2"): self._rebuild_from_type_v2,
+            ("torch._utils", "_rebuild_sparse_tensor"): self._rebuild_sparse_tensor,
             ("torch.serialization", "_get_layout"): _layout,
             ("torch", "Size"): _size,
             ("torch", "device"): _device,
@@ -501,6 +505,45 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
         self._set_attributes(param, state)
         return param
 
+    def _rebuild_sparse_tensor(self, layout: Any, data: Any) -> Any:
+        """A sparse COO or CSR tensor (ember.sparse). Its indices and values may get their data
+        only when the file has been read (storages after the pickle, changed views), so the
+        tensor handed back is filled in by `finish_sparse`, through the checked constructors."""
+        from ember._layout import sparse_coo, sparse_csr
+        from ember.sparse._tensor import _new
+
+        # COO: (indices, values, size[, is_coalesced]); CSR: (crow_indices, col_indices, values, size)
+        lengths = (4,) if layout is sparse_csr else (3, 4)
+        if layout not in (sparse_coo, sparse_csr) or not isinstance(data, tuple) or len(data) not in lengths:
+            raise self.fail(f"a sparse tensor of layout {brief(layout)} from {brief(data)}")
+        parts = data[:3] if layout is sparse_csr else data[:2]
+        if not all(isinstance(t, Tensor) for t in parts) or not isinstance(data[len(parts)], tuple):
+            raise self.fail(f"a sparse tensor from {brief(data)}")
+        values = parts[-1]
+        shell = _new(layout, (), Tensor(np.zeros(0, values._data.dtype)), np.zeros((0, 0), np.int64), True)
+        self.sparse.append((shell, layout, data))
+        return shell
+
+    def finish_sparse(self) -> None:
+        """Make each sparse tensor from its parts, now that they hold their data, and move
+        the result into the object the pickle holds."""
+        from ember import sparse
+        from ember._layout import sparse_csr
+
+        for shell, layout, data in self.sparse:
+            try:
+                if layout is sparse_csr:
+                    crow, col, values, size = data
+                    made = sparse.sparse_csr_tensor(crow._data, col._data, values._data, size)
+                else:
+                    indices, values, size = data[:3]
+                    coalesced = data[3] if len(data) == 4 and data[3] is True else None
+                    made = sparse.sparse_coo_tensor(indices._data, values._data, size, is_coalesced=coalesced)
+            except (RuntimeError, ValueError, TypeError) as e:
+                raise self.fail(f"an inconsistent sparse tensor: {brief(str(e))}") from None
+            for slot in ("_data", "_idx", "_vals", "_coalesced", "_version"):
+                setattr(shell, slot, getattr(made, slot))
+
     def _rebuild_from_type_v2(self, func: Any, new_type: Any, args: Any, state: Any) -> Any:
         parameter = _parameter_class()
         rebuilders = (self._rebuild_tensor_v1, self._rebuild_tensor_v2, self._rebuild_tensor_v3)
@@ -618,9 +661,15 @@ def _device(type: Any = "cpu", index: Any = None) -> Any:  # noqa: A002
 
 
 def _layout(name: Any) -> Any:
-    if name != "torch.strided":
-        raise pickle.UnpicklingError(f"the layout {brief(name)}: ember has strided tensors only")
-    return strided
+    from ember import _layout as layouts
+
+    if name == "torch.strided":
+        return strided
+    if name in ("torch.sparse_coo", "torch.sparse_csr"):
+        return getattr(layouts, name[len("torch.") :])
+    if isinstance(name, str) and name.startswith("torch."):
+        raise _NotData(f"a tensor of layout {name}, which ember does not have (strided, COO and CSR only)")
+    raise pickle.UnpicklingError(f"the layout {brief(name)}")
 
 
 _NUMPY_KINDS = "biufc"  # NumPy arrays and scalars of these kinds load: no objects, no records
