@@ -195,7 +195,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             raise self.fail(f"it holds a torch.{name}, a kind of storage ember does not have")
         if module.startswith("torch") and name.startswith("_rebuild_"):
             raise self.fail(
-                f"it holds a tensor that torch rebuilds with {module}.{name} (a sparse, quantized, nested "
+                f"it holds a tensor that torch rebuilds with {module}.{name} (a quantized, nested "
                 "or other special tensor), which ember does not have"
             )
         raise Refused(
