@@ -685,3 +685,20 @@ def test_printing_of_random_wide_and_large_tensors_matches_torch() -> None:
     big = np.arange(1, 3001, dtype=np.float32).reshape(50, 60)
     assert repr(ember.tensor(big).to_sparse()) == _repr(torch.tensor(big).to_sparse())
     assert repr(ember.tensor(big).to_sparse_csr()) == _repr(torch.tensor(big).to_sparse_csr())
+
+
+@requires_torch
+def test_sparse_mask_keeps_an_uncoalesced_masks_repeated_indices():
+    """PyTorch takes the mask's indices as they are: a repeated index gives a repeated value,
+    which counts twice once made dense (ember coalesced the mask first: a silent 1x)."""
+    import torch
+
+    got, want = [], []
+    for lib, out in ((ember, got), (torch, want)):
+        mask = lib.sparse_coo_tensor([[1, 0, 1]], [5.0, 6.0, 7.0], (3,))
+        dense = lib.tensor([10.0, 20.0, 30.0], requires_grad=True)
+        r = dense.sparse_mask(mask)
+        r.to_dense().sum().backward()
+        out += [r._indices().tolist(), r._values().tolist(), r.is_coalesced(), r.to_dense().tolist()]
+        out += [dense.grad.tolist(), dense.sparse_mask(mask.coalesce()).is_coalesced()]
+    assert got == want

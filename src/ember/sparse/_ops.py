@@ -370,9 +370,11 @@ def t(input: SparseTensor) -> SparseTensor:
 def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
     """The dense tensor's values at the indices of the sparse `mask` (torch.Tensor.sparse_mask)."""
     _check_same_size(input, _sparse_arg(mask, "sparse_mask"), "sparse_mask")
-    c = mask.to_sparse_coo().coalesce()
+    # the mask's indices as they are, repeats included (PyTorch's result is then uncoalesced too,
+    # and a repeated index counts twice when it is summed or made dense)
+    c = mask.to_sparse_coo()
     values = named(input[tuple(Tensor(row) for row in c._idx)], "SparseMaskBackward0")
-    return _like_layout(_new(sparse_coo, c.shape, values, c._idx, True), mask.layout)
+    return _like_layout(_new(sparse_coo, c.shape, values, c._idx, c._coalesced), mask.layout)
 
 
 # zero-preserving elementwise functions: applied to the values of the coalesced tensor
