@@ -702,3 +702,16 @@ def test_sparse_mask_keeps_an_uncoalesced_masks_repeated_indices():
         out += [r._indices().tolist(), r._values().tolist(), r.is_coalesced(), r.to_dense().tolist()]
         out += [dense.grad.tolist(), dense.sparse_mask(mask.coalesce()).is_coalesced()]
     assert got == want
+
+
+def test_data_of_a_sparse_tensor_is_a_detached_sparse_tensor_sharing_memory():
+    s = ember.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse().requires_grad_()
+    d = s.data
+    assert d.layout is ember.sparse_coo and not d.requires_grad and d.shape == s.shape
+    d._values().mul_(10)  # shares the values, as PyTorch's .data does
+    assert s.to_dense().tolist() == [[0.0, 20.0], [30.0, 0.0]]
+    leaf = s._vals
+    s.data = ember.tensor([[1.0, 0.0], [0.0, 0.0]]).to_sparse()
+    assert s._vals is leaf and s.requires_grad and s.to_dense().tolist() == [[1.0, 0.0], [0.0, 0.0]]
+    with pytest.raises(RuntimeError, match="same layout"):
+        s.data = ember.ones(2, 2)

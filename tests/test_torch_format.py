@@ -520,7 +520,9 @@ def test_a_sparse_layout_ember_lacks_is_named(tmp_path):
     torch = _torch()
     path = tmp_path / "sparse.pt"
     torch.save({"s": torch.eye(2).to_sparse_csc()}, path)
-    with pytest.raises(pickle.UnpicklingError, match=r"sparse\.pt' holds a tensor of layout torch\.sparse_csc"):
+    with pytest.raises(
+        pickle.UnpicklingError, match=r"sparse\.pt' holds a tensor of layout torch\.sparse_csc"
+    ):
         ember.load(path)
 
 

@@ -174,6 +174,21 @@ class SparseTensor(Tensor):
             self._vals = values
 
     @property
+    def data(self) -> SparseTensor:
+        """A sparse tensor sharing this one's indices and values, outside the graph."""
+        return _new(self.layout, self.shape, Tensor(self._vals._data), self._idx, self._coalesced)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if not isinstance(value, SparseTensor) or value.layout is not self.layout:
+            raise RuntimeError(
+                f"data of a {self.layout} tensor can be set only to a tensor of the same layout, "
+                f"got {getattr(value, 'layout', type(value).__name__)}"
+            )
+        self._data, self._idx, self._coalesced = value._data, value._idx, value._coalesced
+        self._vals._data = value._vals._data  # the same leaf (its grad and hooks stay), new values
+
+    @property
     def is_leaf(self) -> bool:
         return self._vals.grad_fn is None
 
