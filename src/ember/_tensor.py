@@ -463,6 +463,15 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         _refuse_complex(self, "double")
+        if self.requires_grad and _grad_state[0]:  # as PyTorch: float() only, with grad mode on
+            import warnings
+
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                "behavior.\nConsider using tensor.detach() first.",
+                UserWarning,
+                stacklevel=2,
+            )
         return float(self._data.item())
 
     def __int__(self) -> int:

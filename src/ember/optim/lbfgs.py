@@ -252,7 +252,8 @@ class LBFGS(Optimizer):
         """The loss and flat gradient at x + t d; the parameters are put back to x afterwards."""
         self._add_grad(t, d)
         with enable_grad():
-            loss = float(closure())
+            loss_tensor = closure()
+        loss = float(loss_tensor)  # outside enable_grad, so float() does not warn
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
@@ -362,7 +363,8 @@ class LBFGS(Optimizer):
                 if n_iter != max_iter:
                     # the loss at the new point (the last iteration leaves it to the next step)
                     with enable_grad():
-                        loss = float(closure())
+                        loss_tensor = closure()
+                    loss = float(loss_tensor)
                     flat_grad = self._gather_flat_grad()
                     opt_cond = np.abs(flat_grad).max() <= tolerance_grad
                     evals = 1
