@@ -9,6 +9,7 @@ import warnings as _warnings
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
 from ember import (
     __future__,
+    _numpy_names,
     _out,
     accelerator,
     autograd,
@@ -808,6 +809,11 @@ _out.install(globals(), _copies.TAKE_OUT)
 _out.install(vars(linalg), _out.LINALG)
 _out.install(vars(special), _out.SPECIAL)
 _out.install(vars(fft), _out.FFT)
+
+# NumPy's names: the functions and Tensor methods taking `dim` or `keepdim` accept `axis` and
+# `keepdims` too, as PyTorch's argument parser does (ember/_numpy_names.py)
+_numpy_names.install(globals())
+_numpy_names.install_methods(Tensor)
 
 # NumPy reports an inf or NaN made by arithmetic (x / 0, log(0), 0 * inf) with a
 # RuntimeWarning; PyTorch returns the same inf or NaN without a word, and so does ember. The
