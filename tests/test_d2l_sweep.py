@@ -57,3 +57,30 @@ def test_numpy_names_keep_gradients_signatures_and_pickling() -> None:
         ember.ones(2).sum(dim=0, axis=0)
     with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
         ember.ones(2).sum(0, axis=0)
+
+
+# ---- vision_transformer: `from torch.hub import tqdm` ---------------------------------------
+
+
+def test_hub_tqdm_is_tqdm_or_a_plain_bar_with_its_calls(capsys) -> None:
+    from ember import hub
+    from ember._progress import _TextBar
+
+    try:
+        import tqdm
+    except ImportError:
+        assert hub.tqdm is _TextBar
+    else:
+        assert hub.tqdm is tqdm.tqdm
+    bar = _TextBar([1, 2, 3], desc="EPOCH[TRAIN]1/1")
+    assert len(bar) == 3
+    seen = []
+    for item in bar:
+        seen.append(item)
+        bar.set_postfix({"Loss": f"{0.5:6f}"})
+    assert seen == [1, 2, 3] and bar.n == 3
+    assert "EPOCH[TRAIN]1/1" in capsys.readouterr().err
+    assert list(_TextBar(range(2), disable=True)) == [0, 1]
+    assert capsys.readouterr().err == ""
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        hub.nothing  # noqa: B018

@@ -12,13 +12,51 @@ from typing import Any, TextIO
 
 
 class _TextBar:
-    """The fallback: one line on stderr, rewritten at most ten times a second."""
+    """The fallback: one line on stderr, rewritten at most ten times a second. It takes
+    tqdm's arguments and answers the calls training loops make on a tqdm bar (iterate over
+    it, update, set_postfix, set_description, close), for it is also what `ember.hub.tqdm`
+    is when tqdm is not installed; with disable=True it draws nothing."""
 
-    def __init__(self, total: int | None, desc: str, unit: str, file: TextIO | None = None) -> None:
-        self.total, self.desc, self.unit = total, desc, unit
+    def __init__(
+        self,
+        iterable: Any = None,
+        desc: str | None = None,
+        total: int | None = None,
+        *,
+        unit: str = "it",
+        disable: bool = False,
+        file: TextIO | None = None,
+        **ignored: Any,
+    ) -> None:
+        if total is None and iterable is not None and hasattr(iterable, "__len__"):
+            total = len(iterable)
+        self.iterable, self.total, self.desc, self.unit, self.disable = (
+            iterable,
+            total,
+            desc or "",
+            unit,
+            disable,
+        )
         self.file = file if file is not None else sys.stderr
         self.n = 0
+        self.postfix = ""
         self._last = 0.0
+
+    def __iter__(self) -> Any:
+        for item in self.iterable:
+            yield item
+            self.update()
+        self.close()
+
+    def __len__(self) -> int:
+        return self.total if self.total is not None else len(self.iterable)
+
+    def set_description(self, desc: str | None = None, refresh: bool = True) -> None:
+        self.desc = desc or ""
+
+    def set_postfix(self, ordered_dict: Any = None, refresh: bool = True, **kwargs: Any) -> None:
+        items = {**(ordered_dict or {}), **kwargs}
+        self.postfix = ", ".join(f"{key}={value}" for key, value in items.items())
 
     def update(self, n: int = 1) -> None:
         self.n += n
@@ -40,10 +78,15 @@ class _TextBar:
             done = f"{100 * self.n / self.total:3.0f}% {self._amount(self.n)}/{self._amount(self.total)}"
         else:
             done = self._amount(self.n)
-        self.file.write(f"\r{self.desc}: {done}")
+        if self.disable:
+            return
+        postfix = f", {self.postfix}" if self.postfix else ""
+        self.file.write(f"\r{self.desc}: {done}{postfix}")
         self.file.flush()
 
     def close(self) -> None:
+        if self.disable:
+            return
         self._draw()
         self.file.write("\n")
         self.file.flush()
@@ -60,5 +103,5 @@ def progress_bar(total: int | None, desc: str, unit: str = "it", file: TextIO | 
     try:
         from tqdm import tqdm
     except ImportError:
-        return _TextBar(total, desc, unit, file)
+        return _TextBar(desc=desc, total=total, unit=unit, file=file)
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", unit_divisor=1024, file=file)

@@ -152,3 +152,15 @@ def help(github: str, model: str, force_reload: bool = False, **kwargs: Any) -> 
 
 
 __all__ = ["download_url_to_file", "get_dir", "help", "list", "load", "load_state_dict_from_url", "set_dir"]
+
+
+def __getattr__(name: str) -> Any:
+    """`ember.hub.tqdm`, as `from torch.hub import tqdm` finds it: tqdm's class when tqdm is
+    installed, else a plain text bar with the same calls; imported on first use only."""
+    if name == "tqdm":
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            from ember._progress import _TextBar as tqdm
+        return tqdm
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
