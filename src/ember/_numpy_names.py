@@ -29,7 +29,7 @@ _UNWRAPPED = frozenset({"size", "stride"})
 _WRAPPED: dict = {}  # function -> its wrapper, so that aliases (amax, max) stay one object
 
 
-def _takes_torch_names(name: str, fn: Any) -> bool:
+def takes_torch_names(name: str, fn: Any) -> bool:
     """Whether fn has a `dim` or `keepdim` parameter and none of NumPy's own names."""
     if name in _UNWRAPPED or not isinstance(fn, types.FunctionType):
         return False
@@ -42,7 +42,7 @@ def _takes_torch_names(name: str, fn: Any) -> bool:
     return ("dim" in params or "keepdim" in params) and not any(alias in params for alias in _ALIASES)
 
 
-def _renamed(name: str, kwargs: dict) -> dict:
+def renamed(name: str, kwargs: dict) -> dict:
     """kwargs with `axis` and `keepdims` given their PyTorch names."""
     renamed = {}
     for key, value in kwargs.items():
@@ -61,7 +61,7 @@ def accepting_numpy_names(fn: Callable[..., Any], name: str) -> Callable[..., An
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
-            kwargs = _renamed(name, kwargs)
+            kwargs = renamed(name, kwargs)
         return fn(*args, **kwargs)
 
     return call
@@ -76,16 +76,21 @@ def _wrapper(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
 def install_methods(cls: type) -> None:
     """Let the methods of `cls` that take `dim` or `keepdim` accept NumPy's names too."""
     for name, fn in list(vars(cls).items()):
-        if not name.startswith("__") and _takes_torch_names(name, fn):
+        if not name.startswith("__") and takes_torch_names(name, fn):
             wrapper = _wrapper(fn, name)
             setattr(cls, name, wrapper)
 
 
 def install(namespace: dict) -> None:
     """Let the public functions of `namespace` that take `dim` or `keepdim` accept NumPy's
-    names too; each wrapper is found under the name it is installed as, for pickle."""
+    names too; each wrapper is found under the name it is installed as, for pickle. The
+    functions `ember._out` wrapped already rename the keywords in that wrapper, and are left
+    as they are: one wrapper per call, not two."""
+    from ember import _out
+
+    takes_out = {id(wrapper) for wrapper in _out._WRAPPED.values()}
     for name, fn in list(namespace.items()):
-        if not name.startswith("_") and _takes_torch_names(name, fn):
+        if not name.startswith("_") and id(fn) not in takes_out and takes_torch_names(name, fn):
             wrapper = _wrapper(fn, name)
             if wrapper.__module__ != namespace["__name__"]:
                 wrapper.__module__, wrapper.__qualname__ = namespace["__name__"], name

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _numpy_names, dtypes
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
 
@@ -113,9 +113,12 @@ def install(namespace: dict, names: list[str]) -> None:
 def accepting_out(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     """`fn`, taking a keyword `out` besides its own arguments."""
     factory = name in FACTORIES
+    numpy_names = _numpy_names.takes_torch_names(name, fn)  # axis and keepdims, renamed here
 
     @functools.wraps(fn)
     def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if numpy_names and kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            kwargs = _numpy_names.renamed(name, kwargs)
         if out is None:
             return fn(*args, **kwargs)
         if factory:
