@@ -286,3 +286,22 @@ def test_the_books_seq2seq_with_attention_matches_torch() -> None:
     np.testing.assert_allclose(
         _train_seq2seq(ember, e_model, e_loss), _train_seq2seq(torch, t_model, t_loss), rtol=1e-4, atol=1e-5
     )
+
+
+# ---- ddp-tutorial-series: the names its scripts import from torch.distributed ---------------
+
+
+def test_distributed_names_the_ddp_scripts_import(monkeypatch) -> None:
+    from ember.distributed import destroy_process_group, get_node_local_rank, is_torchelastic_launched
+
+    with pytest.raises(AssertionError, match="Process group cannot be None"):
+        destroy_process_group()
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    assert is_torchelastic_launched() is False
+    with pytest.raises(RuntimeError, match="LOCAL_RANK"):
+        get_node_local_rank()
+    assert get_node_local_rank(fallback_rank=0) == 0
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "job")
+    assert get_node_local_rank() == 3 and is_torchelastic_launched() is True

@@ -11,6 +11,7 @@ that need a process group raise the ValueError PyTorch raises before one is init
 from __future__ import annotations
 
 import enum
+import os
 from typing import Any
 
 __all__ = [
@@ -19,12 +20,15 @@ __all__ = [
     "all_reduce",
     "barrier",
     "broadcast",
+    "destroy_process_group",
     "get_backend",
+    "get_node_local_rank",
     "get_rank",
     "get_world_size",
     "init_process_group",
     "is_available",
     "is_initialized",
+    "is_torchelastic_launched",
     "reduce",
 ]
 
@@ -109,3 +113,28 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
 def all_gather(tensor_list: list, tensor: Any, group: Any = None, async_op: bool = False) -> None:
     """Raises ValueError, as PyTorch before init_process_group (torch.distributed.all_gather)."""
     raise _no_group()
+
+
+def destroy_process_group(group: Any = None) -> None:
+    """Raises AssertionError, as PyTorch does before init_process_group: there is no group
+    to destroy (torch.distributed.destroy_process_group)."""
+    raise AssertionError("Process group cannot be None")
+
+
+def is_torchelastic_launched() -> bool:
+    """Whether the launcher set TORCHELASTIC_RUN_ID, as torchrun does
+    (torch.distributed.is_torchelastic_launched)."""
+    return os.getenv("TORCHELASTIC_RUN_ID") is not None
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank on its machine: LOCAL_RANK from the environment, else
+    `fallback_rank` (torch.distributed.get_node_local_rank)."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "get_node_local_rank: LOCAL_RANK is not in the environment; pass fallback_rank (0 for a "
+        "single process) to run without a launcher"
+    )
