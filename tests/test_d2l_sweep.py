@@ -305,3 +305,22 @@ def test_distributed_names_the_ddp_scripts_import(monkeypatch) -> None:
     monkeypatch.setenv("LOCAL_RANK", "3")
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "job")
     assert get_node_local_rank() == 3 and is_torchelastic_launched() is True
+
+
+@requires_torch
+def test_pin_memory_without_an_accelerator_warns_as_torch() -> None:
+    import torch
+
+    for T in (torch, ember):
+        loader = T.utils.data.DataLoader(
+            T.utils.data.TensorDataset(T.ones(4, 2)), batch_size=2, pin_memory=True
+        )
+        with pytest.warns(
+            UserWarning, match="'pin_memory' argument is set as true but no accelerator"
+        ) as record:
+            iter(loader)
+        if T is ember:
+            assert record[0].filename == __file__  # the caller's line, not the library's
+        loader.pin_memory_device = "cuda"
+        with pytest.warns(UserWarning, match="pin_memory_device is deprecated"):
+            list(loader)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import multiprocessing
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -119,14 +120,30 @@ class _SingleProcessIter:
 _FROZEN_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
+def _warn_pin_memory(pin_memory_device: str) -> None:
+    """PyTorch's warnings, on each new iterator, that pin_memory=True does nothing without an
+    accelerator (ember has none); stacklevel 3 names the caller's `for` or `iter()` line."""
+    if pin_memory_device:
+        warnings.warn(
+            "pin_memory_device is deprecated, the current accelerator will be used as the device,"
+            f"ignore pin_memory_device='{pin_memory_device}'.",
+            stacklevel=3,
+        )
+    warnings.warn(
+        "'pin_memory' argument is set as true but no accelerator is found, "
+        "then device pinned memory won't be used.",
+        stacklevel=3,
+    )
+
+
 class DataLoader:
     """Iterate over a dataset in batches (torch.utils.data.DataLoader).
 
     Same arguments, defaults and errors as PyTorch. `pin_memory` and `pin_memory_device`
-    are accepted and do nothing (ember runs on the CPU). Worker processes
-    (`num_workers > 0`) use the standard library's multiprocessing, with the fork start
-    method where the platform has it; batches arrive in sampler order (in_order=False is
-    accepted and changes nothing).
+    are accepted and do nothing (ember runs on the CPU), with PyTorch's warning that says
+    so. Worker processes (`num_workers > 0`) use the standard library's multiprocessing,
+    with the fork start method where the platform has it; batches arrive in sampler order
+    (in_order=False is accepted and changes nothing).
     """
 
     def __init__(
@@ -268,6 +285,8 @@ class DataLoader:
             return None
 
     def __iter__(self) -> Iterator[Any]:
+        if self.pin_memory:
+            _warn_pin_memory(self.pin_memory_device)
         if self.num_workers == 0:
             return _SingleProcessIter(self)
         if not self.persistent_workers:
