@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -324,3 +325,23 @@ def test_pin_memory_without_an_accelerator_warns_as_torch() -> None:
         loader.pin_memory_device = "cuda"
         with pytest.warns(UserWarning, match="pin_memory_device is deprecated"):
             list(loader)
+
+
+# ---- float(l.sum()) of a loss: PyTorch's once-per-process warning ----------------------------
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once(monkeypatch) -> None:
+    from ember import _tensor
+
+    monkeypatch.setattr(_tensor, "_scalar_warning", [False])
+    loss = ember.ones(3, requires_grad=True).sum()
+    assert int(loss) == 3 and loss.item() == 3.0 and float(ember.ones(())) == 1.0  # no warning
+    with pytest.warns(UserWarning, match="requires_grad=True to a scalar") as record:
+        assert float(loss) == 3.0
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(loss) == 3.0 and complex(loss) == 3.0  # once per process, as in PyTorch
+    monkeypatch.setattr(_tensor, "_scalar_warning", [False])
+    with pytest.warns(UserWarning, match="Consider using tensor.detach"):
+        complex(loss)

@@ -8,6 +8,7 @@ the bottom of this file (`x.sum(1)` and `ember.sum(x, 1)` are the same code).
 from __future__ import annotations
 
 import functools
+import warnings
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -463,15 +464,8 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         _refuse_complex(self, "double")
-        if self.requires_grad and _grad_state[0]:  # as PyTorch: float() only, with grad mode on
-            import warnings
-
-            warnings.warn(
-                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                "behavior.\nConsider using tensor.detach() first.",
-                UserWarning,
-                stacklevel=2,
-            )
+        if not _scalar_warning[0] and self.requires_grad and _grad_state[0]:
+            _warn_scalar_of_grad_tensor()
         return float(self._data.item())
 
     def __int__(self) -> int:
@@ -483,6 +477,8 @@ class Tensor:
     def __complex__(self) -> complex:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if not _scalar_warning[0] and self.requires_grad and _grad_state[0]:
+            _warn_scalar_of_grad_tensor()
         return complex(self._data.item())
 
     def __index__(self) -> int:
@@ -533,6 +529,22 @@ def _conjugated(hook: Any) -> Any:
         return None if out is None else out.conj()
 
     return conjugated
+
+
+_scalar_warning = [False]  # given yet: PyTorch warns once per process (TORCH_WARN_ONCE)
+
+
+def _warn_scalar_of_grad_tensor() -> None:
+    """float(t) or complex(t) of a tensor that requires grad, with grad mode on: PyTorch's
+    warning, once per process, naming the caller's line (the number leaves the graph;
+    item() and int() do not warn, as in PyTorch)."""
+    _scalar_warning[0] = True
+    warnings.warn(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+        "Consider using tensor.detach() first.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _refuse_complex(t: Tensor, c_type: str) -> None:
