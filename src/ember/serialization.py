@@ -283,31 +283,28 @@ class _Reader:
         return self.arrays[number]
 
 
-def _starts_with_pickle(f: PathOrFile) -> bool:
-    """Whether the file starts with a pickle protocol 2+ header (a legacy torch.save file)."""
+def _head(f: PathOrFile, n: int) -> bytes:
+    """The file's first n bytes (fewer if it is shorter; none if it cannot be read); a file
+    object is read from its start."""
     try:
         if hasattr(f, "read"):
             f.seek(0)
-            head = f.read(2)
-        else:
-            with open(f, "rb") as fh:
-                head = fh.read(2)
+            return f.read(n)
+        with open(f, "rb") as fh:
+            return fh.read(n)
     except (OSError, ValueError, AttributeError):
-        return False
+        return b""
+
+
+def _starts_with_pickle(f: PathOrFile) -> bool:
+    """Whether the file starts with a pickle protocol 2+ header (a legacy torch.save file)."""
+    head = _head(f, 2)
     return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def _starts_like_torch_zip(f: PathOrFile) -> bool:
     """Whether the file's first zip entry is a torch.save pickle (`<name>/data.pkl`)."""
-    try:
-        if hasattr(f, "read"):
-            f.seek(0)
-            head = f.read(1024)
-        else:
-            with open(f, "rb") as fh:
-                head = fh.read(1024)
-    except (OSError, ValueError, AttributeError):
-        return False
+    head = _head(f, 1024)
     if len(head) < 30 or head[:4] != b"PK\x03\x04":
         return False
     name_length = int.from_bytes(head[26:28], "little")
