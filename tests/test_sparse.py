@@ -715,3 +715,13 @@ def test_data_of_a_sparse_tensor_is_a_detached_sparse_tensor_sharing_memory():
     assert s._vals is leaf and s.requires_grad and s.to_dense().tolist() == [[1.0, 0.0], [0.0, 0.0]]
     with pytest.raises(RuntimeError, match="same layout"):
         s.data = ember.ones(2, 2)
+
+
+def test_number_or_broadcast_plus_sparse_raises() -> None:
+    # `1 + s` gave a dense tensor; PyTorch's add refuses it, and a dense tensor that only
+    # broadcasts to the sparse one's size
+    s = ember.sparse_coo_tensor(IDX, VAL, (2, 3))
+    for op in (lambda: 1 + s, lambda: 1.5 - s, lambda: ember.ones(1, 3) + s, lambda: ember.tensor(1.0) - s):
+        with pytest.raises(RuntimeError, match="add|sub"):
+            op()
+    assert_close(ember.ones(2, 3) - s, 1 - s.to_dense())

@@ -367,6 +367,25 @@ def t(input: SparseTensor) -> SparseTensor:
     return input if input._data.ndim < 2 else transpose(input, 0, 1, "TBackward0")
 
 
+def _reflected(self: SparseTensor, other: Any, op: str) -> Tensor:
+    """`other + sparse` and `other - sparse`: a dense tensor of the same size gives a dense
+    result, as in PyTorch; a number or a tensor that only broadcasts raises, as PyTorch's
+    add does, rather than giving a dense result that PyTorch never computes."""
+    if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
+        if tuple(other.shape) == tuple(self.shape):
+            dense = self.to_dense()
+            return other + dense if op == "add" else other - dense
+        raise RuntimeError(
+            f"{op}: expected 'self' and 'other' to have same size, but self has size "
+            f"{list(other.shape)} while other has size {list(self.shape)} (a dense tensor and a "
+            "sparse one are added only when their sizes are equal)"
+        )
+    raise RuntimeError(
+        f"{op}(sparse, dense) is not supported: a number added to a sparse tensor would make it "
+        "dense. Use sparse.to_dense() first."
+    )
+
+
 def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
     """The dense tensor's values at the indices of the sparse `mask` (torch.Tensor.sparse_mask)."""
     _check_same_size(input, _sparse_arg(mask, "sparse_mask"), "sparse_mask")
@@ -399,11 +418,11 @@ def attach(cls: type) -> None:
     for name in _UNARY:
         setattr(cls, name, _unary(name))
     cls.add = cls.__add__ = lambda self, other, *, alpha=1: add(self, other, alpha=alpha)
-    cls.__radd__ = lambda self, other: other + self.to_dense()
+    cls.__radd__ = lambda self, other: _reflected(self, other, "add")
     cls.sub = cls.__sub__ = lambda self, other, *, alpha=1: add(
         self, other, alpha=-alpha, name="SubBackward0"
     )
-    cls.__rsub__ = lambda self, other: other - self.to_dense()
+    cls.__rsub__ = lambda self, other: _reflected(self, other, "sub")
     cls.mul = cls.__mul__ = cls.__rmul__ = mul
     cls.div = cls.__truediv__ = div
     cls.__neg__ = lambda self: _new(self.layout, self.shape, -self._vals, self._idx, self._coalesced)
