@@ -3,7 +3,8 @@
 `ember.sparse_coo_tensor(indices, values, size)` and `ember.sparse_csr_tensor(...)` make
 them, `Tensor.to_sparse()` converts a dense one; `ember.sparse.mm` (also `ember.mm`,
 `ember.matmul` and `@` with a sparse operand on either side), `addmm`, `sum`, `softmax` and
-`log_softmax` compute with them. Storage and autograd are described in `ember/sparse/_tensor.py`:
+`log_softmax` compute with them, and sparse tensors take integer indexing (`s[1]`, `s[:, 0]`),
+`select`, `index_select`, `** p` and the zero-preserving elementwise methods. Storage and autograd are described in `ember/sparse/_tensor.py`:
 a sparse tensor's values are a dense Tensor, and the gradient of a sparse tensor is that of
 its values, sparse with the tensor's pattern. Importing this package attaches the dense
 tensor's conversions (`to_sparse`, `to_sparse_coo`, `to_sparse_csr`, `to_dense`,

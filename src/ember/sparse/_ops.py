@@ -386,6 +386,114 @@ def _reflected(self: SparseTensor, other: Any, op: str) -> Tensor:
     )
 
 
+def pow(input: SparseTensor, exponent: Any) -> SparseTensor:  # noqa: A001  (torch's name)
+    """Each specified element to the power `exponent`, a nonzero number: the unspecified
+    zeros stay zeros (as in PyTorch, also for a negative exponent). The tensor is coalesced
+    first, since a power of a sum is not the sum of the powers."""
+    if input.layout is not sparse_coo:
+        raise RuntimeError(f"pow: unsupported tensor layout: {input.layout} (convert with .to_sparse_coo())")
+    if isinstance(exponent, Tensor) or not isinstance(exponent, numbers.Number):
+        raise NotImplementedError(
+            "pow: a sparse tensor is raised to a number only, not to a tensor "
+            f"(got {type(exponent).__name__})"
+        )
+    if exponent == 0:
+        raise RuntimeError(
+            "pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense"
+        )
+    c = input.coalesce()
+    return _new(sparse_coo, c.shape, c._vals**exponent, c._idx, True)
+
+
+def _rpow(self: SparseTensor, base: Any) -> Tensor:
+    raise NotImplementedError(
+        "pow: a number raised to a sparse tensor would be dense (base ** 0 = 1 everywhere); "
+        "use base ** sparse.to_dense()"
+    )
+
+
+def select(input: SparseTensor, dim: int, index: int) -> Tensor:
+    """The slice at `index` of dimension `dim` (torch.select): sparse while sparse
+    dimensions remain, else the dense sum of the values at that position. A CSR tensor
+    gives a COO slice, as in PyTorch. Gradients flow to the values (PyTorch has no
+    gradient for this on sparse tensors)."""
+    shape = tuple(input.shape)
+    d = normalize_dim(dim, len(shape), "select")
+    size = shape[d]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(shape)} at dimension {d}"
+        )
+    index %= size
+    c = input.to_sparse_coo()
+    sd = c.sparse_dim()
+    rest = shape[:d] + shape[d + 1 :]
+    if d >= sd:  # a dense dimension: every element keeps its position
+        values = c._vals.select(d - sd + 1, index)
+        return _new(sparse_coo, rest, named(values, "SelectBackward0"), c._idx, c._coalesced)
+    rows = np.flatnonzero(c._idx[d] == index)
+    values = c._vals.index_select(0, Tensor(rows.astype(np.int64)))
+    if sd == 1:  # no sparse dimension left: the dense value there, repeats summed
+        return named(values.sum(0), "SelectBackward0")
+    idx = np.delete(c._idx[:, rows], d, axis=0)
+    return _new(sparse_coo, rest, named(values, "SelectBackward0"), idx, c._coalesced)
+
+
+def index_select(input: SparseTensor, dim: int, index: Tensor) -> SparseTensor:
+    """The slices at the positions `index` (1-D integers) along `dim`, in that order and as
+    often as they are listed (torch.index_select); the result is COO and uncoalesced."""
+    shape = list(input.shape)
+    d = normalize_dim(dim, len(shape), "index_select")
+    sel = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if sel.ndim > 1 or sel.dtype.kind not in "iu":
+        raise IndexError(
+            f"index_select(): index must be a 1-D tensor of integers, got {sel.dtype} of shape {list(sel.shape)}"
+        )
+    sel = sel.reshape(-1).astype(np.int64)
+    if sel.size and (sel.min() < -shape[d] or sel.max() >= shape[d]):
+        raise IndexError(f"index_select(): index out of range for dimension {d} of size {shape[d]}")
+    sel = sel % shape[d] if shape[d] else sel
+    c = input.to_sparse_coo()
+    sd = c.sparse_dim()
+    shape[d] = len(sel)
+    if d >= sd:
+        values = c._vals.index_select(d - sd + 1, Tensor(sel))
+        return _new(sparse_coo, tuple(shape), named(values, "IndexSelectBackward0"), c._idx, c._coalesced)
+    # each stored element k once for every j with sel[j] == its index: the pairs (k, j), found
+    # by looking each element's index up in the sorted selection
+    order = np.argsort(sel, kind="stable")
+    lo = np.searchsorted(sel[order], c._idx[d], "left")
+    counts = np.searchsorted(sel[order], c._idx[d], "right") - lo
+    k = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(len(k)) - np.repeat(np.cumsum(counts) - counts, counts)
+    j = order[np.repeat(lo, counts) + within]
+    idx = c._idx[:, k]
+    idx[d] = j
+    values = c._vals.index_select(0, Tensor(k.astype(np.int64)))
+    return _new(sparse_coo, tuple(shape), named(values, "IndexSelectBackward0"), idx, False)
+
+
+def getitem(input: SparseTensor, key: Any) -> Tensor:
+    """Indexing by integers and full slices (`s[i]`, `s[:, j]`, `s[i, j]`), as PyTorch allows
+    on a sparse tensor: each integer is a `select`. Anything else raises."""
+    items = key if isinstance(key, tuple) else (key,)
+    if len(items) > input.dim():
+        raise IndexError(f"too many indices for tensor of dimension {input.dim()}")
+    result: Tensor = input
+    dim = 0
+    for item in items:
+        if isinstance(item, slice) and item == slice(None):
+            dim += 1
+        elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, bool):
+            result = select(result, dim, int(item))  # type: ignore[arg-type]
+        else:
+            raise NotImplementedError(
+                f"ember: a sparse tensor is indexed by integers and ':' only, got {item!r}; "
+                "convert with .to_dense() first"
+            )
+    return result
+
+
 def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
     """The dense tensor's values at the indices of the sparse `mask` (torch.Tensor.sparse_mask)."""
     _check_same_size(input, _sparse_arg(mask, "sparse_mask"), "sparse_mask")
@@ -423,6 +531,11 @@ def attach(cls: type) -> None:
         self, other, alpha=-alpha, name="SubBackward0"
     )
     cls.__rsub__ = lambda self, other: _reflected(self, other, "sub")
+    cls.pow = cls.__pow__ = pow
+    cls.__rpow__ = _rpow
+    cls.select = select
+    cls.index_select = index_select
+    cls.__getitem__ = getitem
     cls.mul = cls.__mul__ = cls.__rmul__ = mul
     cls.div = cls.__truediv__ = div
     cls.__neg__ = lambda self: _new(self.layout, self.shape, -self._vals, self._idx, self._coalesced)
@@ -436,6 +549,23 @@ def attach(cls: type) -> None:
 
 
 def _sum_method(self: SparseTensor, dim: Any, keepdim: bool, dtype: Any) -> Tensor:
-    if keepdim:
-        raise RuntimeError("sum: keepdim=True is not supported for sparse tensors")
-    return sum(self, dim, dtype)
+    """Tensor.sum of a sparse tensor: torch.sparse.sum, and with keepdim=True the summed
+    dimensions kept with size 1 (sparse ones at index 0)."""
+    if not keepdim:
+        return sum(self, dim, dtype)
+    if dim is None:
+        raise TypeError("sum(): keepdim=True needs the dimensions to sum, dim=...")
+    dims = normalize_dims(dim, self._data.ndim, "sum")
+    result = sum(self, dims, dtype)
+    shape = tuple(1 if d in dims else n for d, n in enumerate(self.shape))
+    if not isinstance(result, SparseTensor):  # every sparse dimension summed: dense
+        return result.reshape(shape)
+    sd = self.sparse_dim()
+    rows = iter(result._idx)
+    zeros = np.zeros(result._idx.shape[1], np.int64)
+    idx = np.stack([zeros if d in dims else next(rows) for d in range(sd)])
+    values = result._vals
+    for d in sorted(d for d in dims if d >= sd):
+        values = values.unsqueeze(d - sd + 1)
+    kept = _new(sparse_coo, shape, named(values, "SumBackward1"), idx, result._coalesced)
+    return _like_layout(kept, self.layout)
