@@ -24,12 +24,21 @@ each), for instructions per step of that loop; with `--part forward` only the fo
 and the loss (the graph recorded, then dropped), `--part no-grad` the same under no_grad,
 and `--part numpy` the same forward written in NumPy. `--mlp-only N` runs N training steps
 of bench/mlp.py's MLP (784-256-128-10, batch 64), and `--mlp-only N --numpy` its
-hand-written NumPy step. Add `--no-gc` to any of these to switch Python's cyclic garbage
+hand-written NumPy step. To see where the MLP's time goes by function, profile those steps
+alone (after a warm-up, through perf's control FIFO):
+
+    mkfifo /tmp/perf.ctl
+    OPENBLAS_NUM_THREADS=1 perf record -D -1 --control fifo:/tmp/perf.ctl -e cpu-clock \\
+        -F 4000 -o perf.data .venv/bin/python bench/overhead.py --mlp-only 6000 --no-gc \\
+        --perf-fifo /tmp/perf.ctl
+    perf report -i perf.data --sort dso,sym -n
+
+Add `--no-gc` to any of these to switch Python's cyclic garbage
 collector off first: where its full passes fall moves with unrelated changes (a few more
 names in a module), by 1 to 2 % of the count.
 
 Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/overhead.py
-         [--ops-only N | --step-only N [--numpy] | --linreg-only N [--part P] | --mlp-only N [--numpy]]
+         [--ops-only N | --step-only N [--numpy] | --linreg-only N [--part P] | --mlp-only N [--numpy] [--perf-fifo PATH]]
          [--no-gc]
 """
 
@@ -234,21 +243,32 @@ def linreg_steps(n: int, part: str = "step") -> None:
         opt.step()
 
 
-def mlp_steps(n: int, numpy_version: bool) -> None:
-    """bench/mlp.py's training step, n times over four batches of its data."""
+def mlp_steps(n: int, numpy_version: bool, perf_fifo: str | None = None) -> None:
+    """bench/mlp.py's training step, n times over four batches of its data.
+
+    With `perf_fifo`, the control FIFO of `perf record --control fifo:PATH -D -1`, the
+    profile is switched on after 200 warm-up steps and off after the n steps, so that it
+    holds the steady state only (not the imports, which differ between the two versions)."""
     from mlp import NumpyMLP, data, ember_model  # bench/mlp.py, beside this script
 
     xs, ys = data(4 * 64)
     batches = [(xs[i * 64 : (i + 1) * 64], ys[i * 64 : (i + 1) * 64]) for i in range(4)]
     if numpy_version:
-        model = NumpyMLP()
-        for i in range(n + 2):
-            model.step(*batches[i % 4])
-        return
-    step = ember_model()
-    tensors = [(ember.from_numpy(x), ember.from_numpy(y)) for x, y in batches]
-    for i in range(n + 2):
-        step(*tensors[i % 4])
+        step = NumpyMLP().step
+    else:
+        step = ember_model()
+        batches = [(ember.from_numpy(x), ember.from_numpy(y)) for x, y in batches]
+    warm_up = 200 if perf_fifo else 2
+    for i in range(warm_up):
+        step(*batches[i % 4])
+    control = open(perf_fifo, "w", buffering=1) if perf_fifo else None  # noqa: SIM115
+    if control:
+        control.write("enable\n")
+    for i in range(n):
+        step(*batches[i % 4])
+    if control:
+        control.write("disable\n")
+        control.close()
 
 
 def main() -> None:
@@ -274,6 +294,11 @@ def main() -> None:
     parser.add_argument(
         "--mlp-only", type=int, metavar="N", help="only run N steps of bench/mlp.py's MLP (for valgrind)"
     )
+    parser.add_argument(
+        "--perf-fifo",
+        metavar="PATH",
+        help="with --mlp-only: perf record's control FIFO, to profile the steps after a warm-up only",
+    )
     parser.add_argument("--no-gc", action="store_true", help="switch the cyclic garbage collector off first")
     args = parser.parse_args()
     if args.no_gc:
@@ -282,7 +307,7 @@ def main() -> None:
         linreg_steps(args.linreg_only, args.part)
         return
     if args.mlp_only is not None:
-        mlp_steps(args.mlp_only, args.numpy)
+        mlp_steps(args.mlp_only, args.numpy, args.perf_fifo)
         return
     if args.step_only is not None:
         steps_only(args.step_only, args.numpy)
