@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _layout, dtypes
+from ember import _layout, _spacing, dtypes
 from ember import random as _random
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor, _to_array, cpu_only
@@ -210,6 +210,58 @@ def full_like(
     return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
 
 
+_RANGE_DTYPES = frozenset(
+    np.dtype(name) for name in ("float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64")
+)
+
+
+def _range_dtype(np_dtype: np.dtype, kernel: str) -> None:
+    """PyTorch's arange and range kernels have no bool, complex or wide unsigned version."""
+    if np_dtype not in _RANGE_DTYPES:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(np_dtype)}'")
+
+
+def _range_bounds(start: Any, end: Any, step: Any, op: str) -> tuple:
+    """start, end and step as Python numbers, checked as PyTorch checks them (in float64)."""
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if any(isinstance(v, complex) for v in (start, end, step)):
+        raise RuntimeError(
+            f"{op}: complex bounds are not supported ({start}, {end}, {step}): "
+            "value cannot be converted to type double without overflow"
+        )
+    first, last, by = float(start), float(end), float(step)
+    if not (by > 0 or by < 0):  # NaN too
+        raise RuntimeError(f"{op}: step must be nonzero")
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (by > 0 and last < first) or (by < 0 and last > first):
+        raise RuntimeError(
+            f"upper bound and lower bound inconsistent with step sign: {op}({start}, {end}, {step})"
+        )
+    return start, end, step
+
+
+def _to_int64(value: Any) -> int:
+    """A bound made an int64 as PyTorch's Scalar does: truncated, refused beyond the range."""
+    if not -(2**63) <= value < 2**63:
+        raise RuntimeError(f"value cannot be converted to type int64_t without overflow ({value!r})")
+    return int(value)
+
+
+def _to_single(value: float) -> float:
+    """A bound made a float32 (float16's accumulate type) as PyTorch's Scalar does."""
+    if math.isfinite(value) and abs(value) > float(np.finfo(np.float32).max):
+        raise RuntimeError(f"value cannot be converted to type float without overflow ({value!r})")
+    return float(np.float32(value))
+
+
+def _range_count(count: float) -> int:
+    """A float element count, refused as PyTorch refuses it when it does not fit an int64."""
+    if not 0 <= count <= 2.0**63:  # NaN too
+        raise RuntimeError(f"invalid size, possible overflow? ({count} elements)")
+    return int(count)
+
+
 def arange(
     start: Any,
     end: Any = None,
@@ -222,31 +274,31 @@ def arange(
     pin_memory: bool = False,
 ) -> Tensor:
     """Values from start to end (exclusive) by step; int64 unless an argument is a float
-    (torch.arange). For an integer dtype the bounds and the step are truncated to integers
-    first, as PyTorch's kernel does: arange(0, 10.5, dtype=int64) has 10 elements."""
+    (torch.arange). There are ceil((end - start) / step) of them, computed in float64; a
+    float result has PyTorch's bits (see ember._spacing). For an integer dtype the bounds and
+    the step are truncated to integers first, as PyTorch's kernel does: for int64 the count
+    too, so arange(0, 10.5, dtype=int64) has 10 elements."""
     if end is None:
         start, end = 0, start
-    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if not (np.isfinite(start) and np.isfinite(end)):
-        raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if (step > 0 and end < start) or (step < 0 and end > start):
-        raise RuntimeError(
-            f"upper bound and lower bound inconsistent with step sign (arange({start}, {end}, {step}))"
-        )
+    start, end, step = _range_bounds(start, end, step, "arange")
     is_float = any(isinstance(v, float) for v in (start, end, step))
     np_dtype = _np_dtype(dtype, dtypes.get_default_dtype().numpy if is_float else np.int64)
-    if np_dtype.kind not in "iu":
-        return _finish(np.arange(start, end, step).astype(np_dtype), requires_grad, device, layout)
-    first, last, by = int(start), int(end), int(step)
+    _range_dtype(np_dtype, "arange_cpu")
+    if np_dtype.kind == "f":
+        count = _range_count(math.ceil((float(end) - float(start)) / float(step)))
+        if np_dtype == np.float16:
+            start, step = _to_single(float(start)), _to_single(float(step))
+        values = _spacing.arange_floats(float(start), float(step), count, np_dtype)
+        return _finish(values, requires_grad, device, layout)
+    first, by = _to_int64(start), _to_int64(step)
     if np_dtype == np.int64:  # the count, too, from the truncated values
+        last = _to_int64(end)
         if by == 0:
             raise ValueError(f"arange: step must be nonzero (the step {step} truncates to 0 for int64)")
         span = last - first + by - (1 if by > 0 else -1)
         count = abs(span) // abs(by) if (span >= 0) == (by > 0) else 0
     else:
-        count = math.ceil((float(end) - float(start)) / float(step))
+        count = _range_count(math.ceil((float(end) - float(start)) / float(step)))
     values = first + by * np.arange(count, dtype=np.int64)
     return _finish(values.astype(np_dtype), requires_grad, device, layout)
 
@@ -268,33 +320,11 @@ def _fill_value(value: Any, np_dtype: np.dtype) -> Any:
     return _int_bound(value, np_dtype) if np_dtype.kind in "iu" else value
 
 
-def _spaced(start: Any, end: Any, steps: int, np_dtype: np.dtype, op: str) -> np.ndarray:
-    """PyTorch's linspace points (steps >= 2): start + step * i for the first half and
-    end - step * (steps - 1 - i) for the second, step = (end - start) / (steps - 1) in the
-    result's dtype (in float64 from the truncated bounds for an integer dtype, and for
-    logspace's exponents). PyTorch's CPU linspace kernel fuses each multiply-add (one
-    rounding), which a wider float reproduces here, so results agree to the bit and truncate
-    alike; its logspace rounds twice."""
-    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
-    if np_dtype.kind == "b":
-        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
-    index = np.arange(steps)
-    up = index < steps // 2
-    count = np.where(up, index, steps - 1 - index)
-    if np_dtype.kind in "iu" or op == "logspace":
-        if np_dtype.kind in "iu":
-            first, last = _int_bound(start, np_dtype), _int_bound(end, np_dtype)
-        else:
-            first, last = np_dtype.type(start), np_dtype.type(end)
-        step, first, last = float(last - first) / (steps - 1), float(first), float(last)
-        result, wide = np.float64, np.float64 if op == "logspace" else np.longdouble
-    else:
-        first, last = np_dtype.type(start), np_dtype.type(end)
-        step = (last - first) / np_dtype.type(steps - 1)
-        # float16 rounds after each operation in PyTorch too (c10::Half arithmetic)
-        result, wide = np_dtype.type, {2: np_dtype.type, 4: np.float64}.get(np_dtype.itemsize, np.longdouble)
-    first, last, step, count = wide(first), wide(last), wide(step), count.astype(wide)
-    return np.where(up, first + step * count, last - step * count).astype(result)
+def _filled(steps: int, value: Any, np_dtype: np.dtype) -> np.ndarray:
+    """A one-step (or empty) linspace/logspace: value stored as fill_ stores a number."""
+    if np_dtype == np.float16:
+        return dtypes.astype(np.full(steps, float(value)), np_dtype)
+    return np.full(steps, _fill_value(value, np_dtype) if steps else 0).astype(np_dtype)
 
 
 def linspace(
@@ -309,15 +339,21 @@ def linspace(
     pin_memory: bool = False,
 ) -> Tensor:
     """steps evenly spaced values from start to end (torch.linspace), computed as PyTorch's
-    kernel computes them, so that float32 and integer results agree to the bit."""
+    kernel computes them, so that the results agree to the bit (see ember._spacing)."""
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     np_dtype = _np_dtype(dtype)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     if steps <= 1:
-        values = np.full(steps, _fill_value(start, np_dtype) if steps else 0)
+        values = _filled(steps, start, np_dtype)
+    elif np_dtype.kind == "b":
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    elif np_dtype.kind in "iu":
+        first, last = _int_bound(start, np_dtype), _int_bound(end, np_dtype)
+        values = _spacing.linspace_integers(first, last, steps, np_dtype)
     else:
-        values = _spaced(start, end, steps, np_dtype, "linspace")
-    return _finish(values.astype(np_dtype), requires_grad, device, layout)
+        values = _spacing.linspace_floats(start, end, steps, np_dtype)
+    return _finish(values, requires_grad, device, layout)
 
 
 def logspace(
@@ -333,17 +369,57 @@ def logspace(
     pin_memory: bool = False,
 ) -> Tensor:
     """base ** linspace(start, end, steps) (torch.logspace); the powers are taken in float64
-    and then rounded (truncated for an integer dtype), as in PyTorch."""
+    by the C library's pow and then rounded (truncated for an integer dtype), as in
+    PyTorch, so that the results agree to the bit (see ember._spacing)."""
     if steps < 0:
         raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
     np_dtype = _np_dtype(dtype)
-    base = float(base.item() if isinstance(base, Tensor) else base)
+    base = base.item() if isinstance(base, Tensor) else base
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if np_dtype.kind == "c":
+        values = _complex_logspace(start, end, steps, complex(base), np_dtype)
+        return _finish(values, requires_grad, device, layout)
+    base = float(base)
     if steps <= 1:
-        start = start.item() if isinstance(start, Tensor) else start
-        values = np.full(steps, _fill_value(base ** float(start) if steps else 0, np_dtype))
-    else:
-        values = np.power(base, _spaced(start, end, steps, np_dtype, "logspace"))
-    return _finish(values.astype(np_dtype), requires_grad, device, layout)
+        values = _filled(steps, _spacing.c_pow(base, np.array([float(start)]))[0] if steps else 0, np_dtype)
+        return _finish(values, requires_grad, device, layout)
+    if np_dtype.kind == "b":
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    if np_dtype.kind in "iu":
+        start, end = _int_bound(start, np_dtype), _int_bound(end, np_dtype)
+    values = _spacing.c_pow(base, _spacing.logspace_exponents(start, end, steps, np_dtype))
+    return _finish(dtypes.astype(values, np_dtype), requires_grad, device, layout)
+
+
+def _complex_logspace(start: Any, end: Any, steps: int, base: complex, np_dtype: np.dtype) -> np.ndarray:
+    """A complex logspace: exponents as PyTorch's kernel forms them (the step divided by
+    steps - 1 through a reciprocal, as c10::complex divides by a complex with no imaginary
+    part), then base ** exponent in the result's precision, by the C library as in PyTorch."""
+    if steps == 1 and base.imag == 0 and base.real > 0:  # C++'s pow(double, complex): in polar form
+        start = complex(start)
+        radius, angle = math.pow(base.real, start.real), start.imag * math.log(base.real)
+        return np.full(1, complex(radius * math.cos(angle), radius * math.sin(angle))).astype(np_dtype)
+    if steps <= 1:  # C++'s pow of a complex base: cpow in complex128
+        return _spacing.complex_pow(base, np.full(steps, complex(start), np.complex128)).astype(np_dtype)
+    part = np.float32 if np_dtype == np.complex64 else np.float64
+    first, last = np_dtype.type(start), np_dtype.type(end)
+    span_re, span_im = part((last - first).real), part((last - first).imag)
+    zero = part(0)
+    # c10::complex's division by steps - 1 + 0j: ratio 0 / (steps - 1), scale 1 / (steps - 1),
+    # written out because the signs of zeros depend on it
+    ratio = zero / part(steps - 1)
+    scale = part(1) / (part(steps - 1) + zero * ratio)
+    step_re, step_im = (span_re + span_im * ratio) * scale, (span_im - span_re * ratio) * scale
+    index = np.arange(steps)
+    up = index < steps // 2
+    count = np.where(up, index, steps - 1 - index).astype(part)
+    with np.errstate(all="ignore"):  # step * (count + 0j), a complex product written out
+        product_re = step_re * count - step_im * zero
+        product_im = step_re * zero + step_im * count
+    exponents = np.empty(steps, np_dtype)
+    exponents.real = np.where(up, first.real + product_re, last.real - product_re)
+    exponents.imag = np.where(up, first.imag + product_im, last.imag - product_im)
+    return _spacing.complex_pow(base, exponents)
 
 
 def eye(

@@ -315,6 +315,15 @@ def _element_range(value: Any, np_dtype: np.dtype) -> tuple:
     return low, builtins.int(info.max)
 
 
+def astype(arr: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
+    """arr.astype(np_dtype), except that float64 values reach float16 through float32, as in
+    PyTorch, where a c10::Half is made from a float: rounding twice can differ from rounding
+    once in the last bit (1 + 2**-11 + 2**-40 is 1.0 in PyTorch, 1.0009765625 in NumPy)."""
+    if np_dtype == np.float16 and arr.dtype == np.float64:
+        return arr.astype(np.float32).astype(np.float16)
+    return arr.astype(np_dtype)
+
+
 def to_element(value: Any, np_dtype: np.dtype) -> Any:
     """A Python number stored as an element of np_dtype, as PyTorch converts it where it
     writes a number into a tensor (fill_, x[i] = v, x[mask] = v, masked_fill, index_fill,

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _spacing, dtypes
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
+from ember.creation import _range_bounds, _range_count, _range_dtype, _to_int64, _to_single
 from ember.ops.api import arith, reduce, shape
 from ember.ops.reduction import normalize_dim
 
@@ -256,20 +257,31 @@ def range(  # noqa: A001  (torch's name)
     requires_grad: bool = False,
 ) -> Tensor:
     """Deprecated (torch.range): start, start + step, ... up to end *included*, in the
-    default dtype unless another is given. Use ember.arange, whose end is excluded."""
+    default dtype unless another is given, with PyTorch's count (floor((end - start) / step)
+    + 1 in the accumulate type) and values to the bit. Use ember.arange, whose end is
+    excluded."""
     warnings.warn(
         "ember.range is deprecated, as torch.range is: its end is included, unlike Python's "
         "range. Use ember.arange, which produces values in [start, end).",
         UserWarning,
         stacklevel=outside_ember(),
     )
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    count = math.floor((end - start) / step) + 1
+    start, end, step = _range_bounds(start, end, step, "range")
     np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
-    values = start + step * np.arange(count, dtype=np.float64)
+    _range_dtype(np_dtype, "range_cpu")
+    if np_dtype == np.float16:  # float32 arithmetic, PyTorch's accumulate type for float16
+        first, last, by = (np.float32(_to_single(float(v))) for v in (start, end, step))
+        count = _range_count(float((last - first) / by + np.float32(1)))
+        values = _spacing.range_floats(float(first), float(by), count, np_dtype)
+    elif np_dtype.kind == "f":
+        count = _range_count((float(end) - float(start)) / float(step) + 1)
+        values = _spacing.range_floats(float(start), float(step), count, np_dtype)
+    else:  # the bounds and the step truncated to int64, and the count from them
+        first, last, by = _to_int64(start), _to_int64(end), _to_int64(step)
+        if by == 0:  # PyTorch divides by zero here and the process dies (SIGFPE)
+            raise RuntimeError(f"range: step must be nonzero (the step {step} truncates to 0 for {dtype})")
+        count = abs(last - first) // abs(by) + 1
+        values = first + by * np.arange(count, dtype=np.int64)
     return Tensor(values.astype(np_dtype), requires_grad=requires_grad)
 
 

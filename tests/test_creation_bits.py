@@ -1,0 +1,255 @@
+"""arange, range, linspace and logspace give PyTorch's values to the bit: random arguments
+(hypothesis) for every dtype the kernels support, compared by bit pattern; the counts and
+the errors for bad bounds, steps and dtypes are PyTorch's too."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ember
+from conftest import requires_torch
+
+pytestmark = requires_torch
+
+torch = pytest.importorskip("torch")
+
+FLOATS = ["float32", "float64", "float16"]
+INTS = ["int64", "int32", "int16", "int8", "uint8"]
+
+
+def _bits(array: np.ndarray) -> np.ndarray:
+    """The bit patterns of array (of both parts for a complex one): -0.0 and NaNs count."""
+    array = np.ascontiguousarray(array)
+    width = array.itemsize // 2 if array.dtype.kind == "c" else array.itemsize
+    return array.view(f"u{width}")
+
+
+def _same_bits(e, t) -> None:
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(_bits(e.numpy()), _bits(t.numpy()))
+
+
+def _both(name: str, *args, **kwargs):
+    """ember's and torch's results of the same call, or both exceptions' types."""
+    results = []
+    for lib in (ember, torch):
+        kw = {k: getattr(lib, v) if k == "dtype" else v for k, v in kwargs.items()}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                results.append(getattr(lib, name)(*args, **kw))
+        except Exception as error:  # noqa: BLE001 - compared below
+            results.append(type(error))
+    return results
+
+
+def _compare(name: str, *args, **kwargs) -> None:
+    e, t = _both(name, *args, **kwargs)
+    if isinstance(t, type) or isinstance(e, type):
+        assert e == t, (name, args, kwargs, e, t)
+    else:
+        _same_bits(e, t)
+
+
+_bound = st.floats(-1000, 1000, allow_nan=False).map(lambda x: round(x, 3))
+_steps_float = st.sampled_from([0.1, 0.3, 0.01, 0.7, 1.0, 2.5, 1e-3, 1 / 3])
+
+
+def test_d2l_relu_derivative_count():
+    x = ember.arange(-8.0, 8.0, 0.1, requires_grad=True)
+    ember.relu(x).sum().backward()
+    assert x.grad.sum().item() == torch.arange(-8.0, 8.0, 0.1).gt(0).sum().item() == 80
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=_bound,
+    step=_steps_float,
+    sign=st.sampled_from([1, -1]),
+    count=st.integers(0, 150),
+    jitter=st.sampled_from([0.0, 0.5, 1e-9, -1e-9]),
+    dtype=st.sampled_from(FLOATS),
+)
+def test_arange_float_bits(start, step, sign, count, jitter, dtype):
+    step *= sign
+    end = start + step * (count + jitter)
+    if dtype == "float16":
+        start, end = start / 100, end / 100
+    _compare("arange", start, end, step, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_arange_long_ranges_split_among_threads(dtype, threads):
+    """Past 32768 elements PyTorch's kernel gives each thread a chunk with its own blocks."""
+    saved_torch, saved_ember = torch.get_num_threads(), ember.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        ember.set_num_threads(threads)
+        _compare("arange", -3.3, 40.7 if dtype != "float16" else 6.1, 0.00037, dtype=dtype)
+    finally:
+        torch.set_num_threads(saved_torch)
+        ember.set_num_threads(saved_ember)
+
+
+def test_arange_default_dtype():
+    _compare("arange", -7.41, 8)
+    _compare("arange", 5)
+    _compare("arange", 1, 2.5, 0.25)
+    ember.set_default_dtype(ember.float64)
+    try:
+        e = ember.arange(0.0, 1.0, 0.1)
+    finally:
+        ember.set_default_dtype(ember.float32)
+    _same_bits(e, torch.arange(0.0, 1.0, 0.1, dtype=torch.float64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.one_of(st.integers(-300, 300), _bound.map(lambda x: x / 3)),
+    step=st.one_of(st.integers(1, 9), st.floats(0.6, 9).map(lambda x: round(x, 2))),
+    sign=st.sampled_from([1, -1]),
+    count=st.integers(0, 80),
+    dtype=st.sampled_from(INTS),
+)
+def test_arange_int_bits(start, step, sign, count, dtype):
+    step *= sign
+    end = start + step * count + (0.5 if isinstance(start, float) else 0)
+    _compare("arange", start, end, step, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((0, 10, 0), {}),  # zero step
+        ((0, 1, math.nan), {}),  # a NaN step is no step
+        ((0, math.inf), {}),
+        ((math.nan, 1), {}),
+        ((0, 10, -1), {}),  # sign
+        ((10, 0, 1), {}),
+        ((0, 1, 1e-20), {}),  # too many elements
+        ((0, 1, 0.5), {"dtype": "int64"}),  # step truncates to zero: ValueError
+        ((0, 1, 0.5), {"dtype": "int32"}),  # ... but two zeros for int32
+        ((0.0, 2.0**70, 2.0**66), {"dtype": "int64"}),
+        ((1e39, 2e39, 1e38), {"dtype": "float16"}),  # float16 works in float32
+        ((0, 5), {"dtype": "bool"}),
+        ((0, 5), {"dtype": "complex64"}),
+        ((0, 5), {"dtype": "uint16"}),
+        ((0, 5), {"dtype": "uint64"}),
+        ((1 + 1j, 5 + 5j, 1 + 1j), {}),
+        ((0, 0), {}),
+        ((3, 3, -1), {}),
+        ((-1, 5), {"dtype": "uint8"}),
+        ((0, -300, -7), {"dtype": "uint8"}),
+        ((0, 10.5), {"dtype": "int64"}),
+        ((0, 10.5), {"dtype": "int32"}),
+    ],
+)
+def test_arange_counts_and_errors(args, kwargs):
+    _compare("arange", *args, **kwargs)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    start=_bound,
+    step=_steps_float,
+    sign=st.sampled_from([1, -1]),
+    count=st.integers(0, 120),
+    jitter=st.sampled_from([0.0, 0.5, 1e-12, -1e-12]),
+    dtype=st.sampled_from(FLOATS + INTS),
+)
+def test_range_bits(start, step, sign, count, jitter, dtype):
+    if dtype in INTS:
+        step = float(max(1, round(step * 3)))
+        if dtype == "uint8":
+            start, sign = abs(start) % 100, 1
+    step *= sign
+    end = start + step * (count + jitter)
+    if dtype == "float16":
+        start, end = start / 100, end / 100
+    _compare("range", start, end, step, dtype=dtype)
+
+
+def test_range_errors():
+    _compare("range", 0, 1, 0)
+    _compare("range", 0, 1, -1)
+    _compare("range", 0, math.inf)
+    _compare("range", 0, 5, dtype="bool")
+    _compare("range", 0, 5, dtype="complex64")
+    # PyTorch's process dies (SIGFPE) when an integer step truncates to 0: ember raises
+    with pytest.raises(RuntimeError, match="truncates to 0"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ember.range(0, 5, 0.5, dtype=ember.int64)
+
+
+_complex_bound = st.builds(complex, _bound.map(lambda x: x / 100), _bound.map(lambda x: x / 300))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    start=_bound.map(lambda x: x / 100),
+    end=_bound.map(lambda x: x / 100),
+    steps=st.integers(0, 130),
+    dtype=st.sampled_from(FLOATS + INTS + ["complex64", "complex128"]),
+)
+def test_linspace_bits(start, end, steps, dtype):
+    if dtype in INTS:
+        start, end = start * 100, end * 100
+        if dtype == "uint8":
+            start, end = abs(start) % 256, abs(end) % 256
+        elif dtype == "int8":
+            start, end = start % 128, -(end % 128)
+    _compare("linspace", start, end, steps, dtype=dtype)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    start=_complex_bound,
+    end=_complex_bound,
+    steps=st.integers(0, 80),
+    dtype=st.sampled_from(["complex64", "complex128"]),
+)
+def test_linspace_complex_bits(start, end, steps, dtype):
+    _compare("linspace", start, end, steps, dtype=dtype)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    start=_bound.map(lambda x: x / 100),
+    end=_bound.map(lambda x: x / 100),
+    steps=st.integers(0, 130),
+    base=st.sampled_from([10.0, 2.0, math.e, 1.5, 0.5]),
+    dtype=st.sampled_from(FLOATS + INTS + ["complex64", "complex128"]),
+)
+def test_logspace_bits(start, end, steps, base, dtype):
+    if dtype in INTS:
+        start, end = abs(start) % 2, abs(end) % 2
+    if dtype == "float16":
+        start, end = start / 3, end / 3
+    _compare("logspace", start, end, steps, base=base, dtype=dtype)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    start=_complex_bound,
+    end=_complex_bound,
+    steps=st.integers(0, 80),
+    dtype=st.sampled_from(["complex64", "complex128"]),
+)
+def test_logspace_complex_bits(start, end, steps, dtype):
+    _compare("logspace", start, end, steps, dtype=dtype)
+
+
+def test_spaced_errors():
+    for name in ("linspace", "logspace"):
+        _compare(name, 0, 1, -1)
+        _compare(name, 0, 1, 5, dtype="bool")
+        _compare(name, 300, 1, 5, dtype="uint8")
+        _compare(name, 300, 1, 1, dtype="int8")
