@@ -253,3 +253,92 @@ def test_spaced_errors():
         _compare(name, 0, 1, 5, dtype="bool")
         _compare(name, 300, 1, 5, dtype="uint8")
         _compare(name, 300, 1, 1, dtype="int8")
+
+
+# ---- numbers stored as float16 / float32 -------------------------------------------------
+
+# doubles whose float16 value depends on rounding once or twice (PyTorch goes through float32)
+_HALF_TIES = [
+    1 + 2**-11 + 2**-40,
+    -(1 + 2**-11 + 2**-40),
+    1 - 2**-12 - 2**-45,
+    1.5 * 2**-24 + 2**-60,
+    0.1,
+    65504.0,  # float16's largest (beyond it PyTorch raises or stores inf by the tensor's size)
+]
+
+
+def _stored(lib, value, how):
+    half = lib.float16
+    zeros = lib.zeros(3, dtype=half)
+    if how == "full":
+        return lib.full((2,), value, dtype=half)
+    if how == "full_like":
+        return lib.full_like(zeros, value)
+    if how == "new_full":
+        return zeros.new_full((2,), value)
+    if how == "fill_":
+        return zeros.fill_(value)
+    if how == "fill_tensor":
+        return zeros.fill_(lib.tensor(value, dtype=lib.float64))
+    if how == "setitem":
+        zeros[1] = value
+        return zeros
+    if how == "masked_fill":
+        return zeros.masked_fill(lib.tensor([True, False, True]), value)
+    if how == "tensor":
+        return lib.tensor([value, value], dtype=half)
+    if how == "new_tensor":
+        return zeros.new_tensor([value])
+    if how == "to":
+        return lib.tensor([value], dtype=lib.float64).to(half)
+    if how == "copy_":
+        return zeros.copy_(lib.tensor([value] * 3, dtype=lib.float64))
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "full",
+        "full_like",
+        "new_full",
+        "fill_",
+        "fill_tensor",
+        "setitem",
+        "masked_fill",
+        "tensor",
+        "new_tensor",
+        "to",
+        "copy_",
+    ],
+)
+def test_float16_from_double_rounds_through_float32(how):
+    for value in _HALF_TIES:
+        _same_bits(_stored(ember, value, how), _stored(torch, value, how))
+
+
+def _stored_single(lib, value, how):
+    """value stored into float32 by `how`, or RuntimeError where that raises."""
+    try:
+        if how == "full":
+            return lib.full((2,), value)
+        if how == "fill_":
+            return lib.zeros(2).fill_(value)
+        return lib.zeros(2).masked_fill(lib.tensor([True, False]), value)
+    except RuntimeError:
+        return RuntimeError
+
+
+@pytest.mark.parametrize("value", [1e39, -1e39, 3.4028235e38, 3.4028234663852886e38, math.inf, 1e6])
+def test_float_fill_values_beyond_float32(value):
+    """A finite number beyond float32's range raises where it is stored into float32 (not
+    where it is computed with, nor in float16, where it becomes inf)."""
+    for how in ("full", "fill_", "masked_fill"):
+        e, t = (_stored_single(lib, value, how) for lib in (ember, torch))
+        if t is RuntimeError:
+            assert e is RuntimeError, (how, value)
+        else:
+            _same_bits(e, t)
+    _same_bits(ember.full((1,), value, dtype=ember.float16), torch.full((1,), value, dtype=torch.float16))
+    _same_bits(ember.zeros(2) + value, torch.zeros(2) + value)

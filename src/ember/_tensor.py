@@ -610,7 +610,7 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     if dtype is not None and arr.dtype != dtype:
         if arr is not data and not isinstance(data, Tensor):  # Python numbers must fit, as in torch
             dtypes.check_elements(arr, dtype)
-        arr = arr.astype(dtype)
+        arr = dtypes.astype(arr, dtype)
     if arr.dtype.kind not in "fiubc" or arr.dtype not in dtypes._BY_NUMPY:
         if arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)

@@ -7,6 +7,7 @@ objects below, so ember code compares `t.dtype == ember.float32` as in PyTorch.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -330,10 +331,13 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
     scatter's value, clamp's bounds, an integer exponent, where's number, alpha, full,
     full_like): for an integer dtype, a number outside `_element_range` (or NaN) raises
     PyTorch's RuntimeError 'value cannot be converted to type uint8_t without overflow',
-    and a negative int for an unsigned dtype wraps. Other dtypes and bools pass through.
+    and a negative int for an unsigned dtype wraps. A float for float32 or float16 goes
+    through `_to_single`. Other dtypes and bools pass through.
 
     Arithmetic with a number (x + 300) wraps instead: see `wrap_int`."""
     if np_dtype.kind not in "iu" or value.__class__ is builtins.bool:
+        if value.__class__ is builtins.float and np_dtype.itemsize <= 4 and np_dtype.kind == "f":
+            return _to_single(value, np_dtype)
         return value
     if isinstance(value, np.generic):
         value = value.item()
@@ -346,6 +350,20 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
             f"({value!r} does not fit in {from_numpy_dtype(np_dtype)})"
         )
     return value % (high + 1) if value < 0 and np_dtype.kind == "u" else value
+
+
+_SINGLE_MAX = builtins.float(np.finfo(np.float32).max)
+
+
+def _to_single(value: builtins.float, np_dtype: np.dtype) -> builtins.float:
+    """A float stored into float32 or float16, as PyTorch's checked conversion to float
+    does: a finite value beyond float32's range raises (float16's range is not checked:
+    70000.0 becomes inf there), and float16 gets the value rounded to float32 first."""
+    if abs(value) > _SINGLE_MAX and value - value == 0:  # finite and too large
+        if np_dtype == np.float32:
+            raise RuntimeError(f"value cannot be converted to type float without overflow ({value!r})")
+        return math.copysign(math.inf, value)
+    return builtins.float(np.float32(value)) if np_dtype == np.float16 else value
 
 
 def check_elements(data: np.ndarray, np_dtype: np.dtype) -> None:

@@ -43,8 +43,8 @@ class ToCopy(ew.Op):
     @staticmethod
     def forward(ctx, x, np_dtype):
         if x.dtype.kind == "c" and np_dtype.kind != "c":
-            return _real_part(x).astype(np_dtype)
-        return x.astype(np_dtype)
+            return dtypes.astype(_real_part(x), np_dtype)
+        return dtypes.astype(x, np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -258,7 +258,7 @@ def fill_(input: Tensor, value: Any) -> Tensor:
         if _grad_state[0] and _wants_grad(value):
             _check_inplace_leaf(input)
             return _record_inplace(input, lambda x: _replaced(x, value))
-        value = value._data.astype(input._data.dtype)  # a tensor is cast (wraps), not checked
+        value = dtypes.astype(value._data, input._data.dtype)  # a tensor is cast (wraps), not checked
         return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
     value = dtypes.to_element(value, input._data.dtype)
     return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input, constant=True)
@@ -430,8 +430,11 @@ def copy_(input: Tensor, src: Any) -> Tensor:
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or _wants_grad(src)):
         return _record_inplace(input, lambda x: _replaced(x, src))
+    values = src._data
+    if values.dtype == np.float64 and input._data.dtype == np.float16:
+        values = dtypes.astype(values, input._data.dtype)
     try:
-        np.copyto(input._data, src._data, casting="unsafe")
+        np.copyto(input._data, values, casting="unsafe")
     except ValueError:
         raise RuntimeError(
             f"copy_: the source shape {list(src.shape)} cannot be broadcast to {list(input.shape)}"
