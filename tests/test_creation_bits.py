@@ -342,3 +342,27 @@ def test_float_fill_values_beyond_float32(value):
             _same_bits(e, t)
     _same_bits(ember.full((1,), value, dtype=ember.float16), torch.full((1,), value, dtype=torch.float16))
     _same_bits(ember.zeros(2) + value, torch.zeros(2) + value)
+
+
+# ---- eye and the triangle indices ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, m", [(0, None), (3, None), (2, 4), (4, 2), (-1, None), (3, -2)])
+@pytest.mark.parametrize("dtype", [None, "float16", "int64", "bool", "complex64"])
+def test_eye(n, m, dtype):
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    if m is None:
+        _compare("eye", n, **kwargs)
+    else:
+        _compare("eye", n, m, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+@pytest.mark.parametrize(
+    "row, col, offset",
+    [(0, 3, 0), (3, 0, 1), (3, 3, 0), (4, 2, -1), (2, 5, 2), (3, 4, 7), (-1, 3, 0), (3, -2, 0)],
+)
+@pytest.mark.parametrize("dtype", [None, "int32", "float32", "int16", "bool"])
+def test_triangle_indices(name, row, col, offset, dtype):
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    _compare(name, row, col, offset, **kwargs)

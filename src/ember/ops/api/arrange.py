@@ -291,9 +291,17 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
 
 
 def _tri_indices(row: int, col: int, offset: int, upper: bool, dtype: Any) -> Tensor:
+    """PyTorch's checks: non-negative sizes, and an int32 or int64 result."""
+    name = "triu_indices" if upper else "tril_indices"
+    for what, size in (("row", row), ("col", col)):
+        if size < 0:
+            raise RuntimeError(f"{name}: {what} must be non-negative, got {size}")
+    np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.int64)
+    if np_dtype not in (np.int32, np.int64):
+        raise NotImplementedError(f"\"{name}\" not implemented for '{dtypes.scalar_type_name(np_dtype)}'")
     make = np.triu_indices if upper else np.tril_indices
     idx = np.stack(make(row, offset, col)) if row > 0 and col > 0 else np.zeros((2, 0))
-    return Tensor(idx.astype(dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.int64)))
+    return Tensor(idx.astype(np_dtype))
 
 
 def tril_indices(
