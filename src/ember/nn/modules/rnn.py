@@ -32,6 +32,7 @@ from ember.nn import functional as F
 from ember.nn import init
 from ember.nn._functional import recurrent
 from ember.nn.module import Module
+from ember.nn.modules import _rnn_states
 from ember.nn.parameter import Parameter
 from ember.nn.utils.rnn import PackedSequence
 from ember.ops.api.indexing import index_select
@@ -83,12 +84,29 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
+    def _states(self, input: Tensor, hx: Any, count: int) -> list[Tensor | None]:
+        """hx read as PyTorch reads it (see _rnn_states): [None] * count when not given, the
+        one tensor of an RNNCell or GRUCell, the pair of an LSTMCell; checked after the input's
+        rank, as in PyTorch."""
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        if hx is None:
+            return [None] * count
+        shape = f"(batch, {self.hidden_size}) or ({self.hidden_size},)"
+        if count == 2:
+            states = _rnn_states.lstm_cell(hx, input.ndim == 2, shape)
+        else:
+            states = [_rnn_states.single(name, hx, shape)]
+            _rnn_states.cell_rank(name, states[0], "hidden")
+        # PyTorch lets an LSTMCell's c have another dtype (the result takes it); not h
+        _rnn_states.same_dtype(name, states[:1], ["hx[0]" if count == 2 else "hx"], self.weight_ih)
+        return states
+
     def _batched(self, input: Tensor, states: list[Tensor | None]) -> tuple[Tensor, list[Tensor], bool]:
         """The input as (batch, input_size) and each state as (batch, hidden_size), zeros
         where not given, after PyTorch's checks; and whether the input was unbatched."""
         name = type(self).__name__
-        if input.ndim not in (1, 2):
-            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         unbatched = input.ndim == 1
         if unbatched:
             input = input.unsqueeze(0)
@@ -142,7 +160,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        x, (h,), unbatched = self._batched(input, [hx])
+        x, (h,), unbatched = self._batched(input, self._states(input, hx, 1))
         h = recurrent.rnn_step(
             F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity
         )
@@ -162,7 +180,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        x, (h, c), unbatched = self._batched(input, [None, None] if hx is None else list(hx))
+        x, (h, c), unbatched = self._batched(input, self._states(input, hx, 2))
         h, c = recurrent.lstm_step(
             F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None
         )
@@ -183,7 +201,7 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, (h,), unbatched = self._batched(input, [hx])
+        x, (h,), unbatched = self._batched(input, self._states(input, hx, 1))
         h = recurrent.gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h.squeeze(0) if unbatched else h
 
@@ -349,6 +367,25 @@ class RNNBase(Module):
                 which = f"hidden[{k}]" if len(states) > 1 else "hidden"
                 raise RuntimeError(f"Expected {which} size {expected}, got {list(state.shape)}")
 
+    def _initial_states(
+        self, hx: Any, input: Tensor, batched: bool, packed: Any, sizes: list[int]
+    ) -> list[Tensor]:
+        """hx read as PyTorch reads it (see _rnn_states), in the weights' dtype; [] when None.
+        packed: None for a tensor input, else whether the PackedSequence reorders its batch."""
+        if hx is None:
+            return []
+        stacks = self.num_layers * (2 if self.bidirectional else 1)
+        batch = ", batch" if batched else ""
+        shapes = [f"({stacks}{batch}, {size})" for size in sizes]
+        name = type(self).__name__
+        if self.mode == "LSTM":
+            states = _rnn_states.lstm(hx, batched, packed, (shapes[0], shapes[1]))
+        else:
+            states = [_rnn_states.single(name, hx, shapes[0])]
+        labels = ["hx[0]", "hx[1]"] if self.mode == "LSTM" else ["hx"]
+        _rnn_states.same_dtype(name, states, labels, self.weight_ih_l0)
+        return states
+
     # -- the loop -------------------------------------------------------------------------
 
     def _run(self, input: Tensor | PackedSequence, hx: Any, sizes: list[int]) -> tuple[Any, list[Tensor]]:
@@ -358,7 +395,7 @@ class RNNBase(Module):
             return self._run_packed(input, hx, sizes)
         batched = self._check_input(input)
         self._check_dtype(input)
-        states = [] if hx is None else ([hx] if isinstance(hx, Tensor) else list(hx))
+        states = self._initial_states(hx, input, batched, None, sizes)
         want = 3 if batched else 2
         if any(s.ndim != want for s in states):
             kind = "batched 3-D" if batched else "unbatched 2-D"
@@ -398,7 +435,7 @@ class RNNBase(Module):
         self._check_dtype(x)
         batch_sizes = input.batch_sizes.tolist()
         batch = batch_sizes[0] if batch_sizes else 0
-        states = [] if hx is None else ([hx] if isinstance(hx, Tensor) else list(hx))
+        states = self._initial_states(hx, x, True, input.sorted_indices is not None, sizes)
         stacks = self.num_layers * (2 if self.bidirectional else 1)
         if not states:
             states = [creation.zeros(stacks, batch, size, dtype=x.dtype) for size in sizes]
