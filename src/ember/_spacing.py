@@ -201,14 +201,6 @@ def c_pow(base: float, exponents: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Complex64(ctypes.Structure):  # laid out, and passed in registers, as C's float complex
-    _fields_ = [("real", ctypes.c_float), ("imag", ctypes.c_float)]
-
-
-class _Complex128(ctypes.Structure):  # as C's double complex
-    _fields_ = [("real", ctypes.c_double), ("imag", ctypes.c_double)]
-
-
 @functools.cache
 def _libm_cpow(np_dtype: np.dtype) -> Any:
     """The C library's cpowf or cpow (np_dtype complex64 or complex128), or None where no
@@ -220,7 +212,10 @@ def _libm_cpow(np_dtype: np.dtype) -> Any:
         function = getattr(ctypes.CDLL(name), "cpowf" if np_dtype == np.complex64 else "cpow")
     except (OSError, AttributeError):
         return None
-    struct = _Complex64 if np_dtype == np.complex64 else _Complex128
+    # C's float complex and double complex are laid out, and passed in registers, as a
+    # struct of two floats or two doubles
+    part = ctypes.c_float if np_dtype == np.complex64 else ctypes.c_double
+    struct = type("Complex", (ctypes.Structure,), {"_fields_": [("real", part), ("imag", part)]})
     function.argtypes, function.restype = [struct, struct], struct
     return function, struct
 
