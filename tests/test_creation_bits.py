@@ -103,6 +103,9 @@ def test_arange_default_dtype():
     _compare("arange", -7.41, 8)
     _compare("arange", 5)
     _compare("arange", 1, 2.5, 0.25)
+    _compare("arange", 0, 1, np.float32(0.1))  # a NumPy float is a float: float32, 10 values
+    _compare("arange", 0, np.float16(1.5))
+    _compare("arange", np.int32(5))
     ember.set_default_dtype(ember.float64)
     try:
         e = ember.arange(0.0, 1.0, 0.1)

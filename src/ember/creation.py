@@ -222,8 +222,9 @@ def _range_dtype(np_dtype: np.dtype, kernel: str) -> None:
 
 
 def _range_bounds(start: Any, end: Any, step: Any, op: str) -> tuple:
-    """start, end and step as Python numbers, checked as PyTorch checks them (in float64)."""
-    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    """start, end and step as Python numbers (a NumPy float32 counts as a float, as in
+    PyTorch), checked as PyTorch checks them (in float64)."""
+    start, end, step = (v.item() if isinstance(v, (Tensor, np.generic)) else v for v in (start, end, step))
     if any(isinstance(v, complex) for v in (start, end, step)):
         raise RuntimeError(
             f"{op}: complex bounds are not supported ({start}, {end}, {step}): "
