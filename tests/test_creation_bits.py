@@ -369,3 +369,66 @@ def test_eye(n, m, dtype):
 def test_triangle_indices(name, row, col, offset, dtype):
     kwargs = {} if dtype is None else {"dtype": dtype}
     _compare(name, row, col, offset, **kwargs)
+
+
+# ---- fill values of other kinds --------------------------------------------------------------
+
+
+def _fill(lib, how, value, dtype):
+    dtype = None if dtype is None else getattr(lib, dtype)
+    if how == "full":
+        return lib.full((2,), value, dtype=dtype)
+    if how == "full_like":
+        return lib.full_like(lib.zeros(2, dtype=lib.float64), value, dtype=dtype)
+    if how == "new_full":
+        return lib.zeros(2, dtype=lib.int16).new_full((2,), value, dtype=dtype)
+    return lib.zeros(2, dtype=dtype or lib.float32).fill_(value)
+
+
+@pytest.mark.parametrize("how", ["full", "full_like", "new_full", "fill_"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        1 + 2j,
+        1 + 0j,
+        2.5j,
+        2**63,
+        -(2**40),
+        1e39,
+        np.float32(0.1),
+        np.float64(0.1),
+        np.int32(7),
+        np.complex128(1j),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("dtype", [None, "float32", "float64", "int64", "uint8", "bool", "complex64"])
+def test_fill_values_of_every_kind(how, value, dtype):
+    """A complex number with an imaginary part refuses a real dtype, a bool takes any
+    number's truth, complex64 checks float32's range, a NumPy number picks the dtype a
+    Python one would, as in PyTorch."""
+    if isinstance(value, np.complex128) and dtype is None and how == "full":  # PyTorch drops 1j
+        assert ember.full((2,), value).tolist() == [1j, 1j]  # (test_full_numpy_complex_and_bool)
+        return
+    results = []
+    for lib in (ember, torch):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                results.append(_fill(lib, how, value, dtype))
+        except Exception as error:  # noqa: BLE001 - compared below
+            results.append(type(error))
+    e, t = results
+    if isinstance(t, type) or isinstance(e, type):
+        assert e == t, (e, t)
+    else:
+        _same_bits(e, t)
+
+
+def test_full_numpy_complex_and_bool():
+    """PyTorch makes full((2,), np.complex64(1 + 1j)) a float32 tensor of 1.0 (the imaginary
+    part dropped with a warning) and full((2,), np.True_) float32; ember takes NumPy numbers
+    as the Python numbers they hold: complex64 and bool (differences.md)."""
+    assert ember.full((2,), np.complex64(1 + 1j)).dtype == ember.complex64
+    assert ember.full((2,), np.complex64(1 + 1j)).tolist() == [1 + 1j, 1 + 1j]
+    assert ember.full((2,), np.True_).dtype == ember.bool

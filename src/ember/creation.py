@@ -140,10 +140,20 @@ def full(
     pin_memory: bool = False,
 ) -> Tensor:
     if dtype is None:  # an int is int64 even beyond its range, which to_element then refuses
+        if isinstance(fill_value, np.generic):  # a NumPy number counts as a Python one, as in PyTorch
+            fill_value = fill_value.item()
         dtype = np.int64 if type(fill_value) is int else _to_array(fill_value, None).dtype
     np_dtype = _np_dtype(dtype)
-    fill_value = dtypes.to_element(fill_value, np_dtype)
-    return _finish(np.full(_size((size,)), fill_value, np_dtype), requires_grad, device, layout)
+    return _finish(
+        np.full(_size((size,)), _fill_element(fill_value, np_dtype), np_dtype), requires_grad, device, layout
+    )
+
+
+def _fill_element(value: Any, np_dtype: np.dtype) -> Any:
+    """full's value as an element (dtypes.to_element); for bool, any int's truth (NumPy
+    refuses an int beyond int64 there)."""
+    value = dtypes.to_element(value, np_dtype)
+    return value != 0 if np_dtype.kind == "b" and type(value) is int else value
 
 
 def _like(input: Tensor, dtype: Any) -> np.dtype:
@@ -206,7 +216,7 @@ def full_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     np_dtype = _like(input, dtype)
-    arr = np.full(input._data.shape, dtypes.to_element(fill_value, np_dtype), np_dtype)
+    arr = np.full(input._data.shape, _fill_element(fill_value, np_dtype), np_dtype)
     return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
 
 

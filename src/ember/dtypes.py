@@ -331,14 +331,21 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
     scatter's value, clamp's bounds, an integer exponent, where's number, alpha, full,
     full_like): for an integer dtype, a number outside `_element_range` (or NaN) raises
     PyTorch's RuntimeError 'value cannot be converted to type uint8_t without overflow',
-    and a negative int for an unsigned dtype wraps. A float for float32 or float16 goes
-    through `_to_single`. Other dtypes and bools pass through.
+    and a negative int for an unsigned dtype wraps. A float for float32, complex64 or
+    float16 goes through `_to_single`; a complex number for a real dtype through
+    `_real_part`. Other dtypes and bools pass through.
 
     Arithmetic with a number (x + 300) wraps instead: see `wrap_int`."""
     if np_dtype.kind not in "iu" or value.__class__ is builtins.bool:
-        if value.__class__ is builtins.float and np_dtype.itemsize <= 4 and np_dtype.kind == "f":
-            return _to_single(value, np_dtype)
+        if value.__class__ is builtins.float:
+            single = (np_dtype.kind == "f" and np_dtype.itemsize <= 4) or np_dtype == np.complex64
+            return _to_single(value, np_dtype) if single else value
+        if isinstance(value, _COMPLEX) and np_dtype.kind in "fb":
+            value = _real_part(value, np_dtype)
+            return to_element(value, np_dtype) if np_dtype.kind == "f" else value
         return value
+    if isinstance(value, _COMPLEX):
+        value = _real_part(value, np_dtype)
     if isinstance(value, np.generic):
         value = value.item()
     if not isinstance(value, (builtins.int, builtins.float)):
@@ -353,15 +360,33 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
 
 
 _SINGLE_MAX = builtins.float(np.finfo(np.float32).max)
+_COMPLEX = (builtins.complex, np.complexfloating)
+_FLOAT_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _real_part(value: Any, np_dtype: np.dtype) -> Any:
+    """A complex number stored into a real dtype, as PyTorch stores it: its truth for bool,
+    else its real part when the imaginary part is 0; otherwise PyTorch's RuntimeError."""
+    value = builtins.complex(value)
+    if np_dtype.kind == "b":
+        return value != 0
+    if value.imag != 0:
+        name = _C_NAMES.get(np_dtype.name) or _FLOAT_C_NAMES[np_dtype.name]
+        raise RuntimeError(
+            f"value cannot be converted to type {name} without overflow ({value!r} has an imaginary part "
+            f"and the tensor is {from_numpy_dtype(np_dtype)}: take .real, or use a complex dtype)"
+        )
+    return value.real
 
 
 def _to_single(value: builtins.float, np_dtype: np.dtype) -> builtins.float:
-    """A float stored into float32 or float16, as PyTorch's checked conversion to float
+    """A float stored into float32, complex64 or float16, as PyTorch's checked conversion
     does: a finite value beyond float32's range raises (float16's range is not checked:
     70000.0 becomes inf there), and float16 gets the value rounded to float32 first."""
     if abs(value) > _SINGLE_MAX and value - value == 0:  # finite and too large
-        if np_dtype == np.float32:
-            raise RuntimeError(f"value cannot be converted to type float without overflow ({value!r})")
+        if np_dtype != np.float16:
+            name = "float" if np_dtype == np.float32 else "c10::complex<float>"
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow ({value!r})")
         return math.copysign(math.inf, value)
     return builtins.float(np.float32(value)) if np_dtype == np.float16 else value
 
