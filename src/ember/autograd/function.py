@@ -190,6 +190,10 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._simple = bool(cls.raw)
+        if "saved_attributes" in cls.__dict__:  # PyTorch's _saved_<name>: see autograd/saved.py
+            from ember.autograd import saved
+
+            saved.define(cls)
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,472 @@
+"""What a node saved for backward, under the names PyTorch gives it.
+
+PyTorch shows what a backward node keeps as attributes named after the op's arguments:
+`x.pow(2).grad_fn._saved_self` is x, `._saved_exponent` is 2, `x.exp().grad_fn._saved_result`
+is the output, and `_raw_saved_self` is a `SavedTensor`, on which `register_hooks(pack,
+unpack)` changes how that one value is stored. Students print them to see what a node keeps.
+
+An op declares them in a small table, its class attribute `saved_attributes`, next to its
+forward and backward:
+
+    class Pow(Op):
+        saved_attributes = {"self": saved_input(0), "exponent": field("p")}
+
+`Function.__init_subclass__` hands the table to `define`, which turns each entry into a
+property of the class (and, for a saved tensor, a `_raw_saved_<name>` property too). All of
+it happens once, when the class is made: building a node, saving, and the backward pass run
+exactly the code they ran before, and a node pays only when someone reads one of these
+attributes. (Not a `__getattr__` on the node: a class with one makes every attribute read of
+its instances slower in CPython.)
+
+The values are read from what the node already keeps: the arrays in `_saved`, whose origin
+`_sources` records (input i, or output j), and the attributes forward set on ctx. A saved
+input comes back as the input itself when it is a leaf (as in PyTorch, the same object), as
+a Tensor attached to the node that made it otherwise; a saved output comes back attached to
+this node, as PyTorch gives it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy import ndarray
+
+from ember.autograd import grad_mode
+from ember.autograd.function import FREED_MESSAGE, edge_meta, edge_target
+
+__all__ = [
+    "SavedTensor",
+    "constant",
+    "define",
+    "field",
+    "field_tensor",
+    "gelu_approximate",
+    "input_shape",
+    "keeps_dims",
+    "linear_sizes",
+    "max_indices",
+    "numel_of",
+    "reduced_dims",
+    "reduced_keepdim",
+    "reduction_number",
+    "saved_input",
+    "saved_none",
+    "saved_number",
+    "saved_output",
+    "shape_of",
+    "swapped",
+]
+
+
+class _Saved:
+    """A table entry for a tensor kept in the node's `_saved`, by where it came from: input
+    `source` (0, 1, ...) or output j (source -1 - j)."""
+
+    __slots__ = ("source", "view")
+
+    def __init__(self, source: int | None, view: Callable[[Any], Any] | None = None) -> None:
+        self.source = source
+        self.view = view
+
+
+def saved_input(i: int, view: Callable[[Any], Any] | None = None) -> _Saved:
+    """The table entry for input i, as the node saved it (None when it did not). `view(t)`,
+    if given, is what PyTorch shows where its node saves another form of the input (Linear's
+    weight, which PyTorch's addmm saves transposed)."""
+    return _Saved(i, view)
+
+
+def saved_none() -> _Saved:
+    """The table entry for a tensor argument that the node's op never has (a loss's weight,
+    where ember picks another node when there is one): None, as PyTorch shows an absent one."""
+    return _Saved(None)
+
+
+def saved_output(j: int = 0) -> _Saved:
+    """The table entry for output j, as the node saved it (None when it did not)."""
+    return _Saved(-1 - j)
+
+
+def field(name: str, convert: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
+    """The table entry for a value that forward kept as `ctx.<name>` (a number, a tuple of
+    dims, a flag), optionally converted to what PyTorch shows."""
+    if convert is None:
+        return lambda node: getattr(node, name)
+    return lambda node: convert(getattr(node, name))
+
+
+def constant(value: Any) -> Callable[[Any], Any]:
+    """The table entry for a value that is the same for every node of the op (Add's alpha)."""
+    return lambda node: value
+
+
+def field_tensor(name: str, convert: Callable[[Any, Any], Any] | None = None) -> Callable[[Any], Any]:
+    """The table entry for an array that forward kept as `ctx.<name>` and PyTorch shows as a
+    saved tensor (the target of a loss, the indices of max): a Tensor outside the graph,
+    freed with the node's other saved values. `convert(node, array)` may reshape it."""
+
+    def get(node: Any) -> Any:
+        if node._saved is None or name not in node.__dict__:
+            raise RuntimeError(FREED_MESSAGE)
+        value = node.__dict__[name]
+        return _plain(value if convert is None else convert(node, value))
+
+    return get
+
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def reduction_number(name: str) -> int:
+    """A loss's reduction as PyTorch saves it: its number (0 none, 1 mean, 2 sum)."""
+    return _REDUCTIONS[name]
+
+
+def define(cls: type) -> None:
+    """Turn the class's `saved_attributes` table into properties (see the module's docstring).
+    A `_saved_<name>` of a parent class that the table does not name is hidden (it reads as
+    missing), so that a subclass with other argument names does not show its parent's."""
+    table = cls.__dict__["saved_attributes"]
+    names = set()
+    for name, entry in table.items():
+        if isinstance(entry, _Saved):
+            setattr(cls, "_saved_" + name, property(_tensor_getter(entry)))
+            setattr(cls, "_raw_saved_" + name, property(_raw_getter(name, entry)))
+            names.add("_raw_saved_" + name)
+        else:
+            setattr(cls, "_saved_" + name, property(entry))
+        names.add("_saved_" + name)
+    for base in cls.__mro__[1:]:
+        for attr in base.__dict__.get("_named_saved", ()):
+            if attr not in names:
+                setattr(cls, attr, property(_missing(attr)))
+    cls._named_saved = frozenset(names)
+
+
+def _missing(attr: str) -> Callable[[Any], Any]:
+    def get(node: Any) -> Any:
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
+
+    return get
+
+
+def _tensor_getter(entry: _Saved) -> Callable[[Any], Any]:
+    return lambda node: _viewed(entry, _unpack(node, entry.source))
+
+
+def _viewed(entry: _Saved, t: Any) -> Any:
+    return t if entry.view is None or t is None else entry.view(t)
+
+
+def _raw_getter(name: str, entry: _Saved) -> Callable[[Any], Any]:
+    def get(node: Any) -> SavedTensor:
+        cache = node.__dict__.setdefault("_raw_saved", {})
+        raw = cache.get(name)
+        if raw is None:  # one object per node and name, as PyTorch gives the same one each time
+            raw = cache[name] = SavedTensor(node, entry)
+        return raw
+
+    return get
+
+
+# ---- reading a saved tensor ---------------------------------------------------------------------
+
+
+def _index(node: Any, source: int) -> int | None:
+    """Where in `node._saved` the value from `source` is, or None if the node did not save it."""
+    sources = node._sources
+    if sources is None or source is None:
+        return None
+    for k, s in enumerate(sources):
+        if s == source:
+            return k
+    return None
+
+
+def _unpack(node: Any, source: int) -> Any:
+    """The Tensor that `node` saved from `source`, as backward would read it: an error once
+    the graph was freed or the tensor changed in place since, through the unpack hook when it
+    has one. None when the node did not save it."""
+    saved = node._saved
+    if saved is None:
+        raise RuntimeError(FREED_MESSAGE)
+    k = _index(node, source)
+    if k is None:
+        return None
+    packed = node.__dict__.get("_packed")
+    if packed is None:
+        _check_versions(node)
+        return _as_tensor(node, source, saved[k])
+    unpack, value = packed[k]
+    if unpack is None:
+        return _as_tensor(node, source, value)
+    value = unpack(value)
+    from ember._tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(value).__name__}"
+        )
+    return _as_tensor(node, source, value._data, unpacked=True)
+
+
+def _check_versions(node: Any) -> None:
+    """`saved_tensors`' in-place check (autograd/function.py), for the node's saved tensors."""
+    versions = node._versions
+    if versions.__class__ is list:
+        if versions[0] != node._version_at:
+            node._modified(versions[0], node._version_at)
+    else:
+        for i in range(0, len(versions), 2):
+            if versions[i][0] != versions[i + 1]:
+                node._modified(versions[i][0], versions[i + 1])
+
+
+def _as_tensor(node: Any, source: int, item: Any, unpacked: bool = False) -> Any:
+    """The saved array `item` as PyTorch shows it: a leaf input as the leaf itself (a new
+    tensor requiring grad when an unpack hook gave it), another input attached to the node
+    that made it, an output attached to `node`; a value whose input needs no gradient (or a
+    number) as a Tensor outside the graph."""
+    from ember._tensor import Tensor
+
+    if source < 0:
+        found, nr = node, -1 - source
+    else:
+        edges = node._edges
+        edge = edges[source] if source < len(edges) else None
+        if edge is None:
+            return _plain(item)
+        if isinstance(edge, Tensor):
+            if item is edge._data and not unpacked:
+                return edge
+            t = Tensor(np.asarray(item))
+            t._requires_grad = True
+            return t
+        found, nr = edge_target(edge)
+    t = Tensor(np.asarray(item))
+    t.grad_fn, t._out_nr, t._requires_grad = found, nr, True
+    return t
+
+
+def _plain(item: Any) -> Any:
+    """A Tensor of `item` outside the graph (a Python number keeps its kind: 2 is int64)."""
+    from ember._tensor import Tensor
+
+    if item is None:
+        return None
+    return Tensor(item if isinstance(item, ndarray) else np.asarray(item))
+
+
+# ---- SavedTensor -----------------------------------------------------------------------------------
+
+
+class SavedTensor:
+    """One tensor a node saved, as an object (torch._C._autograd.SavedTensor): what
+    `grad_fn._raw_saved_<name>` gives.
+
+    `register_hooks(pack_hook, unpack_hook)` changes how this one value is kept: pack_hook
+    runs at once on the tensor, and what it returns is kept instead of the tensor; each read
+    (backward's, or `grad_fn._saved_<name>`) passes that object to unpack_hook, which must
+    return the Tensor to use. Once per saved tensor, as in PyTorch.
+    """
+
+    __slots__ = ("_node", "_entry", "_source")
+
+    def __init__(self, node: Any, entry: _Saved) -> None:
+        self._node = node
+        self._entry = entry
+        self._source = entry.source
+
+    def _where(self) -> int | None:
+        return None if self._node._saved is None else _index(self._node, self._source)
+
+    @property
+    def data(self) -> Any:
+        """The tensor as saved, without the in-place check; with hooks, what pack_hook
+        returned; None once the graph was freed."""
+        node = self._node
+        k = self._where()
+        if k is None:
+            return None
+        packed = node.__dict__.get("_packed")
+        if packed is None:
+            return _viewed(self._entry, _as_tensor(node, self._source, node._saved[k]))
+        unpack, value = packed[k]
+        return value if unpack is not None else _viewed(self._entry, _as_tensor(node, self._source, value))
+
+    @property
+    def unpack_hook(self) -> Callable[[Any], Any] | None:
+        """The unpack hook given to register_hooks (None without one, or once freed)."""
+        k = self._where()
+        packed = self._node.__dict__.get("_packed")
+        return None if k is None or packed is None else packed[k][0]
+
+    def unpack(self) -> Any:
+        """The saved tensor, as `grad_fn._saved_<name>` reads it."""
+        return _viewed(self._entry, _unpack(self._node, self._source))
+
+    def register_hooks(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
+        """Keep `pack_hook(tensor)` instead of the tensor, and give `unpack_hook(kept)` to each
+        reader (see the class's docstring). The hooks see the value as the node keeps it
+        (for Linear's `mat2`, the weight itself, not its transpose)."""
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError(
+                "register_hooks(): expected two callables (pack_hook, unpack_hook), got "
+                f"{type(pack_hook).__name__} and {type(unpack_hook).__name__}"
+            )
+        node = self._node
+        if node._saved is None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate "
+                "values of the graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or if you "
+                "need to access saved variables after calling backward."
+            )
+        k = self._where()
+        if k is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        packed = node.__dict__.get("_packed")
+        if packed is not None and packed[k][0] is not None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time."
+            )
+        from ember._tensor import Tensor
+
+        saved = node._saved
+        if packed is None:
+            packed = tuple([(None, item) for item in saved])
+        # pack_hook sees the values without their history, with grad mode off, as in PyTorch
+        state = grad_mode._state
+        prev, state[0] = state[0], False
+        try:
+            kept = pack_hook(Tensor(np.asarray(packed[k][1])))
+        finally:
+            state[0] = prev
+        node.__dict__["_packed"] = packed[:k] + ((unpack_hook, kept),) + packed[k + 1 :]
+        # the original is no longer kept (a hook that moves it elsewhere frees its memory);
+        # set in the node's dict, past the setter that saved_tensors_hooks may have installed
+        node.__dict__["_saved"] = saved[:k] + (None,) + saved[k + 1 :]
+        node.__class__ = _hooked_class(type(node))
+
+    def __repr__(self) -> str:
+        return f"<SavedTensor object at {id(self):#x}>"
+
+
+class _FreedWithPacked:
+    """`_saved` of a node with hooks on one of its saved tensors: when the engine frees the
+    node (`node._saved = None`), what pack_hook returned is dropped with it."""
+
+    def __get__(self, node: Any, owner: type) -> Any:
+        return () if node is None else node.__dict__.get("_saved", ())
+
+    def __set__(self, node: Any, items: Any) -> None:
+        node.__dict__["_saved"] = items
+        if items is None:
+            node.__dict__.pop("_packed", None)
+
+
+_HOOKED_CLASSES: dict = {}
+
+
+def _hooked_class(cls: type) -> type:
+    """A subclass of node class `cls`, with its name, whose `saved_tensors` unpacks (the
+    saved_tensors_hooks mechanism of autograd/graph.py) and which frees what was packed: the
+    class of a node once a hook is registered on one of its saved tensors. A node packed by
+    saved_tensors_hooks has such a class already."""
+    if getattr(cls, "_unpacks", False):
+        return cls
+    from ember.autograd.graph import _named_subclass, _unpacked_saved_tensors
+
+    attrs = {
+        "saved_tensors": property(_unpacked_saved_tensors),
+        "_unpacks": True,
+        "_saved": _FreedWithPacked(),
+    }
+    return _named_subclass(_HOOKED_CLASSES, cls, attrs)
+
+
+# ---- helpers for the tables -------------------------------------------------------------------
+
+
+def input_shape(node: Any) -> tuple:
+    """The shape of a node's first input: what forward recorded as `ctx.shape`, else the
+    shape its edge records (a recorded node's first input requires grad)."""
+    shape = node.__dict__.get("shape")
+    return shape if shape is not None else edge_meta(node._edges[0])[0]
+
+
+def keeps_dims(node: Any) -> bool:
+    """Whether a reduction kept its reduced dims: its output has as many dims as its input."""
+    return len(node._shapes[0] if node._n_outputs > 1 else node._shape) == len(input_shape(node))
+
+
+def numel_of(shape: tuple) -> int:
+    """The number of elements of a tensor of `shape` (PyTorch's `_saved_self_sym_numel`)."""
+    return math.prod(shape)
+
+
+def reduced_dims(axes: tuple | None) -> tuple:
+    """A reduction's dims as PyTorch saves them; a reduction over everything, recorded with
+    no dims, has none (PyTorch's node for it, e.g. SumBackward0, saves no `dim`)."""
+    if axes is None:
+        raise AttributeError("the node reduced all dimensions: it saved no dim")
+    return tuple(axes)
+
+
+def reduced_keepdim(node: Any) -> bool:
+    """`keepdim` of a reduction over given dims (see `dims`)."""
+    reduced_dims(node.axes)
+    return keeps_dims(node)
+
+
+def max_indices(node: Any, idx: ndarray) -> ndarray:
+    """max/min's indices as the op returned them (forward keeps them with the dim kept)."""
+    return idx.reshape(node._shapes[1])
+
+
+def swapped(i: int) -> Callable[[tuple], int]:
+    """dim0 (i = 0) or dim1 (i = 1) of a transpose recorded as a permutation."""
+
+    def get(axes: tuple) -> int:
+        moved = [d for d, a in enumerate(axes) if d != a]
+        return moved[i] if moved else 0
+
+    return get
+
+
+def shape_of(i: int) -> Callable[[tuple], tuple]:
+    """Operand i's shape, from the tuple of shapes a node keeps."""
+    return lambda shapes: shapes[i]
+
+
+def gelu_approximate(tanh: bool) -> str:
+    """gelu's `approximate` argument, from the flag its node keeps."""
+    return "tanh" if tanh else "none"
+
+
+def saved_number(i: int) -> Callable[[Any], Any]:
+    """The table entry for input i that was a Python number the node keeps as an array
+    (`2 ** x`'s base), shown as a number, as PyTorch shows it."""
+
+    def get(node: Any) -> Any:
+        t = _unpack(node, i)
+        return None if t is None else t._data.item()
+
+    return get
+
+
+def linear_sizes(node: Any) -> tuple:
+    """(input's shape, weight's shape) of a Linear node, from its edges or its output."""
+    e0, e1 = node._edges[0], node._edges[1]
+    out = node._shape
+    if e0 is not None:
+        x = edge_meta(e0)[0]
+        w = edge_meta(e1)[0] if e1 is not None else (out[-1], x[-1])
+    else:
+        w = edge_meta(e1)[0]
+        x = out[:-1] + (w[1],)
+    return tuple(x), tuple(w)
