@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ember.autograd.saved import constant, field, gelu_approximate, linear_sizes, saved_input
 from ember.ops import _dual
 from ember.ops.elementwise import Op, sigmoid_array
 
@@ -102,6 +103,8 @@ def _normal_cdf(x: Any) -> Any:
 
 
 class LeakyRelu(Op):
+    saved_attributes = {"self": saved_input(0), "negative_slope": field("slope")}
+
     @staticmethod
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
@@ -148,6 +151,8 @@ class Elu(Op):
 
 class Gelu(Op):
     """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses tanh for Phi."""
+
+    saved_attributes = {"self": saved_input(0), "approximate": field("tanh", gelu_approximate)}
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -343,6 +348,10 @@ class Prelu(Op):
 # ---- the affine map of nn.Linear -------------------------------------------------------
 
 
+def _transposed(weight: Any) -> Any:
+    return weight.t()
+
+
 class Linear(Op):
     """x @ W^T + b as one node.
 
@@ -351,6 +360,17 @@ class Linear(Op):
     the three gradients are one matmul each and one sum:
     dx = g @ W, dW = g^T @ x and db = sum of g, with leading dimensions flattened.
     """
+
+    # PyTorch records nn.Linear on a batch as addmm(bias, input, weight.t()), and shows that
+    # node's names: mat1 is the input, mat2 the weight transposed (docs/differences.md)
+    saved_attributes = {
+        "mat1": saved_input(0),
+        "mat2": saved_input(1, view=_transposed),
+        "alpha": constant(1),
+        "beta": constant(1),
+        "mat1_sym_sizes": lambda node: linear_sizes(node)[0],
+        "mat2_sym_sizes": lambda node: linear_sizes(node)[1][::-1],
+    }
 
     @staticmethod
     def forward(ctx, x, weight, bias):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ember.autograd.function import Function
+from ember.autograd.saved import constant, field, saved_input, saved_number, saved_output
 from ember.ops import _dual
 
 
@@ -77,6 +78,7 @@ class Elementwise(Op):
 
 class Add(Elementwise):
     ufunc, saves = np.add, NOTHING
+    saved_attributes = {"alpha": constant(1)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -85,6 +87,7 @@ class Add(Elementwise):
 
 class Sub(Elementwise):
     ufunc, saves = np.subtract, NOTHING
+    saved_attributes = {"alpha": constant(1)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -93,6 +96,7 @@ class Sub(Elementwise):
 
 class Mul(Elementwise):
     ufunc, saves = np.multiply, FACTORS
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -108,6 +112,8 @@ class Mul(Elementwise):
 
 
 class Div(Op):
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
+
     @staticmethod
     def forward(ctx, a, b):
         if ctx._edges and ctx._edges[1] is None:  # b's gradient alone needs a (Mul's rule)
@@ -140,6 +146,8 @@ class Rsub(Op):
     """c - x for a Python number c (`1 - x`): one input, as PyTorch's RsubBackward1 lists,
     where Sub would list the number as a second input."""
 
+    saved_attributes = {"alpha": constant(1)}
+
     def name(self) -> str:
         return "RsubBackward1"
 
@@ -154,6 +162,8 @@ class Rsub(Op):
 
 class Pow(Op):
     """x ** p for a Python-number exponent p."""
+
+    saved_attributes = {"self": saved_input(0), "exponent": field("p")}
 
     @staticmethod
     def forward(ctx, x, p):
@@ -174,6 +184,8 @@ class Pow(Op):
 
 class PowTensor(Op):
     """a ** b where the exponent is a tensor."""
+
+    saved_attributes = {"self": saved_input(0), "exponent": saved_input(1), "result": saved_output()}
 
     def name(self) -> str:
         return "PowBackward1"
@@ -207,6 +219,7 @@ class PowScalarBase(PowTensor):
     in next_functions as PyTorch's PowBackward2 lists it, the exponent only."""
 
     _not_tensor_inputs = (0,)
+    saved_attributes = {"self": saved_number(0), "exponent": saved_input(1), "result": saved_output()}
 
     def name(self) -> str:
         return "PowBackward2"
@@ -303,6 +316,7 @@ class Remainder(Op):
 
 class Exp(Elementwise):
     ufunc, saves = np.exp, OUTPUT
+    saved_attributes = {"result": saved_output()}
 
     @staticmethod
     def backward(ctx, grad):
@@ -321,6 +335,7 @@ class Expm1(Elementwise):
 
 class Log(Elementwise):
     ufunc, saves = np.log, INPUT
+    saved_attributes = {"self": saved_input(0)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -339,6 +354,7 @@ class Log1P(Elementwise):
 
 class Sqrt(Elementwise):
     ufunc, saves = np.sqrt, OUTPUT
+    saved_attributes = {"result": saved_output()}
 
     @staticmethod
     def backward(ctx, grad):
@@ -347,6 +363,8 @@ class Sqrt(Elementwise):
 
 
 class Rsqrt(Op):
+    saved_attributes = {"result": saved_output()}
+
     @staticmethod
     def forward(ctx, x):
         y = 1 / np.sqrt(x)
@@ -374,6 +392,7 @@ class Reciprocal(Op):
 
 class Abs(Elementwise):
     ufunc, saves = np.absolute, INPUT
+    saved_attributes = {"self": saved_input(0)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -422,6 +441,7 @@ class Round(Op):
 
 class Sin(Elementwise):
     ufunc, saves = np.sin, INPUT
+    saved_attributes = {"self": saved_input(0)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -431,6 +451,7 @@ class Sin(Elementwise):
 
 class Cos(Elementwise):
     ufunc, saves = np.cos, INPUT
+    saved_attributes = {"self": saved_input(0)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -440,6 +461,7 @@ class Cos(Elementwise):
 
 class Tanh(Elementwise):
     ufunc, saves = np.tanh, OUTPUT
+    saved_attributes = {"result": saved_output()}
 
     @staticmethod
     def backward(ctx, grad):
@@ -457,6 +479,8 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 
 class Sigmoid(Op):
+    saved_attributes = {"result": saved_output()}
+
     @staticmethod
     def forward(ctx, x):
         y = sigmoid_array(x)
@@ -470,6 +494,8 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
+    saved_attributes = {"result": saved_output()}
+
     @staticmethod
     def forward(ctx, x):
         y = np.maximum(x, 0)
@@ -486,6 +512,8 @@ class Relu(Op):
 
 class Clamp(Op):
     """clamp(x, min, max) with scalar bounds; the gradient passes where x is inside."""
+
+    saved_attributes = {"self": saved_input(0), "min": field("lo"), "max": field("hi")}
 
     @staticmethod
     def forward(ctx, x, lo, hi):

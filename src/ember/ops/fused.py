@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.autograd.saved import field, saved_output
 from ember.ops import _dual
 from ember.ops.elementwise import Op, row_major
 
 
 class Softmax(Op):
+    saved_attributes = {"result": saved_output(), "dim": field("dim")}
+
     @staticmethod
     def forward(ctx, x, dim):
         x = row_major(x)  # PyTorch's softmax is row-major whatever x's layout
@@ -31,6 +34,8 @@ class Softmax(Op):
 
 
 class LogSoftmax(Op):
+    saved_attributes = {"result": saved_output(), "dim": field("dim")}
+
     @staticmethod
     def forward(ctx, x, dim):
         x = row_major(x)

@@ -6,6 +6,7 @@ import string
 
 import numpy as np
 
+from ember.autograd.saved import field, saved_input, shape_of
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 
@@ -13,6 +14,8 @@ from ember.ops.elementwise import Op
 class Matmul(Op):
     """a @ b. A 1-D operand is promoted to a matrix for the backward, as NumPy does in forward;
     batch dimensions broadcast, and the engine sums them back."""
+
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
 
     @staticmethod
     def forward(ctx, a, b):
@@ -58,9 +61,18 @@ class Matmul(Op):
 class Mm(Matmul):
     """2-D @ 2-D (MmBackward0)."""
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "mat2": saved_input(1),
+        "self_sym_sizes": field("shapes", shape_of(0)),
+        "mat2_sym_sizes": field("shapes", shape_of(1)),
+    }
+
 
 class Bmm(Matmul):
     """3-D @ 3-D with equal batch sizes (BmmBackward0)."""
+
+    saved_attributes = {"self": saved_input(0), "mat2": saved_input(1)}
 
 
 class Dot(Matmul):

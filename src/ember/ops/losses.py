@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ember.autograd.saved import constant, field, field_tensor, reduction_number, saved_input, saved_none
 from ember.ops import _dual
 from ember.ops.activations import sigmoid, softplus
 from ember.ops.elementwise import Op
@@ -212,6 +213,14 @@ class IndexCrossEntropy(Op):
     (the loss is a small share of a step's work but many of its calls).
     """
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "target": field_tensor("target"),
+        "weight": saved_none(),
+        "reduction": field("reduction", reduction_number),
+        "ignore_index": constant(-100),
+    }
+
     _intermediates = ("e", "s", "rows", "target")
 
     def name(self) -> str:
@@ -242,6 +251,13 @@ class IndexCrossEntropy(Op):
 class IndexNllLoss(Op):
     """NllLoss for (N, C) log-probabilities and class indices, with no weight and no target
     ignored: -x[n, target[n]], picked rather than multiplied by a dense q."""
+
+    saved_attributes = {
+        "target": field_tensor("target"),
+        "weight": saved_none(),
+        "reduction": field("reduction", reduction_number),
+        "ignore_index": constant(-100),
+    }
 
     _not_tensor_inputs = (1, 2)  # next_functions lists the input only, as PyTorch's
 
@@ -358,6 +374,12 @@ class BinaryCrossEntropyWithLogits(Op):
 
 class MseLoss(Op):
     """(x - t)^2, reduced, computed in `dtype`, the one input and target promote to."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "target": saved_input(1),
+        "reduction": field("reduction", reduction_number),
+    }
 
     _not_tensor_inputs = (2, 3)  # next_functions lists input and target, as PyTorch's
 

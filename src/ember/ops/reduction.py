@@ -12,6 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from ember.autograd.saved import (
+    field,
+    field_tensor,
+    keeps_dims,
+    max_indices,
+    numel_of,
+    reduced_dims,
+    reduced_keepdim,
+    saved_input,
+    saved_output,
+)
 from ember.ops import _dual
 from ember.ops.elementwise import Op, row_major
 
@@ -58,6 +69,12 @@ class Sum(Op):
     0-d, and so is every gradient backward receives). The sum has x's dtype: NumPy would sum
     int8 ... int32 as int64, where PyTorch's `sum(dtype=torch.int16)` is int16."""
 
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "dim": field("axes", reduced_dims),
+        "keepdim": reduced_keepdim,
+    }
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
@@ -74,6 +91,13 @@ class Sum(Op):
 
 
 class Mean(Op):
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "self_sym_numel": field("shape", numel_of),
+        "dim": field("axes", reduced_dims),
+        "keepdim": keeps_dims,
+    }
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
@@ -164,6 +188,13 @@ def _equal_or_both_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 class Amax(Op):
     """max/min values over dims; the gradient is shared equally among tied maxima."""
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "dim": field("axes", reduced_dims),
+        "keepdim": keeps_dims,
+    }
+
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
 
     @staticmethod
@@ -188,6 +219,13 @@ class Amin(Amax):
 
 class Max(Op):
     """max/min along one dim with indices; the gradient goes to the index chosen."""
+
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "dim": field("dim"),
+        "keepdim": keeps_dims,
+        "indices": field_tensor("idx", max_indices),
+    }
 
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
 

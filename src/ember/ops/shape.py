@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.autograd.function import apply_one
+from ember.autograd.saved import field, swapped
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where, row_major
@@ -28,6 +29,8 @@ class ViewOp(Op):
 
 class View(ViewOp):
     """reshape / view / flatten (ViewBackward0)."""
+
+    saved_attributes = {"self_sym_sizes": field("shape")}
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -50,6 +53,8 @@ class Squeeze(View):
 class Permute(ViewOp):
     """permute / transpose / t / T / mT: a reordering of axes."""
 
+    saved_attributes = {"dims": field("axes", tuple)}
+
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
@@ -61,6 +66,8 @@ class Permute(ViewOp):
 
 
 class Transpose(Permute):
+    saved_attributes = {"dim0": field("axes", swapped(0)), "dim1": field("axes", swapped(1))}
+
     pass
 
 
@@ -200,6 +207,7 @@ class IndexAddInto(Op):
 
 class Cat(Op):
     _not_tensor_inputs = (0,)  # next_functions lists the tensors, not the dim, as PyTorch's
+    saved_attributes = {"dim": field("dim")}
 
     @staticmethod
     def forward(ctx, dim, *xs):
@@ -219,6 +227,7 @@ class Cat(Op):
 
 class Stack(Op):
     _not_tensor_inputs = (0,)  # next_functions lists the tensors, not the dim, as PyTorch's
+    saved_attributes = {"dim": field("dim")}
 
     @staticmethod
     def forward(ctx, dim, *xs):

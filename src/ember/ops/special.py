@@ -7,6 +7,7 @@ import functools
 
 import numpy as np
 
+from ember.autograd.saved import saved_output
 from ember.ops import _dual
 from ember.ops.activations import _TWO_OVER_SQRT_PI, erf, laplace_denominator
 from ember.ops.elementwise import Floor, Op
@@ -229,6 +230,8 @@ class Atanh(Op):
 
 
 class Exp2(Op):
+    saved_attributes = {"result": saved_output()}
+
     @staticmethod
     def forward(ctx, x):
         y = np.exp2(x)
