@@ -56,8 +56,13 @@ __all__ = [
     "saved_none",
     "saved_number",
     "saved_output",
+    "selected",
     "shape_of",
+    "sliced",
     "swapped",
+    "var_correction",
+    "var_dims",
+    "window_sizes",
 ]
 
 
@@ -470,3 +475,58 @@ def linear_sizes(node: Any) -> tuple:
         w = edge_meta(e1)[0]
         x = out[:-1] + (w[1],)
     return tuple(x), tuple(w)
+
+
+def var_dims(node: Any) -> tuple | None:
+    """var/std's dims as PyTorch saves them: None when the call named none."""
+    return None if node.without_dim else tuple(node.axes)
+
+
+def selected(i: int) -> Callable[[Any], int]:
+    """select's dim (i = 0) or index (i = 1), from the NumPy index its node keeps: an integer,
+    or a tuple of full slices ending with one integer."""
+
+    def get(node: Any) -> int:
+        index = node.index
+        if not isinstance(index, tuple):
+            return (0, int(index))[i]
+        ints = [d for d, item in enumerate(index) if not isinstance(item, slice)]
+        if len(ints) != 1 or any(item is None or item is Ellipsis for item in index):
+            raise AttributeError("this select node picked several dims at once: it has no single dim")
+        return (ints[0], int(index[ints[0]]))[i]
+
+    return get
+
+
+def window_sizes(name: str) -> Callable[[Any], tuple]:
+    """One of the sizes a convolution's window keeps (stride, pad_lo, dilation), as a tuple."""
+    return lambda win: tuple(int(n) for n in getattr(win, name))
+
+
+def var_correction(node: Any) -> int | float | None:
+    """var/std's correction as PyTorch saves it: None for a call that named neither dims nor
+    a correction (ember cannot tell it from correction=1 without dims, which shows None too)."""
+    correction = node.n - node.dof
+    return None if node.without_dim and correction == 1 else correction
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def sliced(i: int) -> Callable[[Any], int]:
+    """A slice's dim (i = 0), start (1), end (2) or step (3), from the NumPy index its node
+    keeps (a slice, or a tuple of full slices and one other), as PyTorch saves them: a missing
+    start is 0, a missing end the largest int64."""
+
+    def get(node: Any) -> int:
+        index = node.index if isinstance(node.index, tuple) else (node.index,)
+        cut = [d for d, item in enumerate(index) if item != slice(None)]
+        if len(cut) > 1 or any(not isinstance(item, slice) for item in index):
+            raise AttributeError("this slice node cut several dims at once: it has no single dim")
+        dim = cut[0] if cut else 0
+        s = index[dim] if cut else slice(None)
+        start = 0 if s.start is None else int(s.start)
+        end = _INT64_MAX if s.stop is None else int(s.stop)
+        return (dim, start, end, 1 if s.step is None else int(s.step))[i]
+
+    return get

@@ -126,6 +126,13 @@ class Elu(Op):
     constants, as in PyTorch, whose one elu kernel serves all three.
     """
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "alpha": field("alpha"),
+        "scale": field("scale"),
+        "input_scale": field("input_scale"),
+    }
+
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
@@ -177,6 +184,8 @@ class Gelu(Op):
 class Silu(Op):
     """x * sigmoid(x) (also called swish)."""
 
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -191,6 +200,8 @@ class Silu(Op):
 
 class Softplus(Op):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+
+    saved_attributes = {"self": saved_input(0), "beta": field("beta"), "threshold": field("threshold")}
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -209,6 +220,8 @@ class Softplus(Op):
 
 class Hardtanh(Op):
     """clamp(x, min_val, max_val); unlike clamp, no gradient at the bounds themselves (as PyTorch)."""
+
+    saved_attributes = {"self": saved_input(0), "min_val": field("lo"), "max_val": field("hi")}
 
     @staticmethod
     def forward(ctx, x, min_val, max_val):

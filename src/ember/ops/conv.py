@@ -21,6 +21,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
+from ember.autograd.saved import constant, field, saved_input, window_sizes
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.im2col import (
@@ -65,6 +66,17 @@ def _bias_grad(g2: Any) -> Any:
 
 class Convolution(Op):
     """N-d convolution (cross-correlation, like PyTorch) of x with w, plus an optional bias."""
+
+    saved_attributes = {
+        "input": saved_input(0),
+        "weight": saved_input(1),
+        "stride": field("win", window_sizes("stride")),
+        "padding": field("win", window_sizes("pad_lo")),
+        "dilation": field("win", window_sizes("dilation")),
+        "groups": field("groups"),
+        "transposed": constant(False),
+        "output_padding": field("win", lambda win: (0,) * len(win.stride)),
+    }
 
     @staticmethod
     def forward(ctx, x, w, b, win, groups):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ember.autograd.function import Function
-from ember.autograd.saved import constant, field, saved_input, saved_number, saved_output
+from ember.autograd.saved import constant, field, field_tensor, saved_input, saved_number, saved_output
 from ember.ops import _dual
 
 
@@ -345,6 +345,7 @@ class Log(Elementwise):
 
 class Log1P(Elementwise):
     ufunc, saves = np.log1p, INPUT
+    saved_attributes = {"self": saved_input(0)}
 
     @staticmethod
     def backward(ctx, grad):
@@ -378,6 +379,8 @@ class Rsqrt(Op):
 
 
 class Reciprocal(Op):
+    saved_attributes = {"result": saved_output()}
+
     @staticmethod
     def forward(ctx, x):
         y = 1 / x
@@ -536,6 +539,8 @@ class Clamp(Op):
 
 
 class Maximum(Op):
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -551,6 +556,8 @@ class Maximum(Op):
 
 
 class Minimum(Op):
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -566,6 +573,7 @@ class Minimum(Op):
 class Where(Op):
     _intermediates = ("cond",)
     _not_tensor_inputs = (0,)  # next_functions leaves out the condition, as PyTorch's lists
+    saved_attributes = {"condition": field_tensor("cond")}
 
     @staticmethod
     def forward(ctx, cond, a, b):

@@ -333,6 +333,14 @@ class BinaryCrossEntropyWithLogits(Op):
     -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = x + softplus(-x).
     """
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "target": saved_input(1),
+        "weight": field_tensor("weight"),
+        "pos_weight": field_tensor("pos_weight"),
+        "reduction": field("reduction", reduction_number),
+    }
+
     _not_tensor_inputs = (2, 3, 4)  # next_functions lists input and target, as PyTorch's
 
     @staticmethod

@@ -22,6 +22,8 @@ from ember.autograd.saved import (
     reduced_keepdim,
     saved_input,
     saved_output,
+    var_correction,
+    var_dims,
 )
 from ember.ops import _dual
 from ember.ops.elementwise import Op, row_major
@@ -114,6 +116,8 @@ class Mean(Op):
 
 
 class Prod(Op):
+    saved_attributes = {"self": saved_input(0), "result": saved_output()}
+
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         y = row_major(np.prod(x, axis=axis, dtype=x.dtype, keepdims=keepdim))  # in x's dtype, as Sum
@@ -266,6 +270,13 @@ class Var(Op):
     """Variance over axes, None for var(x) without dim: the two differ in PyTorch's gradient
     where correction >= n, the number of elements reduced (the variance is then inf or nan)."""
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "dim": var_dims,
+        "keepdim": keeps_dims,
+        "correction": var_correction,
+    }
+
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         ctx.without_dim = axes is None or x.ndim == 0
@@ -297,6 +308,14 @@ class Std(Var):
     """sqrt(var) as one node: where the std is 0 (a constant slice) the gradient is 0, as in
     PyTorch, and not d sqrt(v)/dv = 1 / 0 times d var/dx = 0."""
 
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "dim": var_dims,
+        "keepdim": keeps_dims,
+        "correction": var_correction,
+    }
+
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         y = np.sqrt(Var.forward(ctx, x, axes, correction, keepdim))
@@ -323,6 +342,8 @@ class LinalgVectorNorm(Op):
     choices where that is 0/0 or inf * 0: 0 at a zero vector (p >= 1), and 0 at every zero
     element (p < 1, where |x|^(p-1) is infinite; for p < 0 a single zero element makes the
     norm 0, and the whole gradient with it)."""
+
+    saved_attributes = {"self": saved_input(0), "result": saved_output(), "ord": field("p")}
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
@@ -358,6 +379,8 @@ class LinalgVectorNorm(Op):
 
 
 class Cumsum(Op):
+    saved_attributes = {"dim": field("axis")}
+
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -382,6 +405,13 @@ def _reverse_cumsum(g: Any, axis: int) -> Any:
 
 
 class Logsumexp(Op):
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "dim": field("axes", reduced_dims),
+        "keepdim": keeps_dims,
+    }
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         # subtract the max so exp never overflows; a -inf max (all -inf, or no element) is

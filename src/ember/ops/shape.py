@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.autograd.function import apply_one
-from ember.autograd.saved import field, swapped
+from ember.autograd.saved import constant, field, field_tensor, input_shape, selected, sliced, swapped
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where, row_major
@@ -72,6 +72,8 @@ class Transpose(Permute):
 
 
 class Expand(ViewOp):
+    saved_attributes = {"self_sym_sizes": input_shape}
+
     @staticmethod
     def forward(ctx, x, shape):
         # NumPy's broadcast view, made writable as PyTorch's expand is: writing through a part
@@ -130,9 +132,19 @@ class Index(ViewOp):
 class Select(Index):
     """x[i] with integers only, and select() (SelectBackward0)."""
 
+    saved_attributes = {"self_sym_sizes": field("shape"), "dim": selected(0), "index": selected(1)}
+
 
 class Slice(Index):
     """x[a:b] with slices only, and narrow() (SliceBackward0)."""
+
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "dim": sliced(0),
+        "start": sliced(1),
+        "end": sliced(2),
+        "step": sliced(3),
+    }
 
 
 class Split(Op):
@@ -243,6 +255,7 @@ class Stack(Op):
 class Gather(Op):
     _intermediates = ("index",)
     _not_tensor_inputs = (1, 2)  # next_functions lists the input, not dim and index, as PyTorch's
+    saved_attributes = {"dim": field("dim"), "index": field_tensor("index"), "sparse_grad": constant(False)}
 
     @staticmethod
     def forward(ctx, x, dim, index):
@@ -327,6 +340,8 @@ class Roll(Op):
 class Tri(Op):
     """tril / triu: keep the lower (upper) triangle from diagonal k."""
 
+    saved_attributes = {"diagonal": field("k")}
+
     @staticmethod
     def forward(ctx, x, k, upper):
         ctx.k, ctx.upper = k, upper
@@ -370,6 +385,8 @@ class Pad(Op):
 
 class Repeat(Op):
     """x.repeat(*sizes): tile the tensor; the backward sums the tiles."""
+
+    saved_attributes = {"self_sym_sizes": field("shape"), "repeats": field("reps", tuple)}
 
     @staticmethod
     def forward(ctx, x, reps):

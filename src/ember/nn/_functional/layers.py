@@ -10,6 +10,7 @@ import numpy as np
 from ember import random
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
+from ember.autograd.saved import constant, field, field_tensor, shape_of
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops import activations as act
@@ -241,6 +242,14 @@ def feature_alpha_dropout(
 class Embedding(Op):
     """Rows of the weight picked by index. Its gradient adds up over repeated indices; the
     padding row gets none, as in PyTorch. (Kept here, next to its only user.)"""
+
+    saved_attributes = {
+        "indices": field_tensor("indices"),
+        "padding_idx": field("padding_idx", lambda i: -1 if i is None else i),
+        "scale_grad_by_freq": field("freq", lambda freq: freq is not None),
+        "sparse": constant(False),
+        "weight_sym_argsize_0": field("shape", shape_of(0)),
+    }
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):

@@ -23,6 +23,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
+from ember.autograd.saved import field, saved_input
 from ember.dtypes import scalar_type_name, to_numpy_dtype
 from ember.ops import _dual
 from ember.ops.api.arith import result_type
@@ -55,6 +56,12 @@ def _input_grad(gh: Any, xhat: Any, rstd: Any, axes: tuple, batch_stats: bool) -
 
 class LayerNorm(Op):
     """Normalize over the trailing dimensions `axes`, then scale and shift elementwise."""
+
+    saved_attributes = {
+        "input": saved_input(0),
+        "weight": saved_input(1),
+        "normalized_shape": lambda node: tuple(node._shape[a] for a in node.axes),
+    }
 
     _intermediates = ("xhat", "rstd")
 
@@ -101,6 +108,13 @@ class BatchNorm(Op):
     """Normalize each channel (axis 1) with the batch's statistics (running_mean None) or
     the given running ones; outputs y and the batch mean and sum of squared deviations from
     it, which the caller uses to update its running statistics."""
+
+    saved_attributes = {
+        "input": saved_input(0),
+        "weight": saved_input(1),
+        "eps": field("eps"),
+        "training": field("batch_stats"),
+    }
 
     _intermediates = ("xhat", "rstd", "mean")
 
