@@ -27,7 +27,6 @@ this node, as PyTorch gives it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -43,26 +42,13 @@ __all__ = [
     "define",
     "field",
     "field_tensor",
-    "gelu_approximate",
     "input_shape",
     "keeps_dims",
-    "linear_sizes",
-    "max_indices",
-    "numel_of",
-    "reduced_dims",
-    "reduced_keepdim",
-    "reduction_number",
     "saved_input",
     "saved_none",
     "saved_number",
     "saved_output",
-    "selected",
     "shape_of",
-    "sliced",
-    "swapped",
-    "var_correction",
-    "var_dims",
-    "window_sizes",
 ]
 
 
@@ -120,14 +106,6 @@ def field_tensor(name: str, convert: Callable[[Any, Any], Any] | None = None) ->
         return _plain(value if convert is None else convert(node, value))
 
     return get
-
-
-_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
-
-
-def reduction_number(name: str) -> int:
-    """A loss's reduction as PyTorch saves it: its number (0 none, 1 mean, 2 sum)."""
-    return _REDUCTIONS[name]
 
 
 def define(cls: type) -> None:
@@ -409,48 +387,9 @@ def keeps_dims(node: Any) -> bool:
     return len(node._shapes[0] if node._n_outputs > 1 else node._shape) == len(input_shape(node))
 
 
-def numel_of(shape: tuple) -> int:
-    """The number of elements of a tensor of `shape` (PyTorch's `_saved_self_sym_numel`)."""
-    return math.prod(shape)
-
-
-def reduced_dims(axes: tuple | None) -> tuple:
-    """A reduction's dims as PyTorch saves them; a reduction over everything, recorded with
-    no dims, has none (PyTorch's node for it, e.g. SumBackward0, saves no `dim`)."""
-    if axes is None:
-        raise AttributeError("the node reduced all dimensions: it saved no dim")
-    return tuple(axes)
-
-
-def reduced_keepdim(node: Any) -> bool:
-    """`keepdim` of a reduction over given dims (see `dims`)."""
-    reduced_dims(node.axes)
-    return keeps_dims(node)
-
-
-def max_indices(node: Any, idx: ndarray) -> ndarray:
-    """max/min's indices as the op returned them (forward keeps them with the dim kept)."""
-    return idx.reshape(node._shapes[1])
-
-
-def swapped(i: int) -> Callable[[tuple], int]:
-    """dim0 (i = 0) or dim1 (i = 1) of a transpose recorded as a permutation."""
-
-    def get(axes: tuple) -> int:
-        moved = [d for d, a in enumerate(axes) if d != a]
-        return moved[i] if moved else 0
-
-    return get
-
-
 def shape_of(i: int) -> Callable[[tuple], tuple]:
     """Operand i's shape, from the tuple of shapes a node keeps."""
     return lambda shapes: shapes[i]
-
-
-def gelu_approximate(tanh: bool) -> str:
-    """gelu's `approximate` argument, from the flag its node keeps."""
-    return "tanh" if tanh else "none"
 
 
 def saved_number(i: int) -> Callable[[Any], Any]:
@@ -460,73 +399,5 @@ def saved_number(i: int) -> Callable[[Any], Any]:
     def get(node: Any) -> Any:
         t = _unpack(node, i)
         return None if t is None else t._data.item()
-
-    return get
-
-
-def linear_sizes(node: Any) -> tuple:
-    """(input's shape, weight's shape) of a Linear node, from its edges or its output."""
-    e0, e1 = node._edges[0], node._edges[1]
-    out = node._shape
-    if e0 is not None:
-        x = edge_meta(e0)[0]
-        w = edge_meta(e1)[0] if e1 is not None else (out[-1], x[-1])
-    else:
-        w = edge_meta(e1)[0]
-        x = out[:-1] + (w[1],)
-    return tuple(x), tuple(w)
-
-
-def var_dims(node: Any) -> tuple | None:
-    """var/std's dims as PyTorch saves them: None when the call named none."""
-    return None if node.without_dim else tuple(node.axes)
-
-
-def selected(i: int) -> Callable[[Any], int]:
-    """select's dim (i = 0) or index (i = 1), from the NumPy index its node keeps: an integer,
-    or a tuple of full slices ending with one integer."""
-
-    def get(node: Any) -> int:
-        index = node.index
-        if not isinstance(index, tuple):
-            return (0, int(index))[i]
-        ints = [d for d, item in enumerate(index) if not isinstance(item, slice)]
-        if len(ints) != 1 or any(item is None or item is Ellipsis for item in index):
-            raise AttributeError("this select node picked several dims at once: it has no single dim")
-        return (ints[0], int(index[ints[0]]))[i]
-
-    return get
-
-
-def window_sizes(name: str) -> Callable[[Any], tuple]:
-    """One of the sizes a convolution's window keeps (stride, pad_lo, dilation), as a tuple."""
-    return lambda win: tuple(int(n) for n in getattr(win, name))
-
-
-def var_correction(node: Any) -> int | float | None:
-    """var/std's correction as PyTorch saves it: None for a call that named neither dims nor
-    a correction (ember cannot tell it from correction=1 without dims, which shows None too)."""
-    correction = node.n - node.dof
-    return None if node.without_dim and correction == 1 else correction
-
-
-_INT64_MAX = 2**63 - 1
-
-
-def sliced(i: int) -> Callable[[Any], int]:
-    """A slice's dim (i = 0), start (1), end (2) or step (3), from the NumPy index its node
-    keeps (a slice, or a tuple of full slices and one other), as PyTorch saves them: a missing
-    start is 0, a missing end the largest int64."""
-
-    def get(node: Any) -> int:
-        index = node.index if isinstance(node.index, tuple) else (node.index,)
-        cut = [d for d, item in enumerate(index) if item != slice(None)]
-        if len(cut) > 1 or any(not isinstance(item, slice) for item in index):
-            raise AttributeError("this slice node cut several dims at once: it has no single dim")
-        dim = cut[0] if cut else 0
-        s = index[dim] if cut else slice(None)
-        start = 0 if s.start is None else int(s.start)
-        end = _INT64_MAX if s.stop is None else int(s.stop)
-        return (dim, start, end, 1 if s.step is None else int(s.step))[i]
 
     return get

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd.saved import constant, field, gelu_approximate, linear_sizes, saved_input
+from ember.autograd.function import edge_meta
+from ember.autograd.saved import constant, field, saved_input
 from ember.ops import _dual
 from ember.ops.elementwise import Op, sigmoid_array
 
@@ -102,6 +103,24 @@ def _normal_cdf(x: Any) -> Any:
 # ---- activations ----------------------------------------------------------------------
 
 
+def _gelu_approximate(tanh: bool) -> str:
+    """gelu's `approximate` argument, from the flag its node keeps."""
+    return "tanh" if tanh else "none"
+
+
+def _linear_sizes(node: Any) -> tuple:
+    """(input's shape, weight's shape) of a Linear node, from its edges or its output."""
+    e0, e1 = node._edges[0], node._edges[1]
+    out = node._shape
+    if e0 is not None:
+        x = edge_meta(e0)[0]
+        w = edge_meta(e1)[0] if e1 is not None else (out[-1], x[-1])
+    else:
+        w = edge_meta(e1)[0]
+        x = out[:-1] + (w[1],)
+    return tuple(x), tuple(w)
+
+
 class LeakyRelu(Op):
     saved_attributes = {"self": saved_input(0), "negative_slope": field("slope")}
 
@@ -159,7 +178,7 @@ class Elu(Op):
 class Gelu(Op):
     """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses tanh for Phi."""
 
-    saved_attributes = {"self": saved_input(0), "approximate": field("tanh", gelu_approximate)}
+    saved_attributes = {"self": saved_input(0), "approximate": field("tanh", _gelu_approximate)}
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -381,8 +400,8 @@ class Linear(Op):
         "mat2": saved_input(1, view=_transposed),
         "alpha": constant(1),
         "beta": constant(1),
-        "mat1_sym_sizes": lambda node: linear_sizes(node)[0],
-        "mat2_sym_sizes": lambda node: linear_sizes(node)[1][::-1],
+        "mat1_sym_sizes": lambda node: _linear_sizes(node)[0],
+        "mat2_sym_sizes": lambda node: _linear_sizes(node)[1][::-1],
     }
 
     @staticmethod

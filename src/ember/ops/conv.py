@@ -15,13 +15,14 @@ every convolution-style function in one module.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
-from ember.autograd.saved import constant, field, saved_input, window_sizes
+from ember.autograd.saved import constant, field, saved_input
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.im2col import (
@@ -64,15 +65,20 @@ def _bias_grad(g2: Any) -> Any:
     return _dual.sum(g2, 2, keepdims=False).reshape(-1)
 
 
+def _window_sizes(name: str) -> Callable[[Any], tuple]:
+    """One of the sizes a convolution's window keeps (stride, pad_lo, dilation), as a tuple."""
+    return lambda win: tuple(int(n) for n in getattr(win, name))
+
+
 class Convolution(Op):
     """N-d convolution (cross-correlation, like PyTorch) of x with w, plus an optional bias."""
 
     saved_attributes = {
         "input": saved_input(0),
         "weight": saved_input(1),
-        "stride": field("win", window_sizes("stride")),
-        "padding": field("win", window_sizes("pad_lo")),
-        "dilation": field("win", window_sizes("dilation")),
+        "stride": field("win", _window_sizes("stride")),
+        "padding": field("win", _window_sizes("pad_lo")),
+        "dilation": field("win", _window_sizes("dilation")),
         "groups": field("groups"),
         "transposed": constant(False),
         "output_padding": field("win", lambda win: (0,) * len(win.stride)),

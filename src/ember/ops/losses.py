@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd.saved import constant, field, field_tensor, reduction_number, saved_input, saved_none
+from ember.autograd.saved import constant, field, field_tensor, saved_input, saved_none
 from ember.ops import _dual
 from ember.ops.activations import sigmoid, softplus
 from ember.ops.elementwise import Op
@@ -116,6 +116,14 @@ def _shifted_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     shifted = x - np.maximum.reduce(x, 1, keepdims=True)
     e = np.exp(shifted)
     return shifted, e, np.add.reduce(e, 1, keepdims=True)
+
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _reduction_number(name: str) -> int:
+    """A loss's reduction as PyTorch saves it: its number (0 none, 1 mean, 2 sum)."""
+    return _REDUCTIONS[name]
 
 
 class CrossEntropy(Op):
@@ -217,7 +225,7 @@ class IndexCrossEntropy(Op):
         "self": saved_input(0),
         "target": field_tensor("target"),
         "weight": saved_none(),
-        "reduction": field("reduction", reduction_number),
+        "reduction": field("reduction", _reduction_number),
         "ignore_index": constant(-100),
     }
 
@@ -255,7 +263,7 @@ class IndexNllLoss(Op):
     saved_attributes = {
         "target": field_tensor("target"),
         "weight": saved_none(),
-        "reduction": field("reduction", reduction_number),
+        "reduction": field("reduction", _reduction_number),
         "ignore_index": constant(-100),
     }
 
@@ -338,7 +346,7 @@ class BinaryCrossEntropyWithLogits(Op):
         "target": saved_input(1),
         "weight": field_tensor("weight"),
         "pos_weight": field_tensor("pos_weight"),
-        "reduction": field("reduction", reduction_number),
+        "reduction": field("reduction", _reduction_number),
     }
 
     _not_tensor_inputs = (2, 3, 4)  # next_functions lists input and target, as PyTorch's
@@ -386,7 +394,7 @@ class MseLoss(Op):
     saved_attributes = {
         "self": saved_input(0),
         "target": saved_input(1),
-        "reduction": field("reduction", reduction_number),
+        "reduction": field("reduction", _reduction_number),
     }
 
     _not_tensor_inputs = (2, 3)  # next_functions lists input and target, as PyTorch's

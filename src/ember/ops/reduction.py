@@ -16,14 +16,8 @@ from ember.autograd.saved import (
     field,
     field_tensor,
     keeps_dims,
-    max_indices,
-    numel_of,
-    reduced_dims,
-    reduced_keepdim,
     saved_input,
     saved_output,
-    var_correction,
-    var_dims,
 )
 from ember.ops import _dual
 from ember.ops.elementwise import Op, row_major
@@ -66,6 +60,42 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _reduced_dims(axes: tuple | None) -> tuple:
+    """A reduction's dims as PyTorch saves them; a reduction over everything, recorded with
+    no dims, has none (PyTorch's node for it, e.g. SumBackward0, saves no `dim`)."""
+    if axes is None:
+        raise AttributeError("the node reduced all dimensions: it saved no dim")
+    return tuple(axes)
+
+
+def _reduced_keepdim(node: Any) -> bool:
+    """`keepdim` of a reduction over given dims (see `_reduced_dims`)."""
+    _reduced_dims(node.axes)
+    return keeps_dims(node)
+
+
+def _max_indices(node: Any, idx: np.ndarray) -> np.ndarray:
+    """max/min's indices as the op returned them (forward keeps them with the dim kept)."""
+    return idx.reshape(node._shapes[1])
+
+
+def _numel_of(shape: tuple) -> int:
+    """The number of elements of a tensor of `shape` (PyTorch's `_saved_self_sym_numel`)."""
+    return math.prod(shape)
+
+
+def _var_dims(node: Any) -> tuple | None:
+    """var/std's dims as PyTorch saves them: None when the call named none."""
+    return None if node.without_dim else tuple(node.axes)
+
+
+def _var_correction(node: Any) -> int | float | None:
+    """var/std's correction as PyTorch saves it: None for a call that named neither dims nor
+    a correction (ember cannot tell it from correction=1 without dims, which shows None too)."""
+    correction = node.n - node.dof
+    return None if node.without_dim and correction == 1 else correction
+
+
 class Sum(Op):
     """Sum over `axes`, a tuple, or None for all of them (then without keepdim: the result is
     0-d, and so is every gradient backward receives). The sum has x's dtype: NumPy would sum
@@ -73,8 +103,8 @@ class Sum(Op):
 
     saved_attributes = {
         "self_sym_sizes": field("shape"),
-        "dim": field("axes", reduced_dims),
-        "keepdim": reduced_keepdim,
+        "dim": field("axes", _reduced_dims),
+        "keepdim": _reduced_keepdim,
     }
 
     @staticmethod
@@ -95,8 +125,8 @@ class Sum(Op):
 class Mean(Op):
     saved_attributes = {
         "self_sym_sizes": field("shape"),
-        "self_sym_numel": field("shape", numel_of),
-        "dim": field("axes", reduced_dims),
+        "self_sym_numel": field("shape", _numel_of),
+        "dim": field("axes", _reduced_dims),
         "keepdim": keeps_dims,
     }
 
@@ -195,7 +225,7 @@ class Amax(Op):
     saved_attributes = {
         "self": saved_input(0),
         "result": saved_output(),
-        "dim": field("axes", reduced_dims),
+        "dim": field("axes", _reduced_dims),
         "keepdim": keeps_dims,
     }
 
@@ -228,7 +258,7 @@ class Max(Op):
         "self_sym_sizes": field("shape"),
         "dim": field("dim"),
         "keepdim": keeps_dims,
-        "indices": field_tensor("idx", max_indices),
+        "indices": field_tensor("idx", _max_indices),
     }
 
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
@@ -272,9 +302,9 @@ class Var(Op):
 
     saved_attributes = {
         "self": saved_input(0),
-        "dim": var_dims,
+        "dim": _var_dims,
         "keepdim": keeps_dims,
-        "correction": var_correction,
+        "correction": _var_correction,
     }
 
     @staticmethod
@@ -311,9 +341,9 @@ class Std(Var):
     saved_attributes = {
         "self": saved_input(0),
         "result": saved_output(),
-        "dim": var_dims,
+        "dim": _var_dims,
         "keepdim": keeps_dims,
-        "correction": var_correction,
+        "correction": _var_correction,
     }
 
     @staticmethod
@@ -408,7 +438,7 @@ class Logsumexp(Op):
     saved_attributes = {
         "self": saved_input(0),
         "result": saved_output(),
-        "dim": field("axes", reduced_dims),
+        "dim": field("axes", _reduced_dims),
         "keepdim": keeps_dims,
     }
 

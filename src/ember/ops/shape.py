@@ -6,10 +6,13 @@ adding into zeros at the slice, a concatenation by slicing the gradient apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ember.autograd.function import apply_one
-from ember.autograd.saved import constant, field, field_tensor, input_shape, selected, sliced, swapped
+from ember.autograd.saved import constant, field, field_tensor, input_shape
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where, row_major
@@ -25,6 +28,54 @@ class ViewOp(Op):
         # records no edge for a shape or dims, as PyTorch's next_functions show none
         out = apply_one(cls, x, *args) if len(args) <= 2 else super().apply(x, *args)
         return as_view(out, x, lambda t: cls.apply(t, *args))
+
+
+_INT64_MAX = 2**63 - 1  # a slice's missing end, as PyTorch saves it
+
+
+def _swapped(i: int) -> Callable[[tuple], int]:
+    """dim0 (i = 0) or dim1 (i = 1) of a transpose recorded as a permutation."""
+
+    def get(axes: tuple) -> int:
+        moved = [d for d, a in enumerate(axes) if d != a]
+        return moved[i] if moved else 0
+
+    return get
+
+
+def _selected(i: int) -> Callable[[Any], int]:
+    """select's dim (i = 0) or index (i = 1), from the NumPy index its node keeps: an integer,
+    or a tuple of full slices ending with one integer."""
+
+    def get(node: Any) -> int:
+        index = node.index
+        if not isinstance(index, tuple):
+            return (0, int(index))[i]
+        ints = [d for d, item in enumerate(index) if not isinstance(item, slice)]
+        if len(ints) != 1 or any(item is None or item is Ellipsis for item in index):
+            raise AttributeError("this select node picked several dims at once: it has no single dim")
+        return (ints[0], int(index[ints[0]]))[i]
+
+    return get
+
+
+def _sliced(i: int) -> Callable[[Any], int]:
+    """A slice's dim (i = 0), start (1), end (2) or step (3), from the NumPy index its node
+    keeps (a slice, or a tuple of full slices and one other), as PyTorch saves them: a missing
+    start is 0, a missing end the largest int64."""
+
+    def get(node: Any) -> int:
+        index = node.index if isinstance(node.index, tuple) else (node.index,)
+        cut = [d for d, item in enumerate(index) if item != slice(None)]
+        if len(cut) > 1 or any(not isinstance(item, slice) for item in index):
+            raise AttributeError("this slice node cut several dims at once: it has no single dim")
+        dim = cut[0] if cut else 0
+        s = index[dim] if cut else slice(None)
+        start = 0 if s.start is None else int(s.start)
+        end = _INT64_MAX if s.stop is None else int(s.stop)
+        return (dim, start, end, 1 if s.step is None else int(s.step))[i]
+
+    return get
 
 
 class View(ViewOp):
@@ -66,7 +117,7 @@ class Permute(ViewOp):
 
 
 class Transpose(Permute):
-    saved_attributes = {"dim0": field("axes", swapped(0)), "dim1": field("axes", swapped(1))}
+    saved_attributes = {"dim0": field("axes", _swapped(0)), "dim1": field("axes", _swapped(1))}
 
     pass
 
@@ -132,7 +183,7 @@ class Index(ViewOp):
 class Select(Index):
     """x[i] with integers only, and select() (SelectBackward0)."""
 
-    saved_attributes = {"self_sym_sizes": field("shape"), "dim": selected(0), "index": selected(1)}
+    saved_attributes = {"self_sym_sizes": field("shape"), "dim": _selected(0), "index": _selected(1)}
 
 
 class Slice(Index):
@@ -140,10 +191,10 @@ class Slice(Index):
 
     saved_attributes = {
         "self_sym_sizes": field("shape"),
-        "dim": sliced(0),
-        "start": sliced(1),
-        "end": sliced(2),
-        "step": sliced(3),
+        "dim": _sliced(0),
+        "start": _sliced(1),
+        "end": _sliced(2),
+        "step": _sliced(3),
     }
 
 
