@@ -389,3 +389,22 @@ def test_nothing_added_to_the_node_or_the_hot_path():
         before = set(vars(node))
         getattr(node, name)
         assert set(vars(node)) == before  # reading keeps nothing on the node
+
+
+def test_gradcheck_through_hooked_saved_tensors():
+    """Gradients and second derivatives read through pack/unpack hooks that store a copy:
+    finite differences agree."""
+
+    def hooked(y, name):
+        getattr(y.grad_fn, "_raw_saved_" + name).register_hooks(lambda t: t.clone(), lambda t: t)
+        return y
+
+    def f(x, w):
+        y = hooked(x * w, "other")
+        y = hooked(y.exp(), "result")
+        return hooked(y.pow(2), "self").sum()
+
+    x = ember.tensor([0.3, -0.2, 0.1], dtype=ember.float64, requires_grad=True)
+    w = ember.tensor([0.5, 1.5, -1.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(f, (x, w))
+    assert ember.autograd.gradgradcheck(f, (x, w))

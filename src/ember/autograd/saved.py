@@ -333,7 +333,7 @@ class SavedTensor:
         # the original is no longer kept (a hook that moves it elsewhere frees its memory);
         # set in the node's dict, past the setter that saved_tensors_hooks may have installed
         node.__dict__["_saved"] = saved[:k] + (None,) + saved[k + 1 :]
-        node.__class__ = _hooked_class(type(node))
+        node.__class__ = _unpacking_class(type(node))
 
     def __repr__(self) -> str:
         return f"<SavedTensor object at {id(self):#x}>"
@@ -352,10 +352,10 @@ class _FreedWithPacked:
             node.__dict__.pop("_packed", None)
 
 
-_HOOKED_CLASSES: dict = {}
+_UNPACKING_CLASSES: dict = {}
 
 
-def _hooked_class(cls: type) -> type:
+def _unpacking_class(cls: type) -> type:
     """A subclass of node class `cls`, with its name, whose `saved_tensors` unpacks (the
     saved_tensors_hooks mechanism of autograd/graph.py) and which frees what was packed: the
     class of a node once a hook is registered on one of its saved tensors. A node packed by
@@ -369,7 +369,7 @@ def _hooked_class(cls: type) -> type:
         "_unpacks": True,
         "_saved": _FreedWithPacked(),
     }
-    return _named_subclass(_HOOKED_CLASSES, cls, attrs)
+    return _named_subclass(_UNPACKING_CLASSES, cls, attrs)
 
 
 # ---- helpers for the tables -------------------------------------------------------------------
