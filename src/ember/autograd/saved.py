@@ -100,9 +100,9 @@ def field_tensor(name: str, convert: Callable[[Any, Any], Any] | None = None) ->
     freed with the node's other saved values. `convert(node, array)` may reshape it."""
 
     def get(node: Any) -> Any:
-        if node._saved is None or name not in node.__dict__:
+        if node._saved is None:
             raise RuntimeError(FREED_MESSAGE)
-        value = node.__dict__[name]
+        value = getattr(node, name)  # AttributeError where this node's forward kept none
         return _plain(value if convert is None else convert(node, value))
 
     return get

@@ -83,6 +83,8 @@ def erfc_tail(a: np.ndarray, terms: int) -> np.ndarray:
 class Erf(Op):
     """erf as an op, so that GELU's derivative can itself be differentiated."""
 
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)

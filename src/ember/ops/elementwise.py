@@ -326,6 +326,7 @@ class Exp(Elementwise):
 
 class Expm1(Elementwise):
     ufunc, saves = np.expm1, OUTPUT
+    saved_attributes = {"result": saved_output()}
 
     @staticmethod
     def backward(ctx, grad):

@@ -78,6 +78,8 @@ class Bmm(Matmul):
 class Dot(Matmul):
     """1-D @ 1-D (DotBackward0)."""
 
+    saved_attributes = {"self": saved_input(0), "tensor": saved_input(1)}
+
 
 class Einsum(Op):
     """np.einsum for explicit subscripts, each letter once per operand (einsum() rewrites

@@ -466,6 +466,8 @@ class Logsumexp(Op):
 
 
 class Cumprod(Op):
+    saved_attributes = {"self": saved_input(0), "result": saved_output(), "dim": field("axis")}
+
     @staticmethod
     def forward(ctx, x, axis):
         y = row_major(np.cumprod(x, axis=axis, dtype=x.dtype).reshape(x.shape))  # axis None: a 0-d tensor
@@ -510,6 +512,8 @@ def _recorded_cumprod_grad(g: Any, x: Any, axis: int) -> Any:
 
 
 class Logcumsumexp(Op):
+    saved_attributes = {"self": saved_input(0), "result": saved_output(), "dim": field("axis")}
+
     @staticmethod
     def forward(ctx, x, axis):
         # logaddexp adds in log space pairwise: no overflow, no underflow to log(0)
@@ -557,6 +561,8 @@ def _recorded_logcumsumexp_grad(g: Any, x: Any, y: Any, axis: int) -> Any:
 class Median(Op):
     """median()/nanmedian() of all elements: the lower of the two middle values. The gradient
     is shared equally among the elements equal to it, as PyTorch does."""
+
+    saved_attributes = {"self": saved_input(0), "result": saved_output()}
 
     @staticmethod
     def forward(ctx, x, ignore_nan):

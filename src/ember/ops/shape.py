@@ -251,8 +251,19 @@ class Diagonal(Index):
         return np.lib.stride_tricks.as_strided(first, shape, strides)
 
 
+def _selected_along(index: Any) -> int:
+    """index_select's dim, from the NumPy index its node keeps: full slices, then the array."""
+    return len(index) - 1 if isinstance(index, tuple) else 0
+
+
 class IndexSelect(Index):
     """index_select(): one integer array along one dim (IndexSelectBackward0)."""
+
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "dim": field("index", _selected_along),
+        "index": field_tensor("index", lambda node, index: index[-1] if isinstance(index, tuple) else index),
+    }
 
 
 class IndexAddInto(Op):
@@ -366,6 +377,8 @@ class ScatterAdd(Op):
 
 
 class Flip(Op):
+    saved_attributes = {"dims": field("dims", tuple)}
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -414,6 +427,8 @@ class Triu(Tri):
 class MaskedFill(Where):
     """masked_fill(x, mask, value): where(mask, value, x) (MaskedFillBackward0), row-major
     as PyTorch's (where's result keeps a transposed x's layout, in both)."""
+
+    saved_attributes = {"mask": field_tensor("cond")}
 
     @staticmethod
     def forward(ctx, cond, a, b):

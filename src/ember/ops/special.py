@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from ember.autograd.saved import saved_output
+from ember.autograd.saved import field, saved_input, saved_output
 from ember.ops import _dual
 from ember.ops.activations import _TWO_OVER_SQRT_PI, erf, laplace_denominator
 from ember.ops.elementwise import Floor, Op
@@ -106,6 +106,8 @@ def _erfinv(x: np.ndarray) -> np.ndarray:
 
 
 class Erfc(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -132,6 +134,8 @@ class Erfinv(Op):
 
 
 class Sinh(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -144,6 +148,8 @@ class Sinh(Op):
 
 
 class Cosh(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -156,6 +162,8 @@ class Cosh(Op):
 
 
 class Asin(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -168,6 +176,8 @@ class Asin(Op):
 
 
 class Acos(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -180,6 +190,8 @@ class Acos(Op):
 
 
 class Atan(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -192,6 +204,8 @@ class Atan(Op):
 
 
 class Asinh(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -204,6 +218,8 @@ class Asinh(Op):
 
 
 class Acosh(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -218,6 +234,8 @@ class Acosh(Op):
 
 
 class Atanh(Op):
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -280,6 +298,8 @@ class NanToNum(Op):
 
 
 class Atan2(Op):
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -298,6 +318,8 @@ class Atan2(Op):
 
 
 class Hypot(Op):
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1), "result": saved_output()}
+
     @staticmethod
     def forward(ctx, a, b):
         y = np.hypot(a, b)
@@ -363,6 +385,8 @@ class Xlogy(Op):
     """x * log(y), defined as 0 where x == 0 (unless y is nan). `log` names the logarithm and
     `pole` where it is -inf: SpecialXlog1Py (x * log1p(y), pole at y = -1) is this class with
     the two changed."""
+
+    saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
 
     log, pole = "log", 0.0
 
@@ -434,6 +458,8 @@ class Logit(Op):
     """log(p / (1 - p)), p clamped to [eps, 1 - eps] first when eps is given. The derivative
     is 1 / (p (1 - p)): inf at 0 and 1 and nan outside [0, 1] without eps; 0 outside
     [eps, 1 - eps] with it (the clamp's), as in PyTorch."""
+
+    saved_attributes = {"self": saved_input(0), "eps": field("eps")}
 
     @staticmethod
     def forward(ctx, x, eps):
