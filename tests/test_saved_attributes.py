@@ -20,15 +20,14 @@ from op_table_shape import TABLE as SHAPE_TABLE
 
 
 def _inputs(T):
+    """The same tensors in ember or torch: floats that require grad, and integer indices."""
     g = np.random.default_rng(0)
-    a = T.tensor(g.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
-    b = T.tensor(g.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
-    m = T.tensor(g.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
-    p = T.tensor(g.uniform(0.5, 2.0, (3, 4)).astype(np.float32), requires_grad=True)
 
     def param(*shape):
         return T.tensor(g.standard_normal(shape).astype(np.float32), requires_grad=True)
 
+    a, b, m = param(3, 4), param(3, 4), param(4, 5)
+    p = T.tensor(g.uniform(0.5, 2.0, (3, 4)).astype(np.float32), requires_grad=True)  # positive
     return {
         "a": a,
         "b": b,
