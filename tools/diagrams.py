@@ -47,7 +47,7 @@ PACKAGES = {
     "ember._train": "the pieces of `ember train`",
 }
 # A per-package diagram lists members unless it has more classes than this.
-MEMBER_LIMIT = 40
+MEMBER_LIMIT = 48
 # The whole-library diagram draws a class with at least this many subclasses.
 FAMILY = 4
 
