@@ -114,6 +114,10 @@ def _own(g: Any, handed_out: set) -> Any:
             g = np.array(g)
         handed_out.add(id(g))
         return _plain_tensor(g)
+    if isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
+        g = np.array(g)
+        handed_out.add(id(g))
+        return _plain_tensor(g)
     return g.clone()
 
 
@@ -584,4 +588,6 @@ def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
     elif isinstance(g, Tensor) or t._grad.grad_fn is not None:
         t._grad = t._grad + g  # create_graph: the sum is part of the graph
     else:
-        t._grad._data = t._grad._data + g
+        total = t._grad._data + g
+        # NumPy sums two 0-d arrays into a scalar, which could not be changed in place
+        t._grad._data = total if total.__class__ is ndarray else np.array(total)
