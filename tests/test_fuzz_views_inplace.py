@@ -63,3 +63,21 @@ def test_zero_dim_leaf_gradient_survives_zero_grad_without_set_to_none():
         (p * 2).backward()
         opt.step()
     assert isinstance(p.grad._data, np.ndarray) and p.grad._data.flags.writeable
+
+
+# ---- the old base's gradient where a view was overwritten ------------------------------------
+
+
+def _nan_in_overwritten_region(T):
+    x = T.tensor([-2.0, 0.5, 3.0], dtype=T.float64, requires_grad=True)
+    y = x * 1
+    y[1:].mul_(2)
+    y[0].fill_(-1.0)  # y's node: CopySlices; sqrt's gradient at y[0] is NaN
+    y.sqrt().sum().backward()
+    return [_arr(x.grad)]
+
+
+def test_overwritten_region_gets_zero_gradient_even_where_it_is_nan():
+    # was NaN: CopySlices multiplied the gradient by a 0/1 mask (NaN * 0 = NaN) where the
+    # old base's elements were overwritten; they get exactly 0, as in PyTorch
+    _same([_nan_in_overwritten_region(T) for T in _frameworks()], [[0.0, 1.0, 6**-0.5]])

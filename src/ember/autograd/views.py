@@ -170,11 +170,16 @@ class CopySlices(Function):
         ctx.view_fn(function.Tensor(outside))._data[...] = 0
         # a complex region of a real base (view_as_complex) reads the gradient in PyTorch's
         # form, conjugated back (see autograd/engine.py)
+        from ember.ops import _dual  # ops import autograd: not at the top
+
+        # keep, not grad * outside: a NaN or infinite gradient of the overwritten region
+        # gives the old base 0 there, as in PyTorch, not NaN
+        kept = _dual.keep(grad, outside)
         if isinstance(grad, function.Tensor):  # create_graph: a recorded view of the gradient
             region = ctx.view_fn(grad)
-            return grad * outside, region.conj() if region.is_complex() else region, None
+            return kept, region.conj() if region.is_complex() else region, None
         region = ctx.view_fn(function.Tensor(grad))._data
-        return grad * outside, np.conj(region) if region.dtype.kind == "c" else region, None
+        return kept, np.conj(region) if region.dtype.kind == "c" else region, None
 
     def name(self) -> str:
         return "CopySlices"
