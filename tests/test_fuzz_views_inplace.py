@@ -7,6 +7,7 @@ the values PyTorch gives, written out."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import ember
 
@@ -81,3 +82,88 @@ def test_overwritten_region_gets_zero_gradient_even_where_it_is_nan():
     # was NaN: CopySlices multiplied the gradient by a 0/1 mask (NaN * 0 = NaN) where the
     # old base's elements were overwritten; they get exactly 0, as in PyTorch
     _same([_nan_in_overwritten_region(T) for T in _frameworks()], [[0.0, 1.0, 6**-0.5]])
+
+
+# ---- x[basic index] = value writes the region as a view, as in PyTorch ----------------------
+
+
+def _set_rows_of_expanded(T):
+    base = T.tensor([[1.0], [2.0], [3.0]], dtype=T.float64)
+    x = base.expand(2, 3, 1)
+    x[1:2] += T.full((1, 3, 1), 7.0, dtype=T.float64)  # the written row has distinct elements
+    x[1:2] = T.full((1, 3, 1), 5.0, dtype=T.float64)
+    return [_arr(base)]
+
+
+def test_setitem_of_a_row_of_an_expanded_tensor_writes_that_row():
+    # was refused: ember checked the whole expand()ed tensor for repeated elements, PyTorch
+    # only the region written
+    _same([_set_rows_of_expanded(T) for T in _frameworks()], [[[5.0], [5.0], [5.0]]])
+
+
+def _set_rows_of_expanded_recorded(T):
+    a = T.tensor([[1.0], [-2.0], [3.0]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([0.5, -1.0, 2.0], dtype=T.float64, requires_grad=True)
+    y = a * 1
+    x = y.expand(2, 3, 1)
+    x[0] = 5.0
+    x[1:2] += w.view(1, 3, 1)
+    x[0, 1] = w[0] * 3
+    (x * T.tensor([[[1.0], [2.0], [3.0]], [[4.0], [5.0], [6.0]]], dtype=T.float64)).sum().backward()
+    return [_arr(y), _arr(a.grad), _arr(w.grad)]
+
+
+def test_setitem_through_an_expanded_tensor_with_autograd():
+    # was refused with autograd recording (x[0] = 5.0, x[1:2] += w): the check looked at
+    # the whole expand()ed tensor; now the row is a recorded view written in place
+    _same(
+        [_set_rows_of_expanded_recorded(T) for T in _frameworks()],
+        [[[5.5], [1.5], [7.0]], [[0.0], [0.0], [0.0]], [26.0, 0.0, 9.0]],
+    )
+
+
+def _setitem_nodes(T):
+    a = T.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=T.float64, requires_grad=True)
+    y = a * 2
+    y[0] = 7.0
+    row = y.grad_fn.name() if T is ember else type(y.grad_fn).__name__
+    v0 = y._version if isinstance(y._version, int) else y._version[0]
+    y[:, 1] = a[:, 0]
+    v1 = y._version if isinstance(y._version, int) else y._version[0]
+    (y * y).sum().backward()
+    return row, [np.array([v0, v1]), _arr(y), _arr(a.grad)]
+
+
+def test_setitem_with_integers_and_slices_is_a_copy_into_a_view():
+    # PyTorch records x[0] = v as a copy into the view x[0] (the base's node is CopySlices,
+    # one version step); ember recorded a node of its own (SetItemBackward0)
+    runs = [_setitem_nodes(T) for T in _frameworks()]
+    assert all(name == "CopySlices" for name, _ in runs)
+    _same([r for _, r in runs], [[1, 2], [[7.0, 1.0], [6.0, 3.0]], [[2.0, 0.0], [30.0, 0.0]]])
+
+
+def test_setitem_of_a_single_element_writes_the_tensor():
+    # x[0, 0] = v with only integers: NumPy's x[0, 0] is a copied scalar, not a view
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+    x[0, 0] = 9.0
+    x[1, -1] = ember.tensor(8.0)
+    np.testing.assert_array_equal(x.numpy(), [[9.0, 2.0], [3.0, 8.0]])
+    assert x._version[0] == 2
+
+
+def test_setitem_shape_mismatch_names_both_shapes():
+    x = ember.zeros(3, 4)
+    with pytest.raises(RuntimeError, match=r"setitem: a value of shape \[5\] .* indexed shape \[4\]"):
+        x[0] = ember.ones(5)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        ember.zeros(3, requires_grad=True)[0] = 1.0
+
+
+def test_setitem_with_a_mask_or_index_tensor_is_index_put(T):
+    a = T.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = a * 1
+    y[y < 0] = 0.0
+    z = a * 1
+    z[T.tensor([0, 2])] = T.tensor([5.0, 6.0])
+    names = [t.grad_fn.name() if T is ember else type(t.grad_fn).__name__ for t in (y, z)]
+    assert names == ["IndexPutBackward0", "IndexPutBackward0"]

@@ -760,7 +760,12 @@ def _check_inplace_leaf(input: Tensor, constant: bool = False) -> None:
     masked_fill_ with a number and x[i] = 2.0, which write only those elements) may write
     through an expanded tensor, as in PyTorch: repeated elements all get that number."""
     _check_inplace_graph(input)
-    data = input._data
+    _check_writable(input._data, constant)
+
+
+def _check_writable(data: np.ndarray, constant: bool = False) -> None:
+    """That an in-place op may write into data: not read-only, and (unless it writes one
+    number, see `_check_inplace_leaf`) no two of its elements in one memory location."""
     if (
         not constant
         and 0 in data.strides

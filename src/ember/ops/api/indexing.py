@@ -11,7 +11,14 @@ from ember import dtypes
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
-from ember.ops.api.arith import _check_inplace_leaf, _record_inplace, _wants_grad, _write_inplace
+from ember.ops.api.arith import (
+    _check_inplace_graph,
+    _check_inplace_leaf,
+    _check_writable,
+    _record_inplace,
+    _wants_grad,
+    _write_inplace,
+)
 from ember.ops.reduction import normalize_dim
 from ember.return_types import return_type
 
@@ -384,6 +391,9 @@ def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
     idx, then = _convert_index(index, input._data.ndim)
+    if then is None and _is_basic(idx):
+        _set_region(input, idx, value)
+        return
     number = not isinstance(value, Tensor) and np.ndim(value) == 0
     # a number written unrecorded writes only the indexed elements: fine through an expand
     _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
@@ -405,6 +415,51 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
             f"setitem: a value of shape {list(np.shape(value))} cannot be broadcast to the indexed "
             f"shape {list(np.shape(target))} (tensor shape {list(input._data.shape)})"
         ) from None
+
+
+def _is_basic(idx: Any) -> bool:
+    """Whether an index (as `_convert_index` gives it) is one that `Select` or `Slice` takes:
+    integers and slices, and `...` among them."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return any(i is not Ellipsis for i in items) and all(
+        i.__class__ in (int, slice) or i is Ellipsis for i in items
+    )
+
+
+def _set_region(input: Tensor, idx: Any, value: Any) -> None:
+    """x[idx] = value for a basic index, as PyTorch does it: the value is copied into the
+    view x[idx]. So only that region must be writable (a row of an expand()ed tensor may
+    be set when its own elements are distinct), only its memory is written, and a recorded
+    write is the base's `CopySlices`, as for any in-place op on a view."""
+    _check_inplace_graph(input)
+    number = not isinstance(value, Tensor) and np.ndim(value) == 0
+    value = _drop_leading_ones(input, idx, None, value)
+    items = idx if isinstance(idx, tuple) else (idx,)
+    # with a `...` NumPy gives a view even where integers pick one element (not a copied scalar)
+    target = input._data[items if Ellipsis in items else (*items, Ellipsis)]
+    shape = np.shape(value._data if isinstance(value, Tensor) else value)
+    try:
+        fits = np.broadcast_shapes(shape, target.shape) == target.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"setitem: a value of shape {list(shape)} cannot be broadcast to the indexed "
+            f"shape {list(np.shape(target))} (tensor shape {list(input._data.shape)})"
+        )
+    if not (_grad_state[0] and (input._requires_grad or _wants_grad(value))):
+        _check_writable(target, constant=number)
+        array = value._data if isinstance(value, Tensor) else value
+        if not number:
+            array = np.asarray(array)
+        target[...] = array if not number else dtypes.to_element(array, target.dtype)
+        input._version[0] += 1
+        return
+    region = _index_node(idx).apply(input, idx)  # a view of input, recorded
+    if number:
+        region.fill_(value)
+    else:
+        region.copy_(value if isinstance(value, Tensor) else Tensor(np.asarray(value)))
 
 
 # ---- ordering ------------------------------------------------------------------------------
