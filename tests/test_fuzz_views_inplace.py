@@ -167,3 +167,14 @@ def test_setitem_with_a_mask_or_index_tensor_is_index_put(T):
     z[T.tensor([0, 2])] = T.tensor([5.0, 6.0])
     names = [t.grad_fn.name() if T is ember else type(t.grad_fn).__name__ for t in (y, z)]
     assert names == ["IndexPutBackward0", "IndexPutBackward0"]
+
+
+def test_t_records_pytorchs_node(T):
+    names = []
+    for shape in [(2, 3), (3,), ()]:
+        y = T.ones(shape, requires_grad=True).t()
+        names.append(y.grad_fn.name() if T is ember else type(y.grad_fn).__name__)
+        y.sum().backward()
+    y = T.ones(3, requires_grad=True).transpose(0, -1)
+    names.append(y.grad_fn.name() if T is ember else type(y.grad_fn).__name__)
+    assert names == ["TBackward0"] * 3 + ["TransposeBackward0"]

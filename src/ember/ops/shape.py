@@ -117,9 +117,21 @@ class Permute(ViewOp):
 
 
 class Transpose(Permute):
+    """transpose / swapaxes / t(). `kind` is PyTorch's node name: TBackward0 for t()."""
+
     saved_attributes = {"dim0": field("axes", _swapped(0)), "dim1": field("axes", _swapped(1))}
 
-    pass
+    def name(self) -> str:
+        return self.kind
+
+    @staticmethod
+    def forward(ctx, x, axes, kind="TransposeBackward0"):
+        ctx.axes, ctx.kind = axes, kind
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _dual.permute(grad, tuple(np.argsort(ctx.axes))), None, None
 
 
 class Expand(ViewOp):
