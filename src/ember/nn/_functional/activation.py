@@ -29,8 +29,12 @@ def _tensor_input(input: Tensor, op: str) -> Tensor:
 
 
 def _float_input(input: Tensor, op: str) -> Tensor:
-    if _tensor_input(input, op)._data.dtype.kind != "f":
-        raise RuntimeError(f'"{op}" not implemented for {input.dtype} (use a floating point tensor)')
+    dtype = _tensor_input(input, op)._data.dtype
+    if dtype.kind != "f":
+        # PyTorch's kernels have no integer version: NotImplementedError, as there
+        raise NotImplementedError(
+            f"\"{op}\" not implemented for '{scalar_type_name(dtype)}' (got {input.dtype}: use a floating point tensor)"
+        )
     return input
 
 
@@ -46,9 +50,13 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     # dtype.kind costs as much as the rest of the line
     if not inplace and input.__class__ is Tensor:
         dtype = input._data.dtype
-        if dtype is _FLOAT32 or dtype.kind != "c":
+        if dtype is _FLOAT32 or dtype.kind in "fiu":
             return apply_one(ew.Relu, input)
     input = _tensor_input(input, "relu")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(
+            f"Boolean inputs not supported for relu (relu: input of shape {list(input.shape)})"
+        )
     # NumPy's maximum would order complex numbers lexicographically
     refuse_complex("clamp is not supported for complex types", input)
     return _inplace(input, ew.Relu) if inplace else apply_one(ew.Relu, input)
@@ -121,7 +129,15 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val] (torch.nn.functional.hardtanh)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    input = _float_input(input, "hardtanh")
+    kind = _tensor_input(input, "hardtanh")._data.dtype.kind
+    if kind in "iu":  # a clamp in the integer type, the bounds truncated to it, as PyTorch
+        info = np.iinfo(input._data.dtype)
+        min_val = min(max(int(min_val), info.min), info.max)
+        max_val = min(max(int(max_val), info.min), info.max)
+    elif kind == "b":
+        raise RuntimeError(f"Boolean inputs not supported for hardtanh (input of shape {list(input.shape)})")
+    else:
+        input = _float_input(input, "hardtanh")
     if inplace:
         return _inplace(input, act.Hardtanh, min_val, max_val)
     return apply_one(act.Hardtanh, input, min_val, max_val)
