@@ -90,6 +90,16 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
             f"bilinear: input1 {list(s1)} and input2 {list(s2)} must agree in their leading dimensions "
             f"and match weight {list(ws)} (out_features, in1_features, in2_features)"
         )
+    dtypes = [t._data.dtype for t in (input1, input2, weight) + (() if bias is None else (bias,))]
+    if any(d != dtypes[0] for d in dtypes):
+        named = zip(("input1", "input2", "weight", "bias"), (input1, input2, weight, bias))
+        names = ", ".join(f"{n}: {t.dtype}" for n, t in named if t is not None)
+        raise RuntimeError(f"bilinear: all tensors must have the same dtype, got {names}")
+    if bias is not None and bias._data.shape != ws[:1]:
+        raise RuntimeError(
+            f"bilinear(): bias size does not match weight size: got {bias.numel()} but expected {ws[0]} "
+            f"(bias {list(bias.shape)}, weight {list(ws)})"
+        )
     out = einsum("ni,kij,nj->nk", input1.reshape(-1, ws[1]), weight, input2.reshape(-1, ws[2]))
     if bias is not None:
         out = out + bias
@@ -109,6 +119,11 @@ def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
     dtype = input._data.dtype
     if p == 1:
         return Tensor(np.zeros(shape, dtype=dtype))
+    if dtype.kind not in "fc":
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {scalar_type_name(dtype)} "
+            f"(dropout scales what it keeps by 1/(1-p): give it a floating point input, not {input.dtype})"
+        )
     keep = random.rng(None).random(shape, dtype=np.float32) >= p
     return Tensor(keep.astype(dtype) * dtype.type(1 / (1 - p)))
 
@@ -320,11 +335,13 @@ def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: fl
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """An int64 tensor with a trailing dimension of num_classes, 1 at each index (torch.nn.functional.one_hot)."""
     idx = tensor._data
-    if idx.dtype != np.int64 and idx.dtype != np.int32:
-        raise RuntimeError(f"one_hot is only applicable to index tensor (got {tensor.dtype}; use .long())")
+    if idx.dtype != np.int64:
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor of type LongTensor (got {tensor.dtype}; use .long())"
+        )
+    if idx.size == 0 and num_classes <= 0:  # PyTorch's rule: an empty input needs a positive count
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if idx.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(idx.max()) + 1
     if idx.size and idx.min() < 0:
         raise RuntimeError(f"Class values must be non-negative (got {int(idx.min())}).")

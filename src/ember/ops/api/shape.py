@@ -125,7 +125,8 @@ reshape_as = view_as
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s = input._data.shape
-    if not s:
+    if not s:  # a 0-d tensor flattens to one element, its dims checked as if it had one
+        normalize_dims(start_dim, 1, "flatten"), normalize_dims(end_dim, 1, "flatten")
         return reshape(input, (1,))
     start, end = (
         normalize_dims(start_dim, len(s), "flatten")[0],
@@ -142,6 +143,8 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     s = input._data.shape
     d = normalize_dim(dim, len(s), "unflatten", scalar_ok=False)
     sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError(f"unflatten: sizes must be non-empty (dim {dim} of shape {list(s)})")
     if -1 in sizes:
         known = int(np.prod([n for n in sizes if n != -1]))
         sizes = tuple(s[d] // known if n == -1 else n for n in sizes)
