@@ -27,7 +27,12 @@ from ember.ops.elementwise import where
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduction(size_average: bool | None, reduce: bool | None, reduction: str, extra: tuple = ()) -> str:
+def _reduction(
+    size_average: bool | None, reduce: bool | None, reduction: str, extra: tuple = (), legacy: bool = True
+) -> str:
+    """The reduction to apply: from the deprecated size_average/reduce pair when either is
+    given, else `reduction` checked; `legacy` reads the old 'elementwise_mean' as 'mean', as
+    PyTorch's losses do but for the three that check their reduction themselves."""
     if size_average is not None or reduce is not None:
         warnings.warn(
             "size_average and reduce args will be deprecated, please use reduction='...' instead.",
@@ -38,6 +43,13 @@ def _reduction(size_average: bool | None, reduce: bool | None, reduction: str, e
             return "none"
         return "sum" if size_average is False else "mean"
     if reduction not in _REDUCTIONS + extra:
+        if legacy and isinstance(reduction, str) and reduction == "elementwise_mean":
+            warnings.warn(
+                "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return "mean"
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
 
@@ -132,6 +144,13 @@ def smooth_l1_loss(
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _check_sizes(input, target)
+    dtype = promote_types(input.dtype, target.dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"smooth_l1_cpu\" not implemented for '{scalar_type_name(to_numpy_dtype(dtype))}' "
+            f"(smooth_l1_loss of {input.dtype} and {target.dtype}: convert them with .float())"
+        )
+    input, target = input.to(dtype), target.to(dtype)  # a bool operand is a number here
     if beta == 0:
         return _reduce((input - target).abs(), reduction)
     diff = input - target
@@ -148,6 +167,17 @@ def huber_loss(
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_sizes(input, target)
+    if input._data.dtype.kind != "f":  # the loss takes the input's dtype, which must be a float
+        if target._data.dtype.kind == "f":
+            raise RuntimeError(
+                f"result type Float can't be cast to the desired output type "
+                f"{scalar_type_name(input._data.dtype)} (huber_loss takes the input's dtype, {input.dtype}: "
+                "convert the input with .float())"
+            )
+        raise NotImplementedError(
+            f"\"huber_cpu\" not implemented for '{scalar_type_name(input._data.dtype)}' "
+            f"(huber_loss of {input.dtype} and {target.dtype}: convert them with .float())"
+        )
     target = _huber_target(input, target)
     diff = input - target
     abs_diff = diff.abs()
@@ -176,9 +206,6 @@ def kl_div(
     'mean' divides by the number of elements, and warns, as PyTorch.
     """
     reduction = _reduction(size_average, reduce, reduction, ("batchmean",))
-    if any(isinstance(t, Tensor) and t._data.dtype.kind in "biu" for t in (input, target)):
-        # PyTorch refuses an integer or bool input or target rather than promote it
-        raise RuntimeError("kl_div: Integral inputs not supported. Convert them with .float()")
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -187,6 +214,9 @@ def kl_div(
             UserWarning,
             stacklevel=2,
         )
+    if any(isinstance(t, Tensor) and t._data.dtype.kind in "biu" for t in (input, target)):
+        # PyTorch refuses an integer or bool input or target rather than promote it
+        raise RuntimeError("kl_div: Integral inputs not supported. Convert them with .float()")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -202,11 +232,16 @@ def kl_div(
 
 
 def _float_logits(input: Tensor, op: str) -> None:
-    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
-        kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"{op}: expected a floating point input tensor, got {kind}")
-    if input.ndim == 0:
-        raise ValueError(
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if input._data.dtype.kind != "f":  # PyTorch's kernels have no integer version
+        kernel = "log_softmax_lastdim_kernel_impl" if op == "cross_entropy" else "nll_loss_out_frame"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{scalar_type_name(input._data.dtype)}' ({op}: expected a "
+            f"floating point input tensor, got {input.dtype})"
+        )
+    if input.ndim == 0:  # PyTorch's nll_loss raises a ValueError, its cross_entropy a RuntimeError
+        raise (ValueError if op == "nll_loss" else RuntimeError)(
             f"{op}: expected an input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
         )
 
@@ -413,6 +448,15 @@ def nll_loss(
 
 def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) -> tuple:
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        # as PyTorch: NotImplementedError where its kernel has no integer version (an integer
+        # input to the logits form, or integers for both), RuntimeError for a mix
+        logits = op != "binary_cross_entropy"
+        if input._data.dtype.kind != "f" and (logits or target._data.dtype.kind != "f"):
+            raise NotImplementedError(
+                f'"{"log_sigmoid_cpu" if logits else op}" not implemented for '
+                f"'{scalar_type_name(input._data.dtype)}' ({op}: got {input.dtype} and {target.dtype}; "
+                "convert them with .float())"
+            )
         raise RuntimeError(
             f"{op}: expected floating point input and target, got {input.dtype} and {target.dtype} "
             "(convert the target with .float())"
@@ -427,7 +471,11 @@ def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) 
     w = None
     if weight is not None:  # it scales the loss, which has the target's dtype
         w = weight._data.astype(target._data.dtype, copy=False)
-        if np.broadcast_shapes(w.shape, input._data.shape) != input._data.shape:
+        try:
+            shape = np.broadcast_shapes(w.shape, input._data.shape)
+        except ValueError:  # NumPy's own error would not name the loss
+            shape = None
+        if shape != input._data.shape:
             raise RuntimeError(
                 f"{op}: weight of shape {list(w.shape)} does not broadcast to input {list(input.shape)}"
             )
@@ -451,12 +499,13 @@ def binary_cross_entropy(
             "is deprecated. Please ensure they have the same size."
         )
     target, w = _binary_args(input, target, weight, "binary_cross_entropy")
-    x = input._data
-    if x.size and (x.min() < 0 or x.max() > 1):
-        raise RuntimeError(
-            "all elements of input should be between 0 and 1 (binary_cross_entropy takes probabilities; "
-            "for logits use binary_cross_entropy_with_logits)"
-        )
+    for name, a in (("input", input._data), ("target", target._data)):
+        # written so that a NaN fails too, as in PyTorch
+        if a.size and not (a.min() >= 0 and a.max() <= 1):
+            raise RuntimeError(
+                f"all elements of {name} should be between 0 and 1 (binary_cross_entropy takes "
+                "probabilities; for logits use binary_cross_entropy_with_logits)"
+            )
     return losses.BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
@@ -525,7 +574,7 @@ def poisson_nll_loss(
     target > 1 (0 elsewhere, as in PyTorch); the term is computed only there, so a target of
     0 gets gradient 0 where PyTorch's gets NaN (docs/differences.md).
     """
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _reduction(size_average, reduce, reduction, legacy=False)
     _broadcast("poisson_nll_loss", input=input.shape, target=target.shape)
     if log_input:
         loss = input.exp() - target * input

@@ -94,8 +94,18 @@ def hinge_embedding_loss(
     As in PyTorch, a target that is neither 1 nor -1 takes both terms."""
     reduction = _reduction(size_average, reduce, reduction)
     _broadcast("hinge_embedding_loss", input=input.shape, target=target.shape)
-    below_margin = where(target != 1, clamp_min(margin - input, 0), 0.0)
-    return _reduce(below_margin + where(target != -1, input, 0.0), reduction)
+    zero: float = 0.0
+    if input._data.dtype.kind in "biu":
+        # PyTorch computes in the integer type, the margin truncated to it, and has no mean
+        if reduction == "mean":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                f"complex dtype. Got: {scalar_type_name(input._data.dtype)} (hinge_embedding_loss: "
+                "convert the input with .float())"
+            )
+        margin, zero = int(margin), 0
+    below_margin = where(target != 1, clamp_min(margin - input, 0), zero)
+    return _reduce(below_margin + where(target != -1, input, zero), reduction)
 
 
 # PyTorch's cosine_embedding_loss adds this to each squared norm, so that a zero vector gives
@@ -376,7 +386,7 @@ def multilabel_soft_margin_loss(
 ) -> Tensor:
     """Binary cross-entropy of logits against 0/1 targets, averaged over the classes (the last
     dimension), one loss per sample (torch.nn.functional.multilabel_soft_margin_loss)."""
-    reduction = _reduction(size_average, reduce, reduction)
+    reduction = _reduction(size_average, reduce, reduction, legacy=False)
     if input.ndim == 0:
         raise IndexError(
             "Dimension specified as -1 but tensor has no dimensions (multilabel_soft_margin_loss: "
