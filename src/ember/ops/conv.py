@@ -15,6 +15,7 @@ every convolution-style function in one module.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -213,9 +214,25 @@ def _padding(padding: Any, nd: int, kernel: tuple, stride: tuple, dilation: tupl
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         # an odd total padding puts the extra row/column after, as PyTorch does
         total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+        if any(t % 2 for t in total):
+            warnings.warn(
+                "Using padding='same' with even kernel lengths and odd dilation may require a "
+                "zero-padded copy of the input be created",
+                UserWarning,
+                stacklevel=4,
+            )
         return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
     pads = ntuple(padding, nd, "padding")
     return pads, pads
+
+
+def _check_kernel(kernel: tuple, weight: Tensor) -> None:
+    """A kernel of size 0 would give an output of the bias alone; PyTorch refuses it."""
+    if 0 in kernel:
+        raise RuntimeError(
+            f"kernel size should be greater than zero, but got {' x '.join(map(str, kernel))} "
+            f"(weight of size {list(weight.shape)})"
+        )
 
 
 def _check_weight(op: str, weight: Any, nd: int, bias: Any, out_channels: int) -> None:
@@ -260,6 +277,7 @@ def _conv(
     _check_same_type(input, weight, "weight")
     _check_same_type(input, bias, "bias")
     kernel = tuple(weight.shape[2:])
+    _check_kernel(kernel, weight)
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     lo, hi = _padding(padding, nd, kernel, stride, dilation)
     check_geometry(stride, dilation, lo)
@@ -354,6 +372,7 @@ def _conv_transpose(
     if isinstance(padding, str):
         raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str ({padding!r})")
     kernel = tuple(weight.shape[2:])
+    _check_kernel(kernel, weight)
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     pads, extra = ntuple(padding, nd, "padding"), ntuple(output_padding, nd, "output_padding")
     check_geometry(stride, dilation, pads)

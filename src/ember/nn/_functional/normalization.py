@@ -236,11 +236,11 @@ def layer_norm(
             raise RuntimeError(
                 f"layer_norm: {name} of shape {list(t.shape)} must have normalized_shape {list(shape)}"
             )
+    _check_dtypes("layer_norm", input, weight=weight, bias=bias)  # first, as PyTorch
     if input._data.dtype.kind != "f":
         raise NotImplementedError(
             f'"layer_norm" not implemented for {input.dtype} input (convert it with .float())'
         )
-    _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     return LayerNorm.apply(input, weight, bias, tuple(range(len(s) - k, len(s))), eps)
 
 
@@ -255,6 +255,9 @@ def _check_per_channel(op: str, input: Tensor, mismatch: Any, **per_channel: Ten
     for name, t in per_channel.items():
         if t is not None and t._data.shape != (c,):
             raise RuntimeError(mismatch(name, t, c))
+    # which check comes first is PyTorch's: group_norm's dtypes, batch and instance norm's kernel
+    if op == "group_norm":
+        _check_dtypes(op, input, **per_channel)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(
             f'"{op}" not implemented for {input.dtype} input (convert it with .float())'

@@ -17,10 +17,11 @@ _PADDING_MODES = ("circular", "reflect", "replicate", "zeros")
 
 
 def _ntuple(value: Any, nd: int) -> tuple:
+    """An int repeated nd times; a sequence kept as it is, as PyTorch's layers keep it (a
+    kernel_size of the wrong length then fails in the convolution, naming the weight)."""
     if isinstance(value, int):
         return (value,) * nd
-    value = tuple(value)
-    return value * nd if len(value) == 1 else value
+    return tuple(value)
 
 
 class _ConvNd(Module):
