@@ -80,3 +80,15 @@ def set_rng_state(new_state: Any) -> None:
 def rng(generator: Generator | None) -> np.random.Generator:
     """The NumPy generator to draw from: the given ember Generator's, or the default one."""
     return (generator or default_generator).rng
+
+
+def _check_uniform(a: float, b: float, op: str = "uniform_") -> None:
+    """PyTorch's RuntimeError for an empty range, which NumPy would report as a ValueError."""
+    if a > b:
+        raise RuntimeError(f"{op} expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+
+
+def _check_std(std: float, op: str = "normal") -> None:
+    """PyTorch's RuntimeError for a negative standard deviation (NumPy's is a ValueError)."""
+    if std < 0:
+        raise RuntimeError(f"{op} expects std >= 0.0, but found std {std:g}")

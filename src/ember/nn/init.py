@@ -14,7 +14,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.ops.specfun import ndtri
-from ember.random import Generator, rng
+from ember.random import Generator, _check_std, _check_uniform, rng
 
 _LINEAR_LIKE = {
     "linear",
@@ -86,6 +86,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
     _check_floating(tensor, "uniform_")
+    _check_uniform(a, b)
     return _fill(tensor, rng(generator).uniform(a, b, size=tensor.shape))
 
 
@@ -94,6 +95,7 @@ def normal_(
 ) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
     _check_floating(tensor, "normal_")
+    _check_std(std)
     return _fill(tensor, rng(generator).normal(mean, std, size=tensor.shape))
 
 

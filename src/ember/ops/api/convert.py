@@ -410,12 +410,14 @@ _rounded_div_ = _inplace_form(div, "div_")
 
 def uniform_(input: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with samples from the uniform distribution on [a, b) (torch.Tensor.uniform_)."""
+    _random._check_uniform(a, b)
     sample = _random.rng(generator).uniform(a, b, input._data.shape).astype(input._data.dtype)
     return _inplace_unary(lambda _: sample, lambda x: _replaced(x, Tensor(sample)), input)
 
 
 def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with samples from a normal distribution (torch.Tensor.normal_)."""
+    _random._check_std(std)
     sample = _random.rng(generator).normal(mean, std, input._data.shape).astype(input._data.dtype)
     return _inplace_unary(lambda _: sample, lambda x: _replaced(x, Tensor(sample)), input)
 
