@@ -303,6 +303,11 @@ class Tensor:
     # ---- autograd ----------------------------------------------------------------------
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad.__class__ is not bool:  # PyTorch takes a bool only (so does Module's)
+            raise TypeError(
+                "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                f"{type(requires_grad).__name__}"
+            )
         self.requires_grad = requires_grad
         return self
 

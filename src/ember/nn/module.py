@@ -483,21 +483,34 @@ class Module:
         if target is None:
             return self
         np_dtype = dtypes.to_numpy_dtype(target)
-        if np_dtype.kind != "f":
+        if np_dtype.kind not in "fc":
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype=ember.{np_dtype.name}"
             )
-        return self._apply(lambda t: t.detach().to(target) if t.is_floating_point() else t)
+        if np_dtype.kind == "c":
+            warnings.warn(
+                "Complex modules are a new feature under active development whose design may change, "
+                "and some modules might not work as expected when using complex tensors as parameters "
+                "or buffers.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._apply(lambda t: t.detach().to(target) if t.is_floating_point() or t.is_complex() else t)
+
+    def _float_to(self, dtype: Any) -> Module:
+        """The floating point parameters and buffers cast to dtype; complex ones are left, as
+        PyTorch's float(), double() and half() leave them (to() casts those too)."""
+        return self._apply(lambda t: t.detach().to(dtype) if t.is_floating_point() else t)
 
     def float(self) -> Module:
-        return self.to(dtypes.float32)
+        return self._float_to(dtypes.float32)
 
     def double(self) -> Module:
-        return self.to(dtypes.float64)
+        return self._float_to(dtypes.float64)
 
     def half(self) -> Module:
-        return self.to(dtypes.float16)
+        return self._float_to(dtypes.float16)
 
     def type(self, dst_type: Any) -> Module:
         """Cast every parameter and buffer to `dst_type` (a dtype, or a legacy type name)."""
