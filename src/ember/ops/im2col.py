@@ -278,6 +278,8 @@ def fold(
     stride, dilation = ntuple(stride, 2, "stride"), ntuple(dilation, 2, "dilation")
     pads = ntuple(padding, 2, "padding")
     check_geometry(stride, dilation, pads)
+    if any(k <= 0 for k in kernel):  # before the divisibility check, which would divide by it
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_size={list(kernel)}")
     n, ck, length = input.shape
     if ck % (kernel[0] * kernel[1]):
         raise RuntimeError(
