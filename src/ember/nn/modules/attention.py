@@ -118,8 +118,12 @@ class MultiheadAttention(Module):
             raise AssertionError(
                 f"was expecting embedding dimension of {self.embed_dim}, but got {query.shape[-1]}"
             )
+        # PyTorch's order: with one packed projection, key and value must agree in shape
+        # (AssertionError), and features of another size fail in the projection (RuntimeError)
+        if self._qkv_same_embed_dim and key.shape != value.shape:
+            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
         if key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
-            raise AssertionError(
+            raise (RuntimeError if self._qkv_same_embed_dim else AssertionError)(
                 f"MultiheadAttention: key and value must have {self.kdim} and {self.vdim} features, "
                 f"got key {list(key.shape)} and value {list(value.shape)}"
             )
