@@ -308,6 +308,9 @@ def batch_norm(
     In training, the batch statistics normalize and update running_mean and running_var
     in place: r = (1 - momentum) r + momentum b, with the unbiased variance, as PyTorch.
     """
+    if eps < 0 or (training and eps == 0):  # a zero variance would divide by zero
+        which = "positive during training" if training else "non-negative"
+        raise ValueError(f"batch_norm eps must be {which}, but got {eps}")
     s = input._data.shape
     c = _check_per_channel(
         "batch_norm",
