@@ -430,6 +430,14 @@ CASES: dict[str, Any] = {
         R(T, 1, 3), T.zeros(3), T.ones(3), training=True
     ),
     "batchnorm non-contiguous": lambda T: T.nn.BatchNorm1d(3)(R(T, 3, 4).t()),
+    "batchnorm eps 0": lambda T: T.nn.BatchNorm1d(3, eps=0.0)(T.ones(4, 3)),
+    "batchnorm negative eps": lambda T: T.nn.BatchNorm1d(3, eps=-1.0)(R(T, 4, 3)),
+    "batchnorm eps 0 in eval": lambda T: T.nn.BatchNorm1d(3, eps=0.0).eval()(R(T, 4, 3)),
+    "batchnorm negative eps in eval": lambda T: T.nn.BatchNorm1d(3, eps=-1.0).eval()(R(T, 4, 3)),
+    "batchnorm momentum > 1": lambda T: (lambda m: (m(R(T, 4, 3)), m.running_mean)[1])(
+        T.nn.BatchNorm1d(3, momentum=2.0)
+    ),
+    "instancenorm eps 0": lambda T: F(T).instance_norm(R(T, 4, 3, 2), eps=0.0),
     "groupnorm groups do not divide channels": lambda T: T.nn.GroupNorm(3, 4),
     "groupnorm channels": lambda T: T.nn.GroupNorm(2, 4)(R(T, 2, 6, 3)),
     "groupnorm channels without affine": lambda T: T.nn.GroupNorm(2, 4, affine=False)(R(T, 2, 6, 3)),
@@ -690,6 +698,30 @@ CASES: dict[str, Any] = {
     "pad crops everything": lambda T: F(T).pad(R(T, 2, 3), (-2, -2)),
     "zeropad2d negative": lambda T: T.nn.ZeroPad2d(-1)(R(T, 1, 3, 3)),
     "fold sizes": lambda T: T.nn.Fold((4, 4), 2)(R(T, 1, 3, 9)),
+    "fold kernel 0": lambda T: T.nn.Fold((4, 4), 0)(R(T, 1, 3, 9)),
+    "unfold kernel 0": lambda T: T.nn.Unfold(0)(R(T, 1, 3, 4, 4)),
+    "unfold stride 0": lambda T: T.nn.Unfold(2, stride=0)(R(T, 1, 1, 4, 4)),
+    "reflectionpad2d 3-tuple": lambda T: T.nn.ReflectionPad2d((1, 2, 3))(R(T, 1, 1, 4, 4)),
+    "reflectionpad2d wider than input": lambda T: T.nn.ReflectionPad2d(4)(R(T, 1, 1, 4, 4)),
+    "constantpad1d of int, float value": lambda T: T.nn.ConstantPad1d(1, 3.5)(T.ones(1, 3, dtype=T.int64)),
+    "F.pad float widths": lambda T: F(T).pad(R(T, 2, 2), (1.0, 1.0)),
+    "pixelshuffle 0": lambda T: T.nn.PixelShuffle(0)(R(T, 1, 4, 2, 2)),
+    "channelshuffle 0": lambda T: T.nn.ChannelShuffle(0)(R(T, 1, 4, 2, 2)),
+    "interpolate scale 0": lambda T: F(T).interpolate(R(T, 1, 1, 2, 2), scale_factor=0.0),
+    "interpolate negative scale": lambda T: F(T).interpolate(R(T, 1, 1, 2, 2), scale_factor=-2.0),
+    "interpolate size 0": lambda T: F(T).interpolate(R(T, 1, 1, 2, 2), size=0),
+    "interpolate bilinear of 3-d": lambda T: F(T).interpolate(R(T, 1, 1, 4), scale_factor=2, mode="bilinear"),
+    "affine_grid theta shape": lambda T: F(T).affine_grid(R(T, 1, 3, 3), [1, 1, 4, 4], align_corners=False),
+    "grid_sample grid shape": lambda T: F(T).grid_sample(
+        R(T, 1, 1, 4, 4), R(T, 1, 2, 2, 3), align_corners=False
+    ),
+    "grid_sample batch sizes": lambda T: F(T).grid_sample(
+        R(T, 2, 1, 4, 4), R(T, 1, 2, 2, 2), align_corners=False
+    ),
+    "fractionalmaxpool2d ratio > 1": lambda T: T.nn.FractionalMaxPool2d(2, output_ratio=1.5),
+    "fractionalmaxpool2d size and ratio": lambda T: T.nn.FractionalMaxPool2d(
+        2, output_size=2, output_ratio=0.5
+    ),
     "unfold unbatched": lambda T: T.nn.Unfold(2)(R(T, 1, 4, 4)),
     "channelshuffle groups": lambda T: T.nn.ChannelShuffle(2)(R(T, 1, 3, 2, 2)),
     # recurrent layers (the hidden-state checks are tests/test_rnn_state_checks.py's)
@@ -748,6 +780,25 @@ CASES: dict[str, Any] = {
     "mha int attn_mask": lambda T: T.nn.MultiheadAttention(4, 2)(
         R(T, 3, 2, 4), R(T, 3, 2, 4), R(T, 3, 2, 4), attn_mask=T.zeros(3, 3, dtype=T.int64)
     ),
+    "mha key features, packed projection": lambda T: T.nn.MultiheadAttention(4, 2)(
+        R(T, 3, 2, 4), R(T, 6, 2, 5), R(T, 6, 2, 5)
+    ),
+    "mha key and value shapes, packed projection": lambda T: T.nn.MultiheadAttention(4, 2)(
+        R(T, 3, 2, 4), R(T, 6, 2, 4), R(T, 6, 2, 5)
+    ),
+    "decoder layer memory features": lambda T: T.nn.TransformerDecoderLayer(4, 2)(
+        R(T, 3, 2, 4), R(T, 3, 2, 5)
+    ),
+    "decoder layer memory batch": lambda T: T.nn.TransformerDecoderLayer(4, 2)(R(T, 3, 2, 4), R(T, 3, 3, 4)),
+    "encoder layer int mask": lambda T: T.nn.TransformerEncoderLayer(4, 2, dropout=0.0)(
+        R(T, 3, 2, 4), src_mask=T.zeros(3, 3, dtype=T.int64)
+    ),
+    "encoder layer bool and float masks": lambda T: det(T, T.nn.TransformerEncoderLayer(4, 2, dropout=0.0))(
+        R(T, 3, 2, 4),
+        src_mask=T.tensor([[False, True, False]] * 3),
+        src_key_padding_mask=T.tensor([[0.0, 0.0, -1.0], [0.0, -2.0, 0.0]]),
+    ),
+    "square subsequent mask of 0": lambda T: T.nn.Transformer.generate_square_subsequent_mask(0),
     "mha kdim and vdim": lambda T: det(T, T.nn.MultiheadAttention(4, 2, kdim=3, vdim=5))(
         R(T, 3, 2, 4), R(T, 6, 2, 3), R(T, 6, 2, 5)
     ),
@@ -1213,6 +1264,9 @@ WORDS: dict[str, list[str]] = {
     "bce weight shape": ["binary_cross_entropy", "[2]", "[2, 3]"],
     "bce with logits weight shape": ["binary_cross_entropy_with_logits", "[2]", "[2, 3]"],
     "init uniform_ a > b": ["uniform_", "from=2", "to=1"],
+    "fold kernel 0": ["kernel size", "0"],
+    "batchnorm eps 0": ["batch_norm", "eps", "positive"],
+    "mha key features, packed projection": ["MultiheadAttention", "[6, 2, 5]"],
     "init normal_ negative std": ["std", "-1"],
     "conv2d 1-tuple kernel": ["conv2d", "[4, 3, 3]"],
     "conv2d kernel 0": ["kernel size", "[4, 3, 0, 0]"],
@@ -1260,6 +1314,16 @@ DIFFERENT: dict[str, tuple[Any, Any]] = {
     "loss module with a bad reduction": (lambda T: T.nn.MSELoss(reduction="bad"), ValueError),
     # a convolution over no input channels gives the bias (PyTorch: an output of no channels)
     "conv2d of 0 channels": (lambda T: det(T, T.nn.Conv2d(0, 4, 3))(T.ones(1, 0, 5, 5)).shape, (1, 4, 3, 3)),
+    # PyTorch packs a sequence longer than the input into inconsistent batch sizes
+    "pack_padded_sequence of a length past the input": (
+        lambda T: T.nn.utils.rnn.pack_padded_sequence(R(T, 3, 2, 1), T.tensor([4, 3])),
+        RuntimeError,
+    ),
+    # PyTorch has no integer kernel for nearest upsampling of int64; ember copies the values
+    "nearest interpolation of int64": (
+        lambda T: F(T).interpolate(T.ones(1, 1, 2, 2, dtype=T.int64), scale_factor=2).shape,
+        (1, 1, 4, 4),
+    ),
     # a ModuleList holds modules only (PyTorch's insert lets anything in)
     "modulelist insert int": (lambda T: T.nn.ModuleList().insert(0, 3), TypeError),
 }
