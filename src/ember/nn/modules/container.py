@@ -110,6 +110,10 @@ class Sequential(Module):
         return Sequential(*self, *other)
 
     def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):  # extend() takes any iterable; += as PyTorch's
+            raise ValueError(
+                f"add operator supports only objects of Sequential class, but {type(other)} is given."
+            )
         return self.extend(other)
 
     def __mul__(self, other: int) -> Sequential:
