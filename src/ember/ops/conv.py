@@ -226,12 +226,12 @@ def _padding(padding: Any, nd: int, kernel: tuple, stride: tuple, dilation: tupl
     return pads, pads
 
 
-def _check_kernel(kernel: tuple, weight: Tensor) -> None:
+def _check_kernel(op: str, kernel: tuple, weight: Tensor) -> None:
     """A kernel of size 0 would give an output of the bias alone; PyTorch refuses it."""
     if 0 in kernel:
         raise RuntimeError(
             f"kernel size should be greater than zero, but got {' x '.join(map(str, kernel))} "
-            f"(weight of size {list(weight.shape)})"
+            f"({op}: weight of size {list(weight.shape)})"
         )
 
 
@@ -277,7 +277,7 @@ def _conv(
     _check_same_type(input, weight, "weight")
     _check_same_type(input, bias, "bias")
     kernel = tuple(weight.shape[2:])
-    _check_kernel(kernel, weight)
+    _check_kernel(op, kernel, weight)
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     lo, hi = _padding(padding, nd, kernel, stride, dilation)
     check_geometry(stride, dilation, lo)
@@ -372,7 +372,7 @@ def _conv_transpose(
     if isinstance(padding, str):
         raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str ({padding!r})")
     kernel = tuple(weight.shape[2:])
-    _check_kernel(kernel, weight)
+    _check_kernel(op, kernel, weight)
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     pads, extra = ntuple(padding, nd, "padding"), ntuple(output_padding, nd, "output_padding")
     check_geometry(stride, dilation, pads)

@@ -279,7 +279,10 @@ def fold(
     pads = ntuple(padding, 2, "padding")
     check_geometry(stride, dilation, pads)
     if any(k <= 0 for k in kernel):  # before the divisibility check, which would divide by it
-        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_size={list(kernel)}")
+        raise RuntimeError(
+            f"kernel size should be greater than zero, but got kernel_size={list(kernel)} (fold of input "
+            f"{list(input.shape)})"
+        )
     n, ck, length = input.shape
     if ck % (kernel[0] * kernel[1]):
         raise RuntimeError(
