@@ -1576,6 +1576,95 @@ CASES.update(
     }
 )
 
+# ---- nn.utils (weight norm, pruning, parametrize, packed sequences), non-contiguous inputs ----
+
+CASES.update(
+    {
+        "weight_norm dim out": lambda T: T.nn.utils.weight_norm(T.nn.Linear(3, 2), dim=3),
+        "weight_norm name missing": lambda T: T.nn.utils.weight_norm(T.nn.Linear(3, 2), name="foo"),
+        "weight_norm twice": lambda T: T.nn.utils.weight_norm(T.nn.utils.weight_norm(T.nn.Linear(3, 2))),
+        "remove_weight_norm none": lambda T: T.nn.utils.remove_weight_norm(T.nn.Linear(3, 2)),
+        "spectral_norm dim": lambda T: T.nn.utils.spectral_norm(T.nn.Linear(3, 2), n_power_iterations=0),
+        "spectral_norm negative iters": lambda T: T.nn.utils.spectral_norm(
+            T.nn.Linear(3, 2), n_power_iterations=-1
+        ),
+        "prune amount >1": lambda T: T.nn.utils.prune.l1_unstructured(
+            T.nn.Linear(3, 2), "weight", amount=1.5
+        ),
+        "prune amount negative": lambda T: T.nn.utils.prune.l1_unstructured(
+            T.nn.Linear(3, 2), "weight", amount=-1
+        ),
+        "prune amount int too big": lambda T: T.nn.utils.prune.l1_unstructured(
+            T.nn.Linear(3, 2), "weight", amount=7
+        ),
+        "prune amount int ok": lambda T: (
+            lambda m: (T.nn.utils.prune.l1_unstructured(m, "weight", amount=2), int(m.weight_mask.sum()))[1]
+        )(det(T, T.nn.Linear(3, 2))),
+        "prune name missing": lambda T: T.nn.utils.prune.l1_unstructured(
+            T.nn.Linear(3, 2), "foo", amount=0.5
+        ),
+        "prune remove unpruned": lambda T: T.nn.utils.prune.remove(T.nn.Linear(3, 2), "weight"),
+        "ln structured dim": lambda T: T.nn.utils.prune.ln_structured(
+            T.nn.Linear(3, 2), "weight", amount=0.5, n=2, dim=3
+        ),
+        "parametrize not module": lambda T: T.nn.utils.parametrize.register_parametrization(
+            T.nn.Linear(3, 2), "weight", 3
+        ),
+        "parametrize missing": lambda T: T.nn.utils.parametrize.register_parametrization(
+            T.nn.Linear(3, 2), "foo", T.nn.Identity()
+        ),
+        "orthogonal 1d": lambda T: T.nn.utils.parametrizations.orthogonal(T.nn.Linear(3, 2), "bias"),
+        "rnn batch_first mismatch": lambda T: det(T, T.nn.GRU(3, 4, batch_first=True))(R(T, 5, 2, 3)),
+        "rnn packed unsorted": lambda T: det(T, T.nn.GRU(3, 4))(
+            T.nn.utils.rnn.pack_padded_sequence(R(T, 5, 2, 3), T.tensor([3, 5]), enforce_sorted=False)
+        )[1],
+        "rnn packed wrong features": lambda T: det(T, T.nn.GRU(3, 4))(
+            T.nn.utils.rnn.pack_padded_sequence(R(T, 5, 2, 4), T.tensor([5, 3]))
+        ),
+        "pad_packed total_length short": lambda T: T.nn.utils.rnn.pad_packed_sequence(
+            T.nn.utils.rnn.pack_padded_sequence(R(T, 5, 2, 3), T.tensor([5, 3])), total_length=3
+        ),
+        "pad_packed total_length": lambda T: (
+            T.nn.utils.rnn.pad_packed_sequence(
+                T.nn.utils.rnn.pack_padded_sequence(R(T, 5, 2, 3), T.tensor([5, 3])), total_length=7
+            )[0].shape
+        ),
+        "pack_sequence unsorted": lambda T: T.nn.utils.rnn.pack_sequence([R(T, 2, 3), R(T, 4, 3)]),
+        "pack_sequence empty": lambda T: T.nn.utils.rnn.pack_sequence([]),
+        "unpad_sequence": lambda T: [
+            t.shape for t in T.nn.utils.rnn.unpad_sequence(R(T, 5, 2, 3), T.tensor([5, 3]))
+        ],
+        "conv noncontig det": lambda T: det(T, T.nn.Conv2d(2, 3, 2))(R(T, 1, 2, 4, 5).transpose(2, 3)),
+        "conv expanded det": lambda T: det(T, T.nn.Conv2d(2, 3, 2))(R(T, 1, 2, 1, 5).expand(3, 2, 4, 5)),
+        "lstm noncontig det": lambda T: det(T, T.nn.LSTM(3, 4))(R(T, 2, 5, 3).transpose(0, 1)),
+        "ln expanded det": lambda T: det(T, T.nn.LayerNorm(4))(R(T, 1, 4).expand(3, 4)),
+        "bn expanded det": lambda T: det(T, T.nn.BatchNorm1d(4))(R(T, 1, 4).expand(3, 4) + R(T, 3, 1)),
+        "emb noncontig idx": lambda T: det(T, T.nn.Embedding(5, 2))(T.tensor([[0, 1], [2, 4], [3, 3]]).t()),
+        "emb expanded idx": lambda T: det(T, T.nn.Embedding(5, 2))(T.tensor([[0, 1, 2]]).expand(2, 3)),
+        "ce expanded target": lambda T: F(T).cross_entropy(R(T, 3, 4), T.tensor([1]).expand(3)),
+        "ce noncontig both": lambda T: F(T).cross_entropy(
+            R(T, 4, 3).t(), T.tensor([[1, 2, 0]]).t().reshape(3)
+        ),
+        "bce expanded": lambda T: F(T).binary_cross_entropy(
+            T.sigmoid(R(T, 1, 3)).expand(2, 3), T.ones(1, 3).expand(2, 3)
+        ),
+        "mha noncontig": lambda T: det(T, T.nn.MultiheadAttention(4, 2))(
+            R(T, 2, 3, 4).transpose(0, 1), R(T, 2, 3, 4).transpose(0, 1), R(T, 2, 3, 4).transpose(0, 1)
+        ),
+        "pool noncontig": lambda T: F(T).max_pool2d(R(T, 1, 1, 4, 6).transpose(2, 3), 2),
+        "interp noncontig": lambda T: F(T).interpolate(
+            R(T, 1, 1, 3, 4).transpose(2, 3), scale_factor=2, mode="bilinear"
+        ),
+        "softmax noncontig": lambda T: F(T).softmax(R(T, 3, 4).t(), 1),
+        "grad noncontig linear": lambda T: (
+            lambda x: T.autograd.grad(det(T, T.nn.Linear(3, 2))(x.t()).sum(), x)
+        )(leaf(T, 3, 4)),
+        "grad expanded conv": lambda T: (
+            lambda x: T.autograd.grad(det(T, T.nn.Conv2d(2, 3, 2))(x.expand(3, 2, 4, 5)).sum(), x)
+        )(leaf(T, 1, 2, 4, 5)),
+    }
+)
+
 # ---- in-place forms: leaves that require grad, no_grad, expanded and non-contiguous inputs ---
 
 INPLACE = {
@@ -1784,6 +1873,7 @@ def _same(expected: Any, got: Any, values: bool) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_as_torch(name: str) -> None:
     import torch
+    import torch.nn.utils.prune  # noqa: F401 - torch.nn.utils does not import it
 
     call = CASES[name]
     torch.manual_seed(0)
