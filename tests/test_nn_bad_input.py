@@ -1665,6 +1665,116 @@ CASES.update(
     }
 )
 
+# ---- gradients at the kinks, NaN in pooling, pooling windows that start in the padding ------
+
+CASES.update(
+    {
+        "hardshrink negative": lambda T: F(T).hardshrink(R(T, 5), -0.5),
+        "softmax2d 3d": lambda T: T.nn.Softmax2d()(R(T, 2, 3, 4)),
+        "lrn size 0": lambda T: F(T).local_response_norm(R(T, 1, 3, 4), 0),
+        "lrn size negative": lambda T: F(T).local_response_norm(R(T, 1, 3, 4), -1),
+        "lrn big size": lambda T: F(T).local_response_norm(R(T, 1, 3, 4), 10),
+        "adaptive max1d indices": lambda T: F(T).adaptive_max_pool1d(R(T, 1, 2, 7), 3, return_indices=True),
+        "maxpool1d dilation big": lambda T: F(T).max_pool1d(R(T, 1, 1, 5), 2, dilation=5),
+        "avgpool1d ceil window in pad": lambda T: F(T).avg_pool1d(
+            R(T, 1, 1, 5), 2, stride=2, padding=1, ceil_mode=True
+        ),
+        "avgpool2d ceil stride 3": lambda T: F(T).avg_pool2d(R(T, 1, 1, 5, 5), 3, stride=3, ceil_mode=True),
+        "maxpool ceil last window outside": lambda T: F(T).max_pool1d(
+            R(T, 1, 1, 6), 2, stride=3, padding=1, ceil_mode=True
+        ),
+        "maxpool stride None": lambda T: F(T).max_pool2d(R(T, 1, 1, 4, 4), 2, stride=None),
+        "maxpool stride empty": lambda T: F(T).max_pool2d(R(T, 1, 1, 4, 4), 2, stride=[]),
+        "avgpool stride empty": lambda T: F(T).avg_pool2d(R(T, 1, 1, 4, 4), 2, stride=[]),
+        "lppool stride none": lambda T: F(T).lp_pool1d(R(T, 1, 1, 6).abs(), 2, 2),
+        "maxpool nan": lambda T: F(T).max_pool1d(T.tensor([[[1.0, float("nan"), 2.0, 3.0]]]), 2),
+        "adaptivemax nan": lambda T: F(T).adaptive_max_pool1d(T.tensor([[[1.0, float("nan"), 2.0, 3.0]]]), 2),
+        "maxpool -inf pad": lambda T: F(T).max_pool1d(T.tensor([[[-5.0, -6.0, -7.0]]]), 2, padding=1),
+        "relu nan": lambda T: F(T).relu(T.tensor([float("nan"), -1.0])),
+        "relu grad at 0": lambda T: (lambda x: T.autograd.grad(F(T).relu(x).sum(), x))(
+            T.tensor([0.0, -0.0, 1.0], requires_grad=True)
+        ),
+        "leaky grad at 0": lambda T: (lambda x: T.autograd.grad(F(T).leaky_relu(x, 0.1).sum(), x))(
+            T.tensor([0.0, 1.0], requires_grad=True)
+        ),
+        "elu grad at 0": lambda T: (lambda x: T.autograd.grad(F(T).elu(x).sum(), x))(
+            T.tensor([0.0, 1.0], requires_grad=True)
+        ),
+        "hardtanh grad at bounds": lambda T: (lambda x: T.autograd.grad(F(T).hardtanh(x).sum(), x))(
+            T.tensor([-1.0, 1.0, 0.5], requires_grad=True)
+        ),
+        "threshold grad at thr": lambda T: (lambda x: T.autograd.grad(F(T).threshold(x, 0.5, 2.0).sum(), x))(
+            T.tensor([0.5, 1.0, 0.2], requires_grad=True)
+        ),
+        "hardshrink grad at lambda": lambda T: (lambda x: T.autograd.grad(F(T).hardshrink(x, 0.5).sum(), x))(
+            T.tensor([0.5, -0.5, 1.0], requires_grad=True)
+        ),
+        "softshrink grad at lambda": lambda T: (lambda x: T.autograd.grad(F(T).softshrink(x, 0.5).sum(), x))(
+            T.tensor([0.5, -0.5, 1.0], requires_grad=True)
+        ),
+        "relu6 grad at 0": lambda T: (lambda x: T.autograd.grad(F(T).relu6(x).sum(), x))(
+            T.tensor([0.0, 6.0], requires_grad=True)
+        ),
+        "hardsigmoid grad at 3": lambda T: (lambda x: T.autograd.grad(F(T).hardsigmoid(x).sum(), x))(
+            T.tensor([-3.0, 3.0], requires_grad=True)
+        ),
+        "hardswish grad at 3": lambda T: (lambda x: T.autograd.grad(F(T).hardswish(x).sum(), x))(
+            T.tensor([-3.0, 3.0], requires_grad=True)
+        ),
+        "prelu grad at 0": lambda T: (lambda x: T.autograd.grad(F(T).prelu(x, T.tensor([0.25])).sum(), x))(
+            T.tensor([0.0, 1.0], requires_grad=True)
+        ),
+        "rrelu eval grad 0": lambda T: (lambda x: T.autograd.grad(F(T).rrelu(x).sum(), x))(
+            T.tensor([0.0, 1.0], requires_grad=True)
+        ),
+        "maxpool grad ties": lambda T: (lambda x: T.autograd.grad(F(T).max_pool1d(x, 2).sum(), x))(
+            T.tensor([[[1.0, 1.0, 2.0, 2.0]]], requires_grad=True)
+        ),
+        "maxpool overlap ties": lambda T: (
+            lambda x: T.autograd.grad(F(T).max_pool1d(x, 3, stride=1).sum(), x)
+        )(T.tensor([[[1.0, 3.0, 3.0, 2.0]]], requires_grad=True)),
+        "adaptivemax grad ties": lambda T: (
+            lambda x: T.autograd.grad(F(T).adaptive_max_pool1d(x, 2).sum(), x)
+        )(T.tensor([[[1.0, 1.0, 2.0, 2.0, 0.0]]], requires_grad=True)),
+        "l1 grad at 0": lambda T: (lambda x: T.autograd.grad(F(T).l1_loss(x, T.zeros(2)), x))(
+            T.tensor([0.0, 1.0], requires_grad=True)
+        ),
+        "smooth l1 beta0 grad at 0": lambda T: (
+            lambda x: T.autograd.grad(F(T).smooth_l1_loss(x, T.zeros(2), beta=0.0), x)
+        )(T.tensor([0.0, 1.0], requires_grad=True)),
+        "huber grad at delta": lambda T: (lambda x: T.autograd.grad(F(T).huber_loss(x, T.zeros(2)), x))(
+            T.tensor([1.0, -1.0], requires_grad=True)
+        ),
+        "hinge grad at margin": lambda T: (
+            lambda x: T.autograd.grad(F(T).hinge_embedding_loss(x, -T.ones(2)), x)
+        )(T.tensor([1.0, 0.5], requires_grad=True)),
+        "margin ranking grad at margin": lambda T: (
+            lambda x: T.autograd.grad(F(T).margin_ranking_loss(x, T.zeros(2), T.ones(2)), x)
+        )(T.tensor([0.0, 1.0], requires_grad=True)),
+        "multi margin grad at margin": lambda T: (
+            lambda x: T.autograd.grad(F(T).multi_margin_loss(x, T.tensor([0])), x)
+        )(T.tensor([[1.0, 0.0, 0.5]], requires_grad=True)),
+        "triplet grad zero dist": lambda T: (
+            lambda x: T.autograd.grad(F(T).triplet_margin_loss(x, x.detach(), x.detach() + 1), x)
+        )(T.tensor([[1.0, 0.0]], requires_grad=True)),
+        "pairwise grad zero": lambda T: (
+            lambda x: T.autograd.grad(F(T).pairwise_distance(x, x.detach()).sum(), x)
+        )(T.tensor([[1.0, 0.0]], requires_grad=True)),
+        "cosine grad zero": lambda T: (
+            lambda x: T.autograd.grad(F(T).cosine_similarity(x, T.ones(1, 2)).sum(), x)
+        )(T.tensor([[0.0, 0.0]], requires_grad=True)),
+        "normalize grad zero": lambda T: (lambda x: T.autograd.grad(F(T).normalize(x).sum(), x))(
+            T.tensor([[0.0, 0.0]], requires_grad=True)
+        ),
+        "kl grad zero target": lambda T: (
+            lambda x: T.autograd.grad(F(T).kl_div(x, T.tensor([[0.0, 1.0]]), reduction="sum"), x)
+        )(T.tensor([[-1.0, -0.5]], requires_grad=True)),
+        "bce grad eps": lambda T: (
+            lambda x: T.autograd.grad(F(T).binary_cross_entropy(x, T.tensor([0.5, 0.5])), x)
+        )(T.tensor([1e-13, 1 - 1e-7], requires_grad=True)),
+    }
+)
+
 # ---- in-place forms: leaves that require grad, no_grad, expanded and non-contiguous inputs ---
 
 INPLACE = {
