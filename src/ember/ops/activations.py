@@ -411,14 +411,7 @@ class Linear(Op):
         ctx.save_for_backward(x, weight)
         y = x @ weight.T
         if bias is not None:
-            try:  # casting="no": a bias of another dtype raises, as in PyTorch, at no cost otherwise
-                np.add(y, bias, out=y, casting="no")
-            except TypeError:
-                raise RuntimeError(
-                    f"linear: the bias is {bias.dtype} but the input and weight are {y.dtype} (input "
-                    f"{list(x.shape)}, weight {list(weight.shape)}, bias {list(bias.shape)}); convert the "
-                    "bias to the weight's dtype"
-                ) from None
+            y += bias
         return y
 
     @staticmethod

@@ -36,7 +36,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         or not xs
         or xs[-1] != ws[1]
         or (input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype)
-        or (bias is not None and bias._data.shape != ws[:1])
+        # a bias of another dtype goes the composed way, which refuses it (PyTorch raises;
+        # the fused node would cast it silently)
+        or (bias is not None and (bias._data.shape != ws[:1] or bias._data.dtype is not weight._data.dtype))
     ):
         return _linear_composed(input, weight, bias)
     return apply(act.Linear, input, weight, bias)
@@ -44,7 +46,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def _linear_composed(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     """linear for a 1-D weight or a bias of another shape than (out_features,) that
-    broadcasts to the output: matmul, then the bias added. Anything else raises."""
+    broadcasts to the output: matmul, then the bias added. Anything else (a bias of another
+    dtype included) raises."""
     xs, ws = input._data.shape, weight._data.shape
     where = (
         f"(linear: input {list(xs)}, weight {list(ws)}{'' if bias is None else f', bias {list(bias.shape)}'})"
@@ -66,6 +69,11 @@ def _linear_composed(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tens
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype} {where} "
             "(convert the input with .float(), or the layer with .double())"
+        )
+    if bias is not None and bias._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"linear: the bias is {bias.dtype} but the input and weight are {weight.dtype} {where}; "
+            "convert the bias to the weight's dtype"
         )
     out = matmul(input, weight) if len(ws) == 1 else apply(act.Linear, input, weight, None)
     if bias is None:
