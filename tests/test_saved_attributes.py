@@ -346,6 +346,29 @@ def test_unpack_hook_value_is_what_backward_uses(T):
     assert np.allclose(gg.detach().numpy(), np.exp([0.5, 1.0]))
 
 
+def test_hooks_on_one_saved_tensor_keep_the_others_checked(T):
+    # hooks on a * b's saved a: an in-place change to b (not hooked) is still an error, for
+    # backward and for reading it; the hooked a, changed in place, is its hooks' business
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor([3.0, 4.0], requires_grad=True) * 1
+    y = a * b
+    y.grad_fn._raw_saved_self.register_hooks(lambda x: x, lambda x: x)
+    with T.no_grad():
+        b.mul_(10)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.grad_fn._saved_other
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    c = T.tensor([1.0, 2.0], requires_grad=True) * 1
+    d = T.tensor([3.0, 4.0], requires_grad=True)
+    z = c * d
+    z.grad_fn._raw_saved_self.register_hooks(lambda x: x.clone(), lambda x: x)
+    with T.no_grad():
+        c.mul_(10)
+    z.sum().backward()
+    assert np.allclose(d.grad.numpy(), [1.0, 2.0])
+
+
 @requires_torch
 def test_linear_shows_addmm_names():
     import torch

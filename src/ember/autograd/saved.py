@@ -185,6 +185,7 @@ def _unpack(node: Any, source: int) -> Any:
         return _as_tensor(node, source, saved[k])
     unpack, value = packed[k]
     if unpack is None:
+        _check_versions(node, _hooked(packed))  # another of its saved tensors has the hooks
         return _as_tensor(node, source, value)
     value = unpack(value)
     from ember._tensor import Tensor
@@ -196,16 +197,36 @@ def _unpack(node: Any, source: int) -> Any:
     return _as_tensor(node, source, value._data, unpacked=True)
 
 
-def _check_versions(node: Any) -> None:
-    """`saved_tensors`' in-place check (autograd/function.py), for the node's saved tensors."""
+def _check_versions(node: Any, skip: frozenset = frozenset()) -> None:
+    """`saved_tensors`' in-place check (autograd/function.py), for the node's saved tensors
+    but those at the positions in `skip` (the ones `register_hooks` packed: as in PyTorch,
+    their hooks decide). Where the node's version records do not pair one to one with its
+    saved values (a saved number has none), all of them are checked."""
     versions = node._versions
     if versions.__class__ is list:
-        if versions[0] != node._version_at:
-            node._modified(versions[0], node._version_at)
+        pairs = [(versions, node._version_at)]
     else:
-        for i in range(0, len(versions), 2):
-            if versions[i][0] != versions[i + 1]:
-                node._modified(versions[i][0], versions[i + 1])
+        pairs = [(versions[i], versions[i + 1]) for i in range(0, len(versions), 2)]
+    if skip and len(pairs) == len(node._saved):
+        pairs = [pair for k, pair in enumerate(pairs) if k not in skip]
+    for counter, expected in pairs:
+        if counter[0] != expected:
+            node._modified(counter[0], expected)
+
+
+def _hooked(packed: tuple) -> frozenset:
+    """The positions of the saved values that have an unpack hook."""
+    return frozenset([k for k, (unpack, _) in enumerate(packed) if unpack is not None])
+
+
+def _hooked_saved_tensors(node: Any) -> tuple:
+    """`saved_tensors` of a node with hooks on some of its saved tensors (`register_hooks`):
+    the in-place check for the others, then each one unpacked."""
+    from ember.autograd.graph import _unpacked_saved_tensors
+
+    if node._saved is not None:
+        _check_versions(node, _hooked(node._packed))
+    return _unpacked_saved_tensors(node)
 
 
 def _as_tensor(node: Any, source: int, item: Any, unpacked: bool = False) -> Any:
@@ -362,10 +383,10 @@ def _unpacking_class(cls: type) -> type:
     saved_tensors_hooks has such a class already."""
     if getattr(cls, "_unpacks", False):
         return cls
-    from ember.autograd.graph import _named_subclass, _unpacked_saved_tensors
+    from ember.autograd.graph import _named_subclass
 
     attrs = {
-        "saved_tensors": property(_unpacked_saved_tensors),
+        "saved_tensors": property(_hooked_saved_tensors),
         "_unpacks": True,
         "_saved": _FreedWithPacked(),
     }
