@@ -273,6 +273,16 @@ def test_modified_saved_tensor_raises(T):
         c.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.grad_fn._saved_self
+    # reading one saved tensor checks that one alone: b changed in place, a still reads
+    b = T.tensor([3.0, 4.0], requires_grad=True) * 1
+    z = a * b
+    with T.no_grad():
+        b.add_(1)
+    assert z.grad_fn._saved_self is a
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.grad_fn._saved_other
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
 
 
 def test_raw_saved_register_hooks(T):

@@ -181,11 +181,11 @@ def _unpack(node: Any, source: int) -> Any:
         return None
     packed = node.__dict__.get("_packed")
     if packed is None:
-        _check_versions(node)
+        _check_versions(node, only=k)
         return _as_tensor(node, source, saved[k])
     unpack, value = packed[k]
-    if unpack is None:
-        _check_versions(node, _hooked(packed))  # another of its saved tensors has the hooks
+    if unpack is None:  # another of its saved tensors has the hooks
+        _check_versions(node, _hooked(packed), only=k)
         return _as_tensor(node, source, value)
     value = unpack(value)
     from ember._tensor import Tensor
@@ -197,18 +197,19 @@ def _unpack(node: Any, source: int) -> Any:
     return _as_tensor(node, source, value._data, unpacked=True)
 
 
-def _check_versions(node: Any, skip: frozenset = frozenset()) -> None:
+def _check_versions(node: Any, skip: frozenset = frozenset(), only: int | None = None) -> None:
     """`saved_tensors`' in-place check (autograd/function.py), for the node's saved tensors
     but those at the positions in `skip` (the ones `register_hooks` packed: as in PyTorch,
-    their hooks decide). Where the node's version records do not pair one to one with its
-    saved values (a saved number has none), all of them are checked."""
+    their hooks decide), or for the one at position `only` (a read of one attribute checks
+    that tensor alone, as PyTorch's). Where the node's version records do not pair one to one
+    with its saved values (a saved number has none), all but `skip` are checked."""
     versions = node._versions
     if versions.__class__ is list:
         pairs = [(versions, node._version_at)]
     else:
         pairs = [(versions[i], versions[i + 1]) for i in range(0, len(versions), 2)]
-    if skip and len(pairs) == len(node._saved):
-        pairs = [pair for k, pair in enumerate(pairs) if k not in skip]
+    if len(pairs) == len(node._saved):
+        pairs = [pair for k, pair in enumerate(pairs) if k not in skip and (only is None or k == only)]
     for counter, expected in pairs:
         if counter[0] != expected:
             node._modified(counter[0], expected)
