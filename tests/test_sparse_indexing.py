@@ -122,6 +122,22 @@ def test_results_without_torch() -> None:
         s.sum(keepdim=True)
 
 
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int32"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_integer_and_bool_sums_are_int64(dtype: str, keepdim: bool) -> None:
+    # Tensor.sum of a sparse tensor counts booleans and widens integers to int64, as torch's
+    # does, also where the result stays sparse (a bool sum was True, not 2, before)
+    values = np.array(VAL3).astype(dtype)
+    s = ember.sparse_coo_tensor(ember.tensor(IDX3), ember.tensor(values), (2, 3, 2))
+    wide = ember.sparse_coo_tensor(ember.tensor(IDX3), ember.tensor(values.astype(np.int64)), (2, 3, 2))
+    for dim in (0, 1, 2, (0, 1)):
+        r = s.sum(dim, keepdim=keepdim)
+        dense = r.to_dense() if r.layout is not ember.strided else r
+        want = np.array(wide.to_dense().tolist()).sum(dim, keepdims=keepdim)  # repeats counted
+        assert r.dtype is ember.int64 and dense.tolist() == want.tolist(), dim
+    assert s.sum(0, keepdim=keepdim, dtype=ember.int16).dtype is ember.int16
+
+
 @requires_torch
 def test_pow_gradient_matches_torch() -> None:
     import torch

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.dtypes import int64
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.reduction import normalize_dim, normalize_dims
@@ -550,7 +551,10 @@ def attach(cls: type) -> None:
 
 def _sum_method(self: SparseTensor, dim: Any, keepdim: bool, dtype: Any) -> Tensor:
     """Tensor.sum of a sparse tensor: torch.sparse.sum, and with keepdim=True the summed
-    dimensions kept with size 1 (sparse ones at index 0)."""
+    dimensions kept with size 1 (sparse ones at index 0). Booleans and integers sum as int64,
+    as Tensor.sum does (torch.sparse.sum keeps their dtype where the result is sparse)."""
+    if dtype is None and self._vals._data.dtype.kind in "biu":
+        dtype = int64
     if not keepdim:
         return sum(self, dim, dtype)
     if dim is None:
