@@ -379,6 +379,15 @@ def test_hooks_on_one_saved_tensor_keep_the_others_checked(T):
     assert np.allclose(d.grad.numpy(), [1.0, 2.0])
 
 
+def test_transpose_shows_its_dims_as_given(T):
+    # the permutation loses them: transpose(1, 1) showed (0, 0), transpose(2, 1) (1, 2)
+    x = T.zeros(2, 3, 4, requires_grad=True)
+    for dims in ((1, 1), (2, 1), (-1, 0), (0, 2)):
+        node = x.transpose(*dims).grad_fn
+        assert [node._saved_dim0 % 2**64, node._saved_dim1 % 2**64] == [d % 2**64 for d in dims]
+    assert not hasattr(x[0].t().grad_fn, "_saved_dim0")  # TBackward0 saves nothing
+
+
 @requires_torch
 def test_linear_shows_addmm_names():
     import torch

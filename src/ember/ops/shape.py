@@ -33,12 +33,14 @@ class ViewOp(Op):
 _INT64_MAX = 2**63 - 1  # a slice's missing end, as PyTorch saves it
 
 
-def _swapped(i: int) -> Callable[[tuple], int]:
-    """dim0 (i = 0) or dim1 (i = 1) of a transpose recorded as a permutation."""
+def _swapped(i: int) -> Callable[[Any], int]:
+    """dim0 (i = 0) or dim1 (i = 1) of a transpose, as given to it (transpose(2, 1) and
+    transpose(1, 1) keep theirs, which the permutation loses); t() has none, as in PyTorch."""
 
-    def get(axes: tuple) -> int:
-        moved = [d for d, a in enumerate(axes) if d != a]
-        return moved[i] if moved else 0
+    def get(node: Any) -> int:
+        if node.dims is None:
+            raise AttributeError(f"'{node.name()}' object has no attribute '_saved_dim{i}'")
+        return node.dims[i]
 
     return get
 
@@ -119,19 +121,19 @@ class Permute(ViewOp):
 class Transpose(Permute):
     """transpose / swapaxes / t(). `kind` is PyTorch's node name: TBackward0 for t()."""
 
-    saved_attributes = {"dim0": field("axes", _swapped(0)), "dim1": field("axes", _swapped(1))}
+    saved_attributes = {"dim0": _swapped(0), "dim1": _swapped(1)}
 
     def name(self) -> str:
         return self.kind
 
     @staticmethod
-    def forward(ctx, x, axes, kind="TransposeBackward0"):
-        ctx.axes, ctx.kind = axes, kind
+    def forward(ctx, x, axes, kind="TransposeBackward0", dims=None):
+        ctx.axes, ctx.kind, ctx.dims = axes, kind, dims  # dims: transpose's (dim0, dim1)
         return np.transpose(x, axes)
 
     @staticmethod
     def backward(ctx, grad):
-        return _dual.permute(grad, tuple(np.argsort(ctx.axes))), None, None
+        return _dual.permute(grad, tuple(np.argsort(ctx.axes))), None, None, None
 
 
 class Expand(ViewOp):
