@@ -388,6 +388,30 @@ def test_transpose_shows_its_dims_as_given(T):
     assert not hasattr(x[0].t().grad_fn, "_saved_dim0")  # TBackward0 saves nothing
 
 
+def test_raw_saved_tensor_does_not_keep_its_node_alive():
+    # the node caches its SavedTensor, which must not hold the node in a reference cycle
+    # (freed only by the cyclic collector, with the saved arrays)
+    import gc
+    import weakref
+
+    x = ember.ones(3, requires_grad=True)
+    y = (x * 1).exp()
+    node = weakref.ref(y.grad_fn)
+    raw = y.grad_fn._raw_saved_result
+    assert raw.unpack() is not None
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del y
+        assert node() is None
+    finally:
+        if enabled:
+            gc.enable()
+    assert raw.data is None and raw.unpack_hook is None
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        raw.unpack()
+
+
 @requires_torch
 def test_linear_shows_addmm_names():
     import torch

@@ -27,6 +27,7 @@ this node, as PyTorch gives it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -278,12 +279,20 @@ class SavedTensor:
     return the Tensor to use. Once per saved tensor, as in PyTorch.
     """
 
-    __slots__ = ("_node", "_entry", "_source")
+    # The node is held weakly: the node keeps this object (one per name), and a strong
+    # reference back would make a cycle that keeps the node and its saved arrays alive until
+    # the cyclic garbage collector runs. Once the node is gone, this reads as freed.
+    __slots__ = ("_ref", "_entry", "_source")
 
     def __init__(self, node: Any, entry: _Saved) -> None:
-        self._node = node
+        self._ref = weakref.ref(node)
         self._entry = entry
         self._source = entry.source
+
+    @property
+    def _node(self) -> Any:
+        node = self._ref()
+        return _FREED_NODE if node is None else node
 
     def _where(self) -> int | None:
         return None if self._node._saved is None else _index(self._node, self._source)
@@ -359,6 +368,15 @@ class SavedTensor:
 
     def __repr__(self) -> str:
         return f"<SavedTensor object at {id(self):#x}>"
+
+
+class _FreedNode:
+    """What a SavedTensor whose node no longer exists reads: a node whose graph was freed."""
+
+    _saved = None
+
+
+_FREED_NODE = _FreedNode()
 
 
 class _FreedWithPacked:
