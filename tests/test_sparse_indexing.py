@@ -51,6 +51,7 @@ def _cases(lib):
         ("s3 sum((0, 2), keepdim)", lambda: s3.sum((0, 2), keepdim=True)),
         ("s3 sum((0, 1), keepdim)", lambda: s3.sum((0, 1), keepdim=True)),
         ("csr sum(0, keepdim)", lambda: csr.sum(0, keepdim=True)),
+        ("csr sum((0, 1), keepdim)", lambda: csr.sum((0, 1), keepdim=True)),
         ("s[-1]", lambda: s[-1]),
         ("s[1, 0]", lambda: s[1, 0]),
         ("s[:, 1]", lambda: s[:, 1]),
@@ -104,6 +105,7 @@ def test_results_without_torch() -> None:
     assert s[:, 1].to_dense().tolist() == [2.0, 0.0]
     assert (s**2).to_dense().tolist() == [[0.0, 4.0], [9.0, 0.0]]
     assert s.sum(1, keepdim=True).shape == (2, 1)
+    assert s.to_sparse_csr().sum((0, 1), keepdim=True).layout is ember.sparse_csr  # as torch's
     picked = s.index_select(0, ember.tensor([1, 1, 0]))
     assert picked.to_dense().tolist() == [[3.0, 0.0], [3.0, 0.0], [0.0, 2.0]] and not picked.is_coalesced()
     with pytest.raises(RuntimeError, match="same size"):

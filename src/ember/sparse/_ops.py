@@ -562,8 +562,9 @@ def _sum_method(self: SparseTensor, dim: Any, keepdim: bool, dtype: Any) -> Tens
     dims = normalize_dims(dim, self._data.ndim, "sum")
     result = sum(self, dims, dtype)
     shape = tuple(1 if d in dims else n for d, n in enumerate(self.shape))
-    if not isinstance(result, SparseTensor):  # every sparse dimension summed: dense
-        return result.reshape(shape)
+    if not isinstance(result, SparseTensor):  # every sparse dimension summed: dense for COO,
+        dense = result.reshape(shape)  # and a CSR tensor gives CSR, as in PyTorch
+        return dense.to_sparse_csr() if self.layout is sparse_csr else dense
     sd = self.sparse_dim()
     rows = iter(result._idx)
     zeros = np.zeros(result._idx.shape[1], np.int64)
