@@ -190,12 +190,15 @@ def _complex_copy_slices_backward(ctx: Any, grad: Any, outside: np.ndarray) -> t
     (a `real` or `imag` view): the mask keeps each part apart, and the region's gradient is
     read from PyTorch's form of the gradient (dL/dx + i dL/dy), of which `imag` picks dL/dy,
     then conjugated back if the region is complex (see autograd/engine.py)."""
+    from ember.ops import _dual  # ops import autograd: not at the top
+
     outside += 1j  # ones in both parts
     ctx.view_fn(function.Tensor(outside))._data[...] = 0
+    # keep, as for a real base: a NaN or infinite part in the overwritten region gives 0
     if isinstance(grad, function.Tensor):  # create_graph: recorded
-        kept = grad.real * outside.real + grad.imag * outside.imag * 1j
+        kept = _dual.keep(grad.real, outside.real) + _dual.keep(grad.imag, outside.imag) * 1j
         region = ctx.view_fn(grad.conj())
         return kept, region.conj() if region.is_complex() else region, None
-    kept = grad.real * outside.real + 1j * (grad.imag * outside.imag)
+    kept = _dual.keep(grad.real, outside.real) + 1j * _dual.keep(grad.imag, outside.imag)
     region = ctx.view_fn(function.Tensor(np.conj(grad)))._data
     return kept.astype(grad.dtype, copy=False), np.conj(region) if region.dtype.kind == "c" else region, None
