@@ -305,6 +305,13 @@ CASES: dict[str, Any] = {
         T.tensor([-3, 0, 3], dtype=T.int8), -1.5, 1.5
     ),
     "hardtanh int in place": lambda T: F(T).hardtanh(T.tensor([-3, 0, 3]), inplace=True),
+    # were clamped into the type silently: PyTorch refuses a bound the type cannot hold
+    "hardtanh int8, a bound beyond int8": lambda T: F(T).hardtanh(
+        T.tensor([-3, 0, 3], dtype=T.int8), -1000.0, 2.0
+    ),
+    "hardtanh uint8, a negative bound": lambda T: F(T).hardtanh(T.tensor([0, 3], dtype=T.uint8), -2.0, 2.0),
+    "hardtanh uint8, a bound in (-1, 0)": lambda T: F(T).hardtanh(T.tensor([0, 3], dtype=T.uint8), -0.5, 2.0),
+    "hardtanh int, a NaN bound": lambda T: F(T).hardtanh(T.tensor([-3, 0, 3]), float("nan"), 2.0),
     "hardtanh bool": lambda T: F(T).hardtanh(T.tensor([True, False])),
     "hardtanh min > max": lambda T: T.nn.Hardtanh(2.0, 1.0),
     "F.hardtanh min > max": lambda T: F(T).hardtanh(R(T, 3), 2.0, 1.0),

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import random
+from ember import dtypes, random
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import apply_one
@@ -20,6 +20,7 @@ from ember.ops.api import arith, products
 from ember.ops.api.convert import _inplace_unary, mul_
 
 _FLOAT32 = np.dtype(np.float32)
+_INT64 = np.dtype(np.int64)
 
 
 def _tensor_input(input: Tensor, op: str) -> Tensor:
@@ -125,15 +126,26 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return apply_one(act.Softplus, _float_input(input, "softplus"), beta, threshold)
 
 
+def _int_bounds(input: Tensor, min_val: float, max_val: float) -> tuple[int, int]:
+    """hardtanh's bounds for an integer input, as PyTorch takes them: each truncated to an
+    int64 (NaN or beyond it raises), a negative one refused for uint8, and each then one
+    the input's type holds (else PyTorch's overflow error, not a bound clamped silently)."""
+    bounds = [int(dtypes.to_element(v, _INT64)) for v in (min_val, max_val)]
+    if input._data.dtype == np.uint8 and min(bounds) < 0:
+        raise RuntimeError(
+            f"cannot do hardtanh on an unsigned type with negative limits (min_val={min_val}, max_val={max_val})"
+        )
+    lo, hi = (dtypes.to_element(b, input._data.dtype) for b in bounds)
+    return lo, hi
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val] (torch.nn.functional.hardtanh)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     kind = _tensor_input(input, "hardtanh")._data.dtype.kind
     if kind in "iu":  # a clamp in the integer type, the bounds truncated to it, as PyTorch
-        info = np.iinfo(input._data.dtype)
-        min_val = min(max(int(min_val), info.min), info.max)
-        max_val = min(max(int(max_val), info.min), info.max)
+        min_val, max_val = _int_bounds(input, min_val, max_val)
     elif kind == "b":
         raise RuntimeError(f"Boolean inputs not supported for hardtanh (input of shape {list(input.shape)})")
     else:
