@@ -192,3 +192,14 @@ def test_t_records_pytorchs_node(T):
     y = T.ones(3, requires_grad=True).transpose(0, -1)
     names.append(y.grad_fn.name() if T is ember else type(y.grad_fn).__name__)
     assert names == ["TBackward0"] * 3 + ["TransposeBackward0"]
+
+
+@pytest.mark.parametrize("T", _frameworks())
+def test_transpose_saves_the_dims_named_and_t_none(T):
+    # were the moved axes sorted (transpose(2, 0) showed 0, 2; transpose(1, 1) 0, 0), and
+    # t()'s TBackward0 showed _saved_dim0/_saved_dim1, which PyTorch's has not
+    x = T.ones(2, 3, 4, requires_grad=True)
+    dims = [(n._saved_dim0, n._saved_dim1) for n in (x.transpose(2, 0).grad_fn, x.transpose(1, 1).grad_fn)]
+    assert dims == [(2, 0), (1, 1)]
+    node = x[0].t().grad_fn
+    assert not hasattr(node, "_saved_dim0") and not hasattr(node, "_saved_dim1")

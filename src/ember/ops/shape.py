@@ -119,21 +119,22 @@ class Permute(ViewOp):
 
 
 class Transpose(Permute):
-    """transpose / swapaxes / t(). `kind` is PyTorch's node name: TBackward0 for t()."""
+    """transpose / swapaxes (TransposeBackward0, `dims` the two dims as the call named them)
+    and t() (TBackward0, no `dims`)."""
 
     saved_attributes = {"dim0": _swapped(0), "dim1": _swapped(1)}
 
     def name(self) -> str:
-        return self.kind
+        return "TBackward0" if self.dims is None else "TransposeBackward0"
 
     @staticmethod
-    def forward(ctx, x, axes, kind="TransposeBackward0", dims=None):
-        ctx.axes, ctx.kind, ctx.dims = axes, kind, dims  # dims: transpose's (dim0, dim1)
+    def forward(ctx, x, axes, dims=None):
+        ctx.axes, ctx.dims = axes, dims  # dims: transpose's (dim0, dim1) as given; None for t()
         return np.transpose(x, axes)
 
     @staticmethod
     def backward(ctx, grad):
-        return _dual.permute(grad, tuple(np.argsort(ctx.axes))), None, None, None
+        return _dual.permute(grad, tuple(np.argsort(ctx.axes))), None, None
 
 
 class Expand(ViewOp):

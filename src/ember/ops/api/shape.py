@@ -190,11 +190,11 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     n = input._data.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return shape_ops.Transpose.apply(input, tuple(range(n)), "TransposeBackward0", (dim0, dim1))
+        return shape_ops.Transpose.apply(input, tuple(range(n)), (dim0, dim1))
     (a,), (b,) = normalize_dims(dim0, n, "transpose"), normalize_dims(dim1, n, "transpose")
     axes = list(range(n))
     axes[a], axes[b] = axes[b], axes[a]
-    return shape_ops.Transpose.apply(input, tuple(axes), "TransposeBackward0", (dim0, dim1))
+    return shape_ops.Transpose.apply(input, tuple(axes), (dim0, dim1))
 
 
 swapaxes = swapdims = transpose
@@ -231,7 +231,7 @@ moveaxis = movedim
 def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return shape_ops.Transpose.apply(input, tuple(range(input._data.ndim))[::-1], "TBackward0")
+    return shape_ops.Transpose.apply(input, tuple(range(input._data.ndim))[::-1])
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
