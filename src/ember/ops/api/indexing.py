@@ -417,6 +417,9 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
         ) from None
 
 
+_NUMBERS = (int, float, bool, complex)  # values whose shape is () without asking NumPy
+
+
 def _is_basic(idx: Any) -> bool:
     """Whether an index (as `_convert_index` gives it) is one that `Select` or `Slice` takes:
     integers and slices, and `...` among them."""
@@ -432,17 +435,16 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
     be set when its own elements are distinct), only its memory is written, and a recorded
     write is the base's `CopySlices`, as for any in-place op on a view."""
     _check_inplace_graph(input)
-    number = not isinstance(value, Tensor) and np.ndim(value) == 0
-    value = _drop_leading_ones(input, idx, None, value)
+    # np.ndim and np.shape cost more than the write itself: Python numbers skip them, and
+    # equal shapes np.broadcast_shapes
+    number = value.__class__ in _NUMBERS or (not isinstance(value, Tensor) and np.ndim(value) == 0)
+    if not number:
+        value = _drop_leading_ones(input, idx, None, value)
     items = idx if isinstance(idx, tuple) else (idx,)
     # with a `...` NumPy gives a view even where integers pick one element (not a copied scalar)
     target = input._data[items if Ellipsis in items else (*items, Ellipsis)]
-    shape = np.shape(value._data if isinstance(value, Tensor) else value)
-    try:
-        fits = np.broadcast_shapes(shape, target.shape) == target.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    shape = () if number else value._data.shape if isinstance(value, Tensor) else np.shape(value)
+    if shape != target.shape and not _broadcasts_to(shape, target.shape):
         raise RuntimeError(
             f"setitem: a value of shape {list(shape)} cannot be broadcast to the indexed "
             f"shape {list(np.shape(target))} (tensor shape {list(input._data.shape)})"
