@@ -203,3 +203,15 @@ def test_transpose_saves_the_dims_named_and_t_none(T):
     assert dims == [(2, 0), (1, 1)]
     node = x[0].t().grad_fn
     assert not hasattr(node, "_saved_dim0") and not hasattr(node, "_saved_dim1")
+
+
+@pytest.mark.parametrize("T", _frameworks())
+def test_setitem_with_none_in_the_index_is_a_copy_into_a_view(T):
+    # was IndexPutBackward0: an index with None is a view too, so the base records CopySlices
+    a = T.ones(3, 4, dtype=T.float64, requires_grad=True)
+    x = a * 1
+    x[None, 1] = T.ones(1, 1, 4, dtype=T.float64) * 5
+    (x * T.arange(12.0, dtype=T.float64).reshape(3, 4)).sum().backward()
+    assert (x.grad_fn.name() if T is ember else type(x.grad_fn).__name__) == "CopySlices"
+    np.testing.assert_array_equal(_arr(a.grad)[1], 0.0)
+    np.testing.assert_array_equal(_arr(x)[1], 5.0)

@@ -486,8 +486,8 @@ class Repeat(Op):
 
 class SetItem(Op):
     """out-of-place x[index] = value, recorded so that x.__setitem__ stays differentiable.
-    Integers and slices alone go through a view instead (`indexing._set_region`), so an
-    index here gathers, and the node has the name of PyTorch's for it."""
+    Integers, slices and None go through a view instead (`indexing._set_region`), so an
+    index here gathers (or is a lone `...`), and the node has the name of PyTorch's for it."""
 
     def name(self) -> str:
         return "IndexPutBackward0"

@@ -421,11 +421,11 @@ _NUMBERS = (int, float, bool, complex)  # values whose shape is () without askin
 
 
 def _is_basic(idx: Any) -> bool:
-    """Whether an index (as `_convert_index` gives it) is one that `Select` or `Slice` takes:
-    integers and slices, and `...` among them."""
+    """Whether an index (as `_convert_index` gives it) picks a view of the tensor: integers,
+    slices and None, and `...` among them (a lone `...` is PyTorch's copy_ of the whole)."""
     items = idx if isinstance(idx, tuple) else (idx,)
     return any(i is not Ellipsis for i in items) and all(
-        i.__class__ in (int, slice) or i is Ellipsis for i in items
+        i.__class__ in (int, slice) or i is Ellipsis or i is None for i in items
     )
 
 
