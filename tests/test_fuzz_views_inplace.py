@@ -215,3 +215,14 @@ def test_setitem_with_none_in_the_index_is_a_copy_into_a_view(T):
     assert (x.grad_fn.name() if T is ember else type(x.grad_fn).__name__) == "CopySlices"
     np.testing.assert_array_equal(_arr(a.grad)[1], 0.0)
     np.testing.assert_array_equal(_arr(x)[1], 5.0)
+
+
+@pytest.mark.parametrize("T", _frameworks())
+@pytest.mark.parametrize("index", [0, slice(0, 2), (Ellipsis,), [0, 1]])
+@pytest.mark.parametrize("value", [None, "1"])
+def test_setitem_of_none_or_a_string_raises(T, index, value):
+    # was NaN (None) or a parsed number ("1") written silently; PyTorch raises TypeError
+    x = T.zeros(3)
+    with pytest.raises(TypeError, match="can't assign a"):
+        x[T.tensor(index) if isinstance(index, list) else index] = value
+    np.testing.assert_array_equal(_arr(x), 0.0)

@@ -390,6 +390,8 @@ def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
 
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
+    if value is None or isinstance(value, (str, bytes)):  # NumPy would store None as NaN
+        raise TypeError(f"can't assign a {type(value).__name__} to a {input.type()}")
     idx, then = _convert_index(index, input._data.ndim)
     if then is None and _is_basic(idx):
         _set_region(input, idx, value)
