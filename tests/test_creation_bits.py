@@ -432,3 +432,14 @@ def test_full_numpy_complex_and_bool():
     assert ember.full((2,), np.complex64(1 + 1j)).dtype == ember.complex64
     assert ember.full((2,), np.complex64(1 + 1j)).tolist() == [1 + 1j, 1 + 1j]
     assert ember.full((2,), np.True_).dtype == ember.bool
+
+
+@pytest.mark.parametrize(
+    "start, end, steps",
+    [(1e30, -364945.86101180327, 33), (-9.666187397688808e29, -500.8815486931544, 178), (1e30, -7.6, 100)],
+)
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+def test_linspace_float32_rounds_once(start, end, steps, dtype):
+    """float32 points are start + step * i fused with one rounding to float32 (fmaf): a
+    float64 fma rounded again to float32 differs in the last bit for large bounds."""
+    _compare("linspace", start, end, steps, dtype=dtype)

@@ -15,7 +15,8 @@ float32, gives 79). What the kernels do, read from their results on PyTorch 2.13
   elements the range is split among threads first, each chunk starting its own blocks, so
   the bits depend on the thread count: `ember.get_num_threads()` stands for PyTorch's.
 - range: `start + i * step` in the accumulate type, each operation rounded (no fusing).
-- linspace: the first half from start, the second half back from end, fused as in arange.
+- linspace: the first half from start, the second half back from end, each point fused
+  into one rounding in the result's dtype (fmaf for float32; no blocks).
 - logspace: the exponents as linspace computes them, unfused, then the C library's pow in
   float64 (not NumPy's vectorized power, which differs from it in the last bit), or its
   cpow / cpowf for a complex dtype (which NumPy's complex power calls, except for small
@@ -186,8 +187,11 @@ def linspace_floats(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.
     up, down = np.arange(half), np.arange(steps - half)[::-1]  # i, and steps - 1 - i
     if np_dtype == np.float16:  # c10::Half arithmetic: the index made a Half, each operation rounded
         return np.concatenate([first + step * up.astype(np.float16), last - step * down.astype(np.float16)])
-    values = np.concatenate([_fused(step, up, first, np_dtype), _fused(-step, down, last, np_dtype)])
-    return values.astype(np_dtype)
+    # start + step * i in the dtype itself (the kernel's step is a scalar_t, not the accumulate
+    # type): one rounding to float32 for float32, as fmaf, not a float64 fma rounded again
+    if np_dtype == np.float32:
+        return np.concatenate([fma_single(step, up, first), fma_single(-step, down, last)])
+    return np.concatenate([fma(step, up, first), fma(-step, down, last)])
 
 
 def linspace_integers(start: int, end: int, steps: int, np_dtype: np.dtype) -> np.ndarray:
