@@ -443,3 +443,25 @@ def test_linspace_float32_rounds_once(start, end, steps, dtype):
     """float32 points are start + step * i fused with one rounding to float32 (fmaf): a
     float64 fma rounded again to float32 differs in the last bit for large bounds."""
     _compare("linspace", start, end, steps, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["linspace", "logspace"])
+@pytest.mark.parametrize(
+    "start, end, steps",
+    [
+        (65519.0, 0, 3),
+        (65504.0, 0, 3),
+        (0, 1e5, 3),
+        (1e39, 0, 3),
+        (-1e39, 0, 2),
+        (1e39, 0, 1),
+        (70000.0, 0, 1),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "complex64", "float64"])
+def test_spaced_bounds_beyond_the_dtype(name, start, end, steps, dtype):
+    """A finite bound beyond the result dtype's range raises, as PyTorch's checked
+    conversion does, instead of giving inf and nan points."""
+    if name == "logspace" and steps == 1:
+        start = start / 1e3 if abs(start) < 1e30 else 100.0  # the power beyond the range
+    _compare(name, start, end, steps, dtype=dtype)

@@ -331,6 +331,30 @@ def _fill_value(value: Any, np_dtype: np.dtype) -> Any:
     return _int_bound(value, np_dtype) if np_dtype.kind in "iu" else value
 
 
+_FLOAT_LIMITS = {
+    np.dtype(np.float16): (65504.0, "c10::Half"),
+    np.dtype(np.float32): (float(np.finfo(np.float32).max), "float"),
+    np.dtype(np.complex64): (float(np.finfo(np.float32).max), "c10::complex<float>"),
+}
+
+
+def _check_bounds(np_dtype: np.dtype, *values: Any) -> None:
+    """linspace/logspace bounds converted to a float16, float32 or complex64 result's dtype
+    as PyTorch's kernels convert them (checked): a finite value beyond the dtype's range
+    raises rather than becoming inf (and then nan throughout the result)."""
+    limit = _FLOAT_LIMITS.get(np_dtype)
+    if limit is None:
+        return
+    for value in values:
+        parts = (value.real, value.imag) if isinstance(value, (complex, np.complexfloating)) else (value,)
+        for part in parts:
+            part = float(part)
+            if math.isfinite(part) and abs(part) > limit[0]:
+                raise RuntimeError(
+                    f"value cannot be converted to type {limit[1]} without overflow ({value!r})"
+                )
+
+
 def _filled(steps: int, value: Any, np_dtype: np.dtype) -> np.ndarray:
     """A one-step (or empty) linspace/logspace: value stored as fill_ stores a number."""
     if np_dtype == np.float16:
@@ -355,6 +379,10 @@ def linspace(
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     np_dtype = _np_dtype(dtype)
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if steps >= 2:
+        _check_bounds(np_dtype, start, end)
+    elif steps == 1 and np_dtype != np.float16:  # PyTorch fills one float16 element unchecked
+        _check_bounds(np_dtype, start)
     if steps <= 1:
         values = _filled(steps, start, np_dtype)
     elif np_dtype.kind == "b":
@@ -387,12 +415,17 @@ def logspace(
     np_dtype = _np_dtype(dtype)
     base = base.item() if isinstance(base, Tensor) else base
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if steps >= 2:
+        _check_bounds(np_dtype, start, end)
     if np_dtype.kind == "c":
         values = _complex_logspace(start, end, steps, complex(base), np_dtype)
         return _finish(values, requires_grad, device, layout)
     base = float(base)
     if steps <= 1:
-        values = _filled(steps, _spacing.c_pow(base, np.array([float(start)]))[0] if steps else 0, np_dtype)
+        value = _spacing.c_pow(base, np.array([float(start)]))[0] if steps else 0
+        if np_dtype != np.float16:  # the power stored as fill_ stores it (one float16 element unchecked)
+            _check_bounds(np_dtype, value)
+        values = _filled(steps, value, np_dtype)
         return _finish(values, requires_grad, device, layout)
     if np_dtype.kind == "b":
         raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
@@ -409,9 +442,12 @@ def _complex_logspace(start: Any, end: Any, steps: int, base: complex, np_dtype:
     if steps == 1 and base.imag == 0 and base.real > 0:  # C++'s pow(double, complex): in polar form
         start = complex(start)
         radius, angle = math.pow(base.real, start.real), start.imag * math.log(base.real)
-        return np.full(1, complex(radius * math.cos(angle), radius * math.sin(angle))).astype(np_dtype)
-    if steps <= 1:  # C++'s pow of a complex base: cpow in complex128
-        return _spacing.complex_pow(base, np.full(steps, complex(start), np.complex128)).astype(np_dtype)
+        values = np.full(1, complex(radius * math.cos(angle), radius * math.sin(angle)))
+    elif steps <= 1:  # C++'s pow of a complex base: cpow in complex128
+        values = _spacing.complex_pow(base, np.full(steps, complex(start), np.complex128))
+    if steps <= 1:
+        _check_bounds(np_dtype, *values.tolist())  # the power stored as fill_ stores it
+        return values.astype(np_dtype)
     part = np.float32 if np_dtype == np.complex64 else np.float64
     first, last = np_dtype.type(start), np_dtype.type(end)
     span_re, span_im = part((last - first).real), part((last - first).imag)
