@@ -465,3 +465,11 @@ def test_spaced_bounds_beyond_the_dtype(name, start, end, steps, dtype):
     if name == "logspace" and steps == 1:
         start = start / 1e3 if abs(start) < 1e30 else 100.0  # the power beyond the range
     _compare(name, start, end, steps, dtype=dtype)
+
+
+@pytest.mark.parametrize("start", [400.0, 1e6, -400.0, complex(400, 1)])
+@pytest.mark.parametrize("dtype", ["complex128", "complex64"])
+def test_complex_logspace_one_point_overflow(start, dtype):
+    """A one-point complex logspace whose power overflows is C's inf (PyTorch's inf+nanj),
+    or PyTorch's RuntimeError for complex64, not Python's OverflowError."""
+    _compare("logspace", start, 0, 1, dtype=dtype)

@@ -441,7 +441,8 @@ def _complex_logspace(start: Any, end: Any, steps: int, base: complex, np_dtype:
     part), then base ** exponent in the result's precision, by the C library as in PyTorch."""
     if steps == 1 and base.imag == 0 and base.real > 0:  # C++'s pow(double, complex): in polar form
         start = complex(start)
-        radius, angle = math.pow(base.real, start.real), start.imag * math.log(base.real)
+        radius = _spacing.c_pow(base.real, np.array([start.real]))[0]  # inf, not OverflowError
+        angle = start.imag * math.log(base.real)
         values = np.full(1, complex(radius * math.cos(angle), radius * math.sin(angle)))
     elif steps <= 1:  # C++'s pow of a complex base: cpow in complex128
         values = _spacing.complex_pow(base, np.full(steps, complex(start), np.complex128))
