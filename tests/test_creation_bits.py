@@ -473,3 +473,23 @@ def test_complex_logspace_one_point_overflow(start, dtype):
     """A one-point complex logspace whose power overflows is C's inf (PyTorch's inf+nanj),
     or PyTorch's RuntimeError for complex64, not Python's OverflowError."""
     _compare("logspace", start, 0, 1, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (-2000, 2000, 1),
+        (0, 4096, 2),
+        (-2048, 2049, 3),
+        (5, -2040, -1),
+        (2**24 - 5, 2**24 + 1),
+        (0, 100000),
+        (0.0, -3.0, -1.0),
+        (-0.0, 3.0),
+    ],
+)
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+def test_arange_integer_values_made_in_place(args, dtype):
+    """Integer-valued ranges (the common case, kept fast: no temporaries of the full size)
+    have PyTorch's values, also where i * step goes past what float16 holds exactly."""
+    _compare("arange", *args, dtype=dtype)

@@ -136,9 +136,8 @@ def _fused(step: float, index: np.ndarray, start: Any, np_dtype: np.dtype) -> np
 def arange_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray:
     """count values of a float arange as PyTorch's CPU kernel writes them (see the module
     docstring): start and step are already in the accumulate type's range."""
-    index = np.arange(count, dtype=np.int64)
     if count == 0:
-        return index.astype(np_dtype)
+        return np.empty(0, np_dtype)
     last = start + step * (count - 1)
     if (
         start.is_integer()
@@ -146,8 +145,14 @@ def arange_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> 
         and max(abs(start), abs(last)) <= _EXACT_INTEGERS[np_dtype.itemsize]
     ):
         # every value and partial sum is an integer the dtype holds exactly (arange(n) in a
-        # float dtype, most often): all the kernel's roundings are exact, and so is this
-        return (start + step * index.astype(np.float64)).astype(np_dtype)
+        # float dtype, most often): all the kernel's roundings are exact, and so is this,
+        # made in place in float64 (whose partial results hold step * i exactly too)
+        values = np.arange(count, dtype=np.float64)
+        if step != 1:
+            values *= step
+        values += start  # also for a start of 0: arange(0.0, -2.0, -1.0) begins with 0.0, not -0.0
+        return values.astype(np_dtype, copy=False)
+    index = np.arange(count, dtype=np.int64)
     tasks = max(1, min(_settings.get_num_threads(), -(-count // GRAIN)))
     chunk = -(-count // tasks)
     first = index // chunk * chunk

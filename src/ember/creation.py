@@ -310,8 +310,12 @@ def arange(
         count = abs(span) // abs(by) if (span >= 0) == (by > 0) else 0
     else:
         count = _range_count(math.ceil((float(end) - float(start)) / float(step)))
-    values = first + by * np.arange(count, dtype=np.int64)
-    return _finish(values.astype(np_dtype), requires_grad, device, layout)
+    values = np.arange(count, dtype=np.int64)  # first + by * i, wrapping as int64, in place
+    if by != 1:
+        values *= by
+    if first != 0:
+        values += first
+    return _finish(values.astype(np_dtype, copy=False), requires_grad, device, layout)
 
 
 def _int_bound(value: Any, np_dtype: np.dtype) -> int:
