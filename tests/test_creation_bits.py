@@ -493,3 +493,16 @@ def test_arange_integer_values_made_in_place(args, dtype):
     """Integer-valued ranges (the common case, kept fast: no temporaries of the full size)
     have PyTorch's values, also where i * step goes past what float16 holds exactly."""
     _compare("arange", *args, dtype=dtype)
+
+
+@pytest.mark.parametrize("how", ["full", "fill_", "masked_fill"])
+@pytest.mark.parametrize(
+    "value", [np.float64(1e39), np.float64(-1e39), np.float64(0.1), np.float64(math.inf)]
+)
+def test_numpy_float64_fill_values_beyond_float32(how, value):
+    """A NumPy float64 is stored as a Python float is: beyond float32's range it raises."""
+    e, t = (_stored_single(lib, value, how) for lib in (ember, torch))
+    if t is RuntimeError:
+        assert e is RuntimeError, (how, value)
+    else:
+        _same_bits(e, t)

@@ -337,6 +337,8 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
 
     Arithmetic with a number (x + 300) wraps instead: see `wrap_int`."""
     if np_dtype.kind not in "iu" or value.__class__ is builtins.bool:
+        if value.__class__ is np.float64:  # a Python float to PyTorch (and a float subclass)
+            value = value.item()
         if value.__class__ is builtins.float:
             single = (np_dtype.kind == "f" and np_dtype.itemsize <= 4) or np_dtype == np.complex64
             return _to_single(value, np_dtype) if single else value
