@@ -243,9 +243,9 @@ def c_pow(base: float, exponents: np.ndarray) -> np.ndarray:
 @functools.cache
 def _libm_cpow(np_dtype: np.dtype) -> Any:
     """The C library's cpowf or cpow (np_dtype complex64 or complex128), or None where no
-    C math library can be loaded."""
+    C math library can be loaded, or where it does not pass complex numbers as a struct."""
     name = ctypes.util.find_library("m")
-    if name is None:
+    if name is None or ctypes.sizeof(ctypes.c_void_p) != 8:  # 32-bit x86 returns structs in memory
         return None
     try:
         function = getattr(ctypes.CDLL(name), "cpowf" if np_dtype == np.complex64 else "cpow")
@@ -256,6 +256,9 @@ def _libm_cpow(np_dtype: np.dtype) -> Any:
     part = ctypes.c_float if np_dtype == np.complex64 else ctypes.c_double
     struct = type("Complex", (ctypes.Structure,), {"_fields_": [("real", part), ("imag", part)]})
     function.argtypes, function.restype = [struct, struct], struct
+    square = function(struct(-3.0, 0.0), struct(2.0, 0.0))  # a check of the calling convention
+    if not (abs(square.real - 9.0) < 1e-3 and abs(square.imag) < 1e-3):
+        return None
     return function, struct
 
 
