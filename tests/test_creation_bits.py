@@ -523,3 +523,21 @@ def test_complex_logspace_without_the_c_library(monkeypatch):
             np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
     finally:
         _spacing._libm_cpow.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["linspace", "logspace"])
+@pytest.mark.parametrize("start, end", [(0.1 + 1j, 2), (1, 2 - 3j), (1j, 0j)])
+@pytest.mark.parametrize("steps", [0, 1, 2, 5])
+@pytest.mark.parametrize("dtype", [None, "float32", "int64", "complex128"])
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_spaced_complex_bounds_infer_a_complex_dtype(name, start, end, steps, dtype, default):
+    """A complex bound with no dtype gives the default dtype's complex counterpart, and a
+    real dtype is refused with PyTorch's RuntimeError (a TypeError from NumPy before)."""
+    for lib in (ember, torch):
+        lib.set_default_dtype(getattr(lib, default))
+    try:
+        kwargs = {} if dtype is None else {"dtype": dtype}
+        _compare(name, start, end, steps, **kwargs)
+    finally:
+        for lib in (ember, torch):
+            lib.set_default_dtype(lib.float32)

@@ -359,6 +359,22 @@ def _check_bounds(np_dtype: np.dtype, *values: Any) -> None:
                 )
 
 
+def _spaced_dtype(dtype: Any, start: Any, end: Any, op: str) -> np.dtype:
+    """linspace's and logspace's dtype: as given, else the default dtype, or its complex
+    counterpart when a bound is complex, as in PyTorch (which refuses a real dtype then)."""
+    if not any(isinstance(v, complex) for v in (start, end)):  # (PyTorch reads a NumPy complex as real)
+        return _np_dtype(dtype)
+    if dtype is None:
+        return np.dtype(np.complex64 if dtypes.get_default_dtype().numpy == np.float32 else np.complex128)
+    np_dtype = _np_dtype(dtype)
+    if np_dtype.kind != "c":
+        raise RuntimeError(
+            f"torch.{op}(): inferred dtype complex can't be safely cast to passed dtype "
+            f"{dtypes.scalar_type_name(np_dtype)} (a bound is complex: pass a complex dtype)"
+        )
+    return np_dtype
+
+
 def _filled(steps: int, value: Any, np_dtype: np.dtype) -> np.ndarray:
     """A one-step (or empty) linspace/logspace: value stored as fill_ stores a number."""
     if np_dtype == np.float16:
@@ -381,8 +397,8 @@ def linspace(
     kernel computes them, so that the results agree to the bit (see ember._spacing)."""
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    np_dtype = _np_dtype(dtype)
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    np_dtype = _spaced_dtype(dtype, start, end, "linspace")
     if steps >= 2:
         _check_bounds(np_dtype, start, end)
     elif steps == 1 and np_dtype != np.float16:  # PyTorch fills one float16 element unchecked
@@ -416,9 +432,9 @@ def logspace(
     PyTorch, so that the results agree to the bit (see ember._spacing)."""
     if steps < 0:
         raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
-    np_dtype = _np_dtype(dtype)
     base = base.item() if isinstance(base, Tensor) else base
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    np_dtype = _spaced_dtype(dtype, start, end, "logspace")
     if steps >= 2:
         _check_bounds(np_dtype, start, end)
     if np_dtype.kind == "c":
