@@ -541,3 +541,11 @@ def test_spaced_complex_bounds_infer_a_complex_dtype(name, start, end, steps, dt
     finally:
         for lib in (ember, torch):
             lib.set_default_dtype(lib.float32)
+
+
+@pytest.mark.parametrize("name", ["arange", "range"])
+@pytest.mark.parametrize("args", [(5, 0, 1), (0, 5, -1), (0, 5, 0), (0, math.inf, 1)])
+@pytest.mark.parametrize("dtype", ["bool", "complex64", "uint16"])
+def test_range_dtype_checked_before_the_bounds(name, args, dtype):
+    """A dtype without a kernel is PyTorch's NotImplementedError even with bad bounds."""
+    _compare(name, *args, dtype=dtype)

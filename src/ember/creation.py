@@ -291,10 +291,11 @@ def arange(
     too, so arange(0, 10.5, dtype=int64) has 10 elements."""
     if end is None:
         start, end = 0, start
-    start, end, step = _range_bounds(start, end, step, "arange")
+    start, end, step = (v.item() if isinstance(v, (Tensor, np.generic)) else v for v in (start, end, step))
     is_float = any(isinstance(v, float) for v in (start, end, step))
     np_dtype = _np_dtype(dtype, dtypes.get_default_dtype().numpy if is_float else np.int64)
-    _range_dtype(np_dtype, "arange_cpu")
+    _range_dtype(np_dtype, "arange_cpu")  # before the bounds, as PyTorch checks
+    start, end, step = _range_bounds(start, end, step, "arange")
     if np_dtype.kind == "f":
         count = _range_count(math.ceil((float(end) - float(start)) / float(step)))
         if np_dtype == np.float16:

@@ -266,9 +266,9 @@ def range(  # noqa: A001  (torch's name)
         UserWarning,
         stacklevel=outside_ember(),
     )
-    start, end, step = _range_bounds(start, end, step, "range")
     np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
-    _range_dtype(np_dtype, "range_cpu")
+    _range_dtype(np_dtype, "range_cpu")  # before the bounds, as PyTorch checks
+    start, end, step = _range_bounds(start, end, step, "range")
     if np_dtype == np.float16:  # float32 arithmetic, PyTorch's accumulate type for float16
         first, last, by = (np.float32(_to_single(float(v))) for v in (start, end, step))
         count = _range_count(float((last - first) / by + np.float32(1)))
