@@ -383,8 +383,10 @@ def _real_part(value: Any, np_dtype: np.dtype) -> Any:
 
 def _to_single(value: builtins.float, np_dtype: np.dtype) -> builtins.float:
     """A float stored into float32, complex64 or float16, as PyTorch's checked conversion
-    does: a finite value beyond float32's range raises (float16's range is not checked:
-    70000.0 becomes inf there), and float16 gets the value rounded to float32 first."""
+    does: a finite value beyond float32's range raises, and float16 gets the value rounded
+    to float32 first. float16's own range is not checked here: 70000.0 becomes inf, as in
+    PyTorch's x[i] = v, where() and a one-element fill_ or full, though PyTorch raises in
+    fill_ and full of any other size, masked_fill and clamp (a difference left)."""
     if abs(value) > _SINGLE_MAX and value - value == 0:  # finite and too large
         if np_dtype != np.float16:
             name = "float" if np_dtype == np.float32 else "c10::complex<float>"
