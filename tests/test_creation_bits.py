@@ -549,3 +549,45 @@ def test_spaced_complex_bounds_infer_a_complex_dtype(name, start, end, steps, dt
 def test_range_dtype_checked_before_the_bounds(name, args, dtype):
     """A dtype without a kernel is PyTorch's NotImplementedError even with bad bounds."""
     _compare(name, *args, dtype=dtype)
+
+
+_HALF_HOW = {
+    "full": lambda lib, n, v: lib.full((n,), v, dtype=lib.float16),
+    "full_like": lambda lib, n, v: lib.full_like(lib.zeros(n, dtype=lib.float16), v),
+    "new_full": lambda lib, n, v: lib.zeros(1, dtype=lib.float16).new_full((n,), v),
+    "fill_": lambda lib, n, v: lib.zeros(n, dtype=lib.float16).fill_(v),
+    "masked_fill": lambda lib, n, v: lib.zeros(n, dtype=lib.float16).masked_fill(
+        lib.ones(n, dtype=lib.bool), v
+    ),
+    "masked_fill_": lambda lib, n, v: lib.zeros(n, dtype=lib.float16).masked_fill_(
+        lib.ones(n, dtype=lib.bool), v
+    ),
+    "setitem": lambda lib, n, v: _set_all(lib.zeros(n, dtype=lib.float16), v),
+}
+
+
+def _set_all(t, v):
+    t[...] = v
+    return t
+
+
+@pytest.mark.parametrize("how", list(_HALF_HOW))
+@pytest.mark.parametrize("n", [0, 1, 2])
+@pytest.mark.parametrize("value", [7e4, -7e4, 65519.0, 65504.0, 70000, math.inf, 1e39])
+def test_float16_fill_range_checked_as_pytorch(how, n, value):
+    """float16's range is checked where PyTorch checks it: fill_ and the full family of
+    other than one element, masked_fill; not x[...] = v or a one-element fill (inf)."""
+    e, t = (_call_or_error(lambda lib=lib: _HALF_HOW[how](lib, n, value)) for lib in (ember, torch))
+    if isinstance(t, type):
+        assert e is t, (how, n, value, e)
+    else:
+        _same_bits(e, t)
+
+
+def _call_or_error(function):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function()
+    except RuntimeError:
+        return RuntimeError

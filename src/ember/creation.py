@@ -144,14 +144,18 @@ def full(
             fill_value = fill_value.item()
         dtype = np.int64 if type(fill_value) is int else _to_array(fill_value, None).dtype
     np_dtype = _np_dtype(dtype)
+    shape = _size((size,))
     return _finish(
-        np.full(_size((size,)), _fill_element(fill_value, np_dtype), np_dtype), requires_grad, device, layout
+        np.full(shape, _fill_element(fill_value, np_dtype, shape), np_dtype), requires_grad, device, layout
     )
 
 
-def _fill_element(value: Any, np_dtype: np.dtype) -> Any:
+def _fill_element(value: Any, np_dtype: np.dtype, shape: tuple) -> Any:
     """full's value as an element (dtypes.to_element); for bool, any int's truth (NumPy
-    refuses an int beyond int64 there)."""
+    refuses an int beyond int64 there); for float16 range-checked unless the result has
+    one element, as PyTorch's fill_ checks it."""
+    if np_dtype == np.float16 and math.prod(shape) != 1:
+        dtypes.check_half_range(value, np_dtype)
     value = dtypes.to_element(value, np_dtype)
     return value != 0 if np_dtype.kind == "b" and type(value) is int else value
 
@@ -216,7 +220,7 @@ def full_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     np_dtype = _like(input, dtype)
-    arr = np.full(input._data.shape, _fill_element(fill_value, np_dtype), np_dtype)
+    arr = np.full(input._data.shape, _fill_element(fill_value, np_dtype, input._data.shape), np_dtype)
     return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
 
 

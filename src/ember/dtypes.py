@@ -381,12 +381,24 @@ def _real_part(value: Any, np_dtype: np.dtype) -> Any:
     return value.real
 
 
+def check_half_range(value: Any, np_dtype: np.dtype) -> None:
+    """PyTorch's range check for a real number (as given, before `to_element`) stored into
+    float16 by fill_, full, full_like or new_full of other than one element, or by
+    masked_fill: a finite value beyond 65504 raises there rather than becoming inf."""
+    if np_dtype != np.float16 or isinstance(value, (builtins.bool, np.bool_)):
+        return
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
+    if isinstance(value, (builtins.int, builtins.float)) and value - value == 0 and abs(value) > 65504:
+        raise RuntimeError(f"value cannot be converted to type c10::Half without overflow ({value!r})")
+
+
 def _to_single(value: builtins.float, np_dtype: np.dtype) -> builtins.float:
     """A float stored into float32, complex64 or float16, as PyTorch's checked conversion
     does: a finite value beyond float32's range raises, and float16 gets the value rounded
     to float32 first. float16's own range is not checked here: 70000.0 becomes inf, as in
-    PyTorch's x[i] = v, where() and a one-element fill_ or full, though PyTorch raises in
-    fill_ and full of any other size, masked_fill and clamp (a difference left)."""
+    PyTorch's x[i] = v, where() and a one-element fill_ or full; `check_half_range` is
+    PyTorch's check where it makes one (fill_ and full of any other size, masked_fill)."""
     if abs(value) > _SINGLE_MAX and value - value == 0:  # finite and too large
         if np_dtype != np.float16:
             name = "float" if np_dtype == np.float32 else "c10::complex<float>"

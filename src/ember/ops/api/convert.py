@@ -260,6 +260,8 @@ def fill_(input: Tensor, value: Any) -> Tensor:
             return _record_inplace(input, lambda x: _replaced(x, value))
         value = dtypes.astype(value._data, input._data.dtype)  # a tensor is cast (wraps), not checked
         return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
+    if input._data.size != 1:  # PyTorch checks float16's range except for one element
+        dtypes.check_half_range(value, input._data.dtype)
     value = dtypes.to_element(value, input._data.dtype)
     return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input, constant=True)
 
@@ -452,6 +454,8 @@ def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
         return _record_inplace(input, lambda x: masked_fill(x, mask, value))
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     value = value.item() if isinstance(value, Tensor) else value
-    input._data[np.broadcast_to(m, input._data.shape)] = dtypes.to_element(value, input._data.dtype)
+    dtypes.check_half_range(value, input._data.dtype)
+    value = dtypes.to_element(value, input._data.dtype)
+    input._data[np.broadcast_to(m, input._data.shape)] = value
     input._version[0] += 1
     return input

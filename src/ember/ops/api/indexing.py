@@ -202,9 +202,15 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
         shape_ops.MaskedFill.apply(m, value, input)
         if isinstance(value, Tensor)
         else shape_ops.MaskedFill.apply(
-            m, np.asarray(dtypes.to_element(value, input._data.dtype), input._data.dtype), input
+            m, np.asarray(_masked_fill_element(value, input._data.dtype), input._data.dtype), input
         )
     )
+
+
+def _masked_fill_element(value: Any, np_dtype: np.dtype) -> Any:
+    """masked_fill's number as an element of np_dtype, float16's range checked as in PyTorch."""
+    dtypes.check_half_range(value, np_dtype)
+    return dtypes.to_element(value, np_dtype)
 
 
 def _index_item(i: Any) -> Any:
