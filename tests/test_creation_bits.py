@@ -591,3 +591,29 @@ def _call_or_error(function):
             return function()
     except RuntimeError:
         return RuntimeError
+
+
+@pytest.mark.parametrize("how", ["full", "fill_", "masked_fill"])
+@pytest.mark.parametrize("value", [1e39 + 0j, 1j * 1e39, -1e39 - 1j, 3.4e38 + 1j, complex(math.inf, 1)])
+def test_complex_fill_values_beyond_complex64(how, value):
+    """A Python complex stored into complex64 raises when a part is finite and beyond
+    float32's range, as a float does (it became inf)."""
+    results = []
+    for lib in (ember, torch):
+        zeros = lib.zeros(2, dtype=lib.complex64)
+        results.append(
+            _call_or_error(
+                {
+                    "full": lambda lib=lib: lib.full((2,), value, dtype=lib.complex64),
+                    "fill_": lambda zeros=zeros: zeros.fill_(value),
+                    "masked_fill": lambda lib=lib, zeros=zeros: zeros.masked_fill(
+                        lib.tensor([True, False]), value
+                    ),
+                }[how]
+            )
+        )
+    e, t = results
+    if isinstance(t, type):
+        assert e is t, (how, value, e)
+    else:
+        _same_bits(e, t)

@@ -345,6 +345,9 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
         if isinstance(value, _COMPLEX) and np_dtype.kind in "fb":
             value = _real_part(value, np_dtype)
             return to_element(value, np_dtype) if np_dtype.kind == "f" else value
+        if value.__class__ is builtins.complex and np_dtype == np.complex64:  # each part checked
+            _to_single(value.real, np_dtype)
+            _to_single(value.imag, np_dtype)
         return value
     if isinstance(value, _COMPLEX):
         value = _real_part(value, np_dtype)
