@@ -226,3 +226,28 @@ def test_setitem_of_none_or_a_string_raises(T, index, value):
     with pytest.raises(TypeError, match="can't assign a"):
         x[T.tensor(index) if isinstance(index, list) else index] = value
     np.testing.assert_array_equal(_arr(x), 0.0)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x, i: x.index_select(0, i),
+        lambda x, i: x[i],
+        lambda x, i: x[:, i],
+        lambda x, i: x.gather(1, i.reshape(1, 2).repeat(2, 1)),
+        lambda x, i: ember.take(x, i),
+        lambda x, i: x.index_add(0, i, ember.ones(2, 2)),
+    ],
+)
+def test_index_changed_in_place_after_forward_leaves_gradient_unchanged(op) -> None:
+    # The node kept the index tensor's own array, so `i.add_(1)` between forward and backward
+    # changed the gradient silently (PyTorch raises instead). The index is copied now: the
+    # gradient is that of the computation the forward did.
+    weights = ember.tensor([[1.0, 10.0], [100.0, 1000.0]])
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    expected = ember.autograd.grad((op(x, ember.tensor([0, 0])) * weights).sum(), x)[0]
+    i = ember.tensor([0, 0])
+    y = op(x, i)
+    i.add_(1)
+    (y * weights).sum().backward()
+    assert x.grad.tolist() == expected.tolist()

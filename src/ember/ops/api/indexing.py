@@ -26,7 +26,9 @@ _grad_state = grad_mode._state
 
 
 def _index_array(index: Any, op: str) -> np.ndarray:
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    # a copy: the node keeps the index for backward, and an index tensor changed in place
+    # after the forward would otherwise change the gradient silently (PyTorch raises there)
+    idx = np.array(index._data if isinstance(index, Tensor) else index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index, but got {idx.dtype}")
     return idx
@@ -219,7 +221,7 @@ def _index_item(i: Any) -> Any:
     if i.__class__ is int:
         return i
     if isinstance(i, Tensor):
-        i = i._data
+        i = i._data.copy()  # kept by the node for backward: see _index_array
     elif isinstance(i, list):
         i = np.asarray(i)
         if i.size == 0:
