@@ -251,3 +251,15 @@ def test_index_changed_in_place_after_forward_leaves_gradient_unchanged(op) -> N
     i.add_(1)
     (y * weights).sum().backward()
     assert x.grad.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("op", [lambda x, m: x.masked_fill(m, 0.0), lambda x, m: ember.where(m, x, 2 * x)])
+def test_mask_changed_in_place_after_forward_leaves_gradient_unchanged(op) -> None:
+    # masked_fill's mask and where's condition are copied too (see the test above)
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    expected = ember.autograd.grad(op(x, ember.tensor([[True, False]])).sum(), x)[0]
+    m = ember.tensor([[True, False]])
+    y = op(x, m)
+    m.logical_not_()
+    y.sum().backward()
+    assert x.grad.tolist() == expected.tolist()

@@ -616,5 +616,7 @@ def where(condition: Any, input: Any, other: Any) -> Any:
     """Elements of input where condition holds, else of other (torch.where)."""
     from ember._tensor import Tensor
 
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    # a copy: the node keeps the condition for backward, and a condition tensor changed in
+    # place before backward would otherwise change the gradient silently (PyTorch raises)
+    cond = np.array(condition._data if isinstance(condition, Tensor) else condition)
     return Where.apply(cond, input, other)

@@ -177,8 +177,9 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 
 def _bool_mask(mask: Any, op: str) -> np.ndarray:
-    """The mask's array, which must be bool (masked_fill, masked_scatter)."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    """A copy of the mask's array, which must be bool (masked_fill, masked_scatter): the node
+    keeps it for backward (see _index_array)."""
+    m = np.array(mask._data if isinstance(mask, Tensor) else mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {m.dtype}")
     return m
