@@ -265,8 +265,7 @@ def _to_int64(value: Any) -> int:
 
 def _to_single(value: float) -> float:
     """A bound made a float32 (float16's accumulate type) as PyTorch's Scalar does."""
-    if math.isfinite(value) and abs(value) > float(np.finfo(np.float32).max):
-        raise RuntimeError(f"value cannot be converted to type float without overflow ({value!r})")
+    dtypes.check_float_range(value, np.dtype(np.float32))
     return float(np.float32(value))
 
 
@@ -340,28 +339,12 @@ def _fill_value(value: Any, np_dtype: np.dtype) -> Any:
     return _int_bound(value, np_dtype) if np_dtype.kind in "iu" else value
 
 
-_FLOAT_LIMITS = {
-    np.dtype(np.float16): (65504.0, "c10::Half"),
-    np.dtype(np.float32): (float(np.finfo(np.float32).max), "float"),
-    np.dtype(np.complex64): (float(np.finfo(np.float32).max), "c10::complex<float>"),
-}
-
-
 def _check_bounds(np_dtype: np.dtype, *values: Any) -> None:
     """linspace/logspace bounds converted to a float16, float32 or complex64 result's dtype
     as PyTorch's kernels convert them (checked): a finite value beyond the dtype's range
     raises rather than becoming inf (and then nan throughout the result)."""
-    limit = _FLOAT_LIMITS.get(np_dtype)
-    if limit is None:
-        return
     for value in values:
-        parts = (value.real, value.imag) if isinstance(value, (complex, np.complexfloating)) else (value,)
-        for part in parts:
-            part = float(part)
-            if math.isfinite(part) and abs(part) > limit[0]:
-                raise RuntimeError(
-                    f"value cannot be converted to type {limit[1]} without overflow ({value!r})"
-                )
+        dtypes.check_float_range(value, np_dtype)
 
 
 def _spaced_dtype(dtype: Any, start: Any, end: Any, op: str) -> np.dtype:

@@ -384,6 +384,21 @@ def _real_part(value: Any, np_dtype: np.dtype) -> Any:
     return value.real
 
 
+def check_float_range(value: Any, np_dtype: np.dtype) -> None:
+    """PyTorch's checked conversion of a number (each part of a complex one) to a float16,
+    float32 or complex64 value, as its kernels convert their scalar arguments (linspace's
+    bounds): a finite value beyond the dtype's range raises rather than becoming inf. Other
+    dtypes take any number."""
+    if np_dtype == np.float16:
+        check = check_half_range
+    elif np_dtype == np.float32 or np_dtype == np.complex64:
+        check = _to_single
+    else:
+        return
+    for part in (value.real, value.imag) if isinstance(value, _COMPLEX) else (value,):
+        check(builtins.float(part), np_dtype)
+
+
 def check_half_range(value: Any, np_dtype: np.dtype) -> None:
     """PyTorch's range check for a real number (as given, before `to_element`) stored into
     float16 by fill_, full, full_like or new_full of other than one element, or by
