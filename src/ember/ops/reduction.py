@@ -79,11 +79,6 @@ def _max_indices(node: Any, idx: np.ndarray) -> np.ndarray:
     return idx.reshape(node._shapes[1])
 
 
-def _numel_of(shape: tuple) -> int:
-    """The number of elements of a tensor of `shape` (PyTorch's `_saved_self_sym_numel`)."""
-    return math.prod(shape)
-
-
 def _var_dims(node: Any) -> tuple | None:
     """var/std's dims as PyTorch saves them: None when the call named none."""
     return None if node.without_dim else tuple(node.axes)
@@ -125,7 +120,7 @@ class Sum(Op):
 class Mean(Op):
     saved_attributes = {
         "self_sym_sizes": field("shape"),
-        "self_sym_numel": field("shape", _numel_of),
+        "self_sym_numel": field("shape", math.prod),
         "dim": field("axes", _reduced_dims),
         "keepdim": keeps_dims,
     }
