@@ -112,13 +112,12 @@ def _own(g: Any, handed_out: set) -> Any:
     if isinstance(g, ndarray):
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
             g = np.array(g)
-        handed_out.add(id(g))
-        return _plain_tensor(g)
-    if isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
+    elif isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
         g = np.array(g)
-        handed_out.add(id(g))
-        return _plain_tensor(g)
-    return g.clone()
+    else:
+        return g.clone()
+    handed_out.add(id(g))
+    return _plain_tensor(g)
 
 
 def run_backward(
