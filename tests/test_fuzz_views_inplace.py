@@ -263,3 +263,44 @@ def test_mask_changed_in_place_after_forward_leaves_gradient_unchanged(op) -> No
     m.logical_not_()
     y.sum().backward()
     assert x.grad.tolist() == expected.tolist()
+
+
+_KEPT_INDEX_OPS = {
+    "cross_entropy": lambda T, x, i: T.nn.functional.cross_entropy(x, i),
+    "cross_entropy_none": lambda T, x, i: T.nn.functional.cross_entropy(x, i, reduction="none").sum(),
+    "cross_entropy_weight": lambda T, x, i: T.nn.functional.cross_entropy(
+        x, i, weight=T.ones(3, dtype=x.dtype)
+    ),
+    "cross_entropy_smoothing": lambda T, x, i: T.nn.functional.cross_entropy(x, i, label_smoothing=0.1),
+    "cross_entropy_one_sample": lambda T, x, i: T.nn.functional.cross_entropy(x[0], i[:1]),
+    "cross_entropy_ignore": lambda T, x, i: T.nn.functional.cross_entropy(x, i, ignore_index=1),
+    "nll_loss": lambda T, x, i: T.nn.functional.nll_loss(x, i),
+    "nll_loss_weight": lambda T, x, i: T.nn.functional.nll_loss(x, i, weight=T.ones(3, dtype=x.dtype)),
+    "embedding": lambda T, x, i: T.nn.functional.embedding(i, x).sum(),
+    "embedding_padding": lambda T, x, i: T.nn.functional.embedding(i, x, padding_idx=1).sum(),
+}
+
+
+@pytest.mark.parametrize("T", _frameworks())
+@pytest.mark.parametrize("op", sorted(_KEPT_INDEX_OPS))
+def test_loss_target_or_embedding_index_changed_in_place_raises(T, op) -> None:
+    # These nodes kept the target's or index's own array, so `i.add_(1)` between forward and
+    # backward gave the gradient of other targets without an error. They keep it as a saved
+    # tensor now: backward raises the in-place error, as PyTorch's does.
+    x = T.zeros(2, 3, requires_grad=True)
+    i = T.tensor([0, 1])
+    loss = _KEPT_INDEX_OPS[op](T, x, i)
+    i.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("op", sorted(set(_KEPT_INDEX_OPS) - {"embedding_padding"}))
+def test_loss_target_or_embedding_index_unchanged_still_differentiates_twice(op) -> None:
+    # keeping the index as a saved tensor must not disturb backward, nor create_graph (not
+    # padding_idx: its row's gradient is zero by definition, which gradcheck would refuse)
+    x = ember.randn(2, 3, dtype=ember.float64, requires_grad=True)
+    i = ember.tensor([0, 1])
+    assert ember.autograd.gradcheck(lambda x: _KEPT_INDEX_OPS[op](ember, x, i), (x,))
+    (g,) = ember.autograd.grad(_KEPT_INDEX_OPS[op](ember, x, i), x, create_graph=True)
+    assert g.shape == x.shape

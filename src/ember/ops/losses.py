@@ -143,18 +143,20 @@ class CrossEntropy(Op):
     soft = False
 
     @staticmethod
-    def forward(ctx, x, target, weight, smoothing, reduction, denominator):
+    def forward(ctx, x, target, weight, smoothing, reduction, denominator, indices=None):
         shifted, e, s = _shifted_exp(x)
         logp = shifted - np.log(s)
         q = _soft_target(target, weight, smoothing) if ctx.soft else target
-        ctx.save_for_backward(x, target)
+        # q of class indices is built from them: they are kept too, so that changing them in
+        # place before backward raises (saved_tensors checks their version), as in PyTorch
+        ctx.save_for_backward(x, target) if indices is None else ctx.save_for_backward(x, target, indices)
         ctx.e, ctx.s, ctx.logp = e, s, logp
         ctx.weight, ctx.smoothing, ctx.reduction, ctx.denominator = weight, smoothing, reduction, denominator
         return _reduce(-_dot_classes(q, logp), reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
-        x, target = ctx.saved_tensors
+        x, target = ctx.saved_tensors[:2]
         dx, dt = ctx._edges[0], ctx._edges[1]
         if _dual.is_array(grad):
             p = ctx.e / ctx.s
@@ -171,7 +173,7 @@ class CrossEntropy(Op):
             gt = -logp * g * (1 - ctx.smoothing)
             if ctx.weight is not None:
                 gt = gt * ctx.weight
-        return gx, gt, None, None, None, None
+        return gx, gt, None, None, None, None, None
 
 
 class SoftCrossEntropy(CrossEntropy):
@@ -190,17 +192,19 @@ class NllLoss(Op):
 
     _intermediates = ("q",)
 
-    _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
+    _not_tensor_inputs = (1, 2, 3, 4)  # next_functions lists the input only, as PyTorch's
 
     @staticmethod
-    def forward(ctx, x, q, reduction, denominator):
+    def forward(ctx, x, q, reduction, denominator, indices):
         ctx.q, ctx.reduction, ctx.denominator = q, reduction, denominator
+        ctx.save_for_backward(indices)  # q's class indices: see CrossEntropy.forward
         return _reduce(-_dot_classes(q, x), reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 (raises if the indices changed in place since forward)
         g = _over_classes(_upstream(grad, ctx.reduction, ctx.denominator), ctx.reduction)
-        return -ctx.q * g, None, None, None
+        return -ctx.q * g, None, None, None, None
 
 
 # ---- the common case of class indices, picked instead of a dense q ----------------------
@@ -239,13 +243,15 @@ class IndexCrossEntropy(Op):
         shifted, e, s = _shifted_exp(x)
         rows = np.arange(len(x))
         nll = np.log(s[:, 0]) - shifted[rows, target]  # -log p of each sample's target
-        ctx.save_for_backward(x)
+        # the target is kept as a saved tensor, so that changing it in place before backward
+        # raises (saved_tensors checks its version), as in PyTorch; a silent wrong gradient else
+        ctx.save_for_backward(x, target)
         ctx.e, ctx.s, ctx.rows, ctx.target, ctx.reduction = e, s, rows, target, reduction
         return _reduce(nll, reduction, len(x))
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x = ctx.saved_tensors[0]
         g = _over_classes(_upstream(grad, ctx.reduction, len(ctx.rows)), ctx.reduction)
         if _dual.is_array(grad):
             p = ctx.e / ctx.s
@@ -276,10 +282,12 @@ class IndexNllLoss(Op):
     def forward(ctx, x, target, reduction):
         rows = np.arange(len(x))
         ctx.shape, ctx.dtype, ctx.rows, ctx.target, ctx.reduction = x.shape, x.dtype, rows, target, reduction
+        ctx.save_for_backward(target)  # for its version check: see IndexCrossEntropy
         return _reduce(-x[rows, target], reduction, len(x))
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 (raises if the target changed in place since forward)
         g = _upstream(grad, ctx.reduction, len(ctx.rows))
         if _dual.is_array(grad):
             gx = np.zeros(ctx.shape, ctx.dtype)

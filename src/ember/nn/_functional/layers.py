@@ -277,6 +277,9 @@ class Embedding(Op):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
+        # also kept as a saved tensor, so that changing the indices in place before backward
+        # raises (saved_tensors checks their version) as in PyTorch, not a silent wrong gradient
+        ctx.save_for_backward(indices)
         ctx.freq = None
         if scale_grad_by_freq:
             ctx.freq = np.bincount(indices.ravel(), minlength=weight.shape[0])[indices].astype(weight.dtype)
@@ -284,6 +287,7 @@ class Embedding(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 (raises if the indices changed in place since forward)
         indices = ctx.indices
         if ctx.freq is not None:
             grad = grad / ctx.freq[..., None]
@@ -327,7 +331,8 @@ def embedding(
         padding_idx %= n
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)
+    indices = input if isinstance(input, Tensor) else idx  # a Tensor's version is checked in backward
+    return Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
 
 
 def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:

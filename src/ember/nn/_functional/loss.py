@@ -320,6 +320,14 @@ def _class_indices(input: Tensor, target: Tensor, ignore_index: int, op: str) ->
     return (t.reshape((1,) + t.shape) if len(s) == 1 else t), ignored
 
 
+def _as_kept(t: np.ndarray, target: Tensor) -> Tensor:
+    """The class indices t (the target's array, or a reshape of it) as a Tensor sharing the
+    target's version counter. The loss's node keeps it as a saved tensor, so that changing
+    the target in place before backward raises, as in PyTorch, instead of silently giving
+    the gradient of other targets."""
+    return target if t is target._data else target.reshape(t.shape)
+
+
 def _batched(input: Tensor) -> Tensor:
     """Unbatched (C,) input as a batch of one, (1, C)."""
     return input.reshape(1, -1) if input.ndim == 1 else input
@@ -387,7 +395,7 @@ def cross_entropy(
     negative (there is no class to ignore).
     """
     if _plain_classification(input, target, weight, ignore_index, label_smoothing, size_average, reduce):
-        return losses.IndexCrossEntropy.apply(input, target._data, _reduction(None, None, reduction))
+        return losses.IndexCrossEntropy.apply(input, target, _reduction(None, None, reduction))
     reduction = _reduction(size_average, reduce, reduction)
     _float_logits(input, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -411,13 +419,14 @@ def cross_entropy(
     else:
         w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
         t, ignored = _class_indices(input, target, ignore_index, "cross_entropy")
+        indices = _as_kept(t, target)
         if w is None and not label_smoothing and not ignored and x.ndim == 2:
-            loss = losses.IndexCrossEntropy.apply(x, t, reduction)  # the common case, direct
+            loss = losses.IndexCrossEntropy.apply(x, indices, reduction)  # the common case, direct
         else:
             q, total_weight = losses.class_target(
                 t, w, ignore_index, label_smoothing, x.shape, dtype, reduction
             )
-            loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight)
+            loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight, indices)
     return _unbatched(loss, input, reduction)
 
 
@@ -438,11 +447,12 @@ def nll_loss(
     x = _batched(input)
     w = _class_weight(weight, x.shape[1], dtype, "nll_loss")
     t, ignored = _class_indices(input, target, ignore_index, "nll_loss")
+    indices = _as_kept(t, target)
     if w is None and not ignored and x.ndim == 2:
-        loss = losses.IndexNllLoss.apply(x, t, reduction)  # the common case, direct
+        loss = losses.IndexNllLoss.apply(x, indices, reduction)  # the common case, direct
     else:
         q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype, reduction)
-        loss = losses.NllLoss.apply(x, q, reduction, total_weight)
+        loss = losses.NllLoss.apply(x, q, reduction, total_weight, indices)
     return _unbatched(loss, input, reduction)
 
 
