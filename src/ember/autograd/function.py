@@ -248,9 +248,15 @@ class Function:
             if versions[0] != self._version_at:
                 self._modified(versions[0], self._version_at)
         elif versions:  # () when nothing saved is a tensor's (x * 2 keeps only the 2)
-            for i in range(0, len(versions), 2):
-                if versions[i][0] != versions[i + 1]:
-                    self._modified(versions[i][0], versions[i + 1])
+            if len(versions) == 4:  # two saved tensors (Mul's, Linear's): no loop to start
+                if versions[0][0] != versions[1]:
+                    self._modified(versions[0][0], versions[1])
+                if versions[2][0] != versions[3]:
+                    self._modified(versions[2][0], versions[3])
+            else:
+                for i in range(0, len(versions), 2):
+                    if versions[i][0] != versions[i + 1]:
+                        self._modified(versions[i][0], versions[i + 1])
         if _grad_state[0] and self._sources is not None:  # create_graph
             return self._saved_as_tensors(saved)
         return saved
