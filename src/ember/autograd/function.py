@@ -258,7 +258,7 @@ class Function:
                     if versions[i][0] != versions[i + 1]:
                         self._modified(versions[i][0], versions[i + 1])
         if _grad_state[0] and self._sources is not None:  # create_graph
-            return self._saved_as_tensors(saved)
+            return self._attached_saved(saved)
         return saved
 
     def _modified(self, version: int, expected: int) -> None:
@@ -276,7 +276,7 @@ class Function:
         else:
             self._versions = tuple(versions)
 
-    def _saved_as_tensors(self, saved: tuple) -> tuple:
+    def _attached_saved(self, saved: tuple) -> tuple:
         """For create_graph: give each saved array back as a Tensor connected to the graph.
 
         An input comes back attached to the node that produced it, an output attached to
@@ -326,6 +326,14 @@ class Function:
     def name(self) -> str:
         """PyTorch's node name: `MulBackward0` for the built-in Mul, `MyReLUBackward` for a user's."""
         return type(self).__name__ + ("Backward0" if self.raw else "Backward")
+
+    def __dir__(self) -> list[str]:
+        """The node's attributes, with only those `_saved_<name>` / `_raw_saved_<name>` that
+        this node has (see autograd/saved.py: a table names some that not every node of the
+        class keeps, such as transpose's dims, which t() has not)."""
+        from ember.autograd import saved
+
+        return saved.listed(self, super().__dir__())
 
     @property
     def next_functions(self) -> tuple:

@@ -380,7 +380,7 @@ def _unpacked_saved_tensors(node: Any) -> tuple:
         if links is not None:
             values = tuple([_relinked(v, link) for v, link in zip(values, links)])
         if node._sources is not None:
-            return node._saved_as_tensors(values)
+            return node._attached_saved(values)
     return values
 
 

@@ -134,11 +134,45 @@ def _missing(attr: str) -> Callable[[Any], Any]:
     def get(node: Any) -> Any:
         raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
 
+    get._listed = False
     return get
 
 
 def _tensor_getter(entry: _Saved) -> Callable[[Any], Any]:
-    return lambda node: _viewed(entry, _unpack(node, entry.source))
+    def get(node: Any) -> Any:
+        return _viewed(entry, _unpack(node, entry.source))
+
+    get._listed = True  # every node of the class has it (None where it saved nothing)
+    return get
+
+
+def listed(node: Any, names: list) -> list:
+    """`dir(node)`: `names` (object's dir) without the `_saved_` / `_raw_saved_` attributes
+    that this node lacks, so that dir() lists exactly those that read, as PyTorch's does.
+
+    A saved tensor's attribute is always there (None where the node saved none); a parent's
+    name that the class hides never is; any other entry (a number or dims that forward kept on
+    ctx) is there unless reading it raises AttributeError. Its getter is called without the
+    saved tensors: no version check, no unpack hook runs."""
+    cls = type(node)
+    kept = []
+    for name in names:
+        if name.startswith(("_saved_", "_raw_saved_")):
+            attr = getattr(cls, name, None)
+            if isinstance(attr, property):
+                present = getattr(attr.fget, "_listed", None)
+                if present is None:
+                    try:
+                        attr.fget(node)
+                        present = True
+                    except AttributeError:
+                        present = False
+                    except Exception:  # the freed graph's error: the attribute is there
+                        present = True
+                if not present:
+                    continue
+        kept.append(name)
+    return kept
 
 
 def _viewed(entry: _Saved, t: Any) -> Any:
@@ -153,6 +187,7 @@ def _raw_getter(name: str, entry: _Saved) -> Callable[[Any], Any]:
             raw = cache[name] = SavedTensor(node, entry)
         return raw
 
+    get._listed = True
     return get
 
 
