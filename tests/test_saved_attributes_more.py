@@ -156,3 +156,106 @@ def test_dir_runs_no_hook_and_no_version_check():
     with ember.no_grad():
         c.add_(1)
     assert "_saved_self" in dir(y.grad_fn) and calls == ["pack"]
+
+
+# ---- basic indexing: the node of torch's last step ------------------------------------------------
+
+BASIC_INDEXES = [
+    "x[:]",
+    "x[...]",
+    "x[:, 1]",
+    "x[1, :]",
+    "x[1:, 2]",
+    "x[1, 2]",
+    "x[1, 2, 3]",
+    "x[-1]",
+    "x[:, -2]",
+    "x[None]",
+    "x[None, 1]",
+    "x[1, None]",
+    "x[:, None]",
+    "x[..., 2]",
+    "x[1, ..., 2]",
+    "x[0:3]",
+    "x[:, 0:4]",
+    "x[:, 0:10]",
+    "x[:, -4:]",
+    "x[:, :, 1:]",
+    "x[1:, 1:]",
+    "x[::2, 1]",
+    "x[:, 1:3, 2]",
+    "x[..., None]",
+    "x[1:3, None]",
+    "x[:10]",
+    "x[-2:]",
+    "x[:-1]",
+    "x[:, :, :]",
+    "x[..., :]",
+    "x[0:3, 1]",
+    "x[None, ..., None]",
+    "x[1, ..., None, 2]",
+    "x[2, 1:, None, -1]",
+    "x.narrow(1, 1, 2)",
+    "x.narrow(1, 0, 4)",
+    "x.select(1, -1)",
+]
+
+
+def _signed(v):
+    return v - 2**64 if isinstance(v, int) and v >= 2**63 else v
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", BASIC_INDEXES)
+def test_basic_index_node_is_torchs_last(expr):
+    """torch records one node per item of a basic index; ember's one node has the name and
+    the saved attributes of torch's last one, and the gradient is torch's."""
+    import torch
+
+    a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    nodes, grads = [], []
+    for T in (ember, torch):
+        x = T.tensor(a, requires_grad=True)
+        y = eval(expr)
+        nodes.append(y.grad_fn)
+        (y * T.arange(y.numel()).reshape(y.shape)).sum().backward()
+        grads.append(x.grad.numpy())
+    ne, nt = nodes
+    assert ne.name() == nt.name()
+    assert _listed(ne) == _listed(nt)
+    for name in _listed(nt):
+        assert getattr(ne, name) == _signed(getattr(nt, name)), name
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "expr", ["x[:, 1]", "x[1:, 2]", "x[None, 1]", "x[:, 0:4]", "x[..., None]", "x[2, 1:, None, -1]"]
+)
+def test_basic_index_views_in_place_keep_torchs_gradients(expr):
+    """In-place ops through such a view, and setitem with the same index, give torch's
+    gradients."""
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((3, 4, 5)).astype(np.float32)
+    got = []
+    for T in (ember, torch):
+        x0 = T.tensor(a, requires_grad=True)
+        x = x0 * 1
+        v = eval(expr)
+        v.mul_(2)
+        (x * x).sum().backward()
+        x = x0 * 1
+        w = T.ones(eval(expr).shape, requires_grad=True)
+        exec(expr + " = w * 3")
+        (x**2).sum().backward()
+        got.append((x0.grad.numpy(), w.grad.numpy()))
+    np.testing.assert_allclose(got[0][0], got[1][0], rtol=1e-6)
+    np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-6)
+
+
+def test_basic_index_node_gradcheck():
+    x = ember.randn(3, 4, 5, dtype=ember.float64, requires_grad=True)
+    for f in (lambda t: t[1:, 2], lambda t: t[None, 1], lambda t: t[2, 1:, None, -1], lambda t: t[:, 0:4]):
+        assert ember.autograd.gradcheck(f, (x,))
+        assert ember.autograd.gradgradcheck(f, (x,))

@@ -45,37 +45,59 @@ def _swapped(i: int) -> Callable[[Any], int]:
     return get
 
 
-def _selected(i: int) -> Callable[[Any], int]:
-    """select's dim (i = 0) or index (i = 1), from the NumPy index its node keeps: an integer,
-    or a tuple of full slices ending with one integer."""
+def _last_step(node: Any) -> tuple:
+    """What PyTorch's last node records for x[index], from the basic index the node keeps
+    (integers, slices, None, one `...`): ("select", dim, index, sizes), ("slice", dim, slice,
+    sizes) or ("unsqueeze", dim, None, sizes), sizes being the shape that step indexes.
 
-    def get(node: Any) -> int:
-        index = node.index
-        if not isinstance(index, tuple):
-            return (0, int(index))[i]
-        ints = [d for d, item in enumerate(index) if not isinstance(item, slice)]
-        if len(ints) != 1 or any(item is None or item is Ellipsis for item in index):
-            raise AttributeError("this select node picked several dims at once: it has no single dim")
-        return (ints[0], int(index[ints[0]]))[i]
+    PyTorch records a chain: one node per item, left to right, skipping `...` and the slices
+    that take a whole dim (`_index_node` makes those `slice(None)`), so x[1:, 2] is a
+    SliceBackward0 then a SelectBackward0 of dim 1 on the sliced (2, 4, 5). ember records one
+    node, of the class and with the attributes of that last step (see docs/design.md); a lone
+    slice, x[:] or narrow's, is always recorded. None when no item records anything."""
+    index, shape = node.index, list(node.shape)
+    lone = not isinstance(index, tuple)
+    items = (index,) if lone else index
+    if any(item is Ellipsis for item in items):
+        k = [item is Ellipsis for item in items].index(True)
+        used = sum(1 for item in items if item is not None and item is not Ellipsis)
+        items = items[:k] + (slice(None),) * (len(shape) - used) + items[k + 1 :]
+    step, dim = None, 0
+    # a Slice node made with only `:` (by tensor_split, say) records its last one
+    lone = lone or all(isinstance(item, slice) and item == _ALL for item in items)
+    for item in items:
+        if item is None:
+            step = ("unsqueeze", dim, None, tuple(shape))
+            shape.insert(dim, 1)
+            dim += 1
+        elif isinstance(item, slice):
+            if lone or item != _ALL:
+                step = ("slice", dim, item, tuple(shape))
+                shape[dim] = len(range(*item.indices(shape[dim])))
+            dim += 1
+        else:
+            step = ("select", dim, int(item), tuple(shape))
+            del shape[dim]
+    return step
 
-    return get
+
+_ALL = slice(None)
 
 
-def _sliced(i: int) -> Callable[[Any], int]:
-    """A slice's dim (i = 0), start (1), end (2) or step (3), from the NumPy index its node
-    keeps (a slice, or a tuple of full slices and one other), as PyTorch saves them: a missing
-    start is 0, a missing end the largest int64."""
+def _selected(i: int) -> Callable[[Any], Any]:
+    """select's dim (i = 1), index (2) or self_sym_sizes (3), those of its last step."""
+    return lambda node: _last_step(node)[i]
 
-    def get(node: Any) -> int:
-        index = node.index if isinstance(node.index, tuple) else (node.index,)
-        cut = [d for d, item in enumerate(index) if item != slice(None)]
-        if len(cut) > 1 or any(not isinstance(item, slice) for item in index):
-            raise AttributeError("this slice node cut several dims at once: it has no single dim")
-        dim = cut[0] if cut else 0
-        s = index[dim] if cut else slice(None)
+
+def _sliced(i: int) -> Callable[[Any], Any]:
+    """A slice's dim (i = 0), start (1), end (2), step (3) or self_sym_sizes (4), those of its
+    last step, as PyTorch saves them: a missing start is 0, a missing end the largest int64."""
+
+    def get(node: Any) -> Any:
+        _, dim, s, sizes = _last_step(node)
         start = 0 if s.start is None else int(s.start)
         end = _INT64_MAX if s.stop is None else int(s.stop)
-        return (dim, start, end, 1 if s.step is None else int(s.step))[i]
+        return (dim, start, end, 1 if s.step is None else int(s.step), sizes)[i]
 
     return get
 
@@ -196,21 +218,36 @@ class Index(ViewOp):
 
 
 class Select(Index):
-    """x[i] with integers only, and select() (SelectBackward0)."""
+    """A basic index whose last recorded item is an integer (x[1], x[:, 1], x[1:, 2]), and
+    select() (SelectBackward0; `_last_step` says what it shows)."""
 
-    saved_attributes = {"self_sym_sizes": field("shape"), "dim": _selected(0), "index": _selected(1)}
+    saved_attributes = {"self_sym_sizes": _selected(3), "dim": _selected(1), "index": _selected(2)}
 
 
 class Slice(Index):
-    """x[a:b] with slices only, and narrow() (SliceBackward0)."""
+    """A basic index whose last recorded item is a slice (x[1:3], x[:, 1:]), and narrow()
+    (SliceBackward0)."""
 
     saved_attributes = {
-        "self_sym_sizes": field("shape"),
+        "self_sym_sizes": _sliced(4),
         "dim": _sliced(0),
         "start": _sliced(1),
         "end": _sliced(2),
         "step": _sliced(3),
     }
+
+
+class IndexUnsqueeze(Index):
+    """A basic index whose last recorded item is None (x[None], x[:, None]): UnsqueezeBackward0."""
+
+    saved_attributes = {"dim": _selected(1)}
+
+    def name(self) -> str:
+        return "UnsqueezeBackward0"
+
+
+class Alias(Index):
+    """A basic index that records nothing in PyTorch (x[...], x[:, :]): AliasBackward0."""
 
 
 class Split(Op):

@@ -351,24 +351,61 @@ def _one_ellipsis(items: list, ndim: int) -> list:
     return items[: first + 1] + rest
 
 
-def _index_node(idx: Any) -> type:
-    """The node recording x[idx], named as in PyTorch: Select for integers, Slice for slices."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    if all(isinstance(i, int) for i in items):
-        return shape_ops.Select
-    if all(isinstance(i, (int, slice)) for i in items):
-        return shape_ops.Slice
-    # `...` only places the others: x[..., 0] is a select and x[..., 1:] a slice, as in PyTorch
-    basic = [i for i in items if i is not Ellipsis]
-    if basic and len(basic) < len(items) and all(isinstance(i, (int, slice)) for i in basic):
-        return shape_ops.Select if all(isinstance(i, int) for i in basic) else shape_ops.Slice
-    return shape_ops.Index
+_ALL = slice(None)
+
+
+def _index_node(idx: Any, shape: tuple) -> tuple[type, Any]:
+    """The node recording x[idx], named as PyTorch's last node for it, and the index to give
+    it. PyTorch records a node per item of a basic index (ops/shape.py's `_last_step`), the
+    last of which names the result's grad_fn: Select for an integer, Slice for a slice,
+    Unsqueeze for None; `...` and, inside a tuple, a slice that takes a whole dim record
+    nothing (such a slice is given as `:`, so the node can tell), and an index of only those
+    is an Alias. Anything else (tensors, masks) is an Index."""
+    cls = idx.__class__
+    if cls is int:
+        return shape_ops.Select, idx
+    if cls is slice:
+        return shape_ops.Slice, idx
+    if cls is not tuple:
+        if idx is None:
+            return shape_ops.IndexUnsqueeze, idx
+        return (shape_ops.Alias if idx is Ellipsis else shape_ops.Index), idx
+    node = shape_ops.Alias
+    for k, i in enumerate(idx):
+        cls = i.__class__
+        if cls is int:
+            node = shape_ops.Select
+        elif cls is slice:
+            if i != _ALL:
+                if i.step in (None, 1) and not i.start and _whole(idx, k, shape):
+                    idx = idx[:k] + (_ALL,) + idx[k + 1 :]
+                else:
+                    node = shape_ops.Slice
+        elif i is None:
+            node = shape_ops.IndexUnsqueeze
+        elif i is not Ellipsis:
+            return shape_ops.Index, idx
+    return node, idx
+
+
+def _whole(idx: tuple, k: int, shape: tuple) -> bool:
+    """Whether slice idx[k] of a basic index, from 0 by 1, ends at or past the end of the dim
+    it indexes (PyTorch's test for a slice it skips: `-n:` is not one)."""
+    before = idx[:k]
+    if any(i is Ellipsis for i in before):  # count from the end
+        after = sum(1 for i in idx[k + 1 :] if i is not None and i is not Ellipsis)
+        d = len(shape) - 1 - after
+    else:
+        d = sum(1 for i in before if i is not None)
+    stop = idx[k].stop
+    return 0 <= d < len(shape) and (stop is None or stop >= shape[d])
 
 
 def getitem(input: Tensor, index: Any) -> Tensor:
     idx, then = _convert_index(index, input._data.ndim)
     try:
-        out = _index_node(idx).apply(input, idx)
+        node, idx = _index_node(idx, input._data.shape)
+        out = node.apply(input, idx)
         return out if then is None else shape_ops.Index.apply(out, then)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
@@ -378,7 +415,8 @@ def _set_items(x: Tensor, idx: Any, then: Any, value: Any) -> Tensor:
     """x with x[idx] = value, or x[idx][then] = value, out of place and recorded."""
     if then is None:
         return shape_ops.SetItem.apply(x, idx, value)
-    part = _index_node(idx).apply(x, idx)
+    node, idx = _index_node(idx, x._data.shape)
+    part = node.apply(x, idx)
     return shape_ops.SetItem.apply(x, idx, shape_ops.SetItem.apply(part, then, value))
 
 
@@ -468,7 +506,8 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
         target[...] = array if not number else dtypes.to_element(array, target.dtype)
         input._version[0] += 1
         return
-    region = _index_node(idx).apply(input, idx)  # a view of input, recorded
+    node, idx = _index_node(idx, input._data.shape)
+    region = node.apply(input, idx)  # a view of input, recorded
     if number:
         region.fill_(value)
     else:
