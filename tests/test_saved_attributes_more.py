@@ -259,3 +259,61 @@ def test_basic_index_node_gradcheck():
     for f in (lambda t: t[1:, 2], lambda t: t[None, 1], lambda t: t[2, 1:, None, -1], lambda t: t[:, 0:4]):
         assert ember.autograd.gradcheck(f, (x,))
         assert ember.autograd.gradgradcheck(f, (x,))
+
+
+# ---- pooling --------------------------------------------------------------------------------------
+
+POOLINGS = [
+    "F.max_pool2d(x, 3, 2, 1, ceil_mode=True)",
+    "F.max_pool2d(x[0], 3)",
+    "F.max_pool2d(x, 2, return_indices=True)[0]",
+    "F.max_pool2d(x, (2, 3), stride=(1, 2), padding=(1, 0), dilation=(2, 1))",
+    "F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False, divisor_override=3)",
+    "F.avg_pool2d(x, 3)",
+    "F.max_pool1d(x[0], 3, 2, 1)",
+    "F.max_pool1d(x[0], 2, dilation=2)",
+    "F.avg_pool1d(x[0], 3, 2, 1)",
+    "F.avg_pool1d(x[0], 3)",
+    "F.adaptive_max_pool2d(x, 3)",
+    "F.adaptive_max_pool1d(x[0], 3)",
+    "F.adaptive_avg_pool2d(x, 4)",
+    "F.max_pool3d(v, 2)",
+    "F.avg_pool3d(v, 2, 1)",
+    "F.adaptive_max_pool3d(v, 3)",
+    "F.adaptive_avg_pool3d(v, 2)",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", POOLINGS)
+def test_pooling_saved_attributes(expr):
+    """torch's node name and attributes (a 1-d pooling: those of the 2-d node under torch's
+    squeeze); ember keeps no `_saved_self` (docs/differences.md)."""
+    import torch
+
+    g = np.random.default_rng(0)
+    a, a3 = (
+        g.standard_normal((2, 3, 8, 8)).astype(np.float32),
+        g.standard_normal((1, 2, 4, 4, 4)).astype(np.float32),
+    )
+    nodes = []
+    for T in (ember, torch):
+        names = {
+            "F": T.nn.functional,
+            "x": T.tensor(a, requires_grad=True),
+            "v": T.tensor(a3, requires_grad=True),
+        }
+        node = eval(expr, names).grad_fn
+        if T is torch and "pool1d" in expr:
+            node = node.next_functions[0][0]  # under the squeeze
+        nodes.append(node)
+    ne, nt = nodes
+    assert ne.name() == nt.name()
+    assert _listed(ne) == _listed(nt) - {"_saved_self", "_raw_saved_self", "_raw_saved_result1"}
+    for name in _listed(ne):
+        e, t = getattr(ne, name), getattr(nt, name)
+        if isinstance(t, torch.Tensor):
+            assert e.dtype == ember.int64 and not e.requires_grad
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+        else:
+            assert e == t and type(e) is type(t), name

@@ -14,11 +14,13 @@ their signatures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.saved import field_tensor
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops.elementwise import Op, truncated_quotient
@@ -117,15 +119,55 @@ def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
 # ---- the graph nodes: each backward is its partner's forward -------------------------------------
 
 
+def _pool_name(kind: str) -> Callable[[Any], str]:
+    """The node name of a pooling, by its dims: PyTorch pools 1-d inputs with its 2-d kernel
+    (between an unsqueeze and a squeeze), so a 1-d pooling is named as its 2-d node. An
+    average pooling made by adaptive_avg_pool (no `args`) is named as PyTorch's."""
+
+    def name(node: Any) -> str:
+        full = kind if node.args is not None else "Adaptive" + kind
+        return full.format(max(2, len(node.win.size)))
+
+    return name
+
+
+def _pool_arg(i: int, name: str) -> Callable[[Any], Any]:
+    """Argument i of the call (kernel_size, stride, padding, dilation, ceil_mode, ...), as
+    the 2-d or 3-d node PyTorch records saves it: a 1-d pooling's sizes get a leading 1
+    (padding 0), an unset stride is ()."""
+
+    def get(node: Any) -> Any:
+        if node.args is None:  # adaptive_avg_pool's node: PyTorch's saves none of these
+            raise AttributeError(f"'{node.name()}' object has no attribute '_saved_{name}'")
+        value = node.args[i]
+        if len(node.win.size) == 1 and isinstance(value, tuple):  # a 1-d pooling
+            if i == 1 and not value:  # PyTorch's 1-d forms pass the kernel as the stride
+                value = node.win.kernel
+            return (0 if i == 2 else 1,) + value
+        return value
+
+    return get
+
+
+_POOL_ARGS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+
+
 class MaxPool(Op):
-    """Max pooling (MaxPool2DWithIndicesBackward0); with_indices also returns PyTorch's flat indices."""
+    """Max pooling (MaxPool2DWithIndicesBackward0, MaxPool3DWithIndicesBackward0); with_indices
+    also returns PyTorch's flat indices. `args`: the call's (kernel_size, stride, padding,
+    dilation, ceil_mode), for the saved attributes."""
 
     _intermediates = ("arg",)
+    saved_attributes = {
+        **{name: _pool_arg(i, name) for i, name in enumerate(_POOL_ARGS)},
+        "result1": field_tensor("arg", lambda node, arg: _flat_indices(arg, node.win, True)),
+    }
+    name = _pool_name("MaxPool{}DWithIndicesBackward0")
 
     @staticmethod
-    def forward(ctx, x, win, with_indices):
+    def forward(ctx, x, win, with_indices, args=None):
         y, arg = _max(x, win)
-        ctx.arg, ctx.win = arg, win
+        ctx.arg, ctx.win, ctx.args = arg, win, args
         if not with_indices:
             return y
         indices = _flat_indices(arg, win)
@@ -135,8 +177,8 @@ class MaxPool(Op):
     @staticmethod
     def backward(ctx, grad, *unused):
         if _dual.is_array(grad):
-            return _route(grad, ctx.arg, ctx.win), None, None
-        return MaxRoute.apply(grad, ctx.arg, ctx.win), None, None
+            return _route(grad, ctx.arg, ctx.win), None, None, None
+        return MaxRoute.apply(grad, ctx.arg, ctx.win), None, None, None
 
 
 class MaxRoute(Op):
@@ -174,18 +216,28 @@ class MaxPick(Op):
 
 
 class AvgPool(Op):
-    """Average pooling (AvgPool2DBackward0); its backward spreads each gradient over its window."""
+    """Average pooling (AvgPool2DBackward0, AvgPool3DBackward0); its backward spreads each
+    gradient over its window. `args`: the call's (kernel_size, stride, padding, ceil_mode,
+    count_include_pad, divisor_override), for the saved attributes."""
+
+    saved_attributes = {
+        name: _pool_arg(i, name)
+        for i, name in enumerate(
+            ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+        )
+    }
+    name = _pool_name("AvgPool{}DBackward0")
 
     @staticmethod
-    def forward(ctx, x, win, divisor):
-        ctx.win, ctx.divisor = win, divisor
+    def forward(ctx, x, win, divisor, args=None):
+        ctx.win, ctx.divisor, ctx.args = win, divisor, args
         return _average(x, win, divisor)
 
     @staticmethod
     def backward(ctx, grad):
         if _dual.is_array(grad):
-            return _spread(grad, ctx.win, ctx.divisor), None, None
-        return AvgSpread.apply(grad, ctx.win, ctx.divisor), None, None
+            return _spread(grad, ctx.win, ctx.divisor), None, None, None
+        return AvgSpread.apply(grad, ctx.win, ctx.divisor), None, None, None
 
 
 class AvgSpread(Op):
@@ -203,8 +255,11 @@ class AvgSpread(Op):
         return AvgPool.apply(grad, ctx.win, ctx.divisor), None, None
 
 
-def _flat_indices(arg: np.ndarray, win: Window) -> np.ndarray:
-    """PyTorch's return_indices: the position of each maximum in its flattened input plane."""
+def _flat_indices(arg: np.ndarray, win: Window, as_2d: bool = False) -> np.ndarray:
+    """PyTorch's return_indices: the position of each maximum in its flattened input plane;
+    `as_2d`: a 1-d pooling's with the dim of size 1 its 2-d node has (the saved result1)."""
+    if as_2d and len(win.size) == 1:
+        return _flat_indices(arg, win)[..., None, :]
     offsets = np.unravel_index(arg, win.kernel)
     flat = np.zeros(arg.shape, dtype=np.int64)
     nd = len(win.size)
@@ -334,7 +389,9 @@ def _max_pool(
 ) -> Any:
     _check_input(op, input, nd, _MAX_INTEGERS, "floating point and integer (not bool) inputs")
     win = _pool_window(op, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
-    return MaxPool.apply(input, win, return_indices)
+    given = () if stride is None or stride == [] or stride == () else win.stride
+    args = (win.kernel, given, win.pad_lo, win.dilation, bool(ceil_mode))
+    return MaxPool.apply(input, win, return_indices, args)
 
 
 def max_pool1d(
@@ -428,7 +485,9 @@ def _avg_pool(
             f"{op}: input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})"
         )
     divisor = _divisor(win, count_include_pad, divisor_override, input._data.dtype)
-    return AvgPool.apply(input, win, divisor)
+    given = () if stride is None or stride == [] or stride == () else win.stride
+    args = (win.kernel, given, win.pad_lo, bool(ceil_mode), bool(count_include_pad), divisor_override)
+    return AvgPool.apply(input, win, divisor, args)
 
 
 def avg_pool1d(

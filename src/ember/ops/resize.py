@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.saved import field_tensor
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.im2col import Window
@@ -125,7 +126,15 @@ def _adaptive_windows(n: int, out: int) -> np.ndarray:
 
 class AdaptiveMaxPool(Op):
     """Maximum over each adaptive window of the last len(out) dims; also returns each
-    maximum's flat index within its input plane (AdaptiveMaxPool2DBackward0)."""
+    maximum's flat index within its input plane (AdaptiveMaxPool2DBackward0,
+    AdaptiveMaxPool3DBackward0; a 1-d one is named as the 2-d node PyTorch records for it)."""
+
+    saved_attributes = {
+        "result1": field_tensor("indices", lambda node, i: i[..., None, :] if node.nd == 1 else i),
+    }
+
+    def name(self) -> str:
+        return f"AdaptiveMaxPool{max(2, self.nd)}DBackward0"
 
     @staticmethod
     def forward(ctx, x, out):
