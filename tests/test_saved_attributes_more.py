@@ -49,22 +49,18 @@ LACKS: dict[str, set] = {
     "norm": {"_saved_dim", "_saved_keepdim"},
     "norm(fro)": {"_saved_dim", "_saved_keepdim"},
     "unsqueeze": {"_saved_dim"},
-    "unbind": {"_saved_dim"},
-    "split": {"_saved_dim", "_saved_self_sym_sizes", "_saved_split_size", "_saved_split_sizes"},
-    "chunk": {"_saved_dim", "_saved_self_sym_sizes", "_saved_split_size"},
     "gather": {"_raw_saved_index", "_raw_saved_self", "_saved_self"},
     "scatter": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "scatter_add": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "index_select": {"_raw_saved_index"},
     "masked_fill": {"_raw_saved_mask"},
-    "getitem[slices]": {"_saved_dim", "_saved_end", "_saved_start", "_saved_step"},
-    "getitem[list]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "getitem[lists]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "getitem[slice, list]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "getitem[tensor]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "getitem[mask]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "getitem[mask rows]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "getitem[..., mask]": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
+    "getitem[list]": {"_raw_saved_indices"},
+    "getitem[lists]": {"_raw_saved_indices"},
+    "getitem[slice, list]": {"_raw_saved_indices"},
+    "getitem[tensor]": {"_raw_saved_indices"},
+    "getitem[mask]": {"_raw_saved_indices"},
+    "getitem[mask rows]": {"_raw_saved_indices"},
+    "getitem[..., mask]": {"_raw_saved_indices"},
     "setitem[list]=tensor": {"_raw_saved_indices", "_saved_accumulate", "_saved_indices"},
     "setitem[mask]=number": {"_raw_saved_indices", "_saved_accumulate", "_saved_indices"},
     "mm": {"_saved_mat2_sym_strides", "_saved_self_sym_strides"},
@@ -81,6 +77,7 @@ LACKS: dict[str, set] = {
     "scatter_add_": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "nansum": {"_raw_saved_self", "_saved_dim", "_saved_keepdim", "_saved_self"},
     "nansum(real)": {"_raw_saved_self", "_saved_dim", "_saved_keepdim", "_saved_self"},
+    "roll": {"_saved_dims", "_saved_shifts"},
 }
 # names ember's node shows that torch's does not
 HAS_MORE: dict[str, set] = {"unsqueeze": {"_saved_self_sym_sizes"}}
@@ -317,3 +314,91 @@ def test_pooling_saved_attributes(expr):
             np.testing.assert_array_equal(e.numpy(), t.numpy())
         else:
             assert e == t and type(e) is type(t), name
+
+
+# ---- split, chunk, unbind; advanced indexing ---------------------------------------------------------
+
+SPLITS = [
+    "x.split(2, -1)",
+    "x.split([1, 3], -1)",
+    "x.split([2, 4])",
+    "x.unbind(-1)",
+    "x.unbind(0)",
+    "x.chunk(3, -2)",
+    "x.chunk(4)",
+    "T.split(x, 10)",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", SPLITS)
+def test_split_saved_attributes(expr):
+    import torch
+
+    a = np.arange(24, dtype=np.float32).reshape(6, 4)
+    nodes = []
+    for T in (ember, torch):
+        pieces = eval(expr, {"T": T, "x": T.tensor(a, requires_grad=True)})
+        assert all(p.grad_fn is pieces[0].grad_fn for p in pieces)
+        nodes.append(pieces[0].grad_fn)
+    ne, nt = nodes
+    assert ne.name() == nt.name()
+    assert _listed(ne) == _listed(nt)
+    for name in _listed(nt):  # ember's dims are non-negative (docs/differences.md)
+        t = _signed(getattr(nt, name))
+        assert getattr(ne, name) == (t % 2 if name == "_saved_dim" else t), name
+
+
+ADVANCED = [
+    "x[i]",
+    "x[:, i]",
+    "x[i, i]",
+    "x[x > 0]",
+    "x[[0, 1]]",
+    "x[1, i]",
+    "x[:, [True, False, True, True]]",
+    "x[..., i]",
+    "x[i, :, i]",
+    "x[None, i]",
+    "x[i, None]",
+    "x[1:, i]",
+    "x[x[:, :, 0] > 0]",
+    "x[T.tensor(True)]",
+    "x[i, 1:3]",
+    "x[2:, i, None]",
+    "x[i, ..., 1]",
+    "x[True, i]",
+    "x[i.int()]",
+    "x[[[0], [1]], [1, 2]]",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", ADVANCED)
+def test_advanced_index_saved_attributes(expr):
+    """IndexBackward0's `_saved_self_sym_sizes` (the shape after the basic items) and
+    `_saved_indices` (one entry per dim, None where taken whole), as torch's."""
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((6, 4, 3)).astype(np.float32)
+    found = []
+    for T in (ember, torch):
+        node = eval(expr, {"T": T, "x": T.tensor(a, requires_grad=True), "i": T.tensor([1, 2])}).grad_fn
+        indices = [None if t is None else (t.numpy().tolist(), str(t.dtype)) for t in node._saved_indices]
+        indices = [None if t is None else (t[0], t[1].split(".")[-1]) for t in indices]
+        found.append(
+            (node.name(), node._saved_self_sym_sizes, indices, _listed(node) - {"_raw_saved_indices"})
+        )
+    assert found[0] == found[1]
+
+
+def test_advanced_index_attributes_after_backward():
+    x = ember.ones(4, 3, requires_grad=True)
+    y = x[ember.tensor([0, 2])]
+    y.sum().backward()
+    assert y.grad_fn._saved_self_sym_sizes == (4, 3)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_indices
+    # other nodes built on Index show none of its names
+    d = ember.ones(3, 3, requires_grad=True).diagonal()
+    assert not any(n.startswith("_saved_ind") for n in dir(d.grad_fn))

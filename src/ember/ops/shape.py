@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd.function import apply_one
+from ember.autograd.function import FREED_MESSAGE, apply_one
 from ember.autograd.saved import constant, field, field_tensor, input_shape
 from ember.autograd.views import as_view
 from ember.ops import _dual
@@ -198,8 +198,65 @@ class AsStrided(ViewOp):
         return _dual.index_add((numel,), where, grad, grad.dtype).reshape(ctx.shape), None
 
 
+def _unfreed(node: Any) -> Any:
+    """The node, or the freed graph's error once backward freed what it saved (for a value
+    PyTorch's node saves as a tensor)."""
+    if node._saved is None:
+        raise RuntimeError(FREED_MESSAGE)
+    return node
+
+
+def _advanced(node: Any) -> tuple:
+    """(self_sym_sizes, indices) of PyTorch's IndexBackward0 for the NumPy index the node
+    keeps: PyTorch first applies the basic items (slices, None, True/False as a new dim of
+    size 1), then indexes that view with one entry per dim, None where a dim is taken whole,
+    the tensors and masks as given (trailing Nones dropped)."""
+    from ember._tensor import Tensor
+
+    index = node.index if isinstance(node.index, tuple) else (node.index,)
+    shape = list(node.shape)
+    used = sum(
+        item.ndim if isinstance(item, np.ndarray) and item.dtype == bool else 1
+        for item in index
+        if item is not None and item is not Ellipsis and not isinstance(item, (bool, np.bool_))
+    )
+    sizes, indices, dim = [], [], 0
+    for item in index:
+        if item is Ellipsis:
+            for _ in range(len(shape) - used):
+                sizes.append(shape[dim])
+                indices.append(None)
+                dim += 1
+        elif item is None:
+            sizes.append(1)
+            indices.append(None)
+        elif isinstance(item, (bool, np.bool_)):
+            sizes.append(1)
+            indices.append(Tensor(np.arange(int(item))))
+        elif isinstance(item, slice):
+            sizes.append(len(range(*item.indices(shape[dim]))))
+            indices.append(None)
+            dim += 1
+        else:
+            item = np.asarray(item)
+            n = item.ndim if item.dtype == bool else 1
+            sizes += shape[dim : dim + n]
+            indices.append(Tensor(item.copy()))
+            dim += n
+    sizes += shape[dim:]
+    while indices and indices[-1] is None:
+        indices.pop()
+    return tuple(sizes), tuple(indices)
+
+
 class Index(ViewOp):
-    """x[index] for any NumPy index: slices, None, Ellipsis, integer and boolean arrays."""
+    """x[index] for any NumPy index: slices, None, Ellipsis, integer and boolean arrays
+    (IndexBackward0)."""
+
+    saved_attributes = {
+        "self_sym_sizes": lambda node: _advanced(node)[0],
+        "indices": lambda node: _advanced(_unfreed(node))[1],
+    }
 
     @staticmethod
     def forward(ctx, x, index):
@@ -249,6 +306,11 @@ class IndexUnsqueeze(Index):
 class Alias(Index):
     """A basic index that records nothing in PyTorch (x[...], x[:, :]): AliasBackward0."""
 
+    saved_attributes: dict = {}
+
+    def name(self) -> str:
+        return "AliasBackward0"
+
 
 class Split(Op):
     """The pieces of split, chunk or unbind as one node with an output per piece, each a view
@@ -257,11 +319,26 @@ class Split(Op):
     Its backward writes each piece's gradient into one array of the input's shape. A Slice
     node per piece would each build a zero array of that whole shape for the engine to add
     up: quadratic in the number of pieces, which an RNN that unbinds its sequence into time
-    steps, or chunks its gates, pays on every step. `kind` is PyTorch's node name.
+    steps, or chunks its gates, pays on every step. `kind` is PyTorch's node name, with
+    split's size for a SplitBackward0: ("SplitBackward0", split_size).
     """
 
+    saved_attributes = {
+        "dim": field("indices", lambda indices: len(indices[0]) - 1),
+        "self_sym_sizes": lambda node: _split_arg(
+            node, ("SplitBackward0", "SplitWithSizesBackward0"), node.shape
+        ),
+        "split_size": lambda node: _split_arg(node, ("SplitBackward0",), node.kind[-1]),
+        "split_sizes": lambda node: _split_arg(
+            node,
+            ("SplitWithSizesBackward0",),
+            tuple([index[-1].stop - index[-1].start for index in node.indices]),
+        ),
+    }
+
     def name(self) -> str:
-        return self.kind
+        kind = self.kind
+        return kind if kind.__class__ is str else kind[0]
 
     @staticmethod
     def forward(ctx, x, indices, kind):
@@ -286,10 +363,19 @@ class Split(Op):
         return out, None, None
 
 
+def _split_arg(node: Any, kinds: tuple, value: Any) -> Any:
+    """A saved attribute that only the Split nodes named in `kinds` have, as in PyTorch."""
+    if node.name() not in kinds:
+        raise AttributeError(f"'{node.name()}' object has no such saved attribute")
+    return value
+
+
 class Diagonal(Index):
     """The diagonal of the last two dims, the elements at index (..., rows, cols)
     (DiagonalBackward0). Forward returns a writable view of them, as PyTorch does, so that
     `x.diagonal().zero_()` changes x; backward is Index's."""
+
+    saved_attributes: dict = {}
 
     @staticmethod
     def forward(ctx, x, index):

@@ -381,7 +381,10 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     lead = (slice(None),) * d
     starts = np.cumsum([0, *sizes]).tolist()
     indices = tuple(lead + (slice(a, b),) for a, b in zip(starts, starts[1:]))
-    kind = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+    if isinstance(split_size_or_sections, int):
+        kind = ("SplitBackward0", split_size_or_sections)
+    else:
+        kind = "SplitWithSizesBackward0"
     return _pieces(tensor, indices, kind, shape_ops.Slice)
 
 
@@ -402,7 +405,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     return _pieces(input, indices, "UnbindBackward0", shape_ops.Select)
 
 
-def _pieces(input: Tensor, indices: tuple, kind: str, piece: type) -> tuple:
+def _pieces(input: Tensor, indices: tuple, kind: Any, piece: type) -> tuple:
     """input[index] for each index, as the outputs of one Split node (see ops/shape.py), each
     a view of input; `piece` (Slice or Select) remakes one from its base after an in-place
     change of the base (autograd/views.py)."""
