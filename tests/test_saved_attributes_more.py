@@ -402,3 +402,43 @@ def test_advanced_index_attributes_after_backward():
     # other nodes built on Index show none of its names
     d = ember.ones(3, 3, requires_grad=True).diagonal()
     assert not any(n.startswith("_saved_ind") for n in dir(d.grad_fn))
+
+
+# ---- transposed convolution -------------------------------------------------------------------------
+
+CONV_TRANSPOSED = [
+    ("conv_transpose2d", (1, 2, 5, 5), (2, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("conv_transpose1d", (1, 4, 5), (4, 3, 3), {"groups": 2, "dilation": 2}),
+    (
+        "conv_transpose3d",
+        (1, 2, 3, 3, 3),
+        (2, 2, 2, 2, 2),
+        {"stride": (1, 2, 3), "padding": (0, 1, 0), "output_padding": (0, 1, 2)},
+    ),
+    ("conv_transpose2d", (1, 2, 5, 5), (2, 3, 3, 3), {"stride": 3, "output_padding": 2, "dilation": 2}),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("op, xs, ws, kw", CONV_TRANSPOSED)
+def test_conv_transpose_saved_attributes(op, xs, ws, kw):
+    """torch records a transposed convolution as ConvolutionBackward0 with transposed=True."""
+    import torch
+
+    g = np.random.default_rng(0)
+    a, w = g.standard_normal(xs).astype(np.float32), g.standard_normal(ws).astype(np.float32)
+    nodes, inputs = [], []
+    for T in (ember, torch):
+        x, wt = T.tensor(a, requires_grad=True), T.tensor(w, requires_grad=True)
+        nodes.append(getattr(T.nn.functional, op)(x, wt, **kw).grad_fn)
+        inputs.append((x, wt))
+    ne, nt = nodes
+    assert ne.name() == nt.name() == "ConvolutionBackward0"
+    assert _listed(ne) == _listed(nt) - {"_saved_bias_sym_sizes_opt"}  # as for conv (differences.md)
+    for name in _listed(ne):
+        e, t = getattr(ne, name), getattr(nt, name)
+        if isinstance(t, torch.Tensor):
+            np.testing.assert_array_equal(e.detach().numpy(), t.detach().numpy())
+        elif not name.startswith("_raw"):
+            assert e == t, name
+    assert ne._saved_input is inputs[0][0] and ne._saved_weight is inputs[0][1]

@@ -129,11 +129,30 @@ class Convolution(Op):
         return gx, gw, _bias_grad(g2) if need_b else None, None, None
 
 
+def _output_padding(win: Any) -> tuple:
+    """A transposed convolution's output_padding: what its output has beyond the size that
+    stride, padding, dilation and kernel give (`win.size` is that output's size)."""
+    return tuple(
+        int(n - ((o - 1) * s - 2 * p + d * (k - 1) + 1))
+        for n, o, s, p, d, k in zip(win.size, win.out, win.stride, win.pad_lo, win.dilation, win.kernel)
+    )
+
+
 class ConvTranspose(Op):
     """The transpose (adjoint) of Convolution in x: each input element scatters a weighted kernel.
 
-    `win` describes the convolution that maps this op's output back to its input.
+    `win` describes the convolution that maps this op's output back to its input. PyTorch
+    records both with one node, ConvolutionBackward0, `_saved_transposed` telling them apart.
     """
+
+    saved_attributes = {
+        **Convolution.saved_attributes,
+        "transposed": constant(True),
+        "output_padding": field("win", _output_padding),
+    }
+
+    def name(self) -> str:
+        return "ConvolutionBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b, win, groups):
