@@ -46,8 +46,6 @@ LACKS: dict[str, set] = {
     "where(scalar)": {"_raw_saved_condition"},
     "max(dim)": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
     "min(dim)": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "norm": {"_saved_dim", "_saved_keepdim"},
-    "norm(fro)": {"_saved_dim", "_saved_keepdim"},
     "unsqueeze": {"_saved_dim"},
     "gather": {"_raw_saved_index", "_raw_saved_self", "_saved_self"},
     "scatter": {"_raw_saved_index", "_saved_dim", "_saved_index"},
@@ -442,3 +440,39 @@ def test_conv_transpose_saved_attributes(op, xs, ws, kw):
         elif not name.startswith("_raw"):
             assert e == t, name
     assert ne._saved_input is inputs[0][0] and ne._saved_weight is inputs[0][1]
+
+
+# ---- norm over dims ------------------------------------------------------------------------------------
+
+NORMS = [
+    "x.norm()",
+    "x.norm(dim=1)",
+    "x.norm(p=3, dim=(0, 1), keepdim=True)",
+    "T.linalg.vector_norm(x, 2, dim=-1)",
+    "T.linalg.vector_norm(x)",
+    "T.linalg.vector_norm(x, dim=(1, 0))",
+    "T.linalg.vector_norm(x, 1, dim=0, keepdim=True)",
+    "T.linalg.vector_norm(x[0], 0.5, dim=0)",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", NORMS)
+def test_norm_shows_its_dims(expr):
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    found = []
+    for T in (ember, torch):
+        node = eval(expr, {"T": T, "x": T.tensor(a, requires_grad=True)}).grad_fn
+        dim = node._saved_dim
+        found.append((node.name(), dim if dim is None else tuple(d % 2 for d in dim), node._saved_keepdim))
+        found[-1] += (float(node._saved_ord),)
+    assert found[0] == found[1]
+
+
+def test_norm_gradients_unchanged():
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    for p in (1.0, 2.0, 3.0, 0.5):
+        assert ember.autograd.gradcheck(lambda t, p=p: ember.linalg.vector_norm(t, p, dim=(1, 0)), (x,))
+        assert ember.autograd.gradgradcheck(lambda t, p=p: ember.linalg.vector_norm(t, p, dim=1), (x,))

@@ -330,7 +330,12 @@ def vector_norm(
     axes = normalize_dims(dim, x._data.ndim, "linalg.vector_norm")  # None: all of them
     if ord == 0:  # sign(|x|) is 1 where x != 0 (and NaN counts), and its gradient 0, as PyTorch's
         return _where(_isnan(x), 1.0, _sign(_abs(x))).sum(axes, keepdim)
-    return LinalgVectorNorm.apply(x, float(ord), axes, keepdim)
+    named = (
+        None
+        if dim is None
+        else tuple(d % max(1, x._data.ndim) for d in ((dim,) if isinstance(dim, int) else dim))
+    )
+    return LinalgVectorNorm.apply(x, float(ord), axes, keepdim, named)
 
 
 def _check_identity(x: Tensor, dim: Any, ord: Any) -> None:

@@ -368,11 +368,18 @@ class LinalgVectorNorm(Op):
     element (p < 1, where |x|^(p-1) is infinite; for p < 0 a single zero element makes the
     norm 0, and the whole gradient with it)."""
 
-    saved_attributes = {"self": saved_input(0), "result": saved_output(), "ord": field("p")}
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "ord": field("p"),
+        "dim": field("dim"),
+        "keepdim": field("keepdim"),
+    }
 
     @staticmethod
-    def forward(ctx, x, p, axes, keepdim):
-        ctx.p, ctx.keep = p, _keep_shape(x.shape, axes)
+    def forward(ctx, x, p, axes, keepdim, dim=None):
+        # dim: the call's dims, non-negative, in its order (None for all), for `_saved_dim`
+        ctx.p, ctx.keep, ctx.dim, ctx.keepdim = p, _keep_shape(x.shape, axes), dim, keepdim
         if p == 1:
             y = np.abs(x).sum(axis=axes, keepdims=keepdim)
         elif p == 2:
@@ -389,18 +396,18 @@ class LinalgVectorNorm(Op):
         x, y = ctx.saved_tensors
         g, y, p = grad.reshape(ctx.keep), y.reshape(ctx.keep), ctx.p
         if p == 1:
-            return g * _dual.sign(x), None, None, None  # 0 at NaN, as in PyTorch
+            return g * _dual.sign(x), None, None, None, None  # 0 at NaN, as in PyTorch
         if p < 1:
             # |x|^(p-1) at x = 1 instead of 0, where sign(x) makes the term 0 anyway: no inf * 0
             safe_x = _dual.where(_dual.value(x) == 0, 1.0, x)
             scale = _dual.sign(x) * _dual.unary("abs", safe_x) ** (p - 1) * y ** (1 - p)
-            return g * scale, None, None, None
+            return g * scale, None, None, None, None
         # where y is 0, every x is 0 too: divide by 1 instead, and the gradient is 0
         safe = _dual.where(_dual.value(y) == 0, 1.0, y)
         if p == 2:
-            return g * x / safe, None, None, None
+            return g * x / safe, None, None, None, None
         scale = _dual.sign(x) * _dual.unary("abs", x) ** (p - 1) / safe ** (p - 1)
-        return g * scale, None, None, None
+        return g * scale, None, None, None, None
 
 
 class Cumsum(Op):
