@@ -46,7 +46,6 @@ LACKS: dict[str, set] = {
     "where(scalar)": {"_raw_saved_condition"},
     "max(dim)": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
     "min(dim)": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "unsqueeze": {"_saved_dim"},
     "gather": {"_raw_saved_index", "_raw_saved_self", "_saved_self"},
     "scatter": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "scatter_add": {"_raw_saved_index", "_saved_dim", "_saved_index"},
@@ -78,7 +77,7 @@ LACKS: dict[str, set] = {
     "roll": {"_saved_dims", "_saved_shifts"},
 }
 # names ember's node shows that torch's does not
-HAS_MORE: dict[str, set] = {"unsqueeze": {"_saved_self_sym_sizes"}}
+HAS_MORE: dict[str, set] = {}
 
 
 def _nodes(spec, data):
@@ -476,3 +475,45 @@ def test_norm_gradients_unchanged():
     for p in (1.0, 2.0, 3.0, 0.5):
         assert ember.autograd.gradcheck(lambda t, p=p: ember.linalg.vector_norm(t, p, dim=(1, 0)), (x,))
         assert ember.autograd.gradgradcheck(lambda t, p=p: ember.linalg.vector_norm(t, p, dim=1), (x,))
+
+
+# ---- squeeze and unsqueeze ---------------------------------------------------------------------------
+
+SQUEEZES = [
+    "x.unsqueeze(-1)",
+    "x.unsqueeze(0)",
+    "x.squeeze()",
+    "x.squeeze(1)",
+    "x.squeeze(-1)",
+    "x.squeeze((1, -1))",
+    "x.squeeze(0)",
+    "x.squeeze((0,))",
+    "x[0, 0, 0, 0].unsqueeze(0)",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", SQUEEZES)
+def test_squeeze_nodes_as_torch(expr):
+    """SqueezeBackward0/1/2 by the form of the call, UnsqueezeBackward0 with its dim."""
+    import torch
+
+    a = np.ones((3, 1, 4, 1), dtype=np.float32)
+    found = []
+    for T in (ember, torch):
+        x = T.tensor(a, requires_grad=True)
+        y = eval(expr, {"x": x})
+        node = y.grad_fn
+        values = {}
+        for name in _listed(node):
+            v = getattr(node, name)
+            values[name] = (
+                tuple(_signed(d) % 4 for d in v) if name == "_saved_dim" and isinstance(v, tuple) else v
+            )
+        if "_saved_dim" in values and isinstance(values["_saved_dim"], int):
+            values["_saved_dim"] = _signed(values["_saved_dim"]) % (
+                y.ndim if "unsqueeze" in expr else max(1, x.ndim)
+            )
+        y.sum().backward()
+        found.append((node.name(), values, x.grad.numpy().tolist()))
+    assert found[0] == found[1]

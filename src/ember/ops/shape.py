@@ -118,11 +118,44 @@ class View(ViewOp):
 
 
 class Unsqueeze(View):
-    pass
+    """unsqueeze (UnsqueezeBackward0): `dim`, the new dim's place."""
+
+    saved_attributes = {"dim": field("dim")}
+
+    @staticmethod
+    def forward(ctx, x, shape, dim):
+        ctx.shape, ctx.dim = x.shape, dim
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None, None
+
+
+def _squeezed(node: Any) -> Any:
+    if node.dim is None:  # squeeze() names no dim
+        raise AttributeError("'SqueezeBackward0' object has no attribute '_saved_dim'")
+    return node.dim
 
 
 class Squeeze(View):
-    pass
+    """squeeze: of every dim of size 1 (SqueezeBackward0), of one dim (SqueezeBackward1) or
+    of a tuple of dims (SqueezeBackward2), as the call named them."""
+
+    saved_attributes = {"self_sym_sizes": field("shape"), "dim": _squeezed}
+
+    def name(self) -> str:
+        dim = self.dim
+        return f"SqueezeBackward{0 if dim is None else 1 if dim.__class__ is int else 2}"
+
+    @staticmethod
+    def forward(ctx, x, shape, dim):
+        ctx.shape, ctx.dim = x.shape, dim
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None, None
 
 
 class Permute(ViewOp):

@@ -163,13 +163,15 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     else:
         dims = normalize_dims(dim, len(s), "squeeze")
         new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
-    return shape_ops.Squeeze.apply(input, new)
+        n = max(1, len(s))  # the node shows the dims as the call named them, non-negative
+        dim = int(dim) % n if isinstance(dim, (int, np.integer)) else tuple(int(d) % n for d in dim)
+    return shape_ops.Squeeze.apply(input, new, dim)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     s = input._data.shape
     (d,) = normalize_dims(dim, len(s) + 1, "unsqueeze")
-    return shape_ops.Unsqueeze.apply(input, s[:d] + (1,) + s[d:])
+    return shape_ops.Unsqueeze.apply(input, s[:d] + (1,) + s[d:], d)
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
