@@ -42,15 +42,11 @@ OP_TABLE = [s for s in CORE_TABLE + MATH_TABLE + SHAPE_TABLE + REDUCE_TABLE if s
 # ops whose node has torch's name but keeps less than torch's does (docs/differences.md): the
 # names ember's node lacks. Nothing else may differ.
 LACKS: dict[str, set] = {
-    "where": {"_raw_saved_condition"},
-    "where(scalar)": {"_raw_saved_condition"},
     "max(dim)": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
     "min(dim)": {"_raw_saved_indices", "_saved_indices", "_saved_self_sym_sizes"},
-    "gather": {"_raw_saved_index", "_raw_saved_self", "_saved_self"},
+    "gather": {"_raw_saved_self", "_saved_self"},
     "scatter": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "scatter_add": {"_raw_saved_index", "_saved_dim", "_saved_index"},
-    "index_select": {"_raw_saved_index"},
-    "masked_fill": {"_raw_saved_mask"},
     "getitem[list]": {"_raw_saved_indices"},
     "getitem[lists]": {"_raw_saved_indices"},
     "getitem[slice, list]": {"_raw_saved_indices"},
@@ -68,8 +64,8 @@ LACKS: dict[str, set] = {
     "nan_to_num(values)": {"_raw_saved_self", "_saved_self"},
     "nan_to_num_": {"_raw_saved_self", "_saved_self"},
     "diagonal": {"_saved_dim1", "_saved_dim2", "_saved_offset", "_saved_self_sym_sizes"},
-    "take_along_dim": {"_raw_saved_index", "_raw_saved_self", "_saved_self"},
-    "take_along_dim(None)": {"_raw_saved_index", "_raw_saved_self", "_saved_self"},
+    "take_along_dim": {"_raw_saved_self", "_saved_self"},
+    "take_along_dim(None)": {"_raw_saved_self", "_saved_self"},
     "scatter_": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "scatter_add_": {"_raw_saved_index", "_saved_dim", "_saved_index"},
     "nansum": {"_raw_saved_self", "_saved_dim", "_saved_keepdim", "_saved_self"},
@@ -303,9 +299,12 @@ def test_pooling_saved_attributes(expr):
         nodes.append(node)
     ne, nt = nodes
     assert ne.name() == nt.name()
-    assert _listed(ne) == _listed(nt) - {"_saved_self", "_raw_saved_self", "_raw_saved_result1"}
+    assert _listed(ne) == _listed(nt) - {"_saved_self", "_raw_saved_self"}
     for name in _listed(ne):
         e, t = getattr(ne, name), getattr(nt, name)
+        if name.startswith("_raw_"):
+            assert isinstance(e, ember.autograd.saved.SavedTensor)
+            e, t = e.unpack(), t.unpack()
         if isinstance(t, torch.Tensor):
             assert e.dtype == ember.int64 and not e.requires_grad
             np.testing.assert_array_equal(e.numpy(), t.numpy())
@@ -517,3 +516,72 @@ def test_squeeze_nodes_as_torch(expr):
         y.sum().backward()
         found.append((node.name(), values, x.grad.numpy().tolist()))
     assert found[0] == found[1]
+
+
+# ---- values kept on the node: their _raw_saved_ form -----------------------------------------------------
+
+# (what makes the node, the raw attribute, an unpack hook that changes the value): the hook's
+# value is what backward uses, in torch and in ember
+FIELD_HOOKS = [
+    ("x.max(1)[0]", "indices", lambda t: (t + 1) % 3),
+    ("x.min(0, keepdim=True)[0]", "indices", lambda t: (t + 1) % 4),
+    ("T.where(x > 0, x, 0.0)", "condition", lambda t: t.logical_not()),
+    ("x.gather(1, T.tensor([[0], [1], [2], [0]]))", "index", lambda t: (t + 1) % 3),
+    ("x.index_select(0, T.tensor([0, 2]))", "index", lambda t: t + 1),
+    ("F.nll_loss(x, T.tensor([0, 1, 2, 0]), reduction='sum')", "target", lambda t: (t + 1) % 3),
+    ("F.embedding(T.tensor([0, 2]), x)", "indices", lambda t: t + 1),
+    ("F.adaptive_max_pool2d(x[None], 2)", "result1", lambda t: t * 0),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr, name, change", FIELD_HOOKS)
+def test_raw_saved_of_kept_values_takes_hooks(expr, name, change):
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    results = []
+    for T in (ember, torch):
+        calls = []
+        x = T.tensor(a, requires_grad=True)
+        y = eval(expr, {"T": T, "F": T.nn.functional, "x": x})
+        raw = getattr(y.grad_fn, "_raw_saved_" + name)
+        assert "_raw_saved_" + name in dir(y.grad_fn)
+        assert raw is getattr(y.grad_fn, "_raw_saved_" + name) and raw.unpack_hook is None
+        before = getattr(y.grad_fn, "_saved_" + name).numpy().copy()
+        raw.register_hooks(lambda t, calls=calls: calls.append("pack") or t.clone(), lambda t: change(t))
+        assert calls == ["pack"] and raw.unpack_hook is not None
+        shown = getattr(y.grad_fn, "_saved_" + name).numpy()
+        y.sum().backward()
+        results.append((before, shown, x.grad.numpy(), raw.data))
+    (be, se, ge, de), (bt, st_, gt, dt) = results
+    np.testing.assert_array_equal(be, bt)
+    np.testing.assert_array_equal(se, st_)
+    np.testing.assert_allclose(ge, gt)
+    assert de is None and dt is None  # freed with the graph
+
+
+def test_raw_saved_of_kept_values_rules():
+    x = ember.randn(1, 2, 4, 4, requires_grad=True)
+    y = ember.nn.functional.max_pool2d(x, 2)
+    raw = y.grad_fn._raw_saved_result1
+    assert isinstance(raw, ember.autograd.saved.SavedTensor)
+    assert ember.equal(raw.unpack(), y.grad_fn._saved_result1)
+    with pytest.raises(RuntimeError, match="another form"):  # the node keeps the window offsets
+        raw.register_hooks(lambda t: t, lambda t: t)
+    z = x.flatten().max(0)[0]
+    r = z.grad_fn._raw_saved_indices
+    r.register_hooks(lambda t: t, lambda t: t)
+    with pytest.raises(RuntimeError, match="already been set"):
+        r.register_hooks(lambda t: t, lambda t: t)
+    with pytest.raises(TypeError):
+        x.max(1)[0].grad_fn._raw_saved_indices.register_hooks(1, 2)
+    w = x.max(1)[0]
+    w.grad_fn._raw_saved_indices.register_hooks(lambda t: t, lambda t: "no")
+    with pytest.raises(TypeError, match="expected to be a Tensor"):
+        w.sum().backward()
+    v = x.max(1)[0]
+    v.sum().backward()
+    with pytest.raises(RuntimeError, match="after it has been freed"):
+        v.grad_fn._raw_saved_indices.register_hooks(lambda t: t, lambda t: t)
+    assert "_raw_saved_indices" in dir(v.grad_fn)

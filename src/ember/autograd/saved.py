@@ -38,6 +38,7 @@ from ember.autograd import grad_mode
 from ember.autograd.function import FREED_MESSAGE, edge_meta, edge_target
 
 __all__ = [
+    "SavedField",
     "SavedTensor",
     "constant",
     "define",
@@ -95,18 +96,39 @@ def constant(value: Any) -> Callable[[Any], Any]:
     return lambda node: value
 
 
-def field_tensor(name: str, convert: Callable[[Any, Any], Any] | None = None) -> Callable[[Any], Any]:
-    """The table entry for an array that forward kept as `ctx.<name>` and PyTorch shows as a
-    saved tensor (the target of a loss, the indices of max): a Tensor outside the graph,
-    freed with the node's other saved values. `convert(node, array)` may reshape it."""
+class _Field:
+    """A table entry for an array that forward kept as `ctx.<name>` rather than among its
+    saved tensors (see `field_tensor`). Called on a node, it gives the attribute's value."""
 
-    def get(node: Any) -> Any:
+    __slots__ = ("name", "convert", "restore")
+
+    def __init__(self, name: str, convert: Callable | None, restore: Callable | None) -> None:
+        self.name, self.convert, self.restore = name, convert, restore
+
+    def array(self, node: Any) -> Any:
+        """The array as PyTorch shows it (the freed graph's error once backward ran)."""
         if node._saved is None:
             raise RuntimeError(FREED_MESSAGE)
-        value = getattr(node, name)  # AttributeError where this node's forward kept none
-        return _plain(value if convert is None else convert(node, value))
+        value = getattr(node, self.name)  # AttributeError where this node's forward kept none
+        return value if self.convert is None else self.convert(node, value)
 
-    return get
+    def __call__(self, node: Any) -> Any:
+        return _plain(self.array(node))
+
+
+def field_tensor(
+    name: str,
+    convert: Callable[[Any, Any], Any] | None = None,
+    restore: Callable[[Any, Any], Any] | None = None,
+) -> _Field:
+    """The table entry for an array that forward kept as `ctx.<name>` and PyTorch shows as a
+    saved tensor (the target of a loss, the indices of max): a Tensor outside the graph,
+    freed with the node's other saved values. `convert(node, array)` may reshape it, and
+    `restore(shown, kept)` then gives what the node keeps from the shown form (for
+    `_raw_saved_<name>.register_hooks`, whose unpack hook gives the shown form; `kept` is what
+    the node held when the hooks were registered); without `restore`, a converted field
+    takes no hooks."""
+    return _Field(name, convert, restore)
 
 
 def define(cls: type) -> None:
@@ -119,6 +141,10 @@ def define(cls: type) -> None:
         if isinstance(entry, _Saved):
             setattr(cls, "_saved_" + name, property(_tensor_getter(entry)))
             setattr(cls, "_raw_saved_" + name, property(_raw_getter(name, entry)))
+            names.add("_raw_saved_" + name)
+        elif isinstance(entry, _Field):
+            setattr(cls, "_saved_" + name, property(_field_getter(entry)))
+            setattr(cls, "_raw_saved_" + name, property(_raw_field_getter(name, entry)))
             names.add("_raw_saved_" + name)
         else:
             setattr(cls, "_saved_" + name, property(entry))
@@ -146,6 +172,32 @@ def _tensor_getter(entry: _Saved) -> Callable[[Any], Any]:
     return get
 
 
+def _field_getter(entry: _Field) -> Callable[[Any], Any]:
+    def get(node: Any) -> Any:
+        return entry(node)
+
+    return get
+
+
+def _raw_field_getter(name: str, entry: _Field) -> Callable[[Any], Any]:
+    def get(node: Any) -> SavedField:
+        if not _has_field(node, entry):
+            raise AttributeError(f"'{node.name()}' object has no attribute '_raw_saved_{name}'")
+        cache = node.__dict__.setdefault("_raw_objects", {})
+        raw = cache.get(name)
+        if raw is None:
+            raw = cache[name] = SavedField(node, entry)
+        return raw
+
+    get._listed = lambda node: _has_field(node, entry)
+    return get
+
+
+def _has_field(node: Any, entry: _Field) -> bool:
+    """Whether the node has the field (or had it, before backward freed the graph)."""
+    return node._saved is None or entry.name in node.__dict__
+
+
 def listed(node: Any, names: list) -> list:
     """`dir(node)`: `names` (object's dir) without the `_saved_` / `_raw_saved_` attributes
     that this node lacks, so that dir() lists exactly those that read, as PyTorch's does.
@@ -161,7 +213,9 @@ def listed(node: Any, names: list) -> list:
             attr = getattr(cls, name, None)
             if isinstance(attr, property):
                 present = getattr(attr.fget, "_listed", None)
-                if present is None:
+                if callable(present):
+                    present = present(node)
+                elif present is None:
                     try:
                         attr.fget(node)
                         present = True
@@ -181,7 +235,7 @@ def _viewed(entry: _Saved, t: Any) -> Any:
 
 def _raw_getter(name: str, entry: _Saved) -> Callable[[Any], Any]:
     def get(node: Any) -> SavedTensor:
-        cache = node.__dict__.setdefault("_raw_saved", {})
+        cache = node.__dict__.setdefault("_raw_objects", {})
         raw = cache.get(name)
         if raw is None:  # one object per node and name, as PyTorch gives the same one each time
             raw = cache[name] = SavedTensor(node, entry)
@@ -403,6 +457,137 @@ class SavedTensor:
 
     def __repr__(self) -> str:
         return f"<SavedTensor object at {id(self):#x}>"
+
+
+class SavedField(SavedTensor):
+    """`_raw_saved_<name>` of a value the node keeps as an attribute (`field_tensor`), not
+    among its saved tensors: the same interface. `register_hooks` packs the value at once
+    and puts it, wrapped, in the attribute's place; the node's class becomes a subclass
+    whose attribute of that name is a property that unpacks on each read, so backward (which
+    reads `ctx.<name>`) gets what unpack_hook returns, as it would in PyTorch. When the
+    engine frees the attribute (an intermediate), the packed value goes with it."""
+
+    __slots__ = ()
+
+    def __init__(self, node: Any, entry: _Field) -> None:
+        self._ref = weakref.ref(node)
+        self._entry = entry
+        self._source = None
+
+    def _value(self) -> Any:
+        """What the node holds under the field's name: the array, a `_Packed`, or None."""
+        node = self._node
+        if node._saved is None:
+            return None
+        return node.__dict__.get(self._entry.name)
+
+    @property
+    def data(self) -> Any:
+        value = self._value()
+        if value is None:
+            return None
+        if isinstance(value, _Packed):
+            return value.kept
+        return self._entry(self._node)
+
+    @property
+    def unpack_hook(self) -> Callable[[Any], Any] | None:
+        value = self._value()
+        return value.unpack if isinstance(value, _Packed) else None
+
+    def unpack(self) -> Any:
+        return self._entry(self._node)
+
+    def register_hooks(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError(
+                "register_hooks(): expected two callables (pack_hook, unpack_hook), got "
+                f"{type(pack_hook).__name__} and {type(unpack_hook).__name__}"
+            )
+        node, entry = self._node, self._entry
+        value = self._value()
+        if value is None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate "
+                "values of the graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or if you "
+                "need to access saved variables after calling backward."
+            )
+        if isinstance(value, _Packed):
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time."
+            )
+        if entry.convert is not None and entry.restore is None:
+            raise RuntimeError(
+                f"register_hooks: {node.name()} keeps '{entry.name}' in another form than the one "
+                "it shows, so ember cannot run hooks on it (docs/differences.md)"
+            )
+        from ember._tensor import Tensor
+
+        state = grad_mode._state
+        prev, state[0] = state[0], False
+        try:
+            kept = pack_hook(Tensor(np.asarray(entry.array(node))))
+        finally:
+            state[0] = prev
+        stored = node.__dict__[entry.name] if entry.restore is not None else None
+        node.__dict__[entry.name] = _Packed(unpack_hook, kept, entry, stored)
+        node.__class__ = _field_class(type(node), entry.name)
+
+
+class _Packed:
+    """A field's value once hooks are registered on it: the unpack hook and what pack_hook
+    returned (see SavedField); `stored`, the value it replaced, where the field's `restore`
+    needs it (the shape of max's indices, index_select's index in its NumPy index)."""
+
+    __slots__ = ("unpack", "kept", "entry", "stored")
+
+    def __init__(self, unpack: Callable[[Any], Any], kept: Any, entry: _Field, stored: Any) -> None:
+        self.unpack, self.kept, self.entry, self.stored = unpack, kept, entry, stored
+
+    def array(self, node: Any) -> Any:
+        """The array the node keeps, from what unpack_hook returns."""
+        from ember._tensor import Tensor
+
+        value = self.unpack(self.kept)
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(value).__name__}"
+            )
+        restore = self.entry.restore
+        return value._data if restore is None else restore(value._data, self.stored)
+
+
+def _packed_field(name: str) -> property:
+    """The property that stands for field `name` on a node whose value has hooks."""
+
+    def get(node: Any) -> Any:
+        try:
+            value = node.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'") from None
+        return value.array(node) if isinstance(value, _Packed) else value
+
+    def put(node: Any, value: Any) -> None:
+        node.__dict__[name] = value
+
+    def drop(node: Any) -> None:
+        node.__dict__.pop(name, None)
+
+    return property(get, put, drop)
+
+
+_FIELD_CLASSES: dict = {}
+
+
+def _field_class(cls: type, name: str) -> type:
+    """A subclass of node class `cls`, with its name, whose attribute `name` unpacks."""
+    if isinstance(cls.__dict__.get(name), property):
+        return cls
+    from ember.autograd.graph import _named_subclass
+
+    return _named_subclass(_FIELD_CLASSES.setdefault(name, {}), cls, {name: _packed_field(name)})
 
 
 class _FreedNode:

@@ -253,7 +253,7 @@ class Max(Op):
         "self_sym_sizes": field("shape"),
         "dim": field("dim"),
         "keepdim": keeps_dims,
-        "indices": field_tensor("idx", _max_indices),
+        "indices": field_tensor("idx", _max_indices, lambda shown, kept: shown.reshape(kept.shape)),
     }
 
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's

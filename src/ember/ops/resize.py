@@ -130,7 +130,11 @@ class AdaptiveMaxPool(Op):
     AdaptiveMaxPool3DBackward0; a 1-d one is named as the 2-d node PyTorch records for it)."""
 
     saved_attributes = {
-        "result1": field_tensor("indices", lambda node, i: i[..., None, :] if node.nd == 1 else i),
+        "result1": field_tensor(
+            "indices",
+            lambda node, i: i[..., None, :] if node.nd == 1 else i,
+            lambda shown, kept: shown.reshape(kept.shape),
+        ),
     }
 
     def name(self) -> str:

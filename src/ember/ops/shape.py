@@ -433,7 +433,11 @@ class IndexSelect(Index):
     saved_attributes = {
         "self_sym_sizes": field("shape"),
         "dim": field("index", _selected_along),
-        "index": field_tensor("index", lambda node, index: index[-1] if isinstance(index, tuple) else index),
+        "index": field_tensor(
+            "index",
+            lambda node, index: index[-1] if isinstance(index, tuple) else index,
+            lambda shown, kept: kept[:-1] + (shown,) if isinstance(kept, tuple) else shown,
+        ),
     }
 
 
