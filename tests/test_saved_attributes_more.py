@@ -585,3 +585,57 @@ def test_raw_saved_of_kept_values_rules():
     with pytest.raises(RuntimeError, match="after it has been freed"):
         v.grad_fn._raw_saved_indices.register_hooks(lambda t: t, lambda t: t)
     assert "_raw_saved_indices" in dir(v.grad_fn)
+
+
+# ---- the losses' general path: weight, ignored targets, label smoothing ---------------------------------
+
+LOSSES = [
+    ("cross_entropy", {"weight": [1.0, 2, 3, 4]}),
+    ("nll_loss", {"weight": [1.0, 2, 3, 4]}),
+    ("cross_entropy", {"ignore_index": 3}),
+    ("nll_loss", {"ignore_index": 3}),
+    ("cross_entropy", {"weight": [1.0, 2, 3, 4], "reduction": "sum"}),
+    ("nll_loss", {"weight": [1.0, 2, 3, 4], "reduction": "none", "ignore_index": 1}),
+    ("cross_entropy", {"weight": [1.0, 2, 3, 4], "reduction": "none", "ignore_index": 1}),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("op, kw", LOSSES)
+def test_general_loss_shows_nll_loss_attributes(op, kw):
+    """torch's NllLossBackward0 attributes (ember's fused cross-entropy node shows them too;
+    nll_loss keeps no input: no `_saved_self`)."""
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    found = []
+    for T in (ember, torch):
+        k = dict(kw)
+        if "weight" in k:
+            k["weight"] = T.tensor(k["weight"])
+        node = getattr(T.nn.functional, op)(T.tensor(a, requires_grad=True), T.tensor([0, 3, 1]), **k).grad_fn
+        values = {}
+        for name in _listed(node) - {"_saved_self", "_raw_saved_self"}:
+            v = getattr(node, name)
+            if name.startswith("_raw_"):
+                v = v.data
+            values[name] = v.detach().numpy().tolist() if hasattr(v, "numpy") else _signed(v)
+        found.append(values)
+    assert found[0] == found[1]
+
+
+def test_general_loss_kept_arguments_take_no_hooks():
+    """The fused node's backward reads the dense target it built, not these: hooks on them
+    could not change the gradient, so they are refused."""
+    x = ember.randn(3, 4, requires_grad=True)
+    loss = ember.nn.functional.cross_entropy(
+        x, ember.tensor([0, 3, 1]), weight=ember.ones(4), label_smoothing=0.1
+    )
+    assert loss.grad_fn._saved_ignore_index == -100 and loss.grad_fn._saved_self is x
+    with pytest.raises(RuntimeError, match="does not read this value"):
+        loss.grad_fn._raw_saved_target.register_hooks(lambda t: t, lambda t: t)
+    n = ember.nn.functional.nll_loss(x, ember.tensor([0, 3, 1]), ignore_index=0).grad_fn
+    with pytest.raises(RuntimeError, match="value None is forbidden"):
+        n._raw_saved_weight.register_hooks(lambda t: t, lambda t: t)
+    with ember.no_grad():  # no node: nothing kept
+        assert ember.nn.functional.nll_loss(x, ember.tensor([0, 3, 1]), ignore_index=0).grad_fn is None

@@ -100,10 +100,12 @@ class _Field:
     """A table entry for an array that forward kept as `ctx.<name>` rather than among its
     saved tensors (see `field_tensor`). Called on a node, it gives the attribute's value."""
 
-    __slots__ = ("name", "convert", "restore")
+    __slots__ = ("name", "convert", "restore", "hooks")
 
-    def __init__(self, name: str, convert: Callable | None, restore: Callable | None) -> None:
+    def __init__(self, name: str, convert: Callable | None, restore: Callable | None, hooks: bool) -> None:
         self.name, self.convert, self.restore = name, convert, restore
+        # whether register_hooks can work: backward reads the field, in a form it can restore
+        self.hooks = hooks and (convert is None or restore is not None)
 
     def array(self, node: Any) -> Any:
         """The array as PyTorch shows it (the freed graph's error once backward ran)."""
@@ -120,6 +122,7 @@ def field_tensor(
     name: str,
     convert: Callable[[Any, Any], Any] | None = None,
     restore: Callable[[Any, Any], Any] | None = None,
+    hooks: bool = True,
 ) -> _Field:
     """The table entry for an array that forward kept as `ctx.<name>` and PyTorch shows as a
     saved tensor (the target of a loss, the indices of max): a Tensor outside the graph,
@@ -127,8 +130,9 @@ def field_tensor(
     `restore(shown, kept)` then gives what the node keeps from the shown form (for
     `_raw_saved_<name>.register_hooks`, whose unpack hook gives the shown form; `kept` is what
     the node held when the hooks were registered); without `restore`, a converted field
-    takes no hooks."""
-    return _Field(name, convert, restore)
+    takes no hooks, nor does one with `hooks` False (a value kept only to be shown, which
+    backward does not read: hooks on it could not change the gradient as PyTorch's do)."""
+    return _Field(name, convert, restore, hooks)
 
 
 def define(cls: type) -> None:
@@ -506,6 +510,8 @@ class SavedField(SavedTensor):
             )
         node, entry = self._node, self._entry
         value = self._value()
+        if value is None and node._saved is not None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
         if value is None:
             raise RuntimeError(
                 "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate "
@@ -518,10 +524,10 @@ class SavedField(SavedTensor):
                 "Calling register_hooks on a saved tensor whose hooks have already been set. "
                 "Hint: only one pair of hooks is allowed at a time."
             )
-        if entry.convert is not None and entry.restore is None:
+        if not entry.hooks:
             raise RuntimeError(
-                f"register_hooks: {node.name()} keeps '{entry.name}' in another form than the one "
-                "it shows, so ember cannot run hooks on it (docs/differences.md)"
+                f"register_hooks: {node.name()}'s backward does not read this value as it shows it "
+                "(it keeps another form of it), so ember cannot run hooks on it (docs/differences.md)"
             )
         from ember._tensor import Tensor
 

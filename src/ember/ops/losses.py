@@ -140,6 +140,17 @@ class CrossEntropy(Op):
 
     _intermediates = ("e", "s", "logp")
 
+    # with class indices, the call's arguments are shown as PyTorch's NllLossBackward0 shows
+    # them (kept on the node by `keep_class_arguments`; backward reads the dense q instead)
+    saved_attributes = {
+        "self": saved_input(0),
+        "target": field_tensor("classes", hooks=False),
+        "weight": field_tensor("class_weight", hooks=False),
+        "total_weight": field_tensor("total_weight", hooks=False),
+        "reduction": field("reduction", _reduction_number),
+        "ignore_index": field("ignore_index"),
+    }
+
     soft = False
 
     @staticmethod
@@ -194,6 +205,14 @@ class NllLoss(Op):
 
     _not_tensor_inputs = (1, 2, 3, 4)  # next_functions lists the input only, as PyTorch's
 
+    saved_attributes = {  # as CrossEntropy's, but the input is not kept
+        "target": field_tensor("classes", hooks=False),
+        "weight": field_tensor("class_weight", hooks=False),
+        "total_weight": field_tensor("total_weight", hooks=False),
+        "reduction": field("reduction", _reduction_number),
+        "ignore_index": field("ignore_index"),
+    }
+
     @staticmethod
     def forward(ctx, x, q, reduction, denominator, indices):
         ctx.q, ctx.reduction, ctx.denominator = q, reduction, denominator
@@ -205,6 +224,20 @@ class NllLoss(Op):
         ctx.saved_tensors  # noqa: B018 (raises if the indices changed in place since forward)
         g = _over_classes(_upstream(grad, ctx.reduction, ctx.denominator), ctx.reduction)
         return -ctx.q * g, None, None, None, None
+
+
+def keep_class_arguments(
+    loss: Any, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, total_weight: float
+) -> None:
+    """Keep on the node of `loss` (a CrossEntropy or NllLoss of class indices) the arguments
+    its dense q was built from, for its saved attributes: the target indices, the class
+    weight, ignore_index, and the total weight PyTorch saves (0 for reduction='none')."""
+    node = loss.grad_fn
+    if node is None:
+        return
+    total = 0.0 if node.reduction == "none" else total_weight
+    node.classes, node.class_weight, node.ignore_index = target, weight, ignore_index
+    node.total_weight = np.asarray(total, dtype=loss._data.dtype)
 
 
 # ---- the common case of class indices, picked instead of a dense q ----------------------

@@ -427,6 +427,7 @@ def cross_entropy(
                 t, w, ignore_index, label_smoothing, x.shape, dtype, reduction
             )
             loss = losses.CrossEntropy.apply(x, q, None, 0.0, reduction, total_weight, indices)
+            losses.keep_class_arguments(loss, t, w, ignore_index, total_weight)
     return _unbatched(loss, input, reduction)
 
 
@@ -453,6 +454,7 @@ def nll_loss(
     else:
         q, total_weight = losses.class_target(t, w, ignore_index, 0.0, x.shape, dtype, reduction)
         loss = losses.NllLoss.apply(x, q, reduction, total_weight, indices)
+        losses.keep_class_arguments(loss, t, w, ignore_index, total_weight)
     return _unbatched(loss, input, reduction)
 
 
