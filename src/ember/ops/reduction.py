@@ -593,6 +593,8 @@ class Nansum(Op):
     """sum with NaNs counted as 0; their gradient is the incoming gradient times 0 (as PyTorch:
     an infinite incoming gradient gives NaN there)."""
 
+    saved_attributes = {"dim": field("axes"), "keepdim": keeps_dims}
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keep = x.shape, axes, ~np.isnan(x)

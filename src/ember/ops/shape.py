@@ -408,11 +408,16 @@ class Diagonal(Index):
     (DiagonalBackward0). Forward returns a writable view of them, as PyTorch does, so that
     `x.diagonal().zero_()` changes x; backward is Index's."""
 
-    saved_attributes: dict = {}
+    # call: diagonal's (offset, dim1, dim2, input shape), dims non-negative, as PyTorch's node
+    # shows them (the node's own input may be a permutation of the caller's)
+    saved_attributes = {
+        name: field("call", lambda call, i=i: call[i])
+        for i, name in enumerate(("offset", "dim1", "dim2", "self_sym_sizes"))
+    }
 
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.shape, ctx.index = x.shape, index
+    def forward(ctx, x, index, call):
+        ctx.shape, ctx.index, ctx.call = x.shape, index, call
         _, rows, cols = index
         if not len(rows):  # an empty view, not x[index]'s copy: in-place ops see its base
             return np.lib.stride_tricks.as_strided(x, x.shape[:-2] + (0,), x.strides[:-1])
@@ -564,7 +569,13 @@ class Flip(Op):
         return _dual.flip(grad, ctx.dims), None
 
 
+def _as_tuple(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
 class Roll(Op):
+    saved_attributes = {"dims": field("dims", _as_tuple), "shifts": field("shifts", _as_tuple)}
+
     @staticmethod
     def forward(ctx, x, shifts, dims):
         ctx.shifts, ctx.dims = shifts, dims

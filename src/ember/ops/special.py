@@ -416,6 +416,8 @@ class Xlogy(Op):
 class Copysign(Op):
     """|a| with the sign of b; the gradient to a is sign(a) times b's sign (of b's sign bit)."""
 
+    saved_attributes = {"self": saved_input(0)}
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a)

@@ -54,7 +54,7 @@ def _diagonal(input: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
     order = tuple(i for i in range(n) if i not in (a, b)) + (a, b)
     x = input if order == tuple(range(n)) else shape_ops.Permute.apply(input, order)
     rows, cols = _diagonal_index(input._data.shape[a], input._data.shape[b], offset)
-    return shape_ops.Diagonal.apply(x, (Ellipsis, rows, cols))
+    return shape_ops.Diagonal.apply(x, (Ellipsis, rows, cols), (offset, a, b, input._data.shape))
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
