@@ -54,8 +54,8 @@ LACKS: dict[str, set] = {
     "getitem[mask]": {"_raw_saved_indices"},
     "getitem[mask rows]": {"_raw_saved_indices"},
     "getitem[..., mask]": {"_raw_saved_indices"},
-    "setitem[list]=tensor": {"_raw_saved_indices", "_saved_accumulate", "_saved_indices"},
-    "setitem[mask]=number": {"_raw_saved_indices", "_saved_accumulate", "_saved_indices"},
+    "setitem[list]=tensor": {"_raw_saved_indices"},
+    "setitem[mask]=number": {"_raw_saved_indices"},
     "mm": {"_saved_mat2_sym_strides", "_saved_self_sym_strides"},
     "erfinv": {"_raw_saved_self", "_saved_self"},
     "copysign": {"_raw_saved_result", "_saved_result"},
@@ -678,4 +678,26 @@ def test_other_nodes_saved_attributes(expr):
                 v = _signed(v) % 3
             values[name] = v.detach().numpy().tolist() if hasattr(v, "numpy") else _signed(v)
         found.append((node.name(), values))
+    assert found[0] == found[1]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "stmt", ["x[i] = v", "x[:, i] = v", "x[x > 0] = 1.0", "x[i, i] = v", "x.index_put_((i,), v)"]
+)
+def test_index_put_saved_attributes(stmt):
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    found = []
+    for T in (ember, torch):
+        names = {
+            "x": T.tensor(a, requires_grad=True) * 1,
+            "i": T.tensor([0, 2]),
+            "v": T.ones(1, requires_grad=True) * 2,
+        }
+        exec(stmt, names)
+        node = names["x"].grad_fn
+        indices = [None if t is None else t.numpy().tolist() for t in node._saved_indices]
+        found.append((node.name(), node._saved_accumulate, indices, _listed(node) - {"_raw_saved_indices"}))
     assert found[0] == found[1]

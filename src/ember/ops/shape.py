@@ -239,7 +239,7 @@ def _unfreed(node: Any) -> Any:
     return node
 
 
-def _advanced(node: Any) -> tuple:
+def _advanced(node: Any, shape: tuple | None = None) -> tuple:
     """(self_sym_sizes, indices) of PyTorch's IndexBackward0 for the NumPy index the node
     keeps: PyTorch first applies the basic items (slices, None, True/False as a new dim of
     size 1), then indexes that view with one entry per dim, None where a dim is taken whole,
@@ -247,7 +247,7 @@ def _advanced(node: Any) -> tuple:
     from ember._tensor import Tensor
 
     index = node.index if isinstance(node.index, tuple) else (node.index,)
-    shape = list(node.shape)
+    shape = list(node.shape if shape is None else shape)
     used = sum(
         item.ndim if isinstance(item, np.ndarray) and item.dtype == bool else 1
         for item in index
@@ -659,6 +659,11 @@ class SetItem(Op):
     """out-of-place x[index] = value, recorded so that x.__setitem__ stays differentiable.
     Integers, slices and None go through a view instead (`indexing._set_region`), so an
     index here gathers (or is a lone `...`), and the node has the name of PyTorch's for it."""
+
+    saved_attributes = {
+        "accumulate": constant(False),  # index_put(accumulate=True) is recorded as an addition
+        "indices": lambda node: _advanced(_unfreed(node), node._shape)[1],
+    }
 
     def name(self) -> str:
         return "IndexPutBackward0"
