@@ -44,6 +44,7 @@ __all__ = [
     "define",
     "field",
     "field_tensor",
+    "field_tensors",
     "input_shape",
     "keeps_dims",
     "saved_input",
@@ -135,6 +136,30 @@ def field_tensor(
     return _Field(name, convert, restore, hooks)
 
 
+class _Tensors:
+    """A table entry for a tuple of tensors that PyTorch's node saves as a list (an index's
+    `indices`), worked out from what the node keeps by `get(node)` (Tensors or None)."""
+
+    __slots__ = ("get", "field")
+
+    def __init__(self, get: Callable[[Any], tuple], field: str) -> None:
+        self.get, self.field = get, field
+
+    def __call__(self, node: Any) -> tuple:
+        if node._saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        return self.get(node)
+
+
+def field_tensors(get: Callable[[Any], tuple], field: str) -> _Tensors:
+    """The table entry for a tuple of tensors worked out by `get(node)` from the node's
+    attribute `field` (IndexBackward0's `indices`, from the NumPy index it keeps). Its
+    `_raw_saved_<name>` is a tuple of SavedTensor objects, one per entry (None entries
+    included, as PyTorch's), which show and unpack the values but take no hooks: backward
+    reads the NumPy index, not these."""
+    return _Tensors(get, field)
+
+
 def define(cls: type) -> None:
     """Turn the class's `saved_attributes` table into properties (see the module's docstring).
     A `_saved_<name>` of a parent class that the table does not name is hidden (it reads as
@@ -145,6 +170,10 @@ def define(cls: type) -> None:
         if isinstance(entry, _Saved):
             setattr(cls, "_saved_" + name, property(_tensor_getter(entry)))
             setattr(cls, "_raw_saved_" + name, property(_raw_getter(name, entry)))
+            names.add("_raw_saved_" + name)
+        elif isinstance(entry, _Tensors):
+            setattr(cls, "_saved_" + name, property(entry))
+            setattr(cls, "_raw_saved_" + name, property(_raw_tensors_getter(name, entry)))
             names.add("_raw_saved_" + name)
         elif isinstance(entry, _Field):
             setattr(cls, "_saved_" + name, property(_field_getter(entry)))
@@ -195,6 +224,34 @@ def _raw_field_getter(name: str, entry: _Field) -> Callable[[Any], Any]:
 
     get._listed = lambda node: _has_field(node, entry)
     return get
+
+
+def _raw_tensors_getter(name: str, entry: _Tensors) -> Callable[[Any], Any]:
+    def get(node: Any) -> tuple:
+        cache = node.__dict__.setdefault("_raw_objects", {})
+        raw = cache.get(name)
+        if raw is None:
+            n = len(entry.get(node))
+            raw = cache[name] = tuple(
+                [
+                    SavedField(node, _Field(entry.field, _tensors_item(entry, k), None, False))
+                    for k in range(n)
+                ]
+            )
+        return raw
+
+    get._listed = True
+    return get
+
+
+def _tensors_item(entry: _Tensors, k: int) -> Callable[[Any, Any], Any]:
+    """The convert of entry k of a `_Tensors`: its array, or None."""
+
+    def item(node: Any, value: Any) -> Any:
+        t = entry.get(node)[k]
+        return None if t is None else t._data
+
+    return item
 
 
 def _has_field(node: Any, entry: _Field) -> bool:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd.function import FREED_MESSAGE, apply_one
-from ember.autograd.saved import constant, field, field_tensor, input_shape
+from ember.autograd.function import apply_one
+from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where, row_major
@@ -231,14 +231,6 @@ class AsStrided(ViewOp):
         return _dual.index_add((numel,), where, grad, grad.dtype).reshape(ctx.shape), None
 
 
-def _unfreed(node: Any) -> Any:
-    """The node, or the freed graph's error once backward freed what it saved (for a value
-    PyTorch's node saves as a tensor)."""
-    if node._saved is None:
-        raise RuntimeError(FREED_MESSAGE)
-    return node
-
-
 def _advanced(node: Any, shape: tuple | None = None) -> tuple:
     """(self_sym_sizes, indices) of PyTorch's IndexBackward0 for the NumPy index the node
     keeps: PyTorch first applies the basic items (slices, None, True/False as a new dim of
@@ -288,7 +280,7 @@ class Index(ViewOp):
 
     saved_attributes = {
         "self_sym_sizes": lambda node: _advanced(node)[0],
-        "indices": lambda node: _advanced(_unfreed(node))[1],
+        "indices": field_tensors(lambda node: _advanced(node)[1], "index"),
     }
 
     @staticmethod
@@ -662,7 +654,7 @@ class SetItem(Op):
 
     saved_attributes = {
         "accumulate": constant(False),  # index_put(accumulate=True) is recorded as an addition
-        "indices": lambda node: _advanced(_unfreed(node), node._shape)[1],
+        "indices": field_tensors(lambda node: _advanced(node, node._shape)[1], "index"),
     }
 
     def name(self) -> str:
