@@ -413,3 +413,26 @@ def test_mnist_example_network_trains_like_torch() -> None:
         loss_t.backward()
         opt.step()
         opt_t.step()
+
+
+@pytest.mark.parametrize("xs, ws, bias, kwargs", CONV2D_CASES)
+def test_conv2d_output_is_contiguous_so_view_works(xs, ws, bias, kwargs) -> None:
+    # The output was an (N, C, H, W) view of the (C, N, H, W) product, so the common
+    # `F.relu(conv(x)).view(n, -1)` raised where PyTorch's contiguous output allows it.
+    x, w, b = (None if a is None else ember.tensor(a) for a in _arrays(xs, ws, (ws[0],) if bias else None))
+    y = F.conv2d(x, w, b, **kwargs).relu()
+    assert y.is_contiguous()
+    assert y.view(-1).tolist() == y.reshape(-1).tolist()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: F.conv1d(ember.randn(3, 2, 9), ember.randn(4, 2, 3)),
+        lambda: F.conv3d(ember.randn(2, 2, 4, 5, 5), ember.randn(4, 1, 2, 2, 3), ember.randn(4), groups=2),
+        lambda: ember.conv_tbc(ember.randn(5, 2, 3), ember.randn(3, 3, 4), ember.randn(4)),
+        lambda: ember.nn.functional.adaptive_avg_pool3d(ember.randn(2, 3, 5, 4, 4), 2),
+    ],
+)
+def test_other_convolution_outputs_are_contiguous(make) -> None:
+    assert make().is_contiguous()  # as PyTorch's: .view() of them works

@@ -93,12 +93,20 @@ class Convolution(Op):
         ctx.win, ctx.groups = win, groups
         ctx.cols = cols  # kept for the weight gradient; released by the first backward
         ctx.cols_shape = cols.shape
-        y2 = _matmul(w2, cols)
-        if b is not None:
-            y2 += b.reshape(groups, -1, 1)
-        # a (N, C, ...) view of the (C, N, ...) product: copying it to NCHW order would cost a
-        # pass over the output, and the ops that follow work in whatever order it has
-        return channels_last(y2, x.shape[0], win.out)
+        y = channels_last(_matmul(w2, cols), x.shape[0], win.out)  # (N, C, ...) view of (C, N, ...)
+        if y.flags.c_contiguous:  # a batch of one: the product is in NCHW order already
+            if b is not None:
+                y += b.reshape((-1,) + (1,) * len(win.out))
+            return y
+        # Returned in PyTorch's layout, contiguous NCHW, so that `.view(n, -1)` after the conv
+        # works as in PyTorch (the view above would refuse it). The reordering copy is the
+        # bias's addition, which is a pass over the output anyway.
+        out = np.empty(y.shape, y.dtype)
+        if b is None:
+            np.copyto(out, y)
+        else:
+            np.add(y, b.reshape((-1,) + (1,) * len(win.out)), out=out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

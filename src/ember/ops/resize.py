@@ -95,7 +95,7 @@ def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Ten
         a = Tensor(_averaging_matrix(size[dim], out[dim], dtype))
         axis = dim - nd  # counted from the end
         y = a @ y if axis == -2 else (a @ y.transpose(axis, -2)).transpose(axis, -2)
-    return y
+    return y.contiguous()  # in 3-d the last transpose leaves a view; PyTorch's result is contiguous
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:

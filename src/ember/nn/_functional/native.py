@@ -233,7 +233,7 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
             f"{list(weight.shape)} expects {weight.shape[1]} and {weight.shape[2]}"
         )
     out = conv.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, 1, pad)
-    return out.permute(2, 0, 1)
+    return out.permute(2, 0, 1).contiguous()  # contiguous, as PyTorch's
 
 
 # ---- normalizations returning their statistics --------------------------------------------
