@@ -31,9 +31,15 @@ class ScatterReduce(Op):
     over the count, for amax / amin shared evenly among the elements equal to the result,
     for prod the product of the others."""
 
+    _not_tensor_inputs = (2, 3, 4, 5, 6)  # next_functions lists input and src, as PyTorch's
+
     @staticmethod
-    def forward(ctx, x, src, out, weights, full, reduce):
-        # x and src are arguments for the node's edges; scatter_reduce computed the value
+    def forward(ctx, x, src, index, out, weights, full, reduce):
+        # x and src are arguments for the node's edges; scatter_reduce computed the value.
+        # `full` holds the index array itself: saving the index makes backward raise if the
+        # index tensor is changed in place before it runs, as PyTorch does, rather than send
+        # the gradient to the new places.
+        ctx.save_for_backward(index)
         (ctx.w_x, ctx.w_src), ctx.full, ctx.reduce = weights, full, reduce
         ctx.src_shape = src.shape
         return out
@@ -44,6 +50,7 @@ class ScatterReduce(Op):
             raise NotImplementedError(
                 "scatter_reduce: the second derivative of reduce='prod' is not implemented in ember"
             )
+        ctx.saved_tensors  # noqa: B018 - the in-place check of the index (see forward)
         g_src = grad[ctx.full] * ctx.w_src
         if g_src.shape != ctx.src_shape:  # only src's leading region was scattered
             pad = [(0, n - m) for n, m in zip(ctx.src_shape, g_src.shape)]
@@ -54,7 +61,7 @@ class ScatterReduce(Op):
                         g_src = shape.cat([g_src, Tensor(zeros)], d)
             else:
                 g_src = np.pad(g_src, pad)
-        return grad * ctx.w_x, g_src, None, None, None, None
+        return grad * ctx.w_x, g_src, None, None, None, None, None
 
     def name(self) -> str:
         return "ScatterReduceBackward0"
@@ -90,7 +97,8 @@ def scatter_reduce(
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if input._data.ndim == 0:  # a vector of one element, as in PyTorch
         vector = indexing._as_vector(src)
-        call = lambda v: scatter_reduce(v, 0, idx.reshape(-1), vector, reduce, include_self=include_self)  # noqa: E731
+        flat = index.reshape(-1) if isinstance(index, Tensor) else idx.reshape(-1)  # a view: its version
+        call = lambda v: scatter_reduce(v, 0, flat, vector, reduce, include_self=include_self)  # noqa: E731
         return indexing._on_scalar(input, dim, "scatter_reduce", call)
     d = normalize_dim(dim, input._data.ndim, "scatter_reduce", scalar_ok=False)
     idx, src = indexing._scatter_shapes(idx, input, d, src, "scatter_reduce")
@@ -113,7 +121,7 @@ def scatter_reduce(
     if not (grad_mode._state[0] and (input.requires_grad or src.requires_grad)):
         return Tensor(out)
     weights = _weights(reduce, x, values, out, hit, full, count, include_self)
-    return ScatterReduce.apply(input, src, out, weights, full, reduce)
+    return ScatterReduce.apply(input, src, index, out, weights, full, reduce)
 
 
 def _weights(
