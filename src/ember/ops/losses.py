@@ -348,16 +348,19 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
+        # the weight tensor is saved too, for the in-place check alone: changed before
+        # backward, it would change the gradient without an error (PyTorch raises)
+        ctx.save_for_backward(x, t, weight)
         loss = -(t * _clamped_log(x) + (1 - t) * _clamped_log(1 - x))
-        if weight is not None:
+        if weight is not None:  # it scales the loss, which has the target's dtype
+            weight = weight.astype(t.dtype, copy=False)
             loss = loss * weight
-        ctx.save_for_backward(x, t)
         ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, loss.size
         return _reduce(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t = ctx.saved_tensors
+        x, t, _ = ctx.saved_tensors
         dx, dt = ctx._edges[0], ctx._edges[1]
         g = _upstream(grad, ctx.reduction, ctx.denominator)
         if ctx.weight is not None:
@@ -394,6 +397,12 @@ class BinaryCrossEntropyWithLogits(Op):
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
+        # the weights are saved for the in-place check alone, as in BinaryCrossEntropy
+        ctx.save_for_backward(x, t, weight, pos_weight)
+        if weight is not None:  # it scales the loss, which has the target's dtype
+            weight = weight.astype(t.dtype, copy=False)
+        if pos_weight is not None:
+            pos_weight = pos_weight.astype(x.dtype, copy=False)
         sp = softplus(-x)
         loss = (1 - t) * x + (sp if pos_weight is None else (1 + (pos_weight - 1) * t) * sp)
         if loss.dtype != t.dtype:
@@ -403,13 +412,12 @@ class BinaryCrossEntropyWithLogits(Op):
             loss = loss.astype(t.dtype)
         if weight is not None:
             loss = loss * weight
-        ctx.save_for_backward(x, t)
         ctx.weight, ctx.pos_weight, ctx.reduction, ctx.denominator = weight, pos_weight, reduction, loss.size
         return _reduce(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t = ctx.saved_tensors
+        x, t, _, _ = ctx.saved_tensors
         dx, dt = ctx._edges[0], ctx._edges[1]
         pw = ctx.pos_weight
         g = _upstream(grad, ctx.reduction, ctx.denominator)

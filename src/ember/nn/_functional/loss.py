@@ -518,7 +518,9 @@ def binary_cross_entropy(
                 f"all elements of {name} should be between 0 and 1 (binary_cross_entropy takes "
                 "probabilities; for logits use binary_cross_entropy_with_logits)"
             )
-    return losses.BinaryCrossEntropy.apply(input, target, w, reduction)
+    # the weight tensor itself, not w: the node saves it, so that changing it in place before
+    # backward raises as in PyTorch
+    return losses.BinaryCrossEntropy.apply(input, target, None if w is None else weight, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -549,7 +551,10 @@ def binary_cross_entropy_with_logits(
                 f"binary_cross_entropy_with_logits: pos_weight of shape {list(pw.shape)} does not broadcast "
                 f"to input {list(input.shape)} (it holds one weight per class, the last dimension)"
             )
-    return losses.BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)
+    # the tensors themselves, not w and pw: see binary_cross_entropy
+    return losses.BinaryCrossEntropyWithLogits.apply(
+        input, target, None if w is None else weight, None if pw is None else pos_weight, reduction
+    )
 
 
 # ---- likelihoods --------------------------------------------------------------------------------
