@@ -162,8 +162,9 @@ class Igamma(Op):
 
     @staticmethod
     def forward(ctx, a, x):
-        ctx.save_for_backward(x)
-        ctx.a = a
+        # a is saved, not kept as an attribute, so that changing it in place before backward
+        # raises (PyTorch's node saves it) instead of changing the gradient
+        ctx.save_for_backward(a, x)
         return regularized_gamma(a, x, ctx.upper).astype(np.result_type(a, x))
 
     @staticmethod
@@ -171,8 +172,8 @@ class Igamma(Op):
         if ctx.needs_input_grad[0]:
             name = "igammac" if ctx.upper else "igamma"
             raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
-        (x,) = ctx.saved_tensors
-        density = _density(ctx.a, x)
+        a, x = ctx.saved_tensors
+        density = _density(_dual.value(a), x)
         return None, (-grad * density if ctx.upper else grad * density)
 
 
