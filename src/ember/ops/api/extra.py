@@ -128,7 +128,10 @@ def _index_arrays(indices: Any, ndim: int, op: str) -> tuple:
         raise TypeError(f"{op}(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
     arrays: list = []
     for i in indices:
-        a = i._data if isinstance(i, Tensor) else np.asarray(i)
+        # a copy: the node keeps the index for backward, and an index tensor changed in place
+        # after the forward would otherwise change the gradient silently (PyTorch raises;
+        # indexing does the same, ops/api/indexing.py's _index_array)
+        a = np.array(i._data if isinstance(i, Tensor) else i)
         if a.dtype == np.bool_:
             arrays += np.nonzero(a)
         elif a.dtype.kind in "iu":
