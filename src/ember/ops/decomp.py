@@ -160,7 +160,9 @@ class LinalgLuFactorEx(Op):
 
     @staticmethod
     def forward(ctx, a, lu, pivots):
-        ctx.pivots = pivots
+        # a copy: the caller returns the pivots array as a tensor, which the user may change
+        # in place (PyTorch's node saves it and raises then)
+        ctx.pivots = pivots.copy()
         ctx.save_for_backward(lu)
         return lu
 
