@@ -270,13 +270,19 @@ class Max(Op):
         ctx.shape, ctx.idx = x.shape, idx
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
+        idx = row_major(idx)
         ctx.mark_non_differentiable(idx)
-        return row_major(values), row_major(idx)
+        # ctx.idx shares the indices output's memory: saving the output makes backward raise
+        # if it is changed in place (PyTorch's node saves it too), not send the gradient
+        # to the new places
+        ctx.save_for_backward(idx)
+        return row_major(values), idx
 
     @staticmethod
     def backward(ctx, grad, _grad_idx):
         if ctx.dim is None:
             return grad, None, None, None
+        ctx.saved_tensors  # noqa: B018 - the in-place check of the indices (see forward)
         index = _along_axis_index(ctx.idx, ctx.dim)
         return _dual.index_add(ctx.shape, index, grad.reshape(ctx.idx.shape), grad.dtype), None, None, None
 

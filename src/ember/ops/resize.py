@@ -161,10 +161,12 @@ class AdaptiveMaxPool(Op):
         indices = np.take_along_axis(np.broadcast_to(flat, values.shape), arg, -1)[..., 0]
         ctx.shape, ctx.indices, ctx.nd = x.shape, indices, nd
         ctx.mark_non_differentiable(indices)
+        ctx.save_for_backward(indices)  # the indices output: changed in place, backward raises
         return y, indices
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
+        ctx.saved_tensors  # noqa: B018 - the in-place check of the indices (see forward)
         plane = math.prod(ctx.shape[-ctx.nd :])
         rows = math.prod(ctx.shape[: -ctx.nd])
         # each gradient added at its maximum's place; windows overlap when the sizes don't divide

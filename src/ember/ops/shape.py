@@ -494,12 +494,16 @@ class Gather(Op):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
+        # saved as well, for the in-place check: sort, topk, ... pass the indices tensor that
+        # they return, so that changing it in place before backward raises (as in PyTorch)
+        ctx.save_for_backward(index)
         # the index may be smaller than x along the other dims: read only that corner of x
         corner = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
         return np.take_along_axis(x[corner], index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 - the in-place check of the index (see forward)
         full = _along_axis(ctx.index, ctx.dim)
         return _dual.index_add(ctx.shape, full, grad, grad.dtype), None, None
 

@@ -539,7 +539,10 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
                 f"{op}(): selected index k={k} is out of range for dimension {axis} of size {n}"
             )
         idx = np.take(idx, range(k), axis=axis)
-    return return_type(op)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
+    # the indices tensor itself goes to Gather, which saves it: changing the returned indices
+    # in place before backward raises, as in PyTorch, rather than move the gradient
+    indices = Tensor(idx)
+    return return_type(op)(shape_ops.Gather.apply(input, axis, indices), indices)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:

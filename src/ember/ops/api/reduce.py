@@ -269,7 +269,8 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind == "f" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
     idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
-    return return_type(name)(shape_ops.Gather.apply(input, axis, idx), Tensor(idx))
+    indices = Tensor(idx)  # given to Gather, which saves it: see sort
+    return return_type(name)(shape_ops.Gather.apply(input, axis, indices), indices)
 
 
 def cummax(input: Tensor, dim: int) -> Any:
