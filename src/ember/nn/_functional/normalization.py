@@ -131,7 +131,13 @@ class BatchNorm(Op):
             mean, squares = running_mean.reshape(shape), running_var.reshape(shape)
             rstd = (squares + eps) ** -0.5
             xhat = (x - mean) * rstd
-        ctx.save_for_backward(x, weight)
+        if ctx.batch_stats:
+            ctx.save_for_backward(x, weight)
+        else:
+            # ctx.mean is a view of running_mean, which create_graph's backward reads: saving
+            # the running statistics makes backward raise if they change in place first, as in
+            # PyTorch, rather than differentiate with the new values
+            ctx.save_for_backward(x, weight, running_mean, running_var)
         ctx.xhat, ctx.rstd, ctx.mean, ctx.axes, ctx.eps, ctx.shape = xhat, rstd, mean, axes, eps, shape
         y = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
         if bias is not None:
@@ -142,7 +148,7 @@ class BatchNorm(Op):
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
-        x, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors[:2]
         dx, dw, db = ctx._edges[:3]
         axes = ctx.axes
         if _dual.is_array(grad):
@@ -326,7 +332,7 @@ def batch_norm(
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
+        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean, running_var, eps)  # saved: see forward
         return y
     count = input._data.size // c if c else 0
     if count == 0:  # an empty batch: an empty result, the running statistics unchanged (PyTorch)
@@ -417,7 +423,7 @@ def instance_norm(
             raise RuntimeError(
                 "Expected running_mean and running_var to be defined when use_input_stats is false"
             )
-        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
+        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean, running_var, eps)  # saved: see BatchNorm
         return y
     _check_running_pair(running_mean, running_var)
     y = GroupNorm.apply(input, weight, bias, c, eps)
