@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.autograd.grad_mode import no_grad
+from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.creation import ones_like
 from ember.dtypes import promote_types, refuse_complex, scalar_type_name, to_numpy_dtype
 from ember.ops import losses
@@ -458,6 +458,15 @@ def nll_loss(
     return _unbatched(loss, input, reduction)
 
 
+def _not_differentiable(t: Tensor | None, op: str, name: str) -> None:
+    """PyTorch's refusal of an argument that its op has no gradient for."""
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"The function '{op}' is not differentiable with respect to argument '{name}'. "
+            f"This input cannot have requires_grad True (pass {name}.detach())."
+        )
+
+
 def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) -> tuple:
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
         # as PyTorch: NotImplementedError where its kernel has no integer version (an integer
@@ -480,6 +489,7 @@ def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) 
             f"{scalar_type_name(input._data.dtype)} ({op}: the target is {target.dtype}, the input "
             f"{input.dtype}; convert the target with .to(input.dtype))"
         )
+    _not_differentiable(weight, op, "weight")
     w = None
     if weight is not None:  # it scales the loss, which has the target's dtype
         w = weight._data.astype(target._data.dtype, copy=False)
@@ -539,6 +549,7 @@ def binary_cross_entropy_with_logits(
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size ({input.shape!r})")
     target, w = _binary_args(input, target, weight, "binary_cross_entropy_with_logits")
+    _not_differentiable(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     pw = None
     if pos_weight is not None:
         pw = pos_weight._data.astype(input._data.dtype, copy=False)

@@ -23,24 +23,14 @@ from collections.abc import Callable
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.autograd.grad_mode import is_grad_enabled
 from ember.dtypes import scalar_type_name
 from ember.nn._functional.activation import logsigmoid, relu
-from ember.nn._functional.loss import _broadcast, _reduce, _reduction
+from ember.nn._functional.loss import _broadcast, _not_differentiable, _reduce, _reduction
 from ember.nn._functional.normalization import pairwise_distance
 from ember.ops.api.arith import clamp_min, minimum
 from ember.ops.elementwise import where
 
 # ---- argument checks ----------------------------------------------------------------------------
-
-
-def _not_differentiable(t: Tensor | None, op: str, name: str) -> None:
-    """PyTorch's refusal of an argument that its op has no gradient for."""
-    if t is not None and t.requires_grad and is_grad_enabled():
-        raise RuntimeError(
-            f"The function '{op}' is not differentiable with respect to argument '{name}'. "
-            f"This input cannot have requires_grad True (pass {name}.detach())."
-        )
 
 
 def _check_triplet(op: str, margin: float, anchor: Tensor, positive: Tensor, negative: Tensor) -> None:
