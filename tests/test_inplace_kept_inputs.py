@@ -439,3 +439,33 @@ def test_bce_weight_that_requires_grad_is_refused_as_in_torch(op: str) -> None:
     x = ember.full((3,), 0.5, requires_grad=True)
     with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
         getattr(ember.nn.functional, op)(x, ember.ones(3), weight=ember.ones(3, requires_grad=True))
+
+
+# ---- results that must not share the input's memory ----------------------------------------------
+
+_OF_A_0D_TENSOR = {
+    "sort": lambda T, x: T.sort(x).values,
+    "topk": lambda T, x: T.topk(x, 1).values,
+    "cummax": lambda T, x: T.cummax(x, 0).values,
+    "cummin": lambda T, x: T.cummin(x, 0).values,
+    "median": lambda T, x: T.median(x, 0).values,
+    "kthvalue": lambda T, x: T.kthvalue(x, 1, 0).values,
+    "mode": lambda T, x: T.mode(x, 0).values,
+    "diff[n=0]": lambda T, x: T.diff(x.reshape(1), n=0),
+}
+
+
+@pytest.mark.parametrize("name", list(_OF_A_0D_TENSOR))
+def test_values_of_a_0d_tensor_are_a_copy(T, name: str) -> None:
+    # these returned a view of the input (diff with n=0 the input itself): changing the input
+    # in place changed the result, and the result could not be changed in place at all
+    x = T.tensor(2.0, requires_grad=True)
+    y = _OF_A_0D_TENSOR[name](T, x)
+    with T.no_grad():
+        x.add_(1.0)
+    assert y.item() == 2.0
+    x = T.tensor(2.0, requires_grad=True)
+    y = _OF_A_0D_TENSOR[name](T, x)
+    y.add_(1.0)
+    y.sum().backward()
+    assert x.grad.item() == 1.0

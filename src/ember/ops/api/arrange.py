@@ -181,8 +181,10 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = normalize_dim(dim, input._data.ndim, "diff", scalar_ok=False)
-    if n == 0:  # no difference taken: input as it is, without prepend and append (as PyTorch)
-        return input
+    if n == 0:  # no difference taken: a copy of input, without prepend and append (as PyTorch)
+        from ember.ops.api.convert import clone  # convert imports this module's imports
+
+        return clone(input)
     parts = [p for p in (prepend, input, append) if p is not None]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):

@@ -530,7 +530,10 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
     if axis is None:  # a 0-d tensor is sorted already
         if k not in (None, 0, 1):
             raise RuntimeError(f"{op}(): selected index k={k} is out of range for a 0-d tensor")
-        return return_type(op)(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+        from ember.ops.api.convert import clone  # convert imports this module
+
+        # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
+        return return_type(op)(clone(input), Tensor(np.zeros((), np.int64)))
     idx = _order(input._data, axis, descending)
     if k is not None:
         n = input._data.shape[axis]

@@ -263,7 +263,10 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     axis = normalize_dim(dim, input._data.ndim, name)
     x = input._data
     if axis is None or x.size == 0:
-        return return_type(name)(shape_ops.View.apply(input, x.shape), Tensor(np.zeros(x.shape, np.int64)))
+        from ember.ops.api.convert import clone  # convert imports this module
+
+        # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
+        return return_type(name)(clone(input), Tensor(np.zeros(x.shape, np.int64)))
     running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
     # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind == "f" else x == running

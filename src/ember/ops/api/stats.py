@@ -21,8 +21,11 @@ from ember.return_types import return_type
 
 
 def _itself(name: str, input: Tensor) -> Any:
-    """(values, indices) of a 0-d tensor, which is its own median, mode or k-th value."""
-    return return_type(name)(shape_ops.View.apply(input, ()), Tensor(np.zeros((), np.int64)))
+    """(values, indices) of a 0-d tensor, which is its own median, mode or k-th value: a
+    copy, as PyTorch returns, so that an in-place change of either does not show in the other."""
+    from ember.ops.api.convert import clone  # convert imports this module's imports
+
+    return return_type(name)(clone(input), Tensor(np.zeros((), np.int64)))
 
 
 def _picked(name: str, input: Tensor, axis: int, idx: np.ndarray, keepdim: bool) -> Any:
