@@ -469,3 +469,13 @@ def test_values_of_a_0d_tensor_are_a_copy(T, name: str) -> None:
     y.add_(1.0)
     y.sum().backward()
     assert x.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("dims", [(2, 0), (1, 0), (-1, 0)])
+def test_diag_embed_into_other_dims_is_contiguous(T, dims: tuple) -> None:
+    # found by the checker, changing outputs through view(-1): ember returned a permuted
+    # view, which view(-1) refused
+    y = T.diag_embed(T.ones(2, 3, requires_grad=True), dim1=dims[0], dim2=dims[1])
+    assert y.is_contiguous()
+    y.view(-1).mul_(2)
+    y.sum().backward()

@@ -68,7 +68,10 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     out = shape_ops.IndexAddInto.apply(input, input._data.shape[:-1] + (m, m), (Ellipsis, rows, cols))
     batch = iter(range(n - 2))
     order = tuple(n - 2 if i == a else n - 1 if i == b else next(batch) for i in range(n))
-    return out if order == tuple(range(n)) else shape_ops.Permute.apply(out, order)
+    if order == tuple(range(n)):
+        return out
+    # laid out row-major, as PyTorch's result (its strides, and view(-1) on it, work the same)
+    return shape_ops.Permute.apply(out, order).contiguous()
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
