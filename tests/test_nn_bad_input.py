@@ -1910,11 +1910,6 @@ DIFFERENT: dict[str, tuple[Any, Any]] = {
     ),
     # PyTorch's foreach kernel raises an internal error for an empty list; ember does nothing
     "clip_grad_value_ empty": (lambda T: T.nn.utils.clip_grad_value_([], 1.0), None),
-    # PyTorch views each parameter, so a non-contiguous one raises; ember copies it
-    "parameters_to_vector non-contiguous": (
-        lambda T: T.nn.utils.parameters_to_vector([R(T, 2, 3).t()]).shape,
-        (6,),
-    ),
     # a layer refuses a reduction it cannot compute when it is built, not at its first call
     "loss module with a bad reduction": (lambda T: T.nn.MSELoss(reduction="bad"), ValueError),
     # a convolution over no input channels gives the bias (PyTorch: an output of no channels)

@@ -9,8 +9,12 @@ from ember.ops.api.shape import cat
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
-    return cat([p.reshape(-1) for p in parameters])
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable).
+
+    Each parameter is flattened with `view(-1)`, as in PyTorch, so a non-contiguous one (a
+    transposed or expanded tensor) raises rather than being copied.
+    """
+    return cat([p.view(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
