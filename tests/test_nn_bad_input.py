@@ -1919,11 +1919,6 @@ DIFFERENT: dict[str, tuple[Any, Any]] = {
         lambda T: T.nn.utils.rnn.pack_padded_sequence(R(T, 3, 2, 1), T.tensor([4, 3])),
         RuntimeError,
     ),
-    # PyTorch has no integer kernel for nearest upsampling of int64; ember copies the values
-    "nearest interpolation of int64": (
-        lambda T: F(T).interpolate(T.ones(1, 1, 2, 2, dtype=T.int64), scale_factor=2).shape,
-        (1, 1, 4, 4),
-    ),
     # PyTorch's ModuleList.insert with a negative index raises a KeyError; ember inserts as list.insert
     "modulelist insert at -1": (
         lambda T: [

@@ -336,6 +336,7 @@ class UpsampleAntialias(UpsampleLinear):
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_NEAREST_INTEGERS = (np.dtype(np.uint8),)
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
@@ -408,6 +409,8 @@ def interpolate(
         )
     if mode not in ("nearest", "nearest-exact"):
         check_dtype(f"upsample_{mode}{nd}d", input)  # floating point only, as in PyTorch
+    else:  # picking elements would suit any dtype, but PyTorch's kernels take floats and uint8 only
+        check_dtype(f"upsample_nearest{nd}d", input, _NEAREST_INTEGERS, "floating point and uint8 inputs")
     y = input
     for dim, (n, o, s) in enumerate(zip(spatial, out, scales)):
         if mode in ("nearest", "nearest-exact"):
