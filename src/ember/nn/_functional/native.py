@@ -252,7 +252,7 @@ def native_layer_norm(
     """F.layer_norm and its statistics: (output, mean, rstd), the two with the normalized
     dimensions kept as size 1 (torch.native_layer_norm)."""
     out = normalization.layer_norm(input, normalized_shape, weight, bias, eps)
-    k = len(normalization.shape_tuple(normalized_shape))
+    k = len(normalized_shape)
     mean, rstd = _stats(input._data, tuple(range(input.ndim - k, input.ndim)), eps)
     return out, Tensor(mean), Tensor(rstd)
 

@@ -216,23 +216,63 @@ def _check_dtypes(op: str, input: Tensor, **tensors: Tensor | None) -> None:
             )
 
 
+def _is_int(value: Any) -> bool:
+    """An int, a NumPy integer or a 0-d integer tensor, and not a bool: what PyTorch takes as
+    an element of a "tuple of ints"."""
+    if isinstance(value, Tensor):
+        return value._data.ndim == 0 and value._data.dtype.kind in "iu"
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def shape_tuple(normalized_shape: Sequence[int] | int) -> tuple:
-    """A normalized_shape as a tuple: an int n is (n,) (layer_norm, rms_norm and their layers)."""
-    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    """The normalized_shape of a LayerNorm or RMSNorm layer as a tuple of ints: the layers, as
+    PyTorch's, also take a single int n for (n,)."""
+    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape, bool):
+        return (int(normalized_shape),)
+    shape = tuple(normalized_shape)
+    for i, n in enumerate(shape):
+        if not _is_int(n):
+            raise TypeError(
+                f"normalized_shape must be a tuple of ints, but found element of type {type(n).__name__} at pos {i}"
+            )
+    return tuple(int(n) for n in shape)
+
+
+def _functional_shape(op: str, normalized_shape: Any) -> tuple:
+    """The normalized_shape of F.layer_norm or F.rms_norm: a tuple, list or Size of ints only,
+    as in PyTorch, whose functional forms (unlike its layers) refuse a single int."""
+    if not isinstance(normalized_shape, (tuple, list)):  # Size is a tuple
+        raise TypeError(
+            f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(normalized_shape).__name__} (a single dimension n is written (n,))"
+        )
+    for i, n in enumerate(normalized_shape):
+        if not _is_int(n):
+            raise TypeError(
+                f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, but found "
+                f"element of type {type(n).__name__} at pos {i}"
+            )
+    shape = tuple(int(n) for n in normalized_shape)
+    if not shape:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+            "element, but got normalized_shape = []"
+        )
+    return shape
 
 
 def layer_norm(
     input: Tensor,
-    normalized_shape: Sequence[int] | int,
+    normalized_shape: Sequence[int],
     weight: Tensor | None = None,
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalize over the last len(normalized_shape) dimensions (torch.nn.functional.layer_norm)."""
-    shape = shape_tuple(normalized_shape)
+    shape = _functional_shape("layer_norm", normalized_shape)
     k = len(shape)
     s = input._data.shape
-    if k == 0 or s[len(s) - k :] != shape or len(s) < k:
+    if s[len(s) - k :] != shape or len(s) < k:
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
             f"but got input of size {list(s)}"
@@ -528,7 +568,7 @@ class RMSNorm(Op):
 
 def rms_norm(
     input: Tensor,
-    normalized_shape: Sequence[int] | int,
+    normalized_shape: Sequence[int],
     weight: Tensor | None = None,
     eps: float | None = None,
 ) -> Tensor:
@@ -538,14 +578,9 @@ def rms_norm(
     A weight of another float dtype is converted to the input's, and so is the result, as in
     PyTorch (which warns that it cannot use its fused kernel then).
     """
-    shape = shape_tuple(normalized_shape)
+    shape = _functional_shape("rms_norm", normalized_shape)
     k = len(shape)
     s = input._data.shape
-    if k == 0:
-        raise RuntimeError(
-            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
-            "element, but got normalized_shape = []"
-        )
     if len(s) < k or s[len(s) - k :] != shape:
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
