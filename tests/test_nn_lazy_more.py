@@ -74,7 +74,7 @@ def test_buffer_errors_and_copies() -> None:
     m.lin = nn.Linear(1, 1)
     with pytest.raises(TypeError, match="as child module 'lin'"):
         m.lin = nn.Buffer(ember.ones(1))
-    with pytest.raises(TypeError, match="nn.Buffer expects a Tensor"):
+    with pytest.raises(AttributeError, match="nn.Buffer takes a Tensor"):
         nn.Buffer([1.0, 2.0])
     m.b = nn.Buffer(ember.ones(2), persistent=False)
     clone = copy.deepcopy(m)

@@ -6,23 +6,27 @@ from typing import Any
 
 import numpy as np
 
-from ember._tensor import Tensor, _to_array
+from ember._tensor import Tensor
 
 
 class Parameter(Tensor):
     """A leaf tensor that requires grad by default and that Modules collect (torch.nn.Parameter).
 
-    `Parameter(t)` shares `t`'s memory. Assigning one to a Module attribute registers it in
-    the module's `_parameters`, so that `parameters()` and `state_dict()` find it.
+    `Parameter(t)` shares `t`'s memory; `data` must be a Tensor (or None, for an empty one):
+    a list or an array raises, as in PyTorch. Assigning one to a Module attribute registers it
+    in the module's `_parameters`, so that `parameters()` and `state_dict()` find it.
     """
 
-    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             array = np.empty(0, dtype=np.float32)
         elif isinstance(data, Tensor):
             array = data._data
-        else:
-            array = _to_array(data, None)
+        else:  # PyTorch's error (it calls data.detach()), with the fix
+            raise AttributeError(
+                f"'{type(data).__name__}' object has no attribute 'detach' (nn.Parameter takes a "
+                "Tensor: wrap the values with ember.tensor(...) first)"
+            )
         Tensor.__init__(self, array, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -33,7 +37,7 @@ class Parameter(Tensor):
 
     def __deepcopy__(self, memo: dict) -> Parameter:
         # torch's Parameter.__deepcopy__ copies the data and requires_grad only: no .grad
-        copy = Parameter(self._data.copy(), requires_grad=self._requires_grad)
+        copy = Parameter(Tensor(self._data.copy()), requires_grad=self._requires_grad)
         memo[id(self)] = copy
         return copy
 
@@ -51,8 +55,11 @@ class Buffer(Tensor):
     def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
         if data is None:
             data = Tensor(np.empty(0, dtype=np.float32))
-        if not isinstance(data, Tensor):
-            raise TypeError(f"nn.Buffer expects a Tensor, but got {type(data).__name__}")
+        if not isinstance(data, Tensor):  # PyTorch's error (it calls data.detach()), with the fix
+            raise AttributeError(
+                f"'{type(data).__name__}' object has no attribute 'detach' (nn.Buffer takes a "
+                "Tensor: wrap the values with ember.tensor(...) first)"
+            )
         Tensor.__init__(self, data._data, requires_grad=data.requires_grad)
         self._version = data._version  # a view of `data`'s memory, as detach() gives
         self.persistent = persistent
