@@ -217,6 +217,15 @@ def _scores(input: Tensor, op: str) -> tuple[Tensor, int]:
     return x, x.shape[0]
 
 
+def _no_half(input: Tensor, op: str, kernel: str) -> None:
+    """PyTorch's CPU kernels of the class-index margin losses take float32 and float64 only:
+    float16 scores raise its NotImplementedError, once the shapes are checked."""
+    if input._data.dtype == np.float16:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for 'Half' ({op} takes float32 or float64 scores: use input.float())"
+        )
+
+
 def _long_target(target: Tensor, op: str) -> np.ndarray:
     t = target._data
     if t.dtype != np.int64:
@@ -263,6 +272,8 @@ def multi_margin_loss(
             f"size). Expected target size [{n}], but got {list(target.shape)}. Input has shape "
             f"{list(input.shape)}."
         )
+    if n:  # an empty batch never reaches PyTorch's kernel
+        _no_half(input, op, "multi_margin_loss_cpu_kernel")
     t = _long_target(target, op).reshape(n)
     if t.size and (t.min() < 0 or t.max() >= n_classes):
         raise RuntimeError(f"target out of range ({op}: class indices must be in [0, {n_classes}))")
@@ -318,12 +329,17 @@ def multilabel_margin_loss(
             f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)} "
             f"({op}: the target has the input's shape)"
         )
+    # PyTorch checks the range of a Long target, then the scores' dtype, then the target's
+    kernel = "multilabel_margin_loss_forward_out_frame"
+    if target._data.dtype != np.int64:
+        _no_half(input, op, kernel)
     t = _long_target(target, op).reshape(n, n_classes)
     if t.size and (t.min() < -1 or t.max() >= n_classes):
         raise RuntimeError(
             f"argument #2 'target' is out of range ({op}: class indices must be in [0, {n_classes}), "
             "or -1 to end the list)"
         )
+    _no_half(input, op, kernel)
     listed = np.logical_and.accumulate(t >= 0, axis=1)  # the entries before the first -1
     is_target = np.zeros(x.shape, dtype=bool)
     is_target[np.nonzero(listed)[0], t[listed]] = True
