@@ -263,7 +263,9 @@ class RNNBase(Module):
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size and mode != "LSTM":
+        if proj_size and (isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral)):
+            raise TypeError(f"proj_size should be of type int, got: {type(proj_size).__name__}")
+        if proj_size and mode != "LSTM":  # PyTorch builds the weights, and its forward then fails
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
@@ -273,7 +275,7 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = proj_size
+        self.proj_size = int(proj_size)
         # The size of h: the projection's when there is one.
         real_hidden = proj_size or hidden_size
         directions = 2 if bidirectional else 1
@@ -467,6 +469,14 @@ class RNNBase(Module):
         return w_ih, w_hh, b_ih, b_hh, w_hr
 
 
+def _no_projection(kwargs: dict) -> None:
+    """RNN and GRU take RNNBase's remaining arguments (proj_size, device, dtype) after
+    bidirectional, positionally or by keyword, as PyTorch's do; a proj_size keyword raises
+    PyTorch's ValueError whatever its value (a positional one does unless it is 0)."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
 class RNN(RNNBase):
     """A multi-layer Elman RNN, h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) or relu (torch.nn.RNN).
 
@@ -487,9 +497,10 @@ class RNN(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
+        _no_projection(kwargs)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
@@ -502,9 +513,8 @@ class RNN(RNNBase):
             batch_first,
             dropout,
             bidirectional,
-            0,
-            device,
-            dtype,
+            *args,
+            **kwargs,
         )
         self.nonlinearity = nonlinearity
 
@@ -570,9 +580,10 @@ class GRU(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
+        _no_projection(kwargs)
         super().__init__(
             "GRU",
             input_size,
@@ -582,9 +593,8 @@ class GRU(RNNBase):
             batch_first,
             dropout,
             bidirectional,
-            0,
-            device,
-            dtype,
+            *args,
+            **kwargs,
         )
 
     def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple[Any, Tensor]:
