@@ -8,10 +8,12 @@ is the gradient of its values: sparse, with its pattern.
 from __future__ import annotations
 
 import numbers
+import operator
 from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.dtypes import int64
 from ember.ops import _dual
@@ -402,6 +404,21 @@ def pow(input: SparseTensor, exponent: Any) -> SparseTensor:  # noqa: A001  (tor
         raise RuntimeError(
             "pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense"
         )
+    kind = input._vals._data.dtype.kind
+    needed = "c" if isinstance(exponent, complex) else "f" if isinstance(exponent, float) else "i"
+    if "biufc".index(needed) > "biufc".index(kind) and not (kind == "b" and needed == "i"):
+        # the result keeps the values' dtype in PyTorch, which cannot hold a float power of ints
+        names = {"i": "Long", "f": "Float", "c": "ComplexFloat"}
+        raise RuntimeError(
+            f"result type {names[needed]} can't be cast to the desired output type "
+            f"{dtypes.scalar_type_name(input._vals._data.dtype)} (pow of a sparse tensor keeps its dtype: "
+            "convert it with .float() first)"
+        )
+    if kind == "b":
+        raise RuntimeError(
+            "result type Long can't be cast to the desired output type Bool (pow of a sparse tensor "
+            "keeps its dtype: convert it with .long() first)"
+        )
     c = input.coalesce()
     return _new(sparse_coo, c.shape, c._vals**exponent, c._idx, True)
 
@@ -421,6 +438,7 @@ def select(input: SparseTensor, dim: int, index: int) -> Tensor:
     shape = tuple(input.shape)
     d = normalize_dim(dim, len(shape), "select")
     size = shape[d]
+    index = operator.index(index)  # an int, a NumPy integer or a 0-d integer tensor
     if not -size <= index < size:
         raise IndexError(
             f"select(): index {index} out of range for tensor of size {list(shape)} at dimension {d}"
@@ -443,16 +461,33 @@ def select(input: SparseTensor, dim: int, index: int) -> Tensor:
 def index_select(input: SparseTensor, dim: int, index: Tensor) -> SparseTensor:
     """The slices at the positions `index` (1-D integers) along `dim`, in that order and as
     often as they are listed (torch.index_select); the result is COO and uncoalesced."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if (
+        isinstance(index, SparseTensor)
+        or index._data.ndim != 1
+        or index._data.dtype != np.int64
+        or not isinstance(input, SparseTensor)
+    ):
+        raise IndexError(
+            "index_select() argument index must be 1-D strided (non-sparse) long-tensor. (got "
+            f"{'a sparse' if isinstance(index, SparseTensor) else 'a'} {index.dtype} tensor of size "
+            f"{list(index.shape)}: convert it with .long())"
+        )
+    if input.layout is not sparse_coo:
+        raise NotImplementedError(
+            "index_select: a CSR tensor has no index_select, as in PyTorch (convert it with "
+            ".to_sparse_coo() first)"
+        )
     shape = list(input.shape)
     d = normalize_dim(dim, len(shape), "index_select")
-    sel = np.asarray(index._data if isinstance(index, Tensor) else index)
-    if sel.ndim > 1 or sel.dtype.kind not in "iu":
-        raise IndexError(
-            f"index_select(): index must be a 1-D tensor of integers, got {sel.dtype} of shape {list(sel.shape)}"
-        )
-    sel = sel.reshape(-1).astype(np.int64)
+    sel = index._data
     if sel.size and (sel.min() < -shape[d] or sel.max() >= shape[d]):
-        raise IndexError(f"index_select(): index out of range for dimension {d} of size {shape[d]}")
+        bad = sel.min() if sel.min() < -shape[d] else sel.max()
+        raise IndexError(
+            f"index_select(): index contains {bad} that is out of range for tensor of size {shape} "
+            f"at dimension {d}"
+        )
     sel = sel % shape[d] if shape[d] else sel
     c = input.to_sparse_coo()
     sd = c.sparse_dim()
@@ -474,25 +509,105 @@ def index_select(input: SparseTensor, dim: int, index: Tensor) -> SparseTensor:
     return _new(sparse_coo, tuple(shape), named(values, "IndexSelectBackward0"), idx, False)
 
 
+_NO_STRIDES = "Sparse CSR tensors do not have strides (a CSR tensor takes None after an integer only)"
+
+
 def getitem(input: SparseTensor, key: Any) -> Tensor:
-    """Indexing by integers and full slices (`s[i]`, `s[:, j]`, `s[i, j]`), as PyTorch allows
-    on a sparse tensor: each integer is a `select`. Anything else raises."""
+    """Indexing as PyTorch allows it on a sparse tensor: integers (also NumPy integers and 0-d
+    integer tensors), each a `select`; `:`; None, a new dimension of size 1 (`unsqueeze`); and
+    `...` among other items. Slices with bounds, tensors of indices, masks and `s[...]` alone
+    raise, as in PyTorch (whose `s[...]` fails for want of strides)."""
     items = key if isinstance(key, tuple) else (key,)
-    if len(items) > input.dim():
+    if any(item is Ellipsis for item in items):
+        if len(items) == 1 or items.count(Ellipsis) > 1:
+            if input.layout is not sparse_coo:
+                raise RuntimeError(_NO_STRIDES)
+            raise NotImplementedError(
+                "ember: a sparse tensor cannot be indexed by '...' alone or twice, as in PyTorch; "
+                "index it with integers, ':' and None"
+            )
+        at = items.index(Ellipsis)
+        named_dims = len(items) - items.count(None) - 1
+        fill = (slice(None),) * (input.dim() - named_dims)
+        items = items[:at] + fill + items[at + 1 :]
+    if len(items) - items.count(None) > input.dim():
         raise IndexError(f"too many indices for tensor of dimension {input.dim()}")
     result: Tensor = input
     dim = 0
     for item in items:
-        if isinstance(item, slice) and item == slice(None):
+        if item is None:
+            if result.layout is not sparse_coo:  # PyTorch selects first, which gives COO
+                raise RuntimeError(_NO_STRIDES)
+            result = unsqueeze(result, dim)
             dim += 1
-        elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, bool):
-            result = select(result, dim, int(item))  # type: ignore[arg-type]
+        elif isinstance(item, slice) and item == slice(None):
+            dim += 1
+        elif _is_integer(item):
+            result = select(result, dim, item)
         else:
             raise NotImplementedError(
-                f"ember: a sparse tensor is indexed by integers and ':' only, got {item!r}; "
-                "convert with .to_dense() first"
+                f"ember: a sparse tensor is indexed by integers and ':' (and None, and '...' among them) only, "
+                "as in PyTorch, "
+                f"got {item!r}; convert with .to_dense() first"
             )
     return result
+
+
+def _is_integer(item: Any) -> bool:
+    """An int, a NumPy integer or a 0-d integer tensor (not a bool): an index that selects."""
+    if isinstance(item, Tensor):
+        return not isinstance(item, SparseTensor) and item._data.ndim == 0 and item._data.dtype.kind in "iu"
+    return isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def unsqueeze(input: SparseTensor, dim: int) -> SparseTensor:
+    """A new dimension of size 1 at `dim` (torch.unsqueeze): a sparse one, every element at
+    index 0, when it comes at or before the last sparse dimension, else a dense one (COO only,
+    as in PyTorch)."""
+    if input.layout is not sparse_coo:
+        raise NotImplementedError(
+            "unsqueeze: a CSR tensor cannot be unsqueezed, as in PyTorch (use .to_sparse_coo())"
+        )
+    d = normalize_dim(dim, input._data.ndim + 1, "unsqueeze")
+    shape = tuple(input.shape[:d]) + (1,) + tuple(input.shape[d:])
+    sd = input.sparse_dim()
+    if d > sd:
+        values = named(input._vals.unsqueeze(d - sd + 1), "UnsqueezeBackward0")
+        return _new(sparse_coo, shape, values, input._idx, input._coalesced)
+    idx = np.insert(input._idx, d, 0, axis=0)
+    return _new(sparse_coo, shape, named(input._vals, "UnsqueezeBackward0"), idx, input._coalesced)
+
+
+def permute(input: SparseTensor, dims: Any) -> SparseTensor:
+    """The dimensions reordered (torch.permute), sparse ones among the sparse ones and dense
+    ones among the dense ones (COO only, as in PyTorch)."""
+    if input.layout is not sparse_coo:
+        raise NotImplementedError("permute: a CSR tensor cannot be permuted in ember (use .to_sparse_coo())")
+    n, sd = input._data.ndim, input.sparse_dim()
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else tuple(dims)
+    if len(dims) != n:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
+            f"the desired ordering of dimensions i.e. input.dim() = {n} is not equal to len(dims) = {len(dims)}"
+        )
+    order = [normalize_dim(d, n, "permute") for d in dims]
+    if len(set(order)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    if sorted(order[:sd]) != list(range(sd)):
+        raise RuntimeError(
+            "permute(sparse_coo): transpositions between sparse and dense dimensions are not allowed. "
+            f"Only transpositions within sparse and dense dimensions are supported (got dims {list(dims)})"
+        )
+    shape = tuple(input.shape[d] for d in order)
+    values = input._vals.permute(0, *(d - sd + 1 for d in order[sd:]))
+    identity = order[:sd] == list(range(sd))
+    return _new(
+        sparse_coo,
+        shape,
+        named(values, "PermuteBackward0"),
+        input._idx[order[:sd]],
+        identity and input._coalesced,
+    )
 
 
 def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
@@ -507,7 +622,7 @@ def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
 
 # zero-preserving elementwise functions: applied to the values of the coalesced tensor
 _UNARY = """abs neg negative relu sqrt square tanh sin sinh asin asinh atan atanh tan expm1 log1p
-sign sgn ceil floor round trunc frac erf erfinv deg2rad rad2deg""".split()
+sign sgn ceil floor round trunc frac erf erfinv deg2rad rad2deg isnan isinf signbit""".split()
 
 
 def _unary(name: str) -> Any:
@@ -521,11 +636,81 @@ def _unary(name: str) -> Any:
     return method
 
 
+# ---- in-place forms ------------------------------------------------------------------------------
+
+
+def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
+    """self made to hold result's elements: PyTorch's in-place sparse operations replace the
+    indices and values, and bump the version. The graph continues through the new values;
+    a leaf that requires grad is refused, as every in-place change of one."""
+    from ember.autograd import grad_mode
+
+    if grad_mode._state[0] and self.requires_grad and self.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if result._vals._data.dtype != self._vals._data.dtype:
+        raise RuntimeError(
+            f"result type {dtypes.scalar_type_name(result._vals._data.dtype)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(self._vals._data.dtype)}"
+        )
+    self._idx, self._vals, self._coalesced = result._idx, result._vals, result._coalesced
+    self._version[0] += 1
+    return self
+
+
+def _coo_only(self: SparseTensor, op: str) -> None:
+    if self.layout is not sparse_coo:
+        raise RuntimeError(f"{op}: unsupported tensor layout: SparseCsr (convert with .to_sparse_coo())")
+
+
+def _zero_(self: SparseTensor) -> SparseTensor:
+    """No element specified any more (torch.Tensor.zero_ of a sparse tensor)."""
+    values = self._vals.new_zeros((0, *self._vals.shape[1:]))
+    return _inplace(self, _new(self.layout, self.shape, values, self._idx[:, :0], True))
+
+
+def _add_(self: SparseTensor, other: Any, *, alpha: Any = 1) -> SparseTensor:
+    return _inplace(self, add(self, other, alpha=alpha))
+
+
+def _sub_(self: SparseTensor, other: Any, *, alpha: Any = 1) -> SparseTensor:
+    _coo_only(self, "sub_")
+    return _inplace(self, add(self, other, alpha=-alpha, name="SubBackward0"))
+
+
+def _div_(self: SparseTensor, other: Any, *, rounding_mode: str | None = None) -> SparseTensor:
+    _coo_only(self, "div_")
+    if rounding_mode is None:
+        return _inplace(self, div(self, other))
+    values = self._vals.div(other, rounding_mode=rounding_mode)
+    return _inplace(self, _new(self.layout, self.shape, values, self._idx, self._coalesced))
+
+
+def _inplace_unary(name: str) -> Any:
+    def method(self: SparseTensor) -> SparseTensor:
+        return _inplace(self, getattr(self, name)())
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place {name}: the values replaced, zeros staying zeros."
+    return method
+
+
+# the in-place forms PyTorch has for sparse tensors (square_ and the predicates have none)
+_INPLACE = [name for name in _UNARY if name not in ("square", "isnan", "isinf", "signbit")]
+
+
 def attach(cls: type) -> None:
     """The operations above as SparseTensor methods and operators (Python tries a subclass's
     reflected operator first, so `dense + sparse` and `dense @ sparse` come here too)."""
     for name in _UNARY:
         setattr(cls, name, _unary(name))
+    for name in _INPLACE:
+        setattr(cls, name + "_", _inplace_unary(name))
+    cls.zero_ = _zero_
+    cls.add_ = _add_
+    cls.sub_ = _sub_
+    cls.mul_ = lambda self, other: _inplace(self, mul(self, other))
+    cls.div_ = cls.true_divide_ = _div_
+    cls.floor_divide_ = lambda self, other: _div_(self, other, rounding_mode="floor")
     cls.add = cls.__add__ = lambda self, other, *, alpha=1: add(self, other, alpha=alpha)
     cls.__radd__ = lambda self, other: _reflected(self, other, "add")
     cls.sub = cls.__sub__ = lambda self, other, *, alpha=1: add(
@@ -537,6 +722,8 @@ def attach(cls: type) -> None:
     cls.select = select
     cls.index_select = index_select
     cls.__getitem__ = getitem
+    cls.unsqueeze = unsqueeze
+    cls.permute = lambda self, *dims: permute(self, dims)
     cls.mul = cls.__mul__ = cls.__rmul__ = mul
     cls.div = cls.__truediv__ = div
     cls.__neg__ = lambda self: _new(self.layout, self.shape, -self._vals, self._idx, self._coalesced)
