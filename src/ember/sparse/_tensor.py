@@ -23,6 +23,7 @@ sparse inputs.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -57,10 +58,11 @@ class _SparseData:
         return self.dtype.itemsize
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        name = _called_function()
         raise SparseUnsupportedError(
-            f"this operation does not support sparse tensors (layout={self.layout!r}, "
-            f"size={tuple(self.shape)}): convert with .to_dense() first, or use the sparse "
-            "functions (ember.sparse.mm, ember.sparse.sum, ember.sparse.softmax, ...)"
+            f"{name + '()' if name else 'this operation'} does not support sparse tensors "
+            f"(layout={self.layout!r}, size={tuple(self.shape)}): convert with .to_dense() first, "
+            "or use the sparse functions (ember.sparse.mm, ember.sparse.sum, ember.sparse.softmax, ...)"
         )
 
     __array__ = __array_ufunc__ = __array_function__ = __getitem__ = __setitem__ = _refuse
@@ -74,6 +76,26 @@ class _SparseData:
 
     def __getattr__(self, name: str) -> Any:
         self._refuse()
+
+
+# the names of ember's inner functions, which are no function of the public API
+_INNER = frozenset("op apply apply_one forward general method function wrapper call inner wrapped".split())
+
+
+def _called_function() -> str | None:
+    """The name of the ember function the user called, for the error a sparse tensor raises
+    in dense code: the outermost frame of ember's code whose function has a public name.
+    Only this error path pays for the walk."""
+    frame, name = sys._getframe(2), None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != "ember" and not module.startswith("ember."):
+            break
+        code = frame.f_code.co_name
+        if not code.startswith(("_", "<")) and code not in _INNER:
+            name = code
+        frame = frame.f_back
+    return name
 
 
 class _SparseNode(Op):
