@@ -132,3 +132,19 @@ def copy(arr: np.ndarray, fmt: memory_format | None, like: np.ndarray | None = N
         return out
     axes = _order(arr, fmt)
     return np.ascontiguousarray(arr.transpose(axes)).transpose(np.argsort(axes))
+
+
+def sparse_form(op: str, args: tuple, kwargs: dict | None = None, key: str | None = None) -> Any:
+    """What dense function `op` computes when its dense code refused a sparse argument (it
+    raised SparseUnsupportedError): ember.sparse's form of it (registered under `key`, op by
+    default), or an error naming `op` where there is none, as in PyTorch. The dense functions
+    call it from an `except` clause, so dense calls pay nothing (ember/sparse/_functions.py)."""
+    from ember.sparse import _functions
+
+    return _functions.call(op, args, kwargs, key)
+
+
+def holds_sparse(*args: Any) -> bool:
+    """Whether one of args is a sparse tensor: its stand-in for an array has a layout (an
+    ndarray has none). For the error paths of dense functions, which pay for it only there."""
+    return any(getattr(getattr(a, "_data", None), "layout", strided) is not strided for a in args)

@@ -27,6 +27,7 @@ from typing import Any
 
 from numpy import add, asarray, ndarray  # global names: CPython 3.11 reads numpy's attributes slowly
 
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import (
     _FIRST_OUTPUT,
@@ -62,7 +63,10 @@ def unary(cls: Any, general: Any) -> Any:
         ):
             return general(input)
         if not (_grad_state[0] and input._requires_grad):
-            return _unrecorded(ufunc(x))
+            try:
+                return _unrecorded(ufunc(x))
+            except SparseUnsupportedError:  # a sparse tensor (whose values carry the graph)
+                return sparse_form(op.__name__, (input,))
         ctx = cls()
         fn = input.grad_fn
         ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr),)

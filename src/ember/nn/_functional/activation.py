@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes, random
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.function import apply_one
@@ -60,7 +61,10 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         )
     # NumPy's maximum would order complex numbers lexicographically
     refuse_complex("clamp is not supported for complex types", input)
-    return _inplace(input, ew.Relu) if inplace else apply_one(ew.Relu, input)
+    try:
+        return _inplace(input, ew.Relu) if inplace else apply_one(ew.Relu, input)
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form("relu_" if inplace else "relu", (input,))
 
 
 def relu_(input: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor, _to_array
 from ember.autograd import grad_mode, views
 from ember.autograd.function import _FLOAT32, apply, apply_one
@@ -126,6 +127,8 @@ def _apply_binary(fn: Any, a: Any, b: Any, op: str) -> Tensor:
     except ValueError:
         _check_broadcast(a, b, op)
         raise
+    except SparseUnsupportedError:  # a sparse operand: see ember/sparse/_functions.py
+        return sparse_form(op, (a, b), key=fn.__name__)
 
 
 # The 0-d arrays that Python numbers become when they meet a float tensor, by dtype and value.
@@ -294,7 +297,10 @@ def add(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 
         alpha, other = other, deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
         if fusable(input, other, alpha):
-            return Tensor(add_scaled(input._data, other._data, float(alpha)))
+            try:
+                return Tensor(add_scaled(input._data, other._data, float(alpha)))
+            except SparseUnsupportedError:  # a sparse operand (see ember/sparse/_functions.py)
+                return sparse_form("add", (input, other), {"alpha": alpha})
         other = scaled_by_alpha(input, other, alpha)
     return add_op(input, other)
 
@@ -307,7 +313,10 @@ def sub(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 
     if alpha != 1 or alpha.__class__ is bool:
         _check_sub(input, other)
         if fusable(input, other, alpha):
-            return Tensor(add_scaled(input._data, other._data, -float(alpha)))
+            try:
+                return Tensor(add_scaled(input._data, other._data, -float(alpha)))
+            except SparseUnsupportedError:  # a sparse operand (see ember/sparse/_functions.py)
+                return sparse_form("sub", (input, other), {"alpha": alpha})
         other = scaled_by_alpha(input, other, alpha)
     return sub_op(input, other)
 
@@ -373,6 +382,14 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     cls = exponent.__class__
     if (cls is int or cls is float) and input.__class__ is Tensor and input._data.dtype is _FLOAT32:
         return fastpath.power(input, exponent)  # x ** 2, without the checks below
+    try:
+        return _pow(input, exponent)
+    except SparseUnsupportedError:  # a sparse operand (see ember/sparse/_functions.py)
+        return sparse_form("pow", (input, exponent))
+
+
+def _pow(input: Any, exponent: Any) -> Tensor:
+    """pow past its fast path: PyTorch's dtype rules for bools, integers and complex numbers."""
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
     if _is_bool(input) and _is_bool(exponent):
@@ -407,7 +424,10 @@ def _neg(input: Tensor) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. "
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return apply_one(ew.Neg, input)
+    try:
+        return apply_one(ew.Neg, input)
+    except SparseUnsupportedError:
+        return sparse_form("neg", (input,))
 
 
 neg = negative = fastpath.unary(ew.Neg, _neg)  # float tensors skip the check above
@@ -434,7 +454,10 @@ def _unary(fn: Any, name: str, doc: str | None = None) -> Any:
                 input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
             elif not holomorphic:
                 dtypes.refuse_complex(f'"{name}"', input)
-        return apply_one(fn, input)
+        try:
+            return apply_one(fn, input)
+        except SparseUnsupportedError:
+            return sparse_form(name, (input,))
 
     if issubclass(fn, ew.Elementwise):  # one ufunc: the fast path, with op for the rest
         op = fastpath.unary(fn, op)
@@ -465,7 +488,10 @@ def log10(input: Tensor) -> Tensor:
 
 
 def tan(input: Tensor) -> Tensor:
-    return sin(input) / cos(input)
+    try:
+        return sin(input) / cos(input)
+    except SparseUnsupportedError:
+        return sparse_form("tan", (input,))
 
 
 def _abs(input: Tensor) -> Tensor:
@@ -474,7 +500,10 @@ def _abs(input: Tensor) -> Tensor:
         from ember.ops.api.complex import complex_abs  # that module builds on this one
 
         return complex_abs(input)
-    return ew.Abs.apply(input)
+    try:
+        return ew.Abs.apply(input)
+    except SparseUnsupportedError:
+        return sparse_form("abs", (input,))
 
 
 abs = absolute = fastpath.unary(ew.Abs, _abs)  # noqa: A001
@@ -483,52 +512,70 @@ abs.__doc__ = "Elementwise absolute value (torch.abs)."
 
 
 def sign(input: Tensor) -> Tensor:
-    dtypes.refuse_complex(
-        "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
-        input,
-    )
-    if input._data.dtype == np.bool_:
-        return Tensor(input._data.copy())  # True and False are their own sign
-    return ew.Sign.apply(input)
+    try:
+        dtypes.refuse_complex(
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
+            input,
+        )
+        if input._data.dtype == np.bool_:
+            return Tensor(input._data.copy())  # True and False are their own sign
+        return ew.Sign.apply(input)
+    except SparseUnsupportedError:
+        return sparse_form("sign", (input,))
 
 
 def relu(input: Tensor) -> Tensor:
-    kind = input._data.dtype.kind
-    if kind == "b" or kind == "c":
-        dtypes.refuse_complex("clamp is not supported for complex types", input)
-        raise RuntimeError("Boolean inputs not supported for relu")
-    return apply_one(ew.Relu, input)
+    try:
+        kind = input._data.dtype.kind
+        if kind == "b" or kind == "c":
+            dtypes.refuse_complex("clamp is not supported for complex types", input)
+            raise RuntimeError("Boolean inputs not supported for relu")
+        return apply_one(ew.Relu, input)
+    except SparseUnsupportedError:
+        return sparse_form("relu", (input,))
 
 
 def square(input: Tensor) -> Tensor:
-    if input._data.dtype == np.bool_:
-        input = input.long()  # as bool ** 2
-    return apply_one(ew.Pow, input, 2)
+    try:
+        if input._data.dtype == np.bool_:
+            input = input.long()  # as bool ** 2
+        return apply_one(ew.Pow, input, 2)
+    except SparseUnsupportedError:
+        return sparse_form("square", (input,))
 
 
 def floor(input: Tensor) -> Tensor:
-    dtypes.refuse_complex("floor is not supported for complex inputs", input)
-    _not_for_bool("floor_vml_cpu", input)
-    if input._data.dtype.kind != "f":
-        return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
-    return ew.Floor.apply(input)
+    try:
+        dtypes.refuse_complex("floor is not supported for complex inputs", input)
+        _not_for_bool("floor_vml_cpu", input)
+        if input._data.dtype.kind != "f":
+            return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
+        return ew.Floor.apply(input)
+    except SparseUnsupportedError:
+        return sparse_form("floor", (input,))
 
 
 def ceil(input: Tensor) -> Tensor:
-    dtypes.refuse_complex("ceil is not supported for complex inputs", input)
-    _not_for_bool("ceil_vml_cpu", input)
-    if input._data.dtype.kind != "f":
-        return Tensor(input._data.copy())
-    return ew.Ceil.apply(input)
+    try:
+        dtypes.refuse_complex("ceil is not supported for complex inputs", input)
+        _not_for_bool("ceil_vml_cpu", input)
+        if input._data.dtype.kind != "f":
+            return Tensor(input._data.copy())
+        return ew.Ceil.apply(input)
+    except SparseUnsupportedError:
+        return sparse_form("ceil", (input,))
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even, like PyTorch (and NumPy)."""
-    dtypes.refuse_complex('"round_vml_cpu"', input)
-    _not_for_bool("round_vml_cpu", input)
-    if input._data.dtype.kind != "f":
-        return Tensor(input._data.copy())
-    return ew.Round.apply(input, decimals)
+    try:
+        dtypes.refuse_complex('"round_vml_cpu"', input)
+        _not_for_bool("round_vml_cpu", input)
+        if input._data.dtype.kind != "f":
+            return Tensor(input._data.copy())
+        return ew.Round.apply(input, decimals)
+    except SparseUnsupportedError:
+        return sparse_form("round", (input,), {"decimals": decimals})
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -701,11 +748,17 @@ def bitwise_not(input: Tensor) -> Tensor:
 
 
 def isnan(input: Tensor) -> Tensor:
-    return Tensor(np.asarray(np.isnan(input._data)))
+    try:
+        return Tensor(np.asarray(np.isnan(input._data)))
+    except SparseUnsupportedError:
+        return sparse_form("isnan", (input,))
 
 
 def isinf(input: Tensor) -> Tensor:
-    return Tensor(np.asarray(np.isinf(input._data)))
+    try:
+        return Tensor(np.asarray(np.isinf(input._data)))
+    except SparseUnsupportedError:
+        return sparse_form("isinf", (input,))
 
 
 def isfinite(input: Tensor) -> Tensor:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ember import _layout, dtypes
 from ember import random as _random
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import elementwise as ew
@@ -128,8 +129,11 @@ _TYPE_NAMES = {
 
 
 def clone(input: Tensor, *, memory_format: Any = _layout.preserve_format) -> Tensor:
-    order = _layout.target(input._data, _layout.check_format(memory_format, "clone"))
-    return Clone.apply(input) if order is None else Clone.apply(input, order)
+    try:
+        order = _layout.target(input._data, _layout.check_format(memory_format, "clone"))
+        return Clone.apply(input) if order is None else Clone.apply(input, order)
+    except SparseUnsupportedError:
+        return sparse_form("clone", (input,))
 
 
 def contiguous(input: Tensor, memory_format: Any = _layout.contiguous_format) -> Tensor:
@@ -294,7 +298,10 @@ def _unary_inplace(out_of_place: Any, name: str) -> Any:
         return result._data
 
     def op(input: Tensor) -> Tensor:
-        return _inplace_unary(lambda a: compute(input, a), out_of_place, input)
+        try:
+            return _inplace_unary(lambda a: compute(input, a), out_of_place, input)
+        except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+            return sparse_form(name, (input,))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"In-place {name[:-1]} (torch.Tensor.{name})."

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.ops import shape as shape_ops
@@ -155,18 +156,25 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
 
 
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
-    idx = _index_array(index, "index_select")
-    if idx.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    if input._data.ndim == 0:
-        if idx.size != 1:
-            raise RuntimeError(
-                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
-            )
-        return _on_scalar(input, dim, "index_select", lambda v: index_select(v, 0, idx.reshape(-1)))
-    d = normalize_dim(dim, input._data.ndim, "index_select", scalar_ok=False)
-    _check_range(idx, input, d, "index_select")
-    return shape_ops.IndexSelect.apply(input, (slice(None),) * d + (idx.reshape(-1),))
+    try:
+        idx = _index_array(index, "index_select")
+        if idx.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        if input._data.ndim == 0:
+            if idx.size != 1:
+                raise RuntimeError(
+                    f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
+                )
+            return _on_scalar(input, dim, "index_select", lambda v: index_select(v, 0, idx.reshape(-1)))
+        d = normalize_dim(dim, input._data.ndim, "index_select", scalar_ok=False)
+        _check_range(idx, input, d, "index_select")
+        return shape_ops.IndexSelect.apply(input, (slice(None),) * d + (idx.reshape(-1),))
+    except SparseUnsupportedError:  # a sparse input or index (see ember/sparse/_functions.py)
+        return sparse_form("index_select", (input, dim, index))
+    except (IndexError, RuntimeError):  # the dense checks refused what a sparse input allows
+        if holds_sparse(input):
+            return sparse_form("index_select", (input, dim, index))
+        raise
 
 
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:

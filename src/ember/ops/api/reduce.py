@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import fastpath, reduction
@@ -37,13 +38,16 @@ def _reduced_dims(dim: Any, input: Tensor, op: str) -> tuple[int, ...]:
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
-    if dim is None and not keepdim and dtype is None and input._data.dtype is _FLOAT32:
-        return fastpath.total(input)  # `loss.sum()`, the commonest: Sum over axis None
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "bui":
-        input = input.to(dtypes.int64)  # torch sums integers and bools as int64
-    return apply_one(reduction.Sum, input, _reduced_dims(dim, input, "sum"), keepdim)
+    try:
+        if dim is None and not keepdim and dtype is None and input._data.dtype is _FLOAT32:
+            return fastpath.total(input)  # `loss.sum()`, the commonest: Sum over axis None
+        if dtype is not None:
+            input = input.to(dtype)
+        elif input._data.dtype.kind in "bui":
+            input = input.to(dtypes.int64)  # torch sums integers and bools as int64
+        return apply_one(reduction.Sum, input, _reduced_dims(dim, input, "sum"), keepdim)
+    except SparseUnsupportedError:
+        return sparse_form("sum", (input, dim, keepdim), {"dtype": dtype})
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

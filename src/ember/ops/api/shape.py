@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Size, Tensor
 from ember.autograd.function import apply_one
 from ember.autograd.views import as_view
@@ -171,7 +172,10 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     s = input._data.shape
     (d,) = normalize_dims(dim, len(s) + 1, "unsqueeze")
-    return shape_ops.Unsqueeze.apply(input, s[:d] + (1,) + s[d:], d)
+    try:
+        return shape_ops.Unsqueeze.apply(input, s[:d] + (1,) + s[d:], d)
+    except SparseUnsupportedError:
+        return sparse_form("unsqueeze", (input, dim))
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -186,7 +190,10 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     axes = tuple(normalize_dims(d, n, "permute")[0] for d in dims)
     if len(set(axes)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return shape_ops.Permute.apply(input, axes)
+    try:
+        return shape_ops.Permute.apply(input, axes)
+    except SparseUnsupportedError:
+        return sparse_form("permute", (input, dims))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -196,7 +203,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     (a,), (b,) = normalize_dims(dim0, n, "transpose"), normalize_dims(dim1, n, "transpose")
     axes = list(range(n))
     axes[a], axes[b] = axes[b], axes[a]
-    return shape_ops.Transpose.apply(input, tuple(axes), (dim0, dim1))
+    try:
+        return shape_ops.Transpose.apply(input, tuple(axes), (dim0, dim1))
+    except SparseUnsupportedError:
+        return sparse_form("transpose", (input, dim0, dim1))
 
 
 swapaxes = swapdims = transpose
@@ -233,7 +243,10 @@ moveaxis = movedim
 def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return shape_ops.Transpose.apply(input, tuple(range(input._data.ndim))[::-1])
+    try:
+        return shape_ops.Transpose.apply(input, tuple(range(input._data.ndim))[::-1])
+    except SparseUnsupportedError:
+        return sparse_form("t", (input,))
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
@@ -422,7 +435,10 @@ def _pieces(input: Tensor, indices: tuple, kind: Any, piece: type) -> tuple:
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     d = normalize_dim(dim, input._data.ndim, "select", scalar_ok=False)
-    return shape_ops.Select.apply(input, (slice(None),) * d + (index,))
+    try:
+        return shape_ops.Select.apply(input, (slice(None),) * d + (index,))
+    except SparseUnsupportedError:
+        return sparse_form("select", (input, dim, index))
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.ops import special as sp
 from ember.ops.activations import Erf
@@ -50,10 +51,13 @@ exp2 = _unary(sp.Exp2, "exp2")
 
 def trunc(input: Tensor) -> Tensor:
     """Round toward zero (torch.trunc); integer tensors are returned as a copy."""
-    dtypes.refuse_complex("trunc is not supported for complex inputs", input)
-    if input._data.dtype.kind != "f":
-        return Tensor(input._data.copy())
-    return sp.Trunc.apply(input)
+    try:
+        dtypes.refuse_complex("trunc is not supported for complex inputs", input)
+        if input._data.dtype.kind != "f":
+            return Tensor(input._data.copy())
+        return sp.Trunc.apply(input)
+    except SparseUnsupportedError:
+        return sparse_form("trunc", (input,))
 
 
 fix = trunc
@@ -61,10 +65,13 @@ fix = trunc
 
 def frac(input: Tensor) -> Tensor:
     """The fractional part x - trunc(x), with the sign of x (torch.frac)."""
-    dtypes.refuse_complex('"frac_cpu"', input)
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f'"frac_cpu" not implemented for {input.dtype} (frac needs floats)')
-    return sp.Frac.apply(input)
+    try:
+        dtypes.refuse_complex('"frac_cpu"', input)
+        if input._data.dtype.kind != "f":
+            raise NotImplementedError(f'"frac_cpu" not implemented for {input.dtype} (frac needs floats)')
+        return sp.Frac.apply(input)
+    except SparseUnsupportedError:
+        return sparse_form("frac", (input,))
 
 
 def deg2rad(input: Tensor) -> Tensor:
@@ -96,8 +103,11 @@ def sgn(input: Tensor) -> Tensor:
 
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set, -0.0 included (torch.signbit)."""
-    dtypes.refuse_complex("signbit is not implemented for complex tensors.", input)
-    return Tensor(np.asarray(np.signbit(input._data)))
+    try:
+        dtypes.refuse_complex("signbit is not implemented for complex tensors.", input)
+        return Tensor(np.asarray(np.signbit(input._data)))
+    except SparseUnsupportedError:
+        return sparse_form("signbit", (input,))
 
 
 def nan_to_num(
@@ -105,9 +115,12 @@ def nan_to_num(
 ) -> Tensor:
     """nan, +inf and -inf replaced by nan, posinf and neginf; the infinities default to the
     largest and smallest finite values of the dtype (torch.nan_to_num)."""
-    if input._data.dtype.kind != "f":
-        return Tensor(input._data.copy())
-    return sp.NanToNum.apply(input, nan, posinf, neginf)
+    try:
+        if input._data.dtype.kind != "f":
+            return Tensor(input._data.copy())
+        return sp.NanToNum.apply(input, nan, posinf, neginf)
+    except SparseUnsupportedError:
+        return sparse_form("nan_to_num", (input,), {"nan": nan, "posinf": posinf, "neginf": neginf})
 
 
 def sinc(input: Tensor) -> Tensor:
