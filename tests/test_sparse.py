@@ -434,17 +434,9 @@ def test_spdiags_matches_torch() -> None:
 
 def test_dense_operations_refuse_sparse_tensors() -> None:
     s = ember.sparse_coo_tensor(IDX, VAL, (2, 3))
-    # (t ** 2, t[0] and ember.div(t, 2) are sparse operations now: tests/test_sparse_indexing.py
-    # and tests/test_sparse_functions.py)
-    ops = (lambda t: t.norm(),)
-    for op in (
-        ember.exp,
-        lambda t: t.view(6),
-        lambda t: t[0:1],
-        lambda t: ember.cat([t, t]),
-        lambda t: t > 0,
-        *ops,
-    ):
+    # (t ** 2, t[0], ember.div(t, 2), t.norm() and ember.cat([t, t]) are sparse operations now:
+    # tests/test_sparse_indexing.py and tests/test_sparse_functions.py)
+    for op in (ember.exp, lambda t: t.view(6), lambda t: t[0:1], lambda t: t > 0):
         with pytest.raises(NotImplementedError, match="sparse"):
             op(s)
     with pytest.raises(TypeError, match="to_dense"):

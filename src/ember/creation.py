@@ -11,6 +11,7 @@ import numpy as np
 
 from ember import _layout, _spacing, dtypes
 from ember import random as _random
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor, _to_array, cpu_only
 
@@ -179,8 +180,11 @@ def zeros_like(
     layout: Any = None,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
-    arr = _laid_like(np.zeros(input._data.shape, _like(input, dtype)), input, memory_format, "zeros_like")
-    return _finish(arr, requires_grad, device, layout)
+    try:
+        arr = _laid_like(np.zeros(input._data.shape, _like(input, dtype)), input, memory_format, "zeros_like")
+        return _finish(arr, requires_grad, device, layout)
+    except SparseUnsupportedError:
+        return sparse_form("zeros_like", (input, dtype, device, requires_grad), {"layout": layout})
 
 
 def ones_like(
@@ -205,8 +209,11 @@ def empty_like(
     layout: Any = None,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
-    arr = _laid_like(np.empty(input._data.shape, _like(input, dtype)), input, memory_format, "empty_like")
-    return _finish(arr, requires_grad, device, layout)
+    try:
+        arr = _laid_like(np.empty(input._data.shape, _like(input, dtype)), input, memory_format, "empty_like")
+        return _finish(arr, requires_grad, device, layout)
+    except SparseUnsupportedError:
+        return sparse_form("empty_like", (input, dtype, device, requires_grad), {"layout": layout})
 
 
 def full_like(

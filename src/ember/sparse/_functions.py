@@ -13,12 +13,15 @@ raised), and the list of sparse functions is this table.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
-from ember._layout import SparseUnsupportedError
+import numpy as np
+
+from ember._layout import SparseUnsupportedError, strided
 from ember._tensor import Tensor
-from ember.dtypes import float64
+from ember.dtypes import float64, promote_types, to_numpy_dtype
 from ember.sparse import _ops
 from ember.sparse._tensor import SparseTensor, sparse_coo, sparse_csr
 
@@ -122,6 +125,167 @@ def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     return _ops._sum_method(input, dim, keepdim, dtype)
 
 
+def cat(tensors: Any, dim: int = 0) -> SparseTensor:
+    """COO tensors joined along dim (torch.cat): along a sparse dimension each one's indices
+    are shifted past the ones before; along a dense one each one's values are padded with
+    zeros to the joined size. The result lists every element of every input: uncoalesced."""
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
+        if t.layout is not sparse_coo:
+            raise RuntimeError(
+                "Sparse CSR tensors do not have strides (cat takes COO tensors: use .to_sparse_coo())"
+            )
+    first = tensors[0]
+    sd, n = first.sparse_dim(), first._data.ndim
+    d = _ops.normalize_dim(dim, n, "cat")
+    for i, t in enumerate(tensors):
+        if t.sparse_dim() != sd or t._data.ndim != n:
+            raise RuntimeError(
+                f"cat(): the tensors must have the same sparse and dense dimensions, got {sd} and "
+                f"{t.sparse_dim()} sparse of {n} and {t._data.ndim} for tensor number {i}"
+            )
+        if builtins.any(a != b for j, (a, b) in enumerate(zip(t.shape, first.shape)) if j != d):
+            raise RuntimeError(
+                f"cat(): Sizes of tensors must match except in dimension {d}. Expected size "
+                f"{list(first.shape)} but got size {list(t.shape)} for tensor number {i} in the list."
+            )
+    dtype = first.dtype
+    for t in tensors[1:]:
+        dtype = promote_types(dtype, t.dtype)
+    parts = [t.to(dtype) for t in tensors]
+    total = builtins.sum(t.shape[d] for t in parts)
+    shape = tuple(total if j == d else size for j, size in enumerate(first.shape))
+    indices, values, offset = [], [], 0
+    for t in parts:
+        idx, vals = t._idx, t._vals
+        if d < sd:
+            idx = idx.copy()
+            idx[d] += offset
+        else:  # a dense dimension: zeros before and after this tensor's slice of it
+            before = offset
+            after = total - offset - t.shape[d]
+            widths = [0, 0] * (n - d - 1) + [before, after]
+            vals = vals if before == after == 0 else _pad(vals, widths)
+        indices.append(idx)
+        values.append(vals)
+        offset += t.shape[d]
+    from ember.ops.api.shape import cat as dense_cat
+
+    joined = _ops.named(dense_cat(values), "CatBackward0")
+    return _ops._new(
+        sparse_coo, shape, joined, np.concatenate(indices, axis=1), len(parts) == 1 and first._coalesced
+    )
+
+
+def _pad(values: Tensor, widths: list) -> Tensor:
+    from ember.nn.functional import pad
+
+    return pad(values, widths)
+
+
+def stack(tensors: Any, dim: int = 0) -> SparseTensor:
+    """COO tensors joined along a new dimension dim (torch.stack): cat of their unsqueezes."""
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, SparseTensor):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 "
+                f"and {list(t.shape)} at entry {i}"
+            )
+    d = _ops.normalize_dim(dim, tensors[0]._data.ndim + 1, "stack")
+    return cat([_ops.unsqueeze(t.to_sparse_coo(), d) for t in tensors], d)
+
+
+def zeros_like(
+    input: SparseTensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    **_: Any,
+) -> Tensor:
+    """A tensor of input's size with no element specified (torch.zeros_like of a sparse
+    tensor), of its layout unless `layout` says strided (dense zeros then)."""
+    from ember import creation
+
+    dtype = input.dtype if dtype is None else dtype
+    if layout is strided:
+        return creation.zeros(*input.shape, dtype=dtype, requires_grad=requires_grad)
+    sd = input.sparse_dim()
+    values = Tensor(np.zeros((0, *input.shape[sd:]), to_numpy_dtype(dtype)))
+    out = _ops._new(
+        input.layout if layout is None else layout, input.shape, values, np.zeros((sd, 0), np.int64), True
+    )
+    return out.requires_grad_() if requires_grad else out
+
+
+def narrow_copy(input: SparseTensor, dim: int, start: int, length: int) -> SparseTensor:
+    """The elements of positions start .. start + length - 1 along dim, renumbered from 0
+    (torch.narrow_copy; COO only, as in PyTorch)."""
+    if input.layout is not sparse_coo:
+        raise RuntimeError("Sparse CSR tensors do not have strides (narrow_copy takes COO tensors)")
+    d = _ops.normalize_dim(dim, input._data.ndim, "narrow_copy")
+    size = input.shape[d]
+    if not (0 <= start and length >= 0 and start + length <= size):  # a negative start too, as in PyTorch
+        raise RuntimeError(
+            f"Invalid range to narrow. range(start, start+length) must be a subset of range(0, {size}). "
+            f"(narrow_copy of a sparse tensor: got start={start}, length={length})"
+        )
+    shape = tuple(length if j == d else n for j, n in enumerate(input.shape))
+    sd = input.sparse_dim()
+    if d >= sd:
+        values = input._vals.narrow(d - sd + 1, start, length).clone()
+        return _ops._new(sparse_coo, shape, values, input._idx, input._coalesced)
+    keep = np.flatnonzero((input._idx[d] >= start) & (input._idx[d] < start + length))
+    idx = input._idx[:, keep]
+    idx[d] -= start
+    values = input._vals.index_select(0, Tensor(keep.astype(np.int64)))
+    return _ops._new(sparse_coo, shape, values, idx, input._coalesced)
+
+
+def norm(
+    input: SparseTensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Tensor:
+    """The p-norm of all the elements (torch.norm of a sparse tensor): that of the coalesced
+    values, since the unspecified zeros add nothing (and count as 0 for p = inf)."""
+    if input.layout is not sparse_coo:
+        raise NotImplementedError("norm: a CSR tensor has no norm, as in PyTorch (use .to_sparse_coo())")
+    n = input._data.ndim
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        if sorted(_ops.normalize_dim(x, n, "norm") for x in dims) != list(range(n)) and dims:
+            raise RuntimeError(
+                "norm_sparse currently only supports full reductions, so 'dim' must either be empty or "
+                f"contain all dimensions of the input (got dim={dim} for {n} dimensions)"
+            )
+    values = input.coalesce()._vals.reshape(-1)
+    order = 2 if p in ("fro", None) else p
+    out = values.norm(order, dtype=dtype)
+    return out.reshape((1,) * n) if keepdim else out
+
+
+def any(input: SparseTensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether an element is not zero (torch.any of a sparse tensor, over all elements only)."""
+    if input.layout is not sparse_coo or dim is not None:
+        raise NotImplementedError(
+            "any: a sparse tensor takes any() over all its elements only (COO), as in PyTorch"
+        )
+    return input.coalesce()._vals.any()
+
+
+def is_nonzero(input: SparseTensor) -> bool:
+    if input.numel() != 1:
+        raise RuntimeError(
+            f"Boolean value of Tensor with {'no values' if input.numel() == 0 else 'more than one value'} is ambiguous"
+        )
+    return bool(input.to_dense().reshape(()).item() != 0)
+
+
 def adjoint(input: SparseTensor) -> SparseTensor:
     return _ops.transpose(input, -2, -1)
 
@@ -166,6 +330,16 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "permute": _with_sparse_first("permute", lambda input, dims: _ops.permute(input, tuple(dims))),
     "sum": _with_sparse_first("sum", sum),
     "clone": _with_sparse_first("clone", _clone),
+    "cat": cat,
+    "concat": cat,
+    "concatenate": cat,
+    "stack": stack,
+    "zeros_like": _with_sparse_first("zeros_like", zeros_like),
+    "empty_like": _with_sparse_first("empty_like", zeros_like),
+    "narrow_copy": _with_sparse_first("narrow_copy", narrow_copy),
+    "norm": _with_sparse_first("norm", norm),
+    "any": _with_sparse_first("any", any),
+    "is_nonzero": _with_sparse_first("is_nonzero", is_nonzero),
 }
 
 

@@ -123,6 +123,8 @@ def mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
 def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
     """mat1 @ mat2 where one or both are sparse; also what ember.mm, ember.matmul and `@` run
     for a sparse operand (their node is then MmBackward0, as in PyTorch)."""
+    if name == "BmmBackward0" and isinstance(mat1, SparseTensor) and not isinstance(mat2, SparseTensor):
+        return _bmm(mat1, mat2)
     if isinstance(mat1, SparseTensor) and isinstance(mat2, SparseTensor):
         both_csr = mat1.layout is sparse_csr and mat2.layout is sparse_csr
         return _like_layout(_spmm(mat1, mat2.to_dense()).to_sparse(), sparse_csr if both_csr else sparse_coo)
@@ -133,6 +135,19 @@ def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
         out = _spmm(transpose(mat2.to_sparse_coo(), 0, 1), mat1.t()).t()
         return out if name is None else named(out, name)
     return mat1.mm(mat2)
+
+
+def _bmm(batch1: SparseTensor, batch2: Tensor) -> Tensor:
+    """ember.bmm of a (b, n, m) COO tensor without dense dimensions and a dense (b, m, k) one:
+    one sparse-dense product per matrix of the batch, stacked."""
+    from ember.ops.api.shape import stack
+
+    if batch1.layout is not sparse_coo or batch1.dense_dim():
+        raise RuntimeError(
+            f"bmm_sparse: Tensor 'self' must have 0 dense dims, but has {batch1.dense_dim()} (and be COO)"
+        )
+    products = [_spmm(select(batch1, 0, b), batch2[b]) for b in range(batch1.shape[0])]
+    return named(stack(products), "BmmBackward0")
 
 
 def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1.0, alpha: Any = 1.0) -> Tensor:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.ops.api import arrange, convert, products, shape
 from ember.ops.api.complex import (  # noqa: F401  (attach() reads them from globals())
@@ -89,7 +90,10 @@ def _H(self: Tensor) -> Tensor:
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """narrow, copied rather than a view (torch.narrow_copy)."""
-    return convert.clone(shape.narrow(input, dim, start, length))
+    try:
+        return convert.clone(shape.narrow(input, dim, start, length))
+    except SparseUnsupportedError:
+        return sparse_form("narrow_copy", (input, dim, start, length))
 
 
 def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ember import creation, dtypes, return_types
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
 from ember.ops.api import arith, arrange, compat, convert, indexing, products, reduce, shape, special
@@ -34,12 +35,15 @@ def _tensor_argument(fn: str, name: str, position: int, value: Any) -> None:
 
 def is_nonzero(input: Tensor) -> bool:
     """Whether a one-element tensor is not zero (torch.is_nonzero)."""
-    _tensor_argument("is_nonzero", "input", 1, input)
-    if input._data.size == 0:
-        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
-    if input._data.size > 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return builtins.bool(input._data.reshape(()) != 0)
+    try:
+        _tensor_argument("is_nonzero", "input", 1, input)
+        if input._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if input._data.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(input._data.reshape(()) != 0)
+    except SparseUnsupportedError:
+        return sparse_form("is_nonzero", (input,))
 
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:

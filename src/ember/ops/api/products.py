@@ -66,7 +66,7 @@ def _matmul(input: Any, other: Any, node: Any) -> Tensor:
         # products pay nothing for sparse ones (a try costs nothing until something is raised)
         from ember.sparse import _ops
 
-        return _ops._product(a, b, "MmBackward0")
+        return _ops._product(a, b, "BmmBackward0" if node is linalg.Bmm else "MmBackward0")
 
 
 def _shape_str(s: tuple) -> str:

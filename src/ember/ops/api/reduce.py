@@ -202,19 +202,22 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     vector p-norm over dim, all elements by default (over both dims of a 2-tuple: p=2 there
     is the Frobenius norm); 'fro' over at most two dims is the same 2-norm; 'nuc', or 'fro'
     over more dims (which raises), is linalg.matrix_norm over dim, all dims by default."""
-    from ember import linalg  # ember.linalg imports this module
+    try:
+        from ember import linalg  # ember.linalg imports this module
 
-    if isinstance(dim, (int, np.integer)):
-        dim = (int(dim),)
-    # an empty dim reduces over every dim in the vector norms, as in the other reductions
-    vector_dim = None if dim is None or len(dim) == 0 else dim
-    if isinstance(p, str):
-        if p == "fro" and (dim is None or len(dim) <= 2):
-            return linalg.vector_norm(input, 2, vector_dim, keepdim, dtype=dtype)
-        if dim is None:
-            dim = tuple(range(input._data.ndim))
-        return linalg.matrix_norm(input, p, dim, keepdim, dtype=dtype)
-    return linalg.vector_norm(input, 2 if p is None else p, vector_dim, keepdim, dtype=dtype)
+        if isinstance(dim, (int, np.integer)):
+            dim = (int(dim),)
+        # an empty dim reduces over every dim in the vector norms, as in the other reductions
+        vector_dim = None if dim is None or len(dim) == 0 else dim
+        if isinstance(p, str):
+            if p == "fro" and (dim is None or len(dim) <= 2):
+                return linalg.vector_norm(input, 2, vector_dim, keepdim, dtype=dtype)
+            if dim is None:
+                dim = tuple(range(input._data.ndim))
+            return linalg.matrix_norm(input, p, dim, keepdim, dtype=dtype)
+        return linalg.vector_norm(input, 2 if p is None else p, vector_dim, keepdim, dtype=dtype)
+    except SparseUnsupportedError:
+        return sparse_form("norm", (input, p, dim, keepdim, dtype))
 
 
 def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -223,8 +226,11 @@ def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    axes = None if dim is None else normalize_dims(dim, input._data.ndim, "any")
-    return _truth(np.any(input._data, axis=axes, keepdims=keepdim), input)
+    try:
+        axes = None if dim is None else normalize_dims(dim, input._data.ndim, "any")
+        return _truth(np.any(input._data, axis=axes, keepdims=keepdim), input)
+    except SparseUnsupportedError:
+        return sparse_form("any", (input, dim, keepdim))
 
 
 def _truth(result: Any, input: Tensor) -> Tensor:

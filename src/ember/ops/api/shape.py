@@ -319,7 +319,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat(): Sizes of tensors must match except in dimension {d}. "
                 f"Expected size {list(ref.shape)} but got size {list(s)} for tensor number {i} in the list."
             )
-    return shape_ops.Cat.apply(d, *_common_dtype(tensors))
+    try:
+        return shape_ops.Cat.apply(d, *_common_dtype(tensors))
+    except SparseUnsupportedError:  # sparse tensors (see ember/sparse/_functions.py)
+        return sparse_form("cat", (tensors, dim))
 
 
 concat = concatenate = cat
@@ -336,7 +339,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"at entry 0 and {list(x.shape)} at entry {i}"
             )
     (d,) = normalize_dims(dim, tensors[0]._data.ndim + 1, "stack")
-    return shape_ops.Stack.apply(d, *_common_dtype(tensors))
+    try:
+        return shape_ops.Stack.apply(d, *_common_dtype(tensors))
+    except SparseUnsupportedError:  # sparse tensors (see ember/sparse/_functions.py)
+        return sparse_form("stack", (tensors, dim))
 
 
 def _common_dtype(tensors: list) -> list:
