@@ -340,7 +340,7 @@ def test_layer_norm_matches_torch(shape, normalized, affine):
     wshape = (normalized,) if isinstance(normalized, int) else normalized
     arrays = [randn(*shape) * 3 + 1] + ([randn(*wshape), randn(*wshape)] if affine else [])
     compare_with_torch(
-        lambda x, *wb: F.layer_norm(x, normalized, *wb, eps=1e-5),
+        lambda x, *wb: F.layer_norm(x, wshape, *wb, eps=1e-5),  # a sequence, as torch's F.layer_norm takes
         lambda x, *wb: torch.nn.functional.layer_norm(x, wshape, *wb, eps=1e-5),
         arrays,
         rtol=1e-4,
