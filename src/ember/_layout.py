@@ -138,7 +138,8 @@ def sparse_form(op: str, args: tuple, kwargs: dict | None = None, key: str | Non
     """What dense function `op` computes when its dense code refused a sparse argument (it
     raised SparseUnsupportedError): ember.sparse's form of it (registered under `key`, op by
     default), or an error naming `op` where there is none, as in PyTorch. The dense functions
-    call it from an `except` clause, so dense calls pay nothing (ember/sparse/_functions.py)."""
+    call it from an `except` clause, so dense calls pay at most the `try`'s one NOP
+    (ember/sparse/_functions.py)."""
     from ember.sparse import _functions
 
     return _functions.call(op, args, kwargs, key)

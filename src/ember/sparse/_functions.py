@@ -7,8 +7,8 @@ SparseUnsupportedError, and each function PyTorch also runs on sparse tensors ca
 calls `call` (through `ember._layout.sparse_form`) with its name. `call` runs the sparse
 implementation registered here under that name, the same code as the SparseTensor method
 (`ember.abs(s)` is `s.abs()`), or raises an error naming the function when it has none. So
-the dense path costs nothing more (a CPython 3.11 `try` costs nothing until something is
-raised), and the list of sparse functions is this table.
+the dense path costs one NOP instruction (a CPython 3.11 `try` costs nothing more until
+something is raised), and the list of sparse functions is this table.
 """
 
 from __future__ import annotations
