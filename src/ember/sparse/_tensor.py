@@ -92,6 +92,9 @@ def _called_function() -> str | None:
         if module != "ember" and not module.startswith("ember."):
             break
         code = frame.f_code.co_name
+        if code in _INNER:  # a function made by a factory may know its public name
+            label = frame.f_locals.get("name")
+            code = label if isinstance(label, str) and label.isidentifier() else code
         if not code.startswith(("_", "<")) and code not in _INNER:
             name = code
         frame = frame.f_back
