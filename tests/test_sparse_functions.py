@@ -156,6 +156,28 @@ CASES |= {
     "softmax": lambda T: T.softmax(S(T), 1),
     "where": lambda T: T.where(D(T, 3, 4) > 0, S(T), 0.0),
 }
+# methods whose arguments the functions share
+CASES |= {
+    "div method floor": lambda T: S(T).div(2, rounding_mode="floor"),
+    "div_ trunc": lambda T: S(T).div_(3, rounding_mode="trunc"),
+    "round method decimals": lambda T: S(T).round(decimals=1),
+    "round method": lambda T: S(T).round(),
+    "softmax method": lambda T: S(T).softmax(1),
+    "log_softmax method": lambda T: S(T).log_softmax(0),
+    "neg_": lambda T: S(T).neg_(),
+    "abs_ csr": lambda T: S(T, "csr").abs_(),
+    "mul_": lambda T: S(T).mul_(S(T)),
+    "add_ alpha": lambda T: S(T).add_(S(T), alpha=2),
+    "sub_": lambda T: S(T).sub_(S(T) * 3),
+    "sub_ csr": lambda T: S(T, "csr").sub_(S(T, "csr")),
+    "zero_": lambda T: S(T).zero_(),
+    "relu_": lambda T: T.relu_(S(T)),
+    "F.relu_": lambda T: T.nn.functional.relu_(S(T)),
+    "square_": lambda T: S(T).square_(),
+    "pow_": lambda T: S(T).pow_(2),
+    "add_ of a number": lambda T: S(T).add_(1),
+}
+
 # joining, creating like, narrowing, whole-tensor reductions, batched products
 CASES |= {
     "cat": lambda T: T.cat([S(T), 2 * S(T)]),
@@ -395,3 +417,16 @@ def test_csr_predicates(name: str) -> None:
     expected = getattr(ember, name.split()[0])(S(ember).to_dense())
     assert out.layout is ember.sparse_csr and out.dtype is ember.bool
     assert out.to_dense().tolist() == expected.tolist()  # the unspecified zeros are False for all three
+
+
+def test_inplace_forms_bump_the_version_and_refuse_leaves() -> None:
+    s = S(ember)
+    version = s._version[0]
+    assert s.neg_() is s and s._version[0] == version + 1
+    assert s.to_dense().tolist() == (-S(ember)).to_dense().tolist()
+    leaf = S(ember).requires_grad_()
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf.abs_()
+    with ember.no_grad():
+        leaf.mul_(2)
+    assert leaf.requires_grad and leaf.to_dense().tolist() == (S(ember) * 2).to_dense().tolist()

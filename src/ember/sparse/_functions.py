@@ -56,12 +56,6 @@ def _on_values(input: SparseTensor, f: Callable[[Tensor], Tensor]) -> SparseTens
     return _ops._like_layout(_ops._new(sparse_coo, c.shape, f(c._vals), c._idx, True), input.layout)
 
 
-def round(input: SparseTensor, *, decimals: int = 0) -> SparseTensor:  # noqa: A001 (torch's name)
-    if decimals:
-        raise NotImplementedError("round(): decimals is not supported for sparse tensors, as in PyTorch")
-    return _on_values(input, lambda v: v.round())
-
-
 def nan_to_num(
     input: SparseTensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> SparseTensor:
@@ -100,15 +94,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """sparse / number (or 0-d tensor); zeros stay zeros, so only the values are divided."""
     if not isinstance(input, SparseTensor):
         _unsupported("div", (input, other))
-    if isinstance(other, SparseTensor) or (isinstance(other, Tensor) and other._data.ndim):
-        raise RuntimeError(
-            "Sparse division requires a scalar or zero-dim dense tensor divisor (got shape "
-            f"{list(other.shape)} for divisor)"
-        )
-    if rounding_mode is None:
-        return _ops.div(input, other)
-    values = input._vals.div(other, rounding_mode=rounding_mode)
-    return _ops._new(input.layout, input.shape, values, input._idx, input._coalesced)
+    return _ops.div(input, other, rounding_mode=rounding_mode)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 (torch's name)
@@ -299,7 +285,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "negative": _unary("neg"),
     "square": _unary("square", coo_only=True),
     "absolute": _unary("abs"),
-    "round": _with_sparse_first("round", round),
+    "round": _with_sparse_first("round", _ops._round),
     "nan_to_num": _with_sparse_first("nan_to_num", nan_to_num),
     "sgn": _unary("sgn"),
     "add": add,

@@ -348,13 +348,29 @@ def mul(input: SparseTensor, other: Any) -> SparseTensor:
     return _like_layout(_new(sparse_coo, a.shape, a._vals * picked, a._idx, True), layout)
 
 
-def div(input: SparseTensor, other: Any) -> SparseTensor:
-    """sparse / number."""
+def div(input: SparseTensor, other: Any, *, rounding_mode: str | None = None) -> SparseTensor:
+    """sparse / number (or 0-d tensor), rounded as rounding_mode says: zeros stay zeros, so
+    only the values are divided."""
     if isinstance(other, numbers.Number) or (
         isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0
     ):
-        return _new(input.layout, input.shape, input._vals / other, input._idx, input._coalesced)
-    raise RuntimeError("ember: a sparse tensor can be divided by a number or a 0-d tensor only")
+        values = (
+            input._vals / other
+            if rounding_mode is None
+            else input._vals.div(other, rounding_mode=rounding_mode)
+        )
+        return _new(input.layout, input.shape, values, input._idx, input._coalesced)
+    raise RuntimeError(
+        "Sparse division requires a scalar or zero-dim dense tensor divisor (got shape "
+        f"{list(getattr(other, 'shape', ()))} for divisor)"
+    )
+
+
+def _round(input: SparseTensor, *, decimals: int = 0) -> SparseTensor:
+    """round of each element (half to even); PyTorch has no sparse form with decimals."""
+    if decimals:
+        raise NotImplementedError("round(): decimals is not supported for sparse tensors, as in PyTorch")
+    return _unary("round")(input)
 
 
 def transpose(input: SparseTensor, dim0: int, dim1: int, name: str = "TransposeBackward0") -> SparseTensor:
@@ -657,7 +673,8 @@ def _unary(name: str) -> Any:
 def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
     """self made to hold result's elements: PyTorch's in-place sparse operations replace the
     indices and values, and bump the version. The graph continues through the new values;
-    a leaf that requires grad is refused, as every in-place change of one."""
+    a leaf that requires grad is refused, as every in-place change of one, except under
+    no_grad, where it stays a leaf (its values too, when their number is unchanged)."""
     from ember.autograd import grad_mode
 
     if grad_mode._state[0] and self.requires_grad and self.is_leaf:
@@ -667,7 +684,15 @@ def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
             f"result type {dtypes.scalar_type_name(result._vals._data.dtype)} can't be cast to the desired "
             f"output type {dtypes.scalar_type_name(self._vals._data.dtype)}"
         )
-    self._idx, self._vals, self._coalesced = result._idx, result._vals, result._coalesced
+    values = result._vals
+    if self.requires_grad and self.is_leaf:  # under no_grad: the values stay the same leaf
+        if values.shape == self._vals.shape:
+            self._vals._data = values._data
+            values = self._vals
+        else:  # fewer or more elements (zero_, add_): a new leaf of them
+            values = Tensor(values._data)
+            values.requires_grad = True
+    self._idx, self._vals, self._coalesced = result._idx, values, result._coalesced
     self._version[0] += 1
     return self
 
@@ -694,10 +719,7 @@ def _sub_(self: SparseTensor, other: Any, *, alpha: Any = 1) -> SparseTensor:
 
 def _div_(self: SparseTensor, other: Any, *, rounding_mode: str | None = None) -> SparseTensor:
     _coo_only(self, "div_")
-    if rounding_mode is None:
-        return _inplace(self, div(self, other))
-    values = self._vals.div(other, rounding_mode=rounding_mode)
-    return _inplace(self, _new(self.layout, self.shape, values, self._idx, self._coalesced))
+    return _inplace(self, div(self, other, rounding_mode=rounding_mode))
 
 
 def _inplace_unary(name: str) -> Any:
@@ -747,8 +769,8 @@ def attach(cls: type) -> None:
     cls.transpose = transpose
     cls.t = t
     cls.sum = lambda self, dim=None, keepdim=False, dtype=None: _sum_method(self, dim, keepdim, dtype)
-    cls.softmax = lambda self, dim, dtype=None: softmax(self, dim, dtype)
-    cls.log_softmax = lambda self, dim, dtype=None: log_softmax(self, dim, dtype)
+    # no softmax or log_softmax methods: PyTorch's refuse sparse tensors (ember.sparse.softmax)
+    cls.round = _round
 
 
 def _sum_method(self: SparseTensor, dim: Any, keepdim: bool, dtype: Any) -> Tensor:
