@@ -138,24 +138,16 @@ def _squeezed(node: Any) -> Any:
     return node.dim
 
 
-class Squeeze(View):
+class Squeeze(Unsqueeze):
     """squeeze: of every dim of size 1 (SqueezeBackward0), of one dim (SqueezeBackward1) or
-    of a tuple of dims (SqueezeBackward2), as the call named them."""
+    of a tuple of dims (SqueezeBackward2), as the call named them. Unsqueeze's forward and
+    backward (a reshape each way), with other names and saved attributes."""
 
     saved_attributes = {"self_sym_sizes": field("shape"), "dim": _squeezed}
 
     def name(self) -> str:
         dim = self.dim
         return f"SqueezeBackward{0 if dim is None else 1 if dim.__class__ is int else 2}"
-
-    @staticmethod
-    def forward(ctx, x, shape, dim):
-        ctx.shape, ctx.dim = x.shape, dim
-        return x.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None, None
 
 
 class Permute(ViewOp):
