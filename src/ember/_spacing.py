@@ -26,13 +26,18 @@ A float64 reaches float16 through float32 in PyTorch (c10::Half is made from a f
 results and bounds are rounded twice as there (`dtypes.astype`, `scalar`).
 
 The fused multiply-add is emulated exactly with error-free transformations (Dekker's
-product, Knuth's sum) and rounding to odd (Boldo and Melquiond), on whole arrays."""
+product, Knuth's sum) and rounding to odd (Boldo and Melquiond), on whole arrays. That
+emulation is the reference (the *_exact functions); the functions the creation ops call
+take cheaper routes to the same bits where the arguments allow (an exact split of the
+step, candidates checked against their rounding boundaries; see "Fast paths" below and
+docs/design.md)."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import functools
+import itertools
 import math
 from typing import Any
 
@@ -133,9 +138,318 @@ def _fused(step: float, index: np.ndarray, start: Any, np_dtype: np.dtype) -> np
     return fma(step, index.astype(np.float64), start)
 
 
+# ---------------------------------------------------------------------------------------
+# Fast paths. Each computes a candidate in plain float64 arithmetic (one or two roundings
+# where the kernel has one), bounds its distance from the exact value, and rounds both ends
+# of that interval to the result's type: where they agree, rounding is monotonic, so the
+# exact value rounds to the same (almost every element); the few others, near a rounding
+# boundary, are computed exactly. Outside the magnitudes where the bounds hold (and for
+# which the exact emulation has no underflow), the callers use the exact emulation.
+
+_SAFE_LOW, _SAFE_HIGH = 2.0**-90, 2.0**100  # |values| and bounds where the fast paths apply
+_LANES = {n: np.arange(n, dtype=np.float64) for n in (4, 8, 16)}  # k in a block of n (read only)
+_FEW = 16  # unsure elements computed one by one in Python; more go to the array emulation
+
+
+def _exact_fma(a: float, b: float, c: float, single: bool) -> float:
+    """a * b + c rounded once, to float64 or (single) to float32, from the exact rational;
+    an exact zero gets the sign that a * b + c in float64 gives it (the emulation's rule)."""
+    na, da = a.as_integer_ratio()
+    nb, db = b.as_integer_ratio()
+    nc, dc = c.as_integer_ratio()
+    num, den = na * nb * dc + nc * da * db, da * db * dc
+    if num == 0:
+        return a * b + c
+    value = num / den  # Python's int division rounds correctly
+    if single:  # rounded to odd in float64 first, so that rounding to float32 is right
+        nv, dv = value.as_integer_ratio()
+        if nv * den != num * dv and int(np.float64(value).view(np.int64)) & 1 == 0:
+            value = math.nextafter(value, math.inf if num * dv > nv * den else -math.inf)
+        return float(np.float32(value))
+    return value
+
+
+def _settle(candidate: np.ndarray, error: float, exact: Any, to: Any) -> np.ndarray:
+    """The roundings to dtype `to` of exact values that lie within error of candidate
+    (float64): taken from candidate where both ends of [candidate - error, candidate +
+    error] round alike, else from exact(flat indices)."""
+    low = (candidate - error).astype(to)
+    unsure = low != (candidate + error).astype(to)
+    if np.count_nonzero(unsure):
+        at = np.flatnonzero(unsure)
+        low.reshape(-1)[at] = exact(at)
+    return low
+
+
+def _exact_many(a: Any, b: np.ndarray, c: Any, single: bool, to: Any) -> np.ndarray:
+    """Exact a * b + c (fma or, single, fmaf) at a few or many points, in dtype to; a and c
+    are numbers or arrays like b."""
+    if b.size <= _FEW:
+        a, c = (v.tolist() if isinstance(v, np.ndarray) else itertools.repeat(v) for v in (a, c))
+        return np.array([_exact_fma(x, y, z, single) for x, y, z in zip(a, b.tolist(), c)]).astype(to)
+    if single:
+        return fma_single(a, b, c).astype(to)
+    return fma(a, b, c).astype(to)
+
+
+def _grain(value: float) -> float:
+    """The place of value's lowest set bit (2**k for the largest k with value a multiple
+    of 2**k); inf for zero."""
+    if value == 0:
+        return math.inf
+    numerator, denominator = value.as_integer_ratio()
+    return 2.0 ** ((numerator & -numerator).bit_length() - denominator.bit_length())
+
+
+def _exact_sums(span: float, *operands: float) -> bool:
+    """Whether every a + b * i (b * i the products of step and index) is exact in float64:
+    each is a multiple of the smallest grain of the operands, and all stay below span, so
+    they hold in 53 bits when span is below 2**53 grains."""
+    return span < 2.0**53 * min(_grain(v) for v in operands)
+
+
+def _fused_by_int(a: float, b: np.ndarray, c: Any) -> np.ndarray:
+    """fma(a, b, c) in float64 for a scalar a and integers b below 2**26: a split in two
+    halves of 26 bits times b is exact, so the product's error takes four operations."""
+    t = _SPLIT * a
+    a_high = t - (t - a)
+    a_low = a - a_high
+    with np.errstate(all="ignore"):
+        product = a * b
+        product_error = (a_high * b - product) + a_low * b  # Sterbenz, then a representable sum
+        high, low = _two_sum(c, product)
+        rest, rest_error = _two_sum(low, product_error)
+        fused = high + _round_to_odd(rest, rest_error)
+    zero = fused == 0
+    if np.count_nonzero(zero):  # the sign of an exact zero: as a * b + c gives it
+        fused[zero] = np.broadcast_to(a * b + c, fused.shape)[zero]
+    return fused
+
+
+def _safe(*magnitudes: float) -> bool:
+    """Whether these bounds (nonzero ones) lie where the fast paths' error bounds hold."""
+    return all(m == 0 or _SAFE_LOW <= abs(m) <= _SAFE_HIGH for m in magnitudes)
+
+
+def _split_step(
+    start: float, step: float, count: int, span: float, other: float = 0.0
+) -> tuple[float, float] | None:
+    """(high, low) with step == high + low, such that start + high * i and low * i are
+    exact in float64 for every index i below max(count, 16), or None where there is none.
+    Then (start + high * i) + low * i, rounded once, is the fma of step, i and start: with
+    high a multiple of a grid of span / 2**52, start + high * i stays on that grid (if start
+    is on it) and within 2**53 of its steps, and low * i has few enough bits. (other: a
+    second start, also on the grid, as linspace's end.)"""
+    grid = 2.0 ** (math.ceil(math.log2(span)) - 52)
+    if _grain(start) < grid or _grain(other) < grid or max(count, 16) * grid > 2.0**54 * _grain(step):
+        return None
+    high = round(step / grid) * grid
+    return high, step - high
+
+
+def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray | None:
+    """arange_floats_exact's values without its per-element emulation, or None where the
+    fast path does not apply (magnitudes outside the safe range, very long ranges)."""
+    span = abs(start) + abs(step) * (count + 16)  # beyond every value the kernel computes
+    if count >= 2**26 or not _SAFE_LOW <= span <= _SAFE_HIGH or abs(step) < _SAFE_LOW:
+        return None
+    if start != 0 and abs(start) < _SAFE_LOW:
+        return None
+    single = np_dtype == np.float16  # float32 accumulate type, one rounding to it (fmaf)
+    split = None if single else _split_step(start, step, count, span)
+    error = 2.0**-50 * span  # 8 units in the last place of span: twice the candidates' error
+    lanes = _BLOCK_BYTES // np_dtype.itemsize
+    tasks = 1 if count <= GRAIN else min(_settings.get_num_threads(), -(-count // GRAIN))
+    if tasks == 1:
+        spans, blocks = [(0, count)], [count // (2 * lanes) * 2]
+    else:
+        chunk = -(-count // tasks)
+        spans = [(at, min(at + chunk, count)) for at in range(0, count, chunk)]
+        blocks = [(stop - at) // (2 * lanes) * 2 for at, stop in spans]
+    total = sum(blocks)
+    # the first stage: each block's first element, and each element of the chunks' tails;
+    # for a short range, every element (fewer operations, on few elements)
+    every = tasks == 1 and count <= _PIECE
+    if every:
+        index = np.arange(count, dtype=np.float64)
+    elif tasks == 1:
+        index = np.arange(total + count - total * lanes, dtype=np.float64)
+        index[:total] *= lanes
+        index[total:] += total * (lanes - 1)
+    else:
+        index = np.concatenate(
+            [np.arange(at, at + n * lanes, lanes) for (at, _), n in zip(spans, blocks)]
+            + [np.arange(at + n * lanes, stop) for (at, stop), n in zip(spans, blocks)]
+        ).astype(np.float64)
+    if split is not None:  # (start + high * i) + low * i: exact parts, one rounding
+        high, low = split
+        values = index * high
+        if start != 0:
+            values += start
+        if low != 0:
+            values += index * low
+        values[0] = step * 0.0 + start  # (index 0 comes first) the zero signed as C signs it
+        base = values.astype(np_dtype, copy=False)
+    elif np_dtype == np.float64:
+        base = _fused_by_int(step, index, start)
+    elif _exact_sums(span, start, step):  # exact sums and products: one rounding, the cast
+        values = index * step
+        values += start
+        values[0] = step * 0.0 + start
+        base = values.astype(np.float32).astype(np_dtype, copy=False)
+    else:
+        candidate = index * step
+        candidate += start
+
+        def exact_first(at: np.ndarray) -> np.ndarray:
+            return _exact_many(step, index[at], start, single, np.float32)
+
+        base = _settle(candidate, error, exact_first, np.float32).astype(np_dtype, copy=False)
+    if every:  # the heads and the tail out of all the first stage's values
+        heads, tails = base[: total * lanes : lanes], base[total * lanes :]
+    else:
+        heads, tails = base[:total], base[total:]
+    out = np.empty(count, np_dtype)
+    # the second stage: each block's elements, head + k * step (k = 0 .. lanes - 1)
+    if total:
+        if np_dtype == np.float64:
+            rest = _fused_by_int(step, np.arange(lanes, dtype=np.float64), heads[:, None])
+        elif split is not None:
+            rest = _block_split(heads, lanes, split, step, start, span, error, every)
+        else:
+            rest = _block_checked(heads.astype(np.float64), lanes, step, error, single)
+    at_head = at_tail = 0
+    for (at, stop), n in zip(spans, blocks):
+        if n:
+            out[at : at + n * lanes].reshape(n, lanes)[...] = rest[at_head : at_head + n]
+            at_head += n
+        tail = stop - at - n * lanes
+        out[at + n * lanes : stop] = tails[at_tail : at_tail + tail]
+        at_tail += tail
+    if total:  # index 0's zero: fma(step, 0, fma(step, 0, start)) as C signs it
+        out[0] = step * 0.0 + float(np_dtype.type(step * 0.0 + start))
+    return out
+
+
+def _block_split(
+    heads: np.ndarray,
+    lanes: int,
+    split: tuple,
+    step: float,
+    start: float,
+    span: float,
+    error: float,
+    one: bool,
+) -> np.ndarray:
+    """(head + high * k) + low * k for each block's float32 head and k = 0 .. lanes - 1: the
+    fma where head is on the split's grid (zero, or not far below span). one: the heads are
+    those of a single chunk, at indices 0, lanes, 2 * lanes, ..."""
+    high, low = split
+    lane = _LANES[lanes]
+    rest = np.add(heads[:, None], lane * high)  # (in float64)
+    if low != 0:
+        rest += lane * low
+    # a nonzero head below 2**23 grid steps (only near a crossing of zero) is off the grid,
+    # and head + high * k inexact: those rows by the checked candidates
+    tiny = 2.0**23 * 2.0 ** (math.ceil(math.log2(span)) - 52)
+    crossing = -start / step
+    near = (crossing - tiny / abs(step) - 1) / lanes, (crossing + tiny / abs(step) + 1) / lanes
+    if not one or max(math.ceil(near[0]), start == 0) <= min(math.floor(near[1]), heads.size - 1):
+        rows = np.flatnonzero((np.abs(heads) < tiny) & (heads != 0))
+        if rows.size:
+            rest[rows] = _block_checked(heads[rows].astype(np.float64), lanes, step, error, False)
+    return rest
+
+
+def _block_checked(heads: np.ndarray, lanes: int, step: float, error: float, single: bool) -> np.ndarray:
+    """fl32(head + step * k) for each head (float64, nonzero) and k = 0 .. lanes - 1, fused
+    (fmaf when single, else a float64 fma), from checked candidates for k > 0."""
+    lane = np.arange(1, lanes, dtype=np.float64)
+    candidate = heads[:, None] + lane * step
+
+    def exact(at: np.ndarray) -> np.ndarray:
+        row, k = np.divmod(at, lanes - 1)
+        return _exact_many(step, lane[k], heads[row], single, np.float32)
+
+    rest = np.empty((heads.size, lanes), np.float32)
+    rest[:, 0] = heads  # head + 0 * step: the head itself (the float32 value it came from)
+    rest[:, 1:] = _settle(candidate, error, exact, np.float32)
+    return rest
+
+
+def _points(first: float, last: float, step: float, steps: int, single: bool, to: Any) -> np.ndarray:
+    """The points of a linspace rounded to `to`: first + step * i for the first half, last -
+    step * (steps - 1 - i) for the second, each fused (fmaf when single, else a float64 fma)."""
+    half = steps // 2
+    index = np.arange(steps, dtype=np.float64)
+    index[half:] -= steps - 1
+    index[-1] = -0.0  # (-step) * 0 signs its zero as step * -0.0 does
+    candidate = index * step  # exact when single (a float32 step times an index below 2**26)
+    candidate[:half] += first
+    candidate[half:] += last
+    span = abs(first) + abs(last) + abs(step) * steps
+    if _exact_sums(span, first, last, step):
+        return candidate.astype(to)
+    if single:
+        inner = candidate
+    else:  # truncated to integers: the ends are the bounds, which sit on a boundary of truncation
+        inner = candidate[1:-1]
+
+    def exact(at: np.ndarray) -> np.ndarray:
+        at = at + (inner is not candidate)
+        up = at < half
+        b = np.where(up, at, steps - 1 - at).astype(np.float64)
+        return _exact_many(np.where(up, step, -step), b, np.where(up, first, last), single, to)
+
+    points = _settle(inner, 2.0**-50 * span, exact, to)
+    if inner is candidate:
+        return points
+    return np.concatenate([np.array([first], to), points, np.array([last], to)])
+
+
+def _linspace_fast(first: Any, last: Any, steps: int, np_dtype: np.dtype) -> np.ndarray | None:
+    """linspace_floats_exact's float32 or float64 points (first and last already in the
+    dtype), or None where the fast path does not apply."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = (last - first) / np_dtype.type(steps - 1)
+    first, last, step = float(first), float(last), float(step)
+    span = abs(first) + abs(last) + abs(step) * steps
+    if steps >= 2**26 or not (_safe(first, last, step) and _SAFE_LOW <= span <= _SAFE_HIGH):
+        return None
+    if np_dtype == np.float64:
+        half = steps // 2
+        index = np.arange(steps, dtype=np.float64)
+        index[half:] -= steps - 1
+        split = _split_step(first, step, steps, span, last)
+        if split is not None:  # (end + high * i) + low * i: exact parts, one rounding
+            high, low = split
+            points = index * high
+            points[:half] += first
+            points[half:] += last
+            if low != 0:
+                points += index * low
+            points[0], points[-1] = step * 0.0 + first, -step * 0.0 + last  # zeros signed as C signs them
+            return points
+        index[-1] = -0.0  # (-step) * 0 signs its zero as step * -0.0 does
+        ends = np.empty(steps)
+        ends[:half], ends[half:] = first, last
+        return _fused_by_int(step, index, ends)
+    return _points(first, last, step, steps, True, np.float32)
+
+
+def _points_truncated(first: float, last: float, step: float, steps: int) -> np.ndarray | None:
+    """An integer linspace's points as int64: the float64 fma of each, truncated; or None
+    where the fast path does not apply. The two ends are the (integer) bounds themselves."""
+    span = abs(first) + abs(last) + abs(step) * steps
+    if steps >= 2**26 or not span <= 2.0**52:
+        return None
+    return _points(first, last, step, steps, False, np.int64)
+
+
 def arange_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray:
     """count values of a float arange as PyTorch's CPU kernel writes them (see the module
-    docstring): start and step are already in the accumulate type's range."""
+    docstring): start and step are already in the accumulate type's range. The same bits
+    as arange_floats_exact, by the fast paths where they apply."""
     if count == 0:
         return np.empty(0, np_dtype)
     last = start + step * (count - 1)
@@ -144,14 +458,27 @@ def arange_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> 
         and step.is_integer()
         and max(abs(start), abs(last)) <= _EXACT_INTEGERS[np_dtype.itemsize]
     ):
-        # every value and partial sum is an integer the dtype holds exactly (arange(n) in a
-        # float dtype, most often): all the kernel's roundings are exact, and so is this,
-        # made in place in float64 (whose partial results hold step * i exactly too)
-        values = np.arange(count, dtype=np.float64)
-        if step != 1:
-            values *= step
-        values += start  # also for a start of 0: arange(0.0, -2.0, -1.0) begins with 0.0, not -0.0
-        return values.astype(np_dtype, copy=False)
+        return _integer_range(start, step, count, np_dtype)
+    fast = _arange_fast(start, step, count, np_dtype)
+    return arange_floats_exact(start, step, count, np_dtype) if fast is None else fast
+
+
+def _integer_range(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray:
+    """An arange whose values and partial sums are integers the dtype holds exactly
+    (arange(n) in a float dtype, most often): all the kernel's roundings are exact, and so
+    is this, made in place in float64 (whose partial results hold step * i exactly too)."""
+    values = np.arange(count, dtype=np.float64)
+    if step != 1:
+        values *= step
+    values += start  # also for a start of 0: arange(0.0, -2.0, -1.0) begins with 0.0, not -0.0
+    return values.astype(np_dtype, copy=False)
+
+
+def arange_floats_exact(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray:
+    """arange_floats by the general emulation alone, element by element as the kernel's
+    blocks and chunks prescribe: the reference the fast paths are tested against."""
+    if count == 0:
+        return np.empty(0, np_dtype)
     index = np.arange(count, dtype=np.int64)
     tasks = max(1, min(_settings.get_num_threads(), -(-count // GRAIN)))
     chunk = -(-count // tasks)
@@ -174,6 +501,16 @@ def range_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> n
 
 
 def linspace_floats(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.ndarray:
+    """steps >= 2 points of a float or complex linspace, the bits of linspace_floats_exact
+    by a fast path where one applies."""
+    if np_dtype == np.float32 or np_dtype == np.float64:
+        fast = _linspace_fast(scalar(start, np_dtype), scalar(end, np_dtype), steps, np_dtype)
+        if fast is not None:
+            return fast
+    return linspace_floats_exact(start, end, steps, np_dtype)
+
+
+def linspace_floats_exact(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.ndarray:
     """steps >= 2 points of a float or complex linspace as PyTorch's kernel computes them:
     step = (end - start) / (steps - 1) in the dtype, then start + step * i (fused) for the
     first half and end - step * (steps - 1 - i) for the second. A complex linspace is two
@@ -200,6 +537,14 @@ def linspace_floats(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.
 
 
 def linspace_integers(start: int, end: int, steps: int, np_dtype: np.dtype) -> np.ndarray:
+    """steps >= 2 points of an integer linspace, the values of linspace_integers_exact by a
+    fast path where one applies."""
+    step = (float(end) - float(start)) / (steps - 1)
+    fast = _points_truncated(float(start), float(end), step, steps)
+    return linspace_integers_exact(start, end, steps, np_dtype) if fast is None else fast.astype(np_dtype)
+
+
+def linspace_integers_exact(start: int, end: int, steps: int, np_dtype: np.dtype) -> np.ndarray:
     """steps >= 2 points of an integer linspace: step in float64 from the integer bounds,
     each point computed (fused) in float64 and truncated."""
     step = (float(end) - float(start)) / (steps - 1)
@@ -221,15 +566,23 @@ def logspace_exponents(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> 
             span = float(scalar(end, np_dtype) - scalar(start, np_dtype))
     first, last = float(scalar(start, np_dtype)), float(scalar(end, np_dtype))
     step = span / (steps - 1)
-    index = np.arange(steps)
-    up = index < steps // 2
-    count = np.where(up, index, steps - 1 - index).astype(np.float64)
-    return np.where(up, first + step * count, last - step * count)
+    half = steps // 2
+    exponents = np.arange(steps, dtype=np.float64)  # i, then steps - 1 - i for the second half
+    np.subtract(steps - 1, exponents[half:], out=exponents[half:])
+    exponents *= step
+    exponents[:half] += first
+    np.subtract(last, exponents[half:], out=exponents[half:])
+    return exponents
 
 
 def c_pow(base: float, exponents: np.ndarray) -> np.ndarray:
     """base ** exponents in float64 by the C library's pow (Python's math.pow), which
     PyTorch's logspace calls; overflow and domain errors give C's inf and nan."""
+    if 0 < base < math.inf:  # Python's float power, which calls pow, over an object array
+        try:
+            return np.power(base, exponents.astype(object)).astype(np.float64)
+        except (OverflowError, ArithmeticError):  # (an overflow: element by element below)
+            pass
     out = np.empty(exponents.shape, np.float64)
     for i, exponent in enumerate(exponents.tolist()):
         try:

@@ -242,11 +242,25 @@ def _range_dtype(np_dtype: np.dtype, kernel: str) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(np_dtype)}'")
 
 
-def _range_bounds(start: Any, end: Any, step: Any, op: str) -> tuple:
+def _range_bounds(start: Any, end: Any, step: Any, op: str, kernel: str, dtype: Any) -> tuple:
     """start, end and step as Python numbers (a NumPy float32 counts as a float, as in
-    PyTorch), checked as PyTorch checks them (in float64)."""
-    start, end, step = (v.item() if isinstance(v, (Tensor, np.generic)) else v for v in (start, end, step))
-    if any(isinstance(v, complex) for v in (start, end, step)):
+    PyTorch), and the result's NumPy dtype (dtype, or from the bounds: the default dtype if
+    one is a float, else int64), checked as PyTorch checks them: the dtype first (a kernel
+    `kernel` exists for it), then the bounds (in float64)."""
+    if isinstance(start, (Tensor, np.generic)):
+        start = start.item()
+    if isinstance(end, (Tensor, np.generic)):
+        end = end.item()
+    if isinstance(step, (Tensor, np.generic)):
+        step = step.item()
+    if dtype is not None:
+        np_dtype = dtypes.to_numpy_dtype(dtype)
+    elif isinstance(start, float) or isinstance(end, float) or isinstance(step, float):
+        np_dtype = dtypes.get_default_dtype().numpy
+    else:
+        np_dtype = np.dtype(np.int64)
+    _range_dtype(np_dtype, kernel)
+    if isinstance(start, complex) or isinstance(end, complex) or isinstance(step, complex):
         raise RuntimeError(
             f"{op}: complex bounds are not supported ({start}, {end}, {step}): "
             "value cannot be converted to type double without overflow"
@@ -260,7 +274,7 @@ def _range_bounds(start: Any, end: Any, step: Any, op: str) -> tuple:
         raise RuntimeError(
             f"upper bound and lower bound inconsistent with step sign: {op}({start}, {end}, {step})"
         )
-    return start, end, step
+    return start, end, step, np_dtype
 
 
 def _to_int64(value: Any) -> int:
@@ -301,11 +315,7 @@ def arange(
     too, so arange(0, 10.5, dtype=int64) has 10 elements."""
     if end is None:
         start, end = 0, start
-    start, end, step = (v.item() if isinstance(v, (Tensor, np.generic)) else v for v in (start, end, step))
-    is_float = any(isinstance(v, float) for v in (start, end, step))
-    np_dtype = _np_dtype(dtype, dtypes.get_default_dtype().numpy if is_float else np.int64)
-    _range_dtype(np_dtype, "arange_cpu")  # before the bounds, as PyTorch checks
-    start, end, step = _range_bounds(start, end, step, "arange")
+    start, end, step, np_dtype = _range_bounds(start, end, step, "arange", "arange_cpu", dtype)
     if np_dtype.kind == "f":
         count = _range_count(math.ceil((float(end) - float(start)) / float(step)))
         if np_dtype == np.float16:

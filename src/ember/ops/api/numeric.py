@@ -20,7 +20,7 @@ import numpy as np
 from ember import _spacing, dtypes
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
-from ember.creation import _range_bounds, _range_count, _range_dtype, _to_int64, _to_single
+from ember.creation import _range_bounds, _range_count, _to_int64, _to_single
 from ember.ops.api import arith, reduce, shape
 from ember.ops.reduction import normalize_dim
 
@@ -266,9 +266,8 @@ def range(  # noqa: A001  (torch's name)
         UserWarning,
         stacklevel=outside_ember(),
     )
-    np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
-    _range_dtype(np_dtype, "range_cpu")  # before the bounds, as PyTorch checks
-    start, end, step = _range_bounds(start, end, step, "range")
+    given = dtype if dtype is not None else dtypes.get_default_dtype()
+    start, end, step, np_dtype = _range_bounds(start, end, step, "range", "range_cpu", given)
     if np_dtype == np.float16:  # float32 arithmetic, PyTorch's accumulate type for float16
         first, last, by = (np.float32(_to_single(float(v))) for v in (start, end, step))
         count = _range_count(float((last - first) / by + np.float32(1)))

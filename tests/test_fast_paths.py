@@ -1,0 +1,171 @@
+"""The fast paths give the slow paths' results: float arange / linspace / logspace against
+their exact emulation (bit for bit, over random arguments and every dtype), recorded
+setitem against its semantics, and the lazily imported submodules against eager ones.
+Speed itself is not asserted here (bench/ measures it); which path ran is."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ember
+from ember import _spacing
+
+FLOAT_DTYPES = [np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)]
+
+
+def _bits(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    return array.view(f"u{array.itemsize}")
+
+
+def _same(fast: np.ndarray, exact: np.ndarray) -> None:
+    assert fast.dtype == exact.dtype and fast.shape == exact.shape
+    np.testing.assert_array_equal(_bits(fast), _bits(exact))
+
+
+# arguments of every kind: short decimals (the common case), zeros of both signs, integers,
+# halves, random doubles (which have no exact split), tiny and huge magnitudes
+_number = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.0, -8.0, 0.5, 16777216.5, 2.0**-30, 1e-7]),
+    st.floats(-1000, 1000, allow_nan=False).map(lambda x: round(x, 3)),
+    st.floats(-1e4, 1e4, allow_nan=False, allow_subnormal=False),
+    st.floats(-1e-3, 1e-3, allow_nan=False, allow_subnormal=False),
+    st.integers(-(2**20), 2**20).map(float),
+)
+_step = st.one_of(
+    st.sampled_from([0.1, 0.01, 0.3, 1 / 3, 0.7, 2.5, 1e-3, 0.25, 1.0, 2.0**-20, 1e-9]),
+    st.floats(1e-6, 100, allow_nan=False, allow_subnormal=False),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=_number,
+    step=_step,
+    sign=st.sampled_from([1, -1]),
+    count=st.one_of(st.integers(0, 70), st.integers(0, 400)),
+    dtype=st.sampled_from(FLOAT_DTYPES),
+)
+def test_arange_fast_path_bits(start, step, sign, count, dtype):
+    step *= sign
+    if dtype == np.float16:  # (the accumulate type's values, as creation.arange passes them)
+        start, step = float(np.float32(start / 1000)), float(np.float32(step))
+        if not math.isfinite(start + step * count) or abs(start) + abs(step) * count > 60000:
+            return
+    _same(
+        _spacing.arange_floats(start, step, count, dtype),
+        _spacing.arange_floats_exact(start, step, count, dtype),
+    )
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("start, step", [(0.0, 0.001), (-3.3, 0.00037), (0.3, -0.0007), (-0.0, -1e-5)])
+def test_arange_fast_path_long_ranges(dtype, threads, start, step):
+    """Past 32768 elements the range is cut into chunks, each with its blocks and tail."""
+    saved = ember.get_num_threads()
+    try:
+        ember.set_num_threads(threads)
+        count = 50_003 if dtype != np.float16 else 40_001
+        if dtype == np.float16:
+            start, step = float(np.float32(start)), float(np.float32(step))
+        fast = _spacing.arange_floats(start, step, count, dtype)
+        _same(fast, _spacing.arange_floats_exact(start, step, count, dtype))
+    finally:
+        ember.set_num_threads(saved)
+
+
+@pytest.mark.parametrize(
+    "start, step, count",
+    [
+        (-8.0, 0.1, 160),  # d2l: a block's head near zero, off the split's grid
+        (16777216.5, 1.0, 100),  # every candidate on a float32 tie: the array emulation
+        (1.0, 2.0**-25, 100),  # ties again, from a step below float32's resolution
+        (-0.0, 0.25, 40),  # the zero's sign at index 0
+        (-0.0, -0.25, 40),
+        (0.0, -0.01, 100),
+        (123.456, 0.001, 300),  # no exact split: checked candidates
+        (0.0, 1e30, 50),  # beyond the fast path's magnitudes (float32 and float16 overflow to inf)
+        (3e-29, 1e-30, 50),
+    ],
+)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_arange_fast_path_corners(start, step, count, dtype):
+    if dtype == np.float16:
+        start, step = float(np.float32(start / 1000)), float(np.float32(step))
+    _same(
+        _spacing.arange_floats(start, step, count, dtype),
+        _spacing.arange_floats_exact(start, step, count, dtype),
+    )
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    start=_number,
+    end=_number,
+    steps=st.one_of(st.integers(2, 40), st.integers(2, 600)),
+    dtype=st.sampled_from([np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64)]),
+)
+def test_linspace_fast_path_bits(start, end, steps, dtype):
+    if dtype.kind == "c":
+        start, end = complex(start, end / 7), complex(end, -start)
+    _same(
+        _spacing.linspace_floats(start, end, steps, dtype),
+        _spacing.linspace_floats_exact(start, end, steps, dtype),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(-(2**40), 2**40) | st.integers(-300, 300) | st.integers(-(2**63), 2**63 - 1),
+    end=st.integers(-(2**40), 2**40) | st.integers(-300, 300) | st.integers(-(2**63), 2**63 - 1),
+    steps=st.integers(2, 300),
+)
+def test_linspace_integers_fast_path(start, end, steps):
+    fast = _spacing.linspace_integers(start, end, steps, np.dtype(np.int64))
+    np.testing.assert_array_equal(
+        fast, _spacing.linspace_integers_exact(start, end, steps, np.dtype(np.int64))
+    )
+
+
+@pytest.mark.parametrize("base", [10.0, 2.0, 0.5, 1.0, math.e, 1e300, 0.0, -2.0, math.inf])
+def test_c_pow_is_the_c_librarys(base):
+    exponents = np.concatenate([np.linspace(-400, 400, 257), [math.nan, math.inf, -math.inf, 0.0, -0.0, 0.5]])
+    expected = np.empty(exponents.shape)
+    for i, exponent in enumerate(exponents.tolist()):
+        try:
+            expected[i] = math.pow(base, exponent)
+        except (OverflowError, ValueError):
+            with np.errstate(all="ignore"):
+                expected[i] = np.power(base, exponent)
+    _same(_spacing.c_pow(base, exponents), expected)
+
+
+def test_common_ranges_take_the_fast_path(monkeypatch):
+    """The exact emulation is not what answers the common calls (arange with a decimal
+    step, linspace), in any float dtype."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the exact emulation ran")
+
+    expected = {
+        dtype: (
+            ember.arange(0.0, 1.0, 0.01, dtype=dtype).numpy(),
+            ember.linspace(-1, 1, 100, dtype=dtype).numpy(),
+        )
+        for dtype in (ember.float32, ember.float64, ember.float16)
+    }
+    monkeypatch.setattr(_spacing, "arange_floats_exact", refuse)
+    monkeypatch.setattr(_spacing, "linspace_floats_exact", refuse)
+    monkeypatch.setattr(_spacing, "fma", refuse)
+    monkeypatch.setattr(_spacing, "fma_single", refuse)
+    for dtype in (ember.float32, ember.float64):
+        _same(ember.arange(0.0, 1.0, 0.01, dtype=dtype).numpy(), expected[dtype][0])
+        _same(ember.linspace(-1, 1, 100, dtype=dtype).numpy(), expected[dtype][1])
+        assert int((ember.arange(-8.0, 8.0, 0.1, dtype=dtype) > 0).sum()) == 80  # (d2l's count)
+    _same(ember.arange(0.0, 1.0, 0.01, dtype=ember.float16).numpy(), expected[ember.float16][0])
