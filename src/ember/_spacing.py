@@ -324,7 +324,8 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
             out[at : at + n * lanes].reshape(n, lanes)[...] = rest[at_head : at_head + n]
             at_head += n
         tail = stop - at - n * lanes
-        out[at + n * lanes : stop] = tails[at_tail : at_tail + tail]
+        # (fma(step, 0, value): the value, but a -0.0 (a float16 underflow) signed as C signs it)
+        np.add(tails[at_tail : at_tail + tail], np_dtype.type(step * 0.0), out=out[at + n * lanes : stop])
         at_tail += tail
     if total:  # index 0's zero: fma(step, 0, fma(step, 0, start)) as C signs it
         out[0] = step * 0.0 + float(np_dtype.type(step * 0.0 + start))
@@ -372,7 +373,7 @@ def _block_checked(heads: np.ndarray, lanes: int, step: float, error: float, sin
         return _exact_many(step, lane[k], heads[row], single, np.float32)
 
     rest = np.empty((heads.size, lanes), np.float32)
-    rest[:, 0] = heads  # head + 0 * step: the head itself (the float32 value it came from)
+    np.add(heads, step * 0.0, out=rest[:, 0])  # head + 0 * step: the head, a -0.0 signed as C signs it
     rest[:, 1:] = _settle(candidate, error, exact, np.float32)
     return rest
 
