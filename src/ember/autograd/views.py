@@ -155,6 +155,7 @@ class CopySlices(Function):
     region replaced by the op's result (PyTorch's CopySlices)."""
 
     raw = True
+    _not_tensor_inputs = (2,)  # next_functions lists the base and the result, as PyTorch's
 
     @staticmethod
     def forward(ctx: Any, base: np.ndarray, result: np.ndarray, view_fn: Any) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
-from ember.autograd import grad_mode
+from ember.autograd import grad_mode, views
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import (
     _check_inplace_graph,
@@ -495,6 +495,7 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
     # np.ndim and np.shape cost more than the write itself: Python numbers skip them, and
     # equal shapes np.broadcast_shapes
     number = value.__class__ in _NUMBERS or (not isinstance(value, Tensor) and np.ndim(value) == 0)
+    given = value
     if not number:
         value = _drop_leading_ones(input, idx, None, value)
     items = idx if isinstance(idx, tuple) else (idx,)
@@ -514,12 +515,59 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
         target[...] = array if not number else dtypes.to_element(array, target.dtype)
         input._version[0] += 1
         return
-    node, idx = _index_node(idx, input._data.shape)
-    region = node.apply(input, idx)  # a view of input, recorded
-    if number:
-        region.fill_(value)
+    _copy_slices(input, idx, target, given, number)
+
+
+def _copy_slices(input: Tensor, idx: Any, target: np.ndarray, value: Any, number: bool) -> None:
+    """The recorded x[idx] = value for a basic index: value written into the region
+    `target` (x[idx]'s array), and x's base recording it as one `CopySlices` node whose
+    inputs are the old base and value, as PyTorch's graph shows it (next_functions: the
+    base's node, then value's). Backward gives the base the gradient outside the region and
+    value the region's, summed over the dimensions value was broadcast along and cast to
+    its dtype by the engine. The same as copy_ or fill_ into the recorded view x[idx], less
+    the view's node, the copy_'s own node and remaking the view afterwards."""
+    base = input._base
+    make, idx = _index_node(idx, input._data.shape)
+    if base is None:
+        base, view_fn = input, lambda t: make.apply(t, idx)
     else:
-        region.copy_(value if isinstance(value, Tensor) else Tensor(np.asarray(value)))
+        parent = input._view_fn
+        if parent is None:  # a view made under no_grad
+            views.no_grad_view_error()
+        view_fn = lambda t: make.apply(parent(t), idx)  # noqa: E731
+    if number:
+        if target.size != 1:  # as fill_: PyTorch checks float16's range except for one element
+            dtypes.check_half_range(value, target.dtype)
+        _check_writable(target, constant=True)
+        target[...] = dtypes.to_element(value, target.dtype)
+        source = None
+    else:
+        _check_writable(target)
+        source = value if isinstance(value, Tensor) else None
+        if (
+            source is not None
+            and source._requires_grad
+            and 0 < source._data.ndim
+            and source.shape != target.shape
+        ):
+            # as PyTorch's setitem: a view without the leading ones, expanded to the region
+            shape = source._data.shape
+            ones = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+            source = shape_ops.View.apply(source, shape[ones:])
+            if shape[ones:] != target.shape:
+                source = source.expand(target.shape)
+        array = source._data if source is not None else np.asarray(value)
+        if array.ndim > target.ndim:  # leading ones (checked by the caller) NumPy may refuse
+            array = array.reshape(array.shape[array.ndim - target.ndim :])
+        if (
+            array.dtype != target.dtype
+        ):  # as value.to(x.dtype): a complex one warns, and loses its imaginary part
+            from ember.ops.api.convert import ToCopy  # (convert imports this module)
+
+            array = ToCopy.forward(None, array, target.dtype)
+        target[...] = array
+    input._version[0] += 1
+    views.take_node(base, views.CopySlices.apply(base, source, view_fn))
 
 
 # ---- ordering ------------------------------------------------------------------------------
