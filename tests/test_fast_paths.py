@@ -266,3 +266,72 @@ def test_recorded_setitem_errors():
         expanded[:, 1:] = ember.ones(2, 2, requires_grad=True)
     with pytest.raises(RuntimeError, match="cannot be broadcast"):
         (leaf * 1)[0] = ember.ones(3, requires_grad=True)
+
+
+# ---- import ember: the optional parts load on first use ---------------------------------
+
+_LAZY = ["datasets", "distributions", "fft", "hub", "masked", "models", "profiler", "quasirandom"]
+_LAZY += ["serialization", "signal", "testing", "transforms"]
+
+
+def test_import_leaves_the_optional_parts_unloaded():
+    """A fresh interpreter: `import ember` imports none of them (nor urllib's request or
+    http, which only the downloads need), and each loads on its first use, in every form."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import ember
+lazy = {_LAZY!r}
+loaded = [m for m in sys.modules if any(m == "ember." + n or m.startswith("ember." + n + ".") for n in lazy)]
+assert not loaded, loaded
+assert "urllib.request" not in sys.modules and "http.client" not in sys.modules
+assert set(lazy) <= set(dir(ember)) and set(lazy) <= set(ember.__all__)
+assert {{"save", "load"}} <= set(dir(ember)) and {{"save", "load"}} <= set(ember.__all__)
+assert ember.datasets.MNIST.__name__ == "MNIST"
+from ember.datasets import MNIST
+import ember.transforms
+from ember import distributions, save, load
+assert ember.transforms.ToTensor and distributions.Normal and MNIST is ember.datasets.MNIST
+assert save is ember.serialization.save and load is ember.serialization.load
+x, out = ember.arange(4.0), ember.empty(4, dtype=ember.complex64)
+assert ember.fft.fft(x, out=out) is out  # fft's out= wrappers, installed by ember.fft itself
+try:
+    ember.no_such_name
+except AttributeError as error:
+    assert "no_such_name" in str(error)
+else:
+    raise AssertionError("no AttributeError")
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_numpy_names_check_reads_code_objects_as_signature_does():
+    """_numpy_names.takes_torch_names reads a plain function's parameters from its code
+    object: the same answer as from inspect.signature, for every kind of parameter."""
+    import inspect
+
+    from ember import _numpy_names
+
+    def by_signature(fn):
+        params = inspect.signature(fn).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return False
+        return ("dim" in params or "keepdim" in params) and not ("axis" in params or "keepdims" in params)
+
+    def a(x, dim=0): ...
+    def b(x, *, keepdim=False): ...
+    def c(x, *dim): ...
+    def d(x, dim, **kwargs): ...
+    def e(x, /, dim): ...
+    def f(x, axis, dim): ...
+    def g(x, y):
+        dim = 1  # noqa: F841 - a local named dim is no parameter
+
+    def h(x, *args, keepdim=False): ...
+
+    for fn in (a, b, c, d, e, f, g, h, ember.sum, ember.Tensor.max, ember.softmax):
+        assert _numpy_names.takes_torch_names(fn.__name__, fn) == by_signature(fn), fn

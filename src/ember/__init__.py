@@ -7,6 +7,7 @@ import math as _math
 import warnings as _warnings
 
 # Subpackages: each imports the modules it needs directly, so the order here does not matter.
+# The optional ones (see _LAZY_MODULES below) are imported on first use instead.
 from ember import (
     __future__,
     _numpy_names,
@@ -16,25 +17,14 @@ from ember import (
     backends,
     compiler,
     cuda,
-    datasets,
-    distributions,
     dtypes,
-    fft,
     futures,
-    hub,
     linalg,
-    masked,
-    models,
     nn,
     optim,
-    profiler,
-    quasirandom,
     return_types,
-    signal,
-    sparse,
+    sparse,  # (eager: it gives Tensor its to_sparse and sparse_mask methods)
     special,
-    testing,
-    transforms,
     types,
     utils,
 )
@@ -670,7 +660,6 @@ from ember.random import (
     seed,
     set_rng_state,
 )
-from ember.serialization import load, save
 from ember.sparse import hspmm, smm, sparse_coo_tensor, sparse_csr_tensor, spmm, sspaddmm
 from ember.utils.dlpack import from_dlpack
 
@@ -807,8 +796,7 @@ Tensor.hardshrink = hardshrink  # type: ignore[attr-defined]
 _out.install(globals(), _out.TOP_LEVEL)
 _out.install(globals(), _copies.TAKE_OUT)
 _out.install(vars(linalg), _out.LINALG)
-_out.install(vars(special), _out.SPECIAL)
-_out.install(vars(fft), _out.FFT)
+_out.install(vars(special), _out.SPECIAL)  # (fft's: by ember.fft itself, which loads lazily)
 
 # NumPy's names: the functions and Tensor methods taking `dim` or `keepdim` accept `axis` and
 # `keepdims` too, as PyTorch's argument parser does (ember/_numpy_names.py)
@@ -820,4 +808,49 @@ _numpy_names.install_methods(Tensor)
 # filter covers warnings raised in ember's own modules only: the user's NumPy code keeps them.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# Optional parts, imported on first use (PEP 562): `ember.datasets.MNIST`, `import
+# ember.datasets`, `from ember.datasets import MNIST` and `from ember import save` work as if
+# they were imported here, and `import ember` does not pay for them (urllib and http for the
+# downloads, the distributions, the model zoo...). Submodules, then names from them.
+_LAZY_MODULES = frozenset(
+    {
+        "datasets",
+        "distributions",
+        "fft",
+        "hub",
+        "masked",
+        "models",
+        "profiler",
+        "quasirandom",
+        "serialization",
+        "signal",
+        "testing",
+        "transforms",
+    }
+)
+_LAZY_NAMES = {
+    "load": "ember.serialization",
+    "save": "ember.serialization",
+}
+
+
+def __getattr__(name: str) -> object:
+    """An optional submodule or one of its names, imported now (it stays a global after)."""
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"ember.{name}")  # (importing sets it as a global)
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        if _numpy_names.takes_torch_names(name, value):  # as _numpy_names.install would
+            value = _numpy_names._wrapper(value, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_NAMES))
+
+
+__all__ = sorted(name for name in set(dir()) | _LAZY_MODULES | set(_LAZY_NAMES) if not name.startswith("_"))

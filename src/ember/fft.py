@@ -372,3 +372,10 @@ def fftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
 def ifftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """The inverse of fftshift (torch.fft.ifftshift)."""
     return _shifted(input, dim, True)
+
+
+# out=: these functions take an `out` argument, as torch.fft's do (ember/_out.py); installed
+# here rather than by the package, which imports this module only on first use
+from ember import _out  # noqa: E402  (the functions above are what it wraps)
+
+_out.install(globals(), _out.FFT)
