@@ -65,7 +65,9 @@ def test_arange_fast_path_bits(start, step, sign, count, dtype):
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("threads", [1, 3])
-@pytest.mark.parametrize("start, step", [(0.0, 0.001), (-3.3, 0.00037), (0.3, -0.0007), (-0.0, -1e-5)])
+@pytest.mark.parametrize(
+    "start, step", [(0.0, 0.001), (-3.3, 0.00037), (0.3, -0.0007), (-0.0, -1e-5), (-30.0, 0.001)]
+)
 def test_arange_fast_path_long_ranges(dtype, threads, start, step):
     """Past 32768 elements the range is cut into chunks, each with its blocks and tail."""
     saved = ember.get_num_threads()

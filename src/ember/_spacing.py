@@ -148,6 +148,7 @@ def _fused(step: float, index: np.ndarray, start: Any, np_dtype: np.dtype) -> np
 
 _SAFE_LOW, _SAFE_HIGH = 2.0**-90, 2.0**100  # |values| and bounds where the fast paths apply
 _LANES = {n: np.arange(n, dtype=np.float64) for n in (4, 8, 16)}  # k in a block of n (read only)
+_ROWS = 2048  # blocks arange's second stage works on at a time
 _FEW = 16  # unsure elements computed one by one in Python; more go to the array emulation
 
 
@@ -310,19 +311,24 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
     else:
         heads, tails = base[:total], base[total:]
     out = np.empty(count, np_dtype)
-    # the second stage: each block's elements, head + k * step (k = 0 .. lanes - 1)
-    if total:
+
+    # the second stage: each block's elements, head + k * step (k = 0 .. lanes - 1), a piece
+    # of rows at a time (the float64 temporaries stay in cache)
+    def second(first: int, stop: int, one: bool) -> np.ndarray:
+        rows = heads[first:stop]
         if np_dtype == np.float64:
-            rest = _fused_by_int(step, np.arange(lanes, dtype=np.float64), heads[:, None])
-        elif split is not None:
-            rest = _block_split(heads, lanes, split, step, start, span, error, every)
-        else:
-            rest = _block_checked(heads.astype(np.float64), lanes, step, error, single)
+            return _fused_by_int(step, _LANES[lanes], rows[:, None])
+        if split is not None:
+            return _block_split(rows, lanes, split, step, start, span, error, first if one else None)
+        return _block_checked(rows.astype(np.float64), lanes, step, error, single)
+
     at_head = at_tail = 0
     for (at, stop), n in zip(spans, blocks):
-        if n:
-            out[at : at + n * lanes].reshape(n, lanes)[...] = rest[at_head : at_head + n]
-            at_head += n
+        blocked = out[at : at + n * lanes].reshape(n, lanes)
+        for first in range(0, n, _ROWS):
+            last = min(first + _ROWS, n)
+            blocked[first:last] = second(at_head + first, at_head + last, len(spans) == 1)
+        at_head += n
         tail = stop - at - n * lanes
         # (fma(step, 0, value): the value, but a -0.0 (a float16 underflow) signed as C signs it)
         np.add(tails[at_tail : at_tail + tail], np_dtype.type(step * 0.0), out=out[at + n * lanes : stop])
@@ -340,11 +346,11 @@ def _block_split(
     start: float,
     span: float,
     error: float,
-    one: bool,
+    first: Any,
 ) -> np.ndarray:
     """(head + high * k) + low * k for each block's float32 head and k = 0 .. lanes - 1: the
-    fma where head is on the split's grid (zero, or not far below span). one: the heads are
-    those of a single chunk, at indices 0, lanes, 2 * lanes, ..."""
+    fma where head is on the split's grid (zero, or not far below span). first: the place of
+    the first head among a single chunk's (at indices 0, lanes, 2 * lanes, ...), or None."""
     high, low = split
     lane = _LANES[lanes]
     rest = np.add(heads[:, None], lane * high)  # (in float64)
@@ -355,7 +361,9 @@ def _block_split(
     tiny = 2.0**23 * 2.0 ** (math.ceil(math.log2(span)) - 52)
     crossing = -start / step
     near = (crossing - tiny / abs(step) - 1) / lanes, (crossing + tiny / abs(step) + 1) / lanes
-    if not one or max(math.ceil(near[0]), start == 0) <= min(math.floor(near[1]), heads.size - 1):
+    if first is None or max(math.ceil(near[0]), first + (start == 0 and first == 0)) <= min(
+        math.floor(near[1]), first + heads.size - 1
+    ):
         rows = np.flatnonzero((np.abs(heads) < tiny) & (heads != 0))
         if rows.size:
             rest[rows] = _block_checked(heads[rows].astype(np.float64), lanes, step, error, False)
