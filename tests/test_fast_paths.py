@@ -337,3 +337,21 @@ def test_numpy_names_check_reads_code_objects_as_signature_does():
 
     for fn in (a, b, c, d, e, f, g, h, ember.sum, ember.Tensor.max, ember.softmax):
         assert _numpy_names.takes_torch_names(fn.__name__, fn) == by_signature(fn), fn
+
+
+def test_arange_second_stage_tiny_heads():
+    """A block head near zero is off the split's grid: its row is (high * k) + (head + low *
+    k) where the inner sum is exact, else (a head with bits far below low's, which arange's
+    own heads never have) the checked candidates; both give the fma of each element."""
+    step, span = 0.01, 1.16
+    high, low = _spacing._split_step(0.0, step, 100, span)
+    for head in (3 * 2.0**-140, 1.5e-15, -(2.0**-60), 0.0):
+        heads = np.array([head, 0.5], np.float32)
+        rest = _spacing._block_split(heads, 8, (high, low), step, 0.0, span, 2.0**-50 * span, None)
+        for row, h in enumerate(heads.tolist()):
+            expected = [np.float32(_spacing._exact_fma(step, float(k), h, False)) for k in range(8)]
+            if h == 0:  # (k = 0: the head's own zero)
+                expected[0] = np.float32(h + step * 0.0)
+            np.testing.assert_array_equal(
+                rest[row].astype(np.float32).view(np.uint32), np.array(expected).view(np.uint32)
+            )

@@ -357,16 +357,23 @@ def _block_split(
     if low != 0:
         rest += lane * low
     # a nonzero head below 2**23 grid steps (only near a crossing of zero) is off the grid,
-    # and head + high * k inexact: those rows by the checked candidates
+    # and head + high * k inexact: those rows are (high * k) + (head + low * k) where that
+    # inner sum is exact, else by the checked candidates
     tiny = 2.0**23 * 2.0 ** (math.ceil(math.log2(span)) - 52)
-    crossing = -start / step
-    near = (crossing - tiny / abs(step) - 1) / lanes, (crossing + tiny / abs(step) + 1) / lanes
-    if first is None or max(math.ceil(near[0]), first + (start == 0 and first == 0)) <= min(
-        math.floor(near[1]), first + heads.size - 1
-    ):
-        rows = np.flatnonzero((np.abs(heads) < tiny) & (heads != 0))
-        if rows.size:
-            rest[rows] = _block_checked(heads[rows].astype(np.float64), lanes, step, error, False)
+    if first is None:
+        rows = np.flatnonzero((np.abs(heads) < tiny) & (heads != 0)).tolist()
+    else:  # the heads near the crossing, from its place: a few at most
+        crossing, reach = -start / step, tiny / abs(step) + 1
+        low_row = max(math.ceil((crossing - reach) / lanes), first)
+        high_row = min(math.floor((crossing + reach) / lanes), first + heads.size - 1)
+        rows = [j - first for j in range(low_row, high_row + 1) if 0 < abs(heads[j - first]) < tiny]
+    for row in rows:
+        head = float(heads[row])
+        grain = min(_grain(head), _grain(low))
+        if abs(head) + lanes * abs(low) < 2.0**53 * grain:
+            rest[row] = lane * high + (head + lane * low)
+        else:
+            rest[row] = _block_checked(heads[row : row + 1].astype(np.float64), lanes, step, error, False)
     return rest
 
 
