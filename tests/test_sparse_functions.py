@@ -33,6 +33,13 @@ def D(T: Any, *shape: int) -> Any:
     return T.arange(float(np.prod(shape))).reshape(shape) / 3 - 1
 
 
+def U(T: Any, dtype: str | None = None) -> Any:
+    """An uncoalesced (3, 4) COO tensor: (1, 3) and (2, 2) are listed twice, in no order."""
+    i = T.tensor([[2, 1, 0, 1, 1, 2], [2, 3, 1, 0, 3, 2]])
+    v = T.tensor([2.0, 0.5, 1.5, -2.0, -0.25, 2.0])
+    return T.sparse_coo_tensor(i, v if dtype is None else v.to(getattr(T, dtype)), (3, 4))
+
+
 CASES: dict[str, Any] = {}
 
 # zero-preserving functions of one tensor: values only, the layout kept
@@ -80,6 +87,14 @@ CASES |= {
     "div s d": lambda T: T.div(S(T), D(T, 3, 4)),
     "div floor": lambda T: T.div(S(T), 2, rounding_mode="floor"),
     "div trunc": lambda T: T.div(S(T), 2, rounding_mode="trunc"),
+    # rounding is not linear: the sums of repeated entries are rounded, not each entry
+    "div floor uncoalesced": lambda T: T.div(U(T), 2, rounding_mode="floor"),
+    "div trunc uncoalesced": lambda T: T.div(U(T), 3, rounding_mode="trunc"),
+    "floor_divide uncoalesced": lambda T: T.floor_divide(U(T), 2),
+    "// uncoalesced": lambda T: U(T) // 2,
+    "div_ floor uncoalesced": lambda T: U(T).div_(2, rounding_mode="floor"),
+    "floor_divide_ uncoalesced": lambda T: U(T).floor_divide_(2),
+    "div uncoalesced": lambda T: T.div(U(T), 2),
     "divide": lambda T: T.divide(S(T), 2),
     "true_divide": lambda T: T.true_divide(S(T), 2),
     "floor_divide": lambda T: T.floor_divide(S(T), 2),

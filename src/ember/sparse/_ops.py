@@ -354,12 +354,13 @@ def div(input: SparseTensor, other: Any, *, rounding_mode: str | None = None) ->
     if isinstance(other, numbers.Number) or (
         isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0
     ):
-        values = (
-            input._vals / other
-            if rounding_mode is None
-            else input._vals.div(other, rounding_mode=rounding_mode)
-        )
-        return _new(input.layout, input.shape, values, input._idx, input._coalesced)
+        if rounding_mode is None:  # each entry divided, repeated ones too: their sum is divided
+            return _new(input.layout, input.shape, input._vals / other, input._idx, input._coalesced)
+        # rounding is not linear: it rounds the sums of repeated entries, as PyTorch's (which
+        # coalesces first); a CSR tensor has none
+        c = input.coalesce() if input.layout is sparse_coo else input
+        values = c._vals.div(other, rounding_mode=rounding_mode)
+        return _new(c.layout, c.shape, values, c._idx, c._coalesced)
     raise RuntimeError(
         "Sparse division requires a scalar or zero-dim dense tensor divisor (got shape "
         f"{list(getattr(other, 'shape', ()))} for divisor)"
