@@ -149,6 +149,13 @@ CASES |= {
     "select dense dim": lambda T: T.select(S(T, hybrid=True), 2, 1),
     "select a 0-d tensor": lambda T: T.select(S(T), 0, T.tensor(1)),
     "select out of range": lambda T: T.select(S(T), 0, 3),
+    # an element: the sum of its entries, in the values' dtype
+    "select to an element int32": lambda T: T.select(T.select(S(T, dtype="int32"), 0, 1), 0, 3),
+    "select to an element bool": lambda T: T.select(T.select(S(T, dtype="bool"), 0, 1), 0, 0),
+    "select to an element int8 uncoalesced": lambda T: T.select(T.select(U(T, "int8"), 0, 2), 0, 2),
+    "select to an element bool uncoalesced": lambda T: T.select(T.select(U(T, "bool"), 0, 1), 0, 3),
+    "s[1, 3] int32": lambda T: S(T, dtype="int32")[1, 3],
+    "s[0, 0] bool": lambda T: S(T, dtype="bool")[0, 0],
     "select dim out of range": lambda T: T.select(S(T), 2, 0),
     "sum": lambda T: T.sum(S(T)),
     "sum dim": lambda T: T.sum(S(T), 0),

@@ -485,7 +485,7 @@ def select(input: SparseTensor, dim: int, index: int) -> Tensor:
     rows = np.flatnonzero(c._idx[d] == index)
     values = c._vals.index_select(0, Tensor(rows.astype(np.int64)))
     if sd == 1:  # no sparse dimension left: the dense value there, repeats summed
-        return named(values.sum(0), "SelectBackward0")
+        return named(values.sum(0, dtype=values.dtype), "SelectBackward0")  # int32, bool, ... kept
     idx = np.delete(c._idx[:, rows], d, axis=0)
     return _new(sparse_coo, rest, named(values, "SelectBackward0"), idx, c._coalesced)
 
