@@ -195,6 +195,12 @@ CASES |= {
     "zero_": lambda T: S(T).zero_(),
     "relu_": lambda T: T.relu_(S(T)),
     "F.relu_": lambda T: T.nn.functional.relu_(S(T)),
+    # the function forms of the in-place methods (ember.sin_(s) is s.sin_())
+    **{
+        f"{_name} function": (lambda n: lambda T: getattr(T, n)(S(T)))(_name)
+        for _name in """sin_ sinh_ tan_ asin_ arcsin_ asinh_ atan_ atanh_ expm1_ log1p_ sign_ sgn_ floor_
+        trunc_ fix_ frac_ erf_ erfinv_ deg2rad_ rad2deg_ zero_ abs_ neg_ sqrt_ ceil_ round_ exp_ cos_""".split()
+    },
     "square_": lambda T: S(T).square_(),
     "pow_": lambda T: S(T).pow_(2),
     "add_ of a number": lambda T: S(T).add_(1),
@@ -452,3 +458,13 @@ def test_inplace_forms_bump_the_version_and_refuse_leaves() -> None:
     with ember.no_grad():
         leaf.mul_(2)
     assert leaf.requires_grad and leaf.to_dense().tolist() == (S(ember) * 2).to_dense().tolist()
+
+
+@pytest.mark.parametrize("name", ["sin_", "floor_", "trunc_", "erf_", "zero_", "abs_"])
+def test_inplace_functions_are_the_methods(name: str) -> None:
+    s, expected = S(ember), getattr(S(ember), name)()
+    version = s._version[0]
+    assert getattr(ember, name)(s) is s and s._version[0] == version + 1
+    assert s.to_dense().tolist() == expected.to_dense().tolist()
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        getattr(ember, name)(S(ember).requires_grad_())

@@ -330,6 +330,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 
 FUNCTIONS |= {name + "_": getattr(SparseTensor, name + "_") for name in _ops._INPLACE}
+FUNCTIONS["zero_"] = SparseTensor.zero_
 
 
 def call(op: str, args: tuple, kwargs: dict | None = None, key: str | None = None) -> Any:

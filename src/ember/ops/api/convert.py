@@ -248,7 +248,10 @@ def _replaced(x: Tensor, value: Any) -> Tensor:
 
 
 def zero_(input: Tensor) -> Tensor:
-    return fill_(input, 0)
+    try:
+        return fill_(input, 0)
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form("zero_", (input,))
 
 
 def fill_(input: Tensor, value: Any) -> Tensor:
@@ -286,7 +289,10 @@ clip_ = clamp_
 
 
 def floor_(input: Tensor) -> Tensor:
-    return _inplace_unary(np.floor, floor, input)
+    try:
+        return _inplace_unary(np.floor, floor, input)
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form("floor_", (input,))
 
 
 def _unary_inplace(out_of_place: Any, name: str) -> Any:
@@ -346,7 +352,10 @@ def _inplace_form(out_of_place: Any, name: str) -> Any:
                 result = _replaced(x, result)
             return result
 
-        return _write_inplace(input, args + tuple(kwargs.values()), compute)
+        try:
+            return _write_inplace(input, args + tuple(kwargs.values()), compute)
+        except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+            return sparse_form(name, (input, *args), kwargs)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"In-place {name[:-1]} (torch.Tensor.{name})."

@@ -349,7 +349,10 @@ def _write_back(input: Tensor, name: str, compute: Any, *others: Any) -> Tensor:
         _check_fits(input, result, name)
         return result
 
-    return _write_inplace(input, others, checked)
+    try:
+        return _write_inplace(input, others, checked)
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form(name, (input, *others))
 
 
 def trunc_(input: Tensor) -> Tensor:
