@@ -468,3 +468,15 @@ def test_inplace_functions_are_the_methods(name: str) -> None:
     assert s.to_dense().tolist() == expected.to_dense().tolist()
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         getattr(ember, name)(S(ember).requires_grad_())
+
+
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_zero_keeps_a_tensor_in_the_graph(layout: str) -> None:
+    """zero_ of a tensor computed from a leaf leaves it in the graph (ZeroBackward0, a zero
+    gradient), as in PyTorch; it used to drop requires_grad, so backward raised."""
+    leaf = S(ember, layout).requires_grad_()
+    t = leaf * 2
+    assert t.zero_() is t and t.requires_grad and type(t.grad_fn).__name__ == "ZeroBackward0"
+    assert t._nnz() == 0
+    t.to_dense().sum().backward()
+    assert leaf.grad.to_dense().tolist() == [[0.0] * 4] * 3

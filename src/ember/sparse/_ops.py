@@ -705,7 +705,7 @@ def _coo_only(self: SparseTensor, op: str) -> None:
 
 def _zero_(self: SparseTensor) -> SparseTensor:
     """No element specified any more (torch.Tensor.zero_ of a sparse tensor)."""
-    values = self._vals.new_zeros((0, *self._vals.shape[1:]))
+    values = named(self._vals[:0], "ZeroBackward0")  # in the graph still, as in PyTorch
     return _inplace(self, _new(self.layout, self.shape, values, self._idx[:, :0], True))
 
 
