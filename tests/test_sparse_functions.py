@@ -51,6 +51,8 @@ clone exp log cos sigmoid logit isfinite logical_not""".split():
 CASES["abs int64"] = lambda T: T.abs(S(T, dtype="int64"))
 CASES["neg int64"] = lambda T: T.neg(S(T, dtype="int64"))
 CASES["sqrt int64"] = lambda T: T.sqrt(S(T, dtype="int64"))
+for _name in ("abs", "absolute", "sgn", "neg", "sqrt"):  # complex values: a dense path of their own
+    CASES[f"{_name} complex64"] = (lambda n: lambda T: getattr(T, n)(S(T, dtype="complex64")))(_name)
 CASES["round decimals"] = lambda T: T.round(S(T) * 0.123, decimals=1)
 CASES["nan_to_num args"] = lambda T: T.nan_to_num(T.sqrt(S(T)), nan=7.0)
 CASES["tanh hybrid"] = lambda T: T.tanh(S(T, hybrid=True))

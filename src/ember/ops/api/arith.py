@@ -496,13 +496,13 @@ def tan(input: Tensor) -> Tensor:
 
 def _abs(input: Tensor) -> Tensor:
     _not_for_bool("abs_cpu", input)
-    if input._data.dtype.kind == "c":
-        from ember.ops.api.complex import complex_abs  # that module builds on this one
-
-        return complex_abs(input)
     try:
+        if input._data.dtype.kind == "c":
+            from ember.ops.api.complex import complex_abs  # that module builds on this one
+
+            return complex_abs(input)
         return ew.Abs.apply(input)
-    except SparseUnsupportedError:
+    except SparseUnsupportedError:  # complex values too (the sparse abs makes them real)
         return sparse_form("abs", (input,))
 
 

@@ -97,7 +97,10 @@ def sgn(input: Tensor) -> Tensor:
     if input._data.dtype.kind == "c":
         from ember.ops.api.complex import sgn as complex_sgn  # complex imports this module's kin
 
-        return complex_sgn(input)
+        try:
+            return complex_sgn(input)
+        except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+            return sparse_form("sgn", (input,))
     return sign(input)
 
 
