@@ -261,7 +261,8 @@ def any(input: SparseTensor, dim: Any = None, keepdim: bool = False) -> Tensor: 
         raise NotImplementedError(
             "any: a sparse tensor takes any() over all its elements only (COO), as in PyTorch"
         )
-    return input.coalesce()._vals.any()
+    out = input.coalesce()._vals.any()
+    return out.reshape((1,) * input._data.ndim) if keepdim else out
 
 
 def is_nonzero(input: SparseTensor) -> bool:
