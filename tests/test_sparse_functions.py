@@ -51,6 +51,11 @@ clone exp log cos sigmoid logit isfinite logical_not""".split():
 CASES["abs int64"] = lambda T: T.abs(S(T, dtype="int64"))
 CASES["neg int64"] = lambda T: T.neg(S(T, dtype="int64"))
 CASES["sqrt int64"] = lambda T: T.sqrt(S(T, dtype="int64"))
+# a sparse tensor's stand-in for an array refuses ==, which gave a 0-d False here
+CASES["isposinf"] = lambda T: T.isposinf(S(T) / 0)
+CASES["isneginf"] = lambda T: T.isneginf(S(T) / 0)
+CASES["isposinf int64"] = lambda T: T.isposinf(S(T, dtype="int64"))
+CASES["isneginf int64"] = lambda T: T.isneginf(S(T, dtype="int64"))
 for _name in ("abs", "absolute", "sgn", "neg", "sqrt"):  # complex values: a dense path of their own
     CASES[f"{_name} complex64"] = (lambda n: lambda T: getattr(T, n)(S(T, dtype="complex64")))(_name)
 CASES["round decimals"] = lambda T: T.round(S(T) * 0.123, decimals=1)
@@ -485,3 +490,13 @@ def test_zero_keeps_a_tensor_in_the_graph(layout: str) -> None:
     assert t._nnz() == 0
     t.to_dense().sum().backward()
     assert leaf.grad.to_dense().tolist() == [[0.0] * 4] * 3
+
+
+def test_stand_in_refuses_comparisons() -> None:
+    """Dense code that compares a sparse tensor's array (`x._data == np.inf`) raises, rather
+    than comparing the stand-in object and getting a Python False."""
+    s = S(ember)
+    for compare in (lambda d: d == 0, lambda d: d != 0, lambda d: 0 == d):
+        with pytest.raises(NotImplementedError, match="does not support sparse tensors"):
+            compare(s._data)
+    assert {s._data: 1}[s._data] == 1  # still hashable

@@ -654,7 +654,7 @@ def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:
 
 # zero-preserving elementwise functions: applied to the values of the coalesced tensor
 _UNARY = """abs neg negative relu sqrt square tanh sin sinh asin asinh atan atanh tan expm1 log1p
-sign sgn ceil floor round trunc frac erf erfinv deg2rad rad2deg isnan isinf signbit""".split()
+sign sgn ceil floor round trunc frac erf erfinv deg2rad rad2deg isnan isinf isposinf isneginf signbit""".split()
 
 
 def _unary(name: str) -> Any:
@@ -733,7 +733,9 @@ def _inplace_unary(name: str) -> Any:
 
 
 # the in-place forms PyTorch has for sparse tensors (square_ and the predicates have none)
-_INPLACE = [name for name in _UNARY if name not in ("square", "isnan", "isinf", "signbit")]
+_INPLACE = [
+    name for name in _UNARY if name not in ("square", "isnan", "isinf", "isposinf", "isneginf", "signbit")
+]
 
 
 def attach(cls: type) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.ops import bessel as bs
 from ember.ops import gamma as gm
@@ -210,17 +211,21 @@ def atleast_3d(*tensors: Any) -> Any:
 def isposinf(input: Tensor) -> Tensor:
     """True where input is +inf (torch.isposinf)."""
     dtypes.refuse_complex("isposinf does not support complex inputs.", input)
-    return Tensor(
-        np.asarray(input._data == np.inf) if input._data.dtype.kind == "f" else np.zeros(input.shape, bool)
-    )
+    try:  # zeros_like, not zeros(shape): a sparse input's stand-in refuses it
+        x = input._data
+        return Tensor(np.asarray(x == np.inf) if x.dtype.kind == "f" else np.zeros_like(x, bool))
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form("isposinf", (input,))
 
 
 def isneginf(input: Tensor) -> Tensor:
     """True where input is -inf (torch.isneginf)."""
     dtypes.refuse_complex("isneginf does not support complex inputs.", input)
-    return Tensor(
-        np.asarray(input._data == -np.inf) if input._data.dtype.kind == "f" else np.zeros(input.shape, bool)
-    )
+    try:  # zeros_like, not zeros(shape): a sparse input's stand-in refuses it
+        x = input._data
+        return Tensor(np.asarray(x == -np.inf) if x.dtype.kind == "f" else np.zeros_like(x, bool))
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form("isneginf", (input,))
 
 
 def _check_weights(w: Any, name: str, observations: int, integral: bool) -> Tensor:
