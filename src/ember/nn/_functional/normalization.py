@@ -241,6 +241,12 @@ def shape_tuple(normalized_shape: Sequence[int] | int) -> tuple:
 def _functional_shape(op: str, normalized_shape: Any) -> tuple:
     """The normalized_shape of F.layer_norm or F.rms_norm: a tuple, list or Size of ints only,
     as in PyTorch, whose functional forms (unlike its layers) refuse a single int."""
+    if normalized_shape.__class__ is tuple and normalized_shape:  # (n,) or a layer's: the common case
+        for n in normalized_shape:
+            if n.__class__ is not int:
+                break
+        else:
+            return normalized_shape
     if not isinstance(normalized_shape, (tuple, list)):  # Size is a tuple
         raise TypeError(
             f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
