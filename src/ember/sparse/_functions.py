@@ -50,12 +50,6 @@ def _with_sparse_first(name: str, op: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def _on_values(input: SparseTensor, f: Callable[[Tensor], Tensor]) -> SparseTensor:
-    """f applied to the values of the coalesced tensor, for an f that keeps zeros zero."""
-    c = input.to_sparse_coo().coalesce()
-    return _ops._like_layout(_ops._new(sparse_coo, c.shape, f(c._vals), c._idx, True), input.layout)
-
-
 def nan_to_num(
     input: SparseTensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> SparseTensor:
@@ -63,7 +57,7 @@ def nan_to_num(
         raise NotImplementedError(
             "nan_to_num: a CSR tensor has no nan_to_num, as in PyTorch (use .to_sparse_coo())"
         )
-    return _on_values(input, lambda v: v.nan_to_num(nan, posinf, neginf))
+    return _ops._on_values(input, lambda v: v.nan_to_num(nan, posinf, neginf))
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:

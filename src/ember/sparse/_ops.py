@@ -371,7 +371,7 @@ def _round(input: SparseTensor, *, decimals: int = 0) -> SparseTensor:
     """round of each element (half to even); PyTorch has no sparse form with decimals."""
     if decimals:
         raise NotImplementedError("round(): decimals is not supported for sparse tensors, as in PyTorch")
-    return _unary("round")(input)
+    return _on_values(input, lambda values: values.round())
 
 
 def transpose(input: SparseTensor, dim0: int, dim1: int, name: str = "TransposeBackward0") -> SparseTensor:
@@ -657,11 +657,16 @@ _UNARY = """abs neg negative relu sqrt square tanh sin sinh asin asinh atan atan
 sign sgn ceil floor round trunc frac erf erfinv deg2rad rad2deg isnan isinf isposinf isneginf signbit""".split()
 
 
+def _on_values(input: SparseTensor, f: Any) -> SparseTensor:
+    """f applied to the values of the coalesced tensor, for an f that keeps zeros zero; the
+    result has input's layout."""
+    c = input.to_sparse_coo().coalesce()
+    return _like_layout(_new(sparse_coo, c.shape, f(c._vals), c._idx, True), input.layout)
+
+
 def _unary(name: str) -> Any:
     def method(self: SparseTensor) -> SparseTensor:
-        c = self.to_sparse_coo().coalesce()
-        values = getattr(c._vals, name)()
-        return _like_layout(_new(sparse_coo, c.shape, values, c._idx, True), self.layout)
+        return _on_values(self, lambda values: getattr(values, name)())
 
     method.__name__ = name
     method.__doc__ = f"{name} of each element; zeros stay zeros, so only the values change."
