@@ -304,6 +304,11 @@ for _label, _key in {
     "..., ...": lambda T: (..., ...),
     "0-d tensor": lambda T: T.tensor(1),
     "0-d tensors": lambda T: (T.tensor(1), T.tensor(2)),
+    "0-d tensor, ...": lambda T: (T.tensor(1), ...),
+    "..., 0-d tensor": lambda T: (..., T.tensor(2)),
+    "None, 0-d tensor, ...": lambda T: (None, T.tensor(1), ...),
+    "1-d tensor, ...": lambda T: (T.tensor([1, 0]), ...),
+    "0-d bool tensor, ...": lambda T: (T.tensor(True), ...),
     ":, 0-d tensor": lambda T: (slice(None), T.tensor(1)),
     "negative 0-d tensor": lambda T: T.tensor(-1),
     "0-d int32 tensor": lambda T: T.tensor(1, dtype=T.int32),
@@ -318,7 +323,7 @@ for _label, _key in {
     "too many": lambda T: (1, 2, 3),
 }.items():
     CASES[f"s[{_label}]"] = (lambda k: lambda T: S(T)[k(T)])(_key)
-    if _label in ("None", "...", "0-d tensor", "1, ...", "..., 1"):
+    if _label in ("None", "...", "0-d tensor", "1, ...", "..., 1", "0-d tensor, ...", "1-d tensor, ..."):
         CASES[f"csr[{_label}]"] = (lambda k: lambda T: S(T, "csr")[k(T)])(_key)
 CASES["hybrid s[..., 1]"] = lambda T: S(T, hybrid=True)[..., 1]
 CASES["hybrid s[None, 1]"] = lambda T: S(T, hybrid=True)[None, 1]

@@ -7,6 +7,7 @@ is the gradient of its values: sparse, with its pattern.
 
 from __future__ import annotations
 
+import builtins
 import numbers
 import operator
 from typing import Any
@@ -550,19 +551,21 @@ def getitem(input: SparseTensor, key: Any) -> Tensor:
     `...` among other items. Slices with bounds, tensors of indices, masks and `s[...]` alone
     raise, as in PyTorch (whose `s[...]` fails for want of strides)."""
     items = key if isinstance(key, tuple) else (key,)
-    if any(item is Ellipsis for item in items):
-        if len(items) == 1 or items.count(Ellipsis) > 1:
+    # by identity: tuple.count and .index would compare a tensor item with == (elementwise)
+    ellipses = [i for i, item in enumerate(items) if item is Ellipsis]
+    nones = builtins.sum(item is None for item in items)
+    if ellipses:
+        if len(items) == 1 or len(ellipses) > 1:
             if input.layout is not sparse_coo:
                 raise RuntimeError(_NO_STRIDES)
             raise NotImplementedError(
                 "ember: a sparse tensor cannot be indexed by '...' alone or twice, as in PyTorch; "
                 "index it with integers, ':' and None"
             )
-        at = items.index(Ellipsis)
-        named_dims = len(items) - items.count(None) - 1
-        fill = (slice(None),) * (input.dim() - named_dims)
+        at = ellipses[0]
+        fill = (slice(None),) * (input.dim() - (len(items) - nones - 1))
         items = items[:at] + fill + items[at + 1 :]
-    if len(items) - items.count(None) > input.dim():
+    if len(items) - nones > input.dim():
         raise IndexError(f"too many indices for tensor of dimension {input.dim()}")
     result: Tensor = input
     dim = 0
