@@ -284,6 +284,7 @@ for _label, _index in {
     CASES[f"index_select method {_label}"] = (lambda i: lambda T: S(T).index_select(0, i(T)))(_index)
 CASES["index_select dim 1"] = lambda T: T.index_select(S(T), 1, T.tensor([3, 1]))
 CASES["index_select dense dim"] = lambda T: T.index_select(S(T, hybrid=True), 2, T.tensor([1, 1]))
+CASES["index_select 0-d"] = lambda T: T.index_select(T.tensor(2.0).to_sparse(), 0, T.tensor([0]))
 CASES["index_select csr"] = lambda T: T.index_select(S(T, "csr"), 0, T.tensor([1]))
 CASES["index_select method csr"] = lambda T: S(T, "csr").index_select(0, T.tensor([1]))
 CASES["index_select dense input, sparse index"] = lambda T: T.index_select(

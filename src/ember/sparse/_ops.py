@@ -513,6 +513,8 @@ def index_select(input: SparseTensor, dim: int, index: Tensor) -> SparseTensor:
             ".to_sparse_coo() first)"
         )
     shape = list(input.shape)
+    if not shape:
+        raise IndexError("index_select() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, len(shape), "index_select")
     sel = index._data
     if sel.size and (sel.min() < -shape[d] or sel.max() >= shape[d]):
