@@ -137,6 +137,19 @@ def test_dir_runs_no_hook_and_no_version_check():
     assert "_saved_self" in dir(y.grad_fn) and calls == ["pack"]
 
 
+def test_dir_runs_no_unpack_hook_of_a_kept_value():
+    """Nor the unpack hook of a value kept on the node (max's indices), or of a saved number
+    under saved_tensors_hooks (2 ** x): dir() lists them without reading them, as torch's."""
+    calls = []
+    x = ember.ones(3, requires_grad=True)
+    y = x.max(0)[0]
+    y.grad_fn._raw_saved_indices.register_hooks(lambda t: t, lambda t: calls.append("u") or t)
+    assert {"_saved_indices", "_raw_saved_indices"} <= set(dir(y.grad_fn)) and calls == []
+    with ember.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: calls.append("u") or t):
+        z = 2**x
+    assert "_saved_self" in dir(z.grad_fn) and calls == []
+
+
 # ---- basic indexing: the node of torch's last step ------------------------------------------------
 
 BASIC_INDEXES = [

@@ -209,6 +209,8 @@ def _field_getter(entry: _Field) -> Callable[[Any], Any]:
     def get(node: Any) -> Any:
         return entry(node)
 
+    # listed without a read, which would run an unpack hook registered on the field
+    get._listed = lambda node: _has_field(node, entry)
     return get
 
 
@@ -723,4 +725,5 @@ def saved_number(i: int) -> Callable[[Any], Any]:
         t = _unpack(node, i)
         return None if t is None else t._data.item()
 
+    get._listed = True  # None where the node saved none; listed without an unpack hook's run
     return get
