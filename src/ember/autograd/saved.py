@@ -230,6 +230,8 @@ def _raw_field_getter(name: str, entry: _Field) -> Callable[[Any], Any]:
 
 def _raw_tensors_getter(name: str, entry: _Tensors) -> Callable[[Any], Any]:
     def get(node: Any) -> tuple:
+        if node._saved is None:  # as PyTorch's list of saved tensors, once freed
+            raise RuntimeError(FREED_MESSAGE)
         cache = node.__dict__.setdefault("_raw_objects", {})
         raw = cache.get(name)
         if raw is None:
