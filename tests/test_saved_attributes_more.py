@@ -729,3 +729,7 @@ def test_index_raw_saved_indices():
     y = ember.ones(4, 3, requires_grad=True)[ember.tensor([0, 2])]
     with pytest.raises(RuntimeError, match="does not read this value"):
         y.grad_fn._raw_saved_indices[0].register_hooks(lambda t: t, lambda t: t)
+    # a None entry (a dim taken whole) refuses hooks with torch's message
+    z = ember.ones(4, 3, requires_grad=True)[:, ember.tensor([0, 2])]
+    with pytest.raises(RuntimeError, match="with value None is forbidden"):
+        z.grad_fn._raw_saved_indices[0].register_hooks(lambda t: t, lambda t: t)

@@ -586,6 +586,8 @@ class SavedField(SavedTensor):
                 "Hint: only one pair of hooks is allowed at a time."
             )
         if not entry.hooks:
+            if entry.array(node) is None:  # an index's entry for a dim it takes whole
+                raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
             raise RuntimeError(
                 f"register_hooks: {node.name()}'s backward does not read this value as it shows it "
                 "(it keeps another form of it), so ember cannot run hooks on it (docs/differences.md)"
