@@ -687,6 +687,26 @@ def test_other_nodes_saved_attributes(expr):
     assert found[0] == found[1]
 
 
+NUMPY_INT_ARGUMENTS = [
+    ("x.unsqueeze(i(1))", ("_saved_dim",)),
+    ("x.diagonal(i(1), i(0), i(2))", ("_saved_offset", "_saved_dim1", "_saved_dim2")),
+    ("x.roll(i(2), i(1))", ("_saved_dims", "_saved_shifts")),
+    ("x.roll((i(1), 2), (i(0), 1))", ("_saved_dims", "_saved_shifts")),
+    ("x.nansum(i(1))", ("_saved_dim",)),
+    ("ember.linalg.vector_norm(x, dim=(i(2), 0))", ("_saved_dim",)),
+]
+
+
+@pytest.mark.parametrize("expr, names", NUMPY_INT_ARGUMENTS)
+def test_numpy_integer_arguments_show_as_ints(expr, names):
+    """Dims and numbers named with NumPy integers show as Python ints, as torch's do."""
+    x = ember.ones(3, 4, 5, requires_grad=True)
+    node = eval(expr, {"ember": ember, "x": x, "i": np.int64}).grad_fn
+    for name in names:
+        value = getattr(node, name)
+        assert all(type(v) is int for v in (value if isinstance(value, tuple) else (value,))), (name, value)
+
+
 @requires_torch
 @pytest.mark.parametrize(
     "stmt", ["x[i] = v", "x[:, i] = v", "x[x > 0] = 1.0", "x[i, i] = v", "x.index_put_((i,), v)"]

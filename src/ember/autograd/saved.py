@@ -46,6 +46,7 @@ __all__ = [
     "field_tensor",
     "field_tensors",
     "input_shape",
+    "ints",
     "keeps_dims",
     "saved_input",
     "saved_none",
@@ -714,6 +715,15 @@ def input_shape(node: Any) -> tuple:
 def keeps_dims(node: Any) -> bool:
     """Whether a reduction kept its reduced dims: its output has as many dims as its input."""
     return len(node._shapes[0] if node._n_outputs > 1 else node._shape) == len(input_shape(node))
+
+
+def ints(value: Any) -> Any:
+    """A number or a tuple of them (dims, shifts, an offset) as PyTorch shows it, in Python
+    ints: a call may name them with NumPy integers, which the node keeps as given. None
+    stays None."""
+    if value is None:
+        return None
+    return tuple([int(v) for v in value]) if isinstance(value, tuple) else int(value)
 
 
 def shape_of(i: int) -> Callable[[tuple], tuple]:

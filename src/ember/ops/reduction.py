@@ -15,6 +15,7 @@ import numpy as np
 from ember.autograd.saved import (
     field,
     field_tensor,
+    ints,
     keeps_dims,
     saved_input,
     saved_output,
@@ -378,7 +379,7 @@ class LinalgVectorNorm(Op):
         "self": saved_input(0),
         "result": saved_output(),
         "ord": field("p"),
-        "dim": field("dim"),
+        "dim": field("dim", ints),
         "keepdim": field("keepdim"),
     }
 
@@ -599,7 +600,7 @@ class Nansum(Op):
     """sum with NaNs counted as 0; their gradient is the incoming gradient times 0 (as PyTorch:
     an infinite incoming gradient gives NaN there)."""
 
-    saved_attributes = {"dim": field("axes"), "keepdim": keeps_dims}
+    saved_attributes = {"dim": field("axes", ints), "keepdim": keeps_dims}
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):

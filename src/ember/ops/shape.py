@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ember.autograd.function import apply_one
-from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape
+from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape, ints
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where, row_major
@@ -120,7 +120,7 @@ class View(ViewOp):
 class Unsqueeze(View):
     """unsqueeze (UnsqueezeBackward0): `dim`, the new dim's place."""
 
-    saved_attributes = {"dim": field("dim")}
+    saved_attributes = {"dim": field("dim", ints)}
 
     @staticmethod
     def forward(ctx, x, shape, dim):
@@ -395,7 +395,7 @@ class Diagonal(Index):
     # call: diagonal's (offset, dim1, dim2, input shape), dims non-negative, as PyTorch's node
     # shows them (the node's own input may be a permutation of the caller's)
     saved_attributes = {
-        name: field("call", lambda call, i=i: call[i])
+        name: field("call", lambda call, i=i: ints(call[i]))
         for i, name in enumerate(("offset", "dim1", "dim2", "self_sym_sizes"))
     }
 
@@ -558,7 +558,7 @@ class Flip(Op):
 
 
 def _as_tuple(value: Any) -> tuple:
-    return value if isinstance(value, tuple) else (value,)
+    return ints(value if isinstance(value, tuple) else (value,))
 
 
 class Roll(Op):
