@@ -314,6 +314,26 @@ def test_pooling_saved_attributes(expr):
             assert e == t and type(e) is type(t), name
 
 
+@requires_torch
+@pytest.mark.parametrize("expr", ["F.avg_pool2d(x, 3, 2, 1)", "F.adaptive_avg_pool2d(x, 4)"])
+def test_average_pooling_in_double_backward_is_named_as_torchs(expr):
+    """The average pooling that create_graph records as the backward of the pooling's backward
+    is torch's node for the same call (an avg_pool2d's is no AdaptiveAvgPool2DBackward0)."""
+    import torch
+
+    found = []
+    for T in (ember, torch):
+        x = T.ones(1, 2, 8, 8, requires_grad=True)
+        y = eval(expr, {"F": T.nn.functional, "x": x})
+        v = T.ones(y.shape, requires_grad=True)
+        (g,) = T.autograd.grad(y, x, v, create_graph=True)
+        (h,) = T.autograd.grad(g, v, T.ones(g.shape, requires_grad=True), create_graph=True)
+        node = h.grad_fn
+        attrs = {n: getattr(node, n) for n in _listed(node) if n.startswith("_saved_") and n != "_saved_self"}
+        found.append((node.name(), attrs))
+    assert found[0] == found[1]
+
+
 # ---- split, chunk, unbind; advanced indexing ---------------------------------------------------------
 
 SPLITS = [

@@ -237,22 +237,23 @@ class AvgPool(Op):
     def backward(ctx, grad):
         if _dual.is_array(grad):
             return _spread(grad, ctx.win, ctx.divisor), None, None, None
-        return AvgSpread.apply(grad, ctx.win, ctx.divisor), None, None, None
+        return AvgSpread.apply(grad, ctx.win, ctx.divisor, ctx.args), None, None, None
 
 
 class AvgSpread(Op):
-    """Average pooling's backward as a node, for create_graph; its backward is AvgPool."""
+    """Average pooling's backward as a node, for create_graph; its backward is AvgPool, given
+    the pooling's `args` so that it is named and shows its attributes as the pooling's."""
 
     @staticmethod
-    def forward(ctx, g, win, divisor):
-        ctx.win, ctx.divisor = win, divisor
+    def forward(ctx, g, win, divisor, args):
+        ctx.win, ctx.divisor, ctx.args = win, divisor, args
         return _spread(g, win, divisor)
 
     @staticmethod
     def backward(ctx, grad):
         if _dual.is_array(grad):
-            return _average(grad, ctx.win, ctx.divisor), None, None
-        return AvgPool.apply(grad, ctx.win, ctx.divisor), None, None
+            return _average(grad, ctx.win, ctx.divisor), None, None, None
+        return AvgPool.apply(grad, ctx.win, ctx.divisor, ctx.args), None, None, None
 
 
 def _flat_indices(arg: np.ndarray, win: Window, as_2d: bool = False) -> np.ndarray:
