@@ -611,6 +611,39 @@ def test_raw_saved_of_kept_values_rules():
     assert "_raw_saved_indices" in dir(v.grad_fn)
 
 
+@pytest.mark.parametrize("expr", ["x.max(1)[0]", "x.index_select(0, ember.tensor([0, 2]))"])
+def test_kept_value_hooks_drop_the_packed_value_with_the_graph(expr):
+    """What pack_hook returned goes when backward frees the graph (as torch's, and as a
+    saved tensor's): a hook that offloads the value does not keep it alive with the node.
+    With retain_graph it stays; a later backward raises the freed graph's error."""
+    import gc
+    import weakref
+
+    class Box:
+        def __init__(self, t):
+            self.t = t
+
+    x = ember.ones(3, 4, requires_grad=True)
+    y = eval(expr, {"ember": ember, "x": x})
+    raw = getattr(y.grad_fn, "_raw_saved_" + ("indices" if "max" in expr else "index"))
+    refs = []
+
+    def pack(t):
+        box = Box(t)
+        refs.append(weakref.ref(box))
+        return box
+
+    raw.register_hooks(pack, lambda box: box.t)
+    y.backward(ember.ones(y.shape), retain_graph=True)
+    gc.collect()
+    assert refs[0]() is not None
+    y.backward(ember.ones(y.shape))
+    gc.collect()
+    assert refs[0]() is None and raw.data is None
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward(ember.ones(y.shape))
+
+
 # ---- the losses' general path: weight, ignored targets, label smoothing ---------------------------------
 
 LOSSES = [

@@ -531,7 +531,7 @@ class SavedField(SavedTensor):
     and puts it, wrapped, in the attribute's place; the node's class becomes a subclass
     whose attribute of that name is a property that unpacks on each read, so backward (which
     reads `ctx.<name>`) gets what unpack_hook returns, as it would in PyTorch. When the
-    engine frees the attribute (an intermediate), the packed value goes with it."""
+    engine frees the node's saved values, the packed value goes with them."""
 
     __slots__ = ()
 
@@ -636,6 +636,8 @@ def _packed_field(name: str) -> property:
         try:
             value = node.__dict__[name]
         except KeyError:
+            if node._saved is None:  # dropped when the graph was freed
+                raise RuntimeError(FREED_MESSAGE) from None
             raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'") from None
         return value.array(node) if isinstance(value, _Packed) else value
 
@@ -657,7 +659,8 @@ def _field_class(cls: type, name: str) -> type:
         return cls
     from ember.autograd.graph import _named_subclass
 
-    return _named_subclass(_FIELD_CLASSES.setdefault(name, {}), cls, {name: _packed_field(name)})
+    attrs = {name: _packed_field(name), "_saved": _FreedWithPacked()}
+    return _named_subclass(_FIELD_CLASSES.setdefault(name, {}), cls, attrs)
 
 
 class _FreedNode:
@@ -670,16 +673,20 @@ _FREED_NODE = _FreedNode()
 
 
 class _FreedWithPacked:
-    """`_saved` of a node with hooks on one of its saved tensors: when the engine frees the
-    node (`node._saved = None`), what pack_hook returned is dropped with it."""
+    """`_saved` of a node with hooks on one of its saved tensors or kept values: when the
+    engine frees the node (`node._saved = None`), what pack_hook returned is dropped with it,
+    as PyTorch drops it."""
 
     def __get__(self, node: Any, owner: type) -> Any:
         return () if node is None else node.__dict__.get("_saved", ())
 
     def __set__(self, node: Any, items: Any) -> None:
-        node.__dict__["_saved"] = items
+        d = node.__dict__
+        d["_saved"] = items
         if items is None:
-            node.__dict__.pop("_packed", None)
+            d.pop("_packed", None)
+            for name in [name for name, value in d.items() if value.__class__ is _Packed]:
+                del d[name]
 
 
 _UNPACKING_CLASSES: dict = {}
