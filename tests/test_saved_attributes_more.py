@@ -762,7 +762,17 @@ def test_numpy_integer_arguments_show_as_ints(expr, names):
 
 @requires_torch
 @pytest.mark.parametrize(
-    "stmt", ["x[i] = v", "x[:, i] = v", "x[x > 0] = 1.0", "x[i, i] = v", "x.index_put_((i,), v)"]
+    "stmt",
+    [
+        "x[i] = v",
+        "x[:, i] = v",
+        "x[x > 0] = 1.0",
+        "x[i, i] = v",
+        "x.index_put_((i,), v)",
+        "x[..., i] = v",  # `...` with tensors only: one index_put on x, as torch records it
+        "x[i, ...] = v",
+        "x[:, ..., i] = v",
+    ],
 )
 def test_index_put_saved_attributes(stmt):
     import torch
@@ -771,15 +781,19 @@ def test_index_put_saved_attributes(stmt):
     found = []
     for T in (ember, torch):
         names = {
-            "x": T.tensor(a, requires_grad=True) * 1,
+            "a": T.tensor(a, requires_grad=True),
+            "w": T.ones(1, requires_grad=True),
             "i": T.tensor([0, 2]),
-            "v": T.ones(1, requires_grad=True) * 2,
         }
+        names["x"], names["v"] = names["a"] * 1, names["w"] * 2
         exec(stmt, names)
         node = names["x"].grad_fn
         indices = [None if t is None else t.numpy().tolist() for t in node._saved_indices]
         found.append((node.name(), node._saved_accumulate, indices, _listed(node)))
-    assert found[0] == found[1]
+        g = T.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3))
+        a_grad, v_grad = T.autograd.grad(names["x"], (names["a"], names["w"]), g, allow_unused=True)
+        found.append([None if t is None else t.numpy().tolist() for t in (a_grad, v_grad)])
+    assert found[0] == found[2] and found[1] == found[3]
 
 
 @requires_torch

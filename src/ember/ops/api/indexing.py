@@ -424,6 +424,8 @@ def _set_items(x: Tensor, idx: Any, then: Any, value: Any) -> Tensor:
     if then is None:
         return shape_ops.SetItem.apply(x, idx, value)
     node, idx = _index_node(idx, x._data.shape)
+    if node is shape_ops.Alias:  # `...` and `:` only: x itself, one index_put as PyTorch records
+        return shape_ops.SetItem.apply(x, then, value)
     part = node.apply(x, idx)
     return shape_ops.SetItem.apply(x, idx, shape_ops.SetItem.apply(part, then, value))
 
