@@ -475,6 +475,7 @@ NORMS = [
     "T.linalg.vector_norm(x, dim=(1, 0))",
     "T.linalg.vector_norm(x, 1, dim=0, keepdim=True)",
     "T.linalg.vector_norm(x[0], 0.5, dim=0)",
+    "T.linalg.vector_norm(x, dim=[])",  # every dim, shown as the () given, not None
 ]
 
 

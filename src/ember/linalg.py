@@ -318,6 +318,7 @@ def vector_norm(
             f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}"
         )
     x = _float_input(x, dtype, "linalg.vector_norm")
+    given = dim  # shown by the node as the call named it (`[]` as (), None as None)
     if dim is not None and not isinstance(dim, int) and len(dim) == 0:
         dim = None  # an empty dim is every dim, as in PyTorch
     dims = () if dim is None else dim  # amax and amin: () is every dim
@@ -332,8 +333,8 @@ def vector_norm(
         return _where(_isnan(x), 1.0, _sign(_abs(x))).sum(axes, keepdim)
     named = (
         None
-        if dim is None
-        else tuple(d % max(1, x._data.ndim) for d in ((dim,) if isinstance(dim, int) else dim))
+        if given is None
+        else tuple(d % max(1, x._data.ndim) for d in ((given,) if isinstance(given, int) else given))
     )
     return LinalgVectorNorm.apply(x, float(ord), axes, keepdim, named)
 
