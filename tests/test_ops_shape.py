@@ -320,6 +320,14 @@ def test_chunk_of_an_empty_dim_gives_chunks_empty_pieces(T: Any) -> None:
     assert len(T.zeros(0).chunk(2)) == 2
 
 
+def test_chunk_takes_a_numpy_integer_and_refuses_a_float(T: Any) -> None:
+    # ember raised "'numpy.int64' object is not iterable"; PyTorch takes any integer
+    x = T.zeros(2, 4)
+    assert [tuple(p.shape) for p in x.chunk(np.int64(2), 1)] == [(2, 2), (2, 2)]
+    with pytest.raises(TypeError):
+        x.chunk(2.0)
+
+
 def test_movedim_with_sequences_of_dims(T: Any) -> None:
     # ember took one dim only ("too many values to unpack" for a tuple)
     x = T.arange(24.0, dtype=T.float64).reshape(2, 3, 4).requires_grad_()
