@@ -355,3 +355,30 @@ def test_arange_second_stage_tiny_heads():
             np.testing.assert_array_equal(
                 rest[row].astype(np.float32).view(np.uint32), np.array(expected).view(np.uint32)
             )
+
+
+@pytest.mark.parametrize(
+    "start, step, count, dtype, zero_at",
+    [
+        (-0.3, 0.1, 6, np.float16, 3),  # (float32 -7.45e-9 becomes float16's -0.0 in the tail)
+        (-(32 * 1e-4) - 1e-9, 1e-4, 70, np.float16, 32),  # a block's head
+        (-1e-50, 0.1, 10, np.float32, 0),  # the tail's first element
+        (-1e-50, 0.1, 100, np.float32, 0),  # the first block's head
+        (-16.5e-46, 1e-46, 64, np.float32, 16),  # a later block's head
+    ],
+)
+def test_arange_keeps_a_negative_zero_at_a_head_or_in_the_tail(start, step, count, dtype, zero_at):
+    """A block's first element and the tail's elements are the first stage's values as they
+    are: a value that underflows to -0.0 in the dtype stays -0.0, as in PyTorch (whose
+    Vectorized::arange puts the base itself in the first lane), not fma(step, 0, -0.0) = +0.0."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float16:
+        start, step = float(np.float32(start)), float(np.float32(step))
+    for values in (
+        _spacing.arange_floats(start, step, count, dtype),
+        _spacing.arange_floats_exact(start, step, count, dtype),
+    ):
+        assert values[zero_at] == 0 and np.signbit(values[zero_at])
+    torch = _torch()
+    expected = torch.arange(start, start + step * count, step, dtype=getattr(torch, dtype.name)).numpy()
+    _same(ember.arange(start, start + step * count, step, dtype=getattr(ember, dtype.name)).numpy(), expected)

@@ -10,7 +10,8 @@ float32, gives 79). What the kernels do, read from their results on PyTorch 2.13
   float32 for float16) with each `start + step * i` fused into one rounding (the kernel is
   compiled with FMA contraction). The range is cut into blocks of 32 bytes (8 float32 values,
   4 float64, 16 float16); for each pair of whole blocks the block's first value is rounded
-  to the result dtype and its other values are `base + k * step` from that rounded base.
+  to the result dtype (that base is the block's first element, a -0.0 kept) and its other
+  values are `base + k * step` from it.
   The tail after the last pair of blocks is computed element by element. Past 32768
   elements the range is split among threads first, each chunk starting its own blocks, so
   the bits depend on the thread count: `ember.get_num_threads()` stands for PyTorch's.
@@ -330,11 +331,8 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
             blocked[first:last] = second(at_head + first, at_head + last, len(spans) == 1)
         at_head += n
         tail = stop - at - n * lanes
-        # (fma(step, 0, value): the value, but a -0.0 (a float16 underflow) signed as C signs it)
-        np.add(tails[at_tail : at_tail + tail], np_dtype.type(step * 0.0), out=out[at + n * lanes : stop])
+        out[at + n * lanes : stop] = tails[at_tail : at_tail + tail]
         at_tail += tail
-    if total:  # index 0's zero: fma(step, 0, fma(step, 0, start)) as C signs it
-        out[0] = step * 0.0 + float(np_dtype.type(step * 0.0 + start))
     return out
 
 
@@ -356,6 +354,7 @@ def _block_split(
     rest = np.add(heads[:, None], lane * high)  # (in float64)
     if low != 0:
         rest += lane * low
+    rest[:, 0] = heads  # the head itself (a -0.0 too, which head + 0 * high would make +0.0)
     # a nonzero head below 2**23 grid steps (only near a crossing of zero) is off the grid,
     # and head + high * k inexact: those rows are (high * k) + (head + low * k) where that
     # inner sum is exact, else by the checked candidates
@@ -388,7 +387,7 @@ def _block_checked(heads: np.ndarray, lanes: int, step: float, error: float, sin
         return _exact_many(step, lane[k], heads[row], single, np.float32)
 
     rest = np.empty((heads.size, lanes), np.float32)
-    np.add(heads, step * 0.0, out=rest[:, 0])  # head + 0 * step: the head, a -0.0 signed as C signs it
+    rest[:, 0] = heads  # the head itself (a -0.0 too, which head + 0 * step would make +0.0)
     rest[:, 1:] = _settle(candidate, error, exact, np.float32)
     return rest
 
@@ -504,7 +503,9 @@ def arange_floats_exact(start: float, step: float, count: int, np_dtype: np.dtyp
     blocked = offset < (np.minimum(chunk, count - first) // (2 * lanes)) * (2 * lanes)
     lane = np.where(blocked, offset % lanes, 0)
     base = _fused(step, np.where(blocked, index - lane, index), start, np_dtype).astype(np_dtype)
-    return _fused(step, lane, base, np_dtype).astype(np_dtype)
+    # a block's first lane and the tail are the first stage's values themselves: a -0.0 (a
+    # value that underflows in the dtype) stays -0.0, where fma(step, 0, -0.0) would be +0.0
+    return np.where(lane == 0, base, _fused(step, lane, base, np_dtype).astype(np_dtype))
 
 
 def range_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray:
