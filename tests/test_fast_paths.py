@@ -382,3 +382,19 @@ def test_arange_keeps_a_negative_zero_at_a_head_or_in_the_tail(start, step, coun
     torch = _torch()
     expected = torch.arange(start, start + step * count, step, dtype=getattr(torch, dtype.name)).numpy()
     _same(ember.arange(start, start + step * count, step, dtype=getattr(ember, dtype.name)).numpy(), expected)
+
+
+def test_recorded_setitem_of_a_number_out_of_float16_range():
+    """x[i] = 70000.0 into float16 gives inf, recorded or not, as PyTorch's setitem (which
+    makes the number a tensor and copies it, with no fill_'s range check) for any region."""
+    torch = _torch()
+    for grad in (False, True):
+        for index in (0, slice(0, 2), (Ellipsis, slice(None, None, 2))):
+            values = []
+            for lib in (ember, torch):
+                x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float16, requires_grad=grad)
+                y = x * 1 if grad else x.clone()
+                y[index] = 70000.0
+                y[1:] = -65519.0  # rounds to -65504
+                values.append(y.detach().numpy())
+            _same(*values)
