@@ -398,3 +398,16 @@ def test_recorded_setitem_of_a_number_out_of_float16_range():
                 y[1:] = -65519.0  # rounds to -65504
                 values.append(y.detach().numpy())
             _same(*values)
+
+
+def test_complex_linspace_reference_is_the_emulation(monkeypatch):
+    """linspace_floats_exact of a complex dtype computes its two real linspaces by the
+    emulation too: else test_linspace_fast_path_bits' complex cases would compare the fast
+    path with itself."""
+    expected = _spacing.linspace_floats(0.1 - 2j, 3.3 + 0.7j, 37, np.dtype(np.complex64))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a fast path ran")
+
+    monkeypatch.setattr(_spacing, "_linspace_fast", refuse)
+    _same(_spacing.linspace_floats_exact(0.1 - 2j, 3.3 + 0.7j, 37, np.dtype(np.complex64)), expected)

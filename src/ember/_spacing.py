@@ -520,6 +520,8 @@ def range_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> n
 def linspace_floats(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.ndarray:
     """steps >= 2 points of a float or complex linspace, the bits of linspace_floats_exact
     by a fast path where one applies."""
+    if np_dtype.kind == "c":
+        return _complex_linspace(linspace_floats, start, end, steps, np_dtype)
     if np_dtype == np.float32 or np_dtype == np.float64:
         fast = _linspace_fast(scalar(start, np_dtype), scalar(end, np_dtype), steps, np_dtype)
         if fast is not None:
@@ -527,18 +529,24 @@ def linspace_floats(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.
     return linspace_floats_exact(start, end, steps, np_dtype)
 
 
+def _complex_linspace(real_linspace: Any, start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.ndarray:
+    """A complex linspace as two real ones (each made by real_linspace), as c10::complex
+    divides and multiplies by a real number part by part."""
+    part = np.dtype(np.float32 if np_dtype == np.complex64 else np.float64)
+    real = real_linspace(complex(start).real, complex(end).real, steps, part)
+    imag = real_linspace(complex(start).imag, complex(end).imag, steps, part)
+    out = np.empty(steps, np_dtype)
+    out.real, out.imag = real, imag  # (adding 1j * imag would turn a -0.0 real part into 0.0)
+    return out
+
+
 def linspace_floats_exact(start: Any, end: Any, steps: int, np_dtype: np.dtype) -> np.ndarray:
     """steps >= 2 points of a float or complex linspace as PyTorch's kernel computes them:
     step = (end - start) / (steps - 1) in the dtype, then start + step * i (fused) for the
     first half and end - step * (steps - 1 - i) for the second. A complex linspace is two
-    real ones, as c10::complex divides and multiplies by a real number part by part."""
+    real ones (each by this emulation too, not the fast paths)."""
     if np_dtype.kind == "c":
-        part = np.dtype(np.float32 if np_dtype == np.complex64 else np.float64)
-        real = linspace_floats(complex(start).real, complex(end).real, steps, part)
-        imag = linspace_floats(complex(start).imag, complex(end).imag, steps, part)
-        out = np.empty(steps, np_dtype)
-        out.real, out.imag = real, imag  # (adding 1j * imag would turn a -0.0 real part into 0.0)
-        return out
+        return _complex_linspace(linspace_floats_exact, start, end, steps, np_dtype)
     first, last = scalar(start, np_dtype), scalar(end, np_dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         step = (last - first) / np_dtype.type(steps - 1)  # float16 rounds each operation, as c10::Half does
