@@ -526,8 +526,9 @@ def _copy_slices(input: Tensor, idx: Any, target: np.ndarray, value: Any, number
     inputs are the old base and value, as PyTorch's graph shows it (next_functions: the
     base's node, then value's). Backward gives the base the gradient outside the region and
     value the region's, summed over the dimensions value was broadcast along and cast to
-    its dtype by the engine. The same as copy_ or fill_ into the recorded view x[idx], less
-    the view's node, the copy_'s own node and remaking the view afterwards."""
+    its dtype by the engine. The same as copy_ into the recorded view x[idx] (a number
+    stored as the unrecorded path stores it), less the view's node, the copy_'s own node
+    and remaking the view afterwards."""
     base = input._base
     make, idx = _index_node(idx, input._data.shape)
     if base is None:
