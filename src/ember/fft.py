@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _out, dtypes
 from ember._tensor import Tensor
 from ember.autograd.function import apply
 from ember.ops.api import complex as _complex
@@ -375,7 +375,6 @@ def ifftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
 
 
 # out=: these functions take an `out` argument, as torch.fft's do (ember/_out.py); installed
-# here rather than by the package, which imports this module only on first use
-from ember import _out  # noqa: E402  (the functions above are what it wraps)
-
+# here, once they are defined, rather than by the package, which imports this module only
+# on first use
 _out.install(globals(), _out.FFT)
