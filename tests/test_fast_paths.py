@@ -409,3 +409,28 @@ def test_complex_linspace_reference_is_the_emulation(monkeypatch):
 
     monkeypatch.setattr(_spacing, "_linspace_fast", refuse)
     _same(_spacing.linspace_floats_exact(0.1 - 2j, 3.3 + 0.7j, 37, np.dtype(np.complex64)), expected)
+
+
+def test_setitem_converts_a_tensor_value_as_to_does():
+    """x[i] = v with v of another dtype, recorded or not, converts v as v.to(x.dtype): a
+    float64 reaches float16 through float32 (1 + 2**-11 + 2**-40 is 1.0, not NumPy's
+    1.0009765625), and a complex value warns with PyTorch's UserWarning."""
+    import warnings
+
+    torch = _torch()
+    value = 1 + 2.0**-11 + 2.0**-40
+    for grad in (False, True):
+        results = []
+        for lib in (ember, torch):
+            x = lib.zeros(3, dtype=lib.float16, requires_grad=grad)
+            y = x * 1 if grad else x.clone()
+            y[0:2] = lib.tensor([value, value], dtype=lib.float64)
+            results.append(y.detach().numpy())
+        _same(*results)
+        x = ember.zeros(2, 3, requires_grad=grad)
+        y = x * 1 if grad else x.clone()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y[0] = ember.tensor([1 + 2j, 2, 3j])
+        assert [w.category for w in caught] == [UserWarning], caught
+        assert y[0].tolist() == [1.0, 2.0, 0.0]

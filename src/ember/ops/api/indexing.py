@@ -514,10 +514,22 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
         array = value._data if isinstance(value, Tensor) else value
         if not number:
             array = np.asarray(array)
+            # (NumPy's assignment casts as value.to(x.dtype) would, except for these two)
+            if array.dtype != target.dtype and (target.dtype == np.float16 or array.dtype.kind == "c"):
+                array = _converted(array, target.dtype)
         target[...] = array if not number else dtypes.to_element(array, target.dtype)
         input._version[0] += 1
         return
     _copy_slices(input, idx, target, given, number)
+
+
+def _converted(array: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
+    """A value's array in the dtype of the tensor it is written into, as value.to(x.dtype):
+    float64 reaches float16 through float32 (NumPy's assignment would round once), and a
+    complex one warns as PyTorch does, and loses its imaginary part."""
+    from ember.ops.api.convert import ToCopy  # (convert imports this module)
+
+    return ToCopy.forward(None, array, np_dtype)
 
 
 def _copy_slices(input: Tensor, idx: Any, target: np.ndarray, value: Any, number: bool) -> None:
@@ -560,12 +572,8 @@ def _copy_slices(input: Tensor, idx: Any, target: np.ndarray, value: Any, number
         array = source._data if source is not None else np.asarray(value)
         if array.ndim > target.ndim:  # leading ones (checked by the caller) NumPy may refuse
             array = array.reshape(array.shape[array.ndim - target.ndim :])
-        if (
-            array.dtype != target.dtype
-        ):  # as value.to(x.dtype): a complex one warns, and loses its imaginary part
-            from ember.ops.api.convert import ToCopy  # (convert imports this module)
-
-            array = ToCopy.forward(None, array, target.dtype)
+        if array.dtype != target.dtype:
+            array = _converted(array, target.dtype)
         target[...] = array
     input._version[0] += 1
     views.take_node(base, views.CopySlices.apply(base, source, view_fn))
