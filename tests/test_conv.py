@@ -432,7 +432,17 @@ def test_conv2d_output_is_contiguous_so_view_works(xs, ws, bias, kwargs) -> None
         lambda: F.conv3d(ember.randn(2, 2, 4, 5, 5), ember.randn(4, 1, 2, 2, 3), ember.randn(4), groups=2),
         lambda: ember.conv_tbc(ember.randn(5, 2, 3), ember.randn(3, 3, 4), ember.randn(4)),
         lambda: ember.nn.functional.adaptive_avg_pool3d(ember.randn(2, 3, 5, 4, 4), 2),
+        # transposed convolutions returned an (N, C, ...) view of col2im's (C, N, ...) buffer
+        lambda: F.conv_transpose1d(ember.randn(3, 2, 9), ember.randn(2, 4, 3)),
+        lambda: F.conv_transpose2d(ember.randn(2, 4, 5, 5), ember.randn(4, 3, 3, 3), ember.randn(3), 2, 1),
+        lambda: F.conv_transpose2d(
+            ember.randn(1, 4, 5, 5), ember.randn(4, 3, 3, 3), ember.randn(3), padding=1
+        ),
+        lambda: F.conv_transpose3d(ember.randn(2, 2, 3, 3, 3), ember.randn(2, 2, 2, 2, 2), groups=2),
+        lambda: ember.nn.ConvTranspose2d(3, 2, 3, stride=2, output_padding=1)(ember.randn(2, 3, 4, 4)),
     ],
 )
 def test_other_convolution_outputs_are_contiguous(make) -> None:
-    assert make().is_contiguous()  # as PyTorch's: .view() of them works
+    y = make()
+    assert y.is_contiguous()  # as PyTorch's: .view() of them works
+    assert y.view(-1).tolist() == y.reshape(-1).tolist()

@@ -66,6 +66,26 @@ def _bias_grad(g2: Any) -> Any:
     return _dual.sum(g2, 2, keepdims=False).reshape(-1)
 
 
+def _nchw_plus_bias(y: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """y + b as a contiguous (N, C, ...) array, where y is an (N, C, ...) view of the
+    (C, N, ...) buffer that the GEMM (or col2im) computed in, and b the bias or None.
+
+    Returned in PyTorch's layout, contiguous NCHW, so that `.view(n, -1)` after a convolution
+    works as in PyTorch (the view y would refuse it). The reordering copy is the bias's
+    addition, which is a pass over the output anyway; a batch of one is in NCHW order already.
+    """
+    if y.flags.c_contiguous:
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * (y.ndim - 2))
+        return y
+    out = np.empty(y.shape, y.dtype)
+    if b is None:
+        np.copyto(out, y)
+    else:
+        np.add(y, b.reshape((-1,) + (1,) * (y.ndim - 2)), out=out)
+    return out
+
+
 def _window_sizes(name: str) -> Callable[[Any], tuple]:
     """One of the sizes a convolution's window keeps (stride, pad_lo, dilation), as a tuple."""
     return lambda win: tuple(int(n) for n in getattr(win, name))
@@ -93,20 +113,7 @@ class Convolution(Op):
         ctx.win, ctx.groups = win, groups
         ctx.cols = cols  # kept for the weight gradient; released by the first backward
         ctx.cols_shape = cols.shape
-        y = channels_last(_matmul(w2, cols), x.shape[0], win.out)  # (N, C, ...) view of (C, N, ...)
-        if y.flags.c_contiguous:  # a batch of one: the product is in NCHW order already
-            if b is not None:
-                y += b.reshape((-1,) + (1,) * len(win.out))
-            return y
-        # Returned in PyTorch's layout, contiguous NCHW, so that `.view(n, -1)` after the conv
-        # works as in PyTorch (the view above would refuse it). The reordering copy is the
-        # bias's addition, which is a pass over the output anyway.
-        out = np.empty(y.shape, y.dtype)
-        if b is None:
-            np.copyto(out, y)
-        else:
-            np.add(y, b.reshape((-1,) + (1,) * len(win.out)), out=out)
-        return out
+        return _nchw_plus_bias(channels_last(_matmul(w2, cols), x.shape[0], win.out), b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -168,11 +175,9 @@ class ConvTranspose(Op):
         y = col2im(
             _matmul(w2.swapaxes(1, 2), channels_first(x, groups)), win, x.shape[0], w.shape[1] * groups
         )
-        if b is not None:
-            y += b.reshape((-1,) + (1,) * (y.ndim - 2))
         ctx.save_for_backward(x, w)
         ctx.win, ctx.groups = win, groups
-        return y
+        return _nchw_plus_bias(y, b)  # col2im's result is a view of (C, N, ...), as the GEMM's
 
     @staticmethod
     def backward(ctx, grad):
