@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from numpy import ndarray  # a global name: CPython 3.11 reads numpy's module attributes slowly
 
+from ember._layout import contiguous_format as _contiguous_format
 from ember.autograd import grad_mode
 from ember.autograd.function import FREED_MESSAGE, _plain_tensor, edge_meta
 
@@ -108,14 +109,22 @@ def _public(g: Any) -> Any:
 def _own(g: Any, handed_out: set) -> Any:
     """Give a leaf a gradient nobody else holds: copy views, read-only and already-used
     arrays. A Tensor (create_graph) may be another leaf's gradient too, or the caller's
-    own, so it is always copied, the copy recorded in the graph, as PyTorch does."""
+    own, so it is always copied, the copy recorded in the graph, as PyTorch does.
+
+    The copy is made in C order: PyTorch's AccumulateGrad gives a contiguous leaf a
+    contiguous gradient whatever layout its backward computed, and the transposed views that
+    convolutions, transposes and permutes hand back must not make `x.grad.view(n, -1)` raise.
+    A gradient that is its own array keeps the layout its op gave it (a flags check on every
+    arrival measured 2 % of a tiny MLP step); elementwise ops follow their operands' order,
+    so that is rarely another one (PyTorch gives a non-contiguous leaf its own strides).
+    """
     if isinstance(g, ndarray):
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
-            g = np.array(g)
+            g = np.array(g, order="C")
     elif isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
         g = np.array(g)
     else:
-        return g.clone()
+        return g.clone(memory_format=_contiguous_format)
     handed_out.add(id(g))
     return _plain_tensor(g)
 
