@@ -58,3 +58,24 @@ def test_leaf_gradient_is_contiguous_under_create_graph(T, name: str) -> None:
     _weighted(T, op(T, x)).backward(create_graph=True)
     assert x.grad.is_contiguous()
     x.grad.view(-1)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda T, x: T.nn.functional.unfold(x, 2),
+        lambda T, x: T.nn.functional.unfold(x[0], 3, padding=1, stride=2),
+        lambda T, x: T.nn.functional.fold(T.nn.functional.unfold(x, 2), (6, 6), 2),
+        lambda T, x: T.nn.functional.fold(x.reshape(2, 12, 9), (4, 4), 2),
+        lambda T, x: T.nn.functional.fold(x[0].reshape(12, 9), (4, 4), 2),
+    ],
+    ids=["unfold", "unfold[unbatched]", "fold(unfold)", "fold", "fold[unbatched]"],
+)
+def test_unfold_and_fold_results_are_contiguous(T, op) -> None:
+    # they returned a permuted view (unfold) and col2im's (N, C, ...) view of a (C, N, ...)
+    # buffer (fold), which .view() refused
+    x = T.tensor(IMAGE, requires_grad=True)
+    y = op(T, x)
+    assert y.is_contiguous()
+    _weighted(T, y.view(-1)).backward()
+    assert x.grad.is_contiguous()

@@ -258,6 +258,8 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     check_window_fits(win)
     n, c = input.shape[:2]
     cols = Im2col.apply(input, win, 1).reshape(c * kernel[0] * kernel[1], n, -1).permute(1, 0, 2)
+    # contiguous, as PyTorch's result, so that .view() of it works (the permute alone refuses)
+    cols = cols.contiguous()
     return cols.squeeze(0) if unbatched else cols
 
 
@@ -298,5 +300,6 @@ def fold(
             f"input.size(2)={length}."
         )
     cols = input.permute(1, 0, 2).reshape(1, ck, n * length)
-    out = Col2im.apply(cols, win, n, ck // (kernel[0] * kernel[1]))
+    # contiguous, as PyTorch's result (col2im's is an (N, C, ...) view of a (C, N, ...) buffer)
+    out = Col2im.apply(cols, win, n, ck // (kernel[0] * kernel[1])).contiguous()
     return out.squeeze(0) if unbatched else out
