@@ -79,3 +79,22 @@ def test_unfold_and_fold_results_are_contiguous(T, op) -> None:
     assert y.is_contiguous()
     _weighted(T, y.view(-1)).backward()
     assert x.grad.is_contiguous()
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_output_is_laid_out_as_torch(T, batch_first: bool) -> None:
+    # PyTorch computes in (L, N, E): its default (sequence-first) output is contiguous, and
+    # a batch_first one a transpose of it. ember computes batch first and returned the
+    # sequence-first output as a transpose, which .view() refused.
+    T.manual_seed(0)
+    mha = T.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    x = T.tensor(_G.standard_normal((3, 2, 8)).astype(np.float32))
+    out, _ = mha(x, x, x)
+    if not batch_first:
+        assert out.is_contiguous()
+        out.view(-1)
+    out_f, _ = T.nn.functional.multi_head_attention_forward(
+        x, x, x, 8, 2, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0,
+        mha.out_proj.weight, mha.out_proj.bias,
+    )  # fmt: skip
+    assert out_f.is_contiguous()

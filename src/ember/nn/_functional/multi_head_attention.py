@@ -153,11 +153,13 @@ def attend(
     average_attn_weights: bool,
     static_k: Tensor | None = None,
     static_v: Tensor | None = None,
+    seq_first: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Attention on batch-first (N, L, E) query and (N, S, ·) key and value, checked by the
     caller: the (N, L, E) output and the (N, H, L, S') weights (averaged over the heads to
     (N, L, S') when average_attn_weights is set). proj_weights are the separate q, k and v
-    projections, used when in_proj_weight is None."""
+    projections, used when in_proj_weight is None. With seq_first the output is (L, N, E),
+    contiguous as PyTorch's (laid out so by the heads' merging copy, which is made anyway)."""
     n, L, E = query.shape
     H = num_heads
     head_dim = E // H
@@ -191,7 +193,8 @@ def attend(
         k, v = cat([k, zeros], 2), cat([v, zeros], 2)
         mask = None if mask is None else pad(mask, (0, 1))
     weights = attention_weights(q, k, mask, None, dropout_p)  # (N, H, L, S)
-    out = matmul(weights, v).transpose(1, 2).reshape(n, L, E)
+    out = matmul(weights, v)  # (N, H, L, E/H): the heads merged below, in one copy
+    out = out.permute(2, 0, 1, 3).reshape(L, n, E) if seq_first else out.transpose(1, 2).reshape(n, L, E)
     out = linear(out, out_proj_weight, out_proj_bias)
     return out, (weights.mean(dim=-3) if average_attn_weights else weights)
 
@@ -285,6 +288,7 @@ def multi_head_attention_forward(
         average_attn_weights,
         static_k,
         static_v,
+        seq_first=batched,
     )
-    out, weights = (out.transpose(0, 1), weights) if batched else (out.squeeze(0), weights.squeeze(0))
+    out, weights = (out, weights) if batched else (out.squeeze(0), weights.squeeze(0))
     return out, (weights if need_weights else None)

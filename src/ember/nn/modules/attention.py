@@ -189,11 +189,10 @@ class MultiheadAttention(Module):
             key_padding_mask,
             attn_mask,
             average_attn_weights,
+            seq_first=batched and not self.batch_first,  # (L, N, E), contiguous as PyTorch's
         )
         if not batched:
             out, weights = out.squeeze(0), weights.squeeze(0)
-        elif not self.batch_first:
-            out = out.transpose(0, 1)
         return out, (weights if need_weights else None)
 
     def merge_masks(
