@@ -479,3 +479,33 @@ def test_diag_embed_into_other_dims_is_contiguous(T, dims: tuple) -> None:
     assert y.is_contiguous()
     y.view(-1).mul_(2)
     y.sum().backward()
+
+
+# ---- saved-tensor hooks: backward uses what unpack gives, as PyTorch's -------------------------
+
+_INDEX_READERS = {
+    "cross_entropy": lambda T, x, i: T.nn.functional.cross_entropy(x, i),
+    "cross_entropy[create_graph]": lambda T, x, i: (
+        T.autograd.grad(T.nn.functional.cross_entropy(x, i), x, create_graph=True)[0].pow(2).sum()
+    ),
+    "nll_loss": lambda T, x, i: T.nn.functional.nll_loss(x, i, reduction="sum"),
+    "embedding": lambda T, x, i: (T.nn.functional.embedding(i, x) * T.arange(3.0)).sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(_INDEX_READERS))
+def test_index_changed_after_a_copying_pack_hook_keeps_the_forward_gradient(T, name: str) -> None:
+    # With hooks the version check is theirs (PyTorch skips it): a pack hook that copies makes
+    # the change harmless, and backward must use the unpacked copy. ember's nodes read the
+    # target (indices) they kept on ctx, so the change moved the gradient silently.
+    def grad(change: bool) -> np.ndarray:
+        x = T.tensor(X43[:3], requires_grad=True)
+        i = T.tensor([0, 2, 1])
+        with T.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+            loss = _INDEX_READERS[name](T, x, i)
+        if change:
+            i.copy_(T.tensor([1, 0, 0]))
+        loss.backward()
+        return x.grad.numpy()
+
+    np.testing.assert_allclose(grad(change=True), grad(change=False), rtol=1e-6)

@@ -260,13 +260,13 @@ class IndexCrossEntropy(Op):
 
     saved_attributes = {
         "self": saved_input(0),
-        "target": field_tensor("target"),
+        "target": saved_input(1),
         "weight": saved_none(),
         "reduction": field("reduction", _reduction_number),
         "ignore_index": constant(-100),
     }
 
-    _intermediates = ("e", "s", "rows", "target")
+    _intermediates = ("e", "s", "rows")
 
     def name(self) -> str:
         return "CrossEntropyBackward0"  # to the user, the same op as CrossEntropy
@@ -276,22 +276,23 @@ class IndexCrossEntropy(Op):
         shifted, e, s = _shifted_exp(x)
         rows = np.arange(len(x))
         nll = np.log(s[:, 0]) - shifted[rows, target]  # -log p of each sample's target
-        # the target is kept as a saved tensor, so that changing it in place before backward
-        # raises (saved_tensors checks its version), as in PyTorch; a silent wrong gradient else
+        # backward reads the target from saved_tensors, as PyTorch's node does: changed in
+        # place before backward it raises, and a saved-tensor hook's unpacked value is used
         ctx.save_for_backward(x, target)
-        ctx.e, ctx.s, ctx.rows, ctx.target, ctx.reduction = e, s, rows, target, reduction
+        ctx.e, ctx.s, ctx.rows, ctx.reduction = e, s, rows, reduction
         return _reduce(nll, reduction, len(x))
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.saved_tensors[0]
+        x, target = ctx.saved_tensors
+        target = _dual.value(target)  # a Tensor under create_graph
         g = _over_classes(_upstream(grad, ctx.reduction, len(ctx.rows)), ctx.reduction)
         if _dual.is_array(grad):
             p = ctx.e / ctx.s
-            p[ctx.rows, ctx.target] -= 1  # softmax minus the one-hot target
+            p[ctx.rows, target] -= 1  # softmax minus the one-hot target
             return p * g, None, None
         # create_graph: softmax recomputed as ops, so that it is differentiated too
-        q = _one_hot(ctx.rows, ctx.target, ctx.e.shape, ctx.e.dtype)
+        q = _one_hot(ctx.rows, target, ctx.e.shape, ctx.e.dtype)
         return (x.softmax(1) - q) * g, None, None
 
 
@@ -300,7 +301,7 @@ class IndexNllLoss(Op):
     ignored: -x[n, target[n]], picked rather than multiplied by a dense q."""
 
     saved_attributes = {
-        "target": field_tensor("target"),
+        "target": saved_input(1),
         "weight": saved_none(),
         "reduction": field("reduction", _reduction_number),
         "ignore_index": constant(-100),
@@ -314,19 +315,19 @@ class IndexNllLoss(Op):
     @staticmethod
     def forward(ctx, x, target, reduction):
         rows = np.arange(len(x))
-        ctx.shape, ctx.dtype, ctx.rows, ctx.target, ctx.reduction = x.shape, x.dtype, rows, target, reduction
-        ctx.save_for_backward(target)  # for its version check: see IndexCrossEntropy
+        ctx.shape, ctx.dtype, ctx.rows, ctx.reduction = x.shape, x.dtype, rows, reduction
+        ctx.save_for_backward(target)  # read back in backward: see IndexCrossEntropy
         return _reduce(-x[rows, target], reduction, len(x))
 
     @staticmethod
     def backward(ctx, grad):
-        ctx.saved_tensors  # noqa: B018 (raises if the target changed in place since forward)
+        target = _dual.value(ctx.saved_tensors[0])  # a Tensor under create_graph
         g = _upstream(grad, ctx.reduction, len(ctx.rows))
         if _dual.is_array(grad):
             gx = np.zeros(ctx.shape, ctx.dtype)
-            gx[ctx.rows, ctx.target] = -g
+            gx[ctx.rows, target] = -g
             return gx, None, None
-        q = _one_hot(ctx.rows, ctx.target, ctx.shape, ctx.dtype)  # create_graph
+        q = _one_hot(ctx.rows, target, ctx.shape, ctx.dtype)  # create_graph
         return -q * _over_classes(g, ctx.reduction), None, None
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ember import random
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
-from ember.autograd.saved import constant, field, field_tensor, shape_of
+from ember.autograd.saved import constant, field, saved_input, shape_of
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops import activations as act
@@ -267,7 +267,7 @@ class Embedding(Op):
     padding row gets none, as in PyTorch. (Kept here, next to its only user.)"""
 
     saved_attributes = {
-        "indices": field_tensor("indices"),
+        "indices": saved_input(1),
         "padding_idx": field("padding_idx", lambda i: -1 if i is None else i),
         "scale_grad_by_freq": field("freq", lambda freq: freq is not None),
         "sparse": constant(False),
@@ -276,9 +276,9 @@ class Embedding(Op):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
-        # also kept as a saved tensor, so that changing the indices in place before backward
-        # raises (saved_tensors checks their version) as in PyTorch, not a silent wrong gradient
+        ctx.shape, ctx.padding_idx = weight.shape, padding_idx
+        # backward reads the indices from saved_tensors, as PyTorch's node does: changed in
+        # place before backward they raise, and a saved-tensor hook's unpacked value is used
         ctx.save_for_backward(indices)
         ctx.freq = None
         if scale_grad_by_freq:
@@ -287,8 +287,7 @@ class Embedding(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        ctx.saved_tensors  # noqa: B018 (raises if the indices changed in place since forward)
-        indices = ctx.indices
+        indices = _dual.value(ctx.saved_tensors[0])  # a Tensor under create_graph
         if ctx.freq is not None:
             grad = grad / ctx.freq[..., None]
         if ctx.padding_idx is not None:
