@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ember.autograd.function import apply_one
-from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape, ints
+from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape, ints, saved_input
 from ember.autograd.views import as_view
 from ember.ops import _dual
 from ember.ops.elementwise import Op, Where, row_major
@@ -479,15 +479,15 @@ class Stack(Op):
 
 
 class Gather(Op):
-    _intermediates = ("index",)
     _not_tensor_inputs = (1, 2)  # next_functions lists the input, not dim and index, as PyTorch's
-    saved_attributes = {"dim": field("dim"), "index": field_tensor("index"), "sparse_grad": constant(False)}
+    saved_attributes = {"dim": field("dim"), "index": saved_input(2), "sparse_grad": constant(False)}
 
     @staticmethod
     def forward(ctx, x, dim, index):
-        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
-        # saved as well, for the in-place check: sort, topk, ... pass the indices tensor that
-        # they return, so that changing it in place before backward raises (as in PyTorch)
+        ctx.shape, ctx.dim = x.shape, dim
+        # backward reads the index from saved_tensors: sort, topk, ... pass the indices tensor
+        # they return, so that changing it in place before backward raises (as in PyTorch),
+        # and a saved-tensor hook's unpacked value is the one used
         ctx.save_for_backward(index)
         # the index may be smaller than x along the other dims: read only that corner of x
         corner = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
@@ -495,8 +495,7 @@ class Gather(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        ctx.saved_tensors  # noqa: B018 - the in-place check of the index (see forward)
-        full = _along_axis(ctx.index, ctx.dim)
+        full = _along_axis(_dual.value(ctx.saved_tensors[0]), ctx.dim)  # a Tensor under create_graph
         return _dual.index_add(ctx.shape, full, grad, grad.dtype), None, None
 
 
