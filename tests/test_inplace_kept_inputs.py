@@ -526,3 +526,24 @@ def test_indices_output_changed_after_a_copying_pack_hook_keeps_the_forward_grad
         return x.grad.numpy()
 
     np.testing.assert_array_equal(grad(change=True), grad(change=False))
+
+
+def test_instance_norm_running_stats_changed_in_place_keep_the_forward_gradient(T) -> None:
+    # PyTorch's instance_norm(use_input_stats=False) normalizes with running_mean.repeat(n),
+    # a copy: changing the running statistics in place before backward raises nothing and
+    # leaves the gradient (the second derivative too) the forward's. ember saved the
+    # tensors themselves (0b4a299), so it raised where PyTorch computes.
+    def grads(change: bool) -> list:
+        x = T.tensor(IMAGE[0].astype(np.float64), requires_grad=True)
+        w = T.tensor(POSITIVE[:2].astype(np.float64), requires_grad=True)
+        mean, var = T.tensor([0.1, -0.2], dtype=T.float64), T.tensor([1.5, 0.5], dtype=T.float64)
+        y = T.nn.functional.instance_norm(x[None], mean, var, weight=w, use_input_stats=False)
+        (gx,) = T.autograd.grad((y**3).sum(), x, create_graph=True)
+        if change:
+            mean.add_(1.0)
+            var.mul_(3.0)
+        (gw,) = T.autograd.grad((gx**2).sum(), w)
+        return [gx.detach().numpy(), gw.numpy()]
+
+    for got, expected in zip(grads(change=True), grads(change=False)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)

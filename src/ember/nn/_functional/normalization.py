@@ -469,7 +469,10 @@ def instance_norm(
             raise RuntimeError(
                 "Expected running_mean and running_var to be defined when use_input_stats is false"
             )
-        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean, running_var, eps)  # saved: see BatchNorm
+        # copies, as PyTorch's instance_norm normalizes with running_mean.repeat(n): changing
+        # the running statistics in place before backward changes nothing there, no error
+        stats = running_mean._data.copy(), running_var._data.copy()
+        y, _, _ = BatchNorm.apply(input, weight, bias, *stats, eps)
         return y
     _check_running_pair(running_mean, running_var)
     y = GroupNorm.apply(input, weight, bias, c, eps)
