@@ -128,16 +128,15 @@ class BatchNorm(Op):
             rstd = (squares / x.dtype.type(x.size // x.shape[1]) + eps) ** -0.5
             xhat = centered * rstd
         else:
-            mean, squares = running_mean.reshape(shape), running_var.reshape(shape)
+            # a copy of the running mean, which create_graph's backward reads: changing the
+            # running statistics in place before backward (a training-mode forward updates
+            # them) leaves the gradient the forward's. PyTorch saves the tensors; its error
+            # there would be a false one after a training forward, whose update ember counts
+            # as a change (for views of the buffers) and PyTorch's kernel does not.
+            mean, squares = running_mean.reshape(shape).copy(), running_var.reshape(shape)
             rstd = (squares + eps) ** -0.5
             xhat = (x - mean) * rstd
-        if ctx.batch_stats:
-            ctx.save_for_backward(x, weight)
-        else:
-            # ctx.mean is a view of running_mean, which create_graph's backward reads: saving
-            # the running statistics makes backward raise if they change in place first, as in
-            # PyTorch, rather than differentiate with the new values
-            ctx.save_for_backward(x, weight, running_mean, running_var)
+        ctx.save_for_backward(x, weight)
         ctx.xhat, ctx.rstd, ctx.mean, ctx.axes, ctx.eps, ctx.shape = xhat, rstd, mean, axes, eps, shape
         y = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
         if bias is not None:
@@ -148,7 +147,7 @@ class BatchNorm(Op):
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
-        x, weight = ctx.saved_tensors[:2]
+        x, weight = ctx.saved_tensors
         dx, dw, db = ctx._edges[:3]
         axes = ctx.axes
         if _dual.is_array(grad):
@@ -378,7 +377,7 @@ def batch_norm(
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean, running_var, eps)  # saved: see forward
+        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
         return y
     count = input._data.size // c if c else 0
     if count == 0:  # an empty batch: an empty result, the running statistics unchanged (PyTorch)
@@ -469,10 +468,9 @@ def instance_norm(
             raise RuntimeError(
                 "Expected running_mean and running_var to be defined when use_input_stats is false"
             )
-        # copies, as PyTorch's instance_norm normalizes with running_mean.repeat(n): changing
-        # the running statistics in place before backward changes nothing there, no error
-        stats = running_mean._data.copy(), running_var._data.copy()
-        y, _, _ = BatchNorm.apply(input, weight, bias, *stats, eps)
+        # the node copies the running mean it reads, as PyTorch's instance_norm normalizes
+        # with running_mean.repeat(n): changing them in place before backward raises nothing
+        y, _, _ = BatchNorm.apply(input, weight, bias, running_mean._data, running_var._data, eps)
         return y
     _check_running_pair(running_mean, running_var)
     y = GroupNorm.apply(input, weight, bias, c, eps)
