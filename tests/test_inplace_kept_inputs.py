@@ -511,9 +511,11 @@ def test_index_changed_after_a_copying_pack_hook_keeps_the_forward_gradient(T, n
     np.testing.assert_allclose(grad(change=True), grad(change=False), rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["sort", "topk", "kthvalue", "median[dim]", "mode", "cummax"])
+@pytest.mark.parametrize(
+    "name", ["sort", "topk", "kthvalue", "median[dim]", "mode", "cummax", "max[dim]", "min[dim, keepdim]"]
+)
 def test_indices_output_changed_after_a_copying_pack_hook_keeps_the_forward_gradient(T, name: str) -> None:
-    # the same for the Gather-based ops' indices output (see the test above)
+    # the same for the indices output of max/min and of the Gather-based ops (see above)
     build, op = CASES[name][:2]
 
     def grad(change: bool) -> np.ndarray:

@@ -394,6 +394,8 @@ def _as_tensor(node: Any, source: int, item: Any, unpacked: bool = False) -> Any
     from ember._tensor import Tensor
 
     if source < 0:
+        if np.asarray(item).dtype.kind not in "fc":  # an integer output (indices): not in the graph
+            return _plain(item)
         found, nr = node, -1 - source
     else:
         edges = node._edges

@@ -14,7 +14,6 @@ import numpy as np
 
 from ember.autograd.saved import (
     field,
-    field_tensor,
     ints,
     keeps_dims,
     saved_input,
@@ -73,11 +72,6 @@ def _reduced_keepdim(node: Any) -> bool:
     """`keepdim` of a reduction over given dims (see `_reduced_dims`)."""
     _reduced_dims(node.axes)
     return keeps_dims(node)
-
-
-def _max_indices(node: Any, idx: np.ndarray) -> np.ndarray:
-    """max/min's indices as the op returned them (forward keeps them with the dim kept)."""
-    return idx.reshape(node._shapes[1])
 
 
 def _var_dims(node: Any) -> tuple | None:
@@ -254,7 +248,7 @@ class Max(Op):
         "self_sym_sizes": field("shape"),
         "dim": field("dim"),
         "keepdim": keeps_dims,
-        "indices": field_tensor("idx", _max_indices, lambda shown, kept: shown.reshape(kept.shape)),
+        "indices": saved_output(1),
     }
 
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
@@ -265,17 +259,17 @@ class Max(Op):
         if dim is None:  # a 0-d tensor is its own maximum, at index 0
             idx = np.zeros((), dtype=np.int64)
             ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(idx)  # shown as _saved_indices, as PyTorch's
             return x.copy(), idx
         idx = (np.argmax if is_max else np.argmin)(x, axis=dim, keepdims=True)
         values = np.take_along_axis(x, idx, axis=dim)
-        ctx.shape, ctx.idx = x.shape, idx
+        ctx.shape = x.shape
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
         idx = row_major(idx)
         ctx.mark_non_differentiable(idx)
-        # ctx.idx shares the indices output's memory: saving the output makes backward raise
-        # if it is changed in place (PyTorch's node saves it too), not send the gradient
-        # to the new places
+        # the indices output is saved and backward reads it, as PyTorch's node: changed in
+        # place before backward it raises, and a saved-tensor hook's unpacked value is used
         ctx.save_for_backward(idx)
         return row_major(values), idx
 
@@ -283,9 +277,11 @@ class Max(Op):
     def backward(ctx, grad, _grad_idx):
         if ctx.dim is None:
             return grad, None, None, None
-        ctx.saved_tensors  # noqa: B018 - the in-place check of the indices (see forward)
-        index = _along_axis_index(ctx.idx, ctx.dim)
-        return _dual.index_add(ctx.shape, index, grad.reshape(ctx.idx.shape), grad.dtype), None, None, None
+        idx = _dual.value(ctx.saved_tensors[0])  # a Tensor under create_graph
+        if idx.ndim < len(ctx.shape):  # keepdim=False: the dim back, as take_along_axis's index
+            idx = np.expand_dims(idx, ctx.dim)
+        index = _along_axis_index(idx, ctx.dim)
+        return _dual.index_add(ctx.shape, index, grad.reshape(idx.shape), grad.dtype), None, None, None
 
 
 class Min(Max):
