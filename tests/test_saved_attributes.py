@@ -521,6 +521,21 @@ def _table_value_same(e, t, ndim: int) -> bool:
     return e == t
 
 
+def nodes_of(spec, arrays: list, kwargs: dict) -> tuple:
+    """The grad_fn of the op-table entry `spec` called on `arrays` in ember and in torch
+    (float32, the spec's inputs requiring grad; of the first output where there are several)."""
+    import torch
+
+    wanted = range(len(arrays)) if spec.grad_inputs is None else spec.grad_inputs
+    outs = []
+    for T in (ember, torch):
+        xs = [T.tensor(a.astype(np.float32), requires_grad=k in wanted) for k, a in enumerate(arrays)]
+        kw = {k: T.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        out = spec.call(T, *xs, **kw)
+        outs.append(out[0] if isinstance(out, (tuple, list)) else out)
+    return outs[0].grad_fn, outs[1].grad_fn
+
+
 OP_TABLE = [s for s in CORE_TABLE + MATH_TABLE + SHAPE_TABLE + REDUCE_TABLE if s.differentiable]
 
 
@@ -533,21 +548,13 @@ OP_TABLE = [s for s in CORE_TABLE + MATH_TABLE + SHAPE_TABLE + REDUCE_TABLE if s
 def test_op_table_saved_attributes_agree_with_torch(spec, data):
     """For each op of tests/op_table*.py whose node has torch's name, every saved attribute both
     nodes show has torch's value (ember gives dims non-negative)."""
-    import torch
 
     shapes, kwargs = spec.case(data.draw, max(1, spec.min_side), max(4, spec.min_side))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**31), label="seed"))
     arrays = [spec.domain_of(k)(rng, s, k) for k, s in enumerate(shapes)]
     if any(a.ndim == 0 for a in arrays):  # a 0-d input's dims: docs/differences.md
         return
-    wanted = range(len(arrays)) if spec.grad_inputs is None else spec.grad_inputs
-    outs = []
-    for T in (ember, torch):
-        xs = [T.tensor(a.astype(np.float32), requires_grad=k in wanted) for k, a in enumerate(arrays)]
-        kw = {k: T.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-        out = spec.call(T, *xs, **kw)
-        outs.append(out[0] if isinstance(out, (tuple, list)) else out)
-    ne, nt = outs[0].grad_fn, outs[1].grad_fn
+    ne, nt = nodes_of(spec, arrays, kwargs)
     if ne is None or nt is None or ne.name() != nt.name():
         return
     for name in sorted(_saved_names(ne) & _saved_names(nt)):

@@ -16,6 +16,7 @@ from op_table import TABLE as CORE_TABLE
 from op_table_math import TABLE as MATH_TABLE
 from op_table_reduce import TABLE as REDUCE_TABLE
 from op_table_shape import TABLE as SHAPE_TABLE
+from test_saved_attributes import nodes_of
 
 
 def _listed(node) -> set:
@@ -66,19 +67,11 @@ HAS_MORE: dict[str, set] = {}
 
 
 def _nodes(spec, data):
-    import torch
 
     shapes, kwargs = spec.case(data.draw, max(1, spec.min_side), max(4, spec.min_side))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**31), label="seed"))
     arrays = [spec.domain_of(k)(rng, s, k) for k, s in enumerate(shapes)]
-    wanted = range(len(arrays)) if spec.grad_inputs is None else spec.grad_inputs
-    outs = []
-    for T in (ember, torch):
-        xs = [T.tensor(a.astype(np.float32), requires_grad=k in wanted) for k, a in enumerate(arrays)]
-        kw = {k: T.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-        out = spec.call(T, *xs, **kw)
-        outs.append(out[0] if isinstance(out, (tuple, list)) else out)
-    return outs[0].grad_fn, outs[1].grad_fn
+    return nodes_of(spec, arrays, kwargs)
 
 
 @requires_torch
