@@ -66,3 +66,12 @@ def assert_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6) -> No
     e = expected.detach().numpy() if hasattr(expected, "detach") else np.asarray(expected)
     assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def outcome(T, call) -> tuple:
+    """("ok", call(T)) or ("raise", the exception): what a framework did with a call, for
+    tests that compare ember's behaviour with torch's, errors included."""
+    try:
+        return "ok", call(T)
+    except Exception as error:  # noqa: BLE001 - the exception is the outcome compared
+        return "raise", error

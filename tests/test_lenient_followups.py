@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+from conftest import outcome, requires_torch
 
 
 def F(T: Any) -> Any:
@@ -21,13 +21,6 @@ def F(T: Any) -> Any:
 def R(T: Any, *shape: int, dtype: Any = None) -> Any:
     x = T.sin(T.arange(math.prod(shape), dtype=T.float64) * 1.3 + 0.2).reshape(shape)
     return x.to(dtype or T.float32)
-
-
-def _outcome(T: Any, call: Any) -> tuple:
-    try:
-        return "ok", call(T)
-    except Exception as error:  # noqa: BLE001 - the exception is the outcome compared
-        return "raise", error
 
 
 def _flat(value: Any) -> Any:
@@ -188,8 +181,8 @@ def test_as_torch(name: str) -> None:
 
     call = CASES[name]
     torch.manual_seed(0)
-    t_kind, t_value = _outcome(torch, call)
-    e_kind, e_value = _outcome(ember, call)
+    t_kind, t_value = outcome(torch, call)
+    e_kind, e_value = outcome(ember, call)
     if t_kind == "raise":
         assert e_kind == "raise", f"PyTorch raises {t_value!r}; ember gives {_flat(e_value)!r:.300}"
         assert type(e_value) is type(t_value), f"PyTorch raises {t_value!r}, ember {e_value!r}"

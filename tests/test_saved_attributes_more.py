@@ -12,11 +12,7 @@ from hypothesis import strategies as st
 
 import ember
 from conftest import requires_torch
-from op_table import TABLE as CORE_TABLE
-from op_table_math import TABLE as MATH_TABLE
-from op_table_reduce import TABLE as REDUCE_TABLE
-from op_table_shape import TABLE as SHAPE_TABLE
-from test_saved_attributes import nodes_of
+from test_saved_attributes import OP_TABLE, nodes_of
 
 
 def _listed(node) -> set:
@@ -38,7 +34,6 @@ def _reading(node) -> set:
 
 # ---- dir() over the op tables --------------------------------------------------------------------
 
-OP_TABLE = [s for s in CORE_TABLE + MATH_TABLE + SHAPE_TABLE + REDUCE_TABLE if s.differentiable]
 
 # ops whose node has torch's name but keeps less than torch's does (docs/differences.md): the
 # names ember's node lacks. Nothing else may differ.

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+from conftest import outcome, requires_torch
 
 
 def S(T: Any, layout: str = "coo", dtype: str | None = None, hybrid: bool = False) -> Any:
@@ -331,13 +331,6 @@ CASES["hybrid s[None, 1]"] = lambda T: S(T, hybrid=True)[None, 1]
 CASES["hybrid s[:, :, None]"] = lambda T: S(T, hybrid=True)[:, :, None]
 
 
-def _outcome(T: Any, call: Any) -> tuple:
-    try:
-        return "ok", call(T)
-    except Exception as error:  # noqa: BLE001 - the exception is the outcome compared
-        return "raise", error
-
-
 def _described(value: Any) -> Any:
     if hasattr(value, "layout") and hasattr(value, "shape"):
         layout = str(value.layout).split(".")[-1]
@@ -358,8 +351,8 @@ def test_as_torch(name: str) -> None:
     import torch
 
     call = CASES[name]
-    t_kind, t_value = _outcome(torch, call)
-    e_kind, e_value = _outcome(ember, call)
+    t_kind, t_value = outcome(torch, call)
+    e_kind, e_value = outcome(ember, call)
     if t_kind == "raise":
         assert e_kind == "raise", f"PyTorch raises {t_value!r}; ember computes {_described(e_value)}"
         # ember's SparseUnsupportedError is a NotImplementedError, as PyTorch's "Could not run"
