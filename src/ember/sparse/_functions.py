@@ -60,6 +60,28 @@ def nan_to_num(
     return _ops._on_values(input, lambda v: v.nan_to_num(nan, posinf, neginf))
 
 
+def nan_to_num_(
+    input: SparseTensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> SparseTensor:
+    """nan_to_num in place: the values replaced (COO only, as in PyTorch)."""
+    return _ops._inplace(input, nan_to_num(input, nan, posinf, neginf))
+
+
+def conj(input: SparseTensor) -> SparseTensor:
+    """The complex conjugate, computed at once (PyTorch's sparse conj is not lazy either):
+    each value conjugated, the pattern kept; real values are the tensor itself."""
+    if not input.dtype.is_complex:
+        return input
+    return _ops._new(input.layout, input.shape, input._vals.conj(), input._idx, input._coalesced)
+
+
+def conj_physical_(input: SparseTensor) -> SparseTensor:
+    """conj in place, for the compressed layouts only: PyTorch's refuses a COO tensor."""
+    if input.layout is sparse_coo:
+        raise RuntimeError("conj_physical_: unsupported tensor layout: Sparse (a COO tensor; use conj())")
+    return _ops._inplace(input, conj(input))
+
+
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """sparse + sparse is sparse; dense + sparse is dense; sparse + dense raises (PyTorch)."""
     if isinstance(input, SparseTensor):
@@ -282,6 +304,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "absolute": _unary("abs"),
     "round": _with_sparse_first("round", _ops._round),
     "nan_to_num": _with_sparse_first("nan_to_num", nan_to_num),
+    "nan_to_num_": _with_sparse_first("nan_to_num_", nan_to_num_),
+    "conj": _with_sparse_first("conj", conj),
+    "conj_physical_": _with_sparse_first("conj_physical_", conj_physical_),
     "sgn": _unary("sgn"),
     "add": add,
     "sub": sub,

@@ -445,6 +445,41 @@ class SparseTensor(Tensor):
     def __repr__(self) -> str:
         return _repr(self)
 
+    # ---- Python numbers --------------------------------------------------------------------
+
+    def _as_dense_scalar(self) -> Tensor:
+        """The dense form, whose conversions to a Python number then apply (their size checks
+        and errors, and the warning for a tensor in the graph). PyTorch converts a COO
+        tensor only: its compressed layouts have no scalar kernel."""
+        if self.layout is not sparse_coo:
+            layout = "SparseCsrCPU"  # the dispatch key of every compressed layout
+            raise SparseUnsupportedError(
+                f"Could not run 'aten::_local_scalar_dense' with arguments from the '{layout}' backend "
+                f"(a {self.layout} tensor has no Python number: convert it with .to_sparse_coo() or "
+                ".to_dense() first)"
+            )
+        return self.to_dense()
+
+    def item(self) -> Any:
+        """The one element of a one-element COO tensor as a Python number (0 when it is not
+        specified; repeated entries summed)."""
+        return Tensor.item(self._as_dense_scalar())
+
+    def __bool__(self) -> bool:
+        return Tensor.__bool__(self._as_dense_scalar())
+
+    def __float__(self) -> float:
+        return Tensor.__float__(self._as_dense_scalar())
+
+    def __int__(self) -> int:
+        return Tensor.__int__(self._as_dense_scalar())
+
+    def __complex__(self) -> complex:
+        return Tensor.__complex__(self._as_dense_scalar())
+
+    def __index__(self) -> int:
+        return Tensor.__index__(self._as_dense_scalar())
+
 
 def _cast(dtype: dtypes.dtype) -> Any:
     def method(self: SparseTensor) -> SparseTensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
 from ember.autograd.views import as_view
@@ -40,7 +41,12 @@ def is_neg(input: Tensor) -> bool:
 def conj(input: Tensor) -> Tensor:
     """The complex conjugate x - iy (torch.conj); a real tensor is returned itself. Unlike
     PyTorch's lazy view, a new tensor."""
-    return apply_one(cx.Conj, input) if _is_complex(input) else input
+    if not _is_complex(input):
+        return input
+    try:
+        return apply_one(cx.Conj, input)
+    except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+        return sparse_form("conj", (input,))
 
 
 conj_physical = conj
@@ -49,7 +55,10 @@ conj_physical = conj
 def conj_physical_(input: Tensor) -> Tensor:
     """Conjugate input in place (torch.conj_physical_)."""
     if _is_complex(input):
-        convert.copy_(input, conj(input))
+        try:
+            convert.copy_(input, conj(input))
+        except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
+            return sparse_form("conj_physical_", (input,))
     return input
 
 

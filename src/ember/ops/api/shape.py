@@ -229,7 +229,10 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):  # by destination, so each lands where it is named
         order.insert(d, s)
-    return shape_ops.Permute.apply(input, tuple(order) if n else ())
+    try:
+        return shape_ops.Permute.apply(input, tuple(order) if n else ())
+    except SparseUnsupportedError:  # a sparse tensor: its permute (see ember/sparse/_functions.py)
+        return sparse_form("movedim", (input, tuple(order)), key="permute")
 
 
 def _movedim_dims(dims: Any, n: int) -> tuple:

@@ -372,7 +372,7 @@ def frac_(input: Tensor) -> Tensor:
 def nan_to_num_(
     input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Tensor:
-    return _write_back(input, "nan_to_num_", lambda x: nan_to_num(x, nan, posinf, neginf))
+    return _write_back(input, "nan_to_num_", nan_to_num, nan, posinf, neginf)
 
 
 def _binary_inplace(out_of_place: Any, name: str) -> Any:

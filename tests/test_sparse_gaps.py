@@ -1,0 +1,189 @@
+"""Sparse operations added in the nineteenth session, compared with PyTorch 2.13: movedim,
+nan_to_num_, conj and conj_physical, Python numbers of one-element tensors, products with a
+dense tensor that broadcasts, the *_like factories of CSR tensors, F.linear of a sparse
+input, and the CSC layout. The same layout, size, dtype and values where PyTorch computes,
+the same exception class where it raises; gradients by finite differences."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import outcome, requires_torch
+
+
+def S(T: Any, layout: str = "coo", dtype: str | None = None) -> Any:
+    """A coalesced (2, 3) sparse tensor with a NaN among its three elements."""
+    d = T.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, float("nan")]])
+    if dtype is not None:
+        d = d.to(getattr(T, dtype))
+    return d.to_sparse_csr() if layout == "csr" else d.to_sparse()
+
+
+def P(T: Any, layout: str = "coo") -> Any:
+    """A (2, 3) sparse tensor of finite values."""
+    d = T.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]])
+    return {"coo": d.to_sparse, "csr": d.to_sparse_csr}[layout]()
+
+
+def Z(T: Any, layout: str = "coo") -> Any:
+    """A complex (2, 2) sparse tensor."""
+    d = T.tensor([[1 + 1j, 0], [0, 2 - 3j]])
+    return d.to_sparse_csr() if layout == "csr" else d.to_sparse()
+
+
+def H(T: Any) -> Any:
+    """A hybrid (2, 2, 1) COO tensor: two sparse dimensions, a dense one of size 1."""
+    return T.tensor([[[1.0], [0.0]], [[0.0], [2.0]]]).to_sparse(2)
+
+
+def U(T: Any) -> Any:
+    """An uncoalesced (2, 3) COO tensor: (0, 1) listed twice."""
+    return T.sparse_coo_tensor(T.tensor([[1, 0, 0], [2, 1, 1]]), T.tensor([1.0, 2.0, 3.0]), (2, 3))
+
+
+def _inplace(name: str, *args: Any) -> Any:
+    def call(x: Any) -> Any:
+        out = getattr(x.clone(), name)(*args)
+        return out
+
+    return call
+
+
+CASES: dict[str, Any] = {
+    # movedim and moveaxis: a permutation of a COO tensor's dimensions; CSR has none
+    "movedim coo": lambda T: T.movedim(S(T), 0, 1),
+    "movedim method": lambda T: S(T).movedim(0, 1),
+    "movedim lists": lambda T: S(T).movedim([0, 1], [1, 0]),
+    "movedim same": lambda T: S(T).movedim(1, 1),
+    "moveaxis": lambda T: T.moveaxis(S(T), -1, 0),
+    "movedim csr": lambda T: T.movedim(S(T, "csr"), 0, 1),
+    "movedim hybrid": lambda T: tuple(T.randn(2, 3, 4).to_sparse(2).movedim(0, 1).to_dense().shape),
+    "movedim sparse to dense dim": lambda T: T.randn(2, 3, 4).to_sparse(2).movedim(0, 2),
+    # nan_to_num and its in-place form
+    "nan_to_num": lambda T: T.nan_to_num(S(T)),
+    "nan_to_num_": lambda T: S(T).clone().nan_to_num_(),
+    "nan_to_num_ args": lambda T: S(T).clone().nan_to_num_(5.0, 1.0, -1.0),
+    "nan_to_num_ kwargs": lambda T: S(T).clone().nan_to_num_(nan=7.0),
+    "nan_to_num_ csr": lambda T: S(T, "csr").clone().nan_to_num_(),
+    "nan_to_num csr": lambda T: T.nan_to_num(S(T, "csr")),
+    "nan_to_num_ int": lambda T: P(T).long().nan_to_num_(),
+    # conj and conj_physical: computed at once for sparse tensors in PyTorch too
+    "conj coo": lambda T: Z(T).conj(),
+    "conj csr": lambda T: Z(T, "csr").conj(),
+    "conj function": lambda T: T.conj(Z(T)),
+    "conj is_conj": lambda T: Z(T).conj().is_conj(),
+    "conj_physical coo": lambda T: Z(T).conj_physical(),
+    "conj_physical csr": lambda T: T.conj_physical(Z(T, "csr")),
+    "conj_physical_ coo": lambda T: Z(T).clone().conj_physical_(),
+    "conj_physical_ csr": lambda T: Z(T, "csr").clone().conj_physical_(),
+    "conj real": lambda T: P(T).conj(),
+    "conj_physical real": lambda T: T.conj_physical(P(T, "csr")),
+    "resolve_conj": lambda T: Z(T).conj().resolve_conj(),
+    # Python numbers of a one-element tensor
+    "item": lambda T: T.tensor([2.0]).to_sparse().item(),
+    "item 2-d": lambda T: T.tensor([[3.0]]).to_sparse().item(),
+    "item 0-d": lambda T: T.tensor(3.0).to_sparse().item(),
+    "item int": lambda T: T.tensor([3]).to_sparse().item(),
+    "item complex": lambda T: T.tensor([1 + 2j]).to_sparse().item(),
+    "item uncoalesced": lambda T: T.sparse_coo_tensor(T.tensor([[0, 0]]), T.tensor([1.0, 2.0]), (1,)).item(),
+    "item hybrid": lambda T: T.tensor([[3.0]]).to_sparse(1).item(),
+    "item many": lambda T: P(T).item(),
+    "item csr": lambda T: T.tensor([[3.0]]).to_sparse_csr().item(),
+    "bool": lambda T: bool(T.tensor([2.0]).to_sparse()),
+    "bool zero": lambda T: bool(T.tensor([0.0]).to_sparse()),
+    "bool unspecified": lambda T: bool(T.zeros(1).to_sparse()),
+    "bool many": lambda T: bool(P(T)),
+    "bool csr": lambda T: bool(T.tensor([[3.0]]).to_sparse_csr()),
+    "float": lambda T: float(T.tensor([2.5]).to_sparse()),
+    "float many": lambda T: float(P(T)),
+    "int": lambda T: int(T.tensor([2.5]).to_sparse()),
+    "complex": lambda T: complex(T.tensor([2.5]).to_sparse()),
+    "index": lambda T: [10, 11, 12][T.tensor([2]).to_sparse()],
+    "index float": lambda T: [10, 11, 12][T.tensor([2.0]).to_sparse()],
+}
+
+
+
+def _pattern(t: Any) -> Any:
+    """A sparse tensor's layout, size, dtype and specified positions (not its values, which
+    are random or unset)."""
+    layout = str(t.layout).split(".")[-1]
+    positions = {
+        "sparse_coo": lambda: (t._indices(),),
+        "sparse_csr": lambda: (t.crow_indices(), t.col_indices()),
+        "sparse_csc": lambda: (t.ccol_indices(), t.row_indices()),
+    }[layout]()
+    return (
+        str(t.layout).split(".")[-1],
+        tuple(t.shape),
+        str(t.dtype).split(".")[-1],
+        [p.tolist() for p in positions],
+    )
+
+
+def _described(value: Any) -> Any:
+    if hasattr(value, "layout") and hasattr(value, "shape"):
+        layout = str(value.layout).split(".")[-1]
+        dense = value.to_dense() if layout != "strided" else value
+        dense = dense.detach()
+        values = dense
+        if not dense.is_floating_point() and not dense.dtype.is_complex:
+            values = dense.double()
+        return layout, tuple(value.shape), str(value.dtype).split(".")[-1], values.resolve_conj().numpy()
+    return value
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_as_torch(name: str) -> None:
+    import torch
+
+    call = CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's "Sparse CSR tensor support is in beta state"
+        t_kind, t_value = outcome(torch, call)
+    e_kind, e_value = outcome(ember, call)
+    if t_kind == "raise":
+        assert e_kind == "raise", f"PyTorch raises {t_value!r}; ember computes {_described(e_value)}"
+        # ember's SparseUnsupportedError is a NotImplementedError, as PyTorch's "Could not run"
+        assert isinstance(e_value, type(t_value)), f"PyTorch raises {t_value!r}, ember {e_value!r}"
+        return
+    assert e_kind == "ok", f"PyTorch computes; ember raises {e_value!r}"
+    expected, got = _described(t_value), _described(e_value)
+    if not (isinstance(expected, tuple) and len(expected) == 4 and isinstance(expected[3], np.ndarray)):
+        assert type(got) is type(expected) and got == expected
+        return
+    assert got[:3] == expected[:3], f"PyTorch gives {expected[:3]}, ember {got[:3]}"
+    np.testing.assert_allclose(got[3], expected[3], rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+# ---- gradients ---------------------------------------------------------------------------------
+
+
+def _leaf(T: Any, dtype: Any = None) -> Any:
+    s = T.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]], dtype=dtype or T.float64).to_sparse()
+    return s.requires_grad_()
+
+
+def test_conj_and_nan_to_num_gradients() -> None:
+    check = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)
+    z = ember.tensor([[1 + 1j, 0], [0, 2 - 3j]], dtype=ember.complex128).to_sparse().requires_grad_()
+    assert check(lambda z: z.conj() * (1 + 2j), (z,))
+    csr = ember.tensor([[1 + 1j, 0], [0, 2 - 3j]], dtype=ember.complex128).to_sparse_csr().requires_grad_()
+    assert check(lambda z: ember.conj_physical(z), (csr,))
+    x = _leaf(ember)
+    assert check(lambda x: ember.nan_to_num(x * 2), (x,))
+
+
+def test_python_numbers_warn_in_the_graph(monkeypatch: Any) -> None:
+    from ember import _tensor
+
+    monkeypatch.setattr(_tensor, "_scalar_warning", [False])  # PyTorch warns once per process
+    s = ember.tensor([2.0]).to_sparse().requires_grad_()
+    with pytest.warns(UserWarning, match="requires_grad"):
+        assert float(s) == 2.0
