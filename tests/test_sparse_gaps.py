@@ -107,6 +107,33 @@ CASES: dict[str, Any] = {
     "index float": lambda T: [10, 11, 12][T.tensor([2.0]).to_sparse()],
 }
 
+# sparse * dense: the dense tensor may broadcast (COO), or have the sparse tensor's size (CSR)
+for _shape in [(3,), (1, 3), (2, 1), (1,), (), (2, 3), (2, 2, 3), (1, 2, 3), (0, 2, 3), (4,), (3, 3), (2,)]:
+    for _layout in ("coo", "csr"):
+        CASES[f"mul {_layout} {_shape}"] = (
+            lambda shape, lay: lambda T: P(T, lay) * (T.arange(float(np.prod(shape))).reshape(shape) - 1)
+        )(_shape, _layout)
+        CASES[f"rmul {_layout} {_shape}"] = (
+            lambda shape, lay: lambda T: (T.arange(float(np.prod(shape))).reshape(shape) + 1) * P(T, lay)
+        )(_shape, _layout)
+CASES |= {
+    "mul function": lambda T: T.mul(P(T), T.tensor([1.0, -2.0, 3.0])),
+    "mul int by float": lambda T: P(T).long() * T.tensor([1.0, -2.0, 3.0]),
+    "mul float by int": lambda T: P(T) * T.tensor([1, -2, 3]),
+    "mul float64": lambda T: P(T) * T.tensor([1.0, -2.0, 3.0], dtype=T.float64),
+    "mul bool": lambda T: P(T).bool() * T.tensor([1.0, -2.0, 3.0]),
+    "mul nan": lambda T: P(T) * T.tensor([float("nan"), 1.0, float("inf")]),
+    "mul uncoalesced": lambda T: U(T) * T.tensor([1.0, -2.0, 3.0]),
+    "mul uncoalesced grows": lambda T: U(T) * T.ones(2, 2, 3),
+    "mul hybrid by row": lambda T: H(T) * T.arange(3.0),
+    "mul hybrid by (2, 1, 3)": lambda T: H(T) * T.arange(6.0).reshape(2, 1, 3),
+    "mul hybrid grows": lambda T: H(T) * T.ones(3, 2, 2, 1),
+    "mul empty grows": lambda T: (
+        T.sparse_coo_tensor(T.zeros(2, 0).long(), T.zeros(0), (2, 3)) * T.ones(2, 2, 3)
+    ),
+    "mul_ broadcast": lambda T: P(T).clone().mul_(T.tensor([1.0, -2.0, 3.0])),
+    "mul_ csr broadcast": lambda T: P(T, "csr").clone().mul_(T.tensor([1.0, -2.0, 3.0])),
+}
 
 
 def _pattern(t: Any) -> Any:
@@ -170,6 +197,36 @@ def _leaf(T: Any, dtype: Any = None) -> Any:
     return s.requires_grad_()
 
 
+@requires_torch
+@pytest.mark.parametrize("shape", [(3,), (2, 1), (2, 3), (1,)])
+def test_mul_broadcast_leaf_gradient_as_torch(shape: tuple) -> None:
+    """The gradient of a sparse leaf times a dense tensor that broadcasts (PyTorch computes
+    it where the dense factor needs none)."""
+    import torch
+
+    grads = []
+    for T in (torch, ember):
+        s = _leaf(T)
+        w = T.arange(1.0, 1.0 + float(np.prod(shape)), dtype=T.float64).reshape(shape)
+        out = s * w
+        assert out.grad_fn.name() == "MulBackward0"
+        T.sparse.sum(out * out).backward()
+        grads.append((s.grad.layout is T.sparse_coo, s.grad.to_dense().numpy()))
+    assert grads[0][0] and grads[1][0]
+    np.testing.assert_allclose(grads[1][1], grads[0][1])
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 1), (2, 3), (2, 2, 3), (3, 1, 1)])
+def test_mul_broadcast_gradcheck(shape: tuple) -> None:
+    """Both factors get their gradients, the dense one dense (PyTorch raises for a dense
+    factor that broadcasts: docs/differences.md)."""
+    w = ember.randn(*shape, dtype=ember.float64, requires_grad=True)
+    check = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)
+    assert check(lambda s, w: s * w, (_leaf(ember), w))
+    hybrid = ember.randn(2, 2, 1, dtype=ember.float64).to_sparse(2).requires_grad_()
+    assert check(lambda s, w: s * w, (hybrid, ember.randn(3, dtype=ember.float64, requires_grad=True)))
+
+
 def test_conj_and_nan_to_num_gradients() -> None:
     check = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)
     z = ember.tensor([[1 + 1j, 0], [0, 2 - 3j]], dtype=ember.complex128).to_sparse().requires_grad_()
@@ -187,3 +244,23 @@ def test_python_numbers_warn_in_the_graph(monkeypatch: Any) -> None:
     s = ember.tensor([2.0]).to_sparse().requires_grad_()
     with pytest.warns(UserWarning, match="requires_grad"):
         assert float(s) == 2.0
+
+
+def test_mul_repeats_entries_along_sparse_dimensions_of_size_one() -> None:
+    """(1, 3) sparse times (2, 3) dense: the sparse row is repeated, as the dense product
+    says. PyTorch 2.13 leaves the second row empty (docs/differences.md); ember does not copy it."""
+    s = ember.tensor([[0.0, 2.0, 5.0]]).to_sparse()
+    w = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    for dense in (w, w[:, :1], w[None]):
+        for out in (s * dense, dense * s):
+            assert out.layout is ember.sparse_coo and out.is_coalesced()
+            np.testing.assert_array_equal(out.to_dense().numpy(), (s.to_dense() * dense).numpy())
+
+
+def test_mul_in_place_keeps_the_size() -> None:
+    """PyTorch 2.13's s.mul_(d) takes the broadcast size (a (2, 3) tensor becomes (2, 2, 3));
+    an in-place product keeps its size, as a dense one does: ember raises."""
+    s = ember.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]]).to_sparse()
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        s.mul_(ember.ones(2, 2, 3))
+    assert s.shape == (2, 3) and s.to_dense()[1, 2].item() == 4.0

@@ -319,8 +319,9 @@ def _cat(a: Tensor, b: Tensor) -> Tensor:
 
 
 def mul(input: SparseTensor, other: Any) -> SparseTensor:
-    """sparse * number, sparse * dense of the same size, or sparse * sparse (the indices both
-    specify): a sparse result."""
+    """sparse * number, sparse * dense (of a size they broadcast to; a CSR tensor takes its own
+    size only, as in PyTorch), or sparse * sparse (the indices both specify): a sparse result
+    (the entries of the broadcast sparse tensor, each times the dense element at its place)."""
     layout = input.layout
     if isinstance(other, numbers.Number) or (
         isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0
@@ -340,13 +341,56 @@ def mul(input: SparseTensor, other: Any) -> SparseTensor:
             0, Tensor(ib.astype(np.int64))
         )
         return _like_layout(_new(sparse_coo, a.shape, values, a._idx[:, ia], True), layout)
-    if tuple(other.shape) != tuple(input.shape):
+    if layout is not sparse_coo and tuple(other.shape) != tuple(input.shape):
         raise RuntimeError(
-            f"mul: a sparse tensor multiplies a dense one of the same size only, got {list(input.shape)} "
-            f"and {list(other.shape)}"
+            f"sparse_mask(): operands have incompatible sizes; self has size {list(other.shape)} but "
+            f"mask has size {list(input.shape)} (a {layout} tensor multiplies a dense tensor of its "
+            "own size only)"
         )
+    shape = _broadcast(input, other)
+    if shape != tuple(input.shape):
+        a = _expand(a, shape)
+    if tuple(other.shape) != shape:
+        other = other.expand(shape)
     picked = other[tuple(Tensor(row) for row in a._idx)]
-    return _like_layout(_new(sparse_coo, a.shape, a._vals * picked, a._idx, True), layout)
+    return _like_layout(_new(sparse_coo, shape, a._vals * picked, a._idx, True), layout)
+
+
+def _broadcast(input: SparseTensor, other: Tensor) -> tuple:
+    """The shape a sparse tensor and a dense one broadcast to (PyTorch's error when they do not)."""
+    a, b = tuple(other.shape), tuple(input.shape)
+    n = builtins.max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    for d in range(n - 1, -1, -1):
+        if a[d] != b[d] and a[d] != 1 and b[d] != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at non-singleton "
+                f"dimension {d} (a sparse tensor of size {list(input.shape)} times a dense one of size "
+                f"{list(other.shape)})"
+            )
+    return tuple(x if y == 1 else y for x, y in zip(a, b))
+
+
+def _expand(input: SparseTensor, shape: tuple) -> SparseTensor:
+    """A coalesced COO tensor broadcast to `shape`: new leading dimensions are sparse ones, and
+    each entry is repeated along every sparse dimension of size 1 that grows (PyTorch 2.13
+    leaves such a dimension unrepeated, a wrong product); dense dimensions of size 1 broadcast
+    when the values are multiplied. The result is coalesced."""
+    lead = len(shape) - input._data.ndim
+    sd = input.sparse_dim()
+    idx = np.concatenate([np.zeros((lead, input._nnz()), np.int64), input._idx])
+    take = np.arange(input._nnz(), dtype=np.int64)
+    sizes = (1,) * lead + tuple(input.shape[:sd])
+    for d in range(lead + sd):
+        n = shape[d]
+        if sizes[d] == 1 and n != 1:
+            count = idx.shape[1]
+            idx = np.repeat(idx, n, axis=1)
+            idx[d] = np.tile(np.arange(n, dtype=np.int64), count)
+            take = np.repeat(take, n)
+    order = np.argsort(_flat(idx, shape[: lead + sd]), kind="stable")
+    values = input._vals.index_select(0, Tensor(take[order]))
+    return _new(sparse_coo, shape[: lead + sd] + tuple(input.shape[sd:]), values, idx[:, order], True)
 
 
 def div(input: SparseTensor, other: Any, *, rounding_mode: str | None = None) -> SparseTensor:
@@ -690,6 +734,11 @@ def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
 
     if grad_mode._state[0] and self.requires_grad and self.is_leaf:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if tuple(result.shape) != tuple(self.shape):
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)} "
+            "(an in-place operation keeps the sparse tensor's size)"
+        )
     if result._vals._data.dtype != self._vals._data.dtype:
         raise RuntimeError(
             f"result type {dtypes.scalar_type_name(result._vals._data.dtype)} can't be cast to the desired "
