@@ -135,6 +135,32 @@ CASES |= {
     "mul_ csr broadcast": lambda T: P(T, "csr").clone().mul_(T.tensor([1.0, -2.0, 3.0])),
 }
 
+# the *_like factories: COO tensors have zeros_like and empty_like (no element) only, CSR
+# tensors also the others, with their pattern
+for _layout in ("coo", "csr"):
+    CASES |= {
+        f"ones_like {_layout}": (lambda lay: lambda T: T.ones_like(P(T, lay)))(_layout),
+        f"ones_like float64 {_layout}": (lambda lay: lambda T: T.ones_like(P(T, lay), dtype=T.float64))(
+            _layout
+        ),
+        f"ones_like strided {_layout}": (lambda lay: lambda T: T.ones_like(P(T, lay), layout=T.strided))(
+            _layout
+        ),
+        f"ones_like requires_grad {_layout}": (
+            lambda lay: lambda T: T.ones_like(P(T, lay), requires_grad=True).requires_grad
+        )(_layout),
+        f"zeros_like {_layout}": (lambda lay: lambda T: T.zeros_like(P(T, lay)))(_layout),
+        f"zeros_like nnz {_layout}": (lambda lay: lambda T: T.zeros_like(P(T, lay))._nnz())(_layout),
+        f"empty_like size {_layout}": (lambda lay: lambda T: _pattern(T.empty_like(P(T, lay))))(_layout),
+        f"full_like {_layout}": (lambda lay: lambda T: T.full_like(P(T, lay), 5.0))(_layout),
+        f"full_like int {_layout}": (lambda lay: lambda T: T.full_like(P(T, lay), 5, dtype=T.int64))(_layout),
+        f"rand_like {_layout}": (lambda lay: lambda T: T.rand_like(P(T, lay)))(_layout),
+        f"randn_like {_layout}": (lambda lay: lambda T: _pattern(T.randn_like(P(T, lay))))(_layout),
+        f"randint_like {_layout}": (lambda lay: lambda T: T.randint_like(P(T, lay), 5))(_layout),
+    }
+CASES["ones_like uncoalesced"] = lambda T: T.ones_like(U(T))
+CASES["zeros_like uncoalesced"] = lambda T: T.zeros_like(U(T))
+
 
 def _pattern(t: Any) -> Any:
     """A sparse tensor's layout, size, dtype and specified positions (not its values, which
@@ -264,3 +290,15 @@ def test_mul_in_place_keeps_the_size() -> None:
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         s.mul_(ember.ones(2, 2, 3))
     assert s.shape == (2, 3) and s.to_dense()[1, 2].item() == 4.0
+
+
+def test_like_factories_of_csr_values_and_gradients() -> None:
+    """ones_like, full_like and empty_like of a CSR tensor keep its pattern; with
+    requires_grad the result is a leaf whose values get gradients."""
+    c = ember.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]]).to_sparse_csr()
+    ones = ember.ones_like(c, requires_grad=True)
+    assert ones.layout is ember.sparse_csr and ones.is_leaf and ones._nnz() == 3
+    (ones @ ember.ones(3, 2)).sum().backward()
+    np.testing.assert_array_equal(ones.grad.to_dense().numpy(), [[0, 2, 0], [2, 0, 2]])
+    assert ember.empty_like(c).col_indices().tolist() == [1, 0, 2]
+    assert ember.full_like(c, 7).values().tolist() == [7.0, 7.0, 7.0]

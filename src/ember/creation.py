@@ -196,8 +196,11 @@ def ones_like(
     layout: Any = None,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
-    arr = _laid_like(np.ones(input._data.shape, _like(input, dtype)), input, memory_format, "ones_like")
-    return _finish(arr, requires_grad, device, layout)
+    try:
+        arr = _laid_like(np.ones(input._data.shape, _like(input, dtype)), input, memory_format, "ones_like")
+        return _finish(arr, requires_grad, device, layout)
+    except SparseUnsupportedError:
+        return sparse_form("ones_like", (input, dtype, device, requires_grad), {"layout": layout})
 
 
 def empty_like(
@@ -228,7 +231,11 @@ def full_like(
 ) -> Tensor:
     np_dtype = _like(input, dtype)
     arr = np.full(input._data.shape, _fill_element(fill_value, np_dtype, input._data.shape), np_dtype)
-    return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
+    try:
+        return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
+    except SparseUnsupportedError:
+        args = (input, fill_value, dtype, device, requires_grad)
+        return sparse_form("full_like", args, {"layout": layout})
 
 
 _RANGE_DTYPES = frozenset(
@@ -592,7 +599,10 @@ def randn_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     out = randn(input.shape, dtype=dtype or input.dtype, layout=layout, device=device)
-    out._data = _laid_like(out._data, input, memory_format, "randn_like")
+    try:
+        out._data = _laid_like(out._data, input, memory_format, "randn_like")
+    except SparseUnsupportedError:
+        return sparse_form("randn_like", (input, dtype), {"layout": layout, "requires_grad": requires_grad})
     return out.requires_grad_(requires_grad)
 
 
@@ -630,6 +640,8 @@ def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None
     """Integers in [low, high) shaped like input, of input's dtype (randint_like(x, high) also works)."""
     if high is None:
         low, high = 0, low
+    if _layout.holds_sparse(input):  # PyTorch has no sparse random_
+        return sparse_form("randint_like", (input, low, high))
     return randint(low, high, input.shape, dtype=dtype or input.dtype)
 
 

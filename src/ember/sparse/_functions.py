@@ -226,6 +226,112 @@ def zeros_like(
     return out.requires_grad_() if requires_grad else out
 
 
+def _pattern_like(
+    input: SparseTensor, op: str, values: Any, dtype: Any, requires_grad: bool, layout: Any, fill: Any = 1
+) -> Tensor:
+    """A tensor of input's size and compressed layout, with its pattern and `values(shape,
+    dtype)` there (ones_like, full_like, empty_like, randn_like of a CSR tensor, as in PyTorch);
+    a COO tensor has no such form (PyTorch's fill_ and normal_ have no sparse kernel), except
+    as dense: layout=ember.strided."""
+    from ember import creation
+
+    dtype = input.dtype if dtype is None else dtype
+    if layout is strided and input.layout is sparse_coo:
+        return creation.full(tuple(input.shape), fill, dtype=dtype, requires_grad=requires_grad)
+    if layout is not None and layout is not input.layout:
+        name = "SparseCsr" if input.layout is sparse_csr else str(input.layout)
+        raise RuntimeError(
+            f"empty_like with different sparse layout is not supported (self is {name} but you "
+            f"requested {'Strided' if layout is strided else layout}) ({op} of a {input.layout} tensor)"
+        )
+    if input.layout is sparse_coo:
+        kernel = "normal_" if op == "randn_like" else "fill_.Scalar"
+        raise SparseUnsupportedError(
+            f"Could not run 'aten::{kernel}' with arguments from the 'SparseCPU' backend: {op}() of a "
+            "sparse COO tensor is not there, as in PyTorch (use zeros_like, or layout=ember.strided)"
+        )
+    out = _ops._new(
+        input.layout, input.shape, Tensor(values(input._vals.shape, dtype)), input._idx, input._coalesced
+    )
+    return out.requires_grad_() if requires_grad else out
+
+
+def ones_like(
+    input: SparseTensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+) -> Tensor:
+    """Ones at the specified elements of a compressed (CSR) tensor (torch.ones_like)."""
+    from ember import creation
+
+    return _pattern_like(
+        input,
+        "ones_like",
+        lambda shape, dtype: creation.ones(shape, dtype=dtype)._data,
+        dtype,
+        requires_grad,
+        layout,
+    )
+
+
+def full_like(
+    input: SparseTensor,
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+) -> Tensor:
+    """fill_value at the specified elements of a compressed (CSR) tensor (torch.full_like)."""
+    from ember import creation
+
+    def values(shape: tuple, dtype: Any) -> np.ndarray:
+        return creation.full(shape, fill_value, dtype=dtype)._data
+
+    return _pattern_like(input, "full_like", values, dtype, requires_grad, layout, fill_value)
+
+
+def empty_like(
+    input: SparseTensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+) -> Tensor:
+    """An empty COO tensor (no element specified), or a compressed one with input's pattern and
+    values to be written (zeros in ember) (torch.empty_like)."""
+    if input.layout is sparse_coo or layout is strided:
+        return zeros_like(input, dtype, device, requires_grad, layout=layout)
+    from ember import creation
+
+    values = lambda shape, dtype: creation.zeros(shape, dtype=dtype)._data  # noqa: E731
+    return _pattern_like(input, "empty_like", values, dtype, requires_grad, layout)
+
+
+def randn_like(
+    input: SparseTensor, dtype: Any = None, *, layout: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples at the specified elements of a compressed tensor
+    (torch.randn_like; PyTorch has none for COO tensors, nor a sparse rand_like)."""
+    from ember import creation
+
+    values = lambda shape, dtype: creation.randn(shape, dtype=dtype)._data  # noqa: E731
+    return _pattern_like(input, "randn_like", values, dtype, requires_grad, layout)
+
+
+def randint_like(input: SparseTensor, low: int, high: int) -> Tensor:
+    backend = "SparseCPU" if input.layout is sparse_coo else "SparseCsrCPU"
+    raise SparseUnsupportedError(
+        f"Could not run 'aten::random_.from' with arguments from the '{backend}' backend: randint_like() "
+        "of a sparse tensor is not there, as in PyTorch (convert with .to_dense() first)"
+    )
+
+
 def narrow_copy(input: SparseTensor, dim: int, start: int, length: int) -> SparseTensor:
     """The elements of positions start .. start + length - 1 along dim, renumbered from 0
     (torch.narrow_copy; COO only, as in PyTorch)."""
@@ -341,7 +447,11 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concatenate": cat,
     "stack": stack,
     "zeros_like": _with_sparse_first("zeros_like", zeros_like),
-    "empty_like": _with_sparse_first("empty_like", zeros_like),
+    "empty_like": _with_sparse_first("empty_like", empty_like),
+    "ones_like": _with_sparse_first("ones_like", ones_like),
+    "full_like": _with_sparse_first("full_like", full_like),
+    "randn_like": _with_sparse_first("randn_like", randn_like),
+    "randint_like": randint_like,
     "narrow_copy": _with_sparse_first("narrow_copy", narrow_copy),
     "norm": _with_sparse_first("norm", norm),
     "any": _with_sparse_first("any", any),
