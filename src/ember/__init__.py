@@ -660,7 +660,16 @@ from ember.random import (
     seed,
     set_rng_state,
 )
-from ember.sparse import hspmm, smm, sparse_coo_tensor, sparse_csr_tensor, spmm, sspaddmm
+from ember.sparse import (
+    hspmm,
+    smm,
+    sparse_compressed_tensor,
+    sparse_coo_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+    spmm,
+    sspaddmm,
+)
 from ember.utils.dlpack import from_dlpack
 
 # isort: split

@@ -7,8 +7,8 @@ W, C), `channels_last_3d` (the same for 5-d), and `preserve_format` (keep the in
 when its elements are dense, else contiguous). The values never depend on the order, only
 the speed of some operations does, so ember accepts every one and lays out the copies it
 makes accordingly. Dense tensors have the layout `strided`; the sparse tensors of
-`ember.sparse` have `sparse_coo` or `sparse_csr`. PyTorch's other sparse layouts (`sparse_csc`,
-`sparse_bsr`, `sparse_bsc`) exist as names, so that code comparing layouts runs; no tensor
+`ember.sparse` have `sparse_coo`, `sparse_csr` or `sparse_csc`. PyTorch's block layouts
+(`sparse_bsr`, `sparse_bsc`) exist as names, so that code comparing layouts runs; no tensor
 has them.
 """
 
@@ -37,7 +37,8 @@ class memory_format(_Named):  # noqa: N801 (PyTorch's name)
 
 
 class layout(_Named):  # noqa: N801
-    """How a tensor's elements are stored (torch.layout): strided (dense), sparse_coo, sparse_csr."""
+    """How a tensor's elements are stored (torch.layout): strided (dense), sparse_coo,
+    sparse_csr, sparse_csc."""
 
 
 contiguous_format = memory_format("contiguous_format")

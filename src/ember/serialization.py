@@ -100,7 +100,7 @@ class _Writer:
 
     def _sparse(self, t: Any) -> dict:
         """A sparse tensor (ember.sparse): its layout, size, indices (in COO form, which is
-        how ember holds a CSR tensor too) and values; load rebuilds it through the checked
+        how ember holds a CSR or CSC tensor too) and values; load rebuilds it through the checked
         constructors, so a damaged file cannot make an inconsistent one."""
         return {
             "sparse": str(t.layout).removeprefix("ember."),
@@ -249,15 +249,15 @@ class _Reader:
         from ember import sparse
 
         layout, size = node["sparse"], node.get("size")
-        if layout not in ("sparse_coo", "sparse_csr") or not isinstance(size, list):
+        if layout not in ("sparse_coo", "sparse_csr", "sparse_csc") or not isinstance(size, list):
             raise self.fail(f"unknown sparse tensor entry {layout!r} of size {size!r}")
         indices, values = self._array(node.get("indices")), self._array(node.get("values"))
         try:  # the constructors check every index against the size
             t = sparse.sparse_coo_tensor(
                 indices, values, size, is_coalesced=True if node.get("coalesced") else None
             )
-            if layout == "sparse_csr":
-                t = t.to_sparse_csr()
+            if layout != "sparse_coo":
+                t = t.to_sparse(layout=getattr(sparse, layout))
         except (RuntimeError, ValueError, TypeError) as e:
             raise self.fail(f"inconsistent sparse tensor: {e}") from None
         return t.requires_grad_(bool(node.get("requires_grad")))

@@ -1,13 +1,13 @@
-"""Sparse tensors (torch.sparse): COO and CSR layouts, and the functions that take them.
+"""Sparse tensors (torch.sparse): COO, CSR and CSC layouts, and the functions that take them.
 
-`ember.sparse_coo_tensor(indices, values, size)` and `ember.sparse_csr_tensor(...)` make
-them, `Tensor.to_sparse()` converts a dense one; `ember.sparse.mm` (also `ember.mm`,
+`ember.sparse_coo_tensor(indices, values, size)`, `ember.sparse_csr_tensor(...)` and
+`ember.sparse_csc_tensor(...)` make them, `Tensor.to_sparse()` converts a dense one; `ember.sparse.mm` (also `ember.mm`,
 `ember.matmul` and `@` with a sparse operand on either side), `addmm`, `sum`, `softmax` and
 `log_softmax` compute with them, and sparse tensors take integer indexing (`s[1]`, `s[:, 0]`),
 `select`, `index_select`, `** p` and the zero-preserving elementwise methods. Storage and autograd are described in `ember/sparse/_tensor.py`:
 a sparse tensor's values are a dense Tensor, and the gradient of a sparse tensor is that of
 its values, sparse with the tensor's pattern. Importing this package attaches the dense
-tensor's conversions (`to_sparse`, `to_sparse_coo`, `to_sparse_csr`, `to_dense`,
+tensor's conversions (`to_sparse`, `to_sparse_coo`, `to_sparse_csr`, `to_sparse_csc`, `to_dense`,
 `sparse_mask`) to Tensor and the sparse operators to SparseTensor.
 """
 
@@ -17,7 +17,13 @@ from typing import Any
 
 from ember._tensor import Tensor
 from ember.sparse._build import attach as _attach_dense
-from ember.sparse._build import sparse_coo_tensor, sparse_csr_tensor, to_sparse
+from ember.sparse._build import (
+    sparse_compressed_tensor,
+    sparse_coo_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+    to_sparse,
+)
 from ember.sparse._legacy import (
     ByteTensor,
     CharTensor,
@@ -41,7 +47,14 @@ from ember.sparse._ops import (
 )
 from ember.sparse._ops import attach as _attach_ops
 from ember.sparse._ops import sparse_mask as _sparse_mask
-from ember.sparse._tensor import SparseTensor, SparseUnsupportedError, _new, sparse_coo, sparse_csr
+from ember.sparse._tensor import (
+    SparseTensor,
+    SparseUnsupportedError,
+    _new,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+)
 
 spmm = mm
 
@@ -129,6 +142,9 @@ __all__ = [
     "softmax",
     "sparse_coo",
     "sparse_coo_tensor",
+    "sparse_compressed_tensor",
+    "sparse_csc",
+    "sparse_csc_tensor",
     "sparse_csr",
     "sparse_csr_tensor",
     "spdiags",

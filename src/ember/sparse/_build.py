@@ -8,7 +8,17 @@ import numpy as np
 
 from ember import _tensor, creation
 from ember._tensor import Tensor
-from ember.sparse._tensor import SparseTensor, _csr_rows, _flat, _new, named, sparse_coo, sparse_csr
+from ember.sparse._tensor import (
+    SparseTensor,
+    _column_order,
+    _csr_rows,
+    _flat,
+    _new,
+    named,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+)
 
 
 def _index_array(x: Any, name: str) -> np.ndarray:
@@ -118,39 +128,111 @@ def sparse_csr_tensor(
 ) -> SparseTensor:
     """A 2-D sparse CSR tensor (torch.sparse_csr_tensor): row i's values are
     values[crow_indices[i]:crow_indices[i + 1]], in the columns col_indices gives."""
+    return _compressed_tensor(
+        sparse_csr, crow_indices, col_indices, values, size, dtype, device, requires_grad
+    )
+
+
+def sparse_csc_tensor(
+    ccol_indices: Any,
+    row_indices: Any,
+    values: Any,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    pin_memory: bool | None = False,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+) -> SparseTensor:
+    """A 2-D sparse CSC tensor (torch.sparse_csc_tensor): column j's values are
+    values[ccol_indices[j]:ccol_indices[j + 1]], in the rows row_indices gives."""
+    return _compressed_tensor(
+        sparse_csc, ccol_indices, row_indices, values, size, dtype, device, requires_grad
+    )
+
+
+def sparse_compressed_tensor(
+    compressed_indices: Any,
+    plain_indices: Any,
+    values: Any,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    pin_memory: bool | None = False,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+) -> SparseTensor:
+    """A CSR or CSC tensor, as `layout` says (torch.sparse_compressed_tensor): compressed_indices
+    are crow_indices or ccol_indices, plain_indices col_indices or row_indices."""
+    if layout not in (sparse_csr, sparse_csc):
+        raise NotImplementedError(
+            f"sparse_compressed_tensor: ember makes layout=ember.sparse_csr or ember.sparse_csc tensors, "
+            f"got {layout} (BSR and BSC are not there)"
+        )
+    return _compressed_tensor(
+        layout, compressed_indices, plain_indices, values, size, dtype, device, requires_grad
+    )
+
+
+def _compressed_tensor(
+    layout: Any,
+    compressed_indices: Any,
+    plain_indices: Any,
+    values: Any,
+    size: Any,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+) -> SparseTensor:
+    """A CSR tensor from its parts, or a CSC one as the CSR tensor of its transpose: the
+    compressed indices run over rows (columns), the plain ones give columns (rows)."""
     if device is not None:
         _tensor.cpu_only(device)
-    crow, col = _index_array(crow_indices, "crow_indices"), _index_array(col_indices, "col_indices")
+    csr = layout is sparse_csr
+    outer, inner, lines, across = (
+        ("crow_indices", "col_indices", "row", "columns")
+        if csr
+        else ("ccol_indices", "row_indices", "column", "rows")
+    )
+    starts, plain = _index_array(compressed_indices, outer), _index_array(plain_indices, inner)
     vals = _values(values, dtype, requires_grad)
-    if crow.ndim != 1 or col.ndim != 1 or vals._data.ndim != 1:
+    if starts.ndim != 1 or plain.ndim != 1 or vals._data.ndim != 1:
         raise RuntimeError(
-            "ember supports 2-D CSR tensors without batch or dense dimensions: crow_indices, "
-            f"col_indices and values must be 1-D, got {crow.ndim}-D, {col.ndim}-D and {vals._data.ndim}-D"
+            f"ember supports 2-D {'CSR' if csr else 'CSC'} tensors without batch or dense dimensions: "
+            f"{outer}, {inner} and values must be 1-D, got {starts.ndim}-D, {plain.ndim}-D and {vals._data.ndim}-D"
         )
-    if len(col) != len(vals._data):
+    if len(plain) != len(vals._data):
         raise RuntimeError(
-            f"col_indices and values must have the same length, got {len(col)} and {len(vals._data)}"
+            f"{inner} and values must have the same length, got {len(plain)} and {len(vals._data)}"
         )
-    if len(crow) == 0 or crow[0] != 0 or crow[-1] != len(col) or np.any(np.diff(crow) < 0):
+    if len(starts) == 0 or starts[0] != 0 or starts[-1] != len(plain) or np.any(np.diff(starts) < 0):
         raise RuntimeError(
-            f"crow_indices must start at 0, never decrease and end at nnz ({len(col)}), got {crow.tolist()}"
+            f"{outer} must start at 0, never decrease and end at nnz ({len(plain)}), got {starts.tolist()}"
         )
     if size is None:
-        size = (len(crow) - 1, int(col.max()) + 1 if len(col) else 0)
+        n_plain = int(plain.max()) + 1 if len(plain) else 0
+        size = (len(starts) - 1, n_plain) if csr else (n_plain, len(starts) - 1)
     size = _sizes(size)
-    if len(size) != 2 or size[0] != len(crow) - 1:
+    n_outer, n_plain = (size if csr else size[::-1]) if len(size) == 2 else (-1, -1)
+    if n_outer != len(starts) - 1:
         raise RuntimeError(
-            f"size {size} does not match crow_indices of length {len(crow)} (expected {len(crow) - 1} rows)"
+            f"size {size} does not match {outer} of length {len(starts)} (expected {len(starts) - 1} {lines}s)"
         )
-    if len(col) and (col.min() < 0 or col.max() >= size[1]):
-        raise RuntimeError(f"col_indices must lie in [0, {size[1]}), got {col.min()}..{col.max()}")
-    rows = _csr_rows(crow)
-    order = np.lexsort((col, rows))
-    if not np.array_equal(order, np.arange(len(col))) or len(
-        np.unique(_flat(np.stack([rows, col]), size))
-    ) != len(col):
-        raise RuntimeError("col_indices must be sorted and distinct within each row")
-    return _new(sparse_csr, size, vals, np.stack([rows, col]).reshape(2, -1), True)
+    if len(plain) and (plain.min() < 0 or plain.max() >= n_plain):
+        raise RuntimeError(f"{inner} must lie in [0, {n_plain}), got {plain.min()}..{plain.max()}")
+    lines_of = _csr_rows(starts)
+    order = np.lexsort((plain, lines_of))
+    if not np.array_equal(order, np.arange(len(plain))) or len(
+        np.unique(_flat(np.stack([lines_of, plain]), (n_outer, n_plain)))
+    ) != len(plain):
+        raise RuntimeError(
+            f"{inner} must be sorted and distinct within each {lines} (in [0, {n_plain}) {across})"
+        )
+    idx = np.stack([lines_of, plain] if csr else [plain, lines_of]).reshape(2, -1)
+    return _new(layout, size, vals, idx, csr)
 
 
 def to_sparse(
@@ -165,9 +247,11 @@ def to_sparse(
     elements (torch.Tensor.to_sparse); gradients flow back to the dense tensor."""
     if layout is sparse_csr:
         return to_sparse_csr(input)
+    if layout is sparse_csc:
+        return to_sparse_csc(input)
     if layout is not None and layout is not sparse_coo:
         raise NotImplementedError(
-            f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr are)"
+            f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr and sparse_csc are)"
         )
     nd, given = input._data.ndim, sparse_dim
     sparse_dim = nd if sparse_dim is None else int(sparse_dim)
@@ -202,6 +286,16 @@ def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseTensor:
     return _new(sparse_csr, input.shape, values, idx, True)
 
 
+def to_sparse_csc(input: Tensor, dense_dim: int | None = None) -> SparseTensor:
+    """A 2-D dense tensor as a CSC tensor of its nonzero elements, in column order."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"to_sparse_csc: ember converts 2-D tensors only, got {input._data.ndim}-D")
+    idx = np.stack(np.nonzero(input._data)).astype(np.int64).reshape(2, -1)
+    idx = idx[:, _column_order(idx)]
+    values = named(input[tuple(Tensor(row) for row in idx)], "ToSparseCscBackward0")
+    return _new(sparse_csc, input.shape, values, idx, False)
+
+
 def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
     """A dense tensor is its own dense form."""
     return input if dtype is None else input.to(dtype)
@@ -212,4 +306,5 @@ def attach(cls: type) -> None:
     cls.to_sparse = to_sparse
     cls.to_sparse_coo = to_sparse_coo
     cls.to_sparse_csr = to_sparse_csr
+    cls.to_sparse_csc = to_sparse_csc
     cls.to_dense = to_dense

@@ -30,10 +30,9 @@ def _unary(name: str, coo_only: bool = False) -> Callable[..., Any]:
     method = getattr(SparseTensor, name)
 
     def function(input: Any) -> Any:
-        if coo_only and input.layout is sparse_csr:
-            raise RuntimeError(
-                f"{name}: unsupported tensor layout: SparseCsr (convert with .to_sparse_coo())"
-            )
+        if coo_only and input.layout is not sparse_coo:
+            layout = "SparseCsr" if input.layout is sparse_csr else "SparseCsc"
+            raise RuntimeError(f"{name}: unsupported tensor layout: {layout} (convert with .to_sparse_coo())")
         return method(input)
 
     return function
@@ -239,7 +238,7 @@ def _pattern_like(
     if layout is strided and input.layout is sparse_coo:
         return creation.full(tuple(input.shape), fill, dtype=dtype, requires_grad=requires_grad)
     if layout is not None and layout is not input.layout:
-        name = "SparseCsr" if input.layout is sparse_csr else str(input.layout)
+        name = "SparseCsr" if input.layout is sparse_csr else "SparseCsc"
         raise RuntimeError(
             f"empty_like with different sparse layout is not supported (self is {name} but you "
             f"requested {'Strided' if layout is strided else layout}) ({op} of a {input.layout} tensor)"

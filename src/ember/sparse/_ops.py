@@ -20,11 +20,19 @@ from ember.dtypes import int64
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.reduction import normalize_dim, normalize_dims
-from ember.sparse._tensor import SparseTensor, _flat, _new, named, sparse_coo, sparse_csr
+from ember.sparse._tensor import SparseTensor, _flat, _new, named, sparse_coo, sparse_csc, sparse_csr
 
 
 def _like_layout(result: SparseTensor, layout: Any) -> SparseTensor:
-    return result.to_sparse_csr() if layout is sparse_csr else result
+    if layout is sparse_csr:
+        return result.to_sparse_csr()
+    return result.to_sparse_csc() if layout is sparse_csc else result
+
+
+def _no_csc(input: SparseTensor, op: str) -> None:
+    """PyTorch's error for the operations it runs on CSR tensors but not on CSC ones."""
+    if input.layout is sparse_csc:
+        raise RuntimeError(f"{op}: unsupported tensor layout: SparseCsc (convert with .to_sparse_csr())")
 
 
 def _check_same_size(a: Tensor, b: Tensor, op: str) -> None:
@@ -127,12 +135,21 @@ def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
     if name == "BmmBackward0" and isinstance(mat1, SparseTensor) and not isinstance(mat2, SparseTensor):
         return _bmm(mat1, mat2)
     if isinstance(mat1, SparseTensor) and isinstance(mat2, SparseTensor):
-        both_csr = mat1.layout is sparse_csr and mat2.layout is sparse_csr
-        return _like_layout(_spmm(mat1, mat2.to_dense()).to_sparse(), sparse_csr if both_csr else sparse_coo)
+        compressed = (sparse_csr, sparse_csc)
+        if (mat1.layout is sparse_coo) != (mat2.layout is sparse_coo) and sparse_csc in (
+            mat1.layout,
+            mat2.layout,
+        ):
+            raise RuntimeError(
+                f"addmm: computation on CPU is not implemented for {mat1.layout} @ {mat2.layout} (a COO "
+                "and a CSC tensor: convert both to one layout)"
+            )
+        both = mat1.layout in compressed and mat2.layout in compressed  # the product of two is CSR
+        return _like_layout(_spmm(mat1, mat2.to_dense()).to_sparse(), sparse_csr if both else sparse_coo)
     if isinstance(mat1, SparseTensor):
         return _spmm(mat1, mat2, name)
     if isinstance(mat2, SparseTensor):
-        # (mat2^T @ mat1^T)^T; a CSR mat2 transposes in COO form (ember has no CSC)
+        # (mat2^T @ mat1^T)^T, mat2 transposed in COO form
         out = _spmm(transpose(mat2.to_sparse_coo(), 0, 1), mat1.t()).t()
         return out if name is None else named(out, name)
     return mat1.mm(mat2)
@@ -191,7 +208,9 @@ def _sparse_arg(x: Any, op: str) -> SparseTensor:
 def sum(input: SparseTensor, dim: Any = None, dtype: Any = None) -> Tensor:
     """The sum of a sparse tensor's elements over `dim` (all by default) (torch.sparse.sum):
     dense when every sparse dimension is summed, else sparse and coalesced."""
-    input = _sparse_arg(input, "sparse.sum").to_sparse_coo()
+    if _sparse_arg(input, "sparse.sum").layout is sparse_csc:
+        raise RuntimeError("coalesce expected sparse coordinate tensor layout but got SparseCsc (sparse.sum)")
+    input = input.to_sparse_coo()
     values = input._vals if dtype is None else input._vals.to(dtype)
     if dim is None:
         return values.sum()
@@ -225,6 +244,8 @@ def _groups(input: SparseTensor, dim: int) -> tuple[np.ndarray, int]:
 
 def _softmax(input: SparseTensor, dim: int, dtype: Any, log: bool, op: str) -> SparseTensor:
     layout = _sparse_arg(input, op).layout
+    if layout is sparse_csc:
+        raise NotImplementedError(f"{op}: a CSC tensor has no sparse {op} in PyTorch (use .to_sparse_csr())")
     c = input.to_sparse_coo().coalesce()
     values = c._vals if dtype is None else c._vals.to(dtype)
     if values._data.dtype.kind != "f":
@@ -283,12 +304,18 @@ def spdiags(diagonals: Tensor, offsets: Tensor, shape: tuple, layout: Any = None
     values = diagonals[Tensor(which), Tensor(cols)]
     result = _new(sparse_coo, (m, n), values, np.stack([rows, cols]).reshape(2, -1), False)
     if layout is not None and layout is not sparse_coo:
-        return _like_layout(result, layout) if layout is sparse_csr else _unsupported_layout(layout)
+        return (
+            _like_layout(result, layout)
+            if layout in (sparse_csr, sparse_csc)
+            else _unsupported_layout(layout)
+        )
     return result
 
 
 def _unsupported_layout(layout: Any) -> Any:
-    raise NotImplementedError(f"ember supports the sparse_coo and sparse_csr layouts, not {layout}")
+    raise NotImplementedError(
+        f"ember supports the sparse_coo, sparse_csr and sparse_csc layouts, not {layout}"
+    )
 
 
 # ---- elementwise ---------------------------------------------------------------------------
@@ -300,13 +327,19 @@ def add(input: SparseTensor, other: Any, *, alpha: Any = 1, name: str = "AddBack
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
     _check_same_size(input, other, "add")
     layout = input.layout
+    if sparse_csc in (layout, other.layout) and (layout is not other.layout or name != "AddBackward0"):
+        # PyTorch adds two CSC tensors (alpha included) and nothing else with one
+        raise RuntimeError(
+            f"{'add' if name == 'AddBackward0' else 'sub'}: unsupported tensor layout: SparseCsc (a "
+            f"{layout} and a {other.layout} tensor)"
+        )
     a, b = input.to_sparse_coo(), other.to_sparse_coo()
     if a.sparse_dim() != b.sparse_dim():
         raise RuntimeError(f"add: the sparse dimensions differ ({a.sparse_dim()} and {b.sparse_dim()})")
     bv = b._vals if alpha == 1 else b._vals * alpha
     values = _cat(a._vals, bv)
     result = _new(sparse_coo, a.shape, values, np.concatenate([a._idx, b._idx], axis=1), False)
-    if a._coalesced and b._coalesced or layout is sparse_csr:
+    if a._coalesced and b._coalesced or layout is not sparse_coo:
         result = result.coalesce()
     result._vals = named(result._vals, name)
     return _like_layout(result, layout)
@@ -329,6 +362,8 @@ def mul(input: SparseTensor, other: Any) -> SparseTensor:
         return _new(layout, input.shape, input._vals * other, input._idx, input._coalesced)
     if not isinstance(other, Tensor):
         return NotImplemented
+    if layout is sparse_csc:
+        raise RuntimeError("Expected result Tensor to be of format CSR (mul of a CSC tensor by a tensor)")
     a = input.to_sparse_coo().coalesce()
     if isinstance(other, SparseTensor):
         _check_same_size(input, other, "mul")
@@ -396,6 +431,7 @@ def _expand(input: SparseTensor, shape: tuple) -> SparseTensor:
 def div(input: SparseTensor, other: Any, *, rounding_mode: str | None = None) -> SparseTensor:
     """sparse / number (or 0-d tensor), rounded as rounding_mode says: zeros stay zeros, so
     only the values are divided."""
+    _no_csc(input, "div")
     if isinstance(other, numbers.Number) or (
         isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0
     ):
@@ -420,14 +456,17 @@ def _round(input: SparseTensor, *, decimals: int = 0) -> SparseTensor:
 
 
 def transpose(input: SparseTensor, dim0: int, dim1: int, name: str = "TransposeBackward0") -> SparseTensor:
-    """The sparse tensor with two sparse dimensions swapped (COO only)."""
-    if input.layout is not sparse_coo:
-        raise NotImplementedError(
-            "ember: transposing a CSR tensor would give a CSC one, which ember does not have; "
-            "convert with .to_sparse_coo() first"
-        )
+    """The sparse tensor with two sparse dimensions swapped. A CSR tensor transposed is CSC
+    and a CSC one CSR, as in PyTorch: the two rows of indices swap, and no value moves (the
+    row order of one is the column order of the other)."""
     nd = input._data.ndim
     d0, d1 = normalize_dim(dim0, nd, "transpose"), normalize_dim(dim1, nd, "transpose")
+    if input.layout is not sparse_coo:
+        if d0 == d1:
+            return input
+        flipped = sparse_csc if input.layout is sparse_csr else sparse_csr
+        shape = tuple(input.shape)[::-1]
+        return _new(flipped, shape, named(input._vals, name), input._idx[::-1].copy(), flipped is sparse_csr)
     sd = input.sparse_dim()
     if (d0 < sd) != (d1 < sd):
         raise RuntimeError(f"transpose(): cannot swap a sparse dimension with a dense one ({d0} and {d1})")
@@ -451,6 +490,8 @@ def _reflected(self: SparseTensor, other: Any, op: str) -> Tensor:
     """`other + sparse` and `other - sparse`: a dense tensor of the same size gives a dense
     result, as in PyTorch; a number or a tensor that only broadcasts raises, as PyTorch's
     add does, rather than giving a dense result that PyTorch never computes."""
+    if op == "sub":
+        _no_csc(self, "sub")
     if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
         if tuple(other.shape) == tuple(self.shape):
             dense = self.to_dense()
@@ -759,7 +800,8 @@ def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
 
 def _coo_only(self: SparseTensor, op: str) -> None:
     if self.layout is not sparse_coo:
-        raise RuntimeError(f"{op}: unsupported tensor layout: SparseCsr (convert with .to_sparse_coo())")
+        name = "SparseCsc" if self.layout is sparse_csc else "SparseCsr"
+        raise RuntimeError(f"{op}: unsupported tensor layout: {name} (convert with .to_sparse_coo())")
 
 
 def _zero_(self: SparseTensor) -> SparseTensor:
@@ -769,6 +811,7 @@ def _zero_(self: SparseTensor) -> SparseTensor:
 
 
 def _add_(self: SparseTensor, other: Any, *, alpha: Any = 1) -> SparseTensor:
+    _no_csc(self, "add_")
     return _inplace(self, add(self, other, alpha=alpha))
 
 
@@ -841,8 +884,13 @@ def _sum_method(self: SparseTensor, dim: Any, keepdim: bool, dtype: Any) -> Tens
     as Tensor.sum does (torch.sparse.sum keeps their dtype where the result is sparse)."""
     if dtype is None and self._vals._data.dtype.kind in "biu":
         dtype = int64
+    if self.layout is sparse_csc and dim is not None:
+        raise RuntimeError(
+            "Currently the only compressed sparse format supported for sum.dim_IntList is CSR, but got "
+            "layout SparseCsc"
+        )
     if not keepdim:
-        return sum(self, dim, dtype)
+        return sum(self, dim, dtype) if self.layout is not sparse_csc else self._vals.sum(dtype=dtype)
     if dim is None:
         raise TypeError("sum(): keepdim=True needs the dimensions to sum, dim=...")
     dims = normalize_dims(dim, self._data.ndim, "sum")

@@ -5,7 +5,10 @@ A COO tensor of shape (*sparse_shape, *dense_shape) holds an int64 array `indice
 `indices[:, k]` of the sparse dimensions is `values[k]`, every other element is zero, and an
 index that occurs several times (an uncoalesced tensor) stands for the sum of its values. A
 CSR tensor (2-D) holds the same values in row order, with `crow_indices` (where each row's
-values start) and `col_indices`.
+values start) and `col_indices`; a CSC tensor holds them in column order, with
+`ccol_indices` and `row_indices`. Both keep the (2, nnz) row and column indices in that
+order, so that every operation is written once, for COO: a CSC tensor is the CSR tensor of
+its transpose, `t()` swaps the two rows of indices and the layout, and moves no value.
 
 Autograd goes through `values`, an ordinary dense Tensor: every sparse operation is composed
 of differentiable dense operations on it (gather, index_add, products), so gradients, and
@@ -34,6 +37,7 @@ from ember.ops.elementwise import Op
 
 sparse_coo = _layout.sparse_coo
 sparse_csr = _layout.sparse_csr
+sparse_csc = _layout.sparse_csc
 SparseUnsupportedError = _layout.SparseUnsupportedError
 
 
@@ -160,10 +164,22 @@ def _csr_rows(crow: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(crow) - 1, dtype=np.int64), np.diff(crow))
 
 
-class SparseTensor(Tensor):
-    """A sparse COO or CSR tensor (torch.Tensor with layout torch.sparse_coo / sparse_csr).
+def _compressed(positions: np.ndarray, n: int) -> np.ndarray:
+    """crow_indices (ccol_indices) from each element's row (column): where each one's run starts."""
+    return np.concatenate([[0], np.cumsum(np.bincount(positions, minlength=n))]).astype(np.int64)
 
-    Made by `ember.sparse_coo_tensor`, `ember.sparse_csr_tensor` or `Tensor.to_sparse()`;
+
+def _column_order(idx: np.ndarray) -> np.ndarray:
+    """The order that sorts (2, nnz) indices by column, then row: a CSC tensor's order."""
+    return np.lexsort((idx[0], idx[1]))
+
+
+class SparseTensor(Tensor):
+    """A sparse COO, CSR or CSC tensor (torch.Tensor with layout torch.sparse_coo, sparse_csr
+    or sparse_csc).
+
+    Made by `ember.sparse_coo_tensor`, `ember.sparse_csr_tensor`, `ember.sparse_csc_tensor`
+    or `Tensor.to_sparse()`;
     see the module docstring for how it is stored and differentiated."""
 
     __slots__ = ("_idx", "_vals", "_coalesced")
@@ -286,17 +302,28 @@ class SparseTensor(Tensor):
         return self._vals.detach()
 
     def crow_indices(self) -> Tensor:
+        """Where each row's values start in `values()` (nrows + 1 of them) of a CSR tensor."""
         self._need(sparse_csr, "crow_indices")
-        counts = np.bincount(self._idx[0], minlength=self._data.shape[0])
-        return Tensor(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        return Tensor(_compressed(self._idx[0], self._data.shape[0]))
 
     def col_indices(self) -> Tensor:
+        """The column of each value of a CSR tensor."""
         self._need(sparse_csr, "col_indices")
         return Tensor(self._idx[1].copy())
 
+    def ccol_indices(self) -> Tensor:
+        """Where each column's values start in `values()` (ncols + 1 of them) of a CSC tensor."""
+        self._need(sparse_csc, "ccol_indices")
+        return Tensor(_compressed(self._idx[1], self._data.shape[1]))
+
+    def row_indices(self) -> Tensor:
+        """The row of each value of a CSC tensor."""
+        self._need(sparse_csc, "row_indices")
+        return Tensor(self._idx[0].copy())
+
     def _need(self, layout: _layout.layout, op: str) -> None:
         if self.layout is not layout:
-            name = "sparse" if layout is sparse_coo else "sparse CSR"
+            name = {sparse_coo: "sparse", sparse_csr: "sparse CSR", sparse_csc: "sparse CSC"}[layout]
             raise RuntimeError(
                 f"{op}(): expected a {name} tensor (layout {layout}), got layout {self.layout}"
             )
@@ -336,14 +363,18 @@ class SparseTensor(Tensor):
             return self.to_sparse_coo()
         if layout is sparse_csr:
             return self.to_sparse_csr()
+        if layout is sparse_csc:
+            return self.to_sparse_csc()
         raise NotImplementedError(
-            f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr are)"
+            f"ember: conversion to layout {layout} is not supported (sparse_coo, sparse_csr and sparse_csc are)"
         )
 
     def to_sparse_coo(self) -> SparseTensor:
         if self.layout is sparse_coo:
             return self
-        return _new(sparse_coo, self.shape, named(self._vals, "ToSparseBackward1"), self._idx, True)
+        # a CSC tensor's entries stay in column order: uncoalesced, as PyTorch gives them
+        values = named(self._vals, "ToSparseBackward1")
+        return _new(sparse_coo, self.shape, values, self._idx, self.layout is sparse_csr)
 
     def to_sparse_csr(self, dense_dim: int | None = None) -> SparseTensor:
         if self.layout is sparse_csr:
@@ -352,8 +383,21 @@ class SparseTensor(Tensor):
             raise RuntimeError(
                 f"to_sparse_csr: only 2-D sparse tensors without dense dimensions convert to CSR, got size {tuple(self.shape)}"
             )
-        c = self.coalesce()
+        c = self.to_sparse_coo().coalesce()
         return _new(sparse_csr, self.shape, named(c._vals, "ToSparseCsrBackward0"), c._idx, True)
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> SparseTensor:
+        """The same 2-D tensor in CSC form: its elements in column order."""
+        if self.layout is sparse_csc:
+            return self
+        if self._data.ndim != 2 or self.dense_dim():
+            raise RuntimeError(
+                f"to_sparse_csc: only 2-D sparse tensors without dense dimensions convert to CSC, got size {tuple(self.shape)}"
+            )
+        c = self.to_sparse_coo().coalesce()
+        order = _column_order(c._idx)
+        values = named(c._vals.index_select(0, Tensor(order.astype(np.int64))), "ToSparseCscBackward0")
+        return _new(sparse_csc, self.shape, values, c._idx[:, order], False)
 
     def detach(self) -> SparseTensor:
         return _new(self.layout, self.shape, self._vals.detach(), self._idx, self._coalesced)
@@ -377,7 +421,7 @@ class SparseTensor(Tensor):
                 f"copy_: a {src.layout} tensor of size {list(src.shape)} into a {self.layout} tensor "
                 f"of size {list(self.shape)}"
             )
-        if self.layout is sparse_csr and src._idx.shape[1] != self._idx.shape[1]:
+        if self.layout is not sparse_coo and src._idx.shape[1] != self._idx.shape[1]:
             raise RuntimeError(
                 "torch.copy_: only sparse compressed tensors with the same number of specified "
                 "elements are supported."
@@ -531,8 +575,11 @@ def _repr(t: SparseTensor) -> str:
         text += indent + "values=" + _inner(values, len(indent + "values="))
         force_newline = True
     else:
-        text = "tensor(crow_indices=" + _inner(t.crow_indices()._data, len("tensor(crow_indices=")) + ",\n"
-        text += indent + "col_indices=" + _inner(t._idx[1], len(indent + "col_indices=")) + ",\n"
+        csr = t.layout is sparse_csr
+        outer, inner = ("crow_indices", "col_indices") if csr else ("ccol_indices", "row_indices")
+        starts = _compressed(t._idx[0], t.shape[0]) if csr else _compressed(t._idx[1], t.shape[1])
+        text = f"tensor({outer}=" + _inner(starts, len(f"tensor({outer}=")) + ",\n"
+        text += indent + f"{inner}=" + _inner(t._idx[1 if csr else 0], len(indent + f"{inner}=")) + ",\n"
         text += indent + "values=" + _inner(values, len(indent + "values="))
         force_newline = False
     suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
