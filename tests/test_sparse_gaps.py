@@ -560,3 +560,81 @@ def test_sparse_mm_second_derivative_against_torch() -> None:
         return gd.sum()
 
     assert ember.autograd.gradcheck(dense_grad_sum, (values,))
+
+
+# ---- F.linear with a sparse input or weight ------------------------------------------------------
+
+
+def _w(T: Any, *shape: int) -> Any:
+    return T.arange(float(np.prod(shape))).reshape(shape) / 4 - 1
+
+
+LINEAR: dict[str, Any] = {
+    "coo": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 3), _w(T, 4)),
+    "coo no bias": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 3)),
+    "csr": lambda T: T.nn.functional.linear(P(T, "csr"), _w(T, 4, 3), _w(T, 4)),
+    "csc": lambda T: T.nn.functional.linear(C(T), _w(T, 4, 3), _w(T, 4)),
+    "1-d coo": lambda T: T.nn.functional.linear(T.tensor([0.0, 2.0, 0.0]).to_sparse(), _w(T, 4, 3), _w(T, 4)),
+    "uncoalesced": lambda T: T.nn.functional.linear(U(T), _w(T, 4, 3), _w(T, 4)),
+    "int64": lambda T: T.nn.functional.linear(P(T).long(), _w(T, 4, 3).long(), _w(T, 4).long()),
+    "bias broadcast": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 3), _w(T, 2, 4)),
+    "bias bad shape": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 3), _w(T, 3)),
+    "bias float64": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 3), _w(T, 4).double()),
+    "weight float64": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 3).double(), _w(T, 4).double()),
+    "bad in_features": lambda T: T.nn.functional.linear(P(T), _w(T, 4, 2), _w(T, 4)),
+    "3-d": lambda T: T.nn.functional.linear(T.zeros(2, 2, 3).to_sparse(), _w(T, 4, 3), _w(T, 4)),
+    "hybrid": lambda T: T.nn.functional.linear(P(T).to_dense().to_sparse(1), _w(T, 4, 3), _w(T, 4)),
+    "csr weight": lambda T: T.nn.functional.linear(_w(T, 5, 3), P(T, "csr")),
+    "csr weight bias": lambda T: T.nn.functional.linear(_w(T, 5, 3), P(T, "csr"), _w(T, 2)),
+    "csr weight 3-d": lambda T: T.nn.functional.linear(_w(T, 2, 5, 3), P(T, "csr")),
+    "csr weight 1-d": lambda T: T.nn.functional.linear(_w(T, 3), P(T, "csr")),
+    "csc weight": lambda T: T.nn.functional.linear(_w(T, 5, 3), C(T), _w(T, 2)),
+    "coo weight": lambda T: T.nn.functional.linear(_w(T, 5, 3), P(T), _w(T, 2)),
+    "csr both": lambda T: T.nn.functional.linear(P(T, "csr"), P(T, "csr"), _w(T, 2)),
+    "nn.Linear": lambda T: tuple(T.nn.Linear(3, 4)(P(T)).shape),
+    "grad_fn": lambda T: [
+        T.nn.functional.linear(x, _w(T, 4, 3), b).grad_fn.name()
+        for x in (P(T).requires_grad_(), T.tensor([0.0, 2.0, 0.0]).to_sparse().requires_grad_())
+        for b in (None, _w(T, 4))
+    ],
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(LINEAR))
+def test_linear_as_torch(name: str) -> None:
+    CASES[f"linear {name}"] = LINEAR[name]
+    try:
+        test_as_torch(f"linear {name}")
+    finally:
+        del CASES[f"linear {name}"]
+
+
+@requires_torch
+def test_linear_gradients_as_torch() -> None:
+    """The weight's and bias's gradients are PyTorch's; the sparse input's agree with
+    PyTorch's dense one at its pattern (its gradient is sparse in ember)."""
+    import torch
+
+    got = {}
+    for T in (torch, ember):
+        x = T.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]], dtype=T.float64).to_sparse().requires_grad_()
+        w = _w(T, 4, 3).double().requires_grad_()
+        b = _w(T, 4).double().requires_grad_()
+        T.nn.functional.linear(x, w, b).pow(2).sum().backward()
+        got[T.__name__] = x.grad.to_dense().numpy(), w.grad.numpy(), b.grad.numpy()
+    mask = np.array([[0, 1, 0], [1, 0, 1]], bool)
+    np.testing.assert_allclose(got["ember"][0][mask], got["torch"][0][mask])
+    np.testing.assert_allclose(got["ember"][1], got["torch"][1])
+    np.testing.assert_allclose(got["ember"][2], got["torch"][2])
+
+
+def test_linear_gradcheck() -> None:
+    check = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)
+    w = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(4, dtype=ember.float64, requires_grad=True)
+    F = ember.nn.functional
+    assert check(lambda x, w, b: F.linear(x, w, b), (_leaf(ember), w, b))
+    csr = ember.randn(2, 3, dtype=ember.float64).to_sparse_csr().requires_grad_()
+    x = ember.randn(5, 3, dtype=ember.float64, requires_grad=True)
+    assert check(lambda x, w: F.linear(x, w), (x, csr))

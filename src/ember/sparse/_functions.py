@@ -398,6 +398,37 @@ def adjoint(input: SparseTensor) -> SparseTensor:
     return _ops.transpose(input, -2, -1)
 
 
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """F.linear with a sparse input (COO, CSR or CSC; 1-D or 2-D) or a compressed sparse weight:
+    input @ weight^T (+ bias), dense, by the sparse-dense product. Recorded as PyTorch's
+    addmm (AddmmBackward0, MmBackward0 without a bias); the gradient of a sparse operand is
+    sparse, with its pattern."""
+    if isinstance(weight, SparseTensor):
+        if weight.layout is sparse_coo:
+            raise RuntimeError(
+                "addmm_sparse_dense: expected either 'mat1' to have sparse layout and 'mat2' to have strided "
+                "layout, got 'mat1' with layout Strided and 'mat2' with layout Sparse (linear takes a CSR or "
+                "CSC weight, or a sparse input)"
+            )
+        dense = input.to_dense() if isinstance(input, SparseTensor) else input
+        rows = dense.reshape(-1, dense.shape[-1]) if dense._data.ndim != 2 else dense
+        out = _ops._spmm(weight, rows.t()).t()
+        if dense._data.ndim != 2:
+            out = out.reshape(*dense.shape[:-1], weight.shape[0])
+        vector = False
+    else:
+        vector = input._data.ndim == 1
+        out = _ops._spmm(_ops.unsqueeze(input, 0) if vector else input, weight.t())
+        out = out.squeeze(0) if vector else out
+    if bias is None:
+        return _ops.named(out, "SqueezeBackward4" if vector else "MmBackward0")
+    if bias.dtype != out.dtype:
+        raise RuntimeError(
+            f"expected scalar type {out.dtype} but found {bias.dtype} (the bias of linear with a sparse operand)"
+        )
+    return out + bias if vector else _ops.named(out + bias, "AddmmBackward0")
+
+
 def _clone(input: SparseTensor, *, memory_format: Any = None) -> SparseTensor:
     return input.clone()
 
@@ -455,6 +486,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "norm": _with_sparse_first("norm", norm),
     "any": _with_sparse_first("any", any),
     "is_nonzero": _with_sparse_first("is_nonzero", is_nonzero),
+    "linear": linear,
 }
 
 

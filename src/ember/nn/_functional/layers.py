@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ember import random
+from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
 from ember.autograd.saved import constant, field, saved_input, shape_of
@@ -31,17 +32,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     forms are composed in `_linear_composed`, so that the ordinary one keeps its fast path.
     """
     xs, ws = input._data.shape, weight._data.shape
-    if (
-        len(ws) != 2
-        or not xs
-        or xs[-1] != ws[1]
-        or (input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype)
-        # a bias of another dtype goes the composed way, which refuses it (PyTorch raises;
-        # the fused node would cast it silently)
-        or (bias is not None and (bias._data.shape != ws[:1] or bias._data.dtype is not weight._data.dtype))
-    ):
-        return _linear_composed(input, weight, bias)
-    return apply(act.Linear, input, weight, bias)
+    try:
+        if (
+            len(ws) != 2
+            or not xs
+            or xs[-1] != ws[1]
+            or (input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype)
+            # a bias of another dtype goes the composed way, which refuses it (PyTorch raises;
+            # the fused node would cast it silently)
+            or (
+                bias is not None
+                and (bias._data.shape != ws[:1] or bias._data.dtype is not weight._data.dtype)
+            )
+        ):
+            return _linear_composed(input, weight, bias)
+        return apply(act.Linear, input, weight, bias)
+    except SparseUnsupportedError:  # a sparse input or weight (see ember/sparse/_functions.py)
+        return sparse_form("linear", (input, weight, bias))
 
 
 def _linear_composed(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
