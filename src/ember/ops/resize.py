@@ -11,7 +11,8 @@ Nearest interpolation picks input rows and columns: index_select. Area interpola
 adaptive average pooling. The other modes mix a few input neighbours ("taps") of each
 output index, one dimension after the other (bilinear is linear along H, then along W):
 two for linear, four for bicubic, and with antialias=True (and for lanczos) a window as
-wide as the downscaling factor asks.
+wide as the downscaling factor asks. uint8 images (2-d) are resized in integers, with
+PyTorch's fixed-point weights, so that the pixels are PyTorch's (no autograd there).
 """
 
 from __future__ import annotations
@@ -337,6 +338,7 @@ class UpsampleAntialias(UpsampleLinear):
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 _NEAREST_INTEGERS = (np.dtype(np.uint8),)
+_UINT8_MODES = ("bilinear", "bicubic", "lanczos")  # 2-d only: PyTorch's fixed-point image resize
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
@@ -354,7 +356,8 @@ def interpolate(
     Modes: 'nearest', 'nearest-exact', 'area' (adaptive average pooling), 'linear' (3-D
     input), 'bilinear' and 'bicubic' (4-D, with or without antialias), 'lanczos' (4-D,
     antialias=True only) and 'trilinear' (5-D); the interpolating modes resize one
-    dimension after the other.
+    dimension after the other. Floating point input, and uint8 images (N, C, H, W) in
+    the 2-d interpolating modes, resized in integers as PyTorch does.
     """
     nd = input.ndim - 2
     if mode in ("nearest", "nearest-exact", "area"):
@@ -408,7 +411,9 @@ def interpolate(
             f"interpolate: output size {list(out)} must be positive (input size {list(spatial)})"
         )
     if mode not in ("nearest", "nearest-exact"):
-        check_dtype(f"upsample_{mode}{nd}d", input)  # floating point only, as in PyTorch
+        if input._data.dtype == np.uint8 and nd == 2 and mode in _UINT8_MODES:
+            return _interpolate_uint8(input, out, scales, mode, antialias, bool(align_corners))
+        check_dtype(f"upsample_{mode}{nd}d", input)  # floating point (and uint8 images), as in PyTorch
     else:  # picking elements would suit any dtype, but PyTorch's kernels take floats and uint8 only
         check_dtype(f"upsample_nearest{nd}d", input, _NEAREST_INTEGERS, "floating point and uint8 inputs")
     y = input
@@ -429,6 +434,113 @@ def interpolate(
         if o != n or np.any(weight[index != np.arange(n)] != 0):  # not the identity
             y = op.apply(y, dim + 2, index, weight)
     return y
+
+
+# ---- uint8 images: PyTorch's fixed-point resize
+#
+# PyTorch resizes uint8 images (bilinear, bicubic and the antialiased modes, 2-d only) in
+# integers, as Pillow does: each dimension's float64 weights are scaled to 16-bit integers
+# by a power of two chosen so that the largest fits, every output is the integer sum of
+# pixel times weight, rounded (half added, then shifted back) and clamped into 0..255. The
+# width is resized first, rounded to uint8, then the height. To give PyTorch's pixels
+# bit for bit, the weights below are computed in PyTorch's order of float64 operations.
+
+
+def _uint8_scale(n: int, out: int, scale: float | None, align_corners: bool) -> float:
+    """The input pixels per output pixel, as PyTorch's uint8 kernels compute it in float64."""
+    if align_corners:
+        return (n - 1) / (out - 1) if out > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else n / out
+
+
+def _uint8_plain_taps(n: int, out: int, scale: float, align_corners: bool, mode: str) -> tuple:
+    """Window start, (out, K) float64 weights and the largest weight of a bilinear (K = 2)
+    or bicubic (K = 4, cubic constant -0.75) resize. Taps outside the input are added to
+    the border tap, and the largest weight is taken over the partial sums too, as PyTorch
+    does, since it decides the fixed-point precision."""
+    taps, kernel = (2, _triangle) if mode == "bilinear" else (4, lambda x: _keys_cubic(x, -0.75))
+    half = taps // 2
+    o = np.arange(out, dtype=np.float64)
+    source = o * scale if align_corners else scale * (o + 0.5) - 0.5
+    if mode == "bilinear" and not align_corners:
+        source = np.maximum(source, 0.0)  # the cubic kernel reads left of the first pixel
+    base = np.minimum(np.floor(source).astype(np.int64), n - 1)
+    frac = np.clip(source - base, 0.0, 1.0)
+    first = base - half + 1  # the window's first position, possibly outside the input
+    start = np.maximum(first, 0)
+    weight = np.zeros((out, taps))
+    rows = np.arange(out)
+    largest = 0.0
+    for j in range(taps):
+        target = np.clip(first + j, 0, n - 1) - start
+        weight[rows, target] += kernel(float(j + 1 - half) - frac)
+        largest = max(largest, float(weight[rows, target].max()))
+    return start, weight, largest
+
+
+def _uint8_antialias_taps(n: int, out: int, scale: float, mode: str) -> tuple:
+    """Window start, (out, K) float64 weights (zero past each window) and the largest
+    weight of an antialiased resize: the filter stretched by the downscaling factor and
+    normalized to sum to 1 (see _antialias_taps), in PyTorch's float64 order."""
+    kernel, radius = _ANTIALIAS_FILTERS[mode]
+    support = radius * scale if scale >= 1.0 else radius
+    widest = math.ceil(support) * 2 + 1
+    shrink = 1.0 / scale if scale >= 1.0 else 1.0
+    centre = scale * (np.arange(out) + 0.5)
+    start = np.maximum((centre - support + 0.5).astype(np.int64), 0)  # truncation, as PyTorch
+    length = np.clip(np.minimum((centre + support + 0.5).astype(np.int64), n) - start, 0, widest)
+    k = np.arange(widest)
+    used = k[None, :] < length[:, None]
+    weight = np.where(used, kernel(((k[None, :] + start[:, None]) - centre[:, None] + 0.5) * shrink), 0.0)
+    total = np.zeros(out)
+    for column in weight.T:  # summed in window order, as PyTorch
+        total += column
+    weight = np.where(total[:, None] != 0, weight / np.where(total != 0, total, 1.0)[:, None], weight)
+    largest = float(weight[total != 0].max(initial=0.0))
+    return start, weight, largest
+
+
+def _to_fixed_point(weight: np.ndarray, largest: float) -> tuple:
+    """Weights as integers scaled by 2**precision, the largest precision (at most 22) at
+    which twice the largest weight still fits in 16 bits, rounded half away from zero."""
+    precision = 0
+    while precision < 22 and int(0.5 + largest * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = weight * (1 << precision)
+    return np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5)).astype(np.int64), precision
+
+
+def _resize_uint8_axis(
+    x: np.ndarray, axis: int, start: np.ndarray, fixed: np.ndarray, precision: int
+) -> np.ndarray:
+    """One dimension of a uint8 resize: integer weighted sums of each window (weights
+    scaled by 2**precision), rounded and clamped into 0..255."""
+    shape = (-1,) + (1,) * (x.ndim - 1 - axis)
+    total = np.full((1,) * x.ndim, 1 << (precision - 1), dtype=np.int64)
+    for k in range(fixed.shape[1]):
+        index = np.minimum(start + k, x.shape[axis] - 1)  # a tap past the input weighs 0
+        total = total + np.take(x, index, axis).astype(np.int64) * fixed[:, k].reshape(shape)
+    return np.clip(total >> precision, 0, 255).astype(np.uint8)
+
+
+def _interpolate_uint8(
+    input: Tensor, out: tuple, scales: tuple, mode: str, antialias: bool, align_corners: bool
+) -> Tensor:
+    """PyTorch's uint8 image resize (bilinear, bicubic, or antialiased) of (N, C, H, W)
+    input: the width first, then the height, each rounded to uint8 (no autograd: integer
+    tensors never require grad)."""
+    y = input._data
+    for axis in (3, 2):  # a dimension that keeps its size is copied, whatever the scale
+        n, o = y.shape[axis], out[axis - 2]
+        if o == n:
+            continue
+        scale = _uint8_scale(n, o, scales[axis - 2], align_corners)
+        if antialias:
+            start, weight, largest = _uint8_antialias_taps(n, o, scale, mode)
+        else:
+            start, weight, largest = _uint8_plain_taps(n, o, scale, align_corners, mode)
+        y = _resize_uint8_axis(y, axis, start, *_to_fixed_point(weight, largest))
+    return Tensor(np.ascontiguousarray(y))
 
 
 def _check_mode(input: Tensor, mode: str, antialias: bool, align_corners: bool) -> None:
