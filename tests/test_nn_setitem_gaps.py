@@ -111,3 +111,58 @@ def test_uint8_resize_refusals_as_torch():
     with pytest.raises(NotImplementedError):  # other integer dtypes stay refused
         F.interpolate(x.to(ember.int16), scale_factor=2, mode="bilinear")
     assert F.interpolate(x, size=(4, 4), mode="bicubic").numpy().tolist() == x.numpy().tolist()
+
+
+# ---- (b) nn.Parameter of a Tensor subclass keeps the subclass --------------------------------
+
+
+def _subclass_parameter(T):
+    class Scaled(T.Tensor):
+        pass
+
+    t = T.ones(2).as_subclass(Scaled)
+    return Scaled, t, T.nn.Parameter(t)
+
+
+def test_parameter_of_a_subclass_is_that_subclass(T):
+    Scaled, t, p = _subclass_parameter(T)
+    assert type(p) is Scaled and p is not t
+    assert isinstance(p, T.nn.Parameter) and p._is_param and p.requires_grad and p.is_leaf
+    assert not isinstance(t, T.nn.Parameter) and not t.requires_grad
+    assert not isinstance(T.ones(1), T.nn.Parameter) and not isinstance(3, T.nn.Parameter)
+    assert repr(p) == "Parameter(Scaled([1., 1.], requires_grad=True))"
+    assert repr(t) == "Scaled([1., 1.])"
+    frozen = T.nn.Parameter(t, requires_grad=False)
+    assert type(frozen) is Scaled and not frozen.requires_grad and isinstance(frozen, T.nn.Parameter)
+    p.data.mul_(3)  # the same memory as t
+    assert t.tolist() == [3.0, 3.0]
+    # a module registers it, and trains it
+    m = T.nn.Module()
+    m.w = p
+    assert list(dict(m.named_parameters())) == ["w"] and m.w is p
+    assert list(m.state_dict()) == ["w"]
+    opt = T.optim.SGD(m.parameters(), lr=0.5)
+    (m.w * 2).sum().backward()
+    opt.step()
+    assert m.w.tolist() == [2.0, 2.0] and type(m.w) is Scaled
+    # plain Parameters and Parameter subclasses are unchanged
+    assert type(T.nn.Parameter(T.ones(1))) is T.nn.Parameter
+    assert type(T.nn.Parameter(T.nn.Parameter(T.ones(1)))) is T.nn.Parameter
+
+    class Mine(T.nn.Parameter):
+        pass
+
+    assert repr(Mine(T.ones(2))) == "Parameter containing:\nParameter(Mine([1., 1.], requires_grad=True))"
+
+
+def test_parameter_of_a_subclass_deepcopies():
+    # PyTorch's default __deepcopy__ refuses a subclass without new_empty; ember copies it,
+    # flag included, so that copy.deepcopy(model) works
+    import copy
+
+    Scaled, _, p = _subclass_parameter(ember)
+    m = ember.nn.Module()
+    m.w = p
+    m2 = copy.deepcopy(m)
+    assert type(m2.w) is Scaled and isinstance(m2.w, ember.nn.Parameter) and m2.w is not p
+    assert list(dict(m2.named_parameters())) == ["w"] and m2.w.requires_grad

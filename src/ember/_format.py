@@ -164,7 +164,8 @@ def tensor_repr(t: Any) -> str:
     from ember.dtypes import default_complex_numpy, get_default_dtype
 
     a = t._data
-    prefix = "tensor("
+    plain = type(t).__dict__.get("_plain_repr", False)  # Tensor, Parameter, Buffer
+    prefix = "tensor(" if plain else f"{type(t).__name__}("  # a user's subclass by its name
     default = get_default_dtype().name
     default_complex = default_complex_numpy().name
     suffixes = []
@@ -186,4 +187,5 @@ def tensor_repr(t: Any) -> str:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return _with_suffixes(prefix + body, suffixes, len(prefix))
+    text = _with_suffixes(prefix + body, suffixes, len(prefix))
+    return text if plain or not getattr(t, "_is_param", False) else f"Parameter({text})"

@@ -7,6 +7,7 @@ the bottom of this file (`x.sum(1)` and `ember.sum(x, 1)` are the same code).
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 import weakref
@@ -150,6 +151,7 @@ class Tensor:
     )
 
     _is_node = False  # for the engine: an edge to a Tensor is an edge to a leaf
+    _plain_repr = True  # repr says tensor(...); a user's subclass is printed by its name
 
     # numpy must defer to us in `ndarray + Tensor`, so that __radd__ runs
     __array_priority__ = 1000
@@ -517,6 +519,8 @@ class Tensor:
         if self.grad is not None:
             t.grad = Tensor(self.grad._data.copy())
         memo[id(self)] = t
+        if hasattr(t, "__dict__"):  # a subclass's own attributes (a Parameter's flag...)
+            t.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return t
 
     @staticmethod

@@ -9,13 +9,47 @@ import numpy as np
 from ember._tensor import Tensor
 
 
-class Parameter(Tensor):
+class _ParameterType(type):
+    """Parameter's metaclass: `isinstance(x, Parameter)` is also true of an instance of a
+    user's Tensor subclass made by `Parameter(x)`, which keeps its own class (as in PyTorch)
+    and is only flagged `_is_param`."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if type.__instancecheck__(cls, instance):
+            return True
+        return cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False)
+
+
+class Parameter(Tensor, metaclass=_ParameterType):
     """A leaf tensor that requires grad by default and that Modules collect (torch.nn.Parameter).
 
     `Parameter(t)` shares `t`'s memory; `data` must be a Tensor (or None, for an empty one):
     a list or an array raises, as in PyTorch. Assigning one to a Module attribute registers it
     in the module's `_parameters`, so that `parameters()` and `state_dict()` find it.
+    `Parameter(t)` of an instance of a user's Tensor subclass returns a detached instance of
+    that subclass flagged as a parameter (see _ParameterType), as PyTorch does.
     """
+
+    _is_param = True
+    _plain_repr = True  # printed as tensor(...), not as a subclass (see _format.tensor_repr)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:  # subclasses take other arguments
+        data = args[0] if args else kwargs.get("data")
+        if cls is Parameter and isinstance(data, Tensor) and not _ember_class(type(data)):
+            requires_grad = args[1] if len(args) > 1 else kwargs.get("requires_grad", True)
+            # a user's subclass: a new instance of it on the same memory (what detach()
+            # gives in PyTorch, where a subclass survives its ops), not a Parameter
+            out = object.__new__(type(data))
+            Tensor.__init__(out, data._data, requires_grad=requires_grad)
+            try:
+                out._is_param = True
+            except AttributeError:  # a subclass with __slots__ and no __dict__
+                raise TypeError(
+                    f"nn.Parameter({type(data).__name__}): the subclass has no __dict__ to flag its "
+                    "instance as a parameter; leave '__dict__' in its __slots__"
+                ) from None
+            return out
+        return super().__new__(cls)
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
@@ -42,6 +76,12 @@ class Parameter(Tensor):
         return copy
 
 
+def _ember_class(cls: type) -> bool:
+    """Whether cls is Tensor or one of ember's own subclasses (Parameter, Buffer, sparse
+    tensors, ...), which stand for PyTorch's plain tensors: not a user's subclass."""
+    return cls is Tensor or cls.__module__.split(".")[0] == "ember"
+
+
 class Buffer(Tensor):
     """A tensor that a Module registers as a buffer when assigned as an attribute (torch.nn.Buffer).
 
@@ -51,6 +91,7 @@ class Buffer(Tensor):
     """
 
     persistent: bool
+    _plain_repr = True
 
     def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
         if data is None:
