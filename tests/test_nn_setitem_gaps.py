@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import ember
 import ember.nn.functional as F
-from conftest import requires_torch
+from conftest import outcome, requires_torch
 
 # ---- (a) interpolate of uint8 images: PyTorch's fixed-point resize, bit for bit -------------
 
@@ -166,3 +166,102 @@ def test_parameter_of_a_subclass_deepcopies():
     m2 = copy.deepcopy(m)
     assert type(m2.w) is Scaled and isinstance(m2.w, ember.nn.Parameter) and m2.w is not p
     assert list(dict(m2.named_parameters())) == ["w"] and m2.w.requires_grad
+
+
+# ---- (c) setitem's dtype rules: PyTorch's index_put requires equal dtypes ---------------------
+
+_DTYPES = ["float32", "float64", "int64", "int32", "bool", "uint8", "float16", "complex64"]
+_VALUES = {
+    "tensor": lambda T, d: T.tensor([1, 2], dtype=getattr(T, d)),
+    "0-d": lambda T, d: T.tensor(1, dtype=getattr(T, d)),
+    "1-element": lambda T, d: T.tensor([[3]], dtype=getattr(T, d)),
+}
+_FORMS = {
+    "slice": lambda T, a, v: a.__setitem__(slice(0, 2), v),
+    "integer": lambda T, a, v: a.__setitem__(1, v if v.ndim == 0 else v.reshape(-1)[0]),
+    "ellipsis": lambda T, a, v: a.__setitem__(Ellipsis, v if v.numel() == 1 else T.cat([v, v])),
+    "index tensor": lambda T, a, v: a.__setitem__(T.tensor([0, 1]), v),
+    "index list": lambda T, a, v: a.__setitem__([0, 1], v),
+    "bool mask": lambda T, a, v: a.__setitem__(T.tensor([True, True, False, False]), v),
+    "mask and slice": lambda T, a, v: a.view(2, 2).__setitem__((T.tensor([True, False]), slice(None)), v),
+    "index_put_": lambda T, a, v: a.index_put_((T.tensor([0, 1]),), v),
+    "index_put_ mask": lambda T, a, v: a.index_put_((T.tensor([True, True, False, False]),), v),
+    "put_": lambda T, a, v: a.put_(T.tensor([0, 1]), v.reshape(-1)),
+    "masked_scatter_": lambda T, a, v: a.masked_scatter_(T.tensor([True, True, False, False]), v.reshape(-1)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("form", list(_FORMS))
+def test_setitem_dtype_mismatch_raises_or_casts_as_torch(form):
+    import warnings
+
+    import torch
+
+    def run(T, dst, src, kind):
+        a = T.zeros(4, dtype=getattr(T, dst))
+        _FORMS[form](T, a, _VALUES[kind](T, src))
+        return a.tolist()
+
+    for dst in _DTYPES:
+        for src in _DTYPES:
+            for kind in _VALUES:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # complex to real casts warn in both
+                    e, t = (
+                        outcome(ember, lambda T, d=dst, s=src, k=kind: run(T, d, s, k)),
+                        outcome(torch, lambda T, d=dst, s=src, k=kind: run(T, d, s, k)),
+                    )
+                assert e[0] == t[0], (form, dst, src, kind, e, t)
+                if e[0] == "ok":
+                    assert e[1] == t[1], (form, dst, src, kind)
+                else:
+                    assert type(e[1]) is type(t[1]) or isinstance(e[1], type(t[1])), (
+                        form,
+                        dst,
+                        src,
+                        kind,
+                        e,
+                        t,
+                    )
+
+
+@requires_torch
+def test_setitem_values_torch_refuses(T):
+    a = T.zeros(2, 3)
+    for value in ([1.0, 2.0, 3.0], (1.0, 2.0, 3.0), np.ones(3), np.float32(2.0), np.bool_(True), None, "1"):
+        for index in (0, slice(None), T.tensor([0]), T.tensor([True, False])):
+            with pytest.raises(TypeError, match="can't assign a"):
+                a[index] = value
+    for value in (np.float64(2.0), np.int64(3), 2, 2.5, True):  # Python numbers and NumPy integers pass
+        a[T.tensor([1])] = value
+        a[0] = value
+    assert a[1].tolist() == [1.0, 1.0, 1.0]
+    m = T.tensor([True, False])
+    for call in (
+        lambda: a.masked_fill_(m[:, None], [1.0]),
+        lambda: a.masked_fill(m[:, None], (1,)),
+        lambda: a.index_fill_(0, T.tensor([0]), None),
+    ):
+        with pytest.raises(TypeError):
+            call()
+    with pytest.raises(RuntimeError, match="complex"):
+        a.index_fill_(0, T.tensor([0]), 1 + 2j)
+
+
+@requires_torch
+def test_setitem_dtype_error_and_gradients():
+    a = ember.zeros(4)
+    with pytest.raises(
+        RuntimeError,
+        match="Index put requires the source and destination dtypes match, got Float for the destination and Double",
+    ):
+        a[ember.tensor([0, 1])] = ember.tensor([1.0, 2.0], dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="Index put requires"):
+        a[ember.tensor([0, 1])] = ember.ones(2, dtype=ember.float64, requires_grad=True)
+    # one value under one mask is a masked_fill: cast, and its gradient reaches the value
+    v = ember.tensor(2.0, dtype=ember.float64, requires_grad=True)
+    x = ember.zeros(2, 2, requires_grad=True).clone()
+    x[ember.tensor([[True, False], [False, True]])] = v
+    (x * ember.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert x.dtype == ember.float32 and v.grad.dtype == ember.float64 and v.grad.item() == 5.0

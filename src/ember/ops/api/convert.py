@@ -31,7 +31,7 @@ from ember.ops.api.arith import (
     sub,
     where,
 )
-from ember.ops.api.indexing import masked_fill
+from ember.ops.api.indexing import _check_fill_value, masked_fill
 
 _grad_state = grad_mode._state
 
@@ -465,6 +465,8 @@ def copy_(input: Tensor, src: Any) -> Tensor:
 
 def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
     number = not isinstance(value, Tensor)  # unrecorded, it writes only the masked elements
+    if number:
+        _check_fill_value(value, "masked_fill_")
     _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
     if _grad_state[0] and (input._requires_grad or _wants_grad(value)):
         return _record_inplace(input, lambda x: masked_fill(x, mask, value))

@@ -143,14 +143,28 @@ def _index_arrays(indices: Any, ndim: int, op: str) -> tuple:
     return tuple(arrays)
 
 
+def _one_mask(indices: Any) -> bool:
+    """Whether an index_put's indices hold one tensor (None aside), a bool mask."""
+    given = indices if isinstance(indices, (tuple, list)) else (indices,)
+    tensors = [i for i in given if i is not None]
+    return len(tensors) == 1 and np.asarray(getattr(tensors[0], "_data", tensors[0])).dtype == np.bool_
+
+
 def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """input with input[indices] = values, or += values with accumulate=True (then repeated
     indices add up); indices is a tuple of integer or boolean tensors (torch.index_put)."""
     values = _tensor_of(values)
-    if values._data.dtype != input._data.dtype:
+    if not accumulate and values._data.size == 1 and _one_mask(indices):
+        # PyTorch makes one value under one bool mask a masked_fill: any shape, cast
+        values = values.reshape(()) if values._data.ndim else values
+        if values._data.dtype != input._data.dtype:
+            values = values.to(input.dtype)
+    elif values._data.dtype != input._data.dtype:
         raise RuntimeError(
             "index_put(): Index put requires the source and destination dtypes match, got "
-            f"{input.dtype} for the destination and {values.dtype} for the source."
+            f"{dtypes.scalar_type_name(input._data.dtype)} for the destination and "
+            f"{dtypes.scalar_type_name(values._data.dtype)} for the source (convert the "
+            "values with .to(x.dtype))."
         )
     index = _index_arrays(indices, input.ndim, "index_put")
     try:

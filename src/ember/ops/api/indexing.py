@@ -193,7 +193,18 @@ def _bool_mask(mask: Any, op: str) -> np.ndarray:
     return m
 
 
+def _check_fill_value(value: Any, op: str) -> None:
+    """A fill value is a number or a tensor: PyTorch's argument parser refuses the rest
+    (a list, a tuple, an array, None) with a TypeError."""
+    if not isinstance(value, (Tensor, int, float, complex, np.generic)):
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got a value of type "
+            f"{type(value).__name__}, but expected a Number or a 0-d Tensor"
+        )
+
+
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    _check_fill_value(value, "masked_fill")
     m = _bool_mask(mask, "masked_fill_")
     if m.shape != input._data.shape and not _broadcasts_to(m.shape, input._data.shape):
         raise RuntimeError(
@@ -447,12 +458,14 @@ def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
 
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
-    if value is None or isinstance(value, (str, bytes)):  # NumPy would store None as NaN
-        raise TypeError(f"can't assign a {type(value).__name__} to a {input.type()}")
+    if value.__class__ not in _NUMBERS and not isinstance(value, Tensor):
+        _check_value(input, value)
     idx, then = _convert_index(index, input._data.ndim)
     if then is None and _is_basic(idx):
         _set_region(input, idx, value)
         return
+    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+        _check_index_put_dtype(input, idx if then is None else then, value)
     number = not isinstance(value, Tensor) and np.ndim(value) == 0
     # a number written unrecorded writes only the indexed elements: fine through an expand
     _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
@@ -477,6 +490,38 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
 
 
 _NUMBERS = (int, float, bool, complex)  # values whose shape is () without asking NumPy
+
+
+def _check_value(input: Tensor, value: Any) -> None:
+    """What PyTorch assigns besides tensors: Python numbers (their subclasses, such as
+    NumPy's float64, included) and NumPy's integers. Lists, tuples, arrays, float32 and
+    bool NumPy scalars, None and strings raise its TypeError."""
+    if isinstance(value, (int, float, complex, np.integer)):
+        return
+    kind = type(value)
+    name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
+    raise TypeError(
+        f"can't assign a {name} to a {input.type()} (assign a tensor, e.g. ember.tensor(value, "
+        "dtype=x.dtype), or a Python number)"
+    )
+
+
+def _check_index_put_dtype(input: Tensor, idx: Any, value: Tensor) -> None:
+    """PyTorch's dtype rule for x[tensor index] = value: an index_put, which requires the
+    value to have x's dtype, unless the only tensor in the index is a bool mask and the
+    value has one element (then a masked_fill, which casts it)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    arrays = [i for i in items if isinstance(i, np.ndarray)]
+    if not arrays:  # True / False only: a copy into a new dim, which casts
+        return
+    if len(arrays) == 1 and arrays[0].dtype == np.bool_ and value._data.size == 1:
+        return
+    raise RuntimeError(
+        "Index put requires the source and destination dtypes match, got "
+        f"{dtypes.scalar_type_name(input._data.dtype)} for the destination and "
+        f"{dtypes.scalar_type_name(value._data.dtype)} for the source (convert the value with "
+        ".to(x.dtype))."
+    )
 
 
 def _is_basic(idx: Any) -> bool:
@@ -778,6 +823,12 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """input with the slices at index along dim set to value (torch.index_fill)."""
+    _check_fill_value(value, "index_fill")
+    if np.iscomplexobj(value._data if isinstance(value, Tensor) else value) and input._data.dtype.kind != "c":
+        raise RuntimeError(
+            "index_fill_(): Converting complex Scalar to non-complex type is not supported "
+            f"(the tensor is {input.dtype}; fill with a real value)"
+        )
     if input._data.ndim == 0:
         call = lambda v: index_fill(v, 0, _index_array(index, "index_fill_").reshape(-1), value)  # noqa: E731
         return _on_scalar(input, dim, "index_fill_", call)

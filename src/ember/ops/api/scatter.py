@@ -258,6 +258,12 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
         raise IndexError(
             "put_(): Expected a long tensor for index, but got " + dtypes.scalar_type_name(idx.dtype)
         )
+    if source._data.dtype != input._data.dtype:  # checked first, as in PyTorch
+        raise RuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{dtypes.scalar_type_name(input._data.dtype)} and source.dtype = "
+            f"{dtypes.scalar_type_name(source._data.dtype)} (convert source with .to(x.dtype))"
+        )
     if idx.size != source._data.size:
         raise IndexError(
             f"put_(): Expected source and index to have the same number of elements, but got "
