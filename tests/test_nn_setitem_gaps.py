@@ -265,3 +265,90 @@ def test_setitem_dtype_error_and_gradients():
     x[ember.tensor([[True, False], [False, True]])] = v
     (x * ember.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
     assert x.dtype == ember.float32 and v.grad.dtype == ember.float64 and v.grad.item() == 5.0
+
+
+# ---- (d) the nodes setitem records, named and linked as PyTorch's -----------------------------
+
+
+def _node(fn):
+    """grad_fn's name and its next functions' names (CopySlices without torch's prefix: ember
+    names it `CopySlices`, see docs/differences.md)."""
+    if fn is None:
+        return None
+    name = fn.name().replace("torch::autograd::CopySlices", "CopySlices")
+    return name, [
+        None if n is None else n.name().replace("torch::autograd::CopySlices", "CopySlices")
+        for n, _ in fn.next_functions
+    ]
+
+
+_SETITEMS = {
+    "[...]": (lambda T: Ellipsis, (4, 3)),
+    "[:]": (lambda T: slice(None), (4, 3)),
+    "[0:9]": (lambda T: slice(0, 9), (4, 3)),
+    "[:, :]": (lambda T: (slice(None), slice(None)), (4, 3)),
+    "[0]": (lambda T: 0, (3,)),
+    "[1:3]": (lambda T: slice(1, 3), (2, 3)),
+    "[..., 0]": (lambda T: (Ellipsis, 0), (4,)),
+    "[None]": (lambda T: None, (4, 3)),
+    "[mask]": (lambda T: T.tensor([True, False, True, False]), (2, 3)),
+    "[idx]": (lambda T: T.tensor([0, 2]), (2, 3)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("form", list(_SETITEMS))
+def test_setitem_nodes_match_torch(form):
+    import torch
+
+    def nodes(T):
+        index, shape = _SETITEMS[form]
+        seen = []
+        for kind in ("number", "tensor", "grad tensor", "grad 0-d", "grad broadcast", "grad float64"):
+            for base_grad in (False, True):
+                if kind in ("number", "tensor") and not base_grad:
+                    continue
+                a = T.zeros(4, 3, requires_grad=True).clone() if base_grad else T.zeros(4, 3)
+                value = {
+                    "number": lambda: 2.0,
+                    "tensor": lambda: T.ones(shape),
+                    "grad tensor": lambda: T.ones(shape, requires_grad=True),
+                    "grad 0-d": lambda: T.tensor(2.0, requires_grad=True),
+                    "grad broadcast": lambda: T.ones((1,) + shape[-1:], requires_grad=True),
+                    "grad float64": lambda: T.ones(shape, dtype=T.float64, requires_grad=True),
+                }[kind]()
+                if kind == "grad float64" and form in ("[mask]", "[idx]"):
+                    continue  # an index_put of another dtype raises (tested above)
+                a[index(T)] = value
+                seen.append((kind, base_grad, _node(a.grad_fn)))
+        return seen
+
+    assert nodes(ember) == nodes(torch)
+
+
+def test_whole_setitem_gradients():
+    # x[...] = v and x[:] = v record copy_ (or fill_): x's gradient is 0, v's the sum over
+    # its copies, cast to its dtype; double backward through them too
+    from ember.autograd import gradcheck, gradgradcheck
+
+    def whole(index, shape):
+        def f(x, v):
+            y = x * 1.0
+            y[index] = v
+            return y * y
+
+        x = ember.rand(3, 4, dtype=ember.float64, requires_grad=True)
+        v = ember.rand(*shape, dtype=ember.float64, requires_grad=True)
+        assert gradcheck(f, (x, v)) and gradgradcheck(f, (x, v))
+
+    for index in (Ellipsis, slice(None), slice(0, 5)):
+        for shape in ((3, 4), (4,), (1, 4), ()):
+            whole(index, shape)
+    x = ember.zeros(2, 3, requires_grad=True).clone()
+    v = ember.ones(3, dtype=ember.float64, requires_grad=True)
+    x[...] = v
+    (x * ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    assert v.grad.dtype == ember.float64 and v.grad.tolist() == [5.0, 7.0, 9.0]
+    y = ember.zeros(3, requires_grad=True).clone()
+    y.fill_(2.0)
+    assert y.grad_fn.name() == "FillBackward2" and len(y.grad_fn.next_functions) == 1

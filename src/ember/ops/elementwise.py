@@ -592,6 +592,37 @@ class Where(Op):
         )
 
 
+class Copy(Where):
+    """copy_ recorded, out of place: a where() whose condition never holds (x's gradient 0,
+    value's the gradient, summed over its copies and cast to its dtype by the engine), in
+    x's dtype, named as PyTorch's node."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        out = np.where(cond, a, b)
+        return out if out.dtype == a.dtype else out.astype(a.dtype)
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+
+class Fill(Copy):
+    """fill_ with a 0-d tensor recorded (see Copy), named as PyTorch's node."""
+
+    def name(self) -> str:
+        return "FillBackward3"
+
+
+class FillNumber(Copy):
+    """fill_ with a number recorded (see Copy): PyTorch's node lists x alone."""
+
+    _not_tensor_inputs = (0, 2)
+
+    def name(self) -> str:
+        return "FillBackward2"
+
+
 class Keep(Op):
     """`_dual.keep` recorded, for backward formulas under create_graph: grad where mask holds
     (times mask, if it holds weights), 0 elsewhere. `source`, when not None, is an input with

@@ -647,6 +647,7 @@ class SetItem(Op):
     Integers, slices and None go through a view instead (`indexing._set_region`), so an
     index here gathers (or is a lone `...`), and the node has the name of PyTorch's for it."""
 
+    _not_tensor_inputs = (1,)  # next_functions lists x and value, not the index, as PyTorch's
     saved_attributes = {
         "accumulate": constant(False),  # index_put(accumulate=True) is recorded as an addition
         "indices": field_tensors(lambda node: _advanced(node, node._shape)[1], "index"),

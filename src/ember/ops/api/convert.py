@@ -238,13 +238,21 @@ def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor, constant: boo
     return input
 
 
-def _replaced(x: Tensor, value: Any) -> Tensor:
+def _replaced(x: Tensor, value: Any, node: type | None = None) -> Tensor:
     """`value` (a number or a tensor that broadcasts to x) in x's shape and dtype, recorded
     as replacing x: x's gradient is zero, value's the sum over its copies. The out-of-place
-    form of fill_ and copy_; with where, because x * 0 + value gives nan where x is inf."""
+    form of fill_ and copy_; with where, because x * 0 + value gives nan where x is inf.
+    `node` (ew.Copy, ew.Fill or ew.FillNumber, all where()s) gives the record PyTorch's name."""
     if isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
-        value = value.to(x.dtype)
-    return where(Tensor(np.zeros(x._data.shape, bool)), x, value)
+        # node casts itself (value's edge stays value's, as PyTorch's), but not to float16
+        # (through float32) or from complex to real (a warning): those as to() does
+        if node is None or x._data.dtype == np.float16 or (value.is_complex() and not x.is_complex()):
+            value = value.to(x.dtype)
+    if node is None:
+        return where(Tensor(np.zeros(x._data.shape, bool)), x, value)
+    if not isinstance(value, Tensor):
+        value = dtypes.to_element(value, x._data.dtype)
+    return node.apply(np.zeros(x._data.shape, bool), x, value)
 
 
 def zero_(input: Tensor) -> Tensor:
@@ -264,13 +272,13 @@ def fill_(input: Tensor, value: Any) -> Tensor:
             )
         if _grad_state[0] and _wants_grad(value):
             _check_inplace_leaf(input)
-            return _record_inplace(input, lambda x: _replaced(x, value))
+            return _record_inplace(input, lambda x: _replaced(x, value, ew.Fill))
         value = dtypes.astype(value._data, input._data.dtype)  # a tensor is cast (wraps), not checked
-        return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input)
+        return _inplace_unary(lambda a: value, lambda x: _replaced(x, value, ew.Fill), input)
     if input._data.size != 1:  # PyTorch checks float16's range except for one element
         dtypes.check_half_range(value, input._data.dtype)
     value = dtypes.to_element(value, input._data.dtype)
-    return _inplace_unary(lambda a: value, lambda x: _replaced(x, value), input, constant=True)
+    return _inplace_unary(lambda a: value, lambda x: _replaced(x, value, ew.FillNumber), input, constant=True)
 
 
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -449,7 +457,7 @@ def copy_(input: Tensor, src: Any) -> Tensor:
     src = _tensor_of(src)
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or _wants_grad(src)):
-        return _record_inplace(input, lambda x: _replaced(x, src))
+        return _record_inplace(input, lambda x: _replaced(x, src, ew.Copy))
     values = src._data
     if values.dtype == np.float64 and input._data.dtype == np.float16:
         values = dtypes.astype(values, input._data.dtype)

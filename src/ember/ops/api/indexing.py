@@ -11,6 +11,7 @@ from ember import dtypes
 from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
+from ember.ops import elementwise as ew
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import (
     _check_inplace_graph,
@@ -457,6 +458,16 @@ def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
     return np.asarray(value, dtype=input._data.dtype).reshape(shape[extra:])
 
 
+def _strip_leading_ones(value: Tensor) -> Tensor:
+    """A view of value without its leading size-1 dims, as PyTorch's setitem takes a value
+    it broadcasts (recorded as a View where value requires grad); value itself if none."""
+    shape = value._data.shape
+    if not shape or shape[0] != 1:
+        return value
+    k = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+    return shape_ops.View.apply(value, shape[k:])
+
+
 def setitem(input: Tensor, index: Any, value: Any) -> None:
     if value.__class__ not in _NUMBERS and not isinstance(value, Tensor):
         _check_value(input, value)
@@ -469,7 +480,8 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
     number = not isinstance(value, Tensor) and np.ndim(value) == 0
     # a number written unrecorded writes only the indexed elements: fine through an expand
     _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
-    value = _drop_leading_ones(input, idx, then, value)
+    if isinstance(value, Tensor) and not (idx is Ellipsis and then is None):
+        value = _strip_leading_ones(value)  # as PyTorch's index_put path (x[...] strips its own)
     recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
         if not recorded:
@@ -477,6 +489,9 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
             array = value._data if isinstance(value, Tensor) else dtypes.to_element(value, input._data.dtype)
             target[idx if then is None else then] = array
             input._version[0] += 1
+            return
+        if idx is Ellipsis and then is None and input._base is None:  # PyTorch's copy_ (or fill_) of x
+            _record_whole(input, value)
             return
         if not isinstance(value, Tensor):
             value = np.asarray(value, dtype=input._data.dtype)
@@ -565,7 +580,34 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
         target[...] = array if not number else dtypes.to_element(array, target.dtype)
         input._version[0] += 1
         return
-    _copy_slices(input, idx, target, given, number)
+    make, idx = _index_node(idx, input._data.shape)
+    if input._base is None and (make is shape_ops.Alias or _whole_slice(idx, input._data.shape)):
+        _record_whole(input, value)  # `:`, `...` and `0:n` only: x itself
+        return
+    _copy_slices(input, make, idx, target, given, number)
+
+
+def _whole_slice(idx: Any, shape: tuple) -> bool:
+    """Whether idx is a lone slice that takes all of dim 0 (`:`, `0:`, `0:n` or more), which
+    PyTorch's setitem skips (its getitem records a Slice)."""
+    return idx.__class__ is slice and idx.step in (None, 1) and not idx.start and _whole((idx,), 0, shape)
+
+
+def _record_whole(input: Tensor, value: Any) -> None:
+    """The recorded x[...] = value, x[:] = value (an index that leaves x whole) for x not a
+    view: PyTorch's setitem copies into x itself, with no view between, so the record is
+    copy_'s (`CopyBackwards`, the value expanded to x's shape) or, for a number or a 0-d
+    tensor, fill_'s (`FillBackward3`). (Into a view, both record the base's CopySlices.)"""
+    from ember.ops.api.convert import _replaced  # (convert imports this module)
+
+    if isinstance(value, Tensor) and value._data.ndim:
+        if value._requires_grad and value._data.shape != input._data.shape:
+            value = _strip_leading_ones(value)  # then expanded, as PyTorch's copy_to
+            if value._data.shape != input._data.shape:
+                value = shape_ops.Expand.apply(value, input._data.shape)
+        _record_inplace(input, lambda x: _replaced(x, value, ew.Copy))
+    else:
+        _record_inplace(input, lambda x: _replaced(x, value, ew.Fill))
 
 
 def _converted(array: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
@@ -577,9 +619,10 @@ def _converted(array: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
     return ToCopy.forward(None, array, np_dtype)
 
 
-def _copy_slices(input: Tensor, idx: Any, target: np.ndarray, value: Any, number: bool) -> None:
+def _copy_slices(input: Tensor, make: type, idx: Any, target: np.ndarray, value: Any, number: bool) -> None:
     """The recorded x[idx] = value for a basic index: value written into the region
-    `target` (x[idx]'s array), and x's base recording it as one `CopySlices` node whose
+    `target` (x[idx]'s array; `make` and `idx` from _index_node), and x's base recording it
+    as one `CopySlices` node whose
     inputs are the old base and value, as PyTorch's graph shows it (next_functions: the
     base's node, then value's). Backward gives the base the gradient outside the region and
     value the region's, summed over the dimensions value was broadcast along and cast to
@@ -587,7 +630,6 @@ def _copy_slices(input: Tensor, idx: Any, target: np.ndarray, value: Any, number
     stored as the unrecorded path stores it), less the view's node, the copy_'s own node
     and remaking the view afterwards."""
     base = input._base
-    make, idx = _index_node(idx, input._data.shape)
     if base is None:
         base, view_fn = input, lambda t: make.apply(t, idx)
     else:
