@@ -352,3 +352,37 @@ def test_whole_setitem_gradients():
     y = ember.zeros(3, requires_grad=True).clone()
     y.fill_(2.0)
     assert y.grad_fn.name() == "FillBackward2" and len(y.grad_fn.next_functions) == 1
+
+
+# ---- (e) values with leading size-1 dims: PyTorch's graph, and no extra nodes -----------------
+
+
+@requires_torch
+def test_setitem_leading_ones_values_as_torch(T):
+    def graph(fn):
+        out = []
+        while fn is not None and fn.next_functions:
+            out.append(fn.name().replace("torch::autograd::", ""))
+            nxt = [n for n, _ in fn.next_functions if n is not None]
+            fn = nxt[-1] if nxt else None
+        return out
+
+    v = T.ones(1, 1, 2, requires_grad=True)
+    a = T.zeros(4, 2, requires_grad=True).clone()
+    a[1:3] = v  # viewed without the leading ones, then expanded: one View, one Expand
+    assert graph(a.grad_fn) == ["CopySlices", "ExpandBackward0", "ViewBackward0"]
+    (a * T.arange(8.0).reshape(4, 2)).sum().backward()
+    assert v.grad.tolist() == [[[6.0, 8.0]]]
+    # a value without grad, and the unrecorded path, take the same shapes
+    b = T.zeros(3, requires_grad=True).clone()
+    b[...] = T.ones(1, 1, 3)
+    b[:] = T.full((1, 3), 2.0)
+    assert b.tolist() == [2.0, 2.0, 2.0] and b.grad_fn.name().endswith("CopyBackwards")
+    c = T.zeros(4, 2)
+    c[1:3] = T.ones(1, 1, 2)
+    c[[0, 3]] = T.full((1, 1, 2), 3.0)
+    assert c.tolist() == [[3.0, 3.0], [1.0, 1.0], [1.0, 1.0], [3.0, 3.0]]
+    with pytest.raises(RuntimeError):
+        c[1:3] = T.ones(2, 1, 2)  # a size-2 leading dim is not dropped
+    with pytest.raises(RuntimeError):
+        c[0] = T.ones(3)

@@ -442,22 +442,6 @@ def _set_items(x: Tensor, idx: Any, then: Any, value: Any) -> Tensor:
     return shape_ops.SetItem.apply(x, idx, shape_ops.SetItem.apply(part, then, value))
 
 
-def _drop_leading_ones(input: Tensor, idx: Any, then: Any, value: Any) -> Any:
-    """The value without the leading size-1 dimensions it has beyond the indexed part's, as
-    PyTorch takes it (x[0] = ones(1, 3) for a row of 3); NumPy refuses some of these (a 0-d
-    part) and broadcasts the others, which would leave the value's gradient the part's shape."""
-    shape = np.shape(value._data if isinstance(value, Tensor) else value)
-    if not shape or shape[0] != 1:
-        return value
-    part = input._data[idx] if then is None else input._data[idx][then]
-    extra = len(shape) - part.ndim
-    if extra <= 0 or any(n != 1 for n in shape[:extra]):
-        return value
-    if isinstance(value, Tensor):
-        return shape_ops.View.apply(value, shape[extra:])
-    return np.asarray(value, dtype=input._data.dtype).reshape(shape[extra:])
-
-
 def _strip_leading_ones(value: Tensor) -> Tensor:
     """A view of value without its leading size-1 dims, as PyTorch's setitem takes a value
     it broadcasts (recorded as a View where value requires grad); value itself if none."""
@@ -554,37 +538,47 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
     be set when its own elements are distinct), only its memory is written, and a recorded
     write is the base's `CopySlices`, as for any in-place op on a view."""
     _check_inplace_graph(input)
-    # np.ndim and np.shape cost more than the write itself: Python numbers skip them, and
-    # equal shapes np.broadcast_shapes
+    # np.ndim costs more than the write itself: Python numbers skip it (and a value that is
+    # not a number is a Tensor: see _check_value)
     number = value.__class__ in _NUMBERS or (not isinstance(value, Tensor) and np.ndim(value) == 0)
-    given = value
-    if not number:
-        value = _drop_leading_ones(input, idx, None, value)
     items = idx if isinstance(idx, tuple) else (idx,)
     # with a `...` NumPy gives a view even where integers pick one element (not a copied scalar)
     target = input._data[items if Ellipsis in items else (*items, Ellipsis)]
-    shape = () if number else value._data.shape if isinstance(value, Tensor) else np.shape(value)
-    if shape != target.shape and not _broadcasts_to(shape, target.shape):
-        raise RuntimeError(
-            f"setitem: a value of shape {list(shape)} cannot be broadcast to the indexed "
-            f"shape {list(np.shape(target))} (tensor shape {list(input._data.shape)})"
-        )
+    shape = () if number else value._data.shape
+    if shape != target.shape:
+        extra = len(shape) - target.ndim  # leading ones beyond the region's dims are dropped
+        if extra > 0 and all(n == 1 for n in shape[:extra]):
+            shape = shape[extra:]
+        if not _fits(shape, target.shape):
+            raise RuntimeError(
+                f"setitem: a value of shape {list(value._data.shape)} cannot be broadcast to the "
+                f"indexed shape {list(target.shape)} (tensor shape {list(input._data.shape)})"
+            )
     if not (_grad_state[0] and (input._requires_grad or _wants_grad(value))):
         _check_writable(target, constant=number)
-        array = value._data if isinstance(value, Tensor) else value
-        if not number:
-            array = np.asarray(array)
+        if number:
+            target[...] = dtypes.to_element(value, target.dtype)
+        else:
+            array = value._data if value._data.ndim <= target.ndim else value._data.reshape(shape)
             # (NumPy's assignment casts as value.to(x.dtype) would, except for these two)
             if array.dtype != target.dtype and (target.dtype == np.float16 or array.dtype.kind == "c"):
                 array = _converted(array, target.dtype)
-        target[...] = array if not number else dtypes.to_element(array, target.dtype)
+            target[...] = array
         input._version[0] += 1
         return
     make, idx = _index_node(idx, input._data.shape)
     if input._base is None and (make is shape_ops.Alias or _whole_slice(idx, input._data.shape)):
         _record_whole(input, value)  # `:`, `...` and `0:n` only: x itself
         return
-    _copy_slices(input, make, idx, target, given, number)
+    _copy_slices(input, make, idx, target, value, number)
+
+
+def _fits(shape: tuple, target: tuple) -> bool:
+    """Whether a value of `shape` broadcasts to `target` without growing it (a tuple test:
+    np.broadcast_shapes costs microseconds)."""
+    return len(shape) <= len(target) and all(
+        n == m or n == 1 for n, m in zip(reversed(shape), reversed(target))
+    )
 
 
 def _whole_slice(idx: Any, shape: tuple) -> bool:
@@ -601,9 +595,9 @@ def _record_whole(input: Tensor, value: Any) -> None:
     from ember.ops.api.convert import _replaced  # (convert imports this module)
 
     if isinstance(value, Tensor) and value._data.ndim:
-        if value._requires_grad and value._data.shape != input._data.shape:
+        if value._data.shape != input._data.shape:
             value = _strip_leading_ones(value)  # then expanded, as PyTorch's copy_to
-            if value._data.shape != input._data.shape:
+            if value._requires_grad and value._data.shape != input._data.shape:
                 value = shape_ops.Expand.apply(value, input._data.shape)
         _record_inplace(input, lambda x: _replaced(x, value, ew.Copy))
     else:
@@ -648,14 +642,14 @@ def _copy_slices(input: Tensor, make: type, idx: Any, target: np.ndarray, value:
             source is not None
             and source._requires_grad
             and 0 < source._data.ndim
-            and source.shape != target.shape
+            and source._data.shape != target.shape
         ):
             # as PyTorch's setitem: a view without the leading ones, expanded to the region
             shape = source._data.shape
             ones = next((i for i, n in enumerate(shape) if n != 1), len(shape))
             source = shape_ops.View.apply(source, shape[ones:])
             if shape[ones:] != target.shape:
-                source = source.expand(target.shape)
+                source = shape_ops.Expand.apply(source, target.shape)
         array = source._data if source is not None else np.asarray(value)
         if array.ndim > target.ndim:  # leading ones (checked by the caller) NumPy may refuse
             array = array.reshape(array.shape[array.ndim - target.ndim :])
