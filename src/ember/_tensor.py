@@ -152,6 +152,7 @@ class Tensor:
 
     _is_node = False  # for the engine: an edge to a Tensor is an edge to a leaf
     _plain_repr = True  # repr says tensor(...); a user's subclass is printed by its name
+    _is_param = False  # True on a Parameter, and on a subclass's instance made by Parameter(t)
 
     # numpy must defer to us in `ndarray + Tensor`, so that __radd__ runs
     __array_priority__ = 1000

@@ -15,9 +15,10 @@ class _ParameterType(type):
     and is only flagged `_is_param`."""
 
     def __instancecheck__(cls, instance: Any) -> bool:
+        # every Tensor has _is_param (a class attribute, False): no getattr default needed
         if type.__instancecheck__(cls, instance):
             return True
-        return cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False)
+        return cls is Parameter and isinstance(instance, Tensor) and instance._is_param is True
 
 
 class Parameter(Tensor, metaclass=_ParameterType):
