@@ -247,6 +247,22 @@ def _block_masks(lib_flex, kind, torch_device):
 THROUGH_PUBLIC_API = {("none", "none"), ("table", "causal"), ("softcap", "dead-row")}
 
 
+@pytest.fixture
+def _torch_validation_kept():
+    """PyTorch's public flex_attention runs torch.compile, whose first call in a process turns
+    torch.distributions' argument validation off for good (torch._dynamo's TorchPatcher):
+    put it back, or test_distributions.py's comparisons of validation errors fail when they
+    run after this test in one process."""
+    import torch
+
+    before = torch.distributions.Distribution._validate_args
+    try:
+        yield
+    finally:
+        torch.distributions.Distribution.set_default_validate_args(before)
+
+
+@pytest.mark.usefixtures("_torch_validation_kept")
 @pytest.mark.parametrize("score", ["none", "relative", "table", "softcap"])
 @pytest.mark.parametrize("mask", ["none", "causal", "dead-row"])
 def test_flex_attention_values_match_torch(score, mask):
