@@ -298,11 +298,15 @@ def _run_final_callbacks(start: int) -> None:
 
 
 def _free_intermediates(node: Any) -> None:
-    """Drop the arrays a built-in op kept on its node for backward (`Function._intermediates`);
-    the node leaves the inline path, so that running it again raises (`_run_node`)."""
+    """Drop the arrays a built-in op kept on its node for backward (`Function._intermediates`),
+    or replace them by the op's `_outline` of them; the node leaves the inline path, so that
+    running it again raises (`_run_node`)."""
     d = node.__dict__
+    outline = node._outline
     for name in node._intermediates:
-        d.pop(name, None)
+        value = d.pop(name, None)
+        if outline is not None and value is not None:
+            d[name] = outline(value)
     node._simple = False
 
 

@@ -186,6 +186,11 @@ class Function:
     # error if it is run again. (Not a __getattr__ that raises it on reading one: a class
     # with __getattr__ makes every attribute read of its instances slower in CPython.)
     _intermediates: tuple = ()
+    # `_outline`: for an op whose kept value also answers questions asked after backward
+    # (the layout of an index, which `_saved_self_sym_sizes` and `_saved_dim` read), a
+    # function giving, from the value, a stand-in without its arrays that the engine keeps
+    # in its place when it frees it. None: the value is dropped.
+    _outline: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

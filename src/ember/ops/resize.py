@@ -30,6 +30,7 @@ from ember.ops.elementwise import Op
 from ember.ops.im2col import Window
 from ember.ops.pool import AvgPool, check_dtype
 from ember.ops.sample import cubic_weights
+from ember.ops.shape import Picks
 
 
 def _averaging_matrix(n: int, out: int, dtype: np.dtype) -> np.ndarray:
@@ -421,7 +422,7 @@ def interpolate(
         if mode in ("nearest", "nearest-exact"):
             source = _nearest_source(n, o, s, mode == "nearest-exact", nd)
             if o != n or np.any(source != np.arange(n)):
-                y = y.index_select(dim + 2, source)
+                y = Picks.apply(y, (slice(None),) * (dim + 2) + (source,))  # index_select, kept
             continue
         if o == n and (antialias or mode in _LINEAR_MODES):
             continue  # PyTorch copies a dimension that keeps its size, whatever scale_factor says

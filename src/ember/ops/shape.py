@@ -274,10 +274,28 @@ def _advanced(node: Any, shape: tuple | None = None) -> tuple:
     return tuple(sizes), tuple(indices)
 
 
+def _index_outline(index: Any) -> Any:
+    """An index with each array replaced by an empty one of its dtype and number of dims:
+    what `_advanced` and `_selected_along` read, kept once the graph frees the arrays."""
+    if isinstance(index, np.ndarray):
+        return np.empty((0,) * index.ndim, index.dtype)
+    if isinstance(index, tuple):
+        return tuple([_index_outline(item) for item in index])
+    return index
+
+
 class Index(ViewOp):
     """x[index] for any NumPy index: slices, None, Ellipsis, integer and boolean arrays
-    (IndexBackward0)."""
+    (IndexBackward0).
 
+    The index is the node's saved value, as PyTorch's node saves its index tensors: the
+    engine frees its arrays after a backward pass that does not retain the graph (keeping
+    its outline for the saved attributes that describe it), and a second pass raises. The
+    basic forms below (Select, Slice, ...) keep no array and may run backward again, as
+    PyTorch's nodes for them save only sizes."""
+
+    _intermediates = ("index",)
+    _outline = staticmethod(_index_outline)
     saved_attributes = {
         "self_sym_sizes": lambda node: _advanced(node)[0],
         "indices": field_tensors(lambda node: _advanced(node)[1], "index"),
@@ -303,12 +321,16 @@ class Select(Index):
     """A basic index whose last recorded item is an integer (x[1], x[:, 1], x[1:, 2]), and
     select() (SelectBackward0; `_last_step` says what it shows)."""
 
+    _intermediates = ()  # a basic index: nothing to free
+
     saved_attributes = {"self_sym_sizes": _selected(3), "dim": _selected(1), "index": _selected(2)}
 
 
 class Slice(Index):
     """A basic index whose last recorded item is a slice (x[1:3], x[:, 1:]), and narrow()
     (SliceBackward0)."""
+
+    _intermediates = ()  # a basic index: nothing to free
 
     saved_attributes = {
         "self_sym_sizes": _sliced(4),
@@ -322,6 +344,8 @@ class Slice(Index):
 class IndexUnsqueeze(Index):
     """A basic index whose last recorded item is None (x[None], x[:, None]): UnsqueezeBackward0."""
 
+    _intermediates = ()  # a basic index: nothing to free
+
     saved_attributes = {"dim": _selected(1)}
 
     def name(self) -> str:
@@ -330,6 +354,8 @@ class IndexUnsqueeze(Index):
 
 class Alias(Index):
     """A basic index that records nothing in PyTorch (x[...], x[:, :]): AliasBackward0."""
+
+    _intermediates = ()  # a basic index: nothing to free
 
     saved_attributes: dict = {}
 
@@ -400,6 +426,8 @@ class Diagonal(Index):
     (DiagonalBackward0). Forward returns a writable view of them, as PyTorch does, so that
     `x.diagonal().zero_()` changes x; backward is Index's."""
 
+    _intermediates = ()  # its index arrays stay: PyTorch's node saves no tensor, backward may run again
+
     # call: diagonal's (offset, dim1, dim2, input shape), dims non-negative, as PyTorch's node
     # shows them (the node's own input may be a permutation of the caller's)
     saved_attributes = {
@@ -436,6 +464,27 @@ class IndexSelect(Index):
             lambda shown, kept: kept[:-1] + (shown,) if isinstance(kept, tuple) else shown,
         ),
     }
+
+
+class Windows(Index):
+    """unfold()'s windows, an integer array index along one dim. PyTorch's node for it
+    (UnfoldBackward0) saves no tensor, so backward may run again: the index stays."""
+
+    _intermediates = ()
+
+    def name(self) -> str:
+        return "IndexBackward0"
+
+
+class Picks(IndexSelect):
+    """index_select() for nearest interpolation, which picks input rows and columns. PyTorch's
+    node for it (UpsampleNearest2DBackward0, ...) saves no tensor, so backward may run again:
+    the index stays."""
+
+    _intermediates = ()
+
+    def name(self) -> str:
+        return "IndexSelectBackward0"
 
 
 class IndexAddInto(Op):
