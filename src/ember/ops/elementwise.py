@@ -414,6 +414,25 @@ class Sign(Op):
         return _dual.zeros_like(grad)
 
 
+class Sgn(Sign):
+    """sgn() of a real tensor: sign's values and zero gradient, but PyTorch's SgnBackward0
+    saves the input and the result (its formula serves complex inputs too), so a second
+    backward through a freed graph raises, as there."""
+
+    saved_attributes = {"self": saved_input(0), "result": saved_output(0)}
+
+    @staticmethod
+    def forward(ctx, x):
+        out = _dual.sign(x)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 - raises once the graph is freed
+        return _dual.zeros_like(grad)
+
+
 class Floor(Op):
     """floor, ceil: piecewise constant, so the gradient is zero (as in PyTorch, even where the
     incoming gradient is inf or NaN)."""

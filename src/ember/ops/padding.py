@@ -69,7 +69,10 @@ class PadGather(Op):
     """F.pad(x, pad, mode) for reflect, replicate and circular; `plan` lists (axis, index,
     input size) for each padded dimension and `kind` names the node as PyTorch does
     (ReflectionPad2DBackward0). PyTorch records circular padding as slice copies; here it
-    is a node like the others, CircularPad2DBackward0."""
+    is a node like the others, CircularPad2DBackward0. The plan stands for the input that
+    PyTorch's node saves: freed with the graph, so that a second backward raises as there."""
+
+    _intermediates = ("plan",)
 
     def name(self) -> str:
         return f"{self.kind}Backward0"

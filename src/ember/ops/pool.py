@@ -227,6 +227,9 @@ class AvgPool(Op):
         )
     }
     name = _pool_name("AvgPool{}DBackward0")
+    # PyTorch's node saves the input, which this backward does not need; the divisor is freed
+    # with the graph instead, so that a second backward raises as there
+    _intermediates = ("divisor",)
 
     @staticmethod
     def forward(ctx, x, win, divisor, args=None):

@@ -275,9 +275,9 @@ class Max(Op):
 
     @staticmethod
     def backward(ctx, grad, _grad_idx):
+        idx = _dual.value(ctx.saved_tensors[0])  # raises once freed, as PyTorch's, even for 0-d
         if ctx.dim is None:
-            return grad, None, None, None
-        idx = _dual.value(ctx.saved_tensors[0])  # a Tensor under create_graph
+            return grad, None, None, None  # a Tensor under create_graph
         if idx.ndim < len(ctx.shape):  # keepdim=False: the dim back, as take_along_axis's index
             idx = np.expand_dims(idx, ctx.dim)
         index = _along_axis_index(idx, ctx.dim)
@@ -597,6 +597,7 @@ class Nansum(Op):
     an infinite incoming gradient gives NaN there)."""
 
     saved_attributes = {"dim": field("axes", ints), "keepdim": keeps_dims}
+    _intermediates = ("keep",)  # stands for the input PyTorch's node saves: freed after backward
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):

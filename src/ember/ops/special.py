@@ -281,7 +281,10 @@ class Frac(Op):
 
 
 class NanToNum(Op):
-    """Replace nan and infinities; the gradient passes where x was finite, as in PyTorch."""
+    """Replace nan and infinities; the gradient passes where x was finite, as in PyTorch.
+    The mask stands for the input PyTorch's node saves: freed after backward."""
+
+    _intermediates = ("finite",)
 
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):

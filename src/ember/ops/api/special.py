@@ -10,6 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
+from ember.ops import elementwise as ew
 from ember.ops import special as sp
 from ember.ops.activations import Erf
 from ember.ops.api import arith
@@ -101,6 +102,8 @@ def sgn(input: Tensor) -> Tensor:
             return complex_sgn(input)
         except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
             return sparse_form("sgn", (input,))
+    if input._data.dtype.kind == "f" and not input.is_sparse:
+        return ew.Sgn.apply(input)  # SgnBackward0, which saves its input, as PyTorch's
     return sign(input)
 
 
