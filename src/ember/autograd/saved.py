@@ -80,9 +80,20 @@ def saved_none() -> _Saved:
     return _Saved(None)
 
 
-def saved_output(j: int = 0) -> _Saved:
-    """The table entry for output j, as the node saved it (None when it did not)."""
-    return _Saved(-1 - j)
+def saved_output(j: int = 0, view: Callable[[Any, Any], Any] | None = None) -> _Saved:
+    """The table entry for output j, as the node saved it (None when it did not). `view(node,
+    t)`, if given, is what PyTorch shows where its node saves another form of the output
+    (adaptive_max_pool1d's indices, which PyTorch's 2-d node saves with a dim of size 1)."""
+    return _Saved(-1 - j, None if view is None else _NodeView(view))
+
+
+class _NodeView:
+    """A `_Saved.view` that needs the node as well as the tensor (see `saved_output`)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
+        self.fn = fn
 
 
 def field(name: str, convert: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
@@ -200,7 +211,7 @@ def _missing(attr: str) -> Callable[[Any], Any]:
 
 def _tensor_getter(entry: _Saved) -> Callable[[Any], Any]:
     def get(node: Any) -> Any:
-        return _viewed(entry, _unpack(node, entry.source))
+        return _viewed(entry, _unpack(node, entry.source), node)
 
     get._listed = True  # every node of the class has it (None where it saved nothing)
     return get
@@ -295,8 +306,11 @@ def listed(node: Any, names: list) -> list:
     return kept
 
 
-def _viewed(entry: _Saved, t: Any) -> Any:
-    return t if entry.view is None or t is None else entry.view(t)
+def _viewed(entry: _Saved, t: Any, node: Any) -> Any:
+    view = entry.view
+    if view is None or t is None:
+        return t
+    return view.fn(node, t) if view.__class__ is _NodeView else view(t)
 
 
 def _raw_getter(name: str, entry: _Saved) -> Callable[[Any], Any]:
@@ -464,9 +478,11 @@ class SavedTensor:
             return None
         packed = node.__dict__.get("_packed")
         if packed is None:
-            return _viewed(self._entry, _as_tensor(node, self._source, node._saved[k]))
+            return _viewed(self._entry, _as_tensor(node, self._source, node._saved[k]), node)
         unpack, value = packed[k]
-        return value if unpack is not None else _viewed(self._entry, _as_tensor(node, self._source, value))
+        return (
+            value if unpack is not None else _viewed(self._entry, _as_tensor(node, self._source, value), node)
+        )
 
     @property
     def unpack_hook(self) -> Callable[[Any], Any] | None:
@@ -477,7 +493,8 @@ class SavedTensor:
 
     def unpack(self) -> Any:
         """The saved tensor, as `grad_fn._saved_<name>` reads it."""
-        return _viewed(self._entry, _unpack(self._node, self._source))
+        node = self._node
+        return _viewed(self._entry, _unpack(node, self._source), node)
 
     def register_hooks(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
         """Keep `pack_hook(tensor)` instead of the tensor, and give `unpack_hook(kept)` to each

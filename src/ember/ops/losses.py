@@ -349,23 +349,22 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
-        # the weight tensor is saved too, for the in-place check alone: changed before
-        # backward, it would change the gradient without an error (PyTorch raises)
+        # the weight is saved and backward reads it from there, as PyTorch's node: changed in
+        # place before backward it raises, and under saved-tensor hooks the unpacked value counts
         ctx.save_for_backward(x, t, weight)
         loss = -(t * _clamped_log(x) + (1 - t) * _clamped_log(1 - x))
         if weight is not None:  # it scales the loss, which has the target's dtype
-            weight = weight.astype(t.dtype, copy=False)
-            loss = loss * weight
-        ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, loss.size
+            loss = loss * weight.astype(t.dtype, copy=False)
+        ctx.reduction, ctx.denominator = reduction, loss.size
         return _reduce(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, _ = ctx.saved_tensors
+        x, t, weight = ctx.saved_tensors
         dx, dt = ctx._edges[0], ctx._edges[1]
         g = _upstream(grad, ctx.reduction, ctx.denominator)
-        if ctx.weight is not None:
-            g = g * ctx.weight
+        if weight is not None:
+            g = g * _dual.value(weight).astype(_dual.value(t).dtype, copy=False)
         gx = gt = None
         if dx is not None:
             # (x - t) / (x (1 - x)), with the denominator kept away from 0 as PyTorch does
@@ -389,8 +388,8 @@ class BinaryCrossEntropyWithLogits(Op):
     saved_attributes = {
         "self": saved_input(0),
         "target": saved_input(1),
-        "weight": field_tensor("weight"),
-        "pos_weight": field_tensor("pos_weight"),
+        "weight": saved_input(2),
+        "pos_weight": saved_input(3),
         "reduction": field("reduction", _reduction_number),
     }
 
@@ -398,7 +397,7 @@ class BinaryCrossEntropyWithLogits(Op):
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
-        # the weights are saved for the in-place check alone, as in BinaryCrossEntropy
+        # the weights are saved and read back in backward, as in BinaryCrossEntropy
         ctx.save_for_backward(x, t, weight, pos_weight)
         if weight is not None:  # it scales the loss, which has the target's dtype
             weight = weight.astype(t.dtype, copy=False)
@@ -413,17 +412,18 @@ class BinaryCrossEntropyWithLogits(Op):
             loss = loss.astype(t.dtype)
         if weight is not None:
             loss = loss * weight
-        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.denominator = weight, pos_weight, reduction, loss.size
+        ctx.reduction, ctx.denominator = reduction, loss.size
         return _reduce(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, _, _ = ctx.saved_tensors
+        x, t, weight, pw = ctx.saved_tensors
         dx, dt = ctx._edges[0], ctx._edges[1]
-        pw = ctx.pos_weight
+        if pw is not None:  # in the input's dtype, as forward used it
+            pw = _dual.value(pw).astype(_dual.value(x).dtype, copy=False)
         g = _upstream(grad, ctx.reduction, ctx.denominator)
-        if ctx.weight is not None:
-            g = g * ctx.weight
+        if weight is not None:
+            g = g * _dual.value(weight).astype(_dual.value(t).dtype, copy=False)
         gx = gt = None
         if dx is not None:
             # derivative l sigmoid(x) - pos_weight t: with pos_weight 1 it is sigmoid(x) - t,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.autograd.saved import field_tensor
+from ember.autograd.saved import saved_output
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.im2col import Window
@@ -131,13 +131,7 @@ class AdaptiveMaxPool(Op):
     maximum's flat index within its input plane (AdaptiveMaxPool2DBackward0,
     AdaptiveMaxPool3DBackward0; a 1-d one is named as the 2-d node PyTorch records for it)."""
 
-    saved_attributes = {
-        "result1": field_tensor(
-            "indices",
-            lambda node, i: i[..., None, :] if node.nd == 1 else i,
-            lambda shown, kept: shown.reshape(kept.shape),
-        ),
-    }
+    saved_attributes = {"result1": saved_output(1, lambda node, i: i[..., None, :] if node.nd == 1 else i)}
 
     def name(self) -> str:
         return f"AdaptiveMaxPool{max(2, self.nd)}DBackward0"
@@ -161,18 +155,20 @@ class AdaptiveMaxPool(Op):
             arg = np.where(np.isnan(np.take_along_axis(values, arg, -1)), last, arg)
         y = np.take_along_axis(values, arg, -1)[..., 0]
         indices = np.take_along_axis(np.broadcast_to(flat, values.shape), arg, -1)[..., 0]
-        ctx.shape, ctx.indices, ctx.nd = x.shape, indices, nd
+        ctx.shape, ctx.nd = x.shape, nd
         ctx.mark_non_differentiable(indices)
-        ctx.save_for_backward(indices)  # the indices output: changed in place, backward raises
+        # the indices output, which backward reads back from the saved tensors, as PyTorch's
+        # node: changed in place before backward it raises, and hooks' unpacked values count
+        ctx.save_for_backward(indices)
         return y, indices
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
-        ctx.saved_tensors  # noqa: B018 - the in-place check of the indices (see forward)
+        indices = _dual.value(ctx.saved_tensors[0])
         plane = math.prod(ctx.shape[-ctx.nd :])
         rows = math.prod(ctx.shape[: -ctx.nd])
         # each gradient added at its maximum's place; windows overlap when the sizes don't divide
-        index = (np.arange(rows)[:, None], ctx.indices.reshape(rows, -1))
+        index = (np.arange(rows)[:, None], indices.reshape(rows, -1))
         g = _dual.index_add((rows, plane), index, grad.reshape(rows, -1), grad.dtype)
         return g.reshape(ctx.shape), None
 

@@ -17,6 +17,7 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
+from ember.ops import _dual
 from ember.ops.api import arrange, convert, indexing, shape
 from ember.ops.elementwise import Op
 from ember.ops.reduction import normalize_dim
@@ -34,13 +35,13 @@ class ScatterReduce(Op):
     _not_tensor_inputs = (2, 3, 4, 5, 6)  # next_functions lists input and src, as PyTorch's
 
     @staticmethod
-    def forward(ctx, x, src, index, out, weights, full, reduce):
+    def forward(ctx, x, src, index, out, weights, dim, reduce):
         # x and src are arguments for the node's edges; scatter_reduce computed the value.
-        # `full` holds the index array itself: saving the index makes backward raise if the
-        # index tensor is changed in place before it runs, as PyTorch does, rather than send
-        # the gradient to the new places.
+        # Backward reads the index from the saved tensors, as PyTorch's: changed in place
+        # before backward it raises rather than send the gradient to the new places, and
+        # under saved-tensor hooks backward uses what the unpack hook gives.
         ctx.save_for_backward(index)
-        (ctx.w_x, ctx.w_src), ctx.full, ctx.reduce = weights, full, reduce
+        (ctx.w_x, ctx.w_src), ctx.dim, ctx.reduce = weights, dim, reduce
         ctx.src_shape = src.shape
         return out
 
@@ -50,8 +51,9 @@ class ScatterReduce(Op):
             raise NotImplementedError(
                 "scatter_reduce: the second derivative of reduce='prod' is not implemented in ember"
             )
-        ctx.saved_tensors  # noqa: B018 - the in-place check of the index (see forward)
-        g_src = grad[ctx.full] * ctx.w_src
+        index = np.asarray(_dual.value(ctx.saved_tensors[0]))  # (see forward)
+        full = _along_axis(index.reshape(1) if index.ndim == 0 else index, ctx.dim)
+        g_src = grad[full] * ctx.w_src
         if g_src.shape != ctx.src_shape:  # only src's leading region was scattered
             pad = [(0, n - m) for n, m in zip(ctx.src_shape, g_src.shape)]
             if isinstance(g_src, Tensor):
@@ -121,7 +123,7 @@ def scatter_reduce(
     if not (grad_mode._state[0] and (input.requires_grad or src.requires_grad)):
         return Tensor(out)
     weights = _weights(reduce, x, values, out, hit, full, count, include_self)
-    return ScatterReduce.apply(input, src, index, out, weights, full, reduce)
+    return ScatterReduce.apply(input, src, index, out, weights, d, reduce)
 
 
 def _weights(
