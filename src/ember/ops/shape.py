@@ -497,7 +497,11 @@ class IndexAddInto(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad[ctx.index], None, None
+        g = grad[ctx.index]
+        # NumPy lays out an index along a later dim with that dim outermost; row-major, as
+        # PyTorch gives a contiguous source a contiguous gradient (index_add's alpha != 1
+        # would otherwise hand the leaf a product in that order)
+        return (row_major(g) if g.__class__ is np.ndarray else g), None, None
 
 
 class Cat(Op):
