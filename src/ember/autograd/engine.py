@@ -303,10 +303,14 @@ def _free_intermediates(node: Any) -> None:
     running it again raises (`_run_node`)."""
     d = node.__dict__
     outline = node._outline
-    for name in node._intermediates:
-        value = d.pop(name, None)
-        if outline is not None and value is not None:
-            d[name] = outline(value)
+    if outline is None:
+        for name in node._intermediates:
+            d.pop(name, None)
+    else:
+        for name in node._intermediates:
+            value = d.pop(name, None)
+            if value is not None:
+                d[name] = outline(value)
     node._simple = False
 
 
