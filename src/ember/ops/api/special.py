@@ -102,8 +102,11 @@ def sgn(input: Tensor) -> Tensor:
             return complex_sgn(input)
         except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
             return sparse_form("sgn", (input,))
-    if input._data.dtype.kind == "f" and not input.is_sparse:
-        return ew.Sgn.apply(input)  # SgnBackward0, which saves its input, as PyTorch's
+    if input._data.dtype.kind == "f":
+        try:
+            return ew.Sgn.apply(input)  # SgnBackward0, which saves its input, as PyTorch's
+        except SparseUnsupportedError:  # a sparse tensor: sign's sparse form
+            pass
     return sign(input)
 
 
