@@ -156,6 +156,9 @@ class CopySlices(Function):
 
     raw = True
     _not_tensor_inputs = (2,)  # next_functions lists the base and the result, as PyTorch's
+    # freed with the graph, as PyTorch's CopySlices releases its view function: a second
+    # backward through it raises there, whatever the in-place op saved
+    _intermediates = ("view_fn",)
 
     @staticmethod
     def forward(ctx: Any, base: np.ndarray, result: np.ndarray, view_fn: Any) -> np.ndarray:

@@ -706,9 +706,12 @@ class Repeat(Op):
 class SetItem(Op):
     """out-of-place x[index] = value, recorded so that x.__setitem__ stays differentiable.
     Integers, slices and None go through a view instead (`indexing._set_region`), so an
-    index here gathers (or is a lone `...`), and the node has the name of PyTorch's for it."""
+    index here gathers (or is a lone `...`), and the node has the name of PyTorch's for it.
+    The index is freed with the graph, as Index's is (PyTorch's node saves its indices)."""
 
     _not_tensor_inputs = (1,)  # next_functions lists x and value, not the index, as PyTorch's
+    _intermediates = ("index",)
+    _outline = staticmethod(_index_outline)
     saved_attributes = {
         "accumulate": constant(False),  # index_put(accumulate=True) is recorded as an addition
         "indices": field_tensors(lambda node: _advanced(node, node._shape)[1], "index"),
