@@ -23,7 +23,7 @@ from ember._tensor import Tensor
 from ember.autograd.function import apply
 from ember.ops.api import complex as _complex
 from ember.ops.api import convert, shape
-from ember.ops.fft import DUAL_NORM, FFTn, IRFFTn, RFFTn
+from ember.ops.fft import DUAL_NORM, FFTn, FFTnOfReal, IRFFTn, RFFTn
 from ember.ops.reduction import normalize_dim
 
 __all__ = [
@@ -148,7 +148,7 @@ def _c2c(input: Tensor, s: Any, dim: Any, norm: str | None, inverse: bool, op: s
         return convert.clone(x)
     full = _filled(x, axes, sizes)
     _check_nonempty(full, op)
-    return apply(FFTn, x, axes, full, norm, inverse)
+    return apply(FFTn if x is input else FFTnOfReal, x, axes, full, norm, inverse)
 
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:

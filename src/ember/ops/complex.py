@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.autograd.saved import saved_input
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 
@@ -71,16 +72,22 @@ class Imag(Op):
 
 
 class Complex(Op):
-    """real + i imag, from two real tensors: dL/dx = Re(g), dL/dy = -Im(g)."""
+    """real + i imag, from two real tensors: dL/dx = Re(g), dL/dy = -Im(g). The parts are
+    saved, though the gradient needs neither, as PyTorch's ComplexBackward0 saves them: a
+    second backward through the freed graph raises, and so does a change in place."""
+
+    saved_attributes = {"real": saved_input(0), "imag": saved_input(1)}
 
     @staticmethod
     def forward(ctx, re, im):
+        ctx.save_for_backward(re, im)
         z = np.empty(np.broadcast_shapes(re.shape, im.shape), np.result_type(re.dtype, np.complex64))
         z.real, z.imag = re, im
         return z
 
     @staticmethod
     def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 - the freed-graph and in-place checks
         return _real(grad), -_imag(grad)
 
 

@@ -101,8 +101,23 @@ class FFTn(Op):
         return resize(g, ctx.axes, ctx.in_sizes), None, None, None, None
 
 
+class FFTnOfReal(FFTn):
+    """FFTn of a real input made complex: PyTorch records it as FftR2CBackward0, which saves
+    the input; this backward does not need it, so the input sizes stand for it and are freed
+    with the graph, so that a second backward raises as there."""
+
+    _intermediates = ("in_sizes",)
+
+    def name(self) -> str:
+        return "FftR2CBackward0"
+
+
 class RFFTn(Op):
-    """rfftn of a real input over `axes` (the last one halved), cropped or padded to `sizes`."""
+    """rfftn of a real input over `axes` (the last one halved), cropped or padded to `sizes`.
+    PyTorch's node saves the input, which this backward does not need; the sizes are freed
+    with the graph instead, so that a second backward raises as there."""
+
+    _intermediates = ("sizes",)
 
     def name(self) -> str:
         return "FftR2CBackward0"
