@@ -76,7 +76,28 @@ SAVES = {
     "pad[reflect]": _image(lambda T, x: T.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")),
     "pad[replicate]": _image(lambda T, x: T.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")),
     "pad[circular]": _image(lambda T, x: T.nn.functional.pad(x, (1, 1, 1, 1), mode="circular")),
+    "rfft": lambda T, x: T.fft.rfft(x).real,
+    "complex": lambda T, x: T.view_as_real(T.complex(x, x * 2)),
+    "index_put": lambda T, x: x.index_put((T.tensor([0, 2]),), T.ones(2, 4)),
+    "setitem[tensor]": lambda T, x: _set(x * 1, T.tensor([0, 2]), x[:2] * 3),
+    "setitem[mask]": lambda T, x: _set(x * 1, x > 0, 5.0),
+    "fft[real]": lambda T, x: T.fft.fft(x).real,
+    "ifft[real]": lambda T, x: T.fft.ifft(x).imag,
+    # PyTorch's CopySlices releases its view function: it raises whatever the op saved
+    "setitem[slice]": lambda T, x: _set(x + 0, slice(1, 3), x[:2] + 1),
+    "add_[view]": lambda T, x: _inplace_on_view(x + 0),
 }
+
+
+def _inplace_on_view(a):
+    a[1:].add_(1)
+    return a
+
+
+def _set(a, index, value):
+    a[index] = value
+    return a
+
 
 # ops whose node saved no tensor: the second pass accumulates again in both
 SAVES_NOTHING = {
@@ -88,6 +109,7 @@ SAVES_NOTHING = {
     "unfold": lambda T, x: x.unfold(1, 2, 1),
     "sum": lambda T, x: x.sum(0),
     "interpolate[nearest]": _image(lambda T, x: T.nn.functional.interpolate(x, scale_factor=2)),
+    "irfft": lambda T, x: T.fft.irfft(x),
 }
 
 
