@@ -1,0 +1,623 @@
+"""Small but realistic PyTorch programs, written once against a library module `T` and run
+with `T = torch` and `T = ember`: the kinds of program a course or a practitioner writes
+(a CNN with a one-cycle schedule, a packed-sequence RNN, a masked Transformer encoder, a
+VAE, a GAN, a Dataset/DataLoader regression, checkpoint-and-resume with early stopping,
+torch.func per-sample gradients, einsum attention, a REINFORCE loop). Each starts both
+libraries from the same state_dict (copied through NumPy arrays) and the same data, and
+compares what it records: losses, outputs, learning rates, gradients. Random draws of the
+libraries (dropout masks, samples) are not compared, only their shapes and behaviour."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+
+pytestmark = requires_torch
+
+
+def _start(T, model, shared: dict):
+    """The first library to run stores its model's initial state_dict as NumPy arrays in
+    `shared`; the second loads it, so both programs start from the same weights and buffers."""
+    if not shared:
+        shared.update({k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
+    else:
+        model.load_state_dict({k: T.from_numpy(v.copy()) for k, v in shared.items()})
+    return model
+
+
+def _both(program, rtol: float = 1e-4, atol: float = 1e-5, **kwargs) -> None:
+    """Run `program(T, shared, **kwargs)` with PyTorch, then with ember from the same start,
+    and compare the dicts of numbers they return key by key."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny ops: PyTorch's threads only contend on a loaded machine
+    shared: dict = {}
+    try:
+        theirs = program(torch, shared, **kwargs)
+    finally:
+        torch.set_num_threads(threads)
+    ours = program(ember, shared, **kwargs)
+    assert ours.keys() == theirs.keys()
+    for key in theirs:
+        a, e = np.asarray(ours[key]), np.asarray(theirs[key])
+        assert a.shape == e.shape, f"{key}: shape {a.shape} != {e.shape}"
+        if e.dtype.kind in "biu":
+            np.testing.assert_array_equal(a, e, err_msg=key)
+        else:
+            np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=key)
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().numpy().copy()
+
+
+# ---- 1. a CNN: conv, batch norm, dropout, pooling; Adam with OneCycleLR, init by apply -----
+
+
+def _cnn(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(0)
+    images = T.from_numpy(rng.standard_normal((24, 3, 12, 12)).astype(np.float32))
+    labels = T.from_numpy(rng.integers(0, 4, size=24))
+
+    class Net(nn.Module):
+        def __init__(self, p_drop: float = 0.0):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(8),
+                nn.ReLU(inplace=True),
+                nn.Dropout2d(p_drop),
+                nn.MaxPool2d(2),
+                nn.Conv2d(8, 16, 3, stride=1, padding="same", bias=False),  # a bias before BN has
+                # a zero gradient: Adam would amplify its rounding noise
+                nn.BatchNorm2d(16),
+                nn.ReLU(),
+                nn.AdaptiveAvgPool2d((1, 1)),
+            )
+            self.head = nn.Linear(16, 4)
+
+        def forward(self, x):
+            return self.head(T.flatten(self.features(x), 1))
+
+    def init_weights(m):
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    model = Net()
+    model.apply(init_weights)  # runs in both; the weights compared are the shared ones
+    _start(T, model, shared)
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(images, labels), batch_size=8)
+    epochs = 2
+    scheduler = T.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.05, epochs=epochs, steps_per_epoch=len(loader)
+    )
+    criterion = nn.CrossEntropyLoss()
+    out = {"loss": [], "lr": [], "norm": []}
+    for _ in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+            optimizer.step()
+            scheduler.step()
+            out["loss"].append(loss.item())
+            out["norm"].append(float(norm))
+            out["lr"].append(scheduler.get_last_lr()[0])
+    model.eval()
+    correct = 0
+    with T.inference_mode():
+        for x, y in loader:
+            pred = model(x).argmax(dim=1)
+            correct += pred.eq(y).sum().item()
+        logits = model(images)
+    out["accuracy"] = correct / len(loader.dataset)
+    out["logits"] = _np(logits)
+    out["running_var"] = _np(model.features[1].running_var)
+    out["batches"] = int(model.features[1].num_batches_tracked)
+    # Dropout2d in training zeroes whole channels and scales the rest by 1 / (1 - p)
+    drop = nn.Dropout2d(0.5).train()
+    z = drop(T.ones(4, 6, 3, 3))
+    per_channel = z.reshape(4, 6, 9)
+    out["dropout_channels_whole"] = bool((per_channel.amin(-1) == per_channel.amax(-1)).all())
+    out["dropout_values"] = sorted(set(z.unique().tolist()) | {0.0, 2.0})
+    return out
+
+
+def test_cnn_with_batch_norm_adam_and_one_cycle() -> None:
+    _both(_cnn)
+
+
+# ---- 2. an LSTM / GRU text classifier over padded, packed sequences ------------------------
+
+
+def _text_classifier(T, shared: dict, cell: str) -> dict:
+    nn = T.nn
+    pack, unpack = nn.utils.rnn.pack_padded_sequence, nn.utils.rnn.pad_packed_sequence
+    rng = np.random.default_rng(1)
+    lengths = [5, 2, 4, 1, 3, 5]
+    tokens = [rng.integers(1, 20, size=n).tolist() for n in lengths]
+    labels = T.tensor([0, 1, 1, 0, 2, 1])
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 6, padding_idx=0)
+            rnn = nn.LSTM if cell == "lstm" else nn.GRU
+            self.rnn = rnn(6, 5, num_layers=2, batch_first=True, bidirectional=True)
+            self.out = nn.Linear(2 * 5, 3)
+
+        def forward(self, padded, lengths):
+            packed = pack(self.embed(padded), lengths, batch_first=True, enforce_sorted=False)
+            output, hidden = self.rnn(packed)
+            h = hidden[0] if isinstance(hidden, tuple) else hidden
+            states, out_lengths = unpack(output, batch_first=True, padding_value=0.0)
+            mask = (padded != 0).unsqueeze(-1)
+            mean = (states * mask).sum(1) / out_lengths.unsqueeze(1)
+            final = T.cat([h[-2], h[-1]], dim=1)
+            return self.out(final + mean), states
+
+    padded = nn.utils.rnn.pad_sequence([T.tensor(t) for t in tokens], batch_first=True)
+    model = _start(T, Classifier(), shared)
+    optimizer = T.optim.SGD(model.parameters(), lr=0.5, momentum=0.9, nesterov=True)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    out = {"loss": []}
+    for _ in range(3):
+        optimizer.zero_grad(set_to_none=True)
+        logits, states = model(padded, T.tensor(lengths))
+        loss = criterion(logits, labels)
+        loss.backward()
+        out["loss"].append(loss.item())
+        optimizer.step()
+    out["states"] = _np(states)
+    out["padding_row_grad"] = _np(model.embed.weight.grad[0])
+    out["embed_grad"] = _np(model.embed.weight.grad)
+    out["padded"] = padded.numpy()
+    return out
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_packed_rnn_text_classifier(cell: str) -> None:
+    _both(_text_classifier, cell=cell)
+
+
+# ---- 3. a Transformer encoder classifier with padding and causal masks ---------------------
+
+
+def _transformer(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(2)
+    tokens = T.from_numpy(rng.integers(1, 30, size=(4, 7)))
+    tokens[1, 5:] = 0
+    tokens[3, 3:] = 0
+    labels = T.tensor([1, 0, 1, 1])
+
+    class Encoder(nn.Module):
+        def __init__(self, d_model: int = 16):
+            super().__init__()
+            self.embed = nn.Embedding(30, d_model, padding_idx=0)
+            self.pos = nn.Parameter(T.zeros(1, 7, d_model))
+            layer = nn.TransformerEncoderLayer(
+                d_model, nhead=4, dim_feedforward=32, dropout=0.0, batch_first=True, norm_first=True
+            )
+            self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(d_model)
+            self.cls = nn.Linear(d_model, 2)
+
+        def forward(self, tokens):
+            pad = tokens == 0
+            causal = nn.Transformer.generate_square_subsequent_mask(tokens.size(1))
+            h = self.encoder(self.embed(tokens) + self.pos, mask=causal, src_key_padding_mask=pad)
+            keep = (~pad).unsqueeze(-1).float()
+            pooled = (h * keep).sum(dim=1) / keep.sum(dim=1).clamp(min=1)
+            return self.cls(self.norm(pooled))
+
+    model = Encoder()
+    with T.no_grad():
+        model.pos.normal_(0, 0.02)
+    _start(T, model, shared)
+    optimizer = T.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01, betas=(0.9, 0.98))
+    warmup = T.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=2)
+    cosine = T.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=3)
+    scheduler = T.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[2])
+    out = {"loss": [], "lr": []}
+    for _ in range(5):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(tokens), labels)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        out["loss"].append(loss.item())
+        out["lr"].append(optimizer.param_groups[0]["lr"])
+    model.eval()
+    with T.no_grad():
+        out["probs"] = _np(model(tokens).softmax(-1))
+    return out
+
+
+def test_transformer_encoder_classifier_with_masks() -> None:
+    _both(_transformer, rtol=2e-4, atol=2e-5)
+
+
+# ---- 4. a VAE: reparameterization, KL term, BCE on pixels ---------------------------------
+
+
+def _vae(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(3)
+    pixels = T.from_numpy(rng.uniform(0, 1, size=(16, 1, 6, 6)).astype(np.float32))
+    noises = [T.from_numpy(rng.standard_normal((8, 3)).astype(np.float32)) for _ in range(4)]
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Sequential(nn.Flatten(), nn.Linear(36, 16), nn.ReLU())
+            self.mu, self.logvar = nn.Linear(16, 3), nn.Linear(16, 3)
+            self.dec = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 36), nn.Sigmoid())
+
+        def reparameterize(self, mu, logvar, eps=None):
+            std = T.exp(0.5 * logvar)
+            if eps is None:
+                eps = T.randn_like(std)
+            return mu + eps * std
+
+        def forward(self, x, eps=None):
+            h = self.enc(x)
+            mu, logvar = self.mu(h), self.logvar(h)
+            z = self.reparameterize(mu, logvar, eps)
+            return self.dec(z).view(-1, 1, 6, 6), mu, logvar
+
+    def loss_function(recon, x, mu, logvar):
+        bce = F.binary_cross_entropy(recon, x, reduction="sum")
+        kld = -0.5 * T.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return bce + kld
+
+    model = _start(T, VAE(), shared)
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    loader = T.utils.data.DataLoader(pixels, batch_size=8)
+    out = {"loss": []}
+    for epoch in range(2):
+        model.train()
+        for i, x in enumerate(loader):
+            optimizer.zero_grad()
+            recon, mu, logvar = model(x, noises[2 * epoch + i])
+            loss = loss_function(recon, x, mu, logvar)
+            loss.backward()
+            optimizer.step()
+            out["loss"].append(loss.item() / len(x))
+    recon, mu, logvar = model(pixels[:4])  # the library's own noise: shapes and range only
+    out["sample_shape"] = list(recon.shape) + [bool(((recon >= 0) & (recon <= 1)).all())]
+    with T.no_grad():
+        z = T.from_numpy(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+        out["decoded"] = _np(model.dec(z))
+    return out
+
+
+def test_vae_with_reparameterization_and_kl() -> None:
+    _both(_vae)
+
+
+# ---- 5. a small GAN: two optimizers, detach, zero_grad(set_to_none) ----------------------
+
+
+def _gan(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(4)
+    real = T.from_numpy((rng.standard_normal((8, 2)) * 0.5 + 2).astype(np.float32))
+    noises = [T.from_numpy(rng.standard_normal((8, 4)).astype(np.float32)) for _ in range(3)]
+
+    class GAN(nn.Module):  # one module holding both, so one state_dict carries the start
+        def __init__(self):
+            super().__init__()
+            self.G = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 2))
+            self.D = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    gan = _start(T, GAN(), shared)
+    G, D = gan.G, gan.D
+    opt_g = T.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    opt_d = T.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    criterion = nn.BCEWithLogitsLoss()
+    ones, zeros = T.ones(8, 1), T.zeros(8, 1)
+    out = {"d_loss": [], "g_loss": [], "d_grad_none": []}
+    for noise in noises:
+        fake = G(noise)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss = criterion(D(real), ones) + criterion(D(fake.detach()), zeros)
+        d_loss.backward()
+        opt_d.step()
+        out["d_grad_none"].append(all(p.grad is None for p in G.parameters()))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss = criterion(D(fake), ones)
+        g_loss.backward()
+        opt_g.step()
+        out["d_loss"].append(d_loss.item())
+        out["g_loss"].append(g_loss.item())
+    with T.no_grad():
+        out["samples"] = _np(G(noises[0]))
+    return out
+
+
+def test_gan_with_two_optimizers() -> None:
+    _both(_gan)
+
+
+# ---- 6. a regression over a custom Dataset, random_split, a collate_fn -------------------
+
+
+def _regression(T, shared: dict) -> dict:
+    nn = T.nn
+    from_data = T.utils.data
+    rng = np.random.default_rng(5)
+    features = rng.standard_normal((40, 3)).astype(np.float32)
+    targets = (features @ np.array([1.5, -2.0, 0.5], dtype=np.float32) + 0.3).astype(np.float32)
+
+    class Houses(from_data.Dataset):
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            return {"x": T.from_numpy(self.x[i]), "y": float(self.y[i])}
+
+    def collate(batch):
+        return T.stack([b["x"] for b in batch]), T.tensor([b["y"] for b in batch]).unsqueeze(1)
+
+    data = Houses(features, targets)
+    train, val = from_data.random_split(data, [0.75, 0.25], generator=T.Generator().manual_seed(42))
+    assert len(train) == 30 and len(val) == 10
+    assert sorted(train.indices + val.indices) == list(range(40))
+    # the two libraries' generators differ: the compared run takes a fixed split
+    train, val = from_data.Subset(data, range(30)), from_data.Subset(data, range(30, 40))
+    train_loader = from_data.DataLoader(train, batch_size=8, shuffle=False, collate_fn=collate)
+    val_loader = from_data.DataLoader(val, batch_size=4, collate_fn=collate, drop_last=True)
+    model = _start(T, nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)), shared)
+    optimizer = T.optim.SGD(model.parameters(), lr=0.05, weight_decay=1e-3)
+    scheduler = T.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    criterion = nn.MSELoss()
+    out = {"train": [], "val": [], "batches": [len(train_loader), len(val_loader)]}
+    for _ in range(4):
+        model.train()
+        total = 0.0
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * x.size(0)
+        scheduler.step()
+        out["train"].append(total / len(train_loader.dataset))
+        model.eval()
+        with T.no_grad():
+            val_loss = sum(nn.functional.l1_loss(model(x), y, reduction="sum").item() for x, y in val_loader)
+        out["val"].append(val_loss)
+    shuffled = from_data.DataLoader(train, batch_size=8, shuffle=True, collate_fn=collate)
+    seen = T.cat([x for x, _ in shuffled])
+    out["shuffled_covers"] = bool(
+        T.sort(seen[:, 0]).values.eq(T.sort(T.from_numpy(features[:30, 0])).values).all()
+    )
+    return out
+
+
+def test_regression_with_dataset_split_and_collate() -> None:
+    _both(_regression)
+
+
+# ---- 7. ReduceLROnPlateau, early stopping, a checkpoint saved and resumed --------------------
+
+
+def _checkpointing(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(6)
+    x = T.from_numpy(rng.standard_normal((20, 4)).astype(np.float32))
+    y = T.from_numpy(rng.integers(0, 3, size=20))
+
+    def build():
+        model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.BatchNorm1d(6), nn.Linear(6, 3))
+        optimizer = T.optim.Adam(model.parameters(), lr=0.05)
+        scheduler = T.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=1)
+        return model, optimizer, scheduler
+
+    def epoch(model, optimizer, scheduler, state):
+        model.train()
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        model.eval()
+        with T.no_grad():
+            val = nn.functional.cross_entropy(model(x[:10]), y[:10]).item() + 0.2 * state["epoch"]
+        scheduler.step(val)  # a rising validation loss: the plateau rule cuts the rate
+        state["epoch"] += 1
+        if val < state["best"]:
+            state["best"], state["stale"] = val, 0
+        else:
+            state["stale"] += 1
+        return loss.item(), optimizer.param_groups[0]["lr"]
+
+    model, optimizer, scheduler = build()
+    _start(T, model, shared)
+    state = {"epoch": 0, "best": float("inf"), "stale": 0}
+    out = {"loss": [], "lr": []}
+    for _ in range(3):
+        loss, lr = epoch(model, optimizer, scheduler, state)
+        out["loss"].append(loss)
+        out["lr"].append(lr)
+    buffer = io.BytesIO()
+    T.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "state": dict(state),
+        },
+        buffer,
+    )
+    buffer.seek(0)
+    checkpoint = T.load(buffer, weights_only=False)
+    resumed, opt2, sched2 = build()
+    resumed.load_state_dict(checkpoint["model"])
+    opt2.load_state_dict(checkpoint["optimizer"])
+    sched2.load_state_dict(checkpoint["scheduler"])
+    state2 = dict(checkpoint["state"])
+    out["resumed"] = []
+    patience, stopped_at = 2, None
+    while state["epoch"] < 8:  # both runs go on; they must agree step for step
+        a = epoch(model, optimizer, scheduler, state)
+        b = epoch(resumed, opt2, sched2, state2)
+        out["resumed"].append([a[0], b[0], a[1], b[1]])
+        if state2["stale"] >= patience and stopped_at is None:
+            stopped_at = state2["epoch"]
+    out["stopped_at"] = stopped_at
+    out["num_bad_epochs"] = sched2.num_bad_epochs
+    out["step_count"] = opt2.state_dict()["state"][0]["step"].item()
+    return out
+
+
+def test_plateau_early_stopping_and_resume_from_checkpoint() -> None:
+    _both(_checkpointing)
+
+
+# ---- 8. torch.func: per-sample gradients with vmap, grad and functional_call ---------------
+
+
+def _per_sample_grads(T, shared: dict) -> dict:
+    nn = T.nn
+    from_func = T.func
+    rng = np.random.default_rng(7)
+    x = T.from_numpy(rng.standard_normal((5, 3)).astype(np.float32))
+    y = T.from_numpy(rng.integers(0, 2, size=5))
+    model = _start(T, nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2)), shared)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def loss_of(params, buffers, sample, target):
+        logits = from_func.functional_call(model, (params, buffers), (sample.unsqueeze(0),))
+        return nn.functional.cross_entropy(logits, target.unsqueeze(0))
+
+    per_sample = from_func.vmap(from_func.grad(loss_of), in_dims=(None, None, 0, 0))(params, buffers, x, y)
+    out = {f"grad {k}": _np(v) for k, v in per_sample.items()}
+    loss = nn.functional.cross_entropy(model(x), y, reduction="sum")
+    loss.backward()
+    out["sum_matches_backward"] = all(
+        bool(T.allclose(per_sample[k].sum(0), p.grad, atol=1e-5)) for k, p in model.named_parameters()
+    )
+    grads, value = from_func.grad_and_value(lambda p: loss_of(p, buffers, x[0], y[0]))(params)
+    out["value"] = value.item()
+    jac = from_func.jacrev(lambda inp: model(inp))(x[0])
+    out["jacobian"] = _np(jac)
+    out["hessian_diag"] = _np(T.diagonal(from_func.hessian(lambda v: (v.sin() * v).sum())(x[0])))
+    return out
+
+
+def test_func_per_sample_gradients() -> None:
+    _both(_per_sample_grads)
+
+
+# ---- 9. attention written with einsum, masked_fill and a causal triangle ----------------
+
+
+def _einsum_attention(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(8)
+    x = T.from_numpy(rng.standard_normal((2, 5, 8)).astype(np.float32))
+
+    class SelfAttention(nn.Module):
+        def __init__(self, dim: int = 8, heads: int = 2):
+            super().__init__()
+            self.heads, self.scale = heads, (dim // heads) ** -0.5
+            self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+            self.proj = nn.Linear(dim, dim)
+            self.register_buffer("causal", T.triu(T.ones(5, 5), diagonal=1).bool(), persistent=False)
+
+        def forward(self, x):
+            b, n, d = x.shape
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            q, k, v = (t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
+            scores = T.einsum("bhid,bhjd->bhij", q, k) * self.scale
+            scores = scores.masked_fill(self.causal[:n, :n], float("-inf"))
+            attn = scores.softmax(dim=-1)
+            mixed = T.einsum("bhij,bhjd->bhid", attn, v)
+            fused = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.proj(mixed.transpose(1, 2).reshape(b, n, d)), attn, (mixed - fused).abs().max()
+
+    model = _start(T, SelfAttention(), shared)
+    assert "causal" not in model.state_dict()
+    y, attn, gap = model(x)
+    y.pow(2).mean().backward()
+    out = {"y": _np(y), "attn": _np(attn), "sdpa_agrees": gap.item() < 1e-5}
+    out.update({f"grad {k}": _np(p.grad) for k, p in model.named_parameters()})
+    out["topk"] = T.topk(attn[0, 0, -1], k=2).indices.numpy()
+    out["bilinear"] = T.einsum("bi,ij,bj->b", x[:, 0], model.proj.weight, x[:, 1]).detach().numpy()
+    return out
+
+
+def test_einsum_attention() -> None:
+    _both(_einsum_attention)
+
+
+# ---- 10. REINFORCE with torch.distributions ---------------------------------------------
+
+
+def _reinforce(T, shared: dict) -> dict:
+    nn = T.nn
+    D = T.distributions
+    rng = np.random.default_rng(9)
+    states = T.from_numpy(rng.standard_normal((6, 4)).astype(np.float32))
+    actions = T.from_numpy(rng.integers(0, 3, size=6))  # what a sampler would have drawn
+    rewards = [1.0, 0.0, 0.5, 1.0, 0.0, 1.0]
+    policy = _start(T, nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)), shared)
+    optimizer = T.optim.Adam(policy.parameters(), lr=1e-2)
+    gamma, returns, running = 0.99, [], 0.0
+    for r in reversed(rewards):
+        running = r + gamma * running
+        returns.insert(0, running)
+    returns = T.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + 1e-8)
+    out = {"loss": [], "entropy": []}
+    for _ in range(3):
+        dist = D.Categorical(logits=policy(states))
+        sampled = dist.sample()
+        assert sampled.shape == (6,) and sampled.dtype == T.int64
+        log_probs = dist.log_prob(actions)
+        loss = -(log_probs * returns).sum() - 0.01 * dist.entropy().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+        out["entropy"].append(dist.entropy().mean().item())
+    mean_head = nn.Linear(4, 2)
+    with T.no_grad():
+        mean_head.weight.fill_(0.1)
+        mean_head.bias.zero_()
+    log_std = nn.Parameter(T.full((2,), -0.5))
+    normal = D.Normal(mean_head(states), log_std.exp())
+    act = normal.rsample()
+    out["rsample_shape"] = list(act.shape)
+    continuous = T.from_numpy(rng.standard_normal((6, 2)).astype(np.float32))
+    logp = normal.log_prob(continuous).sum(-1)
+    logp.mean().backward()
+    out["logp"] = _np(logp)
+    out["log_std_grad"] = _np(log_std.grad)
+    independent = D.Independent(D.Normal(T.zeros(6, 2), T.ones(6, 2)), 1)
+    out["independent"] = _np(independent.log_prob(continuous))
+    return out
+
+
+def test_reinforce_with_distributions() -> None:
+    _both(_reinforce)
