@@ -621,3 +621,23 @@ def _reinforce(T, shared: dict) -> dict:
 
 def test_reinforce_with_distributions() -> None:
     _both(_reinforce)
+
+
+# ---- lines that training scripts run whatever the device -------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        lambda T: T.cuda.empty_cache(),
+        lambda T: T.cuda.is_bf16_supported(),
+        lambda T: T.cuda.is_initialized(),
+        lambda T: (T.cuda.seed(), T.cuda.seed_all()),
+        lambda T: [T.cuda.memory_allocated(), T.cuda.max_memory_allocated("cuda:0")],
+        lambda T: [T.cuda.memory_reserved(0), T.cuda.max_memory_reserved(device=None)],
+    ],
+)
+def test_cuda_queries_answer_as_pytorch_without_a_gpu(line) -> None:
+    import torch
+
+    assert line(ember) == line(torch)
