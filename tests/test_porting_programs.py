@@ -641,3 +641,33 @@ def test_cuda_queries_answer_as_pytorch_without_a_gpu(line) -> None:
     import torch
 
     assert line(ember) == line(torch)
+
+
+def _fork_rng(T, shared: dict) -> dict:
+    T.manual_seed(3)
+    plain = T.rand(3)
+    T.manual_seed(3)
+    with T.random.fork_rng():
+        T.rand(5)  # e.g. a randomly augmented preview inside a training loop
+    forked = T.rand(3)
+    T.manual_seed(3)
+    try:
+        with T.random.fork_rng(devices=[]):
+            T.rand(2)
+            raise ValueError
+    except ValueError:
+        pass
+    after_error = T.rand(3)
+    T.manual_seed(3)
+    with T.random.fork_rng(enabled=False):
+        T.rand(2)
+    disabled = T.rand(3)
+    T.manual_seed(3)
+    return {
+        "restored": bool((plain == forked).all()) and bool((plain == after_error).all()),
+        "disabled_draws_count": bool((T.rand(5)[2:] == disabled).all()),
+    }
+
+
+def test_fork_rng_restores_the_default_generator() -> None:
+    _both(_fork_rng)

@@ -6,6 +6,8 @@ seed (documented); what matters is that a seed reproduces ember's own runs.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -75,6 +77,22 @@ def get_rng_state() -> Any:
 
 def set_rng_state(new_state: Any) -> None:
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, device_type: str = "cuda") -> Iterator[None]:
+    """A block whose draws from the default generator leave no trace (torch.random.fork_rng):
+    its state is saved on entry and restored on exit, so code after the block draws what it
+    would have drawn without it. `devices` and `device_type` name accelerators, of which
+    ember has none; `enabled=False` makes the block an ordinary one."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def rng(generator: Generator | None) -> np.random.Generator:
