@@ -671,3 +671,284 @@ def _fork_rng(T, shared: dict) -> dict:
 
 def test_fork_rng_restores_the_default_generator() -> None:
     _both(_fork_rng)
+
+
+# ---- 11. a character-level LSTM: truncated backprop, hidden state carried and detached ------
+
+
+def _char_lstm(T, shared: dict) -> dict:
+    nn = T.nn
+    text = "hello world, hello ember, hello torch"
+    vocab = sorted(set(text))
+    ids = T.tensor([vocab.index(c) for c in text])
+
+    class CharModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(len(vocab), 8)
+            self.lstm = nn.LSTM(8, 12, num_layers=2, dropout=0.0, proj_size=6)
+            self.fc = nn.Linear(6, len(vocab))
+
+        def forward(self, x, hidden=None):
+            out, hidden = self.lstm(self.embed(x), hidden)
+            return self.fc(out), hidden
+
+    model = _start(T, CharModel(), shared)
+    optimizer = T.optim.RMSprop(model.parameters(), lr=1e-2, alpha=0.9, momentum=0.5, centered=True)
+    scheduler = T.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=2, T_mult=2, eta_min=1e-4)
+    batch, bptt = 2, 6
+    usable = (len(ids) - 1) // batch * batch
+    source = ids[:usable].view(batch, -1).t().contiguous()
+    target = ids[1 : usable + 1].view(batch, -1).t().contiguous()
+    hidden = None
+    out = {"loss": [], "lr": []}
+    accumulate = 2
+    optimizer.zero_grad()
+    for step, i in enumerate(range(0, source.size(0) - 1, bptt)):
+        x, y = source[i : i + bptt], target[i : i + bptt]
+        if hidden is not None:
+            hidden = tuple(h.detach() for h in hidden)
+        logits, hidden = model(x, hidden)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, len(vocab)), y.reshape(-1)) / accumulate
+        loss.backward()
+        if (step + 1) % accumulate == 0:
+            nn.utils.clip_grad_norm_(model.parameters(), 0.5, norm_type=2.0)
+            optimizer.step()
+            optimizer.zero_grad()
+            scheduler.step(step / 3)
+        out["loss"].append(loss.item())
+        out["lr"].append(scheduler.get_last_lr()[0])
+    out["hidden_shapes"] = [list(h.shape) for h in hidden]
+    model.eval()
+    with T.no_grad():
+        start = T.tensor([[vocab.index("h")]])
+        logits, h = model(start)
+        greedy = []
+        for _ in range(5):
+            nxt = logits[-1, 0].argmax()
+            greedy.append(nxt.item())
+            logits, h = model(nxt.view(1, 1), h)
+    out["greedy"] = greedy
+    return out
+
+
+def test_char_lstm_truncated_bptt() -> None:
+    _both(_char_lstm)
+
+
+# ---- 12. a text CNN over Conv1d with class weights, ignore_index and Adagrad ----------------
+
+
+def _text_cnn(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(12)
+    tokens = T.from_numpy(rng.integers(0, 25, size=(6, 10)))
+    labels = T.tensor([0, 1, 2, -100, 1, 0])
+
+    class TextCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(25, 8, max_norm=1.0)
+            self.convs = nn.ModuleList([nn.Conv1d(8, 4, k, padding=k // 2) for k in (2, 3, 5)])
+            self.drop = nn.Dropout(0.0)
+            self.fc = nn.Linear(12, 3)
+
+        def forward(self, x):
+            e = self.embed(x).permute(0, 2, 1)
+            pooled = [F.max_pool1d(F.relu(conv(e)), conv(e).shape[2]).squeeze(2) for conv in self.convs]
+            return self.fc(self.drop(T.cat(pooled, dim=1)))
+
+    model = _start(T, TextCNN(), shared)
+    optimizer = T.optim.Adagrad(model.parameters(), lr=0.1, lr_decay=0.01)
+    criterion = nn.CrossEntropyLoss(weight=T.tensor([1.0, 2.0, 0.5]), ignore_index=-100)
+    out = {"loss": []}
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = criterion(model(tokens), labels)
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    out["embed_norms"] = _np(model.embed.weight.norm(dim=1))
+    with T.no_grad():
+        probs = F.softmax(model(tokens), dim=1)
+    out["top"] = probs.max(dim=1).values.numpy()
+    out["pred"] = probs.argmax(1).numpy()
+    return out
+
+
+def test_text_cnn_with_class_weights() -> None:
+    _both(_text_cnn)
+
+
+# ---- 13. a residual autoencoder: GroupNorm, SiLU, ConvTranspose, param groups, EMA ----------
+
+
+def _autoencoder(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(13)
+    images = T.from_numpy(rng.uniform(-1, 1, size=(4, 2, 8, 8)).astype(np.float32))
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.norm1, self.conv1 = nn.GroupNorm(2, c), nn.Conv2d(c, c, 3, padding=1)
+            self.norm2, self.conv2 = nn.GroupNorm(2, c), nn.Conv2d(c, c, 3, padding=1)
+
+        def forward(self, x):
+            h = self.conv1(F.silu(self.norm1(x)))
+            return x + self.conv2(F.silu(self.norm2(h)))
+
+    class AE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Sequential(nn.Conv2d(2, 4, 4, stride=2, padding=1), Block(4))
+            self.up = nn.Sequential(
+                nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1),
+                nn.Upsample(scale_factor=1, mode="nearest"),
+                nn.Conv2d(4, 2, 1),
+                nn.Tanh(),
+            )
+
+        def forward(self, x):
+            return self.up(self.down(x))
+
+    model = _start(T, AE(), shared)
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (no_decay if p.ndim == 1 else decay).append(p)
+    optimizer = T.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=5e-3
+    )
+    scheduler = T.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2, 3], gamma=0.3)
+    swa = T.optim.swa_utils
+    ema = swa.AveragedModel(model, multi_avg_fn=swa.get_ema_multi_avg_fn(0.9))
+    out = {"loss": [], "lr": []}
+    for _ in range(4):
+        optimizer.zero_grad()
+        loss = F.smooth_l1_loss(model(images), images, beta=0.5)
+        loss.backward()
+        optimizer.step()
+        ema.update_parameters(model)
+        scheduler.step()
+        out["loss"].append(loss.item())
+        out["lr"].append([g["lr"] for g in optimizer.param_groups])
+    with T.no_grad():
+        out["ema_out"] = _np(ema(images[:1]))
+    out["n_averaged"] = int(ema.n_averaged)
+    return out
+
+
+def test_residual_autoencoder_with_ema() -> None:
+    _both(_autoencoder)
+
+
+# ---- 14. distillation and metric learning losses --------------------------------------------
+
+
+def _distill(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(14)
+    x = T.from_numpy(rng.standard_normal((8, 5)).astype(np.float32))
+    y = T.from_numpy(rng.integers(0, 3, size=8))
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.teacher = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 3))
+            self.student = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+            self.embed = nn.Linear(5, 4)
+
+    pair = _start(T, Pair(), shared)
+    pair.teacher.eval()
+    for p in pair.teacher.parameters():
+        p.requires_grad_(False)
+    optimizer = T.optim.SGD(list(pair.student.parameters()) + list(pair.embed.parameters()), lr=0.1)
+    temperature, alpha = 2.0, 0.7
+    lam = 0.3  # a mixup coefficient a Beta(0.4, 0.4) would have drawn
+    out = {"loss": []}
+    kl = nn.KLDivLoss(reduction="batchmean")
+    triplet = nn.TripletMarginLoss(margin=0.5, p=2)
+    cosine = nn.CosineEmbeddingLoss(margin=0.1)
+    for _ in range(3):
+        perm = T.arange(7, -1, -1)
+        mixed = lam * x + (1 - lam) * x[perm]
+        with T.no_grad():
+            soft = F.softmax(pair.teacher(mixed) / temperature, dim=-1)
+        logits = pair.student(mixed)
+        hard = lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
+        distill = kl(F.log_softmax(logits / temperature, dim=-1), soft) * temperature**2
+        e = F.normalize(pair.embed(x), dim=1)
+        metric = triplet(e[:4], e[4:], e.roll(1, 0)[:4]) + cosine(e[:4], e[4:], T.tensor([1, -1, 1, -1]))
+        loss = alpha * distill + (1 - alpha) * hard + metric
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    out["beta_sample_shape"] = list(T.distributions.Beta(0.4, 0.4).sample((3,)).shape)
+    out["teacher_has_no_grad"] = all(p.grad is None for p in pair.teacher.parameters())
+    out["distances"] = _np(T.cdist(e[:3], e[3:6]))
+    out["pairwise"] = _np(F.pairwise_distance(e[:3], e[3:6]))
+    log_target = F.kl_div(F.log_softmax(logits, 1), F.log_softmax(logits.detach() * 0.5, 1), log_target=True)
+    out["log_target"] = log_target.item()
+    return out
+
+
+def test_distillation_mixup_and_metric_losses() -> None:
+    _both(_distill)
+
+
+# ---- 15. a GRU seq2seq with dot-product attention and teacher forcing -----------------------
+
+
+def _seq2seq(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(15)
+    src = T.from_numpy(rng.integers(3, 12, size=(3, 6)))
+    tgt = T.from_numpy(rng.integers(3, 12, size=(3, 5)))
+    tgt[2, 3:] = 0  # padding, ignored by the loss
+    SOS = 1
+
+    class Seq2Seq(nn.Module):
+        def __init__(self, v: int = 12, h: int = 8):
+            super().__init__()
+            self.src_embed, self.tgt_embed = nn.Embedding(v, h), nn.Embedding(v, h)
+            self.encoder = nn.GRU(h, h, batch_first=True)
+            self.decoder = nn.GRUCell(2 * h, h)
+            self.out = nn.Linear(2 * h, v)
+
+        def forward(self, src, tgt, forcing):
+            enc, hidden = self.encoder(self.src_embed(src))
+            h = hidden[0]
+            token = T.full((src.size(0),), SOS, dtype=T.long)
+            context = T.zeros_like(h)
+            logits = []
+            for t in range(tgt.size(1)):
+                h = self.decoder(T.cat([self.tgt_embed(token), context], dim=1), h)
+                scores = T.bmm(enc, h.unsqueeze(2)).squeeze(2)
+                weights = F.softmax(scores, dim=1)
+                context = T.bmm(weights.unsqueeze(1), enc).squeeze(1)
+                step = self.out(T.cat([h, context], dim=1))
+                logits.append(step)
+                token = tgt[:, t] if forcing[t] else step.argmax(1)
+            return T.stack(logits, dim=1)
+
+    model = _start(T, Seq2Seq(), shared)
+    optimizer = T.optim.NAdam(model.parameters(), lr=1e-2)
+    criterion = nn.NLLLoss(ignore_index=0)
+    forcing = [True, False, True, True, False]
+    out = {"loss": []}
+    for _ in range(3):
+        optimizer.zero_grad()
+        logits = model(src, tgt, forcing)
+        loss = criterion(F.log_softmax(logits, -1).transpose(1, 2), tgt)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        out["loss"].append(loss.item())
+    with T.no_grad():
+        out["decoded"] = model(src, tgt, [False] * 5).argmax(-1).numpy()
+    return out
+
+
+def test_gru_seq2seq_with_attention() -> None:
+    _both(_seq2seq)
