@@ -68,8 +68,7 @@ def test_autocast_state_and_nesting_as_pytorch(T):
     T.set_autocast_enabled("cpu", False)
     assert T.is_autocast_cache_enabled()
     assert T.get_autocast_dtype("cuda") == T.float16
-    # PyTorch's CPU default is bfloat16, which ember does not have
-    assert T.get_autocast_dtype("cpu") == (T.float16 if T is ember else T.bfloat16)
+    assert T.get_autocast_dtype("cpu") == T.bfloat16
 
 
 def test_autocast_as_a_decorator_and_exceptions_restore_the_state(T):

@@ -10,6 +10,8 @@ libraries (dropout masks, samples) are not compared, only their shapes and behav
 from __future__ import annotations
 
 import io
+import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -952,3 +954,69 @@ def _seq2seq(T, shared: dict) -> dict:
 
 def test_gru_seq2seq_with_attention() -> None:
     _both(_seq2seq)
+
+
+# ---- 16. a CPU mixed-precision block: autocast with bfloat16 --------------------------------
+
+
+def _autocast(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(16)
+    x = T.from_numpy(rng.standard_normal((8, 6)).astype(np.float32))
+    y = T.from_numpy(rng.integers(0, 3, size=8))
+    model = _start(T, nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)), shared)
+    optimizer = T.optim.SGD(model.parameters(), lr=0.1)
+    amp_dtype = T.bfloat16 if not T.cuda.is_available() or T.cuda.is_bf16_supported() else T.float16
+    out = {"loss": [], "state": []}
+    for _ in range(3):
+        optimizer.zero_grad()
+        with T.autocast("cpu", dtype=amp_dtype):  # PyTorch computes the products in bfloat16
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            out["state"].append([T.is_autocast_enabled("cpu"), T.get_autocast_dtype("cpu") == T.bfloat16])
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.float().item())
+    out["state"].append([T.is_autocast_enabled("cpu"), T.get_autocast_dtype("cpu") == T.bfloat16])
+    out["grads_float32"] = all(p.grad.dtype == T.float32 for p in model.parameters())
+    out["finfo"] = [T.finfo(T.bfloat16).eps, T.finfo(T.bfloat16).max, T.bfloat16.itemsize]
+    with T.no_grad(), T.autocast(device_type="cpu"):
+        out["probs"] = _np(model(x).float().softmax(-1))
+    return out
+
+
+def test_autocast_block_with_bfloat16() -> None:
+    """ember computes the region in float32 (documented); PyTorch in bfloat16, whose rounding
+    is the tolerance."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ember's "nothing is cast" warning
+        _both(_autocast, rtol=3e-2, atol=1e-2)
+
+
+def test_bfloat16_is_named_but_holds_no_tensors() -> None:
+    import torch
+
+    assert repr(ember.bfloat16) == "ember.bfloat16" and str(torch.bfloat16) == "torch.bfloat16"
+    assert ember.bfloat16 is not ember.float16 and ember.bfloat16 != ember.float32
+    assert pickle.loads(pickle.dumps(ember.bfloat16)) is ember.bfloat16
+    for attr in ("is_floating_point", "is_complex", "is_signed", "itemsize"):
+        assert getattr(ember.bfloat16, attr) == getattr(torch.bfloat16, attr), attr
+    assert ember.bfloat16.to_real() is ember.bfloat16
+    assert repr(ember.finfo(ember.bfloat16)) == repr(torch.finfo(torch.bfloat16))
+    with pytest.raises(TypeError, match="torch.iinfo\\(\\) requires an integer input type"):
+        ember.iinfo(ember.bfloat16)
+    for convert in (
+        lambda: ember.ones(2, dtype=ember.bfloat16),
+        lambda: ember.ones(2).to(ember.bfloat16),
+        lambda: ember.ones(2).bfloat16(),
+        lambda: ember.nn.Linear(2, 2).bfloat16(),
+        lambda: ember.tensor([1.0], dtype=ember.bfloat16),
+    ):
+        with pytest.raises(TypeError, match="ember has no bfloat16 tensors"):
+            convert()
+    assert not hasattr(ember.float32, "no_such_attribute")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ember.autocast("cpu", dtype=ember.float32) as region:  # neither bfloat16 nor float16
+            assert not ember.is_autocast_enabled("cpu")
+    assert not region._enabled and "ember.bfloat16, ember.float16" in str(caught[0].message)

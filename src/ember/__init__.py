@@ -120,6 +120,7 @@ from ember.creation import (
     zeros_like,
 )
 from ember.dtypes import (
+    bfloat16,
     bool,
     can_cast,
     cdouble,

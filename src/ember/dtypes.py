@@ -18,13 +18,26 @@ class dtype:
 
     __slots__ = ("name", "numpy", "is_floating_point", "is_complex", "is_signed", "itemsize")
 
-    def __init__(self, name: str, np_dtype: Any) -> None:
+    def __init__(self, name: str, np_dtype: Any, itemsize: builtins.int = 0) -> None:
         self.name = name
+        if np_dtype is None:  # a floating dtype NumPy lacks: named, never stored (bfloat16)
+            self.is_floating_point, self.is_complex, self.is_signed = True, False, True
+            self.itemsize = itemsize
+            return
         self.numpy = np.dtype(np_dtype)
         self.is_floating_point = self.numpy.kind == "f"
         self.is_complex = self.numpy.kind == "c"
         self.is_signed = self.numpy.kind in "fic"
         self.itemsize = self.numpy.itemsize
+
+    def __getattr__(self, attr: str) -> Any:
+        # reached only for a slot left empty: `numpy` of a dtype ember names but cannot store
+        if attr == "numpy":
+            raise TypeError(
+                f"ember has no {self.name} tensors (NumPy has no {self.name} type): use float32, "
+                f"which is also what ember computes autocast regions with dtype={self.name} in"
+            )
+        raise AttributeError(f"'dtype' object has no attribute '{attr}'")
 
     def to_real(self) -> dtype:
         """The real dtype of a complex one's parts (complex64 -> float32); any other dtype
@@ -63,6 +76,11 @@ uint64 = dtype("uint64", np.uint64)
 bool = dtype("bool", np.bool_)  # noqa: A001  (torch.bool)
 complex64 = dtype("complex64", np.complex64)
 complex128 = dtype("complex128", np.complex128)
+# PyTorch programs name bfloat16 to choose a precision (`torch.autocast("cpu",
+# dtype=torch.bfloat16)`, `torch.bfloat16 if torch.cuda.is_bf16_supported() else ...`): those
+# lines run, and an autocast region computes, as every region in ember, in its inputs' own
+# dtype. NumPy has no bfloat16, so making or converting a tensor to it raises (__getattr__).
+bfloat16 = dtype("bfloat16", None, itemsize=2)
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -127,6 +145,12 @@ class finfo:
     def __init__(self, type: dtype | None = None) -> None:  # noqa: A002  (torch's name)
         d = _default[0] if type is None else type
         d = d.to_real()  # a complex dtype's limits are those of its parts, as in PyTorch
+        if d is bfloat16:  # float32's exponent with 8 bits of precision; no NumPy finfo
+            self.bits, self.eps, self.resolution, self.dtype = 16, 2.0**-7, 0.01, d.name
+            self.max = (2 - 2.0**-7) * 2.0**127
+            self.min, self.tiny = -self.max, 2.0**-126
+            self.smallest_normal = self.tiny
+            return
         if not d.is_floating_point:
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
@@ -148,7 +172,7 @@ class iinfo:
     """Limits of an integer dtype (torch.iinfo): bits, min and max, as Python ints."""
 
     def __init__(self, type: dtype) -> None:  # noqa: A002  (torch's name)
-        if type.numpy.kind not in "iu":
+        if type.is_floating_point or type.numpy.kind not in "iu":
             raise TypeError(
                 "torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'"
             )

@@ -2,7 +2,8 @@
 
 In PyTorch, a region under `autocast` runs chosen operations (matrix products, convolutions)
 in float16 or bfloat16 to save time and memory on hardware built for it. ember computes with
-NumPy, has no bfloat16 and no faster float16 kernels, so it does not cast: inside an enabled
+NumPy, which has no bfloat16 (ember can name `ember.bfloat16` but holds no tensors of it),
+and has no faster float16 kernels, so it does not cast: inside an enabled
 region every operation computes in the dtype of its inputs, exactly as outside (float32 stays
 float32), and ember says so with a warning the first time a region is entered.
 
@@ -33,12 +34,12 @@ _DEVICE_TYPES = (
     "mps, meta, hpu, mtia, privateuseone"
 ).split(", ")
 _AUTOCAST_DEVICES = {"cpu", "cuda", "ipu", "xpu", "maia", "xla", "mps", "hpu", "mtia", "privateuseone"}
-# The dtypes a CPU region can autocast to: PyTorch's bfloat16 and float16, less bfloat16,
-# which ember does not have.
-_CPU_DTYPES = (dtypes.float16,)
+# The dtypes a CPU region can autocast to, as PyTorch's (ember names bfloat16 but has no
+# tensors of it: a region computes in its inputs' dtype whichever it is given).
+_CPU_DTYPES = (dtypes.bfloat16, dtypes.float16)
 
-# The autocast state of each device type: off, and float16 (PyTorch's CPU default is
-# bfloat16, which ember does not have). Like the grad mode it is global, not per thread.
+# The autocast state of each device type: off, and PyTorch's default dtype, bfloat16 on the
+# CPU and float16 elsewhere. Like the grad mode it is global, not per thread.
 _enabled: dict[str, bool] = {}
 _dtype: dict[str, dtypes.dtype] = {}
 _cache_enabled = [True]
@@ -87,10 +88,11 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
 
 
 def get_autocast_dtype(device_type: str) -> dtypes.dtype:
-    """The dtype autocast on this device type is set to (torch.get_autocast_dtype): float16
-    unless a region or `set_autocast_dtype` chose another. PyTorch's CPU default is bfloat16,
-    which ember does not have. ember never computes in it: see the module's description."""
-    return _dtype.get(_available(device_type, "get_autocast_dtype"), dtypes.float16)
+    """The dtype autocast on this device type is set to (torch.get_autocast_dtype): bfloat16
+    on the CPU and float16 on other device types, unless a region or `set_autocast_dtype`
+    chose another. ember never computes in it: see the module's description."""
+    name = _available(device_type, "get_autocast_dtype")
+    return _dtype.get(name, dtypes.bfloat16 if name == "cpu" else dtypes.float16)
 
 
 def set_autocast_enabled(device_type: str, enabled: bool) -> None:
@@ -124,9 +126,9 @@ class autocast:  # noqa: N801 (PyTorch's name)
     lower precision (torch.autocast, torch.amp.autocast).
 
     ember keeps the region's state and PyTorch's checks but computes every operation in its
-    inputs' own dtype. `dtype` defaults to `get_autocast_dtype(device_type)` (float16). On the
-    CPU, a dtype other than float16 warns and disables the region, as PyTorch does for one
-    other than bfloat16 and float16; on any other device type the region warns and is
+    inputs' own dtype. `dtype` defaults to `get_autocast_dtype(device_type)` (bfloat16 on the
+    CPU). On the CPU, a dtype other than bfloat16 and float16 warns and disables the region,
+    as in PyTorch; on any other device type the region warns and is
     disabled, since ember has no such device. `cache_enabled` is kept and has no effect.
     """
 
@@ -159,7 +161,7 @@ class autocast:  # noqa: N801 (PyTorch's name)
         elif enabled and self.fast_dtype not in _CPU_DTYPES:
             warnings.warn(
                 "In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
-                "CPU Autocast only supports dtypes of ember.float16 currently (ember has no bfloat16).",
+                "CPU Autocast only supports dtypes of ember.bfloat16, ember.float16 currently.",
                 stacklevel=2,
             )
             enabled = False

@@ -16,11 +16,11 @@ def _deprecated(old: str, new: str) -> None:
 
 class autocast(amp.autocast):  # noqa: N801 (PyTorch's name)
     """`amp.autocast('cpu', ...)` with a FutureWarning (torch.cpu.amp.autocast). The default
-    dtype is float16, where PyTorch's is bfloat16, which ember does not have; either way ember
-    computes in the inputs' own dtype (see `ember.amp.autocast`)."""
+    dtype is bfloat16, as PyTorch's; whichever it is, ember computes in the inputs' own dtype
+    (see `ember.amp.autocast`)."""
 
     def __init__(
-        self, enabled: bool = True, dtype: dtypes.dtype = dtypes.float16, cache_enabled: bool = True
+        self, enabled: bool = True, dtype: dtypes.dtype = dtypes.bfloat16, cache_enabled: bool = True
     ) -> None:
         _deprecated("autocast(args...)", "autocast('cpu', args...)")
         super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)

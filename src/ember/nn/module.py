@@ -512,6 +512,11 @@ class Module:
     def half(self) -> Module:
         return self._float_to(dtypes.float16)
 
+    def bfloat16(self) -> Module:
+        """Raises for a module with floating point parameters or buffers: ember names
+        bfloat16 but has no tensors of it (see `ember.bfloat16`)."""
+        return self._float_to(dtypes.bfloat16)
+
     def type(self, dst_type: Any) -> Module:
         """Cast every parameter and buffer to `dst_type` (a dtype, or a legacy type name)."""
         return self._apply(lambda t: t.type(dst_type))

@@ -289,6 +289,7 @@ def attach_methods(cls: type) -> None:
     cls.float = lambda self: to(self, dtypes.float32)
     cls.double = lambda self: to(self, dtypes.float64)
     cls.half = lambda self: to(self, dtypes.float16)
+    cls.bfloat16 = lambda self: to(self, dtypes.bfloat16)  # raises: ember names it, holds none
     cls.long = lambda self: to(self, dtypes.int64)
     cls.int = lambda self: to(self, dtypes.int32)
     cls.bool = lambda self: to(self, dtypes.bool)
