@@ -9,7 +9,9 @@ libraries (dropout masks, samples) are not compared, only their shapes and behav
 
 from __future__ import annotations
 
+import importlib
 import io
+import math
 import pickle
 import warnings
 
@@ -49,7 +51,7 @@ def _both(program, rtol: float = 1e-4, atol: float = 1e-5, **kwargs) -> None:
     for key in theirs:
         a, e = np.asarray(ours[key]), np.asarray(theirs[key])
         assert a.shape == e.shape, f"{key}: shape {a.shape} != {e.shape}"
-        if e.dtype.kind in "biu":
+        if e.dtype.kind in "biuUS":  # flags, counts, indices, names: exactly
             np.testing.assert_array_equal(a, e, err_msg=key)
         else:
             np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=key)
@@ -1020,3 +1022,550 @@ def test_bfloat16_is_named_but_holds_no_tensors() -> None:
         with ember.autocast("cpu", dtype=ember.float32) as region:  # neither bfloat16 nor float16
             assert not ember.is_autocast_enabled("cpu")
     assert not region._enabled and "ember.bfloat16, ember.float16" in str(caught[0].message)
+
+
+# ---- 17. a physics-informed network: derivatives of the output with create_graph --------------
+
+
+def _pinn(T, shared: dict) -> dict:
+    nn = T.nn
+    x = T.linspace(0, 1, 9).unsqueeze(1).requires_grad_(True)
+    model = _start(
+        T, nn.Sequential(nn.Linear(1, 10), nn.Tanh(), nn.Linear(10, 10), nn.Tanh(), nn.Linear(10, 1)), shared
+    )
+    optimizer = T.optim.LBFGS(
+        model.parameters(), lr=0.5, max_iter=4, history_size=5, line_search_fn="strong_wolfe"
+    )
+    out = {"loss": []}
+
+    def closure():
+        optimizer.zero_grad()
+        u = model(x)
+        du = T.autograd.grad(u, x, grad_outputs=T.ones_like(u), create_graph=True)[0]
+        d2u = T.autograd.grad(du.sum(), x, create_graph=True)[0]
+        residual = d2u + (np.pi**2) * T.sin(np.pi * x)  # u'' = -pi^2 sin(pi x)
+        boundary = model(T.tensor([[0.0], [1.0]])).pow(2).mean()
+        loss = residual.pow(2).mean() + boundary
+        loss.backward()
+        return loss
+
+    for _ in range(2):
+        out["loss"].append(optimizer.step(closure).item())
+    out["u"] = _np(model(x))
+    return out
+
+
+def test_physics_informed_network_with_lbfgs() -> None:
+    _both(_pinn, rtol=2e-3, atol=1e-4)
+
+
+# ---- 18. a DQN update: gather, a target network, Huber loss -----------------------------------
+
+
+def _dqn(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(18)
+    states = T.from_numpy(rng.standard_normal((16, 4)).astype(np.float32))
+    next_states = T.from_numpy(rng.standard_normal((16, 4)).astype(np.float32))
+    actions = T.from_numpy(rng.integers(0, 2, size=16))
+    rewards = T.from_numpy(rng.uniform(-1, 1, size=16).astype(np.float32))
+    dones = T.from_numpy(rng.integers(0, 2, size=16).astype(bool))
+    policy = _start(T, nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 2)), shared)
+    target = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 2))
+    target.load_state_dict(policy.state_dict())
+    target.eval()
+    optimizer = T.optim.Adam(policy.parameters(), lr=1e-3, amsgrad=True)
+    gamma, tau = 0.99, 0.1
+    out = {"loss": [], "q": []}
+    for _ in range(3):
+        q = policy(states).gather(1, actions.unsqueeze(1)).squeeze(1)
+        with T.no_grad():
+            next_q = target(next_states).max(1)[0]
+            expected = rewards + gamma * next_q * (~dones).float()
+        loss = F.smooth_l1_loss(q, expected)
+        optimizer.zero_grad()
+        loss.backward()
+        T.nn.utils.clip_grad_value_(policy.parameters(), 100)
+        optimizer.step()
+        target_state, policy_state = target.state_dict(), policy.state_dict()
+        for key in policy_state:
+            target_state[key] = policy_state[key] * tau + target_state[key] * (1 - tau)
+        target.load_state_dict(target_state)
+        out["loss"].append(loss.item())
+        out["q"].append(q.mean().item())
+    with T.no_grad():
+        out["greedy"] = policy(states).argmax(dim=1).numpy()
+        out["target_w"] = _np(target[2].weight)
+    return out
+
+
+def test_dqn_update_with_target_network() -> None:
+    _both(_dqn)
+
+
+# ---- 19. contrastive learning: an NT-Xent loss over normalized projections -----------------
+
+
+def _contrastive(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(19)
+    view1 = T.from_numpy(rng.standard_normal((6, 5)).astype(np.float32))
+    view2 = view1 + 0.1 * T.from_numpy(rng.standard_normal((6, 5)).astype(np.float32))
+    encoder = _start(T, nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4)), shared)
+    optimizer = T.optim.SGD(encoder.parameters(), lr=0.1, momentum=0.9, dampening=0.1)
+    scheduler = T.optim.lr_scheduler.PolynomialLR(optimizer, total_iters=4, power=2.0)
+
+    def nt_xent(z1, z2, temperature=0.5):
+        z = F.normalize(T.cat([z1, z2]), dim=1)
+        sim = z @ z.T / temperature
+        n = z1.shape[0]
+        sim = sim.masked_fill(T.eye(2 * n, dtype=T.bool), float("-inf"))
+        targets = T.cat([T.arange(n, 2 * n), T.arange(0, n)])
+        return F.cross_entropy(sim, targets)
+
+    out = {"loss": [], "lr": []}
+    for _ in range(3):
+        loss = nt_xent(encoder(view1), encoder(view2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        out["loss"].append(loss.item())
+        out["lr"].append(scheduler.get_last_lr()[0])
+    encoder.eval()
+    with T.no_grad():
+        z = F.normalize(encoder(view1), dim=-1)
+        out["similarity"] = _np(z @ z.T)
+    return out
+
+
+def test_contrastive_nt_xent() -> None:
+    _both(_contrastive)
+
+
+# ---- 20. a tiny ViT: patches by unfold, a class token, tied embeddings ---------------------------
+
+
+def _vit(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(20)
+    images = T.from_numpy(rng.standard_normal((3, 1, 8, 8)).astype(np.float32))
+    labels = T.tensor([0, 2, 1])
+
+    class ViT(nn.Module):
+        def __init__(self, dim: int = 8):
+            super().__init__()
+            self.patch = nn.Linear(16, dim)
+            self.cls_token = nn.Parameter(T.zeros(1, 1, dim))
+            self.pos = nn.Parameter(T.randn(1, 5, dim) * 0.02)
+            self.block = nn.TransformerEncoderLayer(
+                dim, 2, 16, dropout=0.0, activation="gelu", batch_first=True
+            )
+            self.head = nn.Linear(dim, 3)
+            self.unpatch = nn.Linear(dim, 16, bias=False)
+
+        def forward(self, x):
+            patches = F.unfold(x, kernel_size=4, stride=4).transpose(1, 2)  # (B, 4, 16)
+            h = self.patch(patches)
+            h = T.cat([self.cls_token.expand(x.size(0), -1, -1), h], dim=1) + self.pos
+            h = self.block(h)
+            recon = F.fold(
+                self.unpatch(h[:, 1:]).transpose(1, 2), output_size=(8, 8), kernel_size=4, stride=4
+            )
+            return self.head(h[:, 0]), recon
+
+    model = ViT()
+    _start(T, model, shared)
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    out = {"loss": []}
+    for _ in range(3):
+        logits, recon = model(images)
+        loss = F.cross_entropy(logits, labels) + F.mse_loss(recon, images)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    patches = images.unfold(2, 4, 4).unfold(3, 4, 4)
+    out["patch_shape"] = list(patches.shape)
+    out["patches_agree"] = bool(
+        T.equal(patches.reshape(3, 4, 16), F.unfold(images, 4, stride=4).transpose(1, 2))
+    )
+    return out
+
+
+def test_tiny_vit_with_unfold_and_fold() -> None:
+    _both(_vit)
+
+
+# ---- 21. a Gaussian process: MultivariateNormal marginal likelihood, Adam on kernel params ---
+
+
+def _gp(T, shared: dict) -> dict:
+    D = T.distributions
+    x = T.linspace(-2, 2, 7, dtype=T.float64)
+    y = T.sin(2 * x) + 0.05 * T.cos(7 * x)
+
+    class Kernel(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.log_length = T.nn.Parameter(T.tensor(0.0, dtype=T.float64))
+            self.log_scale = T.nn.Parameter(T.tensor(0.0, dtype=T.float64))
+            self.log_noise = T.nn.Parameter(T.tensor(-2.0, dtype=T.float64))
+
+        def forward(self, a, b):
+            d2 = (a.unsqueeze(-1) - b.unsqueeze(-2)).pow(2)
+            return self.log_scale.exp() * T.exp(-0.5 * d2 / self.log_length.exp() ** 2)
+
+    kernel = _start(T, Kernel(), shared)
+    optimizer = T.optim.Adam(kernel.parameters(), lr=0.1)
+    out = {"nll": []}
+    for _ in range(4):
+        K = kernel(x, x) + kernel.log_noise.exp() * T.eye(7, dtype=T.float64)
+        nll = -D.MultivariateNormal(T.zeros(7, dtype=T.float64), covariance_matrix=K).log_prob(y)
+        optimizer.zero_grad()
+        nll.backward()
+        optimizer.step()
+        out["nll"].append(nll.item())
+    with T.no_grad():
+        K = kernel(x, x) + kernel.log_noise.exp() * T.eye(7, dtype=T.float64)
+        L = T.linalg.cholesky(K)
+        alpha = T.cholesky_solve(y.unsqueeze(1), L)
+        xs = T.tensor([-1.0, 0.5], dtype=T.float64)
+        out["mean"] = _np((kernel(xs, x) @ alpha).squeeze(1))
+        out["solve"] = _np(T.linalg.solve(K, y))
+    return out
+
+
+def test_gaussian_process_marginal_likelihood() -> None:
+    _both(_gp, rtol=1e-7, atol=1e-9)
+
+
+# ---- 22. a graph network: messages summed with index_add_ and scatter_reduce ------------------
+
+
+def _gnn(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(22)
+    feats = T.from_numpy(rng.standard_normal((6, 4)).astype(np.float32))
+    edges = T.tensor([[0, 1, 2, 3, 4, 5, 0, 2], [1, 2, 3, 4, 5, 0, 3, 5]])
+    graph_of_node = T.tensor([0, 0, 0, 1, 1, 1])
+    labels = T.tensor([1, 0])
+
+    class GraphConv(nn.Module):
+        def __init__(self, d_in, d_out):
+            super().__init__()
+            self.self_loop, self.neigh = nn.Linear(d_in, d_out), nn.Linear(d_in, d_out, bias=False)
+
+        def forward(self, h, edges):
+            src, dst = edges
+            messages = self.neigh(h)[src]
+            summed = T.zeros(h.size(0), messages.size(1)).index_add_(0, dst, messages)
+            degree = T.bincount(dst, minlength=h.size(0)).clamp(min=1).unsqueeze(1)
+            return F.relu(self.self_loop(h) + summed / degree)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = GraphConv(4, 8), GraphConv(8, 8)
+            self.readout = nn.Linear(8, 2)
+
+        def forward(self, h, edges, batch):
+            h = self.conv2(self.conv1(h, edges), edges)
+            pooled = T.zeros(2, 8).scatter_reduce(
+                0, batch.unsqueeze(1).expand(-1, 8), h, reduce="amax", include_self=False
+            )
+            mean = T.zeros(2, 8).scatter_add(0, batch.unsqueeze(1).expand(-1, 8), h) / 3
+            return self.readout(pooled + mean)
+
+    model = _start(T, Net(), shared)
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    out = {"loss": []}
+    for _ in range(3):
+        loss = F.cross_entropy(model(feats, edges, graph_of_node), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    out["conv1_grad"] = _np(model.conv1.neigh.weight.grad)
+    return out
+
+
+def test_graph_network_with_index_add_and_scatter() -> None:
+    _both(_gnn)
+
+
+# ---- 23. a tied-embedding language model with gradient checkpointing and pruning ---------------
+
+
+def _tied_lm(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    checkpoint = T.utils.checkpoint.checkpoint
+    rng = np.random.default_rng(23)
+    tokens = T.from_numpy(rng.integers(0, 15, size=(2, 8)))
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(15, 6)
+            self.mix = nn.Sequential(nn.Linear(6, 12), nn.GELU(approximate="tanh"), nn.Linear(12, 6))
+            self.norm = nn.LayerNorm(6, elementwise_affine=True)
+            self.decoder = nn.Linear(6, 15, bias=False)
+            self.decoder.weight = self.embed.weight  # tied
+
+        def forward(self, x):
+            h = self.embed(x)
+            h = h + checkpoint(self.mix, h, use_reentrant=False)
+            return self.decoder(self.norm(h))
+
+    model = _start(T, LM(), shared)
+    assert model.decoder.weight is model.embed.weight
+    assert len(list(model.parameters())) == 7  # the tied weight once
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    out = {"loss": []}
+    for _ in range(3):
+        logits = model(tokens[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, 15), tokens[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+        out["perplexity"] = math.exp(loss.item())
+    prune = importlib.import_module(f"{T.__name__}.nn.utils.prune")  # import torch.nn.utils.prune
+    prune.l1_unstructured(model.mix[0], name="weight", amount=0.5)
+    out["pruned_zeros"] = int((model.mix[0].weight == 0).sum())
+    out["pruned_names"] = sorted(k for k in model.state_dict() if k.startswith("mix.0"))
+    prune.remove(model.mix[0], "weight")
+    with T.no_grad():
+        out["logits"] = _np(model(tokens))
+    return out
+
+
+def test_tied_language_model_with_checkpoint_and_pruning() -> None:
+    _both(_tied_lm)
+
+
+# ---- 24. a normalizing flow: affine coupling layers, log-det, a base Normal --------------------
+
+
+def _flow(T, shared: dict) -> dict:
+    nn = T.nn
+    D = T.distributions
+    rng = np.random.default_rng(24)
+    data = T.from_numpy(
+        rng.standard_normal((12, 2)).astype(np.float32) * np.array([2.0, 0.5], dtype=np.float32)
+    )
+
+    class Coupling(nn.Module):
+        def __init__(self, flip: bool):
+            super().__init__()
+            self.flip = flip
+            self.net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 2))
+
+        def forward(self, x):
+            a, b = x.chunk(2, dim=1)
+            if self.flip:
+                a, b = b, a
+            s, t = self.net(a).chunk(2, dim=1)
+            s = T.tanh(s)
+            b = b * s.exp() + t
+            y = T.cat([b, a] if self.flip else [a, b], dim=1)
+            return y, s.sum(dim=1)
+
+    flows = _start(T, nn.ModuleList([Coupling(False), Coupling(True), Coupling(False)]), shared)
+    base = D.Independent(D.Normal(T.zeros(2), T.ones(2)), 1)
+    optimizer = T.optim.Adam(flows.parameters(), lr=1e-2)
+    out = {"nll": []}
+    for _ in range(3):
+        z, log_det = data, T.zeros(12)
+        for f in flows:
+            z, ld = f(z)
+            log_det = log_det + ld
+        nll = -(base.log_prob(z) + log_det).mean()
+        optimizer.zero_grad()
+        nll.backward()
+        optimizer.step()
+        out["nll"].append(nll.item())
+    affine = D.TransformedDistribution(
+        D.Normal(T.zeros(2), T.ones(2)), [D.transforms.AffineTransform(1.0, 2.0)]
+    )
+    out["affine_log_prob"] = _np(affine.log_prob(data))
+    return out
+
+
+def test_normalizing_flow_with_coupling_layers() -> None:
+    _both(_flow)
+
+
+# ---- 25. Grad-CAM: forward and backward hooks on a conv layer -----------------------------
+
+
+def _grad_cam(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(25)
+    image = T.from_numpy(rng.standard_normal((1, 3, 8, 8)).astype(np.float32))
+    model = _start(
+        T,
+        nn.Sequential(
+            nn.Conv2d(3, 4, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(4, 6, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(6, 3),
+        ),
+        shared,
+    )
+    model.eval()
+    store = {}
+    h1 = model[2].register_forward_hook(lambda m, inp, out: store.__setitem__("act", out))
+    h2 = model[2].register_full_backward_hook(lambda m, gin, gout: store.__setitem__("grad", gout[0]))
+    logits = model(image)
+    cls = logits.argmax(dim=1).item()
+    model.zero_grad()
+    logits[0, cls].backward()
+    h1.remove()
+    h2.remove()
+    weights = store["grad"].mean(dim=(2, 3), keepdim=True)
+    cam = F.relu((weights * store["act"]).sum(dim=1, keepdim=True))
+    cam = F.interpolate(cam, size=(16, 16), mode="nearest")
+    cam = (cam - cam.min()) / (cam.max() - cam.min() + 1e-8)
+    model(image)  # the hooks are gone: nothing is stored again
+    return {"class": cls, "cam": _np(cam), "hooks_removed": len(model[2]._forward_hooks) == 0}
+
+
+def test_grad_cam_with_module_hooks() -> None:
+    _both(_grad_cam)
+
+
+# ---- 26. domain adaptation: a gradient-reversal autograd.Function --------------------------------
+
+
+def _grad_reversal(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(26)
+    source = T.from_numpy(rng.standard_normal((6, 4)).astype(np.float32))
+    target = T.from_numpy(rng.standard_normal((6, 4)).astype(np.float32) + 1)
+    labels = T.tensor([0, 1, 0, 1, 1, 0])
+
+    class GradReverse(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, alpha):
+            ctx.alpha = alpha
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output.neg() * ctx.alpha, None
+
+    class DANN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+            self.label_head = nn.Linear(8, 2)
+            self.domain_head = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1))
+
+    model = _start(T, DANN(), shared)
+    optimizer = T.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    out = {"loss": []}
+    for step in range(3):
+        alpha = 2.0 / (1.0 + math.exp(-10 * step / 3)) - 1
+        fs, ft = model.features(source), model.features(target)
+        cls_loss = F.cross_entropy(model.label_head(fs), labels)
+        domains = model.domain_head(GradReverse.apply(T.cat([fs, ft]), alpha)).squeeze(1)
+        dom_loss = F.binary_cross_entropy_with_logits(domains, T.cat([T.zeros(6), T.ones(6)]))
+        loss = cls_loss + dom_loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append([cls_loss.item(), dom_loss.item()])
+    out["feature_grad"] = _np(model.features[0].weight.grad)
+    out["node"] = GradReverse.apply(source.requires_grad_(), 1.0).grad_fn.name()
+    return out
+
+
+def test_gradient_reversal_custom_function() -> None:
+    _both(_grad_reversal)
+
+
+# ---- 27. a spatial transformer: affine_grid and grid_sample -------------------------------------
+
+
+def _spatial_transformer(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(27)
+    images = T.from_numpy(rng.uniform(0, 1, size=(2, 1, 6, 6)).astype(np.float32))
+
+    class STN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.loc = nn.Sequential(nn.Flatten(), nn.Linear(36, 8), nn.ReLU(), nn.Linear(8, 6))
+            with T.no_grad():  # start at the identity transform, as the tutorials do
+                self.loc[-1].weight.mul_(0.1)
+                self.loc[-1].bias.copy_(T.tensor([1, 0, 0, 0, 1, 0], dtype=T.float))
+
+        def forward(self, x):
+            theta = self.loc(x).view(-1, 2, 3)
+            grid = F.affine_grid(theta, x.size(), align_corners=False)
+            return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+    model = _start(T, STN(), shared)
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    out = {"loss": []}
+    for _ in range(3):
+        warped = model(images)
+        loss = F.mse_loss(warped, images.flip(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    out["warped"] = _np(warped)
+    return out
+
+
+def test_spatial_transformer_grid_sample() -> None:
+    _both(_spatial_transformer)
+
+
+# ---- 28. audio: an STFT spectrogram into a Conv1d classifier -------------------------------------
+
+
+def _audio(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    t = T.arange(256, dtype=T.float32) / 64
+    waves = T.stack(
+        [T.sin(2 * math.pi * 4 * t), T.sin(2 * math.pi * 9 * t) + 0.1 * T.cos(2 * math.pi * 20 * t)]
+    )
+    labels = T.tensor([0, 1])
+    window = T.hann_window(32)
+    spec = T.stft(waves, n_fft=32, hop_length=8, window=window, return_complex=True)
+    power = spec.abs().pow(2)
+    log_mel = T.log1p(power)  # (2, 17, frames)
+    model = _start(
+        T,
+        nn.Sequential(
+            nn.Conv1d(17, 8, 3),
+            nn.BatchNorm1d(8),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool1d(1),
+            nn.Flatten(),
+            nn.Linear(8, 2),
+        ),
+        shared,
+    )
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    out = {"loss": [], "spec_shape": list(spec.shape), "power": _np(power)}
+    for _ in range(3):
+        loss = F.cross_entropy(model(log_mel), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    out["rfft_peak"] = T.fft.rfft(waves[0]).abs().argmax().item()
+    recon = T.istft(spec, n_fft=32, hop_length=8, window=window, length=256)
+    out["istft_error"] = (recon - waves).abs().max().item() < 1e-4
+    return out
+
+
+def test_audio_spectrogram_classifier() -> None:
+    _both(_audio, rtol=2e-4, atol=2e-5)
