@@ -1569,3 +1569,52 @@ def _audio(T, shared: dict) -> dict:
 
 def test_audio_spectrogram_classifier() -> None:
     _both(_audio, rtol=2e-4, atol=2e-5)
+
+
+# ---- 29. the less common layer options one network can collect ----------------------------------
+
+
+def _layer_options(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(29)
+    x = T.from_numpy(rng.standard_normal((2, 4, 10, 10)).astype(np.float32))
+    bag_input = T.tensor([1, 2, 4, 5, 4, 3, 2, 9])
+    offsets = T.tensor([0, 4])
+
+    class Options(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.grouped = nn.Conv2d(4, 8, 3, groups=2, dilation=2, padding=2, padding_mode="reflect")
+            self.prelu = nn.PReLU(8, init=0.1)
+            self.pool = nn.MaxPool2d(2, ceil_mode=True, return_indices=True)
+            self.unpool = nn.MaxUnpool2d(2)
+            self.avg = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+            self.up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1, groups=4, dilation=1)
+            self.lrn = nn.LocalResponseNorm(3)
+            self.shuffle = nn.ChannelShuffle(2)
+            self.bag = nn.EmbeddingBag(10, 3, mode="max")
+            self.bilinear = nn.Bilinear(3, 4, 2)
+            self.rnn = nn.RNN(4, 3, nonlinearity="relu", batch_first=True)
+
+        def forward(self, x):
+            h = self.prelu(self.grouped(x))
+            pooled, idx = self.pool(h)
+            restored = self.unpool(pooled, idx, output_size=h.shape[-2:])
+            a = self.avg(restored)
+            u = self.shuffle(self.lrn(self.up(a)))
+            seq = u.mean(dim=2).transpose(1, 2)  # (B, W, C)
+            out, hn = self.rnn(seq)
+            bag = self.bag(bag_input, offsets)
+            return self.bilinear(bag, u.mean(dim=(2, 3))) + hn[0, :, :2], idx
+
+    model = _start(T, Options(), shared)
+    y, idx = model(x)
+    loss = y.square().sum()
+    loss.backward()
+    out = {"y": _np(y), "idx": idx.numpy(), "pool_shape": list(idx.shape)}
+    out.update({f"grad {k}": _np(p.grad) for k, p in model.named_parameters()})
+    return out
+
+
+def test_less_common_layer_options() -> None:
+    _both(_layer_options)
