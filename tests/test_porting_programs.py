@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+from conftest import outcome, requires_torch
 
 pytestmark = requires_torch
 
@@ -1618,3 +1618,56 @@ def _layer_options(T, shared: dict) -> dict:
 
 def test_less_common_layer_options() -> None:
     _both(_layer_options)
+
+
+# ---- the backend switches at the top of training scripts ------------------------------------
+
+
+def _backend_switches(T, shared: dict) -> dict:
+    cuda = T.backends.cuda
+    F = T.nn.functional
+    q = T.ones(1, 2, 3, 4)
+    out = {
+        "defaults": [
+            cuda.is_built(),
+            cuda.matmul.allow_tf32,
+            cuda.matmul.allow_fp16_reduced_precision_reduction,
+            cuda.matmul.allow_bf16_reduced_precision_reduction,
+            T.backends.cudnn.allow_tf32,
+        ],
+        "sdp": [cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled(), cuda.math_sdp_enabled()],
+    }
+    cuda.matmul.allow_tf32 = True  # nanoGPT's first lines
+    T.backends.cudnn.allow_tf32 = True
+    try:
+        cuda.enable_flash_sdp(False)
+        cuda.enable_math_sdp(False)
+        out["both_off"] = type(outcome(T, lambda T: F.scaled_dot_product_attention(q, q, q))[1]).__name__
+        cuda.enable_math_sdp(True)
+        out["math_on"] = _np(F.scaled_dot_product_attention(q, q, q))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with cuda.sdp_kernel(enable_flash=True, enable_math=False, enable_mem_efficient=False):
+                out["in_block"] = [
+                    cuda.flash_sdp_enabled(),
+                    cuda.math_sdp_enabled(),
+                    cuda.mem_efficient_sdp_enabled(),
+                ]
+        out["warned"] = [str(w.message)[:40] for w in caught if w.category is FutureWarning]
+        out["after_block"] = [
+            cuda.flash_sdp_enabled(),
+            cuda.math_sdp_enabled(),
+            cuda.mem_efficient_sdp_enabled(),
+        ]
+        attention = importlib.import_module(f"{T.__name__}.nn.attention")
+        with attention.sdpa_kernel([attention.SDPBackend.MATH]):  # one set of switches for both
+            out["sdpa_kernel"] = [cuda.flash_sdp_enabled(), cuda.math_sdp_enabled(), cuda.cudnn_sdp_enabled()]
+    finally:
+        cuda.matmul.allow_tf32 = False
+        for enable in (cuda.enable_flash_sdp, cuda.enable_math_sdp, cuda.enable_mem_efficient_sdp):
+            enable(True)
+    return out
+
+
+def test_backend_switches_of_training_scripts() -> None:
+    _both(_backend_switches)
