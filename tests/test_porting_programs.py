@@ -1671,3 +1671,17 @@ def _backend_switches(T, shared: dict) -> dict:
 
 def test_backend_switches_of_training_scripts() -> None:
     _both(_backend_switches)
+
+
+def test_environment_report_and_traced_asserts() -> None:
+    import torch
+
+    for name in ("cuda", "hip", "debug"):  # print(torch.__version__, torch.version.cuda)
+        assert getattr(ember.version, name) == getattr(torch.version, name)
+    assert ember.version.__version__ == ember.__version__
+    for T in (ember, torch):  # torchvision's models check shapes with torch._assert
+        T._assert(T.tensor(True), "fine")
+        with pytest.raises(AssertionError, match="Wrong image height"):
+            T._assert(3 == 4, "Wrong image height")
+        with pytest.raises(AssertionError, match="empty"):
+            T._assert(T.tensor([False]), "empty")

@@ -426,6 +426,7 @@ from ember.ops.api.matrix import (
 
 # small functions and methods, and compositions of existing ops: ops/api/more.py
 from ember.ops.api.more import (
+    _assert,
     addbmm,
     addr,
     argwhere,
@@ -836,6 +837,7 @@ _LAZY_MODULES = frozenset(
         "signal",
         "testing",
         "transforms",
+        "version",
     }
 )
 _LAZY_NAMES = {

@@ -59,6 +59,13 @@ def is_signed(input: Tensor) -> bool:
     return input._data.dtype.kind in "fic"
 
 
+def _assert(condition: Any, message: str) -> None:
+    """Python's `assert condition, message` as a function (torch._assert): model code written
+    for tracing (torchvision's ViT checks its input size with it) calls it; a one-element
+    tensor is a condition through its truth value."""
+    assert condition, message
+
+
 def typename(obj: Any) -> str:
     """A tensor's type name ('ember.FloatTensor'), or any object's module and name
     (torch.typename)."""
