@@ -1685,3 +1685,108 @@ def test_environment_report_and_traced_asserts() -> None:
             T._assert(3 == 4, "Wrong image height")
         with pytest.raises(AssertionError, match="empty"):
             T._assert(T.tensor([False]), "empty")
+
+
+# ---- 30. the extension points: a custom Optimizer, LRScheduler and autograd.Function -----------
+
+
+def _extensions(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(30)
+    x = T.from_numpy(rng.standard_normal((8, 3)).astype(np.float32))
+    y = T.from_numpy(rng.standard_normal((8, 1)).astype(np.float32))
+
+    class SignMomentum(T.optim.Optimizer):  # a course's hand-written optimizer
+        def __init__(self, params, lr=1e-2, beta=0.9):
+            if lr < 0.0:
+                raise ValueError(f"Invalid learning rate: {lr}")
+            super().__init__(params, dict(lr=lr, beta=beta))
+
+        @T.no_grad()
+        def step(self, closure=None):
+            loss = None
+            if closure is not None:
+                with T.enable_grad():
+                    loss = closure()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = 0
+                        state["momentum"] = T.zeros_like(p, memory_format=T.preserve_format)
+                    state["step"] += 1
+                    buf = state["momentum"]
+                    buf.mul_(group["beta"]).add_(p.grad, alpha=1 - group["beta"])
+                    p.add_(buf.sign(), alpha=-group["lr"])
+            return loss
+
+    class Warmup(T.optim.lr_scheduler.LRScheduler):
+        def __init__(self, optimizer, warmup, last_epoch=-1):
+            self.warmup = warmup
+            super().__init__(optimizer, last_epoch)
+
+        def get_lr(self):
+            scale = min(1.0, (self.last_epoch + 1) / self.warmup)
+            return [base * scale for base in self.base_lrs]
+
+    class ScaledTanh(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, scale):
+            out = T.tanh(input) * scale
+            ctx.save_for_backward(out, scale)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            out, scale = ctx.saved_tensors
+            grad_input = grad_scale = None
+            if ctx.needs_input_grad[0]:
+                grad_input = grad * (scale - out * out / scale)
+            if ctx.needs_input_grad[1]:
+                grad_scale = (grad * out / scale).sum()
+            return grad_input, grad_scale
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(3, 6), nn.Linear(6, 1)
+            self.scale = nn.Parameter(T.tensor(1.5))
+
+        def forward(self, x):
+            return self.fc2(ScaledTanh.apply(self.fc1(x), self.scale))
+
+    model = _start(T, Net(), shared)
+    optimizer = SignMomentum(model.parameters(), lr=0.05)
+    scheduler = Warmup(optimizer, warmup=3)
+    calls = {"pre": 0, "post": 0, "accumulated": 0}
+    model.register_forward_pre_hook(
+        lambda m, args, kwargs: calls.__setitem__("pre", calls["pre"] + 1), with_kwargs=True
+    )
+    optimizer.register_step_post_hook(lambda opt, args, kwargs: calls.__setitem__("post", calls["post"] + 1))
+    model.scale.register_post_accumulate_grad_hook(
+        lambda p: calls.__setitem__("accumulated", calls["accumulated"] + 1)
+    )
+    out = {"loss": [], "lr": []}
+    for _ in range(4):
+
+        def closure():
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            return loss
+
+        out["loss"].append(optimizer.step(closure).item())
+        scheduler.step()
+        out["lr"].append(scheduler.get_last_lr()[0])
+    out["calls"] = [calls["pre"], calls["post"], calls["accumulated"]]
+    out["state_step"] = optimizer.state_dict()["state"][0]["step"]
+    a = T.randn(4, dtype=T.float64, requires_grad=True)
+    s = T.tensor(0.7, dtype=T.float64, requires_grad=True)
+    out["gradcheck"] = T.autograd.gradcheck(ScaledTanh.apply, (a, s))
+    return out
+
+
+def test_custom_optimizer_scheduler_and_function() -> None:
+    _both(_extensions)
