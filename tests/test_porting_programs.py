@@ -1790,3 +1790,48 @@ def _extensions(T, shared: dict) -> dict:
 
 def test_custom_optimizer_scheduler_and_function() -> None:
     _both(_extensions)
+
+
+# ---- the data a student passes to torch.tensor by mistake --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "a",  # a label column of strings
+        ["cat", "dog"],
+        [1, "a"],
+        [1.5, b"x"],
+        [[1, 2], [3, "a"]],
+        [None],  # a missing value
+        [1.0, None],
+        [[1], [None, 2]],
+        {"a": 1},
+        [set()],
+        [[1, 2], [3]],  # variable-length sequences, not yet padded
+        [[[1], [2]], [[3], [4, 5]]],
+        [[1], []],
+        [[1, 2], 3],
+        [1, [2]],
+        [1.5, [2]],
+        np.array(["a"]),
+        np.array([object()]),
+    ],
+    ids=repr,
+)
+def test_bad_python_data_raises_pytorchs_error(data) -> None:
+    import torch
+
+    (kind, theirs), (ours_kind, ours) = (
+        outcome(torch, lambda T: T.tensor(data)),
+        outcome(ember, lambda T: T.tensor(data)),
+    )
+    assert kind == ours_kind == "raise"
+    assert (type(ours), str(ours)) == (type(theirs), str(theirs))
+
+
+def test_an_empty_first_row_does_not_hide_the_rest() -> None:
+    """PyTorch returns an empty (2, 0) tensor for [[], [1]], dropping the 1 (not copied)."""
+    with pytest.raises(ValueError, match="expected sequence of length 0 at dim 1 \\(got 1\\)"):
+        ember.tensor([[], [1]])
+    assert ember.tensor([[], []]).shape == (2, 0)

@@ -596,7 +596,12 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             common = functools.reduce(dtypes.promote_numpy, {part.dtype for part in parts})
             arr = np.array([part.astype(common, copy=False) for part in parts])
     else:
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError as error:  # NumPy's "inhomogeneous shape": lists of unequal lengths
+            raise _python_data_error(data, error) from None
+        if arr.dtype.kind in "US":  # strings where numbers belong
+            raise _python_data_error(data, None) or dtypes.from_numpy_dtype(arr.dtype)
         if (dtype is None or (dtype.kind != "f" and dtype != np.uint64)) and (
             arr.dtype == np.uint64 or (arr.dtype.kind in "fO" and _int_overflow(data))
         ):  # an int beyond int64 (and not asked for as uint64): NumPy would wrap or round it
@@ -616,7 +621,9 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         elif dtype == np.uint64 and arr.dtype.kind in "fO" and _int_overflow(data):
             arr = np.asarray(data, dtype)  # ints beyond int64 read directly (NumPy's mix is float64)
         elif arr.dtype.kind == "O":
-            raise TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
+            raise _python_data_error(
+                data, TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
+            )
     if dtype is not None and arr.dtype != dtype:
         if arr is not data and not isinstance(data, Tensor):  # Python numbers must fit, as in torch
             dtypes.check_elements(arr, dtype)
@@ -627,6 +634,55 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         else:
             dtypes.from_numpy_dtype(arr.dtype)  # raises the clear TypeError
     return arr
+
+
+def _python_data_error(data: Any, fallback: Exception | None) -> Exception | None:
+    """The error PyTorch gives for Python data that is not a rectangular nest of numbers, found
+    in PyTorch's order (the shape along first elements, then every element's type, then each
+    list's length); `fallback` when the data shows none. Only called once NumPy has failed."""
+    if isinstance(data, (str, bytes)):
+        return TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    sizes, first = [], data
+    while isinstance(first, (list, tuple, range, str)):
+        if isinstance(first, str):  # a string is a sequence of strings, without end
+            return ValueError("too many dimensions 'str'")
+        sizes.append(len(first))
+        if not first:
+            break
+        first = first[0]
+    return _untyped_element(data) or _unequal_length(data, sizes, 0, _has_float(data)) or fallback
+
+
+def _untyped_element(x: Any) -> Exception | None:
+    if isinstance(x, (str, bytes)):
+        return TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    if isinstance(x, (list, tuple, range)):
+        return next(filter(None, map(_untyped_element, x)), None)
+    if not isinstance(x, (bool, int, float, complex, np.generic, np.ndarray, Tensor)):
+        return RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+    return None
+
+
+def _unequal_length(x: Any, sizes: list, dim: int, floating: bool) -> Exception | None:
+    if isinstance(x, (np.ndarray, Tensor)):
+        return None
+    if dim == len(sizes):
+        if not isinstance(x, (list, tuple, range)):
+            return None
+        if floating:  # a list where a number belongs: Python's words for the conversion
+            return TypeError(f"must be real number, not {type(x).__name__}")
+        return TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+    if not isinstance(x, (list, tuple, range)):
+        return TypeError("not a sequence")
+    if len(x) != sizes[dim]:
+        return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
+    return next(filter(None, (_unequal_length(item, sizes, dim + 1, floating) for item in x)), None)
+
+
+def _has_float(x: Any) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(map(_has_float, x))
+    return isinstance(x, float)
 
 
 _TYPED = (Tensor, np.ndarray, np.generic)  # elements with a dtype of their own
