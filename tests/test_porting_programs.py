@@ -1835,3 +1835,104 @@ def test_an_empty_first_row_does_not_hide_the_rest() -> None:
     with pytest.raises(ValueError, match="expected sequence of length 0 at dim 1 \\(got 1\\)"):
         ember.tensor([[], [1]])
     assert ember.tensor([[], []]).shape == (2, 0)
+
+
+# ---- 31. a small U-Net: skip connections, bilinear upsampling, a Dice + BCE loss ----------------
+
+
+def _unet(T, shared: dict) -> dict:
+    nn, F = T.nn, T.nn.functional
+    rng = np.random.default_rng(31)
+    images = T.from_numpy(rng.standard_normal((2, 1, 8, 8)).astype(np.float32))
+    masks = (images > 0.3).float()
+
+    def block(c_in, c_out):
+        return nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)
+        )
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down1, self.down2 = block(1, 4), block(4, 8)
+            self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+            self.dec = block(8 + 4, 4)
+            self.out = nn.Conv2d(4, 1, 1)
+
+        def forward(self, x):
+            s1 = self.down1(x)
+            s2 = self.down2(F.max_pool2d(s1, 2))
+            up = F.interpolate(s2, size=s1.shape[-2:], mode="bilinear", align_corners=False)
+            up = up + self.up(s2)
+            return self.out(self.dec(T.cat([up, s1], dim=1)))
+
+    def dice_loss(logits, target, eps=1.0):
+        probs = logits.sigmoid()
+        inter = (probs * target).sum(dim=(1, 2, 3))
+        union = probs.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
+        return 1 - ((2 * inter + eps) / (union + eps)).mean()
+
+    model = _start(T, UNet(), shared)
+    optimizer = T.optim.Adam(model.parameters(), lr=1e-2)
+    out = {"loss": []}
+    for _ in range(3):
+        logits = model(images)
+        loss = F.binary_cross_entropy_with_logits(logits, masks) + dice_loss(logits, masks)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        out["loss"].append(loss.item())
+    model.eval()
+    with T.inference_mode():
+        pred = (model(images).sigmoid() > 0.5).float()
+    out["iou"] = ((pred * masks).sum() / ((pred + masks) > 0).float().sum()).item()
+    return out
+
+
+def test_unet_segmentation() -> None:
+    _both(_unet)
+
+
+# ---- 32. matrix factorization: user and item embeddings, biases, two optimizers -------------------
+
+
+def _matrix_factorization(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(32)
+    users = T.from_numpy(rng.integers(0, 6, size=20))
+    items = T.from_numpy(rng.integers(0, 8, size=20))
+    ratings = T.from_numpy(rng.uniform(1, 5, size=20).astype(np.float32))
+
+    class MF(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.user = nn.Embedding(6, 3)
+            self.item = nn.Embedding(8, 3)
+            self.user_bias, self.item_bias = nn.Embedding(6, 1), nn.Embedding(8, 1)
+            self.global_bias = nn.Parameter(T.tensor(3.0))
+
+        def forward(self, u, i):
+            dot = (self.user(u) * self.item(i)).sum(dim=1)
+            return dot + self.user_bias(u).squeeze(1) + self.item_bias(i).squeeze(1) + self.global_bias
+
+    model = _start(T, MF(), shared)
+    # recommender code often asks for sparse=True and SparseAdam here: ember has no sparse
+    # gradients (documented), so the dense form, which most tutorials use, is compared
+    embeddings = [p for n, p in model.named_parameters() if n != "global_bias"]
+    embedding_opt = T.optim.Adam(embeddings, lr=0.05)
+    dense_opt = T.optim.SGD([model.global_bias], lr=0.05)
+    out = {"loss": []}
+    for _ in range(3):
+        embedding_opt.zero_grad()
+        dense_opt.zero_grad()
+        loss = nn.functional.mse_loss(model(users, items), ratings)
+        loss.backward()
+        embedding_opt.step()
+        dense_opt.step()
+        out["loss"].append(loss.item())
+    out["user"] = _np(model.user.weight)
+    return out
+
+
+def test_matrix_factorization() -> None:
+    _both(_matrix_factorization)
