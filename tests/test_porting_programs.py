@@ -1936,3 +1936,56 @@ def _matrix_factorization(T, shared: dict) -> dict:
 
 def test_matrix_factorization() -> None:
     _both(_matrix_factorization)
+
+
+# ---- 33. a checkpoint written by torch.save, resumed in ember ---------------------------------
+
+
+def test_resume_in_ember_from_a_pytorch_checkpoint() -> None:
+    """Train two steps in PyTorch, torch.save model, optimizer and scheduler; ember.load the
+    file and go on training: both continuations agree step for step."""
+    import torch
+
+    rng = np.random.default_rng(33)
+    x_np = rng.standard_normal((12, 4)).astype(np.float32)
+    y_np = rng.integers(0, 3, size=12)
+
+    def build(T):
+        model = T.nn.Sequential(T.nn.Linear(4, 8), T.nn.BatchNorm1d(8), T.nn.ReLU(), T.nn.Linear(8, 3))
+        optimizer = T.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1, amsgrad=True)
+        scheduler = T.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=6, eta_min=1e-4)
+        return model, optimizer, scheduler
+
+    def step(T, model, optimizer, scheduler):
+        optimizer.zero_grad()
+        loss = T.nn.functional.cross_entropy(model(T.from_numpy(x_np)), T.from_numpy(y_np))
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        return loss.item(), scheduler.get_last_lr()[0]
+
+    model, optimizer, scheduler = build(torch)
+    for _ in range(2):
+        step(torch, model, optimizer, scheduler)
+    buffer = io.BytesIO()
+    torch.save(
+        {
+            "epoch": 2,
+            "model": model.state_dict(),
+            "optim": optimizer.state_dict(),
+            "sched": scheduler.state_dict(),
+        },
+        buffer,
+    )
+    buffer.seek(0)
+    checkpoint = ember.load(buffer, map_location="cpu", weights_only=True)
+    ours = build(ember)
+    ours[0].load_state_dict(checkpoint["model"])
+    ours[1].load_state_dict(checkpoint["optim"])
+    ours[2].load_state_dict(checkpoint["sched"])
+    assert checkpoint["epoch"] == 2
+    for _ in range(3):
+        theirs, mine = step(torch, model, optimizer, scheduler), step(ember, *ours)
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5)
+    np.testing.assert_allclose(ours[0][1].running_var.numpy(), model[1].running_var.numpy(), rtol=1e-5)
+    assert ours[0][1].num_batches_tracked.item() == model[1].num_batches_tracked.item() == 5
