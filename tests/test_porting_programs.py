@@ -1989,3 +1989,69 @@ def test_resume_in_ember_from_a_pytorch_checkpoint() -> None:
         np.testing.assert_allclose(mine, theirs, rtol=1e-5)
     np.testing.assert_allclose(ours[0][1].running_var.numpy(), model[1].running_var.numpy(), rtol=1e-5)
     assert ours[0][1].num_batches_tracked.item() == model[1].num_batches_tracked.item() == 5
+
+
+# ---- 34. the sequence layers' options together: packed bidirectional LSTM with projections, ------
+# ---- MultiheadAttention with both masks, a causal TransformerDecoderLayer --------------------------
+
+
+def _sequence_layers(T, shared: dict) -> dict:
+    nn = T.nn
+    rng = np.random.default_rng(0)
+    seqs = [T.from_numpy(rng.standard_normal((n, 3)).astype(np.float32)) for n in (4, 2, 3)]
+    packed = nn.utils.rnn.pack_sequence(seqs, enforce_sorted=False)
+
+    class Layers(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True, proj_size=2)
+            self.mha = nn.MultiheadAttention(4, 2, dropout=0.0)
+            self.dec = nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+
+    m = _start(T, Layers(), shared)
+    h0 = T.zeros(4, 3, 2)
+    c0 = T.zeros(4, 3, 5)
+    out, (h, c) = m.lstm(packed, (h0, c0))
+    unpacked = nn.utils.rnn.unpack_sequence(out)
+    padded, lens = nn.utils.rnn.pad_packed_sequence(out)
+    # torch's unpad_sequence transposes its input in place (documented, not copied): a clone
+    unpadded = nn.utils.rnn.unpad_sequence(padded.clone(), lens)
+    q = T.from_numpy(rng.standard_normal((5, 2, 4)).astype(np.float32))
+    kpm = T.tensor([[False] * 5, [False] * 3 + [True] * 2])
+    am = T.from_numpy(rng.standard_normal((5, 5)).astype(np.float32))
+    a, w = m.mha(
+        q,
+        q,
+        q,
+        key_padding_mask=kpm,
+        attn_mask=am,
+        average_attn_weights=False,
+    )
+    tgt = q.transpose(0, 1)[:, :3]
+    mem = q.transpose(0, 1)
+    d = m.dec(
+        tgt,
+        mem,
+        tgt_mask=nn.Transformer.generate_square_subsequent_mask(3),
+        memory_key_padding_mask=kpm,
+        tgt_is_causal=True,
+    )
+    (a.sum() + d.pow(2).sum() + h.sum() + sum(u.sum() for u in unpacked)).backward()
+    r = {
+        "u0": _np(unpacked[0]),
+        "pad": _np(padded),
+        "lens": lens.numpy(),
+        "unpad": _np(unpadded[2]),
+        "h": _np(h),
+        "c": _np(c),
+        "a": _np(a),
+        "w": _np(w),
+        "d": _np(d),
+        "sorted": out.sorted_indices.numpy(),
+    }
+    r.update({k: _np(p.grad) for k, p in m.named_parameters() if p.grad is not None})
+    return r
+
+
+def test_sequence_layer_options() -> None:
+    _both(_sequence_layers)
