@@ -297,6 +297,9 @@ assert ember.transforms.ToTensor and distributions.Normal and MNIST is ember.dat
 assert save is ember.serialization.save and load is ember.serialization.load
 x, out = ember.arange(4.0), ember.empty(4, dtype=ember.complex64)
 assert ember.fft.fft(x, out=out) is out  # fft's out= wrappers, installed by ember.fft itself
+assert "ember.autograd.profiler" not in sys.modules and "profiler" in dir(ember.autograd)
+with ember.autograd.profiler.record_function("step"):  # the legacy profiler, lazy as well
+    pass
 try:
     ember.no_such_name
 except AttributeError as error:

@@ -1,8 +1,8 @@
 """Automatic differentiation: Function, the engine, grad modes, grad and gradcheck, the graph's
 handles (autograd.graph) and forward mode (autograd.forward_ad).
 
-ember.autograd.profiler (the legacy profiler API) is imported by ember.profiler, once the
-ops it times exist: `import ember` makes both available."""
+ember.autograd.profiler (the legacy profiler API, `record_function` and `profile`) is
+imported on first use, as ember.profiler is: it times ops, which must exist first."""
 
 from ember.autograd import anomaly_mode, forward_ad, graph, variable
 from ember.autograd.function import Function
@@ -53,3 +53,18 @@ __all__ = [
     "set_multithreading_enabled",
     "variable",
 ]
+
+_LAZY_MODULES = frozenset({"profiler", "profiler_util"})
+
+
+def __getattr__(name: str) -> object:
+    """`ember.autograd.profiler` without an import of it, as in PyTorch (PEP 562)."""
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"ember.autograd.{name}")  # (importing sets it as a global)
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES)
