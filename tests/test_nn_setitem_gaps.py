@@ -386,3 +386,20 @@ def test_setitem_leading_ones_values_as_torch(T):
         c[1:3] = T.ones(2, 1, 2)  # a size-2 leading dim is not dropped
     with pytest.raises(RuntimeError):
         c[0] = T.ones(3)
+
+
+@requires_torch
+def test_whole_setitem_of_a_view_with_leading_ones(T):
+    # y[...] = v with y a view and v (1, 1, 3, 4) requiring grad: v is viewed without its
+    # leading ones before the base's CopySlices, and its gradient has v's own shape
+    x = T.zeros(3, 4, requires_grad=True) * 1
+    v = T.ones(1, 1, 3, 4, requires_grad=True)
+    y = x[:, :]
+    y[...] = v
+    (x * T.arange(12.0).reshape(3, 4)).sum().backward()
+    assert x.grad_fn.name().endswith("CopySlices")
+    assert v.grad.shape == (1, 1, 3, 4) and v.grad.reshape(-1).tolist() == list(range(12))
+    # into x itself a one-element value stays copy_'s record (not fill_'s: it is not 0-d)
+    x = T.zeros(3, 4, requires_grad=True) * 1
+    x[...] = T.ones(1, requires_grad=True)
+    assert x.grad_fn.name().endswith("CopyBackwards")

@@ -464,8 +464,9 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
     number = not isinstance(value, Tensor) and np.ndim(value) == 0
     # a number written unrecorded writes only the indexed elements: fine through an expand
     _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
-    if isinstance(value, Tensor) and not (idx is Ellipsis and then is None):
-        value = _strip_leading_ones(value)  # as PyTorch's index_put path (x[...] strips its own)
+    whole = idx is Ellipsis and then is None and input._base is None  # PyTorch's copy_ (or fill_) of x
+    if isinstance(value, Tensor) and not whole:
+        value = _strip_leading_ones(value)  # as PyTorch's index_put path (_record_whole views its own)
     recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
         if not recorded:
@@ -474,7 +475,7 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
             target[idx if then is None else then] = array
             input._version[0] += 1
             return
-        if idx is Ellipsis and then is None and input._base is None:  # PyTorch's copy_ (or fill_) of x
+        if whole:
             _record_whole(input, value)
             return
         if not isinstance(value, Tensor):
