@@ -168,6 +168,28 @@ def test_parameter_of_a_subclass_deepcopies():
     assert list(dict(m2.named_parameters())) == ["w"] and m2.w.requires_grad
 
 
+class _Tagged(ember.Tensor):  # module level: pickle finds the class by its name
+    pass
+
+
+def test_parameter_of_a_subclass_pickles():
+    # the class, the parameter flag and other attributes survive pickle (PyTorch's too);
+    # it pickled as a plain Tensor, so isinstance(_, Parameter) became false
+    import pickle
+
+    p = ember.nn.Parameter(ember.ones(2).as_subclass(_Tagged))
+    p.note = "kept"
+    q = pickle.loads(pickle.dumps(p))
+    assert type(q) is _Tagged and isinstance(q, ember.nn.Parameter) and q.requires_grad
+    assert q.note == "kept" and q.tolist() == [1.0, 1.0]
+    m = ember.nn.Module()
+    m.w = p
+    m2 = pickle.loads(pickle.dumps(m))
+    assert type(m2.w) is _Tagged and list(dict(m2.named_parameters())) == ["w"]
+    plain = pickle.loads(pickle.dumps(ember.ones(2, requires_grad=True)))
+    assert type(plain) is ember.Tensor and plain.requires_grad
+
+
 # ---- (c) setitem's dtype rules: PyTorch's index_put requires equal dtypes ---------------------
 
 _DTYPES = ["float32", "float64", "int64", "int32", "bool", "uint8", "float16", "complex64"]

@@ -507,7 +507,11 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        return (_rebuild, (self._data, self._requires_grad))
+        cls = type(self)
+        if cls is Tensor or cls.__module__.split(".")[0] == "ember":
+            return (_rebuild, (self._data, self._requires_grad))
+        # a user's subclass keeps its class and attributes (nn.Parameter(t)'s flag), as in PyTorch
+        return (_rebuild_subclass, (cls, self._data, self._requires_grad, getattr(self, "__dict__", None)))
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if self.grad_fn is not None:
@@ -568,6 +572,16 @@ def _refuse_complex(t: Tensor, c_type: str) -> None:
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(data, requires_grad=requires_grad)
+
+
+def _rebuild_subclass(cls: type, data: np.ndarray, requires_grad: bool, state: dict | None) -> Tensor:
+    """An unpickled instance of a user's Tensor subclass (its __init__ is not run, as in
+    PyTorch, whose unpickling re-types a plain tensor), with its attributes."""
+    t = object.__new__(cls)
+    Tensor.__init__(t, data, requires_grad=requires_grad)
+    if state:
+        t.__dict__.update(state)
+    return t
 
 
 def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
