@@ -113,6 +113,23 @@ def test_uint8_resize_refusals_as_torch():
     assert F.interpolate(x, size=(4, 4), mode="bicubic").numpy().tolist() == x.numpy().tolist()
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
+def test_resize_to_the_same_size_returns_a_new_tensor(T, dtype, mode):
+    # PyTorch's interpolate never returns its input: writing into the result left the
+    # input changed (ember returned the input itself, or a uint8 image on its memory)
+    x = T.ones(1, 2, 4, 4, dtype=getattr(T, dtype))
+    for kw in ({"size": (4, 4)}, {"scale_factor": 1.1}):
+        y = T.nn.functional.interpolate(x, mode=mode, **kw)
+        y[0, 0, 0, 0] = 9
+        assert y is not x and x[0, 0, 0, 0].item() == 1
+    w = T.ones(1, 1, 3, 3, requires_grad=True)
+    z = T.nn.functional.interpolate(w, size=(3, 3), mode="bilinear")
+    z.mul_(2)  # not w itself, a leaf: in-place is allowed
+    z.sum().backward()
+    assert w.grad.tolist() == [[[[2.0] * 3] * 3]]
+
+
 # ---- (b) nn.Parameter of a Tensor subclass keeps the subclass --------------------------------
 
 

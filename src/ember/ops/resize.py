@@ -430,7 +430,7 @@ def interpolate(
             op, (index, weight) = UpsampleLinear, _linear_taps(n, o, s, bool(align_corners))
         if o != n or np.any(weight[index != np.arange(n)] != 0):  # not the identity
             y = op.apply(y, dim + 2, index, weight)
-    return y
+    return y if y is not input else input.clone()  # a new tensor, as PyTorch's, even unresized
 
 
 # ---- uint8 images: PyTorch's fixed-point resize
@@ -537,7 +537,7 @@ def _interpolate_uint8(
         else:
             start, weight, largest = _uint8_plain_taps(n, o, scale, align_corners, mode)
         y = _resize_uint8_axis(y, axis, start, *_to_fixed_point(weight, largest))
-    return Tensor(np.ascontiguousarray(y))
+    return Tensor(np.ascontiguousarray(y) if y is not input._data else y.copy())  # never input's memory
 
 
 def _check_mode(input: Tensor, mode: str, antialias: bool, align_corners: bool) -> None:
