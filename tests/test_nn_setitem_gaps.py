@@ -412,6 +412,12 @@ def test_setitem_leading_ones_values_as_torch(T):
     assert graph(a.grad_fn) == ["CopySlices", "ExpandBackward0", "ViewBackward0"]
     (a * T.arange(8.0).reshape(4, 2)).sum().backward()
     assert v.grad.tolist() == [[[6.0, 8.0]]]
+    for shape in ((2,), (4, 1)):  # x[...] = v, x[:] = v: a View even without leading ones
+        for index in (Ellipsis, slice(None)):
+            w = T.ones(*shape, requires_grad=True)
+            b = T.zeros(4, 2, requires_grad=True).clone()
+            b[index] = w
+            assert graph(b.grad_fn) == ["CopyBackwards", "ExpandBackward0", "ViewBackward0"]
     # a value without grad, and the unrecorded path, take the same shapes
     b = T.zeros(3, requires_grad=True).clone()
     b[...] = T.ones(1, 1, 3)

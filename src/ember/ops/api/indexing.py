@@ -596,13 +596,24 @@ def _record_whole(input: Tensor, value: Any) -> None:
     from ember.ops.api.convert import _replaced  # (convert imports this module)
 
     if isinstance(value, Tensor) and value._data.ndim:
-        if value._data.shape != input._data.shape:
-            value = _strip_leading_ones(value)  # then expanded, as PyTorch's copy_to
-            if value._requires_grad and value._data.shape != input._data.shape:
-                value = shape_ops.Expand.apply(value, input._data.shape)
+        if value._data.shape != input._data.shape:  # broadcast as PyTorch's copy_to
+            value = (
+                _broadcast_source(value, input._data.shape)
+                if value._requires_grad
+                else _strip_leading_ones(value)
+            )
         _record_inplace(input, lambda x: _replaced(x, value, ew.Copy))
     else:
         _record_inplace(input, lambda x: _replaced(x, value, ew.Fill))
+
+
+def _broadcast_source(value: Tensor, shape: tuple) -> Tensor:
+    """value broadcast to a region of `shape` as PyTorch's setitem records it (copy_to): a
+    View without its leading ones (a View even where it has none), then an Expand if needed."""
+    own = value._data.shape
+    k = next((i for i, n in enumerate(own) if n != 1), len(own))
+    value = shape_ops.View.apply(value, own[k:])
+    return value if own[k:] == shape else shape_ops.Expand.apply(value, shape)
 
 
 def _converted(array: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
@@ -645,12 +656,7 @@ def _copy_slices(input: Tensor, make: type, idx: Any, target: np.ndarray, value:
             and 0 < source._data.ndim
             and source._data.shape != target.shape
         ):
-            # as PyTorch's setitem: a view without the leading ones, expanded to the region
-            shape = source._data.shape
-            ones = next((i for i, n in enumerate(shape) if n != 1), len(shape))
-            source = shape_ops.View.apply(source, shape[ones:])
-            if shape[ones:] != target.shape:
-                source = shape_ops.Expand.apply(source, target.shape)
+            source = _broadcast_source(source, target.shape)
         array = source._data if source is not None else np.asarray(value)
         if array.ndim > target.ndim:  # leading ones (checked by the caller) NumPy may refuse
             array = array.reshape(array.shape[array.ndim - target.ndim :])
