@@ -418,6 +418,8 @@ def test_setitem_leading_ones_values_as_torch(T):
             b = T.zeros(4, 2, requires_grad=True).clone()
             b[index] = w
             assert graph(b.grad_fn) == ["CopyBackwards", "ExpandBackward0", "ViewBackward0"]
+            b[:, :][index] = w  # into a view: the base's CopySlices over the same two
+            assert graph(b.grad_fn) == ["CopySlices", "ExpandBackward0", "ViewBackward0"]
     # a value without grad, and the unrecorded path, take the same shapes
     b = T.zeros(3, requires_grad=True).clone()
     b[...] = T.ones(1, 1, 3)

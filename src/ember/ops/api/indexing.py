@@ -464,9 +464,8 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
     number = not isinstance(value, Tensor) and np.ndim(value) == 0
     # a number written unrecorded writes only the indexed elements: fine through an expand
     _check_inplace_leaf(input, constant=number and not (_grad_state[0] and input._requires_grad))
-    whole = idx is Ellipsis and then is None and input._base is None  # PyTorch's copy_ (or fill_) of x
-    if isinstance(value, Tensor) and not whole:
-        value = _strip_leading_ones(value)  # as PyTorch's index_put path (_record_whole views its own)
+    if isinstance(value, Tensor):
+        value = _strip_leading_ones(value)  # as PyTorch's index_put path
     recorded = _grad_state[0] and (input._requires_grad or _wants_grad(value))
     try:
         if not recorded:
@@ -474,9 +473,6 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
             array = value._data if isinstance(value, Tensor) else dtypes.to_element(value, input._data.dtype)
             target[idx if then is None else then] = array
             input._version[0] += 1
-            return
-        if whole:
-            _record_whole(input, value)
             return
         if not isinstance(value, Tensor):
             value = np.asarray(value, dtype=input._data.dtype)
@@ -526,11 +522,9 @@ def _check_index_put_dtype(input: Tensor, idx: Any, value: Tensor) -> None:
 
 def _is_basic(idx: Any) -> bool:
     """Whether an index (as `_convert_index` gives it) picks a view of the tensor: integers,
-    slices and None, and `...` among them (a lone `...` is PyTorch's copy_ of the whole)."""
+    slices, None and `...` (a lone `...` is x itself: PyTorch's copy_ of the whole)."""
     items = idx if isinstance(idx, tuple) else (idx,)
-    return any(i is not Ellipsis for i in items) and all(
-        i.__class__ in (int, slice) or i is Ellipsis or i is None for i in items
-    )
+    return all(i.__class__ in (int, slice) or i is Ellipsis or i is None for i in items)
 
 
 def _set_region(input: Tensor, idx: Any, value: Any) -> None:
