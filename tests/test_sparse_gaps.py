@@ -494,6 +494,35 @@ def test_csc_checks_its_parts() -> None:
         ember.sparse_compressed_tensor(CCOL, ROW, VALS, (2, 3), layout=ember.sparse_bsr)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.nan_to_num(),
+        lambda c: ember.cat([c, c]),
+        lambda c: c.narrow_copy(0, 0, 1),
+        lambda c: c.norm(),
+        lambda c: c.index_select(0, ember.tensor([0])),
+        lambda c: c[None],
+        lambda c: c.unsqueeze(0),
+        lambda c: c.permute(1, 0),
+        lambda c: c.movedim(0, 1),
+        lambda c: c**2,
+    ],
+)
+def test_csc_errors_name_the_csc_layout(call: Any) -> None:
+    """The errors of the operations that refuse compressed tensors name CSC for a CSC one
+    (they said CSR, or printed the layout object)."""
+    c = ember.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]]).to_sparse_csc()
+    with pytest.raises((RuntimeError, NotImplementedError)) as info:
+        call(c)
+    assert ("CSC" in str(info.value) or "SparseCsc" in str(info.value)) and "CSR" not in str(info.value)
+
+
+def test_like_factories_name_a_coo_input_in_their_layout_error() -> None:
+    with pytest.raises(RuntimeError, match="self is Sparse but you requested"):
+        ember.ones_like(P(ember), layout=ember.sparse_csr)
+
+
 def test_csc_add_of_two_tensors() -> None:
     """PyTorch 2.13 adds a CSC tensor to itself but fails for two ("crow_indices expected
     sparse row compressed tensor layout"), a bug: ember adds them (docs/differences.md)."""

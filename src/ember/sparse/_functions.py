@@ -23,16 +23,15 @@ from ember._layout import SparseUnsupportedError, strided
 from ember._tensor import Tensor
 from ember.dtypes import float64, promote_types, to_numpy_dtype
 from ember.sparse import _ops
-from ember.sparse._tensor import SparseTensor, sparse_coo, sparse_csr
+from ember.sparse._tensor import SparseTensor, sparse_coo, sparse_csc, sparse_csr
 
 
 def _unary(name: str, coo_only: bool = False) -> Callable[..., Any]:
     method = getattr(SparseTensor, name)
 
     def function(input: Any) -> Any:
-        if coo_only and input.layout is not sparse_coo:
-            layout = "SparseCsr" if input.layout is sparse_csr else "SparseCsc"
-            raise RuntimeError(f"{name}: unsupported tensor layout: {layout} (convert with .to_sparse_coo())")
+        if coo_only:
+            _ops._coo_only(input, name)
         return method(input)
 
     return function
@@ -54,7 +53,7 @@ def nan_to_num(
 ) -> SparseTensor:
     if input.layout is not sparse_coo:
         raise NotImplementedError(
-            "nan_to_num: a CSR tensor has no nan_to_num, as in PyTorch (use .to_sparse_coo())"
+            f"nan_to_num: a {_ops._kind(input)} tensor has no nan_to_num, as in PyTorch (use .to_sparse_coo())"
         )
     return _ops._on_values(input, lambda v: v.nan_to_num(nan, posinf, neginf))
 
@@ -136,7 +135,7 @@ def cat(tensors: Any, dim: int = 0) -> SparseTensor:
             raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {i}.")
         if t.layout is not sparse_coo:
             raise RuntimeError(
-                "Sparse CSR tensors do not have strides (cat takes COO tensors: use .to_sparse_coo())"
+                f"Sparse {_ops._kind(t)} tensors do not have strides (cat takes COO tensors: use .to_sparse_coo())"
             )
     first = tensors[0]
     sd, n = first.sparse_dim(), first._data.ndim
@@ -238,7 +237,7 @@ def _pattern_like(
     if layout is strided and input.layout is sparse_coo:
         return creation.full(tuple(input.shape), fill, dtype=dtype, requires_grad=requires_grad)
     if layout is not None and layout is not input.layout:
-        name = "SparseCsr" if input.layout is sparse_csr else "SparseCsc"
+        name = {sparse_coo: "Sparse", sparse_csr: "SparseCsr", sparse_csc: "SparseCsc"}[input.layout]
         raise RuntimeError(
             f"empty_like with different sparse layout is not supported (self is {name} but you "
             f"requested {'Strided' if layout is strided else layout}) ({op} of a {input.layout} tensor)"
@@ -335,7 +334,9 @@ def narrow_copy(input: SparseTensor, dim: int, start: int, length: int) -> Spars
     """The elements of positions start .. start + length - 1 along dim, renumbered from 0
     (torch.narrow_copy; COO only, as in PyTorch)."""
     if input.layout is not sparse_coo:
-        raise RuntimeError("Sparse CSR tensors do not have strides (narrow_copy takes COO tensors)")
+        raise RuntimeError(
+            f"Sparse {_ops._kind(input)} tensors do not have strides (narrow_copy takes COO tensors)"
+        )
     d = _ops.normalize_dim(dim, input._data.ndim, "narrow_copy")
     size = input.shape[d]
     if not (0 <= start and length >= 0 and start + length <= size):  # a negative start too, as in PyTorch
@@ -361,7 +362,9 @@ def norm(
     """The p-norm of all the elements (torch.norm of a sparse tensor): that of the coalesced
     values, since the unspecified zeros add nothing (and count as 0 for p = inf)."""
     if input.layout is not sparse_coo:
-        raise NotImplementedError("norm: a CSR tensor has no norm, as in PyTorch (use .to_sparse_coo())")
+        raise NotImplementedError(
+            f"norm: a {_ops._kind(input)} tensor has no norm, as in PyTorch (use .to_sparse_coo())"
+        )
     n = input._data.ndim
     if dim is not None:
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)

@@ -29,6 +29,11 @@ def _like_layout(result: SparseTensor, layout: Any) -> SparseTensor:
     return result.to_sparse_csc() if layout is sparse_csc else result
 
 
+def _kind(input: SparseTensor) -> str:
+    """The name of a compressed tensor's layout in messages: CSR or CSC."""
+    return "CSC" if input.layout is sparse_csc else "CSR"
+
+
 def _no_csc(input: SparseTensor, op: str) -> None:
     """PyTorch's error for the operations it runs on CSR tensors but not on CSC ones."""
     if input.layout is sparse_csc:
@@ -511,8 +516,7 @@ def pow(input: SparseTensor, exponent: Any) -> SparseTensor:  # noqa: A001  (tor
     """Each specified element to the power `exponent`, a nonzero number: the unspecified
     zeros stay zeros (as in PyTorch, also for a negative exponent). The tensor is coalesced
     first, since a power of a sum is not the sum of the powers."""
-    if input.layout is not sparse_coo:
-        raise RuntimeError(f"pow: unsupported tensor layout: {input.layout} (convert with .to_sparse_coo())")
+    _coo_only(input, "pow")
     if isinstance(exponent, Tensor) or not isinstance(exponent, numbers.Number):
         raise NotImplementedError(
             "pow: a sparse tensor is raised to a number only, not to a tensor "
@@ -594,7 +598,7 @@ def index_select(input: SparseTensor, dim: int, index: Tensor) -> SparseTensor:
         )
     if input.layout is not sparse_coo:
         raise NotImplementedError(
-            "index_select: a CSR tensor has no index_select, as in PyTorch (convert it with "
+            f"index_select: a {_kind(input)} tensor has no index_select, as in PyTorch (convert it with "
             ".to_sparse_coo() first)"
         )
     shape = list(input.shape)
@@ -629,7 +633,11 @@ def index_select(input: SparseTensor, dim: int, index: Tensor) -> SparseTensor:
     return _new(sparse_coo, tuple(shape), named(values, "IndexSelectBackward0"), idx, False)
 
 
-_NO_STRIDES = "Sparse CSR tensors do not have strides (a CSR tensor takes None after an integer only)"
+def _no_strides(input: SparseTensor) -> RuntimeError:
+    kind = _kind(input)
+    return RuntimeError(
+        f"Sparse {kind} tensors do not have strides (a {kind} tensor takes None after an integer only)"
+    )
 
 
 def getitem(input: SparseTensor, key: Any) -> Tensor:
@@ -644,7 +652,7 @@ def getitem(input: SparseTensor, key: Any) -> Tensor:
     if ellipses:
         if len(items) == 1 or len(ellipses) > 1:
             if input.layout is not sparse_coo:
-                raise RuntimeError(_NO_STRIDES)
+                raise _no_strides(input)
             raise NotImplementedError(
                 "ember: a sparse tensor cannot be indexed by '...' alone or twice, as in PyTorch; "
                 "index it with integers, ':' and None"
@@ -659,7 +667,7 @@ def getitem(input: SparseTensor, key: Any) -> Tensor:
     for item in items:
         if item is None:
             if result.layout is not sparse_coo:  # PyTorch selects first, which gives COO
-                raise RuntimeError(_NO_STRIDES)
+                raise _no_strides(input)
             result = unsqueeze(result, dim)
             dim += 1
         elif isinstance(item, slice) and item == slice(None):
@@ -688,7 +696,7 @@ def unsqueeze(input: SparseTensor, dim: int) -> SparseTensor:
     as in PyTorch)."""
     if input.layout is not sparse_coo:
         raise NotImplementedError(
-            "unsqueeze: a CSR tensor cannot be unsqueezed, as in PyTorch (use .to_sparse_coo())"
+            f"unsqueeze: a {_kind(input)} tensor cannot be unsqueezed, as in PyTorch (use .to_sparse_coo())"
         )
     d = normalize_dim(dim, input._data.ndim + 1, "unsqueeze")
     shape = tuple(input.shape[:d]) + (1,) + tuple(input.shape[d:])
@@ -704,7 +712,9 @@ def permute(input: SparseTensor, dims: Any) -> SparseTensor:
     """The dimensions reordered (torch.permute), sparse ones among the sparse ones and dense
     ones among the dense ones (COO only, as in PyTorch)."""
     if input.layout is not sparse_coo:
-        raise NotImplementedError("permute: a CSR tensor cannot be permuted in ember (use .to_sparse_coo())")
+        raise NotImplementedError(
+            f"permute: a {_kind(input)} tensor cannot be permuted in ember (use .to_sparse_coo())"
+        )
     n, sd = input._data.ndim, input.sparse_dim()
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else tuple(dims)
     if len(dims) != n:
