@@ -409,6 +409,26 @@ def test_python_numbers_warn_in_the_graph(monkeypatch: Any) -> None:
         assert float(s) == 2.0
 
 
+@pytest.mark.parametrize("layout", ["coo", "csr", "csc"])
+def test_python_numbers_of_several_elements_raise_the_size_errors(layout: str) -> None:
+    """As PyTorch, every layout refuses a tensor of several elements for its size (compressed
+    ones gave the missing-kernel NotImplementedError), and a large COO tensor is not made
+    dense to be refused (bool() of a (10^6, 10^6) one tried to allocate it)."""
+    d = ember.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]])
+    s = {"coo": d.to_sparse, "csr": d.to_sparse_csr, "csc": d.to_sparse_csc}[layout]()
+    with pytest.raises(RuntimeError, match="ambiguous") as info:
+        bool(s)
+    assert not isinstance(info.value, NotImplementedError)
+    with pytest.raises(RuntimeError, match="6 elements cannot be converted") as info:
+        s.item()
+    assert not isinstance(info.value, NotImplementedError)
+    with pytest.raises(ValueError, match="only one element tensors"):
+        float(s)
+    big = ember.sparse_coo_tensor([[0], [0]], [1.0], (10**6, 10**6))
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(big)
+
+
 def test_mul_repeats_entries_along_sparse_dimensions_of_size_one() -> None:
     """(1, 3) sparse times (2, 3) dense: the sparse row is repeated, as the dense product
     says. PyTorch 2.13 leaves the second row empty (docs/differences.md); ember does not copy it."""

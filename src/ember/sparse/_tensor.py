@@ -494,7 +494,11 @@ class SparseTensor(Tensor):
     def _as_dense_scalar(self) -> Tensor:
         """The dense form, whose conversions to a Python number then apply (their size checks
         and errors, and the warning for a tensor in the graph). PyTorch converts a COO
-        tensor only: its compressed layouts have no scalar kernel."""
+        tensor only: its compressed layouts have no scalar kernel. A tensor of another number
+        of elements than one, of any layout, gets the dense size errors from a zero-stride
+        stand-in of its size (`if s:` must not make a large tensor dense to refuse it)."""
+        if self._data.size != 1:
+            return Tensor(np.broadcast_to(np.zeros((), self._data.dtype), self._data.shape))
         if self.layout is not sparse_coo:
             layout = "SparseCsrCPU"  # the dispatch key of every compressed layout
             raise SparseUnsupportedError(
