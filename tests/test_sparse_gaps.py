@@ -469,6 +469,18 @@ def _csc_leaf() -> Any:
     return d.to_sparse_csc().requires_grad_()
 
 
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "full_like", "randn_like"])
+def test_like_factories_do_not_make_a_large_sparse_tensor_dense(name: str) -> None:
+    """The *_like factories allocated a dense array of a sparse input's size before noticing
+    it is sparse: MemoryError for a (10^5, 10^5) CSR tensor with one element."""
+    s = ember.sparse_csr_tensor([0, 1] + [1] * (10**5 - 1), [0], [1.0], (10**5, 10**5))
+    args = (s, 2.0) if name == "full_like" else (s,)
+    out = getattr(ember, name)(*args)
+    assert out.layout is ember.sparse_csr and tuple(out.shape) == (10**5, 10**5)
+    assert out._nnz() == (0 if name == "zeros_like" else 1)
+    assert ember.randn_like(s, layout=ember.sparse_csr).layout is ember.sparse_csr  # as PyTorch
+
+
 def test_csc_products_gradcheck() -> None:
     """CSC @ dense and dense @ CSC, through the values (and second derivatives)."""
     check = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)

@@ -165,9 +165,12 @@ def _like(input: Tensor, dtype: Any) -> np.dtype:
     return input._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
 
 
-def _laid_like(arr: np.ndarray, input: Tensor, memory_format: Any, op: str) -> np.ndarray:
-    """arr (made in C order) laid out as memory_format says; preserve_format follows input."""
+def _laid_like(input: Tensor, memory_format: Any, op: str, make: Any, dtype: Any) -> np.ndarray:
+    """make(input's shape, dtype), an array in C order, laid out as memory_format says
+    (preserve_format follows input). input's layout is read first: a sparse input raises
+    SparseUnsupportedError, for its sparse form, before an array of its full size is made."""
     order = _layout.target(input._data, _layout.check_format(memory_format, op))
+    arr = make(input._data.shape, dtype)
     return arr if order is None else _layout.copy(arr, order, like=input._data)
 
 
@@ -181,7 +184,7 @@ def zeros_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     try:
-        arr = _laid_like(np.zeros(input._data.shape, _like(input, dtype)), input, memory_format, "zeros_like")
+        arr = _laid_like(input, memory_format, "zeros_like", np.zeros, _like(input, dtype))
         return _finish(arr, requires_grad, device, layout)
     except SparseUnsupportedError:
         return sparse_form("zeros_like", (input, dtype, device, requires_grad), {"layout": layout})
@@ -197,7 +200,7 @@ def ones_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     try:
-        arr = _laid_like(np.ones(input._data.shape, _like(input, dtype)), input, memory_format, "ones_like")
+        arr = _laid_like(input, memory_format, "ones_like", np.ones, _like(input, dtype))
         return _finish(arr, requires_grad, device, layout)
     except SparseUnsupportedError:
         return sparse_form("ones_like", (input, dtype, device, requires_grad), {"layout": layout})
@@ -213,7 +216,7 @@ def empty_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     try:
-        arr = _laid_like(np.empty(input._data.shape, _like(input, dtype)), input, memory_format, "empty_like")
+        arr = _laid_like(input, memory_format, "empty_like", np.empty, _like(input, dtype))
         return _finish(arr, requires_grad, device, layout)
     except SparseUnsupportedError:
         return sparse_form("empty_like", (input, dtype, device, requires_grad), {"layout": layout})
@@ -230,9 +233,11 @@ def full_like(
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
     np_dtype = _like(input, dtype)
-    arr = np.full(input._data.shape, _fill_element(fill_value, np_dtype, input._data.shape), np_dtype)
+    fill = _fill_element(fill_value, np_dtype, input._data.shape)
     try:
-        return _finish(_laid_like(arr, input, memory_format, "full_like"), requires_grad, device, layout)
+        make = lambda shape, dtype: np.full(shape, fill, dtype)  # noqa: E731
+        arr = _laid_like(input, memory_format, "full_like", make, np_dtype)
+        return _finish(arr, requires_grad, device, layout)
     except SparseUnsupportedError:
         args = (input, fill_value, dtype, device, requires_grad)
         return sparse_form("full_like", args, {"layout": layout})
@@ -584,9 +589,11 @@ def rand_like(
     requires_grad: bool = False,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
-    out = rand(input.shape, dtype=dtype or input.dtype, layout=layout, device=device)
-    out._data = _laid_like(out._data, input, memory_format, "rand_like")
-    return out.requires_grad_(requires_grad)
+    def draw(shape: tuple, dtype: Any) -> np.ndarray:
+        return rand(shape, dtype=dtype, layout=layout, device=device)._data
+
+    arr = _laid_like(input, memory_format, "rand_like", draw, dtype or input.dtype)
+    return Tensor(arr).requires_grad_(requires_grad)
 
 
 def randn_like(
@@ -598,12 +605,14 @@ def randn_like(
     requires_grad: bool = False,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
-    out = randn(input.shape, dtype=dtype or input.dtype, layout=layout, device=device)
+    def draw(shape: tuple, dtype: Any) -> np.ndarray:
+        return randn(shape, dtype=dtype, layout=layout, device=device)._data
+
     try:
-        out._data = _laid_like(out._data, input, memory_format, "randn_like")
+        arr = _laid_like(input, memory_format, "randn_like", draw, dtype or input.dtype)
     except SparseUnsupportedError:
         return sparse_form("randn_like", (input, dtype), {"layout": layout, "requires_grad": requires_grad})
-    return out.requires_grad_(requires_grad)
+    return Tensor(arr).requires_grad_(requires_grad)
 
 
 def randint(
