@@ -539,6 +539,7 @@ def test_csc_checks_its_parts() -> None:
         lambda c: c.permute(1, 0),
         lambda c: c.movedim(0, 1),
         lambda c: c**2,
+        lambda c: c.is_coalesced(),
     ],
 )
 def test_csc_errors_name_the_csc_layout(call: Any) -> None:

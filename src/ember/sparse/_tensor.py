@@ -271,7 +271,8 @@ class SparseTensor(Tensor):
 
     def is_coalesced(self) -> bool:
         if self.layout is not sparse_coo:
-            raise RuntimeError(f"is_coalesced expected sparse coordinate tensor layout but got {self.layout}")
+            name = "SparseCsc" if self.layout is sparse_csc else "SparseCsr"
+            raise RuntimeError(f"is_coalesced expected sparse coordinate tensor layout but got {name}")
         return self._coalesced
 
     def _coalesced_(self, flag: bool) -> SparseTensor:
