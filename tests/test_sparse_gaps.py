@@ -653,6 +653,11 @@ LINEAR: dict[str, Any] = {
     "csc weight": lambda T: T.nn.functional.linear(_w(T, 5, 3), C(T), _w(T, 2)),
     "coo weight": lambda T: T.nn.functional.linear(_w(T, 5, 3), P(T), _w(T, 2)),
     "csr both": lambda T: T.nn.functional.linear(P(T, "csr"), P(T, "csr"), _w(T, 2)),
+    # no bias: PyTorch's sparse product, a CSR tensor (ember gave it dense); COO input raises
+    "csr both no bias": lambda T: T.nn.functional.linear(P(T, "csr"), P(T, "csr")),
+    "csc input csr weight no bias": lambda T: T.nn.functional.linear(C(T), P(T, "csr")),
+    "coo input csr weight": lambda T: T.nn.functional.linear(P(T), P(T, "csr")),
+    "coo input csc weight bias": lambda T: T.nn.functional.linear(P(T), C(T), _w(T, 2)),
     "nn.Linear": lambda T: tuple(T.nn.Linear(3, 4)(P(T)).shape),
     "grad_fn": lambda T: [
         T.nn.functional.linear(x, _w(T, 4, 3), b).grad_fn.name()

@@ -403,9 +403,10 @@ def adjoint(input: SparseTensor) -> SparseTensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """F.linear with a sparse input (COO, CSR or CSC; 1-D or 2-D) or a compressed sparse weight:
-    input @ weight^T (+ bias), dense, by the sparse-dense product. Recorded as PyTorch's
-    addmm (AddmmBackward0, MmBackward0 without a bias); the gradient of a sparse operand is
-    sparse, with its pattern."""
+    input @ weight^T (+ bias), dense, by the sparse-dense product, as in PyTorch, which also
+    gives a compressed input and weight without a bias their sparse (CSR) product and refuses
+    a COO input with a compressed weight. Recorded as PyTorch's addmm (AddmmBackward0,
+    MmBackward0 without a bias); the gradient of a sparse operand is sparse, with its pattern."""
     if isinstance(weight, SparseTensor):
         if weight.layout is sparse_coo:
             raise RuntimeError(
@@ -413,11 +414,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 "layout, got 'mat1' with layout Strided and 'mat2' with layout Sparse (linear takes a CSR or "
                 "CSC weight, or a sparse input)"
             )
-        dense = input.to_dense() if isinstance(input, SparseTensor) else input
-        rows = dense.reshape(-1, dense.shape[-1]) if dense._data.ndim != 2 else dense
+        if isinstance(input, SparseTensor):
+            if input.layout is sparse_coo:
+                raise RuntimeError(
+                    f"addmm: computation on CPU is not implemented for Sparse @ Sparse{_ops._kind(weight).title()} (linear of a "
+                    "COO input with a compressed weight: convert one of them)"
+                )
+            if bias is None:  # the product of two compressed tensors, CSR, as PyTorch's
+                return input @ weight.t()
+            input = input.to_dense()
+        rows = input.reshape(-1, input.shape[-1]) if input._data.ndim != 2 else input
         out = _ops._spmm(weight, rows.t()).t()
-        if dense._data.ndim != 2:
-            out = out.reshape(*dense.shape[:-1], weight.shape[0])
+        if input._data.ndim != 2:
+            out = out.reshape(*input.shape[:-1], weight.shape[0])
         vector = False
     else:
         vector = input._data.ndim == 1
