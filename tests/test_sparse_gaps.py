@@ -658,6 +658,11 @@ LINEAR: dict[str, Any] = {
     "csc input csr weight no bias": lambda T: T.nn.functional.linear(C(T), P(T, "csr")),
     "coo input csr weight": lambda T: T.nn.functional.linear(P(T), P(T, "csr")),
     "coo input csc weight bias": lambda T: T.nn.functional.linear(P(T), C(T), _w(T, 2)),
+    # a sparse bias raises (ember's sparse path failed with an AttributeError)
+    "sparse bias": lambda T: T.nn.functional.linear(_w(T, 2, 3), _w(T, 4, 3), _w(T, 4).to_sparse()),
+    "sparse bias csr weight": lambda T: T.nn.functional.linear(
+        _w(T, 5, 3), P(T, "csr"), _w(T, 2).to_sparse()
+    ),
     "nn.Linear": lambda T: tuple(T.nn.Linear(3, 4)(P(T)).shape),
     "grad_fn": lambda T: [
         T.nn.functional.linear(x, _w(T, 4, 3), b).grad_fn.name()

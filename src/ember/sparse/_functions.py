@@ -407,6 +407,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     gives a compressed input and weight without a bias their sparse (CSR) product and refuses
     a COO input with a compressed weight. Recorded as PyTorch's addmm (AddmmBackward0,
     MmBackward0 without a bias); the gradient of a sparse operand is sparse, with its pattern."""
+    if isinstance(bias, SparseTensor):
+        raise RuntimeError("expand is unsupported for Sparse tensors (the bias of linear must be dense)")
     if isinstance(weight, SparseTensor):
         if weight.layout is sparse_coo:
             raise RuntimeError(
