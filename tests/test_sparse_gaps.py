@@ -556,6 +556,22 @@ def test_like_factories_name_a_coo_input_in_their_layout_error() -> None:
         ember.ones_like(P(ember), layout=ember.sparse_csr)
 
 
+@requires_torch
+@pytest.mark.parametrize("kind", ["to_sparse_csr", "to_sparse_csc"])
+@pytest.mark.parametrize("source", ["dense", "coo"])
+@pytest.mark.parametrize("dense_dim", [0, 1])
+def test_compressed_conversions_check_dense_dim(kind: str, source: str, dense_dim: int) -> None:
+    """A dense_dim that ember's 2-D compressed tensors cannot have raises, as in PyTorch (it
+    was ignored): 1 from a dense matrix, any from a COO tensor."""
+
+    def call(T: Any) -> Any:
+        matrix = T.eye(2) if source == "dense" else T.eye(2).to_sparse()
+        return getattr(matrix, kind)(dense_dim=dense_dim)
+
+    CASES[f"{kind} {source} dense_dim={dense_dim}"] = call
+    test_as_torch(f"{kind} {source} dense_dim={dense_dim}")
+
+
 def test_csc_add_of_two_tensors() -> None:
     """PyTorch 2.13 adds a CSC tensor to itself but fails for two ("crow_indices expected
     sparse row compressed tensor layout"), a bug: ember adds them (docs/differences.md)."""

@@ -281,6 +281,10 @@ def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseTensor:
     """A 2-D dense tensor as a CSR tensor of its nonzero elements."""
     if input._data.ndim != 2:
         raise RuntimeError(f"to_sparse_csr: ember converts 2-D tensors only, got {input._data.ndim}-D")
+    if dense_dim:
+        raise RuntimeError(
+            f"dense_to_sparse_csr: dense_dim argument must be in [0,0] range, but {dense_dim} is given"
+        )
     idx = np.stack(np.nonzero(input._data)).astype(np.int64).reshape(2, -1)  # in row order
     values = named(input[tuple(Tensor(row) for row in idx)], "ToSparseCsrBackward0")
     return _new(sparse_csr, input.shape, values, idx, True)
@@ -290,6 +294,10 @@ def to_sparse_csc(input: Tensor, dense_dim: int | None = None) -> SparseTensor:
     """A 2-D dense tensor as a CSC tensor of its nonzero elements, in column order."""
     if input._data.ndim != 2:
         raise RuntimeError(f"to_sparse_csc: ember converts 2-D tensors only, got {input._data.ndim}-D")
+    if dense_dim:
+        raise RuntimeError(
+            f"dense_to_sparse_csc: dense_dim argument must be in [0,0] range, but {dense_dim} is given"
+        )
     idx = np.stack(np.nonzero(input._data)).astype(np.int64).reshape(2, -1)
     idx = idx[:, _column_order(idx)]
     values = named(input[tuple(Tensor(row) for row in idx)], "ToSparseCscBackward0")

@@ -384,6 +384,10 @@ class SparseTensor(Tensor):
             raise RuntimeError(
                 f"to_sparse_csr: only 2-D sparse tensors without dense dimensions convert to CSR, got size {tuple(self.shape)}"
             )
+        if dense_dim is not None:
+            raise RuntimeError(
+                "to_sparse_csr: conversion of a sparse tensor with dense_dim argument given is not supported"
+            )
         c = self.to_sparse_coo().coalesce()
         return _new(sparse_csr, self.shape, named(c._vals, "ToSparseCsrBackward0"), c._idx, True)
 
@@ -394,6 +398,10 @@ class SparseTensor(Tensor):
         if self._data.ndim != 2 or self.dense_dim():
             raise RuntimeError(
                 f"to_sparse_csc: only 2-D sparse tensors without dense dimensions convert to CSC, got size {tuple(self.shape)}"
+            )
+        if dense_dim is not None:
+            raise RuntimeError(
+                "to_sparse_csc: conversion of a sparse tensor with dense_dim argument given is not supported"
             )
         c = self.to_sparse_coo().coalesce()
         order = _column_order(c._idx)
