@@ -1,4 +1,4 @@
-"""Making sparse tensors: from indices and values, from CSR parts, from a dense tensor."""
+"""Making sparse tensors: from indices and values, from CSR or CSC parts, from a dense tensor."""
 
 from __future__ import annotations
 
@@ -243,8 +243,9 @@ def to_sparse(
     blocksize: Any = None,
     dense_dim: Any = None,
 ) -> SparseTensor:
-    """The dense tensor as a sparse COO tensor (or CSR: layout=ember.sparse_csr) of its nonzero
-    elements (torch.Tensor.to_sparse); gradients flow back to the dense tensor."""
+    """The dense tensor as a sparse COO tensor (or CSR, CSC: layout=ember.sparse_csr,
+    sparse_csc) of its nonzero elements (torch.Tensor.to_sparse); gradients flow back to the
+    dense tensor."""
     if layout is sparse_csr:
         return to_sparse_csr(input)
     if layout is sparse_csc:

@@ -228,7 +228,7 @@ def _pattern_like(
     input: SparseTensor, op: str, values: Any, dtype: Any, requires_grad: bool, layout: Any, fill: Any = 1
 ) -> Tensor:
     """A tensor of input's size and compressed layout, with its pattern and `values(shape,
-    dtype)` there (ones_like, full_like, empty_like, randn_like of a CSR tensor, as in PyTorch);
+    dtype)` there (ones_like, full_like, empty_like, randn_like of a CSR or CSC tensor, as in PyTorch);
     a COO tensor has no such form (PyTorch's fill_ and normal_ have no sparse kernel), except
     as dense: layout=ember.strided."""
     from ember import creation
@@ -262,7 +262,7 @@ def ones_like(
     *,
     layout: Any = None,
 ) -> Tensor:
-    """Ones at the specified elements of a compressed (CSR) tensor (torch.ones_like)."""
+    """Ones at the specified elements of a compressed (CSR or CSC) tensor (torch.ones_like)."""
     from ember import creation
 
     return _pattern_like(
@@ -284,7 +284,7 @@ def full_like(
     *,
     layout: Any = None,
 ) -> Tensor:
-    """fill_value at the specified elements of a compressed (CSR) tensor (torch.full_like)."""
+    """fill_value at the specified elements of a compressed (CSR or CSC) tensor (torch.full_like)."""
     from ember import creation
 
     def values(shape: tuple, dtype: Any) -> np.ndarray:

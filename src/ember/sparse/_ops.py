@@ -358,8 +358,9 @@ def _cat(a: Tensor, b: Tensor) -> Tensor:
 
 def mul(input: SparseTensor, other: Any) -> SparseTensor:
     """sparse * number, sparse * dense (of a size they broadcast to; a CSR tensor takes its own
-    size only, as in PyTorch), or sparse * sparse (the indices both specify): a sparse result
-    (the entries of the broadcast sparse tensor, each times the dense element at its place)."""
+    size only and a CSC one no tensor, as in PyTorch), or sparse * sparse (the indices both
+    specify): a sparse result (the entries of the broadcast sparse tensor, each times the
+    dense element at its place)."""
     layout = input.layout
     if isinstance(other, numbers.Number) or (
         isinstance(other, Tensor) and not isinstance(other, SparseTensor) and other._data.ndim == 0

@@ -287,7 +287,7 @@ class SparseTensor(Tensor):
         return Tensor(self._idx)
 
     def values(self) -> Tensor:
-        """The (nnz, *dense_shape) values of a coalesced COO tensor or a CSR tensor; gradients
+        """The (nnz, *dense_shape) values of a coalesced COO tensor or a CSR or CSC tensor; gradients
         flow through them to the sparse tensor."""
         if self.layout is sparse_coo and not self._coalesced:
             raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
@@ -417,7 +417,7 @@ class SparseTensor(Tensor):
     def copy_(self, src: Any, non_blocking: bool = False) -> SparseTensor:
         """Take the elements of `src`, a sparse tensor of this size and layout (what
         load_state_dict does to a sparse buffer), in this tensor's dtype. As in PyTorch, a
-        dense source raises, and CSR tensors must have the same number of elements."""
+        dense source raises, and CSR and CSC tensors must have the same number of elements."""
         from ember.autograd import grad_mode
 
         if not isinstance(src, SparseTensor):
