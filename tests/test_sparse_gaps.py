@@ -242,7 +242,7 @@ CASES |= {
     "csc sub": lambda T: C(T) - C(T),
     "dense add csc": lambda T: T.ones(2, 3) + C(T),
     "dense sub csc": lambda T: T.ones(2, 3) - C(T),
-    "csc add_": lambda T: C(T).clone().add_(C(T)),
+    "csc add_": lambda T: (lambda c: c.add_(c))(C(T)),  # two different ones: test_csc_add_in_place_as_torch
     "csc mul number": lambda T: C(T) * 2,
     "csc mul 0-d": lambda T: C(T) * T.tensor(2.0),
     "csc mul csc": lambda T: C(T) * C(T),
@@ -581,6 +581,30 @@ def test_csc_add_of_two_tensors() -> None:
     assert out.layout is ember.sparse_csc
     np.testing.assert_array_equal(out.to_dense().numpy(), (a.to_dense() + b.to_dense()).numpy())
     assert out.row_indices().tolist() == [0, 1, 0, 1] and out.ccol_indices().tolist() == [0, 2, 3, 4]
+
+
+@requires_torch
+def test_csc_add_in_place_as_torch() -> None:
+    """s.add_(s) of a CSC tensor, which PyTorch computes (ember raised 'unsupported tensor
+    layout'); with another CSC tensor ember adds in place too, as `a + b` above."""
+    import torch
+
+    parts = {}
+    for T in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch's "Sparse CSC tensor support is in beta state"
+            s = T.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse_csc()
+        out = s.add_(s, alpha=3)
+        assert out is s and str(out.layout).endswith("sparse_csc")
+        parts[T.__name__] = (s.ccol_indices().tolist(), s.row_indices().tolist(), s.values().tolist())
+    assert parts["ember"] == parts["torch"]
+    a = ember.tensor([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]]).to_sparse_csc()
+    b = ember.tensor([[1.0, 0.0, 0.0], [-3.0, 0.0, 1.0]]).to_sparse_csc()
+    dense = (a.to_dense() + b.to_dense()).numpy()
+    assert a.add_(b) is a and a.layout is ember.sparse_csc
+    np.testing.assert_array_equal(a.to_dense().numpy(), dense)
+    with pytest.raises(RuntimeError, match="SparseCsc"):
+        a.add_(b.to_sparse_csr())
 
 
 def test_csc_save_load_and_copies() -> None:

@@ -822,8 +822,7 @@ def _zero_(self: SparseTensor) -> SparseTensor:
 
 
 def _add_(self: SparseTensor, other: Any, *, alpha: Any = 1) -> SparseTensor:
-    _no_csc(self, "add_")
-    return _inplace(self, add(self, other, alpha=alpha))
+    return _inplace(self, add(self, other, alpha=alpha))  # add's layout rules, CSC's included
 
 
 def _sub_(self: SparseTensor, other: Any, *, alpha: Any = 1) -> SparseTensor:
