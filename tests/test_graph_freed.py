@@ -214,6 +214,24 @@ def test_freed_index_keeps_the_attributes_that_describe_it() -> None:
             z.grad_fn._saved_indices
 
 
+@requires_torch
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_of_a_0d_tensor_shows_its_attributes(keepdim: bool) -> None:
+    """max/min(dim) of a 0-d tensor: the node shows its (empty) sizes, dim 0 and the call's
+    keepdim, before and after backward, as torch's (it raised AttributeError)."""
+    import torch
+
+    for T in (ember, torch):
+        for op in (T.max, T.min):
+            y = op(T.tensor(2.0, requires_grad=True), 0, keepdim=keepdim).values
+            for when in "before", "after backward":
+                node = y.grad_fn
+                shown = (tuple(node._saved_self_sym_sizes), node._saved_dim, node._saved_keepdim)
+                assert shown == ((), 0, keepdim), (T.__name__, when, shown)
+                if when == "before":
+                    y.backward()
+
+
 def test_kept_index_nodes_still_differentiate_twice() -> None:
     """The nodes that keep their index (unfold, nearest interpolation) give right first and
     second derivatives."""

@@ -246,8 +246,8 @@ class Max(Op):
 
     saved_attributes = {
         "self_sym_sizes": field("shape"),
-        "dim": field("dim"),
-        "keepdim": keeps_dims,
+        "dim": lambda node: 0 if node.dim is None else node.dim,  # a 0-d input's dim is 0 or -1
+        "keepdim": field("keepdim"),
         "indices": saved_output(1),
     }
 
@@ -255,7 +255,7 @@ class Max(Op):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
-        ctx.dim = dim
+        ctx.dim, ctx.shape, ctx.keepdim = dim, x.shape, keepdim
         if dim is None:  # a 0-d tensor is its own maximum, at index 0
             idx = np.zeros((), dtype=np.int64)
             ctx.mark_non_differentiable(idx)
@@ -263,7 +263,6 @@ class Max(Op):
             return x.copy(), idx
         idx = (np.argmax if is_max else np.argmin)(x, axis=dim, keepdims=True)
         values = np.take_along_axis(x, idx, axis=dim)
-        ctx.shape = x.shape
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
         idx = row_major(idx)
