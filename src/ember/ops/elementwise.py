@@ -111,6 +111,37 @@ class Mul(Elementwise):
         return grad * b, grad * a
 
 
+class MulScalar(Op):
+    """x * c for a Python number c, where PyTorch's own code multiplies by a Scalar
+    (trapezoid's widths, lerp's weight, deg2rad): its MulBackward1 keeps c as a number, not
+    a saved tensor, so a second backward through a freed graph runs again, as there. (`x * 2`
+    is mul's tensor form, MulBackward0, which saves the wrapped 2 and raises.) For float x."""
+
+    saved_attributes = {"other": field("c")}
+
+    def name(self) -> str:
+        return "MulBackward1"
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.c = c
+        return x * c  # a Python number keeps x's dtype
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.c
+
+
+class Deg2Rad(MulScalar):
+    """deg2rad and rad2deg of a float tensor, a product with pi / 180 or 180 / pi:
+    PyTorch's Deg2RadBackward0 and Rad2DegBackward0, which save nothing."""
+
+    saved_attributes: dict = {}
+
+    def name(self) -> str:
+        return "Deg2RadBackward0" if self.c < 1 else "Rad2DegBackward0"
+
+
 class Div(Op):
     saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
 

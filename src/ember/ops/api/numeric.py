@@ -20,8 +20,10 @@ import numpy as np
 from ember import _spacing, dtypes
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
+from ember.autograd.function import apply_one
 from ember.creation import _range_bounds, _range_count, _to_int64, _to_single
 from ember.ops.api import arith, reduce, shape
+from ember.ops.elementwise import MulScalar
 from ember.ops.reduction import normalize_dim
 
 # ---- the trapezoidal rule --------------------------------------------------------------------
@@ -49,7 +51,10 @@ def _trapezoids(name: str, y: Tensor, x: Any, dx: Any, dim: int) -> Tensor:
     y = _float(y)
     pairs = arith.add(_along(y, d, slice(1, None)), _along(y, d, slice(None, -1)))
     if x is None:
-        return arith.mul(pairs, (1 if dx is None else dx) / 2)
+        half = (1 if dx is None else dx) / 2
+        if half.__class__ is float:  # MulBackward1, which saves no tensor, as PyTorch's
+            return apply_one(MulScalar, pairs, half)
+        return arith.mul(pairs, half)
     xd = x._data.ndim
     if xd == 1:
         if x._data.shape[0] != n:

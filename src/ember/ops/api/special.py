@@ -10,6 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
+from ember.autograd.function import apply_one
 from ember.ops import elementwise as ew
 from ember.ops import special as sp
 from ember.ops.activations import Erf
@@ -77,12 +78,23 @@ def frac(input: Tensor) -> Tensor:
 
 def deg2rad(input: Tensor) -> Tensor:
     dtypes.refuse_complex("deg2rad is not supported for complex tensors.", input)
-    return mul(input, float(np.pi / 180))
+    return _angle(input, float(np.pi / 180))
 
 
 def rad2deg(input: Tensor) -> Tensor:
     dtypes.refuse_complex("rad2deg is not supported for complex tensors.", input)
-    return mul(input, float(180 / np.pi))
+    return _angle(input, float(180 / np.pi))
+
+
+def _angle(input: Tensor, c: float) -> Tensor:
+    """input * c: Deg2RadBackward0 or Rad2DegBackward0 for a float tensor, which saves nothing
+    as PyTorch's; mul for integers (which it makes float) and sparse tensors."""
+    if input._data.dtype.kind == "f":
+        try:
+            return apply_one(ew.Deg2Rad, input, c)
+        except SparseUnsupportedError:  # mul gives each sparse layout its sparse form
+            pass
+    return mul(input, c)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
@@ -297,6 +309,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     if isinstance(weight, Tensor):
         weight = weight.to(input.dtype)
     _check_all_broadcast("lerp", input, end, weight)
+    if weight.__class__ is float or weight.__class__ is int:  # saved as a number, as PyTorch's
+        return input + apply_one(ew.MulScalar, end - input, weight)
     return input + weight * (end - input)
 
 
