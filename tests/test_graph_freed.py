@@ -63,6 +63,8 @@ SAVES = {
     "getitem[mask]": lambda T, x: x[x > 0],
     "masked_select": lambda T, x: x.masked_select(x > 0),
     "take": lambda T, x: x.take(T.tensor([0, 5, 11])),
+    "repeat_interleave[tensor]": lambda T, x: x.repeat_interleave(T.tensor([1, 0, 2]), 0),
+    "repeat_interleave[0-d tensor]": lambda T, x: x.repeat_interleave(T.tensor(2), 1),
     "sort": lambda T, x: x.sort(1).values,
     "cummax": lambda T, x: x.cummax(0).values,
     "median[dim]": lambda T, x: x.median(1).values,
@@ -117,6 +119,8 @@ SAVES_NOTHING = {
     "trapezoid": lambda T, x: T.trapezoid(x),
     "trapezoid[dx]": lambda T, x: T.trapezoid(x, dx=2.5, dim=0),
     "cumulative_trapezoid": lambda T, x: T.cumulative_trapezoid(x, dx=2),
+    "repeat_interleave": lambda T, x: x.repeat_interleave(2, 1),
+    "repeat_interleave[flat]": lambda T, x: T.repeat_interleave(x, 3),
 }
 
 

@@ -477,9 +477,9 @@ class Windows(Index):
 
 
 class Picks(IndexSelect):
-    """index_select() for nearest interpolation, which picks input rows and columns. PyTorch's
-    node for it (UpsampleNearest2DBackward0, ...) saves no tensor, so backward may run again:
-    the index stays."""
+    """index_select() where PyTorch's nodes save no tensor, so backward may run again: the
+    index stays. Nearest interpolation, which picks input rows and columns
+    (UpsampleNearest2DBackward0, ...), and repeat_interleave by a number (an expand)."""
 
     _intermediates = ()
 

@@ -70,7 +70,10 @@ def repeat_interleave(
     if output_size is not None and output_size != total:
         raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}")
     index = np.repeat(np.arange(n), counts)
-    return shape_ops.IndexSelect.apply(input, (slice(None),) * axis + (index,))
+    # repeated by a number, PyTorch expands a view (its nodes save no tensor, so backward may
+    # run again): Picks keeps the index; by a tensor it index_selects, saving the index
+    select = shape_ops.IndexSelect if isinstance(repeats, Tensor) else shape_ops.Picks
+    return select.apply(input, (slice(None),) * axis + (index,))
 
 
 # ---- writing by mask and by index ---------------------------------------------------------------
