@@ -119,6 +119,10 @@ SAVES_NOTHING = {
     "trapezoid": lambda T, x: T.trapezoid(x),
     "trapezoid[dx]": lambda T, x: T.trapezoid(x, dx=2.5, dim=0),
     "cumulative_trapezoid": lambda T, x: T.cumulative_trapezoid(x, dx=2),
+    "addmm[beta]": lambda T, x: T.addmm(x, T.ones(3, 2), T.ones(2, 4), beta=2.5),
+    "addmv[beta]": lambda T, x: T.addmv(x[0], T.ones(4, 2), T.ones(2), beta=-1),
+    "baddbmm[beta]": lambda T, x: T.baddbmm(x, T.ones(1, 3, 2), T.ones(1, 2, 4), beta=0.5),
+    "addr[beta]": lambda T, x: T.addr(x, T.ones(3), T.ones(4), beta=3),
     "repeat_interleave": lambda T, x: x.repeat_interleave(2, 1),
     "repeat_interleave[flat]": lambda T, x: T.repeat_interleave(x, 3),
 }

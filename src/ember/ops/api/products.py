@@ -23,7 +23,7 @@ from ember.ops.api.shape import (
     stack,
     unsqueeze,
 )
-from ember.ops.elementwise import Where
+from ember.ops.elementwise import MulScalar, Where
 from ember.ops.linalg import einsum  # noqa: F401  (public)
 from ember.ops.reduction import normalize_dim
 
@@ -179,7 +179,11 @@ def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, op: str) 
         product = product * alpha
     if beta == 0:  # input stays in the graph, with a zero gradient, as in PyTorch
         return product + Where.apply(np.True_, 0.0, input) if input.requires_grad else product
-    return product + (input if beta == 1 else input * beta)
+    if beta == 1:
+        return product + input
+    if (beta.__class__ is float or beta.__class__ is int) and input._data.dtype.kind == "f":
+        return product + apply_one(MulScalar, input, beta)  # beta kept as a number, as PyTorch's
+    return product + input * beta
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
