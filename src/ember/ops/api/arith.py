@@ -235,6 +235,11 @@ def scaled_by_alpha(input: Any, other: Any, alpha: Any) -> Any:
     alpha = dtypes.to_element(alpha, dtype)
     if isinstance(other, Tensor) and other._data.dtype != dtype:
         other = other.to(dtype)
+    if isinstance(other, Tensor) and dtype.kind == "f":
+        try:  # MulBackward1: alpha kept as a number, as PyTorch's AddBackward0 keeps it
+            return apply_one(ew.MulScalar, other, alpha)
+        except SparseUnsupportedError:  # mul gives each sparse layout its sparse form
+            pass
     return other * alpha
 
 
