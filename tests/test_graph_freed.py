@@ -63,6 +63,7 @@ SAVES = {
     "getitem[mask]": lambda T, x: x[x > 0],
     "masked_select": lambda T, x: x.masked_select(x > 0),
     "take": lambda T, x: x.take(T.tensor([0, 5, 11])),
+    "einsum[constant operand]": lambda T, x: T.einsum("ij,jk->ik", x, T.ones(4, 2)),
     "repeat_interleave[tensor]": lambda T, x: x.repeat_interleave(T.tensor([1, 0, 2]), 0),
     "repeat_interleave[0-d tensor]": lambda T, x: x.repeat_interleave(T.tensor(2), 1),
     "sort": lambda T, x: x.sort(1).values,
@@ -127,6 +128,8 @@ SAVES_NOTHING = {
     "addmv[beta]": lambda T, x: T.addmv(x[0], T.ones(4, 2), T.ones(2), beta=-1),
     "baddbmm[beta]": lambda T, x: T.baddbmm(x, T.ones(1, 3, 2), T.ones(1, 2, 4), beta=0.5),
     "addr[beta]": lambda T, x: T.addr(x, T.ones(3), T.ones(4), beta=3),
+    "einsum[one operand]": lambda T, x: T.einsum("ij->j", x),
+    "einsum[ii->i]": lambda T, x: T.einsum("ii->i", x[:, :3]),
     "repeat_interleave": lambda T, x: x.repeat_interleave(2, 1),
     "repeat_interleave[flat]": lambda T, x: T.repeat_interleave(x, 3),
 }
@@ -165,15 +168,10 @@ def test_retain_graph_sgn_accumulates_zeros() -> None:
     assert kind == "ok" and not grad.any()
 
 
-# entries where ember's node saves a value that torch's does not (an array constant, einsum's
-# operands), so ember raises on a second pass where torch runs it; 0-d inputs are left out:
-# sort, cummax, median, mode of a 0-d tensor are a clone in ember, a node that saved its
-# indices in torch (docs/differences.md)
-_STRICTER = {"einsum[ij->j]", "einsum[ij->ji]"}
-
-
+# 0-d inputs are left out: sort, cummax, median, mode of a 0-d tensor are a clone in ember, a
+# node that saved its indices in torch (docs/differences.md)
 @requires_torch
-@pytest.mark.parametrize("spec", [s for s in OP_TABLE if s.name not in _STRICTER], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", OP_TABLE, ids=lambda s: s.name)
 @settings(
     max_examples=1, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
 )

@@ -98,7 +98,9 @@ class Einsum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        operands = dict(zip(ctx.kept, ctx.saved_tensors))
+        # one operand keeps nothing: its node runs again after the graph is freed, as PyTorch's
+        # (a permute and a sum, which save no tensor)
+        operands = dict(zip(ctx.kept, ctx.saved_tensors)) if ctx.kept else {}
         inputs, output = ctx.equation.split("->")
         subs = inputs.split(",")
         grads: list = [None]
