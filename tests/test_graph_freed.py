@@ -130,6 +130,9 @@ SAVES_NOTHING = {
     "addr[beta]": lambda T, x: T.addr(x, T.ones(3), T.ones(4), beta=3),
     "einsum[one operand]": lambda T, x: T.einsum("ij->j", x),
     "einsum[ii->i]": lambda T, x: T.einsum("ii->i", x[:, :3]),
+    "adaptive_avg_pool2d[1]": _image(lambda T, x: T.nn.functional.adaptive_avg_pool2d(x, 1)),
+    "adaptive_avg_pool1d[1]": _image(lambda T, x: T.nn.functional.adaptive_avg_pool1d(x[0], 1)),
+    "adaptive_avg_pool3d[1]": _image(lambda T, x: T.nn.functional.adaptive_avg_pool3d(x, 1)),
     "repeat_interleave": lambda T, x: x.repeat_interleave(2, 1),
     "repeat_interleave[flat]": lambda T, x: T.repeat_interleave(x, 3),
 }
