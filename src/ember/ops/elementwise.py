@@ -645,7 +645,10 @@ class Where(Op):
 class Copy(Where):
     """copy_ recorded, out of place: a where() whose condition never holds (x's gradient 0,
     value's the gradient, summed over its copies and cast to its dtype by the engine), in
-    x's dtype, named as PyTorch's node."""
+    x's dtype, named as PyTorch's node. That node saves no tensor, so backward may run
+    again: the condition (a broadcast False, no memory) is not freed with the graph."""
+
+    _intermediates = ()
 
     @staticmethod
     def forward(ctx, cond, a, b):

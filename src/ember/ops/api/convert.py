@@ -252,7 +252,7 @@ def _replaced(x: Tensor, value: Any, node: type | None = None) -> Tensor:
         return where(Tensor(np.zeros(x._data.shape, bool)), x, value)
     if not isinstance(value, Tensor):
         value = dtypes.to_element(value, x._data.dtype)
-    return node.apply(np.zeros(x._data.shape, bool), x, value)
+    return node.apply(np.broadcast_to(np.False_, x._data.shape), x, value)
 
 
 def zero_(input: Tensor) -> Tensor:
