@@ -133,6 +133,12 @@ SAVES_NOTHING = {
     "adaptive_avg_pool2d[1]": _image(lambda T, x: T.nn.functional.adaptive_avg_pool2d(x, 1)),
     "adaptive_avg_pool1d[1]": _image(lambda T, x: T.nn.functional.adaptive_avg_pool1d(x[0], 1)),
     "adaptive_avg_pool3d[1]": _image(lambda T, x: T.nn.functional.adaptive_avg_pool3d(x, 1)),
+    "copy_": lambda T, x: T.zeros(3, 4).copy_(x + 1),
+    "fill_": lambda T, x: (x + 0).fill_(2.0) + x,
+    "setitem[...]": lambda T, x: _set(x + 0, ..., x + 1),
+    "select_scatter": lambda T, x: T.select_scatter(x, x[0] + 1, 0, 1),
+    "slice_scatter": lambda T, x: T.slice_scatter(x, x[:, :2] + 1, 1, 0, 4, 2),
+    "diagonal_scatter": lambda T, x: T.diagonal_scatter(x, x[0, :3] + 1, 1),
     "repeat_interleave": lambda T, x: x.repeat_interleave(2, 1),
     "repeat_interleave[flat]": lambda T, x: T.repeat_interleave(x, 3),
 }

@@ -17,6 +17,7 @@ import numpy as np
 from ember import dtypes
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
+from ember.autograd.views import CopySlices
 from ember.ops import _dual
 from ember.ops.api import arrange, convert, indexing, shape
 from ember.ops.elementwise import Op
@@ -214,6 +215,11 @@ def _assigned(input: Tensor, src: Tensor, view: Any, op: str) -> Tensor:
             f"{list(src.shape)}, slice size = {list(part.shape)}"
         )
     part.copy_(src)
+    node = out.grad_fn
+    if node.__class__ is CopySlices:
+        # PyTorch's *ScatterBackward0 nodes save no tensor, so backward may run again: this
+        # CopySlices keeps its view function when the graph is freed (others free it)
+        node._intermediates = ()
     return out
 
 
