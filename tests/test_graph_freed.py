@@ -139,6 +139,8 @@ SAVES_NOTHING = {
     "select_scatter": lambda T, x: T.select_scatter(x, x[0] + 1, 0, 1),
     "slice_scatter": lambda T, x: T.slice_scatter(x, x[:, :2] + 1, 1, 0, 4, 2),
     "diagonal_scatter": lambda T, x: T.diagonal_scatter(x, x[0, :3] + 1, 1),
+    "fft2[real]": lambda T, x: T.fft.fft2(x).real,
+    "ifftn[real]": lambda T, x: T.fft.ifftn(x).imag,
     "repeat_interleave": lambda T, x: x.repeat_interleave(2, 1),
     "repeat_interleave[flat]": lambda T, x: T.repeat_interleave(x, 3),
 }

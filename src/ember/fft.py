@@ -148,7 +148,10 @@ def _c2c(input: Tensor, s: Any, dim: Any, norm: str | None, inverse: bool, op: s
         return convert.clone(x)
     full = _filled(x, axes, sizes)
     _check_nonempty(full, op)
-    return apply(FFTn if x is input else FFTnOfReal, x, axes, full, norm, inverse)
+    # PyTorch's fft and ifft of a real input are one r2c node, which saves the input; fft2,
+    # fftn and their inverses convert it to complex first and save nothing
+    real_1d = x is not input and op in ("fft", "ifft")
+    return apply(FFTnOfReal if real_1d else FFTn, x, axes, full, norm, inverse)
 
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
