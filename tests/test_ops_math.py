@@ -77,6 +77,25 @@ def test_nan_to_num_defaults_are_the_dtype_extremes(dtype: str) -> None:
     np.testing.assert_array_equal(e.numpy(), t.numpy())
 
 
+@requires_torch
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_nan_to_num_replaces_each_part_of_a_complex_number(dtype: str) -> None:
+    import torch
+
+    nan, inf = float("nan"), float("inf")
+    x = [complex(nan, 1), complex(2, nan), complex(inf, -inf), complex(nan, nan), 1 + 2j]
+    for kwargs in ({}, {"nan": 5.0, "posinf": 7.0, "neginf": -7.0}):
+        e = ember.tensor(x, dtype=getattr(ember, dtype)).nan_to_num(**kwargs)
+        t = torch.tensor(x, dtype=getattr(torch, dtype)).nan_to_num(**kwargs)
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+        inplace = ember.tensor(x, dtype=getattr(ember, dtype))
+        inplace.nan_to_num_(**kwargs)
+        np.testing.assert_array_equal(inplace.numpy(), t.numpy())
+    # PyTorch has no derivative for it: recording raises, as there
+    with pytest.raises(RuntimeError, match="does not support automatic differentiation"):
+        ember.tensor(x, dtype=getattr(ember, dtype), requires_grad=True).nan_to_num()
+
+
 def test_nan_to_num_gradient_is_zero_where_not_finite() -> None:
     x = ember.tensor([float("nan"), 1.0, float("inf"), 2.0], requires_grad=True)
     x.nan_to_num(posinf=5.0).sum().backward()

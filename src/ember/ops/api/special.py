@@ -10,6 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
+from ember.autograd import grad_mode
 from ember.autograd.function import apply_one
 from ember.ops import elementwise as ew
 from ember.ops import special as sp
@@ -135,10 +136,16 @@ def nan_to_num(
     input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Tensor:
     """nan, +inf and -inf replaced by nan, posinf and neginf; the infinities default to the
-    largest and smallest finite values of the dtype (torch.nan_to_num)."""
+    largest and smallest finite values of the dtype (torch.nan_to_num). A complex number's
+    real and imaginary parts are replaced each on its own."""
     try:
-        if input._data.dtype.kind != "f":
+        kind = input._data.dtype.kind
+        if kind not in "fc":
             return Tensor(input._data.copy())
+        if kind == "c" and input.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "nan_to_num does not support automatic differentiation for outputs with complex dtype."
+            )
         return sp.NanToNum.apply(input, nan, posinf, neginf)
     except SparseUnsupportedError:
         return sparse_form("nan_to_num", (input,), {"nan": nan, "posinf": posinf, "neginf": neginf})
