@@ -181,8 +181,8 @@ def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
     leaves them uninitialised). `t.resize_(0)` empties an `out=` tensor for reuse.
     `memory_format` is accepted and ignored (the result is in C order).
 
-    A view becomes a tensor of its own, a copy of its elements resized, where PyTorch keeps
-    it on its base's storage (docs/differences.md)."""
+    A view becomes a tensor of its own, a copy of its base's memory from the view's first
+    element on, resized, where PyTorch keeps it on its base's storage (docs/differences.md)."""
     size = creation._size(sizes)  # the factories' parsing: ints only, none negative
     if input._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
@@ -192,8 +192,15 @@ def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
     # nodes that saved this tensor (or, for a view, its base: they share the counter, as in
     # PyTorch) now refuse to run
     input._version[0] += 1
-    if input._base is None:
+    base = None if input._base is None else input._base._data
+    if base is None:
         flat = np.ravel(data, order="K")  # memory order: PyTorch reads the storage, not the strides
+    elif base.flags.c_contiguous or base.flags.f_contiguous:
+        # the base's memory from the view's first element on, as PyTorch reads the storage
+        # from the view's offset (a strided view's gaps included)
+        flat = np.ravel(base, order="K")[input.storage_offset() :].copy()
+        input._base = None
+        input._version = [input._version[0]]
     else:
         flat = np.ravel(data).copy()
         input._base = None
