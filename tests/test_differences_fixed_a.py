@@ -4,10 +4,75 @@ torch where torch is installed."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+import ember.nn.functional as F
+from conftest import assert_close, requires_torch
+
+# ---- class weights of the classification losses --------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, w: T.nn.functional.cross_entropy(T.zeros(3, 2), T.tensor([0, 1, 1]), weight=w),
+        lambda T, w: T.nn.functional.cross_entropy(
+            T.zeros(3, 2), T.tensor([0, 1, 1]), weight=w, label_smoothing=0.1
+        ),
+        lambda T, w: T.nn.functional.cross_entropy(T.zeros(3, 2, 2), T.zeros(3, 2, dtype=T.long), weight=w),
+        lambda T, w: T.nn.functional.cross_entropy(
+            T.zeros(3, 2, 2, 2), T.zeros(3, 2, 2, dtype=T.long), weight=w
+        ),
+        lambda T, w: T.nn.functional.nll_loss(T.zeros(2), T.tensor(1), weight=w),
+        lambda T, w: T.nn.functional.nll_loss(T.zeros(3, 2), T.tensor([0, 1, 1]), weight=w),
+        lambda T, w: T.nn.CrossEntropyLoss(weight=w)(T.zeros(3, 2, requires_grad=True), T.tensor([0, 1, 0])),
+    ],
+)
+def test_class_index_losses_refuse_a_weight_that_requires_grad(call):
+    import torch
+
+    with pytest.raises(RuntimeError) as expected:
+        call(torch, torch.ones(2, requires_grad=True))
+    with pytest.raises(RuntimeError) as got:
+        call(ember, ember.ones(2, requires_grad=True))
+    # PyTorch's message (naming its kernel, nll_loss_forward or nll_loss2d_forward), and the fix
+    assert str(got.value).startswith(str(expected.value).rstrip("."))
+    with ember.no_grad():  # without recording, the weight is a constant, as in PyTorch
+        call(ember, ember.ones(2, requires_grad=True))
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("shape", [(3, 4), (4,), (2, 4, 3)])
+def test_cross_entropy_with_probabilities_differentiates_the_class_weight(reduction, label_smoothing, shape):
+    import torch
+
+    rng = np.random.default_rng(0)
+    x, t, w = rng.normal(size=shape), rng.random(shape), rng.random(4)
+    g = rng.random(shape[:1] + shape[2:] if len(shape) > 1 else ()) if reduction == "none" else 1.0
+    results = []
+    for T in (ember, torch):
+        xs, ws = T.tensor(x, requires_grad=True), T.tensor(w, requires_grad=True)
+        loss = T.nn.functional.cross_entropy(
+            xs, T.tensor(t), weight=ws, reduction=reduction, label_smoothing=label_smoothing
+        )
+        (loss * T.tensor(g)).sum().backward()
+        results.append((loss, xs.grad, ws.grad))
+    for got, expected in zip(*results):
+        assert_close(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_cross_entropy_weight_gradient_passes_gradcheck():
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    w = ember.rand(4, dtype=ember.float64, requires_grad=True)
+    t = ember.rand(3, 4, dtype=ember.float64).softmax(1)
+    assert ember.autograd.gradcheck(lambda x, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.1), (x, w))
+    assert ember.autograd.gradgradcheck(lambda x, w: F.cross_entropy(x, t, weight=w), (x, w))
+
 
 # ---- resize_ of a view reads the base's memory from the view's start -----------------------
 

@@ -21,6 +21,7 @@ from ember.creation import ones_like
 from ember.dtypes import promote_types, refuse_complex, scalar_type_name, to_numpy_dtype
 from ember.ops import losses
 from ember.ops.api.arith import _check_broadcast
+from ember.ops.api.products import log_softmax
 from ember.ops.api.special import xlogy
 from ember.ops.elementwise import where
 
@@ -376,6 +377,28 @@ def _plain_classification(
     )
 
 
+def _nll_kernel(input: Tensor) -> str:
+    """The name of PyTorch's kernel for nll_loss of this input, which its errors show: the
+    2-d one for inputs of three or more dims."""
+    return "nll_loss2d_forward" if input.ndim > 2 else "nll_loss_forward"
+
+
+def _soft_cross_entropy_composed(
+    x: Tensor, t: Tensor, weight: Tensor, label_smoothing: float, reduction: str, samples: float
+) -> Tensor:
+    """cross_entropy with class probabilities composed of differentiable ops, as PyTorch
+    computes it, for a class weight that requires grad: the weight then gets its gradient
+    (the fused node treats the weights as constants)."""
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / x.shape[1]
+    terms = log_softmax(x, 1) * t * weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    if reduction == "none":
+        return -terms.sum(1)
+    if reduction == "sum":
+        return -terms.sum()
+    return -terms.sum() / samples
+
+
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -413,11 +436,15 @@ def cross_entropy(
         w = _class_weight(weight, x.shape[1], None, "cross_entropy")
         t = _batched(target)
         samples = float(x._data.size // x.shape[1])
+        if weight is not None and weight.requires_grad and is_grad_enabled():
+            loss = _soft_cross_entropy_composed(x, t, weight, label_smoothing, reduction, samples)
+            return _unbatched(loss, input, reduction)
         if w is not None:  # broadcast along the class axis 1
             w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
         loss = losses.SoftCrossEntropy.apply(x, t, w, label_smoothing, reduction, samples)
     else:
         w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
+        _not_differentiable(weight, _nll_kernel(input), "weight")
         t, ignored = _class_indices(input, target, ignore_index, "cross_entropy")
         indices = _as_kept(t, target)
         if w is None and not label_smoothing and not ignored and x.ndim == 2:
@@ -447,6 +474,7 @@ def nll_loss(
     dtype = input._data.dtype
     x = _batched(input)
     w = _class_weight(weight, x.shape[1], dtype, "nll_loss")
+    _not_differentiable(weight, _nll_kernel(input), "weight")
     t, ignored = _class_indices(input, target, ignore_index, "nll_loss")
     indices = _as_kept(t, target)
     if w is None and not ignored and x.ndim == 2:
