@@ -94,3 +94,31 @@ def test_resize_reads_the_storage_as_pytorch(make, size):
 
     got, expected = make(ember).resize_(size), make(torch).resize_(size)
     assert got.tolist() == expected.tolist()
+
+
+# ---- Module: to_empty(recurse=False), a load post-hook that returns a value ----------------
+
+
+@pytest.mark.parametrize("T", ["ember", pytest.param("torch", marks=requires_torch)])
+def test_to_empty_without_recursion_leaves_the_submodules(T):
+    lib = ember if T == "ember" else __import__("torch")
+    outer = lib.nn.Sequential(lib.nn.Linear(2, 2))
+    outer.register_parameter("scale", lib.nn.Parameter(lib.ones(3)))
+    kept = outer[0].weight.detach().clone()
+    assert outer.to_empty(device="cpu", recurse=False) is outer
+    assert outer.scale.shape == (3,) and isinstance(outer.scale, lib.nn.Parameter)
+    assert outer[0].weight.tolist() == kept.tolist()  # the submodule was not touched
+
+
+@requires_torch
+def test_a_load_post_hook_returning_a_value_raises_pytorchs_assertion():
+    import torch
+
+    errors = []
+    for lib in (ember, torch):
+        model = lib.nn.Linear(2, 2)
+        model.register_load_state_dict_post_hook(lambda module, keys: keys)
+        with pytest.raises(AssertionError) as info:
+            model.load_state_dict(model.state_dict())
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]

@@ -111,10 +111,11 @@ def load(module: Any, state_dict: Mapping[str, Any], strict: bool, assign: bool)
                 load_tree(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
         keys = IncompatibleKeys(missing, unexpected)
         for hook in list(mod._load_state_dict_post_hooks.values()):
-            if hook(mod, keys) is not None:
-                raise RuntimeError(
-                    "a hook registered with register_load_state_dict_post_hook returned a value; "
-                    "it must change incompatible_keys in place and return None"
+            if hook(mod, keys) is not None:  # PyTorch asserts it, so an AssertionError
+                raise AssertionError(
+                    "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to "
+                    "return new values, if incompatible_keys need to be modified, it should be done "
+                    "inplace."
                 )
 
     load_tree(module, state_dict, "")

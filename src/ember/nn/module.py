@@ -443,16 +443,17 @@ class Module:
                 param.grad.detach_()
                 param.grad.zero_()
 
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
         """Convert every parameter (in place, so optimizers keep them, unless
         ember.__future__.set_overwrite_module_params_on_conversion(True) asks for new
         Parameter objects and set_swap_module_params_on_conversion, which keeps them as
-        the in-place conversion does, is off) and every buffer."""
+        the in-place conversion does, is off) and every buffer; with recurse=False only
+        this module's own."""
         overwrite = (
             _future.get_overwrite_module_params_on_conversion()
             and not _future.get_swap_module_params_on_conversion()
         )
-        for module in self.modules():
+        for module in self.modules() if recurse else (self,):
             for name, param in module._parameters.items():
                 if param is None:
                     continue
@@ -523,10 +524,9 @@ class Module:
 
     def to_empty(self, *, device: Any = None, recurse: bool = True) -> Module:
         """Give every parameter and buffer new storage of the same shape, uninitialised
-        (meant after building on the meta device, which ember does not have)."""
-        if not recurse:
-            raise NotImplementedError("ember's Module.to_empty always includes the submodules")
-        return self._apply(lambda t: Tensor(np.empty_like(t._data)))
+        (meant after building on the meta device, which ember does not have); with
+        recurse=False, only this module's own, not its submodules'."""
+        return self._apply(lambda t: Tensor(np.empty_like(t._data)), recurse=recurse)
 
     def share_memory(self) -> Module:
         """Move every parameter, gradient and buffer into shared memory (Tensor.share_memory_),
