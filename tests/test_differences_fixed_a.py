@@ -122,3 +122,37 @@ def test_a_load_post_hook_returning_a_value_raises_pytorchs_assertion():
             model.load_state_dict(model.state_dict())
         errors.append(str(info.value))
     assert errors[0] == errors[1]
+
+
+# ---- out= of the functions with several results: PyTorch's *_out named tuples --------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, x, o: T.max(x, 1, out=o),
+        lambda T, x, o: T.sort(x, out=o),
+        lambda T, x, o: T.topk(x, 2, out=o),
+        lambda T, x, o: T.kthvalue(x, 1, out=o),
+        lambda T, x, o: T.median(x, 1, out=o),
+        lambda T, x, o: T.cummax(x, 1, out=o),
+    ],
+)
+def test_out_forms_return_pytorchs_out_named_tuples(call):
+    import torch
+
+    results = []
+    for T in (ember, torch):
+        x = T.arange(12.0).reshape(3, 4)
+        out = (T.empty(0), T.empty(0, dtype=T.long))
+        result = call(T, x, out)
+        assert result.values is out[0] and result.indices is out[1]
+        results.append(result)
+    assert type(results[0]).__name__ == type(results[1]).__name__  # max_out, sort_out, ...
+    assert repr(results[0]).split("(")[0] == repr(results[1]).split("(")[0].replace("torch.", "ember.")
+
+
+def test_out_named_tuple_of_a_matrix_function_keeps_its_fields():
+    result = ember.linalg.slogdet(ember.eye(2), out=(ember.empty(0), ember.empty(0)))
+    assert type(result).__name__ == "linalg_slogdet_out" and result.logabsdet.item() == 0.0

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _numpy_names, dtypes
+from ember import _numpy_names, dtypes, return_types
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
 
@@ -168,7 +168,9 @@ def _write(name: str, out: Any, result: Any) -> Any:
                 f"{len(result)} results, not {type(out).__name__}"
             )
         written = tuple(_write_one(name, o, r) for o, r in zip(out, result))
-        return type(result)(*written) if hasattr(result, "_fields") else written
+        if not hasattr(result, "_fields"):
+            return written
+        return return_types.return_type(type(result).__name__ + "_out")(*written)  # max_out, as PyTorch
     return _write_one(name, out, result)
 
 

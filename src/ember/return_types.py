@@ -1,8 +1,8 @@
 """The named tuples that ops such as `max(dim)`, `sort` and `topk` return (torch.return_types).
 
 `values, indices = x.max(1)` unpacks one, `x.max(1).values` reads a field, and it prints as
-PyTorch prints it. There is one class per op, made on first use; `ember.return_types.max`
-names it, so that pickle finds it again (a DataLoader worker sends samples by pickle).
+PyTorch prints it. There is one class per op, made on first use (and one for its out= form,
+`max_out`, as in PyTorch); `ember.return_types.max` names it, so that pickle finds it again (a DataLoader worker sends samples by pickle).
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ def return_type(name: str) -> type:
             items = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
             return f"ember.return_types.{name}(\n{items})"
 
-        base = namedtuple(name, _FIELDS.get(name, ("values", "indices")))  # type: ignore[misc]
+        # an op's out= form (max_out) has the op's fields, as in PyTorch
+        op = name[: -len("_out")] if name.endswith("_out") else name
+        base = namedtuple(name, _FIELDS.get(op, ("values", "indices")))  # type: ignore[misc]
         cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
         _TYPES[name] = cls
     return cls
