@@ -156,3 +156,26 @@ def test_out_forms_return_pytorchs_out_named_tuples(call):
 def test_out_named_tuple_of_a_matrix_function_keeps_its_fields():
     result = ember.linalg.slogdet(ember.eye(2), out=(ember.empty(0), ember.empty(0)))
     assert type(result).__name__ == "linalg_slogdet_out" and result.logabsdet.item() == 0.0
+
+
+# ---- the deprecated torch.cholesky and torch.qr warn as PyTorch's do ------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["cholesky", "qr"])
+def test_deprecated_cholesky_and_qr_warn_with_pytorchs_message(name):
+    import warnings
+
+    import torch
+
+    messages = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(lib, name)(lib.eye(2))
+        messages.append([str(w.message) for w in caught if issubclass(w.category, UserWarning)])
+    assert len(messages[1]) == 1
+    assert messages[1][0].startswith(f"torch.{name} is deprecated in favor of torch.linalg.{name}")
+    # PyTorch warns once per process (so not here if an earlier test called it); its message
+    # ends with where its C++ code triggered it
+    assert all(m.startswith(messages[1][0]) for m in messages[0])

@@ -186,7 +186,16 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """The Cholesky factor of each symmetric positive-definite matrix: L with input = L L^T,
     or U = L^T if upper (torch.cholesky; only the lower triangle of input is read).
-    LinAlgError if a matrix is not positive-definite."""
+    LinAlgError if a matrix is not positive-definite. Deprecated in PyTorch, which warns:
+    linalg.cholesky replaces it."""
+    warnings.warn(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+        "PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\n"
+        "and\nU = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+        "This transform will produce equivalent results for all valid (symmetric positive definite) inputs.",
+        UserWarning,
+        stacklevel=outside_ember(),
+    )
     return decomp.LinalgCholeskyEx.apply(check_matrix(input, "linalg.cholesky"), bool(upper))
 
 
@@ -337,7 +346,15 @@ def _qr(A: Tensor, mode: str) -> Any:
 
 def qr(input: Tensor, some: bool = True) -> Any:
     """(Q, R) with input = Q R (torch.qr): reduced if some, else complete. linalg.qr's mode
-    replaces `some` in PyTorch."""
+    replaces `some` in PyTorch, which warns that torch.qr is deprecated."""
+    warnings.warn(
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+        "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\n"
+        "Q, R = torch.qr(A, some)\nshould be replaced with\n"
+        "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+        UserWarning,
+        stacklevel=outside_ember(),
+    )
     q, r = _qr(input, "reduced" if some else "complete")
     return return_type("qr")(q, r)
 
