@@ -179,3 +179,26 @@ def test_deprecated_cholesky_and_qr_warn_with_pytorchs_message(name):
     # PyTorch warns once per process (so not here if an earlier test called it); its message
     # ends with where its C++ code triggered it
     assert all(m.startswith(messages[1][0]) for m in messages[0])
+
+
+# ---- torch.triplet_margin_loss takes any margin, as PyTorch's top-level op -----------------
+
+
+@requires_torch
+@pytest.mark.parametrize("margin", [-1.0, 0.0, 0.5])
+@pytest.mark.parametrize("reduction", [0, 1, 2])
+def test_top_level_triplet_margin_loss_takes_any_margin(margin, reduction):
+    import torch
+
+    rng = np.random.default_rng(1)
+    a, p, n = (rng.normal(size=(4, 3)) for _ in range(3))
+    got = ember.triplet_margin_loss(
+        ember.tensor(a), ember.tensor(p), ember.tensor(n), margin, 2.0, 1e-6, False, reduction
+    )
+    expected = torch.triplet_margin_loss(
+        torch.tensor(a), torch.tensor(p), torch.tensor(n), margin, 2.0, 1e-6, False, reduction
+    )
+    assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    if margin <= 0:  # the functional form still refuses it, as PyTorch's
+        with pytest.raises(ValueError, match="margin must be greater than 0"):
+            F.triplet_margin_loss(ember.tensor(a), ember.tensor(p), ember.tensor(n), margin=margin)

@@ -33,9 +33,12 @@ from ember.ops.elementwise import where
 # ---- argument checks ----------------------------------------------------------------------------
 
 
-def _check_triplet(op: str, margin: float, anchor: Tensor, positive: Tensor, negative: Tensor) -> None:
-    """The checks of both triplet losses: a positive margin, and inputs of one ndim."""
-    if margin <= 0:
+def _check_triplet(
+    op: str, margin: float, anchor: Tensor, positive: Tensor, negative: Tensor, check_margin: bool = True
+) -> None:
+    """The checks of both triplet losses: a positive margin (not checked by PyTorch's
+    top-level torch.triplet_margin_loss), and inputs of one ndim."""
+    if check_margin and margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin} ({op})")
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(
@@ -174,7 +177,22 @@ def triplet_margin_loss(
     """max(0, margin + ||a - p|| - ||a - n||), the distances pairwise_distance's (p-norm of the
     difference plus eps, over the last dimension) (torch.nn.functional.triplet_margin_loss)."""
     reduction = _reduction(size_average, reduce, reduction)
-    _check_triplet("triplet_margin_loss", margin, anchor, positive, negative)
+    return _triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction, True)
+
+
+def _triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float,
+    p: float,
+    eps: float,
+    swap: bool,
+    reduction: str,
+    check_margin: bool,
+) -> Tensor:
+    """triplet_margin_loss; check_margin False for the top-level form, which takes any margin."""
+    _check_triplet("triplet_margin_loss", margin, anchor, positive, negative, check_margin)
     _broadcast("triplet_margin_loss", anchor=anchor.shape, positive=positive.shape, negative=negative.shape)
     distance = functools.partial(pairwise_distance, p=p, eps=eps)
     return _reduce(_triplet(distance, anchor, positive, negative, margin, swap), reduction)

@@ -53,9 +53,10 @@ def triplet_margin_loss(
     swap: bool = False,
     reduction: int = 1,
 ) -> Tensor:
-    """torch.triplet_margin_loss: ember.nn.functional.triplet_margin_loss, reduction an int."""
+    """torch.triplet_margin_loss: ember.nn.functional.triplet_margin_loss, reduction an int,
+    and, as in PyTorch, any margin (the functional form wants margin > 0)."""
     r = _named(reduction, "triplet_margin_loss")
-    return loss_margin.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=r)
+    return loss_margin._triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, r, False)
 
 
 def poisson_nll_loss(
