@@ -202,3 +202,21 @@ def test_top_level_triplet_margin_loss_takes_any_margin(margin, reduction):
     if margin <= 0:  # the functional form still refuses it, as PyTorch's
         with pytest.raises(ValueError, match="margin must be greater than 0"):
             F.triplet_margin_loss(ember.tensor(a), ember.tensor(p), ember.tensor(n), margin=margin)
+
+
+# ---- heaviside records a node whose backward raises, as PyTorch's NotImplemented -----------
+
+
+@requires_torch
+def test_heaviside_of_inputs_requiring_grad_records_pytorchs_not_implemented_node():
+    import torch
+
+    for lib in (ember, torch):
+        x = lib.tensor([0.5, -1.0, 0.0], requires_grad=True)
+        y = lib.heaviside(x, lib.tensor([0.25]))
+        assert y.requires_grad and y.tolist() == [1.0, 0.0, 0.25]
+        assert y.grad_fn.name() == "torch::autograd::NotImplemented"
+        assert "grad_fn=<NotImplemented>" in repr(y)
+        with pytest.raises(RuntimeError, match="derivative for aten::heaviside"):
+            (y * x).sum().backward()
+        assert not lib.heaviside(x.detach(), lib.tensor([0.25])).requires_grad

@@ -184,7 +184,8 @@ def tensor_repr(t: Any) -> str:
         fmt = formatter(_summarized(shown) if summarize else shown)
         body = _nested(shown, len(prefix), summarize, fmt)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        # PyTorch shows its C++ nodes without their namespace (torch::autograd::NotImplemented)
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().removeprefix('torch::autograd::')}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     text = _with_suffixes(prefix + body, suffixes, len(prefix))

@@ -300,6 +300,23 @@ class NanToNum(Op):
 # ---- more binary math -----------------------------------------------------------------------
 
 
+class Heaviside(Op):
+    """0 where x < 0, 1 where x > 0, values where x == 0. No derivative, as in PyTorch, whose
+    node (`NotImplemented`) records the op so that a backward through it raises rather than
+    treating the step as a constant."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return np.asarray(np.heaviside(x, values)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+
 class Atan2(Op):
     saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
 

@@ -285,7 +285,8 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 where input < 0, 1 where input > 0, and values where input == 0 (torch.heaviside).
-    It has no gradient."""
+    It has no gradient: a result of inputs that require grad requires grad too, as in
+    PyTorch, and a backward through it raises."""
     dtypes.refuse_complex('"heaviside_cpu"', input, values)
     values = _tensor_of(values)
     if input._data.dtype != values._data.dtype:
@@ -294,7 +295,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
             f"(input {input.dtype}, values {values.dtype})"
         )
     try:
-        return Tensor(np.asarray(np.heaviside(input._data, values._data)).astype(input._data.dtype))
+        return sp.Heaviside.apply(input, values)
     except ValueError:
         _check_broadcast(input, values, "heaviside")
         raise
