@@ -444,7 +444,8 @@ def cross_entropy(
         loss = losses.SoftCrossEntropy.apply(x, t, w, label_smoothing, reduction, samples)
     else:
         w = _class_weight(weight, x.shape[1], dtype, "cross_entropy")
-        _not_differentiable(weight, _nll_kernel(input), "weight")
+        if weight is not None:
+            _not_differentiable(weight, _nll_kernel(input), "weight")
         t, ignored = _class_indices(input, target, ignore_index, "cross_entropy")
         indices = _as_kept(t, target)
         if w is None and not label_smoothing and not ignored and x.ndim == 2:
@@ -474,7 +475,8 @@ def nll_loss(
     dtype = input._data.dtype
     x = _batched(input)
     w = _class_weight(weight, x.shape[1], dtype, "nll_loss")
-    _not_differentiable(weight, _nll_kernel(input), "weight")
+    if weight is not None:
+        _not_differentiable(weight, _nll_kernel(input), "weight")
     t, ignored = _class_indices(input, target, ignore_index, "nll_loss")
     indices = _as_kept(t, target)
     if w is None and not ignored and x.ndim == 2:
