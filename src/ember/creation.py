@@ -669,8 +669,24 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     return Tensor(_random.rng(generator).normal(m, s, size=shape).astype(np_dtype))
 
 
+def check_bernoulli_probs(p: Any) -> None:
+    """Raise PyTorch's RuntimeError unless every probability in p (a number or a tensor)
+    lies in [0, 1]; NaN does not."""
+    if isinstance(p, Tensor):
+        if not np.all((p._data >= 0) & (p._data <= 1)):
+            raise RuntimeError(
+                "Expected p_in >= 0 && p_in <= 1 to be true, but got false. "
+                "(bernoulli: every probability must lie in [0, 1])"
+            )
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={float(p):g}")
+
+
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    """0 or 1 drawn with probability input (or the number p) of a 1, in input's dtype
+    (torch.bernoulli)."""
     dtypes.refuse_complex('"bernoulli_tensor_cpu_self_"', input)
+    check_bernoulli_probs(input if p is None else p)
     probs = input._data if p is None else np.full(input._data.shape, p)
     draw = _random.rng(generator).random(input._data.shape) < probs
     return Tensor(draw.astype(input._data.dtype))

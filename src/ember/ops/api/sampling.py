@@ -37,19 +37,16 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     from ember import creation
 
     dtypes.refuse_complex('"bernoulli_tensor_cpu_self_"', input, p)
-    probs = input._data if p is None else p
-    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
-        raise RuntimeError("bernoulli: the probabilities must be in [0, 1]")
     return creation.bernoulli(input, p, generator=generator)
 
 
 def bernoulli_(input: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0 or 1, 1 with probability p (a number, or a tensor broadcast to input)."""
     dtypes.refuse_complex('"bernoulli_scalar_cpu_"', input, p)
+    from ember import creation
+
+    creation.check_bernoulli_probs(p)
     probs = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
-    if np.any((probs < 0) | (probs > 1)):
-        got = "the tensor p holds values outside it" if isinstance(p, Tensor) else f"got p={p}"
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but {got}")
     draw = _random.rng(generator).random(input._data.shape) < np.broadcast_to(probs, input._data.shape)
     return _fill(input, draw)
 
@@ -87,7 +84,7 @@ def exponential_(input: Tensor, lambd: float = 1.0, *, generator: Any = None) ->
     """Fill with samples of the exponential distribution of rate lambd (torch.Tensor.exponential_)."""
     _continuous(input, "Exponential")
     if not lambd > 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd):g}")
     return _fill(input, _random.rng(generator).exponential(1 / lambd, input._data.shape))
 
 
@@ -95,7 +92,7 @@ def geometric_(input: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success, 1, 2, ...
     (torch.Tensor.geometric_)."""
     if not 0 < p < 1:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={float(p):g}")
     return _fill(input, _random.rng(generator).geometric(p, input._data.shape))
 
 
@@ -103,7 +100,7 @@ def log_normal_(input: Tensor, mean: float = 1.0, std: float = 2.0, *, generator
     """Fill with exp of normal samples of the given mean and std (torch.Tensor.log_normal_)."""
     _continuous(input, "LogNormal")
     if not std > 0:
-        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={float(std):g}")
     return _fill(input, _random.rng(generator).lognormal(mean, std, input._data.shape))
 
 
@@ -111,7 +108,7 @@ def cauchy_(input: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator
     """Fill with samples of the Cauchy distribution (torch.Tensor.cauchy_)."""
     _continuous(input, "Cauchy")
     if not sigma > 0:
-        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={float(sigma):g}")
     return _fill(input, median + sigma * _random.rng(generator).standard_cauchy(input._data.shape))
 
 

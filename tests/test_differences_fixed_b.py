@@ -1,0 +1,58 @@
+"""Differences from PyTorch 2.13 that docs/differences.md listed (its second half, from
+"Spatial sampling" on) and that are now removed: each case runs in both frameworks and
+must give the same exception class and message, or the same values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import outcome, requires_torch
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def _same(call: Any) -> None:
+    """call(ember) and call(torch) raise the same exception class with the same message
+    (up to ember's added note in brackets), or return equal values."""
+    (e_kind, e_value), (t_kind, t_value) = outcome(ember, call), outcome(_torch(), call)
+    assert e_kind == t_kind, (e_value, t_value)
+    if e_kind == "raise":
+        assert type(e_value) is type(t_value), (e_value, t_value)
+        torch_message = str(t_value).split("  (Could this error")[0].strip()
+        assert str(e_value).startswith(torch_message), (e_value, t_value)
+        return
+    e_arr = e_value.numpy() if hasattr(e_value, "numpy") else np.asarray(e_value)
+    t_arr = t_value.numpy() if hasattr(t_value, "numpy") else np.asarray(t_value)
+    assert str(e_arr.dtype) == str(t_arr.dtype)
+    np.testing.assert_allclose(e_arr, t_arr, rtol=1e-12, atol=1e-12)
+
+
+# ---- the random fills' errors for bad probabilities and parameters --------------------------
+
+FILL_ERRORS = {
+    "Tensor.bernoulli": lambda T: T.tensor([0.5, 2.0]).bernoulli(),
+    "bernoulli of a tensor": lambda T: T.bernoulli(T.tensor([0.5, -1.0])),
+    "bernoulli of nan": lambda T: T.bernoulli(T.tensor([0.5, float("nan")])),
+    "bernoulli with p": lambda T: T.bernoulli(T.ones(2), 1.5),
+    "bernoulli_ number": lambda T: T.ones(3).bernoulli_(2.0),
+    "bernoulli_ small": lambda T: T.ones(3).bernoulli_(-1e-7),
+    "bernoulli_ tensor": lambda T: T.ones(3).bernoulli_(T.tensor([0.5, 2.0, 0.1])),
+    "exponential_ 0": lambda T: T.ones(2).exponential_(0.0),
+    "geometric_ 1.5": lambda T: T.ones(2).geometric_(1.5),
+    "log_normal_ std -1.5": lambda T: T.ones(2).log_normal_(0, -1.5),
+    "cauchy_ sigma -2": lambda T: T.ones(2).cauchy_(0, -2.0),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(FILL_ERRORS))
+def test_fill_errors(name: str) -> None:
+    _same(FILL_ERRORS[name])
