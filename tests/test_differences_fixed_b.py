@@ -4,6 +4,7 @@ must give the same exception class and message, or the same values."""
 
 from __future__ import annotations
 
+import array
 from typing import Any
 
 import numpy as np
@@ -56,3 +57,36 @@ FILL_ERRORS = {
 @pytest.mark.parametrize("name", list(FILL_ERRORS))
 def test_fill_errors(name: str) -> None:
     _same(FILL_ERRORS[name])
+
+
+# ---- asarray: what copy=False refuses, and buffers read as raw bytes --------------------------
+
+ASARRAY = {
+    "list, copy=False": lambda T: T.asarray([1, 2], copy=False),
+    "tuple, copy=False": lambda T: T.asarray((1.0, 2.0), copy=False),
+    "number, copy=False": lambda T: T.asarray(3.0, copy=False),
+    "list of arrays, copy=False": lambda T: T.asarray([np.ones(2)], copy=False),
+    "NumPy scalar, copy=False": lambda T: T.asarray(np.float64(3.0), copy=False),
+    "array to another dtype, copy=False": lambda T: T.asarray(np.ones(2), dtype=T.float32, copy=False),
+    "tensor to another dtype, copy=False": lambda T: T.asarray(T.ones(2), dtype=T.float64, copy=False),
+    "array, copy=False": lambda T: T.asarray(np.arange(3.0), copy=False),
+    "bytes": lambda T: T.asarray(b"\x00\x00\x80?\x00\x00\x00@"),
+    "bytearray as uint8": lambda T: T.asarray(bytearray(b"ab"), dtype=T.uint8),
+    "array.array of doubles": lambda T: T.asarray(array.array("d", [1.0, 2.0])),
+    "array.array of ints as int32": lambda T: T.asarray(array.array("i", [1, 2]), dtype=T.int32),
+    "list": lambda T: T.asarray([1, 2]),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(ASARRAY))
+def test_asarray(name: str) -> None:
+    _same(ASARRAY[name])
+
+
+def test_asarray_shares_a_writable_buffer() -> None:
+    buffer = bytearray(8)
+    t = ember.asarray(buffer, dtype=ember.int32, copy=False)
+    t[1] = 7
+    assert bytes(buffer) == b"\x00" * 4 + b"\x07\x00\x00\x00"
+    assert ember.asarray(b"\x01\x00", dtype=ember.int16).tolist() == [1]  # read-only bytes: copied

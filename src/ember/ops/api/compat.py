@@ -145,23 +145,59 @@ def is_storage(obj: Any) -> bool:
     return isinstance(obj, (UntypedStorage, TypedStorage))
 
 
+def _check_aliasable(obj: Any) -> None:
+    """Raise PyTorch's errors for asarray(obj, copy=False) of an object whose memory a tensor
+    cannot share: a NumPy scalar, or a Python number or sequence (anything that is not a
+    tensor, an array or a buffer)."""
+    if isinstance(obj, (Tensor, np.ndarray)):
+        return
+    if isinstance(obj, np.generic):
+        raise RuntimeError(
+            "can't alias NumPy scalars. Either remove copy=False or transform it in a ndarray. "
+        )
+    if not _is_buffer(obj) and not hasattr(obj, "__array_interface__"):
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
+
+
+def _is_buffer(obj: Any) -> bool:
+    """Whether obj is a plain buffer (bytes, bytearray, array.array, memoryview...), which
+    asarray reads as raw bytes; tensors, arrays and NumPy scalars are read as themselves."""
+    if isinstance(obj, (Tensor, np.ndarray, np.generic)) or hasattr(obj, "__array_interface__"):
+        return False
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
+
+
 def asarray(
     obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None, requires_grad: bool = False
 ) -> Tensor:
     """obj as a tensor, sharing memory with a tensor or NumPy array when it can and copy is
-    not True (torch.asarray); copy=False raises where a copy is needed."""
+    not True (torch.asarray); copy=False raises where a copy is needed. A buffer (bytes,
+    bytearray, array.array, ...) is read as its raw bytes grouped into elements of dtype
+    (by default the default dtype), whatever its own format, as PyTorch reads it."""
     from ember import creation
 
+    if _is_buffer(obj):
+        raw = np.frombuffer(
+            obj, dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
+        )
+        obj = raw if raw.flags.writeable else raw.copy()  # shares a writable buffer's memory
     if isinstance(obj, Tensor) and (dtype is None or dtypes.to_numpy_dtype(dtype) == obj._data.dtype):
         out = convert.clone(obj) if copy else obj
     elif copy:
         out = creation.tensor(obj._data if isinstance(obj, Tensor) else obj, dtype=dtype, device=device)
     else:
+        if copy is False:
+            _check_aliasable(obj)
         out = creation.as_tensor(obj, dtype=dtype, device=device)
         source = obj._data if isinstance(obj, Tensor) else obj
         if copy is False and isinstance(source, np.ndarray) and not np.shares_memory(out._data, source):
             raise ValueError(
-                f"asarray: a copy is needed to make a tensor of dtype {out.dtype}, and copy=False"
+                f"can't alias tensor with dtype '{dtypes.scalar_type_name(source.dtype)}' into dtype "
+                f"'{dtypes.scalar_type_name(out._data.dtype)}'. (asarray: a copy is needed, and copy=False)"
             )
     if requires_grad and not out.requires_grad:
         out.requires_grad_()
