@@ -90,3 +90,21 @@ def test_asarray_shares_a_writable_buffer() -> None:
     t[1] = 7
     assert bytes(buffer) == b"\x00" * 4 + b"\x07\x00\x00\x00"
     assert ember.asarray(b"\x01\x00", dtype=ember.int16).tolist() == [1]  # read-only bytes: copied
+
+
+# ---- big-endian arrays are refused, as PyTorch refuses them ---------------------------------
+
+BIG_ENDIAN = {
+    "tensor": lambda T: T.tensor(np.arange(3, dtype=">f4")),
+    "tensor with a dtype": lambda T: T.tensor(np.arange(3, dtype=">f4"), dtype=T.float64),
+    "tensor of ints": lambda T: T.tensor(np.arange(3, dtype=">i8")),
+    "from_numpy": lambda T: T.from_numpy(np.arange(3, dtype=">f8")),
+    "as_tensor": lambda T: T.as_tensor(np.arange(3, dtype=">i4")),
+    "little-endian bytes": lambda T: T.tensor(np.arange(3, dtype="<u1")),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(BIG_ENDIAN))
+def test_big_endian(name: str) -> None:
+    _same(BIG_ENDIAN[name])

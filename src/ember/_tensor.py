@@ -255,7 +255,11 @@ class Tensor:
     def shape(self) -> Size:
         return Size(self._data.shape)
 
-    def size(self, dim: int | None = None) -> Any:
+    def size(self, dim: int | None = None, *, axis: int | None = None) -> Any:
+        """The shape, or its length along dim (`axis` is NumPy's name for it, accepted as
+        PyTorch accepts it)."""
+        if axis is not None:
+            dim = axis
         if dim is None:
             return Size(self._data.shape)
         n = self._data.ndim
@@ -594,6 +598,8 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
+        if arr.dtype.byteorder not in "=|":  # PyTorch refuses to convert big-endian data
+            dtypes.from_numpy_dtype(arr.dtype)
     elif isinstance(data, (list, tuple)) and _has_typed(data):
         # a tensor's or NumPy object's own dtype counts, a Python float is the default dtype,
         # and they promote as in PyTorch: [tensor(1), 2.5] is float32, [2.5, np.float64(1)]

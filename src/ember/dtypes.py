@@ -130,6 +130,12 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
     try:
         return _BY_NUMPY[np_dtype]
     except KeyError:
+        if np_dtype.byteorder not in "=|" and np_dtype.newbyteorder("=") in _BY_NUMPY:
+            raise ValueError(
+                "given numpy array has byte order different from the native byte order. Conversion "
+                "between byte orders is currently not supported. (Convert it with "
+                "array.astype(array.dtype.newbyteorder('=')) first.)"
+            ) from None
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only supported types are: "
             "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, "
