@@ -108,3 +108,13 @@ BIG_ENDIAN = {
 @pytest.mark.parametrize("name", list(BIG_ENDIAN))
 def test_big_endian(name: str) -> None:
     _same(BIG_ENDIAN[name])
+
+
+# ---- size and stride take axis for dim --------------------------------------------------------
+
+
+@requires_torch
+def test_size_and_stride_take_axis() -> None:
+    _same(lambda T: T.ones(2, 3).size(axis=1))
+    _same(lambda T: T.ones(2, 3).t().stride(axis=0))
+    _same(lambda T: T.ones(2, 3).size(axis=2))

@@ -81,8 +81,11 @@ logical_xor_ cumsum_ tril_ triu_ renorm_ addmm_ addmv_ baddbmm_ absolute_ negati
 multiply_ divide_ true_divide_""".split()
 
 
-def _stride(self: Any, dim: int | None = None) -> Any:
-    """Steps in elements between neighbours along each dim (torch.Tensor.stride)."""
+def _stride(self: Any, dim: int | None = None, *, axis: int | None = None) -> Any:
+    """Steps in elements between neighbours along each dim (torch.Tensor.stride); `axis`
+    is accepted for dim, as in PyTorch."""
+    if axis is not None:
+        dim = axis
     steps = tuple(s // self._data.itemsize for s in self._data.strides)
     return steps if dim is None else steps[dim]
 
