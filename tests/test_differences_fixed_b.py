@@ -5,6 +5,7 @@ must give the same exception class and message, or the same values."""
 from __future__ import annotations
 
 import array
+import warnings
 from typing import Any
 
 import numpy as np
@@ -118,3 +119,36 @@ def test_size_and_stride_take_axis() -> None:
     _same(lambda T: T.ones(2, 3).size(axis=1))
     _same(lambda T: T.ones(2, 3).t().stride(axis=0))
     _same(lambda T: T.ones(2, 3).size(axis=2))
+
+
+# ---- dropout3d of another rank warns and goes on ---------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("shape", [(6,), (4, 5), (8, 4, 5), (2, 3, 4, 5, 6, 2), ()])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_dropout3d_other_ranks(shape: tuple, inplace: bool) -> None:
+    results = {}
+    for T in (ember, _torch()):
+        x = T.ones(shape)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            kind, y = outcome(T, lambda T, x=x: T.nn.functional.dropout3d(x, 0.5, inplace=inplace))
+        messages = [str(w.message) for w in caught]
+        if kind == "raise":
+            results[T.__name__] = (kind, type(y), str(y).split(" (")[0], messages)  # less ember's note
+            continue
+        dropped = (y == 0).numpy()
+        # one draw per element of dim 0 (each a channel of an unbatched sample)
+        per_channel = len(shape) < 2 or all(len(set(dropped[i].ravel())) == 1 for i in range(shape[0]))
+        values = set(np.unique(y.numpy()).tolist()) <= {0.0, 2.0}
+        results[T.__name__] = (kind, tuple(y.shape), y is x, per_channel, values, messages)
+    assert results["ember"] == results["torch"]
+
+
+def test_dropout3d_other_ranks_gradient() -> None:
+    x = ember.ones(8, 4, 5, requires_grad=True)
+    with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+        y = ember.nn.functional.dropout3d(x * 1, 0.5, inplace=True)
+    y.sum().backward()
+    assert np.array_equal(x.grad.numpy(), y.detach().numpy())

@@ -551,11 +551,6 @@ def test_3d_pooling_layers_match_torch() -> None:
             RuntimeError,
             "a leaf Variable that requires grad is being used in an in-place operation",
         ),
-        (
-            lambda: F.dropout3d(ember.ones(2, 3, 4), 0.5),
-            RuntimeError,
-            r"dropout3d: expected a 4-D \(unbatched\) or 5-D \(batched\) input",
-        ),
     ],
 )
 def test_errors_are_torchs(call, error, message) -> None:

@@ -198,7 +198,24 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, D, H, W) input (torch.nn.functional.dropout3d)."""
+    """Zero whole channels of (N, C, D, H, W) input (torch.nn.functional.dropout3d).
+
+    Input of another rank than 4 or 5 is deprecated in PyTorch but still runs there: it
+    warns and, as for 4-D input, reads the input as one unbatched sample whose channels are
+    dimension 0 (a 1-D input: each element is a channel).
+    """
+    if input.ndim not in (4, 5):
+        _check_p(p)
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this warning, "
+            "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout "
+            "on inputs with 3 spatial dimensions, a channel dimension, and an optional batch "
+            "dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+        out = feature_dropout(input.unsqueeze(0), p, training, inplace)
+        return input if inplace else out.squeeze(0)
     return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
 
 
