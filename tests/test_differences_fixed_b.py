@@ -152,3 +152,25 @@ def test_dropout3d_other_ranks_gradient() -> None:
         y = ember.nn.functional.dropout3d(x * 1, 0.5, inplace=True)
     y.sum().backward()
     assert np.array_equal(x.grad.numpy(), y.detach().numpy())
+
+
+# ---- ln_structured with the nuclear norm of each channel's matrix ----------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((6, 3, 4), 0), ((6, 3, 4), 1), ((6, 3, 4), -1), ((6, 0, 4), 0), ((5, 3), 0), ((4, 2, 2, 2), 0)],
+)
+def test_ln_structured_nuclear(shape: tuple, dim: int) -> None:
+    import torch.nn.utils.prune  # noqa: F401 - torch does not import it with torch.nn
+
+    w = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+
+    def call(T: Any) -> Any:
+        m = T.nn.Module()
+        m.weight = T.nn.Parameter(T.tensor(w))
+        T.nn.utils.prune.ln_structured(m, "weight", 0.5, n="nuc", dim=dim)
+        return m.weight_mask
+
+    _same(call)

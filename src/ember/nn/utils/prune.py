@@ -528,10 +528,17 @@ def _channel_norms(t: np.ndarray, n: Any, dim: int) -> np.ndarray:
                 f"{t.ndim - 1} besides dim; use n=2 (the same value) instead"
             )
         n = 2
-    if n == "nuc":
-        raise RuntimeError(
-            "ln_structured: the nuclear norm ('nuc') needs a matrix per channel; use a numeric n"
-        )
+    if n == "nuc":  # the sum of the singular values of each channel's matrix
+        if t.ndim != 3:
+            others = " ".join(str(d) for d in range(t.ndim) if d != dim)
+            raise RuntimeError(
+                f"linalg.matrix_norm: dim must be a 2-tuple. Got {others} (ln_structured: the nuclear "
+                "norm ('nuc') needs a matrix per channel, a 3-d tensor; use a numeric n)"
+            )
+        mats = np.moveaxis(t, dim, 0)
+        if mats.size == 0:
+            return np.zeros(t.shape[dim], t.dtype)
+        return np.linalg.svd(mats, compute_uv=False).sum(axis=-1)
     if isinstance(n, str):
         raise RuntimeError(
             f"ln_structured: norm order {n!r} not supported; use a number, inf, 'fro' or 'nuc'"
@@ -541,7 +548,7 @@ def _channel_norms(t: np.ndarray, n: Any, dim: int) -> np.ndarray:
 
 class LnStructured(BasePruningMethod):
     """Prunes the `amount` channels along `dim` of smallest Ln norm (n: any order of
-    torch.norm: int, float, inf, -inf, 'fro')."""
+    torch.norm: int, float, inf, -inf, 'fro', and 'nuc' for a 3-d tensor)."""
 
     PRUNING_TYPE = "structured"
 
