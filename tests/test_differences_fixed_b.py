@@ -174,3 +174,44 @@ def test_ln_structured_nuclear(shape: tuple, dim: int) -> None:
         return m.weight_mask
 
     _same(call)
+
+
+# ---- natural parameters and log normalizers of the exponential families ----------------------
+
+
+def _family(T: Any, name: str) -> Any:
+    D = T.distributions
+
+    def t(*values: Any) -> Any:
+        return T.tensor(*values, dtype=T.float64)
+
+    return {
+        "Normal": lambda: D.Normal(t([0.3, 1.0]), t([1.5, 0.2])),
+        "Exponential": lambda: D.Exponential(t([0.3, 2.0])),
+        "Gamma": lambda: D.Gamma(t([0.3, 2.0]), t([1.5, 0.7])),
+        "Chi2": lambda: D.Chi2(t([0.3, 2.0])),
+        "Beta": lambda: D.Beta(t([0.3, 2.0]), t([1.5, 0.7])),
+        "Dirichlet": lambda: D.Dirichlet(t([[0.3, 2.0, 1.0], [1.0, 1.0, 4.0]])),
+        "Bernoulli": lambda: D.Bernoulli(t([0.3, 0.9])),
+        "Poisson": lambda: D.Poisson(t([0.3, 4.0])),
+    }[name]()
+
+
+FAMILIES = ["Normal", "Exponential", "Gamma", "Chi2", "Beta", "Dirichlet", "Bernoulli", "Poisson"]
+
+
+@requires_torch
+@pytest.mark.parametrize("name", FAMILIES)
+def test_exponential_family_parts(name: str) -> None:
+    for i in range(len(_family(ember, name)._natural_params)):
+        _same(lambda T, i=i: _family(T, name)._natural_params[i].detach())
+    _same(lambda T: _family(T, name)._log_normalizer(*_family(T, name)._natural_params).detach())
+    # the Bregman entropy where PyTorch has a carrier measure, and its NotImplementedError elsewhere
+    _same(lambda T: T.distributions.ExponentialFamily.entropy(_family(T, name)).detach())
+
+
+@pytest.mark.parametrize("name", ["Normal", "Exponential", "Gamma", "Bernoulli"])
+def test_bregman_entropy_is_the_closed_form(name: str) -> None:
+    d = _family(ember, name)
+    bregman = ember.distributions.ExponentialFamily.entropy(d)
+    np.testing.assert_allclose(bregman.detach().numpy(), d.entropy().numpy(), rtol=1e-12)

@@ -57,6 +57,17 @@ class Normal(_LocationScale, ExponentialFamily):
     """The normal (Gaussian) distribution with mean `loc` and standard deviation `scale`
     (torch.distributions.Normal)."""
 
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(loc / scale^2, -1 / (2 scale^2)), the coefficients of x and x^2 in the log density."""
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        """log of the integral of exp(x t + y t^2) over t: -x^2 / (4 y) + log(pi / -y) / 2."""
+        return -0.25 * x.pow(2) / y + 0.5 * ember.log(-math.pi / y)
+
     @property
     def mean(self):
         return self.loc
@@ -201,6 +212,17 @@ class Exponential(ExponentialFamily):
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
         super().__init__(self.rate.size(), validate_args=validate_args)
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(-rate,), the coefficient of x in the log density."""
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """log of the integral of exp(x t) over t >= 0: -log(-x)."""
+        return -ember.log(-x)
 
     @property
     def mean(self):

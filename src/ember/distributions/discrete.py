@@ -86,6 +86,17 @@ class Bernoulli(_ProbsOrLogits, ExponentialFamily):
         _, shape = self._store_param(probs, logits)
         super().__init__(shape, validate_args=validate_args)
 
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(logits,), the log-odds of a 1."""
+        return (ember.log(self.probs / (1 - self.probs)),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """log(1 + exp(x)): the sum of exp(x t) over t in {0, 1}."""
+        return ember.log1p(ember.exp(x))
+
     @property
     def mean(self):
         return self.probs
@@ -128,6 +139,16 @@ class Poisson(ExponentialFamily):
         (self.rate,) = broadcast_all(rate)
         shape = Size() if isinstance(rate, numbers.Number) else self.rate.size()
         super().__init__(shape, validate_args=validate_args)
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(log rate,); the carrier measure -log(x!) has no closed mean, so entropy is not
+        derived from these (as in PyTorch)."""
+        return (ember.log(self.rate),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """exp(x), the rate."""
+        return ember.exp(x)
 
     @property
     def mean(self):

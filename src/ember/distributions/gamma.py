@@ -49,6 +49,17 @@ class Gamma(ExponentialFamily):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         super().__init__(self.concentration.size(), validate_args=validate_args)
 
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(concentration - 1, -rate), the coefficients of log x and x in the log density."""
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        """log Gamma(x + 1) - (x + 1) log(-y)."""
+        return ember.lgamma(x + 1) + (x + 1) * ember.log(-y.reciprocal())
+
     @property
     def mean(self):
         return self.concentration / self.rate
@@ -96,6 +107,15 @@ class Beta(ExponentialFamily):
         # kept under private names, so the repr is PyTorch's `Beta()`
         self._concentration1, self._concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(self._concentration1.size(), validate_args=validate_args)
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(concentration1, concentration0); no carrier measure is given, as in PyTorch."""
+        return (self._concentration1, self._concentration0)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        """The log of the beta function B(x, y)."""
+        return ember.lgamma(x) + ember.lgamma(y) - ember.lgamma(x + y)
 
     def _expanded_names(self) -> list:
         return ["_concentration1", "_concentration0"]
@@ -252,6 +272,15 @@ class Dirichlet(ExponentialFamily):
             raise ValueError("`concentration` parameter must be at least one-dimensional.")
         self.concentration = concentration
         super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
+
+    @property
+    def _natural_params(self) -> tuple:
+        """(concentration,); no carrier measure is given, as in PyTorch."""
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """The log of the multivariate beta function of x, along its last dim."""
+        return ember.lgamma(x).sum(-1) - ember.lgamma(x.sum(-1))
 
     @property
     def mean(self):
