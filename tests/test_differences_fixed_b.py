@@ -215,3 +215,21 @@ def test_bregman_entropy_is_the_closed_form(name: str) -> None:
     d = _family(ember, name)
     bregman = ember.distributions.ExponentialFamily.entropy(d)
     np.testing.assert_allclose(bregman.detach().numpy(), d.entropy().numpy(), rtol=1e-12)
+
+
+# ---- BlockMask.sparsity is a Python float ------------------------------------------------------
+
+
+@requires_torch
+def test_block_mask_sparsity_is_a_float() -> None:
+    for T in (ember, _torch()):
+        flex = __import__(f"{T.__name__}.nn.attention.flex_attention", fromlist=["create_block_mask"])
+        mask = flex.create_block_mask(lambda b, h, q, k: q >= k, None, None, 256, 256, device="cpu")
+        assert type(mask.sparsity()) is float
+    _same(
+        lambda T: (
+            __import__(f"{T.__name__}.nn.attention.flex_attention", fromlist=["x"])
+            .create_block_mask(lambda b, h, q, k: q >= k, None, None, 256, 256, device="cpu")
+            .sparsity()
+        )
+    )

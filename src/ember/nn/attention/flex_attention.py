@@ -333,7 +333,7 @@ class BlockMask:
             for n, size, count in zip(self.seq_lengths, self.BLOCK_SIZE, computed.shape[-2:])
         )
         area = (computed * rows[:, None] * cols[None, :]).sum()
-        return 100 * (1 - area / self.numel())
+        return float(100 * (1 - area / self.numel()))
 
     def to_dense(self) -> Tensor:
         """The (B, H, Q_blocks, KV_blocks) int32 array of blocks with something allowed."""
