@@ -31,6 +31,9 @@ def _same(call: Any) -> None:
         torch_message = str(t_value).split("  (Could this error")[0].strip()
         assert str(e_value).startswith(torch_message), (e_value, t_value)
         return
+    if isinstance(e_value, tuple):  # a summary of plain values
+        assert e_value == t_value
+        return
     e_arr = e_value.numpy() if hasattr(e_value, "numpy") else np.asarray(e_value)
     t_arr = t_value.numpy() if hasattr(t_value, "numpy") else np.asarray(t_value)
     assert str(e_arr.dtype) == str(t_arr.dtype)
@@ -233,3 +236,40 @@ def test_block_mask_sparsity_is_a_float() -> None:
             .sparsity()
         )
     )
+
+
+# ---- zeros and empty with a sparse layout ------------------------------------------------------
+
+
+def _sparse_summary(s: Any) -> tuple:
+    return (
+        str(s.layout).split(".")[-1],
+        s._nnz(),
+        str(s.dtype).split(".")[-1],
+        tuple(s.shape),
+        s.requires_grad,
+    )
+
+
+SPARSE_FACTORIES = {
+    f"{name} {layout} {shape}": (name, layout, shape)
+    for name in ("zeros", "empty")
+    for layout in ("sparse_coo", "sparse_csr", "sparse_csc")
+    for shape in ((2, 3), (2,), (0, 3))
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("case", list(SPARSE_FACTORIES))
+def test_sparse_factories(case: str) -> None:
+    name, layout, shape = SPARSE_FACTORIES[case]
+    _same(lambda T: _sparse_summary(getattr(T, name)(*shape, layout=getattr(T, layout))))
+
+
+@requires_torch
+def test_sparse_factory_arguments() -> None:
+    _same(lambda T: _sparse_summary(T.zeros(2, 3, layout=T.sparse_coo, dtype=T.float64, requires_grad=True)))
+    _same(lambda T: _sparse_summary(T.zeros(size=(2, 3), layout=T.sparse_csr, dtype=T.int64)))
+    _same(lambda T: T.zeros(2, 3, layout=T.sparse_coo).is_coalesced())
+    _same(lambda T: (T.zeros(2, 3, layout=T.sparse_coo) + T.eye(2, 3).to_sparse()).to_dense())
+    _same(lambda T: T.empty(3, 2, layout=T.sparse_csc).to_dense())

@@ -65,8 +65,9 @@ def check_layout(value: Any) -> None:
     """A factory's `layout=` argument: None or strided."""
     if value is not None and value is not strided:
         raise RuntimeError(
-            f"ember's factories make strided (dense) tensors only; got layout={value!r} (make a "
-            "sparse tensor with ember.sparse_coo_tensor, ember.sparse_csr_tensor or .to_sparse())"
+            f"this factory makes strided (dense) tensors only; got layout={value!r} (ember.zeros and "
+            "ember.empty make empty sparse tensors; make others with ember.sparse_coo_tensor, "
+            "ember.sparse_csr_tensor or .to_sparse())"
         )
 
 

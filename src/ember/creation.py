@@ -89,6 +89,39 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor(ndarray)
 
 
+def _no_elements(name: str, shape: tuple, dtype: Any, layout: Any, requires_grad: bool, device: Any) -> Any:
+    """zeros/empty with a sparse layout: a sparse tensor of that size specifying no element
+    (COO of any rank, coalesced; CSR and CSC 2-D), as PyTorch makes."""
+    from ember import sparse
+
+    if device is not None:
+        cpu_only(device)
+    values = Tensor(np.zeros(0, _np_dtype(dtype)))
+    if layout is _layout.sparse_coo:
+        out = sparse.sparse_coo_tensor(
+            Tensor(np.zeros((len(shape), 0), np.int64)), values, shape, is_coalesced=True
+        )
+    elif layout is _layout.sparse_csr or layout is _layout.sparse_csc:
+        if len(shape) != 2:
+            raise RuntimeError(
+                f"torch.{name}: Only batched sparse compressed (non-block) tensors are supported, but got "
+                f"size {list(shape)}" + (" (ember's CSR and CSC tensors are 2-D)" if len(shape) > 2 else "")
+            )
+        compressed = shape[0] if layout is _layout.sparse_csr else shape[1]
+        out = sparse.sparse_compressed_tensor(
+            Tensor(np.zeros(compressed + 1, np.int64)),
+            Tensor(np.zeros(0, np.int64)),
+            values,
+            shape,
+            layout=layout,
+        )
+    else:
+        raise RuntimeError(
+            f"{name}: ember makes strided, sparse_coo, sparse_csr and sparse_csc tensors, not layout={layout!r}"
+        )
+    return out.requires_grad_() if requires_grad else out
+
+
 def zeros(
     *shape: Any,
     size: Any = None,
@@ -98,6 +131,10 @@ def zeros(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
+    """A tensor of zeros (torch.zeros); with a sparse layout, a sparse tensor that specifies
+    no element."""
+    if layout is not None and layout is not _layout.strided:
+        return _no_elements("zeros", _size(shape, size, "zeros"), dtype, layout, requires_grad, device)
     return _finish(np.zeros(_size(shape, size, "zeros"), _np_dtype(dtype)), requires_grad, device, layout)
 
 
@@ -123,6 +160,10 @@ def empty(
     pin_memory: bool = False,
     memory_format: Any = _layout.contiguous_format,
 ) -> Tensor:
+    """An uninitialised tensor (torch.empty); with a sparse layout, a sparse tensor that
+    specifies no element."""
+    if layout is not None and layout is not _layout.strided:
+        return _no_elements("empty", _size(shape, size, "empty"), dtype, layout, requires_grad, device)
     arr = np.empty(_size(shape, size, "empty"), _np_dtype(dtype))
     fmt = _layout.check_format(memory_format, "empty")
     if fmt is _layout.channels_last or fmt is _layout.channels_last_3d:
