@@ -21,7 +21,7 @@ def _torch() -> Any:
     return torch
 
 
-def _same(call: Any) -> None:
+def _same(call: Any, rtol: float = 1e-12) -> None:
     """call(ember) and call(torch) raise the same exception class with the same message
     (up to ember's added note in brackets), or return equal values."""
     (e_kind, e_value), (t_kind, t_value) = outcome(ember, call), outcome(_torch(), call)
@@ -37,7 +37,7 @@ def _same(call: Any) -> None:
     e_arr = e_value.numpy() if hasattr(e_value, "numpy") else np.asarray(e_value)
     t_arr = t_value.numpy() if hasattr(t_value, "numpy") else np.asarray(t_value)
     assert str(e_arr.dtype) == str(t_arr.dtype)
-    np.testing.assert_allclose(e_arr, t_arr, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(e_arr, t_arr, rtol=rtol, atol=1e-12)
 
 
 # ---- the random fills' errors for bad probabilities and parameters --------------------------
@@ -273,3 +273,39 @@ def test_sparse_factory_arguments() -> None:
     _same(lambda T: T.zeros(2, 3, layout=T.sparse_coo).is_coalesced())
     _same(lambda T: (T.zeros(2, 3, layout=T.sparse_coo) + T.eye(2, 3).to_sparse()).to_dense())
     _same(lambda T: T.empty(3, 2, layout=T.sparse_csc).to_dense())
+
+
+# ---- spectral_norm's state-dict version and checkpoints of the format before it --------------
+
+
+@requires_torch
+def test_spectral_norm_state_dict_metadata() -> None:
+    def metadata(T: Any) -> tuple:
+        model = T.nn.Sequential(T.nn.utils.spectral_norm(T.nn.Linear(3, 2)), T.nn.Linear(2, 2))
+        state = model.state_dict()
+        removed = T.nn.utils.remove_spectral_norm(T.nn.utils.spectral_norm(T.nn.Linear(3, 2)))
+        return tuple(sorted(state)), repr(dict(state._metadata)), repr(dict(removed.state_dict()._metadata))
+
+    _same(metadata)
+
+
+@requires_torch
+def test_spectral_norm_loads_the_old_format() -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    made = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 2))
+    made(torch.ones(1, 3))
+    # the format before version 1: `weight` (the normalised weight) instead of `weight_v`
+    old = {k: v.detach().numpy().copy() for k, v in made.state_dict().items() if k != "weight_v"}
+    old["weight"] = made.weight.detach().numpy().copy()
+
+    def load(T: Any, drop: str = "", strict: bool = True) -> Any:
+        layer = T.nn.utils.spectral_norm(T.nn.Linear(3, 2))
+        result = layer.load_state_dict({k: T.tensor(v) for k, v in old.items() if k != drop}, strict=strict)
+        layer.eval()
+        return layer(T.ones(1, 3)).detach(), tuple(result.missing_keys), tuple(result.unexpected_keys)
+
+    _same(lambda T: load(T)[0], rtol=1e-5)  # v is solved from u and sigma: the same normalised weight
+    _same(lambda T: load(T)[1:])
+    _same(lambda T: load(T, drop="weight_u", strict=False)[1:])
+    _same(lambda T: load(T, drop="weight_u"))

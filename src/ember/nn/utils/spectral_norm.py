@@ -46,6 +46,11 @@ def _default_dim(module: Module) -> int:
 class SpectralNorm:
     """The forward pre-hook that sets `module.<name>` to `<name>_orig` / sigma."""
 
+    # the format of the state dict entries, saved in its metadata as PyTorch saves it:
+    # version 1 has `<name>_orig`, `<name>_u` and `<name>_v`; the format before it (PyTorch
+    # 0.4) had `<name>_orig`, `<name>` and `<name>_u`
+    _version: int = 1
+
     def __init__(
         self, name: str = "weight", n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12
     ) -> None:
@@ -77,8 +82,59 @@ class SpectralNorm:
         sigma = dot(u, mv(weight_mat, v))
         return weight / sigma
 
+    def _solve_v_and_rescale(self, weight_mat: Tensor, u: Tensor, target_sigma: Tensor) -> Tensor:
+        """A v for which u^T W v equals target_sigma: the least-squares solution of W v = u,
+        rescaled (what an old checkpoint, which saved no v, implies)."""
+        v = weight_mat.t().mm(weight_mat).pinverse().mm(weight_mat.t()).mv(u)
+        return v.mul_(target_sigma / dot(u, mv(weight_mat, v)))
+
+    def _save_version(self, module: Module, state_dict: Any, prefix: str, local_metadata: dict) -> None:
+        """The state-dict hook: record the format's version in the module's metadata."""
+        versions = local_metadata.setdefault("spectral_norm", {})
+        key = self.name + ".version"
+        if key in versions:
+            raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {key}")
+        versions[key] = self._version
+
+    def _load_old_format(
+        self,
+        state_dict: dict,
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
+        """The load pre-hook: turn a checkpoint of the format before version 1 (`<name>`
+        and `<name>_u`, no `<name>_v`) into the current one, v solved from u and sigma =
+        `<name>_orig` / `<name>`. A checkpoint without metadata that already has the
+        current keys (and no `<name>`) is taken as it is."""
+        version = local_metadata.get("spectral_norm", {}).get(self.name + ".version", None)
+        if version is not None and version >= 1:
+            return
+        key = prefix + self.name
+        if (
+            version is None
+            and key not in state_dict
+            and all(key + s in state_dict for s in ("_orig", "_u", "_v"))
+        ):
+            return
+        absent = [key + s for s in ("_orig", "", "_u") if key + s not in state_dict]
+        if absent:
+            if strict:
+                missing_keys.extend(absent)
+            return
+        with no_grad():
+            weight_orig = state_dict[key + "_orig"]
+            sigma = (weight_orig / state_dict.pop(key)).mean()
+            weight_mat = self.reshape_weight_to_matrix(weight_orig)
+            state_dict[key + "_v"] = self._solve_v_and_rescale(weight_mat, state_dict[key + "_u"], sigma)
+
     def remove(self, module: Module) -> None:
         """Turn the weight back into one parameter, the normalised weight of the current u and v."""
+        for handle in getattr(self, "_state_dict_handles", ()):
+            handle.remove()
         with no_grad():
             weight = self.compute_weight(module, do_power_iteration=False)
         delattr(module, self.name)
@@ -109,6 +165,10 @@ class SpectralNorm:
         module.register_buffer(fn.name + "_u", u)
         module.register_buffer(fn.name + "_v", v)
         module.register_forward_pre_hook(fn)
+        fn._state_dict_handles = (
+            module._register_state_dict_hook(fn._save_version),
+            module._register_load_state_dict_pre_hook(fn._load_old_format),
+        )
         return fn
 
 
