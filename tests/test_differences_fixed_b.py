@@ -309,3 +309,25 @@ def test_spectral_norm_loads_the_old_format() -> None:
     _same(lambda T: load(T)[1:])
     _same(lambda T: load(T, drop="weight_u", strict=False)[1:])
     _same(lambda T: load(T, drop="weight_u"))
+
+
+# ---- isclose and allclose compare tensors of one dtype ---------------------------------------
+
+CLOSE = {
+    "allclose complex, real": lambda T: T.allclose(T.tensor([1 + 0j, 2]), T.tensor([1.0, 2.0])),
+    "allclose real, complex": lambda T: T.tensor([1.0, 2.0]).allclose(T.tensor([1 + 0j, 2])),
+    "isclose float32, float64": lambda T: T.isclose(T.ones(2), T.ones(2, dtype=T.float64)),
+    "isclose float32, 0-d float64": lambda T: T.isclose(T.ones(2), T.tensor(1.0, dtype=T.float64)),
+    "isclose float32, int64": lambda T: T.isclose(T.ones(2), T.tensor([1, 2])),
+    "isclose complex64, complex128": lambda T: T.tensor([1 + 0j]).isclose(
+        T.tensor([1 + 0j], dtype=T.complex128)
+    ),
+    "isclose one dtype": lambda T: T.isclose(T.tensor([1.0, 2.0]), T.tensor([1.0, 2.1])),
+    "allclose bool": lambda T: T.allclose(T.tensor([True]), T.tensor([True])),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(CLOSE))
+def test_isclose_dtypes(name: str) -> None:
+    _same(CLOSE[name])

@@ -770,16 +770,34 @@ def isfinite(input: Tensor) -> Tensor:
     return Tensor(np.asarray(np.isfinite(input._data)))
 
 
+def _same_dtype_for_isclose(input: Tensor, other: Any) -> np.ndarray:
+    """other's array; a tensor of another dtype than input's raises PyTorch's RuntimeError
+    (isclose and allclose do not promote). A Python number is taken as it is."""
+    if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"{dtypes.scalar_type_name(input._data.dtype)} did not match "
+            f"{dtypes.scalar_type_name(other._data.dtype)} (isclose/allclose compare tensors of one "
+            "dtype: convert one with .to(other.dtype))"
+        )
+    return _tensor_of(other)._data
+
+
 def allclose(
     input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> bool:
-    return bool(np.allclose(input._data, _tensor_of(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """Whether every element of input is within atol + rtol * |other| of other's
+    (torch.allclose); both tensors must have one dtype."""
+    other_data = _same_dtype_for_isclose(input, other)
+    return bool(np.allclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(
     input: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> Tensor:
-    close = np.isclose(input._data, _tensor_of(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    """Elementwise |input - other| <= atol + rtol * |other| (torch.isclose); both tensors
+    must have one dtype."""
+    other_data = _same_dtype_for_isclose(input, other)
+    close = np.isclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan)
     return Tensor(np.asarray(close))
 
 
