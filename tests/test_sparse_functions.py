@@ -335,18 +335,13 @@ def _described(value: Any) -> Any:
     if hasattr(value, "layout") and hasattr(value, "shape"):
         layout = str(value.layout).split(".")[-1]
         dense = value.to_dense() if layout != "strided" else value
-        values = dense.detach().to(dense.dtype if dense.is_floating_point() else value.new_tensor(0.0).dtype)
+        values = dense.detach().to(dense.dtype if dense.is_floating_point() else value.dtype)
         return layout, tuple(value.shape), str(value.dtype).split(".")[-1], values.double().numpy()
     return value
 
 
-# PyTorch 2.13 fails inside its dispatcher for these ("Cannot map DispatchKey SparseCsrCPU to a
-# unique layout"), a bug; ember computes them as for COO (docs/differences.md)
-TORCH_BUGS = {"isnan csr", "isinf csr", "signbit csr"}
-
-
 @requires_torch
-@pytest.mark.parametrize("name", sorted(set(CASES) - TORCH_BUGS))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_as_torch(name: str) -> None:
     import torch
 
@@ -448,7 +443,7 @@ def test_indexing_with_none_differentiates() -> None:
     assert s.grad.to_dense().tolist() == [[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]]
 
 
-@pytest.mark.parametrize("name", sorted(TORCH_BUGS))
+@pytest.mark.parametrize("name", ["isinf csr", "isnan csr", "signbit csr"])
 def test_csr_predicates(name: str) -> None:
     out = CASES[name](ember)
     expected = getattr(ember, name.split()[0])(S(ember).to_dense())
