@@ -331,3 +331,33 @@ CLOSE = {
 @pytest.mark.parametrize("name", list(CLOSE))
 def test_isclose_dtypes(name: str) -> None:
     _same(CLOSE[name])
+
+
+# ---- new_zeros and new_empty keep a sparse tensor's layout -------------------------------------
+
+NEW_SPARSE = {
+    f"{conversion} {method} {form}": (conversion, method, form)
+    for conversion in ("to_sparse", "to_sparse_csr", "to_sparse_csc")
+    for method in ("new_zeros", "new_empty")
+    for form in ("size", "float64 requires_grad", "strided")
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("case", list(NEW_SPARSE))
+def test_new_zeros_of_sparse(case: str) -> None:
+    conversion, method, form = NEW_SPARSE[case]
+
+    def call(T: Any) -> tuple:
+        s = getattr(T.tensor([[0.0, 1.0], [2.0, 0.0]]), conversion)()
+        kwargs = {
+            "size": {},
+            "float64 requires_grad": {"dtype": T.float64, "requires_grad": True},
+            "strided": {"layout": T.strided},
+        }[form]
+        out = getattr(s, method)((3, 2), **kwargs)
+        if out.layout == T.strided:
+            return str(out.layout).split(".")[-1], tuple(out.shape), str(out.dtype).split(".")[-1]
+        return (*_sparse_summary(out), out.to_dense().sum().item())
+
+    _same(call)

@@ -104,12 +104,20 @@ def new_zeros(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Any:
-    """zeros with this tensor's dtype unless another is given (torch.Tensor.new_zeros)."""
+    """zeros with this tensor's dtype and layout unless others are given
+    (torch.Tensor.new_zeros): of a sparse tensor, a sparse tensor that specifies no element."""
     if shape and size is not None:
         raise TypeError("new_zeros() got multiple values for argument 'size'")
     return creation.zeros(
-        *shape, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        *shape,
+        size=size,
+        dtype=dtype or self.dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=self.layout if layout is None else layout,
     )
 
 
@@ -135,11 +143,20 @@ def new_empty(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    layout: Any = None,
+    pin_memory: bool = False,
 ) -> Any:
+    """An uninitialised tensor with this tensor's dtype and layout unless others are given
+    (torch.Tensor.new_empty): of a sparse tensor, a sparse tensor that specifies no element."""
     if shape and size is not None:
         raise TypeError("new_empty() got multiple values for argument 'size'")
     return creation.empty(
-        *shape, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        *shape,
+        size=size,
+        dtype=dtype or self.dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=self.layout if layout is None else layout,
     )
 
 
