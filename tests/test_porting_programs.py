@@ -667,9 +667,15 @@ def _fork_rng(T, shared: dict) -> dict:
         T.rand(2)
     disabled = T.rand(3)
     T.manual_seed(3)
+    disabled_draws_count = bool((T.rand(5)[2:] == disabled).all())
+    T.manual_seed(3)
+    with T.random.fork_rng():
+        T.manual_seed(5)  # a seeded preview: the seed is restored with the state
+        T.rand(2)
     return {
         "restored": bool((plain == forked).all()) and bool((plain == after_error).all()),
-        "disabled_draws_count": bool((T.rand(5)[2:] == disabled).all()),
+        "disabled_draws_count": disabled_draws_count,
+        "seed_restored": T.initial_seed() == 3 and bool((T.rand(3) == plain).all()),
     }
 
 

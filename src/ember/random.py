@@ -82,17 +82,20 @@ def set_rng_state(new_state: Any) -> None:
 @contextlib.contextmanager
 def fork_rng(devices: Any = None, enabled: bool = True, device_type: str = "cuda") -> Iterator[None]:
     """A block whose draws from the default generator leave no trace (torch.random.fork_rng):
-    its state is saved on entry and restored on exit, so code after the block draws what it
-    would have drawn without it. `devices` and `device_type` name accelerators, of which
-    ember has none; `enabled=False` makes the block an ordinary one."""
+    its state and seed are saved on entry and restored on exit, so code after the block draws
+    what it would have drawn without it and `initial_seed()` is unchanged by a `manual_seed` in
+    it (PyTorch's state holds the seed; ember's `get_state` does not). `devices` and
+    `device_type` name accelerators, of which ember has none; `enabled=False` makes the block
+    an ordinary one."""
     if not enabled:
         yield
         return
-    state = get_rng_state()
+    seed, state = default_generator._seed, default_generator.get_state()
     try:
         yield
     finally:
-        set_rng_state(state)
+        default_generator._seed = seed
+        default_generator.set_state(state)
 
 
 def rng(generator: Generator | None) -> np.random.Generator:
