@@ -1019,6 +1019,7 @@ def test_bfloat16_is_named_but_holds_no_tensors() -> None:
         lambda: ember.ones(2).bfloat16(),
         lambda: ember.nn.Linear(2, 2).bfloat16(),
         lambda: ember.tensor([1.0], dtype=ember.bfloat16),
+        lambda: ember.set_default_dtype(ember.bfloat16),  # not "only floating-point types"
     ):
         with pytest.raises(TypeError, match="ember has no bfloat16 tensors"):
             convert()

@@ -120,6 +120,8 @@ def default_complex_numpy() -> np.dtype:
 
 def set_default_dtype(d: dtype) -> None:
     """Change the default floating dtype (torch.set_default_dtype); float32 or float64."""
+    if d is bfloat16:  # PyTorch takes it; the message below would deny it is floating point
+        raise TypeError("ember has no bfloat16 tensors, so bfloat16 cannot be the default dtype: use float32")
     if d not in (float32, float64):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default[0] = d
