@@ -620,8 +620,11 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             arr = np.asarray(data)
         except ValueError as error:  # NumPy's "inhomogeneous shape": lists of unequal lengths
             raise _python_data_error(data, error) from None
-        if arr.dtype.kind in "US":  # strings where numbers belong
-            raise _python_data_error(data, None) or dtypes.from_numpy_dtype(arr.dtype)
+        if arr.dtype.kind in "US":  # strings where numbers belong: PyTorch's error for the data
+            error = _python_data_error(data, None)
+            if error is None:  # no cause found in the data: name NumPy's string type instead
+                dtypes.from_numpy_dtype(arr.dtype)  # raises, as for np.array(["a"])
+            raise error
         if (dtype is None or (dtype.kind != "f" and dtype != np.uint64)) and (
             arr.dtype == np.uint64 or (arr.dtype.kind in "fO" and _int_overflow(data))
         ):  # an int beyond int64 (and not asked for as uint64): NumPy would wrap or round it
