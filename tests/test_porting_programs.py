@@ -1010,6 +1010,12 @@ def test_bfloat16_is_named_but_holds_no_tensors() -> None:
     for attr in ("is_floating_point", "is_complex", "is_signed", "itemsize"):
         assert getattr(ember.bfloat16, attr) == getattr(torch.bfloat16, attr), attr
     assert ember.bfloat16.to_real() is ember.bfloat16
+    assert ember.bfloat16.to_complex() is ember.complex64  # a question about dtypes, not tensors
+    names = ["bool", "uint8", "int64", "uint64", "float16", "bfloat16", "float32", "float64", "complex64"]
+    for name in names:
+        for pair in ((ember.bfloat16, getattr(ember, name)), (getattr(ember, name), ember.bfloat16)):
+            expected = torch.promote_types(*(getattr(torch, str(d).split(".")[1]) for d in pair))
+            assert str(ember.promote_types(*pair)).split(".")[1] == str(expected).split(".")[1], pair
     assert repr(ember.finfo(ember.bfloat16)) == repr(torch.finfo(torch.bfloat16))
     with pytest.raises(TypeError, match="torch.iinfo\\(\\) requires an integer input type"):
         ember.iinfo(ember.bfloat16)

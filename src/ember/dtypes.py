@@ -49,6 +49,8 @@ class dtype:
         a complex dtype is its own (torch.dtype.to_complex)."""
         if self.is_complex:
             return self
+        if self is bfloat16:  # its parts would be bfloat16, which PyTorch's complex types lack
+            return complex64
         if self.numpy.kind != "f" or self.numpy == np.float16:
             raise RuntimeError(f"to_complex: ember has no complex dtype with {self} parts")
         return _BY_NUMPY[np.result_type(self.numpy, np.complex64)]
@@ -290,6 +292,11 @@ def complex_gap(op: str, *operands: Any) -> None:
 def promote_types(type1: dtype, type2: dtype) -> dtype:
     """The smallest dtype that both type1 and type2 convert to without a change of category:
     PyTorch's promotion rules (torch.promote_types)."""
+    if type1 is bfloat16 or type2 is bfloat16:  # no NumPy dtype to promote: PyTorch's table
+        other = type2 if type1 is bfloat16 else type1
+        if other is float16:  # neither holds the other's range and precision
+            return float32
+        return other if other.is_floating_point or other.is_complex else bfloat16
     return _BY_NUMPY[promote_numpy(type1.numpy, type2.numpy)]
 
 
