@@ -1001,6 +1001,16 @@ def test_autocast_block_with_bfloat16() -> None:
         _both(_autocast, rtol=3e-2, atol=1e-2)
 
 
+def test_default_autocast_dtype_of_each_device_type() -> None:
+    import torch
+
+    for device_type in ("cpu", "cuda", "xla", "hpu", "maia", "xpu", "mps", "mtia"):
+        theirs = torch.get_autocast_dtype(device_type)
+        assert repr(ember.get_autocast_dtype(device_type)) == repr(theirs).replace("torch", "ember"), (
+            device_type
+        )
+
+
 def test_bfloat16_is_named_but_holds_no_tensors() -> None:
     import torch
 

@@ -39,7 +39,8 @@ _AUTOCAST_DEVICES = {"cpu", "cuda", "ipu", "xpu", "maia", "xla", "mps", "hpu", "
 _CPU_DTYPES = (dtypes.bfloat16, dtypes.float16)
 
 # The autocast state of each device type: off, and PyTorch's default dtype, bfloat16 on the
-# CPU and float16 elsewhere. Like the grad mode it is global, not per thread.
+# CPU, XLA, HPU and MAIA and float16 elsewhere. Like the grad mode it is global, not per thread.
+_BFLOAT16_DEFAULT = frozenset({"cpu", "xla", "hpu", "maia"})
 _enabled: dict[str, bool] = {}
 _dtype: dict[str, dtypes.dtype] = {}
 _cache_enabled = [True]
@@ -89,10 +90,11 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
 
 def get_autocast_dtype(device_type: str) -> dtypes.dtype:
     """The dtype autocast on this device type is set to (torch.get_autocast_dtype): bfloat16
-    on the CPU and float16 on other device types, unless a region or `set_autocast_dtype`
-    chose another. ember never computes in it: see the module's description."""
+    on the CPU, XLA, HPU and MAIA and float16 on other device types, unless a region or
+    `set_autocast_dtype` chose another. ember never computes in it: see the module's
+    description."""
     name = _available(device_type, "get_autocast_dtype")
-    return _dtype.get(name, dtypes.bfloat16 if name == "cpu" else dtypes.float16)
+    return _dtype.get(name, dtypes.bfloat16 if name in _BFLOAT16_DEFAULT else dtypes.float16)
 
 
 def set_autocast_enabled(device_type: str, enabled: bool) -> None:
