@@ -1853,6 +1853,29 @@ def test_bad_python_data_raises_pytorchs_error(data) -> None:
     assert (type(ours), str(ours)) == (type(theirs), str(theirs))
 
 
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [
+        ([None, 1], "float32"),  # with a dtype PyTorch infers none: the conversion fails
+        ([1, "a"], "int64"),
+        ([[1], [None]], "bool"),
+        ([[None], [1, 2]], "complex64"),  # the first row fails before the second's length
+        ([1j, [1]], "float64"),
+        ([1j, [1]], None),  # an inferred complex dtype takes the float words
+    ],
+    ids=repr,
+)
+def test_bad_python_data_with_a_dtype_raises_pytorchs_error(data, dtype) -> None:
+    import torch
+
+    (kind, theirs), (ours_kind, ours) = (
+        outcome(torch, lambda T: T.tensor(data, dtype=dtype and getattr(T, dtype))),
+        outcome(ember, lambda T: T.tensor(data, dtype=dtype and getattr(T, dtype))),
+    )
+    assert kind == ours_kind == "raise"
+    assert (type(ours), str(ours)) == (type(theirs), str(theirs))
+
+
 def test_an_empty_first_row_does_not_hide_the_rest() -> None:
     """PyTorch returns an empty (2, 0) tensor for [[], [1]], dropping the 1 (not copied)."""
     with pytest.raises(ValueError, match="expected sequence of length 0 at dim 1 \\(got 1\\)"):

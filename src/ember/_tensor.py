@@ -619,9 +619,9 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         try:
             arr = np.asarray(data)
         except ValueError as error:  # NumPy's "inhomogeneous shape": lists of unequal lengths
-            raise _python_data_error(data, error) from None
+            raise _python_data_error(data, error, dtype) from None
         if arr.dtype.kind in "US":  # strings where numbers belong: PyTorch's error for the data
-            error = _python_data_error(data, None)
+            error = _python_data_error(data, None, dtype)
             if error is None:  # no cause found in the data: name NumPy's string type instead
                 dtypes.from_numpy_dtype(arr.dtype)  # raises, as for np.array(["a"])
             raise error
@@ -645,7 +645,9 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             arr = np.asarray(data, dtype)  # ints beyond int64 read directly (NumPy's mix is float64)
         elif arr.dtype.kind == "O":
             raise _python_data_error(
-                data, TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor")
+                data,
+                TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor"),
+                dtype,
             )
     if dtype is not None and arr.dtype != dtype:
         if arr is not data and not isinstance(data, Tensor):  # Python numbers must fit, as in torch
@@ -659,10 +661,11 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     return arr
 
 
-def _python_data_error(data: Any, fallback: Exception | None) -> Exception | None:
+def _python_data_error(data: Any, fallback: Exception | None, dtype: np.dtype | None) -> Exception | None:
     """The error PyTorch gives for Python data that is not a rectangular nest of numbers, found
-    in PyTorch's order (the shape along first elements, then every element's type, then each
-    list's length); `fallback` when the data shows none. Only called once NumPy has failed."""
+    in PyTorch's order (the shape along first elements, then every element's type unless a
+    dtype is given, then each list's length and each element's conversion to the dtype, given
+    or inferred); `fallback` when the data shows none. Only called once NumPy has failed."""
     if isinstance(data, (str, bytes)):
         return TypeError(f"new(): invalid data type '{type(data).__name__}'")
     sizes, first = [], data
@@ -673,7 +676,10 @@ def _python_data_error(data: Any, fallback: Exception | None) -> Exception | Non
         if not first:
             break
         first = first[0]
-    return _untyped_element(data) or _unequal_length(data, sizes, 0, _has_float(data)) or fallback
+    if dtype is not None:  # PyTorch infers no dtype: a None or a string fails its conversion
+        return _unequal_length(data, sizes, 0, dtype.kind if dtype.kind in "fcb" else "i") or fallback
+    kind = "c" if _has_float(data) else "i"  # floating and complex: the same words, complex leaves fit
+    return _untyped_element(data) or _unequal_length(data, sizes, 0, kind) or fallback
 
 
 def _untyped_element(x: Any) -> Exception | None:
@@ -686,26 +692,29 @@ def _untyped_element(x: Any) -> Exception | None:
     return None
 
 
-def _unequal_length(x: Any, sizes: list, dim: int, floating: bool) -> Exception | None:
+def _unequal_length(x: Any, sizes: list, dim: int, kind: str) -> Exception | None:
+    """The first list of the wrong length, or element that does not convert to a number of
+    `kind` ("f", "c", "i" or "b": floating, complex, integer, bool), in PyTorch's walk."""
     if isinstance(x, (np.ndarray, Tensor)):
         return None
     if dim == len(sizes):
-        if not isinstance(x, (list, tuple, range)):
+        if isinstance(x, (bool, int, float, np.generic)) or (kind in "cb" and isinstance(x, complex)):
             return None
-        if floating:  # a list where a number belongs: Python's words for the conversion
+        if kind in "fc":  # a list (or, with a dtype given, None, a string...) where a number belongs
             return TypeError(f"must be real number, not {type(x).__name__}")
         return TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
     if not isinstance(x, (list, tuple, range)):
         return TypeError("not a sequence")
     if len(x) != sizes[dim]:
         return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
-    return next(filter(None, (_unequal_length(item, sizes, dim + 1, floating) for item in x)), None)
+    return next(filter(None, (_unequal_length(item, sizes, dim + 1, kind) for item in x)), None)
 
 
 def _has_float(x: Any) -> bool:
+    """Whether the inferred dtype is floating or complex (PyTorch's conversion words are one)."""
     if isinstance(x, (list, tuple)):
         return any(map(_has_float, x))
-    return isinstance(x, float)
+    return isinstance(x, (float, complex))
 
 
 _TYPED = (Tensor, np.ndarray, np.generic)  # elements with a dtype of their own
