@@ -712,8 +712,13 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 def check_bernoulli_probs(p: Any) -> None:
     """Raise PyTorch's RuntimeError unless every probability in p (a number or a tensor)
-    lies in [0, 1]; NaN does not."""
+    lies in [0, 1]; NaN does not. A tensor of probabilities must be floating point, as
+    PyTorch's kernel wants."""
     if isinstance(p, Tensor):
+        if p._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.scalar_type_name(p._data.dtype)}'"
+            )
         if not np.all((p._data >= 0) & (p._data <= 1)):
             raise RuntimeError(
                 "Expected p_in >= 0 && p_in <= 1 to be true, but got false. "
