@@ -125,6 +125,10 @@ def test_size_and_stride_take_axis() -> None:
     _same(lambda T: T.ones(2, 3).size(axis=1))
     _same(lambda T: T.ones(2, 3).t().stride(axis=0))
     _same(lambda T: T.ones(2, 3).size(axis=2))
+    # both names at once: PyTorch refuses, ember no longer takes axis over dim silently
+    _same(lambda T: T.ones(2, 3).size(0, axis=1))
+    _same(lambda T: T.ones(2, 3).size(dim=0, axis=1))
+    _same(lambda T: T.ones(2, 3).stride(0, axis=1))
 
 
 # ---- dropout3d of another rank warns and goes on ---------------------------------------------

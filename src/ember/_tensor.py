@@ -259,6 +259,11 @@ class Tensor:
         """The shape, or its length along dim (`axis` is NumPy's name for it, accepted as
         PyTorch accepts it)."""
         if axis is not None:
+            if dim is not None:
+                raise TypeError(
+                    "size() got an unexpected keyword argument 'axis' (dim and axis name one "
+                    "argument: give one of them)"
+                )
             dim = axis
         if dim is None:
             return Size(self._data.shape)

@@ -85,6 +85,11 @@ def _stride(self: Any, dim: int | None = None, *, axis: int | None = None) -> An
     """Steps in elements between neighbours along each dim (torch.Tensor.stride); `axis`
     is accepted for dim, as in PyTorch."""
     if axis is not None:
+        if dim is not None:
+            raise TypeError(
+                "stride() got an unexpected keyword argument 'axis' (dim and axis name one "
+                "argument: give one of them)"
+            )
         dim = axis
     steps = tuple(s // self._data.itemsize for s in self._data.strides)
     return steps if dim is None else steps[dim]
