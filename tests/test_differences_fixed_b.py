@@ -82,6 +82,9 @@ ASARRAY = {
     "array.array of doubles": lambda T: T.asarray(array.array("d", [1.0, 2.0])),
     "array.array of ints as int32": lambda T: T.asarray(array.array("i", [1, 2]), dtype=T.int32),
     "list": lambda T: T.asarray([1, 2]),
+    "empty bytearray": lambda T: T.asarray(bytearray()),
+    "empty array.array": lambda T: T.asarray(array.array("d"), dtype=T.float64),
+    "bytes not a multiple of the element size": lambda T: T.asarray(b"abc", dtype=T.int16),
 }
 
 

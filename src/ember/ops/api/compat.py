@@ -181,9 +181,16 @@ def asarray(
     from ember import creation
 
     if _is_buffer(obj):
-        raw = np.frombuffer(
-            obj, dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
-        )
+        np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
+        nbytes = memoryview(obj).nbytes
+        if nbytes == 0:  # PyTorch makes no empty tensor of a buffer
+            raise ValueError("both buffer length (0) and count (-1) must not be 0")
+        if nbytes % np_dtype.itemsize:
+            raise ValueError(
+                f"buffer length ({nbytes} bytes) after offset (0 bytes) must be a multiple of element "
+                f"size ({np_dtype.itemsize})"
+            )
+        raw = np.frombuffer(obj, np_dtype)
         obj = raw if raw.flags.writeable else raw.copy()  # shares a writable buffer's memory
     if isinstance(obj, Tensor) and (dtype is None or dtypes.to_numpy_dtype(dtype) == obj._data.dtype):
         out = convert.clone(obj) if copy else obj
