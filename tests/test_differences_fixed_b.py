@@ -159,6 +159,13 @@ def test_dropout3d_other_ranks(shape: tuple, inplace: bool) -> None:
     assert results["ember"] == results["torch"]
 
 
+def test_dropout3d_of_a_0d_input_names_its_shape() -> None:
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match=r"got shape \[\];"):
+        ember.nn.functional.dropout3d(ember.ones(()), 0.5)
+    with pytest.warns(UserWarning):  # eval: returned as it is, as in PyTorch
+        assert ember.nn.functional.dropout3d(ember.ones(()), 0.5, training=False).shape == ()
+
+
 def test_dropout3d_other_ranks_gradient() -> None:
     x = ember.ones(8, 4, 5, requires_grad=True)
     with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):

@@ -214,7 +214,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "dimension (i.e. 4D or 5D inputs).",
             stacklevel=2,
         )
-        out = feature_dropout(input.unsqueeze(0), p, training, inplace)
+        # a 0-d input is not unsqueezed, so that feature_dropout's error names its own shape
+        out = feature_dropout(input.unsqueeze(0) if input.ndim else input, p, training, inplace)
         return input if inplace else out.squeeze(0)
     return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
 
