@@ -182,7 +182,9 @@ def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
     `memory_format` is accepted and ignored (the result is in C order).
 
     A view becomes a tensor of its own, a copy of its base's memory from the view's first
-    element on, resized, where PyTorch keeps it on its base's storage (docs/differences.md)."""
+    element on, resized, where PyTorch keeps it on its base's storage (docs/differences.md);
+    of a base whose memory is not contiguous (from_numpy of a strided array), a copy of the
+    view's own elements in C order."""
     size = creation._size(sizes)  # the factories' parsing: ints only, none negative
     if input._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
