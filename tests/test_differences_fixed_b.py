@@ -111,6 +111,10 @@ BIG_ENDIAN = {
     "from_numpy": lambda T: T.from_numpy(np.arange(3, dtype=">f8")),
     "as_tensor": lambda T: T.as_tensor(np.arange(3, dtype=">i4")),
     "little-endian bytes": lambda T: T.tensor(np.arange(3, dtype="<u1")),
+    # inside a list PyTorch reads them element by element, keeping their dtype
+    "a list of big-endian ints": lambda T: T.tensor([np.arange(3, dtype=">i4"), np.arange(3, dtype=">i4")]),
+    "a list of big-endian floats": lambda T: T.tensor([np.arange(3, dtype=">f4")]),
+    "a nested list of mixed orders": lambda T: T.tensor([[np.arange(2, dtype=">i2"), np.arange(2.0)]]),
 }
 
 

@@ -593,6 +593,14 @@ def _rebuild_subclass(cls: type, data: np.ndarray, requires_grad: bool, state: d
     return t
 
 
+def _native_order(x: Any) -> Any:
+    """x, or a big-endian array x in native byte order: PyTorch refuses a big-endian array
+    given as the data but reads one inside a list element by element, keeping its dtype."""
+    if isinstance(x, np.ndarray) and x.dtype.byteorder not in "=|":
+        return x.astype(x.dtype.newbyteorder("="))
+    return x
+
+
 def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     """Convert Python data (nested lists, numbers, tensors, arrays) into an ndarray.
 
@@ -617,7 +625,9 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
             except OverflowError:  # an int beyond int64
                 raise ValueError("Overflow when unpacking long long") from None
         else:
-            parts = [_scalar_of(x) if isinstance(x, Tensor) else _to_array(x, None) for x in data]
+            parts = [
+                _scalar_of(x) if isinstance(x, Tensor) else _to_array(_native_order(x), None) for x in data
+            ]
             common = functools.reduce(dtypes.promote_numpy, {part.dtype for part in parts})
             arr = np.array([part.astype(common, copy=False) for part in parts])
     else:
