@@ -611,8 +611,6 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
-        if arr.dtype.byteorder not in "=|":  # PyTorch refuses to convert big-endian data
-            dtypes.from_numpy_dtype(arr.dtype)
     elif isinstance(data, (list, tuple)) and _has_typed(data):
         # a tensor's or NumPy object's own dtype counts, a Python float is the default dtype,
         # and they promote as in PyTorch: [tensor(1), 2.5] is float32, [2.5, np.float64(1)]
@@ -664,11 +662,17 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
                 TypeError(f"can't convert {type(data).__name__} of mixed or ragged data to a tensor"),
                 dtype,
             )
+    # a big-endian array (PyTorch refuses to convert it) is never of a dtype ember has, so it
+    # is refused below, off the path of the arrays ember takes as they are
     if dtype is not None and arr.dtype != dtype:
+        if not arr.dtype.isnative:
+            dtypes.from_numpy_dtype(arr.dtype)  # PyTorch's ValueError
         if arr is not data and not isinstance(data, Tensor):  # Python numbers must fit, as in torch
             dtypes.check_elements(arr, dtype)
         arr = dtypes.astype(arr, dtype)
     if arr.dtype.kind not in "fiubc" or arr.dtype not in dtypes._BY_NUMPY:
+        if not arr.dtype.isnative:
+            dtypes.from_numpy_dtype(arr.dtype)  # PyTorch's ValueError
         if arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
         else:
