@@ -120,7 +120,16 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     return shape_ops.Gather.apply(input, d, idx)
 
 
-def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+def scatter(
+    input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None
+) -> Tensor:
+    """input with src (a tensor, or one value) written at the places index names along dim
+    (torch.scatter). With reduce='add' or 'multiply' each sent value is added to, or
+    multiplies, what is there instead (PyTorch's older form of scatter_reduce: no gradient)."""
+    if reduce is not None and not isinstance(reduce, str):
+        raise TypeError(f"scatter(): reduce must be a str ('add' or 'multiply'), got {type(reduce).__name__}")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
     idx = _index_array(index, "scatter")
     d = normalize_dim(dim, input._data.ndim, "scatter", scalar_ok=input._data.ndim == 0)
     src = value if src is None else src
@@ -129,9 +138,14 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     else:
         _check_src_dtype(input, src, "scatter")
     if input._data.ndim == 0:
-        return _on_scalar(input, dim, "scatter", lambda v: scatter(v, 0, idx.reshape(-1), _as_vector(src)))
+        call = lambda v: scatter(v, 0, idx.reshape(-1), _as_vector(src), reduce=reduce)  # noqa: E731
+        return _on_scalar(input, dim, "scatter", call)
     idx, src = _scatter_shapes(idx, input, d, src, "scatter")
     _check_range(idx, input, d, "scatter")
+    if reduce is not None:
+        from ember.ops.api.scatter import scatter_with_reduce
+
+        return scatter_with_reduce(input, d, idx, src, reduce)
     return shape_ops.Scatter.apply(input, d, idx, src)
 
 
@@ -888,9 +902,11 @@ def index_fill_(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     return _write_inplace(input, (value,), lambda x: index_fill(x, dim, index, value))
 
 
-def scatter_(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-    """In-place scatter (torch.Tensor.scatter_)."""
-    return _write_inplace(input, (src,), lambda x: scatter(x, dim, index, src, value=value))
+def scatter_(
+    input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None
+) -> Tensor:
+    """In-place scatter (torch.Tensor.scatter_), reduce='add' or 'multiply' included."""
+    return _write_inplace(input, (src,), lambda x: scatter(x, dim, index, src, value=value, reduce=reduce))
 
 
 def scatter_add_(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:

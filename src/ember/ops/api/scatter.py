@@ -10,6 +10,7 @@ assignment.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,54 @@ class ScatterReduce(Op):
 
     def name(self) -> str:
         return "ScatterReduceBackward0"
+
+
+class ScatterWithReduce(Op):
+    """scatter's reduce='add' / 'multiply' form, computed by the caller. PyTorch gives it no
+    derivative: its node (`NotImplemented`) records the op so that a backward through it
+    raises rather than treating the result as a constant; the inputs that require grad
+    follow the value, which is the first argument and no edge."""
+
+    _not_tensor_inputs = (0,)  # next_functions lists only the inputs that require grad, as PyTorch's
+
+    @staticmethod
+    def forward(ctx, out, *inputs):
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+
+_warned_tensor_reduce = [False]  # PyTorch warns once per process
+
+
+def scatter_with_reduce(input: Tensor, d: int, idx: np.ndarray, src: Any, reduce: str) -> Tensor:
+    """scatter(input, d, idx, src, reduce=...) once scatter has checked the shapes and the
+    range: each sent value added to ('add') or multiplied into ('multiply') its place,
+    repeated places receiving all of theirs. src is a tensor of input's dtype or a value
+    already converted to it. A tensor src warns, once, that the form is deprecated."""
+    if isinstance(src, Tensor):
+        if not _warned_tensor_reduce[0]:
+            _warned_tensor_reduce[0] = True
+            warnings.warn(
+                "scatter()'s reduce argument with a Tensor src is deprecated, as in PyTorch: use "
+                "scatter_reduce(), which also offers 'mean', 'amax' and 'amin'.",
+                UserWarning,
+                stacklevel=3,
+            )
+        values = src._data[tuple(slice(0, n) for n in idx.shape)]
+    else:  # a value converted as PyTorch converts it (2.5 into an int64 tensor: 2)
+        values = np.asarray(src).astype(input._data.dtype)
+    out = input._data.copy()
+    (np.add if reduce == "add" else np.multiply).at(out, _along_axis(idx, d), values)
+    if not grad_mode._state[0]:
+        return Tensor(out)
+    wanting = [t for t in (input, src) if isinstance(t, Tensor) and t.requires_grad]
+    return ScatterWithReduce.apply(out, *wanting) if wanting else Tensor(out)
 
 
 def _fill_for(reduce: str, np_dtype: np.dtype) -> Any:
