@@ -1,5 +1,6 @@
 """Small API gaps closed against PyTorch 2.13: scatter's reduce='add' / 'multiply' form
-(values, dtypes, errors, its gradient-less node, the once-only deprecation warning)."""
+(values, dtypes, errors, its gradient-less node, the once-only deprecation warning) and
+set_default_tensor_type's once-only warning."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import ember
 from conftest import requires_torch
+from ember import _legacy
 from ember.ops.api import scatter as scatter_module
 
 
@@ -23,6 +25,15 @@ def unwarned_scatter_reduce():
     scatter_module._warned_tensor_reduce[0] = False
     yield
     scatter_module._warned_tensor_reduce[0] = saved
+
+
+@pytest.fixture
+def unwarned_default_tensor_type():
+    saved = _legacy._warned_default_tensor_type[0]
+    _legacy._warned_default_tensor_type[0] = False
+    yield
+    _legacy._warned_default_tensor_type[0] = saved
+    ember.set_default_dtype(ember.float32)
 
 
 def _outcome(fn: Any) -> Any:
@@ -184,3 +195,15 @@ def test_scatter_reduce_value_form_does_not_warn(unwarned_scatter_reduce: None) 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ember.ones(2, 2).scatter(0, ember.tensor([[0, 1]]), 2.0, reduce="multiply")
+
+
+def test_set_default_tensor_type_warns_once(unwarned_default_tensor_type: None) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(TypeError, match="only floating-point types"):  # it still counts, as in PyTorch
+            ember.set_default_tensor_type(ember.LongTensor)
+        ember.set_default_tensor_type(ember.DoubleTensor)
+        ember.set_default_tensor_type("torch.FloatTensor")
+    assert [str(w.message).split("(")[0] for w in caught] == ["ember.set_default_tensor_type"]
+    assert caught[0].category is UserWarning and "deprecated" in str(caught[0].message)
+    assert ember.get_default_dtype() == ember.float32

@@ -82,15 +82,21 @@ def dtype_of(t: Any) -> dtypes.dtype | None:
     return None
 
 
+_warned_default_tensor_type = [False]  # PyTorch warns once per process
+
+
 def set_default_tensor_type(t: Any) -> None:
     """Deprecated (torch.set_default_tensor_type): the default dtype of a floating legacy
-    type or its name. Use ember.set_default_dtype."""
-    warnings.warn(
-        "ember.set_default_tensor_type() is deprecated, as torch.set_default_tensor_type() is "
-        "since PyTorch 2.1: use ember.set_default_dtype() instead.",
-        UserWarning,
-        stacklevel=2,
-    )
+    type or its name. Use ember.set_default_dtype. Warns on the first call only (a call that
+    raises included), as PyTorch does."""
+    if not _warned_default_tensor_type[0]:
+        _warned_default_tensor_type[0] = True
+        warnings.warn(
+            "ember.set_default_tensor_type() is deprecated, as torch.set_default_tensor_type() is "
+            "since PyTorch 2.1: use ember.set_default_dtype() instead.",
+            UserWarning,
+            stacklevel=2,
+        )
     dtype = dtype_of(t)
     if dtype is None:
         raise TypeError(f"set_default_tensor_type expects a tensor type or its name, got {t!r}")
