@@ -93,6 +93,53 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return _ops._reflected(other if alpha == 1 else other * alpha, input, "sub")
 
 
+def _into(input: Any, other: Any, alpha: Any, op: str) -> Tensor:
+    """`input.add_(other, alpha=alpha)` (op "add") or sub_ for a dense input and a sparse
+    other, as PyTorch computes them outside the graph (the recorded form is add's, through
+    `_record_inplace`): each specified value times alpha added to input's element at its
+    index, a repeated index of an uncoalesced COO tensor once per repetition, in order. The
+    sizes must be equal (no broadcasting, as in PyTorch); the sum's dtype must cast to
+    input's; sub_ refuses the compressed layouts, as PyTorch's does."""
+    if isinstance(input, SparseTensor):  # sparse.add_(...) reached through a dense function
+        return (SparseTensor.add_ if op == "add" else SparseTensor.sub_)(input, other, alpha=alpha)
+    if op == "sub" and other.layout is not sparse_coo:
+        raise RuntimeError(
+            f"unsupported tensor layout: {_ops._LAYOUT_NAMES[other.layout]} (dense.sub_(sparse) takes a COO "
+            "tensor: convert with .to_sparse_coo())"
+        )
+    if tuple(input.shape) != tuple(other.shape):
+        raise RuntimeError(
+            f"add: expected 'self' and 'other' to have same size, but self has size {list(input.shape)} "
+            f"while other has size {list(other.shape)} (FYI: dense-sparse addition does not currently "
+            "support broadcasting)"
+        )
+    from ember.autograd import grad_mode
+    from ember.ops.api import arith
+
+    if grad_mode.is_grad_enabled() and other.requires_grad:  # recorded as dense + sparse is
+        return arith._record_inplace(input, lambda x: getattr(arith, op)(x, other, alpha=alpha))
+    target = input._data.dtype
+    result = to_numpy_dtype(promote_types(input.dtype, other.dtype))
+    if not arith.castable(result, target):
+        raise RuntimeError(
+            f"Can't convert result type {_type_name(result)} to output {_type_name(target)} in add operation"
+        )
+    coo = other if other.layout is sparse_coo else other.to_sparse_coo()
+    values = coo._vals._data.astype(result, copy=False)
+    scale = alpha if op == "add" else -alpha
+    if scale != 1:
+        values = values * np.asarray(scale, result)  # alpha in the sum's dtype, as PyTorch
+    np.add.at(input._data, tuple(coo._idx), values.astype(target, copy=False))
+    input._version[0] += 1
+    return input
+
+
+def _type_name(dtype: np.dtype) -> str:
+    from ember.dtypes import scalar_type_name
+
+    return scalar_type_name(dtype)
+
+
 def mul(input: Any, other: Any) -> Tensor:
     """A product with a sparse factor is sparse, whichever side it is on."""
     sparse, factor = (input, other) if isinstance(input, SparseTensor) else (other, input)
@@ -501,6 +548,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "any": _with_sparse_first("any", any),
     "is_nonzero": _with_sparse_first("is_nonzero", is_nonzero),
     "linear": linear,
+    "add_into": lambda input, other, alpha=1: _into(input, other, alpha, "add"),
+    "sub_into": lambda input, other, alpha=1: _into(input, other, alpha, "sub"),
 }
 
 

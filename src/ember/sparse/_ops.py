@@ -134,6 +134,9 @@ def mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
     return _product(mat1, mat2, "SparseAddmmBackward0")
 
 
+_LAYOUT_NAMES = {sparse_coo: "Sparse", sparse_csr: "SparseCsr", sparse_csc: "SparseCsc"}  # PyTorch's
+
+
 def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
     """mat1 @ mat2 where one or both are sparse; also what ember.mm, ember.matmul and `@` run
     for a sparse operand (their node is then MmBackward0, as in PyTorch)."""
@@ -496,8 +499,11 @@ def _reflected(self: SparseTensor, other: Any, op: str) -> Tensor:
     """`other + sparse` and `other - sparse`: a dense tensor of the same size gives a dense
     result, as in PyTorch; a number or a tensor that only broadcasts raises, as PyTorch's
     add does, rather than giving a dense result that PyTorch never computes."""
-    if op == "sub":
-        _no_csc(self, "sub")
+    if op == "sub" and self.layout is not sparse_coo:  # dense - compressed: PyTorch refuses both
+        raise RuntimeError(
+            f"unsupported tensor layout: {_LAYOUT_NAMES[self.layout]} (dense - sparse takes a COO tensor: "
+            "convert with .to_sparse_coo())"
+        )
     if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
         if tuple(other.shape) == tuple(self.shape):
             dense = self.to_dense()

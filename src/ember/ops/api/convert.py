@@ -180,7 +180,10 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         if alpha != 1 or alpha.__class__ is bool:
             if sign is not None and arith.fusable(input, other, alpha):  # rounded once, as PyTorch
                 _check_inplace_leaf(input)
-                arith.add_scaled(input._data, other._data, sign * float(alpha), out=input._data)
+                try:
+                    arith.add_scaled(input._data, other._data, sign * float(alpha), out=input._data)
+                except SparseUnsupportedError:  # dense.add_(sparse): ember/sparse/_functions.py
+                    return sparse_form(name, (input, other), {"alpha": alpha}, key=name[:3] + "_into")
                 input._version[0] += 1
                 return input
             other = scaled_by_alpha(input, other, alpha)
@@ -193,6 +196,8 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         value = dtypes.wrap_int(value, input._data.dtype)  # uint8 += -1 wraps, as in PyTorch
         try:
             ufunc(input._data, value, out=input._data, casting="same_kind")
+        except SparseUnsupportedError:  # dense.add_(sparse) and sub_: ember/sparse/_functions.py
+            return sparse_form(name, (input, other), key=name[:3] + "_into")
         except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]
             wanted = out_of_place(input.detach(), other.detach() if isinstance(other, Tensor) else other)
             if not castable(wanted._data.dtype, input._data.dtype):
