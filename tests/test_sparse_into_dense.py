@@ -1,7 +1,8 @@
 """A sparse tensor added into a dense one, compared with PyTorch 2.13: `dense.add_(sparse)`,
 `dense += sparse`, `dense.sub_(sparse)` and `ember.add(dense, sparse, alpha=)` for COO, CSR
 and CSC tensors (sub refuses the compressed layouts, as PyTorch's), with dtypes, sizes,
-repeated indices, views and autograd."""
+repeated indices, views and autograd; and the products of a COO and a compressed tensor,
+which PyTorch refuses."""
 
 from __future__ import annotations
 
@@ -169,3 +170,33 @@ def test_random_uncoalesced_coo(rows: int, cols: int, nnz: int, alpha: Any, seed
         x.add_(T.sparse_coo_tensor(T.tensor(index), T.tensor(values), (rows, cols, 2)), alpha=alpha)
         out.append(x.numpy())
     np.testing.assert_allclose(out[0], out[1], rtol=1e-6, atol=1e-6)
+
+
+def _lib(tensor: Any) -> Any:
+    return torch if isinstance(tensor, torch.Tensor) else ember
+
+
+PRODUCTS = {
+    "@": lambda a, b: a @ b,
+    "mm": lambda a, b: _lib(a).mm(a, b),
+    "matmul": lambda a, b: _lib(a).matmul(a, b),
+    "sparse.mm": lambda a, b: _lib(a).sparse.mm(a, b),
+}
+
+
+def _layout(matrix: Any, name: str) -> Any:
+    return {"coo": matrix.to_sparse, "csr": matrix.to_sparse_csr, "csc": matrix.to_sparse_csc}[name]()
+
+
+@requires_torch
+@pytest.mark.parametrize("pair", [("coo", "csr"), ("csr", "coo"), ("coo", "csc"), ("csc", "coo")])
+@pytest.mark.parametrize("form", list(PRODUCTS))
+def test_products_of_coo_and_compressed_raise_as_in_torch(pair: tuple, form: str) -> None:
+    messages = []
+    for T in (ember, torch):
+        a = _layout(T.arange(6.0).reshape(2, 3), pair[0])
+        b = _layout(T.arange(12.0).reshape(3, 4), pair[1])
+        with pytest.raises(RuntimeError) as info:
+            PRODUCTS[form](a, b)
+        messages.append(str(info.value).split(" (")[0])
+    assert messages[0] == messages[1]

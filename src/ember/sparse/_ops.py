@@ -144,13 +144,12 @@ def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
         return _bmm(mat1, mat2)
     if isinstance(mat1, SparseTensor) and isinstance(mat2, SparseTensor):
         compressed = (sparse_csr, sparse_csc)
-        if (mat1.layout is sparse_coo) != (mat2.layout is sparse_coo) and sparse_csc in (
-            mat1.layout,
-            mat2.layout,
-        ):
+        if (mat1.layout is sparse_coo) != (mat2.layout is sparse_coo):  # refused, as in PyTorch
+            first = mat2 if name == "SparseAddmmBackward0" else mat1  # the sum's term, as PyTorch's
             raise RuntimeError(
-                f"addmm: computation on CPU is not implemented for {mat1.layout} @ {mat2.layout} (a COO "
-                "and a CSC tensor: convert both to one layout)"
+                f"addmm: computation on CPU is not implemented for {_LAYOUT_NAMES[first.layout]} + "
+                f"{_LAYOUT_NAMES[mat1.layout]} @ {_LAYOUT_NAMES[mat2.layout]} (a COO and a compressed "
+                "tensor: convert both to one layout)"
             )
         both = mat1.layout in compressed and mat2.layout in compressed  # the product of two is CSR
         return _like_layout(_spmm(mat1, mat2.to_dense()).to_sparse(), sparse_csr if both else sparse_coo)
