@@ -151,11 +151,14 @@ def run_backward(
     # Where gradients are captured instead of (or besides) accumulated: keyed by the leaf
     # tensor, or by (node, output_nr) for a non-leaf input.
     capture: dict | None = None
+    to_run = targets = None
     if inputs is not None:
         capture = {}
         for t in inputs:
             key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_nr)
             capture[key] = None
+        to_run = _nodes_to_run(roots, capture)
+        targets = {key[0] for key in capture if key.__class__ is tuple}
 
     # node -> the gradient of its output so far (a list, one slot per output, for a node
     # with several); None until one arrives. heap: (-seq, node), newest node first.
@@ -209,6 +212,10 @@ def run_backward(
                 if len(input_grads) < len(edges):
                     _check_count(node, input_grads)
             else:
+                if to_run is not None and node not in to_run:  # leads to none of the inputs asked for
+                    if node in targets:
+                        _receive(node, grad, capture, handed_out)  # an input's gradient: captured
+                    continue
                 input_grads = _run_node(node, grad, create_graph, capture, handed_out)
             if not retain_graph:
                 node._saved = None
@@ -348,6 +355,15 @@ def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, ha
     user Functions, create_graph, anomaly mode."""
     if node._saved is None and node._intermediates:  # freed by an earlier backward
         raise RuntimeError(FREED_MESSAGE)
+    grads = _receive(node, grad, capture, handed_out)
+    if not node.raw or any(g is not None for g in grads):  # a user's backward always runs, as in PyTorch
+        return _call_backward(node, grads, create_graph)
+    return (None,) * len(node._edges)
+
+
+def _receive(node: Any, grad: Any, capture: dict | None, handed_out: set) -> list:
+    """The gradients of node's outputs, as its tensor hooks leave them, retained and
+    captured where asked: what happens to them before the node's backward runs."""
     grads = [grad] if node._n_outputs == 1 else grad
     if node._tensor_hooks is not None:
         _run_tensor_hooks(node, grads)
@@ -357,9 +373,45 @@ def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, ha
         for i, g in enumerate(grads):
             if g is not None and (node, i) in capture:
                 capture[(node, i)] = g
-    if not node.raw or any(g is not None for g in grads):  # a user's backward always runs, as in PyTorch
-        return _call_backward(node, grads, create_graph)
-    return (None,) * len(node._edges)
+    return grads
+
+
+def _nodes_to_run(roots: Sequence[Any], capture: dict) -> set:
+    """The nodes from which a gradient can reach one of the inputs that `grad` (or
+    `backward(inputs=...)`) asks for: only they run, as in PyTorch, so a branch that leads
+    elsewhere runs no backward (one that has none, heaviside's, does not raise) and no hook.
+    A depth-first walk without recursion, since chains can be long."""
+    needed: dict = {}
+    for root in roots:
+        fn = root.grad_fn
+        if fn is None or fn in needed:
+            continue
+        stack = [(fn, False)]
+        while stack:
+            node, done = stack.pop()
+            if not done:
+                if node in needed:
+                    continue
+                needed[node] = False  # for now; the graph has no cycles, so nothing reads it early
+                stack.append((node, True))
+                for edge in node._edges:
+                    source = edge[0] if edge.__class__ is tuple else edge
+                    if source is not None and source._is_node and source not in needed:
+                        stack.append((source, False))
+                continue
+            for edge in node._edges:
+                if edge is None:
+                    continue
+                if edge.__class__ is tuple:
+                    hit = edge in capture or needed[edge[0]]
+                elif edge._is_node:
+                    hit = (edge, 0) in capture or needed[edge]
+                else:  # a leaf
+                    hit = id(edge) in capture
+                if hit:
+                    needed[node] = True
+                    break
+    return {node for node, hit in needed.items() if hit}
 
 
 def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
