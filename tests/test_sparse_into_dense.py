@@ -61,6 +61,8 @@ CASES = {
     "other size": lambda T, lay: T.ones(2, 4).add_(S(T, lay), alpha=2),
     "broadcast size": lambda T, lay: T.ones(1, 3).add_(S(T, lay)),
     "0-d": lambda T, lay: T.ones(()).add_(S(T, lay)),
+    "uint8 -= uint8": lambda T, lay: T.ones(2, 3, dtype=T.uint8).sub_(S(T, lay, "uint8")),
+    "uint8 -= uint8 alpha": lambda T, lay: T.ones(2, 3, dtype=T.uint8).sub_(S(T, lay, "uint8"), alpha=2),
     "transposed dense": lambda T, lay: T.ones(3, 2).t().add_(S(T, lay)),
 }
 

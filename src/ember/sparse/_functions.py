@@ -126,9 +126,10 @@ def _into(input: Any, other: Any, alpha: Any, op: str) -> Tensor:
         )
     coo = other if other.layout is sparse_coo else other.to_sparse_coo()
     values = coo._vals._data.astype(result, copy=False)
-    scale = alpha if op == "add" else -alpha
-    if scale != 1:
-        values = values * np.asarray(scale, result)  # alpha in the sum's dtype, as PyTorch
+    if alpha != 1:
+        values = values * np.asarray(alpha, result)  # alpha in the sum's dtype, as PyTorch
+    if op == "sub":
+        values = -values  # negated in the sum's dtype: uint8 wraps, as in PyTorch
     np.add.at(input._data, tuple(coo._idx), values.astype(target, copy=False))
     input._version[0] += 1
     return input
