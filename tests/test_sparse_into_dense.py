@@ -202,3 +202,15 @@ def test_products_of_coo_and_compressed_raise_as_in_torch(pair: tuple, form: str
             PRODUCTS[form](a, b)
         messages.append(str(info.value).split(" (")[0])
     assert messages[0] == messages[1]
+
+
+@requires_torch
+@pytest.mark.parametrize("op", ["add_", "sub_"])
+def test_zero_dim_sparse_into_zero_dim_dense(op: str) -> None:
+    """A 0-d COO tensor (no sparse dim) into a 0-d dense one: its values all land there."""
+
+    def run(T: Any) -> Any:
+        sparse = T.sparse_coo_tensor(T.zeros(0, 2, dtype=T.int64), T.tensor([5.0, 2.0]), ())
+        return getattr(T.ones(()), op)(sparse, alpha=3)
+
+    assert run(ember).item() == run(torch).item()

@@ -130,7 +130,10 @@ def _into(input: Any, other: Any, alpha: Any, op: str) -> Tensor:
         values = values * np.asarray(alpha, result)  # alpha in the sum's dtype, as PyTorch
     if op == "sub":
         values = -values  # negated in the sum's dtype: uint8 wraps, as in PyTorch
-    np.add.at(input._data, tuple(coo._idx), values.astype(target, copy=False))
+    data, index = input._data, tuple(coo._idx)
+    if not index:  # no sparse dim (a 0-d tensor): every value lands on the whole tensor
+        data, index = data[np.newaxis], np.zeros(len(values), np.intp)
+    np.add.at(data, index, values.astype(target, copy=False))
     input._version[0] += 1
     return input
 
