@@ -191,6 +191,20 @@ def test_scatter_reduce_tensor_src_warns_once(unwarned_scatter_reduce: None) -> 
     assert "scatter_reduce" in str(caught[0].message)
 
 
+@pytest.mark.parametrize("form", ["function", "method", "in place"])
+def test_scatter_reduce_warning_names_the_callers_line(unwarned_scatter_reduce: None, form: str) -> None:
+    i, src = ember.tensor([[0, 1]]), ember.ones(1, 2)
+    call = {
+        "function": lambda: ember.scatter(ember.ones(2, 2), 0, i, src, reduce="add"),
+        "method": lambda: ember.ones(2, 2).scatter(0, i, src, reduce="add"),
+        "in place": lambda: ember.ones(2, 2).scatter_(0, i, src, reduce="add"),
+    }[form]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    assert [w.filename for w in caught] == [__file__]
+
+
 def test_scatter_reduce_value_form_does_not_warn(unwarned_scatter_reduce: None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
+from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.views import CopySlices
@@ -106,7 +107,7 @@ def scatter_with_reduce(input: Tensor, d: int, idx: np.ndarray, src: Any, reduce
                 "scatter()'s reduce argument with a Tensor src is deprecated, as in PyTorch: use "
                 "scatter_reduce(), which also offers 'mean', 'amax' and 'amin'.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=outside_ember(),  # the user's line, whichever form called
             )
         values = src._data[tuple(slice(0, n) for n in idx.shape)]
     else:  # a value converted as PyTorch converts it (2.5 into an int64 tensor: 2)
