@@ -214,3 +214,21 @@ def test_zero_dim_sparse_into_zero_dim_dense(op: str) -> None:
         return getattr(T.ones(()), op)(sparse, alpha=3)
 
     assert run(ember).item() == run(torch).item()
+
+
+@requires_torch
+def test_cast_error_when_the_values_require_grad() -> None:
+    """The recorded form (values requiring grad) checks the cast first, with PyTorch's message."""
+
+    def run(T: Any) -> Any:
+        values = T.tensor([1.0, 2.0], requires_grad=True)
+        sparse = T.sparse_coo_tensor(T.tensor([[0, 1], [1, 0]]), values, (2, 2))
+        return T.zeros(2, 2, dtype=T.int64).add_(sparse)
+
+    with pytest.raises(RuntimeError) as expected:
+        run(torch)
+    with pytest.raises(
+        RuntimeError, match="^Can't convert result type Float to output Long in add operation$"
+    ):
+        run(ember)
+    assert str(expected.value).startswith("Can't convert result type Float to output Long")

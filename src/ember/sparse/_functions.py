@@ -116,14 +116,14 @@ def _into(input: Any, other: Any, alpha: Any, op: str) -> Tensor:
     from ember.autograd import grad_mode
     from ember.ops.api import arith
 
-    if grad_mode.is_grad_enabled() and other.requires_grad:  # recorded as dense + sparse is
-        return arith._record_inplace(input, lambda x: getattr(arith, op)(x, other, alpha=alpha))
     target = input._data.dtype
     result = to_numpy_dtype(promote_types(input.dtype, other.dtype))
     if not arith.castable(result, target):
         raise RuntimeError(
             f"Can't convert result type {_type_name(result)} to output {_type_name(target)} in add operation"
         )
+    if grad_mode.is_grad_enabled() and other.requires_grad:  # recorded as dense + sparse is
+        return arith._record_inplace(input, lambda x: getattr(arith, op)(x, other, alpha=alpha))
     coo = other if other.layout is sparse_coo else other.to_sparse_coo()
     values = coo._vals._data.astype(result, copy=False)
     if alpha != 1:
