@@ -232,3 +232,13 @@ def test_cast_error_when_the_values_require_grad() -> None:
     ):
         run(ember)
     assert str(expected.value).startswith("Can't convert result type Float to output Long")
+
+
+@pytest.mark.parametrize("op", ["mul_", "div_"])
+def test_mul_and_div_in_place_keep_the_dense_error(op: str) -> None:
+    """Only add_ and sub_ have a sparse form: mul_ and div_ (which PyTorch computes) raise the
+    dense function's error, not one claiming that PyTorch refuses them too."""
+    sparse = ember.tensor([[1.0, 0.0], [0.0, 2.0]]).to_sparse()
+    with pytest.raises(NotImplementedError) as caught:  # ember._layout.SparseUnsupportedError
+        getattr(ember.ones(2, 2), op)(sparse)
+    assert "as in PyTorch" not in str(caught.value)

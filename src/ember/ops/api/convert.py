@@ -197,6 +197,8 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         try:
             ufunc(input._data, value, out=input._data, casting="same_kind")
         except SparseUnsupportedError:  # dense.add_(sparse) and sub_: ember/sparse/_functions.py
+            if sign is None:  # mul_ and div_ have no sparse form here: the dense function's error
+                raise
             return sparse_form(name, (input, other), key=name[:3] + "_into")
         except np._core._exceptions._UFuncOutputCastingError:  # type: ignore[attr-defined]
             wanted = out_of_place(input.detach(), other.detach() if isinstance(other, Tensor) else other)
