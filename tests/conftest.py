@@ -60,6 +60,20 @@ def _seed() -> None:
         torch.manual_seed(0)
 
 
+@pytest.fixture
+def unwarned_default_tensor_type():
+    """set_default_tensor_type as if never called (it warns once per process, as PyTorch's),
+    and the default dtype it sets restored afterwards."""
+    import ember
+    from ember import _legacy
+
+    saved, dtype = _legacy._warned_default_tensor_type[0], ember.get_default_dtype()
+    _legacy._warned_default_tensor_type[0] = False
+    yield
+    _legacy._warned_default_tensor_type[0] = saved
+    ember.set_default_dtype(dtype)
+
+
 def assert_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6) -> None:
     """Compare an ember tensor (or array) with a torch tensor (or array)."""
     a = actual.detach().numpy() if hasattr(actual, "detach") else np.asarray(actual)

@@ -951,17 +951,6 @@ def test_legacy_types_and_namespace_as_torch(expr: str) -> None:
         assert got == expected
 
 
-@pytest.fixture
-def unwarned_default_tensor_type():
-    """set_default_tensor_type as if never called: it warns once per process, as PyTorch's."""
-    from ember import _legacy
-
-    saved = _legacy._warned_default_tensor_type[0]
-    _legacy._warned_default_tensor_type[0] = False
-    yield
-    _legacy._warned_default_tensor_type[0] = saved
-
-
 @requires_torch
 def test_set_default_tensor_type_as_torch(
     restore_default_dtype: None, unwarned_default_tensor_type: None

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 import ember
 from conftest import requires_torch
-from ember import _legacy
 from ember.ops.api import scatter as scatter_module
 
 
@@ -25,15 +24,6 @@ def unwarned_scatter_reduce():
     scatter_module._warned_tensor_reduce[0] = False
     yield
     scatter_module._warned_tensor_reduce[0] = saved
-
-
-@pytest.fixture
-def unwarned_default_tensor_type():
-    saved = _legacy._warned_default_tensor_type[0]
-    _legacy._warned_default_tensor_type[0] = False
-    yield
-    _legacy._warned_default_tensor_type[0] = saved
-    ember.set_default_dtype(ember.float32)
 
 
 def _outcome(fn: Any) -> Any:
