@@ -23,7 +23,7 @@ from ember._layout import SparseUnsupportedError, strided
 from ember._tensor import Tensor
 from ember.dtypes import float64, promote_types, to_numpy_dtype
 from ember.sparse import _ops
-from ember.sparse._tensor import SparseTensor, sparse_coo, sparse_csc, sparse_csr
+from ember.sparse._tensor import SparseTensor, sparse_coo
 
 
 def _unary(name: str, coo_only: bool = False) -> Callable[..., Any]:
@@ -288,10 +288,10 @@ def _pattern_like(
     if layout is strided and input.layout is sparse_coo:
         return creation.full(tuple(input.shape), fill, dtype=dtype, requires_grad=requires_grad)
     if layout is not None and layout is not input.layout:
-        name = {sparse_coo: "Sparse", sparse_csr: "SparseCsr", sparse_csc: "SparseCsc"}[input.layout]
         raise RuntimeError(
-            f"empty_like with different sparse layout is not supported (self is {name} but you "
-            f"requested {'Strided' if layout is strided else layout}) ({op} of a {input.layout} tensor)"
+            "empty_like with different sparse layout is not supported "
+            f"(self is {_ops._LAYOUT_NAMES[input.layout]} but you requested "
+            f"{'Strided' if layout is strided else layout}) ({op} of a {input.layout} tensor)"
         )
     if input.layout is sparse_coo:
         kernel = "normal_" if op == "randn_like" else "fill_.Scalar"

@@ -20,7 +20,16 @@ from ember.dtypes import int64
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.reduction import normalize_dim, normalize_dims
-from ember.sparse._tensor import SparseTensor, _flat, _new, named, sparse_coo, sparse_csc, sparse_csr
+from ember.sparse._tensor import (
+    _LAYOUT_NAMES,
+    SparseTensor,
+    _flat,
+    _new,
+    named,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+)
 
 
 def _like_layout(result: SparseTensor, layout: Any) -> SparseTensor:
@@ -132,9 +141,6 @@ def mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
     if reduce not in (None, "sum"):
         raise NotImplementedError(f"sparse.mm: ember supports reduce='sum' only, got {reduce!r}")
     return _product(mat1, mat2, "SparseAddmmBackward0")
-
-
-_LAYOUT_NAMES = {sparse_coo: "Sparse", sparse_csr: "SparseCsr", sparse_csc: "SparseCsc"}  # PyTorch's
 
 
 def _product(mat1: Tensor, mat2: Tensor, name: str) -> Tensor:
@@ -816,8 +822,9 @@ def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
 
 def _coo_only(self: SparseTensor, op: str) -> None:
     if self.layout is not sparse_coo:
-        name = "SparseCsc" if self.layout is sparse_csc else "SparseCsr"
-        raise RuntimeError(f"{op}: unsupported tensor layout: {name} (convert with .to_sparse_coo())")
+        raise RuntimeError(
+            f"{op}: unsupported tensor layout: {_LAYOUT_NAMES[self.layout]} (convert with .to_sparse_coo())"
+        )
 
 
 def _zero_(self: SparseTensor) -> SparseTensor:

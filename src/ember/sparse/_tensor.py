@@ -38,6 +38,11 @@ from ember.ops.elementwise import Op
 sparse_coo = _layout.sparse_coo
 sparse_csr = _layout.sparse_csr
 sparse_csc = _layout.sparse_csc
+_LAYOUT_NAMES = {
+    sparse_coo: "Sparse",
+    sparse_csr: "SparseCsr",
+    sparse_csc: "SparseCsc",
+}  # PyTorch's, in messages
 SparseUnsupportedError = _layout.SparseUnsupportedError
 
 
@@ -271,8 +276,9 @@ class SparseTensor(Tensor):
 
     def is_coalesced(self) -> bool:
         if self.layout is not sparse_coo:
-            name = "SparseCsc" if self.layout is sparse_csc else "SparseCsr"
-            raise RuntimeError(f"is_coalesced expected sparse coordinate tensor layout but got {name}")
+            raise RuntimeError(
+                f"is_coalesced expected sparse coordinate tensor layout but got {_LAYOUT_NAMES[self.layout]}"
+            )
         return self._coalesced
 
     def _coalesced_(self, flag: bool) -> SparseTensor:
