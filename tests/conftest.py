@@ -89,3 +89,44 @@ def outcome(T, call) -> tuple:
         return "ok", call(T)
     except Exception as error:  # noqa: BLE001 - the exception is the outcome compared
         return "raise", error
+
+
+def _described(value):
+    """A tensor as (layout, shape, dtype, values as a dense array), or the value itself."""
+    if hasattr(value, "layout") and hasattr(value, "shape"):
+        layout = str(value.layout).split(".")[-1]
+        dense = value.to_dense() if layout != "strided" else value
+        dense = dense.detach()
+        values = dense
+        if not dense.is_floating_point() and not dense.dtype.is_complex:
+            values = dense.double()
+        return layout, tuple(value.shape), str(value.dtype).split(".")[-1], values.resolve_conj().numpy()
+    return value
+
+
+def assert_sparse_call_as_torch(call) -> None:
+    """call(torch) and call(ember) raise alike (ember's exception an instance of torch's
+    class), or give the same layout, shape, dtype and values: the check of the sparse case
+    tables, which compare dense and sparse results and errors with PyTorch's."""
+    import warnings
+
+    import torch
+
+    import ember
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's "Sparse CSR tensor support is in beta state"
+        t_kind, t_value = outcome(torch, call)
+    e_kind, e_value = outcome(ember, call)
+    if t_kind == "raise":
+        assert e_kind == "raise", f"PyTorch raises {t_value!r}; ember computes {_described(e_value)}"
+        # ember's SparseUnsupportedError is a NotImplementedError, as PyTorch's "Could not run"
+        assert isinstance(e_value, type(t_value)), f"PyTorch raises {t_value!r}, ember {e_value!r}"
+        return
+    assert e_kind == "ok", f"PyTorch computes; ember raises {e_value!r}"
+    expected, got = _described(t_value), _described(e_value)
+    if not (isinstance(expected, tuple) and len(expected) == 4 and isinstance(expected[3], np.ndarray)):
+        assert type(got) is type(expected) and got == expected
+        return
+    assert got[:3] == expected[:3], f"PyTorch gives {expected[:3]}, ember {got[:3]}"
+    np.testing.assert_allclose(got[3], expected[3], rtol=1e-6, atol=1e-6, equal_nan=True)
