@@ -588,6 +588,23 @@ class Clamp(Op):
             inside = (x <= ctx.hi) & inside
         return _dual.keep(grad, inside), None, None
 
+    def name(self) -> str:
+        return "ClampBackward1"  # PyTorch's node for number bounds (ClampBackward0 takes tensors)
+
+
+class ClampMin(Clamp):
+    """clamp_min(x, min): Clamp without an upper bound, as PyTorch's node of that name."""
+
+    saved_attributes = {"self": saved_input(0), "min": field("lo")}
+    name = Op.name
+
+
+class ClampMax(Clamp):
+    """clamp_max(x, max): Clamp without a lower bound, as PyTorch's node of that name."""
+
+    saved_attributes = {"self": saved_input(0), "max": field("hi")}
+    name = Op.name
+
 
 class Maximum(Op):
     saved_attributes = {"self": saved_input(0), "other": saved_input(1)}

@@ -56,7 +56,10 @@ def normalize_dim(dim: Any, ndim: int, op: str, scalar_ok: bool = True) -> int |
     return dims[0] if dims else None
 
 
-def _keep_shape(shape: tuple, axes: tuple) -> tuple:
+def _keep_shape(shape: tuple, axes: tuple | None) -> tuple:
+    """The shape of a reduction over axes (None: all of them) with its reduced dims kept as 1s."""
+    if axes is None:
+        return (1,) * len(shape)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -86,6 +89,19 @@ def _var_correction(node: Any) -> int | float | None:
     return None if node.without_dim and correction == 1 else correction
 
 
+def _reduced_dim(axis: int | None) -> int:
+    """The dim of a reduction over one dim (prod), as `_reduced_dims` for several."""
+    if axis is None:
+        raise AttributeError("the node reduced all dimensions: it saved no dim")
+    return axis
+
+
+def _reduced_keepdim_of_one(node: Any) -> bool:
+    """`keepdim` of a reduction over one given dim (see `_reduced_dim`)."""
+    _reduced_dim(node.axis)
+    return keeps_dims(node)
+
+
 class Sum(Op):
     """Sum over `axes`, a tuple, or None for all of them (then without keepdim: the result is
     0-d, and so is every gradient backward receives). The sum has x's dtype: NumPy would sum
@@ -111,19 +127,26 @@ class Sum(Op):
         g = grad if grad.ndim == 0 else grad.reshape(_keep_shape(ctx.shape, ctx.axes))
         return _dual.expand(g, ctx.shape), None, None
 
+    def name(self) -> str:
+        # PyTorch's two overloads: sum() of everything, and sum(dim, keepdim)
+        return "SumBackward0" if self.axes is None else "SumBackward1"
+
 
 class Mean(Op):
+    """Mean over `axes`, a tuple, or None for all of them (`x.mean()`, PyTorch's
+    MeanBackward0, where a call that names dims gives MeanBackward1)."""
+
     saved_attributes = {
         "self_sym_sizes": field("shape"),
         "self_sym_numel": field("shape", math.prod),
         "dim": field("axes", _reduced_dims),
-        "keepdim": keeps_dims,
+        "keepdim": _reduced_keepdim,
     }
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
-        ctx.count = math.prod(x.shape[a] for a in axes)
+        ctx.count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
         if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (without NumPy's warning)
             return np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, x.dtype)
         return row_major(x.mean(axis=axes, keepdims=keepdim))
@@ -134,9 +157,20 @@ class Mean(Op):
         g = grad.reshape(_keep_shape(ctx.shape, ctx.axes)) / max(ctx.count, 1)
         return _dual.expand(g, ctx.shape), None, None
 
+    def name(self) -> str:
+        return "MeanBackward0" if self.axes is None else "MeanBackward1"
+
 
 class Prod(Op):
-    saved_attributes = {"self": saved_input(0), "result": saved_output()}
+    """Product over one axis, or None for all of them (PyTorch's ProdBackward0; a call that
+    names a dim gives ProdBackward1)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "dim": field("axis", _reduced_dim),
+        "keepdim": _reduced_keepdim_of_one,
+    }
 
     @staticmethod
     def forward(ctx, x, axis, keepdim):
@@ -157,6 +191,9 @@ class Prod(Op):
         if not (_dual.value(x) == 0).any():  # y / x is the product of the others
             return g * y / x, None, None
         return g * _product_of_others(x, ctx.axis), None, None
+
+    def name(self) -> str:
+        return "ProdBackward0" if self.axis is None else "ProdBackward1"
 
 
 def _product_of_others(x: Any, axis: Any) -> Any:
@@ -210,13 +247,14 @@ def _equal_or_both_nan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class Amax(Op):
-    """max/min values over dims; the gradient is shared equally among tied maxima."""
+    """max/min values over dims (None for max()/min() of everything); the gradient is shared
+    equally among tied maxima."""
 
     saved_attributes = {
         "self": saved_input(0),
         "result": saved_output(),
         "dim": field("axes", _reduced_dims),
-        "keepdim": keeps_dims,
+        "keepdim": _reduced_keepdim,
     }
 
     _not_tensor_inputs = (1, 2, 3)  # next_functions lists the input only, as PyTorch's
@@ -225,7 +263,7 @@ class Amax(Op):
     def forward(ctx, x, axes, keepdim, is_max):
         y = row_major((x.max if is_max else x.min)(axis=axes, keepdims=keepdim))
         ctx.save_for_backward(x, y)
-        ctx.axes = axes
+        ctx.axes = axes  # None for max()/min() of everything
         return y
 
     @staticmethod
@@ -236,9 +274,14 @@ class Amax(Op):
         share = (mask / mask.sum(ctx.axes, keepdims=True)).astype(x.dtype)  # ties share equally
         return _dual.keep(grad.reshape(y.shape), share), None, None, None
 
+    def name(self) -> str:
+        if self.axes is None:  # max() or min() of everything: PyTorch's own node for it
+            return "MinBackward1" if isinstance(self, Amin) else "MaxBackward1"
+        return super().name()
+
 
 class Amin(Amax):
-    """amin and min(): Amax with is_max False (AminBackward0)."""
+    """amin and min(): Amax with is_max False (AminBackward0; MinBackward1 for min())."""
 
 
 class Max(Op):

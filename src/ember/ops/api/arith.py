@@ -584,6 +584,12 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return _clamp(input, min, max, ew.Clamp)
+
+
+def _clamp(input: Tensor, min: Any, max: Any, node: type) -> Tensor:  # noqa: A002
+    """clamp, recording `node` for number bounds: Clamp, or ClampMin / ClampMax, which are
+    the same op under the names PyTorch gives clamp_min and clamp_max."""
     dtypes.refuse_complex("clamp is not supported for complex types", input, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -595,7 +601,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         if input._data.dtype.kind != "f":
             input = input.to(dtypes.get_default_dtype())
     dtype = input._data.dtype  # an int bound must fit an integer dtype, as in PyTorch
-    return apply_one(ew.Clamp, input, dtypes.to_element(min, dtype), dtypes.to_element(max, dtype))
+    return apply_one(node, input, dtypes.to_element(min, dtype), dtypes.to_element(max, dtype))
 
 
 clip = clamp
@@ -671,11 +677,11 @@ def where(condition: Any, input: Any = _NOTHING, other: Any = _NOTHING) -> Any:
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
+    return _clamp(input, min, None, ew.ClampMin)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
+    return _clamp(input, None, max, ew.ClampMax)
 
 
 def maximum(input: Any, other: Any) -> Tensor:

@@ -37,6 +37,15 @@ def _reduced_dims(dim: Any, input: Tensor, op: str) -> tuple[int, ...]:
     return normalize_dims(dim, input._data.ndim, op)
 
 
+def _dims_if_named(dim: Any, keepdim: bool, input: Tensor, op: str) -> tuple[int, ...] | None:
+    """The dims for Sum and Mean: None for a call without dims (PyTorch's overload without
+    them, SumBackward0 / MeanBackward0), else `_reduced_dims` (SumBackward1...). A dim of None
+    passed by name counts as none: ember cannot tell `x.sum(dim=None)` from `x.sum()`."""
+    if dim is None and not keepdim:
+        return None
+    return _reduced_dims(dim, input, op)
+
+
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     try:
         if dim is None and not keepdim and dtype is None and input._data.dtype is _FLOAT32:
@@ -45,7 +54,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
             input = input.to(dtype)
         elif input._data.dtype.kind in "bui":
             input = input.to(dtypes.int64)  # torch sums integers and bools as int64
-        return apply_one(reduction.Sum, input, _reduced_dims(dim, input, "sum"), keepdim)
+        return apply_one(reduction.Sum, input, _dims_if_named(dim, keepdim, input, "sum"), keepdim)
     except SparseUnsupportedError:
         return sparse_form("sum", (input, dim, keepdim), {"dtype": dtype})
 
@@ -54,7 +63,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if dtype is not None:
         input = input.to(dtype)
     _float_for_reduction(input, "mean")
-    return apply_one(reduction.Mean, input, _reduced_dims(dim, input, "mean"), keepdim)
+    return apply_one(reduction.Mean, input, _dims_if_named(dim, keepdim, input, "mean"), keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -85,7 +94,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, is_max: bool, name: str) ->
     if dim is None:
         _check_not_empty(input, None, name)
         node = reduction.Amax if is_max else reduction.Amin
-        return node.apply(input, normalize_dims(None, input._data.ndim, name), False, is_max)
+        return node.apply(input, None, False, is_max)  # PyTorch's MaxBackward1 / MinBackward1
     axis = normalize_dim(dim, input._data.ndim, name)
     _check_not_empty(input, (axis,) if axis is not None else (), name)
     values, indices = (reduction.Max if is_max else reduction.Min).apply(input, axis, keepdim, is_max)
