@@ -53,6 +53,12 @@ FREED_MESSAGE = (
     "calling backward."
 )
 
+PACK_INPLACE_MESSAGE = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack "
+    "hook cannot be modified by in-place operations as this can lead to unexpected side-effects. "
+    "Please open an issue if you need to perform in-place operations on the input to a pack hook."
+)
+
 # Filled in by ember._tensor to break the import cycle (Tensor's methods call Functions).
 Tensor: Any = None
 

@@ -27,7 +27,13 @@ import numpy as np
 from numpy import ndarray
 
 from ember.autograd import engine, grad_mode
-from ember.autograd.function import FREED_MESSAGE, AccumulateGrad, Function, _accumulator
+from ember.autograd.function import (
+    FREED_MESSAGE,
+    PACK_INPLACE_MESSAGE,
+    AccumulateGrad,
+    Function,
+    _accumulator,
+)
 
 __all__ = [
     "GradientEdge",
@@ -289,7 +295,11 @@ def _pack(node: Any, items: tuple) -> None:
         else:  # None, or a number: not a tensor, kept as it is
             packed.append((None, item))
             continue
-        packed.append((unpack, pack(tensor)))
+        version = tensor._version[0]
+        value = pack(tensor)
+        if tensor._version[0] != version:  # the saved value would be silently wrong
+            raise RuntimeError(PACK_INPLACE_MESSAGE)
+        packed.append((unpack, value))
     node.__dict__["_packed"] = tuple(packed)
     if not node.raw and any(isinstance(item, engine.Tensor) and item._requires_grad for item in items):
         node.__dict__["_packed_links"] = tuple([_link(item) for item in items])

@@ -35,7 +35,7 @@ import numpy as np
 from numpy import ndarray
 
 from ember.autograd import grad_mode
-from ember.autograd.function import FREED_MESSAGE, edge_meta, edge_target
+from ember.autograd.function import FREED_MESSAGE, PACK_INPLACE_MESSAGE, edge_meta, edge_target
 
 __all__ = [
     "SavedField",
@@ -531,7 +531,10 @@ class SavedTensor:
         state = grad_mode._state
         prev, state[0] = state[0], False
         try:
-            kept = pack_hook(Tensor(np.asarray(packed[k][1])))
+            given = Tensor(np.asarray(packed[k][1]))
+            kept = pack_hook(given)
+            if given._version[0]:  # it wrote into the saved value: backward would read that
+                raise RuntimeError(PACK_INPLACE_MESSAGE)
         finally:
             state[0] = prev
         node.__dict__["_packed"] = packed[:k] + ((unpack_hook, kept),) + packed[k + 1 :]
@@ -617,7 +620,10 @@ class SavedField(SavedTensor):
         state = grad_mode._state
         prev, state[0] = state[0], False
         try:
-            kept = pack_hook(Tensor(np.asarray(entry.array(node))))
+            given = Tensor(np.asarray(entry.array(node)))
+            kept = pack_hook(given)
+            if given._version[0]:  # it wrote into the saved value: backward would read that
+                raise RuntimeError(PACK_INPLACE_MESSAGE)
         finally:
             state[0] = prev
         stored = node.__dict__[entry.name] if entry.restore is not None else None
