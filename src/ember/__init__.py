@@ -829,6 +829,7 @@ _LAZY_MODULES = frozenset(
         "distributions",
         "fft",
         "hub",
+        "library",
         "masked",
         "models",
         "profiler",
