@@ -259,6 +259,99 @@ def test_lists_of_tensors_each_get_their_gradient() -> None:
         weighted_sum([a, b], 3.0).sum().backward()
 
 
+# ---- 12. extending torch.func with autograd.Function: NumPy inside forward ---------------------
+
+
+def _numpy_functions(T, shared: dict) -> dict:
+    func = T.func
+
+    class NumpySort(T.autograd.Function):
+        @staticmethod
+        def forward(x, dim):
+            x = x.cpu().numpy()  # the input requires grad: numpy() answers with grad mode off
+            ind = np.argsort(x, axis=dim)
+            ind_inv = np.argsort(ind, axis=dim)
+            result = np.take_along_axis(x, ind, axis=dim)
+            return T.tensor(result), T.tensor(ind), T.tensor(ind_inv)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            _, dim = inputs
+            _, ind, ind_inv = output
+            ctx.mark_non_differentiable(ind, ind_inv)
+            ctx.save_for_backward(ind, ind_inv)
+            ctx.dim = dim
+
+        @staticmethod
+        def backward(ctx, grad_output, _0, _1):
+            ind, ind_inv = ctx.saved_tensors
+            return NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim), None
+
+        @staticmethod
+        def vmap(info, in_dims, x, dim):  # NumPy cannot be batched by PyTorch: the rule says how
+            x = x.movedim(in_dims[0], 0)
+            dim = dim if dim >= 0 else dim + x.dim() - 1
+            return NumpySort.apply(x, dim + 1), (0, 0, 0)
+
+    class NumpyTake(T.autograd.Function):
+        @staticmethod
+        def forward(x, ind, ind_inv, dim):
+            return T.tensor(np.take_along_axis(x.cpu().numpy(), ind.cpu().numpy(), dim))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            _, ind, ind_inv, dim = inputs
+            ctx.save_for_backward(ind, ind_inv)
+            ctx.dim = dim
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            ind, ind_inv = ctx.saved_tensors
+            return NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim), None, None, None
+
+        @staticmethod
+        def vmap(info, in_dims, x, ind, ind_inv, dim):
+            x_bdim, ind_bdim, ind_inv_bdim, _ = in_dims
+            logical_dim = x.dim() if x_bdim is None else x_bdim - 1
+            dim = dim if dim >= 0 else dim + logical_dim
+
+            def batched(t, bdim):
+                return t.expand(info.batch_size, *t.shape) if bdim is None else t.movedim(bdim, 0)
+
+            x, ind, ind_inv = batched(x, x_bdim), batched(ind, ind_bdim), batched(ind_inv, ind_inv_bdim)
+            return NumpyTake.apply(x, ind, ind_inv, dim + 1), 0
+
+    rng = np.random.default_rng(10)
+    x = T.from_numpy(_data(rng, 3, 4))
+
+    def smallest_squared(x):
+        return NumpySort.apply(x, 1)[0][:, :2].pow(2).sum()
+
+    leaf = x.clone().requires_grad_()
+    smallest_squared(leaf).backward()
+    out = {"backward": _np(leaf.grad)}
+    out["grad"] = _np(func.grad(smallest_squared)(x))
+    out["grad_of_grad"] = _np(func.grad(lambda v: func.grad(smallest_squared)(v).pow(3).sum())(x))
+    out["vmap"] = _np(func.vmap(lambda row: NumpySort.apply(row, 0)[0])(x))
+    sorted_, ind, _ = NumpySort.apply(leaf, 1)
+    out["flags"] = [sorted_.requires_grad, ind.requires_grad]
+    with T.no_grad():
+        out["numpy_under_no_grad"] = leaf.numpy().copy()
+    try:
+        leaf.numpy()
+        out["numpy_with_grad"] = "no error"
+    except RuntimeError as error:
+        out["numpy_with_grad"] = str(error)
+    return out
+
+
+def test_numpy_inside_custom_functions_under_transforms() -> None:
+    """ember's Tensor.numpy() refused a tensor that requires grad even with grad mode off,
+    so a custom Function calling x.numpy() in forward (the extending-torch.func tutorial)
+    failed; PyTorch refuses only while grad mode is on."""
+    _both(_numpy_functions)
+
+
 # ---- saved-tensor hooks -------------------------------------------------------------------
 
 

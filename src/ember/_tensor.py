@@ -439,8 +439,10 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The underlying array, shared (changes show on both sides)."""
-        if self._requires_grad and not force:
+        """The underlying array, shared (changes show on both sides). As in PyTorch, a
+        tensor that requires grad refuses while grad mode is on (the array would silently
+        leave the graph); under no_grad, and in a custom Function's forward, it answers."""
+        if self._requires_grad and not force and _grad_state[0]:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
@@ -448,7 +450,8 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """What NumPy calls on a Tensor (np.asarray(t), np.exp(t)). As in PyTorch, a tensor
-        that requires grad refuses: NumPy's result would silently leave the graph."""
+        that requires grad refuses while grad mode is on: NumPy's result would silently
+        leave the graph."""
         data = self.numpy()
         return data if dtype is None else data.astype(dtype)
 
