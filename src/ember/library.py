@@ -402,12 +402,12 @@ class CustomOpDef:
         return not self._schema.endswith("-> ()")  # an op returning nothing has no node
 
     def _run(self, positional: tuple, keyword_only: dict) -> Any:
-        """Run the kernel on the arguments (tensors detached, as a kernel sees them below
-        autograd), check its outputs, and count the declared mutations."""
-        detached = tuple(_detached(a) for a in positional)
-        keyword_only = {k: _detached(v) for k, v in keyword_only.items()}
-        out = self._kernel()(*detached, **keyword_only)
-        inputs = [t for a in (*detached, *keyword_only.values()) for t in _tensors(a)]
+        """Run the kernel with grad mode off (as PyTorch runs it below autograd: its tensors
+        still say whether they require grad, and `x.numpy()` works), check its outputs, and
+        count the declared mutations."""
+        with _no_grad():
+            out = self._kernel()(*positional, **keyword_only)
+        inputs = [t for a in (*positional, *keyword_only.values()) for t in _tensors(a)]
         outputs = [t for o in (out if isinstance(out, (tuple, list)) else (out,)) for t in _tensors(o)]
         for i, o in enumerate(outputs):
             others = inputs + outputs[:i]
@@ -418,20 +418,11 @@ class CustomOpDef:
                     "is one opaque node, which cannot return views). Return a copy instead, as in "
                     "`return x.clone()`."
                 )
-        names = list(self._signature.parameters)
-        values = dict(zip(names, (*detached, *keyword_only.values())))
+        values = dict(zip(self._signature.parameters, (*positional, *keyword_only.values())))
         for name in self._mutated:
             for t in _tensors(values[name]):
                 t._version[0] += 1
         return out
-
-
-def _detached(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        return value.detach() if value._requires_grad else value
-    if isinstance(value, list):
-        return [_detached(v) for v in value]
-    return value
 
 
 def _accepts(kind: str, value: Any) -> bool:
@@ -642,8 +633,7 @@ def _check_fake(op: CustomOpDef, args: tuple, kwargs: dict) -> tuple:
     real_args, real_kwargs = _clone(args), _clone(kwargs)
     with _no_grad():
         real = op(*real_args, **real_kwargs)
-        fake_args = tuple(_detached(a) for a in _clone(args))
-        fake = fake_impl(*fake_args, **{k: _detached(v) for k, v in _clone(kwargs).items()})
+        fake = fake_impl(*_clone(args), **_clone(kwargs))
     where = (
         f"When comparing the output of {op._namespace}.{op._name}.default on FakeTensor and concrete Tensors"
     )
