@@ -933,6 +933,24 @@ def test_kernels_by_device_and_their_switch() -> None:
         gpu_only(ember.zeros(1))
 
 
+def test_an_explicit_schema_types_a_function_without_hints() -> None:
+    def scale_into(x, out, k):
+        out.copy_(x * k)
+
+    op = ember.library.custom_op(
+        "tutorials_b::scale_into",
+        scale_into,
+        mutates_args=(),
+        schema="(Tensor x, Tensor(a1!) out, float k) -> ()",
+    )
+    x, out = ember.ones(2), ember.zeros(2)
+    op(x, out, 3.0)
+    assert out.tolist() == [3.0, 3.0] and out._version[0] == 2  # copy_ and the declared write
+    with pytest.raises(RuntimeError, match="Expected a value of type 'float' for argument 'k'"):
+        op(x, out, "3")
+    assert ember.library.opcheck(op, (x, out, 2.0))["test_schema"] == "SUCCESS"
+
+
 def test_lists_of_tensors_each_get_their_gradient() -> None:
     @ember.library.custom_op("tutorials_b::weighted_sum", mutates_args=())
     def weighted_sum(xs: list[ember.Tensor], w: float) -> ember.Tensor:

@@ -275,13 +275,9 @@ class CustomOpDef:
         self._schema = schema
         self._init_fn = fn
         self._signature = inspect.signature(fn)
-        self._hints = _hints(fn)
-        self._kinds = {n: _param_type(self._hints[n]) for n in self._signature.parameters}
+        self._kinds, mutated = _schema_kinds(schema)
         self._positional = [n for n, p in self._signature.parameters.items() if p.kind is not p.KEYWORD_ONLY]
-        if mutates_args == "unknown":
-            self._mutated = [n for n, k in self._kinds.items() if k.startswith("Tensor")]
-        else:
-            self._mutated = list(mutates_args)
+        self._mutated = mutated
         self._device_types = None if device_types is None else _device_names(device_types)
         self._kernels: dict[str, Callable] = {}
         self._disabled: set[str] = set()
@@ -370,7 +366,7 @@ class CustomOpDef:
             ) from None
         bound.apply_defaults()
         for position, (name, value) in enumerate(bound.arguments.items()):
-            kind = self._kinds[name]
+            kind = self._kinds.get(name)
             if not _accepts(kind, value):
                 raise RuntimeError(
                     f"{self._qualname}() Expected a value of type '{kind.replace('SymInt', 'int')}' for argument "
@@ -425,7 +421,24 @@ class CustomOpDef:
         return out
 
 
-def _accepts(kind: str, value: Any) -> bool:
+def _schema_kinds(schema: str) -> tuple[dict[str, str], list[str]]:
+    """The type of each parameter of a schema ("Tensor", "SymInt[]", "float?"...), and the
+    names of those it marks as mutated (`Tensor(a1!) out`)."""
+    kinds, mutated = {}, []
+    for item in schema[1 : schema.index(") ->")].split(", "):
+        if not item or item == "*":
+            continue
+        kind, _, name = item.partition(" ")
+        name = name.split("=", 1)[0]
+        if "!" in kind:
+            mutated.append(name)
+        kinds[name] = kind.split("(")[0] + kind.split(")")[-1] if "(" in kind else kind
+    return kinds, mutated
+
+
+def _accepts(kind: str | None, value: Any) -> bool:
+    if kind is None:  # a parameter the schema does not name
+        return True
     if kind.endswith("?"):
         if value is None:
             return True
@@ -520,7 +533,8 @@ def custom_op(
     usable as a decorator. `mutates_args` names the arguments fn writes into (or is
     "unknown"): their version counters count the write, and `opcheck` checks that no other
     is changed. `device_types` limits the devices fn serves. The schema is read from fn's
-    type hints (`infer_schema`); an explicit `schema` string is accepted and not parsed."""
+    type hints (`infer_schema`), or given as `schema` in the same notation, for a function
+    without hints."""
     if isinstance(mutates_args, str) and mutates_args != "unknown":
         raise ValueError(
             "mutates_args must either be a sequence of the names of the arguments that are mutated "
@@ -531,8 +545,11 @@ def custom_op(
         raise ValueError(f"custom_op: expected a name of the form 'namespace::op_name', got {name!r}")
 
     def make(fn: Callable) -> CustomOpDef:
-        inferred = infer_schema(fn, mutates_args=mutates_args)
-        op = CustomOpDef(namespace, op_name, schema or inferred, fn, mutates_args, device_types)
+        if schema is None:
+            op_schema = infer_schema(fn, mutates_args=mutates_args)
+        else:  # PyTorch's form, as infer_schema writes it: "(Tensor x, float k=2.0) -> Tensor"
+            op_schema = schema.strip()
+        op = CustomOpDef(namespace, op_name, op_schema, fn, mutates_args, device_types)
         _OPS[op._qualname] = op  # as in PyTorch, defining a name again replaces the operator
         return op
 
