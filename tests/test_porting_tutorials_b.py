@@ -926,6 +926,7 @@ def test_kernels_by_device_and_their_switch() -> None:
     with plus.set_kernel_enabled("cpu", False):
         assert plus(ember.zeros(1)).item() == 1.0
     assert plus(ember.zeros(1)).item() == 2.0
+    assert not hasattr(ember.ops, "no_such_namespace") and not hasattr(ember.ops.tutorials_b, "no_such_op")
     gpu_only = library.custom_op(
         "tutorials_b::gpu_only", no_return_clone(ember), mutates_args=(), device_types="cuda"
     )

@@ -39,6 +39,7 @@ from ember.autograd.grad_mode import _state as _grad_state
 
 __all__ = [
     "CustomOpDef",
+    "OpCheckError",
     "custom_op",
     "infer_schema",
     "opcheck",
@@ -231,10 +232,12 @@ class _Metadata:
         self.layout, self.keyword_only = layout, keyword_only
 
 
-def _flatten(args: tuple) -> tuple[list, tuple]:
+def _flatten(args: tuple, spread: tuple) -> tuple[list, tuple]:
+    """The arguments with each list of tensors (`spread[i]`: its schema type is Tensor[] or
+    Tensor?[]) spread out, and the layout that `_unflatten` needs to gather them again."""
     flat, layout = [], []
-    for a in args:
-        if isinstance(a, (list, tuple)) and a and all(isinstance(t, Tensor) or t is None for t in a):
+    for a, is_list in zip(args, spread):
+        if is_list and a is not None:
             flat.extend(a)
             layout.append(len(a))
         else:
@@ -277,6 +280,7 @@ class CustomOpDef:
         self._signature = inspect.signature(fn)
         self._kinds, mutated = _schema_kinds(schema)
         self._positional = [n for n, p in self._signature.parameters.items() if p.kind is not p.KEYWORD_ONLY]
+        self._spread = tuple(_is_tensor_list(self._kinds.get(n)) for n in self._positional)
         self._mutated = mutated
         self._device_types = None if device_types is None else _device_names(device_types)
         self._kernels: dict[str, Callable] = {}
@@ -379,7 +383,7 @@ class CustomOpDef:
         bound = self._bind(args, kwargs)
         positional = tuple(bound.arguments[n] for n in self._positional)
         keyword_only = {n: v for n, v in bound.arguments.items() if n not in self._positional}
-        flat, layout = _flatten(positional)
+        flat, layout = _flatten(positional, self._spread)
         if (
             self._differentiable
             and _grad_state[0]
@@ -434,6 +438,10 @@ def _schema_kinds(schema: str) -> tuple[dict[str, str], list[str]]:
             mutated.append(name)
         kinds[name] = kind.split("(")[0] + kind.split(")")[-1] if "(" in kind else kind
     return kinds, mutated
+
+
+def _is_tensor_list(kind: str | None) -> bool:
+    return kind is not None and kind.startswith("Tensor") and kind.rstrip("?").endswith("[]")
 
 
 def _accepts(kind: str | None, value: Any) -> bool:
