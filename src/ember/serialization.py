@@ -15,8 +15,10 @@ other object (see _torch_format.py): loading those cannot run code either.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import mmap as _mmap
 import os
 import stat
 import uuid
@@ -36,6 +38,10 @@ VERSION = 1
 _INDEX = "index.json"
 
 PathOrFile = str | os.PathLike | IO[bytes]
+
+# the two flags `set_default_mmap_options` accepts (the mmap module of Windows has neither)
+MAP_PRIVATE, MAP_SHARED = getattr(_mmap, "MAP_PRIVATE", 2), getattr(_mmap, "MAP_SHARED", 1)
+_mmap_flags = [MAP_PRIVATE]
 
 # what zipfile raises for a damaged archive besides BadZipFile: an unknown compression
 # method or zip version (NotImplementedError), an "encrypted" flag (RuntimeError), a short read
@@ -332,9 +338,21 @@ def load(
     does with weights_only=True; ember behaves so whatever weights_only says.
 
     Everything loads on the CPU: map_location may be None, the CPU, a dict or a callable (the
-    last two are not consulted). pickle_module, mmap and the pickle arguments are accepted
-    and ignored.
+    last two are not consulted). pickle_module and the pickle arguments are accepted and
+    ignored. `mmap=True` wants a path, as torch.load does; the tensors are then read into
+    memory, which behaves as torch's private (copy-on-write) mapping: writes to them never
+    reach the file. A shared mapping (`set_default_mmap_options(mmap.MAP_SHARED)`), whose
+    writes would, is refused.
     """
+    if mmap:
+        if not isinstance(f, (str, os.PathLike)):
+            raise ValueError("f must be a file path in order to use the mmap argument")
+        if _mmap_flags[0] == MAP_SHARED:
+            raise NotImplementedError(
+                "ember.load(mmap=True) with mmap.MAP_SHARED: ember reads checkpoints into memory, "
+                "so writes to the loaded tensors could not reach the file; use the default "
+                "mmap.MAP_PRIVATE (writes stay in memory) or save the tensors again"
+            )
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         cpu_only(map_location)
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", f))
@@ -345,6 +363,13 @@ def load(
         # flag a file name as UTF-8 that is not: UnicodeDecodeError)
         why = "not a zip archive, or truncated" if isinstance(e, zipfile.BadZipFile) else f"damaged: {e}"
         if _starts_with_pickle(f):  # a torch.save file in its legacy layout
+            if mmap:
+                f_name = f"{f}, " if isinstance(f, str) else ""
+                raise RuntimeError(
+                    "mmap can only be used with files saved with "
+                    f"`torch.save({f_name}_use_new_zipfile_serialization=True), "
+                    "please torch.save your checkpoint with this option in order to use mmap."
+                ) from None
             return _load_legacy_torch(f, name)
         if _starts_like_torch_zip(f):
             why = "a torch.save file, truncated or damaged: its zip directory is unreadable"
@@ -379,6 +404,30 @@ def _load_legacy_torch(f: PathOrFile, name: str) -> Any:
         return _torch_format.load_legacy(fh, name, os.fstat(fh.fileno()).st_size)
 
 
+def get_default_mmap_options() -> int:
+    """The mapping flags `load(..., mmap=True)` uses (torch.serialization.
+    get_default_mmap_options): `mmap.MAP_PRIVATE` unless set_default_mmap_options changed them."""
+    return _mmap_flags[0]
+
+
+def set_default_mmap_options(flags: int) -> contextlib.ExitStack:
+    """Set the mapping flags of `load(..., mmap=True)` to `mmap.MAP_PRIVATE` or
+    `mmap.MAP_SHARED` (torch.serialization.set_default_mmap_options), at once; used as a
+    context manager, it puts the previous flags back on exit. ember.load refuses MAP_SHARED
+    (see load). PyTorch's is a class; a function returning an ExitStack behaves the same."""
+    if os.name == "nt":
+        raise RuntimeError("Changing the default mmap options is currently not supported for Windows")
+    if flags not in (MAP_PRIVATE, MAP_SHARED):
+        raise ValueError(
+            "Invalid argument in function set_default_mmap_options, "
+            f"expected mmap.MAP_PRIVATE or mmap.MAP_SHARED, but got {flags}"
+        )
+    restore = contextlib.ExitStack()
+    restore.callback(_mmap_flags.__setitem__, 0, _mmap_flags[0])
+    _mmap_flags[0] = flags
+    return restore
+
+
 def get_unsafe_globals_in_checkpoint(f: PathOrFile) -> list[str]:
     """The globals (module.name) in a torch.save file's pickle that ember.load refuses
     (torch.serialization.get_unsafe_globals_in_checkpoint); the pickle is only read, not run.
@@ -400,9 +449,11 @@ def get_unsafe_globals_in_checkpoint(f: PathOrFile) -> list[str]:
 __all__ = [
     "add_safe_globals",
     "clear_safe_globals",
+    "get_default_mmap_options",
     "get_safe_globals",
     "get_unsafe_globals_in_checkpoint",
     "load",
     "safe_globals",
     "save",
+    "set_default_mmap_options",
 ]
