@@ -990,3 +990,33 @@ def test_a_shared_mapping_is_refused_rather_than_ignored(tmp_path) -> None:
         with pytest.raises(NotImplementedError, match="MAP_SHARED"):
             ember.load(path, mmap=True, weights_only=True)
         assert ember.load(path, weights_only=True)["w"].tolist() == [1.0, 1.0]  # without mmap
+
+
+def test_grad_of_a_non_leaf_warns_as_pytorch(T) -> None:
+    """The autograd tutorials read `.grad` of intermediate results: PyTorch warns that backward
+    never fills it unless retain_grad() was called; a leaf, a retained non-leaf and a view of a
+    leaf made under no_grad (a leaf too) do not warn."""
+    import warnings
+
+    x = T.ones(3, requires_grad=True)
+    y = x * 2
+    retained = x * 3
+    retained.retain_grad()
+    with T.no_grad():
+        view = x[:2]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert y.grad is None
+        assert x.grad is None and retained.grad is None and view.grad is None
+        assert y.detach().grad is None and T.ones(2).grad is None
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and messages[0].startswith(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed."
+    )
+    assert caught[0].filename == __file__  # the user's line
+    (y * retained).sum().backward()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert retained.grad.tolist() == [2.0, 2.0, 2.0] and x.grad.tolist() == [12.0] * 3
+        assert y.grad is None
+    assert len(caught) == 1

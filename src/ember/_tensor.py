@@ -113,6 +113,15 @@ class device:
         return None
 
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+    "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+    "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf "
+    "Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
 def cpu_only(where: Any) -> device:
     """`where` (a device, or its name) as a device, if it is the CPU; ember's device error
     otherwise, which tells what to do instead."""
@@ -215,8 +224,13 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by backward (None until one arrives)."""
-        return self._grad
+        """The gradient accumulated by backward (None until one arrives). Asking a non-leaf
+        that does not retain its gradient warns, as PyTorch does: backward never fills it."""
+        grad = self._grad
+        if grad is None and (self.grad_fn is not None or self._base is not None):  # a plain leaf: no more
+            if not self.is_leaf and not self.retains_grad:
+                warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
