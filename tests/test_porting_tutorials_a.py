@@ -1020,3 +1020,29 @@ def test_grad_of_a_non_leaf_warns_as_pytorch(T) -> None:
         assert retained.grad.tolist() == [2.0, 2.0, 2.0] and x.grad.tolist() == [12.0] * 3
         assert y.grad is None
     assert len(caught) == 1
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "T.device(0)",
+        "T.device(1)",
+        "T.device(-1)",
+        "T.device(True)",
+        "T.device(1.0)",
+        "T.randn(2, device=0)",
+        "T.ones(2).to(0)",
+        "T.nn.Linear(2, 2).to(0)",
+    ],
+)
+def test_a_device_given_as_a_number_raises_as_pytorch(call: str) -> None:
+    """`device=0`, the legacy spelling of the first accelerator, in recipes that assume a
+    GPU: without one, PyTorch says so (a RuntimeError), as ember does."""
+    import torch
+
+    outcomes = []
+    for T in (torch, ember):
+        with pytest.raises((RuntimeError, TypeError)) as caught:
+            eval(call, {"T": T})
+        outcomes.append((caught.type, str(caught.value).split(", but expected")[0].split(" - got")[0]))
+    assert outcomes[0] == outcomes[1]

@@ -70,6 +70,10 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index  # noqa: A001
         elif not isinstance(type, str):
+            if isinstance(type, int) and not isinstance(type, bool):  # the legacy `device(0)`
+                if type < 0:
+                    raise RuntimeError("Device index must not be negative")
+                raise RuntimeError("Cannot access accelerator device when none is available.")
             raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
         name, colon, number = type.partition(":")
         if name not in _DEVICE_TYPES:
