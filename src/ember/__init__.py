@@ -672,7 +672,7 @@ from ember.sparse import (
     spmm,
     sspaddmm,
 )
-from ember.utils.dlpack import from_dlpack
+from ember.utils.dlpack import from_dlpack, to_dlpack
 
 # isort: split
 # the pooling and dropout functions torch also has at its top level, with their signatures there
@@ -785,6 +785,28 @@ from ember.amp.autocast_mode import (
     set_autocast_cache_enabled,
     set_autocast_dtype,
     set_autocast_enabled,
+)
+from ember.amp.grad_scaler import GradScaler  # torch.GradScaler is torch.amp.GradScaler
+
+# isort: split
+# the deprecated per-device autocast functions (torch.get_autocast_cpu_dtype, ...)
+from ember._autocast_legacy import (
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    get_autocast_cpu_dtype,
+    get_autocast_gpu_dtype,
+    get_autocast_ipu_dtype,
+    get_autocast_xla_dtype,
+    is_autocast_cpu_enabled,
+    is_autocast_ipu_enabled,
+    is_autocast_xla_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_gpu_dtype,
+    set_autocast_ipu_dtype,
+    set_autocast_ipu_enabled,
+    set_autocast_xla_dtype,
+    set_autocast_xla_enabled,
 )
 
 __version__ = "0.1.0"

