@@ -92,3 +92,42 @@ def test_legacy_autocast_setters_round_trip():
             ember.set_autocast_gpu_dtype(ember.float16)
     depth = ember.autocast_increment_nesting()
     assert ember.autocast_decrement_nesting() == depth - 1
+
+
+# ---- (c) a reentrant checkpoint refuses autograd.grad and backward(inputs=...) -----------
+
+
+@requires_torch
+@pytest.mark.parametrize("how", ["grad", "inputs", "autograd_backward", "backward", "other_branch"])
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_reentrant_checkpoint_with_grad_as_torch(how, reentrant):
+    t = _torch()
+
+    def run(lib):
+        from importlib import import_module
+
+        checkpoint = import_module(lib.__name__ + ".utils.checkpoint").checkpoint
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = checkpoint(lambda a: a.sin() * 2, x, use_reentrant=reentrant).sum()
+        try:
+            if how == "grad":
+                return lib.autograd.grad(y, x)[0].tolist()
+            if how == "inputs":
+                y.backward(inputs=[x])
+            elif how == "autograd_backward":
+                lib.autograd.backward(y, inputs=[x])
+            elif how == "backward":
+                y.backward()
+            else:  # the checkpoint's node does not lead to w: it does not run
+                return lib.autograd.grad(y + (w * 2).sum(), w)[0].tolist()
+            return x.grad.tolist()
+        except RuntimeError as error:
+            return str(error)
+
+    expected = run(t)
+    got = run(ember)
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-6)

@@ -50,6 +50,17 @@ _anomaly = [False]
 _final_callbacks: list = []
 
 
+# The nodes that each pass now running with `inputs` (autograd.grad, backward(inputs=...))
+# will run, innermost last: a reentrant checkpoint's node refuses such a pass, as PyTorch's
+# does (utils/checkpoint.py). Plain passes add nothing here.
+_input_passes: list = []
+
+
+def runs_for_inputs(node: Any) -> bool:
+    """Whether a pass given `inputs` is the one running `node`."""
+    return any(node in nodes for nodes in _input_passes)
+
+
 def queue_callback(callback: Any) -> None:
     """Call `callback()` once the backward pass now running has finished its walk (after the
     leaves' hooks), as torch's `Variable._execution_engine.queue_callback`; the multi-tensor
@@ -178,6 +189,8 @@ def run_backward(
     # queue_callback's functions from here on are this pass's; those before it belong to an
     # enclosing pass (a backward run inside a backward), which runs them when it ends
     n_callbacks = len(_final_callbacks)
+    if to_run is not None:
+        _input_passes.append(to_run)
     try:
         for t, g in zip(roots, root_grads):
             if t.grad_fn is None:
@@ -282,6 +295,8 @@ def run_backward(
         raise
     finally:
         grad_mode._state[0] = prev_mode
+        if to_run is not None:
+            _input_passes.pop()
 
     if capture is None or accumulate:
         return None

@@ -12,7 +12,9 @@ Both of torch's variants are here:
 - `use_reentrant=True` (torch's default in 2.13, with a warning when not chosen): the
   forward runs under no_grad; in backward, the recomputed segment is differentiated
   with a nested `backward()`, which accumulates into the `.grad` of the parameters it
-  uses. As in torch, the output requires grad only if an input does.
+  uses. As in torch, the output requires grad only if an input does, and a pass that
+  asks for particular gradients (`autograd.grad`, `backward(inputs=...)`) raises when it
+  reaches the node: the nested backward could not give them to it.
 - `use_reentrant=False`: the forward is recorded once to learn which leaf tensors
   (parameters) the segment uses, and that graph is dropped at once; the checkpoint node
   takes those leaves as inputs too, so `autograd.grad` works with respect to them,
@@ -27,6 +29,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from ember._tensor import Tensor
+from ember.autograd import engine
 from ember.autograd.function import Function, _next_seq
 from ember.autograd.functional import backward as _backward
 from ember.autograd.functional import grad as _grad
@@ -141,6 +144,15 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> tuple:
+        if engine.runs_for_inputs(ctx):
+            # the nested backward below fills the leaves' .grad: it cannot hand gradients
+            # to autograd.grad, nor keep them from leaves that `inputs` leaves out
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                "passing an `inputs` parameter to .backward(). To resolve this error, you can "
+                "either set use_reentrant=False, or call .backward() without passing the `inputs` "
+                "argument."
+            )
         needs = ctx.needs_input_grad[2:]
         saved = iter(ctx.saved_tensors)
         args = [
