@@ -131,3 +131,62 @@ def test_reentrant_checkpoint_with_grad_as_torch(how, reentrant):
         assert got == expected
     else:
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+# ---- (b) out= of another dtype ---------------------------------------------------------
+
+
+def _out_cases(lib):
+    a = lib.tensor([[1.5, 2.25], [0.5, 4.0]])
+    i = lib.tensor([[1, -2], [3, 4]])
+
+    def empty(shape, dtype):
+        return lib.empty(shape, dtype=getattr(lib, dtype))
+
+    return [
+        lambda: lib.add(a, a, out=empty((2, 2), "int64")),  # float into int: refused
+        lambda: lib.add(a, a, out=empty((2, 2), "float64")),  # same kind, wider: cast
+        lambda: lib.add(i, 1, out=empty((2, 2), "float32")),  # int into float: cast
+        lambda: lib.exp(a, out=empty((2, 2), "float64")),
+        lambda: lib.abs(a, out=empty((2, 2), "float64")),  # exact dtype only
+        lambda: lib.abs(i, out=empty((2, 2), "float32")),
+        lambda: lib.round(a, out=empty((2, 2), "float64")),
+        lambda: lib.matmul(a, a, out=empty((2, 2), "float64")),
+        lambda: lib.mm(i, i, out=empty((2, 2), "float32")),
+        lambda: lib.gather(a, 0, lib.zeros(2, 2, dtype=lib.int64), out=empty((2, 2), "float64")),
+        lambda: lib.where(a > 1, a, a, out=empty((2, 2), "float64")),
+        lambda: lib.clamp(a, 0, 1, out=empty((2, 2), "float64")),
+        lambda: lib.clamp(a, a, out=empty((2, 2), "float64")),  # a tensor bound: cast
+        lambda: lib.argmax(a, out=empty((), "int32")),
+        lambda: lib.max(a, 0, out=(empty(2, "float64"), empty(2, "int64"))),
+        lambda: lib.sort(a, out=(empty((2, 2), "float32"), empty((2, 2), "int32"))),
+        lambda: lib.linalg.inv(a, out=empty((2, 2), "float64")),
+        lambda: lib.linalg.pinv(a, out=empty((2, 2), "float64")),
+        lambda: lib.tril(i, out=empty((2, 2), "float32")),
+        lambda: lib.sum(a, 0, out=empty(2, "int64")),  # sums in out's dtype: [1, 6]
+        lambda: lib.sum(a, 0, out=empty(2, "bool")),
+        lambda: lib.sum(a, 0, dtype=lib.float64, out=empty(2, "float32")),
+        lambda: lib.prod(a, 0, out=empty(2, "int64")),
+        lambda: lib.cumsum(a, 0, out=empty((2, 2), "int64")),
+        lambda: lib.cumprod(a, 1, out=empty((2, 2), "int64")),
+        lambda: lib.mean(a, 0, out=empty(2, "int64")),
+    ]
+
+
+@requires_torch
+def test_out_dtype_rules_as_torch():
+    t = _torch()
+    for k, (mine, theirs) in enumerate(zip(_out_cases(ember), _out_cases(t))):
+        try:
+            expected = theirs()
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="type"):
+                mine()
+            continue
+        got = mine()
+        for g, e in zip(
+            got if isinstance(got, tuple) else (got,),
+            expected if isinstance(expected, tuple) else (expected,),
+        ):
+            assert str(g.dtype).split(".")[1] == str(e.dtype).split(".")[1], k
+            np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-6, err_msg=str(k))

@@ -828,7 +828,7 @@ Tensor.hardshrink = hardshrink  # type: ignore[attr-defined]
 # in these namespaces only, so Tensor methods and the functions' own modules stay unwrapped
 _out.install(globals(), _out.TOP_LEVEL)
 _out.install(globals(), _copies.TAKE_OUT)
-_out.install(vars(linalg), _out.LINALG)
+_out.install(vars(linalg), _out.LINALG, exact=True)
 _out.install(vars(special), _out.SPECIAL)  # (fft's: by ember.fft itself, which loads lazily)
 
 # NumPy's names: the functions and Tensor methods taking `dim` or `keepdim` accept `axis` and

@@ -14,9 +14,10 @@ What PyTorch does, and ember with it:
 - A result that needs a gradient cannot go into `out` (PyTorch's autograd does not support
   `out=`), nor can `out` itself be a tensor that requires grad, while grad mode is on.
 - The result is cast to `out`'s dtype where PyTorch's promotion allows a cast (an integer
-  into a float tensor, not a float into an integer tensor). PyTorch lets some functions
-  (matmul, sort, gather, the linalg ones, ...) write only a result of `out`'s exact dtype;
-  ember casts for every function (docs/differences.md).
+  into a float tensor, not a float into an integer tensor). Many functions (matmul, sort,
+  gather, abs, round, clamp, where, the linalg ones, ...: `EXACT`) write only a result of
+  `out`'s own dtype, and the sums and products (`IN_OUT_DTYPE`) compute in `out`'s dtype,
+  as if it were given as `dtype=` (`sum(x, 0, out=long_tensor)` sums x made int64).
 - An `out` of another shape is resized, with PyTorch's deprecation warning unless it was
   empty. A view of another tensor cannot be resized: ember refuses it with a clear error.
 - Functions with several results (`max(x, dim)`, `sort`, `topk`, `linalg.qr`, ...) take a
@@ -89,6 +90,28 @@ fft ifft fft2 ifft2 fftn ifftn rfft irfft rfft2 irfft2 rfftn irfftn hfft ihfft h
 hfftn ihfftn fftfreq rfftfreq
 """.split()
 
+# The functions that write only a result of out's own dtype in PyTorch 2.13, found by calling
+# each with an out of another dtype (a float64 out for a float32 result, and so on); every
+# function of ember.linalg is one but `LINALG_CASTING`'s. max, min, median and nanmedian are,
+# in their forms with (values, indices) results, and the clamps with number bounds.
+EXACT = frozenset(
+    """
+abs absolute addbmm addmm addmv aminmax amax amin argmax argmin baddbmm bmm bucketize ceil
+chain_matmul complex conj_physical cross cummax cummin diag dot
+fix floor frac frexp frobenius_norm gather hardshrink heaviside histc index_add index_copy
+index_reduce index_select inner inverse kthvalue lerp log_softmax logcumsumexp masked_select
+matmul mm mode msort multinomial mv nan_to_num nanquantile neg negative nonzero norm
+nuclear_norm polar quantile renorm round scatter scatter_add scatter_reduce searchsorted sgn
+sign slice_scatter softmax sort take take_along_dim tensordot topk tril triu trunc vdot where
+all any isin isneginf isposinf signbit
+""".split()
+)
+_EXACT_TUPLES = frozenset("max min median nanmedian".split())
+_EXACT_WITH_NUMBERS = frozenset("clamp clamp_max clamp_min clip".split())
+LINALG_CASTING = frozenset("cond pinv tensorinv".split())
+# the reductions that compute in out's dtype (a `dtype=` given with out must equal it)
+IN_OUT_DTYPE = frozenset("sum nansum prod cumsum cumprod".split())
+
 # the factories whose dtype comes from out when the call names none
 FACTORIES = frozenset(
     "zeros ones empty full arange range linspace logspace eye rand randn randint randperm fftfreq rfftfreq".split()
@@ -98,21 +121,28 @@ FACTORIES = frozenset(
 _WRAPPED: dict = {}  # function -> its wrapper: aliases (arcsin and asin) stay one function
 
 
-def install(namespace: dict, names: list[str]) -> None:
-    """Replace each function `names` lists in `namespace` by one that also takes out=."""
+def install(namespace: dict, names: list[str], exact: bool = False) -> None:
+    """Replace each function `names` lists in `namespace` by one that also takes out=
+    (`exact`: each writes only a result of out's own dtype, as EXACT's do)."""
     for name in names:
         fn = namespace[name]
         if fn not in _WRAPPED:
-            wrapper = _WRAPPED[fn] = accepting_out(fn, name)
+            wrapper = _WRAPPED[fn] = accepting_out(
+                fn, name, (exact and name not in LINALG_CASTING) or name in EXACT
+            )
             # found where it is installed, so that pickle (a DataLoader's spawned workers
             # given collate_fn=ember.stack, say) finds this object again by its name
             wrapper.__module__, wrapper.__qualname__ = namespace["__name__"], name
         namespace[name] = _WRAPPED[fn]
 
 
-def accepting_out(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """`fn`, taking a keyword `out` besides its own arguments."""
+def accepting_out(fn: Callable[..., Any], name: str, exact: bool = False) -> Callable[..., Any]:
+    """`fn`, taking a keyword `out` besides its own arguments (`exact`: out must have the
+    result's own dtype)."""
     factory = name in FACTORIES
+    in_out_dtype = name in IN_OUT_DTYPE
+    exact_tuples = exact or name in _EXACT_TUPLES
+    with_numbers = name in _EXACT_WITH_NUMBERS
     numpy_names = _numpy_names.takes_torch_names(name, fn)  # axis and keepdims, renamed here
 
     @functools.wraps(fn)
@@ -123,7 +153,18 @@ def accepting_out(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         if factory:
             _dtype_from(out, kwargs, name)
-        return _write(name, out, fn(*args, **kwargs))
+        elif in_out_dtype and isinstance(out, Tensor):
+            given = kwargs.get("dtype")
+            if given is None:
+                kwargs["dtype"] = out.dtype
+            elif dtypes.to_numpy_dtype(given) != out._data.dtype:
+                _wrong_dtype(name, dtypes.to_numpy_dtype(given), out._data.dtype)
+        result = fn(*args, **kwargs)
+        if exact_tuples and (exact or isinstance(result, tuple)):
+            _check_exact(name, out, result)
+        elif with_numbers and not any(isinstance(a, Tensor) for a in (*args[1:], *kwargs.values())):
+            _check_exact(name, out, result)
+        return _write(name, out, result)
 
     call.__signature__ = _with_out(fn)  # type: ignore[attr-defined]  # help() and IDEs show out
     return call
@@ -153,6 +194,24 @@ def _dtype_from(out: Any, kwargs: dict, name: str) -> None:
         raise RuntimeError(
             f"{name}(): dtype {_name(given)} does not match dtype of out parameter ({_name(wanted)})"
         )
+
+
+def _check_exact(name: str, out: Any, result: Any) -> None:
+    """Refuse an out (or one of a tuple of outs) whose dtype is not its result's."""
+    pairs = (
+        zip(out, result) if isinstance(result, tuple) and isinstance(out, (tuple, list)) else [(out, result)]
+    )
+    for o, r in pairs:
+        if isinstance(o, Tensor) and isinstance(r, Tensor) and o._data.dtype != r._data.dtype:
+            _wrong_dtype(name, r._data.dtype, o._data.dtype)
+
+
+def _wrong_dtype(name: str, wanted: np.dtype, got: np.dtype) -> None:
+    raise RuntimeError(
+        f"{name}(): Expected out tensor to have dtype {dtypes.scalar_type_name(wanted)}, but got "
+        f"{dtypes.scalar_type_name(got)} instead (this function writes only a result of out's own "
+        "dtype: cast the result after the call instead)"
+    )
 
 
 def _name(d: Any) -> str:
