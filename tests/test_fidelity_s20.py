@@ -9,6 +9,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ember
 from conftest import requires_torch
@@ -190,3 +192,61 @@ def test_out_dtype_rules_as_torch():
         ):
             assert str(g.dtype).split(".")[1] == str(e.dtype).split(".")[1], k
             np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-6, err_msg=str(k))
+
+
+# ---- (e) float64 arange and linspace, fast and to the bit ------------------------------
+
+_finite = dict(allow_nan=False, allow_infinity=False)
+
+
+@requires_torch
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.floats(-1e6, 1e6, **_finite),
+    step=st.floats(1e-5, 1e3, **_finite),
+    negative=st.booleans(),
+    n=st.integers(1, 6000),
+    extra=st.floats(0.0, 0.999),
+    dtype=st.sampled_from(["float64", "float32"]),
+)
+def test_arange_bits_as_torch(start, step, negative, n, extra, dtype):
+    t = _torch()
+    step = -step if negative else step
+    end = start + step * (n + extra)
+    if end == start:
+        return
+    mine = ember.arange(start, end, step, dtype=getattr(ember, dtype)).numpy()
+    theirs = t.arange(start, end, step, dtype=getattr(t, dtype)).numpy()
+    assert mine.shape == theirs.shape
+    assert mine.tobytes() == theirs.tobytes()
+
+
+@requires_torch
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.floats(-1e6, 1e6, **_finite),
+    end=st.floats(-1e6, 1e6, **_finite),
+    steps=st.integers(0, 6000),
+    dtype=st.sampled_from(["float64", "float32"]),
+)
+def test_linspace_bits_as_torch(start, end, steps, dtype):
+    t = _torch()
+    mine = ember.linspace(start, end, steps, dtype=getattr(ember, dtype)).numpy()
+    theirs = t.linspace(start, end, steps, dtype=getattr(t, dtype)).numpy()
+    assert mine.tobytes() == theirs.tobytes()
+
+
+def test_float64_arange_is_fast():
+    """arange(0., 1000., 0.01) in float64 emulates the fused multiply-add only where it must
+    (a block's first value and its fourth): about 0.5 ms on these machines, against 6 before."""
+    import time
+
+    ember.arange(0.0, 1000.0, 0.01, dtype=ember.float64)
+    best = min(_timed(time, lambda: ember.arange(0.0, 1000.0, 0.01, dtype=ember.float64)) for _ in range(5))
+    assert best < 0.02  # generous: the machines slow down 10x at times
+
+
+def _timed(time, fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start

@@ -77,6 +77,8 @@ def _round_to_odd(value: np.ndarray, error: np.ndarray) -> np.ndarray:
     inexact, the neighbour with an odd last bit. A later rounding to fewer bits then sees no
     false tie, so two roundings give the one correct rounding."""
     inexact_even = (error != 0) & ((value.view(np.int64) & 1) == 0)
+    if not inexact_even.any():  # the common case in arange and linspace: nothing to move
+        return value
     towards = np.where(error > 0, np.inf, -np.inf)
     return np.where(inexact_even, np.nextafter(value, towards), value)
 
@@ -318,7 +320,7 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
     def second(first: int, stop: int, one: bool) -> np.ndarray:
         rows = heads[first:stop]
         if np_dtype == np.float64:
-            return _fused_by_int(step, _LANES[lanes], rows[:, None])
+            return _float64_block(rows, step)
         if split is not None:
             return _block_split(rows, lanes, split, step, start, span, error, first if one else None)
         return _block_checked(rows.astype(np.float64), lanes, step, error, single)
@@ -333,6 +335,18 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
         tail = stop - at - n * lanes
         out[at + n * lanes : stop] = tails[at_tail : at_tail + tail]
         at_tail += tail
+    return out
+
+
+def _float64_block(heads: np.ndarray, step: float) -> np.ndarray:
+    """The four values head + k * step (k = 0 .. 3) of each float64 block, each rounded once
+    as the kernel's fma rounds it. Only k = 3 needs the emulation: step * 1 and step * 2 are
+    exact, so fma(step, k, head) is the plain head + step * k there."""
+    out = np.empty((heads.size, 4))
+    out[:, 0] = heads
+    np.add(heads, step, out=out[:, 1])
+    np.add(heads, 2.0 * step, out=out[:, 2])
+    out[:, 3] = _fused_by_int(step, _LANES[4][3], heads)
     return out
 
 
