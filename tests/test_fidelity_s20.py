@@ -250,3 +250,74 @@ def _timed(time, fn):
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+# ---- (a) views made under no_grad of a tensor that requires grad -----------------------
+
+
+def _no_grad_view_program(lib):
+    """What a view made under no_grad reports, and what backward through it does."""
+    seen = []
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    with lib.no_grad():
+        v = x[:2]
+        plain = x * 2
+        r = x.view(2, 2)
+    seen += [v.requires_grad, v.is_leaf, v.grad_fn is None, plain.requires_grad, r.requires_grad]
+    w = lib.tensor([0.5, -1.0], requires_grad=True)
+    y = v * w
+    seen += [y.requires_grad, y.grad_fn is not None, [f is None for f, _ in y.grad_fn.next_functions]]
+    y.sum().backward()
+    seen += [v.grad is None, x.grad is None, w.grad.tolist()]
+    seen.append(lib.autograd.grad((v * w).sum(), v, allow_unused=True)[0] is None)
+    seen += [v.detach().requires_grad, x.detach()[:2].requires_grad, x.data[:2].requires_grad]
+    with lib.inference_mode():
+        seen.append(x[1:].requires_grad)
+    seen.append(v[:1].requires_grad)  # a view of it made in grad mode
+    z = x * 1
+    with lib.no_grad():
+        seen.append(z[:2].requires_grad)  # of a non-leaf
+    with lib.no_grad():
+        seen.append(lib.zeros(3)[:1].requires_grad)  # of a tensor without grad
+    return seen
+
+
+@requires_torch
+def test_no_grad_view_reports_as_torch():
+    assert _no_grad_view_program(ember) == _no_grad_view_program(_torch())
+
+
+def _no_grad_view_errors(lib):
+    def outcome(fn):
+        try:
+            value = fn()
+            return value if isinstance(value, bool) else "ok"
+        except RuntimeError as error:
+            return str(error)[:48]
+
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    with lib.no_grad():
+        v = x[:2]
+    results = [outcome(lambda: v.mul_(2))]  # in place with grad mode on
+    with lib.no_grad():
+        results.append(outcome(lambda: v.mul_(2)))  # in place under no_grad: allowed
+    results.append(outcome(lambda: v.requires_grad))
+    results.append(outcome(lambda: (v * 2).sum().requires_grad))  # changed since: refused
+    results.append(outcome(lambda: (v * 2).sum().requires_grad))  # every time
+    with lib.no_grad():
+        results.append(outcome(lambda: (v * 2).sum().requires_grad))
+    results.append(outcome(lambda: v.detach().sum().requires_grad))
+    # the optimizer's step changes the base under no_grad: a row taken before is stale
+    lin = lib.nn.Linear(2, 2)
+    with lib.no_grad():
+        row = lin.weight[0]
+    lin(lib.ones(1, 2)).sum().backward()
+    lib.optim.SGD(lin.parameters(), lr=0.1).step()
+    results.append(outcome(lambda: (row * 1).sum().requires_grad))
+    results.append(outcome(lambda: bool((row == lin.weight[0]).all())))
+    return results
+
+
+@requires_torch
+def test_no_grad_view_errors_as_torch():
+    assert _no_grad_view_errors(ember) == _no_grad_view_errors(_torch())

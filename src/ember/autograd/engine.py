@@ -510,6 +510,8 @@ def _arrive_leaf(
 ) -> None:
     """One gradient for a leaf, from one edge. A leaf with hooks collects its gradients in
     `hooked` instead: its hooks must see the whole gradient, once (`_run_hooks`)."""
+    if leaf._hooks.__class__ is NoGradViewHooks:
+        return  # a view made under no_grad requires grad, but no gradient reaches it (views.py)
     if capture is not None and id(leaf) not in capture:
         return  # autograd.grad or backward(inputs=...) does not ask for this leaf
     if capture is None and not (accumulate and leaf._requires_grad):
@@ -553,6 +555,13 @@ class LeafNodeHook:
 
 
 _NOT_TENSOR_HOOKS = (PostAccumulate, LeafNodeHook)
+
+
+class NoGradViewHooks(dict):
+    """The gradient hooks of a view made under no_grad of a tensor that requires grad. Their
+    class marks the view for the engine, which gives it no gradient (`_arrive_leaf`): such a
+    view requires grad, as in PyTorch, but belongs to no graph. Being not None, they keep it
+    off the engine's inline path for leaves, so the dense path pays nothing for the check."""
 
 
 def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out: set) -> None:

@@ -357,7 +357,9 @@ class Function:
             if edge is None:
                 result.append((None, 0))
             elif isinstance(edge, Tensor):
-                result.append((_accumulator(edge), 0))
+                # a view made under no_grad requires grad but has no AccumulateGrad (views.py)
+                no_grad_view = type(edge._hooks).__name__ == "NoGradViewHooks"
+                result.append((None if no_grad_view else _accumulator(edge), 0))
             else:
                 result.append(edge_target(edge))
         return tuple(result)
@@ -599,7 +601,7 @@ def _intern_shape(shape: tuple) -> tuple:
 def _refresh_view(view: Any) -> None:
     from ember.autograd import views  # views.py builds on this module
 
-    views.refresh(view)
+    views.refresh(view, used=True)
 
 
 def _output(ctx: Function, out: Any) -> Any:

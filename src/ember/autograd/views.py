@@ -14,8 +14,13 @@ return a tensor whose array is a NumPy view of the input's. ember follows PyTorc
   base's current node before the view is used. Otherwise a gradient would flow through
   the base's old history, which no longer made the values the view shows.
 
-A view made under `no_grad` has no `_view_fn`, and a recorded in-place op on it raises,
-as in PyTorch: whether it should join the graph is ambiguous.
+A view made under `no_grad` (or `inference_mode`) has no `_view_fn`, and a recorded
+in-place op on it raises, as in PyTorch: whether it should join the graph is ambiguous. Of
+a base that requires grad, it requires grad too and is a leaf without a node, as in
+PyTorch: an op on it in grad mode is recorded, but the gradient that reaches the view goes
+nowhere (neither to its `.grad`, nor to its base; `autograd.grad` with respect to it finds
+it unused). Its hooks are an `engine.NoGradViewHooks`, which tells the engine so. Once its
+base has changed in place, using it in grad mode raises, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.autograd import function, grad_mode
+from ember.autograd import engine, function, grad_mode
 from ember.autograd.function import Function
 
 _grad_state = grad_mode._state
@@ -48,7 +53,13 @@ def as_view(out: Any, source: Any, make: Callable[[Any], Any]) -> Any:
     out._base = base
     out._version = source._version
     out._view_at = out._version[0]
-    out._view_fn = fn if _grad_state[0] else None
+    if _grad_state[0]:
+        out._view_fn = fn
+    else:
+        out._view_fn = None
+        if source._requires_grad:  # requires grad, but no gradient will reach it
+            out._requires_grad = True
+            out._hooks = engine.NoGradViewHooks()
     return out
 
 
@@ -73,11 +84,22 @@ def current(t: Any) -> Any:
     return t
 
 
-def refresh(view: Any) -> None:
-    """Remake a view's node from its base's current one (the base changed in place)."""
-    view._view_at = view._version[0]
+def refresh(view: Any, used: bool = False) -> None:
+    """Remake a view's node from its base's current one (the base changed in place);
+    `used`: by an op about to record it, which a view made under no_grad refuses."""
     if view._view_fn is None:
+        if view._hooks.__class__ is engine.NoGradViewHooks:
+            if not used:  # (its version stays behind: each later use raises, as in PyTorch)
+                return
+            raise RuntimeError(
+                "A view was created in no_grad mode and its base or another view of its base has "
+                "been modified inplace with grad mode enabled. Given that this use case is ambiguous "
+                "and error-prone, it is forbidden. Make the view again after the change, or make "
+                "both the view and its use inside the no_grad block."
+            )
+        view._view_at = view._version[0]
         return
+    view._view_at = view._version[0]
     with grad_mode.enable_grad():
         try:
             result = view._view_fn(view._base)

@@ -823,17 +823,17 @@ def _check_inplace_graph(
     if not _grad_state[0]:
         return
     views.current(input)
+    base = input._base
+    if base is not None and input._view_fn is None and base._requires_grad:
+        views.no_grad_view_error()
     if input.grad_fn is None and input._requires_grad:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in an in-place operation. ({leaf_fix})"
         )
-    base = input._base
     if base is not None and base.grad_fn is None and base._requires_grad:
         raise RuntimeError(
             f"a view of a leaf Variable that requires grad is being used in an in-place operation. ({view_fix})"
         )
-    if base is not None and input._view_fn is None and base._requires_grad:
-        views.no_grad_view_error()
 
 
 def _check_inplace_leaf(input: Tensor, constant: bool = False) -> None:
