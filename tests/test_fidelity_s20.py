@@ -321,3 +321,106 @@ def _no_grad_view_errors(lib):
 @requires_torch
 def test_no_grad_view_errors_as_torch():
     assert _no_grad_view_errors(ember) == _no_grad_view_errors(_torch())
+
+
+# ---- (d) transforms.functional on uint8 images: computed in float32, rounded back ---------
+
+
+def _image(dtype=np.uint8, shape=(2, 3, 8, 10)):
+    return np.random.RandomState(0).randint(0, 256, shape).astype(dtype)
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
+@pytest.mark.parametrize("size", [[5, 6], [13, 7]])
+def test_resize_uint8_rounds_the_float_result(mode, size):
+    t = _torch()
+    from ember.transforms import functional as F
+
+    img = _image()
+    got = F.resize(ember.tensor(img), size, interpolation=mode)
+    smooth = mode != "nearest"
+    expected = t.nn.functional.interpolate(
+        t.tensor(img).float(), size=size, mode=mode, align_corners=False if smooth else None, antialias=smooth
+    ).numpy()
+    assert got.dtype is ember.uint8
+    # torchvision: the float32 result rounded half to even, then cast (bicubic clamped to
+    # [0, 255] first); ember's float result, rounded the same way, exactly
+    mine = ember.nn.functional.interpolate(
+        ember.tensor(img).float(),
+        size=size,
+        mode=mode,
+        align_corners=False if smooth else None,
+        antialias=smooth,
+    ).numpy()
+    np.testing.assert_array_equal(got.numpy(), np.clip(np.rint(mine), 0, 255).astype(np.uint8))
+    # and PyTorch's float result rounded, but where the two float results differ in their
+    # last bits across a half (ember's float resize is one dimension after the other)
+    theirs = np.clip(np.rint(expected), 0, 255).astype(np.uint8)
+    off = got.numpy() != theirs
+    assert np.all(np.abs(got.numpy()[off].astype(int) - theirs[off]) == 1)
+    assert np.all(np.abs(expected[off] % 1 - 0.5) < 1e-3)
+
+
+def test_uint8_colour_functions_keep_dtype_and_normalize_refuses():
+    from ember.transforms import functional as F
+
+    x = ember.tensor(_image(shape=(3, 8, 10)))
+    for out in (
+        F.adjust_brightness(x, 1.3),
+        F.adjust_contrast(x, 0.7),
+        F.adjust_saturation(x, 0.4),
+        F.adjust_hue(x, 0.1),
+        F.gaussian_blur(x, 3),
+        F.crop(x, 1, 1, 3, 3),
+        F.pad(x, 2),
+        F.rotate(x, 30),
+        F.affine(x, 10, [1, 1], 1.1, 5),
+    ):
+        assert out.dtype is ember.uint8
+    # brightness truncates (torchvision's _blend casts with .to), as a float computation does
+    f = np.clip(np.float32(1.3) * x.numpy().astype(np.float32), 0, 255)
+    np.testing.assert_array_equal(F.adjust_brightness(x, 1.3).numpy(), f.astype(np.uint8))
+    with pytest.raises(TypeError, match="float"):
+        F.normalize(x, [0.5] * 3, [0.5] * 3)
+
+
+@requires_torch
+@pytest.mark.parametrize("angle", [90, -90, 30, -47.5])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_rotate_as_a_rotated_sampling_grid(angle, mode):
+    import math
+
+    t = _torch()
+    from ember.transforms import functional as F
+
+    img = _image(shape=(3, 6, 6))
+    # the reference: grid_sample on torch's affine_grid of the rotation (a square image)
+    a = math.radians(angle)
+    theta = t.tensor([[[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]]])
+    grid = t.nn.functional.affine_grid(theta, (1, 3, 6, 6), align_corners=False)
+    ref = t.nn.functional.grid_sample(t.tensor(img[None]).float(), grid, mode=mode, align_corners=False)[
+        0
+    ].numpy()
+    got_float = F.rotate(ember.tensor(img.astype(np.float32)), angle, interpolation=mode).numpy()
+    np.testing.assert_allclose(got_float, ref, atol=1e-3)
+    got = F.rotate(ember.tensor(img), angle, interpolation=mode)
+    assert got.dtype is ember.uint8
+    np.testing.assert_array_equal(got.numpy(), np.clip(np.rint(got_float), 0, 255).astype(np.uint8))
+
+
+def test_rotate_and_affine_by_whole_pixels():
+    from ember.transforms import functional as F
+
+    img = _image(shape=(3, 6, 6))
+    assert np.array_equal(F.rotate(ember.tensor(img), 90).numpy(), np.rot90(img, 1, axes=(1, 2)))
+    hwc = img.transpose(1, 2, 0)  # an H x W x C array, as a PIL image would be
+    assert np.array_equal(F.rotate(hwc, -90), np.rot90(hwc, -1, axes=(0, 1)))
+    shifted = np.zeros_like(img)
+    shifted[:, 1:, 2:] = img[:, :-1, :-2]
+    assert np.array_equal(F.affine(ember.tensor(img), 0, [2, 1], 1.0, 0).numpy(), shifted)
+    filled = F.affine(ember.tensor(img), 0, [2, 1], 1.0, 0, fill=[7, 8, 9]).numpy()
+    assert (filled[:, 0, :] == np.array([7, 8, 9])[:, None]).all()
+    assert tuple(F.rotate(ember.tensor(img), 45, expand=True).shape) == (3, 10, 10)  # 2 * ceil(3 * 2**0.5)
+    with pytest.raises(ValueError, match="unsupported"):
+        F.rotate(ember.tensor(img), 10, interpolation="bicubic")

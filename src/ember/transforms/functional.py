@@ -13,6 +13,7 @@ recorded by autograd; the others work on the pixels.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -279,6 +280,151 @@ def resized_crop(
 ) -> Any:
     """crop, then resize to size."""
     return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+# ---- rotations and affine maps -----------------------------------------------------------------
+
+
+def _inverse_affine(
+    center: Sequence[float], angle: float, translate: Sequence[float], scale: float, shear: Sequence[float]
+) -> list[float]:
+    """The 2 x 3 matrix taking output pixel coordinates (relative to the image's centre) to
+    input ones: the inverse of translate(center + translate) . rotate(angle) . shear . scale
+    . translate(-center), as torchvision composes it (angles in degrees, clockwise for a
+    positive angle in image coordinates, y pointing down)."""
+    rot, sx, sy = (math.radians(a) for a in (angle, shear[0], shear[1]))
+    cx, cy = center
+    tx, ty = translate
+    # the forward map's linear part, [[a, b], [c, d]], rotation with shear
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    # its inverse (up to the determinant, which the scale divides out as torchvision does)
+    m = [v / scale for v in (d, -b, 0.0, -c, a, 0.0)]
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    return m
+
+
+def _expanded_size(matrix: list[float], w: int, h: int) -> tuple[int, int]:
+    """The (width, height) that holds the whole rotated image (rotate's expand=True)."""
+    corners = np.array(
+        [
+            [-0.5 * w, -0.5 * h, 1.0],
+            [-0.5 * w, 0.5 * h, 1.0],
+            [0.5 * w, 0.5 * h, 1.0],
+            [0.5 * w, -0.5 * h, 1.0],
+        ]
+    )
+    moved = corners @ np.array(matrix, dtype=np.float64).reshape(2, 3).T
+    tol = 1e-4  # a corner a hair past a whole pixel does not add a pixel
+    high = np.ceil(np.trunc(moved.max(axis=0) / tol) * tol)
+    low = np.floor(np.trunc(moved.min(axis=0) / tol) * tol)
+    size = high - low
+    return int(size[0]), int(size[1])
+
+
+def _warp(
+    arr: np.ndarray, matrix: list[float], out_w: int, out_h: int, mode: InterpolationMode, fill: Any
+) -> np.ndarray:
+    """Sample the (..., C, H, W) image at the input points that `matrix` gives for each output
+    pixel (grid_sample, zeros outside, align_corners=False), in float32 for integer images,
+    then fill what came from outside with `fill` (a number or one per channel)."""
+    if mode not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(f"Interpolation mode '{mode.value}' is unsupported with Tensor input")
+    from ember.nn import functional as nnf
+
+    work = _work_dtype(arr.dtype)
+    h, w = arr.shape[-2:]
+    # output pixel centres, relative to the output's centre, then through the matrix and
+    # scaled to grid_sample's [-1, 1]
+    xs = np.linspace(-out_w * 0.5 + 0.5, out_w * 0.5 - 0.5, out_w, dtype=work)
+    ys = np.linspace(-out_h * 0.5 + 0.5, out_h * 0.5 - 0.5, out_h, dtype=work)
+    base = np.ones((out_h, out_w, 3), work)
+    base[..., 0] = xs
+    base[..., 1] = ys[:, None]
+    theta = np.array(matrix, dtype=work).reshape(2, 3).T / np.array([0.5 * w, 0.5 * h], dtype=work)
+    grid = (base.reshape(-1, 3) @ theta).reshape(1, out_h, out_w, 2)
+    images = arr.reshape((-1,) + arr.shape[-3:]).astype(work)
+    n, channels = images.shape[:2]
+    if fill is not None:  # a channel of ones shows which output pixels came from inside
+        images = np.concatenate([images, np.ones((n, 1, h, w), work)], axis=1)
+    out = nnf.grid_sample(
+        Tensor(images),
+        Tensor(np.broadcast_to(grid, (n, out_h, out_w, 2)).copy()),
+        mode=mode.value,
+        padding_mode="zeros",
+        align_corners=False,
+    )._data
+    if fill is not None:
+        inside, out = out[:, -1:], out[:, :-1]
+        values = [float(v) for v in fill] if isinstance(fill, (list, tuple)) else [float(fill)]
+        if len(values) not in (1, channels):
+            raise ValueError(
+                f"The number of elements in 'fill' does not match the number of channels of the image ({len(values)} != {channels})"
+            )
+        fill_img = np.array(values, work).reshape(1, -1, 1, 1)
+        if mode is InterpolationMode.NEAREST:
+            out = np.where(inside < 0.5, fill_img, out)
+        else:
+            out = out * inside + (1.0 - inside) * fill_img
+    return _back_to(out, arr.dtype).reshape(arr.shape[:-2] + (out_h, out_w))
+
+
+def rotate(
+    img: Any,
+    angle: float,
+    interpolation: Any = InterpolationMode.NEAREST,
+    expand: bool = False,
+    center: Sequence[int] | None = None,
+    fill: Any = None,
+) -> Any:
+    """Rotate by `angle` degrees counter-clockwise about `center` (the image's centre by
+    default), sampling nearest or bilinear; pixels from outside the image are 0, or `fill`.
+    expand=True enlarges the output to hold the whole rotated image. Integer images are
+    computed in float32 and rounded back (torchvision's tensor rotate)."""
+    mode = _interpolation(interpolation)
+    arr, back = _to_chw(img, "rotate")
+    h, w = arr.shape[-2:]
+    center_f = [0.0, 0.0] if center is None else [c - s * 0.5 for c, s in zip(center, (w, h))]
+    matrix = _inverse_affine(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    out_w, out_h = _expanded_size(matrix, w, h) if expand else (w, h)
+    return back(_warp(arr, matrix, out_w, out_h, mode, fill))
+
+
+def affine(
+    img: Any,
+    angle: float,
+    translate: Sequence[int],
+    scale: float,
+    shear: float | Sequence[float],
+    interpolation: Any = InterpolationMode.NEAREST,
+    fill: Any = None,
+    center: Sequence[int] | None = None,
+) -> Any:
+    """Rotate by `angle` degrees (clockwise, about `center`, the image's centre by default),
+    scale, shear (degrees along x, or (x, y)) and translate (pixels) the image, keeping its
+    size; pixels from outside are 0, or `fill`. Integer images are computed in float32 and
+    rounded back (torchvision's tensor affine)."""
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)) or len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ValueError("Argument scale should be positive")
+    if isinstance(shear, (int, float)):
+        shear = [float(shear), 0.0]
+    elif isinstance(shear, (list, tuple)) and len(shear) in (1, 2):
+        shear = [float(shear[0])] * 2 if len(shear) == 1 else [float(v) for v in shear]
+    else:
+        raise ValueError(f"Shear should be either a single value or a sequence of two values. Got {shear}")
+    mode = _interpolation(interpolation)
+    arr, back = _to_chw(img, "affine")
+    h, w = arr.shape[-2:]
+    center_f = [0.0, 0.0] if center is None else [c - s * 0.5 for c, s in zip(center, (w, h))]
+    matrix = _inverse_affine(center_f, angle, [float(t) for t in translate], float(scale), shear)
+    return back(_warp(arr, matrix, w, h, mode, fill))
 
 
 # ---- colour -----------------------------------------------------------------------------------
