@@ -424,3 +424,44 @@ def test_rotate_and_affine_by_whole_pixels():
     assert tuple(F.rotate(ember.tensor(img), 45, expand=True).shape) == (3, 10, 10)  # 2 * ceil(3 * 2**0.5)
     with pytest.raises(ValueError, match="unsupported"):
         F.rotate(ember.tensor(img), 10, interpolation="bicubic")
+
+
+@requires_torch
+def test_stream_and_event_as_on_torchs_cpu():
+    t = _torch()
+
+    def probe(lib):
+        def outcome(fn):
+            try:
+                value = fn()
+                return value if isinstance(value, (bool, int, type(None))) else str(value).split(".", 1)[1]
+            except Exception as error:  # noqa: BLE001 - the exception kind is compared
+                return type(error).__name__
+
+        s, e = lib.Stream(), lib.Event()
+        timed = lib.Event(enable_timing=True)
+        return [
+            outcome(lambda: s),
+            outcome(lambda: (s.device.type, s.device_type, s.device_index, s.stream_id)),
+            outcome(s.query),
+            outcome(s.synchronize),
+            outcome(lambda: s.wait_event(e)),
+            outcome(lambda: s.wait_stream(lib.Stream())),
+            outcome(s.record_event),
+            outcome(lambda: s == lib.Stream() and hash(s) == hash(lib.Stream())),
+            outcome(s.is_capturing),
+            outcome(lambda: s.native_handle),
+            outcome(lambda: lib.Stream("meta")),
+            outcome(lambda: lib.Stream("cuda")),
+            outcome(lambda: e),
+            outcome(lambda: timed),
+            outcome(e.query),
+            outcome(e.synchronize),
+            outcome(e.wait),
+            outcome(e.record),
+            outcome(lambda: e.elapsed_time(timed)),
+            outcome(lambda: timed.elapsed_time(timed)),
+            outcome(e.ipc_handle),
+        ]
+
+    assert probe(ember) == probe(t)

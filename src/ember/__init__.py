@@ -789,6 +789,10 @@ from ember.amp.autocast_mode import (
 from ember.amp.grad_scaler import GradScaler  # torch.GradScaler is torch.amp.GradScaler
 
 # isort: split
+# torch.Stream and torch.Event, as PyTorch's CPU has them
+from ember._stream import Event, Stream
+
+# isort: split
 # the deprecated per-device autocast functions (torch.get_autocast_cpu_dtype, ...)
 from ember._autocast_legacy import (
     autocast_decrement_nesting,
