@@ -1,7 +1,7 @@
 """Spatial sampling: affine_grid and grid_sample (the two halves of a spatial transformer).
 
 `affine_grid` maps every output pixel's normalized position (x, y[, z] in [-1, 1]) through
-a batch of affine matrices; it is one matmul, composed of ember ops. `grid_sample` reads
+a batch of affine matrices, composed of ember ops. `grid_sample` reads
 the input at such positions. Each grid component becomes, per spatial dimension, a few
 integer taps and their weights (1 tap for nearest, 2 for bilinear, 4 for bicubic), and the
 output is the sum, over every combination of one tap per dimension, of the product of the
@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ember._spacing import linspace_floats
 from ember._tensor import Tensor
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
@@ -43,13 +44,19 @@ _ALIGN_WARNING = (
 # affine_grid
 
 
-def _base_coordinates(n: int, align_corners: bool) -> np.ndarray:
+def _base_coordinates(n: int, align_corners: bool, np_dtype: np.dtype) -> np.ndarray:
     """The n normalized positions along one axis: the pixel centres, or with align_corners
-    the corner pixels' centres at -1 and 1; a single pixel sits at 0."""
+    the corner pixels' centres at -1 and 1; a single pixel sits at 0.
+
+    Rounded as PyTorch rounds them: a linspace in theta's dtype, then (without
+    align_corners) times n - 1 and divided by n, each step rounded. A position that lands a
+    hair off a pixel centre or a half-pixel moves what 'nearest' picks, so the bits matter."""
     if n <= 1:
-        return np.zeros(n)
-    steps = np.linspace(-1.0, 1.0, n)
-    return steps if align_corners else steps * ((n - 1) / n)
+        return np.zeros(n, np_dtype)
+    steps = linspace_floats(-1.0, 1.0, n, np_dtype)
+    if align_corners:
+        return steps
+    return (steps * np_dtype.type(n - 1)) / np_dtype.type(n)
 
 
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
@@ -91,11 +98,17 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
         )
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
-    # base[(d, h, w)] = (x_w, y_h, [z_d,] 1): the grid's last axis lists x (width) first
-    axes = [_base_coordinates(n, align_corners) for n in spatial]
+    # the position of point (d, h, w) is (x_w, y_h, [z_d,] 1): x (width) comes first
+    axes = [_base_coordinates(n, align_corners, theta._data.dtype) for n in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")
-    base = np.stack([m.reshape(-1) for m in mesh[::-1]] + [np.ones(math.prod(spatial))], axis=-1)
-    grid = Tensor(base.astype(theta._data.dtype)) @ theta.transpose(1, 2)  # (N, points, nd)
+    coords = [Tensor(m.reshape(-1, 1)) for m in mesh[::-1]]  # (points, 1) each
+    # theta @ (x, y, [z,] 1) summed term by term from x on, each product and sum rounded
+    # (as PyTorch's small batched matmul does; a BLAS call rounds differently): (N, points, nd)
+    columns = theta.unsqueeze(1)  # (N, 1, nd, nd + 1)
+    grid = coords[0] * columns[..., 0]
+    for k in range(1, nd):
+        grid = grid + coords[k] * columns[..., k]
+    grid = grid + columns[..., nd]
     return grid.reshape([theta.shape[0], *spatial, nd])
 
 

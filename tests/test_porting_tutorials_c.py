@@ -1,0 +1,62 @@
+"""The sequence, language and generative tutorials of PyTorch's site, each redone here as a
+small program written once against a library module `T` and run with `T = torch` and
+`T = ember` (the harness of test_porting_programs): an n-gram language model and CBOW, an
+LSTM part-of-speech tagger, a Bi-LSTM CRF, the char-RNN name classifier and generator, a
+seq2seq translator with additive attention, a Transformer language model, an EmbeddingBag
+text classifier, a DCGAN, a convolutional VAE, a spatial transformer, knowledge distillation
+and a DQN update. The programs are written from the tutorials' descriptions at tiny sizes;
+random draws of the libraries are not compared, only their shapes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import ember
+from conftest import requires_torch
+
+pytestmark = requires_torch
+
+
+# ---- findings, each pinned on its own ---------------------------------------------------------
+
+
+def test_affine_grid_is_pytorchs_to_the_bit() -> None:
+    """The grid's positions are rounded as PyTorch's kernel rounds them (a float32 linspace
+    scaled by (n - 1) / n in two steps, then theta's columns added term by term): a position
+    that lands on a half pixel one way and a hair below it the other moves what 'nearest'
+    reads (found by the spatial transformer program)."""
+    import torch
+
+    F, tF = ember.nn.functional, torch.nn.functional
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        for align_corners in (False, True):
+            for size in ([2, 1, 5, 5], [1, 1, 16, 16], [3, 2, 7, 3], [2, 1, 4, 5, 6], [1, 1, 1, 5]):
+                nd = len(size) - 2
+                theta = (np.round(rng.standard_normal((size[0], nd, nd + 1)) * 4) / 4).astype(dtype)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the unit-size grid's warning
+                    ours = F.affine_grid(ember.from_numpy(theta), size, align_corners=align_corners)
+                    theirs = tF.affine_grid(torch.from_numpy(theta), size, align_corners=align_corners)
+                np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=f"{size} {align_corners}")
+    theta = [[[0.8, -0.3, 0.1], [0.2, 0.9, -0.2]]]  # y = 0.6 one way, 0.59999996 the other
+    image = np.arange(25, dtype=np.float32).reshape(1, 1, 5, 5)
+    picked = [
+        L.nn.functional.grid_sample(
+            L.from_numpy(image),
+            L.nn.functional.affine_grid(L.tensor(theta), [1, 1, 5, 5], align_corners=False),
+            mode="nearest",
+            align_corners=False,
+        ).numpy()
+        for L in (ember, torch)
+    ]
+    np.testing.assert_array_equal(*picked)
+    theta_grad = ember.tensor(theta, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(
+        lambda t: F.affine_grid(t, [1, 1, 3, 4], align_corners=False), (theta_grad,)
+    )
+    assert ember.autograd.gradgradcheck(
+        lambda t: F.affine_grid(t, [1, 1, 3, 4], align_corners=True).pow(2), (theta_grad,)
+    )
