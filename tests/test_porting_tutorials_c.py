@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 
 import ember
 from conftest import requires_torch
@@ -60,3 +61,18 @@ def test_affine_grid_is_pytorchs_to_the_bit() -> None:
     assert ember.autograd.gradgradcheck(
         lambda t: F.affine_grid(t, [1, 1, 3, 4], align_corners=True).pow(2), (theta_grad,)
     )
+
+
+def test_generator_lives_on_the_cpu() -> None:
+    """`torch.Generator(device=...)` and its `.device`, as the name-classification tutorial
+    splits its data with; another device raises ember's device error."""
+    import torch
+
+    for where in ("cpu", "cpu:0", ember.device("cpu")):
+        generator = ember.Generator(device=where)
+        assert generator.device == ember.device("cpu") and str(generator.device) == str(
+            torch.Generator(device=str(where)).device
+        )
+    assert repr(ember.default_generator.device) == repr(torch.default_generator.device)
+    with pytest.raises(RuntimeError, match="ember runs on the CPU only; device 'cuda' is not available"):
+        ember.Generator(device="cuda")

@@ -14,11 +14,23 @@ import numpy as np
 
 
 class Generator:
-    """A source of random numbers (torch.Generator): `manual_seed`, `seed`, `get_state`."""
+    """A source of random numbers (torch.Generator): `manual_seed`, `seed`, `get_state`.
+    It lives on the CPU, the only device ember has: naming another raises."""
 
     def __init__(self, device: Any = "cpu") -> None:
+        if device != "cpu":
+            from ember._tensor import cpu_only
+
+            cpu_only(device)
         self._seed = 67280421310721  # PyTorch's default seed
         self.rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    @property
+    def device(self) -> Any:
+        """The device whose draws it makes: the CPU (as PyTorch's, without an index)."""
+        from ember._tensor import CPU
+
+        return CPU
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
