@@ -76,3 +76,20 @@ def test_generator_lives_on_the_cpu() -> None:
     assert repr(ember.default_generator.device) == repr(torch.default_generator.device)
     with pytest.raises(RuntimeError, match="ember runs on the CPU only; device 'cuda' is not available"):
         ember.Generator(device="cuda")
+
+
+def test_legacy_size_average_warning_names_the_reduction() -> None:
+    """The spatial transformer tutorial's older test loop sums with `size_average=False`:
+    the deprecation warning names the reduction to use instead, as PyTorch's does."""
+    import torch
+
+    logp = [L.log_softmax(L.arange(6.0).view(2, 3), 1) for L in (ember, torch)]
+    for legacy in ({"size_average": False}, {"reduce": False}, {"size_average": True}, {"reduce": True}):
+        messages = []
+        for L, x in zip((ember, torch), logp):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                L.nn.functional.nll_loss(x, L.tensor([0, 2]), **legacy)
+                L.nn.NLLLoss(**legacy)
+            messages.append([str(w.message) for w in caught])
+        assert messages[0] == messages[1] and len(messages[0]) == 2, legacy

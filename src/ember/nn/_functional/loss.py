@@ -35,14 +35,13 @@ def _reduction(
     given, else `reduction` checked; `legacy` reads the old 'elementwise_mean' as 'mean', as
     PyTorch's losses do but for the three that check their reduction themselves."""
     if size_average is not None or reduce is not None:
+        legacy_reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(
-            "size_average and reduce args will be deprecated, please use reduction='...' instead.",
+            f"size_average and reduce args will be deprecated, please use reduction='{legacy_reduction}' instead.",
             UserWarning,
             stacklevel=3,
         )
-        if reduce is False:
-            return "none"
-        return "sum" if size_average is False else "mean"
+        return legacy_reduction
     if reduction not in _REDUCTIONS + extra:
         if legacy and isinstance(reduction, str) and reduction == "elementwise_mean":
             warnings.warn(
