@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import ember
-from conftest import requires_torch
+from conftest import outcome, requires_torch
 from test_porting_programs import _both, _np, _start
 
 pytestmark = requires_torch
@@ -1549,3 +1549,60 @@ def test_legacy_size_average_warning_names_the_reduction() -> None:
                 L.nn.NLLLoss(**legacy)
             messages.append([str(w.message) for w in caught])
         assert messages[0] == messages[1] and len(messages[0]) == 2, legacy
+
+
+_MULTINOMIAL_CALLS = [
+    ([0.0, 0.0], 2, True),
+    ([-1.0, 2.0], 2, True),
+    ([1.0, float("nan")], 2, True),
+    ([1.0, float("inf")], 2, True),
+    ([1.0, float("inf")], 1, False),
+    ([float("inf"), float("inf")], 1, True),
+    ([[1.0, 0.0], [0.0, 0.0]], 1, False),
+    ([[1.0, 0.0], [0.0, 0.0]], 2, True),
+    ([1.0, 1.0], 3, False),
+    ([1.0, 1.0], 0, True),
+    ([1.0, 1.0], -1, False),
+    ([[[1.0, 1.0]]], 1, False),
+    (1.0, 1, False),
+    ([1, 2], 1, False),
+    ([True, False], 1, False),
+    ([], 1, False),
+]
+
+
+@pytest.mark.parametrize("weights, n, replacement", _MULTINOMIAL_CALLS)
+def test_multinomial_refuses_as_pytorch(weights, n, replacement) -> None:
+    """The char-RNN generator samples its next letter with torch.multinomial: its errors
+    are PyTorch's (which differ between the paths with and without replacement), not
+    NumPy's ValueErrors."""
+    import torch
+
+    ours, theirs = (
+        outcome(L, lambda L: L.multinomial(L.tensor(weights), n, replacement)) for L in (ember, torch)
+    )
+    assert ours[0] == theirs[0] == "raise"
+    assert type(ours[1]) is type(theirs[1]) and str(ours[1]) == str(theirs[1])
+
+
+def test_multinomial_draws_in_proportion() -> None:
+    """Without replacement each row's categories come at most once, the zero-weight ones
+    last once the others are used up (PyTorch does not raise there); the first draw, and
+    every draw with replacement, follow the weights."""
+    weights = ember.tensor([[1.0, 0.0, 3.0, 0.0, 4.0]]).expand(4000, 5)
+    ember.manual_seed(0)
+    drawn = ember.multinomial(weights, 5).numpy()
+    assert drawn.shape == (4000, 5) and (np.sort(drawn, 1) == np.arange(5)).all()
+    assert set(map(tuple, drawn[:, 3:])) == {(1, 3)}  # zero weights last, in index order
+    first = np.bincount(drawn[:, 0], minlength=5) / 4000
+    np.testing.assert_allclose(first, [0.125, 0, 0.375, 0, 0.5], atol=0.03)
+    second_after_4 = np.bincount(drawn[drawn[:, 0] == 4, 1], minlength=5)  # 1 : 3 between 0 and 2
+    assert abs(second_after_4[2] / second_after_4.sum() - 0.75) < 0.05
+    repeated = ember.multinomial(ember.tensor([0.5, 0.0, 1.5]), 8000, replacement=True).numpy()
+    np.testing.assert_allclose(np.bincount(repeated, minlength=3) / 8000, [0.25, 0, 0.75], atol=0.02)
+    assert ember.multinomial(ember.ones(0, 3), 2).shape == (0, 2)
+    assert ember.tensor([0.2, 0.8], dtype=ember.float64).multinomial(1).dtype == ember.int64
+    generator = ember.Generator().manual_seed(3)
+    again = ember.Generator().manual_seed(3)
+    same = [ember.multinomial(weights[:3], 2, generator=g).tolist() for g in (generator, again)]
+    assert same[0] == same[1]

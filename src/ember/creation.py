@@ -741,8 +741,55 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
 def multinomial(
     input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
 ) -> Tensor:
-    p = input._data.astype(np.float64)
+    """num_samples category indices drawn from each row of input (1-d: one distribution;
+    2-d: one per row), with probabilities proportional to its non-negative weights, which
+    need not sum to 1 (torch.multinomial). With replacement the draws are independent;
+    without, each category comes at most once, in the order drawn, and once the categories
+    of positive weight are used up the zero-weight ones follow (as PyTorch, which does not
+    raise there).
+
+    Without replacement (or for a single draw) each category gets the key weight / E with
+    E drawn from Exp(1), and the largest keys win: that draws successively in proportion to
+    the remaining weights. Ties among zero weights come in index order (PyTorch's order
+    there is its topk's). The errors are PyTorch's, which differ between the two paths."""
+    if isinstance(num_samples, float):
+        raise TypeError(
+            f"multinomial(): argument 'num_samples' (position 2) must be int, not {type(num_samples).__name__}"
+        )
+    if input._data.dtype.kind not in "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {dtypes.scalar_type_name(input._data.dtype)}"
+        )
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    n_categories = input.shape[-1]
+    if not replacement and num_samples > n_categories:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    rows = input._data.astype(np.float64).reshape(-1, n_categories)
     rng = _random.rng(generator)
-    rows = p.reshape(-1, p.shape[-1])
-    out = [rng.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows]
-    return Tensor(np.array(out, dtype=np.int64).reshape(p.shape[:-1] + (num_samples,)))
+    if rows.shape[0] == 0:
+        out = np.empty((0, num_samples), np.int64)
+    elif not replacement or num_samples == 1:
+        if not (np.all(rows >= 0) and np.all(rows < np.inf)):  # NaN fails both
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if np.any(rows.sum(axis=1) == 0):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        keys = rows / rng.exponential(size=rows.shape)
+        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    else:
+        if not np.all(rows >= 0):
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if not np.all(np.isfinite(rows)):
+            raise RuntimeError(
+                "invalid multinomial distribution (encountering probability entry = infinity or NaN)"
+            )
+        totals = rows.sum(axis=1)
+        if np.any(totals <= 0):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        cumulative = np.cumsum(rows / totals[:, None], axis=1)
+        cumulative[:, -1] = 1.0  # no draw may fall past the last category by rounding
+        draws = rng.random((rows.shape[0], num_samples))
+        out = np.stack([np.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+    return Tensor(np.ascontiguousarray(out, dtype=np.int64).reshape(input.shape[:-1] + (num_samples,)))
