@@ -1606,3 +1606,22 @@ def test_multinomial_draws_in_proportion() -> None:
     again = ember.Generator().manual_seed(3)
     same = [ember.multinomial(weights[:3], 2, generator=g).tolist() for g in (generator, again)]
     assert same[0] == same[1]
+
+
+@pytest.mark.parametrize(
+    "weights, n, replacement",
+    [([0.0, 0.0], 1, True), ([-1.0, 2.0], 2, True), ([1.0, float("nan")], 2, True), ([1.0, 2.0], 3, False)],
+)
+def test_weighted_random_sampler_refuses_as_pytorch(weights, n, replacement) -> None:
+    """WeightedRandomSampler draws with multinomial, so its errors are PyTorch's too."""
+    import torch
+
+    ours, theirs = (
+        outcome(L, lambda L: list(L.utils.data.WeightedRandomSampler(weights, n, replacement)))
+        for L in (ember, torch)
+    )
+    assert ours[0] == theirs[0] == "raise"
+    assert type(ours[1]) is type(theirs[1]) and str(ours[1]) == str(theirs[1])
+    ember.manual_seed(0)
+    past_zeros = list(ember.utils.data.WeightedRandomSampler([0.0, 1.0, 3.0], 3, replacement=False))
+    assert sorted(past_zeros[:2]) == [1, 2] and past_zeros[2] == 0

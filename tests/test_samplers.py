@@ -112,9 +112,13 @@ def test_weighted_random_sampler_follows_weights():
     assert counts[0] == 0 and abs(counts[2] / counts[1] - 3) < 0.4
     unique = list(WeightedRandomSampler(weights, 2, replacement=False))
     assert sorted(unique) == [1, 2]
+    # past the non-zero weights, the zero-weight index comes last (torch.multinomial's rule)
+    assert sorted(list(WeightedRandomSampler(weights, 3, replacement=False))[:2]) == [1, 2]
     with pytest.raises(RuntimeError, match="without replacement"):
-        list(WeightedRandomSampler(weights, 3, replacement=False))
-    with pytest.raises(RuntimeError, match="invalid multinomial distribution"):
+        list(WeightedRandomSampler(weights, 4, replacement=False))
+    with pytest.raises(
+        RuntimeError, match="invalid multinomial distribution \\(sum of probabilities <= 0\\)"
+    ):
         list(WeightedRandomSampler([0.0, 0.0], 1))
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from ember import random as _random
+from ember._tensor import Tensor
+from ember.creation import multinomial
 
 
 class Sampler:
@@ -136,18 +138,11 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        w = self.weights
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise RuntimeError(
-                "invalid multinomial distribution (weights must be finite, non-negative and not all zero)"
-            )
-        if not self.replacement and self.num_samples > np.count_nonzero(w):
-            raise RuntimeError(
-                f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
-                f"(num_samples={self.num_samples}, {np.count_nonzero(w)} non-zero weights)"
-            )
-        rng = _random.rng(self.generator)
-        drawn = rng.choice(len(w), size=self.num_samples, replace=self.replacement, p=w / w.sum())
+        # ember.multinomial's draw and errors, as PyTorch's sampler calls torch.multinomial:
+        # without replacement, the zero-weight indices come last once the others are used up
+        drawn = multinomial(
+            Tensor(self.weights), self.num_samples, self.replacement, generator=self.generator
+        )
         yield from drawn.tolist()
 
     def __len__(self) -> int:
