@@ -1788,3 +1788,29 @@ def test_weighted_random_sampler_refuses_as_pytorch(weights, n, replacement) -> 
     ember.manual_seed(0)
     past_zeros = list(ember.utils.data.WeightedRandomSampler([0.0, 1.0, 3.0], 3, replacement=False))
     assert sorted(past_zeros[:2]) == [1, 2] and past_zeros[2] == 0
+
+
+def test_binary_cross_entropy_of_probabilities_near_zero() -> None:
+    """The DCGAN's BCELoss on a discriminator's confident outputs: log(1 - x) is taken as
+    log1p(-x), as PyTorch's kernel does (log(1 - x) in float32 is 1% off at x = 1e-6), and
+    x = t = 0 gives +0; the target's gradient is -logit(x)."""
+    import torch
+
+    x = np.array([1e-6, 3e-5, 0.01, 0.3, 0.7, 0.999, 0.0, 1.0, 0.5], np.float32)
+    t = np.array([0.0, 0.0, 0.0, 0.2, 1.0, 0.5, 0.0, 1.0, 0.5], np.float32)
+    results = []
+    for L in (ember, torch):
+        xs, ts = L.from_numpy(x.copy()).requires_grad_(), L.from_numpy(t.copy()).requires_grad_()
+        loss = L.nn.functional.binary_cross_entropy(xs, ts, reduction="none")
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), xs.grad.numpy(), ts.grad.numpy()))
+    (loss, gx, gt), (their_loss, their_gx, their_gt) = results
+    np.testing.assert_allclose(loss, their_loss, rtol=1e-6, atol=0)
+    assert np.signbit(loss[6]) == np.signbit(their_loss[6])
+    np.testing.assert_allclose(gx, their_gx, rtol=1e-6)
+    np.testing.assert_allclose(gt, their_gt, rtol=1e-6)
+    p = ember.tensor([1e-4, 0.2, 0.9], dtype=ember.float64, requires_grad=True)
+    target = ember.tensor([0.1, 0.3, 0.8], dtype=ember.float64, requires_grad=True)
+    bce = ember.nn.functional.binary_cross_entropy
+    assert ember.autograd.gradcheck(bce, (p, target))
+    assert ember.autograd.gradgradcheck(bce, (p, target))

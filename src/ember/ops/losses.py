@@ -342,8 +342,19 @@ def _clamped_log(x: Any) -> Any:
     return x.log().clamp(min=-100)
 
 
+def _clamped_log1p_neg(x: np.ndarray) -> np.ndarray:
+    """log(1 - x) as log1p(-x), with PyTorch's floor of -100: for x near 0 (a sigmoid's
+    output for a confident 'no') 1 - x would round away the digits that the loss is made of."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log1p(-x), -100)
+
+
 class BinaryCrossEntropy(Op):
-    """-w (t log x + (1 - t) log(1 - x)) for probabilities x, logs clamped at -100."""
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x, logs clamped at -100.
+
+    Computed as PyTorch's kernel computes it, (t - 1) max(log1p(-x), -100) - t max(log x,
+    -100): log1p keeps the loss of a probability near 0 exact to float32 (log(1 - x) is 1%
+    off at x = 1e-6), and the order of the terms gives +0 for x = t = 0."""
 
     _not_tensor_inputs = (2, 3)  # next_functions lists input and target, as PyTorch's
 
@@ -352,7 +363,7 @@ class BinaryCrossEntropy(Op):
         # the weight is saved and backward reads it from there, as PyTorch's node: changed in
         # place before backward it raises, and under saved-tensor hooks the unpacked value counts
         ctx.save_for_backward(x, t, weight)
-        loss = -(t * _clamped_log(x) + (1 - t) * _clamped_log(1 - x))
+        loss = (t - 1) * _clamped_log1p_neg(x) - t * _clamped_log(x)
         if weight is not None:  # it scales the loss, which has the target's dtype
             loss = loss * weight.astype(t.dtype, copy=False)
         ctx.reduction, ctx.denominator = reduction, loss.size
@@ -371,9 +382,9 @@ class BinaryCrossEntropy(Op):
             denom = x * (1 - x)
             denom = np.maximum(denom, 1e-12) if _dual.is_array(denom) else denom.clamp(min=1e-12)
             gx = g * (x - t) / denom
-        if dt is not None:  # PyTorch does not clamp these logs: at x = 0 or 1 the target gradient is infinite
+        if dt is not None:  # -logit(x), unclamped as PyTorch's: infinite at x = 0 or 1
             with np.errstate(divide="ignore"):
-                gt = g * (_dual.unary("log", 1 - x) - _dual.unary("log", x))
+                gt = g * -_dual.unary("log", x / (1 - x))
         return gx, gt, None, None
 
 
