@@ -1814,3 +1814,32 @@ def test_binary_cross_entropy_of_probabilities_near_zero() -> None:
     bce = ember.nn.functional.binary_cross_entropy
     assert ember.autograd.gradcheck(bce, (p, target))
     assert ember.autograd.gradgradcheck(bce, (p, target))
+
+
+def test_numpy_functions_of_a_tensor_give_a_tensor() -> None:
+    """NumPy's functions run on a Tensor hand back a Tensor, as PyTorch's (its
+    `__array_wrap__`): the DCGAN and spatial-transformer tutorials show images with
+    `np.transpose(grid, (1, 2, 0))`, and code goes on with `np.exp(t)`, `np.clip(t, 0, 1)`.
+    A bool result stays bool (PyTorch's turns it into uint8, a workaround from before it
+    had bool tensors)."""
+    import torch
+
+    calls = [
+        lambda L: np.transpose(L.arange(12.0).view(3, 2, 2), (1, 2, 0)),
+        lambda L: np.clip(L.arange(4.0), 0, 1),
+        lambda L: np.exp(L.arange(4.0)),
+        lambda L: np.sqrt(L.arange(4)),
+        lambda L: np.add(L.arange(4.0), 1),
+        lambda L: np.matmul(L.arange(4.0), L.arange(4.0)),
+        lambda L: np.argmax(L.arange(4.0)),
+        lambda L: np.cumsum(L.arange(4.0).view(2, 2), axis=1),
+    ]
+    for call in calls:
+        ours, theirs = call(ember), call(torch)
+        assert isinstance(ours, ember.Tensor) and isinstance(theirs, torch.Tensor)
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    flags = np.isnan(ember.tensor([0.0, float("nan")]))
+    assert isinstance(flags, ember.Tensor) and flags.dtype == ember.bool and flags.tolist() == [False, True]
+    with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        np.exp(ember.ones(2, requires_grad=True))

@@ -473,6 +473,13 @@ class Tensor:
         data = self.numpy()
         return data if dtype is None else data.astype(dtype)
 
+    def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> Tensor:
+        """What NumPy makes of its result when a function it ran on a Tensor returns an array
+        (np.exp(t), np.transpose(t, axes), np.clip(t, 0, 1)): a Tensor again, as PyTorch's,
+        even for a 0-d result. PyTorch turns a bool result into uint8 (a workaround from
+        before it had bool tensors); ember keeps it bool."""
+        return Tensor(np.asarray(array))
+
     def __dlpack__(self, **kwargs: Any) -> Any:
         """A DLPack capsule of this tensor's memory (np.from_dlpack(t), torch.from_dlpack(t));
         see ember/utils/dlpack.py. A tensor that requires grad refuses, as in PyTorch."""
