@@ -1841,3 +1841,23 @@ def test_numpy_functions_of_a_tensor_give_a_tensor() -> None:
     assert isinstance(flags, ember.Tensor) and flags.dtype == ember.bool and flags.tolist() == [False, True]
     with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
         np.exp(ember.ones(2, requires_grad=True))
+
+
+def test_affine_grid_node_is_pytorchs() -> None:
+    """affine_grid is one AffineGridGeneratorBackward0 node, with PyTorch's saved fields and
+    edges, saving no tensor: a second backward without retain_graph runs, as PyTorch's."""
+    import torch
+
+    nodes = []
+    for L in (ember, torch):
+        theta = L.tensor([[[1.0, 0.2, 0.1], [0.0, 0.9, -0.3]]], requires_grad=True)
+        grid = L.nn.functional.affine_grid(theta, [1, 1, 3, 4], align_corners=False)
+        node = grid.grad_fn
+        nodes.append(
+            (node.name(), tuple(node._saved_size), node._saved_align_corners, len(node.next_functions))
+        )
+        total = grid.sum()
+        total.backward()
+        total.backward()  # nothing saved, nothing freed
+        nodes.append(theta.grad.numpy().round(4).tolist())
+    assert nodes[:2] == nodes[2:]

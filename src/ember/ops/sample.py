@@ -25,6 +25,7 @@ import numpy as np
 
 from ember._spacing import linspace_floats
 from ember._tensor import Tensor
+from ember.autograd.saved import field
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops.elementwise import Op
@@ -98,18 +99,46 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
         )
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
-    # the position of point (d, h, w) is (x_w, y_h, [z_d,] 1): x (width) comes first
-    axes = [_base_coordinates(n, align_corners, theta._data.dtype) for n in spatial]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    coords = [Tensor(m.reshape(-1, 1)) for m in mesh[::-1]]  # (points, 1) each
-    # theta @ (x, y, [z,] 1) summed term by term from x on, each product and sum rounded
-    # (as PyTorch's small batched matmul does; a BLAS call rounds differently): (N, points, nd)
-    columns = theta.unsqueeze(1)  # (N, 1, nd, nd + 1)
-    grid = coords[0] * columns[..., 0]
-    for k in range(1, nd):
-        grid = grid + coords[k] * columns[..., k]
-    grid = grid + columns[..., nd]
-    return grid.reshape([theta.shape[0], *spatial, nd])
+    return AffineGridGenerator.apply(theta, tuple(size), bool(align_corners))
+
+
+class AffineGridGenerator(Op):
+    """The grid of affine_grid: theta (N, nd, nd + 1) applied to every output position.
+
+    The forward rounds as PyTorch's kernel does, so that grids agree to the bit: the
+    positions are a linspace in theta's dtype (see _base_coordinates), and each grid
+    component is summed term by term from x on (0 + x t0 + y t1 [+ z t2] + t_nd), each
+    product and sum rounded, where a BLAS matmul would round otherwise. The map is linear
+    in theta, so the backward is one product with the (constant) positions, which works on
+    arrays and, under create_graph, on Tensors; no tensor is saved, so (as PyTorch's node)
+    it can run again without retain_graph."""
+
+    _not_tensor_inputs = (1, 2)  # next_functions lists theta only, as PyTorch's
+    saved_attributes = {"size": field("size"), "align_corners": field("align_corners")}
+
+    @staticmethod
+    def forward(ctx, theta, size, align_corners):
+        ctx.size, ctx.align_corners = size, align_corners
+        spatial = size[2:]
+        nd = len(spatial)
+        # the position of point (d, h, w) is (x_w, y_h, [z_d]): x (width) comes first
+        axes = [_base_coordinates(n, align_corners, theta.dtype) for n in spatial]
+        coords = [m.reshape(-1) for m in np.meshgrid(*axes, indexing="ij")[::-1]]  # (points,) each
+        grid = np.empty((theta.shape[0], coords[0].size, nd), dtype=theta.dtype)
+        for j in range(nd):
+            component = np.zeros((theta.shape[0], coords[0].size), dtype=theta.dtype)
+            for k in range(nd):
+                component += coords[k] * theta[:, j, k, None]
+            grid[..., j] = component + theta[:, j, nd, None]
+        ctx.base = np.stack([*coords, np.ones_like(coords[0])], axis=-1)  # (points, nd + 1)
+        return grid.reshape(theta.shape[0], *spatial, nd)
+
+    @staticmethod
+    def backward(ctx, grad):
+        n, nd = grad.shape[0], grad.shape[-1]
+        per_point = _dual.permute(grad.reshape(n, -1, nd), (0, 2, 1))  # (N, nd, points)
+        base = ctx.base if _dual.is_array(grad) else Tensor(ctx.base)
+        return per_point @ base, None, None
 
 
 # ---------------------------------------------------------------------------------------------
