@@ -1046,3 +1046,24 @@ def test_a_device_given_as_a_number_raises_as_pytorch(call: str) -> None:
             eval(call, {"T": T})
         outcomes.append((caught.type, str(caught.value).split(", but expected")[0].split(" - got")[0]))
     assert outcomes[0] == outcomes[1]
+
+
+def test_load_mmap_checks_the_file_first_as_pytorch(T, tmp_path) -> None:
+    """torch.load looks at the file before the mmap arguments: a legacy-layout file object
+    gets the legacy RuntimeError, not the path ValueError, and a missing file is missing
+    whatever the mapping flags (ember checked mmap first: ValueError, NotImplementedError)."""
+    import io
+    import mmap
+
+    import torch
+
+    legacy = tmp_path / "legacy.pt"
+    torch.save({"w": torch.ones(2)}, str(legacy), _use_new_zipfile_serialization=False)
+    for f in (io.BytesIO(legacy.read_bytes()), open(legacy, "rb")):
+        with f, pytest.raises(RuntimeError, match=r"torch.save\(_use_new_zipfile_serialization=True\)"):
+            T.load(f, mmap=True, weights_only=True)
+    with T.serialization.set_default_mmap_options(mmap.MAP_SHARED):
+        with pytest.raises(FileNotFoundError):
+            T.load(str(tmp_path / "missing.pt"), mmap=True, weights_only=True)
+        with pytest.raises(RuntimeError, match="mmap can only be used"):
+            T.load(str(legacy), mmap=True, weights_only=True)

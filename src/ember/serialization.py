@@ -344,15 +344,6 @@ def load(
     reach the file. A shared mapping (`set_default_mmap_options(mmap.MAP_SHARED)`), whose
     writes would, is refused.
     """
-    if mmap:
-        if not isinstance(f, (str, os.PathLike)):
-            raise ValueError("f must be a file path in order to use the mmap argument")
-        if _mmap_flags[0] == MAP_SHARED:
-            raise NotImplementedError(
-                "ember.load(mmap=True) with mmap.MAP_SHARED: ember reads checkpoints into memory, "
-                "so writes to the loaded tensors could not reach the file; use the default "
-                "mmap.MAP_PRIVATE (writes stay in memory) or save the tensors again"
-            )
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         cpu_only(map_location)
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", f))
@@ -375,6 +366,15 @@ def load(
             why = "a torch.save file, truncated or damaged: its zip directory is unreadable"
         raise RuntimeError(f"ember.load: {name} is not an ember checkpoint ({why})") from None
     with archive:
+        if mmap:  # checked, as torch.load does, once the file is known to be a zip archive
+            if not isinstance(f, (str, os.PathLike)):
+                raise ValueError("f must be a file path in order to use the mmap argument")
+            if _mmap_flags[0] == MAP_SHARED:
+                raise NotImplementedError(
+                    "ember.load(mmap=True) with mmap.MAP_SHARED: ember reads checkpoints into memory, "
+                    "so writes to the loaded tensors could not reach the file; use the default "
+                    "mmap.MAP_PRIVATE (writes stay in memory) or save the tensors again"
+                )
         reader = _Reader(archive, name)
         try:
             index = json.loads(archive.read(_INDEX))
