@@ -1067,3 +1067,29 @@ def test_load_mmap_checks_the_file_first_as_pytorch(T, tmp_path) -> None:
             T.load(str(tmp_path / "missing.pt"), mmap=True, weights_only=True)
         with pytest.raises(RuntimeError, match="mmap can only be used"):
             T.load(str(legacy), mmap=True, weights_only=True)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "T.Generator(device=0)",
+        "T.Generator(device=-1)",
+        "T.nn.Linear(2, 2).to_empty(device=0)",
+        "T.nn.Linear(2, 2).to_empty(device=-1)",
+    ],
+)
+def test_generator_and_to_empty_check_their_device(call: str) -> None:
+    """Generator(device=) and Module.to_empty(device=) take a device as factories do: one
+    that is not there raises (ember ignored the argument and went on, on the CPU)."""
+    import torch
+
+    outcomes = []
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError) as caught:
+            eval(call, {"T": T})
+        outcomes.append(str(caught.value))
+    assert outcomes[0] == outcomes[1]
+    with pytest.raises(RuntimeError, match="CPU only"):
+        ember.Generator(device="cuda")
+    assert ember.nn.Linear(2, 2).to_empty(device="cpu:0").weight.shape == (2, 2)
+    ember.Generator(device=ember.device("cpu", 0)).manual_seed(0)

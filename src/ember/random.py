@@ -12,16 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from ember._tensor import cpu_only
+
 
 class Generator:
     """A source of random numbers (torch.Generator): `manual_seed`, `seed`, `get_state`.
     It lives on the CPU, the only device ember has: naming another raises."""
 
     def __init__(self, device: Any = "cpu") -> None:
-        if device != "cpu":
-            from ember._tensor import cpu_only
-
-            cpu_only(device)
+        cpu_only(device)  # another device raises, as a tensor's does
         self._seed = 67280421310721  # PyTorch's default seed
         self.rng = np.random.Generator(np.random.PCG64(self._seed))
 

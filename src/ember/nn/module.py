@@ -526,6 +526,8 @@ class Module:
         """Give every parameter and buffer new storage of the same shape, uninitialised
         (meant after building on the meta device, which ember does not have); with
         recurse=False, only this module's own, not its submodules'."""
+        if device is not None:
+            cpu_only(device)  # another device raises, as in `to`
         return self._apply(lambda t: Tensor(np.empty_like(t._data)), recurse=recurse)
 
     def share_memory(self) -> Module:
