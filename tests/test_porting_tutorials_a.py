@@ -1093,3 +1093,34 @@ def test_generator_and_to_empty_check_their_device(call: str) -> None:
         ember.Generator(device="cuda")
     assert ember.nn.Linear(2, 2).to_empty(device="cpu:0").weight.shape == (2, 2)
     ember.Generator(device=ember.device("cpu", 0)).manual_seed(0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("cpu", True), ("cpu", 1.0), ("cpu", "0"), (0, 0), ("DEVICE", 1)],
+    ids=["bool-index", "float-index", "str-index", "int-type-and-index", "device-and-index"],
+)
+def test_device_checks_its_index_argument_as_pytorch(args: tuple) -> None:
+    """torch.device's index must be an int: a bool gave ember `cpu:True`, a float "Device
+    index must not be negative, got 1.0"; an index beside a non-string type was dropped."""
+    import torch
+
+    messages = []
+    for T in (torch, ember):
+        call = tuple(T.device("cpu") if a == "DEVICE" else a for a in args)
+        with pytest.raises(TypeError) as caught:
+            T.device(*call)
+        messages.append(str(caught.value).replace("torch.device", "device"))
+    assert messages[0] == messages[1]
+
+
+def test_a_numpy_integer_is_a_device_index_as_in_pytorch() -> None:
+    """PyTorch reads NumPy integers as ints: the legacy ordinal's error, and an index."""
+    import numpy as np
+
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+        ember.device(np.int64(0))
+    with pytest.raises(RuntimeError, match="Device index must not be negative"):
+        ember.device(np.int32(-1))
+    d = ember.device("cpu", np.int64(0))
+    assert d == ember.device("cpu:0") and type(d.index) is int and str(d) == "cpu:0"

@@ -67,10 +67,14 @@ class device:
     __slots__ = ("type", "index")
 
     def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if index is not None and not isinstance(type, str):
+            raise TypeError(
+                f"device(): argument 'type' (position 1) must be str, not {type.__class__.__name__}"
+            )
         if isinstance(type, device):
             type, index = type.type, type.index  # noqa: A001
         elif not isinstance(type, str):
-            if isinstance(type, int) and not isinstance(type, bool):  # the legacy `device(0)`
+            if isinstance(type, (int, np.integer)) and not isinstance(type, bool):  # the legacy `device(0)`
                 if type < 0:
                     raise RuntimeError("Device index must not be negative")
                 raise RuntimeError("Cannot access accelerator device when none is available.")
@@ -84,8 +88,14 @@ class device:
             if not number.isdigit() or index is not None:
                 raise RuntimeError(f"Invalid device string: {type!r}")
             index = int(number)
-        if index is not None and (not isinstance(index, int) or index < 0):
-            raise RuntimeError(f"Device index must not be negative, got {index}")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(
+                    f"device(): argument 'index' (position 2) must be int, not {index.__class__.__name__}"
+                )
+            index = int(index)
+            if index < 0:
+                raise RuntimeError(f"Device index must not be negative, got {index}")
         self.type, self.index = name, index
 
     def __eq__(self, other: object) -> bool:
