@@ -238,8 +238,9 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by backward (None until one arrives). Asking a non-leaf
-        that does not retain its gradient warns, as PyTorch does: backward never fills it."""
+        """The gradient accumulated by backward (None until one arrives). Reading None on a
+        non-leaf that does not retain its gradient warns with PyTorch's text: backward fills a
+        non-leaf's only after retain_grad() (or, ember's extra, when it is the root)."""
         grad = self._grad
         if grad is None and (self.grad_fn is not None or self._base is not None):  # a plain leaf: no more
             if not self.is_leaf and not self.retains_grad:
