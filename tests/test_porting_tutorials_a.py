@@ -1124,3 +1124,12 @@ def test_a_numpy_integer_is_a_device_index_as_in_pytorch() -> None:
         ember.device(np.int32(-1))
     d = ember.device("cpu", np.int64(0))
     assert d == ember.device("cpu:0") and type(d.index) is int and str(d) == "cpu:0"
+
+
+def test_a_post_accumulate_grad_hook_must_return_none(T) -> None:
+    """A hook that reads `.grad` and returns it (`lambda p: p.grad`) raises in PyTorch; ember
+    ignored what it returned."""
+    x = T.ones(2, requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda p: p.grad)
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+        (x * 2).sum().backward()

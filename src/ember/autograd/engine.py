@@ -578,8 +578,8 @@ def _run_hooks(hooked: dict, capture: dict | None, accumulate: bool, handed_out:
             _deliver(leaf, g, capture, accumulate, handed_out)
             if stores:
                 for hook in list(leaf._hooks.values()):
-                    if hook.__class__ is PostAccumulate:
-                        hook.hook(leaf)
+                    if hook.__class__ is PostAccumulate and hook.hook(leaf) is not None:
+                        raise RuntimeError("Tensor post accumulate grad hooks should return None.")
         if node_hooks:
             _run_leaf_node_hooks(leaf, g, False)
 
