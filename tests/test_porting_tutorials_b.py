@@ -969,6 +969,25 @@ def test_lists_of_tensors_each_get_their_gradient() -> None:
         weighted_sum([a, b], 3.0).sum().backward()
 
 
+def test_needs_input_grad_in_a_custom_ops_backward_is_per_argument() -> None:
+    """As PyTorch's: one flag per positional argument, a list for a list of tensors; the
+    node's flat inputs and its metadata argument (ember's own) do not show."""
+    seen = []
+
+    @ember.library.custom_op("tutorials_b::needs", mutates_args=())
+    def needs(xs: list[ember.Tensor], w: ember.Tensor, *, k: float = 1.0) -> ember.Tensor:
+        return (xs[0] + xs[1]) * w * k
+
+    def backward(ctx, g):
+        seen.append(ctx.needs_input_grad)
+        return [g if n else None for n in ctx.needs_input_grad[0]], None
+
+    needs.register_autograd(backward)
+    a = ember.ones(1, requires_grad=True)
+    needs([a, ember.ones(1)], ember.ones(1), k=2.0).sum().backward()
+    assert seen == [([True, False], False)] and a.grad.tolist() == [1.0]
+
+
 # ---- 12. extending torch.func with autograd.Function: NumPy inside forward ---------------------
 
 

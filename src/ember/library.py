@@ -513,6 +513,12 @@ def _node_class(op: CustomOpDef) -> type:
         ctx._layout = inputs[-1].layout
         setup_context(ctx, inputs, output)
 
+    def needs_input_grad(ctx: Any) -> tuple:
+        """One flag per positional argument of the op, a list of flags for a list of tensors,
+        as PyTorch's backward of a custom op reads it: not one per flat input of the node
+        and none for its `_Metadata`, which are ember's way of recording the call."""
+        return _unflatten(tuple(e is not None for e in ctx._edges[:-1]), ctx._layout)
+
     name = f"GeneratedBackwardFor_{op._namespace}_{op._name}_default"  # its node: ...Backward
     return type(
         name,
@@ -521,6 +527,7 @@ def _node_class(op: CustomOpDef) -> type:
             "forward": staticmethod(forward),
             "setup_context": staticmethod(keep_layout),
             "backward": staticmethod(backward),
+            "needs_input_grad": property(needs_input_grad),
             "__module__": __name__,
             "__qualname__": name,
         },
