@@ -988,6 +988,32 @@ def test_needs_input_grad_in_a_custom_ops_backward_is_per_argument() -> None:
     assert seen == [([True, False], False)] and a.grad.tolist() == [1.0]
 
 
+def _autograd_of_non_functional_ops(T, shared: dict) -> dict:
+    """register_autograd refuses an op that mutates an argument or returns nothing: such an
+    op records no node, so the formula would never run."""
+    library, out = T.library, {}
+
+    def add_into(x: T.Tensor, buf: T.Tensor) -> T.Tensor:
+        buf.add_(1)
+        return x * 2
+
+    def nothing(x: T.Tensor) -> None:
+        pass
+
+    for name, fn, mutates in (("add_into", add_into, {"buf"}), ("nothing", nothing, ())):
+        op = library.custom_op(f"tutorials_b::{name}", fn, mutates_args=mutates)
+        try:
+            op.register_autograd(lambda ctx, g: (g, None))
+            out[name] = "registered"
+        except RuntimeError as error:
+            out[name] = str(error).split(" with schema")[0]
+    return out
+
+
+def test_register_autograd_refuses_non_functional_ops() -> None:
+    _both(_autograd_of_non_functional_ops)
+
+
 # ---- 12. extending torch.func with autograd.Function: NumPy inside forward ---------------------
 
 

@@ -308,6 +308,12 @@ class CustomOpDef:
             raise TypeError(
                 f"{self._qualname}.register_autograd: backward and setup_context must be callables"
             )
+        if self._mutated or not self._differentiable:  # PyTorch's "functional" schema
+            raise RuntimeError(
+                f"Cannot register autograd formula for non-functional operator {self!r} with schema "
+                f"{self._declaration}. Please create a functional operator and register an autograd "
+                "formula for that."
+            )
         self._backward, self._setup_context = backward, setup_context
 
     def register_fake(self, fn: Callable, /) -> Callable:
