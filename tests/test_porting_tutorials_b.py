@@ -941,7 +941,7 @@ def test_an_explicit_schema_types_a_function_without_hints() -> None:
     op = ember.library.custom_op(
         "tutorials_b::scale_into",
         scale_into,
-        mutates_args=(),
+        mutates_args={"out"},
         schema="(Tensor x, Tensor(a1!) out, float k) -> ()",
     )
     x, out = ember.ones(2), ember.zeros(2)
@@ -950,6 +950,32 @@ def test_an_explicit_schema_types_a_function_without_hints() -> None:
     with pytest.raises(RuntimeError, match="Expected a value of type 'float' for argument 'k'"):
         op(x, out, "3")
     assert ember.library.opcheck(op, (x, out, 2.0))["test_schema"] == "SUCCESS"
+
+
+def test_an_explicit_schema_is_checked_when_the_op_is_made() -> None:
+    """`int` (how schemas written by hand name integers) is checked on each call; a type ember
+    does not know, argument names that are not the function's, or `Tensor(a!)` marks that
+    disagree with mutates_args are refused at once, not by a KeyError at the first call or
+    by arguments going unchecked."""
+    library = ember.library
+
+    def times(x, k):
+        return x * k
+
+    op = library.custom_op("tutorials_b::times", times, mutates_args=(), schema="(Tensor x, int k) -> Tensor")
+    assert op(ember.ones(1), 3).tolist() == [3.0]
+    with pytest.raises(RuntimeError, match="Expected a value of type 'int' for argument 'k'"):
+        op(ember.ones(1), 1.5)
+    with pytest.raises(RuntimeError, match="unknown type 'Foo'"):
+        library.custom_op("tutorials_b::foo", times, mutates_args=(), schema="(Tensor x, Foo k) -> Tensor")
+    with pytest.raises(ValueError, match="names the arguments"):
+        library.custom_op("tutorials_b::named", times, mutates_args=(), schema="(Tensor x, int n) -> Tensor")
+    with pytest.raises(ValueError, match="The schema suggests that the op mutates"):
+        library.custom_op(
+            "tutorials_b::marks", times, mutates_args=(), schema="(Tensor(a0!) x, int k) -> Tensor"
+        )
+    with pytest.raises(RuntimeError, match="is not of the form"):
+        library.custom_op("tutorials_b::form", times, mutates_args=(), schema="Tensor x, int k -> Tensor")
 
 
 def test_lists_of_tensors_each_get_their_gradient() -> None:

@@ -56,6 +56,7 @@ _SCALARS: dict[Any, str] = {int: "SymInt", float: "float", bool: "bool", str: "s
 _ACCEPTS: dict[str, tuple] = {
     "Tensor": (Tensor,),
     "SymInt": (int, np.integer),
+    "int": (int, np.integer),  # as a schema given by hand writes it
     "float": (int, float, np.integer, np.floating, Tensor),
     "bool": (bool, int, np.bool_, np.integer),
     "str": (str,),
@@ -446,6 +447,34 @@ def _schema_kinds(schema: str) -> tuple[dict[str, str], list[str]]:
     return kinds, mutated
 
 
+def _check_schema_given(schema: str, fn: Callable, mutates_args: Any) -> None:
+    """A schema given to custom_op must parse, use only types ember checks, name fn's
+    parameters, and mark as mutated (`Tensor(a!)`) exactly the arguments in mutates_args, as
+    PyTorch requires: otherwise arguments would go unchecked, or be counted as written."""
+    if not schema.startswith("(") or ") ->" not in schema:
+        raise RuntimeError(
+            f"custom_op: the schema {schema!r} is not of the form '(Tensor x, float k) -> Tensor'"
+        )
+    kinds, mutated = _schema_kinds(schema)
+    for name, kind in kinds.items():
+        if kind.rstrip("?").removesuffix("[]").rstrip("?") not in _ACCEPTS:
+            raise RuntimeError(
+                f"custom_op: unknown type {kind!r} of argument {name!r} in the schema {schema!r}"
+            )
+    parameters = list(inspect.signature(fn).parameters)
+    if list(kinds) != parameters:
+        raise ValueError(
+            f"custom_op: the schema {schema!r} names the arguments {list(kinds)}, but the function takes "
+            f"{parameters}"
+        )
+    if mutates_args != "unknown" and set(mutated) != set(mutates_args):
+        raise ValueError(
+            f"Attempted to create a custom op with `mutates_args={mutates_args}` and `schema={schema}. The "
+            f"schema suggests that the op mutates {set(mutated)} which is different from what was provided "
+            "to us in `mutates_args`. Please make these consistent."
+        )
+
+
 def _is_tensor_list(kind: str | None) -> bool:
     return kind is not None and kind.startswith("Tensor") and kind.rstrip("?").endswith("[]")
 
@@ -570,6 +599,7 @@ def custom_op(
             op_schema = infer_schema(fn, mutates_args=mutates_args)
         else:  # PyTorch's form, as infer_schema writes it: "(Tensor x, float k=2.0) -> Tensor"
             op_schema = schema.strip()
+            _check_schema_given(op_schema, fn, mutates_args)
         op = CustomOpDef(namespace, op_name, op_schema, fn, mutates_args, device_types)
         _OPS[op._qualname] = op  # as in PyTorch, defining a name again replaces the operator
         return op
