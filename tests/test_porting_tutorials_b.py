@@ -995,6 +995,27 @@ def test_lists_of_tensors_each_get_their_gradient() -> None:
         weighted_sum([a, b], 3.0).sum().backward()
 
 
+def test_a_custom_op_must_return_what_its_schema_says() -> None:
+    """PyTorch refuses a kernel's result of another structure than the schema's returns;
+    ember returned it, and with a gradient a Tensor for `Tensor[]` came back as its rows."""
+
+    @ember.library.custom_op("tutorials_b::halves", mutates_args=())
+    def halves(x: ember.Tensor) -> list[ember.Tensor]:
+        return x / 2  # should be [x / 2]
+
+    halves.register_autograd(lambda ctx, gs: gs[0] / 2)
+    for x in (ember.ones(2, 3), ember.ones(2, 3, requires_grad=True)):
+        with pytest.raises(RuntimeError, match="does not match the schema's returns 'Tensor\\[\\]'"):
+            halves(x)
+
+    @ember.library.custom_op("tutorials_b::pair", mutates_args=())
+    def pair(x: ember.Tensor) -> tuple[ember.Tensor, int]:
+        return x.clone(), 2.5  # should be an int
+
+    with pytest.raises(RuntimeError, match="returned a tuple, which does not match"):
+        pair(ember.ones(1))
+
+
 def test_needs_input_grad_in_a_custom_ops_backward_is_per_argument() -> None:
     """As PyTorch's: one flag per positional argument, a list for a list of tensors; the
     node's flat inputs and its metadata argument (ember's own) do not show."""

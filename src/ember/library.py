@@ -408,12 +408,32 @@ class CustomOpDef:
     def _differentiable(self) -> bool:
         return not self._schema.endswith("-> ()")  # an op returning nothing has no node
 
+    def _check_returns(self, out: Any) -> None:
+        """The kernel returned what the schema says (PyTorch refuses anything else): a
+        Tensor for `Tensor`, a list of them for `Tensor[]`, None for `()`, a tuple for `(...)`."""
+        returns = self._schema[self._schema.index(") ->") + 5 :]
+        if returns.startswith("("):
+            kinds = [k for k in returns[1:-1].split(", ") if k]
+            ok = (
+                out is None
+                if not kinds
+                else isinstance(out, tuple) and len(out) == len(kinds) and all(map(_accepts, kinds, out))
+            )
+        else:
+            ok = _accepts(returns, out) and (returns != "float" or not isinstance(out, Tensor))
+        if not ok:
+            raise RuntimeError(
+                f"{self._qualname}: the function returned a {type(out).__name__}, which does not "
+                f"match the schema's returns {returns!r}. Declaration: {self._declaration}"
+            )
+
     def _run(self, positional: tuple, keyword_only: dict) -> Any:
         """Run the kernel with grad mode off (as PyTorch runs it below autograd: its tensors
         still say whether they require grad, and `x.numpy()` works), check its outputs, and
         count the declared mutations."""
         with _no_grad():
             out = self._kernel()(*positional, **keyword_only)
+        self._check_returns(out)
         inputs = [t for a in (*positional, *keyword_only.values()) for t in _tensors(a)]
         outputs = [t for o in (out if isinstance(out, (tuple, list)) else (out,)) for t in _tensors(o)]
         for i, o in enumerate(outputs):
