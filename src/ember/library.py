@@ -271,18 +271,15 @@ class CustomOpDef:
     """An operator made by `custom_op` (torch.library.CustomOpDef): call it like the function
     it wraps; register its backward, fake and kernels with the methods below."""
 
-    def __init__(
-        self, namespace: str, name: str, schema: str, fn: Callable, mutates_args: Any, device_types: Any
-    ) -> None:
+    def __init__(self, namespace: str, name: str, schema: str, fn: Callable, device_types: Any) -> None:
         self._namespace, self._name = namespace, name
         self._qualname = f"{namespace}::{name}"
         self._schema = schema
         self._init_fn = fn
         self._signature = inspect.signature(fn)
-        self._kinds, mutated = _schema_kinds(schema)
+        self._kinds, self._mutated = _schema_kinds(schema)  # the mutated: the schema's Tensor(a!)
         self._positional = [n for n, p in self._signature.parameters.items() if p.kind is not p.KEYWORD_ONLY]
         self._spread = tuple(_is_tensor_list(self._kinds.get(n)) for n in self._positional)
-        self._mutated = mutated
         self._device_types = None if device_types is None else _device_names(device_types)
         self._kernels: dict[str, Callable] = {}
         self._disabled: set[str] = set()
@@ -620,7 +617,7 @@ def custom_op(
         else:  # PyTorch's form, as infer_schema writes it: "(Tensor x, float k=2.0) -> Tensor"
             op_schema = schema.strip()
             _check_schema_given(op_schema, fn, mutates_args)
-        op = CustomOpDef(namespace, op_name, op_schema, fn, mutates_args, device_types)
+        op = CustomOpDef(namespace, op_name, op_schema, fn, device_types)
         _OPS[op._qualname] = op  # as in PyTorch, defining a name again replaces the operator
         return op
 
