@@ -1016,6 +1016,27 @@ def test_a_custom_op_must_return_what_its_schema_says() -> None:
         pair(ember.ones(1))
 
 
+def _number_arguments(T, shared: dict) -> dict:
+    """The kernel receives number arguments converted to the schema's types, as PyTorch's
+    dispatcher passes them: 2 for a float is 2.0, a tuple for an int[] is a list."""
+    seen = {}
+
+    def record(x: T.Tensor, k: float, ks: Sequence[int], b: bool, n: int | None = None) -> T.Tensor:
+        seen.update(k=repr(k), ks=repr(ks), b=repr(b), n=repr(n))
+        return T.full_like(x, k)
+
+    op = T.library.custom_op("tutorials_b::record", record, mutates_args=())
+    out = {"full": _np(op(T.ones(2), 2, (np.int64(1), 2), 1, np.int64(3)))}
+    out.update(seen)
+    op(T.ones(1), T.tensor(2.5), [1], True)
+    out["from_tensor"] = seen["k"]
+    return out
+
+
+def test_number_arguments_reach_the_kernel_as_the_schema_types() -> None:
+    _both(_number_arguments)
+
+
 def test_needs_input_grad_in_a_custom_ops_backward_is_per_argument() -> None:
     """As PyTorch's: one flag per positional argument, a list for a list of tensors; the
     node's flat inputs and its metadata argument (ember's own) do not show."""

@@ -381,6 +381,7 @@ class CustomOpDef:
                     f"'{name}' but instead found type '{type(value).__name__}'.\nPosition: {position}\n"
                     f"Value: {value!r}\nDeclaration: {self._declaration}"
                 )
+            bound.arguments[name] = _convert(kind, value)
         return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -506,6 +507,22 @@ def _accepts(kind: str | None, value: Any) -> bool:
     if kind.endswith("[]"):
         return isinstance(value, (list, tuple)) and all(_accepts(kind[:-2], v) for v in value)
     return isinstance(value, _ACCEPTS[kind])
+
+
+# What the kernel receives for a number argument, as PyTorch's dispatcher converts it: a
+# float for `float` even when given 2 or a 0-d tensor, an int for `int`, a list for `int[]`.
+_CONVERT: dict[str, Callable] = {"float": float, "SymInt": int, "int": int, "bool": bool}
+
+
+def _convert(kind: str | None, value: Any) -> Any:
+    if kind is None or value is None:
+        return value
+    kind = kind.rstrip("?")
+    if kind.endswith("[]"):
+        to = _CONVERT.get(kind[:-2])
+        return value if to is None else [to(v) for v in value]
+    to = _CONVERT.get(kind)
+    return value if to is None else to(value)
 
 
 def _device_names(device_types: str | Sequence[str]) -> set[str]:
