@@ -241,13 +241,16 @@ class SparseTensor(Tensor):
 
     @property
     def grad(self) -> SparseTensor | None:
-        """The gradient, sparse with this tensor's coalesced pattern (torch.sparse.mm's)."""
+        """The gradient, sparse with this tensor's coalesced pattern (torch.sparse.mm's), in
+        its layout: a CSR (CSC) leaf's is CSR (CSC), as PyTorch gives a CSR leaf."""
         g = self._vals.grad if self._vals.grad_fn is None else None
         return None if g is None else self._grad_of_values(g.detach())
 
     def _grad_of_values(self, g: Tensor) -> SparseTensor:
         """A gradient of the values as this tensor's: sparse, with its coalesced pattern (also
         what autograd.grad returns for a sparse input)."""
+        if self.layout is not sparse_coo:  # compressed: each element once, in the tensor's order
+            return _new(self.layout, self.shape, g, self._idx, self._coalesced)
         if self._coalesced:
             return _new(sparse_coo, self.shape, g, self._idx, True)
         # every copy of a repeated index got the same gradient (the sum's): keep one
