@@ -53,6 +53,11 @@ sparse_bsr = layout("sparse_bsr")
 sparse_bsc = layout("sparse_bsc")
 
 
+# Turned True by the first sparse gradient stored in a dense tensor's .grad (ember/sparse/_grad.py,
+# or the .grad setter): until then the optimizers skip checking their gradients' layouts.
+sparse_grads_seen = [False]
+
+
 class SparseUnsupportedError(NotImplementedError):
     """A dense operation was given a sparse tensor (torch's "Could not run ... with arguments
     from the 'SparseCPU' backend"); see ember/sparse/_tensor.py."""

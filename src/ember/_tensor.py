@@ -265,6 +265,10 @@ class Tensor:
                     f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
                     f"dtype '{self.dtype}'. The gradient must have the tensor's dtype"
                 )
+            if value._data.__class__ is not np.ndarray:  # a sparse gradient
+                from ember._layout import sparse_grads_seen
+
+                sparse_grads_seen[0] = True  # the optimizers check layouts from now on
         self._grad = value
 
     @grad.deleter

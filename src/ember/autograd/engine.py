@@ -38,7 +38,9 @@ from typing import Any
 import numpy as np
 from numpy import ndarray  # a global name: CPython 3.11 reads numpy's module attributes slowly
 
+from ember._layout import SparseUnsupportedError
 from ember._layout import contiguous_format as _contiguous_format
+from ember._layout import strided as _strided
 from ember.autograd import grad_mode
 from ember.autograd.function import FREED_MESSAGE, _plain_tensor, edge_meta
 
@@ -134,6 +136,10 @@ def _own(g: Any, handed_out: set) -> Any:
             g = np.array(g, order="C")
     elif isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
         g = np.array(g)
+    elif g.layout is not _strided:  # a sparse gradient (embedding(sparse=True)), see below
+        from ember.sparse._grad import own
+
+        return own(g, handed_out)
     else:
         return g.clone(memory_format=_contiguous_format)
     handed_out.add(id(g))
@@ -356,13 +362,47 @@ def _send(pending: dict, heap: list, node: Any, nr: int, g: Any) -> None:
 def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
     """Give g the shape (summing out broadcast dimensions) and dtype of the input at `edge`."""
     shape, dtype = edge_meta(edge)
-    if g.__class__ is not ndarray and not isinstance(g, Tensor):
-        g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
+    if g.__class__ is not ndarray:
+        if not isinstance(g, Tensor):
+            g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
+        elif g.layout is not _strided:
+            return _conform_sparse(g, edge, node, edges)
     if g.shape != shape:
         g = unbroadcast(g, shape, node, edges, edge)
     if g.dtype != dtype:
         g = _fix_dtype(g, dtype)
     return g
+
+
+def _conform_sparse(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
+    """A sparse gradient (ember/sparse/_grad.py) goes to a leaf as it is, of the leaf's size
+    and dtype as the backward that made it ensures; a node gets it dense, since the backward
+    formulas of dense ops compute on arrays (PyTorch would pass it on sparse)."""
+    if isinstance(edge, Tensor):
+        if tuple(g.shape) != edge._data.shape or g._data.dtype != edge._data.dtype:
+            raise RuntimeError(
+                f"Function {node.name() if node is not None else 'backward'} returned an invalid gradient "
+                f"at index {_index_of(edges, edge) if edges else 0} - got a sparse gradient of size "
+                f"{list(g.shape)} and dtype {g.dtype} for a tensor of size {list(edge._data.shape)} "
+                f"and dtype {Tensor._dtype_of(edge._data.dtype)}"
+            )
+        return g
+    from ember.sparse._grad import dense
+
+    return _conform(dense(g), edge, node, edges)
+
+
+def _sum(a: Any, b: Any) -> Any:
+    """a + b for two gradients of one tensor, either of which may be sparse."""
+    if _is_sparse(a) or _is_sparse(b):
+        from ember.sparse._grad import plus
+
+        return plus(a, b)
+    return a + b
+
+
+def _is_sparse(g: Any) -> bool:
+    return isinstance(g, Tensor) and g.layout is not _strided
 
 
 def _run_node(node: Any, grad: Any, create_graph: bool, capture: dict | None, handed_out: set) -> tuple:
@@ -434,7 +474,13 @@ def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
     if not node.raw:
         result = _call_user_backward(node, grads)
         if not create_graph:
-            result = tuple([r._data if isinstance(r, Tensor) else _as_grad(r) for r in result])
+            # a sparse gradient stays a tensor (see _conform_sparse)
+            result = tuple(
+                [
+                    (r._data if r.layout is _strided else r) if isinstance(r, Tensor) else _as_grad(r)
+                    for r in result
+                ]
+            )
     elif not create_graph:
         result = node.backward(node, *grads)
         if result.__class__ is not tuple:
@@ -518,7 +564,7 @@ def _arrive_leaf(
         return
     if leaf._hooks:
         prev = hooked.get(leaf)
-        hooked[leaf] = g if prev is None else prev + g
+        hooked[leaf] = g if prev is None else _sum(prev, g)
         return
     _deliver(leaf, g, capture, accumulate, handed_out)
 
@@ -526,7 +572,7 @@ def _arrive_leaf(
 def _deliver(leaf: Any, g: Any, capture: dict | None, accumulate: bool, handed_out: set) -> None:
     if capture is not None:
         key = id(leaf)
-        capture[key] = g if capture[key] is None else capture[key] + g
+        capture[key] = g if capture[key] is None else _sum(capture[key], g)
     if accumulate:
         _add_to_grad(leaf, g, handed_out)
 
@@ -630,6 +676,12 @@ def _hooked(hooks: dict, g: Any) -> Any:
             continue
         data = g._data if isinstance(g, Tensor) else g
         _check_hook_result(hook, out, data.shape, data.dtype)
+        shown = g if isinstance(g, Tensor) else _plain_tensor(data)
+        if out.layout is not shown.layout:  # a sparse gradient made dense, or the other way
+            raise RuntimeError(
+                f"hook '{getattr(hook, '__name__', type(hook).__name__)}' has changed the type of value "
+                f"(was {shown.type()} got {out.type()})"
+            )
         g = out._data if isinstance(g, ndarray) else out
     return g
 
@@ -678,8 +730,19 @@ def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
     if t._grad is None:
         t._grad = _own(g, handed_out)
     elif isinstance(g, Tensor) or t._grad.grad_fn is not None:
-        t._grad = t._grad + g  # create_graph: the sum is part of the graph
+        if (isinstance(g, Tensor) and g.layout is not _strided) or t._grad.layout is not _strided:
+            from ember.sparse._grad import accumulate
+
+            accumulate(t, g, handed_out)  # one of them sparse (embedding(sparse=True))
+        else:
+            t._grad = t._grad + g  # create_graph: the sum is part of the graph
     else:
-        total = t._grad._data + g
+        try:
+            total = t._grad._data + g
+        except SparseUnsupportedError:  # a dense gradient into a sparse .grad
+            from ember.sparse._grad import accumulate
+
+            accumulate(t, g, handed_out)
+            return
         # NumPy sums two 0-d arrays into a scalar, which could not be changed in place
         t._grad._data = total if total.__class__ is ndarray else np.array(total)

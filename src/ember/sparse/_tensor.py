@@ -420,6 +420,12 @@ class SparseTensor(Tensor):
     def detach(self) -> SparseTensor:
         return _new(self.layout, self.shape, self._vals.detach(), self._idx, self._coalesced)
 
+    def detach_(self) -> SparseTensor:
+        """This tensor taken out of the graph in place (its values detached)."""
+        if self._vals.grad_fn is not None or self._vals.requires_grad:
+            self._vals = self._vals.detach()
+        return self
+
     def clone(self, *, memory_format: Any = None) -> SparseTensor:
         return _new(self.layout, self.shape, self._vals.clone(), self._idx.copy(), self._coalesced)
 

@@ -34,9 +34,10 @@ class EmbeddingBag(Op):
     """
 
     @staticmethod
-    def forward(ctx, weight, per_sample_weights, index, bag, kept, n_bags, mode, freq):
+    def forward(ctx, weight, per_sample_weights, index, bag, kept, n_bags, mode, freq, sparse):
         ctx.save_for_backward(weight, per_sample_weights)
         ctx.index, ctx.bag, ctx.kept, ctx.freq, ctx.winner = index, bag, kept, freq, None
+        ctx.sparse = sparse
         rows = weight[index]
         out = np.zeros((n_bags, weight.shape[1]), dtype=weight.dtype)
         if mode == "max":
@@ -62,7 +63,7 @@ class EmbeddingBag(Op):
     def backward(ctx, grad):
         weight, per_sample_weights = ctx.saved_tensors
         dw, dpsw = ctx._edges[:2]
-        nothing = (None,) * 6
+        nothing = (None,) * 7
         if ctx.winner is not None:  # max: each output element's gradient to its winning row
             b, col = ctx.filled
             gw = _dual.index_add(weight.shape, (ctx.winner, col), grad[b, col], grad.dtype)
@@ -75,9 +76,18 @@ class EmbeddingBag(Op):
                 g = g * per_sample_weights[ctx.kept][:, None]
             elif ctx.scale is not None:
                 g = g * ctx.scale[:, None]
-            if ctx.freq is not None:
-                g = g / ctx.freq[:, None]
-            gw = _dual.index_add(weight.shape, ctx.index, g, grad.dtype)
+            if ctx.sparse:  # one row per entry, as embedding(sparse=True) gives (ember/sparse/_grad.py)
+                from ember.sparse._grad import from_rows
+
+                if ctx.freq is not None:
+                    raise RuntimeError(
+                        "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+                    )
+                gw = from_rows(tuple(weight.shape), ctx.index, g)  # g: a new array (or Tensor)
+            else:
+                if ctx.freq is not None:
+                    g = g / ctx.freq[:, None]
+                gw = _dual.index_add(weight.shape, ctx.index, g, grad.dtype)
         if dpsw is not None:
             g = _dual.sum(per_entry * weight[ctx.index], 1, keepdims=False)
             gpsw = _dual.index_add(per_sample_weights.shape, ctx.kept, g, grad.dtype)
@@ -111,12 +121,10 @@ def embedding_bag(
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
     if mode not in _MODES:
         raise ValueError(f"mode has to be one of sum, mean or max (got {mode!r})")
-    if sparse:
-        raise NotImplementedError(
-            "embedding_bag: ember makes no sparse gradients (sparse=True); use sparse=False"
-        )
     if mode == "max" and scale_grad_by_freq:
         raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None:
         if mode != "sum":
             raise NotImplementedError(
@@ -158,7 +166,7 @@ def embedding_bag(
     if scale_grad_by_freq:
         freq = np.bincount(index, minlength=n)[index].astype(weight._data.dtype)
     psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
-    return EmbeddingBag.apply(weight, psw, index, bag, kept, n_bags, mode, freq)
+    return EmbeddingBag.apply(weight, psw, index, bag, kept, n_bags, mode, freq, bool(sparse))
 
 
 def _indices(t: Any, name: str) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ember import random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
-from ember.autograd.saved import constant, field, saved_input, shape_of
+from ember.autograd.saved import field, saved_input, shape_of
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
 from ember.ops import activations as act
@@ -289,19 +290,21 @@ def feature_alpha_dropout(
 
 class Embedding(Op):
     """Rows of the weight picked by index. Its gradient adds up over repeated indices; the
-    padding row gets none, as in PyTorch. (Kept here, next to its only user.)"""
+    padding row gets none, as in PyTorch. With `sparse` the gradient is a sparse COO tensor
+    instead, one row per looked-up index (ember/sparse/_grad.py). (Kept here, next to its
+    only user.)"""
 
     saved_attributes = {
         "indices": saved_input(1),
         "padding_idx": field("padding_idx", lambda i: -1 if i is None else i),
         "scale_grad_by_freq": field("freq", lambda freq: freq is not None),
-        "sparse": constant(False),
+        "sparse": field("sparse"),
         "weight_sym_argsize_0": field("shape", shape_of(0)),
     }
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        ctx.shape, ctx.padding_idx = weight.shape, padding_idx
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse=False):
+        ctx.shape, ctx.padding_idx, ctx.sparse = weight.shape, padding_idx, sparse
         # backward reads the indices from saved_tensors, as PyTorch's node does: changed in
         # place before backward they raise, and a saved-tensor hook's unpacked value is used
         ctx.save_for_backward(indices)
@@ -313,12 +316,35 @@ class Embedding(Op):
     @staticmethod
     def backward(ctx, grad):
         indices = _dual.value(ctx.saved_tensors[0])  # a Tensor under create_graph
+        if ctx.sparse:
+            return _sparse_rows(ctx, indices, grad), None, None, None, None
         if ctx.freq is not None:
             grad = grad / ctx.freq[..., None]
         if ctx.padding_idx is not None:
             keep = indices != ctx.padding_idx
             indices, grad = indices[keep], grad[keep]
-        return _dual.index_add(ctx.shape, indices, grad, grad.dtype), None, None, None
+        return _dual.index_add(ctx.shape, indices, grad, grad.dtype), None, None, None, None
+
+
+def _sparse_rows(ctx: Any, indices: Any, grad: Any) -> Any:
+    """The sparse gradient of embedding(sparse=True): one row of grad per index, in the
+    input's order, the padding index's left out (PyTorch's embedding_sparse_backward)."""
+    from ember.sparse._grad import from_rows
+
+    if ctx.freq is not None:  # raised here, in backward, as PyTorch does
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    idx = (indices._data if isinstance(indices, Tensor) else np.asarray(indices)).reshape(-1)
+    dim = ctx.shape[1]
+    rows = grad.reshape(idx.size, dim)
+    keep = None if ctx.padding_idx is None else idx != ctx.padding_idx
+    if rows.size == 0:  # nothing looked up, or rows of no elements: no entry
+        keep = np.zeros(idx.size, bool)
+    if keep is not None:
+        idx = idx[keep]
+        rows = rows[Tensor(keep)] if isinstance(rows, Tensor) else rows[keep]
+    elif not isinstance(rows, Tensor):
+        rows = np.array(rows)  # the values are the gradient's own, not a view of another's
+    return from_rows(ctx.shape, idx, rows)
 
 
 def embedding(
@@ -339,10 +365,6 @@ def embedding(
         )
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: 'weight' must be 2-D (num_embeddings, dim), got {list(weight.shape)}")
-    if sparse:
-        raise NotImplementedError(
-            "embedding: ember makes no sparse gradients (sparse=True); use sparse=False"
-        )
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
@@ -356,7 +378,7 @@ def embedding(
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     indices = input if isinstance(input, Tensor) else idx  # a Tensor's version is checked in backward
-    return Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+    return Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
