@@ -25,6 +25,8 @@ class Adadelta(Optimizer):
     State per parameter: 'step', 'square_avg' (v) and 'acc_delta' (u).
     """
 
+    _sparse_error = "Adadelta does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

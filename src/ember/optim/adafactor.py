@@ -43,6 +43,8 @@ class Adafactor(Optimizer):
     parameter: 'step', and 'row_var' and 'col_var' (matrices) or 'variance' (vectors).
     """
 
+    _sparse_error = "Adafactor does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

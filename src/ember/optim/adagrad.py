@@ -29,7 +29,12 @@ class Adagrad(Optimizer):
         p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
 
     State per parameter, created when the optimizer is: 'step' and 'sum' (s).
+
+    A sparse gradient (`nn.Embedding(sparse=True)`) is summed per index and updates only
+    those rows of p and s, as in PyTorch; weight decay is refused for it.
     """
+
+    _sparse_error = None  # Adagrad steps sparse gradients (_sparse_update)
 
     def __init__(
         self,
@@ -101,3 +106,24 @@ class Adagrad(Optimizer):
             update /= std
             data -= update
             p._version[0] += 1
+
+    def _sparse_update(self, p: Tensor, group: dict[str, Any]) -> None:
+        """One step of p with a sparse gradient, PyTorch's sparse path: each index once (the
+        update is not linear in g), s += g² and p -= clr * g / (sqrt(s) + eps) on those rows."""
+        from ember.sparse import _grad as sparse_grad
+
+        p_state = self.state[p] or self._init_state(p, group)
+        step = _advance(p_state["step"])
+        g = p._grad
+        if group["maximize"]:
+            g = sparse_grad.scaled(g, -1.0)
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        clr = float(group["lr"]) / (1 + (step - 1) * float(group["lr_decay"]))
+        where, values = sparse_grad.coalesced_rows(g)
+        s = p_state["sum"]._data
+        s[where] += values * values
+        std = np.sqrt(s[where])
+        std += float(group["eps"])
+        p._data[where] = add_scaled(p._data[where], values / std, -clr)
+        p._version[0] += 1

@@ -36,6 +36,8 @@ class Adam(Optimizer):
     'max_exp_avg_sq' (v_max, with amsgrad).
     """
 
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
     def __init__(
         self,
         params: ParamsT,

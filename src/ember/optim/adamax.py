@@ -32,6 +32,8 @@ class Adamax(Optimizer):
     State per parameter: 'step', 'exp_avg' (m) and 'exp_inf' (u).
     """
 
+    _sparse_error = "Adamax does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

@@ -29,6 +29,8 @@ class ASGD(Optimizer):
     parameter: 'step', 'eta', 'mu' (0-d float32 tensors) and 'ax'.
     """
 
+    _sparse_error = "ASGD does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

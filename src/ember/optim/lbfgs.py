@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ember._layout import strided
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad, no_grad
 from ember.optim._fused import add_scaled
@@ -229,7 +230,7 @@ class LBFGS(Optimizer):
         # a complex parameter counts as its real and imaginary parts, as in PyTorch
         return np.concatenate(
             [
-                _real_view(p._grad._data).ravel()
+                _real_view(_dense_grad(p._grad)).ravel()
                 if p._grad is not None
                 else np.zeros_like(_real_view(p._data)).ravel()
                 for p in self._params
@@ -383,3 +384,10 @@ class LBFGS(Optimizer):
         if "al" in state:
             state["al"] = _to_state(al)
         return orig_loss
+
+
+def _dense_grad(grad: Tensor) -> np.ndarray:
+    """A gradient's array; a sparse gradient made dense, as PyTorch's LBFGS does."""
+    if grad.layout is not strided:
+        return grad.to_dense()._data
+    return grad._data

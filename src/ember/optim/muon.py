@@ -84,6 +84,8 @@ class Muon(Optimizer):
     State per parameter: 'momentum_buffer'.
     """
 
+    _sparse_error = "Muon does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

@@ -37,6 +37,8 @@ class NAdam(Optimizer):
     and 'exp_avg_sq' (v).
     """
 
+    _sparse_error = "NAdam does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

@@ -10,6 +10,12 @@ Updates work on the NumPy arrays inside the tensors (`p._data`), so no graph is 
 and a parameter stays the same object (a model's layers keep pointing at it). State values
 are ember Tensors, so that `state_dict()` looks like PyTorch's.
 
+Sparse gradients (`nn.Embedding(sparse=True)`) are stepped by SGD, Adagrad, SparseAdam and
+LBFGS, and refused by the others with PyTorch's errors. The layout of each gradient is
+checked only once a sparse gradient exists in the process (`sparse_grads_seen`, set where
+one is stored): until then `step` runs `_update_group` as before, so dense training pays
+nothing for them.
+
 Hooks run as in PyTorch: step pre- and post-hooks (per optimizer, and global ones from
 `register_optimizer_step_pre_hook`), state_dict and load_state_dict pre- and post-hooks.
 The step hooks run in a wrapper around each optimizer class's own `step` (a subclass's
@@ -29,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from ember._layout import strided
+from ember._layout import SparseUnsupportedError, strided
+from ember._layout import sparse_grads_seen as _sparse_grads_seen
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import enable_grad
 from ember.utils.hooks import RemovableHandle, add_hook
@@ -166,6 +173,10 @@ class Optimizer:
     optimizers take are accepted and stored (so reprs and state dicts match) but change
     nothing: ember has one implementation of each algorithm.
     """
+
+    # PyTorch's error for a sparse gradient, or None in the optimizers that step them (which
+    # define _sparse_update)
+    _sparse_error: str | None = "this optimizer does not support sparse gradients"
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -313,7 +324,11 @@ class Optimizer:
                         grad.detach_()
                     else:
                         grad.requires_grad_(False)
-                    grad._data.fill(0)
+                    try:
+                        grad._data.fill(0)
+                    except SparseUnsupportedError:  # a sparse gradient: no entries any more
+                        grad.zero_()
+                        continue
                     grad._version[0] += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -326,9 +341,31 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        update = self._update_group_checked if _sparse_grads_seen[0] else self._update_group
         for group in self.param_groups:
-            self._update_group(group)
+            update(group)
         return loss
+
+    def _update_group_checked(self, group: dict[str, Any]) -> None:
+        """`_update_group`, once sparse gradients exist: a group with a sparse gradient raises
+        PyTorch's error before anything is updated, or, in an optimizer that takes them, has
+        its dense parameters stepped by `_update_group` and its sparse ones by
+        `_sparse_update`."""
+        sparse = [p for p in group["params"] if p._grad is not None and p._grad.layout is not strided]
+        if not sparse:
+            self._update_group(group)
+            return
+        if self._sparse_error is not None:
+            raise RuntimeError(self._sparse_error)
+        ids = {id(p) for p in sparse}
+        dense = [p for p in group["params"] if id(p) not in ids]
+        if dense:
+            self._update_group({**group, "params": dense})
+        for p in sparse:
+            self._sparse_update(p, group)
+
+    def _sparse_update(self, p: Tensor, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not step sparse gradients")
 
     def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
         """(parameter, its array, its gradient's array) for each parameter of the group that

@@ -39,6 +39,8 @@ class RAdam(Optimizer):
     State per parameter: 'step' (0-d float32 tensor), 'exp_avg' (m) and 'exp_avg_sq' (v).
     """
 
+    _sparse_error = "RAdam does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

@@ -27,6 +27,8 @@ class RMSprop(Optimizer):
     and 'grad_avg' (a, when centered).
     """
 
+    _sparse_error = "RMSprop does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

@@ -25,6 +25,8 @@ class Rprop(Optimizer):
     State per parameter: 'step' (0-d float32 tensor), 'prev' (g_prev) and 'step_size' (s).
     """
 
+    _sparse_error = "Rprop does not support sparse gradients"
+
     def __init__(
         self,
         params: ParamsT,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ember._layout import strided
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled
 from ember.optim.optimizer import Optimizer, ParamsT, _check, _check_flags, _check_fused
@@ -24,7 +25,13 @@ class SGD(Optimizer):
 
     `weight_decay` adds weight_decay * p to the gradient, which is the gradient of the L2
     penalty weight_decay/2 * ||p||² added to the loss.
+
+    A sparse gradient (`nn.Embedding(sparse=True)`) updates only its rows, as in PyTorch,
+    momentum included: the buffer it starts is sparse and collects the entries of every
+    step. Weight decay would make it dense, and raises PyTorch's error.
     """
+
+    _sparse_error = None  # SGD steps sparse gradients (_sparse_update)
 
     def __init__(
         self,
@@ -95,3 +102,34 @@ class SGD(Optimizer):
                 g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
             add_scaled(data, g, alpha, out=data)
             p._version[0] += 1
+
+    def _sparse_update(self, p: Tensor, group: dict[str, Any]) -> None:
+        """One step of p with a sparse gradient, PyTorch's algorithm on sparse tensors."""
+        from ember.sparse import _grad as sparse_grad
+
+        g = p._grad
+        if group["maximize"]:
+            g = sparse_grad.scaled(g, -1.0)
+        if group["weight_decay"] != 0:  # g + weight_decay * p: PyTorch's add(sparse, dense)
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        momentum = float(group["momentum"])
+        if momentum != 0:
+            p_state = self.state[p]
+            buf = p_state.get("momentum_buffer")
+            if buf is None:
+                buf = p_state["momentum_buffer"] = g.detach().clone()
+            elif buf.layout is strided:  # a dense buffer from dense gradients before
+                b = buf._data
+                b *= momentum
+                sparse_grad.add_into(b, g, 1 - float(group["dampening"]))
+            else:
+                decayed = sparse_grad.scaled(buf, momentum)
+                sparse_grad.assign(buf, sparse_grad.sum_scaled(decayed, g, 1 - float(group["dampening"])))
+            if group["nesterov"]:
+                if buf.layout is strided:
+                    raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+                g = sparse_grad.sum_scaled(g, buf, momentum)
+            else:
+                g = buf
+        sparse_grad.add_into(p._data, g, -float(group["lr"]))
+        p._version[0] += 1

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ember import dtypes
+from ember._layout import SparseUnsupportedError
 from ember._tensor import Tensor
 
 _Parameters = Tensor | Iterable[Tensor]
@@ -75,7 +76,10 @@ def clip_grads_with_norm_(
     one = real(1)
     coef = min(one / (real(norm) + real(1e-6)) * real(max_norm), one)
     for grad in _grads(parameters):
-        grad._data *= grad._data.dtype.type(coef)
+        try:
+            grad._data *= grad._data.dtype.type(coef)
+        except SparseUnsupportedError:  # a sparse gradient: its values scaled, as in PyTorch
+            grad._vals._data = grad._vals._data * grad._data.dtype.type(coef)
         grad._version[0] += 1
 
 
