@@ -430,3 +430,15 @@ def test_compressed_leaf_gets_a_gradient_of_its_layout(layout):
         assert t.grad.layout is torch.sparse_csr
         np.testing.assert_array_equal(a.grad.col_indices().numpy(), t.grad.col_indices().numpy())
         np.testing.assert_array_equal(a.grad.values().numpy(), t.grad.values().numpy())
+
+
+def test_sgd_state_with_a_sparse_momentum_buffer_saves_and_loads():
+    w = _weight(ember)
+    opt = ember.optim.SGD([w], lr=0.1, momentum=0.9)
+    F.embedding(ember.tensor([1, 4]), w, sparse=True).sum().backward()
+    opt.step()
+    other = ember.optim.SGD([w], lr=0.1, momentum=0.9)
+    other.load_state_dict(opt.state_dict())
+    buf, loaded = opt.state[w]["momentum_buffer"], other.state[w]["momentum_buffer"]
+    assert loaded.layout is ember.sparse_coo and loaded is not buf
+    np.testing.assert_array_equal(loaded.to_dense().numpy(), buf.to_dense().numpy())
