@@ -58,7 +58,7 @@ class _Formatter:
     """The format of every element, decided once from the values that will be shown."""
 
     def __init__(self, shown: np.ndarray) -> None:
-        self.floating = shown.dtype.kind == "f"
+        self.floating = shown.dtype.kind in "fV"
         self.int_mode, self.sci_mode, self.width = True, False, 1
         flat = shown.reshape(-1)
         if not self.floating:

@@ -215,7 +215,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fcV":  # V: bfloat16
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients "
                 f"(this tensor is {self.dtype}; convert it with .float() first)"
@@ -339,7 +339,7 @@ class Tensor:
         return False
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"  # V: bfloat16, the only such dtype ember stores
 
     @property
     def _version_value(self) -> int:
@@ -469,6 +469,8 @@ class Tensor:
         return self._data.item()
 
     def tolist(self) -> Any:
+        if self._data.dtype.kind == "V":  # bfloat16: ml_dtypes' scalars, as Python floats
+            return self._data.astype(np.float32).tolist()
         return self._data.tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
@@ -478,6 +480,10 @@ class Tensor:
         if self._requires_grad and not force and _grad_state[0]:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if self._data.dtype.kind == "V":  # bfloat16, which NumPy itself lacks
+            raise TypeError(
+                "Got unsupported ScalarType BFloat16 (NumPy has no bfloat16: convert with .float() first)"
             )
         return self._data
 

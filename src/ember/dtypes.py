@@ -20,7 +20,7 @@ class dtype:
 
     def __init__(self, name: str, np_dtype: Any, itemsize: builtins.int = 0) -> None:
         self.name = name
-        if np_dtype is None:  # a floating dtype NumPy lacks: named, never stored (bfloat16)
+        if np_dtype is None:  # a floating dtype NumPy lacks: its NumPy dtype comes on first use
             self.is_floating_point, self.is_complex, self.is_signed = True, False, True
             self.itemsize = itemsize
             return
@@ -31,12 +31,10 @@ class dtype:
         self.itemsize = self.numpy.itemsize
 
     def __getattr__(self, attr: str) -> Any:
-        # reached only for a slot left empty: `numpy` of a dtype ember names but cannot store
-        if attr == "numpy":
-            raise TypeError(
-                f"ember has no {self.name} tensors (NumPy has no {self.name} type): use float32, "
-                f"which is also what ember computes autocast regions with dtype={self.name} in"
-            )
+        # reached only for a slot left empty: `numpy` of bfloat16 before its first use, which
+        # loads ml_dtypes (or says why it cannot): see enable_bfloat16
+        if attr == "numpy" and self is bfloat16:
+            return enable_bfloat16()
         raise AttributeError(f"'dtype' object has no attribute '{attr}'")
 
     def to_real(self) -> dtype:
@@ -78,11 +76,47 @@ uint64 = dtype("uint64", np.uint64)
 bool = dtype("bool", np.bool_)  # noqa: A001  (torch.bool)
 complex64 = dtype("complex64", np.complex64)
 complex128 = dtype("complex128", np.complex128)
-# PyTorch programs name bfloat16 to choose a precision (`torch.autocast("cpu",
-# dtype=torch.bfloat16)`, `torch.bfloat16 if torch.cuda.is_bf16_supported() else ...`): those
-# lines run, and an autocast region computes, as every region in ember, in its inputs' own
-# dtype. NumPy has no bfloat16, so making or converting a tensor to it raises (__getattr__).
+# NumPy has no bfloat16; the package ml_dtypes adds one. Its NumPy dtype is looked up on the
+# first use of `bfloat16.numpy` (enable_bfloat16), so that `import ember` does not load
+# ml_dtypes and programs that only name bfloat16 (`torch.finfo(torch.bfloat16)`, a dtype
+# choice) run without it. Without ml_dtypes, making a tensor of it raises a TypeError.
 bfloat16 = dtype("bfloat16", None, itemsize=2)
+
+
+_BFLOAT16_MISSING = (
+    "ember has bfloat16 tensors only with the package ml_dtypes, which is not installed "
+    "(pip install ml_dtypes, or the extra ember[bfloat16]); without it use float32, which is also "
+    "what an autocast region with dtype=bfloat16 computes in"
+)
+
+
+def bfloat16_numpy() -> np.dtype | None:
+    """ml_dtypes' bfloat16 NumPy dtype, or None when ml_dtypes is not installed."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def enable_bfloat16() -> np.dtype:
+    """Make `bfloat16` a dtype ember stores, with ml_dtypes' NumPy dtype, on its first use:
+    fill its `numpy` slot, teach promotion its kind ('V', which NumPy gives user-defined
+    types) and turn on float32 computing for its ops (ember/_bfloat16.py). TypeError, with
+    the fix, when ml_dtypes is missing."""
+    np_dtype = bfloat16_numpy()
+    if np_dtype is None:
+        raise TypeError(_BFLOAT16_MISSING)
+    if _BY_NUMPY.get(np_dtype) is not bfloat16:
+        bfloat16.numpy = np_dtype
+        _BY_NUMPY[np_dtype] = bfloat16
+        _CATEGORY["V"] = 2
+        _SCALAR_TYPE_NAMES["bfloat16"] = "BFloat16"
+        from ember import _bfloat16
+
+        _bfloat16.install(np_dtype)
+    return np_dtype
+
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -122,8 +156,10 @@ def default_complex_numpy() -> np.dtype:
 
 def set_default_dtype(d: dtype) -> None:
     """Change the default floating dtype (torch.set_default_dtype); float32 or float64."""
-    if d is bfloat16:  # PyTorch takes it; the message below would deny it is floating point
-        raise TypeError("ember has no bfloat16 tensors, so bfloat16 cannot be the default dtype: use float32")
+    if d is bfloat16:  # PyTorch takes it; ember's ops and creation functions assume a NumPy float
+        raise TypeError(
+            "ember cannot make bfloat16 the default dtype: use float32, and .bfloat16() where needed"
+        )
     if d not in (float32, float64):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default[0] = d
@@ -134,6 +170,9 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
     try:
         return _BY_NUMPY[np_dtype]
     except KeyError:
+        if np_dtype.kind == "V" and np_dtype.name == "bfloat16" and np_dtype == bfloat16_numpy():
+            enable_bfloat16()  # an ml_dtypes array met before any bfloat16 tensor was made
+            return bfloat16
         if np_dtype.byteorder not in "=|" and np_dtype.newbyteorder("=") in _BY_NUMPY:
             raise ValueError(
                 "given numpy array has byte order different from the native byte order. Conversion "
@@ -215,7 +254,10 @@ def promote_numpy(a: np.dtype, b: np.dtype) -> np.dtype:
         return a if ca > cb else b
     if a != b and ca == 1 and (a.kind == "u" or b.kind == "u") and max(a.itemsize, b.itemsize) > 1:
         _check_wide_unsigned(a, b)
-    return np.promote_types(a, b)
+    try:
+        return np.promote_types(a, b)
+    except TypeError:  # bfloat16 with float16 (ml_dtypes has no rule): neither holds the other
+        return np.dtype(np.float32)
 
 
 def _check_wide_unsigned(a: np.dtype, b: np.dtype) -> None:
@@ -359,8 +401,8 @@ def astype(arr: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
     """arr.astype(np_dtype), except that float64 values reach float16 through float32, as in
     PyTorch, where a c10::Half is made from a float: rounding twice can differ from rounding
     once in the last bit (1 + 2**-11 + 2**-40 is 1.0 in PyTorch, 1.0009765625 in NumPy)."""
-    if np_dtype == np.float16 and arr.dtype == np.float64:
-        return arr.astype(np.float32).astype(np.float16)
+    if (np_dtype == np.float16 or np_dtype.kind == "V") and arr.dtype == np.float64:
+        return arr.astype(np.float32).astype(np_dtype)  # float16 or bfloat16
     return arr.astype(np_dtype)
 
 
@@ -379,11 +421,11 @@ def to_element(value: Any, np_dtype: np.dtype) -> Any:
         if value.__class__ is np.float64:  # a Python float to PyTorch (and a float subclass)
             value = value.item()
         if value.__class__ is builtins.float:
-            single = (np_dtype.kind == "f" and np_dtype.itemsize <= 4) or np_dtype == np.complex64
+            single = (np_dtype.kind in "fV" and np_dtype.itemsize <= 4) or np_dtype == np.complex64
             return _to_single(value, np_dtype) if single else value
         if isinstance(value, _COMPLEX) and np_dtype.kind in "fb":
             value = _real_part(value, np_dtype)
-            return to_element(value, np_dtype) if np_dtype.kind == "f" else value
+            return to_element(value, np_dtype) if np_dtype.kind in "fV" else value
         if value.__class__ is builtins.complex and np_dtype == np.complex64:  # each part checked
             _to_single(value.real, np_dtype)
             _to_single(value.imag, np_dtype)

@@ -68,7 +68,7 @@ def _as_complex(input: Tensor) -> Tensor:
     kind = input._data.dtype.kind
     if kind == "c":
         return input
-    if kind == "f" and input._data.dtype.itemsize > 2:
+    if kind in "fV" and input._data.dtype.itemsize > 2:
         return convert.to(input, input.dtype.to_complex())
     return convert.to(input, dtypes.from_numpy_dtype(dtypes.default_complex_numpy()))
 
@@ -80,7 +80,7 @@ def _as_real(input: Tensor, op: str) -> Tensor:
         raise RuntimeError(
             f"{op} expects a real input tensor, but got {dtypes.scalar_type_name(input._data.dtype)}"
         )
-    if kind == "f" and input._data.dtype.itemsize > 2:
+    if kind in "fV" and input._data.dtype.itemsize > 2:
         return input
     return convert.to(input, dtypes.get_default_dtype())
 

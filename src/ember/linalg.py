@@ -158,7 +158,7 @@ def _eig(A: Tensor, op: str) -> Any:
     data = A._data
     if data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
-    if data.dtype.kind not in "fc" or data.dtype == np.float16:
+    if data.dtype.kind not in "fcV" or data.dtype == np.float16:
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {matrix.scalar_name(A)}"
         )
@@ -285,7 +285,7 @@ def _float_input(x: Any, dtype: Any, op: str) -> Tensor:
         raise TypeError(f"{op}(): argument must be Tensor, not {type(x).__name__}")
     if x._data.dtype.kind == "c" and op == "linalg.vector_norm" and dtype is None:
         return _abs(x)  # the norm of complex numbers is that of their magnitudes (a real tensor)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         if x._data.dtype.kind == "c":
             raise NotImplementedError(
                 f"{op}: ember's linear algebra has no complex matrices yet (got {matrix.scalar_name(x)})"
@@ -296,7 +296,7 @@ def _float_input(x: Any, dtype: Any, op: str) -> Tensor:
     if dtype is None:
         return x
     wanted = dtypes.to_numpy_dtype(dtype)
-    if wanted.kind != "f":
+    if wanted.kind not in "fV":
         raise RuntimeError(
             f"{op}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(wanted)}"
         )

@@ -67,18 +67,18 @@ def _as_number(x: Any) -> Any:
 def _differences(a: np.ndarray, e: np.ndarray) -> tuple:
     """|a - e| and |a - e| / |e|; integers and bools subtracted as int64, so that they
     cannot wrap around, and their relative difference in float32, as PyTorch computes them."""
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         a, e = a.astype(np.int64), e.astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         abs_diff = np.abs(a - e)
         rel_diff = abs_diff / np.abs(e)
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         rel_diff = rel_diff.astype(np.float32)
     return abs_diff, rel_diff
 
 
 def _matches(a: np.ndarray, e: np.ndarray, rtol: Any, atol: Any, equal_nan: bool) -> np.ndarray:
-    if rtol == 0 and atol == 0 and not (equal_nan and a.dtype.kind == "f"):
+    if rtol == 0 and atol == 0 and not (equal_nan and a.dtype.kind in "fV"):
         return a == e
     with np.errstate(invalid="ignore", over="ignore"):
         return np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
@@ -342,7 +342,7 @@ def make_tensor(
     cpu_only(device)
     shape = _shape_of(shape)
     np_dtype = dtypes.to_numpy_dtype(dtype)
-    if requires_grad and np_dtype.kind != "f":
+    if requires_grad and np_dtype.kind not in "fV":
         raise ValueError(
             "`requires_grad=True` is not supported for boolean and integral dtypes, "
             f"but got dtype={dtypes.from_numpy_dtype(np_dtype)}"

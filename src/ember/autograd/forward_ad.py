@@ -204,7 +204,7 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     for what, t in (("primal", tensor), ("tangent", tangent)):
         if not isinstance(t, Tensor):
             raise TypeError(f"make_dual(): expected the {what} to be a Tensor, got {type(t).__name__}")
-        if t._data.dtype.kind not in "fc":
+        if t._data.dtype.kind not in "fcV":
             raise ValueError(f"Expected {what} to be floating point or complex, but got: {t.dtype}")
     if tangent.shape != tensor.shape:
         raise RuntimeError(
@@ -267,7 +267,7 @@ def _apply_user_with_jvp(cls: Any, args: tuple, kwargs: dict) -> Any:
     any_tangent = False
     for a in args:
         t = None
-        if isinstance(a, engine.Tensor) and a._data.dtype.kind in "fc":
+        if isinstance(a, engine.Tensor) and a._data.dtype.kind in "fcV":
             t = unpack_dual(a).tangent
             any_tangent = any_tangent or t is not None
             t = zeros_like(a) if t is None else t
@@ -294,7 +294,7 @@ def _apply_user_with_jvp(cls: Any, args: tuple, kwargs: dict) -> Any:
         )
     duals = []
     for o, t in zip(outputs, results):
-        if t is None or not isinstance(o, engine.Tensor) or o._data.dtype.kind not in "fc":
+        if t is None or not isinstance(o, engine.Tensor) or o._data.dtype.kind not in "fcV":
             duals.append(o)
             continue
         if t.shape != o.shape:
@@ -316,7 +316,7 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     depend on any dual (or no level is open). The primal has `tensor`'s values and no
     tangent; reverse mode goes through it as through `tensor`."""
     lvl = _level(level, "_fw_primal")
-    if lvl is None or not lvl.duals or not tensor.requires_grad or tensor._data.dtype.kind not in "fc":
+    if lvl is None or not lvl.duals or not tensor.requires_grad or tensor._data.dtype.kind not in "fcV":
         return UnpackedDualTensor(tensor, None)
     known = lvl.direct.get(id(tensor))
     if known is not None and known[0]() is tensor:

@@ -205,6 +205,8 @@ class Function:
             from ember.autograd import saved
 
             saved.define(cls)
+        for hook in subclass_hooks:
+            hook(cls)
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -515,6 +517,10 @@ class Function:
 
 _ABSENT: Any = object()  # apply_one's "no such argument"
 
+# Called with each Function subclass defined from now on: ember/_bfloat16.py wraps the
+# forward of ops defined after the first bfloat16 tensor.
+subclass_hooks: list = []
+
 
 def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
     """`cls.apply(t[, a[, b]])` for a built-in op whose only Tensor argument is the first one,
@@ -617,7 +623,7 @@ def _output(ctx: Function, out: Any) -> Any:
     t._version = [0]
     dtype = data.dtype
     # `dtype.kind` costs as much as the rest of this line: float32 is tested by identity
-    if (dtype is _FLOAT32 or dtype.kind in "fc") and id(out) not in ctx._non_diff:
+    if (dtype is _FLOAT32 or dtype.kind in "fcV") and id(out) not in ctx._non_diff:  # V: bfloat16
         t._requires_grad = True
         t.grad_fn = ctx
         shape = data.shape
@@ -826,7 +832,7 @@ def _wrap_output(ctx: Function, o: Any, i: int) -> Any:
         return None
     data = _as_array(o)
     t = Tensor(data)
-    if data.dtype.kind in "fc" and id(o) not in ctx._non_diff:
+    if data.dtype.kind in "fcV" and id(o) not in ctx._non_diff:  # V: bfloat16
         t._requires_grad = True
         t.grad_fn = ctx
         t._out_nr = i

@@ -408,7 +408,7 @@ def _as_tensor(node: Any, source: int, item: Any, unpacked: bool = False) -> Any
     from ember._tensor import Tensor
 
     if source < 0:
-        if np.asarray(item).dtype.kind not in "fc":  # an integer output (indices): not in the graph
+        if np.asarray(item).dtype.kind not in "fcV":  # an integer output (indices): not in the graph
             return _plain(item)
         found, nr = node, -1 - source
     else:

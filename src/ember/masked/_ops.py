@@ -101,9 +101,9 @@ def _identity(op: str, input: Tensor, ord: float = 2.0) -> float | int | bool:
     if op in ("prod", "cumprod"):
         return 1
     if op in ("amax", "argmax", "logsumexp", "logaddexp"):
-        return -math.inf if kind in "fc" else np.iinfo(input._data.dtype).min
+        return -math.inf if kind in "fcV" else np.iinfo(input._data.dtype).min
     if op in ("amin", "argmin"):
-        return math.inf if kind in "fc" else np.iinfo(input._data.dtype).max
+        return math.inf if kind in "fcV" else np.iinfo(input._data.dtype).max
     if op == "median":
         return math.nan
     raise NotImplementedError(f"masked: no identity for {op}")
@@ -215,7 +215,7 @@ def argmin(
 
 def _float_dtype(op: str, input: Tensor, dtype: Any) -> Any:
     chosen = input.dtype if dtype is None else dtype
-    if dtypes.to_numpy_dtype(chosen).kind not in "fc":
+    if dtypes.to_numpy_dtype(chosen).kind not in "fcV":
         source = "Input" if dtype is None else "Optional"
         raise ValueError(
             f"{op}(): Could not infer output dtype. {source} dtype must be either a floating point "
@@ -329,8 +329,8 @@ def _std_var(
     if correction is not None:
         delta = float(correction)
     if dtype is None:
-        dtype = input.dtype if input._data.dtype.kind in "fc" else dtypes.float32
-    compute = dtype if dtypes.to_numpy_dtype(dtype).kind in "fc" else dtypes.float32
+        dtype = input.dtype if input._data.dtype.kind in "fcV" else dtypes.float32
+    compute = dtype if dtypes.to_numpy_dtype(dtype).kind in "fcV" else dtypes.float32
     count = _count(op, input, dim, True, mask)
     centred = ember.subtract(
         input, ember.divide(sum(input, dim, keepdim=True, dtype=dtype, mask=mask), count)

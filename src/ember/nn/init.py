@@ -37,7 +37,7 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 
 def _check_floating(tensor: Tensor, op: str) -> None:
     """Random values would be truncated in an integer tensor: PyTorch refuses."""
-    if tensor._data.dtype.kind != "f":
+    if tensor._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f'"{op}" not implemented for {tensor.dtype} (initialize a floating point tensor)'
         )

@@ -484,7 +484,7 @@ class Module:
         if target is None:
             return self
         np_dtype = dtypes.to_numpy_dtype(target)
-        if np_dtype.kind not in "fc":
+        if np_dtype.kind not in "fcV":
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype=ember.{np_dtype.name}"

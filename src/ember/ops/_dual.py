@@ -100,7 +100,7 @@ def sign(x: Any) -> Any:
     of abs and of the 1-norm, which PyTorch writes with sgn, is 0 at NaN, not NaN."""
     if isinstance(x, ndarray):
         s = np.sign(x, out=np.empty_like(x))  # out=: an array even for a 0-d x
-        if s.dtype.kind == "f":
+        if s.dtype.kind in "fV":
             s[np.isnan(s)] = 0
         return s
     return x.sign()

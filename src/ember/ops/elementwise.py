@@ -303,7 +303,7 @@ class DivTrunc(DivFloor):
     @staticmethod
     def forward(ctx, a, b):
         _check_divisor(a, b)
-        if np.result_type(a, b).kind == "f":
+        if np.result_type(a, b).kind in "fV":
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.asarray(np.trunc(a / b))
         return np.asarray(truncated_quotient(a, b))
@@ -328,7 +328,7 @@ class Remainder(Op):
             ctx.save_for_backward(a, b)  # PyTorch: else changing a in place after is fine
         with np.errstate(divide="ignore", invalid="ignore"):
             y = np.remainder(a, b)
-        if y.dtype.kind == "f":
+        if y.dtype.kind in "fV":
             y = np.where(y == 0, np.copysign(y, a), y)
         return y
 

@@ -37,7 +37,7 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
     Padding never wins: -inf, or the smallest value of an integer dtype; a window whose
     elements all equal that value points at its first element, as PyTorch's does.
     """
-    floating = x.dtype.kind == "f"
+    floating = x.dtype.kind in "fV"
     fill = -np.inf if floating else np.iinfo(x.dtype).min
     xp = pad(x, win, fill)
     best = arg = None
@@ -100,7 +100,7 @@ def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
             total = values.copy()
         else:
             np.add(total, values, out=total)
-    if total.dtype.kind == "f":
+    if total.dtype.kind in "fV":
         total /= divisor
         return total
     return truncated_quotient(total, divisor)
@@ -302,7 +302,7 @@ def check_dtype(op: str, input: Tensor, integers: tuple = (), takes: str = "floa
     """PyTorch's dtypes for a pooling: floating point, and the integer dtypes in `integers`;
     any other raises its NotImplementedError ('"avg_pool2d" not implemented for 'Char'')."""
     dtype = input._data.dtype
-    if dtype.kind == "f" or dtype in integers:
+    if dtype.kind in "fV" or dtype in integers:
         return
     raise NotImplementedError(
         f"\"{op}\" not implemented for '{scalar_type_name(dtype)}' ({op} takes {takes}, got {input.dtype})"

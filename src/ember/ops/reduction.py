@@ -614,9 +614,9 @@ class Median(Op):
     @staticmethod
     def forward(ctx, x, ignore_nan):
         flat = np.sort(x.reshape(-1))  # NaNs sort last
-        nans = np.isnan(flat).sum() if x.dtype.kind == "f" else 0
+        nans = np.isnan(flat).sum() if x.dtype.kind in "fV" else 0
         n = flat.size - nans if ignore_nan else flat.size
-        if n == 0 and x.dtype.kind != "f":  # PyTorch returns an arbitrary number here
+        if n == 0 and x.dtype.kind not in "fV":  # PyTorch returns an arbitrary number here
             raise RuntimeError(
                 f"{'nanmedian' if ignore_nan else 'median'}(): an empty {x.dtype} tensor has no median"
             )

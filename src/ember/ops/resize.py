@@ -86,7 +86,7 @@ def _adaptive_avg_pool(op: str, nd: int, input: Tensor, output_size: Any) -> Ten
     size, out = _adaptive_sizes(op, nd, input, output_size, "")
     if 0 in out:
         return _empty_result(input, out)
-    if all(o == 1 for o in out) and input._data.dtype.kind in "fc":
+    if all(o == 1 for o in out) and input._data.dtype.kind in "fcV":
         # PyTorch takes the mean, whose node saves no tensor: a second backward runs again
         return input.mean(tuple(range(-nd, 0)), keepdim=True)
     if all(n % o == 0 for n, o in zip(size, out)):  # equal windows: an ordinary average pooling
@@ -153,7 +153,7 @@ class AdaptiveMaxPool(Op):
         flat = flat.reshape(tuple(out) + (-1,))
         values = x.reshape(lead + (plane,))[..., flat]  # (*lead, *out, window)
         arg = np.argmax(values, axis=-1)[..., None]  # the first maximum; NaN counts as one
-        if x.dtype.kind == "f" and np.isnan(values).any():  # PyTorch points at the last NaN
+        if x.dtype.kind in "fV" and np.isnan(values).any():  # PyTorch points at the last NaN
             last = values.shape[-1] - 1 - np.argmax(np.isnan(values[..., ::-1]), axis=-1)[..., None]
             arg = np.where(np.isnan(np.take_along_axis(values, arg, -1)), last, arg)
         y = np.take_along_axis(values, arg, -1)[..., 0]

@@ -69,7 +69,7 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
         align_corners = False
-    if not isinstance(theta, Tensor) or theta._data.dtype.kind != "f":
+    if not isinstance(theta, Tensor) or theta._data.dtype.kind not in "fV":
         dtype = theta.dtype if isinstance(theta, Tensor) else type(theta).__name__
         raise ValueError(f"Expected theta to have floating point type, but got {dtype}")
     size = [int(s) for s in size]
@@ -406,7 +406,7 @@ def grid_sample(
 def _check(input: Tensor, grid: Tensor, mode: str) -> None:
     """PyTorch's checks of grid_sampler, with its messages."""
     shapes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f"\"grid_sampler_{input.ndim - 2}d\" not implemented for '{scalar_type_name(input._data.dtype)}' "
             f"(grid_sample takes floating point input, got {input.dtype})"

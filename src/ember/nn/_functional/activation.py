@@ -32,7 +32,7 @@ def _tensor_input(input: Tensor, op: str) -> Tensor:
 
 def _float_input(input: Tensor, op: str) -> Tensor:
     dtype = _tensor_input(input, op)._data.dtype
-    if dtype.kind != "f":
+    if dtype.kind not in "fV":
         # PyTorch's kernels have no integer version: NotImplementedError, as there
         raise NotImplementedError(
             f"\"{op}\" not implemented for '{scalar_type_name(dtype)}' (got {input.dtype}: use a floating point tensor)"

@@ -146,7 +146,7 @@ def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None) 
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead. {shapes}"
         )
-    if query._data.dtype.kind != "f":
+    if query._data.dtype.kind not in "fV":
         raise RuntimeError(
             f"scaled_dot_product_attention: expected floating-point tensors, got {query.dtype}"
         )

@@ -135,7 +135,7 @@ def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
     dtype = input._data.dtype
     if p == 1:
         return Tensor(np.zeros(shape, dtype=dtype))
-    if dtype.kind not in "fc":
+    if dtype.kind not in "fcV":
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type {scalar_type_name(dtype)} "
             f"(dropout scales what it keeps by 1/(1-p): give it a floating point input, not {input.dtype})"
@@ -258,7 +258,7 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
     if p == 1:  # nothing kept: zeros, as PyTorch multiplies by 0 here
         return _apply_mask(input, Tensor(np.zeros((), dtype=dtype)), inplace)
     shape = _feature_shape(input) if feature else input._data.shape
-    if dtype.kind != "f":
+    if dtype.kind not in "fV":
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type {scalar_type_name(dtype)} "
             "(alpha dropout takes floating point input)"

@@ -167,8 +167,8 @@ def huber_loss(
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_sizes(input, target)
-    if input._data.dtype.kind != "f":  # the loss takes the input's dtype, which must be a float
-        if target._data.dtype.kind == "f":
+    if input._data.dtype.kind not in "fV":  # the loss takes the input's dtype, which must be a float
+        if target._data.dtype.kind in "fV":
             raise RuntimeError(
                 f"result type Float can't be cast to the desired output type "
                 f"{scalar_type_name(input._data.dtype)} (huber_loss takes the input's dtype, {input.dtype}: "
@@ -234,7 +234,7 @@ def kl_div(
 def _float_logits(input: Tensor, op: str) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if input._data.dtype.kind != "f":  # PyTorch's kernels have no integer version
+    if input._data.dtype.kind not in "fV":  # PyTorch's kernels have no integer version
         kernel = "log_softmax_lastdim_kernel_impl" if op == "cross_entropy" else "nll_loss_out_frame"
         raise NotImplementedError(
             f"\"{kernel}\" not implemented for '{scalar_type_name(input._data.dtype)}' ({op}: expected a "
@@ -266,7 +266,7 @@ def _class_weight(
             f"({op}: the weight is {weight.dtype}, the input {Tensor._dtype_of(dtype)}; convert the "
             "weight with .to(input.dtype))"
         )
-    if w.dtype.kind != "f":
+    if w.dtype.kind not in "fV":
         raise RuntimeError(f"{op}: expected a floating point weight, got {weight.dtype}")
     return w
 
@@ -366,7 +366,7 @@ def _plain_classification(
     x, t = input._data, target._data
     return (
         x.ndim == 2
-        and x.dtype.kind == "f"
+        and x.dtype.kind in "fV"
         and t.dtype is _INT64
         and t.shape == x.shape[:1]
         and t.size > 0
@@ -424,7 +424,7 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     dtype = input._data.dtype
     x = _batched(input)
-    if target._data.dtype.kind == "f" and target.shape == input.shape:
+    if target._data.dtype.kind in "fV" and target.shape == input.shape:
         if ignore_index >= 0:  # as in PyTorch, a negative one cannot name a class and is let through
             raise RuntimeError(
                 f"cross_entropy: ignore_index is not supported for floating point target (class "
@@ -497,11 +497,11 @@ def _not_differentiable(t: Tensor | None, op: str, name: str) -> None:
 
 
 def _binary_args(input: Tensor, target: Tensor, weight: Tensor | None, op: str) -> tuple:
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV" or target._data.dtype.kind not in "fV":
         # as PyTorch: NotImplementedError where its kernel has no integer version (an integer
         # input to the logits form, or integers for both), RuntimeError for a mix
         logits = op != "binary_cross_entropy"
-        if input._data.dtype.kind != "f" and (logits or target._data.dtype.kind != "f"):
+        if input._data.dtype.kind not in "fV" and (logits or target._data.dtype.kind not in "fV"):
             raise NotImplementedError(
                 f'"{"log_sigmoid_cpu" if logits else op}" not implemented for '
                 f"'{scalar_type_name(input._data.dtype)}' ({op}: got {input.dtype} and {target.dtype}; "
@@ -653,7 +653,7 @@ def _gaussian_var(input: Tensor, var: Tensor | float) -> Tensor:
         if var < 0:
             raise ValueError(f"var has negative entry/entries (gaussian_nll_loss: var={var})")
         return var * ones_like(input)
-    if var._data.dtype.kind != "f":
+    if var._data.dtype.kind not in "fV":
         raise RuntimeError(f"gaussian_nll_loss: expected a floating point var, got {var.dtype}")
     if (var._data < 0).any():
         raise ValueError("var has negative entry/entries (gaussian_nll_loss: a variance is never negative)")

@@ -38,7 +38,7 @@ def ctc_loss(
     gradients) by zeros.
     """
     reduction = _reduction(None, None, reduction)
-    if log_probs._data.dtype.kind != "f":
+    if log_probs._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f'"ctc_loss" not implemented for {log_probs.dtype} log_probs (convert them with .float())'
         )

@@ -221,7 +221,7 @@ def triplet_margin_with_distance_loss(
 
 def _scores(input: Tensor, op: str) -> tuple[Tensor, int]:
     """input as (N, C) scores, and N; PyTorch takes (N, C), (C,) or a 0-d score (one class)."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f"{op}: not implemented for '{scalar_type_name(input._data.dtype)}'; it takes floating point "
             "scores (use input.float())"
@@ -387,7 +387,7 @@ def soft_margin_loss(
     Computed as -logsigmoid(target * input), which stays finite where PyTorch's
     log1p(exp(...)) overflows to inf (docs/differences.md)."""
     reduction = _reduction(size_average, reduce, reduction)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"soft_margin_loss: expected a floating point input, got {input.dtype}")
     if _broadcast("soft_margin_loss", input=input.shape, target=target.shape) != input.shape:
         raise RuntimeError(

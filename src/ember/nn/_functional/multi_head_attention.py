@@ -32,7 +32,7 @@ def _additive(mask: Tensor | None, query: Tensor, name: str) -> Tensor | None:
     dtype = query._data.dtype
     if mask._data.dtype == np.bool_:
         return Tensor(np.where(mask._data, -np.inf, 0).astype(dtype))
-    if mask._data.dtype.kind != "f":
+    if mask._data.dtype.kind not in "fV":
         raise AssertionError(f"only bool and floating types of {name} are supported")
     if mask._data.dtype == dtype:
         return mask

@@ -288,7 +288,7 @@ def layer_norm(
                 f"layer_norm: {name} of shape {list(t.shape)} must have normalized_shape {list(shape)}"
             )
     _check_dtypes("layer_norm", input, weight=weight, bias=bias)  # first, as PyTorch
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f'"layer_norm" not implemented for {input.dtype} input (convert it with .float())'
         )
@@ -309,7 +309,7 @@ def _check_per_channel(op: str, input: Tensor, mismatch: Any, **per_channel: Ten
     # which check comes first is PyTorch's: group_norm's dtypes, batch and instance norm's kernel
     if op == "group_norm":
         _check_dtypes(op, input, **per_channel)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f'"{op}" not implemented for {input.dtype} input (convert it with .float())'
         )
@@ -598,7 +598,7 @@ def rms_norm(
             f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
             f"{list(weight.shape)} and normalized_shape = {list(shape)}"
         )
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f'"rms_norm" not implemented for {input.dtype} input (convert it with .float())'
         )

@@ -464,7 +464,10 @@ def _check(query: Tensor, key: Tensor, value: Tensor, block_mask: BlockMask | No
     """PyTorch's checks of flex_attention's arguments, with its messages."""
     if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
         raise NotImplementedError("NYI: query, key, and value must be 4D tensors")
-    if query._data.dtype.kind != "f" or len({query._data.dtype, key._data.dtype, value._data.dtype}) != 1:
+    if (
+        query._data.dtype.kind not in "fV"
+        or len({query._data.dtype, key._data.dtype, value._data.dtype}) != 1
+    ):
         raise ValueError(
             f"Expected query, key, and value to have the same floating dtype, got {query.dtype}, "
             f"{key.dtype} and {value.dtype}"

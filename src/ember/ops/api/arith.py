@@ -78,7 +78,7 @@ def _binary(a: Any, b: Any) -> tuple[Any, Any]:
         return a, b
     cls = b.__class__
     if cls is float:
-        if a._data.dtype.kind not in "fc":
+        if a._data.dtype.kind not in "fcV":
             a = a.to(dtypes.get_default_dtype())
         return a, b
     if cls is int:
@@ -100,7 +100,7 @@ def _binary(a: Any, b: Any) -> tuple[Any, Any]:
         if kind != "c":  # a complex number makes a real tensor complex, of its precision if floating
             a = a.to(
                 a.dtype.to_complex()
-                if kind == "f" and a.dtype.itemsize > 2
+                if kind in "fV" and a.dtype.itemsize > 2
                 else dtypes.default_complex_numpy()
             )
         return a, complex(b)
@@ -207,7 +207,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
         alpha == 1
         and (other.__class__ is float or other.__class__ is int)
         and isinstance(input, Tensor)
-        and input._data.dtype.kind == "f"
+        and input._data.dtype.kind in "fV"
     ):
         return apply_one(ew.Rsub, input, other)
     return sub(other, input, alpha=alpha)
@@ -235,7 +235,7 @@ def scaled_by_alpha(input: Any, other: Any, alpha: Any) -> Any:
     alpha = dtypes.to_element(alpha, dtype)
     if isinstance(other, Tensor) and other._data.dtype != dtype:
         other = other.to(dtype)
-    if isinstance(other, Tensor) and dtype.kind == "f":
+    if isinstance(other, Tensor) and dtype.kind in "fV":
         try:  # MulBackward1: alpha kept as a number, as PyTorch's AddBackward0 keeps it
             return apply_one(ew.MulScalar, other, alpha)
         except SparseUnsupportedError:  # mul gives each sparse layout its sparse form
@@ -253,7 +253,7 @@ def fusable(input: Any, other: Any, alpha: Any) -> bool:
     return (
         isinstance(input, Tensor)
         and isinstance(other, Tensor)
-        and input._data.dtype.kind == "f"
+        and input._data.dtype.kind in "fV"
         and other._data.dtype == input._data.dtype
         and other._data.shape == input._data.shape
         and isinstance(alpha, (int, float))
@@ -337,7 +337,11 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
-    if input.__class__ in (int, float, bool) and isinstance(other, Tensor) and other._data.dtype.kind in "fc":
+    if (
+        input.__class__ in (int, float, bool)
+        and isinstance(other, Tensor)
+        and other._data.dtype.kind in "fcV"
+    ):
         # a number over a tensor is PyTorch's reciprocal(b) * a (MulBackward0 over
         # ReciprocalBackward0): its node keeps 1 / b, not b, so changing b in place after is fine
         return mul(reciprocal(other), input)
@@ -350,8 +354,8 @@ def integers_to_float(input: Any, other: Any) -> tuple[Any, Any]:
     neither is a float, each tensor is converted to the default dtype by itself, as PyTorch
     converts each operand to the result dtype; promoting them to a common integer dtype first
     would wrap values (uint8 / tensor(-4, dtype=int8) divides by -4, not by 252)."""
-    a_int = not isinstance(input, Tensor) or input._data.dtype.kind not in "fc"
-    b_int = not isinstance(other, Tensor) or other._data.dtype.kind not in "fc"
+    a_int = not isinstance(input, Tensor) or input._data.dtype.kind not in "fcV"
+    b_int = not isinstance(other, Tensor) or other._data.dtype.kind not in "fcV"
     if a_int and b_int:
         float_dtype = dtypes.get_default_dtype()
         if isinstance(input, Tensor):
@@ -407,7 +411,7 @@ def _pow(input: Any, exponent: Any) -> Tensor:
         input, exponent = _binary(input, exponent)  # complex, as x * 1j
         return apply_one(ew.Pow, input, exponent)
     if isinstance(input, Tensor) and isinstance(exponent, (int, float)):
-        if isinstance(exponent, float) and input._data.dtype.kind not in "fc":
+        if isinstance(exponent, float) and input._data.dtype.kind not in "fcV":
             input = input.to(dtypes.get_default_dtype())
         if isinstance(exponent, int) and input._data.dtype.kind in "iu":
             if exponent < 0:
@@ -454,7 +458,7 @@ def _unary(fn: Any, name: str, doc: str | None = None) -> Any:
 
     def op(input: Tensor) -> Tensor:
         dtype = input._data.dtype
-        if dtype is not _FLOAT32 and dtype.kind != "f":
+        if dtype is not _FLOAT32 and dtype.kind not in "fV":
             if dtype.kind != "c":
                 input = input.to(dtypes.get_default_dtype())  # exp(int tensor) is float, as in torch
             elif not holomorphic:
@@ -553,7 +557,7 @@ def floor(input: Tensor) -> Tensor:
     try:
         dtypes.refuse_complex("floor is not supported for complex inputs", input)
         _not_for_bool("floor_vml_cpu", input)
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             return Tensor(input._data.copy())  # integers are their own floor, and keep their dtype
         return ew.Floor.apply(input)
     except SparseUnsupportedError:
@@ -564,7 +568,7 @@ def ceil(input: Tensor) -> Tensor:
     try:
         dtypes.refuse_complex("ceil is not supported for complex inputs", input)
         _not_for_bool("ceil_vml_cpu", input)
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             return Tensor(input._data.copy())
         return ew.Ceil.apply(input)
     except SparseUnsupportedError:
@@ -576,7 +580,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
     try:
         dtypes.refuse_complex('"round_vml_cpu"', input)
         _not_for_bool("round_vml_cpu", input)
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             return Tensor(input._data.copy())
         return ew.Round.apply(input, decimals)
     except SparseUnsupportedError:
@@ -598,7 +602,7 @@ def _clamp(input: Tensor, min: Any, max: Any, node: type) -> Tensor:  # noqa: A0
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_by_tensors(input, min, max)
     if isinstance(min, float) or isinstance(max, float):
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             input = input.to(dtypes.get_default_dtype())
     dtype = input._data.dtype  # an int bound must fit an integer dtype, as in PyTorch
     return apply_one(node, input, dtypes.to_element(min, dtype), dtypes.to_element(max, dtype))
@@ -733,7 +737,7 @@ greater, less, not_equal, greater_equal, less_equal = gt, lt, ne, ge, le
 def _bitwise(ufunc: Any, name: str) -> Any:
     def op(input: Any, other: Any) -> Tensor:
         a, b = _binary(input, other)
-        if any(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in (a, b)):
+        if any(isinstance(x, Tensor) and x._data.dtype.kind in "fV" for x in (a, b)):
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Float'")
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
@@ -753,7 +757,7 @@ def logical_not(input: Tensor) -> Tensor:
 
 
 def bitwise_not(input: Tensor) -> Tensor:
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         raise NotImplementedError("\"bitwise_not_cpu\" not implemented for 'Float'")
     return Tensor(np.asarray(np.invert(input._data)))
 

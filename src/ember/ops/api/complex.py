@@ -98,7 +98,7 @@ def angle(input: Tensor) -> Tensor:
     negative numbers, 0 otherwise, NaN for NaN, in the graph with a zero gradient."""
     if _is_complex(input):
         return apply_one(cx.Angle, input)
-    x = input if input._data.dtype.kind == "f" else convert.to(input, dtypes.get_default_dtype())
+    x = input if input._data.dtype.kind in "fV" else convert.to(input, dtypes.get_default_dtype())
     values = np.where(x._data < 0, np.pi, 0.0)
     values = np.where(np.isnan(x._data), np.nan, values).astype(x._data.dtype)
     return convert._replaced(x, Tensor(values))
@@ -120,7 +120,7 @@ def sgn(input: Tensor) -> Tensor:
 
 def _check_parts(real: Tensor, imag: Tensor) -> None:
     a, b = real._data.dtype, imag._data.dtype
-    if a.kind != "f" or b.kind != "f" or a == np.float16 or b == np.float16:
+    if a.kind not in "fV" or b.kind not in "fV" or a == np.float16 or b == np.float16:
         raise RuntimeError(
             "Expected both inputs to be Half, Float or Double tensors but got "
             f"{dtypes.scalar_type_name(a)} and {dtypes.scalar_type_name(b)}"

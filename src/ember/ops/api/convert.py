@@ -99,7 +99,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return input
     if np_dtype == input._data.dtype:
         return input
-    if np_dtype.kind not in "fc":
+    if np_dtype.kind not in "fcV":
         data = input._data
         return Tensor((_real_part(data) if data.dtype.kind == "c" else data).astype(np_dtype))
     return ToCopy.apply(input, np_dtype)
@@ -125,6 +125,7 @@ _TYPE_NAMES = {
     "bool": "BoolTensor",
     "uint8": "ByteTensor",
     "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
 }
 
 

@@ -201,7 +201,7 @@ def _shift(input: Any, other: Any, left: bool) -> Tensor:
     dtype = dtypes.to_numpy_dtype(result_type(input, other))  # a Python int takes input's dtype
     a, b = _tensor_of(input), _tensor_of(other)
     if dtype.kind not in "iu":
-        kind = "Float" if dtype.kind == "f" else "Bool"
+        kind = "Float" if dtype.kind in "fV" else "Bool"
         raise NotImplementedError(f"\"{'lshift' if left else 'rshift'}_cpu\" not implemented for '{kind}'")
     _check_broadcast(a, b, name)
     x, n = a._data.astype(dtype, copy=False), b._data.astype(dtype, copy=False)

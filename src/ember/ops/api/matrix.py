@@ -39,7 +39,7 @@ def check_matrix(A: Any, op: str, square: bool = True, name: str = "A") -> Tenso
     data = A._data
     if data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
-    if data.dtype.kind != "f":
+    if data.dtype.kind not in "fV":
         if data.dtype.kind == "c":
             raise NotImplementedError(
                 f"{op}: ember's linear algebra has no complex matrices yet (got {scalar_name(A)})"

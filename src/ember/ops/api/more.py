@@ -394,7 +394,7 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:
 def frexp(input: Tensor) -> Any:
     """Mantissa in [0.5, 1) (in absolute value) and int32 exponent with input = mantissa *
     2 ** exponent (torch.frexp). The mantissa's gradient is the gradient / 2 ** exponent."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     _, exponent = np.frexp(input._data)
     scale = np.ldexp(np.ones((), input._data.dtype), -exponent)  # exact: a power of two
@@ -405,7 +405,7 @@ def frexp(input: Tensor) -> Any:
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input * 2 ** other, in a floating dtype (torch.ldexp)."""
     np_dtype = arith._result_dtype(input, other)  # a 0-d float64 exponent keeps float32
-    if np_dtype.kind not in "fc":
+    if np_dtype.kind not in "fcV":
         np_dtype = dtypes.get_default_dtype().numpy
     target = dtypes.from_numpy_dtype(np_dtype)
     return arith.mul(input.to(target), special.exp2(other.to(target)))
@@ -416,7 +416,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     _tensor_argument("nextafter", "input", 1, input)
     _tensor_argument("nextafter", "other", 2, other)
     common = dtypes.promote_numpy(input._data.dtype, other._data.dtype)
-    if common.kind != "f":
+    if common.kind not in "fV":
         raise NotImplementedError(
             f"\"nextafter_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'"
         )

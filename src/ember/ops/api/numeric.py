@@ -30,7 +30,7 @@ from ember.ops.reduction import normalize_dim
 
 
 def _float(y: Tensor) -> Tensor:
-    return y if y._data.dtype.kind in "fc" else y.to(dtypes.get_default_dtype())
+    return y if y._data.dtype.kind in "fcV" else y.to(dtypes.get_default_dtype())
 
 
 def _along(t: Tensor, dim: int, part: slice) -> Tensor:
@@ -132,7 +132,7 @@ def _window(
     """values(n, m): the window at positions n of a symmetric window of m points; a periodic
     window is the symmetric one of one point more, without its last point."""
     np_dtype = dtypes.to_numpy_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
-    if np_dtype.kind != "f":
+    if np_dtype.kind not in "fV":
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dtypes.from_numpy_dtype(np_dtype)}")
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
@@ -277,7 +277,7 @@ def range(  # noqa: A001  (torch's name)
         first, last, by = (np.float32(_to_single(float(v))) for v in (start, end, step))
         count = _range_count(float((last - first) / by + np.float32(1)))
         values = _spacing.range_floats(float(first), float(by), count, np_dtype)
-    elif np_dtype.kind == "f":
+    elif np_dtype.kind in "fV":
         count = _range_count((float(end) - float(start)) / float(step) + 1)
         values = _spacing.range_floats(float(start), float(step), count, np_dtype)
     else:  # the bounds and the step truncated to int64, and the count from them
@@ -305,7 +305,7 @@ def histogram(
     the last bin includes its right edge (torch.histogram). Returns (hist, bin_edges)."""
     from ember import return_types
 
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f"\"histogramdd\" not implemented for '{dtypes.scalar_type_name(input._data.dtype)}'"
         )
@@ -363,7 +363,7 @@ def histogramdd(
 
     if input._data.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f"\"histogramdd\" not implemented for '{dtypes.scalar_type_name(input._data.dtype)}'"
         )

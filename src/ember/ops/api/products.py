@@ -108,7 +108,7 @@ ger = outer
 def _softmax_input(input: Tensor, dtype: Any, op: str) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(
             f'"{op}_kernel_impl" not implemented for {input.dtype} (pass dtype=ember.float32 or call .float())'
         )
@@ -181,7 +181,7 @@ def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, op: str) 
         return product + Where.apply(np.True_, 0.0, input) if input.requires_grad else product
     if beta == 1:
         return product + input
-    if (beta.__class__ is float or beta.__class__ is int) and input._data.dtype.kind == "f":
+    if (beta.__class__ is float or beta.__class__ is int) and input._data.dtype.kind in "fV":
         return product + apply_one(MulScalar, input, beta)  # beta kept as a number, as PyTorch's
     return product + input * beta
 

@@ -21,7 +21,7 @@ from ember.return_types import return_type
 
 
 def _float_for_reduction(input: Tensor, op: str) -> Tensor:
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError(
             f"{op}(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
@@ -201,7 +201,7 @@ def _spread(
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
     dtypes.complex_gap("logsumexp", input)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())  # torch gives float32 for integers
     return apply_one(reduction.Logsumexp, input, axes, keepdim)
 
@@ -288,7 +288,7 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
         return return_type(name)(clone(input), Tensor(np.zeros(x.shape, np.int64)))
     running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
     # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
-    hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind == "f" else x == running
+    hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind in "fV" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
     idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
     indices = Tensor(idx)  # given to Gather, which saves it: see sort
@@ -311,7 +311,7 @@ def cummin(input: Tensor, dim: int) -> Any:
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(input))) along dim, computed without overflow (torch.logcumsumexp)."""
     dtypes.complex_gap("logcumsumexp", input)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f'"logcumsumexp" not implemented for {input.dtype}: use a float tensor')
     return reduction.Logcumsumexp.apply(input, normalize_dim(dim, input._data.ndim, "logcumsumexp"))
 
@@ -324,18 +324,18 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     dtypes.refuse_complex("nansum on CPU does not support complex inputs", input)
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         return sum(input, dim, keepdim, dtype=dtype)  # int16 stays int16 with dtype=int16
     return reduction.Nansum.apply(input, _reduced_dims(dim, input, "nansum"), keepdim)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """mean of the non-NaN elements (torch.nanmean); NaN where there are none."""
-    if input._data.dtype.kind != "f":  # even with a float dtype=, as PyTorch
+    if input._data.dtype.kind not in "fV":  # even with a float dtype=, as PyTorch
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
     if dtype is not None:
         input = input.to(dtype)
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             raise RuntimeError(
                 "nanmean(): could not infer output dtype. Optional dtype must be either a floating "
                 f"point or complex dtype. Got: {input.dtype}"
@@ -497,5 +497,5 @@ def hash_tensor(input: Tensor, dim: Any = (), *, keepdim: bool = False, mode: in
             "reduction dim with the 'dim' argument."
         )
     axes = normalize_dims(dim, x.ndim, "hash_tensor") if dim not in ((), None, []) else tuple(range(x.ndim))
-    wide = x.astype(np.float64 if x.dtype.kind == "f" else np.int64).view(np.uint64)
+    wide = x.astype(np.float64 if x.dtype.kind in "fV" else np.int64).view(np.uint64)
     return Tensor(np.asarray(np.bitwise_xor.reduce(wide, axis=axes, keepdims=keepdim)))

@@ -24,7 +24,7 @@ def _fill(input: Tensor, sample: np.ndarray) -> Tensor:
 
 
 def _continuous(input: Tensor, what: str) -> None:
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(
             f"{what} distribution is a continuous probability distribution. dtype must be a "
             f"floating point but you specified {dtypes.scalar_type_name(input._data.dtype)}"
@@ -61,7 +61,7 @@ def random_(input: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> 
     if set(bounds) - {"from", "to"} or len(args) > 2:
         raise TypeError(f"random_() takes (to) or (from, to), but got {args} and {sorted(kwargs)}")
     np_dtype = input._data.dtype
-    if np_dtype.kind == "f":
+    if np_dtype.kind in "fV":
         lowest, top = 0, 2 ** (np.finfo(np_dtype).nmant + 1) + 1  # the significand's bits
     elif np_dtype.kind == "b":
         lowest, top = 0, 2
@@ -123,7 +123,7 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     """Samples of the binomial distributions of count trials with success probability prob
     (torch.binomial); float tensors only, as in PyTorch."""
     for name, t in (("count", count), ("prob", prob)):
-        if t._data.dtype.kind != "f":
+        if t._data.dtype.kind not in "fV":
             raise ValueError(
                 f"binomial only supports floating-point dtypes for {name}, got: "
                 f"{dtypes.scalar_type_name(t._data.dtype)}"

@@ -126,7 +126,7 @@ def _fill_for(reduce: str, np_dtype: np.dtype) -> Any:
         return 0
     if reduce == "prod":
         return 1
-    if np_dtype.kind == "f":
+    if np_dtype.kind in "fV":
         return -np.inf if reduce == "amax" else np.inf
     if np_dtype.kind == "b":
         return reduce == "amin"

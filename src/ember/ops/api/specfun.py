@@ -68,7 +68,7 @@ def _check_int(value: Any, op: str, name: str, position: int) -> None:
 
 def _float_input(input: Tensor) -> Tensor:
     dtypes.complex_gap("a function of real numbers", input)
-    return input if input._data.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
+    return input if input._data.dtype.kind in "fV" else input.to(dtypes.get_default_dtype())
 
 
 def polygamma(n: int, input: Tensor) -> Tensor:
@@ -213,7 +213,7 @@ def isposinf(input: Tensor) -> Tensor:
     dtypes.refuse_complex("isposinf does not support complex inputs.", input)
     try:  # zeros_like, not zeros(shape): a sparse input's stand-in refuses it
         x = input._data
-        return Tensor(np.asarray(x == np.inf) if x.dtype.kind == "f" else np.zeros_like(x, bool))
+        return Tensor(np.asarray(x == np.inf) if x.dtype.kind in "fV" else np.zeros_like(x, bool))
     except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
         return sparse_form("isposinf", (input,))
 
@@ -223,7 +223,7 @@ def isneginf(input: Tensor) -> Tensor:
     dtypes.refuse_complex("isneginf does not support complex inputs.", input)
     try:  # zeros_like, not zeros(shape): a sparse input's stand-in refuses it
         x = input._data
-        return Tensor(np.asarray(x == -np.inf) if x.dtype.kind == "f" else np.zeros_like(x, bool))
+        return Tensor(np.asarray(x == -np.inf) if x.dtype.kind in "fV" else np.zeros_like(x, bool))
     except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
         return sparse_form("isneginf", (input,))
 
@@ -240,7 +240,7 @@ def _check_weights(w: Any, name: str, observations: int, integral: bool) -> Tens
         raise RuntimeError(
             f"cov(): expected {name} to have integral dtype but got {name} with {w.dtype} dtype"
         )
-    if not integral and kind != "f":
+    if not integral and kind not in "fV":
         raise RuntimeError(
             f"cov(): expected {name} to have floating point dtype but got {name} with {w.dtype} dtype"
         )
@@ -459,7 +459,7 @@ def _polynomial_operands(x: Any, n: Any, name: str) -> tuple[Tensor, Tensor]:
         a = Tensor(np.array(a, b._data.dtype))
     if not isinstance(b, Tensor):
         b = Tensor(np.array(b, a._data.dtype))
-    if a._data.dtype.kind != "f":  # bools: _binary keeps them
+    if a._data.dtype.kind not in "fV":  # bools: _binary keeps them
         a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
     return a, b
 

@@ -56,7 +56,7 @@ def trunc(input: Tensor) -> Tensor:
     """Round toward zero (torch.trunc); integer tensors are returned as a copy."""
     try:
         dtypes.refuse_complex("trunc is not supported for complex inputs", input)
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             return Tensor(input._data.copy())
         return sp.Trunc.apply(input)
     except SparseUnsupportedError:
@@ -70,7 +70,7 @@ def frac(input: Tensor) -> Tensor:
     """The fractional part x - trunc(x), with the sign of x (torch.frac)."""
     try:
         dtypes.refuse_complex('"frac_cpu"', input)
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in "fV":
             raise NotImplementedError(f'"frac_cpu" not implemented for {input.dtype} (frac needs floats)')
         return sp.Frac.apply(input)
     except SparseUnsupportedError:
@@ -90,7 +90,7 @@ def rad2deg(input: Tensor) -> Tensor:
 def _angle(input: Tensor, c: float) -> Tensor:
     """input * c: Deg2RadBackward0 or Rad2DegBackward0 for a float tensor, which saves nothing
     as PyTorch's; mul for integers (which it makes float) and sparse tensors."""
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         try:
             return apply_one(ew.Deg2Rad, input, c)
         except SparseUnsupportedError:  # mul gives each sparse layout its sparse form
@@ -101,7 +101,7 @@ def _angle(input: Tensor, c: float) -> Tensor:
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] first when eps is given (torch.logit)."""
     dtypes.refuse_complex('"logit_cpu"', input)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())
     return sp.Logit.apply(input, None if eps is None else float(eps))
 
@@ -115,7 +115,7 @@ def sgn(input: Tensor) -> Tensor:
             return complex_sgn(input)
         except SparseUnsupportedError:  # a sparse tensor (see ember/sparse/_functions.py)
             return sparse_form("sgn", (input,))
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         try:
             return ew.Sgn.apply(input)  # SgnBackward0, which saves its input, as PyTorch's
         except SparseUnsupportedError:  # a sparse tensor: sign's sparse form
@@ -140,7 +140,7 @@ def nan_to_num(
     real and imaginary parts are replaced each on its own."""
     try:
         kind = input._data.dtype.kind
-        if kind not in "fc":
+        if kind not in "fcV":
             return Tensor(input._data.copy())
         if kind == "c" and input.requires_grad and grad_mode.is_grad_enabled():
             raise RuntimeError(
@@ -155,7 +155,7 @@ def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x), and 1 at x = 0 (torch.sinc); integers are promoted to the default
     dtype. Its gradient keeps full precision near 0 (ops/special.py's Sinc)."""
     dtypes.complex_gap("sinc", input)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())
     return sp.Sinc.apply(input)
 
@@ -167,7 +167,7 @@ def _float_binary(fn: Any, input: Any, other: Any, name: str, ints: bool = True)
     """A binary op whose result is a float: integer operands are promoted to the default dtype
     (ints=False: they are refused, as PyTorch refuses them for this op)."""
     a, b = _binary(input, other)
-    if not any(isinstance(x, Tensor) and x._data.dtype.kind == "f" for x in (a, b)):
+    if not any(isinstance(x, Tensor) and x._data.dtype.kind in "fV" for x in (a, b)):
         if not ints:
             dt = (a if isinstance(a, Tensor) else b).dtype
             raise NotImplementedError(f'"{name}_cpu" not implemented for {dt} ({name} needs floats)')
@@ -308,7 +308,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input); weight is a number or a tensor (torch.lerp)."""
     dtypes.complex_gap("lerp", input, end)
     end = _tensor_of(end)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f'"lerp_kernel" not implemented for {input.dtype} (lerp needs floats)')
     if end._data.dtype != input._data.dtype:
         raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
@@ -356,7 +356,7 @@ def addcdiv(
         arith.alpha_first("addcdiv", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value)
         value, tensor1, tensor2 = tensor1, tensor2, deprecated_tensor2
     t1, t2 = _tensor_of(tensor1), _tensor_of(tensor2)
-    if t1._data.dtype.kind != "f" and t2._data.dtype.kind != "f":
+    if t1._data.dtype.kind not in "fV" and t2._data.dtype.kind not in "fV":
         raise RuntimeError(
             "addcdiv: integer division is not supported: tensor1 and tensor2 are "
             f"{t1.dtype} and {t2.dtype}; use input + value * tensor1 / tensor2"

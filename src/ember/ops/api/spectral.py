@@ -85,7 +85,7 @@ def stft(
             f"{op}: expected n_fft > 0 and hop_length > 0, but got n_fft={n_fft}, hop_length={hop_length}"
         )
     x = input if input._data.ndim == 2 else input.unsqueeze(0)
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         x = x.to(dtypes.get_default_dtype())
     if center:
         half = n_fft // 2

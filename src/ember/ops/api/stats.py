@@ -56,7 +56,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
             f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape {list(x.shape)})"
         )
     order = np.argsort(x, axis=axis, kind="stable")  # NaNs sort last
-    nans = np.isnan(x).sum(axis=axis, keepdims=True) if x.dtype.kind == "f" else np.zeros(1, np.int64)
+    nans = np.isnan(x).sum(axis=axis, keepdims=True) if x.dtype.kind in "fV" else np.zeros(1, np.int64)
     if ignore_nan:
         rank = np.maximum(n - nans - 1, 0) // 2  # an all-NaN slice gives its first NaN
     else:
@@ -290,7 +290,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     elements outside are ignored (torch.histc)."""
     dtypes.refuse_complex('"aminmax_cpu"', input)
     x = input._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f'"histc" not implemented for {input.dtype}: use a float tensor')
     if bins <= 0:
         raise RuntimeError(f"histc(): bins must be > 0, but got {bins}")
