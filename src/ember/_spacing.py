@@ -129,14 +129,14 @@ def _fma_single(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 def scalar(value: Any, np_dtype: np.dtype) -> Any:
     """A Python number as PyTorch converts a Scalar to the dtype (float16 through float32)."""
-    if np_dtype == np.float16:
-        return np.float16(np.float32(value))
+    if np_dtype == np.float16 or np_dtype.kind == "V":  # bfloat16 too: made from a float
+        return np_dtype.type(np.float32(value))
     return np_dtype.type(value)
 
 
 def _fused(step: float, index: np.ndarray, start: Any, np_dtype: np.dtype) -> np.ndarray:
     """start + step * index with one rounding in the accumulate type of np_dtype."""
-    if np_dtype == np.float16:
+    if np_dtype == np.float16 or np_dtype.kind == "V":  # bfloat16's accumulate type is float32 too
         return fma_single(step, index.astype(np.float32), start)
     return fma(step, index.astype(np.float64), start)
 
@@ -259,7 +259,9 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
         return None
     if start != 0 and abs(start) < _SAFE_LOW:
         return None
-    single = np_dtype == np.float16  # float32 accumulate type, one rounding to it (fmaf)
+    single = (
+        np_dtype == np.float16 or np_dtype.kind == "V"
+    )  # float32 accumulate type, one rounding to it (fmaf)
     split = None if single else _split_step(start, step, count, span)
     error = 2.0**-50 * span  # 8 units in the last place of span: twice the candidates' error
     lanes = _BLOCK_BYTES // np_dtype.itemsize
@@ -525,9 +527,9 @@ def arange_floats_exact(start: float, step: float, count: int, np_dtype: np.dtyp
 def range_floats(start: float, step: float, count: int, np_dtype: np.dtype) -> np.ndarray:
     """count values of torch.range in a float dtype: start + i * step in the accumulate
     type, the product and the sum each rounded."""
-    if np_dtype == np.float16:
+    if np_dtype == np.float16 or np_dtype.kind == "V":  # and bfloat16
         index = np.arange(count, dtype=np.float32)
-        return (np.float32(start) + index * np.float32(step)).astype(np.float16)
+        return (np.float32(start) + index * np.float32(step)).astype(np_dtype)
     return (start + np.arange(count, dtype=np.float64) * step).astype(np_dtype)
 
 
@@ -566,8 +568,10 @@ def linspace_floats_exact(start: Any, end: Any, steps: int, np_dtype: np.dtype) 
         step = (last - first) / np_dtype.type(steps - 1)  # float16 rounds each operation, as c10::Half does
     half = steps // 2
     up, down = np.arange(half), np.arange(steps - half)[::-1]  # i, and steps - 1 - i
-    if np_dtype == np.float16:  # c10::Half arithmetic: the index made a Half, each operation rounded
-        return np.concatenate([first + step * up.astype(np.float16), last - step * down.astype(np.float16)])
+    if (
+        np_dtype == np.float16 or np_dtype.kind == "V"
+    ):  # c10::Half (BFloat16) arithmetic: each operation rounded
+        return np.concatenate([first + step * up.astype(np_dtype), last - step * down.astype(np_dtype)])
     # start + step * i in the dtype itself (the kernel's step is a scalar_t, not the accumulate
     # type): one rounding to float32 for float32, as fmaf, not a float64 fma rounded again
     if np_dtype == np.float32:

@@ -291,7 +291,7 @@ _RANGE_DTYPES = frozenset(
 
 def _range_dtype(np_dtype: np.dtype, kernel: str) -> None:
     """PyTorch's arange and range kernels have no bool, complex or wide unsigned version."""
-    if np_dtype not in _RANGE_DTYPES:
+    if np_dtype not in _RANGE_DTYPES and np_dtype.kind != "V":  # V: bfloat16
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(np_dtype)}'")
 
 
@@ -369,9 +369,9 @@ def arange(
     if end is None:
         start, end = 0, start
     start, end, step, np_dtype = _range_bounds(start, end, step, "arange", "arange_cpu", dtype)
-    if np_dtype.kind == "f":
+    if np_dtype.kind in "fV":
         count = _range_count(math.ceil((float(end) - float(start)) / float(step)))
-        if np_dtype == np.float16:
+        if np_dtype == np.float16 or np_dtype.kind == "V":  # and bfloat16
             start, step = _to_single(float(start)), _to_single(float(step))
         values = _spacing.arange_floats(float(start), float(step), count, np_dtype)
         return _finish(values, requires_grad, device, layout)
@@ -595,7 +595,7 @@ def _as_complex(parts: np.ndarray, np_dtype: np.dtype) -> np.ndarray:
 def _float_dtype(dtype: Any, kernel: str) -> np.dtype:
     """The dtype of random floats: PyTorch has no such kernel for integer dtypes."""
     np_dtype = _np_dtype(dtype)
-    if np_dtype.kind not in "fc":
+    if np_dtype.kind not in "fcV":
         raise NotImplementedError(f'"{kernel}" not implemented for {dtypes.from_numpy_dtype(np_dtype)}')
     return np_dtype
 
@@ -715,7 +715,7 @@ def check_bernoulli_probs(p: Any) -> None:
     lies in [0, 1]; NaN does not. A tensor of probabilities must be floating point, as
     PyTorch's kernel wants."""
     if isinstance(p, Tensor):
-        if p._data.dtype.kind != "f":
+        if p._data.dtype.kind not in "fV":
             raise NotImplementedError(
                 f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.scalar_type_name(p._data.dtype)}'"
             )
