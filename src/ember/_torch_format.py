@@ -153,7 +153,7 @@ def _finish(unpickler: RestrictedUnpickler, result: Any) -> Any:
     unpickler.finish_sparse()
     if unpickler.bfloat16:
         warnings.warn(
-            f"ember.load: {unpickler.name} holds bfloat16 tensors, which ember does not have; "
+            f"ember.load: {unpickler.name} holds bfloat16 tensors, which ember has only with ml_dtypes installed; "
             "they are loaded as float32 (every bfloat16 value is exactly a float32)",
             UserWarning,
             stacklevel=4,

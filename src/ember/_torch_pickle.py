@@ -58,7 +58,8 @@ _STORAGE_KINDS = {
     "BoolStorage": "bool",
     "UntypedStorage": "untyped",
 }
-# ember has no bfloat16: its bits are read as uint16 and widened to float32, which is exact
+# bfloat16's bits are read as uint16 and viewed as ml_dtypes' bfloat16 or, without ml_dtypes,
+# widened to float32, which is exact
 _NUMPY_OF_KIND = {"bfloat16": np.dtype(np.uint16), "untyped": np.dtype(np.uint8)}
 _DTYPES = {name: value for name, value in vars(dtypes).items() if isinstance(value, dtypes.dtype)}
 # torch dtypes ember lacks: named in the error instead of the generic "not allowed" one
@@ -472,7 +473,9 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
             strides=tuple(s * np_dtype.itemsize for s in stride),
         )
         changes = []
-        if kind == "bfloat16":
+        if kind == "bfloat16" and dtypes.bfloat16_numpy() is not None:  # ml_dtypes: its own dtype
+            array = array.view(dtypes.enable_bfloat16())
+        elif kind == "bfloat16":
             changes.append(_widen_bfloat16)
             self.bfloat16 = True
         for flag, value in (metadata or {}).items():

@@ -97,9 +97,14 @@ class _Writer:
 
         if t.layout is not strided:
             return self._sparse(t)
-        if t._data.dtype not in dtypes._BY_NUMPY:
-            raise TypeError(f"ember.save cannot store tensors of dtype {t._data.dtype}")
-        node = {"tensor": self._array(t._data, id(t)), "requires_grad": t.requires_grad}
+        data = t._data
+        if data.dtype not in dtypes._BY_NUMPY:
+            raise TypeError(f"ember.save cannot store tensors of dtype {data.dtype}")
+        if data.dtype.kind == "V":  # bfloat16: .npy has no such type, so its bits, as uint16
+            node = {"tensor": self._array(data.view(np.uint16), id(t)), "dtype": "bfloat16"}
+            node["requires_grad"] = t.requires_grad
+        else:
+            node = {"tensor": self._array(data, id(t)), "requires_grad": t.requires_grad}
         if isinstance(t, Parameter):
             node["parameter"] = True
         return node
@@ -242,6 +247,8 @@ class _Reader:
             from ember.nn.parameter import Parameter
 
             arr = self._array(number)
+            if node.get("dtype") == "bfloat16":
+                arr = self._bfloat16(arr, number)
             if arr.dtype not in dtypes._BY_NUMPY:
                 raise self.fail(f"tensor {number} has unsupported dtype {arr.dtype}")
             requires_grad = bool(node.get("requires_grad"))
@@ -250,6 +257,25 @@ class _Reader:
             else:
                 self.tensors[number] = Tensor(arr, requires_grad=requires_grad)
         return self.tensors[number]
+
+    def _bfloat16(self, bits: np.ndarray, number: int) -> np.ndarray:
+        """A bfloat16 tensor's array from its bits, stored as uint16; without ml_dtypes,
+        widened to float32 (exactly) with a warning, as torch files' bfloat16 tensors."""
+        if bits.dtype != np.uint16:
+            raise self.fail(f"tensor {number} is marked bfloat16 but stored as {bits.dtype}")
+        np_bf16 = dtypes.bfloat16_numpy()
+        if np_bf16 is not None:
+            dtypes.enable_bfloat16()
+            return bits.view(np_bf16)
+        import warnings
+
+        warnings.warn(
+            "ember.load: this checkpoint holds bfloat16 tensors, which ember has only with ml_dtypes "
+            "installed; they are loaded as float32 (every bfloat16 value is exactly a float32)",
+            UserWarning,
+            stacklevel=5,
+        )
+        return (bits.astype(np.uint32) << 16).view(np.float32)
 
     def _sparse(self, node: dict) -> Tensor:
         from ember import sparse
