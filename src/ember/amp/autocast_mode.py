@@ -101,11 +101,38 @@ def set_autocast_enabled(device_type: str, enabled: bool) -> None:
     """Turns autocast for the device type on or off (torch.set_autocast_enabled); prefer
     the `autocast` context manager, which restores the previous state."""
     _enabled[_available(device_type, "set_autocast_enabled")] = bool(enabled)
+    _sync_bfloat16()
 
 
 def set_autocast_dtype(device_type: str, dtype: dtypes.dtype) -> None:
     """Sets the dtype `get_autocast_dtype` reports for the device type (torch.set_autocast_dtype)."""
     _dtype[_available(device_type, "set_autocast_dtype")] = dtype
+    _sync_bfloat16()
+
+
+def _computes_in_bfloat16() -> bool:
+    """Whether the CPU's autocast state asks for bfloat16 and ember can compute in it."""
+    return (
+        _enabled.get("cpu", False)
+        and get_autocast_dtype("cpu") is dtypes.bfloat16
+        and dtypes.bfloat16_numpy() is not None
+    )
+
+
+def _sync_bfloat16() -> None:
+    """Tell ember/_bfloat16.py whether its ops run autocast's bfloat16 casts now (loading it,
+    and ml_dtypes, only for a region that computes in bfloat16)."""
+    if _computes_in_bfloat16():
+        dtypes.enable_bfloat16()
+        from ember import _bfloat16
+
+        _bfloat16.autocast[0] = True
+    else:
+        import sys
+
+        module = sys.modules.get("ember._bfloat16")
+        if module is not None:
+            module.autocast[0] = False
 
 
 def is_autocast_cache_enabled() -> bool:
@@ -171,22 +198,28 @@ class autocast:  # noqa: N801 (PyTorch's name)
         self._name = name
 
     def __enter__(self) -> autocast:
-        if self._enabled and not _told[0]:
-            _told[0] = True
-            warnings.warn(
-                f"autocast('{self.device}', dtype={self.fast_dtype}): ember has no reduced-precision "
-                "kernels, so operations in the region compute in their inputs' own dtype "
-                "(float32 stays float32); nothing is cast.",
-                stacklevel=2,
-            )
         self._prev = (is_autocast_enabled(self._name), get_autocast_dtype(self._name), _cache_enabled[0])
         _enabled[self._name] = self._enabled
         _dtype[self._name] = self.fast_dtype
         _cache_enabled[0] = bool(self._cache_enabled)
+        _sync_bfloat16()
+        if self._enabled and not _told[0] and not _computes_in_bfloat16():
+            _told[0] = True
+            reason = (
+                "ember computes bfloat16 only with ml_dtypes installed"
+                if self.fast_dtype is dtypes.bfloat16
+                else "ember's CPU autocast casts to bfloat16 only"
+            )
+            warnings.warn(
+                f"autocast('{self.device}', dtype={self.fast_dtype}): {reason}, so operations in the "
+                "region compute in their inputs' own dtype (float32 stays float32); nothing is cast.",
+                stacklevel=2,
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
         _enabled[self._name], _dtype[self._name], _cache_enabled[0] = self._prev
+        _sync_bfloat16()
 
     def __call__(self, func: F) -> F:
         if not callable(func):

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _bfloat16
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.autograd.saved import constant, field, saved_input
@@ -229,6 +230,8 @@ def _check_input(op: str, input: Any, nd: int) -> bool:
 
 def _check_same_type(input: Tensor, other: Tensor | None, what: str) -> None:
     if other is not None and other._data.dtype != input._data.dtype:
+        if _bfloat16.autocast[0]:  # a bfloat16 autocast region: the op casts both (ember/_bfloat16.py)
+            return
         a, b = input._data.dtype.name, other._data.dtype.name
         raise RuntimeError(
             f"Input type ({_TYPE_NAMES.get(a, a)}) and {what} type ({_TYPE_NAMES.get(b, b)}) should be the same"

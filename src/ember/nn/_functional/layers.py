@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import random
+from ember import _bfloat16, random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
@@ -73,6 +73,8 @@ def _linear_composed(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tens
         rows = int(np.prod(xs[:-1], dtype=np.int64))
         mat2 = f"{ws[0]}x1" if len(ws) == 1 else f"{ws[1]}x{ws[0]}"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xs[-1]} and {mat2}) {where}")
+    if _bfloat16.autocast[0] and len(ws) == 2 and (bias is None or bias._data.shape == ws[:1]):
+        return apply(act.Linear, input, weight, bias)  # a bfloat16 autocast region: the op casts them all
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype} {where} "

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _bfloat16
 from ember._layout import SparseUnsupportedError
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
@@ -38,7 +39,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 def _matmul(input: Any, other: Any, node: Any) -> Tensor:
     a, b = _tensor_of(input), _tensor_of(other)
     sa, sb = a._data.shape, b._data.shape
-    if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matrix products
+    if a._data.dtype != b._data.dtype and not _bfloat16.autocast[0]:  # PyTorch does not promote here
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype} "
             f"(matmul of shapes {list(sa)} and {list(sb)})"
