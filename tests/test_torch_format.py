@@ -240,10 +240,12 @@ def test_numpy_values_that_are_not_numbers_are_refused(tmp_path, value):
 
 
 @requires_torch
-def test_bfloat16_loads_as_float32_with_a_warning(tmp_path):
+def test_bfloat16_loads_as_float32_with_a_warning_without_ml_dtypes(tmp_path):
+    from test_bfloat16 import without_ml_dtypes  # with ml_dtypes, they load as bfloat16 (there)
+
     torch = _torch()
     bf = torch.tensor([1.5, -2.0, 3.140625], dtype=torch.bfloat16)
-    with pytest.warns(UserWarning, match="bfloat16.*float32"):
+    with without_ml_dtypes(), pytest.warns(UserWarning, match="bfloat16.*float32"):
         loaded = _roundtrip({"w": bf, "p": torch.nn.Parameter(bf.clone())}, tmp_path, legacy=True)
     assert loaded["w"].dtype == ember.float32 and loaded["w"].tolist() == bf.float().tolist()
     assert isinstance(loaded["p"], ember.nn.Parameter) and loaded["p"].tolist() == bf.float().tolist()
@@ -264,7 +266,9 @@ def test_a_changed_view_with_zero_strides_stays_a_view(tmp_path):
     huge = (10**6, 10**6)
     bf = torch.tensor([2.5], dtype=torch.bfloat16).as_strided(huge, (0, 0))
     neg = torch.tensor([1.5, 3.0]).as_strided((10**12, 2), (0, 1))._neg_view()
-    with pytest.warns(UserWarning, match="bfloat16"):
+    from test_bfloat16 import without_ml_dtypes  # bfloat16 widened: a changed view
+
+    with without_ml_dtypes(), pytest.warns(UserWarning, match="bfloat16"):
         loaded = _roundtrip({"bf": bf, "neg": neg, "neg2": neg[:10]}, tmp_path)
     assert tuple(loaded["bf"].shape) == huge and loaded["bf"].stride() == bf.stride() == (0, 0)
     assert loaded["bf"][5, 7].item() == 2.5 and loaded["neg"][3, 1].item() == -3.0
