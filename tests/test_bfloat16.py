@@ -6,7 +6,6 @@ Without ml_dtypes, the error that says how to get them (simulated when it is ins
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import pickle
 import warnings
@@ -67,7 +66,7 @@ def test_without_ml_dtypes_a_bfloat16_tensor_is_refused_with_the_fix():
 
 # every test below compares with PyTorch, and needs ml_dtypes
 needs_ml_dtypes = pytest.mark.skipif(
-    importlib.util.find_spec("ml_dtypes") is None,
+    ember.dtypes.bfloat16_numpy() is None,
     reason="bfloat16 tensors need ml_dtypes (pip install ml_dtypes)",
 )
 try:

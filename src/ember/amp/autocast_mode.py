@@ -2,10 +2,12 @@
 
 In PyTorch, a region under `autocast` runs chosen operations (matrix products, convolutions)
 in float16 or bfloat16 to save time and memory on hardware built for it. ember computes with
-NumPy, which has no bfloat16 (ember can name `ember.bfloat16` but holds no tensors of it),
-and has no faster float16 kernels, so it does not cast: inside an enabled
-region every operation computes in the dtype of its inputs, exactly as outside (float32 stays
-float32), and ember says so with a warning the first time a region is entered.
+NumPy, which has bfloat16 only with the package ml_dtypes. With it, a CPU region to bfloat16
+computes as PyTorch's (its lists of ops run in bfloat16 and in float32: see
+ember/_bfloat16.py, which this module keeps informed through `_sync_bfloat16`). Otherwise
+(float16, or no ml_dtypes) ember does not cast: inside an enabled region every operation
+computes in the dtype of its inputs, exactly as outside (float32 stays float32), and ember
+says so with a warning the first time such a region is entered.
 
 What autocast keeps is its state, because training code reads it: `is_autocast_enabled`,
 `get_autocast_dtype`, nesting (`autocast(enabled=False)` inside an enabled region), the
@@ -34,8 +36,8 @@ _DEVICE_TYPES = (
     "mps, meta, hpu, mtia, privateuseone"
 ).split(", ")
 _AUTOCAST_DEVICES = {"cpu", "cuda", "ipu", "xpu", "maia", "xla", "mps", "hpu", "mtia", "privateuseone"}
-# The dtypes a CPU region can autocast to, as PyTorch's (ember names bfloat16 but has no
-# tensors of it: a region computes in its inputs' dtype whichever it is given).
+# The dtypes a CPU region can autocast to, as PyTorch's (ember casts to bfloat16 only, and
+# only with ml_dtypes: otherwise a region computes in its inputs' dtype).
 _CPU_DTYPES = (dtypes.bfloat16, dtypes.float16)
 
 # The autocast state of each device type: off, and PyTorch's default dtype, bfloat16 on the
@@ -154,8 +156,9 @@ class autocast:  # noqa: N801 (PyTorch's name)
     """A region, as a context manager or decorator, where PyTorch runs chosen operations in a
     lower precision (torch.autocast, torch.amp.autocast).
 
-    ember keeps the region's state and PyTorch's checks but computes every operation in its
-    inputs' own dtype. `dtype` defaults to `get_autocast_dtype(device_type)` (bfloat16 on the
+    ember keeps the region's state and PyTorch's checks; a CPU region to bfloat16 computes as
+    PyTorch's when ml_dtypes is installed, and any other region computes every operation in
+    its inputs' own dtype. `dtype` defaults to `get_autocast_dtype(device_type)` (bfloat16 on the
     CPU). On the CPU, a dtype other than bfloat16 and float16 warns and disables the region,
     as in PyTorch; on any other device type the region warns and is
     disabled, since ember has no such device. `cache_enabled` is kept and has no effect.

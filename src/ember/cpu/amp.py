@@ -16,8 +16,8 @@ def _deprecated(old: str, new: str) -> None:
 
 class autocast(amp.autocast):  # noqa: N801 (PyTorch's name)
     """`amp.autocast('cpu', ...)` with a FutureWarning (torch.cpu.amp.autocast). The default
-    dtype is bfloat16, as PyTorch's; whichever it is, ember computes in the inputs' own dtype
-    (see `ember.amp.autocast`)."""
+    dtype is bfloat16, as PyTorch's, in which ember computes with ml_dtypes installed (see
+    `ember.amp.autocast`)."""
 
     def __init__(
         self, enabled: bool = True, dtype: dtypes.dtype = dtypes.bfloat16, cache_enabled: bool = True

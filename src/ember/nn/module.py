@@ -514,8 +514,8 @@ class Module:
         return self._float_to(dtypes.float16)
 
     def bfloat16(self) -> Module:
-        """Raises for a module with floating point parameters or buffers: ember names
-        bfloat16 but has no tensors of it (see `ember.bfloat16`)."""
+        """Converts floating point parameters and buffers to bfloat16, which needs the
+        package ml_dtypes (without it this raises: see `ember.bfloat16`)."""
         return self._float_to(dtypes.bfloat16)
 
     def type(self, dst_type: Any) -> Module:

@@ -314,7 +314,7 @@ def attach_methods(cls: type) -> None:
     cls.float = lambda self: to(self, dtypes.float32)
     cls.double = lambda self: to(self, dtypes.float64)
     cls.half = lambda self: to(self, dtypes.float16)
-    cls.bfloat16 = lambda self: to(self, dtypes.bfloat16)  # raises: ember names it, holds none
+    cls.bfloat16 = lambda self: to(self, dtypes.bfloat16)  # needs ml_dtypes (dtypes.enable_bfloat16)
     cls.cfloat = lambda self: to(self, dtypes.complex64)
     cls.cdouble = lambda self: to(self, dtypes.complex128)
     cls.long = lambda self: to(self, dtypes.int64)
