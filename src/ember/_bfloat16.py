@@ -113,6 +113,19 @@ def _has_bf16(a: Any, bf16: np.dtype) -> bool:
     return False
 
 
+def _any_bf16(args: Any, bf16: np.dtype) -> bool:
+    """Whether an argument is a bfloat16 array (or a list or tuple holding one): a loop
+    rather than any() over a generator, since every op runs it once bfloat16 is in use."""
+    for a in args:
+        kind = a.__class__
+        if kind is np.ndarray:
+            if a.dtype is bf16:
+                return True
+        elif (kind is list or kind is tuple) and _has_bf16(a, bf16):
+            return True
+    return False
+
+
 def _keeps_float32(args: tuple, kwargs: dict, bf16: np.dtype) -> bool:
     """Whether a result of these arguments is float32 in PyTorch: a float32 or wider
     floating operand, or a dtype asked for explicitly."""
@@ -158,10 +171,10 @@ def _in_float32(forward: Any) -> Any:
                 args = tuple([_lowered(a, bf16) for a in args])
                 ctx._autocast_lowered = True
             elif name in _AUTOCAST_FLOAT32:  # computed in float32, the result left float32
-                if not any(_has_bf16(a, bf16) for a in args):
+                if not _any_bf16(args, bf16):
                     return forward(ctx, *args, **kwargs)
                 kwargs = {**kwargs, "_keep_float32": True}
-        if not any(_has_bf16(a, bf16) for a in args) and not any(_has_bf16(a, bf16) for a in kwargs.values()):
+        if not _any_bf16(args, bf16) and not (kwargs and _any_bf16(kwargs.values(), bf16)):
             return forward(ctx, *args, **kwargs)
         if ctx.__class__.__name__ in _ROUNDS_NUMBERS:  # the class, not forward's: Add shares Elementwise's
             args = tuple([_rounded(a, bf16) for a in args])
