@@ -323,6 +323,20 @@ def test_no_grad_view_errors_as_torch():
     assert _no_grad_view_errors(ember) == _no_grad_view_errors(_torch())
 
 
+def test_no_grad_view_requires_grad_flag():
+    # told to require grad, the view becomes a leaf with its own gradient (torch gives
+    # v.grad = [2, 2]); told not to, it still requires grad while its base does
+    x = ember.ones(3, requires_grad=True)
+    with ember.no_grad():
+        v, w = x[:2], x[1:]
+    v.requires_grad_()
+    w.requires_grad_(False)
+    assert w.requires_grad and (w * 2).requires_grad
+    ((v * 2).sum() + (w * 2).sum()).backward()
+    np.testing.assert_array_equal(v.grad.numpy(), [2.0, 2.0])
+    assert w.grad is None and x.grad is None
+
+
 # ---- (d) transforms.functional on uint8 images: computed in float32, rounded back ---------
 
 

@@ -226,6 +226,13 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
+        if self._hooks.__class__ is engine.NoGradViewHooks:
+            # a view made under no_grad of a tensor that requires grad (autograd/views.py):
+            # it requires grad while its base does, whatever it is told; told to require
+            # grad, it becomes a leaf that gets its own gradient, as in PyTorch
+            if not flag:
+                return
+            self._hooks = None
         if flag and self._base is not None and views.current(self).grad_fn is None:
             # A view made a leaf (`torch.linspace(0, 1, 4).reshape(-1, 1).requires_grad_()`)
             # becomes its own base: otherwise the next in-place change of its memory (an
