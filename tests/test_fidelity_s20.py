@@ -337,6 +337,18 @@ def test_no_grad_view_requires_grad_flag():
     assert w.grad is None and x.grad is None
 
 
+def test_no_grad_view_as_a_root_raises():
+    # it requires grad but has no grad_fn: torch refuses it as a root of backward and grad
+    x = ember.ones(3, requires_grad=True)
+    with ember.no_grad():
+        v = x[:2]
+    for run in (lambda: v.backward(ember.ones(2)), lambda: ember.autograd.grad(v, v, ember.ones(2))):
+        with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+            run()
+    with pytest.raises(RuntimeError, match="element 1 of tensors does not require grad"):
+        ember.autograd.backward([x.sum(), v], [None, ember.ones(2)])
+
+
 # ---- (d) transforms.functional on uint8 images: computed in float32, rounded back ---------
 
 

@@ -200,6 +200,11 @@ def run_backward(
     try:
         for t, g in zip(roots, root_grads):
             if t.grad_fn is None:
+                if t._hooks.__class__ is NoGradViewHooks:  # requires grad, but is in no graph
+                    i = next(i for i, r in enumerate(roots) if r is t)
+                    raise RuntimeError(
+                        f"element {i} of tensors does not require grad and does not have a grad_fn"
+                    )
                 _arrive_leaf(t, g, capture, accumulate, handed_out, hooked)
                 continue
             if accumulate:
