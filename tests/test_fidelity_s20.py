@@ -172,6 +172,11 @@ def _out_cases(lib):
         lambda: lib.cumsum(a, 0, out=empty((2, 2), "int64")),
         lambda: lib.cumprod(a, 1, out=empty((2, 2), "int64")),
         lambda: lib.mean(a, 0, out=empty(2, "int64")),
+        lambda: lib.lerp(a, a * 2, 0.5, out=empty((2, 2), "float64")),  # a number weight: cast
+        lambda: lib.lerp(a, a * 2, lib.tensor(0.5), out=empty((2, 2), "float64")),
+        lambda: lib.lerp(a, a * 2, lib.full((2,), 0.5), out=empty((2, 2), "float64")),  # refused
+        lambda: lib.all(a > 1, 0, out=empty(2, "uint8")),  # bool or uint8: cast
+        lambda: lib.any(a > 1, out=empty((), "uint8")),
     ]
 
 
@@ -192,6 +197,14 @@ def test_out_dtype_rules_as_torch():
         ):
             assert str(g.dtype).split(".")[1] == str(e.dtype).split(".")[1], k
             np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-6, err_msg=str(k))
+
+
+def test_all_and_any_write_only_bool_or_uint8():
+    x = ember.tensor([[True, False], [True, True]])
+    np.testing.assert_array_equal(ember.all(x, 0, out=ember.empty(2, dtype=ember.uint8)).numpy(), [1, 0])
+    for fn in (ember.all, ember.any):
+        with pytest.raises(RuntimeError, match="only supports bool tensor for result, got: Float"):
+            fn(x, out=ember.empty((), dtype=ember.float32))
 
 
 # ---- (e) float64 arange and linspace, fast and to the bit ------------------------------

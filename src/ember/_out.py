@@ -99,15 +99,19 @@ EXACT = frozenset(
 abs absolute addbmm addmm addmv aminmax amax amin argmax argmin baddbmm bmm bucketize ceil
 chain_matmul complex conj_physical cross cummax cummin diag dot
 fix floor frac frexp frobenius_norm gather hardshrink heaviside histc index_add index_copy
-index_reduce index_select inner inverse kthvalue lerp log_softmax logcumsumexp masked_select
+index_reduce index_select inner inverse kthvalue log_softmax logcumsumexp masked_select
 matmul mm mode msort multinomial mv nan_to_num nanquantile neg negative nonzero norm
 nuclear_norm polar quantile renorm round scatter scatter_add scatter_reduce searchsorted sgn
 sign slice_scatter softmax sort take take_along_dim tensordot topk tril triu trunc vdot where
-all any isin isneginf isposinf signbit
+isin isneginf isposinf signbit
 """.split()
 )
 _EXACT_TUPLES = frozenset("max min median nanmedian".split())
 _EXACT_WITH_NUMBERS = frozenset("clamp clamp_max clamp_min clip".split())
+# lerp is exact only with a weight tensor of one or more dims (a number or 0-d weight: cast);
+# all and any write into a bool or uint8 out, whatever their result's dtype
+_EXACT_WITH_WEIGHT = frozenset({"lerp"})
+_BOOL_OR_BYTE = frozenset("all any".split())
 LINALG_CASTING = frozenset("cond pinv tensorinv".split())
 # the reductions that compute in out's dtype (a `dtype=` given with out must equal it)
 IN_OUT_DTYPE = frozenset("sum nansum prod cumsum cumprod".split())
@@ -143,6 +147,8 @@ def accepting_out(fn: Callable[..., Any], name: str, exact: bool = False) -> Cal
     in_out_dtype = name in IN_OUT_DTYPE
     exact_tuples = exact or name in _EXACT_TUPLES
     with_numbers = name in _EXACT_WITH_NUMBERS
+    with_weight = name in _EXACT_WITH_WEIGHT
+    bool_or_byte = name in _BOOL_OR_BYTE
     numpy_names = _numpy_names.takes_torch_names(name, fn)  # axis and keepdims, renamed here
 
     @functools.wraps(fn)
@@ -164,6 +170,10 @@ def accepting_out(fn: Callable[..., Any], name: str, exact: bool = False) -> Cal
             _check_exact(name, out, result)
         elif with_numbers and not any(isinstance(a, Tensor) for a in (*args[1:], *kwargs.values())):
             _check_exact(name, out, result)
+        elif with_weight and getattr(args[2] if len(args) > 2 else kwargs.get("weight"), "ndim", 0):
+            _check_exact(name, out, result)
+        elif bool_or_byte and isinstance(out, Tensor) and out._data.dtype not in (np.bool_, np.uint8):
+            raise RuntimeError(f"{name} only supports bool tensor for result, got: {_name(out.dtype)}")
         return _write(name, out, result)
 
     call.__signature__ = _with_out(fn)  # type: ignore[attr-defined]  # help() and IDEs show out
