@@ -145,3 +145,41 @@ def test_warnings_and_errors(framework: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert not cp.checkpoint(M.sin, M.tensor(X), use_reentrant=False).requires_grad
+
+
+def test_reentrant_checkpoint_inside_a_non_reentrant_one():
+    # a plain backward works (the outer node's grad() over its recomputed segment is part
+    # of the plain pass, as in PyTorch); a pass given inputs is refused, also from inside a
+    # node's backward
+    w = ember.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    x = ember.tensor([[1.0, 2.0]], requires_grad=True)
+    checkpoint = ember.utils.checkpoint.checkpoint
+
+    def segment(t):
+        return (t @ w).tanh()
+
+    def inner(t):
+        return checkpoint(segment, t, use_reentrant=True)
+
+    checkpoint(inner, x, use_reentrant=False).sum().backward()
+    expected_w, expected_x = w.grad.numpy().copy(), x.grad.numpy().copy()
+    w.grad = x.grad = None
+    segment(x).sum().backward()
+    np.testing.assert_allclose(expected_w, w.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(expected_x, x.grad.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="use_reentrant=True"):
+        ember.autograd.grad(checkpoint(inner, x, use_reentrant=False).sum(), x)
+
+    class Outer(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            with ember.enable_grad():
+                inner(ember.ones(1, 2, requires_grad=True)).sum().backward()
+            return g
+
+    with pytest.raises(RuntimeError, match="use_reentrant=True"):
+        ember.autograd.grad(Outer.apply(x).sum(), x)

@@ -52,15 +52,10 @@ _anomaly = [False]
 _final_callbacks: list = []
 
 
-# The nodes that each pass now running with `inputs` (autograd.grad, backward(inputs=...))
-# will run, innermost last: a reentrant checkpoint's node refuses such a pass, as PyTorch's
-# does (utils/checkpoint.py). Plain passes add nothing here.
-_input_passes: list = []
-
-
-def runs_for_inputs(node: Any) -> bool:
-    """Whether a pass given `inputs` is the one running `node`."""
-    return any(node in nodes for nodes in _input_passes)
+# How many of the passes now running (one inside another's node) were given `inputs`
+# (autograd.grad, backward(inputs=...)): a reentrant checkpoint's node refuses to run inside
+# any of them, as PyTorch's does (utils/checkpoint.py). Plain passes add nothing here.
+_input_passes = [0]
 
 
 def queue_callback(callback: Any) -> None:
@@ -196,7 +191,7 @@ def run_backward(
     # enclosing pass (a backward run inside a backward), which runs them when it ends
     n_callbacks = len(_final_callbacks)
     if to_run is not None:
-        _input_passes.append(to_run)
+        _input_passes[0] += 1
     try:
         for t, g in zip(roots, root_grads):
             if t.grad_fn is None:
@@ -307,7 +302,7 @@ def run_backward(
     finally:
         grad_mode._state[0] = prev_mode
         if to_run is not None:
-            _input_passes.pop()
+            _input_passes[0] -= 1
 
     if capture is None or accumulate:
         return None

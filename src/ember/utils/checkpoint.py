@@ -12,9 +12,10 @@ Both of torch's variants are here:
 - `use_reentrant=True` (torch's default in 2.13, with a warning when not chosen): the
   forward runs under no_grad; in backward, the recomputed segment is differentiated
   with a nested `backward()`, which accumulates into the `.grad` of the parameters it
-  uses. As in torch, the output requires grad only if an input does, and a pass that
-  asks for particular gradients (`autograd.grad`, `backward(inputs=...)`) raises when it
-  reaches the node: the nested backward could not give them to it.
+  uses. As in torch, the output requires grad only if an input does, and the node
+  raises when a pass that asks for particular gradients (`autograd.grad`,
+  `backward(inputs=...)`) runs it, or runs the node whose backward runs it: the nested
+  backward could not give them to it.
 - `use_reentrant=False`: the forward is recorded once to learn which leaf tensors
   (parameters) the segment uses, and that graph is dropped at once; the checkpoint node
   takes those leaves as inputs too, so `autograd.grad` works with respect to them,
@@ -144,7 +145,7 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> tuple:
-        if engine.runs_for_inputs(ctx):
+        if engine._input_passes[0]:
             # the nested backward below fills the leaves' .grad: it cannot hand gradients
             # to autograd.grad, nor keep them from leaves that `inputs` leaves out
             raise RuntimeError(
@@ -292,15 +293,22 @@ class CheckpointNonReentrant(Function):
         pairs = [(o, g) for o, g in zip(_as_tuple(out), grads) if isinstance(o, Tensor) and o.requires_grad]
         if not pairs or not targets:
             return (None,) * (1 + len(needs))
-        found = iter(
-            _grad(
-                [o for o, _ in pairs],
-                targets,
-                [g for _, g in pairs],
-                create_graph=create_graph,
-                allow_unused=True,
+        # PyTorch recomputes the segment inside the pass that runs this node; this grad() is
+        # part of that pass, not a pass with inputs of its own: a reentrant checkpoint in the
+        # segment refuses only what it would refuse outside (CheckpointFunction.backward)
+        engine._input_passes[0] -= 1
+        try:
+            found = iter(
+                _grad(
+                    [o for o, _ in pairs],
+                    targets,
+                    [g for _, g in pairs],
+                    create_graph=create_graph,
+                    allow_unused=True,
+                )
             )
-        )
+        finally:
+            engine._input_passes[0] += 1
         return (None, *[next(found) if n else None for n in needs])
 
 
