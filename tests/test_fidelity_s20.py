@@ -461,6 +461,11 @@ def test_rotate_and_affine_by_whole_pixels():
     filled = F.affine(ember.tensor(img), 0, [2, 1], 1.0, 0, fill=[7, 8, 9]).numpy()
     assert (filled[:, 0, :] == np.array([7, 8, 9])[:, None]).all()
     assert tuple(F.rotate(ember.tensor(img), 45, expand=True).shape) == (3, 10, 10)  # 2 * ceil(3 * 2**0.5)
+    # expand's size is rounded out in [0, w] x [0, h], as torchvision's: an odd side stays
+    odd = _image(shape=(2, 3, 5))
+    assert np.array_equal(F.rotate(ember.tensor(odd), 90, expand=True).numpy(), np.rot90(odd, 1, axes=(1, 2)))
+    assert tuple(F.rotate(ember.tensor(odd), 180, expand=True).shape) == (2, 3, 5)
+    assert tuple(F.rotate(ember.ones(1, 5, 5), 30, expand=True).shape) == (1, 7, 7)
     with pytest.raises(ValueError, match="unsupported"):
         F.rotate(ember.tensor(img), 10, interpolation="bicubic")
 

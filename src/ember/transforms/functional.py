@@ -317,8 +317,11 @@ def _expanded_size(matrix: list[float], w: int, h: int) -> tuple[int, int]:
             [0.5 * w, -0.5 * h, 1.0],
         ]
     )
-    moved = corners @ np.array(matrix, dtype=np.float64).reshape(2, 3).T
-    tol = 1e-4  # a corner a hair past a whole pixel does not add a pixel
+    # in float32, and shifted to [0, w] x [0, h] before rounding out, as torchvision
+    # computes it (centred, a 5 x 5 image turned by 90 degrees would need 6 x 6)
+    moved = corners.astype(np.float32) @ np.array(matrix, dtype=np.float32).reshape(2, 3).T
+    moved += np.array([0.5 * w, 0.5 * h], np.float32)
+    tol = np.float32(1e-4)  # a corner a hair past a whole pixel does not add a pixel
     high = np.ceil(np.trunc(moved.max(axis=0) / tol) * tol)
     low = np.floor(np.trunc(moved.min(axis=0) / tol) * tol)
     size = high - low
