@@ -300,7 +300,8 @@ def _inverse_affine(
     b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
     c = math.sin(rot - sy) / math.cos(sy)
     d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
-    # its inverse (up to the determinant, which the scale divides out as torchvision does)
+    # its inverse: the determinant of rotation with shear is 1, so the adjugate, divided by
+    # the scale
     m = [v / scale for v in (d, -b, 0.0, -c, a, 0.0)]
     m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
     m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
