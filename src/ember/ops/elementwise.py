@@ -191,6 +191,30 @@ class Rsub(Op):
         return -grad
 
 
+def scalar_power(x: np.ndarray, p: Any) -> np.ndarray:
+    """x ** p for a float array x and a Python-number exponent p, as PyTorch's CPU kernel
+    computes it: exponents 3, -2 and -0.5 as x * x * x, 1 / (x * x) and 1 / sqrt(x) (to the
+    bit PyTorch's), other whole exponents as |x| ** p with the sign put back for odd p.
+    NumPy's power of a negative base takes the C library's slow path, about 100 times
+    slower than a positive one (3 ms for 16 000 float32 elements), and a float32 base is
+    raised in float64, then rounded: that agrees with PyTorch's results to the bit about
+    98 % of the time, against 89 % for NumPy's float32 power (all within one ulp)."""
+    if p == 2 or x.dtype.char not in "fd" or p.__class__ not in (int, float):
+        return x**p
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if p == 3:
+            return x * x * x
+        if p == -2:
+            return 1 / (x * x)
+        if p == -0.5:
+            return 1 / np.sqrt(x)
+        if not float(p).is_integer():
+            return x**p
+        a = np.abs(x)
+        y = (a.astype(np.float64) ** p).astype(np.float32) if x.dtype.char == "f" else a**p
+        return np.copysign(y, x, out=y) if int(p) % 2 else y
+
+
 class Pow(Op):
     """x ** p for a Python-number exponent p."""
 
@@ -200,7 +224,7 @@ class Pow(Op):
     def forward(ctx, x, p):
         ctx.save_for_backward(x)
         ctx.p = p
-        return x**p
+        return scalar_power(x, p)
 
     @staticmethod
     def backward(ctx, grad):
@@ -210,6 +234,8 @@ class Pow(Op):
             return grad * (x + x), None
         if p == 0:  # x ** 0 is 1 everywhere: 0, not 0 * x ** -1 = NaN at x = 0 (as PyTorch)
             return _dual.zeros_like(grad), None
+        if x.__class__ is np.ndarray:
+            return grad * p * scalar_power(x, p - 1), None
         return grad * p * x ** (p - 1), None
 
 

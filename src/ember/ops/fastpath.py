@@ -42,7 +42,7 @@ from ember.autograd.function import (
     _unrecorded,
     apply_one,
 )
-from ember.ops.elementwise import FACTORS, INPUT, OUTPUT, Pow
+from ember.ops.elementwise import FACTORS, INPUT, OUTPUT, Pow, scalar_power
 from ember.ops.reduction import Sum
 
 # Each function made here, with its op class: the profiler (autograd/profiler.py) swaps the
@@ -172,12 +172,12 @@ def power(input: Any, p: float) -> Tensor:
     if input._base is not None and input._version[0] != input._view_at:
         return apply_one(Pow, input, p)
     if not (_grad_state[0] and input._requires_grad):
-        return _unrecorded(x**p)
+        return _unrecorded(x**p if p == 2 else scalar_power(x, p))
     ctx = Pow()
     fn = input.grad_fn
     ctx._edges = (input if fn is None else fn if fn._n_outputs == 1 else (fn, input._out_nr),)
     ctx.p = p  # Pow.forward's: the exponent, and the input saved
-    out = _result(ctx, x**p)
+    out = _result(ctx, x**p if p == 2 else scalar_power(x, p))
     ctx._saved = (x,)
     ctx._sources = _IN_ORDER[1]
     ctx._versions, ctx._version_at = input._version, input._version[0]
