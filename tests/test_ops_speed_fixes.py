@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ember
 from conftest import assert_close, requires_torch
@@ -68,3 +70,140 @@ def test_pow_whole_exponents_of_negative_bases(dtype, p):
 def test_pow_gradcheck(p):
     x = ember.tensor(np.linspace(-2, 2, 7) + 0.05, dtype=ember.float64, requires_grad=True)
     assert gradcheck(lambda t: t**p, (x,))
+
+
+# --- np.add.at through flat positions (ember.ops._add_at) ----------------------------
+@st.composite
+def _at_cases(draw):
+    """An output array, an index into it (rows, rows with negatives, index tuples, masks,
+    slices with arrays) with repeats, and values of the indexed shape."""
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["rows", "negative rows", "tuple", "mask", "slice+array"]))
+    n = shape[0]
+    if kind == "rows":
+        index = rng.integers(0, n, draw(st.integers(0, 9)))
+    elif kind == "negative rows":
+        index = rng.integers(-n, n, (2, draw(st.integers(1, 4))))
+    elif kind == "tuple":
+        m = draw(st.integers(1, 12))
+        index = tuple(rng.integers(0, k, m) for k in shape)
+    elif kind == "mask":
+        index = rng.random(shape) > 0.5
+    else:
+        index = (slice(None), rng.integers(0, shape[1], 6)) if len(shape) > 1 else rng.integers(0, n, 3)
+    out = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4, shape)
+    values = rng.standard_normal(out[index].shape) * 10.0 ** rng.integers(-3, 4, out[index].shape)
+    return out.astype(np.float32), index, values.astype(np.float32)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_at_cases(), st.sampled_from(["add", "maximum", "multiply"]))
+def test_ufunc_at_same_bits_as_numpy(case, name):
+    """ufunc_at adds (or takes maxima, products) in NumPy's order: the same bits as ufunc.at."""
+    from ember.ops._add_at import ufunc_at
+
+    out, index, values = case
+    ufunc = getattr(np, name)
+    want = out.copy()
+    ufunc.at(want, index, values)
+    ufunc_at(ufunc, out, index, values)
+    assert np.array_equal(_bits(out), _bits(want))
+
+
+def test_add_at_out_of_range_raises_as_numpy():
+    from ember.ops._add_at import add_at
+
+    with pytest.raises(IndexError):
+        add_at(np.zeros((3, 2)), np.array([0, 3]), np.ones((2, 2)))
+
+
+def _grads(T, fn, arrays, grad_mask):
+    tensors = [T.tensor(a, requires_grad=g) for a, g in zip(arrays, grad_mask)]
+    out = fn(T, *tensors)
+    weight = np.linspace(-1, 2, out.numel()).reshape(tuple(out.shape)).astype(np.float32)
+    (out * T.tensor(weight)).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t, g in zip(tensors, grad_mask) if g]
+
+
+def _compare(fn, arrays, grad_mask, rtol=1e-6, atol=1e-6):
+    import torch
+
+    for got, want in zip(_grads(ember, fn, arrays, grad_mask), _grads(torch, fn, arrays, grad_mask)):
+        assert_close(got, want, rtol=rtol, atol=atol)
+
+
+R = np.random.default_rng(7)
+X = R.standard_normal((6, 5)).astype(np.float32)
+REPEATED = np.array([0, 5, 5, 2, -1, 0, 0])
+SCATTER_INDEX = R.integers(0, 5, (6, 4))
+GATHER_INDEX = R.integers(0, 6, (9, 5))
+
+
+@pytest.mark.parametrize(
+    "name, fn, arrays, grad_mask",
+    [
+        ("getitem rows", lambda T, x: x[T.tensor(REPEATED)], [X], [True]),
+        ("getitem pairs", lambda T, x: x[T.tensor(REPEATED), T.tensor(REPEATED % 5)], [X], [True]),
+        ("getitem mask", lambda T, x: x[x > 0], [X], [True]),
+        (
+            "index_add",
+            lambda T, x, s: x.index_add(0, T.tensor(REPEATED % 6), s, alpha=2),
+            [X, R.standard_normal((7, 5)).astype(np.float32)],
+            [True, True],
+        ),
+        (
+            "index_add dim 1",
+            lambda T, x, s: x.index_add(1, T.tensor([4, 4, 0]), s),
+            [X, R.standard_normal((6, 3)).astype(np.float32)],
+            [True, True],
+        ),
+        (
+            "scatter_add",
+            lambda T, x, s: x.scatter_add(1, T.tensor(SCATTER_INDEX), s),
+            [X, R.standard_normal((6, 4)).astype(np.float32)],
+            [True, True],
+        ),
+        (
+            "gather",
+            lambda T, x: x.gather(0, T.tensor(GATHER_INDEX)),
+            [X],
+            [True],
+        ),
+        (
+            "embedding",
+            lambda T, w: T.nn.functional.embedding(T.tensor([[1, 3, 3], [0, 1, 1]]), w),
+            [X],
+            [True],
+        ),
+    ],
+)
+def test_scatters_values_and_grads(name, fn, arrays, grad_mask):
+    _compare(fn, arrays, grad_mask)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_values_and_grads(reduce, include_self):
+    rng = np.random.default_rng(3)
+    index = rng.integers(0, 4, (6, 4))
+    src = np.round(rng.standard_normal((6, 4)), 1).astype(np.float32)  # ties for amax/amin
+    _compare(
+        lambda T, x, s: x.scatter_reduce(1, T.tensor(index), s, reduce, include_self=include_self),
+        [np.round(X, 1), src],
+        [True, True],
+        rtol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("offsets", [None, [0, 2, 2, 7]])
+def test_embedding_bag_values_and_grads(mode, offsets):
+    tokens = np.array([[1, 4, 4, 0], [3, 3, 2, 5]]) if offsets is None else np.array([1, 4, 4, 0, 3, 3, 2, 5])
+    args = {} if offsets is None else {"offsets": offsets}
+
+    def fn(T, w):
+        extra = {k: T.tensor(v) for k, v in args.items()}
+        return T.nn.functional.embedding_bag(T.tensor(tokens), w, mode=mode, **extra)
+
+    _compare(fn, [X], [True])

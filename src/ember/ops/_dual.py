@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ember.ops._add_at import add_at
+
 # NumPy gives scalars (np.float32, np.bool_) for 0-d results: they count as arrays here
 ndarray = (np.ndarray, np.generic)
 
@@ -118,7 +120,7 @@ def index_add(shape: tuple, index: Any, g: Any, dtype: Any) -> Any:
         if _is_basic(index):
             out[index] = g
         else:
-            np.add.at(out, index, g)
+            add_at(out, index, g)
         return out
     from ember.ops.shape import IndexAddInto
 

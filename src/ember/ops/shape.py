@@ -15,6 +15,7 @@ from ember.autograd.function import apply_one
 from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape, ints, saved_input
 from ember.autograd.views import as_view
 from ember.ops import _dual
+from ember.ops._add_at import add_at
 from ember.ops.elementwise import Op, Where, row_major
 
 
@@ -596,7 +597,7 @@ class ScatterAdd(Op):
         full = _along_axis(index, dim)
         ctx.full = full
         out = x.copy()
-        np.add.at(out, full, src[tuple(slice(0, n) for n in index.shape)])
+        add_at(out, full, src[tuple(slice(0, n) for n in index.shape)])
         return out
 
     @staticmethod

@@ -18,6 +18,7 @@ import numpy as np
 from ember._tensor import Tensor
 from ember.nn._functional.layers import _renorm_rows
 from ember.ops import _dual
+from ember.ops._add_at import add_at, ufunc_at
 from ember.ops.elementwise import Op
 
 _MODES = ("sum", "mean", "max")
@@ -43,10 +44,10 @@ class EmbeddingBag(Op):
         if mode == "max":
             # the maximum of each (bag, column), then the first entry that reaches it
             best = np.full_like(out, -np.inf)
-            np.maximum.at(best, bag, rows)
+            ufunc_at(np.maximum, best, bag, rows)
             none = len(index)  # stands for "no entry": the columns of an empty bag
             first = np.full(out.shape, none)
-            np.minimum.at(first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
+            ufunc_at(np.minimum, first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
             ctx.filled = np.nonzero(first < none)  # (bags, columns) that have a winner
             ctx.winner = index[first[ctx.filled]]
             out[ctx.filled] = best[ctx.filled]
@@ -56,7 +57,7 @@ class EmbeddingBag(Op):
             ctx.scale = per_sample_weights[kept]
         elif mode == "mean":
             ctx.scale = (1.0 / np.bincount(bag, minlength=n_bags)[bag]).astype(weight.dtype)
-        np.add.at(out, bag, rows if ctx.scale is None else rows * ctx.scale[:, None])
+        add_at(out, bag, rows if ctx.scale is None else rows * ctx.scale[:, None])
         return out
 
     @staticmethod

@@ -21,6 +21,7 @@ from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.views import CopySlices
 from ember.ops import _dual
+from ember.ops._add_at import add_at, ufunc_at
 from ember.ops.api import arrange, convert, indexing, shape
 from ember.ops.elementwise import Op
 from ember.ops.reduction import normalize_dim
@@ -113,7 +114,7 @@ def scatter_with_reduce(input: Tensor, d: int, idx: np.ndarray, src: Any, reduce
     else:  # a value converted as PyTorch converts it (2.5 into an int64 tensor: 2)
         values = np.asarray(src).astype(input._data.dtype)
     out = input._data.copy()
-    (np.add if reduce == "add" else np.multiply).at(out, _along_axis(idx, d), values)
+    ufunc_at(np.add if reduce == "add" else np.multiply, out, _along_axis(idx, d), values)
     if not grad_mode._state[0]:
         return Tensor(out)
     wanting = [t for t in (input, src) if isinstance(t, Tensor) and t.requires_grad]
@@ -163,11 +164,11 @@ def scatter_reduce(
     hit = np.zeros(x.shape, np.bool_)
     hit[full] = True
     count = np.zeros(x.shape, np.int64)
-    np.add.at(count, full, 1)
+    add_at(count, full, np.ones(full[0].shape, np.int64))
     out = x.copy()
     if not include_self:
         out[hit] = _fill_for(reduce, x.dtype)
-    _UFUNCS[reduce].at(out, full, values)
+    ufunc_at(_UFUNCS[reduce], out, full, values)
     if reduce == "mean":
         divisor = np.where(hit, count + include_self, 1)
         out = (out // divisor if x.dtype.kind in "iu" else out / divisor).astype(x.dtype)
@@ -198,15 +199,15 @@ def _weights(
         x_ties = np.where(hit, include_self & (x == out), True)
         src_ties = values == out[full]
         ties = x_ties.astype(np.int64)
-        np.add.at(ties, full, src_ties)
+        add_at(ties, full, src_ties)
         return (x_ties / np.maximum(ties, 1)).astype(x.dtype), (src_ties / ties[full]).astype(x.dtype)
     # prod: the product of the other factors of each place, zeros counted apart so that a
     # single zero's gradient is the product of the rest
     zeros = np.where(hit, include_self & (x == 0), x == 0).astype(np.int64)
-    np.add.at(zeros, full, values == 0)
+    add_at(zeros, full, values == 0)
     nonzero = np.where(hit & include_self & (x != 0), x, 1).astype(x.dtype)
     nonzero[~hit] = 1
-    np.multiply.at(nonzero, full, np.where(values == 0, 1, values))
+    ufunc_at(np.multiply, nonzero, full, np.where(values == 0, 1, values))
 
     def others(v: np.ndarray, z: np.ndarray, p: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
