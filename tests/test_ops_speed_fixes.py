@@ -207,3 +207,65 @@ def test_embedding_bag_values_and_grads(mode, offsets):
         return T.nn.functional.embedding_bag(T.tensor(tokens), w, mode=mode, **extra)
 
     _compare(fn, [X], [True])
+
+
+# --- topk, kthvalue, median by partition -----------------------------------------------
+def _stable_order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    return x.shape[axis] - 1 - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.tuples(st.integers(1, 5), st.integers(4, 40)),
+    st.sampled_from([0.3, 3.0, 1000.0]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_topk_kthvalue_median_pick_the_stable_sorts_elements(seed, shape, scale, nan, transpose):
+    """With ties, -0.0 and NaNs, the indices are those of the stable sort, as before."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal(shape) * scale).astype(np.float32)
+    if nan:
+        x.flat[rng.integers(0, x.size, 2)] = np.nan
+    x[x == 0] = -0.0 if seed % 2 else 0.0
+    if transpose:
+        x = x.T
+    axis = 1 - transpose
+    n = x.shape[axis]
+    t = ember.tensor(x)
+    for k in {1, 2, n // 4, n // 2, n}:
+        if k < 1:
+            continue
+        for largest in (True, False):
+            want = np.take(_stable_order(x, axis, largest), range(k), axis=axis)
+            assert np.array_equal(t.topk(k, axis, largest).indices.numpy(), want)
+        want = np.take(_stable_order(x, axis, False), k - 1, axis=axis)
+        assert np.array_equal(t.kthvalue(k, axis).indices.numpy(), want)
+    if not nan:
+        want = np.take(_stable_order(x, axis, False), (n - 1) // 2, axis=axis)
+        assert np.array_equal(t.median(axis).indices.numpy(), want)
+
+
+@pytest.mark.parametrize("op", ["topk", "kthvalue", "median", "nanmedian"])
+def test_selections_against_torch(op):
+    """Distinct values (so the chosen indices are unique): values, indices and gradients."""
+    x = np.random.default_rng(5).permutation(64 * 40).reshape(64, 40).astype(np.float32) / 7
+    call = {
+        "topk": lambda T, t: t.topk(5, 1),
+        "kthvalue": lambda T, t: t.kthvalue(10, 1, keepdim=True),
+        "median": lambda T, t: t.median(0),
+        "nanmedian": lambda T, t: t.nanmedian(1),
+    }[op]
+    (a, b) = _both(x)
+    ra, rb = call(ember, a), call(None, b)
+    assert np.array_equal(ra.indices.numpy(), rb.indices.numpy())
+    assert np.array_equal(ra.values.detach().numpy(), rb.values.detach().numpy())
+    w = np.arange(ra.values.numel(), dtype=np.float32).reshape(tuple(ra.values.shape))
+    (ra.values * ember.tensor(w)).sum().backward()
+    import torch
+
+    (rb.values * torch.tensor(w)).sum().backward()
+    assert np.array_equal(a.grad.numpy(), b.grad.numpy())

@@ -12,7 +12,7 @@ from ember import creation, dtypes
 from ember._tensor import Tensor
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
-from ember.ops.api.indexing import gather, sort
+from ember.ops.api.indexing import gather, sort, stable_rank
 from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim
 from ember.return_types import return_type
@@ -55,6 +55,10 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
         raise IndexError(
             f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape {list(x.shape)})"
         )
+    if x.dtype.kind != "f" or not np.isnan(x).any():
+        idx = stable_rank(x, axis, (n - 1) // 2)
+        if idx is not None:
+            return _picked(name, input, axis, row_major(idx.astype(np.int64)), keepdim)
     order = np.argsort(x, axis=axis, kind="stable")  # NaNs sort last
     nans = np.isnan(x).sum(axis=axis, keepdims=True) if x.dtype.kind in "fV" else np.zeros(1, np.int64)
     if ignore_nan:
@@ -408,5 +412,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
         )
     if axis is None:  # a 0-d tensor is its own first value
         return _itself("kthvalue", input)
-    order = np.argsort(input._data, axis=axis, kind="stable")  # NaNs sort last
-    return _picked("kthvalue", input, axis, np.take(order, [k - 1], axis=axis).astype(np.int64), keepdim)
+    idx = stable_rank(input._data, axis, k - 1)
+    if idx is None:  # the k-th is NaN: NaNs sort last
+        idx = np.take(np.argsort(input._data, axis=axis, kind="stable"), [k - 1], axis=axis)
+    return _picked("kthvalue", input, axis, row_major(idx.astype(np.int64)), keepdim)
