@@ -269,3 +269,30 @@ def test_selections_against_torch(op):
 
     (rb.values * torch.tensor(w)).sum().backward()
     assert np.array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+# --- grid_sample's forward by one flat gather ----------------------------------------
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_grid_sample_forward_against_torch(mode, padding_mode, dtype):
+    """Points outside the input, several channels and samples; with zero padding, taps
+    outside read zeros even beside an inf pixel, and a NaN point gives NaN in bicubic mode. (Border and
+    reflection padding of a NaN point follow PyTorch's CUDA kernel: see _pad.)"""
+    import torch
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 5, 6, 7)).astype(dtype)
+    grid = (rng.random((2, 4, 9, 2)) * 3 - 1.5).astype(dtype)
+    grid[1, 0, 0] = (-1.2, -1.3)
+    if padding_mode == "zeros":
+        x[:, :, 0, 0] = np.inf  # an outside tap clamped onto this pixel must still read 0
+        if mode == "bicubic":  # bilinear gives 0 there, PyTorch NaN (as before this change)
+            grid[0, 0, 0] = np.nan
+    args = dict(mode=mode, padding_mode=padding_mode, align_corners=False)
+    with np.errstate(invalid="ignore"):
+        got = ember.nn.functional.grid_sample(ember.tensor(x), ember.tensor(grid), **args).numpy()
+    want = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), **args).numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert_close(got[ok], want[ok], rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5)

@@ -157,7 +157,10 @@ def _unnormalize(coord: np.ndarray, size: int, align_corners: bool, nd: int) -> 
     if align_corners:
         return (coord + 1) / 2 * (size - 1), (size - 1) / 2
     if nd == 2:
-        fused = (coord + 1).astype(np.longdouble) * (size / 2) - 0.5
+        # float64 holds a float32's product with size / 2 exactly, so one rounding to float32
+        # gives the fused result; a float64 coordinate needs the longer type (and its time)
+        wide = np.float64 if coord.dtype == np.float32 else np.longdouble
+        fused = (coord + 1).astype(wide) * (size / 2) - 0.5
         return fused.astype(coord.dtype), size / 2
     return ((coord + 1) * size - 1) / 2, size / 2
 
@@ -307,14 +310,21 @@ class GridSample(Op):
         comps = [grid[..., nd - 1 - d].reshape(n, -1) for d in range(nd)]  # x is the last axis
         with np.errstate(invalid="ignore"):  # NaN or inf positions: see _pad
             axes = [_Axis(comps[d], sizes[d], mode, padding_mode, align_corners, nd) for d in range(nd)]
-        xt, rows = _channels_last(x), np.arange(n)[:, None]
-        y = np.zeros((n, comps[0].shape[1], c), dtype=x.dtype)
+        # each (sample, channel) plane gets a zero after its last pixel, which taps outside the
+        # input read: the value is zeroed, not the product, so a NaN weight (a NaN position)
+        # still gives NaN; one flat gather then reads every channel in the output's layout
+        plane = math.prod(sizes)
+        padded = np.zeros((n * c, plane + 1), dtype=x.dtype)
+        padded[:, :plane] = x.reshape(n * c, plane)
+        starts = (np.arange(n * c) * (plane + 1)).reshape(n, c, 1)
+        y = np.zeros((n, c, comps[0].shape[1]), dtype=x.dtype)
         for flat, inside, weight, _ in _corners(axes, sizes, mode, [ax.t for ax in axes]):
-            # the value is masked, not the product: a NaN weight (a NaN position) gives NaN
-            y += np.where(inside[..., None], xt[rows, flat], 0) * np.asarray(weight, x.dtype)[..., None]
+            at = starts + np.where(inside, flat, plane)[:, None, :]
+            weight = np.asarray(weight, x.dtype)  # 1 for nearest
+            y += padded.reshape(-1)[at] * (weight[:, None, :] if weight.ndim else weight)
         ctx.save_for_backward(x, grid)
         ctx.axes, ctx.mode = axes, mode
-        return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, c, *out)
+        return y.reshape(n, c, *out)
 
     @staticmethod
     def backward(ctx, grad):
