@@ -296,3 +296,55 @@ def test_grid_sample_forward_against_torch(mode, padding_mode, dtype):
     assert np.array_equal(np.isnan(got), np.isnan(want))
     ok = ~np.isnan(want)
     assert_close(got[ok], want[ok], rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5)
+
+
+# --- multinomial without a loop over rows ----------------------------------------------
+def test_multinomial_with_replacement_draws_as_the_row_by_row_choice():
+    """The same uniform numbers in the same order as Generator.choice row by row: the same
+    draws as before the rows were vectorized."""
+    from ember import random as ember_random
+
+    p = np.random.default_rng(0).random((6, 7))
+    p[1, 3] = 0
+    ember.manual_seed(3)
+    got = ember.tensor(p).multinomial(5, replacement=True).numpy()
+    ember.manual_seed(3)
+    rng = ember_random.rng(None)
+    want = np.array([rng.choice(7, 5, replace=True, p=r / r.sum()) for r in p])
+    assert np.array_equal(got, want)
+    assert got.dtype == np.int64
+
+
+def test_multinomial_without_replacement_law():
+    """Each position's category frequencies, over 4000 draws of all 3 categories of 16 rows,
+    are those of drawing one at a time and renormalizing; zero weights come last; no repeats."""
+    w = np.array([0.1, 0.2, 0.7])
+    draws = ember.tensor(np.tile(w, (4000, 1))).multinomial(3).numpy()
+    assert (np.sort(draws, 1) == np.arange(3)).all()
+    first = np.bincount(draws[:, 0], minlength=3) / len(draws)
+    np.testing.assert_allclose(first, w, atol=0.03)
+    # P(second = j) = sum_i w_i w_j / (1 - w_i)
+    second = np.array([sum(w[i] * w[j] / (1 - w[i]) for i in range(3) if i != j) for j in range(3)])
+    np.testing.assert_allclose(np.bincount(draws[:, 1], minlength=3) / len(draws), second, atol=0.03)
+    assert ember.tensor([0.5, 0.0, 0.0]).multinomial(2).tolist() == [0, 1]  # as PyTorch
+
+
+@pytest.mark.parametrize(
+    "probs, n, replacement",
+    [
+        ([0.2, -0.1], 1, False),
+        ([0.0, 0.0], 1, True),
+        ([0.5, 0.5], 3, False),
+        ([float("nan"), 1.0], 1, True),
+        ([[0.2, 0.8]], 0, True),
+        ([[[0.2, 0.8]]], 1, True),
+    ],
+)
+def test_multinomial_errors_as_torch(probs, n, replacement):
+    import torch
+
+    with pytest.raises(RuntimeError) as want:
+        torch.tensor(probs).multinomial(n, replacement)
+    with pytest.raises(RuntimeError) as got:
+        ember.tensor(probs).multinomial(n, replacement)
+    assert str(got.value) == str(want.value)

@@ -791,5 +791,9 @@ def multinomial(
         cumulative = np.cumsum(rows / totals[:, None], axis=1)
         cumulative[:, -1] = 1.0  # no draw may fall past the last category by rounding
         draws = rng.random((rows.shape[0], num_samples))
-        out = np.stack([np.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+        out = np.empty(draws.shape, np.int64)
+        step = max(1, 2**22 // (n_categories * num_samples))  # rows per block: bounded memory
+        for start in range(0, len(rows), step):  # searchsorted(side="right") for all rows at once
+            block = slice(start, start + step)
+            out[block] = (cumulative[block, None, :] <= draws[block, :, None]).sum(-1)
     return Tensor(np.ascontiguousarray(out, dtype=np.int64).reshape(input.shape[:-1] + (num_samples,)))
