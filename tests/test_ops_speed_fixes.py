@@ -348,3 +348,39 @@ def test_multinomial_errors_as_torch(probs, n, replacement):
     with pytest.raises(RuntimeError) as got:
         ember.tensor(probs).multinomial(n, replacement)
     assert str(got.value) == str(want.value)
+
+
+# --- mode without a loop over rows -----------------------------------------------------
+def _mode_row_by_row(x: np.ndarray) -> np.ndarray:
+    """The index mode picked before the rows were vectorized: the last, in the stable
+    order, of the first longest run of equal values (NaNs never equal)."""
+    out = []
+    for row in x.reshape(-1, x.shape[-1]):
+        order = np.argsort(row, kind="stable")
+        s = row[order]
+        starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
+        lengths = np.diff(np.append(starts, len(row)))
+        best = int(np.argmax(lengths))
+        out.append(order[starts[best] + lengths[best] - 1])
+    return np.array(out).reshape(x.shape[:-1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 30), st.booleans())
+def test_mode_picks_as_the_row_loop(seed, rows, n, nan):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, (rows, n)).astype(np.float32)
+    if nan:
+        x[rng.random(x.shape) < 0.2] = np.nan
+    result = ember.tensor(x).mode(1)
+    assert np.array_equal(result.indices.numpy(), _mode_row_by_row(x))
+    assert np.array_equal(result.values.numpy(), x[np.arange(rows), _mode_row_by_row(x)], equal_nan=True)
+
+
+def test_mode_values_against_torch():
+    """The values; PyTorch's index among equal values depends on its kernel (ember's is the
+    last in the stable order, as before this change)."""
+    x = np.random.default_rng(2).integers(0, 5, (4, 3, 50)).astype(np.float64)
+    a, b = _both(x, grad=False)
+    assert np.array_equal(a.mode(2).values.numpy(), b.mode(2).values.numpy())
+    assert np.array_equal(a.mode(0).values.numpy(), b.mode(0).values.numpy())

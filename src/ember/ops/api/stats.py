@@ -98,14 +98,16 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
             f"mode(): Expected reduction dim {axis} to have non-zero size (input shape {list(input.shape)})"
         )
     rows = x.reshape(-1, n)
-    idx = np.empty(rows.shape[0], np.int64)
-    for r, row in enumerate(rows):
-        order = np.argsort(row, kind="stable")
-        s = row[order]
-        starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))  # NaNs never equal
-        lengths = np.diff(np.append(starts, n))
-        best = int(np.argmax(lengths))  # the first longest run: the smallest value
-        idx[r] = order[starts[best] + lengths[best] - 1]
+    order = np.argsort(rows, axis=1, kind="stable")
+    s = np.take_along_axis(rows, order, 1)
+    new_run = np.ones(s.shape, np.bool_)
+    new_run[:, 1:] = s[:, 1:] != s[:, :-1]  # NaNs never equal: each is a run of its own
+    positions = np.arange(n)
+    run_so_far = positions - np.maximum.accumulate(np.where(new_run, positions, 0), axis=1) + 1
+    # the longest length is first reached at the end of the first longest run (the smallest
+    # value), whose last element in the stable order is the index PyTorch gives
+    last = np.argmax(run_so_far, axis=1)
+    idx = order[np.arange(len(rows)), last].astype(np.int64)
     return _picked("mode", input, axis, np.expand_dims(idx.reshape(x.shape[:-1]), axis), keepdim)
 
 
