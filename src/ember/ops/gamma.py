@@ -147,12 +147,15 @@ def _lgamma_positive(x: np.ndarray) -> np.ndarray:
     small = ~big
     xs = x[small]
     coef = _taylor_about_2()
+    result = np.empty_like(xs)
     # into [1.5, 2.5] by lgamma(x) = lgamma(x - m) + log((x-1)(x-2)...(x-m)), all factors > 1
-    m = np.maximum(np.ceil(xs - 2.5), 0)
-    product = np.ones_like(xs)
+    high = xs >= 1.5
+    xh = xs[high]
+    m = np.maximum(np.ceil(xh - 2.5), 0)
+    product = np.ones_like(xh)
     for j in range(1, 7):
-        product *= np.where(j <= m, xs - j, 1.0)
-    result = np.polyval(coef, xs - m - 2) + np.log(product)
+        product *= np.where(j <= m, xh - j, 1.0)
+    result[high] = np.polyval(coef, xh - m - 2) + np.log(product)
     # below 1.5: lgamma(x) = lgamma(x + 1) - log(x) (x - 1 is exact there, and log1p keeps
     # lgamma(1) = 0 to full relative precision), or lgamma(x + 2) - log(x (x + 1)) below 0.5
     mid = (xs < 1.5) & (xs >= 0.5)
