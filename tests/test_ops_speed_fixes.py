@@ -405,3 +405,36 @@ def test_lgamma_against_torch(dtype):
     ember.lgamma(a).sum().backward()
     b.lgamma().sum().backward()
     assert_close(a.grad.numpy(), b.grad.numpy(), rtol=1e-5 if dtype == "float32" else 1e-11, atol=1e-6)
+
+
+# --- gather and scatter_add through flat positions ------------------------------------
+@pytest.mark.parametrize("dim", [0, 1, 2])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_gather_scatter_add_3d_against_torch(dim, transposed):
+    """An index smaller than the input along the other dims, repeated positions, and a
+    non-contiguous input (which takes the fancy-index path)."""
+    import torch
+
+    rng = np.random.default_rng(dim)
+    x = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    if transposed:
+        x = x.transpose(2, 1, 0)
+    shape = [2, 3, 3]
+    shape[dim] = 7
+    index = rng.integers(0, x.shape[dim], shape)
+    src = rng.standard_normal(shape).astype(np.float32)
+    _compare(lambda T, t: t.gather(dim, T.tensor(index)), [x], [True])
+    _compare(lambda T, t, s: t.scatter_add(dim, T.tensor(index), s), [x, src], [True, True])
+    # a src larger than the index: PyTorch's backward fails there (docs/differences.md)
+    big = rng.standard_normal([n + 1 for n in shape]).astype(np.float32)
+    a, b = _both(big)
+    got = ember.tensor(x).scatter_add(dim, ember.tensor(index), a)
+    want = torch.tensor(x).scatter_add(dim, torch.tensor(index), b)
+    assert_close(got.detach().numpy(), want.detach().numpy())
+    weight = rng.standard_normal(x.shape).astype(np.float32)
+    (got * ember.tensor(weight)).sum().backward()
+    expected = np.zeros_like(big)
+    grids = list(np.indices(shape, sparse=True))
+    grids[dim] = index
+    expected[tuple(slice(0, n) for n in shape)] = weight[tuple(grids)]
+    assert np.array_equal(a.grad.numpy(), expected)

@@ -592,7 +592,7 @@ class Scatter(Op):
     @staticmethod
     def forward(ctx, x, dim, index, src):
         full = _along_axis(index, dim)
-        ctx.full = full
+        ctx.full, ctx.src_shape = full, None if np.ndim(src) == 0 else src.shape
         out = x.copy()
         out[full] = src if np.ndim(src) == 0 else src[tuple(slice(0, n) for n in index.shape)]
         return out
@@ -602,8 +602,7 @@ class Scatter(Op):
         keep = np.ones(grad.shape, dtype=bool)
         keep[ctx.full] = False
         gx = _dual.keep(grad, keep)
-        gsrc = grad[ctx.full]
-        return gx, None, None, gsrc
+        return gx, None, None, _source_grad(ctx, grad)
 
 
 class ScatterAdd(Op):
@@ -612,7 +611,7 @@ class ScatterAdd(Op):
     @staticmethod
     def forward(ctx, x, dim, index, src):
         full = _along_axis(index, dim)
-        ctx.full = full
+        ctx.full, ctx.src_shape = full, src.shape
         out = x.copy()
         values = src[tuple(slice(0, n) for n in index.shape)]
         flat = _flat_along(out, index, dim)
@@ -624,7 +623,17 @@ class ScatterAdd(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None, None, grad[ctx.full]
+        return grad, None, None, _source_grad(ctx, grad)
+
+
+def _source_grad(ctx: Any, grad: Any) -> Any:
+    """The gradient of scatter's src: grad at the places written, in the corner of src the
+    index covers (src may be larger than the index along any dim; the rest gets 0)."""
+    picked = grad[ctx.full]
+    if ctx.src_shape is None or tuple(picked.shape) == ctx.src_shape:
+        return picked
+    corner = tuple(slice(0, n) for n in picked.shape)
+    return _dual.index_add(ctx.src_shape, corner, picked, grad.dtype)
 
 
 class Flip(Op):
