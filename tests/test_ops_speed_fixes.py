@@ -438,3 +438,14 @@ def test_gather_scatter_add_3d_against_torch(dim, transposed):
     grids[dim] = index
     expected[tuple(slice(0, n) for n in shape)] = weight[tuple(grids)]
     assert np.array_equal(a.grad.numpy(), expected)
+
+
+# --- found by the sweep: linalg.cholesky warned as the deprecated torch.cholesky -------------
+def test_linalg_cholesky_does_not_warn(recwarn):
+    a = ember.eye(3) * 2
+    ember.linalg.cholesky(a)
+    ember.linalg.cholesky_ex(a)
+    ember.distributions.MultivariateNormal(ember.zeros(3), a).log_prob(ember.zeros(3))
+    assert not [w for w in recwarn if "deprecated" in str(w.message)]
+    with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
+        ember.cholesky(a)

@@ -104,7 +104,7 @@ def slogdet(A: Tensor) -> Any:
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L with A = L L^T, lower triangular, for symmetric positive-definite A (only its lower
     triangle is read); U = L^T if upper (torch.linalg.cholesky). LinAlgError otherwise."""
-    return matrix.cholesky(A, upper)
+    return matrix.cholesky_factor(A, upper)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:

@@ -196,6 +196,12 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
         UserWarning,
         stacklevel=outside_ember(),
     )
+    return cholesky_factor(input, upper)
+
+
+def cholesky_factor(input: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky without its deprecation warning: linalg.cholesky, cholesky_ex and the
+    distributions, which PyTorch does not warn about."""
     return decomp.LinalgCholeskyEx.apply(check_matrix(input, "linalg.cholesky"), bool(upper))
 
 
