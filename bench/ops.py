@@ -1,12 +1,13 @@
 """Single ops, ember vs PyTorch, in one process: a sweep for the slow ones.
 
-About 150 cases over 90 ops at sizes a course's models use ((64, 256) float32 matrices,
-(16, 3, 32, 32) images, (8, 32, 64) sequences): elementwise math, reductions, indexing,
-shape ops, products, nn.functional, creation, linalg, fft, distributions and the
-DataLoader's collate. Each op is timed forward, and forward+backward (a sum of the first
-output, then `.backward()`) where it is differentiable. Both libraries get the same NumPy
-data. Rounds are interleaved (ember then PyTorch, case by case) and the table, sorted by
-ember's time over PyTorch's, gives medians and the median of the per-round ratios.
+About 190 cases (most of them one op each) at sizes a course's models use ((64, 256)
+float32 matrices, (16, 3, 32, 32) images, (8, 32, 64) sequences): elementwise math,
+reductions, indexing, shape ops, products, nn.functional, creation, linalg, fft,
+distributions and the DataLoader's collate. Each op is timed forward, and forward+backward
+(a sum of the first output, then `.backward()`) where it is differentiable. Both libraries
+get the same NumPy data. Rounds are interleaved (ember then PyTorch, case by case) and the
+table, sorted by ember's time over PyTorch's, gives medians and the median of the
+per-round ratios.
 
 Times are CPU time of the process (time.process_time) by default, steadier than the wall
 clock on a shared machine; --wall uses the wall clock. For a fair comparison run both
