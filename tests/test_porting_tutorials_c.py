@@ -1861,3 +1861,23 @@ def test_affine_grid_node_is_pytorchs() -> None:
         total.backward()  # nothing saved, nothing freed
         nodes.append(theta.grad.numpy().round(4).tolist())
     assert nodes[:2] == nodes[2:]
+
+
+class _StuckRandom:
+    """A NumPy generator stand-in whose uniform draws are all the largest double below 1."""
+
+    def random(self, shape):
+        return np.full(shape, np.nextafter(1.0, 0.0))
+
+
+def test_multinomial_with_replacement_never_draws_a_trailing_zero_weight() -> None:
+    """The cumulative weights of [w..., 0] can end below 1 before the zero (here at
+    1 - 2**-53); dividing them by their end, as PyTorch's kernel does, brings the last
+    positive category to 1, so even the largest uniform draw stays off the zero weight."""
+    weights = [0.6704675101784022, 0.41730480236712697, 0.5586898284457517]
+    weights += [0.14038693859523377, 0.1981014890848788, 0.0]
+    assert np.cumsum(np.array(weights) / sum(weights))[-2] < 1  # the rounding this is about
+    generator = ember.Generator()
+    generator.rng = _StuckRandom()
+    drawn = ember.multinomial(ember.tensor(weights, dtype=ember.float64), 3, True, generator=generator)
+    assert drawn.tolist() == [4, 4, 4]

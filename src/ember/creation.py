@@ -789,7 +789,10 @@ def multinomial(
         if np.any(totals <= 0):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         cumulative = np.cumsum(rows / totals[:, None], axis=1)
-        cumulative[:, -1] = 1.0  # no draw may fall past the last category by rounding
+        # divided by its end (as PyTorch's kernel and NumPy's choice do), not its end set to 1:
+        # the last category of positive weight then reaches exactly 1, so no draw in [0, 1)
+        # lands on the zero weights after it
+        cumulative /= cumulative[:, -1:]
         draws = rng.random((rows.shape[0], num_samples))
         out = np.empty(draws.shape, np.int64)
         step = max(1, 2**22 // (n_categories * num_samples))  # rows per block: bounded memory
