@@ -1881,3 +1881,17 @@ def test_multinomial_with_replacement_never_draws_a_trailing_zero_weight() -> No
     generator.rng = _StuckRandom()
     drawn = ember.multinomial(ember.tensor(weights, dtype=ember.float64), 3, True, generator=generator)
     assert drawn.tolist() == [4, 4, 4]
+
+
+@pytest.mark.parametrize("n, replacement", [(1, False), (1, True), (5, True)])
+def test_multinomial_seeded_draws_are_numpy_choices_as_before(n, replacement) -> None:
+    """Seeded runs keep their samples: a single draw (the char-RNN's multinomial(p, 1)) and
+    draws with replacement are those of NumPy's choice on the generator's stream, which ember
+    used before multinomial took PyTorch's errors."""
+    weights = np.random.default_rng(0).random((3, 7)) ** 3
+    weights[:, 2] = 0
+    generator = ember.Generator().manual_seed(7)
+    drawn = ember.multinomial(ember.tensor(weights), n, replacement, generator=generator)
+    rng = np.random.Generator(np.random.PCG64(7))
+    expected = [rng.choice(7, n, replace=replacement, p=w / w.sum()) for w in weights]
+    assert drawn.tolist() == np.array(expected).tolist()

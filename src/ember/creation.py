@@ -738,6 +738,22 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     return Tensor(draw.astype(input._data.dtype))
 
 
+def _draw_by_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """For each row of weights, the category of each of its uniform draws in [0, 1): the
+    first whose cumulative weight exceeds it. The cumulative weights are divided by their end
+    (as PyTorch's kernel and NumPy's choice do; setting the end to 1 would not do): the last
+    category of positive weight then reaches exactly 1, so no draw lands on zero weights
+    after it."""
+    cumulative = np.cumsum(rows / rows.sum(axis=1, keepdims=True), axis=1)
+    cumulative /= cumulative[:, -1:]
+    out = np.empty(uniforms.shape, np.int64)
+    step = max(1, 2**22 // max(uniforms.shape[1] * rows.shape[1], 1))  # rows per block: bounded memory
+    for start in range(0, len(rows), step):  # searchsorted(side="right") for all rows at once
+        block = slice(start, start + step)
+        out[block] = (cumulative[block, None, :] <= uniforms[block, :, None]).sum(-1)
+    return out
+
+
 def multinomial(
     input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
 ) -> Tensor:
@@ -748,10 +764,13 @@ def multinomial(
     of positive weight are used up the zero-weight ones follow (as PyTorch, which does not
     raise there).
 
-    Without replacement (or for a single draw) each category gets the key weight / E with
+    A single draw, and every draw with replacement, is a uniform number looked up in the
+    row's cumulative weights (the draws of NumPy's choice, which ember used before, so seeded
+    runs keep their samples). Without replacement each category gets the key weight / E with
     E drawn from Exp(1), and the largest keys win: that draws successively in proportion to
     the remaining weights. Ties among zero weights come in index order (PyTorch's order
-    there is its topk's). The errors are PyTorch's, which differ between the two paths."""
+    there is its topk's). The errors are PyTorch's, which differ between its two paths (a
+    single draw or without replacement; several with replacement)."""
     if isinstance(num_samples, float):
         raise TypeError(
             f"multinomial(): argument 'num_samples' (position 2) must be int, not {type(num_samples).__name__}"
@@ -776,8 +795,11 @@ def multinomial(
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         if np.any(rows.sum(axis=1) == 0):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        keys = rows / rng.exponential(size=rows.shape)
-        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        if num_samples == 1:
+            out = _draw_by_cdf(rows, rng.random((rows.shape[0], 1)))
+        else:
+            keys = rows / rng.exponential(size=rows.shape)
+            out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:
         if not np.all(rows >= 0):
             raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
@@ -785,18 +807,7 @@ def multinomial(
             raise RuntimeError(
                 "invalid multinomial distribution (encountering probability entry = infinity or NaN)"
             )
-        totals = rows.sum(axis=1)
-        if np.any(totals <= 0):
+        if np.any(rows.sum(axis=1) <= 0):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        cumulative = np.cumsum(rows / totals[:, None], axis=1)
-        # divided by its end (as PyTorch's kernel and NumPy's choice do), not its end set to 1:
-        # the last category of positive weight then reaches exactly 1, so no draw in [0, 1)
-        # lands on the zero weights after it
-        cumulative /= cumulative[:, -1:]
-        draws = rng.random((rows.shape[0], num_samples))
-        out = np.empty(draws.shape, np.int64)
-        step = max(1, 2**22 // (n_categories * num_samples))  # rows per block: bounded memory
-        for start in range(0, len(rows), step):  # searchsorted(side="right") for all rows at once
-            block = slice(start, start + step)
-            out[block] = (cumulative[block, None, :] <= draws[block, :, None]).sum(-1)
+        out = _draw_by_cdf(rows, rng.random((rows.shape[0], num_samples)))
     return Tensor(np.ascontiguousarray(out, dtype=np.int64).reshape(input.shape[:-1] + (num_samples,)))
