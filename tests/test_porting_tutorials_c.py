@@ -1895,3 +1895,21 @@ def test_multinomial_seeded_draws_are_numpy_choices_as_before(n, replacement) ->
     rng = np.random.Generator(np.random.PCG64(7))
     expected = [rng.choice(7, n, replace=replacement, p=w / w.sum()) for w in weights]
     assert drawn.tolist() == np.array(expected).tolist()
+
+
+@pytest.mark.parametrize(
+    "shape, n, replacement", [((0,), 2, True), ((2, 0), 2, True), ((0, 0), 2, True), ((0, 3), 5, True)]
+)
+def test_multinomial_of_no_categories_as_pytorch(shape, n, replacement) -> None:
+    """Weights with no categories give PyTorch's RuntimeError (there is no probability to
+    draw with), not a NumPy reshape error; an empty batch gives an empty result."""
+    import torch
+
+    ours, theirs = (
+        outcome(L, lambda L: L.multinomial(L.ones(shape), n, replacement)) for L in (ember, torch)
+    )
+    assert ours[0] == theirs[0]
+    if ours[0] == "raise":
+        assert type(ours[1]) is type(theirs[1]) and str(ours[1]) == str(theirs[1])
+    else:
+        assert ours[1].shape == tuple(theirs[1].shape)

@@ -786,7 +786,7 @@ def multinomial(
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    rows = input._data.astype(np.float64).reshape(-1, n_categories)
+    rows = np.atleast_2d(input._data.astype(np.float64))  # a 1-d input is one row
     rng = _random.rng(generator)
     if rows.shape[0] == 0:
         out = np.empty((0, num_samples), np.int64)
