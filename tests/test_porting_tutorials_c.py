@@ -1913,3 +1913,22 @@ def test_multinomial_of_no_categories_as_pytorch(shape, n, replacement) -> None:
         assert type(ours[1]) is type(theirs[1]) and str(ours[1]) == str(theirs[1])
     else:
         assert ours[1].shape == tuple(theirs[1].shape)
+
+
+def test_affine_grid_of_float16_is_pytorchs_to_the_bit() -> None:
+    """A float16 grid is summed in float32 and rounded once, as PyTorch's kernel accumulates
+    float16 (its positions are float16 linspaces still); rounding each term to float16 gave
+    another grid in every size tried."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    for align_corners in (False, True):
+        for size in ([2, 1, 5, 7], [1, 3, 28, 28], [2, 1, 3, 5, 9]):
+            nd = len(size) - 2
+            theta = rng.standard_normal((size[0], nd, nd + 1)).astype(np.float16)
+            ours, theirs = (
+                L.nn.functional.affine_grid(L.from_numpy(theta), size, align_corners=align_corners)
+                for L in (ember, torch)
+            )
+            assert ours.dtype == ember.float16
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=f"{size} {align_corners}")

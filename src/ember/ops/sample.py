@@ -108,7 +108,8 @@ class AffineGridGenerator(Op):
     The forward rounds as PyTorch's kernel does, so that grids agree to the bit: the
     positions are a linspace in theta's dtype (see _base_coordinates), and each grid
     component is summed term by term from x on (0 + x t0 + y t1 [+ z t2] + t_nd), each
-    product and sum rounded, where a BLAS matmul would round otherwise. The map is linear
+    product and sum rounded (in float32 for float16), where a BLAS matmul would round
+    otherwise. The map is linear
     in theta, so the backward is one product with the (constant) positions, which works on
     arrays and, under create_graph, on Tensors; no tensor is saved, so (as PyTorch's node)
     it can run again without retain_graph."""
@@ -124,13 +125,17 @@ class AffineGridGenerator(Op):
         # the position of point (d, h, w) is (x_w, y_h, [z_d]): x (width) comes first
         axes = [_base_coordinates(n, align_corners, theta.dtype) for n in spatial]
         coords = [m.reshape(-1) for m in np.meshgrid(*axes, indexing="ij")[::-1]]  # (points,) each
+        ctx.base = np.stack([*coords, np.ones_like(coords[0])], axis=-1)  # (points, nd + 1)
         grid = np.empty((theta.shape[0], coords[0].size, nd), dtype=theta.dtype)
+        # float16 positions and theta are summed in float32 and rounded once, into the grid,
+        # as PyTorch's kernel accumulates float16
+        acc = np.float32 if theta.dtype == np.float16 else theta.dtype
+        coords, theta = [c.astype(acc, copy=False) for c in coords], theta.astype(acc, copy=False)
         for j in range(nd):
-            component = np.zeros((theta.shape[0], coords[0].size), dtype=theta.dtype)
+            component = np.zeros((theta.shape[0], coords[0].size), dtype=acc)
             for k in range(nd):
                 component += coords[k] * theta[:, j, k, None]
             grid[..., j] = component + theta[:, j, nd, None]
-        ctx.base = np.stack([*coords, np.ones_like(coords[0])], axis=-1)  # (points, nd + 1)
         return grid.reshape(theta.shape[0], *spatial, nd)
 
     @staticmethod
