@@ -1,7 +1,7 @@
 """Spatial sampling: affine_grid and grid_sample (the two halves of a spatial transformer).
 
 `affine_grid` maps every output pixel's normalized position (x, y[, z] in [-1, 1]) through
-a batch of affine matrices, composed of ember ops. `grid_sample` reads
+a batch of affine matrices, one node (AffineGridGenerator). `grid_sample` reads
 the input at such positions. Each grid component becomes, per spatial dimension, a few
 integer taps and their weights (1 tap for nearest, 2 for bilinear, 4 for bicubic), and the
 output is the sum, over every combination of one tap per dimension, of the product of the
