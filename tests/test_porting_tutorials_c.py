@@ -1932,3 +1932,11 @@ def test_affine_grid_of_float16_is_pytorchs_to_the_bit() -> None:
             )
             assert ours.dtype == ember.float16
             np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=f"{size} {align_corners}")
+
+
+def test_generator_of_device_none_is_a_cpu_generator() -> None:
+    """Generator(device=None), which helpers passing their own device=None default write,
+    is PyTorch's CPU generator, not an invalid device."""
+    import torch
+
+    assert repr(ember.Generator(device=None).device) == repr(torch.Generator(device=None).device)

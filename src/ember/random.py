@@ -20,7 +20,8 @@ class Generator:
     It lives on the CPU, the only device ember has: naming another raises."""
 
     def __init__(self, device: Any = "cpu") -> None:
-        cpu_only(device)  # another device raises, as a tensor's does
+        if device is not None:  # None is the CPU too, as in PyTorch; another device raises
+            cpu_only(device)
         self._seed = 67280421310721  # PyTorch's default seed
         self.rng = np.random.Generator(np.random.PCG64(self._seed))
 
