@@ -1940,3 +1940,19 @@ def test_generator_of_device_none_is_a_cpu_generator() -> None:
     import torch
 
     assert repr(ember.Generator(device=None).device) == repr(torch.Generator(device=None).device)
+
+
+@pytest.mark.parametrize("legacy", [{"size_average": 0}, {"reduce": 0}, {"size_average": 1, "reduce": 0}])
+def test_size_average_and_reduce_are_read_by_truth_as_pytorch(legacy) -> None:
+    """PyTorch reads the legacy pair by truth: size_average=0 sums and reduce=0 does not
+    reduce, for the functions and the modules, with the warning naming that reduction."""
+    import torch
+
+    results = []
+    for L in (ember, torch):
+        x, t = L.tensor([1.0, 2.0]), L.tensor([0.0, 0.0])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [L.nn.functional.mse_loss(x, t, **legacy), L.nn.MSELoss(**legacy)(x, t)]
+        results.append(([v.tolist() for v in values], [str(w.message) for w in caught]))
+    assert results[0] == results[1]

@@ -35,7 +35,9 @@ def _reduction(
     given, else `reduction` checked; `legacy` reads the old 'elementwise_mean' as 'mean', as
     PyTorch's losses do but for the three that check their reduction themselves."""
     if size_average is not None or reduce is not None:
-        legacy_reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
+        # read by truth, as PyTorch's legacy_get_string (size_average=0 sums), None counting as True
+        reduce, size_average = reduce is None or reduce, size_average is None or size_average
+        legacy_reduction = "none" if not reduce else "mean" if size_average else "sum"
         warnings.warn(
             f"size_average and reduce args will be deprecated, please use reduction='{legacy_reduction}' instead.",
             UserWarning,
