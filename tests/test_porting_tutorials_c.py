@@ -1956,3 +1956,18 @@ def test_size_average_and_reduce_are_read_by_truth_as_pytorch(legacy) -> None:
             values = [L.nn.functional.mse_loss(x, t, **legacy), L.nn.MSELoss(**legacy)(x, t)]
         results.append(([v.tolist() for v in values], [str(w.message) for w in caught]))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("legacy", [{"size_average": True}, {"reduce": True}])
+def test_kl_div_legacy_mean_warns_once_as_pytorch(legacy) -> None:
+    """kl_div's 'mean' warning is for reduction='mean' asked for by name: the legacy pair
+    selecting the mean gives only its own deprecation warning, as in PyTorch."""
+    import torch
+
+    messages = []
+    for L in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            L.nn.functional.kl_div(L.tensor([-0.3, -0.6]), L.tensor([0.5, 0.5]), **legacy)
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == messages[1] and len(messages[0]) == 1

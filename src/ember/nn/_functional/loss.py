@@ -205,10 +205,12 @@ def kl_div(
     """target * (log(target) - input) for log-probabilities input (torch.nn.functional.kl_div).
 
     reduction='batchmean' divides the sum by the batch size (the KL divergence proper);
-    'mean' divides by the number of elements, and warns, as PyTorch.
+    'mean' divides by the number of elements, and warns, as PyTorch, when asked for by name
+    (the legacy size_average/reduce pair warns about itself only).
     """
+    legacy = size_average is not None or reduce is not None
     reduction = _reduction(size_average, reduce, reduction, ("batchmean",))
-    if reduction == "mean":
+    if reduction == "mean" and not legacy:
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
             "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
