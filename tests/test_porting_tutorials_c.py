@@ -1724,6 +1724,7 @@ _MULTINOMIAL_CALLS = [
     ([1.0, 1.0], 3, False),
     ([1.0, 1.0], 0, True),
     ([1.0, 1.0], -1, False),
+    ([1.0, 1.0], True, True),
     ([[[1.0, 1.0]]], 1, False),
     (1.0, 1, False),
     ([1, 2], 1, False),

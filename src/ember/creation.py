@@ -771,7 +771,7 @@ def multinomial(
     the remaining weights. Ties among zero weights come in index order (PyTorch's order
     there is its topk's). The errors are PyTorch's, which differ between its two paths (a
     single draw or without replacement; several with replacement)."""
-    if isinstance(num_samples, float):
+    if isinstance(num_samples, (float, bool)):  # an int, but not a bool, as PyTorch's parser
         raise TypeError(
             f"multinomial(): argument 'num_samples' (position 2) must be int, not {type(num_samples).__name__}"
         )
