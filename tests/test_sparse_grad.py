@@ -442,3 +442,32 @@ def test_sgd_state_with_a_sparse_momentum_buffer_saves_and_loads():
     buf, loaded = opt.state[w]["momentum_buffer"], other.state[w]["momentum_buffer"]
     assert loaded.layout is ember.sparse_coo and loaded is not buf
     np.testing.assert_array_equal(loaded.to_dense().numpy(), buf.to_dense().numpy())
+
+
+def test_gradcheck_fails_a_sparse_gradient_for_its_layout_as_torch():
+    """PyTorch's gradcheck compares the sparse gradient made dense, then fails it for its
+    layout (a dense input's gradient must be dense); ember's raised SparseUnsupportedError."""
+
+    def run(T, fn, **kwargs):
+        w = T.tensor(np.random.RandomState(0).randn(5, 3), requires_grad=True)
+        idx = T.tensor([1, 3, 1])
+        f = fn(T, idx)
+        try:
+            return T.autograd.gradcheck(f, (w,), **kwargs)
+        except Exception as ex:  # noqa: BLE001 (the error is what is compared)
+            return type(ex).__name__, str(ex).replace("torch", "ember")
+
+    def embedding(T, idx):
+        return lambda w: T.nn.functional.embedding(idx, w, sparse=True).pow(2)
+
+    def bag(T, idx):
+        return lambda w: T.nn.functional.embedding_bag(idx, w, T.tensor([0, 1]), sparse=True)
+
+    import torch
+
+    for fn in (embedding, bag):
+        e, t = run(ember, fn), run(torch, fn)
+        assert (
+            e == t == ("GradcheckError", "grad is incorrect layout (ember.sparse_coo is not ember.strided)")
+        )
+        assert run(ember, fn, raise_exception=False) is False

@@ -340,6 +340,9 @@ def gradcheck(
                         return False
                     raise GradcheckError("Numerical gradient for function expected to be zero")
         return True
+    # PyTorch compares a sparse gradient (embedding(sparse=True)'s) made dense, then fails
+    # it for having another layout than its input's
+    wrong_layout = None
     for k, out in enumerate(outs):
         if not out.requires_grad:
             continue
@@ -352,6 +355,11 @@ def gradcheck(
                 g = np.zeros(out.shape, dtype=out._data.dtype)
                 g.reshape(-1)[j // parts] = 1j if j % parts else 1  # PyTorch's: dL/dx + i dL/dy
                 res = grad([out], [x], [Tensor(g)], retain_graph=True, allow_unused=True)[0]
+                if res is not None and res.layout is not x.layout:  # a sparse gradient of a dense x
+                    wrong_layout = (
+                        wrong_layout or f"grad is incorrect layout ({res.layout} is not {x.layout})"
+                    )
+                    res = res.to_dense()
                 if res is not None:
                     analytic[:, j] = _real_values(res._data)
             numeric = numerical(k, x, n_out)
@@ -362,6 +370,8 @@ def gradcheck(
                     f"Jacobian mismatch for output {k} with respect to input {i},\n"
                     f"numerical:{numeric}\nanalytical:{analytic}\n"
                 )
+    if wrong_layout is not None:
+        return fail(wrong_layout)
     return True
 
 
