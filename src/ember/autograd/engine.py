@@ -676,8 +676,8 @@ def _hooked(hooks: dict, g: Any) -> Any:
             continue
         data = g._data if isinstance(g, Tensor) else g
         _check_hook_result(hook, out, data.shape, data.dtype)
-        shown = g if isinstance(g, Tensor) else _plain_tensor(data)
-        if out.layout is not shown.layout:  # a sparse gradient made dense, or the other way
+        if out.layout is not (g.layout if isinstance(g, Tensor) else _strided):  # sparse made dense, or back
+            shown = g if isinstance(g, Tensor) else _plain_tensor(data)
             raise RuntimeError(
                 f"hook '{getattr(hook, '__name__', type(hook).__name__)}' has changed the type of value "
                 f"(was {shown.type()} got {out.type()})"
