@@ -471,3 +471,22 @@ def test_gradcheck_fails_a_sparse_gradient_for_its_layout_as_torch():
             e == t == ("GradcheckError", "grad is incorrect layout (ember.sparse_coo is not ember.strided)")
         )
         assert run(ember, fn, raise_exception=False) is False
+
+
+def test_sgd_applies_a_frequent_index_entry_by_entry_as_torch():
+    """An index looked up many times among others (a common word's): each entry is added in
+    the input's order with its own rounding, as PyTorch's dense.add_(sparse); the entries are
+    grouped by occurrence once, not rescanned per occurrence."""
+    rs = np.random.RandomState(0)
+    idx = np.minimum(rs.zipf(1.3, size=400) - 1, 49)
+    values = rs.randn(400, 4).astype(np.float32)
+
+    def run(T):
+        w = _weight(T, (50, 4))
+        emb = T.nn.functional.embedding if T is not ember else F.embedding
+        (emb(T.tensor(idx), w, sparse=True) * T.tensor(values)).sum().backward()
+        T.optim.SGD([w], lr=0.37).step()
+        return w.detach().numpy()
+
+    e, t = _both(run)
+    np.testing.assert_array_equal(e, t)

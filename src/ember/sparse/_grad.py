@@ -132,10 +132,19 @@ def _entries_into(data: np.ndarray, g: SparseTensor, alpha: float) -> None:
     order = np.argsort(flat, kind="stable")
     ranked = flat[order]
     starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    if len(starts) == len(flat):  # each index once: one update
+        where = tuple(idx)
+        data[where] = add_scaled(data[where], values, alpha)
+        return
     occurrence = np.empty(len(flat), np.int64)
     occurrence[order] = np.arange(len(flat)) - np.repeat(starts, np.diff(np.r_[starts, len(flat)]))
-    for k in range(int(occurrence.max()) + 1):
-        pick = occurrence == k if k or len(starts) < len(flat) else slice(None)
+    # the entries grouped by occurrence, each group in g's order: one pass over them in all
+    # (a frequent index, as a common word's, makes as many groups as it has entries)
+    by_occurrence = np.argsort(occurrence, kind="stable")
+    lo = 0
+    for hi in np.cumsum(np.bincount(occurrence)).tolist():
+        pick = by_occurrence[lo:hi]
+        lo = hi
         where = tuple(idx[:, pick])
         data[where] = add_scaled(data[where], values[pick], alpha)
 
