@@ -490,3 +490,35 @@ def test_sgd_applies_a_frequent_index_entry_by_entry_as_torch():
 
     e, t = _both(run)
     np.testing.assert_array_equal(e, t)
+
+
+def test_a_user_functions_sparse_gradient_is_cast_or_refused_as_torch():
+    """A custom Function's sparse gradient of another dtype is cast to the leaf's, as
+    PyTorch's engine casts it; one of another size raises PyTorch's error."""
+
+    def run(T, dtype, shape):
+        class Fn(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, w):
+                return w.sum()
+
+            @staticmethod
+            def backward(ctx, g):
+                return T.sparse_coo_tensor([[1, 1]], T.ones(2, 2, dtype=dtype) * g, shape)
+
+        w = T.zeros(4, 2, requires_grad=True)
+        try:
+            Fn.apply(w).backward()
+        except RuntimeError as ex:
+            return str(ex)
+        return w.grad, str(w.grad.dtype).split(".")[-1]
+
+    import torch
+
+    for dtype, shape in (("float64", (4, 2)), ("float32", (5, 2))):
+        e, t = run(ember, getattr(ember, dtype), shape), run(torch, getattr(torch, dtype), shape)
+        if isinstance(t, str):
+            assert e == t.replace("torch", "ember") and "expected shape compatible with [4, 2]" in e
+        else:
+            assert e[1] == t[1] == "float32"
+            _same_sparse(e[0], t[0])

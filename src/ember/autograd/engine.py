@@ -375,17 +375,20 @@ def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
 
 
 def _conform_sparse(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
-    """A sparse gradient (ember/sparse/_grad.py) goes to a leaf as it is, of the leaf's size
-    and dtype as the backward that made it ensures; a node gets it dense, since the backward
-    formulas of dense ops compute on arrays (PyTorch would pass it on sparse)."""
+    """A sparse gradient (ember/sparse/_grad.py) goes to a leaf sparse, in the leaf's dtype
+    (a user Function's may have another, which PyTorch casts too); a node gets it dense,
+    since the backward formulas of dense ops compute on arrays (PyTorch would pass it on
+    sparse)."""
     if isinstance(edge, Tensor):
-        if tuple(g.shape) != edge._data.shape or g._data.dtype != edge._data.dtype:
+        shape = edge._data.shape
+        if tuple(g.shape) != shape:
             raise RuntimeError(
                 f"Function {node.name() if node is not None else 'backward'} returned an invalid gradient "
-                f"at index {_index_of(edges, edge) if edges else 0} - got a sparse gradient of size "
-                f"{list(g.shape)} and dtype {g.dtype} for a tensor of size {list(edge._data.shape)} "
-                f"and dtype {Tensor._dtype_of(edge._data.dtype)}"
+                f"at index {_index_of(edges, edge) if edges else 0} - got {list(g.shape)} but expected "
+                f"shape compatible with {list(shape)}"
             )
+        if g._data.dtype != edge._data.dtype:
+            g = g.to(Tensor._dtype_of(edge._data.dtype))
         return g
     from ember.sparse._grad import dense
 
