@@ -522,3 +522,25 @@ def test_a_user_functions_sparse_gradient_is_cast_or_refused_as_torch():
         else:
             assert e[1] == t[1] == "float32"
             _same_sparse(e[0], t[0])
+
+
+def test_anomaly_mode_checks_a_sparse_gradients_values_as_torch():
+    """detect_anomaly looked for NaN in the sparse gradient's stand-in array and raised
+    SparseUnsupportedError; PyTorch checks its values."""
+
+    def run(T, nan):
+        w = _weight(T)
+        emb = T.nn.functional.embedding if T is not ember else F.embedding
+        try:
+            with T.autograd.detect_anomaly():
+                out = emb(T.tensor([1, 2]), w, sparse=True)
+                (out * T.tensor([[1.0, float("nan") if nan else 1.0, 1.0]])).sum().backward()
+        except RuntimeError as ex:
+            return str(ex).split("\n")[0]
+        return w.grad
+
+    import torch
+
+    _same_sparse(run(ember, False), run(torch, False))
+    nan = run(ember, True)
+    assert nan == run(torch, True) and "returned nan values in its 0th output" in nan

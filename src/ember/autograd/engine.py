@@ -498,6 +498,8 @@ def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
     if _anomaly[0]:
         for i, r in enumerate(result):
             data = r._data if isinstance(r, Tensor) else r
+            if isinstance(r, Tensor) and r.layout is not _strided:  # a sparse gradient: its values
+                data = r._values()._data
             if data is not None and np.isnan(np.asarray(data)).any():
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
     return result
