@@ -323,7 +323,9 @@ def test_sgd_and_adagrad_step_dense_and_sparse_parameters_of_one_group():
     "name, kwargs",
     [
         ("SGD", {"lr": 0.1, "weight_decay": 0.1}),
+        ("SGD", {"lr": 0.1, "fused": True}),  # ember ignores fused, but refuses as PyTorch
         ("Adagrad", {"weight_decay": 0.1}),
+        ("Adagrad", {"fused": True}),
         ("Adam", {}),
         ("AdamW", {}),
         ("Adadelta", {}),

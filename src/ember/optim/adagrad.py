@@ -35,6 +35,7 @@ class Adagrad(Optimizer):
     """
 
     _sparse_error = None  # Adagrad steps sparse gradients (_sparse_update)
+    _fused_sparse_error = "`fused` does not support sparse grad or complex param"
 
     def __init__(
         self,

@@ -177,6 +177,8 @@ class Optimizer:
     # PyTorch's error for a sparse gradient, or None in the optimizers that step them (which
     # define _sparse_update)
     _sparse_error: str | None = "this optimizer does not support sparse gradients"
+    # and, in those, PyTorch's error for a sparse gradient with fused=True
+    _fused_sparse_error = "`fused` does not support sparse gradients"
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -357,6 +359,8 @@ class Optimizer:
             return
         if self._sparse_error is not None:
             raise RuntimeError(self._sparse_error)
+        if group.get("fused"):
+            raise RuntimeError(self._fused_sparse_error)
         ids = {id(p) for p in sparse}
         dense = [p for p in group["params"] if id(p) not in ids]
         if dense:

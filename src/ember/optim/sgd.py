@@ -32,6 +32,7 @@ class SGD(Optimizer):
     """
 
     _sparse_error = None  # SGD steps sparse gradients (_sparse_update)
+    _fused_sparse_error = "`_fused_sgd` does not support sparse gradients"
 
     def __init__(
         self,
