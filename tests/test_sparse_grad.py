@@ -546,3 +546,20 @@ def test_anomaly_mode_checks_a_sparse_gradients_values_as_torch():
     _same_sparse(run(ember, False), run(torch, False))
     nan = run(ember, True)
     assert nan == run(torch, True) and "returned nan values in its 0th output" in nan
+
+
+def test_clip_grad_value_refuses_a_sparse_gradient_before_clamping_any():
+    """PyTorch's clip_grad_value_ (foreach, its default) raises before it clamps the dense
+    gradients listed before the sparse one; ember's clamped them first."""
+
+    def run(T):
+        emb = T.nn.functional.embedding if T is not ember else F.embedding
+        w, dense = _weight(T), _weight(T, seed=2)
+        (emb(T.tensor([1]), w, sparse=True) * 5).sum().backward()
+        (dense * 3).sum().backward()
+        with pytest.raises(NotImplementedError):
+            T.nn.utils.clip_grad_value_([dense, w], 0.1)
+        return dense.grad.numpy()
+
+    e, t = _both(run)
+    np.testing.assert_array_equal(e, t)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ember import dtypes
-from ember._layout import SparseUnsupportedError
+from ember._layout import SparseUnsupportedError, strided
 from ember._tensor import Tensor
 
 _Parameters = Tensor | Iterable[Tensor]
@@ -118,7 +118,14 @@ def clip_grad_norm(
 def clip_grad_value_(parameters: _Parameters, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
-    for grad in _grads(parameters):
+    grads = _grads(parameters)
+    for grad in grads:  # refused before any gradient is clamped, as PyTorch's (foreach) refuses
+        if grad.layout is not strided:
+            raise SparseUnsupportedError(
+                f"clip_grad_value_() does not support sparse gradients (layout={grad.layout!r}), "
+                "as PyTorch's does not"
+            )
+    for grad in grads:
         dtypes.refuse_complex("clamp is not supported for complex types", grad)
         np.clip(grad._data, -clip_value, clip_value, out=grad._data)
         grad._version[0] += 1
