@@ -66,6 +66,22 @@ def test_pow_whole_exponents_of_negative_bases(dtype, p):
     assert_close(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("p", [3, 4, -1, 0.5])
+def test_pow_backward_bit_for_bit(dtype, p):
+    """The backward multiplies as PyTorch's pow_backward, grad * (p * x ** (p - 1)): where
+    x ** (p - 1) has PyTorch's bits, so has the gradient ((grad * p) * ... rounds apart)."""
+    x = np.random.default_rng(0).standard_normal(2000).astype(dtype)
+    x = np.abs(x) if p == 0.5 else x
+    g = np.random.default_rng(1).standard_normal(2000).astype(dtype)
+    a, b = _both(x)
+    import torch
+
+    (a**p).backward(ember.tensor(g))
+    (b**p).backward(torch.tensor(g))
+    assert np.array_equal(_bits(a.grad), _bits(b.grad))
+
+
 @pytest.mark.parametrize("p", [3, 4, -3])
 def test_pow_gradcheck(p):
     x = ember.tensor(np.linspace(-2, 2, 7) + 0.05, dtype=ember.float64, requires_grad=True)

@@ -234,9 +234,10 @@ class Pow(Op):
             return grad * (x + x), None
         if p == 0:  # x ** 0 is 1 everywhere: 0, not 0 * x ** -1 = NaN at x = 0 (as PyTorch)
             return _dual.zeros_like(grad), None
+        # grad * (p * x ** (p - 1)), multiplied in PyTorch's order (pow_backward): the same bits
         if x.__class__ is np.ndarray:
-            return grad * p * scalar_power(x, p - 1), None
-        return grad * p * x ** (p - 1), None
+            return grad * (p * scalar_power(x, p - 1)), None
+        return grad * (p * x ** (p - 1)), None
 
 
 class PowTensor(Op):
