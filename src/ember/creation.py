@@ -747,10 +747,17 @@ def _draw_by_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     cumulative = np.cumsum(rows / rows.sum(axis=1, keepdims=True), axis=1)
     cumulative /= cumulative[:, -1:]
     out = np.empty(uniforms.shape, np.int64)
-    step = max(1, 2**22 // max(uniforms.shape[1] * rows.shape[1], 1))  # rows per block: bounded memory
-    for start in range(0, len(rows), step):  # searchsorted(side="right") for all rows at once
-        block = slice(start, start + step)
-        out[block] = (cumulative[block, None, :] <= uniforms[block, :, None]).sum(-1)
+    comparisons = rows.shape[1] * uniforms.shape[1]  # per row
+    if comparisons <= 2048:
+        # few comparisons a row: searchsorted(side="right") of all rows at once, as the
+        # number of cumulative weights <= each draw, in blocks of bounded memory
+        step = 2**22 // max(comparisons, 1)
+        for start in range(0, len(rows), step):
+            block = slice(start, start + step)
+            out[block] = (cumulative[block, None, :] <= uniforms[block, :, None]).sum(-1)
+    else:  # a binary search per row: the comparisons grow as categories times draws
+        for r, (c, u) in enumerate(zip(cumulative, uniforms)):
+            out[r] = np.searchsorted(c, u, side="right")
     return out
 
 
