@@ -287,6 +287,21 @@ def test_selections_against_torch(op):
     assert np.array_equal(a.grad.numpy(), b.grad.numpy())
 
 
+def test_topk_and_median_of_bfloat16_with_nan():
+    """A bfloat16 NaN is a NaN too: topk and median leave the partition to the sort there,
+    as for float32 (the partition's checks read only kind 'f' and dropped the NaN)."""
+    pytest.importorskip("ml_dtypes")
+    import torch
+
+    rows = [[float("nan")] + list(range(1, 12)), list(range(12))]
+    a, b = ember.tensor(rows, dtype=ember.bfloat16), torch.tensor(rows, dtype=torch.bfloat16)
+    got, want = a.topk(2, 1), b.topk(2, 1)
+    assert_close(got.values.float().numpy(), want.values.float().numpy())
+    assert got.indices.tolist() == want.indices.tolist()
+    row = [[3.0, 3.0, 1.0, 1.0, 2.0, float("nan")]]
+    assert np.isnan(ember.tensor(row, dtype=ember.bfloat16).median(1).values.float().item())
+
+
 # --- grid_sample's forward by one flat gather ----------------------------------------
 @pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])

@@ -695,7 +695,7 @@ def _order_head(x: np.ndarray, axis: int, descending: bool, k: int) -> np.ndarra
     n = xm.shape[-1]
     r = n - k if descending else k - 1
     v = np.partition(xm, r, axis=-1)[..., r : r + 1]
-    if xm.dtype.kind == "f" and np.isnan(xm if descending else v).any():
+    if xm.dtype.kind in "fV" and np.isnan(xm if descending else v).any():
         return None  # NaNs sort as the largest values
     beyond = xm > v if descending else xm < v
     equal = xm == v

@@ -55,7 +55,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
         raise IndexError(
             f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape {list(x.shape)})"
         )
-    if x.dtype.kind != "f" or not np.isnan(x).any():
+    if x.dtype.kind not in "fV" or not np.isnan(x).any():
         idx = stable_rank(x, axis, (n - 1) // 2)
         if idx is not None:
             return _picked(name, input, axis, row_major(idx.astype(np.int64)), keepdim)
