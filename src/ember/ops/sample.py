@@ -162,8 +162,10 @@ def _unnormalize(coord: np.ndarray, size: int, align_corners: bool, nd: int) -> 
     if align_corners:
         return (coord + 1) / 2 * (size - 1), (size - 1) / 2
     if nd == 2:
-        # float64 holds a float32's product with size / 2 exactly, so one rounding to float32
-        # gives the fused result; a float64 coordinate needs the longer type (and its time)
+        # float64 holds a float32's product with size / 2 exactly, and that product less 0.5
+        # while it is below 2 ** 52 pixels, so one rounding to float32 gives the fused result
+        # (beyond, far outside any image, two roundings may move it by an ulp, as extended
+        # precision may); a float64 coordinate needs the longer type (and its time)
         wide = np.float64 if coord.dtype == np.float32 else np.longdouble
         fused = (coord + 1).astype(wide) * (size / 2) - 0.5
         return fused.astype(coord.dtype), size / 2
