@@ -67,6 +67,13 @@ def test_pow_whole_exponents_of_negative_bases(dtype, p):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pow_huge_int_exponent_sign_as_torch(dtype):
+    """2 ** 53 + 1 is raised as the float 2 ** 53, an even power: the sign is that power's."""
+    a, b = _both(np.array([-2.0, -1.0, -0.5], dtype), grad=False)
+    assert np.array_equal((a ** (2**53 + 1)).numpy(), (b ** (2**53 + 1)).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("p", [3, 4, -1, 0.5])
 def test_pow_backward_bit_for_bit(dtype, p):
     """The backward multiplies as PyTorch's pow_backward, grad * (p * x ** (p - 1)): where

@@ -212,7 +212,8 @@ def scalar_power(x: np.ndarray, p: Any) -> np.ndarray:
             return x**p
         a = np.abs(x)
         y = (a.astype(np.float64) ** p).astype(np.float32) if x.dtype.char == "f" else a**p
-        return np.copysign(y, x, out=y) if int(p) % 2 else y
+        # the parity of p as raised: an int past 2 ** 53 is the float it rounds to, as in PyTorch
+        return np.copysign(y, x, out=y) if float(p) % 2 else y
 
 
 class Pow(Op):
