@@ -198,7 +198,10 @@ def scalar_power(x: np.ndarray, p: Any) -> np.ndarray:
     NumPy's power of a negative base takes the C library's slow path, about 100 times
     slower than a positive one (3 ms for 16 000 float32 elements), and a float32 base is
     raised in float64, then rounded: that agrees with PyTorch's results to the bit about
-    98 % of the time, against 89 % for NumPy's float32 power (all within one ulp)."""
+    98 % of the time, against 89 % for NumPy's float32 power (all within one ulp). A float64
+    negative base gives up the C library's correctly rounded power for NumPy's vectorized
+    one (AVX-512 machines): about 5 % of those results move by an ulp, and agree with
+    PyTorch's 94 % of the time rather than 96 %, for a 30 times faster power."""
     if p == 2 or x.dtype.char not in "fd" or p.__class__ not in (int, float):
         return x**p
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
