@@ -67,6 +67,19 @@ def test_pow_whole_exponents_of_negative_bases(dtype, p):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("p", [5, -3, -2])
+def test_pow_of_a_0d_tensor(dtype, p):
+    """A 0-d base: NumPy gives scalars there, which copysign's out= refused (x ** 5, and the
+    backward of x ** -2, which raises x to -3, raised TypeError)."""
+    a, b = _both(np.array(-2.0, dtype))
+    ya, yb = a**p, b**p
+    ya.backward()
+    yb.backward()
+    assert ya.item() == yb.item()
+    assert a.grad.item() == b.grad.item()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_pow_huge_int_exponent_sign_as_torch(dtype):
     """2 ** 53 + 1 is raised as the float 2 ** 53, an even power: the sign is that power's."""
     a, b = _both(np.array([-2.0, -1.0, -0.5], dtype), grad=False)

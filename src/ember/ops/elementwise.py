@@ -216,7 +216,7 @@ def scalar_power(x: np.ndarray, p: Any) -> np.ndarray:
         a = np.abs(x)
         y = (a.astype(np.float64) ** p).astype(np.float32) if x.dtype.char == "f" else a**p
         # the parity of p as raised: an int past 2 ** 53 is the float it rounds to, as in PyTorch
-        return np.copysign(y, x, out=y) if float(p) % 2 else y
+        return np.copysign(y, x) if float(p) % 2 else y  # not out=y: a 0-d x gives a NumPy scalar
 
 
 class Pow(Op):
