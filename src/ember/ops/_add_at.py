@@ -22,7 +22,7 @@ import numpy as np
 _RANGE_FACTOR = 8
 # below this many values the general loop of ufunc.at costs less than the ~10 us of NumPy
 # calls that make the flat positions (1.4 us against 10 us for 3 rows of 4)
-_MIN_VALUES = 512
+MIN_VALUES = 512
 
 
 def add_at(out: np.ndarray, index: Any, values: Any) -> None:
@@ -35,7 +35,7 @@ def ufunc_at(ufunc: np.ufunc, out: np.ndarray, index: Any, values: Any) -> None:
     repeated index applied in turn, through a 1-D index where that is faster."""
     flat = None
     n_values = np.size(values)
-    if out.ndim > 1 and out.flags.c_contiguous and n_values >= _MIN_VALUES:
+    if out.ndim > 1 and out.flags.c_contiguous and n_values >= MIN_VALUES:
         flat = _flat_positions(out, index, n_values)
     if flat is None:
         ufunc.at(out, index, values)

@@ -14,7 +14,7 @@ import numpy as np
 from ember.autograd.function import apply_one
 from ember.autograd.saved import constant, field, field_tensor, field_tensors, input_shape, ints, saved_input
 from ember.autograd.views import as_view
-from ember.ops import _dual
+from ember.ops import _add_at, _dual
 from ember.ops._add_at import add_at
 from ember.ops.elementwise import Op, Where, row_major
 
@@ -613,12 +613,12 @@ class ScatterAdd(Op):
         full = _along_axis(index, dim)
         ctx.full, ctx.src_shape = full, src.shape
         out = x.copy()
-        values = src[tuple(slice(0, n) for n in index.shape)]
-        flat = _flat_along(out, index, dim)
+        values = src[tuple(slice(0, n) for n in index.shape)]  # index's shape, as flat's
+        flat = _flat_along(out, index, dim) if index.size >= _add_at.MIN_VALUES else None
         if flat is None:
             add_at(out, full, values)
         else:  # np.add.at through one 1-D index: the same order, so the same sums (see add_at)
-            np.add.at(out.reshape(-1), flat.reshape(-1), np.broadcast_to(values, flat.shape).reshape(-1))
+            np.add.at(out.reshape(-1), flat.reshape(-1), values.reshape(-1))
         return out
 
     @staticmethod
