@@ -280,6 +280,15 @@ def _stable_order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 )
 def test_topk_kthvalue_median_pick_the_stable_sorts_elements(seed, shape, scale, nan, transpose):
     """With ties, -0.0 and NaNs, the indices are those of the stable sort, as before."""
+    from unittest import mock
+
+    from ember.ops.api import indexing
+
+    with mock.patch.object(indexing, "_partition_pays", lambda x, axis: True):  # even these small ones
+        _check_selections(seed, shape, scale, nan, transpose)
+
+
+def _check_selections(seed, shape, scale, nan, transpose):
     rng = np.random.default_rng(seed)
     x = np.round(rng.standard_normal(shape) * scale).astype(np.float32)
     if nan:
@@ -301,6 +310,23 @@ def test_topk_kthvalue_median_pick_the_stable_sorts_elements(seed, shape, scale,
     if not nan:
         want = np.take(_stable_order(x, axis, False), (n - 1) // 2, axis=axis)
         assert np.array_equal(t.median(axis).indices.numpy(), want)
+
+
+def test_selections_of_small_inputs_sort(monkeypatch):
+    """A small input is sorted, not partitioned: the partition's dozen NumPy calls made
+    topk(2) of a (4, 8) tensor 78 us against 17 us for the sort."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("partitioned a (4, 8) array")
+
+    x = ember.tensor(np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32))
+    monkeypatch.setattr(np, "partition", refuse)
+    values = [x.topk(2, 1).indices, x.kthvalue(2, 1).indices, x.median(1).indices]
+    monkeypatch.undo()
+    order = np.argsort(x.numpy(), 1, kind="stable")
+    assert np.array_equal(values[0].numpy(), order[:, ::-1][:, :2])
+    assert np.array_equal(values[1].numpy(), order[:, 1])
+    assert np.array_equal(values[2].numpy(), order[:, 3])
 
 
 @pytest.mark.parametrize("op", ["topk", "kthvalue", "median", "nanmedian"])

@@ -415,6 +415,6 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     if axis is None:  # a 0-d tensor is its own first value
         return _itself("kthvalue", input)
     idx = stable_rank(input._data, axis, k - 1)
-    if idx is None:  # the k-th is NaN: NaNs sort last
+    if idx is None:  # a small input, or the k-th is NaN (NaNs sort last): the sort decides
         idx = np.take(np.argsort(input._data, axis=axis, kind="stable"), [k - 1], axis=axis)
     return _picked("kthvalue", input, axis, row_major(idx.astype(np.int64)), keepdim)
