@@ -408,14 +408,7 @@ def build(T, name: str, backward: bool):
     F = T.nn.functional
     tensors = [_tensor(T, a, backward) for a in arrays]
     leaves = [t for t in tensors if t.requires_grad]
-    if not backward:
-        if T is torch:
-
-            def run():
-                with torch.no_grad():
-                    return fn(T, F, *tensors)
-
-            return run
+    if not backward:  # no input requires grad: both record nothing, and neither pays for no_grad
         return lambda: fn(T, F, *tensors)
 
     def run_backward():
