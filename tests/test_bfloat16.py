@@ -421,3 +421,32 @@ def test_cpu_autocast_computes_in_bfloat16_as_pytorch():
         np.testing.assert_allclose(_bits(actual.pop(name)), _bits(expected.pop(name)), rtol=1e-5, atol=1e-6)
     for name in expected:
         _same_bits(expected[name], actual[name])
+
+
+@requires_torch
+@needs_ml_dtypes
+def test_add_with_alpha_and_optimizer_steps_in_bfloat16_as_pytorch():
+    # add(x, y, alpha=) of tensors that record nothing is one fused step: it gave float32 (and
+    # an SGD step with weight_decay or nesterov a float32 momentum buffer). PyTorch rounds
+    # alpha to bfloat16, and a lerp_'s weight (Adam's first moment) not
+    a, b = (RNG.standard_normal(64) * 10).astype(np.float32), RNG.standard_normal(64).astype(np.float32)
+    for alpha in (0.1, -0.37):
+        _same_bits(*_both(lambda T, x, y, alpha=alpha: T.add(x, y, alpha=alpha), a, b))
+        _same_bits(*_both(lambda T, x, y, alpha=alpha: T.sub(x, y, alpha=alpha), a, b))
+        _same_bits(*_both(lambda T, x, y, alpha=alpha: x.add_(y, alpha=alpha), a, b))
+    for name, options in (
+        ("SGD", {"lr": 0.037, "momentum": 0.9, "weight_decay": 0.01, "nesterov": True}),
+        ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ):
+        results = []
+        for T in (torch, ember):
+            # 64 elements: in its loop's scalar tail PyTorch rounds alpha * y to bfloat16 first
+            p = T.nn.Parameter(T.tensor(b).bfloat16())
+            optimizer = getattr(T.optim, name)([p], **options)
+            for _ in range(3):
+                optimizer.zero_grad()
+                (p * p).sum().backward()
+                optimizer.step()
+            results.append([p, *optimizer.state[p].values()])
+        for expected, actual in zip(*results):
+            _same_bits(expected, actual)

@@ -87,6 +87,16 @@ def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | Non
             return exact.astype(np.float32)
         out[...] = exact
         return out
+    if dtype.kind == "V":
+        # bfloat16 (ml_dtypes), as PyTorch's kernel: alpha rounded to bfloat16, y + alpha * x
+        # in float32 (where that product of two bfloat16 numbers is exact), rounded once.
+        # (`x * alpha` on the bfloat16 array itself would be a float32 result, and so the sum.)
+        exact = x.astype(_FLOAT32) * _FLOAT32.type(np.float32(alpha).astype(dtype))
+        exact += y
+        if out is None:
+            return exact.astype(dtype)
+        out[...] = exact
+        return out
     return np.add(y, x * alpha, out=out)
 
 
@@ -108,6 +118,13 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     Like PyTorch, weights of 0.5 and more interpolate from the end, end - (1 - weight) *
     (end - start), which is exact at weight 1.
     """
+    if start.dtype is not _FLOAT32 and start.dtype.kind == "V":
+        # bfloat16 (ml_dtypes), as PyTorch's kernel: in float32, with the weight a float32 (not
+        # rounded to bfloat16 as add_scaled's alpha is), the result rounded once
+        wide = start.astype(_FLOAT32)
+        lerp_(wide, end.astype(_FLOAT32), weight)
+        start[...] = wide
+        return
     w = float(_factor(weight)) if start.dtype == _FLOAT32 else weight  # float64 keeps its weight
     diff = end - start
     if w < 0.5:
