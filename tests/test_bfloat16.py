@@ -450,3 +450,37 @@ def test_add_with_alpha_and_optimizer_steps_in_bfloat16_as_pytorch():
             results.append([p, *optimizer.state[p].values()])
         for expected, actual in zip(*results):
             _same_bits(expected, actual)
+
+
+@requires_torch
+@needs_ml_dtypes
+def test_numbers_beyond_bfloat16s_range_as_pytorch():
+    # checked against bfloat16's largest (3.3895e38) where PyTorch checks float16's: the
+    # message named c10::complex<float>, and only values beyond float32's range raised
+    def one(T: Any) -> Any:
+        return T.ones(1).bfloat16()
+
+    def three(T: Any) -> Any:
+        return T.ones(3).bfloat16()
+
+    for value in (1e39, 3.39e38, -1e39):
+        for fill in (
+            lambda T, v=value: three(T).fill_(v),
+            lambda T, v=value: T.full((2,), v, dtype=T.bfloat16),
+            lambda T, v=value: three(T).new_full((2,), v),
+            lambda T, v=value: three(T).masked_fill(T.tensor([True, False, True]), v),
+        ):
+            with pytest.raises(
+                RuntimeError, match="cannot be converted to type c10::BFloat16 without overflow"
+            ):
+                fill(torch)
+            with pytest.raises(
+                RuntimeError, match="cannot be converted to type c10::BFloat16 without overflow"
+            ):
+                fill(ember)
+        for store in (  # one element, or an index: inf, as float16's 70000.0
+            lambda T, v=value: one(T).fill_(v),
+            lambda T, v=value: T.full((1,), v, dtype=T.bfloat16),
+            lambda T, v=value: (lambda x: (x.__setitem__(0, v), x)[1])(three(T)),
+        ):
+            _same_bits(store(torch), store(ember))

@@ -194,9 +194,9 @@ def full(
 
 def _fill_element(value: Any, np_dtype: np.dtype, shape: tuple) -> Any:
     """full's value as an element (dtypes.to_element); for bool, any int's truth (NumPy
-    refuses an int beyond int64 there); for float16 range-checked unless the result has
-    one element, as PyTorch's fill_ checks it."""
-    if np_dtype == np.float16 and math.prod(shape) != 1:
+    refuses an int beyond int64 there); for float16 and bfloat16 range-checked unless the
+    result has one element, as PyTorch's fill_ checks it."""
+    if math.prod(shape) != 1:
         dtypes.check_half_range(value, np_dtype)
     value = dtypes.to_element(value, np_dtype)
     return value != 0 if np_dtype.kind == "b" and type(value) is int else value

@@ -470,7 +470,7 @@ def check_float_range(value: Any, np_dtype: np.dtype) -> None:
     float32 or complex64 value, as its kernels convert their scalar arguments (linspace's
     bounds): a finite value beyond the dtype's range raises rather than becoming inf. Other
     dtypes take any number."""
-    if np_dtype == np.float16:
+    if np_dtype == np.float16 or np_dtype.kind == "V":  # V: bfloat16
         check = check_half_range
     elif np_dtype == np.float32 or np_dtype == np.complex64:
         check = _to_single
@@ -482,28 +482,36 @@ def check_float_range(value: Any, np_dtype: np.dtype) -> None:
 
 def check_half_range(value: Any, np_dtype: np.dtype) -> None:
     """PyTorch's range check for a real number (as given, before `to_element`) stored into
-    float16 by fill_, full, full_like or new_full of other than one element, or by
-    masked_fill: a finite value beyond 65504 raises there rather than becoming inf."""
-    if np_dtype != np.float16 or isinstance(value, (builtins.bool, np.bool_)):
+    float16 or bfloat16 by fill_, full, full_like or new_full of other than one element, or
+    by masked_fill: a finite value beyond the dtype's largest raises there rather than
+    becoming inf."""
+    # float16 and bfloat16 are the 2-byte dtypes that are not integers (a cheaper test than ==)
+    if np_dtype.itemsize != 2 or np_dtype.kind in "iu" or isinstance(value, (builtins.bool, np.bool_)):
         return
     if isinstance(value, (np.integer, np.floating)):
         value = value.item()
-    if isinstance(value, (builtins.int, builtins.float)) and value - value == 0 and abs(value) > 65504:
-        raise RuntimeError(f"value cannot be converted to type c10::Half without overflow ({value!r})")
+    largest, name = (65504, "c10::Half") if np_dtype.kind == "f" else (_BFLOAT16_MAX, "c10::BFloat16")
+    if isinstance(value, (builtins.int, builtins.float)) and value - value == 0 and abs(value) > largest:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow ({value!r})")
+
+
+_BFLOAT16_MAX = 3.3895313892515355e38  # (2 - 2**-7) * 2**127
 
 
 def _to_single(value: builtins.float, np_dtype: np.dtype) -> builtins.float:
-    """A float stored into float32, complex64 or float16, as PyTorch's checked conversion
-    does: a finite value beyond float32's range raises, and float16 gets the value rounded
-    to float32 first. float16's own range is not checked here: 70000.0 becomes inf, as in
-    PyTorch's x[i] = v, where() and a one-element fill_ or full; `check_half_range` is
-    PyTorch's check where it makes one (fill_ and full of any other size, masked_fill)."""
+    """A float stored into float32, complex64, float16 or bfloat16, as PyTorch's checked
+    conversion does: a finite value beyond float32's range raises, and float16 and bfloat16
+    (the 2-byte dtypes here) get the value rounded to float32 first. Their own range is not
+    checked here: 70000.0 becomes inf in float16, as in PyTorch's x[i] = v, where() and a
+    one-element fill_ or full; `check_half_range` is PyTorch's check where it makes one (fill_
+    and full of any other size, masked_fill)."""
+    half = np_dtype.itemsize == 2
     if abs(value) > _SINGLE_MAX and value - value == 0:  # finite and too large
-        if np_dtype != np.float16:
+        if not half:
             name = "float" if np_dtype == np.float32 else "c10::complex<float>"
             raise RuntimeError(f"value cannot be converted to type {name} without overflow ({value!r})")
         return math.copysign(math.inf, value)
-    return builtins.float(np.float32(value)) if np_dtype == np.float16 else value
+    return builtins.float(np.float32(value)) if half else value
 
 
 def check_elements(data: np.ndarray, np_dtype: np.dtype) -> None:

@@ -283,7 +283,7 @@ def fill_(input: Tensor, value: Any) -> Tensor:
             return _record_inplace(input, lambda x: _replaced(x, value, ew.Fill))
         value = dtypes.astype(value._data, input._data.dtype)  # a tensor is cast (wraps), not checked
         return _inplace_unary(lambda a: value, lambda x: _replaced(x, value, ew.Fill), input)
-    if input._data.size != 1:  # PyTorch checks float16's range except for one element
+    if input._data.size != 1:  # PyTorch checks float16's and bfloat16's range except for one element
         dtypes.check_half_range(value, input._data.dtype)
     value = dtypes.to_element(value, input._data.dtype)
     return _inplace_unary(lambda a: value, lambda x: _replaced(x, value, ew.FillNumber), input, constant=True)

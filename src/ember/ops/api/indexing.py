@@ -245,7 +245,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
 
 
 def _masked_fill_element(value: Any, np_dtype: np.dtype) -> Any:
-    """masked_fill's number as an element of np_dtype, float16's range checked as in PyTorch."""
+    """masked_fill's number as an element of np_dtype, float16's and bfloat16's range checked as in PyTorch."""
     dtypes.check_half_range(value, np_dtype)
     return dtypes.to_element(value, np_dtype)
 
