@@ -484,3 +484,13 @@ def test_numbers_beyond_bfloat16s_range_as_pytorch():
             lambda T, v=value: (lambda x: (x.__setitem__(0, v), x)[1])(three(T)),
         ):
             _same_bits(store(torch), store(ember))
+
+
+@requires_torch
+@needs_ml_dtypes
+def test_where_with_a_number_stays_bfloat16():
+    # NumPy's where of a bfloat16 array and a Python float is float64
+    x = np.array([1.001, 2.0, 256.0, 257.0, 3.0], np.float32)
+    _same_bits(*_both(lambda T, t: T.where(t > 2, t, 1.001), x))
+    _same_bits(*_both(lambda T, t: T.where(t > 2, 0.1, t), x))
+    _same_bits(*_both(lambda T, t: t.where(t > 2, 3.39e38), x))

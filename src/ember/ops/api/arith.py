@@ -653,6 +653,13 @@ def _clamp_by_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A00
 _NOTHING = object()  # tells where(condition) from where(condition, input, None)
 
 
+def _element(value: Any, np_dtype: np.dtype) -> Any:
+    """where's number as an element of np_dtype; for bfloat16 a 0-d array of it, since
+    NumPy's where makes float64 of a bfloat16 array and a Python float."""
+    value = dtypes.to_element(value, np_dtype)
+    return np.asarray(value, np_dtype) if np_dtype.kind == "V" else value
+
+
 def where(condition: Any, input: Any = _NOTHING, other: Any = _NOTHING) -> Any:
     """Elements of input where condition holds, else of other (torch.where); input and
     other are promoted to a common dtype as in arithmetic. With condition alone, the
@@ -666,9 +673,9 @@ def where(condition: Any, input: Any = _NOTHING, other: Any = _NOTHING) -> Any:
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _tensor_of(input)  # two numbers: float32 if either is a float, as in PyTorch
     if isinstance(input, Tensor) and not isinstance(other, Tensor):  # a number stored, not wrapped
-        other = dtypes.to_element(other, input._data.dtype)
+        other = _element(other, input._data.dtype)
     elif isinstance(other, Tensor) and not isinstance(input, Tensor):
-        input = dtypes.to_element(input, other._data.dtype)
+        input = _element(input, other._data.dtype)
     a, b = _binary(input, other)
     try:
         return ew.where(condition, a, b)
