@@ -494,3 +494,19 @@ def test_where_with_a_number_stays_bfloat16():
     _same_bits(*_both(lambda T, t: T.where(t > 2, t, 1.001), x))
     _same_bits(*_both(lambda T, t: T.where(t > 2, 0.1, t), x))
     _same_bits(*_both(lambda T, t: t.where(t > 2, 3.39e38), x))
+
+
+@requires_torch
+@needs_ml_dtypes
+def test_comparisons_with_a_number_round_it_to_bfloat16_first():
+    # NumPy compares a bfloat16 array with a Python float in float32: 1.0 == 1.001 was False
+    x = np.array([1.001, 2.0, 257.0, np.inf, np.nan], np.float32)
+    for number in (1.001, 1.003, 257.0, 3.39e38, 1e39):
+        for compare in (
+            lambda T, t, n=number: t == n,
+            lambda T, t, n=number: t != n,
+            lambda T, t, n=number: t < n,
+            lambda T, t, n=number: T.ge(t, n),
+            lambda T, t, n=number: n > t,  # the number first
+        ):
+            _same_bits(*_both(compare, x))

@@ -708,6 +708,13 @@ def minimum(input: Any, other: Any) -> Tensor:
 # ---- comparisons and tests (no gradient) ------------------------------------------------------
 
 
+def _as_bfloat16(number: float, np_dtype: np.dtype) -> np.ndarray:
+    """A Python float as a 0-d bfloat16 array, through float32 as PyTorch converts it (beyond
+    float32's range: inf)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(number, np.float32).astype(np_dtype)
+
+
 def _compare(ufunc: Any, name: str) -> Any:
     ordered = name in ("lt", "le", "gt", "ge")
 
@@ -718,6 +725,12 @@ def _compare(ufunc: Any, name: str) -> Any:
             dtypes.refuse_complex(f'"{name}_cpu"', a, b)
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
+        # a number compared with bfloat16 is made a bfloat16 first, as in PyTorch (NumPy would
+        # compare in float32: x == 1.001 false where x holds 1.0, which 1.001 rounds to)
+        if b.__class__ is float and a.dtype.kind == "V":
+            b = _as_bfloat16(b, a.dtype)
+        elif a.__class__ is float and b.dtype.kind == "V":
+            a = _as_bfloat16(a, b.dtype)
         try:
             return Tensor(np.asarray(ufunc(a, b)))
         except ValueError:
