@@ -510,3 +510,12 @@ def test_comparisons_with_a_number_round_it_to_bfloat16_first():
             lambda T, t, n=number: n > t,  # the number first
         ):
             _same_bits(*_both(compare, x))
+
+
+@requires_torch
+@needs_ml_dtypes
+def test_nan_to_num_replaces_infinities_with_bfloat16s_largest():
+    # computed in float32, the default was float32's largest, which rounds to inf in bfloat16
+    x = np.array([np.nan, np.inf, -np.inf, 1.001], np.float32)
+    _same_bits(*_both(lambda T, t: T.nan_to_num(t), x))
+    _same_bits(*_both(lambda T, t: t.nan_to_num_(nan=1.001, posinf=5.001), x))

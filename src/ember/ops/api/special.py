@@ -146,6 +146,10 @@ def nan_to_num(
             raise RuntimeError(
                 "nan_to_num does not support automatic differentiation for outputs with complex dtype."
             )
+        if kind == "V":  # bfloat16, computed in float32, whose largest value would round to inf
+            largest = dtypes.finfo(dtypes.bfloat16).max
+            posinf = largest if posinf is None else posinf
+            neginf = -largest if neginf is None else neginf
         return sp.NanToNum.apply(input, nan, posinf, neginf)
     except SparseUnsupportedError:
         return sparse_form("nan_to_num", (input,), {"nan": nan, "posinf": posinf, "neginf": neginf})
