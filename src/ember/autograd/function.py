@@ -352,6 +352,8 @@ class Function:
     def next_functions(self) -> tuple:
         """((node, output_nr), ...) for each input; AccumulateGrad for leaves, None for constants.
         A user Function lists its Tensor arguments only, as in PyTorch."""
+        from ember.autograd.engine import NoGradViewHooks  # the engine builds on this module
+
         result = []
         for i, edge in enumerate(self._edges):
             if i in self._not_tensor_inputs:
@@ -360,7 +362,7 @@ class Function:
                 result.append((None, 0))
             elif isinstance(edge, Tensor):
                 # a view made under no_grad requires grad but has no AccumulateGrad (views.py)
-                no_grad_view = type(edge._hooks).__name__ == "NoGradViewHooks"
+                no_grad_view = edge._hooks.__class__ is NoGradViewHooks
                 result.append((None if no_grad_view else _accumulator(edge), 0))
             else:
                 result.append(edge_target(edge))
