@@ -498,7 +498,7 @@ def _call_backward(node: Any, grads: list, create_graph: bool) -> tuple:
     if _anomaly[0]:
         for i, r in enumerate(result):
             data = r._data if isinstance(r, Tensor) else r
-            if isinstance(r, Tensor) and r.layout is not _strided:  # a sparse gradient: its values
+            if _is_sparse(r):  # a sparse gradient: its values
                 data = r._values()._data
             if data is not None and np.isnan(np.asarray(data)).any():
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
@@ -735,7 +735,7 @@ def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
     if t._grad is None:
         t._grad = _own(g, handed_out)
     elif isinstance(g, Tensor) or t._grad.grad_fn is not None:
-        if (isinstance(g, Tensor) and g.layout is not _strided) or t._grad.layout is not _strided:
+        if _is_sparse(g) or t._grad.layout is not _strided:
             from ember.sparse._grad import accumulate
 
             accumulate(t, g, handed_out)  # one of them sparse (embedding(sparse=True))
