@@ -538,12 +538,11 @@ def _copy_state(param: Tensor, key: Any, value: Any) -> Any:
     """A deep copy of one state value; floating tensors take the parameter's dtype, except 'step'."""
     if isinstance(value, Tensor):
         data = value._data
+        floating = key != "step" and data.dtype.kind == "f" and param._data.dtype.kind == "f"
         if value.layout is not strided:  # SGD's sparse momentum buffer
             copied = value.detach().clone()
-            return (
-                copied.to(param.dtype) if data.dtype.kind == "f" and param._data.dtype.kind == "f" else copied
-            )
-        if key != "step" and data.dtype.kind == "f" and param._data.dtype.kind == "f":
+            return copied.to(param.dtype) if floating else copied
+        if floating:
             return Tensor(data.astype(param._data.dtype, copy=True))
         return Tensor(np.array(data, copy=True))
     if isinstance(value, dict):
