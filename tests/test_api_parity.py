@@ -330,7 +330,7 @@ def test_view_as_another_dtype_as_torch():
     w = ember.zeros(4, requires_grad=True)
     v = w.detach().view(ember.int32)
     v[0] = 1065353216  # the bits of 1.0
-    assert w.tolist() == [1.0, 0.0, 0.0, 0.0] and w._version[0] == 1
+    assert w.tolist() == [1.0, 0.0, 0.0, 0.0] and w._version_cell[0] == 1
 
 
 @requires_torch

@@ -531,14 +531,14 @@ def test_inplace_op_reading_the_tensor_it_overwrites_raises_as_in_pytorch():
 def test_data_update_pattern_and_version_counter():
     p = ember.tensor([1.0, 2.0], requires_grad=True)
     (p * p).sum().backward()
-    v = p._version[0]
+    v = p._version_cell[0]
     p.data -= 0.1 * p.grad
     assert_close(p, np.array([0.8, 1.6], np.float32))
     assert p.requires_grad and p.is_leaf
-    assert p._version[0] == v  # .data is not tracked, as in PyTorch
+    assert p._version_cell[0] == v  # .data is not tracked, as in PyTorch
     d = p.detach()
     d.add_(1)
-    assert p._version[0] == v + 1  # detach shares the counter
+    assert p._version_cell[0] == v + 1  # detach shares the counter
 
 
 class MyReLU(Function):

@@ -325,20 +325,29 @@ def test_gradient_edge_of_one_output_of_several():
     assert_close(g, 2 * values.detach())
 
 
-def _version(t):
-    return t._version if isinstance(t._version, int) else t._version_value  # ember keeps a list
-
-
 def test_increment_version(T):
     a = T.tensor([1.0, 2.0], requires_grad=True)
     b = a * 1
     y = b * b
     T.autograd.graph.increment_version(b)
-    assert _version(b) == 1
+    assert b._version == 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
     T.autograd.graph.increment_version([b, b])
-    assert _version(b) == 3
+    assert b._version == 3
+
+
+def test_version_is_an_int_shared_by_views_and_detach(T):
+    # the autograd mechanics notes print `x._version`: an int, counting in-place changes of
+    # the memory, whichever of the tensors sharing it was changed
+    x = T.zeros(4)
+    view, alias = x[1:], x.detach()
+    assert type(x._version) is int and x._version == 0
+    x.add_(1)
+    view.mul_(2)
+    alias[0] = 5.0
+    assert (x._version, view._version, alias._version) == (3, 3, 3)
+    assert T.zeros(2)._version == 0 and (x + 1)._version == 0
 
 
 # ---- the small torch.autograd names ----------------------------------------------------------

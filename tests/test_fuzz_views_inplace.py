@@ -141,9 +141,9 @@ def _setitem_nodes(T):
     y = a * 2
     y[0] = 7.0
     row = y.grad_fn.name() if T is ember else type(y.grad_fn).__name__
-    v0 = y._version if isinstance(y._version, int) else y._version[0]
+    v0 = y._version_cell if isinstance(y._version_cell, int) else y._version_cell[0]
     y[:, 1] = a[:, 0]
-    v1 = y._version if isinstance(y._version, int) else y._version[0]
+    v1 = y._version_cell if isinstance(y._version_cell, int) else y._version_cell[0]
     (y * y).sum().backward()
     return row, [np.array([v0, v1]), _arr(y), _arr(a.grad)]
 
@@ -162,7 +162,7 @@ def test_setitem_of_a_single_element_writes_the_tensor():
     x[0, 0] = 9.0
     x[1, -1] = ember.tensor(8.0)
     np.testing.assert_array_equal(x.numpy(), [[9.0, 2.0], [3.0, 8.0]])
-    assert x._version[0] == 2
+    assert x._version_cell[0] == 2
 
 
 def test_setitem_shape_mismatch_names_both_shapes():

@@ -127,7 +127,7 @@ def test_inplace_value_dtype_version_and_identity(row: str) -> None:
     _, x_e, r_e = _call(ember, row, dtype)
     _, x_t, r_t = _call(torch, row, dtype)
     assert r_e is x_e  # the method returns the tensor it changed
-    assert x_e._version[0] == x_t._version == 1
+    assert x_e._version_cell[0] == x_t._version_cell == 1
     assert str(x_e.dtype).split(".")[1] == str(x_t.dtype).split(".")[1]
     assert_close(x_e, x_t.detach(), rtol=1e-5, atol=1e-6)
 
@@ -205,7 +205,7 @@ def test_float_result_into_an_integer_tensor_raises_pytorchs_message() -> None:
             RuntimeError, match="result type Float can't be cast to the desired output type Long"
         ):
             call()
-    assert x._version[0] == 0 and x.tolist() == [1, 1, 1]  # nothing was written
+    assert x._version_cell[0] == 0 and x.tolist() == [1, 1, 1]  # nothing was written
     with pytest.raises(
         RuntimeError, match="float_power_ has dtype Float but the operation's result requires"
     ):

@@ -173,10 +173,10 @@ def test_generator_makes_draws_reproducible():
 
 def test_init_on_a_parameter_keeps_it_a_leaf_and_counts_the_change():
     p = nn.Parameter(ember.empty(3, 3))
-    version = p._version_value
+    version = p._version
     init.xavier_uniform_(p)
     assert p.is_leaf and p.requires_grad and p.grad_fn is None
-    assert p._version_value == version + 1
+    assert p._version == version + 1
 
 
 def test_zero_element_tensor_warns_and_is_left_alone():

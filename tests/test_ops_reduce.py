@@ -92,10 +92,10 @@ def test_logcumsumexp_gradient_is_finite_on_a_wide_range() -> None:
 
 def test_cumprod_in_place() -> None:
     x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 0.0, 2.0]])
-    version = x._version[0]
+    version = x._version_cell[0]
     assert x.cumprod_(1) is x
     assert_close(x, np.array([[1.0, 2.0, 6.0], [4.0, 0.0, 0.0]]))
-    assert x._version[0] == version + 1
+    assert x._version_cell[0] == version + 1
 
 
 def test_cumprod_in_place_is_recorded() -> None:

@@ -208,10 +208,10 @@ INPLACE = {
 @pytest.mark.parametrize("name", list(INPLACE))
 def test_inplace_writes_into_the_tensor_and_bumps_version(name: str) -> None:
     x, s = ember.arange(6.0).reshape(3, 2), ember.full((3, 2), 10.0)
-    before, data, version = x.detach().numpy().copy(), x._data, x._version[0]
+    before, data, version = x.detach().numpy().copy(), x._data, x._version_cell[0]
     out = INPLACE[name](ember, x, s)
     assert out is x and x._data is data
-    assert x._version[0] > version
+    assert x._version_cell[0] > version
     assert not np.array_equal(x.detach().numpy(), before)
 
 

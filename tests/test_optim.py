@@ -179,12 +179,12 @@ def test_float64_moving_averages_match_torch_in_float64_precision(name):
 
 def test_update_is_in_place_and_bumps_version():
     p = ember.ones(3, requires_grad=True)
-    array, version = p._data, p._version[0]
+    array, version = p._data, p._version_cell[0]
     opt = optim.Adam([p], lr=0.1)
     p.grad = ember.ones(3)
     opt.step()
     assert p._data is array
-    assert p._version[0] == version + 1
+    assert p._version_cell[0] == version + 1
     assert p.grad_fn is None and p.requires_grad
 
 

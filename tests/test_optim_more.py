@@ -152,9 +152,9 @@ def test_float64_parameters_keep_float64_state(name):
     p = ember.tensor(np.ones(3), dtype=ember.float64, requires_grad=True)
     opt = getattr(optim, name)([p])
     p.grad = ember.tensor(np.full(3, 0.5), dtype=ember.float64)
-    array, version = p._data, p._version[0]
+    array, version = p._data, p._version_cell[0]
     opt.step()
-    assert p.dtype == ember.float64 and p._data is array and p._version[0] == version + 1
+    assert p.dtype == ember.float64 and p._data is array and p._version_cell[0] == version + 1
     for key, value in opt.state[p].items():  # scalar state stays float32, as in PyTorch
         assert value.dtype == (ember.float32 if value.ndim == 0 else ember.float64), key
 
@@ -392,9 +392,9 @@ def test_lbfgs_returns_the_first_loss_and_stops_at_a_minimum():
 
     assert float(opt.step(closure)) == 0.0 and len(calls) == 1  # the gradient is 0 already
     x.detach().copy_(ember.tensor([-1.0, 1.0], dtype=ember.float64))
-    version = x._version[0]
+    version = x._version_cell[0]
     loss = opt.step(closure)
-    assert float(loss) == pytest.approx(4.0) and x._version[0] > version
+    assert float(loss) == pytest.approx(4.0) and x._version_cell[0] > version
     for _ in range(3):
         opt.step(closure)
     np.testing.assert_allclose(x.tolist(), [1.0, 1.0], atol=1e-4)  # PyTorch stops there too

@@ -946,7 +946,7 @@ def test_an_explicit_schema_types_a_function_without_hints() -> None:
     )
     x, out = ember.ones(2), ember.zeros(2)
     op(x, out, 3.0)
-    assert out.tolist() == [3.0, 3.0] and out._version[0] == 2  # copy_ and the declared write
+    assert out.tolist() == [3.0, 3.0] and out._version_cell[0] == 2  # copy_ and the declared write
     with pytest.raises(RuntimeError, match="Expected a value of type 'float' for argument 'k'"):
         op(x, out, "3")
     assert ember.library.opcheck(op, (x, out, 2.0))["test_schema"] == "SUCCESS"

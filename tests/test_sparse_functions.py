@@ -428,8 +428,8 @@ def test_csr_predicates(name: str) -> None:
 
 def test_inplace_forms_bump_the_version_and_refuse_leaves() -> None:
     s = S(ember)
-    version = s._version[0]
-    assert s.neg_() is s and s._version[0] == version + 1
+    version = s._version_cell[0]
+    assert s.neg_() is s and s._version_cell[0] == version + 1
     assert s.to_dense().tolist() == (-S(ember)).to_dense().tolist()
     leaf = S(ember).requires_grad_()
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
@@ -442,8 +442,8 @@ def test_inplace_forms_bump_the_version_and_refuse_leaves() -> None:
 @pytest.mark.parametrize("name", ["sin_", "floor_", "trunc_", "erf_", "zero_", "abs_"])
 def test_inplace_functions_are_the_methods(name: str) -> None:
     s, expected = S(ember), getattr(S(ember), name)()
-    version = s._version[0]
-    assert getattr(ember, name)(s) is s and s._version[0] == version + 1
+    version = s._version_cell[0]
+    assert getattr(ember, name)(s) is s and s._version_cell[0] == version + 1
     assert s.to_dense().tolist() == expected.to_dense().tolist()
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         getattr(ember, name)(S(ember).requires_grad_())

@@ -122,9 +122,9 @@ def test_a_view_knows_its_base_and_shares_its_version() -> None:
     v = x.view(2, 3)[1]
     assert v._base is x and x.view(6)._base is x and x._base is None
     x.add_(1)
-    assert v._version is x._version and x._version[0] == 1
+    assert v._version_cell is x._version_cell and x._version_cell[0] == 1
     v.mul_(2)
-    assert x._version[0] == 2 and x.tolist() == [1.0, 2.0, 3.0, 8.0, 10.0, 12.0]
+    assert x._version_cell[0] == 2 and x.tolist() == [1.0, 2.0, 3.0, 8.0, 10.0, 12.0]
     # a copy (integer-array index, a reshape of scattered data) is not a view
     assert x[[0, 1]]._base is None
     assert x.view(2, 3).t().reshape(6)._base is None

@@ -279,5 +279,5 @@ def _write_one(name: str, out: Any, result: Any) -> Tensor:
             )
         out._data = target = np.empty(data.shape, target.dtype)
     np.copyto(target, data, casting="unsafe")
-    out._version[0] += 1
+    out._version_cell[0] += 1
     return out

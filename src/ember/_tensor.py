@@ -165,7 +165,7 @@ class Tensor:
         "_grad",
         "grad_fn",
         "_out_nr",
-        "_version",
+        "_version_cell",
         "_hooks",
         "_base",
         "_view_fn",
@@ -201,7 +201,7 @@ class Tensor:
         self._grad = None  # `grad`, checked when assigned; the engine writes it directly
         self.grad_fn = None
         self._out_nr = 0
-        self._version = [0]  # shared with detach(): counts in-place changes of the array
+        self._version_cell = [0]  # shared with detach(): counts in-place changes of the array
         self._hooks = None
         self._base = None  # the tensor whose memory this one views (see autograd/views.py)
         if requires_grad:
@@ -349,8 +349,11 @@ class Tensor:
         return self._data.dtype.kind in "fV"  # V: bfloat16, the only such dtype ember stores
 
     @property
-    def _version_value(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (torch's `x._version`).
+        ember keeps the count in `_version_cell`, a one-element list that views and
+        `detach()` share with their base, so that one increment reaches them all."""
+        return self._version_cell[0]
 
     # ---- autograd ----------------------------------------------------------------------
 
@@ -423,7 +426,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing memory and version counter with this one, out of the graph."""
         t = Tensor(self._data)
-        t._version = self._version
+        t._version_cell = self._version_cell
         return t
 
     def detach_(self) -> Tensor:

@@ -544,7 +544,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its 
                     made = sparse.sparse_coo_tensor(indices._data, values._data, size, is_coalesced=coalesced)
             except (RuntimeError, ValueError, TypeError) as e:
                 raise self.fail(f"an inconsistent sparse tensor: {brief(str(e))}") from None
-            for slot in ("_data", "_idx", "_vals", "_coalesced", "_version"):
+            for slot in ("_data", "_idx", "_vals", "_coalesced", "_version_cell"):
                 setattr(shell, slot, getattr(made, slot))
 
     def _rebuild_from_type_v2(self, func: Any, new_type: Any, args: Any, state: Any) -> Any:

@@ -446,7 +446,7 @@ class CustomOpDef:
         values = dict(zip(self._signature.parameters, (*positional, *keyword_only.values())))
         for name in self._mutated:
             for t in _tensors(values[name]):
-                t._version[0] += 1
+                t._version_cell[0] += 1
         return out
 
 

@@ -227,7 +227,7 @@ def _new_dual(lvl: _Level, tensor: Any, tangent: Any) -> Any:
     seed._requires_grad = True
     with grad_mode.enable_grad():
         dual = _MakeDual.apply(tensor, seed)
-    dual._version = tensor._version  # a view of the primal's memory, as in PyTorch
+    dual._version_cell = tensor._version_cell  # a view of the primal's memory, as in PyTorch
     lvl.duals.append((weakref.ref(seed), tangent))
     lvl.direct[id(dual)] = (weakref.ref(dual), tangent)
     return dual
@@ -304,7 +304,7 @@ def _apply_user_with_jvp(cls: Any, args: tuple, kwargs: dict) -> Any:
             )
         with grad_mode.enable_grad():
             cut = _Primal.apply(o)  # forward mode goes through jvp's tangent, not the backward
-        cut._version = o._version
+        cut._version_cell = o._version_cell
         duals.append(_new_dual(lvl, cut, t))
     return duals[0] if single else tuple(duals)
 
@@ -334,7 +334,7 @@ def _primal(tensor: Any, lvl: _Level) -> Any:
         return tensor.detach()
     with grad_mode.enable_grad():
         primal = _Primal.apply(tensor)
-    primal._version = tensor._version
+    primal._version_cell = tensor._version_cell
     return primal
 
 

@@ -415,7 +415,7 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor):
                     inputs.append(a._data)
-                    if a._base is not None and a._version[0] != a._view_at:
+                    if a._base is not None and a._version_cell[0] != a._view_at:
                         _refresh_view(a)  # its base changed in place since (autograd/views.py)
                     if a._requires_grad:
                         record = True
@@ -441,7 +441,7 @@ class Function:
         if saved:
             if saved[0] is out and len(saved) == 1:  # the common "save my output" case
                 ctx._sources = _FIRST_OUTPUT
-                ctx._versions, ctx._version_at = outputs._version, 0
+                ctx._versions, ctx._version_at = outputs._version_cell, 0
             else:
                 ctx._track_saved(inputs, args, out, outputs)
         return outputs
@@ -463,17 +463,22 @@ class Function:
             b = args[1] if n == 2 else None
             if isinstance(b, Tensor):
                 if isinstance(a, Tensor):
-                    self._versions = (a._version, a._version[0], b._version, b._version[0])
+                    self._versions = (
+                        a._version_cell,
+                        a._version_cell[0],
+                        b._version_cell,
+                        b._version_cell[0],
+                    )
                 else:
-                    self._versions, self._version_at = b._version, b._version[0]
+                    self._versions, self._version_at = b._version_cell, b._version_cell[0]
             elif isinstance(a, Tensor):
-                self._versions, self._version_at = a._version, a._version[0]
+                self._versions, self._version_at = a._version_cell, a._version_cell[0]
             return
         if n == 1 and len(inputs) > 1 and saved[0] is inputs[1]:  # Mul's "only b" (x * 2)
             self._sources = _SECOND_INPUT if self.raw else None
             b = args[1]
             if isinstance(b, Tensor):
-                self._versions, self._version_at = b._version, b._version[0]
+                self._versions, self._version_at = b._version_cell, b._version_cell[0]
             return
         if out.__class__ is tuple:
             out_arrays, out_tensors = out, outputs
@@ -499,7 +504,7 @@ class Function:
             if tensor is None and isinstance(item, Tensor):
                 tensor = item  # a user Function saves tensors directly
             if isinstance(tensor, Tensor):
-                versions += (tensor._version, tensor._version[0])
+                versions += (tensor._version_cell, tensor._version_cell[0])
         if self.raw:
             self._sources = tuple(sources)
         else:
@@ -538,7 +543,7 @@ def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
     x = t._data
     record = False
     if _grad_state[0]:
-        if t._base is not None and t._version[0] != t._view_at:
+        if t._base is not None and t._version_cell[0] != t._view_at:
             _refresh_view(t)  # its base changed in place since (autograd/views.py)
         if t._requires_grad:
             record = True
@@ -567,12 +572,12 @@ def apply_one(cls: Any, t: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
     if saved:
         if saved[0] is out and len(saved) == 1:
             ctx._sources = _FIRST_OUTPUT
-            ctx._versions, ctx._version_at = outputs._version, 0
+            ctx._versions, ctx._version_at = outputs._version_cell, 0
         elif len(saved) == 1 and saved[0] is a:  # x * 2 keeps only the 2, no Tensor
             ctx._sources = _SECOND_INPUT
         elif len(saved) == 1 and saved[0] is x:  # x ** 2, log(x): the input
             ctx._sources = _IN_ORDER[1]
-            ctx._versions, ctx._version_at = t._version, t._version[0]
+            ctx._versions, ctx._version_at = t._version_cell, t._version_cell[0]
         else:
             rest = () if a is _ABSENT else (a,) if b is _ABSENT else (a, b)
             ctx._track_saved((x, *rest), (t, *rest), out, outputs)
@@ -622,7 +627,7 @@ def _output(ctx: Function, out: Any) -> Any:
     t._data = data
     t._grad = t._hooks = t._base = None
     t._out_nr = 0
-    t._version = [0]
+    t._version_cell = [0]
     dtype = data.dtype
     # `dtype.kind` costs as much as the rest of this line: float32 is tested by identity
     if (dtype is _FLOAT32 or dtype.kind in "fcV") and id(out) not in ctx._non_diff:  # V: bfloat16
@@ -645,7 +650,7 @@ def _plain_tensor(data: ndarray) -> Any:
     t._requires_grad = False
     t._grad = t.grad_fn = t._hooks = t._base = None
     t._out_nr = 0
-    t._version = [0]
+    t._version_cell = [0]
     return t
 
 
@@ -790,7 +795,7 @@ def _edge(a: Any) -> Any:
     """The edge to input `a` (see `Function._edges`)."""
     if not isinstance(a, Tensor):
         return None
-    if a._base is not None and a._version[0] != a._view_at:
+    if a._base is not None and a._version_cell[0] != a._view_at:
         _refresh_view(a)
     if not a._requires_grad:
         return None

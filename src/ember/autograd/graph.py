@@ -128,7 +128,7 @@ def increment_version(tensor: Any) -> None:
     in backward (torch.autograd.graph.increment_version)."""
     tensors = [tensor] if isinstance(tensor, engine.Tensor) else list(tensor)
     for t in tensors:
-        t._version[0] += 1
+        t._version_cell[0] += 1
 
 
 # ---- hooks on a node --------------------------------------------------------------------------
@@ -295,9 +295,9 @@ def _pack(node: Any, items: tuple) -> None:
         else:  # None, or a number: not a tensor, kept as it is
             packed.append((None, item))
             continue
-        version = tensor._version[0]
+        version = tensor._version_cell[0]
         value = pack(tensor)
-        if tensor._version[0] != version:  # the saved value would be silently wrong
+        if tensor._version_cell[0] != version:  # the saved value would be silently wrong
             raise RuntimeError(PACK_INPLACE_MESSAGE)
         packed.append((unpack, value))
     node.__dict__["_packed"] = tuple(packed)

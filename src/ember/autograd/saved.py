@@ -533,7 +533,7 @@ class SavedTensor:
         try:
             given = Tensor(np.asarray(packed[k][1]))
             kept = pack_hook(given)
-            if given._version[0]:  # it wrote into the saved value: backward would read that
+            if given._version_cell[0]:  # it wrote into the saved value: backward would read that
                 raise RuntimeError(PACK_INPLACE_MESSAGE)
         finally:
             state[0] = prev
@@ -622,7 +622,7 @@ class SavedField(SavedTensor):
         try:
             given = Tensor(np.asarray(entry.array(node)))
             kept = pack_hook(given)
-            if given._version[0]:  # it wrote into the saved value: backward would read that
+            if given._version_cell[0]:  # it wrote into the saved value: backward would read that
                 raise RuntimeError(PACK_INPLACE_MESSAGE)
         finally:
             state[0] = prev

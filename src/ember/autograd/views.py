@@ -51,8 +51,8 @@ def as_view(out: Any, source: Any, make: Callable[[Any], Any]) -> Any:
     else:
         fn = lambda t: make(parent(t))  # noqa: E731
     out._base = base
-    out._version = source._version
-    out._view_at = out._version[0]
+    out._version_cell = source._version_cell
+    out._view_at = out._version_cell[0]
     if _grad_state[0]:
         out._view_fn = fn
     else:
@@ -79,7 +79,7 @@ def _owner(a: Any) -> Any:
 def current(t: Any) -> Any:
     """t, with its node remade first if it is a view whose base changed since (for the
     places outside Function.apply that read a tensor's place in the graph)."""
-    if t._base is not None and t._version[0] != t._view_at:
+    if t._base is not None and t._version_cell[0] != t._view_at:
         refresh(t)
     return t
 
@@ -97,9 +97,9 @@ def refresh(view: Any, used: bool = False) -> None:
                 "and error-prone, it is forbidden. Make the view again after the change, or make "
                 "both the view and its use inside the no_grad block."
             )
-        view._view_at = view._version[0]
+        view._view_at = view._version_cell[0]
         return
-    view._view_at = view._version[0]
+    view._view_at = view._version_cell[0]
     with grad_mode.enable_grad():
         try:
             result = view._view_fn(view._base)

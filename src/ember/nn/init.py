@@ -31,7 +31,7 @@ _LINEAR_LIKE = {
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write values into the tensor's own array (keeping its dtype) and count the change."""
     tensor._data[...] = values
-    tensor._version[0] += 1
+    tensor._version_cell[0] += 1
     return tensor
 
 

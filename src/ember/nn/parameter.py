@@ -103,7 +103,7 @@ class Buffer(Tensor):
                 "Tensor: wrap the values with ember.tensor(...) first)"
             )
         Tensor.__init__(self, data._data, requires_grad=data.requires_grad)
-        self._version = data._version  # a view of `data`'s memory, as detach() gives
+        self._version_cell = data._version_cell  # a view of `data`'s memory, as detach() gives
         self.persistent = persistent
 
     def __deepcopy__(self, memo: dict) -> Buffer:

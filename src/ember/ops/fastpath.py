@@ -59,7 +59,7 @@ def unary(cls: Any, general: Any) -> Any:
         x = input._data
         dtype = x.dtype
         if (dtype is not _FLOAT32 and dtype.kind != "f") or (
-            input._base is not None and input._version[0] != input._view_at
+            input._base is not None and input._version_cell[0] != input._view_at
         ):
             return general(input)
         if not (_grad_state[0] and input._requires_grad):
@@ -75,11 +75,11 @@ def unary(cls: Any, general: Any) -> Any:
         if saves is OUTPUT:
             ctx._saved = (y,)
             ctx._sources = _FIRST_OUTPUT
-            ctx._versions, ctx._version_at = out._version, 0
+            ctx._versions, ctx._version_at = out._version_cell, 0
         elif saves is INPUT:
             ctx._saved = (x,)
             ctx._sources = _IN_ORDER[1]
-            ctx._versions, ctx._version_at = input._version, input._version[0]
+            ctx._versions, ctx._version_at = input._version_cell, input._version_cell[0]
         return out
 
     made.append((op, cls))
@@ -99,13 +99,13 @@ def binary(cls: Any, general: Any, constants: dict, constant: Any) -> Any:
         x = input._data
         dtype = x.dtype
         if (dtype is not _FLOAT32 and dtype.kind != "f") or (
-            input._base is not None and input._version[0] != input._view_at
+            input._base is not None and input._version_cell[0] != input._view_at
         ):
             return general(input, other)
         kind = other.__class__
         if kind is Tensor:
             y = other._data
-            if y.dtype is not dtype or (other._base is not None and other._version[0] != other._view_at):
+            if y.dtype is not dtype or (other._base is not None and other._version_cell[0] != other._view_at):
                 return general(input, other)
             needs_b = other._requires_grad
         elif kind is float or kind is int:
@@ -137,15 +137,20 @@ def binary(cls: Any, general: Any, constants: dict, constant: Any) -> Any:
                 ctx._saved = (y,)
                 ctx._sources = _SECOND_INPUT
                 if kind is Tensor:
-                    ctx._versions, ctx._version_at = other._version, other._version[0]
+                    ctx._versions, ctx._version_at = other._version_cell, other._version_cell[0]
             elif ea is None:
                 ctx._saved = (x,)
                 ctx._sources = _IN_ORDER[1]
-                ctx._versions, ctx._version_at = input._version, input._version[0]
+                ctx._versions, ctx._version_at = input._version_cell, input._version_cell[0]
             else:
                 ctx._saved = (x, y)
                 ctx._sources = _IN_ORDER[2]
-                ctx._versions = (input._version, input._version[0], other._version, other._version[0])
+                ctx._versions = (
+                    input._version_cell,
+                    input._version_cell[0],
+                    other._version_cell,
+                    other._version_cell[0],
+                )
         return out
 
     made.append((op, cls))
@@ -155,7 +160,7 @@ def binary(cls: Any, general: Any, constants: dict, constant: Any) -> Any:
 def total(input: Any) -> Tensor:
     """`input.sum()` of a float32 tensor, all elements, no keepdim: Sum's node, made here."""
     x = input._data
-    if input._base is not None and input._version[0] != input._view_at:
+    if input._base is not None and input._version_cell[0] != input._view_at:
         return apply_one(Sum, input, None, False)
     if not (_grad_state[0] and input._requires_grad):
         return _unrecorded(add.reduce(x, None))
@@ -169,7 +174,7 @@ def total(input: Any) -> Tensor:
 def power(input: Any, p: float) -> Tensor:
     """`input ** p` for a float32 tensor and a Python number: Pow's node, made here."""
     x = input._data
-    if input._base is not None and input._version[0] != input._view_at:
+    if input._base is not None and input._version_cell[0] != input._view_at:
         return apply_one(Pow, input, p)
     if not (_grad_state[0] and input._requires_grad):
         return _unrecorded(x**p if p == 2 else scalar_power(x, p))
@@ -180,7 +185,7 @@ def power(input: Any, p: float) -> Tensor:
     out = _result(ctx, x**p if p == 2 else scalar_power(x, p))
     ctx._saved = (x,)
     ctx._sources = _IN_ORDER[1]
-    ctx._versions, ctx._version_at = input._version, input._version[0]
+    ctx._versions, ctx._version_at = input._version_cell, input._version_cell[0]
     return out
 
 
@@ -195,7 +200,7 @@ def _result(ctx: Any, y: Any) -> Tensor:
     t.grad_fn = ctx
     t._grad = t._hooks = t._base = None
     t._out_nr = 0
-    t._version = [0]
+    t._version_cell = [0]
     shape = data.shape
     interned = _SHAPES.get(shape)
     ctx._shape = interned if interned is not None else _intern_shape(shape)

@@ -80,4 +80,4 @@ class Adadelta(Optimizer):
             u *= rho
             addcmul(u, delta, delta, 1 - rho, out=u)
             add_scaled(data, delta, -lr, out=data)
-            p._version[0] += 1
+            p._version_cell[0] += 1

@@ -121,4 +121,4 @@ class Adafactor(Optimizer):
             update *= g
             denom = max(1.0, _rms(update) / d)
             add_scaled(data, update, -alpha / denom, out=data)
-            p._version[0] += 1
+            p._version_cell[0] += 1

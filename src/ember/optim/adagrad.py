@@ -106,7 +106,7 @@ class Adagrad(Optimizer):
             update = g * clr
             update /= std
             data -= update
-            p._version[0] += 1
+            p._version_cell[0] += 1
 
     def _sparse_update(self, p: Tensor, group: dict[str, Any]) -> None:
         """One step of p with a sparse gradient, PyTorch's sparse path: each index once (the
@@ -127,4 +127,4 @@ class Adagrad(Optimizer):
         std = np.sqrt(s[where])
         std += float(group["eps"])
         p._data[where] = add_scaled(p._data[where], values / std, -clr)
-        p._version[0] += 1
+        p._version_cell[0] += 1

@@ -112,7 +112,7 @@ class Adam(Optimizer):
             update = m * step_size
             update /= denom
             data -= update
-            p._version[0] += 1
+            p._version_cell[0] += 1
 
 
 class AdamW(Adam):

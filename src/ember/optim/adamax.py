@@ -89,4 +89,4 @@ class Adamax(Optimizer):
             update = m * (lr / (1 - beta1**step))
             update /= u
             data -= update
-            p._version[0] += 1
+            p._version_cell[0] += 1

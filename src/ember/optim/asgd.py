@@ -93,4 +93,4 @@ class ASGD(Optimizer):
             # them to the parameter's dtype), as PyTorch's as_tensor of the new values does
             eta_data[...] = np.float32(lr / ((1 + lambd * lr * step) ** alpha))
             mu_data[...] = np.float32(1 / max(1, step - t0))
-            p._version[0] += 1
+            p._version_cell[0] += 1

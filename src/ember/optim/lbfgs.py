@@ -244,7 +244,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             data = _real_view(p._data)
             add_scaled(data, update[offset : offset + data.size].reshape(data.shape), step_size, out=data)
-            p._version[0] += 1
+            p._version_cell[0] += 1
             offset += data.size
 
     def _directional_evaluate(
@@ -258,7 +258,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
-            p._version[0] += 1
+            p._version_cell[0] += 1
         return loss, flat_grad
 
     # ---- the step ------------------------------------------------------------------------------

@@ -157,4 +157,4 @@ class Muon(Optimizer):
             adjusted_lr = _adjust_lr(lr, group["adjust_lr_fn"], data.shape)
             data *= 1 - lr * weight_decay
             add_scaled(data, ortho.astype(data.dtype), -adjusted_lr, out=data)
-            p._version[0] += 1
+            p._version_cell[0] += 1

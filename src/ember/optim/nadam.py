@@ -114,4 +114,4 @@ class NAdam(Optimizer):
             update = m * (lr * mu_next / (1.0 - product * mu_next))
             update /= denom
             data -= update
-            p._version[0] += 1
+            p._version_cell[0] += 1

@@ -331,7 +331,7 @@ class Optimizer:
                     except SparseUnsupportedError:  # a sparse gradient: no entries any more
                         grad.zero_()
                         continue
-                    grad._version[0] += 1
+                    grad._version_cell[0] += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (torch.optim.Optimizer.step).

@@ -111,4 +111,4 @@ class RAdam(Optimizer):
                 update *= bias_correction2**0.5 / denom
                 update *= rect
             data -= update
-            p._version[0] += 1
+            p._version_cell[0] += 1

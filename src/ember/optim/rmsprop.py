@@ -102,4 +102,4 @@ class RMSprop(Optimizer):
                 update = g * lr
                 update /= denom
                 data -= update
-            p._version[0] += 1
+            p._version_cell[0] += 1

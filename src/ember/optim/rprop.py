@@ -76,4 +76,4 @@ class Rprop(Optimizer):
             # torch.sign gives it, so it leaves the parameter alone as in PyTorch
             data -= np.nan_to_num(np.sign(g), nan=0.0) * step_size
             prev[...] = g
-            p._version[0] += 1
+            p._version_cell[0] += 1

@@ -102,7 +102,7 @@ class SGD(Optimizer):
                         add_scaled(b, g, 1 - dampening, out=b)
                 g = add_scaled(g, buf._data, momentum) if nesterov else buf._data
             add_scaled(data, g, alpha, out=data)
-            p._version[0] += 1
+            p._version_cell[0] += 1
 
     def _sparse_update(self, p: Tensor, group: dict[str, Any]) -> None:
         """One step of p with a sparse gradient, PyTorch's algorithm on sparse tensors."""
@@ -133,4 +133,4 @@ class SGD(Optimizer):
             else:
                 g = buf
         sparse_grad.add_into(p._data, g, -float(group["lr"]))
-        p._version[0] += 1
+        p._version_cell[0] += 1

@@ -95,7 +95,7 @@ class SparseAdam(Optimizer):
         denom += group["eps"]
         step_size = group["lr"] * math.sqrt(1 - beta2**step) / (1 - beta1**step)
         p._data[where] += -step_size * ((m_change + m_old) / denom)
-        p._version[0] += 1
+        p._version_cell[0] += 1
 
 
 def _check_dense(params: list) -> None:

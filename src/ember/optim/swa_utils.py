@@ -49,7 +49,7 @@ def _lerp_all(averaged: Sequence[Tensor], current: Sequence[Tensor], weight: flo
     """averaged <- averaged + weight * (current - averaged), in place, rounded as torch's lerp_."""
     for p_avg, p_cur in zip(averaged, current):
         lerp_(p_avg._data, p_cur._data, weight)
-        p_avg._version[0] += 1
+        p_avg._version_cell[0] += 1
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> MultiAvgFn:

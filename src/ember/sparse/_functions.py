@@ -134,7 +134,7 @@ def _into(input: Any, other: Any, alpha: Any, op: str) -> Tensor:
     if not index:  # no sparse dim (a 0-d tensor): every value lands on the whole tensor
         data, index = data[np.newaxis], np.zeros(len(values), np.intp)
     np.add.at(data, index, values.astype(target, copy=False))
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 

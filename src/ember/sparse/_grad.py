@@ -189,4 +189,4 @@ def sum_scaled(a: SparseTensor, b: SparseTensor, alpha: float) -> SparseTensor:
 def assign(t: SparseTensor, value: SparseTensor) -> None:
     """Make sparse tensor t hold value's entries (an in-place sparse update of t)."""
     t._idx, t._vals, t._coalesced = value._idx, value._vals, value._coalesced
-    t._version[0] += 1
+    t._version_cell[0] += 1

@@ -816,7 +816,7 @@ def _inplace(self: SparseTensor, result: SparseTensor) -> SparseTensor:
             values = Tensor(values._data)
             values.requires_grad = True
     self._idx, self._vals, self._coalesced = result._idx, values, result._coalesced
-    self._version[0] += 1
+    self._version_cell[0] += 1
     return self
 
 

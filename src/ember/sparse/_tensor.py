@@ -151,7 +151,7 @@ def _new(
     t._requires_grad = False  # the values carry the graph (see the module docstring)
     t._grad = None
     t._out_nr = 0
-    t._version = [0]
+    t._version_cell = [0]
     t._hooks = None
     t._base = None
     t._idx, t._vals, t._coalesced = indices, values, coalesced
@@ -458,7 +458,7 @@ class SparseTensor(Tensor):
         values = Tensor(src._vals._data.astype(self._vals._data.dtype, copy=True))
         values.requires_grad = self.requires_grad
         self._idx, self._vals, self._coalesced = src._idx.copy(), values, src._coalesced
-        self._version[0] += 1
+        self._version_cell[0] += 1
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> SparseTensor:

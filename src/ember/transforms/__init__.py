@@ -138,7 +138,7 @@ class Normalize:
         if self.inplace:
             np.subtract(x, mean, out=x)
             np.divide(x, std, out=x)
-            tensor._version[0] += 1
+            tensor._version_cell[0] += 1
             return tensor
         out = np.subtract(x, mean)
         return Tensor(np.divide(out, std, out=out))

@@ -644,7 +644,7 @@ def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Any, inplace: bool = F
     target = img if inplace else Tensor(img._data.copy())
     target._data[..., i : i + h, j : j + w] = value
     if inplace:
-        target._version[0] += 1
+        target._version_cell[0] += 1
     return target
 
 

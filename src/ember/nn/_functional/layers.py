@@ -390,7 +390,7 @@ def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: fl
     norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
     too_long = norms > max_norm
     w[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(w.dtype)
-    weight._version[0] += 1
+    weight._version_cell[0] += 1
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -333,7 +333,7 @@ def _update_running(
     for running, batch, wide in ((running_mean, mean, False), (running_var, var, True)):
         if running is not None:
             running._data[...] = _moved(running._data, batch, momentum, wide)
-            running._version[0] += 1
+            running._version_cell[0] += 1
 
 
 def _moved(r: np.ndarray, batch: np.ndarray, momentum: float, wide: bool) -> np.ndarray:
@@ -483,7 +483,7 @@ def instance_norm(
         means, variances = mean.reshape(s[0], c), squares.reshape(s[0], c) / dtype(count - 1)
         for running, batch, wide in ((running_mean, means, False), (running_var, variances, True)):
             running._data[...] = _moved(running._data, batch, momentum, wide).mean(0)
-            running._version[0] += 1
+            running._version_cell[0] += 1
     return y
 
 

@@ -80,7 +80,7 @@ def clip_grads_with_norm_(
             grad._data *= grad._data.dtype.type(coef)
         except SparseUnsupportedError:  # a sparse gradient: its values scaled, as in PyTorch
             grad._vals._data = grad._vals._data * grad._data.dtype.type(coef)
-        grad._version[0] += 1
+        grad._version_cell[0] += 1
 
 
 def clip_grad_norm_(
@@ -128,4 +128,4 @@ def clip_grad_value_(parameters: _Parameters, clip_value: float, foreach: bool |
     for grad in grads:
         dtypes.refuse_complex("clamp is not supported for complex types", grad)
         np.clip(grad._data, -clip_value, clip_value, out=grad._data)
-        grad._version[0] += 1
+        grad._version_cell[0] += 1

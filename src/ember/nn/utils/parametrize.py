@@ -65,7 +65,7 @@ def _register_parameter_or_buffer(module: Module, name: str, value: Tensor) -> N
 def _set_data(dest: Tensor, src: Tensor) -> None:
     """dest takes src's values (and shape), staying the same object, as Tensor.set_ does."""
     dest._data = src._data
-    dest._version[0] += 1
+    dest._version_cell[0] += 1
 
 
 class ParametrizationList(ModuleList):

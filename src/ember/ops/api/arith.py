@@ -907,7 +907,7 @@ def _write_inplace(input: Tensor, others: tuple, compute: Callable[[Tensor], Ten
         result = compute(input)
     _check_fits(input, result)
     input._data[...] = result._data
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 
@@ -942,7 +942,7 @@ def _record_inplace(input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tenso
     result = compute(views.stand_in(input))
     _check_fits(input, result)
     input._data[...] = result._data
-    input._version[0] += 1
+    input._version_cell[0] += 1
     if input._base is None:
         views.take_node(input, result)
     else:

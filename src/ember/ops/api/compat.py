@@ -356,7 +356,7 @@ def apply_(input: Tensor, callable: Any) -> Tensor:  # noqa: A002  (PyTorch's na
     _no_grad_for("apply_", input)
     values = [callable(v) for v in input._data.ravel().tolist()]
     input._data[...] = np.asarray(values).reshape(input._data.shape).astype(input._data.dtype)
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 
@@ -369,7 +369,7 @@ def map_(input: Tensor, tensor: Tensor, callable: Any) -> Tensor:  # noqa: A002
     others = np.broadcast_to(tensor._data, input._data.shape).ravel().tolist()
     values = [callable(a, b) for a, b in zip(input._data.ravel().tolist(), others)]
     input._data[...] = np.asarray(values).reshape(input._data.shape).astype(input._data.dtype)
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 

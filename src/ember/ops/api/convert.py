@@ -185,7 +185,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
                     arith.add_scaled(input._data, other._data, sign * float(alpha), out=input._data)
                 except SparseUnsupportedError:  # dense.add_(sparse): ember/sparse/_functions.py
                     return sparse_form(name, (input, other), {"alpha": alpha}, key=name[:3] + "_into")
-                input._version[0] += 1
+                input._version_cell[0] += 1
                 return input
             other = scaled_by_alpha(input, other, alpha)
         _check_inplace_leaf(input)
@@ -214,7 +214,7 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
                 f"{name}: output with shape {list(input._data.shape)} doesn't match the broadcast "
                 f"shape of the inputs ({list(input._data.shape)} and {list(np.shape(value))})"
             ) from None
-        input._version[0] += 1
+        input._version_cell[0] += 1
         return input
 
     op.__name__ = op.__qualname__ = name
@@ -242,7 +242,7 @@ def _inplace_unary(compute: Any, out_of_place: Any, input: Tensor, constant: boo
     if _grad_state[0] and input._requires_grad:
         return _record_inplace(input, out_of_place)
     input._data[...] = compute(input._data)
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 
@@ -475,7 +475,7 @@ def copy_(input: Tensor, src: Any) -> Tensor:
         raise RuntimeError(
             f"copy_: the source shape {list(src.shape)} cannot be broadcast to {list(input.shape)}"
         ) from None
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 
@@ -491,5 +491,5 @@ def masked_fill_(input: Tensor, mask: Any, value: Any) -> Tensor:
     dtypes.check_half_range(value, input._data.dtype)
     value = dtypes.to_element(value, input._data.dtype)
     input._data[np.broadcast_to(m, input._data.shape)] = value
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input

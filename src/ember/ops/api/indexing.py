@@ -486,7 +486,7 @@ def setitem(input: Tensor, index: Any, value: Any) -> None:
             target = input._data if then is None else input._data[idx]
             array = value._data if isinstance(value, Tensor) else dtypes.to_element(value, input._data.dtype)
             target[idx if then is None else then] = array
-            input._version[0] += 1
+            input._version_cell[0] += 1
             return
         if not isinstance(value, Tensor):
             value = np.asarray(value, dtype=input._data.dtype)
@@ -573,7 +573,7 @@ def _set_region(input: Tensor, idx: Any, value: Any) -> None:
             if array.dtype != target.dtype and (target.dtype == np.float16 or array.dtype.kind == "c"):
                 array = _converted(array, target.dtype)
             target[...] = array
-        input._version[0] += 1
+        input._version_cell[0] += 1
         return
     make, idx = _index_node(idx, input._data.shape)
     if input._base is None and (make is shape_ops.Alias or _whole_slice(idx, input._data.shape)):
@@ -671,7 +671,7 @@ def _copy_slices(input: Tensor, make: type, idx: Any, target: np.ndarray, value:
         if array.dtype != target.dtype:
             array = _converted(array, target.dtype)
         target[...] = array
-    input._version[0] += 1
+    input._version_cell[0] += 1
     views.take_node(base, views.CopySlices.apply(base, source, view_fn))
 
 

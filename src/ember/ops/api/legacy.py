@@ -90,7 +90,7 @@ def set_(
     else:
         raise TypeError(f"set_(): source must be a Tensor or a storage, not {type(source).__name__}")
     input._data = data
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 
@@ -152,7 +152,7 @@ def map2_(input: Tensor, x: Tensor, y: Tensor, callable: Any) -> Tensor:  # noqa
     bs, cs = (np.broadcast_to(t._data, input._data.shape).ravel().tolist() for t in (x, y))
     values = [callable(a, b, c) for a, b, c in zip(input._data.ravel().tolist(), bs, cs)]
     input._data[...] = np.asarray(values).reshape(input._data.shape).astype(input._data.dtype)
-    input._version[0] += 1
+    input._version_cell[0] += 1
     return input
 
 

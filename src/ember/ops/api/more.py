@@ -127,8 +127,8 @@ def _view_change(out_of_place: Any, name: str) -> Any:
             else:
                 input._view_fn = None
             views.take_node(input, result)
-        input._version[0] += 1
-        input._view_at = input._version[0]
+        input._version_cell[0] += 1
+        input._view_at = input._version_cell[0]
         return input
 
     op.__name__ = op.__qualname__ = name
@@ -193,7 +193,7 @@ def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
         return input
     # nodes that saved this tensor (or, for a view, its base: they share the counter, as in
     # PyTorch) now refuse to run
-    input._version[0] += 1
+    input._version_cell[0] += 1
     base = None if input._base is None else input._base._data
     if base is None:
         flat = np.ravel(data, order="K")  # memory order: PyTorch reads the storage, not the strides
@@ -202,11 +202,11 @@ def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
         # from the view's offset (a strided view's gaps included)
         flat = np.ravel(base, order="K")[input.storage_offset() :].copy()
         input._base = None
-        input._version = [input._version[0]]
+        input._version_cell = [input._version_cell[0]]
     else:
         flat = np.ravel(data).copy()
         input._base = None
-        input._version = [input._version[0]]
+        input._version_cell = [input._version_cell[0]]
     n = builtins.int(np.prod(size))
     if n <= flat.size:
         input._data = flat[:n].reshape(size)

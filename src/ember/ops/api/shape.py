@@ -74,7 +74,7 @@ def _view_as_dtype(input: Tensor, dtype: np.dtype) -> Tensor:
                 f"self.stride(-1) must be 1 {why}, but got {data.strides[-1] // data.itemsize}"
             )
     out = Tensor(data.view(dtype))
-    out._version = input._version
+    out._version_cell = input._version_cell
     return out
 
 
