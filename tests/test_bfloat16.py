@@ -97,6 +97,17 @@ def _same_bits(expected: Any, actual: Any) -> None:
     np.testing.assert_array_equal(_bits(actual), _bits(expected))
 
 
+def _close_in_bfloat16(expected: Any, actual: Any) -> None:
+    """Equal within two bfloat16 steps of the largest element: for a convolution's weight
+    gradient, which PyTorch's oneDNN kernel rounds in an order that depends on the
+    processor. It was bit-equal to ember's on the Intel machines of earlier sessions; on an
+    AMD EPYC with AVX2 only, a fifth of the elements differ, by up to 1.3 steps of the
+    largest (so by many steps in small elements, where terms cancel)."""
+    assert str(actual.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
+    a, e = _bits(actual), _bits(expected)
+    np.testing.assert_allclose(a, e, rtol=0, atol=np.abs(e).max() * 2**-6)
+
+
 @requires_torch
 @needs_ml_dtypes
 def test_the_dtype_and_its_tensors():
@@ -309,6 +320,7 @@ def test_gradients_are_bfloat16_as_pytorch():
         return {"x": x.grad, "w": w.grad, "k": k.grad, "s": s.grad}
 
     expected, actual = run(torch), run(ember)
+    _close_in_bfloat16(expected.pop("k"), actual.pop("k"))
     for name in expected:
         _same_bits(expected[name], actual[name])
 
@@ -419,6 +431,7 @@ def test_cpu_autocast_computes_in_bfloat16_as_pytorch():
     for name in ("loss", "after"):  # float32 results: as close as ember's float32 ops to PyTorch's
         assert actual[name].dtype is ember.float32
         np.testing.assert_allclose(_bits(actual.pop(name)), _bits(expected.pop(name)), rtol=1e-5, atol=1e-6)
+    _close_in_bfloat16(expected.pop("gc"), actual.pop("gc"))
     for name in expected:
         _same_bits(expected[name], actual[name])
 
