@@ -456,7 +456,12 @@ def test_logit_gradient_matches_torch_at_the_ends() -> None:
         S.logit(xe, eps).sum().backward()
         xt = torch.tensor(x, requires_grad=True)
         torch.special.logit(xt, eps).sum().backward()
-        np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+        # at the NaN, PyTorch's gradient with eps depends on where it falls: NaN from its
+        # scalar loop, 0 from its vectorised one on AVX2 machines (NaN on earlier AVX-512
+        # ones); ember's is NaN wherever it is
+        expected = xt.grad.numpy().copy()
+        expected[np.isnan(x)] = np.nan
+        np.testing.assert_allclose(xe.grad.numpy(), expected, rtol=1e-12)
     x = ember.tensor([0.2, 0.7], dtype=ember.float64, requires_grad=True)
     assert gradgradcheck(lambda t: S.logit(t, 0.1), (x,))
 
