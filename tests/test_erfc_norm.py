@@ -15,6 +15,29 @@ from conftest import assert_close, requires_torch
 # ---- erfc ----------------------------------------------------------------------------------------
 
 
+def test_erf_of_an_element_does_not_depend_on_the_rest_of_the_tensor() -> None:
+    # the series used to run until the slowest element of the array converged, so a value
+    # near 2.5 alone and the same value next to others could differ in the last bit
+    x = np.random.default_rng(3).uniform(2.0, 2.5, 2000).astype(np.float32)
+    batch = ember.erf(ember.tensor(x)).numpy()
+    alone = np.array([ember.erf(ember.tensor(x[i : i + 1])).numpy()[0] for i in range(len(x))])
+    np.testing.assert_array_equal(alone, batch)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_erf_is_correctly_rounded_on_a_sample(dtype: type) -> None:
+    x = np.concatenate([np.random.default_rng(4).uniform(-7, 7, 20000), [0.0, -0.0, 2.5, -2.5, 6.0]])
+    x = x.astype(dtype)
+    exact = np.array([math.erf(float(v)) for v in x])
+    got = ember.erf(ember.tensor(x)).numpy()
+    if dtype is np.float32:
+        np.testing.assert_array_equal(got, exact.astype(np.float32))
+    else:
+        np.testing.assert_allclose(got, exact, rtol=4e-15, atol=0)
+    assert np.isnan(ember.erf(ember.tensor([np.nan])).item())
+    assert ember.erf(ember.tensor([np.inf, -np.inf])).tolist() == [1.0, -1.0]
+
+
 @requires_torch
 def test_erfc_relative_error_on_a_dense_grid() -> None:
     """Within a few ulps of PyTorch's erfc over [-6, 27] in float64; it was 2e-12 near 2.5."""
