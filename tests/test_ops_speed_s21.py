@@ -1,0 +1,138 @@
+"""Ops made faster (the slowest of bench/ops.py's sweep): the same values, gradients and
+behaviour as PyTorch after the change, and, where a faster method could change the bits of
+a float32 result, the same bits as before.
+
+Tensor.unfold became a view of its input (as PyTorch's), not an indexed copy: writing
+through a window reaches the input, and its gradient adds each window back in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ember
+from conftest import requires_torch
+from ember.autograd import gradcheck, gradgradcheck
+
+_G = np.random.default_rng(21)
+
+
+def _pair(a: np.ndarray, grad: bool = False) -> tuple:
+    """The same array as an ember and a torch tensor."""
+    import torch
+
+    return ember.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().numpy()
+
+
+# ---- Tensor.unfold: a view ----------------------------------------------------------------
+
+UNFOLDS = [  # (shape, dimension, size, step): overlapping, touching, gapped windows, edges
+    ((4, 10), 1, 4, 3),
+    ((4, 10), 1, 4, 1),
+    ((4, 10), 1, 2, 3),
+    ((4, 10), -1, 10, 1),
+    ((4, 10), 0, 2, 2),
+    ((3, 5, 6), 1, 3, 1),
+    ((3, 5, 6), 2, 1, 1),
+    ((3, 5, 6), 0, 0, 1),
+    ((2, 0, 4), 2, 2, 1),
+    ((), 0, 1, 1),
+    ((), -1, 0, 2),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("shape, dim, size, step", UNFOLDS)
+def test_unfold_values_strides_and_gradient_as_torch(shape, dim, size, step) -> None:
+    import torch
+
+    a = _G.standard_normal(shape).astype(np.float32)
+    e, t = _pair(a, grad=True)
+    ye, yt = e.unfold(dim, size, step), t.unfold(dim, size, step)
+    assert ye.shape == yt.shape and ye.stride() == yt.stride()
+    np.testing.assert_array_equal(_np(ye), _np(yt))
+    assert ye._base is e and ye.grad_fn.name() == yt.grad_fn.name() == "UnfoldBackward0"
+    w = _G.standard_normal(tuple(yt.shape)).astype(np.float32)
+    (ye * ember.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+
+
+@requires_torch
+def test_unfold_saved_attributes_as_torch() -> None:
+    e, t = _pair(np.zeros((4, 10), np.float32), grad=True)
+    ne, nt = e.unfold(-1, 4, 3).grad_fn, t.unfold(-1, 4, 3).grad_fn
+    for name in ("_saved_dimension", "_saved_size", "_saved_step", "_saved_self_sym_sizes"):
+        assert getattr(ne, name) == getattr(nt, name), name
+
+
+def test_unfold_writes_reach_the_base(T) -> None:
+    base = T.arange(12.0).reshape(3, 4).clone()
+    windows = base.unfold(1, 2, 2)
+    windows[1, 0, 1] = -1.0
+    windows[:, 1].mul_(10)
+    assert base.tolist() == [[0, 1, 20, 30], [4, -1, 60, 70], [8, 9, 100, 110]]
+    assert windows._base is base and windows._version == base._version
+    assert windows.unfold(0, 2, 1)._base is base  # a view of a view has the first one's base
+
+
+def test_unfold_inplace_through_the_view_is_recorded(T) -> None:
+    leaf = T.arange(8.0, requires_grad=True)
+    x = leaf.clone()
+    x.unfold(0, 3, 3).mul_(T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    assert x.grad_fn.name().endswith("CopySlices")
+    (x * x).sum().backward()
+    # d/dleaf of (leaf * w)^2 = 2 * leaf * w^2, w = 1 outside the windows
+    w = np.array([1, 2, 3, 4, 5, 6, 1, 1], np.float32)
+    np.testing.assert_allclose(leaf.grad.numpy(), 2 * np.arange(8) * w**2)
+
+
+def test_unfold_of_a_leaf_refuses_inplace(T) -> None:
+    leaf = T.ones(6, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        leaf.unfold(0, 2, 2).add_(1)
+
+
+def test_unfold_backward_runs_twice(T) -> None:
+    x = T.ones(2, 7, requires_grad=True)
+    y = (x.unfold(1, 3, 1) * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [[4.0, 8.0, 12.0, 12.0, 12.0, 8.0, 4.0]] * 2
+
+
+@pytest.mark.parametrize("shape, dim, size, step", [u for u in UNFOLDS if 0 not in u[0]])
+def test_unfold_gradcheck_and_second_derivative(shape, dim, size, step) -> None:
+    x = ember.tensor(_G.standard_normal(shape), requires_grad=True)
+    assert gradcheck(lambda t: t.unfold(dim, size, step) ** 2, (x,))
+    assert gradgradcheck(lambda t: t.unfold(dim, size, step) ** 2, (x,))
+
+
+@requires_torch
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    st.data(),
+)
+def test_unfold_any_geometry_as_torch(shape, data) -> None:
+    import torch
+
+    a = _G.standard_normal(shape).astype(np.float32)
+    e, t = _pair(a, grad=True)
+    source_e, source_t = (e.mT, t.mT) if len(shape) > 1 else (e, t)  # strided, not contiguous
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    size = data.draw(st.integers(0, source_t.shape[dim]))
+    step = data.draw(st.integers(1, 4))
+    ye, yt = source_e.unfold(dim, size, step), source_t.unfold(dim, size, step)
+    np.testing.assert_array_equal(_np(ye), _np(yt))
+    w = _G.standard_normal(tuple(yt.shape)).astype(np.float32)
+    (ye * ember.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
