@@ -136,3 +136,29 @@ def test_unfold_any_geometry_as_torch(shape, data) -> None:
     (ye * ember.tensor(w)).sum().backward()
     (yt * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+
+
+# ---- float64 arange: bigger pieces, the same bits --------------------------------------
+
+
+@pytest.mark.parametrize("start, end, step", [(0.0, 1000.0, 0.01), (-3.0, 7.0, 1e-4), (5.0, -5.0, -0.003)])
+def test_float64_arange_keeps_its_bits(start, end, step) -> None:
+    from ember import _spacing
+
+    values = ember.arange(start, end, step, dtype=ember.float64).numpy()
+    exact = _spacing.arange_floats_exact(start, step, values.size, np.dtype(np.float64))
+    np.testing.assert_array_equal(values.view(np.int64), exact.view(np.int64))
+
+
+@requires_torch
+def test_float64_arange_bits_as_torch() -> None:
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(ember.get_num_threads())  # the bits depend on the thread count
+    try:
+        expected = torch.arange(0.0, 1000.0, 0.01, dtype=torch.float64).numpy()
+    finally:
+        torch.set_num_threads(threads)
+    values = ember.arange(0.0, 1000.0, 0.01, dtype=ember.float64).numpy()
+    np.testing.assert_array_equal(values.view(np.int64), expected.view(np.int64))
