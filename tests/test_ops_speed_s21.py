@@ -162,3 +162,64 @@ def test_float64_arange_bits_as_torch() -> None:
         torch.set_num_threads(threads)
     values = ember.arange(0.0, 1000.0, 0.01, dtype=ember.float64).numpy()
     np.testing.assert_array_equal(values.view(np.int64), expected.view(np.int64))
+
+
+# ---- embedding_bag: bags added a place at a time ---------------------------------------
+
+BAGS = [  # (input shape or 1-D length, offsets, keyword arguments)
+    ((16, 7), None, {"mode": "sum"}),
+    ((16, 7), None, {"mode": "mean"}),
+    ((16, 7), None, {"mode": "max"}),
+    ((16, 7), None, {"mode": "sum", "per_sample_weights": True}),
+    ((16, 7), None, {"mode": "mean", "padding_idx": 3}),
+    (30, [0, 4, 4, 11, 29], {"mode": "sum"}),
+    (30, [0, 4, 4, 11, 29], {"mode": "mean", "padding_idx": 2}),
+    (30, [0, 4, 4, 11, 29], {"mode": "max"}),
+    (30, [0, 4, 4, 11, 29], {"mode": "sum", "per_sample_weights": True, "padding_idx": 1}),
+    (30, [0, 4, 11, 30], {"mode": "mean", "include_last_offset": True}),
+    (40, [0, 40], {"mode": "sum"}),  # a long bag: add_at
+    (40, [0, 40], {"mode": "sum", "per_sample_weights": True}),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, offsets, kw", BAGS)
+def test_embedding_bag_as_torch(shape, offsets, kw, dtype) -> None:
+    import torch
+
+    table = _G.standard_normal((10, 5)).astype(dtype)
+    index = _G.integers(0, 10, shape)
+    index.reshape(-1)[:4] = 3  # a repeated row, and padding where padding_idx is 3
+    outs, grads = [], []
+    for lib in (ember, torch):
+        weight = lib.tensor(table, requires_grad=True)
+        args = dict(kw)
+        if args.get("per_sample_weights"):
+            args["per_sample_weights"] = lib.tensor(
+                np.linspace(-1.3, 2.1, index.size).reshape(shape).astype(dtype)
+            )
+        given = None if offsets is None else lib.tensor(offsets)
+        out = lib.nn.functional.embedding_bag(lib.tensor(index), weight, given, **args)
+        (out * lib.tensor(np.arange(out.numel()).reshape(out.shape).astype(dtype))).sum().backward()
+        outs.append(_np(out))
+        grads.append(weight.grad.numpy())
+    # the same bits: sums in PyTorch's order, a mean divided, a weighted row fused
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_gradcheck(mode) -> None:
+    weight = ember.tensor(_G.standard_normal((6, 3)), requires_grad=True)
+    index = ember.tensor([1, 2, 2, 5, 0, 1, 3])
+    offsets = ember.tensor([0, 3, 3, 5])
+
+    def bags(w, psw=None):
+        return ember.nn.functional.embedding_bag(index, w, offsets, mode=mode, per_sample_weights=psw)
+
+    assert gradcheck(bags, (weight,))
+    if mode == "sum":
+        psw = ember.tensor(_G.standard_normal(7), requires_grad=True)
+        assert gradcheck(bags, (weight, psw))
+        assert gradgradcheck(bags, (weight, psw))
