@@ -223,3 +223,53 @@ def test_embedding_bag_gradcheck(mode) -> None:
         psw = ember.tensor(_G.standard_normal(7), requires_grad=True)
         assert gradcheck(bags, (weight, psw))
         assert gradgradcheck(bags, (weight, psw))
+
+
+# ---- einsum: two operands that multiply as matrices go through matmul ------------------
+
+EINSUMS = [
+    ("bij,bjk->bik", (3, 4, 5), (3, 5, 2)),
+    ("ij,jk->ki", (4, 5), (5, 3)),
+    ("ij,j->i", (4, 5), (5,)),
+    ("bhqd,bhkd->bhqk", (2, 3, 4, 5), (2, 3, 6, 5)),
+    ("abc,cbd->da", (2, 3, 4), (4, 3, 5)),
+    ("ij,ij->i", (4, 5), (4, 5)),  # no rows nor columns: einsum's loop
+    ("ij,kj->ikj", (4, 5), (3, 5)),  # nothing summed
+    ("ij,jk->ik", (4, 1), (5, 3)),  # j broadcast: einsum
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("equation, shape_a, shape_b", EINSUMS)
+def test_einsum_as_torch(equation, shape_a, shape_b) -> None:
+    import torch
+
+    a = _G.standard_normal(shape_a).astype(np.float32)
+    b = _G.standard_normal(shape_b).astype(np.float32)
+    ea, ta = _pair(a, grad=True)
+    eb, tb = _pair(b, grad=True)
+    outcome = []
+    for lib, x, y in ((ember, ea, eb), (torch, ta, tb)):
+        try:
+            out = lib.einsum(equation, x, y)
+        except RuntimeError:
+            outcome.append(None)
+            continue
+        w = np.arange(out.numel(), dtype=np.float32).reshape(tuple(out.shape)) / 7
+        (out * lib.tensor(w)).sum().backward()
+        outcome.append((_np(out), x.grad.numpy(), y.grad.numpy()))
+    if outcome[1] is None:
+        assert outcome[0] is None
+        return
+    for mine, theirs in zip(outcome[0], outcome[1]):
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("equation, shape_a, shape_b", EINSUMS[:5])
+def test_einsum_matmul_gradcheck(equation, shape_a, shape_b) -> None:
+    a = ember.tensor(_G.standard_normal(shape_a), requires_grad=True)
+    b = ember.tensor(_G.standard_normal(shape_b), requires_grad=True)
+    assert ember.einsum(equation, a, b).is_contiguous()
+    assert gradcheck(lambda x, y: ember.einsum(equation, x, y), (a, b))
+    assert gradgradcheck(lambda x, y: ember.einsum(equation, x, y), (a, b))
