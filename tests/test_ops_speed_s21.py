@@ -273,3 +273,35 @@ def test_einsum_matmul_gradcheck(equation, shape_a, shape_b) -> None:
     assert ember.einsum(equation, a, b).is_contiguous()
     assert gradcheck(lambda x, y: ember.einsum(equation, x, y), (a, b))
     assert gradgradcheck(lambda x, y: ember.einsum(equation, x, y), (a, b))
+
+
+# ---- F.bilinear: two matrix products -----------------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("lead", [(6,), (2, 3), (0,)])
+def test_bilinear_as_torch(lead) -> None:
+    import torch
+
+    arrays = [
+        _G.standard_normal(lead + (4,)).astype(np.float32),
+        _G.standard_normal(lead + (5,)).astype(np.float32),
+        _G.standard_normal((3, 4, 5)).astype(np.float32),
+        _G.standard_normal(3).astype(np.float32),
+    ]
+    results = []
+    for lib in (ember, torch):
+        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.nn.functional.bilinear(*ts)
+        (
+            out * lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)).astype(np.float32))
+        ).sum().backward()
+        results.append([_np(out)] + [t.grad.numpy() for t in ts])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_bilinear_gradcheck() -> None:
+    ts = [ember.tensor(_G.standard_normal(s), requires_grad=True) for s in ((3, 4), (3, 2), (5, 4, 2), (5,))]
+    assert gradcheck(ember.nn.functional.bilinear, ts)
+    assert gradgradcheck(ember.nn.functional.bilinear, ts)
