@@ -342,6 +342,8 @@ class GridSample(Op):
         sizes, nd = tuple(x.shape[2:]), grid.shape[-1]
         g = _channels_last(grad)  # (N, L, C)
         xt, rows = _channels_last(x), np.arange(n)[:, None]
+        if _dual.is_array(xt):  # (N * points, C), read by one take per corner (see _read)
+            xt = xt.reshape(-1, c)
         ts = [ax.t for ax in axes]
         if not _dual.is_array(grad):  # create_graph: the fractions as Tensors of the grid
             comps = [grid[..., nd - 1 - d].reshape(n, -1) for d in range(nd)]
@@ -358,7 +360,9 @@ class GridSample(Op):
                     added = _dual.index_add((n, plane, c), (rows, flat), part, grad.dtype)
                     gx = added if gx is None else gx + added
             if need_grid and mode != "nearest":
-                dot = _dual.sum(_dual.where(inside[..., None], g * xt[rows, flat], 0), -1, keepdims=False)
+                dot = _dual.sum(
+                    _dual.where(inside[..., None], g * _read(xt, rows, flat, plane), 0), -1, keepdims=False
+                )
                 for d in range(nd):
                     ggrid[d] = ggrid[d] + dot * slopes[d]
         if parts:  # one bincount adds every corner's share at its (sample, point, channel)
@@ -375,6 +379,15 @@ class GridSample(Op):
                 parts = [ggrid[nd - 1 - k] * axes[nd - 1 - k].dt for k in range(nd)]
                 gg = _stack_last(parts).reshape(grid.shape)
         return gx, gg, None, None, None
+
+
+def _read(xt: Any, rows: np.ndarray, flat: np.ndarray, plane: int) -> Any:
+    """The input at each (sample, point) pair, all channels: xt[rows, flat] of a Tensor
+    (N, points, C); of an array, already (N * points, C), one take along its first axis,
+    3 to 4 times faster than NumPy's fancy index with two arrays (the same values)."""
+    if not _dual.is_array(xt):
+        return xt[rows, flat]
+    return xt.take(rows * plane + flat, axis=0)
 
 
 def _unsqueeze(w: Any) -> Any:
