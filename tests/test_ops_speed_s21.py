@@ -305,3 +305,40 @@ def test_bilinear_gradcheck() -> None:
     ts = [ember.tensor(_G.standard_normal(s), requires_grad=True) for s in ((3, 4), (3, 2), (5, 4, 2), (5,))]
     assert gradcheck(ember.nn.functional.bilinear, ts)
     assert gradgradcheck(ember.nn.functional.bilinear, ts)
+
+
+# ---- grid_sample: non-finite positions as PyTorch's CPU kernels ------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_non_finite_positions_as_torch(value, mode, padding_mode, align_corners) -> None:
+    import torch
+
+    image = np.arange(1, 21, dtype=np.float32).reshape(1, 1, 4, 5)
+    grid = np.array([[[[value, 0.2], [0.1, value], [0.3, -0.6]]]], np.float32)
+    outs = [
+        _np(
+            lib.nn.functional.grid_sample(
+                lib.tensor(image), lib.tensor(grid), mode, padding_mode, align_corners
+            )
+        )
+        for lib in (ember, torch)
+    ]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6, atol=1e-6)  # NaN where torch's is NaN
+    if mode == "bicubic":
+        return
+    volume = np.arange(1, 61, dtype=np.float32).reshape(1, 1, 3, 4, 5)
+    grid3 = np.array([[[[[value, 0.2, 0.3], [0.1, value, -0.4], [0.1, 0.2, value]]]]], np.float32)
+    outs = [
+        _np(
+            lib.nn.functional.grid_sample(
+                lib.tensor(volume), lib.tensor(grid3), mode, padding_mode, align_corners
+            )
+        )
+        for lib in (ember, torch)
+    ]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6, atol=1e-6)
