@@ -108,6 +108,59 @@ def test_unfold_backward_runs_twice(T) -> None:
     assert x.grad.tolist() == [[4.0, 8.0, 12.0, 12.0, 12.0, 8.0, 4.0]] * 2
 
 
+@requires_torch
+@pytest.mark.parametrize("op", ["mul_", "add_"])
+def test_unfold_overlapping_inplace_gradient_counts_each_element_once(op) -> None:
+    """In-place through overlapping windows changes each shared element once in ember; its
+    gradient did count once per window (x.grad [3, 6, 6, 6, 3] for mul_(3)), through the
+    view's own backward. Now the gradient reaches each element once, as PyTorch's."""
+    grads = []
+    for lib in (ember, __import__("torch")):
+        x = lib.arange(1.0, 6.0, requires_grad=True)
+        b = x * 1
+        getattr(b.unfold(0, 2, 1), op)(3.0)
+        (b * lib.arange(5.0)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("shape, dim, size, step", [((7,), 0, 3, 1), ((3, 8), 1, 4, 1), ((8, 3), 0, 5, 2)])
+def test_unfold_overlapping_inplace_gradcheck(shape, dim, size, step) -> None:
+    """Per-window operands through overlapping windows: the value NumPy wrote last to each
+    shared element is the one that counts, and the gradients follow it (gradcheck's numbers
+    come from those values)."""
+    x = ember.tensor(_G.standard_normal(shape), requires_grad=True)
+    w = ember.tensor(_G.standard_normal(tuple(x.unfold(dim, size, step).shape)), requires_grad=True)
+
+    def multiplied(x, w):
+        b = x * 1
+        b.unfold(dim, size, step).mul_(w)
+        return b
+
+    def copied(x, w):
+        b = x.mT * 1 if x.ndim == 2 else x * 1  # a non-contiguous base too
+        b.mT.unfold(dim, size, step).copy_(w * 2) if x.ndim == 2 else b.unfold(dim, size, step).copy_(w * 2)
+        return b
+
+    assert gradcheck(multiplied, (x, w)) and gradcheck(copied, (x, w))
+    assert gradgradcheck(multiplied, (x, w))
+
+
+@pytest.mark.parametrize("dtype", [ember.float16, ember.float32, ember.float64])
+def test_unfold_overlapping_copy_gradient_reaches_the_values_kept(dtype) -> None:
+    """copy_ of distinct values into overlapping windows: exactly the source elements whose
+    value is now in the base get a gradient (for every dtype: the mask is found by writing
+    positions as the forward wrote values)."""
+    x = ember.zeros(3, 9, dtype=dtype, requires_grad=True)
+    b = x * 1
+    src = ember.arange(1.0, 1.0 + 3 * 4 * 6, dtype=dtype).reshape(3, 4, 6).requires_grad_()
+    b.unfold(1, 6, 1).copy_(src)
+    b.sum().backward()
+    kept = np.isin(src.detach().numpy(), b.detach().numpy())
+    np.testing.assert_array_equal(src.grad.numpy(), kept.astype(src.grad.numpy().dtype))
+    assert x.grad.numpy().sum() == 0
+
+
 @pytest.mark.parametrize("shape, dim, size, step", [u for u in UNFOLDS if 0 not in u[0]])
 def test_unfold_gradcheck_and_second_derivative(shape, dim, size, step) -> None:
     x = ember.tensor(_G.standard_normal(shape), requires_grad=True)
