@@ -109,6 +109,33 @@ def test_unfold_backward_runs_twice(T) -> None:
 
 
 @requires_torch
+@pytest.mark.parametrize("shape, size, step", [((), 2, 1), ((5,), -1, 1), ((5,), -1, 0)])
+def test_unfold_errors_as_torch(shape, size, step) -> None:
+    """A 0-d tensor's message names dimension 0 (not None); a negative size is PyTorch's
+    RuntimeError, not NumPy's ValueError from as_strided."""
+    import torch
+
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as caught:
+            lib.zeros(shape).unfold(0, size, step)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+
+
+@requires_torch
+def test_unfold_double_backward_node_as_torch() -> None:
+    import torch
+
+    names = []
+    for lib in (ember, torch):
+        x = lib.arange(10.0, requires_grad=True)
+        (g,) = lib.autograd.grad((x.unfold(0, 4, 3) ** 2).sum(), x, create_graph=True)
+        names.append(g.grad_fn.name())
+    assert names == ["UnfoldBackwardBackward0"] * 2
+
+
+@requires_torch
 @pytest.mark.parametrize("op", ["mul_", "add_"])
 def test_unfold_overlapping_inplace_gradient_counts_each_element_once(op) -> None:
     """In-place through overlapping windows changes each shared element once in ember; its

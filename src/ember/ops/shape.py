@@ -510,7 +510,7 @@ class Unfold(ViewOp):
     def backward(ctx, grad):
         if grad.__class__ is np.ndarray:
             return unfold_backward(grad, ctx.shape, *ctx.call[:3]), None
-        return UnfoldAddInto.apply(grad, ctx.shape, ctx.call), None
+        return UnfoldBackward.apply(grad, ctx.shape, ctx.call), None
 
 
 def unfold_backward(grad: np.ndarray, shape: tuple, dim: int, size: int, step: int) -> np.ndarray:
@@ -535,8 +535,9 @@ def unfold_backward(grad: np.ndarray, shape: tuple, dim: int, size: int, step: i
     return out
 
 
-class UnfoldAddInto(Op):
-    """unfold's backward as an op, for create_graph: its own gradient is the unfold of g."""
+class UnfoldBackward(Op):
+    """unfold's backward as an op, for create_graph (UnfoldBackwardBackward0, as PyTorch's
+    node for it): its own gradient is the unfold of g."""
 
     @staticmethod
     def forward(ctx, g, shape, call):
