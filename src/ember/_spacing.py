@@ -152,6 +152,9 @@ def _fused(step: float, index: np.ndarray, start: Any, np_dtype: np.dtype) -> np
 _SAFE_LOW, _SAFE_HIGH = 2.0**-90, 2.0**100  # |values| and bounds where the fast paths apply
 _LANES = {n: np.arange(n, dtype=np.float64) for n in (4, 8, 16)}  # k in a block of n (read only)
 _ROWS = 2048  # blocks arange's second stage works on at a time
+# float64 blocks, fewer operations each: as many rows as keep a column of them (64 KiB)
+# below the size at which the C allocator maps fresh pages for each temporary
+_ROWS_FLOAT64 = 8192
 _FEW = 16  # unsure elements computed one by one in Python; more go to the array emulation
 
 
@@ -328,10 +331,11 @@ def _arange_fast(start: float, step: float, count: int, np_dtype: np.dtype) -> n
         return _block_checked(rows.astype(np.float64), lanes, step, error, single)
 
     at_head = at_tail = 0
+    rows_at_once = _ROWS_FLOAT64 if np_dtype == np.float64 else _ROWS
     for (at, stop), n in zip(spans, blocks):
         blocked = out[at : at + n * lanes].reshape(n, lanes)
-        for first in range(0, n, _ROWS):
-            last = min(first + _ROWS, n)
+        for first in range(0, n, rows_at_once):
+            last = min(first + rows_at_once, n)
             blocked[first:last] = second(at_head + first, at_head + last, len(spans) == 1)
         at_head += n
         tail = stop - at - n * lanes

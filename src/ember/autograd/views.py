@@ -193,7 +193,9 @@ class CopySlices(Function):
         outside = np.ones(ctx._shape, ctx._dtype)
         if outside.dtype.kind == "c":
             return _complex_copy_slices_backward(ctx, grad, outside)
-        ctx.view_fn(function.Tensor(outside))._data[...] = 0
+        inside = ctx.view_fn(function.Tensor(outside))._data
+        winners = _winners(ctx.view_fn, ctx._shape, inside)
+        inside[...] = 0
         # a complex region of a real base (view_as_complex) reads the gradient in PyTorch's
         # form, conjugated back (see autograd/engine.py)
         from ember.ops import _dual  # ops import autograd: not at the top
@@ -203,12 +205,45 @@ class CopySlices(Function):
         kept = _dual.keep(grad, outside)
         if isinstance(grad, function.Tensor):  # create_graph: a recorded view of the gradient
             region = ctx.view_fn(grad)
+            if winners is not None:
+                region = _dual.keep(region, winners)
             return kept, region.conj() if region.is_complex() else region, None
         region = ctx.view_fn(function.Tensor(grad))._data
+        if winners is not None:
+            region = _dual.keep(region, winners)
         return kept, np.conj(region) if region.dtype.kind == "c" else region, None
 
     def name(self) -> str:
         return "CopySlices"
+
+
+def _winners(view_fn: Any, shape: tuple, region: np.ndarray) -> np.ndarray | None:
+    """For a region (here of a contiguous base of `shape`) whose elements share memory
+    (unfold's overlapping windows): the mask of the elements whose value the in-place op left
+    in memory, the last that NumPy's `view[...] = result` wrote to each place. Only those reached the base, so only they get
+    the base's gradient; the others' values were overwritten (without the mask, a shared
+    element's gradient would count once per window through the view's own backward, while
+    the op changed it once). None where no two elements share a place, the usual case."""
+    if not _may_overlap(region):
+        return None
+    places = view_fn(function.Tensor(np.zeros(shape, np.int64)))._data
+    order = np.arange(places.size).reshape(places.shape)
+    places[...] = order  # as the forward wrote, each place now holds its last writer
+    return places == order
+
+
+def _may_overlap(a: np.ndarray) -> bool:
+    """Whether two elements of a may share memory: False only when, with its dims sorted by
+    stride, each stride steps past everything the smaller ones reach (any C- or F-ordered
+    slice, and unfold with step >= size)."""
+    if a.size <= 1:
+        return False
+    reach = a.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride < reach:
+            return True
+        reach += stride * (n - 1)
+    return False
 
 
 def _complex_copy_slices_backward(ctx: Any, grad: Any, outside: np.ndarray) -> tuple:
@@ -219,12 +254,16 @@ def _complex_copy_slices_backward(ctx: Any, grad: Any, outside: np.ndarray) -> t
     from ember.ops import _dual  # ops import autograd: not at the top
 
     outside += 1j  # ones in both parts
-    ctx.view_fn(function.Tensor(outside))._data[...] = 0
+    inside = ctx.view_fn(function.Tensor(outside))._data
+    winners = _winners(ctx.view_fn, ctx._shape, inside)
+    inside[...] = 0
     # keep, as for a real base: a NaN or infinite part in the overwritten region gives 0
     if isinstance(grad, function.Tensor):  # create_graph: recorded
         kept = _dual.keep(grad.real, outside.real) + _dual.keep(grad.imag, outside.imag) * 1j
         region = ctx.view_fn(grad.conj())
+        region = region if winners is None else _dual.keep(region, winners)
         return kept, region.conj() if region.is_complex() else region, None
     kept = _dual.keep(grad.real, outside.real) + 1j * _dual.keep(grad.imag, outside.imag)
     region = ctx.view_fn(function.Tensor(np.conj(grad)))._data
+    region = region if winners is None else np.where(winners, region, 0)
     return kept.astype(grad.dtype, copy=False), np.conj(region) if region.dtype.kind == "c" else region, None

@@ -195,10 +195,13 @@ def _reflect(coord: np.ndarray, twice_low: int, twice_high: int) -> tuple:
     return reflected, sign * np.where(even, 1, -1).astype(coord.dtype)
 
 
-def _pad(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool) -> tuple:
+def _pad(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool, nan_to: Any = None) -> tuple:
     """A pixel coordinate moved inside the input as padding_mode says, and its derivative.
-    Non-finite or huge coordinates become -100, outside any input, as in PyTorch's
-    CUDA kernel (a bicubic weight of a NaN position is still NaN, as in PyTorch)."""
+
+    A NaN that border or reflection padding leaves (a NaN position, or an infinite one
+    reflected) becomes `nan_to` where given, as PyTorch's CPU kernels clamp it (0 in the 2-d
+    one, size - 1 in the 3-d one); other non-finite or huge coordinates become -100,
+    outside any input (a bicubic weight of a NaN position is still NaN, as in PyTorch)."""
     grad = np.ones_like(coord)
     if padding_mode == "border":
         coord, grad = _clip(coord, size)
@@ -209,6 +212,11 @@ def _pad(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool) -
             coord, grad = _reflect(coord, -1, 2 * size - 1)
         coord, clip_grad = _clip(coord, size)
         grad = grad * clip_grad
+    if padding_mode != "zeros" and nan_to is not None:
+        lost = np.isnan(coord)
+        if lost.any():
+            coord = np.where(lost, nan_to, coord).astype(coord.dtype)
+            grad = np.where(lost, 0, grad).astype(grad.dtype)
     bad = ~np.isfinite(coord) | (np.abs(coord) > 2.0**31 - 2)
     return np.where(bad, np.asarray(-100, coord.dtype), coord), grad
 
@@ -264,13 +272,19 @@ class _Axis:
                 taps.append(np.trunc(padded).astype(np.int64))
             self.t = coord - base
         else:
-            coord, pad_grad = _pad(coord, size, padding_mode, align_corners)
+            coord, pad_grad = _pad(coord, size, padding_mode, align_corners, 0 if nd == 2 else size - 1)
             dt = dt * pad_grad
             if mode == "nearest":
                 taps, self.t = [np.rint(coord).astype(np.int64)], np.zeros_like(coord)
             else:
                 base = np.floor(coord)
                 taps, self.t = [base.astype(np.int64), base.astype(np.int64) + 1], coord - base
+                if nd == 2 and padding_mode == "zeros":
+                    # PyTorch's 2-d CPU kernel weighs the zeros read at a non-finite position
+                    # by NaN: NaN out (its 3-d kernel gives 0, as the -100 of _pad does)
+                    lost = ~np.isfinite(comp)
+                    if lost.any():
+                        self.t = np.where(lost, np.nan, self.t).astype(coord.dtype)
         self.inside = [(i >= 0) & (i < size) for i in taps]
         self.index = [np.clip(i, 0, size - 1) for i in taps]
         self.dt = dt.astype(comp.dtype)
@@ -342,6 +356,8 @@ class GridSample(Op):
         sizes, nd = tuple(x.shape[2:]), grid.shape[-1]
         g = _channels_last(grad)  # (N, L, C)
         xt, rows = _channels_last(x), np.arange(n)[:, None]
+        if _dual.is_array(xt):  # (N * points, C), read by one take per corner (see _read)
+            xt = xt.reshape(-1, c)
         ts = [ax.t for ax in axes]
         if not _dual.is_array(grad):  # create_graph: the fractions as Tensors of the grid
             comps = [grid[..., nd - 1 - d].reshape(n, -1) for d in range(nd)]
@@ -358,7 +374,9 @@ class GridSample(Op):
                     added = _dual.index_add((n, plane, c), (rows, flat), part, grad.dtype)
                     gx = added if gx is None else gx + added
             if need_grid and mode != "nearest":
-                dot = _dual.sum(_dual.where(inside[..., None], g * xt[rows, flat], 0), -1, keepdims=False)
+                dot = _dual.sum(
+                    _dual.where(inside[..., None], g * _read(xt, rows, flat, plane), 0), -1, keepdims=False
+                )
                 for d in range(nd):
                     ggrid[d] = ggrid[d] + dot * slopes[d]
         if parts:  # one bincount adds every corner's share at its (sample, point, channel)
@@ -375,6 +393,15 @@ class GridSample(Op):
                 parts = [ggrid[nd - 1 - k] * axes[nd - 1 - k].dt for k in range(nd)]
                 gg = _stack_last(parts).reshape(grid.shape)
         return gx, gg, None, None, None
+
+
+def _read(xt: Any, rows: np.ndarray, flat: np.ndarray, plane: int) -> Any:
+    """The input at each (sample, point) pair, all channels: xt[rows, flat] of a Tensor
+    (N, points, C); of an array, already (N * points, C), one take along its first axis,
+    3 to 4 times faster than NumPy's fancy index with two arrays (the same values)."""
+    if not _dual.is_array(xt):
+        return xt[rows, flat]
+    return xt.take(rows * plane + flat, axis=0)
 
 
 def _unsqueeze(w: Any) -> Any:

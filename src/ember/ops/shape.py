@@ -467,14 +467,88 @@ class IndexSelect(Index):
     }
 
 
-class Windows(Index):
-    """unfold()'s windows, an integer array index along one dim. PyTorch's node for it
-    (UnfoldBackward0) saves no tensor, so backward may run again: the index stays."""
+def windows(x: np.ndarray, dim: int, size: int, step: int) -> np.ndarray:
+    """x.unfold(dim, size, step) as a NumPy view: along dim, a window of `size` elements every
+    `step`, the window a new last dim (strides only: windows may overlap, as in PyTorch). A
+    0-d x is one window of its element, or none."""
+    if x.ndim == 0:
+        shape, strides = (size,), (x.itemsize,)
+    else:
+        count = (x.shape[dim] - size) // step + 1
+        shape = x.shape[:dim] + (count,) + x.shape[dim + 1 :] + (size,)
+        strides = x.strides[:dim] + (x.strides[dim] * step,) + x.strides[dim + 1 :] + (x.strides[dim],)
+    if x.flags.c_contiguous and x.size:  # as_strided's own checks cost ~5 us
+        return np.ndarray(shape, x.dtype, x, 0, strides)
+    return np.lib.stride_tricks.as_strided(x, shape, strides)
 
-    _intermediates = ()
 
-    def name(self) -> str:
-        return "IndexBackward0"
+def _unfold_call(i: int) -> Callable[[Any], int]:
+    """unfold's size (i = 1) or step (2); its dimension (3) as given, which PyTorch's node
+    shows as an unsigned 64-bit number (-1 as 2**64 - 1)."""
+    return lambda node: node.call[i] % 2**64
+
+
+class Unfold(ViewOp):
+    """Tensor.unfold(dimension, size, step) (UnfoldBackward0); `call` is (dim non-negative,
+    size, step, dimension as given). A view of the input's memory, as PyTorch's, so writing
+    through a window changes the input. Its backward adds each window's gradient back at
+    the window's place; it keeps no tensor, so it may run again."""
+
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "dimension": _unfold_call(3),
+        "size": _unfold_call(1),
+        "step": _unfold_call(2),
+    }
+
+    @staticmethod
+    def forward(ctx, x, call):
+        ctx.shape, ctx.call = x.shape, call
+        return windows(x, *call[:3])
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.__class__ is np.ndarray:
+            return unfold_backward(grad, ctx.shape, *ctx.call[:3]), None
+        return UnfoldBackward.apply(grad, ctx.shape, ctx.call), None
+
+
+def unfold_backward(grad: np.ndarray, shape: tuple, dim: int, size: int, step: int) -> np.ndarray:
+    """zeros(shape) with each window of grad added at its place: unfold's gradient."""
+    out = np.zeros(shape, grad.dtype)
+    places = windows(out, dim, size, step)
+    if step >= size or not places.size:  # no element is in two windows
+        places[...] = grad
+        return out
+    # add one slice of windows at a time, each hitting distinct elements: those of one
+    # offset k in every window (k from the last, so that each element adds its windows
+    # in order, first window first, as the index_add this replaced did), or one window
+    # whole where there are fewer windows than elements in one
+    count = places.shape[dim]
+    if places.ndim == 1 or size <= count:
+        for k in range(size - 1, -1, -1):
+            places[..., k] += grad[..., k]
+    else:
+        lead = (slice(None),) * dim
+        for i in range(count):
+            places[(*lead, i)] += grad[(*lead, i)]
+    return out
+
+
+class UnfoldBackward(Op):
+    """unfold's backward as an op, for create_graph (UnfoldBackwardBackward0, as PyTorch's
+    node for it): its own gradient is the unfold of g."""
+
+    @staticmethod
+    def forward(ctx, g, shape, call):
+        ctx.call = call
+        return unfold_backward(g, shape, *call[:3])
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.__class__ is np.ndarray:
+            return row_major(windows(grad, *ctx.call[:3])), None, None
+        return Unfold.apply(grad, ctx.call), None, None
 
 
 class Picks(IndexSelect):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _spacing
 from ember._tensor import Tensor
 from ember.nn._functional.layers import _renorm_rows
 from ember.ops import _dual
@@ -35,36 +36,28 @@ class EmbeddingBag(Op):
     """
 
     @staticmethod
-    def forward(ctx, weight, per_sample_weights, index, bag, kept, n_bags, mode, freq, sparse):
+    def forward(ctx, weight, per_sample_weights, index, bag, kept, n_bags, mode, freq, sparse, fused):
         ctx.save_for_backward(weight, per_sample_weights)
         ctx.index, ctx.bag, ctx.kept, ctx.freq, ctx.winner = index, bag, kept, freq, None
         ctx.sparse = sparse
-        rows = weight[index]
-        out = np.zeros((n_bags, weight.shape[1]), dtype=weight.dtype)
         if mode == "max":
-            # the maximum of each (bag, column), then the first entry that reaches it
-            best = np.full_like(out, -np.inf)
-            ufunc_at(np.maximum, best, bag, rows)
-            none = len(index)  # stands for "no entry": the columns of an empty bag
-            first = np.full(out.shape, none)
-            ufunc_at(np.minimum, first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
-            ctx.filled = np.nonzero(first < none)  # (bags, columns) that have a winner
-            ctx.winner = index[first[ctx.filled]]
-            out[ctx.filled] = best[ctx.filled]
-            return out
-        ctx.scale = None  # the factor of each entry: 1, its sample weight, or 1 / bag size
+            return _max(ctx, weight, index, bag, n_bags)
+        counts = np.bincount(bag, minlength=n_bags)
+        ctx.scale = None  # the gradient's factor for each entry: 1, its sample weight, 1 / bag size
         if per_sample_weights is not None:
             ctx.scale = per_sample_weights[kept]
         elif mode == "mean":
-            ctx.scale = (1.0 / np.bincount(bag, minlength=n_bags)[bag]).astype(weight.dtype)
-        add_at(out, bag, rows if ctx.scale is None else rows * ctx.scale[:, None])
+            ctx.scale = (1.0 / counts[bag]).astype(weight.dtype)
+        out = _sums(weight, index, bag, counts, None if per_sample_weights is None else ctx.scale, fused)
+        if mode == "mean":  # the sum divided by the bag's size, as PyTorch's (not a sum of scaled rows)
+            np.divide(out, np.maximum(counts, 1).astype(out.dtype)[:, None], out=out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         weight, per_sample_weights = ctx.saved_tensors
         dw, dpsw = ctx._edges[:2]
-        nothing = (None,) * 7
+        nothing = (None,) * 8
         if ctx.winner is not None:  # max: each output element's gradient to its winning row
             b, col = ctx.filled
             gw = _dual.index_add(weight.shape, (ctx.winner, col), grad[b, col], grad.dtype)
@@ -93,6 +86,66 @@ class EmbeddingBag(Op):
             g = _dual.sum(per_entry * weight[ctx.index], 1, keepdims=False)
             gpsw = _dual.index_add(per_sample_weights.shape, ctx.kept, g, grad.dtype)
         return (gw, gpsw, *nothing)
+
+
+def _sums(
+    weight: np.ndarray, index: np.ndarray, bag: np.ndarray, counts: np.ndarray, scale: Any, fused: bool
+) -> np.ndarray:
+    """The sum over each bag's entries (sorted by bag) of weight[index] (times scale), added
+    from 0 in the entries' order, as PyTorch's kernel adds them; `fused`: each weighted row
+    added with one rounding (an fma), as PyTorch's float32 kernel without padding_idx does.
+
+    Adding a place at a time (the first entry of every bag, then the second, ...) into the
+    bags' rows avoids the (entries, dim) temporaries of np.add.at (the rows, the flat
+    positions), whose fresh pages cost more than the adding; it takes a NumPy call per
+    place, so long bags (more than about an element per 1000 of the rows) go to add_at, which
+    gives the same sums; fused ones only past 1024 places, as add_at cannot fuse."""
+    out = np.zeros((len(counts), weight.shape[1]), dtype=weight.dtype)
+    places = int(counts.max()) if counts.size else 0
+    if places * 1000 > max(len(bag), 1) * weight.shape[1] and (not fused or places > 1024):
+        rows = weight[index]
+        add_at(out, bag, rows if scale is None else rows * scale[:, None])
+        return out
+    if places and counts.min() == places:  # bags of one length: each place is a column
+        table = index.reshape(len(counts), places).T.copy()
+        factors = None if scale is None else scale.reshape(len(counts), places).T[..., None].copy()
+        for j in range(places):
+            rows = weight.take(table[j], axis=0)
+            if fused:
+                out[...] = _spacing.fma_single(rows, factors[j], out)
+                continue
+            if factors is not None:
+                rows *= factors[j]
+            out += rows
+        return out
+    starts = np.cumsum(counts) - counts
+    for j in range(places):
+        bags = np.flatnonzero(counts > j)
+        entries = starts[bags] + j
+        rows = weight.take(index[entries], axis=0)
+        if fused:
+            out[bags] = _spacing.fma_single(rows, scale[entries, None], out[bags])
+            continue
+        if scale is not None:
+            rows *= scale[entries, None]
+        out[bags] += rows
+    return out
+
+
+def _max(ctx: Any, weight: np.ndarray, index: np.ndarray, bag: np.ndarray, n_bags: int) -> np.ndarray:
+    """The maximum of each (bag, column), and the first entry that reaches it (the winner,
+    which alone gets the gradient)."""
+    out = np.zeros((n_bags, weight.shape[1]), dtype=weight.dtype)
+    rows = weight[index]
+    best = np.full_like(out, -np.inf)
+    ufunc_at(np.maximum, best, bag, rows)
+    none = len(index)  # stands for "no entry": the columns of an empty bag
+    first = np.full(out.shape, none)
+    ufunc_at(np.minimum, first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
+    ctx.filled = np.nonzero(first < none)  # (bags, columns) that have a winner
+    ctx.winner = index[first[ctx.filled]]
+    out[ctx.filled] = best[ctx.filled]
+    return out
 
 
 def embedding_bag(
@@ -167,7 +220,9 @@ def embedding_bag(
     if scale_grad_by_freq:
         freq = np.bincount(index, minlength=n)[index].astype(weight._data.dtype)
     psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
-    return EmbeddingBag.apply(weight, psw, index, bag, kept, n_bags, mode, freq, bool(sparse))
+    # PyTorch's float32 kernel without padding (fbgemm's) fuses a weighted row's product and sum
+    fused = psw is not None and padding_idx is None and weight._data.dtype == np.float32
+    return EmbeddingBag.apply(weight, psw, index, bag, kept, n_bags, mode, freq, bool(sparse), fused)
 
 
 def _indices(t: Any, name: str) -> np.ndarray:

@@ -118,7 +118,10 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
             f"bilinear(): bias size does not match weight size: got {bias.numel()} but expected {ws[0]} "
             f"(bias {list(bias.shape)}, weight {list(ws)})"
         )
-    out = einsum("ni,kij,nj->nk", input1.reshape(-1, ws[1]), weight, input2.reshape(-1, ws[2]))
+    # two matrix products (input1 with every weight[k], then each row with input2), as
+    # PyTorch's _trilinear computes it: BLAS, where one three-operand einsum loops in C
+    left = einsum("ni,kij->nkj", input1.reshape(-1, ws[1]), weight)
+    out = einsum("nkj,nj->nk", left, input2.reshape(-1, ws[2]))
     if bias is not None:
         out = out + bias
     return out.reshape(s1[:-1] + (ws[0],))

@@ -20,7 +20,6 @@ from ember.ops.api.shape import (
     cat,
     expand,
     flip,
-    movedim,
     narrow,
     pad,
     repeat,
@@ -328,11 +327,9 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     d = normalize_dim(dimension, input._data.ndim, "unfold")
     n = 1 if d is None else input._data.shape[d]
     if size > n:
-        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+        raise RuntimeError(f"maximum size for tensor at dimension {d or 0} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    if d is None:  # a 0-d tensor is one window of its single element (or none)
-        return reshape(input, (1,)) if size else shape_ops.Windows.apply(reshape(input, (1,)), slice(0, 0))
-    starts = np.arange(0, n - size + 1, step)
-    windows = shape_ops.Windows.apply(input, (slice(None),) * d + (starts[:, None] + np.arange(size),))
-    return movedim(windows, d + 1, -1)
+    return shape_ops.Unfold.apply(input, (0 if d is None else d, size, step, dimension))
