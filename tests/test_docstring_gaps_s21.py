@@ -3,6 +3,7 @@ each as a direct regression test compared with PyTorch."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ember
@@ -38,3 +39,40 @@ def test_assert_close_of_complex_ffts_passes() -> None:
     x = ember.rand(10, 10, dtype=ember.complex64)
     two_ffts = ember.fft.fft(ember.fft.fft(x, dim=0), dim=1)
     ember.testing.assert_close(ember.fft.fft2(x), two_ffts, check_stride=False)
+
+
+# ---- einsum's sublist form: einsum(op0, [0, 1], op1, [1, 2], [0, 2]) ---------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "subs",
+    [
+        ([..., 0, 1], [..., 1, 2], [..., 0, 2]),
+        ([0, 1, 2], [0, 2, 27]),  # implicit output: the numbers seen once, ascending
+        ([..., 1, 2], [..., 2, 0]),
+        ([0, 1, 2], [0, 2, 3], [3, 1]),
+    ],
+)
+def test_einsum_sublist_form_matches_torch(subs: tuple) -> None:
+    import torch
+
+    a, b = np.random.randn(3, 2, 5), np.random.randn(3, 5, 4)
+    t_out = torch.einsum(torch.tensor(a), subs[0], torch.tensor(b), *subs[1:])
+    ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    e_out = ember.einsum(ea, subs[0], eb, *subs[1:])
+    np.testing.assert_allclose(e_out.detach().numpy(), t_out.numpy(), rtol=1e-10)
+    assert ember.autograd.gradcheck(lambda x, y: ember.einsum(x, subs[0], y, *subs[1:]), (ea, eb))
+
+
+@requires_torch
+@pytest.mark.parametrize("bad", [[0, 52], [-1, 0], [0.5, 1]])
+def test_einsum_sublist_out_of_range_raises_as_torch(bad: list) -> None:
+    import torch
+
+    kind = TypeError if isinstance(bad[0], float) else ValueError
+    with pytest.raises(kind) as t_err:
+        torch.einsum(torch.ones(2, 2), bad)
+    with pytest.raises(kind) as e_err:
+        ember.einsum(ember.ones(2, 2), bad)
+    assert str(e_err.value) == str(t_err.value)
