@@ -76,3 +76,24 @@ def test_einsum_sublist_out_of_range_raises_as_torch(bad: list) -> None:
     with pytest.raises(kind) as e_err:
         ember.einsum(ember.ones(2, 2), bad)
     assert str(e_err.value) == str(t_err.value)
+
+
+# ---- gradient: coordinates along a dim of two samples (no interior point) ---------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("int_coords", [True, False])
+def test_gradient_with_coordinates_of_a_size_two_dim_matches_torch(int_coords: bool) -> None:
+    import torch
+
+    values = np.array([[1.0, 2, 4, 8], [10, 20, 40, 80]])
+    coords = (np.array([0, 2]), np.array([0, 3, 6, 9]))
+    if not int_coords:
+        coords = tuple(c.astype(np.float32) for c in coords)
+    t_out = torch.gradient(torch.tensor(values), spacing=tuple(torch.tensor(c) for c in coords))
+    x = ember.tensor(values, requires_grad=True)
+    e_out = ember.gradient(x, spacing=tuple(ember.tensor(c) for c in coords))
+    for e, t in zip(e_out, t_out):
+        np.testing.assert_allclose(e.detach().numpy(), t.numpy(), rtol=1e-6)
+    spacing = tuple(ember.tensor(c) for c in coords)
+    assert ember.autograd.gradcheck(lambda v: ember.gradient(v, spacing=spacing)[0], (x,))
