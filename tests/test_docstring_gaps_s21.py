@@ -97,3 +97,22 @@ def test_gradient_with_coordinates_of_a_size_two_dim_matches_torch(int_coords: b
         np.testing.assert_allclose(e.detach().numpy(), t.numpy(), rtol=1e-6)
     spacing = tuple(ember.tensor(c) for c in coords)
     assert ember.autograd.gradcheck(lambda v: ember.gradient(v, spacing=spacing)[0], (x,))
+
+
+# ---- allclose and isclose: shapes that do not broadcast raise RuntimeError -------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["allclose", "isclose"])
+@pytest.mark.parametrize("shapes", [((5, 2), (2, 5)), ((3,), (4,)), ((5, 2), (1, 2)), ((2,), ())])
+def test_allclose_of_shapes_that_do_not_broadcast_raises_runtime_error(name: str, shapes: tuple) -> None:
+    import torch
+
+    def outcome(T):
+        try:
+            result = getattr(T, name)(T.ones(shapes[0]), T.ones(shapes[1]))
+        except RuntimeError:
+            return "RuntimeError"
+        return bool(result) if name == "allclose" else tuple(result.shape)
+
+    assert outcome(ember) == outcome(torch)
