@@ -116,3 +116,64 @@ def test_allclose_of_shapes_that_do_not_broadcast_raises_runtime_error(name: str
         return bool(result) if name == "allclose" else tuple(result.shape)
 
     assert outcome(ember) == outcome(torch)
+
+
+# ---- utils.data: the typed generic classes, Dataset[T] and Sampler[int] -----------------------
+
+_DATA_CLASSES = [
+    "Dataset",
+    "IterableDataset",
+    "Sampler",
+    "DataLoader",
+    "Subset",
+    "StackDataset",
+    "ConcatDataset",
+    "TensorDataset",
+    "ChainDataset",
+    "SequentialSampler",
+    "RandomSampler",
+    "BatchSampler",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("name", _DATA_CLASSES)
+def test_data_classes_subscript_as_torchs(name: str) -> None:
+    import torch.utils.data
+
+    def outcome(module):
+        try:
+            getattr(module, name)[int]
+        except TypeError:
+            return "TypeError"
+        return "subscripts"
+
+    assert outcome(ember.utils.data) == outcome(torch.utils.data)
+
+
+def test_typed_sampler_subclass_drives_a_data_loader() -> None:
+    from ember.utils.data import DataLoader, Dataset, Sampler
+
+    class Words(Dataset[str]):
+        def __init__(self, words: list) -> None:
+            self.words = words
+
+        def __len__(self) -> int:
+            return len(self.words)
+
+        def __getitem__(self, i: int) -> str:
+            return self.words[i]
+
+    class ShortestFirst(Sampler[int]):
+        def __init__(self, data: list) -> None:
+            self.data = data
+
+        def __len__(self) -> int:
+            return len(self.data)
+
+        def __iter__(self):
+            yield from ember.argsort(ember.tensor([len(w) for w in self.data])).tolist()
+
+    words = ["ember", "a", "tensor", "of"]
+    loader: DataLoader[list] = DataLoader(Words(words), batch_size=2, sampler=ShortestFirst(words))
+    assert list(loader) == [["a", "of"], ["ember", "tensor"]]
