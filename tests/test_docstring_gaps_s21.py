@@ -177,3 +177,27 @@ def test_typed_sampler_subclass_drives_a_data_loader() -> None:
     words = ["ember", "a", "tensor", "of"]
     loader: DataLoader[list] = DataLoader(Words(words), batch_size=2, sampler=ShortestFirst(words))
     assert list(loader) == [["a", "of"], ["ember", "tensor"]]
+
+
+# ---- dlpack: a capsule from to_dlpack shares writable memory --------------------------------
+
+
+def test_from_dlpack_of_to_dlpack_capsule_writes_into_the_source() -> None:
+    from ember.utils.dlpack import to_dlpack
+
+    t = ember.arange(4)
+    t3 = ember.from_dlpack(to_dlpack(t))
+    t3[0] = -9
+    assert t.tolist() == [-9, 1, 2, 3]
+
+
+@requires_torch
+def test_torch_reads_the_capsule_of_to_dlpack_as_shared_memory() -> None:
+    import torch
+
+    from ember.utils.dlpack import to_dlpack
+
+    t = ember.arange(4.0)
+    back = torch.from_dlpack(to_dlpack(t))
+    back[1] = 7.0
+    assert t.tolist() == [0.0, 7.0, 2.0, 3.0]
