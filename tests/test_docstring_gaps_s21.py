@@ -201,3 +201,64 @@ def test_torch_reads_the_capsule_of_to_dlpack_as_shared_memory() -> None:
     back = torch.from_dlpack(to_dlpack(t))
     back[1] = 7.0
     assert t.tolist() == [0.0, 7.0, 2.0, 3.0]
+
+
+# ---- func.rearrange: einops' patterns ---------------------------------------------------------
+
+_REARRANGE = [
+    ("b h w c -> b h w c", {}),
+    ("b h w c -> (b h) w c", {}),
+    ("b h w c -> h (b w) c", {}),
+    ("b h w c -> b c h w", {}),
+    ("b (h1 h) (w1 w) c -> (b h1 w1) h w c", {"h1": 2, "w1": 3}),
+    ("b (h h1) (w w1) c -> b h w (c h1 w1)", {"h1": 2, "w1": 3}),
+    ("b h w c -> (b h) 1 w () c", {}),
+    ("... c -> c ...", {}),
+    ("b ... c -> (b ...) c", {}),
+    ("... -> (...)", {}),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("pattern, lengths", _REARRANGE)
+def test_rearrange_matches_torch_and_differentiates(pattern: str, lengths: dict) -> None:
+    import torch
+
+    x = np.random.randn(2, 4, 6, 3)
+    expected = torch.func.rearrange(torch.tensor(x), pattern, **lengths)
+    t = ember.tensor(x, requires_grad=True)
+    actual = ember.func.rearrange(t, pattern, **lengths)
+    assert tuple(actual.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(actual.detach().numpy(), expected.numpy())
+    assert ember.autograd.gradcheck(lambda v: ember.func.rearrange(v, pattern, **lengths), (t,))
+
+
+@requires_torch
+def test_rearrange_stacks_a_list_first() -> None:
+    import torch
+
+    rows = [np.arange(3.0), np.arange(3.0, 6.0)]
+    expected = torch.func.rearrange([torch.tensor(r) for r in rows], "n d -> d n")
+    actual = ember.func.rearrange([ember.tensor(r) for r in rows], "n d -> d n")
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "pattern, lengths",
+    [
+        ("b h w -> b h", {}),  # wrong rank
+        ("b h w c -> b h w", {}),  # c on one side only
+        ("b b w c -> b w c", {}),  # a name twice
+        ("b (h x) w c -> b h x w c", {"h": 3}),  # 4 does not split by 3
+        ("b h w c", {}),  # no arrow
+    ],
+)
+def test_rearrange_bad_patterns_raise_value_error_as_torch(pattern: str, lengths: dict) -> None:
+    import torch
+
+    # torch's size mismatch is functorch's DimensionBindError, an Exception: ember's a ValueError
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        torch.func.rearrange(torch.zeros(2, 4, 6, 3), pattern, **lengths)
+    with pytest.raises(ValueError):
+        ember.func.rearrange(ember.zeros(2, 4, 6, 3), pattern, **lengths)
