@@ -51,6 +51,15 @@ _NAMESPACES = [
     ("torch.autograd", "torch.autograd", True),
     ("torch.autograd.functional", "torch.autograd.functional", False),
     ("torch.testing", "torch.testing", False),
+    ("torch.nn.utils", "torch.nn.utils", False),
+    ("torch.nn.utils.rnn", "torch.nn.utils.rnn", True),
+    ("torch.nn.utils.parametrize", "torch.nn.utils.parametrize", False),
+    ("torch.nn.utils.parametrizations", "torch.nn.utils.parametrizations", False),
+    ("torch.autograd.graph", "torch.autograd.graph", True),
+    ("torch.func", "torch.func", False),
+    ("torch.amp", "torch.amp", True),
+    ("torch.random", "torch.random", False),
+    ("torch.utils.checkpoint", "torch.utils.checkpoint", False),
 ]
 
 # Examples that need what ember leaves out by design, or that touch files, the network or
@@ -92,7 +101,7 @@ _SKIP_PATTERNS = [(re.compile(p, re.M), r) for p, r in _SKIP_PATTERNS]
 # Ember's generator does not draw PyTorch's numbers: from the first example that draws from
 # torch's generator on (seen by its state changing: randn, a module's initial weights,
 # dropout...), only dtypes and ranks are compared. These make the values arbitrary too.
-_RANDOM = re.compile(r"empty|manual_seed|seed\(|Generator")
+_RANDOM = re.compile(r"empty|manual_seed|seed\(|Generator|skip_init")
 
 # Docstrings whose examples take ember (or torch) over ~0.3 s on a 2-core machine: the whole
 # sweep must stay under ~30 s. Their layers are compared with torch in their own tests.
@@ -162,7 +171,12 @@ def _docstrings() -> dict:
             except Exception:  # noqa: BLE001 - a lazy attribute that fails to load
                 continue
             home = getattr(obj, "__module__", None) or ""
-            if inspect.ismodule(obj) or not (home.startswith("torch") or modname == "torch"):
+            # (not the pytree helpers that utils.checkpoint re-exports: private API)
+            if (
+                inspect.ismodule(obj)
+                or not (home.startswith("torch") or modname == "torch")
+                or "_pytree" in home
+            ):
                 continue
             add(f"{prefix}.{attr}", obj)
             if with_methods and inspect.isclass(obj):
@@ -175,8 +189,18 @@ def _docstrings() -> dict:
 # ---- running the examples --------------------------------------------------------------------
 
 
-# the docstrings of these modules use their public names unqualified
-_STAR_IMPORTED = ("distributions", "utils.data", "optim.lr_scheduler", "optim")
+# the docstrings of these modules use their public names unqualified (the first that
+# prefixes a docstring's name counts)
+_STAR_IMPORTED = (
+    "distributions",
+    "utils.data",
+    "utils.checkpoint",
+    "optim.lr_scheduler",
+    "optim",
+    "nn.utils.parametrizations",
+    "nn.utils.rnn",
+    "nn.utils",
+)
 
 
 # The names the examples of nn.Module, optim and lr_scheduler take as given (a model, its
@@ -236,12 +260,13 @@ def _run(examples, fw, qualname: str) -> tuple:
     exception), and the index of the first example that drew random numbers."""
     ns = _bindings(fw, qualname)
     outcomes, drew = [], len(examples)
+    track = fw.__name__ == "torch"  # only torch's draws decide what is random
     dtype, grad = fw.get_default_dtype(), fw.is_grad_enabled()
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             for i, ex in enumerate(examples):
-                state = fw.get_rng_state()
+                state = fw.get_rng_state() if track else None
                 try:
                     try:
                         code = compile(ex.source, "<example>", "eval")
@@ -252,7 +277,7 @@ def _run(examples, fw, qualname: str) -> tuple:
                         outcomes.append(("value", _snapshot(eval(code, ns))))
                 except Exception as exc:  # noqa: BLE001 - every error is an outcome to compare
                     outcomes.append(("raised", exc))
-                if drew == len(examples) and not np.array_equal(fw.get_rng_state().numpy(), state.numpy()):
+                if track and drew == len(examples) and not fw.get_rng_state().equal(state):
                     drew = i
     finally:
         fw.set_default_dtype(dtype)
@@ -480,6 +505,9 @@ KNOWN_GAPS: dict[str, str] = {
     "torch.inference_mode": "ember's tensors made under inference_mode keep a version counter; torch's raise on ._version",
     "torch.set_default_dtype": "ember's default dtype is float32 or float64 only; torch 2.13 also takes float16 (and complex32)",
     "torch.set_flush_denormal": "NumPy cannot flush denormals: ember's set_flush_denormal returns False",
+    "torch.utils.checkpoint.create_selective_checkpoint_contexts": (
+        "ember's checkpoint has no selective activation checkpointing (a policy of ops to save)"
+    ),
     "torch.vmap": (
         "ember's vmap runs the function once per row, so autograd.grad over one graph without "
         "retain_graph fails on the second row; torch's batches it into one call"
