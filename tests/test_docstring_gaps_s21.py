@@ -262,3 +262,30 @@ def test_rearrange_bad_patterns_raise_value_error_as_torch(pattern: str, lengths
         torch.func.rearrange(torch.zeros(2, 4, 6, 3), pattern, **lengths)
     with pytest.raises(ValueError):
         ember.func.rearrange(ember.zeros(2, 4, 6, 3), pattern, **lengths)
+
+
+# ---- vmap over autograd.grad of one graph made outside: the rows of a Jacobian ------------------
+
+
+@requires_torch
+def test_vmap_of_grad_over_an_outside_graph_gives_the_jacobian_and_then_frees_it() -> None:
+    import torch
+
+    xs = np.random.randn(5)
+    results = []
+    for T in (torch, ember):
+        x = T.tensor(xs, requires_grad=True)
+        y = T.sin(x)
+        (jacobian,) = T.vmap(lambda v, T=T, x=x, y=y: T.autograd.grad(y, x, v))(T.eye(5, dtype=T.float64))
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.sum().backward()  # freed by the last element's call, as by torch's one call
+        results.append(jacobian.detach().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+    np.testing.assert_allclose(results[1], np.diag(np.cos(xs)), rtol=1e-12)
+
+
+def test_vmap_of_grad_keeps_an_explicit_retain_graph_false() -> None:
+    x = ember.randn(3, requires_grad=True)
+    y = ember.sin(x)
+    with pytest.raises(RuntimeError, match="second time"):
+        ember.vmap(lambda v: ember.autograd.grad(y, x, v, retain_graph=False))(ember.eye(3))

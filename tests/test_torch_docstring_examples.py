@@ -508,10 +508,6 @@ KNOWN_GAPS: dict[str, str] = {
     "torch.utils.checkpoint.create_selective_checkpoint_contexts": (
         "ember's checkpoint has no selective activation checkpointing (a policy of ops to save)"
     ),
-    "torch.vmap": (
-        "ember's vmap runs the function once per row, so autograd.grad over one graph without "
-        "retain_graph fails on the second row; torch's batches it into one call"
-    ),
 }
 
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd import forward_ad
+from ember.autograd import functional as _functional
 from ember.autograd.functional import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
 from ember.nn.utils.stateless import _functional_call
@@ -545,12 +546,18 @@ def vmap(
         leaves, spec = _flatten(args)
         dims = _dims_per_leaf(in_dims, args, where, "in_dims")
         batch = _batch_size(leaves, dims, where)
+        keeping = _functional._keep_graph_in_vmap[0]
         with _random_policy(randomness) as before_each:
             results = []
-            for b in range(batch):
-                before_each()
-                sample = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
-                results.append(func(*_unflatten(sample, spec), **kwargs))
+            try:
+                for b in range(batch):
+                    before_each()
+                    # a graph made outside lives until the last element (see autograd.grad)
+                    _functional._keep_graph_in_vmap[0] = keeping or b < batch - 1
+                    sample = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
+                    results.append(func(*_unflatten(sample, spec), **kwargs))
+            finally:
+                _functional._keep_graph_in_vmap[0] = keeping
         return _stack_outputs(results, out_dims, func)
 
     return wrapper
