@@ -289,3 +289,26 @@ def test_vmap_of_grad_keeps_an_explicit_retain_graph_false() -> None:
     y = ember.sin(x)
     with pytest.raises(RuntimeError, match="second time"):
         ember.vmap(lambda v: ember.autograd.grad(y, x, v, retain_graph=False))(ember.eye(3))
+
+
+# ---- autograd.enforce_grad_layout_policy: accepted, and changes nothing in ember ---------------
+
+
+@requires_torch
+def test_enforce_grad_layout_policy_as_block_and_decorator_gives_torchs_grads() -> None:
+    import torch
+
+    x = np.random.randn(2, 3, 4)
+    grads = []
+    for T in (torch, ember):
+        p = T.tensor(x).permute(2, 0, 1).requires_grad_()
+        with T.autograd.enforce_grad_layout_policy(False):
+            (p * 2).sum().backward()
+
+        @T.autograd.enforce_grad_layout_policy(True)
+        def step(p=p, T=T):
+            (p**2).sum().backward()
+
+        step()
+        grads.append(p.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0])
