@@ -88,7 +88,7 @@ _SKIP_PATTERNS = [
         r"open\(|\.save\(|\.load\(|hub\.|download|https?://|tempfile|os\.path|\.pt['\"]|\.pth['\"]",
         "reads or writes files or the network",
     ),
-    (r"num_workers|multiprocessing|Process\(|spawn", "starts processes"),
+    (r"num_workers=[1-9]|multiprocessing|Process\(|spawn", "starts processes"),
     (r"\bstorage\b|\.storage\(|untyped_storage|from_file|data_ptr|set_\(|share_memory", "needs storages"),
     (
         r"torch\.Generator\(device|set_default_device|set_default_tensor_type|use_deterministic",
