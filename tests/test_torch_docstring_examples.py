@@ -15,6 +15,7 @@ a docstring listed there that now passes fails too, so the table stays true.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import doctest
@@ -272,7 +273,9 @@ def _run(examples, fw, qualname: str) -> tuple:
                         code = compile(ex.source, "<example>", "eval")
                     except SyntaxError:
                         exec(compile(ex.source, "<example>", "exec"), ns)
-                        outcomes.append(("ok", None))
+                        # `output = m(input)`: what the statement bound is its value
+                        bound = {n: _snapshot(ns[n]) for n in _assigned_names(ex.source) if n in ns}
+                        outcomes.append(("value", bound) if bound else ("ok", None))
                     else:
                         outcomes.append(("value", _snapshot(eval(code, ns))))
                 except Exception as exc:  # noqa: BLE001 - every error is an outcome to compare
@@ -283,6 +286,23 @@ def _run(examples, fw, qualname: str) -> tuple:
         fw.set_default_dtype(dtype)
         fw.set_grad_enabled(grad)
     return outcomes, drew
+
+
+def _assigned_names(source: str) -> list:
+    """The names a statement binds at its top level (`out = f(x)`, `a, b = f(x)`), so that
+    the many examples written as assignments (every nn module's `output = m(input)`) are
+    compared too, not only run."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            elts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            names += [e.id for e in elts if isinstance(e, ast.Name)]
+    return names
 
 
 def _examples(doc: str) -> list:
@@ -525,6 +545,46 @@ def test_docstring_examples_run_in_ember(name: str) -> None:
         assert status == "fail", f"{name} now passes: remove it from KNOWN_GAPS ({KNOWN_GAPS[name]})"
         return
     assert status == "pass", f"{name}:\n" + "\n".join(detail)
+
+
+# ---- the harness itself: a wrong ember must fail the sweep ----------------------------------
+
+
+def test_a_wrong_value_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ember
+
+    kron = ember.kron
+    monkeypatch.setattr(ember, "kron", lambda a, b: kron(a, b) * 1.001)
+    status, problems = check("kron", ">>> torch.kron(torch.ones(2), torch.arange(3.0))\n")
+    assert status == "fail" and "values differ" in problems[0]
+
+
+def test_an_assigned_output_is_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`output = m(input)`, how every nn module's example ends: its shape and dtype are
+    compared even after random numbers were drawn."""
+    import ember
+
+    forward = ember.nn.GELU.forward
+    monkeypatch.setattr(ember.nn.GELU, "forward", lambda self, x: forward(self, x).unsqueeze(0))
+    doc = ">>> m = nn.GELU()\n>>> input = torch.randn(2)\n>>> output = m(input)\n"
+    status, problems = check("GELU", doc)
+    assert status == "fail" and "value['output']: shape (1, 2) != (2,)" in problems[0]
+    monkeypatch.undo()
+    assert check("GELU", doc) == ("pass", [])
+
+
+def test_an_error_torch_raises_must_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ember
+
+    monkeypatch.setattr(ember, "diag", lambda input, diagonal=0: input)
+    status, problems = check("diag", ">>> torch.diag(torch.ones(2, 2, 2))\n>>> 1\n")
+    assert status == "fail" and "torch raised RuntimeError, ember did not" in problems[0]
+
+
+def test_assigned_names() -> None:
+    assert _assigned_names("out = f(x)") == ["out"]
+    assert _assigned_names("a, (b, c) = f(x)\nd: int = 1\ne += 1") == ["a", "d", "e"]
+    assert _assigned_names("f(x)") == []
 
 
 def main() -> None:  # pragma: no cover - a report for triage: python tests/test_...py
