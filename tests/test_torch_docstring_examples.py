@@ -351,14 +351,15 @@ class _Tensor:
 
     def __init__(self, t) -> None:
         self.shape, self.dtype = tuple(t.shape), str(t.dtype).split(".")[-1]
+        self.kind = "NumPy array" if isinstance(t, np.ndarray) else "tensor"
         try:
-            self.values = _as_array(t).copy()
+            self.values = np.array(t) if isinstance(t, np.ndarray) else _as_array(t).copy()
         except Exception:  # noqa: BLE001 - a tensor NumPy cannot hold: compare shape and dtype
             self.values = None
 
 
 def _snapshot(v):
-    if _is_tensor(v):
+    if _is_tensor(v) or isinstance(v, np.ndarray):
         return _Tensor(v)
     if isinstance(v, (tuple, list)) and len(v) < 1000:
         return [_snapshot(x) for x in v] if type(v) is list else tuple(_snapshot(x) for x in v)
@@ -382,9 +383,13 @@ def _as_array(t):
 
 def _differ(expected, actual, random: bool, where: str = "value"):
     """Why `actual` (ember) differs from `expected` (torch), or None."""
+    if expected is None:  # `x.grad` before backward: a tensor there is wrong
+        return None if actual is None else f"{where}: expected None, got {type(actual).__name__}"
     if isinstance(expected, _Tensor):
-        if not isinstance(actual, _Tensor):
-            return f"{where}: expected a tensor, got {type(actual).__name__}"
+        if not isinstance(actual, _Tensor) or actual.kind != expected.kind:
+            return (
+                f"{where}: expected a {expected.kind}, got {getattr(actual, 'kind', type(actual).__name__)}"
+            )
         # the shape of a random draw's result may depend on its values (nonzero, bincount)
         if (len(expected.shape) != len(actual.shape)) if random else (expected.shape != actual.shape):
             return f"{where}: shape {actual.shape} != {expected.shape}"
@@ -423,6 +428,8 @@ def _differ(expected, actual, random: bool, where: str = "value"):
             if why:
                 return why
         return None
+    if type(expected).__name__ == "device":
+        return None if str(expected) == str(actual) else f"{where}: {actual} != {expected}"
     if type(expected).__name__ == "dtype":
         return (
             None
@@ -628,6 +635,24 @@ def test_an_example_split_over_prompts_or_output_lines_is_one() -> None:
 def test_autograd_functional_docstrings_find_their_names() -> None:
     """torch.autograd.functional's examples call jacobian, hessian... unqualified."""
     assert "jacobian" in _bindings(__import__("ember"), "torch.autograd.functional.jacobian")
+
+
+def test_none_numpy_arrays_and_devices_are_compared() -> None:
+    """torch's None (x.grad before backward), NumPy arrays (t.numpy()) and devices were
+    taken as equal to anything."""
+    import torch
+
+    import ember
+
+    assert _differ(None, None, False) is None
+    assert _differ(None, _snapshot(ember.zeros(2)), True) == "value: expected None, got _Tensor"
+    assert _differ(_snapshot(np.arange(3)), _snapshot(np.arange(3)), False) is None
+    assert "values differ" in _differ(_snapshot(np.arange(3)), _snapshot(np.arange(1, 4)), False)
+    assert _differ(_snapshot(np.arange(3)), _snapshot(ember.arange(3)), False) == (
+        "value: expected a NumPy array, got tensor"
+    )
+    assert _differ(torch.device("cpu"), ember.device("cpu"), False) is None
+    assert _differ(torch.device("cpu"), ember.device("meta"), False) == "value: meta != cpu"
 
 
 def test_assigned_names() -> None:
