@@ -252,6 +252,7 @@ def test_rearrange_stacks_a_list_first() -> None:
         ("b b w c -> b w c", {}),  # a name twice
         ("b (h x) w c -> b h x w c", {"h": 3}),  # 4 does not split by 3
         ("b h w c", {}),  # no arrow
+        ("b h w c -> b (h w) c", {"d": 5}),  # a length of an axis the pattern does not name
     ],
 )
 def test_rearrange_bad_patterns_raise_value_error_as_torch(pattern: str, lengths: dict) -> None:

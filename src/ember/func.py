@@ -848,6 +848,9 @@ def rearrange(tensor: Any, pattern: str, **axes_lengths: int) -> Tensor:
         raise ValueError(
             f"Identifiers only on one side of rearrange expression (should be on both): {one_sided}"
         )
+    unused = set(axes_lengths) - set(left_names)
+    if unused:
+        raise ValueError(f"Identifiers not found in rearrange expression: {unused}")
     sizes = {}
     for group, size in zip(left, tensor.shape):
         unknown = [n for n in group if n not in axes_lengths]
