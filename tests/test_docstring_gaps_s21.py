@@ -285,11 +285,21 @@ def test_vmap_of_grad_over_an_outside_graph_gives_the_jacobian_and_then_frees_it
     np.testing.assert_allclose(results[1], np.diag(np.cos(xs)), rtol=1e-12)
 
 
-def test_vmap_of_grad_keeps_an_explicit_retain_graph_false() -> None:
-    x = ember.randn(3, requires_grad=True)
-    y = ember.sin(x)
-    with pytest.raises(RuntimeError, match="second time"):
-        ember.vmap(lambda v: ember.autograd.grad(y, x, v, retain_graph=False))(ember.eye(3))
+@requires_torch
+def test_vmap_of_grad_with_retain_graph_false_frees_the_graph_after_the_last_element() -> None:
+    """torch's one batched call frees the graph after every row is done; ember's loop must
+    not free it after the first row (which raised 'backward through the graph a second time')."""
+    import torch
+
+    results = []
+    for T in (torch, ember):
+        x = T.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = T.sin(x)
+        (jacobian,) = T.vmap(lambda v, T=T, x=x, y=y: T.autograd.grad(y, x, v, retain_graph=False))(T.eye(3))
+        with pytest.raises(RuntimeError, match="second time"):
+            y.sum().backward()
+        results.append(jacobian.detach().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
 
 
 # ---- autograd.enforce_grad_layout_policy: accepted, and changes nothing in ember ---------------
