@@ -65,6 +65,15 @@ def test_einsum_sublist_form_matches_torch(subs: tuple) -> None:
     assert ember.autograd.gradcheck(lambda x, y: ember.einsum(x, subs[0], y, *subs[1:]), (ea, eb))
 
 
+def test_einsum_sublist_form_takes_a_range_and_says_which_argument_is_wrong() -> None:
+    t = ember.ones(2, 3)
+    assert ember.einsum(t, range(2), [1]).tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(TypeError, match="expects a tensor as argument 2, but got list"):
+        ember.einsum(t, [0, 1], [1, 0], [0])  # (was AttributeError: 'list' object has no attribute 'shape')
+    with pytest.raises(TypeError, match="expects a list of subscripts as argument 2, but got Tensor"):
+        ember.einsum(t, [0, 1], t)
+
+
 @requires_torch
 @pytest.mark.parametrize("bad", [[0, 52], [-1, 0], [0.5, 1]])
 def test_einsum_sublist_out_of_range_raises_as_torch(bad: list) -> None:

@@ -176,6 +176,15 @@ def _from_sublists(args: tuple) -> tuple:
     the sublist form, which names each dimension by a number instead of a letter. Without
     an output sublist, the output is '...' (if any) then the numbers seen once, ascending."""
     pairs, out = args[: len(args) // 2 * 2], args[len(args) // 2 * 2 :]
+    for i, item in enumerate(args):
+        # operands at even places, sublists at odd ones and at the end
+        operand_place = i % 2 == 0 and i < len(pairs)
+        if hasattr(item, "shape") != operand_place:
+            want = "a tensor" if operand_place else "a list of subscripts"
+            raise TypeError(
+                f"einsum(): the sublist form einsum(op0, sublist0, op1, sublist1, ..., [sublist_out]) "
+                f"expects {want} as argument {i}, but got {type(item).__name__}"
+            )
     sublists = [list(sub) for sub in pairs[1::2]]
     if out:
         output = list(out[0])
