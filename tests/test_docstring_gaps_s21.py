@@ -212,6 +212,21 @@ def test_torch_reads_the_capsule_of_to_dlpack_as_shared_memory() -> None:
     assert t.tolist() == [0.0, 7.0, 2.0, 3.0]
 
 
+@requires_torch
+def test_to_dlpack_exports_a_tensor_that_requires_grad_as_torch() -> None:
+    import torch
+
+    from ember.utils.dlpack import to_dlpack
+
+    torch.utils.dlpack.to_dlpack(torch.ones(2, requires_grad=True))  # torch exports its data
+    t = ember.ones(2, requires_grad=True)
+    shared = ember.from_dlpack(to_dlpack(t))
+    shared[0] = 5.0
+    assert t.tolist() == [5.0, 1.0] and not shared.requires_grad
+    with pytest.raises(BufferError, match="detach"):
+        t.__dlpack__()  # the protocol itself refuses, as torch's
+
+
 # ---- func.rearrange: einops' patterns ---------------------------------------------------------
 
 _REARRANGE = [

@@ -46,5 +46,6 @@ def to_dlpack(tensor: Tensor) -> Any:
     (DLPack 1.0) capsule, which says whether the memory may be written: NumPy, and so
     from_dlpack, takes the memory of an unversioned one as read-only, so that
     `from_dlpack(to_dlpack(t))[0] = 1` would fail where PyTorch writes into t. PyTorch's
-    from_dlpack reads both kinds."""
-    return tensor.__dlpack__(max_version=(1, 0))
+    from_dlpack reads both kinds. Unlike `__dlpack__`, it exports a tensor that requires
+    grad (its data, as PyTorch's to_dlpack does)."""
+    return tensor.detach().__dlpack__(max_version=(1, 0))
