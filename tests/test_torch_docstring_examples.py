@@ -436,9 +436,13 @@ def _differ(expected, actual, random: bool, where: str = "value"):
             if str(expected).split(".")[-1] == str(actual).split(".")[-1]
             else f"{where}: {actual} != {expected}"
         )
-    if isinstance(expected, (bool, int, float, complex)) and not random:
-        if not isinstance(actual, (bool, int, float, complex, np.generic)):
+    if isinstance(expected, (bool, int, float, complex)):
+        # the very type: a NumPy scalar or a bool where torch gives an int is a difference
+        # (json.dumps, `is True`, isinstance), whatever the numbers drawn
+        if type(actual) is not type(expected):
             return f"{where}: expected {type(expected).__name__}, got {type(actual).__name__}"
+        if random:
+            return None
         if isinstance(expected, float) or isinstance(actual, float):
             return (
                 None
@@ -660,6 +664,14 @@ def test_none_numpy_arrays_and_devices_are_compared() -> None:
     )
     assert _differ(torch.device("cpu"), ember.device("cpu"), False) is None
     assert _differ(torch.device("cpu"), ember.device("meta"), False) == "value: meta != cpu"
+
+
+def test_a_python_number_must_be_of_torchs_type() -> None:
+    assert _differ(3, 3, False) is None
+    assert _differ(3, np.int64(3), True) == "value: expected int, got int64"
+    assert _differ(1, True, False) == "value: expected int, got bool"
+    assert _differ(0.5, 0.50001, False) is None
+    assert _differ(0.5, 0.7, True) is None  # random: only the type counts
 
 
 def test_assigned_names() -> None:
