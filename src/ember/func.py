@@ -1,6 +1,6 @@
 """Function transforms, as torch.func: grad, grad_and_value, vjp, jvp, linearize, jacrev,
 jacfwd, hessian, vmap, functional_call and functionalize, and the helpers for ensembles
-(stack_module_state, replace_all_batch_norm_modules_).
+(stack_module_state, replace_all_batch_norm_modules_), and einops' rearrange.
 
 A transform takes a function and returns a new function. PyTorch implements them with
 "levels" of wrapped tensors; ember builds them from what it already has, which keeps them
@@ -24,6 +24,7 @@ Arguments and results may be trees of tuples, lists and dicts with Tensors at th
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +33,7 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd import forward_ad
+from ember.autograd import functional as _functional
 from ember.autograd.functional import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
 from ember.nn.utils.stateless import _functional_call
@@ -47,6 +49,7 @@ __all__ = [
     "jacrev",
     "jvp",
     "linearize",
+    "rearrange",
     "replace_all_batch_norm_modules_",
     "stack_module_state",
     "vjp",
@@ -543,12 +546,18 @@ def vmap(
         leaves, spec = _flatten(args)
         dims = _dims_per_leaf(in_dims, args, where, "in_dims")
         batch = _batch_size(leaves, dims, where)
+        keeping = _functional._keep_graph_in_vmap[0]
         with _random_policy(randomness) as before_each:
             results = []
-            for b in range(batch):
-                before_each()
-                sample = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
-                results.append(func(*_unflatten(sample, spec), **kwargs))
+            try:
+                for b in range(batch):
+                    before_each()
+                    # a graph made outside lives until the last element (see autograd.grad)
+                    _functional._keep_graph_in_vmap[0] = keeping or b < batch - 1
+                    sample = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
+                    results.append(func(*_unflatten(sample, spec), **kwargs))
+            finally:
+                _functional._keep_graph_in_vmap[0] = keeping
         return _stack_outputs(results, out_dims, func)
 
     return wrapper
@@ -757,3 +766,103 @@ def replace_all_batch_norm_modules_(root: Any) -> Any:
             module.num_batches_tracked = None
             module.track_running_stats = False
     return root
+
+
+# ---- rearrange: einops' reordering of axes by a pattern ---------------------------------------
+
+
+def _pattern_side(side: str, where: str) -> list:
+    """The groups of one side of a rearrange pattern, each a list of axis names: 'b (h w) c'
+    is [['b'], ['h', 'w'], ['c']]. '...' alone is the group "..." (a string: the axes it
+    stands for stay apart), '(...)' the group ['...'] (they merge); '1' and '()' are groups
+    of no name (axes of size 1)."""
+    groups, current = [], None
+    for token in side.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            if current is not None:
+                raise ValueError(f"rearrange(): nested parentheses in the {where} of the pattern")
+            current = []
+        elif token == ")":
+            if current is None:
+                raise ValueError(f"rearrange(): unbalanced parentheses in the {where} of the pattern")
+            groups.append(current)
+            current = None
+        else:
+            names = [] if token == "1" else [token]
+            if token not in ("1", "...") and not token.isidentifier():
+                raise ValueError(f"rearrange(): {token!r} in the {where} of the pattern is not an axis name")
+            if current is not None:
+                current += names
+            else:
+                groups.append("..." if token == "..." else names)
+    if current is not None:
+        raise ValueError(f"rearrange(): unbalanced parentheses in the {where} of the pattern")
+    names = [n for g in groups for n in ([g] if g == "..." else g)]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ValueError(f"Indexing expression contains duplicate dimension '{duplicate}'")
+    return groups
+
+
+def _expand_ellipsis(groups: list, count: int) -> list:
+    """'...' replaced by `count` axis names: separate groups where it stands alone, one group
+    where it is parenthesised ('(...)' flattens them)."""
+    names = [f"...{i}" for i in range(count)]
+    out = []
+    for g in groups:
+        if g == "...":
+            out += [[n] for n in names]
+        else:
+            out.append([m for n in g for m in (names if n == "..." else [n])])
+    return out
+
+
+def rearrange(tensor: Any, pattern: str, **axes_lengths: int) -> Tensor:
+    """Reorder, split and merge the axes of `tensor` as `pattern` says, in einops' notation
+    (torch.func.rearrange): "b (h1 h) w c -> (b h1) c h w" splits the second axis in two
+    (h1 given as a keyword), moves the axes and merges two. A sequence of tensors is stacked
+    first. One reshape, one permute and one reshape: differentiable, a view where possible."""
+    from ember.ops.api.shape import stack
+
+    if isinstance(tensor, (list, tuple)):
+        tensor = stack(list(tensor))
+    left_side, arrow, right_side = pattern.partition("->")
+    if not arrow:
+        raise ValueError(f"rearrange(): the pattern {pattern!r} has no '->'")
+    left, right = _pattern_side(left_side, "left side"), _pattern_side(right_side, "right side")
+    ndim = tensor.dim()
+    if any("..." in g for g in left):
+        count = ndim - (len(left) - 1)
+        if count < 0:
+            raise ValueError(f"rearrange(): the pattern has more axes than the tensor's {ndim}")
+        left, right = _expand_ellipsis(left, count), _expand_ellipsis(right, count)
+    if len(left) != ndim:
+        raise ValueError(
+            f"Number of dimensions in pattern ({len(left)}) must be equal to the number of dimensions "
+            f"in the tensor ({ndim})"
+        )
+    left_names = [n for g in left for n in g]
+    right_names = [n for g in right for n in g]
+    one_sided = set(left_names) ^ set(right_names)
+    if one_sided:
+        raise ValueError(
+            f"Identifiers only on one side of rearrange expression (should be on both): {one_sided}"
+        )
+    unused = set(axes_lengths) - set(left_names)
+    if unused:
+        raise ValueError(f"Identifiers not found in rearrange expression: {unused}")
+    sizes = {}
+    for group, size in zip(left, tensor.shape):
+        unknown = [n for n in group if n not in axes_lengths]
+        known = math.prod(axes_lengths[n] for n in group if n in axes_lengths)
+        if len(unknown) > 1:
+            raise ValueError(f"rearrange(): cannot infer the sizes of {unknown} from one axis of size {size}")
+        if (size % known if unknown else size != known) or (not group and size != 1):
+            raise ValueError(
+                f"rearrange(): an axis of size {size} cannot be split into {group} with sizes {axes_lengths}"
+            )
+        sizes.update({n: axes_lengths[n] for n in group if n in axes_lengths})
+        sizes.update({n: size // known for n in unknown})
+    elementary = tensor.reshape([sizes[n] for n in left_names])
+    moved = elementary.permute([left_names.index(n) for n in right_names])
+    return moved.reshape([math.prod(sizes[n] for n in g) for g in right])

@@ -22,18 +22,25 @@ from ember._tensor import Size, Tensor, cpu_only
 
 __all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
-# (rtol, atol) by dtype when neither is given; the integer and bool dtypes compare exactly
+# (rtol, atol) by NumPy dtype name when neither is given; a complex dtype takes its parts'
+# tolerances; the integer and bool dtypes compare exactly. By name, so that bfloat16 (from
+# ml_dtypes) has its entry without importing ml_dtypes here.
 _TOLERANCES = {
-    np.dtype(np.float16): (1e-3, 1e-5),
-    np.dtype(np.float32): (1.3e-6, 1e-5),
-    np.dtype(np.float64): (1e-7, 1e-7),
+    "float16": (1e-3, 1e-5),
+    "bfloat16": (1.6e-2, 1e-5),
+    "float32": (1.3e-6, 1e-5),
+    "float64": (1e-7, 1e-7),
+    "complex64": (1.3e-6, 1e-5),
+    "complex128": (1e-7, 1e-7),
 }
 # what the deprecated assert_allclose uses instead
 _ALLCLOSE_TOLERANCES = {
-    np.dtype(np.float16): (1e-3, 1e-3),
-    np.dtype(np.float32): (1e-4, 1e-5),
-    np.dtype(np.float64): (1e-5, 1e-8),
+    "float16": (1e-3, 1e-3),
+    "float32": (1e-4, 1e-5),
+    "float64": (1e-5, 1e-8),
 }
+# the kinds of NumPy dtype compared with a tolerance: float, complex, and ml_dtypes' bfloat16
+_INEXACT = "fcV"
 
 
 class _Mismatch(Exception):
@@ -52,7 +59,7 @@ def _tolerances(rtol: Any, atol: Any, *np_dtypes: np.dtype, table: dict = _TOLER
     if rtol is not None:
         return rtol, atol
     # the loosest of the two dtypes' tolerances (they differ only with check_dtype=False)
-    pairs = [table.get(np.dtype(d), (0.0, 0.0)) for d in np_dtypes]
+    pairs = [table.get(np.dtype(d).name, (0.0, 0.0)) for d in np_dtypes]
     return max(p[0] for p in pairs), max(p[1] for p in pairs)
 
 
@@ -67,18 +74,18 @@ def _as_number(x: Any) -> Any:
 def _differences(a: np.ndarray, e: np.ndarray) -> tuple:
     """|a - e| and |a - e| / |e|; integers and bools subtracted as int64, so that they
     cannot wrap around, and their relative difference in float32, as PyTorch computes them."""
-    if a.dtype.kind not in "fV":
+    if a.dtype.kind not in _INEXACT:
         a, e = a.astype(np.int64), e.astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         abs_diff = np.abs(a - e)
         rel_diff = abs_diff / np.abs(e)
-    if a.dtype.kind not in "fV":
+    if a.dtype.kind not in _INEXACT:
         rel_diff = rel_diff.astype(np.float32)
     return abs_diff, rel_diff
 
 
 def _matches(a: np.ndarray, e: np.ndarray, rtol: Any, atol: Any, equal_nan: bool) -> np.ndarray:
-    if rtol == 0 and atol == 0 and not (equal_nan and a.dtype.kind in "fV"):
+    if rtol == 0 and atol == 0 and not (equal_nan and a.dtype.kind in _INEXACT):
         return a == e
     with np.errstate(invalid="ignore", over="ignore"):
         return np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)

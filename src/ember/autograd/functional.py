@@ -107,6 +107,13 @@ def _sparse_values(t: Any) -> Any:
     return t._vals if t.layout is not strided else t
 
 
+# Set by func.vmap while it calls its function for every element but the last: PyTorch's
+# vmap runs one batched backward over a graph made outside it, which ember's per-element
+# loop would free after the first element; so grad keeps the graph (retain_graph None or
+# False) until the last element, whose call frees it as PyTorch's one call does.
+_keep_graph_in_vmap = [False]
+
+
 def grad(
     outputs: Any,
     inputs: Any,
@@ -160,6 +167,7 @@ def grad(
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
+    retain_graph = retain_graph or _keep_graph_in_vmap[0]
     allow_unused = bool(allow_unused) or materialize_grads
     if root_grads is None:
         result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)

@@ -180,3 +180,31 @@ class set_multithreading_enabled:
 
     def clone(self) -> set_multithreading_enabled:
         return set_multithreading_enabled(self.mode)
+
+
+class enforce_grad_layout_policy:
+    """Relax or keep (enable=True) the rule that an accumulated gradient takes its
+    parameter's strides, for a `with` block or a decorated function
+    (torch.autograd.enforce_grad_layout_policy, new in torch 2.13). ember's gradients are
+    NumPy arrays that its engine always makes afresh or adds into, with no stride contract
+    to relax, so the block runs as it would without it."""
+
+    def __init__(self, enable: bool = True) -> None:
+        self.mode = bool(enable)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.clone():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def clone(self) -> enforce_grad_layout_policy:
+        return enforce_grad_layout_policy(self.mode)

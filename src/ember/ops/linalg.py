@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import string
 from typing import Any
 
@@ -206,9 +207,52 @@ def _diagonal(x, i: int, j: int):
     return np.diagonal(x, 0, i, j) if _dual.is_array(x) else x.diagonal(0, i, j)
 
 
+def _subscripts(sublist) -> str:
+    """The letters of a sublist of einsum's second form: 0-25 are a-z, 26-51 A-Z, and
+    Ellipsis is '...'."""
+    letters = []
+    for s in sublist:
+        if s is Ellipsis:
+            letters.append("...")
+            continue
+        s = operator.index(s)  # TypeError for a float, as torch's
+        if not 0 <= s < 52:
+            raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+        letters.append(chr(ord("a") + s) if s < 26 else chr(ord("A") + s - 26))
+    return "".join(letters)
+
+
+def _from_sublists(args: tuple) -> tuple:
+    """(equation, operands) of einsum(op0, sublist0, op1, sublist1, ..., [sublist_out]),
+    the sublist form, which names each dimension by a number instead of a letter. Without
+    an output sublist, the output is '...' (if any) then the numbers seen once, ascending."""
+    pairs, out = args[: len(args) // 2 * 2], args[len(args) // 2 * 2 :]
+    for i, item in enumerate(args):
+        # operands at even places, sublists at odd ones and at the end
+        operand_place = i % 2 == 0 and i < len(pairs)
+        if hasattr(item, "shape") != operand_place:
+            want = "a tensor" if operand_place else "a list of subscripts"
+            raise TypeError(
+                f"einsum(): the sublist form einsum(op0, sublist0, op1, sublist1, ..., [sublist_out]) "
+                f"expects {want} as argument {i}, but got {type(item).__name__}"
+            )
+    sublists = [list(sub) for sub in pairs[1::2]]
+    if out:
+        output = list(out[0])
+    else:
+        seen = [s for sub in sublists for s in sub]
+        numbers = sorted(s for s in set(seen) if s is not Ellipsis and seen.count(s) == 1)
+        output = ([Ellipsis] if Ellipsis in seen else []) + numbers
+    equation = ",".join(_subscripts(sub) for sub in sublists) + "->" + _subscripts(output)
+    return equation, pairs[0::2]
+
+
 def einsum(equation: str, *operands):
     """Einstein summation (torch.einsum), with '...' and repeated letters (diagonals);
-    operands may be arrays or Tensors."""
+    operands may be arrays or Tensors. The sublist form, einsum(op0, [0, 1], op1, [1, 2],
+    [0, 2]), is turned into an equation first."""
+    if not isinstance(equation, str):
+        equation, operands = _from_sublists((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     equation = equation.replace(" ", "")

@@ -42,5 +42,10 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
 
 
 def to_dlpack(tensor: Tensor) -> Any:
-    """A DLPack capsule of the tensor's memory (torch.utils.dlpack.to_dlpack)."""
-    return tensor.__dlpack__()
+    """A DLPack capsule of the tensor's memory (torch.utils.dlpack.to_dlpack). A versioned
+    (DLPack 1.0) capsule, which says whether the memory may be written: NumPy, and so
+    from_dlpack, takes the memory of an unversioned one as read-only, so that
+    `from_dlpack(to_dlpack(t))[0] = 1` would fail where PyTorch writes into t. PyTorch's
+    from_dlpack reads both kinds. Unlike `__dlpack__`, it exports a tensor that requires
+    grad (its data, as PyTorch's to_dlpack does)."""
+    return tensor.detach().__dlpack__(max_version=(1, 0))

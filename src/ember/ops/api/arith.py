@@ -800,9 +800,11 @@ def isfinite(input: Tensor) -> Tensor:
     return Tensor(np.asarray(np.isfinite(input._data)))
 
 
-def _same_dtype_for_isclose(input: Tensor, other: Any) -> np.ndarray:
-    """other's array; a tensor of another dtype than input's raises PyTorch's RuntimeError
-    (isclose and allclose do not promote). A Python number is taken as it is."""
+def _same_dtype_for_isclose(input: Tensor, other: Any, op: str) -> np.ndarray:
+    """other's array; a tensor of another dtype than input's, or of a shape that does not
+    broadcast with it, raises PyTorch's RuntimeError (isclose and allclose do not promote).
+    A Python number is taken as it is."""
+    _check_broadcast(input, other, op)
     if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
         raise RuntimeError(
             f"{dtypes.scalar_type_name(input._data.dtype)} did not match "
@@ -817,7 +819,7 @@ def allclose(
 ) -> bool:
     """Whether every element of input is within atol + rtol * |other| of other's
     (torch.allclose); both tensors must have one dtype."""
-    other_data = _same_dtype_for_isclose(input, other)
+    other_data = _same_dtype_for_isclose(input, other, "allclose")
     return bool(np.allclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -826,7 +828,7 @@ def isclose(
 ) -> Tensor:
     """Elementwise |input - other| <= atol + rtol * |other| (torch.isclose); both tensors
     must have one dtype."""
-    other_data = _same_dtype_for_isclose(input, other)
+    other_data = _same_dtype_for_isclose(input, other, "isclose")
     close = np.isclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan)
     return Tensor(np.asarray(close))
 

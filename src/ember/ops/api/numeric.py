@@ -464,9 +464,11 @@ def _derivative(f: Tensor, d: int, spacing: Any, edge_order: int) -> Tensor:
         return shape.cat([first, inner, last], d)
     x = spacing._data.astype(np.float64)
     interior, (w_first, o_first), (w_last, o_last) = _difference_weights(x, edge_order)
-    inner = weighted(tuple(w.reshape((-1, *along)) for w in interior), 0, n - 2)
     first = weighted(w_first, o_first, 1)
     last = weighted(w_last, o_last, 1)
+    if n == 2:  # no interior point (and `weighted` cannot slice an empty run ending at 0)
+        return shape.cat([first, last], d)
+    inner = weighted(tuple(w.reshape((-1, *along)) for w in interior), 0, n - 2)
     return shape.cat([first, inner, last], d)
 
 

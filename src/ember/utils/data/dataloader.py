@@ -13,7 +13,7 @@ import itertools
 import multiprocessing
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -136,7 +136,10 @@ def _warn_pin_memory(pin_memory_device: str) -> None:
     )
 
 
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)  # the type of a batch: DataLoader[Tensor]
+
+
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in batches (torch.utils.data.DataLoader).
 
     Same arguments, defaults and errors as PyTorch. `pin_memory` and `pin_memory_device`

@@ -18,7 +18,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -27,8 +27,11 @@ from ember._tensor import Tensor
 
 BatchFetcher = Callable[[np.ndarray], Any]
 
+# the type of a sample: `class Pairs(Dataset[tuple[Tensor, int]])`, as in torch's typed code
+_T_co = TypeVar("_T_co", covariant=True)
 
-class Dataset:
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses define `__getitem__` and `__len__` (torch Dataset)."""
 
     def __getitem__(self, index: Any) -> Any:
@@ -38,7 +41,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co]):
     """A dataset read as a stream: subclasses define `__iter__` (torch IterableDataset).
 
     With worker processes every worker iterates its own copy; split the work with
@@ -82,7 +85,7 @@ class TensorDataset(Dataset):
         return lambda indices: [Tensor(a[indices]) for a in arrays]
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_co]):
     """Zip datasets of equal length: samples are tuples (positional) or dicts (keywords)."""
 
     def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
@@ -127,7 +130,7 @@ class StackDataset(Dataset):
         return self._length
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of `dataset` at `indices`, in that order (torch Subset)."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
@@ -164,7 +167,7 @@ class Subset(Dataset):
         return lambda indices: inner(positions[indices])
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """Map-style datasets one after the other (torch ConcatDataset)."""
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
@@ -191,7 +194,7 @@ class ConcatDataset(Dataset):
         return self.datasets[which][idx - start]
 
 
-class ChainDataset(IterableDataset):
+class ChainDataset(IterableDataset[_T_co]):
     """Iterable datasets one after the other (torch ChainDataset)."""
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -18,8 +18,11 @@ from ember import random as _random
 from ember._tensor import Tensor
 from ember.creation import multinomial
 
+# what a sampler yields: `class BySize(Sampler[int])`, or Sampler[list[int]] for batches
+_T_co = TypeVar("_T_co", covariant=True)
 
-class Sampler:
+
+class Sampler(Generic[_T_co]):
     """Base class: an iterable over indices (or lists of indices) of a dataset (torch Sampler)."""
 
     def __init__(self, data_source: Sized | None = None) -> None:
