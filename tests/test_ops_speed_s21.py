@@ -286,7 +286,10 @@ def test_embedding_bag_as_torch(shape, offsets, kw, dtype) -> None:
         grads.append(weight.grad.numpy())
     # the same bits: sums in PyTorch's order, a mean divided, a weighted row fused
     np.testing.assert_array_equal(outs[0], outs[1])
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-6)
+    # the weight's gradient adds a row's contributions in another order than PyTorch's: in
+    # float32 that is a few 1e-6 apart (6 of 150 seeds passed 1e-6 in a long weighted bag)
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(grads[0], grads[1], rtol=tolerance, atol=tolerance)
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean"])
