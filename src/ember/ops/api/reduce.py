@@ -321,7 +321,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """sum treating NaN as 0 (torch.nansum)."""
-    dtypes.refuse_complex("nansum on CPU does not support complex inputs", input)
+    _no_complex_nansum(input)
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fV":
@@ -329,8 +329,15 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     return reduction.Nansum.apply(input, _reduced_dims(dim, input, "nansum"), keepdim)
 
 
+def _no_complex_nansum(input: Tensor) -> None:
+    """PyTorch's RuntimeError (not NotImplementedError) for nansum and nanmean of a complex tensor."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+
+
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """mean of the non-NaN elements (torch.nanmean); NaN where there are none."""
+    _no_complex_nansum(input)
     if input._data.dtype.kind not in "fV":  # even with a float dtype=, as PyTorch
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
     if dtype is not None:

@@ -1,0 +1,59 @@
+"""Places where ember differed from PyTorch 2.13, each compared with torch here: out= dtypes of
+the float reductions, ..."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+
+_XS = np.random.default_rng(0).standard_normal((5, 7)) * 3
+
+
+def _outcome(lib, name, x_dtype, out_dtype):
+    """What `lib.<name>(x, 0, out=...)` gives: its out's array, or its error's type and text."""
+    x = lib.tensor(_XS.astype(x_dtype))
+    out = lib.empty(7, dtype=getattr(lib, out_dtype))
+    try:
+        getattr(lib, name)(x, 0, out=out)
+    except Exception as error:  # noqa: BLE001 - the comparison is of the error itself
+        return type(error), str(error)
+    return out.numpy().copy()
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", ["mean", "nanmean", "std", "var", "logsumexp", "nansum", "sum"])
+@pytest.mark.parametrize("x_dtype", ["float32", "float64", "complex64"])
+@pytest.mark.parametrize("out_dtype", ["float32", "float64", "int64", "bool", "complex64", "complex128"])
+def test_float_reduction_into_out_computes_in_outs_dtype(name, x_dtype, out_dtype):
+    """mean of float32 into a float64 out sums in float64, as PyTorch; nansum refuses an integer
+    out for a float input, std a complex out for a real one, with PyTorch's error."""
+    import torch
+
+    if x_dtype == "complex64" and name == "logsumexp":
+        pytest.skip("ember's logsumexp has no complex support yet")
+    ours, theirs = _outcome(ember, name, x_dtype, out_dtype), _outcome(torch, name, x_dtype, out_dtype)
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and ours[0] is theirs[0], (ours, theirs)
+        if theirs[0] is NotImplementedError or "logsumexp" in theirs[1] or "nansum" in theirs[1]:
+            assert ours[1] == theirs[1]
+        return
+    assert not isinstance(ours, tuple), ours
+    assert ours.dtype == theirs.dtype
+    exact = out_dtype in ("float64", "complex128") and x_dtype != "complex64" and name != "logsumexp"
+    tol = 1e-12 if exact else 2e-6  # PyTorch's logsumexp takes exp in x's dtype, ember in out's
+    np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
+
+
+@requires_torch
+def test_mean_into_float64_out_is_not_computed_in_float32():
+    import torch
+
+    x = np.full(10**5, 0.1, np.float32)
+    ours, theirs = ember.empty((), dtype=ember.float64), torch.empty((), dtype=torch.float64)
+    ember.mean(ember.tensor(x), out=ours)
+    torch.mean(torch.tensor(x), out=theirs)
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-13)
