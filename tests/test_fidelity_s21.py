@@ -57,3 +57,20 @@ def test_mean_into_float64_out_is_not_computed_in_float32():
     ember.mean(ember.tensor(x), out=ours)
     torch.mean(torch.tensor(x), out=theirs)
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-13)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_sgd_dense_grad_meeting_sparse_momentum_buffer_raises_torchs_error(T):
+    """The buffer a sparse gradient started stays sparse; a later dense gradient cannot be
+    added to it (torch: add(sparse, dense)), and the parameter is left as it was."""
+    w = T.nn.Parameter(T.zeros(3, 2))
+    opt = T.optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = T.sparse_coo_tensor(T.tensor([[0, 2]]), T.ones(2, 2), (3, 2))
+    opt.step()
+    before = w.detach().clone()
+    w.grad = T.ones(3, 2)
+    with pytest.raises(
+        RuntimeError, match=r"add\(sparse, dense\) is not supported. Use add\(dense, sparse\) instead."
+    ):
+        opt.step()
+    assert T.equal(w.detach(), before)
