@@ -74,3 +74,15 @@ def test_sgd_dense_grad_meeting_sparse_momentum_buffer_raises_torchs_error(T):
     ):
         opt.step()
     assert T.equal(w.detach(), before)
+
+
+@pytest.mark.parametrize("attribute", ["save", "code", "graph"])
+def test_scripted_module_save_says_what_ember_supports_instead(attribute):
+    """torch.jit.script(m).save(f) writes TorchScript; ember's script returns m itself, and
+    the missing attribute's error says so and how to save the weights."""
+    scripted = ember.jit.script(ember.nn.Linear(2, 3))
+    with pytest.raises(AttributeError, match=r"not a ScriptModule .*ember\.save\(model\.state_dict\(\), f\)"):
+        getattr(scripted, attribute)
+    assert not hasattr(scripted, "save")
+    with pytest.raises(AttributeError, match=r"^'Linear' object has no attribute 'weights'$"):
+        scripted.weights  # noqa: B018 - other names keep the plain message

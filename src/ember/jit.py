@@ -7,7 +7,8 @@ that computes the same thing and can run without Python. ember runs Python only,
 steer the compiler (`ignore`, `unused`, `export`) leave their function as it is, and
 `is_scripting()` and `is_tracing()` are False, so code that branches on them takes its eager
 path. Only saving and loading a TorchScript program cannot be offered: `save` and `load`
-raise and say how to save the weights instead.
+raise and say how to save the weights instead, and so does the AttributeError of
+`script(model).save(f)` (nn.Module's message for the ScriptModule-only attributes).
 """
 
 from __future__ import annotations
