@@ -86,3 +86,31 @@ def test_scripted_module_save_says_what_ember_supports_instead(attribute):
     assert not hasattr(scripted, "save")
     with pytest.raises(AttributeError, match=r"^'Linear' object has no attribute 'weights'$"):
         scripted.weights  # noqa: B018 - other names keep the plain message
+
+
+@requires_torch
+@pytest.mark.parametrize("source", ["ember capsule", "torch capsule", "torch tensor", "numpy array"])
+def test_from_dlpack_shares_writable_memory(source):
+    """As torch.from_dlpack: the tensor is the producer's memory, and writes go both ways
+    (a bare capsule is DLPack's unversioned kind, which NumPy alone would make read-only)."""
+    import torch
+
+    producer = {
+        "ember capsule": lambda: ember.arange(6.0).reshape(2, 3)[:, 1:],
+        "torch capsule": lambda: torch.arange(6.0).reshape(2, 3).t(),
+        "torch tensor": lambda: torch.arange(6.0).reshape(2, 3),
+        "numpy array": lambda: np.arange(6.0).reshape(2, 3),
+    }[source]()
+    given = producer
+    if source == "ember capsule":
+        given = ember.utils.dlpack.to_dlpack(producer)
+    elif source == "torch capsule":
+        given = torch.utils.dlpack.to_dlpack(producer)
+    shared = ember.from_dlpack(given)
+    assert shared.tolist() == producer.tolist()
+    shared[0, 1] = -1.0
+    assert producer[0, 1].item() == -1.0
+    producer[1, 0] = -2.0
+    assert shared[1, 0].item() == -2.0
+    shared.add_(1)  # in place through the whole view
+    assert shared.tolist() == producer.tolist()
