@@ -114,3 +114,29 @@ def test_from_dlpack_shares_writable_memory(source):
     assert shared[1, 0].item() == -2.0
     shared.add_(1)  # in place through the whole view
     assert shared.tolist() == producer.tolist()
+
+
+def _scatter_amax(lib, reduce, self_values, src_values, index):
+    s = lib.tensor(self_values, dtype=lib.float64, requires_grad=True)
+    src = lib.tensor(src_values, dtype=lib.float64, requires_grad=True)
+    out = s.scatter_reduce(0, lib.tensor(index), src, reduce, include_self=False)
+    (out * lib.arange(1.0, 4.0, dtype=lib.float64)).sum().backward()
+    return out.detach().numpy(), s.grad.numpy(), src.grad.numpy()
+
+
+@requires_torch
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+def test_scatter_reduce_ties_without_self_split_the_gradient_among_the_sources(reduce):
+    """Values are PyTorch's; tied sources share their place's gradient evenly, as PyTorch's,
+    and where the input also equals the result (not included) the shares still add up to
+    the gradient: PyTorch 2.13 counts the input among the ties there (docs/differences.md)."""
+    import torch
+
+    untied = ([0.0, 7.0, 5.0], [2.0, 2.0, 2.0, 3.0], [0, 0, 0, 1])  # input not equal to results
+    for lib_result in zip(_scatter_amax(ember, reduce, *untied), _scatter_amax(torch, reduce, *untied)):
+        np.testing.assert_allclose(*lib_result)
+    ours = _scatter_amax(ember, reduce, [2.0, 2.0, 5.0], [2.0, 2.0, 2.0, 3.0], [0, 0, 0, 1])
+    theirs = _scatter_amax(torch, reduce, [2.0, 2.0, 5.0], [2.0, 2.0, 2.0, 3.0], [0, 0, 0, 1])
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])  # the input: no gradient where replaced
+    np.testing.assert_allclose(ours[2], [1 / 3, 1 / 3, 1 / 3, 2.0])  # PyTorch: 1/4 each
