@@ -140,3 +140,70 @@ def test_scatter_reduce_ties_without_self_split_the_gradient_among_the_sources(r
     np.testing.assert_array_equal(ours[0], theirs[0])
     np.testing.assert_array_equal(ours[1], theirs[1])  # the input: no gradient where replaced
     np.testing.assert_allclose(ours[2], [1 / 3, 1 / 3, 1 / 3, 2.0])  # PyTorch: 1/4 each
+
+
+_PICKING_OPS = {
+    "sort": (lambda L, x: L.sort(x, 1, descending=True), "SortBackward0"),
+    "msort": (lambda L, x: (L.msort(x),), "SortBackward0"),
+    "topk": (lambda L, x: L.topk(x, 2, 1), "TopkBackward0"),
+    "median": (lambda L, x: L.median(x, 1), "MedianBackward1"),
+    "nanmedian": (lambda L, x: L.nanmedian(x, 0, keepdim=True), "NanmedianBackward1"),
+    "mode": (lambda L, x: L.mode(x, 1), "ModeBackward0"),
+    "kthvalue": (lambda L, x: L.kthvalue(x, 2, 0), "KthvalueBackward0"),
+    "cummax": (lambda L, x: L.cummax(x, 1), "CummaxBackward0"),
+    "cummin": (lambda L, x: L.cummin(x, 0), "CumminBackward0"),
+}
+_DISTINCT = [[3.0, 1.0, 2.0, 8.0], [-1.0, 5.0, 0.5, 4.0], [7.0, -2.0, 6.0, 9.0]]
+
+
+@requires_torch
+@pytest.mark.parametrize("op", sorted(_PICKING_OPS))
+def test_order_statistics_record_torchs_single_node(op):
+    """sort, topk, median(dim), mode, kthvalue, cummax, ... record one node with PyTorch's
+    name and saved attributes (not a Gather and a View), with the same values and gradient."""
+    import torch
+
+    pick, name = _PICKING_OPS[op]
+    results = {}
+    for lib in (ember, torch):
+        x = lib.tensor(_DISTINCT, dtype=lib.float64, requires_grad=True)
+        out = pick(lib, x)
+        values = out[0]
+        node = values.grad_fn
+        saved = {a: getattr(node, a) for a in dir(node) if a.startswith("_saved_")}
+        (
+            values * lib.arange(1.0, values.numel() + 1, dtype=lib.float64).reshape(values.shape)
+        ).sum().backward()
+        results[lib] = (node.name(), values.detach().numpy(), x.grad.numpy(), saved, len(node.next_functions))
+    ours, theirs = results[ember], results[torch]
+    assert ours[0] == theirs[0] == name
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    np.testing.assert_array_equal(ours[2], theirs[2])
+    assert sorted(ours[3]) == sorted(theirs[3])
+    for key, value in theirs[3].items():
+        if isinstance(value, torch.Tensor):
+            np.testing.assert_array_equal(ours[3][key].detach().numpy(), value.detach().numpy())
+        elif key == "_saved_self_sym_sizes":
+            assert tuple(ours[3][key]) == tuple(value)
+        else:
+            assert ours[3][key] == value, key
+    assert ours[4] == theirs[4] == 1
+
+
+@pytest.mark.parametrize("op", sorted(_PICKING_OPS))
+def test_order_statistics_gradcheck_and_guard_their_indices(op):
+    pick, _ = _PICKING_OPS[op]
+    x = ember.tensor(_DISTINCT, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: pick(ember, t)[0], (x,))
+    assert ember.autograd.gradgradcheck(lambda t: pick(ember, t)[0], (x,))
+    out = pick(ember, x)
+    if len(out) > 1:  # the indices are saved: changed in place, backward refuses, as PyTorch's
+        out[1].add_(0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out[0].sum().backward()
+
+
+def test_cummax_repeated_indices_add_up():
+    x = ember.tensor([5.0, 1.0, 2.0, 7.0], requires_grad=True)
+    ember.cummax(x, 0).values.sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 0.0, 1.0]

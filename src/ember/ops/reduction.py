@@ -330,6 +330,82 @@ class Min(Max):
     """min along one dim: Max with is_max False (MinBackward0)."""
 
 
+class Picked(Max):
+    """The elements of x at `idx` along `dim`, int64 indices its op found (a median's, a
+    sort's): (values, indices) as one node, as PyTorch records each of these ops, with Max's
+    backward (the gradient goes to the elements picked, summed where one is picked twice, as
+    in cummax). idx has x's dims; keepdim False drops `dim` (of size 1 there) from both."""
+
+    saved_attributes = {
+        "self_sym_sizes": field("shape"),
+        "dim": field("dim"),
+        "keepdim": field("keepdim"),
+        "indices": saved_output(1),
+    }
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, idx):
+        ctx.dim, ctx.shape, ctx.keepdim = dim, x.shape, keepdim
+        values = np.take_along_axis(x, idx, axis=dim)
+        # the indices returned are a new array object even with keepdim: saved, they are
+        # then known as this output (`_saved_indices`), not as the argument idx
+        idx = row_major(idx[...] if keepdim else idx.squeeze(dim))
+        if not keepdim:
+            values = values.squeeze(dim)
+        ctx.mark_non_differentiable(idx)
+        ctx.save_for_backward(idx)  # changed in place before backward, it raises (see Max)
+        return row_major(values), idx
+
+
+class MedianDim(Picked):
+    """median(x, dim) (PyTorch's MedianBackward1; median(x) is Median, MedianBackward0)."""
+
+    def name(self) -> str:
+        return "MedianBackward1"
+
+
+class NanmedianDim(Picked):
+    """nanmedian(x, dim) (NanmedianBackward1)."""
+
+    def name(self) -> str:
+        return "NanmedianBackward1"
+
+
+class Mode(Picked):
+    """mode(x, dim) (ModeBackward0)."""
+
+
+class Kthvalue(Picked):
+    """kthvalue(x, k, dim) (KthvalueBackward0)."""
+
+
+class Sort(Picked):
+    """sort(x, dim) and msort (SortBackward0): idx orders the whole dim."""
+
+    saved_attributes = {"self_sym_sizes": field("shape"), "dim": field("dim"), "indices": saved_output(1)}
+
+
+class Topk(Sort):
+    """topk(x, k, dim) (TopkBackward0): idx holds the first k of the order."""
+
+
+class Cummax(Picked):
+    """cummax(x, dim) (CummaxBackward0): idx is where each running maximum was; PyTorch's
+    node saves the input too, shown as `_saved_self`."""
+
+    saved_attributes = {"self": saved_input(0), "dim": field("dim"), "indices": saved_output(1)}
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, idx):
+        values, idx = Picked.forward(ctx, x, dim, keepdim, idx)
+        ctx.save_for_backward(idx, x)
+        return values, idx
+
+
+class Cummin(Cummax):
+    """cummin(x, dim) (CumminBackward0)."""
+
+
 def _along_axis_index(idx: np.ndarray, dim: int) -> tuple:
     """The fancy index that addresses take_along_axis(x, idx, dim) positions in x."""
     grids = np.indices(idx.shape, sparse=True)

@@ -12,6 +12,7 @@ from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
 from ember.ops import elementwise as ew
+from ember.ops import reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import (
     _check_inplace_graph,
@@ -756,10 +757,10 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
         idx = _order(x, axis, descending)
         if k is not None:
             idx = np.take(idx, range(k), axis=axis)
-    # the indices tensor itself goes to Gather, which saves it: changing the returned indices
-    # in place before backward raises, as in PyTorch, rather than move the gradient
-    indices = Tensor(idx)
-    return return_type(op)(shape_ops.Gather.apply(input, axis, indices), indices)
+    # one node, PyTorch's SortBackward0 / TopkBackward0, which saves the indices it returns:
+    # changing them in place before backward raises, as in PyTorch, rather than move the gradient
+    node = reduction.Sort if k is None else reduction.Topk
+    return return_type(op)(*node.apply(input, axis, True, idx))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:

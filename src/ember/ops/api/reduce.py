@@ -11,7 +11,6 @@ from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import fastpath, reduction
-from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _write_inplace, isnan, logical_not, maximum, minimum
 from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim, normalize_dims
@@ -291,8 +290,8 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind in "fV" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
     idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
-    indices = Tensor(idx)  # given to Gather, which saves it: see sort
-    return return_type(name)(shape_ops.Gather.apply(input, axis, indices), indices)
+    node = reduction.Cummax if is_max else reduction.Cummin  # one node, as PyTorch's: see sort
+    return return_type(name)(*node.apply(input, axis, True, idx))
 
 
 def cummax(input: Tensor, dim: int) -> Any:

@@ -30,13 +30,17 @@ def _itself(name: str, input: Tensor) -> Any:
 
 def _picked(name: str, input: Tensor, axis: int, idx: np.ndarray, keepdim: bool) -> Any:
     """(values, indices) of the elements at the int64 indices idx along axis (where idx has
-    size 1), that dim dropped unless keepdim; the values' gradient goes to those elements."""
-    indices = Tensor(idx)  # given to Gather, which saves it: see sort
-    values = shape_ops.Gather.apply(input, axis, indices)
-    if keepdim:
-        return return_type(name)(values, indices)
-    indices = shape_ops.View.apply(indices, idx.shape[:axis] + idx.shape[axis + 1 :])  # a view: same version
-    return return_type(name)(shape_ops.View.apply(values, indices.shape), indices)
+    size 1), that dim dropped unless keepdim: one node, PyTorch's for the op (MedianBackward1,
+    ...), whose gradient goes to those elements."""
+    return return_type(name)(*_PICKING[name].apply(input, axis, keepdim, idx))
+
+
+_PICKING = {
+    "median": reduction.MedianDim,
+    "nanmedian": reduction.NanmedianDim,
+    "mode": reduction.Mode,
+    "kthvalue": reduction.Kthvalue,
+}
 
 
 def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str) -> Any:
