@@ -207,3 +207,63 @@ def test_cummax_repeated_indices_add_up():
     x = ember.tensor([5.0, 1.0, 2.0, 7.0], requires_grad=True)
     ember.cummax(x, 0).values.sum().backward()
     assert x.grad.tolist() == [3.0, 0.0, 0.0, 1.0]
+
+
+_CLAMPS = {
+    "both": (lambda L, x, lo, hi: L.clamp(x, lo, hi), "ClampBackward0"),
+    "min": (lambda L, x, lo, hi: x.clamp(min=lo), "ClampBackward0"),
+    "max": (lambda L, x, lo, hi: L.clip(x, max=hi), "ClampBackward0"),
+    "clamp_min": (lambda L, x, lo, hi: L.clamp_min(x, lo), "ClampMinBackward1"),
+    "clamp_max": (lambda L, x, lo, hi: x.clamp_max(hi), "ClampMaxBackward1"),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("form", sorted(_CLAMPS))
+def test_clamp_by_tensors_records_torchs_node(form):
+    """Tensor bounds: one node (not a chain of where), PyTorch's name and saved tensors, and
+    its gradients at ties, NaNs, min > max and with broadcasting."""
+    import torch
+
+    clamp, name = _CLAMPS[form]
+    x_values = [[-2.0, 0.0, 0.5, 1.0, 3.0, float("nan")], [0.2, 2.0, -1.0, 1.5, 0.7, 0.0]]
+    lo_values, hi_values = [0.0, 0.0, 0.2, 1.5, -1.0, 0.0], [[1.0], [0.5]]
+    results = {}
+    for lib in (ember, torch):
+        x, lo, hi = (
+            lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in (x_values, lo_values, hi_values)
+        )
+        y = clamp(lib, x, lo, hi)
+        node = y.grad_fn
+        saved = sorted(a for a in dir(node) if a.startswith("_saved_"))
+        (y * lib.arange(1.0, 13.0, dtype=lib.float64).reshape(2, 6)).sum().backward()
+        grads = [None if t.grad is None else t.grad.numpy() for t in (x, lo, hi)]
+        results[lib] = (node.name(), y.detach().numpy(), grads, saved, len(node.next_functions))
+    ours, theirs = results[ember], results[torch]
+    assert ours[0] == theirs[0] == name
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    for a, b in zip(ours[2], theirs[2]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
+    assert ours[3:] == theirs[3:]
+
+
+@pytest.mark.parametrize("form", sorted(_CLAMPS))
+def test_clamp_by_tensors_gradcheck(form):
+    clamp, _ = _CLAMPS[form]
+    rng = np.random.default_rng(1)
+    x, lo, hi = (ember.tensor(rng.standard_normal(s), requires_grad=True) for s in ((3, 4), (4,), (3, 1)))
+    hi.data.add_(1.5)
+    assert ember.autograd.gradcheck(lambda a, b, c: clamp(ember, a, b, c), (x, lo, hi))
+    assert ember.autograd.gradgradcheck(lambda a, b, c: clamp(ember, a, b, c), (x, lo, hi))
+
+
+@requires_torch
+def test_clamp_0d_tensor_beside_a_number_is_a_number_bound():
+    import torch
+
+    for lib in (ember, torch):
+        x = lib.tensor([-1.0, 0.5, 3.0], requires_grad=True)
+        node = lib.clamp(x, min=lib.tensor(0.0), max=2.0).grad_fn
+        assert (node.name(), node._saved_min, node._saved_max) == ("ClampBackward1", 0.0, 2.0)
