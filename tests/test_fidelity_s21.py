@@ -267,3 +267,41 @@ def test_clamp_0d_tensor_beside_a_number_is_a_number_bound():
         x = lib.tensor([-1.0, 0.5, 3.0], requires_grad=True)
         node = lib.clamp(x, min=lib.tensor(0.0), max=2.0).grad_fn
         assert (node.name(), node._saved_min, node._saved_max) == ("ClampBackward1", 0.0, 2.0)
+
+
+@requires_torch
+@pytest.mark.parametrize("op", ["var_mean", "std_mean"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"dim": 1}, {"dim": 0, "correction": 0, "keepdim": True}, {"dim": [0, 1], "unbiased": False}],
+)
+@pytest.mark.parametrize("used", ["both", "spread", "mean"])
+def test_var_mean_records_torchs_single_node(op, kwargs, used):
+    """One VarMeanBackward0 / StdMeanBackward0 for both results, PyTorch's saved attributes,
+    and its gradient whichever of the two results is used."""
+    import torch
+
+    xv = np.random.default_rng(0).standard_normal((3, 4))
+    results = {}
+    for lib in (ember, torch):
+        x = lib.tensor(xv, requires_grad=True)
+        spread, mean = getattr(lib, op)(x, **kwargs)
+        node = spread.grad_fn
+        assert mean.grad_fn is node
+        saved = {a: getattr(node, a) for a in dir(node) if a.startswith("_saved_")}
+        saved = {k: tuple(v.shape) if hasattr(v, "shape") else v for k, v in saved.items()}
+        loss = {"both": spread * 2 + mean * 3, "spread": spread, "mean": mean}[used]
+        loss.sum().backward()
+        results[lib] = (node.name(), saved, spread.detach().numpy(), mean.detach().numpy(), x.grad.numpy())
+    ours, theirs = results[ember], results[torch]
+    assert ours[:2] == theirs[:2]
+    for a, b in zip(ours[2:], theirs[2:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("op", ["var_mean", "std_mean"])
+def test_var_mean_gradcheck(op):
+    x = ember.tensor(np.random.default_rng(2).standard_normal((3, 4)), requires_grad=True)
+    fn = getattr(ember, op)
+    assert ember.autograd.gradcheck(lambda t: fn(t, 1), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: fn(t, 1), (x,))

@@ -481,6 +481,64 @@ class Std(Var):
         return _dual.keep(g, nonzero), None, None, None
 
 
+class VarMean(Var):
+    """(var, mean) as one node, PyTorch's VarMeanBackward0: the input's gradient is var's
+    plus the mean's (each incoming gradient may be None, for an output left unused)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "dim": _var_dims,
+        "keepdim": keeps_dims,
+        "correction": _var_correction,
+    }
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        return Var.forward(ctx, x, axes, correction, keepdim), _mean_of(ctx, x, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_var, grad_mean):
+        g = None if grad_var is None else Var.backward(ctx, grad_var)[0]
+        return _plus_mean_grad(ctx, g, grad_mean), None, None, None
+
+
+class StdMean(Std):
+    """(std, mean) as one node, PyTorch's StdMeanBackward0 (see VarMean and Std)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "result0": saved_output(0),
+        "dim": _var_dims,
+        "keepdim": keeps_dims,
+        "correction": _var_correction,
+    }
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        return Std.forward(ctx, x, axes, correction, keepdim), _mean_of(ctx, x, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_std, grad_mean):
+        g = None if grad_std is None else Std.backward(ctx, grad_std)[0]
+        return _plus_mean_grad(ctx, g, grad_mean), None, None, None
+
+
+def _mean_of(ctx: Any, x: np.ndarray, keepdim: bool) -> np.ndarray:
+    """The mean over the axes Var.forward kept on ctx; NaN over no elements, as Mean's."""
+    if ctx.n == 0:
+        return np.full(x.sum(axis=ctx.axes, keepdims=keepdim).shape, np.nan, x.dtype)
+    return row_major(x.mean(axis=ctx.axes, keepdims=keepdim))
+
+
+def _plus_mean_grad(ctx: Any, g: Any, grad_mean: Any) -> Any:
+    """g (or nothing) plus the gradient of the mean over ctx.axes, grad_mean / n everywhere."""
+    if grad_mean is None:
+        return g
+    shape = ctx.saved_tensors[0].shape
+    share = _dual.expand(grad_mean.reshape(_keep_shape(shape, ctx.axes)) / max(ctx.n, 1), shape)
+    return share if g is None else g + share
+
+
 class LinalgVectorNorm(Op):
     """Vector p-norm over axes (any finite p but 0), named as PyTorch names its node.
 

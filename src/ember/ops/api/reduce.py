@@ -362,8 +362,7 @@ def var_mean(
     """(var, mean) over dim, in one call (torch.var_mean)."""
     if isinstance(dim, bool):  # var_mean(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    v = var(input, dim, unbiased, keepdim, correction=correction)
-    return v, mean(input, dim, keepdim)
+    return _spread_and_mean(reduction.VarMean, input, dim, unbiased, keepdim, correction, "var")
 
 
 def std_mean(
@@ -377,7 +376,23 @@ def std_mean(
     """(std, mean) over dim, in one call (torch.std_mean)."""
     if isinstance(dim, bool):  # std_mean(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return _spread_and_mean(reduction.StdMean, input, dim, unbiased, keepdim, correction, "std")
+
+
+def _spread_and_mean(
+    op: Any, input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str
+) -> tuple[Tensor, Tensor]:
+    """(var or std, mean) as PyTorch's one node `op`; a complex input, whose spread is the
+    sum of its parts' (see _spread), takes the two ops."""
+    if input._data.dtype.kind == "c":
+        return _spread(
+            reduction.Var if name == "var" else reduction.Std, input, dim, unbiased, keepdim, correction, name
+        ), mean(input, dim, keepdim)
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    _float_for_reduction(input, name)
+    axes = None if dim is None or dim == () or dim == [] else _reduced_dims(dim, input, name)
+    return op.apply(input, axes, correction, keepdim)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
