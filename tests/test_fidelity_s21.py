@@ -305,3 +305,66 @@ def test_var_mean_gradcheck(op):
     fn = getattr(ember, op)
     assert ember.autograd.gradcheck(lambda t: fn(t, 1), (x,))
     assert ember.autograd.gradgradcheck(lambda t: fn(t, 1), (x,))
+
+
+# ---- transforms: PIL images (torchvision's rules; torchvision itself is not a dependency) ----
+
+
+def test_pil_round_trips_keep_pixels_and_dtypes():
+    pytest.importorskip("PIL", reason="Pillow is not installed (an optional dependency of transforms)")
+    from ember.transforms import functional as F
+
+    x = ember.rand(3, 4, 5)
+    image = ember.transforms.ToPILImage()(x)
+    assert (image.mode, image.size) == ("RGB", (5, 4))
+    back = ember.transforms.PILToTensor()(image)
+    assert back.shape == (3, 4, 5) and back.dtype == ember.uint8
+    np.testing.assert_array_equal(
+        back.numpy(), (x.numpy() * np.float32(255)).astype(np.uint8)
+    )  # mul(255).byte()
+    cases = [
+        (np.arange(20, dtype=np.uint8).reshape(4, 5), "L", ember.uint8),
+        (np.arange(20, dtype=np.int32).reshape(4, 5), "I", ember.int32),
+        (np.linspace(0, 3, 20, dtype=np.float32).reshape(4, 5), "F", ember.float32),
+        (np.arange(40, dtype=np.uint8).reshape(4, 5, 2), "LA", ember.uint8),
+        (np.arange(80, dtype=np.uint8).reshape(4, 5, 4), "RGBA", ember.uint8),
+    ]
+    for pixels, mode, dtype in cases:
+        image = F.to_pil_image(pixels)  # an array is H x W (x C), and a float one is not scaled
+        assert image.mode == mode
+        tensor = F.pil_to_tensor(image)
+        assert tensor.dtype == dtype
+        expected = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+        np.testing.assert_array_equal(tensor.numpy(), expected)
+    assert F.to_pil_image(ember.rand(1, 2, 2), mode="F").mode == "F"  # a float tensor kept as floats
+    assert F.to_pil_image(np.zeros((2, 2, 3), np.uint8), "HSV").mode == "HSV"
+    assert repr(ember.transforms.ToPILImage("RGB")) == "ToPILImage(mode=RGB)"
+    assert repr(ember.transforms.PILToTensor()) == "PILToTensor()"
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda F: F.to_pil_image(np.zeros((2, 2, 3), np.uint8), "L"), ValueError, "Only modes"),
+        (lambda F: F.to_pil_image(np.zeros((2, 2), np.uint8), "F"), ValueError, "Incorrect mode"),
+        (lambda F: F.to_pil_image(ember.zeros(5, 2, 2)), ValueError, "> 4 channels"),
+        (lambda F: F.to_pil_image(ember.zeros(1, 1, 2, 2)), ValueError, "2/3 dimensional"),
+        (lambda F: F.to_pil_image([[1]]), TypeError, "Tensor or ndarray"),
+        (lambda F: F.to_pil_image(np.zeros((2, 2), np.float64)), TypeError, "float64 is not supported"),
+        (lambda F: F.pil_to_tensor(np.zeros((2, 2), np.uint8)), TypeError, "pic should be PIL Image"),
+    ],
+)
+def test_pil_conversions_refuse_as_torchvision(call, error, message):
+    pytest.importorskip("PIL", reason="Pillow is not installed (an optional dependency of transforms)")
+    with pytest.raises(error, match=message):
+        call(ember.transforms.functional)
+
+
+def test_to_pil_image_without_pillow_names_the_package(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PIL", None)  # `import PIL` now raises ImportError
+    with pytest.raises(ImportError, match="needs Pillow.*pip install pillow"):
+        ember.transforms.ToPILImage()(ember.rand(3, 2, 2))
+    with pytest.raises(TypeError, match="pic should be PIL Image"):
+        ember.transforms.functional.pil_to_tensor(np.zeros((2, 2), np.uint8))
