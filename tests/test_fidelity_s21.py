@@ -76,16 +76,24 @@ def test_sgd_dense_grad_meeting_sparse_momentum_buffer_raises_torchs_error(T):
     assert T.equal(w.detach(), before)
 
 
-@pytest.mark.parametrize("attribute", ["save", "code", "graph"])
-def test_scripted_module_save_says_what_ember_supports_instead(attribute):
-    """torch.jit.script(m).save(f) writes TorchScript; ember's script returns m itself, and
-    the missing attribute's error says so and how to save the weights."""
-    scripted = ember.jit.script(ember.nn.Linear(2, 3))
-    with pytest.raises(AttributeError, match=r"not a ScriptModule .*ember\.save\(model\.state_dict\(\), f\)"):
-        getattr(scripted, attribute)
-    assert not hasattr(scripted, "save")
+@pytest.mark.parametrize("make", [ember.jit.script, lambda m: ember.jit.trace(m, ember.zeros(1, 2))])
+def test_scripted_module_save_says_what_ember_supports_instead(make, tmp_path):
+    """torch.jit.script(m).save(f) writes TorchScript; ember's script returns m itself, whose
+    save(f) raises jit.save's NotImplementedError (how to save the weights), not an
+    AttributeError; the module's state_dict and pickling are unchanged."""
+    import pickle
+
+    model = ember.nn.Linear(2, 3)
+    scripted = make(model)
+    assert scripted is model
+    with pytest.raises(
+        NotImplementedError, match=r"not a ScriptModule.*ember\.save\(model\.state_dict\(\), f\)"
+    ):
+        scripted.save(str(tmp_path / "model.pt"))
+    assert list(scripted.state_dict()) == ["weight", "bias"]
+    assert pickle.loads(pickle.dumps(scripted)).weight.shape == (3, 2)
     with pytest.raises(AttributeError, match=r"^'Linear' object has no attribute 'weights'$"):
-        scripted.weights  # noqa: B018 - other names keep the plain message
+        scripted.weights  # noqa: B018
 
 
 @requires_torch

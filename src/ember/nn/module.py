@@ -47,17 +47,6 @@ def _indent(text: str, spaces: int) -> str:
     return text.replace("\n", "\n" + " " * spaces)
 
 
-# the attributes of PyTorch's ScriptModule that a module from ember.jit.script lacks, and why
-_SCRIPT_MODULE_ONLY = frozenset(
-    {"save", "save_to_buffer", "code", "code_with_constants", "graph", "inlined_graph"}
-)
-_NOT_SCRIPTED = (
-    ": ember.jit.script and ember.jit.trace return the module itself, not a ScriptModule (ember "
-    "has no TorchScript). Save the weights with ember.save(model.state_dict(), f) and load them "
-    "into a model built by its class with model.load_state_dict(ember.load(f))."
-)
-
-
 class Module:
     """Base class of all layers and models (torch.nn.Module).
 
@@ -232,10 +221,7 @@ class Module:
         for store in ("_buffers", "_modules"):
             if store in d and name in d[store]:
                 return d[store][name]
-        message = f"'{type(self).__name__}' object has no attribute '{name}'"
-        if name in _SCRIPT_MODULE_ONLY:
-            message += _NOT_SCRIPTED
-        raise AttributeError(message)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
         for store in ("_parameters", "_buffers", "_modules"):
