@@ -376,3 +376,42 @@ def test_to_pil_image_without_pillow_names_the_package(monkeypatch):
         ember.transforms.ToPILImage()(ember.rand(3, 2, 2))
     with pytest.raises(TypeError, match="pic should be PIL Image"):
         ember.transforms.functional.pil_to_tensor(np.zeros((2, 2), np.uint8))
+
+
+# ---- bfloat16, bit for bit ---------------------------------------------------------------------
+
+# no ties among the values, whose order PyTorch's topk and kthvalue do not keep
+_BF16_VALUES = np.array([3.0, np.nan, -1.0, np.inf, 2.0, np.nan, -np.inf, 0.5, 1.5, -0.0, 7.0], np.float32)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda L, x: L.sort(x),
+        lambda L, x: L.sort(x, descending=True),
+        lambda L, x: L.topk(x, 4),
+        lambda L, x: L.topk(x, 4, largest=False),
+        lambda L, x: (L.argsort(x),),
+        lambda L, x: (L.msort(x),),
+        lambda L, x: L.kthvalue(x, 3),
+        lambda L, x: L.median(x, 0),
+        lambda L, x: L.nanmedian(x, 0),
+        lambda L, x: L.unique(x, return_inverse=True, return_counts=True),
+        lambda L, x: (L.searchsorted(L.tensor([-1.0, 0.5, 2.0, 3.0]).to(x.dtype), x),),
+    ],
+)
+def test_bfloat16_orders_place_nans_as_torch(op):
+    """NumPy's sort of ml_dtypes' bfloat16 misplaces NaNs (and the elements around them):
+    ember orders bfloat16 by its exact float32 values, and agrees with PyTorch."""
+    import torch
+
+    pytest.importorskip("ml_dtypes", reason="bfloat16 needs ml_dtypes")
+    ours = op(ember, ember.tensor(_BF16_VALUES).to(ember.bfloat16))
+    theirs = op(torch, torch.tensor(_BF16_VALUES).to(torch.bfloat16))
+    for a, b in zip(ours, theirs):
+        assert str(a.dtype).split(".")[1] == str(b.dtype).split(".")[1]
+        a = a.to(ember.float32) if a.dtype == ember.bfloat16 else a
+        b = b.float() if b.dtype == torch.bfloat16 else b
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+

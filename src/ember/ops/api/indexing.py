@@ -679,6 +679,13 @@ def _copy_slices(input: Tensor, make: type, idx: Any, target: np.ndarray, value:
 # ---- ordering ------------------------------------------------------------------------------
 
 
+def sortable(x: np.ndarray) -> np.ndarray:
+    """x as NumPy sorts, partitions and searches it right: a bfloat16 array widened to
+    float32 (exactly), since NumPy sorts ml_dtypes' bfloat16 without placing its NaNs last
+    (a NaN's comparisons are all false, and the sort then misplaces other elements too)."""
+    return x.astype(np.float32) if x.dtype.kind == "V" else x
+
+
 def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """Stable argsort; descending keeps equal elements in their original order too."""
     if not descending:
@@ -743,7 +750,7 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
 
         # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
         return return_type(op)(clone(input), Tensor(np.zeros((), np.int64)))
-    x = input._data
+    x = sortable(input._data)
     idx = None
     if k is not None:
         n = x.shape[axis]
@@ -776,7 +783,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     axis = normalize_dim(dim, input._data.ndim, "argsort")
     if axis is None:
         return Tensor(np.zeros((), np.int64))
-    return Tensor(_order(input._data, axis, descending))
+    return Tensor(_order(sortable(input._data), axis, descending))
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002

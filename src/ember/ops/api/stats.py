@@ -12,7 +12,7 @@ from ember import creation, dtypes
 from ember._tensor import Tensor
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
-from ember.ops.api.indexing import gather, sort, stable_rank
+from ember.ops.api.indexing import gather, sort, sortable, stable_rank
 from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim
 from ember.return_types import return_type
@@ -51,7 +51,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     if dim is None:
         return reduction.Median.apply(input, ignore_nan)
     axis = normalize_dim(dim, input._data.ndim, name)
-    x = input._data
+    x = sortable(input._data)
     if axis is None:  # a 0-d tensor is its own median
         return _itself(name, input)
     n = x.shape[axis]
@@ -95,7 +95,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     axis = normalize_dim(dim, input._data.ndim, "mode")
     if axis is None:
         return _itself("mode", input)
-    x = np.moveaxis(input._data, axis, -1)
+    x = np.moveaxis(sortable(input._data), axis, -1)
     n = x.shape[-1]
     if n == 0:
         raise IndexError(
@@ -231,11 +231,12 @@ def unique(
     optionally where each input element went (inverse) and how often each occurs (counts).
     Every NaN counts as distinct, as in torch.unique."""
     dtypes.refuse_complex('"unique"', input)
-    x = input._data
+    x = sortable(input._data)  # found on float32 for bfloat16, the values given back as bfloat16
     if dim is None:
         values, inverse, counts = np.unique(
             x.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
         )
+        values = values.astype(input._data.dtype, copy=False)
         return _unique_results(values, inverse.reshape(x.shape), counts, return_inverse, return_counts)
     axis = normalize_dim(dim, x.ndim, "unique", scalar_ok=False)
     if 0 in [n for i, n in enumerate(x.shape) if i != axis]:
@@ -244,6 +245,7 @@ def unique(
             f"applied (input shape {list(x.shape)}, dim {dim})"
         )
     values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    values = values.astype(input._data.dtype, copy=False)
     return _unique_results(values, inverse.reshape(-1), counts, return_inverse, return_counts)
 
 
@@ -357,11 +359,11 @@ def searchsorted(
                 "while right was True"
             )
         right = side == "right"
-    seq = sorted_sequence._data
+    seq = sortable(sorted_sequence._data)
     if sorter is not None:
         order = sorter._data if isinstance(sorter, Tensor) else np.asarray(sorter)
         seq = np.take_along_axis(seq, order, axis=-1)
-    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
+    vals = sortable(input._data) if isinstance(input, Tensor) else np.asarray(input)
     how = "right" if right else "left"
     if seq.ndim == 1:
         out = np.searchsorted(seq, vals, side=how)
@@ -418,7 +420,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
         )
     if axis is None:  # a 0-d tensor is its own first value
         return _itself("kthvalue", input)
-    idx = stable_rank(input._data, axis, k - 1)
+    x = sortable(input._data)
+    idx = stable_rank(x, axis, k - 1)
     if idx is None:  # a small input, or the k-th is NaN (NaNs sort last): the sort decides
-        idx = np.take(np.argsort(input._data, axis=axis, kind="stable"), [k - 1], axis=axis)
+        idx = np.take(np.argsort(x, axis=axis, kind="stable"), [k - 1], axis=axis)
     return _picked("kthvalue", input, axis, row_major(idx.astype(np.int64)), keepdim)
