@@ -439,3 +439,18 @@ def test_bfloat16_power_is_torchs_bit_for_bit(exponent):
     # and its scalar tail differently (so does x ** -0.5): ember's is the vectorized part's
     if exponent != 0.5:
         np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@requires_torch
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_prod_of_0d_tensor_along_a_dim_is_prodbackward1(keepdim):
+    import torch
+
+    for lib in (ember, torch):
+        x = lib.tensor(2.5, requires_grad=True)
+        y = x.prod(0, keepdim=keepdim)
+        node = y.grad_fn
+        assert (node.name(), node._saved_dim, node._saved_keepdim) == ("ProdBackward1", 0, keepdim)
+        y.backward()
+        assert (y.shape, x.grad.item()) == ((), 1.0)
+    assert ember.tensor(2.5, requires_grad=True).prod().grad_fn.name() == "ProdBackward0"

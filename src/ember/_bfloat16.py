@@ -46,6 +46,7 @@ _AUTOCAST_FLOAT32 = frozenset(
         "CTCLoss",
         "Cdist",
         "Prod",
+        "ProdOfScalar",
         "GridSample",
     }
 )

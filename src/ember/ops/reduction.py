@@ -196,6 +196,26 @@ class Prod(Op):
         return "ProdBackward0" if self.axis is None else "ProdBackward1"
 
 
+class ProdOfScalar(Prod):
+    """prod(x, dim) of a 0-d x, which has no axis to reduce: Prod's, recorded as PyTorch
+    records a call with a dim (ProdBackward1; dim 0, as Max shows a 0-d input's)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "dim": lambda node: 0,
+        "keepdim": field("keepdim"),
+    }
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.keepdim = keepdim
+        return Prod.forward(ctx, x, axis, keepdim)
+
+    def name(self) -> str:
+        return "ProdBackward1"
+
+
 def _product_of_others(x: Any, axis: Any) -> Any:
     """For each element, the product of the others along axis (exact with zeros).
 

@@ -71,7 +71,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)  # torch multiplies integers and bools as int64
     axis = None if dim is None else normalize_dim(dim, input._data.ndim, "prod")
-    return apply_one(reduction.Prod, input, axis, keepdim)
+    node = reduction.ProdOfScalar if dim is not None and axis is None else reduction.Prod
+    return apply_one(node, input, axis, keepdim)
 
 
 def _check_not_empty(input: Tensor, dims: Any, name: str, error: type = RuntimeError) -> None:
