@@ -48,6 +48,15 @@ def test_float_reduction_into_out_computes_in_outs_dtype(name, x_dtype, out_dtyp
     np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
 
 
+def test_logsumexp_of_complex_into_complex_out_is_not_its_real_part():
+    """A complex input is not cast to out's real dtype (which kept only its real part, with
+    no error): ember's logsumexp refuses complex input, with or without out."""
+    x = ember.tensor([[1 + 2j, 3 - 1j, 0.5j]], dtype=ember.complex64)
+    for out in (None, ember.empty(0, dtype=ember.complex64), ember.empty(0, dtype=ember.complex128)):
+        with pytest.raises(NotImplementedError, match="complex"):
+            ember.logsumexp(x, 1, out=out)
+
+
 @requires_torch
 def test_mean_into_float64_out_is_not_computed_in_float32():
     import torch
