@@ -58,6 +58,21 @@ def test_logsumexp_of_complex_into_complex_out_is_not_its_real_part():
 
 
 @requires_torch
+@pytest.mark.parametrize("name", ["std", "var"])
+@pytest.mark.parametrize("x_dtype", ["int64", "bool"])
+def test_std_of_integers_into_complex_out_raises_torchs_error_type(name, x_dtype):
+    """torch says std and var take floats (a RuntimeError) before it looks at a complex out;
+    ember said "std_cpu" not implemented for the out (a NotImplementedError)."""
+    import torch
+
+    for lib in (torch, ember):
+        x = lib.tensor([[1, 0, 1]], dtype=getattr(lib, x_dtype))
+        with pytest.raises(RuntimeError) as caught:
+            getattr(lib, name)(x, 1, out=lib.empty(0, dtype=lib.complex64))
+        assert caught.type is RuntimeError  # not its subclass NotImplementedError
+
+
+@requires_torch
 def test_mean_into_float64_out_is_not_computed_in_float32():
     import torch
 

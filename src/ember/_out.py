@@ -228,7 +228,7 @@ def _computed_in(name: str, input: Tensor, out: Tensor, kwargs: dict) -> Tensor:
         raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{dtypes.scalar_type_name(got)}'")
     if name == "nanmean" and input._data.dtype.kind == "c":
         raise RuntimeError("nansum on CPU does not support complex inputs")
-    if name in ("std", "var") and kind == "c" and input._data.dtype.kind != "c":
+    if name in ("std", "var") and kind == "c" and real_input:
         raise NotImplementedError(f"\"std_cpu\" not implemented for '{dtypes.scalar_type_name(got)}'")
     if name == "logsumexp" and kind not in "fcV":
         raise RuntimeError(
