@@ -177,6 +177,8 @@ def test_scatter_reduce_ties_without_self_split_the_gradient_among_the_sources(r
 _PICKING_OPS = {
     "sort": (lambda L, x: L.sort(x, 1, descending=True), "SortBackward0"),
     "msort": (lambda L, x: (L.msort(x),), "SortBackward0"),
+    "sort_stable": (lambda L, x: L.sort(x, dim=0, stable=True), "SortBackward1"),
+    "sort_not_stable": (lambda L, x: x.sort(stable=False, dim=1, descending=True), "SortBackward1"),
     "topk": (lambda L, x: L.topk(x, 2, 1), "TopkBackward0"),
     "median": (lambda L, x: L.median(x, 1), "MedianBackward1"),
     "nanmedian": (lambda L, x: L.nanmedian(x, 0, keepdim=True), "NanmedianBackward1"),

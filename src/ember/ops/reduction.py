@@ -405,6 +405,13 @@ class Sort(Picked):
     saved_attributes = {"self_sym_sizes": field("shape"), "dim": field("dim"), "indices": saved_output(1)}
 
 
+class SortStable(Sort):
+    """sort(x, dim, stable=...): PyTorch's overload with `stable` records SortBackward1."""
+
+    def name(self) -> str:
+        return "SortBackward1"
+
+
 class Topk(Sort):
     """topk(x, k, dim) (TopkBackward0): idx holds the first k of the order."""
 

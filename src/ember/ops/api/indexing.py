@@ -741,7 +741,7 @@ def stable_rank(x: np.ndarray, axis: int, r: int) -> np.ndarray | None:
     return np.moveaxis(hit.argmax(-1)[..., None], -1, axis)
 
 
-def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str) -> Any:
+def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str, node: type) -> Any:
     axis = normalize_dim(dim, input._data.ndim, op)
     if axis is None:  # a 0-d tensor is sorted already
         if k not in (None, 0, 1):
@@ -766,15 +766,16 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
             idx = np.take(idx, range(k), axis=axis)
     # one node, PyTorch's SortBackward0 / TopkBackward0, which saves the indices it returns:
     # changing them in place before backward raises, as in PyTorch, rather than move the gradient
-    node = reduction.Sort if k is None else reduction.Topk
     return return_type(op)(*node.apply(input, axis, True, idx))
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:
     """(values, indices) sorted along dim (torch.sort); always stable. The values' gradient
-    flows back to the positions they came from."""
+    flows back to the positions they came from. A call that names `stable` (True or False)
+    is PyTorch's other overload, recorded as SortBackward1."""
     dtypes.refuse_complex("Sort does not support complex dtypes on CPU", input)
-    return _by_order(input, dim, descending, None, "sort")
+    node = reduction.Sort if stable is None else reduction.SortStable
+    return _by_order(input, dim, descending, None, "sort", node)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -791,7 +792,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     dtypes.refuse_complex("topk does not support complex dtypes on CPU", input)
     if input._data.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
-    return _by_order(input, dim, largest, k, "topk")
+    return _by_order(input, dim, largest, k, "topk", reduction.Topk)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
