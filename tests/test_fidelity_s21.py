@@ -224,6 +224,38 @@ def test_order_statistics_record_torchs_single_node(op):
     assert ours[4] == theirs[4] == 1
 
 
+_ON_0D = {
+    "sort": lambda L, x: L.sort(x, 0),
+    "topk": lambda L, x: L.topk(x, 1),
+    "median": lambda L, x: L.median(x, 0, keepdim=True),
+    "nanmedian": lambda L, x: L.nanmedian(x, -1),
+    "mode": lambda L, x: L.mode(x, 0),
+    "kthvalue": lambda L, x: L.kthvalue(x, 1, 0, True),
+    "cummax": lambda L, x: L.cummax(x, 0),
+    "cummin": lambda L, x: L.cummin(x, 0),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("op", sorted(_ON_0D))
+def test_order_statistics_of_0d_tensor_record_torchs_node(op):
+    """A 0-d tensor is its own sort, median, ...: PyTorch still records the op's node (it was
+    a CloneBackward0 here), with its saved attributes; the values are a copy of the input."""
+    import torch
+
+    results = {}
+    for lib in (ember, torch):
+        x = lib.tensor(2.5, dtype=lib.float64, requires_grad=True)
+        values, indices = _ON_0D[op](lib, x)
+        node = values.grad_fn
+        saved = {a: getattr(node, a) for a in dir(node) if a.startswith("_saved_") and a != "_saved_dim"}
+        saved = {k: (tuple(v.shape), v.tolist()) if hasattr(v, "shape") else v for k, v in saved.items()}
+        (values * 3).backward()
+        values.detach().add_(1)  # a copy: x does not change
+        results[lib] = (node.name(), saved, values.item(), indices.item(), x.item(), x.grad.item())
+    assert results[ember] == results[torch]
+
+
 @pytest.mark.parametrize("op", sorted(_PICKING_OPS))
 def test_order_statistics_gradcheck_and_guard_their_indices(op):
     pick, _ = _PICKING_OPS[op]

@@ -354,17 +354,15 @@ class Picked(Max):
     """The elements of x at `idx` along `dim`, int64 indices its op found (a median's, a
     sort's): (values, indices) as one node, as PyTorch records each of these ops, with Max's
     backward (the gradient goes to the elements picked, summed where one is picked twice, as
-    in cummax). idx has x's dims; keepdim False drops `dim` (of size 1 there) from both."""
+    in cummax). idx has x's dims; keepdim False drops `dim` (of size 1 there) from both. A
+    0-d x (dim None, idx None) is its own value, at index 0, as Max's."""
 
-    saved_attributes = {
-        "self_sym_sizes": field("shape"),
-        "dim": field("dim"),
-        "keepdim": field("keepdim"),
-        "indices": saved_output(1),
-    }
+    saved_attributes = Max.saved_attributes
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, idx):
+        if dim is None:
+            return Max.forward(ctx, x, None, keepdim, True)
         ctx.dim, ctx.shape, ctx.keepdim = dim, x.shape, keepdim
         values = np.take_along_axis(x, idx, axis=dim)
         # the indices returned are a new array object even with keepdim: saved, they are
@@ -402,7 +400,7 @@ class Kthvalue(Picked):
 class Sort(Picked):
     """sort(x, dim) and msort (SortBackward0): idx orders the whole dim."""
 
-    saved_attributes = {"self_sym_sizes": field("shape"), "dim": field("dim"), "indices": saved_output(1)}
+    saved_attributes = {k: v for k, v in Max.saved_attributes.items() if k != "keepdim"}
 
 
 class SortStable(Sort):
@@ -420,7 +418,11 @@ class Cummax(Picked):
     """cummax(x, dim) (CummaxBackward0): idx is where each running maximum was; PyTorch's
     node saves the input too, shown as `_saved_self`."""
 
-    saved_attributes = {"self": saved_input(0), "dim": field("dim"), "indices": saved_output(1)}
+    saved_attributes = {
+        "self": saved_input(0),
+        "dim": Max.saved_attributes["dim"],
+        "indices": saved_output(1),
+    }
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, idx):

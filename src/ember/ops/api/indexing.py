@@ -743,13 +743,10 @@ def stable_rank(x: np.ndarray, axis: int, r: int) -> np.ndarray | None:
 
 def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str, node: type) -> Any:
     axis = normalize_dim(dim, input._data.ndim, op)
-    if axis is None:  # a 0-d tensor is sorted already
+    if axis is None:  # a 0-d tensor is sorted already: node gives a copy, index 0
         if k not in (None, 0, 1):
             raise RuntimeError(f"{op}(): selected index k={k} is out of range for a 0-d tensor")
-        from ember.ops.api.convert import clone  # convert imports this module
-
-        # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
-        return return_type(op)(clone(input), Tensor(np.zeros((), np.int64)))
+        return return_type(op)(*node.apply(input, None, True, None))
     x = sortable(input._data)
     idx = None
     if k is not None:

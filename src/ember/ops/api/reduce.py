@@ -281,17 +281,16 @@ def cumprod_(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     axis = normalize_dim(dim, input._data.ndim, name)
     x = input._data
-    if axis is None or x.size == 0:
-        from ember.ops.api.convert import clone  # convert imports this module
-
-        # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
-        return return_type(name)(clone(input), Tensor(np.zeros(x.shape, np.int64)))
+    node = reduction.Cummax if is_max else reduction.Cummin  # one node, as PyTorch's: see sort
+    if axis is None or x.size == 0:  # the node gives a copy of x, and indices 0
+        return return_type(name)(
+            *node.apply(input, axis, True, None if axis is None else np.zeros(x.shape, np.int64))
+        )
     running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
     # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind in "fV" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
     idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
-    node = reduction.Cummax if is_max else reduction.Cummin  # one node, as PyTorch's: see sort
     return return_type(name)(*node.apply(input, axis, True, idx))
 
 

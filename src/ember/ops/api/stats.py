@@ -20,12 +20,11 @@ from ember.return_types import return_type
 # ---- order statistics ------------------------------------------------------------------------
 
 
-def _itself(name: str, input: Tensor) -> Any:
+def _itself(name: str, input: Tensor, keepdim: bool) -> Any:
     """(values, indices) of a 0-d tensor, which is its own median, mode or k-th value: a
-    copy, as PyTorch returns, so that an in-place change of either does not show in the other."""
-    from ember.ops.api.convert import clone  # convert imports this module's imports
-
-    return return_type(name)(clone(input), Tensor(np.zeros((), np.int64)))
+    copy, as PyTorch returns, so that an in-place change of either does not show in the
+    other, recorded as the op's node (MedianBackward1, ...), as PyTorch's."""
+    return _picked(name, input, None, None, keepdim)
 
 
 def _picked(name: str, input: Tensor, axis: int, idx: np.ndarray, keepdim: bool) -> Any:
@@ -53,7 +52,7 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     axis = normalize_dim(dim, input._data.ndim, name)
     x = sortable(input._data)
     if axis is None:  # a 0-d tensor is its own median
-        return _itself(name, input)
+        return _itself(name, input, keepdim)
     n = x.shape[axis]
     if n == 0:
         raise IndexError(
@@ -94,7 +93,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     dtypes.refuse_complex('"mode_cpu"', input)
     axis = normalize_dim(dim, input._data.ndim, "mode")
     if axis is None:
-        return _itself("mode", input)
+        return _itself("mode", input, keepdim)
     x = np.moveaxis(sortable(input._data), axis, -1)
     n = x.shape[-1]
     if n == 0:
@@ -419,7 +418,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
             f"(k = {k}, input shape {list(input.shape)})"
         )
     if axis is None:  # a 0-d tensor is its own first value
-        return _itself("kthvalue", input)
+        return _itself("kthvalue", input, keepdim)
     x = sortable(input._data)
     idx = stable_rank(x, axis, k - 1)
     if idx is None:  # a small input, or the k-th is NaN (NaNs sort last): the sort decides
