@@ -237,6 +237,19 @@ _ON_0D = {
 
 
 @requires_torch
+@pytest.mark.parametrize("op", ["median", "nanmedian"])
+def test_median_of_all_elements_is_named_as_torch(op):
+    """nanmedian(x) was recorded as MedianBackward0; PyTorch records NanmedianBackward0."""
+    import torch
+
+    names = [
+        getattr(lib, op)(lib.tensor([[1.0, float("nan")], [3.0, 2.0]], requires_grad=True)).grad_fn.name()
+        for lib in (ember, torch)
+    ]
+    assert names[0] == names[1]
+
+
+@requires_torch
 @pytest.mark.parametrize("op", sorted(_ON_0D))
 def test_order_statistics_of_0d_tensor_record_torchs_node(op):
     """A 0-d tensor is its own sort, median, ...: PyTorch still records the op's node (it was

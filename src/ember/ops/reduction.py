@@ -776,6 +776,7 @@ class Median(Op):
 
     @staticmethod
     def forward(ctx, x, ignore_nan):
+        ctx.ignore_nan = ignore_nan
         flat = np.sort(x.reshape(-1))  # NaNs sort last
         nans = np.isnan(flat).sum() if x.dtype.kind in "fV" else 0
         n = flat.size - nans if ignore_nan else flat.size
@@ -795,6 +796,9 @@ class Median(Op):
         x, y = map(_dual.value, ctx.saved_tensors)
         mask = _equal_or_both_nan(x, y)
         return _dual.keep(grad, (mask / max(int(mask.sum()), 1)).astype(x.dtype)), None
+
+    def name(self) -> str:
+        return "NanmedianBackward0" if self.ignore_nan else "MedianBackward0"
 
 
 class Nansum(Op):
