@@ -378,6 +378,20 @@ def test_var_mean_records_torchs_single_node(op, kwargs, used):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
+@requires_torch
+@pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
+def test_spread_of_integers_raises_torchs_error(op):
+    """var_mean said "var(): could not infer output dtype ..."; PyTorch names the op it ran."""
+    import torch
+
+    errors = []
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as caught:
+            getattr(lib, op)(lib.tensor([[1, 2], [3, 5]]), 1)
+        errors.append(str(caught.value))
+    assert errors[1] == errors[0]
+
+
 @pytest.mark.parametrize("op", ["var_mean", "std_mean"])
 def test_var_mean_gradcheck(op):
     x = ember.tensor(np.random.default_rng(2).standard_normal((3, 4)), requires_grad=True)

@@ -184,7 +184,9 @@ def _spread(
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    _float_for_reduction(input, name)
+    if input._data.dtype.kind not in "fcV":
+        what = name if name.endswith("_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     if input._data.dtype.kind == "c":
         # the spread of complex numbers about their mean, |z - mean|², is that of the real
         # parts plus that of the imaginary parts: a real result, as in PyTorch
@@ -362,7 +364,7 @@ def var_mean(
     """(var, mean) over dim, in one call (torch.var_mean)."""
     if isinstance(dim, bool):  # var_mean(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    return _spread_and_mean(reduction.VarMean, input, dim, unbiased, keepdim, correction, "var")
+    return _spread_and_mean(reduction.VarMean, input, dim, unbiased, keepdim, correction, "var_mean")
 
 
 def std_mean(
@@ -376,7 +378,7 @@ def std_mean(
     """(std, mean) over dim, in one call (torch.std_mean)."""
     if isinstance(dim, bool):  # std_mean(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    return _spread_and_mean(reduction.StdMean, input, dim, unbiased, keepdim, correction, "std")
+    return _spread_and_mean(reduction.StdMean, input, dim, unbiased, keepdim, correction, "std_mean")
 
 
 def _spread_and_mean(
@@ -385,14 +387,9 @@ def _spread_and_mean(
     """(var or std, mean) as PyTorch's one node `op`; a complex input, whose spread is the
     sum of its parts' (see _spread), takes the two ops."""
     if input._data.dtype.kind == "c":
-        return _spread(
-            reduction.Var if name == "var" else reduction.Std, input, dim, unbiased, keepdim, correction, name
-        ), mean(input, dim, keepdim)
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    _float_for_reduction(input, name)
-    axes = None if dim is None or dim == () or dim == [] else _reduced_dims(dim, input, name)
-    return op.apply(input, axes, correction, keepdim)
+        spread = reduction.Var if op is reduction.VarMean else reduction.Std
+        return _spread(spread, input, dim, unbiased, keepdim, correction, name[:3]), mean(input, dim, keepdim)
+    return _spread(op, input, dim, unbiased, keepdim, correction, name)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
