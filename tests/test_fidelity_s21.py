@@ -392,6 +392,26 @@ def test_spread_of_integers_raises_torchs_error(op):
     assert errors[1] == errors[0]
 
 
+@requires_torch
+@pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
+def test_spread_of_float16_sums_in_float32(op):
+    """A thousand float16 values near 1000: ember summed their squares (and, in backward,
+    the values) in float16, giving inf and an inf or NaN gradient; PyTorch sums in float32."""
+    import torch
+
+    xs = np.random.default_rng(3).standard_normal((2, 1000)) * 100 + 1000
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(xs, dtype=lib.float16, requires_grad=True)
+        out = getattr(lib, op)(x, 1)
+        spread = out[0] if isinstance(out, tuple) else out
+        spread.sum().backward()
+        results.append((spread.detach().float().numpy(), x.grad.float().numpy()))
+    for ours, theirs in zip(*results):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=4e-3, atol=1e-6)
+
+
 @pytest.mark.parametrize("op", ["var_mean", "std_mean"])
 def test_var_mean_gradcheck(op):
     x = ember.tensor(np.random.default_rng(2).standard_normal((3, 4)), requires_grad=True)

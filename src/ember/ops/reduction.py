@@ -456,7 +456,8 @@ class Var(Op):
     def forward(ctx, x, axes, correction, keepdim):
         ctx.without_dim = axes is None or x.ndim == 0
         axes = tuple(range(x.ndim)) if axes is None else axes
-        centered = x - x.mean(axis=axes, keepdims=True)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x  # as PyTorch: see _var_grad
+        centered = wide - wide.mean(axis=axes, keepdims=True)
         n = math.prod(x.shape[a] for a in axes)
         ctx.save_for_backward(x)
         ctx.axes, ctx.n, ctx.dof = axes, n, n - correction
@@ -472,8 +473,13 @@ class Var(Op):
 
 def _var_grad(ctx: Any, x: Any, g: Any) -> Any:
     """d var / dx = 2 (x - mean) / dof, times g (with the reduced dims kept), as PyTorch
-    computes it: without dim and dof <= 0 it is inf, and nan where x is its mean (inf * 0)."""
-    centered = x - _dual.sum(x, ctx.axes) / ctx.n
+    computes it: without dim and dof <= 0 it is inf, and nan where x is its mean (inf * 0).
+    A float16 x's mean is summed in float32 (NumPy's mean does), as PyTorch accumulates
+    halves: in float16 the sum of a thousand values near 1000 is inf (and the gradient was)."""
+    if x.__class__ is np.ndarray and x.dtype == np.float16 and ctx.n:
+        centered = x - x.mean(axis=ctx.axes, keepdims=True)
+    else:
+        centered = x - _dual.sum(x, ctx.axes) / ctx.n
     if ctx.without_dim and ctx.dof <= 0:
         return g * _dual.where(_dual.value(centered) == 0, np.nan, np.inf)
     return g * (2 / ctx.dof if ctx.dof else math.inf) * centered
