@@ -120,6 +120,24 @@ def test_scripted_module_save_says_what_ember_supports_instead(make, tmp_path):
         scripted.weights  # noqa: B018
 
 
+@pytest.mark.parametrize("make", [ember.jit.script, ember.jit.trace])
+def test_scripting_keeps_a_modules_own_save_method(make):
+    """script returns the module itself: a save method its class defines must not be
+    replaced by the one that raises (it was, on the caller's own model too)."""
+
+    class Net(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = ember.nn.Linear(2, 2)
+
+        def save(self, path):
+            return f"saved to {path}"
+
+    model = Net()
+    assert make(model).save("w.pt") == "saved to w.pt"
+    assert model.save("w.pt") == "saved to w.pt"
+
+
 @requires_torch
 @pytest.mark.parametrize("source", ["ember capsule", "torch capsule", "torch tensor", "numpy array"])
 def test_from_dlpack_shares_writable_memory(source):

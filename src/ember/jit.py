@@ -54,10 +54,12 @@ def script(
 def _with_save(obj: _T) -> _T:
     """A module given to script or trace, with PyTorch's ScriptModule method `save(f)`, which
     raises jit.save's NotImplementedError (how to save the weights) rather than a bare
-    AttributeError; it is the module's own attribute, not in its state_dict."""
+    AttributeError; it is the module's own attribute, not in its state_dict. A module whose
+    class has a `save` of its own keeps it: script returns that same object, whose method
+    must go on working."""
     from ember.nn.module import Module  # nn sits above jit
 
-    if isinstance(obj, Module) and "save" not in obj.__dict__:
+    if isinstance(obj, Module) and not hasattr(obj, "save"):
         obj.__dict__["save"] = _scripted_save
     return obj
 
