@@ -186,7 +186,7 @@ def _spread(
         correction = 1 if unbiased is None or unbiased else 0
     if input._data.dtype.kind not in "fcV":
         what = name if name.endswith("_mean") else "std and var"
-        raise RuntimeError(f"{what} only support floating point and complex dtypes")
+        raise RuntimeError(f"{what} only support floating point and complex dtypes (got {input.dtype})")
     if input._data.dtype.kind == "c":
         # the spread of complex numbers about their mean, |z - mean|², is that of the real
         # parts plus that of the imaginary parts: a real result, as in PyTorch
