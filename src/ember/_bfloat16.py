@@ -46,6 +46,7 @@ _AUTOCAST_FLOAT32 = frozenset(
         "CTCLoss",
         "Cdist",
         "Prod",
+        "ProdOfScalar",
         "GridSample",
     }
 )
@@ -182,6 +183,8 @@ def _in_float32(forward: Any) -> Any:
         wide = tuple([_widen(a, bf16) for a in args])
         wide_kwargs = {k: _widen(v, bf16) for k, v in kwargs.items()}
         out = forward(ctx, *wide, **wide_kwargs)
+        if ctx.__class__.__name__ == "Pow":
+            out = _power(wide[0], args[1], bf16, out)
         result = out if keep or _keeps_float32(args, kwargs, bf16) else _narrow(out, bf16)
         saved = ctx._saved
         if saved:
@@ -193,13 +196,32 @@ def _in_float32(forward: Any) -> Any:
                 kept.update({id(o): r for o, r in pairs})
             ctx._saved = tuple([kept.get(id(s), s) for s in saved])
         if ctx._edges:
-            ctx.backward = _backward_in_float32
+            ctx.backward = _pow_backward if ctx.__class__.__name__ == "Pow" else _backward_in_float32
         return result
 
     run._bfloat16_wrapped = True  # type: ignore[attr-defined]
     run.__wrapped__ = forward  # type: ignore[attr-defined]
     run.__doc__ = forward.__doc__
     return run
+
+
+def _power(x: np.ndarray, p: Any, bf16: np.dtype, out: np.ndarray) -> np.ndarray:
+    """x ** p (x a bfloat16 array widened to float32) before its rounding, as PyTorch's CPU
+    kernel computes it for bfloat16: x * x * x and 1 / (x * x) for 3 and -2 multiply in
+    bfloat16 (x * x rounded first); 2, 0.5, -0.5 and -1 are one float32 operation (`out`,
+    the float32 forward's); any other number is first rounded to bfloat16 (0.3 is
+    0.30078125) and raised in float32."""
+    from ember.ops.elementwise import scalar_power
+
+    if p.__class__ not in (int, float) or p in (2, 0.5, -0.5, -1):
+        return out
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if p == 3:
+            return (x * x).astype(bf16).astype(_FLOAT32) * x
+        if p == -2:
+            return _FLOAT32.type(1) / (x * x).astype(bf16).astype(_FLOAT32)
+    rounded = float(np.asarray(p, _FLOAT32).astype(bf16))
+    return scalar_power(x, int(rounded) if p.__class__ is int and rounded.is_integer() else rounded)
 
 
 def _lowered(a: Any, bf16: np.dtype) -> Any:
@@ -228,6 +250,23 @@ def _backward_in_float32(ctx: Any, *grads: Any) -> Any:
     finally:
         if ctx._saved is not None:
             ctx._saved = saved
+
+
+def _pow_backward(ctx: Any, grad: Any) -> Any:
+    """Pow's backward for a bfloat16 x, as PyTorch's: grad * (p * x ** (p - 1)), each of the
+    three operations rounded to bfloat16 (the power as _power computes it). Under
+    create_graph, or for an exponent that is not a number, the float32 backward."""
+    p = ctx.p
+    if not isinstance(grad, np.ndarray) or p.__class__ not in (int, float) or p == 0:
+        return _backward_in_float32(ctx, grad)
+    from ember.ops.elementwise import scalar_power
+
+    bf16 = _BF16[0]
+    x = _widen(ctx.saved_tensors[0], bf16)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        power = _power(x, p - 1, bf16, scalar_power(x, p - 1)).astype(bf16).astype(_FLOAT32)
+        local = (_FLOAT32.type(p) * power).astype(bf16).astype(_FLOAT32)
+        return (_widen(grad, bf16) * local).astype(bf16), None
 
 
 def is_bfloat16(np_dtype: np.dtype) -> bool:

@@ -17,7 +17,9 @@ What PyTorch does, and ember with it:
   into a float tensor, not a float into an integer tensor). Many functions (matmul, sort,
   gather, abs, round, clamp, where, the linalg ones, ...: `EXACT`) write only a result of
   `out`'s own dtype, and the sums and products (`IN_OUT_DTYPE`) compute in `out`'s dtype,
-  as if it were given as `dtype=` (`sum(x, 0, out=long_tensor)` sums x made int64).
+  as if it were given as `dtype=` (`sum(x, 0, out=long_tensor)` sums x made int64); mean,
+  nanmean, std, var and logsumexp compute in a float32, float64 or complex out's dtype
+  (`IN_FLOAT_OUT_DTYPE`).
 - An `out` of another shape is resized, with PyTorch's deprecation warning unless it was
   empty. A view of another tensor cannot be resized: ember refuses it with a clear error.
 - Functions with several results (`max(x, dim)`, `sort`, `topk`, `linalg.qr`, ...) take a
@@ -115,6 +117,12 @@ _BOOL_OR_BYTE = frozenset("all any".split())
 LINALG_CASTING = frozenset("cond pinv tensorinv".split())
 # the reductions that compute in out's dtype (a `dtype=` given with out must equal it)
 IN_OUT_DTYPE = frozenset("sum nansum prod cumsum cumprod".split())
+# the float reductions that compute in a floating or complex out's dtype (mean of a float32
+# tensor into a float64 out sums in float64, as PyTorch); nansum and nanmean refuse an integer,
+# bool or complex out for a float input, and std, var a complex out for a real input
+IN_FLOAT_OUT_DTYPE = frozenset("mean nanmean std var logsumexp".split())
+_NANSUM_KERNEL = frozenset("nansum nanmean".split())
+_FULL_FLOATS = frozenset((dtypes.float32, dtypes.float64, dtypes.complex64, dtypes.complex128))
 
 # the factories whose dtype comes from out when the call names none
 FACTORIES = frozenset(
@@ -145,6 +153,7 @@ def accepting_out(fn: Callable[..., Any], name: str, exact: bool = False) -> Cal
     result's own dtype)."""
     factory = name in FACTORIES
     in_out_dtype = name in IN_OUT_DTYPE
+    in_float_out_dtype = name in IN_FLOAT_OUT_DTYPE or name == "nansum"
     exact_tuples = exact or name in _EXACT_TUPLES
     with_numbers = name in _EXACT_WITH_NUMBERS
     with_weight = name in _EXACT_WITH_WEIGHT
@@ -159,7 +168,9 @@ def accepting_out(fn: Callable[..., Any], name: str, exact: bool = False) -> Cal
             return fn(*args, **kwargs)
         if factory:
             _dtype_from(out, kwargs, name)
-        elif in_out_dtype and isinstance(out, Tensor):
+        elif in_float_out_dtype and isinstance(out, Tensor) and args and isinstance(args[0], Tensor):
+            args = (_computed_in(name, args[0], out, kwargs), *args[1:])
+        if in_out_dtype and isinstance(out, Tensor):
             given = kwargs.get("dtype")
             if given is None:
                 kwargs["dtype"] = out.dtype
@@ -204,6 +215,39 @@ def _dtype_from(out: Any, kwargs: dict, name: str) -> None:
         raise RuntimeError(
             f"{name}(): dtype {_name(given)} does not match dtype of out parameter ({_name(wanted)})"
         )
+
+
+def _computed_in(name: str, input: Tensor, out: Tensor, kwargs: dict) -> Tensor:
+    """`input` cast to the dtype a float reduction computes in for `out` (IN_FLOAT_OUT_DTYPE):
+    out's own where it is float32, float64 or complex. An integer or bool out is left to
+    _write's casting error, which PyTorch gives too, and a half out to the function's own
+    dtype (PyTorch accumulates halves in float32, which a cast to half here would not)."""
+    got, kind = out._data.dtype, out._data.dtype.kind
+    real_input = input._data.dtype.kind in "fV"
+    if name in _NANSUM_KERNEL and real_input and kind not in "fV":
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{dtypes.scalar_type_name(got)}'")
+    if name == "nanmean" and input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+    if name in ("std", "var") and kind == "c" and real_input:
+        raise NotImplementedError(f"\"std_cpu\" not implemented for '{dtypes.scalar_type_name(got)}'")
+    if name == "logsumexp" and kind not in "fcV":
+        raise RuntimeError(
+            f"logsumexp(): Expected floating point type for result tensor, but got: {dtypes.scalar_type_name(got)}"
+        )
+    if name in ("mean", "nanmean"):
+        given = kwargs.get("dtype")
+        if given is not None and kind in "fcV" and dtypes.to_numpy_dtype(given) != got:
+            _wrong_dtype(name, dtypes.to_numpy_dtype(given), got)
+    wanted = dtypes.from_numpy_dtype(got)
+    if name == "nansum" or wanted not in _FULL_FLOATS or not (real_input or input._data.dtype.kind == "c"):
+        return input  # nansum: dtype= casts it; an integer input: the function's own error
+    if input._data.dtype.kind == "c" and kind != "c" and name != "mean":
+        wanted = wanted.to_complex()  # std of a complex tensor is real: computed at out's precision
+    elif kind == "c" and name == "logsumexp":
+        if not real_input:
+            return input  # a complex input: logsumexp's own error, never its real part alone
+        wanted = wanted.to_real()
+    return input.to(wanted)
 
 
 def _check_exact(name: str, out: Any, result: Any) -> None:

@@ -7,7 +7,7 @@ that computes the same thing and can run without Python. ember runs Python only,
 steer the compiler (`ignore`, `unused`, `export`) leave their function as it is, and
 `is_scripting()` and `is_tracing()` are False, so code that branches on them takes its eager
 path. Only saving and loading a TorchScript program cannot be offered: `save` and `load`
-raise and say how to save the weights instead.
+raise and say how to save the weights instead, and so does `script(model).save(f)`.
 """
 
 from __future__ import annotations
@@ -46,21 +46,44 @@ __all__ = [
 def script(
     obj: _T, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None, example_inputs: Any = None
 ) -> _T:
-    """The module, function or class itself, not compiled (torch.jit.script)."""
+    """The module, function or class itself, not compiled (torch.jit.script); a module's
+    `save` then says what ember saves instead (see _with_save)."""
+    return _with_save(obj)
+
+
+def _with_save(obj: _T) -> _T:
+    """A module given to script or trace, with PyTorch's ScriptModule method `save(f)`, which
+    raises jit.save's NotImplementedError (how to save the weights) rather than a bare
+    AttributeError; it is the module's own attribute, not in its state_dict. A module whose
+    class has a `save` of its own keeps it: script returns that same object, whose method
+    must go on working."""
+    from ember.nn.module import Module  # nn sits above jit
+
+    if isinstance(obj, Module) and not hasattr(obj, "save"):
+        obj.__dict__["save"] = _scripted_save
     return obj
+
+
+def _scripted_save(f: Any, _extra_files: Any = None) -> None:
+    """`save` of a scripted module: see _with_save."""
+    raise NotImplementedError(
+        "ScriptModule.save: ember.jit.script and ember.jit.trace return the module itself, not a "
+        "ScriptModule. " + _NO_TORCHSCRIPT.format(what="save")
+    )
 
 
 def trace(func: _T, example_inputs: Any = None, *args: Any, **kwargs: Any) -> _T:
     """The module or function itself (torch.jit.trace): it is not run on `example_inputs`
     and not recorded, so control flow that depends on the data keeps working, where a
     PyTorch trace would fix it to the branch the example took. The other options
-    (check_trace, strict, ...) are accepted and ignored."""
-    return func
+    (check_trace, strict, ...) are accepted and ignored. A module's `save` raises, as
+    script's."""
+    return _with_save(func)
 
 
 def trace_module(mod: _T, inputs: Any = None, *args: Any, **kwargs: Any) -> _T:
     """The module itself (torch.jit.trace_module); see `trace`."""
-    return mod
+    return _with_save(mod)
 
 
 def freeze(mod: _T, preserved_attrs: list[str] | None = None, optimize_numerics: bool = True) -> _T:

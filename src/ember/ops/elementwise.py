@@ -637,6 +637,89 @@ class ClampMax(Clamp):
     name = Op.name
 
 
+class ClampByTensors(Op):
+    """clamp(x, min, max) with tensor bounds (one may be None), all of one dtype: PyTorch's
+    ClampBackward0. x gets the gradient where min <= x <= max (a tie stays with x, where
+    maximum and minimum would split it), min where x < min < max, max where x > max or
+    max < min (the result is then max); none of them where the result is NaN."""
+
+    saved_attributes = {"self": saved_input(0), "min": saved_input(1), "max": saved_input(2)}
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        return _clamped(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _clamp_grads(grad, *ctx.saved_tensors)
+
+    def name(self) -> str:
+        return "ClampBackward0"
+
+
+class ClampMinByTensor(ClampByTensors):
+    """clamp_min(x, min) with a tensor min (ClampMinBackward1)."""
+
+    saved_attributes = {"self": saved_input(0), "min": saved_input(1)}
+
+    @staticmethod
+    def forward(ctx, x, lo):
+        ctx.save_for_backward(x, lo)
+        return _clamped(x, lo, None)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _clamp_grads(grad, *ctx.saved_tensors, None)[:2]
+
+    def name(self) -> str:
+        return "ClampMinBackward1"
+
+
+class ClampMaxByTensor(ClampByTensors):
+    """clamp_max(x, max) with a tensor max (ClampMaxBackward1)."""
+
+    saved_attributes = {"self": saved_input(0), "max": saved_input(1)}
+
+    @staticmethod
+    def forward(ctx, x, hi):
+        ctx.save_for_backward(x, hi)
+        return _clamped(x, None, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, hi = ctx.saved_tensors
+        grads = _clamp_grads(grad, x, None, hi)
+        return grads[0], grads[2]
+
+    def name(self) -> str:
+        return "ClampMaxBackward1"
+
+
+def _clamped(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    """x raised to lo and lowered to hi (either None), broadcast; NaN in any gives NaN. x
+    is NumPy's second argument, which it returns at a tie, as PyTorch returns x."""
+    y = x if lo is None else np.maximum(lo, x)
+    return y if hi is None else np.minimum(hi, y)
+
+
+def _clamp_grads(grad: Any, x: Any, lo: Any, hi: Any) -> tuple:
+    """The gradients of x, lo and hi (None for an absent bound) of a clamp by tensors, in
+    the broadcast shape (the engine sums each back to its input's)."""
+    x, lo, hi = (None if t is None else _dual.value(t) for t in (x, lo, hi))
+    if hi is None:
+        return _dual.keep(grad, x >= lo), _dual.keep(grad, x < lo), None
+    if lo is None:
+        return _dual.keep(grad, x <= hi), None, _dual.keep(grad, x > hi)
+    with np.errstate(invalid="ignore"):
+        over = ((x > hi) | (hi < lo)) & ~np.isnan(_clamped(x, lo, hi))
+    return (
+        _dual.keep(grad, (x >= lo) & (x <= hi)),
+        _dual.keep(grad, (x < lo) & (lo < hi)),
+        _dual.keep(grad, over),
+    )
+
+
 class Maximum(Op):
     saved_attributes = {"self": saved_input(0), "other": saved_input(1)}
 

@@ -196,6 +196,26 @@ class Prod(Op):
         return "ProdBackward0" if self.axis is None else "ProdBackward1"
 
 
+class ProdOfScalar(Prod):
+    """prod(x, dim) of a 0-d x, which has no axis to reduce: Prod's, recorded as PyTorch
+    records a call with a dim (ProdBackward1; dim 0, as Max shows a 0-d input's)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "result": saved_output(),
+        "dim": lambda node: 0,
+        "keepdim": field("keepdim"),
+    }
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.keepdim = keepdim
+        return Prod.forward(ctx, x, axis, keepdim)
+
+    def name(self) -> str:
+        return "ProdBackward1"
+
+
 def _product_of_others(x: Any, axis: Any) -> Any:
     """For each element, the product of the others along axis (exact with zeros).
 
@@ -330,6 +350,91 @@ class Min(Max):
     """min along one dim: Max with is_max False (MinBackward0)."""
 
 
+class Picked(Max):
+    """The elements of x at `idx` along `dim`, int64 indices its op found (a median's, a
+    sort's): (values, indices) as one node, as PyTorch records each of these ops, with Max's
+    backward (the gradient goes to the elements picked, summed where one is picked twice, as
+    in cummax). idx has x's dims; keepdim False drops `dim` (of size 1 there) from both. A
+    0-d x (dim None, idx None) is its own value, at index 0, as Max's."""
+
+    saved_attributes = Max.saved_attributes
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, idx):
+        if dim is None:
+            return Max.forward(ctx, x, None, keepdim, True)
+        ctx.dim, ctx.shape, ctx.keepdim = dim, x.shape, keepdim
+        values = np.take_along_axis(x, idx, axis=dim)
+        # the indices returned are a new array object even with keepdim: saved, they are
+        # then known as this output (`_saved_indices`), not as the argument idx
+        idx = row_major(idx[...] if keepdim else idx.squeeze(dim))
+        if not keepdim:
+            values = values.squeeze(dim)
+        ctx.mark_non_differentiable(idx)
+        ctx.save_for_backward(idx)  # changed in place before backward, it raises (see Max)
+        return row_major(values), idx
+
+
+class MedianDim(Picked):
+    """median(x, dim) (PyTorch's MedianBackward1; median(x) is Median, MedianBackward0)."""
+
+    def name(self) -> str:
+        return "MedianBackward1"
+
+
+class NanmedianDim(Picked):
+    """nanmedian(x, dim) (NanmedianBackward1)."""
+
+    def name(self) -> str:
+        return "NanmedianBackward1"
+
+
+class Mode(Picked):
+    """mode(x, dim) (ModeBackward0)."""
+
+
+class Kthvalue(Picked):
+    """kthvalue(x, k, dim) (KthvalueBackward0)."""
+
+
+class Sort(Picked):
+    """sort(x, dim) and msort (SortBackward0): idx orders the whole dim."""
+
+    saved_attributes = {k: v for k, v in Max.saved_attributes.items() if k != "keepdim"}
+
+
+class SortStable(Sort):
+    """sort(x, dim, stable=...): PyTorch's overload with `stable` records SortBackward1."""
+
+    def name(self) -> str:
+        return "SortBackward1"
+
+
+class Topk(Sort):
+    """topk(x, k, dim) (TopkBackward0): idx holds the first k of the order."""
+
+
+class Cummax(Picked):
+    """cummax(x, dim) (CummaxBackward0): idx is where each running maximum was; PyTorch's
+    node saves the input too, shown as `_saved_self`."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "dim": Max.saved_attributes["dim"],
+        "indices": saved_output(1),
+    }
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, idx):
+        values, idx = Picked.forward(ctx, x, dim, keepdim, idx)
+        ctx.save_for_backward(idx, x)
+        return values, idx
+
+
+class Cummin(Cummax):
+    """cummin(x, dim) (CumminBackward0)."""
+
+
 def _along_axis_index(idx: np.ndarray, dim: int) -> tuple:
     """The fancy index that addresses take_along_axis(x, idx, dim) positions in x."""
     grids = np.indices(idx.shape, sparse=True)
@@ -351,7 +456,8 @@ class Var(Op):
     def forward(ctx, x, axes, correction, keepdim):
         ctx.without_dim = axes is None or x.ndim == 0
         axes = tuple(range(x.ndim)) if axes is None else axes
-        centered = x - x.mean(axis=axes, keepdims=True)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x  # as PyTorch: see _var_grad
+        centered = wide - wide.mean(axis=axes, keepdims=True)
         n = math.prod(x.shape[a] for a in axes)
         ctx.save_for_backward(x)
         ctx.axes, ctx.n, ctx.dof = axes, n, n - correction
@@ -367,8 +473,13 @@ class Var(Op):
 
 def _var_grad(ctx: Any, x: Any, g: Any) -> Any:
     """d var / dx = 2 (x - mean) / dof, times g (with the reduced dims kept), as PyTorch
-    computes it: without dim and dof <= 0 it is inf, and nan where x is its mean (inf * 0)."""
-    centered = x - _dual.sum(x, ctx.axes) / ctx.n
+    computes it: without dim and dof <= 0 it is inf, and nan where x is its mean (inf * 0).
+    A float16 x's mean is summed in float32 (NumPy's mean does), as PyTorch accumulates
+    halves: in float16 the sum of a thousand values near 1000 is inf (and the gradient was)."""
+    if x.__class__ is np.ndarray and x.dtype == np.float16 and ctx.n:
+        centered = x - x.mean(axis=ctx.axes, keepdims=True)
+    else:
+        centered = x - _dual.sum(x, ctx.axes) / ctx.n
     if ctx.without_dim and ctx.dof <= 0:
         return g * _dual.where(_dual.value(centered) == 0, np.nan, np.inf)
     return g * (2 / ctx.dof if ctx.dof else math.inf) * centered
@@ -403,6 +514,64 @@ class Std(Var):
         with np.errstate(divide="ignore", invalid="ignore"):
             g = _var_grad(ctx, x, grad.reshape(y.shape) / (2 * safe))
         return _dual.keep(g, nonzero), None, None, None
+
+
+class VarMean(Var):
+    """(var, mean) as one node, PyTorch's VarMeanBackward0: the input's gradient is var's
+    plus the mean's (each incoming gradient may be None, for an output left unused)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "dim": _var_dims,
+        "keepdim": keeps_dims,
+        "correction": _var_correction,
+    }
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        return Var.forward(ctx, x, axes, correction, keepdim), _mean_of(ctx, x, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_var, grad_mean):
+        g = None if grad_var is None else Var.backward(ctx, grad_var)[0]
+        return _plus_mean_grad(ctx, g, grad_mean), None, None, None
+
+
+class StdMean(Std):
+    """(std, mean) as one node, PyTorch's StdMeanBackward0 (see VarMean and Std)."""
+
+    saved_attributes = {
+        "self": saved_input(0),
+        "result0": saved_output(0),
+        "dim": _var_dims,
+        "keepdim": keeps_dims,
+        "correction": _var_correction,
+    }
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        return Std.forward(ctx, x, axes, correction, keepdim), _mean_of(ctx, x, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_std, grad_mean):
+        g = None if grad_std is None else Std.backward(ctx, grad_std)[0]
+        return _plus_mean_grad(ctx, g, grad_mean), None, None, None
+
+
+def _mean_of(ctx: Any, x: np.ndarray, keepdim: bool) -> np.ndarray:
+    """The mean over the axes Var.forward kept on ctx; NaN over no elements, as Mean's."""
+    if ctx.n == 0:
+        return np.full(x.sum(axis=ctx.axes, keepdims=keepdim).shape, np.nan, x.dtype)
+    return row_major(x.mean(axis=ctx.axes, keepdims=keepdim))
+
+
+def _plus_mean_grad(ctx: Any, g: Any, grad_mean: Any) -> Any:
+    """g (or nothing) plus the gradient of the mean over ctx.axes, grad_mean / n everywhere."""
+    if grad_mean is None:
+        return g
+    shape = ctx.saved_tensors[0].shape
+    share = _dual.expand(grad_mean.reshape(_keep_shape(shape, ctx.axes)) / max(ctx.n, 1), shape)
+    return share if g is None else g + share
 
 
 class LinalgVectorNorm(Op):
@@ -613,6 +782,7 @@ class Median(Op):
 
     @staticmethod
     def forward(ctx, x, ignore_nan):
+        ctx.ignore_nan = ignore_nan
         flat = np.sort(x.reshape(-1))  # NaNs sort last
         nans = np.isnan(flat).sum() if x.dtype.kind in "fV" else 0
         n = flat.size - nans if ignore_nan else flat.size
@@ -632,6 +802,9 @@ class Median(Op):
         x, y = map(_dual.value, ctx.saved_tensors)
         mask = _equal_or_both_nan(x, y)
         return _dual.keep(grad, (mask / max(int(mask.sum()), 1)).astype(x.dtype)), None
+
+    def name(self) -> str:
+        return "NanmedianBackward0" if self.ignore_nan else "MedianBackward0"
 
 
 class Nansum(Op):

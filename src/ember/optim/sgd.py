@@ -104,6 +104,19 @@ class SGD(Optimizer):
             add_scaled(data, g, alpha, out=data)
             p._version_cell[0] += 1
 
+    def _update_group_checked(self, group: dict[str, Any]) -> None:
+        """The base class's, refusing first a dense gradient that meets the sparse momentum
+        buffer an earlier sparse gradient started, with PyTorch's error for the sum
+        buffer + grad it would take (checked only once sparse gradients exist)."""
+        if group["momentum"] != 0:
+            for p in group["params"]:
+                if p._grad is None or p._grad.layout is not strided or p not in self.state:
+                    continue
+                buf = self.state[p].get("momentum_buffer")
+                if buf is not None and buf.layout is not strided:
+                    raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        super()._update_group_checked(group)
+
     def _sparse_update(self, p: Tensor, group: dict[str, Any]) -> None:
         """One step of p with a sparse gradient, PyTorch's algorithm on sparse tensors."""
         from ember.sparse import _grad as sparse_grad

@@ -1,10 +1,11 @@
 """Sample transforms: Compose, ToTensor, Normalize, Standardize and torchvision's augmentations.
 
-torchvision.transforms' names, arguments and reprs. ember has no image library: an image is
+torchvision.transforms' names, arguments and reprs. ember needs no image library: an image is
 a NumPy array, H x W (grey) or H x W x C, uint8 like a PIL image's pixels; ToTensor turns it
 into a float32 C x H x W tensor. The spatial augmentations accept such an array or a tensor
 (..., H, W). Random transforms draw from ember's generator, so ember.manual_seed makes them
-reproducible (in worker processes too: each worker is seeded).
+reproducible (in worker processes too: each worker is seeded). ToPILImage and PILToTensor
+convert to and from PIL images where Pillow is installed (an optional dependency).
 
 ToTensor, Normalize, Standardize, Flatten and a Compose of only those also transform a
 whole stacked batch at once (`_apply_batch`), which datasets use for a batched read path;
@@ -422,6 +423,7 @@ from ember.transforms._image import (  # noqa: E402
     RandomVerticalFlip,
     Resize,
 )
+from ember.transforms._pil import PILToTensor, ToPILImage  # noqa: E402
 from ember.transforms.functional import InterpolationMode  # noqa: E402
 
 __all__ = [
@@ -435,6 +437,7 @@ __all__ = [
     "InterpolationMode",
     "Lambda",
     "Normalize",
+    "PILToTensor",
     "Pad",
     "RandomApply",
     "RandomChoice",
@@ -449,6 +452,7 @@ __all__ = [
     "RandomVerticalFlip",
     "Resize",
     "Standardize",
+    "ToPILImage",
     "ToTensor",
     "batch_transform",
     "functional",

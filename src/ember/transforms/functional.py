@@ -660,3 +660,7 @@ def to_tensor(pic: Any) -> Tensor:
     from ember.transforms import ToTensor
 
     return ToTensor()(pic)
+
+
+# the PIL conversions, in a module of their own: Pillow is optional
+from ember.transforms._pil import pil_to_tensor, to_pil_image  # noqa: E402, F401

@@ -37,8 +37,23 @@ class _Capsule:
 def from_dlpack(ext_tensor: Any) -> Tensor:
     """A Tensor on the memory of `ext_tensor`: any object with __dlpack__ (a PyTorch, NumPy
     or JAX array on the CPU) or a DLPack capsule (torch.from_dlpack)."""
-    source = ext_tensor if hasattr(ext_tensor, "__dlpack__") else _Capsule(ext_tensor)
-    return Tensor(np.from_dlpack(source))
+    if hasattr(ext_tensor, "__dlpack__"):
+        return Tensor(np.from_dlpack(ext_tensor))
+    return Tensor(np.asarray(_Writable(np.from_dlpack(_Capsule(ext_tensor)))))
+
+
+class _Writable:
+    """A bare capsule's array made writable. A capsule (to_dlpack's, torch's) is DLPack's
+    unversioned kind, which has no read-only flag, so NumPy marks its array read-only; a
+    producer never exports read-only memory that way (NumPy refuses to), and PyTorch writes
+    through such a tensor: this view of the same memory does too, keeping the array (and so
+    the capsule's memory) alive as its base."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)  # (address, read-only)
+        self.__array_interface__ = interface
 
 
 def to_dlpack(tensor: Tensor) -> Any:

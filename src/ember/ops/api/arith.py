@@ -599,8 +599,10 @@ def _clamp(input: Tensor, min: Any, max: Any, node: type) -> Tensor:  # noqa: A0
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype == np.bool_ and all(b is None or _is_bool(b) for b in (min, max)):
         _refuse_bool_clamp(min, max)
+    if isinstance(min, Tensor) != isinstance(max, Tensor):
+        min, max = _number_if_0d(min, max), _number_if_0d(max, min)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_by_tensors(input, min, max)
+        return _clamp_by_tensors(input, min, max, node)
     if isinstance(min, float) or isinstance(max, float):
         if input._data.dtype.kind not in "fV":
             input = input.to(dtypes.get_default_dtype())
@@ -609,6 +611,14 @@ def _clamp(input: Tensor, min: Any, max: Any, node: type) -> Tensor:  # noqa: A0
 
 
 clip = clamp
+
+
+def _number_if_0d(bound: Any, other: Any) -> Any:
+    """A 0-d tensor bound that needs no gradient, beside a number: the number it holds, as
+    PyTorch reads it there (its clamp takes two tensors or two numbers)."""
+    if other is not None and isinstance(bound, Tensor) and bound._data.ndim == 0 and not bound.requires_grad:
+        return bound.item()
+    return bound
 
 
 def _refuse_bool_clamp(min: Any, max: Any) -> None:  # noqa: A002
@@ -624,30 +634,21 @@ def _refuse_bool_clamp(min: Any, max: Any) -> None:  # noqa: A002
     raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
-def _clamp_by_tensors(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
-    """clamp with tensor bounds, with PyTorch's gradient: input gets it where min <= input <= max
-    (a tie stays with input, where maximum/minimum would split it), min where input < min < max,
-    max where input > max or max < min (the result is then max), none where the result is NaN.
-    The three are first converted to their common dtype, which also decides the comparisons
-    (a uint8 input clamped to tensor(-5) compares with 251, as in PyTorch)."""
+def _clamp_by_tensors(input: Tensor, min: Any, max: Any, node: type) -> Tensor:  # noqa: A002
+    """clamp with tensor bounds, PyTorch's one node (ClampBackward0, or ClampMinBackward1 /
+    ClampMaxBackward1 for clamp_min / clamp_max; see ew.ClampByTensors for its gradient). The
+    three are first converted to their common dtype, which also decides the comparisons (a
+    uint8 input clamped to tensor(-5) compares with 251, as in PyTorch)."""
     dtype = _common_dtype(input, *(_tensor_of(b) for b in (min, max) if b is not None))
     input, min, max = (b.to(dtype) if isinstance(b, Tensor) else b for b in (input, min, max))
-    with grad_mode.no_grad():
-        value = input if min is None else maximum(input, min)
-        value = value if max is None else minimum(value, max)
-    x = input._data
-    lo, hi = (b._data if isinstance(b, Tensor) else b for b in (min, max))
-    if hi is None:
-        regions = [(x >= lo, input), (x < lo, min)]
-    elif lo is None:
-        regions = [(x <= hi, input), (x > hi, max)]
-    else:
-        over = ((x > hi) | (hi < lo)) & ~np.isnan(value._data)
-        regions = [((x >= lo) & (x <= hi), input), ((x < lo) & (lo < hi), min), (over, max)]
-    out = value
-    for mask, source in regions:
-        out = where(mask, source, out)
-    return out
+    min, max = (
+        _tensor_of(b).to(dtype) if b is not None and not isinstance(b, Tensor) else b for b in (min, max)
+    )
+    if node is ew.ClampMin:
+        return ew.ClampMinByTensor.apply(input, min)
+    if node is ew.ClampMax:
+        return ew.ClampMaxByTensor.apply(input, max)
+    return ew.ClampByTensors.apply(input, min, max)
 
 
 _NOTHING = object()  # tells where(condition) from where(condition, input, None)

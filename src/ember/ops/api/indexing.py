@@ -12,6 +12,7 @@ from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
 from ember.ops import elementwise as ew
+from ember.ops import reduction
 from ember.ops import shape as shape_ops
 from ember.ops.api.arith import (
     _check_inplace_graph,
@@ -678,6 +679,13 @@ def _copy_slices(input: Tensor, make: type, idx: Any, target: np.ndarray, value:
 # ---- ordering ------------------------------------------------------------------------------
 
 
+def sortable(x: np.ndarray) -> np.ndarray:
+    """x as NumPy sorts, partitions and searches it right: a bfloat16 array widened to
+    float32 (exactly), since NumPy sorts ml_dtypes' bfloat16 without placing its NaNs last
+    (a NaN's comparisons are all false, and the sort then misplaces other elements too)."""
+    return x.astype(np.float32) if x.dtype.kind == "V" else x
+
+
 def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """Stable argsort; descending keeps equal elements in their original order too."""
     if not descending:
@@ -733,16 +741,13 @@ def stable_rank(x: np.ndarray, axis: int, r: int) -> np.ndarray | None:
     return np.moveaxis(hit.argmax(-1)[..., None], -1, axis)
 
 
-def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str) -> Any:
+def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str, node: type) -> Any:
     axis = normalize_dim(dim, input._data.ndim, op)
-    if axis is None:  # a 0-d tensor is sorted already
+    if axis is None:  # a 0-d tensor is sorted already: node gives a copy, index 0
         if k not in (None, 0, 1):
             raise RuntimeError(f"{op}(): selected index k={k} is out of range for a 0-d tensor")
-        from ember.ops.api.convert import clone  # convert imports this module
-
-        # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
-        return return_type(op)(clone(input), Tensor(np.zeros((), np.int64)))
-    x = input._data
+        return return_type(op)(*node.apply(input, None, True, None))
+    x = sortable(input._data)
     idx = None
     if k is not None:
         n = x.shape[axis]
@@ -756,17 +761,18 @@ def _by_order(input: Tensor, dim: int, descending: bool, k: int | None, op: str)
         idx = _order(x, axis, descending)
         if k is not None:
             idx = np.take(idx, range(k), axis=axis)
-    # the indices tensor itself goes to Gather, which saves it: changing the returned indices
-    # in place before backward raises, as in PyTorch, rather than move the gradient
-    indices = Tensor(idx)
-    return return_type(op)(shape_ops.Gather.apply(input, axis, indices), indices)
+    # one node, PyTorch's SortBackward0 / TopkBackward0, which saves the indices it returns:
+    # changing them in place before backward raises, as in PyTorch, rather than move the gradient
+    return return_type(op)(*node.apply(input, axis, True, idx))
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None) -> Any:
     """(values, indices) sorted along dim (torch.sort); always stable. The values' gradient
-    flows back to the positions they came from."""
+    flows back to the positions they came from. A call that names `stable` (True or False)
+    is PyTorch's other overload, recorded as SortBackward1."""
     dtypes.refuse_complex("Sort does not support complex dtypes on CPU", input)
-    return _by_order(input, dim, descending, None, "sort")
+    node = reduction.Sort if stable is None else reduction.SortStable
+    return _by_order(input, dim, descending, None, "sort", node)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -775,7 +781,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     axis = normalize_dim(dim, input._data.ndim, "argsort")
     if axis is None:
         return Tensor(np.zeros((), np.int64))
-    return Tensor(_order(input._data, axis, descending))
+    return Tensor(_order(sortable(input._data), axis, descending))
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
@@ -783,7 +789,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     dtypes.refuse_complex("topk does not support complex dtypes on CPU", input)
     if input._data.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
-    return _by_order(input, dim, largest, k, "topk")
+    return _by_order(input, dim, largest, k, "topk", reduction.Topk)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:

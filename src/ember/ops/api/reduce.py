@@ -11,7 +11,6 @@ from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import _FLOAT32, apply_one
 from ember.ops import fastpath, reduction
-from ember.ops import shape as shape_ops
 from ember.ops.api.arith import _write_inplace, isnan, logical_not, maximum, minimum
 from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim, normalize_dims
@@ -72,7 +71,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     elif input._data.dtype.kind in "bui":
         input = input.to(dtypes.int64)  # torch multiplies integers and bools as int64
     axis = None if dim is None else normalize_dim(dim, input._data.ndim, "prod")
-    return apply_one(reduction.Prod, input, axis, keepdim)
+    node = reduction.ProdOfScalar if dim is not None and axis is None else reduction.Prod
+    return apply_one(node, input, axis, keepdim)
 
 
 def _check_not_empty(input: Tensor, dims: Any, name: str, error: type = RuntimeError) -> None:
@@ -184,7 +184,9 @@ def _spread(
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    _float_for_reduction(input, name)
+    if input._data.dtype.kind not in "fcV":
+        what = name if name.endswith("_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes (got {input.dtype})")
     if input._data.dtype.kind == "c":
         # the spread of complex numbers about their mean, |z - mean|², is that of the real
         # parts plus that of the imaginary parts: a real result, as in PyTorch
@@ -281,18 +283,17 @@ def cumprod_(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
     axis = normalize_dim(dim, input._data.ndim, name)
     x = input._data
-    if axis is None or x.size == 0:
-        from ember.ops.api.convert import clone  # convert imports this module
-
-        # a copy, not a view, as PyTorch returns: an in-place change of either must not show in the other
-        return return_type(name)(clone(input), Tensor(np.zeros(x.shape, np.int64)))
+    node = reduction.Cummax if is_max else reduction.Cummin  # one node, as PyTorch's: see sort
+    if axis is None or x.size == 0:  # the node gives a copy of x, and indices 0
+        return return_type(name)(
+            *node.apply(input, axis, True, None if axis is None else np.zeros(x.shape, np.int64))
+        )
     running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
     # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
     hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind in "fV" else x == running
     positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
     idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
-    indices = Tensor(idx)  # given to Gather, which saves it: see sort
-    return return_type(name)(shape_ops.Gather.apply(input, axis, indices), indices)
+    return return_type(name)(*node.apply(input, axis, True, idx))
 
 
 def cummax(input: Tensor, dim: int) -> Any:
@@ -321,7 +322,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """sum treating NaN as 0 (torch.nansum)."""
-    dtypes.refuse_complex("nansum on CPU does not support complex inputs", input)
+    _no_complex_nansum(input)
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fV":
@@ -329,8 +330,15 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     return reduction.Nansum.apply(input, _reduced_dims(dim, input, "nansum"), keepdim)
 
 
+def _no_complex_nansum(input: Tensor) -> None:
+    """PyTorch's RuntimeError (not NotImplementedError) for nansum and nanmean of a complex tensor."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+
+
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """mean of the non-NaN elements (torch.nanmean); NaN where there are none."""
+    _no_complex_nansum(input)
     if input._data.dtype.kind not in "fV":  # even with a float dtype=, as PyTorch
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype}")
     if dtype is not None:
@@ -356,8 +364,7 @@ def var_mean(
     """(var, mean) over dim, in one call (torch.var_mean)."""
     if isinstance(dim, bool):  # var_mean(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    v = var(input, dim, unbiased, keepdim, correction=correction)
-    return v, mean(input, dim, keepdim)
+    return _spread_and_mean(reduction.VarMean, input, dim, unbiased, keepdim, correction, "var_mean")
 
 
 def std_mean(
@@ -371,7 +378,18 @@ def std_mean(
     """(std, mean) over dim, in one call (torch.std_mean)."""
     if isinstance(dim, bool):  # std_mean(x, False): the old positional `unbiased`
         dim, unbiased = None, dim
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return _spread_and_mean(reduction.StdMean, input, dim, unbiased, keepdim, correction, "std_mean")
+
+
+def _spread_and_mean(
+    op: Any, input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str
+) -> tuple[Tensor, Tensor]:
+    """(var or std, mean) as PyTorch's one node `op`; a complex input, whose spread is the
+    sum of its parts' (see _spread), takes the two ops."""
+    if input._data.dtype.kind == "c":
+        spread = reduction.Var if op is reduction.VarMean else reduction.Std
+        return _spread(spread, input, dim, unbiased, keepdim, correction, name[:3]), mean(input, dim, keepdim)
+    return _spread(op, input, dim, unbiased, keepdim, correction, name)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:

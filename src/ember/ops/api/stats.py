@@ -12,7 +12,7 @@ from ember import creation, dtypes
 from ember._tensor import Tensor
 from ember.ops import reduction
 from ember.ops import shape as shape_ops
-from ember.ops.api.indexing import gather, sort, stable_rank
+from ember.ops.api.indexing import gather, sort, sortable, stable_rank
 from ember.ops.elementwise import row_major
 from ember.ops.reduction import normalize_dim
 from ember.return_types import return_type
@@ -20,23 +20,26 @@ from ember.return_types import return_type
 # ---- order statistics ------------------------------------------------------------------------
 
 
-def _itself(name: str, input: Tensor) -> Any:
+def _itself(name: str, input: Tensor, keepdim: bool) -> Any:
     """(values, indices) of a 0-d tensor, which is its own median, mode or k-th value: a
-    copy, as PyTorch returns, so that an in-place change of either does not show in the other."""
-    from ember.ops.api.convert import clone  # convert imports this module's imports
-
-    return return_type(name)(clone(input), Tensor(np.zeros((), np.int64)))
+    copy, as PyTorch returns, so that an in-place change of either does not show in the
+    other, recorded as the op's node (MedianBackward1, ...), as PyTorch's."""
+    return _picked(name, input, None, None, keepdim)
 
 
 def _picked(name: str, input: Tensor, axis: int, idx: np.ndarray, keepdim: bool) -> Any:
     """(values, indices) of the elements at the int64 indices idx along axis (where idx has
-    size 1), that dim dropped unless keepdim; the values' gradient goes to those elements."""
-    indices = Tensor(idx)  # given to Gather, which saves it: see sort
-    values = shape_ops.Gather.apply(input, axis, indices)
-    if keepdim:
-        return return_type(name)(values, indices)
-    indices = shape_ops.View.apply(indices, idx.shape[:axis] + idx.shape[axis + 1 :])  # a view: same version
-    return return_type(name)(shape_ops.View.apply(values, indices.shape), indices)
+    size 1), that dim dropped unless keepdim: one node, PyTorch's for the op (MedianBackward1,
+    ...), whose gradient goes to those elements."""
+    return return_type(name)(*_PICKING[name].apply(input, axis, keepdim, idx))
+
+
+_PICKING = {
+    "median": reduction.MedianDim,
+    "nanmedian": reduction.NanmedianDim,
+    "mode": reduction.Mode,
+    "kthvalue": reduction.Kthvalue,
+}
 
 
 def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str) -> Any:
@@ -47,9 +50,9 @@ def _middle(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool, name: str)
     if dim is None:
         return reduction.Median.apply(input, ignore_nan)
     axis = normalize_dim(dim, input._data.ndim, name)
-    x = input._data
+    x = sortable(input._data)
     if axis is None:  # a 0-d tensor is its own median
-        return _itself(name, input)
+        return _itself(name, input, keepdim)
     n = x.shape[axis]
     if n == 0:
         raise IndexError(
@@ -90,8 +93,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     dtypes.refuse_complex('"mode_cpu"', input)
     axis = normalize_dim(dim, input._data.ndim, "mode")
     if axis is None:
-        return _itself("mode", input)
-    x = np.moveaxis(input._data, axis, -1)
+        return _itself("mode", input, keepdim)
+    x = np.moveaxis(sortable(input._data), axis, -1)
     n = x.shape[-1]
     if n == 0:
         raise IndexError(
@@ -227,11 +230,12 @@ def unique(
     optionally where each input element went (inverse) and how often each occurs (counts).
     Every NaN counts as distinct, as in torch.unique."""
     dtypes.refuse_complex('"unique"', input)
-    x = input._data
+    x = sortable(input._data)  # found on float32 for bfloat16, the values given back as bfloat16
     if dim is None:
         values, inverse, counts = np.unique(
             x.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
         )
+        values = values.astype(input._data.dtype, copy=False)
         return _unique_results(values, inverse.reshape(x.shape), counts, return_inverse, return_counts)
     axis = normalize_dim(dim, x.ndim, "unique", scalar_ok=False)
     if 0 in [n for i, n in enumerate(x.shape) if i != axis]:
@@ -240,6 +244,7 @@ def unique(
             f"applied (input shape {list(x.shape)}, dim {dim})"
         )
     values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    values = values.astype(input._data.dtype, copy=False)
     return _unique_results(values, inverse.reshape(-1), counts, return_inverse, return_counts)
 
 
@@ -353,11 +358,11 @@ def searchsorted(
                 "while right was True"
             )
         right = side == "right"
-    seq = sorted_sequence._data
+    seq = sortable(sorted_sequence._data)
     if sorter is not None:
         order = sorter._data if isinstance(sorter, Tensor) else np.asarray(sorter)
         seq = np.take_along_axis(seq, order, axis=-1)
-    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
+    vals = sortable(input._data) if isinstance(input, Tensor) else np.asarray(input)
     how = "right" if right else "left"
     if seq.ndim == 1:
         out = np.searchsorted(seq, vals, side=how)
@@ -413,8 +418,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
             f"(k = {k}, input shape {list(input.shape)})"
         )
     if axis is None:  # a 0-d tensor is its own first value
-        return _itself("kthvalue", input)
-    idx = stable_rank(input._data, axis, k - 1)
+        return _itself("kthvalue", input, keepdim)
+    x = sortable(input._data)
+    idx = stable_rank(x, axis, k - 1)
     if idx is None:  # a small input, or the k-th is NaN (NaNs sort last): the sort decides
-        idx = np.take(np.argsort(input._data, axis=axis, kind="stable"), [k - 1], axis=axis)
+        idx = np.take(np.argsort(x, axis=axis, kind="stable"), [k - 1], axis=axis)
     return _picked("kthvalue", input, axis, row_major(idx.astype(np.int64)), keepdim)
