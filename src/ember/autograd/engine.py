@@ -111,7 +111,7 @@ def _public(g: Any) -> Any:
         return g
     if isinstance(g, Tensor):
         return g.conj()
-    return np.asarray(np.conj(g))  # an array: NumPy conjugates a 0-d one into a scalar
+    return np.asanyarray(np.conj(g))  # an array: NumPy conjugates a 0-d one into a scalar
 
 
 def _own(g: Any, handed_out: set) -> Any:
@@ -128,7 +128,7 @@ def _own(g: Any, handed_out: set) -> Any:
     """
     if isinstance(g, ndarray):
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
-            g = np.array(g, order="C")
+            g = g.copy()  # in C order; a meta array copies as one (ember/_meta.py)
     elif isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
         g = np.array(g)
     elif g.layout is not _strided:  # a sparse gradient (embedding(sparse=True)), see below
@@ -364,7 +364,7 @@ def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
     shape, dtype = edge_meta(edge)
     if g.__class__ is not ndarray:
         if not isinstance(g, Tensor):
-            g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
+            g = np.asanyarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
         elif g.layout is not _strided:
             return _conform_sparse(g, edge, node, edges)
     if g.shape != shape:

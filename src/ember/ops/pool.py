@@ -45,7 +45,7 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
         values = xp[(Ellipsis,) + slices]
         if best is None:
             best = values.copy()
-            arg = np.zeros(best.shape, dtype=np.uint8 if math.prod(win.kernel) <= 256 else np.int32)
+            arg = np.zeros_like(best, dtype=np.uint8 if math.prod(win.kernel) <= 256 else np.int32)
             continue
         better = np.greater(values, best)
         np.maximum(best, values, out=best)  # propagates NaN
@@ -68,7 +68,7 @@ def _overlapping(win: Window) -> bool:
 
 def _route(g: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
     """Max pooling's backward: each window's gradient goes to the element that won."""
-    gp = np.zeros(g.shape[: -len(win.size)] + win.padded, dtype=g.dtype)
+    gp = np.zeros_like(g, shape=g.shape[: -len(win.size)] + win.padded)  # g's kind: meta stays meta
     overlapping = _overlapping(win)
     for number, (_, slices) in enumerate(win.offsets()):
         target = gp[(Ellipsis,) + slices]
@@ -82,7 +82,7 @@ def _route(g: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
 def _pick(x: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
     """The adjoint of _route: the element of x at each window's winning offset."""
     xp = pad(x, win)
-    out = np.zeros(arg.shape, dtype=x.dtype)
+    out = np.zeros_like(x, shape=arg.shape)
     for number, (_, slices) in enumerate(win.offsets()):
         np.copyto(out, xp[(Ellipsis,) + slices], where=arg == number)
     return out
@@ -109,7 +109,7 @@ def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
 def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
     """The adjoint of _average: each window's gradient / divisor added to its elements."""
     share = g / divisor
-    gp = np.zeros(g.shape[: -len(win.size)] + win.padded, dtype=g.dtype)
+    gp = np.zeros_like(g, shape=g.shape[: -len(win.size)] + win.padded)  # g's kind: meta stays meta
     for _, slices in win.offsets():
         target = gp[(Ellipsis,) + slices]
         np.add(target, share, out=target)

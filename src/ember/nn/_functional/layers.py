@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _bfloat16, random
+from ember import _bfloat16, _meta, random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
@@ -135,6 +135,8 @@ def _check_p(p: float) -> None:
 def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
     """Zeros with probability p, else 1 / (1 - p), drawn from ember's default generator."""
     dtype = input._data.dtype
+    if input.is_meta:  # no values to drop: a meta mask, without drawing one of the full size
+        return Tensor(_meta.empty(shape, dtype))
     if p == 1:
         return Tensor(np.zeros(shape, dtype=dtype))
     if dtype.kind not in "fcV":

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _meta, dtypes
 from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
@@ -285,6 +285,8 @@ def _index_item(i: Any) -> Any:
                 stacklevel=4,
             )
             i = i.astype(bool)
+        if i.dtype == bool and i.__class__ is not np.ndarray:  # a meta mask: the selection's size is unknown
+            _meta.data_dependent()
         if i.ndim == 0:  # a 0-d tensor is an integer, or True/False
             return bool(i) if i.dtype == bool else int(i)
     return i

@@ -149,7 +149,7 @@ def _arg_extreme(find: Any, input: Tensor, dim: Any, keepdim: bool, name: str) -
         return Tensor(index.reshape((1,) * input._data.ndim) if keepdim else index)
     axis = normalize_dim(dim, input._data.ndim, name)
     _check_not_empty(input, (axis,) if axis is not None else (), name)
-    return Tensor(np.asarray(find(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
+    return Tensor(np.asanyarray(find(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 def var(
