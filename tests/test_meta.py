@@ -411,3 +411,47 @@ def test_other_accelerators_still_raise():
         ember.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
         ember.ones(2).to("cuda")
+
+
+GRADIENTS = {
+    "index": lambda T, x: x[T.tensor([0, 0, 1])].sum(),
+    "cat": lambda T, x: T.cat([x, x], 1).sum(),
+    "softmax": lambda T, x: x.softmax(1).pow(2).sum(),
+    "cross_entropy": lambda T, x: T.nn.functional.cross_entropy(x, T.tensor([0, 1, 1], device="meta")),
+    "layer_norm": lambda T, x: T.nn.functional.layer_norm(x, (2,)).sum(),
+    "upsample": lambda T, x: T.nn.functional.interpolate(
+        x[None, None], scale_factor=2, mode="bilinear"
+    ).sum(),
+}
+
+
+@pytest.mark.parametrize("name", GRADIENTS)
+def test_gradients_stay_meta(T, name):
+    """Each backward's gradient is meta: an op writing into a CPU buffer would make it a CPU
+    tensor of garbage, the silent failure to prevent."""
+    x = _meta(T, 3, 2, requires_grad=True)
+    GRADIENTS[name](T, x).backward()
+    assert x.grad.is_meta and x.grad.shape == x.shape
+
+
+def test_embedding_gradient_stays_meta(T):
+    embedding = T.nn.Embedding(5, 3, device="meta")
+    embedding(T.tensor([[1, 2, 1]], device="meta")).sum().backward()
+    assert embedding.weight.grad.is_meta and embedding.weight.grad.shape == (5, 3)
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW"])
+def test_an_optimizer_step_on_meta_parameters(T, optimizer):
+    with T.device("meta"):
+        model = T.nn.Linear(4, 3)
+        model(T.randn(2, 4)).sum().backward()
+        kwargs = {"lr": 0.1, "momentum": 0.9} if optimizer == "SGD" else {}
+        getattr(T.optim, optimizer)(model.parameters(), **kwargs).step()
+    assert model.weight.is_meta and model.weight.shape == (3, 4)
+
+
+def test_a_transformer_layer_on_meta(T):
+    with T.device("meta"):
+        layer = T.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+        out = layer(T.randn(2, 5, 8))
+    assert out.is_meta and out.shape == (2, 5, 8)

@@ -51,6 +51,12 @@ def like(a: Any) -> Any:
     return a
 
 
+def follow(a: Any, x: Any) -> Any:
+    """An op's own constant `a` (weights, a matrix) made meta when its input x is meta, so
+    that combining them is not taken for mixing devices."""
+    return like(a) if isinstance(x, MetaArray) else a
+
+
 def _zeros(a: Any) -> Any:
     """The real stand-in of a meta array (zeros of its shape), through lists and tuples."""
     if isinstance(a, MetaArray):
@@ -229,7 +235,9 @@ class MetaArray(np.ndarray):
         raise RuntimeError("Tensor.item() cannot be called on meta tensors")
 
     def tolist(self) -> Any:
-        raise NotImplementedError(NO_DATA)
+        # zeros, for ember's own small-array fast paths (an optimizer's few-element update,
+        # written back into a meta array as nothing); Tensor.tolist raises PyTorch's error
+        return on_zeros(np.ndarray.tolist, "tolist", (self,), {})
 
     def tobytes(self, order: Any = "C") -> bytes:
         raise NotImplementedError(NO_DATA)

@@ -497,6 +497,8 @@ class Tensor:
         return self._data.item()
 
     def tolist(self) -> Any:
+        if self._data.__class__ is MetaArray:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         if self._data.dtype.kind == "V":  # bfloat16: ml_dtypes' scalars, as Python floats
             return self._data.astype(np.float32).tolist()
         return self._data.tolist()

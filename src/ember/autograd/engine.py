@@ -750,4 +750,6 @@ def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
             accumulate(t, g, handed_out)
             return
         # NumPy sums two 0-d arrays into a scalar, which could not be changed in place
-        t._grad._data = total if total.__class__ is ndarray else np.array(total)
+        t._grad._data = (
+            total if total.__class__ is ndarray else np.asanyarray(total)
+        )  # (a meta array stays one)

@@ -118,7 +118,8 @@ def unary(name: str, x: Any) -> Any:
 def index_add(shape: tuple, index: Any, g: Any, dtype: Any) -> Any:
     """A zero array of `shape` with g added at `index` (repeated indices add up)."""
     if isinstance(g, ndarray):
-        out = np.zeros(shape, dtype=dtype)
+        # of g's kind: a meta gradient (ember/_meta.py) gives a meta one
+        out = np.zeros(shape, dtype) if g.__class__ is ndarray else np.zeros_like(g, dtype, shape=shape)
         if _is_basic(index):
             out[index] = g
         else:
