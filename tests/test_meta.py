@@ -10,6 +10,9 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from tests.conftest import outcome, requires_torch
 
 import ember
@@ -455,3 +458,34 @@ def test_a_transformer_layer_on_meta(T):
         layer = T.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
         out = layer(T.randn(2, 5, 8))
     assert out.is_meta and out.shape == (2, 5, 8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4),
+    dtypes=st.tuples(*[st.sampled_from(["float32", "float64", "int64", "bool"])] * 2),
+    op=st.sampled_from(["add", "mul", "maximum", "eq", "where", "sum", "amax", "mean"]),
+)
+def test_meta_results_have_the_cpu_results_shape_and_dtype(shapes, dtypes, op):
+    """The shape and dtype a meta op infers are those the same op computes on the CPU."""
+
+    def run(device):
+        a, b = (
+            ember.zeros(s, dtype=getattr(ember, d), device=device)
+            for s, d in zip(shapes.input_shapes, dtypes)
+        )
+        if op == "where":
+            return ember.where(a > 0, a, b)
+        if op in ("sum", "amax", "mean"):
+            x = (a + b).float()
+            dim = tuple(range(0, x.ndim, 2))
+            return getattr(x, op)(dim, keepdim=bool(x.ndim % 2)) if dim else getattr(x, op)()
+        return getattr(ember, op)(a, b)
+
+    status, cpu = outcome(ember, lambda T: run("cpu"))
+    meta_status, meta = outcome(ember, lambda T: run("meta"))
+    assert meta_status == status
+    if status == "ok":
+        assert meta.is_meta and meta.shape == cpu.shape and meta.dtype == cpu.dtype
+    else:
+        assert type(meta) is type(cpu)
