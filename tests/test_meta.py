@@ -489,3 +489,8 @@ def test_meta_results_have_the_cpu_results_shape_and_dtype(shapes, dtypes, op):
         assert meta.is_meta and meta.shape == cpu.shape and meta.dtype == cpu.dtype
     else:
         assert type(meta) is type(cpu)
+
+
+def test_channels_last_copy_of_a_meta_tensor_stays_meta(T):
+    x = T.empty(1, 3, 4, 4, device="meta").contiguous(memory_format=T.channels_last)
+    assert x.is_meta and x.shape == (1, 3, 4, 4)
