@@ -334,7 +334,7 @@ def attach_methods(cls: type) -> None:
     cls.int = lambda self: to(self, dtypes.int32)
     cls.bool = lambda self: to(self, dtypes.bool)
     cls.byte = lambda self: to(self, dtypes.uint8)
-    cls.cpu = lambda self, *a, **k: to(self, "cpu")
+    cls.cpu = lambda self, *a, **k: to(self, "cpu") if self.is_meta else self  # meta raises torch's error
     cls.is_distributed = lambda self: False  # PyTorch's, False for every tensor
     cls.contiguous = contiguous
     cls.ndimension = lambda self: self._data.ndim
