@@ -494,3 +494,18 @@ def test_meta_results_have_the_cpu_results_shape_and_dtype(shapes, dtypes, op):
 def test_channels_last_copy_of_a_meta_tensor_stays_meta(T):
     x = T.empty(1, 3, 4, 4, device="meta").contiguous(memory_format=T.channels_last)
     assert x.is_meta and x.shape == (1, 3, 4, 4)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.cat([T.empty(2, device="meta"), T.ones(2)]),
+        lambda T: T.empty(2, device="meta") * T.ones(1),
+    ],
+)
+def test_cat_and_elementwise_refuse_mixed_devices_as_torch(call):
+    import torch
+
+    (_, ours), (_, theirs) = (outcome(T, call) for T in (ember, torch))
+    assert type(ours) is type(theirs) is RuntimeError and str(ours) == str(theirs)

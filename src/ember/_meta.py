@@ -255,6 +255,7 @@ def _concatenate(
     arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None, casting: str = "same_kind"
 ) -> Any:
     arrays = list(arrays)
+    _same_device(arrays)
     if axis is None:
         arrays = [np.reshape(a, -1) for a in arrays]
         axis = 0
