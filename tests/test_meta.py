@@ -509,3 +509,47 @@ def test_cat_and_elementwise_refuse_mixed_devices_as_torch(call):
 
     (_, ours), (_, theirs) = (outcome(T, call) for T in (ember, torch))
     assert type(ours) is type(theirs) is RuntimeError and str(ours) == str(theirs)
+
+
+# ---- the CPU is unchanged: a user's ndarray subclass enters as a plain array ----------------
+
+
+@requires_torch
+@pytest.mark.parametrize("kind", ["matrix", "masked", "subclass"])
+def test_an_ndarray_subclass_enters_as_a_plain_view_with_torchs_dtypes(kind):
+    """Ops that keep their input's class (np.asanyarray, *_like, for meta arrays) must not
+    carry a user's subclass along: Tensor() took a bool np.matrix from `==` for Python
+    data and made it float32."""
+    import torch
+
+    class Sub(np.ndarray):
+        pass
+
+    base = np.arange(6, dtype=np.int64).reshape(2, 3)
+    arr = {
+        "matrix": np.matrix(base),
+        "masked": np.ma.masked_array(base, mask=[[0, 1, 0], [0, 0, 0]]),
+        "subclass": base.view(Sub),
+    }[kind]
+    for make in ("from_numpy", "as_tensor"):
+        e, t = getattr(ember, make)(arr), getattr(torch, make)(arr)
+        assert e._data.__class__ is np.ndarray
+        assert str(e.dtype) == str(t.dtype).replace("torch", "ember")
+        for call in (
+            lambda x: x == x,
+            lambda x: x.isnan(),
+            lambda x: x.argmax(0),
+            lambda x: x.sum(),
+            lambda x: x * x,
+            lambda x: x[:1].expand(3, -1),
+        ):
+            got, want = call(e), call(t)
+            assert got._data.__class__ is np.ndarray
+            assert (tuple(got.shape), str(got.dtype).split(".")[-1]) == (
+                tuple(want.shape),
+                str(want.dtype).split(".")[-1],
+            )
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    shared = ember.from_numpy(arr)
+    arr[0, 0] = 7  # from_numpy shares memory, as torch's does
+    assert shared[0, 0].item() == 7

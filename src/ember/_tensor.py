@@ -694,7 +694,10 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, np.ndarray):
-        arr = data
+        # a user's subclass (np.matrix, a masked array) as a plain view of its memory, as
+        # PyTorch reads it: inside ember, arrays are plain ndarrays or meta ones (ember/_meta.py),
+        # and ops that keep their input's class must not carry np.matrix's `*` or a mask along
+        arr = data if data.__class__ is np.ndarray or data.__class__ is MetaArray else np.asarray(data)
     elif isinstance(data, (list, tuple)) and _has_typed(data):
         # a tensor's or NumPy object's own dtype counts, a Python float is the default dtype,
         # and they promote as in PyTorch: [tensor(1), 2.5] is float32, [2.5, np.float64(1)]

@@ -102,7 +102,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     dtypes.from_numpy_dtype(ndarray.dtype)
-    return Tensor(ndarray)
+    return Tensor(np.asarray(ndarray))  # a subclass (np.matrix) as a plain view: its dtype kept
 
 
 def _no_elements(name: str, shape: tuple, dtype: Any, layout: Any, requires_grad: bool, device: Any) -> Any:
