@@ -86,7 +86,7 @@ def test_device_context_and_default_device_put_factories_on_meta(T):
         assert T.get_default_device() == T.device("meta")
         assert T.ones(2, 2).is_meta
     finally:
-        T.set_default_device("cpu")
+        T.set_default_device(None)  # unset, as before: torch.tensor(meta) reads a set "cpu"
     assert not T.ones(2).is_meta
 
 
@@ -553,3 +553,44 @@ def test_an_ndarray_subclass_enters_as_a_plain_view_with_torchs_dtypes(kind):
     shared = ember.from_numpy(arr)
     arr[0, 0] = 7  # from_numpy shares memory, as torch's does
     assert shared[0, 0].item() == 7
+
+
+# ---- a meta tensor's zeros never reach the CPU ---------------------------------------------
+
+
+def _set(t, index, value):
+    t[index] = value
+    return t
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.ones(2).copy_(T.randn(2, device="meta")),
+        lambda T: T.ones(2, requires_grad=True).clone().copy_(T.randn(2, device="meta")),
+        lambda T: _set(T.ones(2), slice(None), T.randn(2, device="meta")),
+        lambda T: _set(T.ones(2, requires_grad=True).clone(), 0, T.randn((), device="meta")),
+        lambda T: T.tensor(T.randn(2, device="meta"), device="cpu"),
+        lambda T: T.tensor(T.randn(2, device="meta")),
+        lambda T: T.tensor(T.randn(2, device="meta"), dtype=T.float64),
+        lambda T: T.randn(2, device="meta").copy_(T.ones(2)),
+        lambda T: _set(T.randn(2, device="meta"), 0, T.ones(())),
+    ],
+)
+def test_meta_values_are_not_copied_into_cpu_tensors_as_zeros(call):
+    """NumPy reads a meta array as the zeros it views: copy_, setitem and tensor() wrote
+    them into CPU tensors, where torch raises (or, for tensor(), stays on meta)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tensor(tensor)'s advice
+        got, want = _both(call)
+    assert got == want
+
+
+def test_an_advanced_index_write_of_a_meta_value_into_a_cpu_tensor_raises():
+    """torch leaves the CPU tensor as it was here (its index_put skips the meta value),
+    silently; ember raises the error of the basic-index write rather than write nothing."""
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor"):
+        ember.ones(2)[ember.tensor([0, 1])] = ember.randn(2, device="meta")

@@ -308,6 +308,8 @@ def _einsum(*operands: Any, **kwargs: Any) -> Any:
 
 
 def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    if not isinstance(dst, MetaArray):  # a meta array's zeros into a CPU one: PyTorch refuses
+        raise NotImplementedError(NO_DATA)
     return None  # into a meta array: nothing to write
 
 

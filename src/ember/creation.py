@@ -72,6 +72,11 @@ def tensor(
     it warns, as PyTorch does, that `detach().clone()` says what is meant."""
     if isinstance(data, Tensor):
         copy_construct_warning("torch.tensor")
+        if data.is_meta:  # no values to copy: a meta tensor again (np.array would give zeros)
+            if device is not None and known_device(device).type != "meta":
+                raise NotImplementedError(_meta.NO_DATA)
+            np_dtype = data._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
+            return Tensor(_meta.empty(data.shape, np_dtype), requires_grad=requires_grad)
     arr = np.array(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), copy=True)
     return _finish(arr, requires_grad, device)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _layout, dtypes
+from ember import _layout, _meta, dtypes
 from ember import random as _random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
@@ -108,7 +108,6 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 def _to_device(input: Tensor, where: Any) -> Tensor:
     """input on the device `where` (the CPU or meta): a meta tensor of its shape and dtype,
     detached (a leaf that requires grad as input does), when it moves to meta."""
-    from ember import _meta
     from ember._tensor import known_device
 
     on_meta = known_device(where).type == "meta"
@@ -477,6 +476,8 @@ def type_as(input: Tensor, other: Tensor) -> Tensor:
 def copy_(input: Tensor, src: Any) -> Tensor:
     """Copy src's values into input (broadcasting), keeping input's dtype."""
     src = _tensor_of(src)
+    if src._data.__class__ is not input._data.__class__ and src.is_meta:  # its zeros would be copied
+        raise NotImplementedError(_meta.NO_DATA)
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or _wants_grad(src)):
         return _record_inplace(input, lambda x: _replaced(x, src, ew.Copy))

@@ -469,8 +469,11 @@ def _strip_leading_ones(value: Tensor) -> Tensor:
 
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
-    if value.__class__ not in _NUMBERS and not isinstance(value, Tensor):
-        _check_value(input, value)
+    if value.__class__ not in _NUMBERS:
+        if not isinstance(value, Tensor):
+            _check_value(input, value)
+        elif value._data.__class__ is not input._data.__class__ and value.is_meta:
+            raise NotImplementedError(_meta.NO_DATA)  # NumPy would write a meta value's zeros
     idx, then = _convert_index(index, input._data.ndim)
     if then is None and _is_basic(idx):
         _set_region(input, idx, value)
