@@ -594,3 +594,21 @@ def test_an_advanced_index_write_of_a_meta_value_into_a_cpu_tensor_raises():
     silently; ember raises the error of the basic-index write rather than write nothing."""
     with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor"):
         ember.ones(2)[ember.tensor([0, 1])] = ember.randn(2, device="meta")
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: _meta(T, 3, 4).argmax(),
+        lambda T: _meta(T, 3, 4).argmin(keepdim=True),
+        lambda T: _meta(T, 3, 4).any(),
+        lambda T: _meta(T, 3, 4).all(1),
+        lambda T: T.zeros(3, dtype=T.uint8, device="meta").any(),
+    ],
+)
+def test_argmax_any_and_all_of_a_meta_tensor_are_meta(call):
+    """They wrapped np.asarray of NumPy's result, a CPU tensor of the zeros' answer, which
+    .item() would then have read as a value."""
+    got, want = _both(call)
+    assert got == want
