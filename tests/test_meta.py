@@ -612,3 +612,19 @@ def test_argmax_any_and_all_of_a_meta_tensor_are_meta(call):
     .item() would then have read as a value."""
     got, want = _both(call)
     assert got == want
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.nn.functional.max_pool2d(_meta(T, 1, 3, 8, 8), 2, return_indices=True),
+        lambda T: T.nn.functional.max_pool1d(_meta(T, 3, 8, 9), 3, return_indices=True),
+        lambda T: T.nn.functional.adaptive_max_pool2d(_meta(T, 1, 3, 8, 8), 3, return_indices=True),
+        lambda T: T.nn.MaxPool2d(2, return_indices=True)(_meta(T, 2, 3, 7, 7)),
+    ],
+)
+def test_max_pooling_with_indices_on_meta(call):
+    """The indices' CPU positions were added to the meta window offsets: the device error."""
+    got, want = _both(call)
+    assert got == want

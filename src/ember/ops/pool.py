@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember._tensor import Tensor
 from ember.autograd.saved import field_tensor
 from ember.dtypes import scalar_type_name
@@ -264,6 +265,8 @@ def _flat_indices(arg: np.ndarray, win: Window, as_2d: bool = False) -> np.ndarr
     `as_2d`: a 1-d pooling's with the dim of size 1 its 2-d node has (the saved result1)."""
     if as_2d and len(win.size) == 1:
         return _flat_indices(arg, win)[..., None, :]
+    if arg.__class__ is not np.ndarray:  # meta: its shape (the CPU positions below would mix devices)
+        return _meta.empty(arg.shape, np.int64)
     offsets = np.unravel_index(arg, win.kernel)
     flat = np.zeros(arg.shape, dtype=np.int64)
     nd = len(win.size)
