@@ -628,3 +628,18 @@ def test_max_pooling_with_indices_on_meta(call):
     """The indices' CPU positions were added to the meta window offsets: the device error."""
     got, want = _both(call)
     assert got == want
+
+
+def test_cpu_scratch_buffers_are_row_major_whatever_the_inputs_layout():
+    """pad's buffer (and pooling's, col2im's) is np.full/np.zeros on the CPU, as before the
+    meta device: the *_like forms followed a channels_last input's memory order and wrote
+    the zeros calloc gives for free."""
+    from ember.ops import pool
+    from ember.ops.im2col import pad, window
+
+    x = np.random.rand(2, 3, 5, 5).astype(np.float32).transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2)
+    win = window(x.shape[2:], (3, 3), (1, 1), (1, 1), (1, 1), (1, 1))
+    assert pad(x, win).flags.c_contiguous
+    _, arg = pool._max(x, win)
+    assert pool._pick(x, arg, win).flags.c_contiguous
+    assert pad(ember.empty(2, 3, 5, 5, device="meta")._data, win).__class__ is not np.ndarray

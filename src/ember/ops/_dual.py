@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.ops._add_at import add_at
 
 # NumPy gives scalars (np.float32, np.bool_) for 0-d results: they count as arrays here
@@ -118,8 +119,7 @@ def unary(name: str, x: Any) -> Any:
 def index_add(shape: tuple, index: Any, g: Any, dtype: Any) -> Any:
     """A zero array of `shape` with g added at `index` (repeated indices add up)."""
     if isinstance(g, ndarray):
-        # of g's kind: a meta gradient (ember/_meta.py) gives a meta one
-        out = np.zeros(shape, dtype) if g.__class__ is ndarray else np.zeros_like(g, dtype, shape=shape)
+        out = _meta.zeros(shape, dtype, like=g)  # a meta gradient gives a meta one
         if _is_basic(index):
             out[index] = g
         else:

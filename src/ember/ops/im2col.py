@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ember import _meta
 from ember._tensor import Tensor
 from ember.ops import _dual
 from ember.ops.elementwise import Op
@@ -88,7 +89,7 @@ def pad(x: np.ndarray, win: Window, value: float = 0.0) -> np.ndarray:
     """x with its spatial dimensions padded by `value`; x itself when there is no padding."""
     if not any(win.pad_lo) and not any(win.pad_hi):
         return x
-    xp = np.full_like(x, value, shape=x.shape[: -len(win.size)] + win.padded)  # x's kind: meta stays meta
+    xp = _meta.full(x.shape[: -len(win.size)] + win.padded, value, x.dtype, like=x)
     xp[(Ellipsis,) + win.crop()] = x
     return xp
 
@@ -155,7 +156,7 @@ def col2im(cols: np.ndarray, win: Window, n: int, c: int) -> np.ndarray:
     of that buffer, not copied to NCHW order.
     """
     blocks = cols.reshape(c, *win.kernel, n, *win.out)
-    xp = np.zeros_like(cols, shape=(c, n, *win.padded))  # cols' kind: meta stays meta
+    xp = _meta.zeros((c, n, *win.padded), cols.dtype, like=cols)
     lead = (slice(None), slice(None))
     for offset, slices in win.offsets():
         target = xp[lead + slices]

@@ -46,7 +46,7 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
         values = xp[(Ellipsis,) + slices]
         if best is None:
             best = values.copy()
-            arg = np.zeros_like(best, dtype=np.uint8 if math.prod(win.kernel) <= 256 else np.int32)
+            arg = _meta.zeros(best.shape, np.uint8 if math.prod(win.kernel) <= 256 else np.int32, like=best)
             continue
         better = np.greater(values, best)
         np.maximum(best, values, out=best)  # propagates NaN
@@ -69,7 +69,7 @@ def _overlapping(win: Window) -> bool:
 
 def _route(g: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
     """Max pooling's backward: each window's gradient goes to the element that won."""
-    gp = np.zeros_like(g, shape=g.shape[: -len(win.size)] + win.padded)  # g's kind: meta stays meta
+    gp = _meta.zeros(g.shape[: -len(win.size)] + win.padded, g.dtype, like=g)
     overlapping = _overlapping(win)
     for number, (_, slices) in enumerate(win.offsets()):
         target = gp[(Ellipsis,) + slices]
@@ -83,7 +83,7 @@ def _route(g: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
 def _pick(x: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
     """The adjoint of _route: the element of x at each window's winning offset."""
     xp = pad(x, win)
-    out = np.zeros_like(x, shape=arg.shape)
+    out = _meta.zeros(arg.shape, x.dtype, like=x)
     for number, (_, slices) in enumerate(win.offsets()):
         np.copyto(out, xp[(Ellipsis,) + slices], where=arg == number)
     return out
@@ -110,7 +110,7 @@ def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
 def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
     """The adjoint of _average: each window's gradient / divisor added to its elements."""
     share = g / divisor
-    gp = np.zeros_like(g, shape=g.shape[: -len(win.size)] + win.padded)  # g's kind: meta stays meta
+    gp = _meta.zeros(g.shape[: -len(win.size)] + win.padded, g.dtype, like=g)
     for _, slices in win.offsets():
         target = gp[(Ellipsis,) + slices]
         np.add(target, share, out=target)
