@@ -643,3 +643,46 @@ def test_cpu_scratch_buffers_are_row_major_whatever_the_inputs_layout():
     _, arg = pool._max(x, win)
     assert pool._pick(x, arg, win).flags.c_contiguous
     assert pad(ember.empty(2, 3, 5, 5, device="meta")._data, win).__class__ is not np.ndarray
+
+
+def _autograd_on_meta(T):
+    """The devices and shapes of gradients through hooks, retain_grad, accumulation, a view
+    written in place and double backward, all on meta."""
+    out = {}
+    w = _meta(T, 3, 4, requires_grad=True)
+    x = _meta(T, 2, 3, requires_grad=True)
+    seen = []
+    w.register_hook(lambda g: seen.append(_kind(g)))
+    y = x @ w
+    y.retain_grad()
+    z = (y.tanh() ** 2).sum()
+    z.backward(retain_graph=True)
+    out["leaf hook"] = seen + [_kind(w.grad)]
+    out["retain_grad"] = _kind(y.grad)
+    z.backward()
+    out["accumulated"] = _kind(w.grad)
+    h = _meta(T, 3, requires_grad=True)
+    hh = h * 2
+    hh.register_hook(lambda g: g * 2)
+    hh.sum().backward()
+    out["replacing hook"] = _kind(h.grad)
+    v = _meta(T, 4, requires_grad=True)
+    v2 = v.clone()
+    v2[1:3] *= 2
+    v2.sum().backward()
+    out["in place on a view"] = _kind(v.grad)
+    (gx,) = T.autograd.grad((x.sin() * x).sum(), x, create_graph=True)
+    out["create_graph"] = (_kind(gx), gx.requires_grad)
+    (g2,) = T.autograd.grad(gx.sum(), x)
+    out["double backward"] = _kind(g2)
+    return out
+
+
+@requires_torch
+def test_autograd_on_meta_keeps_gradients_meta_as_torch():
+    """A leaf's hooks copied its gradient with np.array, double backward wrapped saved arrays
+    with np.asarray, and a view's CopySlices backward built a CPU mask: each gave CPU
+    gradients (or the mixed-device error) where torch's stay meta."""
+    import torch
+
+    assert _autograd_on_meta(ember) == _autograd_on_meta(torch)

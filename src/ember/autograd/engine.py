@@ -654,7 +654,7 @@ def _run_leaf_node_hooks(leaf: Any, g: Any, pre: bool) -> Any:
     if not isinstance(out, Tensor):
         raise TypeError(f"an AccumulateGrad pre-hook must return Tensors or None, got {type(out).__name__}")
     # the leaf must not share the hook's array (nor the hook's Tensor, under create_graph)
-    out = _public(out).clone() if isinstance(g, Tensor) else np.array(_public(out._data))
+    out = _public(out).clone() if isinstance(g, Tensor) else _public(out._data).copy(order="K")
     if out.shape != g.shape or out.dtype != g.dtype:
         out = _conform(out, leaf, None, ())
     return out
@@ -672,7 +672,7 @@ def _hooked(hooks: dict, g: Any) -> Any:
     """g passed through each hook in order; a hook may return a replacement of the same
     shape and dtype."""
     if isinstance(g, ndarray):
-        g = np.array(g)  # the hook may change it in place: not an array another tensor holds
+        g = g.copy(order="K")  # the hook may change it in place (np.array(g), a meta one kept meta)
     for hook in list(hooks.values()):
         if hook.__class__ in _NOT_TENSOR_HOOKS:
             continue  # runs after the gradient is stored (_run_hooks)
