@@ -686,3 +686,43 @@ def test_autograd_on_meta_keeps_gradients_meta_as_torch():
     import torch
 
     assert _autograd_on_meta(ember) == _autograd_on_meta(torch)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: _backward(_meta(T, 3, requires_grad=True), lambda x: (x * 2).sum(), T.ones(())),
+        lambda T: _backward(_meta(T, 3, requires_grad=True), lambda x: x * 2, T.ones(3)),
+        lambda T: _backward(T.randn(3, requires_grad=True), lambda x: x * 2, T.ones(3, device="meta")),
+        lambda T: _backward(
+            T.randn(3, requires_grad=True), lambda x: (x * 2).sum(), T.ones((), device="meta")
+        ),
+        lambda T: _backward(_meta(T, 3, requires_grad=True), lambda x: x * 2, T.ones(3, device="meta")),
+    ],
+)
+def test_backward_with_a_gradient_on_the_other_device_as_torch(call):
+    """A CPU gradient given to a meta output's backward flowed on as CPU arrays: the meta
+    leaf got a CPU .grad (torch: meta for a 0-d gradient, its device error otherwise)."""
+    got, want = _both(call)
+    assert got == want
+
+
+def _backward(x, f, gradient):
+    f(x).backward(gradient)
+    return x.grad
+
+
+@requires_torch
+def test_assigning_a_cpu_grad_to_a_meta_tensor_raises_torchs_error():
+    import torch
+
+    for T in (ember, torch):
+        with pytest.raises(
+            RuntimeError, match="gradient with device type 'cpu' to a tensor with device type 'meta'"
+        ):
+            _meta(T, 3, requires_grad=True).grad = T.zeros(3)
+        with pytest.raises(
+            RuntimeError, match="gradient with device type 'meta' to a tensor with device type 'cpu'"
+        ):
+            T.zeros(3, requires_grad=True).grad = _meta(T, 3)

@@ -284,7 +284,13 @@ class Tensor:
                     f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
                     f"dtype '{self.dtype}'. The gradient must have the tensor's dtype"
                 )
-            if value._data.__class__ is not np.ndarray:  # a sparse gradient
+            if value._data.__class__ is not self._data.__class__ and (value.is_meta or self.is_meta):
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{value.device.type}' to a tensor "
+                    f"with device type '{self.device.type}'. Please ensure that the gradient and the "
+                    "tensor are on the same device"
+                )
+            if value._data.__class__ is not np.ndarray and not value.is_meta:  # a sparse gradient
                 from ember._layout import sparse_grads_seen
 
                 sparse_grads_seen[0] = True  # the optimizers check layouts from now on
