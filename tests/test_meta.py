@@ -726,3 +726,11 @@ def test_assigning_a_cpu_grad_to_a_meta_tensor_raises_torchs_error():
             RuntimeError, match="gradient with device type 'meta' to a tensor with device type 'cpu'"
         ):
             T.zeros(3, requires_grad=True).grad = _meta(T, 3)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["equal", "allclose"])
+def test_equal_and_allclose_of_meta_tensors_raise_as_torch(name):
+    """They answered True from the zeros a meta array views."""
+    got, want = _both(lambda T: getattr(T, name)(_meta(T, 2), _meta(T, 2)))
+    assert got == want

@@ -818,6 +818,8 @@ def allclose(
     """Whether every element of input is within atol + rtol * |other| of other's
     (torch.allclose); both tensors must have one dtype."""
     other_data = _same_dtype_for_isclose(input, other)
+    if input.is_meta or other.is_meta:  # bool() would read a meta array's zeros
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
     return bool(np.allclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -833,6 +835,10 @@ def isclose(
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and elements (torch.equal)."""
+    if input.is_meta or other.is_meta:  # bool() would read a meta array's zeros
+        raise NotImplementedError(
+            "aten::equal: the values of meta tensors cannot be compared (they have none)"
+        )
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
