@@ -734,3 +734,11 @@ def test_equal_and_allclose_of_meta_tensors_raise_as_torch(name):
     """They answered True from the zeros a meta array views."""
     got, want = _both(lambda T: getattr(T, name)(_meta(T, 2), _meta(T, 2)))
     assert got == want
+
+
+@requires_torch
+@pytest.mark.parametrize("classes", [-1, 4])
+def test_one_hot_of_a_meta_tensor_as_torch(classes):
+    """It counted the classes in a meta array's zeros: a CPU (3, 1) result, silently."""
+    got, want = _both(lambda T: T.nn.functional.one_hot(T.zeros(3, dtype=T.long, device="meta"), classes))
+    assert got == want

@@ -404,6 +404,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         )
     if idx.size == 0 and num_classes <= 0:  # PyTorch's rule: an empty input needs a positive count
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if idx.__class__ is not np.ndarray:  # meta: no values to count the classes in, or check
+        if num_classes == -1:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        return Tensor(_meta.empty(idx.shape + (num_classes,), np.int64))
     if num_classes == -1:
         num_classes = int(idx.max()) + 1
     if idx.size and idx.min() < 0:
