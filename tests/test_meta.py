@@ -742,3 +742,15 @@ def test_one_hot_of_a_meta_tensor_as_torch(classes):
     """It counted the classes in a meta array's zeros: a CPU (3, 1) result, silently."""
     got, want = _both(lambda T: T.nn.functional.one_hot(T.zeros(3, dtype=T.long, device="meta"), classes))
     assert got == want
+
+
+@requires_torch
+@pytest.mark.parametrize("dim", [None, 1, (0, 1)])
+def test_count_nonzero_of_a_meta_tensor_is_meta(dim):
+    """np.asarray made it a CPU tensor of the zeros' count."""
+    got, want = _both(lambda T: _meta(T, 3, 4).count_nonzero(dim))
+    assert got == want
+
+
+def test_count_nonzero_of_a_huge_meta_tensor_needs_no_zeros():
+    assert ember.empty(100000, 100000, device="meta").count_nonzero(0).shape == (100000,)

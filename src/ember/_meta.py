@@ -345,6 +345,9 @@ _RULES = {
     np.empty_like: _same,
     np.full_like: lambda a, fill_value, *args, **kwargs: _same(a, **kwargs),
     np.copy: _copy,
+    np.count_nonzero: lambda a, axis=None, *, keepdims=False: empty(
+        _reduce_shape(np.shape(a), {"axis": axis, "keepdims": keepdims}), np.intp
+    ),
     np.nonzero: data_dependent,
     np.flatnonzero: data_dependent,
     np.argwhere: data_dependent,

@@ -379,7 +379,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     axes = _reduced_dims(dim, input, "count_nonzero")
     return Tensor(
         row_major(
-            np.asarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
+            np.asanyarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
         )
     )
 
