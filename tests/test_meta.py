@@ -754,3 +754,12 @@ def test_count_nonzero_of_a_meta_tensor_is_meta(dim):
 
 def test_count_nonzero_of_a_huge_meta_tensor_needs_no_zeros():
     assert ember.empty(100000, 100000, device="meta").count_nonzero(0).shape == (100000,)
+
+
+@requires_torch
+def test_to_empty_on_the_cpu_keeps_a_cpu_parameters_strides_as_torch(T):
+    layer = T.nn.Linear(3, 4)
+    with T.no_grad():
+        layer.weight.data = T.randn(3, 4).t()  # a transposed (column-major) weight
+    layer.to_empty(device="cpu")
+    assert layer.weight.stride() == (1, 4)

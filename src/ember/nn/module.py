@@ -47,6 +47,12 @@ def _indent(text: str, spaces: int) -> str:
     return text.replace("\n", "\n" + " " * spaces)
 
 
+def _empty_on_cpu(t: Tensor) -> Tensor:
+    """Uninitialised CPU storage for t: in t's memory layout, as PyTorch's to_empty keeps
+    strides (a meta tensor's zero strides say none: row-major)."""
+    return Tensor(np.empty(t._data.shape, t._data.dtype) if t.is_meta else np.empty_like(t._data))
+
+
 def _to_cpu(t: Tensor) -> Tensor:
     """t on the CPU: itself, or for a meta tensor PyTorch's error, which names to_empty."""
     if t.is_meta:
@@ -540,7 +546,7 @@ class Module:
         the meta device; with recurse=False, only this module's own, not its submodules'."""
         if device is not None and known_device(device).type == "meta":
             return self._apply(lambda t: Tensor(_meta.like(t._data)), recurse=recurse)
-        return self._apply(lambda t: Tensor(np.empty(t._data.shape, t._data.dtype)), recurse=recurse)
+        return self._apply(_empty_on_cpu, recurse=recurse)
 
     def share_memory(self) -> Module:
         """Move every parameter, gradient and buffer into shared memory (Tensor.share_memory_),
