@@ -763,3 +763,19 @@ def test_to_empty_on_the_cpu_keeps_a_cpu_parameters_strides_as_torch(T):
         layer.weight.data = T.randn(3, 4).t()  # a transposed (column-major) weight
     layer.to_empty(device="cpu")
     assert layer.weight.stride() == (1, 4)
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: _meta(T, 2).add_(_meta(T, 3, 2)),
+        lambda T: _meta(T, 2).mul_(_meta(T, 3, 1)),
+        lambda T: _meta(T, 2).__iadd__(_meta(T, 3, 2)),
+        lambda T: _meta(T, 3, 2).add_(_meta(T, 2)),
+    ],
+)
+def test_in_place_ops_on_meta_refuse_a_result_that_does_not_fit(call):
+    """The ufunc's `out` was returned unchecked: meta.add_(larger) kept its shape silently."""
+    got, want = _both(call)
+    assert got == want

@@ -172,7 +172,16 @@ class MetaArray(np.ndarray):
         if method == "at":  # np.add.at(target, ...): in place, nothing to write
             return None
         if out is not None:
-            # in place: a meta array holds no values to write, the target is the result
+            # in place: a meta array holds no values to write, the target is the result, if
+            # it can hold it (NumPy's error, which ember's in-place ops turn into PyTorch's)
+            if method == "__call__" and ufunc.signature is None:
+                shape = _broadcast(inputs)
+                for o in out:
+                    if np.broadcast_shapes(o.shape, shape) != o.shape:
+                        raise ValueError(
+                            f"non-broadcastable output operand with shape {o.shape} doesn't match "
+                            f"the broadcast shape {shape}"
+                        )
             return out[0] if len(out) == 1 else out
         tiny = [_tiny(a) for a in inputs]
         with np.errstate(all="ignore"):
