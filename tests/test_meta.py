@@ -779,3 +779,18 @@ def test_in_place_ops_on_meta_refuse_a_result_that_does_not_fit(call):
     """The ufunc's `out` was returned unchecked: meta.add_(larger) kept its shape silently."""
     got, want = _both(call)
     assert got == want
+
+
+def test_cpu_gradient_helpers_take_numpy_scalars_as_cpu_arrays():
+    """_dual's `ndarray` is (np.ndarray, np.generic): a class test against it never held, so
+    expand of every CPU gradient became a read-only broadcast view, and index_add of a
+    NumPy scalar gradient (cross's backward) made a meta array on the CPU."""
+    from ember.ops import _dual
+
+    filled = _dual.expand(np.float32(2), (2, 3))
+    assert filled.__class__ is np.ndarray and filled.flags.writeable
+    assert _dual.expand(np.ones((1, 3), np.float32), (2, 3)).flags.writeable
+    assert _dual.index_add((3,), 1, np.float32(1), np.float32).__class__ is np.ndarray
+    a, b = ember.randn(3, requires_grad=True), ember.randn(3, requires_grad=True)
+    ember.cross(a, b, dim=0).sum().backward()
+    assert not a.grad.is_meta and not b.grad.is_meta

@@ -39,12 +39,12 @@ def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     scratch buffer on its input's device. Not np.zeros_like: on the CPU that follows like's
     memory order (a channels_last input gave a channels_last buffer), and it writes the
     zeros that np.zeros gets from calloc, microseconds more per call."""
-    return np.zeros(shape, dtype) if like.__class__ is np.ndarray else empty(shape, dtype)
+    return empty(shape, dtype) if like.__class__ is MetaArray else np.zeros(shape, dtype)
 
 
 def full(shape: tuple, value: Any, dtype: Any, like: Any) -> Any:
     """np.full(shape, value, dtype), or a meta array of that shape when `like` is one (see zeros)."""
-    return np.full(shape, value, dtype) if like.__class__ is np.ndarray else empty(shape, dtype)
+    return empty(shape, dtype) if like.__class__ is MetaArray else np.full(shape, value, dtype)
 
 
 def is_meta(a: Any) -> bool:

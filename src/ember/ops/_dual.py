@@ -34,12 +34,12 @@ def expand(g: Any, shape: tuple) -> Any:
     """Broadcast g to shape. For arrays, a new array: filling one costs a third of what
     np.broadcast_to's read-only view costs to build, and the engine would copy that view
     anyway before handing it to a leaf."""
-    if g.__class__ is ndarray:
+    if isinstance(g, ndarray):  # (`ndarray` here is NumPy's arrays and scalars)
+        if g.__class__ is _meta.MetaArray:  # no values to fill: a (zero-stride) view
+            return np.broadcast_to(g, shape)
         out = np.empty(shape, g.dtype)
         out[...] = g
         return out
-    if isinstance(g, ndarray):  # a meta array (ember/_meta.py): a view, with no values to fill
-        return np.broadcast_to(g, shape)
     return g.expand(shape)
 
 
