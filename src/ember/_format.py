@@ -169,7 +169,12 @@ def tensor_repr(t: Any) -> str:
     default = get_default_dtype().name
     default_complex = default_complex_numpy().name
     suffixes = []
-    if a.size == 0:
+    if a.__class__ is not np.ndarray and t.is_meta:  # no values: PyTorch's form, its size given
+        body = "..."
+        suffixes += ["device='meta'", f"size={tuple(a.shape)}"]
+        if a.dtype.name != default:
+            suffixes.append(f"dtype=ember.{a.dtype.name}")
+    elif a.size == 0:
         body = "[]"
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")

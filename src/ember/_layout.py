@@ -138,7 +138,8 @@ def copy(arr: np.ndarray, fmt: memory_format | None, like: np.ndarray | None = N
         out[...] = arr
         return out
     axes = _order(arr, fmt)
-    return np.ascontiguousarray(arr.transpose(axes)).transpose(np.argsort(axes))
+    # copy(), not np.ascontiguousarray: the same C-order copy, and a meta array's is meta
+    return arr.transpose(axes).copy().transpose(np.argsort(axes))
 
 
 def sparse_form(op: str, args: tuple, kwargs: dict | None = None, key: str | None = None) -> Any:

@@ -14,8 +14,9 @@ import os
 import warnings
 from typing import Any
 
-from ember._tensor import cpu_only
+from ember import _tensor
 from ember._tensor import device as _device
+from ember._tensor import known_device
 
 _threads: list = [None]  # set_num_threads's value; None until it is called
 _interop_threads: list = [None]
@@ -137,14 +138,13 @@ def get_deterministic_debug_mode() -> int:
 
 
 def set_default_device(device: Any) -> None:
-    """The device factories create tensors on (torch.set_default_device): 'cpu' or None, the
-    only device ember has; another raises ember's device error."""
-    if device is not None:
-        cpu_only(device)
+    """The device factories create tensors on (torch.set_default_device): 'cpu' (or None)
+    or 'meta', the devices ember has; another raises ember's device error."""
+    _tensor.default_device[0] = _tensor.CPU if device is None else known_device(device)
 
 
 def get_default_device() -> _device:
-    return _device("cpu")
+    return _tensor.default_device[0]
 
 
 _warn_always = [False]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ember import _format, dtypes
+from ember._meta import MetaArray
 from ember.autograd import engine, function, grad_mode, views
 
 _grad_state = grad_mode._state
@@ -58,11 +59,11 @@ _DEVICE_TYPES = (
 
 
 class device:
-    """A place for tensors (torch.device). ember computes on the CPU only, but any of
-    PyTorch's device types can be named, as in `torch.device('cuda').index is not None`;
-    putting a tensor or module on a device other than the CPU raises (see `cpu_only`).
-    As a context manager it makes factories create tensors there: the CPU is already where
-    they are, and entering another device raises."""
+    """A place for tensors (torch.device). ember computes on the CPU, and has PyTorch's
+    'meta' device (shapes and dtypes without values, see ember/_meta.py); any of PyTorch's
+    device types can be named, as in `torch.device('cuda').index is not None`, but putting
+    a tensor or module on another device raises (see `cpu_only`). As a context manager it
+    makes factories create tensors there."""
 
     __slots__ = ("type", "index")
 
@@ -120,11 +121,12 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __enter__(self) -> device:
-        cpu_only(self)
+        _entered.append(default_device[0])
+        default_device[0] = known_device(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        return None
+        default_device[0] = _entered.pop()
 
 
 _NON_LEAF_GRAD = (
@@ -148,7 +150,17 @@ def cpu_only(where: Any) -> device:
     return dev
 
 
+def known_device(where: Any) -> device:
+    """`where` as a device, if ember has it (the CPU, or 'meta'); ember's device error otherwise."""
+    dev = where if isinstance(where, device) else device(where)
+    return dev if dev.type == "meta" else cpu_only(dev)
+
+
 CPU = device("cpu")
+META = device("meta")
+# where factories put tensors when no device is given (set_default_device, `with device(...)`)
+default_device = [CPU]
+_entered: list = []  # the defaults that the `with device(...)` blocks replaced, innermost last
 
 
 class Tensor:
@@ -181,7 +193,7 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False) -> None:
-        if data.__class__ is not np.ndarray:
+        if data.__class__ is not np.ndarray and data.__class__ is not MetaArray:
             if sizes or (isinstance(data, int) and not isinstance(data, bool)):
                 # torch.Tensor(2, 3): an uninitialised tensor of that size
                 data = np.empty((data, *sizes), dtype=dtypes.get_default_dtype().numpy)
@@ -272,7 +284,13 @@ class Tensor:
                     f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
                     f"dtype '{self.dtype}'. The gradient must have the tensor's dtype"
                 )
-            if value._data.__class__ is not np.ndarray:  # a sparse gradient
+            if value._data.__class__ is not self._data.__class__ and (value.is_meta or self.is_meta):
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{value.device.type}' to a tensor "
+                    f"with device type '{self.device.type}'. Please ensure that the gradient and the "
+                    "tensor are on the same device"
+                )
+            if value._data.__class__ is not np.ndarray and not value.is_meta:  # a sparse gradient
                 from ember._layout import sparse_grads_seen
 
                 sparse_grads_seen[0] = True  # the optimizers check layouts from now on
@@ -335,7 +353,12 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return CPU
+        return META if self._data.__class__ is MetaArray else CPU
+
+    @property
+    def is_meta(self) -> bool:
+        """Whether this tensor is on the meta device: a shape and a dtype, no values."""
+        return self._data.__class__ is MetaArray
 
     @property
     def is_leaf(self) -> bool:
@@ -457,6 +480,7 @@ class Tensor:
             and self._requires_grad
             and self._data.size == 1
             and self._data.dtype.kind != "c"  # refused by the general path, as in PyTorch
+            and self._data.__class__ is not MetaArray  # its seed is meta: ones_like, below
         ):
             # The usual `loss.backward()`, without the general checks. np.array(1), reshaped
             # unless the root is 0-d (a reshaped array is a view, which the root's own .grad
@@ -479,6 +503,8 @@ class Tensor:
         return self._data.item()
 
     def tolist(self) -> Any:
+        if self._data.__class__ is MetaArray:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         if self._data.dtype.kind == "V":  # bfloat16: ml_dtypes' scalars, as Python floats
             return self._data.astype(np.float32).tolist()
         return self._data.tolist()
@@ -490,6 +516,11 @@ class Tensor:
         if self._requires_grad and not force and _grad_state[0]:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if self._data.__class__ is MetaArray:
+            raise TypeError(
+                "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                "to host memory first."
             )
         if self._data.dtype.kind == "V":  # bfloat16, which NumPy itself lacks
             raise TypeError(
@@ -570,7 +601,7 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its number (f"{loss:.3f}", and f"{loss}" gives 0.25 as in
         PyTorch); any other takes no format spec."""
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and self._data.__class__ is not MetaArray:  # meta: its repr, as torch
             return format(self._data.item(), spec)
         return object.__format__(self, spec)
 
@@ -669,7 +700,10 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, np.ndarray):
-        arr = data
+        # a user's subclass (np.matrix, a masked array) as a plain view of its memory, as
+        # PyTorch reads it: inside ember, arrays are plain ndarrays or meta ones (ember/_meta.py),
+        # and ops that keep their input's class must not carry np.matrix's `*` or a mask along
+        arr = data if data.__class__ is np.ndarray or data.__class__ is MetaArray else np.asarray(data)
     elif isinstance(data, (list, tuple)) and _has_typed(data):
         # a tensor's or NumPy object's own dtype counts, a Python float is the default dtype,
         # and they promote as in PyTorch: [tensor(1), 2.5] is float32, [2.5, np.float64(1)]

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ember import _layout, _spacing, dtypes
+from ember import _layout, _meta, _spacing, dtypes
+from ember import _tensor as _tensor_module
 from ember import random as _random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._stacklevel import outside_ember
-from ember._tensor import Tensor, _to_array, cpu_only
+from ember._tensor import Tensor, _to_array, cpu_only, known_device
 
 
 def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
@@ -23,10 +24,25 @@ def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any, layout: Any = None) -> Tensor:
-    if device is not None:
-        cpu_only(device)
     _layout.check_layout(layout)
+    if _on_meta(device):
+        arr = _meta.like(arr)
     return Tensor(arr, requires_grad=requires_grad)
+
+
+def _on_meta(device: Any, like: Any = None) -> bool:
+    """Whether a factory's result goes on the meta device: `device` says, or when None, the
+    tensor `like` of a *_like factory, or else the default device (set_default_device,
+    `with ember.device(...)`). A device ember lacks raises."""
+    if device is None:
+        return like.is_meta if like is not None else _tensor_module.default_device[0].type == "meta"
+    return known_device(device).type == "meta"
+
+
+def _meta_tensor(shape: tuple, np_dtype: np.dtype, requires_grad: bool, layout: Any) -> Tensor:
+    """A factory's result on the meta device, made without the values a large one would cost."""
+    _layout.check_layout(layout)
+    return Tensor(_meta.empty(shape, np_dtype), requires_grad=requires_grad)
 
 
 def _size(size: Sequence[Any], keyword: Any = None, name: str = "") -> tuple:
@@ -56,6 +72,11 @@ def tensor(
     it warns, as PyTorch does, that `detach().clone()` says what is meant."""
     if isinstance(data, Tensor):
         copy_construct_warning("torch.tensor")
+        if data.is_meta:  # no values to copy: a meta tensor again (np.array would give zeros)
+            if device is not None and known_device(device).type != "meta":
+                raise NotImplementedError(_meta.NO_DATA)
+            np_dtype = data._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
+            return Tensor(_meta.empty(data.shape, np_dtype), requires_grad=requires_grad)
     arr = np.array(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), copy=True)
     return _finish(arr, requires_grad, device)
 
@@ -76,7 +97,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     comes back itself, or converted with `to(dtype)`, which keeps it in the graph."""
     if isinstance(data, Tensor):
         if device is not None:
-            cpu_only(device)
+            data = data.to(device)
         return data if dtype is None else data.to(dtype)
     return _finish(_to_array(data, None if dtype is None else dtypes.to_numpy_dtype(dtype)), False, device)
 
@@ -86,7 +107,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     dtypes.from_numpy_dtype(ndarray.dtype)
-    return Tensor(ndarray)
+    return Tensor(np.asarray(ndarray))  # a subclass (np.matrix) as a plain view: its dtype kept
 
 
 def _no_elements(name: str, shape: tuple, dtype: Any, layout: Any, requires_grad: bool, device: Any) -> Any:
@@ -135,6 +156,8 @@ def zeros(
     no element."""
     if layout is not None and layout is not _layout.strided:
         return _no_elements("zeros", _size(shape, size, "zeros"), dtype, layout, requires_grad, device)
+    if _on_meta(device):
+        return _meta_tensor(_size(shape, size, "zeros"), _np_dtype(dtype), requires_grad, layout)
     return _finish(np.zeros(_size(shape, size, "zeros"), _np_dtype(dtype)), requires_grad, device, layout)
 
 
@@ -147,6 +170,8 @@ def ones(
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
+    if _on_meta(device):
+        return _meta_tensor(_size(shape, size, "ones"), _np_dtype(dtype), requires_grad, layout)
     return _finish(np.ones(_size(shape, size, "ones"), _np_dtype(dtype)), requires_grad, device, layout)
 
 
@@ -164,6 +189,8 @@ def empty(
     specifies no element."""
     if layout is not None and layout is not _layout.strided:
         return _no_elements("empty", _size(shape, size, "empty"), dtype, layout, requires_grad, device)
+    if _on_meta(device):
+        return _meta_tensor(_size(shape, size, "empty"), _np_dtype(dtype), requires_grad, layout)
     arr = np.empty(_size(shape, size, "empty"), _np_dtype(dtype))
     fmt = _layout.check_format(memory_format, "empty")
     if fmt is _layout.channels_last or fmt is _layout.channels_last_3d:
@@ -187,6 +214,8 @@ def full(
         dtype = np.int64 if type(fill_value) is int else _to_array(fill_value, None).dtype
     np_dtype = _np_dtype(dtype)
     shape = _size((size,))
+    if _on_meta(device):
+        return _meta_tensor(shape, np_dtype, requires_grad, layout)
     return _finish(
         np.full(shape, _fill_element(fill_value, np_dtype, shape), np_dtype), requires_grad, device, layout
     )
@@ -224,6 +253,8 @@ def zeros_like(
     layout: Any = None,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
+    if _on_meta(device, input):
+        return _meta_tensor(input._data.shape, _like(input, dtype), requires_grad, layout)
     try:
         arr = _laid_like(input, memory_format, "zeros_like", np.zeros, _like(input, dtype))
         return _finish(arr, requires_grad, device, layout)
@@ -240,6 +271,8 @@ def ones_like(
     layout: Any = None,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
+    if _on_meta(device, input):
+        return _meta_tensor(input._data.shape, _like(input, dtype), requires_grad, layout)
     try:
         arr = _laid_like(input, memory_format, "ones_like", np.ones, _like(input, dtype))
         return _finish(arr, requires_grad, device, layout)
@@ -256,6 +289,8 @@ def empty_like(
     layout: Any = None,
     memory_format: Any = _layout.preserve_format,
 ) -> Tensor:
+    if _on_meta(device, input):
+        return _meta_tensor(input._data.shape, _like(input, dtype), requires_grad, layout)
     try:
         arr = _laid_like(input, memory_format, "empty_like", np.empty, _like(input, dtype))
         return _finish(arr, requires_grad, device, layout)
@@ -275,6 +310,8 @@ def full_like(
 ) -> Tensor:
     np_dtype = _like(input, dtype)
     fill = _fill_element(fill_value, np_dtype, input._data.shape)
+    if _on_meta(device, input):
+        return _meta_tensor(input._data.shape, np_dtype, requires_grad, layout)
     try:
         make = lambda shape, dtype: np.full(shape, fill, dtype)  # noqa: E731
         arr = _laid_like(input, memory_format, "full_like", make, np_dtype)
@@ -580,6 +617,8 @@ def rand(
     """Uniform samples on [0, 1); for a complex dtype, the real and imaginary parts each."""
     np_dtype = _float_dtype(dtype, "check_uniform_bounds")
     shape = _size(shape, size, "rand")
+    if _on_meta(device):
+        return _meta_tensor(shape, np_dtype, requires_grad, layout)
     if np_dtype.kind == "c":
         parts = _random.rng(generator).random((*shape, 2), dtype=np.float64)
         return _finish(_as_complex(parts, np_dtype), requires_grad, device, layout)
@@ -614,6 +653,8 @@ def randn(
     and imaginary parts independent, each of variance 1/2, so that E|z|² = 1 (as PyTorch)."""
     np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
     shape = _size(shape, size, "randn")
+    if _on_meta(device):
+        return _meta_tensor(shape, np_dtype, requires_grad, layout)
     if np_dtype.kind == "c":
         parts = _random.rng(generator).standard_normal((*shape, 2)) * np.sqrt(0.5)
         return _finish(_as_complex(parts, np_dtype), requires_grad, device, layout)
@@ -633,6 +674,11 @@ def rand_like(
     def draw(shape: tuple, dtype: Any) -> np.ndarray:
         return rand(shape, dtype=dtype, layout=layout, device=device)._data
 
+    if _on_meta(device, input):
+        return _meta_tensor(
+            input._data.shape, _float_dtype(dtype or input.dtype, "rand_like"), requires_grad, layout
+        )
+
     arr = _laid_like(input, memory_format, "rand_like", draw, dtype or input.dtype)
     return Tensor(arr).requires_grad_(requires_grad)
 
@@ -648,6 +694,11 @@ def randn_like(
 ) -> Tensor:
     def draw(shape: tuple, dtype: Any) -> np.ndarray:
         return randn(shape, dtype=dtype, layout=layout, device=device)._data
+
+    if _on_meta(device, input):
+        return _meta_tensor(
+            input._data.shape, _float_dtype(dtype or input.dtype, "randn_like"), requires_grad, layout
+        )
 
     try:
         arr = _laid_like(input, memory_format, "randn_like", draw, dtype or input.dtype)
@@ -682,6 +733,8 @@ def randint(
         raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"randint(): expects low to be less than high, but got low={low} >= high={high}")
+    if _on_meta(device):
+        return _meta_tensor(_size((size,)), _np_dtype(dtype, np.int64), requires_grad, layout)
     arr = _random.rng(generator).integers(low, high, size=tuple(size))
     return _finish(arr.astype(_np_dtype(dtype, np.int64)), requires_grad, device, layout)
 
@@ -692,7 +745,7 @@ def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None
         low, high = 0, low
     if _layout.holds_sparse(input):  # PyTorch has no sparse random_
         return sparse_form("randint_like", (input, low, high))
-    return randint(low, high, input.shape, dtype=dtype or input.dtype)
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=input.device)
 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:

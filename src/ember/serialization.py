@@ -98,6 +98,11 @@ class _Writer:
         if t.layout is not strided:
             return self._sparse(t)
         data = t._data
+        if t.is_meta:
+            raise NotImplementedError(
+                f"ember.save cannot store a meta tensor (shape {list(data.shape)}, {t.dtype}): it has no "
+                "values, and ember's files hold values; save a state_dict after to_empty() and loading"
+            )
         if data.dtype not in dtypes._BY_NUMPY:
             raise TypeError(f"ember.save cannot store tensors of dtype {data.dtype}")
         if data.dtype.kind == "V":  # bfloat16: .npy has no such type, so its bits, as uint16

@@ -111,7 +111,7 @@ def _public(g: Any) -> Any:
         return g
     if isinstance(g, Tensor):
         return g.conj()
-    return np.asarray(np.conj(g))  # an array: NumPy conjugates a 0-d one into a scalar
+    return np.asanyarray(np.conj(g))  # an array: NumPy conjugates a 0-d one into a scalar
 
 
 def _own(g: Any, handed_out: set) -> Any:
@@ -128,7 +128,7 @@ def _own(g: Any, handed_out: set) -> Any:
     """
     if isinstance(g, ndarray):
         if g.base is not None or not g.flags.writeable or id(g) in handed_out:
-            g = np.array(g, order="C")
+            g = g.copy()  # in C order; a meta array copies as one (ember/_meta.py)
     elif isinstance(g, np.generic):  # NumPy sums two 0-d gradients into a scalar
         g = np.array(g)
     elif g.layout is not _strided:  # a sparse gradient (embedding(sparse=True)), see below
@@ -364,7 +364,7 @@ def _conform(g: Any, edge: Any, node: Any, edges: tuple) -> Any:
     shape, dtype = edge_meta(edge)
     if g.__class__ is not ndarray:
         if not isinstance(g, Tensor):
-            g = np.asarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
+            g = np.asanyarray(g, dtype=dtype)  # NumPy returns scalars for 0-d results
         elif g.layout is not _strided:
             return _conform_sparse(g, edge, node, edges)
     if g.shape != shape:
@@ -654,7 +654,7 @@ def _run_leaf_node_hooks(leaf: Any, g: Any, pre: bool) -> Any:
     if not isinstance(out, Tensor):
         raise TypeError(f"an AccumulateGrad pre-hook must return Tensors or None, got {type(out).__name__}")
     # the leaf must not share the hook's array (nor the hook's Tensor, under create_graph)
-    out = _public(out).clone() if isinstance(g, Tensor) else np.array(_public(out._data))
+    out = _public(out).clone() if isinstance(g, Tensor) else _public(out._data).copy(order="K")
     if out.shape != g.shape or out.dtype != g.dtype:
         out = _conform(out, leaf, None, ())
     return out
@@ -672,7 +672,7 @@ def _hooked(hooks: dict, g: Any) -> Any:
     """g passed through each hook in order; a hook may return a replacement of the same
     shape and dtype."""
     if isinstance(g, ndarray):
-        g = np.array(g)  # the hook may change it in place: not an array another tensor holds
+        g = g.copy(order="K")  # the hook may change it in place (np.array(g), a meta one kept meta)
     for hook in list(hooks.values()):
         if hook.__class__ in _NOT_TENSOR_HOOKS:
             continue  # runs after the gradient is stored (_run_hooks)
@@ -750,4 +750,6 @@ def _add_to_grad(t: Any, g: Any, handed_out: set) -> None:
             accumulate(t, g, handed_out)
             return
         # NumPy sums two 0-d arrays into a scalar, which could not be changed in place
-        t._grad._data = total if total.__class__ is ndarray else np.array(total)
+        t._grad._data = (
+            total if total.__class__ is ndarray else np.asanyarray(total)
+        )  # (a meta array stays one)

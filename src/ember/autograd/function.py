@@ -312,7 +312,7 @@ class Function:
             edge = self._edges[source] if source >= 0 else None
             if source >= 0 and edge is None:
                 is_array = isinstance(item, (ndarray, np.generic))
-                result.append(Tensor(np.asarray(item)) if is_array else item)
+                result.append(Tensor(np.asanyarray(item)) if is_array else item)
                 continue
             if source >= 0 and isinstance(edge, Tensor):
                 if item is edge._data:
@@ -320,10 +320,10 @@ class Function:
                 else:  # other values, from saved-tensor hooks (autograd/graph.py): the leaf's gradient path
                     from ember.autograd.graph import _Unpacked
 
-                    result.append(_Unpacked.apply(edge, np.asarray(item)))
+                    result.append(_Unpacked.apply(edge, np.asanyarray(item)))
                 continue
             node, nr = (self, -1 - source) if source < 0 else edge_target(edge)
-            t = Tensor(np.asarray(item))
+            t = Tensor(np.asanyarray(item))  # a meta array stays meta
             t.grad_fn, t._out_nr, t._requires_grad = node, nr, True
             result.append(t)
         return tuple(result)

@@ -77,11 +77,26 @@ def _root_gradient(t: Any, gradient: Any, create_graph: bool, i: int) -> Any:
             f"Mismatch in shape: grad_output[{i}] has a shape of {gradient.shape!r} and "
             f"output[{i}] has a shape of {t.shape!r}."
         )
+    if gradient._data.__class__ is not data.__class__ and gradient.is_meta != t.is_meta:
+        gradient = _on_outputs_device(gradient, t, i)
     if gradient._data.dtype != data.dtype:
         gradient = gradient.to(t.dtype)  # recorded, if the gradient is in a graph
     if data.dtype.kind == "c":  # the engine's convention for complex gradients (engine.py)
         gradient = gradient.conj()
     return gradient if create_graph else gradient._data
+
+
+def _on_outputs_device(gradient: Any, t: Any, i: int) -> Any:
+    """A meta output's CPU gradient, or a CPU output's meta one, as PyTorch takes them: a 0-d
+    CPU gradient joins a meta output (as a CPU scalar joins meta tensors), a 0-d meta one has
+    no values to give a CPU output, and others are on the wrong device."""
+    if gradient._data.ndim == 0:
+        if t.is_meta:
+            return gradient.to("meta")
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+    raise RuntimeError(
+        f"invalid gradient at index {i} - expected device {t.device.type} but got {gradient.device.type}"
+    )
 
 
 def _backward_inputs(inputs: Any) -> list:

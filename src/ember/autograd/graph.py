@@ -291,7 +291,7 @@ def _pack(node: Any, items: tuple) -> None:
             # leaf's array, else a tensor holding the saved array
             tensor = next((e for e in leaves if e._data is item), None)
             if tensor is None:
-                tensor = engine.Tensor(np.asarray(item))
+                tensor = engine.Tensor(np.asanyarray(item))  # a meta array stays meta
         else:  # None, or a number: not a tensor, kept as it is
             packed.append((None, item))
             continue

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.autograd import engine, function, grad_mode
 from ember.autograd.function import Function
 
@@ -189,8 +190,11 @@ class CopySlices(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> tuple:
+        from ember.ops import _dual  # ops import autograd: not at the top
+
         # the old base's gradient is the gradient outside the region; the result's, the region
-        outside = np.ones(ctx._shape, ctx._dtype)
+        # (a meta mask for a meta gradient: ember/_meta.py)
+        outside = _meta.full(ctx._shape, 1, ctx._dtype, like=_dual.value(grad))
         if outside.dtype.kind == "c":
             return _complex_copy_slices_backward(ctx, grad, outside)
         inside = ctx.view_fn(function.Tensor(outside))._data
@@ -198,7 +202,6 @@ class CopySlices(Function):
         inside[...] = 0
         # a complex region of a real base (view_as_complex) reads the gradient in PyTorch's
         # form, conjugated back (see autograd/engine.py)
-        from ember.ops import _dual  # ops import autograd: not at the top
 
         # keep, not grad * outside: a NaN or infinite gradient of the overwritten region
         # gives the old base 0 there, as in PyTorch, not NaN

@@ -6,6 +6,7 @@ default generator (or the one passed), and returns the tensor.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -26,6 +27,19 @@ _LINEAR_LIKE = {
     "conv_transpose3d",
     "sigmoid",
 }
+
+
+def _skip_meta(init: Any) -> Any:
+    """An initialiser that leaves a meta tensor as it is (it has no values to fill) and returns
+    it, as PyTorch's do, without drawing the values a large one would cost."""
+
+    @functools.wraps(init)
+    def initialise(tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if isinstance(tensor, Tensor) and tensor.is_meta:
+            return tensor
+        return init(tensor, *args, **kwargs)
+
+    return initialise
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
@@ -83,6 +97,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_skip_meta
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
     _check_floating(tensor, "uniform_")
@@ -90,6 +105,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
     return _fill(tensor, rng(generator).uniform(a, b, size=tensor.shape))
 
 
+@_skip_meta
 def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
@@ -99,6 +115,7 @@ def normal_(
     return _fill(tensor, rng(generator).normal(mean, std, size=tensor.shape))
 
 
+@_skip_meta
 def trunc_normal_(
     tensor: Tensor,
     mean: float = 0.0,
@@ -137,18 +154,22 @@ def trunc_normal_(
     return _fill(tensor, np.clip(values, a, b))
 
 
+@_skip_meta
 def constant_(tensor: Tensor, val: float) -> Tensor:
     return _fill(tensor, val)
 
 
+@_skip_meta
 def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1)
 
 
+@_skip_meta
 def zeros_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 0)
 
 
+@_skip_meta
 def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (ones on the diagonal)."""
     if tensor.dim() != 2:
@@ -156,6 +177,7 @@ def eye_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.eye(*tensor.shape))
 
 
+@_skip_meta
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     """Make a 3-, 4- or 5-d convolution weight the identity: in each of the `groups` groups,
     output channel d gets a 1 at the kernel's centre for input channel d, zeros elsewhere."""
@@ -175,6 +197,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     return _fill(tensor, values)
 
 
+@_skip_meta
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -182,6 +205,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | No
     return uniform_(tensor, -bound, bound, generator)
 
 
+@_skip_meta
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot normal: N(0, std²) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -196,6 +220,7 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
+@_skip_meta
 def kaiming_uniform_(
     tensor: Tensor,
     a: float = 0,
@@ -211,6 +236,7 @@ def kaiming_uniform_(
     return uniform_(tensor, -bound, bound, generator)
 
 
+@_skip_meta
 def kaiming_normal_(
     tensor: Tensor,
     a: float = 0,
@@ -225,6 +251,7 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, std, generator)
 
 
+@_skip_meta
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
     """Fill a 2-d tensor from N(0, std²), then zero ceil(sparsity * rows) randomly chosen
     rows of each column (Martens 2010; torch.nn.init.sparse_)."""
@@ -240,6 +267,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Gener
     return _fill(tensor, values)
 
 
+@_skip_meta
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix, the trailing dimensions flattened (Saxe et al. 2013)."""
     _check_floating(tensor, "orthogonal_")

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ember import __future__ as _future
-from ember import dtypes
-from ember._tensor import Tensor, cpu_only
+from ember import _meta, dtypes
+from ember._tensor import Tensor, known_device
 from ember.nn import _hooks, _state_dict
 from ember.nn._hooks import _global_call_hooks, call_with_hooks
 from ember.nn.parameter import Buffer, Parameter
@@ -45,6 +45,22 @@ def _typename(value: Any) -> str:
 def _indent(text: str, spaces: int) -> str:
     """Indent every line but the first (a child's repr continues after `(name): `)."""
     return text.replace("\n", "\n" + " " * spaces)
+
+
+def _empty_on_cpu(t: Tensor) -> Tensor:
+    """Uninitialised CPU storage for t: in t's memory layout, as PyTorch's to_empty keeps
+    strides (a meta tensor's zero strides say none: row-major)."""
+    return Tensor(np.empty(t._data.shape, t._data.dtype) if t.is_meta else np.empty_like(t._data))
+
+
+def _to_cpu(t: Tensor) -> Tensor:
+    """t on the CPU: itself, or for a meta tensor PyTorch's error, which names to_empty."""
+    if t.is_meta:
+        raise NotImplementedError(
+            f"{_meta.NO_DATA} Please use ember.nn.Module.to_empty() instead of ember.nn.Module.to() "
+            "when moving module from meta to a different device."
+        )
+    return t
 
 
 class Module:
@@ -479,8 +495,10 @@ class Module:
                 target = arg.dtype
             elif isinstance(arg, (dtypes.dtype, np.dtype)) or arg in (float, int, bool):
                 target = arg
+            elif arg is not None and known_device(arg).type == "meta":
+                self._apply(lambda t: t.detach().to("meta"))
             elif arg is not None:
-                cpu_only(arg)
+                self._apply(_to_cpu)
         if target is None:
             return self
         np_dtype = dtypes.to_numpy_dtype(target)
@@ -523,12 +541,12 @@ class Module:
         return self._apply(lambda t: t.type(dst_type))
 
     def to_empty(self, *, device: Any = None, recurse: bool = True) -> Module:
-        """Give every parameter and buffer new storage of the same shape, uninitialised
-        (meant after building on the meta device, which ember does not have); with
-        recurse=False, only this module's own, not its submodules'."""
-        if device is not None:
-            cpu_only(device)  # another device raises, as in `to`
-        return self._apply(lambda t: Tensor(np.empty_like(t._data)), recurse=recurse)
+        """Give every parameter and buffer new storage of the same shape and dtype on `device`
+        (the CPU by default, or 'meta'), uninitialised: the step after building a model on
+        the meta device; with recurse=False, only this module's own, not its submodules'."""
+        if device is not None and known_device(device).type == "meta":
+            return self._apply(lambda t: Tensor(_meta.like(t._data)), recurse=recurse)
+        return self._apply(_empty_on_cpu, recurse=recurse)
 
     def share_memory(self) -> Module:
         """Move every parameter, gradient and buffer into shared memory (Tensor.share_memory_),

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.ops._add_at import add_at
 
 # NumPy gives scalars (np.float32, np.bool_) for 0-d results: they count as arrays here
@@ -33,7 +34,9 @@ def expand(g: Any, shape: tuple) -> Any:
     """Broadcast g to shape. For arrays, a new array: filling one costs a third of what
     np.broadcast_to's read-only view costs to build, and the engine would copy that view
     anyway before handing it to a leaf."""
-    if isinstance(g, ndarray):
+    if isinstance(g, ndarray):  # (`ndarray` here is NumPy's arrays and scalars)
+        if g.__class__ is _meta.MetaArray:  # no values to fill: a (zero-stride) view
+            return np.broadcast_to(g, shape)
         out = np.empty(shape, g.dtype)
         out[...] = g
         return out
@@ -116,7 +119,7 @@ def unary(name: str, x: Any) -> Any:
 def index_add(shape: tuple, index: Any, g: Any, dtype: Any) -> Any:
     """A zero array of `shape` with g added at `index` (repeated indices add up)."""
     if isinstance(g, ndarray):
-        out = np.zeros(shape, dtype=dtype)
+        out = _meta.zeros(shape, dtype, like=g)  # a meta gradient gives a meta one
         if _is_basic(index):
             out[index] = g
         else:

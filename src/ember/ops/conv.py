@@ -79,7 +79,7 @@ def _nchw_plus_bias(y: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         if b is not None:
             y += b.reshape((-1,) + (1,) * (y.ndim - 2))
         return y
-    out = np.empty(y.shape, y.dtype)
+    out = np.empty_like(y, order="C")  # y's kind: a meta array stays meta
     if b is None:
         np.copyto(out, y)
     else:
@@ -133,7 +133,7 @@ class Convolution(Op):
             if cols is not None:
                 give_buffer(cols)
             if need_x:
-                dcols = _matmul(w2.swapaxes(1, 2), g2, out=take_buffer(ctx.cols_shape, g2.dtype))
+                dcols = _matmul(w2.swapaxes(1, 2), g2, out=take_buffer(ctx.cols_shape, g2.dtype, like=g2))
                 gx = col2im(dcols, win, n, c)
                 give_buffer(dcols)
         else:

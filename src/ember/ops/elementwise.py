@@ -27,7 +27,7 @@ def row_major(a: np.ndarray) -> np.ndarray:
     that are not elementwise (softmax, cat, tril, an advanced index, ...) that layout whatever
     the input's, so that .view() of them works; NumPy keeps a transposed input's layout.
     (np.ascontiguousarray alone would make a 0-d array 1-d.)"""
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    return a if a.flags.c_contiguous else a.copy()  # a meta array copies as one (ember/_meta.py)
 
 
 # What an Elementwise op's backward reads: nothing, its first input, its output, or (Mul)
@@ -336,8 +336,8 @@ class DivTrunc(DivFloor):
         _check_divisor(a, b)
         if np.result_type(a, b).kind in "fV":
             with np.errstate(divide="ignore", invalid="ignore"):
-                return np.asarray(np.trunc(a / b))
-        return np.asarray(truncated_quotient(a, b))
+                return np.asanyarray(np.trunc(a / b))
+        return np.asanyarray(truncated_quotient(a, b))
 
 
 def truncated_quotient(a: Any, b: Any) -> Any:

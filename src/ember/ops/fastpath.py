@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from numpy import add, asarray, ndarray  # global names: CPython 3.11 reads numpy's attributes slowly
+from numpy import add, asanyarray, ndarray  # global names: CPython 3.11 reads numpy's attributes slowly
 
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
@@ -192,7 +192,9 @@ def power(input: Any, p: float) -> Tensor:
 def _result(ctx: Any, y: Any) -> Tensor:
     """The output of a recorded op, `ctx` its grad_fn: `function._output` without its checks,
     since an Elementwise ufunc gives float tensors a float result."""
-    data = y if y.__class__ is ndarray else asarray(y)  # NumPy gives 0-d results as scalars
+    data = (
+        y if y.__class__ is ndarray else asanyarray(y)
+    )  # 0-d results come as scalars; a meta array stays one
     ctx._seq = _next_seq()
     t = _new_object(Tensor)
     t._data = data

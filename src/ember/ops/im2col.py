@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ember import _meta
 from ember._tensor import Tensor
 from ember.ops import _dual
 from ember.ops.elementwise import Op
@@ -88,7 +89,7 @@ def pad(x: np.ndarray, win: Window, value: float = 0.0) -> np.ndarray:
     """x with its spatial dimensions padded by `value`; x itself when there is no padding."""
     if not any(win.pad_lo) and not any(win.pad_hi):
         return x
-    xp = np.full(x.shape[: -len(win.size)] + win.padded, value, dtype=x.dtype)
+    xp = _meta.full(x.shape[: -len(win.size)] + win.padded, value, x.dtype, like=x)
     xp[(Ellipsis,) + win.crop()] = x
     return xp
 
@@ -101,14 +102,19 @@ _spares: dict = {}
 _MAX_SPARES = 4
 
 
-def take_buffer(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """An uninitialised array: a spare given back earlier, or a new one."""
+def take_buffer(shape: tuple, dtype: np.dtype, like: Any = None) -> np.ndarray:
+    """An uninitialised array: a spare given back earlier, or a new one; of `like`'s kind
+    when that is a meta array (ember/_meta.py), which is never kept as a spare."""
+    if like is not None and like.__class__ is not np.ndarray:
+        return np.empty_like(like, dtype, shape=shape)
     spare = _spares.pop((shape, dtype), None)
     return np.empty(shape, dtype=dtype) if spare is None else spare
 
 
 def give_buffer(a: np.ndarray) -> None:
     """Keep `a` (nobody else may hold it) for the next take_buffer of its shape."""
+    if a.__class__ is not np.ndarray:
+        return  # a meta array: no memory to reuse, and no CPU op may receive it
     _spares[(a.shape, a.dtype)] = a
     if len(_spares) > _MAX_SPARES:
         del _spares[next(iter(_spares))]  # the longest unused
@@ -132,11 +138,12 @@ def im2col(x: np.ndarray, win: Window, groups: int = 1, reuse: bool = False) -> 
             *(st * s for st, s in zip(win.stride, ss)),
         ),
         writeable=False,
+        subok=True,  # a meta array's windows are meta
     )
     shape = (groups, c // groups * prod(win.kernel), n * prod(win.out))
     if not reuse:  # the one copy of the convolution's forward: reshape cannot view these windows
         return windows.reshape(shape)
-    cols = take_buffer(shape, x.dtype)
+    cols = take_buffer(shape, x.dtype, like=x)
     np.copyto(cols.reshape(windows.shape), windows)
     return cols
 
@@ -149,7 +156,7 @@ def col2im(cols: np.ndarray, win: Window, n: int, c: int) -> np.ndarray:
     of that buffer, not copied to NCHW order.
     """
     blocks = cols.reshape(c, *win.kernel, n, *win.out)
-    xp = np.zeros((c, n, *win.padded), dtype=cols.dtype)
+    xp = _meta.zeros((c, n, *win.padded), cols.dtype, like=cols)
     lead = (slice(None), slice(None))
     for offset, slices in win.offsets():
         target = xp[lead + slices]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember._tensor import Tensor
 from ember.autograd.saved import field_tensor
 from ember.dtypes import scalar_type_name
@@ -45,7 +46,7 @@ def _max(x: np.ndarray, win: Window) -> tuple[np.ndarray, np.ndarray]:
         values = xp[(Ellipsis,) + slices]
         if best is None:
             best = values.copy()
-            arg = np.zeros(best.shape, dtype=np.uint8 if math.prod(win.kernel) <= 256 else np.int32)
+            arg = _meta.zeros(best.shape, np.uint8 if math.prod(win.kernel) <= 256 else np.int32, like=best)
             continue
         better = np.greater(values, best)
         np.maximum(best, values, out=best)  # propagates NaN
@@ -68,7 +69,7 @@ def _overlapping(win: Window) -> bool:
 
 def _route(g: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
     """Max pooling's backward: each window's gradient goes to the element that won."""
-    gp = np.zeros(g.shape[: -len(win.size)] + win.padded, dtype=g.dtype)
+    gp = _meta.zeros(g.shape[: -len(win.size)] + win.padded, g.dtype, like=g)
     overlapping = _overlapping(win)
     for number, (_, slices) in enumerate(win.offsets()):
         target = gp[(Ellipsis,) + slices]
@@ -82,7 +83,7 @@ def _route(g: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
 def _pick(x: np.ndarray, arg: np.ndarray, win: Window) -> np.ndarray:
     """The adjoint of _route: the element of x at each window's winning offset."""
     xp = pad(x, win)
-    out = np.zeros(arg.shape, dtype=x.dtype)
+    out = _meta.zeros(arg.shape, x.dtype, like=x)
     for number, (_, slices) in enumerate(win.offsets()):
         np.copyto(out, xp[(Ellipsis,) + slices], where=arg == number)
     return out
@@ -109,7 +110,7 @@ def _average(x: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
 def _spread(g: np.ndarray, win: Window, divisor: Any) -> np.ndarray:
     """The adjoint of _average: each window's gradient / divisor added to its elements."""
     share = g / divisor
-    gp = np.zeros(g.shape[: -len(win.size)] + win.padded, dtype=g.dtype)
+    gp = _meta.zeros(g.shape[: -len(win.size)] + win.padded, g.dtype, like=g)
     for _, slices in win.offsets():
         target = gp[(Ellipsis,) + slices]
         np.add(target, share, out=target)
@@ -264,6 +265,8 @@ def _flat_indices(arg: np.ndarray, win: Window, as_2d: bool = False) -> np.ndarr
     `as_2d`: a 1-d pooling's with the dim of size 1 its 2-d node has (the saved result1)."""
     if as_2d and len(win.size) == 1:
         return _flat_indices(arg, win)[..., None, :]
+    if arg.__class__ is not np.ndarray:  # meta: its shape (the CPU positions below would mix devices)
+        return _meta.empty(arg.shape, np.int64)
     offsets = np.unravel_index(arg, win.kernel)
     flat = np.zeros(arg.shape, dtype=np.int64)
     nd = len(win.size)

@@ -117,7 +117,7 @@ class Sum(Op):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
         if axes is None:  # NumPy gives a scalar for all axes; an array of it is 0-d
-            return np.asarray(np.add.reduce(x, None, x.dtype))
+            return np.asanyarray(np.add.reduce(x, None, x.dtype))
         # x.sum() without its Python wrapper; row_major: PyTorch reduces into a row-major
         # result whatever x's layout (.view works)
         return row_major(np.add.reduce(x, axes, x.dtype, keepdims=keepdim))
@@ -601,7 +601,7 @@ class LinalgVectorNorm(Op):
         else:
             with np.errstate(divide="ignore"):  # p < 0: |0|^p is inf, and the norm 0
                 y = (np.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
-        y = row_major(np.asarray(y))
+        y = row_major(np.asanyarray(y))
         ctx.save_for_backward(x, y)
         return y
 

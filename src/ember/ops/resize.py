@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember._tensor import Tensor
 from ember.autograd.saved import saved_output
 from ember.ops import _dual
@@ -307,7 +308,7 @@ class UpsampleLinear(Op):
     @staticmethod
     def forward(ctx, x, axis, index, weight):
         shape = (-1,) + (1,) * (x.ndim - 1 - axis)  # the weights broadcast along `axis`
-        weight = weight.astype(x.dtype)
+        weight = _meta.follow(weight.astype(x.dtype), x)  # meta weights for a meta x
         y = np.take(x, index[0], axis) * weight[0].reshape(shape)
         for i, w in zip(index[1:], weight[1:]):
             y += np.take(x, i, axis) * w.reshape(shape)

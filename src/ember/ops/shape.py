@@ -194,7 +194,7 @@ class Expand(ViewOp):
         # of it where no element repeats (x.expand(2, 3)[0]) reaches x; in-place ops refuse
         # the rest (_check_inplace_leaf)
         lead = len(shape) - x.ndim
-        if x.flags.c_contiguous and x.size and lead >= 0:
+        if x.flags.c_contiguous and x.size and lead >= 0 and x.__class__ is np.ndarray:
             # the strides directly (broadcast_to and as_strided cost ~5 us): 0 along new and
             # stretched dims; a dim that neither matches nor is 1 falls to NumPy's error
             pairs = zip(x.shape, shape[lead:], x.strides)
@@ -202,7 +202,7 @@ class Expand(ViewOp):
             if None not in strides and all(m >= 0 for m in shape[:lead]):
                 return np.ndarray(shape, x.dtype, x, 0, (0,) * lead + strides)
         view = np.broadcast_to(x, shape)
-        return np.lib.stride_tricks.as_strided(x, view.shape, view.strides)
+        return np.lib.stride_tricks.as_strided(x, view.shape, view.strides, subok=True)  # meta stays meta
 
     @staticmethod
     def backward(ctx, grad):

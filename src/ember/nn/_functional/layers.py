@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _bfloat16, random
+from ember import _bfloat16, _meta, random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd.function import apply, apply_one
@@ -138,6 +138,8 @@ def _check_p(p: float) -> None:
 def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
     """Zeros with probability p, else 1 / (1 - p), drawn from ember's default generator."""
     dtype = input._data.dtype
+    if input.is_meta:  # no values to drop: a meta mask, without drawing one of the full size
+        return Tensor(_meta.empty(shape, dtype))
     if p == 1:
         return Tensor(np.zeros(shape, dtype=dtype))
     if dtype.kind not in "fcV":
@@ -405,6 +407,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         )
     if idx.size == 0 and num_classes <= 0:  # PyTorch's rule: an empty input needs a positive count
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if idx.__class__ is not np.ndarray:  # meta: no values to count the classes in, or check
+        if num_classes == -1:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        return Tensor(_meta.empty(idx.shape + (num_classes,), np.int64))
     if num_classes == -1:
         num_classes = int(idx.max()) + 1
     if idx.size and idx.min() < 0:

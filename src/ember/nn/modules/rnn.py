@@ -118,7 +118,7 @@ class RNNCellBase(Module):
         out = []
         for k, state in enumerate(states):
             if state is None:
-                out.append(creation.zeros(batch, self.hidden_size, dtype=input.dtype))
+                out.append(creation.zeros(batch, self.hidden_size, dtype=input.dtype, device=input.device))
                 continue
             if state.ndim != input.ndim - unbatched:
                 raise RuntimeError(
@@ -415,7 +415,9 @@ class RNNBase(Module):
         states = [s if batched else s.unsqueeze(1) for s in states]
         stacks = self.num_layers * (2 if self.bidirectional else 1)
         if not states:
-            states = [creation.zeros(stacks, x.shape[1], size, dtype=x.dtype) for size in sizes]
+            states = [
+                creation.zeros(stacks, x.shape[1], size, dtype=x.dtype, device=x.device) for size in sizes
+            ]
         self._check_sizes(x.shape[-1], x.shape[0], x.shape[1], states, sizes)
 
         x, finals = self._layers(x, states, None)
@@ -440,7 +442,7 @@ class RNNBase(Module):
         states = self._initial_states(hx, x, True, input.sorted_indices is not None, sizes)
         stacks = self.num_layers * (2 if self.bidirectional else 1)
         if not states:
-            states = [creation.zeros(stacks, batch, size, dtype=x.dtype) for size in sizes]
+            states = [creation.zeros(stacks, batch, size, dtype=x.dtype, device=x.device) for size in sizes]
         self._check_sizes(x.shape[-1], len(batch_sizes), batch, states, sizes)
         if input.sorted_indices is not None:
             states = [index_select(s, 1, input.sorted_indices) for s in states]

@@ -120,7 +120,7 @@ def new_zeros(
         *shape,
         size=size,
         dtype=dtype or self.dtype,
-        device=device,
+        device=self.device if device is None else device,
         requires_grad=requires_grad,
         layout=self.layout if layout is None else layout,
     )
@@ -137,7 +137,11 @@ def new_ones(
     if shape and size is not None:
         raise TypeError("new_ones() got multiple values for argument 'size'")
     return creation.ones(
-        *shape, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        *shape,
+        size=size,
+        dtype=dtype or self.dtype,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
     )
 
 
@@ -159,7 +163,7 @@ def new_empty(
         *shape,
         size=size,
         dtype=dtype or self.dtype,
-        device=device,
+        device=self.device if device is None else device,
         requires_grad=requires_grad,
         layout=self.layout if layout is None else layout,
     )
@@ -175,7 +179,11 @@ def new_full(
     requires_grad: bool = False,
 ) -> Any:
     return creation.full(
-        size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
     )
 
 
@@ -187,7 +195,12 @@ def new_tensor(
     if isinstance(data, Tensor):
         creation.copy_construct_warning("tensor.new_tensor")
         data = data._data
-    return creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return creation.tensor(
+        data,
+        dtype=dtype or self.dtype,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
+    )
 
 
 def _eq_operator(self: Any, other: Any) -> Any:
@@ -321,7 +334,7 @@ def attach_methods(cls: type) -> None:
     cls.int = lambda self: to(self, dtypes.int32)
     cls.bool = lambda self: to(self, dtypes.bool)
     cls.byte = lambda self: to(self, dtypes.uint8)
-    cls.cpu = lambda self, *a, **k: self
+    cls.cpu = lambda self, *a, **k: to(self, "cpu") if self.is_meta else self  # meta raises torch's error
     cls.is_distributed = lambda self: False  # PyTorch's, False for every tensor
     cls.contiguous = contiguous
     cls.ndimension = lambda self: self._data.ndim

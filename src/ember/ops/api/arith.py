@@ -733,7 +733,7 @@ def _compare(ufunc: Any, name: str) -> Any:
         elif a.__class__ is float and b.dtype.kind == "V":
             a = _as_bfloat16(a, b.dtype)
         try:
-            return Tensor(np.asarray(ufunc(a, b)))
+            return Tensor(np.asanyarray(ufunc(a, b)))
         except ValueError:
             _check_broadcast(_tensor_of(a), _tensor_of(b), name)
             raise
@@ -762,7 +762,7 @@ def _bitwise(ufunc: Any, name: str) -> Any:
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Float'")
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
-        return Tensor(np.asarray(ufunc(a, b)))
+        return Tensor(np.asanyarray(ufunc(a, b)))
 
     op.__name__ = op.__qualname__ = name
     return op
@@ -774,31 +774,31 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
 def logical_not(input: Tensor) -> Tensor:
-    return Tensor(np.asarray(np.logical_not(input._data)))
+    return Tensor(np.asanyarray(np.logical_not(input._data)))
 
 
 def bitwise_not(input: Tensor) -> Tensor:
     if input._data.dtype.kind in "fV":
         raise NotImplementedError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return Tensor(np.asarray(np.invert(input._data)))
+    return Tensor(np.asanyarray(np.invert(input._data)))
 
 
 def isnan(input: Tensor) -> Tensor:
     try:
-        return Tensor(np.asarray(np.isnan(input._data)))
+        return Tensor(np.asanyarray(np.isnan(input._data)))
     except SparseUnsupportedError:
         return sparse_form("isnan", (input,))
 
 
 def isinf(input: Tensor) -> Tensor:
     try:
-        return Tensor(np.asarray(np.isinf(input._data)))
+        return Tensor(np.asanyarray(np.isinf(input._data)))
     except SparseUnsupportedError:
         return sparse_form("isinf", (input,))
 
 
 def isfinite(input: Tensor) -> Tensor:
-    return Tensor(np.asarray(np.isfinite(input._data)))
+    return Tensor(np.asanyarray(np.isfinite(input._data)))
 
 
 def _same_dtype_for_isclose(input: Tensor, other: Any, op: str) -> np.ndarray:
@@ -821,6 +821,9 @@ def allclose(
     """Whether every element of input is within atol + rtol * |other| of other's
     (torch.allclose); both tensors must have one dtype."""
     other_data = _same_dtype_for_isclose(input, other, "allclose")
+    # bool() would read a meta array's zeros
+    if input.is_meta or (isinstance(other, Tensor) and other.is_meta):
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
     return bool(np.allclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -831,11 +834,15 @@ def isclose(
     must have one dtype."""
     other_data = _same_dtype_for_isclose(input, other, "isclose")
     close = np.isclose(input._data, other_data, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return Tensor(np.asarray(close))
+    return Tensor(np.asanyarray(close))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and elements (torch.equal)."""
+    if input.is_meta or other.is_meta:  # bool() would read a meta array's zeros
+        raise NotImplementedError(
+            "aten::equal: the values of meta tensors cannot be compared (they have none)"
+        )
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
@@ -878,6 +885,7 @@ def _check_writable(data: np.ndarray, constant: bool = False) -> None:
     if (
         not constant
         and 0 in data.strides
+        and data.__class__ is np.ndarray  # a meta array's zero strides hold no values to clash
         and data.size > 1
         and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape))
     ):

@@ -389,8 +389,8 @@ def attach(cls: type) -> None:
     get_device adjoint narrow_copy dsplit unsafe_split unsafe_chunk unsafe_split_with_sizes ger
     apply_ map_""".split():
         setattr(cls, name, globals()[name])
-    cls.is_cpu = property(lambda self: True)
-    flags = "is_sparse is_sparse_csr is_quantized is_meta is_mps is_xpu is_nested is_mkldnn is_xla is_ipu"
+    cls.is_cpu = property(lambda self: not self.is_meta)
+    flags = "is_sparse is_sparse_csr is_quantized is_mps is_xpu is_nested is_mkldnn is_xla is_ipu"
     for flag in (flags + " is_maia is_mtia is_vulkan").split():
         setattr(cls, flag, property(lambda self: False))
     cls.real = property(real)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _layout, dtypes
+from ember import _layout, _meta, dtypes
 from ember import random as _random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
@@ -73,7 +73,9 @@ class Clone(ew.Op):
 
 
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """Convert the dtype (`x.to(ember.float64)`, `x.to(other)`); devices other than cpu raise."""
+    """Convert the dtype (`x.to(ember.float64)`, `x.to(other)`) or move to the meta device
+    (`x.to("meta")`); other devices than cpu and meta raise, and so does copying a meta
+    tensor to the CPU, as in PyTorch (it has no values)."""
     target = kwargs.get("dtype")
     for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
         if isinstance(a, Tensor):
@@ -83,9 +85,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         elif isinstance(a, np.dtype):
             target = dtypes.from_numpy_dtype(a)
         elif a is not None:
-            from ember._tensor import cpu_only
-
-            cpu_only(a)
+            input = _to_device(input, a)
     np_dtype = None if target is None else dtypes.to_numpy_dtype(target)
     fmt = _layout.check_format(kwargs.get("memory_format", _layout.preserve_format), "to")
     if fmt is not _layout.preserve_format:
@@ -103,6 +103,19 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         data = input._data
         return Tensor((_real_part(data) if data.dtype.kind == "c" else data).astype(np_dtype))
     return ToCopy.apply(input, np_dtype)
+
+
+def _to_device(input: Tensor, where: Any) -> Tensor:
+    """input on the device `where` (the CPU or meta): a meta tensor of its shape and dtype,
+    detached (a leaf that requires grad as input does), when it moves to meta."""
+    from ember._tensor import known_device
+
+    on_meta = known_device(where).type == "meta"
+    if on_meta == input.is_meta:
+        return input
+    if not on_meta:
+        raise NotImplementedError(_meta.NO_DATA)
+    return Tensor(_meta.like(input._data), requires_grad=input.requires_grad)
 
 
 def type_(input: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
@@ -463,6 +476,8 @@ def type_as(input: Tensor, other: Tensor) -> Tensor:
 def copy_(input: Tensor, src: Any) -> Tensor:
     """Copy src's values into input (broadcasting), keeping input's dtype."""
     src = _tensor_of(src)
+    if src._data.__class__ is not input._data.__class__ and src.is_meta:  # its zeros would be copied
+        raise NotImplementedError(_meta.NO_DATA)
     _check_inplace_leaf(input)
     if _grad_state[0] and (input._requires_grad or _wants_grad(src)):
         return _record_inplace(input, lambda x: _replaced(x, src, ew.Copy))

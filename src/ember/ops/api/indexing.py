@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _meta, dtypes
 from ember._layout import SparseUnsupportedError, holds_sparse, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
@@ -286,6 +286,8 @@ def _index_item(i: Any) -> Any:
                 stacklevel=4,
             )
             i = i.astype(bool)
+        if i.dtype == bool and i.__class__ is not np.ndarray:  # a meta mask: the selection's size is unknown
+            _meta.data_dependent()
         if i.ndim == 0:  # a 0-d tensor is an integer, or True/False
             return bool(i) if i.dtype == bool else int(i)
     return i
@@ -468,8 +470,11 @@ def _strip_leading_ones(value: Tensor) -> Tensor:
 
 
 def setitem(input: Tensor, index: Any, value: Any) -> None:
-    if value.__class__ not in _NUMBERS and not isinstance(value, Tensor):
-        _check_value(input, value)
+    if value.__class__ not in _NUMBERS:
+        if not isinstance(value, Tensor):
+            _check_value(input, value)
+        elif value._data.__class__ is not input._data.__class__ and value.is_meta:
+            raise NotImplementedError(_meta.NO_DATA)  # NumPy would write a meta value's zeros
     idx, then = _convert_index(index, input._data.ndim)
     if then is None and _is_basic(idx):
         _set_region(input, idx, value)

@@ -145,11 +145,11 @@ def _arg_extreme(find: Any, input: Tensor, dim: Any, keepdim: bool, name: str) -
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:  # the index into the flattened input; keepdim keeps every dim, as size 1
         _check_not_empty(input, None, name, IndexError)
-        index = np.asarray(find(input._data), dtype=np.int64)
+        index = np.asanyarray(find(input._data), dtype=np.int64)  # a meta index stays meta
         return Tensor(index.reshape((1,) * input._data.ndim) if keepdim else index)
     axis = normalize_dim(dim, input._data.ndim, name)
     _check_not_empty(input, (axis,) if axis is not None else (), name)
-    return Tensor(np.asarray(find(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
+    return Tensor(np.asanyarray(find(input._data, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 def var(
@@ -247,7 +247,7 @@ def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def _truth(result: Any, input: Tensor) -> Tensor:
     """all's or any's result: bool, but uint8 for a uint8 input, as PyTorch keeps it; row-major
     whatever the input's layout, as PyTorch's."""
-    return Tensor(row_major(np.asarray(result, np.uint8 if input._data.dtype == np.uint8 else np.bool_)))
+    return Tensor(row_major(np.asanyarray(result, np.uint8 if input._data.dtype == np.uint8 else np.bool_)))
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -397,7 +397,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     axes = _reduced_dims(dim, input, "count_nonzero")
     return Tensor(
         row_major(
-            np.asarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
+            np.asanyarray(np.count_nonzero(input._data, axis=axes) if axes else input._data != 0, np.int64)
         )
     )
 
