@@ -198,7 +198,8 @@ class CopySlices(Function):
         if outside.dtype.kind == "c":
             return _complex_copy_slices_backward(ctx, grad, outside)
         inside = ctx.view_fn(function.Tensor(outside))._data
-        winners = _winners(ctx.view_fn, ctx._shape, inside)
+        # (a meta region has no memory to share, and its zero strides would read as overlap)
+        winners = None if _meta.is_meta(inside) else _winners(ctx.view_fn, ctx._shape, inside)
         inside[...] = 0
         # a complex region of a real base (view_as_complex) reads the gradient in PyTorch's
         # form, conjugated back (see autograd/engine.py)
