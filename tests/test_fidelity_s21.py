@@ -166,6 +166,15 @@ def test_from_dlpack_shares_writable_memory(source):
     assert shared.tolist() == producer.tolist()
 
 
+def test_from_dlpack_of_read_only_memory_stays_read_only():
+    # to_dlpack's capsule is versioned and carries the read-only flag: forcing it writable
+    # (as an unversioned capsule's array is) would let writes into an immutable bytes object
+    source = ember.from_numpy(np.frombuffer(bytes(16), np.float32))
+    shared = ember.from_dlpack(ember.utils.dlpack.to_dlpack(source))
+    assert not shared._data.flags.writeable and not source._data.flags.writeable
+    assert np.shares_memory(shared._data, source._data)
+
+
 def _scatter_amax(lib, reduce, self_values, src_values, index):
     s = lib.tensor(self_values, dtype=lib.float64, requires_grad=True)
     src = lib.tensor(src_values, dtype=lib.float64, requires_grad=True)

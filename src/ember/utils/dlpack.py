@@ -12,6 +12,7 @@ not follow it), as in PyTorch: detach() it first.
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
@@ -39,15 +40,23 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
     or JAX array on the CPU) or a DLPack capsule (torch.from_dlpack)."""
     if hasattr(ext_tensor, "__dlpack__"):
         return Tensor(np.from_dlpack(ext_tensor))
-    return Tensor(np.asarray(_Writable(np.from_dlpack(_Capsule(ext_tensor)))))
+    versioned = _is_capsule(ext_tensor, b"dltensor_versioned")  # before NumPy renames it "used_..."
+    array = np.from_dlpack(_Capsule(ext_tensor))
+    # a versioned capsule (to_dlpack's) says itself whether its memory may be written
+    return Tensor(array if versioned else np.asarray(_Writable(array)))
+
+
+_is_capsule = ctypes.pythonapi.PyCapsule_IsValid
+_is_capsule.argtypes, _is_capsule.restype = (ctypes.py_object, ctypes.c_char_p), ctypes.c_int
 
 
 class _Writable:
-    """A bare capsule's array made writable. A capsule (to_dlpack's, torch's) is DLPack's
-    unversioned kind, which has no read-only flag, so NumPy marks its array read-only; a
+    """An unversioned capsule's array made writable. DLPack's unversioned kind (torch's
+    to_dlpack gives one) has no read-only flag, so NumPy marks its array read-only; a
     producer never exports read-only memory that way (NumPy refuses to), and PyTorch writes
     through such a tensor: this view of the same memory does too, keeping the array (and so
-    the capsule's memory) alive as its base."""
+    the capsule's memory) alive as its base. A versioned capsule carries the flag, which is
+    kept: a tensor on read-only memory (np.frombuffer of bytes) stays read-only."""
 
     def __init__(self, array: np.ndarray) -> None:
         self.array = array
