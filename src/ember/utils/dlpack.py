@@ -6,8 +6,9 @@ ember Tensor, and `np.from_dlpack(t)` or `torch.from_dlpack(t)` views an ember T
     e = ember.from_dlpack(t)    # the same memory: t[0] = 9 shows in e
     back = torch.from_dlpack(e)
 
-Only CPU memory is exchanged. A tensor that requires grad is not exported (its graph could
-not follow it), as in PyTorch: detach() it first.
+Only CPU memory is exchanged. As in PyTorch, `t.__dlpack__()` (and so np.from_dlpack and
+torch.from_dlpack of t) refuses a tensor that requires grad, whose graph could not follow
+it: detach() it first; `to_dlpack(t)` exports its data.
 """
 
 from __future__ import annotations
