@@ -516,3 +516,10 @@ def test_gammaincc_small_a_keeps_its_digits() -> None:
     inf = ember.tensor([np.inf], dtype=ember.float64)
     assert S.gammainc(inf, ember.tensor([2.0])).item() == 0.0  # as PyTorch
     assert S.gammaincc(inf, ember.tensor([2.0])).item() == 1.0
+
+
+def test_a_polynomial_node_has_a_name_and_a_repr():
+    """The op classes' attribute `name` (the family) hid Function.name(): printing grad_fn failed."""
+    y = ember.special.hermite_polynomial_h(ember.ones(2, requires_grad=True), 3)
+    assert y.grad_fn.name() == "HermiteHBackward0"
+    assert "HermiteHBackward0" in repr(y.grad_fn)

@@ -255,15 +255,15 @@ class Polynomial(Op):
     """A polynomial of x and the degree n, without a gradient (PyTorch defines none); those
     of Hermite and Chebyshev's T, below, have one in x."""
 
-    name = ""
+    family = ""
 
     @staticmethod
     def forward(ctx, x, n):
-        return polynomial(ctx.name, x, n)
+        return polynomial(ctx.family, x, n)
 
     @staticmethod
     def backward(ctx, grad):  # reached only by a second derivative of T, through U
-        raise NotImplementedError(f"the derivative for '{ctx.name}' is not implemented.")
+        raise NotImplementedError(f"the derivative for '{ctx.family}' is not implemented.")
 
 
 class _Differentiable(Op):
@@ -271,13 +271,13 @@ class _Differentiable(Op):
     n <= 0), where Q is the family named `lower`: P itself for Hermite, U for Chebyshev's T.
     No gradient to the degree."""
 
-    name = lower = ""
+    family = lower = ""
     factor = 1
 
     @staticmethod
     def forward(ctx, x, n):
         ctx.save_for_backward(x, n)
-        return polynomial(ctx.name, x, n)
+        return polynomial(ctx.family, x, n)
 
     @staticmethod
     def backward(ctx, grad):
@@ -292,14 +292,14 @@ class _Differentiable(Op):
 class HermiteH(_Differentiable):
     """H_n(x); dH_n/dx = 2n H_(n-1)."""
 
-    name = lower = "hermite_polynomial_h"
+    family = lower = "hermite_polynomial_h"
     factor = 2
 
 
 class HermiteHe(_Differentiable):
     """He_n(x); dHe_n/dx = n He_(n-1)."""
 
-    name = lower = "hermite_polynomial_he"
+    family = lower = "hermite_polynomial_he"
 
 
 class ChebyshevT(_Differentiable):
@@ -307,12 +307,12 @@ class ChebyshevT(_Differentiable):
     2n U*_(n-1)(x). U has no derivative (as in PyTorch), so neither has this one: a second
     derivative raises."""
 
-    name = "chebyshev_polynomial_t"
+    family = "chebyshev_polynomial_t"
     lower = "chebyshev_polynomial_u"
 
 
 class ShiftedChebyshevT(ChebyshevT):
-    name = "shifted_chebyshev_polynomial_t"
+    family = "shifted_chebyshev_polynomial_t"
     lower = "shifted_chebyshev_polynomial_u"
     factor = 2
 
@@ -328,5 +328,5 @@ _OPS: dict[str, Any] = {
 def op_for(name: str) -> Any:
     """The Function that computes the polynomial `name`."""
     if name not in _OPS:
-        _OPS[name] = type(name, (Polynomial,), {"name": name})
+        _OPS[name] = type(name, (Polynomial,), {"family": name})
     return _OPS[name]
