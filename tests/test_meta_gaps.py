@@ -529,13 +529,6 @@ def test_results_sized_by_values_refuse_on_meta_as_torch(call):
 # alone (docs/differences.md, "The meta device"): the sweep below fails when one is fixed
 # (drop it here) or a new one appears (fix it).
 KNOWN_CPU_RESULTS = {
-    "igamma", "igammac", "special.igamma", "special.igammac", "special.gammainc", "special.gammaincc", "special.zeta",
-    "special.chebyshev_polynomial_t", "special.chebyshev_polynomial_u",
-    "special.chebyshev_polynomial_v", "special.chebyshev_polynomial_w",
-    "special.shifted_chebyshev_polynomial_t", "special.shifted_chebyshev_polynomial_u",
-    "special.shifted_chebyshev_polynomial_v", "special.shifted_chebyshev_polynomial_w",
-    "special.hermite_polynomial_h", "special.hermite_polynomial_he",
-    "special.laguerre_polynomial_l", "special.legendre_polynomial_p",
     "det", "logdet", "slogdet", "geqrf", "linalg.det", "linalg.slogdet", "linalg.lu",
     "linalg.lu_factor_ex", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
@@ -649,3 +642,34 @@ def test_complex_polar_and_heaviside_of_meta_parts_stay_meta(call):
     beside a meta one raises PyTorch's error."""
     ours, theirs = _both(call)
     assert ours == theirs
+
+
+SPECIAL = {
+    "igamma": lambda T: T.igamma(T.rand(3, device="meta"), T.rand(2, 1, device="meta")),
+    "igammac float64": lambda T: T.igammac(
+        T.rand(3, device="meta", dtype=T.float64), T.rand(3, device="meta")
+    ),
+    "gammainc of a number": lambda T: T.special.gammainc(T.rand(3, device="meta"), T.tensor(2.0)),
+    "zeta": lambda T: T.special.zeta(T.rand(3, device="meta"), T.rand(3, device="meta")),
+    "zeta of a number": lambda T: T.special.zeta(T.rand(2, 3, device="meta"), 2.0),
+    "chebyshev_t": lambda T: T.special.chebyshev_polynomial_t(T.rand(3, device="meta"), 2),
+    "hermite_h": lambda T: T.special.hermite_polynomial_h(
+        T.rand(4, 1, device="meta"), T.rand(3, device="meta")
+    ),
+    "legendre of an int degree tensor": lambda T: T.special.legendre_polynomial_p(
+        T.rand(3, device="meta", dtype=T.float64), T.ones(3, device="meta", dtype=T.int64)
+    ),
+    "igamma beside a cpu tensor": lambda T: T.igamma(T.rand(3, device="meta"), T.rand(3)),
+    "legendre beside a cpu tensor": lambda T: T.special.legendre_polynomial_p(
+        T.rand(3, device="meta"), T.rand(3)
+    ),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", SPECIAL)
+def test_incomplete_gamma_zeta_and_polynomials_of_meta_inputs_stay_meta_as_torch(name):
+    """They computed by masks on np.asarray of their inputs: a CPU result of zeros."""
+    ours, theirs = _both(SPECIAL[name])
+    assert ours == theirs
+

@@ -60,6 +60,18 @@ def is_meta(a: Any) -> bool:
     return isinstance(a, MetaArray)
 
 
+def elementwise(dtype: Any, *arrays: Any) -> MetaArray | None:
+    """For an elementwise kernel that computes by masks and loops (the incomplete gamma
+    function, zeta, the orthogonal polynomials): when an input is meta, the result, a meta
+    array of the inputs' broadcast shape and that dtype, which the kernel returns at once;
+    else None, and the kernel computes. (Run on the meta arrays themselves, its masked reads
+    would depend on values a meta array does not have; its np.asarray made it a CPU result.)"""
+    if not any(isinstance(a, MetaArray) for a in arrays):
+        return None
+    _same_device(arrays)
+    return empty(_broadcast(arrays), dtype)
+
+
 def like(a: Any) -> Any:
     """`a` as meta: an array of its shape and dtype (a number becomes a 0-d array)."""
     if isinstance(a, MetaArray):

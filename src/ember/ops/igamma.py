@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 from ember.ops.gamma import _taylor_about_2, lgamma
@@ -112,6 +113,9 @@ def _upper_small_a(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def regularized_gamma(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
     """P(a, x), or Q(a, x) when upper, elementwise in float64 (NaN for a < 0 or x < 0)."""
+    meta = _meta.elementwise(np.float64, a, x)
+    if meta is not None:
+        return meta
     a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
     out = np.full(a.shape, np.nan)
     ok = (a >= 0) & (x >= 0) & ~((a == 0) & (x == 0))

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.ops import _dual
 from ember.ops.elementwise import Op
 
@@ -245,6 +246,9 @@ _FAMILIES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 def polynomial(name: str, x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """The polynomial `name` (torch.special's name) of degree n at x, broadcast; x and n
     have the result's dtype."""
+    meta = _meta.elementwise(x.dtype, x, n)
+    if meta is not None:
+        return meta
     x, n = np.broadcast_arrays(x, n)
     flat = np.array(x, copy=True).reshape(-1)
     degree = integer_degree(n).reshape(-1)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.ops import _dual
 from ember.ops.activations import erf, laplace_denominator
 from ember.ops.elementwise import Op
@@ -291,6 +292,9 @@ def zeta(s: np.ndarray, q: np.ndarray) -> np.ndarray:
     where q is 0 or a negative integer, nan for s < 1, and for q < 0 unless s is an integer
     (then the sum still converges; it is reached through polygamma's reflection)."""
     dtype = np.result_type(s, q)
+    meta = _meta.elementwise(dtype, s, q)
+    if meta is not None:
+        return meta
     with np.errstate(all="ignore"):
         s64, q64 = np.broadcast_arrays(np.asarray(s, np.float64), np.asarray(q, np.float64))
         out = np.where(s64 == 1, np.inf, np.nan)
