@@ -532,7 +532,6 @@ KNOWN_CPU_RESULTS = {
     "det", "logdet", "slogdet", "geqrf", "linalg.det", "linalg.slogdet", "linalg.lu",
     "linalg.lu_factor_ex", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
-    "from_dlpack",  # utils/dlpack.py (torch raises: no DLPack device for 'meta')
 }  # fmt: skip
 
 
@@ -673,3 +672,29 @@ def test_incomplete_gamma_zeta_and_polynomials_of_meta_inputs_stay_meta_as_torch
     ours, theirs = _both(SPECIAL[name])
     assert ours == theirs
 
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.from_dlpack(T.ones(3, device="meta")),
+        lambda T: T.ones(3, device="meta").__dlpack__(),
+        lambda T: T.ones(3, device="meta").__dlpack_device__(),
+        lambda T: T.utils.dlpack.to_dlpack(T.ones(3, device="meta")),
+    ],
+)
+def test_dlpack_of_a_meta_tensor_raises_torchs_errors(call):
+    """NumPy exported the one zero element behind the zero strides: a CPU tensor of zeros."""
+    ours, theirs = (outcome(T, call) for T in (ember, pytest.importorskip("torch")))
+    assert ours[0] == theirs[0] == "raise"
+    assert (type(ours[1]), str(ours[1])) == (type(theirs[1]), str(theirs[1]))
+
+
+def test_dlpack_of_a_cpu_tensor_is_unchanged():
+    import numpy as np
+
+    t = ember.arange(3.0)
+    assert t.__dlpack_device__() == (1, 0)
+    shared = ember.from_dlpack(t)
+    shared[0] = 5
+    assert t.tolist() == [5.0, 1.0, 2.0] and np.from_dlpack(t).tolist() == [5.0, 1.0, 2.0]

@@ -235,6 +235,14 @@ class MetaArray(np.ndarray):
         """The strides, in elements, that the tensor's stride() reports."""
         return self._steps if self._steps is not None else row_major_steps(self.shape)
 
+    # DLPack shares memory, and a meta array has none to share: PyTorch's errors, where
+    # NumPy would export the one zero element behind the zero strides as a CPU array
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        raise BufferError("Cannot pack tensors on meta")
+
+    def __dlpack_device__(self) -> Any:
+        raise ValueError("Unknown device type meta for Dlpack")
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         if method == "at":  # np.add.at(target, ...): in place, nothing to write
             return None

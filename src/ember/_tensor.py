@@ -593,7 +593,7 @@ class Tensor:
         return self._data.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple[int, int]:
-        return (1, 0)  # DLPack's CPU device, as PyTorch's CPU tensors answer
+        return self._data.__dlpack_device__()  # (1, 0), DLPack's CPU device; a meta array raises
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

@@ -40,6 +40,8 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
     """A Tensor on the memory of `ext_tensor`: any object with __dlpack__ (a PyTorch, NumPy
     or JAX array on the CPU) or a DLPack capsule (torch.from_dlpack)."""
     if hasattr(ext_tensor, "__dlpack__"):
+        if hasattr(ext_tensor, "__dlpack_device__"):
+            ext_tensor.__dlpack_device__()  # asked first, as PyTorch does: a meta tensor raises here
         return Tensor(np.from_dlpack(ext_tensor))
     versioned = _is_capsule(ext_tensor, b"dltensor_versioned")  # before NumPy renames it "used_..."
     array = np.from_dlpack(_Capsule(ext_tensor))
