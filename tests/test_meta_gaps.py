@@ -673,6 +673,39 @@ def test_incomplete_gamma_zeta_and_polynomials_of_meta_inputs_stay_meta_as_torch
     assert ours == theirs
 
 
+VIEW_AS_COMPLEX = {
+    "contiguous": lambda T, d: T.view_as_complex(T.ones(3, 2, device=d)),
+    "every other pair": lambda T, d: T.view_as_complex(T.ones(3, 4, device=d)[:, :2]),
+    "transposed batch": lambda T, d: T.view_as_complex(T.ones(3, 2, 2, device=d).transpose(0, 1)),
+    "float64 step 2": lambda T, d: T.view_as_complex(T.ones(5, 2, device=d, dtype=T.float64)[::2]),
+    "odd offset": lambda T, d: T.view_as_complex(T.ones(3, 4, device=d)[:, 1:3]),
+    "odd offset, contiguous": lambda T, d: T.view_as_complex(T.ones(7, device=d)[1:].view(3, 2)),
+    "last stride 3": lambda T, d: T.view_as_complex(T.ones(2, 3, device=d).t()),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+@pytest.mark.parametrize("name", VIEW_AS_COMPLEX)
+def test_view_as_complex_of_meta_and_its_offset_checks_as_torch(name, device):
+    """A meta input was refused (NumPy's dtype view needs real strides); an odd storage
+    offset was taken on the CPU, where PyTorch refuses it."""
+
+    def strides(T):
+        y = VIEW_AS_COMPLEX[name](T, device)
+        return y.device.type, tuple(y.shape), str(y.dtype).split(".")[1], y.stride(), y.is_contiguous()
+
+    ours, theirs = (outcome(T, strides) for T in (ember, pytest.importorskip("torch")))
+    assert ours[0] == theirs[0]
+    assert ours[1] == theirs[1] if ours[0] == "ok" else str(ours[1]) == str(theirs[1])
+
+
+def test_view_as_complex_of_meta_has_a_meta_gradient():
+    x = ember.ones(3, 2, device="meta", requires_grad=True)
+    ember.view_as_complex(x).abs().sum().backward()
+    assert x.grad.device.type == "meta" and x.grad.shape == (3, 2)
+
+
 @requires_torch
 @pytest.mark.parametrize(
     "call",

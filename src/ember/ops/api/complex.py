@@ -172,8 +172,11 @@ def view_as_complex(input: Tensor) -> Tensor:
         )
     if data.ndim == 0 or data.shape[-1] != 2:
         raise RuntimeError(f"Tensor must have a last dimension of size 2 (got shape {list(data.shape)})")
-    if data.strides[-1] != data.itemsize:
+    strides = input.stride()  # in elements; PyTorch's own for a meta tensor, whose data has zero strides
+    if strides[-1] != 1:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
-    if any(s % (2 * data.itemsize) for s, n in zip(data.strides[:-1], data.shape[:-1]) if n > 1):
+    if any(s % 2 for s, n in zip(strides[:-1], data.shape[:-1]) if n > 1):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if input.storage_offset() % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
     return as_view(apply_one(cx.ViewAsComplex, input), input, view_as_complex)
