@@ -173,6 +173,31 @@ def test_losses_with_integer_reduction(reduction):
         ember.kl_div(ember.tensor(x), ember.tensor(p), "mean")
 
 
+def test_top_level_losses_reduce_nothing_by_default_as_torch():
+    """ATen's schemas give these a Mean default, but PyTorch 2.13's Python functions reduce
+    nothing unless told: ember averaged, a silently different result."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(5), rng.random(5)
+    t = np.array([1.0, -1, 1, 1, -1])
+    lp = rng.standard_normal((6, 2, 4))
+    calls = [
+        lambda T, a: T.kl_div(a, T.tensor(y)),
+        lambda T, a: T.binary_cross_entropy_with_logits(a, T.tensor(y)),
+        lambda T, a: T.hinge_embedding_loss(a, T.tensor(t)),
+        lambda T, a: T.margin_ranking_loss(a, T.tensor(y), T.tensor(t)),
+        lambda T, a: T.cosine_embedding_loss(a.view(5, 1), T.tensor(y).view(5, 1), T.tensor(t)),
+        lambda T, a: T.triplet_margin_loss(a.view(5, 1), T.tensor(y).view(5, 1), T.tensor(t).view(5, 1)),
+        lambda T, a: T.ctc_loss(
+            T.tensor(lp).log_softmax(2) + a.sum(), T.tensor([[1, 2], [1, 1]]), [6, 4], [2, 2]
+        ),
+    ]
+    for call in calls:
+        _same_grads(lambda a, call=call: call(ember, a), lambda a, call=call: call(torch, a), [x])
+        assert call(ember, ember.tensor(x)).shape == call(torch, torch.tensor(x)).shape != ()
+
+
 def test_constant_pad_nd_and_channel_shuffle():
     import torch
     import torch.nn.functional as TF

@@ -1,8 +1,9 @@
 """The losses under their top-level names (torch.margin_ranking_loss, torch.poisson_nll_loss,
 ...): PyTorch's native spellings of the functions in ember.nn.functional, which take the
-reduction as an int, 0 'none', 1 'mean' (the default) or 2 'sum', and no size_average or
-reduce. Code normally calls the functional ones; these exist because PyTorch code calls
-them too."""
+reduction as an int, 0 'none', 1 'mean' or 2 'sum', and no size_average or reduce. Their
+default is 0, no reduction: ATen's schemas say Mean, but PyTorch 2.13's Python functions
+reduce nothing unless given 1 or 2 (measured; `torch.kl_div(x, y)` is elementwise). Code
+normally calls the functional ones; these exist because PyTorch code calls them too."""
 
 from __future__ import annotations
 
@@ -22,21 +23,21 @@ def _named(reduction: int, op: str) -> str:
 
 
 def margin_ranking_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
     """torch.margin_ranking_loss: ember.nn.functional.margin_ranking_loss, reduction an int."""
     r = _named(reduction, "margin_ranking_loss")
     return loss_margin.margin_ranking_loss(input1, input2, target, margin, reduction=r)
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1) -> Tensor:
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 0) -> Tensor:
     """torch.hinge_embedding_loss: ember.nn.functional.hinge_embedding_loss, reduction an int."""
     r = _named(reduction, "hinge_embedding_loss")
     return loss_margin.hinge_embedding_loss(input, target, margin, reduction=r)
 
 
 def cosine_embedding_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
     """torch.cosine_embedding_loss: ember.nn.functional.cosine_embedding_loss, reduction an int."""
     r = _named(reduction, "cosine_embedding_loss")
@@ -51,7 +52,7 @@ def triplet_margin_loss(
     p: float = 2,
     eps: float = 1e-6,
     swap: bool = False,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
     """torch.triplet_margin_loss: ember.nn.functional.triplet_margin_loss, reduction an int,
     and, as in PyTorch, any margin (the functional form wants margin > 0)."""

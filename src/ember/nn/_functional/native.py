@@ -121,9 +121,10 @@ def embedding_bag(
 
 
 # ---- losses with ATen's integer reduction -------------------------------------------------
+# (default 0, no reduction, as PyTorch 2.13's Python functions have it; see loss_toplevel.py)
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *, log_target: bool = False) -> Tensor:
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:
     """F.kl_div with the reduction as an integer; 1 (mean) averages over every element, with
     no warning (torch.kl_div)."""
     name = _reduction("kl_div", reduction)
@@ -136,7 +137,7 @@ def binary_cross_entropy_with_logits(
     target: Tensor,
     weight: Tensor | None = None,
     pos_weight: Tensor | None = None,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
     """F.binary_cross_entropy_with_logits with the reduction as an integer
     (torch.binary_cross_entropy_with_logits)."""
@@ -150,7 +151,7 @@ def ctc_loss(
     input_lengths: Any,
     target_lengths: Any,
     blank: int = 0,
-    reduction: int = 1,
+    reduction: int = 0,
     zero_infinity: bool = False,
 ) -> Tensor:
     """F.ctc_loss with the reduction as an integer (torch.ctc_loss)."""
