@@ -523,3 +523,20 @@ def test_a_polynomial_node_has_a_name_and_a_repr():
     y = ember.special.hermite_polynomial_h(ember.ones(2, requires_grad=True), 3)
     assert y.grad_fn.name() == "HermiteHBackward0"
     assert "HermiteHBackward0" in repr(y.grad_fn)
+
+
+@pytest.mark.parametrize("eps", [None, -1.0, -0.1, 0.0, 0.2, 0.7])
+def test_logit_with_a_negative_eps_is_logit_without_one_as_torch(eps):
+    """A negative eps clamped the gradient to [eps, 1 - eps], giving numbers where PyTorch's
+    gradient (which takes a negative eps for none) is nan, outside [0, 1]."""
+    torch = pytest.importorskip("torch")
+    p = [-0.5, 0.0, 0.2, 0.7, 1.0, 1.5, 3.0]
+    got = []
+    for T in (ember, torch):
+        x = T.tensor(p, dtype=T.float64, requires_grad=True)
+        y = x.logit(eps)
+        y.backward(T.ones(len(p), dtype=T.float64))
+        got.append((y.detach().numpy(), x.grad.numpy(), y.grad_fn._saved_eps))
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
+    assert got[0][2] == got[1][2]

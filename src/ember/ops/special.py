@@ -479,16 +479,16 @@ class Sinc(Op):
 
 class Logit(Op):
     """log(p / (1 - p)), p clamped to [eps, 1 - eps] first when eps is given. The derivative
-    is 1 / (p (1 - p)): inf at 0 and 1 and nan outside [0, 1] without eps; 0 outside
-    [eps, 1 - eps] with it (the clamp's), as in PyTorch."""
+    is 1 / (p (1 - p)): inf at 0 and 1 and nan outside [0, 1] without eps (or with a
+    negative one); 0 outside [eps, 1 - eps] with it (the clamp's), as in PyTorch."""
 
     saved_attributes = {"self": saved_input(0), "eps": field("eps")}
 
     @staticmethod
     def forward(ctx, x, eps):
         ctx.save_for_backward(x)
-        ctx.eps = eps
-        if eps is None:
+        ctx.eps = eps  # (kept as given: PyTorch's node shows a negative eps too)
+        if eps is None or eps < 0:  # as PyTorch, a negative eps is none: no clamp
             z = x
         else:  # PyTorch's clamp, x < lo ? lo : x > hi ? hi : x (np.clip gives hi for eps > 1/2)
             lo, hi = x.dtype.type(eps), x.dtype.type(1 - eps)
@@ -502,6 +502,6 @@ class Logit(Op):
         v = _dual.value(x)
         with np.errstate(invalid="ignore", divide="ignore"):
             g = grad / (x * (1 - x))
-            if ctx.eps is None:
+            if ctx.eps is None or ctx.eps < 0:
                 return _dual.where((v < 0) | (v > 1), np.nan, g), None
             return _dual.where((v < ctx.eps) | (v > 1 - ctx.eps), 0.0, g), None
