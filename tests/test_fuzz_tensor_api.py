@@ -474,3 +474,13 @@ def test_histogram_is_a_tensor_method():
     )
     _same(e.hist, t.hist)
     _same(e.bin_edges, t.bin_edges)
+
+
+def test_histogram_without_bins_takes_100_as_torch():
+    import torch
+
+    values = np.random.default_rng(0).standard_normal(50)
+    e, t = ember.tensor(values).histogram(), torch.histogram(torch.tensor(values))
+    _same(e.hist, t.hist)
+    _same(e.bin_edges, t.bin_edges)
+    assert len(ember.histogram(ember.tensor(values)).hist) == 100

@@ -294,13 +294,14 @@ def range(  # noqa: A001  (torch's name)
 
 def histogram(
     input: Tensor,
-    bins: Any,
+    bins: Any = 100,
     *,
     range: Any = None,
     weight: Tensor | None = None,
     density: bool = False,  # noqa: A002
 ) -> Any:
-    """Counts (or summed weights) of input's elements in bins: `bins` equal ones over
+    """Counts (or summed weights) of input's elements in bins: `bins` equal ones (100 when
+    not given: PyTorch's documented signature requires bins, its function defaults to 100) over
     `range` (default: the data's minimum and maximum), or the edges given as a 1-d tensor;
     the last bin includes its right edge (torch.histogram). Returns (hist, bin_edges)."""
     from ember import return_types
