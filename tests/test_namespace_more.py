@@ -1444,3 +1444,64 @@ def test_scatter_of_a_0d_index_and_src_sends_the_gradient_to_src() -> None:
     out = ember.zeros(5).scatter(0, ember.tensor(2), src)
     (out * ember.arange(5.0)).sum().backward()
     assert out.tolist() == [0, 0, 3, 0, 0] and src.grad.shape == () and src.grad.item() == 2.0
+
+
+@requires_torch
+def test_nextafter_has_torchs_gradient():
+    """torch.nextafter is differentiable (input's gradient passes, other's is zeros); ember's
+    result did not require grad."""
+    import torch
+
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+        y = T.tensor([[0.0, 3.0]], dtype=T.float64, requires_grad=True)
+        out = T.nextafter(x, y)
+        assert out.grad_fn.name() == "NextafterBackward0"
+        out.backward(T.tensor([[3.0, -1.0]], dtype=T.float64))
+        grads.append((out.detach().numpy(), x.grad.numpy(), y.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float32"])
+def test_nextafter_steps_one_unit_of_the_dtype_as_torch(dtype):
+    """bfloat16 was computed in float32, whose step the rounding to bfloat16 undid: x came
+    back unchanged."""
+    pytest.importorskip("ml_dtypes")
+    import torch
+
+    values = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.5,
+        -3.75,
+        1e-40,
+        -1e-40,
+        3.3e38,
+        -3.3e38,
+        float("inf"),
+        -float("inf"),
+        65504.0,
+    ]
+    a = [v for v in values for w in values]
+    b = [w for v in values for w in values]
+    bits = getattr(torch, {"float32": "int32"}.get(dtype, "int16"))
+    theirs = torch.nextafter(
+        torch.tensor(a, dtype=getattr(torch, dtype)), torch.tensor(b, dtype=getattr(torch, dtype))
+    )
+    ours = ember.nextafter(
+        ember.tensor(a, dtype=getattr(ember, dtype)), ember.tensor(b, dtype=getattr(ember, dtype))
+    )
+    np.testing.assert_array_equal(
+        ours.view(getattr(ember, str(bits).split(".")[1])).numpy(), theirs.view(bits).numpy()
+    )
+    nan = float("nan")
+    assert (
+        ember.nextafter(ember.tensor([nan, 1.0], dtype=getattr(ember, dtype)), ember.tensor([1.0, nan]))
+        .isnan()
+        .all()
+    )

@@ -60,7 +60,8 @@ _AS_THEY_ARE_MODULES = (
     "ember.nn._hooks",
     "ember.sparse._tensor",
 )
-_AS_THEY_ARE_NAMES = frozenset({"Copy", "Fill", "FillNumber", "Keep", "Where"})
+# (and Nextafter, whose step is one bfloat16 unit: in float32 the rounding would undo it)
+_AS_THEY_ARE_NAMES = frozenset({"Copy", "Fill", "FillNumber", "Keep", "Where", "Nextafter"})
 # Arithmetic whose number operand PyTorch first makes a bfloat16 (x + 0.1 adds 0.10009765625;
 # x * 0.1 multiplies by 0.1 as a float32)
 _ROUNDS_NUMBERS = frozenset({"Add", "Sub", "Rsub", "Remainder", "Fmod"})  # not Mul, Div: kept as floats

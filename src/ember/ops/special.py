@@ -451,6 +451,37 @@ class Copysign(Op):
         return grad * _dual.unary("sign", a) * ctx.b_sign, _dual.zeros_like(grad)  # b: zeros, as in PyTorch
 
 
+class Nextafter(Op):
+    """The next float after a towards b. As in PyTorch, a's gradient passes through (the step
+    is one ulp) and b's is zeros."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.dtype.itemsize == 2:  # float16, bfloat16: see _nextafter_by_bits
+            return _nextafter_by_bits(a, b)
+        return np.nextafter(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, _dual.zeros_like(grad)
+
+
+def _nextafter_by_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """nextafter on a 16-bit float type by its bits: away from zero is the next integer up in
+    the magnitude bits, towards zero the one below; from zero, the smallest subnormal with
+    b's sign; nan where either is nan, b where a == b (as C's nextafter, and PyTorch; NumPy's
+    own float16 loop gives a there: +0 for nextafter(0, -0)). One rule for both 16-bit types,
+    tested against PyTorch bit for bit."""
+    a, b = np.broadcast_arrays(a, b)
+    bits = a.view(np.uint16).astype(np.int32)
+    away = (b > a) == (a > 0)  # for a != 0: the step grows the magnitude
+    stepped = np.where(away, bits + 1, bits - 1)
+    from_zero = np.where(np.signbit(b), 0x8001, 0x0001)
+    out = np.where(a == 0, from_zero, stepped).astype(np.uint16).view(a.dtype)
+    out = np.where(a == b, b, out)
+    return np.where(np.isnan(a) | np.isnan(b), np.array(np.nan, a.dtype), out)
+
+
 # ---- sinc and logit: ops, for their gradients near 0 and at the ends ---------------------
 
 

@@ -17,6 +17,7 @@ from ember import _meta, creation, dtypes, return_types
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
 from ember.autograd import grad_mode, views
+from ember.ops import special as sp
 from ember.ops.api import arith, arrange, compat, convert, indexing, products, reduce, shape, special
 from ember.ops.api.arith import _check_inplace_graph
 from ember.ops.api.convert import type_
@@ -416,7 +417,8 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
-    """The next floating-point number after input towards other (torch.nextafter)."""
+    """The next floating-point number after input towards other (torch.nextafter); the
+    gradient reaches input unchanged, other's is zeros, as in PyTorch."""
     _tensor_argument("nextafter", "input", 1, input)
     _tensor_argument("nextafter", "other", 2, other)
     common = dtypes.promote_numpy(input._data.dtype, other._data.dtype)
@@ -424,7 +426,8 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
         raise NotImplementedError(
             f"\"nextafter_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'"
         )
-    return Tensor(_meta.asarray(np.nextafter(input._data.astype(common), other._data.astype(common))))
+    target = dtypes.from_numpy_dtype(common)
+    return arith._apply_binary(sp.Nextafter, input.to(target), other.to(target), "nextafter")
 
 
 bitwise_not_ = convert._inplace_form(arith.bitwise_not, "bitwise_not_")
