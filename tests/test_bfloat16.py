@@ -532,3 +532,34 @@ def test_nan_to_num_replaces_infinities_with_bfloat16s_largest():
     x = np.array([np.nan, np.inf, -np.inf, 1.001], np.float32)
     _same_bits(*_both(lambda T, t: T.nan_to_num(t), x))
     _same_bits(*_both(lambda T, t: t.nan_to_num_(nan=1.001, posinf=5.001), x))
+
+
+LOSSES_WITH_NUMBERS = {
+    "hinge_embedding_loss": lambda T, x, y, p: T.nn.functional.hinge_embedding_loss(x, y.sign()),
+    "cosine_embedding_loss": lambda T, x, y, p: T.nn.functional.cosine_embedding_loss(x, p, y[:, 0].sign()),
+    "poisson_nll_loss": lambda T, x, y, p: T.nn.functional.poisson_nll_loss(x, p, full=True),
+    "poisson_nll_loss of rates": lambda T, x, y, p: T.nn.functional.poisson_nll_loss(x.abs(), p, False, True),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", LOSSES_WITH_NUMBERS)
+def test_losses_that_select_numbers_keep_bfloat16_as_torch(name):
+    """Their internal where() of a bfloat16 tensor and a Python float gave float64 (NumPy's
+    promotion with ml_dtypes), so the loss was a float64 tensor."""
+    pytest.importorskip("ml_dtypes")
+    import torch
+
+    rng = np.random.default_rng(0)
+    x, y, p = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), np.abs(rng.standard_normal((4, 3)))
+    results = []
+    for T in (ember, torch):
+        args = [T.tensor(a, dtype=T.bfloat16) for a in (x, y, p)]
+        args[0].requires_grad_(True)
+        out = LOSSES_WITH_NUMBERS[name](T, *args)
+        out.backward()
+        results.append(
+            (str(out.dtype).split(".")[1], out.float().item(), str(args[0].grad.dtype).split(".")[1])
+        )
+    assert results[0][0] == results[1][0] == "bfloat16" and results[0][2] == "bfloat16"
+    assert results[0][1] == pytest.approx(results[1][1], rel=2e-2)
