@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.conftest import requires_torch
+from tests.conftest import outcome, requires_torch
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
@@ -828,3 +828,22 @@ def test_storages_are_the_memory_of_the_tensor():
         assert T.ones(3, 4).t().untyped_storage().nbytes() == 48
         assert T.ones(3).expand(2, 3).untyped_storage().nbytes() == 12
         assert T.empty_strided((2, 2), (1, 2)).untyped_storage().nbytes() == 16
+
+
+NUMBERS = [1.5, 2, True, np.float64(1.5), np.float32(2.5), np.int32(3), 1 + 2j]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "true_divide", "floor_divide"])
+def test_arithmetic_of_two_numbers_is_a_tensor_as_torch(op):
+    """torch.add(2, 3.5) is a 0-d tensor; ember's operand preparation swapped the two numbers
+    back and forth until the recursion limit."""
+    import torch
+
+    for a in NUMBERS:
+        for b in NUMBERS:
+            theirs = outcome(torch, lambda T, a=a, b=b: getattr(T, op)(a, b))
+            if theirs[0] == "raise":
+                continue
+            ours = getattr(ember, op)(a, b)
+            assert str(ours.dtype).split(".")[1] == str(theirs[1].dtype).split(".")[1], (a, b)
+            assert ours.item() == theirs[1].item(), (a, b)

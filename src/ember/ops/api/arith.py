@@ -71,9 +71,18 @@ def result_type(tensor: Any, other: Any) -> dtypes.dtype:
     return dtypes.from_numpy_dtype(_result_dtype(_tensor_of(tensor), _tensor_of(other)))
 
 
+def _wrapped_number(x: Any) -> Tensor:
+    """The first of two numbers as PyTorch takes it (torch.add(2, 3.5)): a 0-d tensor of its
+    Python kind, float the default dtype, int int64; a NumPy scalar counts as the Python
+    number it holds, as it does beside a tensor."""
+    return _tensor_of(x.item() if isinstance(x, np.generic) else x)
+
+
 def _binary(a: Any, b: Any) -> tuple[Any, Any]:
     """Prepare two operands: scalars stay Python scalars, tensors get a common dtype."""
     if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):  # two numbers (torch.add(2, 3))
+            return _binary(_wrapped_number(a), b)
         a, b = _binary(b, a)[::-1]
         return a, b
     cls = b.__class__
@@ -354,6 +363,8 @@ def integers_to_float(input: Any, other: Any) -> tuple[Any, Any]:
     neither is a float, each tensor is converted to the default dtype by itself, as PyTorch
     converts each operand to the result dtype; promoting them to a common integer dtype first
     would wrap values (uint8 / tensor(-4, dtype=int8) divides by -4, not by 252)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _wrapped_number(input)  # two numbers: torch.div(2, 3) is a float32 tensor
     a_int = not isinstance(input, Tensor) or input._data.dtype.kind not in "fcV"
     b_int = not isinstance(other, Tensor) or other._data.dtype.kind not in "fcV"
     if a_int and b_int:
