@@ -540,3 +540,19 @@ def test_logit_with_a_negative_eps_is_logit_without_one_as_torch(eps):
     np.testing.assert_array_equal(got[0][0], got[1][0])
     np.testing.assert_array_equal(got[0][1], got[1][1])
     assert got[0][2] == got[1][2]
+
+
+@requires_torch
+@pytest.mark.parametrize("value", [0.5, -2.0, 30.0, float("inf"), -float("inf")])
+def test_erfcx_of_a_0d_tensor_as_torch(value):
+    """Of a 0-d array NumPy's ops gave scalars, and erfcx's masked write into one raised TypeError."""
+    import torch
+
+    got = []
+    for T in (ember, torch):
+        x = T.tensor(value, dtype=T.float64, requires_grad=True)
+        y = T.special.erfcx(x)
+        y.backward()
+        got.append((tuple(y.shape), y.item(), x.grad.item()))
+    assert got[0][0] == got[1][0] == ()
+    np.testing.assert_allclose(got[0][1:], got[1][1:], rtol=1e-12)  # the gradient cancels at 30

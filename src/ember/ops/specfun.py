@@ -164,11 +164,11 @@ def _erfcx_nonnegative(a: np.ndarray) -> np.ndarray:
 def erfcx(x: np.ndarray) -> np.ndarray:
     """exp(x^2) erfc(x): inf at -inf, 0 at +inf."""
     with np.errstate(all="ignore"):
-        a = x.astype(np.float64)
+        a = x.astype(np.float64).reshape(-1)  # 1-d: of a 0-d array, NumPy's ops give scalars
         out = _erfcx_nonnegative(np.abs(a))
         negative = a < 0
         out[negative] = 2 * np.exp(a[negative] ** 2) - out[negative]
-        return out.astype(x.dtype)
+        return out.astype(x.dtype).reshape(x.shape)
 
 
 class SpecialErfcx(Op):
