@@ -570,3 +570,21 @@ def test_gather_scatter_and_index_ops_take_a_0d_input_as_one_element(call: Any) 
         y.sum().backward()
         results.append((tuple(y.shape), y.tolist(), x.grad.tolist()))
     assert results[0] == results[1]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "shapes", [((0,), (0,)), ((2, 0), (3, 0)), ((2, 3, 0), (0,)), ((0, 3), (2, 3)), ((0, 0), (0, 0))]
+)
+def test_inner_of_empty_operands_as_torch(shapes):
+    """A last dim of 0 made inner's reshape(-1, 0) fail: it cannot infer -1 beside a 0."""
+    import torch
+
+    got = []
+    for T in (ember, torch):
+        a = T.ones(*shapes[0], dtype=T.float64, requires_grad=True)
+        b = T.ones(*shapes[1], dtype=T.float64, requires_grad=True)
+        y = T.inner(a, b)
+        y.sum().backward()
+        got.append((tuple(y.shape), y.detach().numpy().tolist(), tuple(a.grad.shape), tuple(b.grad.shape)))
+    assert got[0] == got[1]

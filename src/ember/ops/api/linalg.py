@@ -37,7 +37,8 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
             f"{list(input.shape)} and {list(other.shape)}"
         )
     _check_same_dtype(input, other, "inner")
-    product = matmul(reshape(input, (-1, k)), reshape(other, (-1, k)).mT)
+    rows = (math.prod(input.shape[:-1]), k)  # not -1: of a last dim 0, reshape cannot infer it
+    product = matmul(reshape(input, rows), reshape(other, (math.prod(other.shape[:-1]), k)).mT)
     return reshape(product, input.shape[:-1] + other.shape[:-1])
 
 
