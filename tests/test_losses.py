@@ -596,3 +596,30 @@ def test_legacy_module_arguments():
         assert nn.MSELoss(size_average=False).reduction == "sum"
     with pytest.warns(UserWarning):
         assert nn.CrossEntropyLoss(reduce=False).reduction == "none"
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((0,), {}),
+        ((0,), {"reduction": "sum"}),
+        ((2, 0), {}),
+        ((2, 0, 3), {}),
+        ((2, 0, 3), {"reduction": "none"}),
+        ((2, 0), {"label_smoothing": 0.1}),
+        ((0, 3), {}),
+    ],
+)
+def test_cross_entropy_with_probabilities_and_no_classes_as_torch(shape, kwargs):
+    """No classes divided by zero (the mean's number of samples) and took the maximum of an
+    empty row; PyTorch gives nan for the mean and empty gradients."""
+    import torch
+
+    got = []
+    for T in (ember, torch):
+        x = T.zeros(*shape, requires_grad=True)
+        y = T.nn.functional.cross_entropy(x, T.full(shape, 0.5), **kwargs)
+        y.sum().backward()
+        got.append((tuple(y.shape), str(y.detach().numpy().tolist()), tuple(x.grad.shape)))
+    assert got[0] == got[1]

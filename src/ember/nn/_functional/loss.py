@@ -387,14 +387,17 @@ def _nll_kernel(input: Tensor) -> str:
 
 
 def _soft_cross_entropy_composed(
-    x: Tensor, t: Tensor, weight: Tensor, label_smoothing: float, reduction: str, samples: float
+    x: Tensor, t: Tensor, weight: Tensor | None, label_smoothing: float, reduction: str, samples: float
 ) -> Tensor:
     """cross_entropy with class probabilities composed of differentiable ops, as PyTorch
     computes it, for a class weight that requires grad: the weight then gets its gradient
-    (the fused node treats the weights as constants)."""
-    if label_smoothing:
+    (the fused node treats the weights as constants). Also for inputs with no classes,
+    whose row maximum the fused node could not take."""
+    if label_smoothing and x.shape[1]:
         t = t * (1.0 - label_smoothing) + label_smoothing / x.shape[1]
-    terms = log_softmax(x, 1) * t * weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    terms = log_softmax(x, 1) * t
+    if weight is not None:
+        terms = terms * weight.reshape((1, -1) + (1,) * (x.ndim - 2))
     if reduction == "none":
         return -terms.sum(1)
     if reduction == "sum":
@@ -438,8 +441,9 @@ def cross_entropy(
         # (the node's arithmetic promotes; log-softmax stays in the input's dtype)
         w = _class_weight(weight, x.shape[1], None, "cross_entropy")
         t = _batched(target)
-        samples = float(x._data.size // x.shape[1])
-        if weight is not None and weight.requires_grad and is_grad_enabled():
+        # the mean divides by numel / classes, which is 0 / 0, nan, without classes (as PyTorch)
+        samples = x._data.size / x.shape[1] if x.shape[1] else math.nan
+        if (weight is not None and weight.requires_grad and is_grad_enabled()) or not x.shape[1]:
             loss = _soft_cross_entropy_composed(x, t, weight, label_smoothing, reduction, samples)
             return _unbatched(loss, input, reduction)
         if w is not None:  # broadcast along the class axis 1
