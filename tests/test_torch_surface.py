@@ -847,3 +847,29 @@ def test_arithmetic_of_two_numbers_is_a_tensor_as_torch(op):
             ours = getattr(ember, op)(a, b)
             assert str(ours.dtype).split(".")[1] == str(theirs[1].dtype).split(".")[1], (a, b)
             assert ours.item() == theirs[1].item(), (a, b)
+
+
+@pytest.mark.parametrize("p", [-1.0, -2.5, -float("inf"), 0.5, 2.0, "0-d tensor"])
+def test_dist_takes_negative_and_tensor_p_as_torch(p):
+    """dist refused p < 0 (PyTorch 2.13 gives vector_norm's (sum |d|^p)^(1/p)) and a 0-d tensor p."""
+    import torch
+
+    a, b = np.array([3.0, 4.0, -1.0]), np.array([1.0, 1.0, 0.5])
+    got = []
+    for T in (ember, torch):
+        x, y = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        d = T.dist(x, y, T.tensor(-1.0) if p == "0-d tensor" else p)
+        d.backward()
+        got.append([d.item(), *x.grad.tolist(), *y.grad.tolist()])
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=1e-15)
+
+
+def test_vector_norm_takes_a_0d_tensor_ord_as_torch():
+    import torch
+
+    for T in (ember, torch):
+        assert T.linalg.vector_norm(T.tensor([3.0, 4.0]), T.tensor(1.0)).item() == 7.0
+        assert T.norm(T.tensor([3.0, 4.0]), T.tensor(1.0)).item() == 7.0
+        for bad in (T.tensor([1.0, 2.0]), T.tensor(1.0, requires_grad=True)):
+            with pytest.raises(TypeError, match="must be Number, not Tensor"):
+                T.linalg.vector_norm(T.tensor([3.0, 4.0]), bad)

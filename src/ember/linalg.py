@@ -329,6 +329,8 @@ def vector_norm(
 ) -> Tensor:
     """(sum |x|^ord)^(1/ord) over dim, all elements by default (torch.linalg.vector_norm);
     ord inf and -inf are the largest and smallest |x|, ord 0 counts the non-zeros."""
+    if isinstance(ord, Tensor) and ord.ndim == 0 and not ord.requires_grad:
+        ord = ord.item()  # a 0-d tensor is a Number, as PyTorch's argument parser takes it
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(
             f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}"

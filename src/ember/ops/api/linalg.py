@@ -61,18 +61,18 @@ def _check_float(x: Tensor, op: str, name: str = "input") -> None:
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
-    """The p-norm of input - other, broadcast (torch.dist). For p >= 1 and inf this is
+    """The p-norm of input - other, broadcast (torch.dist). For p >= 1, inf and p < 0 this is
     norm(); for 0 <= p < 1 it is the one-row cdist, whose gradient is PyTorch's there."""
     input, other = _tensor_of(input), _tensor_of(other)
-    if p < 0:
-        raise RuntimeError(f"dist(): p must be non-negative, got {p}")
+    if isinstance(p, Tensor):
+        p = p.item()  # a 0-d tensor is a number here, as PyTorch takes it
     difference = sub(input, other)  # promoted as PyTorch's: a float and an int tensor are fine
     if difference._data.dtype.kind == "c":
         from ember.ops.api.complex import complex_abs  # the distance of complex numbers: |input - other|
 
         difference = complex_abs(difference)
     _check_float(difference, "dist", "input - other")
-    if p >= 1:
+    if p >= 1 or p < 0:  # a negative p is vector_norm's (sum |d|^p)^(1/p), as in PyTorch
         return norm(difference, p)
     row = reshape(difference, (1, -1))
     return reshape(linalg.Cdist.apply(row, Tensor(np.zeros(row.shape, row._data.dtype)), float(p)), ())
