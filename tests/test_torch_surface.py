@@ -4,6 +4,8 @@ under their ATen names (torch.embedding, torch.convolution, torch.native_layer_n
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from tests.conftest import outcome, requires_torch
@@ -873,3 +875,23 @@ def test_vector_norm_takes_a_0d_tensor_ord_as_torch():
         for bad in (T.tensor([1.0, 2.0]), T.tensor(1.0, requires_grad=True)):
             with pytest.raises(TypeError, match="must be Number, not Tensor"):
                 T.linalg.vector_norm(T.tensor([3.0, 4.0]), bad)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int64", "float16"])
+@pytest.mark.parametrize("n", [0, 1, 2, 5, -1])
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2, 2), (2, 3)])
+def test_matrix_power_of_integer_bool_and_half_matrices_as_torch(dtype, n, shape):
+    """PyTorch multiplies them for n >= 0 (integers wrap); ember refused every non-float matrix."""
+    import torch
+
+    def call(T):
+        a = T.arange(12).reshape(3, 2, 2)[: shape[0]] if len(shape) == 3 else T.arange(6)[: math.prod(shape)]
+        return T.matrix_power((a.reshape(shape) % 5).to(getattr(T, dtype)), n)
+
+    ours, theirs = outcome(ember, call), outcome(torch, call)
+    assert ours[0] == theirs[0]
+    if ours[0] == "ok":
+        assert ours[1].tolist() == theirs[1].tolist()
+        assert str(ours[1].dtype).split(".")[1] == str(theirs[1].dtype).split(".")[1]
+    else:
+        assert (type(ours[1]), str(ours[1])) == (type(theirs[1]), str(theirs[1]))

@@ -32,15 +32,21 @@ def scalar_name(x: Tensor) -> str:
     return dtypes.scalar_type_name(x._data.dtype)
 
 
-def check_matrix(A: Any, op: str, square: bool = True, name: str = "A", complex: bool = True) -> Tensor:
+def check_matrix(
+    A: Any, op: str, square: bool = True, name: str = "A", complex: bool = True, products: bool = False
+) -> Tensor:
     """A as a checked batch of (square) float or complex matrices, or PyTorch's error. An op
-    not written for complex matrices yet passes complex=False: NotImplementedError for them."""
+    not written for complex matrices yet passes complex=False: NotImplementedError for them;
+    one made of matrix products only (matrix_power) passes products=True, and takes integer,
+    bool and float16 matrices too, as PyTorch's matmul does."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
     data = A._data
     if data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
-    if data.dtype.kind not in "fcV" or (data.dtype.kind == "c" and not complex):
+    if (data.dtype.kind not in "fcV" and not (products and data.dtype.kind in "biu")) or (
+        data.dtype.kind == "c" and not complex
+    ):
         if data.dtype.kind == "c":
             raise NotImplementedError(
                 f"{op}: ember's linear algebra has no complex matrices yet (got {scalar_name(A)})"
@@ -48,7 +54,7 @@ def check_matrix(A: Any, op: str, square: bool = True, name: str = "A", complex:
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {scalar_name(A)}"
         )
-    if data.dtype == np.float16:  # LAPACK has no half precision; PyTorch refuses it too
+    if data.dtype == np.float16 and not products:  # LAPACK has no half precision; PyTorch refuses it too
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
     if square and data.shape[-1] != data.shape[-2]:
         raise RuntimeError(
@@ -441,10 +447,15 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A multiplied by itself n times, by repeated squaring; the identity for n = 0 and
-    powers of the inverse for n < 0 (torch.matrix_power, torch.linalg.matrix_power)."""
-    check_matrix(A, "linalg.matrix_power")
+    powers of the inverse for n < 0 (torch.matrix_power, torch.linalg.matrix_power).
+    Integer, bool and float16 matrices take n >= 0, as PyTorch's (integer products wrap, as
+    its do); their inverse is refused by inv."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    check_matrix(A, "linalg.matrix_power", products=True)  # n < 0: inv's own check refuses them
+    if n >= 2 and A._data.dtype.kind == "b":  # PyTorch has no bool matrix product
+        kernel = "bmm" if A._data.ndim > 2 else "addmm_impl_cpu_"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if n == 0:
         # the identity, connected to A with a zero gradient, as PyTorch's result is
         identity = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
