@@ -895,3 +895,15 @@ def test_matrix_power_of_integer_bool_and_half_matrices_as_torch(dtype, n, shape
         assert str(ours[1].dtype).split(".")[1] == str(theirs[1].dtype).split(".")[1]
     else:
         assert (type(ours[1]), str(ours[1])) == (type(theirs[1]), str(theirs[1]))
+
+
+def test_adjoint_of_a_0d_and_a_1d_tensor_as_torch():
+    """A 0-d tensor's adjoint is its conjugate, with PyTorch's deprecation warning; a vector
+    gets PyTorch's message (ember raised transpose's IndexError for both)."""
+    import torch
+
+    for T in (ember, torch):
+        with pytest.warns(UserWarning, match="adjoint\\(\\) is deprecated on 0-D tensors"):
+            assert T.tensor(2.0 + 1j).adjoint().item() == 2.0 - 1j
+        with pytest.raises(RuntimeError, match="only supported on matrices or batches of matrices. Got 1-D"):
+            T.tensor([1.0, 2.0]).adjoint()

@@ -6,6 +6,7 @@ unsafe_split, adjoint, mH). Code written for any tensor runs unchanged on ember'
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,17 @@ def _is_shared(self: Tensor) -> bool:
 
 def adjoint(input: Tensor) -> Tensor:
     """The conjugate transpose of the last two dims (torch.adjoint): for a real tensor the
-    transpose, a view; for a complex one a new tensor (ember has no lazy conjugation)."""
+    transpose, a view; for a complex one a new tensor (ember has no lazy conjugation). Of a
+    0-d tensor, PyTorch's deprecated conj; of a vector, PyTorch's error."""
+    if input._data.ndim < 2:
+        if input._data.ndim == 1:
+            raise RuntimeError(
+                "tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor."
+            )
+        warnings.warn(
+            "adjoint() is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2
+        )
+        return conj(input)
     return conj(shape.transpose(input, -2, -1))
 
 
