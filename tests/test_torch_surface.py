@@ -907,3 +907,12 @@ def test_adjoint_of_a_0d_and_a_1d_tensor_as_torch():
             assert T.tensor(2.0 + 1j).adjoint().item() == 2.0 - 1j
         with pytest.raises(RuntimeError, match="only supported on matrices or batches of matrices. Got 1-D"):
             T.tensor([1.0, 2.0]).adjoint()
+
+
+def test_broadcast_to_takes_one_int_as_torchs_method():
+    import torch
+
+    for T in (ember, torch):
+        assert tuple(T.ones(1).broadcast_to(3).shape) == (3,)
+        with pytest.raises(RuntimeError, match="number of sizes provided"):
+            T.ones(2, 1).broadcast_to(3)

@@ -298,8 +298,9 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other._data.shape)
 
 
-def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
-    return expand(input, tuple(size))
+def broadcast_to(input: Tensor, size: Sequence[int] | int) -> Tensor:
+    """expand to `size` (torch.broadcast_to); one int is a 1-d size, as in PyTorch."""
+    return expand(input, (size,) if isinstance(size, (int, np.integer)) else tuple(size))
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
