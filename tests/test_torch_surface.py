@@ -916,3 +916,15 @@ def test_broadcast_to_takes_one_int_as_torchs_method():
         assert tuple(T.ones(1).broadcast_to(3).shape) == (3,)
         with pytest.raises(RuntimeError, match="number of sizes provided"):
             T.ones(2, 1).broadcast_to(3)
+
+
+@pytest.mark.parametrize("shape, sparse_dim", [((0, 3), 1), ((2, 0), 1), ((0, 3, 2), 2)])
+def test_to_sparse_of_an_empty_tensor_with_dense_dims_as_torch(shape, sparse_dim):
+    """reshape(..., -1) cannot infer the -1 beside a 0: ember raised ValueError."""
+    import torch
+
+    got = [
+        (tuple(s._indices().shape), tuple(s._values().shape), tuple(s.shape))
+        for s in (T.zeros(*shape).to_sparse(sparse_dim) for T in (ember, torch))
+    ]
+    assert got[0] == got[1]

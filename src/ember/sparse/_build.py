@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -267,7 +268,10 @@ def to_sparse(
         values = input.unsqueeze(0)[: int(nonzero)]
     else:
         if sparse_dim < nd:
-            nonzero = nonzero.reshape(*data.shape[:sparse_dim], -1).any(axis=-1)
+            # (the dense dims' size spelt out: -1 cannot be inferred beside a 0)
+            nonzero = nonzero.reshape(*data.shape[:sparse_dim], math.prod(data.shape[sparse_dim:])).any(
+                axis=-1
+            )
         idx = np.stack(np.nonzero(nonzero)).astype(np.int64).reshape(sparse_dim, -1)
         values = input[tuple(Tensor(row) for row in idx)]
     name = "ToSparseBackward1" if given is None else "ToSparseBackward0"  # PyTorch's two overloads
