@@ -5,6 +5,7 @@ under their ATen names (torch.embedding, torch.convolution, torch.native_layer_n
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -928,3 +929,32 @@ def test_to_sparse_of_an_empty_tensor_with_dense_dims_as_torch(shape, sparse_dim
         for s in (T.zeros(*shape).to_sparse(sparse_dim) for T in (ember, torch))
     ]
     assert got[0] == got[1]
+
+
+def test_a_0d_tensor_is_a_number_for_alpha_and_value_as_torch():
+    """PyTorch's argument parser takes a 0-d tensor that does not require grad as a Number:
+    add(a, alpha_tensor, b), rsub(a, b, alpha_tensor), add(a, b, alpha=tensor(2.)). ember
+    refused every tensor there."""
+    import torch
+
+    calls = (
+        lambda T, a, c, alpha: T.add(a, alpha, c),
+        lambda T, a, c, alpha: T.sub(a, alpha, c),
+        lambda T, a, c, alpha: T.rsub(a, c, alpha),
+        lambda T, a, c, alpha: a.clone().add_(alpha, c),
+        lambda T, a, c, alpha: T.add(a, c, alpha=alpha),
+        lambda T, a, c, alpha: T.addcmul(a, alpha, c, c),
+    )
+    results = []
+    for T in (ember, torch):
+        row = []
+        for alpha in (T.tensor(2.0), T.tensor(2.0, requires_grad=True), T.tensor([2.0]), 2):
+            for call in calls:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    status, value = outcome(
+                        T, lambda T, call=call, alpha=alpha: call(T, T.tensor(1.0), T.tensor(3.0), alpha)
+                    )
+                row.append(value.item() if status == "ok" else type(value))
+        results.append(row)
+    assert results[0] == results[1]

@@ -209,7 +209,7 @@ add_op = _binary_op(ew.Add, "add")
 sub_op = _binary_op(ew.Sub, "sub", _check_sub)
 
 
-def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (torch.rsub); `number - tensor` calls it. A Python number minus a
     float tensor is one node with one input, PyTorch's RsubBackward1."""
     if (
@@ -219,7 +219,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
         and input._data.dtype.kind in "fV"
     ):
         return apply_one(ew.Rsub, input, other)
-    return sub(other, input, alpha=alpha)
+    return sub(other, input, alpha=number_argument(alpha, "rsub"))
 
 
 def scaled_by_alpha(input: Any, other: Any, alpha: Any) -> Any:
@@ -282,14 +282,27 @@ def add_scaled(y: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray | Non
 ABSENT = object()  # no third positional argument: the signature of today, not a deprecated one
 
 
-def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other", keyword: Any = 1) -> None:
+def number_argument(value: Any, name: str, argument: str = "alpha") -> Any:
+    """A Number argument (alpha, value) as a number: a 0-d tensor that does not require grad
+    is one, as PyTorch's argument parser takes it (its item()); another tensor is refused."""
+    if isinstance(value, Tensor):
+        if value._data.ndim or value.requires_grad:
+            raise TypeError(f"{name}(): argument '{argument}' must be Number, not Tensor")
+        return value.item()
+    return value
+
+
+def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other", keyword: Any = 1) -> Any:
     """Check and warn about the overload torch deprecated but still accepts, with the scalar
     first: `add_(alpha, other)`, `addcmul_(value, tensor1, tensor2)`, as older code writes
     them (`p.data.add_(-lr, p.grad.data)`). `keyword` is the call's alpha= (value=): with the
     scalar given first it must be left out, as PyTorch refuses `add(2, b, alpha=3)`, rather
-    than one of the two being silently dropped."""
+    than one of the two being silently dropped. Returns the scalar, a number (a 0-d tensor
+    counts as one)."""
     if isinstance(alpha, Tensor):
-        raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+        if alpha._data.ndim or alpha.requires_grad:
+            raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
+        alpha = alpha.item()
     scalar = "value" if "tensor1" in args else "alpha"
     if keyword != 1 or keyword.__class__ is not int:
         raise TypeError(
@@ -302,14 +315,15 @@ def alpha_first(name: str, alpha: Any, other: Any, args: str = "Tensor other", k
         UserWarning,
         stacklevel=3,
     )
+    return alpha
 
 
 def add(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other (torch.add); `add(input, alpha, other)`, deprecated, works too."""
     if deprecated_other is not ABSENT:
-        alpha_first("add", other, deprecated_other, keyword=alpha)
-        alpha, other = other, deprecated_other
+        alpha, other = alpha_first("add", other, deprecated_other, keyword=alpha), deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
+        alpha = number_argument(alpha, "add")
         if fusable(input, other, alpha):
             try:
                 return Tensor(add_scaled(input._data, other._data, float(alpha)))
@@ -322,9 +336,9 @@ def add(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 
 def sub(input: Any, other: Any, deprecated_other: Any = ABSENT, *, alpha: Any = 1) -> Tensor:
     """input - alpha * other (torch.sub); `sub(input, alpha, other)`, deprecated, works too."""
     if deprecated_other is not ABSENT:
-        alpha_first("sub", other, deprecated_other, keyword=alpha)
-        alpha, other = other, deprecated_other
+        alpha, other = alpha_first("sub", other, deprecated_other, keyword=alpha), deprecated_other
     if alpha != 1 or alpha.__class__ is bool:
+        alpha = number_argument(alpha, "sub")
         _check_sub(input, other)
         if fusable(input, other, alpha):
             try:

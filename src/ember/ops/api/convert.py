@@ -193,11 +193,11 @@ def _inplace(ufunc: Any, out_of_place: Any, name: str, check: Any = None) -> Any
         if deprecated_other is not arith.ABSENT:  # add_(alpha, other): deprecated, still accepted
             if sign is None:
                 raise TypeError(f"{name}() takes 1 positional argument but 2 were given")
-            arith.alpha_first(name, other, deprecated_other, keyword=alpha)
-            alpha, other = other, deprecated_other
+            alpha, other = arith.alpha_first(name, other, deprecated_other, keyword=alpha), deprecated_other
         if check is not None:
             check(input, other)
         if alpha != 1 or alpha.__class__ is bool:
+            alpha = arith.number_argument(alpha, name)
             if sign is not None and arith.fusable(input, other, alpha):  # rounded once, as PyTorch
                 _check_inplace_leaf(input)
                 try:

@@ -342,8 +342,10 @@ def addcmul(
     """input + value * tensor1 * tensor2 (torch.addcmul); `addcmul(input, value, tensor1,
     tensor2)`, deprecated, works too."""
     if deprecated_tensor2 is not arith.ABSENT:
-        arith.alpha_first("addcmul", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value)
-        value, tensor1, tensor2 = tensor1, tensor2, deprecated_tensor2
+        value = arith.alpha_first(
+            "addcmul", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value
+        )
+        tensor1, tensor2 = tensor2, deprecated_tensor2
     _check_all_broadcast("addcmul", input, tensor1, tensor2)
     product = mul(tensor1, tensor2)
     if value != 1:
@@ -357,8 +359,10 @@ def addcdiv(
     """input + value * tensor1 / tensor2 (torch.addcdiv); integer tensor1 and tensor2 are refused.
     `addcdiv(input, value, tensor1, tensor2)`, deprecated, works too."""
     if deprecated_tensor2 is not arith.ABSENT:
-        arith.alpha_first("addcdiv", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value)
-        value, tensor1, tensor2 = tensor1, tensor2, deprecated_tensor2
+        value = arith.alpha_first(
+            "addcdiv", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value
+        )
+        tensor1, tensor2 = tensor2, deprecated_tensor2
     t1, t2 = _tensor_of(tensor1), _tensor_of(tensor2)
     if t1._data.dtype.kind not in "fV" and t2._data.dtype.kind not in "fV":
         raise RuntimeError(
@@ -437,8 +441,10 @@ def addcmul_(
     input: Tensor, tensor1: Tensor, tensor2: Tensor, deprecated_tensor2: Any = arith.ABSENT, *, value: Any = 1
 ) -> Tensor:
     if deprecated_tensor2 is not arith.ABSENT:  # addcmul_(value, tensor1, tensor2), as in old optimizers
-        arith.alpha_first("addcmul_", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value)
-        value, tensor1, tensor2 = tensor1, tensor2, deprecated_tensor2
+        value = arith.alpha_first(
+            "addcmul_", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value
+        )
+        tensor1, tensor2 = tensor2, deprecated_tensor2
     return _write_back(input, "addcmul_", lambda x, a, b: addcmul(x, a, b, value=value), tensor1, tensor2)
 
 
@@ -446,6 +452,8 @@ def addcdiv_(
     input: Tensor, tensor1: Tensor, tensor2: Tensor, deprecated_tensor2: Any = arith.ABSENT, *, value: Any = 1
 ) -> Tensor:
     if deprecated_tensor2 is not arith.ABSENT:
-        arith.alpha_first("addcdiv_", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value)
-        value, tensor1, tensor2 = tensor1, tensor2, deprecated_tensor2
+        value = arith.alpha_first(
+            "addcdiv_", tensor1, tensor2, "Tensor tensor1, Tensor tensor2", keyword=value
+        )
+        tensor1, tensor2 = tensor2, deprecated_tensor2
     return _write_back(input, "addcdiv_", lambda x, a, b: addcdiv(x, a, b, value=value), tensor1, tensor2)
