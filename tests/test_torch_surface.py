@@ -958,3 +958,19 @@ def test_a_0d_tensor_is_a_number_for_alpha_and_value_as_torch():
                 row.append(value.item() if status == "ok" else type(value))
         results.append(row)
     assert results[0] == results[1]
+
+
+def test_addcdiv_of_complex_tensors_as_torch():
+    """Complex tensors were taken for integer ones and refused."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3)) for _ in range(3)]
+    results = []
+    for T in (ember, torch):
+        x, y, z = (T.tensor(v, requires_grad=True) for v in values)
+        out = T.addcdiv(x, y, z, value=0.5)
+        out.abs().sum().backward()
+        results.append([out.detach().numpy(), x.grad.numpy(), y.grad.numpy(), z.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)

@@ -364,7 +364,7 @@ def addcdiv(
         )
         tensor1, tensor2 = tensor2, deprecated_tensor2
     t1, t2 = _tensor_of(tensor1), _tensor_of(tensor2)
-    if t1._data.dtype.kind not in "fV" and t2._data.dtype.kind not in "fV":
+    if t1._data.dtype.kind not in "fcV" and t2._data.dtype.kind not in "fcV":
         raise RuntimeError(
             "addcdiv: integer division is not supported: tensor1 and tensor2 are "
             f"{t1.dtype} and {t2.dtype}; use input + value * tensor1 / tensor2"
