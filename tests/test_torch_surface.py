@@ -974,3 +974,21 @@ def test_addcdiv_of_complex_tensors_as_torch():
         results.append([out.detach().numpy(), x.grad.numpy(), y.grad.numpy(), z.grad.numpy()])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("weight", ["tensor", 0.3, 0.7, 0.5 + 0.2j])
+def test_lerp_of_complex_tensors_as_torch(weight):
+    """ember refused complex tensors; its formula is ops that take them."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    a, b, w = (rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3)) for _ in range(3))
+    results = []
+    for T in (ember, torch):
+        x, y = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        wt = T.tensor(w, requires_grad=True) if weight == "tensor" else weight
+        out = T.lerp(x, y, wt)
+        out.abs().sum().backward()
+        results.append([out.detach().numpy(), x.grad.numpy(), y.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)

@@ -309,10 +309,10 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
-    """input + weight * (end - input); weight is a number or a tensor (torch.lerp)."""
-    dtypes.complex_gap("lerp", input, end)
+    """input + weight * (end - input); weight is a number or a tensor (torch.lerp). Complex
+    tensors (and weights) too: the formula is ops that take them."""
     end = _tensor_of(end)
-    if input._data.dtype.kind not in "fV":
+    if input._data.dtype.kind not in "fcV":
         raise NotImplementedError(f'"lerp_kernel" not implemented for {input.dtype} (lerp needs floats)')
     if end._data.dtype != input._data.dtype:
         raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
