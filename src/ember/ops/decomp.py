@@ -322,6 +322,26 @@ def _qr_grad(q: Any, r: Any, gq: Any, gr: Any) -> Any:
     return _mh(_solve(r, _mh(b)))  # b R^-H
 
 
+class CholeskyTriangle(Op):
+    """The triangle of a Cholesky factor that cholesky_solve and cholesky_inverse read (the
+    lower one, or the upper if `upper`); the other may hold anything and is never read.
+
+    The gradient passes through whole: PyTorch's gradient of those functions is that of
+    (L L^H)^-1 taken as a function of a full matrix L, at L, so its unused triangle gets
+    a gradient too. Passing it through here gives PyTorch's numbers for a triangular L
+    (first and second derivatives), and for one with something in the other triangle the
+    same numbers as for its triangle (PyTorch's gradient reads the other triangle there).
+    """
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        return np.triu(a) if upper else np.tril(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
 class LinalgQr(Op):
     """A = Q R; mode is 'reduced', 'complete' or 'r' (R alone, no gradient). For m < n,
     A = [X Y] with X = Q R_1 square and Y = Q R_2: X takes the square case's gradient with

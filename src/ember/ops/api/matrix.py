@@ -330,18 +330,22 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
-    """X with (L L^H) X = B, given the Cholesky factor L (U = L^H if upper) (torch.cholesky_solve)."""
+    """X with (L L^H) X = B, given the Cholesky factor L (U = L^H if upper) (torch.cholesky_solve).
+    Only L's lower (upper) triangle is read; see decomp.CholeskyTriangle for its gradient."""
     check_matrix(L, "cholesky_solve", name="L")
     check_matrix(B, "cholesky_solve", square=False, name="B")
     _same_dtype(L, B, "cholesky_solve")
-    lower = L.mH if upper else L
+    factor = decomp.CholeskyTriangle.apply(L, bool(upper))
+    lower = factor.mH if upper else factor
     return solve(lower.mH, solve(lower, B))
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """(L L^H)^-1 from the Cholesky factor L (U = L^H if upper) (torch.cholesky_inverse)."""
+    """(L L^H)^-1 from the Cholesky factor L (U = L^H if upper) (torch.cholesky_inverse).
+    Only L's lower (upper) triangle is read; see decomp.CholeskyTriangle for its gradient."""
     check_matrix(L, "cholesky_inverse", name="L")
-    lower_inv = inv(L.mH if upper else L)
+    factor = decomp.CholeskyTriangle.apply(L, bool(upper))
+    lower_inv = inv(factor.mH if upper else factor)
     return matmul(lower_inv.mH, lower_inv)
 
 

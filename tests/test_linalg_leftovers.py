@@ -1,0 +1,195 @@
+"""The linear-algebra leftovers of the twenty-second session's review, compared with PyTorch:
+the Cholesky solves read only the named triangle of the factor; the LU factorization of a
+non-square matrix has a gradient; the gradients of svdvals and the nuclear norm at
+rank-deficient matrices and repeated singular values; and renorm, cross and cdist of complex
+tensors. Each gradient comparison takes the same upstream gradient in both frameworks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from conftest import requires_torch
+from ember.autograd import gradcheck, gradgradcheck
+
+_RNG = np.random.default_rng(2223)
+
+
+def _random(shape: tuple, dtype: Any) -> np.ndarray:
+    x = _RNG.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * _RNG.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def _weights(shape: tuple) -> np.ndarray:
+    """A fixed upstream gradient of that shape (the last dim holds real and imaginary parts)."""
+    return np.cos(np.arange(int(np.prod(shape))) * 0.7 + 0.3).reshape(shape)
+
+
+def _loss(T: Any, outputs: Any) -> Any:
+    total = 0
+    for out in outputs if isinstance(outputs, (tuple, list)) else (outputs,):
+        if out.is_complex():
+            out = T.view_as_real(out)
+        total = total + (out * T.tensor(_weights(tuple(out.shape)), dtype=out.dtype)).sum()
+    return total
+
+
+def _values_and_grads(T: Any, fn: Any, arrays: list) -> tuple:
+    inputs = [T.tensor(a, requires_grad=True) for a in arrays]
+    outputs = fn(T, *inputs)
+    _loss(T, outputs).backward()
+    outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    return [o.detach().numpy() for o in outputs], [x.grad.numpy() for x in inputs]
+
+
+def _same_as_torch(fn: Any, arrays: list, tol: float = 1e-10) -> None:
+    import torch
+
+    ours, our_grads = _values_and_grads(ember, fn, arrays)
+    theirs, their_grads = _values_and_grads(torch, fn, arrays)
+    for a, b in zip(ours + our_grads, theirs + their_grads, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def _factor(batch: tuple, n: int, dtype: Any, upper: bool) -> np.ndarray:
+    """A Cholesky factor, lower (upper) triangular, with the diagonal well away from zero."""
+    a = _random(batch + (n, n), dtype)
+    hpd = a @ np.conj(a.swapaxes(-1, -2)) + n * np.eye(n)
+    low = np.linalg.cholesky(hpd)
+    return np.ascontiguousarray(np.conj(low.swapaxes(-1, -2))) if upper else low
+
+
+def _with_garbage(factor: np.ndarray, upper: bool) -> np.ndarray:
+    """The factor with random numbers in the triangle the Cholesky functions must not read."""
+    noise = _random(factor.shape, factor.dtype)
+    return factor + (np.tril(noise, -1) if upper else np.triu(noise, 1))
+
+
+# ---- 1. the Cholesky solves read one triangle of the factor ----------------------------------
+
+CHOLESKY_DTYPES = [np.float64, np.complex128]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", CHOLESKY_DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_and_inverse_of_a_triangular_factor_match_torch(dtype: Any, upper: bool) -> None:
+    L = _factor((2,), 3, dtype, upper)
+    B = _random((2, 3, 2), dtype)
+    _same_as_torch(lambda T, b, f: T.cholesky_solve(b, f, upper=upper), [B, L])
+    _same_as_torch(lambda T, f: T.cholesky_inverse(f, upper=upper), [L])
+
+
+@pytest.mark.parametrize("dtype", CHOLESKY_DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+def test_the_other_triangle_is_never_read(dtype: Any, upper: bool) -> None:
+    """Values and gradients with random numbers in the unused triangle are those of the
+    clean factor (PyTorch's values are too; its gradient reads that triangle)."""
+    L = _factor((2,), 3, dtype, upper)
+    B = _random((2, 3, 2), dtype)
+    for fn, arrays in [
+        (lambda T, b, f: T.cholesky_solve(b, f, upper=upper), [B, L]),
+        (lambda T, f: T.cholesky_inverse(f, upper=upper), [L]),
+    ]:
+        clean = _values_and_grads(ember, fn, arrays)
+        dirty = _values_and_grads(ember, fn, arrays[:-1] + [_with_garbage(L, upper)])
+        for a, b in zip(clean[0] + clean[1], dirty[0] + dirty[1], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@requires_torch
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_values_with_garbage_match_torch(upper: bool) -> None:
+    import torch
+
+    L = _with_garbage(_factor((2,), 4, np.complex128, upper), upper)
+    B = _random((2, 4, 3), np.complex128)
+    for T in (ember, torch):
+        assert T is ember or T is torch
+    ours = ember.cholesky_solve(ember.tensor(B), ember.tensor(L), upper=upper).numpy()
+    theirs = torch.cholesky_solve(torch.tensor(B), torch.tensor(L), upper=upper).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    ours = ember.cholesky_inverse(ember.tensor(L), upper=upper).numpy()
+    theirs = torch.cholesky_inverse(torch.tensor(L), upper=upper).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", CHOLESKY_DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_gradients_on_the_triangle_pass_gradcheck(dtype: Any, upper: bool) -> None:
+    """On the triangle that is read the gradient is the derivative (the other triangle's is
+    PyTorch's convention, a derivative of the full-matrix formula: checked above)."""
+    L = ember.tensor(_factor((2,), 3, dtype, upper), requires_grad=True)
+    B = ember.tensor(_random((2, 3, 2), dtype), requires_grad=True)
+
+    def tri(f: Any) -> Any:
+        return f.triu() if upper else f.tril()
+
+    assert gradcheck(lambda b, f: ember.cholesky_solve(b, tri(f), upper=upper), (B, L))
+    assert gradcheck(lambda f: ember.cholesky_inverse(tri(f), upper=upper), (L,))
+    assert gradgradcheck(lambda b, f: ember.cholesky_solve(b, tri(f), upper=upper), (B, L))
+
+
+@requires_torch
+def test_cholesky_second_derivatives_match_torch() -> None:
+    import torch
+
+    L = _factor((), 3, np.float64, False)
+    B = _random((3, 2), np.float64)
+    results = []
+    for T in (ember, torch):
+        f = T.tensor(L, requires_grad=True)
+        b = T.tensor(B, requires_grad=True)
+        (g,) = T.autograd.grad(_loss(T, T.cholesky_solve(b, f)), f, create_graph=True)
+        (gg,) = T.autograd.grad((g * g).sum(), f)
+        results.append(gg.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
+
+
+@requires_torch
+@pytest.mark.parametrize(("b_batch", "l_batch"), [((2, 1), (3,)), ((), (2,)), ((4,), ()), ((1, 3), (2, 1))])
+def test_cholesky_solve_broadcasts_batch_dims_as_torch(b_batch: tuple, l_batch: tuple) -> None:
+    L = _factor(l_batch, 3, np.float64, False)
+    B = _random(b_batch + (3, 2), np.float64)
+    _same_as_torch(lambda T, b, f: T.cholesky_solve(b, f), [B, L])
+
+
+def _triangular(n: int, dtype: Any, upper: bool) -> np.ndarray:
+    a = _random((2, n, n), dtype) + 3 * np.eye(n)
+    return _with_garbage(np.triu(a) if upper else np.tril(a), upper)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", CHOLESKY_DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("unit", [False, True])
+def test_triangular_solves_ignore_the_other_triangle_as_torch(dtype: Any, upper: bool, unit: bool) -> None:
+    A = _triangular(3, dtype, upper)
+    B = _random((2, 3, 2), dtype)
+    _same_as_torch(lambda T, a, b: T.linalg.solve_triangular(a, b, upper=upper, unitriangular=unit), [A, B])
+    _same_as_torch(
+        lambda T, a, b: T.linalg.solve_triangular(a, b.mT, upper=upper, left=False, unitriangular=unit),
+        [A, B],
+    )
+    with pytest.warns(UserWarning):
+        _same_as_torch(
+            lambda T, b, a: T.triangular_solve(b, a, upper=upper, unitriangular=unit).solution, [B, A]
+        )
+        _same_as_torch(
+            lambda T, b, a: T.triangular_solve(b, a.mT, upper=not upper, transpose=True).solution, [B, A]
+        )
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", CHOLESKY_DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_ex_reads_one_triangle_as_torch(dtype: Any, upper: bool) -> None:
+    f = _factor((2,), 3, dtype, upper)
+    hpd = np.conj(f.swapaxes(-1, -2)) @ f if upper else f @ np.conj(f.swapaxes(-1, -2))
+    _same_as_torch(lambda T, a: T.linalg.cholesky_ex(a, upper=upper)[0], [_with_garbage(hpd, upper)])
