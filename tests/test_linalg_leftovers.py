@@ -6,6 +6,7 @@ tensors. Each gradient comparison takes the same upstream gradient in both frame
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -193,3 +194,55 @@ def test_cholesky_ex_reads_one_triangle_as_torch(dtype: Any, upper: bool) -> Non
     f = _factor((2,), 3, dtype, upper)
     hpd = np.conj(f.swapaxes(-1, -2)) @ f if upper else f @ np.conj(f.swapaxes(-1, -2))
     _same_as_torch(lambda T, a: T.linalg.cholesky_ex(a, upper=upper)[0], [_with_garbage(hpd, upper)])
+
+
+# ---- 4. renorm, cross and cdist of complex tensors ---------------------------------------------
+
+
+@requires_torch
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.5, float("inf")])
+@pytest.mark.parametrize("dtype", [np.complex128, np.float64])
+def test_renorm_of_complex_input_matches_torch(p: float, dtype: Any) -> None:
+    x = _random((3, 4, 2), dtype)
+    _same_as_torch(lambda T, t: T.renorm(t, p, 1, 1.0), [x])
+    _same_as_torch(lambda T, t: T.renorm(t * 1, p, 0, 1.5), [x])
+
+
+@requires_torch
+def test_renorm_of_complex64_and_in_place_match_torch() -> None:
+    import torch
+
+    x = _random((3, 4), np.complex64)
+    ours = ember.tensor(x)
+    theirs = torch.tensor(x)
+    ours.renorm_(2, 0, 1.0)
+    theirs.renorm_(2, 0, 1.0)
+    assert str(ours.dtype) == "ember.complex64"
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+ERRORS = {
+    "renorm complex maxnorm": lambda T: T.renorm(T.ones(2, 3, dtype=T.complex64), 2, 0, 1 + 1j),
+    "renorm real input, complex maxnorm": lambda T: T.renorm(T.ones(2, 3), 2, 0, 1j),
+    "cross complex and real": lambda T: T.cross(T.ones(2, 3, dtype=T.complex64), T.ones(2, 3), dim=1),
+    "cross real and complex": lambda T: T.linalg.cross(T.ones(3), T.ones(3, dtype=T.complex128)),
+    "cross float and double": lambda T: T.cross(T.ones(3), T.ones(3, dtype=T.float64), dim=0),
+    "cross int and long": lambda T: T.cross(T.ones(3, dtype=T.int32), T.ones(3, dtype=T.int64), dim=0),
+    "cdist complex x1": lambda T: T.cdist(T.ones(2, 3, dtype=T.complex64), T.ones(2, 3)),
+    "cdist complex x2": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 3, dtype=T.complex128)),
+    "cdist both complex, p=1": lambda T: T.cdist(
+        T.ones(2, 3, dtype=T.complex64), T.ones(2, 3, dtype=T.complex64), p=1.0
+    ),
+    "cdist long": lambda T: T.cdist(T.ones(2, 3, dtype=T.int64), T.ones(2, 3)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_match_torch(name: str) -> None:
+    import torch
+
+    with pytest.raises(Exception) as theirs:
+        ERRORS[name](torch)
+    with pytest.raises(type(theirs.value), match=f"^{re.escape(str(theirs.value))}$"):
+        ERRORS[name](ember)
