@@ -246,3 +246,57 @@ def test_errors_match_torch(name: str) -> None:
         ERRORS[name](torch)
     with pytest.raises(type(theirs.value), match=f"^{re.escape(str(theirs.value))}$"):
         ERRORS[name](ember)
+
+
+# ---- 3. svdvals and the norms at rank-deficient matrices and equal singular values ---------------
+
+
+def _with_singular_values(s: list, dtype: Any, m: int | None = None) -> np.ndarray:
+    """Q1 diag(s) Q2^H for random unitary Q1 (m x m, m >= len(s)) and Q2, so that the SVD's
+    vectors are not the unit vectors (where any two LAPACKs agree)."""
+    n = len(s)
+    m = m or n
+    q1 = np.linalg.qr(_random((m, m), dtype))[0][:, :n]
+    q2 = np.linalg.qr(_random((n, n), dtype))[0]
+    return (q1 * np.array(s)) @ np.conj(q2.T)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("s", [[2.0, 2.0, 1.0], [2.0, 1.0, 1.0], [3.0, 3.0, 3.0], [0.0, 0.0, 0.0]])
+def test_spectral_norms_at_equal_singular_values_match_torch(dtype: Any, s: list) -> None:
+    """The largest (smallest) of equal singular values share the gradient, as amax's ties,
+    so that it does not depend on the vectors the SVD chose. The matrices are signed
+    permutations of diag(s), whose singular values both LAPACKs find exactly (ties that
+    rounding breaks are broken differently by different LAPACKs: docs/differences.md)."""
+    perm = np.eye(3)[[2, 0, 1]] * np.array([1.0, -1.0, 1.0])
+    A = np.stack([np.diag(s), perm @ np.diag(s)]).astype(dtype)
+    for order in (2, -2):
+        _same_as_torch(lambda T, a, order=order: T.linalg.matrix_norm(a, order), [A])
+        _same_as_torch(lambda T, a, order=order: T.linalg.norm(a, order, dim=(0, 2), keepdim=True), [A])
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_nuclear_norm_at_equal_singular_values_matches_torch(dtype: Any) -> None:
+    """Equal (nonzero) singular values: the sum of u v^H over them is a function of A, so the
+    nuclear norm's gradient and svdvals' under equal weights are PyTorch's to 1e-10."""
+    for A in (_with_singular_values([2.0, 2.0, 1.0], dtype, 4), _with_singular_values([1.5] * 3, dtype)):
+        _same_as_torch(lambda T, a: T.linalg.matrix_norm(a, "nuc"), [A])
+        _same_as_torch(lambda T, a: T.linalg.norm(a, "nuc", dim=(-1, -2)), [A])
+        _same_as_torch(lambda T, a: T.linalg.svdvals(a).sum(), [A])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3)])
+def test_nuclear_norm_gradient_at_a_rank_deficient_matrix_is_a_subgradient(dtype: Any, shape: tuple) -> None:
+    """At a zero singular value the gradient is U V^H with the SVD's choice of vectors for
+    it, as PyTorch's (whose LAPACK may choose others: docs/differences.md); any such choice
+    is a subgradient: <G, A> = ||A||_* and ||G||_2 <= 1."""
+    A = _random((shape[0], 2), dtype) @ _random((2, shape[1]), dtype)
+    x = ember.tensor(A, requires_grad=True)
+    nuc = ember.linalg.matrix_norm(x, "nuc")
+    nuc.backward()
+    g = x.grad.numpy()
+    np.testing.assert_allclose(np.vdot(g, A).real, nuc.item(), rtol=1e-10)
+    assert np.linalg.norm(g, 2) <= 1 + 1e-10

@@ -401,7 +401,9 @@ def matrix_norm(
     if ord in ("nuc", 2, -2):
         order = [i for i in range(ndim) if i not in (rows, cols)] + [rows, cols]
         s = matrix._svd(permute(A, tuple(order)), False, op)[1]
-        result = s.sum(-1) if ord == "nuc" else s[..., 0] if ord == 2 else s[..., -1]
+        # amax/amin, not s[..., 0]: equal singular values share the gradient, as in PyTorch
+        # (so that it does not depend on which of their vectors the SVD returned)
+        result = s.sum(-1) if ord == "nuc" else amax(s, -1) if ord == 2 else amin(s, -1)
         if keepdim:
             for d in sorted((rows, cols)):
                 result = unsqueeze(result, d)
