@@ -300,3 +300,44 @@ def test_nuclear_norm_gradient_at_a_rank_deficient_matrix_is_a_subgradient(dtype
     g = x.grad.numpy()
     np.testing.assert_allclose(np.vdot(g, A).real, nuc.item(), rtol=1e-10)
     assert np.linalg.norm(g, 2) <= 1 + 1e-10
+
+
+# ---- 2. the LU factorization of a non-square matrix has a gradient --------------------------------
+
+LU_SHAPES = [(5, 3), (3, 5), (2, 4, 3), (2, 3, 4), (4, 1), (1, 4)]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", LU_SHAPES)
+def test_lu_of_a_rectangular_matrix_matches_torch(dtype: Any, shape: tuple) -> None:
+    A = _random(shape, dtype)
+    _same_as_torch(lambda T, a: T.linalg.lu(a)[1:], [A])
+    _same_as_torch(lambda T, a: T.linalg.lu_factor(a).LU, [A])
+    _same_as_torch(lambda T, a: T.linalg.lu_factor_ex(a).LU, [A])
+    with pytest.warns(UserWarning):
+        _same_as_torch(lambda T, a: T.lu(a)[0], [A])
+
+
+@requires_torch
+def test_lu_of_a_rectangular_matrix_second_derivative_matches_torch() -> None:
+    import torch
+
+    for shape in [(4, 3), (3, 4)]:
+        A = _random(shape, np.float64)
+        results = []
+        for T in (ember, torch):
+            a = T.tensor(A, requires_grad=True)
+            (g,) = T.autograd.grad(_loss(T, T.linalg.lu(a)[1:]), a, create_graph=True)
+            (gg,) = T.autograd.grad((g * g).sum(), a)
+            results.append(gg.numpy())
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(2, 4, 3), (2, 3, 4)])
+def test_lu_of_a_rectangular_matrix_passes_gradcheck(dtype: Any, shape: tuple) -> None:
+    a = ember.tensor(_random(shape, dtype), requires_grad=True)
+    assert gradcheck(lambda x: ember.linalg.lu(x)[1:], (a,))
+    assert gradcheck(lambda x: ember.linalg.lu_factor(x).LU, (a,))
+    assert gradgradcheck(lambda x: ember.linalg.lu_factor(x).LU, (a,))

@@ -626,7 +626,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     """(LU, pivots, info): A = P L U with L (unit diagonal, not stored) and U packed in one
     matrix, LAPACK's 1-based int32 pivots, and info 0 or the position of the first zero
     pivot, without raising unless check_errors (torch.linalg.lu_factor_ex). Square or
-    rectangular; the gradient reaches a square A."""
+    rectangular, with a gradient either way."""
     LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor_ex", pivot, check_errors)
     return return_type("linalg_lu_factor_ex")(LU, pivots, info)
 

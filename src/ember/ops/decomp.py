@@ -59,7 +59,7 @@ def _diag_embed(v: Any) -> Any:
 def _cat(parts: list, axis: int) -> Any:
     if all(_dual.is_array(p) for p in parts):
         return np.concatenate(parts, axis=axis)
-    return Cat.apply(axis, *parts)
+    return Cat.apply(axis % len(parts[0].shape), *parts)  # (Cat takes a dim counted from the front)
 
 
 def _is_complex(x: Any) -> bool:
@@ -228,14 +228,19 @@ class LinalgSolveEx(Op):
 
 
 class LinalgLuFactorEx(Op):
-    """The packed LU factorization A = P L U of square or rectangular A, computed by the
-    caller (`lu_array`, which also gives the pivots) and passed in with the pivots, from
-    which backward builds P.
+    """The packed LU factorization A = P L U of square or rectangular A (m x n, k = min(m, n)),
+    computed by the caller (`lu_array`, which also gives the pivots) and passed in with the
+    pivots, from which backward builds P.
 
-    For square A, from P^T dA = dL U + L dU: X = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1, the
-    first term strictly lower triangular (L has a unit diagonal) and the second upper. With
-    G_L and G_U the parts of the packed gradient below and on-and-above the diagonal,
-    G_A = P L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T. Rectangular A has no gradient here.
+    For the square k x k corner (L1, U1 its factors), from P^T dA = dL U + L dU:
+    X = L1^-1 (P^T dA)_1 U1^-1 = L1^-1 dL1 + dU1 U1^-1, the first term strictly lower
+    triangular (unit diagonal) and the second upper. With G_L and G_U the parts of the
+    packed gradient below and on-and-above the diagonal, G_1 = L1^-T M U1^-T with
+    M = tril(L1^T G_L1, -1) + triu(G_U1 U1^T) for square A. The rest of a rectangular A is
+    solved from the corner's factors, and its gradient enters M through them
+    (docs/design.md, "Matrix functions"): wide (m < n), U2 = L^-1 (P^T A)_2, so
+    G_2 = L^-T G_U2 and M gains -tril(G_U2 U2^T, -1); tall (m > n), L2 = (P^T A)_2 U^-1,
+    so G_2 = G_L2 U^-T and M gains -triu(L2^T G_L2). The gradient is P [G_1 G_2].
     """
 
     _intermediates = ("pivots",)
@@ -252,18 +257,23 @@ class LinalgLuFactorEx(Op):
     def backward(ctx, grad):
         (lu,) = ctx.saved_tensors
         m, n = lu.shape[-2:]
-        if m != n:
-            raise NotImplementedError(
-                f"the gradient of the LU factorization of a non-square matrix ({m}x{n}) is not "
-                "implemented in ember"
-            )
-        lower = _dual.tri(lu, -1, upper=False) + _eye(n, lu)
-        upper = _dual.tri(lu, 0, upper=True)
-        inner = _dual.tri(lower.mT @ _dual.tri(grad, -1, upper=False), -1, upper=False) + _dual.tri(
-            _dual.tri(grad, 0, upper=True) @ upper.mT, 0, upper=True
-        )
-        x = _solve(upper, _solve(lower.mT, inner).mT).mT  # L^-T inner U^-T
-        p = permutation_of(ctx.pivots, n, _dual.value(lu).dtype)
+        k = min(m, n)
+        corner, g_corner = lu[..., :k, :k], grad[..., :k, :k]
+        lower = _dual.tri(corner, -1, upper=False) + _eye(k, lu)
+        upper = _dual.tri(corner, 0, upper=True)
+        below = _dual.tri(lower.mT @ _dual.tri(g_corner, -1, upper=False), -1, upper=False)
+        above = _dual.tri(g_corner, 0, upper=True) @ upper.mT
+        if m > n:  # tall: the rows below the corner are L2
+            above = above - lu[..., k:, :].mT @ grad[..., k:, :]
+        elif m < n:  # wide: the columns right of the corner are U2
+            below = below - _dual.tri(grad[..., :, k:] @ lu[..., :, k:].mT, -1, upper=False)
+        inner = below + _dual.tri(above, 0, upper=True)
+        x = _solve(upper, _solve(lower.mT, inner).mT).mT  # L1^-T inner U1^-T
+        if m > n:
+            x = _cat([x, _solve(upper, grad[..., k:, :].mT).mT], -2)  # G_L2 U^-T
+        elif m < n:
+            x = _cat([x, _solve(lower.mT, grad[..., :, k:])], -1)  # L^-T G_U2
+        p = permutation_of(ctx.pivots, m, _dual.value(lu).dtype)
         return (x.mT @ p.mT).mT, None, None  # P x
 
 
