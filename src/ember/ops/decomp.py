@@ -21,7 +21,6 @@ from ember.ops import _dual
 from ember.ops._lapack import (
     LinAlgError,
     cholesky_array,
-    cofactors,
     eigh_array,
     expm_array,
     inv_array,
@@ -151,31 +150,46 @@ class LinalgDet(Op):
         a, det = ctx.saved_tensors
         g = grad.reshape(tuple(grad.shape) + (1, 1))
         if _dual.is_array(a):
-            return g * cofactors(a, det)
+            return g * _cofactors(a, det)
         if (_dual.value(det) != 0).all():
             try:
                 return g * det.reshape(tuple(det.shape) + (1, 1)) * _inv(a).mT
             except LinAlgError:  # a zero pivot in the inverse's LU that det's did not meet
                 pass
-        return g * _cofactors_by_svd(a)
+        return g * _cofactors_by_svd(*LinalgSvd.apply(a, False))
 
 
-def _cofactors_by_svd(a: Any) -> Any:
-    """The cofactors of each matrix in a Tensor a, singular or not, as a graph: with the SVD
-    A = U S V^H they are det(U) det(V^H) U diag(the product of the other singular values) V^H
-    (conjugated U and V^H for a complex A), as `cofactors` computes them on arrays.
-    det(U) det(V^H) is +-1 (a phase for a complex A) and constant where the SVD is smooth;
-    the products are of S with ones on the diagonal, which the product's gradient handles
-    at a zero singular value. Their second derivative comes through LinalgSvd's backward:
-    finite where the singular values are distinct (as PyTorch's: NaN where two are equal)."""
-    u, s, vh = LinalgSvd.apply(a, False)
+def _cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """The matrix of cofactors of each matrix in an array a (det its determinants):
+    det(A) A^-T where A is invertible, `_cofactors_by_svd` where it is not."""
+    n = a.shape[-1]
+    if a.size == 0:
+        return np.zeros_like(a)
+    flat, dets = a.reshape(-1, n, n), det.reshape(-1)
+    out = np.empty_like(flat)
+    ok = dets != 0
+    if ok.any():
+        out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
+    if not ok.all():
+        out[~ok] = _cofactors_by_svd(*svd_array(flat[~ok], False))
+    return out.reshape(a.shape)
+
+
+def _cofactors_by_svd(u: Any, s: Any, vh: Any) -> Any:
+    """The cofactors of A = U S V^H, singular or not, without an inverse: det(U) det(V^H)
+    U diag(the product of the other singular values) V^H, with conjugated U and V^H for a
+    complex A (the cofactors are adj(A)^T). On arrays for det's gradient, and as a graph
+    (U, S, V^H from LinalgSvd's node) for its second derivative. det(U) det(V^H) is +-1 (a
+    phase for a complex A) and constant where the SVD is smooth; the products are of S with
+    ones on the diagonal, which prod's gradient handles at a zero singular value. The second
+    derivative comes through LinalgSvd's backward: finite where the singular values are
+    distinct (as PyTorch's: NaN where two are equal)."""
     signs = np.linalg.det(_dual.value(u)) * np.linalg.det(_dual.value(vh))
     k = s.shape[-1]
     eye = _eye(k, s)
-    others = (s.reshape(tuple(s.shape[:-1]) + (1, k)) * (1 - eye) + eye).prod(-1)
-    u, vh = _conj(u), _conj(vh)
     shape = tuple(s.shape[:-1]) + (1, k)
-    return signs.reshape(signs.shape + (1, 1)) * ((u * others.reshape(shape)) @ vh)
+    others = (s.reshape(shape) * (1 - eye) + eye).prod(-1)
+    return signs.reshape(signs.shape + (1, 1)) * ((_conj(u) * others.reshape(shape)) @ _conj(vh))
 
 
 class LinalgSlogdet(Op):
