@@ -138,19 +138,25 @@ def test_cholesky_gradients_on_the_triangle_pass_gradcheck(dtype: Any, upper: bo
 
 
 @requires_torch
-def test_cholesky_second_derivatives_match_torch() -> None:
+@pytest.mark.parametrize("dtype", CHOLESKY_DTYPES)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_second_derivatives_match_torch(dtype: Any, upper: bool) -> None:
     import torch
 
-    L = _factor((), 3, np.float64, False)
-    B = _random((3, 2), np.float64)
-    results = []
-    for T in (ember, torch):
-        f = T.tensor(L, requires_grad=True)
-        b = T.tensor(B, requires_grad=True)
-        (g,) = T.autograd.grad(_loss(T, T.cholesky_solve(b, f)), f, create_graph=True)
-        (gg,) = T.autograd.grad((g * g).sum(), f)
-        results.append(gg.numpy())
-    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
+    L = _factor((2,), 3, dtype, upper)
+    B = _random((2, 3, 2), dtype)
+    for fn in (
+        lambda T, b, f: T.cholesky_solve(b, f, upper=upper),
+        lambda T, b, f: T.cholesky_inverse(f, upper=upper) + b.sum(),
+    ):
+        results = []
+        for T in (ember, torch):
+            f = T.tensor(L, requires_grad=True)
+            b = T.tensor(B, requires_grad=True)
+            (g,) = T.autograd.grad(_loss(T, fn(T, b, f)), f, create_graph=True)
+            (gg,) = T.autograd.grad((g * g.conj()).real.sum(), f)
+            results.append(gg.numpy())
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
 
 
 @requires_torch
@@ -320,16 +326,17 @@ def test_lu_of_a_rectangular_matrix_matches_torch(dtype: Any, shape: tuple) -> N
 
 
 @requires_torch
-def test_lu_of_a_rectangular_matrix_second_derivative_matches_torch() -> None:
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_lu_of_a_rectangular_matrix_second_derivative_matches_torch(dtype: Any) -> None:
     import torch
 
     for shape in [(4, 3), (3, 4)]:
-        A = _random(shape, np.float64)
+        A = _random(shape, dtype)
         results = []
         for T in (ember, torch):
             a = T.tensor(A, requires_grad=True)
             (g,) = T.autograd.grad(_loss(T, T.linalg.lu(a)[1:]), a, create_graph=True)
-            (gg,) = T.autograd.grad((g * g).sum(), a)
+            (gg,) = T.autograd.grad((g * g.conj()).real.sum(), a)
             results.append(gg.numpy())
         np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
 
