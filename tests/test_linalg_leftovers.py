@@ -348,3 +348,37 @@ def test_lu_of_a_rectangular_matrix_passes_gradcheck(dtype: Any, shape: tuple) -
     assert gradcheck(lambda x: ember.linalg.lu(x)[1:], (a,))
     assert gradcheck(lambda x: ember.linalg.lu_factor(x).LU, (a,))
     assert gradgradcheck(lambda x: ember.linalg.lu_factor(x).LU, (a,))
+
+
+# ---- gradcheck perturbs inputs of any layout ------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_gradcheck_perturbs_a_non_contiguous_input(dtype: Any) -> None:
+    """gradcheck perturbed a flat reshape of the input's array, a copy when the array is
+    transposed or sliced: the numerical Jacobian was zero, so a detached result passed."""
+    base = _random((3, 4), dtype)
+    for x in (ember.tensor(base.T), ember.tensor(base).T, ember.tensor(base)[:, ::2]):
+        x.requires_grad_()
+        assert not x._data.flags.c_contiguous
+        before = x.detach().numpy().copy()
+        assert gradcheck(lambda t: (t * t).sin(), (x,))
+        assert gradgradcheck(lambda t: (t * t).sin(), (x,))
+        with pytest.raises(ember.autograd.GradcheckError, match="expected to be zero"):
+            gradcheck(lambda t: (t * 2).detach(), (x,))
+        with pytest.raises(ember.autograd.GradcheckError, match="Jacobian mismatch"):
+            gradcheck(lambda t: t * 0 + (t * 2).detach(), (x,))  # analytic 0, numerical 2
+        assert np.array_equal(x.detach().numpy(), before)  # each perturbation was undone
+
+
+@requires_torch
+def test_gradcheck_refuses_a_stride_0_input_as_torch() -> None:
+    import torch
+
+    with pytest.raises(RuntimeError) as theirs:
+        torch.autograd.gradcheck(
+            lambda t: t * 2, (torch.ones(3, dtype=torch.float64).expand(2, 3).requires_grad_(),)
+        )
+    with pytest.raises(RuntimeError, match=f"^{re.escape(str(theirs.value))}$"):
+        gradcheck(lambda t: t * 2, (ember.ones(3, dtype=ember.float64).expand(2, 3).requires_grad_(),))
+    assert gradcheck(lambda t: t * 2, (ember.ones(1, 3, dtype=ember.float64).expand(1, 3).requires_grad_(),))
