@@ -234,6 +234,11 @@ ERRORS = {
     "cross real and complex": lambda T: T.linalg.cross(T.ones(3), T.ones(3, dtype=T.complex128)),
     "cross float and double": lambda T: T.cross(T.ones(3), T.ones(3, dtype=T.float64), dim=0),
     "cross int and long": lambda T: T.cross(T.ones(3, dtype=T.int32), T.ones(3, dtype=T.int64), dim=0),
+    "cross bool and bool": lambda T: T.cross(T.ones(2, 3, dtype=T.bool), T.ones(2, 3, dtype=T.bool), dim=1),
+    "cross bool and float": lambda T: T.linalg.cross(T.ones(2, 3, dtype=T.bool), T.ones(1, 3)),
+    "cross float and bool": lambda T: T.linalg.cross(T.ones(2, 3), T.ones(1, 3, dtype=T.bool)),
+    "cross int and float, broadcast": lambda T: T.linalg.cross(T.ones(2, 3, dtype=T.int64), T.ones(1, 3)),
+    "cross empty, two dtypes": lambda T: T.linalg.cross(T.ones(0, 3), T.ones(0, 3, dtype=T.float64)),
     "cdist complex x1": lambda T: T.cdist(T.ones(2, 3, dtype=T.complex64), T.ones(2, 3)),
     "cdist complex x2": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 3, dtype=T.complex128)),
     "cdist both complex, p=1": lambda T: T.cdist(

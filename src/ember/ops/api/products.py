@@ -234,6 +234,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
             f"Got {input.shape[d] if input.ndim == len(shape) else shape[d]} and "
             f"{other.shape[d] if other.ndim == len(shape) else shape[d]}"
         )
+    if input._data.dtype == np.bool_:  # PyTorch refuses it before comparing the dtypes
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     if input._data.dtype != other._data.dtype:  # PyTorch promotes neither way, complex and real included
         raise RuntimeError(
             f"expected scalar type {dtypes.scalar_type_name(input._data.dtype)} but found "
