@@ -7,6 +7,7 @@ tensors. Each gradient comparison takes the same upstream gradient in both frame
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -387,3 +388,39 @@ def test_gradcheck_refuses_a_stride_0_input_as_torch() -> None:
     with pytest.raises(RuntimeError, match=f"^{re.escape(str(theirs.value))}$"):
         gradcheck(lambda t: t * 2, (ember.ones(3, dtype=ember.float64).expand(2, 3).requires_grad_(),))
     assert gradcheck(lambda t: t * 2, (ember.ones(1, 3, dtype=ember.float64).expand(1, 3).requires_grad_(),))
+
+
+@requires_torch
+@pytest.mark.parametrize("shape", [(3, 3), (1, 3, 3), (2, 2, 3, 3), (2, 3, 4), (2, 4, 3)])
+def test_zero_pivot_errors_name_the_batch_element_as_torch(shape: tuple) -> None:
+    """lu_factor and lu_factor_ex(check_errors=True) name the batch element, as PyTorch's
+    (ember's lu_factor did not, lu_factor_ex said something else); the deprecated lu does
+    not raise, as PyTorch 2.13's."""
+    import torch
+
+    A = _random(shape, np.float64)
+    A[(-1,) * (len(shape) - 2)] = np.outer(np.arange(1.0, shape[-2] + 1), np.ones(shape[-1]))
+    for fn in (lambda T, a: T.linalg.lu_factor(a), lambda T, a: T.linalg.lu_factor_ex(a, check_errors=True)):
+        with pytest.raises(RuntimeError) as theirs:
+            fn(torch, torch.tensor(A))
+        with pytest.raises(ember.linalg.LinAlgError, match=f"^{re.escape(str(theirs.value))}$"):
+            fn(ember, ember.tensor(A))
+    with pytest.warns(UserWarning):
+        LU = ember.lu(ember.tensor(A))[0].numpy()
+    with warnings.catch_warnings():  # (PyTorch warns once in a process)
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(LU, torch.lu(torch.tensor(A))[0].numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (3, 5), (5, 3), (2, 3, 4)])
+def test_lu_gradient_at_a_zero_pivot_raises_naming_lu(shape: tuple) -> None:
+    """PyTorch's gradient is NaN there (docs/differences.md); ember's backward raised from the
+    solve inside it, naming linalg.solve."""
+    A = _random(shape, np.float64)
+    A[..., :, 1] = 2 * A[..., :, 0]  # the second pivot is zero in each matrix
+    a = ember.tensor(A, requires_grad=True)
+    P, L, U = ember.linalg.lu(a)
+    where = r"\(Batch element 0\): " if len(shape) > 2 else ""
+    message = rf"^linalg.lu_factor: {where}the gradient .* zero pivot \(U\[1, 1\] = 0\)"
+    with pytest.raises(ember.linalg.LinAlgError, match=message):
+        (L.sum() + U.sum()).backward()

@@ -633,14 +633,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     """(LU, pivots) of lu_factor_ex, raising for a singular matrix (torch.linalg.lu_factor)."""
-    LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor", pivot)
-    if info._data.any():
-        k = int(info._data.reshape(-1)[np.flatnonzero(info._data)[0]])
-        raise LinAlgError(
-            f"torch.linalg.lu_factor: U[{k},{k}] is zero and using it on lu_solve would result in a "
-            "division by zero. If you still want to perform the factorization, consider calling "
-            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
-        )
+    LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor", pivot, check_errors=True)
     return return_type("linalg_lu_factor")(LU, pivots)
 
 

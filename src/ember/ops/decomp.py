@@ -273,6 +273,7 @@ class LinalgLuFactorEx(Op):
         m, n = lu.shape[-2:]
         k = min(m, n)
         corner, g_corner = lu[..., :k, :k], grad[..., :k, :k]
+        _check_pivots(_dual.value(corner))
         lower = _dual.tri(corner, -1, upper=False) + _eye(k, lu)
         upper = _dual.tri(corner, 0, upper=True)
         below = _dual.tri(lower.mT @ _dual.tri(g_corner, -1, upper=False), -1, upper=False)
@@ -289,6 +290,23 @@ class LinalgLuFactorEx(Op):
             x = _cat([x, _solve(lower.mT, grad[..., :, k:])], -1)  # L^-T G_U2
         p = permutation_of(ctx.pivots, m, _dual.value(lu).dtype)
         return (x.mT @ p.mT).mT, None, None  # P x
+
+
+def _check_pivots(corner: Any) -> None:
+    """The LU gradient solves with U's square corner: a zero on its diagonal (a zero pivot)
+    leaves it undefined. PyTorch's triangular solves then give NaN (infinities times
+    zeros); ember raises, naming the op, where the general solve inside backward named
+    linalg.solve."""
+    if not _dual.is_array(corner):  # (a meta array has no values to check)
+        return
+    zero = np.diagonal(corner, 0, -2, -1) == 0
+    if zero.any():
+        b, i = divmod(int(np.flatnonzero(zero)[0]), zero.shape[-1])
+        raise LinAlgError(
+            f"linalg.lu_factor: {f'(Batch element {b}): ' if zero.ndim > 1 else ''}the gradient of "
+            f"the LU factorization is not defined at a zero pivot (U[{i}, {i}] = 0), where "
+            "PyTorch's is NaN"
+        )
 
 
 class LinalgCholeskyEx(Op):

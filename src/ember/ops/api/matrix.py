@@ -263,11 +263,23 @@ def lu_factor_ex(A: Tensor, op: str, pivot: bool = True, check_errors: bool = Fa
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
     lu, pivots, info = _lapack.lu_array(A._data)
-    if check_errors and info.any():
-        raise _lapack.LinAlgError(
-            f"{op}: The factorization could not be completed because the input is not invertible."
-        )
+    if check_errors:
+        check_pivots(info, op)
     return decomp.LinalgLuFactorEx.apply(A, lu, pivots), Tensor(pivots), Tensor(info)
+
+
+def check_pivots(info: np.ndarray, op: str) -> None:
+    """PyTorch's LinAlgError for the first matrix of the batch (flat index) with a zero
+    pivot, info (1-based) its position."""
+    if not info.any():
+        return
+    i = int(np.flatnonzero(info)[0])
+    k = int(info.reshape(-1)[i])
+    raise _lapack.LinAlgError(
+        f"{op}: {f'(Batch element {i}): ' if info.ndim else ''}U[{k},{k}] is zero and using it on "
+        "lu_solve would result in a division by zero. If you still want to perform the "
+        "factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+    )
 
 
 def lu_unpack(
@@ -312,7 +324,8 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
         UserWarning,
         stacklevel=2,
     )
-    LU, pivots, info = lu_factor_ex(A, "torch.lu", pivot, check_errors=not get_infos)
+    # PyTorch 2.13 passes check_errors=not get_infos to its LU, which ignores it: no error
+    LU, pivots, info = lu_factor_ex(A, "torch.lu", pivot)
     return return_type("_lu_with_info")(LU, pivots, info) if get_infos else (LU, pivots)
 
 
