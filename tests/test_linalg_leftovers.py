@@ -424,3 +424,46 @@ def test_lu_gradient_at_a_zero_pivot_raises_naming_lu(shape: tuple) -> None:
     message = rf"^linalg.lu_factor: {where}the gradient .* zero pivot \(U\[1, 1\] = 0\)"
     with pytest.raises(ember.linalg.LinAlgError, match=message):
         (L.sum() + U.sum()).backward()
+
+
+def _factor_view(case: str) -> tuple:
+    """(array, view of its tensor) for a factor reached through a view."""
+    return {
+        "transposed": (_factor((2,), 4, np.float64, False), lambda f: f.mT),  # upper, not contiguous
+        "column slice": (
+            np.concatenate([_factor((2,), 4, np.float64, False), _random((2, 4, 2), np.float64)], -1),
+            lambda f: f[..., :4],
+        ),
+        "strided batch": (_factor((4,), 4, np.float64, False), lambda f: f[::2]),
+        "expanded": (_factor((), 4, np.float64, True), lambda f: f.expand(2, 4, 4)),
+    }[case]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    ("case", "upper"),
+    [("transposed", True), ("column slice", False), ("strided batch", False), ("expanded", True)],
+)
+def test_cholesky_factor_views_under_create_graph_match_torch(case: str, upper: bool) -> None:
+    """The factor as a view (transposed, sliced, strided, expanded over the batch):
+    values, gradients and second derivatives are PyTorch's."""
+    import torch
+
+    base, view = _factor_view(case)
+    B = _random((2, 4, 3), np.float64)
+    results = {}
+    for T in (ember, torch):
+        f, b = T.tensor(base, requires_grad=True), T.tensor(B, requires_grad=True)
+        for name in ("solve", "inverse"):
+            if name == "solve":
+                out = T.cholesky_solve(b, view(f), upper=upper)
+            else:
+                out = T.cholesky_inverse(view(f), upper=upper) + b.sum()
+            g_f, g_b = T.autograd.grad(_loss(T, out), (f, b), create_graph=True)
+            gg = T.autograd.grad((g_f * g_f).sum() + (g_b * g_b).sum(), (f, b), allow_unused=True)
+            arrays = [out.detach().numpy(), g_f.detach().numpy(), g_b.detach().numpy()]
+            results.setdefault(name, []).append(arrays + [g.numpy() for g in gg if g is not None])
+    for ours, theirs in results.values():
+        assert len(ours) == len(theirs)
+        for x, y in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10)
