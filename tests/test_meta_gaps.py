@@ -536,7 +536,7 @@ KNOWN_CPU_RESULTS = {
     "special.shifted_chebyshev_polynomial_v", "special.shifted_chebyshev_polynomial_w",
     "special.hermite_polynomial_h", "special.hermite_polynomial_he",
     "special.laguerre_polynomial_l", "special.legendre_polynomial_p",
-    "det", "logdet", "slogdet", "geqrf", "linalg.det", "linalg.slogdet", "linalg.lu",
+    "det", "logdet", "slogdet", "geqrf", "lu", "linalg.det", "linalg.slogdet", "linalg.lu",
     "linalg.lu_factor_ex", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
     "from_dlpack",  # utils/dlpack.py (torch raises: no DLPack device for 'meta')
