@@ -324,7 +324,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
         UserWarning,
         stacklevel=2,
     )
-    # PyTorch 2.13 passes check_errors=not get_infos to its LU, which ignores it: no error
+    # no error at a zero pivot, with get_infos or without: PyTorch 2.13 raises none either
     LU, pivots, info = lu_factor_ex(A, "torch.lu", pivot)
     return return_type("_lu_with_info")(LU, pivots, info) if get_infos else (LU, pivots)
 
