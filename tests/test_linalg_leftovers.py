@@ -388,6 +388,8 @@ def test_gradcheck_refuses_a_stride_0_input_as_torch() -> None:
     with pytest.raises(RuntimeError, match=f"^{re.escape(str(theirs.value))}$"):
         gradcheck(lambda t: t * 2, (ember.ones(3, dtype=ember.float64).expand(2, 3).requires_grad_(),))
     assert gradcheck(lambda t: t * 2, (ember.ones(1, 3, dtype=ember.float64).expand(1, 3).requires_grad_(),))
+    empty = ember.tensor(np.zeros((3, 0)), requires_grad=True)  # NumPy gives it strides (0, 8)
+    assert gradcheck(lambda t: t * 2, (empty,))
 
 
 @requires_torch

@@ -313,7 +313,8 @@ def gradcheck(
     inputs = tuple(_as_list(inputs))
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
-        if any(stride == 0 and size > 1 for stride, size in zip(inputs[i]._data.strides, inputs[i].shape)):
+        strides = inputs[i]._data.strides if inputs[i].numel() else ()  # (NumPy's of an empty array may be 0)
+        if any(stride == 0 and size > 1 for stride, size in zip(strides, inputs[i].shape)):
             raise RuntimeError(  # perturbing one element would perturb the others it shares memory with
                 f"The {i}th input has a dimension with stride 0. gradcheck only supports inputs "
                 "that are non-overlapping to be able to compute the numerical gradients correctly. "
