@@ -529,7 +529,7 @@ def test_results_sized_by_values_refuse_on_meta_as_torch(call):
 # alone (docs/differences.md, "The meta device"): the sweep below fails when one is fixed
 # (drop it here) or a new one appears (fix it).
 KNOWN_CPU_RESULTS = {
-    "det", "logdet", "slogdet", "geqrf", "linalg.det", "linalg.slogdet", "linalg.lu",
+    "det", "logdet", "slogdet", "geqrf", "lu", "linalg.det", "linalg.slogdet", "linalg.lu",
     "linalg.lu_factor_ex", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
 }  # fmt: skip

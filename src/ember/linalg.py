@@ -403,7 +403,9 @@ def matrix_norm(
     if ord in ("nuc", 2, -2):
         order = [i for i in range(ndim) if i not in (rows, cols)] + [rows, cols]
         s = matrix._svd(permute(A, tuple(order)), False, op)[1]
-        result = s.sum(-1) if ord == "nuc" else s[..., 0] if ord == 2 else s[..., -1]
+        # amax/amin, not s[..., 0]: equal singular values share the gradient, as in PyTorch
+        # (so that it does not depend on which of their vectors the SVD returned)
+        result = s.sum(-1) if ord == "nuc" else amax(s, -1) if ord == 2 else amin(s, -1)
         if keepdim:
             for d in sorted((rows, cols)):
                 result = unsqueeze(result, d)
@@ -626,21 +628,14 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     """(LU, pivots, info): A = P L U with L (unit diagonal, not stored) and U packed in one
     matrix, LAPACK's 1-based int32 pivots, and info 0 or the position of the first zero
     pivot, without raising unless check_errors (torch.linalg.lu_factor_ex). Square or
-    rectangular; the gradient reaches a square A."""
+    rectangular, with a gradient either way."""
     LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor_ex", pivot, check_errors)
     return return_type("linalg_lu_factor_ex")(LU, pivots, info)
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     """(LU, pivots) of lu_factor_ex, raising for a singular matrix (torch.linalg.lu_factor)."""
-    LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor", pivot)
-    if info._data.any():
-        k = int(info._data.reshape(-1)[np.flatnonzero(info._data)[0]])
-        raise LinAlgError(
-            f"torch.linalg.lu_factor: U[{k},{k}] is zero and using it on lu_solve would result in a "
-            "division by zero. If you still want to perform the factorization, consider calling "
-            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
-        )
+    LU, pivots, info = matrix.lu_factor_ex(A, "torch.linalg.lu_factor", pivot, check_errors=True)
     return return_type("linalg_lu_factor")(LU, pivots)
 
 

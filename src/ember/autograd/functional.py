@@ -313,6 +313,13 @@ def gradcheck(
     inputs = tuple(_as_list(inputs))
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
+        strides = inputs[i]._data.strides if inputs[i].numel() else ()  # (NumPy's of an empty array may be 0)
+        if any(stride == 0 and size > 1 for stride, size in zip(strides, inputs[i].shape)):
+            raise RuntimeError(  # perturbing one element would perturb the others it shares memory with
+                f"The {i}th input has a dimension with stride 0. gradcheck only supports inputs "
+                "that are non-overlapping to be able to compute the numerical gradients correctly. "
+                "You should call .contiguous on the input before passing it to gradcheck."
+            )
         if inputs[i].dtype.name not in ("float64", "complex128"):
             import warnings
 
@@ -328,16 +335,17 @@ def gradcheck(
     # A complex input or output counts as its real and imaginary parts, side by side: the
     # Jacobian is that of the real function of real numbers that it is.
     def numerical(k: int, x: Any, n_out: int) -> ndarray:
-        flat = _real_parts(x._data)
-        numeric = np.zeros((flat.size, n_out))
-        for m in range(flat.size):
-            orig = flat[m]
-            flat[m] = orig + eps
-            plus = _real_values(outputs_of(inputs)[k]._data)
-            flat[m] = orig - eps
-            minus = _real_values(outputs_of(inputs)[k]._data)
-            flat[m] = orig
-            numeric[m] = (plus - minus) / (2 * eps)
+        parts = _real_parts(x._data)
+        numeric = np.zeros((len(parts) * x.numel(), n_out))
+        for m, index in enumerate(np.ndindex(x._data.shape)):
+            for j, part in enumerate(parts):
+                orig = part[index]
+                part[index] = orig + eps
+                plus = _real_values(outputs_of(inputs)[k]._data)
+                part[index] = orig - eps
+                minus = _real_values(outputs_of(inputs)[k]._data)
+                part[index] = orig
+                numeric[m * len(parts) + j] = (plus - minus) / (2 * eps)
         return numeric
 
     def fail(message: str) -> bool:
@@ -357,8 +365,9 @@ def gradcheck(
         # nothing to compare with: then nothing may depend on the inputs (a detached result
         # that does would otherwise pass unchecked), as PyTorch checks
         for k, out in enumerate(outs):
+            n_out = out.numel() * (2 if out._data.dtype.kind == "c" else 1)  # real and imaginary parts
             for i in diff:
-                if not np.allclose(numerical(k, inputs[i], out.numel()), 0):
+                if not np.allclose(numerical(k, inputs[i], n_out), 0):
                     if not raise_exception:
                         return False
                     raise GradcheckError("Numerical gradient for function expected to be zero")
@@ -436,10 +445,12 @@ def _forward_ad_mismatch(
     return None
 
 
-def _real_parts(a: ndarray) -> ndarray:
-    """a's elements as a flat view of real numbers: a complex one's real and imaginary
-    parts in turn (a must be contiguous, as gradcheck's inputs are)."""
-    return a.reshape(-1).view(a.real.dtype) if a.dtype.kind == "c" else a.reshape(-1)
+def _real_parts(a: ndarray) -> tuple:
+    """Views of a that gradcheck perturbs in place, element by element in C order: a
+    itself, or a complex one's real and imaginary parts. Views of any layout: a flat
+    reshape of a transposed or sliced array is a copy, which took the perturbations and left
+    the input as it was (a zero numerical Jacobian)."""
+    return (a.real, a.imag) if a.dtype.kind == "c" else (a,)
 
 
 def _real_values(a: ndarray) -> ndarray:

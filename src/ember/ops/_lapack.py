@@ -5,7 +5,7 @@ numpy.linalg says only "Singular matrix" for a whole batch. The functions here c
 and raise `LinAlgError` with PyTorch's message: which batch element failed (each matrix is
 retried, on the error path only), the first zero pivot of the LU factorization, or the
 order of the first leading minor that is not positive-definite. Also here: the matrix
-exponential, which NumPy does not have, and the cofactors that det's gradient needs.
+exponential, which NumPy does not have.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import math
 from typing import Any
 
 import numpy as np
-
-from ember.ops.reduction import _product_of_others
 
 
 class LinAlgError(RuntimeError):
@@ -213,29 +211,7 @@ def eigh_array(a: np.ndarray, uplo: str = "L", compute_v: bool = True, op: str =
         raise _not_converged(op, why) from None
 
 
-# ---- the derivative of det, and the matrix exponential -------------------------------------------
-
-
-def cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
-    """The matrix of cofactors of each matrix in a, the derivative of det: det(A) A^-T where A
-    is invertible; from the SVD A = U S V^H where it is not, as det(U) det(V^H) U diag(the
-    product of the other singular values) V^H, which needs no inverse (conjugated U and V^H
-    for a complex A: the cofactors are adj(A)^T)."""
-    n = a.shape[-1]
-    if a.size == 0:
-        return np.zeros_like(a)
-    flat, dets = a.reshape(-1, n, n), det.reshape(-1)
-    out = np.empty_like(flat)
-    ok = dets != 0
-    if ok.any():
-        out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
-    if not ok.all():
-        u, s, vh = svd_array(flat[~ok], True)
-        signs = np.linalg.det(u) * np.linalg.det(vh)
-        if a.dtype.kind == "c":
-            u, vh = np.conj(u), np.conj(vh)
-        out[~ok] = signs[:, None, None] * (u * _product_of_others(s, -1)[:, None, :]) @ vh
-    return out.reshape(a.shape)
+# ---- the matrix exponential -------------------------------------------
 
 
 # Pade approximant of degree 13 for exp, and the largest 1-norm for which it is accurate to

@@ -21,7 +21,6 @@ from ember.ops import _dual
 from ember.ops._lapack import (
     LinAlgError,
     cholesky_array,
-    cofactors,
     eigh_array,
     expm_array,
     inv_array,
@@ -59,7 +58,7 @@ def _diag_embed(v: Any) -> Any:
 def _cat(parts: list, axis: int) -> Any:
     if all(_dual.is_array(p) for p in parts):
         return np.concatenate(parts, axis=axis)
-    return Cat.apply(axis, *parts)
+    return Cat.apply(axis % len(parts[0].shape), *parts)  # (Cat takes a dim counted from the front)
 
 
 def _is_complex(x: Any) -> bool:
@@ -151,31 +150,46 @@ class LinalgDet(Op):
         a, det = ctx.saved_tensors
         g = grad.reshape(tuple(grad.shape) + (1, 1))
         if _dual.is_array(a):
-            return g * cofactors(a, det)
+            return g * _cofactors(a, det)
         if (_dual.value(det) != 0).all():
             try:
                 return g * det.reshape(tuple(det.shape) + (1, 1)) * _inv(a).mT
             except LinAlgError:  # a zero pivot in the inverse's LU that det's did not meet
                 pass
-        return g * _cofactors_by_svd(a)
+        return g * _cofactors_by_svd(*LinalgSvd.apply(a, False))
 
 
-def _cofactors_by_svd(a: Any) -> Any:
-    """The cofactors of each matrix in a Tensor a, singular or not, as a graph: with the SVD
-    A = U S V^H they are det(U) det(V^H) U diag(the product of the other singular values) V^H
-    (conjugated U and V^H for a complex A), as `cofactors` computes them on arrays.
-    det(U) det(V^H) is +-1 (a phase for a complex A) and constant where the SVD is smooth;
-    the products are of S with ones on the diagonal, which the product's gradient handles
-    at a zero singular value. Their second derivative comes through LinalgSvd's backward:
-    finite where the singular values are distinct (as PyTorch's: NaN where two are equal)."""
-    u, s, vh = LinalgSvd.apply(a, False)
+def _cofactors(a: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """The matrix of cofactors of each matrix in an array a (det its determinants):
+    det(A) A^-T where A is invertible, `_cofactors_by_svd` where it is not."""
+    n = a.shape[-1]
+    if a.size == 0:
+        return np.zeros_like(a)
+    flat, dets = a.reshape(-1, n, n), det.reshape(-1)
+    out = np.empty_like(flat)
+    ok = dets != 0
+    if ok.any():
+        out[ok] = dets[ok, None, None] * np.linalg.inv(flat[ok]).mT
+    if not ok.all():
+        out[~ok] = _cofactors_by_svd(*svd_array(flat[~ok], False))
+    return out.reshape(a.shape)
+
+
+def _cofactors_by_svd(u: Any, s: Any, vh: Any) -> Any:
+    """The cofactors of A = U S V^H, singular or not, without an inverse: det(U) det(V^H)
+    U diag(the product of the other singular values) V^H, with conjugated U and V^H for a
+    complex A (the cofactors are adj(A)^T). On arrays for det's gradient, and as a graph
+    (U, S, V^H from LinalgSvd's node) for its second derivative. det(U) det(V^H) is +-1 (a
+    phase for a complex A) and constant where the SVD is smooth; the products are of S with
+    ones on the diagonal, which prod's gradient handles at a zero singular value. The second
+    derivative comes through LinalgSvd's backward: finite where the singular values are
+    distinct (as PyTorch's: NaN where two are equal)."""
     signs = np.linalg.det(_dual.value(u)) * np.linalg.det(_dual.value(vh))
     k = s.shape[-1]
     eye = _eye(k, s)
-    others = (s.reshape(tuple(s.shape[:-1]) + (1, k)) * (1 - eye) + eye).prod(-1)
-    u, vh = _conj(u), _conj(vh)
     shape = tuple(s.shape[:-1]) + (1, k)
-    return signs.reshape(signs.shape + (1, 1)) * ((u * others.reshape(shape)) @ vh)
+    others = (s.reshape(shape) * (1 - eye) + eye).prod(-1)
+    return signs.reshape(signs.shape + (1, 1)) * ((_conj(u) * others.reshape(shape)) @ _conj(vh))
 
 
 class LinalgSlogdet(Op):
@@ -228,14 +242,19 @@ class LinalgSolveEx(Op):
 
 
 class LinalgLuFactorEx(Op):
-    """The packed LU factorization A = P L U of square or rectangular A, computed by the
-    caller (`lu_array`, which also gives the pivots) and passed in with the pivots, from
-    which backward builds P.
+    """The packed LU factorization A = P L U of square or rectangular A (m x n, k = min(m, n)),
+    computed by the caller (`lu_array`, which also gives the pivots) and passed in with the
+    pivots, from which backward builds P.
 
-    For square A, from P^T dA = dL U + L dU: X = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1, the
-    first term strictly lower triangular (L has a unit diagonal) and the second upper. With
-    G_L and G_U the parts of the packed gradient below and on-and-above the diagonal,
-    G_A = P L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T. Rectangular A has no gradient here.
+    For the square k x k corner (L1, U1 its factors), from P^T dA = dL U + L dU:
+    X = L1^-1 (P^T dA)_1 U1^-1 = L1^-1 dL1 + dU1 U1^-1, the first term strictly lower
+    triangular (unit diagonal) and the second upper. With G_L and G_U the parts of the
+    packed gradient below and on-and-above the diagonal, G_1 = L1^-T M U1^-T with
+    M = tril(L1^T G_L1, -1) + triu(G_U1 U1^T) for square A. The rest of a rectangular A is
+    solved from the corner's factors, and its gradient enters M through them
+    (docs/design.md, "Matrix functions"): wide (m < n), U2 = L^-1 (P^T A)_2, so
+    G_2 = L^-T G_U2 and M gains -tril(G_U2 U2^T, -1); tall (m > n), L2 = (P^T A)_2 U^-1,
+    so G_2 = G_L2 U^-T and M gains -triu(L2^T G_L2). The gradient is P [G_1 G_2].
     """
 
     _intermediates = ("pivots",)
@@ -252,19 +271,42 @@ class LinalgLuFactorEx(Op):
     def backward(ctx, grad):
         (lu,) = ctx.saved_tensors
         m, n = lu.shape[-2:]
-        if m != n:
-            raise NotImplementedError(
-                f"the gradient of the LU factorization of a non-square matrix ({m}x{n}) is not "
-                "implemented in ember"
-            )
-        lower = _dual.tri(lu, -1, upper=False) + _eye(n, lu)
-        upper = _dual.tri(lu, 0, upper=True)
-        inner = _dual.tri(lower.mT @ _dual.tri(grad, -1, upper=False), -1, upper=False) + _dual.tri(
-            _dual.tri(grad, 0, upper=True) @ upper.mT, 0, upper=True
-        )
-        x = _solve(upper, _solve(lower.mT, inner).mT).mT  # L^-T inner U^-T
-        p = permutation_of(ctx.pivots, n, _dual.value(lu).dtype)
+        k = min(m, n)
+        corner, g_corner = lu[..., :k, :k], grad[..., :k, :k]
+        _check_pivots(_dual.value(corner))
+        lower = _dual.tri(corner, -1, upper=False) + _eye(k, lu)
+        upper = _dual.tri(corner, 0, upper=True)
+        below = _dual.tri(lower.mT @ _dual.tri(g_corner, -1, upper=False), -1, upper=False)
+        above = _dual.tri(g_corner, 0, upper=True) @ upper.mT
+        if m > n:  # tall: the rows below the corner are L2
+            above = above - lu[..., k:, :].mT @ grad[..., k:, :]
+        elif m < n:  # wide: the columns right of the corner are U2
+            below = below - _dual.tri(grad[..., :, k:] @ lu[..., :, k:].mT, -1, upper=False)
+        inner = below + _dual.tri(above, 0, upper=True)
+        x = _solve(upper, _solve(lower.mT, inner).mT).mT  # L1^-T inner U1^-T
+        if m > n:
+            x = _cat([x, _solve(upper, grad[..., k:, :].mT).mT], -2)  # G_L2 U^-T
+        elif m < n:
+            x = _cat([x, _solve(lower.mT, grad[..., :, k:])], -1)  # L^-T G_U2
+        p = permutation_of(ctx.pivots, m, _dual.value(lu).dtype)
         return (x.mT @ p.mT).mT, None, None  # P x
+
+
+def _check_pivots(corner: Any) -> None:
+    """The LU gradient solves with U's square corner: a zero on its diagonal (a zero pivot)
+    leaves it undefined. PyTorch's triangular solves then give NaN (infinities times
+    zeros); ember raises, naming the op, where the general solve inside backward named
+    linalg.solve."""
+    if not _dual.is_array(corner):  # (a meta array has no values to check)
+        return
+    zero = np.diagonal(corner, 0, -2, -1) == 0
+    if zero.any():
+        b, i = divmod(int(np.flatnonzero(zero)[0]), zero.shape[-1])
+        raise LinAlgError(
+            f"linalg.lu_factor: {f'(Batch element {b}): ' if zero.ndim > 1 else ''}the gradient of "
+            f"the LU factorization is not defined at a zero pivot (U[{i}, {i}] = 0), where "
+            "PyTorch's is NaN"
+        )
 
 
 class LinalgCholeskyEx(Op):
@@ -320,6 +362,26 @@ def _qr_grad(q: Any, r: Any, gq: Any, gr: Any) -> Any:
     n = upper + _mh(upper) + (0.5 * (diagonal + _mh(diagonal)) if _is_complex(m) else diagonal)
     b = _add(gq, q @ n)
     return _mh(_solve(r, _mh(b)))  # b R^-H
+
+
+class CholeskyTriangle(Op):
+    """The triangle of a Cholesky factor that cholesky_solve and cholesky_inverse read (the
+    lower one, or the upper if `upper`); the other may hold anything and is never read.
+
+    The gradient passes through whole: PyTorch's gradient of those functions is that of
+    (L L^H)^-1 taken as a function of a full matrix L, at L, so its unused triangle gets
+    a gradient too. Passing it through here gives PyTorch's numbers for a triangular L
+    (first and second derivatives), and for one with something in the other triangle the
+    same numbers as for its triangle (PyTorch's gradient reads the other triangle there).
+    """
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        return np.triu(a) if upper else np.tril(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
 
 
 class LinalgQr(Op):

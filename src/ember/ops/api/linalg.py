@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ember import dtypes
 from ember._tensor import Tensor
 from ember.ops import linalg
 from ember.ops.api.arith import _tensor_of, mul, sub, where
@@ -97,7 +98,9 @@ def cdist(
         )
     for name, x in (("X1", x1), ("X2", x2)):
         if x._data.dtype.kind not in "fV":
-            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {x.dtype}")
+            raise RuntimeError(
+                f"cdist only supports floating-point dtypes, {name} got: {dtypes.scalar_type_name(x._data.dtype)}"
+            )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     if x1._data.dtype != x2._data.dtype:
@@ -144,8 +147,12 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice of input along dim whose p-norm exceeds maxnorm scaled down to norm
-    maxnorm / (1 + 1e-7 / norm), as PyTorch scales it; the others unchanged (torch.renorm)."""
-    _check_float(input, "renorm")
+    maxnorm / (1 + 1e-7 / norm), as PyTorch scales it; the others unchanged (torch.renorm).
+    A complex input's norms are those of |x|."""
+    if input._data.dtype.kind != "c":
+        _check_float(input, "renorm")
+    if isinstance(maxnorm, complex) or (isinstance(maxnorm, Tensor) and maxnorm.is_complex()):
+        raise RuntimeError("renorm: maxnorm must be real-valued")
     if p <= 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
     if maxnorm < 0:

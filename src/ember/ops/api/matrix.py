@@ -269,11 +269,23 @@ def lu_factor_ex(A: Tensor, op: str, pivot: bool = True, check_errors: bool = Fa
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
     lu, pivots, info = _lapack.lu_array(A._data)
-    if check_errors and info.any():
-        raise _lapack.LinAlgError(
-            f"{op}: The factorization could not be completed because the input is not invertible."
-        )
+    if check_errors:
+        check_pivots(info, op)
     return decomp.LinalgLuFactorEx.apply(A, lu, pivots), Tensor(pivots), Tensor(info)
+
+
+def check_pivots(info: np.ndarray, op: str) -> None:
+    """PyTorch's LinAlgError for the first matrix of the batch (flat index) with a zero
+    pivot, info (1-based) its position."""
+    if not info.any():
+        return
+    i = int(np.flatnonzero(info)[0])
+    k = int(info.reshape(-1)[i])
+    raise _lapack.LinAlgError(
+        f"{op}: {f'(Batch element {i}): ' if info.ndim else ''}U[{k},{k}] is zero and using it on "
+        "lu_solve would result in a division by zero. If you still want to perform the "
+        "factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+    )
 
 
 def lu_unpack(
@@ -318,7 +330,8 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
         UserWarning,
         stacklevel=2,
     )
-    LU, pivots, info = lu_factor_ex(A, "torch.lu", pivot, check_errors=not get_infos)
+    # no error at a zero pivot, with get_infos or without: PyTorch 2.13 raises none either
+    LU, pivots, info = lu_factor_ex(A, "torch.lu", pivot)
     return return_type("_lu_with_info")(LU, pivots, info) if get_infos else (LU, pivots)
 
 
@@ -336,18 +349,22 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
-    """X with (L L^H) X = B, given the Cholesky factor L (U = L^H if upper) (torch.cholesky_solve)."""
+    """X with (L L^H) X = B, given the Cholesky factor L (U = L^H if upper) (torch.cholesky_solve).
+    Only L's lower (upper) triangle is read; see decomp.CholeskyTriangle for its gradient."""
     check_matrix(L, "cholesky_solve", name="L")
     check_matrix(B, "cholesky_solve", square=False, name="B")
     _same_dtype(L, B, "cholesky_solve")
-    lower = L.mH if upper else L
+    factor = decomp.CholeskyTriangle.apply(L, bool(upper))
+    lower = factor.mH if upper else factor
     return solve(lower.mH, solve(lower, B))
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """(L L^H)^-1 from the Cholesky factor L (U = L^H if upper) (torch.cholesky_inverse)."""
+    """(L L^H)^-1 from the Cholesky factor L (U = L^H if upper) (torch.cholesky_inverse).
+    Only L's lower (upper) triangle is read; see decomp.CholeskyTriangle for its gradient."""
     check_matrix(L, "cholesky_inverse", name="L")
-    lower_inv = inv(L.mH if upper else L)
+    factor = decomp.CholeskyTriangle.apply(L, bool(upper))
+    lower_inv = inv(factor.mH if upper else factor)
     return matmul(lower_inv.mH, lower_inv)
 
 

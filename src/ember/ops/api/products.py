@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import _bfloat16
+from ember import _bfloat16, dtypes
 from ember._layout import SparseUnsupportedError
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
@@ -233,6 +233,13 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
             f"linalg.cross: inputs dimension {d} must have length 3. "
             f"Got {input.shape[d] if input.ndim == len(shape) else shape[d]} and "
             f"{other.shape[d] if other.ndim == len(shape) else shape[d]}"
+        )
+    if input._data.dtype == np.bool_:  # PyTorch refuses it before comparing the dtypes
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
+    if input._data.dtype != other._data.dtype:  # PyTorch promotes neither way, complex and real included
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(input._data.dtype)} but found "
+            f"{dtypes.scalar_type_name(other._data.dtype)}"
         )
     a0, a1, a2 = (select(a, d, i) for i in range(3))
     b0, b1, b2 = (select(b, d, i) for i in range(3))
