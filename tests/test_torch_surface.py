@@ -992,3 +992,29 @@ def test_lerp_of_complex_tensors_as_torch(weight):
         results.append([out.detach().numpy(), x.grad.numpy(), y.grad.numpy()])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_pinv_and_matrix_rank_take_pytorchs_older_positional_forms_and_broadcast_tolerances():
+    """pinv(A, rcond, hermitian) and matrix_rank(A, tol, hermitian) were refused; a tolerance
+    tensor with more batch dims than A widens the batch, as in PyTorch."""
+    import torch
+
+    a = np.array([[1.0, 2.0], [2.0, 4.0001]])
+    batch = np.random.default_rng(0).standard_normal((2, 3, 3))
+    results = []
+    for T in (ember, torch):
+        A = T.tensor(a)
+        results.append(
+            (
+                T.linalg.pinv(A, 1e-3).numpy().round(6).tolist(),
+                T.linalg.pinv(A, 1e-3, True).numpy().round(6).tolist(),
+                T.linalg.matrix_rank(A, 1e-3).item(),
+                T.linalg.matrix_rank(A, 1e-3, True).item(),
+                tuple(T.linalg.pinv(T.tensor(batch), T.tensor(np.full((4, 1), 0.1))).shape),
+                tuple(T.linalg.matrix_rank(T.tensor(batch[0]), atol=T.tensor(np.full(5, 0.5))).shape),
+                tuple(T.linalg.pinv(T.zeros(0, 3, dtype=T.float64), T.zeros(0, 3, dtype=T.float64)).shape),
+            )
+        )
+    assert results[0] == results[1]
+    with pytest.raises(TypeError, match="invalid combination"):
+        ember.linalg.pinv(ember.tensor(a), 1e-3, rtol=0.1)

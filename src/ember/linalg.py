@@ -222,14 +222,15 @@ def _singular_values(A: Tensor, hermitian: bool) -> np.ndarray:
 
 
 def matrix_rank(
-    A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False, tol: Any = None
+    A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None, rtol: Any = None
 ) -> Tensor:
     """The number of singular values above max(atol, rtol * the largest), as int64
     (torch.linalg.matrix_rank); rtol defaults to eps * max(m, n) unless a positive atol is
-    given. `tol` is the old name of atol."""
+    given. `tol`, by position, is PyTorch's older form of atol (matrix_rank(A, tol, hermitian))."""
     matrix.check_matrix(A, "torch.linalg.matrix_rank", square=hermitian, name="input")
     if tol is not None:
         atol, rtol = tol, 0.0 if rtol is None else rtol
+    A = matrix.tolerance_batch(A, atol, rtol)
     s = _singular_values(A, hermitian)
     a_tol, r_tol = matrix.tolerances(A, atol, rtol, "torch.linalg.matrix_rank")
     cutoff = np.maximum(a_tol, r_tol * s[..., :1])

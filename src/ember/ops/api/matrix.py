@@ -428,6 +428,20 @@ def _tolerance(value: Any, batch: tuple, dtype: Any) -> np.ndarray:
     return np.broadcast_to(np.asarray(data, dtype), batch).reshape(batch + (1,))
 
 
+def tolerance_batch(A: Tensor, *tolerances: Any) -> Tensor:
+    """A expanded to the batch its tolerance tensors broadcast it to, as PyTorch's pinv and
+    matrix_rank do (pinv(A, atol=tensor([1e-3])) is a batch of one; a (4, 1) atol with a
+    (2, n, n) A gives (4, 2, n, n)): A itself when they broadcast to its batch, or when A
+    is empty (PyTorch's result then keeps A's batch)."""
+    shapes = [t._data.shape for t in tolerances if isinstance(t, Tensor)]
+    batch = A._data.shape[:-2]
+    if shapes and A._data.size:
+        wider = np.broadcast_shapes(batch, *shapes)
+        if wider != batch:
+            return A.expand(wider + A._data.shape[-2:])
+    return A
+
+
 def tolerances(
     A: Tensor, atol: Any, rtol: Any, op: str = "torch.linalg.pinv"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -442,17 +456,30 @@ def tolerances(
     data = A._data
     batch = data.shape[:-2]
     real = data.real.dtype  # that of the singular values, real for a complex A
+    if not data.size:  # no singular values to cut: PyTorch does not broadcast the tolerances
+        return np.zeros(batch + (1,), real), np.zeros(batch + (1,), real)
     if rtol is None:
         atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
         rtol = 0.0 if atol_given else np.finfo(data.dtype).eps * max(data.shape[-2:])
     return _tolerance(0.0 if atol is None else atol, batch, real), _tolerance(rtol, batch, real)
 
 
-def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+def pinv(
+    A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = None, rtol: Any = None
+) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix in A (torch.linalg.pinv): singular
     values not above max(atol, rtol * the largest) count as 0; with hermitian, A is taken
-    to be symmetric and its eigenvalues are used."""
+    to be symmetric and its eigenvalues are used. `rcond`, by position, is PyTorch's older
+    form of rtol (pinv(A, rcond, hermitian)); it does not mix with atol or rtol."""
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError(
+                "linalg_pinv() received an invalid combination of arguments: rcond (the older "
+                "overload) with atol or rtol; give rtol alone"
+            )
+        rtol = rcond
     check_matrix(A, "linalg.pinv", square=hermitian)
+    A = tolerance_batch(A, atol, rtol)
     a_tol, r_tol = tolerances(A, atol, rtol)
     return decomp.LinalgPinv.apply(A, a_tol, r_tol, bool(hermitian))
 
