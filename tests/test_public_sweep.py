@@ -1,6 +1,6 @@
-"""Every public function ember shares with torch, called on the same random arguments in
-both, compared: result kinds, shapes, dtypes and values, then the gradients of a weighted
-sum of the floating results. The arguments are a dozen patterns (a vector, a matrix, a
+"""Every public function and Tensor method ember shares with torch, called on the same
+random arguments in both, compared: result kinds, shapes, dtypes and values, then the
+gradients of a weighted sum of the floating results. The arguments are a dozen patterns (a vector, a matrix, a
 batch, pairs and triples of them, broadcastable pairs, a transposed matrix, a dim or a
 number after a tensor), tried on float64 inputs, on 0-d ones and on empty ones; a pattern
 that torch refuses is skipped, one that ember refuses where torch computes is a mismatch.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,14 @@ SKIP = {
     "lobpcg", "svd_lowrank", "pca_lowrank",
 }  # fmt: skip
 SPACES = ("", "nn.functional", "linalg", "special", "fft")
+# methods whose results are addresses, storage, copies to other places, or random
+METHOD_SKIP = {
+    "backward", "register_hook", "register_post_accumulate_grad_hook", "retain_grad",
+    "requires_grad_", "share_memory_", "pin_memory", "to", "cuda", "cpu", "numpy", "tolist",
+    "item", "storage", "untyped_storage", "data_ptr", "const_data_ptr", "apply_", "map_",
+    "map2_", "record_stream", "new_empty", "new_empty_strided", "uniform_", "normal_",
+    "random_", "exponential_", "geometric_", "cauchy_", "log_normal_", "bernoulli_", "new",
+}  # fmt: skip
 
 # (function, pattern, what differs), by kind of input: each with its reason
 KNOWN = {
@@ -45,6 +53,7 @@ KNOWN = {
         # the singular vectors' and eigenvectors' signs are LAPACK's choice (OpenBLAS here,
         # MKL in torch)
         ("svd", "transposed", "value"),
+        ("Tensor.svd", "transposed", "value"),
         ("linalg.svd", "transposed", "value"),
         ("linalg.eigh", "matrix", "value"),
         # torch's airy_ai is off by up to 5e-7 (docs/differences.md, torch.special)
@@ -53,13 +62,20 @@ KNOWN = {
         # ember's are those of the clean factor (docs/differences.md)
         ("cholesky_inverse", "matrix", "gradient"),
         ("cholesky_solve", "matrices", "gradient"),
+        ("Tensor.cholesky_inverse", "matrix", "gradient"),
+        ("Tensor.cholesky_solve", "matrices", "gradient"),
         # ember refuses bins that do not increase (torch counts into them anyway) and float
         # indices of a sparse tensor (torch truncates them)
         ("histogram", "pair", "raises"),
         ("histogram", "positive pair", "raises"),
+        ("Tensor.histogram", "pair", "raises"),
+        ("Tensor.histogram", "positive pair", "raises"),
         ("sparse_coo_tensor", "positive pair", "raises"),
         # torch contracts a size-1 dim with a size-3 one by broadcasting; ember raises
         ("tensordot", "broadcastable", "raises"),
+        # ember's CSR and CSC tensors are 2-d, without batch dims (docs/differences.md)
+        ("Tensor.to_sparse_csr", "batch", "raises"),
+        ("Tensor.to_sparse_csc", "batch", "raises"),
         # torch takes a 2-d input to adaptive_avg_pool2d as one unbatched channel
         ("nn.functional.adaptive_avg_pool2d", "matrix, 1", "raises"),
         # torch takes a number as multilabel_soft_margin_loss's target
@@ -71,8 +87,8 @@ KNOWN = {
     "0-d": set(),
     # torch skips its shape and dtype checks when there are no elements; ember checks
     "empty": {
-        *(("cholesky", p, "raises") for p in ("vector", "matrix", "batch", "transposed", "positive")),
-        *(("take_along_dim", p, "raises") for p in ("pair", "matrices", "rows and batch", "broadcastable", "positive pair")),
+        *((f, p, "raises") for f in ("cholesky", "Tensor.cholesky") for p in ("vector", "matrix", "batch", "transposed", "positive")),
+        *((f, p, "raises") for f in ("take_along_dim", "Tensor.take_along_dim") for p in ("pair", "matrices", "rows and batch", "broadcastable", "positive pair")),
         ("nn.functional.batch_norm", "three matrices", "raises"),
         ("nn.functional.multi_margin_loss", "positive pair", "raises"),
         ("nn.functional.multilabel_margin_loss", "matrices", "raises"),
@@ -153,6 +169,8 @@ def _differs(ours: Any, theirs: Any, torch: Any) -> str | None:
             return "dtype"
         if a.layout != ember.strided or b.layout != torch.strided:
             continue
+        if b.dtype == torch.bfloat16:  # (x.bfloat16(): NumPy has none)
+            a, b = a.float(), b.float()
         x, y = a.detach().numpy(), b.detach().resolve_conj().resolve_neg().numpy()
         same = (
             np.allclose(x, y, rtol=1e-6, atol=1e-8, equal_nan=True)
@@ -197,10 +215,9 @@ def _grads_differ(ours: list, theirs: list) -> bool:
     return False
 
 
-def _sweep(kind: str) -> set:
-    import torch
-
-    found = set()
+def _candidates(torch: Any) -> Iterator[tuple[str, Callable, Callable]]:
+    """(label, ember's function, torch's) for every public function the two share, then
+    every Tensor method, called as method(first argument, *the others)."""
     for space in SPACES:
         ours_module, theirs_module = ember, torch
         for part in space.split(".") if space else ():
@@ -216,37 +233,58 @@ def _sweep(kind: str) -> set:
                 or inspect.ismodule(ours_fn)
             ):
                 continue
-            label = f"{space}.{name}" if space else name
-            rng = np.random.default_rng(zlib.crc32(label.encode()))  # each function its own numbers
-            for pattern, spec in _patterns(rng, kind).items():
-                try:
-                    theirs = theirs_fn(*_arguments(torch, spec, grad=False))
-                except Exception:  # noqa: BLE001 - a pattern torch refuses is not tried
-                    continue
-                try:
-                    ours = ours_fn(*_arguments(ember, spec, grad=False))
-                except Exception:  # noqa: BLE001 - ember refusing what torch computes
-                    found.add((label, pattern, "raises"))
-                    continue
-                what = _differs(ours, theirs, torch)
-                if what:
-                    found.add((label, pattern, what))
-                    continue
-                if kind == "empty":
-                    continue  # torch's backward of some empty results crashes the process
-                try:
-                    theirs_grads = _gradients(torch, theirs_fn, spec)
-                except Exception:  # noqa: BLE001 - torch has no gradient here
-                    continue
-                if theirs_grads is None:
-                    continue
-                try:
-                    ours_grads = _gradients(ember, ours_fn, spec)
-                except Exception:  # noqa: BLE001
-                    found.add((label, pattern, "gradient raises"))
-                    continue
-                if ours_grads is None or _grads_differ(ours_grads, theirs_grads):
-                    found.add((label, pattern, "gradient"))
+            yield (f"{space}.{name}" if space else name), ours_fn, theirs_fn
+    for name in sorted(dir(ember.Tensor)):
+        theirs_attr = getattr(torch.Tensor, name, None)
+        if name.startswith("_") or name in SKIP | METHOD_SKIP or not callable(theirs_attr):
+            continue
+        if isinstance(theirs_attr, property) or not callable(getattr(ember.Tensor, name)):
+            continue
+
+        def method(x: Any, *args: Any, name: str = name) -> Any:
+            return getattr(x, name)(*args)
+
+        yield f"Tensor.{name}", method, method
+
+
+def _sweep(kind: str) -> set:
+    import torch
+
+    found = set()
+    for label, ours_fn, theirs_fn in _candidates(torch):
+        rng = np.random.default_rng(zlib.crc32(label.encode()))  # each function its own numbers
+        for pattern, spec in _patterns(rng, kind).items():
+            try:
+                theirs = theirs_fn(*_arguments(torch, spec, grad=False))
+            except Exception:  # noqa: BLE001 - a pattern torch refuses is not tried
+                continue
+            try:
+                ours = ours_fn(*_arguments(ember, spec, grad=False))
+            except Exception:  # noqa: BLE001 - ember refusing what torch computes
+                found.add((label, pattern, "raises"))
+                continue
+            what = _differs(ours, theirs, torch)
+            if what:
+                found.add((label, pattern, what))
+                continue
+            if kind == "empty" or label.endswith("_"):
+                # torch's backward of some empty results crashes the process; an in-place
+                # method changes a leaf that requires grad, which both refuse (torch lets the
+                # logical ones through)
+                continue
+            try:
+                theirs_grads = _gradients(torch, theirs_fn, spec)
+            except Exception:  # noqa: BLE001 - torch has no gradient here
+                continue
+            if theirs_grads is None:
+                continue
+            try:
+                ours_grads = _gradients(ember, ours_fn, spec)
+            except Exception:  # noqa: BLE001
+                found.add((label, pattern, "gradient raises"))
+                continue
+            if ours_grads is None or _grads_differ(ours_grads, theirs_grads):
+                found.add((label, pattern, "gradient"))
     return found
 
 
