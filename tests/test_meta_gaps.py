@@ -529,7 +529,7 @@ def test_results_sized_by_values_refuse_on_meta_as_torch(call):
 # alone (docs/differences.md, "The meta device"): the sweep below fails when one is fixed
 # (drop it here) or a new one appears (fix it).
 KNOWN_CPU_RESULTS = {
-    "det", "logdet", "slogdet", "geqrf", "lu", "linalg.det", "linalg.slogdet", "linalg.lu",
+    "geqrf", "lu", "linalg.lu",
     "linalg.lu_factor_ex", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
 }  # fmt: skip
@@ -731,3 +731,19 @@ def test_dlpack_of_a_cpu_tensor_is_unchanged():
     shared = ember.from_dlpack(t)
     shared[0] = 5
     assert t.tolist() == [5.0, 1.0, 2.0] and np.from_dlpack(t).tolist() == [5.0, 1.0, 2.0]
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.linalg.det(T.randn(2, 3, 3, device="meta")),
+        lambda T: T.logdet(T.randn(3, 3, device="meta")),
+        lambda T: T.linalg.slogdet(T.randn(2, 3, 3, device="meta")),
+        lambda T: T.linalg.det(T.randn(3, 3, device="meta", requires_grad=True)),
+    ],
+)
+def test_det_and_slogdet_of_meta_matrices_stay_meta(call):
+    """np.asarray of NumPy's det (which dispatches to the meta rule) made a CPU tensor."""
+    ours, theirs = _both(call)
+    assert ours == theirs

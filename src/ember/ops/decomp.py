@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
 from ember.ops import _dual
 from ember.ops._lapack import (
     LinAlgError,
@@ -141,7 +142,7 @@ class LinalgDet(Op):
 
     @staticmethod
     def forward(ctx, a):
-        det = np.asarray(np.linalg.det(a))
+        det = _meta.asarray(np.linalg.det(a))  # (a meta A: np.asarray made a CPU det)
         ctx.save_for_backward(a, det)
         return det
 
@@ -204,9 +205,9 @@ class LinalgSlogdet(Op):
     @staticmethod
     def forward(ctx, a):
         sign, logabsdet = np.linalg.slogdet(a)
-        sign = np.asarray(sign)  # saved as the output it is, for create_graph
+        sign = _meta.asarray(sign)  # saved as the output it is, for create_graph
         ctx.save_for_backward(a, sign)
-        return sign, np.asarray(logabsdet)
+        return sign, _meta.asarray(logabsdet)
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
