@@ -529,8 +529,7 @@ def test_results_sized_by_values_refuse_on_meta_as_torch(call):
 # alone (docs/differences.md, "The meta device"): the sweep below fails when one is fixed
 # (drop it here) or a new one appears (fix it).
 KNOWN_CPU_RESULTS = {
-    "geqrf", "lu", "linalg.lu",
-    "linalg.lu_factor_ex", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
+    "geqrf", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
 }  # fmt: skip
 
@@ -745,5 +744,20 @@ def test_dlpack_of_a_cpu_tensor_is_unchanged():
 )
 def test_det_and_slogdet_of_meta_matrices_stay_meta(call):
     """np.asarray of NumPy's det (which dispatches to the meta rule) made a CPU tensor."""
+    ours, theirs = _both(call)
+    assert ours == theirs
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.linalg.lu_factor(T.randn(2, 3, 3, device="meta")),
+        lambda T: T.linalg.lu_factor_ex(T.randn(4, 3, device="meta")),
+        lambda T: T.lu(T.randn(3, 3, device="meta")),
+    ],
+)
+def test_lu_factor_of_meta_matrices_stays_meta(call):
+    """LAPACK's getrf ran on the zeros: CPU factors, pivots and info."""
     ours, theirs = _both(call)
     assert ours == theirs

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ember import _meta
+
 
 class LinAlgError(RuntimeError):
     """A matrix is singular, or not positive-definite, where the op needs it to be
@@ -75,9 +77,16 @@ def lu_array(a: np.ndarray) -> tuple:
     step i); info is 0, or the 1-based position of the first zero pivot (the factorization
     goes on past it, as LAPACK's does). Partial pivoting takes the first largest entry in
     LAPACK's measure (`_size`)."""
-    lu = np.array(a, dtype=a.dtype, order="C", copy=True)
-    m, n = lu.shape[-2:]
+    m, n = a.shape[-2:]
     k = min(m, n)
+    if a.__class__ is _meta.MetaArray:  # no values to factor: meta results of their shapes
+        batch = a.shape[:-2]
+        return (
+            _meta.empty(a.shape, a.dtype),
+            _meta.empty(batch + (k,), np.int32),
+            _meta.empty(batch, np.int32),
+        )
+    lu = np.array(a, dtype=a.dtype, order="C", copy=True)
     flat = lu.reshape(math.prod(a.shape[:-2]), m, n)
     pivots = np.zeros((len(flat), k), np.int32)
     info = np.zeros(len(flat), np.int32)
@@ -101,6 +110,8 @@ def lu_array(a: np.ndarray) -> tuple:
 
 def permutation_of(pivots: np.ndarray, m: int, dtype: np.dtype) -> np.ndarray:
     """P with A = P L U, from LAPACK's pivots (a batch of them) for matrices of m rows."""
+    if pivots.__class__ is _meta.MetaArray:  # meta pivots (of a meta A): a meta P
+        return _meta.empty(pivots.shape[:-1] + (m, m), dtype)
     flat = pivots.reshape(math.prod(pivots.shape[:-1]), pivots.shape[-1]) - 1
     perm = np.tile(np.arange(m), (len(flat), 1))
     rows = np.arange(len(flat))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _meta, dtypes
 from ember._stacklevel import outside_ember
 from ember._tensor import Tensor
 from ember.ops import _lapack, decomp
@@ -112,7 +112,7 @@ def with_info(
     batch = A._data.shape[:-2]
     pack = return_type(name)
     try:
-        return pack(op(A), Tensor(np.zeros(batch, np.int32)))
+        return pack(op(A), Tensor(_meta.zeros(batch, np.int32, A._data)))  # (meta for a meta A)
     except _lapack.LinAlgError:
         if check_errors:
             raise
