@@ -124,3 +124,78 @@ def test_cummax_of_empty_and_zero_dimensional_inputs() -> None:
     assert scalar.values.item() == 2.5 and scalar.indices.item() == 0
     meta = ember.cummax(ember.empty(2, 3, device="meta"), 1)
     assert meta.values.device.type == "meta" and tuple(meta.indices.shape) == (2, 3)
+
+
+# ---- embedding_bag: bags of many lengths, and the fused products of per_sample_weights --------
+
+
+def _bags_of_many_lengths(seed: int) -> tuple:
+    """(indices, weight, offsets, per_sample_weights): bags of random lengths, empty ones too."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    weight = rng.standard_normal((50, 16)).astype(np.float32)
+    offsets = np.sort(rng.integers(0, n + 1, int(rng.integers(1, 20))))
+    offsets[0] = 0
+    return rng.integers(0, 50, n), weight, offsets, rng.standard_normal(n).astype(np.float32)
+
+
+@requires_torch
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("mode", ["sum", "weighted", "mean", "max"])
+def test_embedding_bag_of_many_lengths_matches_torch_bit_for_bit(seed: int, mode: str) -> None:
+    import torch
+
+    idx, weight, offsets, psw = _bags_of_many_lengths(seed)
+    results = []
+    for T in (ember, torch):
+        out = T.nn.functional.embedding_bag(
+            T.tensor(idx),
+            T.tensor(weight),
+            T.tensor(offsets),
+            mode="sum" if mode == "weighted" else mode,
+            per_sample_weights=T.tensor(psw) if mode == "weighted" else None,
+        )
+        results.append(out.numpy())
+    np.testing.assert_array_equal(results[0].view(np.int32), results[1].view(np.int32))
+
+
+def test_fused_rows_give_fma_single_bits_on_ties_and_subnormals() -> None:
+    from ember import _spacing
+    from ember.nn._functional.embedding_bag import _fma_rows
+
+    rng = np.random.default_rng(4)
+    # a float64 sum on a float32 midpoint whose exact value is below it: 1 + 2^-23 plus
+    # 2^-24 (1 - 2^-46) must round down, where rounding the float64 sum rounds to even (up)
+    rows = np.array([[2**-24 * (1 + 2**-23), 2**-25]], np.float32)
+    factors = np.array([[1 - 2**-23]], np.float32)
+    sums = np.array([[1 + 2**-23, 1]], np.float32)
+    np.testing.assert_array_equal(_fma_rows(rows, factors, sums), [[1 + 2**-23, 1]])
+    for scale in (1.0, 1e-20, 1e-40, 1e30):  # normal, products near and in float32's subnormals
+        rows = (rng.standard_normal((200, 32)) * scale).astype(np.float32)
+        factors = rng.standard_normal((200, 1)).astype(np.float32)
+        sums = (rng.standard_normal((200, 32)) * scale).astype(np.float32)
+        want = _spacing.fma_single(rows, np.broadcast_to(factors, rows.shape), sums)
+        np.testing.assert_array_equal(_fma_rows(rows, factors, sums).view(np.int32), want.view(np.int32))
+    special = np.array([[np.inf, -np.inf, np.nan, 0.0, -0.0]], np.float32)
+    got = _fma_rows(special, np.array([[-0.0]], np.float32), np.array([[1, 1, 1, -0.0, -0.0]], np.float32))
+    want = _spacing.fma_single(
+        special, np.full(special.shape, -0.0, np.float32), np.array([[1, 1, 1, -0.0, -0.0]], np.float32)
+    )
+    np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+
+
+@requires_torch
+def test_weighted_bags_of_many_lengths_gradients_match_torch() -> None:
+    import torch
+
+    idx, weight, offsets, psw = _bags_of_many_lengths(7)
+    results = []
+    for T in (ember, torch):
+        w, p = T.tensor(weight, requires_grad=True), T.tensor(psw, requires_grad=True)
+        out = T.nn.functional.embedding_bag(
+            T.tensor(idx), w, T.tensor(offsets), mode="sum", per_sample_weights=p
+        )
+        (out * T.tensor(np.arange(out.numel(), dtype=np.float32).reshape(tuple(out.shape)))).sum().backward()
+        results.append((w.grad.numpy(), p.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-3)

@@ -112,24 +112,56 @@ def _sums(
         for j in range(places):
             rows = weight.take(table[j], axis=0)
             if fused:
-                out[...] = _spacing.fma_single(rows, factors[j], out)
+                out[...] = _fma_rows(rows, factors[j], out)
                 continue
             if factors is not None:
                 rows *= factors[j]
             out += rows
         return out
-    starts = np.cumsum(counts) - counts
+    # the bags longest first (stable), so that the bags still adding at place j are the
+    # first going[j] rows: a slice of `sums`, where out[bags] was a gather and a scatter
+    order = np.argsort(-counts, kind="stable")
+    going = len(counts) - np.searchsorted(np.sort(counts), np.arange(places), side="right")
+    starts = (np.cumsum(counts) - counts)[order]
+    sums = out[order]
     for j in range(places):
-        bags = np.flatnonzero(counts > j)
-        entries = starts[bags] + j
+        m = going[j]
+        entries = starts[:m] + j
         rows = weight.take(index[entries], axis=0)
         if fused:
-            out[bags] = _spacing.fma_single(rows, scale[entries, None], out[bags])
+            sums[:m] = _fma_rows(rows, scale[entries, None], sums[:m])
             continue
         if scale is not None:
             rows *= scale[entries, None]
-        out[bags] += rows
+        sums[:m] += rows
+    out[order] = sums
     return out
+
+
+def _fma_rows(rows: np.ndarray, factors: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """rows * factors + sums with one rounding to float32 (fmaf), for float32 arrays; factors
+    broadcasts against rows. The product of two float32 is exact in float64, so the float64
+    sum is the exact one rounded once; rounding that again to float32 gives fmaf's result
+    unless the float64 sum fell on a float32 tie (a midpoint between two float32, whose low
+    29 bits are 1 followed by zeros, or any value in float32's subnormal range, where the
+    spacing differs), where the exact sum may have been on either side: those few (a rough
+    1 in 10^8) go through _spacing.fma_single's exact emulation. Three times fewer passes
+    than fma_single on every element, with the same bits."""
+    wide = rows.astype(np.float64)
+    wide *= factors
+    wide += sums
+    out = wide.astype(np.float32)
+    suspect = (wide.view(np.int64) & _LOW_29) == _HALF_29
+    suspect |= np.abs(wide) < _FLOAT32_TINY
+    if suspect.any():
+        factors = np.broadcast_to(factors, rows.shape)
+        out[suspect] = _spacing.fma_single(rows[suspect], factors[suspect], sums[suspect])
+    return out
+
+
+# the bits a float64 has below float32's last one, and their value on a float32 midpoint
+_LOW_29, _HALF_29 = (1 << 29) - 1, 1 << 28
+_FLOAT32_TINY = 2.0**-126  # float32's smallest normal number
 
 
 def _max(ctx: Any, weight: np.ndarray, index: np.ndarray, bag: np.ndarray, n_bags: int) -> np.ndarray:
