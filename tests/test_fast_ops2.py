@@ -199,3 +199,45 @@ def test_weighted_bags_of_many_lengths_gradients_match_torch() -> None:
         results.append((w.grad.numpy(), p.grad.numpy()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-3)
+
+
+@requires_torch
+@pytest.mark.parametrize("dim", [1, 16])  # 1: long bags, all entries at once; 16: a place at a time
+@pytest.mark.parametrize("seed", range(6))
+def test_embedding_bag_max_keeps_torch_first_winner_with_nans_and_signed_zeros(dim: int, seed: int) -> None:
+    import torch
+
+    # PyTorch's max takes a bag's first entry and replaces it by each later greater one: a
+    # NaN first stays, a NaN later is passed over, and of 0.0 and -0.0 the first is kept
+    rng = np.random.default_rng(seed)
+    weight = rng.integers(-2, 3, (6, dim)).astype(np.float32)
+    weight[rng.random(weight.shape) < 0.2] = np.nan
+    zeros = weight == 0
+    weight[zeros] = rng.choice([0.0, -0.0], zeros.sum())
+    idx = rng.integers(0, 6, (64, 4))
+    results = []
+    for T in (ember, torch):
+        w = T.tensor(weight, requires_grad=True)
+        out = T.nn.functional.embedding_bag(T.tensor(idx), w, mode="max")
+        (out * T.tensor(np.arange(out.numel(), dtype=np.float32).reshape(tuple(out.shape)))).sum().backward()
+        results.append((out.detach().numpy(), w.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0].view(np.int32), results[1][0].view(np.int32))
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@requires_torch
+def test_embedding_bag_max_with_empty_bags_and_padding_matches_torch() -> None:
+    import torch
+
+    idx, weight, offsets, _ = _bags_of_many_lengths(3)
+    offsets = np.concatenate([offsets, [len(idx), len(idx)]])  # two empty bags at the end
+    results = []
+    for T in (ember, torch):
+        w = T.tensor(weight, requires_grad=True)
+        out = T.nn.functional.embedding_bag(
+            T.tensor(idx), w, T.tensor(offsets), mode="max", padding_idx=int(idx[0])
+        )
+        out.sum().backward()
+        results.append((out.detach().numpy(), w.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -165,19 +165,51 @@ _FLOAT32_TINY = 2.0**-126  # float32's smallest normal number
 
 
 def _max(ctx: Any, weight: np.ndarray, index: np.ndarray, bag: np.ndarray, n_bags: int) -> np.ndarray:
-    """The maximum of each (bag, column), and the first entry that reaches it (the winner,
-    which alone gets the gradient)."""
-    out = np.zeros((n_bags, weight.shape[1]), dtype=weight.dtype)
-    rows = weight[index]
-    best = np.full_like(out, -np.inf)
-    ufunc_at(np.maximum, best, bag, rows)
-    none = len(index)  # stands for "no entry": the columns of an empty bag
-    first = np.full(out.shape, none)
-    ufunc_at(np.minimum, first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
-    ctx.filled = np.nonzero(first < none)  # (bags, columns) that have a winner
+    """The maximum of each (bag, column) as PyTorch's kernel finds it: the bag's first entry,
+    replaced by each later one that is greater. So a NaN first stays (nothing is greater),
+    a NaN later is passed over, and of equal values (0.0 and -0.0 too) the first is kept;
+    that entry (the winner) alone gets the gradient. An empty bag gives zeros."""
+    counts = np.bincount(bag, minlength=n_bags)
+    places = int(counts.max()) if counts.size else 0
+    if places * 1000 > max(len(bag), 1) * weight.shape[1]:  # long bags: one pass over all entries
+        first = _first_maxima(weight, index, bag, counts)
+    else:  # a place at a time, the bags sorted longest first (see _sums)
+        order = np.argsort(-counts, kind="stable")
+        going = len(counts) - np.searchsorted(np.sort(counts), np.arange(places), side="right")
+        starts = (np.cumsum(counts) - counts)[order]
+        best = np.zeros((n_bags, weight.shape[1]), weight.dtype)
+        won = np.full(best.shape, -1)
+        for j in range(places):
+            m = going[j]
+            entries = starts[:m] + j
+            rows = weight.take(index[entries], axis=0)
+            greater = True if j == 0 else rows > best[:m]
+            np.copyto(best[:m], rows, where=greater)
+            np.copyto(won[:m], entries[:, None], where=greater)
+        first = np.empty_like(won)
+        first[order] = won
+    ctx.filled = np.nonzero(first >= 0)  # (bags, columns) that have a winner
     ctx.winner = index[first[ctx.filled]]
-    out[ctx.filled] = best[ctx.filled]
+    out = np.zeros((n_bags, weight.shape[1]), dtype=weight.dtype)
+    out[ctx.filled] = weight[ctx.winner, ctx.filled[1]]
     return out
+
+
+def _first_maxima(weight: np.ndarray, index: np.ndarray, bag: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For each (bag, column), the entry _max's running comparison ends on (-1 in an empty
+    bag), found for all entries at once: the first entry equal to the bag's largest value
+    that is not NaN, or the bag's first entry where that is NaN."""
+    rows = weight[index]
+    best = np.full((len(counts), weight.shape[1]), -np.inf, weight.dtype)
+    ufunc_at(np.fmax, best, bag, rows)  # fmax: NaN passed over
+    none = len(index)
+    first = np.full(best.shape, none)
+    ufunc_at(np.minimum, first, bag, np.where(rows == best[bag], np.arange(none)[:, None], none))
+    bags = np.flatnonzero(counts)
+    starts = (np.cumsum(counts) - counts)[bags]
+    leading_nan = np.isnan(rows[starts])
+    first[bags] = np.where(leading_nan, starts[:, None], first[bags])
+    return np.where(first < none, first, -1)
 
 
 def embedding_bag(
