@@ -241,3 +241,34 @@ def test_embedding_bag_max_with_empty_bags_and_padding_matches_torch() -> None:
         results.append((out.detach().numpy(), w.grad.numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+# ---- lgamma's Taylor series by an in-place Horner (ember/ops/gamma.py) -------------------------
+
+
+def test_lgamma_below_eight_is_math_lgamma() -> None:
+    import math
+
+    # every branch: the shifts of 1 to 6 into [1.5, 2.5], the series at x - 1 and at x;
+    # absolutely near the roots 1 and 2, where math.lgamma's relative error is large
+    x = np.concatenate([np.linspace(1e-6, 8, 40001), [0.5, 1.0, 1.5, 2.0, 2.5, 3.5, 7.999999]])
+    want = np.array([math.lgamma(v) for v in x])
+    got = ember.lgamma(ember.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    assert got[np.flatnonzero(x == 1.0)[0]] == 0.0 and got[np.flatnonzero(x == 2.0)[0]] == 0.0
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lgamma_and_its_gradient_match_torch(dtype: str) -> None:
+    import torch
+
+    x = np.random.default_rng(8).uniform(-9, 12, 4000).astype(dtype)
+    a, b = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ember.lgamma(a).sum().backward()
+    torch.lgamma(b).sum().backward()
+    rtol = {"float32": 2e-6, "float64": 1e-12}[dtype]
+    np.testing.assert_allclose(
+        ember.lgamma(a).detach().numpy(), torch.lgamma(b).detach().numpy(), rtol=rtol, atol=rtol
+    )
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=rtol)
