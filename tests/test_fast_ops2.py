@@ -44,17 +44,44 @@ def test_cummax_values_and_indices_match_torch(dtype: str, dim: int, name: str) 
 
 
 @requires_torch
-@pytest.mark.parametrize("layout", ["transposed", "strided"])
-def test_cummax_of_a_non_contiguous_input_matches_torch(layout: str) -> None:
+@pytest.mark.parametrize("layout", ["transposed", "strided", "expanded"])
+@pytest.mark.parametrize("name", ["cummax", "max", "sort", "topk", "median"])
+def test_picked_ops_of_a_non_contiguous_input_match_torch(layout: str, name: str) -> None:
     import torch
 
+    # the view is taken in each library (ember.tensor of a strided NumPy array copies it
+    # to a contiguous one), so that the fallback to take_along_axis and the gradient's
+    # flat positions in the base's shape are what is compared
     x = _running_input("float32")
-    x = x.transpose(2, 0, 1) if layout == "transposed" else x[:, ::2, 1:]
-    for dim in range(3):
-        got = ember.cummax(ember.tensor(x), dim)
-        want = torch.cummax(torch.tensor(x), dim)
-        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
-        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    views = {
+        "transposed": lambda t: t.permute(2, 0, 1),
+        "strided": lambda t: t[:, ::2, 1:],
+        "expanded": lambda t: t[:1].expand(3, 6, 7),
+    }
+    ops = {
+        "cummax": lambda T, v, d: T.cummax(v, d),
+        "max": lambda T, v, d: T.max(v, d),
+        "sort": lambda T, v, d: T.sort(v, dim=d, stable=True),
+        "topk": lambda T, v, d: T.topk(v, 2, d),
+        "median": lambda T, v, d: T.median(v, d),
+    }
+    for dim in (0, 1, -1):
+        results = []
+        for T in (ember, torch):
+            a = T.tensor(x, requires_grad=True)
+            v = views[layout](a)
+            assert not v.is_contiguous()
+            if T is torch and layout == "expanded":
+                v = v.contiguous()  # PyTorch's median of a stride-0 dim reads garbage (2.13)
+            values, indices = ops[name](T, v, dim)
+            g = T.arange(values.numel(), dtype=T.float32).reshape(tuple(values.shape))
+            (values * g).sum().backward()
+            results.append((values.detach().numpy(), indices.numpy(), a.grad.numpy()))
+        # which of tied elements a median or top-k picks is PyTorch's choice: values only
+        if name in ("cummax", "max", "sort"):
+            for got, want in zip(results[0], results[1]):
+                np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(results[0][0], results[1][0])
 
 
 def test_cummax_of_bfloat16_picks_the_latest_extreme() -> None:
