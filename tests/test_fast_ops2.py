@@ -211,6 +211,69 @@ def test_fused_rows_give_fma_single_bits_on_ties_and_subnormals() -> None:
     np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
 
 
+def _exact_float32(x) -> np.float32:
+    """The Fraction x rounded once to float32, to nearest, ties to even."""
+    from fractions import Fraction
+
+    f = np.float32(float(x))
+    near = [np.nextafter(f, np.float32(-np.inf)), f, np.nextafter(f, np.float32(np.inf))]
+    near = [q for q in near if np.isfinite(q)]
+    return min(near, key=lambda q: (abs(Fraction(float(q)) - x), int(np.float32(q).view(np.int32)) & 1))
+
+
+def test_fused_rows_are_fmaf_where_double_rounding_would_not_be() -> None:
+    from fractions import Fraction
+
+    from ember.nn._functional.embedding_bag import _fma_rows
+
+    # Why redoing the float64 sums that land on a float32 midpoint is enough: the product
+    # is exact in float64, so the float64 sum s is the exact x rounded once; every float32
+    # midpoint m is a float64, so rounding is monotone about it (x < m gives s <= m, x > m
+    # gives s >= m) and s is on x's side of every midpoint unless s = m. Here a * b is just
+    # off 2^(e-24) (j * k = -j^2 or about it, below float64's last bit beside c), so a * b + c
+    # is within a float64 ulp of the midpoint above c: thousands of sums land on it.
+    rng = np.random.default_rng(9)
+    n = 3000
+    j = rng.integers(1, 300, n).astype(np.float64)
+    k = -j + rng.choice([0, 0, 0, 1, -1], n)
+    sign = rng.choice([-1.0, 1.0], n)
+    e = rng.integers(-140, 100, n).astype(np.float64)  # float32's subnormal range to its top
+    c = (sign * rng.integers(2**23, 2**24, n) * 2.0 ** (e - 23)).astype(np.float32)
+    a = (2.0 ** (e - 24) * (1 + j * 2.0**-23)).astype(np.float32)
+    b = (sign * (1 + k * 2.0**-23) * rng.choice([1.0, 2.0, 0.5], n)).astype(np.float32)
+    wide = a.astype(np.float64) * b + c
+    got = _fma_rows(a[:, None], b[:, None], c[:, None])[:, 0]
+    assert (wide.astype(np.float32) != got).sum() > 100  # plain float64 rounding would miss these
+    want = [
+        _exact_float32(Fraction(float(p)) * Fraction(float(q)) + Fraction(float(r)))
+        for p, q, r in zip(a, b, c)
+    ]
+    np.testing.assert_array_equal(got.view(np.int32), np.array(want, np.float32).view(np.int32))
+
+
+@requires_torch
+@pytest.mark.parametrize("seed", range(4))
+def test_weighted_bags_on_float32_midpoints_match_torch_bit_for_bit(seed: int) -> None:
+    import torch
+
+    # rows and weights whose running fused sums fall on float32 midpoints (random normal
+    # ones almost never do): a sum rounded twice differs from PyTorch's fma here
+    rng = np.random.default_rng(seed)
+    values = [1 + 2**-23, 2**-24 * (1 + 2**-23), 2**-25, 1.0, -1.0, 3.0, 2**-24, 1 - 2**-24, 1e-39, 2**23 + 1]
+    weight = rng.choice(np.array(values, np.float32), (20, 16))
+    psw = rng.choice(np.array([1 - 2**-23, 1.0, 0.5, 1 + 2**-23, -1.0, 2**-24, 3.0], np.float32), 600)
+    idx = rng.integers(0, 20, 600)
+    offsets = np.sort(rng.integers(0, 601, 40))
+    offsets[0] = 0
+    results = []
+    for T in (ember, torch):
+        out = T.nn.functional.embedding_bag(
+            T.tensor(idx), T.tensor(weight), T.tensor(offsets), mode="sum", per_sample_weights=T.tensor(psw)
+        )
+        results.append(out.numpy())
+    np.testing.assert_array_equal(results[0].view(np.int32), results[1].view(np.int32))
+
+
 @requires_torch
 def test_weighted_bags_of_many_lengths_gradients_match_torch() -> None:
     import torch
