@@ -316,6 +316,34 @@ def test_embedding_bag_max_keeps_torch_first_winner_with_nans_and_signed_zeros(d
 
 
 @requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("copies", [1, 200])  # 1: all entries at once; 200: a place at a time
+def test_embedding_bag_max_of_nan_signed_zero_and_padding_bags_matches_torch(dtype: str, copies: int) -> None:
+    import torch
+
+    nan, inf = np.nan, np.inf
+    weight = np.array(
+        [[nan, 0.0, -inf], [1.0, -0.0, -inf], [nan, -0.0, nan], [2.0, 0.0, -1.0], [nan, nan, nan]], dtype
+    )
+    # NaN first, NaN later, all NaN, 0.0 then -0.0 and back, -inf only, a padding entry
+    # (row 3) first and alone, and an empty bag
+    bags = [[0, 1], [1, 0], [2, 4], [4, 2, 0], [1, 3], [3, 1], [3], [3, 1, 0], [], [1, 1]]
+    idx = np.concatenate([np.array(b, np.int64) for b in bags * copies])
+    offsets = np.cumsum([0] + [len(b) for b in bags * copies])[:-1]
+    results = []
+    for T in (ember, torch):
+        w = T.tensor(weight, requires_grad=True)
+        out = T.nn.functional.embedding_bag(T.tensor(idx), w, T.tensor(offsets), mode="max", padding_idx=3)
+        g = T.arange(1, out.numel() + 1, dtype=T.float64).reshape(tuple(out.shape)).to(out.dtype)
+        (out * g).sum().backward()
+        results.append((out.detach().numpy(), w.grad.numpy()))
+    got, want = results
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(np.signbit(got[0]), np.signbit(want[0]))
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+@requires_torch
 def test_embedding_bag_max_with_empty_bags_and_padding_matches_torch() -> None:
     import torch
 
