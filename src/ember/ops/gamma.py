@@ -131,6 +131,16 @@ def _poles(x: np.ndarray) -> np.ndarray:
     return (x <= 0) & (x == np.floor(x))
 
 
+def _horner(coef: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """np.polyval(coef, z) for finite z, in place: the same products and sums (so the same
+    bits) without polyval's two fresh arrays a coefficient."""
+    y = np.full_like(z, coef[0])
+    for c in coef[1:]:
+        y *= z
+        y += c
+    return y
+
+
 def _lgamma_positive(x: np.ndarray) -> np.ndarray:
     """lgamma for finite x > 0."""
     out = np.empty_like(x)
@@ -153,15 +163,17 @@ def _lgamma_positive(x: np.ndarray) -> np.ndarray:
     xh = xs[high]
     m = np.maximum(np.ceil(xh - 2.5), 0)
     product = np.ones_like(xh)
-    for j in range(1, 7):
+    for j in range(1, int(m.max(initial=0)) + 1):  # (m < 7; the factors past m are 1)
         product *= np.where(j <= m, xh - j, 1.0)
-    result[high] = np.polyval(coef, xh - m - 2) + np.log(product)
+    result[high] = _horner(coef, xh - m - 2) + np.log(product)
     # below 1.5: lgamma(x) = lgamma(x + 1) - log(x) (x - 1 is exact there, and log1p keeps
     # lgamma(1) = 0 to full relative precision), or lgamma(x + 2) - log(x (x + 1)) below 0.5
     mid = (xs < 1.5) & (xs >= 0.5)
-    result[mid] = np.polyval(coef, xs[mid] - 1) - np.log1p(xs[mid] - 1)
+    z = xs[mid] - 1
+    result[mid] = _horner(coef, z) - np.log1p(z)
     low = xs < 0.5
-    result[low] = np.polyval(coef, xs[low]) - np.log(xs[low]) - np.log1p(xs[low])
+    xl = xs[low]
+    result[low] = _horner(coef, xl) - np.log(xl) - np.log1p(xl)
     out[small] = result
     return out
 

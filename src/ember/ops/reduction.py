@@ -326,7 +326,7 @@ class Max(Op):
             ctx.save_for_backward(idx)  # shown as _saved_indices, as PyTorch's
             return x.copy(), idx
         idx = (np.argmax if is_max else np.argmin)(x, axis=dim, keepdims=True)
-        values = np.take_along_axis(x, idx, axis=dim)
+        values = _take_along(x, idx, dim)
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
         idx = row_major(idx)
@@ -343,6 +343,12 @@ class Max(Op):
             return grad, None, None, None  # a Tensor under create_graph
         if idx.ndim < len(ctx.shape):  # keepdim=False: the dim back, as take_along_axis's index
             idx = np.expand_dims(idx, ctx.dim)
+        if grad.__class__ is np.ndarray and idx.__class__ is np.ndarray:
+            # one 1-D add.at at the flat positions: the additions of _dual.index_add, in the
+            # same order (idx's), without its fancy index (a third of the time)
+            out = np.zeros(ctx.shape, grad.dtype)
+            np.add.at(out.reshape(-1), _flat_positions(ctx.shape, idx, ctx.dim).reshape(-1), grad.reshape(-1))
+            return out, None, None, None
         index = _along_axis_index(idx, ctx.dim)
         return _dual.index_add(ctx.shape, index, grad.reshape(idx.shape), grad.dtype), None, None, None
 
@@ -365,7 +371,7 @@ class Picked(Max):
         if dim is None:
             return Max.forward(ctx, x, None, keepdim, True)
         ctx.dim, ctx.shape, ctx.keepdim = dim, x.shape, keepdim
-        values = np.take_along_axis(x, idx, axis=dim)
+        values = _take_along(x, idx, dim)
         # the indices returned are a new array object even with keepdim: saved, they are
         # then known as this output (`_saved_indices`), not as the argument idx
         idx = row_major(idx[...] if keepdim else idx.squeeze(dim))
@@ -434,6 +440,29 @@ class Cummax(Picked):
 
 class Cummin(Cummax):
     """cummin(x, dim) (CumminBackward0)."""
+
+
+def _take_along(x: np.ndarray, idx: np.ndarray, dim: int) -> np.ndarray:
+    """np.take_along_axis(x, idx, dim) for the non-negative indices an op found: one flat
+    take where x is a C-contiguous array, 3 to 4 times faster than take_along_axis's
+    broadcast fancy index (which other arrays, a meta one say, still go through)."""
+    if x.__class__ is np.ndarray and idx.__class__ is np.ndarray and x.flags.c_contiguous:
+        return x.reshape(-1).take(_flat_positions(x.shape, idx, dim))
+    return np.take_along_axis(x, idx, axis=dim)
+
+
+def _flat_positions(shape: tuple, idx: np.ndarray, dim: int) -> np.ndarray:
+    """The flat positions, in a C-ordered array of `shape`, of the elements that
+    take_along_axis(., idx, dim) picks, in idx's shape (idx has shape's dims, its indices
+    are non-negative): idx times the stride along dim plus the offset of each position
+    along the other dims, one broadcast add."""
+    stride = math.prod(shape[dim + 1 :])
+    offsets = 0
+    for i, n in enumerate(idx.shape):
+        if i != dim and n > 1:
+            step = math.prod(shape[i + 1 :])
+            offsets = offsets + (np.arange(n) * step).reshape((n,) + (1,) * (idx.ndim - i - 1))
+    return (idx * stride if stride != 1 else idx) + offsets
 
 
 def _along_axis_index(idx: np.ndarray, dim: int) -> tuple:

@@ -289,10 +289,14 @@ def _running_extreme(input: Tensor, dim: int, is_max: bool, name: str) -> Any:
             *node.apply(input, axis, True, None if axis is None else np.zeros(x.shape, np.int64))
         )
     running = (np.maximum if is_max else np.minimum).accumulate(x, axis=axis)
-    # the last position (so far) holding the running extreme; a NaN stays the extreme once seen
-    hit = (x == running) | (np.isnan(x) & np.isnan(running)) if x.dtype.kind in "fV" else x == running
-    positions = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
-    idx = row_major(np.maximum.accumulate(np.where(hit, positions, 0), axis=axis).astype(np.int64))
+    # the last position (so far) holding the running extreme; a NaN stays the extreme once
+    # seen (the running extreme is NaN wherever x is)
+    hit = (x == running) | np.isnan(x) if x.dtype.kind in "fV" else x == running
+    positions = np.arange(x.shape[axis], dtype=np.int64).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    # the position where hit, else 0: hit * positions, twice as fast as np.where (which a
+    # meta hit still takes: a CPU array does not join a meta one in a product)
+    picked = hit * positions if hit.__class__ is np.ndarray else np.where(hit, positions, 0)
+    idx = row_major(np.maximum.accumulate(picked, axis=axis))
     return return_type(name)(*node.apply(input, axis, True, idx))
 
 
