@@ -529,7 +529,7 @@ def test_results_sized_by_values_refuse_on_meta_as_torch(call):
 # alone (docs/differences.md, "The meta device"): the sweep below fails when one is fixed
 # (drop it here) or a new one appears (fix it).
 KNOWN_CPU_RESULTS = {
-    "geqrf", "linalg.inv_ex", "linalg.cholesky_ex", "linalg.ldl_factor",
+    "geqrf", "linalg.ldl_factor",
     "linalg.ldl_factor_ex",  # linalg.py, ops/linalg.py, ops/decomp.py, ops/factor.py
 }  # fmt: skip
 
@@ -760,4 +760,40 @@ def test_det_and_slogdet_of_meta_matrices_stay_meta(call):
 def test_lu_factor_of_meta_matrices_stays_meta(call):
     """LAPACK's getrf ran on the zeros: CPU factors, pivots and info."""
     ours, theirs = _both(call)
+    assert ours == theirs
+
+
+META_LINALG = {
+    "inv": lambda T: T.linalg.inv(T.randn(2, 3, 3, device="meta")),
+    "solve": lambda T: T.linalg.solve(T.randn(3, 3, device="meta"), T.randn(3, device="meta")),
+    "solve_ex": lambda T: T.linalg.solve_ex(T.randn(3, 3, device="meta"), T.randn(3, device="meta")),
+    "cholesky": lambda T: T.linalg.cholesky(T.randn(3, 3, device="meta")),
+    "cholesky upper": lambda T: T.cholesky(T.randn(3, 3, device="meta"), True),
+    "cholesky_ex": lambda T: T.linalg.cholesky_ex(T.randn(3, 3, device="meta")),
+    "inv_ex": lambda T: T.linalg.inv_ex(T.randn(3, 3, device="meta")),
+    "svd": lambda T: T.linalg.svd(T.randn(3, 4, device="meta")),
+    "svdvals": lambda T: T.linalg.svdvals(T.randn(2, 4, 3, device="meta")),
+    "eig": lambda T: T.linalg.eig(T.randn(3, 3, device="meta")),
+    "eigh": lambda T: T.linalg.eigh(T.randn(3, 3, device="meta")),
+    "qr": lambda T: T.linalg.qr(T.randn(4, 3, device="meta")),
+    "pinv": lambda T: T.linalg.pinv(T.randn(3, 4, device="meta")),
+    "pinv with a meta atol": lambda T: T.linalg.pinv(
+        T.randn(2, 3, 4, device="meta"), atol=T.randn(2, device="meta")
+    ),
+    "matrix_rank": lambda T: T.linalg.matrix_rank(T.randn(3, 3, device="meta")),
+    "cond": lambda T: T.linalg.cond(T.randn(3, 3, device="meta")),
+    "matrix_norm 2": lambda T: T.linalg.matrix_norm(T.randn(3, 3, device="meta"), 2),
+    "inv's gradient": lambda T: T.autograd.grad(
+        T.linalg.inv(x := T.randn(3, 3, device="meta", requires_grad=True)).sum(), x
+    )[0],
+    "lstsq refuses": lambda T: T.linalg.lstsq(T.randn(4, 3, device="meta"), T.randn(4, 2, device="meta")),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", META_LINALG)
+def test_factorizations_of_meta_matrices_give_meta_results_as_torch(name):
+    """They ran on zeros, which LAPACK refuses as singular (LinAlgError), or built CPU arrays
+    (info, tolerances, a C-ordered copy); the stand-ins are now identities."""
+    ours, theirs = _both(META_LINALG[name])
     assert ours == theirs

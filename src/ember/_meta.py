@@ -92,8 +92,13 @@ def follow(a: Any, x: Any) -> Any:
 
 
 def _zeros(a: Any) -> Any:
-    """The real stand-in of a meta array (zeros of its shape), through lists and tuples."""
+    """The real stand-in of a meta array, through lists and tuples: zeros of its shape, or
+    for floating matrices identities (eye(m, n) in the last two dims), which LAPACK factors,
+    inverts and decomposes without the singular zeros' LinAlgError. Only the result's shape
+    and dtype are kept, so the values do not matter otherwise."""
     if isinstance(a, MetaArray):
+        if a.ndim >= 2 and a.dtype.kind in "fc":
+            return np.broadcast_to(np.eye(*a.shape[-2:], dtype=a.dtype), a.shape).copy()
         return np.zeros(a.shape, a.dtype)
     if isinstance(a, (tuple, list)):
         return type(a)(_zeros(x) for x in a)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import _meta, dtypes
 from ember._tensor import Tensor
 from ember.ops import _lapack
 from ember.ops._lapack import LinAlgError
@@ -234,7 +234,7 @@ def matrix_rank(
     s = _singular_values(A, hermitian)
     a_tol, r_tol = matrix.tolerances(A, atol, rtol, "torch.linalg.matrix_rank")
     cutoff = np.maximum(a_tol, r_tol * s[..., :1])
-    return Tensor(np.asarray((s > cutoff).sum(-1), np.int64))
+    return Tensor(_meta.asarray((s > cutoff).sum(-1), np.int64))
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -253,6 +253,11 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     matrix.check_matrix(A, op, square=False)
     if not isinstance(B, Tensor):
         raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+    if A.is_meta or B.is_meta:  # as PyTorch, which has no meta kernel for it
+        raise NotImplementedError(
+            "aten::linalg_lstsq.out: attempted to run this operator with Meta tensors, but there "
+            "was no fake impl or Meta kernel registered"
+        )
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
             f"{op}: Expected input and other to have the same dtype, but got input's dtype "
@@ -664,7 +669,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     carries no gradient."""
     pack = return_type("linalg_solve_ex")
     try:
-        return pack(solve(A, B, left=left), Tensor(np.zeros(A._data.shape[:-2], np.int32)))
+        return pack(solve(A, B, left=left), Tensor(_meta.zeros(A._data.shape[:-2], np.int32, A._data)))
     except LinAlgError as error:
         if check_errors:
             raise LinAlgError(str(error).replace("torch.linalg.solve:", "torch.linalg.solve_ex:")) from None

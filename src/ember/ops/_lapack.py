@@ -190,8 +190,9 @@ def cholesky_array(a: np.ndarray) -> np.ndarray:
 
 def _check_finite(a: np.ndarray, op: str) -> None:
     """Refuse NaN and infinite entries before an SVD or eigendecomposition: LAPACK's SVD can
-    loop forever on an infinite entry, and PyTorch refuses them too."""
-    if not np.isfinite(a).all():
+    loop forever on an infinite entry, and PyTorch refuses them too. (A meta array has no
+    values to refuse.)"""
+    if a.__class__ is not _meta.MetaArray and not np.isfinite(a).all():
         where, _ = batch_element(a, lambda m: not np.isfinite(m).all())
         raise LinAlgError(
             f"{op}: {where}The algorithm failed to converge because the input matrix contained "

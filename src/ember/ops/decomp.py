@@ -328,7 +328,7 @@ class LinalgCholeskyEx(Op):
     def forward(ctx, a, upper):
         lower = cholesky_array(_mh(a) if upper else a)  # LAPACK's uplo='U' reads the upper triangle
         ctx.upper = upper
-        out = np.ascontiguousarray(_mh(lower)) if upper else lower
+        out = _mh(lower).copy() if upper else lower  # C order (copy keeps a meta array meta)
         ctx.save_for_backward(out)
         return out
 
@@ -479,7 +479,7 @@ class LinalgEig(Op):
 
     @staticmethod
     def forward(ctx, a):
-        if not np.isfinite(a).all():
+        if a.__class__ is not _meta.MetaArray and not np.isfinite(a).all():  # (meta: no values)
             raise RuntimeError("linalg.eig: input tensor should not contain infs or NaNs.")
         values, vectors = np.linalg.eig(a)
         complex_dtype = np.result_type(a.dtype, np.complex64)

@@ -461,7 +461,8 @@ def tolerances(
     if rtol is None:
         atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
         rtol = 0.0 if atol_given else np.finfo(data.dtype).eps * max(data.shape[-2:])
-    return _tolerance(0.0 if atol is None else atol, batch, real), _tolerance(rtol, batch, real)
+    a_tol, r_tol = _tolerance(0.0 if atol is None else atol, batch, real), _tolerance(rtol, batch, real)
+    return _meta.follow(a_tol, data), _meta.follow(r_tol, data)  # meta beside a meta A's values
 
 
 def pinv(
