@@ -246,6 +246,10 @@ class Tensor:
                 "only Tensors of floating point and complex dtype can require gradients "
                 f"(this tensor is {self.dtype}; convert it with .float() first)"
             )
+        if flag and self._version_cell.__class__ is not list and not grad_mode._inference[0]:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+            )
         if not flag and self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "

@@ -1,0 +1,87 @@
+"""More of what PyTorch 2.13 does with the rare per-tensor state of tests/test_small_gaps.py:
+inference tensors changed in place outside inference_mode, their detach() and `.data`,
+optimizers and grad_dtype, distributions under a half-precision default dtype, and
+selective checkpointing's policy. Each program runs in ember and in torch (the `T` fixture)."""
+
+from __future__ import annotations
+
+import pytest
+
+# ---- inference tensors outside inference_mode ---------------------------------------------------
+
+_INPLACE = "Inplace update to inference tensor outside InferenceMode is not allowed"
+_NO_VERSION = "Inference tensors do not track version counter."
+
+
+def _inference(T, values=(1.0, 2.0, 3.0)):
+    with T.inference_mode():
+        return T.tensor(list(values))
+
+
+def _setitem(x):
+    x[0] = 5.0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda T, x: x.add_(1),
+        lambda T, x: x.mul_(2),
+        lambda T, x: x.__iadd__(1),
+        lambda T, x: _setitem(x),
+        lambda T, x: x.copy_(T.zeros(3)),
+        lambda T, x: x.zero_(),
+        lambda T, x: x.fill_(2.0),
+        lambda T, x: x.clamp_(0, 1),
+        lambda T, x: x.uniform_(),
+        lambda T, x: x.normal_(),
+        lambda T, x: x.unsqueeze_(0),
+        lambda T, x: x.index_put_((T.tensor([0]),), T.tensor(1.0)),
+        lambda T, x: T.add(T.ones(3), 1, out=x),
+        lambda T, x: T.nn.init.zeros_(x),
+        lambda T, x: x.view(3).add_(1),
+        lambda T, x: x[1:].mul_(2),
+    ],
+)
+def test_an_inference_tensor_is_not_changed_in_place_outside_the_mode(T, change):
+    x = _inference(T)
+    with pytest.raises(RuntimeError, match=_INPLACE):
+        change(T, x)
+    with T.no_grad(), pytest.raises(RuntimeError, match=_INPLACE):
+        change(T, x)  # no_grad does not lift it
+    with T.inference_mode(), T.inference_mode(False), pytest.raises(RuntimeError, match=_INPLACE):
+        change(T, x)  # nor does inference_mode(False) inside the mode
+    with T.inference_mode():
+        x = _inference(T)
+        change(T, x)  # inside the mode it may
+
+
+def test_in_place_changes_of_other_tensors_stay_allowed(T):
+    x = _inference(T)
+    n = T.ones(3)
+    n.add_(x).copy_(x)  # an inference tensor read by an in-place op
+    assert n.tolist() == [1.0, 2.0, 3.0] and n._version == 2
+    c = x.clone()
+    c.add_(1)  # a clone is an ordinary tensor
+    assert not c.is_inference() and c.tolist() == [2.0, 3.0, 4.0]
+    with T.inference_mode():
+        n.mul_(2)  # an ordinary tensor inside the mode: counted
+        v = n.view(3)
+    assert n._version == 3 and not v.is_inference()
+    v.add_(1)
+    assert n.tolist() == [3.0, 5.0, 7.0]
+
+
+def test_an_inference_tensor_may_not_require_grad_outside_the_mode(T):
+    x = _inference(T)
+    with pytest.raises(
+        RuntimeError, match="Setting requires_grad=True on inference tensor outside InferenceMode"
+    ):
+        x.requires_grad_()
+    assert not x.requires_grad
+    x.requires_grad_(False)
+    with pytest.raises(RuntimeError, match="Setting requires_grad=True on inference tensor"):
+        x.detach().requires_grad = True
+    with T.inference_mode():
+        y = _inference(T).requires_grad_()
+    assert y.requires_grad and y.is_inference()
