@@ -85,3 +85,78 @@ def test_an_inference_tensor_may_not_require_grad_outside_the_mode(T):
     with T.inference_mode():
         y = _inference(T).requires_grad_()
     assert y.requires_grad and y.is_inference()
+
+
+# ---- detach() and .data of inference tensors ----------------------------------------------------
+
+
+def _made_inside(T):
+    n = T.ones(3)
+    n.add_(1)
+    with T.inference_mode():
+        return {
+            "factory": T.ones(3),
+            "op": n * 2,
+            "clone": n.clone(),
+            "detach of inference": T.ones(3).detach(),
+            "view of inference": T.ones(3).view(3),
+        }
+
+
+@pytest.mark.parametrize("kind", ["factory", "op", "clone", "detach of inference", "view of inference"])
+def test_detach_and_data_of_an_inference_tensor_count_versions_outside_the_mode(T, kind):
+    """Outside inference_mode, detach() and `.data` of an inference tensor are inference
+    tensors that count their own versions from 0 and may change in place; inside it, they
+    have no version, as the tensor itself; its views have none anywhere."""
+    x = _made_inside(T)[kind]
+    with pytest.raises(RuntimeError, match=_NO_VERSION):
+        x._version
+    for d in (x.detach(), x.data, x.detach().detach()):
+        assert d.is_inference() and d._version == 0
+    d = x.detach()
+    d.add_(1)
+    assert d._version == 1 and x.tolist() == d.tolist()
+    with pytest.raises(RuntimeError, match=_NO_VERSION):
+        x.view(3)._version
+    with pytest.raises(RuntimeError, match=_NO_VERSION):
+        x[0:2]._version
+    assert not x.clone().is_inference()
+    with T.no_grad(), T.inference_mode(False):
+        assert x.detach()._version == 0
+    with T.inference_mode():
+        for d in (x.detach(), x.data):
+            assert d.is_inference()
+            with pytest.raises(RuntimeError, match=_NO_VERSION):
+                d._version
+
+
+def test_detach_and_data_of_an_ordinary_tensor_made_inside_the_mode(T):
+    n = T.ones(3)
+    n.add_(1)
+    with T.inference_mode():
+        d, v = n.detach(), n.view(3)
+        assert not n.data.is_inference() and n.data._version == 0
+    for t in (d, v, d.detach(), v.view(3)):
+        assert not t.is_inference() and t._version == 1
+    d.add_(1)
+    assert n._version == 2 and v._version == 2
+
+
+def test_data_assignment_keeps_the_tensor_s_version_counter(T):
+    """`x.data = t` keeps x's version counter, and with it whether x may change in place
+    outside inference_mode (PyTorch's is_inference() follows t: docs/differences.md)."""
+    x = _inference(T)
+    x.data = T.zeros(3)
+    with pytest.raises(RuntimeError, match=_NO_VERSION):
+        x._version
+    with pytest.raises(RuntimeError, match=_INPLACE):
+        x.add_(1)
+    a = T.ones(3)
+    a.data = _inference(T)
+    assert a._version == 0
+    a.add_(1)
+    assert a.tolist() == [2.0, 3.0, 4.0] and a._version == 1
+    b = T.ones(3)
+    b.add_(1)
+    b.data = T.zeros(3)
+    assert b._version == 1

@@ -680,6 +680,12 @@ class InferenceVersion(list):
         list.__setitem__(self, index, value)
 
 
+class CountedInferenceVersion(list):
+    """The version cell of `detach()` or `.data` of an inference tensor taken outside
+    inference_mode: PyTorch calls the result an inference tensor, yet it counts its own
+    versions from 0 and may be changed in place (Tensor.detach)."""
+
+
 # _plain_tensor as written, whatever make_inference_tensors swaps into it
 _ordinary_plain_tensor = types.FunctionType(_plain_tensor.__code__, globals(), "_ordinary_plain_tensor")
 _ORDINARY_CODE = _plain_tensor.__code__
