@@ -160,3 +160,96 @@ def test_data_assignment_keeps_the_tensor_s_version_counter(T):
     b.add_(1)
     b.data = T.zeros(3)
     assert b._version == 1
+
+
+# ---- optimizers and grad_dtype ----------------------------------------------------------------
+
+_LERPING = [
+    ("Adam", {}),
+    ("AdamW", {}),
+    ("Adamax", {}),
+    ("NAdam", {}),
+    ("RAdam", {}),
+    ("RMSprop", {"centered": True}),
+]
+_STEPPING = [
+    ("SGD", {}),
+    ("SGD", {"momentum": 0.9}),
+    ("RMSprop", {}),
+    ("Adagrad", {}),
+    ("Rprop", {}),
+    ("ASGD", {}),
+]
+
+
+def _param_with_grad(T, param_dtype, grad_dtype):
+    p = T.nn.Parameter(T.tensor([1.0, -2.0, 3.0], dtype=param_dtype))
+    p.grad_dtype = grad_dtype
+    (p * T.tensor([0.5, 1.5, -2.0], dtype=param_dtype)).sum().backward()
+    return p
+
+
+@pytest.mark.parametrize("name, kwargs", _LERPING)
+@pytest.mark.parametrize(
+    "dtypes, message",
+    [
+        (("float32", "float64"), "expected dtype float for `end` but got dtype double"),
+        (("float64", "float32"), "expected dtype double for `end` but got dtype float"),
+        (("float32", "float16"), "expected dtype float for `end` but got dtype c10::Half"),
+        (("float32", "bfloat16"), "expected dtype float for `end` but got dtype c10::BFloat16"),
+    ],
+)
+def test_optimizers_that_lerp_the_gradient_refuse_another_grad_dtype(T, name, kwargs, dtypes, message):
+    param_dtype, grad_dtype = (getattr(T, d) for d in dtypes)
+    p = _param_with_grad(T, param_dtype, grad_dtype)
+    before = p.tolist()
+    optimizer = getattr(T.optim, name)([p], lr=0.1, **kwargs)
+    with pytest.raises(RuntimeError, match=message):
+        optimizer.step()
+    if not (T.__name__ == "torch" and name == "AdamW"):  # PyTorch's has decayed p by then
+        assert p.tolist() == before
+
+
+@pytest.mark.parametrize("name, kwargs", _LERPING + _STEPPING)
+def test_a_grad_of_the_parameter_s_dtype_steps_whatever_grad_dtype_says(T, name, kwargs):
+    p = _param_with_grad(T, T.float32, T.float64)
+    p.grad = None
+    p.grad_dtype = T.float32  # set back: an ordinary gradient
+    (p * 2).sum().backward()
+    getattr(T.optim, name)([p], lr=0.1, **kwargs).step()
+    q = _param_with_grad(T, T.float32, None)  # None: any dtype, here the parameter's
+    getattr(T.optim, name)([q], lr=0.1, **kwargs).step()
+    assert p.dtype == q.dtype == T.float32
+
+
+@pytest.mark.parametrize("name, kwargs", _STEPPING)
+@pytest.mark.parametrize("grad_dtype", ["float64", "float16"])
+def test_other_optimizers_step_a_grad_of_another_dtype(T, name, kwargs, grad_dtype):
+    p = _param_with_grad(T, T.float32, getattr(T, grad_dtype))
+    optimizer = getattr(T.optim, name)([p], lr=0.1, **kwargs)
+    optimizer.step()
+    optimizer.step()
+    assert p.dtype == T.float32 and p.grad.dtype == getattr(T, grad_dtype)
+
+
+@pytest.mark.parametrize("name, kwargs", _STEPPING)
+def test_other_optimizers_step_as_pytorch_s(name, kwargs):
+    torch = pytest.importorskip("torch")
+    import ember
+
+    results = []
+    for T in (ember, torch):
+        p = _param_with_grad(T, T.float32, T.float64)
+        optimizer = getattr(T.optim, name)([p], lr=0.1, **kwargs)
+        optimizer.step()
+        optimizer.step()
+        results.append(p.tolist())
+    assert results[0] == pytest.approx(results[1], rel=1e-6)
+
+
+def test_a_grad_assigned_under_grad_dtype_none_is_refused_too(T):
+    p = T.nn.Parameter(T.ones(3))
+    p.grad_dtype = None
+    p.grad = T.ones(3, dtype=T.float64)
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
+        T.optim.Adam([p]).step()

@@ -35,9 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._layout import SparseUnsupportedError, strided
 from ember._layout import sparse_grads_seen as _sparse_grads_seen
 from ember._tensor import Tensor
+from ember.autograd import engine
 from ember.autograd.grad_mode import enable_grad
 from ember.utils.hooks import RemovableHandle, add_hook
 
@@ -517,6 +519,27 @@ def _real_view(a: np.ndarray) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(
         parts, (*a.shape, 2), (*a.strides, parts.itemsize), writeable=a.flags.writeable
     )
+
+
+# ids of the leaves whose grad_dtype was ever set (autograd/engine.py): only those can hold a
+# gradient of another dtype than their own, since Tensor.grad refuses one elsewhere
+grad_dtypes = engine._grad_dtypes
+
+
+def refuse_other_grad_dtypes(group: dict[str, Any]) -> None:
+    """Refuse a gradient whose dtype differs from its parameter's, as PyTorch's optimizers
+    that lerp the gradient into their state (Adam, AdamW, Adamax, NAdam, RAdam, a centered
+    RMSprop) refuse it, with the message of its lerp_, and before any parameter moves
+    (PyTorch's AdamW has decayed the ones before by then). Their steps call this only while
+    `grad_dtypes` is not empty, so an ordinary step pays one test of an empty dict. SGD and
+    the others step such a gradient, as PyTorch's."""
+    for p in group["params"]:
+        grad = p._grad
+        if grad is not None and id(p) in grad_dtypes and grad._data.dtype != p._data.dtype:
+            raise RuntimeError(
+                f"expected dtype {dtypes.type_meta_name(p._data.dtype)} for `end` but got dtype "
+                f"{dtypes.type_meta_name(grad._data.dtype)}"
+            )
 
 
 def _refuse_complex(group: dict[str, Any], name: str) -> None:
