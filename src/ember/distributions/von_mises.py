@@ -81,8 +81,8 @@ class VonMises(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        loc = self.loc.detach().numpy().astype(np.float64)
-        kappa = self.concentration.detach().numpy().astype(np.float64)
+        loc = np.asarray(self.loc._data, np.float64)
+        kappa = np.asarray(self.concentration._data, np.float64)
         out = _best_fisher(loc, kappa, shape)
         return ember.from_numpy(np.ascontiguousarray(out, dtype=to_numpy_dtype(self.loc.dtype)))
 
