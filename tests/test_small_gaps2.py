@@ -88,6 +88,36 @@ def test_an_inference_tensor_may_not_require_grad_outside_the_mode(T):
     assert y.requires_grad and y.is_inference()
 
 
+def test_a_parameter_or_buffer_of_an_inference_tensor_is_its_detach(T):
+    """PyTorch's Parameter(t) and Buffer(t) are t.detach(): of an inference tensor outside
+    inference_mode, an inference tensor that counts its versions and refuses to require grad."""
+    x = _inference(T)
+    with pytest.raises(RuntimeError, match="Setting requires_grad=True on inference tensor"):
+        T.nn.Parameter(x)
+    for p in (T.nn.Parameter(x, requires_grad=False), T.nn.Buffer(x)):
+        assert p.is_inference() and p._version == 0 and not p.requires_grad
+        p.add_(1)
+        assert p._version == 1
+        with pytest.raises(RuntimeError, match="Setting requires_grad=True on inference tensor"):
+            p.requires_grad_()
+    assert x.tolist() == [3.0, 4.0, 5.0]
+    with T.inference_mode():
+        p = T.nn.Parameter(_inference(T))
+        assert p.is_inference() and p.requires_grad
+
+
+def test_a_parameter_shares_its_tensor_s_version_counter(T):
+    t = T.ones(3)
+    t.add_(1)
+    p = T.nn.Parameter(t)
+    assert p._version == 1
+    t.mul_(2)
+    assert p._version == 2
+    with T.inference_mode():
+        q = T.nn.Parameter(t)  # an ordinary tensor's detach() inside the mode: not inference
+    assert not q.is_inference() and q._version == 2
+
+
 # ---- detach() and .data of inference tensors ----------------------------------------------------
 
 
