@@ -57,6 +57,34 @@ def test_an_inference_tensor_is_not_changed_in_place_outside_the_mode(T, change)
         change(T, x)  # inside the mode it may
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda T, x: x.add_(1),
+        lambda T, x: x.add_(T.ones(3), alpha=2),
+        lambda T, x: _setitem(x),
+        lambda T, x: x.copy_(T.zeros(3)),
+        lambda T, x: x.sqrt_(),
+        lambda T, x: x.index_add_(0, T.tensor([0]), T.tensor([1.0])),
+        lambda T, x: T.add(T.ones(3), 1, out=x),
+        lambda T, x: T.nn.init.zeros_(x),
+    ],
+)
+def test_a_refused_in_place_change_has_written_as_pytorch_s_has(change):
+    """PyTorch's refusal, like ember's, comes from the version bump after the write: the
+    error leaves the new values in the tensor, the same in both."""
+    torch = pytest.importorskip("torch")
+    import ember
+
+    results = []
+    for T in (ember, torch):
+        x = _inference(T)
+        with pytest.raises(RuntimeError, match=_INPLACE):
+            change(T, x)
+        results.append(x.tolist())
+    assert results[0] == pytest.approx(results[1])
+
+
 def test_in_place_changes_of_other_tensors_stay_allowed(T):
     x = _inference(T)
     n = T.ones(3)

@@ -672,7 +672,8 @@ class InferenceVersion(list):
     Outside the mode, PyTorch refuses to change an inference tensor in place. Every in-place
     change ends in its version bump (`cell[0] += 1`), so this cell's item assignment refuses
     it: ordinary tensors' cells are plain lists, and pay nothing. Most ops bump after they
-    write, so a refused tensor may already hold the new values (PyTorch's keeps its own)."""
+    write, so a refused tensor may already hold the new values, as PyTorch's does (its check
+    sits in its version bump too)."""
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if not grad_mode._inference[0]:
