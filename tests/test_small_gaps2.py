@@ -306,6 +306,37 @@ def test_other_optimizers_step_as_pytorch_s(name, kwargs):
     assert results[0] == pytest.approx(results[1], rel=1e-6)
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adagrad"])
+@pytest.mark.parametrize(
+    "dtypes, message",
+    [
+        (("float32", "float64"), "expected scalar type Float but found Double"),
+        (("float64", "bfloat16"), "expected scalar type Double but found BFloat16"),
+        (("bfloat16", "float32"), "expected scalar type BFloat16 but found Float"),
+        (("float32", "float16"), "Tensors of the same index must be on the same device and the same dtype"),
+    ],
+)
+def test_fused_optimizers_refuse_another_grad_dtype_with_their_kernels_messages(T, name, dtypes, message):
+    param_dtype, grad_dtype = (getattr(T, d) for d in dtypes)
+    p = _param_with_grad(T, param_dtype, grad_dtype)
+    before = p.tolist()
+    with pytest.raises(RuntimeError, match=message):
+        getattr(T.optim, name)([p], lr=0.1, fused=True).step()
+    assert p.tolist() == before
+
+
+@pytest.mark.parametrize("name, kwargs", _LERPING)
+def test_a_complex_parameter_s_refusal_names_the_real_dtypes(T, name, kwargs):
+    """PyTorch steps a complex parameter through real views, so lerp_ names float and double."""
+    p = T.nn.Parameter(T.tensor([1 + 1j, 2 - 1j], dtype=T.complex64))
+    p.grad_dtype = T.complex128
+    p.grad = T.tensor([0.5 - 1j, 1j], dtype=T.complex128)
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
+        getattr(T.optim, name)([p], lr=0.1, **kwargs).step()
+    if not (T.__name__ == "torch" and name == "AdamW"):  # PyTorch's has decayed p by then
+        assert p.tolist() == [1 + 1j, 2 - 1j]
+
+
 def test_a_grad_assigned_under_grad_dtype_none_is_refused_too(T):
     p = T.nn.Parameter(T.ones(3))
     p.grad_dtype = None
