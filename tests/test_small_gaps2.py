@@ -422,3 +422,21 @@ def test_their_log_prob_and_entropy_under_a_half_default_dtype_are_pytorch_s(nam
     assert len(results[0]) == len(results[1])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("name", ["Poisson", "VonMises", "Binomial", "NegativeBinomial"])
+def test_sampling_meta_parameters_raises_rather_than_drawing_from_the_placeholder(name):
+    """The float64 read of the parameters must not take a meta tensor's placeholder array for
+    values: that gave a CPU sample (Poisson) or never ended (VonMises). ember raises
+    numpy()'s error (PyTorch gives meta samples for Poisson and NegativeBinomial)."""
+    import ember
+
+    D, meta = ember.distributions, ember.ones(2, device="meta")
+    make = {
+        "Poisson": lambda: D.Poisson(meta, validate_args=False),
+        "VonMises": lambda: D.VonMises(meta, meta, validate_args=False),
+        "Binomial": lambda: D.Binomial(10, probs=meta, validate_args=False),
+        "NegativeBinomial": lambda: D.NegativeBinomial(5, probs=meta * 0.5, validate_args=False),
+    }[name]
+    with pytest.raises(TypeError, match="can't convert meta device type tensor to numpy"):
+        make().sample((2,))
