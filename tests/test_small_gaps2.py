@@ -85,6 +85,22 @@ def test_a_refused_in_place_change_has_written_as_pytorch_s_has(change):
     assert results[0] == pytest.approx(results[1])
 
 
+def test_kernels_change_inference_tensors_below_the_check(T):
+    """PyTorch's batch_norm moves inference running statistics, and embedding's max_norm
+    renormalises an inference weight's rows, outside inference_mode without refusing."""
+    x = T.tensor([[1.0, -2.0], [3.0, 0.5], [-1.0, 2.0]])
+    with T.inference_mode():
+        mean, var = T.zeros(2), T.ones(2)
+        weight = T.tensor([[3.0, 4.0], [0.3, 0.4]])
+    T.nn.functional.batch_norm(x, mean, var, training=True)
+    assert mean.tolist() == pytest.approx([0.1, 1 / 60]) and var.tolist() == pytest.approx(
+        [1.3, 0.9 + 49 / 120]
+    )
+    T.nn.functional.embedding(T.tensor([0, 1]), weight, max_norm=1.0)
+    assert weight.flatten().tolist() == pytest.approx([0.6, 0.8, 0.3, 0.4], rel=1e-5)
+    assert mean.is_inference() and weight.is_inference()
+
+
 def test_in_place_changes_of_other_tensors_stay_allowed(T):
     x = _inference(T)
     n = T.ones(3)

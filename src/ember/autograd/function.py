@@ -681,6 +681,15 @@ class InferenceVersion(list):
         list.__setitem__(self, index, value)
 
 
+def bump_below_the_check(t: Any) -> None:
+    """Count an in-place change that PyTorch makes inside a kernel, below its inference
+    tensor check (batch_norm's running statistics, embedding's max_norm rows): an inference
+    tensor changes unrefused outside inference_mode, as in PyTorch; others count it."""
+    cell = t._version_cell
+    if cell.__class__ is not InferenceVersion:
+        cell[0] += 1
+
+
 class CountedInferenceVersion(list):
     """The version cell of `detach()` or `.data` of an inference tensor taken outside
     inference_mode: PyTorch calls the result an inference tensor, yet it counts its own
