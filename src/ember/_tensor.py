@@ -346,7 +346,8 @@ class Tensor:
         an inference tensor where this one is one, wherever it is made (as in PyTorch), one
         that counts its versions when made outside inference_mode (see detach)."""
         t = Tensor(self._data)
-        t._version_cell = _detached_cell(self._version_cell).__class__([0])
+        cell = self._version_cell
+        t._version_cell = [0] if cell.__class__ is list else _detached_cell(cell).__class__([0])
         return t
 
     @data.setter
