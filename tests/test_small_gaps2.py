@@ -162,6 +162,20 @@ def test_a_parameter_shares_its_tensor_s_version_counter(T):
     assert not q.is_inference() and q._version == 2
 
 
+def test_a_parameter_of_a_subclass_instance_is_its_detach_too(T):
+    class Sub(T.Tensor):
+        pass
+
+    t = T.ones(3).as_subclass(Sub)
+    t.add_(1)
+    p = T.nn.Parameter(t)
+    assert type(p) is Sub and isinstance(p, T.nn.Parameter) and p._version == 1
+    with T.inference_mode():
+        x = T.ones(3).as_subclass(Sub)
+    with pytest.raises(RuntimeError, match="Setting requires_grad=True on inference tensor"):
+        T.nn.Parameter(x)
+
+
 # ---- detach() and .data of inference tensors ----------------------------------------------------
 
 

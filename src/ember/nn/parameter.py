@@ -41,7 +41,10 @@ class Parameter(Tensor, metaclass=_ParameterType):
             # a user's subclass: a new instance of it on the same memory (what detach()
             # gives in PyTorch, where a subclass survives its ops), not a Parameter
             out = object.__new__(type(data))
-            Tensor.__init__(out, data._data, requires_grad=requires_grad)
+            Tensor.__init__(out, data._data)
+            out._version_cell = _detached_cell(data._version_cell)  # as Parameter.__init__
+            if requires_grad:
+                out.requires_grad = True
             try:
                 out._is_param = True
             except AttributeError:  # a subclass with __slots__ and no __dict__
