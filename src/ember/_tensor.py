@@ -246,6 +246,10 @@ class Tensor:
                 "only Tensors of floating point and complex dtype can require gradients "
                 f"(this tensor is {self.dtype}; convert it with .float() first)"
             )
+        if flag and self._version_cell.__class__ is not list and not grad_mode._inference[0]:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+            )
         if not flag and self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
@@ -339,9 +343,11 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """A tensor sharing this one's memory, detached and with its own version counter:
-        an inference tensor where this one is one, wherever it is made (as in PyTorch)."""
+        an inference tensor where this one is one, wherever it is made (as in PyTorch), one
+        that counts its versions when made outside inference_mode (see detach)."""
         t = Tensor(self._data)
-        t._version_cell = self._version_cell.__class__([0])
+        cell = self._version_cell
+        t._version_cell = [0] if cell.__class__ is list else _detached_cell(cell).__class__([0])
         return t
 
     @data.setter
@@ -417,7 +423,7 @@ class Tensor:
         `detach()` share with their base, so that one increment reaches them all. A tensor
         made under inference_mode has none to show (autograd/function.py, InferenceVersion)."""
         cell = self._version_cell
-        if cell.__class__ is not list:
+        if cell.__class__ is function.InferenceVersion:
             raise RuntimeError("Inference tensors do not track version counter.")
         return cell[0]
 
@@ -490,9 +496,12 @@ class Tensor:
         return add_hook(self._hooks, engine.PostAccumulate(hook))
 
     def detach(self) -> Tensor:
-        """A tensor sharing memory and version counter with this one, out of the graph."""
+        """A tensor sharing memory and version counter with this one, out of the graph. An
+        inference tensor's, taken outside inference_mode, is an inference tensor that counts
+        its own versions and may be changed in place, as in PyTorch."""
         t = Tensor(self._data)
-        t._version_cell = self._version_cell
+        cell = self._version_cell
+        t._version_cell = cell if cell.__class__ is list else _detached_cell(cell)
         return t
 
     def detach_(self) -> Tensor:
@@ -945,6 +954,14 @@ function.Tensor = Tensor
 engine.Tensor = Tensor
 
 _ordinary_init = Tensor.__init__
+
+
+def _detached_cell(cell: list) -> list:
+    """The version cell of detach() (or, its class, of `.data`) of a tensor whose cell is
+    this: outside inference_mode, an inference tensor's gets a counting cell of its own."""
+    if cell.__class__ is function.InferenceVersion and not grad_mode._inference[0]:
+        return function.CountedInferenceVersion([0])
+    return cell
 
 
 def _inference_init(self: Tensor, *args: Any, **kwargs: Any) -> None:

@@ -655,12 +655,45 @@ def _plain_tensor(data: ndarray) -> Any:
     return t
 
 
+_INFERENCE_INPLACE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
 class InferenceVersion(list):
     """The version cell of a tensor made under inference_mode, whose `_version` raises as an
     inference tensor's does in PyTorch. It is a list like any other cell, so in-place changes
-    count in it as usual; its views share it (and are inference tensors too), while a view made
-    under inference_mode of an ordinary tensor shares that tensor's ordinary cell, as in
-    PyTorch."""
+    inside the mode count in it as usual; its views share it (and are inference tensors too),
+    while a view made under inference_mode of an ordinary tensor shares that tensor's ordinary
+    cell, as in PyTorch.
+
+    Outside the mode, PyTorch refuses to change an inference tensor in place. Every in-place
+    change ends in its version bump (`cell[0] += 1`), so this cell's item assignment refuses
+    it: ordinary tensors' cells are plain lists, and pay nothing. Most ops bump after they
+    write, so a refused tensor may already hold the new values, as PyTorch's does (its check
+    sits in its version bump too)."""
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if not grad_mode._inference[0]:
+            raise RuntimeError(_INFERENCE_INPLACE)
+        list.__setitem__(self, index, value)
+
+
+def bump_below_the_check(t: Any) -> None:
+    """Count an in-place change that PyTorch makes inside a kernel, below its inference
+    tensor check (batch_norm's running statistics, embedding's max_norm rows): an inference
+    tensor changes unrefused outside inference_mode, as in PyTorch; others count it."""
+    cell = t._version_cell
+    if cell.__class__ is not InferenceVersion:
+        cell[0] += 1
+
+
+class CountedInferenceVersion(list):
+    """The version cell of `detach()` or `.data` of an inference tensor taken outside
+    inference_mode: PyTorch calls the result an inference tensor, yet it counts its own
+    versions from 0 and may be changed in place (Tensor.detach)."""
 
 
 # _plain_tensor as written, whatever make_inference_tensors swaps into it

@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # _state[0]: is gradient recording on?  Read by Function.apply on every op.
 _state = [True]
-_inference = [False]  # inside inference_mode(True)? Only is_inference_mode_enabled reads it.
+_inference = [False]  # inside inference_mode(True)? Read off the hot paths (function.InferenceVersion).
 
 
 def is_grad_enabled() -> bool:

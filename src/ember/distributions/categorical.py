@@ -18,6 +18,7 @@ from ember._tensor import Tensor
 from ember.distributions import constraints
 from ember.distributions.discrete import Binomial, _one_of, _ProbsOrLogits
 from ember.distributions.distribution import Distribution
+from ember.distributions.utils import float64_values
 from ember.dtypes import to_numpy_dtype
 from ember.nn import functional as F
 from ember.random import rng
@@ -68,7 +69,7 @@ class Categorical(_ProbsOrLogits, Distribution):
         # inverse-cdf sampling, all rows at once: the index is the number of cumulative
         # probabilities a uniform number exceeds
         shape = self._extended_shape(sample_shape)
-        cdf = np.cumsum(self.probs.detach().numpy().astype(np.float64), axis=-1)
+        cdf = np.cumsum(float64_values(self.probs), axis=-1)
         cdf = np.broadcast_to(cdf, (*shape, self._num_events))
         u = rng(None).random((*shape, 1)) * cdf[..., -1:]
         index = np.minimum((u >= cdf).sum(-1), self._num_events - 1)
@@ -206,7 +207,7 @@ class Multinomial(_OverCategorical, Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        probs = self.probs.detach().numpy().astype(np.float64)
+        probs = float64_values(self.probs)
         probs = np.broadcast_to(probs / probs.sum(-1, keepdims=True), shape)
         counts = rng(None).multinomial(self.total_count, probs.reshape(-1, shape[-1])).reshape(shape)
         return ember.from_numpy(np.asarray(counts, dtype=to_numpy_dtype(self.probs.dtype)))

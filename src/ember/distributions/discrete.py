@@ -18,7 +18,14 @@ from ember._tensor import Size, Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.exp_family import ExponentialFamily
-from ember.distributions.utils import broadcast_all, draw, lazy_property, logits_to_probs, probs_to_logits
+from ember.distributions.utils import (
+    broadcast_all,
+    draw,
+    float64_values,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+)
 from ember.dtypes import to_numpy_dtype
 from ember.nn import functional as F
 from ember.ops.api.sampling import check_poisson_rates
@@ -166,7 +173,7 @@ class Poisson(ExponentialFamily):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         check_poisson_rates(self.rate)
         shape = self._extended_shape(sample_shape)
-        counts = rng(None).poisson(np.broadcast_to(self.rate.detach().numpy(), shape))
+        counts = rng(None).poisson(np.broadcast_to(float64_values(self.rate), shape))
         return ember.from_numpy(np.asarray(counts, dtype=to_numpy_dtype(self.rate.dtype)))
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -211,8 +218,8 @@ class Binomial(_ProbsOrLogits, Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        n = np.broadcast_to(self.total_count.detach().numpy().astype(np.int64), shape)
-        p = np.broadcast_to(self.probs.detach().numpy().astype(np.float64), shape)
+        n = np.broadcast_to(float64_values(self.total_count).astype(np.int64), shape)
+        p = np.broadcast_to(float64_values(self.probs), shape)
         counts = rng(None).binomial(n, p)
         return ember.from_numpy(np.asarray(counts, dtype=to_numpy_dtype(self._param.dtype)))
 
@@ -330,8 +337,8 @@ class NegativeBinomial(_ProbsOrLogits, Distribution):
         # a Poisson count whose rate is Gamma(total_count, scale = p / (1 - p))
         shape = self._extended_shape(sample_shape)
         g = rng(None)
-        n = np.broadcast_to(self.total_count.detach().numpy().astype(np.float64), shape)
-        odds = np.broadcast_to(self.logits.detach().exp().numpy().astype(np.float64), shape)
+        n = np.broadcast_to(float64_values(self.total_count), shape)
+        odds = np.broadcast_to(np.exp(float64_values(self.logits)), shape)
         rate = np.where(n > 0, g.gamma(np.where(n > 0, n, 1.0), odds), 0.0)
         counts = g.poisson(rate)
         return ember.from_numpy(np.asarray(counts, dtype=to_numpy_dtype(self._param.dtype)))

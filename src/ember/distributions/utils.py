@@ -111,6 +111,15 @@ def sum_rightmost(value: Tensor, dims: int) -> Tensor:
     return value.reshape(*value.shape[: value.dim() - dims], -1).sum(-1) if dims > 0 else value
 
 
+def float64_values(t: Tensor) -> np.ndarray:
+    """t's values as float64, for NumPy's samplers. Read from its array, as Tensor.numpy()
+    refuses bfloat16 (NumPy has none); a meta tensor has no values, and gets numpy()'s
+    error rather than a sample drawn from its placeholder array (on the CPU)."""
+    if t.is_meta:
+        t.detach().numpy()  # raises
+    return np.asarray(t._data, np.float64)
+
+
 def draw(kind: str, shape: Any, dtype: Any) -> Tensor:
     """A tensor of `shape` and `dtype` drawn from ember's generator: 'normal' (standard),
     'uniform' ([0, 1)) or 'exponential' (rate 1)."""

@@ -11,7 +11,7 @@ import ember
 from ember._tensor import Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
-from ember.distributions.utils import broadcast_all
+from ember.distributions.utils import broadcast_all, float64_values
 from ember.dtypes import to_numpy_dtype
 from ember.random import rng
 
@@ -81,8 +81,8 @@ class VonMises(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        loc = self.loc.detach().numpy().astype(np.float64)
-        kappa = self.concentration.detach().numpy().astype(np.float64)
+        loc = float64_values(self.loc)
+        kappa = float64_values(self.concentration)
         out = _best_fisher(loc, kappa, shape)
         return ember.from_numpy(np.ascontiguousarray(out, dtype=to_numpy_dtype(self.loc.dtype)))
 

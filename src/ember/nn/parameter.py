@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ember._tensor import Tensor
+from ember._tensor import Tensor, _detached_cell
 
 
 class _ParameterType(type):
@@ -41,7 +41,10 @@ class Parameter(Tensor, metaclass=_ParameterType):
             # a user's subclass: a new instance of it on the same memory (what detach()
             # gives in PyTorch, where a subclass survives its ops), not a Parameter
             out = object.__new__(type(data))
-            Tensor.__init__(out, data._data, requires_grad=requires_grad)
+            Tensor.__init__(out, data._data)
+            out._version_cell = _detached_cell(data._version_cell)  # as Parameter.__init__
+            if requires_grad:
+                out.requires_grad = True
             try:
                 out._is_param = True
             except AttributeError:  # a subclass with __slots__ and no __dict__
@@ -62,7 +65,14 @@ class Parameter(Tensor, metaclass=_ParameterType):
                 f"'{type(data).__name__}' object has no attribute 'detach' (nn.Parameter takes a "
                 "Tensor: wrap the values with ember.tensor(...) first)"
             )
-        Tensor.__init__(self, array, requires_grad=requires_grad)
+        Tensor.__init__(self, array)
+        if data is not None:
+            # PyTorch's Parameter is data.detach(): it shares data's version counter, and of an
+            # inference tensor it is an inference tensor, which refuses requires_grad=True
+            # outside inference_mode (Tensor.detach)
+            self._version_cell = _detached_cell(data._version_cell)
+        if requires_grad:
+            self.requires_grad = True
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -103,7 +113,7 @@ class Buffer(Tensor):
                 "Tensor: wrap the values with ember.tensor(...) first)"
             )
         Tensor.__init__(self, data._data, requires_grad=data.requires_grad)
-        self._version_cell = data._version_cell  # a view of `data`'s memory, as detach() gives
+        self._version_cell = _detached_cell(data._version_cell)  # data.detach()'s: a view of its memory
         self.persistent = persistent
 
     def __deepcopy__(self, memo: dict) -> Buffer:

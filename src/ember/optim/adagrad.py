@@ -16,6 +16,8 @@ from ember.optim.optimizer import (
     _check_flags,
     _check_fused,
     _new_step,
+    grad_dtypes,
+    refuse_other_grad_dtypes,
 )
 
 
@@ -88,6 +90,8 @@ class Adagrad(Optimizer):
         return p_state
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        if grad_dtypes and group["fused"]:
+            refuse_other_grad_dtypes(group)
         lr = float(group["lr"])
         lr_decay = float(group["lr_decay"])
         eps = float(group["eps"])

@@ -17,6 +17,8 @@ from ember.optim.optimizer import (
     _check_flags,
     _check_fused,
     _new_step,
+    grad_dtypes,
+    refuse_other_grad_dtypes,
 )
 
 
@@ -76,6 +78,8 @@ class Adam(Optimizer):
         _check_fused(fused, foreach)
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        if grad_dtypes:
+            refuse_other_grad_dtypes(group)
         lr = float(group["lr"])
         beta1, beta2 = (float(b) for b in group["betas"])
         eps = float(group["eps"])

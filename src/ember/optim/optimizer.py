@@ -35,9 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from ember import dtypes
 from ember._layout import SparseUnsupportedError, strided
 from ember._layout import sparse_grads_seen as _sparse_grads_seen
 from ember._tensor import Tensor
+from ember.autograd import engine
 from ember.autograd.grad_mode import enable_grad
 from ember.utils.hooks import RemovableHandle, add_hook
 
@@ -516,6 +518,44 @@ def _real_view(a: np.ndarray) -> np.ndarray:
     parts = a.real
     return np.lib.stride_tricks.as_strided(
         parts, (*a.shape, 2), (*a.strides, parts.itemsize), writeable=a.flags.writeable
+    )
+
+
+# ids of the leaves whose grad_dtype was ever set (autograd/engine.py): only those can hold a
+# gradient of another dtype than their own, since Tensor.grad refuses one elsewhere
+grad_dtypes = engine._grad_dtypes
+
+
+def refuse_other_grad_dtypes(group: dict[str, Any]) -> None:
+    """Refuse a gradient whose dtype differs from its parameter's, as PyTorch's optimizers
+    that lerp the gradient into their state (Adam, AdamW, Adamax, NAdam, RAdam, a centered
+    RMSprop) and its fused kernels (Adam, AdamW, Adagrad; not SGD's here, to keep its step
+    free of the test) refuse it, with their messages, and before any parameter moves
+    (PyTorch's AdamW has decayed the ones before by then). Their steps call this only while
+    `grad_dtypes` is not empty, so an ordinary step pays one test of an empty dict. The
+    others step such a gradient, as PyTorch's."""
+    for p in group["params"]:
+        grad = p._grad
+        if grad is not None and id(p) in grad_dtypes and grad._data.dtype != p._data.dtype:
+            raise RuntimeError(_other_grad_dtype_error(p._data.dtype, grad._data.dtype, group.get("fused")))
+
+
+def _other_grad_dtype_error(want: np.dtype, got: np.dtype, fused: bool | None) -> str:
+    """PyTorch's message for a gradient of dtype `got` beside a parameter of dtype `want`."""
+    if fused:  # the fused kernels' checks: float16 gradients fail their grouping first
+        if got == np.float16:
+            return (
+                "Tensors of the same index must be on the same device and the same dtype except "
+                "`step` tensors that can be CPU and float32/64, and optimizer states that can be "
+                "bfloat16 for mixed-precision training"
+            )
+        return (
+            f"expected scalar type {dtypes.scalar_type_name(want)} but found {dtypes.scalar_type_name(got)}"
+        )
+    # lerp_'s, which steps a complex parameter through real views (_complex_step)
+    want, got = (np.finfo(d).dtype if d.kind == "c" else d for d in (want, got))
+    return (
+        f"expected dtype {dtypes.type_meta_name(want)} for `end` but got dtype {dtypes.type_meta_name(got)}"
     )
 
 

@@ -16,6 +16,8 @@ from ember.optim.optimizer import (
     _check_betas,
     _check_flags,
     _new_step,
+    grad_dtypes,
+    refuse_other_grad_dtypes,
 )
 
 
@@ -74,6 +76,8 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        if grad_dtypes:
+            refuse_other_grad_dtypes(group)
         lr = float(group["lr"])
         beta1, beta2 = (float(b) for b in group["betas"])
         eps = float(group["eps"])

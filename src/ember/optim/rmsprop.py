@@ -8,7 +8,16 @@ import numpy as np
 
 from ember._tensor import Tensor
 from ember.optim._fused import add_scaled, addcmul, lerp_
-from ember.optim.optimizer import Optimizer, ParamsT, _advance, _check, _check_flags, _new_step
+from ember.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    _advance,
+    _check,
+    _check_flags,
+    _new_step,
+    grad_dtypes,
+    refuse_other_grad_dtypes,
+)
 
 
 class RMSprop(Optimizer):
@@ -64,6 +73,8 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        if grad_dtypes and group["centered"]:
+            refuse_other_grad_dtypes(group)
         lr = float(group["lr"])
         alpha = float(group["alpha"])
         eps = float(group["eps"])

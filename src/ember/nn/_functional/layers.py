@@ -11,7 +11,7 @@ import numpy as np
 from ember import _bfloat16, _meta, random
 from ember._layout import SparseUnsupportedError, sparse_form
 from ember._tensor import Tensor
-from ember.autograd.function import apply, apply_one
+from ember.autograd.function import apply, apply_one, bump_below_the_check
 from ember.autograd.saved import field, saved_input, shape_of
 from ember.dtypes import scalar_type_name
 from ember.ops import _dual
@@ -395,7 +395,7 @@ def _renorm_rows(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: fl
     norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
     too_long = norms > max_norm
     w[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(w.dtype)
-    weight._version_cell[0] += 1
+    bump_below_the_check(weight)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

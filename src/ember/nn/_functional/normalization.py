@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.function import bump_below_the_check
 from ember.autograd.grad_mode import no_grad
 from ember.autograd.saved import field, saved_input
 from ember.dtypes import scalar_type_name, to_numpy_dtype
@@ -333,7 +334,7 @@ def _update_running(
     for running, batch, wide in ((running_mean, mean, False), (running_var, var, True)):
         if running is not None:
             running._data[...] = _moved(running._data, batch, momentum, wide)
-            running._version_cell[0] += 1
+            bump_below_the_check(running)
 
 
 def _moved(r: np.ndarray, batch: np.ndarray, momentum: float, wide: bool) -> np.ndarray:
@@ -483,7 +484,7 @@ def instance_norm(
         means, variances = mean.reshape(s[0], c), squares.reshape(s[0], c) / dtype(count - 1)
         for running, batch, wide in ((running_mean, means, False), (running_var, variances, True)):
             running._data[...] = _moved(running._data, batch, momentum, wide).mean(0)
-            running._version_cell[0] += 1
+            bump_below_the_check(running)
     return y
 
 

@@ -254,5 +254,6 @@ def bitwise_right_shift_(input: Tensor, other: Any) -> Tensor:
 
 def is_inference(input: Tensor) -> bool:
     """Whether input is an inference tensor (torch.is_inference): one made under
-    inference_mode, or a view of one; it has an InferenceVersion cell (autograd/function.py)."""
+    inference_mode, a view of one, or its detach() (a version cell that is not a plain list:
+    InferenceVersion or CountedInferenceVersion, autograd/function.py)."""
     return input._version_cell.__class__ is not list
