@@ -38,6 +38,9 @@ SKIP = {
     "lobpcg", "svd_lowrank", "pca_lowrank",
 }  # fmt: skip
 SPACES = ("", "nn.functional", "linalg", "special", "fft")
+# functions that change the process's settings (set_printoptions(tensor) would leave its
+# precision a tensor for every later test), and private names
+GLOBAL_STATE = ("_", "set_", "use_", "enable", "disable")
 # methods whose results are addresses, storage, copies to other places, or random
 METHOD_SKIP = {
     "backward", "register_hook", "register_post_accumulate_grad_hook", "retain_grad",
@@ -223,7 +226,7 @@ def _candidates(torch: Any) -> Iterator[tuple[str, Callable, Callable]]:
         for part in space.split(".") if space else ():
             ours_module, theirs_module = getattr(ours_module, part), getattr(theirs_module, part)
         for name in sorted(dir(ours_module)):
-            if name.startswith("_") or name in SKIP or name.endswith("_"):
+            if name.startswith(GLOBAL_STATE) or name in SKIP or name.endswith("_"):
                 continue
             ours_fn, theirs_fn = getattr(ours_module, name), getattr(theirs_module, name, None)
             if (
