@@ -122,11 +122,16 @@ def _flat_arguments(args: tuple, kwargs: dict) -> list:
 # ---- dispatch --------------------------------------------------------------------------------
 
 
-def _dispatch(func: Any, name: str, args: tuple, kwargs: dict, operator: bool = False) -> Any:
-    """Call the innermost mode, then each overloading argument's class, until one does not
-    return NotImplemented; an operator then returns NotImplemented (so that Python raises
-    its "unsupported operand" TypeError), any other call raises PyTorch's TypeError."""
-    overloaded = _overloaded_args(_flat_arguments(args, kwargs)) if _state.subclasses else []
+def _dispatch(
+    func: Any, name: str, args: tuple, kwargs: dict, operator: bool = False, relevant: Iterable | None = None
+) -> Any:
+    """Call the innermost mode, then each overloading argument's class (among `relevant`,
+    by default all the arguments), until one does not return NotImplemented; an operator
+    then returns NotImplemented (so that Python raises its "unsupported operand"
+    TypeError), any other call raises PyTorch's TypeError."""
+    if relevant is None:
+        relevant = _flat_arguments(args, kwargs)
+    overloaded = _overloaded_args(relevant) if _state.subclasses else []
     kinds = tuple(type(arg) for arg in overloaded)
     modes = _state.modes
     if modes:
@@ -525,25 +530,7 @@ def handle_torch_function(public_api: Callable, relevant_args: Iterable, *args: 
     """Call the modes' and the relevant arguments' __torch_function__ for `public_api`, as
     ember's own functions do (torch.overrides.handle_torch_function): for a user's function
     that begins `if has_torch_function(args): return handle_torch_function(f, args, ...)`."""
-    overloaded = _overloaded_args(list(relevant_args)) if _state.subclasses else []
-    kinds = tuple(type(arg) for arg in overloaded)
-    modes = _state.modes
-    if modes:
-        mode = modes.pop()
-        try:
-            result = mode.__torch_function__(public_api, kinds, args, kwargs)
-        finally:
-            modes.append(mode)
-        if result is not NotImplemented:
-            return result
-    for arg in overloaded:
-        result = type(arg).__torch_function__(public_api, kinds, args, kwargs)
-        if result is not NotImplemented:
-            return result
-    raise TypeError(
-        f"no implementation found for '{resolve_name(public_api)}' on types that implement "
-        f"__torch_function__: {list(kinds)}"
-    )
+    return _dispatch(public_api, str(resolve_name(public_api)), args, kwargs, relevant=list(relevant_args))
 
 
 def wrap_torch_function(dispatcher: Callable) -> Callable:
