@@ -169,6 +169,29 @@ def test_the_subclass_before_its_base_in_dispatch_order(T):
     assert calls == ["Derived", "Base"]
 
 
+def test_a_logging_subclass_sees_the_calls_pytorch_shows_it(T):
+    """PyTorch's "Extending torch" LoggingTensor: the same calls, in the same order."""
+    calls = []
+
+    class LoggingTensor(T.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            if func is not T.Tensor.__repr__:
+                calls.append(func.__name__)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    s = T.ones(2, 2).as_subclass(LoggingTensor)
+    assert repr(s).startswith("LoggingTensor([[1., 1.],") and calls == []
+    s.requires_grad = True
+    x = s * 2 + 1
+    loss = T.nn.functional.mse_loss(x, T.zeros(2, 2))
+    out = T.nn.Sequential(T.nn.Linear(2, 3), T.nn.ReLU())(s)
+    assert [type(t).__name__ for t in (x, loss, out)] == ["LoggingTensor"] * 3
+    out.sum().backward()
+    assert calls == ["__set__", "mul", "add", "mse_loss", "linear", "relu", "sum", "backward"]
+    assert type(s.grad) is T.Tensor
+
+
 # ---- classes that are not tensors (PyTorch's "Extending torch" ScalarTensor) ----------------
 
 

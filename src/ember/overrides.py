@@ -295,17 +295,19 @@ _IGNORED_METHODS = frozenset(
     """new_zeros new_ones new_empty new_full new_tensor new new_empty_strided stride as_subclass
     unflatten solve lstsq symeig eig reinforce to_sparse_coo to_sparse_csr to_sparse_csc""".split()
 )
-# the dunders that dispatch; the others (__init__, __repr__, __hash__, pickling, NumPy's and
-# DLPack's protocols, __iter__) run as they are
+# the dunders that dispatch; the others (__init__, __hash__, pickling, NumPy's and DLPack's
+# protocols, __iter__) run as they are
 _DUNDERS = frozenset(
-    """getitem setitem len bool float int index complex neg pos abs invert eq ne lt le gt ge
+    """repr format getitem setitem len bool float int index complex neg pos abs invert eq ne lt le gt ge
     add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow rpow matmul
     rmatmul and rand or ror xor rxor lshift rshift rlshift rrshift iadd isub imul itruediv
     ipow imod ifloordiv iand ior ixor ilshift irshift""".split()
 )
 # the operators with two operands: when no __torch_function__ takes one, it returns
 # NotImplemented, and Python tries the other operand or raises its own TypeError
-_BINARY = _DUNDERS - frozenset("getitem setitem len bool float int index complex neg pos abs invert".split())
+_BINARY = _DUNDERS - frozenset(
+    "repr format getitem setitem len bool float int index complex neg pos abs invert".split()
+)
 # the method PyTorch names as `func` for an operator (x * 2 is Tensor.mul(x, 2)); the
 # others are named by themselves (x // 2 is Tensor.__floordiv__)
 _OPERATOR_FUNCS = {
@@ -427,10 +429,13 @@ def _method_wrappers() -> dict:
 
 
 def _wrapped_property(prop: property, name: str) -> property:
-    """prop with a dispatching getter, whose func is `Tensor.<name>.__get__` (as PyTorch's
-    `Tensor.shape.__get__`)."""
+    """prop with a dispatching getter and setter, whose func is `Tensor.<name>.__get__` or
+    `.__set__` (as PyTorch's `Tensor.shape.__get__`)."""
     getter = _wrap(prop.fget, f"ember.Tensor.{name}.__get__", lambda: vars(Tensor)[name].__get__)
-    return property(getter, prop.fset, prop.fdel, prop.__doc__)
+    setter = prop.fset
+    if setter is not None:
+        setter = _wrap(setter, f"ember.Tensor.{name}.__set__", lambda: vars(Tensor)[name].__set__)
+    return property(getter, setter, prop.fdel, prop.__doc__)
 
 
 def _swap_in_for_modes() -> None:
