@@ -67,6 +67,9 @@ OPS = {
     "linalg_norm": lambda T, s: T.linalg.norm(s),
     "reverse_operator_of_a_plain_tensor": lambda T, s: T.ones(2, 3) + s,
     "iterate": lambda T, s: list(s),
+    "new_zeros": lambda T, s: s.new_zeros(2),
+    "zeros_like": lambda T, s: T.zeros_like(s),
+    "float": lambda T, s: s.float(),
 }
 
 

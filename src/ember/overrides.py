@@ -290,10 +290,10 @@ _IGNORED = re.compile(
     r"(manual_seed|seed|initial_seed|is_tensor|is_storage|typename|compile|vmap|cond|"
     r"broadcast_shapes|promote_types|can_cast|result_type)$"
 )
-# Tensor methods PyTorch does not dispatch (its get_ignored_functions), and ember's plumbing
+# Tensor methods that do not dispatch: as_subclass, which converts results, the sparse
+# conversions (their results are ember's sparse tensors), and those removed from PyTorch
 _IGNORED_METHODS = frozenset(
-    """new_zeros new_ones new_empty new_full new_tensor new new_empty_strided stride as_subclass
-    unflatten solve lstsq symeig eig reinforce to_sparse_coo to_sparse_csr to_sparse_csc""".split()
+    "as_subclass to_sparse_coo to_sparse_csr to_sparse_csc solve lstsq symeig eig reinforce".split()
 )
 # the dunders that dispatch; the others (__init__, __hash__, pickling, NumPy's and DLPack's
 # protocols, __iter__) run as they are
