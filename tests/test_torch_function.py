@@ -372,13 +372,13 @@ def test_import_ember_installs_no_wrapper():
 
 def test_a_non_tensor_class_statement_swaps_the_functions_in():
     code = (
-        "import ember, ember.overrides as o\n"
+        "import builtins, ember, ember.overrides as o\n"
         "class ScalarLike:\n"
         "    @classmethod\n"
         "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
         "        return 'handled'\n"
         "assert ember.mean(ScalarLike()) == 'handled'\n"
-        "assert ember.Tensor.add is ember.Tensor.add  # the class's methods are its own\n"
+        "assert o._installed() and builtins.__build_class__ is o._build_class  # the watch is over\n"
     )
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
