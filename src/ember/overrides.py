@@ -157,19 +157,20 @@ def _dispatch(
 def _wrap(original: Callable, name: str, public: Callable | None = None, operator: bool = False) -> Callable:
     """A function that calls `original` unless an argument or a mode takes the call; `public`
     (a callable returning the object handed to __torch_function__ as `func`) defaults to the
-    wrapper itself."""
+    wrapper itself. (Named `wrapper`: the errors that name the function a user called,
+    such as sparse tensors' in dense code, skip ember's inner functions by such names.)"""
 
     @functools.wraps(original)
-    def dispatching(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if _state.modes or (
             _state.subclasses and (_any_override(args) or (kwargs and _any_override(kwargs.values())))
         ):
-            func = dispatching if public is None else public()
+            func = wrapper if public is None else public()
             return _dispatch(func, name, args, kwargs, operator)
         return original(*args, **kwargs)
 
-    dispatching._torch_function_original = original  # type: ignore[attr-defined]
-    return dispatching
+    wrapper._torch_function_original = original  # type: ignore[attr-defined]
+    return wrapper
 
 
 # ---- the default Tensor.__torch_function__ -------------------------------------------------
