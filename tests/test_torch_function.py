@@ -417,3 +417,17 @@ def test_overridable_and_ignored_functions(T):
     assert ov.is_tensor_method_or_property(T.Tensor.shape.__get__)
     testing = ov.get_testing_overrides()
     assert testing[T.add](T.ones(1), 1) == -1
+
+
+def test_each_test_starts_without_the_wrappers():
+    # _Pickled above, defined when pytest imported this module, swapped the functions in
+    # for good; tests/conftest.py swaps them out before each test, so that the suite runs
+    # as a program without subclasses does, in any order
+    import builtins
+
+    from ember import overrides
+
+    assert not overrides._installed() and builtins.__build_class__ is overrides._watching_build_class
+    assert not hasattr(ember.add, "_torch_function_original")
+    s = ember.ones(2).as_subclass(_Pickled)
+    assert type(s * 2) is _Pickled  # its own methods still dispatch

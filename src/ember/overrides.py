@@ -514,6 +514,19 @@ def _installed() -> bool:
     return _Swapped.functions_in or _Swapped.methods_in_tensor
 
 
+def _swap_out_for_tests() -> None:
+    """Back to what `import ember` leaves: the functions' originals, Tensor's own methods,
+    no mode, the class-statement watch. tests/conftest.py calls it before each test, so
+    that every test runs as a program that never defined such a class does, whatever a
+    test or module defined before it. (The classes defined before keep the wrappers in
+    their own dicts: their methods and operators still dispatch.)"""
+    _state.modes.clear()
+    _state.subclasses = True
+    _Swapped.functions_for_good = False
+    _swap_out_after_modes()
+    watch_class_statements()
+
+
 # ---- the public helpers of torch.overrides ------------------------------------------------------
 
 
