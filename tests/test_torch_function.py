@@ -431,3 +431,28 @@ def test_each_test_starts_without_the_wrappers():
     assert not hasattr(ember.add, "_torch_function_original")
     s = ember.ones(2).as_subclass(_Pickled)
     assert type(s * 2) is _Pickled  # its own methods still dispatch
+
+
+def test_a_pytorch_tensor_given_to_ember_functions_runs_as_without_the_protocol():
+    # torch.Tensor has a __torch_function__ for torch's functions: once ember's functions
+    # dispatched, ember.from_dlpack(t) called it, and it called from_dlpack again, forever
+    torch = pytest.importorskip("torch")
+    _sub(ember)  # the functions dispatch from now on
+    t = torch.arange(4.0)
+    e = ember.from_dlpack(t)
+    assert type(e) is ember.Tensor and e.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert ember.as_tensor(t.numpy()).tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert not ember.overrides.has_torch_function((t,))
+
+
+def test_importing_pytorch_after_ember_installs_no_wrapper():
+    # PyTorch's own classes with __torch_function__ (its Tensor, Parameter, modes) are
+    # for its functions: their class statements leave the watch on
+    pytest.importorskip("torch")
+    code = (
+        "import builtins, ember, ember.overrides as o, torch, torch.nn\n"
+        "class Mine(torch.Tensor): pass\n"
+        "assert not o._installed() and builtins.__build_class__ is o._watching_build_class\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

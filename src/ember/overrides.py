@@ -76,11 +76,21 @@ _state = _State()
 
 def _overrides(kind: type) -> bool:
     """Whether instances of `kind` have a __torch_function__ to call: plain tensors,
-    Parameters and ember's own subclasses have the default or the disabled one."""
+    Parameters and ember's own subclasses have the default or the disabled one, and
+    PyTorch's classes have one for PyTorch's functions."""
     if kind is Tensor:
         return False
     handler = getattr(kind, "__torch_function__", _disabled_torch_function_impl)
-    return handler is not _disabled_torch_function_impl
+    return handler is not _disabled_torch_function_impl and not _of_pytorch(kind)
+
+
+def _of_pytorch(kind: type) -> bool:
+    """Whether `kind` is PyTorch's or derives from one of its classes (a torch.Tensor and its
+    subclasses, PyTorch's modes): its __torch_function__ serves torch's functions. A
+    torch.Tensor handed to an ember function (`ember.from_dlpack(t)`) runs as it did
+    without the protocol; its handler would call the function again with only PyTorch's
+    own dispatch switched off, over and over."""
+    return any(str(getattr(base, "__module__", "")).partition(".")[0] == "torch" for base in kind.__mro__)
 
 
 def _any_override(values: Iterable) -> bool:
