@@ -169,6 +169,8 @@ def _wrap(original: Callable, name: str, public: Callable | None = None, operato
     (a callable returning the object handed to __torch_function__ as `func`) defaults to the
     wrapper itself. (Named `wrapper`: the errors that name the function a user called,
     such as sparse tensors' in dense code, skip ember's inner functions by such names.)"""
+    if name in _MODES_ONLY:
+        return _wrap_for_modes(original)
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -181,6 +183,32 @@ def _wrap(original: Callable, name: str, public: Callable | None = None, operato
 
     wrapper._torch_function_original = original  # type: ignore[attr-defined]
     return wrapper
+
+
+def _wrap_for_modes(original: Callable) -> Callable:
+    """A wrapper that only modes see: the functions of _MODES_ONLY. A subclass's instance
+    among the arguments is read as a plain tensor (`as_tensor(s, dtype=...)` converts it
+    with its methods, which would keep the subclass)."""
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _state.modes:
+            return _dispatch(wrapper, "", args, kwargs, relevant=())
+        if _state.subclasses and (_any_override(args) or (kwargs and _any_override(kwargs.values()))):
+            with DisableTorchFunctionSubclass():
+                return original(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    wrapper._torch_function_original = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+# The functions that make a tensor from data (numbers, lists, arrays, other tensors): a
+# subclass's instance among their arguments is data to read, so the result is a plain
+# tensor, as PyTorch's (`torch.tensor(s)`, `torch.arange(s[2])`); modes still see them
+_MODES_ONLY = frozenset(
+    f"ember.{name}" for name in "tensor as_tensor asarray scalar_tensor arange range full randint".split()
+)
 
 
 # ---- the default Tensor.__torch_function__ -------------------------------------------------
