@@ -479,3 +479,21 @@ def test_factories_read_a_subclass_as_data_and_give_plain_tensors(T, op):
     with _logging_mode(T, log)():
         assert type(FACTORIES[op](T, s)) is T.Tensor
     assert op.partition(" ")[0] in log
+
+
+def test_autograd_grad_gives_the_subclass_at_every_order(T):
+    # PyTorch's autograd.grad dispatches: its results are converted, second derivatives
+    # included (ember's first one was a Sub by chance, the second a plain tensor)
+    Sub = _sub(T)
+    x = T.tensor([1.0, 2.0]).as_subclass(Sub).requires_grad_()
+    (g,) = T.autograd.grad((x * x * x).sum(), x, create_graph=True)
+    (g2,) = T.autograd.grad(g.sum(), x)
+    assert type(g) is Sub and type(g2) is Sub
+    assert g.tolist() == [3.0, 12.0] and g2.tolist() == [6.0, 12.0]
+    log = []
+    y = (x * 2).sum()
+    with _logging_mode(T, log)():
+        T.autograd.grad(y, x, retain_graph=True)
+        T.autograd.backward(y)
+    assert log == ["grad", "backward"]
+    assert type(x.grad) is T.Tensor

@@ -381,12 +381,18 @@ _NOWRAP_PROPERTIES = ("grad",)
 
 def _namespaces() -> list:
     import ember
+    import ember.autograd
     import ember.fft
     import ember.linalg
     import ember.nn.functional
     import ember.special
 
-    return [ember, ember.nn.functional, ember.linalg, ember.special, ember.fft]
+    return [ember, ember.nn.functional, ember.linalg, ember.special, ember.fft, ember.autograd]
+
+
+# of ember.autograd, only the two functions that PyTorch's dispatch (its grad's results are
+# then of the subclass, second derivatives included)
+_AUTOGRAD_FUNCTIONS = ("grad", "backward")
 
 
 def _public_functions(module: Any) -> dict[str, Callable]:
@@ -395,6 +401,7 @@ def _public_functions(module: Any) -> dict[str, Callable]:
         for name, value in vars(module).items()
         if isinstance(value, _types.FunctionType)
         and not name.startswith("_")
+        and (module.__name__ != "ember.autograd" or name in _AUTOGRAD_FUNCTIONS)
         and value.__module__.startswith("ember")
         and not (module.__name__ == "ember" and _IGNORED.match(name))
         and not hasattr(value, "_torch_function_original")
