@@ -497,3 +497,15 @@ def test_autograd_grad_gives_the_subclass_at_every_order(T):
         T.autograd.backward(y)
     assert log == ["grad", "backward"]
     assert type(x.grad) is T.Tensor
+
+
+def test_a_dataloader_batches_a_subclass_into_the_subclass(T):
+    # PyTorch's default_collate stacks through torch.stack, which dispatches
+    Sub = _sub(T)
+    data = T.utils.data
+    samples = [T.full((2,), float(i)).as_subclass(Sub) for i in range(4)]
+    batch = data.default_collate(samples)
+    assert type(batch) is Sub and batch.tolist() == [[0.0, 0.0], [1.0, 1.0]] + [[2.0, 2.0], [3.0, 3.0]]
+    (first, _) = data.DataLoader(samples, batch_size=2)
+    assert type(first) is Sub and first.shape == (2, 2)
+    assert type(data.default_collate([T.ones(2), T.zeros(2)])) is T.Tensor
