@@ -509,3 +509,41 @@ def test_a_dataloader_batches_a_subclass_into_the_subclass(T):
     (first, _) = data.DataLoader(samples, batch_size=2)
     assert type(first) is Sub and first.shape == (2, 2)
     assert type(data.default_collate([T.ones(2), T.zeros(2)])) is T.Tensor
+
+
+def test_the_class_statement_watch_composes_with_other_code():
+    # metaclasses, dataclasses, class statements in threads and another library's own wrap
+    # of __build_class__ (installed after ember's, which must then stay in place) all work
+    code = (
+        "import builtins, dataclasses, threading, pickle, ember, ember.overrides as o\n"
+        "seen = []\n"
+        "theirs_below = builtins.__build_class__\n"
+        "def theirs(func, name, *bases, **kw):\n"
+        "    seen.append(name)\n"
+        "    return theirs_below(func, name, *bases, **kw)\n"
+        "builtins.__build_class__ = theirs\n"
+        "class Meta(type):\n"
+        "    def __new__(mcs, name, bases, ns, **kw):\n"
+        "        return super().__new__(mcs, name, bases, ns)\n"
+        "class WithMeta(metaclass=Meta, flag=1):\n"
+        "    def f(self): return super().__repr__()\n"
+        "@dataclasses.dataclass\n"
+        "class Point:\n"
+        "    x: int = 1\n"
+        "assert Point(2).x == 2 and type(WithMeta) is Meta and WithMeta().f()\n"
+        "t = threading.Thread(target=exec, args=('class InThread: pass', {}))\n"
+        "t.start(); t.join()\n"
+        "assert not o._installed()\n"
+        "class ScalarLike:\n"
+        "    @classmethod\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        return 'handled'\n"
+        "assert ember.mean(ScalarLike()) == 'handled' and o._installed()\n"
+        "assert builtins.__build_class__ is theirs  # theirs stays, ours below it now passes through\n"
+        "class After: pass\n"
+        "assert seen[:5] == ['Meta', 'WithMeta', 'Point', 'InThread', 'ScalarLike'], seen\n"
+        "assert seen[-1] == 'After', seen  # (the swap imported ember.fft between them)\n"
+        "assert pickle.loads(pickle.dumps(Point(3))).x == 3\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
