@@ -547,3 +547,27 @@ def test_the_class_statement_watch_composes_with_other_code():
     )
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_results_are_new_instances_without_the_attributes_or_init(T):
+    # PyTorch's conversion neither copies an instance's attributes nor calls __init__
+    class Tagged(T.Tensor):
+        def __init__(self, *args, **kwargs):
+            self.tag = "init ran"
+
+    s = T.arange(6.0).reshape(2, 3).as_subclass(Tagged)
+    s.extra = 5
+    for result in (s * 2, s.view(6), s.detach(), s[0], T.exp(s)):
+        assert type(result) is Tagged and not hasattr(result, "extra") and not hasattr(result, "tag")
+    assert not hasattr(s, "tag")
+
+
+def test_in_place_ops_on_views_of_a_subclass_write_through(T):
+    s = T.zeros(2, 3).as_subclass(_sub(T))
+    row, column = s[0], s[:, 1]
+    row.add_(1)
+    column.mul_(2)
+    column += 3
+    assert type(row) is type(s) and type(column) is type(s)
+    assert s.tolist() == [[1.0, 5.0, 1.0], [0.0, 3.0, 0.0]]
+    assert type(s == s) is type(s) and (s == s).dtype is T.bool and isinstance(s > 0, T.Tensor)
