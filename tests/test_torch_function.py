@@ -571,3 +571,29 @@ def test_in_place_ops_on_views_of_a_subclass_write_through(T):
     assert type(row) is type(s) and type(column) is type(s)
     assert s.tolist() == [[1.0, 5.0, 1.0], [0.0, 3.0, 0.0]]
     assert type(s == s) is type(s) and (s == s).dtype is T.bool and isinstance(s > 0, T.Tensor)
+
+
+def test_switching_off_and_modes_hold_for_their_own_thread(T):
+    # PyTorch keeps both per thread: another thread's disabled block or mode leaves this
+    # thread's calls alone (ember's one flag for the process lost the subclass here)
+    import threading
+
+    s = T.ones(2).as_subclass(_sub(T))
+    entered, done = threading.Event(), threading.Event()
+    log = []
+
+    def other():
+        with T._C.DisableTorchFunctionSubclass(), _logging_mode(T, log)():
+            entered.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        assert type(s * 2) is type(s) and type(T.exp(s)) is type(s) and T._C._is_torch_function_enabled()
+        assert (T.ones(1) + 1).tolist() == [2.0]
+    finally:
+        done.set()
+        thread.join()
+    assert log == []

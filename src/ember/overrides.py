@@ -33,6 +33,7 @@ import builtins
 import contextlib
 import functools
 import re
+import threading
 import types as _types
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -58,11 +59,11 @@ __all__ = [
 ]
 
 
-class _State:
+class _State(threading.local):
     """What the wrappers consult: the entered modes (innermost last) and whether argument
-    handling is on (off inside DisableTorchFunctionSubclass and DisableTorchFunction)."""
-
-    __slots__ = ("modes", "subclasses")
+    handling is on (off inside DisableTorchFunctionSubclass and DisableTorchFunction). One
+    per thread, as PyTorch's: a subclass's op that runs its function with subclass handling
+    off, or a mode entered, in one thread leaves the other threads' calls alone."""
 
     def __init__(self) -> None:
         self.modes: list = []
@@ -290,8 +291,10 @@ class TorchFunctionMode:
         raise NotImplementedError
 
     def __enter__(self) -> TorchFunctionMode:
-        if not _state.modes:
-            _swap_in_for_modes()
+        with _Swapped.lock:  # the wrappers on Tensor serve every thread's modes
+            if not _Swapped.modes_entered:
+                _swap_in_for_modes()
+            _Swapped.modes_entered += 1
         _state.modes.append(self)
         return self
 
@@ -299,8 +302,10 @@ class TorchFunctionMode:
         if not _state.modes or _state.modes[-1] is not self:
             raise RuntimeError("a TorchFunctionMode exited out of order: exit modes innermost first")
         _state.modes.pop()
-        if not _state.modes:
-            _swap_out_after_modes()
+        with _Swapped.lock:
+            _Swapped.modes_entered -= 1
+            if not _Swapped.modes_entered:
+                _swap_out_after_modes()
 
 
 class BaseTorchFunctionMode(TorchFunctionMode):
@@ -417,6 +422,8 @@ class _Swapped:
     functions_in = False
     functions_for_good = False  # a class with __torch_function__ exists: never swapped out
     methods_in_tensor = False
+    modes_entered = 0  # in all threads: Tensor has the wrappers while one is
+    lock = threading.Lock()
 
 
 def _function_wrappers() -> dict:
@@ -567,6 +574,7 @@ def _swap_out_for_tests() -> None:
     their own dicts: their methods and operators still dispatch.)"""
     _state.modes.clear()
     _state.subclasses = True
+    _Swapped.modes_entered = 0
     _Swapped.functions_for_good = False
     _swap_out_after_modes()
     watch_class_statements()
