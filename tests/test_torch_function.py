@@ -597,3 +597,19 @@ def test_switching_off_and_modes_hold_for_their_own_thread(T):
         done.set()
         thread.join()
     assert log == []
+
+
+def test_a_class_of_a_module_whose_name_begins_with_ember_is_a_users():
+    # the watch skipped every module whose name began with "ember" (ember_utils, embers...)
+    code = (
+        "import ember, ember.overrides as o\n"
+        "ns = {'__name__': 'ember_utils'}\n"
+        "exec('class ScalarLike:\\n"
+        "    @classmethod\\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\\n"
+        "        return \\'handled\\'\\n', ns)\n"
+        "assert ns['ScalarLike'].__module__ == 'ember_utils'\n"
+        "assert ember.mean(ns['ScalarLike']()) == 'handled'\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

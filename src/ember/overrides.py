@@ -543,7 +543,7 @@ def _watching_build_class(func: Any, name: str, *bases: Any, **kwargs: Any) -> A
         isinstance(cls, type)
         and "__torch_function__" in vars(cls)
         and not getattr(cls, "_is_torch_function_mode", False)
-        and not str(getattr(cls, "__module__", "")).startswith("ember")
+        and str(getattr(cls, "__module__", "")).partition(".")[0] != "ember"
         and _overrides(cls)
     ):
         _class_needs_dispatch()
