@@ -182,6 +182,8 @@ def test_every_listed_function_takes_out():
     ):
         for name in names:
             fn = getattr(namespace, name)
+            # (under __torch_function__'s dispatching wrapper once a test defined a subclass)
+            fn = getattr(fn, "_torch_function_original", fn)
             assert fn is _out._WRAPPED[fn.__wrapped__], name
 
 

@@ -22,6 +22,7 @@ from ember import (
     linalg,
     nn,
     optim,
+    overrides,
     return_types,
     sparse,  # (eager: it gives Tensor its to_sparse and sparse_mask methods)
     special,
@@ -845,12 +846,18 @@ _numpy_names.install_methods(Tensor)
 # filter covers warnings raised in ember's own modules only: the user's NumPy code keeps them.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
+# __torch_function__: nothing dispatches until a class takes part or a mode is entered; a
+# class statement that defines one (not a Tensor subclass: __init_subclass__ sees those)
+# is watched for until then (ember/overrides.py)
+overrides.watch_class_statements()
+
 # Optional parts, imported on first use (PEP 562): `ember.datasets.MNIST`, `import
 # ember.datasets`, `from ember.datasets import MNIST` and `from ember import save` work as if
 # they were imported here, and `import ember` does not pay for them (urllib and http for the
 # downloads, the distributions, the model zoo...). Submodules, then names from them.
 _LAZY_MODULES = frozenset(
     {
+        "_C",
         "datasets",
         "distributions",
         "fft",

@@ -206,6 +206,29 @@ class Tensor:
     # numpy must defer to us in `ndarray + Tensor`, so that __radd__ runs
     __array_priority__ = 1000
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """ember's own subclasses (Parameter, Buffer, sparse tensors...) stand for PyTorch's
+        plain tensors: they opt out of __torch_function__. A user's subclass makes the
+        public functions dispatch and gets dispatching methods (ember/overrides.py), unless
+        it opts out too (`__torch_function__ = ember._C._disabled_torch_function_impl`)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.partition(".")[0] == "ember":
+            if "__torch_function__" not in vars(cls):
+                cls.__torch_function__ = staticmethod(_disabled_torch_function_impl)  # type: ignore[assignment]
+        elif cls.__torch_function__ is not _disabled_torch_function_impl:
+            from ember import overrides
+
+            overrides._watch_subclass(cls)
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: tuple, args: tuple = (), kwargs: dict | None = None) -> Any:
+        """Run func with subclass handling disabled and make its Tensor results instances of
+        cls (torch.Tensor.__torch_function__): what keeps a subclass's type through its ops.
+        A subclass overrides it to change what its ops do (see ember.overrides)."""
+        from ember import overrides
+
+        return overrides._tensor_torch_function(cls, func, types, args, kwargs)
+
     def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False) -> None:
         if data.__class__ is not np.ndarray and data.__class__ is not MetaArray:
             if sizes or (isinstance(data, int) and not isinstance(data, bool)):
@@ -682,6 +705,18 @@ class Tensor:
     @staticmethod
     def _dtype_of(np_dtype: np.dtype) -> dtypes.dtype:
         return dtypes.from_numpy_dtype(np_dtype)
+
+
+def _disabled_torch_function_impl(
+    func: Any, types: tuple, args: tuple = (), kwargs: dict | None = None
+) -> Any:
+    """The __torch_function__ of a class that opts out of the protocol
+    (torch._C._disabled_torch_function_impl): Parameter's, so that its ops give plain
+    tensors. Called directly, it runs func with the protocol off."""
+    from ember.overrides import DisableTorchFunctionSubclass
+
+    with DisableTorchFunctionSubclass():
+        return func(*args, **(kwargs or {}))
 
 
 def _conjugated(hook: Any) -> Any:

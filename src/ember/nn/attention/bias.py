@@ -5,8 +5,9 @@ keeping j <= i + S - L, as for queries that continue a cached key sequence.
 
 A `CausalBias` is a Tensor (an empty one, as in PyTorch) that scaled_dot_product_attention
 recognises: it then calls `_attend`, which computes attention with is_causal=True or with
-the lower-right mask built as a bool tensor. ember has no __torch_function__; this one
-method is the hook.
+the lower-right mask built as a bool tensor. PyTorch's bias overrides __torch_function__;
+ember's is swapped in only once a user's class takes part (ember/overrides.py), so this
+one method is the hook.
 """
 
 from __future__ import annotations

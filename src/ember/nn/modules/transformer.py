@@ -179,6 +179,15 @@ class TransformerDecoderLayer(_Blocks, Module):
         return self.norm3(x + self.dropout3(self._ff_block(x)))
 
 
+# the functions themselves: once a class with __torch_function__ exists, F.relu is a
+# dispatching wrapper of the one the default arguments above hold (ember/overrides.py)
+_relu, _gelu = F.relu, F.gelu
+
+
+def _unwrapped(func: Any) -> Any:
+    return getattr(func, "_torch_function_original", func)
+
+
 def _why_no_nested_tensor(layer: Module) -> str:
     """Why PyTorch's TransformerEncoder would not run this layer on nested tensors (its
     use_nested_tensor, set in __init__), in PyTorch's words; "" where it would."""
@@ -195,7 +204,9 @@ def _why_no_nested_tensor(layer: Module) -> str:
         (not attn._qkv_same_embed_dim, "self_attn._qkv_same_embed_dim was not True"),
         (attn.in_proj_bias is None, "self_attn was passed bias=False"),
         (
-            not (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU))),
+            not (
+                _unwrapped(layer.activation) in (_relu, _gelu) or isinstance(layer.activation, (ReLU, GELU))
+            ),
             "activation_relu_or_gelu was not True",
         ),
         (layer.norm1.eps != layer.norm2.eps, f"norm1.eps was not equal to {name}.norm2.eps"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ember import dtypes
+from ember import dtypes, overrides
 from ember._tensor import Tensor
 from ember.creation import as_tensor, tensor
 
@@ -97,6 +97,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
             from ember.ops.api.shape import stack  # differentiable, only when a graph is wanted
 
             return stack(list(batch))
+        if any(type(t) is not Tensor and overrides._overrides(type(t)) for t in batch):
+            import ember  # a subclass's samples: the stack it dispatches (its own class, as PyTorch's)
+
+            return ember.stack(list(batch))
         return _stack(arrays)
     if isinstance(elem, (str, bytes)):
         return batch  # as given: a list at the top, a tuple inside a sample (PyTorch's zip)
