@@ -353,6 +353,13 @@ def test_disable_torch_function_subclass_leaves_modes_on(T):
 # ---- ember alone ------------------------------------------------------------------------------
 
 
+def _run_fresh(code: str) -> None:
+    """Run code in a new interpreter with this ember (what import and class statements do
+    to a process cannot be undone in this one)."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
 def test_import_ember_installs_no_wrapper():
     code = (
         "import ember, ember.nn, ember.optim, ember.overrides as o, builtins\n"
@@ -366,8 +373,7 @@ def test_import_ember_installs_no_wrapper():
         "assert o._installed() and ember.add is not f and ember.Tensor.add is m\n"
         "assert builtins.__build_class__ is o._build_class\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_fresh(code)
 
 
 def test_a_non_tensor_class_statement_swaps_the_functions_in():
@@ -380,8 +386,7 @@ def test_a_non_tensor_class_statement_swaps_the_functions_in():
         "assert ember.mean(ScalarLike()) == 'handled'\n"
         "assert o._installed() and builtins.__build_class__ is o._build_class  # the watch is over\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_fresh(code)
 
 
 def test_a_mode_swaps_tensor_methods_in_and_out():
@@ -392,8 +397,7 @@ def test_a_mode_swaps_tensor_methods_in_and_out():
         "    assert ember.Tensor.mul is not m and (ember.ones(1) * 2).tolist() == [2.0]\n"
         "assert ember.Tensor.mul is m and not o._installed()\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_fresh(code)
 
 
 class _Pickled(ember.Tensor):  # module level: pickle finds the class by its name
@@ -454,8 +458,7 @@ def test_importing_pytorch_after_ember_installs_no_wrapper():
         "class Mine(torch.Tensor): pass\n"
         "assert not o._installed() and builtins.__build_class__ is o._watching_build_class\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_fresh(code)
 
 
 FACTORIES = {
@@ -545,8 +548,7 @@ def test_the_class_statement_watch_composes_with_other_code():
         "assert seen[-1] == 'After', seen  # (the swap imported ember.fft between them)\n"
         "assert pickle.loads(pickle.dumps(Point(3))).x == 3\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_fresh(code)
 
 
 def test_results_are_new_instances_without_the_attributes_or_init(T):
@@ -611,5 +613,4 @@ def test_a_class_of_a_module_whose_name_begins_with_ember_is_a_users():
         "assert ns['ScalarLike'].__module__ == 'ember_utils'\n"
         "assert ember.mean(ns['ScalarLike']()) == 'handled'\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_fresh(code)
