@@ -837,7 +837,8 @@ def where(condition: Any, input: Any, other: Any) -> Any:
     # CPU zeros, and where(meta_cond, 1.0, 2.0) a CPU tensor of 2.0s)
     cond = condition._data.copy(order="K") if isinstance(condition, Tensor) else np.array(condition)
     # a number beside a bfloat16 tensor becomes a bfloat16 0-d array: NumPy's where makes
-    # float64 of a bfloat16 array and a Python float (the public where does the same)
+    # float64 of a bfloat16 array and a Python float (for the public where, the internal
+    # callers and _dual.where alike)
     if isinstance(input, Tensor) and not isinstance(other, Tensor) and input._data.dtype.kind == "V":
         other = np.asarray(other, input._data.dtype)
     elif isinstance(other, Tensor) and not isinstance(input, Tensor) and other._data.dtype.kind == "V":

@@ -679,13 +679,6 @@ def _clamp_by_tensors(input: Tensor, min: Any, max: Any, node: type) -> Tensor: 
 _NOTHING = object()  # tells where(condition) from where(condition, input, None)
 
 
-def _element(value: Any, np_dtype: np.dtype) -> Any:
-    """where's number as an element of np_dtype; for bfloat16 a 0-d array of it, since
-    NumPy's where makes float64 of a bfloat16 array and a Python float."""
-    value = dtypes.to_element(value, np_dtype)
-    return np.asarray(value, np_dtype) if np_dtype.kind == "V" else value
-
-
 def _has_meta(*args: Any) -> bool:
     """Whether one of args is a meta tensor: a loop, not any() of a generator, which costs
     where and masked_fill on the CPU a microsecond more."""
@@ -720,10 +713,11 @@ def where(condition: Any, input: Any = _NOTHING, other: Any = _NOTHING) -> Any:
         _one_device(condition, input, other)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _tensor_of(input)  # two numbers: float32 if either is a float, as in PyTorch
-    if isinstance(input, Tensor) and not isinstance(other, Tensor):  # a number stored, not wrapped
-        other = _element(other, input._data.dtype)
+    # a number stored, not wrapped (ew.where makes one beside a bfloat16 tensor a bfloat16 array)
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):
+        other = dtypes.to_element(other, input._data.dtype)
     elif isinstance(other, Tensor) and not isinstance(input, Tensor):
-        input = _element(input, other._data.dtype)
+        input = dtypes.to_element(input, other._data.dtype)
     a, b = _binary(input, other)
     try:
         return ew.where(condition, a, b)
