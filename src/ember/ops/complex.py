@@ -82,11 +82,12 @@ class Complex(Op):
     @staticmethod
     def forward(ctx, re, im):
         ctx.save_for_backward(re, im)
-        shape, dtype = np.broadcast_shapes(re.shape, im.shape), np.result_type(re.dtype, np.complex64)
-        if _meta.is_meta(re) or _meta.is_meta(im):  # no parts to write: a meta result
-            _meta._same_device((re, im))  # a CPU part beside a meta one raises, as in PyTorch
-            return _meta.empty(shape, dtype)
-        z = np.empty(shape, dtype)
+        dtype = np.result_type(re.dtype, np.complex64)
+        # no parts to write for a meta part: a meta result (a CPU part beside it raises, as in PyTorch)
+        meta = _meta.elementwise(dtype, re, im)
+        if meta is not None:
+            return meta
+        z = np.empty(np.broadcast_shapes(re.shape, im.shape), dtype)
         z.real, z.imag = re, im
         return z
 
