@@ -130,14 +130,8 @@ def below(values: np.ndarray, a: float, b: float) -> np.ndarray:
         return values
     top = np.array(b, dtype=values.dtype)
     if (values >= top).any():
-        bits = top.view(f"u{top.itemsize}")  # the float's bits, as an unsigned integer
-        if top > 0:
-            bits -= 1  # one step down, toward zero
-        elif top < 0:
-            bits += 1  # one step down, away from zero
-        else:
-            bits[...] = (1 << (8 * top.itemsize - 1)) | 1  # the negative number nearest 0
-        np.copyto(values, top, where=values >= top)
+        below_top = np.nextafter(top, np.array(-np.inf, values.dtype))  # (ml_dtypes has bfloat16's)
+        np.copyto(values, below_top, where=values >= top)
     return values
 
 
