@@ -41,10 +41,7 @@ class Parameter(Tensor, metaclass=_ParameterType):
             # a user's subclass: a new instance of it on the same memory (what detach()
             # gives in PyTorch, where a subclass survives its ops), not a Parameter
             out = object.__new__(type(data))
-            Tensor.__init__(out, data._data)
-            out._version_cell = _detached_cell(data._version_cell)  # as Parameter.__init__
-            if requires_grad:
-                out.requires_grad = True
+            _detached_from(out, data, requires_grad)
             try:
                 out._is_param = True
             except AttributeError:  # a subclass with __slots__ and no __dict__
@@ -57,22 +54,13 @@ class Parameter(Tensor, metaclass=_ParameterType):
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
-            array = np.empty(0, dtype=np.float32)
-        elif isinstance(data, Tensor):
-            array = data._data
-        else:  # PyTorch's error (it calls data.detach()), with the fix
+            data = Tensor(np.empty(0, dtype=np.float32))
+        elif not isinstance(data, Tensor):  # PyTorch's error (it calls data.detach()), with the fix
             raise AttributeError(
                 f"'{type(data).__name__}' object has no attribute 'detach' (nn.Parameter takes a "
                 "Tensor: wrap the values with ember.tensor(...) first)"
             )
-        Tensor.__init__(self, array)
-        if data is not None:
-            # PyTorch's Parameter is data.detach(): it shares data's version counter, and of an
-            # inference tensor it is an inference tensor, which refuses requires_grad=True
-            # outside inference_mode (Tensor.detach)
-            self._version_cell = _detached_cell(data._version_cell)
-        if requires_grad:
-            self.requires_grad = True
+        _detached_from(self, data, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -85,6 +73,16 @@ class Parameter(Tensor, metaclass=_ParameterType):
         copy = Parameter(Tensor(self._data.copy()), requires_grad=self._requires_grad)
         memo[id(self)] = copy
         return copy
+
+
+def _detached_from(out: Tensor, data: Tensor, requires_grad: bool) -> None:
+    """Make `out` what PyTorch's Parameter is, data.detach() with requires_grad set: data's
+    memory and version counter (of an inference tensor, an inference tensor, which refuses
+    requires_grad=True outside inference_mode; see Tensor.detach)."""
+    Tensor.__init__(out, data._data)
+    out._version_cell = _detached_cell(data._version_cell)
+    if requires_grad:
+        out.requires_grad = True
 
 
 def _ember_class(cls: type) -> bool:
