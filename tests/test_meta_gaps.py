@@ -787,6 +787,8 @@ META_LINALG = {
         T.linalg.inv(x := T.randn(3, 3, device="meta", requires_grad=True)).sum(), x
     )[0],
     "lstsq refuses": lambda T: T.linalg.lstsq(T.randn(4, 3, device="meta"), T.randn(4, 2, device="meta")),
+    "pinv of an empty batch": lambda T: T.linalg.pinv(T.randn(4, 0, 3, device="meta")),
+    "matrix_rank of an empty batch": lambda T: T.linalg.matrix_rank(T.randn(4, 0, 3, device="meta")),
 }
 
 

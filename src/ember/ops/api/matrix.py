@@ -457,11 +457,12 @@ def tolerances(
     batch = data.shape[:-2]
     real = data.real.dtype  # that of the singular values, real for a complex A
     if not data.size:  # no singular values to cut: PyTorch does not broadcast the tolerances
-        return np.zeros(batch + (1,), real), np.zeros(batch + (1,), real)
-    if rtol is None:
-        atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
-        rtol = 0.0 if atol_given else np.finfo(data.dtype).eps * max(data.shape[-2:])
-    a_tol, r_tol = _tolerance(0.0 if atol is None else atol, batch, real), _tolerance(rtol, batch, real)
+        a_tol = r_tol = np.zeros(batch + (1,), real)
+    else:
+        if rtol is None:
+            atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
+            rtol = 0.0 if atol_given else np.finfo(data.dtype).eps * max(data.shape[-2:])
+        a_tol, r_tol = _tolerance(0.0 if atol is None else atol, batch, real), _tolerance(rtol, batch, real)
     return _meta.follow(a_tol, data), _meta.follow(r_tol, data)  # meta beside a meta A's values
 
 
