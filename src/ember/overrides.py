@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ember._tensor import Tensor, _disabled_torch_function_impl
+from ember.autograd.variable import is_tensor_like  # torch.autograd's, as in PyTorch
 
 __all__ = [
     "BaseTorchFunctionMode",
@@ -620,11 +621,6 @@ def wrap_torch_function(dispatcher: Callable) -> Callable:
         return wrapped
 
     return decorator
-
-
-def is_tensor_like(inp: Any) -> bool:
-    """A Tensor, or an object whose class has __torch_function__ (torch.overrides.is_tensor_like)."""
-    return type(inp) is Tensor or hasattr(inp, "__torch_function__")
 
 
 def is_tensor_method_or_property(func: Callable) -> bool:
